@@ -1,0 +1,49 @@
+"""Exceptions become HTTP answers here, at the edge, always as JSON with a reason."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from crm_store.errors import StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+
+def _field(loc: tuple[object, ...] | list[object]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    reasons = [f"{_field(error.get('loc', ()))}: {error.get('msg', 'invalid')}" for error in errors]
+    detail = [
+        {"loc": list(error.get("loc", ())), "msg": error.get("msg"), "type": error.get("type")}
+        for error in errors
+    ]
+    return JSONResponse(status_code=422, content={"error": "; ".join(reasons), "detail": detail})
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return JSONResponse(
+        status_code=exc.status_code,
+        content={"error": str(exc.detail), "detail": exc.detail},
+        headers=getattr(exc, "headers", None),
+    )
+
+
+async def _store_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    log.error("database unavailable", extra={"error": str(exc)})
+    return JSONResponse(status_code=503, content={"error": "database unavailable, try again"})
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(StoreUnavailable, _store_unavailable)

@@ -1,0 +1,122 @@
+"""The staff API: customers and their interaction timeline, behind staff tokens."""
+
+from typing import Annotated, Any
+
+from anyio import to_thread
+from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from channels.errors import InvalidSession
+from channels.web import SessionSigner
+from crm_store import Database, customers, history, staff
+from crm_store.records import CustomerRecord, InteractionRecord, StaffRecord
+
+
+def customer_json(record: CustomerRecord, identities: list[Any]) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "name": record.name,
+        "email": record.email,
+        "phone": record.phone,
+        "lifecycle_stage": record.lifecycle_stage,
+        "account_id": record.account_id,
+        "attributes": record.attributes,
+        "created_at": record.created_at.isoformat(),
+        "identities": [
+            {"channel": i.channel, "address": i.address, "verified": i.verified} for i in identities
+        ],
+    }
+
+
+def interaction_json(record: InteractionRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "conversation_id": record.conversation_id,
+        "seq": record.seq,
+        "direction": record.direction,
+        "author": record.author,
+        "channel": record.channel,
+        "text": record.text,
+        "provider_message_id": record.provider_message_id,
+        "intent": record.intent,
+        "confidence": record.confidence,
+        "sources": record.sources,
+        "delivery_status": record.delivery_status,
+        "attributes": record.attributes,
+        "created_at": record.created_at.isoformat(),
+    }
+
+
+def staff_router(database: Database, signer: SessionSigner) -> APIRouter:
+    router = APIRouter(prefix="/api/v1", tags=["staff"])
+    bearer = HTTPBearer(auto_error=False)
+
+    def _lookup(token: str) -> StaffRecord | None:
+        with database.transaction() as session:
+            return staff.staff_by_token(session, token)
+
+    async def current_staff(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> StaffRecord:
+        if credentials is None:
+            raise HTTPException(401, "missing bearer token", {"WWW-Authenticate": "Bearer"})
+        found = await to_thread.run_sync(_lookup, credentials.credentials)
+        if found is not None:
+            return found
+        try:
+            signer.verify(credentials.credentials)
+        except InvalidSession:
+            raise HTTPException(401, "invalid token", {"WWW-Authenticate": "Bearer"}) from None
+        raise HTTPException(403, "a customer session token cannot use the staff API")
+
+    Staff = Annotated[StaffRecord, Depends(current_staff)]
+
+    def _customers(email: str | None, phone: str | None) -> list[dict[str, Any]]:
+        with database.transaction() as session:
+            found = customers.find_customers(session, email=email, phone=phone)
+            return [customer_json(c, customers.identities_of(session, c.id)) for c in found]
+
+    def _customer(customer_id: int) -> dict[str, Any] | None:
+        with database.transaction() as session:
+            record = customers.get_customer(session, customer_id)
+            if record is None:
+                return None
+            return customer_json(record, customers.identities_of(session, customer_id))
+
+    def _timeline(customer_id: int, after_id: int, limit: int) -> list[dict[str, Any]] | None:
+        with database.transaction() as session:
+            if customers.get_customer(session, customer_id) is None:
+                return None
+            rows = history.timeline(session, customer_id, after_id=after_id, limit=limit)
+            return [interaction_json(row) for row in rows]
+
+    @router.get("/customers")
+    async def find(
+        _: Staff,
+        email: Annotated[str | None, Query(max_length=320)] = None,
+        phone: Annotated[str | None, Query(max_length=32)] = None,
+    ) -> dict[str, Any]:
+        if not email and not phone:
+            raise HTTPException(422, "give email or phone to search by")
+        return {"customers": await to_thread.run_sync(_customers, email, phone)}
+
+    @router.get("/customers/{customer_id}")
+    async def one(customer_id: int, _: Staff) -> dict[str, Any]:
+        found = await to_thread.run_sync(_customer, customer_id)
+        if found is None:
+            raise HTTPException(404, f"no customer {customer_id}")
+        return found
+
+    @router.get("/customers/{customer_id}/interactions")
+    async def interactions(
+        customer_id: int,
+        _: Staff,
+        after_id: Annotated[int, Query(ge=0, description="page on: last id seen")] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    ) -> dict[str, Any]:
+        found = await to_thread.run_sync(_timeline, customer_id, after_id, limit)
+        if found is None:
+            raise HTTPException(404, f"no customer {customer_id}")
+        return {"customer_id": customer_id, "interactions": found}
+
+    return router

@@ -1,0 +1,89 @@
+"""`create_app(settings)`: the FastAPI application, built from settings at call time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Mapping
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from bot.api.errors import install_error_handlers
+from bot.api.health import health_router
+from bot.api.limits import BodySizeLimit
+from bot.api.staff import staff_router
+from bot.bootstrap import Services, bootstrap
+from bot.dialogue import Dialogue
+from bot.settings import Settings
+from channels.messages import Channel
+from channels.ports import ChannelSender
+from channels.web import webchat_router, widget_router
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    senders: Mapping[Channel, ChannelSender] | None = None,
+    dialogue: Dialogue | None = None,
+) -> FastAPI:
+    settings = settings or Settings()
+    services = bootstrap(settings, senders=senders, dialogue=dialogue)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runner = asyncio.create_task(services.worker.run(), name="delivery-worker")
+        log.info(
+            "switchboard started",
+            extra={
+                "database": services.database.url.render_as_string(hide_password=True),
+                "environment": settings.environment,
+            },
+        )
+        try:
+            yield
+        finally:
+            await services.worker.stop(settings.delivery.shutdown_grace_seconds)
+            runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await runner
+            services.database.dispose()
+            log.info("switchboard stopped")
+
+    app = FastAPI(
+        title="Switchboard",
+        summary="Omnichannel support bot with its own CRM store",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    install_error_handlers(app)
+    _mount(app, services)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # The widget runs on the company's own site, another origin: it calls the web chat
+    # API with a bearer token (no cookies), so any origin may.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "POST"],
+        allow_headers=["Authorization", "Content-Type"],
+    )
+    return app
+
+
+def _mount(app: FastAPI, services: Services) -> None:
+    app.include_router(health_router(services.database))
+    app.include_router(
+        webchat_router(
+            intake=services.engine,
+            feed=services.engine,
+            signer=services.signer,
+            hub=services.hub,
+            max_text_length=services.settings.webchat.max_text_length,
+        )
+    )
+    app.include_router(staff_router(services.database, services.signer))
+    app.include_router(widget_router())

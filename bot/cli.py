@@ -1,0 +1,121 @@
+"""The `switchboard` command: serve, db upgrade, staff create, chat."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+
+import click
+from pydantic import ValidationError
+
+from bot.settings import Settings
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise click.ClickException(f"invalid settings:\n{exc}") from exc
+
+
+@click.group()
+def main() -> None:
+    """Switchboard: an omnichannel support bot with its own CRM store."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Run the server (web chat, webhooks, staff API)."""
+    import uvicorn
+
+    from bot.app import create_app
+    from bot.logs import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log.level, settings.log.format)
+    app = create_app(settings)
+    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
+    click.echo(
+        f"Switchboard: open http://{shown}:{port}/ to chat with the bot "
+        f"(API docs at /docs). Ctrl+C stops it.",
+        err=True,
+    )
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        timeout_graceful_shutdown=int(settings.delivery.shutdown_grace_seconds) + 5,
+    )
+
+
+@main.group()
+def db() -> None:
+    """The CRM store's database."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply migrations up to the newest."""
+    from crm_store import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    click.echo("database is up to date")
+
+
+@main.group()
+def staff() -> None:
+    """Staff users (agents, sales, admins)."""
+
+
+@staff.command("create")
+@click.option("--name", required=True)
+@click.option("--email", required=True)
+@click.option("--role", required=True, type=click.Choice(["agent", "sales", "admin"]))
+@click.option("--slack-user-id", default=None, help="Slack user id, e.g. U012AB3CD")
+def staff_create(name: str, email: str, role: str, slack_user_id: str | None) -> None:
+    """Create a staff user and print its API token (shown once, on the last line)."""
+    from sqlalchemy.exc import IntegrityError
+
+    from crm_store import Database, upgrade
+    from crm_store.staff import create_staff
+
+    settings = _settings()
+    if settings.migrate_on_start:
+        upgrade(settings.database_url)
+    database = Database(settings.database_url)
+    try:
+        with database.transaction() as session:
+            record, token = create_staff(
+                session, name=name, email=email, role=role, slack_user_id=slack_user_id
+            )
+    except IntegrityError as exc:
+        raise click.ClickException(
+            "a staff user with that email or Slack user id exists already"
+        ) from exc
+    finally:
+        database.dispose()
+    click.echo(f"created staff user {record.id} ({record.role}) {record.email}", err=True)
+    click.echo("API token (shown once; keep it somewhere safe):", err=True)
+    click.echo(token)
+
+
+@main.command()
+@click.option("--name", default=None, help="who you are to the bot")
+def chat(name: str | None) -> None:
+    """Talk to the bot in this terminal, through the same engine and store as the server."""
+    from bot.terminal_chat import run_terminal_chat
+
+    settings = _settings()
+    address = f"{getpass.getuser()}@{settings.data_dir.resolve()}"
+    asyncio.run(
+        run_terminal_chat(settings, address=address, name=name, lines=sys.stdin, out=sys.stdout)
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,238 @@
+"""The conversation engine: record each inbound message once, answer it, log the answer.
+
+Two short transactions per message, with the dialogue in between so no database
+transaction is held while the bot thinks:
+
+1. intake: dedupe on (channel, provider message id), resolve the customer from the
+   channel address, append the message to the conversation, write the receipt.
+2. answer: claim the receipt (`received` -> `answered`, first caller wins), append the
+   replies and their outbox rows together.
+
+A provider retry that finds an answered receipt gets the original result and writes
+nothing. One that finds it unanswered (the first attempt died or is still thinking)
+computes replies too, but only one of the two can claim the receipt, so the customer is
+answered once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from anyio import to_thread
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.dialogue import Dialogue, Reply, Turn
+from channels.messages import Channel, ConversationMessage, InboundMessage, IntakeResult
+from crm_store import Database, customers, history, outbox, receipts
+from crm_store.records import (
+    ConversationRecord,
+    CustomerRecord,
+    InteractionRecord,
+    NewInteraction,
+    ReceiptRecord,
+)
+
+log = logging.getLogger(__name__)
+
+_INTAKE_TRIES = 3
+_HISTORY_WINDOW = 20
+# Conversations owned by a person (or waiting for one) get no bot replies.
+_PERSON_OWNERS = frozenset({"agent", "queued_for_agent"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Intake:
+    receipt: ReceiptRecord
+    customer: CustomerRecord
+    conversation: ConversationRecord
+    message: InteractionRecord
+    history: list[InteractionRecord]
+    answered: list[InteractionRecord] | None  # set when a retry finds the answer logged
+
+
+def view(record: InteractionRecord) -> ConversationMessage:
+    return ConversationMessage(
+        conversation_id=record.conversation_id,
+        seq=record.seq,
+        direction=record.direction,
+        author=record.author,
+        text=record.text,
+        created_at=record.created_at,
+        client_message_id=record.attributes.get("client_message_id"),
+    )
+
+
+class ConversationEngine:
+    def __init__(
+        self,
+        database: Database,
+        dialogue: Dialogue,
+        *,
+        outbox_written: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._db = database
+        self._dialogue = dialogue
+        self._outbox_written = outbox_written
+
+    async def receive(self, message: InboundMessage) -> IntakeResult:
+        intake = await to_thread.run_sync(self._intake, message)
+        if intake.answered is not None:
+            log.info(
+                "duplicate inbound ignored",
+                extra={"channel": message.channel.value, "conversation_id": intake.conversation.id},
+            )
+            return self._result(intake, intake.answered, duplicate=True)
+        replies: list[Reply] = []
+        if intake.conversation.owner not in _PERSON_OWNERS:
+            replies = await self._dialogue.respond(
+                Turn(intake.customer, intake.conversation, intake.message, intake.history)
+            )
+        logged = await to_thread.run_sync(self._answer, intake, message, replies)
+        if logged:
+            self._outbox_written()
+        log.info(
+            "inbound answered",
+            extra={
+                "channel": message.channel.value,
+                "conversation_id": intake.conversation.id,
+                "customer_id": intake.customer.id,
+                "replies": len(logged),
+                "intent": replies[0].intent if replies else None,
+            },
+        )
+        return self._result(intake, logged, duplicate=False)
+
+    async def messages_after(
+        self, channel: Channel, address: str, after_seq: int
+    ) -> tuple[int | None, list[ConversationMessage]]:
+        """The conversation of one channel address, after a sequence number."""
+        return await to_thread.run_sync(self._messages_after, channel, address, after_seq)
+
+    def _messages_after(
+        self, channel: Channel, address: str, after_seq: int
+    ) -> tuple[int | None, list[ConversationMessage]]:
+        with self._db.transaction() as session:
+            identity = customers.find_identity(session, channel.value, address)
+            if identity is None:
+                return None, []
+            conversation = history.latest_conversation_of_identity(session, identity.id)
+            if conversation is None:
+                return None, []
+            rows = history.messages_after(session, conversation.id, after_seq)
+            return conversation.id, [view(row) for row in rows]
+
+    @staticmethod
+    def _result(
+        intake: _Intake, replies: list[InteractionRecord], *, duplicate: bool
+    ) -> IntakeResult:
+        return IntakeResult(
+            conversation_id=intake.conversation.id,
+            message=view(intake.message),
+            replies=[view(reply) for reply in replies],
+            duplicate=duplicate,
+        )
+
+    def _intake(self, message: InboundMessage) -> _Intake:
+        for attempt in range(1, _INTAKE_TRIES + 1):
+            try:
+                with self._db.transaction() as session:
+                    return self._intake_once(session, message)
+            except IntegrityError:
+                # A concurrent request created the same receipt, identity or open
+                # conversation first; the next try finds and uses it.
+                if attempt == _INTAKE_TRIES:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _intake_once(self, session: Session, message: InboundMessage) -> _Intake:
+        channel = message.channel.value
+        receipt = receipts.find_receipt(session, channel, message.provider_message_id)
+        if receipt is not None:
+            return self._known(session, receipt)
+        customer, identity = customers.resolve_identity(
+            session,
+            channel,
+            message.address,
+            name=message.profile.name,
+            email=message.profile.email,
+            phone=message.profile.phone,
+        )
+        conversation = history.current_conversation(
+            session, customer_id=customer.id, identity_id=identity.id, channel=channel
+        )
+        recorded = history.append(
+            session,
+            conversation,
+            NewInteraction(
+                direction="in",
+                author="customer",
+                text=message.text,
+                provider_message_id=message.provider_message_id,
+                attributes=dict(message.attributes),
+            ),
+        )
+        receipt = receipts.add_receipt(
+            session,
+            channel=channel,
+            provider_message_id=message.provider_message_id,
+            conversation_id=conversation.id,
+            interaction_id=recorded.id,
+        )
+        recent = history.messages_after(
+            session, conversation.id, max(0, recorded.seq - _HISTORY_WINDOW - 1)
+        )
+        return _Intake(receipt, customer, conversation, recorded, recent, None)
+
+    def _known(self, session: Session, receipt: ReceiptRecord) -> _Intake:
+        conversation = history.get_conversation(session, receipt.conversation_id)
+        assert conversation is not None
+        customer = customers.get_customer(session, conversation.customer_id)
+        assert customer is not None
+        recorded = history.get_interaction(session, receipt.interaction_id)
+        answered = (
+            history.replies_to(session, receipt.interaction_id)
+            if receipt.status == "answered"
+            else None
+        )
+        recent = history.messages_after(
+            session, conversation.id, max(0, recorded.seq - _HISTORY_WINDOW - 1)
+        )
+        recent = [row for row in recent if row.seq <= recorded.seq]
+        return _Intake(receipt, customer, conversation, recorded, recent, answered)
+
+    def _answer(
+        self, intake: _Intake, message: InboundMessage, replies: list[Reply]
+    ) -> list[InteractionRecord]:
+        with self._db.transaction() as session:
+            if not receipts.mark_answered(session, intake.receipt.id):
+                return history.replies_to(session, intake.message.id)
+            logged = []
+            for reply in replies:
+                record = history.append(
+                    session,
+                    intake.conversation,
+                    NewInteraction(
+                        direction="out",
+                        author="bot",
+                        text=reply.text,
+                        intent=reply.intent,
+                        confidence=reply.confidence,
+                        sources=list(reply.sources),
+                        in_reply_to_id=intake.message.id,
+                        delivery_status="pending",
+                        attributes=dict(reply.attributes),
+                    ),
+                )
+                outbox.enqueue(
+                    session,
+                    interaction_id=record.id,
+                    conversation_id=record.conversation_id,
+                    channel=record.channel,
+                    address=message.address,
+                    payload=outbox.payload_for(record),
+                )
+                logged.append(record)
+            return logged

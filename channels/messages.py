@@ -1,0 +1,98 @@
+"""The message types every channel adapter speaks: in from a provider, out to one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Channel(StrEnum):
+    WEB = "web"
+    SMS = "sms"
+    EMAIL = "email"
+    SLACK = "slack"
+    TERMINAL = "terminal"
+
+
+@dataclass(frozen=True, slots=True)
+class ContactProfile:
+    """What the channel tells about the sender besides the address (may be unverified)."""
+
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    """One message from a customer, as the adapter parsed it from the provider's request.
+
+    `provider_message_id` is the provider's own id (Twilio MessageSid, email Message-ID,
+    widget session + client message id); a retry of the same event carries the same id.
+    """
+
+    channel: Channel
+    address: str
+    provider_message_id: str
+    text: str
+    profile: ContactProfile = field(default_factory=ContactProfile)
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    """One logged reply to hand to a provider. `outbox_id` doubles as an idempotency key."""
+
+    outbox_id: int
+    interaction_id: int
+    conversation_id: int
+    seq: int
+    channel: Channel
+    address: str
+    author: str
+    text: str
+    created_at: datetime
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationMessage:
+    """A message as a customer-facing client sees it (no internal fields)."""
+
+    conversation_id: int
+    seq: int
+    direction: str
+    author: str
+    text: str
+    created_at: datetime
+    client_message_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "conversation_id": self.conversation_id,
+            "seq": self.seq,
+            "direction": self.direction,
+            "author": self.author,
+            "text": self.text,
+            "created_at": self.created_at.isoformat(),
+            "client_message_id": self.client_message_id,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeResult:
+    """What the engine did with an inbound message: where it landed and what was answered."""
+
+    conversation_id: int
+    message: ConversationMessage
+    replies: list[ConversationMessage]
+    duplicate: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SendReceipt:
+    """The provider's acceptance of an outbound message."""
+
+    provider_message_id: str | None

@@ -1,0 +1,290 @@
+"""Web chat: HTTP endpoints, the widget's WebSocket, the widget script and the demo page."""
+
+import asyncio
+import contextlib
+import logging
+from importlib.resources import files
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, WebSocket, WebSocketDisconnect
+from fastapi.responses import HTMLResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, EmailStr, Field, ValidationError
+
+from channels.errors import InvalidSession
+from channels.messages import Channel, IntakeResult
+from channels.ports import ConversationFeed, MessageIntake
+from channels.web.hub import SessionHub
+from channels.web.inbound import MessageTooLong, to_inbound
+from channels.web.sessions import SessionSigner, WebSession
+
+log = logging.getLogger(__name__)
+
+_STATIC = files("channels.web") / "static"
+_HELLO_TIMEOUT_SECONDS = 10.0
+
+
+class SessionRequest(BaseModel):
+    name: str | None = Field(default=None, max_length=200)
+    email: EmailStr | None = None
+
+
+class SessionResponse(BaseModel):
+    session_id: str
+    token: str
+
+
+class MessageRequest(BaseModel):
+    client_message_id: str = Field(min_length=1, max_length=100)
+    text: str = Field(min_length=1)
+
+
+def _intake_json(result: IntakeResult) -> dict[str, Any]:
+    return {
+        "conversation_id": result.conversation_id,
+        "duplicate": result.duplicate,
+        "message": result.message.to_json(),
+        "replies": [reply.to_json() for reply in result.replies],
+    }
+
+
+def webchat_router(
+    *,
+    intake: MessageIntake,
+    feed: ConversationFeed,
+    signer: SessionSigner,
+    hub: SessionHub,
+    max_text_length: int,
+) -> APIRouter:
+    router = APIRouter(tags=["web chat"])
+    bearer = HTTPBearer(auto_error=False)
+
+    def current_session(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> WebSession:
+        if credentials is None:
+            raise HTTPException(401, "missing bearer token", {"WWW-Authenticate": "Bearer"})
+        try:
+            return signer.verify(credentials.credentials)
+        except InvalidSession as exc:
+            raise HTTPException(401, str(exc), {"WWW-Authenticate": "Bearer"}) from exc
+
+    @router.post("/api/v1/webchat/sessions", response_model=SessionResponse)
+    async def start_session(body: SessionRequest | None = None) -> SessionResponse:
+        body = body or SessionRequest()
+        session, token = signer.start(name=body.name, email=body.email)
+        return SessionResponse(session_id=session.session_id, token=token)
+
+    @router.post("/api/v1/webchat/messages")
+    async def send_message(
+        body: MessageRequest, session: Annotated[WebSession, Depends(current_session)]
+    ) -> dict[str, Any]:
+        try:
+            inbound = to_inbound(
+                session, body.client_message_id, body.text, max_text_length=max_text_length
+            )
+        except MessageTooLong as exc:
+            raise HTTPException(413, str(exc)) from exc
+        return _intake_json(await intake.receive(inbound))
+
+    @router.get("/api/v1/webchat/messages")
+    async def read_messages(
+        session: Annotated[WebSession, Depends(current_session)],
+        after: Annotated[int, Query(ge=0)] = 0,
+    ) -> dict[str, Any]:
+        conversation_id, messages = await feed.messages_after(
+            Channel.WEB, session.session_id, after
+        )
+        return {
+            "conversation_id": conversation_id,
+            "messages": [message.to_json() for message in messages],
+        }
+
+    @router.websocket("/api/v1/webchat/ws")
+    async def widget_socket(websocket: WebSocket) -> None:
+        await websocket.accept()
+        socket = _WidgetSocket(websocket, intake, feed, signer, hub, max_text_length)
+        await socket.serve()
+
+    return router
+
+
+class _HelloFrame(BaseModel):
+    type: str
+    token: str
+    after: int = Field(default=0, ge=0)
+
+
+class _MessageFrame(BaseModel):
+    type: str
+    client_message_id: str = Field(min_length=1, max_length=100)
+    text: str = Field(min_length=1)
+
+
+class _WidgetSocket:
+    """One widget connection.
+
+    Protocol (JSON frames):
+      client: {"type": "hello", "token": T, "after": SEQ}   first frame, within 10 s
+      server: {"type": "ready", "session_id", "conversation_id"} then every message with
+              seq > SEQ ({"type": "message", ...}), then live messages as they are sent
+      client: {"type": "message", "client_message_id": ID, "text": ...}
+      server: {"type": "ack", "client_message_id": ID, "seq": N, "conversation_id"} once
+              the message is stored and answered (a resend of ID gets the same ack)
+      server: {"type": "error", "status": 4xx, "reason": ..., "client_message_id"?}
+      client: {"type": "ping"} -> server: {"type": "pong"}
+    Close codes: 4400 bad hello, 4401 bad token, 4409 resync needed (reconnect + replay).
+    """
+
+    def __init__(
+        self,
+        websocket: WebSocket,
+        intake: MessageIntake,
+        feed: ConversationFeed,
+        signer: SessionSigner,
+        hub: SessionHub,
+        max_text_length: int,
+    ) -> None:
+        self._ws = websocket
+        self._intake = intake
+        self._feed = feed
+        self._signer = signer
+        self._hub = hub
+        self._max_text_length = max_text_length
+        self._send_lock = asyncio.Lock()
+
+    async def _send(self, frame: dict[str, Any]) -> None:
+        async with self._send_lock:
+            await self._ws.send_json(frame)
+
+    async def serve(self) -> None:
+        session, after = await self._hello()
+        if session is None:
+            return
+        queue = self._hub.subscribe(session.session_id)
+        pump = asyncio.create_task(self._pump(queue))
+        try:
+            conversation_id, backlog = await self._feed.messages_after(
+                Channel.WEB, session.session_id, after
+            )
+            await self._send(
+                {
+                    "type": "ready",
+                    "session_id": session.session_id,
+                    "conversation_id": conversation_id,
+                }
+            )
+            for message in backlog:
+                await self._send({"type": "message", **message.to_json()})
+            await self._read(session)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await pump
+            self._hub.unsubscribe(session.session_id, queue)
+
+    async def _hello(self) -> tuple[WebSession | None, int]:
+        try:
+            raw = await asyncio.wait_for(self._ws.receive_json(), _HELLO_TIMEOUT_SECONDS)
+            hello = _HelloFrame.model_validate(raw)
+            if hello.type != "hello":
+                raise ValueError("first frame must be hello")
+        except (TimeoutError, ValueError, ValidationError, KeyError):
+            await self._close(4400, "first frame must be {type: hello, token, after}")
+            return None, 0
+        except WebSocketDisconnect:
+            return None, 0
+        try:
+            return self._signer.verify(hello.token), hello.after
+        except InvalidSession as exc:
+            await self._close(4401, str(exc))
+            return None, 0
+
+    async def _close(self, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await self._send({"type": "error", "status": code - 4000, "reason": reason})
+            await self._ws.close(code=code, reason=reason)
+
+    async def _pump(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
+        while True:
+            event = await queue.get()
+            if event.get("type") == "resync":
+                await self._close(4409, "too far behind; reconnect to replay")
+                return
+            await self._send(event)
+
+    async def _read(self, session: WebSession) -> None:
+        while True:
+            try:
+                raw = await self._ws.receive_json()
+            except ValueError:
+                await self._send({"type": "error", "status": 400, "reason": "frame is not JSON"})
+                continue
+            kind = raw.get("type") if isinstance(raw, dict) else None
+            if kind == "ping":
+                await self._send({"type": "pong"})
+            elif kind == "message":
+                await self._message(session, raw)
+            else:
+                await self._send({"type": "error", "status": 400, "reason": "unknown frame type"})
+
+    async def _message(self, session: WebSession, raw: dict[str, Any]) -> None:
+        client_message_id = raw.get("client_message_id")
+        try:
+            frame = _MessageFrame.model_validate(raw)
+            inbound = to_inbound(
+                session,
+                frame.client_message_id,
+                frame.text,
+                max_text_length=self._max_text_length,
+            )
+        except ValidationError as exc:
+            fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors())
+            await self._send(
+                {
+                    "type": "error",
+                    "status": 422,
+                    "client_message_id": client_message_id,
+                    "reason": f"invalid field(s): {fields}",
+                }
+            )
+            return
+        except MessageTooLong as exc:
+            await self._send(
+                {
+                    "type": "error",
+                    "status": 413,
+                    "client_message_id": client_message_id,
+                    "reason": str(exc),
+                }
+            )
+            return
+        result = await self._intake.receive(inbound)
+        await self._send(
+            {
+                "type": "ack",
+                "client_message_id": frame.client_message_id,
+                "seq": result.message.seq,
+                "conversation_id": result.conversation_id,
+            }
+        )
+
+
+def widget_router() -> APIRouter:
+    """The embeddable script and the demo page that carries it."""
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/widget.js")
+    async def widget_script() -> Response:
+        body = (_STATIC / "widget.js").read_text(encoding="utf-8")
+        return Response(
+            body, media_type="application/javascript", headers={"Cache-Control": "no-cache"}
+        )
+
+    @router.get("/")
+    async def demo_page() -> HTMLResponse:
+        return HTMLResponse((_STATIC / "demo.html").read_text(encoding="utf-8"))
+
+    return router

@@ -1,0 +1,123 @@
+"""Customers and the identities (channel addresses) they are known by."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm_store.models import Customer, Identity
+from crm_store.records import CustomerRecord, IdentityRecord
+
+
+def customer_record(row: Customer) -> CustomerRecord:
+    return CustomerRecord(
+        id=row.id,
+        name=row.name,
+        email=row.email,
+        phone=row.phone,
+        lifecycle_stage=row.lifecycle_stage,
+        account_id=row.account_id,
+        attributes=dict(row.attributes or {}),
+        created_at=row.created_at,
+    )
+
+
+def identity_record(row: Identity) -> IdentityRecord:
+    return IdentityRecord(
+        id=row.id,
+        customer_id=row.customer_id,
+        channel=row.channel,
+        address=row.address,
+        verified=row.verified,
+    )
+
+
+def resolve_identity(
+    session: Session,
+    channel: str,
+    address: str,
+    *,
+    name: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+    verified: bool = False,
+) -> tuple[CustomerRecord, IdentityRecord]:
+    """Find the customer behind a channel address, creating customer and identity if new.
+
+    A new address that comes with an email or phone already on file is linked to that
+    customer, so one person's history stays in one timeline. Such a link is recorded as
+    unverified unless the channel itself proves the address (`verified`); actions that
+    reveal customer data must check `verified` before they do.
+    """
+    identity = session.scalars(
+        select(Identity).where(Identity.channel == channel, Identity.address == address)
+    ).one_or_none()
+    if identity is not None:
+        customer = session.get_one(Customer, identity.customer_id)
+        _fill_blanks(customer, name=name, email=email, phone=phone)
+        return customer_record(customer), identity_record(identity)
+
+    customer = _find_by_contact(session, email=email, phone=phone)
+    if customer is None:
+        customer = Customer(name=name, email=email, phone=phone, attributes={})
+        session.add(customer)
+        session.flush()
+    else:
+        _fill_blanks(customer, name=name, email=email, phone=phone)
+    identity = Identity(
+        customer_id=customer.id, channel=channel, address=address, verified=verified
+    )
+    session.add(identity)
+    session.flush()
+    return customer_record(customer), identity_record(identity)
+
+
+def _find_by_contact(session: Session, *, email: str | None, phone: str | None) -> Customer | None:
+    if email:
+        found = session.scalars(
+            select(Customer).where(Customer.email == email).order_by(Customer.id).limit(1)
+        ).first()
+        if found is not None:
+            return found
+    if phone:
+        return session.scalars(
+            select(Customer).where(Customer.phone == phone).order_by(Customer.id).limit(1)
+        ).first()
+    return None
+
+
+def _fill_blanks(customer: Customer, **values: str | None) -> None:
+    """Record contact details the store did not have; never overwrite known ones."""
+    for field_name, value in values.items():
+        if value and not getattr(customer, field_name):
+            setattr(customer, field_name, value)
+
+
+def find_customers(
+    session: Session, *, email: str | None = None, phone: str | None = None, limit: int = 50
+) -> list[CustomerRecord]:
+    query = select(Customer).order_by(Customer.id).limit(limit)
+    if email:
+        query = query.where(Customer.email == email)
+    if phone:
+        query = query.where(Customer.phone == phone)
+    return [customer_record(row) for row in session.scalars(query)]
+
+
+def get_customer(session: Session, customer_id: int) -> CustomerRecord | None:
+    row = session.get(Customer, customer_id)
+    return customer_record(row) if row is not None else None
+
+
+def identities_of(session: Session, customer_id: int) -> list[IdentityRecord]:
+    rows = session.scalars(
+        select(Identity).where(Identity.customer_id == customer_id).order_by(Identity.id)
+    )
+    return [identity_record(row) for row in rows]
+
+
+def find_identity(session: Session, channel: str, address: str) -> IdentityRecord | None:
+    row = session.scalars(
+        select(Identity).where(Identity.channel == channel, Identity.address == address)
+    ).one_or_none()
+    return identity_record(row) if row is not None else None

@@ -1,0 +1,73 @@
+"""The database handle: one engine, and transactions that commit or roll back as a whole."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from crm_store.errors import StoreUnavailable
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    """WAL, a busy timeout and BEGIN IMMEDIATE, so concurrent writers wait instead of failing.
+
+    pysqlite starts transactions lazily and as DEFERRED, which lets two writers both read
+    and then collide on the write; taking the write lock at BEGIN serialises them cleanly.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    """Owns the SQLAlchemy engine for one database URL."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        parsed = make_url(url)
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        self.url = parsed
+        self.engine = create_engine(parsed, **kwargs)
+        if self.dialect == "sqlite":
+            _tune_sqlite(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work: everything inside commits together or not at all."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def ping(self) -> None:
+        """Raise `StoreUnavailable` unless the database answers a trivial query."""
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as exc:  # any driver error means: not answering
+            raise StoreUnavailable(str(exc)) from exc
+
+    def dispose(self) -> None:
+        self.engine.dispose()

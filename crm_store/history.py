@@ -1,0 +1,180 @@
+"""Conversations and the interaction history: every message in and out, in order."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from crm_store.base import utcnow
+from crm_store.models import Conversation, Interaction
+from crm_store.records import ConversationRecord, InteractionRecord, NewInteraction
+
+
+def conversation_record(row: Conversation) -> ConversationRecord:
+    return ConversationRecord(
+        id=row.id,
+        customer_id=row.customer_id,
+        identity_id=row.identity_id,
+        channel=row.channel,
+        owner=row.owner,
+        status=row.status,
+        assigned_staff_id=row.assigned_staff_id,
+        last_seq=row.last_seq,
+    )
+
+
+def interaction_record(row: Interaction) -> InteractionRecord:
+    return InteractionRecord(
+        id=row.id,
+        conversation_id=row.conversation_id,
+        customer_id=row.customer_id,
+        seq=row.seq,
+        direction=row.direction,
+        author=row.author,
+        channel=row.channel,
+        text=row.text,
+        provider_message_id=row.provider_message_id,
+        intent=row.intent,
+        confidence=row.confidence,
+        sources=list(row.sources or []),
+        in_reply_to_id=row.in_reply_to_id,
+        delivery_status=row.delivery_status,
+        attributes=dict(row.attributes or {}),
+        created_at=row.created_at,
+    )
+
+
+def current_conversation(
+    session: Session, *, customer_id: int, identity_id: int, channel: str
+) -> ConversationRecord:
+    """The identity's latest conversation, reopened if it was resolved; a new one if none.
+
+    Reopening (rather than starting afresh) keeps one sequence of messages per widget
+    session or phone number, which is what the customer sees on their side.
+    """
+    row = session.scalars(
+        select(Conversation)
+        .where(Conversation.identity_id == identity_id)
+        .order_by(Conversation.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        row = Conversation(
+            customer_id=customer_id, identity_id=identity_id, channel=channel, last_seq=0
+        )
+        session.add(row)
+        session.flush()
+    elif row.status == "resolved":
+        row.status = "open"
+        row.owner = "bot"
+        row.assigned_staff_id = None
+        row.resolved_at = None
+        session.flush()
+    return conversation_record(row)
+
+
+def get_conversation(session: Session, conversation_id: int) -> ConversationRecord | None:
+    row = session.get(Conversation, conversation_id)
+    return conversation_record(row) if row is not None else None
+
+
+def latest_conversation_of_identity(
+    session: Session, identity_id: int
+) -> ConversationRecord | None:
+    row = session.scalars(
+        select(Conversation)
+        .where(Conversation.identity_id == identity_id)
+        .order_by(Conversation.id.desc())
+        .limit(1)
+    ).first()
+    return conversation_record(row) if row is not None else None
+
+
+def set_owner(
+    session: Session, conversation_id: int, owner: str, *, staff_id: int | None = None
+) -> None:
+    session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(owner=owner, assigned_staff_id=staff_id, updated_at=utcnow())
+    )
+
+
+def append(
+    session: Session, conversation: ConversationRecord, new: NewInteraction
+) -> InteractionRecord:
+    """Add one message to a conversation with the next sequence number.
+
+    The counter is bumped with one UPDATE ... RETURNING, which takes the row lock on
+    PostgreSQL and the write lock on SQLite, so concurrent appends get distinct numbers.
+    """
+    seq = session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation.id)
+        .values(last_seq=Conversation.last_seq + 1, updated_at=utcnow())
+        .returning(Conversation.last_seq)
+    ).scalar_one()
+    row = Interaction(
+        conversation_id=conversation.id,
+        customer_id=conversation.customer_id,
+        seq=seq,
+        direction=new.direction,
+        author=new.author,
+        channel=conversation.channel,
+        text=new.text,
+        provider_message_id=new.provider_message_id,
+        intent=new.intent,
+        confidence=new.confidence,
+        sources=list(new.sources),
+        staff_id=new.staff_id,
+        in_reply_to_id=new.in_reply_to_id,
+        delivery_status=new.delivery_status,
+        attributes=dict(new.attributes),
+    )
+    session.add(row)
+    session.flush()
+    return interaction_record(row)
+
+
+def replies_to(session: Session, interaction_id: int) -> list[InteractionRecord]:
+    rows = session.scalars(
+        select(Interaction)
+        .where(Interaction.in_reply_to_id == interaction_id)
+        .order_by(Interaction.seq)
+    )
+    return [interaction_record(row) for row in rows]
+
+
+def messages_after(
+    session: Session, conversation_id: int, after_seq: int, *, limit: int = 500
+) -> list[InteractionRecord]:
+    rows = session.scalars(
+        select(Interaction)
+        .where(Interaction.conversation_id == conversation_id, Interaction.seq > after_seq)
+        .order_by(Interaction.seq)
+        .limit(limit)
+    )
+    return [interaction_record(row) for row in rows]
+
+
+def timeline(
+    session: Session, customer_id: int, *, limit: int = 500, after_id: int = 0
+) -> list[InteractionRecord]:
+    """A customer's interactions across all channels and conversations, oldest first."""
+    rows = session.scalars(
+        select(Interaction)
+        .where(Interaction.customer_id == customer_id, Interaction.id > after_id)
+        .order_by(Interaction.created_at, Interaction.id)
+        .limit(limit)
+    )
+    return [interaction_record(row) for row in rows]
+
+
+def set_delivery_status(session: Session, interaction_id: int, status: str) -> None:
+    session.execute(
+        update(Interaction).where(Interaction.id == interaction_id).values(delivery_status=status)
+    )
+
+
+def get_interaction(session: Session, interaction_id: int) -> InteractionRecord:
+    return interaction_record(session.get_one(Interaction, interaction_id))

@@ -1,0 +1,29 @@
+"""All tables of the CRM store. Importing this package registers them on `Base.metadata`."""
+
+from crm_store.models.accounts import Account
+from crm_store.models.consents import Consent
+from crm_store.models.conversations import Conversation, Interaction
+from crm_store.models.customers import Customer, Identity
+from crm_store.models.delivery import InboundReceipt, OutboxMessage
+from crm_store.models.handoffs import Handoff
+from crm_store.models.leads import Lead
+from crm_store.models.orders import Order
+from crm_store.models.staff import StaffUser
+from crm_store.models.tickets import Ticket, TicketEvent
+
+__all__ = [
+    "Account",
+    "Consent",
+    "Conversation",
+    "Customer",
+    "Handoff",
+    "Identity",
+    "InboundReceipt",
+    "Interaction",
+    "Lead",
+    "Order",
+    "OutboxMessage",
+    "StaffUser",
+    "Ticket",
+    "TicketEvent",
+]

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crm_store.base import Base, utcnow
+
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed")
+
+
+class InboundReceipt(Base):
+    """One inbound provider event, recorded once: a provider retry finds it and stops."""
+
+    __tablename__ = "inbound_receipts"
+    __table_args__ = (UniqueConstraint("channel", "provider_message_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    provider_message_id: Mapped[str] = mapped_column(String(200))
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    interaction_id: Mapped[int] = mapped_column(ForeignKey("interactions.id"))
+    # received: logged, not answered yet; answered: the bot's replies (or silence) are logged.
+    status: Mapped[str] = mapped_column(String(20), default="received")
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column()
+
+
+class OutboxMessage(Base):
+    """A logged outbound interaction waiting to be, or having been, handed to a provider."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    interaction_id: Mapped[int] = mapped_column(ForeignKey("interactions.id"), unique=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    channel: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(320))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_until: Mapped[datetime | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(Text)
+    provider_message_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column()

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crm_store.base import Base, utcnow
+
+HANDOFF_STATUSES = ("queued", "claimed", "resolved", "returned_to_bot")
+
+
+class Handoff(Base):
+    """The bot handing a conversation to a person, with why and how sure it was."""
+
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(50))
+    intent: Mapped[str | None] = mapped_column(String(100))
+    confidence: Mapped[float | None] = mapped_column()
+    summary: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    claimed_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    slack_channel: Mapped[str | None] = mapped_column(String(50))
+    slack_thread_ts: Mapped[str | None] = mapped_column(String(50))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column()
+    closed_at: Mapped[datetime | None] = mapped_column()

@@ -1,0 +1,112 @@
+"""Plain records the repositories return: no ORM instance leaves a session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRecord:
+    id: int
+    name: str | None
+    email: str | None
+    phone: str | None
+    lifecycle_stage: str
+    account_id: int | None
+    attributes: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityRecord:
+    id: int
+    customer_id: int
+    channel: str
+    address: str
+    verified: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRecord:
+    id: int
+    customer_id: int
+    identity_id: int
+    channel: str
+    owner: str
+    status: str
+    assigned_staff_id: int | None
+    last_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionRecord:
+    id: int
+    conversation_id: int
+    customer_id: int
+    seq: int
+    direction: str
+    author: str
+    channel: str
+    text: str
+    provider_message_id: str | None
+    intent: str | None
+    confidence: float | None
+    sources: list[Any]
+    in_reply_to_id: int | None
+    delivery_status: str | None
+    attributes: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StaffRecord:
+    id: int
+    name: str
+    email: str
+    role: str
+    slack_user_id: str | None
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRecord:
+    id: int
+    interaction_id: int
+    conversation_id: int
+    channel: str
+    address: str
+    payload: dict[str, Any]
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    provider_message_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptRecord:
+    id: int
+    channel: str
+    provider_message_id: str
+    conversation_id: int
+    interaction_id: int
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewInteraction:
+    """What a caller wants appended to a conversation."""
+
+    direction: str
+    author: str
+    text: str
+    provider_message_id: str | None = None
+    intent: str | None = None
+    confidence: float | None = None
+    sources: list[Any] = field(default_factory=list)
+    in_reply_to_id: int | None = None
+    staff_id: int | None = None
+    delivery_status: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
