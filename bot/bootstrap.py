@@ -16,6 +16,8 @@ from channels.messages import Channel
 from channels.ports import ChannelSender
 from channels.web import SessionHub, SessionSigner, WebChatSender
 from crm_store import Database, upgrade
+from crm_store.errors import StoreError
+from crm_store.migrate import pending_migrations
 
 
 @dataclass
@@ -38,6 +40,12 @@ def bootstrap(
     if migrate if migrate is not None else settings.migrate_on_start:
         upgrade(settings.database_url)
     database = Database(settings.database_url, echo=settings.database.echo)
+    if pending_migrations(database):
+        database.dispose()
+        raise StoreError(
+            "the database schema is not up to date: run `switchboard db upgrade` "
+            "(or set SWITCHBOARD_DATABASE__AUTO_MIGRATE=true)"
+        )
     hub = SessionHub()
     all_senders: dict[Channel, ChannelSender] = {Channel.WEB: WebChatSender(hub)}
     all_senders.update(senders or {})

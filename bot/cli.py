@@ -5,11 +5,25 @@ from __future__ import annotations
 import asyncio
 import getpass
 import sys
+from collections.abc import Callable
+from typing import TypeVar
 
 import click
 from pydantic import ValidationError
 
 from bot.settings import Settings
+
+T = TypeVar("T")
+
+
+def _fail_clearly(build: Callable[[], T]) -> T:
+    """Turn start-up errors a user can fix (settings, schema) into one clear line."""
+    from crm_store.errors import StoreError
+
+    try:
+        return build()
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def _settings() -> Settings:
@@ -36,7 +50,7 @@ def serve(host: str, port: int) -> None:
 
     settings = _settings()
     configure_logging(settings.log.level, settings.log.format)
-    app = create_app(settings)
+    app = _fail_clearly(lambda: create_app(settings))
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
     click.echo(
         f"Switchboard: open http://{shown}:{port}/ to chat with the bot "
@@ -112,8 +126,10 @@ def chat(name: str | None) -> None:
 
     settings = _settings()
     address = f"{getpass.getuser()}@{settings.data_dir.resolve()}"
-    asyncio.run(
-        run_terminal_chat(settings, address=address, name=name, lines=sys.stdin, out=sys.stdout)
+    _fail_clearly(
+        lambda: asyncio.run(
+            run_terminal_chat(settings, address=address, name=name, lines=sys.stdin, out=sys.stdout)
+        )
     )
 
 

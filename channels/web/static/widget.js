@@ -1,0 +1,793 @@
+/*
+ * Switchboard web chat widget. One tag on any page:
+ *
+ *   <script src="https://support.example.com/widget.js" async
+ *           data-title="Acme support" data-greeting="Hi! Ask us anything."
+ *           data-color="#0b6e4f"></script>
+ *
+ * data-server overrides the server base URL (default: the origin this script came from).
+ * Plain JS, no build step, no dependencies. Everything lives in a Shadow DOM, so the
+ * host page's CSS cannot reach in and ours cannot leak out.
+ *
+ * Protocol: see `_WidgetSocket` in channels/web/routes.py. In short: POST /sessions once
+ * for a signed token; then a WebSocket that starts with {type: hello, token, after} and
+ * gets every stored message with seq > after, then live ones. Each sent message carries a
+ * client_message_id; the server dedupes on it, so a message is kept in a persisted pending
+ * queue and resent after every reconnect until it is acked (or seen in a replay).
+ *
+ * What survives a page reload (localStorage, one key per server): the token, the last
+ * 200 messages, the pending queue and `after`, the highest seq up to which every message
+ * has been seen. A reload renders the cache at once and replays only what is missing.
+ *
+ * For tests and integrators: window.SwitchboardWidget = {open(), close(), state, socket}.
+ */
+(function () {
+  "use strict";
+
+  if (window.SwitchboardWidget) return; // the tag was included twice
+
+  var script =
+    document.currentScript || document.querySelector('script[src*="widget.js"]');
+  var config = (script && script.dataset) || {};
+  var SERVER = (config.server || (script && script.src ? new URL(script.src).origin : location.origin))
+    .replace(/\/+$/, "");
+  var WS_URL = SERVER.replace(/^http/, "ws") + "/api/v1/webchat/ws";
+  var TITLE = config.title || "Chat with us";
+  var GREETING = config.greeting || "";
+  var COLOR = /^#[0-9a-fA-F]{3,8}$/.test(config.color || "") ? config.color : "#2457d6";
+
+  var STORE_KEY = "switchboard:" + SERVER;
+  var OPEN_KEY = STORE_KEY + ":open";
+  var CACHE_LIMIT = 200;
+  var REPLAY_PAGE = 500; // the server's page size for a replay
+  var BACKOFF_MAX_MS = 5000;
+  var PING_EVERY_MS = 25000;
+  var SILENCE_LIMIT_MS = 60000;
+  var CONNECT_TIMEOUT_MS = 10000;
+
+  // ---------------------------------------------------------------- storage
+
+  var memoryStore = {};
+  function readJSON(storage, key, fallback) {
+    try {
+      var raw = storage ? storage.getItem(key) : memoryStore[key];
+      return raw ? JSON.parse(raw) : fallback;
+    } catch (e) {
+      return fallback;
+    }
+  }
+  function writeJSON(storage, key, value) {
+    var raw = JSON.stringify(value);
+    try {
+      if (storage) storage.setItem(key, raw);
+      else memoryStore[key] = raw;
+    } catch (e) {
+      memoryStore[key] = raw; // private mode or quota: keep it for this page at least
+    }
+  }
+  function storageOrNull(name) {
+    try {
+      var s = window[name];
+      s.getItem("x");
+      return s;
+    } catch (e) {
+      return null;
+    }
+  }
+  var local = storageOrNull("localStorage");
+  var sessionStore = storageOrNull("sessionStorage");
+
+  // Persisted state: {token, conversationId, after, messages: [...], pending: [...]}
+  var saved = readJSON(local, STORE_KEY, {});
+  var state = {
+    token: saved.token || null,
+    conversationId: saved.conversationId || null,
+    after: saved.after || 0,
+    messages: Array.isArray(saved.messages) ? saved.messages : [],
+    pending: Array.isArray(saved.pending) ? saved.pending : [],
+  };
+  function save() {
+    writeJSON(local, STORE_KEY, {
+      token: state.token,
+      conversationId: state.conversationId,
+      after: state.after,
+      messages: state.messages
+        .sort(function (a, b) {
+          return a.seq - b.seq;
+        })
+        .slice(-CACHE_LIMIT),
+      pending: state.pending,
+    });
+  }
+
+  function newId() {
+    if (window.crypto && crypto.randomUUID) {
+      try {
+        return crypto.randomUUID(); // only in secure contexts
+      } catch (e) {
+        /* fall through */
+      }
+    }
+    var bytes = new Uint8Array(16);
+    (window.crypto || window.msCrypto).getRandomValues(bytes);
+    return Array.prototype.map
+      .call(bytes, function (b) {
+        return (b + 0x100).toString(16).slice(1);
+      })
+      .join("");
+  }
+
+  // ---------------------------------------------------------------- DOM
+
+  var STYLE = [
+    ":host { all: initial; }",
+    ".root { --sb-color: " + COLOR + "; position: fixed; right: 20px; bottom: 20px;",
+    "  z-index: 2147483000; font: 15px/1.4 system-ui, -apple-system, 'Segoe UI', Roboto,",
+    "  'Helvetica Neue', Arial, sans-serif; color: #1d2330; }",
+    "*, *::before, *::after { box-sizing: border-box; }",
+    "[hidden] { display: none !important; }",
+    "button { font: inherit; cursor: pointer; }",
+    ".bubble { position: relative; width: 60px; height: 60px; border-radius: 50%; border: 0;",
+    "  background: var(--sb-color); color: #fff; display: grid; place-items: center;",
+    "  box-shadow: 0 6px 20px rgba(0,0,0,.25); margin-left: auto; transition: transform .15s; }",
+    ".bubble:hover { transform: scale(1.06); }",
+    ".bubble:focus-visible, .send:focus-visible, .close:focus-visible {",
+    "  outline: 3px solid #ffbf47; outline-offset: 2px; }",
+    ".bubble svg { width: 28px; height: 28px; }",
+    ".badge { position: absolute; top: -2px; right: -2px; min-width: 20px; height: 20px;",
+    "  padding: 0 6px; border-radius: 10px; background: #d92d20; color: #fff; font-size: 12px;",
+    "  font-weight: 600; line-height: 20px; text-align: center; }",
+    ".panel { width: min(370px, calc(100vw - 40px)); height: min(560px, calc(100vh - 110px));",
+    "  margin-bottom: 14px; background: #fff; border-radius: 14px; overflow: hidden;",
+    "  display: flex; flex-direction: column; box-shadow: 0 12px 40px rgba(0,0,0,.22); }",
+    "header { background: var(--sb-color); color: #fff; padding: 14px 16px;",
+    "  display: flex; align-items: center; gap: 12px; }",
+    ".heading { flex: 1; min-width: 0; }",
+    "h2 { margin: 0; font-size: 16px; font-weight: 600; }",
+    ".status { margin: 2px 0 0; font-size: 12px; opacity: .9; }",
+    ".status::before { content: ''; display: inline-block; width: 8px; height: 8px;",
+    "  border-radius: 50%; margin-right: 6px; background: #9aa4b2; vertical-align: 0; }",
+    ".status[data-state=online]::before { background: #3ddc84; }",
+    ".status[data-state=connecting]::before { background: #ffbf47; }",
+    ".status[data-state=offline]::before { background: #ff6b6b; }",
+    ".close { border: 0; background: transparent; color: #fff; width: 32px; height: 32px;",
+    "  border-radius: 8px; display: grid; place-items: center; }",
+    ".close:hover { background: rgba(255,255,255,.18); }",
+    ".close svg { width: 18px; height: 18px; }",
+    ".log { flex: 1; overflow-y: auto; padding: 16px 14px; background: #f5f7fa;",
+    "  display: flex; flex-direction: column; gap: 8px; }",
+    ".msg { max-width: 82%; display: flex; flex-direction: column; }",
+    ".msg .text { padding: 9px 13px; border-radius: 16px; white-space: pre-wrap;",
+    "  overflow-wrap: anywhere; }",
+    ".msg.theirs { align-self: flex-start; }",
+    ".msg.theirs .text { background: #fff; border: 1px solid #e3e7ee; border-bottom-left-radius: 4px; }",
+    ".msg.mine { align-self: flex-end; align-items: flex-end; }",
+    ".msg.mine .text { background: var(--sb-color); color: #fff; border-bottom-right-radius: 4px; }",
+    ".msg.system { align-self: center; max-width: 92%; }",
+    ".msg.system .text { background: transparent; color: #5b6475; font-size: 13px;",
+    "  text-align: center; padding: 2px 8px; }",
+    ".msg .who { font-size: 12px; color: #5b6475; margin: 0 0 2px 4px; }",
+    ".msg .meta { font-size: 11px; color: #6b7385; margin: 2px 4px 0; }",
+    ".msg[data-status=pending] .text { opacity: .65; }",
+    ".msg[data-status=failed] .text { background: #fff; color: #1d2330; border: 1px solid #d92d20; }",
+    ".msg[data-status=failed] .meta { color: #b42318; }",
+    ".error { margin: 0; padding: 8px 14px; background: #fef3f2; color: #b42318; font-size: 13px;",
+    "  border-top: 1px solid #fecdca; }",
+    "form { display: flex; align-items: flex-end; gap: 8px; padding: 10px; border-top: 1px solid #e3e7ee; }",
+    "textarea { flex: 1; resize: none; border: 1px solid #cfd5df; border-radius: 10px;",
+    "  padding: 9px 11px; font: inherit; color: inherit; max-height: 120px; min-height: 40px; }",
+    "textarea:focus { outline: 2px solid var(--sb-color); outline-offset: -1px; border-color: transparent; }",
+    ".send { width: 40px; height: 40px; border: 0; border-radius: 10px; background: var(--sb-color);",
+    "  color: #fff; display: grid; place-items: center; flex: none; }",
+    ".send svg { width: 20px; height: 20px; }",
+    ".powered { text-align: center; font-size: 11px; color: #8a93a3; padding: 0 0 8px; }",
+    "@media (prefers-reduced-motion: reduce) { .bubble { transition: none; } }",
+  ].join("\n");
+
+  var ICON_CHAT =
+    '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" ' +
+    'stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M21 12a8 ' +
+    '8 0 0 1-11.6 7.1L4 20.5l1.4-4.9A8 8 0 1 1 21 12z"/></svg>';
+  var ICON_CLOSE =
+    '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.4" ' +
+    'stroke-linecap="round" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18"/></svg>';
+  var ICON_SEND =
+    '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" ' +
+    'stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M22 2 11 ' +
+    '13"/><path d="M22 2 15 22l-4-9-9-4 20-7z"/></svg>';
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) {
+      node.setAttribute(name, attrs[name]);
+    });
+    if (text != null) node.textContent = text;
+    return node;
+  }
+
+  var host = el("div", { id: "switchboard-widget" });
+  var shadow = host.attachShadow({ mode: "open" });
+  var style = el("style");
+  style.textContent = STYLE;
+  var root = el("div", { class: "root" });
+
+  var panel = el("section", { class: "panel", id: "sb-panel", role: "dialog", "aria-label": TITLE });
+  panel.hidden = true;
+  var header = el("header");
+  var heading = el("div", { class: "heading" });
+  heading.appendChild(el("h2", {}, TITLE));
+  var statusLine = el("p", { class: "status", "data-state": "closed" }, "");
+  heading.appendChild(statusLine);
+  var closeButton = el("button", { type: "button", class: "close", "aria-label": "Close chat" });
+  closeButton.innerHTML = ICON_CLOSE; // static markup, no message text
+  header.appendChild(heading);
+  header.appendChild(closeButton);
+
+  var log = el("div", {
+    class: "log",
+    role: "log",
+    "aria-live": "polite",
+    "aria-label": "Conversation",
+    tabindex: "0",
+  });
+  var errorLine = el("p", { class: "error", role: "alert" });
+  errorLine.hidden = true;
+  var form = el("form", { class: "composer" });
+  var input = el("textarea", {
+    rows: "1",
+    placeholder: "Type a message…",
+    "aria-label": "Message",
+    autocomplete: "off",
+  });
+  var sendButton = el("button", { type: "submit", class: "send", "aria-label": "Send message" });
+  sendButton.innerHTML = ICON_SEND;
+  form.appendChild(input);
+  form.appendChild(sendButton);
+  panel.appendChild(header);
+  panel.appendChild(log);
+  panel.appendChild(errorLine);
+  panel.appendChild(form);
+  panel.appendChild(el("div", { class: "powered" }, "Powered by Switchboard"));
+
+  var bubble = el("button", {
+    type: "button",
+    class: "bubble",
+    "aria-label": "Open chat: " + TITLE,
+    "aria-expanded": "false",
+    "aria-controls": "sb-panel",
+  });
+  bubble.innerHTML = ICON_CHAT;
+  var badge = el("span", { class: "badge", "aria-hidden": "true" });
+  badge.hidden = true;
+  bubble.appendChild(badge);
+
+  root.appendChild(panel);
+  root.appendChild(bubble);
+  shadow.appendChild(style);
+  shadow.appendChild(root);
+
+  // ---------------------------------------------------------------- rendering
+
+  var bySeq = {}; // seq -> message element
+  var pendingEls = {}; // client_message_id -> element of a message not yet acked
+  var unread = 0;
+
+  function formatTime(iso) {
+    var date = iso ? new Date(iso) : new Date();
+    return isNaN(date) ? "" : date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+
+  function messageElement(message, status) {
+    var mine = message.author === "customer";
+    var kind = mine ? "mine" : message.author === "system" ? "system" : "theirs";
+    var node = el("div", { class: "msg " + kind, "data-author": message.author || "bot" });
+    if (message.author === "agent") node.appendChild(el("div", { class: "who" }, "Support team"));
+    var text = el("div", { class: "text" }, message.text); // textContent: never HTML
+    text.title = formatTime(message.created_at);
+    node.appendChild(text);
+    node.appendChild(el("div", { class: "meta" }));
+    setStatus(node, status);
+    return node;
+  }
+
+  function setStatus(node, status, detail) {
+    node.setAttribute("data-status", status);
+    var meta = node.querySelector(".meta");
+    meta.textContent =
+      status === "pending" ? "Sending…" : status === "failed" ? "Not sent: " + (detail || "") : "";
+    meta.hidden = !meta.textContent;
+  }
+
+  function atBottom() {
+    return log.scrollHeight - log.scrollTop - log.clientHeight < 60;
+  }
+  function scrollDown() {
+    log.scrollTop = log.scrollHeight;
+  }
+
+  // Messages with a seq are kept in seq order; pending ones stay below them all.
+  function placeBySeq(node, seq) {
+    node.setAttribute("data-seq", String(seq));
+    var children = log.children;
+    for (var i = 0; i < children.length; i++) {
+      var child = children[i];
+      var childSeq = child.getAttribute("data-seq");
+      var childPending = child.getAttribute("data-status") === "pending";
+      if ((childSeq !== null && Number(childSeq) > seq) || (childSeq === null && childPending)) {
+        log.insertBefore(node, child);
+        return;
+      }
+    }
+    log.appendChild(node);
+  }
+
+  function renderStored(message) {
+    var stick = atBottom();
+    var node = bySeq[message.seq];
+    var id = message.client_message_id;
+    if (!node && id && pendingEls[id]) {
+      node = pendingEls[id]; // our own pending message, now known by its seq
+      node.setAttribute("data-client-message-id", id);
+      setStatus(node, "sent");
+    }
+    if (id && pendingEls[id]) {
+      if (pendingEls[id] !== node) log.removeChild(pendingEls[id]); // known twice: keep one
+      delete pendingEls[id];
+    }
+    if (!node) node = messageElement(message, "sent");
+    if (id) node.setAttribute("data-client-message-id", id);
+    bySeq[message.seq] = node;
+    placeBySeq(node, message.seq);
+    if (stick) scrollDown();
+  }
+
+  function renderPending(item) {
+    var node = messageElement(
+      { author: "customer", text: item.text, created_at: item.created_at },
+      "pending"
+    );
+    node.setAttribute("data-client-message-id", item.client_message_id);
+    pendingEls[item.client_message_id] = node;
+    log.appendChild(node);
+    scrollDown();
+  }
+
+  function showError(text) {
+    errorLine.textContent = text;
+    errorLine.hidden = !text;
+  }
+
+  function setBadge(count) {
+    unread = count;
+    badge.textContent = String(count);
+    badge.hidden = count === 0;
+    bubble.setAttribute("aria-label", "Open chat: " + TITLE + (count ? " (" + count + " new)" : ""));
+  }
+
+  function clearLog() {
+    log.textContent = "";
+    bySeq = {};
+    pendingEls = {};
+    if (GREETING) log.appendChild(messageElement({ author: "bot", text: GREETING }, "local"));
+  }
+
+  function renderAll() {
+    clearLog();
+    state.messages
+      .slice()
+      .sort(function (a, b) {
+        return a.seq - b.seq;
+      })
+      .forEach(renderStored);
+    state.pending.forEach(renderPending);
+  }
+
+  // ---------------------------------------------------------------- message state
+
+  // `after` only advances over seqs with nothing missing below them, so a reply that was
+  // pushed while the socket was down is still fetched by the next replay.
+  function advanceAfter() {
+    while (bySeq[state.after + 1]) state.after += 1;
+  }
+
+  var gapTimer = null;
+  function watchForGap() {
+    var highest = 0;
+    Object.keys(bySeq).forEach(function (s) {
+      highest = Math.max(highest, Number(s));
+    });
+    if (highest <= state.after || gapTimer) return;
+    // A hole below a seq we have seen: normally a push still on its way. If it is still
+    // there in a moment (a message pushed to another tab, say), read it over HTTP.
+    gapTimer = setTimeout(function () {
+      gapTimer = null;
+      if (!bySeq[state.after + 1]) catchUp();
+    }, 2000);
+  }
+
+  function addStored(message) {
+    if (typeof message.seq !== "number") return;
+    if (message.conversation_id && state.conversationId !== message.conversation_id) {
+      if (state.conversationId) return; // a stale frame from another conversation
+      state.conversationId = message.conversation_id;
+    }
+    var known = !!bySeq[message.seq];
+    var id = message.client_message_id;
+    if (id) {
+      state.pending = state.pending.filter(function (p) {
+        return p.client_message_id !== id;
+      });
+    }
+    if (!known) {
+      state.messages.push({
+        seq: message.seq,
+        direction: message.direction,
+        author: message.author,
+        text: message.text,
+        created_at: message.created_at,
+        client_message_id: id || null,
+      });
+      if (state.messages.length > CACHE_LIMIT * 2) state.messages = state.messages.slice(-CACHE_LIMIT);
+    }
+    renderStored(message);
+    advanceAfter();
+    save();
+    watchForGap();
+    return !known;
+  }
+
+  function sendText(text) {
+    var item = { client_message_id: newId(), text: text, created_at: new Date().toISOString() };
+    state.pending.push(item);
+    save();
+    renderPending(item);
+    showError("");
+    if (ready) transmit(item);
+    else connect();
+  }
+
+  function transmit(item) {
+    socketSend({ type: "message", client_message_id: item.client_message_id, text: item.text });
+  }
+
+  function dropPending(id, reason) {
+    state.pending = state.pending.filter(function (p) {
+      return p.client_message_id !== id;
+    });
+    save();
+    var node = pendingEls[id];
+    delete pendingEls[id];
+    if (node) setStatus(node, "failed", reason);
+    showError(reason ? "Your message was not sent: " + reason + "." : "");
+  }
+
+  // ---------------------------------------------------------------- connection
+
+  var socket = null;
+  var ready = false;
+  var connState = "closed"; // closed | connecting | online | offline
+  var attempt = 0;
+  var retryTimer = null;
+  var pingTimer = null;
+  var lastFrameAt = 0;
+  var backlogCount = 0;
+  var sawFirstPong = false;
+  var helloAfter = 0;
+  var creatingSession = null;
+
+  function setConnState(next, detail) {
+    connState = next;
+    statusLine.setAttribute("data-state", next);
+    statusLine.textContent =
+      next === "online"
+        ? "Online"
+        : next === "connecting"
+        ? "Connecting…"
+        : next === "offline"
+        ? "Offline" + (detail ? " – " + detail : "")
+        : "";
+    host.setAttribute("data-state", next);
+  }
+
+  function socketSend(frame) {
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
+  }
+
+  function startSession() {
+    if (!creatingSession) {
+      creatingSession = fetch(SERVER + "/api/v1/webchat/sessions", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: "{}",
+      })
+        .then(function (response) {
+          if (!response.ok) throw new Error("session: HTTP " + response.status);
+          return response.json();
+        })
+        .then(function (body) {
+          state.token = body.token;
+          save();
+          return body.token;
+        })
+        .finally(function () {
+          creatingSession = null;
+        });
+    }
+    return creatingSession;
+  }
+
+  function connect() {
+    if (socket || retryTimer || creatingSession) return;
+    setConnState("connecting");
+    var tokenReady = state.token ? Promise.resolve(state.token) : startSession();
+    tokenReady.then(openSocket, function () {
+      scheduleReconnect();
+    });
+  }
+
+  function openSocket(token) {
+    if (socket) return;
+    ready = false;
+    backlogCount = 0;
+    sawFirstPong = false;
+    var ws;
+    try {
+      ws = new WebSocket(WS_URL);
+    } catch (e) {
+      scheduleReconnect();
+      return;
+    }
+    socket = ws;
+    var opened = setTimeout(function () {
+      if (!ready) ws.close(); // no ready in time: try again
+    }, CONNECT_TIMEOUT_MS);
+    ws.onopen = function () {
+      lastFrameAt = Date.now();
+      helloAfter = state.after;
+      ws.send(JSON.stringify({ type: "hello", token: token, after: helloAfter }));
+    };
+    ws.onmessage = function (event) {
+      if (ws !== socket) return;
+      lastFrameAt = Date.now();
+      var frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch (e) {
+        return;
+      }
+      if (frame.type === "ready") {
+        clearTimeout(opened);
+        onReady(frame);
+      } else {
+        onFrame(frame);
+      }
+    };
+    ws.onclose = function (event) {
+      clearTimeout(opened);
+      if (ws !== socket) return;
+      socket = null;
+      ready = false;
+      clearInterval(pingTimer);
+      if (event.code === 4401) {
+        // Token expired or signed with another key: a new session, a fresh conversation.
+        // Unsent messages are kept and go out in the new session.
+        state.token = null;
+        state.conversationId = null;
+        state.after = 0;
+        state.messages = [];
+        save();
+        renderAll();
+        attempt = 0;
+        connect();
+      } else if (event.code === 4409) {
+        attempt = 0;
+        connect(); // the server wants us to reconnect and replay
+      } else {
+        scheduleReconnect();
+      }
+    };
+  }
+
+  function onReady(frame) {
+    if (state.conversationId && frame.conversation_id && frame.conversation_id !== state.conversationId) {
+      // The server knows another conversation than our cache (a new database, say):
+      // forget the cache and replay from the start.
+      state.conversationId = frame.conversation_id;
+      state.after = 0;
+      state.messages = [];
+      save();
+      renderAll();
+      attempt = 0;
+      socket.close(4000, "replay from the start");
+      return;
+    }
+    if (frame.conversation_id) state.conversationId = frame.conversation_id;
+    ready = true;
+    attempt = 0;
+    setConnState("online");
+    showError("");
+    // Still-pending messages go again; the server dedupes on client_message_id.
+    state.pending.forEach(transmit);
+    // The server sends the whole backlog before it reads our frames, so this pong marks
+    // the end of the replay (see onFrame).
+    socketSend({ type: "ping" });
+    clearInterval(pingTimer);
+    pingTimer = setInterval(function () {
+      if (Date.now() - lastFrameAt > SILENCE_LIMIT_MS && socket) socket.close();
+      else socketSend({ type: "ping" });
+    }, PING_EVERY_MS);
+  }
+
+  function onFrame(frame) {
+    if (frame.type === "message") {
+      if (!sawFirstPong) backlogCount += 1;
+      var fresh = addStored(frame);
+      // Count what is new to the visitor (not a first full replay) while they look away.
+      var news = fresh && frame.author !== "customer" && (sawFirstPong || helloAfter > 0);
+      if (news && panel.hidden) {
+        setBadge(unread + 1);
+      }
+    } else if (frame.type === "ack") {
+      var item = state.pending.filter(function (p) {
+        return p.client_message_id === frame.client_message_id;
+      })[0];
+      if (frame.conversation_id && !state.conversationId) state.conversationId = frame.conversation_id;
+      if (item || pendingEls[frame.client_message_id]) {
+        addStored({
+          conversation_id: frame.conversation_id,
+          seq: frame.seq,
+          direction: "in",
+          author: "customer",
+          text: item ? item.text : pendingEls[frame.client_message_id].querySelector(".text").textContent,
+          created_at: item ? item.created_at : new Date().toISOString(),
+          client_message_id: frame.client_message_id,
+        });
+      }
+    } else if (frame.type === "pong") {
+      if (!sawFirstPong) {
+        sawFirstPong = true;
+        if (backlogCount >= REPLAY_PAGE) catchUp(); // the replay may have been cut short
+      }
+    } else if (frame.type === "error") {
+      if (frame.client_message_id && (frame.status === 413 || frame.status === 422)) {
+        dropPending(frame.client_message_id, frame.reason);
+      } else if (window.console) {
+        console.warn("Switchboard:", frame.reason || frame);
+      }
+    }
+  }
+
+  // Read what is missing over HTTP, page by page (after a cut-short replay or a gap).
+  var catchingUp = false;
+  function catchUp() {
+    if (catchingUp || !state.token) return;
+    catchingUp = true;
+    function page() {
+      return fetch(SERVER + "/api/v1/webchat/messages?after=" + state.after, {
+        headers: { Authorization: "Bearer " + state.token },
+      })
+        .then(function (response) {
+          if (!response.ok) throw new Error("messages: HTTP " + response.status);
+          return response.json();
+        })
+        .then(function (body) {
+          var messages = body.messages || [];
+          var highest = state.after;
+          messages.forEach(function (m) {
+            addStored(m);
+            highest = Math.max(highest, m.seq);
+          });
+          // Everything up to the last seq the server listed is now known, holes or not.
+          if (highest > state.after) {
+            state.after = highest;
+            save();
+          }
+          if (messages.length >= REPLAY_PAGE) return page();
+        });
+    }
+    page()
+      .catch(function () {
+        /* the next reconnect replays */
+      })
+      .finally(function () {
+        catchingUp = false;
+      });
+  }
+
+  function scheduleReconnect() {
+    if (retryTimer) return;
+    var base = Math.min(BACKOFF_MAX_MS, 500 * Math.pow(2, attempt));
+    var delay = Math.round(base / 2 + (Math.random() * base) / 2); // jitter
+    attempt += 1;
+    setConnState("offline", "retrying in " + Math.ceil(delay / 1000) + " s");
+    retryTimer = setTimeout(function () {
+      retryTimer = null;
+      connect();
+    }, delay);
+  }
+
+  function reconnectNow() {
+    if (socket || creatingSession || connState === "closed") return;
+    clearTimeout(retryTimer);
+    retryTimer = null;
+    attempt = 0;
+    connect();
+  }
+  window.addEventListener("online", reconnectNow);
+
+  // ---------------------------------------------------------------- panel
+
+  function open() {
+    if (!panel.hidden) return;
+    panel.hidden = false;
+    bubble.setAttribute("aria-expanded", "true");
+    bubble.setAttribute("aria-label", "Close chat: " + TITLE);
+    writeJSON(sessionStore, OPEN_KEY, true);
+    setBadge(0);
+    scrollDown();
+    input.focus();
+    connect();
+  }
+
+  function close() {
+    if (panel.hidden) return;
+    panel.hidden = true;
+    bubble.setAttribute("aria-expanded", "false");
+    setBadge(0);
+    writeJSON(sessionStore, OPEN_KEY, false);
+    bubble.focus();
+  }
+
+  bubble.addEventListener("click", function () {
+    if (panel.hidden) open();
+    else close();
+  });
+  closeButton.addEventListener("click", close);
+  panel.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") close();
+  });
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    autosize();
+    sendText(text);
+  });
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit ? form.requestSubmit() : form.dispatchEvent(new Event("submit"));
+    }
+  });
+  function autosize() {
+    input.style.height = "auto";
+    input.style.height = Math.min(input.scrollHeight + 2, 120) + "px";
+  }
+  input.addEventListener("input", autosize);
+
+  // ---------------------------------------------------------------- start
+
+  function mount() {
+    document.body.appendChild(host);
+    renderAll();
+    if (readJSON(sessionStore, OPEN_KEY, false)) open();
+    // A visitor who has chatted before reconnects at once, so replies reach them (and
+    // the unread badge) even with the panel closed. Newcomers cost the server nothing
+    // until they open the chat.
+    else if (state.token) connect();
+  }
+  if (document.body) mount();
+  else document.addEventListener("DOMContentLoaded", mount);
+
+  window.SwitchboardWidget = {
+    open: open,
+    close: close,
+    get state() {
+      return connState;
+    },
+    get socket() {
+      return socket;
+    },
+  };
+})();

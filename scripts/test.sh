@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The whole test suite, as `make test` runs it: system packages, a throwaway PostgreSQL,
+# lint, then pytest against SQLite and PostgreSQL (the store tests are parametrised over
+# both) and the widget in headless Chromium. Stops what it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/system-packages.sh
+
+pgdir=$(mktemp -d /tmp/switchboard-pg.XXXXXX)
+pgport=${SWITCHBOARD_TEST_PG_PORT:-$((20000 + RANDOM % 20000))}
+trap 'scripts/postgres.sh stop "$pgdir"' EXIT
+SWITCHBOARD_TEST_POSTGRES_URL=$(scripts/postgres.sh start "$pgdir" "$pgport")
+export SWITCHBOARD_TEST_POSTGRES_URL
+export SWITCHBOARD_REQUIRE_POSTGRES=1
+echo "PostgreSQL for tests at $SWITCHBOARD_TEST_POSTGRES_URL" >&2
+
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/python -m pytest "$@"

@@ -1,0 +1,181 @@
+"""The engine on SQLite and PostgreSQL: record once, answer once, log before sending."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.delivery import DeliveryWorker, RetryPolicy
+from bot.engine import ConversationEngine
+from channels.messages import Channel, ContactProfile, InboundMessage
+from crm_store import Database, history
+from crm_store.models import InboundReceipt, Interaction, OutboxMessage
+from tests.fakes import RecordingSender, ScriptedDialogue
+
+
+def inbound(
+    text: str = "hello",
+    *,
+    message_id: str = "m1",
+    address: str = "+15550100",
+    name: str | None = "Ada Lovelace",
+) -> InboundMessage:
+    return InboundMessage(
+        channel=Channel.TERMINAL,
+        address=address,
+        provider_message_id=message_id,
+        text=text,
+        profile=ContactProfile(name=name),
+    )
+
+
+def count(database: Database, model: type) -> int:
+    with database.transaction() as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+@pytest.fixture
+def dialogue() -> ScriptedDialogue:
+    return ScriptedDialogue()
+
+
+@pytest.fixture
+def sender() -> RecordingSender:
+    return RecordingSender()
+
+
+@pytest.fixture
+def worker(database: Database, sender: RecordingSender) -> DeliveryWorker:
+    return DeliveryWorker(
+        database, {Channel.TERMINAL: sender}, policy=RetryPolicy(base_delay_seconds=0.0)
+    )
+
+
+@pytest.fixture
+def engine(
+    database: Database, dialogue: ScriptedDialogue, worker: DeliveryWorker
+) -> ConversationEngine:
+    return ConversationEngine(database, dialogue, outbox_written=worker.wake)
+
+
+async def test_reply_is_logged_with_outbox_row_then_sent(
+    engine: ConversationEngine,
+    worker: DeliveryWorker,
+    database: Database,
+    sender: RecordingSender,
+    dialogue: ScriptedDialogue,
+) -> None:
+    result = await engine.receive(inbound("hello"))
+
+    assert [r.text for r in result.replies] == ["Hello from the bot"]
+    assert result.message.seq == 1 and result.replies[0].seq == 2
+    assert dialogue.turns[0].customer.name == "Ada Lovelace"
+    assert sender.sent == []  # logged first; nothing sent by the engine itself
+    assert count(database, OutboxMessage) == 1
+
+    assert await worker.deliver_due() == 1
+    assert [m.text for m in sender.sent] == ["Hello from the bot"]
+    assert sender.sent[0].address == "+15550100"
+    with database.transaction() as session:
+        rows = history.messages_after(session, result.conversation_id, 0)
+    assert [(r.direction, r.author, r.delivery_status) for r in rows] == [
+        ("in", "customer", None),
+        ("out", "bot", "sent"),
+    ]
+    assert rows[1].intent == "scripted" and rows[1].confidence == pytest.approx(0.9)
+
+
+async def test_same_inbound_three_times_gives_one_interaction_and_one_reply(
+    engine: ConversationEngine,
+    worker: DeliveryWorker,
+    database: Database,
+    sender: RecordingSender,
+    dialogue: ScriptedDialogue,
+) -> None:
+    first = await engine.receive(inbound())
+    second = await engine.receive(inbound())
+    third = await engine.receive(inbound())
+    while await worker.deliver_due():
+        pass
+
+    assert not first.duplicate and second.duplicate and third.duplicate
+    assert second.replies == first.replies == third.replies
+    assert len(dialogue.turns) == 1
+    assert count(database, Interaction) == 2
+    assert count(database, InboundReceipt) == 1
+    assert len(sender.sent) == 1
+
+
+async def test_concurrent_retries_still_answer_once(
+    engine: ConversationEngine,
+    worker: DeliveryWorker,
+    database: Database,
+    sender: RecordingSender,
+) -> None:
+    results = await asyncio.gather(*(engine.receive(inbound()) for _ in range(5)))
+    while await worker.deliver_due():
+        pass
+
+    assert len({r.message.seq for r in results}) == 1
+    assert count(database, Interaction) == 2
+    assert len(sender.sent) == 1
+
+
+async def test_conversation_owned_by_a_person_gets_no_bot_reply(
+    engine: ConversationEngine,
+    database: Database,
+    dialogue: ScriptedDialogue,
+) -> None:
+    first = await engine.receive(inbound("hello", message_id="m1"))
+    with database.transaction() as session:
+        history.set_owner(session, first.conversation_id, "agent")
+
+    later = await engine.receive(inbound("are you there?", message_id="m2"))
+
+    assert later.replies == []
+    assert len(dialogue.turns) == 1
+    with database.transaction() as session:
+        texts = [r.text for r in history.messages_after(session, first.conversation_id, 0)]
+    assert texts == ["hello", "Hello from the bot", "are you there?"]
+
+
+async def test_messages_from_one_address_share_customer_and_conversation(
+    engine: ConversationEngine,
+    dialogue: ScriptedDialogue,
+) -> None:
+    a = await engine.receive(inbound("one", message_id="m1"))
+    b = await engine.receive(inbound("two", message_id="m2"))
+    other = await engine.receive(inbound("three", message_id="m3", address="+15550199"))
+
+    assert a.conversation_id == b.conversation_id != other.conversation_id
+    assert dialogue.turns[0].customer.id == dialogue.turns[1].customer.id
+    assert dialogue.turns[2].customer.id != dialogue.turns[0].customer.id
+    assert [m.text for m in dialogue.turns[1].history] == ["one", "Hello from the bot", "two"]
+
+
+async def test_concurrent_first_messages_from_new_address_open_one_conversation(
+    engine: ConversationEngine,
+    database: Database,
+) -> None:
+    results = await asyncio.gather(
+        *(engine.receive(inbound(f"msg {i}", message_id=f"m{i}")) for i in range(4))
+    )
+    assert len({r.conversation_id for r in results}) == 1
+    seqs = sorted(s for r in results for s in [r.message.seq, *(x.seq for x in r.replies)])
+    assert seqs == list(range(1, 9))
+
+
+async def test_feed_replays_only_the_addresses_own_conversation(
+    engine: ConversationEngine,
+) -> None:
+    await engine.receive(inbound("mine", message_id="m1", address="+1001"))
+    await engine.receive(inbound("theirs", message_id="m2", address="+1002"))
+
+    conversation_id, messages = await engine.messages_after(Channel.TERMINAL, "+1001", 0)
+    assert [m.text for m in messages] == ["mine", "Hello from the bot"]
+    _, after_first = await engine.messages_after(Channel.TERMINAL, "+1001", 1)
+    assert [m.seq for m in after_first] == [2]
+    assert await engine.messages_after(Channel.TERMINAL, "+unknown", 0) == (None, [])
+    assert conversation_id is not None

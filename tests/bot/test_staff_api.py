@@ -1,0 +1,116 @@
+"""The staff API: tokens, customer lookup, the cross-channel timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bot.app import create_app
+from bot.settings import Settings
+from channels.messages import Channel, InboundMessage
+from crm_store.staff import create_staff
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+@pytest.fixture
+def staff_headers(client: TestClient) -> dict[str, str]:
+    database = client.app.state.services.database  # type: ignore[attr-defined]
+    with database.transaction() as session:
+        _, token = create_staff(session, name="Sam Agent", email="sam@acme.test", role="agent")
+    return {"Authorization": f"Bearer {token}"}
+
+
+def widget_chat(client: TestClient, text: str) -> dict[str, str]:
+    token = client.post(
+        "/api/v1/webchat/sessions", json={"name": "Ada Lovelace", "email": "ada@example.com"}
+    ).json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    client.post(
+        "/api/v1/webchat/messages", headers=headers, json={"client_message_id": "1", "text": text}
+    )
+    return headers
+
+
+def test_timeline_shows_web_and_other_channels_oldest_first(
+    client: TestClient, staff_headers: dict[str, str]
+) -> None:
+    widget_chat(client, "hello")
+    engine = client.app.state.services.engine  # type: ignore[attr-defined]
+    client.portal.call(
+        engine.receive,
+        InboundMessage(  # type: ignore[union-attr]
+            channel=Channel.TERMINAL,
+            address="ada-terminal",
+            provider_message_id="t1",
+            text="thanks",
+            profile=__import__("channels").ContactProfile(email="ada@example.com"),
+        ),
+    )
+
+    found = client.get(
+        "/api/v1/customers", params={"email": "ada@example.com"}, headers=staff_headers
+    ).json()["customers"]
+    assert len(found) == 1
+    customer = found[0]
+    assert customer["name"] == "Ada Lovelace"
+    assert {(i["channel"], i["verified"]) for i in customer["identities"]} == {
+        ("web", False),
+        ("terminal", False),
+    }
+
+    one = client.get(f"/api/v1/customers/{customer['id']}", headers=staff_headers).json()
+    assert one["email"] == "ada@example.com"
+    timeline = client.get(
+        f"/api/v1/customers/{customer['id']}/interactions", headers=staff_headers
+    ).json()["interactions"]
+    assert [(i["channel"], i["author"], i["text"]) for i in timeline] == [
+        ("web", "customer", "hello"),
+        ("web", "bot", "Hi Ada! How can I help you today?"),
+        ("terminal", "customer", "thanks"),
+        ("terminal", "bot", "You're welcome! Anything else I can do?"),
+    ]
+    assert timeline[1]["intent"] == "greet"
+    paged = client.get(
+        f"/api/v1/customers/{customer['id']}/interactions",
+        params={"after_id": timeline[1]["id"], "limit": 1},
+        headers=staff_headers,
+    ).json()["interactions"]
+    assert [i["text"] for i in paged] == ["thanks"]
+
+
+def test_tokens_401_without_or_wrong_and_403_for_a_customer_token(
+    client: TestClient, staff_headers: dict[str, str]
+) -> None:
+    widget = widget_chat(client, "hello")
+    path = "/api/v1/customers?email=ada@example.com"
+    assert client.get(path).status_code == 401
+    assert client.get(path, headers={"Authorization": "Bearer sbs_wrong"}).status_code == 401
+    refused = client.get(path, headers=widget)
+    assert refused.status_code == 403 and "customer" in refused.json()["error"]
+    assert client.get(path, headers=staff_headers).status_code == 200
+
+
+def test_unknown_customer_is_404_and_search_needs_a_key(
+    client: TestClient, staff_headers: dict[str, str]
+) -> None:
+    assert client.get("/api/v1/customers/999", headers=staff_headers).status_code == 404
+    assert (
+        client.get("/api/v1/customers/999/interactions", headers=staff_headers).status_code == 404
+    )
+    assert client.get("/api/v1/customers", headers=staff_headers).status_code == 422
+    assert client.get("/api/v1/customers/abc", headers=staff_headers).status_code == 422
+
+
+def test_healthz_and_openapi_docs(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok", "database": "ok"}
+    assert client.get("/docs").status_code == 200
+    paths = client.get("/openapi.json").json()["paths"]
+    assert "/api/v1/customers/{customer_id}/interactions" in paths
+    assert "/api/v1/webchat/messages" in paths

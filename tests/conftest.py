@@ -1,0 +1,87 @@
+"""Shared fixtures: databases on SQLite and real PostgreSQL, settings, an app factory.
+
+PostgreSQL comes from SWITCHBOARD_TEST_POSTGRES_URL (scripts/test.sh starts one). Each
+test that asks for it gets a fresh database of its own, dropped afterwards. Without a
+server the PostgreSQL half is skipped, unless SWITCHBOARD_REQUIRE_POSTGRES=1 (as in
+`make test` and CI), where a missing server is an error.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bot.settings import DatabaseSettings, DeliverySettings, Settings
+from crm_store import Database, upgrade
+
+POSTGRES_URL = os.environ.get("SWITCHBOARD_TEST_POSTGRES_URL")
+REQUIRE_POSTGRES = os.environ.get("SWITCHBOARD_REQUIRE_POSTGRES") == "1"
+
+
+def _admin_engine():  # type: ignore[no-untyped-def]
+    return create_engine(make_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test."""
+    if not POSTGRES_URL:
+        if REQUIRE_POSTGRES:
+            pytest.fail("SWITCHBOARD_TEST_POSTGRES_URL is not set but PostgreSQL is required")
+        pytest.skip("no PostgreSQL server (set SWITCHBOARD_TEST_POSTGRES_URL or run make test)")
+    name = f"sb_test_{uuid.uuid4().hex[:12]}"
+    admin = _admin_engine()
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same test on SQLite (a file) and on real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'switchboard.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    upgrade(database_url)
+    db = Database(database_url)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    """Settings for an app under test: its own data dir and database, quick retries."""
+    return Settings(
+        data_dir=tmp_path / "var",
+        database=DatabaseSettings(url=database_url, auto_migrate=True),
+        delivery=DeliverySettings(
+            base_delay_seconds=0.01, max_delay_seconds=0.05, poll_interval_seconds=0.05
+        ),
+    )
+
+
+@pytest.fixture
+def sqlite_settings(tmp_path: Path) -> Settings:
+    """Settings on SQLite only, for HTTP behaviour that does not depend on the database."""
+    return Settings(
+        data_dir=tmp_path / "var",
+        database=DatabaseSettings(url=f"sqlite:///{tmp_path / 'api.db'}", auto_migrate=True),
+        delivery=DeliverySettings(
+            base_delay_seconds=0.01, max_delay_seconds=0.05, poll_interval_seconds=0.05
+        ),
+    )

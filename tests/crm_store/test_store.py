@@ -1,0 +1,188 @@
+"""Repositories on SQLite and PostgreSQL: identities, timeline, staff tokens, outbox claims."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from crm_store import Database, customers, history, outbox, staff
+from crm_store.base import utcnow
+from crm_store.models import Identity
+from crm_store.records import NewInteraction
+
+
+def test_identity_resolves_to_the_same_customer(database: Database) -> None:
+    with database.transaction() as session:
+        first, identity = customers.resolve_identity(session, "sms", "+15550100", name="Ada")
+    with database.transaction() as session:
+        again, same = customers.resolve_identity(session, "sms", "+15550100", name="Other")
+    assert again.id == first.id and same.id == identity.id
+    assert again.name == "Ada"  # known details are never overwritten
+
+
+def test_new_address_with_known_email_links_to_that_customer_unverified(
+    database: Database,
+) -> None:
+    with database.transaction() as session:
+        ada, _ = customers.resolve_identity(
+            session, "email", "ada@example.com", email="ada@example.com", verified=True
+        )
+    with database.transaction() as session:
+        linked, web = customers.resolve_identity(session, "web", "ws_1", email="ada@example.com")
+        ids = customers.identities_of(session, ada.id)
+    assert linked.id == ada.id
+    assert web.verified is False
+    assert [(i.channel, i.verified) for i in ids] == [("email", True), ("web", False)]
+
+
+def test_identity_is_unique_per_channel_and_address(database: Database) -> None:
+    with database.transaction() as session:
+        customer, _ = customers.resolve_identity(session, "sms", "+15550100")
+    with pytest.raises(IntegrityError), database.transaction() as session:
+        session.add(Identity(customer_id=customer.id, channel="sms", address="+15550100"))
+        session.flush()
+
+
+def test_find_customers_by_email_and_phone(database: Database) -> None:
+    with database.transaction() as session:
+        customers.resolve_identity(session, "sms", "+15550100", phone="+15550100")
+        customers.resolve_identity(session, "web", "ws_2", email="bo@example.com")
+    with database.transaction() as session:
+        by_phone = customers.find_customers(session, phone="+15550100")
+        by_email = customers.find_customers(session, email="bo@example.com")
+        nobody = customers.find_customers(session, email="nobody@example.com")
+    assert [c.phone for c in by_phone] == ["+15550100"]
+    assert [c.email for c in by_email] == ["bo@example.com"]
+    assert nobody == []
+
+
+def test_timeline_spans_channels_oldest_first(database: Database) -> None:
+    with database.transaction() as session:
+        ada, sms = customers.resolve_identity(session, "sms", "+1", email="ada@example.com")
+        _, web = customers.resolve_identity(session, "web", "ws_1", email="ada@example.com")
+        texting = history.current_conversation(
+            session, customer_id=ada.id, identity_id=sms.id, channel="sms"
+        )
+        chatting = history.current_conversation(
+            session, customer_id=ada.id, identity_id=web.id, channel="web"
+        )
+        for conversation, text in [(texting, "sms 1"), (chatting, "web 1"), (texting, "sms 2")]:
+            history.append(
+                session, conversation, NewInteraction(direction="in", author="customer", text=text)
+            )
+    with database.transaction() as session:
+        timeline = history.timeline(session, ada.id)
+    assert [(i.channel, i.text) for i in timeline] == [
+        ("sms", "sms 1"),
+        ("web", "web 1"),
+        ("sms", "sms 2"),
+    ]
+    assert [i.seq for i in timeline] == [1, 1, 2]
+
+
+def test_resolved_conversation_reopens_for_the_bot(database: Database) -> None:
+    with database.transaction() as session:
+        ada, sms = customers.resolve_identity(session, "sms", "+1")
+        first = history.current_conversation(
+            session, customer_id=ada.id, identity_id=sms.id, channel="sms"
+        )
+        history.set_owner(session, first.id, "agent", staff_id=None)
+    from crm_store.models import Conversation
+
+    with database.transaction() as session:
+        session.get_one(Conversation, first.id).status = "resolved"
+    with database.transaction() as session:
+        again = history.current_conversation(
+            session, customer_id=ada.id, identity_id=sms.id, channel="sms"
+        )
+    assert (again.id, again.status, again.owner) == (first.id, "open", "bot")
+
+
+def test_staff_token_is_stored_hashed_and_finds_its_user(database: Database) -> None:
+    with database.transaction() as session:
+        record, token = staff.create_staff(
+            session, name="Sam", email="Sam@Example.com", role="agent", slack_user_id="U1"
+        )
+    from crm_store.models import StaffUser
+
+    with database.transaction() as session:
+        stored = session.get_one(StaffUser, record.id)
+        assert token not in stored.api_token_hash
+        assert staff.staff_by_token(session, token) == record
+        assert staff.staff_by_token(session, token + "x") is None
+    assert record.email == "sam@example.com"
+    with pytest.raises(ValueError, match="role must be one of"), database.transaction() as session:
+        staff.create_staff(session, name="X", email="x@example.com", role="boss")
+
+
+def _queue(database: Database, count: int) -> None:
+    with database.transaction() as session:
+        ada, identity = customers.resolve_identity(session, "sms", "+1")
+        conversation = history.current_conversation(
+            session, customer_id=ada.id, identity_id=identity.id, channel="sms"
+        )
+        for n in range(count):
+            reply = history.append(
+                session,
+                conversation,
+                NewInteraction(
+                    direction="out", author="bot", text=f"reply {n}", delivery_status="pending"
+                ),
+            )
+            outbox.enqueue(
+                session,
+                interaction_id=reply.id,
+                conversation_id=conversation.id,
+                channel="sms",
+                address="+1",
+                payload=outbox.payload_for(reply),
+            )
+
+
+def test_claims_are_disjoint_and_expired_leases_come_back(database: Database) -> None:
+    _queue(database, 10)
+    now = utcnow()
+    claimed: list[list[int]] = []
+    lock = threading.Lock()
+
+    def claim() -> None:
+        with database.transaction() as session:
+            rows = outbox.claim_due(session, now=now, limit=4, lease=timedelta(seconds=30))
+            with lock:
+                claimed.append([row.id for row in rows])
+
+    threads = [threading.Thread(target=claim) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ids = [i for batch in claimed for i in batch]
+    assert len(ids) == 10 and len(set(ids)) == 10  # every row once, none twice
+
+    with database.transaction() as session:
+        assert outbox.claim_due(session, now=now, limit=10, lease=timedelta(seconds=30)) == []
+        later = now + timedelta(seconds=31)
+        again = outbox.claim_due(session, now=later, limit=10, lease=timedelta(seconds=30))
+    assert len(again) == 10 and all(row.attempts == 2 for row in again)
+
+
+def test_skip_locked_lets_a_second_worker_pass_locked_rows(postgres_url: str) -> None:
+    """PostgreSQL only: a claim held open in one transaction is skipped, not waited on."""
+    from crm_store import upgrade
+
+    upgrade(postgres_url)
+    database = Database(postgres_url)
+    try:
+        _queue(database, 4)
+        now = utcnow()
+        with database.transaction() as holding:
+            held = outbox.claim_due(holding, now=now, limit=2, lease=timedelta(seconds=30))
+            with database.transaction() as other:
+                rest = outbox.claim_due(other, now=now, limit=10, lease=timedelta(seconds=30))
+        assert {r.id for r in held}.isdisjoint({r.id for r in rest})
+        assert len(held) == 2 and len(rest) == 2
+    finally:
+        database.dispose()

@@ -1,0 +1,45 @@
+"""In-memory fakes that keep what they were asked, for tests to assert on."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from bot.dialogue import Reply, Turn
+from channels.errors import DeliveryError
+from channels.messages import Channel, OutboundMessage, SendReceipt
+
+
+@dataclass
+class RecordingSender:
+    """A channel adapter that records every send; fails the first `failures` attempts."""
+
+    channel: Channel = Channel.TERMINAL
+    failures: int = 0
+    retryable: bool = True
+    attempts: list[OutboundMessage] = field(default_factory=list)
+    sent: list[OutboundMessage] = field(default_factory=list)
+    block: asyncio.Event | None = None
+
+    async def send(self, message: OutboundMessage) -> SendReceipt:
+        self.attempts.append(message)
+        if self.block is not None:
+            await self.block.wait()
+        if len(self.attempts) <= self.failures:
+            raise DeliveryError(
+                f"provider refused (attempt {len(self.attempts)})", retryable=self.retryable
+            )
+        self.sent.append(message)
+        return SendReceipt(provider_message_id=f"prov-{len(self.sent)}")
+
+
+@dataclass
+class ScriptedDialogue:
+    """Answers every turn with the same replies and records the turns it saw."""
+
+    replies: list[str] = field(default_factory=lambda: ["Hello from the bot"])
+    turns: list[Turn] = field(default_factory=list)
+
+    async def respond(self, turn: Turn) -> list[Reply]:
+        self.turns.append(turn)
+        return [Reply(text, intent="scripted", confidence=0.9) for text in self.replies]
