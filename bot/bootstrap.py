@@ -30,13 +30,8 @@ class Services:
     signer: SessionSigner
 
 
-def bootstrap(
-    settings: Settings,
-    *,
-    senders: Mapping[Channel, ChannelSender] | None = None,
-    dialogue: Dialogue | None = None,
-    migrate: bool | None = None,
-) -> Services:
+def open_database(settings: Settings, *, migrate: bool | None = None) -> Database:
+    """The configured database, migrated first where settings say so, checked current."""
     if migrate if migrate is not None else settings.migrate_on_start:
         upgrade(settings.database_url)
     database = Database(settings.database_url, echo=settings.database.echo)
@@ -46,6 +41,17 @@ def bootstrap(
             "the database schema is not up to date: run `switchboard db upgrade` "
             "(or set SWITCHBOARD_DATABASE__AUTO_MIGRATE=true)"
         )
+    return database
+
+
+def bootstrap(
+    settings: Settings,
+    *,
+    senders: Mapping[Channel, ChannelSender] | None = None,
+    dialogue: Dialogue | None = None,
+    migrate: bool | None = None,
+) -> Services:
+    database = open_database(settings, migrate=migrate)
     hub = SessionHub()
     all_senders: dict[Channel, ChannelSender] = {Channel.WEB: WebChatSender(hub)}
     all_senders.update(senders or {})

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import logging
+import signal
 import sys
 from collections.abc import Callable
 from typing import TypeVar
@@ -18,12 +20,17 @@ T = TypeVar("T")
 
 def _fail_clearly(build: Callable[[], T]) -> T:
     """Turn start-up errors a user can fix (settings, schema) into one clear line."""
+    from sqlalchemy.exc import OperationalError
+
     from crm_store.errors import StoreError
 
     try:
         return build()
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise click.ClickException(f"cannot reach the database: {reason}") from exc
 
 
 def _settings() -> Settings:
@@ -52,10 +59,12 @@ def serve(host: str, port: int) -> None:
     configure_logging(settings.log.level, settings.log.format)
     app = _fail_clearly(lambda: create_app(settings))
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
-    click.echo(
+    # uvicorn re-raises SIGTERM after its graceful shutdown, which would end the process
+    # with status 143; a completed clean shutdown is a success, so exit 0.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    logging.getLogger("switchboard").info(
         f"Switchboard: open http://{shown}:{port}/ to chat with the bot "
-        f"(API docs at /docs). Ctrl+C stops it.",
-        err=True,
+        f"(API docs at /docs). Ctrl+C stops it."
     )
     uvicorn.run(
         app,
@@ -77,7 +86,7 @@ def db_upgrade() -> None:
     from crm_store import upgrade
 
     settings = _settings()
-    upgrade(settings.database_url)
+    _fail_clearly(lambda: upgrade(settings.database_url))
     click.echo("database is up to date")
 
 
@@ -95,13 +104,11 @@ def staff_create(name: str, email: str, role: str, slack_user_id: str | None) ->
     """Create a staff user and print its API token (shown once, on the last line)."""
     from sqlalchemy.exc import IntegrityError
 
-    from crm_store import Database, upgrade
+    from bot.bootstrap import open_database
     from crm_store.staff import create_staff
 
     settings = _settings()
-    if settings.migrate_on_start:
-        upgrade(settings.database_url)
-    database = Database(settings.database_url)
+    database = _fail_clearly(lambda: open_database(settings))
     try:
         with database.transaction() as session:
             record, token = create_staff(

@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+MIN_SECRET_LENGTH = 32
+
 
 class DatabaseSettings(BaseModel):
     url: str | None = Field(
@@ -72,10 +74,12 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> Settings:
         if self.environment == "production":
-            if self.webchat.secret_key is None:
+            secret = self.webchat.secret_key
+            if secret is None or len(secret.get_secret_value()) < MIN_SECRET_LENGTH:
                 raise ValueError(
-                    "SWITCHBOARD_WEBCHAT__SECRET_KEY must be set when "
-                    "SWITCHBOARD_ENVIRONMENT=production"
+                    f"SWITCHBOARD_WEBCHAT__SECRET_KEY must be set, at least {MIN_SECRET_LENGTH} "
+                    "characters, when SWITCHBOARD_ENVIRONMENT=production "
+                    "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
                 )
             if self.database.url is None:
                 raise ValueError(

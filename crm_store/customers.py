@@ -32,6 +32,11 @@ def identity_record(row: Identity) -> IdentityRecord:
     )
 
 
+def normalise_email(email: str | None) -> str | None:
+    """Emails are kept and searched lower-case: Ada@Example.com is ada@example.com."""
+    return email.strip().lower() if email and email.strip() else None
+
+
 def resolve_identity(
     session: Session,
     channel: str,
@@ -49,6 +54,7 @@ def resolve_identity(
     unverified unless the channel itself proves the address (`verified`); actions that
     reveal customer data must check `verified` before they do.
     """
+    email = normalise_email(email)
     identity = session.scalars(
         select(Identity).where(Identity.channel == channel, Identity.address == address)
     ).one_or_none()
@@ -97,6 +103,7 @@ def find_customers(
     session: Session, *, email: str | None = None, phone: str | None = None, limit: int = 50
 ) -> list[CustomerRecord]:
     query = select(Customer).order_by(Customer.id).limit(limit)
+    email = normalise_email(email)
     if email:
         query = query.where(Customer.email == email)
     if phone:

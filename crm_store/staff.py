@@ -8,6 +8,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crm_store.customers import normalise_email
 from crm_store.models import StaffUser
 from crm_store.models.staff import STAFF_ROLES
 from crm_store.records import StaffRecord
@@ -39,7 +40,7 @@ def create_staff(
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = StaffUser(
         name=name,
-        email=email.strip().lower(),
+        email=normalise_email(email) or email,
         role=role,
         slack_user_id=slack_user_id,
         api_token_hash=hash_token(token),

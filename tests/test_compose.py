@@ -248,9 +248,9 @@ def test_dockerfile_migrates_before_serving(dockerfile: str) -> None:
     entrypoints = [args for keyword, args in _instructions(dockerfile) if keyword == "ENTRYPOINT"]
     assert len(entrypoints) == 1
     command = " ".join(json.loads(entrypoints[0]))
-    upgrade = command.index("switchboard db upgrade")
-    serve = command.index("switchboard serve --host 0.0.0.0 --port 8000")
-    assert upgrade < serve
+    upgrade, serve = "switchboard db upgrade", "switchboard serve --host 0.0.0.0 --port 8000"
+    assert upgrade in command and serve in command, command
+    assert command.index(upgrade) < command.index(serve)
     assert "db upgrade &&" in command, "a failed migration must stop the start"
 
 

@@ -146,6 +146,12 @@ def server(database_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
         yield started
 
 
+def _assert_stopped_cleanly(returncode: int) -> None:
+    # A clean stop on SIGTERM exits 0 (the CLI's own handler; uvicorn alone would
+    # re-raise the signal and end with -15). A crash or a SIGKILL is neither.
+    assert returncode == 0, f"server exited with {returncode}"
+
+
 def _json_log_lines(stderr: str) -> list[dict[str, Any]]:
     entries = []
     for line in stderr.splitlines():
@@ -211,13 +217,28 @@ def test_chat_staff_lookup_and_clean_shutdown(server: ServerProcess) -> None:
     with server.client(widget_token) as widget:
         assert widget.get(url).status_code == 403
 
-    assert server.stop() == 0
+    _assert_stopped_cleanly(server.stop())
     entries = _json_log_lines(server.stderr())
     assert entries, f"no JSON log lines on stderr:\n{server.stderr()}"
     assert all({"time", "level", "message"} <= set(entry) for entry in entries)
+    assert not any("color_message" in entry for entry in entries)
     messages = [entry["message"] for entry in entries]
     assert "switchboard started" in messages
     assert "switchboard stopped" in messages
+
+
+def test_production_server_refuses_to_start_without_a_secret(tmp_path: Path) -> None:
+    env = _server_env(f"sqlite:///{tmp_path / 'switchboard.db'}", tmp_path / "data")
+    del env["SWITCHBOARD_WEBCHAT__SECRET_KEY"]
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "serve", "--port", str(_free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT_SECONDS,
+    )
+    assert result.returncode != 0
+    assert "SWITCHBOARD_WEBCHAT__SECRET_KEY must be set" in result.stderr
 
 
 def test_healthz_is_503_when_the_database_is_gone(postgres_url: str, tmp_path: Path) -> None:
@@ -236,4 +257,4 @@ def test_healthz_is_503_when_the_database_is_gone(postgres_url: str, tmp_path: P
         assert response.status_code == 503, response.text
         assert response.json()["database"] == "down"
 
-        assert server.stop() == 0
+        _assert_stopped_cleanly(server.stop())

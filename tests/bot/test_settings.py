@@ -40,7 +40,10 @@ def test_production_refuses_to_start_without_secrets(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("SWITCHBOARD_DATABASE__URL", "postgresql+psycopg://db/sb")
     with pytest.raises(ValidationError, match="SWITCHBOARD_WEBCHAT__SECRET_KEY"):
         Settings()
-    monkeypatch.setenv("SWITCHBOARD_WEBCHAT__SECRET_KEY", "real-secret")
+    monkeypatch.setenv("SWITCHBOARD_WEBCHAT__SECRET_KEY", "too-short")
+    with pytest.raises(ValidationError, match="at least 32 characters"):
+        Settings()
+    monkeypatch.setenv("SWITCHBOARD_WEBCHAT__SECRET_KEY", "a-real-secret-of-enough-length-1234")
     monkeypatch.delenv("SWITCHBOARD_DATABASE__URL")
     with pytest.raises(ValidationError, match="SWITCHBOARD_DATABASE__URL"):
         Settings()
