@@ -50,6 +50,26 @@ class DeliverySettings(BaseModel):
     )
 
 
+class NluSettings(BaseModel):
+    """The NLU layer (nlu/). Fields belong to that layer's issue."""
+
+    model_dir: Path | None = Field(
+        default=None,
+        description="trained NLU model; default: the shipped demo model, trained at first start",
+    )
+    api_token: SecretStr | None = Field(
+        default=None, description="when set, POST /model/parse requires it (?token= or Bearer)"
+    )
+
+
+class KnowledgeSettings(BaseModel):
+    """The knowledge layer (knowledge/). Fields belong to that layer's issue."""
+
+    index_dir: Path | None = Field(
+        default=None, description="FAISS and lexical index; default: <data dir>/knowledge"
+    )
+
+
 class LogSettings(BaseModel):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["json", "text"] = "json"
@@ -69,6 +89,8 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     webchat: WebChatSettings = WebChatSettings()
     delivery: DeliverySettings = DeliverySettings()
+    nlu: NluSettings = NluSettings()
+    knowledge: KnowledgeSettings = KnowledgeSettings()
     log: LogSettings = LogSettings()
 
     @model_validator(mode="after")
