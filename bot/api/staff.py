@@ -3,13 +3,18 @@
 from typing import Annotated, Any
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from channels.errors import InvalidSession
+from channels.text import StorableStr
 from channels.web import SessionSigner
 from crm_store import Database, customers, history, staff
 from crm_store.records import CustomerRecord, InteractionRecord, StaffRecord
+
+# Ids are 64-bit at most; a larger number can name nothing, and SQLite cannot bind it.
+MAX_ID = 2**63 - 1
+CustomerId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def customer_json(record: CustomerRecord, identities: list[Any]) -> dict[str, Any]:
@@ -93,15 +98,15 @@ def staff_router(database: Database, signer: SessionSigner) -> APIRouter:
     @router.get("/customers")
     async def find(
         _: Staff,
-        email: Annotated[str | None, Query(max_length=320)] = None,
-        phone: Annotated[str | None, Query(max_length=32)] = None,
+        email: Annotated[StorableStr | None, Query(max_length=320)] = None,
+        phone: Annotated[StorableStr | None, Query(max_length=32)] = None,
     ) -> dict[str, Any]:
         if not email and not phone:
             raise HTTPException(422, "give email or phone to search by")
         return {"customers": await to_thread.run_sync(_customers, email, phone)}
 
     @router.get("/customers/{customer_id}")
-    async def one(customer_id: int, _: Staff) -> dict[str, Any]:
+    async def one(customer_id: CustomerId, _: Staff) -> dict[str, Any]:
         found = await to_thread.run_sync(_customer, customer_id)
         if found is None:
             raise HTTPException(404, f"no customer {customer_id}")
@@ -109,9 +114,11 @@ def staff_router(database: Database, signer: SessionSigner) -> APIRouter:
 
     @router.get("/customers/{customer_id}/interactions")
     async def interactions(
-        customer_id: int,
+        customer_id: CustomerId,
         _: Staff,
-        after_id: Annotated[int, Query(ge=0, description="page on: last id seen")] = 0,
+        after_id: Annotated[
+            int, Query(ge=0, le=MAX_ID, description="page on: the last id seen")
+        ] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 500,
     ) -> dict[str, Any]:
         found = await to_thread.run_sync(_timeline, customer_id, after_id, limit)

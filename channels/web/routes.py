@@ -14,6 +14,7 @@ from pydantic import BaseModel, EmailStr, Field, ValidationError
 from channels.errors import InvalidSession
 from channels.messages import Channel, IntakeResult
 from channels.ports import ConversationFeed, MessageIntake
+from channels.text import StorableStr
 from channels.web.hub import SessionHub
 from channels.web.inbound import MessageTooLong, to_inbound
 from channels.web.sessions import SessionSigner, WebSession
@@ -25,7 +26,7 @@ _HELLO_TIMEOUT_SECONDS = 10.0
 
 
 class SessionRequest(BaseModel):
-    name: str | None = Field(default=None, max_length=200)
+    name: StorableStr | None = Field(default=None, max_length=200)
     email: EmailStr | None = None
 
 
@@ -35,8 +36,8 @@ class SessionResponse(BaseModel):
 
 
 class MessageRequest(BaseModel):
-    client_message_id: str = Field(min_length=1, max_length=100)
-    text: str = Field(min_length=1)
+    client_message_id: StorableStr = Field(min_length=1, max_length=100)
+    text: StorableStr = Field(min_length=1)
 
 
 def _intake_json(result: IntakeResult) -> dict[str, Any]:
@@ -90,7 +91,7 @@ def webchat_router(
     @router.get("/api/v1/webchat/messages")
     async def read_messages(
         session: Annotated[WebSession, Depends(current_session)],
-        after: Annotated[int, Query(ge=0)] = 0,
+        after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
     ) -> dict[str, Any]:
         conversation_id, messages = await feed.messages_after(
             Channel.WEB, session.session_id, after
@@ -112,13 +113,13 @@ def webchat_router(
 class _HelloFrame(BaseModel):
     type: str
     token: str
-    after: int = Field(default=0, ge=0)
+    after: int = Field(default=0, ge=0, le=2**63 - 1)
 
 
 class _MessageFrame(BaseModel):
     type: str
-    client_message_id: str = Field(min_length=1, max_length=100)
-    text: str = Field(min_length=1)
+    client_message_id: StorableStr = Field(min_length=1, max_length=100)
+    text: StorableStr = Field(min_length=1)
 
 
 class _WidgetSocket:

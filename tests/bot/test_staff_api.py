@@ -114,3 +114,18 @@ def test_healthz_and_openapi_docs(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert "/api/v1/customers/{customer_id}/interactions" in paths
     assert "/api/v1/webchat/messages" in paths
+
+
+def test_out_of_range_ids_and_nul_queries_are_4xx_not_500(
+    client: TestClient, staff_headers: dict[str, str]
+) -> None:
+    huge = 10**23
+    for path in (
+        f"/api/v1/customers/{huge}",
+        f"/api/v1/customers/{huge}/interactions",
+        f"/api/v1/customers/1/interactions?after_id={huge}",
+    ):
+        assert client.get(path, headers=staff_headers).status_code == 422, path
+    assert client.get("/api/v1/customers/0", headers=staff_headers).status_code == 422
+    nul = client.get("/api/v1/customers", params={"email": "a\x00b"}, headers=staff_headers)
+    assert nul.status_code == 422 and "NUL" in nul.json()["error"]

@@ -236,3 +236,27 @@ def test_reply_is_marked_sent_after_delivery(client: TestClient) -> None:
             break
         time.sleep(0.05)
     assert status == "sent"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"client_message_id": "c1", "text": "hi\\u0000there"}',
+        b'{"client_message_id": "c\\u0000", "text": "hi"}',
+        b'{"client_message_id": "c1", "text": "broken \\ud800 surrogate"}',
+    ],
+)
+def test_unstorable_text_is_422_on_both_databases(settings: Settings, body: bytes) -> None:
+    """PostgreSQL refuses NUL, and nothing stores a lone surrogate: refuse at the edge."""
+    with TestClient(create_app(settings)) as client:
+        headers = {**start(client), "Content-Type": "application/json"}
+        response = client.post("/api/v1/webchat/messages", content=body, headers=headers)
+        assert response.status_code == 422, response.text
+        assert response.json()["error"].startswith("body.")  # names the field
+        assert stored_interactions(client) == 0
+        named = client.post(
+            "/api/v1/webchat/sessions",
+            content=b'{"name": "A\\u0000"}',
+            headers={"Content-Type": "application/json"},
+        )
+        assert named.status_code == 422
