@@ -135,6 +135,9 @@ class _WidgetSocket:
       server: {"type": "error", "status": 4xx, "reason": ..., "client_message_id"?}
       client: {"type": "ping"} -> server: {"type": "pong"}
     Close codes: 4400 bad hello, 4401 bad token, 4409 resync needed (reconnect + replay).
+    A message can arrive both in the replay and as a live push (it was sent while the
+    replay was read), and the sender's own message comes back as a push to its other
+    tabs: clients dedupe by seq.
     """
 
     def __init__(
@@ -175,8 +178,13 @@ class _WidgetSocket:
                     "conversation_id": conversation_id,
                 }
             )
-            for message in backlog:
-                await self._send({"type": "message", **message.to_json()})
+            # The feed answers in pages; replay every page, not only the first.
+            while backlog:
+                for message in backlog:
+                    await self._send({"type": "message", **message.to_json()})
+                _, backlog = await self._feed.messages_after(
+                    Channel.WEB, session.session_id, backlog[-1].seq
+                )
             await self._read(session)
         except WebSocketDisconnect:
             pass
@@ -263,6 +271,9 @@ class _WidgetSocket:
             )
             return
         result = await self._intake.receive(inbound)
+        if not result.duplicate:
+            # The visitor's other tabs see the question too, not only the answer.
+            self._hub.publish(session.session_id, {"type": "message", **result.message.to_json()})
         await self._send(
             {
                 "type": "ack",
@@ -277,14 +288,14 @@ def widget_router() -> APIRouter:
     """The embeddable script and the demo page that carries it."""
     router = APIRouter(include_in_schema=False)
 
-    @router.get("/widget.js")
+    @router.api_route("/widget.js", methods=["GET", "HEAD"])
     async def widget_script() -> Response:
         body = (_STATIC / "widget.js").read_text(encoding="utf-8")
         return Response(
             body, media_type="application/javascript", headers={"Cache-Control": "no-cache"}
         )
 
-    @router.get("/")
+    @router.api_route("/", methods=["GET", "HEAD"])
     async def demo_page() -> HTMLResponse:
         return HTMLResponse((_STATIC / "demo.html").read_text(encoding="utf-8"))
 

@@ -29,8 +29,8 @@
   var script =
     document.currentScript || document.querySelector('script[src*="widget.js"]');
   var config = (script && script.dataset) || {};
-  var SERVER = (config.server || (script && script.src ? new URL(script.src).origin : location.origin))
-    .replace(/\/+$/, "");
+  var scriptOrigin = script && script.src ? new URL(script.src).origin : location.origin;
+  var SERVER = (config.server || scriptOrigin).replace(/\/+$/, "");
   var WS_URL = SERVER.replace(/^http/, "ws") + "/api/v1/webchat/ws";
   var TITLE = config.title || "Chat with us";
   var GREETING = config.greeting || "";
@@ -160,25 +160,31 @@
     ".msg .text { padding: 9px 13px; border-radius: 16px; white-space: pre-wrap;",
     "  overflow-wrap: anywhere; }",
     ".msg.theirs { align-self: flex-start; }",
-    ".msg.theirs .text { background: #fff; border: 1px solid #e3e7ee; border-bottom-left-radius: 4px; }",
+    ".msg.theirs .text { background: #fff; border: 1px solid #e3e7ee;",
+    "  border-bottom-left-radius: 4px; }",
     ".msg.mine { align-self: flex-end; align-items: flex-end; }",
-    ".msg.mine .text { background: var(--sb-color); color: #fff; border-bottom-right-radius: 4px; }",
+    ".msg.mine .text { background: var(--sb-color); color: #fff;",
+    "  border-bottom-right-radius: 4px; }",
     ".msg.system { align-self: center; max-width: 92%; }",
     ".msg.system .text { background: transparent; color: #5b6475; font-size: 13px;",
     "  text-align: center; padding: 2px 8px; }",
     ".msg .who { font-size: 12px; color: #5b6475; margin: 0 0 2px 4px; }",
     ".msg .meta { font-size: 11px; color: #6b7385; margin: 2px 4px 0; }",
     ".msg[data-status=pending] .text { opacity: .65; }",
-    ".msg[data-status=failed] .text { background: #fff; color: #1d2330; border: 1px solid #d92d20; }",
+    ".msg[data-status=failed] .text { background: #fff; color: #1d2330;",
+    "  border: 1px solid #d92d20; }",
     ".msg[data-status=failed] .meta { color: #b42318; }",
+    ".msg[data-status=failed] .text { max-height: 7.2em; overflow: hidden; }",
     ".error { margin: 0; padding: 8px 14px; background: #fef3f2; color: #b42318; font-size: 13px;",
     "  border-top: 1px solid #fecdca; }",
-    "form { display: flex; align-items: flex-end; gap: 8px; padding: 10px; border-top: 1px solid #e3e7ee; }",
+    "form { display: flex; align-items: flex-end; gap: 8px; padding: 10px;",
+    "  border-top: 1px solid #e3e7ee; }",
     "textarea { flex: 1; resize: none; border: 1px solid #cfd5df; border-radius: 10px;",
     "  padding: 9px 11px; font: inherit; color: inherit; max-height: 120px; min-height: 40px; }",
-    "textarea:focus { outline: 2px solid var(--sb-color); outline-offset: -1px; border-color: transparent; }",
-    ".send { width: 40px; height: 40px; border: 0; border-radius: 10px; background: var(--sb-color);",
-    "  color: #fff; display: grid; place-items: center; flex: none; }",
+    "textarea:focus { outline: 2px solid var(--sb-color); outline-offset: -1px;",
+    "  border-color: transparent; }",
+    ".send { width: 40px; height: 40px; border: 0; border-radius: 10px;",
+    "  background: var(--sb-color); color: #fff; display: grid; place-items: center; flex: none; }",
     ".send svg { width: 20px; height: 20px; }",
     ".powered { text-align: center; font-size: 11px; color: #8a93a3; padding: 0 0 8px; }",
     "@media (prefers-reduced-motion: reduce) { .bubble { transition: none; } }",
@@ -211,7 +217,12 @@
   style.textContent = STYLE;
   var root = el("div", { class: "root" });
 
-  var panel = el("section", { class: "panel", id: "sb-panel", role: "dialog", "aria-label": TITLE });
+  var panel = el("section", {
+    class: "panel",
+    id: "sb-panel",
+    role: "dialog",
+    "aria-label": TITLE,
+  });
   panel.hidden = true;
   var header = el("header");
   var heading = el("div", { class: "heading" });
@@ -293,8 +304,8 @@
   function setStatus(node, status, detail) {
     node.setAttribute("data-status", status);
     var meta = node.querySelector(".meta");
-    meta.textContent =
-      status === "pending" ? "Sending…" : status === "failed" ? "Not sent: " + (detail || "") : "";
+    var note = { pending: "Sending…", failed: "Not sent: " + (detail || "") }[status];
+    meta.textContent = note || "";
     meta.hidden = !meta.textContent;
   }
 
@@ -361,7 +372,8 @@
     unread = count;
     badge.textContent = String(count);
     badge.hidden = count === 0;
-    bubble.setAttribute("aria-label", "Open chat: " + TITLE + (count ? " (" + count + " new)" : ""));
+    var verb = panel.hidden ? "Open chat: " : "Close chat: ";
+    bubble.setAttribute("aria-label", verb + TITLE + (count ? " (" + count + " new)" : ""));
   }
 
   function clearLog() {
@@ -427,7 +439,9 @@
         created_at: message.created_at,
         client_message_id: id || null,
       });
-      if (state.messages.length > CACHE_LIMIT * 2) state.messages = state.messages.slice(-CACHE_LIMIT);
+      if (state.messages.length > CACHE_LIMIT * 2) {
+        state.messages = state.messages.slice(-CACHE_LIMIT);
+      }
     }
     renderStored(message);
     advanceAfter();
@@ -589,17 +603,19 @@
   }
 
   function onReady(frame) {
-    if (state.conversationId && frame.conversation_id && frame.conversation_id !== state.conversationId) {
+    if (state.conversationId && frame.conversation_id !== state.conversationId) {
       // The server knows another conversation than our cache (a new database, say):
-      // forget the cache and replay from the start.
-      state.conversationId = frame.conversation_id;
+      // forget the cache, and replay from the start unless this replay was one.
+      state.conversationId = frame.conversation_id || null;
       state.after = 0;
       state.messages = [];
       save();
       renderAll();
-      attempt = 0;
-      socket.close(4000, "replay from the start");
-      return;
+      if (frame.conversation_id && helloAfter > 0) {
+        attempt = 0;
+        socket.close(4000, "replay from the start");
+        return;
+      }
     }
     if (frame.conversation_id) state.conversationId = frame.conversation_id;
     ready = true;
@@ -631,16 +647,15 @@
       var item = state.pending.filter(function (p) {
         return p.client_message_id === frame.client_message_id;
       })[0];
-      if (frame.conversation_id && !state.conversationId) state.conversationId = frame.conversation_id;
-      if (item || pendingEls[frame.client_message_id]) {
+      if (item) {
         addStored({
           conversation_id: frame.conversation_id,
           seq: frame.seq,
           direction: "in",
           author: "customer",
-          text: item ? item.text : pendingEls[frame.client_message_id].querySelector(".text").textContent,
-          created_at: item ? item.created_at : new Date().toISOString(),
-          client_message_id: frame.client_message_id,
+          text: item.text,
+          created_at: item.created_at,
+          client_message_id: item.client_message_id,
         });
       }
     } else if (frame.type === "pong") {
@@ -721,7 +736,6 @@
     if (!panel.hidden) return;
     panel.hidden = false;
     bubble.setAttribute("aria-expanded", "true");
-    bubble.setAttribute("aria-label", "Close chat: " + TITLE);
     writeJSON(sessionStore, OPEN_KEY, true);
     setBadge(0);
     scrollDown();

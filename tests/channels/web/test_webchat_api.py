@@ -169,15 +169,18 @@ def _frames_until(ws: Any, kind: str) -> list[dict[str, Any]]:
 
 def test_websocket_acks_pushes_replies_and_replays_after_reconnect(client: TestClient) -> None:
     token = start(client, name="Ada")["Authorization"].removeprefix("Bearer ")
-    with client.websocket_connect("/api/v1/webchat/ws") as ws:
-        ws.send_json({"type": "hello", "token": token, "after": 0})
-        assert ws.receive_json()["type"] == "ready"
+    with (
+        client.websocket_connect("/api/v1/webchat/ws") as ws,
+        client.websocket_connect("/api/v1/webchat/ws") as other_tab,
+    ):
+        for socket in (ws, other_tab):
+            socket.send_json({"type": "hello", "token": token, "after": 0})
+            assert socket.receive_json()["type"] == "ready"
         ws.send_json({"type": "message", "client_message_id": "c1", "text": "hello"})
-        frames = _frames_until(ws, "ack")
-        if not any(f["type"] == "message" for f in frames):
-            frames += _frames_until(ws, "message")
+        frames = [ws.receive_json() for _ in range(3)]  # ack, own echo, bot reply
+        tab_frames = [other_tab.receive_json() for _ in range(2)]
     acks = [f for f in frames if f["type"] == "ack"]
-    pushed = [f for f in frames if f["type"] == "message"]
+    pushed = sorted((f["seq"], f["author"]) for f in frames if f["type"] == "message")
     assert acks == [
         {
             "type": "ack",
@@ -186,7 +189,8 @@ def test_websocket_acks_pushes_replies_and_replays_after_reconnect(client: TestC
             "conversation_id": acks[0]["conversation_id"],
         }
     ]
-    assert [(m["seq"], m["author"]) for m in pushed] == [(2, "bot")]
+    assert pushed == [(1, "customer"), (2, "bot")]
+    assert sorted((f["seq"], f["author"]) for f in tab_frames) == pushed
 
     # Reconnect having seen seq 1 only: the reply is replayed; a resend is acked again.
     with client.websocket_connect("/api/v1/webchat/ws") as ws:
