@@ -10,8 +10,10 @@ from collections.abc import AsyncIterator, Mapping
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from bot.api.auth import StaffAuth
 from bot.api.errors import install_error_handlers
 from bot.api.health import health_router
+from bot.api.kb import kb_router
 from bot.api.limits import BodySizeLimit
 from bot.api.staff import staff_router
 from bot.bootstrap import Services, bootstrap
@@ -20,6 +22,7 @@ from bot.settings import Settings
 from channels.messages import Channel
 from channels.ports import ChannelSender
 from channels.web import webchat_router, widget_router
+from knowledge.embeddings import SentenceEncoder
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +32,10 @@ def create_app(
     *,
     senders: Mapping[Channel, ChannelSender] | None = None,
     dialogue: Dialogue | None = None,
+    encoder: SentenceEncoder | None = None,
 ) -> FastAPI:
     settings = settings or Settings()
-    services = bootstrap(settings, senders=senders, dialogue=dialogue)
+    services = bootstrap(settings, senders=senders, dialogue=dialogue, encoder=encoder)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -50,7 +54,7 @@ def create_app(
             runner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await runner
-            services.database.dispose()
+            services.close()
             log.info("switchboard stopped")
 
     app = FastAPI(
@@ -75,6 +79,7 @@ def create_app(
 
 
 def _mount(app: FastAPI, services: Services) -> None:
+    auth = StaffAuth(services.database, services.signer)
     app.include_router(health_router(services.database))
     app.include_router(
         webchat_router(
@@ -85,5 +90,7 @@ def _mount(app: FastAPI, services: Services) -> None:
             max_text_length=services.settings.webchat.max_text_length,
         )
     )
-    app.include_router(staff_router(services.database, services.signer))
+    app.include_router(staff_router(services.database, auth))
+    if services.knowledge is not None:
+        app.include_router(kb_router(services.knowledge, auth.any_staff(), auth.role("admin")))
     app.include_router(widget_router())

@@ -5,19 +5,26 @@ Tests call `bootstrap` with fakes (a recording sender, a scripted dialogue).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot.delivery import DeliveryWorker, RetryPolicy
-from bot.dialogue import Dialogue, RuleDialogue
+from bot.dialogue import Dialogue
 from bot.engine import ConversationEngine
 from bot.settings import Settings
+from bot.support_dialogue import SupportDialogue
 from channels.messages import Channel
 from channels.ports import ChannelSender
 from channels.web import SessionHub, SessionSigner, WebChatSender
 from crm_store import Database, upgrade
 from crm_store.errors import StoreError
 from crm_store.migrate import pending_migrations
+from knowledge import ANSWER_THRESHOLD, KnowledgeBase, ensure_demo_knowledge
+from knowledge.embeddings import SentenceEncoder
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -28,6 +35,29 @@ class Services:
     worker: DeliveryWorker
     hub: SessionHub
     signer: SessionSigner
+    knowledge: KnowledgeBase | None = None
+
+    def close(self) -> None:
+        if self.knowledge is not None:
+            self.knowledge.close()
+        self.database.dispose()
+
+
+def knowledge_dir(settings: Settings) -> Path:
+    return Path(settings.knowledge.index_dir or settings.data_dir / "knowledge")
+
+
+def open_knowledge(settings: Settings, encoder: SentenceEncoder) -> KnowledgeBase:
+    """The knowledge base in the data dir; the demo help centre when it is empty."""
+    knowledge = KnowledgeBase.open(knowledge_dir(settings), encoder)
+    if settings.knowledge.ingest_demo:
+        summary = ensure_demo_knowledge(knowledge)
+        if summary is not None:
+            log.info(
+                "ingested the demo help centre",
+                extra={"documents": summary.documents_added, "chunks": summary.chunks},
+            )
+    return knowledge
 
 
 def open_database(settings: Settings, *, migrate: bool | None = None) -> Database:
@@ -50,7 +80,10 @@ def bootstrap(
     senders: Mapping[Channel, ChannelSender] | None = None,
     dialogue: Dialogue | None = None,
     migrate: bool | None = None,
+    encoder: SentenceEncoder | None = None,
 ) -> Services:
+    """Build everything from settings. Without a `dialogue`, the support dialogue is
+    built on the knowledge base, which loads the sentence encoder unless one is given."""
     database = open_database(settings, migrate=migrate)
     hub = SessionHub()
     all_senders: dict[Channel, ChannelSender] = {Channel.WEB: WebChatSender(hub)}
@@ -67,8 +100,15 @@ def bootstrap(
         lease_seconds=delivery.lease_seconds,
         poll_interval_seconds=delivery.poll_interval_seconds,
     )
-    engine = ConversationEngine(database, dialogue or RuleDialogue(), outbox_written=worker.wake)
+    knowledge = None
+    if dialogue is None:
+        knowledge = open_knowledge(settings, encoder or SentenceEncoder())
+        threshold = settings.knowledge.answer_threshold
+        dialogue = SupportDialogue(
+            knowledge, threshold=ANSWER_THRESHOLD if threshold is None else threshold
+        )
+    engine = ConversationEngine(database, dialogue, outbox_written=worker.wake)
     signer = SessionSigner(
         settings.webchat_secret(), max_age_seconds=settings.webchat.session_ttl_seconds
     )
-    return Services(settings, database, engine, worker, hub, signer)
+    return Services(settings, database, engine, worker, hub, signer, knowledge)

@@ -140,5 +140,13 @@ def chat(name: str | None) -> None:
     )
 
 
+def _add_layer_commands() -> None:
+    from bot.cli_kb import kb
+
+    main.add_command(kb)
+
+
+_add_layer_commands()
+
 if __name__ == "__main__":
     main()

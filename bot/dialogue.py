@@ -1,8 +1,8 @@
 """The dialogue layer: given a turn, decide the bot's replies.
 
-Until the NLU and knowledge layers land, `RuleDialogue` knows greetings, thanks,
-goodbyes and requests for a person, and otherwise says it did not understand and
-offers a person. The engine only sees the `Dialogue` protocol.
+`small_talk` knows greetings, thanks, goodbyes and requests for a person. `RuleDialogue`
+is small talk with a fallback; `SupportDialogue` (bot/support_dialogue.py) puts the
+knowledge base between the two. The engine only sees the `Dialogue` protocol.
 """
 
 from __future__ import annotations
@@ -35,43 +35,49 @@ class Dialogue(Protocol):
     async def respond(self, turn: Turn) -> list[Reply]: ...
 
 
-_GREETING = re.compile(r"^\s*(hi|hello|hey|hiya|howdy|good (morning|afternoon|evening))\b", re.I)
-_THANKS = re.compile(r"\b(thanks|thank you|thx|cheers|much appreciated)\b", re.I)
-_GOODBYE = re.compile(r"^\s*(bye|goodbye|see you|that'?s all)\b", re.I)
+_GREETING = re.compile(
+    r"^\s*(hi|hello|hey|hiya|howdy|good (morning|afternoon|evening))\b[\s!.,]*$", re.I
+)
+_THANKS = re.compile(r"^\s*(thanks|thank you|thx|cheers|much appreciated)\b[^?]*$", re.I)
+_GOODBYE = re.compile(r"^\s*(bye|goodbye|see you|that'?s all)\b[^?]*$", re.I)
 _PERSON = re.compile(r"\b(human|person|agent|someone real|real person|representative)\b", re.I)
+
+FALLBACK = (
+    "Sorry, I didn't understand that. Could you put it another way? "
+    "If you'd rather reach a person, just say so."
+)
+# Honest until agent handoff exists: nobody is paged yet, but the support team reads
+# every conversation in the customer's history.
+PERSON_REQUESTED = (
+    "Our support team reads every conversation here. Handing a chat to a person live is "
+    "not switched on yet, so please leave your question and how to reach you, and the "
+    "team will follow up."
+)
+
+
+def small_talk(turn: Turn) -> Reply | None:
+    """A reply for greetings, thanks, goodbyes and requests for a person; else None.
+
+    Greetings, thanks and goodbyes match only short messages that are nothing else
+    ("hi", "thanks!"), so "hi, how long do refunds take?" goes on to the knowledge base.
+    """
+    text = turn.message.text
+    if _PERSON.search(text):
+        return Reply(PERSON_REQUESTED, intent="talk_to_human", confidence=1.0)
+    if _GREETING.search(text):
+        first_name = (turn.customer.name or "").split(" ")[0]
+        hello = f"Hi {first_name}!" if first_name else "Hi!"
+        return Reply(f"{hello} How can I help you today?", intent="greet", confidence=1.0)
+    if _THANKS.search(text):
+        return Reply("You're welcome! Anything else I can do?", intent="thanks", confidence=1.0)
+    if _GOODBYE.search(text):
+        return Reply("Goodbye, and thanks for getting in touch.", intent="goodbye", confidence=1.0)
+    return None
 
 
 class RuleDialogue:
-    """A small rule set; replaced by NLU-driven rules when that layer lands."""
+    """Small talk, and otherwise a fallback that offers a person."""
 
     async def respond(self, turn: Turn) -> list[Reply]:
-        text = turn.message.text
-        first_name = (turn.customer.name or "").split(" ")[0]
-        if _PERSON.search(text):
-            return [
-                Reply(
-                    "I can hand you to a person on our support team. "
-                    "Someone will pick this conversation up here as soon as they are free.",
-                    intent="talk_to_human",
-                    confidence=1.0,
-                )
-            ]
-        if _GREETING.search(text):
-            hello = f"Hi {first_name}!" if first_name else "Hi!"
-            return [Reply(f"{hello} How can I help you today?", intent="greet", confidence=1.0)]
-        if _THANKS.search(text):
-            return [
-                Reply("You're welcome! Anything else I can do?", intent="thanks", confidence=1.0)
-            ]
-        if _GOODBYE.search(text):
-            return [
-                Reply("Goodbye, and thanks for getting in touch.", intent="goodbye", confidence=1.0)
-            ]
-        return [
-            Reply(
-                "Sorry, I didn't understand that. Could you put it another way? "
-                "If you'd rather talk to a person, just say so.",
-                intent="nlu_fallback",
-                confidence=0.0,
-            )
-        ]
+        reply = small_talk(turn)
+        return [reply or Reply(FALLBACK, intent="nlu_fallback", confidence=0.0)]

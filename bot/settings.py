@@ -60,6 +60,15 @@ class NluSettings(BaseModel):
     api_token: SecretStr | None = Field(
         default=None, description="when set, POST /model/parse requires it (?token= or Bearer)"
     )
+    backend: Literal["local", "rasa"] = Field(
+        default="local", description="local: nlu/ in process; rasa: a Rasa server's /model/parse"
+    )
+    rasa_url: str | None = Field(
+        default=None, description="the Rasa server when backend=rasa, e.g. http://rasa:5005"
+    )
+    rasa_token: SecretStr | None = Field(
+        default=None, description="the Rasa server's --auth-token, if it has one"
+    )
 
 
 class KnowledgeSettings(BaseModel):
@@ -67,6 +76,16 @@ class KnowledgeSettings(BaseModel):
 
     index_dir: Path | None = Field(
         default=None, description="FAISS and lexical index; default: <data dir>/knowledge"
+    )
+    answer_threshold: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="answer from the KB at or above this similarity; default: the calibrated"
+        " knowledge.ANSWER_THRESHOLD",
+    )
+    ingest_demo: bool = Field(
+        default=True, description="ingest the demo help centre at start when the KB is empty"
     )
 
 

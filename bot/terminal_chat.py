@@ -44,4 +44,4 @@ async def run_terminal_chat(
                 pass
     finally:
         await services.worker.stop(settings.delivery.shutdown_grace_seconds)
-        services.database.dispose()
+        services.close()

@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 
 from bot.settings import DatabaseSettings, DeliverySettings, Settings
 from crm_store import Database, upgrade
+from knowledge.embeddings import SentenceEncoder
 
 POSTGRES_URL = os.environ.get("SWITCHBOARD_TEST_POSTGRES_URL")
 REQUIRE_POSTGRES = os.environ.get("SWITCHBOARD_REQUIRE_POSTGRES") == "1"
@@ -26,6 +27,14 @@ REQUIRE_POSTGRES = os.environ.get("SWITCHBOARD_REQUIRE_POSTGRES") == "1"
 
 def _admin_engine():  # type: ignore[no-untyped-def]
     return create_engine(make_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def encoder() -> Iterator[SentenceEncoder]:
+    """The real all-MiniLM-L6-v2 encoder, loaded once for the whole test run."""
+    real = SentenceEncoder()
+    yield real
+    real.close()
 
 
 @pytest.fixture

@@ -4,12 +4,10 @@ from typing import Annotated, Any
 
 from anyio import to_thread
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from channels.errors import InvalidSession
+from bot.api.auth import StaffAuth
 from channels.text import StorableStr
-from channels.web import SessionSigner
-from crm_store import Database, customers, history, staff
+from crm_store import Database, customers, history
 from crm_store.records import CustomerRecord, InteractionRecord, StaffRecord
 
 # Ids are 64-bit at most; a larger number can name nothing, and SQLite cannot bind it.
@@ -52,29 +50,9 @@ def interaction_json(record: InteractionRecord) -> dict[str, Any]:
     }
 
 
-def staff_router(database: Database, signer: SessionSigner) -> APIRouter:
+def staff_router(database: Database, auth: StaffAuth) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["staff"])
-    bearer = HTTPBearer(auto_error=False)
-
-    def _lookup(token: str) -> StaffRecord | None:
-        with database.transaction() as session:
-            return staff.staff_by_token(session, token)
-
-    async def current_staff(
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-    ) -> StaffRecord:
-        if credentials is None:
-            raise HTTPException(401, "missing bearer token", {"WWW-Authenticate": "Bearer"})
-        found = await to_thread.run_sync(_lookup, credentials.credentials)
-        if found is not None:
-            return found
-        try:
-            signer.verify(credentials.credentials)
-        except InvalidSession:
-            raise HTTPException(401, "invalid token", {"WWW-Authenticate": "Bearer"}) from None
-        raise HTTPException(403, "a customer session token cannot use the staff API")
-
-    Staff = Annotated[StaffRecord, Depends(current_staff)]
+    Staff = Annotated[StaffRecord, Depends(auth.any_staff())]
 
     def _customers(email: str | None, phone: str | None) -> list[dict[str, Any]]:
         with database.transaction() as session:

@@ -11,11 +11,12 @@ from bot.app import create_app
 from bot.settings import Settings
 from channels.messages import Channel, InboundMessage
 from crm_store.staff import create_staff
+from knowledge.embeddings import SentenceEncoder
 
 
 @pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as client:
+def client(settings: Settings, encoder: SentenceEncoder) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, encoder=encoder)) as client:
         yield client
 
 

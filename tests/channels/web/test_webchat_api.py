@@ -13,11 +13,12 @@ from sqlalchemy import func, select
 from bot.app import create_app
 from bot.settings import Settings
 from crm_store.models import Interaction
+from knowledge.embeddings import SentenceEncoder
 
 
 @pytest.fixture
-def client(sqlite_settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(sqlite_settings)) as client:
+def client(sqlite_settings: Settings, encoder: SentenceEncoder) -> Iterator[TestClient]:
+    with TestClient(create_app(sqlite_settings, encoder=encoder)) as client:
         yield client
 
 
@@ -250,9 +251,11 @@ def test_reply_is_marked_sent_after_delivery(client: TestClient) -> None:
         b'{"client_message_id": "c1", "text": "broken \\ud800 surrogate"}',
     ],
 )
-def test_unstorable_text_is_422_on_both_databases(settings: Settings, body: bytes) -> None:
+def test_unstorable_text_is_422_on_both_databases(
+    settings: Settings, encoder: SentenceEncoder, body: bytes
+) -> None:
     """PostgreSQL refuses NUL, and nothing stores a lone surrogate: refuse at the edge."""
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings, encoder=encoder)) as client:
         headers = {**start(client), "Content-Type": "application/json"}
         response = client.post("/api/v1/webchat/messages", content=body, headers=headers)
         assert response.status_code == 422, response.text

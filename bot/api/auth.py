@@ -1,0 +1,59 @@
+"""Staff authentication for the HTTP API: bearer tokens, roles.
+
+A staff token finds its staff user (stored hashed). A widget session token is a valid
+credential of the wrong kind: 403. Anything else: 401.
+"""
+
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from anyio import to_thread
+from fastapi import Depends, HTTPException
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from channels.errors import InvalidSession
+from channels.web import SessionSigner
+from crm_store import Database, staff
+from crm_store.records import StaffRecord
+
+_bearer = HTTPBearer(auto_error=False)
+StaffDependency = Callable[..., Coroutine[Any, Any, StaffRecord]]
+
+
+class StaffAuth:
+    def __init__(self, database: Database, signer: SessionSigner) -> None:
+        self._database = database
+        self._signer = signer
+
+    def _lookup(self, token: str) -> StaffRecord | None:
+        with self._database.transaction() as session:
+            return staff.staff_by_token(session, token)
+
+    def any_staff(self) -> StaffDependency:
+        async def current_staff(
+            credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        ) -> StaffRecord:
+            if credentials is None:
+                raise HTTPException(401, "missing bearer token", {"WWW-Authenticate": "Bearer"})
+            found = await to_thread.run_sync(self._lookup, credentials.credentials)
+            if found is not None:
+                return found
+            try:
+                self._signer.verify(credentials.credentials)
+            except InvalidSession:
+                raise HTTPException(401, "invalid token", {"WWW-Authenticate": "Bearer"}) from None
+            raise HTTPException(403, "a customer session token cannot use the staff API")
+
+        return current_staff
+
+    def role(self, *roles: str) -> StaffDependency:
+        current_staff = self.any_staff()
+
+        async def staff_in_role(
+            member: Annotated[StaffRecord, Depends(current_staff)],
+        ) -> StaffRecord:
+            if member.role not in roles:
+                raise HTTPException(403, f"this needs the {' or '.join(roles)} role")
+            return member
+
+        return staff_in_role

@@ -1,0 +1,117 @@
+"""`switchboard kb`: ingest help content, list and remove documents.
+
+The lead adds it to the main CLI with `main.add_command(kb)`. Tests may pass a ready
+encoder as `obj={"encoder": ...}` to skip loading the model again.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+__all__ = ["index_dir_of", "kb"]
+
+
+def index_dir_of(settings: Any) -> Path:
+    from bot.bootstrap import knowledge_dir
+
+    return knowledge_dir(settings)
+
+
+def _open(ctx: click.Context) -> Any:
+    from pydantic import ValidationError
+
+    from bot.settings import Settings
+    from knowledge import KnowledgeBase
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise click.ClickException(f"invalid settings:\n{exc}") from exc
+    encoder = (ctx.obj or {}).get("encoder")
+    if encoder is None:
+        from knowledge.embeddings import SentenceEncoder
+
+        encoder = SentenceEncoder()
+    return KnowledgeBase.open(index_dir_of(settings), encoder)
+
+
+@click.group()
+def kb() -> None:
+    """The knowledge base: help articles and FAQs the bot answers from."""
+
+
+@kb.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--prune", is_flag=True, help="remove documents whose files are gone")
+@click.pass_context
+def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool) -> None:
+    """Ingest Markdown, HTML, text and FAQ (CSV/YAML/JSON) files or folders."""
+    import logging
+
+    from knowledge import IngestProgress
+
+    logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
+    base = _open(ctx)
+    state: dict[str, Any] = {"bar": None, "stage": "", "done": 0}
+
+    def progress(event: IngestProgress) -> None:
+        stage, total, done = "files", event.files_total, event.files_done
+        if event.chunks_total:
+            stage, total, done = "chunks", event.chunks_total, event.chunks_done
+        if state["stage"] != stage:
+            if state["bar"] is not None:
+                state["bar"].__exit__(None, None, None)
+            state["bar"] = click.progressbar(length=max(total, 1), label=f"{stage:6s}")
+            state["bar"].__enter__()
+            state["stage"], state["done"] = stage, 0
+        state["bar"].update(done - state["done"])
+        state["done"] = done
+
+    try:
+        summary = base.ingest(paths, prune=prune, progress=progress)
+    finally:
+        if state["bar"] is not None:
+            state["bar"].__exit__(None, None, None)
+        base.close()
+    documents = summary.documents_added + summary.documents_updated + summary.documents_unchanged
+    click.echo(
+        f"documents: {documents} ({summary.documents_added} added, "
+        f"{summary.documents_updated} updated, {summary.documents_unchanged} unchanged, "
+        f"{summary.documents_removed} removed); chunks embedded: {summary.chunks}; "
+        f"skipped files: {len(summary.skipped)}; seconds: {summary.seconds:.1f}"
+    )
+
+
+@kb.command(name="list")
+@click.pass_context
+def list_documents(ctx: click.Context) -> None:
+    """The documents in the knowledge base."""
+    base = _open(ctx)
+    try:
+        documents = base.list_documents()
+    finally:
+        base.close()
+    if not documents:
+        click.echo("the knowledge base is empty")
+    for d in documents:
+        click.echo(f"{d.document_id}  {d.chunks:4d} chunks  {d.title}  ({d.path})")
+
+
+@kb.command()
+@click.argument("document_id")
+@click.pass_context
+def remove(ctx: click.Context, document_id: str) -> None:
+    """Remove one document (its id is shown by `kb list`)."""
+    from knowledge import DocumentNotFound
+
+    base = _open(ctx)
+    try:
+        base.remove(document_id)
+    except DocumentNotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        base.close()
+    click.echo(f"removed {document_id}")

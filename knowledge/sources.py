@@ -1,0 +1,232 @@
+"""Reading help content from files: Markdown, HTML, plain text and FAQ lists.
+
+Each reader turns a file's text into a `SourceDocument` (title and sections). Files that
+cannot be decoded as UTF-8 text, or hold NUL bytes, raise `UnreadableFile`; the ingest
+skips them with a warning naming the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterable
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+from knowledge.errors import KnowledgeError
+from knowledge.records import Section, SourceDocument
+
+__all__ = ["SUPPORTED_SUFFIXES", "UnreadableFile", "discover_files", "parse_document"]
+
+ARTICLE_SUFFIXES = {".md", ".markdown", ".html", ".htm", ".txt"}
+FAQ_SUFFIXES = {".csv", ".yaml", ".yml", ".json"}
+SUPPORTED_SUFFIXES = ARTICLE_SUFFIXES | FAQ_SUFFIXES
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+
+
+class UnreadableFile(KnowledgeError):
+    """A file that is binary, not UTF-8, or not in the format its name promises."""
+
+
+def discover_files(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
+    """Files to ingest under `paths` (folders recursively, sorted) and named files we
+    cannot handle. Hidden files and unsupported suffixes inside folders are ignored."""
+    found: list[Path] = []
+    unsupported: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
+                if child.is_file() and not hidden and child.suffix.lower() in SUPPORTED_SUFFIXES:
+                    found.append(child)
+        elif path.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES:
+            found.append(path)
+        else:
+            unsupported.append(path)
+    return list(dict.fromkeys(p.resolve() for p in found)), unsupported
+
+
+def decode_text(raw: bytes, path: Path) -> str:
+    if b"\x00" in raw[:8192]:
+        raise UnreadableFile(f"{path}: binary file")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile(f"{path}: not UTF-8 text ({exc.reason})") from None
+
+
+def parse_document(path: Path, raw: bytes) -> SourceDocument:
+    text = decode_text(raw, path)
+    suffix = path.suffix.lower()
+    if suffix in {".md", ".markdown"}:
+        return parse_markdown(text, path)
+    if suffix in {".html", ".htm"}:
+        return parse_html(text, path)
+    if suffix in FAQ_SUFFIXES:
+        return parse_faq(text, path)
+    return parse_plain(text, path)
+
+
+def _front_matter(text: str) -> tuple[dict[str, str], str]:
+    """Optional `---` block of `key: value` lines (title, url) at the top of Markdown."""
+    if not text.startswith("---\n"):
+        return {}, text
+    end = text.find("\n---", 4)
+    if end < 0:
+        return {}, text
+    meta = {}
+    for line in text[4:end].splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            meta[key.strip().lower()] = value.strip().strip("\"'")
+    return meta, text[end + 4 :].lstrip("\n")
+
+
+def parse_markdown(text: str, path: Path) -> SourceDocument:
+    meta, body = _front_matter(text)
+    title = meta.get("title", "")
+    sections: list[Section] = []
+    heading, lines = "", []
+    in_fence = False
+
+    def flush() -> None:
+        content = "\n".join(lines).strip()
+        if content:
+            sections.append(Section(heading=heading, text=content))
+
+    for line in body.splitlines():
+        if line.lstrip().startswith("```"):
+            in_fence = not in_fence
+        match = None if in_fence else _HEADING.match(line)
+        if match is None:
+            lines.append(line)
+            continue
+        level, name = len(match.group(1)), match.group(2).strip()
+        if level == 1 and not title:
+            title = name
+            continue
+        flush()
+        heading, lines = name, []
+    flush()
+    return SourceDocument(str(path), title or _title_from_name(path), meta.get("url"), sections)
+
+
+class _HtmlSections(HTMLParser):
+    BLOCKS = frozenset({"p", "li", "div", "br", "tr", "section", "article", "pre", "blockquote"})
+    SKIP = frozenset({"script", "style", "nav", "footer", "head", "noscript"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.title = ""
+        self.h1 = ""
+        self.sections: list[tuple[str, list[str]]] = [("", [])]
+        self._heading: list[str] | None = None
+        self._in_title = False
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.SKIP and tag != "head":
+            self._skip += 1
+        elif tag == "title":
+            self._in_title = True
+        elif re.fullmatch(r"h[1-6]", tag):
+            self._heading = []
+        elif tag in self.BLOCKS:
+            self.sections[-1][1].append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.SKIP and tag != "head":
+            self._skip = max(0, self._skip - 1)
+        elif tag == "title":
+            self._in_title = False
+        elif re.fullmatch(r"h[1-6]", tag) and self._heading is not None:
+            name = " ".join("".join(self._heading).split())
+            self._heading = None
+            if tag == "h1" and not self.h1:
+                self.h1 = name
+            elif name:
+                self.sections.append((name, []))
+        elif tag in self.BLOCKS:
+            self.sections[-1][1].append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if self._skip:
+            return
+        if self._in_title:
+            self.title = self.title or data.strip()
+        elif self._heading is not None:
+            self._heading.append(data)
+        else:
+            self.sections[-1][1].append(data)
+
+
+def parse_html(text: str, path: Path) -> SourceDocument:
+    parser = _HtmlSections()
+    parser.feed(text)
+    parser.close()
+    sections = []
+    for heading, parts in parser.sections:
+        paragraphs = [" ".join(p.split()) for p in "".join(parts).split("\n")]
+        body = "\n\n".join(p for p in paragraphs if p)
+        if body:
+            sections.append(Section(heading=heading, text=body))
+    title = parser.h1 or parser.title or _title_from_name(path)
+    return SourceDocument(str(path), title, None, sections)
+
+
+def parse_plain(text: str, path: Path) -> SourceDocument:
+    body = text.strip()
+    sections = [Section(heading="", text=body)] if body else []
+    return SourceDocument(str(path), _title_from_name(path), None, sections)
+
+
+def parse_faq(text: str, path: Path) -> SourceDocument:
+    """CSV with `question,answer[,url,title]` columns, or a YAML/JSON list of the same."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            rows: Any = list(csv.DictReader(io.StringIO(text)))
+        elif suffix == ".json":
+            rows = json.loads(text)
+        else:
+            import yaml
+
+            rows = yaml.safe_load(text)
+    except (ValueError, csv.Error) as exc:
+        raise UnreadableFile(f"{path}: not a valid FAQ file ({exc})") from None
+    except Exception as exc:  # yaml.YAMLError without importing yaml at module level
+        raise UnreadableFile(f"{path}: not a valid FAQ file ({exc})") from None
+    if isinstance(rows, dict):
+        rows = rows.get("faq") or rows.get("questions") or []
+    if not isinstance(rows, list):
+        raise UnreadableFile(f"{path}: an FAQ file must be a list of question/answer entries")
+    sections: list[Section] = []
+    title = _title_from_name(path)
+    for row in rows:
+        if not isinstance(row, dict):
+            continue
+        question = str(row.get("question") or "").strip()
+        answer = row.get("answer")
+        if isinstance(answer, list):
+            answer = "\n\n".join(str(a) for a in answer)
+        answer = str(answer or "").strip()
+        if not question or not answer:
+            continue
+        url = str(row.get("url") or "").strip() or None
+        entry_title = str(row.get("title") or "").strip()
+        heading = f"{entry_title}: {question}" if entry_title else question
+        sections.append(Section(heading=heading, text=answer, url=url, question=question))
+    if not sections and rows:
+        raise UnreadableFile(f"{path}: no entries with both a question and an answer")
+    return SourceDocument(str(path), title, None, sections)
+
+
+def _title_from_name(path: Path) -> str:
+    if path.stem.lower() in {"faq", "faqs"}:
+        return "Frequently asked questions"
+    words = re.sub(r"[-_]+", " ", path.stem).strip()
+    return words[:1].upper() + words[1:] if words else path.name
