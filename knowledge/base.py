@@ -108,10 +108,21 @@ class KnowledgeBase:
                 ids, vectors, self._encoder.dimension, hnsw_min_vectors=self._hnsw_min
             )
             index.save(path)
+        # Only older generations are stale: a newer file may be another process's ingest
+        # that has not committed yet.
         for stale in self.index_dir.glob("vectors-*.faiss*"):
-            if stale != path:
+            number = stale.name.removeprefix("vectors-").split(".", 1)[0]
+            if number.isdigit() and int(number) < generation:
                 stale.unlink(missing_ok=True)
+        self._generation = generation
         return index
+
+    def _current_index(self) -> VectorIndex:
+        """The index, reloaded when another process (`switchboard kb ingest`) committed."""
+        generation = int(self._catalogue.meta("generation", "0"))
+        if generation != self._generation:
+            self._index = self._load_index()
+        return self._index
 
     def _commit(self, documents: list[NewDocument], removed: Iterable[str]) -> None:
         """Replace `documents`, delete `removed`, and switch to a new index generation."""
@@ -131,6 +142,7 @@ class KnowledgeBase:
             index.save(self._index_path(generation))
             self._catalogue.set_meta(db, "generation", str(generation))
         self._index = index
+        self._generation = generation
         old_path.unlink(missing_ok=True)
 
     # -- documents ----------------------------------------------------------------
@@ -247,7 +259,7 @@ class KnowledgeBase:
     def search_vector(self, text: str, vector: np.ndarray, k: int) -> list[Passage]:
         k = max(1, k)
         n = max(k, 10) * VIEWS * 2
-        dense = best_per_chunk(self._index.search(vector, n), VIEWS)
+        dense = best_per_chunk(self._current_index().search(vector, n), VIEWS)
         lexical: dict[int, float] = {}
         if self._lexical_weight > 0:
             lexical = dict(self._catalogue.lexical(text, n))

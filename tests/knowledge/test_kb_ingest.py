@@ -128,7 +128,12 @@ def test_a_crash_while_writing_the_index_keeps_the_old_generation(
     reopened = KnowledgeBase.open(index, RecordingEncoder())
     assert len(reopened.list_documents()) == 2
     assert reopened.search("refunds issued", k=1)[0].section == "Timing"
-    assert sorted(p.name for p in index.glob("vectors-*")) == ["vectors-1.faiss"]
+    # The half-written newer file is left alone (it could be another process's ingest in
+    # progress); it is not used, and the next successful ingest writes over it.
+    assert reopened.search("something new", k=1)[0].title != "New"
+    reopened.ingest([help_dir])
+    assert sorted(p.name for p in index.glob("vectors-*")) == ["vectors-2.faiss"]
+    assert reopened.search("something new", k=1)[0].title == "New"
 
 
 def test_empty_query_is_a_value_error_and_long_queries_are_truncated(
@@ -151,3 +156,20 @@ def test_hnsw_index_is_used_above_the_cutoff(
     kb.ingest([help_dir])
     assert kb._index.kind == "hnsw"
     assert kb.search("refunds issued business days", k=1)[0].section == "Timing"
+
+
+def test_a_running_server_sees_what_another_process_ingested(
+    tmp_path: Path, help_dir: Path, fake_encoder: RecordingEncoder
+) -> None:
+    """The server's KB and `switchboard kb ingest` are two handles on one index dir."""
+    serving = KnowledgeBase.open(tmp_path / "index", fake_encoder)
+    assert serving.is_empty()
+    writer = KnowledgeBase.open(tmp_path / "index", fake_encoder)
+    writer.ingest([help_dir])
+
+    (best, *_) = serving.search("refunds issued business days", k=1)
+    assert best.text == "Refunds are issued within 5 business days."
+    # A newer, not yet committed generation file is never taken for stale.
+    (tmp_path / "index" / "vectors-99.faiss").write_bytes(b"in progress elsewhere")
+    KnowledgeBase.open(tmp_path / "index", fake_encoder)
+    assert (tmp_path / "index" / "vectors-99.faiss").exists()
