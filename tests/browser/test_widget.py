@@ -10,10 +10,11 @@ import json
 import os
 import re
 from collections import Counter
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from playwright.sync_api import Locator, Page, WebSocketRoute, expect
+from playwright.sync_api import Browser, Locator, Page, WebSocketRoute, expect
 
 if TYPE_CHECKING:
     from .conftest import SwitchboardServer
@@ -25,6 +26,7 @@ THANKS_REPLY = "You're welcome!"
 # The knowledge base has nothing on these, so the bot says so and offers a person.
 FALLBACK_REPLY = "I'm not sure I have a good answer to that."
 GOODBYE_REPLY = "Goodbye, and thanks for getting in touch."
+WIDGET_JS = Path(__file__).parents[2] / "channels" / "web" / "static" / "widget.js"
 
 _RENDERED = """() => [...document.querySelector('#switchboard-widget').shadowRoot
     .querySelectorAll('.log .msg')]
@@ -322,3 +324,82 @@ def test_i_a_server_that_lost_the_conversation_is_believed(
     send(page, "thanks")
     expect(bot_reply(page, THANKS_REPLY)).to_have_count(1)
     assert_panel_matches_server(page, server, 2)
+
+
+def test_j_a_knowledge_base_answer_is_shown_as_formatted_text(
+    page: Page, server: SwitchboardServer
+) -> None:
+    open_chat(page)
+    send(page, "how long do refunds take?")
+
+    reply = bot_reply(page, "5 business days")
+    expect(reply).to_have_count(1)
+    link = reply.locator(".text a")
+    expect(link).to_have_count(1)
+    expect(link).to_have_attribute("href", re.compile(r"^https://"))
+    expect(link).to_have_attribute("target", "_blank")
+    expect(link).to_have_attribute("rel", "noopener noreferrer")
+    expect(link).to_contain_text("Refunds")
+    expect(reply.locator(".text em")).to_contain_text("Source:")
+    shown = reply.locator(".text").text_content() or ""
+    assert "](" not in shown and "_Source" not in shown and "_" not in shown, shown
+
+    # The stored text is still the Markdown the bot sent; only the widget formats it.
+    stored = server.messages(widget_storage(page, server)["token"])
+    assert "](https://" in stored[-1]["text"]
+
+    screenshot = os.environ.get("SWITCHBOARD_WIDGET_MARKDOWN_SCREENSHOT")
+    if screenshot:
+        page.screenshot(path=screenshot)
+
+
+_RENDER = """text => {
+    const box = document.createElement('div');
+    box.appendChild(window.SwitchboardWidget.renderMarkdown(text));
+    document.body.appendChild(box);
+    return {
+        tags: [...box.querySelectorAll('*')].map(node => node.tagName.toLowerCase()),
+        hrefs: [...box.querySelectorAll('a')].map(a => a.getAttribute('href')),
+        text: box.textContent,
+    };
+}"""
+
+
+@pytest.mark.parametrize(
+    ("markdown", "tags", "hrefs", "text"),
+    [
+        ("[x](javascript:alert(1))", ["p"], [], "x"),
+        ("[x](JavaScript:alert`1`)", ["p"], [], "x"),
+        ("[x](data:text/html,hi)", ["p"], [], "x"),
+        ("<img src=x onerror=__pwned=1>", ["p"], [], "<img src=x onerror=__pwned=1>"),
+        ("**<script>alert(1)</script>**", ["p", "strong"], [], "<script>alert(1)</script>"),
+        (
+            "[Help](https://help.example/a_b) and `x_y`",
+            ["p", "a", "code"],
+            ["https://help.example/a_b"],
+            "Help and x_y",
+        ),
+        (
+            "Open **Orders**, then _Return items_.\n- one *two*\n* three\n\nsnake_case stays\nok",
+            ["p", "strong", "em", "ul", "li", "em", "li", "p", "br"],
+            [],
+            "Open Orders, then Return items.one twothreesnake_case staysok",
+        ),
+    ],
+)
+def test_k_the_markdown_renderer_makes_only_safe_markup(
+    browser: Browser, markdown: str, tags: list[str], hrefs: list[str], text: str
+) -> None:
+    # No server needed: the renderer alone, from the widget script on a blank page.
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        page.set_content("<!doctype html><body></body>")
+        page.add_script_tag(content=WIDGET_JS.read_text(encoding="utf-8"))
+        rendered = page.evaluate(_RENDER, markdown)
+        assert page.evaluate("() => window.__pwned") is None
+    finally:
+        page.close()
+    assert rendered == {"tags": tags, "hrefs": hrefs, "text": text}
+    assert not errors, errors

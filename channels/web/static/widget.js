@@ -19,7 +19,8 @@
  * 200 messages, the pending queue and `after`, the highest seq up to which every message
  * has been seen. A reload renders the cache at once and replays only what is missing.
  *
- * For tests and integrators: window.SwitchboardWidget = {open(), close(), state, socket}.
+ * For tests and integrators: window.SwitchboardWidget = {open(), close(), renderMarkdown(text),
+ * state, socket}; renderMarkdown returns a DocumentFragment.
  */
 (function () {
   "use strict";
@@ -159,6 +160,15 @@
     ".msg { max-width: 82%; display: flex; flex-direction: column; }",
     ".msg .text { padding: 9px 13px; border-radius: 16px; white-space: pre-wrap;",
     "  overflow-wrap: anywhere; }",
+    ".msg .text.md { white-space: normal; }",
+    ".md p, .md ul { margin: 0; }",
+    ".md p + p, .md p + ul, .md ul + p { margin-top: 8px; }",
+    ".md ul { padding-left: 20px; }",
+    ".md code { font: 13px/1.3 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;",
+    "  background: #eef1f5; border-radius: 4px; padding: 1px 4px; }",
+    ".md a { color: #1f4fbf; text-decoration: underline; text-underline-offset: 2px; }",
+    ".md a:hover { color: #163a8c; }",
+    ".md a:focus-visible { outline: 2px solid #ffbf47; outline-offset: 1px; }",
     ".msg.theirs { align-self: flex-start; }",
     ".msg.theirs .text { background: #fff; border: 1px solid #e3e7ee;",
     "  border-bottom-left-radius: 4px; }",
@@ -288,12 +298,83 @@
     return isNaN(date) ? "" : date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
   }
 
+  // Bot and agent replies are short Markdown (knowledge/rendering.py): paragraphs, line
+  // breaks, "- " lists, **bold**, _italic_ / *italic*, `code` and [label](url) links.
+  // Built from DOM nodes and text nodes only, so message text is never parsed as HTML;
+  // a link is made only for an http(s) URL, anything else shows its label as text.
+  var INLINE = new RegExp(
+    [
+      "`([^`]+)`", // `code`
+      "\\*\\*(\\S(?:.*?\\S)?)\\*\\*", // **bold**
+      "\\[([^\\]]+)\\]\\(((?:[^\\s()]|\\([^\\s()]*\\))+)\\)", // [label](url), url may hold (x)
+      "([*_])(\\S(?:.*?\\S)?)\\5(?![\\w*])", // _italic_ or *italic*
+    ].join("|")
+  );
+
+  function renderInline(text, parent) {
+    var pattern = new RegExp(INLINE.source, "g"); // one per call: this recurses
+    var done = 0;
+    var match;
+    while ((match = pattern.exec(text))) {
+      if (match[5] && /[\w*]/.test(text.charAt(match.index - 1))) {
+        pattern.lastIndex = match.index + 1; // snake_case or a stray *: not emphasis
+        continue;
+      }
+      parent.appendChild(document.createTextNode(text.slice(done, match.index)));
+      done = pattern.lastIndex;
+      if (match[1]) {
+        parent.appendChild(el("code", {}, match[1]));
+      } else if (match[3] && /^https?:\/\//i.test(match[4])) {
+        var link = el("a", { href: match[4], target: "_blank", rel: "noopener noreferrer" });
+        renderInline(match[3], parent.appendChild(link));
+      } else if (match[3]) {
+        renderInline(match[3], parent); // not an http(s) link: the label alone, as text
+      } else {
+        renderInline(match[2] || match[6], parent.appendChild(el(match[2] ? "strong" : "em")));
+      }
+    }
+    parent.appendChild(document.createTextNode(text.slice(done)));
+  }
+
+  function renderMarkdown(text) {
+    var fragment = document.createDocumentFragment();
+    String(text == null ? "" : text)
+      .replace(/\r\n?/g, "\n")
+      .trim()
+      .split(/\n[ \t]*\n\s*/)
+      .forEach(function (block) {
+        if (!block) return;
+        var paragraph = null;
+        var list = null;
+        block.split("\n").forEach(function (line) {
+          var item = /^\s*[-*]\s+(.*)$/.exec(line);
+          if (item) {
+            list = list || fragment.appendChild(el("ul"));
+            paragraph = null;
+            renderInline(item[1], list.appendChild(el("li")));
+          } else {
+            list = null;
+            if (paragraph) paragraph.appendChild(el("br"));
+            else paragraph = fragment.appendChild(el("p"));
+            renderInline(line.trim(), paragraph);
+          }
+        });
+      });
+    return fragment;
+  }
+
   function messageElement(message, status) {
     var mine = message.author === "customer";
     var kind = mine ? "mine" : message.author === "system" ? "system" : "theirs";
     var node = el("div", { class: "msg " + kind, "data-author": message.author || "bot" });
     if (message.author === "agent") node.appendChild(el("div", { class: "who" }, "Support team"));
-    var text = el("div", { class: "text" }, message.text); // textContent: never HTML
+    var text;
+    if (message.author === "bot" || message.author === "agent") {
+      text = el("div", { class: "text md" });
+      text.appendChild(renderMarkdown(message.text));
+    } else {
+      text = el("div", { class: "text" }, message.text); // textContent: never HTML
+    }
     text.title = formatTime(message.created_at);
     node.appendChild(text);
     node.appendChild(el("div", { class: "meta" }));
@@ -797,6 +878,7 @@
   window.SwitchboardWidget = {
     open: open,
     close: close,
+    renderMarkdown: renderMarkdown,
     get state() {
       return connState;
     },
