@@ -10,9 +10,9 @@ def test_refund_question_is_answered_with_its_source(demo_kb: KnowledgeBase) -> 
     assert result.confidence >= ANSWER_THRESHOLD
     assert "within 5 business days" in result.text
     assert result.passage is not None and result.passage.section == "How long do refunds take?"
-    assert "[Refunds and returns — How long do refunds take?]" in result.text
-    assert "https://help.acme-outfitters.example/refunds-and-returns" in result.text
-    assert result.sources()[0]["source"].endswith("/refunds-and-returns")
+    assert "[Refunds — How long do refunds take?]" in result.text
+    assert "https://help.acme-outfitters.example/returns-and-refunds/refunds" in result.text
+    assert result.sources()[0]["source"].endswith("/returns-and-refunds/refunds")
 
 
 def test_off_topic_question_falls_below_the_threshold(demo_kb: KnowledgeBase) -> None:
