@@ -15,6 +15,7 @@ from bot.api.errors import install_error_handlers
 from bot.api.health import health_router
 from bot.api.kb import kb_router
 from bot.api.limits import BodySizeLimit
+from bot.api.nlu import nlu_router
 from bot.api.staff import staff_router
 from bot.bootstrap import Services, bootstrap
 from bot.dialogue import Dialogue
@@ -54,7 +55,7 @@ def create_app(
             runner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await runner
-            services.close()
+            await services.aclose()
             log.info("switchboard stopped")
 
     app = FastAPI(
@@ -91,6 +92,9 @@ def _mount(app: FastAPI, services: Services) -> None:
         )
     )
     app.include_router(staff_router(services.database, auth))
+    if services.nlu is not None:
+        token = services.settings.nlu.api_token
+        app.include_router(nlu_router(services.nlu, token.get_secret_value() if token else None))
     if services.knowledge is not None:
         app.include_router(kb_router(services.knowledge, auth.any_staff(), auth.role("admin")))
     app.include_router(widget_router())

@@ -10,11 +10,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.api.nlu import NluParser
 from bot.delivery import DeliveryWorker, RetryPolicy
 from bot.dialogue import Dialogue
 from bot.engine import ConversationEngine
 from bot.settings import Settings
 from bot.support_dialogue import SupportDialogue
+from bot.understanding import NluUnderstander
 from channels.messages import Channel
 from channels.ports import ChannelSender
 from channels.web import SessionHub, SessionSigner, WebChatSender
@@ -23,6 +25,7 @@ from crm_store.errors import StoreError
 from crm_store.migrate import pending_migrations
 from knowledge import ANSWER_THRESHOLD, KnowledgeBase, ensure_demo_knowledge
 from knowledge.embeddings import SentenceEncoder
+from nlu import NluModel, RasaHttpParser, ensure_demo_model
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,12 @@ class Services:
     hub: SessionHub
     signer: SessionSigner
     knowledge: KnowledgeBase | None = None
+    nlu: NluParser | None = None
+
+    async def aclose(self) -> None:
+        if isinstance(self.nlu, RasaHttpParser):
+            await self.nlu.aclose()
+        self.close()
 
     def close(self) -> None:
         if self.knowledge is not None:
@@ -74,6 +83,19 @@ def open_database(settings: Settings, *, migrate: bool | None = None) -> Databas
     return database
 
 
+def open_nlu(settings: Settings, encoder: SentenceEncoder) -> NluParser:
+    """The NLU parser: a Rasa server, the model in NLU__MODEL_DIR, or the demo model
+    (trained from nlu/data into the data dir at first start, about a second)."""
+    nlu = settings.nlu
+    if nlu.backend == "rasa":
+        assert nlu.rasa_url is not None  # the settings validator makes sure
+        token = nlu.rasa_token.get_secret_value() if nlu.rasa_token else None
+        return RasaHttpParser(nlu.rasa_url, token)
+    if nlu.model_dir is not None:
+        return NluModel.load(nlu.model_dir, encoder)
+    return ensure_demo_model(settings.data_dir / "nlu-model", encoder)
+
+
 def bootstrap(
     settings: Settings,
     *,
@@ -101,14 +123,22 @@ def bootstrap(
         poll_interval_seconds=delivery.poll_interval_seconds,
     )
     knowledge = None
+    parser: NluParser | None = None
     if dialogue is None:
-        knowledge = open_knowledge(settings, encoder or SentenceEncoder())
+        encoder = encoder or SentenceEncoder()
+        knowledge = open_knowledge(settings, encoder)
+        parser = open_nlu(settings, encoder)
         threshold = settings.knowledge.answer_threshold
         dialogue = SupportDialogue(
             knowledge, threshold=ANSWER_THRESHOLD if threshold is None else threshold
         )
-    engine = ConversationEngine(database, dialogue, outbox_written=worker.wake)
+    engine = ConversationEngine(
+        database,
+        dialogue,
+        understander=NluUnderstander(parser) if parser is not None else None,
+        outbox_written=worker.wake,
+    )
     signer = SessionSigner(
         settings.webchat_secret(), max_age_seconds=settings.webchat.session_ttl_seconds
     )
-    return Services(settings, database, engine, worker, hub, signer, knowledge)
+    return Services(settings, database, engine, worker, hub, signer, knowledge, parser)

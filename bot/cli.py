@@ -23,10 +23,12 @@ def _fail_clearly(build: Callable[[], T]) -> T:
     from sqlalchemy.exc import OperationalError
 
     from crm_store.errors import StoreError
+    from knowledge.errors import KnowledgeError
+    from nlu.errors import NluError
 
     try:
         return build()
-    except StoreError as exc:
+    except (StoreError, NluError, KnowledgeError) as exc:
         raise click.ClickException(str(exc)) from exc
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
@@ -142,8 +144,10 @@ def chat(name: str | None) -> None:
 
 def _add_layer_commands() -> None:
     from bot.cli_kb import kb
+    from bot.cli_nlu import nlu
 
     main.add_command(kb)
+    main.add_command(nlu)
 
 
 _add_layer_commands()

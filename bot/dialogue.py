@@ -15,11 +15,28 @@ from crm_store.records import ConversationRecord, CustomerRecord, InteractionRec
 
 
 @dataclass(frozen=True, slots=True)
+class Understanding:
+    """What the NLU layer made of one message; stored on the inbound interaction."""
+
+    intent: str
+    confidence: float
+    entities: list[dict[str, Any]] = field(default_factory=list)
+
+    def entity_values(self, name: str) -> list[Any]:
+        return [entity["value"] for entity in self.entities if entity.get("entity") == name]
+
+
+class Understander(Protocol):
+    async def understand(self, text: str) -> Understanding: ...
+
+
+@dataclass(frozen=True, slots=True)
 class Turn:
     customer: CustomerRecord
     conversation: ConversationRecord
     message: InteractionRecord
     history: list[InteractionRecord]
+    understanding: Understanding | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,33 +63,50 @@ FALLBACK = (
     "Sorry, I didn't understand that. Could you put it another way? "
     "If you'd rather reach a person, just say so."
 )
-# Honest until agent handoff exists: nobody is paged yet, but the support team reads
-# every conversation in the customer's history.
+# Honest until agent handoff exists: nobody is paged, but the support team reads every
+# conversation in the customer's history.
 PERSON_REQUESTED = (
-    "Our support team reads every conversation here. Handing a chat to a person live is "
-    "not switched on yet, so please leave your question and how to reach you, and the "
-    "team will follow up."
+    "I can't bring a person into this chat, but our support team reads every "
+    "conversation here. Leave your question and how to reach you, and they will follow up."
 )
+SMALL_TALK_INTENTS = frozenset({"talk_to_human", "greet", "thanks", "goodbye"})
 
 
-def small_talk(turn: Turn) -> Reply | None:
-    """A reply for greetings, thanks, goodbyes and requests for a person; else None.
+def small_talk_intent(text: str) -> str | None:
+    """Recognise small talk without NLU (used when NLU is off or unsure).
 
     Greetings, thanks and goodbyes match only short messages that are nothing else
     ("hi", "thanks!"), so "hi, how long do refunds take?" goes on to the knowledge base.
     """
-    text = turn.message.text
     if _PERSON.search(text):
-        return Reply(PERSON_REQUESTED, intent="talk_to_human", confidence=1.0)
+        return "talk_to_human"
     if _GREETING.search(text):
+        return "greet"
+    if _THANKS.search(text):
+        return "thanks"
+    if _GOODBYE.search(text):
+        return "goodbye"
+    return None
+
+
+def small_talk_reply(intent: str, turn: Turn) -> Reply | None:
+    """The reply to a small-talk intent, personalised where the store knows the name."""
+    if intent == "talk_to_human":
+        return Reply(PERSON_REQUESTED, intent=intent, confidence=1.0)
+    if intent == "greet":
         first_name = (turn.customer.name or "").split(" ")[0]
         hello = f"Hi {first_name}!" if first_name else "Hi!"
-        return Reply(f"{hello} How can I help you today?", intent="greet", confidence=1.0)
-    if _THANKS.search(text):
-        return Reply("You're welcome! Anything else I can do?", intent="thanks", confidence=1.0)
-    if _GOODBYE.search(text):
-        return Reply("Goodbye, and thanks for getting in touch.", intent="goodbye", confidence=1.0)
+        return Reply(f"{hello} How can I help you today?", intent=intent, confidence=1.0)
+    if intent == "thanks":
+        return Reply("You're welcome! Anything else I can do?", intent=intent, confidence=1.0)
+    if intent == "goodbye":
+        return Reply("Goodbye, and thanks for getting in touch.", intent=intent, confidence=1.0)
     return None
+
+
+def small_talk(turn: Turn) -> Reply | None:
+    intent = small_talk_intent(turn.message.text)
+    return small_talk_reply(intent, turn) if intent else None
 
 
 class RuleDialogue:

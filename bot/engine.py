@@ -24,7 +24,7 @@ from anyio import to_thread
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.dialogue import Dialogue, Reply, Turn
+from bot.dialogue import Dialogue, Reply, Turn, Understander, Understanding
 from channels.messages import Channel, ConversationMessage, InboundMessage, IntakeResult
 from crm_store import Database, customers, history, outbox, receipts
 from crm_store.records import (
@@ -71,10 +71,12 @@ class ConversationEngine:
         database: Database,
         dialogue: Dialogue,
         *,
+        understander: Understander | None = None,
         outbox_written: Callable[[], None] = lambda: None,
     ) -> None:
         self._db = database
         self._dialogue = dialogue
+        self._understander = understander
         self._outbox_written = outbox_written
 
     async def receive(self, message: InboundMessage) -> IntakeResult:
@@ -85,12 +87,19 @@ class ConversationEngine:
                 extra={"channel": message.channel.value, "conversation_id": intake.conversation.id},
             )
             return self._result(intake, intake.answered, duplicate=True)
+        understanding = await self._understand(message)
         replies: list[Reply] = []
         if intake.conversation.owner not in _PERSON_OWNERS:
             replies = await self._dialogue.respond(
-                Turn(intake.customer, intake.conversation, intake.message, intake.history)
+                Turn(
+                    intake.customer,
+                    intake.conversation,
+                    intake.message,
+                    intake.history,
+                    understanding,
+                )
             )
-        logged = await to_thread.run_sync(self._answer, intake, message, replies)
+        logged = await to_thread.run_sync(self._answer, intake, message, replies, understanding)
         if logged:
             self._outbox_written()
         log.info(
@@ -104,6 +113,18 @@ class ConversationEngine:
             },
         )
         return self._result(intake, logged, duplicate=False)
+
+    async def _understand(self, message: InboundMessage) -> Understanding | None:
+        """NLU for every inbound message; if it fails, the bot answers without it."""
+        if self._understander is None:
+            return None
+        try:
+            return await self._understander.understand(message.text)
+        except Exception:
+            log.exception(
+                "NLU failed; answering without it", extra={"channel": message.channel.value}
+            )
+            return None
 
     async def messages_after(
         self, channel: Channel, address: str, after_seq: int
@@ -204,11 +225,23 @@ class ConversationEngine:
         return _Intake(receipt, customer, conversation, recorded, recent, answered)
 
     def _answer(
-        self, intake: _Intake, message: InboundMessage, replies: list[Reply]
+        self,
+        intake: _Intake,
+        message: InboundMessage,
+        replies: list[Reply],
+        understanding: Understanding | None,
     ) -> list[InteractionRecord]:
         with self._db.transaction() as session:
             if not receipts.mark_answered(session, intake.receipt.id):
                 return history.replies_to(session, intake.message.id)
+            if understanding is not None:
+                history.record_understanding(
+                    session,
+                    intake.message.id,
+                    intent=understanding.intent,
+                    confidence=understanding.confidence,
+                    entities=understanding.entities,
+                )
             logged = []
             for reply in replies:
                 record = history.append(

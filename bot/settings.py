@@ -113,6 +113,14 @@ class Settings(BaseSettings):
     log: LogSettings = LogSettings()
 
     @model_validator(mode="after")
+    def _rasa_backend_needs_a_url(self) -> Settings:
+        if self.nlu.backend == "rasa" and not self.nlu.rasa_url:
+            raise ValueError(
+                "SWITCHBOARD_NLU__RASA_URL must be set when SWITCHBOARD_NLU__BACKEND=rasa"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> Settings:
         if self.environment == "production":
             secret = self.webchat.secret_key

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -178,3 +180,18 @@ def set_delivery_status(session: Session, interaction_id: int, status: str) -> N
 
 def get_interaction(session: Session, interaction_id: int) -> InteractionRecord:
     return interaction_record(session.get_one(Interaction, interaction_id))
+
+
+def record_understanding(
+    session: Session,
+    interaction_id: int,
+    *,
+    intent: str,
+    confidence: float,
+    entities: list[dict[str, Any]],
+) -> None:
+    """Store what NLU made of an inbound message: intent, confidence, entities."""
+    row = session.get_one(Interaction, interaction_id)
+    row.intent = intent
+    row.confidence = confidence
+    row.attributes = {**(row.attributes or {}), "entities": entities}

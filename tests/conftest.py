@@ -9,17 +9,21 @@ server the PostgreSQL half is skipped, unless SWITCHBOARD_REQUIRE_POSTGRES=1 (as
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot.settings import DatabaseSettings, DeliverySettings, Settings
+from bot.settings import DatabaseSettings, DeliverySettings, NluSettings, Settings
 from crm_store import Database, upgrade
+from knowledge import KnowledgeBase, ensure_demo_knowledge
 from knowledge.embeddings import SentenceEncoder
+from nlu import ensure_demo_model
 
 POSTGRES_URL = os.environ.get("SWITCHBOARD_TEST_POSTGRES_URL")
 REQUIRE_POSTGRES = os.environ.get("SWITCHBOARD_REQUIRE_POSTGRES") == "1"
@@ -35,6 +39,29 @@ def encoder() -> Iterator[SentenceEncoder]:
     real = SentenceEncoder()
     yield real
     real.close()
+
+
+@dataclass(frozen=True)
+class PreparedState:
+    """The demo knowledge index and NLU model, built once per test run."""
+
+    knowledge_dir: Path
+    nlu_model_dir: Path
+
+    def seed(self, data_dir: Path) -> Path:
+        """A data dir holding a copy of the demo index; the NLU model is read-only."""
+        shutil.copytree(self.knowledge_dir, data_dir / "knowledge")
+        return data_dir
+
+
+@pytest.fixture(scope="session")
+def prepared(encoder: SentenceEncoder, tmp_path_factory: pytest.TempPathFactory) -> PreparedState:
+    root = tmp_path_factory.mktemp("prepared")
+    knowledge = KnowledgeBase.open(root / "knowledge", encoder)
+    ensure_demo_knowledge(knowledge)
+    knowledge.close()
+    ensure_demo_model(root / "nlu-model", encoder)
+    return PreparedState(root / "knowledge", root / "nlu-model")
 
 
 @pytest.fixture
@@ -73,10 +100,11 @@ def database(database_url: str) -> Iterator[Database]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
+def settings(tmp_path: Path, database_url: str, prepared: PreparedState) -> Settings:
     """Settings for an app under test: its own data dir and database, quick retries."""
     return Settings(
-        data_dir=tmp_path / "var",
+        data_dir=prepared.seed(tmp_path / "var"),
+        nlu=NluSettings(model_dir=prepared.nlu_model_dir),
         database=DatabaseSettings(url=database_url, auto_migrate=True),
         delivery=DeliverySettings(
             base_delay_seconds=0.01, max_delay_seconds=0.05, poll_interval_seconds=0.05
@@ -85,10 +113,11 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 
 @pytest.fixture
-def sqlite_settings(tmp_path: Path) -> Settings:
+def sqlite_settings(tmp_path: Path, prepared: PreparedState) -> Settings:
     """Settings on SQLite only, for HTTP behaviour that does not depend on the database."""
     return Settings(
-        data_dir=tmp_path / "var",
+        data_dir=prepared.seed(tmp_path / "var"),
+        nlu=NluSettings(model_dir=prepared.nlu_model_dir),
         database=DatabaseSettings(url=f"sqlite:///{tmp_path / 'api.db'}", auto_migrate=True),
         delivery=DeliverySettings(
             base_delay_seconds=0.01, max_delay_seconds=0.05, poll_interval_seconds=0.05

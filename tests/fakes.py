@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from bot.dialogue import Reply, Turn
+from bot.dialogue import Reply, Turn, Understanding
 from channels.errors import DeliveryError
 from channels.messages import Channel, OutboundMessage, SendReceipt
 
@@ -43,3 +43,32 @@ class ScriptedDialogue:
     async def respond(self, turn: Turn) -> list[Reply]:
         self.turns.append(turn)
         return [Reply(text, intent="scripted", confidence=0.9) for text in self.replies]
+
+
+@dataclass
+class ScriptedUnderstander:
+    """Understands every message the same way; records the texts; can be made to fail."""
+
+    understanding: Understanding = field(
+        default_factory=lambda: Understanding(
+            intent="order_status",
+            confidence=0.97,
+            entities=[
+                {
+                    "entity": "order_number",
+                    "value": "4417",
+                    "start": 18,
+                    "end": 22,
+                    "extractor": "RegexEntityExtractor",
+                }
+            ],
+        )
+    )
+    fail: bool = False
+    texts: list[str] = field(default_factory=list)
+
+    async def understand(self, text: str) -> Understanding:
+        self.texts.append(text)
+        if self.fail:
+            raise RuntimeError("the NLU server is down")
+        return self.understanding

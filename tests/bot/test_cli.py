@@ -11,12 +11,19 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from crm_store import Database, customers, history, staff
+from tests.conftest import PreparedState
 
 
 @pytest.fixture
-def env(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+def env(
+    tmp_path: Path,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    prepared: PreparedState,
+) -> dict[str, str]:
     values = {
-        "SWITCHBOARD_DATA_DIR": str(tmp_path / "var"),
+        "SWITCHBOARD_DATA_DIR": str(prepared.seed(tmp_path / "var")),
+        "SWITCHBOARD_NLU__MODEL_DIR": str(prepared.nlu_model_dir),
         "SWITCHBOARD_DATABASE__URL": database_url,
         "SWITCHBOARD_LOG__FORMAT": "text",
     }

@@ -12,7 +12,7 @@ from bot.engine import ConversationEngine
 from channels.messages import Channel, ContactProfile, InboundMessage
 from crm_store import Database, history
 from crm_store.models import InboundReceipt, Interaction, OutboxMessage
-from tests.fakes import RecordingSender, ScriptedDialogue
+from tests.fakes import RecordingSender, ScriptedDialogue, ScriptedUnderstander
 
 
 def inbound(
@@ -179,3 +179,30 @@ async def test_feed_replays_only_the_addresses_own_conversation(
     assert [m.seq for m in after_first] == [2]
     assert await engine.messages_after(Channel.TERMINAL, "+unknown", 0) == (None, [])
     assert conversation_id is not None
+
+
+async def test_what_nlu_understood_is_stored_on_the_inbound_interaction(
+    database: Database, dialogue: ScriptedDialogue
+) -> None:
+    understander = ScriptedUnderstander()
+    engine = ConversationEngine(database, dialogue, understander=understander)
+
+    result = await engine.receive(inbound("where is my order 4417?"))
+    await engine.receive(inbound("where is my order 4417?"))  # a retry: not parsed again
+
+    assert understander.texts == ["where is my order 4417?"]
+    assert dialogue.turns[0].understanding == understander.understanding
+    with database.transaction() as session:
+        stored = history.messages_after(session, result.conversation_id, 0)[0]
+    assert (stored.intent, stored.confidence) == ("order_status", pytest.approx(0.97))
+    assert stored.attributes["entities"][0]["value"] == "4417"
+
+
+async def test_a_failing_nlu_loses_nothing_and_the_bot_still_answers(
+    database: Database, dialogue: ScriptedDialogue
+) -> None:
+    engine = ConversationEngine(database, dialogue, understander=ScriptedUnderstander(fail=True))
+    result = await engine.receive(inbound("hello"))
+    assert [r.text for r in result.replies] == ["Hello from the bot"]
+    assert dialogue.turns[0].understanding is None
+    assert count(database, Interaction) == 2

@@ -21,6 +21,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
+from tests.conftest import PreparedState
+
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the background-networking flags Chromium's own connections get refused on a
 # machine without internet, and it slows down.
@@ -47,8 +49,9 @@ def _free_port() -> int:
 class SwitchboardServer:
     """`switchboard serve` as a child process that can be stopped and started again."""
 
-    def __init__(self, data_dir: Path, port: int) -> None:
+    def __init__(self, data_dir: Path, port: int, env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
+        self.env = env or {}
         self.port = port
         self.base_url = f"http://127.0.0.1:{port}"
         self.log_path = data_dir / "server.log"
@@ -60,6 +63,7 @@ class SwitchboardServer:
             "SWITCHBOARD_DATA_DIR": str(self.data_dir),
             "SWITCHBOARD_LOG__FORMAT": "text",
             "SWITCHBOARD_DELIVERY__POLL_INTERVAL_SECONDS": "0.1",
+            **self.env,
         }
         env.pop("SWITCHBOARD_DATABASE__URL", None)
         with self.log_path.open("ab") as log:
@@ -109,10 +113,12 @@ class SwitchboardServer:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[SwitchboardServer]:
-    data_dir = tmp_path / "var"
-    data_dir.mkdir()
-    running = SwitchboardServer(data_dir, _free_port())
+def server(tmp_path: Path, prepared: PreparedState) -> Iterator[SwitchboardServer]:
+    # The demo knowledge index and NLU model are built once per run, not per server.
+    data_dir = prepared.seed(tmp_path / "var")
+    running = SwitchboardServer(
+        data_dir, _free_port(), {"SWITCHBOARD_NLU__MODEL_DIR": str(prepared.nlu_model_dir)}
+    )
     running.start()
     try:
         yield running

@@ -1,0 +1,167 @@
+"""BANKING77 intent accuracy, training time, parse latency and memory of Switchboard's
+NLU, next to a reference measured in the same run: frozen all-MiniLM-L6-v2 embeddings +
+plain scikit-learn logistic regression (the baseline). Then the out-of-scope benchmark:
+10 intents held out of training entirely, in-scope accuracy and out-of-scope recall at
+the threshold the model ships with.
+
+    .venv/bin/python bench/nlu_banking77.py [--data ../shared/datasets/banking77]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import resource
+import statistics
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from knowledge.embeddings import SentenceEncoder
+from nlu import FALLBACK_INTENT, Example, NluModel, ParseResult, TrainingData, evaluate_intents
+
+DEFAULT_DATA = Path(__file__).resolve().parents[1] / "../shared/datasets/banking77"
+LATENCY_MESSAGES = 300
+HELD_OUT_INTENTS = 10
+
+
+class CachingEncoder:
+    """The real encoder, remembering embeddings so that later fits skip re-encoding."""
+
+    def __init__(self, encoder: SentenceEncoder) -> None:
+        self.encoder = encoder
+        self.cache: dict[str, np.ndarray] = {}
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self.cache]
+        if missing:
+            self.cache.update(zip(missing, self.encoder.encode(missing), strict=True))
+        return np.stack([self.cache[t] for t in texts])
+
+    async def encode_async(self, text: str) -> np.ndarray:
+        return self.encode([text])[0]
+
+
+def read(path: Path) -> tuple[list[str], list[str]]:
+    with path.open(newline="", encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    return [row["text"] for row in rows], [row["category"] for row in rows]
+
+
+def training_data(texts: list[str], labels: list[str]) -> TrainingData:
+    return TrainingData([Example(t, y) for t, y in zip(texts, labels, strict=True)])
+
+
+def closed_set_intent(result: ParseResult) -> str:
+    """The best real intent, whether or not the threshold sent it to nlu_fallback."""
+    return next(s.name for s in result.ranking if s.name != FALLBACK_INTENT)
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q))
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    args = parser.parse_args()
+    train_x, train_y = read(args.data / "train.csv")
+    test_x, test_y = read(args.data / "test.csv")
+    print(f"BANKING77: {len(train_x)} train, {len(test_x)} test, {len(set(train_y))} intents")
+
+    encoder = SentenceEncoder()
+    encoder.encode(["warm up"])
+
+    # Switchboard: the full training path, encoding included, on a cold cache.
+    cached = CachingEncoder(encoder)
+    started, cpu_started = time.perf_counter(), time.process_time()
+    model = NluModel.train(training_data(train_x, train_y), cached)
+    ours_seconds = time.perf_counter() - started
+    ours_cpu = time.process_time() - cpu_started
+    rss_after_training = peak_rss_mb()
+    results = model.parse_many(test_x)
+    top1 = [closed_set_intent(r) for r in results]
+    ours = evaluate_intents(test_y, top1)
+    with_fallback = evaluate_intents(test_y, [r.intent.name for r in results])
+
+    # Baseline: frozen MiniLM + plain logistic regression, on the same embeddings.
+    started = time.perf_counter()
+    train_embeddings = encoder.encode(train_x)
+    encode_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    baseline = LogisticRegression(max_iter=1000).fit(train_embeddings, train_y)
+    baseline_fit = time.perf_counter() - started
+    base = evaluate_intents(test_y, list(baseline.predict(cached.encode(test_x))))
+
+    # Latency, one message at a time, through the real (uncached) encoder.
+    model.encoder = encoder
+    sample = random.Random(3).sample(test_x, LATENCY_MESSAGES)
+    ours_ms, base_ms = [], []
+    for text in sample:
+        started = time.perf_counter()
+        model.parse(text)
+        ours_ms.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        baseline.predict(encoder.encode([text]))
+        base_ms.append((time.perf_counter() - started) * 1000)
+
+    print()
+    print(f"{'':34}{'Switchboard':>14}{'baseline':>14}")
+    print(f"{'accuracy (top-1, closed set)':34}{ours.accuracy:>14.4f}{base.accuracy:>14.4f}")
+    print(f"{'macro F1':34}{ours.macro_f1:>14.4f}{base.macro_f1:>14.4f}")
+    print(f"{'accuracy with nlu_fallback on':34}{with_fallback.accuracy:>14.4f}{'-':>14}")
+    base_seconds = encode_seconds + baseline_fit
+    print(f"{'training seconds (incl. encoding)':34}{ours_seconds:>14.1f}{base_seconds:>14.1f}")
+    p50_ours, p50_base = statistics.median(ours_ms), statistics.median(base_ms)
+    print(f"{'parse p50 ms':34}{p50_ours:>14.2f}{p50_base:>14.2f}")
+    print(f"{'parse p99 ms':34}{percentile(ours_ms, 99):>14.2f}{percentile(base_ms, 99):>14.2f}")
+    print(f"{'  CPU seconds (all threads)':34}{ours_cpu:>14.1f}{'-':>14}")
+    print(f"{'peak RSS MB (after training)':34}{rss_after_training:>14.0f}{'(same process)':>14}")
+    print(f"accuracy ratio Switchboard/baseline: {ours.accuracy / base.accuracy:.4f}")
+    print(f"shipped out-of-scope threshold: {model.threshold:.3f}, temperature "
+          f"{model.classifier.temperature:.3f}")  # fmt: skip
+    print("published: BERT-fixed 0.8719, USE+ConveRT 0.9336, BERT fine-tuned 0.9366")
+
+    out_of_scope(cached, train_x, train_y, test_x, test_y)
+    print(f"peak RSS MB (whole run): {peak_rss_mb():.0f}")
+
+
+def out_of_scope(
+    encoder: CachingEncoder,
+    train_x: list[str],
+    train_y: list[str],
+    test_x: list[str],
+    test_y: list[str],
+) -> None:
+    held_out = set(random.Random(77).sample(sorted(set(train_y)), HELD_OUT_INTENTS))
+    kept = [(t, y) for t, y in zip(train_x, train_y, strict=True) if y not in held_out]
+    started = time.perf_counter()
+    model = NluModel.train(training_data([t for t, _ in kept], [y for _, y in kept]), encoder)
+    seconds = time.perf_counter() - started
+    results = model.parse_many(test_x)
+    in_scope = [(r, y) for r, y in zip(results, test_y, strict=True) if y not in held_out]
+    oos = [r for r, y in zip(results, test_y, strict=True) if y in held_out]
+    in_acc = sum(r.intent.name == y for r, y in in_scope) / len(in_scope)
+    in_closed = sum(closed_set_intent(r) == y for r, y in in_scope) / len(in_scope)
+    in_rejected = sum(r.is_fallback for r, _ in in_scope) / len(in_scope)
+    recall = sum(r.is_fallback for r in oos) / len(oos)
+    print()
+    print(f"out-of-scope: {HELD_OUT_INTENTS} intents held out of training: {sorted(held_out)}")
+    print(f"  trained {len(set(y for _, y in kept))} intents in {seconds:.1f} s "
+          f"(embeddings cached), threshold {model.threshold:.3f}")  # fmt: skip
+    print(f"  in-scope accuracy (fallback counts as wrong): {in_acc:.4f} on {len(in_scope)}")
+    print(f"  in-scope top-1 ignoring the threshold:       {in_closed:.4f}")
+    print(f"  in-scope wrongly sent to nlu_fallback:       {in_rejected:.4f}")
+    print(f"  out-of-scope recall (sent to nlu_fallback):  {recall:.4f} on {len(oos)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""`POST /model/parse`: Rasa's NLU HTTP API shape, so tools written for Rasa work.
+
+Open when no token is configured; otherwise the token is required as `?token=` or
+`Authorization: Bearer <token>`, as Rasa's `--auth-token` does. The body is read raw so
+that bytes which are not UTF-8 get a 400 with a reason rather than a generic error.
+"""
+
+import hmac
+import json
+from typing import Any, Protocol
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse
+
+__all__ = ["NluParser", "nlu_router"]
+
+MAX_TEXT_CHARS = 5000
+
+
+class ParsedMessage(Protocol):
+    def to_rasa(self) -> dict[str, Any]: ...
+
+
+class NluParser(Protocol):
+    async def parse_async(self, text: str) -> ParsedMessage: ...
+
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    return credentials.strip() if scheme.lower() == "bearer" and credentials else None
+
+
+def nlu_router(parser: NluParser, api_token: str | None) -> APIRouter:
+    router = APIRouter(tags=["nlu"])
+
+    def require_token(request: Request) -> None:
+        if not api_token:
+            return
+        given = request.query_params.get("token") or _bearer(request) or ""
+        if not hmac.compare_digest(given.encode(), api_token.encode()):
+            raise HTTPException(
+                status_code=401,
+                detail="a valid token is required (?token= or Authorization: Bearer)",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+
+    @router.post("/model/parse", dependencies=[Depends(require_token)])
+    async def parse(request: Request) -> Any:
+        raw = await request.body()
+        try:
+            decoded = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            reason = f"body is not valid UTF-8 (byte {exc.start}: {exc.reason})"
+            return JSONResponse({"error": reason, "detail": reason}, status_code=400)
+        try:
+            body = json.loads(decoded)
+        except ValueError as exc:
+            return _unprocessable(f"body is not JSON: {exc}")
+        text = body.get("text") if isinstance(body, dict) else None
+        if not isinstance(text, str):
+            return _unprocessable('body must be a JSON object with a "text" string')
+        if not text.strip():
+            return _unprocessable("text must not be empty")
+        if len(text) > MAX_TEXT_CHARS:
+            return _unprocessable(f"text is longer than {MAX_TEXT_CHARS} characters")
+        result = await parser.parse_async(text)
+        return result.to_rasa()
+
+    return router
+
+
+def _unprocessable(reason: str) -> JSONResponse:
+    return JSONResponse({"error": reason, "detail": reason}, status_code=422)

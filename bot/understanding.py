@@ -1,0 +1,34 @@
+"""The NLU layer as the engine's `Understander`: the local model or a Rasa server."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from bot.dialogue import Understanding
+
+
+class _Parsed(Protocol):
+    def to_rasa(self) -> dict[str, Any]: ...
+
+
+class _Parser(Protocol):
+    async def parse_async(self, text: str) -> _Parsed: ...
+
+
+class NluUnderstander:
+    """Reads Rasa's parse shape, so `nlu.NluModel` and `nlu.RasaHttpParser` both fit."""
+
+    def __init__(self, parser: _Parser) -> None:
+        self.parser = parser
+
+    async def understand(self, text: str) -> Understanding:
+        parsed = (await self.parser.parse_async(text)).to_rasa()
+        intent = parsed.get("intent") or {}
+        return Understanding(
+            intent=str(intent.get("name") or "nlu_fallback"),
+            confidence=float(intent.get("confidence") or 0.0),
+            entities=[
+                {key: entity.get(key) for key in ("entity", "value", "start", "end", "extractor")}
+                for entity in parsed.get("entities") or []
+            ],
+        )

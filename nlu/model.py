@@ -1,0 +1,172 @@
+"""`NluModel`: a trained intent classifier plus entity extractor, saved to and loaded
+from a model directory that carries a format version."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sklearn
+
+from nlu.classifier import ClassifierConfig, IntentClassifier, Progress
+from nlu.encoder import TextEncoder
+from nlu.entities import EntityExtractor
+from nlu.errors import IncompatibleModelError, ModelLoadError, NluError
+from nlu.result import FALLBACK_INTENT, RANKING_LENGTH, IntentScore, ParseResult
+from nlu.training_data import TrainingData
+
+__all__ = ["FORMAT_VERSION", "NluModel"]
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+CLASSIFIER_FILE = "classifier.pkl"
+ENTITIES_FILE = "entities.json"
+
+
+class NluModel:
+    def __init__(
+        self,
+        classifier: IntentClassifier,
+        extractor: EntityExtractor,
+        encoder: TextEncoder,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self.classifier = classifier
+        self.extractor = extractor
+        self.encoder = encoder
+        self.metadata = metadata or {}
+
+    @property
+    def intents(self) -> list[str]:
+        return list(self.classifier.labels)
+
+    @property
+    def threshold(self) -> float:
+        return self.classifier.threshold
+
+    @classmethod
+    def train(
+        cls,
+        data: TrainingData,
+        encoder: TextEncoder,
+        config: ClassifierConfig | None = None,
+        progress: Progress | None = None,
+    ) -> NluModel:
+        if len(data.intents) < 2:
+            raise NluError("training needs at least two intents")
+        say = progress or (lambda _stage: None)
+        started = time.perf_counter()
+        texts = [example.text for example in data.examples]
+        say("encoding")
+        embeddings = encoder.encode(texts)
+        classifier = IntentClassifier(config).fit(
+            texts, embeddings, [example.intent for example in data.examples], say
+        )
+        extractor = EntityExtractor(dict(data.regexes), dict(data.lookups), dict(data.synonyms))
+        metadata = {
+            "trained_at": datetime.now().isoformat(timespec="seconds"),
+            "training_seconds": round(time.perf_counter() - started, 2),
+            "examples": len(texts),
+            "intents": len(classifier.labels),
+        }
+        say("done")
+        return cls(classifier, extractor, encoder, metadata)
+
+    def parse(self, text: str, now: datetime | None = None) -> ParseResult:
+        return self._result(text, self.encoder.encode([text]), now)
+
+    async def parse_async(self, text: str, now: datetime | None = None) -> ParseResult:
+        embedding = await self.encoder.encode_async(text)
+        return self._result(text, np.asarray(embedding).reshape(1, -1), now)
+
+    def parse_many(self, texts: list[str]) -> list[ParseResult]:
+        """Batch parse (evaluation): one encoder call for all texts."""
+        if not texts:
+            return []
+        probabilities, in_scope = self.classifier.predict(texts, self.encoder.encode(texts))
+        rows = zip(texts, probabilities, in_scope, strict=True)
+        return [self._from_probabilities(text, p, float(s), None) for text, p, s in rows]
+
+    def _result(self, text: str, embedding: np.ndarray, now: datetime | None) -> ParseResult:
+        probabilities, in_scope = self.classifier.predict([text], embedding)
+        return self._from_probabilities(text, probabilities[0], float(in_scope[0]), now)
+
+    def _from_probabilities(
+        self, text: str, probabilities: np.ndarray, in_scope: float, now: datetime | None
+    ) -> ParseResult:
+        order = np.argsort(-probabilities)[:RANKING_LENGTH]
+        ranking = [IntentScore(self.classifier.labels[i], float(probabilities[i])) for i in order]
+        top = ranking[0]
+        if in_scope < self.classifier.threshold:
+            # As with Rasa's FallbackClassifier the fallback leads the ranking; its
+            # confidence is the probability that the message is out of scope.
+            fallback = IntentScore(FALLBACK_INTENT, 1.0 - in_scope)
+            ranking = [fallback, *ranking][:RANKING_LENGTH]
+            top = fallback
+        return ParseResult(text, top, ranking, self.extractor.extract(text, now))
+
+    def save(self, model_dir: str | Path) -> Path:
+        directory = Path(model_dir)
+        directory.mkdir(parents=True, exist_ok=True)
+        with (directory / CLASSIFIER_FILE).open("wb") as file:
+            pickle.dump(self.classifier, file, protocol=pickle.HIGHEST_PROTOCOL)
+        (directory / ENTITIES_FILE).write_text(json.dumps(self.extractor.to_dict(), indent=2))
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "sklearn_version": sklearn.__version__,
+            "intents": self.intents,
+            "threshold": self.classifier.threshold,
+            "temperature": self.classifier.temperature,
+            **self.metadata,
+        }
+        (directory / MANIFEST).write_text(json.dumps(manifest, indent=2))
+        return directory
+
+    @classmethod
+    def load(cls, model_dir: str | Path, encoder: TextEncoder) -> NluModel:
+        directory = Path(model_dir)
+        manifest = _read_manifest(directory)
+        try:
+            with (directory / CLASSIFIER_FILE).open("rb") as file:
+                classifier = pickle.load(file)  # our own model directory: trusted
+            entities = json.loads((directory / ENTITIES_FILE).read_text())
+            extractor = EntityExtractor(
+                entities["regexes"], entities["lookups"], entities["synonyms"]
+            )
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, KeyError) as exc:
+            raise ModelLoadError(directory, f"corrupt model files ({exc})") from exc
+        except (ValueError, TypeError, ImportError) as exc:
+            raise ModelLoadError(directory, f"corrupt model files ({exc})") from exc
+        if not isinstance(classifier, IntentClassifier):
+            raise ModelLoadError(directory, f"{CLASSIFIER_FILE} does not hold a classifier")
+        return cls(classifier, extractor, encoder, manifest)
+
+
+def _read_manifest(directory: Path) -> dict[str, Any]:
+    path = directory / MANIFEST
+    if not path.is_file():
+        raise ModelLoadError(directory, f"no {MANIFEST} (not a trained model directory)")
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(directory, f"unreadable {MANIFEST}: {exc}") from exc
+    version = manifest.get("format_version") if isinstance(manifest, dict) else None
+    if version != FORMAT_VERSION:
+        raise IncompatibleModelError(
+            directory,
+            f"model format version {version!r}, this Switchboard reads version "
+            f"{FORMAT_VERSION}; retrain with `switchboard nlu train`",
+        )
+    trained_with = manifest.get("sklearn_version")
+    if trained_with != sklearn.__version__:
+        raise IncompatibleModelError(
+            directory,
+            f"trained with scikit-learn {trained_with}, installed is {sklearn.__version__}; "
+            "retrain with `switchboard nlu train`",
+        )
+    return manifest

@@ -1,0 +1,80 @@
+"""`switchboard nlu train|test` through click's CliRunner, with the fake encoder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from bot.cli_nlu import nlu
+from tests.nlu.fakes import HashingEncoder
+
+DATA = """\
+version: "3.1"
+nlu:
+- intent: greet
+  examples: |
+    - hello there
+    - hi
+    - hey hello
+    - good morning
+- intent: order_status
+  examples: |
+    - where is my order [4417](order_number)
+    - track my order
+    - has my order shipped
+    - order status please
+- intent: goodbye
+  examples: |
+    - bye bye
+    - goodbye
+    - see you later
+    - talk to you later
+"""
+
+
+def test_train_then_test(tmp_path: Path) -> None:
+    data = tmp_path / "nlu.yml"
+    data.write_text(DATA)
+    runner = CliRunner()
+    obj = {"encoder": HashingEncoder()}
+
+    trained = runner.invoke(nlu, ["train", str(data), "--out", str(tmp_path / "m")], obj=obj)
+    assert trained.exit_code == 0, trained.output
+    assert "trained 3 intents on 12 examples in" in trained.output
+    assert (tmp_path / "m" / "manifest.json").is_file()
+
+    tested = runner.invoke(nlu, ["test", str(data), "--model", str(tmp_path / "m")], obj=obj)
+    assert tested.exit_code == 0, tested.output
+    assert "accuracy:" in tested.output and "macro F1:" in tested.output
+    assert "per-intent F1:" in tested.output
+
+    as_json = runner.invoke(
+        nlu, ["test", str(data), "--model", str(tmp_path / "m"), "--json"], obj=obj
+    )
+    report = json.loads(as_json.output)
+    assert set(report["per_intent_f1"]) == {"greet", "order_status", "goodbye"}
+    assert report["examples"] == 12
+
+
+def test_bad_data_is_a_clean_error(tmp_path: Path) -> None:
+    data = tmp_path / "bad.yml"
+    data.write_text("nlu:\n- intent: a\n  examples: |\n    - only one\n")
+    result = CliRunner().invoke(
+        nlu, ["train", str(data), "--out", str(tmp_path / "m")], obj={"encoder": HashingEncoder()}
+    )
+    assert result.exit_code == 1
+    assert f"{data}:2: intent 'a' has 1 example(s)" in result.output
+
+
+def test_missing_model_is_a_clean_error(tmp_path: Path) -> None:
+    data = tmp_path / "nlu.yml"
+    data.write_text(DATA)
+    result = CliRunner().invoke(
+        nlu,
+        ["test", str(data), "--model", str(tmp_path / "none")],
+        obj={"encoder": HashingEncoder()},
+    )
+    assert result.exit_code == 1
+    assert "cannot load NLU model" in result.output

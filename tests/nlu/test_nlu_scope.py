@@ -1,0 +1,43 @@
+"""The out-of-scope pieces: nearest same-intent cosine, the gate and the threshold rule."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nlu.calibration import choose_threshold, fit_temperature, softmax
+from nlu.scope import ScopeGate, nearest_same_intent
+
+
+def test_nearest_same_intent_looks_only_at_the_predicted_intent() -> None:
+    examples = np.array([[1, 0], [0.6, 0.8], [0, 1]], dtype=np.float32)  # sorted by label
+    labels = np.array([0, 0, 1])
+    rows = np.array([[0, 1], [0, 1]], dtype=np.float32)
+    cosine = nearest_same_intent(rows, np.array([0, 1]), examples, labels)
+    assert np.allclose(cosine, [0.8, 1.0])
+
+
+def test_gate_prefers_close_and_confident_messages() -> None:
+    rng = np.random.default_rng(0)
+    gate = ScopeGate().fit(
+        rng.uniform(0.7, 1.0, 50), rng.uniform(0.6, 0.9, 50),
+        rng.uniform(0.2, 0.6, 50), rng.uniform(0.1, 0.4, 50),
+    )  # fmt: skip
+    inside, outside = gate.in_scope_probability(np.array([0.95, 0.3]), np.array([0.85, 0.2]))
+    assert inside > 0.9 > 0.1 > outside
+
+
+def test_threshold_caps_how_much_in_scope_it_turns_away() -> None:
+    in_scope = np.linspace(0.0, 1.0, 101)
+    correct = np.ones(101, dtype=bool)
+    out_of_scope = np.full(50, 0.5)  # only a threshold above 0.5 would catch these
+    threshold = choose_threshold(in_scope, correct, out_of_scope, max_in_scope_rejection=0.1)
+    assert threshold <= 0.1
+    assert choose_threshold(in_scope, correct, out_of_scope, max_in_scope_rejection=0.6) > 0.5
+
+
+def test_temperature_sharpens_an_underconfident_model() -> None:
+    logits = np.array([[2.0, 0.0], [0.0, 2.0]] * 20)
+    labels = np.array([0, 1] * 20)
+    temperature = fit_temperature(logits, labels)
+    assert temperature < 1.0
+    assert softmax(logits, temperature)[0, 0] > softmax(logits)[0, 0]
