@@ -127,13 +127,15 @@ def server(tmp_path: Path, prepared: PreparedState) -> Iterator[SwitchboardServe
         print(f"--- server log ---\n{running.log()}")
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop running in the
+# main thread while it is open, which would break asyncio.run() in the tests after these.
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail(
