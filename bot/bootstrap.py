@@ -10,13 +10,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.api.nlu import NluParser
 from bot.delivery import DeliveryWorker, RetryPolicy
 from bot.dialogue import Dialogue
 from bot.engine import ConversationEngine
 from bot.settings import Settings
 from bot.support_dialogue import SupportDialogue
-from bot.understanding import NluUnderstander
+from bot.understanding import NluParser, NluUnderstander
 from channels.messages import Channel
 from channels.ports import ChannelSender
 from channels.web import SessionHub, SessionSigner, WebChatSender
@@ -85,7 +84,7 @@ def open_database(settings: Settings, *, migrate: bool | None = None) -> Databas
 
 def open_nlu(settings: Settings, encoder: SentenceEncoder) -> NluParser:
     """The NLU parser: a Rasa server, the model in NLU__MODEL_DIR, or the demo model
-    (trained from nlu/data into the data dir at first start, about a second)."""
+    (trained from nlu/data into the data dir at first start, a few seconds)."""
     nlu = settings.nlu
     if nlu.backend == "rasa":
         assert nlu.rasa_url is not None  # the settings validator makes sure
@@ -103,6 +102,7 @@ def bootstrap(
     dialogue: Dialogue | None = None,
     migrate: bool | None = None,
     encoder: SentenceEncoder | None = None,
+    deliver_only: frozenset[Channel] | None = None,
 ) -> Services:
     """Build everything from settings. Without a `dialogue`, the support dialogue is
     built on the knowledge base, which loads the sentence encoder unless one is given."""
@@ -121,6 +121,7 @@ def bootstrap(
         ),
         lease_seconds=delivery.lease_seconds,
         poll_interval_seconds=delivery.poll_interval_seconds,
+        only=deliver_only,
     )
     knowledge = None
     parser: NluParser | None = None

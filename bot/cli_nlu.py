@@ -65,7 +65,7 @@ def train(ctx: click.Context, data: tuple[Path, ...], model_dir: Path) -> None:
 def test(ctx: click.Context, data: tuple[Path, ...], model_dir: Path, as_json: bool) -> None:
     """Evaluate the model in --model on DATA."""
     try:
-        examples = load_training_data(data).examples
+        examples = load_training_data(data, for_training=False).examples
         model = NluModel.load(model_dir, _encoder_from(ctx))
     except NluError as exc:
         raise click.ClickException(str(exc)) from exc

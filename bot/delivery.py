@@ -70,7 +70,10 @@ class DeliveryWorker:
         lease_seconds: float = 60.0,
         poll_interval_seconds: float = 1.0,
         clock: Callable[[], datetime] = utcnow,
+        only: frozenset[Channel] | None = None,
     ) -> None:
+        """`only` limits the worker to some channels (the terminal chat, which shares a
+        database with a server, must not take the server's web replies)."""
         self._db = database
         self._senders = dict(senders)
         self._policy = policy or RetryPolicy()
@@ -78,6 +81,7 @@ class DeliveryWorker:
         self._lease = timedelta(seconds=lease_seconds)
         self._poll_interval = poll_interval_seconds
         self._clock = clock
+        self._only = only
         self._wakeup = asyncio.Event()
         self._stopping = False
         self._in_flight: dict[int, asyncio.Task[None]] = {}
@@ -136,7 +140,11 @@ class DeliveryWorker:
             return []
         with self._db.transaction() as session:
             return outbox.claim_due(
-                session, now=self._clock(), limit=self._batch_size, lease=self._lease
+                session,
+                now=self._clock(),
+                limit=self._batch_size,
+                lease=self._lease,
+                channels=[c.value for c in self._only] if self._only is not None else None,
             )
 
     def _release(self, outbox_ids: list[int]) -> int:

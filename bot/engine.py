@@ -38,6 +38,10 @@ from crm_store.records import (
 log = logging.getLogger(__name__)
 
 _INTAKE_TRIES = 3
+SOMETHING_WENT_WRONG = (
+    "Sorry, something went wrong on our side while reading that. Could you try again? "
+    "If you'd rather reach a person, just say so."
+)
 _HISTORY_WINDOW = 20
 # Conversations owned by a person (or waiting for one) get no bot replies.
 _PERSON_OWNERS = frozenset({"agent", "queued_for_agent"})
@@ -90,15 +94,10 @@ class ConversationEngine:
         understanding = await self._understand(message)
         replies: list[Reply] = []
         if intake.conversation.owner not in _PERSON_OWNERS:
-            replies = await self._dialogue.respond(
-                Turn(
-                    intake.customer,
-                    intake.conversation,
-                    intake.message,
-                    intake.history,
-                    understanding,
-                )
+            turn = Turn(
+                intake.customer, intake.conversation, intake.message, intake.history, understanding
             )
+            replies = await self._respond(turn)
         logged = await to_thread.run_sync(self._answer, intake, message, replies, understanding)
         if logged:
             self._outbox_written()
@@ -113,6 +112,16 @@ class ConversationEngine:
             },
         )
         return self._result(intake, logged, duplicate=False)
+
+    async def _respond(self, turn: Turn) -> list[Reply]:
+        """The dialogue's replies; if it fails, an apology, so no message goes unanswered."""
+        try:
+            return await self._dialogue.respond(turn)
+        except Exception:
+            log.exception(
+                "dialogue failed; apologising", extra={"conversation_id": turn.conversation.id}
+            )
+            return [Reply(SOMETHING_WENT_WRONG, intent="error", confidence=0.0)]
 
     async def _understand(self, message: InboundMessage) -> Understanding | None:
         """NLU for every inbound message; if it fails, the bot answers without it."""

@@ -16,7 +16,11 @@ from channels.terminal import TerminalSender
 async def run_terminal_chat(
     settings: Settings, *, address: str, name: str | None, lines: Iterable[str], out: TextIO
 ) -> None:
-    services = bootstrap(settings, senders={Channel.TERMINAL: TerminalSender(out)})
+    services = bootstrap(
+        settings,
+        senders={Channel.TERMINAL: TerminalSender(out)},
+        deliver_only=frozenset({Channel.TERMINAL}),
+    )
     session_tag = f"{time.time_ns()}"
     interactive = out.isatty()
     source = iter(lines)

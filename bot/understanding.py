@@ -7,18 +7,20 @@ from typing import Any, Protocol
 from bot.dialogue import Understanding
 
 
-class _Parsed(Protocol):
+class ParsedMessage(Protocol):
     def to_rasa(self) -> dict[str, Any]: ...
 
 
-class _Parser(Protocol):
-    async def parse_async(self, text: str) -> _Parsed: ...
+class NluParser(Protocol):
+    """`nlu.NluModel` and `nlu.RasaHttpParser` both: Rasa's parse shape, asynchronously."""
+
+    async def parse_async(self, text: str) -> ParsedMessage: ...
 
 
 class NluUnderstander:
     """Reads Rasa's parse shape, so `nlu.NluModel` and `nlu.RasaHttpParser` both fit."""
 
-    def __init__(self, parser: _Parser) -> None:
+    def __init__(self, parser: NluParser) -> None:
         self.parser = parser
 
     async def understand(self, text: str) -> Understanding:

@@ -21,4 +21,11 @@ def storable(value: str) -> str:
     return value
 
 
+def not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
 StorableStr = Annotated[str, AfterValidator(storable)]
+MessageText = Annotated[str, AfterValidator(storable), AfterValidator(not_blank)]

@@ -69,7 +69,12 @@ def enqueue(
 
 
 def claim_due(
-    session: Session, *, now: datetime, limit: int, lease: timedelta
+    session: Session,
+    *,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    channels: list[str] | None = None,
 ) -> list[OutboxRecord]:
     """Take up to `limit` rows that are due, or whose previous claim's lease ran out.
 
@@ -77,17 +82,16 @@ def claim_due(
     second time, which is the price of never dropping one (at-least-once to providers;
     adapters pass the outbox id as an idempotency key where the provider accepts one).
     """
-    rows = session.scalars(
-        select(OutboxMessage)
-        .where(
-            or_(
-                (OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now),
-                (OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now),
-            )
+    due = select(OutboxMessage).where(
+        or_(
+            (OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now),
+            (OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now),
         )
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    )
+    if channels is not None:
+        due = due.where(OutboxMessage.channel.in_(channels))
+    rows = session.scalars(
+        due.order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)
     ).all()
     for row in rows:
         row.status = "sending"

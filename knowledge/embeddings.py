@@ -102,12 +102,19 @@ class SentenceEncoder:
             texts = [text for text, _ in batch]
             try:
                 vectors = self.encode(texts)
-            except Exception as exc:  # hand the failure to every waiter
-                for _, future in batch:
-                    future.set_exception(exc)
+            except Exception:
+                # One bad text must not fail the others that share its batch.
+                self._encode_one_by_one(batch)
                 continue
             for (_, future), vector in zip(batch, vectors, strict=True):
                 future.set_result(vector)
+
+    def _encode_one_by_one(self, batch: list[tuple[str, Future[np.ndarray]]]) -> None:
+        for text, future in batch:
+            try:
+                future.set_result(self.encode([text])[0])
+            except Exception as exc:
+                future.set_exception(exc)
 
     def close(self) -> None:
         if self._worker is not None and self._worker.is_alive():

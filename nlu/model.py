@@ -3,6 +3,7 @@ from a model directory that carries a format version."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import pickle
 import time
@@ -82,7 +83,10 @@ class NluModel:
 
     async def parse_async(self, text: str, now: datetime | None = None) -> ParseResult:
         embedding = await self.encoder.encode_async(text)
-        return self._result(text, np.asarray(embedding).reshape(1, -1), now)
+        # Classification and entity extraction take milliseconds of CPU: off the event loop.
+        return await asyncio.to_thread(
+            self._result, text, np.asarray(embedding).reshape(1, -1), now
+        )
 
     def parse_many(self, texts: list[str]) -> list[ParseResult]:
         """Batch parse (evaluation): one encoder call for all texts."""

@@ -58,8 +58,12 @@ class TrainingData:
         return merged
 
 
-def load_training_data(paths: Iterable[str | Path]) -> TrainingData:
-    """Read and merge YAML files (a directory means its *.yml and *.yaml files)."""
+def load_training_data(paths: Iterable[str | Path], *, for_training: bool = True) -> TrainingData:
+    """Read and merge YAML files (a directory means its *.yml and *.yaml files).
+
+    Training data needs at least two examples per intent; test data (`for_training=False`)
+    may have one.
+    """
     files: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():
@@ -75,7 +79,8 @@ def load_training_data(paths: Iterable[str | Path]) -> TrainingData:
         except (OSError, UnicodeDecodeError) as exc:
             raise TrainingDataError(file, None, f"cannot read: {exc}") from exc
         data = data.merge(parse_training_yaml(text, source=str(file), check_counts=False))
-    _check_counts(data)
+    if for_training:
+        _check_counts(data)
     return data
 
 

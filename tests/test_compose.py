@@ -127,7 +127,31 @@ def test_settings_env_names_walks_nested_models() -> None:
 
 
 def test_compose_has_postgres_and_switchboard(compose: dict[str, Any]) -> None:
-    assert set(compose["services"]) == {"postgres", "switchboard"}
+    assert set(compose["services"]) == {"postgres", "switchboard", "rasa"}
+    always = {name for name, s in compose["services"].items() if not s.get("profiles")}
+    assert always == {"postgres", "switchboard"}
+
+
+def test_rasa_profile_trains_and_serves_rasa_on_the_same_data(
+    compose: dict[str, Any], compose_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rasa = compose["services"]["rasa"]
+    assert rasa["profiles"] == ["rasa"]
+    assert rasa["image"] == "rasa/rasa:3.6.21-full"
+    command = " ".join(rasa["command"])
+    assert command.index("rasa train nlu") < command.index("rasa run --enable-api")
+    assert "./nlu/data:/app/data:ro" in rasa["volumes"]
+    assert (ROOT / "deploy" / "rasa" / "config.yml").is_file()
+    assert "5005" in " ".join(rasa["healthcheck"]["test"])
+    # Switchboard points at it when the operator asks for the rasa backend.
+    env = _environment(compose["services"]["switchboard"])
+    assert env["SWITCHBOARD_NLU__RASA_URL"] == "http://rasa:5005"
+    for name, raw in env.items():
+        monkeypatch.setenv(
+            name, interpolate(raw, {**compose_env, "SWITCHBOARD_NLU__BACKEND": "rasa"})
+        )
+    settings = Settings()
+    assert (settings.nlu.backend, settings.nlu.rasa_url) == ("rasa", "http://rasa:5005")
 
 
 def test_postgres_keeps_its_data_and_reports_readiness(compose: dict[str, Any]) -> None:
@@ -191,6 +215,7 @@ def test_compose_settings_construct(
     assert make_url(settings.database_url).host == "postgres"
     assert settings.public_base_url == "http://localhost:8000"
     assert settings.log.level == "INFO"
+    assert settings.nlu.backend == "local"
 
 
 def test_compose_refuses_to_interpolate_without_a_secret(

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field, field_validator
 
+from channels.text import storable
 from knowledge import DocumentNotFound, EmptyQuery, KnowledgeBase, Passage
 
 __all__ = ["SearchRequest", "kb_router"]
@@ -23,7 +24,7 @@ class SearchRequest(BaseModel):
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("the query is empty")
-        return value
+        return storable(value)
 
 
 def passage_json(passage: Passage) -> dict[str, Any]:

@@ -7,22 +7,18 @@ that bytes which are not UTF-8 get a 400 with a reason rather than a generic err
 
 import hmac
 import json
-from typing import Any, Protocol
+from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 
+from bot.understanding import NluParser
+from channels.text import storable
+from nlu.errors import NluError
+
 __all__ = ["NluParser", "nlu_router"]
 
 MAX_TEXT_CHARS = 5000
-
-
-class ParsedMessage(Protocol):
-    def to_rasa(self) -> dict[str, Any]: ...
-
-
-class NluParser(Protocol):
-    async def parse_async(self, text: str) -> ParsedMessage: ...
 
 
 def _bearer(request: Request) -> str | None:
@@ -61,9 +57,17 @@ def nlu_router(parser: NluParser, api_token: str | None) -> APIRouter:
             return _unprocessable('body must be a JSON object with a "text" string')
         if not text.strip():
             return _unprocessable("text must not be empty")
+        try:
+            storable(text)
+        except ValueError as exc:
+            return _unprocessable(f"text {exc}")
         if len(text) > MAX_TEXT_CHARS:
             return _unprocessable(f"text is longer than {MAX_TEXT_CHARS} characters")
-        result = await parser.parse_async(text)
+        try:
+            result = await parser.parse_async(text)
+        except NluError as exc:  # e.g. the Rasa backend is down
+            reason = f"NLU is unavailable: {exc}"
+            return JSONResponse({"error": reason, "detail": reason}, status_code=503)
         return result.to_rasa()
 
     return router

@@ -14,7 +14,7 @@ from pydantic import BaseModel, EmailStr, Field, ValidationError
 from channels.errors import InvalidSession
 from channels.messages import Channel, IntakeResult
 from channels.ports import ConversationFeed, MessageIntake
-from channels.text import StorableStr
+from channels.text import MessageText, StorableStr
 from channels.web.hub import SessionHub
 from channels.web.inbound import MessageTooLong, to_inbound
 from channels.web.sessions import SessionSigner, WebSession
@@ -37,7 +37,7 @@ class SessionResponse(BaseModel):
 
 class MessageRequest(BaseModel):
     client_message_id: StorableStr = Field(min_length=1, max_length=100)
-    text: StorableStr = Field(min_length=1)
+    text: MessageText = Field(min_length=1)
 
 
 def _intake_json(result: IntakeResult) -> dict[str, Any]:
@@ -119,7 +119,7 @@ class _HelloFrame(BaseModel):
 class _MessageFrame(BaseModel):
     type: str
     client_message_id: StorableStr = Field(min_length=1, max_length=100)
-    text: StorableStr = Field(min_length=1)
+    text: MessageText = Field(min_length=1)
 
 
 class _WidgetSocket:
@@ -228,8 +228,10 @@ class _WidgetSocket:
         while True:
             try:
                 raw = await self._ws.receive_json()
-            except ValueError:
-                await self._send({"type": "error", "status": 400, "reason": "frame is not JSON"})
+            except (ValueError, KeyError):  # not JSON, or a binary frame
+                await self._send(
+                    {"type": "error", "status": 400, "reason": "frame is not JSON text"}
+                )
                 continue
             kind = raw.get("type") if isinstance(raw, dict) else None
             if kind == "ping":

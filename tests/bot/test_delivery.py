@@ -127,3 +127,14 @@ def test_backoff_grows_exponentially_with_bounded_jitter() -> None:
     assert [policy.delay(n, rand=lambda: 0.5) for n in (1, 2, 3, 4, 5)] == [1, 2, 4, 8, 10]
     assert policy.delay(1, rand=lambda: 0.0) == pytest.approx(0.8)
     assert policy.delay(1, rand=lambda: 1.0) == pytest.approx(1.2)
+
+
+async def test_a_worker_limited_to_some_channels_leaves_the_others_alone(
+    database: Database,
+) -> None:
+    reply_id = await logged_reply(database)  # a terminal-channel reply
+    web_only = DeliveryWorker(
+        database, {Channel.TERMINAL: RecordingSender()}, only=frozenset({Channel.WEB})
+    )
+    assert await web_only.deliver_due() == 0
+    assert state(database, reply_id)[:2] == ("pending", 0)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.delivery import DeliveryWorker, RetryPolicy
-from bot.engine import ConversationEngine
+from bot.engine import SOMETHING_WENT_WRONG, ConversationEngine
 from channels.messages import Channel, ContactProfile, InboundMessage
 from crm_store import Database, history
 from crm_store.models import InboundReceipt, Interaction, OutboxMessage
@@ -205,4 +205,18 @@ async def test_a_failing_nlu_loses_nothing_and_the_bot_still_answers(
     result = await engine.receive(inbound("hello"))
     assert [r.text for r in result.replies] == ["Hello from the bot"]
     assert dialogue.turns[0].understanding is None
+    assert count(database, Interaction) == 2
+
+
+class BrokenDialogue:
+    async def respond(self, turn: object) -> list[object]:
+        raise RuntimeError("the knowledge index is gone")
+
+
+async def test_a_failing_dialogue_still_answers_and_logs_the_answer(database: Database) -> None:
+    engine = ConversationEngine(database, BrokenDialogue())  # type: ignore[arg-type]
+    result = await engine.receive(inbound("hello"))
+    assert [r.text for r in result.replies] == [SOMETHING_WENT_WRONG]
+    again = await engine.receive(inbound("hello"))  # the retry finds it answered
+    assert again.duplicate and again.replies == result.replies
     assert count(database, Interaction) == 2

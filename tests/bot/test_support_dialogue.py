@@ -83,3 +83,56 @@ def test_model_parse_answers_in_rasa_shape(client: TestClient) -> None:
     assert {"text", "intent", "intent_ranking", "entities"} <= set(parsed)
     assert parsed["entities"][0]["entity"] == "order_number"
     assert client.post("/model/parse", json={"text": ""}).status_code == 422
+
+
+def ask_in(client: TestClient, token: str, texts: list[str]) -> list[str]:
+    replies = []
+    for n, text in enumerate(texts):
+        body = client.post(
+            "/api/v1/webchat/messages",
+            headers={"Authorization": f"Bearer {token}"},
+            json={"client_message_id": str(n), "text": text},
+        ).json()
+        replies.append(body["replies"][0]["text"])
+    return replies
+
+
+def test_yes_after_an_offer_of_a_person_asks_for_one(client: TestClient) -> None:
+    token = client.post("/api/v1/webchat/sessions", json={}).json()["token"]
+    offer, answer = ask_in(client, token, ["what is the capital of Peru?", "yes please"])
+    assert "connect you with a person" in offer
+    assert answer.startswith("I can't bring a person into this chat")
+
+
+def test_a_request_the_bot_cannot_carry_out_is_said_plainly(client: TestClient) -> None:
+    token = client.post("/api/v1/webchat/sessions", json={}).json()["token"]
+    (reply,) = ask_in(client, token, ["I want to change my phone number to 555 123 4567"])
+    assert reply.startswith("I understood you'd like to change your contact details")
+
+
+def test_model_parse_refuses_unstorable_text_and_reports_a_down_backend(
+    client: TestClient,
+) -> None:
+    bad = client.post(
+        "/model/parse",
+        content=b'{"text": "hi \\ud800"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert bad.status_code == 422 and "surrogate" in bad.json()["error"]
+
+
+def test_a_down_rasa_backend_is_503_not_500() -> None:
+    from fastapi import FastAPI
+
+    from bot.api.nlu import nlu_router
+    from nlu import RasaBackendError
+
+    class DownParser:
+        async def parse_async(self, text: str) -> object:
+            raise RasaBackendError("connection refused")
+
+    app = FastAPI()
+    app.include_router(nlu_router(DownParser(), None))  # type: ignore[arg-type]
+    with TestClient(app) as plain:
+        response = plain.post("/model/parse", json={"text": "hello"})
+    assert response.status_code == 503 and "unavailable" in response.json()["error"]

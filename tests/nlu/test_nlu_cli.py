@@ -78,3 +78,21 @@ def test_missing_model_is_a_clean_error(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "cannot load NLU model" in result.output
+
+
+def test_test_data_may_have_a_single_example_per_intent(tmp_path: Path) -> None:
+    data = tmp_path / "nlu.yml"
+    data.write_text(DATA)
+    held_out = tmp_path / "held-out.yml"
+    held_out.write_text(
+        'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - hello again\n'
+        "- intent: goodbye\n  examples: |\n    - bye for now\n"
+    )
+    runner = CliRunner()
+    obj = {"encoder": HashingEncoder()}
+    runner.invoke(nlu, ["train", str(data), "--out", str(tmp_path / "m")], obj=obj)
+    tested = runner.invoke(
+        nlu, ["test", str(held_out), "--model", str(tmp_path / "m"), "--json"], obj=obj
+    )
+    assert tested.exit_code == 0, tested.output
+    assert json.loads(tested.output)["examples"] == 2

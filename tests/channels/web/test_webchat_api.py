@@ -94,6 +94,7 @@ def test_text_over_4000_characters_is_413_and_not_stored(client: TestClient) -> 
         ({"text": "hi"}, "body.client_message_id"),
         ({"client_message_id": "1"}, "body.text"),
         ({"client_message_id": "1", "text": ""}, "body.text"),
+        ({"client_message_id": "1", "text": " \n\t "}, "body.text"),
         ({"client_message_id": "1", "text": 42}, "body.text"),
     ],
 )
@@ -218,11 +219,16 @@ def test_websocket_refuses_a_bad_token_and_reports_bad_frames(client: TestClient
         missing = ws.receive_json()
         ws.send_text("not json")
         garbage = ws.receive_json()
+        ws.send_bytes(b"\x00\x01binary")
+        binary = ws.receive_json()
+        ws.send_json({"type": "message", "client_message_id": "c2", "text": "   "})
+        blank = ws.receive_json()
         ws.send_json({"type": "ping"})
         pong = ws.receive_json()
     assert (too_long["status"], too_long["client_message_id"]) == (413, "c1")
     assert missing["status"] == 422 and "client_message_id" in missing["reason"]
     assert garbage["status"] == 400 and pong == {"type": "pong"}
+    assert binary["status"] == 400 and blank["status"] == 422
     assert stored_interactions(client) == 0
 
 

@@ -1,0 +1,46 @@
+"""The shared encoder's micro-batching: together in one batch, failures kept apart."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+
+from knowledge.embeddings import SentenceEncoder
+
+
+async def test_concurrent_requests_share_batches_and_match_one_at_a_time(
+    encoder: SentenceEncoder,
+) -> None:
+    texts = [f"where is my parcel number {n}?" for n in range(12)]
+    calls: list[int] = []
+    original = encoder.encode
+
+    def counting(batch: list[str], **kwargs: object) -> np.ndarray:
+        calls.append(len(batch))
+        return original(batch)
+
+    encoder.encode = counting  # type: ignore[method-assign]
+    try:
+        vectors = await asyncio.gather(*(encoder.encode_async(t) for t in texts))
+    finally:
+        del encoder.encode
+    assert sum(calls) == len(texts) and len(calls) < len(texts)  # some were batched
+    alone = original(texts)
+    assert np.allclose(np.stack(vectors), alone, atol=1e-5)
+
+
+async def test_one_bad_text_does_not_fail_the_others_in_its_batch(
+    encoder: SentenceEncoder,
+) -> None:
+    good, bad = encoder.encode_async("how long do refunds take?"), encoder.encode_async("\ud800")
+    results = await asyncio.gather(good, bad, return_exceptions=True)
+    assert isinstance(results[0], np.ndarray) and results[0].shape == (encoder.dimension,)
+    assert isinstance(results[1], Exception)
+
+
+def test_encode_returns_unit_vectors(encoder: SentenceEncoder) -> None:
+    vectors = encoder.encode(["hello", "refunds"])
+    assert vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert encoder.encode([]).shape == (0, encoder.dimension)
