@@ -57,6 +57,12 @@ class _Intake:
     answered: list[InteractionRecord] | None  # set when a retry finds the answer logged
 
 
+def _recent(session: Session, conversation_id: int, seq: int) -> list[InteractionRecord]:
+    """The message `seq` and up to _HISTORY_WINDOW messages before it, for the dialogue."""
+    rows = history.messages_after(session, conversation_id, max(0, seq - _HISTORY_WINDOW - 1))
+    return [row for row in rows if row.seq <= seq]
+
+
 def view(record: InteractionRecord) -> ConversationMessage:
     return ConversationMessage(
         conversation_id=record.conversation_id,
@@ -211,9 +217,7 @@ class ConversationEngine:
             conversation_id=conversation.id,
             interaction_id=recorded.id,
         )
-        recent = history.messages_after(
-            session, conversation.id, max(0, recorded.seq - _HISTORY_WINDOW - 1)
-        )
+        recent = _recent(session, conversation.id, recorded.seq)
         return _Intake(receipt, customer, conversation, recorded, recent, None)
 
     def _known(self, session: Session, receipt: ReceiptRecord) -> _Intake:
@@ -222,16 +226,11 @@ class ConversationEngine:
         customer = customers.get_customer(session, conversation.customer_id)
         assert customer is not None
         recorded = history.get_interaction(session, receipt.interaction_id)
-        answered = (
-            history.replies_to(session, receipt.interaction_id)
-            if receipt.status == "answered"
-            else None
-        )
-        recent = history.messages_after(
-            session, conversation.id, max(0, recorded.seq - _HISTORY_WINDOW - 1)
-        )
-        recent = [row for row in recent if row.seq <= recorded.seq]
-        return _Intake(receipt, customer, conversation, recorded, recent, answered)
+        if receipt.status == "answered":  # a plain retry: the answer is all it needs
+            answered = history.replies_to(session, receipt.interaction_id)
+            return _Intake(receipt, customer, conversation, recorded, [], answered)
+        recent = _recent(session, conversation.id, recorded.seq)
+        return _Intake(receipt, customer, conversation, recorded, recent, None)
 
     def _answer(
         self,

@@ -55,9 +55,7 @@ def resolve_identity(
     reveal customer data must check `verified` before they do.
     """
     email = normalise_email(email)
-    identity = session.scalars(
-        select(Identity).where(Identity.channel == channel, Identity.address == address)
-    ).one_or_none()
+    identity = _identity_row(session, channel, address)
     if identity is not None:
         customer = session.get_one(Customer, identity.customer_id)
         _fill_blanks(customer, name=name, email=email, phone=phone)
@@ -123,8 +121,12 @@ def identities_of(session: Session, customer_id: int) -> list[IdentityRecord]:
     return [identity_record(row) for row in rows]
 
 
-def find_identity(session: Session, channel: str, address: str) -> IdentityRecord | None:
-    row = session.scalars(
+def _identity_row(session: Session, channel: str, address: str) -> Identity | None:
+    return session.scalars(
         select(Identity).where(Identity.channel == channel, Identity.address == address)
     ).one_or_none()
+
+
+def find_identity(session: Session, channel: str, address: str) -> IdentityRecord | None:
+    row = _identity_row(session, channel, address)
     return identity_record(row) if row is not None else None

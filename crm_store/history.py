@@ -46,6 +46,15 @@ def interaction_record(row: Interaction) -> InteractionRecord:
     )
 
 
+def _latest_row(session: Session, identity_id: int) -> Conversation | None:
+    return session.scalars(
+        select(Conversation)
+        .where(Conversation.identity_id == identity_id)
+        .order_by(Conversation.id.desc())
+        .limit(1)
+    ).first()
+
+
 def current_conversation(
     session: Session, *, customer_id: int, identity_id: int, channel: str
 ) -> ConversationRecord:
@@ -54,12 +63,7 @@ def current_conversation(
     Reopening (rather than starting afresh) keeps one sequence of messages per widget
     session or phone number, which is what the customer sees on their side.
     """
-    row = session.scalars(
-        select(Conversation)
-        .where(Conversation.identity_id == identity_id)
-        .order_by(Conversation.id.desc())
-        .limit(1)
-    ).first()
+    row = _latest_row(session, identity_id)
     if row is None:
         row = Conversation(
             customer_id=customer_id, identity_id=identity_id, channel=channel, last_seq=0
@@ -83,12 +87,7 @@ def get_conversation(session: Session, conversation_id: int) -> ConversationReco
 def latest_conversation_of_identity(
     session: Session, identity_id: int
 ) -> ConversationRecord | None:
-    row = session.scalars(
-        select(Conversation)
-        .where(Conversation.identity_id == identity_id)
-        .order_by(Conversation.id.desc())
-        .limit(1)
-    ).first()
+    row = _latest_row(session, identity_id)
     return conversation_record(row) if row is not None else None
 
 
