@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from anyio import to_thread
 from sqlalchemy.exc import IntegrityError
@@ -75,6 +76,13 @@ def view(record: InteractionRecord) -> ConversationMessage:
     )
 
 
+def _inbound_attributes(message: InboundMessage) -> dict[str, Any]:
+    attributes = dict(message.attributes)
+    if message.no_reply_reason is not None:
+        attributes["no_reply_reason"] = message.no_reply_reason
+    return attributes
+
+
 class ConversationEngine:
     def __init__(
         self,
@@ -97,13 +105,26 @@ class ConversationEngine:
                 extra={"channel": message.channel.value, "conversation_id": intake.conversation.id},
             )
             return self._result(intake, intake.answered, duplicate=True)
-        understanding = await self._understand(message)
+        understanding: Understanding | None = None
         replies: list[Reply] = []
-        if intake.conversation.owner not in _PERSON_OWNERS:
-            turn = Turn(
-                intake.customer, intake.conversation, intake.message, intake.history, understanding
+        if message.no_reply_reason is not None:
+            log.info(
+                "inbound logged without a reply",
+                extra={"channel": message.channel.value, "reason": message.no_reply_reason},
             )
-            replies = await self._respond(turn)
+        elif message.preset_reply is not None:
+            replies = [Reply(message.preset_reply, intent="preset", confidence=1.0)]
+        else:
+            understanding = await self._understand(message)
+            if intake.conversation.owner not in _PERSON_OWNERS:
+                turn = Turn(
+                    intake.customer,
+                    intake.conversation,
+                    intake.message,
+                    intake.history,
+                    understanding,
+                )
+                replies = await self._respond(turn)
         logged = await to_thread.run_sync(self._answer, intake, message, replies, understanding)
         if logged:
             self._outbox_written()
@@ -207,7 +228,7 @@ class ConversationEngine:
                 author="customer",
                 text=message.text,
                 provider_message_id=message.provider_message_id,
-                attributes=dict(message.attributes),
+                attributes=_inbound_attributes(message),
             ),
         )
         receipt = receipts.add_receipt(

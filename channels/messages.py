@@ -39,6 +39,12 @@ class InboundMessage:
     text: str
     profile: ContactProfile = field(default_factory=ContactProfile)
     attributes: dict[str, Any] = field(default_factory=dict)
+    # Set by an adapter that already knows the answer (an SMS keyword such as STOP or
+    # HELP): the engine logs it as the bot's reply and runs no NLU and no dialogue.
+    preset_reply: str | None = None
+    # Set by an adapter when the message must get no automatic reply (a mail loop, a
+    # rate limit): the message is logged with this reason and nothing is sent.
+    no_reply_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -220,3 +220,46 @@ async def test_a_failing_dialogue_still_answers_and_logs_the_answer(database: Da
     again = await engine.receive(inbound("hello"))  # the retry finds it answered
     assert again.duplicate and again.replies == result.replies
     assert count(database, Interaction) == 2
+
+
+async def test_a_preset_reply_is_logged_and_sent_without_nlu_or_dialogue(
+    database: Database, dialogue: ScriptedDialogue
+) -> None:
+    understander = ScriptedUnderstander()
+    engine = ConversationEngine(database, dialogue, understander=understander)
+    message = InboundMessage(
+        channel=Channel.TERMINAL,
+        address="+15550100",
+        provider_message_id="kw1",
+        text="STOP",
+        preset_reply="You are unsubscribed.",
+    )
+
+    result = await engine.receive(message)
+
+    assert [r.text for r in result.replies] == ["You are unsubscribed."]
+    assert understander.texts == [] and dialogue.turns == []
+    assert count(database, OutboxMessage) == 1
+
+
+async def test_a_no_reply_message_is_logged_with_its_reason_and_nothing_is_sent(
+    database: Database, dialogue: ScriptedDialogue
+) -> None:
+    engine = ConversationEngine(database, dialogue, understander=ScriptedUnderstander())
+    message = InboundMessage(
+        channel=Channel.TERMINAL,
+        address="daemon@example.com",
+        provider_message_id="loop1",
+        text="Out of office",
+        no_reply_reason="auto-submitted",
+    )
+
+    result = await engine.receive(message)
+
+    assert result.replies == [] and dialogue.turns == []
+    assert count(database, OutboxMessage) == 0
+    with database.transaction() as session:
+        stored = history.messages_after(session, result.conversation_id, 0)
+    assert [(r.text, r.attributes["no_reply_reason"]) for r in stored] == [
+        ("Out of office", "auto-submitted")
+    ]
