@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from channels.handoff import ClaimResult, CustomerUpdate, HandoffPacket
 from channels.messages import (
     Channel,
     ConversationMessage,
@@ -34,3 +35,33 @@ class ChannelSender(Protocol):
     channel: Channel
 
     async def send(self, message: OutboundMessage) -> SendReceipt: ...
+
+
+class AgentDesk(Protocol):
+    """Where people take over conversations (Slack). The bot tells it what happens;
+    implementations must not raise for a provider outage (queue and retry instead)."""
+
+    async def handoff_opened(self, packet: HandoffPacket) -> None: ...
+
+    async def customer_wrote(self, update: CustomerUpdate) -> None: ...
+
+    async def handoff_closed(
+        self, handoff_id: int, outcome: str, staff_name: str | None
+    ) -> None: ...
+
+
+class AgentConsole(Protocol):
+    """What a desk adapter may do on an agent's behalf; `bot` implements it.
+
+    `staff_id` is a staff user the adapter has mapped its own user to (Slack user id).
+    """
+
+    async def claim(self, handoff_id: int, staff_id: int) -> ClaimResult: ...
+
+    async def reply(self, handoff_id: int, staff_id: int, text: str, *, note: bool = False) -> None:
+        """Send `text` to the customer on their channel (or log it as an internal note)."""
+        ...
+
+    async def resolve(self, handoff_id: int, staff_id: int) -> bool: ...
+
+    async def return_to_bot(self, handoff_id: int, staff_id: int) -> bool: ...

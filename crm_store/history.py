@@ -22,6 +22,7 @@ def conversation_record(row: Conversation) -> ConversationRecord:
         status=row.status,
         assigned_staff_id=row.assigned_staff_id,
         last_seq=row.last_seq,
+        slots=dict(row.slots or {}),
     )
 
 

@@ -38,6 +38,7 @@ class ConversationRecord:
     status: str
     assigned_staff_id: int | None
     last_seq: int
+    slots: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,3 +111,51 @@ class NewInteraction:
     staff_id: int | None = None
     delivery_status: str | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRecord:
+    id: int
+    number: str
+    customer_id: int
+    conversation_id: int | None
+    subject: str
+    description: str
+    status: str
+    priority: str
+    assigned_staff_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRecord:
+    id: int
+    number: str
+    customer_id: int
+    status: str
+    total_cents: int
+    currency: str
+    items: list[Any]
+    carrier: str | None
+    tracking_url: str | None
+    placed_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffRecord:
+    id: int
+    conversation_id: int
+    customer_id: int
+    reason: str
+    intent: str | None
+    confidence: float | None
+    summary: str
+    status: str
+    claimed_by_staff_id: int | None
+    slack_channel: str | None
+    slack_thread_ts: str | None
+    created_at: datetime
+    claimed_at: datetime | None
+    closed_at: datetime | None

@@ -1,0 +1,141 @@
+"""Handoffs: the bot passing a conversation to a person, and who took it.
+
+Ownership moves with the handoff: queued -> the conversation is `queued_for_agent`;
+claimed -> `agent`, assigned to the claimer; resolved or returned to the bot -> `bot`.
+Claiming is one conditional UPDATE, so of two agents pressing Claim at once one wins.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from crm_store.base import utcnow
+from crm_store.models import Conversation, Handoff
+from crm_store.records import HandoffRecord
+
+ACTIVE = ("queued", "claimed")
+
+
+def handoff_record(row: Handoff) -> HandoffRecord:
+    return HandoffRecord(
+        id=row.id,
+        conversation_id=row.conversation_id,
+        customer_id=row.customer_id,
+        reason=row.reason,
+        intent=row.intent,
+        confidence=row.confidence,
+        summary=row.summary,
+        status=row.status,
+        claimed_by_staff_id=row.claimed_by_staff_id,
+        slack_channel=row.slack_channel,
+        slack_thread_ts=row.slack_thread_ts,
+        created_at=row.created_at,
+        claimed_at=row.claimed_at,
+        closed_at=row.closed_at,
+    )
+
+
+def open_handoff(
+    session: Session,
+    *,
+    conversation_id: int,
+    customer_id: int,
+    reason: str,
+    intent: str | None,
+    confidence: float | None,
+    summary: str,
+) -> tuple[HandoffRecord, bool]:
+    """Queue the conversation for a person. Returns the handoff and whether it is new:
+    asking twice while one is active keeps the one there is."""
+    active = active_handoff(session, conversation_id)
+    if active is not None:
+        return active, False
+    row = Handoff(
+        conversation_id=conversation_id,
+        customer_id=customer_id,
+        reason=reason,
+        intent=intent,
+        confidence=confidence,
+        summary=summary,
+    )
+    session.add(row)
+    session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(owner="queued_for_agent", assigned_staff_id=None)
+    )
+    session.flush()
+    return handoff_record(row), True
+
+
+def active_handoff(session: Session, conversation_id: int) -> HandoffRecord | None:
+    row = session.scalars(
+        select(Handoff)
+        .where(Handoff.conversation_id == conversation_id, Handoff.status.in_(ACTIVE))
+        .order_by(Handoff.id.desc())
+        .limit(1)
+    ).first()
+    return handoff_record(row) if row is not None else None
+
+
+def get_handoff(session: Session, handoff_id: int) -> HandoffRecord | None:
+    row = session.get(Handoff, handoff_id)
+    return handoff_record(row) if row is not None else None
+
+
+def claim(session: Session, handoff_id: int, staff_id: int) -> bool:
+    """Give a queued handoff to `staff_id`. False when someone else got there first."""
+    won = session.execute(
+        update(Handoff)
+        .where(Handoff.id == handoff_id, Handoff.status == "queued")
+        .values(status="claimed", claimed_by_staff_id=staff_id, claimed_at=utcnow())
+    ).rowcount
+    if not won:
+        return False
+    conversation_id = session.scalar(
+        select(Handoff.conversation_id).where(Handoff.id == handoff_id)
+    )
+    session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(owner="agent", assigned_staff_id=staff_id)
+    )
+    return True
+
+
+def close(session: Session, handoff_id: int, outcome: str) -> HandoffRecord | None:
+    """End an active handoff (`resolved` or `returned_to_bot`); the bot owns the
+    conversation again. Resolving also resolves the conversation. None if not active."""
+    if outcome not in ("resolved", "returned_to_bot"):
+        raise ValueError(f"unknown handoff outcome {outcome!r}")
+    row = session.get(Handoff, handoff_id, with_for_update=True)
+    if row is None or row.status not in ACTIVE:
+        return None
+    row.status = outcome
+    row.closed_at = utcnow()
+    values: dict[str, object] = {"owner": "bot", "assigned_staff_id": None}
+    if outcome == "resolved":
+        values.update(status="resolved", resolved_at=utcnow())
+    session.execute(
+        update(Conversation).where(Conversation.id == row.conversation_id).values(**values)
+    )
+    session.flush()
+    return handoff_record(row)
+
+
+def set_slack_thread(session: Session, handoff_id: int, channel: str, thread_ts: str) -> None:
+    session.execute(
+        update(Handoff)
+        .where(Handoff.id == handoff_id)
+        .values(slack_channel=channel, slack_thread_ts=thread_ts)
+    )
+
+
+def handoff_by_slack_thread(session: Session, channel: str, thread_ts: str) -> HandoffRecord | None:
+    row = session.scalars(
+        select(Handoff).where(
+            Handoff.slack_channel == channel, Handoff.slack_thread_ts == thread_ts
+        )
+    ).first()
+    return handoff_record(row) if row is not None else None
