@@ -21,11 +21,18 @@ from bot.bootstrap import Services, bootstrap
 from bot.dialogue import Dialogue
 from bot.settings import Settings
 from channels.messages import Channel
-from channels.ports import ChannelSender
+from channels.ports import AgentDesk, ChannelSender
 from channels.web import webchat_router, widget_router
 from knowledge.embeddings import SentenceEncoder
 
 log = logging.getLogger(__name__)
+
+# The demo seed's fixed customers, offered on the demo page in development.
+DEMO_CUSTOMERS = {
+    "ada@example.com": "Ada Lovelace",
+    "grace@example.com": "Grace Hopper",
+    "alan@example.com": "Alan Turing",
+}
 
 
 def create_app(
@@ -34,9 +41,10 @@ def create_app(
     senders: Mapping[Channel, ChannelSender] | None = None,
     dialogue: Dialogue | None = None,
     encoder: SentenceEncoder | None = None,
+    desk: AgentDesk | None = None,
 ) -> FastAPI:
     settings = settings or Settings()
-    services = bootstrap(settings, senders=senders, dialogue=dialogue, encoder=encoder)
+    services = bootstrap(settings, senders=senders, dialogue=dialogue, encoder=encoder, desk=desk)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -89,6 +97,7 @@ def _mount(app: FastAPI, services: Services) -> None:
             signer=services.signer,
             hub=services.hub,
             max_text_length=services.settings.webchat.max_text_length,
+            identity_secret=services.settings.identity_secret(),
         )
     )
     app.include_router(staff_router(services.database, auth))
@@ -97,4 +106,10 @@ def _mount(app: FastAPI, services: Services) -> None:
         app.include_router(nlu_router(services.nlu, token.get_secret_value() if token else None))
     if services.knowledge is not None:
         app.include_router(kb_router(services.knowledge, auth.any_staff(), auth.role("admin")))
-    app.include_router(widget_router())
+    demo = services.settings.environment == "development"
+    app.include_router(
+        widget_router(
+            DEMO_CUSTOMERS if demo else None,
+            services.settings.identity_secret() if demo else None,
+        )
+    )

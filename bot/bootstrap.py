@@ -10,14 +10,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from actions.executor import build_executor
+from bot.action_runner import ActionRunner
 from bot.delivery import DeliveryWorker, RetryPolicy
 from bot.dialogue import Dialogue
 from bot.engine import ConversationEngine
+from bot.handoffs import HandoffService, LoggingAgentDesk
 from bot.settings import Settings
 from bot.support_dialogue import SupportDialogue
 from bot.understanding import NluParser, NluUnderstander
 from channels.messages import Channel
-from channels.ports import ChannelSender
+from channels.ports import AgentDesk, ChannelSender
 from channels.web import SessionHub, SessionSigner, WebChatSender
 from crm_store import Database, upgrade
 from crm_store.errors import StoreError
@@ -37,6 +40,7 @@ class Services:
     worker: DeliveryWorker
     hub: SessionHub
     signer: SessionSigner
+    handoffs: HandoffService
     knowledge: KnowledgeBase | None = None
     nlu: NluParser | None = None
 
@@ -103,6 +107,7 @@ def bootstrap(
     migrate: bool | None = None,
     encoder: SentenceEncoder | None = None,
     deliver_only: frozenset[Channel] | None = None,
+    desk: AgentDesk | None = None,
 ) -> Services:
     """Build everything from settings. Without a `dialogue`, the support dialogue is
     built on the knowledge base, which loads the sentence encoder unless one is given."""
@@ -130,16 +135,26 @@ def bootstrap(
         knowledge = open_knowledge(settings, encoder)
         parser = open_nlu(settings, encoder)
         threshold = settings.knowledge.answer_threshold
+        executor = build_executor(database, availability=settings.support.hours().availability)
         dialogue = SupportDialogue(
-            knowledge, threshold=ANSWER_THRESHOLD if threshold is None else threshold
+            knowledge,
+            threshold=ANSWER_THRESHOLD if threshold is None else threshold,
+            actions=ActionRunner(executor),
         )
+    handoffs = HandoffService(
+        database,
+        desk or LoggingAgentDesk(),
+        outbox_written=worker.wake,
+        public_base_url=settings.public_base_url or "",
+    )
     engine = ConversationEngine(
         database,
         dialogue,
         understander=NluUnderstander(parser) if parser is not None else None,
         outbox_written=worker.wake,
+        handoffs=handoffs,
     )
     signer = SessionSigner(
         settings.webchat_secret(), max_age_seconds=settings.webchat.session_ttl_seconds
     )
-    return Services(settings, database, engine, worker, hub, signer, knowledge, parser)
+    return Services(settings, database, engine, worker, hub, signer, handoffs, knowledge, parser)

@@ -11,7 +11,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from crm_store.records import ConversationRecord, CustomerRecord, InteractionRecord
+from crm_store.records import (
+    ConversationRecord,
+    CustomerRecord,
+    IdentityRecord,
+    InteractionRecord,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,11 +37,20 @@ class Understander(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Turn:
+    """One inbound message and what the bot knows around it.
+
+    `slots` is the conversation's dialogue memory (form state, collected values): a
+    fresh copy per turn that the dialogue may change; the engine stores it with the
+    replies.
+    """
+
     customer: CustomerRecord
     conversation: ConversationRecord
     message: InteractionRecord
     history: list[InteractionRecord]
     understanding: Understanding | None = None
+    identity: IdentityRecord | None = None
+    slots: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from anyio import to_thread
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +31,7 @@ from crm_store import Database, customers, history, outbox, receipts
 from crm_store.records import (
     ConversationRecord,
     CustomerRecord,
+    IdentityRecord,
     InteractionRecord,
     NewInteraction,
     ReceiptRecord,
@@ -48,10 +49,19 @@ _HISTORY_WINDOW = 20
 _PERSON_OWNERS = frozenset({"agent", "queued_for_agent"})
 
 
+class HandoffEvents(Protocol):
+    """What the engine reports about handed-off conversations (bot/handoffs.py)."""
+
+    async def opened(self, handoff_id: int) -> None: ...
+
+    async def customer_wrote(self, conversation_id: int, message: InteractionRecord) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class _Intake:
     receipt: ReceiptRecord
     customer: CustomerRecord
+    identity: IdentityRecord | None
     conversation: ConversationRecord
     message: InteractionRecord
     history: list[InteractionRecord]
@@ -91,11 +101,13 @@ class ConversationEngine:
         *,
         understander: Understander | None = None,
         outbox_written: Callable[[], None] = lambda: None,
+        handoffs: HandoffEvents | None = None,
     ) -> None:
         self._db = database
         self._dialogue = dialogue
         self._understander = understander
         self._outbox_written = outbox_written
+        self._handoffs = handoffs
 
     async def receive(self, message: InboundMessage) -> IntakeResult:
         intake = await to_thread.run_sync(self._intake, message)
@@ -107,6 +119,8 @@ class ConversationEngine:
             return self._result(intake, intake.answered, duplicate=True)
         understanding: Understanding | None = None
         replies: list[Reply] = []
+        slots: dict[str, Any] | None = None
+        person_owned = intake.conversation.owner in _PERSON_OWNERS
         if message.no_reply_reason is not None:
             log.info(
                 "inbound logged without a reply",
@@ -116,18 +130,25 @@ class ConversationEngine:
             replies = [Reply(message.preset_reply, intent="preset", confidence=1.0)]
         else:
             understanding = await self._understand(message)
-            if intake.conversation.owner not in _PERSON_OWNERS:
+            if not person_owned:
                 turn = Turn(
                     intake.customer,
                     intake.conversation,
                     intake.message,
                     intake.history,
                     understanding,
+                    identity=intake.identity,
+                    slots=dict(intake.conversation.slots),
                 )
                 replies = await self._respond(turn)
-        logged = await to_thread.run_sync(self._answer, intake, message, replies, understanding)
+                if turn.slots != intake.conversation.slots:
+                    slots = turn.slots
+        logged = await to_thread.run_sync(
+            self._answer, intake, message, replies, understanding, slots
+        )
         if logged:
             self._outbox_written()
+        await self._report_handoffs(intake, replies, person_owned=person_owned)
         log.info(
             "inbound answered",
             extra={
@@ -139,6 +160,26 @@ class ConversationEngine:
             },
         )
         return self._result(intake, logged, duplicate=False)
+
+    async def _report_handoffs(
+        self, intake: _Intake, replies: list[Reply], *, person_owned: bool
+    ) -> None:
+        """Tell the agent desk about a new handoff, or pass on what the customer wrote
+        while a person has the conversation. A desk failure never loses the message:
+        it is logged in the history either way."""
+        if self._handoffs is None:
+            return
+        try:
+            if person_owned:
+                await self._handoffs.customer_wrote(intake.conversation.id, intake.message)
+            for reply in replies:
+                if isinstance(reply.attributes.get("handoff_id"), int):
+                    await self._handoffs.opened(reply.attributes["handoff_id"])
+        except Exception:
+            log.exception(
+                "the agent desk could not be told",
+                extra={"conversation_id": intake.conversation.id},
+            )
 
     async def _respond(self, turn: Turn) -> list[Reply]:
         """The dialogue's replies; if it fails, an apology, so no message goes unanswered."""
@@ -216,6 +257,7 @@ class ConversationEngine:
             name=message.profile.name,
             email=message.profile.email,
             phone=message.profile.phone,
+            verified=message.profile.verified,
         )
         conversation = history.current_conversation(
             session, customer_id=customer.id, identity_id=identity.id, channel=channel
@@ -239,7 +281,7 @@ class ConversationEngine:
             interaction_id=recorded.id,
         )
         recent = _recent(session, conversation.id, recorded.seq)
-        return _Intake(receipt, customer, conversation, recorded, recent, None)
+        return _Intake(receipt, customer, identity, conversation, recorded, recent, None)
 
     def _known(self, session: Session, receipt: ReceiptRecord) -> _Intake:
         conversation = history.get_conversation(session, receipt.conversation_id)
@@ -249,9 +291,10 @@ class ConversationEngine:
         recorded = history.get_interaction(session, receipt.interaction_id)
         if receipt.status == "answered":  # a plain retry: the answer is all it needs
             answered = history.replies_to(session, receipt.interaction_id)
-            return _Intake(receipt, customer, conversation, recorded, [], answered)
+            return _Intake(receipt, customer, None, conversation, recorded, [], answered)
+        identity = customers.get_identity(session, conversation.identity_id)
         recent = _recent(session, conversation.id, recorded.seq)
-        return _Intake(receipt, customer, conversation, recorded, recent, None)
+        return _Intake(receipt, customer, identity, conversation, recorded, recent, None)
 
     def _answer(
         self,
@@ -259,10 +302,13 @@ class ConversationEngine:
         message: InboundMessage,
         replies: list[Reply],
         understanding: Understanding | None,
+        slots: dict[str, Any] | None,
     ) -> list[InteractionRecord]:
         with self._db.transaction() as session:
             if not receipts.mark_answered(session, intake.receipt.id):
                 return history.replies_to(session, intake.message.id)
+            if slots is not None:
+                history.set_slots(session, intake.conversation.id, slots)
             if understanding is not None:
                 history.record_understanding(
                     session,
@@ -273,9 +319,10 @@ class ConversationEngine:
                 )
             logged = []
             for reply in replies:
-                record = history.append(
+                record = outbox.log_outbound(
                     session,
                     intake.conversation,
+                    message.address,
                     NewInteraction(
                         direction="out",
                         author="bot",
@@ -287,14 +334,6 @@ class ConversationEngine:
                         delivery_status="pending",
                         attributes=dict(reply.attributes),
                     ),
-                )
-                outbox.enqueue(
-                    session,
-                    interaction_id=record.id,
-                    conversation_id=record.conversation_id,
-                    channel=record.channel,
-                    address=message.address,
-                    payload=outbox.payload_for(record),
                 )
                 logged.append(record)
             return logged

@@ -6,12 +6,18 @@ Built inside `create_app` / the CLI, never at import. Lower packages get plain v
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
+from datetime import time
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.business_hours import BusinessHours
 
 MIN_SECRET_LENGTH = 32
 
@@ -32,6 +38,11 @@ class WebChatSettings(BaseModel):
     secret_key: SecretStr | None = Field(
         default=None,
         description="signs widget session tokens; development generates one in the data dir",
+    )
+    identity_secret: SecretStr | None = Field(
+        default=None,
+        description="HMAC key the host site signs signed-in users' emails with; "
+        "development default: derived from the widget secret; production: off unless set",
     )
     session_ttl_seconds: int = Field(default=30 * 24 * 3600, gt=0)
     max_text_length: int = Field(default=4000, gt=0)
@@ -89,6 +100,34 @@ class KnowledgeSettings(BaseModel):
     )
 
 
+class SupportSettings(BaseModel):
+    """The support team's hours, told to customers when a conversation goes to a person."""
+
+    timezone: str = Field(default="UTC", description="IANA zone of the hours, e.g. Europe/Berlin")
+    opens: time = Field(default=time(9, 0), description="local opening time, HH:MM")
+    closes: time = Field(default=time(17, 0), description="local closing time, HH:MM")
+    weekdays: list[int] = Field(
+        default=[0, 1, 2, 3, 4], description="open days, 0 = Monday (JSON list)"
+    )
+    reply_within_minutes: int = Field(
+        default=30, gt=0, description="typical first reply time during hours"
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    def hours(self) -> BusinessHours:
+        return BusinessHours(
+            self.timezone, self.opens, self.closes, tuple(self.weekdays), self.reply_within_minutes
+        )
+
+
 class LogSettings(BaseModel):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["json", "text"] = "json"
@@ -110,6 +149,7 @@ class Settings(BaseSettings):
     delivery: DeliverySettings = DeliverySettings()
     nlu: NluSettings = NluSettings()
     knowledge: KnowledgeSettings = KnowledgeSettings()
+    support: SupportSettings = SupportSettings()
     log: LogSettings = LogSettings()
 
     @model_validator(mode="after")
@@ -147,6 +187,16 @@ class Settings(BaseSettings):
         if self.database.auto_migrate is not None:
             return self.database.auto_migrate
         return self.database_url.startswith("sqlite")
+
+    def identity_secret(self) -> str | None:
+        """The key for widget identity hashes. In development a key derived from the
+        widget secret, so the demo page can sign demo customers; in production only
+        an explicitly configured one."""
+        if self.webchat.identity_secret is not None:
+            return self.webchat.identity_secret.get_secret_value()
+        if self.environment == "production":
+            return None
+        return hmac.new(self.webchat_secret().encode(), b"identity", hashlib.sha256).hexdigest()
 
     def webchat_secret(self) -> str:
         """The widget signing secret; in development, one kept in the data dir."""

@@ -1,20 +1,26 @@
-"""The support dialogue: NLU picks the route, the knowledge base answers questions.
+"""The support dialogue: NLU picks the route; actions, forms and the knowledge base answer.
 
-- Small talk (greet, thanks, goodbye, asking for a person) gets its reply; "yes" after
-  the bot offered a person counts as asking for one.
-- Everything else is looked up in the knowledge base (without the entity values, which
-  only blur the match: "where is my order 4417?" looks for "where is my order ?"). An
-  answer above the calibrated threshold (knowledge/answers.py) is given with its source.
-- A request the bot understood but cannot carry out from a chat (ticket look-ups,
-  contact changes, opt-outs, leads) is told so plainly, with a person offered; an order
-  question names the order and points to how to follow it. Below the threshold anything
-  else gets "no good answer, rephrase or ask for a person". The passages tried are
+In order:
+- An active form (ticket, lead) takes the message as its next slot; "cancel" stops it.
+- "Yes" after the bot offered a person hands over; "no" carries on.
+- Asking for a person hands over at once (`action_handoff`).
+- Order and ticket questions run their actions (`action_order_status`,
+  `action_ticket_status`); "open a ticket" and sales interest start their forms.
+- An angry complaint, or a second message in a row the bot could not understand,
+  gets an explicit offer of a person.
+- Small talk gets its reply; everything else is looked up in the knowledge base
+  (without the entity values, which only blur the match). The passages tried are
   stored on the bot's interaction either way, for the agent who picks it up.
-The actions that carry these requests out come with the actions layer.
+Requests with no action yet (contact changes, opt-in/out by chat) are told so plainly.
 """
 
 from __future__ import annotations
 
+import re
+
+from actions.domain import LEAD_FORM, OPEN_TICKET_FORM
+from actions.handoff import HANDOFF_REASON
+from bot.action_runner import ActionRunner
 from bot.dialogue import (
     FALLBACK,
     SMALL_TALK_INTENTS,
@@ -24,6 +30,8 @@ from bot.dialogue import (
     small_talk_intent,
     small_talk_reply,
 )
+from bot.forms import FormLoop, active_form
+from bot.sentiment import is_negative
 from knowledge import KnowledgeAnswer, KnowledgeBase, answer_async
 
 # How each channel shows an answer: plain text where Markdown would show as symbols.
@@ -32,37 +40,102 @@ _UNSURE = "nlu_fallback"
 _PERSON_OFFER = "If you'd like a person to help, just say so."
 # Requests the bot understands but cannot carry out from a chat yet.
 _CANNOT_DO = {
-    "ticket_status": "check on a support ticket",
-    "open_ticket": "open a support ticket",
     "update_contact": "change your contact details",
     "opt_out": "stop messages from us",
     "opt_in": "start messages from us again",
-    "pricing": "discuss pricing",
-    "demo_request": "book a demo",
-    "account_summary": "put together an account summary",
 }
+# Intents answered by an action, and forms started by an intent.
+_ACTIONS = {"order_status": "action_order_status", "ticket_status": "action_ticket_status"}
+_FORMS = {"open_ticket": OPEN_TICKET_FORM, "pricing": LEAD_FORM, "demo_request": LEAD_FORM}
+_CANCEL = re.compile(r"^\s*(cancel|stop|never ?mind|forget it|quit)\b", re.I)
+# Account data is for staff, asked in Slack; a customer channel reveals nothing.
+NO_ACCOUNT_SUMMARIES = (
+    "I can't share account information in this chat. If you work with us, ask in Slack."
+)
+OFFER_REASON = "offer_reason"
+OFFER_AFTER_TWO_MISSES = (
+    "Sorry, I'm still not getting it. Shall I pass you to a person? Just say yes."
+)
+OFFER_FOR_COMPLAINT = (
+    "I'm really sorry about this. I'd like a person from our team to look at it: "
+    "shall I pass you over? Just say yes."
+)
 
 
 class SupportDialogue:
-    def __init__(self, knowledge: KnowledgeBase, *, threshold: float) -> None:
+    def __init__(
+        self, knowledge: KnowledgeBase, *, threshold: float, actions: ActionRunner | None = None
+    ) -> None:
         self._knowledge = knowledge
         self._threshold = threshold
+        self._actions = actions
+        self._forms = FormLoop(actions) if actions is not None else None
 
     async def respond(self, turn: Turn) -> list[Reply]:
         understood = turn.understanding
         intent = understood.intent if understood else None
         if intent is None or intent == _UNSURE:
             intent = small_talk_intent(turn.message.text) or intent
-        if intent in ("affirm", "deny") and _offered_a_person(turn):
-            if intent == "affirm":
-                intent = "talk_to_human"
+        if self._forms is not None and active_form(turn):
+            if _CANCEL.search(turn.message.text) or intent == "talk_to_human":
+                replies = self._forms.cancel(turn)
+                if intent != "talk_to_human":
+                    return replies
             else:
+                return await self._forms.advance(turn)
+        offer = turn.slots.pop(OFFER_REASON, None)
+        if intent in ("affirm", "deny") and _offered_a_person(turn):
+            if intent == "deny":
                 return [Reply("No problem. What else can I help with?", intent="deny")]
+            if self._actions is not None:
+                return await self._handoff(turn, offer or "customer_asked")
+            intent = "talk_to_human"
+        if intent == "talk_to_human" and self._actions is not None:
+            return await self._handoff(turn, "customer_asked")
         if intent in SMALL_TALK_INTENTS:
             reply = small_talk_reply(intent, turn)
             assert reply is not None
             return [reply]
-        return [await self._from_knowledge(turn, understood)]
+        if self._actions is not None and self._forms is not None:
+            if intent in _ACTIONS:
+                outcome = await self._actions.run(_ACTIONS[intent], turn, turn.slots)
+                return [
+                    Reply(t, intent=intent, confidence=_confidence(turn)) for t in outcome.texts
+                ]
+            if intent in _FORMS:
+                return self._forms.start(turn, _FORMS[intent])
+            if intent == "account_summary":
+                return [Reply(NO_ACCOUNT_SUMMARIES, intent=intent, confidence=_confidence(turn))]
+            if intent == "complaint" and is_negative(turn.message.text):
+                turn.slots[OFFER_REASON] = "complaint"
+                return [Reply(OFFER_FOR_COMPLAINT, intent=intent, confidence=_confidence(turn))]
+        reply = await self._from_knowledge(turn, understood)
+        if self._actions is not None and reply.intent == _UNSURE:
+            turn.slots[OFFER_REASON] = "not_understood"
+            if _missed_before(turn):
+                return [
+                    Reply(
+                        OFFER_AFTER_TWO_MISSES,
+                        intent=_UNSURE,
+                        confidence=reply.confidence,
+                        sources=reply.sources,
+                    )
+                ]
+        elif reply.intent in ("complaint", "order_status", *_CANNOT_DO):
+            turn.slots[OFFER_REASON] = reply.intent
+        return [reply]
+
+    async def _handoff(self, turn: Turn, reason: str) -> list[Reply]:
+        assert self._actions is not None
+        turn.slots[HANDOFF_REASON] = reason
+        outcome = await self._actions.run("action_handoff", turn, turn.slots)
+        turn.slots.pop(HANDOFF_REASON, None)
+        handoff_id = outcome.slots.get("handoff_id")
+        attributes = {"handoff_id": handoff_id} if isinstance(handoff_id, int) else {}
+        return [
+            Reply(t, intent="talk_to_human", confidence=1.0, attributes=attributes)
+            for t in outcome.texts
+        ]
 
     async def _from_knowledge(self, turn: Turn, understood: Understanding | None) -> Reply:
         channel = _RENDERING.get(turn.conversation.channel, "sms")
@@ -131,3 +204,15 @@ def _offered_a_person(turn: Turn) -> bool:
         if message.author == "bot":
             return message.intent in (_UNSURE, "complaint", *_CANNOT_DO, "order_status")
     return False
+
+
+def _missed_before(turn: Turn) -> bool:
+    """Was the bot's previous answer also a miss (two failed understandings in a row)?"""
+    for message in reversed(turn.history):
+        if message.author == "bot":
+            return message.intent == _UNSURE
+    return False
+
+
+def _confidence(turn: Turn) -> float | None:
+    return round(turn.understanding.confidence, 4) if turn.understanding else None

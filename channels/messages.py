@@ -23,6 +23,9 @@ class ContactProfile:
     name: str | None = None
     email: str | None = None
     phone: str | None = None
+    # True when the channel proves the email/phone (a widget identity signed by the
+    # host site); claims typed into a chat are never verified.
+    verified: bool = False
 
 
 @dataclass(frozen=True, slots=True)

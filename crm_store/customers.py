@@ -114,6 +114,11 @@ def get_customer(session: Session, customer_id: int) -> CustomerRecord | None:
     return customer_record(row) if row is not None else None
 
 
+def get_identity(session: Session, identity_id: int) -> IdentityRecord | None:
+    row = session.get(Identity, identity_id)
+    return identity_record(row) if row is not None else None
+
+
 def identities_of(session: Session, customer_id: int) -> list[IdentityRecord]:
     rows = session.scalars(
         select(Identity).where(Identity.customer_id == customer_id).order_by(Identity.id)

@@ -102,6 +102,12 @@ def set_owner(
     )
 
 
+def set_slots(session: Session, conversation_id: int, slots: dict[str, Any]) -> None:
+    session.execute(
+        update(Conversation).where(Conversation.id == conversation_id).values(slots=slots)
+    )
+
+
 def append(
     session: Session, conversation: ConversationRecord, new: NewInteraction
 ) -> InteractionRecord:

@@ -13,10 +13,11 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from crm_store import history
 from crm_store.base import utcnow
 from crm_store.history import set_delivery_status
 from crm_store.models import OutboxMessage
-from crm_store.records import InteractionRecord, OutboxRecord
+from crm_store.records import ConversationRecord, InteractionRecord, NewInteraction, OutboxRecord
 
 
 def _record(row: OutboxMessage) -> OutboxRecord:
@@ -154,3 +155,20 @@ def outbox_for_interaction(session: Session, interaction_id: int) -> OutboxRecor
         select(OutboxMessage).where(OutboxMessage.interaction_id == interaction_id)
     ).one_or_none()
     return _record(row) if row is not None else None
+
+
+def log_outbound(
+    session: Session, conversation: ConversationRecord, address: str, new: NewInteraction
+) -> InteractionRecord:
+    """Append an outbound message to the history and queue it for delivery, together:
+    nothing is sent that was not logged."""
+    record = history.append(session, conversation, new)
+    enqueue(
+        session,
+        interaction_id=record.id,
+        conversation_id=record.conversation_id,
+        channel=record.channel,
+        address=address,
+        payload=payload_for(record),
+    )
+    return record

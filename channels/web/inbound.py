@@ -27,6 +27,10 @@ def to_inbound(
         address=session.session_id,
         provider_message_id=f"{session.session_id}:{client_message_id}",
         text=text,
-        profile=ContactProfile(name=session.name, email=session.email),
+        profile=ContactProfile(
+            name=session.name,
+            email=session.verified_email or session.email,
+            verified=session.verified_email is not None,
+        ),
         attributes={"client_message_id": client_message_id},
     )

@@ -2,7 +2,9 @@
 
 import asyncio
 import contextlib
+import html
 import logging
+from collections.abc import Mapping
 from importlib.resources import files
 from typing import Annotated, Any
 
@@ -16,6 +18,7 @@ from channels.messages import Channel, IntakeResult
 from channels.ports import ConversationFeed, MessageIntake
 from channels.text import MessageText, StorableStr
 from channels.web.hub import SessionHub
+from channels.web.identity import identity_hash, identity_matches
 from channels.web.inbound import MessageTooLong, to_inbound
 from channels.web.sessions import SessionSigner, WebSession
 
@@ -28,6 +31,9 @@ _HELLO_TIMEOUT_SECONDS = 10.0
 class SessionRequest(BaseModel):
     name: StorableStr | None = Field(default=None, max_length=200)
     email: EmailStr | None = None
+    # A signed-in user of the host site: their email and the host's HMAC of it.
+    identifier: EmailStr | None = None
+    identifier_hash: str | None = Field(default=None, max_length=128)
 
 
 class SessionResponse(BaseModel):
@@ -56,6 +62,7 @@ def webchat_router(
     signer: SessionSigner,
     hub: SessionHub,
     max_text_length: int,
+    identity_secret: str | None = None,
 ) -> APIRouter:
     router = APIRouter(tags=["web chat"])
     bearer = HTTPBearer(auto_error=False)
@@ -73,7 +80,18 @@ def webchat_router(
     @router.post("/api/v1/webchat/sessions", response_model=SessionResponse)
     async def start_session(body: SessionRequest | None = None) -> SessionResponse:
         body = body or SessionRequest()
-        session, token = signer.start(name=body.name, email=body.email)
+        verified_email = None
+        if body.identifier is not None or body.identifier_hash is not None:
+            if body.identifier is None or body.identifier_hash is None:
+                raise HTTPException(422, "identifier and identifier_hash go together")
+            if identity_secret is None:
+                raise HTTPException(403, "identity verification is not configured")
+            if not identity_matches(identity_secret, body.identifier, body.identifier_hash):
+                raise HTTPException(403, "identifier_hash does not match identifier")
+            verified_email = body.identifier.lower()
+        session, token = signer.start(
+            name=body.name, email=body.email, verified_email=verified_email
+        )
         return SessionResponse(session_id=session.session_id, token=token)
 
     @router.post("/api/v1/webchat/messages")
@@ -286,8 +304,15 @@ class _WidgetSocket:
         )
 
 
-def widget_router() -> APIRouter:
-    """The embeddable script and the demo page that carries it."""
+def widget_router(
+    demo_customers: Mapping[str, str] | None = None, identity_secret: str | None = None
+) -> APIRouter:
+    """The embeddable script and the demo page that carries it.
+
+    With `demo_customers` (email -> name; development only) the demo page offers
+    "continue as a demo customer" links and, for `/?as=<email>`, plays the host site:
+    it signs that customer's identity for the widget, so order and ticket questions work.
+    """
     router = APIRouter(include_in_schema=False)
 
     @router.api_route("/widget.js", methods=["GET", "HEAD"])
@@ -298,7 +323,25 @@ def widget_router() -> APIRouter:
         )
 
     @router.api_route("/", methods=["GET", "HEAD"])
-    async def demo_page() -> HTMLResponse:
-        return HTMLResponse((_STATIC / "demo.html").read_text(encoding="utf-8"))
+    async def demo_page(as_: Annotated[str | None, Query(alias="as")] = None) -> HTMLResponse:
+        page = (_STATIC / "demo.html").read_text(encoding="utf-8")
+        links = identity = ""
+        if demo_customers and identity_secret:
+            items = "".join(
+                f'<li><a href="/?as={html.escape(email)}">{html.escape(name)}</a></li>'
+                for email, name in demo_customers.items()
+            )
+            links = (
+                '<aside class="note"><p>Try it as a signed-in demo customer (the page '
+                "signs their identity for the widget, as a real site's server would):</p>"
+                f'<ul>{items}<li><a href="/">anonymous visitor</a></li></ul></aside>'
+            )
+            if as_ in demo_customers:
+                signed = identity_hash(identity_secret, as_)
+                identity = f' data-identifier="{html.escape(as_)}" data-identifier-hash="{signed}"'
+        page = page.replace("<!--demo-customers-->", links).replace(
+            "<!--demo-identity-->", identity
+        )
+        return HTMLResponse(page)
 
     return router

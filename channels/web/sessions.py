@@ -22,6 +22,7 @@ class WebSession:
     session_id: str
     name: str | None = None
     email: str | None = None
+    verified_email: str | None = None  # proven by the host site's identity hash
 
 
 class SessionSigner:
@@ -29,9 +30,22 @@ class SessionSigner:
         self._serializer = URLSafeTimedSerializer(secret_key, salt=_SALT)
         self._max_age = max_age_seconds
 
-    def start(self, *, name: str | None = None, email: str | None = None) -> tuple[WebSession, str]:
-        session = WebSession(session_id="ws_" + secrets.token_hex(12), name=name, email=email)
-        token = self._serializer.dumps({"sid": session.session_id, "name": name, "email": email})
+    def start(
+        self,
+        *,
+        name: str | None = None,
+        email: str | None = None,
+        verified_email: str | None = None,
+    ) -> tuple[WebSession, str]:
+        session = WebSession(
+            session_id="ws_" + secrets.token_hex(12),
+            name=name,
+            email=email,
+            verified_email=verified_email,
+        )
+        token = self._serializer.dumps(
+            {"sid": session.session_id, "name": name, "email": email, "vid": verified_email}
+        )
         return session, token
 
     def verify(self, token: str) -> WebSession:
@@ -44,4 +58,9 @@ class SessionSigner:
             raise InvalidSession("session token invalid") from exc
         if not isinstance(data, dict) or not isinstance(data.get("sid"), str):
             raise InvalidSession("session token invalid")
-        return WebSession(session_id=data["sid"], name=data.get("name"), email=data.get("email"))
+        return WebSession(
+            session_id=data["sid"],
+            name=data.get("name"),
+            email=data.get("email"),
+            verified_email=data.get("vid"),
+        )

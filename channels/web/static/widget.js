@@ -37,7 +37,11 @@
   var GREETING = config.greeting || "";
   var COLOR = /^#[0-9a-fA-F]{3,8}$/.test(config.color || "") ? config.color : "#2457d6";
 
-  var STORE_KEY = "switchboard:" + SERVER;
+  // A host site that signed its user in passes their email and its HMAC (see README,
+  // "Identity verification"); each identity keeps its own stored conversation.
+  var IDENTIFIER = config.identifier || "";
+  var IDENTIFIER_HASH = config.identifierHash || "";
+  var STORE_KEY = "switchboard:" + SERVER + (IDENTIFIER ? ":" + IDENTIFIER : "");
   var OPEN_KEY = STORE_KEY + ":open";
   var CACHE_LIMIT = 200;
   var REPLAY_PAGE = 500; // the server's page size for a replay
@@ -593,7 +597,9 @@
       creatingSession = fetch(SERVER + "/api/v1/webchat/sessions", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: "{}",
+        body: IDENTIFIER
+          ? JSON.stringify({ identifier: IDENTIFIER, identifier_hash: IDENTIFIER_HASH })
+          : "{}",
       })
         .then(function (response) {
           if (!response.ok) throw new Error("session: HTTP " + response.status);

@@ -1,0 +1,62 @@
+"""What Switchboard tells its actions about the person on the other end, via slots.
+
+The bot (or a Rasa server configured with Switchboard's domain) sets these slots; the
+action server trusts its caller, so it must not be reachable from the internet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rasa_sdk import Tracker
+
+CUSTOMER_ID = "sb_customer_id"
+CONVERSATION_ID = "sb_conversation_id"
+CHANNEL = "sb_channel"
+# True when the channel proves who this is: a signed-in widget visitor, the carrier's
+# phone number, mail answered only to the address on file. Claims typed into a chat
+# never set it.
+IDENTITY_VERIFIED = "sb_identity_verified"
+STAFF_ROLE = "sb_staff_role"  # set only for staff talking to the bot (Slack)
+CONTEXT_SLOTS = (CUSTOMER_ID, CONVERSATION_ID, CHANNEL, IDENTITY_VERIFIED, STAFF_ROLE)
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    customer_id: int | None
+    conversation_id: int | None
+    channel: str
+    verified: bool
+    staff_role: str | None
+
+    @classmethod
+    def of(cls, tracker: Tracker) -> Caller:
+        def as_int(name: str) -> int | None:
+            value = tracker.get_slot(name)
+            try:
+                return int(value) if value is not None else None
+            except (TypeError, ValueError):
+                return None
+
+        return cls(
+            customer_id=as_int(CUSTOMER_ID),
+            conversation_id=as_int(CONVERSATION_ID),
+            channel=str(tracker.get_slot(CHANNEL) or ""),
+            verified=bool(tracker.get_slot(IDENTITY_VERIFIED)),
+            staff_role=tracker.get_slot(STAFF_ROLE),
+        )
+
+
+def entity_value(tracker: Tracker, name: str) -> str | None:
+    """The first value of entity `name` in the latest message."""
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") == name and entity.get("value") not in (None, ""):
+            return str(entity["value"])
+    return None
+
+
+NOT_VERIFIED = (
+    "For your privacy I can only share order and ticket details once I know it's you. "
+    "Sign in on our website and open the chat there, or text us from the phone number "
+    "on your account. If you'd like a person to help, just say so."
+)

@@ -1,0 +1,86 @@
+"""Forms, run as Rasa's form loop runs them: ask for the requested slot, fill it from the
+next message, have the form's validation action check it, ask for the next one, and
+when none is missing run the form's submit action.
+
+Form state lives in the conversation's slots (`active_loop`, `requested_slot`), so a
+form survives restarts and goes on where the customer left it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from actions.domain import FORM_SUBMIT_ACTIONS, FORMS, SLOT_ENTITIES, ask_text
+from bot.action_runner import ActionRunner
+from bot.dialogue import Reply, Turn
+
+ACTIVE_LOOP = "active_loop"
+REQUESTED_SLOT = "requested_slot"
+CANCELLED = "OK, I've stopped that. Is there anything else I can help with?"
+
+
+def active_form(turn: Turn) -> str | None:
+    form = turn.slots.get(ACTIVE_LOOP)
+    return form if form in FORMS else None
+
+
+def _missing(form: str, slots: dict[str, Any]) -> str | None:
+    return next((s for s in FORMS[form]["required_slots"] if slots.get(s) is None), None)
+
+
+class FormLoop:
+    def __init__(self, runner: ActionRunner) -> None:
+        self._runner = runner
+
+    def start(self, turn: Turn, form: str) -> list[Reply]:
+        for slot in FORMS[form]["required_slots"]:
+            turn.slots[slot] = None
+        first = _missing(form, turn.slots)
+        assert first is not None
+        turn.slots[ACTIVE_LOOP] = form
+        turn.slots[REQUESTED_SLOT] = first
+        return [Reply(ask_text(first), intent=form, confidence=1.0)]
+
+    def cancel(self, turn: Turn) -> list[Reply]:
+        form = active_form(turn)
+        self._clear(turn, form)
+        return [Reply(CANCELLED, intent="form_cancelled", confidence=1.0)]
+
+    async def advance(self, turn: Turn) -> list[Reply]:
+        """Fill the requested slot from this message; ask the next or submit."""
+        form = active_form(turn)
+        assert form is not None
+        slot = turn.slots.get(REQUESTED_SLOT) or _missing(form, turn.slots)
+        assert slot is not None
+        candidate = self._value_for(turn, slot)
+        checked = await self._runner.run(
+            f"validate_{form}", turn, turn.slots, candidates={slot: candidate}, active_loop=form
+        )
+        turn.slots.update({k: v for k, v in checked.slots.items() if k != REQUESTED_SLOT})
+        texts = list(checked.texts)
+        following = _missing(form, turn.slots)
+        if following is not None:
+            turn.slots[REQUESTED_SLOT] = following
+            if following != slot or not texts:  # a rejection's message re-asks already
+                texts.append(ask_text(following))
+            return [Reply(text, intent=form, confidence=1.0) for text in texts]
+        submitted = await self._runner.run(FORM_SUBMIT_ACTIONS[form], turn, turn.slots)
+        turn.slots.update(submitted.slots)
+        self._clear(turn, form)
+        return [Reply(t, intent=form, confidence=1.0) for t in texts + submitted.texts]
+
+    @staticmethod
+    def _value_for(turn: Turn, slot: str) -> Any:
+        entity = SLOT_ENTITIES.get(slot)
+        if entity and turn.understanding:
+            values = turn.understanding.entity_values(entity)
+            if values:
+                return values[0]
+        return turn.message.text
+
+    @staticmethod
+    def _clear(turn: Turn, form: str | None) -> None:
+        for slot in FORMS.get(form or "", {}).get("required_slots", []):
+            turn.slots.pop(slot, None)
+        turn.slots.pop(ACTIVE_LOOP, None)
+        turn.slots.pop(REQUESTED_SLOT, None)

@@ -1,0 +1,295 @@
+"""Handoffs between the bot and people: the context packet for the agent desk, and
+what agents do (claim, reply, note, resolve, back to bot), on the customer's channel.
+
+`HandoffService` is the engine's `HandoffEvents` and the desk's `AgentConsole`.
+Everything an agent sends the customer is logged and goes through the outbox like the
+bot's replies; a note goes on the conversation's ticket and is never sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from anyio import to_thread
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from channels.handoff import ClaimResult, CustomerUpdate, HandoffPacket, PacketMessage
+from channels.ports import AgentDesk
+from crm_store import Database, customers, handoffs, history, orders, outbox, tickets
+from crm_store.models import Account, StaffUser
+from crm_store.records import HandoffRecord, InteractionRecord, NewInteraction
+
+log = logging.getLogger(__name__)
+
+LAST_MESSAGES = 10
+CLAIMED = "{name} from our support team has joined the conversation."
+RESOLVED = (
+    "Our team has marked this conversation as resolved. If you need anything else, just write here."
+)
+BACK_TO_BOT = "You're back with the Switchboard assistant. How else can I help?"
+
+
+class HandoffError(Exception):
+    """An agent action that cannot be done (not the owner, already closed)."""
+
+
+class LoggingAgentDesk:
+    """The desk when no Slack is configured: handoffs are logged (and in the store)."""
+
+    async def handoff_opened(self, packet: HandoffPacket) -> None:
+        log.warning(
+            "handoff queued with no agent desk configured",
+            extra={"handoff_id": packet.handoff_id, "conversation_id": packet.conversation_id},
+        )
+
+    async def customer_wrote(self, update: CustomerUpdate) -> None:
+        log.info("customer wrote during a handoff", extra={"handoff_id": update.handoff_id})
+
+    async def handoff_closed(self, handoff_id: int, outcome: str, staff_name: str | None) -> None:
+        log.info("handoff closed", extra={"handoff_id": handoff_id, "outcome": outcome})
+
+
+class HandoffService:
+    def __init__(
+        self,
+        database: Database,
+        desk: AgentDesk,
+        *,
+        outbox_written: Callable[[], None] = lambda: None,
+        public_base_url: str = "",
+    ) -> None:
+        self._db = database
+        self.desk = desk
+        self._outbox_written = outbox_written
+        self._base_url = public_base_url.rstrip("/")
+
+    # -- what the engine reports -------------------------------------------------
+
+    async def opened(self, handoff_id: int) -> None:
+        packet = await to_thread.run_sync(self.packet, handoff_id)
+        await self.desk.handoff_opened(packet)
+
+    async def customer_wrote(self, conversation_id: int, message: InteractionRecord) -> None:
+        def active() -> HandoffRecord | None:
+            with self._db.transaction() as session:
+                return handoffs.active_handoff(session, conversation_id)
+
+        handoff = await to_thread.run_sync(active)
+        if handoff is not None:
+            await self.desk.customer_wrote(
+                CustomerUpdate(handoff.id, conversation_id, message.text, message.created_at)
+            )
+
+    # -- what agents do ------------------------------------------------------------
+
+    async def claim(self, handoff_id: int, staff_id: int) -> ClaimResult:
+        def run() -> ClaimResult:
+            with self._db.transaction() as session:
+                won = handoffs.claim(session, handoff_id, staff_id)
+                current = handoffs.get_handoff(session, handoff_id)
+                if current is None:
+                    raise HandoffError(f"there is no handoff {handoff_id}")
+                owner = _staff(session, current.claimed_by_staff_id)
+                if won:
+                    first_name = (owner.name if owner else "Someone").split(" ")[0]
+                    self._to_customer(session, current, CLAIMED.format(name=first_name))
+                return ClaimResult(
+                    won, handoff_id, current.claimed_by_staff_id, owner.name if owner else None
+                )
+
+        result = await to_thread.run_sync(run)
+        if result.won:
+            self._outbox_written()
+        return result
+
+    async def reply(self, handoff_id: int, staff_id: int, text: str, *, note: bool = False) -> None:
+        def run() -> None:
+            with self._db.transaction() as session:
+                handoff = self._owned(session, handoff_id, staff_id)
+                if note:
+                    self._note(session, handoff, staff_id, text)
+                else:
+                    self._to_customer(session, handoff, text, author="agent", staff_id=staff_id)
+
+        await to_thread.run_sync(run)
+        if not note:
+            self._outbox_written()
+
+    async def resolve(self, handoff_id: int, staff_id: int) -> bool:
+        return await self._close(handoff_id, staff_id, "resolved", RESOLVED)
+
+    async def return_to_bot(self, handoff_id: int, staff_id: int) -> bool:
+        return await self._close(handoff_id, staff_id, "returned_to_bot", BACK_TO_BOT)
+
+    async def _close(self, handoff_id: int, staff_id: int, outcome: str, told: str) -> bool:
+        def run() -> str | None:
+            with self._db.transaction() as session:
+                closed = handoffs.close(session, handoff_id, outcome)
+                if closed is None:
+                    return None
+                self._to_customer(session, closed, told, author="system", staff_id=staff_id)
+                staff = _staff(session, staff_id)
+                return staff.name if staff else ""
+
+        staff_name = await to_thread.run_sync(run)
+        if staff_name is None:
+            return False
+        self._outbox_written()
+        await self.desk.handoff_closed(handoff_id, outcome, staff_name or None)
+        return True
+
+    # -- helpers -------------------------------------------------------------------
+
+    @staticmethod
+    def _owned(session: Session, handoff_id: int, staff_id: int) -> HandoffRecord:
+        handoff = handoffs.get_handoff(session, handoff_id)
+        if handoff is None or handoff.status not in handoffs.ACTIVE:
+            raise HandoffError("this conversation is no longer with a person")
+        if handoff.claimed_by_staff_id != staff_id:
+            raise HandoffError("only the agent who claimed this conversation can reply")
+        return handoff
+
+    @staticmethod
+    def _to_customer(
+        session: Session,
+        handoff: HandoffRecord,
+        text: str,
+        *,
+        author: str = "system",
+        staff_id: int | None = None,
+    ) -> InteractionRecord:
+        conversation = history.get_conversation(session, handoff.conversation_id)
+        assert conversation is not None
+        identity = customers.get_identity(session, conversation.identity_id)
+        assert identity is not None
+        return outbox.log_outbound(
+            session,
+            conversation,
+            identity.address,
+            NewInteraction(
+                direction="out",
+                author=author,
+                text=text,
+                staff_id=staff_id,
+                delivery_status="pending",
+                attributes={"handoff_id": handoff.id},
+            ),
+        )
+
+    @staticmethod
+    def _note(session: Session, handoff: HandoffRecord, staff_id: int, text: str) -> None:
+        open_ticket = next(
+            iter(tickets.open_tickets_of(session, handoff.customer_id, limit=1)), None
+        )
+        if open_ticket is None:
+            open_ticket = tickets.open_ticket(
+                session,
+                customer_id=handoff.customer_id,
+                subject="Notes on a handed-off conversation",
+                conversation_id=handoff.conversation_id,
+                author="agent",
+                staff_id=staff_id,
+            )
+        tickets.add_event(
+            session,
+            open_ticket.id,
+            kind="note",
+            author="agent",
+            staff_id=staff_id,
+            body=text,
+            data={"handoff_id": handoff.id},
+        )
+
+    def packet(self, handoff_id: int) -> HandoffPacket:
+        """Everything the agent needs, read in one transaction."""
+        with self._db.transaction() as session:
+            handoff = handoffs.get_handoff(session, handoff_id)
+            if handoff is None:
+                raise HandoffError(f"there is no handoff {handoff_id}")
+            conversation = history.get_conversation(session, handoff.conversation_id)
+            customer = customers.get_customer(session, handoff.customer_id)
+            assert conversation is not None and customer is not None
+            identity = customers.get_identity(session, conversation.identity_id)
+            account = session.get(Account, customer.account_id) if customer.account_id else None
+            messages = history.messages_after(
+                session, conversation.id, max(0, conversation.last_seq - LAST_MESSAGES)
+            )
+            return HandoffPacket(
+                handoff_id=handoff.id,
+                conversation_id=conversation.id,
+                customer_id=customer.id,
+                channel=conversation.channel,
+                reason=handoff.reason,
+                intent=handoff.intent,
+                confidence=handoff.confidence,
+                created_at=handoff.created_at,
+                customer_name=customer.name,
+                customer_email=customer.email,
+                customer_phone=customer.phone,
+                customer_verified=bool(identity and identity.verified),
+                lifecycle_stage=customer.lifecycle_stage,
+                account_name=account.name if account else None,
+                summary=summarise(handoff, messages),
+                last_messages=[PacketMessage(m.author, m.text, m.created_at) for m in messages],
+                passages_tried=_passages(messages),
+                open_tickets=[
+                    {
+                        "number": t.number,
+                        "subject": t.subject,
+                        "status": t.status,
+                        "priority": t.priority,
+                    }
+                    for t in tickets.open_tickets_of(session, customer.id)
+                ],
+                recent_orders=[
+                    {
+                        "number": o.number,
+                        "status": o.status,
+                        "total": f"{o.total_cents / 100:.2f} {o.currency}",
+                        "placed_at": o.placed_at.date().isoformat(),
+                    }
+                    for o in orders.recent_orders_of(session, customer.id)
+                ],
+                record_url=f"{self._base_url}/api/v1/handoffs/{handoff.id}",
+            )
+
+
+_REASONS = {
+    "customer_asked": "asked for a person",
+    "not_understood": "was not understood twice in a row",
+    "complaint": "is unhappy (complaint)",
+}
+
+
+def summarise(handoff: HandoffRecord, messages: list[InteractionRecord]) -> str:
+    """A short, factual summary: why it was handed over and what the customer wanted."""
+    said = [m for m in messages if m.author == "customer"]
+    wanted = [m.intent for m in said if m.intent and m.intent not in ("nlu_fallback", "affirm")]
+    topics = ", ".join(dict.fromkeys(i.replace("_", " ") for i in wanted)) or "unclear"
+    first = said[0].text if said else ""
+    if len(first) > 160:
+        first = first[:157] + "..."
+    reason = _REASONS.get(handoff.reason, handoff.reason)
+    return f"The customer {reason}. Topics: {topics}. First message: “{first}”"
+
+
+def _passages(messages: list[InteractionRecord]) -> list[dict[str, object]]:
+    seen: dict[str, dict[str, object]] = {}
+    for message in messages:
+        for source in message.sources:
+            key = str(source.get("source") or source.get("title"))
+            if key not in seen:
+                seen[key] = {
+                    "title": source.get("title"),
+                    "url": source.get("source"),
+                    "score": source.get("score"),
+                }
+    return list(seen.values())[:5]
+
+
+def _staff(session: Session, staff_id: int | None) -> StaffUser | None:
+    if staff_id is None:
+        return None
+    return session.scalars(select(StaffUser).where(StaffUser.id == staff_id)).first()
