@@ -77,12 +77,15 @@ class SupportDialogue:
         if intent is None or intent == _UNSURE:
             intent = small_talk_intent(turn.message.text) or intent
         if self._forms is not None and active_form(turn):
-            if _CANCEL.search(turn.message.text) or intent == "talk_to_human":
-                replies = self._forms.cancel(turn)
-                if intent != "talk_to_human":
-                    return replies
-            else:
+            # A form's answers are free text ("for our 40-person team"), so only a short
+            # explicit request leaves it for a person; "cancel" just stops it.
+            wants_person = _asks_for_person_in_form(turn.message.text)
+            if not (_CANCEL.search(turn.message.text) or wants_person):
                 return await self._forms.advance(turn)
+            replies = self._forms.cancel(turn)
+            if not wants_person or self._actions is None:
+                return replies
+            return await self._handoff(turn, "customer_asked")
         offer = turn.slots.pop(OFFER_REASON, None)
         if intent in ("affirm", "deny") and _offered_a_person(turn):
             if intent == "deny":
@@ -204,6 +207,10 @@ def _offered_a_person(turn: Turn) -> bool:
         if message.author == "bot":
             return message.intent in (_UNSURE, "complaint", *_CANNOT_DO, "order_status")
     return False
+
+
+def _asks_for_person_in_form(text: str) -> bool:
+    return len(text.split()) <= 6 and small_talk_intent(text) == "talk_to_human"
 
 
 def _missed_before(turn: Turn) -> bool:

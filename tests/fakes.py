@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from bot.dialogue import Reply, Turn, Understanding
 from channels.errors import DeliveryError
+from channels.handoff import CustomerUpdate, HandoffPacket
 from channels.messages import Channel, OutboundMessage, SendReceipt
 
 
@@ -72,3 +73,21 @@ class ScriptedUnderstander:
         if self.fail:
             raise RuntimeError("the NLU server is down")
         return self.understanding
+
+
+@dataclass
+class RecordingAgentDesk:
+    """The in-memory agent desk: keeps every packet, customer update and closing."""
+
+    packets: list[HandoffPacket] = field(default_factory=list)
+    updates: list[CustomerUpdate] = field(default_factory=list)
+    closed: list[tuple[int, str, str | None]] = field(default_factory=list)
+
+    async def handoff_opened(self, packet: HandoffPacket) -> None:
+        self.packets.append(packet)
+
+    async def customer_wrote(self, update: CustomerUpdate) -> None:
+        self.updates.append(update)
+
+    async def handoff_closed(self, handoff_id: int, outcome: str, staff_name: str | None) -> None:
+        self.closed.append((handoff_id, outcome, staff_name))

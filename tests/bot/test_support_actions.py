@@ -1,0 +1,341 @@
+"""The support bot doing CRM work through the web chat API, with the real NLU, actions
+and store: orders and tickets for a verified customer only, the ticket form, handoffs
+with their context packet, agents replying and handing back."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from bot.app import create_app
+from bot.handoffs import HandoffError
+from bot.settings import Settings
+from channels.web.identity import identity_hash
+from crm_store import Database, history, staff
+from crm_store.models import (
+    Account,
+    Conversation,
+    Customer,
+    Handoff,
+    Lead,
+    Order,
+    Ticket,
+    TicketEvent,
+)
+from knowledge.embeddings import SentenceEncoder
+from tests.fakes import RecordingAgentDesk
+
+ADA = "ada@example.com"
+GRACE = "grace@example.com"
+
+
+def seed(database: Database) -> None:
+    now = datetime.now(UTC)
+    with database.transaction() as session:
+        acme = Account(name="Acme Corp", domain="acme.example", attributes={})
+        session.add(acme)
+        session.flush()
+        ada = Customer(name="Ada Lovelace", email=ADA, account_id=acme.id, attributes={})
+        grace = Customer(name="Grace Hopper", email=GRACE, attributes={})
+        session.add_all([ada, grace])
+        session.flush()
+        session.add_all(
+            [
+                Order(
+                    number="4417",
+                    customer_id=ada.id,
+                    status="shipped",
+                    total_cents=12900,
+                    carrier="UPS",
+                    tracking_url="https://track.example/1Z4417",
+                    items=[],
+                    placed_at=now - timedelta(days=3),
+                ),
+                Order(number="5120", customer_id=grace.id, status="delayed", items=[]),
+            ]
+        )
+
+
+@pytest.fixture
+def desk() -> RecordingAgentDesk:
+    return RecordingAgentDesk()
+
+
+@pytest.fixture
+def client(
+    settings: Settings, encoder: SentenceEncoder, desk: RecordingAgentDesk
+) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, encoder=encoder, desk=desk)) as client:
+        seed(services(client).database)
+        yield client
+
+
+def services(client: TestClient) -> Any:
+    return client.app.state.services  # type: ignore[attr-defined]
+
+
+class Visitor:
+    """One widget session, sending messages in order."""
+
+    def __init__(self, client: TestClient, *, signed_in_as: str | None = None) -> None:
+        body: dict[str, Any] = {}
+        if signed_in_as is not None:
+            secret = services(client).settings.identity_secret()
+            body = {
+                "identifier": signed_in_as,
+                "identifier_hash": identity_hash(secret, signed_in_as),
+            }
+        response = client.post("/api/v1/webchat/sessions", json=body)
+        assert response.status_code == 200, response.text
+        self.client = client
+        self.token = response.json()["token"]
+        self.sent = 0
+        self.conversation_id: int | None = None
+
+    def say(self, text: str) -> list[str]:
+        self.sent += 1
+        response = self.client.post(
+            "/api/v1/webchat/messages",
+            headers={"Authorization": f"Bearer {self.token}"},
+            json={"client_message_id": str(self.sent), "text": text},
+        )
+        assert response.status_code == 200, response.text
+        self.conversation_id = response.json()["conversation_id"]
+        return [reply["text"] for reply in response.json()["replies"]]
+
+    def transcript(self) -> list[tuple[str, str]]:
+        response = self.client.get(
+            "/api/v1/webchat/messages",
+            headers={"Authorization": f"Bearer {self.token}"},
+            params={"after": 0},
+        )
+        assert response.status_code == 200, response.text
+        return [(m["author"], m["text"]) for m in response.json()["messages"]]
+
+
+def test_a_signed_in_customer_gets_their_order_from_the_store(client: TestClient) -> None:
+    ada = Visitor(client, signed_in_as=ADA)
+    (reply,) = ada.say("where is my order 4417?")
+    assert reply == "Order 4417 is on its way. It travels with UPS: https://track.example/1Z4417"
+
+
+def test_someone_elses_order_reads_exactly_like_a_missing_one(client: TestClient) -> None:
+    ada = Visitor(client, signed_in_as=ADA)
+    (graces,) = ada.say("where is my order 5120?")
+    (missing,) = ada.say("where is my order 777777?")
+    assert graces == missing.replace("777777", "5120")
+    assert "can't find an order 5120" in graces
+
+
+def test_a_typed_email_is_a_claim_and_unlocks_nothing(client: TestClient) -> None:
+    response = client.post("/api/v1/webchat/sessions", json={"name": "Ada", "email": ADA})
+    token = response.json()["token"]
+    body = client.post(
+        "/api/v1/webchat/messages",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"client_message_id": "1", "text": "where is my order 4417?"},
+    ).json()
+    (reply,) = [r["text"] for r in body["replies"]]
+    assert reply.startswith("For your privacy") and "4417" not in reply
+
+
+def test_a_forged_identity_hash_is_refused(client: TestClient) -> None:
+    forged = client.post(
+        "/api/v1/webchat/sessions", json={"identifier": ADA, "identifier_hash": "0" * 64}
+    )
+    half = client.post("/api/v1/webchat/sessions", json={"identifier": ADA})
+    assert forged.status_code == 403 and "does not match" in forged.json()["detail"]
+    assert half.status_code == 422
+
+
+def test_the_ticket_form_collects_validates_and_files_a_ticket(client: TestClient) -> None:
+    ada = Visitor(client, signed_in_as=ADA)
+    assert ada.say("I want to open a ticket") == [
+        "Sure, I'll open a ticket. In a few words, what is it about?"
+    ]
+    assert ada.say("Broken zip")[0].startswith("Thanks. Now describe the problem")
+    assert ada.say("bad")[0].startswith("A little more detail helps")  # re-prompt
+    (done,) = ada.say("The zip of my jacket from order 4417 broke on the second day.")
+    assert done.startswith("Done: your ticket number is T-")
+    number = done.split("T-")[1].split(".")[0]
+    with services(client).database.transaction() as session:
+        ticket = session.scalars(select(Ticket)).one()
+        events = session.scalars(select(TicketEvent)).all()
+        conversation = session.get(Conversation, ada.conversation_id)
+        assert conversation is not None
+        ada_id = session.scalars(select(Customer.id).where(Customer.email == ADA)).one()
+    assert ticket.number == f"T-{number}" and ticket.subject == "Broken zip"
+    assert ticket.description.startswith("The zip of my jacket")
+    assert (ticket.customer_id, ticket.conversation_id) == (ada_id, ada.conversation_id)
+    assert [e.kind for e in events] == ["created"]
+    assert "active_loop" not in conversation.slots  # the form is over
+    (status,) = ada.say(f"what's the status of ticket T-{number}?")
+    assert status == f"Ticket T-{number} “Broken zip” is open."
+
+
+def test_a_form_can_be_cancelled(client: TestClient) -> None:
+    ada = Visitor(client, signed_in_as=ADA)
+    ada.say("I need to open a support ticket")
+    assert ada.say("cancel") == ["OK, I've stopped that. Is there anything else I can help with?"]
+    with services(client).database.transaction() as session:
+        assert session.scalars(select(Ticket)).all() == []
+
+
+def test_asking_for_a_person_hands_over_with_the_full_context(
+    client: TestClient, desk: RecordingAgentDesk
+) -> None:
+    ada = Visitor(client, signed_in_as=ADA)
+    ada.say("how long do refunds take?")
+    (ack,) = ada.say("I'd like to talk to a human please")
+    assert ack.startswith("I'm passing you to a person.")
+
+    (packet,) = desk.packets
+    assert packet.reason == "customer_asked" and packet.intent == "talk_to_human"
+    assert (packet.customer_name, packet.customer_email) == ("Ada Lovelace", ADA)
+    assert packet.customer_verified and packet.account_name == "Acme Corp"
+    assert packet.channel == "web"
+    assert [m.author for m in packet.last_messages] == ["customer", "bot", "customer", "bot"]
+    assert packet.passages_tried and packet.passages_tried[0]["title"].startswith("Refunds")
+    assert [o["number"] for o in packet.recent_orders][:1] == ["4417"]
+    assert len(packet.open_tickets) == 1  # opened for the handoff: she had none
+    assert "asked for a person" in packet.summary
+    assert packet.record_url.endswith(f"/api/v1/handoffs/{packet.handoff_id}")
+
+    # From now on the bot stays quiet; what she writes goes to the desk.
+    assert ada.say("hello? anyone there?") == []
+    assert [u.text for u in desk.updates] == ["hello? anyone there?"]
+    with services(client).database.transaction() as session:
+        conversation = session.get(Conversation, ada.conversation_id)
+        handoff = session.scalars(select(Handoff)).one()
+    assert conversation is not None and conversation.owner == "queued_for_agent"
+    assert (handoff.reason, handoff.status) == ("customer_asked", "queued")
+
+
+def make_staff(client: TestClient, name: str, email: str, role: str = "agent") -> int:
+    with services(client).database.transaction() as session:
+        record, _ = staff.create_staff(session, name=name, email=email, role=role)
+    return record.id
+
+
+async def wait_for(predicate: Any, timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+def test_agents_claim_once_reply_note_and_resolve(
+    client: TestClient, desk: RecordingAgentDesk
+) -> None:
+    ada = Visitor(client, signed_in_as=ADA)
+    ada.say("talk to a person")
+    handoff_id = desk.packets[0].handoff_id
+    sam = make_staff(client, "Sam Carter", "sam@example.com")
+    kim = make_staff(client, "Kim Lee", "kim@example.com")
+    console = services(client).handoffs
+
+    async def race() -> list[Any]:
+        return list(
+            await asyncio.gather(console.claim(handoff_id, sam), console.claim(handoff_id, kim))
+        )
+
+    results = client.portal.call(race)  # type: ignore[union-attr]
+    winners = [r for r in results if r.won]
+    assert len(winners) == 1
+    loser = next(r for r in results if not r.won)
+    assert loser.owner_name == winners[0].owner_name
+    owner = winners[0].owner_staff_id
+    other = kim if owner == sam else sam
+
+    client.portal.call(console.reply, handoff_id, owner, "Hi Ada, I'm on it.")  # type: ignore[union-attr]
+    client.portal.call(  # type: ignore[union-attr]
+        lambda: console.reply(handoff_id, owner, "refund approved by finance", note=True)
+    )
+    with pytest.raises(HandoffError):
+        client.portal.call(console.reply, handoff_id, other, "me too")  # type: ignore[union-attr]
+    assert client.portal.call(console.resolve, handoff_id, owner)  # type: ignore[union-attr]
+
+    transcript = ada.transcript()
+    assert ("agent", "Hi Ada, I'm on it.") in transcript
+    assert all("refund approved" not in text for _, text in transcript)
+    assert transcript[-1][0] == "system" and "resolved" in transcript[-1][1]
+    assert desk.closed == [(handoff_id, "resolved", winners[0].owner_name)]
+    with services(client).database.transaction() as session:
+        notes = session.scalars(select(TicketEvent).where(TicketEvent.kind == "note")).all()
+        conversation = session.get(Conversation, ada.conversation_id)
+        agent_rows = [
+            m
+            for m in history.messages_after(session, ada.conversation_id or 0, 0)
+            if m.author == "agent"
+        ]
+    assert [n.body for n in notes] == ["refund approved by finance"]
+    assert conversation is not None and (conversation.owner, conversation.status) == (
+        "bot",
+        "resolved",
+    )
+    assert agent_rows[0].attributes["handoff_id"] == handoff_id
+    # The bot answers again after the person is done.
+    assert ada.say("thanks!") == ["You're welcome! Anything else I can do?"]
+
+
+def test_two_misses_in_a_row_offer_a_person_and_yes_hands_over(
+    client: TestClient, desk: RecordingAgentDesk
+) -> None:
+    visitor = Visitor(client)
+    visitor.say("what is the capital of Peru?")
+    (offer,) = visitor.say("who won the football world cup in 1954?")
+    assert offer.startswith("Sorry, I'm still not getting it. Shall I pass you to a person?")
+    (ack,) = visitor.say("yes please")
+    assert ack.startswith("I'm passing you to a person.")
+    assert desk.packets[0].reason == "not_understood"
+    assert not desk.packets[0].customer_verified
+
+
+def test_an_angry_complaint_gets_a_person_offered(client: TestClient) -> None:
+    visitor = Visitor(client)
+    (reply,) = visitor.say("This is unacceptable, your delivery service is the worst I have seen")
+    assert "shall I pass you over?" in reply
+
+
+def test_a_customer_asking_for_an_account_summary_learns_nothing(client: TestClient) -> None:
+    ada = Visitor(client, signed_in_as=ADA)
+    (reply,) = ada.say("give me the account summary for Acme Corp")
+    assert reply.startswith("I can't share account information in this chat.")
+    assert "Acme" not in reply
+
+
+def test_the_lead_form_rejects_a_bad_email_and_assigns_sales_round_robin(
+    client: TestClient,
+) -> None:
+    first = make_staff(client, "Sally Sales", "sally@example.com", role="sales")
+    second = make_staff(client, "Tom Sales", "tom@example.com", role="sales")
+    owners = []
+    for n in range(2):
+        visitor = Visitor(client)
+        assert visitor.say("I'd like to book a demo")[0].startswith("Happy to help")
+        visitor.say(f"Lin Chen {n}")
+        if n == 0:
+            assert visitor.say("lin at example dot com")[0].startswith(
+                "That doesn't look like an email address"
+            )
+        visitor.say(f"lin{n}@example.com")
+        visitor.say("Initech")
+        (thanks,) = visitor.say("Support automation for our 40-person help desk")
+        assert thanks.startswith(f"Thanks, Lin Chen {n}!") and f"lin{n}@example.com" in thanks
+    with services(client).database.transaction() as session:
+        leads = session.scalars(select(Lead).order_by(Lead.id)).all()
+        owners = [lead.owner_staff_id for lead in leads]
+        stages = session.scalars(
+            select(Customer.lifecycle_stage).where(
+                Customer.id.in_([lead.customer_id for lead in leads])
+            )
+        ).all()
+    assert owners == [first, second]
+    assert [lead.company for lead in leads] == ["Initech", "Initech"]
+    assert set(stages) == {"lead"}
