@@ -143,9 +143,11 @@ def chat(name: str | None) -> None:
 
 
 def _add_layer_commands() -> None:
+    from bot.cli_actions import actions
     from bot.cli_kb import kb
     from bot.cli_nlu import nlu
 
+    main.add_command(actions)
     main.add_command(kb)
     main.add_command(nlu)
 

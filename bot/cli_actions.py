@@ -1,0 +1,42 @@
+"""`switchboard actions serve`: Switchboard's actions as a standard Rasa action server.
+
+The same rasa-sdk executor the bot runs in-process, served by rasa-sdk's own HTTP app
+(`POST /webhook`, `GET /actions`, `GET /health`), so a Rasa deployment can point its
+`action_endpoint` here. It trusts its caller's slots (customer id, verified): keep it on
+a private network, as Rasa's own action servers are.
+"""
+
+from __future__ import annotations
+
+import click
+
+__all__ = ["actions"]
+
+
+@click.group()
+def actions() -> None:
+    """Serve the actions to a Rasa server."""
+
+
+@actions.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5055, show_default=True, type=int)
+def actions_serve(host: str, port: int) -> None:
+    """Run the Rasa action server (POST /webhook) on the Switchboard store."""
+    from rasa_sdk.endpoint import create_app
+
+    from actions.executor import build_executor
+    from bot.bootstrap import open_database
+    from bot.cli import _fail_clearly, _settings
+    from bot.logs import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log.level, settings.log.format)
+    database = _fail_clearly(lambda: open_database(settings))
+    executor = build_executor(database, availability=settings.support.hours().availability)
+    app = create_app(executor)
+    click.echo(f"Rasa action server on http://{host}:{port}/webhook", err=True)
+    try:
+        app.run(host=host, port=port, single_process=True, access_log=False, motd=False)
+    finally:
+        database.dispose()

@@ -1,0 +1,215 @@
+"""The Rasa action-server contract: `switchboard actions serve` answers Rasa's JSON action
+calls with exactly the events and responses the bot gets from the same actions
+in-process, for the same tracker and the same store."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from actions.context import CHANNEL, CONVERSATION_ID, CUSTOMER_ID, IDENTITY_VERIFIED
+from actions.domain import domain
+from actions.executor import build_executor
+from crm_store import Database, upgrade
+from crm_store.models import Conversation, Customer, Identity, Order
+
+
+def seeded_store(path: Path) -> str:
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    database = Database(url)
+    with database.transaction() as session:
+        ada = Customer(name="Ada Lovelace", email="ada@example.com", attributes={})
+        grace = Customer(name="Grace Hopper", email="grace@example.com", attributes={})
+        session.add_all([ada, grace])
+        session.flush()
+        session.add_all(
+            [
+                Order(
+                    number="4417",
+                    customer_id=ada.id,
+                    status="shipped",
+                    carrier="UPS",
+                    tracking_url="https://track.example/1Z4417",
+                    items=[],
+                ),
+                Order(number="5120", customer_id=grace.id, status="delayed", items=[]),
+            ]
+        )
+        identity = Identity(customer_id=ada.id, channel="sms", address="+14155550101")
+        session.add(identity)
+        session.flush()
+        session.add(Conversation(customer_id=ada.id, identity_id=identity.id, channel="sms"))
+    database.dispose()
+    return url
+
+
+def call(
+    action: str,
+    text: str,
+    *,
+    entities: list[dict[str, Any]] | None = None,
+    slots: dict[str, Any] | None = None,
+    candidates: dict[str, Any] | None = None,
+    active_loop: str | None = None,
+) -> dict[str, Any]:
+    """An action call as Rasa 3.6 sends it to an action server."""
+    latest = {"text": text, "intent": {"name": "x", "confidence": 0.9}, "entities": entities or []}
+    events: list[dict[str, Any]] = [{"event": "user", "text": text, "parse_data": latest}]
+    events += [{"event": "slot", "name": k, "value": v} for k, v in (candidates or {}).items()]
+    context = {CUSTOMER_ID: 1, CONVERSATION_ID: 1, CHANNEL: "sms", IDENTITY_VERIFIED: True}
+    return {
+        "next_action": action,
+        "sender_id": "7",
+        "version": "3.6.21",
+        "domain": domain(),
+        "tracker": {
+            "sender_id": "7",
+            "slots": {**context, **(slots or {}), **(candidates or {})},
+            "latest_message": latest,
+            "events": events,
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {"name": active_loop} if active_loop else {},
+            "latest_action_name": "action_listen",
+        },
+    }
+
+
+CALLS = [
+    call(
+        "action_order_status",
+        "where is order 4417",
+        entities=[{"entity": "order_number", "value": "4417"}],
+    ),
+    call(
+        "action_order_status",
+        "where is order 5120",  # Grace's: not Ada's to see
+        entities=[{"entity": "order_number", "value": "5120"}],
+    ),
+    call("action_ticket_status", "any news on my tickets?"),
+    call(
+        "validate_open_ticket_form",
+        "no",
+        candidates={"ticket_description": "no"},
+        slots={"ticket_subject": "Broken zip"},
+        active_loop="open_ticket_form",
+    ),
+    call(
+        "action_open_ticket",
+        "the zip broke on day two",
+        slots={"ticket_subject": "Broken zip", "ticket_description": "The zip broke on day two."},
+    ),
+    call(
+        "validate_lead_form",
+        "lin at example",
+        candidates={"lead_email": "lin at example"},
+        active_loop="lead_form",
+    ),
+    call("action_handoff", "a person please"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def action_server(database_url: str, data_dir: Path) -> Iterator[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
+    env.update(
+        SWITCHBOARD_DATABASE__URL=database_url,
+        SWITCHBOARD_DATA_DIR=str(data_dir),
+        SWITCHBOARD_SUPPORT__WEEKDAYS="[0,1,2,3,4,5,6]",
+        SWITCHBOARD_SUPPORT__OPENS="00:00",
+        SWITCHBOARD_SUPPORT__CLOSES="23:59",
+    )
+    port = _free_port()
+    log = (data_dir / "actions.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "actions", "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    break
+            assert process.poll() is None, (data_dir / "actions.log").read_text()
+            assert time.monotonic() < deadline, "action server did not start"
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def always_open(now: datetime) -> str:
+    return "A person from our team will reply here, usually within 30 minutes."
+
+
+async def test_http_and_in_process_runs_return_the_same_events(tmp_path: Path) -> None:
+    in_process_db = Database(seeded_store(tmp_path / "a.db"))
+    executor = build_executor(in_process_db, availability=always_open)
+    served_url = seeded_store(tmp_path / "b.db")
+
+    local = []
+    for action_call in CALLS:
+        result = await executor.run(action_call)
+        assert result is not None
+        local.append(result.model_dump())
+    in_process_db.dispose()
+
+    with action_server(served_url, tmp_path) as base:
+        remote = [httpx.post(f"{base}/webhook", json=c, timeout=30).json() for c in CALLS]
+        listed = {a["name"] for a in httpx.get(f"{base}/actions").json()}
+        unknown = httpx.post(f"{base}/webhook", json={**CALLS[0], "next_action": "nope"})
+
+    assert remote == local
+    assert "travels with UPS" in local[0]["responses"][0]["text"]
+    assert local[1]["responses"][0]["text"].startswith("I can't find an order 5120")
+    assert local[3]["events"][0] == {
+        "event": "slot",
+        "timestamp": None,
+        "name": "ticket_description",
+        "value": None,
+    }
+    assert local[4]["responses"][0]["text"].startswith("Done: your ticket number is T-1001")
+    assert local[6]["events"][0]["name"] == "handoff_id"
+    assert {"action_order_status", "action_handoff", "validate_lead_form"} <= listed
+    assert unknown.status_code == 404
+
+
+async def test_unverified_callers_get_no_order_details(tmp_path: Path) -> None:
+    database = Database(seeded_store(tmp_path / "c.db"))
+    action_call = call(
+        "action_order_status",
+        "where is order 4417",
+        entities=[{"entity": "order_number", "value": "4417"}],
+    )
+    action_call["tracker"]["slots"][IDENTITY_VERIFIED] = False
+    result = await build_executor(database).run(action_call)
+    database.dispose()
+    assert result is not None
+    (response,) = result.responses
+    assert "4417" not in response["text"] and response["text"].startswith("For your privacy")
