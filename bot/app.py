@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from bot.api.auth import StaffAuth
 from bot.api.errors import install_error_handlers
+from bot.api.handoffs import handoffs_router
 from bot.api.health import health_router
 from bot.api.kb import kb_router
 from bot.api.limits import BodySizeLimit
@@ -101,6 +102,7 @@ def _mount(app: FastAPI, services: Services) -> None:
         )
     )
     app.include_router(staff_router(services.database, auth))
+    app.include_router(handoffs_router(services.handoffs, auth))
     if services.nlu is not None:
         token = services.settings.nlu.api_token
         app.include_router(nlu_router(services.nlu, token.get_secret_value() if token else None))

@@ -339,3 +339,36 @@ def test_the_lead_form_rejects_a_bad_email_and_assigns_sales_round_robin(
     assert owners == [first, second]
     assert [lead.company for lead in leads] == ["Initech", "Initech"]
     assert set(stages) == {"lead"}
+
+
+def test_agents_without_slack_work_a_handoff_through_the_staff_api(
+    client: TestClient, desk: RecordingAgentDesk
+) -> None:
+    ada = Visitor(client, signed_in_as=ADA)
+    ada.say("can I speak to a real person")
+    handoff_id = desk.packets[0].handoff_id
+    tokens = {}
+    for name, email in [("Sam Carter", "sam@example.com"), ("Kim Lee", "kim@example.com")]:
+        with services(client).database.transaction() as session:
+            _, tokens[name] = staff.create_staff(session, name=name, email=email, role="agent")
+    sam = {"Authorization": f"Bearer {tokens['Sam Carter']}"}
+    kim = {"Authorization": f"Bearer {tokens['Kim Lee']}"}
+    base = f"/api/v1/handoffs/{handoff_id}"
+
+    packet = client.get(base, headers=sam).json()
+    assert packet["customer_email"] == ADA and packet["reason"] == "customer_asked"
+    assert client.get(base).status_code == 401
+    assert client.get("/api/v1/handoffs/999999", headers=sam).status_code == 404
+    assert client.post(f"{base}/claim", headers=sam).status_code == 200
+    taken = client.post(f"{base}/claim", headers=kim)
+    assert taken.status_code == 409 and "Sam Carter" in taken.json()["detail"]
+    assert client.post(f"{base}/replies", headers=kim, json={"text": "hi"}).status_code == 409
+    sent = client.post(f"{base}/replies", headers=sam, json={"text": "Hello Ada, Sam here."})
+    assert sent.status_code == 201
+    assert client.post(f"{base}/replies", headers=sam, json={"text": ""}).status_code == 422
+    assert client.post(f"{base}/return-to-bot", headers=sam).status_code == 200
+    assert client.post(f"{base}/resolve", headers=sam).status_code == 409  # not active now
+
+    authors = [author for author, _ in ada.transcript()]
+    assert authors[-3:] == ["system", "agent", "system"]  # joined, reply, back to the bot
+    assert ada.transcript()[-1][1].startswith("You're back with the Switchboard assistant")

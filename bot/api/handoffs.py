@@ -1,0 +1,68 @@
+"""The staff API for handoffs: read the context packet, and claim, reply, note, resolve or
+hand back without Slack (the Slack desk calls the same `HandoffService`)."""
+
+import dataclasses
+from typing import Annotated, Any
+
+from anyio import to_thread
+from fastapi import APIRouter, Depends, HTTPException, Path
+from pydantic import BaseModel, Field
+
+from bot.api.auth import StaffAuth
+from bot.api.staff import MAX_ID
+from bot.handoffs import HandoffError, HandoffService
+from channels.text import MessageText
+from crm_store.records import StaffRecord
+
+HandoffId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+class AgentReply(BaseModel):
+    text: MessageText = Field(min_length=1, max_length=4000)
+    note: bool = Field(default=False, description="internal note on the ticket, not sent")
+
+
+def handoffs_router(service: HandoffService, auth: StaffAuth) -> APIRouter:
+    router = APIRouter(prefix="/api/v1/handoffs", tags=["handoffs"])
+    Staff = Annotated[StaffRecord, Depends(auth.any_staff())]
+
+    @router.get("/{handoff_id}")
+    async def packet(handoff_id: HandoffId, _: Staff) -> dict[str, Any]:
+        """The context packet the agent desk got: customer, summary, messages, tickets."""
+        try:
+            found = await to_thread.run_sync(service.packet, handoff_id)
+        except HandoffError as exc:
+            raise HTTPException(404, str(exc)) from exc
+        return dataclasses.asdict(found)
+
+    @router.post("/{handoff_id}/claim")
+    async def claim(handoff_id: HandoffId, staff: Staff) -> dict[str, Any]:
+        try:
+            result = await service.claim(handoff_id, staff.id)
+        except HandoffError as exc:
+            raise HTTPException(404, str(exc)) from exc
+        if not result.won:
+            raise HTTPException(409, f"already claimed by {result.owner_name or 'someone'}")
+        return dataclasses.asdict(result)
+
+    @router.post("/{handoff_id}/replies", status_code=201)
+    async def reply(handoff_id: HandoffId, body: AgentReply, staff: Staff) -> dict[str, Any]:
+        try:
+            await service.reply(handoff_id, staff.id, body.text, note=body.note)
+        except HandoffError as exc:
+            raise HTTPException(409, str(exc)) from exc
+        return {"handoff_id": handoff_id, "sent": not body.note}
+
+    @router.post("/{handoff_id}/resolve")
+    async def resolve(handoff_id: HandoffId, staff: Staff) -> dict[str, Any]:
+        if not await service.resolve(handoff_id, staff.id):
+            raise HTTPException(409, "this handoff is not active")
+        return {"handoff_id": handoff_id, "status": "resolved"}
+
+    @router.post("/{handoff_id}/return-to-bot")
+    async def return_to_bot(handoff_id: HandoffId, staff: Staff) -> dict[str, Any]:
+        if not await service.return_to_bot(handoff_id, staff.id):
+            raise HTTPException(409, "this handoff is not active")
+        return {"handoff_id": handoff_id, "status": "returned_to_bot"}
+
+    return router
