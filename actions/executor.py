@@ -12,6 +12,7 @@ from datetime import datetime
 
 from rasa_sdk.executor import ActionExecutor
 
+from actions.contact import ActionUpdateContact, ValidateContactForm
 from actions.handoff import ActionHandoff
 from actions.leads import ActionCaptureLead, ValidateLeadForm
 from actions.orders import ActionOrderStatus
@@ -20,8 +21,12 @@ from crm_store import Database
 
 
 def build_executor(
-    database: Database, *, availability: Callable[[datetime], str] | None = None
+    database: Database,
+    *,
+    availability: Callable[[datetime], str] | None = None,
+    verifiable_channels: frozenset[str] = frozenset(),
 ) -> ActionExecutor:
+    """`verifiable_channels`: channels a code can be sent on (those with an adapter)."""
     executor = ActionExecutor()
     handoff = ActionHandoff(database, availability) if availability else ActionHandoff(database)
     for action in (
@@ -32,6 +37,8 @@ def build_executor(
         ActionCaptureLead(database),
         ValidateLeadForm(),
         handoff,
+        ValidateContactForm(database, verifiable_channels),
+        ActionUpdateContact(database),
     ):
         executor.register_action(action)
     return executor

@@ -135,7 +135,13 @@ def bootstrap(
         knowledge = open_knowledge(settings, encoder)
         parser = open_nlu(settings, encoder)
         threshold = settings.knowledge.answer_threshold
-        executor = build_executor(database, availability=settings.support.hours().availability)
+        executor = build_executor(
+            database,
+            availability=settings.support.hours().availability,
+            verifiable_channels=frozenset(
+                c.value for c in all_senders if c in (Channel.EMAIL, Channel.SMS)
+            ),
+        )
         dialogue = SupportDialogue(
             knowledge,
             threshold=ANSWER_THRESHOLD if threshold is None else threshold,

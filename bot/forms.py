@@ -32,13 +32,17 @@ class FormLoop:
     def __init__(self, runner: ActionRunner) -> None:
         self._runner = runner
 
-    def start(self, turn: Turn, form: str) -> list[Reply]:
+    async def start(self, turn: Turn, form: str) -> list[Reply]:
+        """Open the form; a first slot the message already answers ("change my email to
+        x@y.com") is filled at once."""
         for slot in FORMS[form]["required_slots"]:
             turn.slots[slot] = None
         first = _missing(form, turn.slots)
         assert first is not None
         turn.slots[ACTIVE_LOOP] = form
         turn.slots[REQUESTED_SLOT] = first
+        if self._entity_for(turn, first) is not None:
+            return await self.advance(turn)
         return [Reply(ask_text(first), intent=form, confidence=1.0)]
 
     def cancel(self, turn: Turn) -> list[Reply]:
@@ -70,13 +74,16 @@ class FormLoop:
         return [Reply(t, intent=form, confidence=1.0) for t in texts + submitted.texts]
 
     @staticmethod
-    def _value_for(turn: Turn, slot: str) -> Any:
-        entity = SLOT_ENTITIES.get(slot)
-        if entity and turn.understanding:
-            values = turn.understanding.entity_values(entity)
+    def _entity_for(turn: Turn, slot: str) -> Any:
+        for entity in SLOT_ENTITIES.get(slot, ()):
+            values = turn.understanding.entity_values(entity) if turn.understanding else []
             if values:
                 return values[0]
-        return turn.message.text
+        return None
+
+    def _value_for(self, turn: Turn, slot: str) -> Any:
+        found = self._entity_for(turn, slot)
+        return found if found is not None else turn.message.text
 
     @staticmethod
     def _clear(turn: Turn, form: str | None) -> None:

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import re
 
-from actions.domain import LEAD_FORM, OPEN_TICKET_FORM
+from actions.domain import CONTACT_FORM, LEAD_FORM, OPEN_TICKET_FORM
 from actions.handoff import HANDOFF_REASON
-from bot.action_runner import ActionRunner
+from bot.action_runner import ActionRunner, is_verified
 from bot.dialogue import (
     FALLBACK,
     SMALL_TALK_INTENTS,
@@ -40,13 +40,24 @@ _UNSURE = "nlu_fallback"
 _PERSON_OFFER = "If you'd like a person to help, just say so."
 # Requests the bot understands but cannot carry out from a chat yet.
 _CANNOT_DO = {
-    "update_contact": "change your contact details",
     "opt_out": "stop messages from us",
     "opt_in": "start messages from us again",
 }
 # Intents answered by an action, and forms started by an intent.
 _ACTIONS = {"order_status": "action_order_status", "ticket_status": "action_ticket_status"}
-_FORMS = {"open_ticket": OPEN_TICKET_FORM, "pricing": LEAD_FORM, "demo_request": LEAD_FORM}
+_FORMS = {
+    "open_ticket": OPEN_TICKET_FORM,
+    "pricing": LEAD_FORM,
+    "demo_request": LEAD_FORM,
+    "update_contact": CONTACT_FORM,
+}
+# Forms that change the customer's record: only for a caller the channel verified.
+_VERIFIED_FORMS = frozenset({CONTACT_FORM})
+CONTACT_NEEDS_VERIFIED = (
+    "To change your contact details I need to know it's you. Sign in on our website and "
+    "open the chat there, or text us from the phone number on your account. If you'd "
+    "like a person to help, just say so."
+)
 _CANCEL = re.compile(r"^\s*(cancel|stop|never ?mind|forget it|quit)\b", re.I)
 # Account data is for staff, asked in Slack; a customer channel reveals nothing.
 NO_ACCOUNT_SUMMARIES = (
@@ -106,7 +117,12 @@ class SupportDialogue:
                     Reply(t, intent=intent, confidence=_confidence(turn)) for t in outcome.texts
                 ]
             if intent in _FORMS:
-                return self._forms.start(turn, _FORMS[intent])
+                if _FORMS[intent] in _VERIFIED_FORMS and not is_verified(turn):
+                    turn.slots[OFFER_REASON] = intent
+                    return [
+                        Reply(CONTACT_NEEDS_VERIFIED, intent=intent, confidence=_confidence(turn))
+                    ]
+                return await self._forms.start(turn, _FORMS[intent])
             if intent == "account_summary":
                 return [Reply(NO_ACCOUNT_SUMMARIES, intent=intent, confidence=_confidence(turn))]
             if intent == "complaint" and is_negative(turn.message.text):
@@ -205,7 +221,14 @@ def _offered_a_person(turn: Turn) -> bool:
     """Did the bot's last message offer a person (its honest fallback does)?"""
     for message in reversed(turn.history):
         if message.author == "bot":
-            return message.intent in (_UNSURE, "complaint", *_CANNOT_DO, "order_status")
+            return message.intent in (
+                _UNSURE,
+                "complaint",
+                *_CANNOT_DO,
+                "update_contact",
+                "order_status",
+                "ticket_status",
+            )
     return False
 
 

@@ -372,3 +372,24 @@ def test_agents_without_slack_work_a_handoff_through_the_staff_api(
     authors = [author for author, _ in ada.transcript()]
     assert authors[-3:] == ["system", "agent", "system"]  # joined, reply, back to the bot
     assert ada.transcript()[-1][1].startswith("You're back with the Switchboard assistant")
+
+
+def test_a_contact_change_needs_a_verified_caller_and_without_a_channel_goes_to_a_person(
+    client: TestClient,
+) -> None:
+    anonymous = Visitor(client)
+    (refused,) = anonymous.say("I want to change my phone number to 415 555 0199")
+    assert refused.startswith("To change your contact details I need to know it's you")
+
+    ada = Visitor(client, signed_in_as=ADA)
+    replies = ada.say("please update my phone number to 415 555 0199")
+    # No SMS channel is configured in this app: nothing can prove the number.
+    assert replies == [
+        "I can't send a code to +14155550199 from here, so a person from our team will "
+        "confirm the change with you."
+    ]
+    with services(client).database.transaction() as session:
+        ticket = session.scalars(select(Ticket)).one()
+        ada_row = session.scalars(select(Customer).where(Customer.email == ADA)).one()
+    assert ticket.subject == "Confirm a contact change to +14155550199"
+    assert ada_row.phone is None  # unchanged until someone confirms
