@@ -49,31 +49,51 @@ def resolve_identity(
 ) -> tuple[CustomerRecord, IdentityRecord]:
     """Find the customer behind a channel address, creating customer and identity if new.
 
-    A new address that comes with an email or phone already on file is linked to that
-    customer, so one person's history stays in one timeline. Such a link is recorded as
-    unverified unless the channel itself proves the address (`verified`); actions that
-    reveal customer data must check `verified` before they do.
+    `verified` says the channel proves the email/phone given (a carrier's number, a
+    widget identity signed by the host site, mail answered only to its sender). Then a
+    new address with an email or phone already on file joins that customer, so one
+    person's history stays in one timeline. Unproven contact details are claims: kept
+    on the customer as `claimed_email` / `claimed_phone` attributes, never linking to
+    (or revealing) anyone else's record and never becoming the address on file.
     """
     email = normalise_email(email)
     identity = _identity_row(session, channel, address)
     if identity is not None:
         customer = session.get_one(Customer, identity.customer_id)
-        _fill_blanks(customer, name=name, email=email, phone=phone)
+        _note_contact(customer, name=name, email=email, phone=phone, verified=verified)
         return customer_record(customer), identity_record(identity)
 
-    customer = _find_by_contact(session, email=email, phone=phone)
+    customer = _find_by_contact(session, email=email, phone=phone) if verified else None
     if customer is None:
-        customer = Customer(name=name, email=email, phone=phone, attributes={})
+        customer = Customer(attributes={})
         session.add(customer)
-        session.flush()
-    else:
-        _fill_blanks(customer, name=name, email=email, phone=phone)
+    _note_contact(customer, name=name, email=email, phone=phone, verified=verified)
+    session.flush()
     identity = Identity(
         customer_id=customer.id, channel=channel, address=address, verified=verified
     )
     session.add(identity)
     session.flush()
     return customer_record(customer), identity_record(identity)
+
+
+def _note_contact(
+    customer: Customer,
+    *,
+    name: str | None,
+    email: str | None,
+    phone: str | None,
+    verified: bool,
+) -> None:
+    """Fill what the record lacks; known details are never overwritten."""
+    if verified:
+        _fill_blanks(customer, name=name, email=email, phone=phone)
+        return
+    _fill_blanks(customer, name=name)
+    claims = {"claimed_email": email, "claimed_phone": phone}
+    claims = {key: value for key, value in claims.items() if value}
+    if claims:
+        customer.attributes = {**(customer.attributes or {}), **claims}
 
 
 def _find_by_contact(session: Session, *, email: str | None, phone: str | None) -> Customer | None:

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from bot.app import create_app
 from bot.settings import Settings
 from channels.messages import Channel, InboundMessage
+from channels.web.identity import identity_hash
 from crm_store.staff import create_staff
 from knowledge.embeddings import SentenceEncoder
 
@@ -29,8 +30,15 @@ def staff_headers(client: TestClient) -> dict[str, str]:
 
 
 def widget_chat(client: TestClient, text: str) -> dict[str, str]:
+    """Ada, signed in on the host site: her widget identity is verified."""
+    secret = client.app.state.services.settings.identity_secret()  # type: ignore[attr-defined]
     token = client.post(
-        "/api/v1/webchat/sessions", json={"name": "Ada Lovelace", "email": "ada@example.com"}
+        "/api/v1/webchat/sessions",
+        json={
+            "name": "Ada Lovelace",
+            "identifier": "ada@example.com",
+            "identifier_hash": identity_hash(secret, "ada@example.com"),
+        },
     ).json()["token"]
     headers = {"Authorization": f"Bearer {token}"}
     client.post(
@@ -51,7 +59,7 @@ def test_timeline_shows_web_and_other_channels_oldest_first(
             address="ada-terminal",
             provider_message_id="t1",
             text="thanks",
-            profile=__import__("channels").ContactProfile(email="ada@example.com"),
+            profile=__import__("channels").ContactProfile(email="ada@example.com", verified=True),
         ),
     )
 
@@ -62,8 +70,8 @@ def test_timeline_shows_web_and_other_channels_oldest_first(
     customer = found[0]
     assert customer["name"] == "Ada Lovelace"
     assert {(i["channel"], i["verified"]) for i in customer["identities"]} == {
-        ("web", False),
-        ("terminal", False),
+        ("web", True),
+        ("terminal", True),
     }
 
     one = client.get(f"/api/v1/customers/{customer['id']}", headers=staff_headers).json()

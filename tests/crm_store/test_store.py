@@ -23,19 +23,31 @@ def test_identity_resolves_to_the_same_customer(database: Database) -> None:
     assert again.name == "Ada"  # known details are never overwritten
 
 
-def test_new_address_with_known_email_links_to_that_customer_unverified(
-    database: Database,
-) -> None:
+def test_a_proven_address_with_a_known_email_joins_that_customer(database: Database) -> None:
     with database.transaction() as session:
         ada, _ = customers.resolve_identity(
             session, "email", "ada@example.com", email="ada@example.com", verified=True
         )
     with database.transaction() as session:
-        linked, web = customers.resolve_identity(session, "web", "ws_1", email="ada@example.com")
+        linked, web = customers.resolve_identity(
+            session, "web", "ws_1", email="ada@example.com", verified=True
+        )
         ids = customers.identities_of(session, ada.id)
-    assert linked.id == ada.id
-    assert web.verified is False
-    assert [(i.channel, i.verified) for i in ids] == [("email", True), ("web", False)]
+    assert linked.id == ada.id and web.verified
+    assert [(i.channel, i.verified) for i in ids] == [("email", True), ("web", True)]
+
+
+def test_a_claimed_email_links_to_nobody_and_reveals_nothing(database: Database) -> None:
+    with database.transaction() as session:
+        ada, _ = customers.resolve_identity(
+            session, "email", "ada@example.com", name="Ada", email="ada@example.com", verified=True
+        )
+    with database.transaction() as session:
+        stranger, web = customers.resolve_identity(session, "web", "ws_1", email="ADA@example.com")
+        again, _ = customers.resolve_identity(session, "web", "ws_1", phone="+14155550100")
+    assert stranger.id != ada.id and stranger.name is None and not web.verified
+    assert stranger.email is None  # a claim never becomes the address on file
+    assert again.attributes == {"claimed_email": "ada@example.com", "claimed_phone": "+14155550100"}
 
 
 def test_identity_is_unique_per_channel_and_address(database: Database) -> None:
@@ -48,8 +60,8 @@ def test_identity_is_unique_per_channel_and_address(database: Database) -> None:
 
 def test_find_customers_by_email_and_phone(database: Database) -> None:
     with database.transaction() as session:
-        customers.resolve_identity(session, "sms", "+15550100", phone="+15550100")
-        customers.resolve_identity(session, "web", "ws_2", email="bo@example.com")
+        customers.resolve_identity(session, "sms", "+15550100", phone="+15550100", verified=True)
+        customers.resolve_identity(session, "web", "ws_2", email="bo@example.com", verified=True)
     with database.transaction() as session:
         by_phone = customers.find_customers(session, phone="+15550100")
         by_email = customers.find_customers(session, email=" Bo@Example.COM")
@@ -61,8 +73,12 @@ def test_find_customers_by_email_and_phone(database: Database) -> None:
 
 def test_timeline_spans_channels_oldest_first(database: Database) -> None:
     with database.transaction() as session:
-        ada, sms = customers.resolve_identity(session, "sms", "+1", email="ada@example.com")
-        _, web = customers.resolve_identity(session, "web", "ws_1", email="ada@example.com")
+        ada, sms = customers.resolve_identity(
+            session, "sms", "+1", email="ada@example.com", verified=True
+        )
+        _, web = customers.resolve_identity(
+            session, "web", "ws_1", email="ada@example.com", verified=True
+        )
         texting = history.current_conversation(
             session, customer_id=ada.id, identity_id=sms.id, channel="sms"
         )
