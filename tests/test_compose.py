@@ -127,9 +127,23 @@ def test_settings_env_names_walks_nested_models() -> None:
 
 
 def test_compose_has_postgres_and_switchboard(compose: dict[str, Any]) -> None:
-    assert set(compose["services"]) == {"postgres", "switchboard", "rasa"}
+    assert set(compose["services"]) == {"postgres", "switchboard", "rasa", "actions"}
     always = {name for name, s in compose["services"].items() if not s.get("profiles")}
     assert always == {"postgres", "switchboard"}
+
+
+def test_actions_profile_serves_the_action_server_on_the_same_store(
+    compose: dict[str, Any],
+) -> None:
+    actions = compose["services"]["actions"]
+    assert actions["profiles"] == ["actions"]
+    assert actions["command"][:2] == ["actions", "serve"] and "5055" in actions["command"]
+    assert "ports" not in actions  # it trusts its caller: never published
+    switchboard_env = compose["services"]["switchboard"]["environment"]
+    url = actions["environment"]["SWITCHBOARD_DATABASE__URL"]
+    assert url == switchboard_env["SWITCHBOARD_DATABASE__URL"]
+    endpoints = yaml.safe_load((ROOT / "deploy" / "rasa" / "endpoints.yml").read_text())
+    assert endpoints["action_endpoint"]["url"] == "http://actions:5055/webhook"
 
 
 def test_rasa_profile_trains_and_serves_rasa_on_the_same_data(
