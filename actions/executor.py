@@ -13,6 +13,7 @@ from datetime import datetime
 from rasa_sdk.executor import ActionExecutor
 
 from actions.contact import ActionUpdateContact, ValidateContactForm
+from actions.greet import ActionGreet
 from actions.handoff import ActionHandoff
 from actions.leads import ActionCaptureLead, ValidateLeadForm
 from actions.orders import ActionOrderStatus
@@ -30,6 +31,7 @@ def build_executor(
     executor = ActionExecutor()
     handoff = ActionHandoff(database, availability) if availability else ActionHandoff(database)
     for action in (
+        ActionGreet(database),
         ActionOrderStatus(database),
         ActionTicketStatus(database),
         ActionOpenTicket(database),

@@ -44,7 +44,11 @@ _CANNOT_DO = {
     "opt_in": "start messages from us again",
 }
 # Intents answered by an action, and forms started by an intent.
-_ACTIONS = {"order_status": "action_order_status", "ticket_status": "action_ticket_status"}
+_ACTIONS = {
+    "greet": "action_greet",
+    "order_status": "action_order_status",
+    "ticket_status": "action_ticket_status",
+}
 _FORMS = {
     "open_ticket": OPEN_TICKET_FORM,
     "pricing": LEAD_FORM,
@@ -106,7 +110,7 @@ class SupportDialogue:
             intent = "talk_to_human"
         if intent == "talk_to_human" and self._actions is not None:
             return await self._handoff(turn, "customer_asked")
-        if intent in SMALL_TALK_INTENTS:
+        if intent in SMALL_TALK_INTENTS and not (intent in _ACTIONS and self._actions):
             reply = small_talk_reply(intent, turn)
             assert reply is not None
             return [reply]

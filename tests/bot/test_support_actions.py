@@ -393,3 +393,15 @@ def test_a_contact_change_needs_a_verified_caller_and_without_a_channel_goes_to_
         ada_row = session.scalars(select(Customer).where(Customer.email == ADA)).one()
     assert ticket.subject == "Confirm a contact change to +14155550199"
     assert ada_row.phone is None  # unchanged until someone confirms
+
+
+def test_a_verified_customer_is_greeted_with_what_is_open(client: TestClient) -> None:
+    ada = Visitor(client, signed_in_as=ADA)
+    ada.say("I want to open a ticket")
+    ada.say("Broken zip")
+    ada.say("The zip of my jacket broke on the second day.")
+    (hello,) = Visitor(client, signed_in_as=ADA).say("hello")
+    assert hello.startswith("Hi Ada! Your ticket T-")
+    assert "(“Broken zip”) is open. Order 4417 is shipped" in hello
+    (anonymous,) = Visitor(client).say("hello")
+    assert anonymous == "Hi! How can I help you today?"
