@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Mapping
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from bot.api.accounts import accounts_router
 from bot.api.auth import StaffAuth
 from bot.api.errors import install_error_handlers
 from bot.api.health import health_router
@@ -17,6 +18,7 @@ from bot.api.kb import kb_router
 from bot.api.limits import BodySizeLimit
 from bot.api.nlu import nlu_router
 from bot.api.staff import staff_router
+from bot.api.tickets import tickets_router
 from bot.bootstrap import Services, bootstrap
 from bot.dialogue import Dialogue
 from bot.settings import Settings
@@ -92,6 +94,8 @@ def _mount(app: FastAPI, services: Services) -> None:
         )
     )
     app.include_router(staff_router(services.database, auth))
+    app.include_router(accounts_router(services.database, auth.role("sales", "admin")))
+    app.include_router(tickets_router(services.database, auth.any_staff()))
     if services.nlu is not None:
         token = services.settings.nlu.api_token
         app.include_router(nlu_router(services.nlu, token.get_secret_value() if token else None))

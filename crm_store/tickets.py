@@ -110,7 +110,7 @@ def open_tickets_of(session: Session, customer_id: int, *, limit: int = 10) -> l
 
 # Staff work on tickets: listing, one ticket with its history, changes as events.
 
-_UNCHANGED: Any = object()
+UNCHANGED: Any = object()
 CHANGE_EVENTS = {
     "status": "status_changed",
     "priority": "priority_changed",
@@ -190,7 +190,7 @@ def change_ticket(
     author: str = "agent",
     status: str | None = None,
     priority: str | None = None,
-    assigned_staff_id: int | None = _UNCHANGED,
+    assigned_staff_id: int | None = UNCHANGED,
 ) -> TicketRecord | None:
     """Change status, priority or assignee (None unassigns); each change that alters
     something is recorded as an event with `{"from", "to"}`. None for an unknown number.
@@ -201,7 +201,7 @@ def change_ticket(
         raise InvalidTicketChange(
             "priority", f"priority must be one of {', '.join(TICKET_PRIORITIES)}"
         )
-    if assigned_staff_id not in (None, _UNCHANGED):
+    if assigned_staff_id not in (None, UNCHANGED):
         staff = session.get(StaffUser, assigned_staff_id)
         if staff is None or not staff.active:
             raise InvalidTicketChange(
@@ -212,7 +212,7 @@ def change_ticket(
         return None
     wanted = {"status": status, "priority": priority, "assigned_staff_id": assigned_staff_id}
     for field, value in wanted.items():
-        if value is _UNCHANGED or (value is None and field != "assigned_staff_id"):
+        if value is UNCHANGED or (value is None and field != "assigned_staff_id"):
             continue
         before = getattr(row, field)
         if before == value:
