@@ -1,8 +1,9 @@
 """Account summaries for sales: an account with all its contacts, or one customer.
 
-Eight short queries at most, each on an index: the subject, its contacts, two on orders,
-two on tickets, one on the interaction history, one on leads. A customer's summary
-covers that customer only (its account is named, not summed up).
+Eight short queries, each on an index: the subject, its contacts, two on orders, two on
+tickets, one on the interaction history, one on leads (and a ninth, the contacts'
+stages, for an account of more than 50 contacts). A customer's summary covers that
+customer only (its account is named, not summed up).
 
 Decisions:
 - Lifetime value is per currency (no exchange rates in the store). Cancelled and
@@ -73,6 +74,11 @@ def account_summary(
     now = now or utcnow()
     account, subject, members = _subject(session, account_id, customer_id)
     contacts, contacts_total = _contacts(session, members(Customer.id))
+    stages = [c.lifecycle_stage for c in contacts]
+    if contacts_total > len(contacts):
+        stages = list(
+            session.scalars(select(Customer.lifecycle_stage).where(members(Customer.id)).distinct())
+        )
     totals, last = _purchases(session, members(Order.customer_id))
     open_lines, closed_lines, counts = _tickets(session, members(Ticket.customer_id), now)
     reasons = []
@@ -83,7 +89,7 @@ def account_summary(
     return AccountSummary(
         subject=subject,
         account=account,
-        lifecycle_stage=_stage([c.lifecycle_stage for c in contacts]),
+        lifecycle_stage=_stage(stages),
         contacts=contacts,
         contacts_total=contacts_total,
         lifetime_value=totals,

@@ -299,3 +299,40 @@ def test_find_subjects_by_email_and_phone(database: Database, world: World) -> N
     )
     assert other_phone == []
     assert blank == []
+
+
+def test_a_large_account_lists_50_contacts_and_counts_all(database: Database) -> None:
+    with database.transaction() as session:
+        big = Account(name="Massive Dynamic", attributes={})
+        session.add(big)
+        session.flush()
+        stages = ["lead"] * 50 + ["customer", "churned"]
+        session.add_all(
+            Customer(account_id=big.id, name=f"Person {i}", lifecycle_stage=stage, attributes={})
+            for i, stage in enumerate(stages)
+        )
+        session.flush()
+        summary = account_summary(session, account_id=big.id, now=NOW)
+    assert len(summary.contacts) == 50
+    assert summary.contacts_total == 52
+    assert summary.lifecycle_stage == "customer"  # reached by the 51st contact
+    assert "  ... and 47 more" in render_summary_text(summary)
+
+
+def test_name_search_indexes_exist(database: Database) -> None:
+    with database.engine.connect() as connection:
+        if database.dialect == "postgresql":
+            rows = connection.exec_driver_sql(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE '%%name_%%'"
+            ).all()
+        else:
+            rows = connection.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name LIKE '%name_%'"
+            ).all()
+    found = {name: definition.lower() for name, definition in rows}
+    for table in ("accounts", "customers"):
+        assert "lower" in found[f"ix_{table}_name_lower"]
+        if database.dialect == "postgresql":
+            assert "gin_trgm_ops" in found[f"ix_{table}_name_trgm"]
+        else:
+            assert f"ix_{table}_name_trgm" not in found
