@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 run: $(STAMP)
+	$(VENV)/bin/switchboard demo seed --if-empty
 	$(VENV)/bin/switchboard serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)

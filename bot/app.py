@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Mapping
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from bot.api.accounts import accounts_router
 from bot.api.auth import StaffAuth
 from bot.api.errors import install_error_handlers
 from bot.api.handoffs import handoffs_router
@@ -18,7 +19,9 @@ from bot.api.kb import kb_router
 from bot.api.limits import BodySizeLimit
 from bot.api.nlu import nlu_router
 from bot.api.staff import staff_router
+from bot.api.tickets import tickets_router
 from bot.bootstrap import Services, bootstrap
+from bot.demo_seed import DEMO_CUSTOMERS
 from bot.dialogue import Dialogue
 from bot.settings import Settings
 from channels.messages import Channel
@@ -29,11 +32,7 @@ from knowledge.embeddings import SentenceEncoder
 log = logging.getLogger(__name__)
 
 # The demo seed's fixed customers, offered on the demo page in development.
-DEMO_CUSTOMERS = {
-    "ada@example.com": "Ada Lovelace",
-    "grace@example.com": "Grace Hopper",
-    "alan@example.com": "Alan Turing",
-}
+DEMO_LINKS = {c.email: f"{c.name}: {c.story}" for c in DEMO_CUSTOMERS}
 
 
 def create_app(
@@ -103,6 +102,8 @@ def _mount(app: FastAPI, services: Services) -> None:
     )
     app.include_router(staff_router(services.database, auth))
     app.include_router(handoffs_router(services.handoffs, auth))
+    app.include_router(accounts_router(services.database, auth.role("sales", "admin")))
+    app.include_router(tickets_router(services.database, auth.any_staff()))
     if services.nlu is not None:
         token = services.settings.nlu.api_token
         app.include_router(nlu_router(services.nlu, token.get_secret_value() if token else None))
@@ -111,7 +112,7 @@ def _mount(app: FastAPI, services: Services) -> None:
     demo = services.settings.environment == "development"
     app.include_router(
         widget_router(
-            DEMO_CUSTOMERS if demo else None,
+            DEMO_LINKS if demo else None,
             services.settings.identity_secret() if demo else None,
         )
     )

@@ -1,4 +1,4 @@
-"""The `switchboard` command: serve, db upgrade, staff create, chat."""
+"""The `switchboard` command: serve, db upgrade, staff create, chat, demo seed."""
 
 from __future__ import annotations
 
@@ -140,6 +140,50 @@ def chat(name: str | None) -> None:
             run_terminal_chat(settings, address=address, name=name, lines=sys.stdin, out=sys.stdout)
         )
     )
+
+
+@main.group()
+def demo() -> None:
+    """The fictional demo data set."""
+
+
+@demo.command("seed")
+@click.option(
+    "--if-empty",
+    is_flag=True,
+    help="seed only a store without accounts, customers or orders (what `make run` does)",
+)
+@click.option("--print-tokens", is_flag=True, help="print the demo staff users' API tokens")
+def demo_seed(if_empty: bool, print_tokens: bool) -> None:
+    """Fill the store with demo accounts, customers, orders, tickets and leads (once)."""
+    from bot.bootstrap import open_database
+    from bot.demo_seed import DEMO_CUSTOMERS, seed_demo
+
+    settings = _settings()
+    database = _fail_clearly(lambda: open_database(settings))
+    try:
+        with database.transaction() as session:
+            outcome = seed_demo(session, if_empty=if_empty)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        database.dispose()
+    if not outcome.seeded:
+        click.echo(f"demo seed: nothing done, {outcome.reason}", err=True)
+        return
+    counts = ", ".join(f"{n} {what}" for what, n in outcome.counts.items())
+    click.echo(f"demo seed: {counts}", err=True)
+    for customer in DEMO_CUSTOMERS:
+        click.echo(f"  {customer.name} <{customer.email}>: {customer.story}", err=True)
+    if print_tokens:
+        for token in outcome.tokens:
+            click.echo(f"{token.email} {token.role} {token.token}")
+    else:
+        click.echo(
+            "  demo staff API tokens are not shown (--print-tokens shows them when seeding; "
+            "`switchboard staff create` makes one of your own)",
+            err=True,
+        )
 
 
 def _add_layer_commands() -> None:

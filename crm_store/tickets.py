@@ -4,13 +4,15 @@ ticket_number entity): short enough to say on the phone, never reused."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm_store.models import Ticket, TicketEvent
-from crm_store.models.tickets import TICKET_PRIORITIES
+from crm_store.models import StaffUser, Ticket, TicketEvent
+from crm_store.models.tickets import TICKET_PRIORITIES, TICKET_STATUSES
 from crm_store.records import TicketRecord
 
 NUMBER_OFFSET = 1000
@@ -104,3 +106,132 @@ def open_tickets_of(session: Session, customer_id: int, *, limit: int = 10) -> l
         .limit(limit)
     )
     return [ticket_record(row) for row in rows]
+
+
+# Staff work on tickets: listing, one ticket with its history, changes as events.
+
+UNCHANGED: Any = object()
+CHANGE_EVENTS = {
+    "status": "status_changed",
+    "priority": "priority_changed",
+    "assigned_staff_id": "assigned",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TicketEventRecord:
+    id: int
+    ticket_id: int
+    kind: str
+    author: str
+    staff_id: int | None
+    body: str
+    data: dict[str, Any]
+    created_at: datetime
+
+
+class InvalidTicketChange(ValueError):
+    """A value a ticket cannot take; `field` names the field at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def ticket_by_number(session: Session, number: str) -> TicketRecord | None:
+    """Any ticket by number: for staff, never for the customer-facing bot."""
+    row = _ticket_row(session, number)
+    return ticket_record(row) if row is not None else None
+
+
+def list_tickets(
+    session: Session,
+    *,
+    customer_id: int | None = None,
+    status: str | None = None,
+    before_id: int | None = None,
+    limit: int = 50,
+) -> list[TicketRecord]:
+    """Tickets, newest first; `before_id` pages on from the last id seen."""
+    query = select(Ticket).order_by(Ticket.id.desc()).limit(limit)
+    if customer_id is not None:
+        query = query.where(Ticket.customer_id == customer_id)
+    if status is not None:
+        query = query.where(Ticket.status == status)
+    if before_id is not None:
+        query = query.where(Ticket.id < before_id)
+    return [ticket_record(row) for row in session.scalars(query)]
+
+
+def ticket_events(session: Session, ticket_id: int) -> list[TicketEventRecord]:
+    rows = session.scalars(
+        select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
+    )
+    return [
+        TicketEventRecord(
+            id=row.id,
+            ticket_id=row.ticket_id,
+            kind=row.kind,
+            author=row.author,
+            staff_id=row.staff_id,
+            body=row.body,
+            data=dict(row.data or {}),
+            created_at=row.created_at,
+        )
+        for row in rows
+    ]
+
+
+def change_ticket(
+    session: Session,
+    number: str,
+    *,
+    staff_id: int | None,
+    author: str = "agent",
+    status: str | None = None,
+    priority: str | None = None,
+    assigned_staff_id: int | None = UNCHANGED,
+) -> TicketRecord | None:
+    """Change status, priority or assignee (None unassigns); each change that alters
+    something is recorded as an event with `{"from", "to"}`. None for an unknown number.
+    The row is locked first, so two staff changing one ticket at once queue up."""
+    if status is not None and status not in TICKET_STATUSES:
+        raise InvalidTicketChange("status", f"status must be one of {', '.join(TICKET_STATUSES)}")
+    if priority is not None and priority not in TICKET_PRIORITIES:
+        raise InvalidTicketChange(
+            "priority", f"priority must be one of {', '.join(TICKET_PRIORITIES)}"
+        )
+    if assigned_staff_id not in (None, UNCHANGED):
+        staff = session.get(StaffUser, assigned_staff_id)
+        if staff is None or not staff.active:
+            raise InvalidTicketChange(
+                "assigned_staff_id", f"no active staff user {assigned_staff_id}"
+            )
+    row = _ticket_row(session, number, lock=True)
+    if row is None:
+        return None
+    wanted = {"status": status, "priority": priority, "assigned_staff_id": assigned_staff_id}
+    for field, value in wanted.items():
+        if value is UNCHANGED or (value is None and field != "assigned_staff_id"):
+            continue
+        before = getattr(row, field)
+        if before == value:
+            continue
+        setattr(row, field, value)
+        add_event(
+            session,
+            row.id,
+            kind=CHANGE_EVENTS[field],
+            author=author,
+            staff_id=staff_id,
+            data={"from": before, "to": value},
+        )
+    session.flush()
+    return ticket_record(row)
+
+
+def _ticket_row(session: Session, number: str, *, lock: bool = False) -> Ticket | None:
+    query = select(Ticket).where(Ticket.number == number.strip().upper())
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).one_or_none()

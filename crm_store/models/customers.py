@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm_store.base import Base, utcnow
@@ -18,6 +18,17 @@ class Customer(Base):
     """A person who talks to the company, on any channel."""
 
     __tablename__ = "customers"
+    # Name search for account summaries (migration 0005): exact matches on lower(name);
+    # on PostgreSQL also a trigram index for "starts with" and "contains".
+    __table_args__ = (
+        Index("ix_customers_name_lower", func.lower(text("name"))),
+        Index(
+            "ix_customers_name_trgm",
+            func.lower(text("name")).label("name_lower"),
+            postgresql_using="gin",
+            postgresql_ops={"name_lower": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)

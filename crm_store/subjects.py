@@ -1,0 +1,87 @@
+"""Finding whom a summary is about from what a salesperson types: a name, email or phone.
+
+An email or a phone number (any common US or international spelling, normalised to
+E.164) finds customers by that contact. Anything else is a name, matched without regard
+to case against accounts and customers: exact matches first; only when there are none,
+names starting with the text; only when there are none either, names containing it.
+"""
+
+from __future__ import annotations
+
+import phonenumbers
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
+
+from crm_store.customers import normalise_email
+from crm_store.models import Account, Customer
+from crm_store.summary_records import SummarySubject
+
+DEFAULT_REGION = "US"
+MAX_CANDIDATES = 20
+
+
+def find_subjects(session: Session, query: str) -> list[SummarySubject]:
+    """The accounts and customers the query may mean (accounts first), at most 20."""
+    text = query.strip()
+    if not text:
+        return []
+    if "@" in text:
+        return _customers(session, Customer.email == normalise_email(text))
+    phone = as_e164(text)
+    if phone is not None:
+        return _customers(session, Customer.phone == phone)
+    lowered = text.lower()
+    pattern = lowered.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    for match in (
+        lambda column: func.lower(column) == lowered,
+        lambda column: func.lower(column).like(pattern + "%", escape="\\"),
+        lambda column: func.lower(column).like("%" + pattern + "%", escape="\\"),
+    ):
+        found = _accounts(session, match(Account.name)) + _customers(session, match(Customer.name))
+        if found:
+            return found[:MAX_CANDIDATES]
+    return []
+
+
+def as_e164(text: str) -> str | None:
+    """The text as an E.164 phone number if it is a valid one (US when no country code)."""
+    if sum(ch.isdigit() for ch in text) < 7 or any(ch.isalpha() for ch in text):
+        return None
+    try:
+        number = phonenumbers.parse(text, DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def subject_label(
+    name: str | None, email: str | None, phone: str | None, account: str | None
+) -> str:
+    """How a customer is shown in a list of candidates: name, contact, account."""
+    label = name or email or phone or "unnamed customer"
+    if name and (email or phone):
+        label += f" <{email or phone}>"
+    return f"{label}, {account}" if account else label
+
+
+def _accounts(session: Session, where: ColumnElement[bool]) -> list[SummarySubject]:
+    rows = session.execute(
+        select(Account.id, Account.name).where(where).order_by(Account.id).limit(MAX_CANDIDATES)
+    ).all()
+    return [SummarySubject("account", row.id, row.name) for row in rows]
+
+
+def _customers(session: Session, where: ColumnElement[bool]) -> list[SummarySubject]:
+    rows = session.execute(
+        select(Customer.id, Customer.name, Customer.email, Customer.phone, Account.name)
+        .outerjoin(Account, Account.id == Customer.account_id)
+        .where(where)
+        .order_by(Customer.id)
+        .limit(MAX_CANDIDATES)
+    ).all()
+    return [
+        SummarySubject("customer", row[0], subject_label(row[1], row[2], row[3], row[4]))
+        for row in rows
+    ]

@@ -1,0 +1,338 @@
+"""Account summaries and finding their subject, on SQLite and PostgreSQL.
+
+Two accounts: Initech (Peter, a customer, and Samir, a lead) and Hooli (Gavin), whose
+orders, tickets, messages and leads must never appear in Initech's figures.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import event
+
+from crm_store import Database, NotFound
+from crm_store.models import (
+    Account,
+    Conversation,
+    Customer,
+    Identity,
+    Interaction,
+    Lead,
+    Order,
+    StaffUser,
+    Ticket,
+)
+from crm_store.summaries import account_summary, find_subjects, render_summary_text
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+def ago(days: float) -> datetime:
+    return NOW - timedelta(days=days)
+
+
+@dataclass(frozen=True)
+class World:
+    initech: int
+    hooli: int
+    peter: int
+    samir: int
+    gavin: int
+    alan: int
+
+
+def _order(session, customer: Customer, number: str, cents: int, days: float, **kw) -> None:  # type: ignore[no-untyped-def]
+    session.add(
+        Order(
+            number=number,
+            customer_id=customer.id,
+            total_cents=cents,
+            placed_at=ago(days),
+            items=[],
+            status=kw.get("status", "delivered"),
+            currency=kw.get("currency", "USD"),
+        )
+    )
+
+
+def _ticket(session, customer: Customer, number: str, status: str, created: float, updated: float):  # type: ignore[no-untyped-def]
+    session.add(
+        Ticket(
+            number=number,
+            customer_id=customer.id,
+            subject=f"subject {number}",
+            status=status,
+            created_at=ago(created),
+            updated_at=ago(updated),
+        )
+    )
+
+
+def _messages(session, customer: Customer, channel: str, spec: list[tuple[str, float]]) -> None:  # type: ignore[no-untyped-def]
+    identity = Identity(
+        customer_id=customer.id, channel=channel, address=f"{customer.id}-{channel}"
+    )
+    session.add(identity)
+    session.flush()
+    conversation = Conversation(
+        customer_id=customer.id, identity_id=identity.id, channel=channel, status="resolved"
+    )
+    session.add(conversation)
+    session.flush()
+    for seq, (direction, days) in enumerate(spec, start=1):
+        session.add(
+            Interaction(
+                conversation_id=conversation.id,
+                customer_id=customer.id,
+                seq=seq,
+                direction=direction,
+                author="customer" if direction == "in" else "bot",
+                channel=channel,
+                text="hello",
+                created_at=ago(days),
+            )
+        )
+    conversation.last_seq = len(spec)
+
+
+@pytest.fixture
+def world(database: Database) -> World:
+    with database.transaction() as session:
+        initech = Account(name="Initech", domain="initech.test", plan="team", attributes={})
+        labs = Account(name="Initech Labs", attributes={})
+        hooli = Account(name="Hooli", attributes={})
+        session.add_all([initech, labs, hooli])
+        session.flush()
+        owner = StaffUser(
+            name="Marco Rossi", email="marco@x.test", role="sales", api_token_hash="h"
+        )
+        session.add(owner)
+        peter = Customer(
+            account_id=initech.id,
+            name="Peter Gibbons",
+            email="peter@initech.test",
+            phone="+12125550142",
+            lifecycle_stage="customer",
+            attributes={},
+        )
+        samir = Customer(
+            account_id=initech.id, name="Samir Nagheenanajar", lifecycle_stage="lead", attributes={}
+        )
+        gavin = Customer(account_id=hooli.id, name="Gavin Belson", attributes={})
+        alan = Customer(
+            name="Alan Turing", email="alan@example.com", lifecycle_stage="lead", attributes={}
+        )
+        session.add_all([peter, samir, gavin, alan])
+        session.flush()
+
+        _order(session, peter, "1001", 1000_00, 100)
+        _order(session, peter, "1002", 2500_00, 10, status="shipped")
+        _order(session, peter, "1003", 700_00, 50, currency="EUR")
+        _order(session, peter, "1004", 99_999_00, 5, status="cancelled")
+        _order(session, peter, "1005", 50_00, 3, status="returned")
+        _order(session, samir, "1006", 300_00, 200)
+        _order(session, gavin, "1007", 5000_00, 1)
+
+        _ticket(session, peter, "T-1", "open", 2, 2)
+        _ticket(session, peter, "T-2", "pending", 40, 40)
+        _ticket(session, peter, "T-3", "solved", 20, 5)
+        _ticket(session, peter, "T-4", "closed", 60, 45)
+        _ticket(session, samir, "T-5", "open", 10, 10)
+        _ticket(session, gavin, "T-6", "open", 1, 1)
+
+        _messages(session, peter, "web", [("in", 5), ("out", 5), ("in", 4)])
+        _messages(session, peter, "sms", [("in", 100)])
+        _messages(session, gavin, "web", [("in", 1), ("out", 1)])
+
+        session.add_all(
+            [
+                Lead(
+                    customer_id=samir.id, interest="Printers", status="new", owner_staff_id=owner.id
+                ),
+                Lead(customer_id=peter.id, interest="Old deal", status="won"),
+                Lead(customer_id=gavin.id, interest="Not ours", status="qualified"),
+                Lead(customer_id=alan.id, interest="Research", status="contacted"),
+            ]
+        )
+        session.flush()
+        return World(initech.id, hooli.id, peter.id, samir.id, gavin.id, alan.id)
+
+
+def test_account_summary_adds_up_its_contacts_only(database: Database, world: World) -> None:
+    with database.transaction() as session:
+        summary = account_summary(session, account_id=world.initech, now=NOW)
+
+    assert summary.subject.kind == "account" and summary.subject.label == "Initech"
+    assert summary.account is not None and summary.account.plan == "team"
+    assert [c.name for c in summary.contacts] == ["Peter Gibbons", "Samir Nagheenanajar"]
+    assert summary.contacts_total == 2
+    assert summary.lifecycle_stage == "customer"
+    # Cancelled and returned orders count for nothing; EUR is kept apart from USD.
+    assert [(t.currency, t.orders, t.total_cents) for t in summary.lifetime_value] == [
+        ("EUR", 1, 700_00),
+        ("USD", 3, 3800_00),
+    ]
+    assert summary.order_count == 4
+    assert summary.last_purchase is not None
+    assert (summary.last_purchase.number, summary.last_purchase.status) == ("1002", "shipped")
+    assert [t.number for t in summary.open_tickets] == ["T-1", "T-5", "T-2"]
+    assert summary.open_tickets_total == 3
+    assert [t.number for t in summary.recently_closed_tickets] == ["T-3"]
+    assert summary.recently_closed_total == 1
+    assert summary.tickets_last_30_days == 3
+    assert [(a.channel, a.inbound, a.outbound) for a in summary.interactions_last_90_days] == [
+        ("web", 2, 1)
+    ]
+    assert [(lead.interest, lead.owner_name) for lead in summary.open_leads] == [
+        ("Printers", "Marco Rossi")
+    ]
+    assert summary.at_risk is True
+    assert summary.risk_reasons == ("3 tickets opened in the last 30 days",)
+
+
+def test_customer_summary_is_that_customer_alone(database: Database, world: World) -> None:
+    with database.transaction() as session:
+        peter = account_summary(session, customer_id=world.peter, now=NOW)
+        samir = account_summary(session, customer_id=world.samir, now=NOW)
+
+    assert peter.subject.label == "Peter Gibbons <peter@initech.test>, Initech"
+    assert peter.account is not None and peter.account.name == "Initech"
+    assert peter.contacts_total == 1
+    assert peter.order_count == 3
+    assert peter.tickets_last_30_days == 2
+    assert peter.open_leads == ()
+    assert (peter.at_risk, peter.risk_reasons) == (False, ())
+
+    assert samir.lifecycle_stage == "lead"
+    assert samir.order_count == 1
+    assert samir.risk_reasons == ("no purchase in 180 days (last on 2026-05-06)",)
+    assert [t.number for t in samir.open_tickets] == ["T-5"]
+
+
+def test_a_lead_that_never_bought_is_not_at_risk(database: Database, world: World) -> None:
+    with database.transaction() as session:
+        alan = account_summary(session, customer_id=world.alan, now=NOW)
+    assert alan.account is None
+    assert (alan.order_count, alan.last_purchase, alan.lifetime_value) == (0, None, ())
+    assert alan.at_risk is False
+    assert [lead.status for lead in alan.open_leads] == ["contacted"]
+    assert alan.open_leads[0].owner_name is None
+
+
+def test_summary_json_and_text(database: Database, world: World) -> None:
+    with database.transaction() as session:
+        summary = account_summary(session, account_id=world.initech, now=NOW)
+    shown = json.loads(json.dumps(summary.to_json()))
+    assert shown["subject"] == {"kind": "account", "id": world.initech, "label": "Initech"}
+    assert shown["lifetime_value"][1] == {"currency": "USD", "orders": 3, "total_cents": 380000}
+    assert shown["last_purchase"]["placed_at"] == ago(10).isoformat()
+    assert shown["risk_reasons"] == ["3 tickets opened in the last 30 days"]
+
+    text = render_summary_text(summary)
+    assert text.splitlines()[0] == "Summary: Initech"
+    assert "AT RISK: 3 tickets opened in the last 30 days" in text
+    assert "Lifetime value: EUR 700.00, USD 3,800.00 (4 orders)" in text
+    assert "  - T-1 [open, normal] subject T-1" in text
+    assert "Messages in the last 90 days: web 2 in / 1 out" in text
+    assert "  - Printers (new), Marco Rossi" in text
+
+
+def test_unknown_subjects_and_bad_arguments(database: Database, world: World) -> None:
+    with database.transaction() as session:
+        with pytest.raises(NotFound):
+            account_summary(session, account_id=world.hooli + 1000)
+        with pytest.raises(NotFound):
+            account_summary(session, customer_id=world.alan + 1000)
+        with pytest.raises(ValueError):
+            account_summary(session, account_id=world.hooli, customer_id=world.gavin)
+
+
+def test_a_summary_takes_a_few_queries(database: Database, world: World) -> None:
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(database.engine, "before_cursor_execute", count)
+    try:
+        with database.transaction() as session:
+            account_summary(session, account_id=world.initech, now=NOW)
+    finally:
+        event.remove(database.engine, "before_cursor_execute", count)
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 8
+
+
+def test_find_subjects_by_name_exact_before_prefix_before_contains(
+    database: Database, world: World
+) -> None:
+    with database.transaction() as session:
+        exact = find_subjects(session, "  INITECH ")
+        prefix = find_subjects(session, "init")
+        contains = find_subjects(session, "belso")
+        nothing = find_subjects(session, "umbrella")
+        wildcard = find_subjects(session, "%")
+    assert [(s.kind, s.label) for s in exact] == [("account", "Initech")]
+    assert [s.label for s in prefix] == ["Initech", "Initech Labs"]
+    assert [(s.kind, s.id, s.label) for s in contains] == [
+        ("customer", world.gavin, "Gavin Belson, Hooli")
+    ]
+    assert nothing == []
+    assert wildcard == []
+
+
+def test_find_subjects_by_email_and_phone(database: Database, world: World) -> None:
+    with database.transaction() as session:
+        by_email = find_subjects(session, " Peter@Initech.TEST ")
+        by_phones = [
+            find_subjects(session, text)
+            for text in ("(212) 555-0142", "212.555.0142", "+1 212 555 0142", "2125550142")
+        ]
+        other_phone = find_subjects(session, "+1 212 555 0199")
+        blank = find_subjects(session, "   ")
+    assert [(s.kind, s.id) for s in by_email] == [("customer", world.peter)]
+    assert all(
+        [(s.kind, s.id) for s in found] == [("customer", world.peter)] for found in by_phones
+    )
+    assert other_phone == []
+    assert blank == []
+
+
+def test_a_large_account_lists_50_contacts_and_counts_all(database: Database) -> None:
+    with database.transaction() as session:
+        big = Account(name="Massive Dynamic", attributes={})
+        session.add(big)
+        session.flush()
+        stages = ["lead"] * 50 + ["customer", "churned"]
+        session.add_all(
+            Customer(account_id=big.id, name=f"Person {i}", lifecycle_stage=stage, attributes={})
+            for i, stage in enumerate(stages)
+        )
+        session.flush()
+        summary = account_summary(session, account_id=big.id, now=NOW)
+    assert len(summary.contacts) == 50
+    assert summary.contacts_total == 52
+    assert summary.lifecycle_stage == "customer"  # reached by the 51st contact
+    assert "  ... and 47 more" in render_summary_text(summary)
+
+
+def test_name_search_indexes_exist(database: Database) -> None:
+    with database.engine.connect() as connection:
+        if database.dialect == "postgresql":
+            rows = connection.exec_driver_sql(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE '%%name_%%'"
+            ).all()
+        else:
+            rows = connection.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name LIKE '%name_%'"
+            ).all()
+    found = {name: definition.lower() for name, definition in rows}
+    for table in ("accounts", "customers"):
+        assert "lower" in found[f"ix_{table}_name_lower"]
+        if database.dialect == "postgresql":
+            assert "gin_trgm_ops" in found[f"ix_{table}_name_trgm"]
+        else:
+            assert f"ix_{table}_name_trgm" not in found
