@@ -17,6 +17,7 @@ from actions.greet import ActionGreet
 from actions.handoff import ActionHandoff
 from actions.leads import ActionCaptureLead, ValidateLeadForm
 from actions.orders import ActionOrderStatus
+from actions.summary import ActionAccountSummary
 from actions.tickets import ActionOpenTicket, ActionTicketStatus, ValidateOpenTicketForm
 from crm_store import Database
 
@@ -32,6 +33,7 @@ def build_executor(
     handoff = ActionHandoff(database, availability) if availability else ActionHandoff(database)
     for action in (
         ActionGreet(database),
+        ActionAccountSummary(database),
         ActionOrderStatus(database),
         ActionTicketStatus(database),
         ActionOpenTicket(database),

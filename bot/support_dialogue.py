@@ -48,6 +48,8 @@ _ACTIONS = {
     "greet": "action_greet",
     "order_status": "action_order_status",
     "ticket_status": "action_ticket_status",
+    # Refuses anyone but sales staff (a customer channel never has a staff role).
+    "account_summary": "action_account_summary",
 }
 _FORMS = {
     "open_ticket": OPEN_TICKET_FORM,
@@ -63,10 +65,6 @@ CONTACT_NEEDS_VERIFIED = (
     "like a person to help, just say so."
 )
 _CANCEL = re.compile(r"^\s*(cancel|stop|never ?mind|forget it|quit)\b", re.I)
-# Account data is for staff, asked in Slack; a customer channel reveals nothing.
-NO_ACCOUNT_SUMMARIES = (
-    "I can't share account information in this chat. If you work with us, ask in Slack."
-)
 OFFER_REASON = "offer_reason"
 OFFER_AFTER_TWO_MISSES = (
     "Sorry, I'm still not getting it. Shall I pass you to a person? Just say yes."
@@ -127,8 +125,6 @@ class SupportDialogue:
                         Reply(CONTACT_NEEDS_VERIFIED, intent=intent, confidence=_confidence(turn))
                     ]
                 return await self._forms.start(turn, _FORMS[intent])
-            if intent == "account_summary":
-                return [Reply(NO_ACCOUNT_SUMMARIES, intent=intent, confidence=_confidence(turn))]
             if intent == "complaint" and is_negative(turn.message.text):
                 turn.slots[OFFER_REASON] = "complaint"
                 return [Reply(OFFER_FOR_COMPLAINT, intent=intent, confidence=_confidence(turn))]

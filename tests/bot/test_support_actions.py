@@ -306,7 +306,7 @@ def test_an_angry_complaint_gets_a_person_offered(client: TestClient) -> None:
 def test_a_customer_asking_for_an_account_summary_learns_nothing(client: TestClient) -> None:
     ada = Visitor(client, signed_in_as=ADA)
     (reply,) = ada.say("give me the account summary for Acme Corp")
-    assert reply.startswith("I can't share account information in this chat.")
+    assert reply == "I can't share account information here."
     assert "Acme" not in reply
 
 

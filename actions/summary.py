@@ -1,0 +1,59 @@
+"""`action_account_summary`: an account summary for sales staff, as chat text.
+
+Only a caller whose `sb_staff_role` slot is sales or admin gets one (Switchboard sets it
+for staff it has mapped, in Slack); anyone else is refused with the same words whether
+or not the account exists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session
+
+from actions.context import Caller, entity_value
+from actions.store import in_transaction
+from crm_store import Database
+from crm_store.summaries import account_summary, find_subjects, render_summary_text
+
+SUMMARY_ROLES = frozenset({"sales", "admin"})
+REFUSED = "I can't share account information here."
+
+
+class ActionAccountSummary(Action):
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def name(self) -> str:
+        return "action_account_summary"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        caller = Caller.of(tracker)
+        if caller.staff_role not in SUMMARY_ROLES:
+            dispatcher.utter_message(text=REFUSED)
+            return []
+        query = next(
+            (v for v in (entity_value(tracker, e) for e in ("account", "email", "phone")) if v),
+            None,
+        )
+        if query is None:
+            dispatcher.utter_message(text="Whose summary? Give an account name, email or phone.")
+            return []
+
+        def summarise(session: Session) -> str:
+            found = find_subjects(session, query)
+            if not found:
+                return f"I found no account or customer matching “{query}”."
+            if len(found) > 1:
+                names = "\n".join(f"- {s.label} ({s.kind})" for s in found[:10])
+                return f"“{query}” could mean several:\n{names}\nWhich one?"
+            subject = found[0]
+            key = "account_id" if subject.kind == "account" else "customer_id"
+            return render_summary_text(account_summary(session, **{key: subject.id}))
+
+        dispatcher.utter_message(text=await in_transaction(self._db, summarise))
+        return []
