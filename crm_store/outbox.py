@@ -10,12 +10,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from crm_store.base import utcnow
 from crm_store.history import set_delivery_status
-from crm_store.models import OutboxMessage
+from crm_store.models import Interaction, OutboxMessage
 from crm_store.records import InteractionRecord, OutboxRecord
 
 
@@ -108,7 +108,9 @@ def mark_sent(session: Session, outbox_id: int, provider_message_id: str | None)
     row.sent_at = utcnow()
     row.claimed_until = None
     row.last_error = None
-    set_delivery_status(session, row.interaction_id, "sent")
+    set_delivery_status(
+        session, row.interaction_id, "sent", provider_message_id=provider_message_id
+    )
 
 
 def schedule_retry(session: Session, outbox_id: int, *, error: str, at: datetime) -> None:
@@ -154,3 +156,21 @@ def outbox_for_interaction(session: Session, interaction_id: int) -> OutboxRecor
         select(OutboxMessage).where(OutboxMessage.interaction_id == interaction_id)
     ).one_or_none()
     return _record(row) if row is not None else None
+
+
+def automatic_replies_since(session: Session, channel: str, address: str, since: datetime) -> int:
+    """How many bot replies (not agents') were queued for one address since a time."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .join(Interaction, Interaction.id == OutboxMessage.interaction_id)
+            .where(
+                OutboxMessage.channel == channel,
+                OutboxMessage.address == address,
+                OutboxMessage.created_at >= since,
+                Interaction.author == "bot",
+            )
+        )
+        or 0
+    )
