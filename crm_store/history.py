@@ -90,15 +90,14 @@ def conversation_replied_to(
     wanted = list(dict.fromkeys(provider_message_ids))[:50]
     if not wanted:
         return None
-    found = dict(
-        session.execute(
-            select(Interaction.provider_message_id, Interaction.conversation_id).where(
-                Interaction.customer_id == customer_id,
-                Interaction.channel == channel,
-                Interaction.provider_message_id.in_(wanted),
-            )
-        ).tuples()
+    rows = session.execute(
+        select(Interaction.provider_message_id, Interaction.conversation_id).where(
+            Interaction.customer_id == customer_id,
+            Interaction.channel == channel,
+            Interaction.provider_message_id.in_(wanted),
+        )
     )
+    found = {provider_id: conversation_id for provider_id, conversation_id in rows}
     match = next((found[key] for key in wanted if key in found), None)
     if match is None:
         return None

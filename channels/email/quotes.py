@@ -5,7 +5,7 @@ The bot reads only the new part; the full text is kept on the interaction.
 
 from __future__ import annotations
 
-from mailparser_reply import EmailReplyParser
+from mailparser_reply.parser import EmailMessage
 
 # Reply headers ("On ... wrote:", "Am ... schrieb:") of these languages are recognised.
 LANGUAGES = ["en", "de", "fr", "it", "es", "nl", "pl", "sv", "da"]
@@ -16,7 +16,9 @@ def new_text(full_text: str) -> str:
     the parser finds nothing else (a mail that is all quote)."""
     if not full_text.strip():
         return ""
-    replies = EmailReplyParser(languages=LANGUAGES).read(full_text).replies
+    # keep_hyphen_lists: a customer's "- item" list is text, not a signature.
+    parsed = EmailMessage(text=full_text, languages=list(LANGUAGES), keep_hyphen_lists=True)
+    replies = parsed.read().replies
     latest = replies[0].body.strip() if replies else ""
     if not latest or all(line.startswith(">") for line in latest.splitlines() if line.strip()):
         return full_text.strip()

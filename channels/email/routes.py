@@ -4,9 +4,9 @@ Authenticated with `Authorization: Bearer <inbound token>` (compared in constant
 The body is the message itself (any content type). Answers 200 with where the mail
 landed, 401 for a missing or wrong token, 422 for a body that is not a mail with a
 sender, 413 (from the body-size middleware) above the size limit.
-"""
 
-from __future__ import annotations
+(No `from __future__ import annotations` here: FastAPI must see the dependency types.)
+"""
 
 import hmac
 from typing import Annotated, Any
