@@ -4,11 +4,13 @@ poller and the delivery worker one pass at a time, so nothing depends on timing.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from bot.app import create_app
@@ -222,8 +224,8 @@ async def test_auto_replies_and_bulk_mail_are_logged_and_not_answered(
 ) -> None:
     append(dovecot, folder, mail("I am out of the office until Monday.",
                                  headers={"Auto-Submitted": "auto-replied"}))  # fmt: skip
-    append(dovecot, folder, mail("50% off jackets!", sender="offers@shop.test",
-                                 headers={"Precedence": "bulk", "List-Id": "<offers.shop.test>"}))  # fmt: skip
+    bulk = {"Precedence": "bulk", "List-Id": "<offers.shop.test>"}
+    append(dovecot, folder, mail("50% off jackets!", sender="offers@shop.test", headers=bulk))
     append(dovecot, folder, mail("Delivery failed", sender="MAILER-DAEMON@mx.example.com"))
     assert await poll(services) == 3
     assert await services.worker.deliver_due() == 0
@@ -300,3 +302,21 @@ def history_new_agent_reply():  # type: ignore[no-untyped-def]
         direction="out", author="agent", text="Sam here: I have refunded it.",
         delivery_status="pending",
     )  # fmt: skip
+
+
+def test_the_server_polls_the_mailbox_and_sends_answers_in_the_background(
+    app_settings: Settings, dovecot: Dovecot, folder: str, smtp: SmtpServer
+) -> None:
+    """The app's lifespan starts the poller and the delivery worker, and stops both."""
+    append(dovecot, folder, mail("How long do refunds take?", message_id="<bg@example.com>"))
+    app = create_app(app_settings, dialogue=ScriptedDialogue([ANSWER]))
+    with TestClient(app):
+        # Waiting for the background tasks to finish their first pass (not a speed test:
+        # the bound is only there so a broken poller fails instead of hanging).
+        for _ in range(1200):
+            if smtp.recorder.received:
+                break
+            time.sleep(0.05)
+    [answer] = smtp.recorder.received
+    assert answer["In-Reply-To"] == "<bg@example.com>"
+    assert answer.get_body(("plain",)).get_content().strip() == ANSWER

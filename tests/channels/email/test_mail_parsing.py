@@ -32,7 +32,7 @@ def test_a_plain_mail_becomes_an_email_message_with_its_message_id() -> None:
     ("charset", "text"),
     [
         ("iso-8859-1", "Où est ma commande? Grüße aus Zürich"),
-        ("windows-1252", "Price “quoted” – 50€"),
+        ("windows-1252", "Price \u201cquoted\u201d \u2013 50\u20ac"),
         ("koi8-r", "Где мой заказ?"),
         ("shift_jis", "注文はどこですか"),
     ],
@@ -169,7 +169,7 @@ def test_nul_characters_never_reach_the_store() -> None:
     ("headers", "sender", "reason"),
     [
         ({"Auto-Submitted": "auto-replied"}, "ada@example.com", "auto-submitted: auto-replied"),
-        ({"Auto-Submitted": "auto-generated; comment"}, "ada@example.com", "auto-submitted: auto-generated"),
+        ({"Auto-Submitted": "auto-generated; x"}, "a@b.test", "auto-submitted: auto-generated"),
         ({"Precedence": "bulk"}, "news@shop.test", "precedence: bulk"),
         ({"Precedence": "junk"}, "ada@example.com", "precedence: junk"),
         ({"Precedence": "list"}, "ada@example.com", "precedence: list"),
