@@ -19,6 +19,8 @@ from channels.email.html_text import html_to_text
 from channels.email.message_ids import ids_in
 
 MAX_TEXT = 100_000  # characters of body text kept; beyond that the text is cut
+MAX_ADDRESS = 254  # RFC 5321's limit on a forward path
+MAX_NAME = 200  # what the store keeps of a display name
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,8 @@ def read_mail(raw: bytes) -> ParsedMail:
     message = message_from_bytes(raw, policy=policy.default)
     assert isinstance(message, EmailMessage)
     sender, sender_name = _sender(message)
+    if len(sender) > MAX_ADDRESS:
+        raise UnreadableMail(f"the From address is longer than {MAX_ADDRESS} characters")
     ids = ids_in(_header(message, "Message-ID"))
     message_id = ids[0] if ids else "<sha256." + hashlib.sha256(raw).hexdigest() + ">"
     body = _body(message)
@@ -59,7 +63,7 @@ def read_mail(raw: bytes) -> ParsedMail:
         message=message,
         message_id=message_id,
         sender=sender,
-        sender_name=sender_name,
+        sender_name=sender_name[:MAX_NAME] if sender_name else None,
         subject=_clean(_header(message, "Subject") or "").strip(),
         text=_clean(body)[:MAX_TEXT],
         in_reply_to=tuple(ids_in(_header(message, "In-Reply-To"))),

@@ -3,7 +3,9 @@
 The watermark (highest UID handed over, per UIDVALIDITY) is advanced only after the
 engine has recorded a message, so a restart never skips mail; a message handed over
 whose watermark write was lost comes again and is a no-op (the engine dedupes on
-Message-ID). A mailbox that cannot be reached is tried again at the next poll.
+Message-ID). A mailbox that cannot be reached is tried again at the next poll. A mail the engine
+fails on `max_failures` times in a row is passed over (logged as an error; it stays in
+the mailbox, unread, for a person), so one bad mail cannot stop all the others.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class MailboxPoller:
         max_bytes: int = 10 * 1024 * 1024,
         batch_size: int = 50,
         interval_seconds: float = 30.0,
+        max_failures: int = 5,
     ) -> None:
         self._account = account
         self._intake = intake
@@ -59,6 +62,8 @@ class MailboxPoller:
         self._batch_size = batch_size
         self._interval = interval_seconds
         self._stop = asyncio.Event()
+        self._max_failures = max_failures
+        self._failures: dict[tuple[int, int], int] = {}
 
     async def run(self) -> None:
         """Poll until `stop()`; errors are logged and the next poll tries again."""
@@ -77,15 +82,40 @@ class MailboxPoller:
         self._stop.set()
 
     async def poll_once(self) -> int:
-        """Read one batch of new mail and hand it to the engine; returns how many."""
+        """Read one batch of new mail and hand it to the engine; returns how many mails
+        were dealt with (the watermark moved past them)."""
         batch = await to_thread.run_sync(self._read_batch)
         mailbox = self._account.mailbox
+        done = 0
         for mail in batch.mails:
             message = self._inbound(mail)
-            if message is not None:
-                await self._intake.receive(message)
+            if message is not None and not await self._hand_over(batch.uidvalidity, mail, message):
+                break
             await to_thread.run_sync(self._watermarks.advance, mailbox, batch.uidvalidity, mail.uid)
-        return len(batch.mails)
+            done += 1
+        return done
+
+    async def _hand_over(
+        self, uidvalidity: int, mail: FetchedMail, message: InboundMessage
+    ) -> bool:
+        """Give the mail to the engine. False: stop this batch and try again next poll;
+        True: go on (recorded, or failed too often and passed over)."""
+        key = (uidvalidity, mail.uid)
+        try:
+            await self._intake.receive(message)
+        except Exception:
+            failures = self._failures.get(key, 0) + 1
+            self._failures[key] = failures
+            passed_over = failures >= self._max_failures
+            log.exception(
+                "mail could not be recorded" + ("; passed over" if passed_over else ""),
+                extra={"uid": mail.uid, "message_id": message.provider_message_id},
+            )
+            if passed_over:
+                del self._failures[key]
+            return passed_over
+        self._failures.pop(key, None)
+        return True
 
     def _read_batch(self) -> _Batch:
         with MailboxReader(self._account) as reader:
