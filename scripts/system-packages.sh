@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test suite needs (PostgreSQL server, Chromium, Dovecot
-# IMAP for the email tests), unless they are there already. Needs root (or sudo) the
+# IMAP and openssl for the email tests), unless they are there already. Needs root (or sudo) the
 # first time only.
 set -euo pipefail
 
@@ -8,6 +8,7 @@ missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 [ -x /usr/sbin/dovecot ] && [ -x /usr/lib/dovecot/imap ] || missing+=(dovecot-imapd)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)  # test certificates for mail TLS
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "installing Debian packages: ${missing[*]}" >&2

@@ -22,6 +22,8 @@ from tests.channels.email.servers import (
     DOVECOT,
     Dovecot,
     SmtpServer,
+    TlsFiles,
+    make_certificate,
     start_dovecot,
     start_smtp,
 )
@@ -42,6 +44,47 @@ def dovecot() -> Iterator[Dovecot]:
     yield server
     server.stop()
     shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def tls_files() -> Iterator[TlsFiles]:
+    """A self-signed certificate, readable by the unprivileged Dovecot."""
+    if shutil.which("openssl") is None:
+        if REQUIRED:
+            pytest.fail("openssl is not installed (scripts/system-packages.sh installs it)")
+        pytest.skip("no openssl binary to make a test certificate")
+    root = Path(tempfile.mkdtemp(prefix="switchboard-tls-"))
+    files = make_certificate(root)
+    root.chmod(0o755)
+    for path in (files.cert, files.key):
+        path.chmod(0o644)
+    yield files
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def dovecot_tls(dovecot: Dovecot, tls_files: TlsFiles) -> Iterator[Dovecot]:
+    """A second Dovecot speaking implicit TLS only (IMAPS), as real providers do."""
+    root = Path(tempfile.mkdtemp(prefix="switchboard-dovecot-tls-"))
+    server = start_dovecot(root, tls=tls_files)
+    yield server
+    server.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def smtp_starttls(tls_files: TlsFiles) -> Iterator[SmtpServer]:
+    """An SMTP server that refuses mail before STARTTLS."""
+    server = start_smtp(tls_files)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def smtp_implicit_tls(tls_files: TlsFiles) -> Iterator[SmtpServer]:
+    server = start_smtp(tls_files, implicit_tls=True)
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ import os
 import pwd
 import shutil
 import socket
+import ssl
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -54,7 +55,7 @@ listen = 127.0.0.1
 base_dir = {root}/run
 state_dir = {root}/state
 log_path = {root}/dovecot.log
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = {user}
@@ -77,13 +78,36 @@ service imap-login {{
   chroot =
   inet_listener imap {{
     address = 127.0.0.1
-    port = {port}
+    port = {imap_port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {imaps_port}
   }}
 }}
 """
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    """A self-signed certificate for 127.0.0.1 and localhost; it is its own CA file."""
+
+    cert: Path
+    key: Path
+
+
+def make_certificate(directory: Path) -> TlsFiles:
+    files = TlsFiles(directory / "cert.pem", directory / "key.pem")
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            "-keyout", str(files.key), "-out", str(files.cert), "-subj", "/CN=localhost",
+            "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return files
 
 
 @dataclass
@@ -107,8 +131,13 @@ class Dovecot:
 
 
 def start_dovecot(
-    root: Path, *, user: str = "support", password: str = "mailbox-secret"
+    root: Path,
+    *,
+    user: str = "support",
+    password: str = "mailbox-secret",
+    tls: TlsFiles | None = None,
 ) -> Dovecot:
+    """Plain IMAP on a free port; with `tls`, implicit TLS (IMAPS) only."""
     assert DOVECOT is not None
     account = pwd.getpwuid(os.getuid()) if os.getuid() != 0 else pwd.getpwnam("nobody")
     group_name = _group_name(account.pw_gid)
@@ -119,7 +148,21 @@ def start_dovecot(
         f"{user}:{{PLAIN}}{password}:{account.pw_uid}:{account.pw_gid}::{root}/home/{user}\n"
     )
     config = root / "dovecot.conf"
-    config.write_text(_CONFIG.format(root=root, user=account.pw_name, group=group_name, port=port))
+    if tls is None:
+        ssl, imap_port, imaps_port = "ssl = no", port, 0
+    else:
+        ssl = f"ssl = required\nssl_cert = <{tls.cert}\nssl_key = <{tls.key}"
+        imap_port, imaps_port = 0, port
+    config.write_text(
+        _CONFIG.format(
+            root=root,
+            user=account.pw_name,
+            group=group_name,
+            ssl=ssl,
+            imap_port=imap_port,
+            imaps_port=imaps_port,
+        )
+    )
     if os.getuid() == 0:
         for path in [root, *root.rglob("*")]:
             os.chown(path, account.pw_uid, account.pw_gid)
@@ -178,9 +221,19 @@ class SmtpServer:
         self.controller.stop()
 
 
-def start_smtp() -> SmtpServer:
+def start_smtp(tls: TlsFiles | None = None, *, implicit_tls: bool = False) -> SmtpServer:
+    """Plain SMTP; with `tls`, STARTTLS required before mail (or implicit TLS)."""
     recorder = SmtpRecorder()
     port = free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    options: dict[str, Any] = {}
+    if tls is not None:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(tls.cert, tls.key)
+        if implicit_tls:
+            options["ssl_context"] = context
+        else:
+            options["tls_context"] = context
+            options["require_starttls"] = True
+    controller = Controller(recorder, hostname="127.0.0.1", port=port, **options)
     controller.start()
     return SmtpServer("127.0.0.1", port, recorder, controller)
