@@ -14,6 +14,12 @@ _AUTOMATED_SENDERS = re.compile(
     re.IGNORECASE,
 )
 _BULK_PRECEDENCE = frozenset({"bulk", "junk", "list"})
+# Auto-replies from programs that set none of the headers above still say so up front.
+_AUTO_REPLY_SUBJECT = re.compile(
+    r"^\s*(automatic reply|auto-?reply|out of (the )?office|abwesenheitsnotiz"
+    r"|automatische antwort|r[ée]ponse automatique|absence du bureau)\b",
+    re.IGNORECASE,
+)
 
 
 def _header(message: Message, name: str) -> str | None:
@@ -38,6 +44,8 @@ def automatic_reason(message: Message, sender: str, own_addresses: frozenset[str
         return "empty return path (a bounce)"
     if _header(message, "X-Autoreply") or _header(message, "X-Autorespond"):
         return "auto-reply header"
+    if _AUTO_REPLY_SUBJECT.match(_header(message, "Subject") or ""):
+        return "auto-reply subject"
     local = sender.rpartition("@")[0]
     if _AUTOMATED_SENDERS.match(local):
         return f"automated sender: {local.lower()}"

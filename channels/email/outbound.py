@@ -1,4 +1,5 @@
-"""An `OutboundMessage` -> a MIME mail: threading headers, plain text and simple HTML.
+"""An `OutboundMessage` -> a MIME mail: threading headers, plain text and simple HTML
+(replies are short Markdown; see markdown.py).
 
 Bot replies carry `Auto-Submitted: auto-replied` (RFC 3834) and ask Exchange not to
 auto-answer them; an agent's reply is a person writing and carries neither.
@@ -6,12 +7,12 @@ auto-answer them; an agent's reply is a person writing and carries neither.
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from typing import Protocol
 
+from channels.email.markdown import as_html, as_plain_text
 from channels.email.message_ids import domain_of, outbound_message_id, reply_token
 from channels.messages import OutboundMessage
 
@@ -66,7 +67,7 @@ def compose(
     if message.author == "bot":
         mail["Auto-Submitted"] = "auto-replied"
         mail["X-Auto-Response-Suppress"] = "All"
-    mail.set_content(message.text)
+    mail.set_content(as_plain_text(message.text))
     mail.add_alternative(as_html(message.text), subtype="html")
     return mail
 
@@ -76,16 +77,3 @@ def reply_subject(subject: str) -> str:
     if not subject:
         return DEFAULT_SUBJECT
     return subject if subject.lower().startswith("re:") else f"Re: {subject}"
-
-
-def as_html(text: str) -> str:
-    """Paragraphs at blank lines, line breaks kept, everything escaped."""
-    paragraphs = [part.strip() for part in text.replace("\r\n", "\n").split("\n\n")]
-    body = "\n".join(
-        "<p>" + "<br>\n".join(html.escape(line) for line in part.split("\n")) + "</p>"
-        for part in paragraphs
-        if part
-    )
-    return (
-        f'<!DOCTYPE html>\n<html><body style="font-family: sans-serif">\n{body}\n</body></html>\n'
-    )

@@ -190,6 +190,19 @@ def test_mail_that_must_not_be_answered(headers: dict[str, str], sender: str, re
 
 
 @pytest.mark.parametrize(
+    "subject",
+    ["Automatic reply: Refunds", "Out of Office: back Monday", "Abwesenheitsnotiz: Urlaub",
+     "Réponse automatique : absent", "AutoReply: received"],
+)  # fmt: skip
+def test_an_auto_reply_subject_without_headers_is_not_answered(subject: str) -> None:
+    parsed = read_mail(mail("I am away", subject=subject).as_bytes())
+    reason = "auto-reply subject"
+    assert (
+        automatic_reason(parsed.message, parsed.sender, frozenset({"support@acme.test"})) == reason
+    )
+
+
+@pytest.mark.parametrize(
     "headers",
     [
         {},
@@ -203,3 +216,8 @@ def test_ordinary_mail_may_be_answered(headers: dict[str, str]) -> None:
         mail("hello", headers=headers).as_bytes(), own_addresses=frozenset({"support@acme.test"})
     )
     assert message.no_reply_reason is None
+
+
+def test_a_subject_that_only_mentions_an_office_is_answered() -> None:
+    parsed = read_mail(mail("hi", subject="Re: Our office order never came").as_bytes())
+    assert automatic_reason(parsed.message, parsed.sender, frozenset()) is None

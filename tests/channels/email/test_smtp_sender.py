@@ -67,12 +67,21 @@ def test_an_agent_reply_is_not_marked_auto_replied_and_re_is_not_doubled() -> No
     assert mail["Subject"] == "Re: Refunds"
 
 
-def test_the_html_part_is_escaped_and_keeps_paragraphs() -> None:
-    mail = compose(outbound(text="Hi <Ada> & co\n\nsecond\nline"), None, IDENTITY)
+def test_markdown_replies_become_readable_text_and_safe_html() -> None:
+    text = (
+        "Refunds take **5 days**.\n\n- in store\n- by post\n\n"
+        "_Source: [Refunds](https://help.acme.test/refunds)_\n\n"
+        "<script>alert(1)</script> [bad](javascript:alert(1))"
+    )
+    mail = compose(outbound(text=text), None, IDENTITY)
     plain = mail.get_body(("plain",)).get_content()
     html = mail.get_body(("html",)).get_content()
-    assert plain.strip() == "Hi <Ada> & co\n\nsecond\nline"
-    assert "<p>Hi &lt;Ada&gt; &amp; co</p>" in html and "<p>second<br>\nline</p>" in html
+    assert plain.startswith("Refunds take 5 days.\n\n- in store\n- by post\n\n")
+    assert "Source: Refunds (https://help.acme.test/refunds)" in plain
+    assert "<strong>5 days</strong>" in html and "<li>in store</li>" in html
+    assert '<a href="https://help.acme.test/refunds">Refunds</a>' in html
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert 'href="javascript:' not in html
     assert mail["In-Reply-To"] is None and mail["Subject"] == "Your message to our support team"
 
 
