@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from bot.email_intake import EmailIntake
 from bot.email_store import StoredThreads, StoredWatermarks
 from bot.settings import EmailSettings
 from channels.email import ImapAccount, MailboxPoller, MailIdentity, SmtpSender, SmtpServer
 from channels.ports import MessageIntake
 from crm_store import Database
+
+log = logging.getLogger(__name__)
 
 
 def own_addresses(email: EmailSettings) -> frozenset[str]:
@@ -33,6 +37,11 @@ def smtp_sender(email: EmailSettings, database: Database) -> SmtpSender:
 
 
 def email_intake(email: EmailSettings, engine: MessageIntake, database: Database) -> EmailIntake:
+    if not email.smtp_enabled and (email.imap_enabled or email.inbound_token is not None):
+        log.warning(
+            "mail comes in but SWITCHBOARD_EMAIL__SMTP_HOST is not set: "
+            "the bot's answers will be logged and marked failed, not sent"
+        )
     return EmailIntake(engine, database, max_replies_per_hour=email.max_replies_per_hour)
 
 

@@ -42,7 +42,10 @@ class SmtpSender:
 
     async def send(self, message: OutboundMessage) -> SendReceipt:
         thread = await self._threads.thread_of(message)
-        mail = compose(message, thread, self._identity)
+        try:
+            mail = compose(message, thread, self._identity)
+        except ValueError as exc:  # e.g. a line break in an address: retrying cannot help
+            raise DeliveryError(f"cannot write this mail: {exc}", retryable=False) from exc
         server = self._server
         try:
             await aiosmtplib.send(

@@ -9,9 +9,11 @@ given SMTP reply, so tests can assert on what the bot sent and on how failures a
 
 from __future__ import annotations
 
+import ctypes
 import os
 import pwd
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -178,10 +180,17 @@ def start_dovecot(
         [DOVECOT, "-F", "-c", str(config)],
         stdout=subprocess.DEVNULL,
         stderr=(root / "stderr.log").open("wb"),
+        preexec_fn=_stop_with_parent,
         **kwargs,
     )
     _wait_for_port(port, process=process, log=log)
     return Dovecot("127.0.0.1", port, user, password, root, process)
+
+
+def _stop_with_parent() -> None:
+    """Linux: Dovecot gets SIGTERM if the test process dies without stopping it."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _group_name(gid: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 import pytest
@@ -130,3 +131,10 @@ async def test_required_starttls_on_a_server_without_it_is_not_sent_in_clear(
         await SmtpSender(server, IDENTITY, FixedThread(None)).send(outbound())
     assert refused.value.retryable
     assert smtp.recorder.received == []
+
+
+async def test_a_mail_that_cannot_be_written_fails_for_good(smtp: RunningSmtp) -> None:
+    broken = dataclasses.replace(outbound(), address="ada@example.com\r\nBcc: eve@example.net")
+    with pytest.raises(DeliveryError) as refused:
+        await sender(smtp).send(broken)
+    assert not refused.value.retryable and smtp.recorder.received == []
