@@ -64,8 +64,13 @@ def app_settings(tmp_path: Path, database_url: str, email: EmailSettings) -> Set
 
 
 @pytest.fixture
-async def app(app_settings: Settings) -> AsyncIterator[object]:
-    application = create_app(app_settings, dialogue=ScriptedDialogue([ANSWER]))
+def dialogue() -> ScriptedDialogue:
+    return ScriptedDialogue([ANSWER])
+
+
+@pytest.fixture
+async def app(app_settings: Settings, dialogue: ScriptedDialogue) -> AsyncIterator[object]:
+    application = create_app(app_settings, dialogue=dialogue)
     yield application
     application.state.services.close()
 
@@ -320,3 +325,33 @@ def test_the_server_polls_the_mailbox_and_sends_answers_in_the_background(
     [answer] = smtp.recorder.received
     assert answer["In-Reply-To"] == "<bg@example.com>"
     assert answer.get_body(("plain",)).get_content().strip() == ANSWER
+
+
+async def test_a_latin1_reply_with_a_quote_is_stored_decoded_and_the_bot_reads_only_the_new_part(
+    services: Services, dialogue: ScriptedDialogue, dovecot: Dovecot, folder: str
+) -> None:
+    body = (
+        "Grüße! Können Sie nach Zürich liefern?\n\n"
+        "Am 2. März 2026 um 10:00 schrieb Acme Support <support@acme.test>:\n"
+        "> Wir liefern in die EU.\n"
+    )
+    raw = (
+        "From: =?iso-8859-1?q?J=FCrgen_M=FCller?= <juergen@example.de>\r\n"
+        "To: support@acme.test\r\nSubject: =?iso-8859-1?q?Lieferung_nach_Z=FCrich?=\r\n"
+        "Message-ID: <latin1@example.de>\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: text/plain; charset=iso-8859-1\r\n"
+        "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+    ).encode("ascii") + __import__("quopri").encodestring(body.encode("iso-8859-1")).replace(
+        b"\n", b"\r\n"
+    )
+    append(dovecot, folder, raw)
+    assert await poll(services) == 1
+
+    [row] = inbound_rows(services)
+    assert row.text == "Grüße! Können Sie nach Zürich liefern?"
+    assert row.attributes["email"]["subject"] == "Lieferung nach Zürich"
+    assert row.attributes["email"]["full_text"].strip() == body.strip()
+    assert [turn.message.text for turn in dialogue.turns] == [row.text]
+    with services.database.transaction() as session:
+        [customer] = customers.find_customers(session, email="juergen@example.de")
+    assert customer.name == "Jürgen Müller"
