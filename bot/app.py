@@ -56,8 +56,11 @@ def create_app(
             yield
         finally:
             if poller is not None and polling is not None:
+                # A poll cut short is safe: mail handed over but not yet past the
+                # watermark comes again and is recognised by its Message-ID.
                 poller.stop()
-                await polling
+                with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                    await asyncio.wait_for(polling, settings.delivery.shutdown_grace_seconds)
             await services.worker.stop(settings.delivery.shutdown_grace_seconds)
             runner.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -88,6 +88,8 @@ class MailboxPoller:
         mailbox = self._account.mailbox
         done = 0
         for mail in batch.mails:
+            if self._stop.is_set():
+                break
             message = self._inbound(mail)
             if message is not None and not await self._hand_over(batch.uidvalidity, mail, message):
                 break
