@@ -8,6 +8,7 @@ their content is neither kept nor opened.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.headerregistry import Address
@@ -69,38 +70,55 @@ def read_mail(raw: bytes) -> ParsedMail:
         in_reply_to=tuple(ids_in(_header(message, "In-Reply-To"))),
         references=tuple(ids_in(_header(message, "References"))),
         recipients=_recipients(message),
-        attachments=tuple(_attachments(message, body_part=_body_part(message))),
+        attachments=tuple(_attachments(message)),
     )
+
+
+# The standard library's header parsers raise on some malformed headers (IndexError,
+# AttributeError...) instead of recording a defect. Mail is untrusted input, so every
+# parsed read below falls back to the raw header text when parsing fails.
+
+
+def _raw_header(message: Message, name: str) -> str | None:
+    for key, value in message.raw_items():
+        if key.lower() == name.lower():
+            return _clean(re.sub(r"\r?\n[ \t]*", " ", str(value)))
+    return None
 
 
 def _header(message: Message, name: str) -> str | None:
     try:
         value = message.get(name)
-    except (ValueError, IndexError, TypeError):  # a header the parser cannot make sense of
-        value = message.get_all(name, failobj=[None])[0] if hasattr(message, "get_all") else None
+    except Exception:
+        return _raw_header(message, name)
     return None if value is None else str(value)
 
 
 def _sender(message: EmailMessage) -> tuple[str, str | None]:
     try:
-        header = message["From"]
-        addresses: tuple[Address, ...] = getattr(header, "addresses", ())
-    except (ValueError, IndexError, TypeError):
-        addresses = ()
-    if addresses and addresses[0].addr_spec and "@" in addresses[0].addr_spec:
-        first = addresses[0]
-        return first.addr_spec.strip().lower(), _clean(first.display_name) or None
-    name, address = parseaddr(_header(message, "From") or "")
-    if "@" not in address:
+        addresses: tuple[Address, ...] = tuple(getattr(message["From"], "addresses", ()))
+        first = addresses[0] if addresses else None
+        if first is not None and "@" in first.addr_spec:
+            return first.addr_spec.strip().lower(), _clean(first.display_name) or None
+    except Exception:
+        pass
+    name, address = parseaddr(_raw_header(message, "From") or "")
+    if "@" not in address or any(c in address for c in "\r\n \t<>"):
         raise UnreadableMail("the message has no From address")
     return address.strip().lower(), _clean(name) or None
 
 
 def _recipients(message: EmailMessage) -> tuple[str, ...]:
-    values = []
-    for name in ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To"):
-        values.extend(str(value) for value in message.get_all(name, []))
-    return tuple(address.lower() for _, address in getaddresses(values) if "@" in address)
+    values = [
+        str(value)
+        for key, value in message.raw_items()
+        if key.lower() in ("to", "cc", "delivered-to", "x-original-to", "envelope-to")
+    ]
+    try:
+        pairs = getaddresses(values)
+    except Exception:
+        return ()
+    return tuple(address.lower() for _, address in pairs if "@" in address)
 
 
 def _body_part(message: EmailMessage) -> EmailMessage | None:
@@ -109,7 +127,10 @@ def _body_part(message: EmailMessage) -> EmailMessage | None:
 
 
 def _body(message: EmailMessage) -> str:
-    part = _body_part(message)
+    try:
+        part = _body_part(message)
+    except Exception:  # a malformed MIME structure: read what there is as text
+        part = None if message.is_multipart() else message
     if part is None:
         return ""
     text = _decode(part).replace("\r\n", "\n")
@@ -119,7 +140,7 @@ def _body(message: EmailMessage) -> str:
 def _decode(part: EmailMessage) -> str:
     try:
         content = part.get_content()
-    except (LookupError, UnicodeError, ValueError, AssertionError):
+    except Exception:  # unknown charset, bad encoding: decoded below as UTF-8
         content = None
     if isinstance(content, str):
         return content
@@ -127,20 +148,23 @@ def _decode(part: EmailMessage) -> str:
     return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
 
 
-def _attachments(message: EmailMessage, *, body_part: EmailMessage | None) -> list[Attachment]:
-    found = []
-    for part in message.walk():
-        if part.is_multipart() or part is body_part or (part is message and body_part is not None):
-            continue
-        filename = part.get_filename()
-        if part.get_content_disposition() != "attachment" and not filename:
-            continue
-        payload = part.get_payload(decode=True)
-        size = len(payload) if isinstance(payload, bytes) else 0
-        found.append(
-            Attachment(_clean(filename) if filename else None, part.get_content_type(), size)
-        )
-    return found
+def _attachments(message: EmailMessage) -> list[Attachment]:
+    try:
+        body_part = _body_part(message)
+        found = []
+        for part in message.walk():
+            if part.is_multipart() or part is body_part or part is message:
+                continue
+            filename = part.get_filename()
+            if part.get_content_disposition() != "attachment" and not filename:
+                continue
+            payload = part.get_payload(decode=True)
+            size = len(payload) if isinstance(payload, bytes) else 0
+            name = _clean(filename) if filename else None
+            found.append(Attachment(name, part.get_content_type(), size))
+        return found
+    except Exception:  # a malformed MIME structure: no list rather than no mail
+        return []
 
 
 def _clean(text: str | None) -> str:

@@ -221,3 +221,31 @@ def test_ordinary_mail_may_be_answered(headers: dict[str, str]) -> None:
 def test_a_subject_that_only_mentions_an_office_is_answered() -> None:
     parsed = read_mail(mail("hi", subject="Re: Our office order never came").as_bytes())
     assert automatic_reason(parsed.message, parsed.sender, frozenset()) is None
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "From: Ada Lo::velace <ada@example;.com>",  # the stdlib's parser raised AttributeError
+        "To: Acme S:pport <\rsupport@ace.test>",  # ... IndexError
+        "Message-ID: <17935\\6@example.com> (\\",
+        'In-Reply-To: <a@b> "unterminated',
+        'Content-Type: text/plain;(( charset="utf-8"',
+    ],
+)
+def test_malformed_headers_give_a_message_or_a_clear_refusal(header: str) -> None:
+    lines = [
+        "From: Ada <ada@example.com>",
+        "To: support@acme.test",
+        "Subject: hi",
+        "Message-ID: <m@example.com>",
+    ]
+    name = header.split(":", 1)[0]
+    lines = [line for line in lines if not line.startswith(name + ":")] + [header]
+    raw = ("\r\n".join(lines) + "\r\n\r\nhello\r\n").encode("latin-1")
+    try:
+        message = to_inbound(raw)
+    except UnreadableMail as exc:
+        assert "From" in str(exc)
+    else:
+        assert message.text.endswith("hello") and "@" in message.address
