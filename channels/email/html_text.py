@@ -38,7 +38,7 @@ class _TextCollector(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in _HIDDEN:
             self._hidden = max(0, self._hidden - 1)
-        elif tag in _BLOCKS:
+        elif tag in _BLOCKS and tag != "li":  # the next item starts its own line
             self.parts.append("\n")
         elif tag == "a":
             href, self._href = self._href, None
