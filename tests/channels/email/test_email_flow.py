@@ -19,6 +19,7 @@ from bot.email_setup import mailbox_poller
 from bot.settings import DatabaseSettings, DeliverySettings, EmailSettings, Settings
 from crm_store import customers, history, outbox
 from crm_store.models import InboundReceipt, Interaction, OutboxMessage
+from knowledge.embeddings import SentenceEncoder
 from tests.channels.email.conftest import append, flags, mail
 from tests.channels.email.servers import Dovecot, SmtpServer
 from tests.fakes import ScriptedDialogue
@@ -355,3 +356,27 @@ async def test_a_latin1_reply_with_a_quote_is_stored_decoded_and_the_bot_reads_o
     with services.database.transaction() as session:
         [customer] = customers.find_customers(session, email="juergen@example.de")
     assert customer.name == "Jürgen Müller"
+
+
+async def test_the_real_support_bot_answers_a_mailed_question_from_the_help_centre(
+    sqlite_settings: Settings,
+    encoder: SentenceEncoder,
+    dovecot: Dovecot,
+    folder: str,
+    smtp: SmtpServer,
+) -> None:
+    """No scripted dialogue: NLU, the knowledge base and the Markdown answer, by mail."""
+    settings = sqlite_settings.model_copy(update={"email": email_settings(dovecot, folder, smtp)})
+    services = create_app(settings, encoder=encoder).state.services
+    try:
+        append(dovecot, folder, mail("Hello,\n\nhow long do refunds take?\n\nThanks,\nAda"))
+        assert await services.mail_poller.poll_once() == 1
+        assert await services.worker.deliver_due() == 1
+    finally:
+        services.close()
+    [answer] = smtp.recorder.received
+    plain = answer.get_body(("plain",)).get_content()
+    html = answer.get_body(("html",)).get_content()
+    assert "refund" in plain.lower() and "Source: Refunds" in plain
+    assert '<a href="https://help.acme-outfitters.example/returns-and-refunds/refunds">' in html
+    assert answer["Subject"] == "Re: Refunds" and answer["Auto-Submitted"] == "auto-replied"
