@@ -69,8 +69,8 @@ class MailboxPoller:
         """Poll until `stop()`; errors are logged and the next poll tries again."""
         while not self._stop.is_set():
             try:
-                while await self.poll_once() == self._batch_size and not self._stop.is_set():
-                    pass
+                while await self.poll_once() > 0 and not self._stop.is_set():
+                    pass  # more may be waiting: read on without pausing
             except MailboxError as exc:
                 log.warning("mailbox poll failed", extra={"error": str(exc)})
             except Exception:
@@ -122,8 +122,13 @@ class MailboxPoller:
     def _read_batch(self) -> _Batch:
         with MailboxReader(self._account) as reader:
             after = self._watermarks.last_uid(self._account.mailbox, reader.uidvalidity)
-            uids = reader.uids_after(after)[: self._batch_size]
-            mails = [reader.fetch(uid, max_bytes=self._max_bytes) for uid in uids]
+            mails: list[FetchedMail] = []
+            held = 0  # a batch holds about one maximum-size mail in memory, not 50
+            for uid in reader.uids_after(after)[: self._batch_size]:
+                if mails and held >= self._max_bytes:
+                    break
+                mails.append(reader.fetch(uid, max_bytes=self._max_bytes))
+                held += len(mails[-1].raw)
             return _Batch(reader.uidvalidity, mails)
 
     def _inbound(self, mail: FetchedMail) -> InboundMessage | None:

@@ -93,3 +93,14 @@ async def test_a_mail_without_a_sender_is_left_in_the_mailbox_and_the_rest_read(
     with imap_session(dovecot) as conn:
         conn.select(folder, readonly=True)
         assert conn.search(None, "ALL")[1] == [b"1 2"]
+
+
+async def test_a_batch_holds_about_one_maximum_size_mail(
+    dovecot: Dovecot, folder: str, database: Database
+) -> None:
+    for n in range(3):
+        append(dovecot, folder, mail(f"mail {n} " + "x" * 6_000))
+    intake = RecordingIntake()
+    reader = poller(dovecot, folder, database, intake, max_bytes=10_000)
+    assert [await reader.poll_once() for _ in range(3)] == [2, 1, 0]
+    assert [m.text.split(" x")[0] for m in intake.received] == ["mail 0", "mail 1", "mail 2"]
