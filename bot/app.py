@@ -23,7 +23,9 @@ from bot.api.tickets import tickets_router
 from bot.bootstrap import Services, bootstrap
 from bot.demo_seed import DEMO_CUSTOMERS
 from bot.dialogue import Dialogue
+from bot.email_setup import own_addresses
 from bot.settings import Settings
+from channels.email import INBOUND_PATH, email_router
 from channels.messages import Channel
 from channels.ports import AgentDesk, ChannelSender
 from channels.web import webchat_router, widget_router
@@ -49,6 +51,8 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runner = asyncio.create_task(services.worker.run(), name="delivery-worker")
+        poller = services.mail_poller
+        polling = asyncio.create_task(poller.run(), name="mail-poller") if poller else None
         log.info(
             "switchboard started",
             extra={
@@ -59,6 +63,12 @@ def create_app(
         try:
             yield
         finally:
+            if poller is not None and polling is not None:
+                # A poll cut short is safe: mail handed over but not yet past the
+                # watermark comes again and is recognised by its Message-ID.
+                poller.stop()
+                with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                    await asyncio.wait_for(polling, settings.delivery.shutdown_grace_seconds)
             await services.worker.stop(settings.delivery.shutdown_grace_seconds)
             runner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -75,7 +85,11 @@ def create_app(
     app.state.services = services
     install_error_handlers(app)
     _mount(app, services)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        path_limits={INBOUND_PATH: settings.email.max_message_bytes},
+    )
     # The widget runs on the company's own site, another origin: it calls the web chat
     # API with a bearer token (no cookies), so any origin may.
     app.add_middleware(
@@ -109,6 +123,15 @@ def _mount(app: FastAPI, services: Services) -> None:
         app.include_router(nlu_router(services.nlu, token.get_secret_value() if token else None))
     if services.knowledge is not None:
         app.include_router(kb_router(services.knowledge, auth.any_staff(), auth.role("admin")))
+    email = services.settings.email
+    if services.email_intake is not None and email.inbound_token is not None:
+        app.include_router(
+            email_router(
+                intake=services.email_intake,
+                token=email.inbound_token.get_secret_value(),
+                own_addresses=own_addresses(email),
+            )
+        )
     demo = services.settings.environment == "development"
     app.include_router(
         widget_router(

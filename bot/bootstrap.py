@@ -14,11 +14,14 @@ from actions.executor import build_executor
 from bot.action_runner import ActionRunner
 from bot.delivery import DeliveryWorker, RetryPolicy
 from bot.dialogue import Dialogue
+from bot.email_intake import EmailIntake
+from bot.email_setup import email_intake, mailbox_poller, smtp_sender
 from bot.engine import ConversationEngine
 from bot.handoffs import HandoffService, LoggingAgentDesk
 from bot.settings import Settings
 from bot.support_dialogue import SupportDialogue
 from bot.understanding import NluParser, NluUnderstander
+from channels.email import MailboxPoller
 from channels.messages import Channel
 from channels.ports import AgentDesk, ChannelSender
 from channels.web import SessionHub, SessionSigner, WebChatSender
@@ -43,6 +46,8 @@ class Services:
     handoffs: HandoffService
     knowledge: KnowledgeBase | None = None
     nlu: NluParser | None = None
+    email_intake: EmailIntake | None = None
+    mail_poller: MailboxPoller | None = None
 
     async def aclose(self) -> None:
         if isinstance(self.nlu, RasaHttpParser):
@@ -114,6 +119,8 @@ def bootstrap(
     database = open_database(settings, migrate=migrate)
     hub = SessionHub()
     all_senders: dict[Channel, ChannelSender] = {Channel.WEB: WebChatSender(hub)}
+    if settings.email.smtp_enabled:
+        all_senders[Channel.EMAIL] = smtp_sender(settings.email, database)
     all_senders.update(senders or {})
     delivery = settings.delivery
     worker = DeliveryWorker(
@@ -163,4 +170,12 @@ def bootstrap(
     signer = SessionSigner(
         settings.webchat_secret(), max_age_seconds=settings.webchat.session_ttl_seconds
     )
-    return Services(settings, database, engine, worker, hub, signer, handoffs, knowledge, parser)
+    services = Services(
+        settings, database, engine, worker, hub, signer, handoffs, knowledge, parser
+    )
+    email = settings.email
+    if email.from_address is not None:
+        services.email_intake = email_intake(email, engine, database)
+        if email.imap_enabled:
+            services.mail_poller = mailbox_poller(email, services.email_intake, database)
+    return services

@@ -259,7 +259,12 @@ class ConversationEngine:
             phone=message.profile.phone,
             verified=message.profile.verified,
         )
-        conversation = history.current_conversation(
+        conversation = history.conversation_replied_to(
+            session,
+            customer_id=customer.id,
+            channel=channel,
+            provider_message_ids=message.replies_to,
+        ) or history.current_conversation(
             session, customer_id=customer.id, identity_id=identity.id, channel=channel
         )
         recorded = history.append(

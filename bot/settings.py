@@ -128,6 +128,64 @@ class SupportSettings(BaseModel):
         )
 
 
+class EmailSettings(BaseModel):
+    """The email channel (channels/email/): IMAP or a relay webhook in, SMTP out."""
+
+    imap_host: str | None = Field(default=None, description="poll this IMAP server when set")
+    imap_port: int | None = Field(default=None, description="default: 993 with TLS, else 143")
+    imap_user: str | None = None
+    imap_password: SecretStr | None = None
+    imap_folder: str = "INBOX"
+    imap_tls: bool = Field(default=True, description="implicit TLS (IMAPS)")
+    imap_poll_seconds: float = Field(default=30.0, gt=0)
+    inbound_token: SecretStr | None = Field(
+        default=None, description="bearer token of POST /webhooks/email/inbound; unset: no route"
+    )
+    max_message_bytes: int = Field(
+        default=10 * 1024 * 1024, gt=0, description="larger mails: 413 (webhook), header only"
+    )
+    smtp_host: str | None = Field(default=None, description="send mail through this server")
+    smtp_port: int | None = Field(default=None, description="default: 465 with SSL, else 587")
+    smtp_user: str | None = Field(default=None, description="no login when unset")
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    smtp_ssl: bool = Field(default=False, description="implicit TLS (port 465)")
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    ca_file: str | None = Field(
+        default=None, description="CA bundle for IMAP/SMTP TLS; default: the system's"
+    )
+    from_address: str | None = Field(default=None, description="e.g. support@example.com")
+    from_name: str | None = Field(default=None, description="e.g. Example Support")
+    reply_to_token: bool = Field(
+        default=True, description="Reply-To support+<token>@..., so replies thread"
+    )
+    max_replies_per_hour: int = Field(
+        default=5, ge=0, description="automatic replies per sender per hour"
+    )
+
+    @property
+    def imap_enabled(self) -> bool:
+        return self.imap_host is not None
+
+    @property
+    def smtp_enabled(self) -> bool:
+        return self.smtp_host is not None
+
+    @model_validator(mode="after")
+    def _complete(self) -> EmailSettings:
+        if self.imap_host and not (self.imap_user and self.imap_password):
+            raise ValueError(
+                "SWITCHBOARD_EMAIL__IMAP_USER and __IMAP_PASSWORD must be set with __IMAP_HOST"
+            )
+        if (self.imap_host or self.smtp_host or self.inbound_token) and not self.from_address:
+            raise ValueError(
+                "SWITCHBOARD_EMAIL__FROM_ADDRESS (the support address) must be set for email"
+            )
+        if self.from_address and "@" not in self.from_address:
+            raise ValueError("SWITCHBOARD_EMAIL__FROM_ADDRESS must be an address: name@domain")
+        return self
+
+
 class LogSettings(BaseModel):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["json", "text"] = "json"
@@ -150,6 +208,7 @@ class Settings(BaseSettings):
     nlu: NluSettings = NluSettings()
     knowledge: KnowledgeSettings = KnowledgeSettings()
     support: SupportSettings = SupportSettings()
+    email: EmailSettings = EmailSettings()
     log: LogSettings = LogSettings()
 
     @model_validator(mode="after")
@@ -169,6 +228,12 @@ class Settings(BaseSettings):
                     f"SWITCHBOARD_WEBCHAT__SECRET_KEY must be set, at least {MIN_SECRET_LENGTH} "
                     "characters, when SWITCHBOARD_ENVIRONMENT=production "
                     "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+                )
+            token = self.email.inbound_token
+            if token is not None and len(token.get_secret_value()) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"SWITCHBOARD_EMAIL__INBOUND_TOKEN must be at least {MIN_SECRET_LENGTH} "
+                    "characters when SWITCHBOARD_ENVIRONMENT=production"
                 )
             if self.database.url is None:
                 raise ValueError(

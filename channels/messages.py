@@ -48,6 +48,10 @@ class InboundMessage:
     # Set by an adapter when the message must get no automatic reply (a mail loop, a
     # rate limit): the message is logged with this reason and nothing is sent.
     no_reply_reason: str | None = None
+    # Provider ids of the messages this one answers, most specific first (an email's
+    # In-Reply-To, then its References, then its reply token): the engine continues the
+    # conversation that holds one of them, on the same channel and customer.
+    replies_to: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select, update
@@ -78,6 +79,65 @@ def current_conversation(
         row.resolved_at = None
         session.flush()
     return conversation_record(row)
+
+
+def conversation_replied_to(
+    session: Session, *, customer_id: int, channel: str, provider_message_ids: Sequence[str]
+) -> ConversationRecord | None:
+    """The conversation holding the message a reply answers, by provider message ids
+    (most specific first), among this customer's interactions on this channel; never by
+    subject. A resolved one reopens, unless its identity has another open conversation:
+    then None, and the caller uses the current one."""
+    wanted = list(dict.fromkeys(provider_message_ids))[:50]
+    if not wanted:
+        return None
+    rows = session.execute(
+        select(Interaction.provider_message_id, Interaction.conversation_id).where(
+            Interaction.customer_id == customer_id,
+            Interaction.channel == channel,
+            Interaction.provider_message_id.in_(wanted),
+        )
+    )
+    found = {provider_id: conversation_id for provider_id, conversation_id in rows}
+    match = next((found[key] for key in wanted if key in found), None)
+    if match is None:
+        return None
+    row = session.get_one(Conversation, match)
+    if row.status == "resolved":
+        other_open = session.scalar(
+            select(Conversation.id).where(
+                Conversation.identity_id == row.identity_id,
+                Conversation.status == "open",
+                Conversation.id != row.id,
+            )
+        )
+        if other_open is not None:
+            return None
+        row.status = "open"
+        row.owner = "bot"
+        row.assigned_staff_id = None
+        row.resolved_at = None
+        session.flush()
+    return conversation_record(row)
+
+
+def answered_message(session: Session, interaction_id: int) -> InteractionRecord | None:
+    """The inbound message an outbound one answers: the one it replies to, or else the
+    customer's latest message before it in the conversation (an agent's reply)."""
+    outbound = session.get_one(Interaction, interaction_id)
+    if outbound.in_reply_to_id is not None:
+        return interaction_record(session.get_one(Interaction, outbound.in_reply_to_id))
+    row = session.scalars(
+        select(Interaction)
+        .where(
+            Interaction.conversation_id == outbound.conversation_id,
+            Interaction.direction == "in",
+            Interaction.seq < outbound.seq,
+        )
+        .order_by(Interaction.seq.desc())
+        .limit(1)
+    ).first()
+    return interaction_record(row) if row is not None else None
 
 
 def get_conversation(session: Session, conversation_id: int) -> ConversationRecord | None:
@@ -178,10 +238,20 @@ def timeline(
     return [interaction_record(row) for row in rows]
 
 
-def set_delivery_status(session: Session, interaction_id: int, status: str) -> None:
+def set_delivery_status(
+    session: Session, interaction_id: int, status: str, *, provider_message_id: str | None = None
+) -> None:
+    """The send's outcome; the provider's id too, where the interaction has none yet (an
+    email's Message-ID, so a customer's reply to it finds its conversation)."""
     session.execute(
         update(Interaction).where(Interaction.id == interaction_id).values(delivery_status=status)
     )
+    if provider_message_id is not None:
+        session.execute(
+            update(Interaction)
+            .where(Interaction.id == interaction_id, Interaction.provider_message_id.is_(None))
+            .values(provider_message_id=provider_message_id)
+        )
 
 
 def get_interaction(session: Session, interaction_id: int) -> InteractionRecord:

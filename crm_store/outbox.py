@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from crm_store import history
 from crm_store.base import utcnow
 from crm_store.history import set_delivery_status
-from crm_store.models import OutboxMessage
+from crm_store.models import Interaction, OutboxMessage
 from crm_store.records import ConversationRecord, InteractionRecord, NewInteraction, OutboxRecord
 
 
@@ -109,7 +109,9 @@ def mark_sent(session: Session, outbox_id: int, provider_message_id: str | None)
     row.sent_at = utcnow()
     row.claimed_until = None
     row.last_error = None
-    set_delivery_status(session, row.interaction_id, "sent")
+    set_delivery_status(
+        session, row.interaction_id, "sent", provider_message_id=provider_message_id
+    )
 
 
 def schedule_retry(session: Session, outbox_id: int, *, error: str, at: datetime) -> None:
@@ -172,3 +174,21 @@ def log_outbound(
         payload=payload_for(record),
     )
     return record
+
+
+def automatic_replies_since(session: Session, channel: str, address: str, since: datetime) -> int:
+    """How many bot replies (not agents') were queued for one address since a time."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .join(Interaction, Interaction.id == OutboxMessage.interaction_id)
+            .where(
+                OutboxMessage.channel == channel,
+                OutboxMessage.address == address,
+                OutboxMessage.created_at >= since,
+                Interaction.author == "bot",
+            )
+        )
+        or 0
+    )

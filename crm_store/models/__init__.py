@@ -7,6 +7,7 @@ from crm_store.models.customers import Customer, Identity
 from crm_store.models.delivery import InboundReceipt, OutboxMessage
 from crm_store.models.handoffs import Handoff
 from crm_store.models.leads import Lead
+from crm_store.models.mailboxes import MailboxWatermark
 from crm_store.models.orders import Order
 from crm_store.models.staff import StaffUser
 from crm_store.models.tickets import Ticket, TicketEvent
@@ -21,6 +22,7 @@ __all__ = [
     "InboundReceipt",
     "Interaction",
     "Lead",
+    "MailboxWatermark",
     "Order",
     "OutboxMessage",
     "StaffUser",

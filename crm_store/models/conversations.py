@@ -54,6 +54,8 @@ class Interaction(Base):
     __table_args__ = (
         UniqueConstraint("conversation_id", "seq"),
         Index("ix_interactions_customer_created", "customer_id", "created_at"),
+        # Email threading finds the conversation a reply answers by Message-ID.
+        Index("ix_interactions_provider_message_id", "provider_message_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

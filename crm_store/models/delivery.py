@@ -32,7 +32,11 @@ class OutboxMessage(Base):
     """A logged outbound interaction waiting to be, or having been, handed to a provider."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        # The per-address cap on automatic email replies counts recent rows.
+        Index("ix_outbox_channel_address_created", "channel", "address", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     interaction_id: Mapped[int] = mapped_column(ForeignKey("interactions.id"), unique=True)

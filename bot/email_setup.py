@@ -1,0 +1,68 @@
+"""Builds the email channel from settings: the SMTP sender, the intake, the IMAP poller."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.email_intake import EmailIntake
+from bot.email_store import StoredThreads, StoredWatermarks
+from bot.settings import EmailSettings
+from channels.email import ImapAccount, MailboxPoller, MailIdentity, SmtpSender, SmtpServer
+from channels.ports import MessageIntake
+from crm_store import Database
+
+log = logging.getLogger(__name__)
+
+
+def own_addresses(email: EmailSettings) -> frozenset[str]:
+    """The support team's own addresses: mail from them is never answered."""
+    found = {email.from_address, email.imap_user}
+    return frozenset(a.strip().lower() for a in found if a and "@" in a)
+
+
+def smtp_sender(email: EmailSettings, database: Database) -> SmtpSender:
+    assert email.smtp_host is not None and email.from_address is not None
+    server = SmtpServer(
+        host=email.smtp_host,
+        port=email.smtp_port or (465 if email.smtp_ssl else 587),
+        username=email.smtp_user,
+        password=email.smtp_password.get_secret_value() if email.smtp_password else None,
+        starttls=email.smtp_starttls,
+        ssl=email.smtp_ssl,
+        timeout_seconds=email.smtp_timeout_seconds,
+        ca_file=email.ca_file,
+    )
+    identity = MailIdentity(email.from_address, email.from_name, email.reply_to_token)
+    return SmtpSender(server, identity, StoredThreads(database))
+
+
+def email_intake(email: EmailSettings, engine: MessageIntake, database: Database) -> EmailIntake:
+    if not email.smtp_enabled and (email.imap_enabled or email.inbound_token is not None):
+        log.warning(
+            "mail comes in but SWITCHBOARD_EMAIL__SMTP_HOST is not set: "
+            "the bot's answers will be logged and marked failed, not sent"
+        )
+    return EmailIntake(engine, database, max_replies_per_hour=email.max_replies_per_hour)
+
+
+def mailbox_poller(
+    email: EmailSettings, intake: MessageIntake, database: Database
+) -> MailboxPoller:
+    assert email.imap_host and email.imap_user and email.imap_password
+    account = ImapAccount(
+        host=email.imap_host,
+        port=email.imap_port or (993 if email.imap_tls else 143),
+        user=email.imap_user,
+        password=email.imap_password.get_secret_value(),
+        folder=email.imap_folder,
+        tls=email.imap_tls,
+        ca_file=email.ca_file,
+    )
+    return MailboxPoller(
+        account,
+        intake,
+        StoredWatermarks(database),
+        own_addresses=own_addresses(email),
+        max_bytes=email.max_message_bytes,
+        interval_seconds=email.imap_poll_seconds,
+    )

@@ -1,0 +1,47 @@
+"""What the email adapter needs from the store: IMAP watermarks and the mail a reply
+answers (for In-Reply-To, References and the subject)."""
+
+from __future__ import annotations
+
+from anyio import to_thread
+
+from channels.email import MailThread
+from channels.messages import OutboundMessage
+from crm_store import Database, history, mailboxes
+
+
+class StoredWatermarks:
+    """`channels.email.Watermarks` in the CRM store (called from the poller's thread)."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def last_uid(self, mailbox: str, uidvalidity: int) -> int:
+        with self._db.transaction() as session:
+            return mailboxes.last_uid(session, mailbox, uidvalidity)
+
+    def advance(self, mailbox: str, uidvalidity: int, uid: int) -> None:
+        with self._db.transaction() as session:
+            mailboxes.advance(session, mailbox, uidvalidity, uid)
+
+
+class StoredThreads:
+    """`channels.email.ThreadContext`: the customer's mail an outbound message answers."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def thread_of(self, message: OutboundMessage) -> MailThread | None:
+        return await to_thread.run_sync(self._thread_of, message.interaction_id)
+
+    def _thread_of(self, interaction_id: int) -> MailThread | None:
+        with self._db.transaction() as session:
+            answered = history.answered_message(session, interaction_id)
+        if answered is None:
+            return None
+        mail = answered.attributes.get("email") or {}
+        return MailThread(
+            message_id=mail.get("message_id") or answered.provider_message_id,
+            subject=str(mail.get("subject") or ""),
+            references=tuple(mail.get("references") or ()),
+        )

@@ -1,0 +1,79 @@
+"""An `OutboundMessage` -> a MIME mail: threading headers, plain text and simple HTML
+(replies are short Markdown; see markdown.py).
+
+Bot replies carry `Auto-Submitted: auto-replied` (RFC 3834) and ask Exchange not to
+auto-answer them; an agent's reply is a person writing and carries neither.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+from typing import Protocol
+
+from channels.email.markdown import as_html, as_plain_text
+from channels.email.message_ids import domain_of, outbound_message_id, reply_token
+from channels.messages import OutboundMessage
+
+MAX_REFERENCES = 20
+DEFAULT_SUBJECT = "Your message to our support team"
+
+
+@dataclass(frozen=True, slots=True)
+class MailThread:
+    """The customer's mail a reply answers: its Message-ID, subject and References."""
+
+    message_id: str | None
+    subject: str
+    references: tuple[str, ...] = ()
+
+
+class ThreadContext(Protocol):
+    """Finds the mail an outbound message answers (the store knows; `bot` implements)."""
+
+    async def thread_of(self, message: OutboundMessage) -> MailThread | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MailIdentity:
+    """Who the bot's mail is from, and whether replies carry a token in Reply-To."""
+
+    address: str
+    name: str | None = None
+    reply_token: bool = True
+
+
+def compose(
+    message: OutboundMessage, thread: MailThread | None, identity: MailIdentity
+) -> EmailMessage:
+    domain = domain_of(identity.address)
+    message_id = outbound_message_id(message.outbox_id, message.created_at, domain)
+    mail = EmailMessage()
+    mail["From"] = formataddr((identity.name or "", identity.address))
+    mail["To"] = message.address
+    mail["Subject"] = reply_subject(thread.subject if thread else "")
+    mail["Date"] = format_datetime(message.created_at)
+    mail["Message-ID"] = message_id
+    if thread is not None and thread.message_id:
+        mail["In-Reply-To"] = thread.message_id
+        references = [*thread.references, thread.message_id][-MAX_REFERENCES:]
+        mail["References"] = " ".join(dict.fromkeys(references))
+    if identity.reply_token:
+        local, _, _ = identity.address.rpartition("@")
+        mail["Reply-To"] = formataddr(
+            (identity.name or "", f"{local}+{reply_token(message_id)}@{domain}")
+        )
+    if message.author == "bot":
+        mail["Auto-Submitted"] = "auto-replied"
+        mail["X-Auto-Response-Suppress"] = "All"
+    mail.set_content(as_plain_text(message.text))
+    mail.add_alternative(as_html(message.text), subtype="html")
+    return mail
+
+
+def reply_subject(subject: str) -> str:
+    subject = " ".join(subject.split())
+    if not subject:
+        return DEFAULT_SUBJECT
+    return subject if subject.lower().startswith("re:") else f"Re: {subject}"

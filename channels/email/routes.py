@@ -1,0 +1,54 @@
+"""`POST /webhooks/email/inbound`: a raw RFC 5322 message from a mail relay.
+
+Authenticated with `Authorization: Bearer <inbound token>` (compared in constant time).
+The body is the message itself (any content type). Answers 200 with where the mail
+landed, 401 for a missing or wrong token, 422 for a body that is not a mail with a
+sender, 413 (from the body-size middleware) above the size limit.
+
+(No `from __future__ import annotations` here: FastAPI must see the dependency types.)
+"""
+
+import hmac
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from channels.email.errors import UnreadableMail
+from channels.email.inbound import to_inbound
+from channels.ports import MessageIntake
+
+INBOUND_PATH = "/webhooks/email/inbound"
+
+
+def email_router(
+    *, intake: MessageIntake, token: str, own_addresses: frozenset[str] = frozenset()
+) -> APIRouter:
+    router = APIRouter(tags=["email"])
+    bearer = HTTPBearer(auto_error=False)
+
+    def relay(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> None:
+        if credentials is None:
+            raise HTTPException(401, "missing bearer token", {"WWW-Authenticate": "Bearer"})
+        if not hmac.compare_digest(credentials.credentials.encode(), token.encode()):
+            raise HTTPException(401, "wrong token", {"WWW-Authenticate": "Bearer"})
+
+    @router.post(INBOUND_PATH, dependencies=[Depends(relay)])
+    async def inbound_mail(request: Request) -> dict[str, Any]:
+        raw = await request.body()
+        try:
+            message = to_inbound(raw, own_addresses=own_addresses)
+        except UnreadableMail as exc:
+            raise HTTPException(422, f"not a mail we can take in: {exc}") from exc
+        result = await intake.receive(message)
+        return {
+            "message_id": message.provider_message_id,
+            "conversation_id": result.conversation_id,
+            "duplicate": result.duplicate,
+            "answered": bool(result.replies),
+            "no_reply_reason": message.no_reply_reason,
+        }
+
+    return router

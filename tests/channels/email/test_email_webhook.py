@@ -1,0 +1,139 @@
+"""POST /webhooks/email/inbound through the real app: token, size limit, bad input."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from bot.app import create_app
+from bot.settings import DatabaseSettings, EmailSettings, Settings
+from crm_store.models import Interaction
+from tests.channels.email.conftest import mail
+from tests.fakes import ScriptedDialogue
+
+TOKEN = "relay-token-for-tests-0123456789abcdef"
+URL = "/webhooks/email/inbound"
+
+
+def settings(tmp_path: Path, **email: object) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "var",
+        database=DatabaseSettings(url=f"sqlite:///{tmp_path / 'mail.db'}", auto_migrate=True),
+        email=EmailSettings(from_address="support@acme.test", **email),  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(
+        settings(tmp_path, inbound_token=TOKEN, max_message_bytes=200_000),
+        dialogue=ScriptedDialogue(),
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://sb") as http:
+        http.app = app  # type: ignore[attr-defined]
+        yield http
+    app.state.services.close()
+
+
+def stored(client: httpx.AsyncClient) -> int:
+    database = client.app.state.services.database  # type: ignore[attr-defined]
+    with database.transaction() as session:
+        return session.scalar(select(func.count()).select_from(Interaction)) or 0
+
+
+def bearer(token: str = TOKEN) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", "Content-Type": "message/rfc822"}
+
+
+async def test_a_relayed_mail_is_stored_and_answered_once(client: httpx.AsyncClient) -> None:
+    raw = mail("How long do refunds take?", message_id="<relay1@example.com>").as_bytes()
+    first = await client.post(URL, content=raw, headers=bearer())
+    again = await client.post(URL, content=raw, headers=bearer())
+    assert first.status_code == 200 and again.status_code == 200
+    assert first.json()["message_id"] == "<relay1@example.com>"
+    assert first.json()["duplicate"] is False and first.json()["answered"] is True
+    assert again.json()["duplicate"] is True
+    assert again.json()["conversation_id"] == first.json()["conversation_id"]
+    assert stored(client) == 2
+
+
+@pytest.mark.parametrize("headers", [{}, bearer("wrong-token"), {"Authorization": "Basic eDp5"}])
+async def test_a_missing_or_wrong_token_gets_401_and_stores_nothing(
+    client: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    response = await client.post(URL, content=mail("hello").as_bytes(), headers=headers)
+    assert response.status_code == 401
+    assert response.json()["error"] in ("missing bearer token", "wrong token")
+    assert stored(client) == 0
+
+
+async def test_a_mail_bigger_than_the_json_limit_but_within_the_mail_limit_is_taken(
+    client: httpx.AsyncClient,
+) -> None:
+    message = mail("See the attached photo of the damage.")
+    message.add_attachment(b"x" * 120_000, maintype="image", subtype="jpeg", filename="dent.jpg")
+    response = await client.post(URL, content=message.as_bytes(), headers=bearer())
+    assert response.status_code == 200, response.text
+    # The rest of the API keeps its 64 KiB limit.
+    big_json = await client.post("/api/v1/webchat/sessions", content=b"{" + b" " * 70_000 + b"}")
+    assert big_json.status_code == 413
+
+
+async def test_a_mail_over_the_limit_gets_413_and_stores_nothing(client: httpx.AsyncClient) -> None:
+    message = mail("huge")
+    message.add_attachment(b"x" * 300_000, maintype="application", subtype="zip", filename="a.zip")
+    response = await client.post(URL, content=message.as_bytes(), headers=bearer())
+    assert response.status_code == 413
+    assert "larger than 200000 bytes" in response.json()["error"]
+    assert stored(client) == 0
+
+
+@pytest.mark.parametrize(
+    "body", [b"", b"just some text, not a mail", b"Subject: hi\r\n\r\nno sender"]
+)
+async def test_a_body_that_is_not_a_mail_gets_422_with_a_reason(
+    client: httpx.AsyncClient, body: bytes
+) -> None:
+    response = await client.post(URL, content=body, headers=bearer())
+    assert response.status_code == 422
+    assert response.json()["error"].startswith("not a mail we can take in:")
+    assert stored(client) == 0
+
+
+async def test_an_auto_reply_through_the_webhook_is_logged_without_an_answer(
+    client: httpx.AsyncClient,
+) -> None:
+    raw = mail("Out of office", headers={"Auto-Submitted": "auto-replied"}).as_bytes()
+    response = await client.post(URL, content=raw, headers=bearer())
+    assert response.status_code == 200
+    assert response.json()["answered"] is False
+    assert response.json()["no_reply_reason"] == "auto-submitted: auto-replied"
+    assert stored(client) == 1
+
+
+async def test_without_a_token_setting_there_is_no_webhook(tmp_path: Path) -> None:
+    app = create_app(settings(tmp_path), dialogue=ScriptedDialogue())
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://sb") as http:
+        response = await http.post(URL, content=mail("hi").as_bytes(), headers=bearer())
+    app.state.services.close()
+    assert response.status_code == 404
+
+
+def test_email_settings_refuse_half_configurations() -> None:
+    with pytest.raises(ValueError, match="FROM_ADDRESS"):
+        EmailSettings(smtp_host="smtp.example.com")
+    with pytest.raises(ValueError, match="IMAP_USER"):
+        EmailSettings(imap_host="imap.example.com", from_address="support@acme.test")
+    with pytest.raises(ValueError, match="INBOUND_TOKEN"):
+        Settings(
+            environment="production",
+            webchat={"secret_key": "s" * 40},  # type: ignore[arg-type]
+            database={"url": "postgresql://db/x"},  # type: ignore[arg-type]
+            email=EmailSettings(from_address="support@acme.test", inbound_token="short"),
+        )
