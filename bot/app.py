@@ -20,6 +20,7 @@ from bot.api.staff import staff_router
 from bot.bootstrap import Services, bootstrap
 from bot.dialogue import Dialogue
 from bot.settings import Settings
+from bot.sms import sms_router
 from channels.messages import Channel
 from channels.ports import ChannelSender
 from channels.web import webchat_router, widget_router
@@ -92,6 +93,12 @@ def _mount(app: FastAPI, services: Services) -> None:
         )
     )
     app.include_router(staff_router(services.database, auth))
+    sms = sms_router(services.settings, services.database, services.engine)
+    if sms is not None:
+        app.include_router(sms)
+        log.info("SMS is on: Twilio webhooks at /webhooks/twilio/sms and /webhooks/twilio/status")
+    else:
+        log.info("SMS is off: set SWITCHBOARD_TWILIO__* to turn it on")
     if services.nlu is not None:
         token = services.settings.nlu.api_token
         app.include_router(nlu_router(services.nlu, token.get_secret_value() if token else None))

@@ -14,6 +14,7 @@ from bot.delivery import DeliveryWorker, RetryPolicy
 from bot.dialogue import Dialogue
 from bot.engine import ConversationEngine
 from bot.settings import Settings
+from bot.sms import sms_sender
 from bot.support_dialogue import SupportDialogue
 from bot.understanding import NluParser, NluUnderstander
 from channels.messages import Channel
@@ -109,6 +110,9 @@ def bootstrap(
     database = open_database(settings, migrate=migrate)
     hub = SessionHub()
     all_senders: dict[Channel, ChannelSender] = {Channel.WEB: WebChatSender(hub)}
+    sms = sms_sender(settings)
+    if sms is not None:
+        all_senders[Channel.SMS] = sms
     all_senders.update(senders or {})
     delivery = settings.delivery
     worker = DeliveryWorker(

@@ -4,6 +4,11 @@ Every row is logged before it is sent (the engine writes interaction and outbox 
 one transaction). A send that fails is retried with exponential backoff and jitter until
 `max_attempts`; then the row and its interaction are marked `failed`, with the error, for
 an agent to see. Nothing is dropped silently.
+
+Consent is checked here, at the last moment, for every kind of message (bot, agent,
+campaign): a row for an address that opted out on its channel fails with the reason,
+and its interaction's delivery status reads `opted_out`. Only replies marked
+`consent_notice` (the STOP confirmation, HELP) go out regardless.
 """
 
 from __future__ import annotations
@@ -19,11 +24,11 @@ from datetime import datetime, timedelta
 from anyio import to_thread
 
 from channels.errors import DeliveryError
-from channels.messages import Channel, OutboundMessage
+from channels.messages import Channel, OutboundMessage, SendReceipt
 from channels.ports import ChannelSender
-from crm_store import Database, outbox
+from crm_store import Database, consents, delivery_status, outbox
 from crm_store.base import utcnow
-from crm_store.records import OutboxRecord
+from crm_store.records import ConsentRecord, OutboxRecord
 
 log = logging.getLogger(__name__)
 
@@ -158,25 +163,75 @@ class DeliveryWorker:
                 row, f"no adapter is configured for channel {row.channel}", retryable=False
             )
             return
+        opt_out = await to_thread.run_sync(self._opt_out_of, row)
+        if opt_out is not None:
+            await self._refuse(row, opt_out)
+            return
         try:
             receipt = await sender.send(to_outbound(row))
         except asyncio.CancelledError:
             raise
         except DeliveryError as exc:
-            await self._record_failure(row, exc.reason, retryable=exc.retryable)
+            if exc.opted_out_by is not None:
+                await to_thread.run_sync(self._record_opt_out, row, exc.opted_out_by, exc.reason)
+            else:
+                await self._record_failure(row, exc.reason, retryable=exc.retryable)
             return
         except Exception as exc:  # an adapter bug must not lose the message either
             await self._record_failure(row, f"{type(exc).__name__}: {exc}", retryable=True)
             return
-        await to_thread.run_sync(self._mark_sent, row.id, receipt.provider_message_id)
+        await to_thread.run_sync(self._mark_sent, row, receipt.provider_message_id, receipt)
         log.info(
             "delivered",
             extra={"outbox_id": row.id, "channel": row.channel, "attempt": row.attempts},
         )
 
-    def _mark_sent(self, outbox_id: int, provider_message_id: str | None) -> None:
+    def _mark_sent(
+        self, row: OutboxRecord, provider_message_id: str | None, receipt: SendReceipt
+    ) -> None:
         with self._db.transaction() as session:
-            outbox.mark_sent(session, outbox_id, provider_message_id)
+            outbox.mark_sent(session, row.id, provider_message_id)
+            delivery_status.record_sent(
+                session, row.interaction_id, provider_message_id, receipt.attributes
+            )
+
+    def _opt_out_of(self, row: OutboxRecord) -> ConsentRecord | None:
+        if row.payload.get("attributes", {}).get("consent_notice"):
+            return None
+        with self._db.transaction() as session:
+            return consents.opt_out_of(session, row.channel, row.address)
+
+    async def _refuse(self, row: OutboxRecord, opt_out: ConsentRecord) -> None:
+        when = opt_out.recorded_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        error = f"recipient opted out by {opt_out.source or 'request'} at {when}"
+        await to_thread.run_sync(self._mark_opted_out, row, error)
+        log.warning(
+            "not sent: recipient opted out",
+            extra={"outbox_id": row.id, "channel": row.channel, "error": error},
+        )
+
+    def _mark_opted_out(self, row: OutboxRecord, error: str) -> None:
+        with self._db.transaction() as session:
+            outbox.mark_failed(session, row.id, error=error)
+            delivery_status.force(
+                session, row.interaction_id, "opted_out", attributes={"delivery_error": error}
+            )
+
+    def _record_opt_out(self, row: OutboxRecord, source: str, error: str) -> None:
+        """The provider says the recipient unsubscribed: remember it, fail the row."""
+        with self._db.transaction() as session:
+            consents.record_consent(
+                session,
+                channel=row.channel,
+                address=row.address,
+                status=consents.OPTED_OUT,
+                source=source,
+            )
+        self._mark_opted_out(row, error)
+        log.warning(
+            "not sent: the provider says the recipient opted out",
+            extra={"outbox_id": row.id, "channel": row.channel, "error": error},
+        )
 
     async def _record_failure(self, row: OutboxRecord, error: str, *, retryable: bool) -> None:
         if retryable and row.attempts < self._policy.max_attempts:

@@ -113,7 +113,14 @@ class ConversationEngine:
                 extra={"channel": message.channel.value, "reason": message.no_reply_reason},
             )
         elif message.preset_reply is not None:
-            replies = [Reply(message.preset_reply, intent="preset", confidence=1.0)]
+            replies = [
+                Reply(
+                    message.preset_reply,
+                    intent="preset",
+                    confidence=1.0,
+                    attributes=dict(message.preset_reply_attributes),
+                )
+            ]
         else:
             understanding = await self._understand(message)
             if intake.conversation.owner not in _PERSON_OWNERS:

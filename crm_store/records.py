@@ -110,3 +110,19 @@ class NewInteraction:
     staff_id: int | None = None
     delivery_status: str | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRecord:
+    id: int
+    customer_id: int | None
+    channel: str
+    address: str
+    purpose: str
+    status: str  # opted_in | opted_out
+    source: str | None
+    recorded_at: datetime
+
+    @property
+    def opted_out(self) -> bool:
+        return self.status == "opted_out"
