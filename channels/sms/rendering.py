@@ -4,6 +4,10 @@ Bot, agent and campaign texts may be Markdown (the knowledge base and the Slack 
 write it). A phone shows Markdown as symbols, so emphasis and headings lose their marks,
 `[label](url)` becomes `label: url` and list bullets become dashes. A text still longer
 than the limit is cut to its first sentences with the article's link after them.
+
+Typographic punctuation (dashes, curly quotes, the ellipsis, odd spaces) is written with
+its plain GSM-7 lookalike: one em dash would otherwise make the whole text UCS-2, which
+more than doubles the segments it costs. Letters and emoji are left as they are.
 """
 
 from __future__ import annotations
@@ -14,6 +18,32 @@ from dataclasses import dataclass
 MAX_BODY_CHARS = 1600  # Twilio refuses longer bodies
 _URL = re.compile(r"https?://[^\s<>()]+[^\s<>().,;:!?'\"]")
 _MORE = "\n\nMore: "
+
+
+_GSM_LOOKALIKES = str.maketrans(
+    {
+        "\u2014": "-",  # em dash
+        "\u2013": "-",  # en dash
+        "\u2012": "-",
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2212": "-",  # minus sign
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u2033": '"',
+        "\u2026": "...",
+        "\u00a0": " ",  # no-break space
+        "\u2009": " ",
+        "\u202f": " ",
+        "\u200b": "",  # zero-width space
+        "\u2022": "-",  # bullet
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +66,8 @@ def plain_text(markdown: str) -> str:
     text = re.sub(r"(?<![\w/])_(\S(?:.*?\S)?)_(?![\w/])", r"\1", text)
     text = re.sub(r"`([^`\n]+)`", r"\1", text)
     text = re.sub(r"[ \t]+\n", "\n", text)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
+    text = re.sub(r"\n{3,}", "\n\n", text).strip()
+    return text.translate(_GSM_LOOKALIKES)
 
 
 def _link(match: re.Match[str]) -> str:
@@ -50,7 +81,7 @@ def _summary(text: str, budget: int) -> str:
     end = max(cut.rfind(". "), cut.rfind(".\n"), cut.rfind("? "), cut.rfind("! "))
     if end > budget // 3:
         return cut[: end + 1].rstrip()
-    return cut[: budget - 1].rsplit(" ", 1)[0].rstrip() + "…"
+    return cut[: budget - 3].rsplit(" ", 1)[0].rstrip() + "..."
 
 
 def render_sms(text: str, *, link: str | None = None, max_chars: int = MAX_BODY_CHARS) -> SmsText:

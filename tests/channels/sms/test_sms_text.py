@@ -94,7 +94,7 @@ def test_a_long_answer_becomes_a_summary_with_the_article_link() -> None:
 def test_the_given_article_link_wins_and_a_smaller_limit_is_kept() -> None:
     rendered = render_sms("word " * 400, link="https://help.example/a", max_chars=320)
     assert len(rendered.body) <= 320
-    assert rendered.body.endswith("…\n\nMore: https://help.example/a")
+    assert rendered.body.endswith("...\n\nMore: https://help.example/a")
 
 
 def test_a_long_text_without_any_link_is_cut_at_a_sentence() -> None:
@@ -169,3 +169,11 @@ def test_twilio_errors_map_to_delivery_errors(
     assert error.retryable is retryable
     assert (error.opted_out_by is not None) is opted_out
     assert "Twilio's own words" in error.reason and str(code) in error.reason
+
+
+def test_typographic_punctuation_is_sent_as_gsm7_lookalikes() -> None:
+    footer = "Source: Refunds — How long do “refunds” take…, https://help.example/refunds"
+    body = render_sms(footer).body
+    assert body == 'Source: Refunds - How long do "refunds" take..., https://help.example/refunds'
+    assert count_segments(body).encoding == GSM7
+    assert render_sms("Zoë paid 5 € 😀").body == "Zoë paid 5 € 😀"  # letters, emoji stay

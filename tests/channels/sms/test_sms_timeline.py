@@ -84,6 +84,9 @@ async def test_a_question_by_sms_is_answered_and_joins_the_web_chat_timeline(
     ]
     assert items[2]["text"] == "how long do refunds take?"
     assert items[3]["delivery_status"] == "sent"
+    # The knowledge layer's footer has an em dash; sent as "-", the answer stays GSM-7.
+    assert "—" in items[3]["text"] and "—" not in body
+    assert items[3]["attributes"]["sms_encoding"] == "GSM-7"
     assert items[3]["attributes"]["sms_segments"] >= 1
     assert any(source["source"] == REFUNDS for source in items[3]["sources"])
 
