@@ -27,8 +27,6 @@ from channels.messages import Channel, OutboundMessage, SendReceipt
 from channels.sms.rendering import MAX_BODY_CHARS, render_sms
 from channels.sms.segments import count_segments
 
-log = logging.getLogger(__name__)
-
 TWILIO_API = "https://api.twilio.com"
 UNSUBSCRIBED = 21610
 
@@ -37,7 +35,7 @@ class RedirectedHttpClient(TwilioHttpClient):
     """The twilio library's HTTP client, sending to another base URL."""
 
     def __init__(self, base_url: str, *, timeout: float) -> None:
-        super().__init__(timeout=timeout)
+        super().__init__(timeout=timeout, logger=_library_log())
         self._base = urlsplit(base_url.rstrip("/"))
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
@@ -46,6 +44,14 @@ class RedirectedHttpClient(TwilioHttpClient):
             (self._base.scheme, self._base.netloc, self._base.path + target.path, target.query, "")
         )
         return super().request(method, url, *args, **kwargs)
+
+
+def _library_log() -> logging.Logger:
+    """The twilio library logs eight INFO lines per request; our own log has one line per
+    send (the delivery worker's), so the library's speaks up only for warnings."""
+    library = logging.getLogger("channels.sms.twilio_library")
+    library.setLevel(logging.WARNING)
+    return library
 
 
 def delivery_error(status: int, code: int | None, message: str) -> DeliveryError:
@@ -82,7 +88,7 @@ class TwilioSender:
         http = (
             RedirectedHttpClient(api_base_url, timeout=timeout_seconds)
             if api_base_url.rstrip("/") != TWILIO_API
-            else TwilioHttpClient(timeout=timeout_seconds)
+            else TwilioHttpClient(timeout=timeout_seconds, logger=_library_log())
         )
         self._client = Client(account_sid, auth_token, http_client=http)
         self._from = from_number

@@ -3,9 +3,15 @@ delivery worker and the twilio library to the local Twilio REST stand-in."""
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
+from bot.app import create_app
+from bot.settings import Settings
 from crm_store.models import Customer, Interaction
 from tests.channels.sms.conftest import (
     ACCOUNT,
@@ -240,11 +246,11 @@ async def test_an_emoji_reply_is_counted_as_ucs2(sms: SmsHarness) -> None:
     assert reply.attributes["sms_encoding"] == "UCS-2" and reply.attributes["sms_segments"] == 2
 
 
-def test_the_sms_routes_are_absent_when_twilio_is_not_configured(sqlite_settings) -> None:  # type: ignore[no-untyped-def]
-    from fastapi.testclient import TestClient
-
-    from bot.app import create_app
-
-    app = create_app(sqlite_settings, dialogue=ScriptedDialogue())
+def test_the_sms_routes_are_absent_when_twilio_is_not_configured(
+    sqlite_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="bot.app"):
+        app = create_app(sqlite_settings, dialogue=ScriptedDialogue())
+    assert "SMS is off: set SWITCHBOARD_TWILIO__* to turn it on" in caplog.messages
     with TestClient(app) as client:
         assert client.post("/webhooks/twilio/sms", data={"Body": "hi"}).status_code == 404
