@@ -180,19 +180,17 @@ class DeliveryWorker:
         except Exception as exc:  # an adapter bug must not lose the message either
             await self._record_failure(row, f"{type(exc).__name__}: {exc}", retryable=True)
             return
-        await to_thread.run_sync(self._mark_sent, row, receipt.provider_message_id, receipt)
+        await to_thread.run_sync(self._mark_sent, row, receipt)
         log.info(
             "delivered",
             extra={"outbox_id": row.id, "channel": row.channel, "attempt": row.attempts},
         )
 
-    def _mark_sent(
-        self, row: OutboxRecord, provider_message_id: str | None, receipt: SendReceipt
-    ) -> None:
+    def _mark_sent(self, row: OutboxRecord, receipt: SendReceipt) -> None:
         with self._db.transaction() as session:
-            outbox.mark_sent(session, row.id, provider_message_id)
+            outbox.mark_sent(session, row.id, receipt.provider_message_id)
             delivery_status.record_sent(
-                session, row.interaction_id, provider_message_id, receipt.attributes
+                session, row.interaction_id, receipt.provider_message_id, receipt.attributes
             )
 
     def _opt_out_of(self, row: OutboxRecord) -> ConsentRecord | None:
