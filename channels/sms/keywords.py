@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-OPT_OUT_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
+# The six of the industry's standard list, and REVOKE and OPTOUT, which Twilio also
+# treats as opt-outs by default.
+OPT_OUT_WORDS = frozenset(
+    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
+)
 # START and UNSTOP always opt back in; YES only for a number that opted out (otherwise
 # "yes" is an answer to the bot, e.g. to its offer of a person).
 OPT_IN_WORDS = frozenset({"START", "UNSTOP"})

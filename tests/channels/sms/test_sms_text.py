@@ -12,7 +12,20 @@ from channels.sms.segments import GSM7, UCS2, count_segments
 
 
 @pytest.mark.parametrize(
-    "text", ["STOP", "stop", "  Stop ", "STOPALL", "unsubscribe", "Cancel", "END", "quit", "stop."]
+    "text",
+    [
+        "STOP",
+        "stop",
+        "  Stop ",
+        "STOPALL",
+        "unsubscribe",
+        "Cancel",
+        "END",
+        "quit",
+        "stop.",
+        "revoke",
+        "OptOut",
+    ],
 )
 def test_opt_out_keywords_in_any_case_with_spaces(text: str) -> None:
     assert keyword_of(text, opted_out=False) is Keyword.OPT_OUT
