@@ -27,6 +27,7 @@ from tests.fakes import ScriptedDialogue
 ACCOUNT = "AC" + "0123456789abcdef" * 2
 TOKEN = "twilio-auth-token-for-tests"
 COMPANY_NUMBER = "+15005550006"
+CUSTOMER = "+14155550101"
 PUBLIC = "https://support.example.test"  # Twilio's view; the app is reached as testserver
 
 
@@ -65,7 +66,7 @@ class SmsHarness:
     dialogue: Dialogue
 
     async def text(
-        self, body: str, sid: str, sender: str = "+14155550101", **extra: str
+        self, body: str, sid: str, sender: str = CUSTOMER, **extra: str
     ) -> httpx.Response:
         form = {
             "MessageSid": sid,

@@ -16,6 +16,7 @@ from crm_store.models import Customer, Interaction
 from tests.channels.sms.conftest import (
     ACCOUNT,
     COMPANY_NUMBER,
+    CUSTOMER,
     PUBLIC,
     TOKEN,
     SmsHarness,
@@ -23,7 +24,6 @@ from tests.channels.sms.conftest import (
 )
 from tests.fakes import ScriptedDialogue
 
-CUSTOMER = "+14155550101"
 STATUS_CALLBACK = f"{PUBLIC}/webhooks/twilio/status"
 
 
