@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from anyio import to_thread
@@ -132,6 +132,9 @@ class ConversationEngine:
                     understanding,
                 )
                 replies = await self._respond(turn)
+                if message.reply_note and replies:
+                    first = replies[0]
+                    replies[0] = replace(first, text=f"{message.reply_note}\n\n{first.text}")
         logged = await to_thread.run_sync(self._answer, intake, message, replies, understanding)
         if logged:
             self._outbox_written()

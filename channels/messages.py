@@ -45,6 +45,9 @@ class InboundMessage:
     # Attributes for the preset reply's interaction and outbox payload (for example
     # `consent_notice`: the STOP confirmation that must go out after the opt-out).
     preset_reply_attributes: dict[str, Any] = field(default_factory=dict)
+    # Set by an adapter to put a line before the bot's answer (an SMS with a picture:
+    # what the bot can do with it); nothing is added when the bot does not answer.
+    reply_note: str | None = None
     # Set by an adapter when the message must get no automatic reply (a mail loop, a
     # rate limit): the message is logged with this reason and nothing is sent.
     no_reply_reason: str | None = None

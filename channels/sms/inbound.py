@@ -35,6 +35,10 @@ class KeywordReplies:
         "support team. I can't look at pictures or files myself: tell me in words what "
         "you need and I'll try to help."
     )
+    media_with_text: str = (
+        "Your attachment is saved with your conversation for our support team; I can't "
+        "look at pictures or files myself, so here is what I can say:"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +96,7 @@ def to_inbound(sms: TwilioSms, keyword: Keyword | None, replies: KeywordReplies)
     attributes: dict[str, object] = {"twilio_to": sms.to}
     if sms.media:
         attributes["media"] = sms.media
-    preset, notice, silent = None, False, None
+    preset, notice, silent, note = None, False, None, None
     if keyword is not None:
         attributes["sms_keyword"] = keyword.value
         preset = {
@@ -103,6 +107,8 @@ def to_inbound(sms: TwilioSms, keyword: Keyword | None, replies: KeywordReplies)
         notice = True
     elif sms.media and not sms.body.strip():
         preset = replies.media_only
+    elif sms.media:
+        note = replies.media_with_text
     elif not sms.body.strip():
         silent = "empty message"
     return InboundMessage(
@@ -115,4 +121,5 @@ def to_inbound(sms: TwilioSms, keyword: Keyword | None, replies: KeywordReplies)
         preset_reply=preset,
         preset_reply_attributes={"consent_notice": True} if notice else {},
         no_reply_reason=silent,
+        reply_note=note,
     )

@@ -128,7 +128,12 @@ async def test_a_picture_with_a_question_gets_the_question_answered(sms: SmsHarn
     media = {"NumMedia": "1", "MediaUrl0": "https://api.twilio.com/m/ME2"}
     await sms.text("is this damaged?", "SM-pic2", **media)
     await sms.deliver()
-    assert [p.form["Body"] for p in sms.stand_in.posts] == ["Hello from the bot"]
+    assert [p.form["Body"] for p in sms.stand_in.posts] == [
+        "Your attachment is saved with your conversation for our support team; I can't "
+        "look at pictures or files myself, so here is what I can say:\n\n"
+        "Hello from the bot"
+    ]
+    assert [t.message.text for t in sms.dialogue.turns] == ["is this damaged?"]  # type: ignore[attr-defined]
 
 
 async def test_status_callbacks_only_move_forward_whatever_their_order(sms: SmsHarness) -> None:
