@@ -109,18 +109,33 @@ class DeliveryWorker:
                     await asyncio.wait_for(self._wakeup.wait(), self._poll_interval)
 
     async def deliver_due(self) -> int:
-        """One pass: claim due rows and send them concurrently. Returns how many were tried."""
+        """One pass: claim due rows and send them, concurrently across recipients and in
+        order to each one (two quick messages to a phone must not arrive swapped).
+        Returns how many were tried."""
         rows = await to_thread.run_sync(self._claim)
         if not rows:
             return 0
-        tasks = []
+        recipients: dict[tuple[str, str], list[OutboxRecord]] = {}
         for row in rows:
-            task = asyncio.create_task(self._deliver(row))
-            self._in_flight[row.id] = task
-            task.add_done_callback(lambda _t, row_id=row.id: self._in_flight.pop(row_id, None))
+            recipients.setdefault((row.channel, row.address), []).append(row)
+        tasks = []
+        for queue in recipients.values():
+            task = asyncio.create_task(self._deliver_in_order(queue))
+            for row in queue:
+                self._in_flight[row.id] = task
+                task.add_done_callback(lambda _t, row_id=row.id: self._in_flight.pop(row_id, None))
             tasks.append(task)
         await asyncio.gather(*tasks, return_exceptions=True)
         return len(rows)
+
+    async def _deliver_in_order(self, queue: list[OutboxRecord]) -> None:
+        for row in queue:
+            try:
+                await self._deliver(row)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the store failed mid-way: the row's lease brings it back
+                log.exception("delivery of one send failed", extra={"outbox_id": row.id})
 
     async def stop(self, grace_seconds: float = 10.0) -> None:
         """Stop claiming; let sends in flight finish for `grace_seconds`, re-queue the rest."""
@@ -129,7 +144,7 @@ class DeliveryWorker:
         pending = dict(self._in_flight)
         if not pending:
             return
-        _, unfinished = await asyncio.wait(pending.values(), timeout=grace_seconds)
+        _, unfinished = await asyncio.wait(set(pending.values()), timeout=grace_seconds)
         unfinished_ids = [row_id for row_id, task in pending.items() if task in unfinished]
         for task in unfinished:
             task.cancel()
