@@ -25,6 +25,7 @@ from bot.demo_seed import DEMO_CUSTOMERS
 from bot.dialogue import Dialogue
 from bot.email_setup import own_addresses
 from bot.settings import Settings
+from bot.sms import sms_router
 from channels.email import INBOUND_PATH, email_router
 from channels.messages import Channel
 from channels.ports import AgentDesk, ChannelSender
@@ -118,6 +119,12 @@ def _mount(app: FastAPI, services: Services) -> None:
     app.include_router(handoffs_router(services.handoffs, auth))
     app.include_router(accounts_router(services.database, auth.role("sales", "admin")))
     app.include_router(tickets_router(services.database, auth.any_staff()))
+    sms = sms_router(services.settings, services.database, services.engine)
+    if sms is not None:
+        app.include_router(sms)
+        log.info("SMS is on: Twilio webhooks at /webhooks/twilio/sms and /webhooks/twilio/status")
+    else:
+        log.info("SMS is off: set SWITCHBOARD_TWILIO__* to turn it on")
     if services.nlu is not None:
         token = services.settings.nlu.api_token
         app.include_router(nlu_router(services.nlu, token.get_secret_value() if token else None))

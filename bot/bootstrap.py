@@ -19,6 +19,7 @@ from bot.email_setup import email_intake, mailbox_poller, smtp_sender
 from bot.engine import ConversationEngine
 from bot.handoffs import HandoffService, LoggingAgentDesk
 from bot.settings import Settings
+from bot.sms import sms_sender
 from bot.support_dialogue import SupportDialogue
 from bot.understanding import NluParser, NluUnderstander
 from channels.email import MailboxPoller
@@ -121,6 +122,9 @@ def bootstrap(
     all_senders: dict[Channel, ChannelSender] = {Channel.WEB: WebChatSender(hub)}
     if settings.email.smtp_enabled:
         all_senders[Channel.EMAIL] = smtp_sender(settings.email, database)
+    sms = sms_sender(settings)
+    if sms is not None:
+        all_senders[Channel.SMS] = sms
     all_senders.update(senders or {})
     delivery = settings.delivery
     worker = DeliveryWorker(

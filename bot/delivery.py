@@ -4,6 +4,11 @@ Every row is logged before it is sent (the engine writes interaction and outbox 
 one transaction). A send that fails is retried with exponential backoff and jitter until
 `max_attempts`; then the row and its interaction are marked `failed`, with the error, for
 an agent to see. Nothing is dropped silently.
+
+Consent is checked here, at the last moment, for every kind of message (bot, agent,
+campaign): a row for an address that opted out on its channel fails with the reason,
+and its interaction's delivery status reads `opted_out`. Only replies marked
+`consent_notice` (the STOP confirmation, HELP) go out regardless.
 """
 
 from __future__ import annotations
@@ -19,11 +24,11 @@ from datetime import datetime, timedelta
 from anyio import to_thread
 
 from channels.errors import DeliveryError
-from channels.messages import Channel, OutboundMessage
+from channels.messages import Channel, OutboundMessage, SendReceipt
 from channels.ports import ChannelSender
-from crm_store import Database, outbox
+from crm_store import Database, consents, delivery_status, outbox
 from crm_store.base import utcnow
-from crm_store.records import OutboxRecord
+from crm_store.records import ConsentRecord, OutboxRecord
 
 log = logging.getLogger(__name__)
 
@@ -104,18 +109,33 @@ class DeliveryWorker:
                     await asyncio.wait_for(self._wakeup.wait(), self._poll_interval)
 
     async def deliver_due(self) -> int:
-        """One pass: claim due rows and send them concurrently. Returns how many were tried."""
+        """One pass: claim due rows and send them, concurrently across recipients and in
+        order to each one (two quick messages to a phone must not arrive swapped).
+        Returns how many were tried."""
         rows = await to_thread.run_sync(self._claim)
         if not rows:
             return 0
-        tasks = []
+        recipients: dict[tuple[str, str], list[OutboxRecord]] = {}
         for row in rows:
-            task = asyncio.create_task(self._deliver(row))
-            self._in_flight[row.id] = task
-            task.add_done_callback(lambda _t, row_id=row.id: self._in_flight.pop(row_id, None))
+            recipients.setdefault((row.channel, row.address), []).append(row)
+        tasks = []
+        for queue in recipients.values():
+            task = asyncio.create_task(self._deliver_in_order(queue))
+            for row in queue:
+                self._in_flight[row.id] = task
+                task.add_done_callback(lambda _t, row_id=row.id: self._in_flight.pop(row_id, None))
             tasks.append(task)
         await asyncio.gather(*tasks, return_exceptions=True)
         return len(rows)
+
+    async def _deliver_in_order(self, queue: list[OutboxRecord]) -> None:
+        for row in queue:
+            try:
+                await self._deliver(row)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the store failed mid-way: the row's lease brings it back
+                log.exception("delivery of one send failed", extra={"outbox_id": row.id})
 
     async def stop(self, grace_seconds: float = 10.0) -> None:
         """Stop claiming; let sends in flight finish for `grace_seconds`, re-queue the rest."""
@@ -124,7 +144,7 @@ class DeliveryWorker:
         pending = dict(self._in_flight)
         if not pending:
             return
-        _, unfinished = await asyncio.wait(pending.values(), timeout=grace_seconds)
+        _, unfinished = await asyncio.wait(set(pending.values()), timeout=grace_seconds)
         unfinished_ids = [row_id for row_id, task in pending.items() if task in unfinished]
         for task in unfinished:
             task.cancel()
@@ -158,25 +178,73 @@ class DeliveryWorker:
                 row, f"no adapter is configured for channel {row.channel}", retryable=False
             )
             return
+        opt_out = await to_thread.run_sync(self._opt_out_of, row)
+        if opt_out is not None:
+            await self._refuse(row, opt_out)
+            return
         try:
             receipt = await sender.send(to_outbound(row))
         except asyncio.CancelledError:
             raise
         except DeliveryError as exc:
-            await self._record_failure(row, exc.reason, retryable=exc.retryable)
+            if exc.opted_out_by is not None:
+                await to_thread.run_sync(self._record_opt_out, row, exc.opted_out_by, exc.reason)
+            else:
+                await self._record_failure(row, exc.reason, retryable=exc.retryable)
             return
         except Exception as exc:  # an adapter bug must not lose the message either
             await self._record_failure(row, f"{type(exc).__name__}: {exc}", retryable=True)
             return
-        await to_thread.run_sync(self._mark_sent, row.id, receipt.provider_message_id)
+        await to_thread.run_sync(self._mark_sent, row, receipt)
         log.info(
             "delivered",
             extra={"outbox_id": row.id, "channel": row.channel, "attempt": row.attempts},
         )
 
-    def _mark_sent(self, outbox_id: int, provider_message_id: str | None) -> None:
+    def _mark_sent(self, row: OutboxRecord, receipt: SendReceipt) -> None:
         with self._db.transaction() as session:
-            outbox.mark_sent(session, outbox_id, provider_message_id)
+            outbox.mark_sent(session, row.id, receipt.provider_message_id)
+            delivery_status.record_sent(
+                session, row.interaction_id, receipt.provider_message_id, receipt.attributes
+            )
+
+    def _opt_out_of(self, row: OutboxRecord) -> ConsentRecord | None:
+        if row.payload.get("attributes", {}).get("consent_notice"):
+            return None
+        with self._db.transaction() as session:
+            return consents.opt_out_of(session, row.channel, row.address)
+
+    async def _refuse(self, row: OutboxRecord, opt_out: ConsentRecord) -> None:
+        when = opt_out.recorded_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        error = f"recipient opted out by {opt_out.source or 'request'} at {when}"
+        await to_thread.run_sync(self._mark_opted_out, row, error)
+        log.warning(
+            "not sent: recipient opted out",
+            extra={"outbox_id": row.id, "channel": row.channel, "error": error},
+        )
+
+    def _mark_opted_out(self, row: OutboxRecord, error: str) -> None:
+        with self._db.transaction() as session:
+            outbox.mark_failed(session, row.id, error=error)
+            delivery_status.force(
+                session, row.interaction_id, "opted_out", attributes={"delivery_error": error}
+            )
+
+    def _record_opt_out(self, row: OutboxRecord, source: str, error: str) -> None:
+        """The provider says the recipient unsubscribed: remember it, fail the row."""
+        with self._db.transaction() as session:
+            consents.record_consent(
+                session,
+                channel=row.channel,
+                address=row.address,
+                status=consents.OPTED_OUT,
+                source=source,
+            )
+        self._mark_opted_out(row, error)
+        log.warning(
+            "not sent: the provider says the recipient opted out",
+            extra={"outbox_id": row.id, "channel": row.channel, "error": error},
+        )
 
     async def _record_failure(self, row: OutboxRecord, error: str, *, retryable: bool) -> None:
         if retryable and row.attempts < self._policy.max_attempts:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from anyio import to_thread
@@ -127,7 +127,14 @@ class ConversationEngine:
                 extra={"channel": message.channel.value, "reason": message.no_reply_reason},
             )
         elif message.preset_reply is not None:
-            replies = [Reply(message.preset_reply, intent="preset", confidence=1.0)]
+            replies = [
+                Reply(
+                    message.preset_reply,
+                    intent="preset",
+                    confidence=1.0,
+                    attributes=dict(message.preset_reply_attributes),
+                )
+            ]
         else:
             understanding = await self._understand(message)
             if not person_owned:
@@ -143,6 +150,9 @@ class ConversationEngine:
                 replies = await self._respond(turn)
                 if turn.slots != intake.conversation.slots:
                     slots = turn.slots
+                if message.reply_note and replies:
+                    first = replies[0]
+                    replies[0] = replace(first, text=f"{message.reply_note}\n\n{first.text}")
         logged = await to_thread.run_sync(
             self._answer, intake, message, replies, understanding, slots
         )

@@ -186,6 +186,40 @@ class EmailSettings(BaseModel):
         return self
 
 
+class TwilioSettings(BaseModel):
+    """SMS through Twilio (channels/sms/). Off unless account, token and a sender are set."""
+
+    account_sid: str | None = Field(default=None, description="the Twilio account (AC...)")
+    auth_token: SecretStr | None = Field(
+        default=None, description="signs Twilio's webhooks and authenticates API calls"
+    )
+    from_number: str | None = Field(default=None, description="the number replies come from")
+    messaging_service_sid: str | None = Field(
+        default=None, description="a Messaging Service (MG...) to send from instead"
+    )
+    api_base_url: str = Field(
+        default="https://api.twilio.com", description="where the Twilio REST API is reached"
+    )
+    help_text: str = Field(
+        default="Support by text: reply with your question and our bot or team will answer. "
+        "Reply STOP to unsubscribe. Msg & data rates may apply.",
+        min_length=1,
+        max_length=1600,
+        description="the answer to HELP",
+    )
+    max_message_chars: int = Field(
+        default=1600, ge=160, le=1600, description="longer replies are cut to a summary + link"
+    )
+
+    @property
+    def configured(self) -> bool:
+        return bool(
+            self.account_sid
+            and self.auth_token
+            and (self.from_number or self.messaging_service_sid)
+        )
+
+
 class LogSettings(BaseModel):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["json", "text"] = "json"
@@ -209,7 +243,23 @@ class Settings(BaseSettings):
     knowledge: KnowledgeSettings = KnowledgeSettings()
     support: SupportSettings = SupportSettings()
     email: EmailSettings = EmailSettings()
+    twilio: TwilioSettings = TwilioSettings()
     log: LogSettings = LogSettings()
+
+    @model_validator(mode="after")
+    def _twilio_needs_a_public_url(self) -> Settings:
+        twilio = self.twilio
+        if (twilio.account_sid or twilio.auth_token) and not twilio.configured:
+            raise ValueError(
+                "SMS needs SWITCHBOARD_TWILIO__ACCOUNT_SID, SWITCHBOARD_TWILIO__AUTH_TOKEN and "
+                "SWITCHBOARD_TWILIO__FROM_NUMBER (or SWITCHBOARD_TWILIO__MESSAGING_SERVICE_SID)"
+            )
+        if twilio.configured and not self.public_base_url:
+            raise ValueError(
+                "SWITCHBOARD_PUBLIC_BASE_URL must be set when Twilio is configured: "
+                "Twilio signs the public URL it calls, and status callbacks go there"
+            )
+        return self
 
     @model_validator(mode="after")
     def _rasa_backend_needs_a_url(self) -> Settings:

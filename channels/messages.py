@@ -45,6 +45,12 @@ class InboundMessage:
     # Set by an adapter that already knows the answer (an SMS keyword such as STOP or
     # HELP): the engine logs it as the bot's reply and runs no NLU and no dialogue.
     preset_reply: str | None = None
+    # Attributes for the preset reply's interaction and outbox payload (for example
+    # `consent_notice`: the STOP confirmation that must go out after the opt-out).
+    preset_reply_attributes: dict[str, Any] = field(default_factory=dict)
+    # Set by an adapter to put a line before the bot's answer (an SMS with a picture:
+    # what the bot can do with it); nothing is added when the bot does not answer.
+    reply_note: str | None = None
     # Set by an adapter when the message must get no automatic reply (a mail loop, a
     # rate limit): the message is logged with this reason and nothing is sent.
     no_reply_reason: str | None = None
@@ -106,6 +112,8 @@ class IntakeResult:
 
 @dataclass(frozen=True, slots=True)
 class SendReceipt:
-    """The provider's acceptance of an outbound message."""
+    """The provider's acceptance of an outbound message; `attributes` (what was sent,
+    SMS segments) are kept on the interaction."""
 
     provider_message_id: str | None
+    attributes: dict[str, Any] = field(default_factory=dict)

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from crm_store import history
+from crm_store import delivery_status, history
 from crm_store.base import utcnow
 from crm_store.history import set_delivery_status
 from crm_store.models import Interaction, OutboxMessage
@@ -109,9 +109,8 @@ def mark_sent(session: Session, outbox_id: int, provider_message_id: str | None)
     row.sent_at = utcnow()
     row.claimed_until = None
     row.last_error = None
-    set_delivery_status(
-        session, row.interaction_id, "sent", provider_message_id=provider_message_id
-    )
+    # Forward only: a fast provider's "delivered" callback may already be recorded.
+    delivery_status.advance(session, row.interaction_id, "sent")
 
 
 def schedule_retry(session: Session, outbox_id: int, *, error: str, at: datetime) -> None:

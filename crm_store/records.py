@@ -159,3 +159,19 @@ class HandoffRecord:
     created_at: datetime
     claimed_at: datetime | None
     closed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRecord:
+    id: int
+    customer_id: int | None
+    channel: str
+    address: str
+    purpose: str
+    status: str  # opted_in | opted_out
+    source: str | None
+    recorded_at: datetime
+
+    @property
+    def opted_out(self) -> bool:
+        return self.status == "opted_out"

@@ -49,6 +49,7 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_until: Mapped[datetime | None] = mapped_column()
     last_error: Mapped[str | None] = mapped_column(Text)
-    provider_message_id: Mapped[str | None] = mapped_column(String(200))
+    # Indexed: providers' delivery status callbacks find the message by it.
+    provider_message_id: Mapped[str | None] = mapped_column(String(200), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()

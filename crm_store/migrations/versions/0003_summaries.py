@@ -1,6 +1,6 @@
 """account summaries: find accounts and customers by name quickly
 
-Revision ID: 0005
+Revision ID: 0003
 Revises: 0002
 
 Names are searched without regard to case (`lower(name)`): a B-tree on both databases
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005"
+revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

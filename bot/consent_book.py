@@ -1,0 +1,50 @@
+"""Opt-outs and opt-ins said on a channel (SMS STOP and START), kept in the CRM store."""
+
+from __future__ import annotations
+
+from anyio import to_thread
+
+from channels.messages import Channel
+from crm_store import Database, consents, customers, receipts
+
+
+class ConsentBook:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def is_opted_out(self, channel: Channel, address: str) -> bool:
+        return await to_thread.run_sync(self._is_opted_out, channel.value, address)
+
+    async def record(
+        self,
+        channel: Channel,
+        address: str,
+        *,
+        opted_in: bool,
+        source: str,
+        provider_message_id: str,
+    ) -> bool:
+        return await to_thread.run_sync(
+            self._record, channel.value, address, opted_in, source, provider_message_id
+        )
+
+    def _is_opted_out(self, channel: str, address: str) -> bool:
+        with self._db.transaction() as session:
+            return consents.opt_out_of(session, channel, address) is not None
+
+    def _record(
+        self, channel: str, address: str, opted_in: bool, source: str, provider_message_id: str
+    ) -> bool:
+        with self._db.transaction() as session:
+            if receipts.find_receipt(session, channel, provider_message_id) is not None:
+                return False  # a retry: the keyword was recorded when it first came
+            identity = customers.find_identity(session, channel, address)
+            consents.record_consent(
+                session,
+                channel=channel,
+                address=address,
+                status=consents.OPTED_IN if opted_in else consents.OPTED_OUT,
+                source=source,
+                customer_id=identity.customer_id if identity else None,
+            )
+            return True

@@ -1,0 +1,42 @@
+"""SMS wiring: the Twilio sender and webhook routes, built from settings when configured."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from bot.consent_book import ConsentBook
+from bot.delivery_reports import DeliveryReports
+from bot.settings import Settings
+from channels.ports import MessageIntake
+from channels.sms import STATUS_PATH, KeywordReplies, SignatureCheck, TwilioSender, twilio_router
+from crm_store import Database
+
+
+def sms_sender(settings: Settings) -> TwilioSender | None:
+    twilio = settings.twilio
+    if not twilio.configured:
+        return None
+    assert twilio.account_sid and twilio.auth_token and settings.public_base_url
+    return TwilioSender(
+        account_sid=twilio.account_sid,
+        auth_token=twilio.auth_token.get_secret_value(),
+        from_number=twilio.from_number,
+        messaging_service_sid=twilio.messaging_service_sid,
+        status_callback_url=settings.public_base_url.rstrip("/") + STATUS_PATH,
+        api_base_url=twilio.api_base_url,
+        max_chars=twilio.max_message_chars,
+    )
+
+
+def sms_router(settings: Settings, database: Database, intake: MessageIntake) -> APIRouter | None:
+    twilio = settings.twilio
+    if not twilio.configured:
+        return None
+    assert twilio.auth_token and settings.public_base_url
+    return twilio_router(
+        intake=intake,
+        consents=ConsentBook(database),
+        reports=DeliveryReports(database),
+        check=SignatureCheck(twilio.auth_token.get_secret_value(), settings.public_base_url),
+        replies=KeywordReplies(help=twilio.help_text),
+    )

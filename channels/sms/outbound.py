@@ -1,0 +1,143 @@
+"""Delivery by SMS through Twilio's Messages API, with the twilio library.
+
+The twilio client runs in a worker thread (it is blocking). Its HTTP client is the
+library's own, told to send to SWITCHBOARD_TWILIO__API_BASE_URL instead of
+api.twilio.com when that is set (a regional proxy, or the tests' local stand-in).
+
+Twilio's answers become `DeliveryError`s the delivery worker understands: 429 and 5xx
+(and no answer at all) are retried with backoff; 21610 means the recipient has
+unsubscribed, which is recorded as an opt-out; any other 4xx fails with Twilio's words.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+from anyio import to_thread
+from twilio.base.exceptions import TwilioRestException, TwilioServiceException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
+from twilio.rest import Client
+
+from channels.errors import DeliveryError
+from channels.messages import Channel, OutboundMessage, SendReceipt
+from channels.sms.rendering import MAX_BODY_CHARS, render_sms
+from channels.sms.segments import count_segments
+
+TWILIO_API = "https://api.twilio.com"
+UNSUBSCRIBED = 21610
+
+
+class RedirectedHttpClient(TwilioHttpClient):
+    """The twilio library's HTTP client, sending to another base URL."""
+
+    def __init__(self, base_url: str, *, timeout: float) -> None:
+        super().__init__(timeout=timeout, logger=_library_log())
+        self._base = urlsplit(base_url.rstrip("/"))
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
+        target = urlsplit(url)
+        url = urlunsplit(
+            (self._base.scheme, self._base.netloc, self._base.path + target.path, target.query, "")
+        )
+        return super().request(method, url, *args, **kwargs)
+
+
+def _library_log() -> logging.Logger:
+    """The twilio library logs eight INFO lines per request; our own log has one line per
+    send (the delivery worker's), so the library's speaks up only for warnings."""
+    library = logging.getLogger("channels.sms.twilio_library")
+    library.setLevel(logging.WARNING)
+    return library
+
+
+def delivery_error(status: int, code: int | None, message: str) -> DeliveryError:
+    """Twilio's refusal as the delivery worker's error."""
+    if code == UNSUBSCRIBED:
+        return DeliveryError(
+            f"Twilio error {code}: {message}",
+            retryable=False,
+            opted_out_by=f"Twilio error {code} (recipient unsubscribed)",
+        )
+    retryable = status == 429 or status >= 500
+    return DeliveryError(
+        f"Twilio answered HTTP {status}, error {code}: {message}", retryable=retryable
+    )
+
+
+class TwilioSender:
+    channel = Channel.SMS
+
+    def __init__(
+        self,
+        *,
+        account_sid: str,
+        auth_token: str,
+        from_number: str | None,
+        messaging_service_sid: str | None,
+        status_callback_url: str | None,
+        api_base_url: str = TWILIO_API,
+        max_chars: int = MAX_BODY_CHARS,
+        timeout_seconds: float = 15.0,
+    ) -> None:
+        if not (from_number or messaging_service_sid):
+            raise ValueError("a Twilio sender needs a from number or a messaging service sid")
+        http = (
+            RedirectedHttpClient(api_base_url, timeout=timeout_seconds)
+            if api_base_url.rstrip("/") != TWILIO_API
+            else TwilioHttpClient(timeout=timeout_seconds, logger=_library_log())
+        )
+        self._client = Client(account_sid, auth_token, http_client=http)
+        self._from = from_number
+        self._service = messaging_service_sid
+        self._callback = status_callback_url
+        self._max_chars = max_chars
+
+    async def send(self, message: OutboundMessage) -> SendReceipt:
+        text = render_sms(
+            message.text, link=message.attributes.get("article_url"), max_chars=self._max_chars
+        )
+        if not text.body:
+            raise DeliveryError("nothing to send: the message is empty", retryable=False)
+        sid = await to_thread.run_sync(self._create, message, text.body)
+        segments = count_segments(text.body)
+        attributes: dict[str, Any] = {
+            "sms_segments": segments.count,
+            "sms_encoding": segments.encoding,
+        }
+        if text.body != message.text:
+            attributes["sms_text"] = text.body  # exactly what the phone got
+        if text.shortened:
+            attributes["sms_shortened"] = True
+        return SendReceipt(provider_message_id=sid, attributes=attributes)
+
+    def _create(self, message: OutboundMessage, body: str) -> str | None:
+        options: dict[str, Any] = {"to": message.address, "body": body}
+        if self._from:
+            options["from_"] = self._from
+        if self._service:
+            options["messaging_service_sid"] = self._service
+        if self._callback:
+            # The outbox id finds the message even if the callback beats our record of
+            # the Sid; the signature covers the query, so it cannot be forged.
+            options["status_callback"] = f"{self._callback}?outbox={message.outbox_id}"
+        try:
+            created = self._client.messages.create(**options)
+        except TwilioRestException as exc:
+            raise delivery_error(exc.status, _int(exc.code), str(exc.msg)) from exc
+        except TwilioServiceException as exc:
+            detail = exc.detail or exc.title
+            raise delivery_error(exc.status, _int(exc.code), str(detail)) from exc
+        except requests.RequestException as exc:
+            raise DeliveryError(f"Twilio did not answer: {exc}", retryable=True) from exc
+        return str(created.sid) if created.sid else None  # accepted either way
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
