@@ -12,6 +12,7 @@ from datetime import datetime
 
 from rasa_sdk.executor import ActionExecutor
 
+from actions.consent import ActionOptIn, ActionOptOut
 from actions.contact import ActionUpdateContact, ValidateContactForm
 from actions.greet import ActionGreet
 from actions.handoff import ActionHandoff
@@ -33,6 +34,8 @@ def build_executor(
     handoff = ActionHandoff(database, availability) if availability else ActionHandoff(database)
     for action in (
         ActionGreet(database),
+        ActionOptOut(database),
+        ActionOptIn(database),
         ActionAccountSummary(database),
         ActionOrderStatus(database),
         ActionTicketStatus(database),

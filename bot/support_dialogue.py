@@ -11,7 +11,8 @@ In order:
 - Small talk gets its reply; everything else is looked up in the knowledge base
   (without the entity values, which only blur the match). The passages tried are
   stored on the bot's interaction either way, for the agent who picks it up.
-Requests with no action yet (contact changes, opt-in/out by chat) are told so plainly.
+Opt-out and opt-in run their actions; their confirmations are marked
+`consent_notice`, so they reach an address that has just opted out.
 """
 
 from __future__ import annotations
@@ -38,11 +39,6 @@ from knowledge import KnowledgeAnswer, KnowledgeBase, answer_async
 _RENDERING = {"web": "web", "email": "email", "sms": "sms", "slack": "web", "terminal": "sms"}
 _UNSURE = "nlu_fallback"
 _PERSON_OFFER = "If you'd like a person to help, just say so."
-# Requests the bot understands but cannot carry out from a chat yet.
-_CANNOT_DO = {
-    "opt_out": "stop messages from us",
-    "opt_in": "start messages from us again",
-}
 # Intents answered by an action, and forms started by an intent.
 _ACTIONS = {
     "greet": "action_greet",
@@ -50,7 +46,11 @@ _ACTIONS = {
     "ticket_status": "action_ticket_status",
     # Refuses anyone but sales staff (a customer channel never has a staff role).
     "account_summary": "action_account_summary",
+    "opt_out": "action_opt_out",
+    "opt_in": "action_opt_in",
 }
+# Replies that must reach an address even after it opted out (the confirmation).
+_CONSENT_NOTICES = frozenset({"opt_out", "opt_in"})
 _FORMS = {
     "open_ticket": OPEN_TICKET_FORM,
     "pricing": LEAD_FORM,
@@ -77,59 +77,54 @@ OFFER_FOR_COMPLAINT = (
 
 class SupportDialogue:
     def __init__(
-        self, knowledge: KnowledgeBase, *, threshold: float, actions: ActionRunner | None = None
+        self, knowledge: KnowledgeBase, *, threshold: float, actions: ActionRunner
     ) -> None:
         self._knowledge = knowledge
         self._threshold = threshold
         self._actions = actions
-        self._forms = FormLoop(actions) if actions is not None else None
+        self._forms = FormLoop(actions)
 
     async def respond(self, turn: Turn) -> list[Reply]:
         understood = turn.understanding
         intent = understood.intent if understood else None
         if intent is None or intent == _UNSURE:
             intent = small_talk_intent(turn.message.text) or intent
-        if self._forms is not None and active_form(turn):
+        if active_form(turn):
             # A form's answers are free text ("for our 40-person team"), so only a short
             # explicit request leaves it for a person; "cancel" just stops it.
             wants_person = _asks_for_person_in_form(turn.message.text)
             if not (_CANCEL.search(turn.message.text) or wants_person):
                 return await self._forms.advance(turn)
             replies = self._forms.cancel(turn)
-            if not wants_person or self._actions is None:
-                return replies
-            return await self._handoff(turn, "customer_asked")
+            return await self._handoff(turn, "customer_asked") if wants_person else replies
         offer = turn.slots.pop(OFFER_REASON, None)
         if intent in ("affirm", "deny") and _offered_a_person(turn):
             if intent == "deny":
                 return [Reply("No problem. What else can I help with?", intent="deny")]
-            if self._actions is not None:
-                return await self._handoff(turn, offer or "customer_asked")
-            intent = "talk_to_human"
-        if intent == "talk_to_human" and self._actions is not None:
+            return await self._handoff(turn, offer or "customer_asked")
+        if intent == "talk_to_human":
             return await self._handoff(turn, "customer_asked")
-        if intent in SMALL_TALK_INTENTS and not (intent in _ACTIONS and self._actions):
+        if intent in _ACTIONS:
+            outcome = await self._actions.run(_ACTIONS[intent], turn, turn.slots)
+            notice = {"consent_notice": True} if intent in _CONSENT_NOTICES else {}
+            return [
+                Reply(t, intent=intent, confidence=_confidence(turn), attributes=notice)
+                for t in outcome.texts
+            ]
+        if intent in SMALL_TALK_INTENTS:
             reply = small_talk_reply(intent, turn)
             assert reply is not None
             return [reply]
-        if self._actions is not None and self._forms is not None:
-            if intent in _ACTIONS:
-                outcome = await self._actions.run(_ACTIONS[intent], turn, turn.slots)
-                return [
-                    Reply(t, intent=intent, confidence=_confidence(turn)) for t in outcome.texts
-                ]
-            if intent in _FORMS:
-                if _FORMS[intent] in _VERIFIED_FORMS and not is_verified(turn):
-                    turn.slots[OFFER_REASON] = intent
-                    return [
-                        Reply(CONTACT_NEEDS_VERIFIED, intent=intent, confidence=_confidence(turn))
-                    ]
-                return await self._forms.start(turn, _FORMS[intent])
-            if intent == "complaint" and is_negative(turn.message.text):
-                turn.slots[OFFER_REASON] = "complaint"
-                return [Reply(OFFER_FOR_COMPLAINT, intent=intent, confidence=_confidence(turn))]
+        if intent in _FORMS:
+            if _FORMS[intent] in _VERIFIED_FORMS and not is_verified(turn):
+                turn.slots[OFFER_REASON] = intent
+                return [Reply(CONTACT_NEEDS_VERIFIED, intent=intent, confidence=_confidence(turn))]
+            return await self._forms.start(turn, _FORMS[intent])
+        if intent == "complaint" and is_negative(turn.message.text):
+            turn.slots[OFFER_REASON] = "complaint"
+            return [Reply(OFFER_FOR_COMPLAINT, intent=intent, confidence=_confidence(turn))]
         reply = await self._from_knowledge(turn, understood)
-        if self._actions is not None and reply.intent == _UNSURE:
+        if reply.intent == _UNSURE:
             turn.slots[OFFER_REASON] = "not_understood"
             if _missed_before(turn):
                 return [
@@ -140,12 +135,11 @@ class SupportDialogue:
                         sources=reply.sources,
                     )
                 ]
-        elif reply.intent in ("complaint", "order_status", *_CANNOT_DO):
-            turn.slots[OFFER_REASON] = reply.intent
+        elif reply.intent == "complaint":
+            turn.slots[OFFER_REASON] = "complaint"
         return [reply]
 
     async def _handoff(self, turn: Turn, reason: str) -> list[Reply]:
-        assert self._actions is not None
         turn.slots[HANDOFF_REASON] = reason
         outcome = await self._actions.run("action_handoff", turn, turn.slots)
         turn.slots.pop(HANDOFF_REASON, None)
@@ -168,29 +162,14 @@ class SupportDialogue:
         if found is None:  # an empty knowledge base
             return Reply(FALLBACK, intent=routed or _UNSURE, confidence=0.0)
         return Reply(
-            _reply_text(found, routed, understood),
+            _reply_text(found, routed),
             intent=routed or ("knowledge_question" if found.confident else _UNSURE),
             confidence=round(found.confidence, 4),
             sources=found.sources(),
         )
 
 
-def _reply_text(
-    found: KnowledgeAnswer, routed: str | None, understood: Understanding | None
-) -> str:
-    numbers = understood.entity_values("order_number") if understood else []
-    if routed == "order_status":
-        lead = f"I can't look up order {numbers[0]}" if numbers else "I can't look up orders"
-        if found.confident:
-            return f"{lead} from this chat, but here is how to follow it:\n\n{found.text}"
-        return f"{lead} from this chat. {_PERSON_OFFER}"
-    # A request the bot cannot carry out is said so plainly, even when some article
-    # matches its words ("change my phone number" is not a question about our phone).
-    if routed in _CANNOT_DO:
-        return (
-            f"I understood you'd like to {_CANNOT_DO[routed]}, but I can't do that from "
-            f"this chat. {_PERSON_OFFER}"
-        )
+def _reply_text(found: KnowledgeAnswer, routed: str | None) -> str:
     if found.confident:
         return found.text
     if routed == "complaint":
@@ -224,7 +203,6 @@ def _offered_a_person(turn: Turn) -> bool:
             return message.intent in (
                 _UNSURE,
                 "complaint",
-                *_CANNOT_DO,
                 "update_contact",
                 "order_status",
                 "ticket_status",

@@ -213,3 +213,16 @@ async def test_unverified_callers_get_no_order_details(tmp_path: Path) -> None:
     assert result is not None
     (response,) = result.responses
     assert "4417" not in response["text"] and response["text"].startswith("For your privacy")
+
+
+async def test_an_sms_opt_out_asked_in_words_blocks_that_number(tmp_path: Path) -> None:
+    from crm_store import consents
+
+    database = Database(seeded_store(tmp_path / "d.db"))
+    result = await build_executor(database).run(call("action_opt_out", "please stop texting me"))
+    assert result is not None
+    assert result.responses[0]["text"].startswith("Done: you won't get any more messages")
+    with database.transaction() as session:
+        blocked = consents.opt_out_of(session, "sms", "+14155550101")
+    database.dispose()
+    assert blocked is not None and blocked.source.startswith("asked in sms conversation")

@@ -20,6 +20,7 @@ from channels.web.identity import identity_hash
 from crm_store import Database, history, staff
 from crm_store.models import (
     Account,
+    Consent,
     Conversation,
     Customer,
     Handoff,
@@ -405,3 +406,14 @@ def test_a_verified_customer_is_greeted_with_what_is_open(client: TestClient) ->
     assert "(“Broken zip”) is open. Order 4417 is shipped" in hello
     (anonymous,) = Visitor(client).say("hello")
     assert anonymous == "Hi! How can I help you today?"
+
+
+def test_opting_out_in_the_web_chat_records_the_marketing_choice(client: TestClient) -> None:
+    ada = Visitor(client, signed_in_as=ADA)
+    (done,) = ada.say("please unsubscribe me, I don't want any more messages from you")
+    assert done.startswith("Done: we won't send you marketing messages.")
+    (back,) = ada.say("please opt me back in to your messages")
+    assert back.startswith("Done: you're signed up for our news and offers again.")
+    with services(client).database.transaction() as session:
+        (consent,) = session.scalars(select(Consent)).all()
+    assert (consent.channel, consent.purpose, consent.status) == ("web", "marketing", "opted_in")

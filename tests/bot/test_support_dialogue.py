@@ -104,12 +104,6 @@ def test_yes_after_an_offer_of_a_person_asks_for_one(client: TestClient) -> None
     assert answer.startswith("I'm passing you to a person.")
 
 
-def test_a_request_the_bot_cannot_carry_out_is_said_plainly(client: TestClient) -> None:
-    token = client.post("/api/v1/webchat/sessions", json={}).json()["token"]
-    (reply,) = ask_in(client, token, ["I want to stop getting messages from you"])
-    assert reply.startswith("I understood you'd like to stop messages from us")
-
-
 def test_model_parse_refuses_unstorable_text_and_reports_a_down_backend(
     client: TestClient,
 ) -> None:
