@@ -49,6 +49,12 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runner = asyncio.create_task(services.worker.run(), name="delivery-worker")
+        slack = services.slack
+        slack_runner = (
+            asyncio.create_task(slack.worker.run(), name="slack-call-worker") if slack else None
+        )
+        if slack is None:
+            log.info("Slack is off: SWITCHBOARD_SLACK__BOT_TOKEN is not set")
         log.info(
             "switchboard started",
             extra={
@@ -63,6 +69,11 @@ def create_app(
             runner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await runner
+            if slack is not None and slack_runner is not None:
+                await slack.worker.stop()
+                slack_runner.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await slack_runner
             await services.aclose()
             log.info("switchboard stopped")
 
@@ -104,6 +115,8 @@ def _mount(app: FastAPI, services: Services) -> None:
     app.include_router(handoffs_router(services.handoffs, auth))
     app.include_router(accounts_router(services.database, auth.role("sales", "admin")))
     app.include_router(tickets_router(services.database, auth.any_staff()))
+    if services.slack is not None:
+        app.include_router(services.slack.router())
     if services.nlu is not None:
         token = services.settings.nlu.api_token
         app.include_router(nlu_router(services.nlu, token.get_secret_value() if token else None))

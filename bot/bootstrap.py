@@ -15,12 +15,13 @@ from bot.action_runner import ActionRunner
 from bot.delivery import DeliveryWorker, RetryPolicy
 from bot.dialogue import Dialogue
 from bot.engine import ConversationEngine
-from bot.handoffs import HandoffService, LoggingAgentDesk
+from bot.handoffs import HandoffError, HandoffService, LoggingAgentDesk
 from bot.settings import Settings
 from bot.support_dialogue import SupportDialogue
 from bot.understanding import NluParser, NluUnderstander
 from channels.messages import Channel
 from channels.ports import AgentDesk, ChannelSender
+from channels.slack import SlackChannel, SlackConfig
 from channels.web import SessionHub, SessionSigner, WebChatSender
 from crm_store import Database, upgrade
 from crm_store.errors import StoreError
@@ -43,6 +44,7 @@ class Services:
     handoffs: HandoffService
     knowledge: KnowledgeBase | None = None
     nlu: NluParser | None = None
+    slack: SlackChannel | None = None
 
     async def aclose(self) -> None:
         if isinstance(self.nlu, RasaHttpParser):
@@ -147,9 +149,10 @@ def bootstrap(
             threshold=ANSWER_THRESHOLD if threshold is None else threshold,
             actions=ActionRunner(executor),
         )
+    slack = open_slack(settings, database) if desk is None else None
     handoffs = HandoffService(
         database,
-        desk or LoggingAgentDesk(),
+        desk or (slack.desk if slack is not None else LoggingAgentDesk()),
         outbox_written=worker.wake,
         public_base_url=settings.public_base_url or "",
     )
@@ -163,4 +166,31 @@ def bootstrap(
     signer = SessionSigner(
         settings.webchat_secret(), max_age_seconds=settings.webchat.session_ttl_seconds
     )
-    return Services(settings, database, engine, worker, hub, signer, handoffs, knowledge, parser)
+    if slack is not None:
+        slack.connect(handoffs, refusals=(HandoffError,))
+    return Services(
+        settings, database, engine, worker, hub, signer, handoffs, knowledge, parser, slack
+    )
+
+
+def open_slack(settings: Settings, database: Database) -> SlackChannel | None:
+    """The Slack channel when a bot token is set (the settings make sure of the rest)."""
+    slack = settings.slack
+    if slack.bot_token is None:
+        return None
+    assert slack.signing_secret is not None and slack.handoff_channel is not None
+    delivery = settings.delivery
+    return SlackChannel(
+        database,
+        SlackConfig(
+            bot_token=slack.bot_token.get_secret_value(),
+            signing_secret=slack.signing_secret.get_secret_value(),
+            handoff_channel=slack.handoff_channel,
+            api_base_url=slack.api_base_url,
+            timeout_seconds=slack.timeout_seconds,
+            max_attempts=delivery.max_attempts,
+            base_delay_seconds=delivery.base_delay_seconds,
+            max_delay_seconds=delivery.max_delay_seconds,
+            poll_interval_seconds=delivery.poll_interval_seconds,
+        ),
+    )

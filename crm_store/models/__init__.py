@@ -8,6 +8,7 @@ from crm_store.models.delivery import InboundReceipt, OutboxMessage
 from crm_store.models.handoffs import Handoff
 from crm_store.models.leads import Lead
 from crm_store.models.orders import Order
+from crm_store.models.slack import SlackCall, SlackEvent
 from crm_store.models.staff import StaffUser
 from crm_store.models.tickets import Ticket, TicketEvent
 
@@ -23,6 +24,8 @@ __all__ = [
     "Lead",
     "Order",
     "OutboxMessage",
+    "SlackCall",
+    "SlackEvent",
     "StaffUser",
     "Ticket",
     "TicketEvent",
