@@ -29,6 +29,7 @@ def summary_blocks(summary: AccountSummary) -> list[Block]:
     activity = ", ".join(
         f"{a.channel} {a.inbound} in / {a.outbound} out" for a in s.interactions_last_90_days
     )
+    orders = "1 order" if s.order_count == 1 else f"{s.order_count} orders"
     blocks: list[Block] = [
         {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
         {
@@ -36,7 +37,7 @@ def summary_blocks(summary: AccountSummary) -> list[Block]:
             "fields": [
                 _mrkdwn(f"*Stage*\n{s.lifecycle_stage}"),
                 _mrkdwn(f"*Account*\n{escape(s.account.name) if s.account else 'none'}"),
-                _mrkdwn(f"*Lifetime value*\n{value or 'no purchases'} ({s.order_count} orders)"),
+                _mrkdwn(f"*Lifetime value*\n{value or 'no purchases'} ({orders})"),
                 _mrkdwn(f"*Last purchase*\n{last}"),
                 _mrkdwn(
                     f"*Tickets*\n{s.open_tickets_total} open, {s.recently_closed_total} closed"

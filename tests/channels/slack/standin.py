@@ -43,7 +43,7 @@ class SlackStandIn:
     failures: dict[str, Failure] = field(default_factory=dict)
     hangs: dict[str, float] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    _clock: float = 1_700_000_000.0
+    _clock: float = 0.0
 
     # -- scripting ----------------------------------------------------------------
 
@@ -80,7 +80,8 @@ class SlackStandIn:
             return 200, {}, self._ok(method, arguments)
 
     def _ts(self) -> str:
-        self._clock += 1
+        """Slack's message ts: the time of posting, unique in the channel."""
+        self._clock = max(time.time(), self._clock + 0.000001)
         return f"{self._clock:.6f}"
 
     def _ok(self, method: str, a: dict[str, Any]) -> dict[str, Any]:
