@@ -145,6 +145,12 @@ class SlackSettings(BaseModel):
     )
     timeout_seconds: int = Field(default=10, gt=0, description="per Slack Web API call")
 
+    @field_validator("bot_token", "signing_secret", "handoff_channel", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        """docker compose passes `${VAR:-}` as an empty string: that means not set."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     @property
     def enabled(self) -> bool:
         return self.bot_token is not None

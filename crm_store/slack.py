@@ -124,7 +124,9 @@ def claim_due_calls(
     blocked: set[str] = set()
     taken: list[SlackCall] = []
     for row in rows:
-        free = row.status == "pending" or (row.claimed_until is not None and row.claimed_until < now)
+        free = row.status == "pending" or (
+            row.claimed_until is not None and row.claimed_until < now
+        )
         due = free and row.next_attempt_at <= now
         if due and (row.lane is None or row.lane not in blocked) and len(taken) < limit:
             taken.append(row)

@@ -67,9 +67,7 @@ def handoff_card(packet: HandoffPacket) -> list[Block]:
     ]
     if p.last_messages:
         lines = [f"*{m.author}:* {escape(m.text)}" for m in p.last_messages]
-        blocks.append(
-            {"type": "section", "text": _mrkdwn("*Last messages*\n" + "\n".join(lines))}
-        )
+        blocks.append({"type": "section", "text": _mrkdwn("*Last messages*\n" + "\n".join(lines))})
     if p.passages_tried:
         tried = [
             f"• {escape(str(x.get('title') or x.get('url') or 'passage'))}"
@@ -91,15 +89,15 @@ def handoff_card(packet: HandoffPacket) -> list[Block]:
             f"• {o['number']} {o['status']}, {o['total']} ({o['placed_at']})"
             for o in p.recent_orders
         ]
-        blocks.append(
-            {"type": "section", "text": _mrkdwn("*Recent orders*\n" + "\n".join(orders))}
-        )
+        blocks.append({"type": "section", "text": _mrkdwn("*Recent orders*\n" + "\n".join(orders))})
     record = f"<{p.record_url}|staff API record>" if "://" in p.record_url else p.record_url
     blocks.append({"type": "context", "elements": [_mrkdwn(f"Record: {record}")]})
     return [*blocks, *card_controls(p.handoff_id, "Waiting for a person.", queued=True)]
 
 
-def card_controls(handoff_id: int, status: str, *, queued: bool = False, open_: bool = True) -> list[Block]:
+def card_controls(
+    handoff_id: int, status: str, *, queued: bool = False, open_: bool = True
+) -> list[Block]:
     """The status line and the buttons that fit it."""
     controls: list[Block] = [
         {"type": "section", "block_id": STATUS_BLOCK, "text": _mrkdwn(f"*Status:* {status}")}

@@ -21,7 +21,7 @@ Next = Callable[[], Awaitable[None]]
 def ignore_bots() -> Callable[..., Awaitable[BoltResponse | None]]:
     """Messages from bots (other apps, or this one by another route) get no handling."""
 
-    async def middleware(body: dict[str, Any], next: Next) -> BoltResponse | None:  # noqa: A002
+    async def middleware(body: dict[str, Any], next: Next) -> BoltResponse | None:
         event = body.get("event") or {}
         if body.get("type") == "event_callback" and (
             event.get("bot_id") or event.get("subtype") == "bot_message"
@@ -37,9 +37,7 @@ def take_each_event_once(database: Database) -> Callable[..., Awaitable[BoltResp
     """Record each Events API delivery by `event_id` before it is acknowledged; a retry
     (`X-Slack-Retry-Num`) of one already recorded is acknowledged and goes no further."""
 
-    async def middleware(
-        body: dict[str, Any], next: Next, context: dict[str, Any]  # noqa: A002
-    ) -> BoltResponse | None:
+    async def middleware(body: dict[str, Any], next: Next) -> BoltResponse | None:
         event_id = body.get("event_id")
         if body.get("type") != "event_callback" or not event_id:
             await next()

@@ -46,9 +46,7 @@ class SalesListeners:
         app.command("/switchboard")(self.on_command)
         app.event("app_mention")(self.on_mention)
 
-    async def on_command(
-        self, ack: Callable[[], Awaitable[Any]], command: dict[str, Any]
-    ) -> None:
+    async def on_command(self, ack: Callable[[], Awaitable[Any]], command: dict[str, Any]) -> None:
         await ack()
         text, blocks = await self.answer(str(command.get("user_id")), str(command.get("text", "")))
         body: dict[str, Any] = {"url": command["response_url"], "text": text}

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from channels.slack.cards import Block, escape
 from crm_store.summary_records import AccountSummary, SummarySubject
 from crm_store.summary_text import money
-
-from channels.slack.cards import Block, escape
 
 SHOWN = 5
 

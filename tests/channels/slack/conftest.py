@@ -84,7 +84,9 @@ class Slack:
             },
         )
 
-    def event(self, event: dict[str, Any], *, event_id: str | None = None, retry: int = 0) -> Response:
+    def event(
+        self, event: dict[str, Any], *, event_id: str | None = None, retry: int = 0
+    ) -> Response:
         if event_id is None:
             self.events += 1
             event_id = f"Ev{self.events:08d}"
@@ -138,7 +140,9 @@ class Slack:
                 }
             ],
         }
-        return self.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+        return self.post(
+            urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+        )
 
     def command(self, user: str, text: str) -> Response:
         form = {

@@ -126,15 +126,18 @@ class SlackStandIn:
                 if m["channel"] == a["channel"]
                 and float(m["ts"]) >= oldest
                 and (
-                    method == "conversations.history"
-                    and "thread_ts" not in m
-                    or method == "conversations.replies"
-                    and (m.get("thread_ts") == a["ts"] or m["ts"] == a["ts"])
+                    (method == "conversations.history" and "thread_ts" not in m)
+                    or (
+                        method == "conversations.replies"
+                        and (m.get("thread_ts") == a["ts"] or m["ts"] == a["ts"])
+                    )
                 )
             ]
-            shown = found if str(a.get("include_all_metadata")).lower() in ("1", "true") else [
-                {k: v for k, v in m.items() if k != "metadata"} for m in found
-            ]
+            shown = (
+                found
+                if str(a.get("include_all_metadata")).lower() in ("1", "true")
+                else [{k: v for k, v in m.items() if k != "metadata"} for m in found]
+            )
             return {"ok": True, "messages": shown, "has_more": False}
         if method == "users.info":
             user = a.get("user", "")
@@ -147,7 +150,7 @@ class SlackStandIn:
 class _Handler(BaseHTTPRequestHandler):
     standin: SlackStandIn
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def do_GET(self) -> None:

@@ -64,11 +64,14 @@ def test_a_web_chat_customer_is_helped_from_slack_end_to_end(
     # Sam claims it: the card shows the owner, the customer is told.
     assert slack.press(SAM, "handoff_claim", handoff_id, thread).status_code == 200
     eventually(lambda: "Claimed by Sam Carter" in card_text(standin.posted()[0]))
-    assert "Claim\"" not in card_text(standin.posted()[0])
+    assert 'Claim"' not in card_text(standin.posted()[0])
     eventually(lambda: any("Sam from our support team" in t for _, t in ada.transcript()))
 
     # A reply in the thread reaches her web chat; a note does not.
-    assert slack.thread_reply(SAM, thread, "Hi Ada, I&apos;m Sam &amp; I&apos;m on it.").status_code == 200
+    assert (
+        slack.thread_reply(SAM, thread, "Hi Ada, I&apos;m Sam &amp; I&apos;m on it.").status_code
+        == 200
+    )
     eventually(lambda: ("agent", "Hi Ada, I'm Sam & I'm on it.") in ada.transcript())
     slack.thread_reply(SAM, thread, "note: refund approved by finance")
     eventually(lambda: _notes(slack_client) == ["refund approved by finance"])
@@ -88,9 +91,7 @@ def test_a_web_chat_customer_is_helped_from_slack_end_to_end(
     assert not any(b["type"] == "actions" for b in standin.posted()[0]["blocks"])
     with services(slack_client).database.transaction() as session:
         conversation = session.get(Conversation, ada.conversation_id)
-        agent_rows = session.scalars(
-            select(Interaction).where(Interaction.author == "agent")
-        ).all()
+        agent_rows = session.scalars(select(Interaction).where(Interaction.author == "agent")).all()
     assert conversation is not None and (conversation.owner, conversation.status) == (
         "bot",
         "resolved",
@@ -103,8 +104,7 @@ def test_a_web_chat_customer_is_helped_from_slack_end_to_end(
 def _notes(client: TestClient) -> list[str]:
     with services(client).database.transaction() as session:
         return [
-            e.body
-            for e in session.scalars(select(TicketEvent).where(TicketEvent.kind == "note"))
+            e.body for e in session.scalars(select(TicketEvent).where(TicketEvent.kind == "note"))
         ]
 
 
@@ -115,11 +115,15 @@ def test_two_agents_press_claim_at_once_and_one_wins(
     add_staff(slack_client, "Kim Lee", "kim@example.com", "agent", KIM)
     Visitor(slack_client, signed_in_as=ADA).say("talk to a person")
     card = card_of(standin)
-    handoff_id = int(next(b for b in card["blocks"] if b["type"] == "actions")["elements"][0]["value"])
+    handoff_id = int(
+        next(b for b in card["blocks"] if b["type"] == "actions")["elements"][0]["value"]
+    )
     thread = wait_thread_ts(slack_client)
 
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        presses = [pool.submit(slack.press, u, "handoff_claim", handoff_id, thread) for u in (SAM, KIM)]
+        presses = [
+            pool.submit(slack.press, u, "handoff_claim", handoff_id, thread) for u in (SAM, KIM)
+        ]
         assert [p.result().status_code for p in presses] == [200, 200]
 
     told = eventually(lambda: standin.responses)
@@ -143,7 +147,9 @@ def test_only_the_owner_replies_and_unmapped_people_are_sent_to_an_admin(
     ada = Visitor(slack_client, signed_in_as=ADA)
     ada.say("talk to a person")
     card = card_of(standin)
-    handoff_id = int(next(b for b in card["blocks"] if b["type"] == "actions")["elements"][0]["value"])
+    handoff_id = int(
+        next(b for b in card["blocks"] if b["type"] == "actions")["elements"][0]["value"]
+    )
     thread = wait_thread_ts(slack_client)
 
     slack.press("UNOBODY001", "handoff_claim", handoff_id, thread)

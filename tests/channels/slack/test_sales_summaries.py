@@ -74,7 +74,10 @@ def test_a_mention_asks_for_a_summary_and_only_the_asker_sees_it(
     )
     (reply,) = eventually(lambda: standin.made("chat.postEphemeral"))
     assert (reply.arguments["channel"], reply.arguments["user"]) == ("CSALES0001", MARTA)
-    assert reply.arguments["blocks"][0]["text"]["text"] == "Ada Lovelace <ada@example.com>, Acme Corp (customer)"
+    assert (
+        reply.arguments["blocks"][0]["text"]["text"]
+        == "Ada Lovelace <ada@example.com>, Acme Corp (customer)"
+    )
     slack.command(MARTA, "help")
     (usage,) = eventually(lambda: standin.responses)
     assert usage["text"].startswith("Try `/switchboard summary")

@@ -124,7 +124,9 @@ def test_bot_messages_and_our_own_are_ignored(
     ada, thread = claimed_handoff(slack_client, slack, standin)
     base = {"type": "message", "channel": HANDOFF_CHANNEL, "thread_ts": thread}
     slack.event({**base, "text": "from another bot", "ts": "1800000001.1", "bot_id": "BOTHER01"})
-    slack.event({**base, "text": "ours", "ts": "1800000001.2", "bot_id": BOT_ID, "user": "UBOT000001"})
+    slack.event(
+        {**base, "text": "ours", "ts": "1800000001.2", "bot_id": BOT_ID, "user": "UBOT000001"}
+    )
     slack.event({**base, "subtype": "bot_message", "text": "legacy bot", "ts": "1800000001.3"})
     slack.thread_reply(SAM, thread, "from Sam")
     eventually(lambda: ("agent", "from Sam") in ada.transcript())
@@ -161,9 +163,7 @@ def test_a_500_on_a_post_is_checked_for_then_posted_once(
 
 
 @pytest.fixture
-def impatient_client(
-    settings: Settings, standin: SlackStandIn, encoder: SentenceEncoder
-) -> Any:
+def impatient_client(settings: Settings, standin: SlackStandIn, encoder: SentenceEncoder) -> Any:
     """The app with a 1-second Slack timeout."""
     app = create_app(slack_settings(settings, standin, timeout_seconds=1), encoder=encoder)
     with TestClient(app) as client:
