@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -80,6 +80,16 @@ def finish_event(session: Session, event_id: str, error: str | None = None) -> N
         .where(SlackEvent.event_id == event_id)
         .values(status="failed" if error else "handled", error=error)
     )
+
+
+def forget_events(session: Session, received_before: datetime) -> int:
+    """Drop handled events received before the given time (Slack retries for about an
+    hour; failed ones stay for a person to see)."""
+    return session.execute(
+        delete(SlackEvent).where(
+            SlackEvent.status == "handled", SlackEvent.received_at < received_before
+        )
+    ).rowcount
 
 
 def event_status(session: Session, event_id: str) -> str | None:

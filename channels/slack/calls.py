@@ -49,6 +49,9 @@ RESPONSE_URL = "response_url"  # not a Web API method: a POST to an interaction'
 THREADED = ("thread_message",)
 NEEDS_CARD = ("thread_message", "card_update")
 RECONCILE_WINDOW = timedelta(minutes=10)
+# Slack retries an event for about an hour; its event_id is kept well past that.
+EVENTS_KEPT = timedelta(days=3)
+FORGET_EVERY = timedelta(hours=1)
 
 
 class _Retry(Exception):
@@ -85,6 +88,7 @@ class SlackCallWorker:
         self._clock = clock
         self._wakeup = asyncio.Event()
         self._stopping = False
+        self._forgotten_at: datetime | None = None
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -93,6 +97,7 @@ class SlackCallWorker:
         while not self._stopping:
             try:
                 done = await self.make_due_calls()
+                await self._forget_old_events()
             except Exception:
                 log.exception("slack call pass failed; trying again")
                 done = 0
@@ -115,6 +120,18 @@ class SlackCallWorker:
             await self._make(call)
         # Calls left claimed at a stop are taken again when their lease runs out.
         return len(calls)
+
+    async def _forget_old_events(self) -> None:
+        now = self._clock()
+        if self._forgotten_at is not None and now - self._forgotten_at < FORGET_EVERY:
+            return
+        self._forgotten_at = now
+
+        def forget() -> int:
+            with self._db.transaction() as session:
+                return store.forget_events(session, now - EVENTS_KEPT)
+
+        await to_thread.run_sync(forget)
 
     def _claim(self) -> list[SlackCallRecord]:
         with self._db.transaction() as session:

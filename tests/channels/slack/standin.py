@@ -42,6 +42,7 @@ class SlackStandIn:
     responses: list[dict[str, Any]] = field(default_factory=list)  # response_url posts
     failures: dict[str, Failure] = field(default_factory=dict)
     hangs: dict[str, float] = field(default_factory=dict)
+    refusals: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     _clock: float = 0.0
 
@@ -52,6 +53,10 @@ class SlackStandIn:
     ) -> None:
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         self.failures[method] = Failure(status, headers, times)
+
+    def refuse_next(self, method: str, error: str) -> None:
+        """Answer 200 with `ok: false` (how Slack says no for good: channel_not_found...)."""
+        self.refusals[method] = error
 
     def hang_next(self, method: str, seconds: float) -> None:
         self.hangs[method] = seconds
@@ -77,6 +82,8 @@ class SlackStandIn:
                 error = "ratelimited" if failure.status == 429 else "internal_error"
                 return failure.status, failure.headers, {"ok": False, "error": error}
             self.calls.append(Call(method, arguments))
+            if method in self.refusals:
+                return 200, {}, {"ok": False, "error": self.refusals.pop(method)}
             return 200, {}, self._ok(method, arguments)
 
     def _ts(self) -> str:

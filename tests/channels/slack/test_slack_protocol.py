@@ -198,3 +198,50 @@ def test_without_a_token_slack_is_off_and_the_server_says_so(
 def test_a_token_without_secret_or_channel_is_refused() -> None:
     with pytest.raises(ValueError, match="SIGNING_SECRET"):
         Settings(slack={"bot_token": "xoxb-1"})  # type: ignore[arg-type]
+
+
+def test_a_thread_message_waits_for_its_card_and_goes_in_order(
+    slack_client: TestClient, slack: Slack, standin: SlackStandIn
+) -> None:
+    standin.fail_next("chat.postMessage", 429, retry_after=1)
+    ada = Visitor(slack_client, signed_in_as=ADA)
+    ada.say("talk to a person")
+    ada.say("it's about my refund")  # queued while the card waits out the 429
+    ada.say("order 4417")
+    thread = eventually(lambda: standin.posted()[0]["ts"] if len(standin.posted()) == 1 else None)
+    replies = eventually(
+        lambda: (
+            standin.posted(thread_ts=thread) if len(standin.posted(thread_ts=thread)) == 2 else None
+        )
+    )
+    assert [m["text"] for m in replies] == [
+        "*Customer:* it's about my refund",
+        "*Customer:* order 4417",
+    ]
+    # Nothing went out before the card: the first post after the 429 is the card itself.
+    posts = standin.made("chat.postMessage")
+    assert [("thread_ts" in c.arguments, c.status) for c in posts] == [
+        (False, 429),
+        (False, 200),
+        (True, 200),
+        (True, 200),
+    ]
+
+
+def test_a_call_slack_refuses_is_kept_as_failed_with_the_reason(
+    slack_client: TestClient, standin: SlackStandIn
+) -> None:
+    standin.refuse_next("chat.postMessage", "channel_not_found")
+    ada = Visitor(slack_client, signed_in_as=ADA)
+    ada.say("talk to a person")
+    ada.say("hello?")
+
+    def failed() -> list[Any]:
+        with services(slack_client).database.transaction() as session:
+            rows = slack_store.calls(session)
+        return rows if len(rows) == 2 and all(r.status == "failed" for r in rows) else []
+
+    card, message = eventually(failed)
+    assert "channel_not_found" in (card.last_error or "")
+    assert "never posted" in (message.last_error or "")
+    assert len(standin.made("chat.postMessage")) == 1  # refused for good: not repeated
