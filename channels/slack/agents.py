@@ -88,11 +88,15 @@ class AgentListeners:
 
     # -- the card's thread ---------------------------------------------------------------
 
-    async def on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+    async def on_message(
+        self, body: dict[str, Any], event: dict[str, Any], context: dict[str, Any]
+    ) -> None:
         event_id = str(body.get("event_id", ""))
         error: str | None = None
+        bot_user = context.get("bot_user_id")
         try:
-            await self._thread_reply(event)
+            if not (bot_user and f"<@{bot_user}>" in str(event.get("text", ""))):
+                await self._thread_reply(event)  # a mention of the bot is for the bot
         except Exception as exc:
             log.exception("slack message event failed", extra={"event_id": event_id})
             error = f"{type(exc).__name__}: {exc}"

@@ -26,7 +26,7 @@ from tests.channels.slack.conftest import (
     eventually,
     slack_settings,
 )
-from tests.channels.slack.standin import BOT_ID, SlackStandIn
+from tests.channels.slack.standin import BOT_ID, BOT_USER, SlackStandIn
 
 SAM = "USAM000001"
 
@@ -128,10 +128,14 @@ def test_bot_messages_and_our_own_are_ignored(
         {**base, "text": "ours", "ts": "1800000001.2", "bot_id": BOT_ID, "user": "UBOT000001"}
     )
     slack.event({**base, "subtype": "bot_message", "text": "legacy bot", "ts": "1800000001.3"})
+    mention = f"<@{BOT_USER}> summary for Acme"  # meant for the bot, not the customer
+    slack.event({**base, "user": SAM, "text": mention, "ts": "1800000001.4"}, event_id="EvMention")
+    eventually(lambda: _status(slack_client, "EvMention") == "handled")
     slack.thread_reply(SAM, thread, "from Sam")
     eventually(lambda: ("agent", "from Sam") in ada.transcript())
     said = [t for _, t in ada.transcript()]
     assert not {"from another bot", "ours", "legacy bot"} & set(said)
+    assert not any("summary for Acme" in t for t in said)
 
 
 def test_a_429_waits_and_the_card_is_posted_exactly_once(
