@@ -68,9 +68,7 @@ class AgentListeners:
         except self._refusals as refused:
             await self._answer(response_url, str(refused))
             return
-        if result.won:
-            await self._desk.card_changed(handoff_id, f"Claimed by {staff.name}.", open_=True)
-        else:
+        if not result.won:  # the winner's card update comes through the desk
             await self._answer(response_url, f"{result.owner_name or 'Someone'} has this one.")
 
     async def on_close(self, ack: Callable[[], Awaitable[Any]], body: dict[str, Any]) -> None:

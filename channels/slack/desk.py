@@ -43,6 +43,10 @@ class SlackDesk:
         text = f"*Customer:* {escape(update.text)}"
         await self._queue("chat.postMessage", {"text": text}, "thread_message", update.handoff_id)
 
+    async def handoff_claimed(self, handoff_id: int, staff_name: str | None) -> None:
+        """Not part of `AgentDesk`: `HandoffService` calls it when a desk has it."""
+        await self.card_changed(handoff_id, f"Claimed by {staff_name or 'someone'}.", open_=True)
+
     async def handoff_closed(self, handoff_id: int, outcome: str, staff_name: str | None) -> None:
         said = OUTCOMES.get(outcome, outcome)
         by = f" by {staff_name}" if staff_name else ""

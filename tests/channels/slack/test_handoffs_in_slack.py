@@ -10,6 +10,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from crm_store import staff
 from crm_store.models import Conversation, Handoff, Interaction, TicketEvent
 from tests.bot.test_support_actions import ADA, Visitor, services
 from tests.channels.slack.conftest import HANDOFF_CHANNEL, Slack, add_staff, eventually
@@ -170,3 +171,24 @@ def test_only_the_owner_replies_and_unmapped_people_are_sent_to_an_admin(
     slack.thread_reply(KIM, thread, "Hello Ada")
     eventually(lambda: ("agent", "Hello Ada") in ada.transcript())
     assert len(standin.made("users.info")) == 2  # Kim's id is kept now
+
+
+def test_a_claim_through_the_staff_api_shows_on_the_card(
+    slack_client: TestClient, standin: SlackStandIn
+) -> None:
+    with services(slack_client).database.transaction() as session:
+        _, token = staff.create_staff(
+            session, name="Kim Lee", email="kim@example.com", role="agent"
+        )
+    Visitor(slack_client, signed_in_as=ADA).say("talk to a person")
+    card = card_of(standin)
+    handoff_id = int(
+        next(b for b in card["blocks"] if b["type"] == "actions")["elements"][0]["value"]
+    )
+    response = slack_client.post(
+        f"/api/v1/handoffs/{handoff_id}/claim", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 200, response.text
+    eventually(lambda: "Claimed by Kim Lee" in card_text(standin.posted()[0]))
+    (update,) = standin.made("chat.update")
+    assert update.arguments["ts"] == card["ts"]
