@@ -54,6 +54,12 @@ def create_app(
         runner = asyncio.create_task(services.worker.run(), name="delivery-worker")
         poller = services.mail_poller
         polling = asyncio.create_task(poller.run(), name="mail-poller") if poller else None
+        slack = services.slack
+        slack_runner = (
+            asyncio.create_task(slack.worker.run(), name="slack-call-worker") if slack else None
+        )
+        if slack is None:
+            log.info("Slack is off: SWITCHBOARD_SLACK__BOT_TOKEN is not set")
         log.info(
             "switchboard started",
             extra={
@@ -74,6 +80,11 @@ def create_app(
             runner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await runner
+            if slack is not None and slack_runner is not None:
+                await slack.worker.stop()
+                slack_runner.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await slack_runner
             await services.aclose()
             log.info("switchboard stopped")
 
@@ -125,6 +136,8 @@ def _mount(app: FastAPI, services: Services) -> None:
         log.info("SMS is on: Twilio webhooks at /webhooks/twilio/sms and /webhooks/twilio/status")
     else:
         log.info("SMS is off: set SWITCHBOARD_TWILIO__* to turn it on")
+    if services.slack is not None:
+        app.include_router(services.slack.router())
     if services.nlu is not None:
         token = services.settings.nlu.api_token
         app.include_router(nlu_router(services.nlu, token.get_secret_value() if token else None))

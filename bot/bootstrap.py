@@ -17,7 +17,7 @@ from bot.dialogue import Dialogue
 from bot.email_intake import EmailIntake
 from bot.email_setup import email_intake, mailbox_poller, smtp_sender
 from bot.engine import ConversationEngine
-from bot.handoffs import HandoffService, LoggingAgentDesk
+from bot.handoffs import HandoffError, HandoffService, LoggingAgentDesk
 from bot.settings import Settings
 from bot.sms import sms_sender
 from bot.support_dialogue import SupportDialogue
@@ -25,6 +25,7 @@ from bot.understanding import NluParser, NluUnderstander
 from channels.email import MailboxPoller
 from channels.messages import Channel
 from channels.ports import AgentDesk, ChannelSender
+from channels.slack import SlackChannel, SlackConfig
 from channels.web import SessionHub, SessionSigner, WebChatSender
 from crm_store import Database, upgrade
 from crm_store.errors import StoreError
@@ -49,6 +50,7 @@ class Services:
     nlu: NluParser | None = None
     email_intake: EmailIntake | None = None
     mail_poller: MailboxPoller | None = None
+    slack: SlackChannel | None = None
 
     async def aclose(self) -> None:
         if isinstance(self.nlu, RasaHttpParser):
@@ -158,9 +160,10 @@ def bootstrap(
             threshold=ANSWER_THRESHOLD if threshold is None else threshold,
             actions=ActionRunner(executor),
         )
+    slack = open_slack(settings, database) if desk is None else None
     handoffs = HandoffService(
         database,
-        desk or LoggingAgentDesk(),
+        desk or (slack.desk if slack is not None else LoggingAgentDesk()),
         outbox_written=worker.wake,
         public_base_url=settings.public_base_url or "",
     )
@@ -174,12 +177,38 @@ def bootstrap(
     signer = SessionSigner(
         settings.webchat_secret(), max_age_seconds=settings.webchat.session_ttl_seconds
     )
+    if slack is not None:
+        slack.connect(handoffs, refusals=(HandoffError,))
     services = Services(
         settings, database, engine, worker, hub, signer, handoffs, knowledge, parser
     )
+    services.slack = slack
     email = settings.email
     if email.from_address is not None:
         services.email_intake = email_intake(email, engine, database)
         if email.imap_enabled:
             services.mail_poller = mailbox_poller(email, services.email_intake, database)
     return services
+
+
+def open_slack(settings: Settings, database: Database) -> SlackChannel | None:
+    """The Slack channel when a bot token is set (the settings make sure of the rest)."""
+    slack = settings.slack
+    if slack.bot_token is None:
+        return None
+    assert slack.signing_secret is not None and slack.handoff_channel is not None
+    delivery = settings.delivery
+    return SlackChannel(
+        database,
+        SlackConfig(
+            bot_token=slack.bot_token.get_secret_value(),
+            signing_secret=slack.signing_secret.get_secret_value(),
+            handoff_channel=slack.handoff_channel,
+            api_base_url=slack.api_base_url,
+            timeout_seconds=slack.timeout_seconds,
+            max_attempts=delivery.max_attempts,
+            base_delay_seconds=delivery.base_delay_seconds,
+            max_delay_seconds=delivery.max_delay_seconds,
+            poll_interval_seconds=delivery.poll_interval_seconds,
+        ),
+    )

@@ -102,6 +102,11 @@ class HandoffService:
         result = await to_thread.run_sync(run)
         if result.won:
             self._outbox_written()
+            # Optional desk hook (the Slack desk redraws its card with the owner), so a
+            # claim made through the staff API shows there too.
+            claimed = getattr(self.desk, "handoff_claimed", None)
+            if claimed is not None:
+                await claimed(handoff_id, result.owner_name)
         return result
 
     async def reply(self, handoff_id: int, staff_id: int, text: str, *, note: bool = False) -> None:

@@ -220,6 +220,34 @@ class TwilioSettings(BaseModel):
         )
 
 
+class SlackSettings(BaseModel):
+    """The Slack channel (channels/slack/): off while no bot token is set."""
+
+    bot_token: SecretStr | None = Field(
+        default=None, description="the app's bot token (xoxb-...); unset = Slack is off"
+    )
+    signing_secret: SecretStr | None = Field(
+        default=None, description="verifies Slack's requests (Basic Information > Signing Secret)"
+    )
+    handoff_channel: str | None = Field(
+        default=None, description="channel id the handoff cards go to, e.g. C0123456789"
+    )
+    api_base_url: str = Field(
+        default="https://slack.com/api/", description="Slack Web API base URL"
+    )
+    timeout_seconds: int = Field(default=10, gt=0, description="per Slack Web API call")
+
+    @field_validator("bot_token", "signing_secret", "handoff_channel", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        """docker compose passes `${VAR:-}` as an empty string: that means not set."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def enabled(self) -> bool:
+        return self.bot_token is not None
+
+
 class LogSettings(BaseModel):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["json", "text"] = "json"
@@ -244,6 +272,7 @@ class Settings(BaseSettings):
     support: SupportSettings = SupportSettings()
     email: EmailSettings = EmailSettings()
     twilio: TwilioSettings = TwilioSettings()
+    slack: SlackSettings = SlackSettings()
     log: LogSettings = LogSettings()
 
     @model_validator(mode="after")
@@ -266,6 +295,15 @@ class Settings(BaseSettings):
         if self.nlu.backend == "rasa" and not self.nlu.rasa_url:
             raise ValueError(
                 "SWITCHBOARD_NLU__RASA_URL must be set when SWITCHBOARD_NLU__BACKEND=rasa"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _slack_needs_its_secret_and_channel(self) -> Settings:
+        if self.slack.enabled and not (self.slack.signing_secret and self.slack.handoff_channel):
+            raise ValueError(
+                "SWITCHBOARD_SLACK__SIGNING_SECRET and SWITCHBOARD_SLACK__HANDOFF_CHANNEL must be "
+                "set when SWITCHBOARD_SLACK__BOT_TOKEN is"
             )
         return self
 

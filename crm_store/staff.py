@@ -20,7 +20,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _record(row: StaffUser) -> StaffRecord:
+def staff_record(row: StaffUser) -> StaffRecord:
     return StaffRecord(
         id=row.id,
         name=row.name,
@@ -47,7 +47,7 @@ def create_staff(
     )
     session.add(row)
     session.flush()
-    return _record(row), token
+    return staff_record(row), token
 
 
 def staff_by_token(session: Session, token: str) -> StaffRecord | None:
@@ -56,4 +56,4 @@ def staff_by_token(session: Session, token: str) -> StaffRecord | None:
             StaffUser.api_token_hash == hash_token(token), StaffUser.active.is_(True)
         )
     ).one_or_none()
-    return _record(row) if row is not None else None
+    return staff_record(row) if row is not None else None

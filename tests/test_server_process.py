@@ -24,11 +24,14 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from channels.web.identity import identity_hash
+
 START_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 30.0
 COMMAND_TIMEOUT_SECONDS = 120.0
 
 T = TypeVar("T")
+IDENTITY_SECRET = "process-test-identity-secret-0123456789"
 
 
 @dataclass
@@ -65,6 +68,7 @@ def _server_env(database_url: str, data_dir: Path) -> dict[str, str]:
         SWITCHBOARD_DATABASE__URL=database_url,
         SWITCHBOARD_DATA_DIR=str(data_dir),
         SWITCHBOARD_WEBCHAT__SECRET_KEY="process-test-secret-0123456789abcdef",
+        SWITCHBOARD_WEBCHAT__IDENTITY_SECRET=IDENTITY_SECRET,
         SWITCHBOARD_LOG__LEVEL="INFO",
     )
     return env
@@ -165,7 +169,12 @@ def _json_log_lines(stderr: str) -> list[dict[str, Any]]:
 def test_chat_staff_lookup_and_clean_shutdown(server: ServerProcess) -> None:
     with server.client() as anonymous:
         started = anonymous.post(
-            "/api/v1/webchat/sessions", json={"name": "Ada Lovelace", "email": "ada@example.com"}
+            "/api/v1/webchat/sessions",
+            json={  # Ada is signed in on the company's site, which signs her identity
+                "name": "Ada Lovelace",
+                "identifier": "ada@example.com",
+                "identifier_hash": identity_hash(IDENTITY_SECRET, "ada@example.com"),
+            },
         )
         assert started.status_code == 200, started.text
         widget_token = started.json()["token"]

@@ -9,6 +9,7 @@ from crm_store.models.handoffs import Handoff
 from crm_store.models.leads import Lead
 from crm_store.models.mailboxes import MailboxWatermark
 from crm_store.models.orders import Order
+from crm_store.models.slack import SlackCall, SlackEvent
 from crm_store.models.staff import StaffUser
 from crm_store.models.tickets import Ticket, TicketEvent
 
@@ -25,6 +26,8 @@ __all__ = [
     "MailboxWatermark",
     "Order",
     "OutboxMessage",
+    "SlackCall",
+    "SlackEvent",
     "StaffUser",
     "Ticket",
     "TicketEvent",

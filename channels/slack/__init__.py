@@ -1,0 +1,8 @@
+"""Slack: the agents' console (handoff cards, claims, thread replies) and sales
+summaries. slack_bolt and slack_sdk are used only in this package."""
+
+from channels.slack.app import EVENTS_PATH, SlackChannel, SlackConfig
+from channels.slack.calls import SlackCallWorker
+from channels.slack.desk import SlackDesk
+
+__all__ = ["EVENTS_PATH", "SlackCallWorker", "SlackChannel", "SlackConfig", "SlackDesk"]

@@ -1,0 +1,94 @@
+"""The Slack channel, assembled: one Bolt AsyncApp for events, buttons and the slash
+command, the desk, the call worker, and the FastAPI route they arrive on."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Request, Response
+from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from channels.ports import AgentConsole
+from channels.slack.agents import AgentListeners
+from channels.slack.calls import SlackCallWorker
+from channels.slack.desk import SlackDesk
+from channels.slack.middleware import ignore_bots, take_each_event_once
+from channels.slack.people import SlackStaff
+from channels.slack.sales import SalesListeners
+from crm_store import Database
+
+EVENTS_PATH = "/webhooks/slack/events"
+
+
+@dataclass(frozen=True, slots=True)
+class SlackConfig:
+    """Plain values from the settings (the adapter never sees the settings object)."""
+
+    bot_token: str
+    signing_secret: str
+    handoff_channel: str
+    api_base_url: str = "https://slack.com/api/"
+    timeout_seconds: int = 10
+    max_attempts: int = 6
+    base_delay_seconds: float = 1.0
+    max_delay_seconds: float = 300.0
+    poll_interval_seconds: float = 1.0
+
+
+class SlackChannel:
+    """Built in two steps, because the console (bot's handoff service) needs the desk
+    and the listeners need the console: `SlackChannel(...)`, then `.connect(console)`."""
+
+    def __init__(self, database: Database, config: SlackConfig) -> None:
+        self._db = database
+        self.config = config
+        # No SDK retries: the call worker decides (a blind retry could post twice).
+        self.client = AsyncWebClient(
+            token=config.bot_token,
+            base_url=config.api_base_url,
+            timeout=config.timeout_seconds,
+            retry_handlers=[],
+        )
+        self.worker = SlackCallWorker(
+            database,
+            self.client,
+            max_attempts=config.max_attempts,
+            base_delay_seconds=config.base_delay_seconds,
+            max_delay_seconds=config.max_delay_seconds,
+            poll_interval_seconds=config.poll_interval_seconds,
+        )
+        self.desk = SlackDesk(database, config.handoff_channel, wake=self.worker.wake)
+        self.bolt: AsyncApp | None = None
+
+    def connect(
+        self, console: AgentConsole, refusals: tuple[type[Exception], ...] = ()
+    ) -> AsyncApp:
+        app = AsyncApp(
+            signing_secret=self.config.signing_secret,
+            client=self.client,
+            request_verification_enabled=True,  # signing secret, 5-minute window
+            ignoring_self_events_enabled=True,
+            logger=logging.getLogger("channels.slack.bolt"),
+        )
+        app.middleware(ignore_bots())
+        app.middleware(take_each_event_once(self._db))
+        people = SlackStaff(self._db, self.client)
+        AgentListeners(self._db, console, self.desk, people, refusals).register(app)
+        SalesListeners(self._db, self.desk, people).register(app)
+        self.bolt = app
+        return app
+
+    def router(self) -> APIRouter:
+        if self.bolt is None:
+            raise RuntimeError("connect the Slack channel to the console first")
+        handler = AsyncSlackRequestHandler(self.bolt)
+        router = APIRouter(tags=["slack"])
+
+        @router.post(EVENTS_PATH, include_in_schema=False)
+        async def slack_events(request: Request) -> Response:
+            return await handler.handle(request)
+
+        return router

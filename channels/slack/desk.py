@@ -1,0 +1,94 @@
+"""The agent desk on Slack: what the bot reports becomes queued Slack calls.
+
+Nothing here talks to Slack directly: each report is written to the Slack call queue in
+one short transaction and the worker is woken, so the customer's request never waits on
+Slack and a Slack outage loses nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from anyio import to_thread
+
+from channels.handoff import CustomerUpdate, HandoffPacket
+from channels.slack.cards import card_fallback, escape, handoff_card, restate
+from crm_store import Database
+from crm_store import slack as store
+
+OUTCOMES = {"resolved": "Resolved", "returned_to_bot": "Back with the bot"}
+
+
+class SlackDesk:
+    """`AgentDesk` on Slack: a card per handoff in the handoff channel, a thread per card."""
+
+    def __init__(
+        self, database: Database, handoff_channel: str, *, wake: Callable[[], None]
+    ) -> None:
+        self._db = database
+        self.handoff_channel = handoff_channel
+        self._wake = wake
+
+    async def handoff_opened(self, packet: HandoffPacket) -> None:
+        arguments = {
+            "channel": self.handoff_channel,
+            "text": card_fallback(packet),
+            "blocks": handoff_card(packet),
+            "unfurl_links": False,
+        }
+        await self._queue("chat.postMessage", arguments, "handoff_card", packet.handoff_id)
+
+    async def customer_wrote(self, update: CustomerUpdate) -> None:
+        text = f"*Customer:* {escape(update.text)}"
+        await self._queue("chat.postMessage", {"text": text}, "thread_message", update.handoff_id)
+
+    async def handoff_claimed(self, handoff_id: int, staff_name: str | None) -> None:
+        """Not part of `AgentDesk`: `HandoffService` calls it when a desk has it."""
+        await self.card_changed(handoff_id, f"Claimed by {staff_name or 'someone'}.", open_=True)
+
+    async def handoff_closed(self, handoff_id: int, outcome: str, staff_name: str | None) -> None:
+        said = OUTCOMES.get(outcome, outcome)
+        by = f" by {staff_name}" if staff_name else ""
+        await self.card_changed(handoff_id, f"{said}{by}.", open_=False)
+        await self._queue(
+            "chat.postMessage",
+            {"text": f"{said}{by}. The customer has been told."},
+            "thread_message",
+            handoff_id,
+        )
+
+    async def card_changed(self, handoff_id: int, status: str, *, open_: bool) -> None:
+        """Redraw the card with a new status line and the buttons that still apply."""
+
+        def queue() -> None:
+            with self._db.transaction() as session:
+                card = store.card_call(session, handoff_id)
+                if card is None:
+                    return
+                arguments = {
+                    "text": f"{card.arguments.get('text', '')} ({status})",
+                    "blocks": restate(card.arguments["blocks"], handoff_id, status, open_=open_),
+                }
+                store.enqueue_call(
+                    session, "chat.update", arguments, purpose="card_update", handoff_id=handoff_id
+                )
+
+        await to_thread.run_sync(queue)
+        self._wake()
+
+    async def tell(self, method: str, arguments: dict[str, Any], handoff_id: int | None) -> None:
+        """Queue any other call (an ephemeral answer, a response_url post)."""
+        await self._queue(method, arguments, "answer", handoff_id)
+
+    async def _queue(
+        self, method: str, arguments: dict[str, Any], purpose: str, handoff_id: int | None
+    ) -> None:
+        def queue() -> None:
+            with self._db.transaction() as session:
+                store.enqueue_call(
+                    session, method, arguments, purpose=purpose, handoff_id=handoff_id
+                )
+
+        await to_thread.run_sync(queue)
+        self._wake()

@@ -1,0 +1,54 @@
+"""Slack users as staff users: by Slack user id, or once by email.
+
+A Slack user with no staff user of that id is looked up once with `users.info` (scope
+users:read.email); the staff user with that email and no Slack id yet gets the id kept,
+so later presses need no Slack call. (`users.lookupByEmail` answers the other way round,
+email to user, and would need one call per unlinked staff user to find who pressed.)
+"""
+
+from __future__ import annotations
+
+import logging
+
+from anyio import to_thread
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from crm_store import Database
+from crm_store import slack as store
+from crm_store.records import StaffRecord
+
+log = logging.getLogger(__name__)
+
+
+class SlackStaff:
+    def __init__(self, database: Database, client: AsyncWebClient) -> None:
+        self._db = database
+        self._client = client
+
+    async def staff_for(self, slack_user_id: str) -> StaffRecord | None:
+        def known() -> StaffRecord | None:
+            with self._db.transaction() as session:
+                return store.staff_by_slack_user(session, slack_user_id)
+
+        staff = await to_thread.run_sync(known)
+        if staff is not None:
+            return staff
+        try:
+            answer = await self._client.users_info(user=slack_user_id)
+        except Exception as exc:  # a read: the agent is told to try again
+            reason = exc.response.get("error") if isinstance(exc, SlackApiError) else exc
+            log.warning("users.info failed", extra={"user": slack_user_id, "error": str(reason)})
+            return None
+        email = ((answer.get("user") or {}).get("profile") or {}).get("email")
+        if not email:
+            return None
+
+        def link() -> StaffRecord | None:
+            with self._db.transaction() as session:
+                return store.link_slack_user_by_email(session, slack_user_id, email)
+
+        linked = await to_thread.run_sync(link)
+        if linked is not None:
+            log.info("linked a Slack user to a staff user by email", extra={"staff_id": linked.id})
+        return linked

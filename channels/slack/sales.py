@@ -1,0 +1,102 @@
+"""Account summaries for sales in Slack: `/switchboard summary <q>` and
+`@Switchboard summary for <q>`. Only staff with the sales or admin role get one; anyone
+else gets the same refusal whatever they asked, so it reveals nothing."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from anyio import to_thread
+from slack_bolt.async_app import AsyncApp
+
+from channels.slack.calls import RESPONSE_URL
+from channels.slack.cards import Block
+from channels.slack.desk import SlackDesk
+from channels.slack.people import SlackStaff
+from channels.slack.summary_blocks import candidate_blocks, summary_blocks
+from crm_store import Database
+from crm_store import slack as store
+from crm_store.summaries import account_summary, find_subjects
+
+log = logging.getLogger(__name__)
+
+SUMMARY_ROLES = ("sales", "admin")
+REFUSAL = "Sorry, account summaries are only for the sales team."
+USAGE = "Try `/switchboard summary <account name | email | phone>`."
+ASK = re.compile(r"^\s*summary\b(?:\s+(?:for|of))?\s*(?P<query>.*)$", re.IGNORECASE | re.DOTALL)
+MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+
+
+def asked_for(text: str) -> str | None:
+    """The query of "summary for Acme" (None when it is not a summary request)."""
+    match = ASK.match(MENTION.sub("", text).replace("&amp;", "&"))
+    return match.group("query").strip() if match else None
+
+
+class SalesListeners:
+    def __init__(self, database: Database, desk: SlackDesk, people: SlackStaff) -> None:
+        self._db = database
+        self._desk = desk
+        self._people = people
+
+    def register(self, app: AsyncApp) -> None:
+        app.command("/switchboard")(self.on_command)
+        app.event("app_mention")(self.on_mention)
+
+    async def on_command(self, ack: Callable[[], Awaitable[Any]], command: dict[str, Any]) -> None:
+        await ack()
+        text, blocks = await self.answer(str(command.get("user_id")), str(command.get("text", "")))
+        body: dict[str, Any] = {"url": command["response_url"], "text": text}
+        body.update(response_type="ephemeral", **({"blocks": blocks} if blocks else {}))
+        await self._desk.tell(RESPONSE_URL, body, None)
+
+    async def on_mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        event_id = str(body.get("event_id", ""))
+        error = None
+        try:
+            text, blocks = await self.answer(str(event.get("user")), str(event.get("text", "")))
+            arguments: dict[str, Any] = {
+                "channel": event.get("channel"),
+                "user": event.get("user"),
+                "text": text,
+            }
+            if event.get("thread_ts"):
+                arguments["thread_ts"] = event["thread_ts"]
+            if blocks:
+                arguments["blocks"] = blocks
+            # Only the asker sees it: a summary is not for the whole channel.
+            await self._desk.tell("chat.postEphemeral", arguments, None)
+        except Exception as exc:
+            log.exception("slack mention failed", extra={"event_id": event_id})
+            error = f"{type(exc).__name__}: {exc}"
+
+        def finish() -> None:
+            with self._db.transaction() as session:
+                store.finish_event(session, event_id, error)
+
+        await to_thread.run_sync(finish)
+
+    async def answer(self, slack_user: str, text: str) -> tuple[str, list[Block]]:
+        """The reply to a request: a summary, candidates, "nothing found", or a refusal."""
+        staff = await self._people.staff_for(slack_user)
+        if staff is None or staff.role not in SUMMARY_ROLES:
+            return REFUSAL, []
+        query = asked_for(text)
+        if not query:
+            return USAGE, []
+        return await to_thread.run_sync(self._look_up, query)
+
+    def _look_up(self, query: str) -> tuple[str, list[Block]]:
+        with self._db.transaction() as session:
+            found = find_subjects(session, query)
+            if not found:
+                return f"No account or customer matches “{query}”.", []
+            if len(found) > 1:
+                return f"{len(found)} matches for “{query}”", candidate_blocks(query, found)
+            one = found[0]
+            ids = (one.id, None) if one.kind == "account" else (None, one.id)
+            summary = account_summary(session, account_id=ids[0], customer_id=ids[1])
+        return f"Summary: {one.label}", summary_blocks(summary)

@@ -1,0 +1,242 @@
+"""Slack state: events taken once, the Slack call queue, and Slack users as staff.
+
+The call queue is Slack's own, not the customer outbox: outbox rows are interactions on
+a customer's conversation (delivered to that customer), while Slack calls are Web API
+methods for agents whose results feed later calls (a card's `ts` is the thread every
+later message of that handoff goes to). Calls of one `lane` (a handoff) are sent in
+order; a call waits while an earlier one of its lane is unfinished.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from crm_store.base import utcnow
+from crm_store.customers import normalise_email
+from crm_store.models import SlackCall, SlackEvent, StaffUser
+from crm_store.records import StaffRecord
+from crm_store.staff import staff_record
+
+UNFINISHED = ("pending", "sending")
+
+
+@dataclass(frozen=True, slots=True)
+class SlackCallRecord:
+    id: int
+    method: str
+    arguments: dict[str, Any]
+    purpose: str
+    lane: str | None
+    handoff_id: int | None
+    status: str
+    attempts: int
+    uncertain: bool
+    result: dict[str, Any]
+    last_error: str | None
+    created_at: datetime
+
+
+def _call(row: SlackCall) -> SlackCallRecord:
+    return SlackCallRecord(
+        id=row.id,
+        method=row.method,
+        arguments=dict(row.arguments or {}),
+        purpose=row.purpose,
+        lane=row.lane,
+        handoff_id=row.handoff_id,
+        status=row.status,
+        attempts=row.attempts,
+        uncertain=row.uncertain,
+        result=dict(row.result or {}),
+        last_error=row.last_error,
+        created_at=row.created_at,
+    )
+
+
+# -- events ------------------------------------------------------------------------
+
+
+def take_event(session: Session, event_id: str, event_type: str, payload: dict[str, Any]) -> bool:
+    """Record an Events API delivery. False when this `event_id` was taken before."""
+    if session.get(SlackEvent, event_id) is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(SlackEvent(event_id=event_id, event_type=event_type, payload=payload))
+    except IntegrityError:  # a concurrent retry got there first
+        return False
+    return True
+
+
+def finish_event(session: Session, event_id: str, error: str | None = None) -> None:
+    session.execute(
+        update(SlackEvent)
+        .where(SlackEvent.event_id == event_id)
+        .values(status="failed" if error else "handled", error=error)
+    )
+
+
+def forget_events(session: Session, received_before: datetime) -> int:
+    """Drop handled events received before the given time (Slack retries for about an
+    hour; failed ones stay for a person to see)."""
+    return session.execute(
+        delete(SlackEvent).where(
+            SlackEvent.status == "handled", SlackEvent.received_at < received_before
+        )
+    ).rowcount
+
+
+def event_status(session: Session, event_id: str) -> str | None:
+    return session.scalar(select(SlackEvent.status).where(SlackEvent.event_id == event_id))
+
+
+# -- the call queue ------------------------------------------------------------------
+
+
+def enqueue_call(
+    session: Session,
+    method: str,
+    arguments: dict[str, Any],
+    *,
+    purpose: str,
+    handoff_id: int | None = None,
+) -> SlackCallRecord:
+    row = SlackCall(
+        method=method,
+        arguments=arguments,
+        purpose=purpose,
+        handoff_id=handoff_id,
+        lane=f"handoff:{handoff_id}" if handoff_id is not None else None,
+        next_attempt_at=utcnow(),
+    )
+    session.add(row)
+    session.flush()
+    return _call(row)
+
+
+def claim_due_calls(
+    session: Session, *, now: datetime, lease: timedelta, limit: int = 20
+) -> list[SlackCallRecord]:
+    """Take due calls whose lane has nothing unfinished before them (oldest first)."""
+    rows = session.scalars(
+        select(SlackCall)
+        .where(SlackCall.status.in_(UNFINISHED))
+        .order_by(SlackCall.id)
+        .limit(limit * 5)
+        .with_for_update(skip_locked=True)
+    ).all()
+    blocked: set[str] = set()
+    taken: list[SlackCall] = []
+    for row in rows:
+        free = row.status == "pending" or (
+            row.claimed_until is not None and row.claimed_until < now
+        )
+        due = free and row.next_attempt_at <= now
+        if due and (row.lane is None or row.lane not in blocked) and len(taken) < limit:
+            taken.append(row)
+        if row.lane is not None:
+            blocked.add(row.lane)
+    for row in taken:
+        if row.status == "sending" and row.method == "chat.postMessage":
+            row.uncertain = True  # its worker vanished mid-call: it may have posted
+        row.status = "sending"
+        row.attempts += 1
+        row.claimed_until = now + lease
+    session.flush()
+    return [_call(row) for row in taken]
+
+
+def call_done(session: Session, call_id: int, result: dict[str, Any]) -> None:
+    session.execute(
+        update(SlackCall)
+        .where(SlackCall.id == call_id)
+        .values(status="done", result=result, done_at=utcnow(), claimed_until=None)
+    )
+
+
+def call_retry(
+    session: Session,
+    call_id: int,
+    *,
+    at: datetime,
+    error: str,
+    uncertain: bool = False,
+    count_attempt: bool = True,
+) -> None:
+    values: dict[str, Any] = {
+        "status": "pending",
+        "next_attempt_at": at,
+        "last_error": error,
+        "claimed_until": None,
+    }
+    if uncertain:
+        values["uncertain"] = True
+    if not count_attempt:
+        values["attempts"] = SlackCall.attempts - 1
+    session.execute(update(SlackCall).where(SlackCall.id == call_id).values(**values))
+
+
+def call_failed(session: Session, call_id: int, error: str) -> None:
+    session.execute(
+        update(SlackCall)
+        .where(SlackCall.id == call_id)
+        .values(status="failed", last_error=error, claimed_until=None, done_at=utcnow())
+    )
+
+
+def card_call(session: Session, handoff_id: int) -> SlackCallRecord | None:
+    """The call that posted (or will post) a handoff's card."""
+    row = session.scalars(
+        select(SlackCall)
+        .where(SlackCall.handoff_id == handoff_id, SlackCall.purpose == "handoff_card")
+        .order_by(SlackCall.id)
+        .limit(1)
+    ).first()
+    return _call(row) if row is not None else None
+
+
+def calls(session: Session) -> list[SlackCallRecord]:
+    return [_call(row) for row in session.scalars(select(SlackCall).order_by(SlackCall.id))]
+
+
+def due_soonest(session: Session) -> datetime | None:
+    return session.scalar(
+        select(func.min(SlackCall.next_attempt_at)).where(SlackCall.status == "pending")
+    )
+
+
+# -- Slack users as staff --------------------------------------------------------------
+
+
+def staff_by_slack_user(session: Session, slack_user_id: str) -> StaffRecord | None:
+    row = session.scalars(
+        select(StaffUser).where(
+            StaffUser.slack_user_id == slack_user_id, StaffUser.active.is_(True)
+        )
+    ).first()
+    return staff_record(row) if row is not None else None
+
+
+def link_slack_user_by_email(
+    session: Session, slack_user_id: str, email: str
+) -> StaffRecord | None:
+    """Give the active staff user with this email, and no Slack user yet, this Slack id."""
+    address = normalise_email(email) or email
+    row = session.scalars(
+        select(StaffUser).where(
+            func.lower(StaffUser.email) == address.lower(),
+            StaffUser.active.is_(True),
+            or_(StaffUser.slack_user_id.is_(None), StaffUser.slack_user_id == slack_user_id),
+        )
+    ).first()
+    if row is None:
+        return None
+    row.slack_user_id = slack_user_id
+    session.flush()
+    return staff_record(row)
