@@ -89,6 +89,20 @@ class KnowledgeSettings(BaseModel):
     )
 
 
+class EncoderSettings(BaseModel):
+    """The sentence encoder shared by knowledge and NLU (knowledge/embeddings.py)."""
+
+    backend: Literal["onnx", "torch"] = Field(
+        default="onnx",
+        description="onnx: ONNX Runtime on an export made once into cache_dir; torch: PyTorch",
+    )
+    cache_dir: Path | None = Field(
+        default=None,
+        description="where the ONNX export is kept; default: ~/.cache/switchboard/encoders"
+        " ($XDG_CACHE_HOME is honoured)",
+    )
+
+
 class LogSettings(BaseModel):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["json", "text"] = "json"
@@ -110,6 +124,7 @@ class Settings(BaseSettings):
     delivery: DeliverySettings = DeliverySettings()
     nlu: NluSettings = NluSettings()
     knowledge: KnowledgeSettings = KnowledgeSettings()
+    encoder: EncoderSettings = EncoderSettings()
     log: LogSettings = LogSettings()
 
     @model_validator(mode="after")
