@@ -90,6 +90,10 @@ def _session_options() -> Any:
     # many only add hand-over cost.
     options.intra_op_num_threads = min(MAX_THREADS, len(os.sched_getaffinity(0)))
     options.inter_op_num_threads = 1
+    # Idle pool threads sleep instead of spinning. On a busy machine spinning threads
+    # fight everything else for the cores: measured here with the 2 cores loaded by
+    # other work, one sentence took p50 36 ms spinning and 6.8 ms not.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return options
 
 
@@ -101,7 +105,7 @@ class SentenceEncoder:
         backend: Backend = "onnx",
         cache_dir: Path | None = None,
         max_batch: int = 64,
-        max_wait_seconds: float = 0.005,
+        max_wait_seconds: float = 0.0,
         device: str = "cpu",
     ) -> None:
         """`cache_dir` keeps the ONNX export (default: `default_cache_dir()`)."""
@@ -158,10 +162,16 @@ class SentenceEncoder:
             if first is None:
                 return
             batch = [first]
-            # Take what is already waiting, and wait a moment for more, up to max_batch.
+            # Take what is already waiting (and, with max_wait_seconds, wait a moment for
+            # more), up to max_batch. Requests that arrive while a batch is encoding form
+            # the next batch, so a lone request need not wait for company.
             while len(batch) < self._max_batch:
                 try:
-                    item = self._queue.get(timeout=self._max_wait)
+                    item = (
+                        self._queue.get(timeout=self._max_wait)
+                        if self._max_wait > 0
+                        else self._queue.get_nowait()
+                    )
                 except Empty:
                     break
                 if item is None:
