@@ -33,7 +33,12 @@ from typing import Any, Literal
 
 import numpy as np
 
-from knowledge.onnx_export import default_cache_dir, discard_export, exported_model_dir
+from knowledge.onnx_export import (
+    default_cache_dir,
+    discard_export,
+    exported_model_dir,
+    quiet_export,
+)
 
 DIMENSION = 384
 MAX_THREADS = 4
@@ -71,7 +76,8 @@ def _load_onnx(source: Path, cache_dir: Path) -> Any:
             "cannot keep the ONNX export of the sentence model; exporting it in memory",
             extra={"cache_dir": str(cache_dir), "error": str(exc)},
         )
-        return load(source, export=True)
+        with quiet_export():
+            return load(source, export=True)
     try:
         return load(folder)
     except Exception as exc:  # a damaged export: make a new one, once

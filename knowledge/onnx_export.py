@@ -33,6 +33,7 @@ __all__ = [
     "discard_export",
     "export_with_sentence_transformers",
     "exported_model_dir",
+    "quiet_export",
 ]
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def export_with_sentence_transformers(source: Path, target: Path) -> None:
     """Export `source` with sentence-transformers' ONNX backend and save it to `target`."""
     from sentence_transformers import SentenceTransformer
 
-    with _quiet_export():
+    with quiet_export():
         model = SentenceTransformer(
             str(source),
             backend="onnx",
@@ -119,7 +120,7 @@ def discard_export(folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def _quiet_export() -> Iterator[None]:
+def quiet_export() -> Iterator[None]:
     """The export warns that it was not saved yet (it is, next) and the tracer warns about
     Python branches on tensor shapes (tests/knowledge/test_kb_onnx.py compares the export
     with the torch model on other batch sizes and lengths); neither helps a user."""
