@@ -1,25 +1,40 @@
-"""Sentence encoder throughput: one at a time, batches of 32 (the reference), and
-`encode_async` under 32 concurrent requests (the micro-batcher), in one run.
+"""Sentence encoder throughput on both backends in one run: one at a time (with p50/p99),
+batches of 32, `encode_async` under 32 concurrent requests (the micro-batcher) and
+`encode_async` from one client alone (what the batching costs a lone request).
 
-Goal: the micro-batcher reaches >= 75% of the batch figure.
+References in the same run: the PyTorch backend for the ONNX Runtime one, and each
+backend's batch-of-32 figure for its micro-batcher (goal: >= 75% of it).
+
+    .venv/bin/python bench/encoder_throughput.py [--backend onnx|torch|both]
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import statistics
 import time
+
+import numpy as np
 
 from knowledge.embeddings import SentenceEncoder
 
 SENTENCES = [
     f"How long does a refund take for order number {n} if I paid by card?" for n in range(256)
 ]
-ALONE = 64
+ALONE = 200
 CONCURRENCY = 32
+ROUNDS = 3
 
 
-def per_second(count: int, seconds: float) -> float:
-    return count / seconds
+async def one_client(encoder: SentenceEncoder) -> list[float]:
+    """`encode_async` latencies with no other request in flight, in ms."""
+    latencies = []
+    for sentence in SENTENCES[:ALONE]:
+        started = time.perf_counter()
+        await encoder.encode_async(sentence)
+        latencies.append((time.perf_counter() - started) * 1000)
+    return latencies
 
 
 async def concurrent(encoder: SentenceEncoder) -> float:
@@ -31,31 +46,73 @@ async def concurrent(encoder: SentenceEncoder) -> float:
 
     started = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(CONCURRENCY)))
-    return per_second(len(SENTENCES), time.perf_counter() - started)
+    return len(SENTENCES) / (time.perf_counter() - started)
 
 
-def main() -> None:
-    encoder = SentenceEncoder()
+def measure(encoder: SentenceEncoder) -> dict[str, float]:
     encoder.encode(SENTENCES[:32])  # warm up
-
-    started = time.perf_counter()
-    for sentence in SENTENCES[:ALONE]:
+    for sentence in SENTENCES[:20]:
         encoder.encode([sentence])
-    alone = per_second(ALONE, time.perf_counter() - started)
-
+    alone_ms = []
+    for sentence in SENTENCES[:ALONE]:
+        started = time.perf_counter()
+        encoder.encode([sentence])
+        alone_ms.append((time.perf_counter() - started) * 1000)
     started = time.perf_counter()
     for start in range(0, len(SENTENCES), 32):
         encoder.encode(SENTENCES[start : start + 32], batch_size=32)
-    batch = per_second(len(SENTENCES), time.perf_counter() - started)
-
+    batch = len(SENTENCES) / (time.perf_counter() - started)
     micro = asyncio.run(concurrent(encoder))
-    encoder.close()
-    print(f"one at a time:            {alone:7.1f} sentences/s ({1000 / alone:.1f} ms each)")
-    print(f"batches of 32 (reference):{batch:7.1f} sentences/s ({1000 / batch:.1f} ms each)")
-    print(
-        f"encode_async x{CONCURRENCY} clients:  {micro:7.1f} sentences/s"
-        f" = {micro / batch:.0%} of batch (goal >= 75%)"
-    )
+    lone = asyncio.run(one_client(encoder))
+    return {
+        "lone_p50": statistics.median(lone),
+        "alone": 1000 / statistics.mean(alone_ms),
+        "p50": statistics.median(alone_ms),
+        "p99": float(np.percentile(alone_ms, 99)),
+        "batch": batch,
+        "micro": micro,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--backend", choices=["onnx", "torch", "both"], default="both")
+    backends = ["torch", "onnx"] if (b := parser.parse_args().backend) == "both" else [b]
+    encoders = {backend: SentenceEncoder(backend=backend) for backend in backends}
+    # Rounds alternate between the backends, and each figure is the median over rounds,
+    # so a burst of load from elsewhere on the machine hits both alike.
+    rounds: dict[str, list[dict[str, float]]] = {backend: [] for backend in backends}
+    for _ in range(ROUNDS):
+        for backend, encoder in encoders.items():
+            rounds[backend].append(measure(encoder))
+    for encoder in encoders.values():
+        encoder.close()
+    figures = {
+        backend: {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+        for backend, runs in rounds.items()
+    }
+    print(f"median of {ROUNDS} alternating rounds")
+
+    print(f"{'backend':34}" + "".join(f"{b:>12}" for b in backends))
+    rows = [
+        ("one at a time, sentences/s", "alone", "{:12.1f}"),
+        ("one at a time, p50 ms", "p50", "{:12.2f}"),
+        ("one at a time, p99 ms", "p99", "{:12.2f}"),
+        ("batches of 32, sentences/s", "batch", "{:12.1f}"),
+        (f"encode_async x{CONCURRENCY} clients, sent./s", "micro", "{:12.1f}"),
+        ("encode_async, one client, p50 ms", "lone_p50", "{:12.2f}"),
+    ]
+    for label, key, fmt in rows:
+        print(f"{label:34}" + "".join(fmt.format(figures[b][key]) for b in backends))
+    for b in backends:
+        share = figures[b]["micro"] / figures[b]["batch"]
+        print(f"{b}: micro-batcher = {share:.0%} of its batch figure (goal >= 75%)")
+    if len(backends) == 2:
+        onnx, torch = figures["onnx"], figures["torch"]
+        print(
+            f"onnx / torch: one-at-a-time p50 {onnx['p50'] / torch['p50']:.2f}x the time, "
+            f"batch throughput {onnx['batch'] / torch['batch']:.2f}x"
+        )
 
 
 if __name__ == "__main__":

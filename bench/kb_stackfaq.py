@@ -12,11 +12,12 @@ test. On validation, the lexical weight maximising MRR and the threshold maximis
 (answered correctly - answered wrongly or answered with no answer present) are chosen,
 then reported on test.
 
-    python bench/kb_stackfaq.py
+    python bench/kb_stackfaq.py [--backend onnx|torch]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import random
@@ -75,8 +76,11 @@ def metrics(rankings: list[list[int]], gold: list[int]) -> str:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--backend", choices=["onnx", "torch"], default="onnx")
     pairs, queries = load()
-    encoder = SentenceEncoder()
+    encoder = SentenceEncoder(backend=parser.parse_args().backend)
+    print(f"encoder backend: {encoder.backend}")
     with tempfile.TemporaryDirectory() as tmp:
         faq = Path(tmp) / "stackfaq.json"
         entries = [{"question": p["question"], "answer": p["answer"]} for p in pairs]

@@ -67,6 +67,11 @@ def knowledge_dir(settings: Settings) -> Path:
     return Path(settings.knowledge.index_dir or settings.data_dir / "knowledge")
 
 
+def open_encoder(settings: Settings) -> SentenceEncoder:
+    """The sentence encoder shared by the knowledge base and NLU, on the configured backend."""
+    return SentenceEncoder(backend=settings.encoder.backend, cache_dir=settings.encoder.cache_dir)
+
+
 def open_knowledge(settings: Settings, encoder: SentenceEncoder) -> KnowledgeBase:
     """The knowledge base in the data dir; the demo help centre when it is empty."""
     knowledge = KnowledgeBase.open(knowledge_dir(settings), encoder)
@@ -144,7 +149,7 @@ def bootstrap(
     knowledge = None
     parser: NluParser | None = None
     if dialogue is None:
-        encoder = encoder or SentenceEncoder()
+        encoder = encoder or open_encoder(settings)
         knowledge = open_knowledge(settings, encoder)
         parser = open_nlu(settings, encoder)
         threshold = settings.knowledge.answer_threshold

@@ -32,9 +32,9 @@ def _open(ctx: click.Context) -> Any:
         raise click.ClickException(f"invalid settings:\n{exc}") from exc
     encoder = (ctx.obj or {}).get("encoder")
     if encoder is None:
-        from knowledge.embeddings import SentenceEncoder
+        from bot.bootstrap import open_encoder
 
-        encoder = SentenceEncoder()
+        encoder = open_encoder(settings)
     return KnowledgeBase.open(index_dir_of(settings), encoder)
 
 

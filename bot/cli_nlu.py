@@ -17,9 +17,16 @@ _STAGES = ["encoding", "calibrating", "fitting", "done"]
 
 
 def _encoder() -> TextEncoder:
-    from knowledge.embeddings import SentenceEncoder
+    from pydantic import ValidationError
 
-    return SentenceEncoder()
+    from bot.bootstrap import open_encoder
+    from bot.settings import Settings
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise click.ClickException(f"invalid settings:\n{exc}") from exc
+    return open_encoder(settings)
 
 
 @click.group()

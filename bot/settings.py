@@ -248,6 +248,20 @@ class SlackSettings(BaseModel):
         return self.bot_token is not None
 
 
+class EncoderSettings(BaseModel):
+    """The sentence encoder shared by knowledge and NLU (knowledge/embeddings.py)."""
+
+    backend: Literal["onnx", "torch"] = Field(
+        default="onnx",
+        description="onnx: ONNX Runtime on an export made once into cache_dir; torch: PyTorch",
+    )
+    cache_dir: Path | None = Field(
+        default=None,
+        description="where the ONNX export is kept; default: ~/.cache/switchboard/encoders"
+        " ($XDG_CACHE_HOME is honoured)",
+    )
+
+
 class LogSettings(BaseModel):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["json", "text"] = "json"
@@ -273,6 +287,7 @@ class Settings(BaseSettings):
     email: EmailSettings = EmailSettings()
     twilio: TwilioSettings = TwilioSettings()
     slack: SlackSettings = SlackSettings()
+    encoder: EncoderSettings = EncoderSettings()
     log: LogSettings = LogSettings()
 
     @model_validator(mode="after")

@@ -14,8 +14,6 @@ from sklearn.linear_model import LogisticRegression
 
 __all__ = ["ScopeGate", "nearest_same_intent"]
 
-_CHUNK = 512
-
 
 def nearest_same_intent(
     embeddings: np.ndarray,
@@ -26,14 +24,21 @@ def nearest_same_intent(
     """For each row, the highest cosine to a training example of its predicted intent.
 
     `examples` must be sorted by `example_labels` (label indices 0..n-1, each present).
+    Rows are grouped by predicted intent and compared with that intent's examples only:
+    for one message on BANKING77 that is about 130 dot products instead of 10,000, which
+    took a few milliseconds of every parse.
     """
-    starts = np.flatnonzero(np.r_[True, example_labels[1:] != example_labels[:-1]])
+    predicted = np.asarray(predicted)
     best = np.empty(len(embeddings), dtype=np.float32)
-    for offset in range(0, len(embeddings), _CHUNK):
-        block = embeddings[offset : offset + _CHUNK] @ examples.T
-        per_intent = np.maximum.reduceat(block, starts, axis=1)
-        rows = np.arange(len(block))
-        best[offset : offset + _CHUNK] = per_intent[rows, predicted[offset : offset + _CHUNK]]
+    if len(embeddings) == 0:
+        return best
+    labels = np.unique(predicted)
+    starts = np.searchsorted(example_labels, labels, side="left")
+    ends = np.searchsorted(example_labels, labels, side="right")
+    for label, start, end in zip(labels, starts, ends, strict=True):
+        rows = np.flatnonzero(predicted == label)
+        block = examples[start:end]
+        best[rows] = (embeddings[rows] @ block.T).max(axis=1)
     return best
 
 

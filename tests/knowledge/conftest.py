@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +41,22 @@ class RecordingEncoder:
     @property
     def texts(self) -> list[str]:
         return [text for batch in self.batches for text in batch]
+
+
+@pytest.fixture(scope="session")
+def torch_encoder() -> Iterator[SentenceEncoder]:
+    """The same model on the PyTorch backend (the session `encoder` is on ONNX Runtime)."""
+    real = SentenceEncoder(backend="torch")
+    yield real
+    real.close()
+
+
+@pytest.fixture(params=["onnx", "torch"])
+def any_encoder(
+    request: pytest.FixtureRequest, encoder: SentenceEncoder, torch_encoder: SentenceEncoder
+) -> SentenceEncoder:
+    """Each backend in turn."""
+    return encoder if request.param == "onnx" else torch_encoder
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-"""The shared encoder's micro-batching: together in one batch, failures kept apart."""
+"""The shared encoder's micro-batching: together in one batch, failures kept apart, on
+both backends."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from knowledge.embeddings import SentenceEncoder
 
 
 async def test_concurrent_requests_share_batches_and_match_one_at_a_time(
-    encoder: SentenceEncoder,
+    any_encoder: SentenceEncoder,
 ) -> None:
+    encoder = any_encoder
     texts = [f"where is my parcel number {n}?" for n in range(12)]
     calls: list[int] = []
     original = encoder.encode
@@ -31,15 +33,17 @@ async def test_concurrent_requests_share_batches_and_match_one_at_a_time(
 
 
 async def test_one_bad_text_does_not_fail_the_others_in_its_batch(
-    encoder: SentenceEncoder,
+    any_encoder: SentenceEncoder,
 ) -> None:
+    encoder = any_encoder
     good, bad = encoder.encode_async("how long do refunds take?"), encoder.encode_async("\ud800")
     results = await asyncio.gather(good, bad, return_exceptions=True)
     assert isinstance(results[0], np.ndarray) and results[0].shape == (encoder.dimension,)
     assert isinstance(results[1], Exception)
 
 
-def test_encode_returns_unit_vectors(encoder: SentenceEncoder) -> None:
+def test_encode_returns_unit_vectors(any_encoder: SentenceEncoder) -> None:
+    encoder = any_encoder
     vectors = encoder.encode(["hello", "refunds"])
     assert vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)

@@ -22,6 +22,16 @@ def sentence_encoder() -> Iterator[object]:
 
 
 @pytest.fixture(scope="session")
+def torch_sentence_encoder() -> Iterator[object]:
+    """The same model on the PyTorch backend (`sentence_encoder` runs on ONNX Runtime)."""
+    from knowledge.embeddings import SentenceEncoder
+
+    encoder = SentenceEncoder(backend="torch")
+    yield encoder
+    encoder.close()
+
+
+@pytest.fixture(scope="session")
 def support_model(sentence_encoder: object) -> NluModel:
     return NluModel.train(load_training_data([DEMO_DATA_DIR]), sentence_encoder)  # type: ignore[arg-type]
 

@@ -16,6 +16,20 @@ def test_nearest_same_intent_looks_only_at_the_predicted_intent() -> None:
     assert np.allclose(cosine, [0.8, 1.0])
 
 
+def test_nearest_same_intent_equals_the_brute_force_answer() -> None:
+    rng = np.random.default_rng(5)
+    labels = np.sort(rng.integers(0, 9, size=200))
+    labels[:9] = np.arange(9)  # every label present
+    labels = np.sort(labels)
+    examples = rng.normal(size=(200, 16)).astype(np.float32)
+    rows = rng.normal(size=(40, 16)).astype(np.float32)
+    predicted = rng.integers(0, 9, size=40)
+    expected = [max(float(row @ e) for e, y in zip(examples, labels, strict=True) if y == p)
+                for row, p in zip(rows, predicted, strict=True)]  # fmt: skip
+    assert np.allclose(nearest_same_intent(rows, predicted, examples, labels), expected, atol=1e-5)
+    assert nearest_same_intent(rows[:0], predicted[:0], examples, labels).shape == (0,)
+
+
 def test_gate_prefers_close_and_confident_messages() -> None:
     rng = np.random.default_rng(0)
     gate = ScopeGate().fit(

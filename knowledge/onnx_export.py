@@ -1,0 +1,137 @@
+"""The ONNX export of the sentence model, made once and kept in a cache folder.
+
+The bundled model lives in site-packages, which may be read-only, so the export goes to
+a cache folder of its own (`~/.cache/switchboard/encoders` unless told otherwise). Its
+name carries a key of the source model's files and the versions of the libraries that
+export it, so an upgrade of either makes a fresh export instead of loading a stale one.
+
+Two processes starting together must not corrupt it: each exports into a private
+temporary folder beside the target and renames it into place. A rename onto an existing
+folder fails, so the first one wins, the other throws its copy away and uses the
+winner's. Nothing half-written is ever visible under the final name.
+
+The export itself is sentence-transformers' own ONNX backend (optimum-onnx underneath):
+`SentenceTransformer(source, backend="onnx", model_kwargs={"export": True})`, then its
+`save_pretrained`, which writes the tokenizer, the pooling config and `onnx/model.onnx`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+import warnings
+from collections.abc import Callable, Iterator
+from importlib import metadata
+from pathlib import Path
+
+__all__ = [
+    "default_cache_dir",
+    "discard_export",
+    "export_with_sentence_transformers",
+    "exported_model_dir",
+    "quiet_export",
+]
+
+log = logging.getLogger(__name__)
+
+Exporter = Callable[[Path, Path], None]
+
+# Libraries whose versions change what an export contains.
+_EXPORT_LIBRARIES = ("sentence-transformers", "transformers", "optimum-onnx", "torch", "onnx")
+_PREFIX = "sentence-model-onnx-"
+
+
+def default_cache_dir() -> Path:
+    """`$XDG_CACHE_HOME/switchboard/encoders`, or `~/.cache/switchboard/encoders`."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "switchboard" / "encoders"
+
+
+def export_key(source: Path) -> str:
+    """A short digest of the source model's files (name, size, modification time) and of
+    the exporting libraries' versions."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in source.rglob("*") if p.is_file()):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(source)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    for library in _EXPORT_LIBRARIES:
+        try:
+            version = metadata.version(library)
+        except metadata.PackageNotFoundError:
+            version = "-"
+        digest.update(f"{library}=={version}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def export_with_sentence_transformers(source: Path, target: Path) -> None:
+    """Export `source` with sentence-transformers' ONNX backend and save it to `target`."""
+    from sentence_transformers import SentenceTransformer
+
+    with quiet_export():
+        model = SentenceTransformer(
+            str(source),
+            backend="onnx",
+            device="cpu",
+            local_files_only=True,
+            model_kwargs={"export": True},
+        )
+        model.save_pretrained(str(target))
+
+
+def exported_model_dir(
+    source: Path, cache_dir: Path, *, export: Exporter = export_with_sentence_transformers
+) -> Path:
+    """The folder holding the ONNX export of `source`, exporting it first if needed.
+    Raises OSError when `cache_dir` cannot be written."""
+    final = cache_dir / f"{_PREFIX}{export_key(source)}"
+    if final.is_dir():
+        return final
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=cache_dir))
+    try:
+        log.info("exporting the sentence model to ONNX", extra={"target": str(final)})
+        export(source, scratch)
+        try:
+            scratch.rename(final)
+        except OSError:
+            if not final.is_dir():
+                raise
+            # Another process finished first: its export is as good as ours.
+            log.info("another process exported the sentence model first")
+        else:
+            return final
+    finally:
+        if scratch.exists():
+            shutil.rmtree(scratch, ignore_errors=True)
+    return final
+
+
+def discard_export(folder: Path) -> None:
+    """Remove an export that does not load, so the next call makes a new one. It is
+    renamed away first, so no process sees it half-deleted under its own name."""
+    trash = folder.with_name(f".discarded-{folder.name}-{os.getpid()}")
+    with contextlib.suppress(FileNotFoundError):
+        folder.rename(trash)
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def quiet_export() -> Iterator[None]:
+    """The export warns that it was not saved yet (it is, next) and the tracer warns about
+    Python branches on tensor shapes (tests/knowledge/test_kb_onnx.py compares the export
+    with the torch model on other batch sizes and lengths); neither helps a user."""
+    noisy = [logging.getLogger(name) for name in ("sentence_transformers.backend", "transformers")]
+    levels = [logger.level for logger in noisy]
+    for logger in noisy:
+        logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for logger, level in zip(noisy, levels, strict=True):
+            logger.setLevel(level)
