@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from actions.context import Caller
+from actions.orders import describe_order
 from actions.store import in_transaction
 from crm_store import Database, customers, orders, tickets
 
@@ -47,7 +48,7 @@ class ActionGreet(Action):
                 )
             for order in orders.recent_orders_of(session, customer_id, limit=3):
                 if order.status in _IN_TRANSIT:
-                    notes.append(f"Order {order.number} is {order.status}: ask me for details.")
+                    notes.append(describe_order(order))
                     break
             return first_name, notes
 

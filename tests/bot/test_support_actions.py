@@ -403,7 +403,7 @@ def test_a_verified_customer_is_greeted_with_what_is_open(client: TestClient) ->
     ada.say("The zip of my jacket broke on the second day.")
     (hello,) = Visitor(client, signed_in_as=ADA).say("hello")
     assert hello.startswith("Hi Ada! Your ticket T-")
-    assert "(“Broken zip”) is open. Order 4417 is shipped" in hello
+    assert "(“Broken zip”) is open. Order 4417 is on its way. It travels with UPS" in hello
     (anonymous,) = Visitor(client).say("hello")
     assert anonymous == "Hi! How can I help you today?"
 
