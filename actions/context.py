@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
 CUSTOMER_ID = "sb_customer_id"
 CONVERSATION_ID = "sb_conversation_id"
@@ -60,3 +61,13 @@ NOT_VERIFIED = (
     "Sign in on our website and open the chat there, or text us from the phone number "
     "on your account. If you'd like a person to help, just say so."
 )
+
+
+def verified_customer(tracker: Tracker, dispatcher: CollectingDispatcher) -> int | None:
+    """The caller's customer id when the channel proved who they are; otherwise None,
+    after telling them how to prove it."""
+    caller = Caller.of(tracker)
+    if caller.customer_id is None or not caller.verified:
+        dispatcher.utter_message(text=NOT_VERIFIED)
+        return None
+    return caller.customer_id

@@ -7,7 +7,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import NOT_VERIFIED, Caller, entity_value
+from actions.context import entity_value, verified_customer
 from actions.store import in_transaction
 from crm_store import Database, orders
 from crm_store.records import OrderRecord
@@ -45,10 +45,8 @@ class ActionOrderStatus(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        caller = Caller.of(tracker)
-        customer_id = caller.customer_id
-        if customer_id is None or not caller.verified:
-            dispatcher.utter_message(text=NOT_VERIFIED)
+        customer_id = verified_customer(tracker, dispatcher)
+        if customer_id is None:
             return []
         number = entity_value(tracker, "order_number")
         if number is not None:

@@ -9,7 +9,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import NOT_VERIFIED, Caller, entity_value
+from actions.context import Caller, entity_value, verified_customer
 from actions.store import in_transaction
 from crm_store import Database, tickets
 from crm_store.records import TicketRecord
@@ -97,10 +97,8 @@ class ActionTicketStatus(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        caller = Caller.of(tracker)
-        customer_id = caller.customer_id
-        if customer_id is None or not caller.verified:
-            dispatcher.utter_message(text=NOT_VERIFIED)
+        customer_id = verified_customer(tracker, dispatcher)
+        if customer_id is None:
             return []
         number = entity_value(tracker, "ticket_number")
         if number is not None:
