@@ -19,14 +19,24 @@ from email_validator import EmailNotValidError, validate_email
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from actions.context import Caller
 from actions.store import in_transaction
 from crm_store import Database, history, outbox, tickets
 from crm_store.customers import normalise_email
-from crm_store.models import Customer, Identity
+from crm_store.models import (
+    Consent,
+    Conversation,
+    Customer,
+    Handoff,
+    Identity,
+    Interaction,
+    Lead,
+    Order,
+    Ticket,
+)
 from crm_store.records import NewInteraction
 
 CODE_TTL_SECONDS = 15 * 60
@@ -145,19 +155,31 @@ class ValidateContactForm(FormValidationAction):
         return {"verification_code": None, "contact_code_tries": tries}
 
 
+PENDING_FOR = "pending_contact_for"
+
+
 def _send_code(session: Session, customer_id: int, channel: str, address: str, code: str) -> bool:
-    """Log and queue the code to the new address, on an identity of this customer only."""
+    """Log and queue the code to the new address.
+
+    Until the code comes back, the address belongs to a blank holding record, never to
+    the customer: whoever really has that number or mailbox (a typo away) must not be
+    taken for them. A confirmed code moves the address over (`_adopt`)."""
     identity = session.scalars(
         select(Identity).where(Identity.channel == channel, Identity.address == address)
     ).one_or_none()
-    if identity is not None and identity.customer_id != customer_id:
-        return False  # someone else's address: not to be taken over
     if identity is None:
-        identity = Identity(customer_id=customer_id, channel=channel, address=address)
+        holder = Customer(attributes={PENDING_FOR: customer_id})
+        session.add(holder)
+        session.flush()
+        identity = Identity(customer_id=holder.id, channel=channel, address=address)
         session.add(identity)
         session.flush()
+    elif identity.customer_id != customer_id:
+        owner = session.get_one(Customer, identity.customer_id)
+        if (owner.attributes or {}).get(PENDING_FOR) != customer_id:
+            return False  # someone else's address: not to be taken over
     conversation = history.current_conversation(
-        session, customer_id=customer_id, identity_id=identity.id, channel=channel
+        session, customer_id=identity.customer_id, identity_id=identity.id, channel=channel
     )
     outbox.log_outbound(
         session,
@@ -203,9 +225,24 @@ class ActionUpdateContact(Action):
             identity = session.scalars(
                 select(Identity).where(Identity.channel == kind, Identity.address == address)
             ).one()
+            if identity.customer_id != customer_id:
+                _adopt(session, identity.customer_id, customer_id)
             identity.verified = True
 
         await in_transaction(self._db, update)
         what = "email address" if kind == "email" else "phone number"
         dispatcher.utter_message(text=f"Done: your {what} is now {address}.")
         return clear
+
+
+def _adopt(session: Session, holder_id: int, customer_id: int) -> None:
+    """Move everything of a holding record (the address, its conversation with the code,
+    anything its owner wrote meanwhile) to the customer who proved the address."""
+    holder = session.get_one(Customer, holder_id)
+    assert (holder.attributes or {}).get(PENDING_FOR) == customer_id
+    for model in (Identity, Conversation, Interaction, Ticket, Handoff, Consent, Lead, Order):
+        session.execute(
+            update(model).where(model.customer_id == holder_id).values(customer_id=customer_id)
+        )
+    session.flush()
+    session.delete(holder)

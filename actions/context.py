@@ -43,7 +43,8 @@ class Caller:
             customer_id=as_int(CUSTOMER_ID),
             conversation_id=as_int(CONVERSATION_ID),
             channel=str(tracker.get_slot(CHANNEL) or ""),
-            verified=bool(tracker.get_slot(IDENTITY_VERIFIED)),
+            # Only a real true: a caller sending "false" or "no" is not verified.
+            verified=tracker.get_slot(IDENTITY_VERIFIED) is True,
             staff_role=tracker.get_slot(STAFF_ROLE),
         )
 

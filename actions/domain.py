@@ -33,6 +33,7 @@ HIDDEN_SLOTS = (
     "handoff_id",
     "handoff_reason",
     "last_ticket_number",
+    "offered_form",
     "contact_code_hash",
     "contact_code_expires",
     "contact_code_tries",

@@ -76,9 +76,15 @@ class ActionOpenTicket(Action):
                 conversation_id=caller.conversation_id,
             ),
         )
+        # Only a caller the channel verified can look tickets up here later.
+        later = (
+            f" You can ask me about it any time with “status of {ticket.number}”."
+            if caller.verified
+            else ""
+        )
         dispatcher.utter_message(
             text=f"Done: your ticket number is {ticket.number}. Our team will follow up "
-            f"here. You can ask me about it any time with “status of {ticket.number}”."
+            f"here.{later}"
         )
         return [
             SlotSet("ticket_subject", None),
@@ -118,6 +124,7 @@ class ActionTicketStatus(Action):
             dispatcher.utter_message(
                 text="You have no open tickets. Would you like me to open one?"
             )
+            return [SlotSet("offered_form", "open_ticket_form")]
         else:
             lines = "\n".join(f"- {describe_ticket(t)}" for t in mine)
             dispatcher.utter_message(text=f"Your open tickets:\n{lines}")

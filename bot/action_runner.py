@@ -29,13 +29,13 @@ class ActionOutcome:
 
 
 def is_verified(turn: Turn) -> bool:
-    """Does the channel prove who this is? A signed-in widget visitor (verified
-    identity), the carrier's phone number, or mail that is answered only to the address
-    on file. A name or email typed into a chat never counts."""
+    """Does the channel prove who this is? An identity the channel proved (a signed-in
+    widget visitor, the carrier's phone number), or mail that is answered only to the
+    address on file; the local terminal. A name or email typed into a chat never counts."""
     identity = turn.identity
     if identity is None:
         return False
-    if identity.verified or identity.channel in ("sms", "terminal"):
+    if identity.verified or identity.channel == "terminal":
         return True
     return identity.channel == "email" and identity.address == turn.customer.email
 

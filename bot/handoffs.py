@@ -35,6 +35,14 @@ class HandoffError(Exception):
     """An agent action that cannot be done (not the owner, already closed)."""
 
 
+class HandoffNotFound(HandoffError):
+    """There is no handoff with that id."""
+
+
+class NotYourHandoff(HandoffError):
+    """Someone else claimed it (only they, or an admin, may close it)."""
+
+
 class LoggingAgentDesk:
     """The desk when no Slack is configured: handoffs are logged (and in the store)."""
 
@@ -90,7 +98,9 @@ class HandoffService:
                 won = handoffs.claim(session, handoff_id, staff_id)
                 current = handoffs.get_handoff(session, handoff_id)
                 if current is None:
-                    raise HandoffError(f"there is no handoff {handoff_id}")
+                    raise HandoffNotFound(f"there is no handoff {handoff_id}")
+                if current.status not in handoffs.ACTIVE:
+                    raise HandoffError("this conversation is no longer with a person")
                 owner = _staff(session, current.claimed_by_staff_id)
                 if won:
                     first_name = (owner.name if owner else "Someone").split(" ")[0]
@@ -131,6 +141,17 @@ class HandoffService:
     async def _close(self, handoff_id: int, staff_id: int, outcome: str, told: str) -> bool:
         def run() -> str | None:
             with self._db.transaction() as session:
+                current = handoffs.get_handoff(session, handoff_id)
+                if current is None:
+                    raise HandoffNotFound(f"there is no handoff {handoff_id}")
+                owner = current.claimed_by_staff_id
+                closer = _staff(session, staff_id)
+                if owner not in (None, staff_id) and (closer is None or closer.role != "admin"):
+                    holder = _staff(session, owner)
+                    raise NotYourHandoff(
+                        f"{holder.name if holder else 'another agent'} has this conversation; "
+                        "only they or an admin can close it"
+                    )
                 closed = handoffs.close(session, handoff_id, outcome)
                 if closed is None:
                     return None
@@ -150,7 +171,9 @@ class HandoffService:
     @staticmethod
     def _owned(session: Session, handoff_id: int, staff_id: int) -> HandoffRecord:
         handoff = handoffs.get_handoff(session, handoff_id)
-        if handoff is None or handoff.status not in handoffs.ACTIVE:
+        if handoff is None:
+            raise HandoffNotFound(f"there is no handoff {handoff_id}")
+        if handoff.status not in handoffs.ACTIVE:
             raise HandoffError("this conversation is no longer with a person")
         if handoff.claimed_by_staff_id != staff_id:
             raise HandoffError("only the agent who claimed this conversation can reply")
@@ -185,8 +208,15 @@ class HandoffService:
 
     @staticmethod
     def _note(session: Session, handoff: HandoffRecord, staff_id: int, text: str) -> None:
+        # The ticket of this conversation (the handoff opens one when the customer has
+        # none open); a new one for it otherwise, never an unrelated ticket.
         open_ticket = next(
-            iter(tickets.open_tickets_of(session, handoff.customer_id, limit=1)), None
+            (
+                t
+                for t in tickets.open_tickets_of(session, handoff.customer_id, limit=50)
+                if t.conversation_id == handoff.conversation_id
+            ),
+            None,
         )
         if open_ticket is None:
             open_ticket = tickets.open_ticket(
@@ -212,7 +242,7 @@ class HandoffService:
         with self._db.transaction() as session:
             handoff = handoffs.get_handoff(session, handoff_id)
             if handoff is None:
-                raise HandoffError(f"there is no handoff {handoff_id}")
+                raise HandoffNotFound(f"there is no handoff {handoff_id}")
             conversation = history.get_conversation(session, handoff.conversation_id)
             customer = customers.get_customer(session, handoff.customer_id)
             assert conversation is not None and customer is not None
@@ -236,7 +266,9 @@ class HandoffService:
                 customer_verified=bool(identity and identity.verified),
                 lifecycle_stage=customer.lifecycle_stage,
                 account_name=account.name if account else None,
-                summary=summarise(handoff, messages),
+                summary=summarise(
+                    handoff, messages, history.first_from_customer(session, conversation.id)
+                ),
                 last_messages=[PacketMessage(m.author, m.text, m.created_at) for m in messages],
                 passages_tried=_passages(messages),
                 open_tickets=[
@@ -268,12 +300,15 @@ _REASONS = {
 }
 
 
-def summarise(handoff: HandoffRecord, messages: list[InteractionRecord]) -> str:
-    """A short, factual summary: why it was handed over and what the customer wanted."""
+def summarise(
+    handoff: HandoffRecord, messages: list[InteractionRecord], opening: InteractionRecord | None
+) -> str:
+    """A short, factual summary: why it was handed over, what the customer wanted lately,
+    and how the conversation began (`opening`, its first customer message)."""
     said = [m for m in messages if m.author == "customer"]
     wanted = [m.intent for m in said if m.intent and m.intent not in ("nlu_fallback", "affirm")]
     topics = ", ".join(dict.fromkeys(i.replace("_", " ") for i in wanted)) or "unclear"
-    first = said[0].text if said else ""
+    first = opening.text if opening is not None else ""
     if len(first) > 160:
         first = first[:157] + "..."
     reason = _REASONS.get(handoff.reason, handoff.reason)

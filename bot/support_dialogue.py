@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import re
 
-from actions.domain import CONTACT_FORM, LEAD_FORM, OPEN_TICKET_FORM
+from actions.context import NOT_VERIFIED
+from actions.domain import CONTACT_FORM, FORMS, LEAD_FORM, OPEN_TICKET_FORM
 from actions.handoff import HANDOFF_REASON
 from bot.action_runner import ActionRunner, is_verified
 from bot.dialogue import (
@@ -64,8 +65,15 @@ CONTACT_NEEDS_VERIFIED = (
     "open the chat there, or text us from the phone number on your account. If you'd "
     "like a person to help, just say so."
 )
-_CANCEL = re.compile(r"^\s*(cancel|stop|never ?mind|forget it|quit)\b", re.I)
+# Only a message that is nothing but "cancel" (or the like) stops a form: an answer that
+# starts with the word ("Stop charging my card twice") is an answer.
+_CANCEL = re.compile(
+    r"^\s*(cancel|stop|never ?mind|forget (it|about it)|quit)"
+    r"(\s+(it|that|this|please|the ticket|the form))*[\s.!]*$",
+    re.I,
+)
 OFFER_REASON = "offer_reason"
+OFFERED_FORM = "offered_form"
 OFFER_AFTER_TWO_MISSES = (
     "Sorry, I'm still not getting it. Shall I pass you to a person? Just say yes."
 )
@@ -97,15 +105,22 @@ class SupportDialogue:
                 return await self._forms.advance(turn)
             replies = self._forms.cancel(turn)
             return await self._handoff(turn, "customer_asked") if wants_person else replies
+        # What the bot's last message offered, if anything: a person, or a form.
         offer = turn.slots.pop(OFFER_REASON, None)
-        if intent in ("affirm", "deny") and _offered_a_person(turn):
+        offered_form = turn.slots.pop(OFFERED_FORM, None)
+        if intent in ("affirm", "deny") and (offer or offered_form):
             if intent == "deny":
                 return [Reply("No problem. What else can I help with?", intent="deny")]
+            if offered_form in FORMS:
+                return await self._forms.start(turn, offered_form)
             return await self._handoff(turn, offer or "customer_asked")
         if intent == "talk_to_human":
             return await self._handoff(turn, "customer_asked")
         if intent in _ACTIONS:
             outcome = await self._actions.run(_ACTIONS[intent], turn, turn.slots)
+            turn.slots.update(outcome.slots)
+            if NOT_VERIFIED in outcome.texts:  # it ends "If you'd like a person..."
+                turn.slots[OFFER_REASON] = "customer_asked"
             notice = {"consent_notice": True} if intent in _CONSENT_NOTICES else {}
             return [
                 Reply(t, intent=intent, confidence=_confidence(turn), attributes=notice)
@@ -194,20 +209,6 @@ def _without_entities(text: str, understood: Understanding | None) -> str:
     kept.append(text[position:])
     stripped = " ".join("".join(kept).split())
     return stripped if stripped.strip(" ?!.,") else text
-
-
-def _offered_a_person(turn: Turn) -> bool:
-    """Did the bot's last message offer a person (its honest fallback does)?"""
-    for message in reversed(turn.history):
-        if message.author == "bot":
-            return message.intent in (
-                _UNSURE,
-                "complaint",
-                "update_contact",
-                "order_status",
-                "ticket_status",
-            )
-    return False
 
 
 def _asks_for_person_in_form(text: str) -> bool:

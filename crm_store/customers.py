@@ -61,6 +61,9 @@ def resolve_identity(
     if identity is not None:
         customer = session.get_one(Customer, identity.customer_id)
         _note_contact(customer, name=name, email=email, phone=phone, verified=verified)
+        if verified and not identity.verified:  # the channel proves the address now
+            identity.verified = True
+            session.flush()
         return customer_record(customer), identity_record(identity)
 
     customer = _find_by_contact(session, email=email, phone=phone) if verified else None

@@ -254,6 +254,17 @@ def set_delivery_status(
         )
 
 
+def first_from_customer(session: Session, conversation_id: int) -> InteractionRecord | None:
+    """How the customer opened the conversation."""
+    row = session.scalars(
+        select(Interaction)
+        .where(Interaction.conversation_id == conversation_id, Interaction.author == "customer")
+        .order_by(Interaction.seq)
+        .limit(1)
+    ).first()
+    return interaction_record(row) if row is not None else None
+
+
 def get_interaction(session: Session, interaction_id: int) -> InteractionRecord:
     return interaction_record(session.get_one(Interaction, interaction_id))
 

@@ -10,11 +10,21 @@ from pydantic import BaseModel, Field
 
 from bot.api.auth import StaffAuth
 from bot.api.staff import MAX_ID
-from bot.handoffs import HandoffError, HandoffService
+from bot.handoffs import HandoffError, HandoffNotFound, HandoffService, NotYourHandoff
 from channels.text import MessageText
 from crm_store.records import StaffRecord
 
 HandoffId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+def _http(error: HandoffError) -> HTTPException:
+    """404 unknown, 403 someone else's to close, 409 the wrong moment (closed, not yours
+    to reply to)."""
+    if isinstance(error, HandoffNotFound):
+        return HTTPException(404, str(error))
+    if isinstance(error, NotYourHandoff):
+        return HTTPException(403, str(error))
+    return HTTPException(409, str(error))
 
 
 class AgentReply(BaseModel):
@@ -32,7 +42,7 @@ def handoffs_router(service: HandoffService, auth: StaffAuth) -> APIRouter:
         try:
             found = await to_thread.run_sync(service.packet, handoff_id)
         except HandoffError as exc:
-            raise HTTPException(404, str(exc)) from exc
+            raise _http(exc) from exc
         return dataclasses.asdict(found)
 
     @router.post("/{handoff_id}/claim")
@@ -40,7 +50,7 @@ def handoffs_router(service: HandoffService, auth: StaffAuth) -> APIRouter:
         try:
             result = await service.claim(handoff_id, staff.id)
         except HandoffError as exc:
-            raise HTTPException(404, str(exc)) from exc
+            raise _http(exc) from exc
         if not result.won:
             raise HTTPException(409, f"already claimed by {result.owner_name or 'someone'}")
         return dataclasses.asdict(result)
@@ -50,18 +60,26 @@ def handoffs_router(service: HandoffService, auth: StaffAuth) -> APIRouter:
         try:
             await service.reply(handoff_id, staff.id, body.text, note=body.note)
         except HandoffError as exc:
-            raise HTTPException(409, str(exc)) from exc
+            raise _http(exc) from exc
         return {"handoff_id": handoff_id, "sent": not body.note}
 
     @router.post("/{handoff_id}/resolve")
     async def resolve(handoff_id: HandoffId, staff: Staff) -> dict[str, Any]:
-        if not await service.resolve(handoff_id, staff.id):
+        try:
+            closed = await service.resolve(handoff_id, staff.id)
+        except HandoffError as exc:
+            raise _http(exc) from exc
+        if not closed:
             raise HTTPException(409, "this handoff is not active")
         return {"handoff_id": handoff_id, "status": "resolved"}
 
     @router.post("/{handoff_id}/return-to-bot")
     async def return_to_bot(handoff_id: HandoffId, staff: Staff) -> dict[str, Any]:
-        if not await service.return_to_bot(handoff_id, staff.id):
+        try:
+            closed = await service.return_to_bot(handoff_id, staff.id)
+        except HandoffError as exc:
+            raise _http(exc) from exc
+        if not closed:
             raise HTTPException(409, "this handoff is not active")
         return {"handoff_id": handoff_id, "status": "returned_to_bot"}
 

@@ -81,7 +81,12 @@ class AgentListeners:
             return
         close = self._console.resolve if action_id == RESOLVE else self._console.return_to_bot
         # The desk's handoff_closed redraws the card and writes in the thread.
-        if not await close(handoff_id, staff.id):
+        try:
+            closed = await close(handoff_id, staff.id)
+        except self._refusals as refused:
+            await self._answer(response_url, str(refused))
+            return
+        if not closed:
             await self._answer(response_url, "This conversation is no longer with a person.")
 
     # -- the card's thread ---------------------------------------------------------------

@@ -17,4 +17,6 @@ def identity_hash(secret: str, identifier: str) -> str:
 
 
 def identity_matches(secret: str, identifier: str, given_hash: str) -> bool:
-    return hmac.compare_digest(identity_hash(secret, identifier), given_hash.strip().lower())
+    """Compared as bytes, in constant time; any text that is not the hash is a mismatch."""
+    given = given_hash.strip().lower().encode("utf-8", "replace")
+    return hmac.compare_digest(identity_hash(secret, identifier).encode(), given)

@@ -8,10 +8,11 @@ from collections.abc import Mapping
 from importlib.resources import files
 from typing import Annotated, Any
 
+from email_validator import EmailNotValidError, validate_email
 from fastapi import APIRouter, Depends, HTTPException, Query, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, EmailStr, Field, ValidationError
+from pydantic import BaseModel, EmailStr, Field, ValidationError, field_validator
 
 from channels.errors import InvalidSession
 from channels.messages import Channel, IntakeResult
@@ -31,9 +32,20 @@ _HELLO_TIMEOUT_SECONDS = 10.0
 class SessionRequest(BaseModel):
     name: StorableStr | None = Field(default=None, max_length=200)
     email: EmailStr | None = None
-    # A signed-in user of the host site: their email and the host's HMAC of it.
-    identifier: EmailStr | None = None
+    # A signed-in user of the host site: their email, and the host's HMAC of it exactly
+    # as written here (so no normalising before the check).
+    identifier: StorableStr | None = Field(default=None, max_length=320)
     identifier_hash: str | None = Field(default=None, max_length=128)
+
+    @field_validator("identifier")
+    @classmethod
+    def _an_email(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                validate_email(value, check_deliverability=False)
+            except EmailNotValidError as exc:
+                raise ValueError(f"identifier must be an email address: {exc}") from exc
+        return value
 
 
 class SessionResponse(BaseModel):

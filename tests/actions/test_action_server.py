@@ -226,3 +226,20 @@ async def test_an_sms_opt_out_asked_in_words_blocks_that_number(tmp_path: Path) 
         blocked = consents.opt_out_of(session, "sms", "+14155550101")
     database.dispose()
     assert blocked is not None and blocked.source.startswith("asked in sms conversation")
+
+
+async def test_a_verified_slot_that_is_not_true_is_not_verified(tmp_path: Path) -> None:
+    database = Database(seeded_store(tmp_path / "e.db"))
+    texts = []
+    for claimed in ("false", "no", 1, "true"):
+        action_call = call(
+            "action_order_status",
+            "where is order 4417",
+            entities=[{"entity": "order_number", "value": "4417"}],
+        )
+        action_call["tracker"]["slots"][IDENTITY_VERIFIED] = claimed
+        result = await build_executor(database).run(action_call)
+        assert result is not None
+        texts.append(result.responses[0]["text"])
+    database.dispose()
+    assert all(text.startswith("For your privacy") for text in texts)

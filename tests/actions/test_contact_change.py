@@ -98,4 +98,26 @@ async def test_three_wrong_codes_stop_the_change(database: Database) -> None:
     assert last[0].text.startswith("That code didn't work, so I've stopped the change.")
     assert "active_loop" not in slots
     with database.transaction() as session:
-        assert session.scalars(select(Customer)).one().email is None
+        ada = session.scalars(select(Customer).where(Customer.phone == "+14155550101")).one()
+        holder = customers.find_identity(session, "email", "ada.new@example.com")
+    assert ada.email is None
+    # The address stays with a blank holding record, not with Ada: whoever really reads
+    # that mailbox is not taken for her.
+    assert holder is not None and holder.customer_id != ada.id
+
+
+async def test_an_unconfirmed_number_never_leads_to_the_customer(database: Database) -> None:
+    runner = ActionRunner(build_executor(database, verifiable_channels=frozenset({"sms"})))
+    forms = FormLoop(runner)
+    slots: dict[str, object] = {}
+    phone = [{"entity": "phone", "value": "+14155550199", "start": 0, "end": 1}]
+    asked = await forms.start(turn_for(database, "+1 415 555 0199", slots, phone), "contact_form")
+    assert asked[0].text == "I've sent a 6-digit code to +14155550199."
+    # Ada never types the code. The number's real owner texts in (the carrier proves it):
+    with database.transaction() as session:
+        stranger, _ = customers.resolve_identity(
+            session, "sms", "+14155550199", phone="+14155550199", verified=True
+        )
+        ada = customers.find_identity(session, "sms", "+14155550101")
+    assert ada is not None and stranger.id != ada.customer_id
+    assert stranger.name is None and stranger.email is None

@@ -417,3 +417,83 @@ def test_opting_out_in_the_web_chat_records_the_marketing_choice(client: TestCli
     with services(client).database.transaction() as session:
         (consent,) = session.scalars(select(Consent)).all()
     assert (consent.channel, consent.purpose, consent.status) == ("web", "marketing", "opted_in")
+
+
+def test_yes_accepts_only_what_the_bot_offered(
+    client: TestClient, desk: RecordingAgentDesk
+) -> None:
+    ada = Visitor(client, signed_in_as=ADA)
+    assert ada.say("show me my tickets") == [
+        "You have no open tickets. Would you like me to open one?"
+    ]
+    assert ada.say("yes") == ["Sure, I'll open a ticket. In a few words, what is it about?"]
+    # An answer that starts with "cancel" or "stop" is an answer, not a cancel.
+    assert ada.say("Cancel my order 4420")[0].startswith("Thanks. Now describe the problem")
+    (done,) = ada.say("Stop charging my card twice, it happened on 3 Nov.")
+    assert done.startswith("Done: your ticket number is T-")
+    (listed,) = ada.say("what's the status of my tickets?")
+    assert "“Cancel my order 4420” is open" in listed
+    ada.say("ok yes")  # after a plain answer "yes" offers nothing to accept
+    assert desk.packets == []
+
+
+def test_an_unverified_visitor_is_not_promised_a_status_it_cannot_get(client: TestClient) -> None:
+    visitor = Visitor(client)
+    visitor.say("I want to open a ticket")
+    visitor.say("Broken zip")
+    (done,) = visitor.say("The zip of my jacket broke on the second day.")
+    assert done.startswith("Done: your ticket number is T-") and "status of" not in done
+
+
+def test_identity_hashes_are_checked_on_the_identifier_as_written(client: TestClient) -> None:
+    secret = services(client).settings.identity_secret()
+    mixed = "Ada@Example.COM"
+    signed = client.post(
+        "/api/v1/webchat/sessions",
+        json={"identifier": mixed, "identifier_hash": identity_hash(secret, mixed)},
+    )
+    garbage = client.post(
+        "/api/v1/webchat/sessions", json={"identifier": ADA, "identifier_hash": "é"}
+    )
+    not_email = client.post(
+        "/api/v1/webchat/sessions", json={"identifier": "ada", "identifier_hash": "00"}
+    )
+    assert signed.status_code == 200
+    assert garbage.status_code == 403
+    assert not_email.status_code == 422
+
+
+def test_only_the_claimer_or_an_admin_closes_a_claimed_handoff(
+    client: TestClient, desk: RecordingAgentDesk
+) -> None:
+    ada = Visitor(client, signed_in_as=ADA)
+    ada.say("I'd like to talk to a person")
+    handoff_id = desk.packets[0].handoff_id
+    headers = {}
+    for name, email, role in [
+        ("Sam Carter", "sam@example.com", "agent"),
+        ("Kim Lee", "kim@example.com", "agent"),
+        ("Ari Admin", "ari@example.com", "admin"),
+    ]:
+        with services(client).database.transaction() as session:
+            _, token = staff.create_staff(session, name=name, email=email, role=role)
+        headers[name] = {"Authorization": f"Bearer {token}"}
+    base = f"/api/v1/handoffs/{handoff_id}"
+    assert client.post(f"{base}/claim", headers=headers["Sam Carter"]).status_code == 200
+    note = {"text": "carrier says Tuesday", "note": True}
+    assert (
+        client.post(f"{base}/replies", headers=headers["Sam Carter"], json=note).status_code == 201
+    )
+    refused = client.post(f"{base}/resolve", headers=headers["Kim Lee"])
+    assert refused.status_code == 403 and "Sam Carter" in refused.json()["detail"]
+    assert (
+        client.post("/api/v1/handoffs/999999/resolve", headers=headers["Kim Lee"]).status_code
+        == 404
+    )
+    assert client.post(f"{base}/resolve", headers=headers["Ari Admin"]).status_code == 200
+    closed = client.post(f"{base}/claim", headers=headers["Kim Lee"])
+    assert closed.status_code == 409 and "no longer with a person" in closed.json()["detail"]
+    with services(client).database.transaction() as session:
+        (event,) = session.scalars(select(TicketEvent).where(TicketEvent.kind == "note")).all()
+        ticket = session.get(Ticket, event.ticket_id)
+    assert ticket is not None and ticket.conversation_id == ada.conversation_id
