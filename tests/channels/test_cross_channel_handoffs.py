@@ -265,6 +265,7 @@ def test_an_email_customer_is_answered_by_an_agent_from_the_slack_thread(
     eventually(lambda: delivery_of(client, reply) == ("sent", str(answer["Message-ID"])))
     (notice,) = eventually(lambda: mails_saying(smtp, CLAIMED))
     assert notice["In-Reply-To"] == "<ask-1@example.com>"
+    assert notice["Auto-Submitted"] == "auto-generated"  # a notice, not a person writing
     # The acknowledgement, the notice that Sam joined, his reply: all to her alone.
     assert smtp.recorder.envelopes == [("support@acme.test", [ADA])] * 3
 
