@@ -2,7 +2,9 @@
 (replies are short Markdown; see markdown.py).
 
 Bot replies carry `Auto-Submitted: auto-replied` (RFC 3834) and ask Exchange not to
-auto-answer them; an agent's reply is a person writing and carries neither.
+auto-answer them; system notices (an agent joined, the conversation was resolved, a
+verification code) answer no mail and carry `Auto-Submitted: auto-generated`; an agent's
+reply is a person writing and carries neither.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from channels.messages import OutboundMessage
 
 MAX_REFERENCES = 20
 DEFAULT_SUBJECT = "Your message to our support team"
+# RFC 3834's Auto-Submitted value by author; a person's mail ("agent") carries none.
+AUTOMATIC = {"bot": "auto-replied", "system": "auto-generated"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +68,9 @@ def compose(
         mail["Reply-To"] = formataddr(
             (identity.name or "", f"{local}+{reply_token(message_id)}@{domain}")
         )
-    if message.author == "bot":
-        mail["Auto-Submitted"] = "auto-replied"
+    automatic = AUTOMATIC.get(message.author)
+    if automatic is not None:
+        mail["Auto-Submitted"] = automatic
         mail["X-Auto-Response-Suppress"] = "All"
     mail.set_content(as_plain_text(message.text))
     mail.add_alternative(as_html(message.text), subtype="html")

@@ -87,22 +87,6 @@ def smtp_implicit_tls(tls_files: TlsFiles) -> Iterator[SmtpServer]:
     server.stop()
 
 
-@pytest.fixture(scope="session")
-def smtp_server() -> Iterator[SmtpServer]:
-    server = start_smtp()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def smtp(smtp_server: SmtpServer) -> SmtpServer:
-    """The session's SMTP server, emptied for this test."""
-    smtp_server.recorder.received.clear()
-    smtp_server.recorder.envelopes.clear()
-    smtp_server.recorder.refuse_with.clear()
-    return smtp_server
-
-
 @pytest.fixture
 def folder(dovecot: Dovecot) -> str:
     """A fresh, empty IMAP folder for this test."""

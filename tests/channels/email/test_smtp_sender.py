@@ -62,6 +62,12 @@ def test_a_bot_reply_is_threaded_and_marked_auto_replied() -> None:
     assert compose(outbound(outbox_id=42), THREAD, IDENTITY)["Message-ID"] != message_id
 
 
+def test_a_system_notice_is_marked_auto_generated() -> None:
+    mail = compose(outbound(author="system"), THREAD, IDENTITY)
+    assert mail["Auto-Submitted"] == "auto-generated"
+    assert mail["X-Auto-Response-Suppress"] == "All"
+
+
 def test_an_agent_reply_is_not_marked_auto_replied_and_re_is_not_doubled() -> None:
     mail = compose(outbound(author="agent"), MailThread("<r@x>", "Re: Refunds"), IDENTITY)
     assert mail["Auto-Submitted"] is None and mail["X-Auto-Response-Suppress"] is None

@@ -13,25 +13,19 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 from slack_sdk.signature import SignatureVerifier
+from sqlalchemy import select
 
 from bot.app import create_app
 from bot.settings import SlackSettings
 from crm_store import staff
+from crm_store.models import Handoff
 from knowledge.embeddings import SentenceEncoder
-from tests.bot.test_support_actions import seed, services
-from tests.channels.slack.standin import SlackStandIn, StandInServer
+from tests.channels.slack.standin import SlackStandIn
+from tests.support_customers import seed, services
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 HANDOFF_CHANNEL = "CHANDOFFS1"
 EVENTS = "/webhooks/slack/events"
-
-
-@pytest.fixture
-def standin() -> Iterator[SlackStandIn]:
-    recorder = SlackStandIn()
-    with StandInServer(recorder) as server:
-        recorder.base_url = server.base_url  # type: ignore[attr-defined]
-        yield recorder
 
 
 def slack_settings(settings: Any, standin: SlackStandIn, **overrides: Any) -> Any:
@@ -180,3 +174,29 @@ def eventually(predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
             return value
         assert time.monotonic() < deadline, "timed out waiting"
         time.sleep(0.02)
+
+
+def card_of(standin: SlackStandIn) -> dict[str, Any]:
+    """The one handoff card posted to the handoff channel (waits for it)."""
+    (card,) = eventually(lambda: standin.posted())
+    return card  # type: ignore[no-any-return]
+
+
+def card_text(card: dict[str, Any]) -> str:
+    return json.dumps(card["blocks"], ensure_ascii=False)
+
+
+def handoff_id_on(card: dict[str, Any]) -> int:
+    """The handoff id the card's buttons carry."""
+    actions = next(b for b in card["blocks"] if b["type"] == "actions")
+    return int(actions["elements"][0]["value"])
+
+
+def wait_thread_ts(client: TestClient) -> str:
+    """The card's thread, once the handoff has recorded it."""
+
+    def ts() -> str | None:
+        with services(client).database.transaction() as session:
+            return session.scalars(select(Handoff.slack_thread_ts)).first()
+
+    return str(eventually(ts))

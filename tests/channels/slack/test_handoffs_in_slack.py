@@ -5,35 +5,25 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
-from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from crm_store import staff
 from crm_store.models import Conversation, Handoff, Interaction, TicketEvent
-from tests.bot.test_support_actions import ADA, Visitor, services
-from tests.channels.slack.conftest import HANDOFF_CHANNEL, Slack, add_staff, eventually
+from tests.channels.slack.conftest import (
+    HANDOFF_CHANNEL,
+    Slack,
+    add_staff,
+    card_of,
+    card_text,
+    eventually,
+    wait_thread_ts,
+)
 from tests.channels.slack.standin import SlackStandIn
+from tests.support_customers import ADA, Visitor, services
 
 SAM, KIM = "USAM000001", "UKIM000001"
-
-
-def card_of(standin: SlackStandIn) -> dict[str, Any]:
-    (card,) = eventually(lambda: standin.posted())
-    return card
-
-
-def card_text(card: dict[str, Any]) -> str:
-    return json.dumps(card["blocks"], ensure_ascii=False)
-
-
-def wait_thread_ts(client: TestClient) -> str:
-    def ts() -> str | None:
-        with services(client).database.transaction() as session:
-            return session.scalars(select(Handoff.slack_thread_ts)).first()
-
-    return str(eventually(ts))
 
 
 def test_a_web_chat_customer_is_helped_from_slack_end_to_end(

@@ -18,7 +18,6 @@ from bot.settings import Settings
 from crm_store import slack as slack_store
 from crm_store.models import Interaction, SlackCall, SlackEvent
 from knowledge.embeddings import SentenceEncoder
-from tests.bot.test_support_actions import ADA, Visitor, seed, services
 from tests.channels.slack.conftest import (
     HANDOFF_CHANNEL,
     Slack,
@@ -27,6 +26,7 @@ from tests.channels.slack.conftest import (
     slack_settings,
 )
 from tests.channels.slack.standin import BOT_ID, BOT_USER, SlackStandIn
+from tests.support_customers import ADA, Visitor, seed, services
 
 SAM = "USAM000001"
 

@@ -4,7 +4,7 @@ webhooks signed exactly as Twilio signs them (twilio's own RequestValidator)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,17 +29,11 @@ TOKEN = "twilio-auth-token-for-tests"
 COMPANY_NUMBER = "+15005550006"
 CUSTOMER = "+14155550101"
 PUBLIC = "https://support.example.test"  # Twilio's view; the app is reached as testserver
+INBOUND_PATH = "/webhooks/twilio/sms"
 
 
-@pytest.fixture
-def stand_in() -> Iterator[TwilioStandIn]:
-    server = TwilioStandIn().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def sms_settings(settings: Settings, stand_in: TwilioStandIn) -> Settings:
+def twilio_settings(settings: Settings, stand_in: TwilioStandIn) -> Settings:
+    """`settings` with SMS on, through the Twilio stand-in."""
     return settings.model_copy(
         update={
             "public_base_url": PUBLIC,
@@ -54,8 +48,26 @@ def sms_settings(settings: Settings, stand_in: TwilioStandIn) -> Settings:
     )
 
 
+@pytest.fixture
+def sms_settings(settings: Settings, stand_in: TwilioStandIn) -> Settings:
+    return twilio_settings(settings, stand_in)
+
+
 def sign(path: str, form: dict[str, str], token: str = TOKEN) -> str:
     return RequestValidator(token).compute_signature(PUBLIC + path, form)
+
+
+def inbound_form(body: str, sid: str, sender: str = CUSTOMER, **extra: str) -> dict[str, str]:
+    """The form Twilio posts to the messaging webhook for one incoming text."""
+    return {
+        "MessageSid": sid,
+        "AccountSid": ACCOUNT,
+        "From": sender,
+        "To": COMPANY_NUMBER,
+        "Body": body,
+        "NumMedia": "0",
+        **extra,
+    }
 
 
 @dataclass
@@ -68,16 +80,7 @@ class SmsHarness:
     async def text(
         self, body: str, sid: str, sender: str = CUSTOMER, **extra: str
     ) -> httpx.Response:
-        form = {
-            "MessageSid": sid,
-            "AccountSid": ACCOUNT,
-            "From": sender,
-            "To": COMPANY_NUMBER,
-            "Body": body,
-            "NumMedia": "0",
-            **extra,
-        }
-        return await self.post("/webhooks/twilio/sms", form)
+        return await self.post(INBOUND_PATH, inbound_form(body, sid, sender, **extra))
 
     async def post(
         self, path: str, form: dict[str, str], signature: str | None = "sign"
