@@ -15,6 +15,7 @@ from sqlalchemy import select
 from bot.app import create_app
 from bot.handoffs import HandoffError
 from bot.settings import Settings
+from channels.web.identity import identity_hash
 from crm_store import history, staff
 from crm_store.models import (
     Consent,
