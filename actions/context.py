@@ -7,8 +7,10 @@ action server trusts its caller, so it must not be reachable from the internet.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 CUSTOMER_ID = "sb_customer_id"
@@ -19,6 +21,8 @@ CHANNEL = "sb_channel"
 # never set it.
 IDENTITY_VERIFIED = "sb_identity_verified"
 STAFF_ROLE = "sb_staff_role"  # set only for staff talking to the bot (Slack)
+# Set when a reply offered a person: the dialogue takes the next "yes" as accepting.
+OFFER_REASON = "offer_reason"
 CONTEXT_SLOTS = (CUSTOMER_ID, CONVERSATION_ID, CHANNEL, IDENTITY_VERIFIED, STAFF_ROLE)
 
 
@@ -64,9 +68,14 @@ NOT_VERIFIED = (
 )
 
 
+def offered_a_person(reason: str = "customer_asked") -> list[dict[str, Any]]:
+    """The events of a reply that ends "If you'd like a person to help, just say so"."""
+    return [SlotSet(OFFER_REASON, reason)]
+
+
 def verified_customer(tracker: Tracker, dispatcher: CollectingDispatcher) -> int | None:
     """The caller's customer id when the channel proved who they are; otherwise None,
-    after telling them how to prove it."""
+    after telling them how to prove it (the caller then returns `offered_a_person()`)."""
     caller = Caller.of(tracker)
     if caller.customer_id is None or not caller.verified:
         dispatcher.utter_message(text=NOT_VERIFIED)

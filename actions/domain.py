@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from actions.context import CONTEXT_SLOTS
+from actions.context import CONTEXT_SLOTS, OFFER_REASON
 
 OPEN_TICKET_FORM = "open_ticket_form"
 LEAD_FORM = "lead_form"
@@ -34,6 +34,7 @@ HIDDEN_SLOTS = (
     "handoff_reason",
     "last_ticket_number",
     "offered_form",
+    OFFER_REASON,
     "contact_code_hash",
     "contact_code_expires",
     "contact_code_tries",

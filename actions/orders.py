@@ -7,7 +7,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import entity_value, verified_customer
+from actions.context import entity_value, offered_a_person, verified_customer
 from actions.store import in_transaction
 from crm_store import Database, orders
 from crm_store.records import OrderRecord
@@ -47,7 +47,7 @@ class ActionOrderStatus(Action):
     ) -> list[dict[str, Any]]:
         customer_id = verified_customer(tracker, dispatcher)
         if customer_id is None:
-            return []
+            return offered_a_person()
         number = entity_value(tracker, "order_number")
         if number is not None:
             order = await in_transaction(

@@ -9,7 +9,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import Caller, entity_value, verified_customer
+from actions.context import Caller, entity_value, offered_a_person, verified_customer
 from actions.store import in_transaction
 from crm_store import Database, tickets
 from crm_store.records import TicketRecord
@@ -105,7 +105,7 @@ class ActionTicketStatus(Action):
     ) -> list[dict[str, Any]]:
         customer_id = verified_customer(tracker, dispatcher)
         if customer_id is None:
-            return []
+            return offered_a_person()
         number = entity_value(tracker, "ticket_number")
         if number is not None:
             ticket = await in_transaction(

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from actions.context import NOT_VERIFIED
+from actions.context import OFFER_REASON
 from actions.domain import CONTACT_FORM, FORMS, LEAD_FORM, OPEN_TICKET_FORM
 from actions.handoff import HANDOFF_REASON
 from bot.action_runner import ActionRunner, is_verified
@@ -72,7 +72,6 @@ _CANCEL = re.compile(
     r"(\s+(it|that|this|please|the ticket|the form))*[\s.!]*$",
     re.I,
 )
-OFFER_REASON = "offer_reason"
 OFFERED_FORM = "offered_form"
 OFFER_AFTER_TWO_MISSES = (
     "Sorry, I'm still not getting it. Shall I pass you to a person? Just say yes."
@@ -118,9 +117,7 @@ class SupportDialogue:
             return await self._handoff(turn, "customer_asked")
         if intent in _ACTIONS:
             outcome = await self._actions.run(_ACTIONS[intent], turn, turn.slots)
-            turn.slots.update(outcome.slots)
-            if NOT_VERIFIED in outcome.texts:  # it ends "If you'd like a person..."
-                turn.slots[OFFER_REASON] = "customer_asked"
+            turn.slots.update(outcome.slots)  # an offer of a person or a form, if made
             notice = {"consent_notice": True} if intent in _CONSENT_NOTICES else {}
             return [
                 Reply(t, intent=intent, confidence=_confidence(turn), attributes=notice)

@@ -422,3 +422,14 @@ def test_only_the_claimer_or_an_admin_closes_a_claimed_handoff(
         (event,) = session.scalars(select(TicketEvent).where(TicketEvent.kind == "note")).all()
         ticket = session.get(Ticket, event.ticket_id)
     assert ticket is not None and ticket.conversation_id == ada.conversation_id
+
+
+def test_yes_after_the_privacy_answer_hands_over(
+    client: TestClient, desk: RecordingAgentDesk
+) -> None:
+    visitor = Visitor(client)
+    (refused,) = visitor.say("where is my order 4417?")
+    assert refused.startswith("For your privacy") and refused.endswith("just say so.")
+    (ack,) = visitor.say("yes please")
+    assert ack.startswith("I'm passing you to a person.")
+    assert [p.reason for p in desk.packets] == ["customer_asked"]
