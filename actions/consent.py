@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from actions.context import Caller
-from actions.store import in_transaction
-from crm_store import Database, consents, customers, history
+from actions.store import StoreAction, in_transaction
+from crm_store import consents, customers, history
 
 # Channels where an opt-out means "send me nothing more here".
 _MESSAGE_CHANNELS = ("sms", "email")
@@ -31,11 +31,8 @@ _CONFIRM = {
 }
 
 
-class _ConsentAction(Action):
+class _ConsentAction(StoreAction):
     status = ""
-
-    def __init__(self, database: Database) -> None:
-        self._db = database
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]

@@ -16,14 +16,14 @@ from typing import Any
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from actions.context import Caller
-from actions.store import in_transaction
+from actions.store import StoreAction, in_transaction
 from crm_store import Database, history, outbox, tickets
 from crm_store.customers import normalise_email
 from crm_store.models import (
@@ -197,10 +197,7 @@ def _send_code(session: Session, customer_id: int, channel: str, address: str, c
     return True
 
 
-class ActionUpdateContact(Action):
-    def __init__(self, database: Database) -> None:
-        self._db = database
-
+class ActionUpdateContact(StoreAction):
     def name(self) -> str:
         return "action_update_contact"
 

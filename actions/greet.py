@@ -9,22 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from actions.context import Caller
 from actions.orders import describe_order
-from actions.store import in_transaction
-from crm_store import Database, customers, orders, tickets
+from actions.store import StoreAction, in_transaction
+from crm_store import customers, orders, tickets
 
 _IN_TRANSIT = ("placed", "processing", "shipped", "delayed")
 
 
-class ActionGreet(Action):
-    def __init__(self, database: Database) -> None:
-        self._db = database
-
+class ActionGreet(StoreAction):
     def name(self) -> str:
         return "action_greet"
 

@@ -12,13 +12,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from actions.context import Caller
-from actions.store import in_transaction
+from actions.store import StoreAction, in_transaction
 from crm_store import Database, handoffs, tickets
 from crm_store.records import HandoffRecord
 
@@ -34,11 +34,11 @@ def _always_soon(now: datetime) -> str:
     return "A person from our team will reply here shortly."
 
 
-class ActionHandoff(Action):
+class ActionHandoff(StoreAction):
     def __init__(
         self, database: Database, availability: Callable[[datetime], str] = _always_soon
     ) -> None:
-        self._db = database
+        super().__init__(database)
         self._availability = availability
 
     def name(self) -> str:

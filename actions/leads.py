@@ -7,15 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from actions.context import Caller
-from actions.store import in_transaction
-from crm_store import Database
+from actions.store import StoreAction, in_transaction
 from crm_store.customers import normalise_email
 from crm_store.models import Customer, Lead, StaffUser
 
@@ -85,10 +84,7 @@ def next_sales_owner(session: Session) -> StaffUser | None:
     ).first()
 
 
-class ActionCaptureLead(Action):
-    def __init__(self, database: Database) -> None:
-        self._db = database
-
+class ActionCaptureLead(StoreAction):
     def name(self) -> str:
         return "action_capture_lead"
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import entity_value, offered_a_person, verified_customer
-from actions.store import in_transaction
-from crm_store import Database, orders
+from actions.store import StoreAction, in_transaction
+from crm_store import orders
 from crm_store.records import OrderRecord
 
 _STATUS_WORDS = {
@@ -35,10 +35,7 @@ def describe_order(order: OrderRecord) -> str:
     return text
 
 
-class ActionOrderStatus(Action):
-    def __init__(self, database: Database) -> None:
-        self._db = database
-
+class ActionOrderStatus(StoreAction):
     def name(self) -> str:
         return "action_order_status"
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from anyio import to_thread
+from rasa_sdk import Action
 from sqlalchemy.orm import Session
 
 from crm_store import Database
@@ -19,3 +20,10 @@ async def in_transaction(database: Database, work: Callable[[Session], T]) -> T:
             return work(session)
 
     return await to_thread.run_sync(run)
+
+
+class StoreAction(Action):
+    """An action that reads or writes the CRM store (`self._db`)."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database

@@ -9,23 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from actions.context import Caller, entity_value
-from actions.store import in_transaction
-from crm_store import Database
+from actions.store import StoreAction, in_transaction
 from crm_store.summaries import account_summary, find_subjects, render_summary_text
 
 SUMMARY_ROLES = frozenset({"sales", "admin"})
 REFUSED = "I can't share account information here."
 
 
-class ActionAccountSummary(Action):
-    def __init__(self, database: Database) -> None:
-        self._db = database
-
+class ActionAccountSummary(StoreAction):
     def name(self) -> str:
         return "action_account_summary"
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import Caller, entity_value, offered_a_person, verified_customer
-from actions.store import in_transaction
-from crm_store import Database, tickets
+from actions.store import StoreAction, in_transaction
+from crm_store import tickets
 from crm_store.records import TicketRecord
 
 _MIN_SUBJECT = 3
@@ -47,11 +47,8 @@ class ValidateOpenTicketForm(FormValidationAction):
         return {"ticket_description": text}
 
 
-class ActionOpenTicket(Action):
+class ActionOpenTicket(StoreAction):
     """Files the ticket once the form has subject and description."""
-
-    def __init__(self, database: Database) -> None:
-        self._db = database
 
     def name(self) -> str:
         return "action_open_ticket"
@@ -93,10 +90,7 @@ class ActionOpenTicket(Action):
         ]
 
 
-class ActionTicketStatus(Action):
-    def __init__(self, database: Database) -> None:
-        self._db = database
-
+class ActionTicketStatus(StoreAction):
     def name(self) -> str:
         return "action_ticket_status"
 

@@ -12,7 +12,6 @@ import logging
 from collections.abc import Callable
 
 from anyio import to_thread
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from channels.handoff import ClaimResult, CustomerUpdate, HandoffPacket, PacketMessage
@@ -330,6 +329,4 @@ def _passages(messages: list[InteractionRecord]) -> list[dict[str, object]]:
 
 
 def _staff(session: Session, staff_id: int | None) -> StaffUser | None:
-    if staff_id is None:
-        return None
-    return session.scalars(select(StaffUser).where(StaffUser.id == staff_id)).first()
+    return session.get(StaffUser, staff_id) if staff_id is not None else None

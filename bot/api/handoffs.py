@@ -2,6 +2,7 @@
 hand back without Slack (the Slack desk calls the same `HandoffService`)."""
 
 import dataclasses
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from anyio import to_thread
@@ -63,24 +64,23 @@ def handoffs_router(service: HandoffService, auth: StaffAuth) -> APIRouter:
             raise _http(exc) from exc
         return {"handoff_id": handoff_id, "sent": not body.note}
 
-    @router.post("/{handoff_id}/resolve")
-    async def resolve(handoff_id: HandoffId, staff: Staff) -> dict[str, Any]:
+    async def close(
+        handoff_id: int, closing: Callable[[int, int], Awaitable[bool]], staff_id: int, status: str
+    ) -> dict[str, Any]:
         try:
-            closed = await service.resolve(handoff_id, staff.id)
+            closed = await closing(handoff_id, staff_id)
         except HandoffError as exc:
             raise _http(exc) from exc
         if not closed:
             raise HTTPException(409, "this handoff is not active")
-        return {"handoff_id": handoff_id, "status": "resolved"}
+        return {"handoff_id": handoff_id, "status": status}
+
+    @router.post("/{handoff_id}/resolve")
+    async def resolve(handoff_id: HandoffId, staff: Staff) -> dict[str, Any]:
+        return await close(handoff_id, service.resolve, staff.id, "resolved")
 
     @router.post("/{handoff_id}/return-to-bot")
     async def return_to_bot(handoff_id: HandoffId, staff: Staff) -> dict[str, Any]:
-        try:
-            closed = await service.return_to_bot(handoff_id, staff.id)
-        except HandoffError as exc:
-            raise _http(exc) from exc
-        if not closed:
-            raise HTTPException(409, "this handoff is not active")
-        return {"handoff_id": handoff_id, "status": "returned_to_bot"}
+        return await close(handoff_id, service.return_to_bot, staff.id, "returned_to_bot")
 
     return router
