@@ -1,7 +1,7 @@
 """`action_opt_out` / `action_opt_in`: a customer's consent to messages, per channel.
 
 On SMS and email, opting out stops every message to that address from then on,
-enforced at delivery (bot/delivery.py) for bot, agent and campaign messages alike; only
+enforced at delivery (bot/delivery/worker.py) for bot, agent and campaign messages alike; only
 the confirmation goes out. In the web chat, which only ever answers the visitor, the
 choice is recorded as their consent to marketing. (SMS keywords such as STOP never
 reach here: the SMS adapter handles them without NLU.)

@@ -2,7 +2,7 @@
 
 The owner becomes `queued_for_agent`, a handoff record keeps reason, intent and
 confidence, and a ticket is opened when the customer has none open, so the request is
-tracked even if nobody is at the desk. The bot (bot/handoffs.py) then builds the context
+tracked even if nobody is at the desk. The bot (bot/handoffs/service.py) then builds the context
 packet for the agent desk from the `handoff_id` slot this action sets.
 """
 

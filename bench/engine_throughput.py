@@ -15,9 +15,9 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from bot.delivery import DeliveryWorker
-from bot.dialogue import RuleDialogue
-from bot.engine import ConversationEngine
+from bot.conversation.dialogue import RuleDialogue
+from bot.conversation.engine import ConversationEngine
+from bot.delivery.worker import DeliveryWorker
 from channels.messages import Channel, InboundMessage, OutboundMessage, SendReceipt
 from crm_store import Database, upgrade
 

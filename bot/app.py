@@ -20,12 +20,11 @@ from bot.api.limits import BodySizeLimit
 from bot.api.nlu import nlu_router
 from bot.api.staff import staff_router
 from bot.api.tickets import tickets_router
-from bot.bootstrap import Services, bootstrap
-from bot.demo_seed import DEMO_CUSTOMERS
-from bot.dialogue import Dialogue
-from bot.email_setup import own_addresses
+from bot.conversation.dialogue import Dialogue
 from bot.settings import Settings
-from bot.sms import sms_router
+from bot.wiring.bootstrap import Services, bootstrap
+from bot.wiring.email import own_addresses
+from bot.wiring.sms import sms_router
 from channels.email import INBOUND_PATH, email_router
 from channels.messages import Channel
 from channels.ports import AgentDesk, ChannelSender
@@ -33,9 +32,6 @@ from channels.web import webchat_router, widget_router
 from knowledge.embeddings import SentenceEncoder
 
 log = logging.getLogger(__name__)
-
-# The demo seed's fixed customers, offered on the demo page in development.
-DEMO_LINKS = {c.email: f"{c.name}: {c.story}" for c in DEMO_CUSTOMERS}
 
 
 def create_app(
@@ -152,10 +148,9 @@ def _mount(app: FastAPI, services: Services) -> None:
                 own_addresses=own_addresses(email),
             )
         )
-    demo = services.settings.environment == "development"
-    app.include_router(
-        widget_router(
-            DEMO_LINKS if demo else None,
-            services.settings.identity_secret() if demo else None,
-        )
-    )
+    app.include_router(widget_router())
+    if services.settings.environment == "development":
+        # Imported here so that a production server imports no demo code at all.
+        from demo.page import demo_page_router
+
+        app.include_router(demo_page_router(services.settings.identity_secret()))

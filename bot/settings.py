@@ -95,8 +95,10 @@ class KnowledgeSettings(BaseModel):
         description="answer from the KB at or above this similarity; default: the calibrated"
         " knowledge.ANSWER_THRESHOLD",
     )
-    ingest_demo: bool = Field(
-        default=True, description="ingest the demo help centre at start when the KB is empty"
+    ingest_demo: bool | None = Field(
+        default=None,
+        description="ingest the demo help centre at start when the KB is empty; default:"
+        " in development only",
     )
 
 
@@ -355,6 +357,13 @@ class Settings(BaseSettings):
         if self.database.auto_migrate is not None:
             return self.database.auto_migrate
         return self.database_url.startswith("sqlite")
+
+    def ingests_demo_help_centre(self) -> bool:
+        """Whether an empty knowledge base gets the demo help centre: in development unless
+        `KNOWLEDGE__INGEST_DEMO=false`; in production only when set to true."""
+        if self.knowledge.ingest_demo is not None:
+            return self.knowledge.ingest_demo
+        return self.environment == "development"
 
     def identity_secret(self) -> str | None:
         """The key for widget identity hashes. In development a key derived from the

@@ -2,14 +2,12 @@
 
 from knowledge.answers import ANSWER_THRESHOLD, FALLBACK_TEXT, KnowledgeAnswer, answer, answer_async
 from knowledge.base import MAX_QUERY_CHARS, KnowledgeBase, TextEncoder
-from knowledge.demo_centre import DEMO_DIR, ensure_demo_knowledge
 from knowledge.errors import DocumentNotFound, EmptyQuery, IndexUnavailable, KnowledgeError
 from knowledge.records import DocumentInfo, IngestProgress, IngestSummary, Passage
 from knowledge.rendering import render_passage
 
 __all__ = [
     "ANSWER_THRESHOLD",
-    "DEMO_DIR",
     "FALLBACK_TEXT",
     "MAX_QUERY_CHARS",
     "DocumentInfo",
@@ -25,6 +23,5 @@ __all__ = [
     "TextEncoder",
     "answer",
     "answer_async",
-    "ensure_demo_knowledge",
     "render_passage",
 ]

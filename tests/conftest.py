@@ -21,7 +21,8 @@ from sqlalchemy.engine import make_url
 
 from bot.settings import DatabaseSettings, DeliverySettings, NluSettings, Settings
 from crm_store import Database, upgrade
-from knowledge import KnowledgeBase, ensure_demo_knowledge
+from demo.help_centre import ensure_demo_knowledge
+from knowledge import KnowledgeBase
 from knowledge.embeddings import SentenceEncoder
 from nlu import ensure_demo_model
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from bot.dialogue import Reply, Turn, Understanding
+from bot.conversation.dialogue import Reply, Turn, Understanding
 from channels.errors import DeliveryError
 from channels.handoff import CustomerUpdate, HandoffPacket
 from channels.messages import Channel, OutboundMessage, SendReceipt

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from bot.api.auth import StaffAuth
 from bot.api.staff import MAX_ID
-from bot.handoffs import HandoffError, HandoffNotFound, HandoffService, NotYourHandoff
+from bot.handoffs.service import HandoffError, HandoffNotFound, HandoffService, NotYourHandoff
 from channels.text import MessageText
 from crm_store.records import StaffRecord
 

@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 
-from bot.understanding import NluParser
+from bot.conversation.understanding import NluParser
 from channels.text import storable
 from nlu.errors import NluError
 

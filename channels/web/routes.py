@@ -1,16 +1,14 @@
-"""Web chat: HTTP endpoints, the widget's WebSocket, the widget script and the demo page."""
+"""Web chat: HTTP endpoints, the widget's WebSocket and the widget script."""
 
 import asyncio
 import contextlib
-import html
 import logging
-from collections.abc import Mapping
 from importlib.resources import files
 from typing import Annotated, Any
 
 from email_validator import EmailNotValidError, validate_email
 from fastapi import APIRouter, Depends, HTTPException, Query, WebSocket, WebSocketDisconnect
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, EmailStr, Field, ValidationError, field_validator
 
@@ -19,7 +17,7 @@ from channels.messages import Channel, IntakeResult
 from channels.ports import ConversationFeed, MessageIntake
 from channels.text import MessageText, StorableStr
 from channels.web.hub import SessionHub
-from channels.web.identity import identity_hash, identity_matches
+from channels.web.identity import identity_matches
 from channels.web.inbound import MessageTooLong, to_inbound
 from channels.web.sessions import SessionSigner, WebSession
 
@@ -316,15 +314,9 @@ class _WidgetSocket:
         )
 
 
-def widget_router(
-    demo_customers: Mapping[str, str] | None = None, identity_secret: str | None = None
-) -> APIRouter:
-    """The embeddable script and the demo page that carries it.
-
-    With `demo_customers` (email -> name; development only) the demo page offers
-    "continue as a demo customer" links and, for `/?as=<email>`, plays the host site:
-    it signs that customer's identity for the widget, so order and ticket questions work.
-    """
+def widget_router() -> APIRouter:
+    """The embeddable script. The demo page that carries it lives in `demo/page.py` and is
+    mounted only in development."""
     router = APIRouter(include_in_schema=False)
 
     @router.api_route("/widget.js", methods=["GET", "HEAD"])
@@ -333,27 +325,5 @@ def widget_router(
         return Response(
             body, media_type="application/javascript", headers={"Cache-Control": "no-cache"}
         )
-
-    @router.api_route("/", methods=["GET", "HEAD"])
-    async def demo_page(as_: Annotated[str | None, Query(alias="as")] = None) -> HTMLResponse:
-        page = (_STATIC / "demo.html").read_text(encoding="utf-8")
-        links = identity = ""
-        if demo_customers and identity_secret:
-            items = "".join(
-                f'<li><a href="/?as={html.escape(email)}">{html.escape(name)}</a></li>'
-                for email, name in demo_customers.items()
-            )
-            links = (
-                '<aside class="note"><p>Try it as a signed-in demo customer (the page '
-                "signs their identity for the widget, as a real site's server would):</p>"
-                f'<ul>{items}<li><a href="/">anonymous visitor</a></li></ul></aside>'
-            )
-            if as_ in demo_customers:
-                signed = identity_hash(identity_secret, as_)
-                identity = f' data-identifier="{html.escape(as_)}" data-identifier-hash="{signed}"'
-        page = page.replace("<!--demo-customers-->", links).replace(
-            "<!--demo-identity-->", identity
-        )
-        return HTMLResponse(page)
 
     return router

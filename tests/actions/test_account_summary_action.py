@@ -9,8 +9,8 @@ import pytest
 
 from actions.context import STAFF_ROLE
 from actions.executor import build_executor
-from bot.demo_seed import seed_demo
 from crm_store import Database
+from demo.seed import seed_demo
 from tests.actions.test_action_server import call
 
 

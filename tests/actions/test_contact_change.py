@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from actions.executor import build_executor
-from bot.action_runner import ActionRunner
-from bot.dialogue import Turn, Understanding
-from bot.forms import FormLoop
+from bot.conversation.action_runner import ActionRunner
+from bot.conversation.dialogue import Turn, Understanding
+from bot.conversation.forms import FormLoop
 from crm_store import Database, customers, history
 from crm_store.models import Customer, Identity, OutboxMessage
 from crm_store.records import InteractionRecord

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from bot.delivery import DeliveryWorker, RetryPolicy
-from bot.engine import ConversationEngine
+from bot.conversation.engine import ConversationEngine
+from bot.delivery.worker import DeliveryWorker, RetryPolicy
 from channels.messages import Channel, InboundMessage
 from crm_store import Database, history, outbox
 from tests.fakes import RecordingSender, ScriptedDialogue

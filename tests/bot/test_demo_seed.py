@@ -13,7 +13,6 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from bot.cli import main
-from bot.demo_seed import DEMO_CUSTOMERS, seed_demo
 from crm_store import Database, upgrade
 from crm_store.models import (
     Account,
@@ -29,6 +28,7 @@ from crm_store.models import (
 from crm_store.staff import staff_by_token
 from crm_store.summaries import account_summary
 from crm_store.tickets import open_tickets_of
+from demo.seed import DEMO_CUSTOMERS, seed_demo
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 

@@ -7,8 +7,8 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-from bot.delivery import DeliveryWorker, RetryPolicy
-from bot.engine import SOMETHING_WENT_WRONG, ConversationEngine
+from bot.conversation.engine import SOMETHING_WENT_WRONG, ConversationEngine
+from bot.delivery.worker import DeliveryWorker, RetryPolicy
 from channels.messages import Channel, ContactProfile, InboundMessage
 from crm_store import Database, history
 from crm_store.models import InboundReceipt, Interaction, OutboxMessage

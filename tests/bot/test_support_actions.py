@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from bot.app import create_app
-from bot.handoffs import HandoffError
+from bot.handoffs.service import HandoffError
 from bot.settings import Settings
 from channels.web.identity import identity_hash
 from crm_store import history, staff

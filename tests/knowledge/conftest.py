@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from knowledge import KnowledgeBase, ensure_demo_knowledge
+from demo.help_centre import ensure_demo_knowledge
+from knowledge import KnowledgeBase
 from knowledge.embeddings import SentenceEncoder
 
 

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.cli_kb import kb
+from bot.cli.kb import kb
 from tests.knowledge.conftest import RecordingEncoder
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.bootstrap import open_encoder
 from bot.settings import Settings
+from bot.wiring.bootstrap import open_encoder
 from knowledge.embeddings import SentenceEncoder, bundled_model_dir
 from knowledge.onnx_export import export_key, exported_model_dir
 

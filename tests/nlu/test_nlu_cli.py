@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from bot.cli_nlu import nlu
+from bot.cli.nlu import nlu
 from tests.nlu.fakes import HashingEncoder
 
 DATA = """\

@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from bot.app import create_app
-from bot.bootstrap import Services
-from bot.email_setup import mailbox_poller
 from bot.settings import DatabaseSettings, DeliverySettings, EmailSettings, Settings
+from bot.wiring.bootstrap import Services
+from bot.wiring.email import mailbox_poller
 from crm_store import customers, history, outbox
 from crm_store.models import InboundReceipt, Interaction, OutboxMessage
 from knowledge.embeddings import SentenceEncoder

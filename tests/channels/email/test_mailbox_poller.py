@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.email_store import StoredWatermarks
+from bot.channel_store.email_store import StoredWatermarks
 from channels.email import ImapAccount, MailboxPoller
 from channels.messages import ConversationMessage, InboundMessage, IntakeResult
 from crm_store import Database

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from bot.app import create_app
-from bot.bootstrap import Services
-from bot.dialogue import Dialogue
+from bot.conversation.dialogue import Dialogue
 from bot.settings import Settings, TwilioSettings
+from bot.wiring.bootstrap import Services
 from crm_store import history, outbox
 from crm_store.models import OutboxMessage
 from crm_store.records import InteractionRecord, OutboxRecord

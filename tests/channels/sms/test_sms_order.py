@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from bot.delivery import DeliveryWorker, RetryPolicy
+from bot.delivery.worker import DeliveryWorker, RetryPolicy
 from channels.messages import Channel, OutboundMessage, SendReceipt
 from crm_store import Database, customers, history, outbox
 from crm_store.records import NewInteraction

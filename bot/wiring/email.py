@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from bot.email_intake import EmailIntake
-from bot.email_store import StoredThreads, StoredWatermarks
+from bot.channel_store.email_intake import EmailIntake
+from bot.channel_store.email_store import StoredThreads, StoredWatermarks
 from bot.settings import EmailSettings
 from channels.email import ImapAccount, MailboxPoller, MailIdentity, SmtpSender, SmtpServer
 from channels.ports import MessageIntake

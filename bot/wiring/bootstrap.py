@@ -11,17 +11,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from actions.executor import build_executor
-from bot.action_runner import ActionRunner
-from bot.delivery import DeliveryWorker, RetryPolicy
-from bot.dialogue import Dialogue
-from bot.email_intake import EmailIntake
-from bot.email_setup import email_intake, mailbox_poller, smtp_sender
-from bot.engine import ConversationEngine
-from bot.handoffs import HandoffError, HandoffService, LoggingAgentDesk
+from bot.channel_store.email_intake import EmailIntake
+from bot.conversation.action_runner import ActionRunner
+from bot.conversation.dialogue import Dialogue
+from bot.conversation.engine import ConversationEngine
+from bot.conversation.support_dialogue import SupportDialogue
+from bot.conversation.understanding import NluParser, NluUnderstander
+from bot.delivery.worker import DeliveryWorker, RetryPolicy
+from bot.handoffs.service import HandoffError, HandoffService, LoggingAgentDesk
 from bot.settings import Settings
-from bot.sms import sms_sender
-from bot.support_dialogue import SupportDialogue
-from bot.understanding import NluParser, NluUnderstander
+from bot.wiring.email import email_intake, mailbox_poller, smtp_sender
+from bot.wiring.sms import sms_sender
 from channels.email import MailboxPoller
 from channels.messages import Channel
 from channels.ports import AgentDesk, ChannelSender
@@ -30,7 +30,7 @@ from channels.web import SessionHub, SessionSigner, WebChatSender
 from crm_store import Database, upgrade
 from crm_store.errors import StoreError
 from crm_store.migrate import pending_migrations
-from knowledge import ANSWER_THRESHOLD, KnowledgeBase, ensure_demo_knowledge
+from knowledge import ANSWER_THRESHOLD, KnowledgeBase
 from knowledge.embeddings import SentenceEncoder
 from nlu import NluModel, RasaHttpParser, ensure_demo_model
 
@@ -73,9 +73,12 @@ def open_encoder(settings: Settings) -> SentenceEncoder:
 
 
 def open_knowledge(settings: Settings, encoder: SentenceEncoder) -> KnowledgeBase:
-    """The knowledge base in the data dir; the demo help centre when it is empty."""
+    """The knowledge base in the data dir; the demo help centre when it is empty (in
+    development, or where `KNOWLEDGE__INGEST_DEMO` asks for it)."""
     knowledge = KnowledgeBase.open(knowledge_dir(settings), encoder)
-    if settings.knowledge.ingest_demo:
+    if settings.ingests_demo_help_centre():
+        from demo.help_centre import ensure_demo_knowledge  # demo code only when used
+
         summary = ensure_demo_knowledge(knowledge)
         if summary is not None:
             log.info(

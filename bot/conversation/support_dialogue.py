@@ -22,8 +22,8 @@ import re
 from actions.context import OFFER_REASON
 from actions.domain import CONTACT_FORM, FORMS, LEAD_FORM, OPEN_TICKET_FORM
 from actions.handoff import HANDOFF_REASON
-from bot.action_runner import ActionRunner, is_verified
-from bot.dialogue import (
+from bot.conversation.action_runner import ActionRunner, is_verified
+from bot.conversation.dialogue import (
     FALLBACK,
     SMALL_TALK_INTENTS,
     Reply,
@@ -32,8 +32,8 @@ from bot.dialogue import (
     small_talk_intent,
     small_talk_reply,
 )
-from bot.forms import FormLoop, active_form
-from bot.sentiment import is_negative
+from bot.conversation.forms import FormLoop, active_form
+from bot.conversation.sentiment import is_negative
 from knowledge import KnowledgeAnswer, KnowledgeBase, answer_async
 
 # How each channel shows an answer: plain text where Markdown would show as symbols.

@@ -19,8 +19,8 @@ _STAGES = ["encoding", "calibrating", "fitting", "done"]
 def _encoder() -> TextEncoder:
     from pydantic import ValidationError
 
-    from bot.bootstrap import open_encoder
     from bot.settings import Settings
+    from bot.wiring.bootstrap import open_encoder
 
     try:
         settings = Settings()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from bot.dialogue import Understanding
+from bot.conversation.dialogue import Understanding
 
 
 class ParsedMessage(Protocol):

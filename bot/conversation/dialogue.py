@@ -1,7 +1,7 @@
 """The dialogue layer: given a turn, decide the bot's replies.
 
 `small_talk` knows greetings, thanks, goodbyes and requests for a person. `RuleDialogue`
-is small talk with a fallback; `SupportDialogue` (bot/support_dialogue.py) puts the
+is small talk with a fallback; `SupportDialogue` (bot/conversation/support_dialogue.py) puts the
 knowledge base between the two. The engine only sees the `Dialogue` protocol.
 """
 

@@ -7,8 +7,8 @@ import time
 from collections.abc import Iterable
 from typing import TextIO
 
-from bot.bootstrap import bootstrap
 from bot.settings import Settings
+from bot.wiring.bootstrap import bootstrap
 from channels.messages import Channel, ContactProfile, InboundMessage
 from channels.terminal import TerminalSender
 

@@ -16,7 +16,7 @@ from rasa_sdk.executor import ActionExecutor
 
 from actions import context
 from actions.domain import domain
-from bot.dialogue import Turn
+from bot.conversation.dialogue import Turn
 
 RASA_VERSION = "3.6.21"  # the Rasa version whose action-call shape this follows
 

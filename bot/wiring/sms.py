@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from bot.consent_book import ConsentBook
-from bot.delivery_reports import DeliveryReports
+from bot.channel_store.consent_book import ConsentBook
+from bot.channel_store.delivery_reports import DeliveryReports
 from bot.settings import Settings
 from channels.ports import MessageIntake
 from channels.sms import STATUS_PATH, KeywordReplies, SignatureCheck, TwilioSender, twilio_router

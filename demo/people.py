@@ -12,16 +12,16 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import demo_data as words
-from bot.demo_activity import DemoActivity
-from bot.demo_draw import Draw
-from bot.demo_orders import DemoOrders
+from demo import data as words
 from crm_store.models import Account, Customer, Identity
 from crm_store.records import StaffRecord
 from crm_store.tickets import open_ticket
+from demo.activity import DemoActivity
+from demo.draw import Draw
+from demo.orders import DemoOrders
 
 if TYPE_CHECKING:
-    from bot.demo_seed import DemoCustomer
+    from demo.seed import DemoCustomer
 
 ACCOUNTS = 60
 CUSTOMERS = 320

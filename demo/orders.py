@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot import demo_data as words
-from bot.demo_draw import Draw
+from demo import data as words
 from crm_store.models import Customer, Order
+from demo.draw import Draw
 
 
 class DemoOrders:

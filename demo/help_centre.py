@@ -1,4 +1,4 @@
-"""The demo help centre of the fictional store Acme Outfitters (knowledge/demo/)."""
+"""The demo help centre of the fictional store Acme Outfitters (demo/help_centre/)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from knowledge.records import IngestSummary
 
 __all__ = ["DEMO_DIR", "ensure_demo_knowledge"]
 
-DEMO_DIR = Path(__file__).parent / "demo"
+DEMO_DIR = Path(__file__).parent / "help_centre"
 
 
 def ensure_demo_knowledge(kb: KnowledgeBase) -> IngestSummary | None:

@@ -15,11 +15,11 @@ from datetime import datetime
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from bot.demo_people import DemoPeople
 from crm_store.base import utcnow
 from crm_store.models import Account, Customer, Order, StaffUser
 from crm_store.records import StaffRecord
 from crm_store.staff import create_staff
+from demo.people import DemoPeople
 
 SEED = 20261122
 MARKER = "demo_seed"

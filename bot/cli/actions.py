@@ -26,9 +26,9 @@ def actions_serve(host: str, port: int) -> None:
     from rasa_sdk.endpoint import create_app
 
     from actions.executor import build_executor
-    from bot.bootstrap import open_database
-    from bot.cli import _fail_clearly, _settings
+    from bot.cli.main import _fail_clearly, _settings
     from bot.logs import configure_logging
+    from bot.wiring.bootstrap import open_database
 
     settings = _settings()
     configure_logging(settings.log.level, settings.log.format)

@@ -106,7 +106,7 @@ def staff_create(name: str, email: str, role: str, slack_user_id: str | None) ->
     """Create a staff user and print its API token (shown once, on the last line)."""
     from sqlalchemy.exc import IntegrityError
 
-    from bot.bootstrap import open_database
+    from bot.wiring.bootstrap import open_database
     from crm_store.staff import create_staff
 
     settings = _settings()
@@ -131,7 +131,7 @@ def staff_create(name: str, email: str, role: str, slack_user_id: str | None) ->
 @click.option("--name", default=None, help="who you are to the bot")
 def chat(name: str | None) -> None:
     """Talk to the bot in this terminal, through the same engine and store as the server."""
-    from bot.terminal_chat import run_terminal_chat
+    from bot.cli.terminal_chat import run_terminal_chat
 
     settings = _settings()
     address = f"{getpass.getuser()}@{settings.data_dir.resolve()}"
@@ -156,8 +156,8 @@ def demo() -> None:
 @click.option("--print-tokens", is_flag=True, help="print the demo staff users' API tokens")
 def demo_seed(if_empty: bool, print_tokens: bool) -> None:
     """Fill the store with demo accounts, customers, orders, tickets and leads (once)."""
-    from bot.bootstrap import open_database
-    from bot.demo_seed import DEMO_CUSTOMERS, seed_demo
+    from bot.wiring.bootstrap import open_database
+    from demo.seed import DEMO_CUSTOMERS, seed_demo
 
     settings = _settings()
     database = _fail_clearly(lambda: open_database(settings))
@@ -187,9 +187,9 @@ def demo_seed(if_empty: bool, print_tokens: bool) -> None:
 
 
 def _add_layer_commands() -> None:
-    from bot.cli_actions import actions
-    from bot.cli_kb import kb
-    from bot.cli_nlu import nlu
+    from bot.cli.actions import actions
+    from bot.cli.kb import kb
+    from bot.cli.nlu import nlu
 
     main.add_command(actions)
     main.add_command(kb)
@@ -197,6 +197,3 @@ def _add_layer_commands() -> None:
 
 
 _add_layer_commands()
-
-if __name__ == "__main__":
-    main()

@@ -25,7 +25,7 @@ from anyio import to_thread
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.dialogue import Dialogue, Reply, Turn, Understander, Understanding
+from bot.conversation.dialogue import Dialogue, Reply, Turn, Understander, Understanding
 from channels.messages import Channel, ConversationMessage, InboundMessage, IntakeResult
 from crm_store import Database, customers, history, outbox, receipts
 from crm_store.records import (
@@ -50,7 +50,7 @@ _PERSON_OWNERS = frozenset({"agent", "queued_for_agent"})
 
 
 class HandoffEvents(Protocol):
-    """What the engine reports about handed-off conversations (bot/handoffs.py)."""
+    """What the engine reports about handed-off conversations (bot/handoffs/service.py)."""
 
     async def opened(self, handoff_id: int) -> None: ...
 

@@ -7,8 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from bot import demo_data as words
-from bot.demo_draw import Draw
+from demo import data as words
 from crm_store.models import (
     Account,
     Conversation,
@@ -21,6 +20,7 @@ from crm_store.models import (
 )
 from crm_store.records import StaffRecord
 from crm_store.tickets import open_ticket
+from demo.draw import Draw
 
 
 class DemoActivity:

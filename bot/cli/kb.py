@@ -15,7 +15,7 @@ __all__ = ["index_dir_of", "kb"]
 
 
 def index_dir_of(settings: Any) -> Path:
-    from bot.bootstrap import knowledge_dir
+    from bot.wiring.bootstrap import knowledge_dir
 
     return knowledge_dir(settings)
 
@@ -32,7 +32,7 @@ def _open(ctx: click.Context) -> Any:
         raise click.ClickException(f"invalid settings:\n{exc}") from exc
     encoder = (ctx.obj or {}).get("encoder")
     if encoder is None:
-        from bot.bootstrap import open_encoder
+        from bot.wiring.bootstrap import open_encoder
 
         encoder = open_encoder(settings)
     return KnowledgeBase.open(index_dir_of(settings), encoder)

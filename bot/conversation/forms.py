@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from actions.domain import FORM_SUBMIT_ACTIONS, FORMS, SLOT_ENTITIES, ask_text
-from bot.action_runner import ActionRunner
-from bot.dialogue import Reply, Turn
+from bot.conversation.action_runner import ActionRunner
+from bot.conversation.dialogue import Reply, Turn
 
 ACTIVE_LOOP = "active_loop"
 REQUESTED_SLOT = "requested_slot"

@@ -1,0 +1,1 @@
+"""Delivery: the worker that sends outbox rows through the channel adapters."""
