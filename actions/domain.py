@@ -1,8 +1,8 @@
 """Switchboard's domain, in Rasa's shape: the slots, forms and responses the actions use.
 
-The bot plays the part of Rasa's dialogue core with it (bot/conversation/forms.py): it fills a form's
-requested slot from the customer's message, has the form's validation action check it,
-and asks for the next one with `utter_ask_<slot>`.
+The bot plays the part of Rasa's dialogue core with it (bot/conversation/forms.py): it
+fills a form's requested slot from the customer's message, has the form's validation
+action check it, and asks for the next one with `utter_ask_<slot>`.
 """
 
 from __future__ import annotations

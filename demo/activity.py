@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from demo import data as words
 from crm_store.models import (
     Account,
     Conversation,
@@ -20,6 +19,7 @@ from crm_store.models import (
 )
 from crm_store.records import StaffRecord
 from crm_store.tickets import open_ticket
+from demo import data as words
 from demo.draw import Draw
 
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from demo import data as words
 from crm_store.models import Customer, Order
+from demo import data as words
 from demo.draw import Draw
 
 

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from demo import data as words
 from crm_store.models import Account, Customer, Identity
 from crm_store.records import StaffRecord
 from crm_store.tickets import open_ticket
+from demo import data as words
 from demo.activity import DemoActivity
 from demo.draw import Draw
 from demo.orders import DemoOrders

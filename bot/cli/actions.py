@@ -25,15 +25,16 @@ def actions_serve(host: str, port: int) -> None:
     """Run the Rasa action server (POST /webhook) on the Switchboard store."""
     from rasa_sdk.endpoint import create_app
 
-    from actions.executor import build_executor
     from bot.cli.main import _fail_clearly, _settings
     from bot.logs import configure_logging
-    from bot.wiring.bootstrap import open_database
+    from bot.wiring.bootstrap import action_executor, open_database, verifiable_channels
 
     settings = _settings()
     configure_logging(settings.log.level, settings.log.format)
     database = _fail_clearly(lambda: open_database(settings))
-    executor = build_executor(database, availability=settings.support.hours().availability)
+    # The same executor as the server's: contact changes send their code on the channels
+    # this deployment has (the server's delivery worker sends what the actions queue).
+    executor = action_executor(settings, database, verifiable_channels(settings))
     app = create_app(executor)
     click.echo(f"Rasa action server on http://{host}:{port}/webhook", err=True)
     try:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from rasa_sdk.executor import ActionExecutor
 
 from actions.executor import build_executor
 from bot.channel_store.email_intake import EmailIntake
@@ -18,15 +20,19 @@ from bot.conversation.engine import ConversationEngine
 from bot.conversation.support_dialogue import SupportDialogue
 from bot.conversation.understanding import NluParser, NluUnderstander
 from bot.delivery.worker import DeliveryWorker, RetryPolicy
-from bot.handoffs.service import HandoffError, HandoffService, LoggingAgentDesk
+from bot.handoffs import HandoffService, LoggingAgentDesk
 from bot.settings import Settings
-from bot.wiring.email import email_intake, mailbox_poller, smtp_sender
-from bot.wiring.sms import sms_sender
+from bot.wiring.email import email_intake, email_parts, mailbox_poller, smtp_sender
+from bot.wiring.parts import ChannelParts
+from bot.wiring.slack import open_slack, slack_parts
+from bot.wiring.sms import sms_parts, sms_sender
+from bot.wiring.web import web_parts, web_sender
+from bot.workers import Worker
 from channels.email import MailboxPoller
 from channels.messages import Channel
 from channels.ports import AgentDesk, ChannelSender
-from channels.slack import SlackChannel, SlackConfig
-from channels.web import SessionHub, SessionSigner, WebChatSender
+from channels.slack import SlackChannel
+from channels.web import SessionHub, SessionSigner
 from crm_store import Database, upgrade
 from crm_store.errors import StoreError
 from crm_store.migrate import pending_migrations
@@ -51,6 +57,15 @@ class Services:
     email_intake: EmailIntake | None = None
     mail_poller: MailboxPoller | None = None
     slack: SlackChannel | None = None
+    channels: list[ChannelParts] = field(default_factory=list)
+
+    @property
+    def workers(self) -> dict[str, Worker]:
+        """Every background worker: the delivery worker and each channel's."""
+        found: dict[str, Worker] = {"delivery-worker": self.worker}
+        for parts in self.channels:
+            found.update(parts.workers)
+        return found
 
     async def aclose(self) -> None:
         if isinstance(self.nlu, RasaHttpParser):
@@ -102,6 +117,32 @@ def open_database(settings: Settings, *, migrate: bool | None = None) -> Databas
     return database
 
 
+# Channels a verification code can be sent on (a contact change is confirmed there).
+VERIFIABLE_CHANNELS = (Channel.EMAIL, Channel.SMS)
+
+
+def verifiable_channels(settings: Settings) -> frozenset[str]:
+    """The channels this deployment can send a verification code on, from its settings
+    (for processes that write the code's message but leave the sending to a server)."""
+    configured = {
+        Channel.EMAIL: settings.email.smtp_enabled,
+        Channel.SMS: settings.twilio.configured,
+    }
+    return frozenset(c.value for c in VERIFIABLE_CHANNELS if configured[c])
+
+
+def action_executor(
+    settings: Settings, database: Database, verifiable: frozenset[str]
+) -> ActionExecutor:
+    """The rasa-sdk executor with Switchboard's actions on the store: the one the bot runs
+    in-process and the one `switchboard actions serve` offers to a Rasa server."""
+    return build_executor(
+        database,
+        availability=settings.support.hours().availability,
+        verifiable_channels=verifiable,
+    )
+
+
 def open_nlu(settings: Settings, encoder: SentenceEncoder) -> NluParser:
     """The NLU parser: a Rasa server, the model in NLU__MODEL_DIR, or the demo model
     (trained from nlu/data into the data dir at first start, a few seconds)."""
@@ -129,7 +170,7 @@ def bootstrap(
     built on the knowledge base, which loads the sentence encoder unless one is given."""
     database = open_database(settings, migrate=migrate)
     hub = SessionHub()
-    all_senders: dict[Channel, ChannelSender] = {Channel.WEB: WebChatSender(hub)}
+    all_senders: dict[Channel, ChannelSender] = {Channel.WEB: web_sender(hub)}
     if settings.email.smtp_enabled:
         all_senders[Channel.EMAIL] = smtp_sender(settings.email, database)
     sms = sms_sender(settings)
@@ -156,12 +197,10 @@ def bootstrap(
         knowledge = open_knowledge(settings, encoder)
         parser = open_nlu(settings, encoder)
         threshold = settings.knowledge.answer_threshold
-        executor = build_executor(
+        executor = action_executor(
+            settings,
             database,
-            availability=settings.support.hours().availability,
-            verifiable_channels=frozenset(
-                c.value for c in all_senders if c in (Channel.EMAIL, Channel.SMS)
-            ),
+            frozenset(c.value for c in all_senders if c in VERIFIABLE_CHANNELS),
         )
         dialogue = SupportDialogue(
             knowledge,
@@ -185,8 +224,6 @@ def bootstrap(
     signer = SessionSigner(
         settings.webchat_secret(), max_age_seconds=settings.webchat.session_ttl_seconds
     )
-    if slack is not None:
-        slack.connect(handoffs, refusals=(HandoffError,))
     services = Services(
         settings, database, engine, worker, hub, signer, handoffs, knowledge, parser
     )
@@ -196,27 +233,10 @@ def bootstrap(
         services.email_intake = email_intake(email, engine, database)
         if email.imap_enabled:
             services.mail_poller = mailbox_poller(email, services.email_intake, database)
+    services.channels = [
+        web_parts(settings, intake=engine, feed=engine, signer=signer, hub=hub),
+        sms_parts(settings, database, engine),
+        email_parts(email, services.email_intake, services.mail_poller),
+        slack_parts(settings, slack, handoffs),
+    ]
     return services
-
-
-def open_slack(settings: Settings, database: Database) -> SlackChannel | None:
-    """The Slack channel when a bot token is set (the settings make sure of the rest)."""
-    slack = settings.slack
-    if slack.bot_token is None:
-        return None
-    assert slack.signing_secret is not None and slack.handoff_channel is not None
-    delivery = settings.delivery
-    return SlackChannel(
-        database,
-        SlackConfig(
-            bot_token=slack.bot_token.get_secret_value(),
-            signing_secret=slack.signing_secret.get_secret_value(),
-            handoff_channel=slack.handoff_channel,
-            api_base_url=slack.api_base_url,
-            timeout_seconds=slack.timeout_seconds,
-            max_attempts=delivery.max_attempts,
-            base_delay_seconds=delivery.base_delay_seconds,
-            max_delay_seconds=delivery.max_delay_seconds,
-            poll_interval_seconds=delivery.poll_interval_seconds,
-        ),
-    )

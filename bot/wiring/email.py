@@ -1,4 +1,4 @@
-"""Builds the email channel from settings: the SMTP sender, the intake, the IMAP poller."""
+"""Email wiring: the SMTP sender, the intake, the relay webhook and the IMAP poller."""
 
 from __future__ import annotations
 
@@ -7,7 +7,16 @@ import logging
 from bot.channel_store.email_intake import EmailIntake
 from bot.channel_store.email_store import StoredThreads, StoredWatermarks
 from bot.settings import EmailSettings
-from channels.email import ImapAccount, MailboxPoller, MailIdentity, SmtpSender, SmtpServer
+from bot.wiring.parts import ChannelParts
+from channels.email import (
+    INBOUND_PATH,
+    ImapAccount,
+    MailboxPoller,
+    MailIdentity,
+    SmtpSender,
+    SmtpServer,
+    email_router,
+)
 from channels.ports import MessageIntake
 from crm_store import Database
 
@@ -66,3 +75,28 @@ def mailbox_poller(
         max_bytes=email.max_message_bytes,
         interval_seconds=email.imap_poll_seconds,
     )
+
+
+def email_parts(
+    email: EmailSettings, intake: EmailIntake | None, poller: MailboxPoller | None
+) -> ChannelParts:
+    """The relay webhook (with an inbound token) and the IMAP poller (with an IMAP host)."""
+    if intake is None:
+        return ChannelParts("email", "email is off: set SWITCHBOARD_EMAIL__FROM_ADDRESS")
+    parts = ChannelParts("email", "email is on")
+    ways = []
+    if email.inbound_token is not None:
+        parts.routers.append(
+            email_router(
+                intake=intake,
+                token=email.inbound_token.get_secret_value(),
+                own_addresses=own_addresses(email),
+            )
+        )
+        ways.append(f"relay webhook at {INBOUND_PATH}")
+    if poller is not None:
+        parts.workers["mail-poller"] = poller
+        ways.append(f"IMAP {email.imap_user}@{email.imap_host}")
+    ways.append(f"SMTP {email.smtp_host}" if email.smtp_enabled else "no SMTP: answers not sent")
+    parts.status += ": " + ", ".join(ways)
+    return parts

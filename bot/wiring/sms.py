@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from bot.channel_store.consent_book import ConsentBook
 from bot.channel_store.delivery_reports import DeliveryReports
 from bot.settings import Settings
+from bot.wiring.parts import ChannelParts
 from channels.ports import MessageIntake
 from channels.sms import STATUS_PATH, KeywordReplies, SignatureCheck, TwilioSender, twilio_router
 from crm_store import Database
@@ -28,15 +27,21 @@ def sms_sender(settings: Settings) -> TwilioSender | None:
     )
 
 
-def sms_router(settings: Settings, database: Database, intake: MessageIntake) -> APIRouter | None:
+def sms_parts(settings: Settings, database: Database, intake: MessageIntake) -> ChannelParts:
+    """The Twilio webhooks (inbound messages with STOP/START/HELP, status callbacks)."""
     twilio = settings.twilio
     if not twilio.configured:
-        return None
+        return ChannelParts("sms", "SMS is off: set SWITCHBOARD_TWILIO__* to turn it on")
     assert twilio.auth_token and settings.public_base_url
-    return twilio_router(
+    router = twilio_router(
         intake=intake,
         consents=ConsentBook(database),
         reports=DeliveryReports(database),
         check=SignatureCheck(twilio.auth_token.get_secret_value(), settings.public_base_url),
         replies=KeywordReplies(help=twilio.help_text),
+    )
+    return ChannelParts(
+        "sms",
+        "SMS is on: Twilio webhooks at /webhooks/twilio/sms and /webhooks/twilio/status",
+        routers=[router],
     )

@@ -78,7 +78,9 @@ class MailboxPoller:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), self._interval)
 
-    def stop(self) -> None:
+    async def stop(self, grace_seconds: float = 0.0) -> None:
+        """Stop polling. A poll cut short is safe: mail handed over but not yet past the
+        watermark comes again and is recognised by its Message-ID."""
         self._stop.set()
 
     async def poll_once(self) -> int:

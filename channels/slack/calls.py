@@ -106,7 +106,8 @@ class SlackCallWorker:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), self._poll_interval)
 
-    async def stop(self) -> None:
+    async def stop(self, grace_seconds: float = 0.0) -> None:
+        """Stop claiming; a call left claimed is taken again when its lease runs out."""
         self._stopping = True
         self._wakeup.set()
 

@@ -1,0 +1,50 @@
+"""Slack wiring: the agents' desk (handoff cards and threads), the events route and the
+call worker. Slack is built in two steps: the desk is needed by the handoff service
+before the engine exists; the listeners need the handoff service."""
+
+from __future__ import annotations
+
+from bot.handoffs import HandoffError, HandoffService
+from bot.settings import Settings
+from bot.wiring.parts import ChannelParts
+from channels.slack import SlackChannel, SlackConfig
+from crm_store import Database
+
+__all__ = ["open_slack", "slack_parts"]
+
+
+def open_slack(settings: Settings, database: Database) -> SlackChannel | None:
+    """The Slack channel when a bot token is set (the settings make sure of the rest)."""
+    slack = settings.slack
+    if slack.bot_token is None:
+        return None
+    assert slack.signing_secret is not None and slack.handoff_channel is not None
+    delivery = settings.delivery
+    return SlackChannel(
+        database,
+        SlackConfig(
+            bot_token=slack.bot_token.get_secret_value(),
+            signing_secret=slack.signing_secret.get_secret_value(),
+            handoff_channel=slack.handoff_channel,
+            api_base_url=slack.api_base_url,
+            timeout_seconds=slack.timeout_seconds,
+            max_attempts=delivery.max_attempts,
+            base_delay_seconds=delivery.base_delay_seconds,
+            max_delay_seconds=delivery.max_delay_seconds,
+            poll_interval_seconds=delivery.poll_interval_seconds,
+        ),
+    )
+
+
+def slack_parts(
+    settings: Settings, slack: SlackChannel | None, handoffs: HandoffService
+) -> ChannelParts:
+    if slack is None:
+        return ChannelParts("slack", "Slack is off: SWITCHBOARD_SLACK__BOT_TOKEN is not set")
+    slack.connect(handoffs, refusals=(HandoffError,))
+    return ChannelParts(
+        "slack",
+        f"Slack is on: handoff cards in {settings.slack.handoff_channel}",
+        routers=[slack.router()],
+        workers={"slack-call-worker": slack.worker},
+    )
