@@ -19,24 +19,14 @@ from email_validator import EmailNotValidError, validate_email
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actions.context import Caller
 from actions.store import StoreAction, in_transaction
-from crm_store import Database, history, outbox, tickets
+from crm_store import Database, customers, history, outbox, tickets
 from crm_store.customers import normalise_email
-from crm_store.models import (
-    Consent,
-    Conversation,
-    Customer,
-    Handoff,
-    Identity,
-    Interaction,
-    Lead,
-    Order,
-    Ticket,
-)
+from crm_store.models import Customer, Identity
 from crm_store.records import NewInteraction
 
 CODE_TTL_SECONDS = 15 * 60
@@ -234,12 +224,8 @@ class ActionUpdateContact(StoreAction):
 
 def _adopt(session: Session, holder_id: int, customer_id: int) -> None:
     """Move everything of a holding record (the address, its conversation with the code,
-    anything its owner wrote meanwhile) to the customer who proved the address."""
-    holder = session.get_one(Customer, holder_id)
-    assert (holder.attributes or {}).get(PENDING_FOR) == customer_id
-    for model in (Identity, Conversation, Interaction, Ticket, Handoff, Consent, Lead, Order):
-        session.execute(
-            update(model).where(model.customer_id == holder_id).values(customer_id=customer_id)
-        )
-    session.flush()
-    session.delete(holder)
+    anything its owner wrote meanwhile) to the customer who proved the address; the
+    holding record itself goes (`crm_store.customers.merge`)."""
+    holder = customers.get_customer(session, holder_id)
+    assert holder is not None and holder.attributes.get(PENDING_FOR) == customer_id
+    customers.merge(session, keep_id=customer_id, absorb_id=holder_id)

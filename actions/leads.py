@@ -1,6 +1,7 @@
 """Leads: `lead_form` collects name, email, company and interest; `action_capture_lead`
-creates or updates the lead, moves the customer to the `lead` stage and gives the lead
-an owner, round robin among active sales staff."""
+hands them to `crm_store.leads.capture_lead`, which creates or updates the lead, moves
+the customer to the `lead` stage and gives the lead an owner, round robin among active
+sales staff."""
 
 from __future__ import annotations
 
@@ -10,17 +11,14 @@ from email_validator import EmailNotValidError, validate_email
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from actions.context import Caller
 from actions.store import StoreAction, in_transaction
+from crm_store import leads
 from crm_store.customers import normalise_email
-from crm_store.models import Customer, Lead, StaffUser
 
 _FORM_SLOTS = ("lead_name", "lead_email", "lead_company", "lead_interest")
-# Stages a lead capture never moves a customer back from.
-_LATER_STAGES = ("opportunity", "customer")
 
 
 class ValidateLeadForm(FormValidationAction):
@@ -68,22 +66,6 @@ class ValidateLeadForm(FormValidationAction):
         return {"lead_interest": interest}
 
 
-def next_sales_owner(session: Session) -> StaffUser | None:
-    """Round robin: the active sales person who was given a lead least recently."""
-    last_given = (
-        select(Lead.owner_staff_id, func.max(Lead.id).label("last_id"))
-        .group_by(Lead.owner_staff_id)
-        .subquery()
-    )
-    return session.scalars(
-        select(StaffUser)
-        .outerjoin(last_given, last_given.c.owner_staff_id == StaffUser.id)
-        .where(StaffUser.role == "sales", StaffUser.active.is_(True))
-        .order_by(func.coalesce(last_given.c.last_id, 0), StaffUser.id)
-        .limit(1)
-    ).first()
-
-
 class ActionCaptureLead(StoreAction):
     def name(self) -> str:
         return "action_capture_lead"
@@ -99,37 +81,16 @@ class ActionCaptureLead(StoreAction):
             return []
 
         def capture(session: Session) -> str | None:
-            customer = session.get(Customer, customer_id)
-            assert customer is not None
-            customer.name = customer.name or values["lead_name"]
-            # A typed address is a claim, not a proof: it is kept for sales to write to,
-            # never as the customer's email on file (that would link their mail to it).
-            customer.attributes = {
-                **(customer.attributes or {}),
-                "lead_email": values["lead_email"],
-            }
-            if customer.lifecycle_stage not in _LATER_STAGES:
-                customer.lifecycle_stage = "lead"
-            lead = session.scalars(
-                select(Lead)
-                .where(Lead.customer_id == customer_id, Lead.status.in_(("new", "contacted")))
-                .order_by(Lead.id.desc())
-                .limit(1)
-            ).first()
-            if lead is None:
-                owner = next_sales_owner(session)
-                lead = Lead(
-                    customer_id=customer_id,
-                    account_id=customer.account_id,
-                    owner_staff_id=owner.id if owner else None,
-                    source_channel=caller.channel or None,
-                )
-                session.add(lead)
-            lead.company = values["lead_company"]
-            lead.interest = values["lead_interest"]
-            session.flush()
-            owner_row = session.get(StaffUser, lead.owner_staff_id) if lead.owner_staff_id else None
-            return owner_row.name if owner_row else None
+            _, owner = leads.capture_lead(
+                session,
+                customer_id=customer_id,
+                name=values["lead_name"],
+                email=values["lead_email"],
+                company=values["lead_company"],
+                interest=values["lead_interest"],
+                source_channel=caller.channel or None,
+            )
+            return owner.name if owner else None
 
         owner_name = await in_transaction(self._db, capture)
         who = f"{owner_name.split(' ')[0]} from our sales team" if owner_name else "Our sales team"

@@ -1,10 +1,15 @@
-"""Customers and the identities (channel addresses) they are known by."""
+"""Customers and the identities (channel addresses) they are known by.
+
+`merge` (one customer record absorbing another) lives in `crm_store.merging` and is
+re-exported here, so callers find it with the rest of the customer functions.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crm_store.merging import merge as merge
 from crm_store.models import Customer, Identity
 from crm_store.records import CustomerRecord, IdentityRecord
 

@@ -175,3 +175,17 @@ class ConsentRecord:
     @property
     def opted_out(self) -> bool:
         return self.status == "opted_out"
+
+
+@dataclass(frozen=True, slots=True)
+class LeadRecord:
+    id: int
+    customer_id: int
+    account_id: int | None
+    company: str | None
+    interest: str
+    status: str  # new | contacted | qualified | won | lost
+    owner_staff_id: int | None
+    source_channel: str | None
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,95 @@
+"""Merging two customer records into one.
+
+Everything that points at the absorbed customer moves to the kept one, then the absorbed
+record is deleted. The tables are found by walking the metadata for foreign keys to
+`customers.id`, so a table added later is carried over without an edit here.
+
+Re-pointing a row is safe unless the table has a unique key that includes its customer
+column: the kept customer may already hold the same key (one row per customer and
+something), and the update would collide. Such a table says how it merges in `RULES`;
+`tests/crm_store/test_merging.py` fails for a table that needs a rule and has none.
+Today no table does: identities, consents, conversations and interactions are unique on
+keys that leave the customer out, so their rows simply change owner.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from sqlalchemy import Column, Table, delete, update
+from sqlalchemy.orm import Mapper, Session
+
+from crm_store.base import Base
+from crm_store.errors import NotFound
+from crm_store.models import Customer
+
+
+class MergeRule(Protocol):
+    """How one table's rows of the absorbed customer join the kept customer's.
+
+    `column` is the table's foreign key to `customers.id`; the rule leaves no row with
+    `absorb_id` in it and returns how many rows it moved to `keep_id`.
+    """
+
+    def __call__(self, session: Session, column: Column[int], keep_id: int, absorb_id: int) -> int:
+        """Move or settle the absorbed customer's rows; return how many moved."""
+        ...
+
+
+# Table name -> its rule. A table not named here has its rows re-pointed.
+RULES: dict[str, MergeRule] = {}
+
+
+def customer_references() -> list[Column[int]]:
+    """Every column of the store with a foreign key to `customers.id`, in table order."""
+    customers = Customer.__table__
+    return [
+        fk.parent
+        for table in Base.metadata.sorted_tables
+        for fk in sorted(table.foreign_keys, key=lambda fk: fk.parent.name)
+        if fk.references(customers) and fk.column.name == "id"
+    ]
+
+
+def merge(session: Session, *, keep_id: int, absorb_id: int) -> dict[str, int]:
+    """Merge customer `absorb_id` into `keep_id`: its identities, conversations,
+    interactions, tickets, handoffs, consents, leads, orders and any other table's rows
+    become the kept customer's, and the absorbed customer is deleted.
+
+    Nothing of the absorbed customer's own row is copied (name, contact details, claims
+    in `attributes`, account): the kept record stays as it was, and the caller decides
+    what, if anything, it takes over. Returns the rows moved per table (tables with
+    none are left out). Runs in the caller's transaction.
+    """
+    if keep_id == absorb_id:
+        raise ValueError("a customer cannot be merged into itself")
+    for customer_id in (keep_id, absorb_id):
+        if session.get(Customer, customer_id) is None:
+            raise NotFound(f"customer {customer_id}")
+    moved: dict[str, int] = {}
+    for column in customer_references():
+        rule = RULES.get(column.table.name, _repoint)
+        count = rule(session, column, keep_id, absorb_id)
+        if count:
+            moved[column.table.name] = moved.get(column.table.name, 0) + count
+    session.execute(delete(Customer).where(Customer.id == absorb_id))
+    return moved
+
+
+def _repoint(session: Session, column: Column[int], keep_id: int, absorb_id: int) -> int:
+    """The default: the rows change owner. Through the mapped class where there is one,
+    so objects already loaded in the session see their new customer too."""
+    mapper = _mapper_of(column.table)
+    if mapper is None:
+        statement = update(column.table).where(column == absorb_id).values({column: keep_id})
+    else:
+        attribute = getattr(mapper.class_, mapper.get_property_by_column(column).key)
+        statement = update(mapper).where(attribute == absorb_id).values({attribute: keep_id})
+    return int(session.execute(statement).rowcount)
+
+
+def _mapper_of(table: Table) -> Mapper[object] | None:
+    for mapper in Base.registry.mappers:
+        if mapper.local_table is table:
+            return mapper
+    return None
