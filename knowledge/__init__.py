@@ -5,7 +5,6 @@ from knowledge.base import MAX_QUERY_CHARS, KnowledgeBase, TextEncoder
 from knowledge.demo_centre import DEMO_DIR, ensure_demo_knowledge
 from knowledge.errors import DocumentNotFound, EmptyQuery, IndexUnavailable, KnowledgeError
 from knowledge.records import DocumentInfo, IngestProgress, IngestSummary, Passage
-from knowledge.rendering import render_passage
 
 __all__ = [
     "ANSWER_THRESHOLD",
@@ -26,5 +25,4 @@ __all__ = [
     "answer",
     "answer_async",
     "ensure_demo_knowledge",
-    "render_passage",
 ]
