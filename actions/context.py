@@ -13,6 +13,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from crm_store.vocabulary import HandoffReason
+
 CUSTOMER_ID = "sb_customer_id"
 CONVERSATION_ID = "sb_conversation_id"
 CHANNEL = "sb_channel"
@@ -68,7 +70,7 @@ NOT_VERIFIED = (
 )
 
 
-def offered_a_person(reason: str = "customer_asked") -> list[dict[str, Any]]:
+def offered_a_person(reason: str = HandoffReason.CUSTOMER_ASKED) -> list[dict[str, Any]]:
     """The events of a reply that ends "If you'd like a person to help, just say so"."""
     return [SlotSet(OFFER_REASON, reason)]
 

@@ -21,12 +21,13 @@ from actions.context import Caller
 from actions.store import StoreAction, in_transaction
 from crm_store import Database, handoffs, tickets
 from crm_store.records import HandoffRecord
+from crm_store.vocabulary import HandoffReason
 
-HANDOFF_REASON = "handoff_reason"  # customer_asked | not_understood | complaint
+HANDOFF_REASON = "handoff_reason"  # a HandoffReason
 _SUBJECTS = {
-    "customer_asked": "Customer asked for a person",
-    "not_understood": "The bot could not understand the customer",
-    "complaint": "Complaint",
+    HandoffReason.CUSTOMER_ASKED: "Customer asked for a person",
+    HandoffReason.NOT_UNDERSTOOD: "The bot could not understand the customer",
+    HandoffReason.COMPLAINT: "Complaint",
 }
 
 
@@ -51,7 +52,7 @@ class ActionHandoff(StoreAction):
         if caller.customer_id is None or caller.conversation_id is None:
             dispatcher.utter_message(text="Sorry, I couldn't reach the team just now.")
             return []
-        reason = str(tracker.get_slot(HANDOFF_REASON) or "customer_asked")
+        reason = str(tracker.get_slot(HANDOFF_REASON) or HandoffReason.CUSTOMER_ASKED)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         confidence = (tracker.latest_message.get("intent") or {}).get("confidence")
         customer_id, conversation_id = caller.customer_id, caller.conversation_id

@@ -39,6 +39,7 @@ from crm_store.summary_records import (
     TicketLine,
 )
 from crm_store.summary_text import render_summary_text
+from crm_store.vocabulary import CLOSED_TICKET_STATUSES, OPEN_TICKET_STATUSES
 
 __all__ = [
     "AccountSummary",
@@ -49,8 +50,6 @@ __all__ = [
 ]
 
 NOT_PURCHASES = ("cancelled", "returned")
-OPEN_TICKETS = ("open", "pending")
-CLOSED_TICKETS = ("solved", "closed")
 OPEN_LEADS = ("new", "contacted", "qualified")
 STAGE_ORDER = ("visitor", "lead", "opportunity", "customer")
 AT_RISK_AFTER = timedelta(days=180)
@@ -196,8 +195,8 @@ def _tickets(
     session: Session, where: ColumnElement[bool], now: datetime
 ) -> tuple[tuple[TicketLine, ...], tuple[TicketLine, ...], tuple[int, int, int]]:
     since = now - TICKET_WINDOW
-    is_open = Ticket.status.in_(OPEN_TICKETS)
-    closed_lately = and_(Ticket.status.in_(CLOSED_TICKETS), Ticket.updated_at >= since)
+    is_open = Ticket.status.in_(OPEN_TICKET_STATUSES)
+    closed_lately = and_(Ticket.status.in_(CLOSED_TICKET_STATUSES), Ticket.updated_at >= since)
     counts = session.execute(
         select(
             func.count().filter(is_open),
@@ -220,8 +219,8 @@ def _tickets(
         .limit(4 * MAX_TICKET_LINES)
     ).all()
     lines = [TicketLine(*row) for row in rows]
-    open_lines = tuple(t for t in lines if t.status in OPEN_TICKETS)[:MAX_TICKET_LINES]
-    closed_lines = tuple(t for t in lines if t.status in CLOSED_TICKETS)[:MAX_TICKET_LINES]
+    open_lines = tuple(t for t in lines if t.status in OPEN_TICKET_STATUSES)[:MAX_TICKET_LINES]
+    closed_lines = tuple(t for t in lines if t.status in CLOSED_TICKET_STATUSES)[:MAX_TICKET_LINES]
     return open_lines, closed_lines, (int(counts[0]), int(counts[1]), int(counts[2]))
 
 

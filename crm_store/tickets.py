@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from crm_store.models import StaffUser, Ticket, TicketEvent
 from crm_store.models.tickets import TICKET_PRIORITIES, TICKET_STATUSES
 from crm_store.records import TicketRecord
+from crm_store.vocabulary import OPEN_TICKET_STATUSES
 
 NUMBER_OFFSET = 1000
-OPEN_STATUSES = ("open", "pending")
 
 
 def ticket_record(row: Ticket) -> TicketRecord:
@@ -101,7 +101,7 @@ def ticket_of_customer(session: Session, customer_id: int, number: str) -> Ticke
 def open_tickets_of(session: Session, customer_id: int, *, limit: int = 10) -> list[TicketRecord]:
     rows = session.scalars(
         select(Ticket)
-        .where(Ticket.customer_id == customer_id, Ticket.status.in_(OPEN_STATUSES))
+        .where(Ticket.customer_id == customer_id, Ticket.status.in_(OPEN_TICKET_STATUSES))
         .order_by(Ticket.created_at.desc(), Ticket.id.desc())
         .limit(limit)
     )

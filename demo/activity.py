@@ -19,6 +19,7 @@ from crm_store.models import (
 )
 from crm_store.records import StaffRecord
 from crm_store.tickets import open_ticket
+from crm_store.vocabulary import TicketStatus
 from demo import data as words
 from demo.draw import Draw
 
@@ -59,16 +60,18 @@ class DemoActivity:
     def _ticket_story(self, ticket_id: int, age: float) -> None:
         created = self.draw.ago(age)
         if age < 7:
-            status = self.draw.rng.choice(("open", "open", "pending"))
+            status = self.draw.rng.choice(
+                (TicketStatus.OPEN, TicketStatus.OPEN, TicketStatus.PENDING)
+            )
         elif age < 30:
-            status = self.draw.rng.choices(("open", "solved"), (30, 70))[0]
+            status = self.draw.rng.choices((TicketStatus.OPEN, TicketStatus.SOLVED), (30, 70))[0]
         else:
-            status = self.draw.rng.choices(("solved", "closed"), (40, 60))[0]
+            status = self.draw.rng.choices((TicketStatus.SOLVED, TicketStatus.CLOSED), (40, 60))[0]
         agent = self.draw.rng.choice(self.agents)
         steps = [("assigned", {"from": None, "to": agent.id}, "")]
         steps.append(("comment", {}, "Thanks for the details, looking into it now."))
-        if status != "open":
-            steps.append(("status_changed", {"from": "open", "to": status}, ""))
+        if status != TicketStatus.OPEN:
+            steps.append(("status_changed", {"from": TicketStatus.OPEN, "to": status}, ""))
         moment = created
         for kind, data, body in steps:
             moment = min(self.draw.now, moment + timedelta(hours=self.draw.rng.uniform(0.5, 30)))

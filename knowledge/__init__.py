@@ -4,7 +4,6 @@ from knowledge.answers import ANSWER_THRESHOLD, FALLBACK_TEXT, KnowledgeAnswer, 
 from knowledge.base import MAX_QUERY_CHARS, KnowledgeBase, TextEncoder
 from knowledge.errors import DocumentNotFound, EmptyQuery, IndexUnavailable, KnowledgeError
 from knowledge.records import DocumentInfo, IngestProgress, IngestSummary, Passage
-from knowledge.rendering import render_passage
 
 __all__ = [
     "ANSWER_THRESHOLD",
@@ -23,5 +22,4 @@ __all__ = [
     "TextEncoder",
     "answer",
     "answer_async",
-    "render_passage",
 ]

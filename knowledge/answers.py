@@ -1,9 +1,9 @@
 """Answers from the knowledge base, and knowing when not to answer.
 
-`answer(kb, question, channel)` takes the best passage. When its similarity is at or
-above the threshold it is the answer, rendered for the channel with its source. Below,
-the result says so (`confident=False`) with a reply asking to rephrase or offering a
-person; the dialogue decides what to do next.
+`answer(kb, question)` takes the best passage. When its similarity is at or above the
+threshold it is the answer: Markdown citing its source, which the channels show each in
+their own way (channels.rendering). Below, the result says so (`confident=False`) with a
+reply asking to rephrase or offering a person; the dialogue decides what to do next.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from knowledge.base import KnowledgeBase
+from knowledge.citations import cited_markdown, reflowed, source_label, source_link
 from knowledge.records import Passage
-from knowledge.rendering import render_passage, source_label
 
 __all__ = [
     "ANSWER_THRESHOLD",
@@ -43,7 +43,7 @@ class KnowledgeAnswer:
     question: str
     confident: bool
     confidence: float
-    text: str  # rendered for the channel: the passage and its source, or the fallback
+    text: str  # Markdown: the passage citing its source, or the fallback
     passage: Passage | None  # the best passage, also when not confident
     passages: tuple[Passage, ...]  # what was tried, for the agent's context
 
@@ -54,6 +54,16 @@ class KnowledgeAnswer:
     @property
     def source(self) -> str | None:
         return self.passage.source if self.passage else None
+
+    @property
+    def source_link(self) -> str | None:
+        """The article's URL, or its file name when it has none."""
+        return source_link(self.passage) if self.passage else None
+
+    @property
+    def body(self) -> str | None:
+        """The passage the answer quotes, as Markdown; None when it does not answer."""
+        return reflowed(self.passage) if self.confident and self.passage else None
 
     def sources(self) -> list[dict[str, object]]:
         """What to store on the bot's interaction: the passages relied on or tried."""
@@ -69,14 +79,13 @@ class KnowledgeAnswer:
         ]
 
 
-def to_answer(
-    question: str, passages: list[Passage], channel: str, threshold: float
-) -> KnowledgeAnswer | None:
+def to_answer(question: str, passages: list[Passage], threshold: float) -> KnowledgeAnswer | None:
+    """The answer the best of `passages` gives, confident at or above `threshold`."""
     if not passages:
         return None
     best = passages[0]
     confident = best.similarity >= threshold
-    text = render_passage(best, channel) if confident else FALLBACK_TEXT
+    text = cited_markdown(best) if confident else FALLBACK_TEXT
     kept = tuple(passages[:1] if confident else passages)
     return KnowledgeAnswer(question, confident, best.similarity, text, best, kept)
 
@@ -84,21 +93,19 @@ def to_answer(
 def answer(
     kb: KnowledgeBase,
     question: str,
-    channel: str = "web",
     *,
     threshold: float = ANSWER_THRESHOLD,
     k: int = 3,
 ) -> KnowledgeAnswer | None:
-    """The best answer for `channel`, a not-confident result, or None for an empty KB."""
-    return to_answer(question, kb.search(question, k), channel, threshold)
+    """The best answer, a not-confident result, or None for an empty KB."""
+    return to_answer(question, kb.search(question, k), threshold)
 
 
 async def answer_async(
     kb: KnowledgeBase,
     question: str,
-    channel: str = "web",
     *,
     threshold: float = ANSWER_THRESHOLD,
     k: int = 3,
 ) -> KnowledgeAnswer | None:
-    return to_answer(question, await kb.search_async(question, k), channel, threshold)
+    return to_answer(question, await kb.search_async(question, k), threshold)

@@ -17,6 +17,7 @@ from crm_store.records import (
     IdentityRecord,
     InteractionRecord,
 )
+from nlu import FALLBACK_INTENT
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,4 +129,4 @@ class RuleDialogue:
 
     async def respond(self, turn: Turn) -> list[Reply]:
         reply = small_talk(turn)
-        return [reply or Reply(FALLBACK, intent="nlu_fallback", confidence=0.0)]
+        return [reply or Reply(FALLBACK, intent=FALLBACK_INTENT, confidence=0.0)]

@@ -34,11 +34,12 @@ from bot.conversation.dialogue import (
 )
 from bot.conversation.forms import FormLoop, active_form
 from bot.conversation.sentiment import is_negative
+from channels.rendering import answer_text
+from crm_store.vocabulary import HandoffReason
 from knowledge import KnowledgeAnswer, KnowledgeBase, answer_async
+from nlu import FALLBACK_INTENT
 
-# How each channel shows an answer: plain text where Markdown would show as symbols.
-_RENDERING = {"web": "web", "email": "email", "sms": "sms", "slack": "web", "terminal": "sms"}
-_UNSURE = "nlu_fallback"
+_UNSURE = FALLBACK_INTENT
 _PERSON_OFFER = "If you'd like a person to help, just say so."
 # Intents answered by an action, and forms started by an intent.
 _ACTIONS = {
@@ -103,7 +104,9 @@ class SupportDialogue:
             if not (_CANCEL.search(turn.message.text) or wants_person):
                 return await self._forms.advance(turn)
             replies = self._forms.cancel(turn)
-            return await self._handoff(turn, "customer_asked") if wants_person else replies
+            return (
+                await self._handoff(turn, HandoffReason.CUSTOMER_ASKED) if wants_person else replies
+            )
         # What the bot's last message offered, if anything: a person, or a form.
         offer = turn.slots.pop(OFFER_REASON, None)
         offered_form = turn.slots.pop(OFFERED_FORM, None)
@@ -112,9 +115,9 @@ class SupportDialogue:
                 return [Reply("No problem. What else can I help with?", intent="deny")]
             if offered_form in FORMS:
                 return await self._forms.start(turn, offered_form)
-            return await self._handoff(turn, offer or "customer_asked")
+            return await self._handoff(turn, offer or HandoffReason.CUSTOMER_ASKED)
         if intent == "talk_to_human":
-            return await self._handoff(turn, "customer_asked")
+            return await self._handoff(turn, HandoffReason.CUSTOMER_ASKED)
         if intent in _ACTIONS:
             outcome = await self._actions.run(_ACTIONS[intent], turn, turn.slots)
             turn.slots.update(outcome.slots)  # an offer of a person or a form, if made
@@ -133,11 +136,11 @@ class SupportDialogue:
                 return [Reply(CONTACT_NEEDS_VERIFIED, intent=intent, confidence=_confidence(turn))]
             return await self._forms.start(turn, _FORMS[intent])
         if intent == "complaint" and is_negative(turn.message.text):
-            turn.slots[OFFER_REASON] = "complaint"
+            turn.slots[OFFER_REASON] = HandoffReason.COMPLAINT
             return [Reply(OFFER_FOR_COMPLAINT, intent=intent, confidence=_confidence(turn))]
         reply = await self._from_knowledge(turn, understood)
         if reply.intent == _UNSURE:
-            turn.slots[OFFER_REASON] = "not_understood"
+            turn.slots[OFFER_REASON] = HandoffReason.NOT_UNDERSTOOD
             if _missed_before(turn):
                 return [
                     Reply(
@@ -148,7 +151,7 @@ class SupportDialogue:
                     )
                 ]
         elif reply.intent == "complaint":
-            turn.slots[OFFER_REASON] = "complaint"
+            turn.slots[OFFER_REASON] = HandoffReason.COMPLAINT
         return [reply]
 
     async def _handoff(self, turn: Turn, reason: str) -> list[Reply]:
@@ -163,27 +166,25 @@ class SupportDialogue:
         ]
 
     async def _from_knowledge(self, turn: Turn, understood: Understanding | None) -> Reply:
-        channel = _RENDERING.get(turn.conversation.channel, "sms")
         routed = understood.intent if understood and understood.intent != _UNSURE else None
         found = await answer_async(
             self._knowledge,
             _without_entities(turn.message.text, understood),
-            channel,
             threshold=self._threshold,
         )
         if found is None:  # an empty knowledge base
             return Reply(FALLBACK, intent=routed or _UNSURE, confidence=0.0)
         return Reply(
-            _reply_text(found, routed),
+            _reply_text(found, routed, turn.conversation.channel),
             intent=routed or ("knowledge_question" if found.confident else _UNSURE),
             confidence=round(found.confidence, 4),
             sources=found.sources(),
         )
 
 
-def _reply_text(found: KnowledgeAnswer, routed: str | None) -> str:
+def _reply_text(found: KnowledgeAnswer, routed: str | None, channel: str) -> str:
     if found.confident:
-        return found.text
+        return answer_text(found, channel)  # plain text where Markdown would show as symbols
     if routed == "complaint":
         return f"I'm sorry to hear that. I can't put it right from this chat. {_PERSON_OFFER}"
     return found.text  # the knowledge layer's honest "no good answer" with a person offered

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from bot.conversation.dialogue import Understanding
+from nlu import FALLBACK_INTENT
 
 
 class ParsedMessage(Protocol):
@@ -27,7 +28,7 @@ class NluUnderstander:
         parsed = (await self.parser.parse_async(text)).to_rasa()
         intent = parsed.get("intent") or {}
         return Understanding(
-            intent=str(intent.get("name") or "nlu_fallback"),
+            intent=str(intent.get("name") or FALLBACK_INTENT),
             confidence=float(intent.get("confidence") or 0.0),
             entities=[
                 {key: entity.get(key) for key in ("entity", "value", "start", "end", "extractor")}

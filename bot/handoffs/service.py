@@ -19,6 +19,8 @@ from channels.ports import AgentDesk
 from crm_store import Database, customers, handoffs, history, orders, outbox, tickets
 from crm_store.models import Account, StaffUser
 from crm_store.records import HandoffRecord, InteractionRecord, NewInteraction
+from crm_store.vocabulary import HandoffReason
+from nlu import FALLBACK_INTENT
 
 log = logging.getLogger(__name__)
 
@@ -293,9 +295,9 @@ class HandoffService:
 
 
 _REASONS = {
-    "customer_asked": "asked for a person",
-    "not_understood": "was not understood twice in a row",
-    "complaint": "is unhappy (complaint)",
+    HandoffReason.CUSTOMER_ASKED: "asked for a person",
+    HandoffReason.NOT_UNDERSTOOD: "was not understood twice in a row",
+    HandoffReason.COMPLAINT: "is unhappy (complaint)",
 }
 
 
@@ -305,7 +307,7 @@ def summarise(
     """A short, factual summary: why it was handed over, what the customer wanted lately,
     and how the conversation began (`opening`, its first customer message)."""
     said = [m for m in messages if m.author == "customer"]
-    wanted = [m.intent for m in said if m.intent and m.intent not in ("nlu_fallback", "affirm")]
+    wanted = [m.intent for m in said if m.intent and m.intent not in (FALLBACK_INTENT, "affirm")]
     topics = ", ".join(dict.fromkeys(i.replace("_", " ") for i in wanted)) or "unclear"
     first = opening.text if opening is not None else ""
     if len(first) > 160:

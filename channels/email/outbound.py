@@ -1,5 +1,5 @@
 """An `OutboundMessage` -> a MIME mail: threading headers, plain text and simple HTML
-(replies are short Markdown; see markdown.py).
+(replies are short Markdown; channels.rendering turns them into both).
 
 Bot replies carry `Auto-Submitted: auto-replied` (RFC 3834) and ask Exchange not to
 auto-answer them; system notices (an agent joined, the conversation was resolved, a
@@ -14,9 +14,9 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from typing import Protocol
 
-from channels.email.markdown import as_html, as_plain_text
 from channels.email.message_ids import domain_of, outbound_message_id, reply_token
 from channels.messages import OutboundMessage
+from channels.rendering.mail import render_mail
 
 MAX_REFERENCES = 20
 DEFAULT_SUBJECT = "Your message to our support team"
@@ -72,8 +72,9 @@ def compose(
     if automatic is not None:
         mail["Auto-Submitted"] = automatic
         mail["X-Auto-Response-Suppress"] = "All"
-    mail.set_content(as_plain_text(message.text))
-    mail.add_alternative(as_html(message.text), subtype="html")
+    body = render_mail(message.text)
+    mail.set_content(body.text)
+    mail.add_alternative(body.html, subtype="html")
     return mail
 
 

@@ -24,7 +24,7 @@ from twilio.rest import Client
 
 from channels.errors import DeliveryError
 from channels.messages import Channel, OutboundMessage, SendReceipt
-from channels.sms.rendering import MAX_BODY_CHARS, render_sms
+from channels.rendering.sms import MAX_BODY_CHARS, render_sms
 from channels.sms.segments import count_segments
 
 TWILIO_API = "https://api.twilio.com"

@@ -7,8 +7,9 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_store.base import Base, utcnow
+from crm_store.vocabulary import TicketStatus
 
-TICKET_STATUSES = ("open", "pending", "solved", "closed")
+TICKET_STATUSES = tuple(status.value for status in TicketStatus)
 TICKET_PRIORITIES = ("low", "normal", "high", "urgent")
 
 
@@ -21,7 +22,7 @@ class Ticket(Base):
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
     subject: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(20), default="open")
+    status: Mapped[str] = mapped_column(String(20), default=TicketStatus.OPEN.value)
     priority: Mapped[str] = mapped_column(String(20), default="normal")
     assigned_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     due_at: Mapped[datetime | None] = mapped_column()

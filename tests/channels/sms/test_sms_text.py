@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from channels.rendering.sms import MAX_BODY_CHARS, plain_text, render_sms
 from channels.sms.inbound import BadForm, KeywordReplies, parse_form, phone_address, to_inbound
 from channels.sms.keywords import Keyword, keyword_of
 from channels.sms.outbound import delivery_error
-from channels.sms.rendering import MAX_BODY_CHARS, plain_text, render_sms
 from channels.sms.segments import GSM7, UCS2, count_segments
 
 

@@ -1,0 +1,28 @@
+"""Words the store keeps that other packages write too: say them with these, not as
+bare strings. Each is a `StrEnum`, so a member equals (and is stored as) its value."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = ["CLOSED_TICKET_STATUSES", "OPEN_TICKET_STATUSES", "HandoffReason", "TicketStatus"]
+
+
+class TicketStatus(StrEnum):
+    OPEN = "open"
+    PENDING = "pending"  # waiting on the customer
+    SOLVED = "solved"
+    CLOSED = "closed"
+
+
+# A ticket still being worked on, and one that is done with.
+OPEN_TICKET_STATUSES = (TicketStatus.OPEN, TicketStatus.PENDING)
+CLOSED_TICKET_STATUSES = (TicketStatus.SOLVED, TicketStatus.CLOSED)
+
+
+class HandoffReason(StrEnum):
+    """Why a conversation was handed to a person."""
+
+    CUSTOMER_ASKED = "customer_asked"
+    NOT_UNDERSTOOD = "not_understood"  # twice in a row
+    COMPLAINT = "complaint"

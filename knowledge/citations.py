@@ -1,0 +1,59 @@
+"""A passage as the Markdown of an answer: reflowed, at most ANSWER_MAX_WORDS words, its
+source cited at the end. Channels turn this Markdown into what they show."""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePath
+
+from knowledge.records import Passage
+
+__all__ = ["ANSWER_MAX_WORDS", "cited_markdown", "reflowed", "source_label", "source_link"]
+
+ANSWER_MAX_WORDS = 120
+
+
+def source_label(passage: Passage) -> str:
+    """The title (and section) a customer can recognise."""
+    if passage.section and passage.section != passage.title:
+        return f"{passage.title} — {passage.section}"
+    return passage.title
+
+
+def _is_url(source: str) -> bool:
+    return source.startswith(("http://", "https://"))
+
+
+def source_link(passage: Passage) -> str:
+    """The article's URL, or its file name when it has none (a local article)."""
+    return passage.source if _is_url(passage.source) else PurePath(passage.source).name
+
+
+def reflowed(passage: Passage) -> str:
+    """The passage's Markdown with hard-wrapped lines inside a paragraph joined; list
+    items and blank lines are kept."""
+    return re.sub(r"(?<=\S)[ \t]*\n(?![ \t]*(?:\n|[-*+>]\s|\d+[.)]\s))[ \t]*", " ", passage.text)
+
+
+def cited_markdown(passage: Passage) -> str:
+    """The answer's Markdown: the passage, shortened to its first sentences when longer
+    than ANSWER_MAX_WORDS, then `_Source: ..._` with a link to the article."""
+    body = _first_words(reflowed(passage).strip(), ANSWER_MAX_WORDS)
+    label = source_label(passage)
+    if _is_url(passage.source):
+        cite = f"[{label}]({passage.source})"
+    else:
+        cite = f"{label} ({source_link(passage)})"
+    return f"{body}\n\n_Source: {cite}_"
+
+
+def _first_words(text: str, max_words: int) -> str:
+    """`text` if it has at most `max_words` words; else its first sentences within
+    them, or the words themselves and an ellipsis."""
+    words = text.split(" ")
+    if len(words) <= max_words:
+        return text
+    budget = len(" ".join(words[:max_words]))
+    cut = text[:budget]
+    end = max(cut.rfind(". "), cut.rfind(".\n"), cut.rfind("? "), cut.rfind("! "))
+    return cut[: end + 1] if end > budget // 3 else cut.rsplit(" ", 1)[0] + "…"
