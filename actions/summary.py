@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from actions.context import Caller, entity_value
 from actions.store import StoreAction, in_transaction
-from crm_store.summaries import account_summary, find_subjects, render_summary_text
+from crm_store.staff import SUMMARY_ROLES
+from crm_store.summary_lookup import Candidates, NoMatch, lookup_summary
+from crm_store.summary_text import render_summary_text
 
-SUMMARY_ROLES = frozenset({"sales", "admin"})
 REFUSED = "I can't share account information here."
 
 
@@ -41,15 +42,13 @@ class ActionAccountSummary(StoreAction):
             return []
 
         def summarise(session: Session) -> str:
-            found = find_subjects(session, query)
-            if not found:
+            found = lookup_summary(session, query)
+            if isinstance(found, NoMatch):
                 return f"I found no account or customer matching “{query}”."
-            if len(found) > 1:
-                names = "\n".join(f"- {s.label} ({s.kind})" for s in found[:10])
+            if isinstance(found, Candidates):
+                names = "\n".join(f"- {s.label} ({s.kind})" for s in found.subjects[:10])
                 return f"“{query}” could mean several:\n{names}\nWhich one?"
-            subject = found[0]
-            key = "account_id" if subject.kind == "account" else "customer_id"
-            return render_summary_text(account_summary(session, **{key: subject.id}))
+            return render_summary_text(found.summary)
 
         dispatcher.utter_message(text=await in_transaction(self._db, summarise))
         return []

@@ -26,6 +26,7 @@ from bot.workers import Workers
 from channels.email import INBOUND_PATH
 from channels.messages import Channel
 from channels.ports import AgentDesk, ChannelSender
+from crm_store.staff import SUMMARY_ROLES
 from knowledge.embeddings import SentenceEncoder
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ def _mount(app: FastAPI, services: Services) -> None:
     app.include_router(health_router(services.database))
     app.include_router(staff_router(services.database, auth))
     app.include_router(handoffs_router(services.handoffs, auth))
-    app.include_router(accounts_router(services.database, auth.role("sales", "admin")))
+    app.include_router(accounts_router(services.database, auth.role(*SUMMARY_ROLES)))
     app.include_router(tickets_router(services.database, auth.any_staff()))
     if services.nlu is not None:
         token = services.settings.nlu.api_token

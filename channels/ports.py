@@ -45,6 +45,10 @@ class AgentDesk(Protocol):
 
     async def customer_wrote(self, update: CustomerUpdate) -> None: ...
 
+    async def handoff_claimed(self, handoff_id: int, staff_name: str | None) -> None:
+        """A person took the conversation (from the desk or through the staff API)."""
+        ...
+
     async def handoff_closed(
         self, handoff_id: int, outcome: str, staff_name: str | None
     ) -> None: ...

@@ -14,6 +14,9 @@ from crm_store.models.staff import STAFF_ROLES
 from crm_store.records import StaffRecord
 
 TOKEN_PREFIX = "sbs_"
+# Who may read account summaries (the API, the Slack command, the chat action). A tuple,
+# in this order, because the API's refusal names the roles: "the sales or admin role".
+SUMMARY_ROLES = ("sales", "admin")
 
 
 def hash_token(token: str) -> str:

@@ -126,3 +126,30 @@ class AccountSummary:
 
     def to_json(self) -> dict[str, Any]:
         return _plain(asdict(self))
+
+
+# -- what a lookup by query found (crm_store.summary_lookup) ---------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """Exactly one account or customer fits: its summary (`summary.subject` says which)."""
+
+    summary: AccountSummary
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """Several fit (accounts first, at most `subjects.MAX_CANDIDATES`): ask which one."""
+
+    subjects: tuple[SummarySubject, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NoMatch:
+    """Nothing fits the query. (Not `NotFound`: that name is the store's exception.)"""
+
+    query: str
+
+
+SummaryLookup = Summary | Candidates | NoMatch

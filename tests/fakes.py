@@ -77,10 +77,11 @@ class ScriptedUnderstander:
 
 @dataclass
 class RecordingAgentDesk:
-    """The in-memory agent desk: keeps every packet, customer update and closing."""
+    """The in-memory agent desk: keeps every packet, customer update, claim and closing."""
 
     packets: list[HandoffPacket] = field(default_factory=list)
     updates: list[CustomerUpdate] = field(default_factory=list)
+    claimed: list[tuple[int, str | None]] = field(default_factory=list)
     closed: list[tuple[int, str, str | None]] = field(default_factory=list)
 
     async def handoff_opened(self, packet: HandoffPacket) -> None:
@@ -88,6 +89,9 @@ class RecordingAgentDesk:
 
     async def customer_wrote(self, update: CustomerUpdate) -> None:
         self.updates.append(update)
+
+    async def handoff_claimed(self, handoff_id: int, staff_name: str | None) -> None:
+        self.claimed.append((handoff_id, staff_name))
 
     async def handoff_closed(self, handoff_id: int, outcome: str, staff_name: str | None) -> None:
         self.closed.append((handoff_id, outcome, staff_name))

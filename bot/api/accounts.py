@@ -14,7 +14,8 @@ from fastapi.responses import JSONResponse
 
 from channels.text import MessageText
 from crm_store import Database, NotFound
-from crm_store.summaries import account_summary, find_subjects
+from crm_store.summaries import account_summary
+from crm_store.summary_lookup import Candidates, NoMatch, SummaryLookup, lookup_summary
 from crm_store.summary_records import SummarySubject
 
 MAX_ID = 2**63 - 1
@@ -38,14 +39,9 @@ def accounts_router(database: Database, sales_dependency: Callable[..., Any]) ->
                 raise HTTPException(404, str(exc)) from exc
             return summary.to_json()
 
-    def _search(query: str) -> dict[str, Any] | list[SummarySubject]:
+    def _search(query: str) -> SummaryLookup:
         with database.transaction() as session:
-            found = find_subjects(session, query)
-            if len(found) != 1:
-                return found
-            one = found[0]
-            ids = (one.id, None) if one.kind == "account" else (None, one.id)
-            return account_summary(session, account_id=ids[0], customer_id=ids[1]).to_json()
+            return lookup_summary(session, query)
 
     @router.get("/accounts/{account_id}/summary")
     async def of_account(account_id: RecordId, _: Sales) -> dict[str, Any]:
@@ -67,18 +63,20 @@ def accounts_router(database: Database, sales_dependency: Callable[..., Any]) ->
         q: Annotated[MessageText, Query(min_length=1, max_length=320)],
     ) -> Any:
         found = await to_thread.run_sync(_search, q)
-        if isinstance(found, dict):
-            return found
-        if not found:
+        if isinstance(found, NoMatch):
             raise HTTPException(404, f"no account or customer matches {q.strip()!r}")
-        return JSONResponse(
-            status_code=300,
-            content={
-                "error": f"{len(found)} accounts or customers match {q.strip()!r}: pick one",
-                "candidates": [
-                    {**subject.to_json(), "summary_url": summary_url(subject)} for subject in found
-                ],
-            },
-        )
+        if isinstance(found, Candidates):
+            subjects = found.subjects
+            return JSONResponse(
+                status_code=300,
+                content={
+                    "error": f"{len(subjects)} accounts or customers match {q.strip()!r}: pick one",
+                    "candidates": [
+                        {**subject.to_json(), "summary_url": summary_url(subject)}
+                        for subject in subjects
+                    ],
+                },
+            )
+        return found.summary.to_json()
 
     return router

@@ -56,6 +56,9 @@ class LoggingAgentDesk:
     async def customer_wrote(self, update: CustomerUpdate) -> None:
         log.info("customer wrote during a handoff", extra={"handoff_id": update.handoff_id})
 
+    async def handoff_claimed(self, handoff_id: int, staff_name: str | None) -> None:
+        log.info("handoff claimed", extra={"handoff_id": handoff_id})
+
     async def handoff_closed(self, handoff_id: int, outcome: str, staff_name: str | None) -> None:
         log.info("handoff closed", extra={"handoff_id": handoff_id, "outcome": outcome})
 
@@ -113,11 +116,9 @@ class HandoffService:
         result = await to_thread.run_sync(run)
         if result.won:
             self._outbox_written()
-            # Optional desk hook (the Slack desk redraws its card with the owner), so a
-            # claim made through the staff API shows there too.
-            claimed = getattr(self.desk, "handoff_claimed", None)
-            if claimed is not None:
-                await claimed(handoff_id, result.owner_name)
+            # Told whoever claimed it, so a claim made through the staff API shows on the
+            # desk too (the Slack desk redraws its card with the owner).
+            await self.desk.handoff_claimed(handoff_id, result.owner_name)
         return result
 
     async def reply(self, handoff_id: int, staff_id: int, text: str, *, note: bool = False) -> None:

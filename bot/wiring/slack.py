@@ -4,13 +4,17 @@ before the engine exists; the listeners need the handoff service."""
 
 from __future__ import annotations
 
+from bot.channel_store.account_summaries import StoredAccountSummaries
+from bot.channel_store.slack_desk_store import StoredDeskCalls, StoredHandoffThreads
+from bot.channel_store.slack_events import StoredSlackEvents
+from bot.channel_store.slack_staff import StoredSlackStaff
 from bot.handoffs import HandoffError, HandoffService
 from bot.settings import Settings
 from bot.wiring.parts import ChannelParts
-from channels.slack import SlackChannel, SlackConfig
+from channels.slack import SlackChannel, SlackConfig, SlackStore
 from crm_store import Database
 
-__all__ = ["open_slack", "slack_parts"]
+__all__ = ["open_slack", "slack_parts", "slack_store"]
 
 
 def open_slack(settings: Settings, database: Database) -> SlackChannel | None:
@@ -21,7 +25,7 @@ def open_slack(settings: Settings, database: Database) -> SlackChannel | None:
     assert slack.signing_secret is not None and slack.handoff_channel is not None
     delivery = settings.delivery
     return SlackChannel(
-        database,
+        slack_store(database),
         SlackConfig(
             bot_token=slack.bot_token.get_secret_value(),
             signing_secret=slack.signing_secret.get_secret_value(),
@@ -33,6 +37,18 @@ def open_slack(settings: Settings, database: Database) -> SlackChannel | None:
             max_delay_seconds=delivery.max_delay_seconds,
             poll_interval_seconds=delivery.poll_interval_seconds,
         ),
+        database=database,
+    )
+
+
+def slack_store(database: Database) -> SlackStore:
+    """What the Slack channel reads and writes, over the CRM store."""
+    return SlackStore(
+        events=StoredSlackEvents(database),
+        staff=StoredSlackStaff(database),
+        threads=StoredHandoffThreads(database),
+        calls=StoredDeskCalls(database),
+        summaries=StoredAccountSummaries(database),
     )
 
 

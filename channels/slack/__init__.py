@@ -4,5 +4,13 @@ summaries. slack_bolt and slack_sdk are used only in this package."""
 from channels.slack.app import EVENTS_PATH, SlackChannel, SlackConfig
 from channels.slack.calls import SlackCallWorker
 from channels.slack.desk import SlackDesk
+from channels.slack.ports import SlackStore
 
-__all__ = ["EVENTS_PATH", "SlackCallWorker", "SlackChannel", "SlackConfig", "SlackDesk"]
+__all__ = [
+    "EVENTS_PATH",
+    "SlackCallWorker",
+    "SlackChannel",
+    "SlackConfig",
+    "SlackDesk",
+    "SlackStore",
+]

@@ -12,7 +12,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from anyio import to_thread
 from slack_bolt.async_app import AsyncApp
 
 from channels.ports import AgentConsole
@@ -20,9 +19,7 @@ from channels.slack.calls import RESPONSE_URL
 from channels.slack.cards import BACK_TO_BOT, CLAIM, RESOLVE
 from channels.slack.desk import SlackDesk
 from channels.slack.people import SlackStaff
-from crm_store import Database, handoffs
-from crm_store import slack as store
-from crm_store.records import HandoffRecord
+from channels.slack.ports import HandoffThreads, SlackEventLedger
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +33,15 @@ NOTE_PREFIX = "note:"
 class AgentListeners:
     def __init__(
         self,
-        database: Database,
+        events: SlackEventLedger,
+        threads: HandoffThreads,
         console: AgentConsole,
         desk: SlackDesk,
         people: SlackStaff,
         refusals: tuple[type[Exception], ...],
     ) -> None:
-        self._db = database
+        self._events = events
+        self._threads = threads
         self._console = console
         self._desk = desk
         self._people = people
@@ -103,14 +102,14 @@ class AgentListeners:
         except Exception as exc:
             log.exception("slack message event failed", extra={"event_id": event_id})
             error = f"{type(exc).__name__}: {exc}"
-        await to_thread.run_sync(self._finish, event_id, error)
+        await self._events.finish(event_id, error)
 
     async def _thread_reply(self, event: dict[str, Any]) -> None:
         thread_ts, channel = event.get("thread_ts"), event.get("channel")
         if event.get("subtype") or not thread_ts or thread_ts == event.get("ts"):
             return  # edits, joins, and messages outside a thread are not replies
-        handoff = await to_thread.run_sync(self._handoff_of, str(channel), str(thread_ts))
-        if handoff is None:
+        handoff_id = await self._threads.handoff_in_thread(str(channel), str(thread_ts))
+        if handoff_id is None:
             return
         user = str(event.get("user", ""))
         staff = await self._people.staff_for(user)
@@ -124,17 +123,9 @@ class AgentListeners:
         if not text:
             return
         try:
-            await self._console.reply(handoff.id, staff.id, text, note=note)
+            await self._console.reply(handoff_id, staff.id, text, note=note)
         except self._refusals as refused:
             await self._ephemeral(event, f"Not sent: {refused}.")
-
-    def _handoff_of(self, channel: str, thread_ts: str) -> HandoffRecord | None:
-        with self._db.transaction() as session:
-            return handoffs.handoff_by_slack_thread(session, channel, thread_ts)
-
-    def _finish(self, event_id: str, error: str | None) -> None:
-        with self._db.transaction() as session:
-            store.finish_event(session, event_id, error)
 
     # -- answers to the agent ------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
@@ -17,8 +18,8 @@ from channels.slack.calls import SlackCallWorker
 from channels.slack.desk import SlackDesk
 from channels.slack.middleware import ignore_bots, take_each_event_once
 from channels.slack.people import SlackStaff
+from channels.slack.ports import SlackStore
 from channels.slack.sales import SalesListeners
-from crm_store import Database
 
 EVENTS_PATH = "/webhooks/slack/events"
 
@@ -40,10 +41,14 @@ class SlackConfig:
 
 class SlackChannel:
     """Built in two steps, because the console (bot's handoff service) needs the desk
-    and the listeners need the console: `SlackChannel(...)`, then `.connect(console)`."""
+    and the listeners need the console: `SlackChannel(...)`, then `.connect(console)`.
 
-    def __init__(self, database: Database, config: SlackConfig) -> None:
-        self._db = database
+    `store` is all the channel reads and writes; `database` is handed to the call worker
+    alone, until the worker moves onto the shared queue worker with a store of its own.
+    """
+
+    def __init__(self, store: SlackStore, config: SlackConfig, *, database: Any) -> None:
+        self._store = store
         self.config = config
         # No SDK retries: the call worker decides (a blind retry could post twice).
         self.client = AsyncWebClient(
@@ -60,7 +65,7 @@ class SlackChannel:
             max_delay_seconds=config.max_delay_seconds,
             poll_interval_seconds=config.poll_interval_seconds,
         )
-        self.desk = SlackDesk(database, config.handoff_channel, wake=self.worker.wake)
+        self.desk = SlackDesk(store.calls, config.handoff_channel, wake=self.worker.wake)
         self.bolt: AsyncApp | None = None
 
     def connect(
@@ -74,10 +79,12 @@ class SlackChannel:
             logger=logging.getLogger("channels.slack.bolt"),
         )
         app.middleware(ignore_bots())
-        app.middleware(take_each_event_once(self._db))
-        people = SlackStaff(self._db, self.client)
-        AgentListeners(self._db, console, self.desk, people, refusals).register(app)
-        SalesListeners(self._db, self.desk, people).register(app)
+        store = self._store
+        app.middleware(take_each_event_once(store.events))
+        people = SlackStaff(store.staff, self.client)
+        agents = AgentListeners(store.events, store.threads, console, self.desk, people, refusals)
+        agents.register(app)
+        SalesListeners(store.events, store.summaries, self.desk, people).register(app)
         self.bolt = app
         return app
 

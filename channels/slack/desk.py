@@ -10,12 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from anyio import to_thread
-
 from channels.handoff import CustomerUpdate, HandoffPacket
 from channels.slack.cards import card_fallback, escape, handoff_card, restate
-from crm_store import Database
-from crm_store import slack as store
+from channels.slack.ports import DeskCalls
 
 OUTCOMES = {"resolved": "Resolved", "returned_to_bot": "Back with the bot"}
 
@@ -23,10 +20,8 @@ OUTCOMES = {"resolved": "Resolved", "returned_to_bot": "Back with the bot"}
 class SlackDesk:
     """`AgentDesk` on Slack: a card per handoff in the handoff channel, a thread per card."""
 
-    def __init__(
-        self, database: Database, handoff_channel: str, *, wake: Callable[[], None]
-    ) -> None:
-        self._db = database
+    def __init__(self, calls: DeskCalls, handoff_channel: str, *, wake: Callable[[], None]) -> None:
+        self._calls = calls
         self.handoff_channel = handoff_channel
         self._wake = wake
 
@@ -44,7 +39,6 @@ class SlackDesk:
         await self._queue("chat.postMessage", {"text": text}, "thread_message", update.handoff_id)
 
     async def handoff_claimed(self, handoff_id: int, staff_name: str | None) -> None:
-        """Not part of `AgentDesk`: `HandoffService` calls it when a desk has it."""
         await self.card_changed(handoff_id, f"Claimed by {staff_name or 'someone'}.", open_=True)
 
     async def handoff_closed(self, handoff_id: int, outcome: str, staff_name: str | None) -> None:
@@ -61,20 +55,13 @@ class SlackDesk:
     async def card_changed(self, handoff_id: int, status: str, *, open_: bool) -> None:
         """Redraw the card with a new status line and the buttons that still apply."""
 
-        def queue() -> None:
-            with self._db.transaction() as session:
-                card = store.card_call(session, handoff_id)
-                if card is None:
-                    return
-                arguments = {
-                    "text": f"{card.arguments.get('text', '')} ({status})",
-                    "blocks": restate(card.arguments["blocks"], handoff_id, status, open_=open_),
-                }
-                store.enqueue_call(
-                    session, "chat.update", arguments, purpose="card_update", handoff_id=handoff_id
-                )
+        def redraw(card: dict[str, Any]) -> dict[str, Any]:
+            return {
+                "text": f"{card.get('text', '')} ({status})",
+                "blocks": restate(card["blocks"], handoff_id, status, open_=open_),
+            }
 
-        await to_thread.run_sync(queue)
+        await self._calls.enqueue_card_update(handoff_id, redraw)
         self._wake()
 
     async def tell(self, method: str, arguments: dict[str, Any], handoff_id: int | None) -> None:
@@ -84,11 +71,5 @@ class SlackDesk:
     async def _queue(
         self, method: str, arguments: dict[str, Any], purpose: str, handoff_id: int | None
     ) -> None:
-        def queue() -> None:
-            with self._db.transaction() as session:
-                store.enqueue_call(
-                    session, method, arguments, purpose=purpose, handoff_id=handoff_id
-                )
-
-        await to_thread.run_sync(queue)
+        await self._calls.enqueue(method, arguments, purpose=purpose, handoff_id=handoff_id)
         self._wake()

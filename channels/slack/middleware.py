@@ -7,11 +7,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from anyio import to_thread
 from slack_bolt.response import BoltResponse
 
-from crm_store import Database
-from crm_store import slack as store
+from channels.slack.ports import SlackEventLedger
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +31,7 @@ def ignore_bots() -> Callable[..., Awaitable[BoltResponse | None]]:
     return middleware
 
 
-def take_each_event_once(database: Database) -> Callable[..., Awaitable[BoltResponse | None]]:
+def take_each_event_once(ledger: SlackEventLedger) -> Callable[..., Awaitable[BoltResponse | None]]:
     """Record each Events API delivery by `event_id` before it is acknowledged; a retry
     (`X-Slack-Retry-Num`) of one already recorded is acknowledged and goes no further."""
 
@@ -43,12 +41,7 @@ def take_each_event_once(database: Database) -> Callable[..., Awaitable[BoltResp
             await next()
             return None
         event_type = str((body.get("event") or {}).get("type", ""))
-
-        def take() -> bool:
-            with database.transaction() as session:
-                return store.take_event(session, str(event_id), event_type, body)
-
-        if not await to_thread.run_sync(take):
+        if not await ledger.take(str(event_id), event_type, body):
             log.info("slack event delivered again; already taken", extra={"event_id": event_id})
             return BoltResponse(status=200, body="")
         await next()

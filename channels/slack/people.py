@@ -10,28 +10,23 @@ from __future__ import annotations
 
 import logging
 
-from anyio import to_thread
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from crm_store import Database
-from crm_store import slack as store
+from channels.slack.ports import StaffDirectory
 from crm_store.records import StaffRecord
 
 log = logging.getLogger(__name__)
 
 
 class SlackStaff:
-    def __init__(self, database: Database, client: AsyncWebClient) -> None:
-        self._db = database
+    def __init__(self, directory: StaffDirectory, client: AsyncWebClient) -> None:
+        self._directory = directory
         self._client = client
 
     async def staff_for(self, slack_user_id: str) -> StaffRecord | None:
-        def known() -> StaffRecord | None:
-            with self._db.transaction() as session:
-                return store.staff_by_slack_user(session, slack_user_id)
-
-        staff = await to_thread.run_sync(known)
+        """The staff user behind a Slack user, linked by email the first time."""
+        staff = await self._directory.by_slack_user(slack_user_id)
         if staff is not None:
             return staff
         try:
@@ -43,12 +38,7 @@ class SlackStaff:
         email = ((answer.get("user") or {}).get("profile") or {}).get("email")
         if not email:
             return None
-
-        def link() -> StaffRecord | None:
-            with self._db.transaction() as session:
-                return store.link_slack_user_by_email(session, slack_user_id, email)
-
-        linked = await to_thread.run_sync(link)
+        linked = await self._directory.link_slack_user(slack_user_id, email)
         if linked is not None:
             log.info("linked a Slack user to a staff user by email", extra={"staff_id": linked.id})
         return linked

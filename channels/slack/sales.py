@@ -9,21 +9,18 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from anyio import to_thread
 from slack_bolt.async_app import AsyncApp
 
 from channels.slack.calls import RESPONSE_URL
 from channels.slack.cards import Block
 from channels.slack.desk import SlackDesk
 from channels.slack.people import SlackStaff
+from channels.slack.ports import AccountSummaries, SlackEventLedger
 from channels.slack.summary_blocks import candidate_blocks, summary_blocks
-from crm_store import Database
-from crm_store import slack as store
-from crm_store.summaries import account_summary, find_subjects
+from crm_store.summary_records import Candidates, NoMatch
 
 log = logging.getLogger(__name__)
 
-SUMMARY_ROLES = ("sales", "admin")
 REFUSAL = "Sorry, account summaries are only for the sales team."
 USAGE = "Try `/switchboard summary <account name | email | phone>`."
 ASK = re.compile(r"^\s*summary\b(?:\s+(?:for|of))?\s*(?P<query>.*)$", re.IGNORECASE | re.DOTALL)
@@ -37,8 +34,15 @@ def asked_for(text: str) -> str | None:
 
 
 class SalesListeners:
-    def __init__(self, database: Database, desk: SlackDesk, people: SlackStaff) -> None:
-        self._db = database
+    def __init__(
+        self,
+        events: SlackEventLedger,
+        summaries: AccountSummaries,
+        desk: SlackDesk,
+        people: SlackStaff,
+    ) -> None:
+        self._events = events
+        self._summaries = summaries
         self._desk = desk
         self._people = people
 
@@ -72,31 +76,20 @@ class SalesListeners:
         except Exception as exc:
             log.exception("slack mention failed", extra={"event_id": event_id})
             error = f"{type(exc).__name__}: {exc}"
-
-        def finish() -> None:
-            with self._db.transaction() as session:
-                store.finish_event(session, event_id, error)
-
-        await to_thread.run_sync(finish)
+        await self._events.finish(event_id, error)
 
     async def answer(self, slack_user: str, text: str) -> tuple[str, list[Block]]:
         """The reply to a request: a summary, candidates, "nothing found", or a refusal."""
         staff = await self._people.staff_for(slack_user)
-        if staff is None or staff.role not in SUMMARY_ROLES:
+        if staff is None or not self._summaries.may_read(staff.role):
             return REFUSAL, []
         query = asked_for(text)
         if not query:
             return USAGE, []
-        return await to_thread.run_sync(self._look_up, query)
-
-    def _look_up(self, query: str) -> tuple[str, list[Block]]:
-        with self._db.transaction() as session:
-            found = find_subjects(session, query)
-            if not found:
-                return f"No account or customer matches “{query}”.", []
-            if len(found) > 1:
-                return f"{len(found)} matches for “{query}”", candidate_blocks(query, found)
-            one = found[0]
-            ids = (one.id, None) if one.kind == "account" else (None, one.id)
-            summary = account_summary(session, account_id=ids[0], customer_id=ids[1])
-        return f"Summary: {one.label}", summary_blocks(summary)
+        found = await self._summaries.lookup(query)
+        if isinstance(found, NoMatch):
+            return f"No account or customer matches “{query}”.", []
+        if isinstance(found, Candidates):
+            subjects = found.subjects
+            return f"{len(subjects)} matches for “{query}”", candidate_blocks(query, subjects)
+        return f"Summary: {found.summary.subject.label}", summary_blocks(found.summary)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from channels.slack.cards import Block, escape
 from crm_store.summary_records import AccountSummary, SummarySubject
 from crm_store.summary_text import money
@@ -86,7 +88,7 @@ def summary_blocks(summary: AccountSummary) -> list[Block]:
     return blocks
 
 
-def candidate_blocks(query: str, found: list[SummarySubject]) -> list[Block]:
+def candidate_blocks(query: str, found: Sequence[SummarySubject]) -> list[Block]:
     lines = [f"• {escape(c.label)} ({c.kind})" for c in found]
     return [
         _section(

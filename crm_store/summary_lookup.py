@@ -1,0 +1,31 @@
+"""One answer to "summary for <what someone typed>": the summary when one account or
+customer fits, the candidates when several do, or that nothing does.
+
+The REST API, the Slack command and the chat action all ask this question and word the
+answer their own way; the finding is done here once, in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from crm_store.subjects import find_subjects
+from crm_store.summaries import account_summary
+from crm_store.summary_records import Candidates, NoMatch, Summary, SummaryLookup
+
+__all__ = ["Candidates", "NoMatch", "Summary", "SummaryLookup", "lookup_summary"]
+
+
+def lookup_summary(session: Session, query: str, *, now: datetime | None = None) -> SummaryLookup:
+    """Find whom `query` (a name, email or phone) means and summarise them if only one."""
+    found = find_subjects(session, query)
+    if not found:
+        return NoMatch(query)
+    if len(found) > 1:
+        return Candidates(tuple(found))
+    (subject,) = found
+    if subject.kind == "account":
+        return Summary(account_summary(session, account_id=subject.id, now=now))
+    return Summary(account_summary(session, customer_id=subject.id, now=now))
