@@ -4,11 +4,16 @@ before the engine exists; the listeners need the handoff service."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from bot.channel_store.slack_calls import StoredSlackCalls
+from bot.delivery.queue import QueueWorker
 from bot.handoffs import HandoffError, HandoffService
 from bot.settings import Settings
 from bot.wiring.parts import ChannelParts
-from channels.slack import SlackChannel, SlackConfig
+from channels.slack import SlackCallQueue, SlackChannel, SlackConfig
 from crm_store import Database
+from crm_store.slack import SlackCallRecord
 
 __all__ = ["open_slack", "slack_parts"]
 
@@ -20,6 +25,16 @@ def open_slack(settings: Settings, database: Database) -> SlackChannel | None:
         return None
     assert slack.signing_secret is not None and slack.handoff_channel is not None
     delivery = settings.delivery
+
+    def call_worker(queue: SlackCallQueue) -> QueueWorker[SlackCallRecord, dict[str, Any]]:
+        """The Slack calls on the one queue worker, with the delivery retry policy."""
+        return QueueWorker(
+            queue,
+            delivery.retry_policy(),
+            poll_interval_seconds=delivery.poll_interval_seconds,
+            name="slack-calls",
+        )
+
     return SlackChannel(
         database,
         SlackConfig(
@@ -28,11 +43,9 @@ def open_slack(settings: Settings, database: Database) -> SlackChannel | None:
             handoff_channel=slack.handoff_channel,
             api_base_url=slack.api_base_url,
             timeout_seconds=slack.timeout_seconds,
-            max_attempts=delivery.max_attempts,
-            base_delay_seconds=delivery.base_delay_seconds,
-            max_delay_seconds=delivery.max_delay_seconds,
-            poll_interval_seconds=delivery.poll_interval_seconds,
         ),
+        calls=StoredSlackCalls(database),
+        call_worker=call_worker,
     )
 
 

@@ -4,6 +4,7 @@ command, the desk, the call worker, and the FastAPI route they arrive on."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request, Response
@@ -13,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from channels.ports import AgentConsole
 from channels.slack.agents import AgentListeners
-from channels.slack.calls import SlackCallWorker
+from channels.slack.calls import CallWorker, SlackCallBook, SlackCallQueue
 from channels.slack.desk import SlackDesk
 from channels.slack.middleware import ignore_bots, take_each_event_once
 from channels.slack.people import SlackStaff
@@ -32,17 +33,21 @@ class SlackConfig:
     handoff_channel: str
     api_base_url: str = "https://slack.com/api/"
     timeout_seconds: int = 10
-    max_attempts: int = 6
-    base_delay_seconds: float = 1.0
-    max_delay_seconds: float = 300.0
-    poll_interval_seconds: float = 1.0
 
 
 class SlackChannel:
     """Built in two steps, because the console (bot's handoff service) needs the desk
     and the listeners need the console: `SlackChannel(...)`, then `.connect(console)`."""
 
-    def __init__(self, database: Database, config: SlackConfig) -> None:
+    def __init__(
+        self,
+        database: Database,
+        config: SlackConfig,
+        *,
+        calls: SlackCallBook,
+        call_worker: Callable[[SlackCallQueue], CallWorker],
+    ) -> None:
+        """`calls` is the call queue's store; `call_worker` runs the queue (bot's)."""
         self._db = database
         self.config = config
         # No SDK retries: the call worker decides (a blind retry could post twice).
@@ -52,14 +57,8 @@ class SlackChannel:
             timeout=config.timeout_seconds,
             retry_handlers=[],
         )
-        self.worker = SlackCallWorker(
-            database,
-            self.client,
-            max_attempts=config.max_attempts,
-            base_delay_seconds=config.base_delay_seconds,
-            max_delay_seconds=config.max_delay_seconds,
-            poll_interval_seconds=config.poll_interval_seconds,
-        )
+        self.calls = SlackCallQueue(calls, self.client)
+        self.worker = call_worker(self.calls)  # bot's queue worker: channels cannot import it
         self.desk = SlackDesk(database, config.handoff_channel, wake=self.worker.wake)
         self.bolt: AsyncApp | None = None
 
