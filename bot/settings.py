@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, SecretStr, field_validator, model_validat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.business_hours import BusinessHours
+from bot.delivery.queue import RetryPolicy
 
 MIN_SECRET_LENGTH = 32
 
@@ -52,6 +53,12 @@ class DeliverySettings(BaseModel):
     max_attempts: int = Field(default=6, ge=1, description="tries before a send is failed")
     base_delay_seconds: float = Field(default=1.0, gt=0, description="first retry delay")
     max_delay_seconds: float = Field(default=300.0, gt=0, description="cap on retry delay")
+    retry_window_seconds: float | None = Field(
+        default=None,
+        gt=0,
+        description="a send (or Slack call) is not retried later than this after it was "
+        "queued; unset: only max_attempts limits the retries",
+    )
     poll_interval_seconds: float = Field(default=1.0, gt=0)
     lease_seconds: float = Field(
         default=60.0, gt=0, description="a claimed send not finished by then is retried"
@@ -59,6 +66,15 @@ class DeliverySettings(BaseModel):
     shutdown_grace_seconds: float = Field(
         default=10.0, ge=0, description="at shutdown, wait this long for sends in flight"
     )
+
+    def retry_policy(self) -> RetryPolicy:
+        """The one retry policy of every delivery queue (the outbox and Slack calls)."""
+        return RetryPolicy(
+            max_attempts=self.max_attempts,
+            base_delay_seconds=self.base_delay_seconds,
+            max_delay_seconds=self.max_delay_seconds,
+            retry_window_seconds=self.retry_window_seconds,
+        )
 
 
 class NluSettings(BaseModel):

@@ -33,6 +33,7 @@ def _record(row: OutboxMessage) -> OutboxRecord:
         next_attempt_at=row.next_attempt_at,
         last_error=row.last_error,
         provider_message_id=row.provider_message_id,
+        created_at=row.created_at,
     )
 
 
@@ -113,12 +114,18 @@ def mark_sent(session: Session, outbox_id: int, provider_message_id: str | None)
     delivery_status.advance(session, row.interaction_id, "sent")
 
 
-def schedule_retry(session: Session, outbox_id: int, *, error: str, at: datetime) -> None:
+def schedule_retry(
+    session: Session, outbox_id: int, *, error: str, at: datetime, count_attempt: bool = True
+) -> None:
+    """Put a row back to be tried at `at`. `count_attempt=False` takes back the try just
+    claimed (the provider asked to wait, which is not a failed attempt)."""
     row = session.get_one(OutboxMessage, outbox_id)
     row.status = "pending"
     row.next_attempt_at = at
     row.claimed_until = None
     row.last_error = error
+    if not count_attempt:
+        row.attempts -= 1
 
 
 def mark_failed(session: Session, outbox_id: int, *, error: str) -> None:

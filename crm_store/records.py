@@ -84,6 +84,7 @@ class OutboxRecord:
     next_attempt_at: datetime
     last_error: str | None
     provider_message_id: str | None
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

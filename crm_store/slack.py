@@ -190,6 +190,29 @@ def call_failed(session: Session, call_id: int, error: str) -> None:
     )
 
 
+def release_calls(session: Session, call_ids: list[int]) -> int:
+    """Give claimed calls back (at shutdown), uncounting the try. A post may have been
+    cut off mid-call, so it is marked uncertain: the next try looks before posting."""
+    if not call_ids:
+        return 0
+    claimed = (SlackCall.id.in_(call_ids)) & (SlackCall.status == "sending")
+    values: dict[str, Any] = {
+        "status": "pending",
+        "claimed_until": None,
+        "attempts": SlackCall.attempts - 1,
+        "next_attempt_at": utcnow(),
+    }
+    posts = session.execute(
+        update(SlackCall)
+        .where(claimed, SlackCall.method == "chat.postMessage")
+        .values(**values, uncertain=True)
+    ).rowcount
+    others = session.execute(
+        update(SlackCall).where(claimed, SlackCall.method != "chat.postMessage").values(**values)
+    ).rowcount
+    return posts + others
+
+
 def card_call(session: Session, handoff_id: int) -> SlackCallRecord | None:
     """The call that posted (or will post) a handoff's card."""
     row = session.scalars(

@@ -19,7 +19,7 @@ from bot.conversation.dialogue import Dialogue
 from bot.conversation.engine import ConversationEngine
 from bot.conversation.support_dialogue import SupportDialogue
 from bot.conversation.understanding import NluParser, NluUnderstander
-from bot.delivery.worker import DeliveryWorker, RetryPolicy
+from bot.delivery.worker import DeliveryWorker
 from bot.handoffs import HandoffService, LoggingAgentDesk
 from bot.settings import Settings
 from bot.wiring.email import email_intake, email_parts, mailbox_poller, smtp_sender
@@ -181,11 +181,7 @@ def bootstrap(
     worker = DeliveryWorker(
         database,
         all_senders,
-        policy=RetryPolicy(
-            max_attempts=delivery.max_attempts,
-            base_delay_seconds=delivery.base_delay_seconds,
-            max_delay_seconds=delivery.max_delay_seconds,
-        ),
+        policy=delivery.retry_policy(),
         lease_seconds=delivery.lease_seconds,
         poll_interval_seconds=delivery.poll_interval_seconds,
         only=deliver_only,

@@ -4,15 +4,20 @@ before the engine exists; the listeners need the handoff service."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.channel_store.account_summaries import StoredAccountSummaries
+from bot.channel_store.slack_calls import StoredSlackCalls
 from bot.channel_store.slack_desk_store import StoredDeskCalls, StoredHandoffThreads
 from bot.channel_store.slack_events import StoredSlackEvents
 from bot.channel_store.slack_staff import StoredSlackStaff
+from bot.delivery.queue import QueueWorker
 from bot.handoffs import HandoffError, HandoffService
 from bot.settings import Settings
 from bot.wiring.parts import ChannelParts
-from channels.slack import SlackChannel, SlackConfig, SlackStore
+from channels.slack import SlackCallQueue, SlackChannel, SlackConfig, SlackStore
 from crm_store import Database
+from crm_store.slack import SlackCallRecord
 
 __all__ = ["open_slack", "slack_parts", "slack_store"]
 
@@ -24,6 +29,16 @@ def open_slack(settings: Settings, database: Database) -> SlackChannel | None:
         return None
     assert slack.signing_secret is not None and slack.handoff_channel is not None
     delivery = settings.delivery
+
+    def call_worker(queue: SlackCallQueue) -> QueueWorker[SlackCallRecord, dict[str, Any]]:
+        """The Slack calls on the one queue worker, with the delivery retry policy."""
+        return QueueWorker(
+            queue,
+            delivery.retry_policy(),
+            poll_interval_seconds=delivery.poll_interval_seconds,
+            name="slack-calls",
+        )
+
     return SlackChannel(
         slack_store(database),
         SlackConfig(
@@ -32,12 +47,9 @@ def open_slack(settings: Settings, database: Database) -> SlackChannel | None:
             handoff_channel=slack.handoff_channel,
             api_base_url=slack.api_base_url,
             timeout_seconds=slack.timeout_seconds,
-            max_attempts=delivery.max_attempts,
-            base_delay_seconds=delivery.base_delay_seconds,
-            max_delay_seconds=delivery.max_delay_seconds,
-            poll_interval_seconds=delivery.poll_interval_seconds,
         ),
-        database=database,
+        calls=StoredSlackCalls(database),
+        call_worker=call_worker,
     )
 
 

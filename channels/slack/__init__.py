@@ -2,13 +2,15 @@
 summaries. slack_bolt and slack_sdk are used only in this package."""
 
 from channels.slack.app import EVENTS_PATH, SlackChannel, SlackConfig
-from channels.slack.calls import SlackCallWorker
+from channels.slack.calls import CallWorker, SlackCallBook, SlackCallQueue
 from channels.slack.desk import SlackDesk
 from channels.slack.ports import SlackStore
 
 __all__ = [
     "EVENTS_PATH",
-    "SlackCallWorker",
+    "CallWorker",
+    "SlackCallBook",
+    "SlackCallQueue",
     "SlackChannel",
     "SlackConfig",
     "SlackDesk",

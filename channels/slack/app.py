@@ -4,8 +4,8 @@ command, the desk, the call worker, and the FastAPI route they arrive on."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
@@ -14,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from channels.ports import AgentConsole
 from channels.slack.agents import AgentListeners
-from channels.slack.calls import SlackCallWorker
+from channels.slack.calls import CallWorker, SlackCallBook, SlackCallQueue
 from channels.slack.desk import SlackDesk
 from channels.slack.middleware import ignore_bots, take_each_event_once
 from channels.slack.people import SlackStaff
@@ -33,21 +33,25 @@ class SlackConfig:
     handoff_channel: str
     api_base_url: str = "https://slack.com/api/"
     timeout_seconds: int = 10
-    max_attempts: int = 6
-    base_delay_seconds: float = 1.0
-    max_delay_seconds: float = 300.0
-    poll_interval_seconds: float = 1.0
 
 
 class SlackChannel:
     """Built in two steps, because the console (bot's handoff service) needs the desk
     and the listeners need the console: `SlackChannel(...)`, then `.connect(console)`.
 
-    `store` is all the channel reads and writes; `database` is handed to the call worker
-    alone, until the worker moves onto the shared queue worker with a store of its own.
+    `store` is all the channel reads and writes except the call queue's rows: `calls` is
+    the call queue's store, and `call_worker` runs the queue (bot's queue worker, handed
+    in because channels cannot import it).
     """
 
-    def __init__(self, store: SlackStore, config: SlackConfig, *, database: Any) -> None:
+    def __init__(
+        self,
+        store: SlackStore,
+        config: SlackConfig,
+        *,
+        calls: SlackCallBook,
+        call_worker: Callable[[SlackCallQueue], CallWorker],
+    ) -> None:
         self._store = store
         self.config = config
         # No SDK retries: the call worker decides (a blind retry could post twice).
@@ -57,14 +61,8 @@ class SlackChannel:
             timeout=config.timeout_seconds,
             retry_handlers=[],
         )
-        self.worker = SlackCallWorker(
-            database,
-            self.client,
-            max_attempts=config.max_attempts,
-            base_delay_seconds=config.base_delay_seconds,
-            max_delay_seconds=config.max_delay_seconds,
-            poll_interval_seconds=config.poll_interval_seconds,
-        )
+        self.calls = SlackCallQueue(calls, self.client)
+        self.worker = call_worker(self.calls)
         self.desk = SlackDesk(store.calls, config.handoff_channel, wake=self.worker.wake)
         self.bolt: AsyncApp | None = None
 

@@ -1,0 +1,211 @@
+"""The customer outbox as a queue for the queue worker: claim due rows, send each through
+its channel's adapter, record sent / retry / failed on the row and its interaction.
+
+Consent is checked here, at the last moment, for every kind of message (bot, agent,
+campaign): a row for an address that opted out on its channel fails with the reason,
+and its interaction's delivery status reads `opted_out`. Only replies marked
+`consent_notice` (the STOP confirmation, HELP) go out regardless.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+
+from anyio import to_thread
+
+from channels.errors import DeliveryError
+from channels.messages import Channel, OutboundMessage, SendReceipt
+from channels.ports import ChannelSender
+from crm_store import Database, consents, delivery_status, outbox
+from crm_store.base import utcnow
+from crm_store.records import ConsentRecord, OutboxRecord
+
+log = logging.getLogger(__name__)
+
+__all__ = ["OutboxQueue", "to_outbound"]
+
+
+class RecipientOptedOut(DeliveryError):
+    """Our own consent ledger says the address opted out: the row is not sent."""
+
+    def __init__(self, opt_out: ConsentRecord) -> None:
+        when = opt_out.recorded_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        super().__init__(
+            f"recipient opted out by {opt_out.source or 'request'} at {when}", retryable=False
+        )
+
+
+def to_outbound(row: OutboxRecord) -> OutboundMessage:
+    payload = row.payload
+    return OutboundMessage(
+        outbox_id=row.id,
+        interaction_id=row.interaction_id,
+        conversation_id=row.conversation_id,
+        seq=int(payload.get("seq", 0)),
+        channel=Channel(row.channel),
+        address=row.address,
+        author=str(payload.get("author", "bot")),
+        text=str(payload.get("text", "")),
+        created_at=datetime.fromisoformat(payload["created_at"])
+        if "created_at" in payload
+        else utcnow(),
+        attributes=dict(payload.get("attributes", {})),
+    )
+
+
+class OutboxQueue:
+    """`bot.delivery.queue.Queue` over the outbox table and the channel senders."""
+
+    def __init__(
+        self,
+        database: Database,
+        senders: Mapping[Channel, ChannelSender],
+        *,
+        lease_seconds: float = 60.0,
+        clock: Callable[[], datetime] = utcnow,
+        only: frozenset[Channel] | None = None,
+    ) -> None:
+        """`only` limits the queue to some channels (the terminal chat, which shares a
+        database with a server, must not take the server's web replies)."""
+        self._db = database
+        self._senders = dict(senders)
+        self._lease = timedelta(seconds=lease_seconds)
+        self._clock = clock
+        self._only = only
+
+    async def claim(self, limit: int) -> list[OutboxRecord]:
+        return await to_thread.run_sync(self._claim, limit)
+
+    def lanes(self, rows: Sequence[OutboxRecord]) -> list[list[OutboxRecord]]:
+        """One lane per recipient: concurrently across recipients and in order to each
+        one (two quick messages to a phone must not arrive swapped)."""
+        recipients: dict[tuple[str, str], list[OutboxRecord]] = {}
+        for row in rows:
+            recipients.setdefault((row.channel, row.address), []).append(row)
+        return list(recipients.values())
+
+    async def perform(self, row: OutboxRecord) -> SendReceipt:
+        sender = self._senders.get(Channel(row.channel))
+        if sender is None:
+            raise DeliveryError(
+                f"no adapter is configured for channel {row.channel}", retryable=False
+            )
+        opt_out = await to_thread.run_sync(self._opt_out_of, row)
+        if opt_out is not None:
+            raise RecipientOptedOut(opt_out)
+        return await sender.send(to_outbound(row))
+
+    async def done(self, row: OutboxRecord, receipt: SendReceipt) -> None:
+        await to_thread.run_sync(self._mark_sent, row, receipt)
+        log.info(
+            "delivered",
+            extra={"outbox_id": row.id, "channel": row.channel, "attempt": row.attempts},
+        )
+
+    async def retry(
+        self, row: OutboxRecord, failure: DeliveryError, at: datetime, *, counted: bool
+    ) -> None:
+        await to_thread.run_sync(self._schedule_retry, row.id, failure.reason, at, counted)
+        log.warning(
+            "send failed; will retry",
+            extra={
+                "outbox_id": row.id,
+                "channel": row.channel,
+                "attempt": row.attempts,
+                "retry_at": at.isoformat(),
+                "error": failure.reason,
+            },
+        )
+
+    async def failed(self, row: OutboxRecord, failure: DeliveryError) -> None:
+        if isinstance(failure, RecipientOptedOut):
+            await to_thread.run_sync(self._mark_opted_out, row, failure.reason)
+            log.warning(
+                "not sent: recipient opted out",
+                extra={"outbox_id": row.id, "channel": row.channel, "error": failure.reason},
+            )
+        elif failure.opted_out_by is not None:
+            await to_thread.run_sync(
+                self._record_opt_out, row, failure.opted_out_by, failure.reason
+            )
+            log.warning(
+                "not sent: the provider says the recipient opted out",
+                extra={"outbox_id": row.id, "channel": row.channel, "error": failure.reason},
+            )
+        else:
+            await to_thread.run_sync(self._mark_failed, row.id, failure.reason)
+            log.error(
+                "send failed for good",
+                extra={
+                    "outbox_id": row.id,
+                    "channel": row.channel,
+                    "attempt": row.attempts,
+                    "error": failure.reason,
+                },
+            )
+
+    async def release(self, rows: Sequence[OutboxRecord]) -> None:
+        ids = [row.id for row in rows]
+        released = await to_thread.run_sync(self._release, ids)
+        log.warning(
+            "re-queued sends still in flight at shutdown",
+            extra={"outbox_ids": ids, "released": released},
+        )
+
+    # -- the store, in a worker thread ------------------------------------------------
+
+    def _claim(self, limit: int) -> list[OutboxRecord]:
+        with self._db.transaction() as session:
+            return outbox.claim_due(
+                session,
+                now=self._clock(),
+                limit=limit,
+                lease=self._lease,
+                channels=[c.value for c in self._only] if self._only is not None else None,
+            )
+
+    def _release(self, outbox_ids: list[int]) -> int:
+        with self._db.transaction() as session:
+            return outbox.release(session, outbox_ids)
+
+    def _opt_out_of(self, row: OutboxRecord) -> ConsentRecord | None:
+        if row.payload.get("attributes", {}).get("consent_notice"):
+            return None
+        with self._db.transaction() as session:
+            return consents.opt_out_of(session, row.channel, row.address)
+
+    def _mark_sent(self, row: OutboxRecord, receipt: SendReceipt) -> None:
+        with self._db.transaction() as session:
+            outbox.mark_sent(session, row.id, receipt.provider_message_id)
+            delivery_status.record_sent(
+                session, row.interaction_id, receipt.provider_message_id, receipt.attributes
+            )
+
+    def _mark_opted_out(self, row: OutboxRecord, error: str) -> None:
+        with self._db.transaction() as session:
+            outbox.mark_failed(session, row.id, error=error)
+            delivery_status.force(
+                session, row.interaction_id, "opted_out", attributes={"delivery_error": error}
+            )
+
+    def _record_opt_out(self, row: OutboxRecord, source: str, error: str) -> None:
+        """The provider says the recipient unsubscribed: remember it, fail the row."""
+        with self._db.transaction() as session:
+            consents.record_consent(
+                session,
+                channel=row.channel,
+                address=row.address,
+                status=consents.OPTED_OUT,
+                source=source,
+            )
+        self._mark_opted_out(row, error)
+
+    def _schedule_retry(self, outbox_id: int, error: str, at: datetime, counted: bool) -> None:
+        with self._db.transaction() as session:
+            outbox.schedule_retry(session, outbox_id, error=error, at=at, count_attempt=counted)
+
+    def _mark_failed(self, outbox_id: int, error: str) -> None:
+        with self._db.transaction() as session:
+            outbox.mark_failed(session, outbox_id, error=error)

@@ -1,0 +1,268 @@
+"""One queue worker and one retry policy for every delivery queue.
+
+A queue (the customer outbox, the Slack call queue, later campaign sends and outbound
+webhooks) says only how to claim due rows, which of them must go in order, how to
+perform one, and how to record what came of it. The loop, the wake-ups, the batches,
+the rows in flight, the shutdown and the backoff live here, once.
+
+A row's perform either returns a result (the row is done) or raises: a `DeliveryError`
+says whether trying again may help, how long the provider asks to wait (`retry_after`)
+and whether the provider may have acted anyway (`uncertain`); any other exception is a
+bug or a store hiccup and is retried like a temporary failure, so no row is lost to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Generic, Protocol, TypeVar
+
+from channels.errors import DeliveryError
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Queue", "QueueWorker", "QueuedRow", "RetryPolicy"]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """When a failed row is tried again, and when it has failed for good.
+
+    Backoff doubles from `base_delay_seconds` up to `max_delay_seconds`, with +-`jitter`
+    so retries of many rows do not arrive in lockstep. A row fails for good after
+    `max_attempts` tries, or when its next try would start later than
+    `retry_window_seconds` after the row was created (`None`: no window). A provider's
+    Retry-After replaces the backoff and does not use up an attempt (the window still
+    holds)."""
+
+    max_attempts: int = 6
+    base_delay_seconds: float = 1.0
+    max_delay_seconds: float = 300.0
+    jitter: float = 0.2
+    retry_window_seconds: float | None = None
+
+    def delay(self, attempt: int, rand: Callable[[], float] = random.random) -> float:
+        """Seconds to wait after failed attempt number `attempt` (1-based)."""
+        plain = min(self.max_delay_seconds, self.base_delay_seconds * 2 ** (attempt - 1))
+        return plain * (1 + self.jitter * (2 * rand() - 1))
+
+    def next_attempt(
+        self,
+        failure: DeliveryError,
+        *,
+        attempts: int,
+        created_at: datetime,
+        now: datetime,
+        rand: Callable[[], float] = random.random,
+    ) -> datetime | None:
+        """When to try a row again after `failure` on its try number `attempts`, or
+        None when it has failed for good."""
+        if not failure.retryable:
+            return None
+        if failure.retry_after is not None:
+            at = now + timedelta(seconds=failure.retry_after)
+        elif attempts >= self.max_attempts:
+            return None
+        else:
+            at = now + timedelta(seconds=self.delay(attempts, rand))
+        window = self.retry_window_seconds
+        if window is not None and at > created_at + timedelta(seconds=window):
+            return None
+        return at
+
+
+class QueuedRow(Protocol):
+    """What the worker reads of a claimed row (the queues' own record dataclasses)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def attempts(self) -> int:
+        """Tries so far, the one just claimed included."""
+        ...
+
+    @property
+    def created_at(self) -> datetime: ...
+
+
+Row = TypeVar("Row", bound=QueuedRow)
+Result = TypeVar("Result")
+
+
+class Queue(Protocol[Row, Result]):
+    """One queue as the worker sees it. Claiming marks rows taken (with a lease, so a
+    row whose process died comes back); every other call is about rows claimed here."""
+
+    async def claim(self, limit: int) -> Sequence[Row]:
+        """Take up to `limit` due rows, counting a try on each."""
+        ...
+
+    def lanes(self, rows: Sequence[Row]) -> Iterable[Sequence[Row]]:
+        """The claimed rows split into lanes: each lane in order, lanes concurrently."""
+        ...
+
+    async def perform(self, row: Row) -> Result:
+        """Do the row's work; raise `DeliveryError` when it did not happen."""
+        ...
+
+    async def done(self, row: Row, result: Result) -> None: ...
+
+    async def retry(self, row: Row, failure: DeliveryError, at: datetime, *, counted: bool) -> None:
+        """Give the row back to be tried at `at`; `counted=False` takes back the try
+        just claimed (the provider asked to wait: not a failure)."""
+        ...
+
+    async def failed(self, row: Row, failure: DeliveryError) -> None:
+        """The row failed for good. A retryable `failure` here means the policy gave up."""
+        ...
+
+    async def release(self, rows: Sequence[Row]) -> None:
+        """Hand claimed rows back at shutdown, uncounting their try (some may have been
+        cut off mid-perform)."""
+        ...
+
+
+class QueueWorker(Generic[Row, Result]):
+    """Works a queue until stopped: claims due rows in batches, performs them, records
+    each outcome, and sleeps until woken (or the poll interval passes) when none are due.
+
+    Satisfies `bot.workers.Worker`; `wake()` is for whoever just queued a row."""
+
+    def __init__(
+        self,
+        queue: Queue[Row, Result],
+        policy: RetryPolicy | None = None,
+        *,
+        batch_size: int = 20,
+        poll_interval_seconds: float = 1.0,
+        clock: Callable[[], datetime] = _utcnow,
+        rand: Callable[[], float] = random.random,
+        name: str = "queue",
+    ) -> None:
+        self.queue = queue
+        self.policy = policy or RetryPolicy()
+        self.name = name
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval_seconds
+        self._clock = clock
+        self._rand = rand
+        self._wakeup = asyncio.Event()
+        self._stopping = False
+        self._lanes: set[asyncio.Task[None]] = set()
+        self._unfinished: dict[int, Row] = {}  # claimed, outcome not yet recorded
+
+    def wake(self) -> None:
+        """Tell the worker new rows are waiting (called after they are committed)."""
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        """Work until `stop()`: pass after pass while there is work, else wait for a
+        wake-up or the poll interval."""
+        while not self._stopping:
+            self._wakeup.clear()  # a wake during the pass below makes the next one at once
+            try:
+                worked = await self.work_due()
+            except Exception:
+                log.exception("queue pass failed; trying again", extra={"queue": self.name})
+                worked = 0
+            if worked == 0 and not self._stopping:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wakeup.wait(), self._poll_interval)
+
+    async def work_due(self) -> int:
+        """One pass: claim due rows and work them, lane by lane. Returns how many were
+        claimed."""
+        if self._stopping:
+            return 0
+        rows = list(await self.queue.claim(self._batch_size))
+        if not rows:
+            return 0
+        for row in rows:
+            self._unfinished[row.id] = row
+        if self._stopping:  # stopped while claiming: nothing started, give them back
+            await self._release_unfinished()
+            return 0
+        tasks = {asyncio.create_task(self._work_lane(lane)) for lane in self.queue.lanes(rows)}
+        self._lanes |= tasks
+        try:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        finally:
+            self._lanes -= tasks
+        return len(rows)
+
+    async def stop(self, grace_seconds: float = 10.0) -> None:
+        """Stop claiming and starting rows; let those in flight finish within
+        `grace_seconds`, cancel the rest, and hand every unfinished row back."""
+        self._stopping = True
+        self._wakeup.set()
+        lanes = set(self._lanes)
+        if lanes:
+            _, late = await asyncio.wait(lanes, timeout=grace_seconds)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        await self._release_unfinished()
+
+    async def _release_unfinished(self) -> None:
+        rows = list(self._unfinished.values())
+        self._unfinished.clear()
+        if rows:
+            await self.queue.release(rows)
+            log.warning(
+                "handed rows back at shutdown",
+                extra={"queue": self.name, "row_ids": [row.id for row in rows]},
+            )
+
+    async def _work_lane(self, lane: Sequence[Row]) -> None:
+        for row in lane:
+            if self._stopping:
+                return  # left unfinished: stop() hands it back
+            await self._work(row)
+
+    async def _work(self, row: Row) -> None:
+        outcome: Result | DeliveryError
+        try:
+            outcome = await self.queue.perform(row)
+        except asyncio.CancelledError:
+            raise  # cut off at shutdown: stays unfinished, stop() hands it back
+        except DeliveryError as failure:
+            outcome = failure
+        except Exception as exc:  # a bug or a store hiccup must not lose the row
+            log.exception("performing a row raised", extra={"queue": self.name, "row_id": row.id})
+            outcome = DeliveryError(f"{type(exc).__name__}: {exc}")
+        try:
+            if isinstance(outcome, DeliveryError):
+                await self._record_failure(row, outcome)
+            else:
+                await self.queue.done(row, outcome)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the store failed: the row's lease brings it back
+            log.exception(
+                "recording a row's outcome failed", extra={"queue": self.name, "row_id": row.id}
+            )
+        finally:
+            self._unfinished.pop(row.id, None)
+
+    async def _record_failure(self, row: Row, failure: DeliveryError) -> None:
+        at = self.policy.next_attempt(
+            failure,
+            attempts=row.attempts,
+            created_at=row.created_at,
+            now=self._clock(),
+            rand=self._rand,
+        )
+        if at is None:
+            await self.queue.failed(row, failure)
+        else:
+            await self.queue.retry(row, failure, at, counted=failure.retry_after is None)
