@@ -2,6 +2,8 @@
 in conftest.py files, and no test imports from a conftest.
 
 - fakes.py           recording channel sender, scripted dialogue/understander, agent desk
+- dialogue_fakes.py  scripted knowledge base and recording action runner (dialogue units)
+- dialogue_chat.py   callers and a Chat that drives a dialogue turn by turn, no engine
 - encoders.py        deterministic hashing encoders (no sentence model)
 - customers.py       the one seed of the demo customers (Ada, Grace and their orders)
 - webchat.py         a web chat Visitor on the app under a TestClient
