@@ -8,16 +8,10 @@ server the PostgreSQL half is skipped, unless SWITCHBOARD_REQUIRE_POSTGRES=1 (as
 
 from __future__ import annotations
 
-import os
-import shutil
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from bot.settings import DatabaseSettings, DeliverySettings, NluSettings, Settings
 from crm_store import Database, upgrade
@@ -25,13 +19,8 @@ from demo.help_centre import ensure_demo_knowledge
 from knowledge import KnowledgeBase
 from knowledge.embeddings import SentenceEncoder
 from nlu import ensure_demo_model
-
-POSTGRES_URL = os.environ.get("SWITCHBOARD_TEST_POSTGRES_URL")
-REQUIRE_POSTGRES = os.environ.get("SWITCHBOARD_REQUIRE_POSTGRES") == "1"
-
-
-def _admin_engine():  # type: ignore[no-untyped-def]
-    return create_engine(make_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+from tests.support.postgres import POSTGRES_URL, REQUIRE_POSTGRES, fresh_database
+from tests.support.prepared import PreparedState
 
 
 @pytest.fixture(scope="session")
@@ -40,19 +29,6 @@ def encoder() -> Iterator[SentenceEncoder]:
     real = SentenceEncoder()
     yield real
     real.close()
-
-
-@dataclass(frozen=True)
-class PreparedState:
-    """The demo knowledge index and NLU model, built once per test run."""
-
-    knowledge_dir: Path
-    nlu_model_dir: Path
-
-    def seed(self, data_dir: Path) -> Path:
-        """A data dir holding a copy of the demo index; the NLU model is read-only."""
-        shutil.copytree(self.knowledge_dir, data_dir / "knowledge")
-        return data_dir
 
 
 @pytest.fixture(scope="session")
@@ -72,16 +48,8 @@ def postgres_url() -> Iterator[str]:
         if REQUIRE_POSTGRES:
             pytest.fail("SWITCHBOARD_TEST_POSTGRES_URL is not set but PostgreSQL is required")
         pytest.skip("no PostgreSQL server (set SWITCHBOARD_TEST_POSTGRES_URL or run make test)")
-    name = f"sb_test_{uuid.uuid4().hex[:12]}"
-    admin = _admin_engine()
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_database(POSTGRES_URL) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

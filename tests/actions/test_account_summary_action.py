@@ -11,7 +11,7 @@ from actions.context import STAFF_ROLE
 from actions.executor import build_executor
 from crm_store import Database
 from demo.seed import seed_demo
-from tests.actions.test_action_server import call
+from tests.support.action_calls import call
 
 
 def summary_call(text: str, account: str, role: str | None) -> dict[str, Any]:

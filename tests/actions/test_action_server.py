@@ -6,84 +6,32 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 
-from actions.context import CHANNEL, CONVERSATION_ID, CUSTOMER_ID, IDENTITY_VERIFIED
-from actions.domain import domain
+from actions.context import IDENTITY_VERIFIED
 from actions.executor import build_executor
 from crm_store import Database, upgrade
-from crm_store.models import Conversation, Customer, Identity, Order
+from tests.support.action_calls import call
+from tests.support.customers import ADA, open_sms_conversation, seed
+from tests.support.ports import free_port
 
 
 def seeded_store(path: Path) -> str:
+    """A SQLite store with the demo customers, Ada texting in on her demo number."""
     url = f"sqlite:///{path}"
     upgrade(url)
     database = Database(url)
-    with database.transaction() as session:
-        ada = Customer(name="Ada Lovelace", email="ada@example.com", attributes={})
-        grace = Customer(name="Grace Hopper", email="grace@example.com", attributes={})
-        session.add_all([ada, grace])
-        session.flush()
-        session.add_all(
-            [
-                Order(
-                    number="4417",
-                    customer_id=ada.id,
-                    status="shipped",
-                    carrier="UPS",
-                    tracking_url="https://track.example/1Z4417",
-                    items=[],
-                ),
-                Order(number="5120", customer_id=grace.id, status="delayed", items=[]),
-            ]
-        )
-        identity = Identity(customer_id=ada.id, channel="sms", address="+14155550101")
-        session.add(identity)
-        session.flush()
-        session.add(Conversation(customer_id=ada.id, identity_id=identity.id, channel="sms"))
+    seed(database)
+    open_sms_conversation(database, ADA)
     database.dispose()
     return url
-
-
-def call(
-    action: str,
-    text: str,
-    *,
-    entities: list[dict[str, Any]] | None = None,
-    slots: dict[str, Any] | None = None,
-    candidates: dict[str, Any] | None = None,
-    active_loop: str | None = None,
-) -> dict[str, Any]:
-    """An action call as Rasa 3.6 sends it to an action server."""
-    latest = {"text": text, "intent": {"name": "x", "confidence": 0.9}, "entities": entities or []}
-    events: list[dict[str, Any]] = [{"event": "user", "text": text, "parse_data": latest}]
-    events += [{"event": "slot", "name": k, "value": v} for k, v in (candidates or {}).items()]
-    context = {CUSTOMER_ID: 1, CONVERSATION_ID: 1, CHANNEL: "sms", IDENTITY_VERIFIED: True}
-    return {
-        "next_action": action,
-        "sender_id": "7",
-        "version": "3.6.21",
-        "domain": domain(),
-        "tracker": {
-            "sender_id": "7",
-            "slots": {**context, **(slots or {}), **(candidates or {})},
-            "latest_message": latest,
-            "events": events,
-            "paused": False,
-            "followup_action": None,
-            "active_loop": {"name": active_loop} if active_loop else {},
-            "latest_action_name": "action_listen",
-        },
-    }
 
 
 CALLS = [
@@ -120,12 +68,6 @@ CALLS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextlib.contextmanager
 def action_server(database_url: str, data_dir: Path) -> Iterator[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
@@ -136,7 +78,7 @@ def action_server(database_url: str, data_dir: Path) -> Iterator[str]:
         SWITCHBOARD_SUPPORT__OPENS="00:00",
         SWITCHBOARD_SUPPORT__CLOSES="23:59",
     )
-    port = _free_port()
+    port = free_port()
     log = (data_dir / "actions.log").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "actions", "serve", "--port", str(port)],

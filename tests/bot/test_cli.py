@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from crm_store import Database, customers, history, staff
-from tests.conftest import PreparedState
+from tests.support.prepared import PreparedState
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from bot.conversation.engine import ConversationEngine
 from bot.delivery.worker import DeliveryWorker, RetryPolicy
 from channels.messages import Channel, InboundMessage
 from crm_store import Database, history, outbox
-from tests.fakes import RecordingSender, ScriptedDialogue
+from tests.support.fakes import RecordingSender, ScriptedDialogue
 
 
 async def logged_reply(database: Database) -> int:

@@ -12,7 +12,7 @@ from bot.delivery.worker import DeliveryWorker, RetryPolicy
 from channels.messages import Channel, ContactProfile, InboundMessage
 from crm_store import Database, history
 from crm_store.models import InboundReceipt, Interaction, OutboxMessage
-from tests.fakes import RecordingSender, ScriptedDialogue, ScriptedUnderstander
+from tests.support.fakes import RecordingSender, ScriptedDialogue, ScriptedUnderstander
 
 
 def inbound(

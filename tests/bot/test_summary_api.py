@@ -14,7 +14,7 @@ from bot.app import create_app
 from bot.settings import DatabaseSettings, Settings
 from crm_store.models import Account, Customer, Order
 from crm_store.staff import create_staff
-from tests.fakes import ScriptedDialogue
+from tests.support.fakes import ScriptedDialogue
 
 
 @dataclass(frozen=True)

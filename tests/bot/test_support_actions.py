@@ -27,8 +27,10 @@ from crm_store.models import (
     TicketEvent,
 )
 from knowledge.embeddings import SentenceEncoder
-from tests.fakes import RecordingAgentDesk
-from tests.support_customers import ADA, Visitor, seed, services
+from tests.support.app import services
+from tests.support.customers import ADA, seed
+from tests.support.fakes import RecordingAgentDesk
+from tests.support.webchat import Visitor
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from bot.app import create_app
 from bot.settings import DatabaseSettings, Settings
 from crm_store.models import Customer
 from crm_store.staff import create_staff
-from tests.fakes import ScriptedDialogue
+from tests.support.fakes import ScriptedDialogue
 
 
 @dataclass(frozen=True)

@@ -8,20 +8,15 @@ downloads.
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
-from tests.conftest import PreparedState
+from tests.support.ports import free_port
+from tests.support.prepared import PreparedState
+from tests.support.switchboard_server import SwitchboardServer
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the background-networking flags Chromium's own connections get refused on a
@@ -36,80 +31,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-STARTUP_TIMEOUT_SECONDS = 30.0
 EXPECT_TIMEOUT_MS = 15_000
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class SwitchboardServer:
-    """`switchboard serve` as a child process that can be stopped and started again."""
-
-    def __init__(self, data_dir: Path, port: int, env: dict[str, str] | None = None) -> None:
-        self.data_dir = data_dir
-        self.env = env or {}
-        self.port = port
-        self.base_url = f"http://127.0.0.1:{port}"
-        self.log_path = data_dir / "server.log"
-        self._process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        env = {
-            **os.environ,
-            "SWITCHBOARD_DATA_DIR": str(self.data_dir),
-            "SWITCHBOARD_LOG__FORMAT": "text",
-            "SWITCHBOARD_DELIVERY__POLL_INTERVAL_SECONDS": "0.1",
-            **self.env,
-        }
-        env.pop("SWITCHBOARD_DATABASE__URL", None)
-        with self.log_path.open("ab") as log:
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "serve", "--port", str(self.port)],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                pytest.fail(f"server exited with {self._process.returncode}:\n{self.log()}")
-            try:
-                if httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        self.stop()
-        pytest.fail(f"server not healthy after {STARTUP_TIMEOUT_SECONDS} s:\n{self.log()}")
-
-    def stop(self) -> None:
-        process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-4000:]
-
-    def messages(self, token: str, after: int = 0) -> list[dict]:
-        """The conversation as the server stored it, read with the widget's own token."""
-        response = httpx.get(
-            f"{self.base_url}/api/v1/webchat/messages",
-            params={"after": after},
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=10,
-        )
-        response.raise_for_status()
-        return response.json()["messages"]
 
 
 @pytest.fixture
@@ -117,7 +39,7 @@ def server(tmp_path: Path, prepared: PreparedState) -> Iterator[SwitchboardServe
     # The demo knowledge index and NLU model are built once per run, not per server.
     data_dir = prepared.seed(tmp_path / "var")
     running = SwitchboardServer(
-        data_dir, _free_port(), {"SWITCHBOARD_NLU__MODEL_DIR": str(prepared.nlu_model_dir)}
+        data_dir, free_port(), {"SWITCHBOARD_NLU__MODEL_DIR": str(prepared.nlu_model_dir)}
     )
     running.start()
     try:

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_widget import bot_reply, send
+from tests.support.widget_page import bot_reply, send
 
 if TYPE_CHECKING:
-    from .conftest import SwitchboardServer
+    from tests.support.switchboard_server import SwitchboardServer
 
 pytestmark = pytest.mark.browser
 

@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import Browser, Locator, Page, WebSocketRoute, expect
 
+from tests.support.widget_page import bot_reply, send
+
 if TYPE_CHECKING:
-    from .conftest import SwitchboardServer
+    from tests.support.switchboard_server import SwitchboardServer
 
 pytestmark = pytest.mark.browser
 
@@ -59,18 +61,8 @@ def stored_messages(page: Page) -> Locator:
     return page.get_by_role("log").locator(".msg[data-seq]")
 
 
-def bot_reply(page: Page, text: str) -> Locator:
-    return page.get_by_role("log").locator('.msg[data-author="bot"][data-seq]', has_text=text)
-
-
 def pending(page: Page) -> Locator:
     return page.get_by_role("log").locator('.msg[data-status="pending"]')
-
-
-def send(page: Page, text: str) -> None:
-    box = page.get_by_role("textbox", name="Message")
-    box.fill(text)
-    box.press("Enter")
 
 
 def widget_storage(page: Page, server: SwitchboardServer) -> dict:

@@ -1,6 +1,7 @@
 """The provider stand-ins and mail server every channel's tests share, and so do the
 cross-channel tests beside this file: the Slack Web API stand-in (`standin`), the
-Twilio REST stand-in (`stand_in`) and the aiosmtpd SMTP server (`smtp`)."""
+Twilio REST stand-in (`stand_in`) and the aiosmtpd SMTP server (`smtp`). The servers
+themselves are in tests/support/."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.channels.email.servers import SmtpServer, start_smtp
-from tests.channels.slack.standin import SlackStandIn, StandInServer
-from tests.channels.sms.stand_in import TwilioStandIn
+from tests.support.mail_servers import SmtpServer, start_smtp
+from tests.support.slack_standin import SlackStandIn, StandInServer
+from tests.support.twilio_standin import TwilioStandIn
 
 
 @pytest.fixture

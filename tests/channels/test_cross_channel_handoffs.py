@@ -20,21 +20,14 @@ from bot.app import create_app
 from bot.settings import EmailSettings, Settings
 from crm_store.models import Interaction
 from knowledge.embeddings import SentenceEncoder
-from tests.channels.email.conftest import mail
-from tests.channels.email.servers import SmtpServer
-from tests.channels.slack.conftest import (
-    HANDOFF_CHANNEL,
-    Slack,
-    add_staff,
-    card_of,
-    card_text,
-    eventually,
-    handoff_id_on,
-    slack_settings,
-    wait_thread_ts,
-)
-from tests.channels.slack.standin import SlackStandIn
-from tests.channels.sms.conftest import (
+from tests.support.app import add_staff, eventually, services
+from tests.support.customers import ADA, seed
+from tests.support.mail import mail
+from tests.support.mail_servers import SmtpServer
+from tests.support.slack_cards import card_of, card_text, handoff_id_on, wait_thread_ts
+from tests.support.slack_requests import HANDOFF_CHANNEL, Slack, slack_settings
+from tests.support.slack_standin import SlackStandIn
+from tests.support.sms_harness import (
     ACCOUNT,
     COMPANY_NUMBER,
     CUSTOMER,
@@ -44,8 +37,7 @@ from tests.channels.sms.conftest import (
     sign,
     twilio_settings,
 )
-from tests.channels.sms.stand_in import Post, TwilioStandIn
-from tests.support_customers import ADA, seed, services
+from tests.support.twilio_standin import Post, TwilioStandIn
 
 SAM = "USAM000001"
 CLAIMED = "Sam from our support team has joined the conversation."

@@ -2,46 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
-import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from demo.help_centre import ensure_demo_knowledge
 from knowledge import KnowledgeBase
 from knowledge.embeddings import SentenceEncoder
-
-
-class RecordingEncoder:
-    """Bag-of-words hashing vectors; records every batch it was asked to encode.
-    `fail_after` batches makes it raise, to simulate a crash mid-ingest."""
-
-    dimension = 64
-
-    def __init__(self, fail_after: int | None = None) -> None:
-        self.batches: list[list[str]] = []
-        self.fail_after = fail_after
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        if self.fail_after is not None and len(self.batches) >= self.fail_after:
-            raise RuntimeError("encoder crashed")
-        self.batches.append(list(texts))
-        rows = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for row, text in zip(rows, texts, strict=True):
-            for word in re.findall(r"\w+", text.lower()):
-                row[int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dimension] += 1
-            row /= max(float(np.linalg.norm(row)), 1e-9)
-        return rows
-
-    async def encode_async(self, text: str) -> np.ndarray:
-        return self.encode([text])[0]
-
-    @property
-    def texts(self) -> list[str]:
-        return [text for batch in self.batches for text in batch]
+from tests.support.encoders import RecordingEncoder
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 
 from bot.api.kb import kb_router
 from knowledge import KnowledgeBase
-from tests.knowledge.conftest import RecordingEncoder
+from tests.support.encoders import RecordingEncoder
 
 
 def staff(authorization: str = Header(default="")) -> str:

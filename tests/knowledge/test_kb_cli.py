@@ -4,7 +4,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli.kb import kb
-from tests.knowledge.conftest import RecordingEncoder
+from tests.support.encoders import RecordingEncoder
 
 
 def test_ingest_list_remove(

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from knowledge import DocumentNotFound, EmptyQuery, KnowledgeBase
-from tests.knowledge.conftest import RecordingEncoder
+from tests.support.encoders import RecordingEncoder
 
 
 def test_ingest_then_search_names_document_section_and_source(

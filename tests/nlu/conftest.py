@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from nlu import DEMO_DATA_DIR, NluModel, load_training_data
-from tests.nlu.fakes import HashingEncoder
+from tests.support.encoders import HashingEncoder
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from bot.cli.nlu import nlu
-from tests.nlu.fakes import HashingEncoder
+from tests.support.encoders import HashingEncoder
 
 DATA = """\
 version: "3.1"

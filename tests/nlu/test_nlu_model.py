@@ -17,7 +17,7 @@ from nlu import (
     ensure_demo_model,
     load_training_data,
 )
-from tests.nlu.fakes import HashingEncoder
+from tests.support.encoders import HashingEncoder
 
 
 def test_order_question_is_order_status_with_its_number(support_model: NluModel) -> None:

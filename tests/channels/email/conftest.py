@@ -1,4 +1,5 @@
-"""Fixtures of the email tests: a real Dovecot and a real SMTP server, mail builders.
+"""Fixtures of the email tests: a real Dovecot and real SMTP servers (plain, STARTTLS and
+implicit TLS), a fresh IMAP folder per test; mail builders are in tests/support/mail.py.
 
 Dovecot is skipped with a reason only when its binary is missing and the run is not CI
 (`CI` or SWITCHBOARD_REQUIRE_POSTGRES=1, as `make test` sets): there it must run.
@@ -6,19 +7,17 @@ Dovecot is skipped with a reason only when its binary is missing and the run is 
 
 from __future__ import annotations
 
-import imaplib
 import os
 import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
-from email.message import EmailMessage
-from email.utils import make_msgid
 from pathlib import Path
 
 import pytest
 
-from tests.channels.email.servers import (
+from tests.support.mail import imap_session
+from tests.support.mail_servers import (
     DOVECOT,
     Dovecot,
     SmtpServer,
@@ -95,55 +94,6 @@ def folder(dovecot: Dovecot) -> str:
         status, data = conn.create(name)
         assert status == "OK", data
     return name
-
-
-def imap_session(dovecot: Dovecot) -> imaplib.IMAP4:
-    conn = imaplib.IMAP4(dovecot.host, dovecot.port)
-    conn.login(dovecot.user, dovecot.password)
-    return conn
-
-
-def append(dovecot: Dovecot, folder: str, mail: EmailMessage | bytes) -> None:
-    """Put a mail in the folder the way a delivery agent would (IMAP APPEND)."""
-    raw = mail if isinstance(mail, bytes) else mail.as_bytes()
-    with imap_session(dovecot) as conn:
-        status, data = conn.append(folder, None, None, raw)
-        assert status == "OK", data
-
-
-def flags(dovecot: Dovecot, folder: str) -> list[bytes]:
-    """The FLAGS of every message in the folder (read-only)."""
-    with imap_session(dovecot) as conn:
-        conn.select(folder, readonly=True)
-        status, data = conn.fetch("1:*", "(FLAGS)")
-        assert status == "OK"
-        return [item for item in data if isinstance(item, bytes)]
-
-
-def mail(
-    text: str,
-    *,
-    sender: str = "Ada Lovelace <ada@example.com>",
-    to: str = "Acme Support <support@acme.test>",
-    subject: str = "Refunds",
-    message_id: str | None = None,
-    in_reply_to: str | None = None,
-    references: str | None = None,
-    headers: dict[str, str] | None = None,
-) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = to
-    message["Subject"] = subject
-    message["Message-ID"] = message_id or make_msgid(domain="example.com")
-    if in_reply_to:
-        message["In-Reply-To"] = in_reply_to
-    if references:
-        message["References"] = references
-    for name, value in (headers or {}).items():
-        message[name] = value
-    message.set_content(text)
-    return message
 
 
 @pytest.fixture

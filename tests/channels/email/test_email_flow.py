@@ -20,9 +20,9 @@ from bot.wiring.email import mailbox_poller
 from crm_store import customers, history, outbox
 from crm_store.models import InboundReceipt, Interaction, OutboxMessage
 from knowledge.embeddings import SentenceEncoder
-from tests.channels.email.conftest import append, flags, mail
-from tests.channels.email.servers import Dovecot, SmtpServer
-from tests.fakes import ScriptedDialogue
+from tests.support.fakes import ScriptedDialogue
+from tests.support.mail import append, flags, mail
+from tests.support.mail_servers import Dovecot, SmtpServer
 
 TOKEN = "relay-token-for-tests-0123456789abcdef"
 ANSWER = "Refunds take 5-7 business days."

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from bot.app import create_app
 from bot.settings import DatabaseSettings, EmailSettings, Settings
 from crm_store.models import Interaction
-from tests.channels.email.conftest import mail
-from tests.fakes import ScriptedDialogue
+from tests.support.fakes import ScriptedDialogue
+from tests.support.mail import mail
 
 TOKEN = "relay-token-for-tests-0123456789abcdef"
 URL = "/webhooks/email/inbound"

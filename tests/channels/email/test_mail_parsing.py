@@ -8,7 +8,7 @@ from channels.email import UnreadableMail, to_inbound
 from channels.email.loops import automatic_reason
 from channels.email.mime import read_mail
 from channels.messages import Channel
-from tests.channels.email.conftest import mail
+from tests.support.mail import mail
 
 
 def crlf(text: str) -> str:

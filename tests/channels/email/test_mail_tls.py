@@ -11,9 +11,9 @@ from channels.email import ImapAccount, MailboxError, MailboxReader, SmtpSender,
 from channels.email.outbound import MailIdentity
 from channels.errors import DeliveryError
 from channels.messages import Channel, OutboundMessage
-from tests.channels.email.conftest import mail
-from tests.channels.email.servers import Dovecot, TlsFiles
-from tests.channels.email.servers import SmtpServer as RunningSmtp
+from tests.support.mail import mail
+from tests.support.mail_servers import Dovecot, TlsFiles
+from tests.support.mail_servers import SmtpServer as RunningSmtp
 
 IDENTITY = MailIdentity("support@acme.test", "Acme Support")
 

@@ -10,8 +10,8 @@ from channels.email import ImapAccount, MailboxPoller
 from channels.messages import ConversationMessage, InboundMessage, IntakeResult
 from crm_store import Database
 from crm_store.base import utcnow
-from tests.channels.email.conftest import append, imap_session, mail
-from tests.channels.email.servers import Dovecot
+from tests.support.mail import append, imap_session, mail
+from tests.support.mail_servers import Dovecot
 
 
 @dataclass

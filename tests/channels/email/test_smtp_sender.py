@@ -10,8 +10,8 @@ import pytest
 from channels.email import MailIdentity, MailThread, SmtpSender, SmtpServer, compose
 from channels.errors import DeliveryError
 from channels.messages import Channel, OutboundMessage
-from tests.channels.email.servers import SmtpServer as RunningSmtp
-from tests.channels.email.servers import free_port
+from tests.support.mail_servers import SmtpServer as RunningSmtp
+from tests.support.ports import free_port
 
 LOGGED_AT = datetime(2026, 3, 2, 10, 0, 0, tzinfo=UTC)
 IDENTITY = MailIdentity("support@acme.test", "Acme Support")

@@ -11,17 +11,12 @@ from sqlalchemy import select
 
 from crm_store import staff
 from crm_store.models import Conversation, Handoff, Interaction, TicketEvent
-from tests.channels.slack.conftest import (
-    HANDOFF_CHANNEL,
-    Slack,
-    add_staff,
-    card_of,
-    card_text,
-    eventually,
-    wait_thread_ts,
-)
-from tests.channels.slack.standin import SlackStandIn
-from tests.support_customers import ADA, Visitor, services
+from tests.support.app import add_staff, eventually, services
+from tests.support.customers import ADA
+from tests.support.slack_cards import card_of, card_text, wait_thread_ts
+from tests.support.slack_requests import HANDOFF_CHANNEL, Slack
+from tests.support.slack_standin import SlackStandIn
+from tests.support.webchat import Visitor
 
 SAM, KIM = "USAM000001", "UKIM000001"
 

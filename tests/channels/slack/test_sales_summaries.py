@@ -8,10 +8,10 @@ import json
 from fastapi.testclient import TestClient
 
 from crm_store.models import Account
-from tests.channels.slack.conftest import Slack, add_staff, eventually
-from tests.channels.slack.sales_checks import field_texts
-from tests.channels.slack.standin import BOT_USER, SlackStandIn
-from tests.support_customers import services
+from tests.support.app import add_staff, eventually, services
+from tests.support.slack_cards import field_texts
+from tests.support.slack_requests import Slack
+from tests.support.slack_standin import BOT_USER, SlackStandIn
 
 MARTA, SAM = "UMARTA0001", "USAM000001"
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from crm_store import Database
 from crm_store import slack as store
 from crm_store.models import SlackEvent
-from tests.support_customers import seed
+from tests.support.customers import seed
 
 LEASE = timedelta(seconds=60)
 

@@ -18,15 +18,11 @@ from bot.settings import Settings
 from crm_store import slack as slack_store
 from crm_store.models import Interaction, SlackCall, SlackEvent
 from knowledge.embeddings import SentenceEncoder
-from tests.channels.slack.conftest import (
-    HANDOFF_CHANNEL,
-    Slack,
-    add_staff,
-    eventually,
-    slack_settings,
-)
-from tests.channels.slack.standin import BOT_ID, BOT_USER, SlackStandIn
-from tests.support_customers import ADA, Visitor, seed, services
+from tests.support.app import add_staff, eventually, services
+from tests.support.customers import ADA, seed
+from tests.support.slack_requests import HANDOFF_CHANNEL, Slack, slack_settings
+from tests.support.slack_standin import BOT_ID, BOT_USER, SlackStandIn
+from tests.support.webchat import Visitor
 
 SAM = "USAM000001"
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from crm_store import consents, history, outbox
 from crm_store.models import Interaction
 from crm_store.records import NewInteraction
-from tests.channels.sms.conftest import CUSTOMER, SmsHarness
+from tests.support.sms_harness import CUSTOMER, SmsHarness
 
 OPTED_OUT_ERROR = re.compile(
     r"^recipient opted out by SMS STOP at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$"

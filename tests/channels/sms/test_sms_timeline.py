@@ -14,8 +14,8 @@ from channels.web.identity import identity_hash
 from crm_store import staff
 from crm_store.models import Customer
 from knowledge.embeddings import SentenceEncoder
-from tests.channels.sms.conftest import COMPANY_NUMBER, SmsHarness, harness_for
-from tests.channels.sms.stand_in import TwilioStandIn
+from tests.support.sms_harness import COMPANY_NUMBER, SmsHarness, harness_for
+from tests.support.twilio_standin import TwilioStandIn
 
 REFUNDS = "https://help.acme-outfitters.example/returns-and-refunds/refunds"
 

@@ -13,7 +13,8 @@ from twilio.request_validator import RequestValidator
 from bot.app import create_app
 from bot.settings import Settings
 from crm_store.models import Customer, Interaction
-from tests.channels.sms.conftest import (
+from tests.support.fakes import ScriptedDialogue
+from tests.support.sms_harness import (
     ACCOUNT,
     COMPANY_NUMBER,
     CUSTOMER,
@@ -22,7 +23,6 @@ from tests.channels.sms.conftest import (
     SmsHarness,
     sign,
 )
-from tests.fakes import ScriptedDialogue
 
 STATUS_CALLBACK = f"{PUBLIC}/webhooks/twilio/status"
 

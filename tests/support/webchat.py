@@ -1,51 +1,14 @@
-"""The customers of the support tests: Acme Corp with Ada (who has order 4417) and
-Grace (order 5120) seeded into an app's store, the app's services, and a web chat
-Visitor (one widget session, optionally signed in with the site's identity hash)."""
+"""A web chat visitor: one widget session on the app under a TestClient, optionally
+signed in with the site's identity hash, sending messages in order."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
 
 from channels.web.identity import identity_hash
-from crm_store import Database
-from crm_store.models import Account, Customer, Order
-
-ADA = "ada@example.com"
-GRACE = "grace@example.com"
-
-
-def seed(database: Database) -> None:
-    now = datetime.now(UTC)
-    with database.transaction() as session:
-        acme = Account(name="Acme Corp", domain="acme.example", attributes={})
-        session.add(acme)
-        session.flush()
-        ada = Customer(name="Ada Lovelace", email=ADA, account_id=acme.id, attributes={})
-        grace = Customer(name="Grace Hopper", email=GRACE, attributes={})
-        session.add_all([ada, grace])
-        session.flush()
-        session.add_all(
-            [
-                Order(
-                    number="4417",
-                    customer_id=ada.id,
-                    status="shipped",
-                    total_cents=12900,
-                    carrier="UPS",
-                    tracking_url="https://track.example/1Z4417",
-                    items=[],
-                    placed_at=now - timedelta(days=3),
-                ),
-                Order(number="5120", customer_id=grace.id, status="delayed", items=[]),
-            ]
-        )
-
-
-def services(client: TestClient) -> Any:
-    return client.app.state.services  # type: ignore[attr-defined]
+from tests.support.app import services
 
 
 class Visitor:

@@ -1,0 +1,181 @@
+"""Intents answered by an action: the action named for the intent runs with the
+conversation's slots and the caller's context, its texts are the replies, and the slots
+it sets (an offer of a person, an offered form) shape the next turn."""
+
+from __future__ import annotations
+
+import pytest
+
+from actions.context import CHANNEL, CONVERSATION_ID, CUSTOMER_ID, IDENTITY_VERIFIED, OFFER_REASON
+from actions.domain import OPEN_TICKET_FORM, ask_text
+from actions.handoff import HANDOFF_REASON
+from bot.conversation.forms import ACTIVE_LOOP, REQUESTED_SLOT
+from bot.conversation.support_dialogue import SupportDialogue
+from tests.support.dialogue_chat import (
+    ANONYMOUS_VISITOR,
+    CARRIER_NUMBER,
+    MAIL_FROM_ADDRESS_ON_FILE,
+    MAIL_FROM_ANOTHER_ADDRESS,
+    NO_IDENTITY,
+    SIGNED_IN_VISITOR,
+    Caller,
+    Chat,
+    entity,
+)
+from tests.support.dialogue_fakes import RecordingActions, ScriptedKnowledgeBase
+
+
+@pytest.mark.parametrize(
+    ("intent", "action"),
+    [
+        ("greet", "action_greet"),
+        ("order_status", "action_order_status"),
+        ("ticket_status", "action_ticket_status"),
+        ("account_summary", "action_account_summary"),
+        ("opt_out", "action_opt_out"),
+        ("opt_in", "action_opt_in"),
+    ],
+)
+async def test_each_action_intent_runs_its_action_and_replies_with_its_texts(
+    dialogue: SupportDialogue,
+    knowledge: ScriptedKnowledgeBase,
+    actions: RecordingActions,
+    intent: str,
+    action: str,
+) -> None:
+    actions.will_answer(action, "First line.", "Second line.")
+
+    replies = await Chat(dialogue).say("whatever they wrote", intent, 0.87654)
+
+    assert actions.ran == [action]
+    assert [(r.text, r.intent, r.confidence) for r in replies] == [
+        ("First line.", intent, 0.8765),
+        ("Second line.", intent, 0.8765),
+    ]
+    assert knowledge.queries == []
+
+
+@pytest.mark.parametrize("intent", ["opt_out", "opt_in"])
+async def test_consent_confirmations_are_marked_to_reach_an_opted_out_address(
+    dialogue: SupportDialogue, intent: str
+) -> None:
+    (reply,) = await Chat(dialogue).say("please stop texting me", intent, 0.95)
+
+    assert reply.attributes == {"consent_notice": True}
+
+
+async def test_other_action_replies_carry_no_consent_notice(dialogue: SupportDialogue) -> None:
+    (reply,) = await Chat(dialogue).say("where is order 4417?", "order_status", 0.95)
+
+    assert reply.attributes == {}
+
+
+async def test_the_action_gets_the_message_slots_and_the_callers_context(
+    dialogue: SupportDialogue, actions: RecordingActions
+) -> None:
+    text = "where is my order 4417?"
+    chat = Chat(dialogue, CARRIER_NUMBER)
+    chat.slots = {"last_ticket_number": "T-1001"}
+
+    await chat.say(text, "order_status", 0.97, entities=[entity("order_number", "4417", text)])
+
+    (run,) = actions.runs
+    assert run.slots == {"last_ticket_number": "T-1001"}
+    assert run.context[CUSTOMER_ID] == 1 and run.context[CONVERSATION_ID] == 7
+    assert (run.context[CHANNEL], run.context[IDENTITY_VERIFIED]) == ("sms", True)
+    assert (run.candidates, run.active_loop) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("caller", "verified"),
+    [
+        (SIGNED_IN_VISITOR, True),
+        (CARRIER_NUMBER, True),
+        (MAIL_FROM_ADDRESS_ON_FILE, True),
+        (ANONYMOUS_VISITOR, False),
+        (MAIL_FROM_ANOTHER_ADDRESS, False),
+        (NO_IDENTITY, False),
+    ],
+)
+async def test_actions_are_told_whether_the_channel_proved_who_this_is(
+    dialogue: SupportDialogue, actions: RecordingActions, caller: Caller, verified: bool
+) -> None:
+    await Chat(dialogue, caller).say("my tickets", "ticket_status", 0.9)
+
+    assert actions.runs[0].context[IDENTITY_VERIFIED] is verified
+
+
+async def test_an_action_that_offers_a_person_makes_yes_hand_over(
+    dialogue: SupportDialogue, actions: RecordingActions
+) -> None:
+    actions.will_answer(
+        "action_order_status",
+        "For your privacy I can only share order details once I know it's you.",
+        offer_reason="customer_asked",
+    )
+    chat = Chat(dialogue, ANONYMOUS_VISITOR)
+
+    await chat.say("where is order 4417?", "order_status", 0.96)
+    assert chat.slots[OFFER_REASON] == "customer_asked"
+    await chat.say("yes", "affirm", 0.97)
+
+    assert actions.ran == ["action_order_status", "action_handoff"]
+    assert actions.runs[1].slots[HANDOFF_REASON] == "customer_asked"
+
+
+async def test_an_action_that_offers_a_form_makes_yes_start_it(
+    dialogue: SupportDialogue, actions: RecordingActions
+) -> None:
+    actions.will_answer(
+        "action_order_status",
+        "Order 5120 is delayed. Shall I open a ticket about it?",
+        offered_form=OPEN_TICKET_FORM,
+    )
+    chat = Chat(dialogue)
+
+    await chat.say("where is order 5120?", "order_status", 0.96)
+    (ask,) = await chat.texts("yes", "affirm")
+
+    assert ask == ask_text("ticket_subject")
+    assert (chat.slots[ACTIVE_LOOP], chat.slots[REQUESTED_SLOT]) == (
+        OPEN_TICKET_FORM,
+        "ticket_subject",
+    )
+    assert actions.ran == ["action_order_status"]  # asking is not an action
+
+
+async def test_an_offer_is_forgotten_after_the_next_message(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase, actions: RecordingActions
+) -> None:
+    actions.will_answer(
+        "action_order_status", "Shall I open a ticket?", offered_form=OPEN_TICKET_FORM
+    )
+    chat = Chat(dialogue)
+    await chat.say("where is order 5120?", "order_status", 0.96)
+    await chat.say("thanks", "thanks", 0.99)
+
+    await chat.say("yes", "affirm", 0.97)
+
+    assert actions.ran == ["action_order_status"] and ACTIVE_LOOP not in chat.slots
+
+
+@pytest.mark.parametrize(
+    ("intent", "text", "reply"),
+    [
+        ("thanks", "thanks!", "You're welcome! Anything else I can do?"),
+        ("goodbye", "bye", "Goodbye, and thanks for getting in touch."),
+    ],
+)
+async def test_small_talk_is_answered_without_an_action(
+    dialogue: SupportDialogue, actions: RecordingActions, intent: str, text: str, reply: str
+) -> None:
+    assert await Chat(dialogue).texts(text, intent) == [reply]
+    assert actions.ran == []
+
+
+async def test_with_nlu_off_a_greeting_still_runs_the_greeting_action(
+    dialogue: SupportDialogue, actions: RecordingActions
+) -> None:
+    await Chat(dialogue).say("hello")
+
+    assert actions.ran == ["action_greet"]

@@ -1,0 +1,149 @@
+"""Questions the knowledge base answers, and the misses: an answer with its source, the
+honest fallback with the passages tried, an offer of a person after two misses in a row,
+and what "yes" and "no" do with that offer."""
+
+from __future__ import annotations
+
+from actions.context import OFFER_REASON
+from actions.handoff import HANDOFF_REASON
+from bot.conversation.dialogue import FALLBACK
+from bot.conversation.support_dialogue import OFFER_AFTER_TWO_MISSES, SupportDialogue
+from knowledge import FALLBACK_TEXT
+from tests.support.dialogue_chat import CARRIER_NUMBER, Chat, entity
+from tests.support.dialogue_fakes import RecordingActions, ScriptedKnowledgeBase, passage
+
+REFUNDS = "Refunds are issued within 5 business days of the return reaching us."
+
+
+async def test_a_confident_passage_is_the_answer_with_its_source(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase, actions: RecordingActions
+) -> None:
+    knowledge.passages = [passage(REFUNDS, 0.81)]
+
+    (reply,) = await Chat(dialogue).say("how long do refunds take?", "nlu_fallback", 0.3)
+
+    assert reply.text == (
+        f"{REFUNDS}\n\n_Source: [Refunds — Timing](https://help.acme.test/refunds)_"
+    )
+    assert (reply.intent, reply.confidence) == ("knowledge_question", 0.81)
+    assert [s["title"] for s in reply.sources] == ["Refunds — Timing"]
+    assert knowledge.queries == ["how long do refunds take?"]
+    assert actions.ran == []
+
+
+async def test_an_sms_answer_is_plain_text_with_the_source_spelled_out(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
+) -> None:
+    knowledge.passages = [passage("Refunds take **5 business days**.", 0.8)]
+
+    (reply,) = await Chat(dialogue, CARRIER_NUMBER).say("refund time?", "nlu_fallback", 0.2)
+
+    assert reply.text == (
+        "Refunds take 5 business days.\n\nSource: Refunds — Timing, https://help.acme.test/refunds"
+    )
+
+
+async def test_the_knowledge_base_is_asked_without_the_entity_values(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
+) -> None:
+    knowledge.passages = [passage("Exchanges are free within 30 days.", 0.7)]
+    text = "can I exchange the jacket from order 4417 ?"
+
+    (reply,) = await Chat(dialogue).say(
+        text, "exchange", 0.88, entities=[entity("order_number", "4417", text)]
+    )
+
+    assert knowledge.queries == ["can I exchange the jacket from order ?"]
+    assert reply.intent == "exchange"  # NLU's route is kept on the knowledge answer
+
+
+async def test_a_message_that_is_nothing_but_an_entity_is_asked_as_it_is(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
+) -> None:
+    await Chat(dialogue).say(
+        "4417?", "inform", 0.5, entities=[entity("order_number", "4417", "4417?")]
+    )
+
+    assert knowledge.queries == ["4417?"]
+
+
+async def test_a_miss_is_the_honest_fallback_with_the_passages_tried(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
+) -> None:
+    knowledge.passages = [
+        passage("Our offices are in Lisbon.", 0.21, title="About us", section="About us"),
+        passage(REFUNDS, 0.19),
+    ]
+    chat = Chat(dialogue)
+
+    (reply,) = await chat.say("what is the capital of Peru?", "nlu_fallback", 0.4)
+
+    assert reply.text == FALLBACK_TEXT
+    assert (reply.intent, reply.confidence) == ("nlu_fallback", 0.21)
+    assert [s["title"] for s in reply.sources] == ["About us", "Refunds — Timing"]
+    assert chat.slots[OFFER_REASON] == "not_understood"  # a person was offered
+
+
+async def test_an_empty_knowledge_base_falls_back(dialogue: SupportDialogue) -> None:
+    (reply,) = await Chat(dialogue).say("what is the capital of Peru?", "nlu_fallback", 0.4)
+
+    assert (reply.text, reply.intent, reply.confidence) == (FALLBACK, "nlu_fallback", 0.0)
+
+
+async def test_a_second_miss_in_a_row_offers_a_person_and_yes_hands_over(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase, actions: RecordingActions
+) -> None:
+    knowledge.passages = [passage(REFUNDS, 0.2)]
+    actions.will_answer("action_handoff", "I'm passing you to a person.", handoff_id=31)
+    chat = Chat(dialogue)
+
+    (first,) = await chat.say("what is the capital of Peru?", "nlu_fallback", 0.3)
+    (second,) = await chat.say("and of Chile?", "nlu_fallback", 0.3)
+    (handed,) = await chat.say("yes please", "affirm", 0.97)
+
+    assert first.text == FALLBACK_TEXT
+    assert second.text == OFFER_AFTER_TWO_MISSES and second.sources
+    assert actions.ran == ["action_handoff"]
+    assert actions.runs[0].slots[HANDOFF_REASON] == "not_understood"
+    assert (handed.text, handed.intent) == ("I'm passing you to a person.", "talk_to_human")
+    assert handed.attributes == {"handoff_id": 31}
+    assert OFFER_REASON not in chat.slots and HANDOFF_REASON not in chat.slots
+
+
+async def test_an_answer_between_two_misses_starts_the_count_again(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
+) -> None:
+    chat = Chat(dialogue)
+    knowledge.passages = [passage(REFUNDS, 0.2)]
+    await chat.say("what is the capital of Peru?", "nlu_fallback", 0.3)
+    knowledge.passages = [passage(REFUNDS, 0.8)]
+    await chat.say("how long do refunds take?", "nlu_fallback", 0.3)
+    knowledge.passages = [passage(REFUNDS, 0.2)]
+
+    (reply,) = await chat.say("and of Chile?", "nlu_fallback", 0.3)
+
+    assert reply.text == FALLBACK_TEXT
+
+
+async def test_no_to_the_offer_carries_on_without_a_person(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase, actions: RecordingActions
+) -> None:
+    knowledge.passages = [passage(REFUNDS, 0.2)]
+    chat = Chat(dialogue)
+    await chat.say("what is the capital of Peru?", "nlu_fallback", 0.3)
+
+    (reply,) = await chat.say("no thanks", "deny", 0.95)
+
+    assert (reply.text, reply.intent) == ("No problem. What else can I help with?", "deny")
+    assert actions.ran == [] and OFFER_REASON not in chat.slots
+
+
+async def test_yes_without_an_offer_is_just_a_message(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase, actions: RecordingActions
+) -> None:
+    knowledge.passages = [passage(REFUNDS, 0.1)]
+
+    (reply,) = await Chat(dialogue).say("yes", "affirm", 0.9)
+
+    assert actions.ran == [] and knowledge.queries == ["yes"]
+    assert (reply.text, reply.intent) == (FALLBACK_TEXT, "affirm")

@@ -1,0 +1,24 @@
+"""Helpers the tests import: fakes, stand-ins, servers, seeds and builders. Fixtures stay
+in conftest.py files, and no test imports from a conftest.
+
+- fakes.py           recording channel sender, scripted dialogue/understander, agent desk
+- dialogue_fakes.py  scripted knowledge base and recording action runner (dialogue units)
+- dialogue_chat.py   callers and a Chat that drives a dialogue turn by turn, no engine
+- encoders.py        deterministic hashing encoders (no sentence model)
+- customers.py       the one seed of the demo customers (Ada, Grace and their orders)
+- webchat.py         a web chat Visitor on the app under a TestClient
+- app.py             the app's services, staff users, waiting for background work
+- action_calls.py    action calls in the JSON shape Rasa sends
+- postgres.py        the test PostgreSQL server and a fresh database per test
+- prepared.py        the demo knowledge index and NLU model built once per run
+- slack_standin.py   the Slack Web API stand-in (a real HTTP server)
+- slack_requests.py  requests signed as Slack signs them; settings with Slack on
+- slack_cards.py     reading handoff cards and Block Kit back
+- twilio_standin.py  the Twilio REST API stand-in (a real HTTP server)
+- sms_harness.py     the app with Twilio on, webhooks signed as Twilio signs them
+- mail_servers.py    Dovecot IMAP and aiosmtpd SMTP servers, test certificates
+- mail.py            mail messages built, appended over IMAP, flags read back
+- switchboard_server.py  `switchboard serve` as a child process (browser tests)
+- widget_page.py     driving the chat widget in a page (Playwright)
+- ports.py           free TCP ports
+"""

@@ -1,0 +1,59 @@
+"""Mail for the email tests: messages built as a mail client writes them, put in an IMAP
+folder as a delivery agent would, and their flags read back."""
+
+from __future__ import annotations
+
+import imaplib
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from tests.support.mail_servers import Dovecot
+
+
+def imap_session(dovecot: Dovecot) -> imaplib.IMAP4:
+    conn = imaplib.IMAP4(dovecot.host, dovecot.port)
+    conn.login(dovecot.user, dovecot.password)
+    return conn
+
+
+def append(dovecot: Dovecot, folder: str, mail: EmailMessage | bytes) -> None:
+    """Put a mail in the folder the way a delivery agent would (IMAP APPEND)."""
+    raw = mail if isinstance(mail, bytes) else mail.as_bytes()
+    with imap_session(dovecot) as conn:
+        status, data = conn.append(folder, None, None, raw)
+        assert status == "OK", data
+
+
+def flags(dovecot: Dovecot, folder: str) -> list[bytes]:
+    """The FLAGS of every message in the folder (read-only)."""
+    with imap_session(dovecot) as conn:
+        conn.select(folder, readonly=True)
+        status, data = conn.fetch("1:*", "(FLAGS)")
+        assert status == "OK"
+        return [item for item in data if isinstance(item, bytes)]
+
+
+def mail(
+    text: str,
+    *,
+    sender: str = "Ada Lovelace <ada@example.com>",
+    to: str = "Acme Support <support@acme.test>",
+    subject: str = "Refunds",
+    message_id: str | None = None,
+    in_reply_to: str | None = None,
+    references: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = subject
+    message["Message-ID"] = message_id or make_msgid(domain="example.com")
+    if in_reply_to:
+        message["In-Reply-To"] = in_reply_to
+    if references:
+        message["References"] = references
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.set_content(text)
+    return message
