@@ -17,6 +17,7 @@ from bot.api.health import health_router
 from bot.api.kb import kb_router
 from bot.api.limits import BodySizeLimit
 from bot.api.nlu import nlu_router
+from bot.api.openapi import document_errors
 from bot.api.staff import staff_router
 from bot.api.tickets import tickets_router
 from bot.conversation.dialogue import Dialogue
@@ -73,6 +74,7 @@ def create_app(
     app.state.services = services
     install_error_handlers(app)
     _mount(app, services)
+    document_errors(app)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,

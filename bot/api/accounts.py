@@ -43,11 +43,15 @@ def accounts_router(database: Database, sales_dependency: Callable[..., Any]) ->
         with database.transaction() as session:
             return lookup_summary(session, query)
 
-    @router.get("/accounts/{account_id}/summary")
+    @router.get(
+        "/accounts/{account_id}/summary", responses={404: {"description": "no such account"}}
+    )
     async def of_account(account_id: RecordId, _: Sales) -> dict[str, Any]:
         return await to_thread.run_sync(_summary, account_id, None)
 
-    @router.get("/customers/{customer_id}/summary")
+    @router.get(
+        "/customers/{customer_id}/summary", responses={404: {"description": "no such customer"}}
+    )
     async def of_customer(customer_id: RecordId, _: Sales) -> dict[str, Any]:
         return await to_thread.run_sync(_summary, None, customer_id)
 

@@ -18,6 +18,14 @@ from crm_store.records import StaffRecord
 HandoffId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
+# What each action on a handoff can refuse (see `_error`).
+_ACTION_ERRORS: dict[int | str, dict[str, Any]] = {
+    403: {"description": "only the agent who claimed it, or an admin, may do this"},
+    404: {"description": "no such handoff"},
+    409: {"description": "the handoff is not in a state that allows this"},
+}
+
+
 def _http(error: HandoffError) -> HTTPException:
     """404 unknown, 403 someone else's to close, 409 the wrong moment (closed, not yours
     to reply to)."""
@@ -37,7 +45,7 @@ def handoffs_router(service: HandoffService, auth: StaffAuth) -> APIRouter:
     router = APIRouter(prefix="/api/v1/handoffs", tags=["handoffs"])
     Staff = Annotated[StaffRecord, Depends(auth.any_staff())]
 
-    @router.get("/{handoff_id}")
+    @router.get("/{handoff_id}", responses={404: {"description": "no such handoff"}})
     async def packet(handoff_id: HandoffId, _: Staff) -> dict[str, Any]:
         """The context packet the agent desk got: customer, summary, messages, tickets."""
         try:
@@ -46,7 +54,7 @@ def handoffs_router(service: HandoffService, auth: StaffAuth) -> APIRouter:
             raise _http(exc) from exc
         return dataclasses.asdict(found)
 
-    @router.post("/{handoff_id}/claim")
+    @router.post("/{handoff_id}/claim", responses=_ACTION_ERRORS)
     async def claim(handoff_id: HandoffId, staff: Staff) -> dict[str, Any]:
         try:
             result = await service.claim(handoff_id, staff.id)
@@ -56,7 +64,7 @@ def handoffs_router(service: HandoffService, auth: StaffAuth) -> APIRouter:
             raise HTTPException(409, f"already claimed by {result.owner_name or 'someone'}")
         return dataclasses.asdict(result)
 
-    @router.post("/{handoff_id}/replies", status_code=201)
+    @router.post("/{handoff_id}/replies", status_code=201, responses=_ACTION_ERRORS)
     async def reply(handoff_id: HandoffId, body: AgentReply, staff: Staff) -> dict[str, Any]:
         try:
             await service.reply(handoff_id, staff.id, body.text, note=body.note)
@@ -75,11 +83,11 @@ def handoffs_router(service: HandoffService, auth: StaffAuth) -> APIRouter:
             raise HTTPException(409, "this handoff is not active")
         return {"handoff_id": handoff_id, "status": status}
 
-    @router.post("/{handoff_id}/resolve")
+    @router.post("/{handoff_id}/resolve", responses=_ACTION_ERRORS)
     async def resolve(handoff_id: HandoffId, staff: Staff) -> dict[str, Any]:
         return await close(handoff_id, service.resolve, staff.id, "resolved")
 
-    @router.post("/{handoff_id}/return-to-bot")
+    @router.post("/{handoff_id}/return-to-bot", responses=_ACTION_ERRORS)
     async def return_to_bot(handoff_id: HandoffId, staff: Staff) -> dict[str, Any]:
         return await close(handoff_id, service.return_to_bot, staff.id, "returned_to_bot")
 

@@ -72,7 +72,11 @@ def kb_router(
             ]
         }
 
-    @router.delete("/documents/{document_id}", status_code=204)
+    @router.delete(
+        "/documents/{document_id}",
+        status_code=204,
+        responses={404: {"description": "no such document"}},
+    )
     async def remove(document_id: str, _: Admin) -> None:
         from anyio import to_thread
 

@@ -19,6 +19,23 @@ from nlu.errors import NluError
 __all__ = ["NluParser", "nlu_router"]
 
 MAX_TEXT_CHARS = 5000
+# The body is read by hand (Rasa's clients send it with any content type), so the
+# document describes it here.
+_PARSE_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["text"],
+                "properties": {
+                    "text": {"type": "string", "minLength": 1, "maxLength": MAX_TEXT_CHARS},
+                    "message_id": {"type": "string"},
+                },
+            }
+        }
+    },
+}
 
 
 def _bearer(request: Request) -> str | None:
@@ -40,7 +57,16 @@ def nlu_router(parser: NluParser, api_token: str | None) -> APIRouter:
                 headers={"WWW-Authenticate": "Bearer"},
             )
 
-    @router.post("/model/parse", dependencies=[Depends(require_token)])
+    @router.post(
+        "/model/parse",
+        dependencies=[Depends(require_token)],
+        openapi_extra={"requestBody": _PARSE_BODY},
+        responses={
+            400: {"description": "the body is not UTF-8"},
+            401: {"description": "a token is configured and this request has not got it"},
+            503: {"description": "the NLU backend (a Rasa server) is unavailable"},
+        },
+    )
     async def parse(request: Request) -> Any:
         raw = await request.body()
         try:

@@ -83,14 +83,17 @@ def staff_router(database: Database, auth: StaffAuth) -> APIRouter:
             raise HTTPException(422, "give email or phone to search by")
         return {"customers": await to_thread.run_sync(_customers, email, phone)}
 
-    @router.get("/customers/{customer_id}")
+    @router.get("/customers/{customer_id}", responses={404: {"description": "no such customer"}})
     async def one(customer_id: CustomerId, _: Staff) -> dict[str, Any]:
         found = await to_thread.run_sync(_customer, customer_id)
         if found is None:
             raise HTTPException(404, f"no customer {customer_id}")
         return found
 
-    @router.get("/customers/{customer_id}/interactions")
+    @router.get(
+        "/customers/{customer_id}/interactions",
+        responses={404: {"description": "no such customer"}},
+    )
     async def interactions(
         customer_id: CustomerId,
         _: Staff,

@@ -156,11 +156,11 @@ def tickets_router(database: Database, staff_dependency: Callable[..., Any]) -> 
     async def open_ticket(new: NewTicket, member: Staff) -> dict[str, Any]:
         return await to_thread.run_sync(_open, new, member)
 
-    @router.get("/{number}")
+    @router.get("/{number}", responses={404: {"description": "no such ticket"}})
     async def one(number: TicketNumber, _: Staff) -> dict[str, Any]:
         return await to_thread.run_sync(_one, number)
 
-    @router.patch("/{number}")
+    @router.patch("/{number}", responses={404: {"description": "no such ticket"}})
     async def change(number: TicketNumber, body: TicketChange, member: Staff) -> dict[str, Any]:
         if not body.model_fields_set:
             raise HTTPException(422, "give status, priority or assigned_staff_id to change")

@@ -35,7 +35,21 @@ def email_router(
         if not hmac.compare_digest(credentials.credentials.encode(), token.encode()):
             raise HTTPException(401, "wrong token", {"WWW-Authenticate": "Bearer"})
 
-    @router.post(INBOUND_PATH, dependencies=[Depends(relay)])
+    @router.post(
+        INBOUND_PATH,
+        dependencies=[Depends(relay)],
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "description": "the raw mail, RFC 5322, as received",
+                "content": {"message/rfc822": {"schema": {"type": "string"}}},
+            }
+        },
+        responses={
+            401: {"description": "missing or wrong relay token"},
+            422: {"description": "not a mail that can be taken in"},
+        },
+    )
     async def inbound_mail(request: Request) -> dict[str, Any]:
         raw = await request.body()
         try:

@@ -29,6 +29,54 @@ SMS_PATH = "/webhooks/twilio/sms"
 STATUS_PATH = "/webhooks/twilio/status"
 
 
+def _form(required: list[str], fields: dict[str, str]) -> dict[str, object]:
+    """A Twilio webhook's form body, for the API document (Twilio sends more fields than
+    these; all are strings)."""
+    return {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "required": required,
+                    "properties": {
+                        name: {"type": "string", "description": text}
+                        for name, text in fields.items()
+                    },
+                    "additionalProperties": {"type": "string"},
+                }
+            }
+        },
+    }
+
+
+_INBOUND_FORM = _form(
+    ["MessageSid", "From", "To"],
+    {
+        "MessageSid": "Twilio's id of the message (SM...)",
+        "From": "the sender's number, E.164",
+        "To": "the company number it was sent to",
+        "Body": "the text",
+        "NumMedia": "how many media files are attached",
+    },
+)
+_STATUS_FORM = _form(
+    ["MessageSid", "MessageStatus"],
+    {
+        "MessageSid": "Twilio's id of the sent message",
+        "MessageStatus": "queued, sent, delivered, undelivered, failed, ...",
+        "ErrorCode": "Twilio's error code when it failed",
+    },
+)
+# What both webhooks refuse, before anything is stored.
+_REFUSALS: dict[int | str, dict[str, object]] = {
+    400: {"description": "the form is not UTF-8, or lacks a field Twilio always sends"},
+    403: {"description": "missing or invalid X-Twilio-Signature"},
+    415: {"description": "not application/x-www-form-urlencoded"},
+}
+_TWIML = {200: {"description": "empty TwiML", "content": {"text/xml": {}}}}
+
+
 def empty_twiml() -> Response:
     return Response(str(MessagingResponse()), media_type="text/xml")
 
@@ -58,7 +106,11 @@ def twilio_router(
 ) -> APIRouter:
     router = APIRouter(tags=["sms"])
 
-    @router.post(SMS_PATH)
+    @router.post(
+        SMS_PATH,
+        openapi_extra={"requestBody": _INBOUND_FORM},
+        responses={**_TWIML, **_REFUSALS},
+    )
     async def inbound_sms(request: Request) -> Response:
         fields = await _signed_form(request, check)
         try:
@@ -87,7 +139,15 @@ def twilio_router(
         )
         return empty_twiml()
 
-    @router.post(STATUS_PATH)
+    @router.post(
+        STATUS_PATH,
+        openapi_extra={"requestBody": _STATUS_FORM},
+        responses={
+            **_TWIML,
+            **_REFUSALS,
+            404: {"description": "no SMS was sent with this MessageSid"},
+        },
+    )
     async def delivery_status(request: Request) -> Response:
         fields = await _signed_form(request, check)
         sid = fields.get("MessageSid", "").strip()

@@ -87,7 +87,13 @@ def webchat_router(
         except InvalidSession as exc:
             raise HTTPException(401, str(exc), {"WWW-Authenticate": "Bearer"}) from exc
 
-    @router.post("/api/v1/webchat/sessions", response_model=SessionResponse)
+    @router.post(
+        "/api/v1/webchat/sessions",
+        response_model=SessionResponse,
+        responses={
+            403: {"description": "identity verification is off, or the hash does not match"}
+        },
+    )
     async def start_session(body: SessionRequest | None = None) -> SessionResponse:
         body = body or SessionRequest()
         verified_email = None
