@@ -14,7 +14,7 @@ from bot.app import create_app
 from bot.settings import DatabaseSettings, Settings
 from channels.json_depth import JsonTooDeep, check_json_depth
 from crm_store.staff import create_staff
-from tests.fakes import ScriptedDialogue
+from tests.support.fakes import ScriptedDialogue
 
 DEEP = "[" * 1000 + "]" * 1000
 REASON = "JSON is nested deeper than 32 levels"

@@ -10,7 +10,7 @@ from starlette.requests import HTTPConnection
 from bot.api.client_address import ClientAddress
 from bot.api.rate_limits import RateLimiter
 from bot.settings import RateLimitSettings, Settings
-from tests.bot.manual_clock import ManualClock
+from tests.support.manual_clock import ManualClock
 
 
 def test_a_burst_is_allowed_then_refused_with_the_time_to_wait() -> None:

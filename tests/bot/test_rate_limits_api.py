@@ -15,8 +15,8 @@ from bot.app import create_app
 from bot.settings import DatabaseSettings, Rate, RateLimitSettings, Settings
 from crm_store.models import Interaction
 from crm_store.staff import create_staff
-from tests.bot.manual_clock import ManualClock
-from tests.fakes import ScriptedDialogue
+from tests.support.fakes import ScriptedDialogue
+from tests.support.manual_clock import ManualClock
 
 SESSIONS = "/api/v1/webchat/sessions"
 MESSAGES = "/api/v1/webchat/messages"

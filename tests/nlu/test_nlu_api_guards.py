@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from bot.app import create_app
 from bot.settings import Rate, RateLimitSettings, Settings, WebChatSettings
 from knowledge.embeddings import SentenceEncoder
-from tests.bot.manual_clock import ManualClock
+from tests.support.manual_clock import ManualClock
 
 URL = "/model/parse"
 QUESTION = {"text": "where is my order 4417?"}
