@@ -29,6 +29,7 @@ _SUBJECTS = {
     HandoffReason.NOT_UNDERSTOOD: "The bot could not understand the customer",
     HandoffReason.COMPLAINT: "Complaint",
 }
+ALREADY_WAITING = "You're already in the queue for a person. They'll see this message too."
 
 
 def _always_soon(now: datetime) -> str:
@@ -78,9 +79,12 @@ class ActionHandoff(StoreAction):
                 )
             return handoff, new
 
-        handoff, _ = await in_transaction(self._db, queue)
-        dispatcher.utter_message(
-            text=f"I'm passing you to a person. {self._availability(datetime.now(UTC))} "
-            "They'll see this conversation, so there's no need to repeat anything."
-        )
+        handoff, new = await in_transaction(self._db, queue)
+        if new:
+            dispatcher.utter_message(
+                text=f"I'm passing you to a person. {self._availability(datetime.now(UTC))} "
+                "They'll see this conversation, so there's no need to repeat anything."
+            )
+        else:  # asked again (or twice at once): still the one handoff, and one card
+            dispatcher.utter_message(text=ALREADY_WAITING)
         return [SlotSet("handoff_id", handoff.id), SlotSet(HANDOFF_REASON, None)]

@@ -23,7 +23,7 @@ from pydantic import SecretStr
 from twilio.request_validator import RequestValidator
 
 from bot.app import create_app
-from bot.settings import LogSettings, Settings, TwilioSettings
+from bot.settings import LogSettings, RateLimitSettings, Settings, TwilioSettings
 
 PUBLIC = "https://bench.example.test"
 TOKEN = "bench-token"
@@ -60,6 +60,9 @@ async def main(rounds: int) -> None:
             account_sid="ACbench", auth_token=SecretStr(TOKEN), from_number="+15005550006"
         ),
         log=LogSettings(level="WARNING"),
+        # One web chat session sends every round as fast as it can: a speed measurement,
+        # not a person, so the per-session message limit is off.
+        rate_limits=RateLimitSettings(enabled=False),
     )
     started = time.perf_counter()
     app = create_app(settings)

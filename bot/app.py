@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Mapping
 
 from fastapi import FastAPI
@@ -14,10 +15,12 @@ from bot.api.auth import StaffAuth
 from bot.api.errors import install_error_handlers
 from bot.api.handoffs import handoffs_router
 from bot.api.health import health_router
+from bot.api.json_depth import JsonDepthLimit
 from bot.api.kb import kb_router
 from bot.api.limits import BodySizeLimit
 from bot.api.nlu import nlu_router
 from bot.api.openapi import document_errors
+from bot.api.rate_limits import Clock
 from bot.api.staff import staff_router
 from bot.api.tickets import tickets_router
 from bot.conversation.dialogue import Dialogue
@@ -40,9 +43,13 @@ def create_app(
     dialogue: Dialogue | None = None,
     encoder: SentenceEncoder | None = None,
     desk: AgentDesk | None = None,
+    clock: Clock = time.monotonic,
 ) -> FastAPI:
+    """`clock` drives the rate limits; tests pass one they move by hand."""
     settings = settings or Settings()
-    services = bootstrap(settings, senders=senders, dialogue=dialogue, encoder=encoder, desk=desk)
+    services = bootstrap(
+        settings, senders=senders, dialogue=dialogue, encoder=encoder, desk=desk, clock=clock
+    )
     for parts in services.channels:
         log.info(parts.status, extra={"channel": parts.name})
 
@@ -75,6 +82,8 @@ def create_app(
     install_error_handlers(app)
     _mount(app, services)
     document_errors(app)
+    # Inside the size limit: JSON nested too deeply is a 400 before any route parses it.
+    app.add_middleware(JsonDepthLimit, max_depth=settings.max_json_depth)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
@@ -92,7 +101,7 @@ def create_app(
 
 
 def _mount(app: FastAPI, services: Services) -> None:
-    auth = StaffAuth(services.database, services.signer)
+    auth = StaffAuth(services.database, services.signer, services.limits)
     app.include_router(health_router(services.database))
     app.include_router(staff_router(services.database, auth))
     app.include_router(handoffs_router(services.handoffs, auth))
@@ -100,7 +109,14 @@ def _mount(app: FastAPI, services: Services) -> None:
     app.include_router(tickets_router(services.database, auth.any_staff()))
     if services.nlu is not None:
         token = services.settings.nlu.api_token
-        app.include_router(nlu_router(services.nlu, token.get_secret_value() if token else None))
+        app.include_router(
+            nlu_router(
+                services.nlu,
+                token.get_secret_value() if token else None,
+                closed_without_token=services.settings.environment == "production",
+                limit=services.limits.check_nlu_parse if services.limits else None,
+            )
+        )
     if services.knowledge is not None:
         app.include_router(kb_router(services.knowledge, auth.any_staff(), auth.role("admin")))
     for parts in services.channels:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from datetime import time
 from pathlib import Path
@@ -85,7 +86,9 @@ class NluSettings(BaseModel):
         description="trained NLU model; default: the shipped demo model, trained at first start",
     )
     api_token: SecretStr | None = Field(
-        default=None, description="when set, POST /model/parse requires it (?token= or Bearer)"
+        default=None,
+        description="POST /model/parse requires it (?token= or Bearer); unset: open in "
+        "development, closed (401) in production",
     )
     backend: Literal["local", "rasa"] = Field(
         default="local", description="local: nlu/ in process; rasa: a Rasa server's /model/parse"
@@ -179,6 +182,9 @@ class EmailSettings(BaseModel):
     )
     max_replies_per_hour: int = Field(
         default=5, ge=0, description="automatic replies per sender per hour"
+    )
+    max_mime_depth: int = Field(
+        default=20, ge=1, description="mail nesting MIME parts deeper is refused, not retried"
     )
 
     @property
@@ -280,6 +286,56 @@ class EncoderSettings(BaseModel):
     )
 
 
+class Rate(BaseModel):
+    """One rate limit as a token bucket: `burst` requests at once, then `per_minute`.
+
+    Set both together, as JSON: SWITCHBOARD_RATE_LIMITS__NLU_PARSE='{"per_minute": 600,
+    "burst": 60}'."""
+
+    per_minute: float = Field(gt=0, description="requests per minute, sustained")
+    burst: int = Field(ge=1, description="requests allowed at once before the rate applies")
+
+
+class RateLimitSettings(BaseModel):
+    """Request limits, kept in each process's memory (bot/api/rate_limits.py): with N
+    processes behind a balancer a client spread over them gets up to N times these.
+    The defaults sit far above a busy person's pace (measured by bench/rate_limits.py)."""
+
+    enabled: bool = Field(default=True, description="false: no rate limits at all")
+    trusted_proxies: list[str] = Field(
+        default=[],
+        description="addresses or networks of reverse proxies whose X-Forwarded-For names "
+        'the client (JSON list, e.g. ["10.0.0.0/8"]); from anyone else it is ignored',
+    )
+    webchat_sessions: Rate = Field(
+        default=Rate(per_minute=30, burst=60),
+        description="new widget sessions per client address (IPv6: per /64)",
+    )
+    webchat_messages: Rate = Field(
+        default=Rate(per_minute=60, burst=30),
+        description="messages per widget session, over HTTP and the WebSocket together",
+    )
+    staff_api: Rate = Field(
+        default=Rate(per_minute=600, burst=120), description="staff API requests per staff token"
+    )
+    nlu_parse: Rate = Field(
+        default=Rate(per_minute=600, burst=60),
+        description="POST /model/parse requests per client address",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError as exc:
+                raise ValueError(
+                    f"trusted_proxies: {entry!r} is not an address or network"
+                ) from exc
+        return value
+
+
 class LogSettings(BaseModel):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["json", "text"] = "json"
@@ -296,6 +352,9 @@ class Settings(BaseSettings):
         default=None, description="the URL providers and browsers reach this server at"
     )
     max_body_bytes: int = Field(default=64 * 1024, gt=0, description="largest request body")
+    max_json_depth: int = Field(
+        default=32, ge=2, description="JSON bodies and widget frames nested deeper: 400"
+    )
     database: DatabaseSettings = DatabaseSettings()
     webchat: WebChatSettings = WebChatSettings()
     delivery: DeliverySettings = DeliverySettings()
@@ -307,6 +366,7 @@ class Settings(BaseSettings):
     slack: SlackSettings = SlackSettings()
     encoder: EncoderSettings = EncoderSettings()
     log: LogSettings = LogSettings()
+    rate_limits: RateLimitSettings = RateLimitSettings()
 
     @model_validator(mode="after")
     def _twilio_needs_a_public_url(self) -> Settings:

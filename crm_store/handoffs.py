@@ -3,11 +3,14 @@
 Ownership moves with the handoff: queued -> the conversation is `queued_for_agent`;
 claimed -> `agent`, assigned to the claimer; resolved or returned to the bot -> `bot`.
 Claiming is one conditional UPDATE, so of two agents pressing Claim at once one wins.
+A conversation has at most one live (queued or claimed) handoff: a partial unique index
+says so, so concurrent requests for a person open one handoff, never one each.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crm_store.base import utcnow
@@ -15,6 +18,8 @@ from crm_store.models import Conversation, Handoff
 from crm_store.records import HandoffRecord
 
 ACTIVE = ("queued", "claimed")
+# A second live handoff of one conversation, closed by migration 0008 (see the model).
+SUPERSEDED = "superseded"
 
 
 def handoff_record(row: Handoff) -> HandoffRecord:
@@ -47,10 +52,12 @@ def open_handoff(
     summary: str,
 ) -> tuple[HandoffRecord, bool]:
     """Queue the conversation for a person. Returns the handoff and whether it is new:
-    asking twice while one is active keeps the one there is."""
-    active = active_handoff(session, conversation_id)
-    if active is not None:
-        return active, False
+    asking again while one is live keeps the one there is.
+
+    The insert is tried first, in a savepoint: the unique index on live handoffs decides
+    between concurrent requests (a check before the insert would let both through), and
+    the loser takes the winner's handoff. On PostgreSQL the loser waits at the insert
+    until the winner commits, so the handoff it returns is the committed one."""
     row = Handoff(
         conversation_id=conversation_id,
         customer_id=customer_id,
@@ -59,7 +66,14 @@ def open_handoff(
         confidence=confidence,
         summary=summary,
     )
-    session.add(row)
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        live = active_handoff(session, conversation_id)
+        if live is None:  # the index refused something else: not ours to hide
+            raise
+        return live, False
     session.execute(
         update(Conversation)
         .where(Conversation.id == conversation_id)

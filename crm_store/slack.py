@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from crm_store.base import utcnow
 from crm_store.customers import normalise_email
-from crm_store.models import SlackCall, SlackEvent, StaffUser
+from crm_store.models import Handoff, SlackCall, SlackEvent, StaffUser
+from crm_store.models.slack import HANDOFF_CARD, HANDOFF_CARD_COPY
 from crm_store.records import StaffRecord
 from crm_store.staff import staff_record
 
@@ -120,6 +121,44 @@ def enqueue_call(
     return _call(row)
 
 
+def enqueue_card(
+    session: Session, handoff_id: int, arguments: dict[str, Any]
+) -> SlackCallRecord | None:
+    """Queue the post of a handoff's card; None when the handoff has its card already.
+
+    A unique index allows one card call per handoff, so reporting a handoff again (a
+    concurrent request, a retried turn) posts nothing more. The insert runs in a
+    savepoint, so a refused one leaves the caller's transaction usable."""
+    try:
+        with session.begin_nested():
+            return enqueue_call(
+                session, "chat.postMessage", arguments, purpose=HANDOFF_CARD, handoff_id=handoff_id
+            )
+    except IntegrityError:
+        return None
+
+
+def handoff_of_card(session: Session, channel: str, ts: str) -> int | None:
+    """The handoff whose card (or a second card of it, posted before cards were one per
+    handoff) is the message `ts` in `channel`."""
+    return session.scalar(
+        select(SlackCall.handoff_id)
+        .where(
+            SlackCall.purpose.in_((HANDOFF_CARD, HANDOFF_CARD_COPY)),
+            SlackCall.status == "done",
+            SlackCall.result["ts"].as_string() == ts,
+            SlackCall.result["channel"].as_string() == channel,
+        )
+        .limit(1)
+    )
+
+
+def holds_cards(session: Session, channel: str) -> bool:
+    """Whether handoff cards are posted in this channel (by Slack's channel id)."""
+    found = session.scalar(select(Handoff.id).where(Handoff.slack_channel == channel).limit(1))
+    return found is not None
+
+
 def claim_due_calls(
     session: Session, *, now: datetime, lease: timedelta, limit: int = 20
 ) -> list[SlackCallRecord]:
@@ -217,7 +256,7 @@ def card_call(session: Session, handoff_id: int) -> SlackCallRecord | None:
     """The call that posted (or will post) a handoff's card."""
     row = session.scalars(
         select(SlackCall)
-        .where(SlackCall.handoff_id == handoff_id, SlackCall.purpose == "handoff_card")
+        .where(SlackCall.handoff_id == handoff_id, SlackCall.purpose == HANDOFF_CARD)
         .order_by(SlackCall.id)
         .limit(1)
     ).first()

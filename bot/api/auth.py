@@ -1,7 +1,8 @@
 """Staff authentication for the HTTP API: bearer tokens, roles.
 
 A staff token finds its staff user (stored hashed). A widget session token is a valid
-credential of the wrong kind: 403. Anything else: 401.
+credential of the wrong kind: 403. Anything else: 401. Every token is counted against
+its rate limit before it is looked up (429 over it; bot/api/throttles.py).
 """
 
 from collections.abc import Callable, Coroutine
@@ -11,6 +12,7 @@ from anyio import to_thread
 from fastapi import Depends, HTTPException
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from bot.api.throttles import RateLimits
 from channels.errors import InvalidSession
 from channels.web import SessionSigner
 from crm_store import Database, staff
@@ -21,9 +23,12 @@ StaffDependency = Callable[..., Coroutine[Any, Any, StaffRecord]]
 
 
 class StaffAuth:
-    def __init__(self, database: Database, signer: SessionSigner) -> None:
+    def __init__(
+        self, database: Database, signer: SessionSigner, limits: RateLimits | None = None
+    ) -> None:
         self._database = database
         self._signer = signer
+        self._limits = limits
 
     def _lookup(self, token: str) -> StaffRecord | None:
         with self._database.transaction() as session:
@@ -35,6 +40,8 @@ class StaffAuth:
         ) -> StaffRecord:
             if credentials is None:
                 raise HTTPException(401, "missing bearer token", {"WWW-Authenticate": "Bearer"})
+            if self._limits is not None:
+                self._limits.check_staff_token(credentials.credentials)
             found = await to_thread.run_sync(self._lookup, credentials.credentials)
             if found is not None:
                 return found

@@ -1,12 +1,19 @@
 """`POST /model/parse`: Rasa's NLU HTTP API shape, so tools written for Rasa work.
 
-Open when no token is configured; otherwise the token is required as `?token=` or
-`Authorization: Bearer <token>`, as Rasa's `--auth-token` does. The body is read raw so
-that bytes which are not UTF-8 get a 400 with a reason rather than a generic error.
+With a token configured it is required as `?token=` or `Authorization: Bearer <token>`,
+as Rasa's `--auth-token` does. Without one the route is open in development and closed
+in production (401 naming `SWITCHBOARD_NLU__API_TOKEN`): it costs CPU and tells what the
+model knows, so a public server must not offer it by accident. It takes its own token,
+not a staff token, because Rasa tools carry one shared token in their configuration or
+URL, where a person's staff credential does not belong. The body is read raw so that
+bytes which are not UTF-8 get a 400 with a reason rather than a generic error; bodies
+nested too deeply are refused before that (bot/api/json_depth.py), and `limit` counts
+requests per client address (429).
 """
 
 import hmac
 import json
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -36,6 +43,8 @@ _PARSE_BODY = {
         }
     },
 }
+CLOSED_REASON = "POST /model/parse is closed in production until SWITCHBOARD_NLU__API_TOKEN is set"
+RequestCheck = Callable[[Request], Coroutine[Any, Any, None]]
 
 
 def _bearer(request: Request) -> str | None:
@@ -43,11 +52,19 @@ def _bearer(request: Request) -> str | None:
     return credentials.strip() if scheme.lower() == "bearer" and credentials else None
 
 
-def nlu_router(parser: NluParser, api_token: str | None) -> APIRouter:
+def nlu_router(
+    parser: NluParser,
+    api_token: str | None,
+    *,
+    closed_without_token: bool = False,
+    limit: RequestCheck | None = None,
+) -> APIRouter:
     router = APIRouter(tags=["nlu"])
 
     def require_token(request: Request) -> None:
         if not api_token:
+            if closed_without_token:
+                raise HTTPException(401, CLOSED_REASON, {"WWW-Authenticate": "Bearer"})
             return
         given = request.query_params.get("token") or _bearer(request) or ""
         if not hmac.compare_digest(given.encode(), api_token.encode()):
@@ -57,13 +74,18 @@ def nlu_router(parser: NluParser, api_token: str | None) -> APIRouter:
                 headers={"WWW-Authenticate": "Bearer"},
             )
 
+    # Counted first, so that guessing at the token is limited too.
+    checks = [Depends(limit)] if limit is not None else []
+    checks.append(Depends(require_token))
+
     @router.post(
         "/model/parse",
-        dependencies=[Depends(require_token)],
+        dependencies=checks,
         openapi_extra={"requestBody": _PARSE_BODY},
         responses={
-            400: {"description": "the body is not UTF-8"},
-            401: {"description": "a token is configured and this request has not got it"},
+            400: {"description": "the body is not UTF-8, or JSON nested too deeply"},
+            401: {"description": "a token is configured (or production) and this has not got it"},
+            429: {"description": "too many requests from this address"},
             503: {"description": "the NLU backend (a Rasa server) is unavailable"},
         },
     )

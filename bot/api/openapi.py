@@ -6,10 +6,12 @@ list of fields and what is wrong with each. `document_errors(app)` adds to each 
 error statuses its machinery can answer, once the document is built:
 
 - every route: 503 (the database is unavailable; retry after `Retry-After`);
-- routes with a request body: 413 (larger than the body limit) and 422 (invalid input);
+- routes with a request body: 413 (larger than the body limit) and 422 (invalid input),
+  and 400 for JSON nested deeper than the limit;
 - routes with parameters: 422;
 - routes behind a bearer token (the staff API, the widget's API, the mail relay): 401,
-  and 403 for the staff API (a widget token, or a role that is not enough).
+  and for the staff API 403 (a widget token, or a role that is not enough) and 429 (the
+  per-token rate limit); the widget's session and message posts: 429.
 
 Statuses a single route answers (404, 409, 300, ...) are declared on the route itself
 (`responses={404: {"description": ...}}`), next to the code that raises them; their body
@@ -66,14 +68,20 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 def _statuses(path: str, operation: dict[str, Any]) -> list[int]:
     """The error statuses the app's machinery can answer for one documented operation."""
     statuses = [503]
-    if "requestBody" in operation:
+    body = operation.get("requestBody")
+    if body is not None:
         statuses += [413, 422]
+        if "application/json" in body.get("content", {}):
+            statuses.append(400)  # JSON nested deeper than the limit
     elif operation.get("parameters"):
         statuses.append(422)
+    staff_api = path.startswith("/api/v1/") and not path.startswith("/api/v1/webchat")
     if operation.get("security"):
         statuses.append(401)
-        if path.startswith("/api/v1/") and not path.startswith("/api/v1/webchat"):
-            statuses.append(403)
+        if staff_api:
+            statuses += [403, 429]  # rate limited per token
+    if path.startswith("/api/v1/webchat") and body is not None:
+        statuses.append(429)  # sessions per address, messages per session
     return statuses
 
 

@@ -11,6 +11,7 @@ from anyio import to_thread
 
 from crm_store import Database, handoffs
 from crm_store import slack as store
+from crm_store.models.slack import HANDOFF_CARD
 
 Arguments = dict[str, Any]
 
@@ -23,8 +24,8 @@ class StoredDeskCalls:
 
     async def enqueue(
         self, method: str, arguments: Arguments, *, purpose: str, handoff_id: int | None
-    ) -> None:
-        await to_thread.run_sync(self._enqueue, method, arguments, purpose, handoff_id)
+    ) -> bool:
+        return await to_thread.run_sync(self._enqueue, method, arguments, purpose, handoff_id)
 
     async def enqueue_card_update(
         self, handoff_id: int, redraw: Callable[[Arguments], Arguments]
@@ -33,9 +34,12 @@ class StoredDeskCalls:
 
     def _enqueue(
         self, method: str, arguments: Arguments, purpose: str, handoff_id: int | None
-    ) -> None:
+    ) -> bool:
         with self._db.transaction() as session:
+            if purpose == HANDOFF_CARD and handoff_id is not None and method == "chat.postMessage":
+                return store.enqueue_card(session, handoff_id, arguments) is not None
             store.enqueue_call(session, method, arguments, purpose=purpose, handoff_id=handoff_id)
+            return True
 
     def _enqueue_card_update(
         self, handoff_id: int, redraw: Callable[[Arguments], Arguments]
@@ -57,7 +61,9 @@ class StoredDeskCalls:
 
 
 class StoredHandoffThreads:
-    """The handoff whose card a Slack thread hangs under."""
+    """The handoff whose card a Slack thread hangs under: the card the handoff records,
+    or any card its calls posted (a second card from before cards were one per handoff
+    still leads to its handoff, so a reply there is not lost)."""
 
     def __init__(self, database: Database) -> None:
         self._db = database
@@ -65,7 +71,16 @@ class StoredHandoffThreads:
     async def handoff_in_thread(self, channel: str, thread_ts: str) -> int | None:
         return await to_thread.run_sync(self._handoff_in_thread, channel, thread_ts)
 
+    async def holds_cards(self, channel: str) -> bool:
+        return await to_thread.run_sync(self._holds_cards, channel)
+
     def _handoff_in_thread(self, channel: str, thread_ts: str) -> int | None:
         with self._db.transaction() as session:
             handoff = handoffs.handoff_by_slack_thread(session, channel, thread_ts)
-        return handoff.id if handoff is not None else None
+            if handoff is not None:
+                return handoff.id
+            return store.handoff_of_card(session, channel, thread_ts)
+
+    def _holds_cards(self, channel: str) -> bool:
+        with self._db.transaction() as session:
+            return store.holds_cards(session, channel)

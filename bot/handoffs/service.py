@@ -175,6 +175,13 @@ class HandoffService:
         handoff = handoffs.get_handoff(session, handoff_id)
         if handoff is None:
             raise HandoffNotFound(f"there is no handoff {handoff_id}")
+        if handoff.status == handoffs.SUPERSEDED:
+            live = handoffs.active_handoff(session, handoff.conversation_id)
+            if live is None:
+                raise HandoffError("this card was a duplicate, and the conversation is closed")
+            raise HandoffError(
+                f"this card is a duplicate; reply in the thread of handoff #{live.id}'s card"
+            )
         if handoff.status not in handoffs.ACTIVE:
             raise HandoffError("this conversation is no longer with a person")
         if handoff.claimed_by_staff_id != staff_id:

@@ -6,6 +6,7 @@ Tests call `bootstrap` with fakes (a recording sender, a scripted dialogue).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,8 @@ from pathlib import Path
 from rasa_sdk.executor import ActionExecutor
 
 from actions.executor import build_executor
+from bot.api.rate_limits import Clock
+from bot.api.throttles import RateLimits
 from bot.channel_store.email_intake import EmailIntake
 from bot.conversation.action_runner import ActionRunner
 from bot.conversation.dialogue import Dialogue
@@ -57,6 +60,7 @@ class Services:
     email_intake: EmailIntake | None = None
     mail_poller: MailboxPoller | None = None
     slack: SlackChannel | None = None
+    limits: RateLimits | None = None
     channels: list[ChannelParts] = field(default_factory=list)
 
     @property
@@ -165,9 +169,11 @@ def bootstrap(
     encoder: SentenceEncoder | None = None,
     deliver_only: frozenset[Channel] | None = None,
     desk: AgentDesk | None = None,
+    clock: Clock = time.monotonic,
 ) -> Services:
     """Build everything from settings. Without a `dialogue`, the support dialogue is
-    built on the knowledge base, which loads the sentence encoder unless one is given."""
+    built on the knowledge base, which loads the sentence encoder unless one is given.
+    `clock` is the rate limits' clock (tests drive it by hand)."""
     database = open_database(settings, migrate=migrate)
     hub = SessionHub()
     all_senders: dict[Channel, ChannelSender] = {Channel.WEB: web_sender(hub)}
@@ -224,13 +230,14 @@ def bootstrap(
         settings, database, engine, worker, hub, signer, handoffs, knowledge, parser
     )
     services.slack = slack
+    limits = services.limits = RateLimits(settings.rate_limits, clock=clock)
     email = settings.email
     if email.from_address is not None:
         services.email_intake = email_intake(email, engine, database)
         if email.imap_enabled:
             services.mail_poller = mailbox_poller(email, services.email_intake, database)
     services.channels = [
-        web_parts(settings, intake=engine, feed=engine, signer=signer, hub=hub),
+        web_parts(settings, intake=engine, feed=engine, signer=signer, hub=hub, limits=limits),
         sms_parts(settings, database, engine),
         email_parts(email, services.email_intake, services.mail_poller),
         slack_parts(settings, slack, handoffs),

@@ -74,6 +74,7 @@ def mailbox_poller(
         own_addresses=own_addresses(email),
         max_bytes=email.max_message_bytes,
         interval_seconds=email.imap_poll_seconds,
+        max_mime_depth=email.max_mime_depth,
     )
 
 
@@ -91,6 +92,7 @@ def email_parts(
                 intake=intake,
                 token=email.inbound_token.get_secret_value(),
                 own_addresses=own_addresses(email),
+                max_mime_depth=email.max_mime_depth,
             )
         )
         ways.append(f"relay webhook at {INBOUND_PATH}")

@@ -7,6 +7,7 @@ from bot.settings import Settings
 from bot.wiring.parts import ChannelParts
 from channels.ports import ConversationFeed, MessageIntake
 from channels.web import SessionHub, SessionSigner, WebChatSender, webchat_router, widget_router
+from channels.web.limits import UNLIMITED, WebChatLimits
 
 __all__ = ["web_parts", "web_sender"]
 
@@ -22,6 +23,7 @@ def web_parts(
     feed: ConversationFeed,
     signer: SessionSigner,
     hub: SessionHub,
+    limits: WebChatLimits = UNLIMITED,
 ) -> ChannelParts:
     parts = ChannelParts("web chat", "web chat is on: the widget at /widget.js")
     parts.routers.append(
@@ -32,6 +34,8 @@ def web_parts(
             hub=hub,
             max_text_length=settings.webchat.max_text_length,
             identity_secret=settings.identity_secret(),
+            limits=limits,
+            max_json_depth=settings.max_json_depth,
         )
     )
     parts.routers.append(widget_router())

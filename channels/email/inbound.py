@@ -15,15 +15,22 @@ from typing import Any
 from channels.email.loops import automatic_reason
 from channels.email.message_ids import ids_from_tokens
 from channels.email.mime import ParsedMail, read_mail
+from channels.email.mime_depth import MAX_MIME_DEPTH
 from channels.email.quotes import new_text
 from channels.messages import Channel, ContactProfile, InboundMessage
 
 _REPLY_PREFIX = re.compile(r"^(re|aw|fwd?|wg|sv|tr)\s*:", re.IGNORECASE)
 
 
-def to_inbound(raw: bytes, *, own_addresses: frozenset[str] = frozenset()) -> InboundMessage:
-    """Parse a raw RFC 5322 message; raises `UnreadableMail` for one without a sender."""
-    return from_parsed(read_mail(raw), own_addresses=own_addresses)
+def to_inbound(
+    raw: bytes,
+    *,
+    own_addresses: frozenset[str] = frozenset(),
+    max_depth: int = MAX_MIME_DEPTH,
+) -> InboundMessage:
+    """Parse a raw RFC 5322 message; raises `UnreadableMail` for one without a sender or
+    nested deeper than `max_depth`."""
+    return from_parsed(read_mail(raw, max_depth=max_depth), own_addresses=own_addresses)
 
 
 def from_parsed(mail: ParsedMail, *, own_addresses: frozenset[str]) -> InboundMessage:

@@ -18,6 +18,7 @@ from email.utils import getaddresses, parseaddr
 from channels.email.errors import UnreadableMail
 from channels.email.html_text import html_to_text
 from channels.email.message_ids import ids_in
+from channels.email.mime_depth import MAX_MIME_DEPTH, mime_depth
 
 MAX_TEXT = 100_000  # characters of body text kept; beyond that the text is cut
 MAX_ADDRESS = 254  # RFC 5321's limit on a forward path
@@ -48,11 +49,17 @@ class ParsedMail:
     attachments: tuple[Attachment, ...]
 
 
-def read_mail(raw: bytes) -> ParsedMail:
-    """Parse one message; `UnreadableMail` when it has no usable From address."""
+def read_mail(raw: bytes, *, max_depth: int = MAX_MIME_DEPTH) -> ParsedMail:
+    """Parse one message; `UnreadableMail` when it has no usable From address, or when
+    its MIME parts nest deeper than `max_depth` (refused before parsing: see mime_depth)."""
     if not raw.strip():
         raise UnreadableMail("the message is empty")
-    message = message_from_bytes(raw, policy=policy.default)
+    if mime_depth(raw, limit=max_depth) > max_depth:
+        raise UnreadableMail(f"its MIME parts are nested more than {max_depth} levels deep")
+    try:
+        message = message_from_bytes(raw, policy=policy.default)
+    except RecursionError:  # a nesting the scan did not see: still refused, never a crash
+        raise UnreadableMail("its MIME parts are nested too deeply to read") from None
     assert isinstance(message, EmailMessage)
     sender, sender_name = _sender(message)
     if len(sender) > MAX_ADDRESS:

@@ -5,7 +5,10 @@ engine has recorded a message, so a restart never skips mail; a message handed o
 whose watermark write was lost comes again and is a no-op (the engine dedupes on
 Message-ID). A mailbox that cannot be reached is tried again at the next poll. A mail the engine
 fails on `max_failures` times in a row is passed over (logged as an error; it stays in
-the mailbox, unread, for a person), so one bad mail cannot stop all the others.
+the mailbox, unread, for a person), so one bad mail cannot stop all the others. A mail
+that cannot be taken in at all (no sender, MIME nested deeper than `max_mime_depth`) is
+refused once: logged with its reason, counted in `refused`, the watermark moved past it
+and left in the mailbox for a person; it is never retried.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from anyio import to_thread
 from channels.email.errors import MailboxError, UnreadableMail
 from channels.email.imap import FetchedMail, ImapAccount, MailboxReader
 from channels.email.inbound import to_inbound
+from channels.email.mime_depth import MAX_MIME_DEPTH
 from channels.messages import InboundMessage
 from channels.ports import MessageIntake
 
@@ -53,6 +57,7 @@ class MailboxPoller:
         batch_size: int = 50,
         interval_seconds: float = 30.0,
         max_failures: int = 5,
+        max_mime_depth: int = MAX_MIME_DEPTH,
     ) -> None:
         self._account = account
         self._intake = intake
@@ -64,6 +69,8 @@ class MailboxPoller:
         self._stop = asyncio.Event()
         self._max_failures = max_failures
         self._failures: dict[tuple[int, int], int] = {}
+        self._max_mime_depth = max_mime_depth
+        self.refused = 0  # mails not taken in since start (see the module's docstring)
 
     async def run(self) -> None:
         """Poll until `stop()`; errors are logged and the next poll tries again."""
@@ -135,9 +142,10 @@ class MailboxPoller:
 
     def _inbound(self, mail: FetchedMail) -> InboundMessage | None:
         try:
-            message = to_inbound(mail.raw, own_addresses=self._own)
+            message = to_inbound(mail.raw, own_addresses=self._own, max_depth=self._max_mime_depth)
         except UnreadableMail as exc:
             # Left in the mailbox untouched (nothing is marked or deleted) for a person.
+            self.refused += 1
             log.warning("mail not taken in", extra={"uid": mail.uid, "reason": str(exc)})
             return None
         if mail.truncated:

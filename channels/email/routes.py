@@ -3,7 +3,9 @@
 Authenticated with `Authorization: Bearer <inbound token>` (compared in constant time).
 The body is the message itself (any content type). Answers 200 with where the mail
 landed, 401 for a missing or wrong token, 422 for a body that is not a mail with a
-sender, 413 (from the body-size middleware) above the size limit.
+sender or whose MIME parts nest deeper than `max_mime_depth`, 413 (from the body-size
+middleware) above the size limit. A 4xx is final: the same mail would be refused again,
+so a relay must not retry it (5xx and 429 are worth retrying).
 
 (No `from __future__ import annotations` here: FastAPI must see the dependency types.)
 """
@@ -16,13 +18,18 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from channels.email.errors import UnreadableMail
 from channels.email.inbound import to_inbound
+from channels.email.mime_depth import MAX_MIME_DEPTH
 from channels.ports import MessageIntake
 
 INBOUND_PATH = "/webhooks/email/inbound"
 
 
 def email_router(
-    *, intake: MessageIntake, token: str, own_addresses: frozenset[str] = frozenset()
+    *,
+    intake: MessageIntake,
+    token: str,
+    own_addresses: frozenset[str] = frozenset(),
+    max_mime_depth: int = MAX_MIME_DEPTH,
 ) -> APIRouter:
     router = APIRouter(tags=["email"])
     bearer = HTTPBearer(auto_error=False)
@@ -53,7 +60,7 @@ def email_router(
     async def inbound_mail(request: Request) -> dict[str, Any]:
         raw = await request.body()
         try:
-            message = to_inbound(raw, own_addresses=own_addresses)
+            message = to_inbound(raw, own_addresses=own_addresses, max_depth=max_mime_depth)
         except UnreadableMail as exc:
             raise HTTPException(422, f"not a mail we can take in: {exc}") from exc
         result = await intake.receive(message)

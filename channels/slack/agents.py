@@ -28,6 +28,10 @@ UNMAPPED = (
     "`switchboard staff create --slack-user-id {user}` (or to use your Slack email)."
 )
 NOTE_PREFIX = "note:"
+NO_HANDOFF = (
+    "Not sent: this thread belongs to no handoff, so no customer will see it. "
+    "Reply in the thread of the customer's card."
+)
 
 
 class AgentListeners:
@@ -110,6 +114,10 @@ class AgentListeners:
             return  # edits, joins, and messages outside a thread are not replies
         handoff_id = await self._threads.handoff_in_thread(str(channel), str(thread_ts))
         if handoff_id is None:
+            # In the channel of the cards an agent writing in a thread means to reach a
+            # customer: say it went nowhere. Threads elsewhere are other business.
+            if await self._among_cards(str(channel)):
+                await self._ephemeral(event, NO_HANDOFF)
             return
         user = str(event.get("user", ""))
         staff = await self._people.staff_for(user)
@@ -126,6 +134,9 @@ class AgentListeners:
             await self._console.reply(handoff_id, staff.id, text, note=note)
         except self._refusals as refused:
             await self._ephemeral(event, f"Not sent: {refused}.")
+
+    async def _among_cards(self, channel: str) -> bool:
+        return channel == self._desk.handoff_channel or await self._threads.holds_cards(channel)
 
     # -- answers to the agent ------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from channels.ports import AgentConsole
 from channels.slack.agents import AgentListeners
 from channels.slack.calls import CallWorker, SlackCallBook, SlackCallQueue
 from channels.slack.desk import SlackDesk
-from channels.slack.middleware import ignore_bots, take_each_event_once
+from channels.slack.middleware import ignore_bots, take_each_command_once, take_each_event_once
 from channels.slack.people import SlackStaff
 from channels.slack.ports import SlackStore
 from channels.slack.sales import SalesListeners
@@ -79,6 +79,7 @@ class SlackChannel:
         app.middleware(ignore_bots())
         store = self._store
         app.middleware(take_each_event_once(store.events))
+        app.middleware(take_each_command_once(store.events))
         people = SlackStaff(store.staff, self.client)
         agents = AgentListeners(store.events, store.threads, console, self.desk, people, refusals)
         agents.register(app)

@@ -26,6 +26,8 @@ class SlackDesk:
         self._wake = wake
 
     async def handoff_opened(self, packet: HandoffPacket) -> None:
+        """Queue the handoff's card. A handoff has one card: reporting it again (a second
+        request for a person while it is live, a retried turn) queues nothing."""
         arguments = {
             "channel": self.handoff_channel,
             "text": card_fallback(packet),
@@ -71,5 +73,5 @@ class SlackDesk:
     async def _queue(
         self, method: str, arguments: dict[str, Any], purpose: str, handoff_id: int | None
     ) -> None:
-        await self._calls.enqueue(method, arguments, purpose=purpose, handoff_id=handoff_id)
-        self._wake()
+        if await self._calls.enqueue(method, arguments, purpose=purpose, handoff_id=handoff_id):
+            self._wake()

@@ -46,7 +46,13 @@ class StaffDirectory(Protocol):
 class HandoffThreads(Protocol):
     """Which handoff a thread in the handoff channel belongs to (its card's thread)."""
 
-    async def handoff_in_thread(self, channel: str, thread_ts: str) -> int | None: ...
+    async def handoff_in_thread(self, channel: str, thread_ts: str) -> int | None:
+        """The handoff whose card (any card it ever had) starts this thread."""
+        ...
+
+    async def holds_cards(self, channel: str) -> bool:
+        """Whether handoff cards are posted in this channel (by Slack's channel id)."""
+        ...
 
 
 class DeskCalls(Protocol):
@@ -54,8 +60,10 @@ class DeskCalls(Protocol):
 
     async def enqueue(
         self, method: str, arguments: Arguments, *, purpose: str, handoff_id: int | None
-    ) -> None:
-        """Queue one Web API call (on the handoff's lane when there is a handoff)."""
+    ) -> bool:
+        """Queue one Web API call (on the handoff's lane when there is a handoff). A
+        handoff's card (`handoff_card`) is queued once: False, and nothing queued, when
+        the handoff has its card already."""
         ...
 
     async def enqueue_card_update(

@@ -14,6 +14,7 @@ from slack_bolt.async_app import AsyncApp
 from channels.slack.calls import RESPONSE_URL
 from channels.slack.cards import Block
 from channels.slack.desk import SlackDesk
+from channels.slack.middleware import command_key
 from channels.slack.people import SlackStaff
 from channels.slack.ports import AccountSummaries, SlackEventLedger
 from channels.slack.summary_blocks import candidate_blocks, summary_blocks
@@ -52,10 +53,19 @@ class SalesListeners:
 
     async def on_command(self, ack: Callable[[], Awaitable[Any]], command: dict[str, Any]) -> None:
         await ack()
-        text, blocks = await self.answer(str(command.get("user_id")), str(command.get("text", "")))
-        body: dict[str, Any] = {"url": command["response_url"], "text": text}
-        body.update(response_type="ephemeral", **({"blocks": blocks} if blocks else {}))
-        await self._desk.tell(RESPONSE_URL, body, None)
+        key = command_key(command)  # the middleware took it under this key
+        error = None
+        try:
+            user, asked = str(command.get("user_id")), str(command.get("text", ""))
+            text, blocks = await self.answer(user, asked)
+            body: dict[str, Any] = {"url": command["response_url"], "text": text}
+            body.update(response_type="ephemeral", **({"blocks": blocks} if blocks else {}))
+            await self._desk.tell(RESPONSE_URL, body, None)
+        except Exception as exc:
+            log.exception("slack command failed", extra={"command_key": key})
+            error = f"{type(exc).__name__}: {exc}"
+        if key is not None:
+            await self._events.finish(key, error)  # handled, or failed for a person to see
 
     async def on_mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         event_id = str(body.get("event_id", ""))

@@ -2,23 +2,35 @@
 
 import asyncio
 import contextlib
+import json
 import logging
 from importlib.resources import files
 from typing import Annotated, Any
 
 from email_validator import EmailNotValidError, validate_email
-from fastapi import APIRouter, Depends, HTTPException, Query, WebSocket, WebSocketDisconnect
+from fastapi import (
+    APIRouter,
+    Depends,
+    HTTPException,
+    Query,
+    Request,
+    WebSocket,
+    WebSocketDisconnect,
+)
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, EmailStr, Field, ValidationError, field_validator
 
 from channels.errors import InvalidSession
+from channels.json_depth import MAX_JSON_DEPTH, JsonTooDeep, check_json_depth
 from channels.messages import Channel, IntakeResult
 from channels.ports import ConversationFeed, MessageIntake
 from channels.text import MessageText, StorableStr
+from channels.throttling import retry_after_seconds, too_many
 from channels.web.hub import SessionHub
 from channels.web.identity import identity_matches
 from channels.web.inbound import MessageTooLong, to_inbound
+from channels.web.limits import UNLIMITED, WebChatLimits
 from channels.web.sessions import SessionSigner, WebSession
 
 log = logging.getLogger(__name__)
@@ -73,7 +85,11 @@ def webchat_router(
     hub: SessionHub,
     max_text_length: int,
     identity_secret: str | None = None,
+    limits: WebChatLimits = UNLIMITED,
+    max_json_depth: int = MAX_JSON_DEPTH,
 ) -> APIRouter:
+    """The widget's API. Over a limit of `limits`: 429 with Retry-After over HTTP, an
+    error frame with `retry_after` on the socket; the refused message is not stored."""
     router = APIRouter(tags=["web chat"])
     bearer = HTTPBearer(auto_error=False)
 
@@ -94,7 +110,11 @@ def webchat_router(
             403: {"description": "identity verification is off, or the hash does not match"}
         },
     )
-    async def start_session(body: SessionRequest | None = None) -> SessionResponse:
+    async def start_session(
+        request: Request, body: SessionRequest | None = None
+    ) -> SessionResponse:
+        if wait := limits.session_start(request):
+            raise too_many("new chat sessions from this address", wait)
         body = body or SessionRequest()
         verified_email = None
         if body.identifier is not None or body.identifier_hash is not None:
@@ -120,6 +140,8 @@ def webchat_router(
             )
         except MessageTooLong as exc:
             raise HTTPException(413, str(exc)) from exc
+        if wait := limits.message(session.session_id):
+            raise too_many("messages in this chat session", wait)
         return _intake_json(await intake.receive(inbound))
 
     @router.get("/api/v1/webchat/messages")
@@ -138,7 +160,16 @@ def webchat_router(
     @router.websocket("/api/v1/webchat/ws")
     async def widget_socket(websocket: WebSocket) -> None:
         await websocket.accept()
-        socket = _WidgetSocket(websocket, intake, feed, signer, hub, max_text_length)
+        socket = _WidgetSocket(
+            websocket,
+            intake,
+            feed,
+            signer,
+            hub,
+            max_text_length,
+            limits=limits,
+            max_json_depth=max_json_depth,
+        )
         await socket.serve()
 
     return router
@@ -167,6 +198,8 @@ class _WidgetSocket:
       server: {"type": "ack", "client_message_id": ID, "seq": N, "conversation_id"} once
               the message is stored and answered (a resend of ID gets the same ack)
       server: {"type": "error", "status": 4xx, "reason": ..., "client_message_id"?}
+              status 429 (too many messages) adds "retry_after" (seconds): the message
+              was not stored; send it again (same id) after that long
       client: {"type": "ping"} -> server: {"type": "pong"}
     Close codes: 4400 bad hello, 4401 bad token, 4409 resync needed (reconnect + replay).
     A message can arrive both in the replay and as a live push (it was sent while the
@@ -182,6 +215,9 @@ class _WidgetSocket:
         signer: SessionSigner,
         hub: SessionHub,
         max_text_length: int,
+        *,
+        limits: WebChatLimits = UNLIMITED,
+        max_json_depth: int = MAX_JSON_DEPTH,
     ) -> None:
         self._ws = websocket
         self._intake = intake
@@ -189,7 +225,18 @@ class _WidgetSocket:
         self._signer = signer
         self._hub = hub
         self._max_text_length = max_text_length
+        self._limits = limits
+        self._max_json_depth = max_json_depth
         self._send_lock = asyncio.Lock()
+
+    async def _receive_json(self) -> Any:
+        """The next frame as JSON; a frame nested too deeply raises `JsonTooDeep` before
+        the parser could hit its recursion limit, a binary frame `KeyError`."""
+        text: object = await self._ws.receive_text()
+        if not isinstance(text, str):
+            raise KeyError("text")
+        check_json_depth(text, self._max_json_depth)
+        return json.loads(text)
 
     async def _send(self, frame: dict[str, Any]) -> None:
         async with self._send_lock:
@@ -230,7 +277,7 @@ class _WidgetSocket:
 
     async def _hello(self) -> tuple[WebSession | None, int]:
         try:
-            raw = await asyncio.wait_for(self._ws.receive_json(), _HELLO_TIMEOUT_SECONDS)
+            raw = await asyncio.wait_for(self._receive_json(), _HELLO_TIMEOUT_SECONDS)
             hello = _HelloFrame.model_validate(raw)
             if hello.type != "hello":
                 raise ValueError("first frame must be hello")
@@ -261,7 +308,10 @@ class _WidgetSocket:
     async def _read(self, session: WebSession) -> None:
         while True:
             try:
-                raw = await self._ws.receive_json()
+                raw = await self._receive_json()
+            except JsonTooDeep as exc:
+                await self._send({"type": "error", "status": 400, "reason": str(exc)})
+                continue
             except (ValueError, KeyError):  # not JSON, or a binary frame
                 await self._send(
                     {"type": "error", "status": 400, "reason": "frame is not JSON text"}
@@ -303,6 +353,18 @@ class _WidgetSocket:
                     "status": 413,
                     "client_message_id": client_message_id,
                     "reason": str(exc),
+                }
+            )
+            return
+        if wait := self._limits.message(session.session_id):
+            seconds = retry_after_seconds(wait)
+            await self._send(
+                {
+                    "type": "error",
+                    "status": 429,
+                    "client_message_id": client_message_id,
+                    "retry_after": seconds,
+                    "reason": f"too many messages: not stored, send again in {seconds} s",
                 }
             )
             return

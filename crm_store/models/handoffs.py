@@ -2,18 +2,32 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_store.base import Base, utcnow
 
-HANDOFF_STATUSES = ("queued", "claimed", "resolved", "returned_to_bot")
+# `superseded`: a second live handoff of one conversation, closed when handoffs became
+# one per conversation (migration 0008); its card's thread tells agents where to go.
+HANDOFF_STATUSES = ("queued", "claimed", "resolved", "returned_to_bot", "superseded")
+LIVE_HANDOFF = "status IN ('queued', 'claimed')"
 
 
 class Handoff(Base):
     """The bot handing a conversation to a person, with why and how sure it was."""
 
     __tablename__ = "handoffs"
+    __table_args__ = (
+        # One live handoff per conversation: concurrent requests for a person cannot
+        # open a second one (and so cannot post a second card).
+        Index(
+            "uq_handoffs_live_conversation",
+            "conversation_id",
+            unique=True,
+            sqlite_where=text(LIVE_HANDOFF),
+            postgresql_where=text(LIVE_HANDOFF),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)

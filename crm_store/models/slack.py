@@ -5,12 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_store.base import Base, utcnow
 
 SLACK_CALL_STATUSES = ("pending", "sending", "done", "failed")
+HANDOFF_CARD = "handoff_card"
+# A second card of one handoff posted before cards were one per handoff (migration 0008):
+# kept so a reply in its thread still finds the handoff.
+HANDOFF_CARD_COPY = "handoff_card_copy"
 
 
 class SlackEvent(Base):
@@ -35,7 +39,17 @@ class SlackCall(Base):
     """
 
     __tablename__ = "slack_calls"
-    __table_args__ = (Index("ix_slack_calls_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_slack_calls_due", "status", "next_attempt_at"),
+        # One card per handoff: however often a handoff is reported, one card is posted.
+        Index(
+            "uq_slack_calls_handoff_card",
+            "handoff_id",
+            unique=True,
+            sqlite_where=text(f"purpose = '{HANDOFF_CARD}'"),
+            postgresql_where=text(f"purpose = '{HANDOFF_CARD}'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     method: Mapped[str] = mapped_column(String(50))

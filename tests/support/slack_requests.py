@@ -122,7 +122,10 @@ class Slack:
             urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
         )
 
-    def command(self, user: str, text: str) -> Response:
+    def command(self, user: str, text: str, *, trigger_id: str | None = None) -> Response:
+        if trigger_id is None:  # Slack makes one per invocation
+            self.events += 1
+            trigger_id = f"{self.events}.2.3"
         form = {
             "token": "legacy",
             "team_id": "T0000001",
@@ -131,6 +134,6 @@ class Slack:
             "command": "/switchboard",
             "text": text,
             "response_url": f"{self.standin.base_url}/response/{user}",  # type: ignore[attr-defined]
-            "trigger_id": "1.2.3",
+            "trigger_id": trigger_id,
         }
         return self.post(urlencode(form), "application/x-www-form-urlencoded")

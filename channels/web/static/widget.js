@@ -549,6 +549,22 @@
     socketSend({ type: "message", client_message_id: item.client_message_id, text: item.text });
   }
 
+  // Too many messages too fast: the server did not store this one. It stays pending and
+  // goes again (same id) once the server says it may.
+  function sendLater(id, seconds) {
+    var wait = Math.max(1, Number(seconds) || 1);
+    showError("Sending too fast: your message will go in " + Math.ceil(wait) + " s.");
+    setTimeout(function () {
+      var item = state.pending.filter(function (p) {
+        return p.client_message_id === id;
+      })[0];
+      if (item && ready) {
+        showError("");
+        transmit(item);
+      }
+    }, wait * 1000);
+  }
+
   function dropPending(id, reason) {
     state.pending = state.pending.filter(function (p) {
       return p.client_message_id !== id;
@@ -753,6 +769,8 @@
     } else if (frame.type === "error") {
       if (frame.client_message_id && (frame.status === 413 || frame.status === 422)) {
         dropPending(frame.client_message_id, frame.reason);
+      } else if (frame.client_message_id && frame.status === 429) {
+        sendLater(frame.client_message_id, frame.retry_after);
       } else if (window.console) {
         console.warn("Switchboard:", frame.reason || frame);
       }
