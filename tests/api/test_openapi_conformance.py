@@ -2,7 +2,7 @@
 operation (bounded examples, derandomised) and checks that no answer is a 5xx, that every
 status and content type is documented for its route, and that bodies match their schemas.
 
-The app is the real one (NLU, knowledge base, SQLite), with SMS and the email relay
+The app is the real one (NLU, knowledge base, SQLite; rate limits off), with SMS and the email relay
 configured so their webhooks are in the document too, and with an admin's staff token and
 a widget session, so the checks reach past authentication as well as into it.
 """
@@ -27,7 +27,14 @@ from schemathesis.checks import (
 from schemathesis.schemas import APIOperation
 
 from bot.app import create_app
-from bot.settings import DatabaseSettings, EmailSettings, NluSettings, Settings, TwilioSettings
+from bot.settings import (
+    DatabaseSettings,
+    EmailSettings,
+    NluSettings,
+    RateLimitSettings,
+    Settings,
+    TwilioSettings,
+)
 from crm_store import staff
 from tests.support.prepared import PreparedState
 
@@ -63,6 +70,9 @@ def served(
         nlu=NluSettings(model_dir=prepared.nlu_model_dir),
         database=DatabaseSettings(url=f"sqlite:///{root / 'api.db'}", auto_migrate=True),
         public_base_url="https://support.example.test",
+        # Off: thousands of generated requests would soon be answered 429 and nothing else
+        # (429 is documented; tests/bot/test_rate_limits_api.py proves the limits).
+        rate_limits=RateLimitSettings(enabled=False),
         twilio=TwilioSettings(
             account_sid="AC" + "0" * 32,
             auth_token="twilio-auth-token-for-the-conformance-test",
