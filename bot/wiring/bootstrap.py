@@ -14,6 +14,7 @@ from rasa_sdk.executor import ActionExecutor
 
 from actions.executor import build_executor
 from bot.channel_store.email_intake import EmailIntake
+from bot.channel_store.widget_sessions import StoreSessionRevocations
 from bot.conversation.action_runner import ActionRunner
 from bot.conversation.dialogue import Dialogue
 from bot.conversation.engine import ConversationEngine
@@ -230,7 +231,14 @@ def bootstrap(
         if email.imap_enabled:
             services.mail_poller = mailbox_poller(email, services.email_intake, database)
     services.channels = [
-        web_parts(settings, intake=engine, feed=engine, signer=signer, hub=hub),
+        web_parts(
+            settings,
+            intake=engine,
+            feed=engine,
+            signer=signer,
+            hub=hub,
+            revocations=StoreSessionRevocations(database),
+        ),
         sms_parts(settings, database, engine),
         email_parts(email, services.email_intake, services.mail_poller),
         slack_parts(settings, slack, handoffs),

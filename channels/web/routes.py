@@ -19,12 +19,15 @@ from channels.text import MessageText, StorableStr
 from channels.web.hub import SessionHub
 from channels.web.identity import identity_matches
 from channels.web.inbound import MessageTooLong, to_inbound
+from channels.web.revocations import SessionCheck, SessionRevocations
 from channels.web.sessions import SessionSigner, WebSession
 
 log = logging.getLogger(__name__)
 
 _STATIC = files("channels.web") / "static"
 _HELLO_TIMEOUT_SECONDS = 10.0
+# Everything the widget calls lives under here (CORS opens this prefix to every origin).
+WIDGET_API_PREFIX = "/api/v1/webchat"
 
 
 class SessionRequest(BaseModel):
@@ -73,21 +76,24 @@ def webchat_router(
     hub: SessionHub,
     max_text_length: int,
     identity_secret: str | None = None,
+    revocations: SessionRevocations | None = None,
 ) -> APIRouter:
+    """The widget's API. Without `revocations` a token counts until it expires."""
     router = APIRouter(tags=["web chat"])
     bearer = HTTPBearer(auto_error=False)
+    check = SessionCheck(signer, revocations)
 
-    def current_session(
+    async def current_session(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> WebSession:
         if credentials is None:
             raise HTTPException(401, "missing bearer token", {"WWW-Authenticate": "Bearer"})
         try:
-            return signer.verify(credentials.credentials)
+            return await check.session(credentials.credentials)
         except InvalidSession as exc:
             raise HTTPException(401, str(exc), {"WWW-Authenticate": "Bearer"}) from exc
 
-    @router.post("/api/v1/webchat/sessions", response_model=SessionResponse)
+    @router.post(f"{WIDGET_API_PREFIX}/sessions", response_model=SessionResponse)
     async def start_session(body: SessionRequest | None = None) -> SessionResponse:
         body = body or SessionRequest()
         verified_email = None
@@ -104,7 +110,7 @@ def webchat_router(
         )
         return SessionResponse(session_id=session.session_id, token=token)
 
-    @router.post("/api/v1/webchat/messages")
+    @router.post(f"{WIDGET_API_PREFIX}/messages")
     async def send_message(
         body: MessageRequest, session: Annotated[WebSession, Depends(current_session)]
     ) -> dict[str, Any]:
@@ -116,7 +122,7 @@ def webchat_router(
             raise HTTPException(413, str(exc)) from exc
         return _intake_json(await intake.receive(inbound))
 
-    @router.get("/api/v1/webchat/messages")
+    @router.get(f"{WIDGET_API_PREFIX}/messages")
     async def read_messages(
         session: Annotated[WebSession, Depends(current_session)],
         after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
@@ -129,10 +135,10 @@ def webchat_router(
             "messages": [message.to_json() for message in messages],
         }
 
-    @router.websocket("/api/v1/webchat/ws")
+    @router.websocket(f"{WIDGET_API_PREFIX}/ws")
     async def widget_socket(websocket: WebSocket) -> None:
         await websocket.accept()
-        socket = _WidgetSocket(websocket, intake, feed, signer, hub, max_text_length)
+        socket = _WidgetSocket(websocket, intake, feed, check, hub, max_text_length)
         await socket.serve()
 
     return router
@@ -162,7 +168,9 @@ class _WidgetSocket:
               the message is stored and answered (a resend of ID gets the same ack)
       server: {"type": "error", "status": 4xx, "reason": ..., "client_message_id"?}
       client: {"type": "ping"} -> server: {"type": "pong"}
-    Close codes: 4400 bad hello, 4401 bad token, 4409 resync needed (reconnect + replay).
+    Close codes: 4400 bad hello, 4401 bad token (also when staff revoke the session: at
+    once on this process, at the next message on another), 4409 resync needed (reconnect
+    + replay).
     A message can arrive both in the replay and as a live push (it was sent while the
     replay was read), and the sender's own message comes back as a push to its other
     tabs: clients dedupe by seq.
@@ -173,14 +181,14 @@ class _WidgetSocket:
         websocket: WebSocket,
         intake: MessageIntake,
         feed: ConversationFeed,
-        signer: SessionSigner,
+        check: SessionCheck,
         hub: SessionHub,
         max_text_length: int,
     ) -> None:
         self._ws = websocket
         self._intake = intake
         self._feed = feed
-        self._signer = signer
+        self._check = check
         self._hub = hub
         self._max_text_length = max_text_length
         self._send_lock = asyncio.Lock()
@@ -234,7 +242,7 @@ class _WidgetSocket:
         except WebSocketDisconnect:
             return None, 0
         try:
-            return self._signer.verify(hello.token), hello.after
+            return await self._check.session(hello.token), hello.after
         except InvalidSession as exc:
             await self._close(4401, str(exc))
             return None, 0
@@ -249,6 +257,9 @@ class _WidgetSocket:
             event = await queue.get()
             if event.get("type") == "resync":
                 await self._close(4409, "too far behind; reconnect to replay")
+                return
+            if event.get("type") == "revoked":
+                await self._close(4401, str(event.get("reason", "session revoked")))
                 return
             await self._send(event)
 
@@ -271,6 +282,11 @@ class _WidgetSocket:
 
     async def _message(self, session: WebSession, raw: dict[str, Any]) -> None:
         client_message_id = raw.get("client_message_id")
+        try:
+            await self._check.still_valid(session)
+        except InvalidSession as exc:
+            await self._close(4401, str(exc))
+            raise WebSocketDisconnect(4401, str(exc)) from exc
         try:
             frame = _MessageFrame.model_validate(raw)
             inbound = to_inbound(
