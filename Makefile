@@ -14,9 +14,10 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# The demo page signs the demo customers' identities for anyone who asks: on here only.
 run: $(STAMP)
 	$(VENV)/bin/switchboard demo seed --if-empty
-	$(VENV)/bin/switchboard serve --host $(HOST) --port $(PORT)
+	SWITCHBOARD_DEMO__ENABLED=true $(VENV)/bin/switchboard serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	scripts/test.sh

@@ -8,10 +8,11 @@ import time
 from collections.abc import AsyncIterator, Mapping
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from bot.api.accounts import accounts_router
 from bot.api.auth import StaffAuth
+from bot.api.cors import CorsByPath
+from bot.api.docs import docs_router
 from bot.api.errors import install_error_handlers
 from bot.api.handoffs import handoffs_router
 from bot.api.health import health_router
@@ -21,8 +22,11 @@ from bot.api.limits import BodySizeLimit
 from bot.api.nlu import nlu_router
 from bot.api.openapi import document_errors
 from bot.api.rate_limits import Clock
+from bot.api.redirects import redirect_slashes_relatively
+from bot.api.security_headers import SecurityHeaders
 from bot.api.staff import staff_router
 from bot.api.tickets import tickets_router
+from bot.api.widget_sessions import widget_sessions_router
 from bot.conversation.dialogue import Dialogue
 from bot.settings import Settings
 from bot.wiring.bootstrap import Services, bootstrap
@@ -30,6 +34,7 @@ from bot.workers import Workers
 from channels.email import INBOUND_PATH
 from channels.messages import Channel
 from channels.ports import AgentDesk, ChannelSender
+from channels.web import WIDGET_API_PREFIX
 from crm_store.staff import SUMMARY_ROLES
 from knowledge.embeddings import SentenceEncoder
 
@@ -77,6 +82,8 @@ def create_app(
         summary="Omnichannel support bot with its own CRM store",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served by docs_router, with a CSP of its own
+        redoc_url=None,
     )
     app.state.services = services
     install_error_handlers(app)
@@ -84,19 +91,18 @@ def create_app(
     document_errors(app)
     # Inside the size limit: JSON nested too deeply is a 400 before any route parses it.
     app.add_middleware(JsonDepthLimit, max_depth=settings.max_json_depth)
+    app.include_router(docs_router(app.title, app.openapi_url or "/openapi.json"))
+    redirect_slashes_relatively(app.router)  # a Location never names the Host header
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
         path_limits={INBOUND_PATH: settings.email.max_message_bytes},
     )
-    # The widget runs on the company's own site, another origin: it calls the web chat
-    # API with a bearer token (no cookies), so any origin may.
+    # The widget's API is open to every origin; the staff API only to the listed ones.
     app.add_middleware(
-        CORSMiddleware,
-        allow_origins=["*"],
-        allow_methods=["GET", "POST"],
-        allow_headers=["Authorization", "Content-Type"],
+        CorsByPath, open_prefix=WIDGET_API_PREFIX, staff_origins=settings.cors.staff_origins
     )
+    app.add_middleware(SecurityHeaders)  # outermost: every answer carries the headers
     return app
 
 
@@ -107,6 +113,11 @@ def _mount(app: FastAPI, services: Services) -> None:
     app.include_router(handoffs_router(services.handoffs, auth))
     app.include_router(accounts_router(services.database, auth.role(*SUMMARY_ROLES)))
     app.include_router(tickets_router(services.database, auth.any_staff()))
+    app.include_router(
+        widget_sessions_router(
+            services.database, services.hub, auth.any_staff(), auth.role("admin")
+        )
+    )
     if services.nlu is not None:
         token = services.settings.nlu.api_token
         app.include_router(

@@ -336,6 +336,41 @@ class RateLimitSettings(BaseModel):
         return value
 
 
+class DemoSettings(BaseModel):
+    """The demo page at `/` (demo/), served in development only."""
+
+    enabled: bool = Field(
+        default=False,
+        description="the demo page signs the seed's demo customers' identities for the "
+        "widget, so anyone who reaches the server can chat as them; `make run` turns it "
+        "on; refused in production",
+    )
+
+
+class CorsSettings(BaseModel):
+    """Which other origins' pages may call the API from a browser. The widget's API
+    (`/api/v1/webchat/`) is open to every origin: the widget runs on customers' sites
+    and authenticates with its bearer token, not cookies."""
+
+    staff_origins: list[str] = Field(
+        default=[],
+        description="origins (scheme://host[:port], JSON list) whose pages may call the "
+        "staff API; default: none",
+    )
+
+    @field_validator("staff_origins")
+    @classmethod
+    def _exact_origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            scheme, _, rest = origin.partition("://")
+            if scheme not in ("http", "https") or not rest or "/" in rest or "*" in rest:
+                raise ValueError(
+                    f"SWITCHBOARD_CORS__STAFF_ORIGINS: {origin!r} is not an origin like "
+                    "https://admin.example.com (no path, no wildcard)"
+                )
+        return origins
+
+
 class LogSettings(BaseModel):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["json", "text"] = "json"
@@ -367,6 +402,8 @@ class Settings(BaseSettings):
     encoder: EncoderSettings = EncoderSettings()
     log: LogSettings = LogSettings()
     rate_limits: RateLimitSettings = RateLimitSettings()
+    demo: DemoSettings = DemoSettings()
+    cors: CorsSettings = CorsSettings()
 
     @model_validator(mode="after")
     def _twilio_needs_a_public_url(self) -> Settings:
@@ -397,6 +434,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 "SWITCHBOARD_SLACK__SIGNING_SECRET and SWITCHBOARD_SLACK__HANDOFF_CHANNEL must be "
                 "set when SWITCHBOARD_SLACK__BOT_TOKEN is"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _no_demo_in_production(self) -> Settings:
+        if self.demo.enabled and self.environment == "production":
+            raise ValueError(
+                "SWITCHBOARD_DEMO__ENABLED signs demo customers' identities for anyone: "
+                "it cannot be on when SWITCHBOARD_ENVIRONMENT=production"
             )
         return self
 

@@ -1,24 +1,31 @@
 """The demo page: a help page of the fictional store with the chat widget on it.
 
-Mounted at `/` only in development. It offers "continue as a demo customer" links and,
-for `/?as=<email>` of one of the seed's fixed customers, plays the host site: it signs
-that customer's identity for the widget the way a real site's server would, so order and
-ticket questions can be tried.
+Mounted at `/` only in development. With the demo on (`SWITCHBOARD_DEMO__ENABLED`, which
+`make run` sets) it offers "continue as a demo customer" links and, for `/?as=<email>` of
+one of the seed's fixed customers, plays the host site: it signs that customer's identity
+for the widget the way a real site's server would, so order and ticket questions can be
+tried. With the demo off the page is the anonymous widget only and signs nothing.
+
+The page sends its own Content-Security-Policy: scripts, styles, fonts and connections
+from this server only. The one exception is the widget's own `<style>` in its Shadow DOM,
+allowed by a per-response nonce the page puts on the widget's script tag (the widget
+copies it, as a customer's site with a strict CSP would have it do).
 """
 
 from __future__ import annotations
 
 import html
+import secrets
 from importlib.resources import files
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from channels.web.identity import identity_hash
 from demo.seed import DEMO_CUSTOMERS
 
-__all__ = ["DEMO_LINKS", "demo_page_router"]
+__all__ = ["DEMO_LINKS", "demo_page_policy", "demo_page_router"]
 
 _STATIC = files("demo") / "static"
 
@@ -26,8 +33,18 @@ _STATIC = files("demo") / "static"
 DEMO_LINKS = {c.email: f"{c.name}: {c.story}" for c in DEMO_CUSTOMERS}
 
 
+def demo_page_policy(nonce: str) -> str:
+    """The demo page's CSP: everything from this server, the widget's style by nonce."""
+    return (
+        "default-src 'none'; script-src 'self'; "
+        f"style-src 'self' 'nonce-{nonce}'; font-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    )
+
+
 def demo_page_router(identity_secret: str | None) -> APIRouter:
-    """`/`: the demo page; with an identity secret, the demo customers' signed links."""
+    """`/`: the demo page; with an identity secret (the demo is on), the demo customers'
+    signed links. `/demo.css`: its styles."""
     router = APIRouter(include_in_schema=False)
 
     @router.api_route("/", methods=["GET", "HEAD"])
@@ -44,12 +61,20 @@ def demo_page_router(identity_secret: str | None) -> APIRouter:
                 "signs their identity for the widget, as a real site's server would):</p>"
                 f'<ul>{items}<li><a href="/">anonymous visitor</a></li></ul></aside>'
             )
-            if as_ in DEMO_LINKS:
+            if as_ in DEMO_LINKS:  # only the seed's fixed customers, never any address
                 signed = identity_hash(identity_secret, as_)
                 identity = f' data-identifier="{html.escape(as_)}" data-identifier-hash="{signed}"'
-        page = page.replace("<!--demo-customers-->", links).replace(
-            "<!--demo-identity-->", identity
+        nonce = secrets.token_urlsafe(16)
+        page = (
+            page.replace("<!--demo-customers-->", links)
+            .replace("<!--demo-identity-->", identity)
+            .replace("<!--nonce-->", nonce)
         )
-        return HTMLResponse(page)
+        return HTMLResponse(page, headers={"Content-Security-Policy": demo_page_policy(nonce)})
+
+    @router.api_route("/demo.css", methods=["GET", "HEAD"])
+    async def demo_styles() -> Response:
+        body = (_STATIC / "demo.css").read_text(encoding="utf-8")
+        return Response(body, media_type="text/css", headers={"Cache-Control": "no-cache"})
 
     return router

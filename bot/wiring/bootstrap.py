@@ -17,6 +17,7 @@ from actions.executor import build_executor
 from bot.api.rate_limits import Clock
 from bot.api.throttles import RateLimits
 from bot.channel_store.email_intake import EmailIntake
+from bot.channel_store.widget_sessions import StoreSessionRevocations
 from bot.conversation.action_runner import ActionRunner
 from bot.conversation.dialogue import Dialogue
 from bot.conversation.engine import ConversationEngine
@@ -237,7 +238,15 @@ def bootstrap(
         if email.imap_enabled:
             services.mail_poller = mailbox_poller(email, services.email_intake, database)
     services.channels = [
-        web_parts(settings, intake=engine, feed=engine, signer=signer, hub=hub, limits=limits),
+        web_parts(
+            settings,
+            intake=engine,
+            feed=engine,
+            signer=signer,
+            hub=hub,
+            limits=limits,
+            revocations=StoreSessionRevocations(database),
+        ),
         sms_parts(settings, database, engine),
         email_parts(email, services.email_intake, services.mail_poller),
         slack_parts(settings, slack, handoffs),

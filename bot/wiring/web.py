@@ -6,7 +6,14 @@ from __future__ import annotations
 from bot.settings import Settings
 from bot.wiring.parts import ChannelParts
 from channels.ports import ConversationFeed, MessageIntake
-from channels.web import SessionHub, SessionSigner, WebChatSender, webchat_router, widget_router
+from channels.web import (
+    SessionHub,
+    SessionRevocations,
+    SessionSigner,
+    WebChatSender,
+    webchat_router,
+    widget_router,
+)
 from channels.web.limits import UNLIMITED, WebChatLimits
 
 __all__ = ["web_parts", "web_sender"]
@@ -23,6 +30,7 @@ def web_parts(
     feed: ConversationFeed,
     signer: SessionSigner,
     hub: SessionHub,
+    revocations: SessionRevocations,
     limits: WebChatLimits = UNLIMITED,
 ) -> ChannelParts:
     parts = ChannelParts("web chat", "web chat is on: the widget at /widget.js")
@@ -36,6 +44,7 @@ def web_parts(
             identity_secret=settings.identity_secret(),
             limits=limits,
             max_json_depth=settings.max_json_depth,
+            revocations=revocations,
         )
     )
     parts.routers.append(widget_router())
@@ -43,6 +52,15 @@ def web_parts(
         # Imported here so that a production server imports no demo code at all.
         from demo.page import demo_page_router
 
-        parts.routers.append(demo_page_router(settings.identity_secret()))
-        parts.status += "; the demo page at / (development)"
+        # The page signs demo customers' identities only when the demo is explicitly on
+        # (`make run`): a development server reachable on a network must not hand out
+        # verified sessions to whoever asks.
+        demo_on = settings.demo.enabled
+        parts.routers.append(demo_page_router(settings.identity_secret() if demo_on else None))
+        parts.status += (
+            "; the demo page at / signs the demo customers' identities for anyone "
+            "(SWITCHBOARD_DEMO__ENABLED): never expose this server"
+            if demo_on
+            else "; the demo page at / (development; anonymous only)"
+        )
     return parts

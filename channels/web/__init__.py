@@ -2,11 +2,14 @@
 
 from channels.web.hub import SessionHub
 from channels.web.outbound import WebChatSender
-from channels.web.routes import webchat_router, widget_router
+from channels.web.revocations import SessionRevocations
+from channels.web.routes import WIDGET_API_PREFIX, webchat_router, widget_router
 from channels.web.sessions import SessionSigner, WebSession
 
 __all__ = [
+    "WIDGET_API_PREFIX",
     "SessionHub",
+    "SessionRevocations",
     "SessionSigner",
     "WebChatSender",
     "WebSession",

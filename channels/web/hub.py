@@ -49,5 +49,9 @@ class SessionHub:
                 queue.put_nowait({"type": "resync"})
         return delivered
 
+    def revoke(self, session_id: str, reason: str) -> int:
+        """Close every live socket of the session (4401 with `reason`): staff revoked it."""
+        return self.publish(session_id, {"type": "revoked", "reason": reason})
+
     def subscriber_count(self, session_id: str) -> int:
         return len(self._subscribers.get(session_id, ()))

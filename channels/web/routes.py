@@ -31,12 +31,15 @@ from channels.web.hub import SessionHub
 from channels.web.identity import identity_matches
 from channels.web.inbound import MessageTooLong, to_inbound
 from channels.web.limits import UNLIMITED, WebChatLimits
+from channels.web.revocations import SessionCheck, SessionRevocations
 from channels.web.sessions import SessionSigner, WebSession
 
 log = logging.getLogger(__name__)
 
 _STATIC = files("channels.web") / "static"
 _HELLO_TIMEOUT_SECONDS = 10.0
+# Everything the widget calls lives under here (CORS opens this prefix to every origin).
+WIDGET_API_PREFIX = "/api/v1/webchat"
 
 
 class SessionRequest(BaseModel):
@@ -87,24 +90,27 @@ def webchat_router(
     identity_secret: str | None = None,
     limits: WebChatLimits = UNLIMITED,
     max_json_depth: int = MAX_JSON_DEPTH,
+    revocations: SessionRevocations | None = None,
 ) -> APIRouter:
     """The widget's API. Over a limit of `limits`: 429 with Retry-After over HTTP, an
-    error frame with `retry_after` on the socket; the refused message is not stored."""
+    error frame with `retry_after` on the socket; the refused message is not stored.
+    Without `revocations` a token counts until it expires."""
     router = APIRouter(tags=["web chat"])
     bearer = HTTPBearer(auto_error=False)
+    check = SessionCheck(signer, revocations)
 
-    def current_session(
+    async def current_session(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> WebSession:
         if credentials is None:
             raise HTTPException(401, "missing bearer token", {"WWW-Authenticate": "Bearer"})
         try:
-            return signer.verify(credentials.credentials)
+            return await check.session(credentials.credentials)
         except InvalidSession as exc:
             raise HTTPException(401, str(exc), {"WWW-Authenticate": "Bearer"}) from exc
 
     @router.post(
-        "/api/v1/webchat/sessions",
+        f"{WIDGET_API_PREFIX}/sessions",
         response_model=SessionResponse,
         responses={
             403: {"description": "identity verification is off, or the hash does not match"}
@@ -130,7 +136,7 @@ def webchat_router(
         )
         return SessionResponse(session_id=session.session_id, token=token)
 
-    @router.post("/api/v1/webchat/messages")
+    @router.post(f"{WIDGET_API_PREFIX}/messages")
     async def send_message(
         body: MessageRequest, session: Annotated[WebSession, Depends(current_session)]
     ) -> dict[str, Any]:
@@ -144,7 +150,7 @@ def webchat_router(
             raise too_many("messages in this chat session", wait)
         return _intake_json(await intake.receive(inbound))
 
-    @router.get("/api/v1/webchat/messages")
+    @router.get(f"{WIDGET_API_PREFIX}/messages")
     async def read_messages(
         session: Annotated[WebSession, Depends(current_session)],
         after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
@@ -157,14 +163,14 @@ def webchat_router(
             "messages": [message.to_json() for message in messages],
         }
 
-    @router.websocket("/api/v1/webchat/ws")
+    @router.websocket(f"{WIDGET_API_PREFIX}/ws")
     async def widget_socket(websocket: WebSocket) -> None:
         await websocket.accept()
         socket = _WidgetSocket(
             websocket,
             intake,
             feed,
-            signer,
+            check,
             hub,
             max_text_length,
             limits=limits,
@@ -201,7 +207,9 @@ class _WidgetSocket:
               status 429 (too many messages) adds "retry_after" (seconds): the message
               was not stored; send it again (same id) after that long
       client: {"type": "ping"} -> server: {"type": "pong"}
-    Close codes: 4400 bad hello, 4401 bad token, 4409 resync needed (reconnect + replay).
+    Close codes: 4400 bad hello, 4401 bad token (also when staff revoke the session: at
+    once on this process, at the next message on another), 4409 resync needed (reconnect
+    + replay).
     A message can arrive both in the replay and as a live push (it was sent while the
     replay was read), and the sender's own message comes back as a push to its other
     tabs: clients dedupe by seq.
@@ -212,7 +220,7 @@ class _WidgetSocket:
         websocket: WebSocket,
         intake: MessageIntake,
         feed: ConversationFeed,
-        signer: SessionSigner,
+        check: SessionCheck,
         hub: SessionHub,
         max_text_length: int,
         *,
@@ -222,7 +230,7 @@ class _WidgetSocket:
         self._ws = websocket
         self._intake = intake
         self._feed = feed
-        self._signer = signer
+        self._check = check
         self._hub = hub
         self._max_text_length = max_text_length
         self._limits = limits
@@ -287,7 +295,7 @@ class _WidgetSocket:
         except WebSocketDisconnect:
             return None, 0
         try:
-            return self._signer.verify(hello.token), hello.after
+            return await self._check.session(hello.token), hello.after
         except InvalidSession as exc:
             await self._close(4401, str(exc))
             return None, 0
@@ -302,6 +310,9 @@ class _WidgetSocket:
             event = await queue.get()
             if event.get("type") == "resync":
                 await self._close(4409, "too far behind; reconnect to replay")
+                return
+            if event.get("type") == "revoked":
+                await self._close(4401, str(event.get("reason", "session revoked")))
                 return
             await self._send(event)
 
@@ -327,6 +338,11 @@ class _WidgetSocket:
 
     async def _message(self, session: WebSession, raw: dict[str, Any]) -> None:
         client_message_id = raw.get("client_message_id")
+        try:
+            await self._check.still_valid(session)
+        except InvalidSession as exc:
+            await self._close(4401, str(exc))
+            raise WebSocketDisconnect(4401, str(exc)) from exc
         try:
             frame = _MessageFrame.model_validate(raw)
             inbound = to_inbound(

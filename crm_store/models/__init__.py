@@ -12,6 +12,7 @@ from crm_store.models.orders import Order
 from crm_store.models.slack import SlackCall, SlackEvent
 from crm_store.models.staff import StaffUser
 from crm_store.models.tickets import Ticket, TicketEvent
+from crm_store.models.widget_sessions import WidgetSessionRevocation
 
 __all__ = [
     "Account",
@@ -31,4 +32,5 @@ __all__ = [
     "StaffUser",
     "Ticket",
     "TicketEvent",
+    "WidgetSessionRevocation",
 ]

@@ -16,7 +16,7 @@ import json, sys
 from fastapi.testclient import TestClient
 from bot.app import create_app
 from bot.conversation.dialogue import Reply
-from bot.settings import DatabaseSettings, Settings, WebChatSettings
+from bot.settings import DatabaseSettings, DemoSettings, Settings, WebChatSettings
 
 
 class Quiet:
@@ -29,6 +29,7 @@ settings = Settings(
     data_dir=sys.argv[2],
     database=DatabaseSettings(url="sqlite:///" + sys.argv[2] + "/sb.db", auto_migrate=True),
     webchat=WebChatSettings(secret_key="s" * 40),
+    demo=DemoSettings(enabled=sys.argv[1] == "development"),  # as `make run` has it
 )
 app = create_app(settings, dialogue=Quiet())
 with TestClient(app) as client:

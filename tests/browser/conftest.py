@@ -39,7 +39,12 @@ def server(tmp_path: Path, prepared: PreparedState) -> Iterator[SwitchboardServe
     # The demo knowledge index and NLU model are built once per run, not per server.
     data_dir = prepared.seed(tmp_path / "var")
     running = SwitchboardServer(
-        data_dir, free_port(), {"SWITCHBOARD_NLU__MODEL_DIR": str(prepared.nlu_model_dir)}
+        data_dir,
+        free_port(),
+        {
+            "SWITCHBOARD_NLU__MODEL_DIR": str(prepared.nlu_model_dir),
+            "SWITCHBOARD_DEMO__ENABLED": "true",  # the demo customer links, as `make run`
+        },
     )
     running.start()
     try:

@@ -6,6 +6,8 @@
  *           data-color="#0b6e4f"></script>
  *
  * data-server overrides the server base URL (default: the origin this script came from).
+ * A page with a Content-Security-Policy that allows no inline styles gives the tag a
+ * nonce (<script nonce="..." src=...>): the widget puts the same nonce on its <style>.
  * Plain JS, no build step, no dependencies. Everything lives in a Shadow DOM, so the
  * host page's CSS cannot reach in and ours cannot leak out.
  *
@@ -228,6 +230,7 @@
   var host = el("div", { id: "switchboard-widget" });
   var shadow = host.attachShadow({ mode: "open" });
   var style = el("style");
+  if (script && script.nonce) style.nonce = script.nonce; // the host page's CSP nonce
   style.textContent = STYLE;
   var root = el("div", { class: "root" });
 
