@@ -17,6 +17,7 @@ from bot.api.health import health_router
 from bot.api.kb import kb_router
 from bot.api.limits import BodySizeLimit
 from bot.api.nlu import nlu_router
+from bot.api.outages import install_outage_handlers
 from bot.api.staff import staff_router
 from bot.api.tickets import tickets_router
 from bot.conversation.dialogue import Dialogue
@@ -72,6 +73,7 @@ def create_app(
     )
     app.state.services = services
     install_error_handlers(app)
+    install_outage_handlers(app, retry_after_seconds=settings.database.retry_after_seconds)
     _mount(app, services)
     app.add_middleware(
         BodySizeLimit,
@@ -91,7 +93,11 @@ def create_app(
 
 def _mount(app: FastAPI, services: Services) -> None:
     auth = StaffAuth(services.database, services.signer)
-    app.include_router(health_router(services.database))
+    app.include_router(
+        health_router(
+            services.database, retry_after_seconds=services.settings.database.retry_after_seconds
+        )
+    )
     app.include_router(staff_router(services.database, auth))
     app.include_router(handoffs_router(services.handoffs, auth))
     app.include_router(accounts_router(services.database, auth.role(*SUMMARY_ROLES)))

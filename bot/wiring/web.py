@@ -7,6 +7,7 @@ from bot.settings import Settings
 from bot.wiring.parts import ChannelParts
 from channels.ports import ConversationFeed, MessageIntake
 from channels.web import SessionHub, SessionSigner, WebChatSender, webchat_router, widget_router
+from crm_store import is_unavailable
 
 __all__ = ["web_parts", "web_sender"]
 
@@ -32,6 +33,8 @@ def web_parts(
             hub=hub,
             max_text_length=settings.webchat.max_text_length,
             identity_secret=settings.identity_secret(),
+            is_outage=is_unavailable,
+            retry_after_seconds=settings.database.retry_after_seconds,
         )
     )
     parts.routers.append(widget_router())
