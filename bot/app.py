@@ -21,6 +21,7 @@ from bot.api.kb import kb_router
 from bot.api.limits import BodySizeLimit
 from bot.api.nlu import nlu_router
 from bot.api.openapi import document_errors
+from bot.api.outages import install_outage_handlers
 from bot.api.rate_limits import Clock
 from bot.api.redirects import redirect_slashes_relatively
 from bot.api.security_headers import SecurityHeaders
@@ -87,6 +88,7 @@ def create_app(
     )
     app.state.services = services
     install_error_handlers(app)
+    install_outage_handlers(app, retry_after_seconds=settings.database.retry_after_seconds)
     _mount(app, services)
     document_errors(app)
     # Inside the size limit: JSON nested too deeply is a 400 before any route parses it.
@@ -108,7 +110,11 @@ def create_app(
 
 def _mount(app: FastAPI, services: Services) -> None:
     auth = StaffAuth(services.database, services.signer, services.limits)
-    app.include_router(health_router(services.database))
+    app.include_router(
+        health_router(
+            services.database, retry_after_seconds=services.settings.database.retry_after_seconds
+        )
+    )
     app.include_router(staff_router(services.database, auth))
     app.include_router(handoffs_router(services.handoffs, auth))
     app.include_router(accounts_router(services.database, auth.role(*SUMMARY_ROLES)))

@@ -34,6 +34,16 @@ class DatabaseSettings(BaseModel):
         description="apply migrations at server start; default: yes for SQLite, no otherwise",
     )
     echo: bool = Field(default=False, description="log every SQL statement")
+    busy_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="SQLite: how long a write waits for another's lock before failing",
+    )
+    retry_after_seconds: int = Field(
+        default=5,
+        ge=1,
+        description="the Retry-After of the 503 answered while the database is unavailable",
+    )
 
 
 class WebChatSettings(BaseModel):
@@ -75,6 +85,39 @@ class DeliverySettings(BaseModel):
             base_delay_seconds=self.base_delay_seconds,
             max_delay_seconds=self.max_delay_seconds,
             retry_window_seconds=self.retry_window_seconds,
+        )
+
+
+class SweeperSettings(BaseModel):
+    """Inbound messages recorded but never answered (a crash between the engine's two
+    transactions, or a database failure at the second) are answered by the sweeper."""
+
+    grace_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="the intake's lease: a message unanswered this long after it was "
+        "received is stranded and the sweeper answers it",
+    )
+    lease_seconds: float = Field(
+        default=60.0, gt=0, description="a sweeper's claim on a message; then another may try"
+    )
+    max_attempts: int = Field(
+        default=5,
+        ge=1,
+        description="tries before a message is marked unanswered (logged, shown on /healthz)",
+    )
+    retry_delay_seconds: float = Field(
+        default=30.0, gt=0, description="first delay between tries; doubles up to 10 minutes"
+    )
+    poll_interval_seconds: float = Field(
+        default=10.0, gt=0, description="how often the sweeper looks for stranded messages"
+    )
+
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            max_attempts=self.max_attempts,
+            base_delay_seconds=self.retry_delay_seconds,
+            max_delay_seconds=max(600.0, self.retry_delay_seconds),
         )
 
 
@@ -393,6 +436,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     webchat: WebChatSettings = WebChatSettings()
     delivery: DeliverySettings = DeliverySettings()
+    sweeper: SweeperSettings = SweeperSettings()
     nlu: NluSettings = NluSettings()
     knowledge: KnowledgeSettings = KnowledgeSettings()
     support: SupportSettings = SupportSettings()

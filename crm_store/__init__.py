@@ -6,7 +6,7 @@ records from `crm_store.records`, never ORM instances.
 """
 
 from crm_store.database import Database
-from crm_store.errors import NotFound, StoreError, StoreUnavailable
+from crm_store.errors import NotFound, StoreError, StoreUnavailable, is_unavailable
 from crm_store.migrate import upgrade
 
-__all__ = ["Database", "NotFound", "StoreError", "StoreUnavailable", "upgrade"]
+__all__ = ["Database", "NotFound", "StoreError", "StoreUnavailable", "is_unavailable", "upgrade"]

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crm_store.errors import StoreUnavailable
 
 
-def _tune_sqlite(engine: Engine) -> None:
+def _tune_sqlite(engine: Engine, busy_timeout_seconds: float) -> None:
     """WAL, a busy timeout and BEGIN IMMEDIATE, so concurrent writers wait instead of failing.
 
     pysqlite starts transactions lazily and as DEFERRED, which lets two writers both read
@@ -26,7 +26,7 @@ def _tune_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_seconds * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
@@ -38,7 +38,9 @@ def _tune_sqlite(engine: Engine) -> None:
 class Database:
     """Owns the SQLAlchemy engine for one database URL."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, busy_timeout_seconds: float = 30.0) -> None:
+        """`busy_timeout_seconds`: on SQLite, how long a write waits for another
+        connection's lock before it fails with "database is locked"."""
         parsed = make_url(url)
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
@@ -48,7 +50,7 @@ class Database:
         self.url = parsed
         self.engine = create_engine(parsed, **kwargs)
         if self.dialect == "sqlite":
-            _tune_sqlite(self.engine)
+            _tune_sqlite(self.engine, busy_timeout_seconds)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property
@@ -67,6 +69,20 @@ class Database:
             with self.engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
         except Exception as exc:  # any driver error means: not answering
+            raise StoreUnavailable(str(exc)) from exc
+
+    def check_writable(self) -> None:
+        """Raise `StoreUnavailable` with the reason unless a write would succeed now: a
+        no-op update in a transaction that is rolled back. A read-only SQLite file, a
+        full disk, a lock held past the busy timeout or a read-only PostgreSQL (a standby)
+        answer SELECT 1 but refuse this."""
+        try:
+            with self.engine.connect() as connection, connection.begin() as transaction:
+                if self.dialect == "postgresql":
+                    connection.execute(text("SET LOCAL lock_timeout = '5s'"))
+                connection.execute(text("UPDATE alembic_version SET version_num = version_num"))
+                transaction.rollback()
+        except Exception as exc:  # any driver error means: cannot write now
             raise StoreUnavailable(str(exc)) from exc
 
     def dispose(self) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -38,13 +41,25 @@ def add_receipt(
     provider_message_id: str,
     conversation_id: int,
     interaction_id: int,
+    address: str | None = None,
+    reply_hints: dict[str, Any] | None = None,
+    answer_within: timedelta | None = None,
 ) -> ReceiptRecord:
-    """Insert the receipt; a concurrent duplicate fails here on the unique key."""
+    """Insert the receipt; a concurrent duplicate fails here on the unique key.
+
+    `answer_within` is the intake's own lease: unanswered after it, the message counts
+    as stranded and the sweeper answers it (crm_store/stranded.py). `address` and
+    `reply_hints` are what that answer needs besides the history."""
+    now = utcnow()
     row = InboundReceipt(
         channel=channel,
         provider_message_id=provider_message_id,
         conversation_id=conversation_id,
         interaction_id=interaction_id,
+        received_at=now,
+        address=address,
+        reply_hints=reply_hints or None,
+        claimed_until=now + answer_within if answer_within is not None else None,
     )
     session.add(row)
     session.flush()
@@ -52,10 +67,16 @@ def add_receipt(
 
 
 def mark_answered(session: Session, receipt_id: int) -> bool:
-    """Claim the right to log the answer. Only the first caller gets True."""
+    """Claim the right to log the answer. Only the first caller gets True.
+
+    A message the sweeper gave up on (`unanswered`) may still be answered once, by a
+    provider retry: that is what the retry is for."""
     result = session.execute(
         update(InboundReceipt)
-        .where(InboundReceipt.id == receipt_id, InboundReceipt.status == "received")
-        .values(status="answered", answered_at=utcnow())
+        .where(
+            InboundReceipt.id == receipt_id,
+            InboundReceipt.status.in_(("received", "unanswered")),
+        )
+        .values(status="answered", answered_at=utcnow(), claimed_until=None)
     )
     return result.rowcount == 1

@@ -9,8 +9,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from crm_store.errors import StoreUnavailable
-
 log = logging.getLogger(__name__)
 
 
@@ -38,12 +36,7 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _store_unavailable(_: Request, exc: Exception) -> JSONResponse:
-    log.error("database unavailable", extra={"error": str(exc)})
-    return JSONResponse(status_code=503, content={"error": "database unavailable, try again"})
-
-
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(StoreUnavailable, _store_unavailable)
+    # Database outages (503 + Retry-After): bot/api/outages.py, installed by create_app.

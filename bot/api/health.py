@@ -1,4 +1,10 @@
-"""`GET /healthz`: 200 when the database answers, 503 when it does not."""
+"""`GET /healthz`: 200 when the database answers and can be written to, else 503.
+
+A database can answer SELECT 1 and still refuse every write (a read-only SQLite file, a
+full disk, a lock held past the busy timeout, a PostgreSQL standby): the server would
+then take no message in, so the check makes a write and rolls it back. The 200 also says
+how many inbound messages the stranded-message sweeper gave up on: each needs a person.
+"""
 
 from typing import Any
 
@@ -6,19 +12,37 @@ from anyio import to_thread
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from crm_store import Database
+from crm_store import Database, stranded
 from crm_store.errors import StoreUnavailable
 
 
-def health_router(database: Database) -> APIRouter:
+def _unanswered(database: Database) -> int:
+    with database.transaction() as session:
+        return stranded.count_unanswered(session)
+
+
+def health_router(database: Database, *, retry_after_seconds: int = 5) -> APIRouter:
     router = APIRouter(tags=["operations"])
+
+    def unavailable(state: str, exc: StoreUnavailable) -> JSONResponse:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return JSONResponse(
+            {"status": "unavailable", "database": state, "error": reason},
+            status_code=503,
+            headers={"Retry-After": str(retry_after_seconds)},
+        )
 
     @router.get("/healthz")
     async def healthz() -> Any:
         try:
             await to_thread.run_sync(database.ping)
-        except StoreUnavailable:
-            return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
-        return {"status": "ok", "database": "ok"}
+        except StoreUnavailable as exc:
+            return unavailable("down", exc)
+        try:
+            await to_thread.run_sync(database.check_writable)
+        except StoreUnavailable as exc:
+            return unavailable("not writable", exc)
+        unanswered = await to_thread.run_sync(_unanswered, database)
+        return {"status": "ok", "database": "ok", "unanswered_messages": unanswered}
 
     return router

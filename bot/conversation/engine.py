@@ -11,7 +11,8 @@ transaction is held while the bot thinks:
 A provider retry that finds an answered receipt gets the original result and writes
 nothing. One that finds it unanswered (the first attempt died or is still thinking)
 computes replies too, but only one of the two can claim the receipt, so the customer is
-answered once.
+answered once. The intake holds the receipt for `answer_within_seconds`; a message still
+unanswered after that is stranded, and the sweeper (stranded.py) answers it the same way.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any, Protocol
 
 from anyio import to_thread
@@ -26,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.conversation.dialogue import Dialogue, Reply, Turn, Understander, Understanding
+from bot.conversation.reply_hints import reply_hints
 from channels.messages import Channel, ConversationMessage, InboundMessage, IntakeResult
 from crm_store import Database, customers, history, outbox, receipts
 from crm_store.records import (
@@ -102,8 +105,12 @@ class ConversationEngine:
         understander: Understander | None = None,
         outbox_written: Callable[[], None] = lambda: None,
         handoffs: HandoffEvents | None = None,
+        answer_within_seconds: float = 60.0,
     ) -> None:
+        """`answer_within_seconds` is the intake's lease on each message: how long a
+        healthy answer may take before the sweeper treats the message as stranded."""
         self._db = database
+        self._answer_within = timedelta(seconds=answer_within_seconds)
         self._dialogue = dialogue
         self._understander = understander
         self._outbox_written = outbox_written
@@ -153,12 +160,13 @@ class ConversationEngine:
                 if message.reply_note and replies:
                     first = replies[0]
                     replies[0] = replace(first, text=f"{message.reply_note}\n\n{first.text}")
-        logged = await to_thread.run_sync(
+        won, logged = await to_thread.run_sync(
             self._answer, intake, message, replies, understanding, slots
         )
         if logged:
             self._outbox_written()
-        await self._report_handoffs(intake, replies, person_owned=person_owned)
+        if won:  # a concurrent answer (a retry, the sweeper) reported it already
+            await self._report_handoffs(intake, replies, person_owned=person_owned)
         log.info(
             "inbound answered",
             extra={
@@ -294,6 +302,9 @@ class ConversationEngine:
             provider_message_id=message.provider_message_id,
             conversation_id=conversation.id,
             interaction_id=recorded.id,
+            address=message.address,
+            reply_hints=reply_hints(message),
+            answer_within=self._answer_within,
         )
         recent = _recent(session, conversation.id, recorded.seq)
         return _Intake(receipt, customer, identity, conversation, recorded, recent, None)
@@ -318,10 +329,12 @@ class ConversationEngine:
         replies: list[Reply],
         understanding: Understanding | None,
         slots: dict[str, Any] | None,
-    ) -> list[InteractionRecord]:
+    ) -> tuple[bool, list[InteractionRecord]]:
+        """Log the answer if this caller wins the receipt. Returns whether it won, and
+        the replies logged: its own, or those of the caller that won."""
         with self._db.transaction() as session:
             if not receipts.mark_answered(session, intake.receipt.id):
-                return history.replies_to(session, intake.message.id)
+                return False, history.replies_to(session, intake.message.id)
             if slots is not None:
                 history.set_slots(session, intake.conversation.id, slots)
             if understanding is not None:
@@ -351,4 +364,4 @@ class ConversationEngine:
                     ),
                 )
                 logged.append(record)
-            return logged
+            return True, logged

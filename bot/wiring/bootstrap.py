@@ -21,6 +21,7 @@ from bot.channel_store.widget_sessions import StoreSessionRevocations
 from bot.conversation.action_runner import ActionRunner
 from bot.conversation.dialogue import Dialogue
 from bot.conversation.engine import ConversationEngine
+from bot.conversation.stranded import StrandedMessageSweeper
 from bot.conversation.support_dialogue import SupportDialogue
 from bot.conversation.understanding import NluParser, NluUnderstander
 from bot.delivery.worker import DeliveryWorker
@@ -63,11 +64,15 @@ class Services:
     slack: SlackChannel | None = None
     limits: RateLimits | None = None
     channels: list[ChannelParts] = field(default_factory=list)
+    sweeper: StrandedMessageSweeper | None = None
 
     @property
     def workers(self) -> dict[str, Worker]:
-        """Every background worker: the delivery worker and each channel's."""
+        """Every background worker: the delivery worker, the stranded-message sweeper
+        and each channel's."""
         found: dict[str, Worker] = {"delivery-worker": self.worker}
+        if self.sweeper is not None:
+            found["stranded-message-sweeper"] = self.sweeper
         for parts in self.channels:
             found.update(parts.workers)
         return found
@@ -112,7 +117,11 @@ def open_database(settings: Settings, *, migrate: bool | None = None) -> Databas
     """The configured database, migrated first where settings say so, checked current."""
     if migrate if migrate is not None else settings.migrate_on_start:
         upgrade(settings.database_url)
-    database = Database(settings.database_url, echo=settings.database.echo)
+    database = Database(
+        settings.database_url,
+        echo=settings.database.echo,
+        busy_timeout_seconds=settings.database.busy_timeout_seconds,
+    )
     if pending_migrations(database):
         database.dispose()
         raise StoreError(
@@ -159,6 +168,20 @@ def open_nlu(settings: Settings, encoder: SentenceEncoder) -> NluParser:
     if nlu.model_dir is not None:
         return NluModel.load(nlu.model_dir, encoder)
     return ensure_demo_model(settings.data_dir / "nlu-model", encoder)
+
+
+def stranded_message_sweeper(
+    settings: Settings, database: Database, engine: ConversationEngine
+) -> StrandedMessageSweeper:
+    """The worker that answers messages a crash or a database failure left unanswered."""
+    sweeper = settings.sweeper
+    return StrandedMessageSweeper(
+        database,
+        engine,
+        policy=sweeper.retry_policy(),
+        lease_seconds=sweeper.lease_seconds,
+        poll_interval_seconds=sweeper.poll_interval_seconds,
+    )
 
 
 def bootstrap(
@@ -223,6 +246,7 @@ def bootstrap(
         understander=NluUnderstander(parser) if parser is not None else None,
         outbox_written=worker.wake,
         handoffs=handoffs,
+        answer_within_seconds=settings.sweeper.grace_seconds,
     )
     signer = SessionSigner(
         settings.webchat_secret(), max_age_seconds=settings.webchat.session_ttl_seconds
@@ -232,6 +256,7 @@ def bootstrap(
     )
     services.slack = slack
     limits = services.limits = RateLimits(settings.rate_limits, clock=clock)
+    services.sweeper = stranded_message_sweeper(settings, database, engine)
     email = settings.email
     if email.from_address is not None:
         services.email_intake = email_intake(email, engine, database)

@@ -16,7 +16,7 @@ from bot.handoffs import HandoffError, HandoffService
 from bot.settings import Settings
 from bot.wiring.parts import ChannelParts
 from channels.slack import SlackCallQueue, SlackChannel, SlackConfig, SlackStore
-from crm_store import Database
+from crm_store import Database, is_unavailable
 from crm_store.slack import SlackCallRecord
 
 __all__ = ["open_slack", "slack_parts", "slack_store"]
@@ -69,7 +69,12 @@ def slack_parts(
 ) -> ChannelParts:
     if slack is None:
         return ChannelParts("slack", "Slack is off: SWITCHBOARD_SLACK__BOT_TOKEN is not set")
-    slack.connect(handoffs, refusals=(HandoffError,))
+    slack.connect(
+        handoffs,
+        refusals=(HandoffError,),
+        is_outage=is_unavailable,
+        retry_after_seconds=settings.database.retry_after_seconds,
+    )
     return ChannelParts(
         "slack",
         f"Slack is on: handoff cards in {settings.slack.handoff_channel}",

@@ -15,6 +15,7 @@ from channels.web import (
     widget_router,
 )
 from channels.web.limits import UNLIMITED, WebChatLimits
+from crm_store import is_unavailable
 
 __all__ = ["web_parts", "web_sender"]
 
@@ -45,6 +46,8 @@ def web_parts(
             limits=limits,
             max_json_depth=settings.max_json_depth,
             revocations=revocations,
+            is_outage=is_unavailable,
+            retry_after_seconds=settings.database.retry_after_seconds,
         )
     )
     parts.routers.append(widget_router())

@@ -17,6 +17,7 @@ from channels.slack.agents import AgentListeners
 from channels.slack.calls import CallWorker, SlackCallBook, SlackCallQueue
 from channels.slack.desk import SlackDesk
 from channels.slack.middleware import ignore_bots, take_each_command_once, take_each_event_once
+from channels.slack.outages import outage_error_handler
 from channels.slack.people import SlackStaff
 from channels.slack.ports import SlackStore
 from channels.slack.sales import SalesListeners
@@ -67,8 +68,15 @@ class SlackChannel:
         self.bolt: AsyncApp | None = None
 
     def connect(
-        self, console: AgentConsole, refusals: tuple[type[Exception], ...] = ()
+        self,
+        console: AgentConsole,
+        refusals: tuple[type[Exception], ...] = (),
+        *,
+        is_outage: Callable[[BaseException], bool] = lambda _: False,
+        retry_after_seconds: int = 5,
     ) -> AsyncApp:
+        """Build the Bolt app on `console`. `is_outage` tells an error of an unavailable
+        store: Slack gets a 503 with Retry-After for it and sends the event again."""
         app = AsyncApp(
             signing_secret=self.config.signing_secret,
             client=self.client,
@@ -76,6 +84,7 @@ class SlackChannel:
             ignoring_self_events_enabled=True,
             logger=logging.getLogger("channels.slack.bolt"),
         )
+        app.error(outage_error_handler(is_outage, retry_after_seconds))
         app.middleware(ignore_bots())
         store = self._store
         app.middleware(take_each_event_once(store.events))

@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Callable
 from importlib.resources import files
 from typing import Annotated, Any
 
@@ -40,6 +41,12 @@ _STATIC = files("channels.web") / "static"
 _HELLO_TIMEOUT_SECONDS = 10.0
 # Everything the widget calls lives under here (CORS opens this prefix to every origin).
 WIDGET_API_PREFIX = "/api/v1/webchat"
+# RFC 6455's "Try Again Later": the store is unavailable; reconnect after a while.
+_TRY_AGAIN_LATER = 1013
+
+
+def _never(_: BaseException) -> bool:
+    return False
 
 
 class SessionRequest(BaseModel):
@@ -91,10 +98,14 @@ def webchat_router(
     limits: WebChatLimits = UNLIMITED,
     max_json_depth: int = MAX_JSON_DEPTH,
     revocations: SessionRevocations | None = None,
+    is_outage: Callable[[BaseException], bool] = _never,
+    retry_after_seconds: int = 5,
 ) -> APIRouter:
-    """The widget's API. Over a limit of `limits`: 429 with Retry-After over HTTP, an
-    error frame with `retry_after` on the socket; the refused message is not stored.
-    Without `revocations` a token counts until it expires."""
+    """The widget's API and socket. Over a limit of `limits`: 429 with Retry-After over
+    HTTP, an error frame with `retry_after` on the socket; the refused message is not
+    stored. Without `revocations` a token counts until it expires. `is_outage` tells an
+    error of an unavailable store (the socket then closes with 1013 Try Again Later and
+    the reason; the HTTP routes leave it to the app's 503 handler)."""
     router = APIRouter(tags=["web chat"])
     bearer = HTTPBearer(auto_error=False)
     check = SessionCheck(signer, revocations)
@@ -176,7 +187,13 @@ def webchat_router(
             limits=limits,
             max_json_depth=max_json_depth,
         )
-        await socket.serve()
+        try:
+            await socket.serve()
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            log.error("widget socket closed: the store is unavailable", extra={"error": str(exc)})
+            await socket.close_unavailable(retry_after_seconds)
 
     return router
 
@@ -304,6 +321,21 @@ class _WidgetSocket:
         with contextlib.suppress(Exception):
             await self._send({"type": "error", "status": code - 4000, "reason": reason})
             await self._ws.close(code=code, reason=reason)
+
+    async def close_unavailable(self, retry_after_seconds: int) -> None:
+        """Tell the widget the store is unavailable and close with 1013 (Try Again
+        Later): what it sent and was not acked is sent again when it reconnects."""
+        reason = "the service is unavailable; try again shortly"
+        with contextlib.suppress(Exception):
+            await self._send(
+                {
+                    "type": "error",
+                    "status": 503,
+                    "reason": reason,
+                    "retry_after": retry_after_seconds,
+                }
+            )
+            await self._ws.close(code=_TRY_AGAIN_LATER, reason=reason)
 
     async def _pump(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
         while True:

@@ -15,17 +15,32 @@ class InboundReceipt(Base):
     """One inbound provider event, recorded once: a provider retry finds it and stops."""
 
     __tablename__ = "inbound_receipts"
-    __table_args__ = (UniqueConstraint("channel", "provider_message_id"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "provider_message_id"),
+        # The sweeper looks for `received` rows whose claim ran out.
+        Index("ix_inbound_receipts_sweep", "status", "claimed_until"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(20))
     provider_message_id: Mapped[str] = mapped_column(String(200))
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
     interaction_id: Mapped[int] = mapped_column(ForeignKey("interactions.id"))
-    # received: logged, not answered yet; answered: the bot's replies (or silence) are logged.
+    # received: logged, not answered yet; answered: the bot's replies (or silence) are
+    # logged; unanswered: the sweeper gave up on it after its tries (see last_error).
     status: Mapped[str] = mapped_column(String(20), default="received")
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     answered_at: Mapped[datetime | None] = mapped_column()
+    # What answering it again needs besides the history: the sender's address and what
+    # the adapter said about the reply (a preset reply, a note, a no-reply reason).
+    address: Mapped[str | None] = mapped_column(String(320))
+    reply_hints: Mapped[dict[str, Any] | None] = mapped_column()
+    # Who may answer it until when: the intake first, then a sweeper that claimed it.
+    # A `received` row past this time is stranded (its process died or its database
+    # failed) and the sweeper answers it.
+    claimed_until: Mapped[datetime | None] = mapped_column()
+    sweep_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class OutboxMessage(Base):

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from bot.app import create_app
 from bot.settings import DatabaseSettings, DemoSettings, Settings, WebChatSettings
 from channels.web.identity import identity_hash
-from tests.fakes import ScriptedDialogue
+from tests.support.fakes import ScriptedDialogue
 
 REPO = Path(__file__).parents[2]
 _IDENTITY = re.compile(r'data-identifier="([^"]*)" data-identifier-hash="([0-9a-f]+)"')

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from bot.app import create_app
 from bot.settings import CorsSettings, DatabaseSettings, Settings, WebChatSettings
-from tests.fakes import ScriptedDialogue
+from tests.support.fakes import ScriptedDialogue
 
 ADMIN_SITE = "https://admin.example.com"
 STRANGER = "https://stranger.example"

@@ -18,7 +18,7 @@ from channels.web.identity import identity_hash
 from crm_store import Database
 from crm_store.staff import create_staff
 from crm_store.widget_sessions import revoke_widget_sessions
-from tests.fakes import ScriptedDialogue
+from tests.support.fakes import ScriptedDialogue
 
 ADA = "ada@example.com"
 GRACE = "grace@example.com"
