@@ -66,7 +66,9 @@ def widget_sessions_router(
             found = widget_sessions_of(session, customer_id, channel=Channel.WEB.value)
             return revoked_at, [record.session_id for record in found]
 
-    @router.get("/{customer_id}/widget-sessions")
+    @router.get(
+        "/{customer_id}/widget-sessions", responses={404: {"description": "no such customer"}}
+    )
     async def sessions(
         customer_id: CustomerId, _: Annotated[StaffRecord, Depends(staff)]
     ) -> dict[str, Any]:
@@ -76,7 +78,10 @@ def widget_sessions_router(
             raise HTTPException(404, f"no customer {customer_id}")
         return found
 
-    @router.post("/{customer_id}/widget-sessions/revoke")
+    @router.post(
+        "/{customer_id}/widget-sessions/revoke",
+        responses={404: {"description": "no such customer"}},
+    )
     async def revoke(
         customer_id: CustomerId, member: Annotated[StaffRecord, Depends(admin)]
     ) -> dict[str, Any]:
