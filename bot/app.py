@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from bot.api.accounts import accounts_router
 from bot.api.auth import StaffAuth
 from bot.api.errors import install_error_handlers
+from bot.api.handoff_page import handoff_page_router
 from bot.api.handoffs import handoffs_router
 from bot.api.health import health_router
 from bot.api.json_depth import JsonDepthLimit
@@ -105,6 +106,8 @@ def _mount(app: FastAPI, services: Services) -> None:
     app.include_router(health_router(services.database))
     app.include_router(staff_router(services.database, auth))
     app.include_router(handoffs_router(services.handoffs, auth))
+    if services.handoffs.links is not None:  # the card's signed page link
+        app.include_router(handoff_page_router(services.handoffs, services.handoffs.links))
     app.include_router(accounts_router(services.database, auth.role(*SUMMARY_ROLES)))
     app.include_router(tickets_router(services.database, auth.any_staff()))
     if services.nlu is not None:

@@ -24,6 +24,7 @@ from bot.conversation.support_dialogue import SupportDialogue
 from bot.conversation.understanding import NluParser, NluUnderstander
 from bot.delivery.worker import DeliveryWorker
 from bot.handoffs import HandoffService, LoggingAgentDesk
+from bot.handoffs.links import HandoffLinks
 from bot.settings import Settings
 from bot.wiring.email import email_intake, email_parts, mailbox_poller, smtp_sender
 from bot.wiring.parts import ChannelParts
@@ -215,6 +216,11 @@ def bootstrap(
         desk or (slack.desk if slack is not None else LoggingAgentDesk()),
         outbox_written=worker.wake,
         public_base_url=settings.public_base_url or "",
+        links=HandoffLinks(
+            settings.webchat_secret(),
+            max_age_seconds=settings.staff.handoff_link_ttl_seconds,
+            base_url=settings.public_base_url or "",
+        ),
     )
     engine = ConversationEngine(
         database,
