@@ -26,6 +26,7 @@ from bot.delivery.worker import DeliveryWorker
 from bot.handoffs import HandoffService, LoggingAgentDesk
 from bot.handoffs.links import HandoffLinks
 from bot.settings import Settings
+from bot.wiring.database import open_database
 from bot.wiring.email import email_intake, email_parts, mailbox_poller, smtp_sender
 from bot.wiring.parts import ChannelParts
 from bot.wiring.slack import open_slack, slack_parts
@@ -37,9 +38,7 @@ from channels.messages import Channel
 from channels.ports import AgentDesk, ChannelSender
 from channels.slack import SlackChannel
 from channels.web import SessionHub, SessionSigner
-from crm_store import Database, upgrade
-from crm_store.errors import StoreError
-from crm_store.migrate import pending_migrations
+from crm_store import Database
 from knowledge import ANSWER_THRESHOLD, KnowledgeBase
 from knowledge.embeddings import SentenceEncoder
 from nlu import NluModel, RasaHttpParser, ensure_demo_model
@@ -106,20 +105,6 @@ def open_knowledge(settings: Settings, encoder: SentenceEncoder) -> KnowledgeBas
                 extra={"documents": summary.documents_added, "chunks": summary.chunks},
             )
     return knowledge
-
-
-def open_database(settings: Settings, *, migrate: bool | None = None) -> Database:
-    """The configured database, migrated first where settings say so, checked current."""
-    if migrate if migrate is not None else settings.migrate_on_start:
-        upgrade(settings.database_url)
-    database = Database(settings.database_url, echo=settings.database.echo)
-    if pending_migrations(database):
-        database.dispose()
-        raise StoreError(
-            "the database schema is not up to date: run `switchboard db upgrade` "
-            "(or set SWITCHBOARD_DATABASE__AUTO_MIGRATE=true)"
-        )
-    return database
 
 
 # Channels a verification code can be sent on (a contact change is confirmed there).
