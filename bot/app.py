@@ -104,7 +104,11 @@ def create_app(
 def _mount(app: FastAPI, services: Services) -> None:
     auth = StaffAuth(services.database, services.signer, services.limits)
     app.include_router(health_router(services.database))
-    app.include_router(staff_router(services.database, auth))
+    app.include_router(
+        staff_router(
+            services.database, auth, phone_region=services.settings.staff.default_phone_region
+        )
+    )
     app.include_router(handoffs_router(services.handoffs, auth))
     if services.handoffs.links is not None:  # the card's signed page link
         app.include_router(handoff_page_router(services.handoffs, services.handoffs.links))
