@@ -14,6 +14,7 @@ from bot.api.auth import StaffAuth
 from bot.api.cors import CorsByPath
 from bot.api.docs import docs_router
 from bot.api.errors import install_error_handlers
+from bot.api.handoff_page import handoff_page_router
 from bot.api.handoffs import handoffs_router
 from bot.api.health import health_router
 from bot.api.json_depth import JsonDepthLimit
@@ -115,8 +116,14 @@ def _mount(app: FastAPI, services: Services) -> None:
             services.database, retry_after_seconds=services.settings.database.retry_after_seconds
         )
     )
-    app.include_router(staff_router(services.database, auth))
+    app.include_router(
+        staff_router(
+            services.database, auth, phone_region=services.settings.staff.default_phone_region
+        )
+    )
     app.include_router(handoffs_router(services.handoffs, auth))
+    if services.handoffs.links is not None:  # the card's signed page link
+        app.include_router(handoff_page_router(services.handoffs, services.handoffs.links))
     app.include_router(accounts_router(services.database, auth.role(*SUMMARY_ROLES)))
     app.include_router(tickets_router(services.database, auth.any_staff()))
     app.include_router(

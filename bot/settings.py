@@ -192,6 +192,22 @@ class SupportSettings(BaseModel):
         )
 
 
+class StaffSettings(BaseModel):
+    """What staff get outside Slack: the signed handoff page, phone search."""
+
+    handoff_link_ttl_seconds: int = Field(
+        default=24 * 3600,
+        gt=0,
+        le=30 * 24 * 3600,
+        description="how long the handoff card's signed page link works",
+    )
+    default_phone_region: str = Field(
+        default="US",
+        pattern=r"^[A-Z]{2}$",
+        description="region of phone numbers searched without a country code (ISO 3166)",
+    )
+
+
 class EmailSettings(BaseModel):
     """The email channel (channels/email/): IMAP or a relay webhook in, SMTP out."""
 
@@ -440,6 +456,7 @@ class Settings(BaseSettings):
     nlu: NluSettings = NluSettings()
     knowledge: KnowledgeSettings = KnowledgeSettings()
     support: SupportSettings = SupportSettings()
+    staff: StaffSettings = StaffSettings()
     email: EmailSettings = EmailSettings()
     twilio: TwilioSettings = TwilioSettings()
     slack: SlackSettings = SlackSettings()

@@ -53,6 +53,11 @@ class AgentDesk(Protocol):
         self, handoff_id: int, outcome: str, staff_name: str | None
     ) -> None: ...
 
+    async def agent_replied(self, handoff_id: int, staff_name: str | None, text: str) -> None:
+        """An agent answered the customer from outside the desk (the staff API): the
+        desk shows it where its agents look (the Slack thread), so nobody answers twice."""
+        ...
+
 
 class AgentConsole(Protocol):
     """What a desk adapter may do on an agent's behalf; `bot` implements it.

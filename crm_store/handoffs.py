@@ -9,12 +9,14 @@ says so, so concurrent requests for a person open one handoff, never one each.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crm_store.base import utcnow
-from crm_store.models import Conversation, Handoff
+from crm_store.models import Conversation, Customer, Handoff, StaffUser
 from crm_store.records import HandoffRecord
 
 ACTIVE = ("queued", "claimed")
@@ -153,3 +155,44 @@ def handoff_by_slack_thread(session: Session, channel: str, thread_ts: str) -> H
         )
     ).first()
     return handoff_record(row) if row is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffListing:
+    """One row of the agents' work list: the handoff, who has it and whose it is."""
+
+    handoff: HandoffRecord
+    channel: str
+    customer_name: str | None
+    owner_name: str | None
+
+
+def list_handoffs(
+    session: Session,
+    *,
+    statuses: tuple[str, ...] | None = None,
+    owner_staff_id: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[HandoffListing]:
+    """Handoffs newest first, optionally only some statuses and one owner. Without
+    `statuses`, every handoff but the superseded duplicates (they are not work)."""
+    query = (
+        select(Handoff, Conversation.channel, Customer.name, StaffUser.name)
+        .join(Conversation, Conversation.id == Handoff.conversation_id)
+        .join(Customer, Customer.id == Handoff.customer_id)
+        .outerjoin(StaffUser, StaffUser.id == Handoff.claimed_by_staff_id)
+        .order_by(Handoff.created_at.desc(), Handoff.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    if statuses is not None:
+        query = query.where(Handoff.status.in_(statuses))
+    else:
+        query = query.where(Handoff.status != SUPERSEDED)
+    if owner_staff_id is not None:
+        query = query.where(Handoff.claimed_by_staff_id == owner_staff_id)
+    return [
+        HandoffListing(handoff_record(row), channel, customer_name, owner_name)
+        for row, channel, customer_name, owner_name in session.execute(query)
+    ]

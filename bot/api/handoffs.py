@@ -3,19 +3,35 @@ hand back without Slack (the Slack desk calls the same `HandoffService`)."""
 
 import dataclasses
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, HTTPException, Path
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from pydantic import BaseModel, Field
 
 from bot.api.auth import StaffAuth
 from bot.api.staff import MAX_ID
+from bot.handoffs.board import HandoffState, state_of, work_list
 from bot.handoffs.service import HandoffError, HandoffNotFound, HandoffService, NotYourHandoff
 from channels.text import MessageText
 from crm_store.records import StaffRecord
 
 HandoffId = Annotated[int, Path(ge=1, le=MAX_ID)]
+State = Literal["queued", "claimed", "resolved", "returned_to_bot", "closed"]
+# A staff id, or "me" for the caller.
+Owner = Annotated[str | None, Query(pattern=r"^(me|[1-9][0-9]{0,18})$", max_length=19)]
+
+
+def _state_json(state: HandoffState) -> dict[str, Any]:
+    return {
+        "status": state.status,
+        "owner": (
+            {"id": state.owner_id, "name": state.owner_name} if state.owner_id is not None else None
+        ),
+        "age_seconds": state.age_seconds,
+        "claimed_at": state.claimed_at.isoformat() if state.claimed_at else None,
+        "closed_at": state.closed_at.isoformat() if state.closed_at else None,
+    }
 
 
 # What each action on a handoff can refuse (see `_error`).
@@ -45,14 +61,36 @@ def handoffs_router(service: HandoffService, auth: StaffAuth) -> APIRouter:
     router = APIRouter(prefix="/api/v1/handoffs", tags=["handoffs"])
     Staff = Annotated[StaffRecord, Depends(auth.any_staff())]
 
+    @router.get("")
+    async def listing(
+        staff: Staff,
+        state: State | None = None,
+        owner: Owner = None,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    ) -> dict[str, Any]:
+        """Handoffs newest first, to find work without Slack: `state` (queued, claimed,
+        resolved, returned_to_bot, or closed for both), `owner` a staff id or `me`."""
+        owner_id = staff.id if owner == "me" else int(owner) if owner is not None else None
+        rows = await to_thread.run_sync(
+            lambda: work_list(
+                service.database, state=state, owner_staff_id=owner_id, limit=limit, offset=offset
+            )
+        )
+        return {"handoffs": rows, "limit": limit, "offset": offset}
+
     @router.get("/{handoff_id}", responses={404: {"description": "no such handoff"}})
     async def packet(handoff_id: HandoffId, _: Staff) -> dict[str, Any]:
-        """The context packet the agent desk got: customer, summary, messages, tickets."""
+        """The context packet the agent desk got (customer, summary, messages, tickets),
+        with where the handoff stands now: status, owner, age."""
         try:
             found = await to_thread.run_sync(service.packet, handoff_id)
         except HandoffError as exc:
             raise _http(exc) from exc
-        return dataclasses.asdict(found)
+        state = await to_thread.run_sync(state_of, service.database, handoff_id)
+        if state is None:
+            raise HTTPException(404, f"there is no handoff {handoff_id}")
+        return dataclasses.asdict(found) | _state_json(state)
 
     @router.post("/{handoff_id}/claim", responses=_ACTION_ERRORS)
     async def claim(handoff_id: HandoffId, staff: Staff) -> dict[str, Any]:
@@ -67,7 +105,9 @@ def handoffs_router(service: HandoffService, auth: StaffAuth) -> APIRouter:
     @router.post("/{handoff_id}/replies", status_code=201, responses=_ACTION_ERRORS)
     async def reply(handoff_id: HandoffId, body: AgentReply, staff: Staff) -> dict[str, Any]:
         try:
-            await service.reply(handoff_id, staff.id, body.text, note=body.note)
+            await service.reply(
+                handoff_id, staff.id, body.text, note=body.note, from_outside_desk=True
+            )
         except HandoffError as exc:
             raise _http(exc) from exc
         return {"handoff_id": handoff_id, "sent": not body.note}

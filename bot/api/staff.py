@@ -6,6 +6,7 @@ from anyio import to_thread
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
 from bot.api.auth import StaffAuth
+from bot.api.phone_search import NotAPhoneNumber, e164
 from channels.text import StorableStr
 from crm_store import Database, customers, history
 from crm_store.records import CustomerRecord, InteractionRecord, StaffRecord
@@ -50,7 +51,8 @@ def interaction_json(record: InteractionRecord) -> dict[str, Any]:
     }
 
 
-def staff_router(database: Database, auth: StaffAuth) -> APIRouter:
+def staff_router(database: Database, auth: StaffAuth, *, phone_region: str = "US") -> APIRouter:
+    """`phone_region`: where a searched number without a country code is (ISO 3166)."""
     router = APIRouter(prefix="/api/v1", tags=["staff"])
     Staff = Annotated[StaffRecord, Depends(auth.any_staff())]
 
@@ -81,6 +83,11 @@ def staff_router(database: Database, auth: StaffAuth) -> APIRouter:
     ) -> dict[str, Any]:
         if not email and not phone:
             raise HTTPException(422, "give email or phone to search by")
+        if phone:
+            try:
+                phone = e164(phone, phone_region)
+            except NotAPhoneNumber as exc:
+                raise HTTPException(422, str(exc)) from exc
         return {"customers": await to_thread.run_sync(_customers, email, phone)}
 
     @router.get("/customers/{customer_id}", responses={404: {"description": "no such customer"}})

@@ -34,6 +34,7 @@ def _open(ctx: click.Context) -> Any:
     if encoder is None:
         from bot.wiring.bootstrap import open_encoder
 
+        click.echo("loading the sentence model…", err=True)
         encoder = open_encoder(settings)
     return KnowledgeBase.open(index_dir_of(settings), encoder)
 

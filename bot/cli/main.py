@@ -22,17 +22,26 @@ def _fail_clearly(build: Callable[[], T]) -> T:
     """Turn start-up errors a user can fix (settings, schema) into one clear line."""
     from sqlalchemy.exc import OperationalError
 
-    from crm_store.errors import StoreError
-    from knowledge.errors import KnowledgeError
-    from nlu.errors import NluError
-
     try:
         return build()
-    except (StoreError, NluError, KnowledgeError) as exc:
+    except _user_errors() as exc:
         raise click.ClickException(str(exc)) from exc
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise click.ClickException(f"cannot reach the database: {reason}") from exc
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """The errors a user can fix. The NLU and knowledge errors are looked up only when
+    their package is loaded (it could not have raised otherwise): importing them would
+    load scikit-learn and the encoder's stack, seconds a `staff create` does not need."""
+    from crm_store.errors import StoreError
+
+    found: list[type[Exception]] = [StoreError]
+    for module, name in (("nlu.errors", "NluError"), ("knowledge.errors", "KnowledgeError")):
+        if module in sys.modules:
+            found.append(getattr(sys.modules[module], name))
+    return tuple(found)
 
 
 def _settings() -> Settings:
@@ -106,7 +115,7 @@ def staff_create(name: str, email: str, role: str, slack_user_id: str | None) ->
     """Create a staff user and print its API token (shown once, on the last line)."""
     from sqlalchemy.exc import IntegrityError
 
-    from bot.wiring.bootstrap import open_database
+    from bot.wiring.database import open_database
     from crm_store.staff import create_staff
 
     settings = _settings()
@@ -156,7 +165,7 @@ def demo() -> None:
 @click.option("--print-tokens", is_flag=True, help="print the demo staff users' API tokens")
 def demo_seed(if_empty: bool, print_tokens: bool) -> None:
     """Fill the store with demo accounts, customers, orders, tickets and leads (once)."""
-    from bot.wiring.bootstrap import open_database
+    from bot.wiring.database import open_database
     from demo.seed import DEMO_CUSTOMERS, seed_demo
 
     settings = _settings()

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from nlu import NluError, NluModel, TextEncoder, evaluate_intents, load_training_data
+if TYPE_CHECKING:  # the nlu package pulls in scikit-learn: imported when a command runs
+    from nlu import TextEncoder
 
 __all__ = ["nlu"]
 
@@ -17,6 +18,7 @@ _STAGES = ["encoding", "calibrating", "fitting", "done"]
 
 
 def _encoder() -> TextEncoder:
+    click.echo("loading the sentence model…", err=True)
     from pydantic import ValidationError
 
     from bot.settings import Settings
@@ -48,6 +50,8 @@ def _encoder_from(ctx: click.Context) -> TextEncoder:
 @click.pass_context
 def train(ctx: click.Context, data: tuple[Path, ...], model_dir: Path) -> None:
     """Train on DATA (Rasa NLU YAML files or folders) and save to --out."""
+    from nlu import NluError, NluModel, load_training_data
+
     try:
         training_data = load_training_data(data)
         encoder = _encoder_from(ctx)
@@ -71,6 +75,8 @@ def train(ctx: click.Context, data: tuple[Path, ...], model_dir: Path) -> None:
 @click.pass_context
 def test(ctx: click.Context, data: tuple[Path, ...], model_dir: Path, as_json: bool) -> None:
     """Evaluate the model in --model on DATA."""
+    from nlu import NluError, NluModel, evaluate_intents, load_training_data
+
     try:
         examples = load_training_data(data, for_training=False).examples
         model = NluModel.load(model_dir, _encoder_from(ctx))

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from anyio import to_thread
 from sqlalchemy.orm import Session
 
+from bot.handoffs.links import HandoffLinks
 from channels.handoff import ClaimResult, CustomerUpdate, HandoffPacket, PacketMessage
 from channels.ports import AgentDesk
 from crm_store import Database, customers, handoffs, history, orders, outbox, tickets
@@ -62,6 +63,9 @@ class LoggingAgentDesk:
     async def handoff_closed(self, handoff_id: int, outcome: str, staff_name: str | None) -> None:
         log.info("handoff closed", extra={"handoff_id": handoff_id, "outcome": outcome})
 
+    async def agent_replied(self, handoff_id: int, staff_name: str | None, text: str) -> None:
+        log.info("agent replied through the staff API", extra={"handoff_id": handoff_id})
+
 
 class HandoffService:
     def __init__(
@@ -71,11 +75,15 @@ class HandoffService:
         *,
         outbox_written: Callable[[], None] = lambda: None,
         public_base_url: str = "",
+        links: HandoffLinks | None = None,
     ) -> None:
         self._db = database
+        self.database = database  # read by the work list (bot/handoffs/board.py)
         self.desk = desk
         self._outbox_written = outbox_written
         self._base_url = public_base_url.rstrip("/")
+        # The card's link: a signed page link when there are links, else the API record.
+        self.links = links
 
     # -- what the engine reports -------------------------------------------------
 
@@ -121,18 +129,34 @@ class HandoffService:
             await self.desk.handoff_claimed(handoff_id, result.owner_name)
         return result
 
-    async def reply(self, handoff_id: int, staff_id: int, text: str, *, note: bool = False) -> None:
-        def run() -> None:
+    async def reply(
+        self,
+        handoff_id: int,
+        staff_id: int,
+        text: str,
+        *,
+        note: bool = False,
+        from_outside_desk: bool = False,
+    ) -> None:
+        """Send `text` to the customer (or note it on the ticket). `from_outside_desk`:
+        the reply came through the staff API, so the desk is shown it too (a reply typed
+        in the Slack thread is there already)."""
+
+        def run() -> str | None:
             with self._db.transaction() as session:
                 handoff = self._owned(session, handoff_id, staff_id)
                 if note:
                     self._note(session, handoff, staff_id, text)
                 else:
                     self._to_customer(session, handoff, text, author="agent", staff_id=staff_id)
+                staff = _staff(session, staff_id)
+                return staff.name if staff else None
 
-        await to_thread.run_sync(run)
+        staff_name = await to_thread.run_sync(run)
         if not note:
             self._outbox_written()
+            if from_outside_desk:
+                await self.desk.agent_replied(handoff_id, staff_name, text)
 
     async def resolve(self, handoff_id: int, staff_id: int) -> bool:
         return await self._close(handoff_id, staff_id, "resolved", RESOLVED)
@@ -298,7 +322,11 @@ class HandoffService:
                     }
                     for o in orders.recent_orders_of(session, customer.id)
                 ],
-                record_url=f"{self._base_url}/api/v1/handoffs/{handoff.id}",
+                record_url=(
+                    self.links.url(handoff.id)
+                    if self.links is not None
+                    else f"{self._base_url}/api/v1/handoffs/{handoff.id}"
+                ),
             )
 
 

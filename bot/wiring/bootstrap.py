@@ -26,7 +26,9 @@ from bot.conversation.support_dialogue import SupportDialogue
 from bot.conversation.understanding import NluParser, NluUnderstander
 from bot.delivery.worker import DeliveryWorker
 from bot.handoffs import HandoffService, LoggingAgentDesk
+from bot.handoffs.links import HandoffLinks
 from bot.settings import Settings
+from bot.wiring.database import open_database
 from bot.wiring.email import email_intake, email_parts, mailbox_poller, smtp_sender
 from bot.wiring.parts import ChannelParts
 from bot.wiring.slack import open_slack, slack_parts
@@ -38,9 +40,7 @@ from channels.messages import Channel
 from channels.ports import AgentDesk, ChannelSender
 from channels.slack import SlackChannel
 from channels.web import SessionHub, SessionSigner
-from crm_store import Database, upgrade
-from crm_store.errors import StoreError
-from crm_store.migrate import pending_migrations
+from crm_store import Database
 from knowledge import ANSWER_THRESHOLD, KnowledgeBase
 from knowledge.embeddings import SentenceEncoder
 from nlu import NluModel, RasaHttpParser, ensure_demo_model
@@ -111,24 +111,6 @@ def open_knowledge(settings: Settings, encoder: SentenceEncoder) -> KnowledgeBas
                 extra={"documents": summary.documents_added, "chunks": summary.chunks},
             )
     return knowledge
-
-
-def open_database(settings: Settings, *, migrate: bool | None = None) -> Database:
-    """The configured database, migrated first where settings say so, checked current."""
-    if migrate if migrate is not None else settings.migrate_on_start:
-        upgrade(settings.database_url)
-    database = Database(
-        settings.database_url,
-        echo=settings.database.echo,
-        busy_timeout_seconds=settings.database.busy_timeout_seconds,
-    )
-    if pending_migrations(database):
-        database.dispose()
-        raise StoreError(
-            "the database schema is not up to date: run `switchboard db upgrade` "
-            "(or set SWITCHBOARD_DATABASE__AUTO_MIGRATE=true)"
-        )
-    return database
 
 
 # Channels a verification code can be sent on (a contact change is confirmed there).
@@ -239,6 +221,11 @@ def bootstrap(
         desk or (slack.desk if slack is not None else LoggingAgentDesk()),
         outbox_written=worker.wake,
         public_base_url=settings.public_base_url or "",
+        links=HandoffLinks(
+            settings.webchat_secret(),
+            max_age_seconds=settings.staff.handoff_link_ttl_seconds,
+            base_url=settings.public_base_url or "",
+        ),
     )
     engine = ConversationEngine(
         database,

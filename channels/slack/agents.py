@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 
 UNMAPPED = (
     "You are not set up as a Switchboard staff user yet. Ask an admin to run "
-    "`switchboard staff create --slack-user-id {user}` (or to use your Slack email)."
+    '`switchboard staff create --name "Your Name" --email you@example.com --role agent '
+    "--slack-user-id {user}` with your name and email (or to use your Slack email)."
 )
 NOTE_PREFIX = "note:"
 NO_HANDOFF = (

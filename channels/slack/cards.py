@@ -90,7 +90,7 @@ def handoff_card(packet: HandoffPacket) -> list[Block]:
             for o in p.recent_orders
         ]
         blocks.append({"type": "section", "text": _mrkdwn("*Recent orders*\n" + "\n".join(orders))})
-    record = f"<{p.record_url}|staff API record>" if "://" in p.record_url else p.record_url
+    record = f"<{p.record_url}|handoff page>" if "://" in p.record_url else p.record_url
     blocks.append({"type": "context", "elements": [_mrkdwn(f"Record: {record}")]})
     return [*blocks, *card_controls(p.handoff_id, "Waiting for a person.", queued=True)]
 

@@ -54,6 +54,11 @@ class SlackDesk:
             handoff_id,
         )
 
+    async def agent_replied(self, handoff_id: int, staff_name: str | None, text: str) -> None:
+        """A reply sent through the staff API, mirrored into the card's thread."""
+        said = f"*{escape(staff_name or 'An agent')} (via API):* {escape(text)}"
+        await self._queue("chat.postMessage", {"text": said}, "thread_message", handoff_id)
+
     async def card_changed(self, handoff_id: int, status: str, *, open_: bool) -> None:
         """Redraw the card with a new status line and the buttons that still apply."""
 

@@ -133,7 +133,7 @@ def test_asking_for_a_person_hands_over_with_the_full_context(
     assert [o["number"] for o in packet.recent_orders][:1] == ["4417"]
     assert len(packet.open_tickets) == 1  # opened for the handoff: she had none
     assert "asked for a person" in packet.summary
-    assert packet.record_url.endswith(f"/api/v1/handoffs/{packet.handoff_id}")
+    assert f"/staff/handoffs/{packet.handoff_id}?t=" in packet.record_url
 
     # From now on the bot stays quiet; what she writes goes to the desk.
     assert ada.say("hello? anyone there?") == []

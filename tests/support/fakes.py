@@ -83,6 +83,7 @@ class RecordingAgentDesk:
     updates: list[CustomerUpdate] = field(default_factory=list)
     claimed: list[tuple[int, str | None]] = field(default_factory=list)
     closed: list[tuple[int, str, str | None]] = field(default_factory=list)
+    replies: list[tuple[int, str | None, str]] = field(default_factory=list)  # via the API
 
     async def handoff_opened(self, packet: HandoffPacket) -> None:
         self.packets.append(packet)
@@ -95,3 +96,6 @@ class RecordingAgentDesk:
 
     async def handoff_closed(self, handoff_id: int, outcome: str, staff_name: str | None) -> None:
         self.closed.append((handoff_id, outcome, staff_name))
+
+    async def agent_replied(self, handoff_id: int, staff_name: str | None, text: str) -> None:
+        self.replies.append((handoff_id, staff_name, text))

@@ -40,7 +40,7 @@ def test_a_web_chat_customer_is_helped_from_slack_end_to_end(
     assert "how long do refunds take?" in text  # last messages
     assert "Knowledge tried" in text and "Refunds" in text
     assert "Open tickets" in text and "T-1" in text
-    assert "/api/v1/handoffs/" in text
+    assert "/staff/handoffs/" in text  # the signed page link
     actions = next(b for b in card["blocks"] if b["type"] == "actions")
     assert [e["text"]["text"] for e in actions["elements"]] == ["Claim", "Resolve", "Back to bot"]
     handoff_id = int(actions["elements"][0]["value"])

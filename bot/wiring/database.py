@@ -1,0 +1,27 @@
+"""Opening the configured database, apart from the rest of the wiring: CLI commands that
+only need the store (`staff create`, `demo seed`) import this and nothing heavier."""
+
+from __future__ import annotations
+
+from bot.settings import Settings
+from crm_store import Database, upgrade
+from crm_store.errors import StoreError
+from crm_store.migrate import pending_migrations
+
+
+def open_database(settings: Settings, *, migrate: bool | None = None) -> Database:
+    """The configured database, migrated first where settings say so, checked current."""
+    if migrate if migrate is not None else settings.migrate_on_start:
+        upgrade(settings.database_url)
+    database = Database(
+        settings.database_url,
+        echo=settings.database.echo,
+        busy_timeout_seconds=settings.database.busy_timeout_seconds,
+    )
+    if pending_migrations(database):
+        database.dispose()
+        raise StoreError(
+            "the database schema is not up to date: run `switchboard db upgrade` "
+            "(or set SWITCHBOARD_DATABASE__AUTO_MIGRATE=true)"
+        )
+    return database
