@@ -15,6 +15,7 @@ import base64
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -49,6 +50,7 @@ class TwilioStandIn:
     numbers: set[str] | None = None  # the account's numbers; None: any number is its
     services: set[str] | None = None  # its Messaging Services; None: any
     gets: list[tuple[str, tuple[str, str]]] = field(default_factory=list)
+    hang_next_get: float = 0.0  # the next GET answers only after this many seconds
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -116,6 +118,8 @@ class TwilioStandIn:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                hang, stand_in.hang_next_get = stand_in.hang_next_get, 0.0
+                time.sleep(hang)
                 self._reply(*stand_in.read(self.path, self._auth()))
 
             def do_POST(self) -> None:

@@ -97,3 +97,17 @@ def test_twilio_unreachable_is_failing_and_names_the_url(
         sms = client.get("/healthz").json()["channels"]["sms"]
     assert sms["state"] == "failing"
     assert sms["reason"].startswith("reaching Twilio failed (account fetch)")
+
+
+def test_a_twilio_that_does_not_answer_delays_the_start_by_the_timeout_only(
+    tmp_path: Path, stand_in: TwilioStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The twilio library waits 15 s for an answer; the check's thread is left to it."""
+    stand_in.hang_next_get = 5.0
+    settings = _settings(tmp_path, stand_in)
+    settings = settings.model_copy(
+        update={"checks": settings.checks.model_copy(update={"timeout_seconds": 0.2})}
+    )
+    with started(settings) as client:
+        assert client.get("/healthz").status_code == 200
+        assert "SMS is failing: the check got no answer within 0.2 s" in _errors(caplog)
