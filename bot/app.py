@@ -32,6 +32,8 @@ from bot.api.widget_sessions import widget_sessions_router
 from bot.conversation.dialogue import Dialogue
 from bot.settings import Settings
 from bot.wiring.bootstrap import Services, bootstrap
+from bot.wiring.channel_health import ChannelCheckWorker, ChannelHealth
+from bot.wiring.checks import channel_checks
 from bot.workers import Workers
 from channels.email import INBOUND_PATH
 from channels.messages import Channel
@@ -57,12 +59,20 @@ def create_app(
     services = bootstrap(
         settings, senders=senders, dialogue=dialogue, encoder=encoder, desk=desk, clock=clock
     )
+    # Channels checked against their provider say how they are after the check, at start.
+    health = ChannelHealth(
+        channel_checks(settings),
+        settings.checks,
+        descriptions={parts.name: parts.status for parts in services.channels},
+    )
     for parts in services.channels:
-        log.info(parts.status, extra={"channel": parts.name})
+        if not health.awaits_check(parts.name):
+            log.info(parts.status, extra={"channel": parts.name})
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        workers = Workers(services.workers)
+        await health.check()  # all at once, each within settings.checks.timeout_seconds
+        workers = Workers({**services.workers, "channel-checks": ChannelCheckWorker(health)})
         workers.start()
         log.info(
             "switchboard started",
@@ -88,6 +98,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.services = services
+    app.state.channel_health = health
     install_error_handlers(app)
     install_outage_handlers(app, retry_after_seconds=settings.database.retry_after_seconds)
     _mount(app, services)
@@ -113,7 +124,9 @@ def _mount(app: FastAPI, services: Services) -> None:
     auth = StaffAuth(services.database, services.signer, services.limits)
     app.include_router(
         health_router(
-            services.database, retry_after_seconds=services.settings.database.retry_after_seconds
+            services.database,
+            app.state.channel_health.snapshot,
+            retry_after_seconds=services.settings.database.retry_after_seconds,
         )
     )
     app.include_router(

@@ -430,6 +430,21 @@ class CorsSettings(BaseModel):
         return origins
 
 
+class ChannelCheckSettings(BaseModel):
+    """Each configured channel checked against its provider at start and while running
+    (bot/wiring/channel_health.py); a failing check is reported, never fatal."""
+
+    timeout_seconds: float = Field(
+        default=5.0, gt=0, description="per check; the start waits at most this long for them"
+    )
+    failing_every_seconds: float = Field(
+        default=120.0, gt=0, description="a failing channel is checked again this often"
+    )
+    passing_every_seconds: float = Field(
+        default=1800.0, ge=0, description="a passing channel is checked again this often; 0: never"
+    )
+
+
 class LogSettings(BaseModel):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["json", "text"] = "json"
@@ -462,6 +477,7 @@ class Settings(BaseSettings):
     slack: SlackSettings = SlackSettings()
     encoder: EncoderSettings = EncoderSettings()
     log: LogSettings = LogSettings()
+    checks: ChannelCheckSettings = ChannelCheckSettings()
     rate_limits: RateLimitSettings = RateLimitSettings()
     demo: DemoSettings = DemoSettings()
     cors: CorsSettings = CorsSettings()

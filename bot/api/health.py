@@ -3,9 +3,14 @@
 A database can answer SELECT 1 and still refuse every write (a read-only SQLite file, a
 full disk, a lock held past the busy timeout, a PostgreSQL standby): the server would
 then take no message in, so the check makes a write and rolls it back. The 200 also says
-how many inbound messages the stranded-message sweeper gave up on: each needs a person.
+how many inbound messages the stranded-message sweeper gave up on (each needs a person)
+and, in `channels`, each channel's last check against its provider (a failing channel
+does not make the server unhealthy: a load balancer must not drop a server because
+Twilio is down). A channel's state is `on`, `off`, `failing` with its reason, or
+`unchecked`, with when it was checked.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from anyio import to_thread
@@ -15,19 +20,26 @@ from fastapi.responses import JSONResponse
 from crm_store import Database, stranded
 from crm_store.errors import StoreUnavailable
 
+ChannelStates = Callable[[], dict[str, dict[str, Any]]]
+
 
 def _unanswered(database: Database) -> int:
     with database.transaction() as session:
         return stranded.count_unanswered(session)
 
 
-def health_router(database: Database, *, retry_after_seconds: int = 5) -> APIRouter:
+def health_router(
+    database: Database, channels: ChannelStates | None = None, *, retry_after_seconds: int = 5
+) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
     def unavailable(state: str, exc: StoreUnavailable) -> JSONResponse:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        body: dict[str, Any] = {"status": "unavailable", "database": state, "error": reason}
+        if channels is not None:
+            body["channels"] = channels()
         return JSONResponse(
-            {"status": "unavailable", "database": state, "error": reason},
+            body,
             status_code=503,
             headers={"Retry-After": str(retry_after_seconds)},
         )
@@ -43,6 +55,9 @@ def health_router(database: Database, *, retry_after_seconds: int = 5) -> APIRou
         except StoreUnavailable as exc:
             return unavailable("not writable", exc)
         unanswered = await to_thread.run_sync(_unanswered, database)
-        return {"status": "ok", "database": "ok", "unanswered_messages": unanswered}
+        body: dict[str, Any] = {"status": "ok", "database": "ok", "unanswered_messages": unanswered}
+        if channels is not None:
+            body["channels"] = channels()
+        return body
 
     return router

@@ -29,9 +29,10 @@ def own_addresses(email: EmailSettings) -> frozenset[str]:
     return frozenset(a.strip().lower() for a in found if a and "@" in a)
 
 
-def smtp_sender(email: EmailSettings, database: Database) -> SmtpSender:
-    assert email.smtp_host is not None and email.from_address is not None
-    server = SmtpServer(
+def smtp_server(email: EmailSettings) -> SmtpServer:
+    """The SMTP server and login from the settings (SMTP_HOST set)."""
+    assert email.smtp_host is not None
+    return SmtpServer(
         host=email.smtp_host,
         port=email.smtp_port or (465 if email.smtp_ssl else 587),
         username=email.smtp_user,
@@ -41,6 +42,11 @@ def smtp_sender(email: EmailSettings, database: Database) -> SmtpSender:
         timeout_seconds=email.smtp_timeout_seconds,
         ca_file=email.ca_file,
     )
+
+
+def smtp_sender(email: EmailSettings, database: Database) -> SmtpSender:
+    assert email.from_address is not None
+    server = smtp_server(email)
     identity = MailIdentity(email.from_address, email.from_name, email.reply_to_token)
     return SmtpSender(server, identity, StoredThreads(database))
 
@@ -54,11 +60,10 @@ def email_intake(email: EmailSettings, engine: MessageIntake, database: Database
     return EmailIntake(engine, database, max_replies_per_hour=email.max_replies_per_hour)
 
 
-def mailbox_poller(
-    email: EmailSettings, intake: MessageIntake, database: Database
-) -> MailboxPoller:
+def imap_account(email: EmailSettings) -> ImapAccount:
+    """The IMAP account polled, from the settings (IMAP_HOST set)."""
     assert email.imap_host and email.imap_user and email.imap_password
-    account = ImapAccount(
+    return ImapAccount(
         host=email.imap_host,
         port=email.imap_port or (993 if email.imap_tls else 143),
         user=email.imap_user,
@@ -67,8 +72,13 @@ def mailbox_poller(
         tls=email.imap_tls,
         ca_file=email.ca_file,
     )
+
+
+def mailbox_poller(
+    email: EmailSettings, intake: MessageIntake, database: Database
+) -> MailboxPoller:
     return MailboxPoller(
-        account,
+        imap_account(email),
         intake,
         StoredWatermarks(database),
         own_addresses=own_addresses(email),

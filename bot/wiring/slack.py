@@ -19,7 +19,7 @@ from channels.slack import SlackCallQueue, SlackChannel, SlackConfig, SlackStore
 from crm_store import Database, is_unavailable
 from crm_store.slack import SlackCallRecord
 
-__all__ = ["open_slack", "slack_parts", "slack_store"]
+__all__ = ["open_slack", "slack_config", "slack_parts", "slack_store"]
 
 
 def open_slack(settings: Settings, database: Database) -> SlackChannel | None:
@@ -27,7 +27,6 @@ def open_slack(settings: Settings, database: Database) -> SlackChannel | None:
     slack = settings.slack
     if slack.bot_token is None:
         return None
-    assert slack.signing_secret is not None and slack.handoff_channel is not None
     delivery = settings.delivery
 
     def call_worker(queue: SlackCallQueue) -> QueueWorker[SlackCallRecord, dict[str, Any]]:
@@ -41,15 +40,22 @@ def open_slack(settings: Settings, database: Database) -> SlackChannel | None:
 
     return SlackChannel(
         slack_store(database),
-        SlackConfig(
-            bot_token=slack.bot_token.get_secret_value(),
-            signing_secret=slack.signing_secret.get_secret_value(),
-            handoff_channel=slack.handoff_channel,
-            api_base_url=slack.api_base_url,
-            timeout_seconds=slack.timeout_seconds,
-        ),
+        slack_config(settings),
         calls=StoredSlackCalls(database),
         call_worker=call_worker,
+    )
+
+
+def slack_config(settings: Settings) -> SlackConfig:
+    """The adapter's plain values from the settings (a bot token set)."""
+    slack = settings.slack
+    assert slack.bot_token and slack.signing_secret and slack.handoff_channel
+    return SlackConfig(
+        bot_token=slack.bot_token.get_secret_value(),
+        signing_secret=slack.signing_secret.get_secret_value(),
+        handoff_channel=slack.handoff_channel,
+        api_base_url=slack.api_base_url,
+        timeout_seconds=slack.timeout_seconds,
     )
 
 

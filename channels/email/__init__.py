@@ -1,5 +1,6 @@
 """The email channel: IMAP polling and a relay webhook in, SMTP out, threaded, no loops."""
 
+from channels.email.check import check_imap, check_smtp
 from channels.email.errors import MailboxError, UnreadableMail
 from channels.email.imap import ImapAccount, MailboxReader
 from channels.email.inbound import to_inbound
@@ -21,6 +22,8 @@ __all__ = [
     "ThreadContext",
     "UnreadableMail",
     "Watermarks",
+    "check_imap",
+    "check_smtp",
     "compose",
     "email_router",
     "to_inbound",

@@ -43,6 +43,16 @@ class FetchedMail:
     truncated: bool  # over the size limit: only the header was fetched
 
 
+def connect(account: ImapAccount) -> imaplib.IMAP4:
+    """An IMAP connection to the account's server (implicit TLS when `tls`), not logged in."""
+    if account.tls:
+        context = ssl.create_default_context(cafile=account.ca_file)
+        return imaplib.IMAP4_SSL(
+            account.host, account.port, ssl_context=context, timeout=account.timeout_seconds
+        )
+    return imaplib.IMAP4(account.host, account.port, timeout=account.timeout_seconds)
+
+
 class MailboxReader:
     """One IMAP session on one folder: `with MailboxReader(account) as reader: ...`."""
 
@@ -54,17 +64,9 @@ class MailboxReader:
     def __enter__(self) -> MailboxReader:
         account = self.account
         try:
-            if account.tls:
-                context = ssl.create_default_context(cafile=account.ca_file)
-                conn: imaplib.IMAP4 = imaplib.IMAP4_SSL(
-                    account.host, account.port, ssl_context=context,
-                    timeout=account.timeout_seconds,
-                )  # fmt: skip
-            else:
-                conn = imaplib.IMAP4(account.host, account.port, timeout=account.timeout_seconds)
-            self._conn = conn
+            conn = self._conn = connect(account)
             conn.login(account.user, account.password)
-            status, _ = conn.select(_quoted(account.folder), readonly=True)
+            status, _ = conn.select(quoted(account.folder), readonly=True)
             if status != "OK":
                 raise MailboxError(f"cannot open folder {account.folder!r}")
             _, values = conn.response("UIDVALIDITY")
@@ -124,7 +126,8 @@ class MailboxReader:
         return list(data)
 
 
-def _quoted(folder: str) -> str:
+def quoted(folder: str) -> str:
+    """The folder name as an IMAP string where it needs quoting."""
     if folder.startswith('"') or not re.search(r'[\s"\\()]', folder):
         return folder
     return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -1,7 +1,7 @@
 """Slack: the agents' console (handoff cards, claims, thread replies) and sales
 summaries. slack_bolt and slack_sdk are used only in this package."""
 
-from channels.slack.app import EVENTS_PATH, SlackChannel, SlackConfig
+from channels.slack.app import EVENTS_PATH, SlackChannel, SlackCheck, SlackConfig
 from channels.slack.calls import CallWorker, SlackCallBook, SlackCallQueue
 from channels.slack.desk import SlackDesk
 from channels.slack.ports import SlackStore
@@ -12,6 +12,7 @@ __all__ = [
     "SlackCallBook",
     "SlackCallQueue",
     "SlackChannel",
+    "SlackCheck",
     "SlackConfig",
     "SlackDesk",
     "SlackStore",

@@ -12,9 +12,11 @@ from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from channels.checks import CheckResult
 from channels.ports import AgentConsole
 from channels.slack.agents import AgentListeners
 from channels.slack.calls import CallWorker, SlackCallBook, SlackCallQueue
+from channels.slack.check import check_slack
 from channels.slack.desk import SlackDesk
 from channels.slack.middleware import ignore_bots, take_each_command_once, take_each_event_once
 from channels.slack.outages import outage_error_handler
@@ -36,6 +38,28 @@ class SlackConfig:
     timeout_seconds: int = 10
 
 
+def web_client(config: SlackConfig) -> AsyncWebClient:
+    """The Web API client. No SDK retries: the call worker decides (a blind retry could
+    post twice)."""
+    return AsyncWebClient(
+        token=config.bot_token,
+        base_url=config.api_base_url,
+        timeout=config.timeout_seconds,
+        retry_handlers=[],
+    )
+
+
+class SlackCheck:
+    """The start-up check from the config alone (`switchboard check` has no store)."""
+
+    def __init__(self, config: SlackConfig) -> None:
+        self._client = web_client(config)
+        self._channel = config.handoff_channel
+
+    async def check(self) -> CheckResult:
+        return await check_slack(self._client, self._channel)
+
+
 class SlackChannel:
     """Built in two steps, because the console (bot's handoff service) needs the desk
     and the listeners need the console: `SlackChannel(...)`, then `.connect(console)`.
@@ -55,13 +79,7 @@ class SlackChannel:
     ) -> None:
         self._store = store
         self.config = config
-        # No SDK retries: the call worker decides (a blind retry could post twice).
-        self.client = AsyncWebClient(
-            token=config.bot_token,
-            base_url=config.api_base_url,
-            timeout=config.timeout_seconds,
-            retry_handlers=[],
-        )
+        self.client = web_client(config)
         self.calls = SlackCallQueue(calls, self.client)
         self.worker = call_worker(self.calls)
         self.desk = SlackDesk(store.calls, config.handoff_channel, wake=self.worker.wake)

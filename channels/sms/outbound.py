@@ -22,9 +22,11 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
+from channels.checks import CheckResult
 from channels.errors import DeliveryError
 from channels.messages import Channel, OutboundMessage, SendReceipt
 from channels.rendering.sms import MAX_BODY_CHARS, render_sms
+from channels.sms.check import check_twilio
 from channels.sms.segments import count_segments
 
 TWILIO_API = "https://api.twilio.com"
@@ -91,10 +93,23 @@ class TwilioSender:
             else TwilioHttpClient(timeout=timeout_seconds, logger=_library_log())
         )
         self._client = Client(account_sid, auth_token, http_client=http)
+        self._account = account_sid
         self._from = from_number
         self._service = messaging_service_sid
         self._callback = status_callback_url
         self._max_chars = max_chars
+
+    async def check(self) -> CheckResult:
+        """The credentials and the sender work (`check_twilio`, in a thread)."""
+        # Abandoned on cancel: a caller's timeout must not wait for the library's own.
+        return await to_thread.run_sync(
+            check_twilio,
+            self._client,
+            self._account,
+            self._from,
+            self._service,
+            abandon_on_cancel=True,
+        )
 
     async def send(self, message: OutboundMessage) -> SendReceipt:
         text = render_sms(

@@ -118,11 +118,9 @@ def test_unknown_customer_is_404_and_search_needs_a_key(
 
 
 def test_healthz_and_openapi_docs(client: TestClient) -> None:
-    assert client.get("/healthz").json() == {
-        "status": "ok",
-        "database": "ok",
-        "unanswered_messages": 0,
-    }
+    health = client.get("/healthz").json()
+    assert health["status"] == "ok" and health["database"] == "ok"
+    assert health["unanswered_messages"] == 0
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
     assert "/api/v1/customers/{customer_id}/interactions" in paths

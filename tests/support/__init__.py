@@ -8,6 +8,7 @@ in conftest.py files, and no test imports from a conftest.
 - customers.py       the one seed of the demo customers (Ada, Grace and their orders)
 - webchat.py         a web chat Visitor on the app under a TestClient
 - app.py             the app's services, staff users, waiting for background work
+- checked_app.py     the app on SQLite with every channel off, started (channel checks)
 - action_calls.py    action calls in the JSON shape Rasa sends
 - postgres.py        the test PostgreSQL server and a fresh database per test
 - prepared.py        the demo knowledge index and NLU model built once per run

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from tests.support.ports import free_port
 
@@ -215,6 +215,23 @@ class SmtpRecorder:
         return "250 2.0.0 Message accepted"
 
 
+@dataclass(frozen=True)
+class _Authenticator:
+    """aiosmtpd's authenticator: one user with one password."""
+
+    user: str
+    password: str
+
+    def __call__(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
+    ) -> AuthResult:
+        good = isinstance(data, LoginPassword) and (
+            data.login.decode(),
+            data.password.decode(),
+        ) == (self.user, self.password)
+        return AuthResult(success=good, handled=False)
+
+
 @dataclass
 class SmtpServer:
     host: str
@@ -226,11 +243,21 @@ class SmtpServer:
         self.controller.stop()
 
 
-def start_smtp(tls: TlsFiles | None = None, *, implicit_tls: bool = False) -> SmtpServer:
-    """Plain SMTP; with `tls`, STARTTLS required before mail (or implicit TLS)."""
+def start_smtp(
+    tls: TlsFiles | None = None,
+    *,
+    implicit_tls: bool = False,
+    credentials: tuple[str, str] | None = None,
+) -> SmtpServer:
+    """Plain SMTP; with `tls`, STARTTLS required before mail (or implicit TLS); with
+    `credentials` (user, password), AUTH PLAIN/LOGIN offered and only those accepted
+    (535 for others)."""
     recorder = SmtpRecorder()
     port = free_port()
     options: dict[str, Any] = {}
+    if credentials is not None:
+        options["authenticator"] = _Authenticator(*credentials)
+        options["auth_require_tls"] = False
     if tls is not None:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(tls.cert, tls.key)

@@ -4,7 +4,12 @@ thread), and records every call (method, arguments) for tests to assert on.
 
 `fail_next(method, status, ...)` makes the next calls of a method answer 429 or 5xx;
 `hang_next(method, seconds)` posts the message but answers only after `seconds` (longer
-than the client's timeout: the answer is lost, the message is there)."""
+than the client's timeout: the answer is lost, the message is there).
+
+`tokens`, when set, are the bot tokens Slack knows: a call with another answers
+`invalid_auth`, as Slack does. `channels`, when set, are the channels the bot can see
+(id -> whether it is a member); others answer `channel_not_found`. Each call records
+the token it came with."""
 
 from __future__ import annotations
 
@@ -25,6 +30,7 @@ class Call:
     method: str
     arguments: dict[str, Any]
     status: int = 200
+    token: str | None = None
 
 
 @dataclass
@@ -43,6 +49,8 @@ class SlackStandIn:
     failures: dict[str, Failure] = field(default_factory=dict)
     hangs: dict[str, float] = field(default_factory=dict)
     refusals: dict[str, str] = field(default_factory=dict)
+    tokens: set[str] | None = None  # None: any token is good
+    channels: dict[str, bool] | None = None  # None: every channel, the bot a member
     lock: threading.Lock = field(default_factory=threading.Lock)
     _clock: float = 0.0
 
@@ -73,15 +81,25 @@ class SlackStandIn:
 
     # -- answering ------------------------------------------------------------------
 
-    def answer(self, method: str, arguments: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
+    def answer(
+        self, method: str, arguments: dict[str, Any], token: str | None = None
+    ) -> tuple[int, dict[str, str], Any]:
         with self.lock:
             failure = self.failures.get(method)
             if failure is not None and failure.remaining > 0:
                 failure.remaining -= 1
-                self.calls.append(Call(method, arguments, failure.status))
+                self.calls.append(Call(method, arguments, failure.status, token))
                 error = "ratelimited" if failure.status == 429 else "internal_error"
                 return failure.status, failure.headers, {"ok": False, "error": error}
-            self.calls.append(Call(method, arguments))
+            self.calls.append(Call(method, arguments, token=token))
+            if self.tokens is not None and token not in self.tokens:
+                return 200, {}, {"ok": False, "error": "invalid_auth"}
+            if (
+                self.channels is not None
+                and method.startswith("conversations.")
+                and arguments.get("channel") not in self.channels
+            ):
+                return 200, {}, {"ok": False, "error": "channel_not_found"}
             if method in self.refusals:
                 return 200, {}, {"ok": False, "error": self.refusals.pop(method)}
             return 200, {}, self._ok(method, arguments)
@@ -102,6 +120,9 @@ class SlackStandIn:
                 "user_id": BOT_USER,
                 "bot_id": BOT_ID,
             }
+        if method == "conversations.info":
+            member = True if self.channels is None else self.channels[a["channel"]]
+            return {"ok": True, "channel": {"id": a["channel"], "is_member": member}}
         if method == "chat.postMessage":
             message = {
                 "type": "message",
@@ -181,7 +202,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(200, {}, "ok", "text/plain")
             return
         method = url.path.removeprefix("/api/")
-        status, headers, body = self.standin.answer(method, arguments)
+        bearer = self.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        token = bearer or arguments.get("token")
+        status, headers, body = self.standin.answer(method, arguments, token)
         hang = self.standin.hangs.pop(method, None)
         if hang is not None:
             time.sleep(hang)

@@ -3,6 +3,10 @@ like Twilio, or with the failures a test asks for (429, 500, 400 with error 2161
 
 It is a real HTTP server on 127.0.0.1; the twilio library reaches it through its own
 HTTP client, so requests are built, authenticated and parsed by the library's code.
+
+It also answers the start-up check's GETs (the account, the account's numbers, a
+Messaging Service), recorded in `gets`. With `credentials` set, other credentials get
+Twilio's 401 (error 20003); `numbers` and `services`, when set, are what the account owns.
 """
 
 from __future__ import annotations
@@ -11,12 +15,22 @@ import base64
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
 _MESSAGES = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages\.json$")
+_ACCOUNT = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)\.json$")
+_NUMBERS = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/IncomingPhoneNumbers\.json$")
+_SERVICE = re.compile(r"^/v1/Services/(?P<service>[^/]+)$")
+UNAUTHORIZED = {
+    "code": 20003,
+    "message": "Authenticate",
+    "more_info": "https://www.twilio.com/docs/errors/20003",
+    "status": 401,
+}
 
 
 @dataclass(frozen=True)
@@ -32,6 +46,11 @@ class Post:
 class TwilioStandIn:
     posts: list[Post] = field(default_factory=list)
     failures: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    credentials: tuple[str, str] | None = None  # None: any account and token are good
+    numbers: set[str] | None = None  # the account's numbers; None: any number is its
+    services: set[str] | None = None  # its Messaging Services; None: any
+    gets: list[tuple[str, tuple[str, str]]] = field(default_factory=list)
+    hang_next_get: float = 0.0  # the next GET answers only after this many seconds
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -50,7 +69,30 @@ class TwilioStandIn:
         body = {"code": code or status, "message": message or f"HTTP {status}", "status": status}
         self.failures.append((status, body))
 
+    def read(self, url: str, auth: tuple[str, str]) -> tuple[int, dict]:
+        """A GET: the account, its numbers or a Messaging Service, as Twilio shows them."""
+        with self._lock:
+            self.gets.append((url, auth))
+        if self.credentials is not None and auth != self.credentials:
+            return 401, UNAUTHORIZED
+        path, _, query = url.partition("?")
+        if match := _ACCOUNT.match(path):
+            sid = match["account"]
+            return 200, {"sid": sid, "friendly_name": "Stand-in", "status": "active"}
+        if match := _NUMBERS.match(path):
+            wanted = {k: v[0] for k, v in parse_qs(query).items()}.get("PhoneNumber")
+            owned = self.numbers is None or wanted in self.numbers
+            found = [{"sid": "PN" + "0" * 32, "phone_number": wanted}] if owned else []
+            return 200, {"incoming_phone_numbers": found, "next_page_uri": None}
+        if match := _SERVICE.match(path):
+            if self.services is not None and match["service"] not in self.services:
+                return 404, {"code": 20404, "message": "not found", "status": 404}
+            return 200, {"sid": match["service"], "friendly_name": "Stand-in service"}
+        return 404, {"code": 20404, "message": "not found", "status": 404}
+
     def answer(self, path: str, auth: tuple[str, str], form: dict[str, str]) -> tuple[int, dict]:
+        if self.credentials is not None and auth != self.credentials:
+            return 401, UNAUTHORIZED
         match = _MESSAGES.match(path)
         if match is None:
             return 404, {"code": 20404, "message": "not found", "status": 404}
@@ -75,16 +117,26 @@ class TwilioStandIn:
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                hang, stand_in.hang_next_get = stand_in.hang_next_get, 0.0
+                time.sleep(hang)
+                self._reply(*stand_in.read(self.path, self._auth()))
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 raw = self.rfile.read(length).decode()
                 form = {key: values[0] for key, values in parse_qs(raw).items()}
+                self._reply(*stand_in.answer(self.path, self._auth(), form))
+
+            def _auth(self) -> tuple[str, str]:
                 user, _, password = (
                     base64.b64decode(self.headers.get("Authorization", "Basic ")[6:])
                     .decode()
                     .partition(":")
                 )
-                status, body = stand_in.answer(self.path, (user, password), form)
+                return user, password
+
+            def _reply(self, status: int, body: dict) -> None:
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
