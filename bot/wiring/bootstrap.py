@@ -216,6 +216,7 @@ def bootstrap(
         outbox_written=worker.wake,
         public_base_url=settings.public_base_url or "",
     )
+    worker.report_failures_to(handoffs.delivery_failed)
     engine = ConversationEngine(
         database,
         dialogue,

@@ -83,6 +83,7 @@ class RecordingAgentDesk:
     updates: list[CustomerUpdate] = field(default_factory=list)
     claimed: list[tuple[int, str | None]] = field(default_factory=list)
     closed: list[tuple[int, str, str | None]] = field(default_factory=list)
+    failures: list[tuple[int, str]] = field(default_factory=list)
 
     async def handoff_opened(self, packet: HandoffPacket) -> None:
         self.packets.append(packet)
@@ -95,3 +96,6 @@ class RecordingAgentDesk:
 
     async def handoff_closed(self, handoff_id: int, outcome: str, staff_name: str | None) -> None:
         self.closed.append((handoff_id, outcome, staff_name))
+
+    async def delivery_failed(self, handoff_id: int, notice: str) -> None:
+        self.failures.append((handoff_id, notice))
