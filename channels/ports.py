@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from channels.handoff import ClaimResult, CustomerUpdate, HandoffPacket
 from channels.messages import (
@@ -56,6 +57,9 @@ class AgentDesk(Protocol):
     async def agent_replied(self, handoff_id: int, staff_name: str | None, text: str) -> None:
         """An agent answered the customer from outside the desk (the staff API): the
         desk shows it where its agents look (the Slack thread), so nobody answers twice."""
+
+    async def delivery_failed(self, handoff_id: int, notice: str) -> None:
+        """An agent's reply did not reach the customer: tell the agent why (`notice`)."""
         ...
 
 
@@ -67,10 +71,24 @@ class AgentConsole(Protocol):
 
     async def claim(self, handoff_id: int, staff_id: int) -> ClaimResult: ...
 
-    async def reply(self, handoff_id: int, staff_id: int, text: str, *, note: bool = False) -> None:
-        """Send `text` to the customer on their channel (or log it as an internal note)."""
+    async def reply(
+        self,
+        handoff_id: int,
+        staff_id: int,
+        text: str,
+        *,
+        note: bool = False,
+        attributes: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Send `text` (Markdown, as the customer is to read it) to the customer on their
+        channel, or log it as an internal note. `attributes` are kept on the reply for
+        the audit (the agent's text as the desk had it, the files it carried)."""
         ...
 
-    async def resolve(self, handoff_id: int, staff_id: int) -> bool: ...
+    async def resolve(
+        self, handoff_id: int, staff_id: int, *, keep_ticket_open: bool = False
+    ) -> bool:
+        """Close the handoff as resolved, and its ticket too unless `keep_ticket_open`."""
+        ...
 
     async def return_to_bot(self, handoff_id: int, staff_id: int) -> bool: ...

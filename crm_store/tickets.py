@@ -108,6 +108,20 @@ def open_tickets_of(session: Session, customer_id: int, *, limit: int = 10) -> l
     return [ticket_record(row) for row in rows]
 
 
+def ticket_of_conversation(
+    session: Session, customer_id: int, conversation_id: int
+) -> TicketRecord | None:
+    """The one open ticket a conversation's work belongs on: the newest open ticket of
+    this conversation, else the customer's only open ticket (a handoff opens none when
+    the customer has one open already). None when there is neither, or when the
+    customer has several open tickets and none of them is this conversation's."""
+    candidates = open_tickets_of(session, customer_id, limit=50)
+    for ticket in candidates:
+        if ticket.conversation_id == conversation_id:
+            return ticket
+    return candidates[0] if len(candidates) == 1 else None
+
+
 # Staff work on tickets: listing, one ticket with its history, changes as events.
 
 UNCHANGED: Any = object()

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query
 from pydantic import BaseModel, Field
 
 from bot.api.auth import StaffAuth
@@ -55,6 +55,13 @@ def _http(error: HandoffError) -> HTTPException:
 class AgentReply(BaseModel):
     text: MessageText = Field(min_length=1, max_length=4000)
     note: bool = Field(default=False, description="internal note on the ticket, not sent")
+
+
+class ResolveOptions(BaseModel):
+    keep_ticket_open: bool = Field(
+        default=False,
+        description="leave the handoff's ticket open (it is solved with the handoff otherwise)",
+    )
 
 
 def handoffs_router(service: HandoffService, auth: StaffAuth) -> APIRouter:
@@ -124,8 +131,18 @@ def handoffs_router(service: HandoffService, auth: StaffAuth) -> APIRouter:
         return {"handoff_id": handoff_id, "status": status}
 
     @router.post("/{handoff_id}/resolve", responses=_ACTION_ERRORS)
-    async def resolve(handoff_id: HandoffId, staff: Staff) -> dict[str, Any]:
-        return await close(handoff_id, service.resolve, staff.id, "resolved")
+    async def resolve(
+        handoff_id: HandoffId,
+        staff: Staff,
+        options: Annotated[ResolveOptions | None, Body()] = None,
+    ) -> dict[str, Any]:
+        """Resolve the handoff, and its ticket unless `keep_ticket_open` (body optional)."""
+        keep = options is not None and options.keep_ticket_open
+
+        async def resolving(handoff_id: int, staff_id: int) -> bool:
+            return await service.resolve(handoff_id, staff_id, keep_ticket_open=keep)
+
+        return await close(handoff_id, resolving, staff.id, "resolved")
 
     @router.post("/{handoff_id}/return-to-bot", responses=_ACTION_ERRORS)
     async def return_to_bot(handoff_id: HandoffId, staff: Staff) -> dict[str, Any]:

@@ -5,12 +5,16 @@ Consent is checked here, at the last moment, for every kind of message (bot, age
 campaign): a row for an address that opted out on its channel fails with the reason,
 and its interaction's delivery status reads `opted_out`. Only replies marked
 `consent_notice` (the STOP confirmation, HELP) go out regardless.
+
+A row given up on writes its reason on its interaction (`delivery_error` in its
+attributes, which the staff API shows) and is reported to the failure hook bot/wiring
+hands in (`report_failures_to`): the handoff service tells the agent whose reply it was.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from anyio import to_thread
@@ -24,7 +28,10 @@ from crm_store.records import ConsentRecord, OutboxRecord
 
 log = logging.getLogger(__name__)
 
-__all__ = ["OutboxQueue", "to_outbound"]
+__all__ = ["FailureHook", "OutboxQueue", "to_outbound"]
+
+# Called with (interaction id, final delivery status, reason) when a row is given up on.
+FailureHook = Callable[[int, str, str], Awaitable[None]]
 
 
 class RecipientOptedOut(DeliveryError):
@@ -74,6 +81,11 @@ class OutboxQueue:
         self._lease = timedelta(seconds=lease_seconds)
         self._clock = clock
         self._only = only
+        self._failure_hooks: list[FailureHook] = []
+
+    def report_failures_to(self, hook: FailureHook) -> None:
+        """Have `hook` called for every row given up on (after it is marked so)."""
+        self._failure_hooks.append(hook)
 
     async def claim(self, limit: int) -> list[OutboxRecord]:
         return await to_thread.run_sync(self._claim, limit)
@@ -120,6 +132,16 @@ class OutboxQueue:
         )
 
     async def failed(self, row: OutboxRecord, failure: DeliveryError) -> None:
+        await self._give_up(row, failure)
+        opted_out = isinstance(failure, RecipientOptedOut) or failure.opted_out_by is not None
+        status = "opted_out" if opted_out else "failed"
+        for hook in self._failure_hooks:
+            try:
+                await hook(row.interaction_id, status, failure.reason)
+            except Exception:  # the row is marked failed already; the report is extra
+                log.exception("failure hook failed", extra={"outbox_id": row.id})
+
+    async def _give_up(self, row: OutboxRecord, failure: DeliveryError) -> None:
         if isinstance(failure, RecipientOptedOut):
             await to_thread.run_sync(self._mark_opted_out, row, failure.reason)
             log.warning(
@@ -135,7 +157,7 @@ class OutboxQueue:
                 extra={"outbox_id": row.id, "channel": row.channel, "error": failure.reason},
             )
         else:
-            await to_thread.run_sync(self._mark_failed, row.id, failure.reason)
+            await to_thread.run_sync(self._mark_failed, row, failure.reason)
             log.error(
                 "send failed for good",
                 extra={
@@ -206,6 +228,9 @@ class OutboxQueue:
         with self._db.transaction() as session:
             outbox.schedule_retry(session, outbox_id, error=error, at=at, count_attempt=counted)
 
-    def _mark_failed(self, outbox_id: int, error: str) -> None:
+    def _mark_failed(self, row: OutboxRecord, error: str) -> None:
         with self._db.transaction() as session:
-            outbox.mark_failed(session, outbox_id, error=error)
+            outbox.mark_failed(session, row.id, error=error)
+            delivery_status.force(
+                session, row.interaction_id, "failed", attributes={"delivery_error": error}
+            )

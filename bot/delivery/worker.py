@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
-from bot.delivery.outbox_queue import OutboxQueue
+from bot.delivery.outbox_queue import FailureHook, OutboxQueue
 from bot.delivery.queue import QueueWorker, RetryPolicy
 from channels.messages import Channel, SendReceipt
 from channels.ports import ChannelSender
@@ -41,14 +41,22 @@ class DeliveryWorker(QueueWorker[OutboxRecord, SendReceipt]):
     ) -> None:
         """`only` limits the worker to some channels (the terminal chat, which shares a
         database with a server, must not take the server's web replies)."""
+        self._outbox = OutboxQueue(
+            database, senders, lease_seconds=lease_seconds, clock=clock, only=only
+        )
         super().__init__(
-            OutboxQueue(database, senders, lease_seconds=lease_seconds, clock=clock, only=only),
+            self._outbox,
             policy,
             batch_size=batch_size,
             poll_interval_seconds=poll_interval_seconds,
             clock=clock,
             name="outbox",
         )
+
+    def report_failures_to(self, hook: FailureHook) -> None:
+        """Have `hook` told of every message given up on (bot/wiring hands in the
+        handoff service's, so an agent hears why their reply did not arrive)."""
+        self._outbox.report_failures_to(hook)
 
     async def deliver_due(self) -> int:
         """One pass: claim due rows and send them, concurrently across recipients and in

@@ -4,12 +4,19 @@ what agents do (claim, reply, note, resolve, back to bot), on the customer's cha
 `HandoffService` is the engine's `HandoffEvents` and the desk's `AgentConsole`.
 Everything an agent sends the customer is logged and goes through the outbox like the
 bot's replies; a note goes on the conversation's ticket and is never sent.
+
+The handoff's ticket (the conversation's open ticket, or the customer's only one)
+follows it: claiming assigns it to the agent, resolving solves it unless the agent
+keeps it open, going back to the bot leaves it as it is. A reply that delivery gives
+up on is reported back (`delivery_failed`, handed to the delivery worker by
+bot/wiring) and the agent is told why on the desk.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from anyio import to_thread
 from sqlalchemy.orm import Session
@@ -20,7 +27,7 @@ from channels.ports import AgentDesk
 from crm_store import Database, customers, handoffs, history, orders, outbox, tickets
 from crm_store.models import Account, StaffUser
 from crm_store.records import HandoffRecord, InteractionRecord, NewInteraction
-from crm_store.vocabulary import HandoffReason
+from crm_store.vocabulary import HandoffReason, TicketStatus
 from nlu import FALLBACK_INTENT
 
 log = logging.getLogger(__name__)
@@ -65,6 +72,9 @@ class LoggingAgentDesk:
 
     async def agent_replied(self, handoff_id: int, staff_name: str | None, text: str) -> None:
         log.info("agent replied through the staff API", extra={"handoff_id": handoff_id})
+
+    async def delivery_failed(self, handoff_id: int, notice: str) -> None:
+        log.warning(notice, extra={"handoff_id": handoff_id})
 
 
 class HandoffService:
@@ -117,6 +127,7 @@ class HandoffService:
                 if won:
                     first_name = (owner.name if owner else "Someone").split(" ")[0]
                     self._to_customer(session, current, CLAIMED.format(name=first_name))
+                    _assign_ticket(session, current, staff_id)
                 return ClaimResult(
                     won, handoff_id, current.claimed_by_staff_id, owner.name if owner else None
                 )
@@ -137,6 +148,7 @@ class HandoffService:
         *,
         note: bool = False,
         from_outside_desk: bool = False,
+        attributes: Mapping[str, Any] | None = None,
     ) -> None:
         """Send `text` to the customer (or note it on the ticket). `from_outside_desk`:
         the reply came through the staff API, so the desk is shown it too (a reply typed
@@ -148,7 +160,14 @@ class HandoffService:
                 if note:
                     self._note(session, handoff, staff_id, text)
                 else:
-                    self._to_customer(session, handoff, text, author="agent", staff_id=staff_id)
+                    self._to_customer(
+                        session,
+                        handoff,
+                        text,
+                        author="agent",
+                        staff_id=staff_id,
+                        attributes=attributes,
+                    )
                 staff = _staff(session, staff_id)
                 return staff.name if staff else None
 
@@ -158,13 +177,21 @@ class HandoffService:
             if from_outside_desk:
                 await self.desk.agent_replied(handoff_id, staff_name, text)
 
-    async def resolve(self, handoff_id: int, staff_id: int) -> bool:
-        return await self._close(handoff_id, staff_id, "resolved", RESOLVED)
+    async def resolve(
+        self, handoff_id: int, staff_id: int, *, keep_ticket_open: bool = False
+    ) -> bool:
+        """Resolve the handoff and the conversation; its ticket is solved too unless
+        `keep_ticket_open` (the chat is over, the work is not)."""
+        return await self._close(
+            handoff_id, staff_id, "resolved", RESOLVED, solve_ticket=not keep_ticket_open
+        )
 
     async def return_to_bot(self, handoff_id: int, staff_id: int) -> bool:
         return await self._close(handoff_id, staff_id, "returned_to_bot", BACK_TO_BOT)
 
-    async def _close(self, handoff_id: int, staff_id: int, outcome: str, told: str) -> bool:
+    async def _close(
+        self, handoff_id: int, staff_id: int, outcome: str, told: str, *, solve_ticket: bool = False
+    ) -> bool:
         def run() -> str | None:
             with self._db.transaction() as session:
                 current = handoffs.get_handoff(session, handoff_id)
@@ -182,6 +209,8 @@ class HandoffService:
                 if closed is None:
                     return None
                 self._to_customer(session, closed, told, author="system", staff_id=staff_id)
+                if solve_ticket:
+                    _solve_ticket(session, closed, staff_id)
                 staff = _staff(session, staff_id)
                 return staff.name if staff else ""
 
@@ -220,6 +249,7 @@ class HandoffService:
         *,
         author: str = "system",
         staff_id: int | None = None,
+        attributes: Mapping[str, Any] | None = None,
     ) -> InteractionRecord:
         conversation = history.get_conversation(session, handoff.conversation_id)
         assert conversation is not None
@@ -235,21 +265,16 @@ class HandoffService:
                 text=text,
                 staff_id=staff_id,
                 delivery_status="pending",
-                attributes={"handoff_id": handoff.id},
+                attributes={**(attributes or {}), "handoff_id": handoff.id},
             ),
         )
 
     @staticmethod
     def _note(session: Session, handoff: HandoffRecord, staff_id: int, text: str) -> None:
-        # The ticket of this conversation (the handoff opens one when the customer has
-        # none open); a new one for it otherwise, never an unrelated ticket.
-        open_ticket = next(
-            (
-                t
-                for t in tickets.open_tickets_of(session, handoff.customer_id, limit=50)
-                if t.conversation_id == handoff.conversation_id
-            ),
-            None,
+        # The handoff's ticket (this conversation's, or the customer's one open ticket);
+        # a new one only when there is no such ticket, never a second beside it.
+        open_ticket = tickets.ticket_of_conversation(
+            session, handoff.customer_id, handoff.conversation_id
         )
         if open_ticket is None:
             open_ticket = tickets.open_ticket(
@@ -269,6 +294,26 @@ class HandoffService:
             body=text,
             data={"handoff_id": handoff.id},
         )
+
+    # -- what delivery reports -------------------------------------------------------
+
+    async def delivery_failed(self, interaction_id: int, status: str, reason: str) -> None:
+        """Delivery gave up on a message (`failed`, or `opted_out`): when it was an
+        agent's reply in a handoff, tell the agent on the desk, in words."""
+
+        def find() -> tuple[int, str] | None:
+            with self._db.transaction() as session:
+                message = history.get_interaction(session, interaction_id)
+                if message.author != "agent":
+                    return None
+                handoff_id = message.attributes.get("handoff_id")
+                if not isinstance(handoff_id, int):
+                    return None
+                return handoff_id, failure_notice(message.text, message.channel, status, reason)
+
+        found = await to_thread.run_sync(find)
+        if found is not None:
+            await self.desk.delivery_failed(*found)
 
     def packet(self, handoff_id: int) -> HandoffPacket:
         """Everything the agent needs, read in one transaction."""
@@ -364,6 +409,37 @@ def _passages(messages: list[InteractionRecord]) -> list[dict[str, object]]:
                     "score": source.get("score"),
                 }
     return list(seen.values())[:5]
+
+
+def failure_notice(text: str, channel: str, status: str, reason: str) -> str:
+    """What an agent reads when their reply did not reach the customer."""
+    quoted = text if len(text) <= 80 else text[:77] + "..."
+    if status == "opted_out":
+        why = (
+            f"the customer has opted out of {channel} messages ({reason}). Nothing more "
+            f"reaches them by {channel} until they opt back in"
+        )
+    else:
+        why = reason
+    return f"Not delivered: “{quoted}”: {why}."
+
+
+def _assign_ticket(session: Session, handoff: HandoffRecord, staff_id: int) -> None:
+    """The handoff's ticket goes to the agent who claimed the handoff."""
+    ticket = tickets.ticket_of_conversation(session, handoff.customer_id, handoff.conversation_id)
+    if ticket is not None:
+        tickets.change_ticket(
+            session, ticket.number, staff_id=staff_id, author="agent", assigned_staff_id=staff_id
+        )
+
+
+def _solve_ticket(session: Session, handoff: HandoffRecord, staff_id: int) -> None:
+    """The handoff's ticket is solved with it."""
+    ticket = tickets.ticket_of_conversation(session, handoff.customer_id, handoff.conversation_id)
+    if ticket is not None:
+        tickets.change_ticket(
+            session, ticket.number, staff_id=staff_id, author="agent", status=TicketStatus.SOLVED
+        )
 
 
 def _staff(session: Session, staff_id: int | None) -> StaffUser | None:

@@ -227,6 +227,7 @@ def bootstrap(
             base_url=settings.public_base_url or "",
         ),
     )
+    worker.report_failures_to(handoffs.delivery_failed)
     engine = ConversationEngine(
         database,
         dialogue,

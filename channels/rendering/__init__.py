@@ -3,7 +3,8 @@
 Web chat shows Markdown as written (the widget renders it); email gets plain text and
 HTML (`render_mail`); SMS gets plain text that fits Twilio's limit (`render_sms`); an
 answer quoted from an article gets a source line where Markdown cannot show
-(`answer_text`). Markdown is turned into text in `markdown.py` and nowhere else.
+(`answer_text`). An agent's Slack text becomes Markdown in `slack_text.py`; Markdown
+is turned into text in `markdown.py` and nowhere else.
 """
 
 from channels.rendering.answers import (
@@ -14,6 +15,7 @@ from channels.rendering.answers import (
 )
 from channels.rendering.mail import MailBody, render_mail
 from channels.rendering.markdown import LinkStyle, shorten, to_html, to_text
+from channels.rendering.slack_text import mentioned_users, to_markdown, to_plain
 from channels.rendering.sms import MAX_BODY_CHARS, SmsText, plain_text, render_sms
 
 __all__ = [
@@ -25,10 +27,13 @@ __all__ = [
     "SmsText",
     "SourcedAnswer",
     "answer_text",
+    "mentioned_users",
     "plain_text",
     "render_mail",
     "render_sms",
     "shorten",
     "to_html",
+    "to_markdown",
+    "to_plain",
     "to_text",
 ]

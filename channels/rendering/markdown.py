@@ -4,8 +4,9 @@ Replies are short Markdown (paragraphs, lists, emphasis, links), as the knowledg
 the Slack thread and the web widget write and show them. A channel that cannot show
 Markdown gets plain text: emphasis, heading, quote and code marks dropped, bullets as
 dashes, images and links written out with their address (after a colon for a phone,
-in parentheses for a mail or a quoted answer). HTML comes from markdown-it-py with raw
-HTML off (it is escaped) and its link check on (no `javascript:` or `data:` links).
+in parentheses for a mail or a quoted answer), `~~strike~~` as its words. HTML comes
+from markdown-it-py with raw HTML off (it is escaped) and its link check on (no
+`javascript:` or `data:` links).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from markdown_it import MarkdownIt
 
 __all__ = ["LinkStyle", "shorten", "to_html", "to_text"]
 
-_HTML = MarkdownIt("commonmark", {"html": False, "breaks": True})
+_HTML = MarkdownIt("commonmark", {"html": False, "breaks": True}).enable("strikethrough")
 _LINK = re.compile(r"!?\[([^\]]*)\]\(([^)\s]+)[^)]*\)")
 
 
@@ -41,6 +42,7 @@ def to_text(markdown: str, *, links: LinkStyle) -> str:
     text = re.sub(r"(\*\*|__)(\S(?:.*?\S)?)\1", r"\2", text)
     text = re.sub(r"(?<![\w*])\*(\S(?:.*?\S)?)\*(?![\w*])", r"\1", text)
     text = re.sub(r"(?<![\w/])_(\S(?:.*?\S)?)_(?![\w/])", r"\1", text)
+    text = re.sub(r"~~(\S(?:.*?\S)?)~~", r"\1", text)
     text = re.sub(r"`([^`\n]+)`", r"\1", text)
     text = re.sub(r"[ \t]+\n", "\n", text)
     return re.sub(r"\n{3,}", "\n\n", text).strip()

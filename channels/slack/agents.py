@@ -1,13 +1,17 @@
 """What agents do in Slack: press Claim / Resolve / Back to bot on a card, write in its
 thread (to the customer, or `note:` for the ticket only).
 
+A thread reply reaches the customer as Markdown (channels/rendering/slack_text.py: links,
+mentions as names, emoji), its files as links or named in words (`files.py`). Which
+kinds of Slack message are replies, and which are not and why, is listed below: any
+other kind in a card's thread is refused in words to the agent, never dropped unseen.
+
 Every listener acknowledges first (Bolt answers Slack as soon as `ack()` is called) and
 works after; answers to the agent go through the Slack call queue.
 """
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -15,9 +19,12 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from channels.ports import AgentConsole
+from channels.rendering.slack_text import mentioned_users, to_markdown
 from channels.slack.calls import RESPONSE_URL
-from channels.slack.cards import BACK_TO_BOT, CLAIM, RESOLVE
+from channels.slack.cards import BACK_TO_BOT, CLAIM, RESOLVE, RESOLVE_KEEP_TICKET
 from channels.slack.desk import SlackDesk
+from channels.slack.files import attached_files, files_line
+from channels.slack.names import SlackNames
 from channels.slack.people import SlackStaff
 from channels.slack.ports import HandoffThreads, SlackEventLedger
 
@@ -33,6 +40,37 @@ NO_HANDOFF = (
     "Not sent: this thread belongs to no handoff, so no customer will see it. "
     "Reply in the thread of the customer's card."
 )
+NOT_RELAYED = (
+    "Not sent: Switchboard does not pass this kind of Slack message ({subtype}) to "
+    "customers. Write your reply as a new message in the thread."
+)
+
+# Message subtypes that are an agent writing to the customer.
+REPLY_SUBTYPES: frozenset[str | None] = frozenset(
+    {
+        None,  # a plain message
+        "thread_broadcast",  # a reply also sent to the channel: still one reply
+        "file_share",  # a reply with files: text and files both go
+        "me_message",  # `/me ...`: the agent's words all the same
+    }
+)
+# Subtypes that are not words to the customer, and why each stays out of the thread.
+IGNORED_SUBTYPES: dict[str, str] = {
+    "message_changed": "an edit: the customer has the first version; SMS and mail can't change",
+    "message_deleted": "a deletion: a text or mail already sent cannot be taken back",
+    "message_replied": "Slack's note that a thread got a reply, not a message",
+    "bot_message": "a bot's post (ours among them), never an agent's words",
+    "channel_join": "someone joined the channel",
+    "channel_leave": "someone left the channel",
+    "group_join": "someone joined the private channel",
+    "group_leave": "someone left the private channel",
+    "channel_topic": "the channel's topic changed",
+    "channel_purpose": "the channel's purpose changed",
+    "channel_name": "the channel was renamed",
+    "pinned_item": "a message was pinned",
+    "unpinned_item": "a message was unpinned",
+    "reminder_add": "a reminder was set",
+}
 
 
 class AgentListeners:
@@ -44,7 +82,9 @@ class AgentListeners:
         desk: SlackDesk,
         people: SlackStaff,
         refusals: tuple[type[Exception], ...],
+        names: SlackNames,
     ) -> None:
+        self._names = names
         self._events = events
         self._threads = threads
         self._console = console
@@ -55,6 +95,7 @@ class AgentListeners:
     def register(self, app: AsyncApp) -> None:
         app.action(CLAIM)(self.on_claim)
         app.action(RESOLVE)(self.on_close)
+        app.action(RESOLVE_KEEP_TICKET)(self.on_close)
         app.action(BACK_TO_BOT)(self.on_close)
         app.event("message")(self.on_message)
 
@@ -83,10 +124,13 @@ class AgentListeners:
         if staff is None:
             await self._answer(response_url, UNMAPPED.format(user=user))
             return
-        close = self._console.resolve if action_id == RESOLVE else self._console.return_to_bot
         # The desk's handoff_closed redraws the card and writes in the thread.
         try:
-            closed = await close(handoff_id, staff.id)
+            if action_id == BACK_TO_BOT:
+                closed = await self._console.return_to_bot(handoff_id, staff.id)
+            else:
+                keep = action_id == RESOLVE_KEEP_TICKET
+                closed = await self._console.resolve(handoff_id, staff.id, keep_ticket_open=keep)
         except self._refusals as refused:
             await self._answer(response_url, str(refused))
             return
@@ -110,9 +154,12 @@ class AgentListeners:
         await self._events.finish(event_id, error)
 
     async def _thread_reply(self, event: dict[str, Any]) -> None:
+        subtype = event.get("subtype")
+        if subtype in IGNORED_SUBTYPES:
+            return  # not words to the customer (see IGNORED_SUBTYPES for why)
         thread_ts, channel = event.get("thread_ts"), event.get("channel")
-        if event.get("subtype") or not thread_ts or thread_ts == event.get("ts"):
-            return  # edits, joins, and messages outside a thread are not replies
+        if not thread_ts or thread_ts == event.get("ts"):
+            return  # messages outside a thread are not replies
         handoff_id = await self._threads.handoff_in_thread(str(channel), str(thread_ts))
         if handoff_id is None:
             # In the channel of the cards an agent writing in a thread means to reach a
@@ -120,19 +167,34 @@ class AgentListeners:
             if await self._among_cards(str(channel)):
                 await self._ephemeral(event, NO_HANDOFF)
             return
+        if subtype not in REPLY_SUBTYPES:
+            if event.get("user"):  # a person wrote something we cannot pass on: say so
+                await self._ephemeral(event, NOT_RELAYED.format(subtype=subtype))
+            else:
+                log.info("slack message of an unknown kind ignored", extra={"subtype": subtype})
+            return
         user = str(event.get("user", ""))
         staff = await self._people.staff_for(user)
         if staff is None:
             await self._ephemeral(event, UNMAPPED.format(user=user))
             return
-        text = html.unescape(str(event.get("text", ""))).strip()
+        raw = str(event.get("text", ""))
+        names = await self._names.names_of(mentioned_users(raw))
+        text = to_markdown(raw, names)
         note = text.lower().startswith(NOTE_PREFIX)
         if note:
             text = text[len(NOTE_PREFIX) :].strip()
+        files = attached_files(event)
+        if files:
+            first_name = (staff.name or "Your agent").split(" ")[0]
+            text = "\n\n".join(part for part in (text, files_line(first_name, files)) if part)
         if not text:
             return
+        attributes: dict[str, Any] = {"slack_text": raw}
+        if files:
+            attributes["slack_files"] = [f.as_json() for f in files]
         try:
-            await self._console.reply(handoff_id, staff.id, text, note=note)
+            await self._console.reply(handoff_id, staff.id, text, note=note, attributes=attributes)
         except self._refusals as refused:
             await self._ephemeral(event, f"Not sent: {refused}.")
 

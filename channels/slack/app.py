@@ -19,6 +19,7 @@ from channels.slack.calls import CallWorker, SlackCallBook, SlackCallQueue
 from channels.slack.check import check_slack
 from channels.slack.desk import SlackDesk
 from channels.slack.middleware import ignore_bots, take_each_command_once, take_each_event_once
+from channels.slack.names import SlackNames
 from channels.slack.outages import outage_error_handler
 from channels.slack.people import SlackStaff
 from channels.slack.ports import SlackStore
@@ -108,7 +109,10 @@ class SlackChannel:
         app.middleware(take_each_event_once(store.events))
         app.middleware(take_each_command_once(store.events))
         people = SlackStaff(store.staff, self.client)
-        agents = AgentListeners(store.events, store.threads, console, self.desk, people, refusals)
+        names = SlackNames(store.staff, self.client)
+        agents = AgentListeners(
+            store.events, store.threads, console, self.desk, people, refusals, names
+        )
         agents.register(app)
         SalesListeners(store.events, store.summaries, self.desk, people).register(app)
         self.bolt = app

@@ -12,6 +12,8 @@ from channels.handoff import HandoffPacket
 
 CLAIM = "handoff_claim"
 RESOLVE = "handoff_resolve"
+# Resolve the handoff but leave its ticket open (the work goes on after the chat ends).
+RESOLVE_KEEP_TICKET = "handoff_resolve_keep_ticket"
 BACK_TO_BOT = "handoff_back_to_bot"
 STATUS_BLOCK = "handoff_status"
 ACTIONS_BLOCK = "handoff_actions"
@@ -106,6 +108,7 @@ def card_controls(
         buttons = [_button("Claim", CLAIM, handoff_id, "primary")] if queued else []
         buttons += [
             _button("Resolve", RESOLVE, handoff_id),
+            _button("Resolve, keep ticket open", RESOLVE_KEEP_TICKET, handoff_id),
             _button("Back to bot", BACK_TO_BOT, handoff_id, "danger"),
         ]
         controls.append({"type": "actions", "block_id": ACTIONS_BLOCK, "elements": buttons})

@@ -59,6 +59,11 @@ class SlackDesk:
         said = f"*{escape(staff_name or 'An agent')} (via API):* {escape(text)}"
         await self._queue("chat.postMessage", {"text": said}, "thread_message", handoff_id)
 
+    async def delivery_failed(self, handoff_id: int, notice: str) -> None:
+        """An agent's reply did not reach the customer: say why in the card's thread."""
+        text = f":warning: {escape(notice)}"
+        await self._queue("chat.postMessage", {"text": text}, "thread_message", handoff_id)
+
     async def card_changed(self, handoff_id: int, status: str, *, open_: bool) -> None:
         """Redraw the card with a new status line and the buttons that still apply."""
 

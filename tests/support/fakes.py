@@ -84,6 +84,7 @@ class RecordingAgentDesk:
     claimed: list[tuple[int, str | None]] = field(default_factory=list)
     closed: list[tuple[int, str, str | None]] = field(default_factory=list)
     replies: list[tuple[int, str | None, str]] = field(default_factory=list)  # via the API
+    failures: list[tuple[int, str]] = field(default_factory=list)
 
     async def handoff_opened(self, packet: HandoffPacket) -> None:
         self.packets.append(packet)
@@ -99,3 +100,6 @@ class RecordingAgentDesk:
 
     async def agent_replied(self, handoff_id: int, staff_name: str | None, text: str) -> None:
         self.replies.append((handoff_id, staff_name, text))
+
+    async def delivery_failed(self, handoff_id: int, notice: str) -> None:
+        self.failures.append((handoff_id, notice))

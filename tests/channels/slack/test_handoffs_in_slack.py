@@ -42,7 +42,8 @@ def test_a_web_chat_customer_is_helped_from_slack_end_to_end(
     assert "Open tickets" in text and "T-1" in text
     assert "/staff/handoffs/" in text  # the signed page link
     actions = next(b for b in card["blocks"] if b["type"] == "actions")
-    assert [e["text"]["text"] for e in actions["elements"]] == ["Claim", "Resolve", "Back to bot"]
+    labels = [e["text"]["text"] for e in actions["elements"]]
+    assert labels == ["Claim", "Resolve", "Resolve, keep ticket open", "Back to bot"]
     handoff_id = int(actions["elements"][0]["value"])
     thread = wait_thread_ts(slack_client)
     assert thread == card["ts"]

@@ -1,0 +1,250 @@
+"""Every agent message reaches the customer, or the agent hears why (issue 15, items 3 to
+5), end to end: an SMS customer handed to Sam in Slack through the real app, Twilio's
+webhooks signed as Twilio signs them, Slack's events as Slack signs them, the replies
+out through the real delivery worker to the Twilio stand-in.
+
+- a reply with files (`file_share`) goes out with the files linked or named;
+- a reply also sent to the channel (`thread_broadcast`) goes out once;
+- a reply to a customer who texted STOP, or one Twilio refuses, is answered by a notice
+  in the card's thread, and the staff API shows the reason on the reply;
+- Slack's formatting reaches the phone as plain text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from bot.app import create_app
+from bot.settings import Settings
+from crm_store import staff
+from crm_store.models import Interaction
+from knowledge.embeddings import SentenceEncoder
+from tests.support.app import add_staff, eventually, services
+from tests.support.slack_cards import card_of, card_text, handoff_id_on, wait_thread_ts
+from tests.support.slack_requests import HANDOFF_CHANNEL, Slack, slack_settings
+from tests.support.slack_standin import SlackStandIn
+from tests.support.sms_harness import CUSTOMER, INBOUND_PATH, inbound_form, sign, twilio_settings
+from tests.support.twilio_standin import Post, TwilioStandIn
+
+SAM, KIM = "USAM000001", "UKIM000001"
+CLAIMED = "Sam from our support team has joined the conversation."
+
+
+@pytest.fixture
+def client(
+    settings: Settings, stand_in: TwilioStandIn, standin: SlackStandIn, encoder: SentenceEncoder
+) -> Iterator[TestClient]:
+    both = slack_settings(twilio_settings(settings, stand_in), standin)
+    with TestClient(create_app(both, encoder=encoder)) as app_client:
+        add_staff(app_client, "Sam Carter", "sam@example.com", "agent", SAM)
+        yield app_client
+
+
+@pytest.fixture
+def slack(client: TestClient, standin: SlackStandIn) -> Slack:
+    return Slack(client, standin)
+
+
+def text_in(client: TestClient, body: str, sid: str) -> None:
+    form = inbound_form(body, sid)
+    response = client.post(
+        INBOUND_PATH, data=form, headers={"X-Twilio-Signature": sign(INBOUND_PATH, form)}
+    )
+    assert response.status_code == 200, response.text
+
+
+def texts(stand_in: TwilioStandIn, *fragments: str) -> list[Post]:
+    """Texts Twilio accepted for the customer containing every fragment."""
+    return [
+        p
+        for p in stand_in.accepted
+        if p.form["To"] == CUSTOMER and all(f in p.form["Body"] for f in fragments)
+    ]
+
+
+def handed_to_sam(client: TestClient, slack: Slack, stand_in: TwilioStandIn) -> str:
+    """The customer asks for a person by SMS, Sam claims the card: its thread's ts."""
+    text_in(client, "I want to talk to a human", "SM-in-1")
+    card = card_of(slack.standin)
+    thread = wait_thread_ts(client)
+    assert slack.press(SAM, "handoff_claim", handoff_id_on(card), thread).status_code == 200
+    eventually(lambda: "Claimed by Sam Carter" in card_text(slack.standin.posted()[0]))
+    eventually(lambda: texts(stand_in, CLAIMED))
+    return thread
+
+
+def agent_rows(client: TestClient) -> list[Interaction]:
+    with services(client).database.transaction() as session:
+        rows = session.scalars(
+            select(Interaction).where(Interaction.author == "agent").order_by(Interaction.id)
+        ).all()
+        session.expunge_all()
+        return list(rows)
+
+
+def staff_token(client: TestClient) -> str:
+    with services(client).database.transaction() as session:
+        _, token = staff.create_staff(
+            session, name="Ana Admin", email="ana@example.com", role="admin"
+        )
+    return token
+
+
+def api_timeline(client: TestClient, customer_id: int) -> list[dict[str, Any]]:
+    answer = client.get(
+        f"/api/v1/customers/{customer_id}/interactions",
+        headers={"Authorization": f"Bearer {staff_token(client)}"},
+    )
+    assert answer.status_code == 200, answer.text
+    return list(answer.json()["interactions"])
+
+
+def notices(standin: SlackStandIn, thread: str) -> list[str]:
+    return [m["text"] for m in standin.posted(thread_ts=thread) if "Not delivered" in m["text"]]
+
+
+def test_a_reply_with_files_reaches_the_phone_with_the_files_linked_or_named(
+    client: TestClient, slack: Slack, stand_in: TwilioStandIn
+) -> None:
+    thread = handed_to_sam(client, slack, stand_in)
+    files = [
+        {"id": "F1", "name": "invoice.pdf", "public_url_shared": False,
+         "url_private": "https://files.slack.com/files-pri/T1-F1/invoice.pdf",
+         "permalink_public": "https://slack-files.com/T1-F1-0a1b2c"},
+        {"id": "F2", "name": "returns-label.png", "public_url_shared": True,
+         "url_private": "https://files.slack.com/files-pri/T1-F2/returns-label.png",
+         "permalink_public": "https://slack-files.com/T1-F2-3d4e5f"},
+    ]  # fmt: skip
+    sent = slack.thread_reply(
+        SAM, thread, "Here are your documents", subtype="file_share", files=files
+    )
+    assert sent.status_code == 200
+
+    (text,) = eventually(lambda: texts(stand_in, "Here are your documents"))
+    body = text.form["Body"]
+    # The private file is named (a Slack link would not open for the customer)...
+    assert "(Sam attached a file: invoice.pdf - ask us to resend it another way)" in body
+    assert "files.slack.com" not in body and "T1-F1" not in body
+    # ...the public one is linked.
+    assert "returns-label.png: https://slack-files.com/T1-F2-3d4e5f" in body
+
+    # The timeline has it, with what Slack sent kept for the audit.
+    eventually(lambda: [r.delivery_status for r in agent_rows(client)] == ["sent"])
+    (row,) = agent_rows(client)
+    assert "invoice.pdf" in row.text
+    assert row.attributes["slack_text"] == "Here are your documents"
+    assert [f["name"] for f in row.attributes["slack_files"]] == [
+        "invoice.pdf",
+        "returns-label.png",
+    ]
+
+
+def test_a_file_alone_is_a_reply_too(
+    client: TestClient, slack: Slack, stand_in: TwilioStandIn
+) -> None:
+    thread = handed_to_sam(client, slack, stand_in)
+    files = [{"id": "F3", "name": "receipt.pdf", "public_url_shared": False}]
+    slack.thread_reply(SAM, thread, "", subtype="file_share", files=files)
+    eventually(lambda: texts(stand_in, "Sam attached a file: receipt.pdf"))
+
+
+def test_a_reply_also_sent_to_the_channel_reaches_the_customer_once(
+    client: TestClient, slack: Slack, stand_in: TwilioStandIn
+) -> None:
+    thread = handed_to_sam(client, slack, stand_in)
+    broadcast = "Your refund went out today."
+    sent = slack.thread_reply(SAM, thread, broadcast, subtype="thread_broadcast")
+    assert sent.status_code == 200
+    eventually(lambda: texts(stand_in, broadcast))
+    # A later reply arrives after it: by then a duplicate would have gone too.
+    slack.thread_reply(SAM, thread, "Anything else?")
+    eventually(lambda: texts(stand_in, "Anything else?"))
+    assert len(texts(stand_in, broadcast)) == 1
+    assert [r.text for r in agent_rows(client)] == [broadcast, "Anything else?"]
+
+
+def test_an_edit_is_not_sent_and_an_unknown_kind_is_refused_in_words(
+    client: TestClient, slack: Slack, stand_in: TwilioStandIn, standin: SlackStandIn
+) -> None:
+    thread = handed_to_sam(client, slack, stand_in)
+    edit = {
+        "type": "message",
+        "subtype": "message_changed",
+        "channel": HANDOFF_CHANNEL,
+        "message": {"user": SAM, "text": "edited", "ts": "1800000001.000100", "thread_ts": thread},
+        "ts": "1800000002.000100",
+    }
+    assert slack.event(edit).status_code == 200
+    slack.thread_reply(SAM, thread, "a poll", subtype="huddle_thread")
+    (refusal,) = eventually(lambda: standin.made("chat.postEphemeral"))
+    assert "huddle_thread" in refusal.arguments["text"] and refusal.arguments["user"] == SAM
+    assert agent_rows(client) == []
+    assert not texts(stand_in, "edited") and not texts(stand_in, "a poll")
+
+
+def test_a_reply_to_a_customer_who_texted_stop_tells_the_agent_why(
+    client: TestClient, slack: Slack, stand_in: TwilioStandIn, standin: SlackStandIn
+) -> None:
+    thread = handed_to_sam(client, slack, stand_in)
+    text_in(client, "STOP", "SM-in-stop")
+    # The STOP is recorded before Twilio is answered.
+    slack.thread_reply(SAM, thread, "Are you still there?")
+
+    (notice,) = eventually(lambda: notices(standin, thread))
+    assert "Are you still there?" in notice
+    assert "opted out of sms" in notice and "SMS STOP" in notice
+    assert not texts(stand_in, "Are you still there?")
+
+    (row,) = agent_rows(client)
+    (shown,) = [i for i in api_timeline(client, row.customer_id) if i["id"] == row.id]
+    assert shown["delivery_status"] == "opted_out"
+    assert "opted out by SMS STOP" in shown["attributes"]["delivery_error"]
+
+
+def test_a_reply_twilio_refuses_tells_the_agent_twilios_words(
+    client: TestClient, slack: Slack, stand_in: TwilioStandIn, standin: SlackStandIn
+) -> None:
+    thread = handed_to_sam(client, slack, stand_in)
+    stand_in.fail_next(400, 21614, "'To' number is not a valid mobile number")
+    slack.thread_reply(SAM, thread, "Your parcel ships tomorrow")
+
+    (notice,) = eventually(lambda: notices(standin, thread))
+    assert "Your parcel ships tomorrow" in notice
+    assert "Twilio answered HTTP 400, error 21614" in notice
+    assert "not a valid mobile number" in notice
+
+    (row,) = agent_rows(client)
+    (shown,) = [i for i in api_timeline(client, row.customer_id) if i["id"] == row.id]
+    assert shown["delivery_status"] == "failed"
+    error = shown["attributes"]["delivery_error"]
+    assert error.startswith("Twilio answered HTTP 400, error 21614")
+    assert "'To' number is not a valid mobile number" in error
+    assert shown["attributes"]["handoff_id"] >= 1
+
+
+def test_slack_formatting_reaches_the_phone_as_plain_text(
+    client: TestClient, slack: Slack, stand_in: TwilioStandIn
+) -> None:
+    add_staff(client, "Kim Lee", "kim@example.com", "agent", KIM)
+    thread = handed_to_sam(client, slack, stand_in)
+    raw = (
+        "Hi! <@UKIM000001> from <#C0BILLING|billing> checked it :tada: *all done*. "
+        "See <https://help.example/refunds|the refund guide> &amp; reply <!here>"
+    )
+    slack.thread_reply(SAM, thread, raw)
+    (text,) = eventually(lambda: texts(stand_in, "Kim Lee"))
+    assert text.form["Body"] == (
+        "Hi! Kim Lee from #billing checked it \U0001f389 all done. "
+        "See the refund guide: https://help.example/refunds & reply"
+    )
+    (row,) = agent_rows(client)
+    assert row.text == (
+        "Hi! Kim Lee from #billing checked it \U0001f389 **all done**. "
+        "See [the refund guide](https://help.example/refunds) & reply"
+    )
+    assert row.attributes["slack_text"] == raw
