@@ -1,10 +1,12 @@
-"""The API docs pages (`/docs`, `/redoc`) with a Content-Security-Policy of their own.
+"""The API docs page (`/docs`, Swagger UI), served whole by Switchboard.
 
-FastAPI's pages load Swagger UI and ReDoc from the jsDelivr CDN and start them with an
-inline script. Their policy allows exactly that: scripts from this server and the CDN,
-plus each inline script of the page by its SHA-256 (computed from the page as rendered,
-so it follows FastAPI's template), and nothing is framed. Styles may be inline here: both
-UIs inject their own at run time, and these pages show no customer's text.
+Nothing loads from a CDN: Swagger UI's script, stylesheet and icon come from the
+`swagger-ui-py` package (Apache-2.0; Swagger UI 5, which reads OpenAPI 3.1) at
+`/docs/assets/`, so the page works on a machine with no internet access. Its policy
+allows scripts and styles from this server only, plus the page's one inline script (the
+start-up call FastAPI's template writes) by its SHA-256, computed from the page as
+rendered; styles may be inline because Swagger UI injects its own at run time. ReDoc is
+not served: no package ships it for offline use, and Swagger UI covers the same ground.
 """
 
 from __future__ import annotations
@@ -12,36 +14,36 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from importlib.resources import files
 
-from fastapi import APIRouter, Request
-from fastapi.openapi.docs import (
-    get_redoc_html,
-    get_swagger_ui_html,
-    get_swagger_ui_oauth2_redirect_html,
-)
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.responses import HTMLResponse, Response
 
 __all__ = ["docs_router", "page_policy"]
 
 DOCS_PATH = "/docs"
 OAUTH2_REDIRECT_PATH = "/docs/oauth2-redirect"
-REDOC_PATH = "/redoc"
+ASSETS_PATH = "/docs/assets"
 
-_CDN = "https://cdn.jsdelivr.net"
+# The only files served from the package, with their media types.
+_ASSETS = {
+    "swagger-ui-bundle.js": "application/javascript",
+    "swagger-ui.css": "text/css",
+    "favicon-32x32.png": "image/png",
+}
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
 
 
 def page_policy(body: bytes) -> str:
-    """The CSP of one docs page: its inline scripts by hash, the CDNs it loads from."""
+    """The CSP of one docs page: this server only, and its inline scripts by hash."""
     hashes = " ".join(
         f"'sha256-{base64.b64encode(hashlib.sha256(script).digest()).decode()}'"
         for script in _INLINE_SCRIPT.findall(body)
     )
     return (
-        f"default-src 'none'; script-src 'self' {_CDN} {hashes}; "
-        f"style-src 'self' 'unsafe-inline' {_CDN} https://fonts.googleapis.com; "
-        "font-src 'self' https://fonts.gstatic.com; "
-        f"img-src 'self' data: {_CDN} https://fastapi.tiangolo.com; connect-src 'self'; "
+        f"default-src 'none'; script-src 'self' {hashes}; "
+        "style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
         "worker-src 'self' blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     )
 
@@ -52,8 +54,9 @@ def _with_policy(page: HTMLResponse) -> HTMLResponse:
 
 
 def docs_router(title: str, openapi_url: str) -> APIRouter:
-    """`/docs` (Swagger UI), its OAuth2 redirect page and `/redoc`, as FastAPI serves them."""
+    """`/docs` (Swagger UI), its OAuth2 redirect page and the assets they load."""
     router = APIRouter(include_in_schema=False)
+    static = files("swagger_ui") / "static"
 
     @router.get(DOCS_PATH)
     async def swagger_ui(request: Request) -> HTMLResponse:
@@ -63,6 +66,9 @@ def docs_router(title: str, openapi_url: str) -> APIRouter:
                 openapi_url=root + openapi_url,
                 title=f"{title} - Swagger UI",
                 oauth2_redirect_url=root + OAUTH2_REDIRECT_PATH,
+                swagger_js_url=f"{root}{ASSETS_PATH}/swagger-ui-bundle.js",
+                swagger_css_url=f"{root}{ASSETS_PATH}/swagger-ui.css",
+                swagger_favicon_url=f"{root}{ASSETS_PATH}/favicon-32x32.png",
             )
         )
 
@@ -70,11 +76,12 @@ def docs_router(title: str, openapi_url: str) -> APIRouter:
     async def swagger_ui_redirect() -> HTMLResponse:
         return _with_policy(get_swagger_ui_oauth2_redirect_html())
 
-    @router.get(REDOC_PATH)
-    async def redoc(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "").rstrip("/")
-        return _with_policy(
-            get_redoc_html(openapi_url=root + openapi_url, title=f"{title} - ReDoc")
-        )
+    @router.get(ASSETS_PATH + "/{name}")
+    async def asset(name: str) -> Response:
+        media_type = _ASSETS.get(name)
+        if media_type is None:
+            raise HTTPException(404, f"no docs asset {name!r}")
+        body = (static / name).read_bytes()
+        return Response(body, media_type=media_type, headers={"Cache-Control": "max-age=86400"})
 
     return router
