@@ -20,7 +20,8 @@ def test_with_every_channel_off_each_says_off_once(
         response = client.get("/healthz")
     lines = [m for m in caplog.messages if " is o" in m]
     assert lines == [
-        "web chat is on: the widget at /widget.js; the demo page at / (development; anonymous only)",
+        "web chat is on: the widget at /widget.js; "
+        "the demo page at / (development; anonymous only)",
         "SMS is off: set SWITCHBOARD_TWILIO__* to turn it on",
         "email is off: set SWITCHBOARD_EMAIL__FROM_ADDRESS",
         "Slack is off: SWITCHBOARD_SLACK__BOT_TOKEN is not set",
