@@ -10,11 +10,11 @@ reads is already bounded.
 
 from __future__ import annotations
 
-import json
 import re
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from bot.api.request_body import read_body, refuse, replaying
 from channels.json_depth import JsonTooDeep, check_json_depth
 
 __all__ = ["JsonDepthLimit"]
@@ -31,43 +31,13 @@ class JsonDepthLimit:
         if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        chunks: list[bytes] = []
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunks.append(message.get("body", b""))
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
+        body = await read_body(receive)
+        if body is None:
+            return
         if _JSON_START.match(body):
             try:
                 check_json_depth(body, self.max_depth)
             except JsonTooDeep as exc:
-                await _refuse(send, str(exc))
+                await refuse(send, 400, str(exc))
                 return
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
-
-
-async def _refuse(send: Send, reason: str) -> None:
-    payload = json.dumps({"error": reason, "detail": reason}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 400,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})
+        await self.app(scope, replaying(body, receive), send)

@@ -5,11 +5,11 @@ Some paths take more (a raw email with attachments): `path_limits` sets their ow
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from bot.api.request_body import BodyTooLarge, read_body, refuse, replaying
 
 
 class BodySizeLimit:
@@ -31,39 +31,14 @@ class BodySizeLimit:
             await self._refuse(send, limit)
             return
         # Without a trustworthy length (chunked), read up to the limit before the app runs.
-        body = b""
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-            if len(body) > limit:
-                await self._refuse(send, limit)
-                return
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        try:
+            body = await read_body(receive, limit)
+        except BodyTooLarge:
+            await self._refuse(send, limit)
+            return
+        if body is None:
+            return
+        await self.app(scope, replaying(body, receive), send)
 
     async def _refuse(self, send: Send, limit: int) -> None:
-        content: dict[str, Any] = {"error": f"request body is larger than {limit} bytes"}
-        payload = json.dumps(content).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(payload)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
+        await refuse(send, 413, f"request body is larger than {limit} bytes")
