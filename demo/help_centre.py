@@ -7,7 +7,7 @@ from pathlib import Path
 from knowledge.base import KnowledgeBase
 from knowledge.records import IngestSummary
 
-__all__ = ["DEMO_DIR", "ensure_demo_knowledge"]
+__all__ = ["DEMO_DIR", "demo_document_ids", "ensure_demo_knowledge"]
 
 DEMO_DIR = Path(__file__).parent / "help_centre"
 
@@ -17,3 +17,14 @@ def ensure_demo_knowledge(kb: KnowledgeBase) -> IngestSummary | None:
     if not kb.is_empty():
         return None
     return kb.ingest([DEMO_DIR])
+
+
+def demo_document_ids(kb: KnowledgeBase) -> list[str]:
+    """The documents ingested from the demo help centre: a document records the path of
+    its file, so those under DEMO_DIR (however the path was written) are the demo's."""
+    demo_dir = DEMO_DIR.resolve()
+    return [
+        document.document_id
+        for document in kb.list_documents()
+        if Path(document.path).resolve().is_relative_to(demo_dir)
+    ]

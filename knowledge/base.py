@@ -156,6 +156,12 @@ class KnowledgeBase:
     def remove(self, document_id: str) -> None:
         self._commit([], [document_id])
 
+    def remove_many(self, document_ids: Iterable[str]) -> None:
+        """Remove these documents in one commit (one index rebuild, all or none)."""
+        removed = list(document_ids)
+        if removed:
+            self._commit([], removed)
+
     def ingest(
         self,
         paths: Iterable[Path | str],

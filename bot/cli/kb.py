@@ -102,17 +102,36 @@ def list_documents(ctx: click.Context) -> None:
 
 
 @kb.command()
-@click.argument("document_id")
+@click.argument("document_id", required=False)
+@click.option(
+    "--all-demo",
+    is_flag=True,
+    help="remove every document of the demo help centre (demo/help_centre)",
+)
 @click.pass_context
-def remove(ctx: click.Context, document_id: str) -> None:
-    """Remove one document (its id is shown by `kb list`)."""
+def remove(ctx: click.Context, document_id: str | None, all_demo: bool) -> None:
+    """Remove one document (its id is shown by `kb list`), or with --all-demo the demo
+    help centre's documents."""
     from knowledge import DocumentNotFound
 
+    if (document_id is None) == (not all_demo):
+        raise click.UsageError("give either a DOCUMENT_ID or --all-demo")
     base = _open(ctx)
     try:
+        if all_demo:
+            click.echo(f"removed {_remove_demo(base)} demo help centre documents")
+            return
         base.remove(document_id)
     except DocumentNotFound as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
         base.close()
     click.echo(f"removed {document_id}")
+
+
+def _remove_demo(base: Any) -> int:
+    from demo.help_centre import demo_document_ids
+
+    found = demo_document_ids(base)
+    base.remove_many(found)
+    return len(found)

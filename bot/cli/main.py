@@ -8,12 +8,15 @@ import logging
 import signal
 import sys
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 from pydantic import ValidationError
 
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.cli.demo_identity import TerminalIdentity
 
 T = TypeVar("T")
 
@@ -138,17 +141,47 @@ def staff_create(name: str, email: str, role: str, slack_user_id: str | None) ->
 
 @main.command()
 @click.option("--name", default=None, help="who you are to the bot")
-def chat(name: str | None) -> None:
+@click.option(
+    "--as",
+    "as_email",
+    default=None,
+    metavar="EMAIL",
+    help="development only: chat as a seeded demo customer (e.g. ada@example.com), verified",
+)
+def chat(name: str | None, as_email: str | None) -> None:
     """Talk to the bot in this terminal, through the same engine and store as the server."""
     from bot.cli.terminal_chat import run_terminal_chat
+    from channels.messages import ContactProfile
 
     settings = _settings()
     address = f"{getpass.getuser()}@{settings.data_dir.resolve()}"
+    profile = ContactProfile(name=name)
+    if as_email is not None:
+        identity = _demo_identity(settings, as_email)
+        address, profile = identity.address, identity.profile
     _fail_clearly(
         lambda: asyncio.run(
-            run_terminal_chat(settings, address=address, name=name, lines=sys.stdin, out=sys.stdout)
+            run_terminal_chat(
+                settings, address=address, profile=profile, lines=sys.stdin, out=sys.stdout
+            )
         )
     )
+
+
+def _demo_identity(settings: Settings, email: str) -> TerminalIdentity:
+    """The verified demo identity `chat --as` speaks with, or a clear refusal."""
+    from bot.cli.demo_identity import NotADemoIdentity, demo_identity, refuse_in_production
+    from bot.wiring.database import open_database
+
+    try:
+        refuse_in_production(settings)  # before touching any database
+        database = _fail_clearly(lambda: open_database(settings))
+        try:
+            return demo_identity(settings, email, database)
+        finally:
+            database.dispose()
+    except NotADemoIdentity as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @main.group()

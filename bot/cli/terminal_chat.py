@@ -14,8 +14,15 @@ from channels.terminal import TerminalSender
 
 
 async def run_terminal_chat(
-    settings: Settings, *, address: str, name: str | None, lines: Iterable[str], out: TextIO
+    settings: Settings,
+    *,
+    address: str,
+    profile: ContactProfile,
+    lines: Iterable[str],
+    out: TextIO,
 ) -> None:
+    """Chat line by line from `address`; every message carries `profile` (a typed name,
+    or a demo customer's verified identity with `chat --as`)."""
     services = bootstrap(
         settings,
         senders={Channel.TERMINAL: TerminalSender(out)},
@@ -40,7 +47,7 @@ async def run_terminal_chat(
                     address=address,
                     provider_message_id=f"{session_tag}:{number}",
                     text=text,
-                    profile=ContactProfile(name=name),
+                    profile=profile,
                 )
             )
             # Deliver now rather than wait for a poll: the replies print in order.

@@ -3,6 +3,9 @@ development the demo page."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from bot.business_hours import BusinessHours
 from bot.settings import Settings
 from bot.wiring.parts import ChannelParts
 from channels.ports import ConversationFeed, MessageIntake
@@ -14,10 +17,11 @@ from channels.web import (
     webchat_router,
     widget_router,
 )
+from channels.web.availability import Availability, AvailabilityNow
 from channels.web.limits import UNLIMITED, WebChatLimits
 from crm_store import is_unavailable
 
-__all__ = ["web_parts", "web_sender"]
+__all__ = ["availability_of", "web_parts", "web_sender"]
 
 
 def web_sender(hub: SessionHub) -> WebChatSender:
@@ -48,6 +52,7 @@ def web_parts(
             revocations=revocations,
             is_outage=is_unavailable,
             retry_after_seconds=settings.database.retry_after_seconds,
+            availability=availability_of(settings.support.hours()),
         )
     )
     parts.routers.append(widget_router())
@@ -67,3 +72,21 @@ def web_parts(
             else "; the demo page at / (development; anonymous only)"
         )
     return parts
+
+
+def availability_of(hours: BusinessHours) -> AvailabilityNow:
+    """The widget's "are people in?" from the support team's business hours."""
+
+    def now() -> Availability:
+        moment = datetime.now(UTC)
+        if hours.is_open(moment):
+            return Availability(people_available=True)
+        try:
+            opening = hours.next_opening(moment)
+        except ValueError:  # no open weekday at all: people are not coming back
+            return Availability(people_available=False)
+        return Availability(
+            people_available=False, people_back=f"{opening:%a %H:%M}", timezone=hours.timezone
+        )
+
+    return now

@@ -28,6 +28,7 @@ from channels.messages import Channel, IntakeResult
 from channels.ports import ConversationFeed, MessageIntake
 from channels.text import MessageText, StorableStr
 from channels.throttling import retry_after_seconds, too_many
+from channels.web.availability import Availability, AvailabilityNow, always_available
 from channels.web.hub import SessionHub
 from channels.web.identity import identity_matches
 from channels.web.inbound import MessageTooLong, to_inbound
@@ -100,12 +101,14 @@ def webchat_router(
     revocations: SessionRevocations | None = None,
     is_outage: Callable[[BaseException], bool] = _never,
     retry_after_seconds: int = 5,
+    availability: AvailabilityNow = always_available,
 ) -> APIRouter:
     """The widget's API and socket. Over a limit of `limits`: 429 with Retry-After over
     HTTP, an error frame with `retry_after` on the socket; the refused message is not
     stored. Without `revocations` a token counts until it expires. `is_outage` tells an
     error of an unavailable store (the socket then closes with 1013 Try Again Later and
-    the reason; the HTTP routes leave it to the app's 503 handler)."""
+    the reason; the HTTP routes leave it to the app's 503 handler). `availability` says
+    whether people answer now (the widget's status line)."""
     router = APIRouter(tags=["web chat"])
     bearer = HTTPBearer(auto_error=False)
     check = SessionCheck(signer, revocations)
@@ -146,6 +149,11 @@ def webchat_router(
             name=body.name, email=body.email, verified_email=verified_email
         )
         return SessionResponse(session_id=session.session_id, token=token)
+
+    @router.get(f"{WIDGET_API_PREFIX}/availability", response_model=Availability)
+    async def people_availability() -> Availability:
+        """Whether a person answers now, and outside hours when they are back."""
+        return availability()
 
     @router.post(f"{WIDGET_API_PREFIX}/messages")
     async def send_message(

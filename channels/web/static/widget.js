@@ -155,6 +155,9 @@
     ".status::before { content: ''; display: inline-block; width: 8px; height: 8px;",
     "  border-radius: 50%; margin-right: 6px; background: #9aa4b2; vertical-align: 0; }",
     ".status[data-state=online]::before { background: #3ddc84; }",
+    // Outside business hours the bot answers, people do not: a hollow dot.
+    ".status[data-state=online][data-people=away]::before { background: transparent;",
+    "  box-shadow: inset 0 0 0 2px #3ddc84; }",
     ".status[data-state=connecting]::before { background: #ffbf47; }",
     ".status[data-state=offline]::before { background: #ff6b6b; }",
     ".close { border: 0; background: transparent; color: #fff; width: 32px; height: 32px;",
@@ -204,6 +207,12 @@
     ".send svg { width: 20px; height: 20px; }",
     ".powered { text-align: center; font-size: 11px; color: #8a93a3; padding: 0 0 8px; }",
     "@media (prefers-reduced-motion: reduce) { .bubble { transition: none; } }",
+    // On a phone the open chat fills the screen; its header's close button closes it.
+    "@media (max-width: 480px) {",
+    "  .root.open { top: 0; right: 0; bottom: 0; left: 0; }",
+    "  .root.open .panel { width: 100%; height: 100%; margin: 0; border-radius: 0;",
+    "    box-shadow: none; }",
+    "  .root.open .bubble { display: none; } }",
   ].join("\n");
 
   var ICON_CHAT =
@@ -306,7 +315,8 @@
   }
 
   // Bot and agent replies are short Markdown (knowledge/rendering.py): paragraphs, line
-  // breaks, "- " lists, **bold**, _italic_ / *italic*, `code` and [label](url) links.
+  // breaks, "- " lists, **bold**, _italic_ / *italic*, `code`, [label](url) links and
+  // bare http(s) URLs, which become links too.
   // Built from DOM nodes and text nodes only, so message text is never parsed as HTML;
   // a link is made only for an http(s) URL, anything else shows its label as text.
   var INLINE = new RegExp(
@@ -315,6 +325,8 @@
       "\\*\\*(\\S(?:.*?\\S)?)\\*\\*", // **bold**
       "\\[([^\\]]+)\\]\\(((?:[^\\s()]|\\([^\\s()]*\\))+)\\)", // [label](url), url may hold (x)
       "([*_])(\\S(?:.*?\\S)?)\\5(?![\\w*])", // _italic_ or *italic*
+      // a bare http(s) URL (a tracking link), without trailing punctuation
+      "(https?:\\/\\/[^\\s<>\"]*[^\\s<>\".,;:!?'()\\[\\]])",
     ].join("|")
   );
 
@@ -336,6 +348,10 @@
         renderInline(match[3], parent.appendChild(link));
       } else if (match[3]) {
         renderInline(match[3], parent); // not an http(s) link: the label alone, as text
+      } else if (match[7]) {
+        parent.appendChild(
+          el("a", { href: match[7], target: "_blank", rel: "noopener noreferrer" }, match[7])
+        );
       } else {
         renderInline(match[2] || match[6], parent.appendChild(el(match[2] ? "strong" : "em")));
       }
@@ -593,12 +609,36 @@
   var helloAfter = 0;
   var creatingSession = null;
 
+  // Whether people answer now (GET /availability); null until known: "Online".
+  var people = null;
+
+  function onlineLabel() {
+    if (!people || people.people_available) return "Online";
+    return people.people_back
+      ? "Bot online \u00b7 people back " + people.people_back
+      : "Bot online \u00b7 people away";
+  }
+
+  function loadAvailability() {
+    fetch(SERVER + "/api/v1/webchat/availability")
+      .then(function (response) {
+        if (!response.ok) throw new Error("availability: HTTP " + response.status);
+        return response.json();
+      })
+      .then(function (body) {
+        people = body;
+        statusLine.setAttribute("data-people", body.people_available ? "in" : "away");
+        if (connState === "online") statusLine.textContent = onlineLabel();
+      })
+      .catch(function () {}); // unknown hours: the plain "Online" stays
+  }
+
   function setConnState(next, detail) {
     connState = next;
     statusLine.setAttribute("data-state", next);
     statusLine.textContent =
       next === "online"
-        ? "Online"
+        ? onlineLabel()
         : next === "connecting"
         ? "Connecting…"
         : next === "offline"
@@ -843,6 +883,8 @@
   function open() {
     if (!panel.hidden) return;
     panel.hidden = false;
+    root.classList.add("open");
+    loadAvailability(); // hours pass while a page stays open: ask at every opening
     bubble.setAttribute("aria-expanded", "true");
     writeJSON(sessionStore, OPEN_KEY, true);
     setBadge(0);
@@ -854,6 +896,7 @@
   function close() {
     if (panel.hidden) return;
     panel.hidden = true;
+    root.classList.remove("open");
     bubble.setAttribute("aria-expanded", "false");
     setBadge(0);
     writeJSON(sessionStore, OPEN_KEY, false);

@@ -1,0 +1,103 @@
+"""`switchboard chat --as EMAIL`: the terminal as a verified demo customer, in development
+only and only for the seed's fixed demo customers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+from crm_store import Database, customers, history
+from tests.support.prepared import PreparedState
+
+ORDER_QUESTION = "where is my order 4417?\n"
+
+
+@pytest.fixture
+def env(
+    tmp_path: Path,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    prepared: PreparedState,
+) -> dict[str, str]:
+    values = {
+        "SWITCHBOARD_DATA_DIR": str(prepared.seed(tmp_path / "var")),
+        "SWITCHBOARD_NLU__MODEL_DIR": str(prepared.nlu_model_dir),
+        "SWITCHBOARD_DATABASE__URL": database_url,
+        "SWITCHBOARD_LOG__FORMAT": "text",
+    }
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    return values
+
+
+def chat(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat", *args],
+        input=ORDER_QUESTION,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **env},
+        check=False,
+    )
+
+
+def seed(env: dict[str, str]) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+    seeded = runner.invoke(main, ["demo", "seed"])
+    assert seeded.exit_code == 0, seeded.output
+
+
+def test_chat_as_ada_gets_her_order_from_the_store(env: dict[str, str], database_url: str) -> None:
+    seed(env)
+    completed = chat(env, "--as", "ada@example.com")
+    assert completed.returncode == 0, completed.stderr
+    assert "bot> Order 4417 is on its way" in completed.stdout
+    database = Database(database_url)
+    try:
+        with database.transaction() as session:
+            (ada,) = customers.find_customers(session, email="ada@example.com")
+            rows = history.timeline(session, ada.id)
+    finally:
+        database.dispose()
+    # The terminal joined Ada's own record, as a verified channel does.
+    assert [(r.channel, r.author) for r in rows][-2:] == [
+        ("terminal", "customer"),
+        ("terminal", "bot"),
+    ]
+
+
+def test_chat_as_anyone_else_is_refused(env: dict[str, str]) -> None:
+    seed(env)
+    completed = chat(env, "--as", "someone@example.com")
+    assert completed.returncode == 1
+    assert "only a demo customer's email" in completed.stderr
+    assert "ada@example.com" in completed.stderr
+    assert "bot>" not in completed.stdout
+
+
+def test_chat_as_in_production_is_refused(env: dict[str, str]) -> None:
+    seed(env)
+    production = {
+        **env,
+        "SWITCHBOARD_ENVIRONMENT": "production",
+        "SWITCHBOARD_WEBCHAT__SECRET_KEY": "x" * 40,
+    }
+    completed = chat(production, "--as", "ada@example.com")
+    assert completed.returncode == 1
+    assert "refused in production" in completed.stderr
+    assert "bot>" not in completed.stdout
+
+
+def test_chat_as_before_the_demo_seed_says_to_seed(env: dict[str, str]) -> None:
+    assert CliRunner().invoke(main, ["db", "upgrade"]).exit_code == 0
+    completed = chat(env, "--as", "ada@example.com")
+    assert completed.returncode == 1
+    assert "run `switchboard demo seed` first" in completed.stderr

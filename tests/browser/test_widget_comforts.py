@@ -1,0 +1,100 @@
+"""The widget's comforts: the status line follows business hours, URLs in answers are
+links, and on a phone the open chat fills the screen."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
+
+from crm_store import Database
+from crm_store.models import Order
+from tests.browser.test_demo_customer import seed_demo_data
+from tests.support.ports import free_port
+from tests.support.prepared import PreparedState
+from tests.support.switchboard_server import SwitchboardServer
+from tests.support.widget_page import bot_reply, send
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def server(tmp_path: Path, prepared: PreparedState) -> Iterator[SwitchboardServer]:
+    """The browser tests' server, with business hours that are never open: every day
+    opens and closes at 09:00, so people are always "back" at a next 09:00."""
+    running = SwitchboardServer(
+        prepared.seed(tmp_path / "var"),
+        free_port(),
+        {
+            "SWITCHBOARD_NLU__MODEL_DIR": str(prepared.nlu_model_dir),
+            "SWITCHBOARD_DEMO__ENABLED": "true",
+            "SWITCHBOARD_SUPPORT__WEEKDAYS": "[0, 1, 2, 3, 4, 5, 6]",
+            "SWITCHBOARD_SUPPORT__OPENS": "09:00",
+            "SWITCHBOARD_SUPPORT__CLOSES": "09:00",
+        },
+    )
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+        print(f"--- server log ---\n{running.log()}")
+
+
+def test_outside_hours_the_status_says_when_people_are_back(page: Page) -> None:
+    page.goto("/")
+    page.get_by_role("button", name="Open chat").click()
+    status = page.locator("#switchboard-widget .status")
+    expect(status).to_have_text(
+        re.compile(r"^Bot online · people back (Mon|Tue|Wed|Thu|Fri|Sat|Sun) 09:00$")
+    )
+    expect(status).to_have_attribute("data-people", "away")
+    send(page, "hello")  # the bot still answers
+    expect(bot_reply(page, "How can I help you today?")).to_have_count(1)
+
+
+def test_a_tracking_url_in_an_answer_is_a_safe_link(page: Page, server: SwitchboardServer) -> None:
+    seed_demo_data(server)
+    database = Database(f"sqlite:///{server.data_dir / 'switchboard.db'}")
+    try:
+        with database.transaction() as session:
+            tracking = session.scalars(
+                select(Order.tracking_url).where(Order.number == "4417")
+            ).one()
+    finally:
+        database.dispose()
+    assert tracking and tracking.startswith("https://")
+    page.goto("/")
+    page.get_by_role("link", name="Ada Lovelace", exact=False).click()
+    page.get_by_role("button", name="Open chat").click()
+
+    send(page, "where is my order 4417?")
+
+    link = bot_reply(page, "Order 4417 is on its way").get_by_role("link")
+    expect(link).to_have_count(1)
+    expect(link).to_have_attribute("href", tracking)
+    expect(link).to_have_attribute("target", "_blank")
+    expect(link).to_have_attribute("rel", "noopener noreferrer")
+    expect(link).to_have_text(tracking)
+
+
+def test_on_a_phone_the_open_chat_fills_the_screen(
+    browser: Browser, server: SwitchboardServer
+) -> None:
+    context = browser.new_context(base_url=server.base_url, viewport={"width": 375, "height": 812})
+    try:
+        page = context.new_page()
+        page.goto("/")
+        page.get_by_role("button", name="Open chat").click()
+        panel = page.get_by_role("dialog")
+        expect(panel).to_be_visible()
+        assert panel.bounding_box() == {"x": 0, "y": 0, "width": 375, "height": 812}
+        page.get_by_role("button", name="Close chat").click()
+        expect(panel).to_be_hidden()
+        expect(page.get_by_role("button", name="Open chat")).to_be_visible()
+    finally:
+        context.close()
