@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from bot.api.accounts import accounts_router
 from bot.api.auth import StaffAuth
+from bot.api.deliveries import deliveries_router
 from bot.api.errors import install_error_handlers
 from bot.api.handoffs import handoffs_router
 from bot.api.health import health_router
@@ -24,6 +25,7 @@ from bot.api.rate_limits import Clock
 from bot.api.staff import staff_router
 from bot.api.tickets import tickets_router
 from bot.conversation.dialogue import Dialogue
+from bot.delivery.dead_rows import DeadRows
 from bot.settings import Settings
 from bot.wiring.bootstrap import Services, bootstrap
 from bot.workers import Workers
@@ -102,7 +104,11 @@ def create_app(
 
 def _mount(app: FastAPI, services: Services) -> None:
     auth = StaffAuth(services.database, services.signer, services.limits)
-    app.include_router(health_router(services.database))
+    dead_rows = DeadRows(services.database)
+    app.include_router(health_router(services.database, dead_rows.count))
+    app.include_router(
+        deliveries_router(dead_rows, auth.any_staff(), auth.role("admin"), services.wake_queue)
+    )
     app.include_router(staff_router(services.database, auth))
     app.include_router(handoffs_router(services.handoffs, auth))
     app.include_router(accounts_router(services.database, auth.role(*SUMMARY_ROLES)))

@@ -1,6 +1,10 @@
 """The customer outbox as a queue for the queue worker: claim due rows, send each through
 its channel's adapter, record sent / retry / failed on the row and its interaction.
 
+A row claimed again after its lease ran out (its process died mid-send) is first looked
+for with the provider where the sender can ask (`SentLookup`: Twilio's message list);
+found, it is recorded as sent, not sent twice.
+
 Consent is checked here, at the last moment, for every kind of message (bot, agent,
 campaign): a row for an address that opted out on its channel fails with the reason,
 and its interaction's delivery status reads `opted_out`. Only replies marked
@@ -10,21 +14,26 @@ and its interaction's delivery status reads `opted_out`. Only replies marked
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from anyio import to_thread
 
 from channels.errors import DeliveryError
 from channels.messages import Channel, OutboundMessage, SendReceipt
-from channels.ports import ChannelSender
+from channels.ports import ChannelSender, SentLookup
 from crm_store import Database, consents, delivery_status, outbox
 from crm_store.base import utcnow
 from crm_store.records import ConsentRecord, OutboxRecord
 
 log = logging.getLogger(__name__)
 
-__all__ = ["OutboxQueue", "to_outbound"]
+__all__ = ["DeadAlarm", "OutboxQueue", "to_outbound"]
+
+# Told of every row parked dead (after it is stored and logged): the Slack alert.
+DeadAlarm = Callable[[OutboxRecord, str], Awaitable[None]]
+# How far before a recovered row's window began the provider's list is read.
+LOOKUP_MARGIN = timedelta(minutes=1)
 
 
 class RecipientOptedOut(DeliveryError):
@@ -74,6 +83,7 @@ class OutboxQueue:
         self._lease = timedelta(seconds=lease_seconds)
         self._clock = clock
         self._only = only
+        self.alarm: DeadAlarm | None = None
 
     async def claim(self, limit: int) -> list[OutboxRecord]:
         return await to_thread.run_sync(self._claim, limit)
@@ -95,7 +105,28 @@ class OutboxQueue:
         opt_out = await to_thread.run_sync(self._opt_out_of, row)
         if opt_out is not None:
             raise RecipientOptedOut(opt_out)
-        return await sender.send(to_outbound(row))
+        message = to_outbound(row)
+        if row.recovered and isinstance(sender, SentLookup):
+            found = await self._sent_before(sender, row, message)
+            if found is not None:
+                log.info(
+                    "found with the provider after a crash; not sent again",
+                    extra={"outbox_id": row.id, "provider_message_id": found.provider_message_id},
+                )
+                return found
+        return await sender.send(message)
+
+    async def _sent_before(
+        self, sender: SentLookup, row: OutboxRecord, message: OutboundMessage
+    ) -> SendReceipt | None:
+        """What an earlier, unfinished try of `row` had the provider take, if it did: the
+        oldest match no other row has recorded as its own."""
+        candidates = await sender.find_sent(message, row.window_start - LOOKUP_MARGIN)
+        for receipt in candidates:
+            sid = receipt.provider_message_id
+            if sid and not await to_thread.run_sync(self._taken, sid, row.id):
+                return receipt
+        return None
 
     async def done(self, row: OutboxRecord, receipt: SendReceipt) -> None:
         await to_thread.run_sync(self._mark_sent, row, receipt)
@@ -146,13 +177,29 @@ class OutboxQueue:
                 },
             )
 
+    async def dead(self, row: OutboxRecord, failure: DeliveryError) -> None:
+        """Retried until its channel's window ended: parked, logged at ERROR, alarmed."""
+        error = f"gave up after {row.attempts} tries: {failure.reason}"
+        await to_thread.run_sync(self._mark_dead, row.id, error)
+        log.error(
+            "send is dead: retry or discard it (switchboard deliveries list)",
+            extra={
+                "outbox_id": row.id,
+                "channel": row.channel,
+                "attempt": row.attempts,
+                "error": failure.reason,
+            },
+        )
+        if self.alarm is not None:
+            try:
+                await self.alarm(row, error)
+            except Exception:  # the alarm is extra: the row is dead and logged already
+                log.exception("raising the alarm for a dead send failed")
+
     async def release(self, rows: Sequence[OutboxRecord]) -> None:
         ids = [row.id for row in rows]
         released = await to_thread.run_sync(self._release, ids)
-        log.warning(
-            "re-queued sends still in flight at shutdown",
-            extra={"outbox_ids": ids, "released": released},
-        )
+        log.info("re-queued sends not tried", extra={"outbox_ids": ids, "released": released})
 
     # -- the store, in a worker thread ------------------------------------------------
 
@@ -168,7 +215,15 @@ class OutboxQueue:
 
     def _release(self, outbox_ids: list[int]) -> int:
         with self._db.transaction() as session:
-            return outbox.release(session, outbox_ids)
+            return outbox.release(session, outbox_ids, now=self._clock())
+
+    def _taken(self, provider_message_id: str, outbox_id: int) -> bool:
+        with self._db.transaction() as session:
+            return outbox.provider_id_taken(session, provider_message_id, other_than=outbox_id)
+
+    def _mark_dead(self, outbox_id: int, error: str) -> None:
+        with self._db.transaction() as session:
+            outbox.mark_dead(session, outbox_id, error=error)
 
     def _opt_out_of(self, row: OutboxRecord) -> ConsentRecord | None:
         if row.payload.get("attributes", {}).get("consent_notice"):
