@@ -118,7 +118,11 @@ def test_unknown_customer_is_404_and_search_needs_a_key(
 
 
 def test_healthz_and_openapi_docs(client: TestClient) -> None:
-    assert client.get("/healthz").json() == {"status": "ok", "database": "ok"}
+    assert client.get("/healthz").json() == {
+        "status": "ok",
+        "database": "ok",
+        "detail": {"dead_deliveries": 0},
+    }
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
     assert "/api/v1/customers/{customer_id}/interactions" in paths

@@ -10,9 +10,11 @@ HTTP client, so requests are built, authenticated and parsed by the library's co
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -47,6 +49,7 @@ class TwilioStandIn:
     lists: list[ListQuery] = field(default_factory=list)
     down: int | None = None  # while set, every post is answered with this status
     retry_after: str | None = None  # sent with 429 answers when set
+    accept_delay: float = 0.0  # seconds between taking a message and answering (a slow API)
     _sent_at: dict[str, datetime] = field(default_factory=dict)
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -155,6 +158,8 @@ class TwilioStandIn:
                     .partition(":")
                 )
                 status, body = stand_in.answer(self.path, (user, password), form)
+                if status == 201 and stand_in.accept_delay:
+                    time.sleep(stand_in.accept_delay)  # taken, not yet answered
                 self._reply(status, body)
 
             def _reply(self, status: int, body: dict) -> None:
@@ -165,7 +170,9 @@ class TwilioStandIn:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(data)
+                # A client that went away (a killed server) is no error of Twilio's.
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(data)
 
             def log_message(self, *_: Any) -> None:
                 pass
