@@ -274,3 +274,25 @@ async def test_a_recovered_row_does_not_take_another_rows_message(
     assert [post.form["Body"] for post in stand_in.accepted] == ["Thanks!", "Thanks!"]
     first_row, second_row = rows(harness)
     assert first_row.provider_message_id != second_row.provider_message_id
+
+
+async def test_the_cli_discards_a_dead_send_and_says_why_it_cannot(
+    harness: SmsHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = harness.services.database
+    (row_id,) = queue_replies(database, ["too late"])
+    with database.transaction() as session:
+        outbox.mark_dead(session, row_id, error="gave up after 40 tries: HTTP 503")
+    monkeypatch.setenv("SWITCHBOARD_DATABASE__URL", harness.services.settings.database_url)
+    monkeypatch.setenv("SWITCHBOARD_DATA_DIR", str(harness.services.settings.data_dir))
+    runner = CliRunner()
+
+    discarded = runner.invoke(main, ["deliveries", "discard", f"outbox-{row_id}"])
+    assert discarded.exit_code == 0 and f"discarded: outbox-{row_id}" in discarded.stdout
+    again = runner.invoke(main, ["deliveries", "retry", f"outbox-{row_id}"])
+    assert again.exit_code == 1 and f"no dead delivery outbox-{row_id}" in again.output
+    malformed = runner.invoke(main, ["deliveries", "retry", "12"])
+    assert malformed.exit_code == 1 and "outbox-<number>" in malformed.output
+    listed = runner.invoke(main, ["deliveries", "list", "--state", "discarded"])
+    assert listed.stdout.startswith(f"outbox-{row_id}\toutbox\tsms\t")
+    assert [row.status for row in rows(harness)] == ["discarded"]
