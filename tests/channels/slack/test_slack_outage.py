@@ -61,7 +61,8 @@ def test_a_slack_outage_keeps_the_handoff_and_replays_the_customer_in_order(
         texts = thread_texts(standin)
         assert len(texts) == 2
         assert "my parcel never came" in texts[0] and "it was order 1001" in texts[1]
-        assert {status for _, status in statuses(client)} == {"done"}
+        # Slack has the message a moment before the worker records the call done.
+        eventually(lambda: {status for _, status in statuses(client)} == {"done"})
 
 
 def test_a_dead_card_takes_its_messages_with_it_and_a_retry_brings_all_back(
@@ -98,4 +99,5 @@ def test_a_dead_card_takes_its_messages_with_it_and_a_retry_brings_all_back(
 
         eventually(lambda: thread_texts(standin))
         assert ["still there?" in text for text in thread_texts(standin)] == [True]
-        assert {status for _, status in statuses(client)} == {"done"}
+        # Slack has the message a moment before the worker records the call done.
+        eventually(lambda: {status for _, status in statuses(client)} == {"done"})
