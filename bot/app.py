@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from bot.api.accounts import accounts_router
 from bot.api.auth import StaffAuth
 from bot.api.cors import CorsByPath
+from bot.api.deliveries import deliveries_router
 from bot.api.docs import docs_router
 from bot.api.errors import install_error_handlers
 from bot.api.handoff_page import handoff_page_router
@@ -30,6 +31,7 @@ from bot.api.staff import staff_router
 from bot.api.tickets import tickets_router
 from bot.api.widget_sessions import widget_sessions_router
 from bot.conversation.dialogue import Dialogue
+from bot.delivery.dead_rows import DeadRows
 from bot.settings import Settings
 from bot.wiring.bootstrap import Services, bootstrap
 from bot.wiring.channel_health import ChannelCheckWorker, ChannelHealth
@@ -122,12 +124,17 @@ def create_app(
 
 def _mount(app: FastAPI, services: Services) -> None:
     auth = StaffAuth(services.database, services.signer, services.limits)
+    dead_rows = DeadRows(services.database)
     app.include_router(
         health_router(
             services.database,
             app.state.channel_health.snapshot,
+            dead_rows.count,
             retry_after_seconds=services.settings.database.retry_after_seconds,
         )
+    )
+    app.include_router(
+        deliveries_router(dead_rows, auth.any_staff(), auth.role("admin"), services.wake_queue)
     )
     app.include_router(
         staff_router(

@@ -61,14 +61,32 @@ class WebChatSettings(BaseModel):
 
 
 class DeliverySettings(BaseModel):
-    max_attempts: int = Field(default=6, ge=1, description="tries before a send is failed")
+    max_attempts: int | None = Field(
+        default=None,
+        ge=1,
+        description="an optional cap on tries; unset (the default): only the retry window "
+        "ends retries, so an outage costs time, not attempts",
+    )
     base_delay_seconds: float = Field(default=1.0, gt=0, description="first retry delay")
     max_delay_seconds: float = Field(default=300.0, gt=0, description="cap on retry delay")
-    retry_window_seconds: float | None = Field(
+    retry_window_seconds: float = Field(
+        default=6 * 3600.0,
+        gt=0,
+        description="a send is retried (backoff, jitter, Retry-After) for this long after "
+        "it was queued, then parked as dead, alerted and listed; the default of channels "
+        "without a window of their own",
+    )
+    sms_retry_window_seconds: float | None = Field(
+        default=None, gt=0, description="the retry window of SMS sends; unset: the default"
+    )
+    email_retry_window_seconds: float | None = Field(
+        default=None, gt=0, description="the retry window of email sends; unset: the default"
+    )
+    slack_retry_window_seconds: float | None = Field(
         default=None,
         gt=0,
-        description="a send (or Slack call) is not retried later than this after it was "
-        "queued; unset: only max_attempts limits the retries",
+        description="the retry window of Slack calls (cards, thread messages); unset: the "
+        "default, long enough for Slack to come back",
     )
     poll_interval_seconds: float = Field(default=1.0, gt=0)
     lease_seconds: float = Field(
@@ -78,14 +96,23 @@ class DeliverySettings(BaseModel):
         default=10.0, ge=0, description="at shutdown, wait this long for sends in flight"
     )
 
-    def retry_policy(self) -> RetryPolicy:
-        """The one retry policy of every delivery queue (the outbox and Slack calls)."""
+    def retry_policy(self, window_seconds: float | None = None) -> RetryPolicy:
+        """A delivery queue's retry policy, with `window_seconds` or the default window."""
         return RetryPolicy(
             max_attempts=self.max_attempts,
             base_delay_seconds=self.base_delay_seconds,
             max_delay_seconds=self.max_delay_seconds,
-            retry_window_seconds=self.retry_window_seconds,
+            retry_window_seconds=window_seconds or self.retry_window_seconds,
         )
+
+    def channel_policies(self) -> dict[str, RetryPolicy]:
+        """The outbox's retry policy per channel that has a window of its own."""
+        windows = {"sms": self.sms_retry_window_seconds, "email": self.email_retry_window_seconds}
+        return {name: self.retry_policy(w) for name, w in windows.items() if w is not None}
+
+    def slack_policy(self) -> RetryPolicy:
+        """The Slack call queue's retry policy."""
+        return self.retry_policy(self.slack_retry_window_seconds)
 
 
 class SweeperSettings(BaseModel):

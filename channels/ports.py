@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
 
 from channels.handoff import ClaimResult, CustomerUpdate, HandoffPacket
 from channels.messages import (
@@ -36,6 +37,18 @@ class ChannelSender(Protocol):
     channel: Channel
 
     async def send(self, message: OutboundMessage) -> SendReceipt: ...
+
+
+@runtime_checkable
+class SentLookup(Protocol):
+    """A sender that can ask its provider what it already took. A send whose process died
+    after the provider accepted it is looked for before it is sent again (fewer
+    duplicates after a crash); senders without a way to ask do not implement this."""
+
+    async def find_sent(self, message: OutboundMessage, since: datetime) -> list[SendReceipt]:
+        """Messages the provider took since `since` to this message's recipient with its
+        text, oldest first (empty: not taken, or the provider cannot say)."""
+        ...
 
 
 class AgentDesk(Protocol):

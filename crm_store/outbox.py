@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from crm_store import delivery_status, history
 from crm_store.base import utcnow
@@ -20,7 +20,7 @@ from crm_store.models import Interaction, OutboxMessage
 from crm_store.records import ConversationRecord, InteractionRecord, NewInteraction, OutboxRecord
 
 
-def _record(row: OutboxMessage) -> OutboxRecord:
+def _record(row: OutboxMessage, *, recovered: bool = False) -> OutboxRecord:
     return OutboxRecord(
         id=row.id,
         interaction_id=row.interaction_id,
@@ -34,6 +34,8 @@ def _record(row: OutboxMessage) -> OutboxRecord:
         last_error=row.last_error,
         provider_message_id=row.provider_message_id,
         created_at=row.created_at,
+        retry_from=row.retry_from,
+        recovered=recovered,
     )
 
 
@@ -80,27 +82,40 @@ def claim_due(
 ) -> list[OutboxRecord]:
     """Take up to `limit` rows that are due, or whose previous claim's lease ran out.
 
-    A row whose worker died mid-send comes back after its lease: it may then be sent a
-    second time, which is the price of never dropping one (at-least-once to providers;
-    adapters pass the outbox id as an idempotency key where the provider accepts one).
+    A row whose worker died mid-send comes back after its lease, marked `recovered`: the
+    provider may have taken it, so the delivery worker asks the provider where it can
+    before sending it again (at-least-once where it cannot).
+
+    A recipient's messages go in order: a row waits while an earlier one to the same
+    address is unfinished and not due itself (waiting for its retry, or being sent).
     """
-    due = select(OutboxMessage).where(
-        or_(
-            (OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now),
-            (OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now),
-        )
+    claimable = or_(
+        (OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now),
+        (OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now),
     )
+    earlier = aliased(OutboxMessage)
+    earlier_waiting = exists().where(
+        earlier.channel == OutboxMessage.channel,
+        earlier.address == OutboxMessage.address,
+        earlier.id < OutboxMessage.id,
+        or_(
+            and_(earlier.status == "pending", earlier.next_attempt_at > now),
+            and_(earlier.status == "sending", earlier.claimed_until >= now),
+        ),
+    )
+    due = select(OutboxMessage).where(claimable, ~earlier_waiting)
     if channels is not None:
         due = due.where(OutboxMessage.channel.in_(channels))
     rows = session.scalars(
         due.order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)
     ).all()
+    recovered = {row.id for row in rows if row.status == "sending"}
     for row in rows:
         row.status = "sending"
         row.attempts += 1
         row.claimed_until = now + lease
     session.flush()
-    return [_record(row) for row in rows]
+    return [_record(row, recovered=row.id in recovered) for row in rows]
 
 
 def mark_sent(session: Session, outbox_id: int, provider_message_id: str | None) -> None:
@@ -136,8 +151,77 @@ def mark_failed(session: Session, outbox_id: int, *, error: str) -> None:
     set_delivery_status(session, row.interaction_id, "failed")
 
 
-def release(session: Session, outbox_ids: list[int]) -> int:
-    """Give claimed rows back (at shutdown), uncounting the attempt that never happened."""
+def mark_dead(session: Session, outbox_id: int, *, error: str) -> None:
+    """Retried until its window ended: kept, with the last error, for an admin."""
+    row = session.get_one(OutboxMessage, outbox_id)
+    row.status = "dead"
+    row.claimed_until = None
+    row.last_error = error
+    set_delivery_status(session, row.interaction_id, "dead")
+
+
+def revive(session: Session, outbox_id: int, *, now: datetime) -> OutboxRecord | None:
+    """An admin's retry of a dead row: due at once, with a fresh retry window. None
+    when there is no dead row with that id."""
+    row = session.get(OutboxMessage, outbox_id, with_for_update=True)
+    if row is None or row.status != "dead":
+        return None
+    row.status = "pending"
+    row.attempts = 0
+    row.next_attempt_at = now
+    row.retry_from = now
+    set_delivery_status(session, row.interaction_id, "pending")
+    session.flush()
+    return _record(row)
+
+
+def discard(session: Session, outbox_id: int) -> OutboxRecord | None:
+    """An admin gives a dead row up; it stays in the table, marked `discarded`."""
+    row = session.get(OutboxMessage, outbox_id, with_for_update=True)
+    if row is None or row.status != "dead":
+        return None
+    row.status = "discarded"
+    session.flush()
+    return _record(row)
+
+
+def in_state(session: Session, status: str, *, limit: int = 200) -> list[OutboxRecord]:
+    """Rows in one status, oldest first."""
+    rows = session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.status == status)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    return [_record(row) for row in rows]
+
+
+def count_in_state(session: Session, status: str) -> int:
+    return (
+        session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == status)
+        )
+        or 0
+    )
+
+
+def provider_id_taken(session: Session, provider_message_id: str, *, other_than: int) -> bool:
+    """Whether another outbox row records this provider id (a recovered row must not
+    claim a message that was another row's)."""
+    found = session.scalar(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.provider_message_id == provider_message_id,
+            OutboxMessage.id != other_than,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+def release(session: Session, outbox_ids: list[int], *, now: datetime | None = None) -> int:
+    """Give claimed rows back (at shutdown, or behind a row of their lane to be retried),
+    uncounting the attempt that never happened; due again at `now`."""
     if not outbox_ids:
         return 0
     result = session.execute(
@@ -147,7 +231,7 @@ def release(session: Session, outbox_ids: list[int]) -> int:
             status="pending",
             claimed_until=None,
             attempts=OutboxMessage.attempts - 1,
-            next_attempt_at=utcnow(),
+            next_attempt_at=now or utcnow(),
         )
     )
     return result.rowcount

@@ -85,6 +85,14 @@ class OutboxRecord:
     last_error: str | None
     provider_message_id: str | None
     created_at: datetime
+    retry_from: datetime | None = None
+    # Claimed again after its lease ran out: an earlier try may have reached the provider.
+    recovered: bool = False
+
+    @property
+    def window_start(self) -> datetime:
+        """When the row's retry window began: its creation, or an admin's retry."""
+        return self.retry_from or self.created_at
 
 
 @dataclass(frozen=True, slots=True)

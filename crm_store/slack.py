@@ -41,6 +41,12 @@ class SlackCallRecord:
     result: dict[str, Any]
     last_error: str | None
     created_at: datetime
+    retry_from: datetime | None = None
+
+    @property
+    def window_start(self) -> datetime:
+        """When the call's retry window began: its creation, or an admin's retry."""
+        return self.retry_from or self.created_at
 
 
 def _call(row: SlackCall) -> SlackCallRecord:
@@ -57,6 +63,7 @@ def _call(row: SlackCall) -> SlackCallRecord:
         result=dict(row.result or {}),
         last_error=row.last_error,
         created_at=row.created_at,
+        retry_from=row.retry_from,
     )
 
 
@@ -226,6 +233,76 @@ def call_failed(session: Session, call_id: int, error: str) -> None:
         update(SlackCall)
         .where(SlackCall.id == call_id)
         .values(status="failed", last_error=error, claimed_until=None, done_at=utcnow())
+    )
+
+
+def call_dead(session: Session, call_id: int, error: str) -> None:
+    """Retried until its window ended (or its handoff's card call died): kept, with the
+    last error, for an admin to retry or discard."""
+    session.execute(
+        update(SlackCall)
+        .where(SlackCall.id == call_id)
+        .values(status="dead", last_error=error, claimed_until=None, done_at=utcnow())
+    )
+
+
+def revive_call(session: Session, call_id: int, *, now: datetime) -> list[SlackCallRecord]:
+    """An admin's retry of a dead call: due at once, with a fresh retry window. The dead
+    calls behind it in its lane (a dead card's thread messages) come back with it, in
+    their order. Empty when there is no dead call with that id."""
+    row = session.get(SlackCall, call_id, with_for_update=True)
+    if row is None or row.status != "dead":
+        return []
+    rows = [row]
+    if row.lane is not None:
+        rows += session.scalars(
+            select(SlackCall)
+            .where(SlackCall.lane == row.lane, SlackCall.id > row.id, SlackCall.status == "dead")
+            .order_by(SlackCall.id)
+        ).all()
+    for each in rows:
+        each.status = "pending"
+        each.attempts = 0
+        each.next_attempt_at = now
+        each.retry_from = now
+        each.done_at = None
+    session.flush()
+    return [_call(each) for each in rows]
+
+
+def discard_call(session: Session, call_id: int) -> SlackCallRecord | None:
+    """An admin gives a dead call up; it stays in the table, marked `discarded`."""
+    row = session.get(SlackCall, call_id, with_for_update=True)
+    if row is None or row.status != "dead":
+        return None
+    row.status = "discarded"
+    session.flush()
+    return _call(row)
+
+
+def calls_in_state(session: Session, status: str, *, limit: int = 200) -> list[SlackCallRecord]:
+    rows = session.scalars(
+        select(SlackCall).where(SlackCall.status == status).order_by(SlackCall.id).limit(limit)
+    )
+    return [_call(row) for row in rows]
+
+
+def count_calls_in_state(session: Session, status: str) -> int:
+    return (
+        session.scalar(
+            select(func.count()).select_from(SlackCall).where(SlackCall.status == status)
+        )
+        or 0
+    )
+
+
+def card_call_status(session: Session, handoff_id: int) -> str | None:
+    """The status of the call that posts a handoff's card (None: there is none)."""
+    return session.scalar(
+        select(SlackCall.status)
+        .where(SlackCall.handoff_id == handoff_id, SlackCall.purpose == HANDOFF_CARD)
+        .order_by(SlackCall.id)
+        .limit(1)
     )
 
 

@@ -7,7 +7,9 @@ how many inbound messages the stranded-message sweeper gave up on (each needs a 
 and, in `channels`, each channel's last check against its provider (a failing channel
 does not make the server unhealthy: a load balancer must not drop a server because
 Twilio is down). A channel's state is `on`, `off`, `failing` with its reason, or
-`unchecked`, with when it was checked.
+`unchecked`, with when it was checked. `detail.dead_deliveries` counts the sends and
+Slack calls parked dead (retried until their window ended): an alert to watch, not a
+reason to restart the server.
 """
 
 from collections.abc import Callable
@@ -29,7 +31,11 @@ def _unanswered(database: Database) -> int:
 
 
 def health_router(
-    database: Database, channels: ChannelStates | None = None, *, retry_after_seconds: int = 5
+    database: Database,
+    channels: ChannelStates | None = None,
+    dead_deliveries: Callable[[], int] | None = None,
+    *,
+    retry_after_seconds: int = 5,
 ) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
@@ -54,8 +60,14 @@ def health_router(
             await to_thread.run_sync(database.check_writable)
         except StoreUnavailable as exc:
             return unavailable("not writable", exc)
-        unanswered = await to_thread.run_sync(_unanswered, database)
+        try:
+            unanswered = await to_thread.run_sync(_unanswered, database)
+            dead = await to_thread.run_sync(dead_deliveries) if dead_deliveries else None
+        except StoreUnavailable as exc:
+            return unavailable("down", exc)
         body: dict[str, Any] = {"status": "ok", "database": "ok", "unanswered_messages": unanswered}
+        if dead is not None:
+            body["detail"] = {"dead_deliveries": dead}
         if channels is not None:
             body["channels"] = channels()
         return body

@@ -44,6 +44,9 @@ class StoredSlackCalls:
     async def call_failed(self, call_id: int, error: str) -> None:
         await to_thread.run_sync(self._failed, call_id, error)
 
+    async def call_dead(self, call_id: int, error: str) -> None:
+        await to_thread.run_sync(self._dead, call_id, error)
+
     async def release_calls(self, call_ids: list[int]) -> int:
         return await to_thread.run_sync(self._release, call_ids)
 
@@ -87,6 +90,10 @@ class StoredSlackCalls:
     def _failed(self, call_id: int, error: str) -> None:
         with self._db.transaction() as session:
             store.call_failed(session, call_id, error)
+
+    def _dead(self, call_id: int, error: str) -> None:
+        with self._db.transaction() as session:
+            store.call_dead(session, call_id, error)
 
     def _release(self, call_ids: list[int]) -> int:
         with self._db.transaction() as session:

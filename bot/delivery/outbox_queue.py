@@ -1,6 +1,10 @@
 """The customer outbox as a queue for the queue worker: claim due rows, send each through
 its channel's adapter, record sent / retry / failed on the row and its interaction.
 
+A row claimed again after its lease ran out (its process died mid-send) is first looked
+for with the provider where the sender can ask (`SentLookup`: Twilio's message list);
+found, it is recorded as sent, not sent twice.
+
 Consent is checked here, at the last moment, for every kind of message (bot, agent,
 campaign): a row for an address that opted out on its channel fails with the reason,
 and its interaction's delivery status reads `opted_out`. Only replies marked
@@ -21,17 +25,21 @@ from anyio import to_thread
 
 from channels.errors import DeliveryError
 from channels.messages import Channel, OutboundMessage, SendReceipt
-from channels.ports import ChannelSender
+from channels.ports import ChannelSender, SentLookup
 from crm_store import Database, consents, delivery_status, outbox
 from crm_store.base import utcnow
 from crm_store.records import ConsentRecord, OutboxRecord
 
 log = logging.getLogger(__name__)
 
-__all__ = ["FailureHook", "OutboxQueue", "to_outbound"]
+__all__ = ["DeadAlarm", "FailureHook", "OutboxQueue", "to_outbound"]
 
 # Called with (interaction id, final delivery status, reason) when a row is given up on.
 FailureHook = Callable[[int, str, str], Awaitable[None]]
+# Told of every row parked dead (after it is stored and logged): the Slack alert.
+DeadAlarm = Callable[[OutboxRecord, str], Awaitable[None]]
+# How far before a recovered row's window began the provider's list is read.
+LOOKUP_MARGIN = timedelta(minutes=1)
 
 
 class RecipientOptedOut(DeliveryError):
@@ -86,6 +94,7 @@ class OutboxQueue:
     def report_failures_to(self, hook: FailureHook) -> None:
         """Have `hook` called for every row given up on (after it is marked so)."""
         self._failure_hooks.append(hook)
+        self.alarm: DeadAlarm | None = None
 
     async def claim(self, limit: int) -> list[OutboxRecord]:
         return await to_thread.run_sync(self._claim, limit)
@@ -107,7 +116,28 @@ class OutboxQueue:
         opt_out = await to_thread.run_sync(self._opt_out_of, row)
         if opt_out is not None:
             raise RecipientOptedOut(opt_out)
-        return await sender.send(to_outbound(row))
+        message = to_outbound(row)
+        if row.recovered and isinstance(sender, SentLookup):
+            found = await self._sent_before(sender, row, message)
+            if found is not None:
+                log.info(
+                    "found with the provider after a crash; not sent again",
+                    extra={"outbox_id": row.id, "provider_message_id": found.provider_message_id},
+                )
+                return found
+        return await sender.send(message)
+
+    async def _sent_before(
+        self, sender: SentLookup, row: OutboxRecord, message: OutboundMessage
+    ) -> SendReceipt | None:
+        """What an earlier, unfinished try of `row` had the provider take, if it did: the
+        oldest match no other row has recorded as its own."""
+        candidates = await sender.find_sent(message, row.window_start - LOOKUP_MARGIN)
+        for receipt in candidates:
+            sid = receipt.provider_message_id
+            if sid and not await to_thread.run_sync(self._taken, sid, row.id):
+                return receipt
+        return None
 
     async def done(self, row: OutboxRecord, receipt: SendReceipt) -> None:
         await to_thread.run_sync(self._mark_sent, row, receipt)
@@ -168,13 +198,34 @@ class OutboxQueue:
                 },
             )
 
+    async def dead(self, row: OutboxRecord, failure: DeliveryError) -> None:
+        """Retried until its channel's window ended: parked, logged at ERROR, alarmed."""
+        error = f"gave up after {row.attempts} tries: {failure.reason}"
+        await to_thread.run_sync(self._mark_dead, row.id, error)
+        log.error(
+            "send is dead: retry or discard it (switchboard deliveries list)",
+            extra={
+                "outbox_id": row.id,
+                "channel": row.channel,
+                "attempt": row.attempts,
+                "error": failure.reason,
+            },
+        )
+        for hook in self._failure_hooks:  # an agent's reply: the agent hears it
+            try:
+                await hook(row.interaction_id, "dead", error)
+            except Exception:  # the row is dead and logged already; the report is extra
+                log.exception("failure hook failed", extra={"outbox_id": row.id})
+        if self.alarm is not None:
+            try:
+                await self.alarm(row, error)
+            except Exception:  # the alarm is extra: the row is dead and logged already
+                log.exception("raising the alarm for a dead send failed")
+
     async def release(self, rows: Sequence[OutboxRecord]) -> None:
         ids = [row.id for row in rows]
         released = await to_thread.run_sync(self._release, ids)
-        log.warning(
-            "re-queued sends still in flight at shutdown",
-            extra={"outbox_ids": ids, "released": released},
-        )
+        log.info("re-queued sends not tried", extra={"outbox_ids": ids, "released": released})
 
     # -- the store, in a worker thread ------------------------------------------------
 
@@ -190,7 +241,15 @@ class OutboxQueue:
 
     def _release(self, outbox_ids: list[int]) -> int:
         with self._db.transaction() as session:
-            return outbox.release(session, outbox_ids)
+            return outbox.release(session, outbox_ids, now=self._clock())
+
+    def _taken(self, provider_message_id: str, outbox_id: int) -> bool:
+        with self._db.transaction() as session:
+            return outbox.provider_id_taken(session, provider_message_id, other_than=outbox_id)
+
+    def _mark_dead(self, outbox_id: int, error: str) -> None:
+        with self._db.transaction() as session:
+            outbox.mark_dead(session, outbox_id, error=error)
 
     def _opt_out_of(self, row: OutboxRecord) -> ConsentRecord | None:
         if row.payload.get("attributes", {}).get("consent_notice"):

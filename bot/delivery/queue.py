@@ -9,6 +9,11 @@ A row's perform either returns a result (the row is done) or raises: a `Delivery
 says whether trying again may help, how long the provider asks to wait (`retry_after`)
 and whether the provider may have acted anyway (`uncertain`); any other exception is a
 bug or a store hiccup and is retried like a temporary failure, so no row is lost to it.
+
+Two ends that are not success: `failed` (the provider refused for good: an opt-out, a
+4xx) and `dead` (trying again might have helped, but the row's retry window is over).
+Dead rows are kept with their last error, listed and alerted, and an admin may retry
+them once the provider is back.
 """
 
 from __future__ import annotations
@@ -35,16 +40,18 @@ def _utcnow() -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """When a failed row is tried again, and when it has failed for good.
+    """When a failed row is tried again, and when it is given up as dead.
 
     Backoff doubles from `base_delay_seconds` up to `max_delay_seconds`, with +-`jitter`
-    so retries of many rows do not arrive in lockstep. A row fails for good after
-    `max_attempts` tries, or when its next try would start later than
-    `retry_window_seconds` after the row was created (`None`: no window). A provider's
+    so retries of many rows do not arrive in lockstep. Retries are measured in time: a
+    row is dead when its next try would start later than `retry_window_seconds` after
+    its window began (its creation, or an admin's retry; `None`: no window), or after
+    `max_attempts` tries when a count is set (`None`: only the window ends retries, so
+    a provider down for an hour does not use up a row in a minute). A provider's
     Retry-After replaces the backoff and does not use up an attempt (the window still
     holds)."""
 
-    max_attempts: int = 6
+    max_attempts: int | None = 6
     base_delay_seconds: float = 1.0
     max_delay_seconds: float = 300.0
     jitter: float = 0.2
@@ -65,12 +72,13 @@ class RetryPolicy:
         rand: Callable[[], float] = random.random,
     ) -> datetime | None:
         """When to try a row again after `failure` on its try number `attempts`, or
-        None when it has failed for good."""
+        None when it has failed for good (`failure` not retryable) or is dead.
+        `created_at` is when the row's retry window began."""
         if not failure.retryable:
             return None
         if failure.retry_after is not None:
             at = now + timedelta(seconds=failure.retry_after)
-        elif attempts >= self.max_attempts:
+        elif self.max_attempts is not None and attempts >= self.max_attempts:
             return None
         else:
             at = now + timedelta(seconds=self.delay(attempts, rand))
@@ -92,7 +100,9 @@ class QueuedRow(Protocol):
         ...
 
     @property
-    def created_at(self) -> datetime: ...
+    def window_start(self) -> datetime:
+        """When the row's retry window began: its creation, or an admin's retry."""
+        ...
 
 
 Row = TypeVar("Row", bound=QueuedRow)
@@ -123,7 +133,12 @@ class Queue(Protocol[Row, Result]):
         ...
 
     async def failed(self, row: Row, failure: DeliveryError) -> None:
-        """The row failed for good. A retryable `failure` here means the policy gave up."""
+        """The provider refused the row for good (`failure` is not retryable)."""
+        ...
+
+    async def dead(self, row: Row, failure: DeliveryError) -> None:
+        """Trying again might have helped, but the row's retry window (or attempt count)
+        is over: park it as dead with `failure` as its last error, and raise the alarm."""
         ...
 
     async def release(self, rows: Sequence[Row]) -> None:
@@ -223,13 +238,32 @@ class QueueWorker(Generic[Row, Result]):
                 extra={"queue": self.name, "row_ids": [row.id for row in rows]},
             )
 
+    def policy_for(self, row: Row) -> RetryPolicy:
+        """The retry policy of one row (a queue with a window per channel overrides it)."""
+        return self.policy
+
     async def _work_lane(self, lane: Sequence[Row]) -> None:
-        for row in lane:
+        for index, row in enumerate(lane):
             if self._stopping:
                 return  # left unfinished: stop() hands it back
-            await self._work(row)
+            if not await self._work(row):
+                # The lane's order holds across retries: what waits behind a row to be
+                # retried goes back untried (its claim uncounted), not ahead of it.
+                rest = list(lane[index + 1 :])
+                for later in rest:
+                    self._unfinished.pop(later.id, None)
+                if rest:
+                    await self._give_back(rest)
+                return
 
-    async def _work(self, row: Row) -> None:
+    async def _give_back(self, rows: Sequence[Row]) -> None:
+        try:
+            await self.queue.release(rows)
+        except Exception:  # the store failed: the rows' lease brings them back
+            log.exception("handing rows back failed", extra={"queue": self.name})
+
+    async def _work(self, row: Row) -> bool:
+        """Perform one row and record its outcome; False when it is to be retried."""
         outcome: Result | DeliveryError
         try:
             outcome = await self.queue.perform(row)
@@ -242,27 +276,33 @@ class QueueWorker(Generic[Row, Result]):
             outcome = DeliveryError(f"{type(exc).__name__}: {exc}")
         try:
             if isinstance(outcome, DeliveryError):
-                await self._record_failure(row, outcome)
-            else:
-                await self.queue.done(row, outcome)
+                return await self._record_failure(row, outcome)
+            await self.queue.done(row, outcome)
+            return True
         except asyncio.CancelledError:
             raise
         except Exception:  # the store failed: the row's lease brings it back
             log.exception(
                 "recording a row's outcome failed", extra={"queue": self.name, "row_id": row.id}
             )
+            return False
         finally:
             self._unfinished.pop(row.id, None)
 
-    async def _record_failure(self, row: Row, failure: DeliveryError) -> None:
-        at = self.policy.next_attempt(
+    async def _record_failure(self, row: Row, failure: DeliveryError) -> bool:
+        """Record a failed perform; True when the row is finished (failed or dead)."""
+        at = self.policy_for(row).next_attempt(
             failure,
             attempts=row.attempts,
-            created_at=row.created_at,
+            created_at=row.window_start,
             now=self._clock(),
             rand=self._rand,
         )
-        if at is None:
+        if at is None and not failure.retryable:
             await self.queue.failed(row, failure)
+        elif at is None:
+            await self.queue.dead(row, failure)
         else:
             await self.queue.retry(row, failure, at, counted=failure.retry_after is None)
+            return False
+        return True

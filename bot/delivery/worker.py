@@ -2,8 +2,9 @@
 
 Every row is logged before it is sent (the engine writes interaction and outbox row in
 one transaction). A send that fails is retried with the retry policy's backoff and
-jitter until it runs out of attempts (or of its retry window); then the row and its
-interaction are marked `failed`, with the error, for an agent to see. Nothing is dropped
+jitter for its channel's retry window (hours by default); then the row and its
+interaction are marked `dead`, with the last error, listed and alerted for an admin to
+retry or discard. A row the provider refuses for good is `failed`. Nothing is dropped
 silently. What sending a row means (adapters, consent, delivery status) is in
 `outbox_queue.py`; the loop, batches, backoff and shutdown in `queue.py`.
 """
@@ -33,6 +34,7 @@ class DeliveryWorker(QueueWorker[OutboxRecord, SendReceipt]):
         senders: Mapping[Channel, ChannelSender],
         *,
         policy: RetryPolicy | None = None,
+        channel_policies: Mapping[str, RetryPolicy] | None = None,
         batch_size: int = 20,
         lease_seconds: float = 60.0,
         poll_interval_seconds: float = 1.0,
@@ -40,12 +42,14 @@ class DeliveryWorker(QueueWorker[OutboxRecord, SendReceipt]):
         only: frozenset[Channel] | None = None,
     ) -> None:
         """`only` limits the worker to some channels (the terminal chat, which shares a
-        database with a server, must not take the server's web replies)."""
-        self._outbox = OutboxQueue(
+        database with a server, must not take the server's web replies);
+        `channel_policies` are the channels with a retry window of their own."""
+        self.channel_policies = dict(channel_policies or {})
+        self.outbox = OutboxQueue(
             database, senders, lease_seconds=lease_seconds, clock=clock, only=only
         )
         super().__init__(
-            self._outbox,
+            self.outbox,
             policy,
             batch_size=batch_size,
             poll_interval_seconds=poll_interval_seconds,
@@ -56,7 +60,10 @@ class DeliveryWorker(QueueWorker[OutboxRecord, SendReceipt]):
     def report_failures_to(self, hook: FailureHook) -> None:
         """Have `hook` told of every message given up on (bot/wiring hands in the
         handoff service's, so an agent hears why their reply did not arrive)."""
-        self._outbox.report_failures_to(hook)
+        self.outbox.report_failures_to(hook)
+
+    def policy_for(self, row: OutboxRecord) -> RetryPolicy:
+        return self.channel_policies.get(row.channel, self.policy)
 
     async def deliver_due(self) -> int:
         """One pass: claim due rows and send them, concurrently across recipients and in

@@ -24,6 +24,7 @@ from bot.conversation.engine import ConversationEngine
 from bot.conversation.stranded import StrandedMessageSweeper
 from bot.conversation.support_dialogue import SupportDialogue
 from bot.conversation.understanding import NluParser, NluUnderstander
+from bot.delivery.dead_alarm import SlackDeadAlarm
 from bot.delivery.worker import DeliveryWorker
 from bot.handoffs import HandoffService, LoggingAgentDesk
 from bot.handoffs.links import HandoffLinks
@@ -76,6 +77,13 @@ class Services:
         for parts in self.channels:
             found.update(parts.workers)
         return found
+
+    def wake_queue(self, queue: str) -> None:
+        """Tell a queue's worker ("outbox" or "slack") that a row is due again."""
+        if queue == "outbox":
+            self.worker.wake()
+        elif queue == "slack" and self.slack is not None:
+            self.slack.worker.wake()
 
     async def aclose(self) -> None:
         if isinstance(self.nlu, RasaHttpParser):
@@ -194,6 +202,7 @@ def bootstrap(
         database,
         all_senders,
         policy=delivery.retry_policy(),
+        channel_policies=delivery.channel_policies(),
         lease_seconds=delivery.lease_seconds,
         poll_interval_seconds=delivery.poll_interval_seconds,
         only=deliver_only,
@@ -216,6 +225,10 @@ def bootstrap(
             actions=ActionRunner(executor),
         )
     slack = open_slack(settings, database) if desk is None else None
+    if slack is not None and settings.slack.handoff_channel is not None:
+        worker.outbox.alarm = SlackDeadAlarm(
+            database, settings.slack.handoff_channel, slack.worker.wake
+        )
     handoffs = HandoffService(
         database,
         desk or (slack.desk if slack is not None else LoggingAgentDesk()),

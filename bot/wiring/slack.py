@@ -30,10 +30,10 @@ def open_slack(settings: Settings, database: Database) -> SlackChannel | None:
     delivery = settings.delivery
 
     def call_worker(queue: SlackCallQueue) -> QueueWorker[SlackCallRecord, dict[str, Any]]:
-        """The Slack calls on the one queue worker, with the delivery retry policy."""
+        """The Slack calls on the one queue worker, with Slack's retry window."""
         return QueueWorker(
             queue,
-            delivery.retry_policy(),
+            delivery.slack_policy(),
             poll_interval_seconds=delivery.poll_interval_seconds,
             name="slack-calls",
         )

@@ -14,8 +14,13 @@ API methods with their own arguments, and one call's answer feeds the next (the 
   channel (`conversations.history`) or the thread (`conversations.replies`) with
   `include_all_metadata` and, if the message is there, takes its `ts` instead of
   repeating it.
-- Anything else Slack refuses (`channel_not_found`, `invalid_auth`, ...) or a call that
-  runs out of attempts is marked `failed` with the error and logged; it is not dropped.
+- Anything else Slack refuses (`channel_not_found`, `invalid_auth`, ...) is marked
+  `failed` with the error and logged; a call still failing when its retry window ends
+  (Slack down for hours) is parked `dead`, logged at ERROR, and listed for an admin to
+  retry or discard. Neither is dropped.
+- A handoff's later messages wait behind its card in the handoff's lane while the card
+  is being retried; only if the card is not posted for good (its call dead or refused)
+  are they parked `dead` too, and an admin's retry of the card brings them back in order.
 
 The table is separate; the worker is not. This module says how to claim calls, how to
 make one (raising `DeliveryError` with `retry_after` / `uncertain` as Slack answered) and
@@ -45,7 +50,7 @@ from crm_store.slack import SlackCallRecord
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CallWorker", "CardThread", "SlackCallBook", "SlackCallQueue"]
+__all__ = ["CallWorker", "CardNotPosted", "CardThread", "SlackCallBook", "SlackCallQueue"]
 
 METADATA_EVENT = "switchboard_call"
 RESPONSE_URL = "response_url"  # not a Web API method: a POST to an interaction's response_url
@@ -94,6 +99,10 @@ class SlackCallBook(Protocol):
 
     async def call_failed(self, call_id: int, error: str) -> None: ...
 
+    async def call_dead(self, call_id: int, error: str) -> None:
+        """Retried until its window ended, or its card never posted: kept for an admin."""
+        ...
+
     async def release_calls(self, call_ids: list[int]) -> int:
         """Hand claimed calls back (at shutdown), uncounting their try."""
         ...
@@ -122,6 +131,17 @@ class _Refused(Exception):
     """Slack said no for good: trying again will not help."""
 
 
+class CardNotPosted(DeliveryError):
+    """A call for a handoff's thread or card whose card call ended without a card (dead,
+    refused or discarded): it cannot be made until an admin retries the card."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the handoff's card is not posted: its call is dead or was refused",
+            retryable=False,
+        )
+
+
 class SlackCallQueue:
     """The Slack call queue as a queue for bot's queue worker: claim, make one call,
     record done / retry / failed. Calls go one after another, so a lane stays in order
@@ -148,8 +168,12 @@ class SlackCallQueue:
         return await self._book.claim_due_calls(now=self._clock(), lease=self._lease, limit=limit)
 
     def lanes(self, calls: Sequence[SlackCallRecord]) -> list[Sequence[SlackCallRecord]]:
-        """One lane: calls are made one after another, in the order claimed."""
-        return [calls]
+        """One lane per handoff (the store claims at most one call of each), one per call
+        without a lane: a call to be retried holds back only its own handoff."""
+        lanes: dict[str, list[SlackCallRecord]] = {}
+        for call in calls:
+            lanes.setdefault(call.lane or f"call:{call.id}", []).append(call)
+        return list(lanes.values())
 
     async def perform(self, call: SlackCallRecord) -> dict[str, Any]:
         """Make the call (or find the post an unanswered earlier try made); Slack's
@@ -198,13 +222,25 @@ class SlackCallQueue:
         )
 
     async def failed(self, call: SlackCallRecord, failure: DeliveryError) -> None:
+        if isinstance(failure, CardNotPosted):
+            await self.dead(call, failure)
+            return
+        log.error(
+            "slack call failed",
+            extra={"call_id": call.id, "method": call.method, "error": failure.reason},
+        )
+        await self._book.call_failed(call.id, failure.reason)
+
+    async def dead(self, call: SlackCallRecord, failure: DeliveryError) -> None:
+        """Parked for an admin; only logged (an alert about Slack cannot go to Slack)."""
         error = failure.reason
-        if failure.retryable:  # it could have been tried again: the retry policy gave up
+        if not isinstance(failure, CardNotPosted):
             error = f"gave up after {call.attempts} tries: {failure.reason}"
         log.error(
-            "slack call failed", extra={"call_id": call.id, "method": call.method, "error": error}
+            "slack call is dead: retry or discard it (switchboard deliveries list)",
+            extra={"call_id": call.id, "method": call.method, "error": error},
         )
-        await self._book.call_failed(call.id, error)
+        await self._book.call_dead(call.id, error)
 
     async def release(self, calls: Sequence[SlackCallRecord]) -> None:
         await self._book.release_calls([call.id for call in calls])
@@ -222,8 +258,8 @@ class SlackCallQueue:
         arguments = dict(call.arguments)
         if call.purpose in NEEDS_CARD:
             card = await self._book.card_thread(call.handoff_id or 0)
-            if card is None:
-                raise _Refused("the handoff's card was never posted")
+            if card is None:  # the lane kept this call behind its card: the card failed
+                raise CardNotPosted()
             arguments["channel"] = card.channel
             arguments["thread_ts" if call.purpose in THREADED else "ts"] = card.ts
         if call.method == POST:

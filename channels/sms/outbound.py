@@ -11,15 +11,12 @@ unsubscribed, which is recorded as an opt-out; any other 4xx fails with Twilio's
 
 from __future__ import annotations
 
-import logging
+from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from anyio import to_thread
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
-from twilio.http.http_client import TwilioHttpClient
-from twilio.http.response import Response
 from twilio.rest import Client
 
 from channels.checks import CheckResult
@@ -27,37 +24,18 @@ from channels.errors import DeliveryError
 from channels.messages import Channel, OutboundMessage, SendReceipt
 from channels.rendering.sms import MAX_BODY_CHARS, render_sms
 from channels.sms.check import check_twilio
+from channels.sms.http import TWILIO_API, TwilioHttp
 from channels.sms.segments import count_segments
 
-TWILIO_API = "https://api.twilio.com"
 UNSUBSCRIBED = 21610
+# How many of the recipient's recent messages a recovered send is looked for among.
+LOOKUP_LIMIT = 50
 
 
-class RedirectedHttpClient(TwilioHttpClient):
-    """The twilio library's HTTP client, sending to another base URL."""
-
-    def __init__(self, base_url: str, *, timeout: float) -> None:
-        super().__init__(timeout=timeout, logger=_library_log())
-        self._base = urlsplit(base_url.rstrip("/"))
-
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
-        target = urlsplit(url)
-        url = urlunsplit(
-            (self._base.scheme, self._base.netloc, self._base.path + target.path, target.query, "")
-        )
-        return super().request(method, url, *args, **kwargs)
-
-
-def _library_log() -> logging.Logger:
-    """The twilio library logs eight INFO lines per request; our own log has one line per
-    send (the delivery worker's), so the library's speaks up only for warnings."""
-    library = logging.getLogger("channels.sms.twilio_library")
-    library.setLevel(logging.WARNING)
-    return library
-
-
-def delivery_error(status: int, code: int | None, message: str) -> DeliveryError:
-    """Twilio's refusal as the delivery worker's error."""
+def delivery_error(
+    status: int, code: int | None, message: str, retry_after: float | None = None
+) -> DeliveryError:
+    """Twilio's refusal as the delivery worker's error (a 429's `Retry-After` kept)."""
     if code == UNSUBSCRIBED:
         return DeliveryError(
             f"Twilio error {code}: {message}",
@@ -66,7 +44,9 @@ def delivery_error(status: int, code: int | None, message: str) -> DeliveryError
         )
     retryable = status == 429 or status >= 500
     return DeliveryError(
-        f"Twilio answered HTTP {status}, error {code}: {message}", retryable=retryable
+        f"Twilio answered HTTP {status}, error {code}: {message}",
+        retryable=retryable,
+        retry_after=retry_after if status == 429 else None,
     )
 
 
@@ -87,12 +67,8 @@ class TwilioSender:
     ) -> None:
         if not (from_number or messaging_service_sid):
             raise ValueError("a Twilio sender needs a from number or a messaging service sid")
-        http = (
-            RedirectedHttpClient(api_base_url, timeout=timeout_seconds)
-            if api_base_url.rstrip("/") != TWILIO_API
-            else TwilioHttpClient(timeout=timeout_seconds, logger=_library_log())
-        )
-        self._client = Client(account_sid, auth_token, http_client=http)
+        self._http = TwilioHttp(api_base_url, timeout=timeout_seconds)
+        self._client = Client(account_sid, auth_token, http_client=self._http)
         self._account = account_sid
         self._from = from_number
         self._service = messaging_service_sid
@@ -111,10 +87,13 @@ class TwilioSender:
             abandon_on_cancel=True,
         )
 
-    async def send(self, message: OutboundMessage) -> SendReceipt:
-        text = render_sms(
+    def _render(self, message: OutboundMessage) -> Any:
+        return render_sms(
             message.text, link=message.attributes.get("article_url"), max_chars=self._max_chars
         )
+
+    async def send(self, message: OutboundMessage) -> SendReceipt:
+        text = self._render(message)
         if not text.body:
             raise DeliveryError("nothing to send: the message is empty", retryable=False)
         sid = await to_thread.run_sync(self._create, message, text.body)
@@ -142,13 +121,38 @@ class TwilioSender:
         try:
             created = self._client.messages.create(**options)
         except TwilioRestException as exc:
-            raise delivery_error(exc.status, _int(exc.code), str(exc.msg)) from exc
+            wait = self._http.retry_after()
+            raise delivery_error(exc.status, _int(exc.code), str(exc.msg), wait) from exc
         except TwilioServiceException as exc:
             detail = exc.detail or exc.title
-            raise delivery_error(exc.status, _int(exc.code), str(detail)) from exc
+            wait = self._http.retry_after()
+            raise delivery_error(exc.status, _int(exc.code), str(detail), wait) from exc
         except requests.RequestException as exc:
             raise DeliveryError(f"Twilio did not answer: {exc}", retryable=True) from exc
         return str(created.sid) if created.sid else None  # accepted either way
+
+    async def find_sent(self, message: OutboundMessage, since: datetime) -> list[SendReceipt]:
+        """Twilio's messages to this recipient since `since` with this message's body,
+        oldest first: Twilio's message list filtered by recipient and date sent. (Twilio
+        does not return a message's StatusCallback, which carries the outbox id, so the
+        body is what matches.) A message Twilio still holds unsent has no date sent and
+        is not found: by the time a lease has run out it has normally gone."""
+        body = self._render(message).body
+        found = await to_thread.run_sync(self._list, message.address, since)
+        return [
+            SendReceipt(provider_message_id=str(item.sid), attributes={"sms_recovered": True})
+            for item in found
+            if item.body == body and item.sid
+        ]
+
+    def _list(self, to: str, since: datetime) -> list[Any]:
+        try:
+            items = self._client.messages.list(to=to, date_sent_after=since, limit=LOOKUP_LIMIT)
+        except (TwilioRestException, TwilioServiceException, requests.RequestException) as exc:
+            raise DeliveryError(f"could not ask Twilio what it sent: {exc}") from exc
+        if self._from:
+            items = [item for item in items if item.from_ in (None, self._from)]
+        return sorted(items, key=lambda item: item.date_created or since)
 
 
 def _int(value: object) -> int | None:

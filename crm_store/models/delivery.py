@@ -8,7 +8,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_store.base import Base, utcnow
 
-OUTBOX_STATUSES = ("pending", "sending", "sent", "failed")
+# `failed`: refused for good (an opt-out, a 4xx); `dead`: retried until its window ended,
+# kept for an admin to retry or discard; `discarded`: an admin gave a dead row up.
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dead", "discarded")
 
 
 class InboundReceipt(Base):
@@ -67,4 +69,6 @@ class OutboxMessage(Base):
     # Indexed: providers' delivery status callbacks find the message by it.
     provider_message_id: Mapped[str | None] = mapped_column(String(200), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the retry window began anew (an admin retried a dead row); unset: created_at.
+    retry_from: Mapped[datetime | None] = mapped_column()
     sent_at: Mapped[datetime | None] = mapped_column()

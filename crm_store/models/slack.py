@@ -10,7 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_store.base import Base, utcnow
 
-SLACK_CALL_STATUSES = ("pending", "sending", "done", "failed")
+# `failed`: Slack refused for good; `dead`: retried until its window ended (or its card's
+# call died), kept for an admin to retry or discard; `discarded`: an admin gave it up.
+SLACK_CALL_STATUSES = ("pending", "sending", "done", "failed", "dead", "discarded")
 HANDOFF_CARD = "handoff_card"
 # A second card of one handoff posted before cards were one per handoff (migration 0008):
 # kept so a reply in its thread still finds the handoff.
@@ -65,4 +67,6 @@ class SlackCall(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     result: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the retry window began anew (an admin retried a dead call); unset: created_at.
+    retry_from: Mapped[datetime | None] = mapped_column()
     done_at: Mapped[datetime | None] = mapped_column()

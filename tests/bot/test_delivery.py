@@ -63,7 +63,7 @@ async def test_fails_twice_then_succeeds_delivers_exactly_once(database: Databas
     assert state(database, reply_id) == ("sent", 3, None, "sent")
 
 
-async def test_always_failing_ends_failed_and_visible(database: Database) -> None:
+async def test_always_failing_ends_dead_and_visible(database: Database) -> None:
     reply_id = await logged_reply(database)
     sender = RecordingSender(failures=10**6)
 
@@ -71,8 +71,8 @@ async def test_always_failing_ends_failed_and_visible(database: Database) -> Non
 
     assert len(sender.attempts) == 4 and sender.sent == []
     status, attempts, error, interaction_status = state(database, reply_id)
-    assert (status, attempts, interaction_status) == ("failed", 4, "failed")
-    assert error == "provider refused (attempt 4)"
+    assert (status, attempts, interaction_status) == ("dead", 4, "dead")
+    assert error == "gave up after 4 tries: provider refused (attempt 4)"
 
 
 async def test_permanent_error_fails_at_once(database: Database) -> None:

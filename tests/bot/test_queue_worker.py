@@ -24,6 +24,10 @@ class Row:
     created_at: datetime = NOW
     lane: str = "a"
 
+    @property
+    def window_start(self) -> datetime:
+        return self.created_at
+
 
 @dataclass
 class FakeQueue:
@@ -65,6 +69,9 @@ class FakeQueue:
         self.retried.append((row.id, failure.reason, at, counted))
 
     async def failed(self, row: Row, failure: DeliveryError) -> None:
+        self.failed_for_good.append((row.id, failure.reason))
+
+    async def dead(self, row: Row, failure: DeliveryError) -> None:
         self.failed_for_good.append((row.id, failure.reason))
 
     async def release(self, rows: Sequence[Row]) -> None:

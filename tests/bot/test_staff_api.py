@@ -121,6 +121,7 @@ def test_healthz_and_openapi_docs(client: TestClient) -> None:
     health = client.get("/healthz").json()
     assert health["status"] == "ok" and health["database"] == "ok"
     assert health["unanswered_messages"] == 0
+    assert health["detail"] == {"dead_deliveries": 0}
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
     assert "/api/v1/customers/{customer_id}/interactions" in paths

@@ -10,7 +10,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from channels.errors import DeliveryError
-from channels.slack.calls import CardThread, SlackCallQueue
+from channels.slack.calls import CardNotPosted, CardThread, SlackCallQueue
 from crm_store import Database
 from crm_store import slack as store
 from crm_store.slack import SlackCallRecord
@@ -42,6 +42,7 @@ class RecordingBook:
     done: list[tuple[int, dict[str, Any], CardThread | None]] = field(default_factory=list)
     retried: list[tuple[int, str, bool, bool]] = field(default_factory=list)
     failed: list[tuple[int, str]] = field(default_factory=list)
+    dead: list[tuple[int, str]] = field(default_factory=list)
     released: list[int] = field(default_factory=list)
     forgotten_before: list[datetime] = field(default_factory=list)
 
@@ -66,6 +67,9 @@ class RecordingBook:
     async def call_failed(self, call_id: int, error: str) -> None:
         self.failed.append((call_id, error))
 
+    async def call_dead(self, call_id: int, error: str) -> None:
+        self.dead.append((call_id, error))
+
     async def release_calls(self, call_ids: list[int]) -> int:
         self.released.extend(call_ids)
         return len(call_ids)
@@ -88,7 +92,7 @@ async def test_outcomes_are_recorded_as_the_old_worker_recorded_them() -> None:
     await calls.done(card, {"ok": True, "channel": "C1", "ts": "1.5", "message": {}})
     await calls.retry(card, DeliveryError("Slack answered 503", uncertain=True), NOW, counted=True)
     await calls.retry(card, DeliveryError("rate limited (429)", retry_after=3), NOW, counted=False)
-    await calls.failed(reply, DeliveryError("Slack answered 503"))
+    await calls.dead(reply, DeliveryError("Slack answered 503"))
     await calls.failed(reply, DeliveryError("Slack refused: channel_not_found", retryable=False))
 
     assert book.done == [(1, {"channel": "C1", "ts": "1.5"}, CardThread(7, "C1", "1.5"))]
@@ -96,10 +100,8 @@ async def test_outcomes_are_recorded_as_the_old_worker_recorded_them() -> None:
         (1, "Slack answered 503", True, True),
         (1, "rate limited (429)", False, False),
     ]
-    assert book.failed == [
-        (2, "gave up after 1 tries: Slack answered 503"),
-        (2, "Slack refused: channel_not_found"),
-    ]
+    assert book.dead == [(2, "gave up after 1 tries: Slack answered 503")]
+    assert book.failed == [(2, "Slack refused: channel_not_found")]
 
 
 async def test_old_events_are_forgotten_at_most_hourly() -> None:
@@ -110,11 +112,14 @@ async def test_old_events_are_forgotten_at_most_hourly() -> None:
     assert book.forgotten_before == [NOW - timedelta(days=3)]
 
 
-async def test_a_thread_message_without_a_posted_card_is_refused() -> None:
+async def test_a_thread_message_without_a_posted_card_is_parked_dead() -> None:
+    book = RecordingBook()
     try:
-        await queue(RecordingBook()).perform(call(2, purpose="thread_message"))
-    except DeliveryError as failure:
-        assert not failure.retryable and "card was never posted" in failure.reason
+        await queue(book).perform(call(2, purpose="thread_message"))
+    except CardNotPosted as failure:
+        assert "card is not posted" in failure.reason
+        await queue(book).failed(call(2, purpose="thread_message"), failure)
+        assert book.dead == [(2, failure.reason)] and book.failed == []
     else:
         raise AssertionError("performed a thread message with no card")
 
