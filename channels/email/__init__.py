@@ -1,5 +1,10 @@
 """The email channel: IMAP polling and a relay webhook in, SMTP out, threaded, no loops."""
 
+from channels.email.authentication import (
+    SenderAuthentication,
+    authenticate_sender,
+    parse_authentication_results,
+)
 from channels.email.errors import MailboxError, UnreadableMail
 from channels.email.imap import ImapAccount, MailboxReader
 from channels.email.inbound import to_inbound
@@ -16,12 +21,15 @@ __all__ = [
     "MailboxError",
     "MailboxPoller",
     "MailboxReader",
+    "SenderAuthentication",
     "SmtpSender",
     "SmtpServer",
     "ThreadContext",
     "UnreadableMail",
     "Watermarks",
+    "authenticate_sender",
     "compose",
     "email_router",
+    "parse_authentication_results",
     "to_inbound",
 ]

@@ -49,6 +49,7 @@ class MailboxPoller:
         watermarks: Watermarks,
         *,
         own_addresses: frozenset[str] = frozenset(),
+        trusted_authserv_ids: frozenset[str] = frozenset(),
         max_bytes: int = 10 * 1024 * 1024,
         batch_size: int = 50,
         interval_seconds: float = 30.0,
@@ -58,6 +59,7 @@ class MailboxPoller:
         self._intake = intake
         self._watermarks = watermarks
         self._own = own_addresses
+        self._trusted = trusted_authserv_ids
         self._max_bytes = max_bytes
         self._batch_size = batch_size
         self._interval = interval_seconds
@@ -135,7 +137,9 @@ class MailboxPoller:
 
     def _inbound(self, mail: FetchedMail) -> InboundMessage | None:
         try:
-            message = to_inbound(mail.raw, own_addresses=self._own)
+            message = to_inbound(
+                mail.raw, own_addresses=self._own, trusted_authserv_ids=self._trusted
+            )
         except UnreadableMail as exc:
             # Left in the mailbox untouched (nothing is marked or deleted) for a person.
             log.warning("mail not taken in", extra={"uid": mail.uid, "reason": str(exc)})

@@ -3,15 +3,22 @@
 Authenticated with `Authorization: Bearer <inbound token>` (compared in constant time).
 The body is the message itself (any content type). Answers 200 with where the mail
 landed, 401 for a missing or wrong token, 422 for a body that is not a mail with a
-sender, 413 (from the body-size middleware) above the size limit.
+sender (or an unknown `sender_verdict`), 413 (from the body-size middleware) above the
+size limit.
+
+`?sender_verdict=pass|fail` (optional) is the relay's own verdict on the From address,
+for relays that check senders themselves (DMARC, or DKIM aligned with the From domain):
+`pass` makes the sender verified, `fail` unverified whatever the mail's headers say.
+Without it, the mail's Authentication-Results from a trusted receiver decide
+(channels/email/authentication.py). Only the relay holding the token can set it.
 
 (No `from __future__ import annotations` here: FastAPI must see the dependency types.)
 """
 
 import hmac
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from channels.email.errors import UnreadableMail
@@ -19,10 +26,15 @@ from channels.email.inbound import to_inbound
 from channels.ports import MessageIntake
 
 INBOUND_PATH = "/webhooks/email/inbound"
+SenderVerdict = Literal["pass", "fail"]
 
 
 def email_router(
-    *, intake: MessageIntake, token: str, own_addresses: frozenset[str] = frozenset()
+    *,
+    intake: MessageIntake,
+    token: str,
+    own_addresses: frozenset[str] = frozenset(),
+    trusted_authserv_ids: frozenset[str] = frozenset(),
 ) -> APIRouter:
     router = APIRouter(tags=["email"])
     bearer = HTTPBearer(auto_error=False)
@@ -36,10 +48,25 @@ def email_router(
             raise HTTPException(401, "wrong token", {"WWW-Authenticate": "Bearer"})
 
     @router.post(INBOUND_PATH, dependencies=[Depends(relay)])
-    async def inbound_mail(request: Request) -> dict[str, Any]:
+    async def inbound_mail(
+        request: Request,
+        sender_verdict: Annotated[
+            SenderVerdict | None,
+            Query(
+                description="the relay's own check of the From address (DMARC, or DKIM "
+                "aligned with the From domain): pass = verified sender, fail = not; "
+                "unset: the mail's Authentication-Results from a trusted receiver decide"
+            ),
+        ] = None,
+    ) -> dict[str, Any]:
         raw = await request.body()
         try:
-            message = to_inbound(raw, own_addresses=own_addresses)
+            message = to_inbound(
+                raw,
+                own_addresses=own_addresses,
+                trusted_authserv_ids=trusted_authserv_ids,
+                relay_verdict=sender_verdict,
+            )
         except UnreadableMail as exc:
             raise HTTPException(422, f"not a mail we can take in: {exc}") from exc
         result = await intake.receive(message)
@@ -49,6 +76,7 @@ def email_router(
             "duplicate": result.duplicate,
             "answered": bool(result.replies),
             "no_reply_reason": message.no_reply_reason,
+            "sender_verified": message.profile.verified,
         }
 
     return router
