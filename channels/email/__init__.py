@@ -1,10 +1,7 @@
 """The email channel: IMAP polling and a relay webhook in, SMTP out, threaded, no loops."""
 
-from channels.email.authentication import (
-    SenderAuthentication,
-    authenticate_sender,
-    parse_authentication_results,
-)
+from channels.email.authentication import SenderAuthentication, authenticate_sender
+from channels.email.authentication_results import parse_authentication_results
 from channels.email.errors import MailboxError, UnreadableMail
 from channels.email.imap import ImapAccount, MailboxReader
 from channels.email.inbound import to_inbound

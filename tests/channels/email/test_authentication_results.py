@@ -1,5 +1,6 @@
 """Authentication-Results (RFC 8601): the parser on headers as real receivers write them,
-and the verdict on a mail's From address (channels/email/authentication.py)."""
+and the verdict on a mail's From address (channels/email/authentication_results.py,
+channels/email/authentication.py)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,10 @@ from email.message import Message
 import pytest
 
 from channels.email import to_inbound
-from channels.email.authentication import (
-    authenticate_sender,
+from channels.email.authentication import authenticate_sender, trusted_id
+from channels.email.authentication_results import (
     authentication_headers,
     parse_authentication_results,
-    trusted_id,
 )
 
 # As Gmail writes it (folded, comments with ':' and parentheses inside).

@@ -243,3 +243,24 @@ async def test_the_relays_verdict_field_proves_or_refuses_a_sender(
     assert passed.status_code == 200 and passed.json()["sender_verified"] is True
     await services.worker.deliver_due()
     assert MALLORY not in recipients(smtp) and new in recipients(smtp)
+
+
+async def test_a_forged_mail_cannot_carry_on_a_change_the_customer_started(
+    services: Services, dovecot: Dovecot, folder: str, smtp: SmtpServer
+) -> None:
+    # Grace (authenticated) starts a change and is asked for the new address...
+    proven = {"Authentication-Results": dmarc_pass(RECEIVER, GRACE)}
+    append(dovecot, folder, grace_mail("I want to change my email address", headers=proven))
+    await exchange(services)
+    assert "What's the new email address" in body(smtp.recorder.received[-1])
+    # ...and Mallory, forging her From, answers before she does, then returns the code.
+    append(dovecot, folder, grace_mail(MALLORY))
+    await exchange(services)
+    to_mallory = [body(m) for m in smtp.recorder.received if m["To"] == MALLORY]
+    found = re.search(r"\b(\d{6})\b", " ".join(to_mallory))
+    append(dovecot, folder, grace_mail(f"The code is {found.group(1) if found else '123456'}"))
+    await exchange(services)
+
+    assert MALLORY not in recipients(smtp)
+    assert grace_now(services) == (GRACE, [("email", GRACE)])
+    assert "I haven't changed anything" in body(smtp.recorder.received[1])
