@@ -121,14 +121,22 @@ def verdict_of(results: AuthenticationResults, from_domain: str) -> SenderAuthen
 def authenticate_sender(
     message: Message,
     *,
+    sender: str | None = None,
     trusted_authserv_ids: Iterable[str] = (),
     relay_verdict: str | None = None,
 ) -> SenderAuthentication:
-    """Is the mail's From address proven? See the module docstring for the rules."""
+    """Is the mail's From address proven? See the module docstring for the rules.
+
+    `sender`: the From address as the caller read it, the one it will act on. A From
+    header that reads as something else here (two addresses, or one another parser
+    reads differently) is never proven: what was checked must be what is used.
+    """
     trusted = [t for t in trusted_authserv_ids if t.strip()]
     senders = _from_addresses(message)
     if len(senders) != 1 or "@" not in senders[0]:
         return SenderAuthentication(False, f"the mail has {len(senders)} From addresses")
+    if sender is not None and senders[0].strip().lower() != sender.strip().lower():
+        return SenderAuthentication(False, "the From header reads as two different addresses")
     from_domain = _domain_of(senders[0])
     if relay_verdict is not None:
         verdict = relay_verdict.strip().lower()

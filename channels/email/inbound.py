@@ -41,7 +41,10 @@ def to_inbound(
     """
     mail = read_mail(raw)
     authentication = authenticate_sender(
-        mail.message, trusted_authserv_ids=trusted_authserv_ids, relay_verdict=relay_verdict
+        mail.message,
+        sender=mail.sender,
+        trusted_authserv_ids=trusted_authserv_ids,
+        relay_verdict=relay_verdict,
     )
     return from_parsed(mail, own_addresses=own_addresses, authentication=authentication)
 

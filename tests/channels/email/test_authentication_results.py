@@ -263,3 +263,25 @@ def test_the_adapter_marks_an_unproven_sender_a_claim_and_keeps_the_verdict() ->
     )
     assert not proven.address_is_claim and proven.profile.verified
     assert proven.attributes["email"]["authentication"]["by"] == "mx.google.com"
+
+
+@pytest.mark.parametrize(
+    "from_header",
+    [
+        "grace@example.com <mallory@example.net>",  # read here as Grace, elsewhere as Mallory
+        "mallory@example.net <grace@example.com>",
+        "<grace@example.com>mallory@example.net",
+    ],
+)
+def test_a_from_header_that_reads_two_ways_is_never_proven(from_header: str) -> None:
+    """A receiver may have checked one address while the bot would act on another."""
+    for domain in ("example.com", "example.net"):
+        raw = message(f"mx.acme.test; dmarc=pass header.from={domain}", sender=from_header)
+        inbound = to_inbound(raw.as_bytes(), trusted_authserv_ids=frozenset({"mx.acme.test"}))
+        assert inbound.address_is_claim and not inbound.profile.verified
+    found = authenticate_sender(
+        message("mx.acme.test; dmarc=pass header.from=example.com"),
+        sender="someone.else@example.com",
+        trusted_authserv_ids=["mx.acme.test"],
+    )
+    assert not found.verified and found.detail == "the From header reads as two different addresses"
