@@ -2,9 +2,15 @@
 it where Switchboard has that channel, and takes the code back; `action_update_contact`
 then makes it the customer's address on file.
 
-Only a caller the channel has verified may start this (the dialogue checks). Without a
-configured channel for the new address (no SMTP for email, no Twilio for SMS) nothing
-can prove it, so the request becomes a ticket for a person to confirm.
+Every step needs a sender the channel proves (`sb_sender_proven`: a signed-in widget
+visitor, the carrier's number, mail a trusted receiver authenticated), so the change is
+confirmed through a channel already verified for the customer, and the code to the new
+address only proves that address. Mail merely answered to the address on file is not
+enough: anyone can write any From address, and a code sent to an address the forger
+names would be theirs. The dialogue checks first; the actions check again, for a Rasa
+deployment that calls them directly. Without a configured channel for the new address
+(no SMTP for email, no Twilio for SMS) nothing can prove it, so the request becomes a
+ticket for a person to confirm.
 """
 
 from __future__ import annotations
@@ -33,6 +39,10 @@ CODE_TTL_SECONDS = 15 * 60
 MAX_TRIES = 3
 BY_AGENT = "by_agent"  # the verification_code slot when a person will confirm instead
 _FORM_SLOTS = ("new_contact", "verification_code", "contact_code_hash", "contact_code_expires")
+NOT_PROVEN = (
+    "I can't change contact details from here: I can't be sure this message comes from "
+    "you, so I haven't changed anything. If you'd like a person to help, just say so."
+)
 
 
 def parse_contact(text: str, default_region: str = "US") -> tuple[str, str] | None:
@@ -70,6 +80,9 @@ class ValidateContactForm(FormValidationAction):
     ) -> dict[str, Any]:
         parsed = parse_contact(str(value or ""))
         caller = Caller.of(tracker)
+        if not caller.proven:
+            dispatcher.utter_message(text=NOT_PROVEN)
+            return {"new_contact": None}
         if parsed is None:
             dispatcher.utter_message(
                 text="That doesn't look like an email address or phone number. Could you "
@@ -122,6 +135,9 @@ class ValidateContactForm(FormValidationAction):
     ) -> dict[str, Any]:
         if value == BY_AGENT:
             return {"verification_code": BY_AGENT}
+        if not Caller.of(tracker).proven:
+            dispatcher.utter_message(text=NOT_PROVEN)
+            return {"verification_code": "failed", "contact_code_hash": None}
         stored = str(tracker.get_slot("contact_code_hash") or "")
         expires = float(tracker.get_slot("contact_code_expires") or 0)
         tries = int(tracker.get_slot("contact_code_tries") or 0) + 1
@@ -200,6 +216,9 @@ class ActionUpdateContact(StoreAction):
         clear = [SlotSet(slot, None) for slot in (*_FORM_SLOTS, "contact_code_tries")]
         if outcome != "ok" or not address or caller.customer_id is None:
             return clear  # failed (already told) or left to a person (already told)
+        if not caller.proven:
+            dispatcher.utter_message(text=NOT_PROVEN)
+            return clear
         customer_id = caller.customer_id
         kind = "email" if "@" in address else "sms"
 

@@ -22,10 +22,21 @@ CHANNEL = "sb_channel"
 # phone number, mail answered only to the address on file. Claims typed into a chat
 # never set it.
 IDENTITY_VERIFIED = "sb_identity_verified"
+# True when this very message proves its sender is the customer: a signed-in widget
+# visitor, the carrier's phone number, mail a trusted receiver authenticated (not mail
+# that is merely answered to the address on file). Changing the record needs it.
+SENDER_PROVEN = "sb_sender_proven"
 STAFF_ROLE = "sb_staff_role"  # set only for staff talking to the bot (Slack)
 # Set when a reply offered a person: the dialogue takes the next "yes" as accepting.
 OFFER_REASON = "offer_reason"
-CONTEXT_SLOTS = (CUSTOMER_ID, CONVERSATION_ID, CHANNEL, IDENTITY_VERIFIED, STAFF_ROLE)
+CONTEXT_SLOTS = (
+    CUSTOMER_ID,
+    CONVERSATION_ID,
+    CHANNEL,
+    IDENTITY_VERIFIED,
+    SENDER_PROVEN,
+    STAFF_ROLE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +46,7 @@ class Caller:
     channel: str
     verified: bool
     staff_role: str | None
+    proven: bool = False
 
     @classmethod
     def of(cls, tracker: Tracker) -> Caller:
@@ -52,6 +64,7 @@ class Caller:
             # Only a real true: a caller sending "false" or "no" is not verified.
             verified=tracker.get_slot(IDENTITY_VERIFIED) is True,
             staff_role=tracker.get_slot(STAFF_ROLE),
+            proven=tracker.get_slot(SENDER_PROVEN) is True,
         )
 
 

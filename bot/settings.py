@@ -272,10 +272,28 @@ class EmailSettings(BaseModel):
     max_mime_depth: int = Field(
         default=20, ge=1, description="mail nesting MIME parts deeper is refused, not retried"
     )
+    trusted_authserv_ids: str = Field(
+        default="",
+        description="authserv-ids whose Authentication-Results prove a sender, comma- or "
+        "space-separated (e.g. mx.google.com; *.example.com for its subdomains); unset: "
+        "every From address is a claim",
+    )
+    unverified_replies_per_hour: int = Field(
+        default=10,
+        ge=0,
+        description="automatic replies per hour, all together, to unverified senders not on file",
+    )
 
     @property
     def imap_enabled(self) -> bool:
         return self.imap_host is not None
+
+    @property
+    def trusted_receivers(self) -> frozenset[str]:
+        """The trusted authserv-ids, lower-case."""
+        return frozenset(
+            part.lower() for part in self.trusted_authserv_ids.replace(",", " ").split() if part
+        )
 
     @property
     def smtp_enabled(self) -> bool:

@@ -24,7 +24,8 @@ class ContactProfile:
     email: str | None = None
     phone: str | None = None
     # True when the channel proves the email/phone (a widget identity signed by the
-    # host site); claims typed into a chat are never verified.
+    # host site, the carrier's number, mail a trusted receiver authenticated); claims
+    # typed into a chat, and mail nobody vouched for, are never verified.
     verified: bool = False
 
 
@@ -58,6 +59,12 @@ class InboundMessage:
     # In-Reply-To, then its References, then its reply token): the engine continues the
     # conversation that holds one of them, on the same channel and customer.
     replies_to: tuple[str, ...] = ()
+    # Set by an adapter whose address itself is only a claim (mail whose sender no
+    # trusted receiver vouched for): an address already on file joins that customer,
+    # whose address it is and to whom alone every answer goes; an address not on file
+    # becomes a pending contact, not a customer, until a person or an authenticated
+    # message makes one.
+    address_is_claim: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ def customer_record(row: Customer) -> CustomerRecord:
         account_id=row.account_id,
         attributes=dict(row.attributes or {}),
         created_at=row.created_at,
+        pending=bool(row.pending),
     )
 
 
@@ -51,31 +52,54 @@ def resolve_identity(
     email: str | None = None,
     phone: str | None = None,
     verified: bool = False,
+    address_is_claim: bool = False,
 ) -> tuple[CustomerRecord, IdentityRecord]:
     """Find the customer behind a channel address, creating customer and identity if new.
 
     `verified` says the channel proves the email/phone given (a carrier's number, a
-    widget identity signed by the host site, mail answered only to its sender). Then a
-    new address with an email or phone already on file joins that customer, so one
-    person's history stays in one timeline. Unproven contact details are claims: kept
-    on the customer as `claimed_email` / `claimed_phone` attributes, never linking to
-    (or revealing) anyone else's record and never becoming the address on file.
+    widget identity signed by the host site, mail a trusted receiver authenticated).
+    Then a new address with an email or phone already on file joins that customer, so
+    one person's history stays in one timeline. Unproven contact details are claims:
+    kept on the customer as `claimed_email` / `claimed_phone` attributes, never linking
+    to (or revealing) anyone else's record and never becoming the address on file.
+
+    `address_is_claim` says the channel address itself is unproven (mail nobody
+    vouched for). Such an address joins the customer who has it on file, since every
+    answer goes only to that address, but its name is a claim too, and an address not
+    on file gets a pending contact (`Customer.pending`), not a customer. A pending
+    contact becomes a customer when an authenticated message comes from its address, or
+    joins the customer who has its address on file by then.
     """
     email = normalise_email(email)
+    if address_is_claim and not verified:
+        # Only the address itself may find a record: the rest of the profile is a claim.
+        email, phone = (email if email == address else None), (phone if phone == address else None)
     identity = _identity_row(session, channel, address)
     if identity is not None:
         customer = session.get_one(Customer, identity.customer_id)
-        _note_contact(customer, name=name, email=email, phone=phone, verified=verified)
+        if customer.pending:
+            customer = _settle_pending(
+                session, customer, email=email, phone=phone, verified=verified
+            )
+            session.refresh(identity)
+        _note_contact(
+            customer, name=name, email=email, phone=phone, verified=verified,
+            address_is_claim=address_is_claim,
+        )  # fmt: skip
         if verified and not identity.verified:  # the channel proves the address now
             identity.verified = True
             session.flush()
         return customer_record(customer), identity_record(identity)
 
-    customer = _find_by_contact(session, email=email, phone=phone) if verified else None
+    may_link = address_is_claim or verified
+    customer = find_by_contact(session, email=email, phone=phone) if may_link else None
     if customer is None:
-        customer = Customer(attributes={})
+        customer = Customer(attributes={}, pending=address_is_claim and not verified)
         session.add(customer)
-    _note_contact(customer, name=name, email=email, phone=phone, verified=verified)
+    _note_contact(
+        customer, name=name, email=email, phone=phone, verified=verified,
+        address_is_claim=address_is_claim,
+    )  # fmt: skip
     session.flush()
     identity = Identity(
         customer_id=customer.id, channel=channel, address=address, verified=verified
@@ -85,6 +109,21 @@ def resolve_identity(
     return customer_record(customer), identity_record(identity)
 
 
+def _settle_pending(
+    session: Session, pending: Customer, *, email: str | None, phone: str | None, verified: bool
+) -> Customer:
+    """A pending contact wrote again: it joins the customer who has its address on file
+    by now, or becomes a customer itself when this message is authenticated."""
+    on_file = find_by_contact(session, email=email, phone=phone)
+    if on_file is not None and on_file.id != pending.id:
+        merge(session, keep_id=on_file.id, absorb_id=pending.id)
+        return on_file
+    if verified:
+        pending.pending = False
+        session.flush()
+    return pending
+
+
 def _note_contact(
     customer: Customer,
     *,
@@ -92,33 +131,51 @@ def _note_contact(
     email: str | None,
     phone: str | None,
     verified: bool,
+    address_is_claim: bool = False,
 ) -> None:
     """Fill what the record lacks; known details are never overwritten."""
     if verified:
-        _fill_blanks(customer, name=name, email=email, phone=phone)
+        fill_blanks(customer, name=name, email=email, phone=phone)
         return
-    _fill_blanks(customer, name=name)
+    if address_is_claim:
+        # An unproven sender's name is a claim: it never becomes the name a greeting or
+        # a summary shows. A pending contact keeps it for the person who looks at it; a
+        # customer's record takes nothing from a mail anyone could have written.
+        if customer.pending and name:
+            customer.attributes = {**(customer.attributes or {}), "claimed_name": name}
+        return
+    fill_blanks(customer, name=name)
     claims = {"claimed_email": email, "claimed_phone": phone}
     claims = {key: value for key, value in claims.items() if value}
     if claims:
         customer.attributes = {**(customer.attributes or {}), **claims}
 
 
-def _find_by_contact(session: Session, *, email: str | None, phone: str | None) -> Customer | None:
+def find_by_contact(session: Session, *, email: str | None, phone: str | None) -> Customer | None:
+    """The customer with this email (else phone) on file; pending contacts are none.
+    (Store-internal: an ORM row, for the store's own modules.)"""
+    customers = select(Customer).where(Customer.pending.is_(False)).order_by(Customer.id)
     if email:
-        found = session.scalars(
-            select(Customer).where(Customer.email == email).order_by(Customer.id).limit(1)
-        ).first()
+        found = session.scalars(customers.where(Customer.email == email).limit(1)).first()
         if found is not None:
             return found
     if phone:
-        return session.scalars(
-            select(Customer).where(Customer.phone == phone).order_by(Customer.id).limit(1)
-        ).first()
+        return session.scalars(customers.where(Customer.phone == phone).limit(1)).first()
     return None
 
 
-def _fill_blanks(customer: Customer, **values: str | None) -> None:
+def address_on_file(session: Session, channel: str, address: str) -> bool:
+    """Is this address a customer's: an identity of a customer (not a pending contact),
+    or, for email, a customer's email on file?"""
+    identity = _identity_row(session, channel, address)
+    if identity is not None:
+        return not session.get_one(Customer, identity.customer_id).pending
+    if channel == "email":
+        return find_by_contact(session, email=normalise_email(address), phone=None) is not None
+    return False
+
+
+def fill_blanks(customer: Customer, **values: str | None) -> None:
     """Record contact details the store did not have; never overwrite known ones."""
     for field_name, value in values.items():
         if value and not getattr(customer, field_name):
@@ -128,7 +185,7 @@ def _fill_blanks(customer: Customer, **values: str | None) -> None:
 def find_customers(
     session: Session, *, email: str | None = None, phone: str | None = None, limit: int = 50
 ) -> list[CustomerRecord]:
-    query = select(Customer).order_by(Customer.id).limit(limit)
+    query = select(Customer).where(Customer.pending.is_(False)).order_by(Customer.id).limit(limit)
     email = normalise_email(email)
     if email:
         query = query.where(Customer.email == email)

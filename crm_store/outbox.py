@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, aliased
 from crm_store import delivery_status, history
 from crm_store.base import utcnow
 from crm_store.history import set_delivery_status
-from crm_store.models import Interaction, OutboxMessage
+from crm_store.models import Customer, Interaction, OutboxMessage
 from crm_store.records import ConversationRecord, InteractionRecord, NewInteraction, OutboxRecord
 
 
@@ -278,6 +278,26 @@ def automatic_replies_since(session: Session, channel: str, address: str, since:
                 OutboxMessage.address == address,
                 OutboxMessage.created_at >= since,
                 Interaction.author == "bot",
+            )
+        )
+        or 0
+    )
+
+
+def automatic_replies_to_pending_since(session: Session, channel: str, since: datetime) -> int:
+    """How many bot replies were queued for pending contacts (senders nobody vouched
+    for and not on file), all together, since a time."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .join(Interaction, Interaction.id == OutboxMessage.interaction_id)
+            .join(Customer, Customer.id == Interaction.customer_id)
+            .where(
+                OutboxMessage.channel == channel,
+                OutboxMessage.created_at >= since,
+                Interaction.author == "bot",
+                Customer.pending.is_(True),
             )
         )
         or 0

@@ -17,6 +17,7 @@ class CustomerRecord:
     account_id: int | None
     attributes: dict[str, Any]
     created_at: datetime
+    pending: bool = False  # a pending contact, not (yet) a customer
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,7 +77,7 @@ def _customers(session: Session, where: ColumnElement[bool]) -> list[SummarySubj
     rows = session.execute(
         select(Customer.id, Customer.name, Customer.email, Customer.phone, Account.name)
         .outerjoin(Account, Account.id == Customer.account_id)
-        .where(where)
+        .where(where, Customer.pending.is_(False))  # a pending contact is no customer
         .order_by(Customer.id)
         .limit(MAX_CANDIDATES)
     ).all()

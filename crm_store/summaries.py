@@ -134,7 +134,7 @@ def _subject(
     found = session.execute(
         select(Customer, Account)
         .outerjoin(Account, Account.id == Customer.account_id)
-        .where(Customer.id == customer_id)
+        .where(Customer.id == customer_id, Customer.pending.is_(False))
     ).one_or_none()
     if found is None:
         raise NotFound(f"no customer {customer_id}")

@@ -1,4 +1,5 @@
-"""The staff API: customers and their interaction timeline, behind staff tokens."""
+"""The staff API: customers and their interaction timeline, behind staff tokens; and the
+pending contacts (senders nobody vouched for, not on file) a person may accept."""
 
 from typing import Annotated, Any
 
@@ -8,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from bot.api.auth import StaffAuth
 from bot.api.phone_search import NotAPhoneNumber, e164
 from channels.text import StorableStr
-from crm_store import Database, customers, history
+from crm_store import Database, NotFound, customers, history, pending_contacts
 from crm_store.records import CustomerRecord, InteractionRecord, StaffRecord
 
 # Ids are 64-bit at most; a larger number can name nothing, and SQLite cannot bind it.
@@ -25,6 +26,7 @@ def customer_json(record: CustomerRecord, identities: list[Any]) -> dict[str, An
         "lifecycle_stage": record.lifecycle_stage,
         "account_id": record.account_id,
         "attributes": record.attributes,
+        "pending": record.pending,
         "created_at": record.created_at.isoformat(),
         "identities": [
             {"channel": i.channel, "address": i.address, "verified": i.verified} for i in identities
@@ -113,5 +115,45 @@ def staff_router(database: Database, auth: StaffAuth, *, phone_region: str = "US
         if found is None:
             raise HTTPException(404, f"no customer {customer_id}")
         return {"customer_id": customer_id, "interactions": found}
+
+    def _pending(before_id: int | None, limit: int) -> list[dict[str, Any]]:
+        with database.transaction() as session:
+            found = pending_contacts.pending_contacts(session, before_id=before_id, limit=limit)
+            return [
+                {
+                    "id": record.id,
+                    "claimed_name": record.attributes.get("claimed_name"),
+                    "addresses": addresses,
+                    "messages": messages,
+                    "created_at": record.created_at.isoformat(),
+                }
+                for record, addresses, messages in found
+            ]
+
+    def _accept(customer_id: int) -> dict[str, Any]:
+        with database.transaction() as session:
+            record = pending_contacts.accept(session, customer_id)
+            return customer_json(record, customers.identities_of(session, record.id))
+
+    @router.get("/pending-contacts")
+    async def pending(
+        _: Staff,
+        before_id: Annotated[
+            int | None, Query(ge=1, le=MAX_ID, description="page on: the last id seen")
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    ) -> dict[str, Any]:
+        """Senders nobody vouched for and not on file, newest first; their messages are
+        in `GET /customers/{id}/interactions`."""
+        return {"pending_contacts": await to_thread.run_sync(_pending, before_id, limit)}
+
+    @router.post("/pending-contacts/{customer_id}/accept")
+    async def accept(customer_id: CustomerId, _: Staff) -> dict[str, Any]:
+        """A person vouches for the sender: the pending contact becomes a customer (or
+        joins the customer with its email on file); answers the customer."""
+        try:
+            return await to_thread.run_sync(_accept, customer_id)
+        except NotFound as exc:
+            raise HTTPException(404, f"no pending contact {customer_id}") from exc
 
     return router

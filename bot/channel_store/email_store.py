@@ -1,11 +1,17 @@
 """What the email adapter needs from the store: IMAP watermarks and the mail a reply
-answers (for In-Reply-To, References and the subject)."""
+answers (for In-Reply-To, References and the subject).
+
+The subject is the customer's only when their mail's sender was proven: a reply to mail
+nobody vouched for carries the bot's own subject, so a forged From cannot make the
+support address send the forger's words (`Re: WIN A PRIZE at http://...`) to anyone.
+"""
 
 from __future__ import annotations
 
 from anyio import to_thread
 
 from channels.email import MailThread
+from channels.email.inbound import sender_verified
 from channels.messages import OutboundMessage
 from crm_store import Database, history, mailboxes
 
@@ -40,8 +46,9 @@ class StoredThreads:
         if answered is None:
             return None
         mail = answered.attributes.get("email") or {}
+        proven = sender_verified(answered.attributes)
         return MailThread(
             message_id=mail.get("message_id") or answered.provider_message_id,
-            subject=str(mail.get("subject") or ""),
+            subject=str(mail.get("subject") or "") if proven else "",  # "": the bot's own
             references=tuple(mail.get("references") or ()),
         )

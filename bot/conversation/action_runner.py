@@ -33,11 +33,30 @@ def is_verified(turn: Turn) -> bool:
     widget visitor, the carrier's phone number), or mail that is answered only to the
     address on file; the local terminal. A name or email typed into a chat never counts."""
     identity = turn.identity
-    if identity is None:
+    if identity is None or turn.customer.pending:
         return False
     if identity.verified or identity.channel == "terminal":
         return True
     return identity.channel == "email" and identity.address == turn.customer.email
+
+
+# Channels whose sender is proven message by message (a mail's Authentication-Results),
+# never once for all: an address verified by an earlier mail proves nothing of the next.
+_PROVEN_PER_MESSAGE = frozenset({"email"})
+
+
+def proves_sender(turn: Turn) -> bool:
+    """Does this very message prove it comes from the customer? Needed to change the
+    record (contact details): an identity the channel proves for good (a signed-in
+    widget visitor, the carrier's phone number), a message the channel authenticated
+    (mail a trusted receiver vouched for), the local terminal. Mail that is merely
+    answered to the address on file does not: anyone can write any From address."""
+    identity = turn.identity
+    if identity is None or turn.customer.pending:
+        return False
+    if identity.channel == "terminal" or turn.authenticated:
+        return True
+    return identity.verified and identity.channel not in _PROVEN_PER_MESSAGE
 
 
 def context_slots(turn: Turn) -> dict[str, Any]:
@@ -46,6 +65,7 @@ def context_slots(turn: Turn) -> dict[str, Any]:
         context.CONVERSATION_ID: turn.conversation.id,
         context.CHANNEL: turn.conversation.channel,
         context.IDENTITY_VERIFIED: is_verified(turn),
+        context.SENDER_PROVEN: proves_sender(turn),
         context.STAFF_ROLE: None,
     }
 

@@ -42,7 +42,9 @@ class Turn:
 
     `slots` is the conversation's dialogue memory (form state, collected values): a
     fresh copy per turn that the dialogue may change; the engine stores it with the
-    replies.
+    replies. `authenticated`: the channel vouched for the sender of this very message
+    (the inbound `ContactProfile.verified`: a signed widget identity, the carrier's
+    number, mail a trusted receiver authenticated).
     """
 
     customer: CustomerRecord
@@ -52,6 +54,7 @@ class Turn:
     understanding: Understanding | None = None
     identity: IdentityRecord | None = None
     slots: dict[str, Any] = field(default_factory=dict)
+    authenticated: bool = False
 
 
 @dataclass(frozen=True, slots=True)

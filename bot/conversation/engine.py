@@ -153,6 +153,7 @@ class ConversationEngine:
                     understanding,
                     identity=intake.identity,
                     slots=dict(intake.conversation.slots),
+                    authenticated=message.profile.verified,
                 )
                 replies = await self._respond(turn)
                 if turn.slots != intake.conversation.slots:
@@ -276,6 +277,7 @@ class ConversationEngine:
             email=message.profile.email,
             phone=message.profile.phone,
             verified=message.profile.verified,
+            address_is_claim=message.address_is_claim,
         )
         conversation = history.conversation_replied_to(
             session,

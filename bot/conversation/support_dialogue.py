@@ -22,7 +22,7 @@ import re
 from actions.context import OFFER_REASON
 from actions.domain import CONTACT_FORM, FORMS, LEAD_FORM, OPEN_TICKET_FORM
 from actions.handoff import HANDOFF_REASON
-from bot.conversation.action_runner import ActionRunner, is_verified
+from bot.conversation.action_runner import ActionRunner, proves_sender
 from bot.conversation.dialogue import (
     FALLBACK,
     SMALL_TALK_INTENTS,
@@ -59,10 +59,13 @@ _FORMS = {
     "demo_request": LEAD_FORM,
     "update_contact": CONTACT_FORM,
 }
-# Forms that change the customer's record: only for a caller the channel verified.
+# Forms that change the customer's record: only for a sender the channel proves, on
+# every message of the form (`proves_sender`).
 _VERIFIED_FORMS = frozenset({CONTACT_FORM})
+_CONTACT_INTENT = "update_contact"
 CONTACT_NEEDS_VERIFIED = (
-    "To change your contact details I need to know it's you. Sign in on our website and "
+    "To change your contact details I need to know it's you, and I can't be sure this "
+    "message comes from you, so I haven't changed anything. Sign in on our website and "
     "open the chat there, or text us from the phone number on your account. If you'd "
     "like a person to help, just say so."
 )
@@ -97,7 +100,13 @@ class SupportDialogue:
         intent = understood.intent if understood else None
         if intent is None or intent == _UNSURE:
             intent = small_talk_intent(turn.message.text) or intent
-        if active_form(turn):
+        form = active_form(turn)
+        if form in _VERIFIED_FORMS and not proves_sender(turn):
+            # Each answer to a form that changes the record must come from the customer
+            # too: a forged mail cannot carry on a change the customer started.
+            self._forms.cancel(turn)
+            return self._needs_verified(turn)
+        if form:
             # A form's answers are free text ("for our 40-person team"), so only a short
             # explicit request leaves it for a person; "cancel" just stops it.
             wants_person = _asks_for_person_in_form(turn.message.text)
@@ -113,6 +122,8 @@ class SupportDialogue:
         if intent in ("affirm", "deny") and (offer or offered_form):
             if intent == "deny":
                 return [Reply("No problem. What else can I help with?", intent="deny")]
+            if offered_form in _VERIFIED_FORMS and not proves_sender(turn):
+                return self._needs_verified(turn)
             if offered_form in FORMS:
                 return await self._forms.start(turn, offered_form)
             return await self._handoff(turn, offer or HandoffReason.CUSTOMER_ASKED)
@@ -131,9 +142,8 @@ class SupportDialogue:
             assert reply is not None
             return [reply]
         if intent in _FORMS:
-            if _FORMS[intent] in _VERIFIED_FORMS and not is_verified(turn):
-                turn.slots[OFFER_REASON] = intent
-                return [Reply(CONTACT_NEEDS_VERIFIED, intent=intent, confidence=_confidence(turn))]
+            if _FORMS[intent] in _VERIFIED_FORMS and not proves_sender(turn):
+                return self._needs_verified(turn)
             return await self._forms.start(turn, _FORMS[intent])
         if intent == "complaint" and is_negative(turn.message.text):
             turn.slots[OFFER_REASON] = HandoffReason.COMPLAINT
@@ -153,6 +163,14 @@ class SupportDialogue:
         elif reply.intent == "complaint":
             turn.slots[OFFER_REASON] = HandoffReason.COMPLAINT
         return [reply]
+
+    @staticmethod
+    def _needs_verified(turn: Turn) -> list[Reply]:
+        """Refuse a change of the record to a sender the channel has not proven; a
+        person is offered. (Mail goes only to the address on file, so a forger learns
+        nothing and the real customer hears of the attempt.)"""
+        turn.slots[OFFER_REASON] = _CONTACT_INTENT
+        return [Reply(CONTACT_NEEDS_VERIFIED, intent=_CONTACT_INTENT, confidence=_confidence(turn))]
 
     async def _handoff(self, turn: Turn, reason: str) -> list[Reply]:
         turn.slots[HANDOFF_REASON] = reason

@@ -57,7 +57,12 @@ def email_intake(email: EmailSettings, engine: MessageIntake, database: Database
             "mail comes in but SWITCHBOARD_EMAIL__SMTP_HOST is not set: "
             "the bot's answers will be logged and marked failed, not sent"
         )
-    return EmailIntake(engine, database, max_replies_per_hour=email.max_replies_per_hour)
+    return EmailIntake(
+        engine,
+        database,
+        max_replies_per_hour=email.max_replies_per_hour,
+        unverified_replies_per_hour=email.unverified_replies_per_hour,
+    )
 
 
 def imap_account(email: EmailSettings) -> ImapAccount:
@@ -82,6 +87,7 @@ def mailbox_poller(
         intake,
         StoredWatermarks(database),
         own_addresses=own_addresses(email),
+        trusted_authserv_ids=email.trusted_receivers,
         max_bytes=email.max_message_bytes,
         interval_seconds=email.imap_poll_seconds,
         max_mime_depth=email.max_mime_depth,
@@ -103,6 +109,7 @@ def email_parts(
                 token=email.inbound_token.get_secret_value(),
                 own_addresses=own_addresses(email),
                 max_mime_depth=email.max_mime_depth,
+                trusted_authserv_ids=email.trusted_receivers,
             )
         )
         ways.append(f"relay webhook at {INBOUND_PATH}")

@@ -5,6 +5,11 @@ subject when the body is empty; the full text, subject, threading headers and
 attachment list stay on the interaction's attributes. `replies_to` lists the Message-IDs
 the mail answers, most specific first: In-Reply-To, References (nearest first), then a
 reply token found in a recipient address.
+
+The From address is verified only when a trusted receiver's Authentication-Results (or
+the relay's verdict) vouches for it (channels/email/authentication.py); otherwise it is
+a claim (`address_is_claim`), and what was decided is kept on the interaction as
+`attributes.email.authentication`.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from channels.email.authentication import SenderAuthentication, authenticate_sender
 from channels.email.loops import automatic_reason
 from channels.email.message_ids import ids_from_tokens
 from channels.email.mime import ParsedMail, read_mail
@@ -27,13 +33,28 @@ def to_inbound(
     *,
     own_addresses: frozenset[str] = frozenset(),
     max_depth: int = MAX_MIME_DEPTH,
+    trusted_authserv_ids: frozenset[str] = frozenset(),
+    relay_verdict: str | None = None,
 ) -> InboundMessage:
     """Parse a raw RFC 5322 message; raises `UnreadableMail` for one without a sender or
-    nested deeper than `max_depth`."""
-    return from_parsed(read_mail(raw, max_depth=max_depth), own_addresses=own_addresses)
+    nested deeper than `max_depth`.
+
+    `trusted_authserv_ids`: the receivers whose Authentication-Results count;
+    `relay_verdict`: the webhook relay's own "pass"/"fail" for the sender, if it sent one.
+    """
+    mail = read_mail(raw, max_depth=max_depth)
+    authentication = authenticate_sender(
+        mail.message,
+        sender=mail.sender,
+        trusted_authserv_ids=trusted_authserv_ids,
+        relay_verdict=relay_verdict,
+    )
+    return from_parsed(mail, own_addresses=own_addresses, authentication=authentication)
 
 
-def from_parsed(mail: ParsedMail, *, own_addresses: frozenset[str]) -> InboundMessage:
+def from_parsed(
+    mail: ParsedMail, *, own_addresses: frozenset[str], authentication: SenderAuthentication
+) -> InboundMessage:
     fresh = new_text(mail.text) or _plain_subject(mail.subject) or "(empty message)"
     replies_to = [*mail.in_reply_to, *reversed(mail.references), *ids_from_tokens(mail.recipients)]
     return InboundMessage(
@@ -41,16 +62,19 @@ def from_parsed(mail: ParsedMail, *, own_addresses: frozenset[str]) -> InboundMe
         address=mail.sender,
         provider_message_id=mail.message_id,
         text=fresh,
-        # Verified for linking: a forged From gains nothing, since every answer goes only
-        # to that address (the outbox address is the identity's, never one from a body).
-        profile=ContactProfile(name=mail.sender_name, email=mail.sender, verified=True),
-        attributes={"email": _attributes(mail)},
+        profile=ContactProfile(
+            name=mail.sender_name, email=mail.sender, verified=authentication.verified
+        ),
+        attributes={"email": _attributes(mail, authentication)},
         no_reply_reason=automatic_reason(mail.message, mail.sender, own_addresses),
         replies_to=tuple(dict.fromkeys(replies_to)),
+        # Unproven, the From address is a claim: it reaches a record only where it is
+        # already on file, and every answer still goes only to it.
+        address_is_claim=not authentication.verified,
     )
 
 
-def _attributes(mail: ParsedMail) -> dict[str, Any]:
+def _attributes(mail: ParsedMail, authentication: SenderAuthentication) -> dict[str, Any]:
     return {
         "message_id": mail.message_id,
         "subject": mail.subject,
@@ -58,7 +82,14 @@ def _attributes(mail: ParsedMail) -> dict[str, Any]:
         "in_reply_to": list(mail.in_reply_to),
         "references": list(mail.references)[-20:],
         "attachments": [attachment.to_json() for attachment in mail.attachments],
+        "authentication": authentication.to_json(),
     }
+
+
+def sender_verified(attributes: dict[str, Any]) -> bool:
+    """Was the mail stored with these attributes from a proven sender?"""
+    email = attributes.get("email") or {}
+    return (email.get("authentication") or {}).get("verified") is True
 
 
 def _plain_subject(subject: str) -> str:

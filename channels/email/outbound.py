@@ -26,7 +26,9 @@ AUTOMATIC = {"bot": "auto-replied", "system": "auto-generated"}
 
 @dataclass(frozen=True, slots=True)
 class MailThread:
-    """The customer's mail a reply answers: its Message-ID, subject and References."""
+    """The customer's mail a reply answers: its Message-ID, subject and References.
+    `subject` is "" where the reply must not repeat it (mail from a sender nobody
+    vouched for): the reply then carries the bot's own subject."""
 
     message_id: str | None
     subject: str

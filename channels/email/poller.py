@@ -53,6 +53,7 @@ class MailboxPoller:
         watermarks: Watermarks,
         *,
         own_addresses: frozenset[str] = frozenset(),
+        trusted_authserv_ids: frozenset[str] = frozenset(),
         max_bytes: int = 10 * 1024 * 1024,
         batch_size: int = 50,
         interval_seconds: float = 30.0,
@@ -63,6 +64,7 @@ class MailboxPoller:
         self._intake = intake
         self._watermarks = watermarks
         self._own = own_addresses
+        self._trusted = trusted_authserv_ids
         self._max_bytes = max_bytes
         self._batch_size = batch_size
         self._interval = interval_seconds
@@ -142,7 +144,12 @@ class MailboxPoller:
 
     def _inbound(self, mail: FetchedMail) -> InboundMessage | None:
         try:
-            message = to_inbound(mail.raw, own_addresses=self._own, max_depth=self._max_mime_depth)
+            message = to_inbound(
+                mail.raw,
+                own_addresses=self._own,
+                max_depth=self._max_mime_depth,
+                trusted_authserv_ids=self._trusted,
+            )
         except UnreadableMail as exc:
             # Left in the mailbox untouched (nothing is marked or deleted) for a person.
             self.refused += 1

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, func, text
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, false, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm_store.base import Base, utcnow
@@ -36,6 +36,11 @@ class Customer(Base):
     email: Mapped[str | None] = mapped_column(String(320), index=True)
     phone: Mapped[str | None] = mapped_column(String(32), index=True)
     lifecycle_stage: Mapped[str] = mapped_column(String(20), default="visitor")
+    # A pending contact: someone who wrote from an address nobody vouched for (mail no
+    # trusted receiver authenticated) and is not on file. Their messages are kept here,
+    # but they are no customer: lists, searches, summaries and linking by contact leave
+    # them out until a person accepts them or an authenticated message comes.
+    pending: Mapped[bool] = mapped_column(default=False, server_default=false())
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -53,6 +53,8 @@ class OutboxMessage(Base):
         Index("ix_outbox_due", "status", "next_attempt_at"),
         # The per-address cap on automatic email replies counts recent rows.
         Index("ix_outbox_channel_address_created", "channel", "address", "created_at"),
+        # ...and the cap on replies to pending contacts counts the last hour's rows.
+        Index("ix_outbox_created", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

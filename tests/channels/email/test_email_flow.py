@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
@@ -21,11 +22,20 @@ from crm_store import customers, history, outbox
 from crm_store.models import InboundReceipt, Interaction, OutboxMessage
 from knowledge.embeddings import SentenceEncoder
 from tests.support.fakes import ScriptedDialogue
-from tests.support.mail import append, flags, mail
+from tests.support.mail import append, flags
+from tests.support.mail import mail as any_mail
 from tests.support.mail_servers import Dovecot, SmtpServer
 
 TOKEN = "relay-token-for-tests-0123456789abcdef"
 ANSWER = "Refunds take 5-7 business days."
+# The receiver the mailbox trusts; the mail of these tests passed its DMARC check (mail
+# nobody vouched for: tests/channels/email/test_forged_sender.py).
+RECEIVER = "mx.acme.test"
+
+
+def mail(text: str, **options: object) -> EmailMessage:
+    """A mail from a sender the trusted receiver authenticated."""
+    return any_mail(text, authenticated_by=RECEIVER, **options)  # type: ignore[arg-type]
 
 
 def email_settings(
@@ -45,7 +55,7 @@ def email_settings(
         from_address="support@acme.test",
         from_name="Acme Support",
         inbound_token=TOKEN,
-        **extra,  # type: ignore[arg-type]
+        **{"trusted_authserv_ids": RECEIVER, **extra},  # type: ignore[arg-type]
     )
 
 
@@ -339,6 +349,7 @@ async def test_a_latin1_reply_with_a_quote_is_stored_decoded_and_the_bot_reads_o
         "> Wir liefern in die EU.\n"
     )
     raw = (
+        f"Authentication-Results: {RECEIVER}; dmarc=pass header.from=example.de\r\n"
         "From: =?iso-8859-1?q?J=FCrgen_M=FCller?= <juergen@example.de>\r\n"
         "To: support@acme.test\r\nSubject: =?iso-8859-1?q?Lieferung_nach_Z=FCrich?=\r\n"
         "Message-ID: <latin1@example.de>\r\nMIME-Version: 1.0\r\n"
