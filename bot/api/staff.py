@@ -147,7 +147,10 @@ def staff_router(database: Database, auth: StaffAuth, *, phone_region: str = "US
         in `GET /customers/{id}/interactions`."""
         return {"pending_contacts": await to_thread.run_sync(_pending, before_id, limit)}
 
-    @router.post("/pending-contacts/{customer_id}/accept")
+    @router.post(
+        "/pending-contacts/{customer_id}/accept",
+        responses={404: {"description": "no pending contact with this id"}},
+    )
     async def accept(customer_id: CustomerId, _: Staff) -> dict[str, Any]:
         """A person vouches for the sender: the pending contact becomes a customer (or
         joins the customer with its email on file); answers the customer."""
