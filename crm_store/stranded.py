@@ -45,6 +45,12 @@ class StrandedMessage:
     attempts: int = 0  # sweeps so far, the one just claimed included
     created_at: datetime = field(default_factory=utcnow)  # when it was received
 
+    @property
+    def window_start(self) -> datetime:
+        """Where the queue worker's retry window starts: at receipt (the sweeper's own
+        policy counts tries; it sets no window)."""
+        return self.created_at
+
 
 def claim_stranded(
     session: Session, *, now: datetime, limit: int, lease: timedelta

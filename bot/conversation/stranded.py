@@ -110,6 +110,10 @@ class StrandedQueue:
                 },
             )
 
+    async def dead(self, row: StrandedMessage, failure: DeliveryError) -> None:
+        """Out of tries: the same as failing for good (left unanswered, a person looks)."""
+        await self.failed(row, failure)
+
     async def release(self, rows: Sequence[StrandedMessage]) -> None:
         ids = [row.id for row in rows]
         await to_thread.run_sync(self._release, ids)

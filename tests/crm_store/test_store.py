@@ -134,13 +134,20 @@ def test_staff_token_is_stored_hashed_and_finds_its_user(database: Database) -> 
         staff.create_staff(session, name="X", email="x@example.com", role="boss")
 
 
-def _queue(database: Database, count: int) -> None:
+def _queue(database: Database, count: int, *, recipients: int = 1) -> None:
+    """`count` replies, spread round robin over `recipients` phone numbers."""
     with database.transaction() as session:
-        ada, identity = customers.resolve_identity(session, "sms", "+1")
-        conversation = history.current_conversation(
-            session, customer_id=ada.id, identity_id=identity.id, channel="sms"
-        )
+        conversations = []
+        for number in range(recipients):
+            ada, identity = customers.resolve_identity(session, "sms", f"+1{number or ''}")
+            conversations.append(
+                history.current_conversation(
+                    session, customer_id=ada.id, identity_id=identity.id, channel="sms"
+                )
+            )
         for n in range(count):
+            conversation = conversations[n % recipients]
+            address = f"+1{(n % recipients) or ''}"
             reply = history.append(
                 session,
                 conversation,
@@ -153,13 +160,15 @@ def _queue(database: Database, count: int) -> None:
                 interaction_id=reply.id,
                 conversation_id=conversation.id,
                 channel="sms",
-                address="+1",
+                address=address,
                 payload=outbox.payload_for(reply),
             )
 
 
 def test_claims_are_disjoint_and_expired_leases_come_back(database: Database) -> None:
-    _queue(database, 10)
+    # Ten recipients: a recipient's later rows wait while an earlier one is being sent
+    # (order per recipient), so concurrent workers share out different recipients.
+    _queue(database, 10, recipients=10)
     now = utcnow()
     claimed: list[list[int]] = []
     lock = threading.Lock()
