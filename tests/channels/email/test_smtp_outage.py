@@ -7,56 +7,19 @@ is down answers), and then a real SMTP server (aiosmtpd) starts on it."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 from aiosmtpd.controller import Controller
 
 from bot.delivery.worker import DeliveryWorker
 from bot.settings import DeliverySettings, EmailSettings
 from bot.wiring.email import smtp_sender
 from channels.messages import Channel
-from crm_store import Database, customers, history, outbox
-from crm_store.records import NewInteraction
+from crm_store import Database, outbox
+from tests.support.delivery_clock import Clock, queue_replies, run_for
 from tests.support.mail_servers import SmtpRecorder
 from tests.support.ports import free_port
 
 CUSTOMER = "ada@example.com"
 OUTAGE_SECONDS = 600.0  # ten minutes; the old budget of six tries gave up after ~31 s
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def queue_replies(database: Database, texts: list[str]) -> list[int]:
-    ids = []
-    with database.transaction() as session:
-        customer, identity = customers.resolve_identity(session, "email", CUSTOMER)
-        conversation = history.current_conversation(
-            session, customer_id=customer.id, identity_id=identity.id, channel="email"
-        )
-        for text in texts:
-            record = outbox.log_outbound(
-                session,
-                conversation,
-                CUSTOMER,
-                NewInteraction(direction="out", author="bot", text=text),
-            )
-            found = outbox.outbox_for_interaction(session, record.id)
-            assert found is not None
-            ids.append(found.id)
-    return ids
-
-
-async def run_for(worker: DeliveryWorker, clock: Clock, seconds: float, step: float) -> None:
-    end = clock.now + timedelta(seconds=seconds)
-    while clock.now < end:
-        await worker.deliver_due()
-        clock.now += timedelta(seconds=step)
 
 
 async def test_replies_wait_out_ten_minutes_of_smtp_downtime_and_go_once_in_order(
@@ -80,7 +43,9 @@ async def test_replies_wait_out_ten_minutes_of_smtp_downtime_and_go_once_in_orde
         lease_seconds=delivery.lease_seconds,
         clock=clock,
     )
-    ids = queue_replies(database, ["First answer.", "Second answer."])
+    ids = queue_replies(
+        database, ["First answer.", "Second answer."], channel="email", address=CUSTOMER
+    )
 
     await run_for(worker, clock, OUTAGE_SECONDS, step=5.0)
     with database.transaction() as session:

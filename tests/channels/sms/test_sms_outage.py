@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -23,27 +23,15 @@ from bot.delivery.worker import DeliveryWorker
 from bot.settings import DeliverySettings, Settings
 from bot.wiring.sms import sms_sender
 from channels.messages import Channel
-from crm_store import Database, customers, history, outbox
+from crm_store import Database, outbox
 from crm_store.models import OutboxMessage
-from crm_store.records import NewInteraction, OutboxRecord
+from crm_store.records import OutboxRecord
 from crm_store.staff import create_staff
+from tests.support.delivery_clock import Clock, run_for
+from tests.support.delivery_clock import queue_replies as queue_sms
 from tests.support.fakes import ScriptedDialogue
 from tests.support.sms_harness import CUSTOMER, SmsHarness, harness_for, twilio_settings
 from tests.support.twilio_standin import TwilioStandIn
-
-
-class Clock:
-    """UTC time that passes only when the test says so (made after the rows it is to
-    find due are queued)."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 def outage_settings(settings: Settings, stand_in: TwilioStandIn, **delivery: float) -> Settings:
@@ -81,31 +69,7 @@ def worker_for(harness: SmsHarness, clock: Clock) -> DeliveryWorker:
 
 
 def queue_replies(database: Database, texts: list[str], address: str = CUSTOMER) -> list[int]:
-    ids = []
-    with database.transaction() as session:
-        customer, identity = customers.resolve_identity(session, "sms", address)
-        conversation = history.current_conversation(
-            session, customer_id=customer.id, identity_id=identity.id, channel="sms"
-        )
-        for text in texts:
-            record = outbox.log_outbound(
-                session,
-                conversation,
-                address,
-                NewInteraction(direction="out", author="agent", text=text),
-            )
-            found = outbox.outbox_for_interaction(session, record.id)
-            assert found is not None
-            ids.append(found.id)
-    return ids
-
-
-async def run_for(worker: DeliveryWorker, clock: Clock, seconds: float, step: float) -> None:
-    """Let `seconds` of the test's time pass, the worker working every `step`."""
-    end = clock.now + timedelta(seconds=seconds)
-    while clock.now < end:
-        await worker.deliver_due()
-        clock.advance(step)
+    return queue_sms(database, texts, channel="sms", address=address)
 
 
 def rows(harness: SmsHarness) -> list[OutboxRecord]:
