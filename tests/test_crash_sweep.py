@@ -26,13 +26,13 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import Engine
 
 from crm_store.models import InboundReceipt, Interaction
-from tests.test_server_process import (
+from tests.support.ports import free_port
+from tests.support.server_process import (
     ServerProcess,
-    _cli,
-    _free_port,
-    _poll,
-    _server_env,
-    _wait_until_healthy,
+    cli,
+    poll,
+    server_env,
+    wait_until_healthy,
 )
 
 VISITORS = 24
@@ -44,7 +44,7 @@ SWEEP_TIMEOUT_SECONDS = 90.0
 
 @contextlib.contextmanager
 def serve(env: dict[str, str], log: Path) -> Iterator[ServerProcess]:
-    port = _free_port()
+    port = free_port()
     with log.open("ab") as stderr:
         process = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -54,7 +54,7 @@ def serve(env: dict[str, str], log: Path) -> Iterator[ServerProcess]:
         )
     server = ServerProcess(process, f"http://127.0.0.1:{port}", env, log)
     try:
-        _wait_until_healthy(server)
+        wait_until_healthy(server)
         yield server
     finally:
         if process.poll() is None:
@@ -146,13 +146,13 @@ class Load:
 
 
 def test_sigkill_under_load_leaves_no_message_unanswered(postgres_url: str, tmp_path: Path) -> None:
-    env = _server_env(postgres_url, tmp_path / "data")
+    env = server_env(postgres_url, tmp_path / "data")
     env.update(
         SWITCHBOARD_SWEEPER__GRACE_SECONDS="2",
         SWITCHBOARD_SWEEPER__POLL_INTERVAL_SECONDS="0.5",
         SWITCHBOARD_SWEEPER__LEASE_SECONDS="30",
     )
-    _cli(env, "db", "upgrade")
+    cli(env, "db", "upgrade")
     store = create_engine(postgres_url)
     log = tmp_path / "server.stderr"
     try:
@@ -161,7 +161,7 @@ def test_sigkill_under_load_leaves_no_message_unanswered(postgres_url: str, tmp_
             load.start_sessions()
             with ThreadPoolExecutor(CONCURRENCY) as pool:
                 load.run(pool)
-                _poll(
+                poll(
                     lambda: (
                         True
                         if receipts_by_status(store)["received"] >= STRANDED_BEFORE_KILL
@@ -185,7 +185,7 @@ def test_sigkill_under_load_leaves_no_message_unanswered(postgres_url: str, tmp_
                 for visitor, number in resent:
                     pool.submit(load.send, visitor, number, second.base_url)
             assert all(load.sent[key] == 200 for key in resent), load.sent
-            _poll(
+            poll(
                 lambda: True if receipts_by_status(store)["received"] == 0 else None,
                 SWEEP_TIMEOUT_SECONDS,
                 "every stranded message to be answered",

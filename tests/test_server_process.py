@@ -9,108 +9,28 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from channels.web.identity import identity_hash
-
-START_TIMEOUT_SECONDS = 60.0
-STOP_TIMEOUT_SECONDS = 30.0
-COMMAND_TIMEOUT_SECONDS = 120.0
-
-T = TypeVar("T")
-IDENTITY_SECRET = "process-test-identity-secret-0123456789"
-
-
-@dataclass
-class ServerProcess:
-    process: subprocess.Popen[bytes]
-    base_url: str
-    env: dict[str, str]
-    stderr_path: Path
-
-    def client(self, token: str | None = None) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return httpx.Client(base_url=self.base_url, headers=headers, timeout=10.0)
-
-    def stderr(self) -> str:
-        return self.stderr_path.read_text(errors="replace")
-
-    def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> int:
-        """SIGTERM, as `docker stop` sends; the exit code once the process is gone."""
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=timeout)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _server_env(database_url: str, data_dir: Path) -> dict[str, str]:
-    """This process's environment without SWITCHBOARD_ settings, plus compose's."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("SWITCHBOARD_")}
-    env.update(
-        SWITCHBOARD_ENVIRONMENT="production",
-        SWITCHBOARD_DATABASE__URL=database_url,
-        SWITCHBOARD_DATA_DIR=str(data_dir),
-        SWITCHBOARD_WEBCHAT__SECRET_KEY="process-test-secret-0123456789abcdef",
-        SWITCHBOARD_WEBCHAT__IDENTITY_SECRET=IDENTITY_SECRET,
-        SWITCHBOARD_LOG__LEVEL="INFO",
-    )
-    return env
-
-
-def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=COMMAND_TIMEOUT_SECONDS,
-    )
-    assert result.returncode == 0, f"switchboard {' '.join(args)} failed:\n{result.stderr}"
-    return result
-
-
-def _poll(check: Callable[[], T | None], timeout: float, what: str) -> T:
-    """Call `check` until it returns something other than None; fail after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found is not None:
-            return found
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.1)
-
-
-def _wait_until_healthy(server: ServerProcess) -> None:
-    def healthy() -> bool | None:
-        if server.process.poll() is not None:
-            pytest.fail(
-                f"server exited with {server.process.returncode} before it was healthy:\n"
-                + server.stderr()
-            )
-        with contextlib.suppress(httpx.TransportError), server.client() as client:
-            if client.get("/healthz").status_code == 200:
-                return True
-        return None
-
-    _poll(healthy, START_TIMEOUT_SECONDS, "GET /healthz to answer 200")
+from tests.support.ports import free_port
+from tests.support.server_process import (
+    COMMAND_TIMEOUT_SECONDS,
+    IDENTITY_SECRET,
+    STOP_TIMEOUT_SECONDS,
+    ServerProcess,
+    cli,
+    poll,
+    server_env,
+    wait_until_healthy,
+)
 
 
 @contextlib.contextmanager
@@ -119,9 +39,9 @@ def running_server(database_url: str, tmp_path: Path) -> Iterator[ServerProcess]
 
     The server is always gone afterwards: SIGTERM, then SIGKILL if it lingers.
     """
-    env = _server_env(database_url, tmp_path / "data")
-    _cli(env, "db", "upgrade")
-    port = _free_port()
+    env = server_env(database_url, tmp_path / "data")
+    cli(env, "db", "upgrade")
+    port = free_port()
     stderr_path = tmp_path / "server.stderr"
     with (tmp_path / "server.stdout").open("wb") as stdout, stderr_path.open("wb") as stderr:
         process = subprocess.Popen(
@@ -132,7 +52,7 @@ def running_server(database_url: str, tmp_path: Path) -> Iterator[ServerProcess]
         )
     server = ServerProcess(process, f"http://127.0.0.1:{port}", env, stderr_path)
     try:
-        _wait_until_healthy(server)
+        wait_until_healthy(server)
         yield server
     finally:
         if process.poll() is None:
@@ -188,7 +108,7 @@ def test_chat_staff_lookup_and_clean_shutdown(server: ServerProcess) -> None:
         assert replies and replies[0]["author"] == "bot"
         assert "Ada" in replies[0]["text"]
 
-    created = _cli(
+    created = cli(
         server.env,
         "staff", "create", "--name", "Grace Hopper", "--email", "grace@example.com",
         "--role", "agent",
@@ -210,7 +130,7 @@ def test_chat_staff_lookup_and_clean_shutdown(server: ServerProcess) -> None:
                 return timeline
             return None
 
-        timeline = _poll(delivered, 10.0, "the bot's reply to be marked sent")
+        timeline = poll(delivered, 10.0, "the bot's reply to be marked sent")
 
     assert [(row["direction"], row["author"]) for row in timeline] == [
         ("in", "customer"),
@@ -237,10 +157,10 @@ def test_chat_staff_lookup_and_clean_shutdown(server: ServerProcess) -> None:
 
 
 def test_production_server_refuses_to_start_without_a_secret(tmp_path: Path) -> None:
-    env = _server_env(f"sqlite:///{tmp_path / 'switchboard.db'}", tmp_path / "data")
+    env = server_env(f"sqlite:///{tmp_path / 'switchboard.db'}", tmp_path / "data")
     del env["SWITCHBOARD_WEBCHAT__SECRET_KEY"]
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "serve", "--port", str(_free_port())],
+        [sys.executable, "-m", "bot.cli", "serve", "--port", str(free_port())],
         env=env,
         capture_output=True,
         text=True,

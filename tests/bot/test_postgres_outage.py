@@ -8,7 +8,6 @@ can stop it without disturbing the suite's shared one."""
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -27,16 +26,11 @@ from tests.support.outage_harness import (
     seed,
     slack_api,
 )
+from tests.support.ports import free_port
 
 __all__ = ["slack_api"]  # the fixture, imported for this test
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "postgres.sh"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class ThrowawayPostgres:
@@ -46,7 +40,7 @@ class ThrowawayPostgres:
 
     def start(self) -> str:
         started = subprocess.run(
-            ["bash", str(SCRIPT), "start", str(self.directory), str(_free_port())],
+            ["bash", str(SCRIPT), "start", str(self.directory), str(free_port())],
             capture_output=True,
             text=True,
             timeout=120,
