@@ -3,28 +3,18 @@ host site's server would, and the widget can then answer order questions from th
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from typing import TYPE_CHECKING
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.support.switchboard_server import seed_demo_data
 from tests.support.widget_page import bot_reply, send
 
 if TYPE_CHECKING:
     from tests.support.switchboard_server import SwitchboardServer
 
 pytestmark = pytest.mark.browser
-
-
-def seed_demo_data(server: SwitchboardServer) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
-    env["SWITCHBOARD_DATA_DIR"] = str(server.data_dir)
-    subprocess.run(
-        [sys.executable, "-m", "bot.cli", "demo", "seed"], env=env, check=True, timeout=120
-    )
 
 
 def test_continuing_as_ada_answers_her_order_from_the_store(

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.test_widget import GREETING_REPLY, bot_reply, send, widget
+from tests.support.widget_page import GREETING_REPLY, bot_reply, send, widget
 
 if TYPE_CHECKING:
     from .conftest import SwitchboardServer

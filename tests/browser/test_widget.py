@@ -16,14 +16,13 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import Browser, Locator, Page, WebSocketRoute, expect
 
-from tests.support.widget_page import bot_reply, send
+from tests.support.widget_page import GREETING_REPLY, bot_reply, send, widget
 
 if TYPE_CHECKING:
     from tests.support.switchboard_server import SwitchboardServer
 
 pytestmark = pytest.mark.browser
 
-GREETING_REPLY = "How can I help you today?"
 THANKS_REPLY = "You're welcome!"
 # The knowledge base has nothing on these, so the bot says so and offers a person.
 FALLBACK_REPLY = "I'm not sure I have a good answer to that."
@@ -51,10 +50,6 @@ def open_chat(page: Page) -> None:
 def reopen(page: Page) -> None:
     page.wait_for_function("() => window.SwitchboardWidget")
     page.evaluate("() => window.SwitchboardWidget.open()")
-
-
-def widget(page: Page) -> Locator:
-    return page.locator("#switchboard-widget")
 
 
 def stored_messages(page: Page) -> Locator:

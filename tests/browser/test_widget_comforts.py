@@ -13,10 +13,9 @@ from sqlalchemy import select
 
 from crm_store import Database
 from crm_store.models import Order
-from tests.browser.test_demo_customer import seed_demo_data
 from tests.support.ports import free_port
 from tests.support.prepared import PreparedState
-from tests.support.switchboard_server import SwitchboardServer
+from tests.support.switchboard_server import SwitchboardServer, seed_demo_data
 from tests.support.widget_page import bot_reply, send
 
 pytestmark = pytest.mark.browser

@@ -8,7 +8,15 @@ from dataclasses import dataclass, field
 from bot.conversation.dialogue import Reply, Turn, Understanding
 from channels.errors import DeliveryError
 from channels.handoff import CustomerUpdate, HandoffPacket
-from channels.messages import Channel, OutboundMessage, SendReceipt
+from channels.messages import (
+    Channel,
+    ConversationMessage,
+    InboundMessage,
+    IntakeResult,
+    OutboundMessage,
+    SendReceipt,
+)
+from crm_store.base import utcnow
 
 
 @dataclass
@@ -103,3 +111,20 @@ class RecordingAgentDesk:
 
     async def delivery_failed(self, handoff_id: int, notice: str) -> None:
         self.failures.append((handoff_id, notice))
+
+
+@dataclass
+class RecordingIntake:
+    """Records what it is handed; fails for the texts in `failing`."""
+
+    received: list[InboundMessage] = field(default_factory=list)
+    failing: set[str] = field(default_factory=set)
+    attempts: list[str] = field(default_factory=list)
+
+    async def receive(self, message: InboundMessage) -> IntakeResult:
+        self.attempts.append(message.text)
+        if message.text in self.failing:
+            raise RuntimeError("the database said no")
+        self.received.append(message)
+        view = ConversationMessage(1, len(self.received), "in", "customer", message.text, utcnow())
+        return IntakeResult(conversation_id=1, message=view, replies=[])

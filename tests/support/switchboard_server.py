@@ -83,3 +83,11 @@ class SwitchboardServer:
         )
         response.raise_for_status()
         return response.json()["messages"]
+
+
+def seed_demo_data(server: SwitchboardServer) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
+    env["SWITCHBOARD_DATA_DIR"] = str(server.data_dir)
+    subprocess.run(
+        [sys.executable, "-m", "bot.cli", "demo", "seed"], env=env, check=True, timeout=120
+    )

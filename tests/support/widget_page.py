@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from playwright.sync_api import Locator, Page
 
+# The demo NLU's answer to a greeting.
+GREETING_REPLY = "How can I help you today?"
+
+
+def widget(page: Page) -> Locator:
+    return page.locator("#switchboard-widget")
+
 
 def bot_reply(page: Page, text: str) -> Locator:
     return page.get_by_role("log").locator('.msg[data-author="bot"][data-seq]', has_text=text)

@@ -3,32 +3,12 @@ renumbered folders, oversized mail, a mail the engine keeps failing on."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from bot.channel_store.email_store import StoredWatermarks
 from channels.email import ImapAccount, MailboxPoller
-from channels.messages import ConversationMessage, InboundMessage, IntakeResult
 from crm_store import Database
-from crm_store.base import utcnow
+from tests.support.fakes import RecordingIntake
 from tests.support.mail import append, imap_session, mail
 from tests.support.mail_servers import Dovecot
-
-
-@dataclass
-class RecordingIntake:
-    """Records what it is handed; fails for the texts in `failing`."""
-
-    received: list[InboundMessage] = field(default_factory=list)
-    failing: set[str] = field(default_factory=set)
-    attempts: list[str] = field(default_factory=list)
-
-    async def receive(self, message: InboundMessage) -> IntakeResult:
-        self.attempts.append(message.text)
-        if message.text in self.failing:
-            raise RuntimeError("the database said no")
-        self.received.append(message)
-        view = ConversationMessage(1, len(self.received), "in", "customer", message.text, utcnow())
-        return IntakeResult(conversation_id=1, message=view, replies=[])
 
 
 def poller(

@@ -17,8 +17,7 @@ from bot.settings import DatabaseSettings, EmailSettings, Settings
 from channels.email import ImapAccount, MailboxPoller, UnreadableMail, to_inbound
 from channels.email.mime_depth import mime_depth
 from crm_store import Database
-from tests.channels.email.test_mailbox_poller import RecordingIntake
-from tests.support.fakes import ScriptedDialogue
+from tests.support.fakes import RecordingIntake, ScriptedDialogue
 from tests.support.mail import append, mail
 from tests.support.mail_servers import Dovecot
 
