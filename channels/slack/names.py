@@ -9,14 +9,12 @@ kept (the next reply tries again) and leaves the mention to the renderer's fallb
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from channels.slack.people import slack_user
 from channels.slack.ports import StaffDirectory
-
-log = logging.getLogger(__name__)
 
 
 class SlackNames:
@@ -38,12 +36,9 @@ class SlackNames:
         staff = await self._directory.by_slack_user(user)
         if staff is not None and staff.name:
             return staff.name
-        try:
-            answer = await self._client.users_info(user=user)
-        except Exception as exc:  # a name is a nicety: the reply goes out without it
-            log.warning("users.info failed for a mention", extra={"user": user, "error": str(exc)})
+        person = await slack_user(self._client, user)
+        if person is None:  # a name is a nicety: the reply goes out without it
             return None
-        person = answer.get("user") or {}
         profile = person.get("profile") or {}
         return (
             profile.get("real_name")

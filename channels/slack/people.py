@@ -9,6 +9,7 @@ email to user, and would need one call per unlinked staff user to find who press
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -17,6 +18,18 @@ from channels.slack.ports import StaffDirectory
 from crm_store.records import StaffRecord
 
 log = logging.getLogger(__name__)
+
+
+async def slack_user(client: AsyncWebClient, slack_user_id: str) -> dict[str, Any] | None:
+    """Slack's `users.info` record of a user, or None (logged) when Slack does not answer:
+    every caller can carry on without it."""
+    try:
+        answer = await client.users_info(user=slack_user_id)
+    except Exception as exc:
+        reason = exc.response.get("error") if isinstance(exc, SlackApiError) else exc
+        log.warning("users.info failed", extra={"user": slack_user_id, "error": str(reason)})
+        return None
+    return answer.get("user") or {}
 
 
 class SlackStaff:
@@ -29,13 +42,10 @@ class SlackStaff:
         staff = await self._directory.by_slack_user(slack_user_id)
         if staff is not None:
             return staff
-        try:
-            answer = await self._client.users_info(user=slack_user_id)
-        except Exception as exc:  # a read: the agent is told to try again
-            reason = exc.response.get("error") if isinstance(exc, SlackApiError) else exc
-            log.warning("users.info failed", extra={"user": slack_user_id, "error": str(reason)})
+        user = await slack_user(self._client, slack_user_id)  # None: told to try again
+        if user is None:
             return None
-        email = ((answer.get("user") or {}).get("profile") or {}).get("email")
+        email = (user.get("profile") or {}).get("email")
         if not email:
             return None
         linked = await self._directory.link_slack_user(slack_user_id, email)
