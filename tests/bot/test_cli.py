@@ -6,30 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
 from crm_store import Database, customers, history, staff
-from tests.support.prepared import PreparedState
-
-
-@pytest.fixture
-def env(
-    tmp_path: Path,
-    database_url: str,
-    monkeypatch: pytest.MonkeyPatch,
-    prepared: PreparedState,
-) -> dict[str, str]:
-    values = {
-        "SWITCHBOARD_DATA_DIR": str(prepared.seed(tmp_path / "var")),
-        "SWITCHBOARD_NLU__MODEL_DIR": str(prepared.nlu_model_dir),
-        "SWITCHBOARD_DATABASE__URL": database_url,
-        "SWITCHBOARD_LOG__FORMAT": "text",
-    }
-    for key, value in values.items():
-        monkeypatch.setenv(key, value)
-    return values
 
 
 def test_db_upgrade_then_staff_create_prints_token_last(
