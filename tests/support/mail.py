@@ -7,7 +7,12 @@ import imaplib
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from tests.support.mail_servers import Dovecot
+from bot.settings import EmailSettings
+from tests.support.mail_servers import Dovecot, SmtpServer
+
+# The relay webhook's token and the receiving server whose Authentication-Results count.
+TOKEN = "relay-token-for-tests-0123456789abcdef"
+RECEIVER = "mx.acme.test"
 
 
 def imap_session(dovecot: Dovecot) -> imaplib.IMAP4:
@@ -71,4 +76,26 @@ def dmarc_pass(authserv_id: str, sender: str) -> str:
     return (
         f"{authserv_id}; dkim=pass header.d={domain} header.s=s1; "
         f"spf=pass smtp.mailfrom={domain}; dmarc=pass (p=REJECT) header.from={domain}"
+    )
+
+
+def email_settings(
+    dovecot: Dovecot, folder: str, smtp: SmtpServer, **extra: object
+) -> EmailSettings:
+    """The email channel on the tests' Dovecot folder and SMTP server, trusting RECEIVER."""
+    return EmailSettings(
+        imap_host=dovecot.host,
+        imap_port=dovecot.port,
+        imap_user=dovecot.user,
+        imap_password=dovecot.password,
+        imap_folder=folder,
+        imap_tls=False,
+        imap_poll_seconds=3600,
+        smtp_host=smtp.host,
+        smtp_port=smtp.port,
+        smtp_starttls=False,
+        from_address="support@acme.test",
+        from_name="Acme Support",
+        inbound_token=TOKEN,
+        **{"trusted_authserv_ids": RECEIVER, **extra},  # type: ignore[arg-type]
     )

@@ -22,41 +22,18 @@ from crm_store import customers, history, outbox
 from crm_store.models import InboundReceipt, Interaction, OutboxMessage
 from knowledge.embeddings import SentenceEncoder
 from tests.support.fakes import ScriptedDialogue
-from tests.support.mail import append, flags
+from tests.support.mail import RECEIVER, TOKEN, append, email_settings, flags
 from tests.support.mail import mail as any_mail
 from tests.support.mail_servers import Dovecot, SmtpServer
 
-TOKEN = "relay-token-for-tests-0123456789abcdef"
 ANSWER = "Refunds take 5-7 business days."
 # The receiver the mailbox trusts; the mail of these tests passed its DMARC check (mail
 # nobody vouched for: tests/channels/email/test_forged_sender.py).
-RECEIVER = "mx.acme.test"
 
 
 def mail(text: str, **options: object) -> EmailMessage:
     """A mail from a sender the trusted receiver authenticated."""
     return any_mail(text, authenticated_by=RECEIVER, **options)  # type: ignore[arg-type]
-
-
-def email_settings(
-    dovecot: Dovecot, folder: str, smtp: SmtpServer, **extra: object
-) -> EmailSettings:
-    return EmailSettings(
-        imap_host=dovecot.host,
-        imap_port=dovecot.port,
-        imap_user=dovecot.user,
-        imap_password=dovecot.password,
-        imap_folder=folder,
-        imap_tls=False,
-        imap_poll_seconds=3600,
-        smtp_host=smtp.host,
-        smtp_port=smtp.port,
-        smtp_starttls=False,
-        from_address="support@acme.test",
-        from_name="Acme Support",
-        inbound_token=TOKEN,
-        **{"trusted_authserv_ids": RECEIVER, **extra},  # type: ignore[arg-type]
-    )
 
 
 @pytest.fixture

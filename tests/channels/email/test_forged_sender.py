@@ -17,41 +17,19 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import create_app
-from bot.settings import EmailSettings, Settings
+from bot.settings import Settings
 from bot.wiring.bootstrap import Services
 from channels.email.outbound import DEFAULT_SUBJECT
 from crm_store import customers
 from crm_store.models import Customer, Identity, Interaction
 from knowledge.embeddings import SentenceEncoder
-from tests.support.mail import append, dmarc_pass, mail
+from tests.support.mail import RECEIVER, TOKEN, append, dmarc_pass, email_settings, mail
 from tests.support.mail_servers import Dovecot, SmtpServer
 
-RECEIVER = "mx.acme.test"
-TOKEN = "relay-token-for-tests-0123456789abcdef"
 GRACE = "grace@example.com"
 MALLORY = "mallory@example.net"  # (email-validator refuses .test addresses)
 SPAM_SUBJECT = "WIN A PRIZE at http://prize.example/claim"
 BUDGET = 3
-
-
-def email_settings(dovecot: Dovecot, folder: str, smtp: SmtpServer) -> EmailSettings:
-    return EmailSettings(
-        imap_host=dovecot.host,
-        imap_port=dovecot.port,
-        imap_user=dovecot.user,
-        imap_password=dovecot.password,
-        imap_folder=folder,
-        imap_tls=False,
-        imap_poll_seconds=3600,
-        smtp_host=smtp.host,
-        smtp_port=smtp.port,
-        smtp_starttls=False,
-        from_address="support@acme.test",
-        from_name="Acme Support",
-        inbound_token=TOKEN,
-        trusted_authserv_ids=RECEIVER,
-        unverified_replies_per_hour=BUDGET,
-    )
 
 
 @pytest.fixture
@@ -59,7 +37,9 @@ def app(
     settings: Settings, encoder: SentenceEncoder, dovecot: Dovecot, folder: str, smtp: SmtpServer
 ) -> Iterator[object]:
     """The whole bot with mail in and out; Grace is a customer with her email on file."""
-    configured = settings.model_copy(update={"email": email_settings(dovecot, folder, smtp)})
+    configured = settings.model_copy(
+        update={"email": email_settings(dovecot, folder, smtp, unverified_replies_per_hour=BUDGET)}
+    )
     application = create_app(configured, encoder=encoder)
     services: Services = application.state.services
     with services.database.transaction() as session:
