@@ -5,12 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import entity_value, offered_a_person, verified_customer
 from actions.store import StoreAction, in_transaction
 from crm_store import orders
 from crm_store.records import OrderRecord
+
+# Set to 0 when the caller has no orders, so the dialogue can leave out "I don't see any
+# orders" under an article that already answered a general question about orders.
+ORDERS_ON_FILE = "orders_on_file"
 
 _STATUS_WORDS = {
     "placed": "has been placed and is being prepared",
@@ -69,4 +74,5 @@ class ActionOrderStatus(StoreAction):
             dispatcher.utter_message(text=f"Here are your latest orders:\n{lines}")
         else:
             dispatcher.utter_message(text="I don't see any orders on your account yet.")
+            return [SlotSet(ORDERS_ON_FILE, 0)]
         return []

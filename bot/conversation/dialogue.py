@@ -22,11 +22,19 @@ from nlu import FALLBACK_INTENT
 
 @dataclass(frozen=True, slots=True)
 class Understanding:
-    """What the NLU layer made of one message; stored on the inbound interaction."""
+    """What the NLU layer made of one message; stored on the inbound interaction.
+
+    `read_as` is the text the NLU read (spelling corrected; entity offsets refer to
+    it), None when it is the message as written. `ranking` is the intent ranking with
+    calibrated confidences, best first. `language` is the detected language (ISO 639-1),
+    None when the message is too short to tell."""
 
     intent: str
     confidence: float
     entities: list[dict[str, Any]] = field(default_factory=list)
+    ranking: list[tuple[str, float]] = field(default_factory=list)
+    read_as: str | None = None
+    language: str | None = None
 
     def entity_values(self, name: str) -> list[Any]:
         return [entity["value"] for entity in self.entities if entity.get("entity") == name]

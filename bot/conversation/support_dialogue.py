@@ -1,64 +1,76 @@
-"""The support dialogue: NLU picks the route; actions, forms and the knowledge base answer.
+"""The support dialogue: one routing decision per question, carried out.
 
 In order:
-- An active form (ticket, lead) takes the message as its next slot; "cancel" stops it.
-- "Yes" after the bot offered a person hands over; "no" carries on.
-- Asking for a person hands over at once (`action_handoff`).
-- Order and ticket questions run their actions (`action_order_status`,
-  `action_ticket_status`); "open a ticket" and sales interest start their forms.
-- An angry complaint, or a second message in a row the bot could not understand,
-  gets an explicit offer of a person.
-- Small talk gets its reply; everything else is looked up in the knowledge base
-  (without the entity values, which only blur the match). The passages tried are
-  stored on the bot's interaction either way, for the agent who picks it up.
-Opt-out and opt-in run their actions; their confirmations are marked
-`consent_notice`, so they reach an address that has just opted out.
+- A form in progress (ticket, lead, contact change) takes the message as its next
+  answer. "cancel" stops it, a request for a person leaves it for one, and a message
+  that is clearly another question is answered before the bot asks whether to go on.
+- A reply to the bot's last question: a number or option after "which did you mean?",
+  yes or no after an offer of a person or a form.
+- A language the knowledge base does not cover gets a word in that language and the
+  offer of a person.
+- Otherwise each question of the message (up to three) is routed by `routing.decide`,
+  which weighs the NLU's intents, the knowledge base's articles, the customer's words
+  and the last topic, and its plan is carried out here.
+
+Every reply stores why (`attributes["route"]`, route.py): the decision, the rule, the
+candidates weighed; `sources` lists only what the reply cites.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from actions.context import OFFER_REASON
 from actions.domain import CONTACT_FORM, FORMS, LEAD_FORM, OPEN_TICKET_FORM
 from actions.handoff import HANDOFF_REASON
-from bot.conversation.action_runner import ActionRunner, proves_sender
+from actions.orders import ORDERS_ON_FILE
+from bot.conversation import cues
+from bot.conversation.action_runner import ActionRunner, is_verified, proves_sender
 from bot.conversation.dialogue import (
     FALLBACK,
-    SMALL_TALK_INTENTS,
     Reply,
     Turn,
+    Understander,
     Understanding,
     small_talk_intent,
     small_talk_reply,
 )
-from bot.conversation.forms import FormLoop, active_form
+from bot.conversation.forms import (
+    REQUESTED_SLOT,
+    STOP_OFFERED,
+    FormLoop,
+    active_form,
+)
+from bot.conversation.language_notice import language_notice
+from bot.conversation.route import (
+    Decision,
+    Route,
+    article_candidates,
+    article_key,
+    combined,
+    intent_candidates,
+)
+from bot.conversation.routing import (
+    ORDER_STATUS,
+    SURE,
+    Plan,
+    Signals,
+    decide,
+    interrupts_form,
+)
 from bot.conversation.sentiment import is_negative
 from channels.rendering import answer_text
 from crm_store.vocabulary import HandoffReason
-from knowledge import KnowledgeAnswer, KnowledgeBase, answer_async
+from knowledge import FALLBACK_TEXT, KnowledgeBase, Passage
+from knowledge.answers import to_answer
 from nlu import FALLBACK_INTENT
 
 _UNSURE = FALLBACK_INTENT
 _PERSON_OFFER = "If you'd like a person to help, just say so."
-# Intents answered by an action, and forms started by an intent.
-_ACTIONS = {
-    "greet": "action_greet",
-    "order_status": "action_order_status",
-    "ticket_status": "action_ticket_status",
-    # Refuses anyone but sales staff (a customer channel never has a staff role).
-    "account_summary": "action_account_summary",
-    "opt_out": "action_opt_out",
-    "opt_in": "action_opt_in",
-}
 # Replies that must reach an address even after it opted out (the confirmation).
-_CONSENT_NOTICES = frozenset({"opt_out", "opt_in"})
-_FORMS = {
-    "open_ticket": OPEN_TICKET_FORM,
-    "pricing": LEAD_FORM,
-    "demo_request": LEAD_FORM,
-    "update_contact": CONTACT_FORM,
-}
+_CONSENT_NOTICES = frozenset({"action_opt_out", "action_opt_in"})
 # Forms that change the customer's record: only for a sender the channel proves, on
 # every message of the form (`proves_sender`).
 _VERIFIED_FORMS = frozenset({CONTACT_FORM})
@@ -77,6 +89,9 @@ _CANCEL = re.compile(
     re.I,
 )
 OFFERED_FORM = "offered_form"
+LAST_TOPIC = "last_topic"  # the previous question's intent and query, for follow-ups
+CLARIFYING = "clarifying"  # the options of the bot's "which did you mean?"
+FORM_PAUSED = "form_paused"  # the bot answered something else and asked to go on
 OFFER_AFTER_TWO_MISSES = (
     "Sorry, I'm still not getting it. Shall I pass you to a person? Just say yes."
 )
@@ -84,22 +99,65 @@ OFFER_FOR_COMPLAINT = (
     "I'm really sorry about this. I'd like a person from our team to look at it: "
     "shall I pass you over? Just say yes."
 )
+SORRY_FOR_COMPLAINT = (
+    f"I'm sorry to hear that. I can't put it right from this chat. {_PERSON_OFFER}"
+)
+CLARIFY_INTRO = "I want to answer the right question. Do you mean:"
+CLARIFY_OUTRO = "Reply with the number, or ask in other words."
+_FORM_PURPOSE = {
+    OPEN_TICKET_FORM: "opening your ticket",
+    LEAD_FORM: "your request for our sales team",
+    CONTACT_FORM: "changing your contact details",
+}
+# Form questions whose answer is free text (a question can be an answer to them).
+_FREE_TEXT_SLOTS = frozenset({"ticket_subject", "ticket_description", "lead_interest"})
+_ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2}
+_SEARCH_DEPTH = 5
+
+
+@dataclass(slots=True)
+class _Outcome:
+    """What one routed question produced, before it becomes replies."""
+
+    texts: list[str]
+    route: Route
+    intent: str | None
+    confidence: float | None
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+    def replies(self) -> list[Reply]:
+        attributes = {**self.attributes, "route": self.route.to_json()}
+        return [
+            Reply(
+                text,
+                intent=self.intent,
+                confidence=self.confidence,
+                sources=self.sources if index == 0 else [],
+                attributes=attributes,
+            )
+            for index, text in enumerate(self.texts)
+        ]
 
 
 class SupportDialogue:
     def __init__(
-        self, knowledge: KnowledgeBase, *, threshold: float, actions: ActionRunner
+        self,
+        knowledge: KnowledgeBase,
+        *,
+        threshold: float,
+        actions: ActionRunner,
+        understander: Understander | None = None,
     ) -> None:
+        """`understander` reads each question of a message with several on its own;
+        without it they share the whole message's understanding."""
         self._knowledge = knowledge
         self._threshold = threshold
         self._actions = actions
         self._forms = FormLoop(actions)
+        self._understander = understander
 
     async def respond(self, turn: Turn) -> list[Reply]:
-        understood = turn.understanding
-        intent = understood.intent if understood else None
-        if intent is None or intent == _UNSURE:
-            intent = small_talk_intent(turn.message.text) or intent
         form = active_form(turn)
         if form in _VERIFIED_FORMS and not proves_sender(turn):
             # Each answer to a form that changes the record must come from the customer
@@ -107,62 +165,286 @@ class SupportDialogue:
             self._forms.cancel(turn)
             return self._needs_verified(turn)
         if form:
-            # A form's answers are free text ("for our 40-person team"), so only a short
-            # explicit request leaves it for a person; "cancel" just stops it.
-            wants_person = _asks_for_person_in_form(turn.message.text)
-            if not (_CANCEL.search(turn.message.text) or wants_person):
-                return await self._forms.advance(turn)
-            replies = self._forms.cancel(turn)
-            return (
-                await self._handoff(turn, HandoffReason.CUSTOMER_ASKED) if wants_person else replies
-            )
+            return await self._in_form(turn, form)
+        text = turn.message.text
+        pending = turn.slots.pop(CLARIFYING, None)
+        if pending:
+            chosen = await self._clarified(turn, pending)
+            if chosen is not None:
+                return chosen
         # What the bot's last message offered, if anything: a person, or a form.
         offer = turn.slots.pop(OFFER_REASON, None)
         offered_form = turn.slots.pop(OFFERED_FORM, None)
-        if intent in ("affirm", "deny") and (offer or offered_form):
-            if intent == "deny":
-                return [Reply("No problem. What else can I help with?", intent="deny")]
-            if offered_form in _VERIFIED_FORMS and not proves_sender(turn):
-                return self._needs_verified(turn)
-            if offered_form in FORMS:
-                return await self._forms.start(turn, offered_form)
-            return await self._handoff(turn, offer or HandoffReason.CUSTOMER_ASKED)
-        if intent == "talk_to_human":
-            return await self._handoff(turn, HandoffReason.CUSTOMER_ASKED)
-        if intent in _ACTIONS:
-            outcome = await self._actions.run(_ACTIONS[intent], turn, turn.slots)
-            turn.slots.update(outcome.slots)  # an offer of a person or a form, if made
-            notice = {"consent_notice": True} if intent in _CONSENT_NOTICES else {}
-            return [
-                Reply(t, intent=intent, confidence=_confidence(turn), attributes=notice)
-                for t in outcome.texts
-            ]
-        if intent in SMALL_TALK_INTENTS:
-            reply = small_talk_reply(intent, turn)
-            assert reply is not None
-            return [reply]
-        if intent in _FORMS:
-            if _FORMS[intent] in _VERIFIED_FORMS and not proves_sender(turn):
-                return self._needs_verified(turn)
-            return await self._forms.start(turn, _FORMS[intent])
-        if intent == "complaint" and is_negative(turn.message.text):
+        answer = _yes_or_no(turn)
+        if answer and (offer or offered_form):
+            return await self._offer_answered(turn, answer, offer, offered_form)
+        language = turn.understanding.language if turn.understanding else None
+        if language and language != "en" and language not in self._languages():
+            return self._other_language(turn, language)
+        parts = cues.questions_in(text)
+        if len(parts) == 1:
+            return (await self._route(turn, text, turn.understanding)).replies()
+        outcomes = []
+        for part in parts:
+            outcomes.append(await self._route(turn, part, await self._understand(part, turn)))
+        return _together(outcomes).replies()
+
+    # -- one question -------------------------------------------------------------
+
+    async def _route(self, turn: Turn, text: str, understood: Understanding | None) -> _Outcome:
+        if cues.asks_for_person(text):  # at once: nothing to weigh
+            return await self._handoff(turn, HandoffReason.CUSTOMER_ASKED, "asked_for_person")
+        signals, query = await self._signals(turn, text, understood)
+        plan = decide(signals)
+        turn_here = (
+            turn if understood is turn.understanding else replace(turn, understanding=understood)
+        )
+        outcome = await self._carry_out(turn_here, plan, signals, query)
+        outcome.route.candidates = _candidates(understood, signals.passages)
+        if understood is not None and understood.read_as:
+            outcome.route.read_as = understood.read_as
+        last_intent = "order_status" if plan.action == ORDER_STATUS else signals.intent
+        if plan.decision in (Decision.ANSWER, Decision.ACTION, Decision.CLARIFY):
+            turn.slots[LAST_TOPIC] = {"intent": last_intent, "query": query}
+        return outcome
+
+    async def _signals(
+        self, turn: Turn, text: str, understood: Understanding | None
+    ) -> tuple[Signals, str]:
+        read_as = understood.read_as if understood and understood.read_as else text
+        query = _without_entities(read_as, understood)
+        last = turn.slots.get(LAST_TOPIC) or {}
+        if cues.is_follow_up(text) and last.get("query") and not cues.bare_numbers(text):
+            query = f"{last['query']} {query}"
+        passages = await self._search(query, understood)
+        small = small_talk_intent(text)
+        if small == "talk_to_human":
+            small = None  # only cues.asks_for_person decides that: "person" is a common word
+        intent = understood.intent if understood else _UNSURE
+        confidence = understood.confidence if understood else 0.0
+        if small is None and intent in ("greet", "thanks", "goodbye") and confidence >= SURE:
+            small = intent if len(text.split()) <= 5 else None
+        signals = Signals(
+            text=text,
+            read_as=read_as,
+            intent=intent,
+            confidence=confidence,
+            entities=list(understood.entities) if understood else [],
+            passages=passages,
+            threshold=self._threshold,
+            verified=is_verified(turn),
+            small_talk=small,
+            last_intent=last.get("intent"),
+        )
+        return signals, query
+
+    async def _search(self, query: str, understood: Understanding | None) -> list[Passage]:
+        language = understood.language if understood else None
+        if language and language != "en" and language in self._languages():
+            found = await self._knowledge.search_async(query, _SEARCH_DEPTH, language=language)
+        else:
+            found = await self._knowledge.search_async(query, _SEARCH_DEPTH)
+        return _one_per_article(found)
+
+    async def _carry_out(self, turn: Turn, plan: Plan, signals: Signals, query: str) -> _Outcome:
+        decision = plan.decision
+        if decision is Decision.HANDOVER:
+            return await self._handoff(turn, HandoffReason.CUSTOMER_ASKED, plan.rule)
+        if decision is Decision.SMALL_TALK:
+            return await self._small_talk(turn, plan, signals)
+        if decision is Decision.ACTION:
+            assert plan.action is not None
+            return await self._action(turn, plan, signals)
+        if decision is Decision.FORM:
+            return await self._start_form(turn, plan)
+        if decision is Decision.ANSWER:
+            return await self._answer(turn, plan, signals, query)
+        if decision is Decision.CLARIFY:
+            return self._clarify(turn, plan, query)
+        if decision is Decision.OFFER:  # a complaint the help centre has no article for
             turn.slots[OFFER_REASON] = HandoffReason.COMPLAINT
-            return [Reply(OFFER_FOR_COMPLAINT, intent=intent, confidence=_confidence(turn))]
-        reply = await self._from_knowledge(turn, understood)
-        if reply.intent == _UNSURE:
-            turn.slots[OFFER_REASON] = HandoffReason.NOT_UNDERSTOOD
-            if _missed_before(turn):
-                return [
-                    Reply(
-                        OFFER_AFTER_TWO_MISSES,
-                        intent=_UNSURE,
-                        confidence=reply.confidence,
-                        sources=reply.sources,
-                    )
-                ]
-        elif reply.intent == "complaint":
+            text = OFFER_FOR_COMPLAINT if is_negative(signals.text) else SORRY_FOR_COMPLAINT
+            route = Route(Decision.OFFER, plan.rule)
+            return _Outcome([text], route, signals.intent, _rounded(signals.confidence))
+        return self._fallback(turn, plan, signals)
+
+    async def _action(self, turn: Turn, plan: Plan, signals: Signals) -> _Outcome:
+        assert plan.action is not None
+        acting = turn
+        if plan.entities:
+            understood = turn.understanding or Understanding(signals.intent, signals.confidence)
+            acting = replace(
+                turn,
+                understanding=replace(understood, entities=[*understood.entities, *plan.entities]),
+            )
+        outcome = await self._actions.run(plan.action, acting, turn.slots)
+        outcome.slots.pop(ORDERS_ON_FILE, None)
+        turn.slots.update(outcome.slots)  # an offer of a person or a form, if made
+        notice = {"consent_notice": True} if plan.action in _CONSENT_NOTICES else {}
+        route = Route(Decision.ACTION, plan.rule, action=plan.action)
+        intent = plan.action.removeprefix("action_")
+        return _Outcome(
+            list(outcome.texts), route, intent, _rounded(signals.confidence), [], notice
+        )
+
+    async def _start_form(self, turn: Turn, plan: Plan) -> _Outcome:
+        form = plan.action
+        assert form in FORMS
+        if form in _VERIFIED_FORMS and not proves_sender(turn):
+            return _from_replies(
+                self._needs_verified(turn), Route(Decision.OFFER, "needs_verified")
+            )
+        replies = await self._forms.start(turn, form, verified=is_verified(turn))
+        return _from_replies(replies, Route(Decision.FORM, plan.rule, action=form))
+
+    async def _answer(self, turn: Turn, plan: Plan, signals: Signals, query: str) -> _Outcome:
+        (passage,) = plan.cite
+        found = to_answer(query, [passage], threshold=0.0)
+        assert found is not None
+        texts = [answer_text(found, turn.conversation.channel)]
+        route = Route(Decision.ANSWER, plan.rule, articles=[_key(passage)])
+        if plan.rule == "article_for_complaint":  # a "yes" next still reaches a person
             turn.slots[OFFER_REASON] = HandoffReason.COMPLAINT
-        return [reply]
+            if is_negative(signals.text):
+                texts.append(f"I'm sorry about the trouble. {_PERSON_OFFER}")
+        if plan.then_action is not None:
+            extra = await self._actions.run(plan.then_action, turn, turn.slots)
+            extra.slots.pop(OFFER_REASON, None)  # the article answered: no person offered
+            if extra.slots.get(ORDERS_ON_FILE) != 0:
+                texts.extend(extra.texts)
+                route.action = plan.then_action
+        return _Outcome(
+            texts,
+            route,
+            "knowledge_question" if signals.intent == _UNSURE else signals.intent,
+            round(passage.similarity, 4),
+            found.sources(),
+        )
+
+    def _clarify(self, turn: Turn, plan: Plan, query: str) -> _Outcome:
+        labels = _labels(plan.options)
+        options = [
+            {"article": _key(p), "label": label}
+            for p, label in zip(plan.options, labels, strict=True)
+        ]
+        turn.slots[CLARIFYING] = {"query": query, "options": options}
+        lines = "\n".join(f"{n}. {label}" for n, label in enumerate(labels, start=1))
+        route = Route(Decision.CLARIFY, plan.rule, options=[o["article"] for o in options])
+        choices = [{"label": label, "reply": str(n)} for n, label in enumerate(labels, start=1)]
+        return _Outcome(
+            [f"{CLARIFY_INTRO}\n{lines}\n{CLARIFY_OUTRO}"],
+            route,
+            "clarify",
+            round(plan.options[0].similarity, 4),
+            attributes={"choices": choices},
+        )
+
+    def _fallback(self, turn: Turn, plan: Plan, signals: Signals) -> _Outcome:
+        turn.slots[OFFER_REASON] = HandoffReason.NOT_UNDERSTOOD
+        best = signals.passages[0].similarity if signals.passages else 0.0
+        if _missed_before(turn):
+            route = Route(Decision.OFFER, "missed_twice")
+            return _Outcome([OFFER_AFTER_TWO_MISSES], route, _UNSURE, round(best, 4))
+        text = FALLBACK_TEXT if signals.passages else FALLBACK
+        return _Outcome([text], Route(Decision.FALLBACK, plan.rule), _UNSURE, round(best, 4))
+
+    async def _small_talk(self, turn: Turn, plan: Plan, signals: Signals) -> _Outcome:
+        route = Route(Decision.SMALL_TALK, plan.rule)
+        if signals.small_talk == "greet":
+            outcome = await self._actions.run("action_greet", turn, turn.slots)
+            turn.slots.update(outcome.slots)
+            route.action = "action_greet"
+            return _Outcome(list(outcome.texts), route, "greet", 1.0)
+        reply = small_talk_reply(str(signals.small_talk), turn)
+        assert reply is not None
+        return _Outcome([reply.text], route, reply.intent, 1.0)
+
+    # -- replies to the bot's last question ----------------------------------------
+
+    async def _offer_answered(
+        self, turn: Turn, answer: str, offer: str | None, offered_form: str | None
+    ) -> list[Reply]:
+        if answer == "deny":
+            route = Route(Decision.SMALL_TALK, "offer_declined")
+            return _Outcome(
+                ["No problem. What else can I help with?"], route, "deny", 1.0
+            ).replies()
+        if offered_form in _VERIFIED_FORMS and not proves_sender(turn):
+            return self._needs_verified(turn)
+        if offered_form in FORMS:
+            plan = Plan(Decision.FORM, "offer_accepted", offered_form)
+            return (await self._start_form(turn, plan)).replies()
+        reason = offer or HandoffReason.CUSTOMER_ASKED
+        return (await self._handoff(turn, reason, "offer_accepted")).replies()
+
+    async def _clarified(self, turn: Turn, pending: dict[str, Any]) -> list[Reply] | None:
+        options = pending.get("options") or []
+        index = _chosen_option(turn.message.text, [str(o.get("label")) for o in options])
+        if index is None:
+            return None
+        wanted = options[index].get("article")
+        query = str(pending.get("query") or turn.message.text)
+        passages = await self._search(query, None)
+        chosen = next((p for p in passages if _key(p) == wanted), None)
+        if chosen is None:
+            return None
+        plan = Plan(Decision.ANSWER, "clarified", cite=[chosen])
+        signals = Signals(turn.message.text, turn.message.text, "knowledge_question", 1.0, [],
+                          passages, self._threshold, is_verified(turn))  # fmt: skip
+        outcome = await self._answer(turn, plan, signals, query)
+        turn.slots[LAST_TOPIC] = {"intent": "knowledge_question", "query": query}
+        return outcome.replies()
+
+    def _other_language(self, turn: Turn, language: str) -> list[Reply]:
+        turn.slots[OFFER_REASON] = HandoffReason.NOT_UNDERSTOOD
+        route = Route(Decision.LANGUAGE, "language_not_covered", language=language)
+        return _Outcome([language_notice(language)], route, _UNSURE, None).replies()
+
+    # -- forms ----------------------------------------------------------------------
+
+    async def _in_form(self, turn: Turn, form: str) -> list[Reply]:
+        text = turn.message.text
+        answer = cues.yes_or_no(text)
+        if turn.slots.pop(STOP_OFFERED, None) and answer:
+            return self._form_replies(
+                self._forms.cancel(turn) if answer == "affirm" else self._forms.ask_again(turn),
+                "stop_offer_answered",
+                form,
+            )
+        if turn.slots.pop(FORM_PAUSED, None) and answer:
+            return self._form_replies(
+                self._forms.ask_again(turn) if answer == "affirm" else self._forms.cancel(turn),
+                "go_on_answered",
+                form,
+            )
+        wants_person = cues.asks_for_person(text)
+        if _CANCEL.search(text) or wants_person:
+            replies = self._forms.cancel(turn)
+            if wants_person:
+                return (
+                    await self._handoff(turn, HandoffReason.CUSTOMER_ASKED, "asked_for_person")
+                ).replies()
+            return self._form_replies(replies, "cancelled", form)
+        slot = str(turn.slots.get(REQUESTED_SLOT) or "")
+        if cues.looks_like_question(text):
+            signals, query = await self._signals(turn, text, turn.understanding)
+            if interrupts_form(signals, free_text_slot=slot in _FREE_TEXT_SLOTS):
+                plan = Plan(Decision.ANSWER, "answered_during_form", cite=[signals.passages[0]])
+                outcome = await self._answer(turn, plan, signals, query)
+                outcome.texts.append(
+                    f"Shall we go on with {_FORM_PURPOSE.get(form, 'the form')}? "
+                    "Say yes to go on, or no to stop."
+                )
+                outcome.route.candidates = _candidates(turn.understanding, signals.passages)
+                turn.slots[FORM_PAUSED] = True
+                return outcome.replies()
+        return self._form_replies(await self._forms.advance(turn), "form_answer", form)
+
+    @staticmethod
+    def _form_replies(replies: list[Reply], rule: str, form: str) -> list[Reply]:
+        return _from_replies(replies, Route(Decision.FORM, rule, action=form)).replies()
+
+    # -- people ----------------------------------------------------------------------
 
     @staticmethod
     def _needs_verified(turn: Turn) -> list[Reply]:
@@ -170,42 +452,113 @@ class SupportDialogue:
         person is offered. (Mail goes only to the address on file, so a forger learns
         nothing and the real customer hears of the attempt.)"""
         turn.slots[OFFER_REASON] = _CONTACT_INTENT
-        return [Reply(CONTACT_NEEDS_VERIFIED, intent=_CONTACT_INTENT, confidence=_confidence(turn))]
+        route = Route(Decision.OFFER, "needs_verified", action=CONTACT_FORM)
+        return _Outcome(
+            [CONTACT_NEEDS_VERIFIED], route, _CONTACT_INTENT, _confidence(turn)
+        ).replies()
 
-    async def _handoff(self, turn: Turn, reason: str) -> list[Reply]:
+    async def _handoff(self, turn: Turn, reason: str, rule: str) -> _Outcome:
         turn.slots[HANDOFF_REASON] = reason
         outcome = await self._actions.run("action_handoff", turn, turn.slots)
         turn.slots.pop(HANDOFF_REASON, None)
         handoff_id = outcome.slots.get("handoff_id")
         attributes = {"handoff_id": handoff_id} if isinstance(handoff_id, int) else {}
-        return [
-            Reply(t, intent="talk_to_human", confidence=1.0, attributes=attributes)
-            for t in outcome.texts
-        ]
+        route = Route(Decision.HANDOVER, rule, action="action_handoff")
+        return _Outcome(list(outcome.texts), route, "talk_to_human", 1.0, [], attributes)
 
-    async def _from_knowledge(self, turn: Turn, understood: Understanding | None) -> Reply:
-        routed = understood.intent if understood and understood.intent != _UNSURE else None
-        found = await answer_async(
-            self._knowledge,
-            _without_entities(turn.message.text, understood),
-            threshold=self._threshold,
-        )
-        if found is None:  # an empty knowledge base
-            return Reply(FALLBACK, intent=routed or _UNSURE, confidence=0.0)
-        return Reply(
-            _reply_text(found, routed, turn.conversation.channel),
-            intent=routed or ("knowledge_question" if found.confident else _UNSURE),
-            confidence=round(found.confidence, 4),
-            sources=found.sources(),
-        )
+    # -- helpers ----------------------------------------------------------------------
+
+    async def _understand(self, text: str, turn: Turn) -> Understanding | None:
+        if self._understander is None:
+            # The whole message's intent, without its entities (their offsets and
+            # values belong to the whole message, not to this question).
+            whole = turn.understanding
+            return replace(whole, entities=[], read_as=None) if whole else None
+        return await self._understander.understand(text)
+
+    def _languages(self) -> set[str]:
+        languages = getattr(self._knowledge, "languages", None)
+        return set(languages()) if callable(languages) else {"en"}
 
 
-def _reply_text(found: KnowledgeAnswer, routed: str | None, channel: str) -> str:
-    if found.confident:
-        return answer_text(found, channel)  # plain text where Markdown would show as symbols
-    if routed == "complaint":
-        return f"I'm sorry to hear that. I can't put it right from this chat. {_PERSON_OFFER}"
-    return found.text  # the knowledge layer's honest "no good answer" with a person offered
+def _from_replies(replies: list[Reply], route: Route) -> _Outcome:
+    first = replies[0] if replies else Reply("")
+    attributes: dict[str, Any] = {}
+    for reply in replies:
+        attributes.update(reply.attributes)
+    return _Outcome(
+        [r.text for r in replies], route, first.intent, first.confidence, [], attributes
+    )
+
+
+def _together(outcomes: list[_Outcome]) -> _Outcome:
+    """One reply for a message with several questions: each answer in turn."""
+    texts, sources, attributes = [], [], {}
+    for outcome in outcomes:
+        texts.append("\n\n".join(outcome.texts))
+        sources.extend(outcome.sources)
+        attributes.update(outcome.attributes)
+    attributes.pop("choices", None)  # buttons would not say which question they answer
+    first = outcomes[0]
+    route = combined([o.route for o in outcomes])
+    return _Outcome(
+        ["\n\n".join(texts)], route, first.intent, first.confidence, sources, attributes
+    )
+
+
+def _candidates(understood: Understanding | None, passages: list[Passage]) -> list:
+    ranking = list(understood.ranking) if understood and understood.ranking else []
+    if understood and not ranking:
+        ranking = [(understood.intent, understood.confidence)]
+    return [*intent_candidates(ranking), *article_candidates(passages)]
+
+
+def _key(passage: Passage) -> str:
+    return article_key(passage.source) or passage.document_id
+
+
+def _one_per_article(passages: list[Passage]) -> list[Passage]:
+    """The best passage of each article, best first (several sections and FAQ rows of
+    one article are one candidate)."""
+    seen: set[str] = set()
+    kept = []
+    for passage in passages:
+        key = _key(passage)
+        if key not in seen:
+            seen.add(key)
+            kept.append(passage)
+    return kept
+
+
+def _labels(options: list[Passage]) -> list[str]:
+    titles = [p.title for p in options]
+    if len(set(titles)) == len(titles):
+        return titles
+    return [
+        f"{p.title}: {p.section}" if p.section and p.section != p.title else p.title
+        for p in options
+    ]
+
+
+def _chosen_option(text: str, labels: list[str]) -> int | None:
+    said = text.strip().lower().strip(".!?#) ")
+    if said.isdigit() and 1 <= int(said) <= len(labels):
+        return int(said) - 1
+    for word, index in _ORDINALS.items():
+        if re.search(rf"\b{word}\b", said) and index < len(labels) and len(said.split()) <= 4:
+            return index
+    matches = [i for i, label in enumerate(labels) if said and said in label.lower()]
+    return matches[0] if len(matches) == 1 and len(said) >= 4 else None
+
+
+def _yes_or_no(turn: Turn) -> str | None:
+    said = cues.yes_or_no(turn.message.text)
+    if said:
+        return said
+    understood = turn.understanding
+    if understood and understood.intent in ("affirm", "deny") and understood.confidence >= SURE:
+        return understood.intent if len(turn.message.text.split()) <= 6 else None
+    return None
 
 
 def _without_entities(text: str, understood: Understanding | None) -> str:
@@ -227,16 +580,16 @@ def _without_entities(text: str, understood: Understanding | None) -> str:
     return stripped if stripped.strip(" ?!.,") else text
 
 
-def _asks_for_person_in_form(text: str) -> bool:
-    return len(text.split()) <= 6 and small_talk_intent(text) == "talk_to_human"
-
-
 def _missed_before(turn: Turn) -> bool:
     """Was the bot's previous answer also a miss (two failed understandings in a row)?"""
     for message in reversed(turn.history):
         if message.author == "bot":
             return message.intent == _UNSURE
     return False
+
+
+def _rounded(value: float | None) -> float | None:
+    return round(value, 4) if value is not None else None
 
 
 def _confidence(turn: Turn) -> float | None:

@@ -1,4 +1,11 @@
-"""The NLU layer as the engine's `Understander`: the local model or a Rasa server."""
+"""The NLU layer as the engine's `Understander`: the local model or a Rasa server.
+
+Before the parse, the message's spelling is corrected against the vocabulary of the
+knowledge base and the training data ("hwo do i rset my pasword"), and its language
+is detected. The correction is what the NLU and the knowledge base read; the stored
+message keeps the customer's own words, and the corrector never touches numbers,
+addresses or names.
+"""
 
 from __future__ import annotations
 
@@ -18,15 +25,54 @@ class NluParser(Protocol):
     async def parse_async(self, text: str) -> ParsedMessage: ...
 
 
+class Corrected(Protocol):
+    text: str
+    changed: bool
+
+
+class Speller(Protocol):
+    """`nlu.spelling.SpellingCorrector`."""
+
+    def correct(self, text: str) -> Corrected: ...
+
+
+class Detected(Protocol):
+    code: str | None
+
+
+class LanguageGuesser(Protocol):
+    """`nlu.language.LanguageDetector`."""
+
+    def detect(self, text: str) -> Detected: ...
+
+
 class NluUnderstander:
     """Reads Rasa's parse shape, so `nlu.NluModel` and `nlu.RasaHttpParser` both fit."""
 
-    def __init__(self, parser: NluParser) -> None:
+    def __init__(
+        self,
+        parser: NluParser,
+        *,
+        speller: Speller | None = None,
+        languages: LanguageGuesser | None = None,
+    ) -> None:
         self.parser = parser
+        self.speller = speller
+        self.languages = languages
 
     async def understand(self, text: str) -> Understanding:
-        parsed = (await self.parser.parse_async(text)).to_rasa()
+        language = self.languages.detect(text).code if self.languages is not None else None
+        read_as = text
+        if self.speller is not None and language in (None, "en"):
+            corrected = self.speller.correct(text)
+            read_as = corrected.text if corrected.changed else text
+        parsed = (await self.parser.parse_async(read_as)).to_rasa()
         intent = parsed.get("intent") or {}
+        ranking = [
+            (str(item.get("name")), float(item.get("confidence") or 0.0))
+            for item in parsed.get("intent_ranking") or []
+            if item.get("name")
+        ]
         return Understanding(
             intent=str(intent.get("name") or FALLBACK_INTENT),
             confidence=float(intent.get("confidence") or 0.0),
@@ -34,4 +80,7 @@ class NluUnderstander:
                 {key: entity.get(key) for key in ("entity", "value", "start", "end", "extractor")}
                 for entity in parsed.get("entities") or []
             ],
+            ranking=ranking,
+            read_as=read_as if read_as != text else None,
+            language=language,
         )

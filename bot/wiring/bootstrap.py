@@ -209,6 +209,7 @@ def bootstrap(
     )
     knowledge = None
     parser: NluParser | None = None
+    understander: NluUnderstander | None = None
     if dialogue is None:
         encoder = encoder or open_encoder(settings)
         knowledge = open_knowledge(settings, encoder)
@@ -219,10 +220,12 @@ def bootstrap(
             database,
             frozenset(c.value for c in all_senders if c in VERIFIABLE_CHANNELS),
         )
+        understander = NluUnderstander(parser) if parser is not None else None
         dialogue = SupportDialogue(
             knowledge,
             threshold=ANSWER_THRESHOLD if threshold is None else threshold,
             actions=ActionRunner(executor),
+            understander=understander,
         )
     slack = open_slack(settings, database) if desk is None else None
     if slack is not None and settings.slack.handoff_channel is not None:
@@ -244,7 +247,7 @@ def bootstrap(
     engine = ConversationEngine(
         database,
         dialogue,
-        understander=NluUnderstander(parser) if parser is not None else None,
+        understander=understander or (NluUnderstander(parser) if parser is not None else None),
         outbox_written=worker.wake,
         handoffs=handoffs,
         answer_within_seconds=settings.sweeper.grace_seconds,

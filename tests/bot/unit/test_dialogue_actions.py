@@ -9,7 +9,7 @@ import pytest
 from actions.context import CHANNEL, CONVERSATION_ID, CUSTOMER_ID, IDENTITY_VERIFIED, OFFER_REASON
 from actions.domain import OPEN_TICKET_FORM, ask_text
 from actions.handoff import HANDOFF_REASON
-from bot.conversation.forms import ACTIVE_LOOP, REQUESTED_SLOT
+from bot.conversation.forms import ACTIVE_LOOP, REQUESTED_SLOT, STOP_HINT
 from bot.conversation.support_dialogue import SupportDialogue
 from tests.support.dialogue_chat import (
     ANONYMOUS_VISITOR,
@@ -26,33 +26,47 @@ from tests.support.dialogue_fakes import RecordingActions, ScriptedKnowledgeBase
 
 
 @pytest.mark.parametrize(
-    ("intent", "action"),
+    ("intent", "action", "text"),
     [
-        ("greet", "action_greet"),
-        ("order_status", "action_order_status"),
-        ("ticket_status", "action_ticket_status"),
-        ("account_summary", "action_account_summary"),
-        ("opt_out", "action_opt_out"),
-        ("opt_in", "action_opt_in"),
+        ("order_status", "action_order_status", "any news on the delivery"),
+        ("ticket_status", "action_ticket_status", "what's happening with the case"),
+        ("account_summary", "action_account_summary", "summary for Acme"),
+        ("opt_out", "action_opt_out", "stop texting me"),
+        ("opt_in", "action_opt_in", "sign me up for texts again"),
     ],
 )
-async def test_each_action_intent_runs_its_action_and_replies_with_its_texts(
+async def test_an_action_intent_the_help_centre_does_not_answer_runs_its_action(
     dialogue: SupportDialogue,
     knowledge: ScriptedKnowledgeBase,
     actions: RecordingActions,
     intent: str,
     action: str,
+    text: str,
 ) -> None:
     actions.will_answer(action, "First line.", "Second line.")
 
-    replies = await Chat(dialogue).say("whatever they wrote", intent, 0.87654)
+    replies = await Chat(dialogue).say(text, intent, 0.87654)
 
     assert actions.ran == [action]
     assert [(r.text, r.intent, r.confidence) for r in replies] == [
         ("First line.", intent, 0.8765),
         ("Second line.", intent, 0.8765),
     ]
-    assert knowledge.queries == []
+    assert knowledge.queries == [text]  # the router weighs the articles too
+    assert replies[0].attributes["route"]["decision"] == "action"
+    assert replies[0].attributes["route"]["action"] == action
+
+
+async def test_a_greeting_runs_the_greeting_action(
+    dialogue: SupportDialogue, actions: RecordingActions
+) -> None:
+    actions.will_answer("action_greet", "Hi Ada!")
+
+    (reply,) = await Chat(dialogue).say("hello", "greet", 0.9)
+
+    assert actions.ran == ["action_greet"]
+    assert (reply.text, reply.intent) == ("Hi Ada!", "greet")
+    assert reply.attributes["route"]["decision"] == "small_talk"
 
 
 @pytest.mark.parametrize("intent", ["opt_out", "opt_in"])
@@ -61,13 +75,13 @@ async def test_consent_confirmations_are_marked_to_reach_an_opted_out_address(
 ) -> None:
     (reply,) = await Chat(dialogue).say("please stop texting me", intent, 0.95)
 
-    assert reply.attributes == {"consent_notice": True}
+    assert reply.attributes["consent_notice"] is True
 
 
 async def test_other_action_replies_carry_no_consent_notice(dialogue: SupportDialogue) -> None:
     (reply,) = await Chat(dialogue).say("where is order 4417?", "order_status", 0.95)
 
-    assert reply.attributes == {}
+    assert "consent_notice" not in reply.attributes
 
 
 async def test_the_action_gets_the_message_slots_and_the_callers_context(
@@ -136,7 +150,7 @@ async def test_an_action_that_offers_a_form_makes_yes_start_it(
     await chat.say("where is order 5120?", "order_status", 0.96)
     (ask,) = await chat.texts("yes", "affirm")
 
-    assert ask == ask_text("ticket_subject")
+    assert ask == f"{ask_text('ticket_subject')} {STOP_HINT}"
     assert (chat.slots[ACTIVE_LOOP], chat.slots[REQUESTED_SLOT]) == (
         OPEN_TICKET_FORM,
         "ticket_subject",

@@ -10,7 +10,7 @@ import pytest
 from actions.context import OFFER_REASON
 from actions.domain import CONTACT_FORM, LEAD_FORM, OPEN_TICKET_FORM, ask_text
 from actions.handoff import HANDOFF_REASON
-from bot.conversation.forms import ACTIVE_LOOP, CANCELLED, REQUESTED_SLOT
+from bot.conversation.forms import ACTIVE_LOOP, CANCELLED, FORM_MISSES, REQUESTED_SLOT, STOP_HINT
 from bot.conversation.support_dialogue import CONTACT_NEEDS_VERIFIED, SupportDialogue
 from tests.support.dialogue_chat import (
     ANONYMOUS_VISITOR,
@@ -23,6 +23,11 @@ from tests.support.dialogue_chat import (
 from tests.support.dialogue_fakes import RecordingActions, ScriptedKnowledgeBase
 
 TOO_SHORT = "A little more detail helps us fix it faster: what happened?"
+
+
+def asked(slot: str) -> str:
+    """A form's question as the customer reads it: with how to stop."""
+    return f"{ask_text(slot)} {STOP_HINT}"
 
 
 async def ticket_form(dialogue: SupportDialogue) -> Chat:
@@ -39,7 +44,7 @@ async def test_opening_a_ticket_asks_for_the_subject_first(
     (ask,) = await chat.say("I want to open a ticket", "open_ticket", 0.96)
 
     assert (ask.text, ask.intent, ask.confidence) == (
-        ask_text("ticket_subject"),
+        asked("ticket_subject"),
         OPEN_TICKET_FORM,
         1.0,
     )
@@ -48,6 +53,7 @@ async def test_opening_a_ticket_asks_for_the_subject_first(
         "ticket_description": None,
         ACTIVE_LOOP: OPEN_TICKET_FORM,
         REQUESTED_SLOT: "ticket_subject",
+        FORM_MISSES: 0,
     }
     assert actions.ran == []
 
@@ -59,7 +65,7 @@ async def test_each_answer_is_validated_then_the_ticket_is_filed(
     actions.will_answer("action_open_ticket", "Done: your ticket number is T-1001.")
 
     # Free text: whatever NLU made of an answer, the form takes it.
-    assert await chat.texts("Broken zip", "complaint") == [ask_text("ticket_description")]
+    assert await chat.texts("Broken zip", "complaint") == [asked("ticket_description")]
     assert chat.slots[REQUESTED_SLOT] == "ticket_description"
     assert await chat.texts("The zip broke on day two.", "nlu_fallback") == [
         "Done: your ticket number is T-1001."
@@ -75,7 +81,7 @@ async def test_each_answer_is_validated_then_the_ticket_is_filed(
     assert submit.slots["ticket_subject"] == "Broken zip"
     assert submit.slots["ticket_description"] == "The zip broke on day two."
     assert chat.slots == {}  # the form is over
-    assert knowledge.queries == []
+    assert knowledge.queries == ["I want to open a ticket"]  # weighed once, not per answer
 
 
 async def test_a_rejected_answer_is_asked_again_with_the_validations_reason(
@@ -85,7 +91,9 @@ async def test_a_rejected_answer_is_asked_again_with_the_validations_reason(
     await chat.say("Broken zip", "nlu_fallback", 0.2)
     actions.will_answer("validate_open_ticket_form", TOO_SHORT, ticket_description=None)
 
-    assert await chat.texts("bad", "nlu_fallback") == [TOO_SHORT]  # not asked twice
+    assert await chat.texts("bad", "nlu_fallback") == [
+        f"{TOO_SHORT} {STOP_HINT}"
+    ]  # not asked twice
     assert chat.slots[REQUESTED_SLOT] == "ticket_description"
     assert chat.slots["ticket_description"] is None
     assert "action_open_ticket" not in actions.ran
@@ -97,7 +105,7 @@ async def test_a_silent_rejection_is_asked_again_with_the_question(
     chat = await ticket_form(dialogue)
     actions.will_answer("validate_open_ticket_form", ticket_subject=None)
 
-    assert await chat.texts("?", "nlu_fallback") == [ask_text("ticket_subject")]
+    assert await chat.texts("?", "nlu_fallback") == [asked("ticket_subject")]
 
 
 @pytest.mark.parametrize("text", ["cancel", "stop", "Stop please.", "never mind", "forget it"])
@@ -153,17 +161,29 @@ async def test_a_long_answer_mentioning_a_person_stays_in_the_form(
 async def test_sales_interest_starts_the_lead_form(
     dialogue: SupportDialogue, actions: RecordingActions, intent: str
 ) -> None:
-    chat = Chat(dialogue)
+    chat = Chat(dialogue, ANONYMOUS_VISITOR)
 
-    assert await chat.texts("can I get a demo?", intent) == [ask_text("lead_name")]
+    assert await chat.texts("can I get a demo?", intent) == [asked("lead_name")]
     assert chat.slots[ACTIVE_LOOP] == LEAD_FORM and actions.ran == []
+
+
+async def test_a_verified_customer_is_not_asked_for_the_name_and_email_on_file(
+    dialogue: SupportDialogue, actions: RecordingActions
+) -> None:
+    chat = Chat(dialogue)  # signed in as Ada Lovelace, ada@example.com
+
+    assert await chat.texts("we need a quote for 30 jackets", "pricing") == [asked("lead_company")]
+    assert (chat.slots["lead_name"], chat.slots["lead_email"]) == (
+        "Ada Lovelace",
+        "ada@example.com",
+    )
 
 
 async def test_a_slot_with_an_entity_takes_the_entity_not_the_whole_message(
     dialogue: SupportDialogue, actions: RecordingActions
 ) -> None:
-    chat = Chat(dialogue)
-    await chat.say("pricing please", "pricing", 0.9)
+    chat = Chat(dialogue, ANONYMOUS_VISITOR)
+    await chat.say("we'd like a quote for our team", "pricing", 0.9)
     await chat.say("Lin Chen", "nlu_fallback", 0.3)
     text = "sure, it's lin@example.com"
 
@@ -186,7 +206,7 @@ async def test_a_verified_caller_changing_contact_details_starts_the_form_with_t
         text, "update_contact", 0.93, entities=[entity("email", "ada@new.test", text)]
     )
 
-    assert replies == ["I've sent a code to ada@new.test.", ask_text("verification_code")]
+    assert replies == ["I've sent a code to ada@new.test.", asked("verification_code")]
     assert actions.ran == ["validate_contact_form"]
     assert actions.runs[0].candidates == {"new_contact": "ada@new.test"}
     assert chat.slots[ACTIVE_LOOP] == CONTACT_FORM

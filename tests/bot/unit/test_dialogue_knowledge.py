@@ -49,12 +49,15 @@ async def test_the_knowledge_base_is_asked_without_the_entity_values(
     knowledge.passages = [passage("Exchanges are free within 30 days.", 0.7)]
     text = "can I exchange the jacket from order 4417 ?"
 
-    (reply,) = await Chat(dialogue).say(
+    answer, order = await Chat(dialogue).say(
         text, "exchange", 0.88, entities=[entity("order_number", "4417", text)]
     )
 
     assert knowledge.queries == ["can I exchange the jacket from order ?"]
-    assert reply.intent == "exchange"  # NLU's route is kept on the knowledge answer
+    assert answer.intent == "exchange"  # NLU's route is kept on the knowledge answer
+    # The order named is looked up too, under the article.
+    assert order.text == "action_order_status ran"
+    assert answer.attributes["route"]["rule"] == "article_then_named_order"
 
 
 async def test_a_message_that_is_nothing_but_an_entity_is_asked_as_it_is(
@@ -71,7 +74,13 @@ async def test_a_miss_is_the_honest_fallback_with_the_passages_tried(
     dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
 ) -> None:
     knowledge.passages = [
-        passage("Our offices are in Lisbon.", 0.21, title="About us", section="About us"),
+        passage(
+            "Our offices are in Lisbon.",
+            0.21,
+            title="About us",
+            section="About us",
+            source="https://help.acme.test/about-us",
+        ),
         passage(REFUNDS, 0.19),
     ]
     chat = Chat(dialogue)
@@ -80,7 +89,15 @@ async def test_a_miss_is_the_honest_fallback_with_the_passages_tried(
 
     assert reply.text == FALLBACK_TEXT
     assert (reply.intent, reply.confidence) == ("nlu_fallback", 0.21)
-    assert [s["title"] for s in reply.sources] == ["About us", "Refunds — Timing"]
+    assert reply.sources == []  # the fallback cites nothing
+    route = reply.attributes["route"]
+    assert (route["decision"], route["articles"]) == ("fallback", [])
+    # What it weighed is kept apart, for the agent who picks it up.
+    assert [(c["kind"], c["name"], c["score"]) for c in route["candidates"]] == [
+        ("intent", "nlu_fallback", 0.4),
+        ("article", "about-us", 0.21),
+        ("article", "refunds", 0.19),
+    ]
     assert chat.slots[OFFER_REASON] == "not_understood"  # a person was offered
 
 
@@ -102,11 +119,12 @@ async def test_a_second_miss_in_a_row_offers_a_person_and_yes_hands_over(
     (handed,) = await chat.say("yes please", "affirm", 0.97)
 
     assert first.text == FALLBACK_TEXT
-    assert second.text == OFFER_AFTER_TWO_MISSES and second.sources
+    assert second.text == OFFER_AFTER_TWO_MISSES and not second.sources
+    assert second.attributes["route"]["decision"] == "offer"
     assert actions.ran == ["action_handoff"]
     assert actions.runs[0].slots[HANDOFF_REASON] == "not_understood"
     assert (handed.text, handed.intent) == ("I'm passing you to a person.", "talk_to_human")
-    assert handed.attributes == {"handoff_id": 31}
+    assert handed.attributes["handoff_id"] == 31
     assert OFFER_REASON not in chat.slots and HANDOFF_REASON not in chat.slots
 
 
@@ -146,4 +164,4 @@ async def test_yes_without_an_offer_is_just_a_message(
     (reply,) = await Chat(dialogue).say("yes", "affirm", 0.9)
 
     assert actions.ran == [] and knowledge.queries == ["yes"]
-    assert (reply.text, reply.intent) == (FALLBACK_TEXT, "affirm")
+    assert (reply.text, reply.intent) == (FALLBACK_TEXT, "nlu_fallback")

@@ -1,0 +1,193 @@
+"""Cues in the customer's own words that the router weighs beside the NLU's intents.
+
+An intent says what a message is about; some decisions need what the customer asks us
+to *do*. "How much does a repair cost?" is about pricing but asks for a price the help
+centre gives; "we need a quote for 40 jackets" asks for sales. "What's your phone
+number?" is about contact details but changes nothing; "change my number to ..." does.
+These patterns are deliberately narrow: a cue that misfires starts a form or hands a
+customer over, while a missed cue only leaves the message to the knowledge base.
+"""
+
+from __future__ import annotations
+
+import re
+
+_PERSON = (
+    r"(?:a |an |the |some |your )?(?:real |live |actual |human |customer service |support )?"
+    r"(?:human|person|people|agent|someone|somebody|representative|rep|operator|staff|"
+    r"manager|supervisor|team member|advisor|adviser)"
+)
+_ASKS_FOR_PERSON = re.compile(
+    r"\b(?:talk|speak|chat|get through|be put through)\s+(?:to|with)\s+" + _PERSON + r"\b"
+    r"|\b(?:connect|transfer|put|pass|escalate|hand)\s+(?:me\s+)?(?:over\s+|through\s+)?"
+    r"(?:to|with)\s+" + _PERSON + r"\b"
+    r"|\b(?:get|want|need|give)\s+(?:me\s+)?" + _PERSON + r"\b(?!\s+(?:to|who|that)\b)"
+    r"|\b(?:real|live|actual)\s+(?:human|person|agent|people)\b"
+    r"|\bhuman\s+(?:please|pls|now|being)\b"
+    r"|^\s*(?:human|agent|operator|representative|person)[\s!.,?]*(?:please|pls|now)?[\s!.]*$"
+    r"|\bis (?:there|anyone) (?:a )?(?:real )?(?:human|person|anyone)\b",
+    re.I,
+)
+_ASKS_HOW_TO_REACH = re.compile(
+    r"\b(?:how|where|what)\b.*\b(?:phone|number|email|address|call|reach|contact)\b", re.I
+)
+
+_BUSINESS_INTEREST = re.compile(
+    r"\b(?:quote|quotation|bulk|wholesale|reseller|resell|stockist|distributor|"
+    r"corporate|enterprise|b2b|volume (?:discount|pricing|order)|trade account|"
+    r"partnership|partner with|demo|demonstration|sales team|talk to sales|"
+    r"(?:team|group|company|club|school|staff|employee|office|event) (?:order|orders|"
+    r"uniforms?|purchase|gear|kit|jackets)|"
+    r"for (?:our|my) (?:team|company|staff|employees|club|school|office|business|crew))\b"
+    r"|\b(?:[2-9]\d|\d{3,})\s+(?:units|pieces|jackets|coats|items|people|employees|staff|"
+    r"backpacks|of them)\b",
+    re.I,
+)
+
+_TICKET_REQUEST = re.compile(
+    r"\b(?:open|raise|create|file|log|submit|start|make|register|lodge)\s+"
+    r"(?:a\s+|an\s+|the\s+|new\s+|me\s+a\s+)*(?:support\s+)?(?:ticket|case|request|"
+    r"complaint|bug report|report)\b"
+    r"|\bnew ticket\b|\breport (?:a|an|this) (?:bug|problem|issue|fault|defect)\b"
+    r"|\bas a ticket\b",
+    re.I,
+)
+
+_CONTACT_CHANGE = re.compile(
+    r"\b(?:change|update|correct|replace|edit|fix)\s+(?:my|the)\s+"
+    r"(?:e-?mail|phone|mobile|cell|number|contact|address)",
+    re.I,
+)
+_HOW_TO = re.compile(r"^\s*(?:how|where|can i|how do|how can|is it possible)\b", re.I)
+_CONTACT_VALUE = re.compile(r"@|\+?\d[\d\s().-]{6,}\d")
+
+_OWN_ORDERS = re.compile(
+    r"\b(?:my|our)\s+(?:last\s+|latest\s+|recent\s+|current\s+|open\s+)?(?:orders?|"
+    r"purchases?|parcels?|packages?|deliver(?:y|ies)|shipments?|stuff)\b",
+    re.I,
+)
+_ORDER_STATE_ASK = re.compile(
+    r"\b(?:where(?:'s| is| are)|status|track|tracking|update on|when (?:will|does|do|is)|"
+    r"has .* (?:shipped|arrived|been (?:sent|dispatched|delivered))|arriv|eta|"
+    r"list|show|see|check)\b",
+    re.I,
+)
+_OWN_TICKETS = re.compile(
+    r"\b(?:my|our)\s+(?:open\s+|support\s+|last\s+)?(?:tickets?|cases?|support requests?)\b",
+    re.I,
+)
+
+_FOLLOW_UP = re.compile(
+    r"^\s*(?:and|also|plus|what about|how about|and what about|same for|what if|"
+    r"and for|and to|and from|or)\b",
+    re.I,
+)
+_BARE_NUMBER = re.compile(r"(?<![\w-])#?(\d{4,10})(?![\w-])")
+_QUESTION_START = re.compile(
+    r"^\s*(?:how|what|whats|what's|when|where|why|which|who|whom|whose|can|could|do|does|"
+    r"did|is|are|was|were|will|would|should|may|might|have|has|any|anyone)\b",
+    re.I,
+)
+
+
+def asks_for_person(text: str) -> bool:
+    """An explicit request to talk to a person, however it is worded ("connect me to
+    someone NOW", "can I speak with a real human"); not "how do I reach you?"."""
+    return bool(_ASKS_FOR_PERSON.search(text))
+
+
+def asks_how_to_reach_us(text: str) -> bool:
+    return bool(_ASKS_HOW_TO_REACH.search(text))
+
+
+def shows_business_interest(text: str) -> bool:
+    """Quotes, bulk or team orders, demos, reselling: what sales should follow up."""
+    return bool(_BUSINESS_INTEREST.search(text))
+
+
+def asks_for_ticket(text: str) -> bool:
+    """ "Open a ticket", "report a bug": an explicit request for a tracked case."""
+    return bool(_TICKET_REQUEST.search(text))
+
+
+def asks_to_change_contact(text: str) -> bool:
+    """ "Change my email to x@y.com", "please update my phone number"; not "how do I
+    change my email?" (that one the help centre answers)."""
+    if not _CONTACT_CHANGE.search(text):
+        return False
+    return bool(_CONTACT_VALUE.search(text)) or not _HOW_TO.search(text)
+
+
+def asks_about_own_orders(text: str) -> bool:
+    """ "Where is my order?", "show my orders": the customer's own records, not a general
+    question about how orders work."""
+    return bool(_OWN_ORDERS.search(text) and _ORDER_STATE_ASK.search(text))
+
+
+def asks_about_own_tickets(text: str) -> bool:
+    return bool(_OWN_TICKETS.search(text))
+
+
+def is_follow_up(text: str) -> bool:
+    """ "and 4418?", "what about to Canada?": a short message leaning on the last one."""
+    return len(text.split()) <= 8 and bool(_FOLLOW_UP.search(text))
+
+
+def bare_numbers(text: str) -> list[str]:
+    """Numbers of 4 to 10 digits standing alone (an order number said without "order")."""
+    return _BARE_NUMBER.findall(text)
+
+
+def looks_like_question(text: str) -> bool:
+    stripped = text.strip()
+    return stripped.endswith("?") or bool(_QUESTION_START.search(stripped))
+
+
+_SENTENCE = re.compile(r"(?<=[?!.])\s+|\n+")
+_MAX_PARTS = 3
+
+
+def questions_in(text: str) -> list[str]:
+    """The separate questions of a message, up to three ("Do you ship to Canada? How much
+    is it? And can I return there?"). A message of one question, or a question with its
+    context ("I bought a jacket last week. Can I return it?"), is one part: a sentence
+    that is not itself a question stays with the question after it."""
+    sentences = [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
+    parts: list[str] = []
+    context: list[str] = []
+    for sentence in sentences:
+        if looks_like_question(sentence) and len(sentence.split()) >= 3:
+            parts.append(" ".join([*context, sentence]))
+            context = []
+        else:
+            context.append(sentence)
+    if context:
+        if parts:
+            parts[-1] = " ".join([parts[-1], *context])
+        else:
+            return [text.strip()]
+    if len(parts) > _MAX_PARTS:
+        parts = [*parts[: _MAX_PARTS - 1], " ".join(parts[_MAX_PARTS - 1 :])]
+    return parts or [text.strip()]
+
+
+_YES = re.compile(
+    r"^\s*(?:yes|yeah|yep|yup|ya|yes please|sure|ok|okay|please do|please|go ahead|"
+    r"do it|y|of course|absolutely|sounds good|that would be great)\b[\s!.,]*(?:please|thanks)?"
+    r"[\s!.]*$",
+    re.I,
+)
+_NO = re.compile(
+    r"^\s*(?:no|nope|nah|no thanks|no thank you|not now|n|not really|i'?m good|all good)\b"
+    r"[\s!.,]*(?:thanks|thank you)?[\s!.]*$",
+    re.I,
+)
+
+
+def yes_or_no(text: str) -> str | None:
+    """ "affirm" or "deny" for a reply that is nothing but yes or no; else None."""
+    if _YES.search(text):
+        return "affirm"
+    if _NO.search(text):
+        return "deny"
+    return None

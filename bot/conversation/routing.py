@@ -1,0 +1,174 @@
+"""The routing decision: for one question, what the bot does.
+
+It weighs, together, what the NLU made of the message (the intent ranking with
+calibrated confidences, and the entities), what the knowledge base found (the best
+articles with their similarity), the customer's own words (cues.py) and the dialogue
+state (an order asked about a moment ago). No single signal has a veto:
+
+1. An explicit request for a person hands over at once, however it is worded.
+2. A record named in the message (an order or ticket number) is looked up; so is "my
+   orders" for a customer the channel has proven. A record-changing request ("change
+   my email to ...") starts its form. These need what they act on, or an explicit ask.
+3. Sales interest (a quote, a bulk or team order, a demo) starts the lead form; a
+   price the help centre gives is answered from it.
+4. A question the knowledge base answers is answered from it: the best article at or
+   above the answer threshold. When the two best articles are nearly tied, the bot asks
+   which one was meant instead of guessing. A verified customer asking about orders in
+   general gets the article and, under it, the state of their orders.
+5. Without an answer, a confident intent that needs no article runs (a request to open
+   a ticket, opt-out, a status question the help centre does not cover); otherwise the
+   honest fallback.
+
+`decide` is a pure function of `Signals`; the dialogue carries the plan out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from actions.domain import CONTACT_FORM, LEAD_FORM, OPEN_TICKET_FORM
+from bot.conversation import cues
+from bot.conversation.route import Decision
+from knowledge import Passage
+from nlu import FALLBACK_INTENT
+
+# An intent the NLU is this sure of may act without other evidence. The NLU's own
+# out-of-scope threshold already turned unsure messages into the fallback intent.
+SURE = 0.6
+# Two articles closer than this (cosine) are a tie worth a clarifying question, when
+# both clear the answer threshold. Chosen on the evaluation's dev split
+# (demo/dialogue_eval): wider margins asked too often, narrower ones guessed wrong.
+CLARIFY_MARGIN = 0.015
+# How far above the answer threshold an article must be to interrupt a form's free-text
+# question (a ticket's description may itself be a question).
+INTERRUPT_MARGIN = 0.15
+
+ORDER_STATUS = "action_order_status"
+TICKET_STATUS = "action_ticket_status"
+_ACTIONS = {
+    "account_summary": "action_account_summary",
+    "opt_out": "action_opt_out",
+    "opt_in": "action_opt_in",
+}
+_SMALL_TALK = frozenset({"greet", "thanks", "goodbye"})
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    text: str  # the customer's words (this question of the message)
+    read_as: str  # the same, spelling corrected: what NLU and the knowledge base read
+    intent: str
+    confidence: float
+    entities: list[dict[str, Any]]
+    passages: list[Passage]  # best first, one per article
+    threshold: float  # the knowledge base's answer threshold
+    verified: bool  # the channel proves who this is
+    small_talk: str | None = None  # greet / thanks / goodbye / talk_to_human by rule
+    last_intent: str | None = None  # the previous question's intent (follow-ups)
+
+
+@dataclass(slots=True)
+class Plan:
+    decision: Decision
+    rule: str
+    action: str | None = None  # action or form name
+    cite: list[Passage] = field(default_factory=list)
+    options: list[Passage] = field(default_factory=list)
+    then_action: str | None = None  # an action whose reply follows the article
+    entities: list[dict[str, Any]] = field(default_factory=list)  # added for the action
+
+
+def entity(signals: Signals, name: str) -> Any:
+    return next((e.get("value") for e in signals.entities if e.get("entity") == name), None)
+
+
+def answered(signals: Signals) -> bool:
+    return bool(signals.passages) and signals.passages[0].similarity >= signals.threshold
+
+
+def decide(signals: Signals) -> Plan:
+    text = signals.text
+    intent = signals.intent if signals.confidence >= SURE else FALLBACK_INTENT
+    kb = answered(signals)
+
+    if cues.asks_for_person(text) or signals.small_talk == "talk_to_human":
+        return Plan(Decision.HANDOVER, "asked_for_person")
+    if signals.small_talk in _SMALL_TALK:
+        return Plan(Decision.SMALL_TALK, f"small_talk_{signals.small_talk}")
+
+    order_number = entity(signals, "order_number")
+    extra: list[dict[str, Any]] = []
+    if order_number is None and signals.last_intent == "order_status" and cues.is_follow_up(text):
+        numbers = cues.bare_numbers(text)
+        if numbers:
+            order_number = numbers[0]
+            extra = [{"entity": "order_number", "value": numbers[0]}]
+    if order_number is not None:
+        if kb and signals.intent not in ("order_status", FALLBACK_INTENT) and len(text.split()) > 4:
+            return _answer(signals, "article_then_named_order", then=ORDER_STATUS)
+        return Plan(Decision.ACTION, "order_named", ORDER_STATUS, entities=extra)
+    if entity(signals, "ticket_number") is not None:
+        return Plan(Decision.ACTION, "ticket_named", TICKET_STATUS)
+
+    if signals.intent == "account_summary" and signals.confidence >= SURE:
+        return Plan(Decision.ACTION, "account_summary", _ACTIONS["account_summary"])
+    if intent in ("opt_out", "opt_in") and not (kb and cues.looks_like_question(text)):
+        return Plan(Decision.ACTION, intent, _ACTIONS[intent])
+
+    if cues.asks_to_change_contact(text) or (
+        intent == "update_contact" and (entity(signals, "email") or entity(signals, "phone"))
+    ):
+        return Plan(Decision.FORM, "asked_to_change_contact", CONTACT_FORM)
+    if cues.shows_business_interest(text) or intent == "demo_request":
+        return Plan(Decision.FORM, "sales_interest", LEAD_FORM)
+    if cues.asks_for_ticket(text):
+        return Plan(Decision.FORM, "asked_for_ticket", OPEN_TICKET_FORM)
+
+    own_orders = cues.asks_about_own_orders(text)
+    if own_orders and (signals.verified or not kb):
+        return Plan(Decision.ACTION, "own_orders", ORDER_STATUS)
+    if cues.asks_about_own_tickets(text) and (intent == "ticket_status" or not kb):
+        return Plan(Decision.ACTION, "own_tickets", TICKET_STATUS)
+
+    if kb:
+        if intent == "order_status" and signals.verified:
+            return _answer(signals, "article_then_own_orders", then=ORDER_STATUS)
+        if intent == "complaint":
+            return _answer(signals, "article_for_complaint")
+        return _answer(signals, "article")
+
+    if intent in ("order_status", "ticket_status"):
+        return Plan(Decision.ACTION, f"{intent}_no_article", f"action_{intent}")
+    if intent == "open_ticket":
+        return Plan(Decision.FORM, "ticket_no_article", OPEN_TICKET_FORM)
+    if intent == "talk_to_human":
+        return Plan(Decision.HANDOVER, "asked_for_person_by_intent")
+    if intent == "complaint":
+        return Plan(Decision.OFFER, "complaint")
+    return Plan(Decision.FALLBACK, "nothing_answered")
+
+
+def _answer(signals: Signals, rule: str, *, then: str | None = None) -> Plan:
+    best, *rest = signals.passages
+    runner_up = rest[0] if rest else None
+    if (
+        then is None
+        and runner_up is not None
+        and runner_up.similarity >= signals.threshold
+        and best.similarity - runner_up.similarity < CLARIFY_MARGIN
+    ):
+        return Plan(Decision.CLARIFY, "close_articles", options=[best, runner_up])
+    return Plan(Decision.ANSWER, rule, cite=[best], then_action=then)
+
+
+def interrupts_form(signals: Signals, *, free_text_slot: bool) -> bool:
+    """Is a message sent while a form waits for an answer clearly something else: a
+    question the help centre answers, or another request? A form's free-text questions
+    (a ticket's description) take questions as answers unless the match is strong."""
+    if not cues.looks_like_question(signals.text):
+        return False
+    if not signals.passages:
+        return False
+    margin = INTERRUPT_MARGIN if free_text_slot else 0.0
+    return signals.passages[0].similarity >= signals.threshold + margin
