@@ -84,9 +84,13 @@ class Chat:
         intent: str | None = None,
         confidence: float = 0.93,
         entities: list[dict[str, Any]] | None = None,
+        language: str | None = None,
     ) -> list[Reply]:
-        """The customer writes `text`, which NLU understood as `intent` (None: NLU off)."""
-        understood = Understanding(intent, confidence, entities or []) if intent else None
+        """The customer writes `text`, which NLU understood as `intent` (None: NLU off),
+        in `language` (None: too short to tell)."""
+        understood = (
+            Understanding(intent, confidence, entities or [], language=language) if intent else None
+        )
         message = self._logged("customer", text, intent, confidence if intent else None)
         turn = Turn(
             self.caller.customer,

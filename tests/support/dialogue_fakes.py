@@ -42,14 +42,28 @@ def passage(
 
 @dataclass
 class ScriptedKnowledgeBase:
-    """Returns the same passages for every search (best first); records the queries."""
+    """Returns the same passages for every search (best first), or, for a query that
+    contains a key of `by_words` (lower case), that key's passages; records the queries
+    and the language asked for. `covers` is the set of languages it answers in."""
 
     passages: list[Passage] = field(default_factory=list)
+    by_words: dict[str, list[Passage]] = field(default_factory=dict)
     queries: list[str] = field(default_factory=list)
+    languages_asked: list[str | None] = field(default_factory=list)
+    covers: set[str] = field(default_factory=lambda: {"en"})
 
-    async def search_async(self, query: str, k: int = 5) -> list[Passage]:
+    async def search_async(
+        self, query: str, k: int = 5, language: str | None = None
+    ) -> list[Passage]:
         self.queries.append(query)
+        self.languages_asked.append(language)
+        for words, found in self.by_words.items():
+            if words in query.lower():
+                return found[:k]
         return self.passages[:k]
+
+    def languages(self) -> set[str]:
+        return set(self.covers)
 
 
 @dataclass(frozen=True)
@@ -61,6 +75,7 @@ class ActionRun:
     context: dict[str, Any]  # the caller's context slots (customer, channel, verified)
     candidates: dict[str, Any] | None
     active_loop: str | None
+    entities: list[dict[str, Any]] = field(default_factory=list)  # on the message
 
 
 @dataclass
@@ -94,7 +109,10 @@ class RecordingActions:
         candidates: dict[str, Any] | None = None,
         active_loop: str | None = None,
     ) -> ActionOutcome:
-        self.runs.append(ActionRun(name, dict(slots), context_slots(turn), candidates, active_loop))
+        entities = list(turn.understanding.entities) if turn.understanding else []
+        self.runs.append(
+            ActionRun(name, dict(slots), context_slots(turn), candidates, active_loop, entities)
+        )
         if self._script[name]:
             return self._script[name].popleft()
         if name.startswith("validate_"):

@@ -1,0 +1,178 @@
+"""What the dialogue remembers and lets go of: follow-ups lean on the last question,
+several questions get several answers, a clarifying question is answered by a number,
+a form gives way to another question and offers to stop, and a language the help
+centre does not cover gets a word in that language."""
+
+from __future__ import annotations
+
+from actions.domain import OPEN_TICKET_FORM, ask_text
+from bot.conversation.forms import ACTIVE_LOOP, OFFER_TO_STOP, STOP_HINT
+from bot.conversation.support_dialogue import CLARIFY_INTRO, SupportDialogue
+from tests.support.dialogue_chat import Chat, entity
+from tests.support.dialogue_fakes import RecordingActions, ScriptedKnowledgeBase, passage
+
+RETURNS = passage(
+    "Return unworn items within 30 days.",
+    0.8,
+    title="Return policy",
+    section="How long",
+    source="https://help.acme.test/return-policy",
+)
+SHIPPING = passage(
+    "Standard shipping is free over $75.",
+    0.78,
+    title="Shipping costs",
+    section="Standard",
+    source="https://help.acme.test/shipping-costs",
+)
+INTERNATIONAL = passage(
+    "We ship to Canada in 7 to 14 days for $25.",
+    0.7,
+    title="International shipping",
+    section="Canada",
+    source="https://help.acme.test/international-shipping",
+)
+
+
+async def test_a_bare_number_after_an_order_answer_asks_about_that_order(
+    dialogue: SupportDialogue, actions: RecordingActions
+) -> None:
+    chat = Chat(dialogue)
+    text = "where is order 4417?"
+    await chat.say(text, "order_status", 0.99, entities=[entity("order_number", "4417", text)])
+
+    await chat.say("and 4418?", "nlu_fallback", 0.4)
+
+    assert actions.ran == ["action_order_status", "action_order_status"]
+    assert [(e["entity"], e["value"]) for e in actions.runs[1].entities] == [
+        ("order_number", "4418")
+    ]
+
+
+async def test_a_follow_up_question_is_read_with_the_last_one(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
+) -> None:
+    weak = passage("Standard shipping is free over $75.", 0.3, source=SHIPPING.source)
+    knowledge.by_words = {"free? what about to canada": [INTERNATIONAL], "canada": [weak],
+                          "ship": [SHIPPING]}  # fmt: skip
+    chat = Chat(dialogue)
+    await chat.say("do you ship for free?", "knowledge_question", 0.9)
+
+    (reply,) = await chat.say("what about to Canada?", "knowledge_question", 0.9)
+
+    assert knowledge.queries[-1] == "do you ship for free? what about to Canada?"
+    assert reply.attributes["route"]["articles"] == ["international-shipping"]
+
+
+async def test_several_questions_get_one_reply_answering_each(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
+) -> None:
+    knowledge.by_words = {"return": [RETURNS], "shipping": [SHIPPING]}
+
+    (reply,) = await Chat(dialogue).say(
+        "How long do I have to return a coat? And is shipping free?", "knowledge_question", 0.9
+    )
+
+    assert reply.text.startswith("Return unworn items within 30 days.")
+    assert "Standard shipping is free over $75." in reply.text
+    route = reply.attributes["route"]
+    assert route["articles"] == ["return-policy", "shipping-costs"]
+    assert [part["decision"] for part in route["parts"]] == ["answer", "answer"]
+    assert [s["source"] for s in reply.sources] == [RETURNS.source, SHIPPING.source]
+
+
+async def test_a_close_call_asks_which_and_a_number_answers(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
+) -> None:
+    tied = passage("Standard shipping is free over $75.", 0.795, title="Shipping costs",
+                   source="https://help.acme.test/shipping-costs")  # fmt: skip
+    knowledge.passages = [RETURNS, tied]
+    chat = Chat(dialogue)
+
+    (ask,) = await chat.say("sending stuff back", "knowledge_question", 0.9)
+    assert ask.text.startswith(CLARIFY_INTRO)
+    assert "1. Return policy\n2. Shipping costs" in ask.text
+    assert ask.attributes["choices"] == [
+        {"label": "Return policy", "reply": "1"},
+        {"label": "Shipping costs", "reply": "2"},
+    ]
+    assert ask.attributes["route"]["options"] == ["return-policy", "shipping-costs"]
+
+    (answer,) = await chat.say("2", "nlu_fallback", 0.2)
+    assert answer.text.startswith("Standard shipping is free over $75.")
+    assert answer.attributes["route"]["rule"] == "clarified"
+
+
+async def test_a_question_mid_form_is_answered_then_the_form_asks_to_go_on(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase, actions: RecordingActions
+) -> None:
+    chat = Chat(dialogue)
+    await chat.say("I want to open a ticket", "open_ticket", 0.96)
+    knowledge.passages = [RETURNS]
+    await chat.say("Broken zip", "nlu_fallback", 0.3)
+    knowledge.passages = [passage("Return unworn items within 30 days.", 0.95,
+                                  source=RETURNS.source)]  # fmt: skip
+
+    answer, go_on = await chat.texts("can I return it instead?", "knowledge_question")
+    assert answer.startswith("Return unworn items within 30 days.")
+    assert go_on == "Shall we go on with opening your ticket? Say yes to go on, or no to stop."
+
+    (ask,) = await chat.texts("yes", "affirm")
+    assert ask == f"{ask_text('ticket_description')} {STOP_HINT}"
+    assert chat.slots[ACTIVE_LOOP] == OPEN_TICKET_FORM
+    assert actions.ran == ["validate_open_ticket_form"]  # the question was not an answer
+
+
+async def test_after_three_turned_down_answers_the_form_offers_to_stop(
+    dialogue: SupportDialogue, actions: RecordingActions
+) -> None:
+    chat = Chat(dialogue)
+    await chat.say("open a ticket", "open_ticket", 0.96)
+    for _ in range(3):
+        actions.will_answer("validate_open_ticket_form", "Could you say more?", ticket_subject=None)
+
+    first = await chat.texts("x", "nlu_fallback")
+    second = await chat.texts("y", "nlu_fallback")
+    third = await chat.texts("z", "nlu_fallback")
+
+    assert first == second == [f"Could you say more? {STOP_HINT}"]
+    assert third == [OFFER_TO_STOP]
+    assert await chat.texts("yes", "affirm") == [
+        "OK, I've stopped that. Is there anything else I can help with?"
+    ]
+    assert ACTIVE_LOOP not in chat.slots
+
+
+async def test_another_language_is_told_in_that_language_and_offered_a_person(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase, actions: RecordingActions
+) -> None:
+    chat = Chat(dialogue)
+
+    (reply,) = await chat.say(
+        "¿Puedo devolver una chaqueta?", "knowledge_question", 0.5, language="es"
+    )
+
+    assert reply.attributes["route"] == {
+        "decision": "language",
+        "rule": "language_not_covered",
+        "articles": [],
+        "candidates": [],
+        "language": "es",
+    }
+    assert knowledge.queries == []
+    await chat.say("sí", "affirm", 0.9)
+    assert actions.ran == ["action_handoff"]
+
+
+async def test_a_language_the_help_centre_covers_is_searched_in_that_language(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
+) -> None:
+    knowledge.covers = {"en", "es"}
+    knowledge.passages = [RETURNS]
+
+    (reply,) = await Chat(dialogue).say(
+        "¿Puedo devolver una chaqueta?", "knowledge_question", 0.5, language="es"
+    )
+
+    assert knowledge.languages_asked == ["es"]
+    assert reply.attributes["route"]["decision"] == "answer"

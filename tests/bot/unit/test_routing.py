@@ -1,0 +1,191 @@
+"""The routing decision as a pure function: intents, articles and the customer's words
+weighed together, with no single signal's veto."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from actions.domain import CONTACT_FORM, LEAD_FORM, OPEN_TICKET_FORM
+from bot.conversation.route import Decision
+from bot.conversation.routing import CLARIFY_MARGIN, Signals, decide
+from knowledge import ANSWER_THRESHOLD
+from tests.support.dialogue_fakes import passage
+
+SHIPPING = "https://help.acme.test/shipping-costs"
+RETURNS = "https://help.acme.test/return-policy"
+
+
+def signals(
+    text: str,
+    intent: str = "knowledge_question",
+    confidence: float = 0.9,
+    *,
+    articles: list[tuple[str, float]] = (),  # type: ignore[assignment]
+    entities: list[dict[str, Any]] | None = None,
+    verified: bool = False,
+    last_intent: str | None = None,
+) -> Signals:
+    return Signals(
+        text=text,
+        read_as=text,
+        intent=intent,
+        confidence=confidence,
+        entities=entities or [],
+        passages=[passage("...", score, source=url) for url, score in articles],
+        threshold=ANSWER_THRESHOLD,
+        verified=verified,
+        last_intent=last_intent,
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "connect me to someone NOW",
+        "can I speak with a real human",
+        "transfer me to an agent please",
+        "I need a person",
+        "agent",
+    ],
+)
+def test_an_explicit_request_for_a_person_hands_over_whatever_the_intent(text: str) -> None:
+    plan = decide(signals(text, "complaint", 0.95, articles=[(RETURNS, 0.8)]))
+
+    assert plan.decision is Decision.HANDOVER
+
+
+def test_how_to_reach_us_is_a_question_not_a_handover() -> None:
+    plan = decide(
+        signals("what's your phone number", "update_contact", 0.98, articles=[(SHIPPING, 0.6)])
+    )
+
+    assert (plan.decision, plan.rule) == (Decision.ANSWER, "article")
+
+
+def test_a_price_the_help_centre_gives_is_answered_not_sold() -> None:
+    plan = decide(
+        signals("how much is express shipping", "pricing", 0.95, articles=[(SHIPPING, 0.7)])
+    )
+
+    assert plan.decision is Decision.ANSWER
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "we need a quote for 40 jackets",
+        "do you do bulk discounts for our team",
+        "can I get a demo",
+        "looking for uniforms for our company, 120 people",
+    ],
+)
+def test_sales_interest_starts_the_lead_form(text: str) -> None:
+    plan = decide(signals(text, "pricing", 0.9, articles=[(SHIPPING, 0.6)]))
+
+    assert (plan.decision, plan.action) == (Decision.FORM, LEAD_FORM)
+
+
+def test_a_general_order_question_gets_the_article() -> None:
+    plan = decide(
+        signals("did my order go through?", "order_status", 0.99, articles=[(SHIPPING, 0.7)])
+    )
+
+    assert (plan.decision, plan.then_action) == (Decision.ANSWER, None)
+
+
+def test_a_verified_customer_gets_the_article_and_their_orders() -> None:
+    plan = decide(
+        signals(
+            "my package is late", "order_status", 0.99, articles=[(SHIPPING, 0.7)], verified=True
+        )
+    )
+
+    assert (plan.decision, plan.then_action) == (Decision.ANSWER, "action_order_status")
+
+
+def test_a_named_order_is_looked_up() -> None:
+    entities = [{"entity": "order_number", "value": "4417"}]
+    plan = decide(signals("where is order 4417", "order_status", 0.99, entities=entities))
+
+    assert (plan.decision, plan.action) == (Decision.ACTION, "action_order_status")
+
+
+def test_a_bare_number_after_an_order_answer_is_the_next_order() -> None:
+    plan = decide(signals("and 4418?", "nlu_fallback", 0.9, last_intent="order_status"))
+
+    assert (plan.decision, plan.action) == (Decision.ACTION, "action_order_status")
+    assert plan.entities == [{"entity": "order_number", "value": "4418"}]
+
+
+def test_my_orders_for_a_verified_customer_runs_the_lookup_even_with_an_article() -> None:
+    plan = decide(
+        signals(
+            "where is my order", "order_status", 0.99, articles=[(SHIPPING, 0.7)], verified=True
+        )
+    )
+
+    assert plan.decision is Decision.ACTION
+
+
+@pytest.mark.parametrize(
+    ("text", "form"),
+    [
+        ("change my email to ada@new.test", CONTACT_FORM),
+        ("please update my phone number", CONTACT_FORM),
+        ("open a ticket please", OPEN_TICKET_FORM),
+    ],
+)
+def test_explicit_requests_start_their_forms(text: str, form: str) -> None:
+    plan = decide(signals(text, "update_contact", 0.9, articles=[(SHIPPING, 0.7)]))
+
+    assert (plan.decision, plan.action) == (Decision.FORM, form)
+
+
+def test_how_to_change_an_email_is_answered_from_the_article() -> None:
+    plan = decide(
+        signals(
+            "how do I change my email address?", "update_contact", 0.9, articles=[(SHIPPING, 0.7)]
+        )
+    )
+
+    assert plan.decision is Decision.ANSWER
+
+
+def test_a_problem_the_help_centre_answers_gets_the_article_not_a_ticket() -> None:
+    plan = decide(
+        signals(
+            "I can't log in, it says too many attempts",
+            "open_ticket",
+            0.8,
+            articles=[(RETURNS, 0.6)],
+        )
+    )
+
+    assert plan.decision is Decision.ANSWER
+
+
+def test_two_nearly_tied_articles_get_a_clarifying_question() -> None:
+    close = ANSWER_THRESHOLD + 0.1
+    plan = decide(
+        signals(
+            "can I send it back",
+            articles=[(RETURNS, close), (SHIPPING, close - CLARIFY_MARGIN / 2)],
+        )
+    )
+
+    assert plan.decision is Decision.CLARIFY
+    assert [p.source for p in plan.options] == [RETURNS, SHIPPING]
+
+
+def test_a_clear_winner_is_answered() -> None:
+    plan = decide(signals("return window?", articles=[(RETURNS, 0.8), (SHIPPING, 0.6)]))
+
+    assert (plan.decision, [p.source for p in plan.cite]) == (Decision.ANSWER, [RETURNS])
+
+
+def test_nothing_answers_is_the_fallback() -> None:
+    plan = decide(signals("capital of Peru?", "nlu_fallback", 0.3, articles=[(RETURNS, 0.2)]))
+
+    assert plan.decision is Decision.FALLBACK
