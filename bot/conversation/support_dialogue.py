@@ -215,12 +215,13 @@ class SupportDialogue:
         query = _without_entities(read_as, understood)
         last = turn.slots.get(LAST_TOPIC) or {}
         passages = await self._search(query, understood)
-        if cues.is_follow_up(text) and last.get("query") and not cues.bare_numbers(text):
-            # "what about to Canada?": read with the last question when it does not
-            # stand on its own ("and is shipping free?" does).
-            if not passages or passages[0].similarity < self._threshold:
-                query = f"{last['query']} {query}"
-                passages = await self._search(query, understood)
+        # "what about to Canada?": read with the last question when it does not stand
+        # on its own ("and is shipping free?" does).
+        stands_alone = bool(passages) and passages[0].similarity >= self._threshold
+        leans = cues.is_follow_up(text) and last.get("query") and not cues.bare_numbers(text)
+        if leans and not stands_alone:
+            query = f"{last['query']} {query}"
+            passages = await self._search(query, understood)
         small = small_talk_intent(text)
         if small == "talk_to_human":
             small = None  # only cues.asks_for_person decides that: "person" is a common word
