@@ -19,6 +19,7 @@ from crm_store import leads
 from crm_store.customers import normalise_email
 
 _FORM_SLOTS = ("lead_name", "lead_email", "lead_company", "lead_interest")
+_MAX_NAME_WORDS = 6
 
 
 class ValidateLeadForm(FormValidationAction):
@@ -29,7 +30,8 @@ class ValidateLeadForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Any
     ) -> dict[str, Any]:
         name = " ".join(str(value or "").split())
-        if not 1 < len(name) <= 200:
+        # A question or a sentence is not a name ("can I use Siri?"): asked again.
+        if not 1 < len(name) <= 200 or "?" in name or len(name.split()) > _MAX_NAME_WORDS:
             dispatcher.utter_message(text="Sorry, what name should we use?")
             return {"lead_name": None}
         return {"lead_name": name}

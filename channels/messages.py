@@ -94,9 +94,12 @@ class ConversationMessage:
     text: str
     created_at: datetime
     client_message_id: str | None = None
+    # Quick replies the bot offers with this message ("which did you mean?"): each a
+    # `label` to show and the `reply` text a tap sends. The text lists them too.
+    choices: tuple[dict[str, str], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        found = {
             "conversation_id": self.conversation_id,
             "seq": self.seq,
             "direction": self.direction,
@@ -105,6 +108,21 @@ class ConversationMessage:
             "created_at": self.created_at.isoformat(),
             "client_message_id": self.client_message_id,
         }
+        if self.choices:
+            found["choices"] = [dict(choice) for choice in self.choices]
+        return found
+
+
+def quick_replies(attributes: dict[str, Any]) -> tuple[dict[str, str], ...]:
+    """The well-formed quick replies among a stored message's attributes."""
+    found = attributes.get("choices")
+    if not isinstance(found, list):
+        return ()
+    return tuple(
+        {"label": str(c["label"]), "reply": str(c["reply"])}
+        for c in found
+        if isinstance(c, dict) and c.get("label") and c.get("reply")
+    )
 
 
 @dataclass(frozen=True, slots=True)

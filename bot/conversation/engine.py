@@ -29,7 +29,13 @@ from sqlalchemy.orm import Session
 
 from bot.conversation.dialogue import Dialogue, Reply, Turn, Understander, Understanding
 from bot.conversation.reply_hints import reply_hints
-from channels.messages import Channel, ConversationMessage, InboundMessage, IntakeResult
+from channels.messages import (
+    Channel,
+    ConversationMessage,
+    InboundMessage,
+    IntakeResult,
+    quick_replies,
+)
 from crm_store import Database, customers, history, outbox, receipts
 from crm_store.records import (
     ConversationRecord,
@@ -86,6 +92,7 @@ def view(record: InteractionRecord) -> ConversationMessage:
         text=record.text,
         created_at=record.created_at,
         client_message_id=record.attributes.get("client_message_id"),
+        choices=quick_replies(record.attributes),
     )
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from anyio import to_thread
 from sqlalchemy.orm import Session
 
+from bot.conversation.route import article_key
 from bot.handoffs.links import HandoffLinks
 from channels.handoff import ClaimResult, CustomerUpdate, HandoffPacket, PacketMessage
 from channels.ports import AgentDesk
@@ -398,16 +399,25 @@ def summarise(
 
 
 def _passages(messages: list[InteractionRecord]) -> list[dict[str, object]]:
+    """The articles the bot cited or weighed (its route's candidates), for the agent."""
     seen: dict[str, dict[str, object]] = {}
     for message in messages:
         for source in message.sources:
-            key = str(source.get("source") or source.get("title"))
-            if key not in seen:
-                seen[key] = {
+            key = article_key(str(source.get("source"))) or str(source.get("title"))
+            seen.setdefault(
+                key,
+                {
                     "title": source.get("title"),
                     "url": source.get("source"),
                     "score": source.get("score"),
-                }
+                },
+            )
+        route = message.attributes.get("route") or {}
+        for candidate in route.get("candidates") or []:
+            if candidate.get("kind") == "article":
+                weighed = {"title": candidate.get("title"), "url": None}
+                weighed["score"] = candidate.get("score")
+                seen.setdefault(str(candidate.get("name")), weighed)
     return list(seen.values())[:5]
 
 

@@ -6,7 +6,13 @@ the live sockets if there are any; a visitor who is away reads it on reconnect.
 
 from __future__ import annotations
 
-from channels.messages import Channel, ConversationMessage, OutboundMessage, SendReceipt
+from channels.messages import (
+    Channel,
+    ConversationMessage,
+    OutboundMessage,
+    SendReceipt,
+    quick_replies,
+)
 from channels.web.hub import SessionHub
 
 
@@ -24,6 +30,7 @@ class WebChatSender:
             author=message.author,
             text=message.text,
             created_at=message.created_at,
+            choices=quick_replies(message.attributes),
         )
         self._hub.publish(message.address, {"type": "message", **view.to_json()})
         return SendReceipt(provider_message_id=f"web-{message.interaction_id}")

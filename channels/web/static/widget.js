@@ -189,6 +189,11 @@
     "  text-align: center; padding: 2px 8px; }",
     ".msg .who { font-size: 12px; color: #5b6475; margin: 0 0 2px 4px; }",
     ".msg .meta { font-size: 11px; color: #6b7385; margin: 2px 4px 0; }",
+    ".msg .choices { display: flex; flex-wrap: wrap; gap: 6px; margin: 6px 0 0 2px; }",
+    ".msg .choices button { font: inherit; font-size: 13px; padding: 5px 11px; cursor: pointer;",
+    "  border: 1px solid var(--sb-color); color: var(--sb-color); background: #fff;",
+    "  border-radius: 14px; }",
+    ".msg:not(:last-child) .choices { display: none; }",
     ".msg[data-status=pending] .text { opacity: .65; }",
     ".msg[data-status=failed] .text { background: #fff; color: #1d2330;",
     "  border: 1px solid #d92d20; }",
@@ -400,6 +405,19 @@
     }
     text.title = formatTime(message.created_at);
     node.appendChild(text);
+    if (!mine && message.choices && message.choices.length) {
+      // Quick replies ("which did you mean?"): a tap sends the reply, as typing it would.
+      var choices = el("div", { class: "choices" });
+      message.choices.forEach(function (choice) {
+        var button = el("button", { type: "button" }, String(choice.label));
+        button.addEventListener("click", function () {
+          if (choices.parentNode) choices.parentNode.removeChild(choices);
+          sendText(String(choice.reply));
+        });
+        choices.appendChild(button);
+      });
+      node.appendChild(choices);
+    }
     node.appendChild(el("div", { class: "meta" }));
     setStatus(node, status);
     return node;
@@ -542,6 +560,7 @@
         text: message.text,
         created_at: message.created_at,
         client_message_id: id || null,
+        choices: message.choices || null,
       });
       if (state.messages.length > CACHE_LIMIT * 2) {
         state.messages = state.messages.slice(-CACHE_LIMIT);
