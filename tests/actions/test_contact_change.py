@@ -67,12 +67,14 @@ async def test_the_code_sent_to_the_new_email_changes_it(database: Database) -> 
     )
     assert [r.text for r in asked] == [
         "I've sent a 6-digit code to ada.new@example.com.",
-        "Please type the code here when it arrives.",
+        "Please type the code here when it arrives. (Say cancel to stop.)",
     ]
     code = sent_code(database)
     wrong = "000000" if code != "000000" else "111111"
     retry = await forms.advance(turn_for(database, wrong, slots))
-    assert [r.text for r in retry] == ["That code doesn't match. Please check it and try again."]
+    assert [r.text for r in retry] == [
+        "That code doesn't match. Please check it and try again. (Say cancel to stop.)"
+    ]
     done = await forms.advance(turn_for(database, f"it's {code}", slots))
     assert [r.text for r in done] == ["Done: your email address is now ada.new@example.com."]
     assert "active_loop" not in slots

@@ -85,7 +85,7 @@ def test_a_forged_identity_hash_is_refused(client: TestClient) -> None:
 def test_the_ticket_form_collects_validates_and_files_a_ticket(client: TestClient) -> None:
     ada = Visitor(client, signed_in_as=ADA)
     assert ada.say("I want to open a ticket") == [
-        "Sure, I'll open a ticket. In a few words, what is it about?"
+        "Sure, I'll open a ticket. In a few words, what is it about? (Say cancel to stop.)"
     ]
     assert ada.say("Broken zip")[0].startswith("Thanks. Now describe the problem")
     assert ada.say("bad")[0].startswith("A little more detail helps")  # re-prompt
@@ -353,7 +353,9 @@ def test_yes_accepts_only_what_the_bot_offered(
     assert ada.say("show me my tickets") == [
         "You have no open tickets. Would you like me to open one?"
     ]
-    assert ada.say("yes") == ["Sure, I'll open a ticket. In a few words, what is it about?"]
+    assert ada.say("yes") == [
+        "Sure, I'll open a ticket. In a few words, what is it about? (Say cancel to stop.)"
+    ]
     # An answer that starts with "cancel" or "stop" is an answer, not a cancel.
     assert ada.say("Cancel my order 4420")[0].startswith("Thanks. Now describe the problem")
     (done,) = ada.say("Stop charging my card twice, it happened on 3 Nov.")

@@ -64,7 +64,7 @@ def test_a_help_question_is_answered_from_the_knowledge_base_with_its_source(
     assert logged.sources[0]["title"].startswith("Refunds")
 
 
-def test_out_of_scope_gets_an_honest_fallback_and_the_passages_tried(
+def test_out_of_scope_gets_an_honest_fallback_citing_nothing_and_the_articles_weighed(
     client: TestClient,
 ) -> None:
     body = ask(client, "what is the capital of Peru?")
@@ -74,7 +74,11 @@ def test_out_of_scope_gets_an_honest_fallback_and_the_passages_tried(
     assert question.intent == "nlu_fallback"
     assert logged.intent == "nlu_fallback"
     assert logged.confidence is not None and logged.confidence < 0.54
-    assert len(logged.sources) >= 1  # what was tried, for the agent
+    assert logged.sources == []  # the fallback cites nothing
+    route = logged.attributes["route"]
+    assert route["decision"] == "fallback"
+    # What was weighed, for the agent who picks it up.
+    assert [c["kind"] for c in route["candidates"]].count("article") >= 1
 
 
 def test_model_parse_answers_in_rasa_shape(client: TestClient) -> None:
