@@ -30,7 +30,8 @@ The rules, in the order they apply to each word:
    a brand: it is corrected only when the fix is one swap of two adjacent letters
    ("Retrun" -> "Return"), a slip names rarely make into a common word. Mixed case
    ("iPhone") is left alone.
-6. Words of 1 or 2 letters are never corrected (too many words are one edit away).
+6. Words of 1 or 2 letters are never corrected (too many words are one edit away), nor
+   parts of 3 letters or fewer of a hyphenated word ("pre-order", "check-ins").
 7. Otherwise symspell lists the words one edit away (Damerau: a deletion, insertion,
    substitution or swap of adjacent letters); the most likely one wins: its prior is a
    mixture of the domain's word frequencies (weight `DOMAIN_WEIGHT`) and English
@@ -66,6 +67,9 @@ DOMAIN_WEIGHT = 0.9
 # dictionary (about its 22,000 most common words), or the unknown word is left alone.
 MIN_ENGLISH_COUNT = 1_000_000
 MIN_CORRECTED_LENGTH = 3
+# Short parts of hyphenated words are prefixes and particles ("pre-order", "check-ins",
+# "add-ons"), not words with a slip: "pre" would become "per".
+MAX_AFFIX_LENGTH = 3
 # Above this share of ALL CAPS words (3 or more words) the message is shouted.
 SHOUTING_SHARE = 0.6
 
@@ -168,7 +172,8 @@ class SpellingCorrector:
     ) -> SpellingCorrector:
         """The shipped English dictionary plus the words of `domain_texts` (the knowledge
         base's texts, the NLU training examples). `protected_terms` (product names,
-        brands; several words each if need be) are never corrected nor suggested."""
+        brands; several words each if need be) are never corrected, and are domain words:
+        a slip in one ("Stormshel") may be corrected to it."""
         symspell = SymSpell(max_dictionary_edit_distance=MAX_EDIT_DISTANCE, prefix_length=7)
         resource = importlib.resources.files("symspellpy").joinpath(DICTIONARY)
         with importlib.resources.as_file(resource) as path:
@@ -189,8 +194,9 @@ class SpellingCorrector:
                 domain.update(
                     _lookup_form(w) for w in _WORD.findall(piece) if w.isascii() and len(w) > 1
                 )
+        domain.update(protected)
         for word, count in domain.items():
-            if word not in english and word not in protected:
+            if word not in english:
                 symspell.create_dictionary_entry(word, count)
         return cls(symspell, english, domain, protected)
 
@@ -220,6 +226,8 @@ class SpellingCorrector:
         shouting = len(words) >= 3 and len(capitals) > SHOUTING_SHARE * len(words)
         changes: list[Change] = []
         for word, start in words:
+            if len(word) <= MAX_AFFIX_LENGTH and _in_compound(text, start, start + len(word)):
+                continue
             fixed = self._fix(word, sentence_start=_starts_sentence(text, start), shouting=shouting)
             if fixed is not None and fixed != word:
                 changes.append(Change(word, fixed, start, start + len(word)))
@@ -260,7 +268,7 @@ class SpellingCorrector:
         best, best_likelihood = None, 0.0
         for suggestion in suggestions:
             term = suggestion.term
-            if term in self._protected or term == key:
+            if term == key:
                 continue
             in_domain = self._domain.get(term, 0)
             in_english = self._english.get(term, 0)
@@ -283,6 +291,10 @@ def _lookup_form(word: str) -> str:
 def _is_protected_piece(piece: str) -> bool:
     """Order numbers, emails, handles, web addresses: never corrected, never learnt."""
     return any(ch.isdigit() for ch in piece) or "@" in piece or bool(_WEB.search(piece))
+
+
+def _in_compound(text: str, start: int, end: int) -> bool:
+    return text[start - 1 : start] == "-" or text[end : end + 1] == "-"
 
 
 def _starts_sentence(text: str, start: int) -> bool:
