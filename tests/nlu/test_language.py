@@ -7,6 +7,7 @@ import pytest
 
 from nlu import DEMO_DATA_DIR, load_training_data
 from nlu.language import CUSTOMER_LANGUAGES, DetectedLanguage, LanguageDetector
+from nlu.spelling import SpellingCorrector
 from tests.support.help_texts import faq_questions, written_languages
 
 
@@ -83,6 +84,33 @@ def test_clear_messages_get_their_code(detector: LanguageDetector, text: str, co
     detected = detector.detect(text)
     assert detected.code == code
     assert 0.0 < detected.confidence <= 1.0
+
+
+@pytest.fixture(scope="module")
+def corrector() -> SpellingCorrector:
+    return SpellingCorrector.build([e.text for e in load_training_data([DEMO_DATA_DIR]).examples])
+
+
+def test_typos_that_look_foreign_are_settled_by_the_corrected_text(
+    detector: LanguageDetector, corrector: SpellingCorrector
+) -> None:
+    """ "no moree promotionaal messages" reads as Dutch (0.71) and "new tickte" as
+    German (0.77); corrected, both read as English, so no foreign language is named."""
+    for typed in ("no moree promotionaal messages", "new tickte"):
+        assert detector.detect(typed).code not in (None, "en")
+        corrected = corrector.correct(typed).text
+        assert detector.detect(typed, corrected=corrected).code is None
+
+
+def test_a_foreign_message_survives_its_english_correction(
+    detector: LanguageDetector, corrector: SpellingCorrector
+) -> None:
+    """Corrected as if English, "ich habe mein Passwort vergessen" becomes "rich have
+    ... Passwort vergessen": still not English, so German stands."""
+    text = "ich habe mein Passwort vergessen"
+    corrected = corrector.correct(text).text
+    assert corrected != text
+    assert detector.detect(text, corrected=corrected).code == "de"
 
 
 def test_a_lone_ambiguous_word_is_none(detector: LanguageDetector) -> None:
