@@ -18,6 +18,7 @@ Then the cost: per-message p50, and the memory the models took (VmRSS growth).
 from __future__ import annotations
 
 import csv
+import os
 import random
 import statistics
 import sys
@@ -130,6 +131,7 @@ def main() -> None:
     _, messages = written()
     sample = english["support.yml"] + english["banking77 test"][:500]
     sample += [text for texts in messages.values() for text in texts]
+    print(f"load average at the start: {os.getloadavg()[0]:.1f}")
     print("English taken for another language (share, count) | recall per family (right code)")
     for low in (True, False):
         mode = "low-accuracy" if low else "high-accuracy"

@@ -37,11 +37,13 @@ The rules, in the order they apply to each word:
    mixture of the domain's word frequencies (weight `DOMAIN_WEIGHT`) and English
    frequencies, so "rset" becomes "reset" (a help-centre word) rather than "set"; and
    an edit a finger rarely makes (a key far from the right one) counts a tenth
-   (`_slip_weight`), so "nto" becomes "not", not "to". A candidate known
-   only from English must be a common word (`MIN_ENGLISH_COUNT`): a rare dictionary
-   word one edit away from an unknown word is more likely a false correction than the
-   writer's intent. Two edits are not tried: the index for them costs four times the
-   build time and twice the memory, and lookups of short words took milliseconds.
+   (`_slip_weight`), so "nto" becomes "not", not "to". A candidate known only from
+   English must be a common word (`MIN_ENGLISH_COUNT`): a rare dictionary word one
+   edit away from an unknown word is more likely a false correction than the writer's
+   intent. The British spelling of an American word is no correction ("traveling"
+   stays, though the dictionary lacks it). Two edits are not tried: the index for them
+   costs four times the build time and twice the memory, and lookups of short words
+   took milliseconds.
 """
 
 from __future__ import annotations
@@ -124,7 +126,7 @@ _PIECE = re.compile(r"\S+")
 APOSTROPHES = "'\u2019"  # typed and typographic
 _WORD = re.compile(rf"[^\W\d_]+(?:[{APOSTROPHES}][^\W\d_]+)*")
 _WEB = re.compile(r"://|^www\.|[A-Za-z0-9-]+\.[A-Za-z]{2,}")
-_SENTENCE_END = re.compile(r"[.!?:;\n]\W*$")
+SENTENCE_ENDS = ".!?:;\n"
 
 
 class Change(NamedTuple):
@@ -230,7 +232,8 @@ class SpellingCorrector:
         for word, start in words:
             if len(word) <= MAX_AFFIX_LENGTH and _in_compound(text, start, start + len(word)):
                 continue
-            fixed = self._fix(word, sentence_start=_starts_sentence(text, start), shouting=shouting)
+            first = word[0].isupper() and _starts_sentence(text, start)
+            fixed = self._fix(word, sentence_start=first, shouting=shouting)
             if fixed is not None and fixed != word:
                 changes.append(Change(word, fixed, start, start + len(word)))
         if not changes:
@@ -270,7 +273,7 @@ class SpellingCorrector:
         best, best_likelihood = None, 0.0
         for suggestion in suggestions:
             term = suggestion.term
-            if term == key:
+            if term == key or _is_british_for(term, key):
                 continue
             in_domain = self._domain.get(term, 0)
             in_english = self._english.get(term, 0)
@@ -300,8 +303,14 @@ def _in_compound(text: str, start: int, end: int) -> bool:
 
 
 def _starts_sentence(text: str, start: int) -> bool:
-    before = text[:start].rstrip(" \t\"'(\u201c\u2018-")
-    return not before or bool(_SENTENCE_END.search(before))
+    """Whether only punctuation and spaces stand between `start` and the text's start
+    or the end of the previous sentence."""
+    i = start - 1
+    while i >= 0 and not text[i].isalnum():
+        if text[i] in SENTENCE_ENDS:
+            return True
+        i -= 1
+    return i < 0
 
 
 def _shape(word: str) -> str:
@@ -345,6 +354,15 @@ def _slip_weight(typed: str, meant: str) -> float:
         near = any(extra == ch or extra in NEIGHBOURS.get(ch, "") for ch in around)
         return 1.0 if near else UNLIKELY_SLIP
     return 1.0  # a letter left out
+
+
+def _is_british_for(term: str, key: str) -> bool:
+    """ "travelling" for "traveling", "cancelled" for "canceled": the dictionary lacks
+    some American spellings, and an American customer spelled them right."""
+    return any(
+        key.endswith("l" + suffix) and term == key[: -len(suffix)] + "l" + suffix
+        for suffix in ("ed", "ing", "er", "ers")
+    )
 
 
 def _is_adjacent_swap(written: str, corrected: str) -> bool:

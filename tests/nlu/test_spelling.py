@@ -58,11 +58,18 @@ def test_changes_say_what_was_written_and_where(corrector: SpellingCorrector) ->
     assert correction.text == "Hi, how do i reset my password?"
 
 
-def test_a_correct_message_comes_back_unchanged(corrector: SpellingCorrector) -> None:
-    correction = corrector.correct("Where is my order?")
+@pytest.mark.parametrize("text", ["Where is my order?", "", "   ", "?!", "4417"])
+def test_a_correct_message_comes_back_unchanged(corrector: SpellingCorrector, text: str) -> None:
+    correction = corrector.correct(text)
     assert not correction.changed
     assert correction.changes == []
-    assert correction.text == "Where is my order?"
+    assert correction.text == text
+
+
+def test_a_sentence_start_is_found_after_punctuation(corrector: SpellingCorrector) -> None:
+    """A capital after ". " or at the start is not a name; mid-sentence it might be."""
+    text = 'ok. "Retun it?" (Retun it) and Retun it'
+    assert corrector.correct(text).text == 'ok. "Return it?" (Return it) and Retun it'
 
 
 @pytest.mark.parametrize(
@@ -80,6 +87,7 @@ def test_a_correct_message_comes_back_unchanged(corrector: SpellingCorrector) ->
         "lol idk tbh pls thx",  # shorthand written on purpose
         "I want to pre-order and see the add-ons",  # short parts of hyphenated words
         "my order's status",  # a possessive of a known word
+        "I canceled it while traveling",  # American spellings the dictionary lacks
     ],
 )
 def test_protected_pieces_are_never_touched(corrector: SpellingCorrector, text: str) -> None:
