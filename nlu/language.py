@@ -67,13 +67,13 @@ class DetectedLanguage:
 class LanguageDetector:
     """One per process. High-accuracy mode, measured in
     bench/languages.py: low-accuracy mode is about three times faster (p50 0.055 ms
-    against 0.174 ms, both far below a parse) and takes 25 MB instead of 342 MB, but at
+    against 0.174 ms, both far below a parse) and takes 25 MB, not 340 to 400, but at
     the same threshold it took 15 of 456 support.yml examples for another language
     (3.3%, "how do I reset my password?" among them) and 55 of 3,080 BANKING77 texts.
 
     Models load on first use of a language, about 25 MB each (the first Latin-script
     message loads all the Latin-script languages' models, over a second), unless
-    `preload` is set, which loads all of them at once (about 3 to 9 s, 340 MB)."""
+    `preload` is set, which loads all of them at once (3 to 11 s here, 340 to 400 MB)."""
 
     def __init__(
         self,
