@@ -108,6 +108,8 @@ SHORTHAND = frozenset((
     "plz", "pm", "smh", "tbh", "thx", "ttyl", "ty", "wanna", "wtf", "ya", "yup",
 ))  # fmt: skip
 
+# An edit a finger rarely makes counts this much (see `_slip_weight`). Neighbours are
+# the QWERTY keys one row or column away, rows taken as aligned (they nearly are).
 UNLIKELY_SLIP = 0.1
 KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 NEIGHBOURS: dict[str, str] = {
