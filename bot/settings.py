@@ -169,6 +169,16 @@ class NluSettings(BaseModel):
     rasa_token: SecretStr | None = Field(
         default=None, description="the Rasa server's --auth-token, if it has one"
     )
+    spelling: bool = Field(
+        default=True,
+        description="correct typos against the help centre's and the training data's words "
+        "before the NLU and the search read a message (the stored message is never changed)",
+    )
+    detect_language: bool = Field(
+        default=True,
+        description="detect a message's language; one the help centre does not cover is "
+        "told so in that language and offered a person",
+    )
 
 
 class KnowledgeSettings(BaseModel):

@@ -150,6 +150,11 @@ class KnowledgeBase:
     def list_documents(self) -> list[DocumentInfo]:
         return self._catalogue.documents()
 
+    def texts(self) -> list[str]:
+        """The text of every chunk with its title and section: the words customers will
+        use about this help centre (the spelling corrector's domain vocabulary)."""
+        return self._catalogue.chunk_texts()
+
     def is_empty(self) -> bool:
         return self._catalogue.document_count() == 0
 

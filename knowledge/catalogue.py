@@ -99,6 +99,12 @@ class Catalogue:
             ).fetchall()
         return [DocumentInfo(*row) for row in rows]
 
+    def chunk_texts(self) -> list[str]:
+        """Every chunk's title, section and text (the knowledge base's vocabulary)."""
+        with self._lock:
+            rows = self._db.execute("SELECT title, section, text FROM chunks ORDER BY id")
+            return [" ".join(row) for row in rows.fetchall()]
+
     def document_count(self) -> int:
         with self._lock:
             return int(self._db.execute("SELECT count(*) FROM documents").fetchone()[0])

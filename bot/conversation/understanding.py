@@ -9,6 +9,7 @@ addresses or names.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Protocol
 
 from bot.conversation.dialogue import Understanding
@@ -35,15 +36,24 @@ class Speller(Protocol):
 
     def correct(self, text: str) -> Corrected: ...
 
+    def knows(self, word: str) -> bool: ...
+
 
 class Detected(Protocol):
     code: str | None
 
 
+# A message this share of whose words the spelling corrector knows (English words and
+# the domain's) is English without asking the language detector: most messages, so the
+# detector's models load only when a message may be in another language.
+KNOWN_ENGLISH_SHARE = 0.8
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+
+
 class LanguageGuesser(Protocol):
     """`nlu.language.LanguageDetector`."""
 
-    def detect(self, text: str) -> Detected: ...
+    def detect(self, text: str, *, corrected: str | None = None) -> Detected: ...
 
 
 class NluUnderstander:
@@ -61,11 +71,11 @@ class NluUnderstander:
         self.languages = languages
 
     async def understand(self, text: str) -> Understanding:
-        language = self.languages.detect(text).code if self.languages is not None else None
+        corrected = self.speller.correct(text) if self.speller is not None else None
+        language = self._language(text, corrected.text if corrected else None)
         read_as = text
-        if self.speller is not None and language in (None, "en"):
-            corrected = self.speller.correct(text)
-            read_as = corrected.text if corrected.changed else text
+        if corrected is not None and corrected.changed and language in (None, "en"):
+            read_as = corrected.text
         parsed = (await self.parser.parse_async(read_as)).to_rasa()
         intent = parsed.get("intent") or {}
         ranking = [
@@ -84,3 +94,13 @@ class NluUnderstander:
             read_as=read_as if read_as != text else None,
             language=language,
         )
+
+    def _language(self, text: str, corrected: str | None) -> str | None:
+        if self.languages is None:
+            return None
+        if self.speller is not None:
+            words = _WORD.findall(text)
+            known = sum(1 for word in words if word.isascii() and self.speller.knows(word))
+            if words and known >= KNOWN_ENGLISH_SHARE * len(words):
+                return "en"
+        return self.languages.detect(text, corrected=corrected).code

@@ -35,6 +35,7 @@ from bot.wiring.parts import ChannelParts
 from bot.wiring.slack import open_slack, slack_parts
 from bot.wiring.sms import sms_parts, sms_sender
 from bot.wiring.web import web_parts, web_sender
+from bot.wiring.words import joined, language_detector, spelling_corrector, training_texts
 from bot.workers import Worker
 from channels.email import MailboxPoller
 from channels.messages import Channel
@@ -44,7 +45,7 @@ from channels.web import SessionHub, SessionSigner
 from crm_store import Database
 from knowledge import ANSWER_THRESHOLD, KnowledgeBase
 from knowledge.embeddings import SentenceEncoder
-from nlu import NluModel, RasaHttpParser, ensure_demo_model
+from nlu import DEMO_DATA_DIR, NluModel, RasaHttpParser, ensure_demo_model
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +161,17 @@ def open_nlu(settings: Settings, encoder: SentenceEncoder) -> NluParser:
     return ensure_demo_model(settings.data_dir / "nlu-model", encoder)
 
 
+def open_understander(
+    settings: Settings, parser: NluParser, knowledge: KnowledgeBase
+) -> NluUnderstander:
+    """The NLU with spelling correction and language detection, as the settings ask."""
+    speller = None
+    if settings.nlu.spelling:
+        speller = spelling_corrector(joined(training_texts(DEMO_DATA_DIR), knowledge.texts()))
+    languages = language_detector() if settings.nlu.detect_language else None
+    return NluUnderstander(parser, speller=speller, languages=languages)
+
+
 def stranded_message_sweeper(
     settings: Settings, database: Database, engine: ConversationEngine
 ) -> StrandedMessageSweeper:
@@ -220,7 +232,7 @@ def bootstrap(
             database,
             frozenset(c.value for c in all_senders if c in VERIFIABLE_CHANNELS),
         )
-        understander = NluUnderstander(parser) if parser is not None else None
+        understander = open_understander(settings, parser, knowledge)
         dialogue = SupportDialogue(
             knowledge,
             threshold=ANSWER_THRESHOLD if threshold is None else threshold,
