@@ -61,13 +61,18 @@ class Expectation:
     def acceptable(self) -> frozenset[str]:
         return frozenset(key for group in self.articles for key in group)
 
+    @property
+    def article_label(self) -> str:
+        """The expected articles in short: `key`, `a/b` (any of), `a + b/c` (several)."""
+        return " + ".join("/".join(group) for group in self.articles)
+
     def describe(self) -> str:
         if self.kind == "article":
-            return f"article {self.articles[0][0]}"
+            return f"article {self.article_label}"
         if self.kind == "any_of":
-            return "any of " + "/".join(self.articles[0])
+            return f"any of {self.article_label}"
         if self.kind == "articles":
-            return "articles " + " + ".join("/".join(g) for g in self.articles)
+            return f"articles {self.article_label}"
         if self.name:
             return f"{self.kind} {self.name}"
         return self.kind
@@ -169,7 +174,12 @@ def load_singles_from(items: Any, path: Path, known_articles: frozenset[str]) ->
     singles: list[Single] = []
     for n, raw in enumerate(_checked_list(items, path)):
         where = f"{path.name}[{n}]"
-        raw = _common(raw, where, {"id", "text", "expect", "split", "visitor"}, {"id", "text", "expect", "split"})
+        raw = _common(
+            raw,
+            where,
+            {"id", "text", "expect", "split", "visitor"},
+            {"id", "text", "expect", "split"},
+        )
         where = f"{path.name}:{raw['id']}"
         singles.append(
             Single(

@@ -91,7 +91,10 @@ class EvaluationDriver:
         if email is not None:
             if self._identity_secret is None:
                 raise EvaluationError(f"visitor {visitor} needs the server's identity secret")
-            body = {"identifier": email, "identifier_hash": identity_hash(self._identity_secret, email)}
+            body = {
+                "identifier": email,
+                "identifier_hash": identity_hash(self._identity_secret, email),
+            }
         response = self._client.post(f"{API}/sessions", json=body)
         if response.status_code != 200:
             raise EvaluationError(f"session refused: {response.status_code} {response.text}")
@@ -110,4 +113,6 @@ class EvaluationDriver:
         body = response.json()
         seqs = [int(reply["seq"]) for reply in body["replies"]]
         outcome = outcome_of(self._store.replies(int(body["conversation_id"]), seqs))
-        return MessageResult(text, expect, outcome, None if expect is None else judge(expect, outcome))
+        return MessageResult(
+            text, expect, outcome, None if expect is None else judge(expect, outcome)
+        )

@@ -19,8 +19,17 @@ from demo.dialogue_eval.data_set import article_key
 from demo.dialogue_eval.legacy import legacy_route
 
 DECISIONS = frozenset(
-    {"answer", "action", "form", "clarify", "handover", "offer", "fallback", "small_talk",
-     "language"}
+    {
+        "answer",
+        "action",
+        "form",
+        "clarify",
+        "handover",
+        "offer",
+        "fallback",
+        "small_talk",
+        "language",
+    }
 )
 
 

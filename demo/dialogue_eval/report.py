@@ -22,7 +22,8 @@ class Figures:
 
     per_class: dict[str, tuple[int, int]]
     overall: tuple[int, int]
-    clarify_passes: int
+    clarifications: int  # messages answered with a clarifying question
+    clarify_passes: int  # ... whose options held an expected article (counted as passes)
     answerable: int  # messages (singles and turns) expecting articles
     fallback_on_answerable: int
     wrong_cited: int
@@ -41,6 +42,7 @@ class Figures:
         return cls(
             per_class,
             (sum(r.passed for r in results), len(results)),
+            sum("clarify" in m.outcome.decisions for m in messages),
             sum(m.verdict.via_clarify for m in messages if m.verdict),
             len(answerable),
             sum(m.verdict.fallback_on_answerable for m in answerable if m.verdict),
@@ -82,7 +84,8 @@ def figures_table(by_split: dict[str, Sequence[CaseResult]]) -> list[str]:
     for split, results in by_split.items():
         f = Figures.of(results)
         lines.append(
-            f"{split:6}clarifications that passed {f.clarify_passes}; "
+            f"{split:6}clarifying questions {f.clarifications} ({f.clarify_passes} passed as "
+            "offering the expected article); "
             f"fallback on answerable {_cell(f.fallback_on_answerable, f.answerable)} "
             f"(goal <= {GOAL_FALLBACK_ON_ANSWERABLE:.2f}); wrong answers with a cited source "
             f"{_cell(f.wrong_cited, f.answerable)} (goal <= {GOAL_WRONG_CITED:.2f}); "
@@ -97,7 +100,7 @@ def worst_articles(results: Sequence[CaseResult], limit: int = 10) -> list[str]:
     failed: dict[str, Counter[str]] = defaultdict(Counter)
     for message in _article_messages(results):
         assert message.expect is not None and message.verdict is not None
-        expected = message.expect.describe().split(" ", 1)[1]
+        expected = message.expect.article_label
         asked[expected] += 1
         if not message.verdict.passed:
             failed[expected][message.outcome.describe()] += 1
