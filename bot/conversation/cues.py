@@ -133,6 +133,18 @@ def is_follow_up(text: str) -> bool:
     return len(text.split()) <= 8 and bool(_FOLLOW_UP.search(text))
 
 
+_POINTS_BACK = re.compile(r"\b(?:it|its|it's|that|this|those|these|there|they|them|same)\b", re.I)
+
+
+def may_lean_on_the_last(text: str) -> bool:
+    """A short message that may only make sense with the last question: a follow-up
+    cue, a word pointing back ("can I cancel it?", "where is it exactly"), or a few words
+    ("what's the minimum?")."""
+    words = len(text.split())
+    points_back = words <= 8 and bool(_POINTS_BACK.search(text))
+    return is_follow_up(text) or points_back or words <= 4
+
+
 def bare_numbers(text: str) -> list[str]:
     """Numbers of 4 to 10 digits standing alone (an order number said without "order")."""
     return _BARE_NUMBER.findall(text)
@@ -143,24 +155,60 @@ def looks_like_question(text: str) -> bool:
     return stripped.endswith("?") or bool(_QUESTION_START.search(stripped))
 
 
-_SENTENCE = re.compile(r"(?<=[?!.])\s+|\n+")
+_SENTENCE = re.compile(r"(?<=[?!.])\s+|\n+|\s+(?=\d[).]\s)")
+# A second question joined to the first by "and", "also" or a comma: "do you take Apple
+# Pay and is there a minimum?", "is it safe, and when do you charge it?".
+_JOINED_QUESTION = re.compile(
+    r"(?:\s*,\s*|\s+)(?:and|also|plus|&)?\s*(?:also\s+)?(?=(?:how|what|whats|what's|when|"
+    r"where|why|which|can|could|do|does|did|is|are|will|would|should|may)\s+\w+\s+\w+)",
+    re.I,
+)
+_JOINER = re.compile(r"(?:^|\s)(?:and|also|plus|&)\s*$|,\s*$", re.I)
+_ENUMERATION = re.compile(r"^\s*\d[).]\s*")
+_WH_WORD = re.compile(r"\b(?:how|what|whats|what's|when|where|why|which)\b", re.I)
 _MAX_PARTS = 3
+
+
+def _is_question(sentence: str) -> bool:
+    words = len(sentence.split())
+    if words < 3:
+        return False
+    return looks_like_question(sentence) or bool(_WH_WORD.search(sentence))
+
+
+def _clauses(sentence: str) -> list[str]:
+    """A sentence cut before each further question joined by "and", "also" or a comma
+    (only where the cut leaves two questions of three words or more)."""
+    pieces: list[str] = []
+    start = 0
+    for match in _JOINED_QUESTION.finditer(sentence):
+        if match.start() == 0:
+            continue
+        head = sentence[start : match.start()]
+        joined = bool(_JOINER.search(sentence[: match.end()]))
+        if joined and _is_question(head.strip()) and len(sentence[match.end() :].split()) >= 3:
+            pieces.append(head.strip())
+            start = match.end()
+    pieces.append(sentence[start:].strip())
+    return [p for p in pieces if p]
 
 
 def questions_in(text: str) -> list[str]:
     """The separate questions of a message, up to three ("Do you ship to Canada? How much
-    is it? And can I return there?"). A message of one question, or a question with its
-    context ("I bought a jacket last week. Can I return it?"), is one part: a sentence
-    that is not itself a question stays with the question after it."""
-    sentences = [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
+    is it? And can I return there?", "1) PO boxes? 2) express?", "do you take Apple Pay and
+    is there a minimum"). A message of one question, or a question with its context ("I
+    bought a jacket last week. Can I return it?"), is one part: a sentence that is not
+    itself a question stays with the question after it."""
+    sentences = [_ENUMERATION.sub("", s).strip() for s in _SENTENCE.split(text) if s and s.strip()]
+    clauses = [clause for sentence in sentences for clause in _clauses(sentence)]
     parts: list[str] = []
     context: list[str] = []
-    for sentence in sentences:
-        if looks_like_question(sentence) and len(sentence.split()) >= 3:
-            parts.append(" ".join([*context, sentence]))
+    for clause in clauses:
+        if _is_question(clause):
+            parts.append(" ".join([*context, clause]))
             context = []
         else:
-            context.append(sentence)
+            context.append(clause)
     if context:
         if parts:
             parts[-1] = " ".join([parts[-1], *context])

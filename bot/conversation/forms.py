@@ -59,7 +59,7 @@ class FormLoop:
         turn.slots[ACTIVE_LOOP] = form
         turn.slots[REQUESTED_SLOT] = first
         turn.slots[FORM_MISSES] = 0
-        if self._entity_for(turn, first) is not None:
+        if self.entity_for(turn, first) is not None:
             return await self.advance(turn)
         return [Reply(_asking(ask_text(first)), intent=form, confidence=1.0)]
 
@@ -110,7 +110,9 @@ class FormLoop:
         return [Reply(t, intent=form, confidence=1.0) for t in texts + submitted.texts]
 
     @staticmethod
-    def _entity_for(turn: Turn, slot: str) -> Any:
+    def entity_for(turn: Turn, slot: str) -> Any:
+        """The value of an entity that fills `slot` in this message ("jo@example.com"
+        for an email), or None."""
         for entity in SLOT_ENTITIES.get(slot, ()):
             values = turn.understanding.entity_values(entity) if turn.understanding else []
             if values:
@@ -118,7 +120,7 @@ class FormLoop:
         return None
 
     def _value_for(self, turn: Turn, slot: str) -> Any:
-        found = self._entity_for(turn, slot)
+        found = self.entity_for(turn, slot)
         return found if found is not None else turn.message.text
 
     @staticmethod

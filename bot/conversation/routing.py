@@ -66,6 +66,7 @@ class Signals:
     verified: bool  # the channel proves who this is
     small_talk: str | None = None  # greet / thanks / goodbye / talk_to_human by rule
     last_intent: str | None = None  # the previous question's intent (follow-ups)
+    staff_channel: bool = False  # Slack, where staff ask for account summaries
 
 
 @dataclass(slots=True)
@@ -99,11 +100,16 @@ def decide(signals: Signals) -> Plan:
 
     order_number = entity(signals, "order_number")
     extra: list[dict[str, Any]] = []
-    if order_number is None and signals.last_intent == "order_status" and cues.is_follow_up(text):
-        numbers = cues.bare_numbers(text)
-        if numbers:
-            order_number = numbers[0]
-            extra = [{"entity": "order_number", "value": numbers[0]}]
+    numbers = cues.bare_numbers(text)
+    about_orders = intent == "order_status" or cues.asks_about_own_orders(text)
+    if (
+        order_number is None
+        and numbers
+        and (about_orders or (signals.last_intent == "order_status" and cues.is_follow_up(text)))
+    ):
+        # "is 4420 on its way?", "and 4418?": a number said without the word "order"
+        order_number = numbers[0]
+        extra = [{"entity": "order_number", "value": numbers[0]}]
     if order_number is not None:
         if kb and signals.intent not in ("order_status", FALLBACK_INTENT) and len(text.split()) > 4:
             return _answer(signals, "article_then_named_order", then=ORDER_STATUS)
@@ -111,7 +117,7 @@ def decide(signals: Signals) -> Plan:
     if entity(signals, "ticket_number") is not None:
         return Plan(Decision.ACTION, "ticket_named", TICKET_STATUS)
 
-    if signals.intent == "account_summary" and signals.confidence >= SURE:
+    if signals.intent == "account_summary" and signals.confidence >= SURE and signals.staff_channel:
         return Plan(Decision.ACTION, "account_summary", _ACTIONS["account_summary"])
     if intent in ("opt_out", "opt_in") and not (kb and cues.looks_like_question(text)):
         return Plan(Decision.ACTION, intent, _ACTIONS[intent])
@@ -139,6 +145,7 @@ def decide(signals: Signals) -> Plan:
         return _answer(signals, "article")
 
     if intent in ("order_status", "ticket_status"):
+        # No article answers: the customer's own records, or how to let the bot see them.
         return Plan(Decision.ACTION, f"{intent}_no_article", f"action_{intent}")
     if intent == "open_ticket":
         return Plan(Decision.FORM, "ticket_no_article", OPEN_TICKET_FORM)

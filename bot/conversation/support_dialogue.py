@@ -102,6 +102,7 @@ OFFER_FOR_COMPLAINT = (
 SORRY_FOR_COMPLAINT = (
     f"I'm sorry to hear that. I can't put it right from this chat. {_PERSON_OFFER}"
 )
+ASIDE_NOT_ANSWERED = "Sorry, I don't have an answer to that one."
 CLARIFY_INTRO = "I want to answer the right question. Do you mean:"
 CLARIFY_OUTRO = "Reply with the number, or ask in other words."
 _FORM_PURPOSE = {
@@ -218,7 +219,9 @@ class SupportDialogue:
         # "what about to Canada?": read with the last question when it does not stand
         # on its own ("and is shipping free?" does).
         stands_alone = bool(passages) and passages[0].similarity >= self._threshold
-        leans = cues.is_follow_up(text) and last.get("query") and not cues.bare_numbers(text)
+        leans = (
+            last.get("query") and cues.may_lean_on_the_last(text) and not cues.bare_numbers(text)
+        )
         if leans and not stands_alone:
             query = f"{last['query']} {query}"
             passages = await self._search(query, understood)
@@ -240,6 +243,7 @@ class SupportDialogue:
             verified=is_verified(turn),
             small_talk=small,
             last_intent=last.get("intent"),
+            staff_channel=turn.conversation.channel == "slack",
         )
         return signals, query
 
@@ -431,19 +435,44 @@ class SupportDialogue:
                 ).replies()
             return self._form_replies(replies, "cancelled", form)
         slot = str(turn.slots.get(REQUESTED_SLOT) or "")
-        if cues.looks_like_question(text):
-            signals, query = await self._signals(turn, text, turn.understanding)
-            if interrupts_form(signals, free_text_slot=slot in _FREE_TEXT_SLOTS):
-                plan = Plan(Decision.ANSWER, "answered_during_form", cite=[signals.passages[0]])
-                outcome = await self._answer(turn, plan, signals, query)
-                outcome.texts.append(
+        aside = await self._aside(turn, text, slot)
+        if aside is not None:
+            go_on = _Outcome(
+                [
                     f"Shall we go on with {_FORM_PURPOSE.get(form, 'the form')}? "
                     "Say yes to go on, or no to stop."
-                )
-                outcome.route.candidates = _candidates(turn.understanding, signals.passages)
-                turn.slots[FORM_PAUSED] = True
-                return outcome.replies()
+                ],
+                Route(Decision.OFFER, "go_on_with_form", action=form),
+                form,
+                1.0,
+            )
+            turn.slots[FORM_PAUSED] = True
+            return aside.replies() + go_on.replies()
         return self._form_replies(await self._forms.advance(turn), "form_answer", form)
+
+    async def _aside(self, turn: Turn, text: str, slot: str) -> _Outcome | None:
+        """A message that is clearly not the form's answer but another question: its
+        answer (or the honest "I don't know"), or None to take it as the answer. A
+        question of three words or more to a form's short question ("what's your name?"
+        answered by "can I use Siri?") is an aside; a free-text question (a ticket's
+        description) takes questions unless the help centre clearly answers them."""
+        if not cues.looks_like_question(text) or len(text.split()) < 3:
+            return None
+        if FormLoop.entity_for(turn, slot) is not None:
+            return None  # "is it ok if you use jo@example.com?": the email is the answer
+        signals, query = await self._signals(turn, text, turn.understanding)
+        free_text = slot in _FREE_TEXT_SLOTS
+        candidates = _candidates(turn.understanding, signals.passages)
+        if interrupts_form(signals, free_text_slot=free_text):
+            plan = Plan(Decision.ANSWER, "answered_during_form", cite=[signals.passages[0]])
+            outcome = await self._answer(turn, plan, signals, query)
+        elif not free_text:
+            route = Route(Decision.FALLBACK, "not_understood_during_form")
+            outcome = _Outcome([ASIDE_NOT_ANSWERED], route, _UNSURE, None)
+        else:
+            return None
+        outcome.route.candidates = candidates
+        return outcome
 
     @staticmethod
     def _form_replies(replies: list[Reply], rule: str, form: str) -> list[Reply]:

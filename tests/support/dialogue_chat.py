@@ -57,6 +57,7 @@ MAIL_FROM_ANOTHER_ADDRESS = Caller(
     "email", _identity("email", "ada@elsewhere.test", verified=False)
 )
 NO_IDENTITY = Caller("web", None)
+STAFF_IN_SLACK = Caller("slack", _identity("slack", "U0SALES", verified=True))
 
 
 class Chat:

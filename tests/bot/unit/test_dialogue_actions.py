@@ -18,6 +18,7 @@ from tests.support.dialogue_chat import (
     MAIL_FROM_ANOTHER_ADDRESS,
     NO_IDENTITY,
     SIGNED_IN_VISITOR,
+    STAFF_IN_SLACK,
     Caller,
     Chat,
     entity,
@@ -30,7 +31,6 @@ from tests.support.dialogue_fakes import RecordingActions, ScriptedKnowledgeBase
     [
         ("order_status", "action_order_status", "any news on the delivery"),
         ("ticket_status", "action_ticket_status", "what's happening with the case"),
-        ("account_summary", "action_account_summary", "summary for Acme"),
         ("opt_out", "action_opt_out", "stop texting me"),
         ("opt_in", "action_opt_in", "sign me up for texts again"),
     ],
@@ -55,6 +55,16 @@ async def test_an_action_intent_the_help_centre_does_not_answer_runs_its_action(
     assert knowledge.queries == [text]  # the router weighs the articles too
     assert replies[0].attributes["route"]["decision"] == "action"
     assert replies[0].attributes["route"]["action"] == action
+
+
+async def test_account_summaries_are_asked_for_in_slack_only(
+    dialogue: SupportDialogue, actions: RecordingActions
+) -> None:
+    await Chat(dialogue).say("summary for Acme", "account_summary", 0.95)
+    assert actions.ran == []  # a customer on the web: not even refused
+
+    await Chat(dialogue, STAFF_IN_SLACK).say("summary for Acme", "account_summary", 0.95)
+    assert actions.ran == ["action_account_summary"]
 
 
 async def test_a_greeting_runs_the_greeting_action(
