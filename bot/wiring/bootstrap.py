@@ -155,9 +155,10 @@ def open_nlu(settings: Settings, encoder: SentenceEncoder) -> NluParser:
         assert nlu.rasa_url is not None  # the settings validator makes sure
         token = nlu.rasa_token.get_secret_value() if nlu.rasa_token else None
         return RasaHttpParser(nlu.rasa_url, token)
+    share = nlu.max_in_scope_fallback  # the threshold follows it (nlu/model.py)
     if nlu.model_dir is not None:
-        return NluModel.load(nlu.model_dir, encoder)
-    return ensure_demo_model(settings.data_dir / "nlu-model", encoder)
+        return NluModel.load(nlu.model_dir, encoder, max_in_scope_fallback=share)
+    return ensure_demo_model(settings.data_dir / "nlu-model", encoder, max_in_scope_fallback=share)
 
 
 def stranded_message_sweeper(
