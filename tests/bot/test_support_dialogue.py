@@ -67,7 +67,10 @@ def test_a_help_question_is_answered_from_the_knowledge_base_with_its_source(
 def test_out_of_scope_gets_an_honest_fallback_and_the_passages_tried(
     client: TestClient,
 ) -> None:
-    body = ask(client, "what is the capital of Peru?")
+    # At the default 3% in-scope fallback "what is the capital of Peru?" reaches the
+    # knowledge base as a knowledge_question (and gets this same reply); a request this
+    # far from every intent is out of scope for the model itself.
+    body = ask(client, "can you write me a poem about cats")
     (reply,) = body["replies"]
     assert reply["text"].startswith("I'm not sure I have a good answer to that.")
     question, logged = stored(client, body["conversation_id"])
