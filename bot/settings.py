@@ -179,6 +179,25 @@ class NluSettings(BaseModel):
         description="detect a message's language; one the help centre does not cover is "
         "told so in that language and offered a person",
     )
+    max_in_scope_fallback: float = Field(
+        default=0.03,
+        description="the out-of-scope operating point: the share of messages about a trained "
+        "intent that may go to nlu_fallback, measured on held-out folds of the training data "
+        "(0.03 = 3%); the threshold follows it at start without retraining",
+    )
+
+    @field_validator("max_in_scope_fallback")
+    @classmethod
+    def _fallback_share(cls, value: float) -> float:
+        # Refused, not clamped: 3 is someone meaning 3%, and half or more falling back is
+        # no operating point. (nlu/calibration.py checks the same; importing it here would
+        # load scikit-learn into every command that reads the settings.)
+        if not 0.0 < value < 0.5:
+            raise ValueError(
+                "SWITCHBOARD_NLU__MAX_IN_SCOPE_FALLBACK is the share of in-scope messages that "
+                f"may fall back, between 0 and 0.5 exclusive (0.03 means 3%); got {value!r}"
+            )
+        return value
 
 
 class KnowledgeSettings(BaseModel):

@@ -11,7 +11,7 @@ from nlu.errors import IncompatibleModelError, ModelLoadError, NluError, Trainin
 from nlu.evaluation import EvaluationReport, evaluate_intents
 from nlu.model import FORMAT_VERSION, NluModel
 from nlu.rasa_backend import RasaBackendError, RasaHttpParser
-from nlu.result import FALLBACK_INTENT, IntentScore, ParseResult
+from nlu.result import FALLBACK_INTENT, IntentScore, ParseResult, ScopeScore
 from nlu.training_data import Example, TrainingData, load_training_data, parse_training_yaml
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "ParseResult",
     "RasaBackendError",
     "RasaHttpParser",
+    "ScopeScore",
     "TextEncoder",
     "TrainingData",
     "TrainingDataError",

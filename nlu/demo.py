@@ -1,11 +1,13 @@
 """The shipped demo model: loaded from its directory, or trained from nlu/data/*.yml
-the first time (the server calls this at start)."""
+the first time (the server calls this at start), for the server's
+`nlu.max_in_scope_fallback`."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 
+from nlu.classifier import ClassifierConfig
 from nlu.encoder import TextEncoder
 from nlu.errors import IncompatibleModelError
 from nlu.model import MANIFEST, NluModel
@@ -18,19 +20,31 @@ log = logging.getLogger(__name__)
 
 
 def ensure_demo_model(
-    model_dir: Path, encoder: TextEncoder, data_dir: Path = DEMO_DATA_DIR
+    model_dir: Path,
+    encoder: TextEncoder,
+    data_dir: Path = DEMO_DATA_DIR,
+    max_in_scope_fallback: float = ClassifierConfig.max_in_scope_fallback,
 ) -> NluModel:
     """Load the model in `model_dir`; train and save it there first if none is there.
 
-    A directory holding an incompatible model is retrained too (it is ours to rebuild);
-    a corrupt one raises `ModelLoadError` rather than being silently overwritten.
+    A directory holding an incompatible model is retrained too (it is ours to rebuild),
+    and so is one saved without held-out scores, whose threshold could not follow
+    `max_in_scope_fallback`. A loaded model's threshold is re-picked for the share
+    (nlu/model.py); a corrupt one raises `ModelLoadError` rather than being silently
+    overwritten.
     """
     if (model_dir / MANIFEST).is_file():
         try:
-            return NluModel.load(model_dir, encoder)
+            model = NluModel.load(model_dir, encoder)
         except IncompatibleModelError as exc:
             log.warning("retraining the NLU model: %s", exc.reason)
+        else:
+            if model.keeps_held_out_scores:
+                model.set_fallback_share(max_in_scope_fallback)
+                return model
+            log.warning("retraining the NLU model: it keeps no held-out scores")
     log.info("training the NLU demo model into %s", model_dir)
-    model = NluModel.train(load_training_data([data_dir]), encoder)
+    config = ClassifierConfig(max_in_scope_fallback=max_in_scope_fallback)
+    model = NluModel.train(load_training_data([data_dir]), encoder, config)
     model.save(model_dir)
     return model

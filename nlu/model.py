@@ -1,10 +1,23 @@
 """`NluModel`: a trained intent classifier plus entity extractor, saved to and loaded
-from a model directory that carries a format version."""
+from a model directory that carries a format version.
+
+The manifest states the out-of-scope operating point: `threshold`, the
+`max_in_scope_fallback` it was picked for, the cross-validation `folds`, and what that
+threshold measured on the held-out folds (`held_out_in_scope_fallback_rate` over
+`held_out_in_scope_messages`, with their `held_out_accuracy`).
+
+A model loaded with another `max_in_scope_fallback` than it was trained for re-picks its
+threshold from the held-out scores it keeps (nlu/classifier.py): the scores do not
+depend on the setting, so that is exactly the threshold retraining would pick, without
+retraining. Models saved before the scores were kept still load, with the threshold they
+were trained with; they say so in the log when asked for another share (the format
+version stays 1, as nothing they hold became unreadable)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import pickle
 import time
 from datetime import datetime
@@ -14,14 +27,17 @@ from typing import Any
 import numpy as np
 import sklearn
 
+from nlu.calibration import check_fallback_share
 from nlu.classifier import ClassifierConfig, IntentClassifier, Progress
 from nlu.encoder import TextEncoder
 from nlu.entities import EntityExtractor
 from nlu.errors import IncompatibleModelError, ModelLoadError, NluError
-from nlu.result import FALLBACK_INTENT, RANKING_LENGTH, IntentScore, ParseResult
+from nlu.result import FALLBACK_INTENT, RANKING_LENGTH, IntentScore, ParseResult, ScopeScore
 from nlu.training_data import TrainingData
 
 __all__ = ["FORMAT_VERSION", "NluModel"]
+
+log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -50,6 +66,49 @@ class NluModel:
     def threshold(self) -> float:
         return self.classifier.threshold
 
+    @property
+    def keeps_held_out_scores(self) -> bool:
+        """Whether the threshold can follow `max_in_scope_fallback` without retraining."""
+        return self.classifier.held_out is not None
+
+    def set_fallback_share(self, max_in_scope_fallback: float) -> None:
+        """Re-pick the out-of-scope threshold for another in-scope fallback share.
+
+        A model without held-out scores (saved before they were kept) keeps the
+        threshold it was trained with and logs that it does; retrain it to follow."""
+        try:
+            check_fallback_share(max_in_scope_fallback)
+        except ValueError as exc:
+            raise NluError(str(exc)) from exc
+        point = self.classifier.operating_point
+        if point is not None and point.max_in_scope_fallback == max_in_scope_fallback:
+            return
+        if not self.keeps_held_out_scores:
+            log.warning(
+                "the NLU model keeps its trained out-of-scope threshold %.3f: it was saved "
+                "without held-out scores, so max_in_scope_fallback=%s cannot move it; "
+                "retrain it with `switchboard nlu train`",
+                self.threshold,
+                max_in_scope_fallback,
+            )
+            return
+        self.classifier.set_fallback_share(max_in_scope_fallback)
+        self.metadata.update(self._operating_point())
+
+    def _operating_point(self) -> dict[str, Any]:
+        """The manifest's out-of-scope facts (only the threshold for older models)."""
+        facts: dict[str, Any] = {"threshold": self.classifier.threshold}
+        point, held_out = self.classifier.operating_point, self.classifier.held_out
+        if point is not None and held_out is not None:
+            facts.update(
+                max_in_scope_fallback=point.max_in_scope_fallback,
+                folds=held_out.folds,
+                held_out_in_scope_messages=point.held_out_messages,
+                held_out_in_scope_fallback_rate=round(point.held_out_fallback_rate, 4),
+                held_out_accuracy=round(held_out.accuracy, 4),
+            )
+        return facts
+
     @classmethod
     def train(
         cls,
@@ -76,7 +135,9 @@ class NluModel:
             "intents": len(classifier.labels),
         }
         say("done")
-        return cls(classifier, extractor, encoder, metadata)
+        model = cls(classifier, extractor, encoder, metadata)
+        model.metadata.update(model._operating_point())
+        return model
 
     def parse(self, text: str, now: datetime | None = None) -> ParseResult:
         return self._result(text, self.encoder.encode([text]), now)
@@ -106,13 +167,14 @@ class NluModel:
         order = np.argsort(-probabilities)[:RANKING_LENGTH]
         ranking = [IntentScore(self.classifier.labels[i], float(probabilities[i])) for i in order]
         top = ranking[0]
-        if in_scope < self.classifier.threshold:
-            # As with Rasa's FallbackClassifier the fallback leads the ranking; its
-            # confidence is the probability that the message is out of scope.
+        scope = ScopeScore(in_scope, self.classifier.threshold)
+        if not scope.in_scope:
+            # As with Rasa's FallbackClassifier the fallback leads the ranking (the ten
+            # intents stay behind it); its confidence is P(out of scope).
             fallback = IntentScore(FALLBACK_INTENT, 1.0 - in_scope)
-            ranking = [fallback, *ranking][:RANKING_LENGTH]
+            ranking = [fallback, *ranking]
             top = fallback
-        return ParseResult(text, top, ranking, self.extractor.extract(text, now))
+        return ParseResult(text, top, ranking, self.extractor.extract(text, now), scope)
 
     def save(self, model_dir: str | Path) -> Path:
         directory = Path(model_dir)
@@ -124,15 +186,22 @@ class NluModel:
             "format_version": FORMAT_VERSION,
             "sklearn_version": sklearn.__version__,
             "intents": self.intents,
-            "threshold": self.classifier.threshold,
             "temperature": self.classifier.temperature,
             **self.metadata,
+            **self._operating_point(),
         }
         (directory / MANIFEST).write_text(json.dumps(manifest, indent=2))
         return directory
 
     @classmethod
-    def load(cls, model_dir: str | Path, encoder: TextEncoder) -> NluModel:
+    def load(
+        cls,
+        model_dir: str | Path,
+        encoder: TextEncoder,
+        max_in_scope_fallback: float | None = None,
+    ) -> NluModel:
+        """The model in `model_dir`; with `max_in_scope_fallback`, its threshold moved
+        to that share (see the module docstring)."""
         directory = Path(model_dir)
         manifest = _read_manifest(directory)
         try:
@@ -148,7 +217,10 @@ class NluModel:
             raise ModelLoadError(directory, f"corrupt model files ({exc})") from exc
         if not isinstance(classifier, IntentClassifier):
             raise ModelLoadError(directory, f"{CLASSIFIER_FILE} does not hold a classifier")
-        return cls(classifier, extractor, encoder, manifest)
+        model = cls(classifier, extractor, encoder, manifest)
+        if max_in_scope_fallback is not None:
+            model.set_fallback_share(max_in_scope_fallback)
+        return model
 
 
 def _read_manifest(directory: Path) -> dict[str, Any]:

@@ -1,7 +1,12 @@
 """The optional backend: parsing by a running Rasa server's `POST /model/parse`.
 
 Rasa 3.6 needs Python 3.10 and SQLAlchemy < 2, so it runs as its own process and is
-never a dependency of this package; this adapter only speaks its HTTP API."""
+never a dependency of this package; this adapter only speaks its HTTP API.
+
+The result has the local model's shape (nlu/result.py) where Rasa provides it: the
+ranking with Rasa's confidences (its FallbackClassifier's `nlu_fallback` first, then up
+to 10 intents), entities. Rasa gives no P(in scope), so `scope` is None and `to_rasa()`
+has no `in_scope` key, unless the server is another Switchboard, which sends one."""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ import httpx
 
 from nlu.entity import Entity
 from nlu.errors import NluError
-from nlu.result import IntentScore, ParseResult
+from nlu.result import FALLBACK_INTENT, RANKING_LENGTH, IntentScore, ParseResult, ScopeScore
 
 __all__ = ["RasaBackendError", "RasaHttpParser", "result_from_rasa"]
 
@@ -54,10 +59,12 @@ def result_from_rasa(body: dict[str, Any]) -> ParseResult:
     """A Rasa `/model/parse` answer as our `ParseResult` (round-trips `to_rasa()`)."""
     try:
         intent = IntentScore(body["intent"]["name"], float(body["intent"]["confidence"]))
-        ranking = [
-            IntentScore(row["name"], float(row["confidence"]))
-            for row in body.get("intent_ranking", [])
-        ]
+        ranking = _top_intents(
+            [
+                IntentScore(row["name"], float(row["confidence"]))
+                for row in body.get("intent_ranking") or []
+            ]
+        )
         entities = [
             Entity(
                 row["entity"],
@@ -70,6 +77,26 @@ def result_from_rasa(body: dict[str, Any]) -> ParseResult:
             )
             for row in body.get("entities", [])
         ]
-        return ParseResult(str(body["text"]), intent, ranking or [intent], entities)
+        scope = body.get("in_scope")
+        in_scope = (
+            ScopeScore(float(scope["probability"]), float(scope["threshold"]))
+            if scope is not None
+            else None
+        )
+        return ParseResult(str(body["text"]), intent, ranking or [intent], entities, in_scope)
     except (KeyError, TypeError, ValueError) as exc:
         raise RasaBackendError(f"unexpected Rasa answer: {exc!r}") from exc
+
+
+def _top_intents(ranking: list[IntentScore]) -> list[IntentScore]:
+    """The fallback, if Rasa put it in, and the first `RANKING_LENGTH` intents (a Rasa
+    server configured with `ranking_length: 0` sends every intent)."""
+    kept: list[IntentScore] = []
+    intents = 0
+    for score in ranking:
+        if score.name != FALLBACK_INTENT:
+            if intents == RANKING_LENGTH:
+                continue
+            intents += 1
+        kept.append(score)
+    return kept

@@ -10,25 +10,40 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:  # the nlu package pulls in scikit-learn: imported when a command runs
+    from bot.settings import Settings
     from nlu import TextEncoder
 
 __all__ = ["nlu"]
 
-_STAGES = ["encoding", "calibrating", "fitting", "done"]
+_STAGES = ["encoding", "calibrating", "cross-validating", "fitting", "done"]
+_SHARE_HELP = (
+    "share of in-scope messages that may fall back (0 < x < 0.5), measured on held-out "
+    "folds; default: SWITCHBOARD_NLU__MAX_IN_SCOPE_FALLBACK (0.03)"
+)
+_SHARE = click.FloatRange(0.0, 0.5, min_open=True, max_open=True)
+
+
+def _settings() -> Settings:
+    from pydantic import ValidationError
+
+    from bot.settings import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise click.ClickException(f"invalid settings:\n{exc}") from exc
 
 
 def _encoder() -> TextEncoder:
     click.echo("loading the sentence model…", err=True)
-    from pydantic import ValidationError
-
-    from bot.settings import Settings
     from bot.wiring.bootstrap import open_encoder
 
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        raise click.ClickException(f"invalid settings:\n{exc}") from exc
-    return open_encoder(settings)
+    return open_encoder(_settings())
+
+
+def _fallback_share(given: float | None) -> float:
+    """The option if given, else the setting (the server's threshold follows the same)."""
+    return given if given is not None else _settings().nlu.max_in_scope_fallback
 
 
 @click.group()
@@ -47,24 +62,42 @@ def _encoder_from(ctx: click.Context) -> TextEncoder:
 @nlu.command()
 @click.argument("data", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--out", "model_dir", required=True, type=click.Path(path_type=Path))
+@click.option("--max-in-scope-fallback", "share", type=_SHARE, help=_SHARE_HELP)
 @click.pass_context
-def train(ctx: click.Context, data: tuple[Path, ...], model_dir: Path) -> None:
+def train(ctx: click.Context, data: tuple[Path, ...], model_dir: Path, share: float | None) -> None:
     """Train on DATA (Rasa NLU YAML files or folders) and save to --out."""
-    from nlu import NluError, NluModel, load_training_data
+    from nlu import ClassifierConfig, NluError, NluModel, load_training_data
 
+    config = ClassifierConfig(max_in_scope_fallback=_fallback_share(share))
     try:
         training_data = load_training_data(data)
         encoder = _encoder_from(ctx)
         started = time.perf_counter()
         with click.progressbar(length=len(_STAGES), label="training") as bar:
-            model = NluModel.train(training_data, encoder, progress=lambda _stage: bar.update(1))
+            model = NluModel.train(
+                training_data, encoder, config, progress=lambda _stage: bar.update(1)
+            )
         seconds = time.perf_counter() - started
         model.save(model_dir)
     except NluError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(
         f"trained {len(model.intents)} intents on {len(training_data.examples)} examples "
-        f"in {seconds:.1f} s (out-of-scope threshold {model.threshold:.3f}) -> {model_dir}"
+        f"in {seconds:.1f} s -> {model_dir}"
+    )
+    click.echo(_operating_point(model.metadata))
+
+
+def _operating_point(manifest: dict[str, Any]) -> str:
+    if "held_out_in_scope_messages" not in manifest:
+        return f"out-of-scope threshold {manifest['threshold']:.3f}"
+    return (
+        f"out-of-scope threshold {manifest['threshold']:.3f} for at most "
+        f"{manifest['max_in_scope_fallback']:.1%} in-scope fallback: "
+        f"{manifest['held_out_in_scope_fallback_rate']:.1%} of "
+        f"{manifest['held_out_in_scope_messages']} held-out in-scope messages fall back "
+        f"({manifest['folds']}-fold cross-validation, held-out accuracy "
+        f"{manifest['held_out_accuracy']:.1%})"
     )
 
 
@@ -72,14 +105,21 @@ def train(ctx: click.Context, data: tuple[Path, ...], model_dir: Path) -> None:
 @click.argument("data", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--model", "model_dir", required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
+@click.option("--max-in-scope-fallback", "share", type=_SHARE, help=_SHARE_HELP)
 @click.pass_context
-def test(ctx: click.Context, data: tuple[Path, ...], model_dir: Path, as_json: bool) -> None:
-    """Evaluate the model in --model on DATA."""
+def test(
+    ctx: click.Context,
+    data: tuple[Path, ...],
+    model_dir: Path,
+    as_json: bool,
+    share: float | None,
+) -> None:
+    """Evaluate the model in --model on DATA, at the threshold the server would use."""
     from nlu import NluError, NluModel, evaluate_intents, load_training_data
 
     try:
         examples = load_training_data(data, for_training=False).examples
-        model = NluModel.load(model_dir, _encoder_from(ctx))
+        model = NluModel.load(model_dir, _encoder_from(ctx), _fallback_share(share))
     except NluError as exc:
         raise click.ClickException(str(exc)) from exc
     results = model.parse_many([example.text for example in examples])

@@ -150,15 +150,17 @@ def action_executor(
 
 def open_nlu(settings: Settings, encoder: SentenceEncoder) -> NluParser:
     """The NLU parser: a Rasa server, the model in NLU__MODEL_DIR, or the demo model
-    (trained from nlu/data into the data dir at first start, a few seconds)."""
+    (trained from nlu/data into the data dir at first start, seven small fits:
+    about 15 s on a shared 2-core machine)."""
     nlu = settings.nlu
     if nlu.backend == "rasa":
         assert nlu.rasa_url is not None  # the settings validator makes sure
         token = nlu.rasa_token.get_secret_value() if nlu.rasa_token else None
         return RasaHttpParser(nlu.rasa_url, token)
+    share = nlu.max_in_scope_fallback  # the threshold follows it (nlu/model.py)
     if nlu.model_dir is not None:
-        return NluModel.load(nlu.model_dir, encoder)
-    return ensure_demo_model(settings.data_dir / "nlu-model", encoder)
+        return NluModel.load(nlu.model_dir, encoder, max_in_scope_fallback=share)
+    return ensure_demo_model(settings.data_dir / "nlu-model", encoder, max_in_scope_fallback=share)
 
 
 def open_understander(

@@ -216,8 +216,11 @@ def test_two_misses_in_a_row_offer_a_person_and_yes_hands_over(
     client: TestClient, desk: RecordingAgentDesk
 ) -> None:
     visitor = Visitor(client)
-    visitor.say("what is the capital of Peru?")
-    (offer,) = visitor.say("who won the football world cup in 1954?")
+    # Two requests out of scope for the model at 3% in-scope fallback (general questions
+    # such as "what is the capital of Peru?" are knowledge_questions there, whose misses
+    # do not count as misses in support_dialogue.py).
+    visitor.say("can you write me a poem about cats")
+    (offer,) = visitor.say("what's the weather like tomorrow?")
     assert offer.startswith("Sorry, I'm still not getting it. Shall I pass you to a person?")
     (ack,) = visitor.say("yes please")
     assert ack.startswith("I'm passing you to a person.")

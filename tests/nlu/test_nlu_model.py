@@ -27,10 +27,28 @@ def test_order_question_is_order_status_with_its_number(support_model: NluModel)
     assert result.entity_values("order_number") == ["4417"]
 
 
-def test_unrelated_question_falls_back(support_model: NluModel) -> None:
-    result = support_model.parse("what is the capital of Peru?")
-    assert result.intent.name == FALLBACK_INTENT
-    assert result.to_rasa()["intent_ranking"][0]["name"] == FALLBACK_INTENT
+def test_unrelated_request_falls_back_with_the_intents_behind_it(
+    support_model: NluModel,
+) -> None:
+    # At the default 3% in-scope fallback the support model lets some general questions
+    # through to knowledge_question ("what is the capital of Peru?"); requests this far
+    # from every intent still fall back.
+    parsed = support_model.parse("can you write me a poem about cats").to_rasa()
+    assert parsed["intent"]["name"] == FALLBACK_INTENT
+    assert parsed["in_scope"]["probability"] < parsed["in_scope"]["threshold"]
+    assert parsed["intent"]["confidence"] == pytest.approx(1 - parsed["in_scope"]["probability"])
+    ranking = parsed["intent_ranking"]
+    assert ranking[0]["name"] == FALLBACK_INTENT
+    assert len(ranking) == 11  # as Rasa's FallbackClassifier: no intent dropped for it
+    assert FALLBACK_INTENT not in {row["name"] for row in ranking[1:]}
+
+
+def test_in_scope_message_carries_its_scope_and_ranking(support_model: NluModel) -> None:
+    parsed = support_model.parse("where is my order 4417?").to_rasa()
+    assert parsed["in_scope"]["threshold"] == support_model.threshold
+    assert parsed["in_scope"]["probability"] >= support_model.threshold
+    assert parsed["intent_ranking"][0]["name"] == "order_status"
+    assert parsed["intent_ranking"][0] == parsed["intent"]
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,8 @@ import json
 import httpx
 import pytest
 
-from nlu.rasa_backend import RasaBackendError, RasaHttpParser
+from nlu import FALLBACK_INTENT
+from nlu.rasa_backend import RasaBackendError, RasaHttpParser, result_from_rasa
 
 RASA_ANSWER = {
     "text": "where is my order 4417?",
@@ -52,3 +53,23 @@ def test_rasa_failures_become_backend_errors(response: httpx.Response) -> None:
     parser = RasaHttpParser("http://rasa:5005", client=client)
     with pytest.raises(RasaBackendError):
         asyncio.run(parser.parse_async("hi"))
+
+
+def test_rasa_has_no_in_scope_probability_and_keeps_ten_intents_behind_its_fallback() -> None:
+    ranking = [{"name": FALLBACK_INTENT, "confidence": 0.7}] + [
+        {"name": f"intent_{i}", "confidence": 0.3 / (i + 1)} for i in range(30)
+    ]  # a Rasa server with ranking_length: 0 sends every intent
+    body = {**RASA_ANSWER, "intent": ranking[0], "intent_ranking": ranking}
+    parsed = result_from_rasa(body).to_rasa()
+    assert "in_scope" not in parsed
+    assert [row["name"] for row in parsed["intent_ranking"]] == [
+        FALLBACK_INTENT,
+        *[f"intent_{i}" for i in range(10)],
+    ]
+
+
+def test_a_switchboard_peer_s_in_scope_probability_round_trips() -> None:
+    body = {**RASA_ANSWER, "in_scope": {"probability": 0.91, "threshold": 0.17}}
+    result = result_from_rasa(body)
+    assert result.scope is not None and result.scope.in_scope
+    assert result.to_rasa() == body
