@@ -114,6 +114,10 @@ _FORM_PURPOSE = {
 _FREE_TEXT_SLOTS = frozenset({"ticket_subject", "ticket_description", "lead_interest"})
 _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2}
 _SEARCH_DEPTH = 5
+# Small talk by the NLU alone needs more than SURE: with the out-of-scope threshold set
+# for 3% in-scope fallback, off-topic lines reach greet or goodbye at 0.55 to 0.63
+# ("translate hello into french" -> greet 0.627; nlu_banking77/issue 14 notes).
+SMALL_TALK_SURE = 0.8
 
 
 @dataclass(slots=True)
@@ -230,7 +234,11 @@ class SupportDialogue:
             small = None  # only cues.asks_for_person decides that: "person" is a common word
         intent = understood.intent if understood else _UNSURE
         confidence = understood.confidence if understood else 0.0
-        if small is None and intent in ("greet", "thanks", "goodbye") and confidence >= SURE:
+        if (
+            small is None
+            and intent in ("greet", "thanks", "goodbye")
+            and confidence >= SMALL_TALK_SURE
+        ):
             small = intent if len(text.split()) <= 5 else None
         signals = Signals(
             text=text,
