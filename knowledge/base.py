@@ -30,9 +30,9 @@ from typing import Protocol
 import numpy as np
 
 from knowledge.catalogue import MAX_VIEWS, Catalogue, ChunkFacts, NewDocument
-from knowledge.chunking import VIEW_KINDS, chunk_document
+from knowledge.chunking import DEFAULT_VIEWS, chunk_document
 from knowledge.errors import DocumentNotFound, EmptyQuery, IndexUnavailable
-from knowledge.faq import FAQ_QUESTION_THRESHOLD, answers_only_its_question
+from knowledge.faq import FAQ_QUESTION_THRESHOLD, FAQ_RANK_MARGIN, answers_only_its_question
 from knowledge.index import HNSW_MIN_VECTORS, VectorIndex
 from knowledge.records import DocumentInfo, IngestProgress, IngestSummary, Passage
 from knowledge.retrieval import LEXICAL_WEIGHT, best_per_article, best_per_chunk, fuse
@@ -77,7 +77,7 @@ class KnowledgeBase:
         *,
         lexical_weight: float = LEXICAL_WEIGHT,
         hnsw_min_vectors: int = HNSW_MIN_VECTORS,
-        views: frozenset[str] = VIEW_KINDS,
+        views: frozenset[str] = DEFAULT_VIEWS,
         faq_question_threshold: float | None = FAQ_QUESTION_THRESHOLD,
     ) -> None:
         self.index_dir = Path(index_dir)
@@ -91,6 +91,7 @@ class KnowledgeBase:
         self._hnsw_min = hnsw_min_vectors
         self._views = views
         self._faq_threshold = faq_question_threshold
+        self._faq_rank_margin: float | None = FAQ_RANK_MARGIN
         self._index = self._load_index()
         self._embed_stale_documents()
 
@@ -102,7 +103,7 @@ class KnowledgeBase:
         *,
         lexical_weight: float = LEXICAL_WEIGHT,
         hnsw_min_vectors: int = HNSW_MIN_VECTORS,
-        views: frozenset[str] = VIEW_KINDS,
+        views: frozenset[str] = DEFAULT_VIEWS,
         faq_question_threshold: float | None = FAQ_QUESTION_THRESHOLD,
     ) -> KnowledgeBase:
         return cls(
@@ -349,10 +350,34 @@ class KnowledgeBase:
             self._score_more(query, others, dense, facts)
             asked.update(self._question_similarity(query, dict.fromkeys(others, 0.0), facts))
             held_back |= self._held_back({c: dense[c] for c in others}, facts, asked)
-        eligible = {c: s for c, s in dense.items() if c not in held_back}
-        ranked = fuse(eligible, lexical, self._lexical_weight)
-        article_of = {c: facts[c].article for c in eligible}
+        ranked = fuse(dense, lexical, self._lexical_weight)
+        article_of = {c: facts[c].article for c in dense}
+        if held_back:
+            ranked = self._stand_in(ranked, held_back, article_of)
         return self._catalogue.passages(best_per_article(ranked, article_of, k), asked)
+
+    def _stand_in(
+        self,
+        ranked: list[tuple[int, float, float]],
+        held_back: set[int],
+        article_of: dict[int, str],
+    ) -> list[tuple[int, float, float]]:
+        """`ranked` without the held-back FAQ entries; an article's other chunks rank no
+        lower than its best held-back entry minus `faq_rank_margin` (the entry's match
+        says what the article is about, its answer is just not the one to give)."""
+        borrowed: dict[str, float] = {}
+        for chunk, score, _ in ranked:
+            if chunk in held_back:
+                borrowed.setdefault(article_of[chunk], score)
+        kept = []
+        for chunk, score, similarity in ranked:
+            if chunk in held_back:
+                continue
+            if self._faq_rank_margin is not None and article_of[chunk] in borrowed:
+                score = max(score, borrowed[article_of[chunk]] - self._faq_rank_margin)
+            kept.append((chunk, score, similarity))
+        kept.sort(key=lambda item: (-item[1], item[0]))
+        return kept
 
     def _dense_candidates(
         self, query: np.ndarray, k: int, language: str | None

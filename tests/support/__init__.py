@@ -5,6 +5,7 @@ in conftest.py files, and no test imports from a conftest.
 - dialogue_fakes.py  scripted knowledge base and recording action runner (dialogue units)
 - dialogue_chat.py   callers and a Chat that drives a dialogue turn by turn, no engine
 - encoders.py        deterministic hashing encoders (no sentence model)
+- old_catalogue.py   a knowledge index as written before catalogue format 2
 - customers.py       the one seed of the demo customers (Ada, Grace and their orders)
 - webchat.py         a web chat Visitor on the app under a TestClient
 - app.py             the app's services, staff users, waiting for background work
