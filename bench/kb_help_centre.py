@@ -12,7 +12,8 @@ entry, that entry. Printed in one run, per article key:
   entry's own (the "do you sell gift cards?" -> "No. ... never expire" failure);
 - for: the views from before issue 14 (text and FAQ question, no FAQ strictness: the
   reference), every view kind, and the shipped views (`DEFAULT_VIEWS`), each without
-  and with the FAQ strictness at FAQ_QUESTION_THRESHOLD;
+  and with the FAQ strictness at FAQ_QUESTION_THRESHOLD (and the shipped one without
+  FAQ_RANK_MARGIN: a held-back entry's article then ranks on its other sections alone);
 - for the shipped views without strictness, each question whose top passage is a
   direct-answer FAQ entry, with the cosine of the question to the entry's question,
   own or not (what FAQ_QUESTION_THRESHOLD is chosen from), and a sweep of it;
@@ -36,7 +37,7 @@ from demo.help_centre import DEMO_DIR
 from knowledge import ANSWER_THRESHOLD, KnowledgeBase, Passage
 from knowledge.chunking import DEFAULT_VIEWS, TEXT_VIEWS, VIEW_KINDS
 from knowledge.embeddings import SentenceEncoder
-from knowledge.faq import FAQ_QUESTION_THRESHOLD, answers_only_its_question
+from knowledge.faq import FAQ_QUESTION_THRESHOLD, FAQ_RANK_MARGIN, answers_only_its_question
 
 QUESTIONS = Path(__file__).resolve().parent / "data" / "help_centre_questions.yaml"
 SITE = "https://help.acme-outfitters.example/"
@@ -147,6 +148,9 @@ def main() -> None:
                 f"{label}, FAQ strictness {FAQ_QUESTION_THRESHOLD}", kb, questions, vectors
             )
         after = kbs["shipped views"]
+        after._faq_rank_margin = None
+        evaluate("shipped, a held-back entry lends no rank", after, questions, vectors)
+        after._faq_rank_margin = FAQ_RANK_MARGIN
 
         after._faq_threshold = None
         print("\nshipped views, no strictness: top passages that are direct-answer FAQ entries")

@@ -166,6 +166,7 @@ class KnowledgeBase:
             if number.isdigit() and int(number) < generation:
                 stale.unlink(missing_ok=True)
         self._generation = generation
+        self._question_views = self._catalogue.vector_ids_of_kind("question")
         return index
 
     def _current_index(self) -> VectorIndex:
@@ -192,8 +193,10 @@ class KnowledgeBase:
             )
             index.save(self._index_path(generation))
             self._catalogue.set_meta(db, "generation", str(generation))
+            question_views = self._catalogue.vector_ids_of_kind("question", db)
         self._index = index
         self._generation = generation
+        self._question_views = question_views
         old_path.unlink(missing_ok=True)
 
     # -- documents ----------------------------------------------------------------
@@ -331,14 +334,16 @@ class KnowledgeBase:
     ) -> list[Passage]:
         k = max(1, k)
         language = _language(language)
+        if language is not None and language not in self._catalogue.languages():
+            return []  # nothing to look through (and no need to read the whole index)
         query = np.asarray(vector, dtype=np.float32)
-        dense, facts = self._dense_candidates(query, k, language)
+        dense, facts, asked = self._dense_candidates(query, k, language)
         lexical: dict[int, float] = {}
         if self._lexical_weight > 0:
             lexical = dict(self._catalogue.lexical(text, max(k, 10) * 4, language))
             self._score_more(query, [c for c in lexical if c not in dense], dense, facts)
             lexical = {chunk: score for chunk, score in lexical.items() if chunk in dense}
-        asked = self._question_similarity(query, dense, facts)
+        self._question_similarity(query, dense, facts, asked)
         held_back = self._held_back(dense, facts, asked)
         if held_back:  # their articles' other sections stand in for them
             articles = {facts[c].article for c in held_back}
@@ -348,7 +353,7 @@ class KnowledgeBase:
                 if c not in dense
             ]
             self._score_more(query, others, dense, facts)
-            asked.update(self._question_similarity(query, dict.fromkeys(others, 0.0), facts))
+            self._question_similarity(query, dict.fromkeys(others, 0.0), facts, asked)
             held_back |= self._held_back({c: dense[c] for c in others}, facts, asked)
         ranked = fuse(dense, lexical, self._lexical_weight)
         article_of = {c: facts[c].article for c in dense}
@@ -381,13 +386,16 @@ class KnowledgeBase:
 
     def _dense_candidates(
         self, query: np.ndarray, k: int, language: str | None
-    ) -> tuple[dict[int, float], dict[int, ChunkFacts]]:
+    ) -> tuple[dict[int, float], dict[int, ChunkFacts], dict[int, float]]:
         """Chunk -> best cosine over its views, from enough vector hits to cover more
-        than `k` articles (of `language`), and what is known of each chunk."""
+        than `k` articles (of `language`); what is known of each chunk; and FAQ chunk ->
+        cosine to its question view, for the question views among the hits."""
         index = self._current_index()
+        questions = self._question_views
         depth = max(k, 10) * _HITS_PER_ARTICLE
         while True:
-            dense = best_per_chunk(index.search(query, depth), MAX_VIEWS)
+            hits = index.search(query, depth)
+            dense = best_per_chunk(hits, MAX_VIEWS)
             facts = self._catalogue.chunk_facts(list(dense))
             dense = {
                 c: s
@@ -395,7 +403,8 @@ class KnowledgeBase:
                 if c in facts and (language is None or facts[c].language == language)
             }
             if len({facts[c].article for c in dense}) > k or depth >= index.size:
-                return dense, facts
+                asked = best_per_chunk(((i, s) for i, s in hits if i in questions), MAX_VIEWS)
+                return dense, facts, asked
             depth *= 4
 
     def _score_more(
@@ -411,12 +420,17 @@ class KnowledgeBase:
         facts.update(self._catalogue.chunk_facts([c for c in chunks if c not in facts]))
 
     def _question_similarity(
-        self, query: np.ndarray, dense: dict[int, float], facts: dict[int, ChunkFacts]
-    ) -> dict[int, float]:
-        """FAQ chunk -> cosine between the query and the entry's question alone."""
-        faq = [c for c in dense if c in facts and facts[c].question]
-        vectors = self._catalogue.chunk_vectors(faq, kind="question")
-        return {chunk: float((views @ query).max()) for chunk, views in vectors.items()}
+        self,
+        query: np.ndarray,
+        dense: dict[int, float],
+        facts: dict[int, ChunkFacts],
+        asked: dict[int, float],
+    ) -> None:
+        """Fill in `asked` (FAQ chunk -> cosine between the query and the entry's
+        question alone) for the FAQ chunks in `dense` whose question view was not hit."""
+        missing = [c for c in dense if c in facts and facts[c].question and c not in asked]
+        for chunk, views in self._catalogue.chunk_vectors(missing, kind="question").items():
+            asked[chunk] = float((views @ query).max())
 
     def _held_back(
         self, dense: dict[int, float], facts: dict[int, ChunkFacts], asked: dict[int, float]

@@ -223,24 +223,25 @@ class Catalogue:
         self, chunk_ids: Sequence[int], kind: str | None = None
     ) -> dict[int, np.ndarray]:
         """Every stored view of these chunks (only views of `kind` when given), as
-        (views, dim) arrays."""
+        (views, dim) arrays. One primary-key range read per chunk: a single query with
+        hundreds of OR-ed ranges made SQLite scan the table."""
         found: dict[int, list[np.ndarray]] = {}
-        ids = list(dict.fromkeys(chunk_ids))
-        for start in range(0, len(ids), 400):  # SQLite's limit on bound parameters
-            part = ids[start : start + 400]
-            ranges = " OR ".join("(id >= ? AND id < ?)" for _ in part)
-            params: list[object] = [b for c in part for b in _vector_range(c)]
-            where = f"({ranges})"
-            if kind is not None:
-                where += " AND kind = ?"
-                params.append(kind)
-            with self._lock:
-                rows = self._db.execute(f"SELECT id, embedding FROM vectors WHERE {where}", params)
-                for vector_id, blob in rows:
-                    found.setdefault(vector_id // MAX_VIEWS, []).append(
-                        np.frombuffer(blob, dtype=np.float32)
-                    )
+        sql = "SELECT id, embedding FROM vectors WHERE id >= ? AND id < ?"
+        if kind is not None:
+            sql += " AND kind = ?"
+        with self._lock:
+            for chunk in dict.fromkeys(chunk_ids):
+                params: tuple[object, ...] = _vector_range(chunk)
+                if kind is not None:
+                    params = (*params, kind)
+                for _, blob in self._db.execute(sql, params):
+                    found.setdefault(chunk, []).append(np.frombuffer(blob, dtype=np.float32))
         return {chunk: np.vstack(rows) for chunk, rows in found.items()}
+
+    def vector_ids_of_kind(self, kind: str, db: sqlite3.Connection | None = None) -> set[int]:
+        with self._lock:
+            rows = (db or self._db).execute("SELECT id FROM vectors WHERE kind = ?", (kind,))
+            return {int(row[0]) for row in rows}
 
     def chunk_facts(self, chunk_ids: Sequence[int]) -> dict[int, ChunkFacts]:
         found: dict[int, ChunkFacts] = {}

@@ -18,11 +18,9 @@ def test_markdown_is_chunked_along_headings_with_titles_kept() -> None:
     assert chunks[1].source == "https://help.example/r"
     assert chunks[1].views == (
         "Refunds — Timing: Refunds take 5 days.",
-        "Timing",  # what people ask: the heading alone, and with its article's title
-        "Refunds — Timing",
+        "Timing: Refunds take 5 days.",  # the section without the article's title
     )
-    assert chunks[1].view_kinds == ("text", "heading", "title_heading")
-    assert chunks[0].view_kinds == ("text", "title")  # the article's title on its first chunk
+    assert chunks[1].view_kinds == ("text", "section_text")
     assert {c.article for c in chunks} == {"https://help.example/r"}
 
 
