@@ -77,6 +77,7 @@ class KnowledgeAnswer:
                 "chunk_id": p.chunk_id,
                 "title": source_label(p),
                 "source": p.source,
+                "article": p.article,
                 "score": round(p.similarity, 4),
             }
             for p in self.passages
