@@ -67,7 +67,8 @@ def document_id_for(path: Path) -> str:
 
 class KnowledgeBase:
     """Help content, searchable. `views` picks the views embedded at ingest (the
-    benchmarks pass `chunking.TEXT_VIEWS` for the reference from before issue 14);
+    benchmarks pass `chunking.TEXT_VIEWS` for the reference from before issue 14); a
+    file already ingested and unchanged keeps the views it was embedded with.
     `faq_question_threshold` None turns the FAQ strictness off (the same reference)."""
 
     def __init__(
