@@ -187,6 +187,28 @@ def main() -> None:
                 f"  {mark} {q.text!r} -> {top.article.removeprefix(SITE)}"
                 f" [{top.section}]{faq} {top.similarity:.2f}"
             )
+        print("\nFAQ file alone (faq.csv without its articles): FAQ paraphrases and the rest")
+        paraphrases = [n for n, q in enumerate(questions) if q.faq]
+        rest = [n for n, q in enumerate(questions) if not q.faq]
+        alone = KnowledgeBase.open(Path(tmp) / "faq-alone", encoder)
+        alone.ingest([DEMO_DIR / "faq.csv"])
+        for threshold in (None, FAQ_QUESTION_THRESHOLD):
+            alone._faq_threshold = threshold
+            pairs = zip(questions, vectors, strict=True)
+            tops = [alone.search_vector(q.text, v, 1)[0] for q, v in pairs]
+            own = [n for n in paraphrases if tops[n].question == questions[n].faq]
+            sure = sum(tops[n].similarity >= ANSWER_THRESHOLD for n in own)
+            wrong = sum(
+                tops[n].similarity >= ANSWER_THRESHOLD
+                and tops[n].article not in questions[n].articles
+                for n in rest
+            )
+            print(
+                f"  FAQ strictness {threshold}: own entry first {len(own)}/{len(paraphrases)}"
+                f" (confident {sure}); other questions answered confidently from a wrong"
+                f" entry {wrong}/{len(rest)}"
+            )
+        alone.close()
         if args.misses:
             print("\nshipped search, top-1 misses:")
             for q, found_for in zip(questions, shipped, strict=True):

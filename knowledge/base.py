@@ -356,8 +356,13 @@ class KnowledgeBase:
             self._score_more(query, others, dense, facts)
             self._question_similarity(query, dict.fromkeys(others, 0.0), facts, asked)
             held_back |= self._held_back({c: dense[c] for c in others}, facts, asked)
-        ranked = fuse(dense, lexical, self._lexical_weight)
         article_of = {c: facts[c].article for c in dense}
+        # An entry whose article has nothing else (an FAQ file without articles) stays:
+        # the next article is no better an answer, and an FAQ-only knowledge base would
+        # lose most paraphrases (knowledge.faq, FAQ_QUESTION_THRESHOLD).
+        standing = {article_of[c] for c in dense if c not in held_back}
+        held_back = {c for c in held_back if article_of[c] in standing}
+        ranked = fuse(dense, lexical, self._lexical_weight)
         if held_back:
             ranked = self._stand_in(ranked, held_back, article_of)
         return self._catalogue.passages(best_per_article(ranked, article_of, k), asked)
