@@ -4,9 +4,19 @@ An FAQ answer such as "No. Gift cards never expire" is right for "Do gift cards
 expire?" and wrong for "Do you sell gift cards?", though the two are close in meaning
 and share words. So search returns such an entry only when the query matches the
 entry's question itself, above `FAQ_QUESTION_THRESHOLD`; otherwise the entry steps
-aside and its article is represented by its best other section (or the next article
-takes its place). Entries whose answer explains rather than decides ("How do I use a
-gift card online?" -> the steps) are matched like any section.
+aside and its article is represented by its best other section. Entries whose answer
+explains rather than decides ("How do I use a gift card online?" -> the steps) are
+matched like any section.
+
+An entry whose article has no other section (an FAQ file without articles, or without
+URLs) is not held back. Issue 14 asked for "the next article" then, but on the demo's
+faq.csv ingested alone that put the own entry first for 6 of the 21 FAQ paraphrases
+instead of 21 (confident 4 instead of 16), to answer 5 instead of 9 of the 91 other
+questions confidently from a wrong entry (a scratch run, by hand). As shipped,
+bench/kb_help_centre.py prints for that file alone: own entry first 20/21 (confident
+15), wrong entry 9/91, against 21/21 (16) and 9/91 without strictness (entries sharing
+an article URL still stand in for each other). The router can tell a lone entry by
+`Passage.question_similarity` and `answers_only_its_question`.
 
 An entry is a direct answer when its answer is short (at most
 `DIRECT_ANSWER_MAX_WORDS` words) and either opens with yes or no, or answers a yes/no
