@@ -47,6 +47,19 @@ def test_an_entry_the_query_does_not_ask_steps_aside_for_its_article(tmp_path: P
     assert loose.is_faq  # what happened before: the entry's words won
 
 
+def test_an_entry_alone_in_its_article_is_kept(tmp_path: Path) -> None:
+    """Nothing could stand in for it, and the next entry is no better an answer."""
+    (tmp_path / "faq.csv").write_text(
+        "question,answer\nDo they lapse?,No. Gift cards never expire.\n"
+        "Where is the shop?,On Main Street.\n"
+    )
+    kb = KnowledgeBase.open(tmp_path / "index", RecordingEncoder())
+    kb.ingest([tmp_path / "faq.csv"])
+    (best,) = kb.search("gift cards never expire", k=1)
+    assert best.question == "Do they lapse?"
+    assert best.question_similarity < FAQ_QUESTION_THRESHOLD  # the router can see it
+
+
 def test_demo_help_centre_questions_are_not_answered_by_a_neighbouring_entry(
     demo_kb: KnowledgeBase,
 ) -> None:
