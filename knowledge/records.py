@@ -50,7 +50,7 @@ class Chunk:
     text: str
     source: str
     views: tuple[str, ...] = field(default=())  # the texts embedded for this chunk
-    # What each view is ("text", "question", "heading", "title_heading", "title"), in order.
+    # What each view is, in order ("text", "question", "section_text"...; see chunking).
     view_kinds: tuple[str, ...] = field(default=())
     article: str = ""  # the article key: passages with the same key are one article
     question: str | None = None  # FAQ entries: the question this chunk answers
