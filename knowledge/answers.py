@@ -4,6 +4,10 @@
 threshold it is the answer: Markdown citing its source, which the channels show each in
 their own way (channels.rendering). Below, the result says so (`confident=False`) with a
 reply asking to rephrase or offering a person; the dialogue decides what to do next.
+
+The passages come from `KnowledgeBase.search`: one per article, FAQ entries with a
+yes/no answer only for their own question. `language` asks for documents in that
+language only (None: any).
 """
 
 from __future__ import annotations
@@ -73,6 +77,7 @@ class KnowledgeAnswer:
                 "chunk_id": p.chunk_id,
                 "title": source_label(p),
                 "source": p.source,
+                "article": p.article,
                 "score": round(p.similarity, 4),
             }
             for p in self.passages
@@ -96,9 +101,11 @@ def answer(
     *,
     threshold: float = ANSWER_THRESHOLD,
     k: int = 3,
+    language: str | None = None,
 ) -> KnowledgeAnswer | None:
-    """The best answer, a not-confident result, or None for an empty KB."""
-    return to_answer(question, kb.search(question, k), threshold)
+    """The best answer, a not-confident result, or None for an empty KB (or none in
+    `language`)."""
+    return to_answer(question, kb.search(question, k, language), threshold)
 
 
 async def answer_async(
@@ -107,5 +114,12 @@ async def answer_async(
     *,
     threshold: float = ANSWER_THRESHOLD,
     k: int = 3,
+    language: str | None = None,
 ) -> KnowledgeAnswer | None:
-    return to_answer(question, await kb.search_async(question, k), threshold)
+    # `language` is passed only when given, so a knowledge base double without it works
+    found = (
+        await kb.search_async(question, k)
+        if language is None
+        else await kb.search_async(question, k, language=language)
+    )
+    return to_answer(question, found, threshold)

@@ -6,6 +6,15 @@ FAISS file under a new generation name and, in one SQLite transaction, replaces 
 changed rows and moves the generation forward. A crash at any point leaves the previous
 generation and its catalogue in place; a FAISS file of a generation that never
 committed is deleted at the next open.
+
+A catalogue written by an older version (format 1, before views and languages) is
+upgraded when it is opened (see `knowledge.catalogue`), and its documents whose files
+are still there are embedded again with the new views, in one ingest, before the
+knowledge base answers.
+
+Search returns one passage per article (its best chunk), best article first, with FAQ
+entries that answer only their own question held back unless the query matches that
+question (`knowledge.faq`). `language` narrows a search to documents in that language.
 """
 
 from __future__ import annotations
@@ -20,12 +29,13 @@ from typing import Protocol
 
 import numpy as np
 
-from knowledge.catalogue import VIEWS, Catalogue, NewDocument
-from knowledge.chunking import chunk_document
+from knowledge.catalogue import MAX_VIEWS, Catalogue, ChunkFacts, NewDocument
+from knowledge.chunking import DEFAULT_VIEWS, chunk_document
 from knowledge.errors import DocumentNotFound, EmptyQuery, IndexUnavailable
+from knowledge.faq import FAQ_QUESTION_THRESHOLD, FAQ_RANK_MARGIN, answers_only_its_question
 from knowledge.index import HNSW_MIN_VECTORS, VectorIndex
 from knowledge.records import DocumentInfo, IngestProgress, IngestSummary, Passage
-from knowledge.retrieval import LEXICAL_WEIGHT, best_per_chunk, fuse
+from knowledge.retrieval import LEXICAL_WEIGHT, best_per_article, best_per_chunk, fuse
 from knowledge.sources import UnreadableFile, discover_files, parse_document
 
 __all__ = ["MAX_QUERY_CHARS", "KnowledgeBase", "TextEncoder", "document_id_for"]
@@ -34,6 +44,9 @@ log = logging.getLogger("knowledge")
 
 MAX_QUERY_CHARS = 2000
 ENCODE_BATCH = 64
+# Vector hits read per requested article before search looks deeper (a chunk has up to
+# five views and an article several chunks; a language filter may skip many).
+_HITS_PER_ARTICLE = 32
 ProgressCallback = Callable[[IngestProgress], None]
 
 
@@ -53,6 +66,11 @@ def document_id_for(path: Path) -> str:
 
 
 class KnowledgeBase:
+    """Help content, searchable. `views` picks the views embedded at ingest (the
+    benchmarks pass `chunking.TEXT_VIEWS` for the reference from before issue 14); a
+    file already ingested and unchanged keeps the views it was embedded with.
+    `faq_question_threshold` None turns the FAQ strictness off (the same reference)."""
+
     def __init__(
         self,
         index_dir: Path,
@@ -60,6 +78,8 @@ class KnowledgeBase:
         *,
         lexical_weight: float = LEXICAL_WEIGHT,
         hnsw_min_vectors: int = HNSW_MIN_VECTORS,
+        views: frozenset[str] = DEFAULT_VIEWS,
+        faq_question_threshold: float | None = FAQ_QUESTION_THRESHOLD,
     ) -> None:
         self.index_dir = Path(index_dir)
         try:
@@ -70,7 +90,11 @@ class KnowledgeBase:
         self._encoder = encoder
         self._lexical_weight = lexical_weight
         self._hnsw_min = hnsw_min_vectors
+        self._views = views
+        self._faq_threshold = faq_question_threshold
+        self._faq_rank_margin: float | None = FAQ_RANK_MARGIN
         self._index = self._load_index()
+        self._embed_stale_documents()
 
     @classmethod
     def open(
@@ -80,10 +104,38 @@ class KnowledgeBase:
         *,
         lexical_weight: float = LEXICAL_WEIGHT,
         hnsw_min_vectors: int = HNSW_MIN_VECTORS,
+        views: frozenset[str] = DEFAULT_VIEWS,
+        faq_question_threshold: float | None = FAQ_QUESTION_THRESHOLD,
     ) -> KnowledgeBase:
         return cls(
-            index_dir, encoder, lexical_weight=lexical_weight, hnsw_min_vectors=hnsw_min_vectors
+            index_dir,
+            encoder,
+            lexical_weight=lexical_weight,
+            hnsw_min_vectors=hnsw_min_vectors,
+            views=views,
+            faq_question_threshold=faq_question_threshold,
         )
+
+    def _embed_stale_documents(self) -> None:
+        """Embed again, with today's views, the documents an older version stored."""
+        stale = self._catalogue.stale_documents()
+        if not stale:
+            return
+        present = [Path(path) for _, path in stale if Path(path).is_file()]
+        gone = [path for _, path in stale if not Path(path).is_file()]
+        if gone:
+            log.warning(
+                "%d document(s) from an older index format have no file any more and keep"
+                " their old views until removed or ingested again: %s",
+                len(gone),
+                ", ".join(gone),
+            )
+        if present:
+            log.warning(
+                "the index is from an older format: embedding %d document(s) again",
+                len(present),
+            )
+            self.ingest(present)
 
     def close(self) -> None:
         self._catalogue.close()
@@ -115,6 +167,7 @@ class KnowledgeBase:
             if number.isdigit() and int(number) < generation:
                 stale.unlink(missing_ok=True)
         self._generation = generation
+        self._question_views = self._catalogue.vector_ids_of_kind("question")
         return index
 
     def _current_index(self) -> VectorIndex:
@@ -141,8 +194,10 @@ class KnowledgeBase:
             )
             index.save(self._index_path(generation))
             self._catalogue.set_meta(db, "generation", str(generation))
+            question_views = self._catalogue.vector_ids_of_kind("question", db)
         self._index = index
         self._generation = generation
+        self._question_views = question_views
         old_path.unlink(missing_ok=True)
 
     # -- documents ----------------------------------------------------------------
@@ -154,6 +209,10 @@ class KnowledgeBase:
         """The text of every chunk with its title and section: the words customers will
         use about this help centre (the spelling corrector's domain vocabulary)."""
         return self._catalogue.chunk_texts()
+
+    def languages(self) -> set[str]:
+        """The languages the knowledge base has documents in (ISO 639-1 codes)."""
+        return self._catalogue.languages()
 
     def is_empty(self) -> bool:
         return self._catalogue.document_count() == 0
@@ -202,8 +261,12 @@ class KnowledgeBase:
                 log.warning("skipping %s", exc)
                 skipped.append(str(path))
                 continue
-            chunks = chunk_document(document)
-            pending.append(NewDocument(document_id, str(path), document.title, digest, chunks))
+            chunks = chunk_document(document, views=self._views)
+            pending.append(
+                NewDocument(
+                    document_id, str(path), document.title, digest, chunks, document.language
+                )
+            )
         report(IngestProgress(len(files), len(files), 0, 0))
 
         removed = []
@@ -251,32 +314,152 @@ class KnowledgeBase:
             raise EmptyQuery("the query is empty")
         return text[:MAX_QUERY_CHARS]
 
-    def search(self, query: str, k: int = 5) -> list[Passage]:
+    def search(self, query: str, k: int = 5, language: str | None = None) -> list[Passage]:
+        """The best passage of each of the `k` best articles (in `language` only, when
+        given), best first."""
         text = self._prepare(query)
         vector = self._encoder.encode([text])[0]
-        return self.search_vector(text, vector, k)
+        return self.search_vector(text, vector, k, language)
 
-    async def search_async(self, query: str, k: int = 5) -> list[Passage]:
+    async def search_async(
+        self, query: str, k: int = 5, language: str | None = None
+    ) -> list[Passage]:
         """Like `search`, with micro-batched encoding and FAISS in a worker thread."""
         text = self._prepare(query)
         vector = await self._encoder.encode_async(text)
-        return await asyncio.to_thread(self.search_vector, text, vector, k)
+        return await asyncio.to_thread(self.search_vector, text, vector, k, language)
 
-    def search_lexical(self, query: str, k: int = 5) -> list[Passage]:
-        """BM25 (FTS5) alone, for comparison; `score` is the bm25 score, higher is better."""
-        hits = self._catalogue.lexical(self._prepare(query), max(1, k))
+    def search_lexical(self, query: str, k: int = 5, language: str | None = None) -> list[Passage]:
+        """BM25 (FTS5) alone, for comparison; `score` is the bm25 score, higher is better.
+        Per chunk, not per article."""
+        hits = self._catalogue.lexical(self._prepare(query), max(1, k), _language(language))
         return self._catalogue.passages([(chunk, score, 0.0) for chunk, score in hits])
 
-    def search_vector(self, text: str, vector: np.ndarray, k: int) -> list[Passage]:
+    def search_vector(
+        self, text: str, vector: np.ndarray, k: int, language: str | None = None
+    ) -> list[Passage]:
         k = max(1, k)
-        n = max(k, 10) * VIEWS * 2
-        dense = best_per_chunk(self._current_index().search(vector, n), VIEWS)
+        language = _language(language)
+        if language is not None and language not in self._catalogue.languages():
+            return []  # nothing to look through (and no need to read the whole index)
+        query = np.asarray(vector, dtype=np.float32)
+        dense, facts, asked = self._dense_candidates(query, k, language)
         lexical: dict[int, float] = {}
         if self._lexical_weight > 0:
-            lexical = dict(self._catalogue.lexical(text, n))
-            missing = [chunk for chunk in lexical if chunk not in dense]
-            query = np.asarray(vector, dtype=np.float32)
-            for chunk, views in self._catalogue.chunk_vectors(missing).items():
-                dense[chunk] = float((views @ query).max())
+            lexical = dict(self._catalogue.lexical(text, max(k, 10) * 4, language))
+            self._score_more(query, [c for c in lexical if c not in dense], dense, facts)
             lexical = {chunk: score for chunk, score in lexical.items() if chunk in dense}
-        return self._catalogue.passages(fuse(dense, lexical, self._lexical_weight, k))
+        self._question_similarity(query, dense, facts, asked)
+        held_back = self._held_back(dense, facts, asked)
+        if held_back:  # their articles' other sections stand in for them
+            articles = {facts[c].article for c in held_back}
+            others = [
+                c
+                for c in self._catalogue.article_chunks(sorted(articles), language)
+                if c not in dense
+            ]
+            self._score_more(query, others, dense, facts)
+            self._question_similarity(query, dict.fromkeys(others, 0.0), facts, asked)
+            held_back |= self._held_back({c: dense[c] for c in others}, facts, asked)
+        article_of = {c: facts[c].article for c in dense}
+        # An entry whose article has nothing else (an FAQ file without articles) stays:
+        # the next article is no better an answer, and an FAQ-only knowledge base would
+        # lose most paraphrases (knowledge.faq, FAQ_QUESTION_THRESHOLD).
+        standing = {article_of[c] for c in dense if c not in held_back}
+        held_back = {c for c in held_back if article_of[c] in standing}
+        ranked = fuse(dense, lexical, self._lexical_weight)
+        if held_back:
+            ranked = self._stand_in(ranked, held_back, article_of)
+        return self._catalogue.passages(best_per_article(ranked, article_of, k), asked)
+
+    def _stand_in(
+        self,
+        ranked: list[tuple[int, float, float]],
+        held_back: set[int],
+        article_of: dict[int, str],
+    ) -> list[tuple[int, float, float]]:
+        """`ranked` without the held-back FAQ entries; an article's other chunks rank no
+        lower than its best held-back entry minus `faq_rank_margin` (the entry's match
+        says what the article is about, its answer is just not the one to give)."""
+        borrowed: dict[str, float] = {}
+        for chunk, score, _ in ranked:
+            if chunk in held_back:
+                borrowed.setdefault(article_of[chunk], score)
+        kept = []
+        for chunk, score, similarity in ranked:
+            if chunk in held_back:
+                continue
+            if self._faq_rank_margin is not None and article_of[chunk] in borrowed:
+                score = max(score, borrowed[article_of[chunk]] - self._faq_rank_margin)
+            kept.append((chunk, score, similarity))
+        kept.sort(key=lambda item: (-item[1], item[0]))
+        return kept
+
+    def _dense_candidates(
+        self, query: np.ndarray, k: int, language: str | None
+    ) -> tuple[dict[int, float], dict[int, ChunkFacts], dict[int, float]]:
+        """Chunk -> best cosine over its views, from enough vector hits to cover more
+        than `k` articles (of `language`); what is known of each chunk; and FAQ chunk ->
+        cosine to its question view, for the question views among the hits."""
+        index = self._current_index()
+        questions = self._question_views
+        depth = max(k, 10) * _HITS_PER_ARTICLE
+        while True:
+            hits = index.search(query, depth)
+            dense = best_per_chunk(hits, MAX_VIEWS)
+            facts = self._catalogue.chunk_facts(list(dense))
+            dense = {
+                c: s
+                for c, s in dense.items()
+                if c in facts and (language is None or facts[c].language == language)
+            }
+            if len({facts[c].article for c in dense}) > k or depth >= index.size:
+                asked = best_per_chunk(((i, s) for i, s in hits if i in questions), MAX_VIEWS)
+                return dense, facts, asked
+            depth *= 4
+
+    def _score_more(
+        self,
+        query: np.ndarray,
+        chunks: list[int],
+        dense: dict[int, float],
+        facts: dict[int, ChunkFacts],
+    ) -> None:
+        """Add these chunks' best cosine (from their stored views) and facts."""
+        for chunk, views in self._catalogue.chunk_vectors(chunks).items():
+            dense[chunk] = float((views @ query).max())
+        facts.update(self._catalogue.chunk_facts([c for c in chunks if c not in facts]))
+
+    def _question_similarity(
+        self,
+        query: np.ndarray,
+        dense: dict[int, float],
+        facts: dict[int, ChunkFacts],
+        asked: dict[int, float],
+    ) -> None:
+        """Fill in `asked` (FAQ chunk -> cosine between the query and the entry's
+        question alone) for the FAQ chunks in `dense` whose question view was not hit."""
+        missing = [c for c in dense if c in facts and facts[c].question and c not in asked]
+        for chunk, views in self._catalogue.chunk_vectors(missing, kind="question").items():
+            asked[chunk] = float((views @ query).max())
+
+    def _held_back(
+        self, dense: dict[int, float], facts: dict[int, ChunkFacts], asked: dict[int, float]
+    ) -> set[int]:
+        """FAQ chunks that answer only their own question, which the query is not."""
+        if self._faq_threshold is None:
+            return set()
+        return {
+            chunk
+            for chunk in dense
+            if (question := facts[chunk].question)
+            and answers_only_its_question(question, facts[chunk].text)
+            and asked.get(chunk, 0.0) < self._faq_threshold
+        }
+
+
+def _language(language: str | None) -> str | None:
+    """A requested language as documents store it ("es-MX" -> "es"); None for any."""
+    if language is None or not language.strip():
+        return None
+    return language.strip().lower().replace("_", "-").split("-", 1)[0]

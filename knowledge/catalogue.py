@@ -3,8 +3,17 @@ SQLite file inside the index directory.
 
 Every change is one transaction, so a crash leaves the previous catalogue. Embeddings
 are kept here too (1.5 KB per vector), so the FAISS index can always be rebuilt from the
-catalogue without the model. A chunk has up to `VIEWS` vectors; the vector id is
-`chunk_id * VIEWS + view`, so a FAISS hit names its chunk without a lookup.
+catalogue without the model. A chunk has up to `MAX_VIEWS` vectors (its views, see
+`knowledge.chunking`); the vector id is `chunk_id * MAX_VIEWS + view`, so a FAISS hit
+names its chunk without a lookup, and each vector row says which kind of view it is.
+
+Format 2 (issue 14) added views, articles, FAQ questions and languages. A catalogue
+written before (format 1: two vector ids per chunk, no languages) is upgraded when it is
+opened, in one transaction: its vectors are renumbered and its documents marked stale
+(`content_hash` prefixed `stale:`), so `KnowledgeBase` re-embeds every one whose file
+is still there with the new views; documents whose files are gone keep their old
+vectors (still searchable, as English, without the new views) and are named in a
+warning.
 """
 
 from __future__ import annotations
@@ -14,49 +23,82 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from knowledge.records import Chunk, DocumentInfo, Passage
+from knowledge.records import DEFAULT_LANGUAGE, Chunk, DocumentInfo, Passage, article_key
 
-__all__ = ["VIEWS", "Catalogue", "NewDocument"]
+__all__ = ["FORMAT", "MAX_VIEWS", "STALE", "Catalogue", "ChunkFacts", "NewDocument"]
 
-VIEWS = 2
+FORMAT = 2
+MAX_VIEWS = 8  # vector ids per chunk; chunking makes at most 5 views
+STALE = "stale:"
+_FORMAT_1_VIEWS = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
     id TEXT PRIMARY KEY, path TEXT NOT NULL, title TEXT NOT NULL,
-    content_hash TEXT NOT NULL, chunk_count INTEGER NOT NULL, ingested_at TEXT NOT NULL
+    content_hash TEXT NOT NULL, chunk_count INTEGER NOT NULL, ingested_at TEXT NOT NULL,
+    language TEXT NOT NULL DEFAULT 'en'
 );
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
     position INTEGER NOT NULL, title TEXT NOT NULL, section TEXT NOT NULL,
-    source TEXT NOT NULL, text TEXT NOT NULL
+    source TEXT NOT NULL, text TEXT NOT NULL,
+    article TEXT NOT NULL DEFAULT '', question TEXT, language TEXT NOT NULL DEFAULT 'en'
 );
 CREATE INDEX IF NOT EXISTS chunks_document ON chunks(document_id);
-CREATE TABLE IF NOT EXISTS vectors (id INTEGER PRIMARY KEY, embedding BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS vectors (
+    id INTEGER PRIMARY KEY, embedding BLOB NOT NULL, kind TEXT NOT NULL DEFAULT 'text'
+);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunk_text USING fts5(
     title, section, text, tokenize='porter unicode61'
 );
 """
+_FORMAT_2_INDEXES = """
+CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article);
+CREATE INDEX IF NOT EXISTS chunks_language ON chunks(language);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkFacts:
+    """What search needs to know about a candidate chunk before it builds passages."""
+
+    article: str
+    question: str | None
+    language: str
+    text: str
 
 
 class NewDocument:
     """A document ready to store: its chunks and one embedding row per chunk view."""
 
     def __init__(
-        self, document_id: str, path: str, title: str, content_hash: str, chunks: list[Chunk]
+        self,
+        document_id: str,
+        path: str,
+        title: str,
+        content_hash: str,
+        chunks: list[Chunk],
+        language: str = DEFAULT_LANGUAGE,
     ) -> None:
         self.document_id = document_id
         self.path = path
         self.title = title
         self.content_hash = content_hash
         self.chunks = chunks
+        self.language = language
         self.embeddings: list[np.ndarray] = []  # per chunk: (views, dim)
+
+
+def _vector_range(chunk_id: int) -> tuple[int, int]:
+    return chunk_id * MAX_VIEWS, (chunk_id + 1) * MAX_VIEWS
 
 
 class Catalogue:
@@ -65,7 +107,56 @@ class Catalogue:
         self._lock = threading.RLock()
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(_SCHEMA)
+        with self._lock:
+            existed = self._table_exists("chunks")
+            self._db.executescript(_SCHEMA)
+            if not existed:
+                self._db.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", (str(FORMAT),))
+            elif int(self.meta("format", "1")) < FORMAT:
+                self._upgrade_from_format_1()
+            self._db.executescript(_FORMAT_2_INDEXES)
+
+    def _table_exists(self, name: str) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+        ).fetchone()
+        return row is not None
+
+    def _upgrade_from_format_1(self) -> None:
+        """Format 1 -> 2 in one transaction (see the module's docstring)."""
+        with self.transaction() as db:
+            if int(self.meta("format", "1")) >= FORMAT:  # another process did it
+                return
+            columns = {row[1] for row in db.execute("PRAGMA table_info(documents)")}
+            if "language" not in columns:
+                db.execute("ALTER TABLE documents ADD COLUMN language TEXT NOT NULL DEFAULT 'en'")
+            columns = {row[1] for row in db.execute("PRAGMA table_info(chunks)")}
+            for name, kind in (
+                ("article", "TEXT NOT NULL DEFAULT ''"),
+                ("question", "TEXT"),
+                ("language", "TEXT NOT NULL DEFAULT 'en'"),
+            ):
+                if name not in columns:
+                    db.execute(f"ALTER TABLE chunks ADD COLUMN {name} {kind}")
+            for chunk_id, source in db.execute("SELECT id, source FROM chunks").fetchall():
+                db.execute(
+                    "UPDATE chunks SET article = ? WHERE id = ?", (article_key(source), chunk_id)
+                )
+            db.execute("ALTER TABLE vectors RENAME TO vectors_format_1")
+            db.execute(
+                "CREATE TABLE vectors (id INTEGER PRIMARY KEY, embedding BLOB NOT NULL,"
+                " kind TEXT NOT NULL DEFAULT 'text')"
+            )
+            db.execute(
+                "INSERT INTO vectors (id, embedding, kind) SELECT"
+                f" (id / {_FORMAT_1_VIEWS}) * {MAX_VIEWS} + id % {_FORMAT_1_VIEWS}, embedding,"
+                " 'format-1' FROM vectors_format_1"
+            )
+            db.execute("DROP TABLE vectors_format_1")
+            db.execute("UPDATE documents SET content_hash = ? || content_hash", (STALE,))
+            generation = int(self.meta("generation", "0")) + 1  # the ids changed: rebuild
+            self.set_meta(db, "generation", str(generation))
+            self.set_meta(db, "format", str(FORMAT))
 
     def close(self) -> None:
         with self._lock:
@@ -94,7 +185,7 @@ class Catalogue:
     def documents(self) -> list[DocumentInfo]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT id, path, title, chunk_count, content_hash, ingested_at"
+                "SELECT id, path, title, chunk_count, content_hash, ingested_at, language"
                 " FROM documents ORDER BY path"
             ).fetchall()
         return [DocumentInfo(*row) for row in rows]
@@ -104,6 +195,19 @@ class Catalogue:
         with self._lock:
             rows = self._db.execute("SELECT title, section, text FROM chunks ORDER BY id")
             return [" ".join(row) for row in rows.fetchall()]
+
+    def stale_documents(self) -> list[tuple[str, str]]:
+        """(id, path) of documents stored under an older format, to embed again."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, path FROM documents WHERE content_hash LIKE ? ORDER BY path",
+                (STALE + "%",),
+            ).fetchall()
+        return [(str(i), str(p)) for i, p in rows]
+
+    def languages(self) -> set[str]:
+        with self._lock:
+            return {row[0] for row in self._db.execute("SELECT DISTINCT language FROM chunks")}
 
     def document_count(self) -> int:
         with self._lock:
@@ -121,23 +225,64 @@ class Catalogue:
         vectors = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(ids), -1)
         return np.asarray(ids, dtype=np.int64), vectors
 
-    def chunk_vectors(self, chunk_ids: Sequence[int]) -> dict[int, np.ndarray]:
-        """Every stored view of these chunks, as (views, dim) arrays."""
-        if not chunk_ids:
-            return {}
-        ranges = " OR ".join("(id >= ? AND id < ?)" for _ in chunk_ids)
-        params = [b for c in chunk_ids for b in (c * VIEWS, (c + 1) * VIEWS)]
+    def chunk_vectors(
+        self, chunk_ids: Sequence[int], kind: str | None = None
+    ) -> dict[int, np.ndarray]:
+        """Every stored view of these chunks (only views of `kind` when given), as
+        (views, dim) arrays. One primary-key range read per chunk: a single query with
+        hundreds of OR-ed ranges made SQLite scan the table."""
         found: dict[int, list[np.ndarray]] = {}
+        sql = "SELECT id, embedding FROM vectors WHERE id >= ? AND id < ?"
+        if kind is not None:
+            sql += " AND kind = ?"
         with self._lock:
-            for vector_id, blob in self._db.execute(
-                f"SELECT id, embedding FROM vectors WHERE {ranges}", params
-            ):
-                found.setdefault(vector_id // VIEWS, []).append(
-                    np.frombuffer(blob, dtype=np.float32)
-                )
+            for chunk in dict.fromkeys(chunk_ids):
+                params: tuple[object, ...] = _vector_range(chunk)
+                if kind is not None:
+                    params = (*params, kind)
+                for _, blob in self._db.execute(sql, params):
+                    found.setdefault(chunk, []).append(np.frombuffer(blob, dtype=np.float32))
         return {chunk: np.vstack(rows) for chunk, rows in found.items()}
 
-    def passages(self, scored: Sequence[tuple[int, float, float]]) -> list[Passage]:
+    def vector_ids_of_kind(self, kind: str, db: sqlite3.Connection | None = None) -> set[int]:
+        with self._lock:
+            rows = (db or self._db).execute("SELECT id FROM vectors WHERE kind = ?", (kind,))
+            return {int(row[0]) for row in rows}
+
+    def chunk_facts(self, chunk_ids: Sequence[int]) -> dict[int, ChunkFacts]:
+        found: dict[int, ChunkFacts] = {}
+        ids = list(dict.fromkeys(chunk_ids))
+        for start in range(0, len(ids), 900):
+            part = ids[start : start + 900]
+            marks = ",".join("?" * len(part))
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT id, article, question, language, text FROM chunks"
+                    f" WHERE id IN ({marks})",
+                    part,
+                ).fetchall()
+            for chunk_id, article, question, language, text in rows:
+                found[int(chunk_id)] = ChunkFacts(article, question, language, text)
+        return found
+
+    def article_chunks(self, articles: Sequence[str], language: str | None) -> list[int]:
+        """Every chunk of these articles (in `language` when given)."""
+        if not articles:
+            return []
+        marks = ",".join("?" * len(articles))
+        sql = f"SELECT id FROM chunks WHERE article IN ({marks})"
+        params = list(articles)
+        if language is not None:
+            sql += " AND language = ?"
+            params.append(language)
+        with self._lock:
+            return [int(row[0]) for row in self._db.execute(sql, params)]
+
+    def passages(
+        self,
+        scored: Sequence[tuple[int, float, float]],
+        question_similarity: dict[int, float] | None = None,
+    ) -> list[Passage]:
         """Passages for (chunk_id, score, similarity), in the given order."""
         if not scored:
             return []
@@ -146,32 +291,57 @@ class Catalogue:
             rows = {
                 row[0]: row
                 for row in self._db.execute(
-                    "SELECT id, document_id, title, section, source, text"
-                    f" FROM chunks WHERE id IN ({marks})",
+                    "SELECT id, document_id, title, section, source, text, article, question,"
+                    f" language FROM chunks WHERE id IN ({marks})",
                     [chunk for chunk, _, _ in scored],
                 )
             }
+        asked = question_similarity or {}
         passages = []
         for chunk, score, similarity in scored:
             if chunk in rows:
-                _, document_id, title, section, source, text = rows[chunk]
+                _, document_id, title, section, source, text, article, question, language = rows[
+                    chunk
+                ]
                 passages.append(
-                    Passage(document_id, chunk, title, section, source, score, text, similarity)
+                    Passage(
+                        document_id,
+                        chunk,
+                        title,
+                        section,
+                        source,
+                        score,
+                        text,
+                        similarity,
+                        article,
+                        question,
+                        asked.get(chunk, 0.0),
+                        language,
+                    )
                 )
         return passages
 
-    def lexical(self, query: str, limit: int) -> list[tuple[int, float]]:
+    def lexical(
+        self, query: str, limit: int, language: str | None = None
+    ) -> list[tuple[int, float]]:
         """FTS5 bm25 matches of any query word, best first, as (chunk_id, positive score)."""
         words = re.findall(r"\w+", query.lower())[:64]
         if not words:
             return []
         match = " OR ".join(f'"{word}"' for word in dict.fromkeys(words))
+        rank = "bm25(chunk_text, 1.0, 3.0, 1.0)"
+        if language is None:
+            sql = f"SELECT rowid, {rank} FROM chunk_text WHERE chunk_text MATCH ?"
+            params: list[object] = [match]
+        else:
+            sql = (
+                f"SELECT chunk_text.rowid, {rank} FROM chunk_text"
+                " JOIN chunks ON chunks.id = chunk_text.rowid"
+                " WHERE chunk_text MATCH ? AND chunks.language = ?"
+            )
+            params = [match, language]
         with self._lock:
-            rows = self._db.execute(
-                "SELECT rowid, bm25(chunk_text, 1.0, 3.0, 1.0) FROM chunk_text"
-                " WHERE chunk_text MATCH ? ORDER BY bm25(chunk_text, 1.0, 3.0, 1.0) LIMIT ?",
-                (match, limit),
-            ).fetchall()
+            rows = self._db.execute(f"{sql} ORDER BY {rank} LIMIT ?", [*params, limit]).fetchall()
         return [(int(rowid), -float(score)) for rowid, score in rows]
 
     # -- writes, inside `transaction()` --------------------------------------------
@@ -183,17 +353,16 @@ class Catalogue:
         ]
         for chunk in chunk_ids:
             db.execute("DELETE FROM chunk_text WHERE rowid = ?", (chunk,))
-            db.execute(
-                "DELETE FROM vectors WHERE id >= ? AND id < ?", (chunk * VIEWS, (chunk + 1) * VIEWS)
-            )
+            db.execute("DELETE FROM vectors WHERE id >= ? AND id < ?", _vector_range(chunk))
         db.execute("DELETE FROM chunks WHERE document_id = ?", (document_id,))
         return db.execute("DELETE FROM documents WHERE id = ?", (document_id,)).rowcount > 0
 
     def insert_document(self, db: sqlite3.Connection, document: NewDocument) -> None:
         now = datetime.now(UTC).isoformat(timespec="seconds")
         db.execute(
-            "INSERT INTO documents (id, path, title, content_hash, chunk_count, ingested_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO documents"
+            " (id, path, title, content_hash, chunk_count, ingested_at, language)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 document.document_id,
                 document.path,
@@ -201,14 +370,15 @@ class Catalogue:
                 document.content_hash,
                 len(document.chunks),
                 now,
+                document.language,
             ),
         )
         for position, (chunk, views) in enumerate(
             zip(document.chunks, document.embeddings, strict=True)
         ):
             cursor = db.execute(
-                "INSERT INTO chunks (document_id, position, title, section, source, text)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO chunks (document_id, position, title, section, source, text,"
+                " article, question, language) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     document.document_id,
                     position,
@@ -216,6 +386,9 @@ class Catalogue:
                     chunk.section,
                     chunk.source,
                     chunk.text,
+                    chunk.article or article_key(chunk.source),
+                    chunk.question,
+                    chunk.language,
                 ),
             )
             chunk_id = int(cursor.lastrowid or 0)
@@ -223,10 +396,17 @@ class Catalogue:
                 "INSERT INTO chunk_text (rowid, title, section, text) VALUES (?, ?, ?, ?)",
                 (chunk_id, chunk.title, chunk.section, chunk.text),
             )
-            for view, vector in enumerate(views[:VIEWS]):
+            kinds = chunk.view_kinds or ("text",) * len(views)
+            if len(views) > MAX_VIEWS:
+                raise ValueError(f"a chunk has {len(views)} views; at most {MAX_VIEWS} fit")
+            for view, (kind, vector) in enumerate(zip(kinds, views, strict=True)):
                 db.execute(
-                    "INSERT INTO vectors (id, embedding) VALUES (?, ?)",
-                    (chunk_id * VIEWS + view, np.asarray(vector, dtype=np.float32).tobytes()),
+                    "INSERT INTO vectors (id, embedding, kind) VALUES (?, ?, ?)",
+                    (
+                        chunk_id * MAX_VIEWS + view,
+                        np.asarray(vector, dtype=np.float32).tobytes(),
+                        kind,
+                    ),
                 )
 
     def set_meta(self, db: sqlite3.Connection, key: str, value: str) -> None:

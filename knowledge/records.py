@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 __all__ = [
+    "DEFAULT_LANGUAGE",
     "Chunk",
     "DocumentInfo",
     "IngestProgress",
@@ -12,7 +13,11 @@ __all__ = [
     "Passage",
     "Section",
     "SourceDocument",
+    "article_key",
 ]
+
+
+DEFAULT_LANGUAGE = "en"
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +29,7 @@ class Section:
     url: str | None = None
     # FAQ entries: the question alone is also embedded (paraphrases match it best).
     question: str | None = None
+    language: str | None = None  # FAQ entries with their own `language`; else the document's
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +38,7 @@ class SourceDocument:
     title: str
     url: str | None
     sections: list[Section]
+    language: str = DEFAULT_LANGUAGE  # ISO 639-1 code, from front matter, `<html lang>`...
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +50,11 @@ class Chunk:
     text: str
     source: str
     views: tuple[str, ...] = field(default=())  # the texts embedded for this chunk
+    # What each view is, in order ("text", "question", "section_text"...; see chunking).
+    view_kinds: tuple[str, ...] = field(default=())
+    article: str = ""  # the article key: passages with the same key are one article
+    question: str | None = None  # FAQ entries: the question this chunk answers
+    language: str = DEFAULT_LANGUAGE
 
     @property
     def embed_text(self) -> str:
@@ -52,7 +64,15 @@ class Chunk:
 
 @dataclass(frozen=True, slots=True)
 class Passage:
-    """One search hit. `score` ranks results; `similarity` is the dense cosine (confidence)."""
+    """One search hit. `score` ranks results; `similarity` is the dense cosine (confidence).
+
+    `article` names the article the passage belongs to: its URL without a fragment, or
+    its file's path when it has none (an FAQ entry without a URL is an article of its
+    own: the file's path and `#` and the question). An FAQ entry with its article's URL
+    has the same key as the article's sections, so search returns one or the other.
+    `question` is set for FAQ entries (`is_faq`), and `question_similarity` is then the
+    cosine between the query and that question alone.
+    """
 
     document_id: str
     chunk_id: int
@@ -62,6 +82,27 @@ class Passage:
     score: float
     text: str
     similarity: float = 0.0
+    article: str = ""  # filled from `source` when not given
+    question: str | None = None
+    question_similarity: float = 0.0
+    language: str = DEFAULT_LANGUAGE
+
+    def __post_init__(self) -> None:
+        if not self.article:
+            object.__setattr__(self, "article", article_key(self.source))
+
+    @property
+    def is_faq(self) -> bool:
+        """An FAQ entry: a short answer written for one question (`question`)."""
+        return self.question is not None
+
+
+def article_key(source: str) -> str:
+    """The article a passage cited as `source` belongs to: a URL without its fragment,
+    or the file path as it is (see `Passage`)."""
+    if source.startswith(("http://", "https://")):
+        return source.split("#", 1)[0]
+    return source
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +113,7 @@ class DocumentInfo:
     chunks: int
     content_hash: str
     ingested_at: str
+    language: str = DEFAULT_LANGUAGE
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,13 @@
 Each reader turns a file's text into a `SourceDocument` (title and sections). Files that
 cannot be decoded as UTF-8 text, or hold NUL bytes, raise `UnreadableFile`; the ingest
 skips them with a warning naming the file.
+
+Languages: a document is English unless it says otherwise: `language: es` in Markdown
+front matter, `<html lang="es">`, or a `language` column or key on FAQ entries (each
+entry may differ; the file's language is its most common one). Codes are kept as their
+primary subtag in lower case ("es-MX" -> "es"), since the bot's language detector
+answers with ISO 639-1 codes; a value that is not a language code is logged and the
+document stays English.
 """
 
 from __future__ import annotations
@@ -10,16 +17,27 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import re
+from collections import Counter
 from collections.abc import Iterable
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 from knowledge.errors import KnowledgeError
-from knowledge.records import Section, SourceDocument
+from knowledge.records import DEFAULT_LANGUAGE, Section, SourceDocument
 
-__all__ = ["SUPPORTED_SUFFIXES", "UnreadableFile", "discover_files", "parse_document"]
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "UnreadableFile",
+    "discover_files",
+    "language_code",
+    "parse_document",
+]
+
+log = logging.getLogger("knowledge")
+_LANGUAGE = re.compile(r"[a-z]{2,3}")
 
 ARTICLE_SUFFIXES = {".md", ".markdown", ".html", ".htm", ".txt"}
 FAQ_SUFFIXES = {".csv", ".yaml", ".yml", ".json"}
@@ -57,6 +75,19 @@ def decode_text(raw: bytes, path: Path) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise UnreadableFile(f"{path}: not UTF-8 text ({exc.reason})") from None
+
+
+def language_code(value: object, path: Path | str) -> str | None:
+    """The primary language subtag of `value` ("es-MX" -> "es"), None when empty or
+    not a language code (logged, naming the file)."""
+    text = str(value or "").strip().lower().replace("_", "-")
+    if not text:
+        return None
+    primary = text.split("-", 1)[0]
+    if _LANGUAGE.fullmatch(primary):
+        return primary
+    log.warning("%s: %r is not a language code; treating it as %s", path, value, DEFAULT_LANGUAGE)
+    return None
 
 
 def parse_document(path: Path, raw: bytes) -> SourceDocument:
@@ -112,7 +143,10 @@ def parse_markdown(text: str, path: Path) -> SourceDocument:
         flush()
         heading, lines = name, []
     flush()
-    return SourceDocument(str(path), title or _title_from_name(path), meta.get("url"), sections)
+    language = language_code(meta.get("language") or meta.get("lang"), path) or DEFAULT_LANGUAGE
+    return SourceDocument(
+        str(path), title or _title_from_name(path), meta.get("url"), sections, language
+    )
 
 
 class _HtmlSections(HTMLParser):
@@ -123,12 +157,15 @@ class _HtmlSections(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.title = ""
         self.h1 = ""
+        self.lang = ""
         self.sections: list[tuple[str, list[str]]] = [("", [])]
         self._heading: list[str] | None = None
         self._in_title = False
         self._skip = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "html":
+            self.lang = self.lang or (dict(attrs).get("lang") or "")
         if tag in self.SKIP and tag != "head":
             self._skip += 1
         elif tag == "title":
@@ -175,7 +212,8 @@ def parse_html(text: str, path: Path) -> SourceDocument:
         if body:
             sections.append(Section(heading=heading, text=body))
     title = parser.h1 or parser.title or _title_from_name(path)
-    return SourceDocument(str(path), title, None, sections)
+    language = language_code(parser.lang, path) or DEFAULT_LANGUAGE
+    return SourceDocument(str(path), title, None, sections, language)
 
 
 def parse_plain(text: str, path: Path) -> SourceDocument:
@@ -219,10 +257,13 @@ def parse_faq(text: str, path: Path) -> SourceDocument:
         url = str(row.get("url") or "").strip() or None
         entry_title = str(row.get("title") or "").strip()
         heading = f"{entry_title}: {question}" if entry_title else question
-        sections.append(Section(heading=heading, text=answer, url=url, question=question))
+        language = language_code(row.get("language"), path) or DEFAULT_LANGUAGE
+        sections.append(Section(heading, answer, url, question, language))
     if not sections and rows:
         raise UnreadableFile(f"{path}: no entries with both a question and an answer")
-    return SourceDocument(str(path), title, None, sections)
+    counts = Counter(section.language for section in sections)
+    language = counts.most_common(1)[0][0] if counts else DEFAULT_LANGUAGE
+    return SourceDocument(str(path), title, None, sections, language or DEFAULT_LANGUAGE)
 
 
 def _title_from_name(path: Path) -> str:

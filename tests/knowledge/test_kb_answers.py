@@ -21,6 +21,16 @@ def test_refund_question_is_answered_with_its_source(demo_kb: KnowledgeBase) -> 
     assert "[Refunds — How long do refunds take?]" in result.text
     assert "https://help.acme-outfitters.example/returns-and-refunds/refunds" in result.text
     assert result.sources()[0]["source"].endswith("/returns-and-refunds/refunds")
+    assert result.sources()[0]["article"] == result.passage.article
+
+
+def test_an_answer_in_a_language_the_help_centre_does_not_cover_is_none(
+    demo_kb: KnowledgeBase,
+) -> None:
+    assert demo_kb.languages() == {"en"}
+    assert answer(demo_kb, "¿cuánto tardan los reembolsos?", language="es") is None
+    found = asyncio.run(answer_async(demo_kb, "how long do refunds take?", language="en"))
+    assert found is not None and found.confident
 
 
 def test_off_topic_question_falls_below_the_threshold(demo_kb: KnowledgeBase) -> None:

@@ -16,7 +16,12 @@ def test_markdown_is_chunked_along_headings_with_titles_kept() -> None:
     ]
     assert chunks[1].text == "Refunds take 5 days."
     assert chunks[1].source == "https://help.example/r"
-    assert chunks[1].views == ("Refunds — Timing: Refunds take 5 days.",)
+    assert chunks[1].views == (
+        "Refunds — Timing: Refunds take 5 days.",
+        "Timing: Refunds take 5 days.",  # the section without the article's title
+    )
+    assert chunks[1].view_kinds == ("text", "section_text")
+    assert {c.article for c in chunks} == {"https://help.example/r"}
 
 
 def test_long_sections_are_split_by_paragraph_under_the_word_limit() -> None:

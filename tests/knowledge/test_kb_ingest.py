@@ -34,7 +34,11 @@ def test_unchanged_documents_cost_nothing_and_changed_ones_are_replaced(
     (help_dir / "shipping.md").write_text("# Shipping\n\nExpress shipping takes 1 day.\n")
     changed = kb.ingest([help_dir])
     assert (changed.documents_updated, changed.documents_unchanged) == (1, 1)
-    assert fake_encoder.texts[encoded:] == ["Shipping — Express shipping takes 1 day."]
+    # only the changed document is embedded: with its title, and alone (its views)
+    assert fake_encoder.texts[encoded:] == [
+        "Shipping — Express shipping takes 1 day.",
+        "Express shipping takes 1 day.",
+    ]
     texts = [p.text for p in kb.search("shipping takes", k=10)]
     assert "Express shipping takes 1 day." in texts
     assert "Standard shipping takes 3 to 7 days." not in texts

@@ -7,6 +7,7 @@ in conftest.py files, and no test imports from a conftest.
 - encoders.py        deterministic hashing encoders (no sentence model)
 - help_texts.py      the demo help centre's texts and FAQ questions, the written
                      non-English customer messages (spelling and language tests)
+- old_catalogue.py   a knowledge index as written before catalogue format 2
 - customers.py       the one seed of the demo customers (Ada, Grace and their orders)
 - webchat.py         a web chat Visitor on the app under a TestClient
 - app.py             the app's services, staff users, waiting for background work
