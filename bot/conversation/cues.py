@@ -69,7 +69,7 @@ _OWN_ORDERS = re.compile(
 _ORDER_STATE_ASK = re.compile(
     r"\b(?:where(?:'s| is| are)|status|track|tracking|update on|when (?:will|does|do|is)|"
     r"has .* (?:shipped|arrived|been (?:sent|dispatched|delivered))|arriv|eta|"
-    r"list|show|see|check)\b",
+    r"list|show|see|check|on (?:its|it's|the) way|shipped|dispatched|delivered)\b",
     re.I,
 )
 _OWN_TICKETS = re.compile(
@@ -122,6 +122,11 @@ def asks_about_own_orders(text: str) -> bool:
     """ "Where is my order?", "show my orders": the customer's own records, not a general
     question about how orders work."""
     return bool(_OWN_ORDERS.search(text) and _ORDER_STATE_ASK.search(text))
+
+
+def asks_about_order_state(text: str) -> bool:
+    """ "is 4420 on its way?", "has it shipped": words about where an order is."""
+    return bool(_ORDER_STATE_ASK.search(text))
 
 
 def asks_about_own_tickets(text: str) -> bool:

@@ -57,6 +57,7 @@ from bot.conversation.routing import (
     SURE,
     Plan,
     Signals,
+    answers,
     decide,
     interrupts_form,
 )
@@ -102,6 +103,8 @@ OFFER_FOR_COMPLAINT = (
 SORRY_FOR_COMPLAINT = (
     f"I'm sorry to hear that. I can't put it right from this chat. {_PERSON_OFFER}"
 )
+ACKNOWLEDGED = "Great. Anything else I can help with?"
+NOTHING_ELSE = "No problem. What else can I help with?"
 ASIDE_NOT_ANSWERED = "Sorry, I don't have an answer to that one."
 CLARIFY_INTRO = "I want to answer the right question. Do you mean:"
 CLARIFY_OUTRO = "Reply with the number, or ask in other words."
@@ -183,24 +186,43 @@ class SupportDialogue:
         answer = _yes_or_no(turn)
         if answer and (offer or offered_form):
             return await self._offer_answered(turn, answer, offer, offered_form)
+        if answer:  # a bare yes or no to nothing the bot asked
+            text = ACKNOWLEDGED if answer == "affirm" else NOTHING_ELSE
+            route = Route(Decision.SMALL_TALK, f"bare_{answer}")
+            return _Outcome([text], route, answer, 1.0).replies()
         language = turn.understanding.language if turn.understanding else None
         if language and language != "en" and language not in self._languages():
             return self._other_language(turn, language)
         parts = cues.questions_in(text)
         if len(parts) == 1:
             return (await self._route(turn, text, turn.understanding)).replies()
-        outcomes = []
+        outcomes: list[_Outcome] = []
         for part in parts:
-            outcomes.append(await self._route(turn, part, await self._understand(part, turn)))
+            understood = await self._understand(part, turn)
+            cited = {a for outcome in outcomes for a in outcome.route.articles}
+            outcomes.append(await self._route(turn, part, understood, cited=cited))
         return _together(outcomes).replies()
 
     # -- one question -------------------------------------------------------------
 
-    async def _route(self, turn: Turn, text: str, understood: Understanding | None) -> _Outcome:
+    async def _route(
+        self,
+        turn: Turn,
+        text: str,
+        understood: Understanding | None,
+        *,
+        cited: set[str] | None = None,
+    ) -> _Outcome:
+        """`cited`: for one question of several, the articles the others cite. Such a
+        question is not asked back ("which did you mean?" would not say which question
+        it is about): its best article not cited already answers it."""
         if cues.asks_for_person(text):  # at once: nothing to weigh
             return await self._handoff(turn, HandoffReason.CUSTOMER_ASKED, "asked_for_person")
         signals, query = await self._signals(turn, text, understood)
         plan = decide(signals)
+        if plan.decision is Decision.CLARIFY and cited is not None:
+            fresh = [p for p in plan.options if _key(p) not in cited] or plan.options
+            plan = Plan(Decision.ANSWER, "article_of_several", cite=fresh[:1])
         turn_here = (
             turn if understood is turn.understanding else replace(turn, understanding=understood)
         )
@@ -222,7 +244,7 @@ class SupportDialogue:
         passages = await self._search(query, understood)
         # "what about to Canada?": read with the last question when it does not stand
         # on its own ("and is shipping free?" does).
-        stands_alone = bool(passages) and passages[0].similarity >= self._threshold
+        stands_alone = answers(passages, self._threshold)
         leans = (
             last.get("query") and cues.may_lean_on_the_last(text) and not cues.bare_numbers(text)
         )

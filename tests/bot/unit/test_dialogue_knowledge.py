@@ -7,7 +7,12 @@ from __future__ import annotations
 from actions.context import OFFER_REASON
 from actions.handoff import HANDOFF_REASON
 from bot.conversation.dialogue import FALLBACK
-from bot.conversation.support_dialogue import OFFER_AFTER_TWO_MISSES, SupportDialogue
+from bot.conversation.support_dialogue import (
+    ACKNOWLEDGED,
+    NOTHING_ELSE,
+    OFFER_AFTER_TWO_MISSES,
+    SupportDialogue,
+)
 from knowledge import FALLBACK_TEXT
 from tests.support.dialogue_chat import CARRIER_NUMBER, Chat, entity
 from tests.support.dialogue_fakes import RecordingActions, ScriptedKnowledgeBase, passage
@@ -156,12 +161,15 @@ async def test_no_to_the_offer_carries_on_without_a_person(
     assert actions.ran == [] and OFFER_REASON not in chat.slots
 
 
-async def test_yes_without_an_offer_is_just_a_message(
+async def test_yes_or_no_without_an_offer_is_acknowledged(
     dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase, actions: RecordingActions
 ) -> None:
     knowledge.passages = [passage(REFUNDS, 0.1)]
+    chat = Chat(dialogue)
 
-    (reply,) = await Chat(dialogue).say("yes", "affirm", 0.9)
+    (yes,) = await chat.say("yes", "affirm", 0.9)
+    (no,) = await chat.say("nah", "deny", 0.9)
 
-    assert actions.ran == [] and knowledge.queries == ["yes"]
-    assert (reply.text, reply.intent) == (FALLBACK_TEXT, "nlu_fallback")
+    assert actions.ran == [] and knowledge.queries == []  # not read as a follow-up
+    assert (yes.text, yes.attributes["route"]["decision"]) == (ACKNOWLEDGED, "small_talk")
+    assert no.text == NOTHING_ELSE
