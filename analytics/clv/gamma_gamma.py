@@ -74,6 +74,11 @@ def fit_gamma_gamma(h: PurchaseHistories) -> tuple[GammaGamma, MaximumLikelihood
             f"{repeaters} repeat customers with spend; the spend model needs {MIN_REPEATERS}"
         )
 
+    _, spends = _spenders(h)
+    if np.ptp(spends) <= 1e-9 * spends.max():
+        # One price for everything: the likelihood grows without bound as p -> infinity.
+        raise NotEnoughData("every repeat customer's mean spend is the same: nothing to fit")
+
     def total(parameters: NDArray[np.float64]) -> float:
         return float(np.sum(log_likelihoods(GammaGamma(*parameters), h)))
 

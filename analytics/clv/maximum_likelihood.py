@@ -50,7 +50,7 @@ def maximise_log_likelihood(
             negative,
             np.log(np.asarray(start, dtype=float)),
             method="Nelder-Mead",
-            options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 20_000},
+            options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 4_000},
         )
         # A gradient method from the simplex's answer polishes the last digits.
         polished = minimize(negative, first.x, method="BFGS", options={"gtol": 1e-6})

@@ -23,4 +23,5 @@ in conftest.py files, and no test imports from a conftest.
 - widget_page.py     driving the chat widget in a page (Playwright)
 - ports.py           free TCP ports
 - cdnow.py           the CDNOW purchase data set and its published model figures
+- purchases.py       simulated BG/NBD purchase histories; customers with orders in the store
 """
