@@ -24,4 +24,5 @@ in conftest.py files, and no test imports from a conftest.
 - ports.py           free TCP ports
 - cdnow.py           the CDNOW purchase data set and its published model figures
 - purchases.py       simulated BG/NBD purchase histories; customers with orders in the store
+- lead_history.py    a won/lost lead history whose truth is known (win rate by channel)
 """
