@@ -27,6 +27,7 @@ class ModelFitSummary:
     converged: bool
     starts: int
     starts_reaching_best: int
+    evaluations: int
     seconds: float
 
     @classmethod
@@ -39,6 +40,7 @@ class ModelFitSummary:
             converged=found.converged,
             starts=found.starts,
             starts_reaching_best=found.starts_reaching_best,
+            evaluations=found.evaluations,
             seconds=seconds,
         )
 
@@ -89,7 +91,7 @@ def render_clv_report(report: dict[str, Any]) -> str:
         lines.append(
             f"  {name}: {params}; log-likelihood {fit['log_likelihood']:.1f} "
             f"({fit['starts_reaching_best']}/{fit['starts']} starts reached it, "
-            f"{fit['seconds']:.2f} s)"
+            f"{fit['evaluations']} evaluations, {fit['seconds']:.2f} s)"
         )
     h = report["horizon"]
     lines.append(
