@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Insert, Table, delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from analytics.clv.fit import CustomerValues
@@ -22,7 +22,7 @@ from analytics.rfm import rfm_scores
 from analytics.segments import SEGMENTS, segment_of
 from crm_store.models import CustomerMetrics
 
-__all__ = ["compute_metrics", "insert_in_batches", "segment_sizes", "write_metrics"]
+__all__ = ["compute_metrics", "segment_sizes", "write_metrics"]
 
 SECONDS_PER_DAY = 86_400.0
 
@@ -96,15 +96,10 @@ def write_metrics(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Replace the table's contents with `rows`, in the caller's transaction."""
     session.execute(delete(CustomerMetrics))
     if rows:
-        session.execute(insert_in_batches(CustomerMetrics.__table__), list(rows))
-
-
-def insert_in_batches(table: Table) -> Insert:
-    """An INSERT that SQLAlchemy sends as multi-row statements (its "insertmanyvalues",
-    1,000 rows a statement) for a list of rows. It does so only for an INSERT with
-    RETURNING; a plain one goes to the driver's executemany, which psycopg sends as one
-    statement a row (5 s for 5,000 rows on a busy machine, against 0.3 s batched)."""
-    return table.insert().returning(*table.primary_key.columns)
+        # A plain executemany: psycopg pipelines it. Measured on 20,000 rows (PostgreSQL,
+        # busy machine): 1.3-2.0 s; with RETURNING (SQLAlchemy's multi-row batches)
+        # 6.5-7.2 s; as INSERT ... VALUES of 1,000 rows a statement, 22.9 s.
+        session.execute(insert(CustomerMetrics.__table__), list(rows))
 
 
 def segment_sizes(session: Session) -> dict[str, int]:

@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 
-from analytics.customer_metrics import insert_in_batches
 from analytics.lead_calibration import calibrate
 from analytics.lead_features import CLOSED_STATUSES, EXCLUDED, lead_facts
 from analytics.lead_scoring import LeadScoringSettings, learn
@@ -65,7 +64,7 @@ def score_leads(
         session.execute(delete(LeadScore))
         if scores:
             session.execute(
-                insert_in_batches(LeadScore.__table__),
+                insert(LeadScore.__table__),
                 [
                     {
                         "lead_id": lead_id,

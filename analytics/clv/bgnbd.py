@@ -58,13 +58,33 @@ def log_likelihoods(model: BgNbd, h: PurchaseHistories) -> NDArray[np.float64]:
 
 
 def fit_bgnbd(h: PurchaseHistories) -> tuple[BgNbd, MaximumLikelihood]:
-    """Maximum-likelihood parameters for these histories."""
+    """Maximum-likelihood parameters for these histories.
+
+    Customers with the same (x, t_x, T) have the same likelihood, so each distinct
+    history is computed once and counted as often as it occurs: every one-time buyer
+    whose first purchase was on the same day is one row (in a store, most customers)."""
+    distinct, counts = _distinct_histories(h)
 
     def total(parameters: NDArray[np.float64]) -> float:
-        return float(np.sum(log_likelihoods(BgNbd(*parameters), h)))
+        return float(np.dot(counts, log_likelihoods(BgNbd(*parameters), distinct)))
 
     found = maximise_log_likelihood(total, STARTS)
     return BgNbd(*found.parameters), found
+
+
+def _distinct_histories(h: PurchaseHistories) -> tuple[PurchaseHistories, NDArray[np.float64]]:
+    rows = np.column_stack([h.frequency, h.recency, h.age])
+    unique, counts = np.unique(rows, axis=0, return_counts=True)
+    return (
+        PurchaseHistories(
+            customer_ids=np.arange(len(unique), dtype=np.int64),
+            frequency=unique[:, 0],
+            recency=unique[:, 1],
+            age=unique[:, 2],
+            mean_spend=np.zeros(len(unique)),
+        ),
+        counts.astype(float),
+    )
 
 
 def _log_odds_dropped(model: BgNbd, h: PurchaseHistories) -> NDArray[np.float64]:
