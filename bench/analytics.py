@@ -37,7 +37,12 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import summary as generator  # noqa: E402  (bench/summary.py: its data and server)
 
-from analytics.clv import bgnbd, gamma_gamma, histories_from_purchases  # noqa: E402
+from analytics.clv import (  # noqa: E402
+    bgnbd,
+    gamma_gamma,
+    histories_from_purchases,
+    render_clv_report,
+)
 from analytics.lead_scores import score_leads  # noqa: E402
 from analytics.refit import refit_customers  # noqa: E402
 from crm_store import Database, upgrade  # noqa: E402
@@ -167,8 +172,7 @@ def store_figures(url: str | None, scale: float) -> None:
                         f"  of which the {name} fit {fit['seconds']:.1f} s "
                         f"({fit['evaluations']} evaluations) on {report['customers']:,} buyers"
                     )
-            failed = [c["name"] for c in report["checks"] if not c["passed"]]
-            print(f"  checks failed: {', '.join(failed) or 'none'}")
+            print(render_clv_report(report))
         else:
             print(f"  lifetime value not fitted: {refit.not_fitted}")
         print(

@@ -79,6 +79,7 @@ def fit_lifetime_value(
     checks = [
         Check("purchase model converged", purchases_found.converged, purchases_found.message),
         _starts_agree("purchase model", bgnbd_summary),
+        _inside_range("purchase model", bgnbd_summary),
     ]
     notes: list[str] = []
     correlation = spend_frequency_correlation(histories)
@@ -94,6 +95,7 @@ def fit_lifetime_value(
         checks += [
             Check("spend model converged", spend_found.converged, spend_found.message),
             _starts_agree("spend model", spend_summary),
+            _inside_range("spend model", spend_summary),
             Check(
                 "spend model has a finite mean (q > 1)",
                 spend_model.q > 1,
@@ -140,6 +142,18 @@ def _starts_agree(name: str, fit: ModelFitSummary) -> Check:
         f"{name}: the starting points agree",
         fit.starts_reaching_best == fit.starts,
         f"{fit.starts_reaching_best} of {fit.starts} starts reached the best log-likelihood",
+    )
+
+
+def _inside_range(name: str, fit: ModelFitSummary) -> Check:
+    if not fit.at_edge:
+        return Check(f"{name}: parameters identified", True, "none at the edge of the range")
+    return Check(
+        f"{name}: parameters identified",
+        False,
+        f"{', '.join(fit.at_edge)} stopped at the edge of the searched range (1e-6..1e6): "
+        "the data do not pin it down (for spend: customers do not differ in what they "
+        "spend; for purchases: they do not differ in how often they buy)",
     )
 
 

@@ -29,6 +29,7 @@ class ModelFitSummary:
     starts_reaching_best: int
     evaluations: int
     seconds: float
+    at_edge: list[str]
 
     @classmethod
     def of(
@@ -42,6 +43,7 @@ class ModelFitSummary:
             starts_reaching_best=found.starts_reaching_best,
             evaluations=found.evaluations,
             seconds=seconds,
+            at_edge=[names[i] for i in found.at_edge],
         )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -11,9 +11,12 @@ from analytics.clv import (
     expected_purchases,
     fit_bgnbd,
     fit_gamma_gamma,
+    fit_lifetime_value,
+    gamma_gamma,
     histories_from_purchases,
     probability_alive,
 )
+from analytics.clv.maximum_likelihood import maximise_log_likelihood
 from analytics.errors import NotEnoughData
 from tests.support.purchases import SimulatedBase, simulate_purchase_weeks
 
@@ -49,3 +52,38 @@ def test_the_spend_model_refuses_a_base_where_every_purchase_costs_the_same() ->
     calibration = histories_from_purchases(purchases, end=start + timedelta(days=60))
     with pytest.raises(NotEnoughData, match="the same"):
         fit_gamma_gamma(calibration)
+
+
+def test_spend_alike_across_customers_is_fitted_exactly_not_into_garbage() -> None:
+    """Every purchase's value drawn from one gamma(4, 6) for all customers: nothing tells
+    customers' spend apart, so q and gamma grow together along a flat ridge. The fit
+    stays inside the searched range, its log-likelihood finite and exact, and its
+    forecast right: p near 4 and the population mean near 24."""
+    rng = np.random.default_rng(2)
+    start = date(2024, 1, 1)
+    weeks = simulate_purchase_weeks(SimulatedBase(), customers=1500, weeks=52, seed=5)
+    purchases = [
+        (c, start + timedelta(days=round(7 * t)), float(rng.gamma(4.0, 6.0)))
+        for c, times in enumerate(weeks)
+        for t in times
+    ]
+    histories = histories_from_purchases(purchases, end=start + timedelta(weeks=52))
+    fit = fit_lifetime_value(histories, calibration_end=datetime(2024, 12, 30, tzinfo=UTC))
+    spend, summary = fit.gamma_gamma, fit.report.gamma_gamma
+    assert spend is not None and summary is not None
+    assert spend.q > 50 and spend.gamma > 50 * 6
+    assert spend.p == pytest.approx(4.0, rel=0.1)
+    assert spend.population_mean_spend == pytest.approx(24.0, rel=0.05)
+    assert summary.log_likelihood == pytest.approx(
+        float(np.sum(gamma_gamma.log_likelihoods(spend, histories)))
+    )
+
+
+def test_a_parameter_running_off_to_infinity_is_reported_at_the_edge() -> None:
+    def ever_higher_in_the_second(parameters: np.ndarray) -> float:
+        return float(-((np.log(parameters[0]) - 1.0) ** 2) + np.log(parameters[1]))
+
+    found = maximise_log_likelihood(ever_higher_in_the_second, [(1.0, 1.0), (5.0, 2.0)])
+    assert found.parameters[0] == pytest.approx(np.e, rel=1e-3)
+    assert found.parameters[1] == pytest.approx(1e6, rel=1e-3)
+    assert found.at_edge == (1,)
