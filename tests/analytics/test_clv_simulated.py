@@ -87,3 +87,21 @@ def test_a_parameter_running_off_to_infinity_is_reported_at_the_edge() -> None:
     assert found.parameters[0] == pytest.approx(np.e, rel=1e-3)
     assert found.parameters[1] == pytest.approx(1e6, rel=1e-3)
     assert found.at_edge == (1,)
+
+
+def test_spend_that_grows_with_frequency_fails_the_independence_check() -> None:
+    """Frequent buyers spend more per purchase: the Gamma-Gamma assumption fails, and
+    the report says so (the figures are still stored, marked)."""
+    rng = np.random.default_rng(8)
+    start = date(2024, 1, 1)
+    weeks = simulate_purchase_weeks(SimulatedBase(), customers=1500, weeks=52, seed=9)
+    purchases = [
+        (c, start + timedelta(days=round(7 * t)), float(rng.gamma(4.0, 2.0 * len(times))))
+        for c, times in enumerate(weeks)
+        for t in times
+    ]
+    histories = histories_from_purchases(purchases, end=start + timedelta(weeks=52))
+    fit = fit_lifetime_value(histories, calibration_end=datetime(2024, 12, 30, tzinfo=UTC))
+    (check,) = [c for c in fit.report.checks if c.name == "spend independent of frequency"]
+    assert not check.passed and "assumption fails" in check.detail
+    assert fit.report.spend_frequency_correlation > 0.3
