@@ -8,8 +8,10 @@ Re-pointing a row is safe unless the table has a unique key that includes its cu
 column: the kept customer may already hold the same key (one row per customer and
 something), and the update would collide. Such a table says how it merges in `RULES`;
 `tests/crm_store/test_merging.py` fails for a table that needs a rule and has none.
-Today no table does: identities, consents, conversations and interactions are unique on
-keys that leave the customer out, so their rows simply change owner.
+Identities, consents, conversations and interactions are unique on keys that leave the
+customer out, so their rows simply change owner. `customer_metrics` (one derived row per
+customer) has a rule: both customers' rows are dropped, because neither describes the
+merged customer; the next `switchboard analytics refit` computes its row.
 """
 
 from __future__ import annotations
@@ -36,8 +38,15 @@ class MergeRule(Protocol):
         ...
 
 
+def _drop_derived_rows(session: Session, column: Column[int], keep_id: int, absorb_id: int) -> int:
+    """Derived rows (recomputed by analytics) of both customers go: neither is right for
+    the merged customer, and a stale figure is worse than none until the next refit."""
+    session.execute(delete(column.table).where(column.in_((keep_id, absorb_id))))
+    return 0
+
+
 # Table name -> its rule. A table not named here has its rows re-pointed.
-RULES: dict[str, MergeRule] = {}
+RULES: dict[str, MergeRule] = {"customer_metrics": _drop_derived_rows}
 
 
 def customer_references() -> list[Column[int]]:

@@ -230,12 +230,14 @@ def demo_seed(if_empty: bool, print_tokens: bool) -> None:
 
 def _add_layer_commands() -> None:
     from bot.cli.actions import actions
+    from bot.cli.analytics import analytics
     from bot.cli.check import check
     from bot.cli.deliveries import deliveries
     from bot.cli.kb import kb
     from bot.cli.nlu import nlu
 
     main.add_command(actions)
+    main.add_command(analytics)
     main.add_command(check)
     main.add_command(deliveries)
     main.add_command(kb)

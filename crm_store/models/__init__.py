@@ -1,6 +1,7 @@
 """All tables of the CRM store. Importing this package registers them on `Base.metadata`."""
 
 from crm_store.models.accounts import Account
+from crm_store.models.analytics import CustomerMetrics, LeadScore, ModelFit
 from crm_store.models.consents import Consent
 from crm_store.models.conversations import Conversation, Interaction
 from crm_store.models.customers import Customer, Identity
@@ -19,12 +20,15 @@ __all__ = [
     "Consent",
     "Conversation",
     "Customer",
+    "CustomerMetrics",
     "Handoff",
     "Identity",
     "InboundReceipt",
     "Interaction",
     "Lead",
+    "LeadScore",
     "MailboxWatermark",
+    "ModelFit",
     "Order",
     "OutboxMessage",
     "SlackCall",

@@ -25,4 +25,7 @@ in conftest.py files, and no test imports from a conftest.
 - switchboard_server.py  `switchboard serve` as a child process (browser tests)
 - widget_page.py     driving the chat widget in a page (Playwright)
 - ports.py           free TCP ports
+- cdnow.py           the CDNOW purchase data set and its published model figures
+- purchases.py       simulated BG/NBD purchase histories; customers with orders in the store
+- lead_history.py    a won/lost lead history whose truth is known (win rate by channel)
 """

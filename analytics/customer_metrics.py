@@ -1,0 +1,114 @@
+"""The `customer_metrics` table: per customer, purchases, RFM, the suggested lifecycle
+stage, the ready-made segment and (after a lifetime-value fit) its predictions.
+
+Computed whole and written whole in one transaction (delete, then insert): a derived
+table is either this run's or the last run's, never half of each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from analytics.clv.fit import CustomerValues
+from analytics.lifecycle import LifecycleThresholds, suggest_stage
+from analytics.purchases import CustomerPurchases
+from analytics.rfm import rfm_scores
+from analytics.segments import SEGMENTS, segment_of
+from crm_store.models import CustomerMetrics
+
+__all__ = ["compute_metrics", "segment_sizes", "write_metrics"]
+
+SECONDS_PER_DAY = 86_400.0
+
+
+def compute_metrics(
+    customers: Sequence[CustomerPurchases],
+    *,
+    now: datetime,
+    thresholds: LifecycleThresholds,
+    values: CustomerValues | None = None,
+    model_fit_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """The rows of `customer_metrics`, one per customer, as column -> value."""
+    buyers = [c for c in customers if c.order_count > 0 and c.last_purchase_at is not None]
+    recency = np.array(
+        [(now - c.last_purchase_at).total_seconds() / SECONDS_PER_DAY for c in buyers]  # type: ignore[operator]
+    )
+    r, f, m = rfm_scores(
+        recency,
+        np.array([c.order_count for c in buyers], dtype=float),
+        np.array([c.spend_cents for c in buyers], dtype=float),
+    )
+    scored = {
+        c.customer_id: (float(recency[i]), int(r[i]), int(f[i]), int(m[i]))
+        for i, c in enumerate(buyers)
+    }
+    predicted = _predictions(values)
+    rows = []
+    for c in customers:
+        days, rs, fs, ms = scored.get(c.customer_id, (None, None, None, None))
+        row: dict[str, Any] = {
+            "customer_id": c.customer_id,
+            "computed_at": now,
+            "first_purchase_at": c.first_purchase_at,
+            "last_purchase_at": c.last_purchase_at,
+            "order_count": c.order_count,
+            "lifetime_spend_cents": c.spend_cents,
+            "recency_days": days,
+            "recency_score": rs,
+            "frequency_score": fs,
+            "monetary_score": ms,
+            "suggested_stage": suggest_stage(c.order_count, days, c.has_lead, thresholds),
+            "segment": segment_of(rs, fs, ms, c.order_count),
+            "probability_alive": None,
+            "expected_purchases": None,
+            "expected_spend_cents": None,
+            "lifetime_value_cents": None,
+            "model_fit_id": None,
+        }
+        if c.customer_id in predicted:
+            row.update(predicted[c.customer_id], model_fit_id=model_fit_id)
+        rows.append(row)
+    return rows
+
+
+def _predictions(values: CustomerValues | None) -> dict[int, dict[str, float]]:
+    if values is None:
+        return {}
+    return {
+        int(customer_id): {
+            "probability_alive": float(values.probability_alive[i]),
+            "expected_purchases": float(values.expected_purchases[i]),
+            "expected_spend_cents": float(values.expected_spend[i]),
+            "lifetime_value_cents": float(values.value[i]),
+        }
+        for i, customer_id in enumerate(values.customer_ids)
+    }
+
+
+def write_metrics(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Replace the table's contents with `rows`, in the caller's transaction."""
+    session.execute(delete(CustomerMetrics))
+    if rows:
+        # A plain executemany: psycopg pipelines it. Measured on 20,000 rows (PostgreSQL,
+        # busy machine): 1.3-2.0 s; with RETURNING (SQLAlchemy's multi-row batches)
+        # 6.5-7.2 s; as INSERT ... VALUES of 1,000 rows a statement, 22.9 s.
+        session.execute(insert(CustomerMetrics.__table__), list(rows))
+
+
+def segment_sizes(session: Session) -> dict[str, int]:
+    """Customers in each ready-made segment, every segment named (zero when empty)."""
+    counted = dict(
+        session.execute(
+            select(CustomerMetrics.segment, func.count())
+            .where(CustomerMetrics.segment.is_not(None))
+            .group_by(CustomerMetrics.segment)
+        ).all()
+    )
+    return {name: int(counted.get(name, 0)) for name in SEGMENTS}

@@ -1,0 +1,148 @@
+"""`switchboard analytics refit|report`: customer figures, lifetime value and lead scores
+from a shell. Loads the settings and the store only (no model), so it starts quickly;
+the defaults of every option are the analytics package's own."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from crm_store import Database
+
+
+@click.group()
+def analytics() -> None:
+    """Customer metrics (RFM, stages, segments), lifetime value and lead scores."""
+
+
+def _database() -> Database:
+    from bot.cli.main import _fail_clearly, _settings
+    from bot.wiring.database import open_database
+
+    settings = _settings()
+    return _fail_clearly(lambda: open_database(settings))
+
+
+@analytics.command("refit")
+@click.option("--horizon-weeks", default=52, show_default=True, type=click.IntRange(1, 520))
+@click.option(
+    "--discount-rate",
+    default=0.10,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="annual rate the expected value is discounted at",
+)
+@click.option(
+    "--margin",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="share of revenue counted as value (1: revenue)",
+)
+@click.option(
+    "--at-risk-days",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="silence after which a customer is at risk (default: learned)",
+)
+@click.option(
+    "--lapsed-days",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="silence after which a customer has lapsed (default: learned)",
+)
+@click.option(
+    "--lead-field",
+    "lead_fields",
+    multiple=True,
+    help="a lead field to score on (repeat; default: all known fields)",
+)
+def analytics_refit(
+    horizon_weeks: int,
+    discount_rate: float,
+    margin: float,
+    at_risk_days: float | None,
+    lapsed_days: float | None,
+    lead_fields: tuple[str, ...],
+) -> None:
+    """Recompute customer metrics, refit lifetime value, rescore open leads; print the reports."""
+    from analytics.clv import ValueHorizon, render_clv_report
+    from analytics.lead_scores import render_lead_report, score_leads
+    from analytics.lead_scoring import LeadScoringSettings
+    from analytics.refit import RefitSettings, refit_customers
+
+    try:
+        refit_settings = RefitSettings(
+            horizon=ValueHorizon(horizon_weeks, discount_rate, margin),
+            at_risk_after_days=at_risk_days,
+            lapsed_after_days=lapsed_days,
+        )
+        lead_settings = LeadScoringSettings(fields=lead_fields) if lead_fields else None
+        if at_risk_days is not None and lapsed_days is not None and lapsed_days <= at_risk_days:
+            raise ValueError("--lapsed-days must be more than --at-risk-days")
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    database = _database()
+    try:
+        customers = refit_customers(database, settings=refit_settings)
+        leads = score_leads(database, settings=lead_settings)
+    finally:
+        database.dispose()
+    t = customers.thresholds
+    click.echo(f"customer metrics: {customers.customers:,} customers")
+    click.echo(
+        _thresholds_line(t.at_risk_after_days, t.lapsed_after_days, t.learned_from_intervals)
+    )
+    click.echo(_segments_line(customers.segment_sizes))
+    if customers.report is None:
+        click.echo(f"lifetime value: not fitted ({customers.not_fitted})")
+    else:
+        click.echo(render_clv_report(customers.report))
+    click.echo(render_lead_report(leads.report))
+
+
+@analytics.command("report")
+def analytics_report() -> None:
+    """Print the last lifetime-value and lead-scoring reports and the segment sizes."""
+    from analytics.clv import render_clv_report
+    from analytics.customer_metrics import segment_sizes
+    from analytics.lead_scores import render_lead_report
+    from analytics.model_fits import LEAD_SCORING, LIFETIME_VALUE, latest_fit
+
+    database = _database()
+    try:
+        with database.transaction() as session:
+            value = latest_fit(session, LIFETIME_VALUE)
+            leads = latest_fit(session, LEAD_SCORING)
+            sizes = segment_sizes(session)
+    finally:
+        database.dispose()
+    if value is None and leads is None:
+        raise click.ClickException("no analytics yet: run `switchboard analytics refit`")
+    click.echo(_segments_line(sizes))
+    if value is None:
+        click.echo("lifetime value: never fitted")
+    else:
+        lifecycle = value.report.get("lifecycle")
+        if lifecycle:
+            click.echo(
+                _thresholds_line(
+                    lifecycle["at_risk_after_days"],
+                    lifecycle["lapsed_after_days"],
+                    lifecycle["learned_from_intervals"],
+                )
+            )
+        click.echo(render_clv_report(value.report))
+    if leads is not None:
+        click.echo(render_lead_report(leads.report))
+
+
+def _segments_line(sizes: dict[str, int]) -> str:
+    return "segments: " + ", ".join(f"{name} {count:,}" for name, count in sizes.items())
+
+
+def _thresholds_line(at_risk: float, lapsed: float, learned_from: int) -> str:
+    source = f"learned from {learned_from:,} purchase intervals" if learned_from else "set"
+    return f"lifecycle: at risk after {at_risk:.0f} days, lapsed after {lapsed:.0f} days ({source})"

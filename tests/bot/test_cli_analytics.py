@@ -1,0 +1,71 @@
+"""`switchboard analytics refit|report` over a store with purchases and leads, on SQLite
+and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+from crm_store import Database, upgrade
+from tests.support.lead_history import add_lead, synthetic_history
+from tests.support.purchases import SimulatedBase, add_buyer, simulate_purchase_weeks
+
+
+@pytest.fixture
+def store(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Database:
+    """The CLI's environment (no NLU model needed) over a migrated, empty store."""
+    monkeypatch.setenv("SWITCHBOARD_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("SWITCHBOARD_DATABASE__URL", database_url)
+    monkeypatch.setenv("SWITCHBOARD_LOG__FORMAT", "text")
+    upgrade(database_url)
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+def test_refit_then_report(store: Database) -> None:
+    runner = CliRunner()
+    never = runner.invoke(main, ["analytics", "report"])
+    assert never.exit_code == 1 and "run `switchboard analytics refit`" in never.output
+
+    now = datetime.now(UTC)
+    weeks = simulate_purchase_weeks(SimulatedBase(), customers=200, weeks=50, seed=4)
+    with store.transaction() as session:
+        for i, times in enumerate(weeks):
+            placed = [(now - timedelta(weeks=50 - t), 1_000 + 37 * (i % 50)) for t in times]
+            add_buyer(session, placed)
+        synthetic_history(session, closed=80, start=now - timedelta(days=200))
+        add_lead(session, channel="web", status="new", opened=now, owner=None)
+
+    refit = runner.invoke(main, ["analytics", "refit", "--horizon-weeks", "26"])
+    assert refit.exit_code == 0, refit.output
+    assert "customer metrics: 281 customers" in refit.output  # 200 buyers, 81 leads
+    assert "bgnbd: r = " in refit.output and "gamma_gamma: p = " in refit.output
+    assert "value horizon 26 weeks" in refit.output
+    assert "80 closed leads" in refit.output and "1 open leads scored" in refit.output
+
+    report = runner.invoke(main, ["analytics", "report"])
+    assert report.exit_code == 0, report.output
+    fit_line = next(line for line in refit.output.splitlines() if "bgnbd: r = " in line)
+    assert fit_line in report.output
+    assert "segments: champions" in report.output and "lifecycle: at risk after" in report.output
+
+
+@pytest.mark.parametrize(
+    ("arguments", "reason"),
+    [
+        (["--at-risk-days", "40", "--lapsed-days", "20"], "more than --at-risk-days"),
+        (["--lead-field", "status"], "cannot be an input"),
+        (["--lead-field", "shoe_size"], "unknown lead field"),
+        (["--discount-rate", "2"], "--discount-rate"),
+    ],
+)
+def test_refit_refuses_bad_options_with_the_reason(
+    store: Database, arguments: list[str], reason: str
+) -> None:
+    refused = CliRunner().invoke(main, ["analytics", "refit", *arguments])
+    assert refused.exit_code == 2 and reason in refused.output
