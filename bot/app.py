@@ -10,7 +10,9 @@ from collections.abc import AsyncIterator, Mapping
 from fastapi import FastAPI
 
 from bot.api.accounts import accounts_router
+from bot.api.audit import AuditTrail, audit_router
 from bot.api.auth import StaffAuth
+from bot.api.consents import consents_router
 from bot.api.cors import CorsByPath
 from bot.api.deliveries import deliveries_router
 from bot.api.docs import docs_router
@@ -125,6 +127,7 @@ def create_app(
 def _mount(app: FastAPI, services: Services) -> None:
     auth = StaffAuth(services.database, services.signer, services.limits)
     dead_rows = DeadRows(services.database)
+    trail = AuditTrail(services.database)
     app.include_router(
         health_router(
             services.database,
@@ -138,9 +141,14 @@ def _mount(app: FastAPI, services: Services) -> None:
     )
     app.include_router(
         staff_router(
-            services.database, auth, phone_region=services.settings.staff.default_phone_region
+            services.database,
+            auth,
+            trail,
+            phone_region=services.settings.staff.default_phone_region,
         )
     )
+    app.include_router(consents_router(services.database, auth.any_staff(), trail))
+    app.include_router(audit_router(services.database, auth.role("admin")))
     app.include_router(handoffs_router(services.handoffs, auth))
     if services.handoffs.links is not None:  # the card's signed page link
         app.include_router(handoff_page_router(services.handoffs, services.handoffs.links))
@@ -148,7 +156,7 @@ def _mount(app: FastAPI, services: Services) -> None:
     app.include_router(tickets_router(services.database, auth.any_staff()))
     app.include_router(
         widget_sessions_router(
-            services.database, services.hub, auth.any_staff(), auth.role("admin")
+            services.database, services.hub, auth.any_staff(), auth.role("admin"), trail
         )
     )
     if services.nlu is not None:

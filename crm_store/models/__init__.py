@@ -1,7 +1,8 @@
 """All tables of the CRM store. Importing this package registers them on `Base.metadata`."""
 
 from crm_store.models.accounts import Account
-from crm_store.models.consents import Consent
+from crm_store.models.audit import AuditEntry
+from crm_store.models.consents import ConsentEntry
 from crm_store.models.conversations import Conversation, Interaction
 from crm_store.models.customers import Customer, Identity
 from crm_store.models.delivery import InboundReceipt, OutboxMessage
@@ -16,7 +17,8 @@ from crm_store.models.widget_sessions import WidgetSessionRevocation
 
 __all__ = [
     "Account",
-    "Consent",
+    "AuditEntry",
+    "ConsentEntry",
     "Conversation",
     "Customer",
     "Handoff",

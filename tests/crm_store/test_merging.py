@@ -26,7 +26,7 @@ from sqlalchemy.types import TypeDecorator
 from crm_store import Database, NotFound, customers, history, merging, outbox
 from crm_store.base import utcnow
 from crm_store.models import (
-    Consent,
+    ConsentEntry,
     Conversation,
     Customer,
     Handoff,
@@ -118,7 +118,7 @@ def test_the_walk_finds_the_customer_tables_known_today() -> None:
         "interactions",
         "tickets",
         "handoffs",
-        "consents",
+        "consent_ledger",
         "leads",
         "orders",
     }
@@ -187,11 +187,13 @@ def holder_world(database: Database) -> dict[str, int]:
             [
                 Ticket(number="T-1", customer_id=holder.id, subject="Confirm an address"),
                 Handoff(conversation_id=conversation.id, customer_id=holder.id, reason="asked"),
-                Consent(
+                ConsentEntry(
                     customer_id=holder.id,
                     channel="email",
                     address="ada.new@example.com",
-                    status="opted_out",
+                    purpose="marketing",
+                    decision="withdrawn",
+                    means="conversation",
                 ),
                 Lead(customer_id=holder.id, interest="demo"),
                 Order(number="O-1", customer_id=holder.id),
@@ -215,13 +217,22 @@ def test_merging_a_holding_record_moves_what_adopt_moved(
         "interactions": 1,
         "tickets": 1,
         "handoffs": 1,
-        "consents": 1,
+        "consent_ledger": 1,
         "leads": 1,
         "orders": 1,
     }
     with database.transaction() as session:
         assert session.get(Customer, holder_id) is None
-        for model in (Identity, Conversation, Interaction, Ticket, Handoff, Consent, Lead, Order):
+        for model in (
+            Identity,
+            Conversation,
+            Interaction,
+            Ticket,
+            Handoff,
+            ConsentEntry,
+            Lead,
+            Order,
+        ):
             owners = set(session.scalars(select(model.customer_id)))
             assert owners == {ada_id}, model.__tablename__
         # Nothing of the holder's own row is taken over: not its name, claims or marker.
@@ -240,14 +251,14 @@ def test_a_rule_decides_for_its_table(
         session.execute(column.table.delete().where(column == absorb_id))
         return 0
 
-    monkeypatch.setitem(merging.RULES, "consents", drop_the_absorbed_rows)
+    monkeypatch.setitem(merging.RULES, "consent_ledger", drop_the_absorbed_rows)
     ada_id, holder_id = holder_world["ada"], holder_world["holder"]
     with database.transaction() as session:
         moved = customers.merge(session, keep_id=ada_id, absorb_id=holder_id)
-    assert asked == [("consents", ada_id, holder_id)]
-    assert "consents" not in moved and moved["leads"] == 1
+    assert asked == [("consent_ledger", ada_id, holder_id)]
+    assert "consent_ledger" not in moved and moved["leads"] == 1
     with database.transaction() as session:
-        assert session.scalars(select(Consent)).all() == []
+        assert session.scalars(select(ConsentEntry)).all() == []
 
 
 def test_a_merge_needs_two_existing_customers(database: Database) -> None:
