@@ -17,6 +17,7 @@ from bot.api.cors import CorsByPath
 from bot.api.deliveries import deliveries_router
 from bot.api.docs import docs_router
 from bot.api.errors import install_error_handlers
+from bot.api.export import export_router
 from bot.api.handoff_page import handoff_page_router
 from bot.api.handoffs import handoffs_router
 from bot.api.health import health_router
@@ -149,6 +150,7 @@ def _mount(app: FastAPI, services: Services) -> None:
     )
     app.include_router(consents_router(services.database, auth.any_staff(), trail))
     app.include_router(audit_router(services.database, auth.role("admin")))
+    app.include_router(export_router(services.database, auth.role("admin")))
     app.include_router(handoffs_router(services.handoffs, auth))
     if services.handoffs.links is not None:  # the card's signed page link
         app.include_router(handoff_page_router(services.handoffs, services.handoffs.links))

@@ -3,28 +3,13 @@
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import pytest
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    Column,
-    DateTime,
-    Float,
-    Integer,
-    String,
-    Table,
-    func,
-    insert,
-    select,
-)
+from sqlalchemy import Column, func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.types import TypeDecorator
 
 from crm_store import Database, NotFound, customers, history, merging, outbox
-from crm_store.base import utcnow
 from crm_store.models import (
     ConsentEntry,
     Conversation,
@@ -37,72 +22,7 @@ from crm_store.models import (
     Ticket,
 )
 from crm_store.records import NewInteraction
-
-
-def unique_keys(table: Table) -> list[set[Column[Any]]]:
-    """The column sets of every unique constraint and unique index of `table`."""
-    keys = [set(c.columns) for c in table.constraints if c.__visit_name__ == "unique_constraint"]
-    keys += [set(index.columns) for index in table.indexes if index.unique]
-    keys += [{column} for column in table.columns if column.unique]
-    return keys
-
-
-class RowMaker:
-    """Inserts a minimal valid row into any table, creating the parent rows it needs.
-
-    Columns that are part of a unique key without the customer column get a fresh value
-    per row; all other values are the same for every row, so two customers' rows differ
-    only by customer. A unique key that includes the customer column then collides when
-    the rows are merged unless the table has a rule.
-    """
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.serial = itertools.count(1)
-
-    def row(self, table: Table, customer_id: int) -> int:
-        distinct = {
-            column
-            for key in unique_keys(table)
-            if not any(_is_customer_reference(column) for column in key)
-            for column in key
-        }
-        values: dict[str, Any] = {}
-        for column in table.columns:
-            if column.primary_key:
-                continue
-            if _is_customer_reference(column):
-                values[column.name] = customer_id
-            elif column.foreign_keys:
-                if not column.nullable:
-                    (fk,) = column.foreign_keys
-                    values[column.name] = self.row(fk.column.table, customer_id)
-            elif not (column.nullable or column.default or column.server_default):
-                values[column.name] = self.sample(column, column in distinct)
-        return self.session.execute(insert(table).values(values)).inserted_primary_key[0]
-
-    def sample(self, column: Column[Any], distinct: bool) -> Any:
-        kind = column.type
-        if isinstance(kind, TypeDecorator):
-            kind = kind.impl_instance
-        n = next(self.serial) if distinct else 1
-        if isinstance(kind, String):
-            return f"{n}x"[: kind.length] if distinct else "x"
-        if isinstance(kind, Boolean):
-            return False
-        if isinstance(kind, Integer):
-            return n
-        if isinstance(kind, Float):
-            return 0.5
-        if isinstance(kind, DateTime):
-            return utcnow()
-        if isinstance(kind, JSON):
-            return {}
-        raise NotImplementedError(f"no sample value for {column} ({column.type}): add one")
-
-
-def _is_customer_reference(column: Column[Any]) -> bool:
-    return any(fk.column is Customer.__table__.c.id for fk in column.foreign_keys)
+from tests.support.customer_rows import RowMaker, unique_keys
 
 
 def count(session: Session, column: Column[Any], customer_id: int) -> int:

@@ -6,6 +6,7 @@ in conftest.py files, and no test imports from a conftest.
 - dialogue_chat.py   callers and a Chat that drives a dialogue turn by turn, no engine
 - encoders.py        deterministic hashing encoders (no sentence model)
 - customers.py       the one seed of the demo customers (Ada, Grace and their orders)
+- customer_rows.py   a minimal row for any table of the store, made from its metadata
 - webchat.py         a web chat Visitor on the app under a TestClient
 - app.py             the app's services, staff users, waiting for background work
 - checked_app.py     the app on SQLite with every channel off, started (channel checks)
