@@ -32,6 +32,7 @@ from bot.api.redirects import redirect_slashes_relatively
 from bot.api.security_headers import SecurityHeaders
 from bot.api.staff import staff_router
 from bot.api.tickets import tickets_router
+from bot.api.webhooks import webhooks_router
 from bot.api.widget_sessions import widget_sessions_router
 from bot.conversation.dialogue import Dialogue
 from bot.delivery.dead_rows import DeadRows
@@ -151,6 +152,14 @@ def _mount(app: FastAPI, services: Services) -> None:
     app.include_router(consents_router(services.database, auth.any_staff(), trail))
     app.include_router(audit_router(services.database, auth.role("admin")))
     app.include_router(export_router(services.database, auth.role("admin")))
+    app.include_router(
+        webhooks_router(
+            services.database,
+            auth.role("admin"),
+            services.settings.webhooks.allowed_hosts,
+            lambda: services.wake_queue("webhooks"),
+        )
+    )
     app.include_router(handoffs_router(services.handoffs, auth))
     if services.handoffs.links is not None:  # the card's signed page link
         app.include_router(handoff_page_router(services.handoffs, services.handoffs.links))

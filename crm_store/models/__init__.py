@@ -13,6 +13,7 @@ from crm_store.models.orders import Order
 from crm_store.models.slack import SlackCall, SlackEvent
 from crm_store.models.staff import StaffUser
 from crm_store.models.tickets import Ticket, TicketEvent
+from crm_store.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from crm_store.models.widget_sessions import WidgetSessionRevocation
 
 __all__ = [
@@ -34,5 +35,8 @@ __all__ = [
     "StaffUser",
     "Ticket",
     "TicketEvent",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "WidgetSessionRevocation",
 ]

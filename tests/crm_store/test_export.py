@@ -25,6 +25,7 @@ NOT_CUSTOMER_DATA = {
     "audit_log": "staff activity about customers, kept apart (ids only)",
     "slack_events": "Slack's delivery receipts, no customer",
     "mailbox_watermarks": "IMAP polling positions",
+    "webhook_subscriptions": "the company's receivers; the deliveries name them by id",
 }
 
 

@@ -23,4 +23,5 @@ in conftest.py files, and no test imports from a conftest.
 - switchboard_server.py  `switchboard serve` as a child process (browser tests)
 - widget_page.py     driving the chat widget in a page (Playwright)
 - ports.py           free TCP ports
+- webhook_receiver.py  a webhook receiver verifying with `standardwebhooks`
 """
