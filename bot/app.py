@@ -163,7 +163,7 @@ def _mount(app: FastAPI, services: Services) -> None:
     app.include_router(handoffs_router(services.handoffs, auth))
     if services.handoffs.links is not None:  # the card's signed page link
         app.include_router(handoff_page_router(services.handoffs, services.handoffs.links))
-    app.include_router(accounts_router(services.database, auth.role(*SUMMARY_ROLES)))
+    app.include_router(accounts_router(services.database, auth.role(*SUMMARY_ROLES), trail))
     app.include_router(tickets_router(services.database, auth.any_staff()))
     app.include_router(
         widget_sessions_router(

@@ -121,3 +121,9 @@ def test_reads_and_changes_are_audited_with_ids_not_content(client: TestClient, 
         "/api/v1/audit", params={"before_id": log["entries"][1]["id"]}, headers=admin
     ).json()
     assert [e["id"] for e in older["entries"]] == [log["entries"][2]["id"]]
+    sales_id, sales = _token(client, "marta@acme.test", "sales")
+    assert client.get(f"/api/v1/customers/{ada}/summary", headers=sales).status_code == 200
+    (summary_read,) = client.get(
+        "/api/v1/audit", params={"staff_id": sales_id}, headers=admin
+    ).json()["entries"]
+    assert summary_read["endpoint"] == "GET /api/v1/customers/{customer_id}/summary"
