@@ -25,6 +25,7 @@ from crm_store.records import StaffRecord
 
 MAX_ID = 2**63 - 1
 SubscriptionId = Annotated[int, Path(ge=1, le=MAX_ID)]
+DeliveryId = Annotated[int, Path(ge=1, le=MAX_ID)]
 EventType = Literal[
     "conversation.created",
     "message.created",
@@ -162,7 +163,7 @@ def webhooks_router(
             409: {"description": "the delivery is still on its way"},
         },
     )
-    async def replay(delivery_id: SubscriptionId, _: Admin) -> dict[str, Any]:
+    async def replay(delivery_id: DeliveryId, _: Admin) -> dict[str, Any]:
         """Send a delivery again (same `webhook-id` and body), with a fresh window."""
         before = await to_thread.run_sync(_replay, delivery_id)
         if before is None:

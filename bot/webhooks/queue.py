@@ -41,6 +41,17 @@ __all__ = ["DisabledAlarm", "WebhookQueue", "WebhookWorker"]
 # Told (after it is stored and logged) that a subscription was turned off, and why.
 DisabledAlarm = Callable[[SubscriptionRecord], Awaitable[None]]
 USER_AGENT = "Switchboard-Webhooks/1"
+# Of a receiver's answer only this much is read (into the error); a huge body is not.
+ANSWER_BYTES_KEPT = 200
+
+
+async def _first_bytes(response: httpx.Response, limit: int) -> bytes:
+    kept = b""
+    async for chunk in response.aiter_raw():
+        kept += chunk[: limit - len(kept)]
+        if len(kept) >= limit:
+            break
+    return kept
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -101,15 +112,20 @@ class WebhookQueue:
         }
         started = time.monotonic()
         try:
-            async with httpx.AsyncClient(
-                timeout=self._timeout, transport=self._transport, follow_redirects=False
-            ) as client:
-                response = await client.post(
+            # No redirects: a Location could point anywhere, past the address check.
+            async with (
+                httpx.AsyncClient(
+                    timeout=self._timeout, transport=self._transport, follow_redirects=False
+                ) as client,
+                client.stream(
+                    "POST",
                     address.pinned_url(row.url),
                     content=row.body.encode(),
                     headers=headers,
                     extensions={"sni_hostname": address.host},
-                )
+                ) as response,
+            ):
+                answer = await _first_bytes(response, ANSWER_BYTES_KEPT)
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}".rstrip(": ")
             await self._log(row, None, error, started)
@@ -117,7 +133,7 @@ class WebhookQueue:
         if 200 <= response.status_code < 300:
             await self._log(row, response.status_code, None, started)
             return response.status_code
-        error = f"HTTP {response.status_code}: {response.text[:200]}"
+        error = f"HTTP {response.status_code}: {answer.decode(errors='replace')}"
         await self._log(row, response.status_code, error, started)
         raise DeliveryError(error, retry_after=_retry_after(response))
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.delivery.dead_alarm import SlackWebhookAlarm
 from bot.delivery.queue import RetryPolicy
 from bot.webhooks.queue import WebhookWorker
 from bot.webhooks.signing import new_secret
 from crm_store import Database, customers, history, tickets, webhooks
-from crm_store.models import WebhookAttempt, WebhookDelivery
+from crm_store.models import SlackCall, WebhookAttempt, WebhookDelivery
 from crm_store.records import NewInteraction
 from crm_store.webhooks import SubscriptionRecord
 from tests.support.delivery_clock import Clock, run_queue_for
@@ -211,3 +212,24 @@ async def test_a_url_that_now_resolves_into_a_private_network_is_not_called(
         assert failed and all("not a public address" in (e.last_error or "") for e in failed)
     finally:
         receiver.stop()
+
+
+async def test_the_slack_alarm_posts_to_the_handoff_channel_through_the_call_queue(
+    database: Database,
+) -> None:
+    woken = []
+    alarm = SlackWebhookAlarm(database, "C0HANDOFF", lambda: woken.append(True))
+    subscription = _subscribe(database, "https://crm.example.com/hooks", new_secret())
+    with database.transaction() as session:
+        record = webhooks.get_subscription(session, subscription)
+    assert record is not None
+    await alarm(record)
+    with database.transaction() as session:
+        (call,) = session.scalars(select(SlackCall)).all()
+    assert (call.method, call.purpose, call.arguments["channel"]) == (
+        "chat.postMessage",
+        "dead_alert",
+        "C0HANDOFF",
+    )
+    assert f"subscription {subscription} (https://crm.example.com/hooks)" in call.arguments["text"]
+    assert woken == [True]
