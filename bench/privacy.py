@@ -24,7 +24,14 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
-from crm_store import Database, customers, export, history, upgrade, webhooks
+from crm_store import (
+    Database,
+    customers,
+    export,
+    history,
+    upgrade,
+    webhook_subscriptions,
+)
 from crm_store.base import utcnow
 from crm_store.models import Interaction
 from crm_store.records import NewInteraction
@@ -123,7 +130,7 @@ def append_figures(database: Database, appends: int) -> None:
 
     append_each()  # warm up
     with database.transaction() as session:
-        subscription = webhooks.create_subscription(
+        subscription = webhook_subscriptions.create_subscription(
             session,
             url="https://example.com/hooks",
             events=["message.created"],
@@ -135,7 +142,7 @@ def append_figures(database: Database, appends: int) -> None:
     for _ in range(ROUNDS):  # interleaved, so a busy moment hits both alike
         for active, into in ((False, reference), (True, listened)):
             with database.transaction() as session:
-                webhooks.change_subscription(session, subscription, active=active)
+                webhook_subscriptions.change_subscription(session, subscription, active=active)
             into.extend(append_each())
     ref, lis = statistics.median(reference), statistics.median(listened)
     print(f"reference: history.append, no subscription  n={len(reference)}  median {ref:6.2f} ms")

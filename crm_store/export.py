@@ -27,31 +27,16 @@ from decimal import Decimal
 from typing import IO, Any
 from zipfile import ZIP_DEFLATED, ZipFile
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    Column,
-    Date,
-    DateTime,
-    Float,
-    Integer,
-    LargeBinary,
-    Numeric,
-    Table,
-    or_,
-    select,
-    tuple_,
-)
+from sqlalchemy import Column, Table, or_, select, tuple_
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
-from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from crm_store.base import Base
 from crm_store.errors import NotFound
+from crm_store.export_schema import SCHEMA_VERSION, document_schema
 from crm_store.merging import customer_references
 from crm_store.models import ConsentEntry, Customer, Identity
 
-SCHEMA_VERSION = 1
 PAGE_ROWS = 500
 DOCUMENT = "customer.json"
 SCHEMA = "customer.schema.json"
@@ -170,70 +155,5 @@ def export_customer(session: Session, customer_id: int, out: IO[bytes]) -> dict[
                 put("]")
                 counts[table.name] = count
             put("}}\n")
-        archive.writestr(SCHEMA, json.dumps(document_schema(), indent=2))
+        archive.writestr(SCHEMA, json.dumps(document_schema(tables), indent=2))
     return counts
-
-
-def document_schema() -> dict[str, Any]:
-    """The JSON Schema of `customer.json`, from the store's metadata."""
-    customers = Customer.__table__
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "Switchboard customer export",
-        "type": "object",
-        "required": ["schema_version", "exported_at", "customer", "tables"],
-        "additionalProperties": False,
-        "properties": {
-            "schema_version": {"const": SCHEMA_VERSION},
-            "exported_at": {"type": "string", "format": "date-time"},
-            "customer": _row_schema(customers),
-            "tables": {
-                "type": "object",
-                "additionalProperties": False,
-                "required": [table.name for table, _ in customer_tables()],
-                "properties": {
-                    table.name: {"type": "array", "items": _row_schema(table)}
-                    for table, _ in customer_tables()
-                },
-            },
-        },
-    }
-
-
-def _row_schema(table: Table) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "additionalProperties": False,
-        "required": [column.name for column in table.columns],
-        "properties": {column.name: _column_schema(column) for column in table.columns},
-    }
-
-
-def _column_schema(column: Column[Any]) -> dict[str, Any]:
-    kind: TypeEngine[Any] = column.type
-    if isinstance(kind, TypeDecorator):
-        kind = kind.impl_instance
-    schema: dict[str, Any]
-    if isinstance(kind, Boolean):
-        schema = {"type": ["boolean"]}
-    elif isinstance(kind, Integer):
-        schema = {"type": ["integer"]}
-    elif isinstance(kind, Float):
-        schema = {"type": ["number"]}
-    elif isinstance(kind, Numeric):
-        schema = {"type": ["string"], "description": "a decimal number, exactly"}
-    elif isinstance(kind, DateTime):
-        schema = {"type": ["string"], "format": "date-time"}
-    elif isinstance(kind, Date):
-        schema = {"type": ["string"], "format": "date"}
-    elif isinstance(kind, LargeBinary):
-        schema = {"type": ["string"], "contentEncoding": "base64"}
-    elif isinstance(kind, JSON):
-        schema = {"type": ["object", "array", "string", "number", "boolean"]}
-    else:
-        schema = {"type": ["string"]}
-    if column.nullable or isinstance(kind, JSON):
-        schema["type"] = [*schema["type"], "null"]
-    if column.comment:
-        schema["description"] = column.comment
-    return schema

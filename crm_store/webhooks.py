@@ -1,6 +1,7 @@
-"""Outbound webhooks in the store: subscriptions, the events they hear (written in the
-transaction of the change, one delivery row per subscription), and the rows the queue
-worker claims and settles. Signing and sending are bot/delivery/webhook_queue.py's.
+"""Outbound webhook events in the store: written in the transaction of the change they
+tell of (`emit`, one delivery row per listening subscription), then claimed and settled
+by the queue worker (bot/webhooks/queue.py signs and sends them). Subscriptions are in
+crm_store/webhook_subscriptions.py, the delivery log in crm_store/webhook_log.py.
 
 Events of one subject (a conversation, a ticket, a lead) go to a receiver in the order
 they happened: a row is not claimed while an earlier row of its subject for the same
@@ -19,52 +20,18 @@ from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from crm_store.base import utcnow
-from crm_store.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
-
-# Every event a subscription may name. `customer.erased` has no source yet (erasure).
-EVENT_TYPES = (
-    "conversation.created",
-    "message.created",
-    "handoff.opened",
-    "handoff.claimed",
-    "ticket.updated",
-    "lead.created",
-    "customer.erased",
-)
+from crm_store.models import WebhookDelivery, WebhookSubscription
+from crm_store.webhook_subscriptions import EVENT_TYPES
 
 __all__ = [
-    "EVENT_TYPES",
     "ClaimedDelivery",
-    "DeliveryLogEntry",
-    "SubscriptionRecord",
     "claim_due",
-    "create_subscription",
     "emit",
+    "finish",
+    "mark_delivered",
+    "release",
+    "schedule_retry",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class SubscriptionRecord:
-    id: int
-    url: str
-    events: list[str]
-    description: str | None
-    active: bool
-    failing_since: datetime | None
-    disabled_reason: str | None
-    created_at: datetime
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "url": self.url,
-            "events": self.events,
-            "description": self.description,
-            "active": self.active,
-            "failing_since": self.failing_since.isoformat() if self.failing_since else None,
-            "disabled_reason": self.disabled_reason,
-            "created_at": self.created_at.isoformat(),
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,99 +48,6 @@ class ClaimedDelivery:
     body: str
     attempts: int
     window_start: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryLogEntry:
-    id: int
-    event_id: str
-    event_type: str
-    subject: str
-    status: str
-    attempts: int
-    last_error: str | None
-    created_at: datetime
-    delivered_at: datetime | None
-    tries: list[dict[str, Any]]
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "event_id": self.event_id,
-            "event_type": self.event_type,
-            "subject": self.subject,
-            "status": self.status,
-            "attempts": self.attempts,
-            "last_error": self.last_error,
-            "created_at": self.created_at.isoformat(),
-            "delivered_at": self.delivered_at.isoformat() if self.delivered_at else None,
-            "tries": self.tries,
-        }
-
-
-def _subscription(row: WebhookSubscription) -> SubscriptionRecord:
-    return SubscriptionRecord(
-        id=row.id,
-        url=row.url,
-        events=list(row.events),
-        description=row.description,
-        active=row.active,
-        failing_since=row.failing_since,
-        disabled_reason=row.disabled_reason,
-        created_at=row.created_at,
-    )
-
-
-def create_subscription(
-    session: Session, *, url: str, events: list[str], secret: str, description: str | None
-) -> SubscriptionRecord:
-    unknown = sorted(set(events) - set(EVENT_TYPES))
-    if unknown:
-        raise ValueError(f"unknown events {', '.join(unknown)}: one of {', '.join(EVENT_TYPES)}")
-    row = WebhookSubscription(
-        url=url, events=sorted(set(events)), secret=secret, description=description
-    )
-    session.add(row)
-    session.flush()
-    return _subscription(row)
-
-
-def subscriptions(session: Session) -> list[SubscriptionRecord]:
-    rows = session.scalars(select(WebhookSubscription).order_by(WebhookSubscription.id))
-    return [_subscription(row) for row in rows]
-
-
-def get_subscription(session: Session, subscription_id: int) -> SubscriptionRecord | None:
-    row = session.get(WebhookSubscription, subscription_id)
-    return _subscription(row) if row is not None else None
-
-
-def change_subscription(
-    session: Session,
-    subscription_id: int,
-    *,
-    url: str | None = None,
-    events: list[str] | None = None,
-    active: bool | None = None,
-) -> SubscriptionRecord | None:
-    """Change a subscription; turning it on again clears its failure streak."""
-    row = session.get(WebhookSubscription, subscription_id, with_for_update=True)
-    if row is None:
-        return None
-    if events is not None:
-        unknown = sorted(set(events) - set(EVENT_TYPES))
-        if unknown:
-            raise ValueError(f"unknown events {', '.join(unknown)}")
-        row.events = sorted(set(events))
-    if url is not None:
-        row.url = url
-    if active is not None:
-        if active and not row.active:
-            row.failing_since = None
-            row.disabled_reason = None
-        row.active = active
-    session.flush()
-    return _subscription(row)
 
 
 def emit(
@@ -281,24 +155,6 @@ def claim_due(
     return claimed
 
 
-def log_attempt(
-    session: Session,
-    delivery_id: int,
-    *,
-    status_code: int | None,
-    error: str | None,
-    duration_ms: int,
-) -> None:
-    session.add(
-        WebhookAttempt(
-            delivery_id=delivery_id,
-            status_code=status_code,
-            error=error[:2000] if error else None,
-            duration_ms=duration_ms,
-        )
-    )
-
-
 def mark_delivered(session: Session, delivery_id: int) -> None:
     row = session.get_one(WebhookDelivery, delivery_id)
     row.status = "delivered"
@@ -332,28 +188,6 @@ def finish(session: Session, delivery_id: int, *, status: str, error: str) -> No
     row.last_error = error
 
 
-def note_failure(
-    session: Session, subscription_id: int, *, now: datetime, disable_after: timedelta
-) -> SubscriptionRecord | None:
-    """Count a failed try against the subscription; returns it when this failure ends a
-    streak longer than `disable_after` and turns it off (None otherwise)."""
-    row = session.get_one(WebhookSubscription, subscription_id, with_for_update=True)
-    if not row.active:
-        return None
-    if row.failing_since is None:
-        row.failing_since = now
-        return None
-    if now - row.failing_since < disable_after:
-        return None
-    row.active = False
-    hours = (now - row.failing_since).total_seconds() / 3600
-    row.disabled_reason = (
-        f"disabled at {now:%Y-%m-%d %H:%M:%S} UTC: every delivery failed for {hours:.1f} hours"
-    )
-    session.flush()
-    return _subscription(row)
-
-
 def release(session: Session, delivery_ids: list[int]) -> None:
     """Hand claimed rows back untried (their claim uncounted)."""
     for row in session.scalars(
@@ -364,64 +198,3 @@ def release(session: Session, delivery_ids: list[int]) -> None:
         row.status = "pending"
         row.claimed_until = None
         row.attempts = max(0, row.attempts - 1)
-
-
-def replay(session: Session, delivery_id: int, *, now: datetime) -> str | None:
-    """Send a delivery again (same `webhook-id` and body) with a fresh window. Returns
-    its state before, or None for no such delivery; a row still on its way is left."""
-    row = session.get(WebhookDelivery, delivery_id, with_for_update=True)
-    if row is None:
-        return None
-    before = row.status
-    if before in ("pending", "sending"):
-        return before
-    row.status = "pending"
-    row.next_attempt_at = now
-    row.window_start = now
-    row.claimed_until = None
-    row.attempts = 0
-    return before
-
-
-def delivery_log(
-    session: Session, subscription_id: int, *, status: str | None = None, limit: int = 100
-) -> list[DeliveryLogEntry]:
-    """The subscription's deliveries, newest first, each with its tries."""
-    query = (
-        select(WebhookDelivery)
-        .where(WebhookDelivery.subscription_id == subscription_id)
-        .order_by(WebhookDelivery.id.desc())
-        .limit(limit)
-    )
-    if status is not None:
-        query = query.where(WebhookDelivery.status == status)
-    rows = session.scalars(query).all()
-    tries: dict[int, list[dict[str, Any]]] = {row.id: [] for row in rows}
-    for attempt in session.scalars(
-        select(WebhookAttempt)
-        .where(WebhookAttempt.delivery_id.in_(list(tries)))
-        .order_by(WebhookAttempt.id)
-    ):
-        tries[attempt.delivery_id].append(
-            {
-                "at": attempt.at.isoformat(),
-                "status_code": attempt.status_code,
-                "error": attempt.error,
-                "duration_ms": attempt.duration_ms,
-            }
-        )
-    return [
-        DeliveryLogEntry(
-            id=row.id,
-            event_id=row.event_id,
-            event_type=row.event_type,
-            subject=row.subject,
-            status=row.status,
-            attempts=row.attempts,
-            last_error=row.last_error,
-            created_at=row.created_at,
-            delivered_at=row.delivered_at,
-            tries=tries[row.id],
-        )
-        for row in rows
-    ]

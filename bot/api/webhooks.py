@@ -19,7 +19,8 @@ from bot.api.auth import StaffDependency
 from bot.webhooks.addresses import RefusedAddress, check_url
 from bot.webhooks.signing import new_secret
 from crm_store import Database
-from crm_store import webhooks as store
+from crm_store import webhook_log as delivery_log
+from crm_store import webhook_subscriptions as subscriptions
 from crm_store.base import utcnow
 from crm_store.records import StaffRecord
 
@@ -69,7 +70,7 @@ def webhooks_router(
 
     def _create(body: NewSubscription, secret: str) -> dict[str, Any]:
         with database.transaction() as session:
-            record = store.create_subscription(
+            record = subscriptions.create_subscription(
                 session,
                 url=body.url,
                 events=list(body.events),
@@ -87,7 +88,7 @@ def webhooks_router(
 
     def _listing() -> list[dict[str, Any]]:
         with database.transaction() as session:
-            return [record.as_json() for record in store.subscriptions(session)]
+            return [record.as_json() for record in subscriptions.subscriptions(session)]
 
     @router.get("")
     async def listing(_: Admin) -> dict[str, Any]:
@@ -95,7 +96,7 @@ def webhooks_router(
 
     def _one(subscription_id: int) -> dict[str, Any] | None:
         with database.transaction() as session:
-            record = store.get_subscription(session, subscription_id)
+            record = subscriptions.get_subscription(session, subscription_id)
             return record.as_json() if record is not None else None
 
     @router.get("/{subscription_id}", responses=_NOT_FOUND)
@@ -107,7 +108,7 @@ def webhooks_router(
 
     def _change(subscription_id: int, body: SubscriptionChange) -> dict[str, Any] | None:
         with database.transaction() as session:
-            record = store.change_subscription(
+            record = subscriptions.change_subscription(
                 session,
                 subscription_id,
                 url=body.url,
@@ -132,9 +133,9 @@ def webhooks_router(
 
     def _log(subscription_id: int, status: str | None, limit: int) -> list[dict[str, Any]] | None:
         with database.transaction() as session:
-            if store.get_subscription(session, subscription_id) is None:
+            if subscriptions.get_subscription(session, subscription_id) is None:
                 return None
-            found = store.delivery_log(session, subscription_id, status=status, limit=limit)
+            found = delivery_log.delivery_log(session, subscription_id, status=status, limit=limit)
             return [entry.as_json() for entry in found]
 
     @router.get("/{subscription_id}/deliveries", responses=_NOT_FOUND)
@@ -154,7 +155,7 @@ def webhooks_router(
 
     def _replay(delivery_id: int) -> str | None:
         with database.transaction() as session:
-            return store.replay(session, delivery_id, now=utcnow())
+            return delivery_log.replay(session, delivery_id, now=utcnow())
 
     @router.post(
         "/deliveries/{delivery_id}/replay",

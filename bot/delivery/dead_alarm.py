@@ -15,7 +15,7 @@ from anyio import to_thread
 from crm_store import Database
 from crm_store import slack as slack_store
 from crm_store.records import OutboxRecord
-from crm_store.webhooks import SubscriptionRecord as WebhookSubscriptionRecord
+from crm_store.webhook_subscriptions import SubscriptionRecord as WebhookSubscriptionRecord
 
 __all__ = ["SlackDeadAlarm", "SlackWebhookAlarm"]
 

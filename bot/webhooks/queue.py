@@ -30,9 +30,12 @@ from bot.webhooks.addresses import RefusedAddress, check_url
 from bot.webhooks.signing import signature_headers
 from channels.errors import DeliveryError
 from crm_store import Database
+from crm_store import webhook_log as delivery_log
+from crm_store import webhook_subscriptions as subscriptions
 from crm_store import webhooks as store
 from crm_store.base import utcnow
-from crm_store.webhooks import ClaimedDelivery, SubscriptionRecord
+from crm_store.webhook_subscriptions import SubscriptionRecord
+from crm_store.webhooks import ClaimedDelivery
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +147,7 @@ class WebhookQueue:
 
         def write() -> None:
             with self._db.transaction() as session:
-                store.log_attempt(
+                delivery_log.log_attempt(
                     session, row.id, status_code=status_code, error=error, duration_ms=took
                 )
 
@@ -195,7 +198,7 @@ class WebhookQueue:
         await self._after_failure(await to_thread.run_sync(write))
 
     def _note_failure(self, session: Session, row: ClaimedDelivery) -> SubscriptionRecord | None:
-        return store.note_failure(
+        return subscriptions.note_failure(
             session, row.subscription_id, now=self._clock(), disable_after=self._disable_after
         )
 

@@ -12,10 +12,17 @@ from bot.delivery.dead_alarm import SlackWebhookAlarm
 from bot.delivery.queue import RetryPolicy
 from bot.webhooks.queue import WebhookWorker
 from bot.webhooks.signing import new_secret
-from crm_store import Database, customers, history, tickets, webhooks
+from crm_store import (
+    Database,
+    customers,
+    history,
+    tickets,
+    webhook_log,
+    webhook_subscriptions,
+)
 from crm_store.models import SlackCall, WebhookAttempt, WebhookDelivery
 from crm_store.records import NewInteraction
-from crm_store.webhooks import SubscriptionRecord
+from crm_store.webhook_subscriptions import SubscriptionRecord
 from tests.support.delivery_clock import Clock, run_queue_for
 from tests.support.ports import free_port
 from tests.support.webhook_receiver import WebhookReceiver
@@ -42,8 +49,12 @@ def _worker(database: Database, clock: Clock, *, allowed: tuple[str, ...] = ("12
 
 def _subscribe(database: Database, url: str, secret: str) -> int:
     with database.transaction() as session:
-        return webhooks.create_subscription(
-            session, url=url, events=list(webhooks.EVENT_TYPES), secret=secret, description=None
+        return webhook_subscriptions.create_subscription(
+            session,
+            url=url,
+            events=list(webhook_subscriptions.EVENT_TYPES),
+            secret=secret,
+            description=None,
         ).id
 
 
@@ -93,7 +104,7 @@ async def test_receiver_down_for_an_hour_then_up_gets_every_event_once_in_order(
         # Only the head of each subject was tried: what follows it waits behind it.
         tried = {try_.delivery_id for try_ in tries}
         assert len(tried) == 3 and all(t.status_code is None and t.error for t in tries)
-        sub = webhooks.get_subscription(session, subscription)
+        sub = webhook_subscriptions.get_subscription(session, subscription)
         assert sub is not None and sub.active and sub.failing_since is not None
     receiver.start()
     try:
@@ -120,7 +131,7 @@ async def test_receiver_down_for_an_hour_then_up_gets_every_event_once_in_order(
     priorities = [p["data"]["priority"] for _, p in receiver.received if p["data"].get("number")]
     assert priorities == ["high", "low", "urgent"]
     with database.transaction() as session:
-        sub = webhooks.get_subscription(session, subscription)
+        sub = webhook_subscriptions.get_subscription(session, subscription)
         assert sub is not None and sub.failing_since is None  # a success ends the streak
         assert ticket
 
@@ -148,7 +159,7 @@ async def test_a_day_of_failures_turns_the_subscription_off_and_raises_the_alarm
         assert "every delivery failed for 24" in (disabled.disabled_reason or "")
         assert receiver.received == [] and receiver.refused == []
         with database.transaction() as session:
-            log = webhooks.delivery_log(session, subscription)
+            log = webhook_log.delivery_log(session, subscription)
         head = next(entry for entry in log if entry.tries)
         assert head.tries[0]["status_code"] == 500 and "HTTP 500" in head.last_error
         # Turned off, nothing more is tried, and nothing is lost: every event waits.
@@ -162,7 +173,7 @@ async def test_a_day_of_failures_turns_the_subscription_off_and_raises_the_alarm
         # Fixed and turned on again: the waiting events go, in order.
         receiver.answer_status = 204
         with database.transaction() as session:
-            webhooks.change_subscription(session, subscription, active=True)
+            webhook_subscriptions.change_subscription(session, subscription, active=True)
         await run_queue_for(worker, clock, HOUR, step=60)
         assert set(_statuses(database)) == {"delivered"}
         assert len(receiver.received) == 11
@@ -181,9 +192,9 @@ async def test_a_replay_sends_the_same_event_again(database: Database) -> None:
         worker = _worker(database, clock)
         await run_queue_for(worker, clock, 60, step=10)
         with database.transaction() as session:
-            last = webhooks.delivery_log(session, subscription)[0]
-            assert webhooks.replay(session, last.id, now=clock.now) == "delivered"
-            assert webhooks.replay(session, last.id, now=clock.now) == "pending"  # on its way
+            last = webhook_log.delivery_log(session, subscription)[0]
+            assert webhook_log.replay(session, last.id, now=clock.now) == "delivered"
+            assert webhook_log.replay(session, last.id, now=clock.now) == "pending"  # on its way
         await run_queue_for(worker, clock, 60, step=10)
         (first_id, first), (again_id, again) = [
             item for item in receiver.received if item[0] == last.event_id
@@ -207,7 +218,7 @@ async def test_a_url_that_now_resolves_into_a_private_network_is_not_called(
         await run_queue_for(worker, clock, 60, step=10)
         assert receiver.received == [] and receiver.refused == []
         with database.transaction() as session:
-            log = webhooks.delivery_log(session, subscription)
+            log = webhook_log.delivery_log(session, subscription)
         failed = [entry for entry in log if entry.status == "failed"]
         assert failed and all("not a public address" in (e.last_error or "") for e in failed)
     finally:
@@ -221,7 +232,7 @@ async def test_the_slack_alarm_posts_to_the_handoff_channel_through_the_call_que
     alarm = SlackWebhookAlarm(database, "C0HANDOFF", lambda: woken.append(True))
     subscription = _subscribe(database, "https://crm.example.com/hooks", new_secret())
     with database.transaction() as session:
-        record = webhooks.get_subscription(session, subscription)
+        record = webhook_subscriptions.get_subscription(session, subscription)
     assert record is not None
     await alarm(record)
     with database.transaction() as session:

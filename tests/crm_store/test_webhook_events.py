@@ -8,14 +8,23 @@ import json
 import pytest
 from sqlalchemy import select
 
-from crm_store import Database, customers, handoffs, history, leads, staff, tickets, webhooks
+from crm_store import (
+    Database,
+    customers,
+    handoffs,
+    history,
+    leads,
+    staff,
+    tickets,
+    webhook_subscriptions,
+)
 from crm_store.models import WebhookDelivery
 from crm_store.records import NewInteraction
 
 
 def _subscribe(database: Database, events: list[str]) -> int:
     with database.transaction() as session:
-        return webhooks.create_subscription(
+        return webhook_subscriptions.create_subscription(
             session, url="https://example.com/h", events=events, secret="whsec_a", description=None
         ).id
 
@@ -27,7 +36,7 @@ def _events(database: Database) -> list[tuple[str, str, dict]]:
 
 
 def test_each_source_writes_its_event(database: Database) -> None:
-    _subscribe(database, list(webhooks.EVENT_TYPES))
+    _subscribe(database, list(webhook_subscriptions.EVENT_TYPES))
     with database.transaction() as session:
         ada, identity = customers.resolve_identity(session, "sms", "+14155550101", name="Ada")
         conversation = history.current_conversation(
@@ -90,13 +99,13 @@ def test_only_subscribers_of_an_event_get_it_and_a_rollback_takes_it_back(
     with database.transaction() as session:
         (row,) = session.scalars(select(WebhookDelivery)).all()
         assert (row.subscription_id, row.event_type) == (tickets_only, "ticket.updated")
-        webhooks.change_subscription(session, tickets_only, active=False)
+        webhook_subscriptions.change_subscription(session, tickets_only, active=False)
         tickets.change_ticket(session, ticket.number, staff_id=None, priority="low")
     assert len(_events(database)) == 1  # a subscription turned off hears nothing new
 
 
 def test_an_unknown_event_is_refused(database: Database) -> None:
     with database.transaction() as session, pytest.raises(ValueError, match="unknown events"):
-        webhooks.create_subscription(
+        webhook_subscriptions.create_subscription(
             session, url="https://e.test", events=["order.shipped"], secret="s", description=None
         )
