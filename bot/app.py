@@ -32,6 +32,7 @@ from bot.api.redirects import redirect_slashes_relatively
 from bot.api.security_headers import SecurityHeaders
 from bot.api.staff import staff_router
 from bot.api.tickets import tickets_router
+from bot.api.unsubscribe import UnsubscribeLinks, unsubscribe_router
 from bot.api.webhooks import webhooks_router
 from bot.api.widget_sessions import widget_sessions_router
 from bot.conversation.dialogue import Dialogue
@@ -152,6 +153,10 @@ def _mount(app: FastAPI, services: Services) -> None:
     app.include_router(consents_router(services.database, auth.any_staff(), trail))
     app.include_router(audit_router(services.database, auth.role("admin")))
     app.include_router(export_router(services.database, auth.role("admin")))
+    links = UnsubscribeLinks(
+        services.settings.webchat_secret(), services.settings.public_base_url or ""
+    )
+    app.include_router(unsubscribe_router(services.database, links))
     app.include_router(
         webhooks_router(
             services.database,

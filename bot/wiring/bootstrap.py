@@ -16,6 +16,7 @@ from rasa_sdk.executor import ActionExecutor
 from actions.executor import build_executor
 from bot.api.rate_limits import Clock
 from bot.api.throttles import RateLimits
+from bot.api.unsubscribe import UnsubscribeLinks
 from bot.channel_store.email_intake import EmailIntake
 from bot.channel_store.widget_sessions import StoreSessionRevocations
 from bot.conversation.action_runner import ActionRunner
@@ -198,7 +199,10 @@ def bootstrap(
     hub = SessionHub()
     all_senders: dict[Channel, ChannelSender] = {Channel.WEB: web_sender(hub)}
     if settings.email.smtp_enabled:
-        all_senders[Channel.EMAIL] = smtp_sender(settings.email, database)
+        links = UnsubscribeLinks(settings.webchat_secret(), settings.public_base_url or "")
+        all_senders[Channel.EMAIL] = smtp_sender(
+            settings.email, database, links.url if settings.public_base_url else None
+        )
     sms = sms_sender(settings)
     if sms is not None:
         all_senders[Channel.SMS] = sms
