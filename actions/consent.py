@@ -53,10 +53,12 @@ class _ConsentAction(StoreAction):
                 session,
                 channel=identity.channel,
                 address=identity.address,
-                status=self.status,
+                decision=consents.WITHDRAWN if self.status == "opted_out" else consents.GRANTED,
+                means="conversation",
                 source=f"asked in {identity.channel} conversation #{conversation_id}",
                 customer_id=conversation.customer_id,
-                purpose="messages" if blocking else "marketing",
+                purposes=consents.PURPOSES if blocking else (consents.MARKETING,),
+                wording=_CONFIRM[(self.status, blocking)],
             )
 
         await in_transaction(self._db, record)

@@ -10,11 +10,14 @@ from collections.abc import AsyncIterator, Mapping
 from fastapi import FastAPI
 
 from bot.api.accounts import accounts_router
+from bot.api.audit import AuditTrail, audit_router
 from bot.api.auth import StaffAuth
+from bot.api.consents import consents_router
 from bot.api.cors import CorsByPath
 from bot.api.deliveries import deliveries_router
 from bot.api.docs import docs_router
 from bot.api.errors import install_error_handlers
+from bot.api.export import export_router
 from bot.api.handoff_page import handoff_page_router
 from bot.api.handoffs import handoffs_router
 from bot.api.health import health_router
@@ -29,6 +32,8 @@ from bot.api.redirects import redirect_slashes_relatively
 from bot.api.security_headers import SecurityHeaders
 from bot.api.staff import staff_router
 from bot.api.tickets import tickets_router
+from bot.api.unsubscribe import UnsubscribeLinks, unsubscribe_router
+from bot.api.webhooks import webhooks_router
 from bot.api.widget_sessions import widget_sessions_router
 from bot.conversation.dialogue import Dialogue
 from bot.delivery.dead_rows import DeadRows
@@ -125,6 +130,7 @@ def create_app(
 def _mount(app: FastAPI, services: Services) -> None:
     auth = StaffAuth(services.database, services.signer, services.limits)
     dead_rows = DeadRows(services.database)
+    trail = AuditTrail(services.database)
     app.include_router(
         health_router(
             services.database,
@@ -138,17 +144,35 @@ def _mount(app: FastAPI, services: Services) -> None:
     )
     app.include_router(
         staff_router(
-            services.database, auth, phone_region=services.settings.staff.default_phone_region
+            services.database,
+            auth,
+            trail,
+            phone_region=services.settings.staff.default_phone_region,
+        )
+    )
+    app.include_router(consents_router(services.database, auth.any_staff(), trail))
+    app.include_router(audit_router(services.database, auth.role("admin")))
+    app.include_router(export_router(services.database, auth.role("admin")))
+    links = UnsubscribeLinks(
+        services.settings.webchat_secret(), services.settings.public_base_url or ""
+    )
+    app.include_router(unsubscribe_router(services.database, links))
+    app.include_router(
+        webhooks_router(
+            services.database,
+            auth.role("admin"),
+            services.settings.webhooks.allowed_hosts,
+            lambda: services.wake_queue("webhooks"),
         )
     )
     app.include_router(handoffs_router(services.handoffs, auth))
     if services.handoffs.links is not None:  # the card's signed page link
         app.include_router(handoff_page_router(services.handoffs, services.handoffs.links))
-    app.include_router(accounts_router(services.database, auth.role(*SUMMARY_ROLES)))
+    app.include_router(accounts_router(services.database, auth.role(*SUMMARY_ROLES), trail))
     app.include_router(tickets_router(services.database, auth.any_staff()))
     app.include_router(
         widget_sessions_router(
-            services.database, services.hub, auth.any_staff(), auth.role("admin")
+            services.database, services.hub, auth.any_staff(), auth.role("admin"), trail
         )
     )
     if services.nlu is not None:

@@ -115,6 +115,41 @@ class DeliverySettings(BaseModel):
         return self.retry_policy(self.slack_retry_window_seconds)
 
 
+class WebhookSettings(BaseModel):
+    """Outbound webhooks (bot/webhooks/): how long a delivery is retried, when a failing
+    subscription is turned off, and which hosts on private networks may be called."""
+
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="hosts (JSON list) that may resolve to loopback or private addresses; "
+        "every other webhook URL must resolve to public addresses only",
+    )
+    timeout_seconds: float = Field(default=10.0, gt=0, le=60, description="wait for an answer")
+    retry_window_seconds: float = Field(
+        default=72 * 3600.0,
+        gt=0,
+        description="a delivery is retried this long, then dead; longer than "
+        "`disable_after_seconds`, so a receiver that is down stops its subscription (whose "
+        "events then wait to be sent when it is turned on again) before its events die",
+    )
+    max_delay_seconds: float = Field(
+        default=3600.0, gt=0, description="the longest wait between two tries"
+    )
+    disable_after_seconds: float = Field(
+        default=24 * 3600.0,
+        gt=0,
+        description="a subscription whose every try failed for this long is turned off",
+    )
+
+    def retry_policy(self, base_delay_seconds: float) -> RetryPolicy:
+        return RetryPolicy(
+            max_attempts=None,
+            base_delay_seconds=base_delay_seconds,
+            max_delay_seconds=self.max_delay_seconds,
+            retry_window_seconds=self.retry_window_seconds,
+        )
+
+
 class SweeperSettings(BaseModel):
     """Inbound messages recorded but never answered (a crash between the engine's two
     transactions, or a database failure at the second) are answered by the sweeper."""
@@ -555,6 +590,7 @@ class Settings(BaseSettings):
     rate_limits: RateLimitSettings = RateLimitSettings()
     demo: DemoSettings = DemoSettings()
     cors: CorsSettings = CorsSettings()
+    webhooks: WebhookSettings = WebhookSettings()
 
     @model_validator(mode="after")
     def _twilio_needs_a_public_url(self) -> Settings:

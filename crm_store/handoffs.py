@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from crm_store import webhooks
 from crm_store.base import utcnow
 from crm_store.models import Conversation, Customer, Handoff, StaffUser
 from crm_store.records import HandoffRecord
@@ -82,6 +83,19 @@ def open_handoff(
         .values(owner="queued_for_agent", assigned_staff_id=None)
     )
     session.flush()
+    webhooks.emit(
+        session,
+        "handoff.opened",
+        subject=f"conversation:{conversation_id}",
+        customer_id=customer_id,
+        data={
+            "handoff_id": row.id,
+            "conversation_id": conversation_id,
+            "customer_id": customer_id,
+            "reason": reason,
+            "intent": intent,
+        },
+    )
     return handoff_record(row), True
 
 
@@ -109,13 +123,25 @@ def claim(session: Session, handoff_id: int, staff_id: int) -> bool:
     ).rowcount
     if not won:
         return False
-    conversation_id = session.scalar(
-        select(Handoff.conversation_id).where(Handoff.id == handoff_id)
-    )
+    conversation_id, customer_id = session.execute(
+        select(Handoff.conversation_id, Handoff.customer_id).where(Handoff.id == handoff_id)
+    ).one()
     session.execute(
         update(Conversation)
         .where(Conversation.id == conversation_id)
         .values(owner="agent", assigned_staff_id=staff_id)
+    )
+    webhooks.emit(
+        session,
+        "handoff.claimed",
+        subject=f"conversation:{conversation_id}",
+        customer_id=customer_id,
+        data={
+            "handoff_id": handoff_id,
+            "conversation_id": conversation_id,
+            "customer_id": customer_id,
+            "staff_id": staff_id,
+        },
     )
     return True
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from crm_store import webhooks
 from crm_store.base import utcnow
 from crm_store.models import Conversation, Interaction
 from crm_store.records import ConversationRecord, InteractionRecord, NewInteraction
@@ -72,6 +73,13 @@ def current_conversation(
         )
         session.add(row)
         session.flush()
+        webhooks.emit(
+            session,
+            "conversation.created",
+            subject=f"conversation:{row.id}",
+            customer_id=customer_id,
+            data={"conversation_id": row.id, "customer_id": customer_id, "channel": channel},
+        )
     elif row.status == "resolved":
         row.status = "open"
         row.owner = "bot"
@@ -201,7 +209,25 @@ def append(
     )
     session.add(row)
     session.flush()
-    return interaction_record(row)
+    record = interaction_record(row)
+    webhooks.emit(
+        session,
+        "message.created",
+        subject=f"conversation:{record.conversation_id}",
+        customer_id=record.customer_id,
+        data={
+            "interaction_id": record.id,
+            "conversation_id": record.conversation_id,
+            "customer_id": record.customer_id,
+            "seq": record.seq,
+            "direction": record.direction,
+            "author": record.author,
+            "channel": record.channel,
+            "text": record.text,
+            "created_at": record.created_at.isoformat(),
+        },
+    )
+    return record
 
 
 def replies_to(session: Session, interaction_id: int) -> list[InteractionRecord]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crm_store import webhooks
 from crm_store.errors import NotFound
 from crm_store.models import Customer, Lead, StaffUser
 from crm_store.records import LeadRecord, StaffRecord
@@ -85,6 +86,7 @@ def capture_lead(
         .order_by(Lead.id.desc())
         .limit(1)
     ).first()
+    created = lead is None
     if lead is None:
         owner = next_sales_owner(session)
         lead = Lead(
@@ -97,5 +99,19 @@ def capture_lead(
     lead.company = company
     lead.interest = interest
     session.flush()
+    if created:
+        webhooks.emit(
+            session,
+            "lead.created",
+            subject=f"lead:{lead.id}",
+            customer_id=customer_id,
+            data={
+                "lead_id": lead.id,
+                "customer_id": customer_id,
+                "status": lead.status,
+                "owner_staff_id": lead.owner_staff_id,
+                "source_channel": lead.source_channel,
+            },
+        )
     owner_row = session.get(StaffUser, lead.owner_staff_id) if lead.owner_staff_id else None
     return lead_record(lead), staff_record(owner_row) if owner_row is not None else None

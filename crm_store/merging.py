@@ -8,10 +8,12 @@ Re-pointing a row is safe unless the table has a unique key that includes its cu
 column: the kept customer may already hold the same key (one row per customer and
 something), and the update would collide. Such a table says how it merges in `RULES`;
 `tests/crm_store/test_merging.py` fails for a table that needs a rule and has none.
-Identities, consents, conversations and interactions are unique on keys that leave the
-customer out, so their rows simply change owner. `customer_metrics` (one derived row per
-customer) has a rule: both customers' rows are dropped, because neither describes the
-merged customer; the next `switchboard analytics refit` computes its row.
+Identities, conversations and interactions are unique on keys that leave the customer
+out, so their rows simply change owner. The consent ledger is append-only, yet its
+entries change owner too: who the decision was about changes, not what was decided, when
+or how. `customer_metrics` (one derived row per customer) has a rule: both customers'
+rows are dropped, because neither describes the merged customer; the next `switchboard
+analytics refit` computes its row.
 """
 
 from __future__ import annotations

@@ -173,18 +173,27 @@ class HandoffRecord:
 
 @dataclass(frozen=True, slots=True)
 class ConsentRecord:
+    """One entry of the consent ledger (crm_store/consents.py)."""
+
     id: int
     customer_id: int | None
     channel: str
     address: str
-    purpose: str
-    status: str  # opted_in | opted_out
+    purpose: str  # marketing | service | surveys
+    decision: str  # granted | withdrawn
+    means: str
+    wording: str | None
     source: str | None
     recorded_at: datetime
 
     @property
     def opted_out(self) -> bool:
-        return self.status == "opted_out"
+        return self.decision == "withdrawn"
+
+    @property
+    def status(self) -> str:
+        """The decision in the words the delivery status uses: opted_in | opted_out."""
+        return "opted_out" if self.opted_out else "opted_in"
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crm_store import webhooks
 from crm_store.models import StaffUser, Ticket, TicketEvent
 from crm_store.models.tickets import TICKET_PRIORITIES, TICKET_STATUSES
 from crm_store.records import TicketRecord
@@ -225,6 +226,7 @@ def change_ticket(
     if row is None:
         return None
     wanted = {"status": status, "priority": priority, "assigned_staff_id": assigned_staff_id}
+    changes = []
     for field, value in wanted.items():
         if value is UNCHANGED or (value is None and field != "assigned_staff_id"):
             continue
@@ -232,6 +234,7 @@ def change_ticket(
         if before == value:
             continue
         setattr(row, field, value)
+        changes.append({"field": field, "from": before, "to": value})
         add_event(
             session,
             row.id,
@@ -241,6 +244,21 @@ def change_ticket(
             data={"from": before, "to": value},
         )
     session.flush()
+    if changes:
+        webhooks.emit(
+            session,
+            "ticket.updated",
+            subject=f"ticket:{row.number}",
+            customer_id=row.customer_id,
+            data={
+                "number": row.number,
+                "customer_id": row.customer_id,
+                "status": row.status,
+                "priority": row.priority,
+                "assigned_staff_id": row.assigned_staff_id,
+                "changes": changes,
+            },
+        )
     return ticket_record(row)
 
 

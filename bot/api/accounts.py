@@ -9,9 +9,10 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
 
+from bot.api.audit import AuditTrail
 from channels.text import MessageText
 from crm_store import Database, NotFound
 from crm_store.summaries import account_summary
@@ -27,7 +28,10 @@ def summary_url(subject: SummarySubject) -> str:
     return f"/api/v1/{plural}/{subject.id}/summary"
 
 
-def accounts_router(database: Database, sales_dependency: Callable[..., Any]) -> APIRouter:
+def accounts_router(
+    database: Database, sales_dependency: Callable[..., Any], trail: AuditTrail
+) -> APIRouter:
+    """A customer's summary is audited as a read of that customer (`trail`)."""
     router = APIRouter(prefix="/api/v1", tags=["summaries"])
     Sales = Annotated[Any, Depends(sales_dependency)]
 
@@ -52,8 +56,10 @@ def accounts_router(database: Database, sales_dependency: Callable[..., Any]) ->
     @router.get(
         "/customers/{customer_id}/summary", responses={404: {"description": "no such customer"}}
     )
-    async def of_customer(customer_id: RecordId, _: Sales) -> dict[str, Any]:
-        return await to_thread.run_sync(_summary, None, customer_id)
+    async def of_customer(customer_id: RecordId, request: Request, member: Sales) -> dict[str, Any]:
+        found = await to_thread.run_sync(_summary, None, customer_id)
+        await trail.record(request, member, "read", [customer_id])
+        return found
 
     @router.get(
         "/summary",

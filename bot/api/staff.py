@@ -4,8 +4,9 @@ pending contacts (senders nobody vouched for, not on file) a person may accept."
 from typing import Annotated, Any
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
+from bot.api.audit import AuditTrail, endpoint_of, record_in
 from bot.api.auth import StaffAuth
 from bot.api.phone_search import NotAPhoneNumber, e164
 from channels.text import StorableStr
@@ -53,8 +54,11 @@ def interaction_json(record: InteractionRecord) -> dict[str, Any]:
     }
 
 
-def staff_router(database: Database, auth: StaffAuth, *, phone_region: str = "US") -> APIRouter:
-    """`phone_region`: where a searched number without a country code is (ISO 3166)."""
+def staff_router(
+    database: Database, auth: StaffAuth, trail: AuditTrail, *, phone_region: str = "US"
+) -> APIRouter:
+    """`phone_region`: where a searched number without a country code is (ISO 3166).
+    Every customer read or changed here is in the audit log (`trail`)."""
     router = APIRouter(prefix="/api/v1", tags=["staff"])
     Staff = Annotated[StaffRecord, Depends(auth.any_staff())]
 
@@ -79,7 +83,8 @@ def staff_router(database: Database, auth: StaffAuth, *, phone_region: str = "US
 
     @router.get("/customers")
     async def find(
-        _: Staff,
+        request: Request,
+        member: Staff,
         email: Annotated[StorableStr | None, Query(max_length=320)] = None,
         phone: Annotated[StorableStr | None, Query(max_length=32)] = None,
     ) -> dict[str, Any]:
@@ -90,13 +95,16 @@ def staff_router(database: Database, auth: StaffAuth, *, phone_region: str = "US
                 phone = e164(phone, phone_region)
             except NotAPhoneNumber as exc:
                 raise HTTPException(422, str(exc)) from exc
-        return {"customers": await to_thread.run_sync(_customers, email, phone)}
+        found = await to_thread.run_sync(_customers, email, phone)
+        await trail.record(request, member, "read", [customer["id"] for customer in found])
+        return {"customers": found}
 
     @router.get("/customers/{customer_id}", responses={404: {"description": "no such customer"}})
-    async def one(customer_id: CustomerId, _: Staff) -> dict[str, Any]:
+    async def one(customer_id: CustomerId, request: Request, member: Staff) -> dict[str, Any]:
         found = await to_thread.run_sync(_customer, customer_id)
         if found is None:
             raise HTTPException(404, f"no customer {customer_id}")
+        await trail.record(request, member, "read", [customer_id])
         return found
 
     @router.get(
@@ -105,7 +113,8 @@ def staff_router(database: Database, auth: StaffAuth, *, phone_region: str = "US
     )
     async def interactions(
         customer_id: CustomerId,
-        _: Staff,
+        request: Request,
+        member: Staff,
         after_id: Annotated[
             int, Query(ge=0, le=MAX_ID, description="page on: the last id seen")
         ] = 0,
@@ -114,6 +123,7 @@ def staff_router(database: Database, auth: StaffAuth, *, phone_region: str = "US
         found = await to_thread.run_sync(_timeline, customer_id, after_id, limit)
         if found is None:
             raise HTTPException(404, f"no customer {customer_id}")
+        await trail.record(request, member, "read", [customer_id])
         return {"customer_id": customer_id, "interactions": found}
 
     def _pending(before_id: int | None, limit: int) -> list[dict[str, Any]]:
@@ -130,9 +140,10 @@ def staff_router(database: Database, auth: StaffAuth, *, phone_region: str = "US
                 for record, addresses, messages in found
             ]
 
-    def _accept(customer_id: int) -> dict[str, Any]:
+    def _accept(customer_id: int, member: StaffRecord, endpoint: str) -> dict[str, Any]:
         with database.transaction() as session:
             record = pending_contacts.accept(session, customer_id)
+            record_in(session, endpoint, member, "change", {customer_id, record.id})
             return customer_json(record, customers.identities_of(session, record.id))
 
     @router.get("/pending-contacts")
@@ -151,11 +162,11 @@ def staff_router(database: Database, auth: StaffAuth, *, phone_region: str = "US
         "/pending-contacts/{customer_id}/accept",
         responses={404: {"description": "no pending contact with this id"}},
     )
-    async def accept(customer_id: CustomerId, _: Staff) -> dict[str, Any]:
+    async def accept(customer_id: CustomerId, request: Request, member: Staff) -> dict[str, Any]:
         """A person vouches for the sender: the pending contact becomes a customer (or
         joins the customer with its email on file); answers the customer."""
         try:
-            return await to_thread.run_sync(_accept, customer_id)
+            return await to_thread.run_sync(_accept, customer_id, member, endpoint_of(request))
         except NotFound as exc:
             raise HTTPException(404, f"no pending contact {customer_id}") from exc
 

@@ -10,8 +10,9 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Request
 
+from bot.api.audit import AuditTrail, endpoint_of, record_in
 from bot.api.auth import StaffDependency
 from bot.api.staff import CustomerId
 from channels.messages import Channel
@@ -43,7 +44,11 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def widget_sessions_router(
-    database: Database, hub: SessionHub, staff: StaffDependency, admin: StaffDependency
+    database: Database,
+    hub: SessionHub,
+    staff: StaffDependency,
+    admin: StaffDependency,
+    trail: AuditTrail,
 ) -> APIRouter:
     router = APIRouter(prefix="/api/v1/customers", tags=["staff"])
 
@@ -58,11 +63,14 @@ def widget_sessions_router(
                 "sessions": [_session_json(record) for record in found],
             }
 
-    def _revoke(customer_id: int, staff_user_id: int) -> tuple[datetime, list[str]] | None:
+    def _revoke(
+        customer_id: int, member: StaffRecord, endpoint: str
+    ) -> tuple[datetime, list[str]] | None:
         with database.transaction() as session:
             if customers.get_customer(session, customer_id) is None:
                 return None
-            revoked_at = revoke_widget_sessions(session, customer_id, staff_user_id=staff_user_id)
+            revoked_at = revoke_widget_sessions(session, customer_id, staff_user_id=member.id)
+            record_in(session, endpoint, member, "change", [customer_id])
             found = widget_sessions_of(session, customer_id, channel=Channel.WEB.value)
             return revoked_at, [record.session_id for record in found]
 
@@ -70,12 +78,13 @@ def widget_sessions_router(
         "/{customer_id}/widget-sessions", responses={404: {"description": "no such customer"}}
     )
     async def sessions(
-        customer_id: CustomerId, _: Annotated[StaffRecord, Depends(staff)]
+        customer_id: CustomerId, request: Request, member: Annotated[StaffRecord, Depends(staff)]
     ) -> dict[str, Any]:
         """The customer's widget sessions that have written, and which are revoked."""
         found = await to_thread.run_sync(_listing, customer_id)
         if found is None:
             raise HTTPException(404, f"no customer {customer_id}")
+        await trail.record(request, member, "read", [customer_id])
         return found
 
     @router.post(
@@ -83,10 +92,10 @@ def widget_sessions_router(
         responses={404: {"description": "no such customer"}},
     )
     async def revoke(
-        customer_id: CustomerId, member: Annotated[StaffRecord, Depends(admin)]
+        customer_id: CustomerId, request: Request, member: Annotated[StaffRecord, Depends(admin)]
     ) -> dict[str, Any]:
         """Revoke every widget session of the customer issued until now (admin)."""
-        done = await to_thread.run_sync(_revoke, customer_id, member.id)
+        done = await to_thread.run_sync(_revoke, customer_id, member, endpoint_of(request))
         if done is None:
             raise HTTPException(404, f"no customer {customer_id}")
         revoked_at, session_ids = done

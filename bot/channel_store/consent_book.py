@@ -1,11 +1,12 @@
-"""Opt-outs and opt-ins said on a channel (SMS STOP and START), kept in the CRM store."""
+"""Opt-outs and opt-ins said on a channel (SMS STOP and START), written to the consent
+ledger in the CRM store. A keyword withdraws or grants every purpose on that channel."""
 
 from __future__ import annotations
 
 from anyio import to_thread
 
 from channels.messages import Channel
-from crm_store import Database, consents, customers, receipts
+from crm_store import Database, consents, receipts
 
 
 class ConsentBook:
@@ -23,9 +24,11 @@ class ConsentBook:
         opted_in: bool,
         source: str,
         provider_message_id: str,
+        wording: str | None = None,
     ) -> bool:
+        """`wording`: the confirmation the customer is sent, kept as the words shown."""
         return await to_thread.run_sync(
-            self._record, channel.value, address, opted_in, source, provider_message_id
+            self._record, channel.value, address, opted_in, source, provider_message_id, wording
         )
 
     def _is_opted_out(self, channel: str, address: str) -> bool:
@@ -33,18 +36,24 @@ class ConsentBook:
             return consents.opt_out_of(session, channel, address) is not None
 
     def _record(
-        self, channel: str, address: str, opted_in: bool, source: str, provider_message_id: str
+        self,
+        channel: str,
+        address: str,
+        opted_in: bool,
+        source: str,
+        provider_message_id: str,
+        wording: str | None,
     ) -> bool:
         with self._db.transaction() as session:
             if receipts.find_receipt(session, channel, provider_message_id) is not None:
                 return False  # a retry: the keyword was recorded when it first came
-            identity = customers.find_identity(session, channel, address)
             consents.record_consent(
                 session,
                 channel=channel,
                 address=address,
-                status=consents.OPTED_IN if opted_in else consents.OPTED_OUT,
+                decision=consents.GRANTED if opted_in else consents.WITHDRAWN,
+                means="sms_keyword",
                 source=source,
-                customer_id=identity.customer_id if identity else None,
+                wording=wording,
             )
             return True

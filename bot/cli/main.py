@@ -235,6 +235,7 @@ def _add_layer_commands() -> None:
     from bot.cli.deliveries import deliveries
     from bot.cli.kb import kb
     from bot.cli.nlu import nlu
+    from bot.cli.privacy import privacy
 
     main.add_command(actions)
     main.add_command(analytics)
@@ -242,6 +243,7 @@ def _add_layer_commands() -> None:
     main.add_command(deliveries)
     main.add_command(kb)
     main.add_command(nlu)
+    main.add_command(privacy)
 
 
 _add_layer_commands()

@@ -15,8 +15,9 @@ from anyio import to_thread
 from crm_store import Database
 from crm_store import slack as slack_store
 from crm_store.records import OutboxRecord
+from crm_store.webhook_subscriptions import SubscriptionRecord as WebhookSubscriptionRecord
 
-__all__ = ["SlackDeadAlarm"]
+__all__ = ["SlackDeadAlarm", "SlackWebhookAlarm"]
 
 PURPOSE = "dead_alert"
 
@@ -38,6 +39,34 @@ class SlackDeadAlarm:
             f":warning: A {row.channel} message to {row.address} could not be delivered and "
             f"is dead (outbox {row.id}, conversation {row.conversation_id}): {error}. "
             f"`switchboard deliveries retry outbox-{row.id}` sends it again."
+        )
+        with self._db.transaction() as session:
+            slack_store.enqueue_call(
+                session,
+                "chat.postMessage",
+                {"channel": self._channel, "text": text},
+                purpose=PURPOSE,
+            )
+
+
+class SlackWebhookAlarm:
+    """`bot.webhooks.queue.DisabledAlarm` posting to the Slack handoff channel, through
+    the Slack call queue like the dead-send alarm above."""
+
+    def __init__(self, database: Database, channel: str, wake: Callable[[], None]) -> None:
+        self._db = database
+        self._channel = channel
+        self._wake = wake
+
+    async def __call__(self, subscription: WebhookSubscriptionRecord) -> None:
+        await to_thread.run_sync(self._enqueue, subscription)
+        self._wake()
+
+    def _enqueue(self, subscription: WebhookSubscriptionRecord) -> None:
+        text = (
+            f":warning: Webhook subscription {subscription.id} ({subscription.url}) is turned "
+            f"off: {subscription.disabled_reason}. Its events wait; "
+            f'`PATCH /api/v1/webhooks/{subscription.id}` with `{{"active": true}}` resumes.'
         )
         with self._db.transaction() as session:
             slack_store.enqueue_call(

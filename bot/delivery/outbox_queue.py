@@ -278,7 +278,8 @@ class OutboxQueue:
                 session,
                 channel=row.channel,
                 address=row.address,
-                status=consents.OPTED_OUT,
+                decision=consents.WITHDRAWN,
+                means="provider",
                 source=source,
             )
         self._mark_opted_out(row, error)

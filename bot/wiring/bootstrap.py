@@ -16,6 +16,7 @@ from rasa_sdk.executor import ActionExecutor
 from actions.executor import build_executor
 from bot.api.rate_limits import Clock
 from bot.api.throttles import RateLimits
+from bot.api.unsubscribe import UnsubscribeLinks
 from bot.channel_store.email_intake import EmailIntake
 from bot.channel_store.widget_sessions import StoreSessionRevocations
 from bot.conversation.action_runner import ActionRunner
@@ -24,11 +25,12 @@ from bot.conversation.engine import ConversationEngine
 from bot.conversation.stranded import StrandedMessageSweeper
 from bot.conversation.support_dialogue import SupportDialogue
 from bot.conversation.understanding import NluParser, NluUnderstander
-from bot.delivery.dead_alarm import SlackDeadAlarm
+from bot.delivery.dead_alarm import SlackDeadAlarm, SlackWebhookAlarm
 from bot.delivery.worker import DeliveryWorker
 from bot.handoffs import HandoffService, LoggingAgentDesk
 from bot.handoffs.links import HandoffLinks
 from bot.settings import Settings
+from bot.webhooks.queue import WebhookWorker
 from bot.wiring.database import open_database
 from bot.wiring.email import email_intake, email_parts, mailbox_poller, smtp_sender
 from bot.wiring.parts import ChannelParts
@@ -67,6 +69,7 @@ class Services:
     limits: RateLimits | None = None
     channels: list[ChannelParts] = field(default_factory=list)
     sweeper: StrandedMessageSweeper | None = None
+    webhooks: WebhookWorker | None = None
 
     @property
     def workers(self) -> dict[str, Worker]:
@@ -75,14 +78,18 @@ class Services:
         found: dict[str, Worker] = {"delivery-worker": self.worker}
         if self.sweeper is not None:
             found["stranded-message-sweeper"] = self.sweeper
+        if self.webhooks is not None:
+            found["webhook-worker"] = self.webhooks
         for parts in self.channels:
             found.update(parts.workers)
         return found
 
     def wake_queue(self, queue: str) -> None:
-        """Tell a queue's worker ("outbox" or "slack") that a row is due again."""
+        """Tell a queue's worker ("outbox", "slack" or "webhooks") that a row is due."""
         if queue == "outbox":
             self.worker.wake()
+        elif queue == "webhooks" and self.webhooks is not None:
+            self.webhooks.wake()
         elif queue == "slack" and self.slack is not None:
             self.slack.worker.wake()
 
@@ -206,7 +213,10 @@ def bootstrap(
     hub = SessionHub()
     all_senders: dict[Channel, ChannelSender] = {Channel.WEB: web_sender(hub)}
     if settings.email.smtp_enabled:
-        all_senders[Channel.EMAIL] = smtp_sender(settings.email, database)
+        links = UnsubscribeLinks(settings.webchat_secret(), settings.public_base_url or "")
+        all_senders[Channel.EMAIL] = smtp_sender(
+            settings.email, database, links.url if settings.public_base_url else None
+        )
     sms = sms_sender(settings)
     if sms is not None:
         all_senders[Channel.SMS] = sms
@@ -273,6 +283,18 @@ def bootstrap(
         settings, database, engine, worker, hub, signer, handoffs, knowledge, parser
     )
     services.slack = slack
+    services.webhooks = WebhookWorker(
+        database,
+        policy=settings.webhooks.retry_policy(delivery.base_delay_seconds),
+        allowed_hosts=settings.webhooks.allowed_hosts,
+        timeout_seconds=settings.webhooks.timeout_seconds,
+        disable_after_seconds=settings.webhooks.disable_after_seconds,
+        poll_interval_seconds=delivery.poll_interval_seconds,
+    )
+    if slack is not None and settings.slack.handoff_channel is not None:
+        services.webhooks.webhooks.alarm = SlackWebhookAlarm(
+            database, settings.slack.handoff_channel, slack.worker.wake
+        )
     limits = services.limits = RateLimits(settings.rate_limits, clock=clock)
     services.sweeper = stranded_message_sweeper(settings, database, engine)
     email = settings.email

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from bot.channel_store.email_intake import EmailIntake
 from bot.channel_store.email_store import StoredThreads, StoredWatermarks
@@ -44,10 +45,18 @@ def smtp_server(email: EmailSettings) -> SmtpServer:
     )
 
 
-def smtp_sender(email: EmailSettings, database: Database) -> SmtpSender:
+def smtp_sender(
+    email: EmailSettings,
+    database: Database,
+    unsubscribe_url: Callable[[str], str] | None = None,
+) -> SmtpSender:
+    """`unsubscribe_url`: the recipient's signed unsubscribe link (bot/api/unsubscribe.py),
+    put in every mail's List-Unsubscribe; None where the server has no public URL."""
     assert email.from_address is not None
     server = smtp_server(email)
-    identity = MailIdentity(email.from_address, email.from_name, email.reply_to_token)
+    identity = MailIdentity(
+        email.from_address, email.from_name, email.reply_to_token, unsubscribe_url
+    )
     return SmtpSender(server, identity, StoredThreads(database))
 
 

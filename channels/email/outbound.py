@@ -4,11 +4,13 @@
 Bot replies carry `Auto-Submitted: auto-replied` (RFC 3834) and ask Exchange not to
 auto-answer them; system notices (an agent joined, the conversation was resolved, a
 verification code) answer no mail and carry `Auto-Submitted: auto-generated`; an agent's
-reply is a person writing and carries neither.
+reply is a person writing and carries neither. Every mail carries the recipient's
+unsubscribe link where bot/ hands one in (`MailIdentity.unsubscribe_url`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
@@ -48,6 +50,9 @@ class MailIdentity:
     address: str
     name: str | None = None
     reply_token: bool = True
+    # The recipient's address -> their signed unsubscribe URL (List-Unsubscribe, RFC
+    # 8058 one-click); None: the mail carries no unsubscribe link.
+    unsubscribe_url: Callable[[str], str] | None = None
 
 
 def compose(
@@ -70,6 +75,9 @@ def compose(
         mail["Reply-To"] = formataddr(
             (identity.name or "", f"{local}+{reply_token(message_id)}@{domain}")
         )
+    if identity.unsubscribe_url is not None:
+        mail["List-Unsubscribe"] = f"<{identity.unsubscribe_url(message.address)}>"
+        mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     automatic = AUTOMATIC.get(message.author)
     if automatic is not None:
         mail["Auto-Submitted"] = automatic

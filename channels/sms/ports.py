@@ -20,9 +20,11 @@ class ConsentRegister(Protocol):
         opted_in: bool,
         source: str,
         provider_message_id: str,
+        wording: str | None = None,
     ) -> bool:
         """Record a keyword's consent, unless the message carrying it was already taken
-        in (a provider retry of an old STOP must not undo a later START)."""
+        in (a provider retry of an old STOP must not undo a later START). `wording` is
+        the confirmation the sender is shown."""
         ...
 
 

@@ -126,6 +126,7 @@ def twilio_router(
                 opted_in=keyword is Keyword.OPT_IN,
                 source=f"SMS {normalise(sms.body)}",
                 provider_message_id=sms.message_sid,
+                wording=replies.opt_in if keyword is Keyword.OPT_IN else replies.opt_out,
             )
         result = await intake.receive(to_inbound(sms, keyword, replies))
         log.info(

@@ -2,7 +2,8 @@
 
 from crm_store.models.accounts import Account
 from crm_store.models.analytics import CustomerMetrics, LeadScore, ModelFit
-from crm_store.models.consents import Consent
+from crm_store.models.audit import AuditEntry
+from crm_store.models.consents import ConsentEntry
 from crm_store.models.conversations import Conversation, Interaction
 from crm_store.models.customers import Customer, Identity
 from crm_store.models.delivery import InboundReceipt, OutboxMessage
@@ -13,11 +14,13 @@ from crm_store.models.orders import Order
 from crm_store.models.slack import SlackCall, SlackEvent
 from crm_store.models.staff import StaffUser
 from crm_store.models.tickets import Ticket, TicketEvent
+from crm_store.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from crm_store.models.widget_sessions import WidgetSessionRevocation
 
 __all__ = [
     "Account",
-    "Consent",
+    "AuditEntry",
+    "ConsentEntry",
     "Conversation",
     "Customer",
     "CustomerMetrics",
@@ -36,5 +39,8 @@ __all__ = [
     "StaffUser",
     "Ticket",
     "TicketEvent",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "WidgetSessionRevocation",
 ]

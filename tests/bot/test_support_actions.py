@@ -18,7 +18,7 @@ from bot.settings import Settings
 from channels.web.identity import identity_hash
 from crm_store import history, staff
 from crm_store.models import (
-    Consent,
+    ConsentEntry,
     Conversation,
     Customer,
     Handoff,
@@ -345,8 +345,13 @@ def test_opting_out_in_the_web_chat_records_the_marketing_choice(client: TestCli
     (back,) = ada.say("please opt me back in to your messages")
     assert back.startswith("Done: you're signed up for our news and offers again.")
     with services(client).database.transaction() as session:
-        (consent,) = session.scalars(select(Consent)).all()
-    assert (consent.channel, consent.purpose, consent.status) == ("web", "marketing", "opted_in")
+        ledger = session.scalars(select(ConsentEntry).order_by(ConsentEntry.id)).all()
+    # The ledger keeps both decisions; the newest is the one in force.
+    assert [(e.channel, e.purpose, e.decision) for e in ledger] == [
+        ("web", "marketing", "withdrawn"),
+        ("web", "marketing", "granted"),
+    ]
+    assert {e.means for e in ledger} == {"conversation"}
 
 
 def test_yes_accepts_only_what_the_bot_offered(

@@ -3,30 +3,15 @@
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import pytest
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    Column,
-    DateTime,
-    Float,
-    Integer,
-    String,
-    Table,
-    func,
-    insert,
-    select,
-)
+from sqlalchemy import Column, func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.types import TypeDecorator
 
 from crm_store import Database, NotFound, customers, history, merging, outbox
-from crm_store.base import utcnow
 from crm_store.models import (
-    Consent,
+    ConsentEntry,
     Conversation,
     Customer,
     CustomerMetrics,
@@ -38,72 +23,7 @@ from crm_store.models import (
     Ticket,
 )
 from crm_store.records import NewInteraction
-
-
-def unique_keys(table: Table) -> list[set[Column[Any]]]:
-    """The column sets of every unique constraint and unique index of `table`."""
-    keys = [set(c.columns) for c in table.constraints if c.__visit_name__ == "unique_constraint"]
-    keys += [set(index.columns) for index in table.indexes if index.unique]
-    keys += [{column} for column in table.columns if column.unique]
-    return keys
-
-
-class RowMaker:
-    """Inserts a minimal valid row into any table, creating the parent rows it needs.
-
-    Columns that are part of a unique key without the customer column get a fresh value
-    per row; all other values are the same for every row, so two customers' rows differ
-    only by customer. A unique key that includes the customer column then collides when
-    the rows are merged unless the table has a rule.
-    """
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.serial = itertools.count(1)
-
-    def row(self, table: Table, customer_id: int) -> int:
-        distinct = {
-            column
-            for key in unique_keys(table)
-            if not any(_is_customer_reference(column) for column in key)
-            for column in key
-        }
-        values: dict[str, Any] = {}
-        for column in table.columns:
-            if column.primary_key:
-                continue
-            if _is_customer_reference(column):
-                values[column.name] = customer_id
-            elif column.foreign_keys:
-                if not column.nullable:
-                    (fk,) = column.foreign_keys
-                    values[column.name] = self.row(fk.column.table, customer_id)
-            elif not (column.nullable or column.default or column.server_default):
-                values[column.name] = self.sample(column, column in distinct)
-        return self.session.execute(insert(table).values(values)).inserted_primary_key[0]
-
-    def sample(self, column: Column[Any], distinct: bool) -> Any:
-        kind = column.type
-        if isinstance(kind, TypeDecorator):
-            kind = kind.impl_instance
-        n = next(self.serial) if distinct else 1
-        if isinstance(kind, String):
-            return f"{n}x"[: kind.length] if distinct else "x"
-        if isinstance(kind, Boolean):
-            return False
-        if isinstance(kind, Integer):
-            return n
-        if isinstance(kind, Float):
-            return 0.5
-        if isinstance(kind, DateTime):
-            return utcnow()
-        if isinstance(kind, JSON):
-            return {}
-        raise NotImplementedError(f"no sample value for {column} ({column.type}): add one")
-
-
-def _is_customer_reference(column: Column[Any]) -> bool:
-    return any(fk.column is Customer.__table__.c.id for fk in column.foreign_keys)
+from tests.support.customer_rows import RowMaker, unique_keys
 
 
 def count(session: Session, column: Column[Any], customer_id: int) -> int:
@@ -119,7 +39,7 @@ def test_the_walk_finds_the_customer_tables_known_today() -> None:
         "interactions",
         "tickets",
         "handoffs",
-        "consents",
+        "consent_ledger",
         "leads",
         "orders",
     }
@@ -206,11 +126,13 @@ def holder_world(database: Database) -> dict[str, int]:
             [
                 Ticket(number="T-1", customer_id=holder.id, subject="Confirm an address"),
                 Handoff(conversation_id=conversation.id, customer_id=holder.id, reason="asked"),
-                Consent(
+                ConsentEntry(
                     customer_id=holder.id,
                     channel="email",
                     address="ada.new@example.com",
-                    status="opted_out",
+                    purpose="marketing",
+                    decision="withdrawn",
+                    means="conversation",
                 ),
                 Lead(customer_id=holder.id, interest="demo"),
                 Order(number="O-1", customer_id=holder.id),
@@ -234,13 +156,22 @@ def test_merging_a_holding_record_moves_what_adopt_moved(
         "interactions": 1,
         "tickets": 1,
         "handoffs": 1,
-        "consents": 1,
+        "consent_ledger": 1,
         "leads": 1,
         "orders": 1,
     }
     with database.transaction() as session:
         assert session.get(Customer, holder_id) is None
-        for model in (Identity, Conversation, Interaction, Ticket, Handoff, Consent, Lead, Order):
+        for model in (
+            Identity,
+            Conversation,
+            Interaction,
+            Ticket,
+            Handoff,
+            ConsentEntry,
+            Lead,
+            Order,
+        ):
             owners = set(session.scalars(select(model.customer_id)))
             assert owners == {ada_id}, model.__tablename__
         # Nothing of the holder's own row is taken over: not its name, claims or marker.
@@ -259,14 +190,14 @@ def test_a_rule_decides_for_its_table(
         session.execute(column.table.delete().where(column == absorb_id))
         return 0
 
-    monkeypatch.setitem(merging.RULES, "consents", drop_the_absorbed_rows)
+    monkeypatch.setitem(merging.RULES, "consent_ledger", drop_the_absorbed_rows)
     ada_id, holder_id = holder_world["ada"], holder_world["holder"]
     with database.transaction() as session:
         moved = customers.merge(session, keep_id=ada_id, absorb_id=holder_id)
-    assert asked == [("consents", ada_id, holder_id)]
-    assert "consents" not in moved and moved["leads"] == 1
+    assert asked == [("consent_ledger", ada_id, holder_id)]
+    assert "consent_ledger" not in moved and moved["leads"] == 1
     with database.transaction() as session:
-        assert session.scalars(select(Consent)).all() == []
+        assert session.scalars(select(ConsentEntry)).all() == []
 
 
 def test_a_merge_needs_two_existing_customers(database: Database) -> None:

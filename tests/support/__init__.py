@@ -9,6 +9,7 @@ in conftest.py files, and no test imports from a conftest.
                      non-English customer messages (spelling and language tests)
 - old_catalogue.py   a knowledge index as written before catalogue format 2
 - customers.py       the one seed of the demo customers (Ada, Grace and their orders)
+- customer_rows.py   a minimal row for any table of the store, made from its metadata
 - webchat.py         a web chat Visitor on the app under a TestClient
 - app.py             the app's services, staff users, waiting for background work
 - checked_app.py     the app on SQLite with every channel off, started (channel checks)
@@ -28,4 +29,5 @@ in conftest.py files, and no test imports from a conftest.
 - cdnow.py           the CDNOW purchase data set and its published model figures
 - purchases.py       simulated BG/NBD purchase histories; customers with orders in the store
 - lead_history.py    a won/lost lead history whose truth is known (win rate by channel)
+- webhook_receiver.py  a webhook receiver verifying with `standardwebhooks`
 """

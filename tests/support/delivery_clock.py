@@ -4,7 +4,9 @@ replies queued as the app queues them, and a loop that lets the test's time pass
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from bot.delivery.queue import QueueWorker
 from bot.delivery.worker import DeliveryWorker
 from crm_store import Database, customers, history, outbox
 from crm_store.records import NewInteraction
@@ -52,4 +54,14 @@ async def run_for(worker: DeliveryWorker, clock: Clock, seconds: float, step: fl
     end = clock.now + timedelta(seconds=seconds)
     while clock.now < end:
         await worker.deliver_due()
+        clock.advance(step)
+
+
+async def run_queue_for(
+    worker: QueueWorker[Any, Any], clock: Clock, seconds: float, step: float
+) -> None:
+    """`run_for` for any queue's worker (the webhook worker, ...)."""
+    end = clock.now + timedelta(seconds=seconds)
+    while clock.now < end:
+        await worker.work_due()
         clock.advance(step)

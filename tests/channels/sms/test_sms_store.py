@@ -3,42 +3,67 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from crm_store import Database, consents, customers, delivery_status, history, outbox
+from crm_store.models import ConsentEntry
 from crm_store.records import NewInteraction
 
 
-def test_an_opt_out_is_recorded_once_and_an_opt_in_replaces_it(database: Database) -> None:
+def test_an_opt_out_is_recorded_once_and_an_opt_in_follows_it_in_the_ledger(
+    database: Database,
+) -> None:
+    stop = {"channel": "sms", "address": "+14155550101", "means": "sms_keyword"}
     with database.transaction() as session:
         assert consents.opt_out_of(session, "sms", "+14155550101") is None
-        first = consents.record_consent(
-            session, channel="sms", address="+14155550101", status="opted_out", source="SMS STOP"
-        )
+        first = consents.record_consent(session, decision="withdrawn", source="SMS STOP", **stop)
+        assert {c.purpose for c in first} == {"marketing", "service", "surveys"}
     with database.transaction() as session:
-        again = consents.record_consent(
-            session, channel="sms", address="+14155550101", status="opted_out", source="SMS END"
-        )
-        assert (again.id, again.recorded_at, again.source) == (
-            first.id,
-            first.recorded_at,
-            "SMS STOP",
-        )
+        again = consents.record_consent(session, decision="withdrawn", source="SMS END", **stop)
+        # Saying the same again adds nothing: the first time said stays.
+        assert [(c.id, c.recorded_at, c.source) for c in again] == [
+            (c.id, c.recorded_at, "SMS STOP") for c in first
+        ]
         found = consents.opt_out_of(session, "sms", "+14155550101")
         assert found is not None and found.opted_out
         assert consents.opt_out_of(session, "email", "+14155550101") is None  # per channel
     with database.transaction() as session:
-        back = consents.record_consent(
-            session, channel="sms", address="+14155550101", status="opted_in", source="SMS START"
-        )
-        assert back.id == first.id and back.status == "opted_in" and back.source == "SMS START"
+        back = consents.record_consent(session, decision="granted", source="SMS START", **stop)
+        assert all(c.status == "opted_in" and c.source == "SMS START" for c in back)
         assert consents.opt_out_of(session, "sms", "+14155550101") is None
+        # Nothing was edited in place: the withdrawals are still there, before the grants.
+        rows = session.scalars(select(ConsentEntry).order_by(ConsentEntry.id)).all()
+        assert [row.decision for row in rows] == ["withdrawn"] * 3 + ["granted"] * 3
+        assert [row.id for row in rows[:3]] == [c.id for c in first]
 
 
-def test_a_consent_status_must_be_in_or_out(database: Database) -> None:
-    with database.transaction() as session, pytest.raises(ValueError, match="opted_in"):
+def test_one_purpose_is_withdrawn_alone(database: Database) -> None:
+    with database.transaction() as session:
         consents.record_consent(
-            session, channel="sms", address="+1", status="maybe", source="SMS ?"
+            session,
+            channel="email",
+            address="ada@example.com",
+            decision="withdrawn",
+            means="staff",
+            source="staff user 1",
+            purposes=("marketing",),
         )
+        assert consents.opt_out_of(session, "email", "ada@example.com") is None  # service
+        marketing = consents.opt_out_of(session, "email", "ada@example.com", purpose="marketing")
+        assert marketing is not None and marketing.means == "staff"
+
+
+def test_a_consent_decision_means_and_purpose_must_be_known(database: Database) -> None:
+    base = {"channel": "sms", "address": "+1", "source": "SMS ?"}
+    with database.transaction() as session:
+        with pytest.raises(ValueError, match="granted"):
+            consents.record_consent(session, decision="maybe", means="sms_keyword", **base)
+        with pytest.raises(ValueError, match="means"):
+            consents.record_consent(session, decision="granted", means="telepathy", **base)
+        with pytest.raises(ValueError, match="purpose"):
+            consents.record_consent(
+                session, decision="granted", means="staff", purposes=("messages",), **base
+            )
 
 
 @pytest.mark.parametrize(

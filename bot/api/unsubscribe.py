@@ -1,0 +1,106 @@
+"""Email unsubscribe links: `List-Unsubscribe` with one-click POST (RFC 8058), and the
+page the same link opens in a browser.
+
+Every mail the bot sends carries a link signed with the server's secret for the
+recipient's address (no expiry: an unsubscribe link must keep working). A POST to it
+withdraws every purpose on email for that address in the consent ledger (means
+`unsubscribe_link`), as SMS STOP does on SMS; delivery then sends that address nothing
+more. A GET only shows a page with the button: mail scanners open links, and must not
+unsubscribe anyone by it. Outside the OpenAPI document: it is for people and mail
+clients, not API clients.
+"""
+
+from html import escape
+from typing import Annotated
+
+from anyio import to_thread
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from crm_store import Database, consents
+
+PATH = "/unsubscribe"
+_SALT = "switchboard.email.unsubscribe"
+ONE_CLICK = "List-Unsubscribe=One-Click"
+PAGE_WORDING = "Stop all email from us to this address."
+_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+}
+_STYLE = "body{font:15px/1.45 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem}"
+
+
+class UnsubscribeLinks:
+    """Makes and reads the signed unsubscribe link of an email address."""
+
+    def __init__(self, secret: str, base_url: str = "") -> None:
+        self._serializer = URLSafeSerializer(secret, salt=_SALT)
+        self._base_url = base_url.rstrip("/")
+
+    def url(self, address: str) -> str:
+        return f"{self._base_url}{PATH}?t={self._serializer.dumps({'e': address.lower()})}"
+
+    def address(self, token: str) -> str | None:
+        """The address the token was signed for; None for a forged or altered one."""
+        try:
+            data = self._serializer.loads(token)
+        except BadSignature:
+            return None
+        found = data.get("e") if isinstance(data, dict) else None
+        return found if isinstance(found, str) else None
+
+
+def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+    html = (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}'
+        f"</title><style>{_STYLE}</style></head><body>{body}</body></html>"
+    )
+    return HTMLResponse(html, status_code=status, headers=_HEADERS)
+
+
+def unsubscribe_router(database: Database, links: UnsubscribeLinks) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    Token = Annotated[str, Query(min_length=1, max_length=1000)]
+
+    def _withdraw(address: str, wording: str) -> None:
+        with database.transaction() as session:
+            consents.record_consent(
+                session,
+                channel="email",
+                address=address,
+                decision=consents.WITHDRAWN,
+                means="unsubscribe_link",
+                source="email unsubscribe link",
+                wording=wording,
+            )
+
+    @router.get(PATH)
+    async def unsubscribe_page(t: Token) -> HTMLResponse:
+        address = links.address(t)
+        if address is None:
+            return _page("Link refused", "<h1>This unsubscribe link is not valid.</h1>", 403)
+        return _page(
+            "Unsubscribe",
+            f"<h1>Unsubscribe {escape(address)}?</h1><p>{escape(PAGE_WORDING)}</p>"
+            f'<form method="post" action="{PATH}?t={escape(t)}">'
+            '<button type="submit">Unsubscribe</button></form>',
+        )
+
+    @router.post(PATH)
+    async def unsubscribe(t: Token, request: Request) -> HTMLResponse:
+        address = links.address(t)
+        if address is None:
+            return _page("Link refused", "<h1>This unsubscribe link is not valid.</h1>", 403)
+        body = (await request.body())[:200].decode(errors="replace")
+        # A mail client's one-click POST says so in its body; a person pressed the button.
+        wording = "List-Unsubscribe one-click (RFC 8058)" if ONE_CLICK in body else PAGE_WORDING
+        await to_thread.run_sync(_withdraw, address, wording)
+        return _page(
+            "Unsubscribed",
+            f"<h1>Done: {escape(address)} gets no more email from us.</h1>"
+            "<p>Write to us any time if you need help.</p>",
+        )
+
+    return router

@@ -1,0 +1,78 @@
+"""Email unsubscribe: every mail carries a signed List-Unsubscribe link (RFC 8058 one-click);
+a POST to it withdraws the address's consent in the ledger, a GET only shows the button,
+a forged link changes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bot.api.unsubscribe import UnsubscribeLinks
+from bot.app import create_app
+from bot.settings import Settings
+from channels.email.outbound import MailIdentity, compose
+from channels.messages import Channel, OutboundMessage
+from crm_store import consents
+from knowledge.embeddings import SentenceEncoder
+from tests.support.app import services
+
+
+def test_every_mail_carries_the_recipients_one_click_link() -> None:
+    links = UnsubscribeLinks("s3cret", "https://support.example.com")
+    message = OutboundMessage(
+        outbox_id=7,
+        interaction_id=7,
+        conversation_id=1,
+        seq=2,
+        channel=Channel.EMAIL,
+        address="Ada@Example.com",
+        author="bot",
+        text="Refunds take 5 days.",
+        created_at=datetime.now(UTC),
+    )
+    mail = compose(message, None, MailIdentity("help@acme.test", unsubscribe_url=links.url))
+    link = mail["List-Unsubscribe"].strip("<>")
+    assert link.startswith("https://support.example.com/unsubscribe?t=")
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert links.address(link.partition("?t=")[2]) == "ada@example.com"
+    assert compose(message, None, MailIdentity("help@acme.test"))["List-Unsubscribe"] is None
+
+
+@pytest.fixture
+def client(settings: Settings, encoder: SentenceEncoder) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, encoder=encoder)) as client:
+        yield client
+
+
+def test_one_click_withdraws_email_consent_and_a_get_does_not(client: TestClient) -> None:
+    links = UnsubscribeLinks(services(client).settings.webchat_secret())
+    url = links.url("ada@example.com")
+    database = services(client).database
+    page = client.get(url)
+    assert page.status_code == 200 and '<form method="post"' in page.text
+    with database.transaction() as session:
+        assert consents.ledger_of(session, 1) == []
+        assert consents.current_consent(session, "email", "ada@example.com") is None
+    done = client.post(
+        url,
+        content="List-Unsubscribe=One-Click",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert done.status_code == 200 and "no more email" in done.text
+    with database.transaction() as session:
+        stop = consents.opt_out_of(session, "email", "ada@example.com")
+        assert stop is not None and stop.means == "unsubscribe_link"
+        assert stop.wording == "List-Unsubscribe one-click (RFC 8058)"
+        for purpose in consents.PURPOSES:
+            assert consents.opt_out_of(session, "email", "ada@example.com", purpose=purpose)
+
+
+def test_a_forged_link_changes_nothing(client: TestClient) -> None:
+    forged = UnsubscribeLinks("another secret").url("ada@example.com")
+    assert client.get(forged).status_code == 403
+    assert client.post(forged, content="List-Unsubscribe=One-Click").status_code == 403
+    with services(client).database.transaction() as session:
+        assert consents.current_consent(session, "email", "ada@example.com") is None

@@ -1,0 +1,96 @@
+"""The export from the outside: `POST /api/v1/customers/{id}/export` (admins) and
+`switchboard privacy export`, each one audited as an export of that customer."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from zipfile import ZipFile
+
+import pytest
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+
+from bot.app import create_app
+from bot.cli.main import main
+from bot.settings import Settings
+from crm_store import Database, audit, consents, customers, upgrade
+from crm_store.staff import create_staff
+from knowledge.embeddings import SentenceEncoder
+from tests.support.app import services
+
+
+def _ada(database: Database) -> int:
+    with database.transaction() as session:
+        record, _ = customers.resolve_identity(
+            session, "sms", "+14155550101", name="Ada", phone="+14155550101", verified=True
+        )
+        consents.record_consent(
+            session,
+            channel="sms",
+            address="+14155550101",
+            decision="withdrawn",
+            means="sms_keyword",
+            source="SMS STOP",
+        )
+    return record.id
+
+
+def _document(archive: bytes) -> dict:
+    with ZipFile(io.BytesIO(archive)) as opened:
+        return json.loads(opened.read("customer.json"))
+
+
+@pytest.fixture
+def client(settings: Settings, encoder: SentenceEncoder) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, encoder=encoder)) as client:
+        yield client
+
+
+def test_an_admin_exports_a_customer_and_it_is_audited(client: TestClient) -> None:
+    database = services(client).database
+    ada = _ada(database)
+    with database.transaction() as session:
+        admin, admin_token = create_staff(session, name="Root", email="r@acme.test", role="admin")
+        _, agent_token = create_staff(session, name="Sam", email="s@acme.test", role="agent")
+    as_admin = {"Authorization": f"Bearer {admin_token}"}
+    refused = client.post(
+        f"/api/v1/customers/{ada}/export", headers={"Authorization": f"Bearer {agent_token}"}
+    )
+    assert refused.status_code == 403
+    assert client.post(f"/api/v1/customers/{ada + 99}/export", headers=as_admin).status_code == 404
+    answer = client.post(f"/api/v1/customers/{ada}/export", headers=as_admin)
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/zip"
+    assert f"customer-{ada}-export.zip" in answer.headers["content-disposition"]
+    document = _document(answer.content)
+    assert document["customer"]["phone"] == "+14155550101"
+    assert [row["address"] for row in document["tables"]["identities"]] == ["+14155550101"]
+    assert len(document["tables"]["consent_ledger"]) == 3
+    with database.transaction() as session:
+        (entry,) = audit.audit_entries(session, customer_id=ada)
+    assert (entry.staff_id, entry.action, entry.endpoint) == (
+        admin.id,
+        "export",
+        "POST /api/v1/customers/{customer_id}/export",
+    )
+
+
+def test_the_cli_writes_the_archive_to_a_file(env: dict[str, str], tmp_path: Path) -> None:
+    url = env["SWITCHBOARD_DATABASE__URL"]
+    upgrade(url)
+    database = Database(url)
+    try:
+        ada = _ada(database)
+        out = tmp_path / "ada.zip"
+        done = CliRunner().invoke(main, ["privacy", "export", str(ada), "--out", str(out)])
+        assert done.exit_code == 0, done.output
+        assert _document(out.read_bytes())["customer"]["id"] == ada
+        missing = CliRunner().invoke(main, ["privacy", "export", "999", "--out", str(out)])
+        assert missing.exit_code != 0 and "no customer 999" in missing.output
+        with database.transaction() as session:
+            (entry,) = audit.audit_entries(session, customer_id=ada)
+        assert (entry.actor_kind, entry.via, entry.action) == ("system", "cli", "export")
+    finally:
+        database.dispose()
