@@ -10,6 +10,7 @@ from sqlalchemy import Column, func, select
 from sqlalchemy.orm import Session
 
 from crm_store import Database, NotFound, customers, history, merging, outbox
+from crm_store.base import utcnow
 from crm_store.models import (
     ConsentEntry,
     Conversation,
