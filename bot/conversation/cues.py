@@ -124,6 +124,14 @@ def asks_about_own_orders(text: str) -> bool:
     return bool(_OWN_ORDERS.search(text) and _ORDER_STATE_ASK.search(text))
 
 
+_SUMMARY = re.compile(r"\b(?:summary|summarise|summarize|overview|rundown)\b", re.I)
+
+
+def asks_for_summary(text: str) -> bool:
+    """ "give me the account summary for Acme": a summary asked for in so many words."""
+    return bool(_SUMMARY.search(text))
+
+
 def asks_about_order_state(text: str) -> bool:
     """ "is 4420 on its way?", "has it shipped": words about where an order is."""
     return bool(_ORDER_STATE_ASK.search(text))

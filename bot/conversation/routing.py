@@ -75,7 +75,7 @@ class Signals:
     verified: bool  # the channel proves who this is
     small_talk: str | None = None  # greet / thanks / goodbye / talk_to_human by rule
     last_intent: str | None = None  # the previous question's intent (follow-ups)
-    staff_channel: bool = False  # Slack, where staff ask for account summaries
+    staff_channel: bool = False  # Slack, where sales staff ask for account summaries
 
 
 @dataclass(slots=True)
@@ -142,7 +142,14 @@ def decide(signals: Signals) -> Plan:
     if entity(signals, "ticket_number") is not None:
         return Plan(Decision.ACTION, "ticket_named", TICKET_STATUS)
 
-    if signals.intent == "account_summary" and signals.confidence >= SURE and signals.staff_channel:
+    if (
+        signals.intent == "account_summary"
+        and signals.confidence >= SURE
+        and (signals.staff_channel or cues.asks_for_summary(text))
+    ):
+        # Sales staff ask in Slack. Elsewhere only an explicit "summary of ..." runs it,
+        # and the action refuses a customer without saying whether the account exists
+        # ("what's the point of having an account" is a question for the help centre).
         return Plan(Decision.ACTION, "account_summary", _ACTIONS["account_summary"])
     if intent in ("opt_out", "opt_in") and not (kb and cues.looks_like_question(text)):
         return Plan(Decision.ACTION, intent, _ACTIONS[intent])

@@ -3,12 +3,13 @@ links, and on a phone the open chat fills the screen."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 from sqlalchemy import select
 
 from crm_store import Database
@@ -97,3 +98,40 @@ def test_on_a_phone_the_open_chat_fills_the_screen(
         expect(page.get_by_role("button", name="Open chat")).to_be_visible()
     finally:
         context.close()
+
+
+def test_quick_replies_are_buttons_and_a_tap_sends_the_reply(
+    page: Page, server: SwitchboardServer
+) -> None:
+    """A bot message with `choices` (the router's "which did you mean?") shows them as
+    buttons; a tap sends the choice's reply as if typed, and the buttons go. The choices
+    are put on the bot's reply to "hello" on its way to the page: which questions the
+    router asks back depends on the help centre, the buttons only on the frame."""
+    choices = [{"label": "Return policy", "reply": "1"}, {"label": "Start a return", "reply": "2"}]
+
+    def relay(route: WebSocketRoute) -> None:
+        upstream = route.connect_to_server()
+
+        def to_page(message: str | bytes) -> None:
+            frame = json.loads(message)
+            if frame.get("type") == "message" and frame.get("author") == "bot" and choices:
+                frame["choices"] = list(choices)
+                choices.clear()  # the first bot reply only
+            route.send(json.dumps(frame))
+
+        upstream.on_message(to_page)
+        route.on_message(upstream.send)
+
+    page.route_web_socket(re.compile(r"/api/v1/webchat/ws$"), relay)
+    page.goto("/")
+    page.get_by_role("button", name="Open chat").click()
+    send(page, "hello")
+
+    log = page.get_by_role("log")
+    expect(log.get_by_role("button", name="Return policy")).to_be_visible()
+    log.get_by_role("button", name="Start a return").click()
+
+    # Sent as typed, and stored by the server (a stored message carries its seq).
+    sent = log.locator(".msg.mine[data-seq]").filter(has_text=re.compile(r"^2$"))
+    expect(sent).to_have_count(1)
+    expect(log.get_by_role("button", name="Start a return")).to_have_count(0)

@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator
 from crm_store import Database, NotFound, export
 from crm_store.base import Base
 from crm_store.models import Customer
-from tests.support.customer_rows import RowMaker
+from tests.support.customer_rows import RowMaker, unique_keys
 
 # Tables that hold no customer's data, each for a reason: a new table must either hang
 # off a customer (and is exported) or be named here.
@@ -26,6 +26,8 @@ NOT_CUSTOMER_DATA = {
     "slack_events": "Slack's delivery receipts, no customer",
     "mailbox_watermarks": "IMAP polling positions",
     "webhook_subscriptions": "the company's receivers; the deliveries name them by id",
+    "model_fits": "lifetime-value fits of the whole customer base; the customer's own "
+    "figures are in customer_metrics",
 }
 
 
@@ -45,8 +47,10 @@ def test_the_archive_validates_and_holds_every_row_of_the_customer(
         session.add_all([ada, bob])
         session.flush()
         maker = RowMaker(session, link_every_parent=True)
-        for table, _ in export.customer_tables():
-            for customer in (ada, bob, ada, ada):
+        for table, links in export.customer_tables():
+            # A table of one row per customer (customer_metrics) gets one each.
+            once = any(key == set(links) for key in unique_keys(table))
+            for customer in (ada, bob) if once else (ada, bob, ada, ada):
                 maker.row(table, customer.id)
         ada_id = ada.id
     out = io.BytesIO()
@@ -67,9 +71,10 @@ def test_the_archive_validates_and_holds_every_row_of_the_customer(
     assert document["customer"]["id"] == ada_id and document["customer"]["name"] == "Ada"
     made = maker.made[ada_id]
     for table, _ in export.customer_tables():
-        exported = [row["id"] for row in document["tables"][table.name]]
+        (key,) = table.primary_key.columns  # "id", or a parent's id (lead_scores)
+        exported = [row[key.name] for row in document["tables"][table.name]]
         assert sorted(exported) == sorted(made[table.name]), table.name
-        assert counts[table.name] == len(made[table.name]) >= 3
+        assert counts[table.name] == len(made[table.name]) >= 1
 
 
 def test_an_unknown_customer_is_not_found(database: Database) -> None:

@@ -50,8 +50,8 @@ class RowMaker:
         }
         values: dict[str, Any] = {}
         for column in table.columns:
-            if column.primary_key:
-                continue
+            if column.primary_key and not column.foreign_keys:
+                continue  # generated; a primary key that is a parent's id is linked below
             if is_customer_reference(column):
                 values[column.name] = customer_id
             elif column.foreign_keys:
