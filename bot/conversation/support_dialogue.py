@@ -478,7 +478,11 @@ class SupportDialogue:
             )
             turn.slots[FORM_PAUSED] = True
             return aside.replies() + go_on.replies()
-        return self._form_replies(await self._forms.advance(turn), "form_answer", form)
+        replies = await self._forms.advance(turn)
+        if turn.slots.get(STOP_OFFERED):  # the third answer turned down: stop?
+            route = Route(Decision.OFFER, "offer_to_stop", action=form)
+            return _from_replies(replies, route).replies()
+        return self._form_replies(replies, "form_answer", form)
 
     async def _aside(self, turn: Turn, text: str, slot: str) -> _Outcome | None:
         """A message that is clearly not the form's answer but another question: its

@@ -133,10 +133,11 @@ async def test_after_three_turned_down_answers_the_form_offers_to_stop(
 
     first = await chat.texts("x", "nlu_fallback")
     second = await chat.texts("y", "nlu_fallback")
-    third = await chat.texts("z", "nlu_fallback")
+    (third,) = await chat.say("z", "nlu_fallback")
 
     assert first == second == [f"Could you say more? {STOP_HINT}"]
-    assert third == [OFFER_TO_STOP]
+    assert third.text == OFFER_TO_STOP
+    assert third.attributes["route"]["decision"] == "offer"
     assert await chat.texts("yes", "affirm") == [
         "OK, I've stopped that. Is there anything else I can help with?"
     ]
