@@ -40,6 +40,11 @@ def article_key(source: str | None) -> str | None:
     return last.rsplit(".", 1)[0] if "." in last and "://" not in source else last
 
 
+def passage_article(passage: Passage) -> str:
+    """The article key of a search hit (`knowledge` groups its results by article)."""
+    return article_key(passage.article or passage.source) or passage.document_id
+
+
 @dataclass(frozen=True, slots=True)
 class Candidate:
     kind: str  # "intent" or "article"
@@ -65,8 +70,8 @@ def intent_candidates(ranking: list[tuple[str, float]], limit: int = 3) -> list[
 def article_candidates(passages: list[Passage], limit: int = 3) -> list[Candidate]:
     found = []
     for p in passages[:limit]:
-        key = article_key(p.source) or p.document_id
-        found.append(Candidate("article", key, p.similarity, title=f"{p.title} — {p.section}"))
+        title = f"{p.title} — {p.section}"
+        found.append(Candidate("article", passage_article(p), p.similarity, title=title))
     return found
 
 

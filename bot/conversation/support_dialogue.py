@@ -48,9 +48,9 @@ from bot.conversation.route import (
     Decision,
     Route,
     article_candidates,
-    article_key,
     combined,
     intent_candidates,
+    passage_article,
 )
 from bot.conversation.routing import (
     ORDER_STATUS,
@@ -221,7 +221,7 @@ class SupportDialogue:
         signals, query = await self._signals(turn, text, understood)
         plan = decide(signals)
         if plan.decision is Decision.CLARIFY and cited is not None:
-            fresh = [p for p in plan.options if _key(p) not in cited] or plan.options
+            fresh = [p for p in plan.options if passage_article(p) not in cited] or plan.options
             plan = Plan(Decision.ANSWER, "article_of_several", cite=fresh[:1])
         turn_here = (
             turn if understood is turn.understanding else replace(turn, understanding=understood)
@@ -279,11 +279,10 @@ class SupportDialogue:
 
     async def _search(self, query: str, understood: Understanding | None) -> list[Passage]:
         language = understood.language if understood else None
+        # The knowledge base returns one passage per article, best first.
         if language and language != "en" and language in self._languages():
-            found = await self._knowledge.search_async(query, _SEARCH_DEPTH, language=language)
-        else:
-            found = await self._knowledge.search_async(query, _SEARCH_DEPTH)
-        return _one_per_article(found)
+            return await self._knowledge.search_async(query, _SEARCH_DEPTH, language=language)
+        return await self._knowledge.search_async(query, _SEARCH_DEPTH)
 
     async def _carry_out(self, turn: Turn, plan: Plan, signals: Signals, query: str) -> _Outcome:
         decision = plan.decision
@@ -341,7 +340,7 @@ class SupportDialogue:
         found = to_answer(query, [passage], threshold=0.0)
         assert found is not None
         texts = [answer_text(found, turn.conversation.channel)]
-        route = Route(Decision.ANSWER, plan.rule, articles=[_key(passage)])
+        route = Route(Decision.ANSWER, plan.rule, articles=[passage_article(passage)])
         if plan.rule == "article_for_complaint":  # a "yes" next still reaches a person
             turn.slots[OFFER_REASON] = HandoffReason.COMPLAINT
             if is_negative(signals.text):
@@ -363,7 +362,7 @@ class SupportDialogue:
     def _clarify(self, turn: Turn, plan: Plan, query: str) -> _Outcome:
         labels = _labels(plan.options)
         options = [
-            {"article": _key(p), "label": label}
+            {"article": passage_article(p), "label": label}
             for p, label in zip(plan.options, labels, strict=True)
         ]
         turn.slots[CLARIFYING] = {"query": query, "options": options}
@@ -424,7 +423,7 @@ class SupportDialogue:
         wanted = options[index].get("article")
         query = str(pending.get("query") or turn.message.text)
         passages = await self._search(query, None)
-        chosen = next((p for p in passages if _key(p) == wanted), None)
+        chosen = next((p for p in passages if passage_article(p) == wanted), None)
         if chosen is None:
             return None
         plan = Plan(Decision.ANSWER, "clarified", cite=[chosen])
@@ -579,23 +578,6 @@ def _candidates(understood: Understanding | None, passages: list[Passage]) -> li
     if understood and not ranking:
         ranking = [(understood.intent, understood.confidence)]
     return [*intent_candidates(ranking), *article_candidates(passages)]
-
-
-def _key(passage: Passage) -> str:
-    return article_key(passage.source) or passage.document_id
-
-
-def _one_per_article(passages: list[Passage]) -> list[Passage]:
-    """The best passage of each article, best first (several sections and FAQ rows of
-    one article are one candidate)."""
-    seen: set[str] = set()
-    kept = []
-    for passage in passages:
-        key = _key(passage)
-        if key not in seen:
-            seen.add(key)
-            kept.append(passage)
-    return kept
 
 
 def _labels(options: list[Passage]) -> list[str]:

@@ -37,7 +37,7 @@ from bot.wiring.parts import ChannelParts
 from bot.wiring.slack import open_slack, slack_parts
 from bot.wiring.sms import sms_parts, sms_sender
 from bot.wiring.web import web_parts, web_sender
-from bot.wiring.words import joined, language_detector, spelling_corrector, training_texts
+from bot.wiring.words import language_detector, spelling_corrector, training_texts
 from bot.workers import Worker
 from channels.email import MailboxPoller
 from channels.messages import Channel
@@ -176,7 +176,7 @@ def open_understander(
     """The NLU with spelling correction and language detection, as the settings ask."""
     speller = None
     if settings.nlu.spelling:
-        speller = spelling_corrector(joined(training_texts(DEMO_DATA_DIR), knowledge.texts()))
+        speller = spelling_corrector(training_texts(DEMO_DATA_DIR) + knowledge.texts())
     languages = language_detector() if settings.nlu.detect_language else None
     return NluUnderstander(parser, speller=speller, languages=languages)
 

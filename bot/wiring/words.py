@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -48,7 +48,3 @@ def spelling_corrector(domain_texts: Sequence[str]) -> SpellingCorrector:
 @lru_cache(maxsize=1)
 def language_detector() -> LanguageDetector:
     return LanguageDetector()
-
-
-def joined(*groups: Iterable[str]) -> list[str]:
-    return [text for group in groups for text in group]
