@@ -10,10 +10,11 @@ from fastapi.testclient import TestClient
 
 from bot.app import create_app
 from bot.settings import Settings
-from crm_store import consents, customers
+from crm_store import consents
 from crm_store.staff import create_staff
 from knowledge.embeddings import SentenceEncoder
 from tests.support.app import services
+from tests.support.customers import ada_who_texted_stop
 
 
 @pytest.fixture
@@ -30,19 +31,7 @@ def _token(client: TestClient, email: str, role: str) -> tuple[int, dict[str, st
 
 @pytest.fixture
 def ada(client: TestClient) -> int:
-    with services(client).database.transaction() as session:
-        record, _ = customers.resolve_identity(
-            session, "sms", "+14155550101", name="Ada", phone="+14155550101", verified=True
-        )
-        consents.record_consent(
-            session,
-            channel="sms",
-            address="+14155550101",
-            decision="withdrawn",
-            means="sms_keyword",
-            source="SMS STOP",
-        )
-    return record.id
+    return ada_who_texted_stop(services(client).database)
 
 
 def test_staff_record_a_decision_and_read_the_ledger(client: TestClient, ada: int) -> None:

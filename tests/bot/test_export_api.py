@@ -16,26 +16,11 @@ from fastapi.testclient import TestClient
 from bot.app import create_app
 from bot.cli.main import main
 from bot.settings import Settings
-from crm_store import Database, audit, consents, customers, upgrade
+from crm_store import Database, audit, upgrade
 from crm_store.staff import create_staff
 from knowledge.embeddings import SentenceEncoder
 from tests.support.app import services
-
-
-def _ada(database: Database) -> int:
-    with database.transaction() as session:
-        record, _ = customers.resolve_identity(
-            session, "sms", "+14155550101", name="Ada", phone="+14155550101", verified=True
-        )
-        consents.record_consent(
-            session,
-            channel="sms",
-            address="+14155550101",
-            decision="withdrawn",
-            means="sms_keyword",
-            source="SMS STOP",
-        )
-    return record.id
+from tests.support.customers import ada_who_texted_stop
 
 
 def _document(archive: bytes) -> dict:
@@ -51,7 +36,7 @@ def client(settings: Settings, encoder: SentenceEncoder) -> Iterator[TestClient]
 
 def test_an_admin_exports_a_customer_and_it_is_audited(client: TestClient) -> None:
     database = services(client).database
-    ada = _ada(database)
+    ada = ada_who_texted_stop(database)
     with database.transaction() as session:
         admin, admin_token = create_staff(session, name="Root", email="r@acme.test", role="admin")
         _, agent_token = create_staff(session, name="Sam", email="s@acme.test", role="agent")
@@ -82,7 +67,7 @@ def test_the_cli_writes_the_archive_to_a_file(env: dict[str, str], tmp_path: Pat
     upgrade(url)
     database = Database(url)
     try:
-        ada = _ada(database)
+        ada = ada_who_texted_stop(database)
         out = tmp_path / "ada.zip"
         done = CliRunner().invoke(main, ["privacy", "export", str(ada), "--out", str(out)])
         assert done.exit_code == 0, done.output

@@ -9,7 +9,8 @@ The full demo set (`seed_demo`: 320 customers, 2,000 orders, 200 tickets) is for
 tests about the demo itself; support tests count tickets and orders, so they get this.
 Ada is customer 1 in a fresh store. No phone number is stored on either customer, so a
 text from Ada's demo number (the SMS tests' sender) is linked to her only where a test
-says so (`open_sms_conversation`).
+says so (`open_sms_conversation`). `ada_who_texted_stop` is a smaller Ada of her own:
+a verified phone and an SMS opt-out, for the consent, audit and export tests.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from crm_store import Database
+from crm_store import Database, consents, customers
 from crm_store.models import Account, Conversation, Customer, Identity, Order
 from demo.seed import DEMO_CUSTOMERS
 
@@ -78,3 +79,21 @@ def open_sms_conversation(database: Database, email: str = ADA) -> SmsConversati
         session.add(conversation)
         session.flush()
         return SmsConversation(customer.id, identity.id, conversation.id)
+
+
+def ada_who_texted_stop(database: Database) -> int:
+    """A customer known by her verified phone who withdrew SMS consent with STOP: one
+    identity and one ledger entry, for the consent, audit and export tests."""
+    with database.transaction() as session:
+        record, _ = customers.resolve_identity(
+            session, "sms", "+14155550101", name="Ada", phone="+14155550101", verified=True
+        )
+        consents.record_consent(
+            session,
+            channel="sms",
+            address="+14155550101",
+            decision="withdrawn",
+            means="sms_keyword",
+            source="SMS STOP",
+        )
+    return record.id
