@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from crm_store import delivery_status, history
 from crm_store.base import utcnow
+from crm_store.claims import due_in_order
 from crm_store.history import set_delivery_status
 from crm_store.models import Customer, Interaction, OutboxMessage
 from crm_store.records import ConversationRecord, InteractionRecord, NewInteraction, OutboxRecord
@@ -89,21 +90,9 @@ def claim_due(
     A recipient's messages go in order: a row waits while an earlier one to the same
     address is unfinished and not due itself (waiting for its retry, or being sent).
     """
-    claimable = or_(
-        (OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now),
-        (OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now),
+    due = select(OutboxMessage).where(
+        due_in_order(OutboxMessage, ordered_by=("channel", "address"), now=now)
     )
-    earlier = aliased(OutboxMessage)
-    earlier_waiting = exists().where(
-        earlier.channel == OutboxMessage.channel,
-        earlier.address == OutboxMessage.address,
-        earlier.id < OutboxMessage.id,
-        or_(
-            and_(earlier.status == "pending", earlier.next_attempt_at > now),
-            and_(earlier.status == "sending", earlier.claimed_until >= now),
-        ),
-    )
-    due = select(OutboxMessage).where(claimable, ~earlier_waiting)
     if channels is not None:
         due = due.where(OutboxMessage.channel.in_(channels))
     rows = session.scalars(

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from crm_store.base import utcnow
+from crm_store.claims import due_in_order
 from crm_store.models import WebhookDelivery, WebhookSubscription
 from crm_store.webhook_subscriptions import EVENT_TYPES
 
@@ -101,24 +102,13 @@ def claim_due(
 ) -> list[ClaimedDelivery]:
     """Take up to `limit` due rows of active subscriptions (or rows whose claim's lease
     ran out), oldest first, each after the earlier rows of its subject."""
-    claimable = or_(
-        and_(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now),
-        and_(WebhookDelivery.status == "sending", WebhookDelivery.claimed_until < now),
-    )
-    earlier = aliased(WebhookDelivery)
-    earlier_waiting = exists().where(
-        earlier.subscription_id == WebhookDelivery.subscription_id,
-        earlier.subject == WebhookDelivery.subject,
-        earlier.id < WebhookDelivery.id,
-        or_(
-            and_(earlier.status == "pending", earlier.next_attempt_at > now),
-            and_(earlier.status == "sending", earlier.claimed_until >= now),
-        ),
-    )
     active = select(WebhookSubscription.id).where(WebhookSubscription.active.is_(True))
     rows = session.scalars(
         select(WebhookDelivery)
-        .where(claimable, ~earlier_waiting, WebhookDelivery.subscription_id.in_(active))
+        .where(
+            due_in_order(WebhookDelivery, ordered_by=("subscription_id", "subject"), now=now),
+            WebhookDelivery.subscription_id.in_(active),
+        )
         .order_by(WebhookDelivery.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
