@@ -41,21 +41,39 @@ PAGE_ROWS = 500
 DOCUMENT = "customer.json"
 SCHEMA = "customer.schema.json"
 
-__all__ = ["DOCUMENT", "SCHEMA", "SCHEMA_VERSION", "customer_tables", "export_customer"]
+__all__ = [
+    "DOCUMENT",
+    "SCHEMA",
+    "SCHEMA_VERSION",
+    "belongs",
+    "customer_tables",
+    "export_customer",
+    "tables_under",
+]
 
 
 def customer_tables() -> list[tuple[Table, list[Column[Any]]]]:
     """Each table holding the customer's rows, with the columns that tie a row to the
     customer: a foreign key to `customers.id`, or to a table already found."""
-    customers = Customer.__table__
+    return tables_under(Customer.__table__, customer_references())
+
+
+def tables_under(
+    root: Table, references: list[Column[Any]], skip: frozenset[str] = frozenset()
+) -> list[tuple[Table, list[Column[Any]]]]:
+    """Each table hanging off `root` through `references` (its foreign keys to the root)
+    and then through foreign keys to a table already found, with the linking columns;
+    by table name. Tables named in `skip` are left out, and so is what hangs only off
+    them (the retention of conversations leaves tickets to their own)."""
     found: dict[str, list[Column[Any]]] = {}
-    for column in customer_references():
-        found.setdefault(column.table.name, []).append(column)
+    for column in references:
+        if column.table.name not in skip:
+            found.setdefault(column.table.name, []).append(column)
     grew = True
     while grew:
         grew = False
         for table in Base.metadata.sorted_tables:
-            if table.name in found or table is customers:
+            if table.name in found or table is root or table.name in skip:
                 continue
             links = [
                 fk.parent
@@ -69,27 +87,30 @@ def customer_tables() -> list[tuple[Table, list[Column[Any]]]]:
     return [(tables[name], columns) for name, columns in sorted(found.items())]
 
 
-def _owned_ids(table: Table, customer_id: int, links: dict[str, list[Column[Any]]]) -> Select[Any]:
-    """Primary keys of `table`'s rows that are the customer's."""
+def _owned_ids(
+    table: Table, root: Table, ids: int | Select[Any], links: dict[str, list[Column[Any]]]
+) -> Select[Any]:
+    """Primary keys of `table`'s rows that hang off the root rows `ids`."""
     (key,) = table.primary_key.columns
-    return select(key).where(_belongs(table, customer_id, links))
+    return select(key).where(belongs(table, root, ids, links))
 
 
-def _belongs(
-    table: Table, customer_id: int, links: dict[str, list[Column[Any]]]
+def belongs(
+    table: Table, root: Table, ids: int | Select[Any], links: dict[str, list[Column[Any]]]
 ) -> ColumnElement[bool]:
-    customers = Customer.__table__
+    """The condition for `table`'s rows that hang off the `root` row with id `ids` (or
+    the root rows a select of ids names), through the links of `tables_under`."""
     conditions: list[ColumnElement[bool]] = []
     for column in links[table.name]:
         (fk,) = column.foreign_keys
         parent = fk.column.table
-        if parent is customers:
-            conditions.append(column == customer_id)
+        if parent is root:
+            conditions.append(column == ids if isinstance(ids, int) else column.in_(ids))
         else:
-            conditions.append(column.in_(_owned_ids(parent, customer_id, links)))
-    if table is ConsentEntry.__table__:
+            conditions.append(column.in_(_owned_ids(parent, root, ids, links)))
+    if table is ConsentEntry.__table__ and root is Customer.__table__ and isinstance(ids, int):
         # A STOP from a number before it was anyone's names no customer, yet is theirs.
-        held = select(Identity.channel, Identity.address).where(Identity.customer_id == customer_id)
+        held = select(Identity.channel, Identity.address).where(Identity.customer_id == ids)
         conditions.append(tuple_(table.c.channel, table.c.address).in_(held))
     return or_(*conditions)
 
@@ -149,7 +170,7 @@ def export_customer(session: Session, customer_id: int, out: IO[bytes]) -> dict[
             for index, (table, _) in enumerate(tables):
                 put(("," if index else "") + json.dumps(table.name) + ": [")
                 count = 0
-                for row in _rows(session, table, _belongs(table, customer_id, links)):
+                for row in _rows(session, table, belongs(table, customers, customer_id, links)):
                     put(("," if count else "") + "\n" + json.dumps(row, ensure_ascii=False))
                     count += 1
                 put("]")

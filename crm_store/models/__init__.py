@@ -7,6 +7,7 @@ from crm_store.models.consents import ConsentEntry
 from crm_store.models.conversations import Conversation, Interaction
 from crm_store.models.customers import Customer, Identity
 from crm_store.models.delivery import InboundReceipt, OutboxMessage
+from crm_store.models.erasures import ErasedIdentifier, Erasure, ErasureStep
 from crm_store.models.handoffs import Handoff
 from crm_store.models.leads import Lead
 from crm_store.models.mailboxes import MailboxWatermark
@@ -24,6 +25,9 @@ __all__ = [
     "Conversation",
     "Customer",
     "CustomerMetrics",
+    "ErasedIdentifier",
+    "Erasure",
+    "ErasureStep",
     "Handoff",
     "Identity",
     "InboundReceipt",

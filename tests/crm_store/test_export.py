@@ -26,6 +26,9 @@ NOT_CUSTOMER_DATA = {
     "slack_events": "Slack's delivery receipts, no customer",
     "mailbox_watermarks": "IMAP polling positions",
     "webhook_subscriptions": "the company's receivers; the deliveries name them by id",
+    "erasures": "erasure jobs: ids and counts, outliving the customer",
+    "erasure_steps": "an erasure's checklist: ids of copies outside the store, then counts",
+    "erased_identifiers": "keyed hashes of erased identifiers, no address",
     "model_fits": "lifetime-value fits of the whole customer base; the customer's own "
     "figures are in customer_metrics",
 }
