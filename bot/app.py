@@ -16,6 +16,7 @@ from bot.api.consents import consents_router
 from bot.api.cors import CorsByPath
 from bot.api.deliveries import deliveries_router
 from bot.api.docs import docs_router
+from bot.api.erasure import erasure_router
 from bot.api.errors import install_error_handlers
 from bot.api.export import export_router
 from bot.api.handoff_page import handoff_page_router
@@ -153,6 +154,14 @@ def _mount(app: FastAPI, services: Services) -> None:
     app.include_router(consents_router(services.database, auth.any_staff(), trail))
     app.include_router(audit_router(services.database, auth.role("admin")))
     app.include_router(export_router(services.database, auth.role("admin")))
+    app.include_router(
+        erasure_router(
+            services.database,
+            auth.role("admin"),
+            services.settings.erasure_key(),
+            lambda: services.wake_queue("erasures"),
+        )
+    )
     links = UnsubscribeLinks(
         services.settings.webchat_secret(), services.settings.public_base_url or ""
     )

@@ -559,6 +559,48 @@ class LogSettings(BaseModel):
     format: Literal["json", "text"] = "json"
 
 
+class PrivacySettings(BaseModel):
+    """Erasure and retention (bot/erasure/). Retention is off by default (decided): how
+    long a company keeps conversations is its own policy (law, contracts, its customers'
+    expectations), and history erased by a default nobody chose cannot come back. Set
+    e.g. `SWITCHBOARD_PRIVACY__CONVERSATIONS_MONTHS=24`."""
+
+    erasure_key: SecretStr | None = Field(
+        default=None,
+        description="key of the tombstones' hashes of erased identifiers; unset: derived "
+        "from the widget secret (set it in production, so rotating that secret keeps the "
+        "tombstones matching)",
+    )
+    erasure_retry_window_seconds: float = Field(
+        default=7 * 24 * 3600.0, gt=0, description="an erasure step is retried this long"
+    )
+    conversations_months: int | None = Field(
+        default=None, ge=1, description="conversations resolved longer ago lose their texts"
+    )
+    attachments_months: int | None = Field(
+        default=None,
+        ge=1,
+        description="messages older than this lose what they said about attachments (mail "
+        "attachments' names, Twilio media links); no attachment file is kept on disk",
+    )
+    closed_tickets_months: int | None = Field(
+        default=None, ge=1, description="tickets closed longer ago lose their texts"
+    )
+    retention_every_hours: float = Field(default=24.0, gt=0, description="how often it runs")
+    mail_relay_keeps_days: int = Field(
+        default=30,
+        ge=0,
+        description="how long the inbound mail relay (the webhook's provider) keeps mail: "
+        "reported as not reachable for that long, as it has no deletion API here",
+    )
+    twilio_keeps_days: int = Field(
+        default=400,
+        ge=0,
+        description="how long Twilio keeps message logs when Twilio is not configured here "
+        "to delete them (reported as not reachable)",
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SWITCHBOARD_", env_nested_delimiter="__", extra="ignore"
@@ -591,6 +633,7 @@ class Settings(BaseSettings):
     demo: DemoSettings = DemoSettings()
     cors: CorsSettings = CorsSettings()
     webhooks: WebhookSettings = WebhookSettings()
+    privacy: PrivacySettings = PrivacySettings()
 
     @model_validator(mode="after")
     def _twilio_needs_a_public_url(self) -> Settings:
@@ -683,6 +726,13 @@ class Settings(BaseSettings):
         if self.environment == "production":
             return None
         return hmac.new(self.webchat_secret().encode(), b"identity", hashlib.sha256).hexdigest()
+
+    def erasure_key(self) -> bytes:
+        """The key of the tombstones' hashes: the configured one, or one derived from
+        the widget secret."""
+        if self.privacy.erasure_key is not None:
+            return self.privacy.erasure_key.get_secret_value().encode()
+        return hmac.new(self.webchat_secret().encode(), b"erasure", hashlib.sha256).digest()
 
     def webchat_secret(self) -> str:
         """The widget signing secret; in development, one kept in the data dir."""

@@ -264,7 +264,7 @@ def claim_due(
     if erasure_id is not None:
         query = query.where(ErasureStep.erasure_id == erasure_id)
     claimed = []
-    for step, customer_id in session.execute(query).tuples():
+    for step, customer_id in session.execute(query).all():
         step.status = "sending"
         step.attempts += 1
         step.claimed_until = now + lease

@@ -42,13 +42,14 @@ def lay(
     wanted = {(kind, digest(key, kind, value)) for kind, value in identifiers if value}
     if not wanted:
         return 0
-    known = set(
-        session.execute(
+    known = {
+        (kind, found)
+        for kind, found in session.execute(
             select(ErasedIdentifier.kind, ErasedIdentifier.digest).where(
                 ErasedIdentifier.digest.in_([d for _, d in wanted])
             )
-        ).tuples()
-    )
+        )
+    }
     new = sorted(wanted - known)
     session.add_all(ErasedIdentifier(kind=k, digest=d, erasure_id=erasure_id) for k, d in new)
     session.flush()

@@ -1,20 +1,26 @@
-"""`switchboard privacy export ID --out FILE`: a customer's archive, from a shell.
+"""`switchboard privacy export ID --out FILE`: a customer's archive, from a shell;
+`switchboard privacy erase ID`: erase them (the checklist worked here, the rest retried
+by the server's erasure worker); `switchboard privacy erasure ID`: an erasure's report.
 
 Loads only the settings and the store. The export is audited as done by the system
 through the CLI (a shell has no staff user; whoever runs it holds the server's keys)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import shutil
+import time
 from pathlib import Path
+from typing import Any
 
 import click
 
 
 @click.group()
 def privacy() -> None:
-    """Customers' rights: export what the store holds about one."""
+    """Customers' rights: export what the store holds about one, erase them, retention."""
 
 
 @privacy.command("export")
@@ -47,3 +53,78 @@ def privacy_export(customer_id: int, out: Path) -> None:
         if os.path.exists(path):
             os.unlink(path)
     click.echo(f"wrote {out}")
+
+
+@privacy.command("erase")
+@click.argument("customer_id", type=click.IntRange(min=1))
+@click.option(
+    "--wait-seconds",
+    type=click.FloatRange(min=0),
+    default=60.0,
+    show_default=True,
+    help="work the checklist here this long; what is left is retried by the server",
+)
+def privacy_erase(customer_id: int, wait_seconds: float) -> None:
+    """Erase customer CUSTOMER_ID everywhere Switchboard put their data, and print the
+    erasure's checklist and report (JSON)."""
+    from bot.api.erasure import start_erasure
+    from bot.cli.main import _fail_clearly, _settings
+    from bot.wiring.bootstrap import open_database
+    from crm_store import NotFound
+
+    settings = _settings()
+    database = _fail_clearly(lambda: open_database(settings))
+    try:
+        try:
+            started = start_erasure(
+                database,
+                settings.erasure_key(),
+                customer_id,
+                None,
+                "switchboard privacy erase",
+                "cli",
+            )
+        except NotFound:
+            raise click.ClickException(f"no customer {customer_id}") from None
+        shown = asyncio.run(_work(settings, database, started["id"], wait_seconds))
+    finally:
+        database.dispose()
+    click.echo(json.dumps(shown, indent=2))
+
+
+@privacy.command("erasure")
+@click.argument("erasure_id", type=click.IntRange(min=1))
+def privacy_erasure(erasure_id: int) -> None:
+    """Print erasure ERASURE_ID's checklist and report (JSON): ids and counts only."""
+    from bot.cli.main import _fail_clearly, _settings
+    from bot.wiring.bootstrap import open_database
+    from crm_store import NotFound
+    from crm_store import erasures as store
+
+    settings = _settings()
+    database = _fail_clearly(lambda: open_database(settings))
+    try:
+        with database.transaction() as session:
+            shown = store.get_erasure(session, erasure_id).as_json()
+    except NotFound:
+        raise click.ClickException(f"no erasure {erasure_id}") from None
+    finally:
+        database.dispose()
+    click.echo(json.dumps(shown, indent=2))
+
+
+async def _work(settings: Any, database: Any, erasure_id: int, wait_seconds: float) -> Any:
+    """Work this erasure's due steps until it is finished, or `wait_seconds` pass (a
+    step waiting for its retry is then left to the server's erasure worker)."""
+    from bot.wiring.erasure import erasure_worker
+    from crm_store import erasures as store
+
+    worker = erasure_worker(settings, database, only_erasure=erasure_id)
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        await worker.work_due()
+        with database.transaction() as session:
+            shown = store.get_erasure(session, erasure_id)
+        if shown.status != "running" or time.monotonic() >= deadline:
+            return shown.as_json()
+        await asyncio.sleep(min(1.0, max(0.0, deadline - time.monotonic())))

@@ -27,12 +27,14 @@ from bot.conversation.support_dialogue import SupportDialogue
 from bot.conversation.understanding import NluParser, NluUnderstander
 from bot.delivery.dead_alarm import SlackDeadAlarm, SlackWebhookAlarm
 from bot.delivery.worker import DeliveryWorker
+from bot.erasure.queue import ErasureWorker
 from bot.handoffs import HandoffService, LoggingAgentDesk
 from bot.handoffs.links import HandoffLinks
 from bot.settings import Settings
 from bot.webhooks.queue import WebhookWorker
 from bot.wiring.database import open_database
 from bot.wiring.email import email_intake, email_parts, mailbox_poller, smtp_sender
+from bot.wiring.erasure import erasure_worker
 from bot.wiring.parts import ChannelParts
 from bot.wiring.slack import open_slack, slack_parts
 from bot.wiring.sms import sms_parts, sms_sender
@@ -70,6 +72,7 @@ class Services:
     channels: list[ChannelParts] = field(default_factory=list)
     sweeper: StrandedMessageSweeper | None = None
     webhooks: WebhookWorker | None = None
+    erasures: ErasureWorker | None = None
 
     @property
     def workers(self) -> dict[str, Worker]:
@@ -80,18 +83,23 @@ class Services:
             found["stranded-message-sweeper"] = self.sweeper
         if self.webhooks is not None:
             found["webhook-worker"] = self.webhooks
+        if self.erasures is not None:
+            found["erasure-worker"] = self.erasures
         for parts in self.channels:
             found.update(parts.workers)
         return found
 
     def wake_queue(self, queue: str) -> None:
-        """Tell a queue's worker ("outbox", "slack" or "webhooks") that a row is due."""
+        """Tell a queue's worker ("outbox", "slack", "webhooks" or "erasures") that a row
+        is due."""
         if queue == "outbox":
             self.worker.wake()
         elif queue == "webhooks" and self.webhooks is not None:
             self.webhooks.wake()
         elif queue == "slack" and self.slack is not None:
             self.slack.worker.wake()
+        elif queue == "erasures" and self.erasures is not None:
+            self.erasures.wake()
 
     async def aclose(self) -> None:
         if isinstance(self.nlu, RasaHttpParser):
@@ -295,6 +303,8 @@ def bootstrap(
         services.webhooks.webhooks.alarm = SlackWebhookAlarm(
             database, settings.slack.handoff_channel, slack.worker.wake
         )
+    services.erasures = erasure_worker(settings, database)
+    services.erasures.erasures.finished = lambda _: services.wake_queue("webhooks")
     limits = services.limits = RateLimits(settings.rate_limits, clock=clock)
     services.sweeper = stranded_message_sweeper(settings, database, engine)
     email = settings.email

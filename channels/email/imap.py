@@ -131,3 +131,47 @@ def quoted(folder: str) -> str:
     if folder.startswith('"') or not re.search(r'[\s"\\()]', folder):
         return folder
     return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def delete_mail(account: ImapAccount, message_ids: list[str]) -> int:
+    """Delete the mails with these Message-IDs from the account's folder (erasure):
+    flagged `\\Deleted` and expunged. Returns how many were deleted; a Message-ID no
+    longer in the folder is skipped (a person may have moved or deleted it already).
+    Blocking: run it in a thread. Raises MailboxError when the server cannot be used."""
+    if not message_ids:
+        return 0
+    try:
+        conn = connect(account)
+    except (imaplib.IMAP4.error, OSError) as exc:
+        raise MailboxError(f"IMAP {account.host}:{account.port}: {exc}") from exc
+    try:
+        conn.login(account.user, account.password)
+        status, _ = conn.select(quoted(account.folder))  # read-write, unlike the poller
+        if status != "OK":
+            raise MailboxError(f"cannot open folder {account.folder!r}")
+        found: set[bytes] = set()
+        for message_id in message_ids:
+            wanted = message_id.strip()
+            if not wanted or any(c in wanted for c in '"\\\r\n'):
+                continue  # cannot be said as an IMAP quoted string; not what we recorded
+            status, data = conn.uid("SEARCH", "HEADER", "Message-ID", f'"{wanted}"')
+            if status != "OK":
+                raise MailboxError(f"IMAP UID SEARCH answered {status}")
+            found.update((data[0] or b"").split() if data else [])
+        if found:
+            uids = b",".join(sorted(found)).decode()
+            status, _ = conn.uid("STORE", uids, "+FLAGS.SILENT", "(\\Deleted)")
+            if status != "OK":
+                raise MailboxError(f"IMAP UID STORE answered {status}")
+            # UID EXPUNGE (UIDPLUS) removes only these; a plain EXPUNGE would also remove
+            # whatever else a person had flagged deleted in the folder.
+            if "UIDPLUS" in conn.capabilities:
+                conn.uid("EXPUNGE", uids)
+            else:
+                conn.expunge()
+        return len(found)
+    except (imaplib.IMAP4.error, OSError) as exc:
+        raise MailboxError(f"IMAP {account.host}:{account.port}: {exc}") from exc
+    finally:
+        with contextlib.suppress(imaplib.IMAP4.error, OSError):
+            conn.logout()

@@ -144,6 +144,12 @@ class SlackStandIn:
                     message.update(text=a.get("text", ""), blocks=a.get("blocks"))
                     return {"ok": True, "channel": a["channel"], "ts": a["ts"]}
             return {"ok": False, "error": "message_not_found"}
+        if method == "chat.delete":
+            for message in self.messages:
+                if message["channel"] == a["channel"] and message["ts"] == a["ts"]:
+                    self.messages.remove(message)
+                    return {"ok": True, "channel": a["channel"], "ts": a["ts"]}
+            return {"ok": False, "error": "message_not_found"}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._ts()}
         if method in ("conversations.history", "conversations.replies"):

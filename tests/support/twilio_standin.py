@@ -1,7 +1,8 @@
 """A local stand-in for Twilio's REST API: records every Messages.json post and answers
 like Twilio, or with the failures a test asks for (429, 500, 400 with error 21610...),
 or as an outage (`down`: every post answered 503 until it is back). It also answers the
-message list (GET Messages.json filtered by To and DateSent>), recording each query.
+message list (GET Messages.json filtered by To and DateSent>), recording each query,
+and deletes Message resources (DELETE Messages/{sid}.json), recording each SID.
 
 It is a real HTTP server on 127.0.0.1; the twilio library reaches it through its own
 HTTP client, so requests are built, authenticated and parsed by the library's code.
@@ -27,6 +28,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 _MESSAGES = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages\.json$")
+_MESSAGE = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages/(?P<sid>[^/]+)\.json$")
 _ACCOUNT = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)\.json$")
 _NUMBERS = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/IncomingPhoneNumbers\.json$")
 _SERVICE = re.compile(r"^/v1/Services/(?P<service>[^/]+)$")
@@ -68,6 +70,7 @@ class TwilioStandIn:
     down: int | None = None  # while set, every post is answered with this status
     retry_after: str | None = None  # sent with 429 answers when set
     accept_delay: float = 0.0  # seconds between taking a message and answering (a slow API)
+    deleted: list[str] = field(default_factory=list)  # message SIDs deleted (DELETE), in order
     _sent_at: dict[str, datetime] = field(default_factory=dict)
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -135,6 +138,19 @@ class TwilioStandIn:
             self.posts.append(Post(path, match["account"], auth, form, status))
         return status, body
 
+    def delete(self, path: str, auth: tuple[str, str]) -> tuple[int, dict | None]:
+        """DELETE of a Message resource: 204, or 404 once it is gone. Any SID Twilio
+        could hold (SM..., MM...) is taken as held: the customer's inbound messages
+        never passed through here."""
+        if self.credentials is not None and auth != self.credentials:
+            return 401, UNAUTHORIZED
+        match = _MESSAGE.match(path)
+        with self._lock:
+            if match is None or match["sid"] in self.deleted:
+                return 404, {"code": 20404, "message": "not found", "status": 404}
+            self.deleted.append(match["sid"])
+        return 204, None
+
     def message_list(self, path: str, query: dict[str, str]) -> tuple[int, dict]:
         """Twilio's message list: the accepted messages, newest first, filtered by `To`
         and `DateSent>` (every accepted message counts as sent at once)."""
@@ -201,6 +217,15 @@ class TwilioStandIn:
                 if status == 201 and stand_in.accept_delay:
                     time.sleep(stand_in.accept_delay)  # taken, not yet answered
                 self._reply(status, body)
+
+            def do_DELETE(self) -> None:
+                status, body = stand_in.delete(urlsplit(self.path).path, self._auth())
+                if body is None:
+                    self.send_response(status)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                else:
+                    self._reply(status, body)
 
             def _auth(self) -> tuple[str, str]:
                 user, _, password = (
