@@ -28,6 +28,9 @@ def _tune_sqlite(engine: Engine, busy_timeout_seconds: float) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_seconds * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Deleted and overwritten content is zeroed, not left in free pages of the file:
+        # an erased customer's words must not stay readable in the data directory.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -84,6 +87,18 @@ class Database:
                 transaction.rollback()
         except Exception as exc:  # any driver error means: cannot write now
             raise StoreUnavailable(str(exc)) from exc
+
+    def flush_log(self) -> None:
+        """SQLite: copy the write-ahead log into the database file and truncate it, so
+        old page images (an erased customer's rows) do not linger in `-wal`. A no-op
+        on PostgreSQL, whose old row versions VACUUM reclaims."""
+        if self.dialect != "sqlite":
+            return
+        with self.engine.connect() as connection:
+            # On the driver's own connection (autocommit): not inside BEGIN IMMEDIATE.
+            raw = connection.connection.driver_connection
+            assert raw is not None
+            raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     def dispose(self) -> None:
         self.engine.dispose()

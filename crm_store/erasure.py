@@ -20,9 +20,10 @@ it may stay. What is kept and why:
 - conversations, interactions, handoffs, tickets, ticket events, orders, leads: counts,
   channels, statuses, intents, amounts and times stay; texts, subjects, summaries,
   provider ids and attributes go. Live conversations and handoffs are closed.
-- inbound_receipts: the provider's message id stays, and is all that stays: it is the
-  dedupe key that makes a replayed provider webhook a no-op (the engine finds the
-  receipt, answered, and does nothing), so a replay cannot re-create the person.
+- inbound_receipts: a hash of the provider's message id stays, and is all that stays
+  (`receipts.erased_message_id`; a Message-ID can hold words): the dedupe lookup still
+  finds it, so a replayed provider webhook is a no-op (the engine finds the receipt,
+  answered, and does nothing) and cannot re-create the person.
 
 Everything else the walk finds is deleted: the consent ledger, the outbox (pending rows
 are cancelled: they will not be sent), Slack calls, webhook deliveries, derived
@@ -59,7 +60,8 @@ from sqlalchemy.types import TypeDecorator
 from crm_store.base import Base, utcnow
 from crm_store.errors import NotFound
 from crm_store.export import belongs, customer_tables, tables_under
-from crm_store.models import Conversation, Customer, Handoff, SlackEvent
+from crm_store.models import Conversation, Customer, Handoff, InboundReceipt, SlackEvent
+from crm_store.receipts import erased_message_id
 
 __all__ = [
     "RULES",
@@ -223,7 +225,23 @@ def _apply(
             count = session.execute(statement).rowcount
             if count:
                 kept[table.name] = count
+            if table.name == InboundReceipt.__tablename__:
+                _hash_message_ids(session, table, belongs(table, root, ids, links))
     return erased, kept
+
+
+def _hash_message_ids(session: Session, table: Table, condition: ColumnElement[bool]) -> None:
+    rows = session.execute(
+        select(table.c.id, table.c.channel, table.c.provider_message_id).where(
+            condition, ~table.c.provider_message_id.startswith("erased:")
+        )
+    ).all()
+    for row_id, channel, message_id in rows:
+        session.execute(
+            update(table)
+            .where(table.c.id == row_id)
+            .values(provider_message_id=erased_message_id(channel, message_id))
+        )
 
 
 def handoff_threads(session: Session, condition: ColumnElement[bool]) -> list[tuple[str, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from typing import Any
 
@@ -24,13 +25,22 @@ def _record(row: InboundReceipt) -> ReceiptRecord:
     )
 
 
+def erased_message_id(channel: str, provider_message_id: str) -> str:
+    """What an erased customer's receipt keeps of the provider's message id: a hash (a
+    mail's Message-ID can hold words or a domain), still found by a replay."""
+    digest = hashlib.sha256(f"{channel}:{provider_message_id}".encode()).hexdigest()
+    return f"erased:{digest}"
+
+
 def find_receipt(session: Session, channel: str, provider_message_id: str) -> ReceiptRecord | None:
     row = session.scalars(
         select(InboundReceipt).where(
             InboundReceipt.channel == channel,
-            InboundReceipt.provider_message_id == provider_message_id,
+            InboundReceipt.provider_message_id.in_(
+                (provider_message_id, erased_message_id(channel, provider_message_id))
+            ),
         )
-    ).one_or_none()
+    ).first()
     return _record(row) if row is not None else None
 
 

@@ -75,7 +75,7 @@ class ErasureQueue:
             with self._db.transaction() as session:
                 return store.step_done(session, row.id, result)
 
-        self._after(await to_thread.run_sync(write))
+        await self._after(await to_thread.run_sync(write))
         log.info("erasure step done", extra={"erasure_id": row.erasure_id, "step": row.name})
 
     async def retry(
@@ -111,14 +111,17 @@ class ErasureQueue:
             with self._db.transaction() as session:
                 return store.step_finished(session, row.id, status=status, error=failure.reason)
 
-        self._after(await to_thread.run_sync(write))
+        await self._after(await to_thread.run_sync(write))
         log.error(
             "erasure step given up",
             extra={"erasure_id": row.erasure_id, "step": row.name, "status": status},
         )
 
-    def _after(self, finished: ErasureRecord | None) -> None:
+    async def _after(self, finished: ErasureRecord | None) -> None:
         if finished is not None:
+            # The steps' arguments (Message-IDs, Slack ts) are gone from the rows now;
+            # on SQLite their old page images must not stay in the write-ahead log.
+            await to_thread.run_sync(self._db.flush_log)
             log.info(
                 "erasure finished", extra={"erasure_id": finished.id, "status": finished.status}
             )

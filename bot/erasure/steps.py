@@ -46,6 +46,14 @@ NOT_HELD = [
 ]
 
 
+BACKUPS = {
+    "where": "database backups",
+    "why": "backups taken before the erasure hold the rows until your backup rotation "
+    "drops them; a restore must be followed by erasing again (the erasures table lists whom)",
+    "kept_days": None,
+}
+
+
 @dataclass
 class ErasureSteps:
     """The performers; an adapter left None is a channel not configured here."""
@@ -72,7 +80,8 @@ class ErasureSteps:
     def _store(self, customer_id: int) -> dict[str, Any]:
         with self.database.transaction() as session:
             counts = erase_customer_rows(session, customer_id)
-        return {**counts, "not_held": NOT_HELD}
+        self.database.flush_log()
+        return {**counts, "not_held": NOT_HELD, "not_reachable": [BACKUPS]}
 
     async def _slack(self, threads: list[tuple[str, str]]) -> dict[str, Any]:
         if self.slack is None:
