@@ -41,7 +41,7 @@ NOT_HELD = [
     {
         "where": "application logs",
         "why": "INFO logs carry ids, never message texts or addresses "
-        "(tests/bot/test_log_privacy.py)",
+        "(tests/channels/test_log_privacy.py)",
     },
 ]
 
