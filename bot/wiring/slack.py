@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.channel_store.account_summaries import StoredAccountSummaries
+from bot.channel_store.slack_audit import AuditedConsole
 from bot.channel_store.slack_calls import StoredSlackCalls
 from bot.channel_store.slack_desk_store import StoredDeskCalls, StoredHandoffThreads
 from bot.channel_store.slack_events import StoredSlackEvents
@@ -76,7 +77,7 @@ def slack_parts(
     if slack is None:
         return ChannelParts("slack", "Slack is off: SWITCHBOARD_SLACK__BOT_TOKEN is not set")
     slack.connect(
-        handoffs,
+        AuditedConsole(handoffs, handoffs.database),  # agents' actions audited, as the API's
         refusals=(HandoffError,),
         is_outage=is_unavailable,
         retry_after_seconds=settings.database.retry_after_seconds,

@@ -80,7 +80,9 @@ class AccountSummaries(Protocol):
 
     def may_read(self, role: str) -> bool: ...
 
-    async def lookup(self, query: str) -> SummaryLookup: ...
+    async def lookup(self, query: str, staff_id: int | None = None) -> SummaryLookup:
+        """The lookup; with `staff_id`, a summary found is audited as read by them."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -96,7 +96,7 @@ class SalesListeners:
         query = asked_for(text)
         if not query:
             return USAGE, []
-        found = await self._summaries.lookup(query)
+        found = await self._summaries.lookup(query, staff.id)
         if isinstance(found, NoMatch):
             return f"No account or customer matches “{query}”.", []
         if isinstance(found, Candidates):
