@@ -160,6 +160,8 @@ def _mount(app: FastAPI, services: Services) -> None:
             auth.role("admin"),
             services.settings.erasure_key(),
             lambda: services.wake_queue("erasures"),
+            services.settings.privacy,
+            services.retention,
         )
     )
     links = UnsubscribeLinks(

@@ -1,6 +1,7 @@
 """`POST /api/v1/customers/{id}/erase` starts erasing a customer (crm_store/erasures.py:
 the checklist, worked by the erasure worker); `GET /api/v1/erasures/{id}` shows its
-checklist and, once finished, its report (counts and reasons, no personal data).
+checklist and, once finished, its report (counts and reasons, no personal data);
+`GET /api/v1/retention` the retention policy, its last run's counts and what is due.
 
 Admins only, as the export (bot/api/export.py says why there is no `privacy` role). The
 erase answers 202 with the erasure at once: the steps that reach Slack, Twilio and the
@@ -17,6 +18,8 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from bot.api.audit import endpoint_of
 from bot.api.auth import StaffDependency
 from bot.api.staff import MAX_ID, CustomerId
+from bot.erasure.retention import RetentionJob, run_once
+from bot.settings import PrivacySettings
 from crm_store import Database, NotFound
 from crm_store import erasures as store
 from crm_store.records import StaffRecord
@@ -46,7 +49,12 @@ def start_erasure(
 
 
 def erasure_router(
-    database: Database, admin: StaffDependency, key: bytes, wake: Callable[[], None]
+    database: Database,
+    admin: StaffDependency,
+    key: bytes,
+    wake: Callable[[], None],
+    privacy: PrivacySettings,
+    job: RetentionJob | None,
 ) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["privacy"])
 
@@ -83,5 +91,22 @@ def erasure_router(
             return await to_thread.run_sync(read)
         except NotFound:
             raise HTTPException(404, f"no erasure {erasure_id}") from None
+
+    @router.get("/retention")
+    async def retention(_: Annotated[StaffRecord, Depends(admin)]) -> dict[str, Any]:
+        """The retention policy, what its last run here removed, and what a run would
+        remove now (admins). Counts only."""
+        due = await to_thread.run_sync(lambda: run_once(database, privacy, dry_run=True).removed)
+        last = job.last_run if job is not None else None
+        return {
+            "policy": {
+                "conversations_months": privacy.conversations_months,
+                "closed_tickets_months": privacy.closed_tickets_months,
+                "attachments_months": privacy.attachments_months,
+                "every_hours": privacy.retention_every_hours,
+            },
+            "last_run": last.as_json() if last is not None else None,
+            "due_now": due,
+        }
 
     return router

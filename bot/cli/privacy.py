@@ -128,3 +128,27 @@ async def _work(settings: Any, database: Any, erasure_id: int, wait_seconds: flo
         if shown.status != "running" or time.monotonic() >= deadline:
             return shown.as_json()
         await asyncio.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+
+
+@privacy.command("retention")
+@click.option("--dry-run", is_flag=True, help="count what would be removed; change nothing")
+def privacy_retention(dry_run: bool) -> None:
+    """Apply the retention settings (SWITCHBOARD_PRIVACY__*_MONTHS) now and print how
+    many conversations, closed tickets and messages' attachments were emptied (JSON)."""
+    from bot.cli.main import _fail_clearly, _settings
+    from bot.erasure.retention import cutoffs, run_once
+    from bot.wiring.bootstrap import open_database
+    from crm_store.base import utcnow
+
+    settings = _settings()
+    if not any(cutoffs(settings.privacy, utcnow()).values()):
+        raise click.ClickException(
+            "no retention is set: SWITCHBOARD_PRIVACY__CONVERSATIONS_MONTHS, "
+            "__CLOSED_TICKETS_MONTHS or __ATTACHMENTS_MONTHS"
+        )
+    database = _fail_clearly(lambda: open_database(settings))
+    try:
+        run = run_once(database, settings.privacy, dry_run=dry_run)
+    finally:
+        database.dispose()
+    click.echo(json.dumps(run.as_json(), indent=2))

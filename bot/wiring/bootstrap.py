@@ -28,6 +28,7 @@ from bot.conversation.understanding import NluParser, NluUnderstander
 from bot.delivery.dead_alarm import SlackDeadAlarm, SlackWebhookAlarm
 from bot.delivery.worker import DeliveryWorker
 from bot.erasure.queue import ErasureWorker
+from bot.erasure.retention import RetentionJob
 from bot.handoffs import HandoffService, LoggingAgentDesk
 from bot.handoffs.links import HandoffLinks
 from bot.settings import Settings
@@ -73,6 +74,7 @@ class Services:
     sweeper: StrandedMessageSweeper | None = None
     webhooks: WebhookWorker | None = None
     erasures: ErasureWorker | None = None
+    retention: RetentionJob | None = None
 
     @property
     def workers(self) -> dict[str, Worker]:
@@ -85,6 +87,8 @@ class Services:
             found["webhook-worker"] = self.webhooks
         if self.erasures is not None:
             found["erasure-worker"] = self.erasures
+        if self.retention is not None and self.retention.enabled:
+            found["retention-job"] = self.retention
         for parts in self.channels:
             found.update(parts.workers)
         return found
@@ -305,6 +309,7 @@ def bootstrap(
         )
     services.erasures = erasure_worker(settings, database)
     services.erasures.erasures.finished = lambda _: services.wake_queue("webhooks")
+    services.retention = RetentionJob(database, settings.privacy)
     limits = services.limits = RateLimits(settings.rate_limits, clock=clock)
     services.sweeper = stranded_message_sweeper(settings, database, engine)
     email = settings.email

@@ -64,6 +64,9 @@ def test_an_admin_erases_a_customer_and_reads_the_report(client: TestClient) -> 
         "POST /api/v1/customers/{customer_id}/erase",
     )
     assert client.get("/api/v1/erasures/999", headers=as_admin).status_code == 404
+    retention = client.get("/api/v1/retention", headers=as_admin).json()
+    assert retention["policy"]["conversations_months"] is None  # off unless set
+    assert retention["due_now"] == {"conversations": 0, "closed_tickets": 0, "attachments": 0}
     assert client.get(f"/api/v1/erasures/{erasure['id']}", headers=as_agent).status_code == 403
 
 
