@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
@@ -61,6 +62,16 @@ def inbound_form(body: str, sid: str, sender: str = CUSTOMER, **extra: str) -> d
         "NumMedia": "0",
         **extra,
     }
+
+
+def text_in(client: TestClient, body: str, sid: str) -> None:
+    """The customer's text, posted to the app under a TestClient as Twilio posts it
+    (signed for the public URL); answered 200."""
+    form = inbound_form(body, sid)
+    answer = client.post(
+        INBOUND_PATH, data=form, headers={"X-Twilio-Signature": sign(INBOUND_PATH, form)}
+    )
+    assert answer.status_code == 200, answer.text
 
 
 @dataclass

@@ -37,7 +37,7 @@ from tests.support.ports import free_port
 from tests.support.slack_cards import card_of, card_text, handoff_id_on, wait_thread_ts
 from tests.support.slack_requests import HANDOFF_CHANNEL, Slack, slack_settings
 from tests.support.slack_standin import SlackStandIn
-from tests.support.sms_harness import CUSTOMER, INBOUND_PATH, inbound_form, sign, twilio_settings
+from tests.support.sms_harness import CUSTOMER, text_in, twilio_settings
 from tests.support.twilio_standin import TwilioStandIn
 from tests.support.webchat import Visitor
 from tests.support.webhook_receiver import WebhookReceiver
@@ -75,14 +75,6 @@ def client(
         seed(services(client).database)
         open_sms_conversation(services(client).database)
         yield client
-
-
-def text_in(client: TestClient, body: str, sid: str) -> None:
-    form = inbound_form(body, sid)
-    answer = client.post(
-        INBOUND_PATH, data=form, headers={"X-Twilio-Signature": sign(INBOUND_PATH, form)}
-    )
-    assert answer.status_code == 200, answer.text
 
 
 def found_in_tables(client: TestClient) -> list[str]:
