@@ -52,9 +52,10 @@ def test_claim_reply_and_resolve_from_slack_are_audited_as_changes(
     slack.press(SAM, "handoff_claim", handoff_id, thread)
     eventually(lambda: "Claimed by Sam Carter" in card_text(standin.posted()[0]))
     slack.thread_reply(SAM, thread, "Hi Ada, on it.")
+    ada = _ada(slack_client)
+    eventually(lambda: len(_entries(slack_client, ada)) == 2)  # the reply is in before
     slack.press(SAM, "handoff_resolve", handoff_id, thread)
     eventually(lambda: "Resolved by Sam Carter" in card_text(standin.posted()[0]))
-    ada = _ada(slack_client)
     entries = eventually(lambda: e if len(e := _entries(slack_client, ada)) == 3 else None)
     assert [(e.endpoint, e.action, e.via, e.staff_id) for e in reversed(entries)] == [
         ("slack handoff_claim", "change", "slack", sam),
