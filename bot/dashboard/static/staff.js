@@ -175,15 +175,15 @@
     ]);
     const days = r.conversations_over_time.map((d) => d.day);
     const series = (key, name) => ({ x: days, y: r.conversations_over_time.map((d) => d[key]), name, type: "scatter", mode: "lines+markers" });
-    plot("chart-conversations", [series("opened", "opened"), series("resolved", "resolved"), series("resolved_by_bot", "resolved by the bot"), series("handed_off", "handed off")], { title: { text: "Conversations and resolution over time" } });
-    plot("chart-channels", [{ type: "bar", x: r.conversations_by_channel.map((c) => c.channel), y: r.conversations_by_channel.map((c) => c.conversations) }], { title: { text: "Conversations by channel" } });
+    await plot("chart-conversations", [series("opened", "opened"), series("resolved", "resolved"), series("resolved_by_bot", "resolved by the bot"), series("handed_off", "handed off")], { title: { text: "Conversations and resolution over time" } });
+    await plot("chart-channels", [{ type: "bar", x: r.conversations_by_channel.map((c) => c.channel), y: r.conversations_by_channel.map((c) => c.conversations) }], { title: { text: "Conversations by channel" } });
     const histogram = (cycles, title, id) => plot(id, [{ type: "bar", x: cycles.histogram.map((b) => b.bucket), y: cycles.histogram.map((b) => b.cycles) }], { title: { text: title + " (" + cycles.cycles + " care cycles)" }, yaxis: { title: { text: "cycles" } } });
-    histogram(r.first_response, "First response time", "chart-first-response");
-    histogram(r.resolution_time, "Resolution time", "chart-resolution");
+    await histogram(r.first_response, "First response time", "chart-first-response");
+    await histogram(r.resolution_time, "Resolution time", "chart-resolution");
     const reasons = r.handoff.reasons || [];
-    plot("chart-handoff-reasons", [{ type: "bar", orientation: "h", y: reasons.map((x) => x.reason), x: reasons.map((x) => x.count) }], { title: { text: "Handoff reasons" }, margin: { ...LAYOUT.margin, l: 160 } });
+    await plot("chart-handoff-reasons", [{ type: "bar", orientation: "h", y: reasons.map((x) => x.reason), x: reasons.map((x) => x.count) }], { title: { text: "Handoff reasons" }, margin: { ...LAYOUT.margin, l: 160 } });
     const trend = r.satisfaction.trend || [];
-    plot("chart-satisfaction", [
+    await plot("chart-satisfaction", [
       { type: "scatter", mode: "lines+markers", x: trend.map((w) => w.week), y: trend.map((w) => w.score), name: "score" },
       { type: "bar", x: trend.map((w) => w.week), y: trend.map((w) => w.responses), name: "answers", yaxis: "y2", opacity: 0.3 },
     ], { title: { text: "Satisfaction by week" }, yaxis2: { overlaying: "y", side: "right", title: { text: "answers" } } });
@@ -221,7 +221,7 @@
     $("computed-at").textContent = rfm.body.computed_at || "never: run switchboard analytics refit";
     const cells = rfm.body.cells;
     const z = [1, 2, 3, 4, 5].map((f) => [1, 2, 3, 4, 5].map((r) => cells.find((c) => c.recency_score === r && c.frequency_score === f).customers));
-    plot("chart-rfm", [{
+    await plot("chart-rfm", [{
       type: "heatmap", x: [1, 2, 3, 4, 5], y: [1, 2, 3, 4, 5], z, colorscale: "Blues", reversescale: true,
       text: z.map((row) => row.map(String)), texttemplate: "%{text}", hovertemplate: "R %{x}, F %{y}: %{z} customers<extra></extra>",
     }], { title: { text: "RFM grid: customers by recency and frequency score" }, xaxis: { title: { text: "recency score (5: most recent)" }, dtick: 1 }, yaxis: { title: { text: "frequency score (5: most often)" }, dtick: 1 } });
@@ -234,7 +234,7 @@
 
     const v = value.body;
     const label = (b) => money(b.low_cents) + (b.high_cents === null ? "+" : "–" + money(b.high_cents));
-    plot("chart-value", [{ type: "bar", x: v.buckets.map(label), y: v.buckets.map((b) => b.customers) }],
+    await plot("chart-value", [{ type: "bar", x: v.buckets.map(label), y: v.buckets.map((b) => b.customers) }],
       { title: { text: "Predicted lifetime value (next 52 weeks)" }, xaxis: { title: { text: "value" } }, yaxis: { title: { text: "customers" } } });
     tiles($("value-tiles"), [
       { figure: String(v.customers), label: "customers with a predicted value" },
@@ -249,7 +249,7 @@
     ], v.buckets, "lifetime-value.csv");
 
     const s = segments.body.segments;
-    plot("chart-segments", [{ type: "bar", x: s.map((x) => x.segment), y: s.map((x) => x.customers), marker: { color: ["#2f6fde", "#38a169", "#dd6b20", "#718096"] } }],
+    await plot("chart-segments", [{ type: "bar", x: s.map((x) => x.segment), y: s.map((x) => x.customers), marker: { color: ["#2f6fde", "#38a169", "#dd6b20", "#718096"] } }],
       { title: { text: "Segment sizes" }, yaxis: { title: { text: "customers" } } });
     table($("table-segments"), "Segments", [
       { key: "segment", label: "Segment", value: (x) => x.segment },
@@ -266,7 +266,7 @@
     if (status !== 200) throw new Error((body && body.error) || "error " + status);
     const owners = body.owners;
     const name = (o) => o.owner ? o.owner.name : "nobody";
-    plot("chart-owners", [
+    await plot("chart-owners", [
       { type: "bar", orientation: "h", y: owners.map(name), x: owners.map((o) => o.expected_wins), name: "expected wins" },
       { type: "bar", orientation: "h", y: owners.map(name), x: owners.map((o) => o.leads), name: "open leads" },
     ], { title: { text: "Lead scores by owner" }, barmode: "group", margin: { ...LAYOUT.margin, l: 130 } });

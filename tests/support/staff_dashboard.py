@@ -1,0 +1,63 @@
+"""Driving the staff dashboard (`/staff/`) of a server process in a page (Playwright):
+a staff token made with the CLI, signing in, waiting for a round of charts, reading a
+chart's numbers back from Plotly and the API's answer for the same filters."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+
+import httpx
+from playwright.sync_api import Page, expect
+
+from tests.support.switchboard_server import SwitchboardServer
+
+
+def staff_token(server: SwitchboardServer, name: str, email: str, role: str) -> str:
+    """`switchboard staff create` against the server's store; the token it prints."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
+    env["SWITCHBOARD_DATA_DIR"] = str(server.data_dir)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "staff", "create", "--name", name, "--email", email,
+         "--role", role],
+        env=env, check=True, timeout=120, capture_output=True, text=True,
+    )  # fmt: skip
+    return done.stdout.strip().splitlines()[-1]
+
+
+def sign_in(page: Page, token: str) -> None:
+    page.goto("/staff/")
+    page.get_by_label("Staff token").fill(token)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#who")).to_be_visible()
+
+
+def loads(page: Page) -> int:
+    """How many rounds of drawing the page has finished (its `data-loaded` counter)."""
+    value = page.locator("body").get_attribute("data-loaded")
+    return int(value or 0)
+
+
+def wait_for_round(page: Page, after: int) -> int:
+    """Wait until the page finished its next round of drawing after round `after`."""
+    expect(page.locator("body")).to_have_attribute("data-loaded", str(after + 1))
+    expect(page.locator("body")).not_to_have_attribute("data-loading", "true")
+    return after + 1
+
+
+def chart(page: Page, element_id: str) -> list[dict[str, Any]]:
+    """The traces Plotly drew in that chart (what the page gave it)."""
+    return page.evaluate(f"() => document.getElementById({element_id!r}).data")
+
+
+def api(server: SwitchboardServer, token: str, path: str, **params: str) -> dict[str, Any]:
+    answer = httpx.get(
+        server.base_url + path,
+        params=params,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    answer.raise_for_status()
+    return answer.json()
