@@ -25,7 +25,16 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from crm_store.base import utcnow
 from crm_store.errors import NotFound
-from crm_store.models import Account, Customer, Interaction, Lead, Order, StaffUser, Ticket
+from crm_store.models import (
+    Account,
+    Customer,
+    Interaction,
+    Lead,
+    LeadScore,
+    Order,
+    StaffUser,
+    Ticket,
+)
 from crm_store.subjects import find_subjects, subject_label
 from crm_store.summary_records import (
     AccountLine,
@@ -242,6 +251,8 @@ def _activity(
 
 
 def _leads(session: Session, where: ColumnElement[bool]) -> tuple[OpenLead, ...]:
+    """Open leads, the best chance of winning first (the last lead scoring's), then
+    unscored ones newest first."""
     rows = session.execute(
         select(
             Lead.id,
@@ -252,12 +263,22 @@ def _leads(session: Session, where: ColumnElement[bool]) -> tuple[OpenLead, ...]
             Lead.owner_staff_id,
             StaffUser.name,
             Lead.created_at,
+            LeadScore.probability,
+            LeadScore.factors,
         )
         .outerjoin(StaffUser, StaffUser.id == Lead.owner_staff_id)
+        .outerjoin(LeadScore, LeadScore.lead_id == Lead.id)
         .where(where, Lead.status.in_(OPEN_LEADS))
-        .order_by(Lead.created_at.desc(), Lead.id.desc())
+        .order_by(
+            LeadScore.probability.is_(None),
+            LeadScore.probability.desc(),
+            Lead.created_at.desc(),
+            Lead.id.desc(),
+        )
     ).all()
-    return tuple(OpenLead(*row) for row in rows)
+    return tuple(
+        OpenLead(*row[:8], win_probability=row[8], top_factors=tuple(row[9] or ())) for row in rows
+    )
 
 
 def _stage(stages: list[str]) -> str:
