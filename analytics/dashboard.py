@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from analytics.segments import SEGMENTS
 from crm_store.models import Customer, CustomerMetrics, Identity, Lead, LeadScore, Order, StaffUser
-from crm_store.summaries import NOT_PURCHASES, OPEN_LEADS
+from crm_store.summaries import BEST_CHANCE_FIRST, NOT_PURCHASES, OPEN_LEADS
 
 __all__ = [
     "DashboardFilter",
@@ -206,12 +206,7 @@ def lead_scores(
         .outerjoin(StaffUser, StaffUser.id == Lead.owner_staff_id)
         .outerjoin(LeadScore, LeadScore.lead_id == Lead.id)
         .where(*conditions)
-        .order_by(
-            LeadScore.probability.is_(None),
-            LeadScore.probability.desc(),
-            Lead.created_at.desc(),
-            Lead.id.desc(),
-        )
+        .order_by(*BEST_CHANCE_FIRST)
     ).all()
     return [_lead_json(*row) for row in rows]
 

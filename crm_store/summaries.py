@@ -60,6 +60,14 @@ __all__ = [
 
 NOT_PURCHASES = ("cancelled", "returned")
 OPEN_LEADS = ("new", "contacted", "qualified")
+# Open leads in the order sales should call them (joined with lead_scores): the last
+# lead scoring's best chance first, then the leads opened since, newest first.
+BEST_CHANCE_FIRST = (
+    LeadScore.probability.is_(None),
+    LeadScore.probability.desc(),
+    Lead.created_at.desc(),
+    Lead.id.desc(),
+)
 STAGE_ORDER = ("visitor", "lead", "opportunity", "customer")
 AT_RISK_AFTER = timedelta(days=180)
 TICKET_WINDOW = timedelta(days=30)
@@ -269,12 +277,7 @@ def _leads(session: Session, where: ColumnElement[bool]) -> tuple[OpenLead, ...]
         .outerjoin(StaffUser, StaffUser.id == Lead.owner_staff_id)
         .outerjoin(LeadScore, LeadScore.lead_id == Lead.id)
         .where(where, Lead.status.in_(OPEN_LEADS))
-        .order_by(
-            LeadScore.probability.is_(None),
-            LeadScore.probability.desc(),
-            Lead.created_at.desc(),
-            Lead.id.desc(),
-        )
+        .order_by(*BEST_CHANCE_FIRST)
     ).all()
     return tuple(
         OpenLead(*row[:8], win_probability=row[8], top_factors=tuple(row[9] or ())) for row in rows
