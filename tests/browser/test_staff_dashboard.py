@@ -6,14 +6,23 @@ output folder (test-results/browser/)."""
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
-from tests.support.staff_dashboard import api, chart, sign_in, staff_token, wait_for_round
+from tests.support.staff_dashboard import (
+    api,
+    chart,
+    sign_in,
+    staff_token,
+    support_report_in_the_agreed_shape,
+    wait_for_round,
+)
 from tests.support.switchboard_server import SwitchboardServer, seed_demo_data
 
 pytestmark = pytest.mark.browser
@@ -153,3 +162,46 @@ def test_an_agent_sees_the_handoff_queue_and_no_sales_figures(
     expect(page.get_by_label("Staff token")).to_be_visible()
     page.reload()
     expect(page.get_by_label("Staff token")).to_be_visible()
+
+
+def test_the_support_section_draws_a_report_of_the_agreed_shape(
+    page: Page, server: SwitchboardServer, browser_output: Path
+) -> None:
+    # The support report route is built in parallel; until it is here, the browser
+    # answers for it with a report of the agreed shape, to prove the page draws each part.
+    served: list[str] = []
+
+    def answer(route: Route) -> None:
+        query = parse_qs(urlsplit(route.request.url).query)
+        served.append(route.request.url)
+        body = support_report_in_the_agreed_shape(query["from"][0], query["to"][0])
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+    page.route("**/api/v1/reports/support?*", answer)
+    sign_in(page, staff_token(server, "Lena Lead", "lena@example.com", "agent"))
+    wait_for_round(page, 0)
+    assert served, "the page asked for the support report"
+    report = support_report_in_the_agreed_shape("", "")
+    expect(page.locator("#support-body")).to_be_visible()
+    expect(page.locator("#support-tiles")).to_contain_text("60.0 %")  # bot resolution
+    expect(page.locator("#support-tiles")).to_contain_text("25.0 %")  # handoff rate
+    conversations = chart(page, "chart-conversations")
+    assert [trace["y"] for trace in conversations] == [
+        [day[key] for day in report["conversations_over_time"]]
+        for key in ("opened", "resolved", "resolved_by_bot", "handed_off")
+    ]
+    assert chart(page, "chart-first-response")[0]["y"] == [12, 18, 7, 3]
+    assert chart(page, "chart-handoff-reasons")[0]["x"] == [6, 4]
+    assert chart(page, "chart-satisfaction")[0]["y"] == [4.2, 4.6]
+    unanswered = page.get_by_role("table", name="Top unanswered questions")
+    expect(unanswered).to_contain_text("do you sell gift cards?")
+    rows = _csv(page, "Agents")
+    assert rows == [
+        {
+            "agent": "Priya Shah",
+            "conversations": "6",
+            "replies": "14",
+            "median_reply_seconds": "120",
+        },
+    ]
+    page.screenshot(path=browser_output / "staff-dashboard-support.png", full_page=True)
