@@ -19,7 +19,6 @@ analytics/README.md on currencies).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -34,6 +33,7 @@ from crm_store.summaries import BEST_CHANCE_FIRST, NOT_PURCHASES, OPEN_LEADS
 
 __all__ = [
     "DashboardFilter",
+    "count_leads",
     "lead_scores",
     "leads_by_owner",
     "refit_time",
@@ -186,11 +186,7 @@ def value_distribution(session: Session, window: DashboardFilter) -> dict[str, A
     }
 
 
-def lead_scores(
-    session: Session, window: DashboardFilter, *, owner_staff_id: int | None = None
-) -> list[dict[str, Any]]:
-    """Open leads, best chance first (unscored leads last, newest first among them),
-    with owner, customer, probability and top factors."""
+def _open_leads_in(window: DashboardFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [Lead.status.in_(OPEN_LEADS)]
     if window.since is not None:
         conditions.append(Lead.created_at >= window.since)
@@ -198,6 +194,19 @@ def lead_scores(
         conditions.append(Lead.created_at < window.until)
     if window.channel is not None:
         conditions.append(Lead.source_channel == window.channel)
+    return conditions
+
+
+def lead_scores(
+    session: Session,
+    window: DashboardFilter,
+    *,
+    owner_staff_id: int | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Open leads, best chance first (unscored leads last, newest first among them),
+    with owner, customer, probability and top factors; the first `limit` of them."""
+    conditions = _open_leads_in(window)
     if owner_staff_id is not None:
         conditions.append(Lead.owner_staff_id == owner_staff_id)
     rows = session.execute(
@@ -207,8 +216,47 @@ def lead_scores(
         .outerjoin(LeadScore, LeadScore.lead_id == Lead.id)
         .where(*conditions)
         .order_by(*BEST_CHANCE_FIRST)
+        .limit(limit)
     ).all()
     return [_lead_json(*row) for row in rows]
+
+
+def count_leads(
+    session: Session, window: DashboardFilter, *, owner_staff_id: int | None = None
+) -> int:
+    conditions = _open_leads_in(window)
+    if owner_staff_id is not None:
+        conditions.append(Lead.owner_staff_id == owner_staff_id)
+    return int(session.scalar(select(func.count()).select_from(Lead).where(*conditions)) or 0)
+
+
+def leads_by_owner(session: Session, window: DashboardFilter) -> list[dict[str, Any]]:
+    """Per owner: open leads, scored ones, their mean probability and expected wins (the
+    sum of the probabilities), most expected wins first; one GROUP BY."""
+    rows = session.execute(
+        select(
+            Lead.owner_staff_id,
+            StaffUser.name,
+            func.count(),
+            func.count(LeadScore.probability),
+            func.sum(LeadScore.probability),
+        )
+        .outerjoin(StaffUser, StaffUser.id == Lead.owner_staff_id)
+        .outerjoin(LeadScore, LeadScore.lead_id == Lead.id)
+        .where(*_open_leads_in(window))
+        .group_by(Lead.owner_staff_id, StaffUser.name)
+    ).all()
+    owners = [
+        {
+            "owner": {"id": owner_id, "name": name} if owner_id is not None else None,
+            "leads": int(leads),
+            "scored": int(scored),
+            "expected_wins": round(float(wins or 0.0), 2),
+            "mean_probability": round(float(wins) / scored, 4) if scored else None,
+        }
+        for owner_id, name, leads, scored, wins in rows
+    ]
+    return sorted(owners, key=lambda o: (-o["expected_wins"], -o["leads"]))
 
 
 def _lead_json(
@@ -229,29 +277,3 @@ def _lead_json(
         "factors": list(score.factors) if score is not None else [],
         "scored_at": score.scored_at.isoformat(timespec="seconds") if score is not None else None,
     }
-
-
-def leads_by_owner(leads: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per owner: open leads, scored ones, their mean probability and expected wins (the
-    sum of the probabilities), most expected wins first."""
-    owners: dict[int | None, dict[str, Any]] = {}
-    for lead in leads:
-        owner = lead["owner"]
-        key = owner["id"] if owner else None
-        row = owners.setdefault(
-            key,
-            {"owner": owner, "leads": 0, "scored": 0, "expected_wins": 0.0, "best": None},
-        )
-        row["leads"] += 1
-        if lead["probability"] is not None:
-            row["scored"] += 1
-            row["expected_wins"] += lead["probability"]
-            row["best"] = max(row["best"] or 0.0, lead["probability"])
-    result = []
-    for row in owners.values():
-        row["mean_probability"] = (
-            round(row["expected_wins"] / row["scored"], 4) if row["scored"] else None
-        )
-        row["expected_wins"] = round(row["expected_wins"], 2)
-        result.append(row)
-    return sorted(result, key=lambda r: (-r["expected_wins"], -r["leads"]))

@@ -19,6 +19,7 @@ JSON machinery with one primary-key read) measured in the same run; peak memory 
 process.
 
     .venv/bin/python bench/analytics.py [--store] [--url postgresql+psycopg://...] [--scale 0.1]
+    .venv/bin/python bench/analytics.py --dashboard-on postgresql+psycopg://.../bench_summary_...
 """
 
 from __future__ import annotations
@@ -164,7 +165,8 @@ def dashboard_figures(database: Database, database_url: str, samples: int) -> No
                 "(SELECT coalesce(max(id), 0) + 1 FROM staff_users), false)"
             )
         )
-        _, token = create_staff(session, name="Bench", email="bench@example.com", role="admin")
+        email = f"bench-{time.time_ns()}@example.com"  # a second run on the same store
+        _, token = create_staff(session, name="Bench", email=email, role="admin")
     today = datetime.now(UTC).date()
     window = {"from": (today - timedelta(days=89)).isoformat(), "to": today.isoformat()}
     with tempfile.TemporaryDirectory() as folder:
@@ -253,7 +255,19 @@ def main() -> None:
     parser.add_argument("--url", help="a PostgreSQL server to use (a new database is made)")
     parser.add_argument("--scale", type=float, default=1.0, help="smaller store, for a trial")
     parser.add_argument("--samples", type=int, default=200, help="calls per dashboard route")
+    parser.add_argument(
+        "--dashboard-on",
+        metavar="DATABASE_URL",
+        help="only the dashboard routes, on a store an earlier --store run generated and refit",
+    )
     args = parser.parse_args()
+    if args.dashboard_on:
+        database = Database(args.dashboard_on)
+        dashboard_figures(database, args.dashboard_on, args.samples)
+        database.dispose()
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"peak RSS of this process: {peak:,.0f} MB")
+        return
     cdnow_figures()
     if args.store:
         store_figures(args.url, args.scale, args.samples)

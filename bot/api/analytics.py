@@ -75,12 +75,18 @@ def analytics_router(database: Database, sales_dependency: Callable[..., Any]) -
         return await read(window, lambda s: {"segments": dashboard.segment_sizes(s, window)})
 
     @router.get("/lead-scores", responses=_RANGE_ERRORS)
-    async def lead_scores(window: Filter, _: Sales) -> dict[str, Any]:
-        """Open leads opened in the range, best chance first, and the sum per owner."""
+    async def lead_scores(
+        window: Filter, _: Sales, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    ) -> dict[str, Any]:
+        """Per owner, the open leads opened in the range and their expected wins; the
+        first `limit` leads, best chance first (`leads_total`: all of them)."""
 
         def figures(session: Session) -> dict[str, Any]:
-            leads = dashboard.lead_scores(session, window)
-            return {"owners": dashboard.leads_by_owner(leads), "leads": leads}
+            return {
+                "owners": dashboard.leads_by_owner(session, window),
+                "leads": dashboard.lead_scores(session, window, limit=limit),
+                "leads_total": dashboard.count_leads(session, window),
+            }
 
         return await read(window, figures)
 

@@ -44,11 +44,12 @@ def leads_router(database: Database, sales_dependency: Callable[..., Any]) -> AP
         dashboard's `from`/`to` (when the lead was opened) and `channel` (it came by)."""
         owner_id = member.id if owner == "me" else int(owner) if owner is not None else None
 
-        def run() -> list[dict[str, Any]]:
+        def run() -> dict[str, Any]:
             with database.transaction() as session:
-                return dashboard.lead_scores(session, window, owner_staff_id=owner_id)
+                leads = dashboard.lead_scores(session, window, owner_staff_id=owner_id, limit=limit)
+                total = dashboard.count_leads(session, window, owner_staff_id=owner_id)
+            return {"leads": leads, "total": total, "limit": limit}
 
-        leads = await to_thread.run_sync(run)
-        return {"leads": leads[:limit], "total": len(leads), "limit": limit}
+        return await to_thread.run_sync(run)
 
     return router

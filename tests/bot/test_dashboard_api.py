@@ -175,6 +175,10 @@ def test_leads_come_best_first_with_owners_and_factors(shop: Shop) -> None:
     assert (mine["leads"], mine["scored"], mine["expected_wins"]) == (3, 2, 0.9)
     assert mine["mean_probability"] == 0.45
     assert owners[shop.staff_ids["other sales"]]["expected_wins"] == 0.8
+    assert scored["leads_total"] == 4
+    first_two = _get(shop, "/api/v1/analytics/lead-scores", limit="2")
+    assert [lead["lead_id"] for lead in first_two["leads"]] == [shop.leads["Bob"], shop.leads["Cy"]]
+    assert first_two["leads_total"] == 4 and first_two["owners"] == scored["owners"]
 
     mine_only = _get(shop, "/api/v1/leads", owner="me")
     assert [lead["lead_id"] for lead in mine_only["leads"]] == [
