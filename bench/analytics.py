@@ -12,9 +12,14 @@ log-likelihood over the same customers (the reference, measured in the same run)
 1,000,000 interactions, 200,000 orders, 10,000 leads, with COPY) into a throwaway
 PostgreSQL, then `refit_customers` (RFM, stages, segments, both fits, the value of
 every customer, `customer_metrics` written) and `score_leads`, timed, beside a full
-scan of the orders table (count and sum) in the same run; peak memory of the process.
+scan of the orders table (count and sum) in the same run; then the dashboard's JSON
+routes (the app under a TestClient, as a signed-in admin) for a 90-day range ending
+today, p50 and p99 per chart, beside `GET /api/v1/staff-session` (the same auth and
+JSON machinery with one primary-key read) measured in the same run; peak memory of the
+process.
 
     .venv/bin/python bench/analytics.py [--store] [--url postgresql+psycopg://...] [--scale 0.1]
+    .venv/bin/python bench/analytics.py --dashboard-on postgresql+psycopg://.../bench_summary_...
 """
 
 from __future__ import annotations
@@ -24,8 +29,9 @@ import random
 import resource
 import statistics
 import sys
+import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -133,7 +139,64 @@ def cdnow_figures() -> None:
         )
 
 
-def store_figures(url: str | None, scale: float) -> None:
+CHARTS = (
+    ("RFM grid", "/api/v1/analytics/rfm"),
+    ("lifetime value", "/api/v1/analytics/lifetime-value"),
+    ("segment sizes", "/api/v1/analytics/segments"),
+    ("lead scores by owner", "/api/v1/analytics/lead-scores"),
+    ("handoff queue (waiting)", "/api/v1/handoffs?state=waiting"),
+)
+
+
+def dashboard_figures(database: Database, database_url: str, samples: int) -> None:
+    """Each chart's route, as the page calls it, for the last 90 days (goal: p99 <= 200 ms)."""
+    from fastapi.testclient import TestClient
+
+    from bot.app import create_app
+    from bot.settings import DatabaseSettings, Settings
+    from crm_store.staff import create_staff
+    from tests.support.fakes import ScriptedDialogue
+
+    with database.transaction() as session:
+        # The generator COPYs rows with their ids, which leaves the id sequence behind.
+        session.execute(
+            text(
+                "SELECT setval(pg_get_serial_sequence('staff_users', 'id'), "
+                "(SELECT coalesce(max(id), 0) + 1 FROM staff_users), false)"
+            )
+        )
+        email = f"bench-{time.time_ns()}@example.com"  # a second run on the same store
+        _, token = create_staff(session, name="Bench", email=email, role="admin")
+    today = datetime.now(UTC).date()
+    window = {"from": (today - timedelta(days=89)).isoformat(), "to": today.isoformat()}
+    with tempfile.TemporaryDirectory() as folder:
+        settings = Settings(
+            data_dir=Path(folder),
+            database=DatabaseSettings(url=database_url),
+            rate_limits={"enabled": False},  # a benchmark, not a flood to refuse
+        )
+        with TestClient(create_app(settings, dialogue=ScriptedDialogue())) as client:
+            headers = {"Authorization": f"Bearer {token}"}
+
+            def route(path: str) -> object:
+                def run() -> object:
+                    answer = client.get(path, params=window, headers=headers)
+                    assert answer.status_code == 200, answer.text
+                    return answer
+
+                return run
+
+            for _, path in CHARTS:
+                generator.timed(route(path), 3)  # warm the pool and the caches
+            reference = generator.timed(route("/api/v1/staff-session"), samples)
+            ref50 = statistics.median(reference)
+            print(f"\ndashboard routes, {window['from']} to {window['to']}, {samples} calls each")
+            print(generator.figures("reference: GET /api/v1/staff-session", reference))
+            for name, path in CHARTS:
+                print(generator.figures(name, generator.timed(route(path), samples), ref50))
+
+
+def store_figures(url: str | None, scale: float, samples: int) -> None:
     if scale != 1.0:
         for name in ("ACCOUNTS", "CUSTOMERS", "INTERACTIONS", "ORDERS", "TICKETS", "LEADS"):
             setattr(generator, name, max(20, int(getattr(generator, name) * scale)))
@@ -180,6 +243,7 @@ def store_figures(url: str | None, scale: float) -> None:
             f"{leads_time:7.2f} s = {leads_time / reference:,.0f}x the reference"
         )
         print(f"segments: {refit.segment_sizes}")
+        dashboard_figures(database, database_url, samples)
         database.dispose()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of this process: {peak:,.0f} MB")
@@ -190,10 +254,23 @@ def main() -> None:
     parser.add_argument("--store", action="store_true", help="also the large PostgreSQL store")
     parser.add_argument("--url", help="a PostgreSQL server to use (a new database is made)")
     parser.add_argument("--scale", type=float, default=1.0, help="smaller store, for a trial")
+    parser.add_argument("--samples", type=int, default=200, help="calls per dashboard route")
+    parser.add_argument(
+        "--dashboard-on",
+        metavar="DATABASE_URL",
+        help="only the dashboard routes, on a store an earlier --store run generated and refit",
+    )
     args = parser.parse_args()
+    if args.dashboard_on:
+        database = Database(args.dashboard_on)
+        dashboard_figures(database, args.dashboard_on, args.samples)
+        database.dispose()
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"peak RSS of this process: {peak:,.0f} MB")
+        return
     cdnow_figures()
     if args.store:
-        store_figures(args.url, args.scale)
+        store_figures(args.url, args.scale, args.samples)
 
 
 if __name__ == "__main__":

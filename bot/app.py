@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Mapping
 from fastapi import FastAPI
 
 from bot.api.accounts import accounts_router
+from bot.api.analytics import analytics_router
 from bot.api.audit import AuditTrail, audit_router
 from bot.api.auth import StaffAuth
 from bot.api.consents import consents_router
@@ -24,6 +25,7 @@ from bot.api.handoffs import handoffs_router
 from bot.api.health import health_router
 from bot.api.json_depth import JsonDepthLimit
 from bot.api.kb import kb_router
+from bot.api.leads import leads_router
 from bot.api.limits import BodySizeLimit
 from bot.api.nlu import nlu_router
 from bot.api.openapi import document_errors
@@ -32,11 +34,13 @@ from bot.api.rate_limits import Clock
 from bot.api.redirects import redirect_slashes_relatively
 from bot.api.security_headers import SecurityHeaders
 from bot.api.staff import staff_router
+from bot.api.staff_sessions import StaffSessions, staff_sessions_router
 from bot.api.tickets import tickets_router
 from bot.api.unsubscribe import UnsubscribeLinks, unsubscribe_router
 from bot.api.webhooks import webhooks_router
 from bot.api.widget_sessions import widget_sessions_router
 from bot.conversation.dialogue import Dialogue
+from bot.dashboard import dashboard_router
 from bot.delivery.dead_rows import DeadRows
 from bot.settings import Settings
 from bot.wiring.bootstrap import Services, bootstrap
@@ -129,7 +133,12 @@ def create_app(
 
 
 def _mount(app: FastAPI, services: Services) -> None:
-    auth = StaffAuth(services.database, services.signer, services.limits)
+    sessions = StaffSessions(
+        services.database,
+        services.settings.webchat_secret(),
+        services.settings.staff.session_ttl_seconds,
+    )
+    auth = StaffAuth(services.database, services.signer, services.limits, sessions)
     dead_rows = DeadRows(services.database)
     trail = AuditTrail(services.database)
     app.include_router(
@@ -180,6 +189,10 @@ def _mount(app: FastAPI, services: Services) -> None:
     if services.handoffs.links is not None:  # the card's signed page link
         app.include_router(handoff_page_router(services.handoffs, services.handoffs.links))
     app.include_router(accounts_router(services.database, auth.role(*SUMMARY_ROLES), trail))
+    app.include_router(staff_sessions_router(sessions, auth.any_staff()))
+    app.include_router(analytics_router(services.database, auth.role(*SUMMARY_ROLES)))
+    app.include_router(leads_router(services.database, auth.role(*SUMMARY_ROLES)))
+    app.include_router(dashboard_router())
     app.include_router(tickets_router(services.database, auth.any_staff()))
     app.include_router(
         widget_sessions_router(

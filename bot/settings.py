@@ -284,13 +284,19 @@ class SupportSettings(BaseModel):
 
 
 class StaffSettings(BaseModel):
-    """What staff get outside Slack: the signed handoff page, phone search."""
+    """What staff get outside Slack: the signed handoff page, the dashboard, phone search."""
 
     handoff_link_ttl_seconds: int = Field(
         default=24 * 3600,
         gt=0,
         le=30 * 24 * 3600,
         description="how long the handoff card's signed page link works",
+    )
+    session_ttl_seconds: int = Field(
+        default=8 * 3600,
+        gt=0,
+        le=7 * 24 * 3600,
+        description="how long a sign-in to the staff dashboard (/staff/) lasts",
     )
     default_phone_region: str = Field(
         default="US",

@@ -25,7 +25,16 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from crm_store.base import utcnow
 from crm_store.errors import NotFound
-from crm_store.models import Account, Customer, Interaction, Lead, Order, StaffUser, Ticket
+from crm_store.models import (
+    Account,
+    Customer,
+    Interaction,
+    Lead,
+    LeadScore,
+    Order,
+    StaffUser,
+    Ticket,
+)
 from crm_store.subjects import find_subjects, subject_label
 from crm_store.summary_records import (
     AccountLine,
@@ -51,6 +60,14 @@ __all__ = [
 
 NOT_PURCHASES = ("cancelled", "returned")
 OPEN_LEADS = ("new", "contacted", "qualified")
+# Open leads in the order sales should call them (joined with lead_scores): the last
+# lead scoring's best chance first, then the leads opened since, newest first.
+BEST_CHANCE_FIRST = (
+    LeadScore.probability.is_(None),
+    LeadScore.probability.desc(),
+    Lead.created_at.desc(),
+    Lead.id.desc(),
+)
 STAGE_ORDER = ("visitor", "lead", "opportunity", "customer")
 AT_RISK_AFTER = timedelta(days=180)
 TICKET_WINDOW = timedelta(days=30)
@@ -242,6 +259,8 @@ def _activity(
 
 
 def _leads(session: Session, where: ColumnElement[bool]) -> tuple[OpenLead, ...]:
+    """Open leads, the best chance of winning first (the last lead scoring's), then
+    unscored ones newest first."""
     rows = session.execute(
         select(
             Lead.id,
@@ -252,12 +271,17 @@ def _leads(session: Session, where: ColumnElement[bool]) -> tuple[OpenLead, ...]
             Lead.owner_staff_id,
             StaffUser.name,
             Lead.created_at,
+            LeadScore.probability,
+            LeadScore.factors,
         )
         .outerjoin(StaffUser, StaffUser.id == Lead.owner_staff_id)
+        .outerjoin(LeadScore, LeadScore.lead_id == Lead.id)
         .where(where, Lead.status.in_(OPEN_LEADS))
-        .order_by(Lead.created_at.desc(), Lead.id.desc())
+        .order_by(*BEST_CHANCE_FIRST)
     ).all()
-    return tuple(OpenLead(*row) for row in rows)
+    return tuple(
+        OpenLead(*row[:8], win_probability=row[8], top_factors=tuple(row[9] or ())) for row in rows
+    )
 
 
 def _stage(stages: list[str]) -> str:

@@ -99,6 +99,20 @@ class OpenLead:
     owner_staff_id: int | None
     owner_name: str | None
     created_at: datetime
+    # From the last lead scoring (analytics, table lead_scores); None: not scored yet.
+    win_probability: float | None = None
+    # The fields that moved the score most: {"field", "value", "odds_ratio"} each.
+    top_factors: tuple[dict[str, Any], ...] = ()
+
+    def score_text(self) -> str | None:
+        """ "62% to win (source_channel web x1.83, ...)" for chat and Slack; None unscored."""
+        if self.win_probability is None:
+            return None
+        factors = ", ".join(
+            f"{f['field']} {f['value']} x{f['odds_ratio']:.2f}" for f in self.top_factors
+        )
+        chance = f"{self.win_probability:.0%} to win"
+        return f"{chance} ({factors})" if factors else chance
 
 
 @dataclass(frozen=True, slots=True)

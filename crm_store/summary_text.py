@@ -55,5 +55,9 @@ def render_summary_text(summary: AccountSummary) -> str:
         lines.append("Open leads:")
         for lead in s.open_leads[:SHOWN]:
             owner = lead.owner_name or "no owner"
-            lines.append(f"  - {lead.interest or lead.company or 'lead'} ({lead.status}), {owner}")
+            score = lead.score_text()
+            lines.append(
+                f"  - {lead.interest or lead.company or 'lead'} ({lead.status}), {owner}"
+                + (f": {score}" if score else "")
+            )
     return "\n".join(lines)

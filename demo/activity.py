@@ -114,9 +114,14 @@ class DemoActivity:
             elif customer.lifecycle_stage == "customer" and self.draw.rng.random() < 0.05:
                 self.lead(customer, self.draw.rng.choice(("won", "lost")))
 
-    def lead(self, customer: Customer, status: str, interest: str | None = None) -> None:
+    def next_owner(self) -> StaffRecord:
+        """The salesperson the next lead goes to (round robin, as the lead form does)."""
         owner = self.sales[self._next_sales % len(self.sales)]
         self._next_sales += 1
+        return owner
+
+    def lead(self, customer: Customer, status: str, interest: str | None = None) -> None:
+        owner = self.next_owner()
         account = customer.account
         self.draw.session.add(
             Lead(

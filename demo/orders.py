@@ -1,4 +1,5 @@
-"""Demo orders: two years of them, with statuses by age, carriers and tracking links."""
+"""Demo orders with statuses by age, carriers and tracking links (who buys when:
+demo/sales_history.py)."""
 
 from __future__ import annotations
 
@@ -22,16 +23,8 @@ class DemoOrders:
             if number in self.taken:
                 raise ValueError(f"order {number} exists already: seed an empty store")
 
-    def generate(self, buyers: list[Customer], count: int) -> None:
-        owners = list(buyers) + [self.draw.rng.choice(buyers) for _ in range(count - len(buyers))]
-        for customer in owners:
-            if customer.lifecycle_stage == "churned":
-                age = self.draw.rng.uniform(400, 730)
-            else:
-                age = self.draw.rng.uniform(0.1, 730)
-            self.order(customer, self._number(), self._status(age), age)
-
-    def _status(self, age: float) -> str:
+    def status_at(self, age: float) -> str:
+        """The status an order of that age (days) has by now."""
         if age < 2:
             return "placed"
         if age < 5:
@@ -85,7 +78,7 @@ class DemoOrders:
             )
         )
 
-    def _number(self) -> str:
+    def new_number(self) -> str:
         while True:
             number = str(self.draw.rng.randint(10_000, 999_999))
             if number not in self.taken:

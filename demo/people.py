@@ -1,6 +1,6 @@
 """The demo set: companies and people with their identities, the fixed demo customers'
-stories, then orders and activity, all from one `random.Random` so every run builds the
-same store."""
+stories, then activity (tickets, open leads, conversations), all from one
+`random.Random` so every run builds the same store."""
 
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
 ACCOUNTS = 60
 CUSTOMERS = 320
-ORDERS = 2000
 TICKETS = 200
 EURO_ACCOUNTS = 8
 POUND_ACCOUNTS = 5
@@ -39,6 +38,7 @@ class DemoPeople:
         self.draw = Draw(session, rng, now)
         self.counts = self.draw.counts
         self.orders = DemoOrders(self.draw)
+        self.people: list[Customer] = []
         self.activity = DemoActivity(self.draw, staff)
         self._addresses = set(session.execute(select(Identity.channel, Identity.address)).all())
         self._phones = self._fictional_phones()
@@ -49,8 +49,7 @@ class DemoPeople:
         ada, grace, alan = (self._fixed_customer(c, by_name.get(c.account or "")) for c in fixed)
         people = self._customers(accounts, CUSTOMERS - len(fixed))
         self._fixed_stories(ada, grace, alan)
-        buyers = [c for c in people if c.lifecycle_stage in ("customer", "churned")]
-        self.orders.generate(buyers, ORDERS)
+        self.people = people  # the generated customers; their orders: demo/sales_history.py
         self.activity.tickets(people, accounts[2:], TICKETS)
         self.activity.leads(people)
         self.activity.conversations([ada, grace, *self.draw.rng.sample(people, 160)])

@@ -20,6 +20,7 @@ from crm_store.models import Account, Customer, Order, StaffUser
 from crm_store.records import StaffRecord
 from crm_store.staff import create_staff
 from demo.people import DemoPeople
+from demo.sales_history import SalesHistory
 
 SEED = 20261122
 MARKER = "demo_seed"
@@ -111,6 +112,10 @@ def seed_demo(
     staff, tokens = _demo_staff(session)
     people = DemoPeople(session, random.Random(SEED), now, staff)
     people.build(DEMO_CUSTOMERS)
+    history = SalesHistory(people.draw, people.orders, people.activity)
+    history.buying([c for c in people.people if c.lifecycle_stage in ("customer", "churned")])
+    history.closed_leads(people.people)
+    session.flush()
     return SeedOutcome(
         True, "seeded the demo data", {"staff users": len(staff), **people.counts}, tokens
     )

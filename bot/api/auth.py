@@ -1,17 +1,20 @@
 """Staff authentication for the HTTP API: bearer tokens, roles.
 
 A staff token finds its staff user (stored hashed). A widget session token is a valid
-credential of the wrong kind: 403. Anything else: 401. Every token is counted against
-its rate limit before it is looked up (429 over it; bot/api/throttles.py).
+credential of the wrong kind: 403. Anything else: 401. Without a bearer token, a GET or
+HEAD may carry the staff dashboard's session cookie instead (bot/api/staff_sessions.py).
+Every token is counted against its rate limit before it is looked up (429 over it;
+bot/api/throttles.py).
 """
 
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from anyio import to_thread
-from fastapi import Depends, HTTPException
+from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from bot.api.staff_sessions import COOKIE, StaffSessions
 from bot.api.throttles import RateLimits
 from channels.errors import InvalidSession
 from channels.web import SessionSigner
@@ -24,11 +27,16 @@ StaffDependency = Callable[..., Coroutine[Any, Any, StaffRecord]]
 
 class StaffAuth:
     def __init__(
-        self, database: Database, signer: SessionSigner, limits: RateLimits | None = None
+        self,
+        database: Database,
+        signer: SessionSigner,
+        limits: RateLimits | None = None,
+        sessions: StaffSessions | None = None,
     ) -> None:
         self._database = database
         self._signer = signer
         self._limits = limits
+        self.sessions = sessions
 
     def _lookup(self, token: str) -> StaffRecord | None:
         with self._database.transaction() as session:
@@ -36,10 +44,11 @@ class StaffAuth:
 
     def any_staff(self) -> StaffDependency:
         async def current_staff(
+            request: Request,
             credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
         ) -> StaffRecord:
             if credentials is None:
-                raise HTTPException(401, "missing bearer token", {"WWW-Authenticate": "Bearer"})
+                return await self._from_cookie(request)
             if self._limits is not None:
                 self._limits.check_staff_token(credentials.credentials)
             found = await to_thread.run_sync(self._lookup, credentials.credentials)
@@ -52,6 +61,18 @@ class StaffAuth:
             raise HTTPException(403, "a customer session token cannot use the staff API")
 
         return current_staff
+
+    async def _from_cookie(self, request: Request) -> StaffRecord:
+        """The dashboard's session cookie, for reads only (no state change by cookie)."""
+        cookie = request.cookies.get(COOKIE)
+        if cookie is None or self.sessions is None or request.method not in ("GET", "HEAD"):
+            raise HTTPException(401, "missing bearer token", {"WWW-Authenticate": "Bearer"})
+        if self._limits is not None:
+            self._limits.check_staff_token(cookie)
+        found = await to_thread.run_sync(self.sessions.staff_of, cookie)
+        if found is None:
+            raise HTTPException(401, "the staff session has expired or was revoked: sign in again")
+        return found
 
     def role(self, *roles: str) -> StaffDependency:
         current_staff = self.any_staff()

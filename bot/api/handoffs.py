@@ -17,7 +17,7 @@ from channels.text import MessageText
 from crm_store.records import StaffRecord
 
 HandoffId = Annotated[int, Path(ge=1, le=MAX_ID)]
-State = Literal["queued", "claimed", "resolved", "returned_to_bot", "closed"]
+State = Literal["queued", "waiting", "claimed", "resolved", "returned_to_bot", "closed"]
 # A staff id, or "me" for the caller.
 Owner = Annotated[str | None, Query(pattern=r"^(me|[1-9][0-9]{0,18})$", max_length=19)]
 
@@ -76,8 +76,9 @@ def handoffs_router(service: HandoffService, auth: StaffAuth) -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     ) -> dict[str, Any]:
-        """Handoffs newest first, to find work without Slack: `state` (queued, claimed,
-        resolved, returned_to_bot, or closed for both), `owner` a staff id or `me`."""
+        """Handoffs newest first, to find work without Slack: `state` (queued, or its
+        other name waiting; claimed, resolved, returned_to_bot, or closed for both),
+        `owner` a staff id or `me`. Each has `age_seconds` since it was opened."""
         owner_id = staff.id if owner == "me" else int(owner) if owner is not None else None
         rows = await to_thread.run_sync(
             lambda: work_list(

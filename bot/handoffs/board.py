@@ -17,6 +17,7 @@ from crm_store.models import StaffUser
 # The states an agent can ask for, and the handoff statuses each one means.
 STATES: dict[str, tuple[str, ...]] = {
     "queued": ("queued",),
+    "waiting": ("queued",),  # the dashboard's word for queued: waiting for a person
     "claimed": ("claimed",),
     "resolved": ("resolved",),
     "returned_to_bot": ("returned_to_bot",),

@@ -75,6 +75,7 @@ def summary_blocks(summary: AccountSummary) -> list[Block]:
                 [
                     f"• {escape(lead.interest or lead.company or 'lead')} ({lead.status}), "
                     f"{escape(lead.owner_name or 'no owner')}"
+                    + (f": *{escape(score)}*" if (score := lead.score_text()) else "")
                     for lead in s.open_leads[:SHOWN]
                 ],
             )

@@ -197,6 +197,8 @@ def test_the_command_seeds_once_and_shows_tokens_only_when_asked(env: str) -> No
     assert first.stdout == ""
     assert "60 accounts" in first.stderr and "2004 orders" in first.stderr
     assert "Ada Lovelace <ada@example.com>: orders 4417" in first.stderr
+    # The dashboard's figures are computed right after seeding.
+    assert "analytics refit: " in first.stderr and "lifetime value fitted" in first.stderr
     assert "sbs_" not in first.output
 
     second = runner.invoke(main, ["demo", "seed", "--print-tokens"])

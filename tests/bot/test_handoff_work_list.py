@@ -79,6 +79,8 @@ def test_agents_list_handoffs_by_state_and_owner_newest_first(
 
     assert client.post(f"/api/v1/handoffs/{ada_handoff}/claim", headers=sam).status_code == 200
     assert [h["id"] for h in _handoffs(client, kim, "?state=queued")] == [grace_handoff]
+    # The dashboard's word for queued: waiting for a person.
+    assert [h["id"] for h in _handoffs(client, kim, "?state=waiting")] == [grace_handoff]
     (mine,) = _handoffs(client, sam, "?state=claimed&owner=me")
     assert mine["id"] == ada_handoff
     assert mine["owner"] == {"id": sam_id, "name": "Sam Carter"}

@@ -8,6 +8,7 @@ downloads.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,6 +33,16 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 EXPECT_TIMEOUT_MS = 15_000
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="package")
+def browser_output() -> Path:
+    """Where browser tests leave their screenshots: test-results/browser/ in the checkout
+    (git ignores it), or SWITCHBOARD_BROWSER_OUTPUT."""
+    folder = Path(os.environ.get("SWITCHBOARD_BROWSER_OUTPUT", ROOT / "test-results" / "browser"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.fixture

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
+from channels.slack.summary_blocks import summary_blocks
 from crm_store import Database, NotFound
 from crm_store.models import (
     Account,
@@ -21,6 +22,7 @@ from crm_store.models import (
     Identity,
     Interaction,
     Lead,
+    LeadScore,
     Order,
     StaffUser,
     Ticket,
@@ -336,3 +338,41 @@ def test_name_search_indexes_exist(database: Database) -> None:
             assert "gin_trgm_ops" in found[f"ix_{table}_name_trgm"]
         else:
             assert f"ix_{table}_name_trgm" not in found
+
+
+def test_open_leads_show_their_score_best_first_with_top_factors(
+    database: Database, world: World
+) -> None:
+    with database.transaction() as session:
+        samir_lead = session.scalars(select(Lead).where(Lead.customer_id == world.samir)).one()
+        later = Lead(customer_id=world.peter, interest="Scanners", status="contacted")
+        session.add(later)
+        session.flush()
+        session.add(
+            LeadScore(
+                lead_id=samir_lead.id,
+                probability=0.62,
+                factors=[
+                    {"field": "source_channel", "value": "web", "odds_ratio": 1.83},
+                    {"field": "prior_orders", "value": "0", "odds_ratio": 0.72},
+                ],
+                scored_at=NOW,
+            )
+        )
+    with database.transaction() as session:
+        summary = account_summary(session, account_id=world.initech, now=NOW)
+    # Scored first, best chance first; the lead opened since the scoring comes after.
+    assert [lead.interest for lead in summary.open_leads] == ["Printers", "Scanners"]
+    printers, scanners = summary.open_leads
+    assert printers.win_probability == 0.62 and scanners.win_probability is None
+    text = render_summary_text(summary)
+    assert (
+        "  - Printers (new), Marco Rossi: 62% to win "
+        "(source_channel web x1.83, prior_orders 0 x0.72)" in text
+    )
+    assert "  - Scanners (contacted), no owner\n" in text + "\n"
+    shown = json.loads(json.dumps(summary.to_json()))
+    assert shown["open_leads"][0]["win_probability"] == 0.62
+    assert shown["open_leads"][0]["top_factors"][0]["field"] == "source_channel"
+    blocks = json.dumps(summary_blocks(summary))
+    assert "*62% to win (source_channel web x1.83, prior_orders 0 x0.72)*" in blocks

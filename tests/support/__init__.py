@@ -25,6 +25,7 @@ in conftest.py files, and no test imports from a conftest.
 - mail.py            mail messages built, appended over IMAP, flags read back
 - switchboard_server.py  `switchboard serve` as a child process (browser tests)
 - widget_page.py     driving the chat widget in a page (Playwright)
+- staff_dashboard.py driving the staff dashboard in a page, its charts and API
 - ports.py           free TCP ports
 - cdnow.py           the CDNOW purchase data set and its published model figures
 - purchases.py       simulated BG/NBD purchase histories; customers with orders in the store

@@ -1,0 +1,367 @@
+// The staff dashboard: signs in once (a session cookie), then draws every chart and
+// table from the JSON API with Plotly. Each table has a CSV download of the same rows,
+// with the API's own values (cents, seconds), so the file can be checked against it.
+"use strict";
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const DAY_MS = 86400000;
+  const PLOT_CONFIG = { displaylogo: false, responsive: true };
+  const LAYOUT = { margin: { l: 60, r: 20, t: 40, b: 50 }, font: { size: 12 } };
+  let who = null;
+
+  // ---- the API ---------------------------------------------------------------------
+  async function api(path, params, options) {
+    const query = params ? "?" + new URLSearchParams(params).toString() : "";
+    const response = await fetch(path + query, {
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+      ...(options || {}),
+    });
+    let body = null;
+    try { body = await response.json(); } catch (_) { body = null; }
+    return { status: response.status, body };
+  }
+
+  function filterParams() {
+    const params = { from: $("from").value, to: $("to").value };
+    if ($("channel").value) params.channel = $("channel").value;
+    return params;
+  }
+
+  // ---- formatting ------------------------------------------------------------------
+  const money = (cents) => cents === null || cents === undefined ? "–"
+    : (cents / 100).toLocaleString("en-US", { maximumFractionDigits: 0 });
+  const percent = (rate) => rate === null || rate === undefined ? "–" : (100 * rate).toFixed(1) + " %";
+  function duration(seconds) {
+    if (seconds === null || seconds === undefined) return "–";
+    if (seconds < 90) return Math.round(seconds) + " s";
+    if (seconds < 5400) return Math.round(seconds / 60) + " min";
+    if (seconds < 172800) return (seconds / 3600).toFixed(1) + " h";
+    return (seconds / 86400).toFixed(1) + " d";
+  }
+  const text = (value) => value === null || value === undefined ? "" : String(value);
+
+  // ---- tables and their CSV --------------------------------------------------------
+  // columns: [{key, label, value: row => raw value, show?: row => text, number?: bool}];
+  // the CSV's header row is the keys (the API's own field names), the table's the labels.
+  function csvOf(columns, rows) {
+    const cell = (v) => {
+      const s = Array.isArray(v) ? v.join("; ") : text(v);
+      return /[",\n\r]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+    };
+    const lines = [columns.map((c) => cell(c.key)).join(",")];
+    for (const row of rows) lines.push(columns.map((c) => cell(c.value(row))).join(","));
+    return lines.join("\r\n") + "\r\n";
+  }
+
+  function download(name, body) {
+    const url = URL.createObjectURL(new Blob([body], { type: "text/csv" }));
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = name;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  }
+
+  function table(container, title, columns, rows, csvName, emptyText) {
+    container.replaceChildren();
+    const heading = document.createElement("h3");
+    heading.textContent = title;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = "Download CSV";
+    button.className = "csv";
+    button.setAttribute("aria-label", "Download CSV: " + title);
+    button.addEventListener("click", () => download(csvName, csvOf(columns, rows)));
+    heading.appendChild(button);
+    container.appendChild(heading);
+    if (!rows.length) {
+      const empty = document.createElement("p");
+      empty.className = "empty";
+      empty.textContent = emptyText || "Nothing in this range.";
+      container.appendChild(empty);
+      return;
+    }
+    const grid = document.createElement("table");
+    grid.setAttribute("aria-label", title);
+    const head = grid.createTHead().insertRow();
+    for (const c of columns) {
+      const th = document.createElement("th");
+      th.textContent = c.label;
+      if (c.number) th.className = "number";
+      head.appendChild(th);
+    }
+    const body = grid.createTBody();
+    for (const row of rows) {
+      const tr = body.insertRow();
+      for (const c of columns) {
+        const td = tr.insertCell();
+        td.textContent = c.show ? c.show(row) : text(c.value(row));
+        if (c.number) td.className = "number";
+      }
+    }
+    container.appendChild(grid);
+  }
+
+  function tiles(container, items) {
+    container.replaceChildren();
+    for (const item of items) {
+      const tile = document.createElement("div");
+      tile.className = "tile";
+      for (const [cls, value] of [["figure", item.figure], ["label", item.label], ["definition", item.definition]]) {
+        if (!value) continue;
+        const part = document.createElement("div");
+        part.className = cls;
+        part.textContent = value;
+        tile.appendChild(part);
+      }
+      container.appendChild(tile);
+    }
+  }
+
+  function plot(id, traces, layout) {
+    return Plotly.react($(id), traces, { ...LAYOUT, ...layout }, PLOT_CONFIG);
+  }
+
+  // ---- handoff queue ---------------------------------------------------------------
+  const HANDOFF_COLUMNS = [
+    { key: "id", label: "Handoff", value: (h) => h.id, show: (h) => "#" + h.id },
+    { key: "customer", label: "Customer", value: (h) => h.customer && h.customer.name },
+    { key: "channel", label: "Channel", value: (h) => h.channel },
+    { key: "reason", label: "Reason", value: (h) => h.reason },
+    { key: "owner", label: "Owner", value: (h) => h.owner && h.owner.name },
+    { key: "age_seconds", label: "Waiting for", value: (h) => h.age_seconds, show: (h) => duration(h.age_seconds), number: true },
+    { key: "opened_at", label: "Opened", value: (h) => h.opened_at },
+  ];
+
+  async function drawHandoffs() {
+    for (const state of ["waiting", "claimed"]) {
+      const { status, body } = await api("/api/v1/handoffs", { state, limit: 200 });
+      const container = $("handoffs-" + state);
+      if (status !== 200) { container.textContent = "Could not load the queue (" + status + ")."; continue; }
+      const rows = body.handoffs.slice().sort((a, b) => b.age_seconds - a.age_seconds);
+      const title = (state === "waiting" ? "Waiting for a person" : "Claimed") + " (" + rows.length + ")";
+      table(container, title, HANDOFF_COLUMNS, rows, "handoffs-" + state + ".csv", "None right now.");
+    }
+  }
+
+  // ---- support ---------------------------------------------------------------------
+  async function drawSupport() {
+    const { status, body } = await api("/api/v1/reports/support", filterParams());
+    const note = $("support-status");
+    if (status === 404) {
+      $("support-body").hidden = true;
+      note.textContent = "Support reports are not available on this server.";
+      return;
+    }
+    if (status !== 200) {
+      $("support-body").hidden = true;
+      note.textContent = "Support reports could not be loaded: " + ((body && body.error) || status);
+      return;
+    }
+    note.textContent = "Conversations in the range. Definitions: README, Support reports.";
+    $("support-body").hidden = false;
+    const r = body;
+    tiles($("support-tiles"), [
+      { figure: percent(r.bot_resolution.rate), label: "bot resolution (" + r.bot_resolution.resolved_by_bot + " of " + r.bot_resolution.denominator + ")", definition: r.bot_resolution.definition },
+      { figure: percent(r.handoff.rate), label: "handoff rate (" + r.handoff.handoffs + " of " + r.handoff.denominator + ")", definition: r.handoff.definition },
+      { figure: duration(r.first_response.clock.p50_seconds), label: "first response, median (p90 " + duration(r.first_response.clock.p90_seconds) + "); business hours " + duration(r.first_response.business.p50_seconds) },
+      { figure: duration(r.resolution_time.clock.p50_seconds), label: "resolution, median (p90 " + duration(r.resolution_time.clock.p90_seconds) + "); business hours " + duration(r.resolution_time.business.p50_seconds) },
+      { figure: r.satisfaction.score === null ? "–" : Number(r.satisfaction.score).toFixed(2), label: "satisfaction (" + r.satisfaction.responses + " answers, " + percent(r.satisfaction.response_rate) + " of " + r.satisfaction.asked + " asked)" },
+      { figure: String(r.knowledge.answered), label: "questions answered from the help centre; " + r.knowledge.fallen_back + " fell back" },
+    ]);
+    const days = r.conversations_over_time.map((d) => d.day);
+    const series = (key, name) => ({ x: days, y: r.conversations_over_time.map((d) => d[key]), name, type: "scatter", mode: "lines+markers" });
+    await plot("chart-conversations", [series("opened", "opened"), series("resolved", "resolved"), series("resolved_by_bot", "resolved by the bot"), series("handed_off", "handed off")], { title: { text: "Conversations and resolution over time" } });
+    await plot("chart-channels", [{ type: "bar", x: r.conversations_by_channel.map((c) => c.channel), y: r.conversations_by_channel.map((c) => c.conversations) }], { title: { text: "Conversations by channel" } });
+    const histogram = (cycles, title, id) => plot(id, [{ type: "bar", x: cycles.histogram.map((b) => b.bucket), y: cycles.histogram.map((b) => b.cycles) }], { title: { text: title + " (" + cycles.cycles + " care cycles)" }, yaxis: { title: { text: "cycles" } } });
+    await histogram(r.first_response, "First response time", "chart-first-response");
+    await histogram(r.resolution_time, "Resolution time", "chart-resolution");
+    const reasons = r.handoff.reasons || [];
+    await plot("chart-handoff-reasons", [{ type: "bar", orientation: "h", y: reasons.map((x) => x.reason), x: reasons.map((x) => x.count) }], { title: { text: "Handoff reasons" }, margin: { ...LAYOUT.margin, l: 160 } });
+    const trend = r.satisfaction.trend || [];
+    await plot("chart-satisfaction", [
+      { type: "scatter", mode: "lines+markers", x: trend.map((w) => w.week), y: trend.map((w) => w.score), name: "score" },
+      { type: "bar", x: trend.map((w) => w.week), y: trend.map((w) => w.responses), name: "answers", yaxis: "y2", opacity: 0.3 },
+    ], { title: { text: "Satisfaction by week" }, yaxis2: { overlaying: "y", side: "right", title: { text: "answers" } } });
+    table($("table-unanswered"), "Top unanswered questions", [
+      { key: "question", label: "Question", value: (q) => q.question },
+      { key: "count", label: "Times asked", value: (q) => q.count, number: true },
+      { key: "examples", label: "Examples", value: (q) => q.examples, show: (q) => (q.examples || []).join(" · ") },
+    ], r.knowledge.top_unanswered || [], "unanswered-questions.csv");
+    table($("table-agents"), "Agents", [
+      { key: "agent", label: "Agent", value: (a) => a.agent },
+      { key: "conversations", label: "Conversations", value: (a) => a.conversations, number: true },
+      { key: "replies", label: "Replies", value: (a) => a.replies, number: true },
+      { key: "median_reply_seconds", label: "Median reply", value: (a) => a.median_reply_seconds, show: (a) => duration(a.median_reply_seconds), number: true },
+    ], r.agents || [], "agents.csv");
+    table($("table-over-time"), "Conversations by day", [
+      { key: "day", label: "Day", value: (d) => d.day },
+      { key: "opened", label: "Opened", value: (d) => d.opened, number: true },
+      { key: "resolved", label: "Resolved", value: (d) => d.resolved, number: true },
+      { key: "resolved_by_bot", label: "Resolved by the bot", value: (d) => d.resolved_by_bot, number: true },
+      { key: "handed_off", label: "Handed off", value: (d) => d.handed_off, number: true },
+    ], r.conversations_over_time, "conversations-by-day.csv");
+  }
+
+  // ---- customers -------------------------------------------------------------------
+  async function drawCustomers() {
+    const params = filterParams();
+    const [rfm, value, segments] = await Promise.all([
+      api("/api/v1/analytics/rfm", params),
+      api("/api/v1/analytics/lifetime-value", params),
+      api("/api/v1/analytics/segments", params),
+    ]);
+    for (const answer of [rfm, value, segments]) {
+      if (answer.status !== 200) throw new Error((answer.body && answer.body.error) || "error " + answer.status);
+    }
+    $("computed-at").textContent = rfm.body.computed_at || "never: run switchboard analytics refit";
+    const cells = rfm.body.cells;
+    const z = [1, 2, 3, 4, 5].map((f) => [1, 2, 3, 4, 5].map((r) => cells.find((c) => c.recency_score === r && c.frequency_score === f).customers));
+    await plot("chart-rfm", [{
+      type: "heatmap", x: [1, 2, 3, 4, 5], y: [1, 2, 3, 4, 5], z, colorscale: "Blues", reversescale: true,
+      text: z.map((row) => row.map(String)), texttemplate: "%{text}", hovertemplate: "R %{x}, F %{y}: %{z} customers<extra></extra>",
+    }], { title: { text: "RFM grid: customers by recency and frequency score" }, xaxis: { title: { text: "recency score (5: most recent)" }, dtick: 1 }, yaxis: { title: { text: "frequency score (5: most often)" }, dtick: 1 } });
+    table($("table-rfm"), "RFM grid", [
+      { key: "recency_score", label: "Recency score", value: (c) => c.recency_score, number: true },
+      { key: "frequency_score", label: "Frequency score", value: (c) => c.frequency_score, number: true },
+      { key: "customers", label: "Customers", value: (c) => c.customers, number: true },
+      { key: "spend_cents", label: "Lifetime spend", value: (c) => c.spend_cents, show: (c) => money(c.spend_cents), number: true },
+    ], cells.filter((c) => c.customers > 0), "rfm-grid.csv");
+
+    const v = value.body;
+    const label = (b) => money(b.low_cents) + (b.high_cents === null ? "+" : "–" + money(b.high_cents));
+    await plot("chart-value", [{ type: "bar", x: v.buckets.map(label), y: v.buckets.map((b) => b.customers) }],
+      { title: { text: "Predicted lifetime value (next 52 weeks)" }, xaxis: { title: { text: "value" } }, yaxis: { title: { text: "customers" } } });
+    tiles($("value-tiles"), [
+      { figure: String(v.customers), label: "customers with a predicted value" },
+      { figure: money(v.median_cents), label: "median lifetime value" },
+      { figure: money(v.p90_cents), label: "90th percentile" },
+      { figure: money(v.total_cents), label: "total predicted value" },
+    ]);
+    table($("table-value"), "Lifetime value distribution", [
+      { key: "low_cents", label: "From", value: (b) => b.low_cents, show: (b) => money(b.low_cents), number: true },
+      { key: "high_cents", label: "To", value: (b) => b.high_cents, show: (b) => b.high_cents === null ? "and above" : money(b.high_cents), number: true },
+      { key: "customers", label: "Customers", value: (b) => b.customers, number: true },
+    ], v.buckets, "lifetime-value.csv");
+
+    const s = segments.body.segments;
+    await plot("chart-segments", [{ type: "bar", x: s.map((x) => x.segment), y: s.map((x) => x.customers), marker: { color: ["#2f6fde", "#38a169", "#dd6b20", "#718096"] } }],
+      { title: { text: "Segment sizes" }, yaxis: { title: { text: "customers" } } });
+    table($("table-segments"), "Segments", [
+      { key: "segment", label: "Segment", value: (x) => x.segment },
+      { key: "customers", label: "Customers", value: (x) => x.customers, number: true },
+      { key: "spend_cents", label: "Lifetime spend", value: (x) => x.spend_cents, show: (x) => money(x.spend_cents), number: true },
+    ], s, "segments.csv");
+  }
+
+  // ---- leads -----------------------------------------------------------------------
+  const factorText = (f) => f.field + " = " + f.value + " (×" + f.odds_ratio + ")";
+
+  async function drawLeads() {
+    const { status, body } = await api("/api/v1/analytics/lead-scores", filterParams());
+    if (status !== 200) throw new Error((body && body.error) || "error " + status);
+    const owners = body.owners;
+    const name = (o) => o.owner ? o.owner.name : "nobody";
+    await plot("chart-owners", [
+      { type: "bar", orientation: "h", y: owners.map(name), x: owners.map((o) => o.expected_wins), name: "expected wins" },
+      { type: "bar", orientation: "h", y: owners.map(name), x: owners.map((o) => o.leads), name: "open leads" },
+    ], { title: { text: "Lead scores by owner" }, barmode: "group", margin: { ...LAYOUT.margin, l: 130 } });
+    table($("table-owners"), "Owners", [
+      { key: "owner", label: "Owner", value: name },
+      { key: "leads", label: "Open leads", value: (o) => o.leads, number: true },
+      { key: "scored", label: "Scored", value: (o) => o.scored, number: true },
+      { key: "expected_wins", label: "Expected wins", value: (o) => o.expected_wins, number: true },
+      { key: "mean_probability", label: "Mean probability", value: (o) => o.mean_probability, show: (o) => percent(o.mean_probability), number: true },
+    ], owners, "lead-owners.csv");
+    table($("table-leads"), "Leads to call first", [
+      { key: "probability", label: "Probability", value: (l) => l.probability, show: (l) => l.probability === null ? "not scored yet" : percent(l.probability), number: true },
+      { key: "customer", label: "Customer", value: (l) => l.customer.name },
+      { key: "email", label: "Email", value: (l) => l.customer.email },
+      { key: "company", label: "Company", value: (l) => l.company },
+      { key: "owner", label: "Owner", value: (l) => l.owner && l.owner.name },
+      { key: "status", label: "Status", value: (l) => l.status },
+      { key: "source_channel", label: "Came by", value: (l) => l.source_channel },
+      { key: "factors", label: "Top factors", value: (l) => l.factors.map(factorText), show: (l) => l.factors.map(factorText).join("; ") },
+      { key: "created_at", label: "Opened", value: (l) => l.created_at },
+    ], body.leads, "leads.csv");
+  }
+
+  // ---- the page --------------------------------------------------------------------
+  const visible = (section) => who && section.dataset.roles.split(" ").includes(who.role);
+
+  async function refresh() {
+    const error = $("filter-error");
+    error.textContent = "";
+    if (!$("from").value || !$("to").value || $("from").value > $("to").value) {
+      error.textContent = "Pick a range whose first day is not after its last.";
+      return;
+    }
+    const drawers = { handoffs: drawHandoffs, support: drawSupport, customers: drawCustomers, leads: drawLeads };
+    document.body.dataset.loading = "true";
+    const runs = Object.entries(drawers)
+      .filter(([id]) => visible($(id)))
+      .map(([id, draw]) => draw().catch((problem) => { error.textContent = id + ": " + problem.message; }));
+    await Promise.all(runs);
+    document.body.dataset.loaded = String(Number(document.body.dataset.loaded || 0) + 1);
+    delete document.body.dataset.loading;
+  }
+
+  function setRange(days) {
+    const today = new Date();
+    $("to").value = today.toISOString().slice(0, 10);
+    $("from").value = new Date(today.getTime() - (days - 1) * DAY_MS).toISOString().slice(0, 10);
+  }
+
+  function showSignedIn(member) {
+    who = member;
+    $("who-name").textContent = member.name;
+    $("who-role").textContent = member.role;
+    $("who").hidden = false;
+    $("sign-in").hidden = true;
+    $("filters").hidden = false;
+    for (const section of document.querySelectorAll("section.panel")) section.hidden = !visible(section);
+    return refresh();
+  }
+
+  function showSignIn(message) {
+    who = null;
+    $("who").hidden = true;
+    $("filters").hidden = true;
+    for (const section of document.querySelectorAll("section.panel")) section.hidden = true;
+    $("sign-in").hidden = false;
+    $("sign-in-error").textContent = message || "";
+  }
+
+  async function start() {
+    setRange(365);
+    $("sign-in-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const { status, body } = await api("/api/v1/staff-session", null, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ token: $("token").value.trim() }),
+      });
+      $("token").value = "";
+      if (status === 200) await showSignedIn(body);
+      else showSignIn((body && body.error) || "Sign-in failed (" + status + ").");
+    });
+    $("sign-out").addEventListener("click", async () => {
+      await api("/api/v1/staff-session", null, { method: "DELETE" });
+      showSignIn("Signed out.");
+    });
+    for (const input of ["from", "to", "channel"]) $(input).addEventListener("change", refresh);
+    for (const preset of document.querySelectorAll(".presets button")) {
+      preset.addEventListener("click", () => { setRange(Number(preset.dataset.days)); refresh(); });
+    }
+    $("handoffs-refresh").addEventListener("click", drawHandoffs);
+    const { status, body } = await api("/api/v1/staff-session");
+    if (status === 200) await showSignedIn(body);
+    else showSignIn();
+  }
+
+  start();
+})();
