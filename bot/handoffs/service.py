@@ -206,7 +206,7 @@ class HandoffService:
                         f"{holder.name if holder else 'another agent'} has this conversation; "
                         "only they or an admin can close it"
                     )
-                closed = handoffs.close(session, handoff_id, outcome)
+                closed = handoffs.close(session, handoff_id, outcome, staff_id=staff_id)
                 if closed is None:
                     return None
                 self._to_customer(session, closed, told, author="system", staff_id=staff_id)

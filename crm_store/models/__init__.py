@@ -7,6 +7,7 @@ from crm_store.models.consents import ConsentEntry
 from crm_store.models.conversations import Conversation, Interaction
 from crm_store.models.customers import Customer, Identity
 from crm_store.models.delivery import InboundReceipt, OutboxMessage
+from crm_store.models.events import LoggedEvent, SatisfactionSurvey
 from crm_store.models.handoffs import Handoff
 from crm_store.models.leads import Lead
 from crm_store.models.mailboxes import MailboxWatermark
@@ -30,10 +31,12 @@ __all__ = [
     "Interaction",
     "Lead",
     "LeadScore",
+    "LoggedEvent",
     "MailboxWatermark",
     "ModelFit",
     "Order",
     "OutboxMessage",
+    "SatisfactionSurvey",
     "SlackCall",
     "SlackEvent",
     "StaffUser",
