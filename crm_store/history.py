@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -124,11 +125,15 @@ def resolve(
     actor: str,
     staff_id: int | None = None,
     data: dict[str, Any] | None = None,
+    idle_since: datetime | None = None,
 ) -> ConversationRecord | None:
     """Resolve an open conversation (by an agent, or by the bot) and log it; None when
-    it was not open. The bot owns it afterwards."""
+    it was not open, or (with `idle_since`) when it is not the bot's or was written to
+    since. The bot owns it afterwards."""
     row = session.get(Conversation, conversation_id, with_for_update=True)
     if row is None or row.status != "open":
+        return None
+    if idle_since is not None and (row.owner != "bot" or row.updated_at >= idle_since):
         return None
     row.status = "resolved"
     row.owner = "bot"
