@@ -65,9 +65,12 @@ def agent_workload(session: Session, period: ReportPeriod) -> list[dict[str, Any
             if waiting is not None:
                 waits[staff_id].append(_seconds(waiting, when))
                 waiting = None
-    names = dict(
-        session.execute(select(StaffUser.id, StaffUser.name).where(StaffUser.id.in_(replies)))
-    )
+    names = {
+        staff_id: name
+        for staff_id, name in session.execute(
+            select(StaffUser.id, StaffUser.name).where(StaffUser.id.in_(list(replies)))
+        )
+    }
     return sorted(
         (
             {
