@@ -6,8 +6,6 @@ separate lead role) and the agents themselves look at; sales staff have their su
 and no need for these. Definitions: analytics/README.md, "Support reports".
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
