@@ -173,7 +173,10 @@ def _mount(app: FastAPI, services: Services) -> None:
     app.include_router(tickets_router(services.database, auth.any_staff()))
     app.include_router(
         support_reports_router(
-            services.database, auth.role(*REPORT_ROLES), services.settings.support.hours()
+            services.database,
+            auth.role(*REPORT_ROLES),
+            services.settings.support.hours(),
+            encoder=services.encoder,
         )
     )
     app.include_router(

@@ -20,6 +20,7 @@ from crm_store.models import Account, Customer, Order, StaffUser
 from crm_store.records import StaffRecord
 from crm_store.staff import create_staff
 from demo.people import DemoPeople
+from demo.support_history import seed_support_history
 
 SEED = 20261122
 MARKER = "demo_seed"
@@ -111,8 +112,12 @@ def seed_demo(
     staff, tokens = _demo_staff(session)
     people = DemoPeople(session, random.Random(SEED), now, staff)
     people.build(DEMO_CUSTOMERS)
+    support = seed_support_history(session, now, staff, {c.email for c in DEMO_CUSTOMERS})
     return SeedOutcome(
-        True, "seeded the demo data", {"staff users": len(staff), **people.counts}, tokens
+        True,
+        "seeded the demo data",
+        {"staff users": len(staff), **people.counts, **support},
+        tokens,
     )
 
 

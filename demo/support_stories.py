@@ -63,6 +63,8 @@ def write_story(session: Session, story: Story) -> int:
         identity_id=story.identity_id,
         channel=story.channel,
         status="resolved" if last.resolved_at else "open",
+        owner=_owner(last),
+        assigned_staff_id=last.agent_id if _owner(last) == "agent" else None,
         created_at=first,
         updated_at=max(m.at for m in last.messages),
         resolved_at=last.resolved_at,
@@ -111,6 +113,12 @@ def write_story(session: Session, story: Story) -> int:
     conversation.last_seq = seq
     session.flush()
     return conversation.id
+
+
+def _owner(cycle: Cycle) -> str:
+    if cycle.resolved_at is not None or cycle.handoff_at is None:
+        return "bot"
+    return "agent" if cycle.claimed_at is not None else "queued_for_agent"
 
 
 def _message(

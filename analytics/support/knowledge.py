@@ -10,7 +10,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from analytics.support.period import ReportPeriod
-from analytics.support.unanswered import group_questions
+from analytics.support.unanswered import QuestionEncoder, group_questions
 from crm_store.models import Interaction
 from crm_store.models import LoggedEvent as E
 
@@ -20,7 +20,9 @@ __all__ = ["MAX_GROUPED", "knowledge_figures"]
 MAX_GROUPED = 5000
 
 
-def knowledge_figures(session: Session, period: ReportPeriod) -> dict[str, Any]:
+def knowledge_figures(
+    session: Session, period: ReportPeriod, encoder: QuestionEncoder | None = None
+) -> dict[str, Any]:
     query = select(E.data).where(
         and_(E.type == "message.out", E.actor == "bot"),
         E.occurred_at >= period.since,
@@ -46,5 +48,5 @@ def knowledge_figures(session: Session, period: ReportPeriod) -> dict[str, Any]:
     return {
         "answered": answered,
         "fallen_back": fallen_back,
-        "top_unanswered": group_questions(texts),
+        "top_unanswered": group_questions(texts, encoder=encoder),
     }

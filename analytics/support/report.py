@@ -16,6 +16,7 @@ from analytics.support.durations import duration_figures
 from analytics.support.knowledge import knowledge_figures
 from analytics.support.period import ReportPeriod
 from analytics.support.satisfaction import satisfaction
+from analytics.support.unanswered import QuestionEncoder
 
 __all__ = ["BOT_RESOLUTION", "HANDOFF", "ReportPeriod", "support_report"]
 
@@ -34,7 +35,14 @@ def _rate(count: int, denominator: int) -> float | None:
     return round(count / denominator, 4) if denominator else None
 
 
-def support_report(session: Session, period: ReportPeriod, hours: OpeningHours) -> dict[str, Any]:
+def support_report(
+    session: Session,
+    period: ReportPeriod,
+    hours: OpeningHours,
+    *,
+    encoder: QuestionEncoder | None = None,
+) -> dict[str, Any]:
+    """The whole report; `encoder` groups unanswered questions by meaning (else words)."""
     cycles = care_cycles(session, period)
     with_bot = [cycle for cycle in cycles if cycle.bot_took_part]
     by_bot = sum(1 for cycle in with_bot if cycle.resolved_by_bot_alone)
@@ -83,5 +91,5 @@ def support_report(session: Session, period: ReportPeriod, hours: OpeningHours) 
         ),
         "agents": agent_workload(session, period),
         "satisfaction": satisfaction(session, period),
-        "knowledge": knowledge_figures(session, period),
+        "knowledge": knowledge_figures(session, period, encoder),
     }

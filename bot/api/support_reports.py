@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 
 from analytics.support import ReportPeriod, support_report
 from analytics.support.business_time import OpeningHours
+from analytics.support.unanswered import QuestionEncoder
 from crm_store import Database
 from crm_store.records import StaffRecord
 
@@ -45,13 +46,14 @@ def support_reports_router(
     reader: Callable[..., Any],
     hours: OpeningHours,
     *,
+    encoder: QuestionEncoder | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> APIRouter:
     router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 
     def compute(period: ReportPeriod) -> dict[str, Any]:
         with database.transaction() as session:
-            return support_report(session, period, hours)
+            return support_report(session, period, hours, encoder=encoder)
 
     @router.get(
         "/support",

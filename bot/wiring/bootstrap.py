@@ -73,6 +73,7 @@ class Services:
     sweeper: StrandedMessageSweeper | None = None
     webhooks: WebhookWorker | None = None
     bot_resolver: BotResolver | None = None
+    encoder: SentenceEncoder | None = None  # also groups the report's unanswered questions
 
     @property
     def workers(self) -> dict[str, Worker]:
@@ -290,6 +291,7 @@ def bootstrap(
         settings, database, engine, worker, hub, signer, handoffs, knowledge, parser
     )
     services.slack = slack
+    services.encoder = encoder
     services.webhooks = WebhookWorker(
         database,
         policy=settings.webhooks.retry_policy(delivery.base_delay_seconds),
