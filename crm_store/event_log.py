@@ -51,6 +51,7 @@ def record_event(
     channel: str | None = None,
     staff_id: int | None = None,
     occurred_at: datetime | None = None,
+    detail: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> bool:
     """Append one event in the caller's transaction. False when its key is logged
@@ -71,6 +72,7 @@ def record_event(
             customer_id=customer_id,
             channel=channel,
             staff_id=staff_id,
+            detail=detail[:60] if detail else None,
             data=data or {},
         )
         .on_conflict_do_nothing(index_elements=["key"])

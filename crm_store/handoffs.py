@@ -84,7 +84,14 @@ def open_handoff(
         .values(owner="queued_for_agent", assigned_staff_id=None)
     )
     session.flush()
-    _log(session, "handoff.opened", row, actor="bot", data={"reason": reason, "intent": intent})
+    _log(
+        session,
+        "handoff.opened",
+        row,
+        actor="bot",
+        detail=reason,
+        data={"reason": reason, "intent": intent},
+    )
     webhooks.emit(
         session,
         "handoff.opened",
@@ -184,6 +191,7 @@ def _log(
     *,
     actor: str = "agent",
     staff_id: int | None = None,
+    detail: str | None = None,
     data: dict[str, object] | None = None,
 ) -> None:
     channel, cycle = session.execute(
@@ -201,6 +209,7 @@ def _log(
         customer_id=row.customer_id,
         channel=channel,
         staff_id=staff_id,
+        detail=detail,
         data={"handoff_id": row.id, **(data or {})},
     )
 

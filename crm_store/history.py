@@ -319,6 +319,7 @@ def _log_message(
         channel=record.channel,
         staff_id=staff_id,
         occurred_at=record.created_at,
+        detail=",".join(str(d) for d in data.get("decisions", ())) or None,
         data=data,
     )
 

@@ -164,6 +164,7 @@ def answer(
         channel=row.channel,
         staff_id=row.staff_id,
         occurred_at=now,
+        detail=str(score),
         data=data,
     )
     webhooks.emit(

@@ -165,6 +165,7 @@ def _message(
         channel=story.channel,
         staff_id=said.staff_id,
         occurred_at=said.at,
+        detail=said.decision,
         data=data,
     )
     return row.id if inbound else in_reply_to
@@ -199,6 +200,7 @@ def _handoff(
         key=str(row.id),
         actor="bot",
         occurred_at=cycle.handoff_at,
+        detail=cycle.handoff_reason,
         data={"handoff_id": row.id, "reason": cycle.handoff_reason, "intent": None},
         **common,
     )
@@ -258,6 +260,7 @@ def _rating(
             key=str(survey.id),
             actor="customer",
             occurred_at=rating.answered_at or rating.asked_at,
+            detail=str(rating.score),
             data={
                 "survey_id": survey.id,
                 "conversation_id": conversation_id,

@@ -4,11 +4,11 @@ plain values so analytics never imports the bot."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-__all__ = ["OpeningHours", "business_seconds"]
+__all__ = ["BusinessCalendar", "OpeningHours", "business_seconds"]
 
 
 class OpeningHours(Protocol):
@@ -22,23 +22,46 @@ class OpeningHours(Protocol):
     def weekdays(self) -> tuple[int, ...]: ...
 
 
+class BusinessCalendar:
+    """`seconds(start, end)` for many waits: each local day's opening and closing, in
+    UTC, are worked out once (daylight saving changes count as the clock on the wall
+    says) and kept, since a report's waits share their days."""
+
+    def __init__(self, hours: OpeningHours) -> None:
+        self._hours = hours
+        self._zone = ZoneInfo(hours.timezone)
+        self._days: dict[date, tuple[datetime, datetime] | None] = {}
+
+    def _open(self, day: date) -> tuple[datetime, datetime] | None:
+        if day not in self._days:
+            hours = self._hours
+            self._days[day] = (
+                (
+                    datetime.combine(day, hours.opens, tzinfo=self._zone).astimezone(UTC),
+                    datetime.combine(day, hours.closes, tzinfo=self._zone).astimezone(UTC),
+                )
+                if day.weekday() in hours.weekdays
+                else None
+            )
+        return self._days[day]
+
+    def seconds(self, start: datetime, end: datetime) -> float:
+        if end <= start:
+            return 0.0
+        start, end = start.astimezone(UTC), end.astimezone(UTC)
+        total = 0.0
+        day = start.astimezone(self._zone).date()
+        last = end.astimezone(self._zone).date()
+        while day <= last:
+            opening = self._open(day)
+            if opening is not None:
+                overlap = (min(opening[1], end) - max(opening[0], start)).total_seconds()
+                if overlap > 0:
+                    total += overlap
+            day += timedelta(days=1)
+        return total
+
+
 def business_seconds(start: datetime, end: datetime, hours: OpeningHours) -> float:
-    """Seconds between `start` and `end` that fall inside opening hours, walking the
-    local days between them (daylight saving changes count as the clock on the wall
-    says: each day's opening and closing are converted to UTC before subtracting)."""
-    if end <= start:
-        return 0.0
-    zone = ZoneInfo(hours.timezone)
-    start, end = start.astimezone(UTC), end.astimezone(UTC)
-    total = 0.0
-    day = start.astimezone(zone).date()
-    last = end.astimezone(zone).date()
-    while day <= last:
-        if day.weekday() in hours.weekdays:
-            opens = datetime.combine(day, hours.opens, tzinfo=zone).astimezone(UTC)
-            closes = datetime.combine(day, hours.closes, tzinfo=zone).astimezone(UTC)
-            overlap = (min(closes, end) - max(opens, start)).total_seconds()
-            if overlap > 0:
-                total += overlap
-        day += timedelta(days=1)
-    return total
+    """Seconds between `start` and `end` that fall inside opening hours."""
+    return BusinessCalendar(hours).seconds(start, end)

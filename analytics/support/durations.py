@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from analytics.support.business_time import OpeningHours, business_seconds
+from analytics.support.business_time import BusinessCalendar, OpeningHours
 
 __all__ = ["BUCKETS", "duration_figures"]
 
@@ -37,7 +37,8 @@ def duration_figures(
 ) -> dict[str, Any]:
     """`spans` are (start, end) of each cycle counted: the JSON the report shows."""
     clock = [(end - start).total_seconds() for start, end in spans]
-    business = [business_seconds(start, end, hours) for start, end in spans]
+    calendar = BusinessCalendar(hours)
+    business = [calendar.seconds(start, end) for start, end in spans]
     counts = [0] * len(BUCKETS)
     for seconds in clock:
         counts[next(n for n, (upper, _) in enumerate(BUCKETS) if seconds < upper)] += 1

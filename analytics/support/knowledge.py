@@ -1,12 +1,14 @@
-"""Knowledge-base questions answered versus fallen back, read from the bot replies'
-events (`decisions`: one per question a message asked, from `attributes.route`), and
-the customers' words behind the fallbacks, grouped."""
+"""Knowledge-base questions answered versus fallen back, counted in SQL from the bot
+replies' events (`detail`: the reply's decisions, one per question a message asked,
+from `attributes.route`), and the customers' words behind the latest fallbacks,
+grouped."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from analytics.support.period import ReportPeriod
@@ -17,36 +19,40 @@ from crm_store.models import LoggedEvent as E
 __all__ = ["MAX_GROUPED", "knowledge_figures"]
 
 # The most recent fallen-back questions grouped for `top_unanswered`.
-MAX_GROUPED = 5000
+MAX_GROUPED = 2000
 
 
 def knowledge_figures(
     session: Session, period: ReportPeriod, encoder: QuestionEncoder | None = None
 ) -> dict[str, Any]:
-    query = select(E.data).where(
-        and_(E.type == "message.out", E.actor == "bot"),
+    replies = [
+        E.type == "message.out",
+        E.actor == "bot",
         E.occurred_at >= period.since,
         E.occurred_at < period.until,
-    )
+    ]
     if period.channel is not None:
-        query = query.where(E.channel == period.channel)
-    answered = fallen_back = 0
-    missed: list[int] = []
-    for data in session.execute(query).scalars():
-        decisions = data.get("decisions") or ()
-        answered += decisions.count("answer")
-        misses = decisions.count("fallback")
-        fallen_back += misses
-        if misses and data.get("in_reply_to_id") is not None:
-            missed.append(int(data["in_reply_to_id"]))
-    texts = []
-    recent = sorted(set(missed))[-MAX_GROUPED:]
-    for start in range(0, len(recent), 1000):
+        replies.append(E.channel == period.channel)
+    decisions = Counter[str]()
+    for detail, count in session.execute(
+        select(E.detail, func.count()).where(*replies).group_by(E.detail)
+    ):
+        for decision in (detail or "").split(","):
+            decisions[decision] += count
+    missed = session.execute(
+        select(E.data)
+        .where(*replies, E.detail.like("%fallback%"))
+        .order_by(E.occurred_at.desc())
+        .limit(MAX_GROUPED)
+    ).scalars()
+    asked = [int(data["in_reply_to_id"]) for data in missed if data.get("in_reply_to_id")]
+    texts: list[str] = []
+    for start in range(0, len(asked), 1000):
         texts += session.execute(
-            select(Interaction.text).where(Interaction.id.in_(recent[start : start + 1000]))
+            select(Interaction.text).where(Interaction.id.in_(asked[start : start + 1000]))
         ).scalars()
     return {
-        "answered": answered,
-        "fallen_back": fallen_back,
+        "answered": decisions["answer"],
+        "fallen_back": decisions["fallback"],
         "top_unanswered": group_questions(texts, encoder=encoder),
     }

@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-__all__ = ["LATE_EVENTS", "ReportPeriod"]
+from sqlalchemy import ColumnElement, func
+from sqlalchemy.orm import Session
+
+__all__ = ["LATE_EVENTS", "ReportPeriod", "as_day", "utc_day"]
 
 # A cycle started in the period is followed this long past its end, so a conversation
 # started on the last day and resolved (or reopened) a few days later still counts.
@@ -35,3 +38,16 @@ class ReportPeriod:
 
     def days(self) -> list[date]:
         return [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]
+
+
+def utc_day(session: Session, column: ColumnElement[datetime]) -> ColumnElement[object]:
+    """The UTC calendar day of a timestamp column, in SQL (PostgreSQL's `date()` would
+    use the session's time zone; SQLite keeps UTC text already)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone("UTC", column))
+    return func.date(column)
+
+
+def as_day(value: object) -> date:
+    """A day as either database returns it (a date, or SQLite's 'YYYY-MM-DD' text)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])

@@ -1,6 +1,7 @@
 """Satisfaction: the share of 4 and 5 among the ratings of surveys asked in the period,
 and how many of those surveys were answered, with the same per week (ISO weeks, by
-the day the survey was asked)."""
+the day the survey was asked). A survey is one per (conversation, care cycle), so its
+answer is found by those two, in SQL."""
 
 from __future__ import annotations
 
@@ -8,55 +9,65 @@ from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session, aliased
 
-from analytics.support.period import ReportPeriod
-from crm_store.models import LoggedEvent as E
+from analytics.support.period import ReportPeriod, as_day, utc_day
+from crm_store.models import LoggedEvent
 
 __all__ = ["satisfaction"]
 
-SATISFIED = (4, 5)
+SATISFIED = ("4", "5")
 
 
-def _score(scores: list[int]) -> float | None:
-    if not scores:
+def _score(ratings: dict[str, int]) -> float | None:
+    total = sum(ratings.values())
+    if not total:
         return None
-    return round(sum(1 for s in scores if s in SATISFIED) / len(scores), 4)
+    return round(sum(ratings.get(s, 0) for s in SATISFIED) / total, 4)
 
 
 def satisfaction(session: Session, period: ReportPeriod) -> dict[str, Any]:
-    asked_query = select(E.occurred_at, E.data).where(
-        E.type == "survey.asked", E.occurred_at >= period.since, E.occurred_at < period.until
+    asked, answered = aliased(LoggedEvent), aliased(LoggedEvent)
+    day = utc_day(session, asked.occurred_at)
+    query = (
+        select(day, answered.detail, func.count())
+        .select_from(asked)
+        .outerjoin(
+            answered,
+            and_(
+                answered.conversation_id == asked.conversation_id,
+                answered.cycle == asked.cycle,
+                answered.type == "survey.answered",
+            ),
+        )
+        .where(
+            asked.type == "survey.asked",
+            asked.occurred_at >= period.since,
+            asked.occurred_at < period.until,
+        )
+        .group_by(day, answered.detail)
     )
     if period.channel is not None:
-        asked_query = asked_query.where(E.channel == period.channel)
-    week_of: dict[int, str] = {}
-    for when, data in session.execute(asked_query):
-        monday = when.date() - timedelta(days=when.weekday())
-        week_of[int(data["survey_id"])] = monday.isoformat()
-    answers = session.execute(
-        select(E.data).where(
-            E.type == "survey.answered",
-            E.occurred_at >= period.since,
-            E.occurred_at < period.followed_until,
-        )
-    ).scalars()
-    by_week: dict[str, list[int]] = defaultdict(list)
-    scores = []
-    for data in answers:
-        week = week_of.get(int(data["survey_id"]))
-        if week is not None:
-            scores.append(int(data["score"]))
-            by_week[week].append(int(data["score"]))
-    asked = len(week_of)
+        query = query.where(asked.channel == period.channel)
+    weeks: dict[str, dict[str, int]] = defaultdict(dict)
+    overall: dict[str, int] = {}
+    count_asked = 0
+    for when, score, count in session.execute(query):
+        count_asked += count
+        monday = as_day(when) - timedelta(days=as_day(when).weekday())
+        week = weeks[monday.isoformat()]
+        if score is not None:
+            week[score] = week.get(score, 0) + count
+            overall[score] = overall.get(score, 0) + count
+    responses = sum(overall.values())
     return {
-        "score": _score(scores),
-        "responses": len(scores),
-        "asked": asked,
-        "response_rate": round(len(scores) / asked, 4) if asked else None,
+        "score": _score(overall),
+        "responses": responses,
+        "asked": count_asked,
+        "response_rate": round(responses / count_asked, 4) if count_asked else None,
         "trend": [
-            {"week": week, "score": _score(by_week[week]), "responses": len(by_week[week])}
-            for week in sorted(set(week_of.values()))
+            {"week": week, "score": _score(weeks[week]), "responses": sum(weeks[week].values())}
+            for week in sorted(weeks)
         ],
     }

@@ -34,6 +34,10 @@ class LoggedEvent(Base):
     # Who did it: customer, bot, agent or system; staff_id for an agent.
     actor: Mapped[str] = mapped_column(String(10))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    # The one value reports group by, kept out of `data` so SQL can count it: a bot
+    # reply's routing decisions ("answer", "answer,fallback"), a handoff's reason, a
+    # rating's score.
+    detail: Mapped[str | None] = mapped_column(String(60))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 

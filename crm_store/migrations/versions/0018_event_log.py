@@ -48,6 +48,7 @@ def upgrade() -> None:
         sa.Column("customer_id", sa.Integer(), nullable=True),
         sa.Column("actor", sa.String(length=10), nullable=False),
         sa.Column("staff_id", sa.Integer(), nullable=True),
+        sa.Column("detail", sa.String(length=60), nullable=True),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
             ["conversation_id"],
@@ -158,6 +159,7 @@ _events = sa.table(
     sa.column("customer_id"),
     sa.column("actor"),
     sa.column("staff_id"),
+    sa.column("detail"),
     sa.column("data", sa.JSON()),
 )
 
@@ -224,6 +226,10 @@ def _conversation_events(
         kind: str, key: str, when: datetime | None, cycle: int, actor: str, **extra: Any
     ) -> None:
         staff_id = extra.pop("staff_id", None)
+        if kind == "handoff.opened":
+            detail = extra.get("reason")
+        else:
+            detail = ",".join(str(d) for d in extra.get("decisions", ())) or None
         out.append(
             {
                 **base,
@@ -233,6 +239,7 @@ def _conversation_events(
                 "cycle": cycle,
                 "actor": actor,
                 "staff_id": staff_id,
+                "detail": detail[:60] if detail else None,
                 "data": extra,
             }
         )
