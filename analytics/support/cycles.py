@@ -64,8 +64,13 @@ def _count(condition: object) -> object:
     return func.sum(case((condition, 1), else_=0))
 
 
+# The events a cycle's figures read (customers' messages are not among them).
+_READ = (*CYCLE_STARTS, "conversation.resolved", "handoff.opened", "message.out")
+
+
 def _in_period(period: ReportPeriod) -> list[object]:
     found = [
+        E.type.in_(_READ),
         E.conversation_id.is_not(None),
         E.occurred_at >= period.since,
         E.occurred_at < period.followed_until,
