@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -344,6 +345,8 @@ def main() -> None:
                 f"{name:22} p50 {statistics.median(samples):7.1f} ms   "
                 f"p99 {percentile(samples, 0.99):7.1f} ms   ({len(samples)} requests)"
             )
+        load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
+        print(f"load average at the end: {load} (on {os.cpu_count()} cores)")
         print(
             f"ratio p50 {statistics.median(report) / statistics.median(reference):.1f}x, "
             f"last range: {cycles:,} care cycles the bot took part in "
