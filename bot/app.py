@@ -35,6 +35,7 @@ from bot.api.redirects import redirect_slashes_relatively
 from bot.api.security_headers import SecurityHeaders
 from bot.api.staff import staff_router
 from bot.api.staff_sessions import StaffSessions, staff_sessions_router
+from bot.api.support_reports import REPORT_ROLES, support_reports_router
 from bot.api.tickets import tickets_router
 from bot.api.unsubscribe import UnsubscribeLinks, unsubscribe_router
 from bot.api.webhooks import webhooks_router
@@ -194,6 +195,14 @@ def _mount(app: FastAPI, services: Services) -> None:
     app.include_router(leads_router(services.database, auth.role(*SUMMARY_ROLES)))
     app.include_router(dashboard_router())
     app.include_router(tickets_router(services.database, auth.any_staff()))
+    app.include_router(
+        support_reports_router(
+            services.database,
+            auth.role(*REPORT_ROLES),
+            services.settings.support.hours(),
+            encoder=services.encoder,
+        )
+    )
     app.include_router(
         widget_sessions_router(
             services.database, services.hub, auth.any_staff(), auth.role("admin"), trail

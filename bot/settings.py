@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import ipaddress
 import secrets
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.business_hours import BusinessHours
 from bot.delivery.queue import RetryPolicy
+from bot.surveys import SurveyPolicy
 
 MIN_SECRET_LENGTH = 32
 
@@ -267,6 +268,12 @@ class SupportSettings(BaseModel):
     reply_within_minutes: int = Field(
         default=30, gt=0, description="typical first reply time during hours"
     )
+    bot_resolves_after_minutes: float = Field(
+        default=60.0,
+        ge=0,
+        description="a conversation the bot answered and the customer left this long is "
+        "resolved by the bot (0: never)",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -280,6 +287,25 @@ class SupportSettings(BaseModel):
     def hours(self) -> BusinessHours:
         return BusinessHours(
             self.timezone, self.opens, self.closes, tuple(self.weekdays), self.reply_within_minutes
+        )
+
+
+class SurveySettings(BaseModel):
+    """Satisfaction surveys after each resolution (bot/surveys/)."""
+
+    enabled: bool = Field(default=True, description="ask for a 1-5 rating after a resolution")
+    cooldown_days: float = Field(
+        default=14.0, ge=0, description="at most one survey per customer within this many days"
+    )
+    answer_within_hours: float = Field(
+        default=72.0, gt=0, description="a digit sent this long after the question is a rating"
+    )
+
+    def policy(self) -> SurveyPolicy:
+        return SurveyPolicy(
+            enabled=self.enabled,
+            cooldown=timedelta(days=self.cooldown_days),
+            answer_within=timedelta(hours=self.answer_within_hours),
         )
 
 
@@ -640,6 +666,7 @@ class Settings(BaseSettings):
     cors: CorsSettings = CorsSettings()
     webhooks: WebhookSettings = WebhookSettings()
     privacy: PrivacySettings = PrivacySettings()
+    surveys: SurveySettings = SurveySettings()
 
     @model_validator(mode="after")
     def _twilio_needs_a_public_url(self) -> Settings:

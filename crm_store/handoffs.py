@@ -15,8 +15,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from crm_store import webhooks
+from crm_store import history, webhooks
 from crm_store.base import utcnow
+from crm_store.event_log import record_event
 from crm_store.models import Conversation, Customer, Handoff, StaffUser
 from crm_store.records import HandoffRecord
 
@@ -83,6 +84,14 @@ def open_handoff(
         .values(owner="queued_for_agent", assigned_staff_id=None)
     )
     session.flush()
+    _log(
+        session,
+        "handoff.opened",
+        row,
+        actor="bot",
+        detail=reason,
+        data={"reason": reason, "intent": intent},
+    )
     webhooks.emit(
         session,
         "handoff.opened",
@@ -131,6 +140,7 @@ def claim(session: Session, handoff_id: int, staff_id: int) -> bool:
         .where(Conversation.id == conversation_id)
         .values(owner="agent", assigned_staff_id=staff_id)
     )
+    _log(session, "handoff.claimed", session.get_one(Handoff, handoff_id), staff_id=staff_id)
     webhooks.emit(
         session,
         "handoff.claimed",
@@ -146,9 +156,12 @@ def claim(session: Session, handoff_id: int, staff_id: int) -> bool:
     return True
 
 
-def close(session: Session, handoff_id: int, outcome: str) -> HandoffRecord | None:
+def close(
+    session: Session, handoff_id: int, outcome: str, *, staff_id: int | None = None
+) -> HandoffRecord | None:
     """End an active handoff (`resolved` or `returned_to_bot`); the bot owns the
-    conversation again. Resolving also resolves the conversation. None if not active."""
+    conversation again. Resolving also resolves the conversation, credited to
+    `staff_id` (the agent who closed it) in the event log. None if not active."""
     if outcome not in ("resolved", "returned_to_bot"):
         raise ValueError(f"unknown handoff outcome {outcome!r}")
     row = session.get(Handoff, handoff_id, with_for_update=True)
@@ -156,14 +169,49 @@ def close(session: Session, handoff_id: int, outcome: str) -> HandoffRecord | No
         return None
     row.status = outcome
     row.closed_at = utcnow()
-    values: dict[str, object] = {"owner": "bot", "assigned_staff_id": None}
-    if outcome == "resolved":
-        values.update(status="resolved", resolved_at=utcnow())
-    session.execute(
-        update(Conversation).where(Conversation.id == row.conversation_id).values(**values)
-    )
     session.flush()
+    if outcome == "resolved":
+        history.resolve(
+            session,
+            row.conversation_id,
+            actor="agent",
+            staff_id=staff_id,
+            data={"handoff_id": row.id},
+        )
+    else:
+        history.set_owner(session, row.conversation_id, "bot")
+        _log(session, "handoff.returned", row, staff_id=staff_id)
     return handoff_record(row)
+
+
+def _log(
+    session: Session,
+    event_type: str,
+    row: Handoff,
+    *,
+    actor: str = "agent",
+    staff_id: int | None = None,
+    detail: str | None = None,
+    data: dict[str, object] | None = None,
+) -> None:
+    channel, cycle = session.execute(
+        select(Conversation.channel, Conversation.cycle).where(
+            Conversation.id == row.conversation_id
+        )
+    ).one()
+    record_event(
+        session,
+        event_type,
+        key=str(row.id),
+        actor=actor,
+        conversation_id=row.conversation_id,
+        cycle=cycle,
+        customer_id=row.customer_id,
+        channel=channel,
+        staff_id=staff_id,
+        detail=detail,
+        data={"handoff_id": row.id, **(data or {})},
+    )
 
 
 def set_slack_thread(session: Session, handoff_id: int, channel: str, thread_ts: str) -> None:

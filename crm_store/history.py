@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from crm_store import webhooks
 from crm_store.base import utcnow
+from crm_store.event_log import record_event
 from crm_store.models import Conversation, Interaction
 from crm_store.records import ConversationRecord, InteractionRecord, NewInteraction
 
@@ -25,6 +27,7 @@ def conversation_record(row: Conversation) -> ConversationRecord:
         assigned_staff_id=row.assigned_staff_id,
         last_seq=row.last_seq,
         slots=dict(row.slots or {}),
+        cycle=row.cycle,
     )
 
 
@@ -80,12 +83,76 @@ def current_conversation(
             customer_id=customer_id,
             data={"conversation_id": row.id, "customer_id": customer_id, "channel": channel},
         )
+        record_event(
+            session,
+            "conversation.opened",
+            key=str(row.id),
+            actor="customer",
+            conversation_id=row.id,
+            cycle=1,
+            customer_id=customer_id,
+            channel=channel,
+        )
     elif row.status == "resolved":
-        row.status = "open"
-        row.owner = "bot"
-        row.assigned_staff_id = None
-        row.resolved_at = None
-        session.flush()
+        _reopen(session, row)
+    return conversation_record(row)
+
+
+def _reopen(session: Session, row: Conversation) -> None:
+    """A resolved conversation written to again: open, the bot's, a new care cycle."""
+    row.status = "open"
+    row.owner = "bot"
+    row.assigned_staff_id = None
+    row.resolved_at = None
+    row.cycle += 1
+    session.flush()
+    record_event(
+        session,
+        "conversation.reopened",
+        key=f"{row.id}:{row.cycle}",
+        actor="customer",
+        conversation_id=row.id,
+        cycle=row.cycle,
+        customer_id=row.customer_id,
+        channel=row.channel,
+    )
+
+
+def resolve(
+    session: Session,
+    conversation_id: int,
+    *,
+    actor: str,
+    staff_id: int | None = None,
+    data: dict[str, Any] | None = None,
+    idle_since: datetime | None = None,
+) -> ConversationRecord | None:
+    """Resolve an open conversation (by an agent, or by the bot) and log it; None when
+    it was not open, or (with `idle_since`) when it is not the bot's or was written to
+    since. The bot owns it afterwards."""
+    row = session.get(Conversation, conversation_id, with_for_update=True)
+    if row is None or row.status != "open":
+        return None
+    if idle_since is not None and (row.owner != "bot" or row.updated_at >= idle_since):
+        return None
+    row.status = "resolved"
+    row.owner = "bot"
+    row.assigned_staff_id = None
+    row.resolved_at = utcnow()
+    session.flush()
+    record_event(
+        session,
+        "conversation.resolved",
+        key=f"{row.id}:{row.cycle}",
+        actor=actor,
+        conversation_id=row.id,
+        cycle=row.cycle,
+        customer_id=row.customer_id,
+        channel=row.channel,
+        staff_id=staff_id,
+        occurred_at=row.resolved_at,
+        data=data,
+    )
     return conversation_record(row)
 
 
@@ -121,11 +188,7 @@ def conversation_replied_to(
         )
         if other_open is not None:
             return None
-        row.status = "open"
-        row.owner = "bot"
-        row.assigned_staff_id = None
-        row.resolved_at = None
-        session.flush()
+        _reopen(session, row)
     return conversation_record(row)
 
 
@@ -184,12 +247,12 @@ def append(
     The counter is bumped with one UPDATE ... RETURNING, which takes the row lock on
     PostgreSQL and the write lock on SQLite, so concurrent appends get distinct numbers.
     """
-    seq = session.execute(
+    seq, cycle = session.execute(
         update(Conversation)
         .where(Conversation.id == conversation.id)
         .values(last_seq=Conversation.last_seq + 1, updated_at=utcnow())
-        .returning(Conversation.last_seq)
-    ).scalar_one()
+        .returning(Conversation.last_seq, Conversation.cycle)
+    ).one()
     row = Interaction(
         conversation_id=conversation.id,
         customer_id=conversation.customer_id,
@@ -210,6 +273,7 @@ def append(
     session.add(row)
     session.flush()
     record = interaction_record(row)
+    _log_message(session, record, cycle, new.staff_id)
     webhooks.emit(
         session,
         "message.created",
@@ -228,6 +292,36 @@ def append(
         },
     )
     return record
+
+
+def _log_message(
+    session: Session, record: InteractionRecord, cycle: int, staff_id: int | None
+) -> None:
+    """The message's event: who wrote, and for a bot reply the routing decision(s) it
+    stores (`attributes.route`), so answered and fallen-back questions can be counted."""
+    data: dict[str, Any] = {"interaction_id": record.id}
+    route = record.attributes.get("route")
+    if isinstance(route, dict):
+        parts = route.get("parts") if isinstance(route.get("parts"), list) else [route]
+        data["decisions"] = [part.get("decision") for part in parts if isinstance(part, dict)]
+    if record.in_reply_to_id is not None:
+        data["in_reply_to_id"] = record.in_reply_to_id
+    if record.attributes.get("survey_id") is not None:
+        data["survey_id"] = record.attributes["survey_id"]
+    record_event(
+        session,
+        f"message.{record.direction}",
+        key=str(record.id),
+        actor=record.author,
+        conversation_id=record.conversation_id,
+        cycle=cycle,
+        customer_id=record.customer_id,
+        channel=record.channel,
+        staff_id=staff_id,
+        occurred_at=record.created_at,
+        detail=",".join(str(d) for d in data.get("decisions", ())) or None,
+        data=data,
+    )
 
 
 def replies_to(session: Session, interaction_id: int) -> list[InteractionRecord]:

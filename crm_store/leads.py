@@ -10,7 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm_store import webhooks
+from crm_store.base import utcnow
 from crm_store.errors import NotFound
+from crm_store.event_log import record_event
 from crm_store.models import Customer, Lead, StaffUser
 from crm_store.records import LeadRecord, StaffRecord
 from crm_store.staff import staff_record
@@ -78,7 +80,15 @@ def capture_lead(
         raise NotFound(f"customer {customer_id}")
     customer.name = customer.name or name
     customer.attributes = {**(customer.attributes or {}), "lead_email": email}
-    if customer.lifecycle_stage not in LATER_STAGES:
+    if customer.lifecycle_stage not in LATER_STAGES and customer.lifecycle_stage != "lead":
+        record_event(
+            session,
+            "lifecycle.changed",
+            key=f"{customer_id}:{customer.lifecycle_stage}:lead:{utcnow().isoformat()}",
+            actor="bot",
+            customer_id=customer_id,
+            data={"from": customer.lifecycle_stage, "to": "lead"},
+        )
         customer.lifecycle_stage = "lead"
     lead = session.scalars(
         select(Lead)

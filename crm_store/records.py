@@ -40,6 +40,7 @@ class ConversationRecord:
     assigned_staff_id: int | None
     last_seq: int
     slots: dict[str, Any] = field(default_factory=dict)
+    cycle: int = 1  # the care cycle: one more at each reopening
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ EVENT_TYPES = (
     "handoff.claimed",
     "ticket.updated",
     "lead.created",
+    "survey.answered",
     "customer.erased",
 )
 

@@ -21,6 +21,7 @@ from crm_store.records import StaffRecord
 from crm_store.staff import create_staff
 from demo.people import DemoPeople
 from demo.sales_history import SalesHistory
+from demo.support_history import seed_support_history
 
 SEED = 20261122
 MARKER = "demo_seed"
@@ -116,8 +117,12 @@ def seed_demo(
     history.buying([c for c in people.people if c.lifecycle_stage in ("customer", "churned")])
     history.closed_leads(people.people)
     session.flush()
+    support = seed_support_history(session, now, staff, {c.email for c in DEMO_CUSTOMERS})
     return SeedOutcome(
-        True, "seeded the demo data", {"staff users": len(staff), **people.counts}, tokens
+        True,
+        "seeded the demo data",
+        {"staff users": len(staff), **people.counts, **support},
+        tokens,
     )
 
 

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from bot.conversation.dialogue import Dialogue, Reply, Turn, Understander, Understanding
 from bot.conversation.reply_hints import reply_hints
+from bot.surveys import THANKS, SurveyPolicy, read_rating
 from channels.messages import (
     Channel,
     ConversationMessage,
@@ -36,7 +37,8 @@ from channels.messages import (
     IntakeResult,
     quick_replies,
 )
-from crm_store import Database, customers, history, outbox, receipts
+from crm_store import Database, customers, history, outbox, receipts, surveys
+from crm_store.base import utcnow
 from crm_store.records import (
     ConversationRecord,
     CustomerRecord,
@@ -76,6 +78,12 @@ class _Intake:
     history: list[InteractionRecord]
     answered: list[InteractionRecord] | None  # set when a retry finds the answer logged
 
+    @property
+    def rates_a_survey(self) -> bool:
+        """The message is the rating a survey asked for (kept on the resolved
+        conversation, which it does not reopen): thanked, not run through the dialogue."""
+        return self.message.attributes.get("survey_id") is not None
+
 
 def _recent(session: Session, conversation_id: int, seq: int) -> list[InteractionRecord]:
     """The message `seq` and up to _HISTORY_WINDOW messages before it, for the dialogue."""
@@ -113,6 +121,7 @@ class ConversationEngine:
         outbox_written: Callable[[], None] = lambda: None,
         handoffs: HandoffEvents | None = None,
         answer_within_seconds: float = 60.0,
+        surveys: SurveyPolicy | None = None,
     ) -> None:
         """`answer_within_seconds` is the intake's lease on each message: how long a
         healthy answer may take before the sweeper treats the message as stranded."""
@@ -122,6 +131,7 @@ class ConversationEngine:
         self._understander = understander
         self._outbox_written = outbox_written
         self._handoffs = handoffs
+        self._surveys = surveys or SurveyPolicy(enabled=False)
 
     async def receive(self, message: InboundMessage) -> IntakeResult:
         intake = await to_thread.run_sync(self._intake, message)
@@ -140,6 +150,8 @@ class ConversationEngine:
                 "inbound logged without a reply",
                 extra={"channel": message.channel.value, "reason": message.no_reply_reason},
             )
+        elif intake.rates_a_survey:
+            replies = [Reply(THANKS, intent="survey_rating", confidence=1.0)]
         elif message.preset_reply is not None:
             replies = [
                 Reply(
@@ -286,14 +298,20 @@ class ConversationEngine:
             verified=message.profile.verified,
             address_is_claim=message.address_is_claim,
         )
-        conversation = history.conversation_replied_to(
-            session,
-            customer_id=customer.id,
-            channel=channel,
-            provider_message_ids=message.replies_to,
-        ) or history.current_conversation(
-            session, customer_id=customer.id, identity_id=identity.id, channel=channel
-        )
+        attributes = _inbound_attributes(message)
+        rating = self._survey_rating(session, identity.id, message.text)
+        if rating is not None:
+            conversation, survey_id, score, comment = rating
+            attributes["survey_id"] = survey_id
+        else:
+            conversation = history.conversation_replied_to(
+                session,
+                customer_id=customer.id,
+                channel=channel,
+                provider_message_ids=message.replies_to,
+            ) or history.current_conversation(
+                session, customer_id=customer.id, identity_id=identity.id, channel=channel
+            )
         recorded = history.append(
             session,
             conversation,
@@ -302,9 +320,11 @@ class ConversationEngine:
                 author="customer",
                 text=message.text,
                 provider_message_id=message.provider_message_id,
-                attributes=_inbound_attributes(message),
+                attributes=attributes,
             ),
         )
+        if rating is not None:
+            surveys.answer(session, survey_id, score, comment)
         receipt = receipts.add_receipt(
             session,
             channel=channel,
@@ -317,6 +337,26 @@ class ConversationEngine:
         )
         recent = _recent(session, conversation.id, recorded.seq)
         return _Intake(receipt, customer, identity, conversation, recorded, recent, None)
+
+    def _survey_rating(
+        self, session: Session, identity_id: int, text: str
+    ) -> tuple[ConversationRecord, int, int, str | None] | None:
+        """(the resolved conversation, survey id, score, comment) when the message rates
+        the survey its identity's latest conversation is waiting on; else None."""
+        if not self._surveys.enabled:
+            return None
+        rating = read_rating(text)
+        if rating is None:
+            return None
+        latest = history.latest_conversation_of_identity(session, identity_id)
+        if latest is None or latest.status != "resolved":
+            return None
+        survey = surveys.awaiting_answer(
+            session, latest.id, asked_after=utcnow() - self._surveys.answer_within
+        )
+        if survey is None:
+            return None
+        return latest, survey.id, rating[0], rating[1]
 
     def _known(self, session: Session, receipt: ReceiptRecord) -> _Intake:
         conversation = history.get_conversation(session, receipt.conversation_id)

@@ -254,8 +254,14 @@ class OutboxQueue:
     def _opt_out_of(self, row: OutboxRecord) -> ConsentRecord | None:
         if row.payload.get("attributes", {}).get("consent_notice"):
             return None
+        # A survey question needs consent to surveys; everything else to service.
+        purpose = (
+            consents.SURVEYS
+            if row.payload.get("attributes", {}).get("survey_id") is not None
+            else consents.SERVICE
+        )
         with self._db.transaction() as session:
-            return consents.opt_out_of(session, row.channel, row.address)
+            return consents.opt_out_of(session, row.channel, row.address, purpose=purpose)
 
     def _mark_sent(self, row: OutboxRecord, receipt: SendReceipt) -> None:
         with self._db.transaction() as session:

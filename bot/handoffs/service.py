@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from bot.conversation.route import article_key
 from bot.handoffs.links import HandoffLinks
+from bot.surveys import SurveyPolicy, ask_after_resolution
 from channels.handoff import ClaimResult, CustomerUpdate, HandoffPacket, PacketMessage
 from channels.ports import AgentDesk
 from crm_store import Database, customers, handoffs, history, orders, outbox, tickets
@@ -87,6 +88,7 @@ class HandoffService:
         outbox_written: Callable[[], None] = lambda: None,
         public_base_url: str = "",
         links: HandoffLinks | None = None,
+        surveys: SurveyPolicy | None = None,
     ) -> None:
         self._db = database
         self.database = database  # read by the work list (bot/handoffs/board.py)
@@ -95,6 +97,7 @@ class HandoffService:
         self._base_url = public_base_url.rstrip("/")
         # The card's link: a signed page link when there are links, else the API record.
         self.links = links
+        self._surveys = surveys or SurveyPolicy(enabled=False)
 
     # -- what the engine reports -------------------------------------------------
 
@@ -206,10 +209,12 @@ class HandoffService:
                         f"{holder.name if holder else 'another agent'} has this conversation; "
                         "only they or an admin can close it"
                     )
-                closed = handoffs.close(session, handoff_id, outcome)
+                closed = handoffs.close(session, handoff_id, outcome, staff_id=staff_id)
                 if closed is None:
                     return None
                 self._to_customer(session, closed, told, author="system", staff_id=staff_id)
+                if outcome == "resolved":
+                    ask_after_resolution(session, closed.conversation_id, self._surveys)
                 if solve_ticket:
                     _solve_ticket(session, closed, staff_id)
                 staff = _staff(session, staff_id)

@@ -9,6 +9,7 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from rasa_sdk.executor import ActionExecutor
@@ -20,6 +21,7 @@ from bot.api.unsubscribe import UnsubscribeLinks
 from bot.channel_store.email_intake import EmailIntake
 from bot.channel_store.widget_sessions import StoreSessionRevocations
 from bot.conversation.action_runner import ActionRunner
+from bot.conversation.bot_resolution import BotResolver
 from bot.conversation.dialogue import Dialogue
 from bot.conversation.engine import ConversationEngine
 from bot.conversation.stranded import StrandedMessageSweeper
@@ -75,6 +77,8 @@ class Services:
     webhooks: WebhookWorker | None = None
     erasures: ErasureWorker | None = None
     retention: RetentionJob | None = None
+    bot_resolver: BotResolver | None = None
+    encoder: SentenceEncoder | None = None  # also groups the report's unanswered questions
 
     @property
     def workers(self) -> dict[str, Worker]:
@@ -89,6 +93,8 @@ class Services:
             found["erasure-worker"] = self.erasures
         if self.retention is not None and self.retention.enabled:
             found["retention-job"] = self.retention
+        if self.bot_resolver is not None:
+            found["bot-resolver"] = self.bot_resolver
         for parts in self.channels:
             found.update(parts.workers)
         return found
@@ -278,6 +284,7 @@ def bootstrap(
             max_age_seconds=settings.staff.handoff_link_ttl_seconds,
             base_url=settings.public_base_url or "",
         ),
+        surveys=settings.surveys.policy(),
     )
     worker.report_failures_to(handoffs.delivery_failed)
     engine = ConversationEngine(
@@ -287,6 +294,7 @@ def bootstrap(
         outbox_written=worker.wake,
         handoffs=handoffs,
         answer_within_seconds=settings.sweeper.grace_seconds,
+        surveys=settings.surveys.policy(),
     )
     signer = SessionSigner(
         settings.webchat_secret(), max_age_seconds=settings.webchat.session_ttl_seconds
@@ -295,6 +303,7 @@ def bootstrap(
         settings, database, engine, worker, hub, signer, handoffs, knowledge, parser
     )
     services.slack = slack
+    services.encoder = encoder
     services.webhooks = WebhookWorker(
         database,
         policy=settings.webhooks.retry_policy(delivery.base_delay_seconds),
@@ -312,6 +321,13 @@ def bootstrap(
     services.retention = RetentionJob(database, settings.privacy)
     limits = services.limits = RateLimits(settings.rate_limits, clock=clock)
     services.sweeper = stranded_message_sweeper(settings, database, engine)
+    if settings.support.bot_resolves_after_minutes > 0:
+        services.bot_resolver = BotResolver(
+            database,
+            idle=timedelta(minutes=settings.support.bot_resolves_after_minutes),
+            surveys=settings.surveys.policy(),
+            outbox_written=worker.wake,
+        )
     email = settings.email
     if email.from_address is not None:
         services.email_intake = email_intake(email, engine, database)

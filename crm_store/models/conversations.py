@@ -40,6 +40,8 @@ class Conversation(Base):
     assigned_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     subject: Mapped[str | None] = mapped_column(String(300))
     last_seq: Mapped[int] = mapped_column(default=0)
+    # The care cycle: 1, one more each time a resolved conversation reopens (event log).
+    cycle: Mapped[int] = mapped_column(default=1, server_default=text("1"))
     # The dialogue's memory between turns: slots and the active form (Rasa's names).
     slots: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

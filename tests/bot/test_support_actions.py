@@ -15,6 +15,7 @@ from sqlalchemy import select
 from bot.app import create_app
 from bot.handoffs.service import HandoffError
 from bot.settings import Settings
+from bot.surveys.asking import QUESTION as SURVEY_QUESTION
 from channels.web.identity import identity_hash
 from crm_store import history, staff
 from crm_store.models import (
@@ -192,7 +193,8 @@ def test_agents_claim_once_reply_note_and_resolve(
     transcript = ada.transcript()
     assert ("agent", "Hi Ada, I'm on it.") in transcript
     assert all("refund approved" not in text for _, text in transcript)
-    assert transcript[-1][0] == "system" and "resolved" in transcript[-1][1]
+    assert transcript[-2][0] == "system" and "resolved" in transcript[-2][1]
+    assert transcript[-1] == ("system", SURVEY_QUESTION["web"])  # then the rating
     assert desk.closed == [(handoff_id, "resolved", winners[0].owner_name)]
     with services(client).database.transaction() as session:
         notes = session.scalars(select(TicketEvent).where(TicketEvent.kind == "note")).all()

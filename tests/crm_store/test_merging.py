@@ -160,6 +160,7 @@ def test_merging_a_holding_record_moves_what_adopt_moved(
         "consent_ledger": 1,
         "leads": 1,
         "orders": 1,
+        "event_log": 2,  # the conversation opened, the code sent
     }
     with database.transaction() as session:
         assert session.get(Customer, holder_id) is None

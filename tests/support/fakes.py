@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.conversation.dialogue import Reply, Turn, Understanding
 from channels.errors import DeliveryError
@@ -48,10 +49,15 @@ class ScriptedDialogue:
 
     replies: list[str] = field(default_factory=lambda: ["Hello from the bot"])
     turns: list[Turn] = field(default_factory=list)
+    # Stored on every reply, e.g. {"route": {"decision": "answer"}}.
+    attributes: dict[str, Any] = field(default_factory=dict)
 
     async def respond(self, turn: Turn) -> list[Reply]:
         self.turns.append(turn)
-        return [Reply(text, intent="scripted", confidence=0.9) for text in self.replies]
+        return [
+            Reply(text, intent="scripted", confidence=0.9, attributes=dict(self.attributes))
+            for text in self.replies
+        ]
 
 
 @dataclass

@@ -9,6 +9,7 @@ import json
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from bot.surveys.asking import QUESTION as SURVEY_QUESTION
 from crm_store import staff
 from crm_store.models import Conversation, Handoff, Interaction, TicketEvent
 from tests.support.app import add_staff, eventually, services
@@ -74,7 +75,8 @@ def test_a_web_chat_customer_is_helped_from_slack_end_to_end(
     slack.press(SAM, "handoff_resolve", handoff_id, thread)
     eventually(lambda: "Resolved by Sam Carter" in card_text(standin.posted()[0]))
     transcript = ada.transcript()
-    assert transcript[-1][0] == "system" and "resolved" in transcript[-1][1]
+    assert transcript[-2][0] == "system" and "resolved" in transcript[-2][1]
+    assert transcript[-1] == ("system", SURVEY_QUESTION["web"])  # then the rating
     assert not any(b["type"] == "actions" for b in standin.posted()[0]["blocks"])
     with services(slack_client).database.transaction() as session:
         conversation = session.get(Conversation, ada.conversation_id)

@@ -1,0 +1,53 @@
+"""The stretch of time and the channel a report covers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import ColumnElement, func
+from sqlalchemy.orm import Session
+
+__all__ = ["LATE_EVENTS", "ReportPeriod", "as_day", "utc_day"]
+
+# A cycle started in the period is followed this long past its end, so a conversation
+# started on the last day and resolved (or reopened) a few days later still counts.
+LATE_EVENTS = timedelta(days=30)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportPeriod:
+    """UTC days `first` to `last`, both included; `channel` None for all channels."""
+
+    first: date
+    last: date
+    channel: str | None = None
+
+    @property
+    def since(self) -> datetime:
+        return datetime.combine(self.first, time(0), tzinfo=UTC)
+
+    @property
+    def until(self) -> datetime:
+        """The instant the period ends (exclusive): midnight after its last day."""
+        return datetime.combine(self.last + timedelta(days=1), time(0), tzinfo=UTC)
+
+    @property
+    def followed_until(self) -> datetime:
+        return self.until + LATE_EVENTS
+
+    def days(self) -> list[date]:
+        return [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]
+
+
+def utc_day(session: Session, column: ColumnElement[datetime]) -> ColumnElement[object]:
+    """The UTC calendar day of a timestamp column, in SQL (PostgreSQL's `date()` would
+    use the session's time zone; SQLite keeps UTC text already)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone("UTC", column))
+    return func.date(column)
+
+
+def as_day(value: object) -> date:
+    """A day as either database returns it (a date, or SQLite's 'YYYY-MM-DD' text)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])

@@ -1,0 +1,73 @@
+"""Satisfaction: the share of 4 and 5 among the ratings of surveys asked in the period,
+and how many of those surveys were answered, with the same per week (ISO weeks, by
+the day the survey was asked). A survey is one per (conversation, care cycle), so its
+answer is found by those two, in SQL."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session, aliased
+
+from analytics.support.period import ReportPeriod, as_day, utc_day
+from crm_store.models import LoggedEvent
+
+__all__ = ["satisfaction"]
+
+SATISFIED = ("4", "5")
+
+
+def _score(ratings: dict[str, int]) -> float | None:
+    total = sum(ratings.values())
+    if not total:
+        return None
+    return round(sum(ratings.get(s, 0) for s in SATISFIED) / total, 4)
+
+
+def satisfaction(session: Session, period: ReportPeriod) -> dict[str, Any]:
+    asked, answered = aliased(LoggedEvent), aliased(LoggedEvent)
+    day = utc_day(session, asked.occurred_at)
+    query = (
+        select(day, answered.detail, func.count())
+        .select_from(asked)
+        .outerjoin(
+            answered,
+            and_(
+                answered.conversation_id == asked.conversation_id,
+                answered.cycle == asked.cycle,
+                answered.type == "survey.answered",
+            ),
+        )
+        .where(
+            asked.type == "survey.asked",
+            asked.occurred_at >= period.since,
+            asked.occurred_at < period.until,
+        )
+        .group_by(day, answered.detail)
+    )
+    if period.channel is not None:
+        query = query.where(asked.channel == period.channel)
+    weeks: dict[str, dict[str, int]] = defaultdict(dict)
+    overall: dict[str, int] = {}
+    count_asked = 0
+    for when, score, count in session.execute(query):
+        count_asked += count
+        monday = as_day(when) - timedelta(days=as_day(when).weekday())
+        week = weeks[monday.isoformat()]
+        if score is not None:
+            week[score] = week.get(score, 0) + count
+            overall[score] = overall.get(score, 0) + count
+    responses = sum(overall.values())
+    return {
+        "score": _score(overall),
+        "responses": responses,
+        "asked": count_asked,
+        "response_rate": round(responses / count_asked, 4) if count_asked else None,
+        "trend": [
+            {"week": week, "score": _score(weeks[week]), "responses": sum(weeks[week].values())}
+            for week in sorted(weeks)
+        ],
+    }

@@ -1,0 +1,95 @@
+"""Questions the knowledge base could not answer, grouped so the team sees which
+article to write next.
+
+Each question, most asked wording first, joins the first group whose leading wording
+it resembles, else leads a new group. Resemblance is the cosine of sentence embeddings
+(all-MiniLM-L6-v2, the encoder the knowledge base already loaded, handed in by the bot:
+analytics never imports the model) at `SIMILAR_MEANING`; without an encoder (the CLI,
+a store with no knowledge base) it is TF-IDF over words and word pairs at
+`SIMILAR_WORDS`. bench/unanswered_grouping.py measures both on paraphrase groups: the
+encoder groups "can I pay with bitcoin?" with "do you take crypto payments?", which
+shares no word with it, so the encoder is what the report uses when it has one."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+__all__ = ["SIMILAR_MEANING", "SIMILAR_WORDS", "QuestionEncoder", "group_questions", "groups_of"]
+
+SIMILAR_MEANING = 0.5  # chosen on bench/unanswered_grouping.py (0.45-0.6 tried)
+SIMILAR_WORDS = 0.2  # the same (0.1-0.3 tried)
+# The most asked distinct wordings grouped; rarer ones are left out of the groups (one
+# encoding each: this bounds a report request's time).
+MAX_WORDINGS = 300
+_SPACES = re.compile(r"\s+")
+
+
+class QuestionEncoder(Protocol):
+    """Unit-length sentence embeddings, one row per text (knowledge's SentenceEncoder)."""
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def _normal(text: str) -> str:
+    return _SPACES.sub(" ", text.strip().lower()).rstrip("?!. ")
+
+
+def _vectors(wordings: list[str], encoder: QuestionEncoder | None) -> tuple[np.ndarray, float]:
+    if encoder is not None:
+        return np.asarray(encoder.encode(wordings), dtype=np.float32), SIMILAR_MEANING
+    try:
+        sparse = TfidfVectorizer(
+            stop_words="english", ngram_range=(1, 2), sublinear_tf=True
+        ).fit_transform(wordings)
+    except ValueError:  # nothing but stop words: only the same wording groups
+        return np.eye(len(wordings), dtype=np.float32), 1.0
+    return sparse.toarray().astype(np.float32), SIMILAR_WORDS
+
+
+def groups_of(wordings: list[str], encoder: QuestionEncoder | None = None) -> list[list[int]]:
+    """Indexes of `wordings` (most asked first) grouped, each group led by its first."""
+    vectors, similar = _vectors(wordings, encoder)
+    leaders: list[int] = []
+    groups: list[list[int]] = []
+    for index, vector in enumerate(vectors):
+        if leaders and vector.any():
+            similarity = vectors[leaders] @ vector
+            best = int(similarity.argmax())
+            if similarity[best] >= similar:
+                groups[best].append(index)
+                continue
+        leaders.append(index)
+        groups.append([index])
+    return groups
+
+
+def group_questions(
+    texts: list[str],
+    *,
+    encoder: QuestionEncoder | None = None,
+    top: int = 10,
+    examples: int = 3,
+) -> list[dict[str, Any]]:
+    """The `top` groups, largest first: `question` (the group's most asked wording),
+    `count` (questions in it) and up to `examples` other wordings."""
+    asked = Counter(_normal(text) for text in texts if text.strip())
+    if not asked:
+        return []
+    wordings = [text for text, _ in asked.most_common(MAX_WORDINGS)]
+    groups = sorted(
+        groups_of(wordings, encoder), key=lambda group: -sum(asked[wordings[n]] for n in group)
+    )[:top]
+    return [
+        {
+            "question": wordings[group[0]],
+            "count": sum(asked[wordings[n]] for n in group),
+            "examples": [wordings[n] for n in group[1 : examples + 1]],
+        }
+        for group in groups
+    ]

@@ -1,0 +1,89 @@
+"""The support report for the staff dashboard: `GET /api/v1/reports/support`.
+
+Who may read it: agents and admins. The figures are the support team's own work
+(response times, workload, ratings), which a support lead (an admin here: there is no
+separate lead role) and the agents themselves look at; sales staff have their summaries
+and no need for these. Definitions: analytics/README.md, "Support reports".
+"""
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from anyio import to_thread
+from fastapi import APIRouter, Depends, HTTPException, Query
+
+from analytics.support import ReportPeriod, support_report
+from analytics.support.business_time import OpeningHours
+from analytics.support.unanswered import QuestionEncoder
+from crm_store import Database
+from crm_store.records import StaffRecord
+
+__all__ = ["DEFAULT_DAYS", "MAX_DAYS", "REPORT_ROLES", "support_reports_router"]
+
+REPORT_ROLES = ("agent", "admin")
+DEFAULT_DAYS = 30
+# A longer range is refused: one request reads every event of the range.
+MAX_DAYS = 366
+
+
+def report_period(
+    first: date | None, last: date | None, channel: str | None, *, today: date
+) -> ReportPeriod:
+    """The period asked for, defaults filled in: the last 30 days up to today (UTC);
+    a bad one raises 422 with the reason."""
+    last = last or (first + timedelta(days=DEFAULT_DAYS - 1) if first else today)
+    first = first or last - timedelta(days=DEFAULT_DAYS - 1)
+    if first > last:
+        raise HTTPException(422, f"from ({first}) is after to ({last})")
+    if (last - first).days + 1 > MAX_DAYS:
+        raise HTTPException(422, f"the range is longer than {MAX_DAYS} days")
+    return ReportPeriod(first, last, channel)
+
+
+def support_reports_router(
+    database: Database,
+    reader: Callable[..., Any],
+    hours: OpeningHours,
+    *,
+    encoder: QuestionEncoder | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> APIRouter:
+    router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+
+    def compute(period: ReportPeriod) -> dict[str, Any]:
+        with database.transaction() as session:
+            return support_report(session, period, hours, encoder=encoder)
+
+    @router.get(
+        "/support",
+        responses={
+            403: {"description": "the staff user is neither an agent nor an admin"},
+            422: {
+                "description": "a date that is not YYYY-MM-DD, from after to, or a range "
+                f"over {MAX_DAYS} days, or an unknown channel"
+            },
+        },
+    )
+    async def support(
+        _: Annotated[StaffRecord, Depends(reader)],
+        first: Annotated[
+            date | None,
+            Query(alias="from", description="first day (UTC), YYYY-MM-DD; default 30 days ago"),
+        ] = None,
+        last: Annotated[
+            date | None,
+            Query(alias="to", description="last day (UTC, included), YYYY-MM-DD; default today"),
+        ] = None,
+        channel: Annotated[
+            Literal["web", "sms", "email", "slack"] | None,
+            Query(description="one channel; default all"),
+        ] = None,
+    ) -> dict[str, Any]:
+        """Conversations, bot resolution, handoffs, response and resolution times,
+        agents, satisfaction and unanswered questions for a range of days (care cycles
+        started in it). Rates are null when their denominator is 0."""
+        period = report_period(first, last, channel, today=clock().date())
+        return await to_thread.run_sync(compute, period)
+
+    return router

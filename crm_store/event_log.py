@@ -1,0 +1,80 @@
+"""The append-only event log: what happened in support, written in the transaction of
+the change it records, so a change is never without its event nor an event without its
+change. Reports (analytics/support_reports.py) are computed from it alone.
+
+Each event has a key made from what it is about (`message.in:812`,
+`conversation.resolved:40:2`): a retried transaction, a replayed webhook or a second
+backfill inserts nothing new (INSERT ... ON CONFLICT (key) DO NOTHING, on SQLite and
+PostgreSQL alike). Events carry ids and decisions, never message text: the words stay in
+`interactions`, where erasure finds them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from crm_store.base import utcnow
+from crm_store.models import LoggedEvent
+
+__all__ = ["CYCLE_STARTS", "EVENT_TYPES", "record_event"]
+
+EVENT_TYPES = (
+    "conversation.opened",
+    "conversation.reopened",
+    "conversation.resolved",
+    "message.in",
+    "message.out",
+    "handoff.opened",
+    "handoff.claimed",
+    "handoff.returned",
+    "survey.asked",
+    "survey.answered",
+    "lifecycle.changed",
+)
+# The events that start a care cycle.
+CYCLE_STARTS = ("conversation.opened", "conversation.reopened")
+
+
+def record_event(
+    session: Session,
+    event_type: str,
+    *,
+    key: str,
+    actor: str,
+    conversation_id: int | None = None,
+    cycle: int | None = None,
+    customer_id: int | None = None,
+    channel: str | None = None,
+    staff_id: int | None = None,
+    occurred_at: datetime | None = None,
+    detail: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> bool:
+    """Append one event in the caller's transaction. False when its key is logged
+    already (a retry): the first write stands."""
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown event {event_type!r}")
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(LoggedEvent)
+        .values(
+            key=f"{event_type}:{key}",
+            type=event_type,
+            occurred_at=occurred_at or utcnow(),
+            actor=actor,
+            conversation_id=conversation_id,
+            cycle=cycle,
+            customer_id=customer_id,
+            channel=channel,
+            staff_id=staff_id,
+            detail=detail[:60] if detail else None,
+            data=data or {},
+        )
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    return bool(session.execute(statement).rowcount)

@@ -1,0 +1,120 @@
+"""The support report over a week whose figures are worked out by hand
+(tests/support/support_week.py), on SQLite and PostgreSQL.
+
+Cycles started in the week: A1 (web, bot resolved, rated 5), B1 (sms, handed off,
+Sam answered, rated 2), C1 (web, bot resolved Friday, reopened Saturday: not held), C2
+(web, Saturday, handed off, Kim answers Monday 9 March)."""
+
+from __future__ import annotations
+
+import pytest
+
+from analytics.support import ReportPeriod, support_report
+from crm_store import Database
+from tests.support.support_week import FIRST, LAST, OfficeHours, write_support_week
+
+
+@pytest.fixture
+def report(database: Database) -> dict:
+    write_support_week(database)
+    with database.transaction() as session:
+        return support_report(session, ReportPeriod(FIRST, LAST), OfficeHours())
+
+
+def test_conversations_are_care_cycles_started_in_the_range(report: dict) -> None:
+    assert report["conversations_by_channel"] == [
+        {"channel": "web", "conversations": 3},
+        {"channel": "sms", "conversations": 1},
+    ]
+    days = {day["day"]: day for day in report["conversations_over_time"]}
+    assert len(days) == 7
+    assert days["2026-03-02"] == {
+        "day": "2026-03-02",
+        "opened": 2,
+        "resolved": 2,
+        "resolved_by_bot": 1,
+        "handed_off": 1,
+    }
+    assert days["2026-03-06"]["resolved_by_bot"] == 1
+    assert days["2026-03-07"] == {
+        "day": "2026-03-07",
+        "opened": 1,
+        "resolved": 0,
+        "resolved_by_bot": 0,
+        "handed_off": 1,
+    }
+    assert sum(day["opened"] for day in days.values()) == 4
+
+
+def test_a_resolution_reopened_within_seven_days_is_not_the_bots(report: dict) -> None:
+    """A1 only: C1 was reopened the next day; B1 and C2 had a person."""
+    assert report["bot_resolution"]["resolved_by_bot"] == 1
+    assert report["bot_resolution"]["denominator"] == 4
+    assert report["bot_resolution"]["rate"] == 0.25
+    assert report["handoff"]["handoffs"] == 2
+    assert report["handoff"]["rate"] == 0.5
+    assert report["handoff"]["reasons"] == [
+        {"reason": "customer_asked", "count": 1},
+        {"reason": "not_understood", "count": 1},
+    ]
+
+
+def test_first_response_and_resolution_in_clock_and_business_hours(report: dict) -> None:
+    """First person reply: B1 20 min (1,200 s); C2 Saturday 10:00 to Monday 09:45,
+    171,900 s on the clock, 2,700 s of business hours (Monday 09:00-09:45)."""
+    first = report["first_response"]
+    assert first["cycles"] == 2
+    assert first["clock"] == {"p50_seconds": 86550.0, "p90_seconds": 154830.0}
+    assert first["business"] == {"p50_seconds": 1950.0, "p90_seconds": 2550.0}
+    assert {b["bucket"]: b["cycles"] for b in first["histogram"]}["15-60 min"] == 1
+    assert {b["bucket"]: b["cycles"] for b in first["histogram"]}["> 24 h"] == 1
+    resolution = report["resolution_time"]
+    # 3,600 (B1), 3,600 (C1), 3,900 (A1), 172,800 (C2: Saturday to Monday 10:00)
+    assert resolution["cycles"] == 4
+    assert resolution["clock"]["p50_seconds"] == 3750.0
+
+
+def test_agents_replies_in_the_range_and_how_long_customers_waited(report: dict) -> None:
+    """Sam answered B1 18 min 55 s after the handoff; Kim's reply is after the week."""
+    assert report["agents"] == [
+        {"agent": "Sam Carter", "conversations": 1, "replies": 1, "median_reply_seconds": 1135.0}
+    ]
+
+
+def test_satisfaction_is_the_share_of_four_and_five_among_answers(report: dict) -> None:
+    satisfaction = report["satisfaction"]
+    assert satisfaction["asked"] == 3
+    assert satisfaction["responses"] == 2
+    assert satisfaction["score"] == 0.5
+    assert satisfaction["response_rate"] == 0.6667
+    assert satisfaction["trend"] == [{"week": "2026-03-02", "score": 0.5, "responses": 2}]
+
+
+def test_knowledge_answered_and_fallen_back_with_the_questions(report: dict) -> None:
+    knowledge = report["knowledge"]
+    assert (knowledge["answered"], knowledge["fallen_back"]) == (2, 2)
+    assert sorted(q["question"] for q in knowledge["top_unanswered"]) == [
+        "do you ship to mars",
+        "what is the capital of peru",
+    ]
+
+
+def test_one_channel(database: Database) -> None:
+    write_support_week(database)
+    with database.transaction() as session:
+        sms = support_report(session, ReportPeriod(FIRST, LAST, "sms"), OfficeHours())
+    assert sms["conversations_by_channel"] == [{"channel": "sms", "conversations": 1}]
+    assert sms["bot_resolution"]["rate"] == 0.0
+    assert sms["handoff"]["rate"] == 1.0
+    assert sms["satisfaction"]["score"] == 0.0
+    assert sms["knowledge"]["answered"] == 0
+
+
+def test_rates_are_null_over_nothing(database: Database) -> None:
+    with database.transaction() as session:
+        empty = support_report(session, ReportPeriod(FIRST, LAST), OfficeHours())
+    assert empty["bot_resolution"]["rate"] is None
+    assert empty["handoff"]["rate"] is None
+    assert empty["satisfaction"]["score"] is None
+    assert empty["satisfaction"]["response_rate"] is None
+    assert empty["first_response"]["clock"] == {"p50_seconds": None, "p90_seconds": None}

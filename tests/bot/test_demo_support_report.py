@@ -1,0 +1,52 @@
+"""The demo seed's support history: the support report over its last month shows real
+figures (every part non-empty), and no fixed demo customer is given an old conversation
+that a demo visitor would land in."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from analytics.support import ReportPeriod, support_report
+from bot.business_hours import BusinessHours
+from crm_store import Database
+from crm_store.models import Conversation, Customer, LoggedEvent
+from demo.seed import DEMO_CUSTOMERS, seed_demo
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+def test_the_last_month_of_the_demo_reads_as_a_support_team_at_work(database: Database) -> None:
+    with database.transaction() as session:
+        outcome = seed_demo(session, now=NOW)
+        assert outcome.counts["support conversations"] > 300
+        report = support_report(
+            session,
+            ReportPeriod(NOW.date() - timedelta(days=29), NOW.date()),
+            BusinessHours(),
+        )
+    assert {row["channel"] for row in report["conversations_by_channel"]} >= {"web", "sms", "email"}
+    assert 0.3 < report["bot_resolution"]["rate"] < 0.8
+    assert 0.1 < report["handoff"]["rate"] < 0.6
+    assert report["first_response"]["cycles"] > 10
+    assert (
+        report["first_response"]["business"]["p50_seconds"]
+        < report["first_response"]["clock"]["p50_seconds"]
+    )
+    assert len(report["agents"]) == 3
+    assert report["satisfaction"]["responses"] > 10
+    assert 0 < report["satisfaction"]["response_rate"] < 1
+    assert report["knowledge"]["fallen_back"] > 0
+    assert report["knowledge"]["top_unanswered"][0]["count"] > 1
+    with database.transaction() as session:  # none for the fixed demo customers
+        fixed = select(Customer.id).where(Customer.email.in_([c.email for c in DEMO_CUSTOMERS]))
+        logged = session.scalars(
+            select(LoggedEvent.id).where(LoggedEvent.customer_id.in_(fixed))
+        ).all()
+        open_ones = session.scalars(
+            select(Conversation.id).where(
+                Conversation.customer_id.in_(fixed), Conversation.status == "open"
+            )
+        ).all()
+    assert logged == [] and open_ones == []

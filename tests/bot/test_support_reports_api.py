@@ -1,0 +1,109 @@
+"""GET /api/v1/reports/support: the dashboard's contract (keys and shapes), the default
+range, 422 with the reason for bad dates, and who may read it (agents and admins)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bot.app import create_app
+from bot.settings import DatabaseSettings, Settings, SupportSettings
+from crm_store import staff
+from tests.support.app import services
+from tests.support.fakes import ScriptedDialogue
+from tests.support.support_week import write_support_week
+
+REPORT = "/api/v1/reports/support"
+
+
+@dataclass
+class Readers:
+    client: TestClient
+    admin: dict[str, str]
+    sales: dict[str, str]
+
+
+@pytest.fixture
+def readers(tmp_path: Path, database_url: str) -> Iterator[Readers]:
+    settings = Settings(
+        data_dir=tmp_path / "var",
+        database=DatabaseSettings(url=database_url, auto_migrate=True),
+        support=SupportSettings(bot_resolves_after_minutes=0),
+    )
+    with TestClient(create_app(settings, dialogue=ScriptedDialogue())) as client:
+        database = services(client).database
+        write_support_week(database)
+        with database.transaction() as session:
+            _, admin = staff.create_staff(session, name="Dana", email="dana@a.test", role="admin")
+            _, sales = staff.create_staff(session, name="Marco", email="marco@a.test", role="sales")
+        yield Readers(
+            client, {"Authorization": f"Bearer {admin}"}, {"Authorization": f"Bearer {sales}"}
+        )
+
+
+def test_the_report_has_the_dashboards_shape(readers: Readers) -> None:
+    answer = readers.client.get(f"{REPORT}?from=2026-03-02&to=2026-03-08", headers=readers.admin)
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert report["range"] == {"from": "2026-03-02", "to": "2026-03-08", "channel": None}
+    assert set(report) == {
+        "range",
+        "conversations_by_channel",
+        "conversations_over_time",
+        "bot_resolution",
+        "handoff",
+        "first_response",
+        "resolution_time",
+        "agents",
+        "satisfaction",
+        "knowledge",
+    }
+    assert set(report["bot_resolution"]) == {"rate", "resolved_by_bot", "denominator", "definition"}
+    assert set(report["handoff"]) == {"rate", "handoffs", "denominator", "definition", "reasons"}
+    for timing in (report["first_response"], report["resolution_time"]):
+        assert set(timing) == {"cycles", "clock", "business", "histogram"}
+        assert set(timing["clock"]) == set(timing["business"]) == {"p50_seconds", "p90_seconds"}
+    assert set(report["satisfaction"]) == {"score", "responses", "asked", "response_rate", "trend"}
+    assert set(report["knowledge"]) == {"answered", "fallen_back", "top_unanswered"}
+    assert set(report["knowledge"]["top_unanswered"][0]) == {"question", "count", "examples"}
+    assert report["handoff"]["rate"] == 0.5
+
+    sms = readers.client.get(
+        f"{REPORT}?from=2026-03-02&to=2026-03-08&channel=sms", headers=readers.admin
+    ).json()
+    assert sms["range"]["channel"] == "sms"
+    assert sms["conversations_by_channel"] == [{"channel": "sms", "conversations": 1}]
+
+
+def test_the_last_thirty_days_by_default(readers: Readers) -> None:
+    report = readers.client.get(REPORT, headers=readers.admin).json()
+    today = datetime.now(UTC).date()
+    assert report["range"]["to"] == today.isoformat()
+    assert (today - date.fromisoformat(report["range"]["from"])).days == 29
+    assert len(report["conversations_over_time"]) == 30
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        ("from=2026-02-30", "from"),
+        ("to=yesterday", "to"),
+        ("from=2026-03-08&to=2026-03-02", "is after to"),
+        ("from=2024-01-01&to=2026-03-02", "longer than 366 days"),
+        ("channel=fax", "channel"),
+    ],
+)
+def test_bad_ranges_are_refused_with_the_reason(readers: Readers, query: str, reason: str) -> None:
+    answer = readers.client.get(f"{REPORT}?{query}", headers=readers.admin)
+    assert answer.status_code == 422
+    assert reason in answer.text
+
+
+def test_sales_staff_and_strangers_cannot_read_it(readers: Readers) -> None:
+    assert readers.client.get(REPORT, headers=readers.sales).status_code == 403
+    assert readers.client.get(REPORT).status_code == 401

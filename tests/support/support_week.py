@@ -1,0 +1,142 @@
+"""One week of support whose report figures are worked out by hand (in the docstrings
+of tests/analytics/test_support_reports.py): three conversations, four care cycles,
+two handoffs, three surveys, written with `demo.support_stories`.
+
+Monday 2 March 2026 to Sunday 8 March (UTC); business hours Mon-Fri 09:00-17:00 UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+from sqlalchemy.orm import Session
+
+from crm_store import Database
+from crm_store.models import Customer, Identity, StaffUser
+from demo.support_stories import Cycle, Rating, Said, Story, write_story
+
+FIRST, LAST = date(2026, 3, 2), date(2026, 3, 8)
+OFFICE = ("UTC", time(9), time(17), (0, 1, 2, 3, 4))
+
+
+@dataclass(frozen=True, slots=True)
+class OfficeHours:
+    timezone: str = OFFICE[0]
+    opens: time = OFFICE[1]
+    closes: time = OFFICE[2]
+    weekdays: tuple[int, ...] = OFFICE[3]
+
+
+@dataclass(frozen=True, slots=True)
+class SupportWeek:
+    sam: int
+    kim: int
+
+
+def at(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(2026, 3, day, hour, minute, second, tzinfo=UTC)
+
+
+def _customer(session: Session, name: str, channel: str, address: str) -> tuple[int, int]:
+    customer = Customer(name=name, attributes={})
+    session.add(customer)
+    session.flush()
+    identity = Identity(customer_id=customer.id, channel=channel, address=address)
+    session.add(identity)
+    session.flush()
+    return customer.id, identity.id
+
+
+def write_support_week(database: Database) -> SupportWeek:
+    with database.transaction() as session:
+        sam = StaffUser(
+            name="Sam Carter", email="sam@acme.test", role="agent", api_token_hash="a" * 64
+        )
+        kim = StaffUser(
+            name="Kim Ito", email="kim@acme.test", role="agent", api_token_hash="b" * 64
+        )
+        session.add_all([sam, kim])
+        session.flush()
+        ann = _customer(session, "Ann", "web", "session-ann")
+        ben = _customer(session, "Ben", "sms", "+14155550188")
+        cat = _customer(session, "Cat", "web", "session-cat")
+        # A: answered by the bot, resolved by it, rated 5.
+        write_story(
+            session,
+            Story(
+                *ann,
+                "web",
+                [
+                    Cycle(
+                        [
+                            Said(at(2, 10), "customer", "how long do refunds take?"),
+                            Said(at(2, 10, 0, 5), "bot", "Refunds take 5 days.", "answer"),
+                        ],
+                        resolved_at=at(2, 11, 5),
+                        resolved_by="bot",
+                        rating=Rating(at(2, 11, 5), 5, at(2, 11, 10)),
+                    )
+                ],
+            ),
+        )
+        # B: a fallback, then a person: handed off, claimed and answered by Sam, rated 2.
+        write_story(
+            session,
+            Story(
+                *ben,
+                "sms",
+                [
+                    Cycle(
+                        [
+                            Said(at(2, 12), "customer", "what is the capital of Peru?"),
+                            Said(at(2, 12, 0, 5), "bot", "I have no good answer.", "fallback"),
+                            Said(at(2, 12, 1), "customer", "talk to a human"),
+                            Said(at(2, 12, 1, 5), "bot", "A person will reply.", "handover"),
+                            Said(at(2, 12, 20), "agent", "Lima! How can I help?", staff_id=sam.id),
+                        ],
+                        handoff_at=at(2, 12, 1, 5),
+                        handoff_reason="customer_asked",
+                        claimed_at=at(2, 12, 10),
+                        agent_id=sam.id,
+                        resolved_at=at(2, 13),
+                        resolved_by="agent",
+                        rating=Rating(at(2, 13), 2, at(2, 13, 30), "slow"),
+                    )
+                ],
+            ),
+        )
+        # C: the bot resolves on Friday, the customer is back on Saturday (a new cycle),
+        # the bot falls back, hands off; Kim answers on Monday 9 March, after the week.
+        write_story(
+            session,
+            Story(
+                *cat,
+                "web",
+                [
+                    Cycle(
+                        [
+                            Said(at(6, 16), "customer", "where is my parcel?"),
+                            Said(at(6, 16, 0, 5), "bot", "It ships tomorrow.", "answer"),
+                        ],
+                        resolved_at=at(6, 17),
+                        resolved_by="bot",
+                        rating=Rating(at(6, 17)),
+                    ),
+                    Cycle(
+                        [
+                            Said(at(7, 10), "customer", "Do you ship to Mars?"),
+                            Said(at(7, 10, 0, 5), "bot", "I have no good answer.", "fallback"),
+                            Said(at(9, 9, 45), "agent", "Not yet!", staff_id=kim.id),
+                        ],
+                        handoff_at=at(7, 10, 1),
+                        handoff_reason="not_understood",
+                        claimed_at=at(9, 9, 30),
+                        agent_id=kim.id,
+                        resolved_at=at(9, 10),
+                        resolved_by="agent",
+                    ),
+                ],
+            ),
+        )
+        return SupportWeek(sam.id, kim.id)
