@@ -25,12 +25,15 @@ from bot.conversation.engine import ConversationEngine
 from bot.conversation.stranded import StrandedMessageSweeper
 from bot.conversation.support_dialogue import SupportDialogue
 from bot.conversation.understanding import NluParser, NluUnderstander
+from bot.delivery.campaign_queue import CampaignSendWorker
+from bot.delivery.campaign_scheduler import CampaignScheduler
 from bot.delivery.dead_alarm import SlackDeadAlarm, SlackWebhookAlarm
 from bot.delivery.worker import DeliveryWorker
 from bot.handoffs import HandoffService, LoggingAgentDesk
 from bot.handoffs.links import HandoffLinks
 from bot.settings import Settings
 from bot.webhooks.queue import WebhookWorker
+from bot.wiring.campaigns import campaign_scheduler, campaign_sender
 from bot.wiring.database import open_database
 from bot.wiring.email import email_intake, email_parts, mailbox_poller, smtp_sender
 from bot.wiring.parts import ChannelParts
@@ -70,6 +73,8 @@ class Services:
     channels: list[ChannelParts] = field(default_factory=list)
     sweeper: StrandedMessageSweeper | None = None
     webhooks: WebhookWorker | None = None
+    campaign_sender: CampaignSendWorker | None = None
+    campaign_scheduler: CampaignScheduler | None = None
 
     @property
     def workers(self) -> dict[str, Worker]:
@@ -80,6 +85,9 @@ class Services:
             found["stranded-message-sweeper"] = self.sweeper
         if self.webhooks is not None:
             found["webhook-worker"] = self.webhooks
+        if self.campaign_sender is not None and self.campaign_scheduler is not None:
+            found["campaign-sender"] = self.campaign_sender
+            found["campaign-scheduler"] = self.campaign_scheduler
         for parts in self.channels:
             found.update(parts.workers)
         return found
@@ -92,6 +100,8 @@ class Services:
             self.webhooks.wake()
         elif queue == "slack" and self.slack is not None:
             self.slack.worker.wake()
+        elif queue == "campaigns" and self.campaign_sender is not None:
+            self.campaign_sender.wake()
 
     async def aclose(self) -> None:
         if isinstance(self.nlu, RasaHttpParser):
@@ -296,6 +306,8 @@ def bootstrap(
             database, settings.slack.handoff_channel, slack.worker.wake
         )
     limits = services.limits = RateLimits(settings.rate_limits, clock=clock)
+    services.campaign_sender = campaign_sender(settings, database, all_senders)
+    services.campaign_scheduler = campaign_scheduler(settings, database, services.campaign_sender)
     services.sweeper = stranded_message_sweeper(settings, database, engine)
     email = settings.email
     if email.from_address is not None:
