@@ -61,9 +61,7 @@ def test_consent_channel_tags_tickets_stage_and_analytics(database: Database) ->
         )
         session.add(Ticket(number="T-1", customer_id=both, subject="Broken zip", status="open"))
         session.get_one(Customer, withdrawn).lifecycle_stage = "churned"
-        session.add(
-            CustomerMetrics(customer_id=sms_only, computed_at=utcnow(), segment="at_risk")
-        )
+        session.add(CustomerMetrics(customer_id=sms_only, computed_at=utcnow(), segment="at_risk"))
     granted_email = {"channel": "email", "purpose": "marketing"}
     assert _ids(database, {"field": "consent", "op": "granted", "value": granted_email}) == [both]
     assert _ids(database, {"field": "consent", "op": "withdrawn", "value": granted_email}) == [
