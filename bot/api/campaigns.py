@@ -3,8 +3,6 @@ and preview them, create campaigns, dry-run them, schedule, pause, resume, cance
 read their results. Every change goes through engagement/campaign_actions.py, as the
 CLI's and the YAML files' do."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from typing import Annotated, Any
 
