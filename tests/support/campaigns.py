@@ -165,3 +165,68 @@ async def send_all(
         if not await sender.work_due():
             break
     scheduler.tick()
+
+
+def many_shoppers(database: Database, count: int, *, first_phone: int = 2_000_000) -> list[str]:
+    """`count` customers with a US phone identity and marketing SMS consent, written in
+    bulk (executemany); returns their numbers. For the chaos test and the benchmark."""
+    from sqlalchemy import insert, select
+
+    from crm_store.models import ConsentEntry
+
+    now = utcnow()
+    phones = [f"+1415{first_phone + n:07d}" for n in range(count)]
+    with database.transaction() as session:
+        for start in range(0, count, 5000):
+            chunk = phones[start : start + 5000]
+            session.execute(
+                insert(Customer.__table__),
+                [
+                    {
+                        "name": f"Customer {p[-7:]}",
+                        "phone": p,
+                        "lifecycle_stage": "customer",
+                        "pending": False,
+                        "attributes": {},
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for p in chunk
+                ],
+            )
+            ids: dict[str, int] = {
+                phone: customer_id
+                for phone, customer_id in session.execute(
+                    select(Customer.phone, Customer.id).where(Customer.phone.in_(chunk))
+                )
+            }
+            session.execute(
+                insert(Identity.__table__),
+                [
+                    {
+                        "customer_id": ids[p],
+                        "channel": "sms",
+                        "address": p,
+                        "verified": True,
+                        "created_at": now,
+                    }
+                    for p in chunk
+                ],
+            )
+            session.execute(
+                insert(ConsentEntry.__table__),
+                [
+                    {
+                        "customer_id": ids[p],
+                        "channel": "sms",
+                        "address": p,
+                        "purpose": "marketing",
+                        "decision": "granted",
+                        "means": "import",
+                        "source": "seed",
+                        "recorded_at": now,
+                    }
+                    for p in chunk
+                ],
+            )
+    return phones
