@@ -4,7 +4,9 @@ killed with SIGKILL at random moments three times and started again, while the
 stand-in answers 500 and 429 for a while. Afterwards every eligible recipient has been
 sent the step exactly once, the holdout nothing, and the ledger accounts for everyone.
 
-The stand-in takes each message and answers 50 ms later, so kills land between
+The provider first answers 500 to 40 posts and 429 (Retry-After: 1) to 40 more, then
+is down (503) for 30 posts, each time with a kill to follow. The stand-in takes each
+message and answers 50 ms later, so kills land between
 "Twilio took it" and "the ledger recorded it": those rows come back after their lease
 (2 s here) `uncertain` and are looked for in Twilio's message list before any resend.
 """
@@ -15,7 +17,6 @@ import random
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -84,7 +85,7 @@ def test_sigkill_three_times_and_provider_errors_never_send_twice_or_skip(
             SWITCHBOARD_CAMPAIGNS__QUIET_HOURS_START="00:00",
             SWITCHBOARD_CAMPAIGNS__QUIET_HOURS_END="00:00",
             SWITCHBOARD_CAMPAIGNS__FREQUENCY_CAP="100",
-            SWITCHBOARD_LOG__LEVEL="WARNING",
+            SWITCHBOARD_LOG__LEVEL="ERROR",
         )
         log = tmp_path / "run.log"
         rand = random.Random()
@@ -99,14 +100,19 @@ def test_sigkill_three_times_and_provider_errors_never_send_twice_or_skip(
                 assert time.monotonic() < deadline, "the sender never got going"
                 time.sleep(0.05)
             if kills == 1:
-                # The provider misbehaves for a while: 500s, 429s with Retry-After, and
-                # then a 2 s outage (503 to everything), across the next kill.
+                # The provider misbehaves for a while: 500s, then 429s with Retry-After.
                 for _ in range(40):
                     twilio.fail_next(500)
                 for _ in range(40):
                     twilio.fail_next(429, 20429, "Too Many Requests")
-                threading.Timer(0.3, lambda: setattr(twilio, "down", 503)).start()
-                threading.Timer(2.3, lambda: setattr(twilio, "down", None)).start()
+            if kills == 2:
+                # ...and then is down (503 to everything) until 30 posts were refused.
+                twilio.down = 503
+                poll_until = time.monotonic() + 120
+                while sum(1 for p in list(twilio.posts) if p.answered == 503) < 30:
+                    assert time.monotonic() < poll_until, "no posts during the outage"
+                    time.sleep(0.05)
+                twilio.down = None
             time.sleep(rand.uniform(0.05, 1.0))
             process.send_signal(signal.SIGKILL)
             process.wait()
