@@ -9,7 +9,9 @@ to the Twilio stand-in (tests/support/twilio_standin.py, a real HTTP server):
 - the scheduler's overhead per recipient: freezing the audience into the ledger, and
   the sender's own work per row measured with a sender that returns at once.
 
-    PYTHONPATH=. .venv/bin/python bench/campaign_send.py --url URL [--customers N]
+    PYTHONPATH=. .venv/bin/python -m bench.campaign_send --url URL [--customers N]
+
+(As a module: run as a file, bench/analytics.py would shadow the analytics package.)
 
 `--customers` (default 100,000) is the large size; 10,000 always runs first. Each size
 runs in its own database (created and dropped on the server of `--url`) and its own
@@ -170,7 +172,7 @@ def main() -> None:
         return
     for size in sorted({10_000, args.customers}):
         run = subprocess.run(
-            [sys.executable, __file__, "--url", args.url, "--one", str(size)],
+            [sys.executable, "-m", "bench.campaign_send", "--url", args.url, "--one", str(size)],
             capture_output=True,
             text=True,
             check=True,

@@ -18,17 +18,20 @@ from crm_store.base import utcnow
 from crm_store.models import Campaign, Segment
 
 __all__ = [
+    "MOVES",
     "CampaignRecord",
     "SegmentRecord",
     "add_campaign",
     "campaign_by_name",
     "change_status",
+    "due_to_start",
     "get_campaign",
     "get_segment",
     "list_campaigns",
     "list_segments",
     "save_segment",
     "segment_by_name",
+    "update_draft",
 ]
 
 # Which status each action moves a campaign from, and to.

@@ -258,7 +258,8 @@ class CampaignSendQueue:
         campaign_sends.finish(session, row.id, state=state, reason=reason, detail=detail)
         interaction_id = campaign_sends.interaction_of(session, row.id)
         if interaction_id is not None:  # logged on an earlier try, then not sent
-            status = "opted_out" if state == "suppressed" else "failed"
+            consent = reason in ("no_consent", "sms_stop", "unsubscribed", "opted_out")
+            status = "opted_out" if consent else "canceled" if state == "suppressed" else "failed"
             delivery_status.force(
                 session, interaction_id, status, attributes={"delivery_error": detail}
             )

@@ -93,7 +93,8 @@ class Services:
         return found
 
     def wake_queue(self, queue: str) -> None:
-        """Tell a queue's worker ("outbox", "slack" or "webhooks") that a row is due."""
+        """Tell a queue's worker ("outbox", "slack", "webhooks" or "campaigns") that a row
+        is due."""
         if queue == "outbox":
             self.worker.wake()
         elif queue == "webhooks" and self.webhooks is not None:

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.channel_store.delivery_reports import DeliveryReports
 from channels.messages import Channel
 from crm_store import Database, consents
 from crm_store.base import utcnow
@@ -97,6 +98,13 @@ async def test_sms_and_email_once_each_holdout_none_and_every_exclusion_explaine
     assert report["conversions"]["holdout"]["customers"] == len(held)
     assert len(logged) == len(sms.sent) + len(email.sent)  # in the history, as sent
     assert set(logged) == {"sent"}
+    # Twilio's status callback finds a campaign SMS by its Sid (it has no outbox row).
+    reports = DeliveryReports(database)
+    assert await reports.report(Channel.SMS, "prov-1", "delivered") is True
+    assert await reports.report(Channel.SMS, "prov-unknown", "delivered") is None
+    with database.transaction() as session:
+        report = campaign_report(session, get_campaign(session, found.id))
+    assert report["steps"]["sms"]["delivered"] == 1
 
 
 async def test_consent_withdrawn_between_enqueue_and_send_is_honoured(database: Database) -> None:
