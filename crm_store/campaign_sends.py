@@ -167,31 +167,22 @@ def mark_sent(
     now: datetime,
 ) -> bool:
     """Record the provider's acceptance; False if the row was not ours to finish."""
-    return bool(
-        session.execute(
-            update(CampaignSend)
-            .where(CampaignSend.id == send_id, CampaignSend.state == "claimed")
-            .values(
-                state="sent",
-                provider_message_id=provider_message_id,
-                sms_segments=sms_segments,
-                sent_at=now,
-                claimed_until=None,
-                uncertain=False,
-                reason=None,
-                detail=None,
-            )
-        ).rowcount
+    return _settle(
+        session,
+        send_id,
+        state="sent",
+        provider_message_id=provider_message_id,
+        sms_segments=sms_segments,
+        sent_at=now,
+        uncertain=False,
+        reason=None,
+        detail=None,
     )
 
 
 def finish(session: Session, send_id: int, *, state: str, reason: str, detail: str) -> None:
     """`failed` (the provider refused for good, or retries ran out) or `suppressed`."""
-    session.execute(
-        update(CampaignSend)
-        .where(CampaignSend.id == send_id, CampaignSend.state == "claimed")
-        .values(state=state, reason=reason[:40], detail=detail, claimed_until=None)
-    )
+    _settle(session, send_id, state=state, reason=reason[:40], detail=detail)
 
 
 def schedule_retry(
@@ -206,33 +197,37 @@ def schedule_retry(
     values: dict[str, object] = {
         "state": "queued",
         "next_attempt_at": at,
-        "claimed_until": None,
         "reason": "retrying",
         "detail": error,
         "uncertain": uncertain,
     }
     if not count_attempt:
         values["attempts"] = CampaignSend.attempts - 1
-    session.execute(
-        update(CampaignSend)
-        .where(CampaignSend.id == send_id, CampaignSend.state == "claimed")
-        .values(**values)
-    )
+    _settle(session, send_id, **values)
 
 
 def wait_until(session: Session, send_id: int, *, at: datetime, reason: str, detail: str) -> None:
     """Not yet (quiet hours): queued again for `at`, the try not counted."""
-    session.execute(
-        update(CampaignSend)
-        .where(CampaignSend.id == send_id, CampaignSend.state == "claimed")
-        .values(
-            state="queued",
-            next_attempt_at=at,
-            claimed_until=None,
-            attempts=CampaignSend.attempts - 1,
-            reason=reason,
-            detail=detail,
-        )
+    _settle(
+        session,
+        send_id,
+        state="queued",
+        next_attempt_at=at,
+        attempts=CampaignSend.attempts - 1,
+        reason=reason,
+        detail=detail,
+    )
+
+
+def _settle(session: Session, send_id: int, **values: object) -> bool:
+    """Move a row this worker holds (`claimed`) on, ending its claim; False when it was
+    not held (its lease ran out and another worker took it)."""
+    return bool(
+        session.execute(
+            update(CampaignSend)
+            .where(CampaignSend.id == send_id, CampaignSend.state == "claimed")
+            .values(claimed_until=None, **values)
+        ).rowcount
     )
 
 

@@ -86,29 +86,21 @@ def unsubscribe_router(database: Database, links: UnsubscribeLinks) -> APIRouter
     def _withdraw(address: str, wording: str, send_id: int | None) -> bool:
         """False when a campaign link was used already (nothing is written again)."""
         with database.transaction() as session:
+            source, purposes = "email unsubscribe link", consents.PURPOSES
             if send_id is not None:
                 used = campaign_unsubscribes.use_token(session, send_id, address)
                 if used is None:
                     return False
-                consents.record_consent(
-                    session,
-                    channel="email",
-                    address=address,
-                    decision=consents.WITHDRAWN,
-                    means="unsubscribe_link",
-                    source=f"campaign {used} unsubscribe link",
-                    wording=wording,
-                    purposes=(consents.MARKETING,),
-                )
-                return True
+                source, purposes = f"campaign {used} unsubscribe link", (consents.MARKETING,)
             consents.record_consent(
                 session,
                 channel="email",
                 address=address,
                 decision=consents.WITHDRAWN,
                 means="unsubscribe_link",
-                source="email unsubscribe link",
+                source=source,
                 wording=wording,
+                purposes=purposes,
             )
             return True
 
