@@ -303,9 +303,6 @@ class CampaignSettings(BaseModel):
     sms_per_second: float = Field(default=10.0, gt=0, description="Twilio sends per second")
     email_per_second: float = Field(default=20.0, gt=0, description="SMTP sends per second")
     poll_interval_seconds: float = Field(default=5.0, gt=0, description="scheduler passes")
-    folder: Path | None = Field(
-        default=None, description="segments and campaigns as YAML files, loaded at start"
-    )
 
     @field_validator("company_timezone")
     @classmethod
