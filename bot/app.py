@@ -13,6 +13,7 @@ from bot.api.accounts import accounts_router
 from bot.api.analytics import analytics_router
 from bot.api.audit import AuditTrail, audit_router
 from bot.api.auth import StaffAuth
+from bot.api.campaigns import campaigns_router
 from bot.api.consents import consents_router
 from bot.api.cors import CorsByPath
 from bot.api.deliveries import deliveries_router
@@ -45,6 +46,7 @@ from bot.dashboard import dashboard_router
 from bot.delivery.dead_rows import DeadRows
 from bot.settings import Settings
 from bot.wiring.bootstrap import Services, bootstrap
+from bot.wiring.campaigns import engagement_rules
 from bot.wiring.channel_health import ChannelCheckWorker, ChannelHealth
 from bot.wiring.checks import channel_checks
 from bot.workers import Workers
@@ -184,6 +186,14 @@ def _mount(app: FastAPI, services: Services) -> None:
             auth.role("admin"),
             services.settings.webhooks.allowed_hosts,
             lambda: services.wake_queue("webhooks"),
+        )
+    )
+    app.include_router(
+        campaigns_router(
+            services.database,
+            auth.role("admin", "marketing"),
+            engagement_rules(services.settings),
+            lambda: services.wake_queue("campaigns"),
         )
     )
     app.include_router(handoffs_router(services.handoffs, auth))

@@ -307,6 +307,36 @@ class SurveySettings(BaseModel):
             cooldown=timedelta(days=self.cooldown_days),
             answer_within=timedelta(hours=self.answer_within_hours),
         )
+class CampaignSettings(BaseModel):
+    """Campaign sends (engagement/): the rules checked at the moment of sending."""
+
+    quiet_hours_start: time = Field(default=time(21, 0), description="local time, HH:MM")
+    quiet_hours_end: time = Field(default=time(8, 0), description="local time, HH:MM")
+    company_timezone: str | None = Field(
+        default=None,
+        description="zone of customers with no other clue (default: SUPPORT__TIMEZONE)",
+    )
+    frequency_cap: int | None = Field(
+        default=2, ge=0, description="marketing messages per customer per window; null: none"
+    )
+    frequency_window_days: int = Field(default=7, gt=0)
+    marketing_needs_opt_in: bool = Field(
+        default=True, description="marketing only to addresses that granted it (opt-in)"
+    )
+    holdout_salt: str = Field(default="switchboard-holdout", min_length=1)
+    sms_per_second: float = Field(default=10.0, gt=0, description="Twilio sends per second")
+    email_per_second: float = Field(default=20.0, gt=0, description="SMTP sends per second")
+    poll_interval_seconds: float = Field(default=5.0, gt=0, description="scheduler passes")
+
+    @field_validator("company_timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
 
 
 class StaffSettings(BaseModel):
@@ -667,6 +697,7 @@ class Settings(BaseSettings):
     webhooks: WebhookSettings = WebhookSettings()
     privacy: PrivacySettings = PrivacySettings()
     surveys: SurveySettings = SurveySettings()
+    campaigns: CampaignSettings = CampaignSettings()
 
     @model_validator(mode="after")
     def _twilio_needs_a_public_url(self) -> Settings:

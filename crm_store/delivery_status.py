@@ -112,6 +112,14 @@ def find_sent(
                 OutboxMessage.provider_message_id == provider_message_id,
             )
         ).first()
+        if found is None:  # not from the outbox: a campaign send, logged with its id
+            found = session.scalars(
+                select(Interaction.id).where(
+                    Interaction.channel == channel,
+                    Interaction.direction == "out",
+                    Interaction.provider_message_id == provider_message_id,
+                )
+            ).first()
         if found is None:
             return None
         interaction_id = found

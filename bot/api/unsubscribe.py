@@ -8,6 +8,11 @@ withdraws every purpose on email for that address in the consent ledger (means
 more. A GET only shows a page with the button: mail scanners open links, and must not
 unsubscribe anyone by it. Outside the OpenAPI document: it is for people and mail
 clients, not API clients.
+
+A campaign mail's link is single-use and names its ledger row (`s`): its POST withdraws
+`marketing` on email only (the customer leaves the campaigns, not the support team's
+answers), credits the unsubscribe to the campaign, and is recorded on the row; the same
+link used again changes nothing and says so.
 """
 
 from html import escape
@@ -18,7 +23,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from crm_store import Database, consents
+from crm_store import Database, campaign_unsubscribes, consents
 
 PATH = "/unsubscribe"
 _SALT = "switchboard.email.unsubscribe"
@@ -42,14 +47,28 @@ class UnsubscribeLinks:
     def url(self, address: str) -> str:
         return f"{self._base_url}{PATH}?t={self._serializer.dumps({'e': address.lower()})}"
 
-    def address(self, token: str) -> str | None:
-        """The address the token was signed for; None for a forged or altered one."""
+    def campaign_url(self, address: str, send_id: int) -> str:
+        """The single-use link of one campaign mail (its ledger row `send_id`)."""
+        token = self._serializer.dumps({"e": address.lower(), "s": send_id})
+        return f"{self._base_url}{PATH}?t={token}"
+
+    def read(self, token: str) -> tuple[str, int | None] | None:
+        """The address the token was signed for and its campaign send, if any; None for
+        a forged or altered token."""
         try:
             data = self._serializer.loads(token)
         except BadSignature:
             return None
         found = data.get("e") if isinstance(data, dict) else None
-        return found if isinstance(found, str) else None
+        if not isinstance(found, str):
+            return None
+        send = data.get("s")
+        return found, send if isinstance(send, int) else None
+
+    def address(self, token: str) -> str | None:
+        """The address the token was signed for; None for a forged or altered one."""
+        found = self.read(token)
+        return found[0] if found is not None else None
 
 
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
@@ -64,17 +83,26 @@ def unsubscribe_router(database: Database, links: UnsubscribeLinks) -> APIRouter
     router = APIRouter(include_in_schema=False)
     Token = Annotated[str, Query(min_length=1, max_length=1000)]
 
-    def _withdraw(address: str, wording: str) -> None:
+    def _withdraw(address: str, wording: str, send_id: int | None) -> bool:
+        """False when a campaign link was used already (nothing is written again)."""
         with database.transaction() as session:
+            source, purposes = "email unsubscribe link", consents.PURPOSES
+            if send_id is not None:
+                used = campaign_unsubscribes.use_token(session, send_id, address)
+                if used is None:
+                    return False
+                source, purposes = f"campaign {used} unsubscribe link", (consents.MARKETING,)
             consents.record_consent(
                 session,
                 channel="email",
                 address=address,
                 decision=consents.WITHDRAWN,
                 means="unsubscribe_link",
-                source="email unsubscribe link",
+                source=source,
                 wording=wording,
+                purposes=purposes,
             )
+            return True
 
     @router.get(PATH)
     async def unsubscribe_page(t: Token) -> HTMLResponse:
@@ -90,13 +118,19 @@ def unsubscribe_router(database: Database, links: UnsubscribeLinks) -> APIRouter
 
     @router.post(PATH)
     async def unsubscribe(t: Token, request: Request) -> HTMLResponse:
-        address = links.address(t)
-        if address is None:
+        found = links.read(t)
+        if found is None:
             return _page("Link refused", "<h1>This unsubscribe link is not valid.</h1>", 403)
+        address, send_id = found
         body = (await request.body())[:200].decode(errors="replace")
         # A mail client's one-click POST says so in its body; a person pressed the button.
         wording = "List-Unsubscribe one-click (RFC 8058)" if ONE_CLICK in body else PAGE_WORDING
-        await to_thread.run_sync(_withdraw, address, wording)
+        if not await to_thread.run_sync(_withdraw, address, wording, send_id):
+            return _page(
+                "Already used",
+                f"<h1>This link was used already: {escape(address)} gets no more of these "
+                "messages.</h1>",
+            )
         return _page(
             "Unsubscribed",
             f"<h1>Done: {escape(address)} gets no more email from us.</h1>"

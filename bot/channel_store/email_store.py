@@ -38,6 +38,8 @@ class StoredThreads:
         self._db = database
 
     async def thread_of(self, message: OutboundMessage) -> MailThread | None:
+        if "campaign_send_id" in message.attributes:
+            return None  # a campaign mail starts a thread; it answers nothing
         return await to_thread.run_sync(self._thread_of, message.interaction_id)
 
     def _thread_of(self, interaction_id: int) -> MailThread | None:

@@ -113,7 +113,7 @@ def staff() -> None:
 @staff.command("create")
 @click.option("--name", required=True)
 @click.option("--email", required=True)
-@click.option("--role", required=True, type=click.Choice(["agent", "sales", "admin"]))
+@click.option("--role", required=True, type=click.Choice(["agent", "sales", "marketing", "admin"]))
 @click.option("--slack-user-id", default=None, help="Slack user id, e.g. U012AB3CD")
 def staff_create(name: str, email: str, role: str, slack_user_id: str | None) -> None:
     """Create a staff user and print its API token (shown once, on the last line)."""
@@ -250,6 +250,7 @@ def _refit_analytics(database: Database) -> str:
 def _add_layer_commands() -> None:
     from bot.cli.actions import actions
     from bot.cli.analytics import analytics
+    from bot.cli.campaigns import campaigns
     from bot.cli.check import check
     from bot.cli.deliveries import deliveries
     from bot.cli.kb import kb
@@ -258,6 +259,7 @@ def _add_layer_commands() -> None:
 
     main.add_command(actions)
     main.add_command(analytics)
+    main.add_command(campaigns)
     main.add_command(check)
     main.add_command(deliveries)
     main.add_command(kb)

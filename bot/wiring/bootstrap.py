@@ -27,6 +27,8 @@ from bot.conversation.engine import ConversationEngine
 from bot.conversation.stranded import StrandedMessageSweeper
 from bot.conversation.support_dialogue import SupportDialogue
 from bot.conversation.understanding import NluParser, NluUnderstander
+from bot.delivery.campaign_queue import CampaignSendWorker
+from bot.delivery.campaign_scheduler import CampaignScheduler
 from bot.delivery.dead_alarm import SlackDeadAlarm, SlackWebhookAlarm
 from bot.delivery.worker import DeliveryWorker
 from bot.erasure.queue import ErasureWorker
@@ -35,6 +37,7 @@ from bot.handoffs import HandoffService, LoggingAgentDesk
 from bot.handoffs.links import HandoffLinks
 from bot.settings import Settings
 from bot.webhooks.queue import WebhookWorker
+from bot.wiring.campaigns import campaign_scheduler, campaign_sender
 from bot.wiring.database import open_database
 from bot.wiring.email import email_intake, email_parts, mailbox_poller, smtp_sender
 from bot.wiring.erasure import erasure_worker
@@ -79,6 +82,8 @@ class Services:
     retention: RetentionJob | None = None
     bot_resolver: BotResolver | None = None
     encoder: SentenceEncoder | None = None  # also groups the report's unanswered questions
+    campaign_sender: CampaignSendWorker | None = None
+    campaign_scheduler: CampaignScheduler | None = None
 
     @property
     def workers(self) -> dict[str, Worker]:
@@ -95,13 +100,16 @@ class Services:
             found["retention-job"] = self.retention
         if self.bot_resolver is not None:
             found["bot-resolver"] = self.bot_resolver
+        if self.campaign_sender is not None and self.campaign_scheduler is not None:
+            found["campaign-sender"] = self.campaign_sender
+            found["campaign-scheduler"] = self.campaign_scheduler
         for parts in self.channels:
             found.update(parts.workers)
         return found
 
     def wake_queue(self, queue: str) -> None:
-        """Tell a queue's worker ("outbox", "slack", "webhooks" or "erasures") that a row
-        is due."""
+        """Tell a queue's worker ("outbox", "slack", "webhooks", "erasures" or "campaigns")
+        that a row is due."""
         if queue == "outbox":
             self.worker.wake()
         elif queue == "webhooks" and self.webhooks is not None:
@@ -110,6 +118,8 @@ class Services:
             self.slack.worker.wake()
         elif queue == "erasures" and self.erasures is not None:
             self.erasures.wake()
+        elif queue == "campaigns" and self.campaign_sender is not None:
+            self.campaign_sender.wake()
 
     async def aclose(self) -> None:
         if isinstance(self.nlu, RasaHttpParser):
@@ -320,6 +330,8 @@ def bootstrap(
     services.erasures.erasures.finished = lambda _: services.wake_queue("webhooks")
     services.retention = RetentionJob(database, settings.privacy)
     limits = services.limits = RateLimits(settings.rate_limits, clock=clock)
+    services.campaign_sender = campaign_sender(settings, database, all_senders)
+    services.campaign_scheduler = campaign_scheduler(settings, database, services.campaign_sender)
     services.sweeper = stranded_message_sweeper(settings, database, engine)
     if settings.support.bot_resolves_after_minutes > 0:
         services.bot_resolver = BotResolver(

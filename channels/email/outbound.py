@@ -63,7 +63,11 @@ def compose(
     mail = EmailMessage()
     mail["From"] = formataddr((identity.name or "", identity.address))
     mail["To"] = message.address
-    mail["Subject"] = reply_subject(thread.subject if thread else "")
+    # A campaign mail has a subject of its own (attributes["subject"]); replies say "Re:".
+    own_subject = message.attributes.get("subject")
+    mail["Subject"] = (
+        str(own_subject) if own_subject else reply_subject(thread.subject if thread else "")
+    )
     mail["Date"] = format_datetime(message.created_at)
     mail["Message-ID"] = message_id
     if thread is not None and thread.message_id:
@@ -75,8 +79,12 @@ def compose(
         mail["Reply-To"] = formataddr(
             (identity.name or "", f"{local}+{reply_token(message_id)}@{domain}")
         )
-    if identity.unsubscribe_url is not None:
-        mail["List-Unsubscribe"] = f"<{identity.unsubscribe_url(message.address)}>"
+    # A campaign mail brings its own single-use link (attributes["unsubscribe_url"]).
+    unsubscribe = message.attributes.get("unsubscribe_url")
+    if unsubscribe is None and identity.unsubscribe_url is not None:
+        unsubscribe = identity.unsubscribe_url(message.address)
+    if unsubscribe is not None:
+        mail["List-Unsubscribe"] = f"<{unsubscribe}>"
         mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     automatic = AUTOMATIC.get(message.author)
     if automatic is not None:

@@ -114,7 +114,10 @@ class TwilioSender:
             options["from_"] = self._from
         if self._service:
             options["messaging_service_sid"] = self._service
-        if self._callback:
+        if self._callback and "campaign_send_id" in message.attributes:
+            # A campaign send has no outbox row: its status is found by the Sid alone.
+            options["status_callback"] = self._callback
+        elif self._callback:
             # The outbox id finds the message even if the callback beats our record of
             # the Sid; the signature covers the query, so it cannot be forged.
             options["status_callback"] = f"{self._callback}?outbox={message.outbox_id}"

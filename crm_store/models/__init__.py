@@ -3,6 +3,7 @@
 from crm_store.models.accounts import Account
 from crm_store.models.analytics import CustomerMetrics, LeadScore, ModelFit
 from crm_store.models.audit import AuditEntry
+from crm_store.models.campaigns import Campaign, CampaignRecipient, CampaignSend, Segment
 from crm_store.models.consents import ConsentEntry
 from crm_store.models.conversations import Conversation, Interaction
 from crm_store.models.customers import Customer, Identity
@@ -22,6 +23,9 @@ from crm_store.models.widget_sessions import WidgetSessionRevocation
 __all__ = [
     "Account",
     "AuditEntry",
+    "Campaign",
+    "CampaignRecipient",
+    "CampaignSend",
     "ConsentEntry",
     "Conversation",
     "Customer",
@@ -41,6 +45,7 @@ __all__ = [
     "Order",
     "OutboxMessage",
     "SatisfactionSurvey",
+    "Segment",
     "SlackCall",
     "SlackEvent",
     "StaffUser",

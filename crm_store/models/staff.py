@@ -7,11 +7,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_store.base import Base, utcnow
 
-STAFF_ROLES = ("agent", "sales", "admin")
+# `marketing`: segments and campaigns (the staff API's /api/v1/campaigns, with admin).
+STAFF_ROLES = ("agent", "sales", "marketing", "admin")
 
 
 class StaffUser(Base):
-    """A person at the company: an agent, a salesperson or an admin."""
+    """A person at the company: an agent, a salesperson, a marketer or an admin."""
 
     __tablename__ = "staff_users"
 

@@ -31,6 +31,8 @@ NOT_CUSTOMER_DATA = {
     "erased_identifiers": "keyed hashes of erased identifiers, no address",
     "model_fits": "lifetime-value fits of the whole customer base; the customer's own "
     "figures are in customer_metrics",
+    "segments": "the company's saved filters; no customer's data",
+    "campaigns": "the company's messages; what a customer was sent is in campaign_sends",
 }
 
 

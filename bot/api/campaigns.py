@@ -1,0 +1,253 @@
+"""The staff API for segments and campaigns (admin and marketing roles): save segments
+and preview them, create campaigns, dry-run them, schedule, pause, resume, cancel, and
+read their results. Every change goes through engagement/campaign_actions.py, as the
+CLI's and the YAML files' do."""
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from anyio import to_thread
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from bot.api.auth import StaffDependency
+from crm_store import Database, campaigns
+from crm_store.base import utcnow
+from crm_store.campaigns import CampaignRecord, SegmentRecord
+from crm_store.records import StaffRecord
+from engagement.campaign_actions import (
+    create_campaign,
+    move_campaign,
+    save_segment,
+    schedule_campaign,
+    segment_preview,
+)
+from engagement.definitions import CampaignDefinition, SegmentDefinition
+from engagement.errors import CampaignStateError, InvalidCampaign
+from engagement.preview import preview_campaign
+from engagement.report import campaign_report
+from engagement.rules import EngagementRules
+
+__all__ = ["campaign_json", "campaigns_router"]
+
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+NOT_FOUND = {404: {"description": "no such segment or campaign"}}
+STATE = {409: {"description": "the campaign's status does not allow this"}}
+
+
+class Schedule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    at: AwareDatetime | None = None  # default: now
+    deadline: AwareDatetime | None = None
+
+
+def segment_json(segment: SegmentRecord) -> dict[str, Any]:
+    return {
+        "id": segment.id,
+        "name": segment.name,
+        "description": segment.description,
+        "filter": segment.filter,
+        "created_at": segment.created_at.isoformat(),
+    }
+
+
+def campaign_json(campaign: CampaignRecord) -> dict[str, Any]:
+    def when(value: Any) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "id": campaign.id,
+        "name": campaign.name,
+        "segment_id": campaign.segment_id,
+        "purpose": campaign.purpose,
+        "content": campaign.content,
+        "steps": campaign.steps,
+        "status": campaign.status,
+        "scheduled_at": when(campaign.scheduled_at),
+        "send_deadline": when(campaign.send_deadline),
+        "holdout_share": campaign.holdout_share,
+        "conversion_days": campaign.conversion_days,
+        "source": campaign.source,
+        "started_at": when(campaign.started_at),
+        "finished_at": when(campaign.finished_at),
+    }
+
+
+def _template_refusal(exc: InvalidCampaign) -> JSONResponse:
+    return JSONResponse(
+        status_code=422,
+        content={
+            "error": exc.reason,
+            "detail": [
+                {
+                    "loc": ["body", "content", str(p.get("step", ""))],
+                    "msg": f"customer {p.get('customer_id')}: {p.get('error')}",
+                    "type": "template",
+                }
+                for p in exc.problems
+            ]
+            or exc.reason,
+        },
+    )
+
+
+def campaigns_router(
+    database: Database,
+    staff: StaffDependency,
+    rules: EngagementRules,
+    wake_sender: Callable[[], None] = lambda: None,
+) -> APIRouter:
+    router = APIRouter(prefix="/api/v1", tags=["campaigns"])
+    Member = Annotated[StaffRecord, Depends(staff)]
+
+    def run(work: Callable[..., Any], *args: Any) -> Any:
+        def inside() -> Any:
+            with database.transaction() as session:
+                return work(session, *args)
+
+        return to_thread.run_sync(inside)
+
+    def _campaign(session: Any, campaign_id: int) -> CampaignRecord:
+        found = campaigns.get_campaign(session, campaign_id)
+        if found is None:
+            raise HTTPException(404, f"no campaign {campaign_id}")
+        return found
+
+    @router.get("/segments")
+    async def list_segments(member: Member) -> list[dict[str, Any]]:
+        """Every saved segment."""
+        return await run(lambda s: [segment_json(x) for x in campaigns.list_segments(s)])
+
+    @router.post("/segments", status_code=201)
+    async def save(body: SegmentDefinition, member: Member) -> dict[str, Any]:
+        """Save a named filter (a new one, or the filter of the one with this name)."""
+        return await run(lambda s: segment_json(save_segment(s, body)))
+
+    @router.get("/segments/{segment_id}/preview", responses=NOT_FOUND)
+    async def preview_segment(
+        segment_id: Id, member: Member, sample: Annotated[int, Query(ge=0, le=200)] = 20
+    ) -> dict[str, Any]:
+        """How many customers the segment holds now, and a sample of them."""
+
+        def work(session: Any) -> dict[str, Any]:
+            segment = campaigns.get_segment(session, segment_id)
+            if segment is None:
+                raise HTTPException(404, f"no segment {segment_id}")
+            return segment_preview(session, segment, now=utcnow(), sample=sample)
+
+        return await run(work)
+
+    @router.get("/campaigns")
+    async def list_campaigns(member: Member) -> list[dict[str, Any]]:
+        return await run(lambda s: [campaign_json(c) for c in campaigns.list_campaigns(s)])
+
+    @router.post(
+        "/campaigns",
+        status_code=201,
+        responses={**STATE, 404: {"description": "no segment of that name"}},
+    )
+    async def create(body: CampaignDefinition, member: Member) -> dict[str, Any]:
+        """Create a draft campaign (or change a draft of the same name)."""
+
+        def work(session: Any) -> dict[str, Any]:
+            try:
+                return campaign_json(create_campaign(session, body, source="api"))
+            except InvalidCampaign as exc:
+                raise HTTPException(404, exc.reason) from None
+            except CampaignStateError as exc:
+                raise HTTPException(409, str(exc)) from None
+
+        return await run(work)
+
+    @router.get("/campaigns/{campaign_id}", responses=NOT_FOUND)
+    async def one(campaign_id: Id, member: Member) -> dict[str, Any]:
+        return await run(lambda s: campaign_json(_campaign(s, campaign_id)))
+
+    @router.get("/campaigns/{campaign_id}/preview", responses=NOT_FOUND)
+    async def preview(
+        campaign_id: Id,
+        member: Member,
+        sample: Annotated[int, Query(ge=0, le=1000)] = 50,
+        limit: Annotated[int, Query(ge=1, le=100_000)] = 5000,
+    ) -> dict[str, Any]:
+        """The dry run: who would get which step when, and why each other customer
+        would not (nothing is written)."""
+        return await run(
+            lambda s: preview_campaign(
+                s,
+                _campaign(s, campaign_id),
+                rules,
+                now=utcnow(),
+                max_customers=limit,
+                sample=sample,
+            )
+        )
+
+    @router.post(
+        "/campaigns/{campaign_id}/schedule",
+        responses={
+            **NOT_FOUND,
+            **STATE,
+            422: {"description": "a template fails for some customers, or the times are wrong"},
+        },
+    )
+    async def schedule(campaign_id: Id, body: Schedule, member: Member) -> Any:
+        """Schedule a draft: at `at` (default now), sent until `deadline`."""
+
+        def work(session: Any) -> Any:
+            try:
+                return campaign_json(
+                    schedule_campaign(
+                        session,
+                        _campaign(session, campaign_id),
+                        rules,
+                        now=utcnow(),
+                        at=body.at,
+                        deadline=body.deadline,
+                    )
+                )
+            except InvalidCampaign as exc:
+                return _template_refusal(exc)
+            except CampaignStateError as exc:
+                raise HTTPException(409, str(exc)) from None
+
+        found = await run(work)
+        wake_sender()
+        return found
+
+    async def move(campaign_id: int, action: str) -> dict[str, Any]:
+        def work(session: Any) -> dict[str, Any]:
+            found = _campaign(session, campaign_id)
+            try:
+                return campaign_json(move_campaign(session, found, action, now=utcnow()))
+            except CampaignStateError as exc:
+                raise HTTPException(409, str(exc)) from None
+
+        moved = await run(work)
+        wake_sender()
+        return moved
+
+    @router.post("/campaigns/{campaign_id}/pause", responses={**NOT_FOUND, **STATE})
+    async def pause(campaign_id: Id, member: Member) -> dict[str, Any]:
+        """Stop sending (rows in flight finish); nothing is lost: resume goes on."""
+        return await move(campaign_id, "pause")
+
+    @router.post("/campaigns/{campaign_id}/resume", responses={**NOT_FOUND, **STATE})
+    async def resume(campaign_id: Id, member: Member) -> dict[str, Any]:
+        return await move(campaign_id, "resume")
+
+    @router.post("/campaigns/{campaign_id}/cancel", responses={**NOT_FOUND, **STATE})
+    async def cancel(campaign_id: Id, member: Member) -> dict[str, Any]:
+        """Cancel: rows not sent yet are suppressed with reason `cancelled`."""
+        return await move(campaign_id, "cancel")
+
+    @router.get("/campaigns/{campaign_id}/report", responses=NOT_FOUND)
+    async def report(campaign_id: Id, member: Member) -> dict[str, Any]:
+        """Sent, delivered, failed, suppressed by reason, replies, unsubscribes,
+        conversions and the lift against the holdout."""
+        return await run(lambda s: campaign_report(s, _campaign(s, campaign_id)))
+
+    return router

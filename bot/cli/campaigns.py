@@ -1,0 +1,281 @@
+"""`switchboard campaigns ...`: segments and campaigns from a shell.
+
+Loads only the settings and the store (no model), so it starts quickly. `run` sends in
+this process (the scheduler and the sender, as `serve` runs them) until the campaigns
+named are finished: for sending from a worker machine, or a deployment without the web
+server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from bot.settings import Settings
+    from crm_store import Database
+
+T = TypeVar("T")
+
+
+@click.group()
+def campaigns() -> None:
+    """Segments and campaigns: save, preview, schedule, pause, resume, cancel, report."""
+
+
+def _open() -> tuple[Settings, Database]:
+    from bot.cli.main import _fail_clearly, _settings
+    from bot.wiring.database import open_database
+
+    settings = _settings()
+    return settings, _fail_clearly(lambda: open_database(settings))
+
+
+def _in_store(work: Callable[[Session, Settings], T]) -> T:
+    """Run `work` in one transaction; engagement errors become one clear line."""
+    from engagement.errors import CampaignStateError, InvalidCampaign
+
+    settings, database = _open()
+    try:
+        with database.transaction() as session:
+            return work(session, settings)
+    except InvalidCampaign as exc:
+        lines = [exc.reason] + [
+            f"  customer {p['customer_id']}, {p['step']}: {p['error']}" for p in exc.problems
+        ]
+        raise click.ClickException("\n".join(lines)) from None
+    except CampaignStateError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        database.dispose()
+
+
+def _campaign(session: Session, campaign_id: int) -> Any:
+    from crm_store.campaigns import get_campaign
+
+    found = get_campaign(session, campaign_id)
+    if found is None:
+        raise click.ClickException(f"no campaign {campaign_id}")
+    return found
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str))
+
+
+@campaigns.command("load")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def load(folder: Path) -> None:
+    """Save the segments and campaigns of the YAML files in FOLDER (campaigns as drafts)."""
+    from engagement.yaml_files import load_folder
+
+    report = _in_store(lambda session, _: load_folder(session, folder))
+    click.echo(f"segments: {', '.join(report.segments) or 'none'}")
+    click.echo(f"campaigns: {', '.join(report.campaigns) or 'none'}")
+    for problem in report.problems:
+        click.echo(f"problem: {problem}", err=True)
+    if report.problems:
+        sys.exit(1)
+
+
+@campaigns.command("segment")
+@click.argument("name")
+@click.option("--filter", "filter_json", required=True, help="the filter as JSON")
+@click.option("--description", default=None)
+def segment(name: str, filter_json: str, description: str | None) -> None:
+    """Save a segment: NAME and its filter as JSON; prints its size and a sample."""
+    from pydantic import ValidationError
+
+    from crm_store.base import utcnow
+    from engagement.campaign_actions import save_segment, segment_preview
+    from engagement.definitions import SegmentDefinition
+
+    try:
+        definition = SegmentDefinition(
+            name=name, description=description, filter=json.loads(filter_json)
+        )
+    except (ValidationError, json.JSONDecodeError) as exc:
+        raise click.ClickException(f"invalid segment: {exc}") from None
+    found = _in_store(
+        lambda session, _: segment_preview(
+            session, save_segment(session, definition), now=utcnow(), sample=10
+        )
+    )
+    _echo_json(found)
+
+
+@campaigns.command("list")
+def listing() -> None:
+    """Every campaign with its status."""
+    from crm_store.campaigns import list_campaigns
+
+    for c in _in_store(lambda session, _: list_campaigns(session)):
+        click.echo(f"{c.id}\t{c.status}\t{'+'.join(c.steps)}\t{c.name}")
+
+
+@campaigns.command("preview")
+@click.argument("campaign_id", type=int)
+@click.option("--sample", default=20, show_default=True, help="customer rows shown")
+@click.option("--json", "as_json", is_flag=True, help="the whole dry run as JSON")
+def preview(campaign_id: int, sample: int, as_json: bool) -> None:
+    """Dry run: who would get which step when, and why the others would not."""
+    from bot.wiring.campaigns import engagement_rules
+    from crm_store.base import utcnow
+    from engagement.preview import preview_campaign
+
+    found = _in_store(
+        lambda session, settings: preview_campaign(
+            session,
+            _campaign(session, campaign_id),
+            engagement_rules(settings),
+            now=utcnow(),
+            sample=sample,
+        )
+    )
+    if as_json:
+        _echo_json(found)
+    else:
+        click.echo(
+            f"campaign {campaign_id} ({found['status']}), planned {found['planned_at']}: "
+            f"audience {found['audience']}, evaluated {found['evaluated']}"
+        )
+        for step, counts in found["steps"].items():
+            excluded = ", ".join(f"{r} {n}" for r, n in counts["excluded"].items()) or "none"
+            click.echo(
+                f"  {step}: send {counts['send_now']}, wait for quiet hours "
+                f"{counts['wait_for_quiet_hours']}; excluded: {excluded}"
+            )
+        for row in found["rows"]:
+            what = row["at"] if row["decision"] == "send" else row["detail"]
+            click.echo(
+                f"  customer {row['customer_id']}\t{row['step']}\t{row['decision']}"
+                f"\t{row['reason'] or ''}\t{what or ''}"
+            )
+    for error in found["template_errors"]:
+        click.echo(
+            f"template error: customer {error['customer_id']}, {error['step']}: {error['error']}",
+            err=True,
+        )
+    if found["template_errors"]:
+        sys.exit(1)
+
+
+def _when(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    found = datetime.fromisoformat(value)
+    if found.tzinfo is None:
+        raise click.BadParameter(f"{value!r} needs a time zone, e.g. 2026-12-01T09:00+01:00")
+    return found
+
+
+@campaigns.command("schedule")
+@click.argument("campaign_id", type=int)
+@click.option("--at", default=None, help="ISO time with zone (default: now)")
+@click.option("--deadline", default=None, help="ISO time with zone: nothing sent after it")
+def schedule(campaign_id: int, at: str | None, deadline: str | None) -> None:
+    """Schedule a draft campaign (its preview must have no template errors)."""
+    from bot.wiring.campaigns import engagement_rules
+    from crm_store.base import utcnow
+    from engagement.campaign_actions import schedule_campaign
+
+    found = _in_store(
+        lambda session, settings: schedule_campaign(
+            session,
+            _campaign(session, campaign_id),
+            engagement_rules(settings),
+            now=utcnow(),
+            at=_when(at),
+            deadline=_when(deadline),
+        )
+    )
+    click.echo(f"campaign {found.id} scheduled for {found.scheduled_at.isoformat()}")
+
+
+def _mover(action: str) -> click.Command:
+    @click.argument("campaign_id", type=int)
+    def move(campaign_id: int) -> None:
+        from crm_store.base import utcnow
+        from engagement.campaign_actions import move_campaign
+
+        found = _in_store(
+            lambda session, _: move_campaign(
+                session, _campaign(session, campaign_id), action, now=utcnow()
+            )
+        )
+        click.echo(f"campaign {found.id} is {found.status}")
+
+    move.__doc__ = f"{action.capitalize()} a campaign."
+    return campaigns.command(action)(move)
+
+
+for _action in ("pause", "resume", "cancel"):
+    _mover(_action)
+
+
+@campaigns.command("report")
+@click.argument("campaign_id", type=int)
+def report(campaign_id: int) -> None:
+    """Results as JSON: sent, delivered, failed, suppressed by reason, replies,
+    unsubscribes, conversions and lift against the holdout."""
+    from engagement.report import campaign_report
+
+    _echo_json(
+        _in_store(lambda session, _: campaign_report(session, _campaign(session, campaign_id)))
+    )
+
+
+@campaigns.command("run")
+@click.argument("campaign_ids", type=int, nargs=-1)
+def run(campaign_ids: tuple[int, ...]) -> None:
+    """Send in this process until CAMPAIGN_IDS are done or cancelled (none: until
+    stopped). Safe beside a server and other `run`s: rows are claimed, never shared."""
+    settings, database = _open()
+    try:
+        asyncio.run(_run(settings, database, campaign_ids))
+    finally:
+        database.dispose()
+
+
+async def _run(settings: Settings, database: Database, campaign_ids: tuple[int, ...]) -> None:
+    from anyio import to_thread
+
+    from bot.logs import configure_logging
+    from bot.wiring.bootstrap import smtp_sender
+    from bot.wiring.campaigns import campaign_scheduler, campaign_sender
+    from bot.wiring.sms import sms_sender
+    from bot.workers import Workers
+    from channels.messages import Channel
+    from channels.ports import ChannelSender
+    from crm_store.campaigns import get_campaign
+
+    configure_logging(settings.log.level, settings.log.format)
+    senders: dict[Channel, ChannelSender] = {}
+    sms = sms_sender(settings)
+    if sms is not None:
+        senders[Channel.SMS] = sms
+    if settings.email.smtp_enabled:
+        senders[Channel.EMAIL] = smtp_sender(settings.email, database)
+    sender = campaign_sender(settings, database, senders)
+    scheduler = campaign_scheduler(settings, database, sender)
+    workers = Workers({"campaign-sender": sender, "campaign-scheduler": scheduler})
+    workers.start()
+
+    def finished() -> bool:
+        with database.transaction() as session:
+            found = [get_campaign(session, i) for i in campaign_ids]
+        return all(c is None or c.status in ("done", "cancelled") for c in found)
+
+    try:
+        while not (campaign_ids and await to_thread.run_sync(finished)):
+            await asyncio.sleep(settings.campaigns.poll_interval_seconds)
+    finally:
+        await workers.stop(settings.delivery.shutdown_grace_seconds)

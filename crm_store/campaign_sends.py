@@ -1,0 +1,318 @@
+"""The send ledger: one row per (campaign, step, customer), claimed by the queue worker.
+
+Rows are written when a send starts (crm_store/campaigns.py freezes the audience),
+before any provider is called, and only move forward: `queued -> claimed -> sent |
+failed | suppressed(reason)`. A claim is a lease: a row whose process died comes back
+when it runs out, marked `uncertain` (the provider may have taken the message), and the
+next try asks the provider before sending again. Claims take `FOR UPDATE SKIP LOCKED`
+on PostgreSQL, so any number of workers share the ledger without taking a row twice;
+on SQLite one writer at a time does the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from crm_store.models import Campaign, CampaignRecipient, CampaignSend
+
+__all__ = [
+    "ClaimedSend",
+    "claim_due",
+    "finish",
+    "mark_sent",
+    "queue_audience",
+    "release",
+    "schedule_retry",
+    "wait_until",
+]
+
+FINISHED = ("sent", "failed", "suppressed")
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedSend:
+    id: int
+    campaign_id: int
+    step: str
+    customer_id: int
+    channel: str
+    purpose: str
+    attempts: int
+    window_start: datetime
+    uncertain: bool
+    interaction_id: int | None
+    created_at: datetime
+
+
+def queue_audience(
+    session: Session,
+    campaign_id: int,
+    *,
+    steps: Sequence[str],
+    purpose: str,
+    customers: Iterable[tuple[int, bool]],
+    now: datetime,
+) -> int:
+    """Write the frozen recipients `(customer id, held out)` and one ledger row per step
+    each: `queued`, or `suppressed(holdout)` for the held out. Returns the recipients
+    written. Inserted as plain executemany in chunks (the caller streams `customers`)."""
+    written = 0
+    recipients: list[dict[str, object]] = []
+    sends: list[dict[str, object]] = []
+
+    def flush() -> None:
+        if recipients:
+            session.execute(insert(CampaignRecipient.__table__), recipients)
+            session.execute(insert(CampaignSend.__table__), sends)
+            recipients.clear()
+            sends.clear()
+
+    for customer_id, holdout in customers:
+        recipients.append(
+            {
+                "campaign_id": campaign_id,
+                "customer_id": customer_id,
+                "holdout": holdout,
+                "frozen_at": now,
+            }
+        )
+        for step in steps:
+            sends.append(
+                {
+                    "campaign_id": campaign_id,
+                    "step": step,
+                    "customer_id": customer_id,
+                    "channel": step,
+                    "purpose": purpose,
+                    "state": "suppressed" if holdout else "queued",
+                    "reason": "holdout" if holdout else None,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "uncertain": False,
+                    "created_at": now,
+                }
+            )
+        written += 1
+        if len(recipients) >= 2000:
+            flush()
+    flush()
+    return written
+
+
+def claim_due(
+    session: Session, *, now: datetime, limit: int, lease: timedelta
+) -> list[ClaimedSend]:
+    """Take up to `limit` due rows of campaigns that are sending, oldest first. A row
+    whose earlier claim ran out comes back `uncertain`."""
+    sending = select(Campaign.id).where(Campaign.status == "sending")
+    rows = session.scalars(
+        select(CampaignSend)
+        .where(
+            or_(
+                and_(CampaignSend.state == "queued", CampaignSend.next_attempt_at <= now),
+                and_(CampaignSend.state == "claimed", CampaignSend.claimed_until < now),
+            ),
+            CampaignSend.campaign_id.in_(sending),
+        )
+        .order_by(CampaignSend.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=CampaignSend)
+    ).all()
+    claimed = []
+    for row in rows:
+        if row.state == "claimed":
+            row.uncertain = True  # its process died mid-send: ask before sending again
+        row.state = "claimed"
+        row.attempts += 1
+        row.claimed_until = now + lease
+        claimed.append(
+            ClaimedSend(
+                id=row.id,
+                campaign_id=row.campaign_id,
+                step=row.step,
+                customer_id=row.customer_id,
+                channel=row.channel,
+                purpose=row.purpose,
+                attempts=row.attempts,
+                window_start=row.created_at,
+                uncertain=row.uncertain,
+                interaction_id=row.interaction_id,
+                created_at=row.created_at,
+            )
+        )
+    session.flush()
+    return claimed
+
+
+def note_sending(session: Session, send_id: int, *, address: str, interaction_id: int) -> None:
+    """Before the provider call: the address used and the logged interaction."""
+    session.execute(
+        update(CampaignSend)
+        .where(CampaignSend.id == send_id)
+        .values(address=address, interaction_id=interaction_id)
+    )
+
+
+def mark_sent(
+    session: Session,
+    send_id: int,
+    *,
+    provider_message_id: str | None,
+    sms_segments: int | None,
+    now: datetime,
+) -> bool:
+    """Record the provider's acceptance; False if the row was not ours to finish."""
+    return _settle(
+        session,
+        send_id,
+        state="sent",
+        provider_message_id=provider_message_id,
+        sms_segments=sms_segments,
+        sent_at=now,
+        uncertain=False,
+        reason=None,
+        detail=None,
+    )
+
+
+def finish(session: Session, send_id: int, *, state: str, reason: str, detail: str) -> None:
+    """`failed` (the provider refused for good, or retries ran out) or `suppressed`."""
+    _settle(session, send_id, state=state, reason=reason[:40], detail=detail)
+
+
+def schedule_retry(
+    session: Session,
+    send_id: int,
+    *,
+    error: str,
+    at: datetime,
+    count_attempt: bool,
+    uncertain: bool,
+) -> None:
+    values: dict[str, object] = {
+        "state": "queued",
+        "next_attempt_at": at,
+        "reason": "retrying",
+        "detail": error,
+        "uncertain": uncertain,
+    }
+    if not count_attempt:
+        values["attempts"] = CampaignSend.attempts - 1
+    _settle(session, send_id, **values)
+
+
+def wait_until(session: Session, send_id: int, *, at: datetime, reason: str, detail: str) -> None:
+    """Not yet (quiet hours): queued again for `at`, the try not counted."""
+    _settle(
+        session,
+        send_id,
+        state="queued",
+        next_attempt_at=at,
+        attempts=CampaignSend.attempts - 1,
+        reason=reason,
+        detail=detail,
+    )
+
+
+def _settle(session: Session, send_id: int, **values: object) -> bool:
+    """Move a row this worker holds (`claimed`) on, ending its claim; False when it was
+    not held (its lease ran out and another worker took it)."""
+    return bool(
+        session.execute(
+            update(CampaignSend)
+            .where(CampaignSend.id == send_id, CampaignSend.state == "claimed")
+            .values(claimed_until=None, **values)
+        ).rowcount
+    )
+
+
+def release(session: Session, send_ids: Sequence[int]) -> None:
+    """Hand claimed rows back untried (their claim uncounted)."""
+    session.execute(
+        update(CampaignSend)
+        .where(CampaignSend.id.in_(send_ids), CampaignSend.state == "claimed")
+        .values(
+            state="queued",
+            claimed_until=None,
+            attempts=func.max(CampaignSend.attempts - 1, 0)
+            if session.get_bind().dialect.name == "sqlite"
+            else func.greatest(CampaignSend.attempts - 1, 0),
+        )
+    )
+
+
+def provider_id_taken(session: Session, provider_message_id: str, *, other_than: int) -> bool:
+    return (
+        session.scalar(
+            select(CampaignSend.id)
+            .where(
+                CampaignSend.provider_message_id == provider_message_id,
+                CampaignSend.id != other_than,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def marketing_sends_since(
+    session: Session, customer_id: int, since: datetime, *, other_than: int | None = None
+) -> int:
+    """Marketing messages the customer was sent since `since`, across campaigns, with
+    those in flight to them now (claimed elsewhere): the frequency cap counts both, so
+    two workers cannot each send the last one allowed."""
+    query = select(func.count(CampaignSend.id)).where(
+        CampaignSend.customer_id == customer_id,
+        CampaignSend.purpose == "marketing",
+        or_(
+            and_(CampaignSend.state == "sent", CampaignSend.sent_at >= since),
+            CampaignSend.state == "claimed",
+        ),
+    )
+    if other_than is not None:
+        query = query.where(CampaignSend.id != other_than)
+    return int(session.scalar(query) or 0)
+
+
+def suppress_unsent(session: Session, campaign_id: int, *, reason: str, detail: str) -> int:
+    """Suppress every row of the campaign still queued (a cancel): the ledger says why
+    each one was not sent. Rows in flight finish as they will."""
+    return session.execute(
+        update(CampaignSend)
+        .where(CampaignSend.campaign_id == campaign_id, CampaignSend.state == "queued")
+        .values(state="suppressed", reason=reason, detail=detail)
+    ).rowcount
+
+
+def unfinished(session: Session, campaign_id: int) -> int:
+    return int(
+        session.scalar(
+            select(func.count(CampaignSend.id)).where(
+                CampaignSend.campaign_id == campaign_id, CampaignSend.state.not_in(FINISHED)
+            )
+        )
+        or 0
+    )
+
+
+def tally(session: Session, campaign_id: int) -> list[tuple[str, str, str | None, int]]:
+    """(step, state, reason, count) for the campaign's ledger."""
+    rows = session.execute(
+        select(CampaignSend.step, CampaignSend.state, CampaignSend.reason, func.count())
+        .where(CampaignSend.campaign_id == campaign_id)
+        .group_by(CampaignSend.step, CampaignSend.state, CampaignSend.reason)
+    ).all()
+    return [(step, state, reason, int(n)) for step, state, reason, n in rows]
+
+
+def address_of(session: Session, send_id: int) -> str | None:
+    return session.scalar(select(CampaignSend.address).where(CampaignSend.id == send_id))
+
+
+def interaction_of(session: Session, send_id: int) -> int | None:
+    return session.scalar(select(CampaignSend.interaction_id).where(CampaignSend.id == send_id))

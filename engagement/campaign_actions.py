@@ -1,0 +1,132 @@
+"""What staff do with segments and campaigns, on a session: save, create, schedule,
+pause, resume, cancel. The API, the CLI and the YAML loader all come through here.
+
+Scheduling runs the preview first and refuses a campaign whose templates fail for any
+customer of the audience (up to the preview's limit), naming customer and field: a
+missing field fails here, not at send time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crm_store import campaigns
+from crm_store.campaigns import CampaignRecord, SegmentRecord
+from crm_store.models import Customer
+from engagement.definitions import CampaignDefinition, SegmentDefinition
+from engagement.errors import CampaignStateError, InvalidCampaign
+from engagement.filters import audience
+from engagement.preview import preview_campaign
+from engagement.rules import EngagementRules
+from engagement.sends import cancel_campaign
+
+__all__ = [
+    "create_campaign",
+    "move_campaign",
+    "save_segment",
+    "schedule_campaign",
+    "segment_preview",
+]
+
+
+def save_segment(session: Session, definition: SegmentDefinition) -> SegmentRecord:
+    return campaigns.save_segment(
+        session,
+        name=definition.name,
+        filter=definition.filter,
+        description=definition.description,
+    )
+
+
+def segment_preview(
+    session: Session, segment: SegmentRecord, *, now: datetime, sample: int = 20
+) -> dict[str, Any]:
+    """How many customers the segment holds now, and the first few."""
+    query = audience(segment.filter, now=now, dialect=session.get_bind().dialect.name)
+    count = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    ids = list(session.scalars(query.limit(sample)))
+    rows = session.execute(
+        select(Customer.id, Customer.name, Customer.email, Customer.phone, Customer.lifecycle_stage)
+        .where(Customer.id.in_(ids))
+        .order_by(Customer.id)
+    ).all()
+    return {
+        "segment_id": segment.id,
+        "name": segment.name,
+        "count": int(count or 0),
+        "sample": [
+            {
+                "id": r.id,
+                "name": r.name,
+                "email": r.email,
+                "phone": r.phone,
+                "stage": r.lifecycle_stage,
+            }
+            for r in rows
+        ],
+    }
+
+
+def create_campaign(
+    session: Session, definition: CampaignDefinition, *, source: str
+) -> CampaignRecord:
+    """A new draft campaign, or (same name, still a draft or scheduled) the updated one."""
+    segment = campaigns.segment_by_name(session, definition.segment)
+    if segment is None:
+        raise InvalidCampaign(f"no segment named {definition.segment!r}")
+    values = {**definition.stored_values(), "segment_id": segment.id, "source": source}
+    existing = campaigns.campaign_by_name(session, definition.name)
+    if existing is not None:
+        updated = campaigns.update_draft(session, existing.id, **values)
+        if updated is None:
+            raise CampaignStateError(
+                f"campaign {definition.name!r} is {existing.status}: its content cannot change"
+            )
+        return updated
+    return campaigns.add_campaign(session, name=definition.name, status="draft", **values)
+
+
+def schedule_campaign(
+    session: Session,
+    campaign: CampaignRecord,
+    rules: EngagementRules,
+    *,
+    now: datetime,
+    at: datetime | None = None,
+    deadline: datetime | None = None,
+) -> CampaignRecord:
+    """Schedule a draft (at `at`, or now), after a preview without template errors."""
+    if campaign.status != "draft":
+        raise CampaignStateError(f"campaign {campaign.id} is {campaign.status}, not a draft")
+    planned = at or campaign.scheduled_at or now
+    end = deadline or campaign.send_deadline
+    if end is not None and end <= planned:
+        raise InvalidCampaign("the send deadline must be after the scheduled time")
+    preview = preview_campaign(session, campaign, rules, now=planned, sample=0)
+    if preview["template_errors"]:
+        raise InvalidCampaign(
+            "the templates fail for some customers; fix them or add a default",
+            preview["template_errors"][:50],
+        )
+    moved = campaigns.change_status(
+        session, campaign.id, "schedule", scheduled_at=planned, send_deadline=end
+    )
+    if moved is None:
+        raise CampaignStateError(f"campaign {campaign.id} changed meanwhile")
+    return moved
+
+
+def move_campaign(
+    session: Session, campaign: CampaignRecord, action: str, *, now: datetime
+) -> CampaignRecord:
+    """pause, resume or cancel; `CampaignStateError` when the status does not allow it."""
+    if action == "cancel":
+        moved = cancel_campaign(session, campaign.id, now)
+    else:
+        moved = campaigns.change_status(session, campaign.id, action)
+    if moved is None:
+        raise CampaignStateError(f"campaign {campaign.id} is {campaign.status}: cannot {action}")
+    return moved

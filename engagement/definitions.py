@@ -1,0 +1,97 @@
+"""What staff (the API), the CLI and YAML files may say about segments and campaigns,
+validated in one place: a bad filter or template is refused with the reason."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from engagement.errors import InvalidFilter
+from engagement.filters import validate_filter
+from engagement.templates import Renderer
+
+__all__ = ["CampaignDefinition", "ChannelBody", "Content", "SegmentDefinition"]
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class SegmentDefinition(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    description: Annotated[str | None, Field(max_length=2000)] = None
+    filter: dict[str, Any]
+
+    @field_validator("filter")
+    @classmethod
+    def _valid_filter(cls, value: dict[str, Any]) -> dict[str, Any]:
+        try:
+            validate_filter(value)
+        except InvalidFilter as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+
+class ChannelBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    body: Annotated[str, Field(min_length=1, max_length=20000)]
+    subject: Annotated[str | None, Field(min_length=1, max_length=300)] = None
+
+
+class Content(BaseModel):
+    """Per-channel bodies: each channel given is a step of the campaign."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sms: ChannelBody | None = None
+    email: ChannelBody | None = None
+
+    @model_validator(mode="after")
+    def _something_to_send(self) -> Content:
+        if self.sms is None and self.email is None:
+            raise ValueError("content needs an sms or an email body")
+        if self.email is not None and self.email.subject is None:
+            raise ValueError("content.email needs a subject")
+        if self.sms is not None and self.sms.subject is not None:
+            raise ValueError("content.sms has no subject")
+        return self
+
+    def as_stored(self) -> dict[str, dict[str, str]]:
+        return self.model_dump(exclude_none=True)
+
+
+class CampaignDefinition(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    segment: Name  # the segment's name
+    purpose: Literal["marketing", "service"] = "marketing"
+    content: Content
+    holdout_share: Annotated[float, Field(ge=0.0, le=0.5)] = 0.0
+    conversion_days: Annotated[int, Field(ge=1, le=365)] = 14
+    scheduled_at: AwareDatetime | None = None
+    send_deadline: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _templates_compile(self) -> CampaignDefinition:
+        from engagement.errors import InvalidCampaign
+
+        try:
+            Renderer(self.content.as_stored())
+        except InvalidCampaign as exc:
+            raise ValueError(exc.reason) from None
+        if self.scheduled_at and self.send_deadline and self.send_deadline <= self.scheduled_at:
+            raise ValueError("send_deadline must be after scheduled_at")
+        return self
+
+    def stored_values(self) -> dict[str, Any]:
+        return {
+            "purpose": self.purpose,
+            "content": self.content.as_stored(),
+            "holdout_share": self.holdout_share,
+            "conversion_days": self.conversion_days,
+            "scheduled_at": self.scheduled_at,
+            "send_deadline": self.send_deadline,
+        }

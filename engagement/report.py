@@ -1,0 +1,163 @@
+"""A campaign's results, computed from the ledger and the store each time (nothing is
+kept that could disagree with them).
+
+- sent, failed, suppressed by reason, and queued (not sent yet, or not sent by the
+  deadline): the ledger, per step.
+- delivered: sent messages whose provider reported delivery (their interaction).
+- replies: recipients who wrote on any channel after their first message, within the
+  conversion window.
+- unsubscribes: recipients who withdrew marketing consent after the send started.
+- conversions and lift: an order within `conversion_days` of the send's start, among
+  the recipients outside the holdout against those in it. Both groups are counted
+  whole, reached or not (intent to treat): comparing only the reached with the
+  holdout would credit the campaign with whoever was reachable.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import Session
+
+from crm_store import campaign_sends
+from crm_store.campaigns import CampaignRecord
+from crm_store.models import CampaignRecipient, CampaignSend, ConsentEntry, Interaction, Order
+from engagement.rules import REASONS
+
+__all__ = ["campaign_report"]
+
+
+def _ledger(session: Session, campaign_id: int) -> dict[str, Any]:
+    steps: dict[str, dict[str, Any]] = {}
+    for step, state, reason, count in campaign_sends.tally(session, campaign_id):
+        found = steps.setdefault(
+            step, {"sent": 0, "failed": 0, "queued": 0, "suppressed": {}, "failed_by": {}}
+        )
+        if state == "suppressed":
+            key = reason or "unknown"
+            found["suppressed"][key] = found["suppressed"].get(key, 0) + count
+        elif state == "failed":
+            found["failed"] += count
+            found["failed_by"][reason or "unknown"] = count
+        elif state in ("queued", "claimed"):
+            found["queued"] += count
+        else:
+            found[state] += count
+    for step, found in steps.items():
+        found["delivered"] = int(
+            session.scalar(
+                select(func.count(CampaignSend.id))
+                .join(Interaction, Interaction.id == CampaignSend.interaction_id)
+                .where(
+                    CampaignSend.campaign_id == campaign_id,
+                    CampaignSend.step == step,
+                    Interaction.delivery_status.in_(("delivered", "read")),
+                )
+            )
+            or 0
+        )
+        found["sms_segments"] = (
+            int(
+                session.scalar(
+                    select(func.coalesce(func.sum(CampaignSend.sms_segments), 0)).where(
+                        CampaignSend.campaign_id == campaign_id, CampaignSend.step == step
+                    )
+                )
+                or 0
+            )
+            if step == "sms"
+            else None
+        )
+    return steps
+
+
+def campaign_report(session: Session, campaign: CampaignRecord) -> dict[str, Any]:
+    steps = _ledger(session, campaign.id)
+    start = campaign.started_at
+    report: dict[str, Any] = {
+        "campaign_id": campaign.id,
+        "name": campaign.name,
+        "status": campaign.status,
+        "started_at": start.isoformat() if start else None,
+        "finished_at": campaign.finished_at.isoformat() if campaign.finished_at else None,
+        "steps": steps,
+        "reasons": REASONS,
+    }
+    if start is None:
+        return report
+    window_end = start + timedelta(days=campaign.conversion_days)
+    recipients = select(CampaignRecipient.customer_id, CampaignRecipient.holdout).where(
+        CampaignRecipient.campaign_id == campaign.id
+    )
+    first_sent = (
+        select(CampaignSend.customer_id, func.min(CampaignSend.sent_at).label("at"))
+        .where(CampaignSend.campaign_id == campaign.id, CampaignSend.state == "sent")
+        .group_by(CampaignSend.customer_id)
+        .subquery()
+    )
+    replies = session.scalar(
+        select(func.count())
+        .select_from(first_sent)
+        .where(
+            exists().where(
+                Interaction.customer_id == first_sent.c.customer_id,
+                Interaction.direction == "in",
+                Interaction.created_at > first_sent.c.at,
+                Interaction.created_at <= window_end,
+            )
+        )
+    )
+    unsubscribes = session.scalar(
+        select(func.count(func.distinct(ConsentEntry.customer_id))).where(
+            ConsentEntry.customer_id.in_(
+                select(CampaignRecipient.customer_id).where(
+                    CampaignRecipient.campaign_id == campaign.id
+                )
+            ),
+            ConsentEntry.purpose == "marketing",
+            ConsentEntry.decision == "withdrawn",
+            ConsentEntry.recorded_at >= start,
+        )
+    )
+    groups: dict[str, dict[str, Any]] = {}
+    for holdout, label in ((False, "audience"), (True, "holdout")):
+        members = recipients.where(CampaignRecipient.holdout.is_(holdout)).subquery()
+        size = int(session.scalar(select(func.count()).select_from(members)) or 0)
+        converted = int(
+            session.scalar(
+                select(func.count())
+                .select_from(members)
+                .where(
+                    exists().where(
+                        and_(
+                            Order.customer_id == members.c.customer_id,
+                            Order.placed_at > start,
+                            Order.placed_at <= window_end,
+                        )
+                    )
+                )
+            )
+            or 0
+        )
+        groups[label] = {
+            "customers": size,
+            "converted": converted,
+            "rate": round(converted / size, 4) if size else None,
+        }
+    treated, held = groups["audience"]["rate"], groups["holdout"]["rate"]
+    report.update(
+        {
+            "reached": int(session.scalar(select(func.count()).select_from(first_sent)) or 0),
+            "replies": int(replies or 0),
+            "unsubscribes": int(unsubscribes or 0),
+            "conversion_days": campaign.conversion_days,
+            "conversions": groups,
+            # Percentage points of conversion the campaign added over the holdout.
+            "lift_points": round((treated - held) * 100, 2)
+            if treated is not None and held is not None
+            else None,
+        }
+    )
+    return report

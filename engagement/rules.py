@@ -1,0 +1,156 @@
+"""The rules a campaign message must pass at the moment it is sent (and at preview).
+
+`EngagementRules` are the deployment's settings (bot/settings.py `campaigns`); `assess`
+applies them to one ledger row and answers send (with the address and the rendered
+message), wait (quiet hours: until the window opens) or suppress (why not), or fail
+(the template cannot be rendered for this customer). The preview calls the same
+function, so what it shows is what the sender will do if nothing changes meanwhile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from crm_store import campaign_sends
+from crm_store.campaigns import CampaignRecord
+from crm_store.consents import MARKETING, current_consent
+from engagement.audience_fields import address_of, customer_fields, had_marketing_sms
+from engagement.errors import InvalidCampaign
+from engagement.templates import Renderer
+from engagement.time_zones import QuietHours, customer_zone
+
+__all__ = ["REASONS", "Assessment", "EngagementRules", "assess"]
+
+SMS_OPT_OUT_HINT = "Reply STOP to opt out."
+# Why a customer gets nothing, as the preview and the report name it.
+REASONS = {
+    "holdout": "in the holdout group",
+    "no_address": "no address on this channel",
+    "no_consent": "never agreed to marketing on this channel",
+    "sms_stop": "texted STOP",
+    "unsubscribed": "unsubscribed from email",
+    "opted_out": "withdrew consent",
+    "frequency_cap": "reached the frequency cap",
+    "quiet_hours": "quiet hours in their time zone (waits)",
+    "deadline": "the send deadline passed before it could be sent",
+    "cancelled": "the campaign was cancelled",
+    "template": "the template cannot be rendered for this customer",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class EngagementRules:
+    quiet_hours: QuietHours = field(default_factory=QuietHours)
+    company_zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    frequency_cap: int | None = 2  # marketing messages per window, across campaigns
+    frequency_window: timedelta = timedelta(days=7)
+    # Marketing goes only to addresses whose newest marketing entry is `granted`
+    # (opt-in, as GDPR and the TCPA ask); False: to anyone who did not withdraw.
+    marketing_needs_opt_in: bool = True
+    holdout_salt: str = "switchboard-holdout"
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    decision: str  # send | wait | suppress | fail
+    reason: str | None = None
+    detail: str = ""
+    address: str | None = None
+    parts: dict[str, str] = field(default_factory=dict)
+    at: datetime | None = None  # send: when; wait: when the window opens
+    zone: str | None = None
+
+
+def _consent_refusal(
+    session: Session, channel: str, address: str, purpose: str, opt_in: bool
+) -> tuple[str, str] | None:
+    consent = current_consent(session, channel, address, purpose=purpose)
+    if consent is not None and consent.opted_out:
+        if consent.means == "sms_keyword":
+            reason = "sms_stop"
+        elif consent.means == "unsubscribe_link":
+            reason = "unsubscribed"
+        else:
+            reason = "opted_out"
+        when = consent.recorded_at.strftime("%Y-%m-%d %H:%M UTC")
+        return reason, f"{purpose} withdrawn by {consent.means} at {when}"
+    if purpose == MARKETING and opt_in and consent is None:
+        return "no_consent", f"no {purpose} consent recorded for {address}"
+    return None
+
+
+def assess(
+    session: Session,
+    campaign: CampaignRecord,
+    renderer: Renderer,
+    *,
+    send_id: int | None,
+    step: str,
+    customer_id: int,
+    rules: EngagementRules,
+    now: datetime,
+) -> Assessment:
+    """What to do with `step` of `campaign` for this customer at `now`."""
+    if campaign.status == "cancelled":
+        return Assessment("suppress", "cancelled", "the campaign was cancelled")
+    if campaign.send_deadline is not None and now > campaign.send_deadline:
+        return Assessment(
+            "suppress", "deadline", f"deadline {campaign.send_deadline.isoformat()} passed"
+        )
+    fields = customer_fields(session, customer_id)
+    if fields is None:
+        return Assessment("suppress", "no_address", "the customer no longer exists")
+    address = address_of(session, customer_id, step, fields)
+    if address is None:
+        return Assessment("suppress", "no_address", f"no {step} address on file")
+    refusal = _consent_refusal(
+        session, step, address, campaign.purpose, rules.marketing_needs_opt_in
+    )
+    if refusal is not None:
+        return Assessment("suppress", refusal[0], refusal[1], address=address)
+    if campaign.purpose == MARKETING and rules.frequency_cap is not None:
+        sent = campaign_sends.marketing_sends_since(
+            session, customer_id, now - rules.frequency_window, other_than=send_id
+        )
+        if sent >= rules.frequency_cap:
+            days = rules.frequency_window.days
+            return Assessment(
+                "suppress",
+                "frequency_cap",
+                f"{sent} marketing messages in the last {days} days (cap {rules.frequency_cap})",
+                address=address,
+            )
+    try:
+        parts = renderer.render(step, fields)
+    except InvalidCampaign as exc:
+        return Assessment("fail", "template", exc.reason, address=address)
+    first_sms = step == "sms" and campaign.purpose == MARKETING
+    if first_sms and not had_marketing_sms(session, address, other_than=send_id):
+        parts["body"] = f"{parts['body']}\n{SMS_OPT_OUT_HINT}"
+    zone, zone_source = customer_zone(fields.attributes, fields.phone, rules.company_zone)
+    shown = f"{zone.key} ({zone_source})"
+    opens = rules.quiet_hours.opens_at(now, zone)
+    if opens is not None:
+        if campaign.send_deadline is not None and opens > campaign.send_deadline:
+            return Assessment(
+                "suppress",
+                "deadline",
+                f"quiet hours in {zone.key} until after the deadline",
+                address=address,
+                zone=shown,
+            )
+        local = opens.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+        return Assessment(
+            "wait",
+            "quiet_hours",
+            f"quiet hours in {zone.key}; opens {local}",
+            address=address,
+            parts=parts,
+            at=opens,
+            zone=shown,
+        )
+    return Assessment("send", address=address, parts=parts, at=now, zone=shown)

@@ -1,0 +1,79 @@
+"""Starting a send (the audience frozen into the ledger), and ending one.
+
+Starting is one transaction: the campaign moves `scheduled -> sending` with a
+conditional UPDATE (of two schedulers, one moves it and the other finds nothing to
+do), the segment is evaluated once in SQL and streamed, each customer is placed in or
+out of the holdout, and the recipients and their ledger rows are written. A crash
+before the commit leaves the campaign scheduled and nothing written; after it, the
+ledger is complete. Either way a restart neither skips nor repeats anyone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from crm_store import campaign_sends, campaigns
+from crm_store.campaigns import CampaignRecord
+from crm_store.models import Customer
+from engagement.filters import audience
+from engagement.holdout import in_holdout
+
+__all__ = ["cancel_campaign", "finish_if_complete", "start_send"]
+
+STREAM_CHUNK = 2000
+
+
+def _stream(
+    session: Session, campaign: CampaignRecord, salt: str, now: datetime
+) -> Iterator[tuple[int, bool]]:
+    """The audience in id order, a chunk at a time (keyset paging: memory stays flat
+    however large the segment)."""
+    segment = campaigns.get_segment(session, campaign.segment_id)
+    assert segment is not None  # a foreign key
+    query = audience(segment.filter, now=now, dialect=session.get_bind().dialect.name)
+    last = 0
+    while True:
+        chunk = list(session.scalars(query.where(Customer.id > last).limit(STREAM_CHUNK)))
+        for customer_id in chunk:
+            yield customer_id, in_holdout(customer_id, campaign.holdout_share, salt)
+        if len(chunk) < STREAM_CHUNK:
+            return
+        last = chunk[-1]
+
+
+def start_send(
+    session: Session, campaign_id: int, *, holdout_salt: str, now: datetime
+) -> int | None:
+    """Freeze the audience of a scheduled campaign and queue its ledger. Returns the
+    recipients written, or None when the campaign was not (or no longer) scheduled."""
+    started = campaigns.change_status(session, campaign_id, "start", started_at=now)
+    if started is None:
+        return None
+    return campaign_sends.queue_audience(
+        session,
+        campaign_id,
+        steps=started.steps,
+        purpose=started.purpose,
+        customers=_stream(session, started, holdout_salt, now),
+        now=now,
+    )
+
+
+def finish_if_complete(session: Session, campaign_id: int, now: datetime) -> bool:
+    """Mark a sending campaign done when no ledger row is left unfinished."""
+    if campaign_sends.unfinished(session, campaign_id):
+        return False
+    return campaigns.change_status(session, campaign_id, "finish", finished_at=now) is not None
+
+
+def cancel_campaign(session: Session, campaign_id: int, now: datetime) -> CampaignRecord | None:
+    """Cancel; rows still queued are suppressed (`cancelled`), rows in flight finish."""
+    cancelled = campaigns.change_status(session, campaign_id, "cancel", finished_at=now)
+    if cancelled is not None:
+        campaign_sends.suppress_unsent(
+            session, campaign_id, reason="cancelled", detail="the campaign was cancelled"
+        )
+    return cancelled

@@ -1,0 +1,108 @@
+"""`switchboard campaigns ...` over a store on SQLite and PostgreSQL: segments and
+campaigns loaded from YAML files, a preview that names each exclusion, a template error
+that fails the preview and refuses scheduling, then schedule, run and report."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+from crm_store import Database, upgrade
+from tests.support.campaigns import Shopper, shoppers
+from tests.support.twilio_standin import TwilioStandIn
+
+FILE = """
+segments:
+  - name: bought twice, nothing in 90 days
+    filter:
+      all:
+        - {field: order_count, op: gte, value: 2}
+        - {field: last_order_days_ago, op: gt, value: 90}
+campaigns:
+  - name: Re-engagement
+    segment: bought twice, nothing in 90 days
+    holdout_share: 0.0
+    content:
+      sms:
+        body: "Hi {{ first_name | default('there') }}, 15% off with BACK15"
+  - name: Careless
+    segment: bought twice, nothing in 90 days
+    content:
+      sms:
+        body: "Hi {{ first_name }}"
+"""
+
+
+@pytest.fixture
+def store(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+    twilio = TwilioStandIn().start()
+    for key, value in {
+        "SWITCHBOARD_DATA_DIR": str(tmp_path / "var"),
+        "SWITCHBOARD_DATABASE__URL": database_url,
+        "SWITCHBOARD_LOG__FORMAT": "text",
+        "SWITCHBOARD_LOG__LEVEL": "ERROR",
+        "SWITCHBOARD_PUBLIC_BASE_URL": "https://support.example.com",
+        "SWITCHBOARD_TWILIO__ACCOUNT_SID": "AC" + "0" * 32,
+        "SWITCHBOARD_TWILIO__AUTH_TOKEN": "cli-token",
+        "SWITCHBOARD_TWILIO__FROM_NUMBER": "+14155550000",
+        "SWITCHBOARD_TWILIO__API_BASE_URL": twilio.url,
+        "SWITCHBOARD_CAMPAIGNS__POLL_INTERVAL_SECONDS": "0.1",
+        "SWITCHBOARD_CAMPAIGNS__QUIET_HOURS_START": "00:00",
+        "SWITCHBOARD_CAMPAIGNS__QUIET_HOURS_END": "00:00",
+    }.items():
+        monkeypatch.setenv(key, value)
+    upgrade(database_url)
+    database = Database(database_url)
+    database.twilio = twilio  # type: ignore[attr-defined]
+    yield database
+    database.dispose()
+    twilio.stop()
+
+
+def test_load_preview_schedule_run_report(store: Database, tmp_path: Path) -> None:
+    folder = tmp_path / "campaigns"
+    folder.mkdir()
+    (folder / "spring.yml").write_text(FILE)
+    (folder / "broken.yaml").write_text("campaigns:\n  - name: x\n    segment: nowhere\n")
+    _, unnamed, stopped = shoppers(
+        store,
+        [
+            Shopper(phone="+14155550701", orders=2, last_order_days_ago=100),
+            Shopper(name=None, phone="+14155550702", orders=2, last_order_days_ago=100),
+            Shopper(phone="+14155550703", orders=2, last_order_days_ago=100, consent=False),
+        ],
+    )
+    runner = CliRunner()
+    loaded = runner.invoke(main, ["campaigns", "load", str(folder)])
+    assert loaded.exit_code == 1  # the broken file is reported, the good one loaded
+    assert "campaigns: Re-engagement, Careless" in loaded.output
+    assert "broken.yaml: campaign 'x'" in loaded.output and "content" in loaded.output
+
+    preview = runner.invoke(main, ["campaigns", "preview", "1"])
+    assert preview.exit_code == 0, preview.output
+    assert "audience 3" in preview.output
+    assert "sms: send 2, wait for quiet hours 0; excluded: no_consent 1" in preview.output
+    assert f"customer {stopped}\tsms\texcluded\tno_consent" in preview.output
+
+    careless = runner.invoke(main, ["campaigns", "preview", "2"])
+    assert careless.exit_code == 1
+    assert f"template error: customer {unnamed}, sms:" in careless.output
+    assert "'first_name' is undefined" in careless.output
+    refused = runner.invoke(main, ["campaigns", "schedule", "2"])
+    assert refused.exit_code == 1 and f"customer {unnamed}, sms" in refused.output
+
+    assert runner.invoke(main, ["campaigns", "schedule", "1"]).exit_code == 0
+    ran = runner.invoke(main, ["campaigns", "run", "1"])
+    assert ran.exit_code == 0, ran.output
+    sent_to = sorted(post.form["To"] for post in store.twilio.accepted)  # type: ignore[attr-defined]
+    assert sent_to == ["+14155550701", "+14155550702"]
+    report = json.loads(runner.invoke(main, ["campaigns", "report", "1"]).output)
+    assert report["status"] == "done"
+    assert report["steps"]["sms"]["sent"] == 2
+    assert report["steps"]["sms"]["suppressed"] == {"no_consent": 1}
+    assert report["steps"]["sms"]["sms_segments"] == 2

@@ -1,0 +1,159 @@
+"""The staff API for campaigns, end to end in the app: a marketer saves the segment,
+previews, creates an SMS + email campaign with a holdout, schedules it; the app's own
+workers send it; a recipient unsubscribes with the RFC 8058 one-click POST (single use),
+and the report reads it all back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bot.app import create_app
+from bot.settings import CampaignSettings, Settings
+from channels.messages import Channel
+from crm_store import consents, staff
+from crm_store.models import ConsentEntry
+from tests.support.app import eventually, services
+from tests.support.campaigns import Shopper, shoppers
+from tests.support.fakes import RecordingSender, ScriptedDialogue
+
+SEGMENT = {
+    "name": "bought twice, nothing in 90 days",
+    "filter": {
+        "all": [
+            {"field": "order_count", "op": "gte", "value": 2},
+            {"field": "last_order_days_ago", "op": "gt", "value": 90},
+        ]
+    },
+}
+
+
+@pytest.fixture
+def sent() -> dict[Channel, RecordingSender]:
+    return {
+        Channel.SMS: RecordingSender(Channel.SMS),
+        Channel.EMAIL: RecordingSender(Channel.EMAIL),
+    }
+
+
+@pytest.fixture
+def client(settings: Settings, sent: dict[Channel, RecordingSender]) -> Iterator[TestClient]:
+    settings = settings.model_copy(
+        update={
+            "public_base_url": "https://support.example.com",
+            "campaigns": CampaignSettings(
+                poll_interval_seconds=0.05,
+                quiet_hours_start="00:00",
+                quiet_hours_end="00:00",
+                sms_per_second=1000,
+                email_per_second=1000,
+            ),
+        }
+    )
+    app = create_app(settings, dialogue=ScriptedDialogue(), senders=sent)
+    with TestClient(app) as client:
+        yield client
+
+
+def _token(client: TestClient, role: str) -> dict[str, str]:
+    with services(client).database.transaction() as session:
+        _, token = staff.create_staff(
+            session, name=role.title(), email=f"{role}@example.com", role=role
+        )
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_marketer_sends_a_re_engagement_campaign_and_a_reader_unsubscribes(
+    client: TestClient, sent: dict[Channel, RecordingSender]
+) -> None:
+    database = services(client).database
+    shoppers(
+        database,
+        [
+            Shopper(
+                name=f"Lapsed {n}",
+                phone=f"+1415555{n:04d}",
+                email=f"lapsed{n}@example.com",
+                orders=2,
+                last_order_days_ago=120,
+            )
+            for n in range(30)
+        ]
+        + [Shopper(name="Recent", phone="+14155559999", orders=3, last_order_days_ago=3)],
+    )
+    marketer, agent = _token(client, "marketing"), _token(client, "agent")
+    assert client.post("/api/v1/segments", json=SEGMENT, headers=agent).status_code == 403
+    bad = client.post(
+        "/api/v1/segments",
+        json={"name": "x", "filter": {"field": "order_count", "op": "gte", "value": "2"}},
+        headers=marketer,
+    )
+    assert bad.status_code == 422 and "a whole number" in bad.json()["error"]
+    segment = client.post("/api/v1/segments", json=SEGMENT, headers=marketer).json()
+    preview = client.get(f"/api/v1/segments/{segment['id']}/preview", headers=marketer).json()
+    assert preview["count"] == 30
+
+    created = client.post(
+        "/api/v1/campaigns",
+        json={
+            "name": "Re-engagement",
+            "segment": SEGMENT["name"],
+            "content": {
+                "sms": {"body": "{{ first_name }}, 15% off your next order: code BACK15"},
+                "email": {"subject": "We saved you 15%", "body": "Hi {{ name }},\n\nCode BACK15."},
+            },
+            "holdout_share": 0.2,
+            "conversion_days": 14,
+        },
+        headers=marketer,
+    )
+    assert created.status_code == 201, created.text
+    campaign_id = created.json()["id"]
+    dry = client.get(f"/api/v1/campaigns/{campaign_id}/preview", headers=marketer).json()
+    held = dry["steps"]["sms"]["excluded"].get("holdout", 0)
+    assert dry["audience"] == 30 and dry["steps"]["sms"]["send_now"] == 30 - held
+    assert {row["reason"] for row in dry["rows"] if row["decision"] == "excluded"} <= {"holdout"}
+    assert sent[Channel.SMS].sent == []  # a dry run sends nothing
+
+    scheduled = client.post(f"/api/v1/campaigns/{campaign_id}/schedule", json={}, headers=marketer)
+    assert scheduled.status_code == 200, scheduled.text
+    report = eventually(
+        lambda: (
+            r
+            if (
+                r := client.get(f"/api/v1/campaigns/{campaign_id}/report", headers=marketer).json()
+            )["status"]
+            == "done"
+            else None
+        )
+    )
+    assert report["steps"]["sms"]["sent"] == len(sent[Channel.SMS].sent) == 30 - held
+    assert report["steps"]["email"]["sent"] == len(sent[Channel.EMAIL].sent) == 30 - held
+    assert report["conversions"]["holdout"]["customers"] == held
+    again = client.post(f"/api/v1/campaigns/{campaign_id}/resume", headers=marketer)
+    assert again.status_code == 409
+
+    # RFC 8058: the mail client POSTs "List-Unsubscribe=One-Click" to the header's URL.
+    mail = sent[Channel.EMAIL].sent[0]
+    url = mail.attributes["unsubscribe_url"]
+    assert url.startswith("https://support.example.com/unsubscribe?t=")
+    assert url in mail.text  # the footer link is the same link
+    path = url.removeprefix("https://support.example.com")
+    one_click = {
+        "content": "List-Unsubscribe=One-Click",
+        "headers": {"Content-Type": "application/x-www-form-urlencoded"},
+    }
+    done = client.post(path, **one_click)
+    assert done.status_code == 200 and "no more" in done.text
+    with database.transaction() as session:
+        assert consents.opt_out_of(session, "email", mail.address, purpose="marketing")
+        assert consents.opt_out_of(session, "email", mail.address, purpose="service") is None
+        entries = session.query(ConsentEntry).count()
+    used = client.post(path, **one_click)
+    assert used.status_code == 200 and "used already" in used.text
+    with database.transaction() as session:
+        assert session.query(ConsentEntry).count() == entries  # single use: nothing more
+    report = client.get(f"/api/v1/campaigns/{campaign_id}/report", headers=marketer).json()
+    assert report["unsubscribes"] == 1
