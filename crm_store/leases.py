@@ -5,8 +5,10 @@ On PostgreSQL a lease is a session-level advisory lock held on a connection of i
 (SIGKILL, a crash) loses its connection and so its lock at once on the same machine; a
 holder whose machine vanishes loses it when the server's TCP keepalives give up on the
 connection (set on the lease's session below: about 25 s). The holder checks its
-connection every `check_seconds`, so one that lost it stops its work instead of running
-beside the new holder.
+connection every `check_seconds` (bot/singletons.py), so one that lost it stops its work
+instead of running on beside the new holder; the two may overlap for up to that check
+interval, which the work under a lease must tolerate (the mail poller does: a mail read
+twice is recognised by its Message-ID).
 
 On SQLite there is one server process: the lease is always granted.
 """
