@@ -16,6 +16,7 @@ On SQLite there is one server process: the lease is always granted.
 from __future__ import annotations
 
 import hashlib
+import os
 from typing import Protocol
 
 from sqlalchemy.engine import URL
@@ -78,7 +79,10 @@ class AdvisoryLease:
 
         await self.release()
         connection = await psycopg.AsyncConnection.connect(
-            self._conninfo, autocommit=True, application_name=f"switchboard lease {self.name}"
+            self._conninfo,
+            autocommit=True,
+            # Who holds a lease is visible in pg_stat_activity (and to the tests).
+            application_name=f"switchboard lease {self.name} pid {os.getpid()}",
         )
         try:
             for setting, value in _KEEPALIVE.items():

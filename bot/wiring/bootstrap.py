@@ -123,7 +123,11 @@ def one_process_at_a_time(lock_path: Path) -> Iterator[None]:
     """An exclusive lock on `lock_path` (flock: released when its process dies)."""
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with lock_path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.info("waiting for another process to prepare %s", lock_path.parent)
+            fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
         finally:

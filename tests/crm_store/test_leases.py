@@ -66,7 +66,7 @@ async def test_the_work_moves_when_the_holders_connection_dies(postgres_url: str
         ended = connection.execute(
             text(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE application_name = 'switchboard lease poller' AND datname = :db"
+                "WHERE application_name LIKE 'switchboard lease poller pid %' AND datname = :db"
             ),
             {"db": url.database},
         ).all()
