@@ -9,7 +9,7 @@ waits for its answer, as the widget does). The load client runs in this process,
 same machine.
 
     SWITCHBOARD_TEST_POSTGRES_URL=postgresql+psycopg://... python bench/scale_out.py
-    [--processes 1,2,4] [--sessions 64] [--messages 10]
+    [--processes 1,2,4] [--sessions 64] [--messages 10] [--profile]
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from tests.support.postgres import fresh_database
 from tests.support.webchat_load import percentile, run_load
 
 ENCODER_BATCH = 32
+PY_SPY = str(Path(sys.executable).parent / "py-spy")  # pip install py-spy
 SENTENCES = [
     f"where is my order number {n}? it should have arrived by now" for n in range(ENCODER_BATCH)
 ]
@@ -171,6 +172,30 @@ def measure(url: str, base: str, sessions: int, messages: int) -> dict[str, floa
     }
 
 
+def profile_summary(raw: Path, top: int = 14) -> list[str]:
+    """The functions of ours (and the driver's) most often on the stack, as a share of
+    all samples: py-spy's raw (collapsed) output, one stack and its count a line."""
+    total = 0
+    inclusive: dict[str, int] = {}
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        total += int(count)
+        seen = set()
+        for frame in stack.split(";"):
+            name = frame.split(" (", 1)[0]
+            where = frame.split(" (", 1)[1] if " (" in frame else ""
+            ours = any(part in where for part in ("bot/", "crm_store/", "knowledge/", "nlu/"))
+            if (ours or "psycopg" in where or "sqlalchemy/orm/session" in where) and (
+                name not in seen
+            ):
+                seen.add(name)
+                inclusive[name] = inclusive.get(name, 0) + int(count)
+    ranked = sorted(inclusive.items(), key=lambda item: -item[1])[:top]
+    return [f"{100 * n / max(total, 1):5.1f}%  {name}" for name, n in ranked]
+
+
 def wakeup_latency(url: str, count: int = 200) -> tuple[float, float]:
     """p50 and p99 (ms) from announce in this process to the subscriber in another."""
     from crm_store.wakeups import PostgresWakeups
@@ -213,6 +238,7 @@ def main() -> None:
     parser.add_argument("--processes", default="1,2,4")
     parser.add_argument("--sessions", type=int, default=64)
     parser.add_argument("--messages", type=int, default=10)
+    parser.add_argument("--profile", action="store_true", help="py-spy the 1-process run")
     args = parser.parse_args()
     server = os.environ.get("SWITCHBOARD_TEST_POSTGRES_URL")
     if not server:
@@ -229,10 +255,24 @@ def main() -> None:
         env = server_environment(url, data)
         for processes in [int(n) for n in args.processes.split(",")]:
             process, base = start(env, processes, root)
+            spy = None
+            if args.profile and processes == 1:
+                spy = subprocess.Popen(
+                    [PY_SPY, "record", "--pid", str(process.pid), "--duration", "25",
+                     "--format", "raw", "--output", str(root / "profile.txt"), "--nonblocking",
+                     "--threads", "--idle"],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                )  # fmt: skip
             try:
                 found = measure(url, base, args.sessions, args.messages)
             finally:
+                if spy is not None:
+                    spy.wait()
                 stop(process)
+            if spy is not None:
+                print("sampling profile, 1 process under the load (share of samples on stack):")
+                for line in profile_summary(root / "profile.txt"):
+                    print("   ", line)
             print(
                 f"{processes} process(es), {args.sessions} clients x {args.messages} messages: "
                 f"{found['turns_per_s']:.1f} turns/s ({100 * found['turns_per_s'] / limit:.0f}% "

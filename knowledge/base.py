@@ -191,6 +191,11 @@ class KnowledgeBase:
                     self._load_index()
         return self._loaded
 
+    @property
+    def _index(self) -> VectorIndex:
+        """The loaded version's index (tests and benchmarks ask which kind it is)."""
+        return self._loaded[0]
+
     def load_current_version(self) -> int:
         """Load the newest committed version now (told by a wake-up that another process
         published one) rather than at the next search; returns the version loaded."""

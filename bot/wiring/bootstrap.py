@@ -310,6 +310,9 @@ def bootstrap(
         outbox_written=worker.wake,
         handoffs=handoffs,
         answer_within_seconds=settings.sweeper.grace_seconds,
+        answered_in_response={Channel.WEB: hub.new_messages}
+        if Channel.WEB not in (senders or {})  # a test's recording web sender sees sends
+        else None,
     )
     signer = SessionSigner(
         settings.webchat_secret(), max_age_seconds=settings.webchat.session_ttl_seconds
