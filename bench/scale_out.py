@@ -34,6 +34,7 @@ from knowledge.embeddings import SentenceEncoder
 from nlu import ensure_demo_model
 from tests.support.ports import free_port
 from tests.support.postgres import fresh_database
+from tests.support.server_process import server_env
 from tests.support.webchat_load import percentile, run_load
 
 ENCODER_BATCH = 32
@@ -85,12 +86,8 @@ def prepare_data_dir(root: Path, encoder: SentenceEncoder) -> Path:
 
 
 def server_environment(url: str, data: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
+    env = server_env(url, data)
     env.update(
-        SWITCHBOARD_ENVIRONMENT="production",
-        SWITCHBOARD_DATABASE__URL=url,
-        SWITCHBOARD_DATA_DIR=str(data),
-        SWITCHBOARD_WEBCHAT__SECRET_KEY="bench-secret-0123456789abcdef0123456789",
         SWITCHBOARD_RATE_LIMITS__ENABLED="false",
         SWITCHBOARD_LOG__LEVEL="WARNING",
         PYTHONPATH=str(Path(__file__).resolve().parent.parent),
