@@ -47,6 +47,23 @@ class DatabaseSettings(BaseModel):
     )
 
 
+class ProcessesSettings(BaseModel):
+    """Several server processes on one PostgreSQL (README "Scaling out")."""
+
+    resync_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="how often every live widget socket reads the store again, in case a "
+        "wake-up (LISTEN/NOTIFY) was lost",
+    )
+    lease_retry_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="how often a process tries for a singleton's lease (the mail poller): "
+        "the longest the work pauses when its process dies",
+    )
+
+
 class WebChatSettings(BaseModel):
     secret_key: SecretStr | None = Field(
         default=None,
@@ -698,6 +715,7 @@ class Settings(BaseSettings):
     privacy: PrivacySettings = PrivacySettings()
     surveys: SurveySettings = SurveySettings()
     campaigns: CampaignSettings = CampaignSettings()
+    processes: ProcessesSettings = ProcessesSettings()
 
     @model_validator(mode="after")
     def _twilio_needs_a_public_url(self) -> Settings:

@@ -6,8 +6,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 
 from crm_store.database import Database
+from crm_store.leases import lease_key
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -26,6 +28,12 @@ def upgrade(url: str, revision: str = "head") -> None:
     try:
         config = alembic_config(database.url.render_as_string(hide_password=False))
         with database.engine.begin() as connection:
+            if database.dialect == "postgresql":
+                # Replicas starting together migrate one after another: the first
+                # applies, the others find the schema current (released at commit).
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": lease_key("migrations")}
+                )
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
     finally:

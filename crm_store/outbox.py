@@ -7,6 +7,7 @@ clause; there a single writer lock (BEGIN IMMEDIATE) serialises claims instead.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -251,6 +252,30 @@ def log_outbound(
         channel=record.channel,
         address=address,
         payload=payload_for(record),
+    )
+    return record
+
+
+def log_answered_in_response(
+    session: Session, conversation: ConversationRecord, address: str, new: NewInteraction
+) -> InteractionRecord:
+    """Append a reply that the customer's own request carries back (web chat's HTTP
+    answer), with its outbox row recorded sent in the same transaction: the record is the
+    same as a send through the worker leaves, without the claim / send / mark
+    transactions (the widget's sockets are woken after commit and read the store)."""
+    record = history.append(session, conversation, replace(new, delivery_status="sent"))
+    session.add(
+        OutboxMessage(
+            interaction_id=record.id,
+            conversation_id=record.conversation_id,
+            channel=record.channel,
+            address=address,
+            payload=payload_for(record),
+            status="sent",
+            attempts=1,
+            provider_message_id=f"{record.channel}-{record.id}",
+            sent_at=utcnow(),
+        )
     )
     return record
 

@@ -1,5 +1,10 @@
 """`KnowledgeBase`: ingest help content, search it, list and remove documents.
 
+Several server processes share one index directory (README "Scaling out"): each
+version is committed once, by whoever ingests, and every process loads it whole (index
+and question views together) when told by a wake-up (`on_publish` on the writer's side,
+`load_current_version` on the others') or, failing that, at its next search.
+
 The index directory holds `catalogue.sqlite3` (documents, chunks, embeddings, FTS5) and
 `vectors-<generation>.faiss`. An ingest encodes everything first, then writes the new
 FAISS file under a new generation name and, in one SQLite transaction, replaces the
@@ -22,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -93,7 +99,10 @@ class KnowledgeBase:
         self._views = views
         self._faq_threshold = faq_question_threshold
         self._faq_rank_margin: float | None = FAQ_RANK_MARGIN
-        self._index = self._load_index()
+        self._published: list[Callable[[int], None]] = []
+        self._loading = threading.Lock()
+        self._generation = -1
+        self._loaded = self._load_index()
         self._embed_stale_documents()
 
     @classmethod
@@ -145,7 +154,9 @@ class KnowledgeBase:
     def _index_path(self, generation: int) -> Path:
         return self.index_dir / f"vectors-{generation}.faiss"
 
-    def _load_index(self) -> VectorIndex:
+    def _load_index(self) -> tuple[VectorIndex, set[int]]:
+        """The committed version's index and question views; sets `_generation` after
+        them, so a search never pairs a new version number with an old index."""
         generation = int(self._catalogue.meta("generation", "0"))
         path = self._index_path(generation)
         ids, vectors = self._catalogue.all_vectors()
@@ -166,16 +177,35 @@ class KnowledgeBase:
             number = stale.name.removeprefix("vectors-").split(".", 1)[0]
             if number.isdigit() and int(number) < generation:
                 stale.unlink(missing_ok=True)
+        self._loaded = (index, self._catalogue.vector_ids_of_kind("question"))
         self._generation = generation
-        self._question_views = self._catalogue.vector_ids_of_kind("question")
-        return index
+        return self._loaded
 
-    def _current_index(self) -> VectorIndex:
-        """The index, reloaded when another process (`switchboard kb ingest`) committed."""
+    def _current_index(self) -> tuple[VectorIndex, set[int]]:
+        """The index and its question views, one version of both, reloaded when another
+        process (`switchboard kb ingest`, another server) committed a new version."""
         generation = int(self._catalogue.meta("generation", "0"))
         if generation != self._generation:
-            self._index = self._load_index()
-        return self._index
+            with self._loading:  # one thread loads; the others then see it loaded
+                if generation != self._generation:
+                    self._load_index()
+        return self._loaded
+
+    @property
+    def _index(self) -> VectorIndex:
+        """The loaded version's index (tests and benchmarks ask which kind it is)."""
+        return self._loaded[0]
+
+    def load_current_version(self) -> int:
+        """Load the newest committed version now (told by a wake-up that another process
+        published one) rather than at the next search; returns the version loaded."""
+        self._current_index()
+        return self._generation
+
+    def on_publish(self, hook: Callable[[int], None]) -> None:
+        """Call `hook(version)` after every commit of a new version here (bot/wiring
+        tells the other processes)."""
+        self._published.append(hook)
 
     def _commit(self, documents: list[NewDocument], removed: Iterable[str]) -> None:
         """Replace `documents`, delete `removed`, and switch to a new index generation."""
@@ -195,10 +225,14 @@ class KnowledgeBase:
             index.save(self._index_path(generation))
             self._catalogue.set_meta(db, "generation", str(generation))
             question_views = self._catalogue.vector_ids_of_kind("question", db)
-        self._index = index
+        self._loaded = (index, question_views)
         self._generation = generation
-        self._question_views = question_views
         old_path.unlink(missing_ok=True)
+        for hook in self._published:
+            try:
+                hook(generation)
+            except Exception:  # committed already; the others load it at their next search
+                log.exception("announcing knowledge base version %d failed", generation)
 
     # -- documents ----------------------------------------------------------------
 
@@ -401,8 +435,7 @@ class KnowledgeBase:
         """Chunk -> best cosine over its views, from enough vector hits to cover more
         than `k` articles (of `language`); what is known of each chunk; and FAQ chunk ->
         cosine to its question view, for the question views among the hits."""
-        index = self._current_index()
-        questions = self._question_views
+        index, questions = self._current_index()
         depth = max(k, 10) * _HITS_PER_ARTICLE
         while True:
             hits = index.search(query, depth)

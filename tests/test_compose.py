@@ -126,10 +126,11 @@ def test_settings_env_names_walks_nested_models() -> None:
     assert "SWITCHBOARD_DATABASE" not in names  # a nested model, not a leaf
 
 
-def test_compose_has_postgres_and_switchboard(compose: dict[str, Any]) -> None:
-    assert set(compose["services"]) == {"postgres", "switchboard", "rasa", "actions"}
+def test_compose_has_postgres_switchboard_and_the_load_balancer(compose: dict[str, Any]) -> None:
+    expected = {"postgres", "switchboard", "load-balancer", "rasa", "actions"}
+    assert set(compose["services"]) == expected
     always = {name for name, s in compose["services"].items() if not s.get("profiles")}
-    assert always == {"postgres", "switchboard"}
+    assert always == {"postgres", "switchboard", "load-balancer"}
 
 
 def test_actions_profile_serves_the_action_server_on_the_same_store(
@@ -179,15 +180,35 @@ def test_postgres_keeps_its_data_and_reports_readiness(compose: dict[str, Any]) 
     assert {"POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD"} <= set(env)
 
 
-def test_switchboard_waits_for_healthy_postgres_and_publishes_8000(
-    compose: dict[str, Any],
+def test_switchboard_replicas_wait_for_healthy_postgres_behind_the_balancer(
+    compose: dict[str, Any], compose_env: dict[str, str]
 ) -> None:
     server = compose["services"]["switchboard"]
     assert server["build"] == "."
     assert server["depends_on"]["postgres"]["condition"] == "service_healthy"
-    assert "8000:8000" in [str(port) for port in server["ports"]]
+    assert "ports" not in server  # replicas cannot share a host port: the balancer has it
+    assert [str(port) for port in server["expose"]] == ["8000"]
+    replicas = interpolate(str(server["deploy"]["replicas"]), compose_env)
+    assert int(replicas) >= 2
     assert "/healthz" in _healthcheck_command(server)
     assert any(str(volume).endswith(":/data") for volume in server["volumes"])
+
+
+def test_the_load_balancer_publishes_8000_and_checks_every_replica(
+    compose: dict[str, Any],
+) -> None:
+    balancer = compose["services"]["load-balancer"]
+    assert balancer["image"].startswith("haproxy:")
+    assert "8000:8000" in [str(port) for port in balancer["ports"]]
+    mount = "./deploy/haproxy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro"
+    assert mount in balancer["volumes"]
+    config = (ROOT / "deploy" / "haproxy" / "haproxy.cfg").read_text()
+    assert re.search(r"^\s*bind :8000$", config, re.M)
+    # Every replica by Docker's DNS name of the service, health-checked on /healthz.
+    assert re.search(r"server-template \w+ \d+ switchboard:8000 check resolvers docker", config)
+    assert "http-check send meth GET uri /healthz" in config
+    assert "http-check expect status 200" in config
+    assert re.search(r"timeout tunnel \d+", config)  # upgraded WebSockets stay open
 
 
 def test_switchboard_environment_names_real_settings(compose: dict[str, Any]) -> None:

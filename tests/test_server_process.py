@@ -24,11 +24,12 @@ from tests.support.ports import free_port
 from tests.support.server_process import (
     COMMAND_TIMEOUT_SECONDS,
     IDENTITY_SECRET,
-    STOP_TIMEOUT_SECONDS,
     ServerProcess,
     cli,
+    end,
     poll,
     server_env,
+    start_server,
     wait_until_healthy,
 )
 
@@ -41,27 +42,12 @@ def running_server(database_url: str, tmp_path: Path) -> Iterator[ServerProcess]
     """
     env = server_env(database_url, tmp_path / "data")
     cli(env, "db", "upgrade")
-    port = free_port()
-    stderr_path = tmp_path / "server.stderr"
-    with (tmp_path / "server.stdout").open("wb") as stdout, stderr_path.open("wb") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=stdout,
-            stderr=stderr,
-        )
-    server = ServerProcess(process, f"http://127.0.0.1:{port}", env, stderr_path)
+    server = start_server(env, tmp_path)
     try:
         wait_until_healthy(server)
         yield server
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=STOP_TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        end(server.process)
 
 
 @pytest.fixture

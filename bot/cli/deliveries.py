@@ -55,10 +55,14 @@ def deliveries_list(state: str) -> None:
 def deliveries_retry(delivery_id: str) -> None:
     """Send a dead delivery again, with a fresh retry window (e.g. outbox-12)."""
     from bot.delivery.dead_rows import UnknownDelivery
+    from crm_store.wakeups import QUEUE_HAS_WORK, notify_now
 
     database, rows = _rows()
     try:
         revived = rows.retry(delivery_id)
+        # The servers' workers take it now rather than at their next poll.
+        for queue in sorted({name.split("-", 1)[0] for name in revived}):
+            notify_now(database.url, QUEUE_HAS_WORK, queue)
     except (ValueError, UnknownDelivery) as exc:
         raise click.ClickException(str(exc)) from exc
     finally:

@@ -22,8 +22,10 @@ def index_dir_of(settings: Any) -> Path:
 
 def _open(ctx: click.Context) -> Any:
     from pydantic import ValidationError
+    from sqlalchemy.engine import make_url
 
     from bot.settings import Settings
+    from crm_store.wakeups import KNOWLEDGE_VERSION, notify_now
     from knowledge import KnowledgeBase
 
     try:
@@ -36,7 +38,11 @@ def _open(ctx: click.Context) -> Any:
 
         click.echo("loading the sentence model…", err=True)
         encoder = open_encoder(settings)
-    return KnowledgeBase.open(index_dir_of(settings), encoder)
+    base = KnowledgeBase.open(index_dir_of(settings), encoder)
+    # The servers on this database load each new version when told (README "Scaling out").
+    url = make_url(settings.database_url)
+    base.on_publish(lambda version: notify_now(url, KNOWLEDGE_VERSION, str(version)))
+    return base
 
 
 @click.group()

@@ -63,7 +63,14 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="server processes sharing the port (PostgreSQL only; README 'Scaling out')",
+)
+def serve(host: str, port: int, workers: int) -> None:
     """Run the server (web chat, webhooks, staff API)."""
     import uvicorn
 
@@ -72,6 +79,9 @@ def serve(host: str, port: int) -> None:
 
     settings = _settings()
     configure_logging(settings.log.level, settings.log.format)
+    if workers > 1:
+        _serve_processes(settings, host, port, workers)
+        return
     app = _fail_clearly(lambda: create_app(settings))
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
     # uvicorn re-raises SIGTERM after its graceful shutdown, which would end the process
@@ -85,6 +95,32 @@ def serve(host: str, port: int) -> None:
         app,
         host=host,
         port=port,
+        log_config=None,
+        timeout_graceful_shutdown=int(settings.delivery.shutdown_grace_seconds) + 5,
+    )
+
+
+def _serve_processes(settings: Settings, host: str, port: int, workers: int) -> None:
+    """`workers` server processes on one port (uvicorn's supervisor restarts one that
+    dies). They share the PostgreSQL database and the data dir, as replicas behind a
+    load balancer do; SQLite has no cross-process wake-ups, so it is refused."""
+    import uvicorn
+    from sqlalchemy.engine import make_url
+
+    if make_url(settings.database_url).get_backend_name() != "postgresql":
+        raise click.ClickException(
+            "--workers needs PostgreSQL (SWITCHBOARD_DATABASE__URL): processes on one "
+            "SQLite file would not hear of each other's replies"
+        )
+    logging.getLogger("switchboard").info(
+        f"Switchboard: {workers} processes on http://{host}:{port}/. Ctrl+C stops them."
+    )
+    uvicorn.run(
+        "bot.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
         log_config=None,
         timeout_graceful_shutdown=int(settings.delivery.shutdown_grace_seconds) + 5,
     )

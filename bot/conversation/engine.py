@@ -18,7 +18,7 @@ unanswered after that is stranded, and the sweeper (stranded.py) answers it the 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, Protocol
@@ -122,9 +122,16 @@ class ConversationEngine:
         handoffs: HandoffEvents | None = None,
         answer_within_seconds: float = 60.0,
         surveys: SurveyPolicy | None = None,
+        answered_in_response: Mapping[Channel, Callable[[str], None]] | None = None,
     ) -> None:
         """`answer_within_seconds` is the intake's lease on each message: how long a
-        healthy answer may take before the sweeper treats the message as stranded."""
+        healthy answer may take before the sweeper treats the message as stranded.
+        `answered_in_response`: channels whose replies the customer's own request carries
+        back (web chat: the HTTP answer, the widget's socket reading the store), with
+        what to call, after the answer is committed, with the address. Their replies are
+        recorded sent in the answer transaction rather than sent by the delivery worker;
+        they skip the worker's consent check, which cannot apply to an answer the
+        customer's request is waiting for."""
         self._db = database
         self._answer_within = timedelta(seconds=answer_within_seconds)
         self._dialogue = dialogue
@@ -132,6 +139,7 @@ class ConversationEngine:
         self._outbox_written = outbox_written
         self._handoffs = handoffs
         self._surveys = surveys or SurveyPolicy(enabled=False)
+        self._answered_in_response = dict(answered_in_response or {})
 
     async def receive(self, message: InboundMessage) -> IntakeResult:
         intake = await to_thread.run_sync(self._intake, message)
@@ -183,7 +191,11 @@ class ConversationEngine:
         won, logged = await to_thread.run_sync(
             self._answer, intake, message, replies, understanding, slots
         )
-        if logged:
+        woken = self._answered_in_response.get(message.channel)
+        if woken is not None:
+            if won and logged:  # the winner wakes the sockets; a loser's replies are its
+                woken(message.address)
+        elif logged:
             self._outbox_written()
         if won:  # a concurrent answer (a retry, the sweeper) reported it already
             await self._report_handoffs(intake, replies, person_owned=person_owned)
@@ -395,8 +407,13 @@ class ConversationEngine:
                     entities=understanding.entities,
                 )
             logged = []
+            log_reply = (
+                outbox.log_answered_in_response
+                if message.channel in self._answered_in_response
+                else outbox.log_outbound
+            )
             for reply in replies:
-                record = outbox.log_outbound(
+                record = log_reply(
                     session,
                     intake.conversation,
                     message.address,

@@ -5,9 +5,12 @@ Tests call `bootstrap` with fakes (a recording sender, a scripted dialogue).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import fcntl
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -36,6 +39,7 @@ from bot.erasure.retention import RetentionJob
 from bot.handoffs import HandoffService, LoggingAgentDesk
 from bot.handoffs.links import HandoffLinks
 from bot.settings import Settings
+from bot.singletons import LeasedWorker
 from bot.webhooks.queue import WebhookWorker
 from bot.wiring.campaigns import campaign_scheduler, campaign_sender
 from bot.wiring.database import open_database
@@ -53,6 +57,8 @@ from channels.ports import AgentDesk, ChannelSender
 from channels.slack import SlackChannel
 from channels.web import SessionHub, SessionSigner
 from crm_store import Database
+from crm_store.leases import lease_for
+from crm_store.wakeups import KNOWLEDGE_VERSION, QUEUE_HAS_WORK, Wakeups, wakeups_for
 from knowledge import ANSWER_THRESHOLD, KnowledgeBase
 from knowledge.embeddings import SentenceEncoder
 from nlu import DEMO_DATA_DIR, NluModel, RasaHttpParser, ensure_demo_model
@@ -69,6 +75,7 @@ class Services:
     hub: SessionHub
     signer: SessionSigner
     handoffs: HandoffService
+    wakeups: Wakeups
     knowledge: KnowledgeBase | None = None
     nlu: NluParser | None = None
     email_intake: EmailIntake | None = None
@@ -89,7 +96,7 @@ class Services:
     def workers(self) -> dict[str, Worker]:
         """Every background worker: the delivery worker, the stranded-message sweeper
         and each channel's."""
-        found: dict[str, Worker] = {"delivery-worker": self.worker}
+        found: dict[str, Worker] = {"wakeups": self.wakeups, "delivery-worker": self.worker}
         if self.sweeper is not None:
             found["stranded-message-sweeper"] = self.sweeper
         if self.webhooks is not None:
@@ -121,6 +128,13 @@ class Services:
         elif queue == "campaigns" and self.campaign_sender is not None:
             self.campaign_sender.wake()
 
+    def load_knowledge_version(self) -> None:
+        """Another process published a knowledge base version: load it now, in a worker
+        thread, rather than at the next search (which would check anyway)."""
+        if self.knowledge is not None:
+            loop = asyncio.get_running_loop()
+            loop.run_in_executor(None, self.knowledge.load_current_version)
+
     async def aclose(self) -> None:
         if isinstance(self.nlu, RasaHttpParser):
             await self.nlu.aclose()
@@ -130,6 +144,22 @@ class Services:
         if self.knowledge is not None:
             self.knowledge.close()
         self.database.dispose()
+
+
+@contextlib.contextmanager
+def one_process_at_a_time(lock_path: Path) -> Iterator[None]:
+    """An exclusive lock on `lock_path` (flock: released when its process dies)."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.info("waiting for another process to prepare %s", lock_path.parent)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def knowledge_dir(settings: Settings) -> Path:
@@ -238,7 +268,8 @@ def bootstrap(
     built on the knowledge base, which loads the sentence encoder unless one is given.
     `clock` is the rate limits' clock (tests drive it by hand)."""
     database = open_database(settings, migrate=migrate)
-    hub = SessionHub()
+    wakeups = wakeups_for(database.url, poll_seconds=settings.processes.resync_seconds)
+    hub = SessionHub(wakeups)
     all_senders: dict[Channel, ChannelSender] = {Channel.WEB: web_sender(hub)}
     if settings.email.smtp_enabled:
         links = UnsubscribeLinks(settings.webchat_secret(), settings.public_base_url or "")
@@ -264,8 +295,12 @@ def bootstrap(
     understander: NluUnderstander | None = None
     if dialogue is None:
         encoder = encoder or open_encoder(settings)
-        knowledge = open_knowledge(settings, encoder)
-        parser = open_nlu(settings, encoder)
+        # Processes sharing the data dir (`serve --workers`, replicas on one volume)
+        # take turns: the first trains the demo model / ingests the demo help centre,
+        # the others then load what it wrote.
+        with one_process_at_a_time(settings.data_dir / "prepare.lock"):
+            knowledge = open_knowledge(settings, encoder)
+            parser = open_nlu(settings, encoder)
         threshold = settings.knowledge.answer_threshold
         executor = action_executor(
             settings,
@@ -305,13 +340,21 @@ def bootstrap(
         handoffs=handoffs,
         answer_within_seconds=settings.sweeper.grace_seconds,
         surveys=settings.surveys.policy(),
+        answered_in_response={Channel.WEB: hub.new_messages}
+        if Channel.WEB not in (senders or {})  # a test's recording web sender sees sends
+        else None,
     )
     signer = SessionSigner(
         settings.webchat_secret(), max_age_seconds=settings.webchat.session_ttl_seconds
     )
     services = Services(
-        settings, database, engine, worker, hub, signer, handoffs, knowledge, parser
+        settings, database, engine, worker, hub, signer, handoffs, wakeups, knowledge, parser
     )
+    # Another process (or `switchboard deliveries retry`, `kb ingest`) says so.
+    wakeups.on(QUEUE_HAS_WORK, services.wake_queue)
+    if knowledge is not None:
+        wakeups.on(KNOWLEDGE_VERSION, lambda _: services.load_knowledge_version())
+        knowledge.on_publish(lambda version: wakeups.announce(KNOWLEDGE_VERSION, str(version)))
     services.slack = slack
     services.encoder = encoder
     services.webhooks = WebhookWorker(
@@ -341,10 +384,16 @@ def bootstrap(
             outbox_written=worker.wake,
         )
     email = settings.email
+    leased_poller = None
     if email.from_address is not None:
-        services.email_intake = email_intake(email, engine, database)
+        intake = services.email_intake = email_intake(email, engine, database)
         if email.imap_enabled:
-            services.mail_poller = mailbox_poller(email, services.email_intake, database)
+            services.mail_poller = mailbox_poller(email, intake, database)
+            leased_poller = LeasedWorker(
+                lease_for(database.url, "mail-poller"),
+                lambda: mailbox_poller(email, intake, database),
+                retry_seconds=settings.processes.lease_retry_seconds,
+            )
     services.channels = [
         web_parts(
             settings,
@@ -356,7 +405,7 @@ def bootstrap(
             revocations=StoreSessionRevocations(database),
         ),
         sms_parts(settings, database, engine),
-        email_parts(email, services.email_intake, services.mail_poller),
+        email_parts(email, services.email_intake, leased_poller),
         slack_parts(settings, slack, handoffs),
     ]
     return services

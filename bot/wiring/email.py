@@ -8,6 +8,7 @@ from collections.abc import Callable
 from bot.channel_store.email_intake import EmailIntake
 from bot.channel_store.email_store import StoredThreads, StoredWatermarks
 from bot.settings import EmailSettings
+from bot.singletons import LeasedWorker
 from bot.wiring.parts import ChannelParts
 from channels.email import (
     INBOUND_PATH,
@@ -104,9 +105,10 @@ def mailbox_poller(
 
 
 def email_parts(
-    email: EmailSettings, intake: EmailIntake | None, poller: MailboxPoller | None
+    email: EmailSettings, intake: EmailIntake | None, poller: LeasedWorker | None
 ) -> ChannelParts:
-    """The relay webhook (with an inbound token) and the IMAP poller (with an IMAP host)."""
+    """The relay webhook (with an inbound token) and the IMAP poller (with an IMAP host),
+    which runs in one process at a time (its lease)."""
     if intake is None:
         return ChannelParts("email", "email is off: set SWITCHBOARD_EMAIL__FROM_ADDRESS")
     parts = ChannelParts("email", "email is on")

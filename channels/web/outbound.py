@@ -1,18 +1,13 @@
-"""Delivery to the web widget: push to the session's live sockets.
+"""Delivery to the web widget: wake the session's live sockets, in whichever process.
 
-The message is already in the conversation store, so "delivered" here means handed to
-the live sockets if there are any; a visitor who is away reads it on reconnect.
+The message is already in the conversation store, so "delivered" here means the live
+sockets were told to read it (channels/web/hub.py); a visitor who is away reads it on
+reconnect.
 """
 
 from __future__ import annotations
 
-from channels.messages import (
-    Channel,
-    ConversationMessage,
-    OutboundMessage,
-    SendReceipt,
-    quick_replies,
-)
+from channels.messages import Channel, OutboundMessage, SendReceipt
 from channels.web.hub import SessionHub
 
 
@@ -23,14 +18,5 @@ class WebChatSender:
         self._hub = hub
 
     async def send(self, message: OutboundMessage) -> SendReceipt:
-        view = ConversationMessage(
-            conversation_id=message.conversation_id,
-            seq=message.seq,
-            direction="out",
-            author=message.author,
-            text=message.text,
-            created_at=message.created_at,
-            choices=quick_replies(message.attributes),
-        )
-        self._hub.publish(message.address, {"type": "message", **view.to_json()})
+        self._hub.new_messages(message.address)
         return SendReceipt(provider_message_id=f"web-{message.interaction_id}")

@@ -29,7 +29,7 @@ from channels.ports import ConversationFeed, MessageIntake
 from channels.text import MessageText, StorableStr
 from channels.throttling import retry_after_seconds, too_many
 from channels.web.availability import Availability, AvailabilityNow, always_available
-from channels.web.hub import SessionHub
+from channels.web.hub import CATCH_UP, SessionHub
 from channels.web.identity import identity_matches
 from channels.web.inbound import MessageTooLong, to_inbound
 from channels.web.limits import UNLIMITED, WebChatLimits
@@ -261,6 +261,7 @@ class _WidgetSocket:
         self._limits = limits
         self._max_json_depth = max_json_depth
         self._send_lock = asyncio.Lock()
+        self._seen = 0  # the highest seq sent from the store (replay or catch-up)
 
     async def _receive_json(self) -> Any:
         """The next frame as JSON; a frame nested too deeply raises `JsonTooDeep` before
@@ -280,7 +281,8 @@ class _WidgetSocket:
         if session is None:
             return
         queue = self._hub.subscribe(session.session_id)
-        pump = asyncio.create_task(self._pump(queue))
+        self._seen = after
+        pump = asyncio.create_task(self._pump(session, queue))
         try:
             conversation_id, backlog = await self._feed.messages_after(
                 Channel.WEB, session.session_id, after
@@ -296,6 +298,7 @@ class _WidgetSocket:
             while backlog:
                 for message in backlog:
                     await self._send({"type": "message", **message.to_json()})
+                self._seen = max(self._seen, backlog[-1].seq)
                 _, backlog = await self._feed.messages_after(
                     Channel.WEB, session.session_id, backlog[-1].seq
                 )
@@ -345,16 +348,36 @@ class _WidgetSocket:
             )
             await self._ws.close(code=_TRY_AGAIN_LATER, reason=reason)
 
-    async def _pump(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
+    async def _pump(self, session: WebSession, queue: asyncio.Queue[dict[str, Any]]) -> None:
         while True:
-            event = await queue.get()
-            if event.get("type") == "resync":
-                await self._close(4409, "too far behind; reconnect to replay")
+            events = [await queue.get()]
+            while not queue.empty():  # wake-ups queued together are one read
+                events.append(queue.get_nowait())
+            if any(event is CATCH_UP for event in events):
+                await self._catch_up(session)
+            for event in events:
+                if event is CATCH_UP:
+                    continue
+                if event.get("type") == "resync":
+                    await self._close(4409, "too far behind; reconnect to replay")
+                    return
+                if event.get("type") == "revoked":
+                    await self._close(4401, str(event.get("reason", "session revoked")))
+                    return
+                await self._send(event)
+
+    async def _catch_up(self, session: WebSession) -> None:
+        """Send what the store has after the last seq sent (hub.py: a wake-up from any
+        process)."""
+        while True:
+            _, messages = await self._feed.messages_after(
+                Channel.WEB, session.session_id, self._seen
+            )
+            if not messages:
                 return
-            if event.get("type") == "revoked":
-                await self._close(4401, str(event.get("reason", "session revoked")))
-                return
-            await self._send(event)
+            for message in messages:
+                await self._send({"type": "message", **message.to_json()})
+            self._seen = max(self._seen, messages[-1].seq)
 
     async def _read(self, session: WebSession) -> None:
         while True:
@@ -427,7 +450,7 @@ class _WidgetSocket:
         result = await self._intake.receive(inbound)
         if not result.duplicate:
             # The visitor's other tabs see the question too, not only the answer.
-            self._hub.publish(session.session_id, {"type": "message", **result.message.to_json()})
+            self._hub.new_messages(session.session_id)
         await self._send(
             {
                 "type": "ack",

@@ -83,7 +83,7 @@ def poll(check: Callable[[], T | None], timeout: float, what: str) -> T:
         time.sleep(0.1)
 
 
-def wait_until_healthy(server: ServerProcess) -> None:
+def wait_until_healthy(server: ServerProcess, timeout: float = START_TIMEOUT_SECONDS) -> None:
     def healthy() -> bool | None:
         if server.process.poll() is not None:
             pytest.fail(
@@ -95,4 +95,32 @@ def wait_until_healthy(server: ServerProcess) -> None:
                 return True
         return None
 
-    poll(healthy, START_TIMEOUT_SECONDS, "GET /healthz to answer 200")
+    poll(healthy, timeout, "GET /healthz to answer 200")
+
+
+def start_server(env: dict[str, str], logs: Path, name: str = "server") -> ServerProcess:
+    """`switchboard serve` on a free port with `env`, its output in `logs`; not yet
+    waited for (`wait_until_healthy`)."""
+    from tests.support.ports import free_port
+
+    port = free_port()
+    stderr_path = logs / f"{name}.stderr"
+    with (logs / f"{name}.stdout").open("wb") as stdout, stderr_path.open("wb") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=stdout,
+            stderr=stderr,
+        )
+    return ServerProcess(process, f"http://127.0.0.1:{port}", env, stderr_path)
+
+
+def end(process: subprocess.Popen[bytes]) -> None:
+    """Make sure the process is gone: SIGTERM, then SIGKILL if it lingers."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

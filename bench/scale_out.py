@@ -1,0 +1,285 @@
+"""Web chat turns per second with 1, 2 and 4 server processes on one PostgreSQL, next to
+the sentence encoder's own batch throughput measured in the same run; the LISTEN/NOTIFY
+wake-up latency between two processes; PostgreSQL transactions and connections per turn.
+
+Each configuration is `switchboard serve --workers N` (uvicorn's processes on one port)
+with the real NLU model and the demo help centre, production settings, rate limits off;
+64 web chat sessions at once send 10 messages each through the REST API (each message
+waits for its answer, as the widget does). The load client runs in this process, on the
+same machine.
+
+    SWITCHBOARD_TEST_POSTGRES_URL=postgresql+psycopg://... python bench/scale_out.py
+    [--processes 1,2,4] [--sessions 64] [--messages 10] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from crm_store import upgrade
+from demo.help_centre import ensure_demo_knowledge
+from knowledge import KnowledgeBase
+from knowledge.embeddings import SentenceEncoder
+from nlu import ensure_demo_model
+from tests.support.ports import free_port
+from tests.support.postgres import fresh_database
+from tests.support.server_process import server_env
+from tests.support.webchat_load import percentile, run_load
+
+ENCODER_BATCH = 32
+PY_SPY = str(Path(sys.executable).parent / "py-spy")  # pip install py-spy
+SENTENCES = [
+    f"where is my order number {n}? it should have arrived by now" for n in range(ENCODER_BATCH)
+]
+_LISTENER = """
+import asyncio, sys, time
+from sqlalchemy.engine import make_url
+from crm_store.wakeups import PostgresWakeups
+
+async def main():
+    wakeups = PostgresWakeups(make_url(sys.argv[1]))
+    heard = {}
+    wakeups.on("bench", lambda key: heard.setdefault(key, time.time()))
+    task = asyncio.create_task(wakeups.run())
+    await wakeups.connected.wait()
+    print("ready", flush=True)
+    count = int(sys.argv[2])
+    while len(heard) < count:
+        await asyncio.sleep(0.05)
+    for key, at in heard.items():
+        print(key, at, flush=True)
+    await wakeups.stop()
+    await task
+
+asyncio.run(main())
+"""
+
+
+def encoder_batch_throughput(encoder: SentenceEncoder, seconds: float = 5.0) -> float:
+    """Sentences per second, encoding batches of 32 back to back in this process."""
+    encoder.encode(SENTENCES)  # warm
+    done, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        encoder.encode(SENTENCES)
+        done += ENCODER_BATCH
+    return done / (time.perf_counter() - started)
+
+
+def prepare_data_dir(root: Path, encoder: SentenceEncoder) -> Path:
+    data = root / "data"
+    knowledge = KnowledgeBase.open(data / "knowledge", encoder)
+    ensure_demo_knowledge(knowledge)
+    knowledge.close()
+    ensure_demo_model(data / "nlu-model", encoder)
+    return data
+
+
+def server_environment(url: str, data: Path) -> dict[str, str]:
+    env = server_env(url, data)
+    env.update(
+        SWITCHBOARD_RATE_LIMITS__ENABLED="false",
+        SWITCHBOARD_LOG__LEVEL="WARNING",
+        PYTHONPATH=str(Path(__file__).resolve().parent.parent),
+    )
+    return env
+
+
+def start(env: dict[str, str], processes: int, logs: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    command = [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)]
+    if processes > 1:
+        command += ["--workers", str(processes)]
+    process = subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(logs / f"serve-{processes}.log").open("wb"),
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 600
+    healthy = 0
+    while healthy < 5 * processes:  # every process up: several answers in a row
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit((logs / f"serve-{processes}.log").read_text()[-3000:])
+        try:
+            ok = httpx.get(base + "/healthz", timeout=5).status_code == 200
+        except httpx.TransportError:
+            ok = False
+        healthy = healthy + 1 if ok else 0
+        time.sleep(0.2 if ok else 1.0)
+    time.sleep(5 * processes)  # the processes load their models at different times
+    return process, base
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def database_counters(url: str) -> tuple[int, int]:
+    """(transactions committed, connections) of the bench database so far."""
+    engine = create_engine(url)
+    name = make_url(url).database
+    with engine.connect() as connection:
+        commits = connection.execute(
+            text("SELECT xact_commit FROM pg_stat_database WHERE datname = :d"), {"d": name}
+        ).scalar_one()
+        connections = connection.execute(
+            text("SELECT count(*) FROM pg_stat_activity WHERE datname = :d"), {"d": name}
+        ).scalar_one()
+    engine.dispose()
+    return int(commits), int(connections) - 1  # not this one
+
+
+def measure(url: str, base: str, sessions: int, messages: int) -> dict[str, float]:
+    asyncio.run(run_load(base, 4, 2, prefix="warm"))  # every process answers once or so
+    time.sleep(2)  # stats are flushed by PostgreSQL about every second
+    commits_before, _ = database_counters(url)
+    started = time.perf_counter()
+    logs = asyncio.run(run_load(base, sessions, messages, prefix=f"b{time.time_ns()}-"))
+    elapsed = time.perf_counter() - started
+    _, connections = database_counters(url)
+    time.sleep(2)
+    commits_after, _ = database_counters(url)
+    turns = sum(len(log.latencies) for log in logs)
+    latencies = [value for log in logs for value in log.latencies]
+    return {
+        "turns": turns,
+        "turns_per_s": turns / elapsed,
+        "p50_ms": 1000 * percentile(latencies, 0.50),
+        "p99_ms": 1000 * percentile(latencies, 0.99),
+        "retries": sum(log.retries for log in logs),
+        "transactions_per_turn": (commits_after - commits_before) / turns,
+        "connections": connections,
+    }
+
+
+def profile_summary(raw: Path, top: int = 14) -> list[str]:
+    """The functions of ours (and the driver's) most often on the stack, as a share of
+    all samples: py-spy's raw (collapsed) output, one stack and its count a line."""
+    total = 0
+    inclusive: dict[str, int] = {}
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        total += int(count)
+        seen = set()
+        for frame in stack.split(";"):
+            name = frame.split(" (", 1)[0]
+            where = frame.split(" (", 1)[1] if " (" in frame else ""
+            ours = any(part in where for part in ("bot/", "crm_store/", "knowledge/", "nlu/"))
+            if (ours or "psycopg" in where or "sqlalchemy/orm/session" in where) and (
+                name not in seen
+            ):
+                seen.add(name)
+                inclusive[name] = inclusive.get(name, 0) + int(count)
+    ranked = sorted(inclusive.items(), key=lambda item: -item[1])[:top]
+    return [f"{100 * n / max(total, 1):5.1f}%  {name}" for name, n in ranked]
+
+
+def wakeup_latency(url: str, count: int = 200) -> tuple[float, float]:
+    """p50 and p99 (ms) from announce in this process to the subscriber in another."""
+    from crm_store.wakeups import PostgresWakeups
+
+    listener = subprocess.Popen(
+        [sys.executable, "-c", _LISTENER, url, str(count)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+    )
+    assert listener.stdout is not None
+    assert listener.stdout.readline().strip() == "ready"
+
+    async def announce() -> dict[str, float]:
+        wakeups = PostgresWakeups(make_url(url))
+        task = asyncio.create_task(wakeups.run())
+        await wakeups.connected.wait()
+        await asyncio.sleep(0.5)
+        sent = {}
+        for n in range(count):
+            sent[str(n)] = time.time()
+            wakeups.announce("bench", str(n))
+            await asyncio.sleep(0.02)
+        await wakeups.stop()
+        await task
+        return sent
+
+    sent = asyncio.run(announce())
+    heard = {}
+    for line in listener.stdout:
+        key, at = line.split()
+        heard[key] = float(at)
+    listener.wait()
+    delays = [1000 * (heard[key] - sent[key]) for key in sent]
+    return percentile(delays, 0.50), percentile(delays, 0.99)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--processes", default="1,2,4")
+    parser.add_argument("--sessions", type=int, default=64)
+    parser.add_argument("--messages", type=int, default=10)
+    parser.add_argument("--profile", action="store_true", help="py-spy the 1-process run")
+    args = parser.parse_args()
+    server = os.environ.get("SWITCHBOARD_TEST_POSTGRES_URL")
+    if not server:
+        raise SystemExit("set SWITCHBOARD_TEST_POSTGRES_URL to a PostgreSQL server")
+    root = Path(tempfile.mkdtemp(prefix="scale-out-bench-"))
+    encoder = SentenceEncoder()
+    data = prepare_data_dir(root, encoder)
+    limit = encoder_batch_throughput(encoder)
+    print(f"encoder alone, batches of {ENCODER_BATCH}, one process: {limit:.0f} sentences/s")
+    with fresh_database(server) as url:
+        upgrade(url)
+        p50, p99 = wakeup_latency(url)
+        print(f"LISTEN/NOTIFY wake-up between two processes: p50 {p50:.2f} ms, p99 {p99:.2f} ms")
+        env = server_environment(url, data)
+        for processes in [int(n) for n in args.processes.split(",")]:
+            process, base = start(env, processes, root)
+            spy = None
+            if args.profile and processes == 1:
+                spy = subprocess.Popen(
+                    [PY_SPY, "record", "--pid", str(process.pid), "--duration", "25",
+                     "--format", "raw", "--output", str(root / "profile.txt"), "--nonblocking",
+                     "--threads", "--idle"],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                )  # fmt: skip
+            try:
+                found = measure(url, base, args.sessions, args.messages)
+            finally:
+                if spy is not None:
+                    spy.wait()
+                stop(process)
+            if spy is not None:
+                print("sampling profile, 1 process under the load (share of samples on stack):")
+                for line in profile_summary(root / "profile.txt"):
+                    print("   ", line)
+            print(
+                f"{processes} process(es), {args.sessions} clients x {args.messages} messages: "
+                f"{found['turns_per_s']:.1f} turns/s ({100 * found['turns_per_s'] / limit:.0f}% "
+                f"of the encoder's batch limit), p50 {found['p50_ms']:.0f} ms, "
+                f"p99 {found['p99_ms']:.0f} ms, {found['transactions_per_turn']:.1f} "
+                f"transactions/turn, {found['connections']} connections, "
+                f"{found['retries']} client retries"
+            )
+    encoder.close()
+
+
+if __name__ == "__main__":
+    main()
