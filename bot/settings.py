@@ -324,6 +324,8 @@ class SurveySettings(BaseModel):
             cooldown=timedelta(days=self.cooldown_days),
             answer_within=timedelta(hours=self.answer_within_hours),
         )
+
+
 class CampaignSettings(BaseModel):
     """Campaign sends (engagement/): the rules checked at the moment of sending."""
 
