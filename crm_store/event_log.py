@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from crm_store.base import utcnow
 from crm_store.models import LoggedEvent
 
-__all__ = ["CYCLE_STARTS", "EVENT_TYPES", "record_event"]
+__all__ = ["CYCLE_STARTS", "EVENT_TYPES", "record_event", "route_decisions"]
 
 EVENT_TYPES = (
     "conversation.opened",
@@ -78,3 +78,15 @@ def record_event(
         .on_conflict_do_nothing(index_elements=["key"])
     )
     return bool(session.execute(statement).rowcount)
+
+
+def route_decisions(attributes: dict[str, Any]) -> list[str]:
+    """A bot reply's routing decisions (`attributes.route`, README "Why the bot said
+    it"): one per question its message asked; none for a reply without a route."""
+    route = attributes.get("route")
+    if not isinstance(route, dict):
+        return []
+    parts = route.get("parts") if isinstance(route.get("parts"), list) else [route]
+    return [
+        str(part["decision"]) for part in parts if isinstance(part, dict) and part.get("decision")
+    ]

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from crm_store import webhooks
 from crm_store.base import utcnow
-from crm_store.event_log import record_event
+from crm_store.event_log import record_event, route_decisions
 from crm_store.models import Conversation, Interaction
 from crm_store.records import ConversationRecord, InteractionRecord, NewInteraction
 
@@ -300,10 +300,9 @@ def _log_message(
     """The message's event: who wrote, and for a bot reply the routing decision(s) it
     stores (`attributes.route`), so answered and fallen-back questions can be counted."""
     data: dict[str, Any] = {"interaction_id": record.id}
-    route = record.attributes.get("route")
-    if isinstance(route, dict):
-        parts = route.get("parts") if isinstance(route.get("parts"), list) else [route]
-        data["decisions"] = [part.get("decision") for part in parts if isinstance(part, dict)]
+    decisions = route_decisions(record.attributes)
+    if decisions:
+        data["decisions"] = decisions
     if record.in_reply_to_id is not None:
         data["in_reply_to_id"] = record.in_reply_to_id
     if record.attributes.get("survey_id") is not None:
@@ -319,7 +318,7 @@ def _log_message(
         channel=record.channel,
         staff_id=staff_id,
         occurred_at=record.created_at,
-        detail=",".join(str(d) for d in data.get("decisions", ())) or None,
+        detail=",".join(decisions) or None,
         data=data,
     )
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from crm_store.event_log import route_decisions
 from crm_store.models import Conversation, Interaction
 
 __all__ = ["LOOK_BACK", "RESOLVING_DECISIONS", "left_after_an_answer"]
@@ -44,11 +45,7 @@ def left_after_an_answer(session: Session, *, idle_since: datetime, limit: int =
     )
     found = []
     for conversation_id, attributes in rows:
-        route = (attributes or {}).get("route")
-        if not isinstance(route, dict):
-            continue
-        parts = route.get("parts") if isinstance(route.get("parts"), list) else [route]
-        decisions = {part.get("decision") for part in parts if isinstance(part, dict)}
+        decisions = set(route_decisions(attributes or {}))
         if decisions and decisions <= RESOLVING_DECISIONS:
             found.append(conversation_id)
     return found

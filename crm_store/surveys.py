@@ -93,20 +93,33 @@ def ask(
     if survey_id is None:
         return None
     row = session.get_one(SatisfactionSurvey, survey_id)
+    _log(session, "survey.asked", row, "system", now, {"resolved_by": row.resolved_by})
+    return _record(row)
+
+
+def _log(
+    session: Session,
+    event_type: str,
+    row: SatisfactionSurvey,
+    actor: str,
+    when: datetime,
+    data: dict[str, object],
+    detail: str | None = None,
+) -> None:
     record_event(
         session,
-        "survey.asked",
+        event_type,
         key=str(row.id),
-        actor="system",
+        actor=actor,
         conversation_id=row.conversation_id,
         cycle=row.cycle,
         customer_id=row.customer_id,
         channel=row.channel,
         staff_id=row.staff_id,
-        occurred_at=now,
-        data={"survey_id": row.id, "resolved_by": row.resolved_by},
+        occurred_at=when,
+        detail=detail,
+        data={"survey_id": row.id, **data},
     )
-    return _record(row)
 
 
 def awaiting_answer(
@@ -153,20 +166,7 @@ def answer(
         "resolved_by": row.resolved_by,
         "staff_id": row.staff_id,
     }
-    record_event(
-        session,
-        "survey.answered",
-        key=str(row.id),
-        actor="customer",
-        conversation_id=row.conversation_id,
-        cycle=row.cycle,
-        customer_id=row.customer_id,
-        channel=row.channel,
-        staff_id=row.staff_id,
-        occurred_at=now,
-        detail=str(score),
-        data=data,
-    )
+    _log(session, "survey.answered", row, "customer", now, data, detail=str(score))
     webhooks.emit(
         session,
         "survey.answered",
