@@ -112,6 +112,15 @@ def _answered_receipt(table: Table) -> Mapping[str, Any]:
     return {"status": literal("answered"), "claimed_until": None}
 
 
+def _cancelled_send(table: Table) -> Mapping[str, Any]:
+    waiting = table.c.state.in_(("queued", "claimed"))
+    return {
+        "state": case((waiting, literal("suppressed")), else_=table.c.state),
+        "reason": case((waiting, literal("erased")), else_=table.c.reason),
+        "claimed_until": None,
+    }
+
+
 def _erased_address(table: Table) -> Mapping[str, Any]:
     return {"address": literal("erased:").concat(cast(table.c.id, String)), "verified": False}
 
@@ -157,6 +166,20 @@ RULES: dict[str, Delete | Pseudonymise] = {
     "customer_metrics": Delete("derived from the customer's orders"),
     "lead_scores": Delete("derived from the customer's leads"),
     "widget_session_revocations": Delete("the identities they revoke are gone"),
+    "event_log": Pseudonymise(
+        "support reports are computed from the log, which holds ids and counted values",
+        frozenset({"key", "type", "channel", "actor", "detail"}),
+    ),
+    "satisfaction_surveys": Pseudonymise(
+        "the satisfaction score counts answers; the comment goes",
+        frozenset({"channel", "resolved_by"}),
+    ),
+    "campaign_recipients": Pseudonymise("campaign reports count recipients and the holdout"),
+    "campaign_sends": Pseudonymise(
+        "campaign reports count sends by state and reason; waiting sends are cancelled",
+        frozenset({"step", "channel", "purpose", "state", "reason"}),
+        _cancelled_send,
+    ),
 }
 
 CUSTOMER = Pseudonymise(
