@@ -240,12 +240,12 @@ def _apply(
     for table, _ in tables:
         rule = RULES.get(table.name)
         if isinstance(rule, Pseudonymise):
-            statement = (
-                update(table)
-                .where(belongs(table, root, ids, links))
-                .values(pseudonymised_values(table, rule))
-            )
-            count = session.execute(statement).rowcount
+            values = pseudonymised_values(table, rule)
+            condition = belongs(table, root, ids, links)
+            if values:
+                count = session.execute(update(table).where(condition).values(values)).rowcount
+            else:  # ids, flags and times only: kept as they are, counted as kept
+                count = session.scalar(select(func.count()).select_from(table).where(condition))
             if count:
                 kept[table.name] = count
             if table.name == InboundReceipt.__tablename__:

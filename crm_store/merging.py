@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from sqlalchemy import Column, Table, delete, update
+from sqlalchemy import Column, Table, delete, select, update
 from sqlalchemy.orm import Mapper, Session
 
 from crm_store.base import Base
@@ -47,8 +47,30 @@ def _drop_derived_rows(session: Session, column: Column[int], keep_id: int, abso
     return 0
 
 
+def _one_row_per_campaign(
+    session: Session, column: Column[int], keep_id: int, absorb_id: int
+) -> int:
+    """Campaign recipients and sends are unique per campaign (and step) and customer.
+    Where both records were in the same campaign, the kept customer's row stands and the
+    absorbed one's goes (the ledger keeps one row per person and step); the others move."""
+    table = column.table
+    shared = [c for c in ("campaign_id", "step") if c in table.c]
+    kept = table.alias("kept")
+    collides = (
+        select(kept.c.id)
+        .where(kept.c[column.name] == keep_id, *[kept.c[c] == table.c[c] for c in shared])
+        .exists()
+    )
+    session.execute(delete(table).where(column == absorb_id, collides))
+    return _repoint(session, column, keep_id, absorb_id)
+
+
 # Table name -> its rule. A table not named here has its rows re-pointed.
-RULES: dict[str, MergeRule] = {"customer_metrics": _drop_derived_rows}
+RULES: dict[str, MergeRule] = {
+    "customer_metrics": _drop_derived_rows,
+    "campaign_recipients": _one_row_per_campaign,
+    "campaign_sends": _one_row_per_campaign,
+}
 
 
 def customer_references() -> list[Column[int]]:

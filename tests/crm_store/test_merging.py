@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from crm_store import Database, NotFound, customers, history, merging, outbox
 from crm_store.base import utcnow
 from crm_store.models import (
+    Campaign,
+    CampaignRecipient,
     ConsentEntry,
     Conversation,
     Customer,
@@ -21,6 +23,7 @@ from crm_store.models import (
     Interaction,
     Lead,
     Order,
+    Segment,
     Ticket,
 )
 from crm_store.records import NewInteraction
@@ -93,6 +96,33 @@ def test_derived_metrics_of_both_customers_are_dropped_by_a_merge(database: Data
     assert "customer_metrics" not in moved
     with database.transaction() as session:
         assert session.scalars(select(CustomerMetrics)).all() == []
+
+
+def test_a_campaign_both_records_were_in_keeps_the_kept_customers_row(
+    database: Database,
+) -> None:
+    with database.transaction() as session:
+        kept, absorbed = Customer(attributes={}), Customer(attributes={})
+        segment = Segment(name="everyone", filter={})
+        session.add_all([kept, absorbed, segment])
+        session.flush()
+        both, only_absorbed = (
+            Campaign(name=name, segment_id=segment.id) for name in ("both", "absorbed only")
+        )
+        session.add_all([both, only_absorbed])
+        session.flush()
+        for campaign, customer in ((both, kept), (both, absorbed), (only_absorbed, absorbed)):
+            session.add(CampaignRecipient(campaign_id=campaign.id, customer_id=customer.id))
+        keep_id, absorb_id = kept.id, absorbed.id
+        both_id, other_id = both.id, only_absorbed.id
+    with database.transaction() as session:
+        moved = customers.merge(session, keep_id=keep_id, absorb_id=absorb_id)
+    assert moved["campaign_recipients"] == 1
+    with database.transaction() as session:
+        rows = session.execute(
+            select(CampaignRecipient.campaign_id, CampaignRecipient.customer_id)
+        ).all()
+    assert sorted(rows) == sorted([(both_id, keep_id), (other_id, keep_id)])
 
 
 @pytest.fixture
