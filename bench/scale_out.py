@@ -34,7 +34,7 @@ from knowledge.embeddings import SentenceEncoder
 from nlu import ensure_demo_model
 from tests.support.ports import free_port
 from tests.support.postgres import fresh_database
-from tests.support.server_process import server_env
+from tests.support.server_process import end, server_env
 from tests.support.webchat_load import percentile, run_load
 
 ENCODER_BATCH = 32
@@ -120,15 +120,6 @@ def start(env: dict[str, str], processes: int, logs: Path) -> tuple[subprocess.P
         time.sleep(0.2 if ok else 1.0)
     time.sleep(5 * processes)  # the processes load their models at different times
     return process, base
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def database_counters(url: str) -> tuple[int, int]:
@@ -265,7 +256,7 @@ def main() -> None:
             finally:
                 if spy is not None:
                     spy.wait()
-                stop(process)
+                end(process)
             if spy is not None:
                 print("sampling profile, 1 process under the load (share of samples on stack):")
                 for line in profile_summary(root / "profile.txt"):

@@ -97,19 +97,20 @@ class Wakeups:
         self._call_soon(topic, key)
 
     def _call_soon(self, topic: str, key: str) -> None:
-        loop = self._loop
-        if loop is None:
-            with contextlib.suppress(RuntimeError):
-                loop = self._loop = asyncio.get_running_loop()
-        if loop is None or loop.is_closed():
-            self._dispatch(topic, key)  # no loop (a synchronous caller): call directly
-            return
+        """On the running loop when called from one; from a worker thread, on the loop
+        the wake-ups run on; with no loop at all, at once."""
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
-        if running is loop:
-            loop.call_soon(self._dispatch, topic, key)
+        if running is not None:
+            if self._loop is None or self._loop.is_closed():
+                self._loop = running  # where calls from worker threads go
+            running.call_soon(self._dispatch, topic, key)
+            return
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            self._dispatch(topic, key)
         else:
             loop.call_soon_threadsafe(self._dispatch, topic, key)
 

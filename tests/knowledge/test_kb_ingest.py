@@ -177,3 +177,23 @@ def test_a_running_server_sees_what_another_process_ingested(
     (tmp_path / "index" / "vectors-99.faiss").write_bytes(b"in progress elsewhere")
     KnowledgeBase.open(tmp_path / "index", fake_encoder)
     assert (tmp_path / "index" / "vectors-99.faiss").exists()
+
+
+def test_a_new_version_is_announced_and_loaded_whole_when_told(
+    tmp_path: Path, help_dir: Path, fake_encoder: RecordingEncoder
+) -> None:
+    """The ingesting handle announces each version it commits (bot/wiring passes it on
+    to every process); another handle told of it loads that version before any search."""
+    serving = KnowledgeBase.open(tmp_path / "index", fake_encoder)
+    writer = KnowledgeBase.open(tmp_path / "index", fake_encoder)
+    announced: list[int] = []
+    writer.on_publish(announced.append)
+    writer.ingest([help_dir])
+    assert announced == [1]
+
+    assert serving.load_current_version() == 1
+    index, _ = serving._loaded
+    assert index.size == writer._index.size > 0
+    writer.remove_many([d.document_id for d in writer.list_documents()])
+    assert announced == [1, 2]
+    assert serving.load_current_version() == 2 and serving._index.size == 0

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from tests.support.ports import free_port
+from tests.support.server_process import end
 
 HAPROXY = shutil.which("haproxy") or (
     "/usr/sbin/haproxy" if Path("/usr/sbin/haproxy").exists() else None
@@ -30,12 +31,7 @@ class LoadBalancer:
     log_path: Path
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        end(self.process)
 
 
 def config_for(servers: list[str], port: int) -> str:
