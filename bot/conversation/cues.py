@@ -180,6 +180,14 @@ _JOINER = re.compile(r"(?:^|\s)(?:and|also|plus|&)\s*$|,\s*$", re.I)
 _ENUMERATION = re.compile(r"^\s*\d[).]\s*")
 _WH_WORD = re.compile(r"\b(?:how|what|whats|what's|when|where|why|which)\b", re.I)
 _MAX_PARTS = 3
+# A further question that depends on the answer to the one before: "can I cancel? if
+# not, how do I return it". The condition is not part of what is asked (read alone,
+# "if not how do I return it" found the refunds article instead of starting a return).
+_CONDITION = re.compile(
+    r"^\s*(?:(?:and|but|or)\s+)?(?:if\s+(?:not|so|yes|no|that'?s\s+not\s+possible|"
+    r"you\s+can'?t|i\s+can'?t)|otherwise|or\s+else|failing\s+that)\b\s*[,:;-]?\s*",
+    re.I,
+)
 
 
 def _is_question(sentence: str) -> bool:
@@ -229,6 +237,7 @@ def questions_in(text: str) -> list[str]:
             return [text.strip()]
     if len(parts) > _MAX_PARTS:
         parts = [*parts[: _MAX_PARTS - 1], " ".join(parts[_MAX_PARTS - 1 :])]
+    parts[1:] = [_CONDITION.sub("", part) or part for part in parts[1:]]
     return parts or [text.strip()]
 
 

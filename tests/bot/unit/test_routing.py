@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from actions.domain import CONTACT_FORM, LEAD_FORM, OPEN_TICKET_FORM
+from bot.conversation import cues
 from bot.conversation.route import Decision
 from bot.conversation.routing import CLARIFY_MARGIN, Signals, decide
 from knowledge import ANSWER_THRESHOLD
@@ -189,3 +190,32 @@ def test_nothing_answers_is_the_fallback() -> None:
     plan = decide(signals("capital of Peru?", "nlu_fallback", 0.3, articles=[(RETURNS, 0.2)]))
 
     assert plan.decision is Decision.FALLBACK
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        (
+            "can i cancel my order? if not how do i return it",
+            ["can i cancel my order?", "how do i return it"],
+        ),
+        (
+            "Is the jacket in stock? If not, when is the restock?",
+            ["Is the jacket in stock?", "when is the restock?"],
+        ),
+        (
+            "do you ship to canada? and if so how much is it",
+            ["do you ship to canada?", "how much is it"],
+        ),
+    ],
+)
+def test_a_question_that_depends_on_the_one_before_is_asked_without_its_condition(
+    text: str, parts: list[str]
+) -> None:
+    assert cues.questions_in(text) == parts
+
+
+def test_a_lone_question_keeps_its_condition() -> None:
+    assert cues.questions_in("if not paypal, what can i pay with?") == [
+        "if not paypal, what can i pay with?"
+    ]
