@@ -91,6 +91,8 @@ class Services:
     encoder: SentenceEncoder | None = None  # also groups the report's unanswered questions
     campaign_sender: CampaignSendWorker | None = None
     campaign_scheduler: CampaignScheduler | None = None
+    # Workers that must run in one process at a time, by name, each under its lease.
+    singletons: dict[str, Worker] = field(default_factory=dict)
 
     @property
     def workers(self) -> dict[str, Worker]:
@@ -110,6 +112,7 @@ class Services:
         if self.campaign_sender is not None and self.campaign_scheduler is not None:
             found["campaign-sender"] = self.campaign_sender
             found["campaign-scheduler"] = self.campaign_scheduler
+        found.update(self.singletons)  # run under their leases instead
         for parts in self.channels:
             found.update(parts.workers)
         return found
@@ -377,12 +380,27 @@ def bootstrap(
     services.campaign_scheduler = campaign_scheduler(settings, database, services.campaign_sender)
     services.sweeper = stranded_message_sweeper(settings, database, engine)
     if settings.support.bot_resolves_after_minutes > 0:
-        services.bot_resolver = BotResolver(
-            database,
-            idle=timedelta(minutes=settings.support.bot_resolves_after_minutes),
-            surveys=settings.surveys.policy(),
-            outbox_written=worker.wake,
+
+        def bot_resolver() -> BotResolver:
+            return BotResolver(
+                database,
+                idle=timedelta(minutes=settings.support.bot_resolves_after_minutes),
+                surveys=settings.surveys.policy(),
+                outbox_written=worker.wake,
+            )
+
+        services.bot_resolver = bot_resolver()
+        services.singletons["bot-resolver"] = LeasedWorker(
+            lease_for(database.url, "bot-resolver"),
+            bot_resolver,
+            retry_seconds=settings.processes.lease_retry_seconds,
         )
+    sender = services.campaign_sender
+    services.singletons["campaign-scheduler"] = LeasedWorker(
+        lease_for(database.url, "campaign-scheduler"),
+        lambda: campaign_scheduler(settings, database, sender),
+        retry_seconds=settings.processes.lease_retry_seconds,
+    )
     email = settings.email
     leased_poller = None
     if email.from_address is not None:
