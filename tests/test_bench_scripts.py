@@ -23,31 +23,23 @@ print(sys.modules["analytics"].__file__)
 """
 
 
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    """Python from the repository root with PYTHONPATH at it, as bench/README.md runs."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
 @pytest.mark.parametrize("script", ["analytics.py", "support_reports.py", "sms_webhook.py"])
 def test_a_bench_script_run_as_a_file_gets_the_analytics_package(script: str) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"PYTHONPATH": str(ROOT)}
     bench = str(ROOT / "bench")
-    done = subprocess.run(
-        [sys.executable, "-c", LOAD.format(bench=bench, script=f"{bench}/{script}")],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = _run("-c", LOAD.format(bench=bench, script=f"{bench}/{script}"))
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(ROOT / "analytics" / "__init__.py")
 
 
 def test_bench_analytics_answers_help_run_as_a_file() -> None:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "bench/analytics.py", "--help"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = _run("bench/analytics.py", "--help")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("usage: analytics.py")
