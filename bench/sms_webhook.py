@@ -22,6 +22,10 @@ import httpx
 from pydantic import SecretStr
 from twilio.request_validator import RequestValidator
 
+# bench/analytics.py would shadow the analytics package (which bot.app imports) when
+# this runs as a file: the repository root goes first.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from bot.app import create_app
 from bot.settings import LogSettings, RateLimitSettings, Settings, TwilioSettings
 

@@ -34,8 +34,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 ROOT = Path(__file__).resolve().parent.parent
+# The repository root before bench/ (which is first when this runs as a file), so
+# `analytics` is the package and not bench/analytics.py, whatever imports it first.
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(1, str(ROOT / "bench"))
 
 import summary as server  # noqa: E402  (bench/summary.py: its throwaway PostgreSQL)
 

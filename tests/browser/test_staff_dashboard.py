@@ -6,21 +6,19 @@ output folder (test-results/browser/)."""
 from __future__ import annotations
 
 import csv
-import json
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Page, expect
 
 from tests.support.staff_dashboard import (
     api,
     chart,
     sign_in,
     staff_token,
-    support_report_in_the_agreed_shape,
     wait_for_round,
 )
 from tests.support.switchboard_server import SwitchboardServer, seed_demo_data
@@ -74,13 +72,6 @@ def test_an_admin_reads_the_charts_with_the_apis_numbers_and_filters_them(
     expect(first_row).to_contain_text(best["customer"]["name"])
     expect(first_row).to_contain_text(best["factors"][0]["field"])
 
-    support = httpx.get(
-        f"{server.base_url}/api/v1/reports/support",
-        params=everyone,
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    if support.status_code == 404:  # the support report is not in this build
-        expect(page.locator("#support-status")).to_contain_text("Support reports are not available")
     page.screenshot(path=browser_output / "staff-dashboard-admin.png", full_page=True)
 
     # The channel filter: customers who hold an SMS identity.
@@ -164,44 +155,111 @@ def test_an_agent_sees_the_handoff_queue_and_no_sales_figures(
     expect(page.get_by_label("Staff token")).to_be_visible()
 
 
-def test_the_support_section_draws_a_report_of_the_agreed_shape(
-    page: Page, server: SwitchboardServer, browser_output: Path
-) -> None:
-    # The support report route is built in parallel; until it is here, the browser
-    # answers for it with a report of the agreed shape, to prove the page draws each part.
-    served: list[str] = []
+def _percent(rate: float | None) -> str:
+    """A rate as the page writes it: JavaScript's `(100 * rate).toFixed(1)`, which rounds
+    the float's exact value half up."""
+    if rate is None:
+        return "\u2013"
+    exact = Decimal(100 * rate).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return f"{exact} %"
 
-    def answer(route: Route) -> None:
-        query = parse_qs(urlsplit(route.request.url).query)
-        served.append(route.request.url)
-        body = support_report_in_the_agreed_shape(query["from"][0], query["to"][0])
-        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
 
-    page.route("**/api/v1/reports/support?*", answer)
-    sign_in(page, staff_token(server, "Lena Lead", "lena@example.com", "agent"))
-    wait_for_round(page, 0)
-    assert served, "the page asked for the support report"
-    report = support_report_in_the_agreed_shape("", "")
-    expect(page.locator("#support-body")).to_be_visible()
-    expect(page.locator("#support-tiles")).to_contain_text("60.0 %")  # bot resolution
-    expect(page.locator("#support-tiles")).to_contain_text("25.0 %")  # handoff rate
-    conversations = chart(page, "chart-conversations")
-    assert [trace["y"] for trace in conversations] == [
-        [day[key] for day in report["conversations_over_time"]]
+def _js_text(value: Any) -> str:
+    """A JSON number as JavaScript's String() writes it (120.0 is "120")."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None else str(value)
+
+
+def _support_matches_the_api(page: Page, report: dict[str, Any]) -> None:
+    """Every support chart and tile on the page holds the numbers of `report`."""
+    tiles = page.locator("#support-tiles")
+    expect(tiles).to_contain_text(_percent(report["bot_resolution"]["rate"]))
+    resolved = report["bot_resolution"]
+    expect(tiles).to_contain_text(f"({resolved['resolved_by_bot']} of {resolved['denominator']})")
+    expect(tiles).to_contain_text(_percent(report["handoff"]["rate"]))
+    expect(tiles).to_contain_text(_percent(report["satisfaction"]["score"]))
+    expect(tiles).to_contain_text(f"{report['satisfaction']['responses']} answers")
+    expect(tiles).to_contain_text(f"{report['knowledge']['fallen_back']} fell back")
+    days = report["conversations_over_time"]
+    assert [trace["y"] for trace in chart(page, "chart-conversations")] == [
+        [day[key] for day in days]
         for key in ("opened", "resolved", "resolved_by_bot", "handed_off")
     ]
-    assert chart(page, "chart-first-response")[0]["y"] == [12, 18, 7, 3]
-    assert chart(page, "chart-handoff-reasons")[0]["x"] == [6, 4]
-    assert chart(page, "chart-satisfaction")[0]["y"] == [4.2, 4.6]
-    unanswered = page.get_by_role("table", name="Top unanswered questions")
-    expect(unanswered).to_contain_text("do you sell gift cards?")
-    rows = _csv(page, "Agents")
-    assert rows == [
-        {
-            "agent": "Priya Shah",
-            "conversations": "6",
-            "replies": "14",
-            "median_reply_seconds": "120",
-        },
+    channels = chart(page, "chart-channels")[0]
+    by_channel = report["conversations_by_channel"]
+    assert channels["x"] == [c["channel"] for c in by_channel]
+    assert channels["y"] == [c["conversations"] for c in by_channel]
+    for element, part in (
+        ("chart-first-response", "first_response"),
+        ("chart-resolution", "resolution_time"),
+    ):
+        assert chart(page, element)[0]["y"] == [b["cycles"] for b in report[part]["histogram"]]
+    reasons = chart(page, "chart-handoff-reasons")[0]
+    assert reasons["x"] == [r["count"] for r in report["handoff"]["reasons"]]
+    assert reasons["y"] == [r["reason"].replace("_", " ") for r in report["handoff"]["reasons"]]
+    trend = report["satisfaction"]["trend"]
+    assert chart(page, "chart-satisfaction")[0]["y"] == [w["score"] for w in trend]
+
+
+def test_the_support_section_shows_the_support_reports_numbers(
+    page: Page, server: SwitchboardServer, browser_output: Path
+) -> None:
+    seed_demo_data(server)  # with a season of past conversations and their surveys
+    token = staff_token(server, "Lena Lead", "lena@example.com", "admin")
+    sign_in(page, token)
+    loaded = wait_for_round(page, 0)
+    expect(page.locator("#support-body")).to_be_visible()
+
+    everyone = _filters(page)  # the default range: the last 12 months, every channel
+    report = api(server, token, "/api/v1/reports/support", **everyone)
+    assert report["range"]["from"] == everyone["from"]
+    opened = sum(c["conversations"] for c in report["conversations_by_channel"])
+    assert opened >= 300, "the demo has about 420 past support conversations"
+    assert report["agents"] and report["satisfaction"]["responses"] > 50
+    _support_matches_the_api(page, report)
+    page.locator("#support").screenshot(path=browser_output / "staff-dashboard-support.png")
+
+    # The tables' CSVs are the API's rows, with its own values (seconds, not "19 min").
+    assert _csv(page, "Agents") == [
+        {k: _js_text(a[k]) for k in ("agent", "conversations", "replies", "median_reply_seconds")}
+        for a in report["agents"]
     ]
-    page.screenshot(path=browser_output / "staff-dashboard-support.png", full_page=True)
+    unanswered = _csv(page, "Top unanswered questions")
+    assert [(row["question"], int(row["count"])) for row in unanswered] == [
+        (q["question"], q["count"]) for q in report["knowledge"]["top_unanswered"]
+    ]
+    busy = [
+        d for d in report["conversations_over_time"] if any(v for k, v in d.items() if k != "day")
+    ]
+    by_day = _csv(page, "Conversations by day (days with activity)")
+    assert by_day == [{k: _js_text(v) for k, v in d.items()} for d in busy]
+
+    # One channel: the numbers change and are still the API's.
+    page.locator("#channel").select_option("sms")
+    loaded = wait_for_round(page, loaded)
+    by_sms = api(server, token, "/api/v1/reports/support", **_filters(page, channel="sms"))
+    assert [c["channel"] for c in by_sms["conversations_by_channel"]] == ["sms"]
+    assert by_sms["bot_resolution"]["denominator"] < report["bot_resolution"]["denominator"]
+    _support_matches_the_api(page, by_sms)
+
+    # A shorter range, still by SMS.
+    page.get_by_role("button", name="30 days").click()
+    loaded = wait_for_round(page, loaded)
+    recent = _filters(page, channel="sms")
+    last_month = api(server, token, "/api/v1/reports/support", **recent)
+    assert len(last_month["conversations_over_time"]) == 30
+    assert last_month["resolution_time"]["cycles"] < by_sms["resolution_time"]["cycles"]
+    _support_matches_the_api(page, last_month)
+    page.locator("#support").screenshot(
+        path=browser_output / "staff-dashboard-support-sms-30-days.png"
+    )
+
+    # An agent reads the same support report for the default range.
+    page.get_by_role("button", name="Sign out").click()
+    agent = staff_token(server, "Tom Agent", "tom@example.com", "agent")
+    sign_in(page, agent)
+    wait_for_round(page, 0)  # a new page load counts from 0
+    expect(page.locator("#customers")).to_be_hidden()
+    _support_matches_the_api(page, api(server, agent, "/api/v1/reports/support", **_filters(page)))
+    page.screenshot(path=browser_output / "staff-dashboard-support-agent.png", full_page=True)

@@ -170,23 +170,25 @@
       { figure: percent(r.handoff.rate), label: "handoff rate (" + r.handoff.handoffs + " of " + r.handoff.denominator + ")", definition: r.handoff.definition },
       { figure: duration(r.first_response.clock.p50_seconds), label: "first response, median (p90 " + duration(r.first_response.clock.p90_seconds) + "); business hours " + duration(r.first_response.business.p50_seconds) },
       { figure: duration(r.resolution_time.clock.p50_seconds), label: "resolution, median (p90 " + duration(r.resolution_time.clock.p90_seconds) + "); business hours " + duration(r.resolution_time.business.p50_seconds) },
-      { figure: r.satisfaction.score === null ? "–" : Number(r.satisfaction.score).toFixed(2), label: "satisfaction (" + r.satisfaction.responses + " answers, " + percent(r.satisfaction.response_rate) + " of " + r.satisfaction.asked + " asked)" },
+      // The score is a share (ratings of 4 or 5 out of 5), so it is shown as a percent.
+      { figure: percent(r.satisfaction.score), label: "satisfied: rated 4 or 5 of 5 (" + r.satisfaction.responses + " answers, " + percent(r.satisfaction.response_rate) + " of " + r.satisfaction.asked + " surveys asked)" },
       { figure: String(r.knowledge.answered), label: "questions answered from the help centre; " + r.knowledge.fallen_back + " fell back" },
     ]);
     const days = r.conversations_over_time.map((d) => d.day);
-    const series = (key, name) => ({ x: days, y: r.conversations_over_time.map((d) => d[key]), name, type: "scatter", mode: "lines+markers" });
-    await plot("chart-conversations", [series("opened", "opened"), series("resolved", "resolved"), series("resolved_by_bot", "resolved by the bot"), series("handed_off", "handed off")], { title: { text: "Conversations and resolution over time" } });
+    // Lines without markers and the legend below: a year of days stays readable.
+    const series = (key, name) => ({ x: days, y: r.conversations_over_time.map((d) => d[key]), name, type: "scatter", mode: "lines", line: { width: 1.5 } });
+    await plot("chart-conversations", [series("opened", "opened"), series("resolved", "resolved"), series("resolved_by_bot", "resolved by the bot"), series("handed_off", "handed off")], { title: { text: "Conversations by day" }, legend: { orientation: "h", y: -0.2 }, yaxis: { title: { text: "care cycles" } } });
     await plot("chart-channels", [{ type: "bar", x: r.conversations_by_channel.map((c) => c.channel), y: r.conversations_by_channel.map((c) => c.conversations) }], { title: { text: "Conversations by channel" } });
-    const histogram = (cycles, title, id) => plot(id, [{ type: "bar", x: cycles.histogram.map((b) => b.bucket), y: cycles.histogram.map((b) => b.cycles) }], { title: { text: title + " (" + cycles.cycles + " care cycles)" }, yaxis: { title: { text: "cycles" } } });
+    const histogram = (cycles, title, id) => plot(id, [{ type: "bar", x: cycles.histogram.map((b) => b.bucket), y: cycles.histogram.map((b) => b.cycles) }], { title: { text: title + " (" + cycles.cycles + " care cycles)" }, xaxis: { tickangle: -30 }, yaxis: { title: { text: "cycles" } } });
     await histogram(r.first_response, "First response time", "chart-first-response");
     await histogram(r.resolution_time, "Resolution time", "chart-resolution");
     const reasons = r.handoff.reasons || [];
-    await plot("chart-handoff-reasons", [{ type: "bar", orientation: "h", y: reasons.map((x) => x.reason), x: reasons.map((x) => x.count) }], { title: { text: "Handoff reasons" }, margin: { ...LAYOUT.margin, l: 160 } });
+    await plot("chart-handoff-reasons", [{ type: "bar", orientation: "h", y: reasons.map((x) => x.reason.replace(/_/g, " ")), x: reasons.map((x) => x.count) }], { title: { text: "Handoff reasons" }, margin: { ...LAYOUT.margin, l: 160 } });
     const trend = r.satisfaction.trend || [];
     await plot("chart-satisfaction", [
       { type: "scatter", mode: "lines+markers", x: trend.map((w) => w.week), y: trend.map((w) => w.score), name: "score" },
       { type: "bar", x: trend.map((w) => w.week), y: trend.map((w) => w.responses), name: "answers", yaxis: "y2", opacity: 0.3 },
-    ], { title: { text: "Satisfaction by week" }, yaxis2: { overlaying: "y", side: "right", title: { text: "answers" } } });
+    ], { title: { text: "Satisfied by week (share rating 4 or 5)" }, yaxis: { tickformat: ".0%", range: [0, 1.05] }, yaxis2: { overlaying: "y", side: "right", title: { text: "answers" }, tickmode: "auto", tickformat: "d", rangemode: "tozero" }, legend: { orientation: "h", y: -0.2 }, margin: { ...LAYOUT.margin, r: 70 } });
     table($("table-unanswered"), "Top unanswered questions", [
       { key: "question", label: "Question", value: (q) => q.question },
       { key: "count", label: "Times asked", value: (q) => q.count, number: true },
@@ -198,13 +200,16 @@
       { key: "replies", label: "Replies", value: (a) => a.replies, number: true },
       { key: "median_reply_seconds", label: "Median reply", value: (a) => a.median_reply_seconds, show: (a) => duration(a.median_reply_seconds), number: true },
     ], r.agents || [], "agents.csv");
-    table($("table-over-time"), "Conversations by day", [
+    // The chart has every day of the range; the table and its CSV only the days on which
+    // something happened, so a year's range is not a page of zero rows.
+    const busyDays = r.conversations_over_time.filter((d) => d.opened || d.resolved || d.resolved_by_bot || d.handed_off);
+    table($("table-over-time"), "Conversations by day (days with activity)", [
       { key: "day", label: "Day", value: (d) => d.day },
       { key: "opened", label: "Opened", value: (d) => d.opened, number: true },
       { key: "resolved", label: "Resolved", value: (d) => d.resolved, number: true },
       { key: "resolved_by_bot", label: "Resolved by the bot", value: (d) => d.resolved_by_bot, number: true },
       { key: "handed_off", label: "Handed off", value: (d) => d.handed_off, number: true },
-    ], r.conversations_over_time, "conversations-by-day.csv");
+    ], busyDays, "conversations-by-day.csv", "No conversations in the range.");
   }
 
   // ---- customers -------------------------------------------------------------------
