@@ -3,12 +3,14 @@ real Dovecot the email tests start).
 
 Ada chats on the web widget, texts (signed Twilio webhooks, replies through the Twilio
 stand-in), is handed off to Slack (the stand-in), where Sam claims and answers in the
-thread, mails the support mailbox (read over IMAP by the poller) and has a ticket. An
+thread, mails the support mailbox (read over IMAP by the poller), has a ticket and
+receives an SMS campaign (sent by the app's own campaign scheduler and sender). An
 admin erases her. Afterwards no text column of any table (reflected from the database,
 so tables added later are searched too), no file of the data directory (the SQLite file
 in it), no message the Slack stand-in holds and no mail in the IMAP folder holds her
 name, email, phone or words; Twilio was asked to delete each of her messages; reports
-still count her conversations; a subscriber got a signed `customer.erased`; a replayed
+still count her conversations, and the campaign report still counts her send, whose
+ledger row keeps no address; a subscriber got a signed `customer.erased`; a replayed
 signed Twilio webhook does not bring her back, and a new text from her number starts a
 new customer with nothing of the old.
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 import imaplib
 import json
 from collections.abc import Iterator
+from datetime import time
 from pathlib import Path
 
 import pytest
@@ -26,10 +29,11 @@ from sqlalchemy import MetaData, func, select
 
 from bot.app import create_app
 from bot.settings import DatabaseSettings, Settings, WebhookSettings
-from crm_store import erasures, webhook_subscriptions
-from crm_store.models import Conversation, Customer, Identity, Interaction
+from crm_store import consents, erasures, webhook_subscriptions
+from crm_store.models import CampaignSend, Conversation, Customer, Identity, Interaction
 from knowledge.embeddings import SentenceEncoder
 from tests.support.app import add_staff, eventually, services
+from tests.support.campaigns import campaign
 from tests.support.customers import ADA, open_sms_conversation, seed
 from tests.support.mail import RECEIVER, append, email_settings, imap_session, mail
 from tests.support.mail_servers import Dovecot, SmtpServer
@@ -69,6 +73,14 @@ def client(
         update={
             "email": email_settings(dovecot, folder, smtp),
             "webhooks": WebhookSettings(allowed_hosts=["127.0.0.1"]),
+            # No quiet hours (the run may fall in them) and a quick scheduler pass.
+            "campaigns": settings.campaigns.model_copy(
+                update={
+                    "quiet_hours_start": time(0),
+                    "quiet_hours_end": time(0),
+                    "poll_interval_seconds": 0.2,
+                }
+            ),
         }
     )
     with TestClient(create_app(everything, encoder=encoder)) as client:
@@ -202,6 +214,47 @@ def test_an_erased_customer_is_gone_from_every_copy(
     )
     assert ticket.status_code == 201, ticket.text
 
+    # A campaign SMS to her (she opted in to marketing), addressed by her full name.
+    with database.transaction() as session:
+        consents.record_consent(
+            session,
+            channel="sms",
+            address=CUSTOMER,
+            decision=consents.GRANTED,
+            means="import",
+            source="test",
+            purposes=(consents.MARKETING,),
+            customer_id=ada,
+        )
+    sale = campaign(
+        database,
+        name="Spring sale",
+        filter={
+            "all": [
+                {"field": "account_id", "op": "is_set", "value": True},
+                {"field": "has_channel", "op": "eq", "value": "sms"},
+            ]
+        },
+        content={"sms": {"body": "Dear {{ name }}, our spring sale starts today"}},
+    )
+    scheduled = client.post(f"/api/v1/campaigns/{sale.id}/schedule", json={}, headers=as_admin)
+    assert scheduled.status_code == 200, scheduled.text
+    (sent,) = eventually(
+        lambda: [p for p in stand_in.accepted if "spring sale" in p.form["Body"]], timeout=30
+    )
+    assert sent.form["Body"].startswith("Dear Ada Lovelace, our spring sale starts today")
+    assert sent.form["To"] == CUSTOMER
+
+    def campaign_sends() -> list[CampaignSend]:
+        with database.transaction() as session:
+            found = session.scalars(select(CampaignSend).where(CampaignSend.campaign_id == sale.id))
+            return list(found)
+
+    (send,) = eventually(lambda: [s for s in campaign_sends() if s.state == "sent"])
+    assert send.customer_id == ada and send.address == CUSTOMER
+    campaign_report = client.get(f"/api/v1/campaigns/{sale.id}/report", headers=as_admin)
+    assert campaign_report.json()["steps"]["sms"]["sent"] == 1, campaign_report.text
+
     conversations = conversation_count(client, ada)
     everyone = conversation_count(client)
     assert conversations >= 3  # web, SMS, email
@@ -247,9 +300,14 @@ def test_an_erased_customer_is_gone_from_every_copy(
     assert mails_in(dovecot, folder) == 0 and found_in_mailbox(dovecot, folder) == 0
     assert set(stand_in.deleted) == sms_sids
 
-    # Reports still count her conversations; a subscriber heard it, signed.
+    # Reports still count her conversations and her campaign send, whose ledger row
+    # keeps no address; a subscriber heard it, signed.
     assert conversation_count(client, ada) == conversations
     assert conversation_count(client) == everyone
+    (send,) = campaign_sends()  # pseudonymised: still hers, still sent, no address
+    assert (send.customer_id, send.state, send.address) == (ada, "sent", None)
+    after = client.get(f"/api/v1/campaigns/{sale.id}/report", headers=as_admin).json()
+    assert after["steps"] == campaign_report.json()["steps"]
     (event,) = eventually(lambda: receiver.received)
     assert event[1]["type"] == "customer.erased"
     assert event[1]["data"] == {
