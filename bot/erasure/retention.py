@@ -82,8 +82,9 @@ class RetentionJob:
     async def run(self) -> None:
         while not self._stop.is_set():
             try:
+                # anyio's run_sync passes positional arguments only.
                 self.last_run = await to_thread.run_sync(
-                    run_once, self._db, self._privacy, dry_run=False
+                    lambda: run_once(self._db, self._privacy, dry_run=False)
                 )
                 log.info("retention applied", extra={"removed": self.last_run.removed})
             except Exception:

@@ -89,3 +89,25 @@ def test_old_texts_go_and_new_ones_stay(database: Database) -> None:
         "closed_tickets": 0,
         "attachments": 0,
     }
+
+
+async def test_the_retention_job_runs_at_start_and_keeps_its_counts(database: Database) -> None:
+    """The worker (bot/erasure/retention.py) applies the settings at once and keeps what
+    it removed for `GET /api/v1/retention`."""
+    import asyncio
+
+    from bot.erasure.retention import RetentionJob
+    from bot.settings import PrivacySettings
+
+    _seed(database)
+    job = RetentionJob(database, PrivacySettings(conversations_months=24, attachments_months=24))
+    running = asyncio.create_task(job.run())
+    for _ in range(500):
+        if job.last_run is not None or running.done():
+            break
+        await asyncio.sleep(0.01)
+    await job.stop()
+    await running
+    assert job.last_run is not None
+    assert not job.last_run.dry_run
+    assert job.last_run.removed == {"conversations": 1, "closed_tickets": 0, "attachments": 1}
