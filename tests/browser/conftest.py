@@ -46,15 +46,20 @@ def browser_output() -> Path:
 
 
 @pytest.fixture
-def server(tmp_path: Path, prepared: PreparedState) -> Iterator[SwitchboardServer]:
+def server(
+    tmp_path: Path, prepared: PreparedState, request: pytest.FixtureRequest
+) -> Iterator[SwitchboardServer]:
     # The demo knowledge index and NLU model are built once per run, not per server.
     data_dir = prepared.seed(tmp_path / "var")
+    # A test marked `server_env(NAME="value")` runs its server with those settings too.
+    marker = request.node.get_closest_marker("server_env")
     running = SwitchboardServer(
         data_dir,
         free_port(),
         {
             "SWITCHBOARD_NLU__MODEL_DIR": str(prepared.nlu_model_dir),
             "SWITCHBOARD_DEMO__ENABLED": "true",  # the demo customer links, as `make run`
+            **(marker.kwargs if marker else {}),
         },
     )
     running.start()

@@ -44,6 +44,9 @@ def _filters(page: Page, **extra: str) -> dict[str, str]:
     return found | extra
 
 
+# Conversations are kept two months (the demo has 120 days of them: some are due); closed
+# tickets and attachments forever. The job's first run is at start, before the seeding.
+@pytest.mark.server_env(SWITCHBOARD_PRIVACY__CONVERSATIONS_MONTHS="2")
 def test_an_admin_reads_the_charts_with_the_apis_numbers_and_filters_them(
     page: Page, server: SwitchboardServer, browser_output: Path
 ) -> None:
@@ -71,6 +74,34 @@ def test_an_admin_reads_the_charts_with_the_apis_numbers_and_filters_them(
     first_row = page.get_by_role("table", name="Leads to call first").locator("tbody tr").first
     expect(first_row).to_contain_text(best["customer"]["name"])
     expect(first_row).to_contain_text(best["factors"][0]["field"])
+
+    # Retention, for admins: the policy, the last run's counts and what is due now.
+    retention = api(server, token, "/api/v1/retention")
+    assert retention["due_now"]["conversations"] > 0, "the demo has conversations older"
+    assert retention["last_run"] is not None
+    expect(page.locator("#retention")).to_be_visible()
+    expect(page.locator("#retention-status")).to_contain_text(
+        f"Last run: {retention['last_run']['finished_at']}"
+    )
+    shown = page.get_by_role("table", name="Retention policy").locator("tbody tr")
+    expect(shown).to_have_count(3)
+    assert [shown.nth(n).locator("td").all_inner_texts() for n in range(3)] == [
+        [what, kept, str(retention["last_run"]["removed"][kind]), str(retention["due_now"][kind])]
+        for kind, what, kept in (
+            ("conversations", "Resolved conversations (their texts)", "2 months"),
+            ("closed_tickets", "Closed tickets", "kept forever"),
+            ("attachments", "Attachments", "kept forever"),
+        )
+    ]
+    assert _csv(page, "Retention policy") == [
+        {
+            "kind": kind,
+            "months": str(retention["policy"][f"{kind}_months"] or ""),
+            "last_run_removed": str(retention["last_run"]["removed"][kind]),
+            "due_now": str(retention["due_now"][kind]),
+        }
+        for kind in ("conversations", "closed_tickets", "attachments")
+    ]
 
     page.screenshot(path=browser_output / "staff-dashboard-admin.png", full_page=True)
 
@@ -142,6 +173,7 @@ def test_an_agent_sees_the_handoff_queue_and_no_sales_figures(
     expect(page.locator("#handoffs-claimed")).to_contain_text("Claimed (0)")
     expect(page.locator("#customers")).to_be_hidden()
     expect(page.locator("#leads")).to_be_hidden()
+    expect(page.locator("#retention")).to_be_hidden()
     expect(page.locator("#support")).to_be_visible()
     rows = _csv(page, "Waiting for a person (1)")
     assert [row["customer"] for row in rows] == ["Rae"]

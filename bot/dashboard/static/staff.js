@@ -295,6 +295,43 @@
     ], body.leads, "leads.csv");
   }
 
+  // ---- retention (admins) ---------------------------------------------------------
+  // One row per kind the retention job removes: its limit from the policy, what the last
+  // run here removed and what a run would remove now (GET /api/v1/retention).
+  const RETENTION_KINDS = [
+    { kind: "conversations", policy: "conversations_months", what: "Resolved conversations (their texts)" },
+    { kind: "closed_tickets", policy: "closed_tickets_months", what: "Closed tickets" },
+    { kind: "attachments", policy: "attachments_months", what: "Attachments" },
+  ];
+  const keptFor = (months) => months ? months + (months === 1 ? " month" : " months") : "kept forever";
+
+  async function drawRetention() {
+    const { status, body } = await api("/api/v1/retention");
+    const note = $("retention-status");
+    if (status !== 200) {
+      $("table-retention").replaceChildren();
+      note.textContent = "Retention could not be loaded: " + ((body && body.error) || status);
+      return;
+    }
+    const policy = body.policy;
+    const on = RETENTION_KINDS.some((k) => policy[k.policy]);
+    const last = body.last_run;
+    note.textContent = !on ? "Off: no limit is set, so everything is kept forever."
+      : "Runs every " + policy.every_hours + " hours. " + (last ? "Last run: " + last.finished_at + "." : "No run on this server since it started.");
+    const rows = RETENTION_KINDS.map((k) => ({
+      ...k,
+      months: policy[k.policy],
+      last: last ? last.removed[k.kind] : null,
+      due: body.due_now[k.kind],
+    }));
+    table($("table-retention"), "Retention policy", [
+      { key: "kind", label: "What", value: (r) => r.kind, show: (r) => r.what },
+      { key: "months", label: "Kept for", value: (r) => r.months, show: (r) => keptFor(r.months) },
+      { key: "last_run_removed", label: "Removed by the last run", value: (r) => r.last, show: (r) => r.last === null ? "–" : String(r.last), number: true },
+      { key: "due_now", label: "Due now", value: (r) => r.due, number: true },
+    ], rows, "retention.csv");
+  }
+
   // ---- the page --------------------------------------------------------------------
   const visible = (section) => who && section.dataset.roles.split(" ").includes(who.role);
 
@@ -305,7 +342,7 @@
       error.textContent = "Pick a range whose first day is not after its last.";
       return;
     }
-    const drawers = { handoffs: drawHandoffs, support: drawSupport, customers: drawCustomers, leads: drawLeads };
+    const drawers = { handoffs: drawHandoffs, support: drawSupport, customers: drawCustomers, leads: drawLeads, retention: drawRetention };
     document.body.dataset.loading = "true";
     const runs = Object.entries(drawers)
       .filter(([id]) => visible($(id)))
