@@ -262,6 +262,7 @@ class _WidgetSocket:
         self._max_json_depth = max_json_depth
         self._send_lock = asyncio.Lock()
         self._seen = 0  # the highest seq sent from the store (replay or catch-up)
+        self._conversation: int | None = None  # the conversation those seqs count in
 
     async def _receive_json(self) -> Any:
         """The next frame as JSON; a frame nested too deeply raises `JsonTooDeep` before
@@ -287,6 +288,9 @@ class _WidgetSocket:
             conversation_id, backlog = await self._feed.messages_after(
                 Channel.WEB, session.session_id, after
             )
+            self._conversation = conversation_id
+            if conversation_id is None:  # the store has no conversation (a new database)
+                self._seen = 0  # the widget's `after` counted in one the server lost
             await self._send(
                 {
                     "type": "ready",
@@ -370,9 +374,12 @@ class _WidgetSocket:
         """Send what the store has after the last seq sent (hub.py: a wake-up from any
         process)."""
         while True:
-            _, messages = await self._feed.messages_after(
+            conversation_id, messages = await self._feed.messages_after(
                 Channel.WEB, session.session_id, self._seen
             )
+            if conversation_id != self._conversation:  # seqs start again in a new one
+                self._conversation, self._seen = conversation_id, 0
+                continue
             if not messages:
                 return
             for message in messages:
