@@ -70,11 +70,26 @@ class CampaignRecord:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    kind: str = "broadcast"
+    journey: dict[str, Any] | None = None
+    trigger_cursor: int | None = None
+
+    @property
+    def channels(self) -> dict[str, str]:
+        """Each send step and the channel it goes on: a broadcast has one step per
+        channel body (SMS before email before web chat), named by its channel; a
+        journey's send steps are named by the marketer."""
+        if self.journey is not None:
+            return {
+                step["name"]: step["send"]
+                for step in self.journey.get("steps", [])
+                if step.get("send")
+            }
+        return {step: step for step in ("sms", "email", "web") if step in self.content}
 
     @property
     def steps(self) -> list[str]:
-        """One step per channel body, in a fixed order (SMS before email)."""
-        return [step for step in ("sms", "email", "web") if step in self.content]
+        return list(self.channels)
 
 
 def _segment(row: Segment) -> SegmentRecord:
@@ -97,6 +112,9 @@ def _campaign(row: Campaign) -> CampaignRecord:
         created_at=row.created_at,
         started_at=row.started_at,
         finished_at=row.finished_at,
+        kind=row.kind,
+        journey=dict(row.journey) if row.journey is not None else None,
+        trigger_cursor=row.trigger_cursor,
     )
 
 

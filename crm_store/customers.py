@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crm_store.event_log import record_event
 from crm_store.merging import merge as merge
 from crm_store.models import Customer, Identity
 from crm_store.records import CustomerRecord, IdentityRecord
@@ -93,6 +94,7 @@ def resolve_identity(
 
     may_link = address_is_claim or verified
     customer = find_by_contact(session, email=email, phone=phone) if may_link else None
+    created = customer is None
     if customer is None:
         customer = Customer(attributes={}, pending=address_is_claim and not verified)
         session.add(customer)
@@ -101,6 +103,15 @@ def resolve_identity(
         address_is_claim=address_is_claim,
     )  # fmt: skip
     session.flush()
+    if created and not customer.pending:  # a pending contact is nobody yet
+        record_event(
+            session,
+            "customer.created",
+            key=str(customer.id),
+            actor="customer",
+            customer_id=customer.id,
+            channel=channel,
+        )
     identity = Identity(
         customer_id=customer.id, channel=channel, address=address, verified=verified
     )

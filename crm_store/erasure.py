@@ -108,6 +108,18 @@ def _closed_handoff(table: Table) -> Mapping[str, Any]:
     }
 
 
+def _ended_enrolment(table: Table) -> Mapping[str, Any]:
+    """The occurrence may hold a date of the customer's (a renewal): it becomes the
+    row's id, which keeps the unique key."""
+    active = table.c.state == "active"
+    return {
+        "occurrence": literal("erased:") + cast(table.c.id, String),
+        "state": literal("ended"),
+        "reason": case((active, literal("erased")), else_=table.c.reason),
+        "ended_at": case((active, literal(utcnow())), else_=table.c.ended_at),
+    }
+
+
 def _answered_receipt(table: Table) -> Mapping[str, Any]:
     return {"status": literal("answered"), "claimed_until": None}
 
@@ -175,6 +187,11 @@ RULES: dict[str, Delete | Pseudonymise] = {
         frozenset({"channel", "resolved_by"}),
     ),
     "campaign_recipients": Pseudonymise("campaign reports count recipients and the holdout"),
+    "journey_enrolments": Pseudonymise(
+        "journey reports count who entered and why they left; active ones end",
+        frozenset({"state", "reason"}),
+        _ended_enrolment,
+    ),
     "campaign_sends": Pseudonymise(
         "campaign reports count sends by state and reason; waiting sends are cancelled",
         frozenset({"step", "channel", "purpose", "state", "reason"}),

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from crm_store.base import utcnow
 from crm_store.models import LoggedEvent
 
-__all__ = ["CYCLE_STARTS", "EVENT_TYPES", "record_event", "route_decisions"]
+__all__ = ["CUSTOMER_EVENTS", "CYCLE_STARTS", "EVENT_TYPES", "record_event", "route_decisions"]
 
 EVENT_TYPES = (
     "conversation.opened",
@@ -32,6 +32,20 @@ EVENT_TYPES = (
     "handoff.claimed",
     "handoff.returned",
     "survey.asked",
+    "survey.answered",
+    "lifecycle.changed",
+    "customer.created",
+    "order.placed",
+    "order.delivered",
+    "ticket.resolved",
+)
+# The events about one customer that can start a journey (engagement/journey_triggers.py).
+CUSTOMER_EVENTS = (
+    "customer.created",
+    "order.placed",
+    "order.delivered",
+    "ticket.resolved",
+    "conversation.resolved",
     "survey.answered",
     "lifecycle.changed",
 )

@@ -56,12 +56,37 @@ def _one_row_per_campaign(
     table = column.table
     shared = [c for c in ("campaign_id", "step") if c in table.c]
     kept = table.alias("kept")
+    same = [kept.c[c] == table.c[c] for c in shared]
+    if "enrolment_id" in table.c:  # a journey's rows are one per enrolment: no collision
+        same.append(kept.c.enrolment_id.is_(None))
+        same.append(table.c.enrolment_id.is_(None))
+    collides = select(kept.c.id).where(kept.c[column.name] == keep_id, *same).exists()
+    session.execute(delete(table).where(column == absorb_id, collides))
+    return _repoint(session, column, keep_id, absorb_id)
+
+
+def _enrolments_kept_apart(
+    session: Session, column: Column[int], keep_id: int, absorb_id: int
+) -> int:
+    """Journey enrolments are unique per (journey, customer, occurrence). Where both
+    records entered a journey for the same occurrence, the absorbed one's enrolment is
+    kept (its ledger rows point at it) under an occurrence marked as merged."""
+    table = column.table
+    kept = table.alias("kept")
     collides = (
         select(kept.c.id)
-        .where(kept.c[column.name] == keep_id, *[kept.c[c] == table.c[c] for c in shared])
+        .where(
+            kept.c.customer_id == keep_id,
+            kept.c.campaign_id == table.c.campaign_id,
+            kept.c.occurrence == table.c.occurrence,
+        )
         .exists()
     )
-    session.execute(delete(table).where(column == absorb_id, collides))
+    session.execute(
+        update(table)
+        .where(column == absorb_id, collides)
+        .values(occurrence=table.c.occurrence + f":merged:{absorb_id}")
+    )
     return _repoint(session, column, keep_id, absorb_id)
 
 
@@ -70,6 +95,7 @@ RULES: dict[str, MergeRule] = {
     "customer_metrics": _drop_derived_rows,
     "campaign_recipients": _one_row_per_campaign,
     "campaign_sends": _one_row_per_campaign,
+    "journey_enrolments": _enrolments_kept_apart,
 }
 
 

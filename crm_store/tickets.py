@@ -12,10 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_store import webhooks
+from crm_store.base import utcnow
+from crm_store.event_log import record_event
 from crm_store.models import StaffUser, Ticket, TicketEvent
 from crm_store.models.tickets import TICKET_PRIORITIES, TICKET_STATUSES
 from crm_store.records import TicketRecord
-from crm_store.vocabulary import OPEN_TICKET_STATUSES
+from crm_store.vocabulary import OPEN_TICKET_STATUSES, TicketStatus
 
 NUMBER_OFFSET = 1000
 
@@ -244,6 +246,16 @@ def change_ticket(
             data={"from": before, "to": value},
         )
     session.flush()
+    if status == TicketStatus.SOLVED and any(c["field"] == "status" for c in changes):
+        record_event(  # a journey may follow a solved ticket (`ticket.resolved`)
+            session,
+            "ticket.resolved",
+            key=f"{row.id}:{utcnow().isoformat()}",
+            actor=author[:10],
+            customer_id=row.customer_id,
+            staff_id=staff_id,
+            data={"number": row.number},
+        )
     if changes:
         webhooks.emit(
             session,

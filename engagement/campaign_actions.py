@@ -19,6 +19,7 @@ from crm_store.models import Customer
 from engagement.definitions import CampaignDefinition, SegmentDefinition
 from engagement.errors import CampaignStateError, InvalidCampaign
 from engagement.filters import audience
+from engagement.journey_definitions import JourneyDefinition
 from engagement.preview import preview_campaign
 from engagement.rules import EngagementRules
 from engagement.sends import cancel_campaign
@@ -71,14 +72,18 @@ def segment_preview(
 
 
 def create_campaign(
-    session: Session, definition: CampaignDefinition, *, source: str
+    session: Session, definition: CampaignDefinition | JourneyDefinition, *, source: str
 ) -> CampaignRecord:
-    """A new draft campaign, or (same name, still a draft or scheduled) the updated one."""
+    """A new draft campaign or journey, or (same name, still a draft or scheduled) the
+    updated one. A journey is a campaign of kind `journey`: scheduled, paused, resumed,
+    cancelled, previewed and reported like any other."""
     segment = campaigns.segment_by_name(session, definition.segment)
     if segment is None:
         raise InvalidCampaign(f"no segment named {definition.segment!r}")
     values = {**definition.stored_values(), "segment_id": segment.id, "source": source}
     existing = campaigns.campaign_by_name(session, definition.name)
+    if existing is not None and existing.kind != values.get("kind", "broadcast"):
+        raise CampaignStateError(f"{definition.name!r} is a {existing.kind}: choose another name")
     if existing is not None:
         updated = campaigns.update_draft(session, existing.id, **values)
         if updated is None:

@@ -47,15 +47,17 @@ class Content(BaseModel):
 
     sms: ChannelBody | None = None
     email: ChannelBody | None = None
+    web: ChannelBody | None = None  # web chat: shown on the next visit, or pushed
 
     @model_validator(mode="after")
     def _something_to_send(self) -> Content:
-        if self.sms is None and self.email is None:
-            raise ValueError("content needs an sms or an email body")
+        if self.sms is None and self.email is None and self.web is None:
+            raise ValueError("content needs an sms, an email or a web body")
         if self.email is not None and self.email.subject is None:
             raise ValueError("content.email needs a subject")
-        if self.sms is not None and self.sms.subject is not None:
-            raise ValueError("content.sms has no subject")
+        for name, body in (("sms", self.sms), ("web", self.web)):
+            if body is not None and body.subject is not None:
+                raise ValueError(f"content.{name} has no subject")
         return self
 
     def as_stored(self) -> dict[str, dict[str, str]]:

@@ -95,6 +95,7 @@ def preview_campaign(
                     customer_id=customer_id,
                     rules=rules,
                     now=at,
+                    channel=campaign.channels[step],
                 )
                 decision = {"send": "send", "wait": "send"}.get(verdict.decision, "excluded")
                 reason, detail, address, zone = (

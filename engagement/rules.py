@@ -5,6 +5,14 @@ applies them to one ledger row and answers send (with the address and the render
 message), wait (quiet hours: until the window opens) or suppress (why not), or fail
 (the template cannot be rendered for this customer). The preview calls the same
 function, so what it shows is what the sender will do if nothing changes meanwhile.
+
+Web chat (decided here): the campaign's purpose applies as on every channel, checked
+on the customer's widget identity, and a withdrawal there (the widget's opt-out, staff)
+is honoured. Two rules differ, because a web chat message is shown inside the
+company's own site to a visitor who opens it, and buzzes no phone: marketing on web
+chat needs no prior opt-in (that rule is for SMS and email, "electronic mail" in the
+ePrivacy directive and the TCPA), and quiet hours do not hold it back. The frequency
+cap counts it like any marketing message.
 """
 
 from __future__ import annotations
@@ -39,7 +47,11 @@ REASONS = {
     "deadline": "the send deadline passed before it could be sent",
     "cancelled": "the campaign was cancelled",
     "template": "the template cannot be rendered for this customer",
+    "replied": "wrote to us after entering the journey",
+    "converted": "ordered after entering the journey",
 }
+# Channels whose messages wait for the customer to look (the web widget).
+SHOWN_ON_VISIT = ("web",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +105,11 @@ def assess(
     customer_id: int,
     rules: EngagementRules,
     now: datetime,
+    channel: str | None = None,
 ) -> Assessment:
-    """What to do with `step` of `campaign` for this customer at `now`."""
+    """What to do with `step` of `campaign` for this customer at `now`. `channel` is
+    the step's channel (a broadcast's steps are named by theirs)."""
+    channel = channel or step
     if campaign.status == "cancelled":
         return Assessment("suppress", "cancelled", "the campaign was cancelled")
     if campaign.send_deadline is not None and now > campaign.send_deadline:
@@ -104,12 +119,11 @@ def assess(
     fields = customer_fields(session, customer_id)
     if fields is None:
         return Assessment("suppress", "no_address", "the customer no longer exists")
-    address = address_of(session, customer_id, step, fields)
+    address = address_of(session, customer_id, channel, fields)
     if address is None:
-        return Assessment("suppress", "no_address", f"no {step} address on file")
-    refusal = _consent_refusal(
-        session, step, address, campaign.purpose, rules.marketing_needs_opt_in
-    )
+        return Assessment("suppress", "no_address", f"no {channel} address on file")
+    opt_in = rules.marketing_needs_opt_in and channel not in SHOWN_ON_VISIT
+    refusal = _consent_refusal(session, channel, address, campaign.purpose, opt_in)
     if refusal is not None:
         return Assessment("suppress", refusal[0], refusal[1], address=address)
     if campaign.purpose == MARKETING and rules.frequency_cap is not None:
@@ -128,12 +142,12 @@ def assess(
         parts = renderer.render(step, fields)
     except InvalidCampaign as exc:
         return Assessment("fail", "template", exc.reason, address=address)
-    first_sms = step == "sms" and campaign.purpose == MARKETING
+    first_sms = channel == "sms" and campaign.purpose == MARKETING
     if first_sms and not had_marketing_sms(session, address, other_than=send_id):
         parts["body"] = f"{parts['body']}\n{SMS_OPT_OUT_HINT}"
     zone, zone_source = customer_zone(fields.attributes, fields.phone, rules.company_zone)
     shown = f"{zone.key} ({zone_source})"
-    opens = rules.quiet_hours.opens_at(now, zone)
+    opens = None if channel in SHOWN_ON_VISIT else rules.quiet_hours.opens_at(now, zone)
     if opens is not None:
         if campaign.send_deadline is not None and opens > campaign.send_deadline:
             return Assessment(

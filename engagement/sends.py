@@ -6,6 +6,10 @@ do), the segment is evaluated once in SQL and streamed, each customer is placed 
 out of the holdout, and the recipients and their ledger rows are written. A crash
 before the commit leaves the campaign scheduled and nothing written; after it, the
 ledger is complete. Either way a restart neither skips nor repeats anyone.
+
+A journey goes live the same way (`scheduled -> sending`) but freezes nothing: who
+enters is found pass by pass (engagement/journey_triggers.py), and it stays live until
+cancelled.
 """
 
 from __future__ import annotations
@@ -13,13 +17,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from crm_store import campaign_sends, campaigns
+from crm_store import campaign_sends, campaigns, journey_enrolments
 from crm_store.campaigns import CampaignRecord
-from crm_store.models import Customer
+from crm_store.models import Campaign, Customer
 from engagement.filters import audience
 from engagement.holdout import in_holdout
+from engagement.journey_triggers import start_cursor
 
 __all__ = ["cancel_campaign", "finish_if_complete", "start_send"]
 
@@ -52,6 +58,13 @@ def start_send(
     started = campaigns.change_status(session, campaign_id, "start", started_at=now)
     if started is None:
         return None
+    if started.kind == "journey":
+        session.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign_id)
+            .values(trigger_cursor=start_cursor(session))
+        )
+        return 0
     return campaign_sends.queue_audience(
         session,
         campaign_id,
@@ -63,16 +76,20 @@ def start_send(
 
 
 def finish_if_complete(session: Session, campaign_id: int, now: datetime) -> bool:
-    """Mark a sending campaign done when no ledger row is left unfinished."""
-    if campaign_sends.unfinished(session, campaign_id):
+    """Mark a sending broadcast done when no ledger row is left unfinished (a journey
+    is never done: it runs until cancelled)."""
+    found = campaigns.get_campaign(session, campaign_id)
+    if found is None or found.kind == "journey" or campaign_sends.unfinished(session, campaign_id):
         return False
     return campaigns.change_status(session, campaign_id, "finish", finished_at=now) is not None
 
 
 def cancel_campaign(session: Session, campaign_id: int, now: datetime) -> CampaignRecord | None:
-    """Cancel; rows still queued are suppressed (`cancelled`), rows in flight finish."""
+    """Cancel; rows still queued are suppressed (`cancelled`), rows in flight finish; a
+    journey's enrolments end."""
     cancelled = campaigns.change_status(session, campaign_id, "cancel", finished_at=now)
     if cancelled is not None:
+        journey_enrolments.end_all(session, campaign_id, reason="cancelled", now=now)
         campaign_sends.suppress_unsent(
             session, campaign_id, reason="cancelled", detail="the campaign was cancelled"
         )

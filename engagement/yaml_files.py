@@ -1,8 +1,8 @@
 """Segments and campaigns kept as YAML files in a folder (in version control).
 
-Each `*.yml`/`*.yaml` file holds `segments:` and/or `campaigns:` lists in the shapes of
-engagement/definitions.py. Loading saves every segment (by name) and creates or updates
-every campaign that has not started; a started campaign in a file is left as it is and
+Each `*.yml`/`*.yaml` file holds `segments:`, `campaigns:` and/or `journeys:` lists in
+the shapes of engagement/definitions.py and journey_definitions.py. Loading saves every
+segment (by name) and creates or updates every campaign (and journey) that has not started; a started campaign in a file is left as it is and
 reported, never changed under its recipients. Campaigns are created as drafts: sending
 is still a person's decision (`switchboard campaigns schedule`)."""
 
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from engagement.campaign_actions import create_campaign, save_segment
 from engagement.definitions import CampaignDefinition, SegmentDefinition
 from engagement.errors import CampaignStateError, InvalidCampaign
+from engagement.journey_definitions import JourneyDefinition
 
 __all__ = ["LoadReport", "load_folder"]
 
@@ -26,6 +27,7 @@ __all__ = ["LoadReport", "load_folder"]
 class LoadReport:
     segments: list[str] = field(default_factory=list)
     campaigns: list[str] = field(default_factory=list)
+    journeys: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
 
@@ -39,8 +41,10 @@ def load_folder(session: Session, folder: Path) -> LoadReport:
         except yaml.YAMLError as exc:
             report.problems.append(f"{path.name}: not YAML: {exc}")
             continue
-        if not isinstance(data, dict) or set(data) - {"segments", "campaigns"}:
-            report.problems.append(f"{path.name}: a mapping of segments: and campaigns: lists")
+        if not isinstance(data, dict) or set(data) - {"segments", "campaigns", "journeys"}:
+            report.problems.append(
+                f"{path.name}: a mapping of segments:, campaigns: and journeys: lists"
+            )
             continue
         documents.append((path, data))
     for path, data in documents:  # every segment first: a campaign may name any of them
@@ -51,16 +55,21 @@ def load_folder(session: Session, folder: Path) -> LoadReport:
                 )
             except ValidationError as exc:
                 report.problems.append(f"{path.name}: segment {_name(item)}: {_first(exc)}")
-    for path, data in documents:
-        for item in data.get("campaigns") or []:
-            try:
-                definition = CampaignDefinition.model_validate(item)
-                create_campaign(session, definition, source=f"yaml:{path.name}")
-                report.campaigns.append(definition.name)
-            except ValidationError as exc:
-                report.problems.append(f"{path.name}: campaign {_name(item)}: {_first(exc)}")
-            except (InvalidCampaign, CampaignStateError) as exc:
-                report.problems.append(f"{path.name}: campaign {_name(item)}: {exc}")
+    kinds: list[tuple[str, type[CampaignDefinition] | type[JourneyDefinition], list[str]]] = [
+        ("campaign", CampaignDefinition, report.campaigns),
+        ("journey", JourneyDefinition, report.journeys),
+    ]
+    for kind, shape, loaded in kinds:
+        for path, data in documents:
+            for item in data.get(f"{kind}s") or []:
+                try:
+                    definition = shape.model_validate(item)
+                    create_campaign(session, definition, source=f"yaml:{path.name}")
+                    loaded.append(definition.name)
+                except ValidationError as exc:
+                    report.problems.append(f"{path.name}: {kind} {_name(item)}: {_first(exc)}")
+                except (InvalidCampaign, CampaignStateError) as exc:
+                    report.problems.append(f"{path.name}: {kind} {_name(item)}: {exc}")
     return report
 
 

@@ -25,6 +25,7 @@ from engagement.campaign_actions import (
 )
 from engagement.definitions import CampaignDefinition, SegmentDefinition
 from engagement.errors import CampaignStateError, InvalidCampaign
+from engagement.journey_definitions import JourneyDefinition
 from engagement.preview import preview_campaign
 from engagement.report import campaign_report
 from engagement.rules import EngagementRules
@@ -73,6 +74,8 @@ def campaign_json(campaign: CampaignRecord) -> dict[str, Any]:
         "source": campaign.source,
         "started_at": when(campaign.started_at),
         "finished_at": when(campaign.finished_at),
+        "kind": campaign.kind,
+        "journey": campaign.journey,
     }
 
 
@@ -151,7 +154,9 @@ def campaigns_router(
     )
     async def create(body: CampaignDefinition, member: Member) -> dict[str, Any]:
         """Create a draft campaign (or change a draft of the same name)."""
+        return await _create(body)
 
+    async def _create(body: CampaignDefinition | JourneyDefinition) -> dict[str, Any]:
         def work(session: Any) -> dict[str, Any]:
             try:
                 return campaign_json(create_campaign(session, body, source="api"))
@@ -161,6 +166,20 @@ def campaigns_router(
                 raise HTTPException(409, str(exc)) from None
 
         return await run(work)
+
+    @router.post(
+        "/journeys",
+        status_code=201,
+        responses={
+            404: {"description": "no segment of that name"},
+            409: {"description": "a campaign of that name has started, or is not a journey"},
+        },
+    )
+    async def create_journey(body: JourneyDefinition, member: Member) -> dict[str, Any]:
+        """Create a draft journey (or change a draft of the same name): a trigger and
+        steps. It is then scheduled, paused, resumed, cancelled, previewed and reported
+        at /campaigns/{id} like any campaign."""
+        return await _create(body)
 
     @router.get("/campaigns/{campaign_id}", responses=NOT_FOUND)
     async def one(campaign_id: Id, member: Member) -> dict[str, Any]:

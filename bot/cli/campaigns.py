@@ -74,12 +74,14 @@ def _echo_json(data: Any) -> None:
 @campaigns.command("load")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def load(folder: Path) -> None:
-    """Save the segments and campaigns of the YAML files in FOLDER (campaigns as drafts)."""
+    """Save the segments, campaigns and journeys of the YAML files in FOLDER (campaigns
+    and journeys as drafts)."""
     from engagement.yaml_files import load_folder
 
     report = _in_store(lambda session, _: load_folder(session, folder))
     click.echo(f"segments: {', '.join(report.segments) or 'none'}")
     click.echo(f"campaigns: {', '.join(report.campaigns) or 'none'}")
+    click.echo(f"journeys: {', '.join(report.journeys) or 'none'}")
     for problem in report.problems:
         click.echo(f"problem: {problem}", err=True)
     if report.problems:
@@ -118,7 +120,7 @@ def listing() -> None:
     from crm_store.campaigns import list_campaigns
 
     for c in _in_store(lambda session, _: list_campaigns(session)):
-        click.echo(f"{c.id}\t{c.status}\t{'+'.join(c.steps)}\t{c.name}")
+        click.echo(f"{c.id}\t{c.status}\t{c.kind}\t{'+'.join(c.steps)}\t{c.name}")
 
 
 @campaigns.command("preview")

@@ -153,6 +153,7 @@ class CampaignSendQueue:
                 customer_id=row.customer_id,
                 rules=self._rules,
                 now=now,
+                channel=row.channel,
             )
             if verdict.decision == "suppress":
                 return Outcome("suppressed", reason=verdict.reason, detail=verdict.detail)
@@ -192,6 +193,13 @@ class CampaignSendQueue:
                 campaign_sends.note_sending(
                     session, row.id, address=verdict.address, interaction_id=logged.id
                 )
+                if row.channel == Channel.WEB:
+                    # Sent once written into the conversation: the widget shows it on
+                    # the next visit; the send below only wakes an open widget.
+                    campaign_sends.mark_sent(
+                        session, row.id, provider_message_id=None, sms_segments=None, now=now
+                    )
+                    history.set_delivery_status(session, logged.id, "sent")
             return _message(row, logged, verdict.address)
 
     async def _sent_before(self, sender: SentLookup, row: ClaimedSend) -> SendReceipt | None:

@@ -1,7 +1,11 @@
 """The campaign scheduler: starts scheduled campaigns when their time comes (freezing
 the audience into the ledger) and marks sending campaigns done when their ledger has
-nothing left. Any number may run (one per app process): starting is a conditional
-UPDATE, so one scheduler freezes a campaign and the others find it started."""
+nothing left; for live journeys it enrols whoever the trigger found and runs the due
+steps (engagement/journey_triggers.py, journey_steps.py). It runs under the
+`campaign-scheduler` lease (one process at a time); should two overlap for a moment,
+starting is a conditional UPDATE, an enrolment is unique per trigger occurrence, due
+enrolments are claimed with SKIP LOCKED, and a step's ledger row is unique per
+(enrolment, step), so nothing is sent twice."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from anyio import to_thread
 from sqlalchemy import select
@@ -17,11 +21,16 @@ from sqlalchemy import select
 from crm_store import Database, campaigns
 from crm_store.base import utcnow
 from crm_store.models import Campaign
+from engagement.journey_steps import advance_due
+from engagement.journey_triggers import enrol_new
 from engagement.sends import finish_if_complete, start_send
 
 log = logging.getLogger(__name__)
 
 __all__ = ["CampaignScheduler"]
+
+DATE_PASS = timedelta(minutes=10)
+JOURNEY_BATCH = 500
 
 
 class CampaignScheduler:
@@ -43,6 +52,8 @@ class CampaignScheduler:
         self._clock = clock
         self._started = started
         self._stopping = asyncio.Event()
+        self._date_passes: dict[int, datetime] = {}
+        self.journeys_queued = 0
 
     def tick(self) -> list[int]:
         """One pass (in a worker thread): start what is due, finish what is complete.
@@ -61,17 +72,53 @@ class CampaignScheduler:
                     extra={"campaign_id": campaign_id, "recipients": written},
                 )
         with self._db.transaction() as session:
-            sending = list(session.scalars(select(Campaign.id).where(Campaign.status == "sending")))
+            sending = list(
+                session.scalars(
+                    select(Campaign.id).where(
+                        Campaign.status == "sending", Campaign.kind == "broadcast"
+                    )
+                )
+            )
+        self.journeys_queued = self._run_journeys(now)
         for campaign_id in sending:
             with self._db.transaction() as session:
                 if finish_if_complete(session, campaign_id, now):
                     log.info("campaign send finished", extra={"campaign_id": campaign_id})
         return begun
 
+    def _run_journeys(self, now: datetime) -> int:
+        """Enrol what the live journeys' triggers found, then run the due steps; returns
+        the ledger rows queued. Date triggers scan their segment, so they run every
+        DATE_PASS rather than on every tick."""
+        with self._db.transaction() as session:
+            live = [
+                c
+                for c in campaigns.list_campaigns(session)
+                if c.kind == "journey" and c.status == "sending"
+            ]
+        for journey in live:
+            assert journey.journey is not None
+            if "date" in journey.journey["trigger"]:
+                last = self._date_passes.get(journey.id)
+                if last is not None and now - last < DATE_PASS:
+                    continue
+                self._date_passes[journey.id] = now
+            with self._db.transaction() as session:
+                entered = enrol_new(session, journey, salt=self._salt, now=now)
+            if entered:
+                log.info("journey enrolled", extra={"campaign_id": journey.id, "count": entered})
+        queued = 0
+        while True:
+            with self._db.transaction() as session:
+                done = advance_due(session, now=now, limit=JOURNEY_BATCH)
+            queued += done.pop("sends")
+            if sum(done.values()) < JOURNEY_BATCH:
+                return queued
+
     async def run(self) -> None:
         while not self._stopping.is_set():
             try:
-                if await to_thread.run_sync(self.tick):
+                if await to_thread.run_sync(self.tick) or self.journeys_queued:
                     self._started()
             except Exception:
                 log.exception("campaign scheduler pass failed; trying again")

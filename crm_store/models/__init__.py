@@ -3,7 +3,13 @@
 from crm_store.models.accounts import Account
 from crm_store.models.analytics import CustomerMetrics, LeadScore, ModelFit
 from crm_store.models.audit import AuditEntry
-from crm_store.models.campaigns import Campaign, CampaignRecipient, CampaignSend, Segment
+from crm_store.models.campaigns import (
+    Campaign,
+    CampaignRecipient,
+    CampaignSend,
+    JourneyEnrolment,
+    Segment,
+)
 from crm_store.models.consents import ConsentEntry
 from crm_store.models.conversations import Conversation, Interaction
 from crm_store.models.customers import Customer, Identity
@@ -37,6 +43,7 @@ __all__ = [
     "Identity",
     "InboundReceipt",
     "Interaction",
+    "JourneyEnrolment",
     "Lead",
     "LeadScore",
     "LoggedEvent",

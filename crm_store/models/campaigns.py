@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_store.base import Base, utcnow
@@ -32,7 +32,9 @@ class Segment(Base):
 
 
 class Campaign(Base):
-    """A one-off broadcast to a segment: one step per channel body (`content`)."""
+    """A one-off broadcast to a segment (one step per channel body, `content`), or a
+    journey (`kind` "journey"): a trigger and steps (`journey`), its send steps' bodies
+    in `content` under the step names. A live journey stays `sending` until cancelled."""
 
     __tablename__ = "campaigns"
 
@@ -49,6 +51,11 @@ class Campaign(Base):
     holdout_share: Mapped[float] = mapped_column(Float, default=0.0)
     conversion_days: Mapped[int] = mapped_column(default=14)
     source: Mapped[str | None] = mapped_column(String(500))  # "api", or the YAML file
+    kind: Mapped[str] = mapped_column(String(20), default="broadcast", server_default="broadcast")
+    # A journey's trigger and steps (engagement/journey_definitions.py), as defined.
+    journey: Mapped[dict[str, Any] | None] = mapped_column()
+    # An event-triggered journey has read the event log up to this id.
+    trigger_cursor: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     started_at: Mapped[datetime | None] = mapped_column()
@@ -71,11 +78,22 @@ class CampaignRecipient(Base):
 
 
 class CampaignSend(Base):
-    """One step of one campaign to one customer: the send ledger's row."""
+    """One step of one campaign to one customer: the send ledger's row. A journey's rows
+    carry their enrolment: one row per (enrolment, step), so a customer enrolled twice
+    (two orders delivered) is sent each step once per enrolment."""
 
     __tablename__ = "campaign_sends"
     __table_args__ = (
-        UniqueConstraint("campaign_id", "step", "customer_id"),
+        Index(
+            "uq_campaign_sends_broadcast_step",
+            "campaign_id",
+            "step",
+            "customer_id",
+            unique=True,
+            sqlite_where=text("enrolment_id IS NULL"),
+            postgresql_where=text("enrolment_id IS NULL"),
+        ),
+        UniqueConstraint("enrolment_id", "step"),
         Index("ix_campaign_sends_due", "state", "next_attempt_at"),
         # The frequency cap counts a customer's recent sends across campaigns.
         Index("ix_campaign_sends_customer_sent", "customer_id", "sent_at"),
@@ -100,9 +118,38 @@ class CampaignSend(Base):
     # the call, a timeout): the next try asks the provider before sending again.
     uncertain: Mapped[bool] = mapped_column(default=False)
     interaction_id: Mapped[int | None] = mapped_column(ForeignKey("interactions.id"))
+    enrolment_id: Mapped[int | None] = mapped_column(ForeignKey("journey_enrolments.id"))
     provider_message_id: Mapped[str | None] = mapped_column(String(200))
     sms_segments: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
     # The single-use unsubscribe token of this mail was used (RFC 8058 POST or page).
     unsubscribed_at: Mapped[datetime | None] = mapped_column()
+
+
+class JourneyEnrolment(Base):
+    """One customer walking one journey, once per trigger occurrence (`occurrence`: the
+    event's id, the date, or "segment"), unique so a trigger seen twice enrols once.
+    `position` is the next step to run and `due_at` when; the scheduler's step runner
+    claims due rows and moves them on with a conditional UPDATE (one winner)."""
+
+    __tablename__ = "journey_enrolments"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "customer_id", "occurrence"),
+        Index("ix_journey_enrolments_due", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    occurrence: Mapped[str] = mapped_column(String(100))
+    holdout: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[str] = mapped_column(String(20), default="active")  # active | ended
+    position: Mapped[int] = mapped_column(default=0)
+    due_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Why it ended: completed, replied, converted, stopped (a branch), cancelled.
+    reason: Mapped[str | None] = mapped_column(String(40))
+    entered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column()
