@@ -121,14 +121,19 @@ def move(session: Session, enrolment: Enrolment, *, position: int, due_at: datet
     )
 
 
-def end(session: Session, enrolment_id: int, *, reason: str, now: datetime) -> None:
-    """End the enrolment; its sends still queued are suppressed with the same reason
-    (a customer who replied gets no more of this journey)."""
+def end(
+    session: Session, enrolment_id: int, *, reason: str, now: datetime, withdraw: bool = False
+) -> None:
+    """End the enrolment. With `withdraw`, its sends still queued (held by quiet hours)
+    are suppressed with the same reason: a customer who replied or ordered gets no
+    more of this journey. Completing or a branch's stop leaves them to go out."""
     session.execute(
         update(JourneyEnrolment)
         .where(JourneyEnrolment.id == enrolment_id, JourneyEnrolment.state == "active")
         .values(state="ended", reason=reason, ended_at=now)
     )
+    if not withdraw:
+        return
     session.execute(
         update(CampaignSend)
         .where(CampaignSend.enrolment_id == enrolment_id, CampaignSend.state == "queued")

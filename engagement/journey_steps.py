@@ -70,7 +70,7 @@ def _run(
     while position < len(steps):
         reason = _stop_reason(session, enrolment, journey.get("stop_when", []))
         if reason is not None:
-            journey_enrolments.end(session, enrolment.id, reason=reason, now=now)
+            journey_enrolments.end(session, enrolment.id, reason=reason, now=now, withdraw=True)
             return reason, queued
         step = steps[position]
         if step.get("send"):

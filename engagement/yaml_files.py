@@ -2,8 +2,9 @@
 
 Each `*.yml`/`*.yaml` file holds `segments:`, `campaigns:` and/or `journeys:` lists in
 the shapes of engagement/definitions.py and journey_definitions.py. Loading saves every
-segment (by name) and creates or updates every campaign (and journey) that has not started; a started campaign in a file is left as it is and
-reported, never changed under its recipients. Campaigns are created as drafts: sending
+segment (by name) and creates or updates every campaign (and journey) that has not
+started; a started one in a file is left as it is and reported, never changed under its
+recipients. Campaigns are created as drafts: sending
 is still a person's decision (`switchboard campaigns schedule`)."""
 
 from __future__ import annotations

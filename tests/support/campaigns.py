@@ -230,3 +230,25 @@ def many_shoppers(database: Database, count: int, *, first_phone: int = 2_000_00
                 ],
             )
     return phones
+
+
+def journey(
+    database: Database,
+    *,
+    name: str = "After delivery",
+    filter: dict[str, Any] | None = None,
+    **values: Any,
+) -> CampaignRecord:
+    """A segment and a draft journey (`values` in the shape of JourneyDefinition)."""
+    from engagement.journey_definitions import JourneyDefinition
+
+    with database.transaction() as session:
+        save_segment(
+            session,
+            SegmentDefinition(name=f"{name} audience", filter=filter or {"all": []}),
+        )
+        return create_campaign(
+            session,
+            JourneyDefinition(name=name, segment=f"{name} audience", **values),
+            source="test",
+        )
