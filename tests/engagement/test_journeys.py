@@ -243,3 +243,52 @@ async def test_entering_a_segment_enrols_once_and_cancel_ends_the_rest(database:
     assert {(state, reason) for _, _, state, reason in _enrolments(database, found.id)} == {
         ("ended", "cancelled")
     }
+
+
+def test_two_step_runners_at_once_advance_each_enrolment_once(postgres_url: str) -> None:
+    """Two schedulers overlapping (a lease handed over): SKIP LOCKED gives each due
+    enrolment to one of them, and the ledger has one row per enrolment and step."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from crm_store.campaigns import get_campaign
+    from crm_store.migrate import upgrade
+    from engagement.journey_steps import advance_due
+    from engagement.journey_triggers import enrol_new
+    from engagement.sends import start_send
+
+    upgrade(postgres_url)
+    database = Database(postgres_url)
+    try:
+        ids = shoppers(database, [Shopper(phone=f"+1415556{n:04d}") for n in range(20)])
+        now = utcnow()
+        found = journey(
+            database,
+            name="Welcome",
+            trigger={"entered_segment": True},
+            steps=[
+                {"name": "hi", "send": "sms", "body": "Welcome"},
+                {"name": "later", "wait": {"days": 1}},
+                {"name": "tips", "send": "sms", "body": "Tips"},
+            ],
+        )
+        schedule(database, found, OPEN_RULES, now)
+        with database.transaction() as session:
+            start_send(session, found.id, holdout_salt="s", now=now)
+            live = get_campaign(session, found.id)
+            assert live is not None
+            assert enrol_new(session, live, salt="s", now=now) == len(ids)
+        barrier = Barrier(2)
+
+        def runner() -> dict[str, int]:
+            with database.transaction() as session:
+                barrier.wait()
+                return advance_due(session, now=now, limit=len(ids))
+
+        with ThreadPoolExecutor(2) as pool:
+            results = list(pool.map(lambda _: runner(), range(2)))
+        assert sum(r["waiting"] for r in results if "waiting" in r) == len(ids)
+        rows = _ledger(database, found.id)
+        assert len(rows) == len(ids) and {step for _, _, step, _, _ in rows} == {"hi"}
+    finally:
+        database.dispose()
