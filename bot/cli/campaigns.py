@@ -254,10 +254,13 @@ async def _run(settings: Settings, database: Database, campaign_ids: tuple[int, 
     from bot.wiring.bootstrap import smtp_sender
     from bot.wiring.campaigns import campaign_scheduler, campaign_sender
     from bot.wiring.sms import sms_sender
+    from bot.wiring.web import web_sender
     from bot.workers import Workers
     from channels.messages import Channel
     from channels.ports import ChannelSender
+    from channels.web import SessionHub
     from crm_store.campaigns import get_campaign
+    from crm_store.wakeups import wakeups_for
 
     configure_logging(settings.log.level, settings.log.format)
     senders: dict[Channel, ChannelSender] = {}
@@ -266,9 +269,16 @@ async def _run(settings: Settings, database: Database, campaign_ids: tuple[int, 
         senders[Channel.SMS] = sms
     if settings.email.smtp_enabled:
         senders[Channel.EMAIL] = smtp_sender(settings.email, database)
+    # Web chat: the message is written to the store here; the wake-up reaches the
+    # widget's socket in the server process that holds it (LISTEN/NOTIFY on PostgreSQL;
+    # on SQLite the widget reads it at its next catch-up or visit).
+    wakeups = wakeups_for(database.url, poll_seconds=settings.processes.resync_seconds)
+    senders[Channel.WEB] = web_sender(SessionHub(wakeups))
     sender = campaign_sender(settings, database, senders)
     scheduler = campaign_scheduler(settings, database, sender)
-    workers = Workers({"campaign-sender": sender, "campaign-scheduler": scheduler})
+    workers = Workers(
+        {"wakeups": wakeups, "campaign-sender": sender, "campaign-scheduler": scheduler}
+    )
     workers.start()
 
     def finished() -> bool:
