@@ -14,6 +14,7 @@ from crm_store.base import utcnow
 from crm_store.models import (
     Campaign,
     CampaignRecipient,
+    CampaignSend,
     ConsentEntry,
     Conversation,
     Customer,
@@ -21,6 +22,7 @@ from crm_store.models import (
     Handoff,
     Identity,
     Interaction,
+    JourneyEnrolment,
     Lead,
     Order,
     Segment,
@@ -123,6 +125,46 @@ def test_a_campaign_both_records_were_in_keeps_the_kept_customers_row(
             select(CampaignRecipient.campaign_id, CampaignRecipient.customer_id)
         ).all()
     assert sorted(rows) == sorted([(both_id, keep_id), (other_id, keep_id)])
+
+
+def test_journey_enrolments_and_their_sends_of_both_records_are_all_kept(
+    database: Database,
+) -> None:
+    """Each enrolment was a real trip through the journey with ledger rows of its own:
+    the absorbed customer's is kept under an occurrence marked as merged."""
+    with database.transaction() as session:
+        kept, absorbed = Customer(attributes={}), Customer(attributes={})
+        segment = Segment(name="everyone", filter={})
+        session.add_all([kept, absorbed, segment])
+        session.flush()
+        journey = Campaign(name="welcome", segment_id=segment.id, kind="journey")
+        session.add(journey)
+        session.flush()
+        for customer in (kept, absorbed):
+            enrolment = JourneyEnrolment(
+                campaign_id=journey.id, customer_id=customer.id, occurrence="segment"
+            )
+            session.add(enrolment)
+            session.flush()
+            session.add(
+                CampaignSend(
+                    campaign_id=journey.id,
+                    enrolment_id=enrolment.id,
+                    step="hello",
+                    customer_id=customer.id,
+                    channel="sms",
+                    state="sent",
+                )
+            )
+        keep_id, absorb_id = kept.id, absorbed.id
+    with database.transaction() as session:
+        customers.merge(session, keep_id=keep_id, absorb_id=absorb_id)
+        occurrences = sorted(
+            session.execute(select(JourneyEnrolment.customer_id, JourneyEnrolment.occurrence))
+        )
+        sends = session.scalars(select(CampaignSend.customer_id)).all()
+    assert occurrences == [(keep_id, "segment"), (keep_id, f"segment:merged:{absorb_id}")]
+    assert sends == [keep_id, keep_id]
 
 
 @pytest.fixture

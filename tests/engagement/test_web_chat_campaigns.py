@@ -5,6 +5,9 @@ honoured, while no prior opt-in is needed (engagement/rules.py)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import time
+
 from sqlalchemy import select
 
 from channels.messages import Channel
@@ -13,6 +16,7 @@ from channels.web.outbound import WebChatSender
 from crm_store import Database, consents, history
 from crm_store.base import utcnow
 from crm_store.models import CampaignSend, Identity
+from engagement.time_zones import QuietHours
 from tests.support.campaigns import (
     OPEN_RULES,
     Shopper,
@@ -54,10 +58,12 @@ async def test_a_web_message_lands_in_the_conversation_is_sent_and_wakes_the_wid
         name="Spring sale",
         content={"web": {"body": "Hi {{ first_name }}, our spring sale starts today"}},
     )
-    schedule(database, found, OPEN_RULES, utcnow())
+    # Quiet hours all day long: they hold SMS and email, not a message in the widget.
+    rules = replace(OPEN_RULES, quiet_hours=QuietHours(starts=time(0, 0), ends=time(23, 59)))
+    schedule(database, found, rules, utcnow())
     hub = SessionHub()
     open_widget = hub.subscribe("ws-visitor")
-    scheduler, sender = worker(database, {Channel.WEB: WebChatSender(hub)})
+    scheduler, sender = worker(database, {Channel.WEB: WebChatSender(hub)}, rules)
     await send_all(scheduler, sender)
 
     with database.transaction() as session:
