@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from bot.delivery.campaign_queue import CampaignSendQueue, CampaignSendWorker
 from bot.delivery.campaign_scheduler import CampaignScheduler
 from bot.delivery.queue import RetryPolicy
@@ -93,6 +95,11 @@ def shoppers(
     return ids
 
 
+def _audience(session: Session, name: str, filter: dict[str, Any] | None) -> None:
+    """The segment `<name> audience` (everyone unless `filter` says otherwise)."""
+    save_segment(session, SegmentDefinition(name=f"{name} audience", filter=filter or {"all": []}))
+
+
 def campaign(
     database: Database,
     *,
@@ -102,10 +109,7 @@ def campaign(
     **values: Any,
 ) -> CampaignRecord:
     with database.transaction() as session:
-        save_segment(
-            session,
-            SegmentDefinition(name=f"{name} audience", filter=filter or {"all": []}),
-        )
+        _audience(session, name, filter)
         return create_campaign(
             session,
             CampaignDefinition(
@@ -243,10 +247,7 @@ def journey(
     from engagement.journey_definitions import JourneyDefinition
 
     with database.transaction() as session:
-        save_segment(
-            session,
-            SegmentDefinition(name=f"{name} audience", filter=filter or {"all": []}),
-        )
+        _audience(session, name, filter)
         return create_campaign(
             session,
             JourneyDefinition(name=name, segment=f"{name} audience", **values),
