@@ -79,11 +79,11 @@ class CampaignScheduler:
                     )
                 )
             )
-        self.journeys_queued = self._run_journeys(now)
         for campaign_id in sending:
             with self._db.transaction() as session:
                 if finish_if_complete(session, campaign_id, now):
                     log.info("campaign send finished", extra={"campaign_id": campaign_id})
+        self.journeys_queued = self._run_journeys(now)
         return begun
 
     def _run_journeys(self, now: datetime) -> int:
@@ -103,8 +103,12 @@ class CampaignScheduler:
                 if last is not None and now - last < DATE_PASS:
                     continue
                 self._date_passes[journey.id] = now
-            with self._db.transaction() as session:
-                entered = enrol_new(session, journey, salt=self._salt, now=now)
+            try:
+                with self._db.transaction() as session:
+                    entered = enrol_new(session, journey, salt=self._salt, now=now)
+            except Exception:  # one journey's trouble does not hold up the others
+                log.exception("journey trigger pass failed", extra={"campaign_id": journey.id})
+                continue
             if entered:
                 log.info("journey enrolled", extra={"campaign_id": journey.id, "count": entered})
         queued = 0
