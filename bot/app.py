@@ -30,6 +30,7 @@ from bot.api.leads import leads_router
 from bot.api.limits import BodySizeLimit
 from bot.api.nlu import nlu_router
 from bot.api.openapi import document_errors
+from bot.api.orders import orders_router
 from bot.api.outages import install_outage_handlers
 from bot.api.rate_limits import Clock
 from bot.api.redirects import redirect_slashes_relatively
@@ -213,6 +214,7 @@ def _mount(app: FastAPI, services: Services) -> None:
     app.include_router(staff_sessions_router(sessions, auth.any_staff()))
     app.include_router(analytics_router(services.database, auth.role(*SUMMARY_ROLES)))
     app.include_router(leads_router(services.database, auth.role(*SUMMARY_ROLES)))
+    app.include_router(orders_router(services.database, auth.role("shop", "admin")))
     app.include_router(dashboard_router())
     app.include_router(tickets_router(services.database, auth.any_staff()))
     app.include_router(

@@ -19,6 +19,7 @@ from bot.api.throttles import RateLimits
 from channels.errors import InvalidSession
 from channels.web import SessionSigner
 from crm_store import Database, staff
+from crm_store.models.staff import SYSTEM_ROLES
 from crm_store.records import StaffRecord
 
 _bearer = HTTPBearer(auto_error=False)
@@ -43,6 +44,20 @@ class StaffAuth:
             return staff.staff_by_token(session, token)
 
     def any_staff(self) -> StaffDependency:
+        """Any person at the company. A system account (the `shop` role, which records
+        orders) is refused here: it reaches only the routes that name its role."""
+        authenticated = self._authenticated()
+
+        async def person(
+            member: Annotated[StaffRecord, Depends(authenticated)],
+        ) -> StaffRecord:
+            if member.role in SYSTEM_ROLES:
+                raise HTTPException(403, f"the {member.role} role can only record orders")
+            return member
+
+        return person
+
+    def _authenticated(self) -> StaffDependency:
         async def current_staff(
             request: Request,
             credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -75,7 +90,7 @@ class StaffAuth:
         return found
 
     def role(self, *roles: str) -> StaffDependency:
-        current_staff = self.any_staff()
+        current_staff = self._authenticated()
 
         async def staff_in_role(
             member: Annotated[StaffRecord, Depends(current_staff)],

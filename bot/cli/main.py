@@ -143,13 +143,20 @@ def db_upgrade() -> None:
 
 @main.group()
 def staff() -> None:
-    """Staff users (agents, sales, admins)."""
+    """Staff users (agents, sales, marketers, admins) and the shop's system account."""
 
 
 @staff.command("create")
 @click.option("--name", required=True)
 @click.option("--email", required=True)
-@click.option("--role", required=True, type=click.Choice(["agent", "sales", "marketing", "admin"]))
+@click.option(
+    "--role",
+    required=True,
+    # crm_store.models.staff.STAFF_ROLES, written out so `--help` starts without
+    # importing the store (tests/bot/test_cli_roles.py keeps the two equal).
+    type=click.Choice(["agent", "sales", "marketing", "admin", "shop"]),
+    help="shop: a system account for the shop's backend, which may only record orders",
+)
 @click.option("--slack-user-id", default=None, help="Slack user id, e.g. U012AB3CD")
 def staff_create(name: str, email: str, role: str, slack_user_id: str | None) -> None:
     """Create a staff user and print its API token (shown once, on the last line)."""

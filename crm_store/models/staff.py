@@ -8,7 +8,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from crm_store.base import Base, utcnow
 
 # `marketing`: segments and campaigns (the staff API's /api/v1/campaigns, with admin).
-STAFF_ROLES = ("agent", "sales", "marketing", "admin")
+# `shop`: a system account, not a person: the shop's backend recording orders
+# (PUT /api/v1/orders/{number}); it can do nothing else.
+SYSTEM_ROLES = ("shop",)
+STAFF_ROLES = ("agent", "sales", "marketing", "admin", *SYSTEM_ROLES)
 
 
 class StaffUser(Base):
