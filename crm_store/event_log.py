@@ -77,8 +77,11 @@ def record_event(
             data=data or {},
         )
         .on_conflict_do_nothing(index_elements=["key"])
+        # Whether a row went in, from RETURNING: on PostgreSQL the rowcount of this
+        # insert is -1 whether or not it conflicted (SQLAlchemy adds its own RETURNING).
+        .returning(LoggedEvent.id)
     )
-    if not session.execute(statement).rowcount:
+    if session.execute(statement).scalar() is None:
         return False
     follow_event(
         session,

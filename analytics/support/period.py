@@ -55,7 +55,9 @@ def epoch_micros(session: Session, column: ColumnElement[datetime]) -> ColumnEle
     'YYYY-MM-DD HH:MM:SS.ffffff' text (SQLAlchemy always writes the six digits)."""
     if session.get_bind().dialect.name == "postgresql":
         return cast(func.extract("epoch", column) * 1_000_000, BigInteger)
-    whole = cast(func.strftime("%s", column), Integer) * 1_000_000
+    # The seconds of the text without its fraction: SQLite reads fractions to the
+    # millisecond, rounding xx.9996 up into the next second.
+    whole = cast(func.strftime("%s", func.substr(column, 1, 19)), Integer) * 1_000_000
     return whole + cast(func.substr(column, 21, 6), Integer)
 
 
