@@ -25,7 +25,14 @@ __all__ = ["CYCLE_EVENTS", "CYCLE_STARTS", "follow_event"]
 # The events that start a care cycle.
 CYCLE_STARTS = ("conversation.opened", "conversation.reopened")
 # The events a care cycle's row is made from (customers' messages are not among them).
-CYCLE_EVENTS = (*CYCLE_STARTS, "conversation.resolved", "handoff.opened", "message.out")
+CYCLE_EVENTS = (
+    *CYCLE_STARTS,
+    "conversation.resolved",
+    "handoff.opened",
+    "message.out",
+    "survey.asked",
+    "survey.answered",
+)
 
 _EARLIEST = (
     "started_at",
@@ -34,11 +41,12 @@ _EARLIEST = (
     "first_handoff_at",
     "resolved_at",
     "reopened_at",
+    "survey_asked_at",
 )
 _COUNTS = ("bot_replies", "agent_replies", "handoffs")
 
 
-def _changes(event_type: str, actor: str, when: datetime) -> dict[str, Any]:
+def _changes(event_type: str, actor: str, when: datetime, detail: str | None) -> dict[str, Any]:
     """What one event sets on its own cycle's row (empty when nothing)."""
     if event_type in CYCLE_STARTS:
         return {"started_at": when}
@@ -50,6 +58,10 @@ def _changes(event_type: str, actor: str, when: datetime) -> dict[str, Any]:
         return {"first_handoff_at": when, "handoffs": 1}
     if event_type == "conversation.resolved":
         return {"resolved_at": when, "resolved_by_bot": actor == "bot"}
+    if event_type == "survey.asked":
+        return {"survey_asked_at": when}
+    if event_type == "survey.answered" and detail is not None and detail.isdigit():
+        return {"survey_score": int(detail)}  # the score, as crm_store/surveys.py logs it
     return {}
 
 
@@ -62,12 +74,13 @@ def follow_event(
     actor: str,
     channel: str | None,
     occurred_at: datetime,
+    detail: str | None = None,
 ) -> None:
     """Fold one newly logged event into its care cycle (and a reopening into the
     cycle before, as its `reopened_at`)."""
     if conversation_id is None or cycle is None:
         return
-    changes = _changes(event_type, actor, occurred_at)
+    changes = _changes(event_type, actor, occurred_at, detail)
     if changes:
         _upsert(session, conversation_id, cycle, channel, changes)
     if event_type == "conversation.reopened" and cycle > 1:
@@ -92,6 +105,8 @@ def _upsert(
             updates[name] = case((earlier, new[name]), else_=row[name])
         elif name in _COUNTS:
             updates[name] = row[name] + new[name]
+        elif name == "survey_score":
+            updates[name] = new[name]
     if "resolved_at" in changes:
         first = or_(row.resolved_at.is_(None), new.resolved_at < row.resolved_at)
         updates["resolved_by_bot"] = case((first, new.resolved_by_bot), else_=row.resolved_by_bot)

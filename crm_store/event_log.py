@@ -91,6 +91,7 @@ def record_event(
         actor=actor,
         channel=channel,
         occurred_at=occurred_at,
+        detail=detail,
     )
     return True
 

@@ -43,17 +43,20 @@ class LoggedEvent(Base):
 
 class CareCycle(Base):
     """One care cycle of a conversation (its opening or a reopening, to its resolution),
-    kept up to date from the event log in the transaction of each event that changes it
-    (crm_store/care_cycles.py), so the support report reads a 90-day range of cycles by
-    index instead of grouping every event of the range on each request. The first time
-    of each kind of event is kept beside its count, because the report counts only what
-    happened up to 30 days after its range (analytics/support/period.py): "did the bot
-    take part by then" is `first_bot_reply_at < then`. Ids, times and counts only."""
+        kept up to date from the event log in the transaction of each event that changes it
+        (crm_store/care_cycles.py), so the support report reads a 90-day range of cycles by
+        index instead of grouping every event of the range on each request. The first time
+        of each kind of event is kept beside its count, because the report counts only what
+        happened up to 30 days after its range (analytics/support/period.py): "did the bot
+        take part by then" is `first_bot_reply_at < then`. Ids, times, counts and the survey's
+    score only."""
 
     __tablename__ = "care_cycles"
     __table_args__ = (
         Index("ix_care_cycles_started", "started_at"),
         Index("ix_care_cycles_channel_started", "channel", "started_at"),
+        Index("ix_care_cycles_resolved", "resolved_at"),
+        Index("ix_care_cycles_survey_asked", "survey_asked_at"),
         UniqueConstraint("conversation_id", "cycle"),
     )
 
@@ -73,6 +76,9 @@ class CareCycle(Base):
     resolved_by_bot: Mapped[bool] = mapped_column(default=False)
     # The next cycle's start: the conversation was written to again after resolving.
     reopened_at: Mapped[datetime | None] = mapped_column()
+    # The cycle's satisfaction survey (one per cycle): when asked, and the 1-5 answer.
+    survey_asked_at: Mapped[datetime | None] = mapped_column()
+    survey_score: Mapped[int | None] = mapped_column()
 
 
 class SatisfactionSurvey(Base):

@@ -7,10 +7,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from alembic import command
 from sqlalchemy import select
 
 from crm_store import Database, upgrade
 from crm_store.event_log import record_event
+from crm_store.migrate import alembic_config
 from crm_store.models import CareCycle, Conversation, Customer, Identity
 from tests.support.support_week import write_support_week
 
@@ -32,13 +34,15 @@ def test_the_kept_rows_are_the_rows_the_backfill_builds(database_url: str) -> No
     try:
         write_support_week(database)
         kept = _cycles(database)
-        upgrade(database_url, "0020")
+        database.dispose()  # no connection of ours left open while the table goes
+        command.downgrade(alembic_config(database_url), "0020")
         upgrade(database_url)
         rebuilt = _cycles(database)
     finally:
         database.dispose()
     assert len(kept) == 4
     assert kept == rebuilt
+    assert [row["survey_score"] for row in kept] == [5, 2, None, None]
     reopened = [row for row in kept if row["reopened_at"] is not None]
     assert [(row["cycle"], row["reopened_at"]) for row in reopened] == [
         (1, datetime(2026, 3, 7, 10, 0, tzinfo=UTC))

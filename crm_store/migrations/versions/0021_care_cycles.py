@@ -1,6 +1,7 @@
 """care cycles: one row per (conversation, care cycle) with the figures the support
 report reads (start, first bot and person replies, first handoff, counts, resolution,
-reopening), kept by crm_store/care_cycles.py; rows of events logged before it backfilled
+reopening, survey asked and its score), kept by crm_store/care_cycles.py; rows of
+events logged before it backfilled
 
 Revision ID: 0021
 Revises: 0020
@@ -45,6 +46,8 @@ def upgrade() -> None:
         sa.Column("resolved_at", WHEN, nullable=True),
         sa.Column("resolved_by_bot", sa.Boolean(), nullable=False),
         sa.Column("reopened_at", WHEN, nullable=True),
+        sa.Column("survey_asked_at", WHEN, nullable=True),
+        sa.Column("survey_score", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["conversation_id"],
             ["conversations.id"],
@@ -57,6 +60,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_care_cycles_started", "care_cycles", ["started_at"])
     op.create_index("ix_care_cycles_channel_started", "care_cycles", ["channel", "started_at"])
+    op.create_index("ix_care_cycles_resolved", "care_cycles", ["resolved_at"])
+    op.create_index("ix_care_cycles_survey_asked", "care_cycles", ["survey_asked_at"])
     _backfill()
 
 
@@ -73,6 +78,7 @@ def _backfill() -> None:
         sa.column("conversation_id"),
         sa.column("cycle"),
         sa.column("actor"),
+        sa.column("detail"),
     )
     reopening = e.alias("reopening")
     cycles = sa.table(
@@ -93,6 +99,8 @@ def _backfill() -> None:
                 "resolved_at",
                 "resolved_by_bot",
                 "reopened_at",
+                "survey_asked_at",
+                "survey_score",
             )
         ),
     )
@@ -101,6 +109,7 @@ def _backfill() -> None:
     agent_reply = sa.and_(e.c.type == "message.out", e.c.actor == "agent")
     handoff = e.c.type == "handoff.opened"
     resolved = e.c.type == "conversation.resolved"
+    answered = e.c.type == "survey.answered"
 
     def first(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[object]:
         return sa.func.min(sa.case((condition, e.c.occurred_at)))
@@ -133,9 +142,21 @@ def _backfill() -> None:
             # One resolution per cycle (its event key is the cycle's): who made it.
             count(sa.and_(resolved, e.c.actor == "bot")) > 0,
             reopened,
+            first(e.c.type == "survey.asked"),
+            # One answer per survey, one survey per cycle: its score (the event's detail).
+            sa.func.max(sa.case((answered, sa.cast(e.c.detail, sa.Integer)))),
         )
         .where(
-            e.c.type.in_((*STARTS, "conversation.resolved", "handoff.opened", "message.out")),
+            e.c.type.in_(
+                (
+                    *STARTS,
+                    "conversation.resolved",
+                    "handoff.opened",
+                    "message.out",
+                    "survey.asked",
+                    "survey.answered",
+                )
+            ),
             e.c.conversation_id.is_not(None),
             e.c.cycle.is_not(None),
         )
