@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 
 from analytics.support import ReportPeriod, support_report
 from analytics.support.business_time import OpeningHours
-from analytics.support.unanswered import QuestionEncoder
+from analytics.support.unanswered import QuestionEncoder, RememberedEncodings
 from crm_store import Database
 from crm_store.records import StaffRecord
 
@@ -50,6 +50,8 @@ def support_reports_router(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> APIRouter:
     router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+    # One per app: each wording of the unanswered questions is encoded once (see there).
+    encoder = RememberedEncodings(encoder) if encoder is not None else None
 
     def compute(period: ReportPeriod) -> dict[str, Any]:
         with database.transaction() as session:

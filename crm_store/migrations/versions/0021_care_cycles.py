@@ -1,7 +1,8 @@
 """care cycles: one row per (conversation, care cycle) with the figures the support
 report reads (start, first bot and person replies, first handoff, counts, resolution,
 reopening, survey asked and its score), kept by crm_store/care_cycles.py; rows of
-events logged before it backfilled
+events logged before it backfilled; the event log's (type, occurred_at) index also
+carries actor, channel and detail
 
 Revision ID: 0021
 Revises: 0020
@@ -62,10 +63,19 @@ def upgrade() -> None:
     op.create_index("ix_care_cycles_channel_started", "care_cycles", ["channel", "started_at"])
     op.create_index("ix_care_cycles_resolved", "care_cycles", ["resolved_at"])
     op.create_index("ix_care_cycles_survey_asked", "care_cycles", ["survey_asked_at"])
+    # The event log's range index carries what the reports count by (see the model).
+    op.drop_index("ix_event_log_type_occurred", table_name="event_log")
+    op.create_index(
+        "ix_event_log_type_occurred",
+        "event_log",
+        ["type", "occurred_at", "actor", "channel", "detail"],
+    )
     _backfill()
 
 
 def downgrade() -> None:
+    op.drop_index("ix_event_log_type_occurred", table_name="event_log")
+    op.create_index("ix_event_log_type_occurred", "event_log", ["type", "occurred_at"])
     op.drop_table("care_cycles")
 
 
