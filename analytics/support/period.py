@@ -54,7 +54,9 @@ def epoch_micros(session: Session, column: ColumnElement[datetime]) -> ColumnEle
     out as Python's `timedelta` arithmetic gives them. SQLite keeps the timestamp as
     'YYYY-MM-DD HH:MM:SS.ffffff' text (SQLAlchemy always writes the six digits)."""
     if session.get_bind().dialect.name == "postgresql":
-        return cast(func.extract("epoch", column) * 1_000_000, BigInteger)
+        # date_part's double holds today's microseconds exactly (under 2**53), and is
+        # several times cheaper per row than extract's numeric.
+        return cast(func.round(func.date_part("epoch", column) * 1_000_000), BigInteger)
     # The seconds of the text without its fraction: SQLite reads fractions to the
     # millisecond, rounding xx.9996 up into the next second.
     whole = cast(func.strftime("%s", func.substr(column, 1, 19)), Integer) * 1_000_000

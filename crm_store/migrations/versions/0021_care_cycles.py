@@ -171,5 +171,8 @@ def _backfill() -> None:
             e.c.cycle.is_not(None),
         )
         .group_by(e.c.conversation_id, e.c.cycle)
+        # In order of start, as live writes add them: a range of starts is then a run of
+        # neighbouring pages, not a page in every few of the table.
+        .order_by(first(start))
     )
     op.execute(cycles.insert().from_select(list(cycles.c.keys()), rows))
