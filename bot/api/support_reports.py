@@ -23,7 +23,8 @@ __all__ = ["DEFAULT_DAYS", "MAX_DAYS", "REPORT_ROLES", "support_reports_router"]
 
 REPORT_ROLES = ("agent", "admin")
 DEFAULT_DAYS = 30
-# A longer range is refused: one request reads every event of the range.
+# A longer range is refused: one request reads the range's care cycles and the events
+# of the conversations agents replied in.
 MAX_DAYS = 366
 
 

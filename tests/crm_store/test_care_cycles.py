@@ -13,7 +13,8 @@ from sqlalchemy import select
 from crm_store import Database, upgrade
 from crm_store.event_log import record_event
 from crm_store.migrate import alembic_config
-from crm_store.models import CareCycle, Conversation, Customer, Identity
+from crm_store.models import CareCycle
+from tests.support.customers import open_sms_conversation, seed
 from tests.support.support_week import write_support_week
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -49,24 +50,9 @@ def test_the_kept_rows_are_the_rows_the_backfill_builds(database_url: str) -> No
     ]
 
 
-def _conversation(database: Database) -> int:
-    with database.transaction() as session:
-        customer = Customer(name="Ada", attributes={})
-        session.add(customer)
-        session.flush()
-        identity = Identity(customer_id=customer.id, channel="sms", address="+1555")
-        session.add(identity)
-        session.flush()
-        row = Conversation(
-            customer_id=customer.id, identity_id=identity.id, channel="sms", last_seq=0
-        )
-        session.add(row)
-        session.flush()
-        return row.id
-
-
 def test_a_retried_event_counts_once_and_the_earliest_time_stays(database: Database) -> None:
-    conversation = _conversation(database)
+    seed(database)
+    conversation = open_sms_conversation(database).conversation_id
     ids = {"conversation_id": conversation, "cycle": 1, "channel": "sms"}
     with database.transaction() as session:
         for key, minutes in (("2", 9), ("1", 5), ("2", 9)):  # out of order, then a retry
