@@ -17,7 +17,8 @@ it may stay. What is kept and why:
   its account link stays (a company, not a person).
 - identities: the channel stays, the address becomes `erased:<id>`: nothing finds the
   person by it again, and their next message makes a new customer (see tombstones.py).
-- conversations, interactions, handoffs, tickets, ticket events, orders, leads: counts,
+- conversations, interactions, handoffs, tickets, ticket events, orders, leads, care
+  cycles (derived from the event log, which stays too): counts,
   channels, statuses, intents, amounts and times stay; texts, subjects, summaries,
   provider ids and attributes go. Live conversations and handoffs are closed.
 - inbound_receipts: a hash of the provider's message id stays, and is all that stays
@@ -181,6 +182,10 @@ RULES: dict[str, Delete | Pseudonymise] = {
     "event_log": Pseudonymise(
         "support reports are computed from the log, which holds ids and counted values",
         frozenset({"key", "type", "channel", "actor", "detail"}),
+    ),
+    "care_cycles": Pseudonymise(
+        "the support report counts cycles; the rows hold only ids, times and counts",
+        frozenset({"channel"}),
     ),
     "satisfaction_surveys": Pseudonymise(
         "the satisfaction score counts answers; the comment goes",

@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from crm_store.base import utcnow
+from crm_store.care_cycles import CYCLE_STARTS, follow_event
 from crm_store.models import LoggedEvent
 
 __all__ = ["CUSTOMER_EVENTS", "CYCLE_STARTS", "EVENT_TYPES", "record_event", "route_decisions"]
@@ -49,8 +50,6 @@ CUSTOMER_EVENTS = (
     "survey.answered",
     "lifecycle.changed",
 )
-# The events that start a care cycle.
-CYCLE_STARTS = ("conversation.opened", "conversation.reopened")
 
 
 def record_event(
@@ -68,10 +67,12 @@ def record_event(
     detail: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> bool:
-    """Append one event in the caller's transaction. False when its key is logged
-    already (a retry): the first write stands."""
+    """Append one event in the caller's transaction, and fold it into its care cycle
+    (crm_store/care_cycles.py). False when its key is logged already (a retry): the
+    first write stands and nothing is counted twice."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event {event_type!r}")
+    occurred_at = occurred_at or utcnow()
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
@@ -79,7 +80,7 @@ def record_event(
         .values(
             key=f"{event_type}:{key}",
             type=event_type,
-            occurred_at=occurred_at or utcnow(),
+            occurred_at=occurred_at,
             actor=actor,
             conversation_id=conversation_id,
             cycle=cycle,
@@ -90,8 +91,23 @@ def record_event(
             data=data or {},
         )
         .on_conflict_do_nothing(index_elements=["key"])
+        # Whether a row went in, from RETURNING: on PostgreSQL the rowcount of this
+        # insert is -1 whether or not it conflicted (SQLAlchemy adds its own RETURNING).
+        .returning(LoggedEvent.id)
     )
-    return bool(session.execute(statement).rowcount)
+    if session.execute(statement).scalar() is None:
+        return False
+    follow_event(
+        session,
+        event_type,
+        conversation_id=conversation_id,
+        cycle=cycle,
+        actor=actor,
+        channel=channel,
+        occurred_at=occurred_at,
+        detail=detail,
+    )
+    return True
 
 
 def route_decisions(attributes: dict[str, Any]) -> list[str]:

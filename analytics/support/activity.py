@@ -1,46 +1,57 @@
 """Day by day: care cycles opened, resolutions (by the bot or a person) and handoffs,
-with each handoff's reason; counted in SQL from the event log in the period."""
+with each handoff's reason. Openings and resolutions are counted from `care_cycles`
+(one start and at most one resolution per cycle, each by its own index), handoffs from
+the event log's `handoff.opened` events of the period (a cycle can be handed off more
+than once, and each has its reason); all counted in SQL."""
 
 from __future__ import annotations
 
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Integer, cast, func, select
 from sqlalchemy.orm import Session
 
 from analytics.support.period import ReportPeriod, as_day, utc_day
-from crm_store.event_log import CYCLE_STARTS
+from crm_store.models import CareCycle as C
 from crm_store.models import LoggedEvent as E
 
 __all__ = ["daily_activity"]
 
-_COUNTED = (*CYCLE_STARTS, "conversation.resolved", "handoff.opened")
+
+def _in(period: ReportPeriod, column: ColumnElement[Any], channel: ColumnElement[Any]) -> list:
+    found = [column >= period.since, column < period.until]
+    if period.channel is not None:
+        found.append(channel == period.channel)
+    return found
 
 
 def daily_activity(session: Session, period: ReportPeriod) -> dict[str, Any]:
     """`over_time` (one entry per day, zeros included) and `handoff_reasons`."""
-    day = utc_day(session, E.occurred_at)
-    query = (
-        select(day, E.type, E.actor, E.detail, func.count())
-        .where(E.type.in_(_COUNTED), E.occurred_at >= period.since, E.occurred_at < period.until)
-        .group_by(day, E.type, E.actor, E.detail)
-    )
-    if period.channel is not None:
-        query = query.where(E.channel == period.channel)
     days = {when: Counter[str]() for when in period.days()}
+    opened = utc_day(session, C.started_at)
+    for when, count in session.execute(
+        select(opened, func.count()).where(*_in(period, C.started_at, C.channel)).group_by(opened)
+    ):
+        days[as_day(when)]["opened"] += count
+    resolved = utc_day(session, C.resolved_at)
+    by_bot = func.sum(cast(C.resolved_by_bot, Integer))
+    for when, count, bot in session.execute(
+        select(resolved, func.count(), by_bot)
+        .where(*_in(period, C.resolved_at, C.channel))
+        .group_by(resolved)
+    ):
+        days[as_day(when)]["resolved"] += count
+        days[as_day(when)]["resolved_by_bot"] += int(bot or 0)
+    handed = utc_day(session, E.occurred_at)
     reasons = Counter[str]()
-    for when, kind, actor, detail, count in session.execute(query):
-        counts = days[as_day(when)]
-        if kind in CYCLE_STARTS:
-            counts["opened"] += count
-        elif kind == "conversation.resolved":
-            counts["resolved"] += count
-            if actor == "bot":
-                counts["resolved_by_bot"] += count
-        else:
-            counts["handed_off"] += count
-            reasons[detail or "unknown"] += count
+    for when, detail, count in session.execute(
+        select(handed, E.detail, func.count())
+        .where(E.type == "handoff.opened", *_in(period, E.occurred_at, E.channel))
+        .group_by(handed, E.detail)
+    ):
+        days[as_day(when)]["handed_off"] += count
+        reasons[detail or "unknown"] += count
     return {
         "over_time": [
             {
@@ -53,6 +64,8 @@ def daily_activity(session: Session, period: ReportPeriod) -> dict[str, Any]:
             for when, counts in days.items()
         ],
         "handoff_reasons": [
-            {"reason": reason, "count": count} for reason, count in reasons.most_common()
+            {"reason": reason, "count": count}
+            # Most first; ties by name (not by the order the database returned them).
+            for reason, count in sorted(reasons.items(), key=lambda item: (-item[1], item[0]))
         ],
     }

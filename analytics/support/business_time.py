@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
 __all__ = ["BusinessCalendar", "OpeningHours", "business_seconds"]
 
 
@@ -60,6 +62,48 @@ class BusinessCalendar:
                     total += overlap
             day += timedelta(days=1)
         return total
+
+    def seconds_between(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """`seconds` of many waits at once, for integer microseconds since 1970 (UTC).
+
+        Each is the business time open by its end less the business time open by its
+        start, both counted from the first local day of the waits: per day, what opened
+        before it plus the part of its own opening hours passed. That is `seconds`'
+        sum of overlaps, on integers, without a Python loop per wait (a 90-day report
+        has tens of thousands)."""
+        if not len(starts):
+            return np.zeros(0)
+        first = datetime.fromtimestamp(int(starts.min()) // 1_000_000, UTC)
+        last = datetime.fromtimestamp(int(ends.max()) // 1_000_000, UTC)
+        day = first.astimezone(self._zone).date()
+        days = [
+            day + timedelta(days=n)
+            for n in range((last.astimezone(self._zone).date() - day).days + 2)
+        ]
+        midnights = np.array(
+            [_micros(datetime.combine(d, time(0), tzinfo=self._zone)) for d in days]
+        )
+        opens = np.zeros(len(days), dtype=np.int64)
+        lengths = np.zeros(len(days), dtype=np.int64)
+        for n, d in enumerate(days):
+            opening = self._open(d)
+            if opening is not None:
+                opens[n] = _micros(opening[0])
+                lengths[n] = max(0, _micros(opening[1]) - opens[n])
+        before = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+
+        def open_by(instants: np.ndarray) -> np.ndarray:
+            n = np.searchsorted(midnights, instants, side="right") - 1
+            return before[n] + np.clip(instants - opens[n], 0, lengths[n])
+
+        return np.where(ends > starts, open_by(ends) - open_by(starts), 0) / 1_000_000
+
+
+def _micros(instant: datetime) -> int:
+    return (instant - _EPOCH) // timedelta(microseconds=1)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def business_seconds(start: datetime, end: datetime, hours: OpeningHours) -> float:

@@ -1,128 +1,102 @@
-"""Care cycles: a conversation from its opening (or reopening) to its resolution. One
-GROUP BY over the event log gives, per (conversation, cycle) started in the period,
-when it started, when a person first replied, whether the bot and people took part,
-and how it ended; reopenings are read apart to tell whether a resolution held."""
+"""Care cycles: a conversation from its opening (or reopening) to its resolution, read
+from `care_cycles` (one row per cycle, kept up to date from the event log by
+crm_store/care_cycles.py) by the index on its start, so a report costs the cycles of
+its range, not every event of it.
+
+The report counts what happened up to `ReportPeriod.followed_until` (30 days after the
+range) and no later, as it did when it grouped the events themselves: each row keeps
+the first time of each kind of event, and "the bot took part" is "its first reply came
+before then". The counts are summed in SQL; the spans (start to first person reply, to
+resolution) come back as integer microseconds for the quantiles and business hours
+(analytics/support/durations.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import and_, case, func, select, type_coerce
+import numpy as np
+from sqlalchemy import ColumnElement, and_, case, func, not_, or_, select
 from sqlalchemy.orm import Session
 
-from analytics.support.period import ReportPeriod
-from crm_store.base import UTCDateTime
-from crm_store.event_log import CYCLE_STARTS
-from crm_store.models import LoggedEvent as E
+from analytics.support.period import ReportPeriod, epoch_micros
+from crm_store.models import CareCycle as C
 
-__all__ = ["REOPEN_WINDOW", "CareCycle", "care_cycles"]
+__all__ = ["REOPEN_WINDOW", "CycleFigures", "cycle_figures"]
 
 # A resolution followed by a reopening within this long did not resolve anything.
 REOPEN_WINDOW = timedelta(days=7)
+_WINDOW_MICROS = REOPEN_WINDOW // timedelta(microseconds=1)
 
 
 @dataclass(frozen=True, slots=True)
-class CareCycle:
-    conversation_id: int
-    cycle: int
-    channel: str
-    started_at: datetime
-    first_person_reply_at: datetime | None
-    bot_replies: int
-    agent_replies: int
-    handoffs: int
-    resolved_at: datetime | None
-    resolved_by_bot: bool
-    reopened_at: datetime | None  # the next cycle's start, if any
+class CycleFigures:
+    """The care cycles started in a period: counted, and their spans in microseconds."""
 
-    @property
-    def bot_took_part(self) -> bool:
-        return self.bot_replies > 0
-
-    @property
-    def person_took_part(self) -> bool:
-        return self.handoffs > 0 or self.agent_replies > 0
-
-    @property
-    def resolution_held(self) -> bool:
-        """Resolved, and not reopened within the reopen window."""
-        if self.resolved_at is None:
-            return False
-        return self.reopened_at is None or self.reopened_at - self.resolved_at > REOPEN_WINDOW
-
-    @property
-    def resolved_by_bot_alone(self) -> bool:
-        return self.resolved_by_bot and not self.person_took_part and self.resolution_held
+    by_channel: list[tuple[str, int]]  # most cycles first
+    with_bot: int  # the bot took part (sent at least one reply)
+    resolved_by_bot: int  # ... and resolved it alone, and it held
+    handed_off: int  # ... and handed it to a person
+    first_response: tuple[np.ndarray, np.ndarray]  # (starts, first person replies)
+    resolution: tuple[np.ndarray, np.ndarray]  # (starts, resolutions)
 
 
-def _first(condition: object) -> object:
-    return type_coerce(func.min(case((condition, E.occurred_at))), UTCDateTime())
+def _by(column: ColumnElement[object], until: object) -> ColumnElement[bool]:
+    """It happened before `until` (never SQL's unknown: a null time is false)."""
+    return and_(column.is_not(None), column < until)
 
 
-def _count(condition: object) -> object:
-    return func.sum(case((condition, 1), else_=0))
+def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-# The events a cycle's figures read (customers' messages are not among them).
-_READ = (*CYCLE_STARTS, "conversation.resolved", "handoff.opened", "message.out")
-
-
-def _in_period(period: ReportPeriod) -> list[object]:
-    found = [
-        E.type.in_(_READ),
-        E.conversation_id.is_not(None),
-        E.occurred_at >= period.since,
-        E.occurred_at < period.followed_until,
-    ]
+def _started_in(period: ReportPeriod) -> list[ColumnElement[bool]]:
+    found = [C.started_at >= period.since, C.started_at < period.until]
     if period.channel is not None:
-        found.append(E.channel == period.channel)
+        found.append(C.channel == period.channel)
     return found
 
 
-def care_cycles(session: Session, period: ReportPeriod) -> list[CareCycle]:
-    """Every care cycle that started in the period (on its channel)."""
-    started = _first(E.type.in_(CYCLE_STARTS))
-    resolved = E.type == "conversation.resolved"
-    agent_reply = and_(E.type == "message.out", E.actor == "agent")
-    query = (
-        select(
-            E.conversation_id,
-            E.cycle,
-            func.max(E.channel),
-            started,
-            _first(agent_reply),
-            _count(and_(E.type == "message.out", E.actor == "bot")),
-            _count(agent_reply),
-            _count(E.type == "handoff.opened"),
-            _first(resolved),
-            _count(and_(resolved, E.actor == "bot")),
-        )
-        .where(*_in_period(period))
-        .group_by(E.conversation_id, E.cycle)
-        .having(started >= period.since, started < period.until)
+def cycle_figures(session: Session, period: ReportPeriod) -> CycleFigures:
+    """Every care cycle that started in the period (on its channel), in two queries."""
+    until = period.followed_until
+    bot = _by(C.first_bot_reply_at, until)
+    handed = _by(C.first_handoff_at, until)
+    person = or_(handed, _by(C.first_person_reply_at, until))
+    resolved = _by(C.resolved_at, until)
+    reopened_soon = and_(
+        _by(C.reopened_at, until),
+        epoch_micros(session, C.reopened_at) - epoch_micros(session, C.resolved_at)
+        <= _WINDOW_MICROS,
     )
-    reopenings = {
-        (conversation_id, cycle): when
-        for conversation_id, cycle, when in session.execute(
-            select(E.conversation_id, E.cycle, E.occurred_at).where(
-                E.type == "conversation.reopened", *_in_period(period)
-            )
-        )
-    }
-    return [
-        CareCycle(
-            conversation_id=row[0],
-            cycle=row[1],
-            channel=row[2],
-            started_at=row[3],
-            first_person_reply_at=row[4],
-            bot_replies=int(row[5] or 0),
-            agent_replies=int(row[6] or 0),
-            handoffs=int(row[7] or 0),
-            resolved_at=row[8],
-            resolved_by_bot=bool(row[9]),
-            reopened_at=reopenings.get((row[0], row[1] + 1)),
-        )
-        for row in session.execute(query)
-    ]
+    held_by_bot = and_(bot, resolved, C.resolved_by_bot, not_(person), not_(reopened_soon))
+    counted = session.execute(
+        select(C.channel, func.count(), _count(bot), _count(held_by_bot), _count(and_(bot, handed)))
+        .where(*_started_in(period))
+        .group_by(C.channel)
+    ).all()
+    replied = _by(C.first_person_reply_at, until)
+    spans = session.execute(
+        select(
+            epoch_micros(session, C.started_at),
+            case((replied, epoch_micros(session, C.first_person_reply_at))),
+            case((resolved, epoch_micros(session, C.resolved_at))),
+        ).where(*_started_in(period), or_(replied, resolved))
+    ).all()
+    starts = np.array([row[0] for row in spans], dtype=np.int64)
+    return CycleFigures(
+        by_channel=sorted(
+            ((channel, int(n)) for channel, n, *_ in counted), key=lambda item: (-item[1], item[0])
+        ),
+        with_bot=sum(int(row[2]) for row in counted),
+        resolved_by_bot=sum(int(row[3]) for row in counted),
+        handed_off=sum(int(row[4]) for row in counted),
+        first_response=_ended(starts, [row[1] for row in spans]),
+        resolution=_ended(starts, [row[2] for row in spans]),
+    )
+
+
+def _ended(starts: np.ndarray, ends: list[int | None]) -> tuple[np.ndarray, np.ndarray]:
+    """The (start, end) pairs of the spans that ended."""
+    ended = np.array([end is not None for end in ends], dtype=bool)
+    return starts[ended], np.array([end for end in ends if end is not None], dtype=np.int64)

@@ -3,7 +3,6 @@ JSON document for a period and channel. Rates are null when their denominator is
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -11,7 +10,7 @@ from sqlalchemy.orm import Session
 from analytics.support.activity import daily_activity
 from analytics.support.agents import agent_workload
 from analytics.support.business_time import OpeningHours
-from analytics.support.cycles import care_cycles
+from analytics.support.cycles import cycle_figures
 from analytics.support.durations import duration_figures
 from analytics.support.knowledge import knowledge_figures
 from analytics.support.period import ReportPeriod
@@ -43,12 +42,8 @@ def support_report(
     encoder: QuestionEncoder | None = None,
 ) -> dict[str, Any]:
     """The whole report; `encoder` groups unanswered questions by meaning (else words)."""
-    cycles = care_cycles(session, period)
-    with_bot = [cycle for cycle in cycles if cycle.bot_took_part]
-    by_bot = sum(1 for cycle in with_bot if cycle.resolved_by_bot_alone)
-    handed = sum(1 for cycle in with_bot if cycle.handoffs)
+    cycles = cycle_figures(session, period)
     activity = daily_activity(session, period)
-    channels = Counter(cycle.channel for cycle in cycles)
     return {
         "range": {
             "from": period.first.isoformat(),
@@ -56,39 +51,24 @@ def support_report(
             "channel": period.channel,
         },
         "conversations_by_channel": [
-            {"channel": channel, "conversations": count}
-            for channel, count in sorted(channels.items(), key=lambda item: (-item[1], item[0]))
+            {"channel": channel, "conversations": count} for channel, count in cycles.by_channel
         ],
         "conversations_over_time": activity["over_time"],
         "bot_resolution": {
-            "rate": _rate(by_bot, len(with_bot)),
-            "resolved_by_bot": by_bot,
-            "denominator": len(with_bot),
+            "rate": _rate(cycles.resolved_by_bot, cycles.with_bot),
+            "resolved_by_bot": cycles.resolved_by_bot,
+            "denominator": cycles.with_bot,
             "definition": BOT_RESOLUTION,
         },
         "handoff": {
-            "rate": _rate(handed, len(with_bot)),
-            "handoffs": handed,
-            "denominator": len(with_bot),
+            "rate": _rate(cycles.handed_off, cycles.with_bot),
+            "handoffs": cycles.handed_off,
+            "denominator": cycles.with_bot,
             "definition": HANDOFF,
             "reasons": activity["handoff_reasons"],
         },
-        "first_response": duration_figures(
-            [
-                (cycle.started_at, cycle.first_person_reply_at)
-                for cycle in cycles
-                if cycle.first_person_reply_at is not None
-            ],
-            hours,
-        ),
-        "resolution_time": duration_figures(
-            [
-                (cycle.started_at, cycle.resolved_at)
-                for cycle in cycles
-                if cycle.resolved_at is not None
-            ],
-            hours,
-        ),
+        "first_response": duration_figures(*cycles.first_response, hours),
+        "resolution_time": duration_figures(*cycles.resolution, hours),
         "agents": agent_workload(session, period),
         "satisfaction": satisfaction(session, period),
         "knowledge": knowledge_figures(session, period, encoder),

@@ -1,7 +1,9 @@
 """Satisfaction: the share of 4 and 5 among the ratings of surveys asked in the period,
 and how many of those surveys were answered, with the same per week (ISO weeks, by
 the day the survey was asked). A survey is one per (conversation, care cycle), so its
-answer is found by those two, in SQL."""
+asking and its answer are kept on the cycle's row (crm_store/care_cycles.py, from the
+`survey.asked` and `survey.answered` events) and read by the index on when it was
+asked, in SQL."""
 
 from __future__ import annotations
 
@@ -9,11 +11,11 @@ from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from analytics.support.period import ReportPeriod, as_day, utc_day
-from crm_store.models import LoggedEvent
+from crm_store.models import CareCycle as C
 
 __all__ = ["satisfaction"]
 
@@ -28,28 +30,14 @@ def _score(ratings: dict[str, int]) -> float | None:
 
 
 def satisfaction(session: Session, period: ReportPeriod) -> dict[str, Any]:
-    asked, answered = aliased(LoggedEvent), aliased(LoggedEvent)
-    day = utc_day(session, asked.occurred_at)
+    day = utc_day(session, C.survey_asked_at)
     query = (
-        select(day, answered.detail, func.count())
-        .select_from(asked)
-        .outerjoin(
-            answered,
-            and_(
-                answered.conversation_id == asked.conversation_id,
-                answered.cycle == asked.cycle,
-                answered.type == "survey.answered",
-            ),
-        )
-        .where(
-            asked.type == "survey.asked",
-            asked.occurred_at >= period.since,
-            asked.occurred_at < period.until,
-        )
-        .group_by(day, answered.detail)
+        select(day, C.survey_score, func.count())
+        .where(C.survey_asked_at >= period.since, C.survey_asked_at < period.until)
+        .group_by(day, C.survey_score)
     )
     if period.channel is not None:
-        query = query.where(asked.channel == period.channel)
+        query = query.where(C.channel == period.channel)
     weeks: dict[str, dict[str, int]] = defaultdict(dict)
     overall: dict[str, int] = {}
     count_asked = 0
@@ -58,8 +46,8 @@ def satisfaction(session: Session, period: ReportPeriod) -> dict[str, Any]:
         monday = as_day(when) - timedelta(days=as_day(when).weekday())
         week = weeks[monday.isoformat()]
         if score is not None:
-            week[score] = week.get(score, 0) + count
-            overall[score] = overall.get(score, 0) + count
+            week[str(score)] = week.get(str(score), 0) + count
+            overall[str(score)] = overall.get(str(score), 0) + count
     responses = sum(overall.values())
     return {
         "score": _score(overall),

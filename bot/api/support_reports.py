@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 
 from analytics.support import ReportPeriod, support_report
 from analytics.support.business_time import OpeningHours
-from analytics.support.unanswered import QuestionEncoder
+from analytics.support.unanswered import QuestionEncoder, RememberedEncodings
 from crm_store import Database
 from crm_store.records import StaffRecord
 
@@ -23,7 +23,8 @@ __all__ = ["DEFAULT_DAYS", "MAX_DAYS", "REPORT_ROLES", "support_reports_router"]
 
 REPORT_ROLES = ("agent", "admin")
 DEFAULT_DAYS = 30
-# A longer range is refused: one request reads every event of the range.
+# A longer range is refused: one request reads the range's care cycles and the events
+# of the conversations agents replied in.
 MAX_DAYS = 366
 
 
@@ -50,6 +51,8 @@ def support_reports_router(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> APIRouter:
     router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+    # One per app: each wording of the unanswered questions is encoded once (see there).
+    encoder = RememberedEncodings(encoder) if encoder is not None else None
 
     def compute(period: ReportPeriod) -> dict[str, Any]:
         with database.transaction() as session:

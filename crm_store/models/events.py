@@ -19,7 +19,9 @@ class LoggedEvent(Base):
     __tablename__ = "event_log"
     __table_args__ = (
         Index("ix_event_log_occurred", "occurred_at"),
-        Index("ix_event_log_type_occurred", "type", "occurred_at"),
+        # With who, where and the detail after the time, so the reports' counts of a
+        # range (replies by decision, handoffs by reason) read the index alone.
+        Index("ix_event_log_type_occurred", "type", "occurred_at", "actor", "channel", "detail"),
         Index("ix_event_log_conversation_cycle", "conversation_id", "cycle"),
     )
 
@@ -39,6 +41,46 @@ class LoggedEvent(Base):
     # rating's score.
     detail: Mapped[str | None] = mapped_column(String(60))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class CareCycle(Base):
+    """One care cycle of a conversation (its opening or a reopening, to its resolution),
+        kept up to date from the event log in the transaction of each event that changes it
+        (crm_store/care_cycles.py), so the support report reads a 90-day range of cycles by
+        index instead of grouping every event of the range on each request. The first time
+        of each kind of event is kept beside its count, because the report counts only what
+        happened up to 30 days after its range (analytics/support/period.py): "did the bot
+        take part by then" is `first_bot_reply_at < then`. Ids, times, counts and the survey's
+    score only."""
+
+    __tablename__ = "care_cycles"
+    __table_args__ = (
+        Index("ix_care_cycles_started", "started_at"),
+        Index("ix_care_cycles_channel_started", "channel", "started_at"),
+        Index("ix_care_cycles_resolved", "resolved_at"),
+        Index("ix_care_cycles_survey_asked", "survey_asked_at"),
+        UniqueConstraint("conversation_id", "cycle"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    cycle: Mapped[int] = mapped_column()
+    channel: Mapped[str | None] = mapped_column(String(20))
+    # Null only while the cycle's opening (or reopening) is not logged.
+    started_at: Mapped[datetime | None] = mapped_column()
+    first_bot_reply_at: Mapped[datetime | None] = mapped_column()
+    first_person_reply_at: Mapped[datetime | None] = mapped_column()
+    first_handoff_at: Mapped[datetime | None] = mapped_column()
+    bot_replies: Mapped[int] = mapped_column(default=0)
+    agent_replies: Mapped[int] = mapped_column(default=0)
+    handoffs: Mapped[int] = mapped_column(default=0)
+    resolved_at: Mapped[datetime | None] = mapped_column()
+    resolved_by_bot: Mapped[bool] = mapped_column(default=False)
+    # The next cycle's start: the conversation was written to again after resolving.
+    reopened_at: Mapped[datetime | None] = mapped_column()
+    # The cycle's satisfaction survey (one per cycle): when asked, and the 1-5 answer.
+    survey_asked_at: Mapped[datetime | None] = mapped_column()
+    survey_score: Mapped[int | None] = mapped_column()
 
 
 class SatisfactionSurvey(Base):
