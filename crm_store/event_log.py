@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from crm_store.base import utcnow
 from crm_store.models import LoggedEvent
 
-__all__ = ["CYCLE_STARTS", "EVENT_TYPES", "record_event", "route_decisions"]
+__all__ = ["CYCLE_STARTS", "EVENT_TYPES", "record_event", "record_events", "route_decisions"]
 
 EVENT_TYPES = (
     "conversation.opened",
@@ -56,28 +56,55 @@ def record_event(
 ) -> bool:
     """Append one event in the caller's transaction. False when its key is logged
     already (a retry): the first write stands."""
+    row = {
+        "key": key,
+        "actor": actor,
+        "conversation_id": conversation_id,
+        "cycle": cycle,
+        "customer_id": customer_id,
+        "channel": channel,
+        "staff_id": staff_id,
+        "occurred_at": occurred_at,
+        "detail": detail,
+        "data": data,
+    }
+    statement, values = _inserting(session, event_type, [row])
+    return bool(session.execute(statement, values[0]).rowcount)
+
+
+def record_events(session: Session, event_type: str, rows: list[dict[str, Any]]) -> None:
+    """Append many events of one type in one executemany (each row: `key`, `actor` and
+    any of record_event's other arguments); those whose key is logged already are
+    skipped, as in record_event."""
+    if rows:
+        session.execute(*_inserting(session, event_type, rows))
+
+
+_COLUMNS = ("conversation_id", "cycle", "customer_id", "channel", "staff_id")
+
+
+def _inserting(
+    session: Session, event_type: str, rows: list[dict[str, Any]]
+) -> tuple[Any, list[dict[str, Any]]]:
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event {event_type!r}")
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(LoggedEvent)
-        .values(
-            key=f"{event_type}:{key}",
-            type=event_type,
-            occurred_at=occurred_at or utcnow(),
-            actor=actor,
-            conversation_id=conversation_id,
-            cycle=cycle,
-            customer_id=customer_id,
-            channel=channel,
-            staff_id=staff_id,
-            detail=detail[:60] if detail else None,
-            data=data or {},
-        )
-        .on_conflict_do_nothing(index_elements=["key"])
-    )
-    return bool(session.execute(statement).rowcount)
+    now = utcnow()
+    values = [
+        {
+            "key": f"{event_type}:{row['key']}",
+            "type": event_type,
+            "occurred_at": row.get("occurred_at") or now,
+            "actor": row["actor"],
+            **{column: row.get(column) for column in _COLUMNS},
+            "detail": row["detail"][:60] if row.get("detail") else None,
+            "data": row.get("data") or {},
+        }
+        for row in rows
+    ]
+    statement = insert(LoggedEvent.__table__).on_conflict_do_nothing(index_elements=["key"])
+    return statement, values
 
 
 def route_decisions(attributes: dict[str, Any]) -> list[str]:

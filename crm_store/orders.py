@@ -1,12 +1,23 @@
-"""Orders, as the customer-facing bot may see them: only a customer's own."""
+"""Orders: recording one (which moves the customer's lifecycle stage in the same
+transaction), and reading them as the customer-facing bot may: only a customer's own."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crm_store.models import Order
+from crm_store.base import utcnow
+from crm_store.errors import NotFound
+from crm_store.lifecycle import StageChange, apply_stage_changes, stage_after_purchase
+from crm_store.models import Customer, Order
 from crm_store.records import OrderRecord
+
+# Orders in these statuses are no purchase (the account summary's and analytics' rule).
+NOT_PURCHASES = ("cancelled", "returned")
 
 
 def order_record(row: Order) -> OrderRecord:
@@ -42,3 +53,56 @@ def recent_orders_of(session: Session, customer_id: int, *, limit: int = 5) -> l
         .limit(limit)
     )
     return [order_record(row) for row in rows]
+
+
+def record_order(
+    session: Session,
+    *,
+    customer_id: int,
+    number: str,
+    total_cents: int,
+    currency: str = "USD",
+    status: str = "placed",
+    items: Sequence[Any] = (),
+    placed_at: datetime | None = None,
+    carrier: str | None = None,
+    tracking_url: str | None = None,
+    actor: str = "system",
+) -> OrderRecord:
+    """Record a customer's order. A purchase (not cancelled or returned, by a customer
+    who is not a pending contact) moves their lifecycle stage in this transaction:
+    `customer` with their first purchase, `repeat` from the second, whatever stage they
+    were in (an at-risk, lapsed or churned customer who buys again is back), with its
+    `lifecycle.changed` event (crm_store/lifecycle.py).
+
+    The customer's row is locked first (FOR UPDATE on PostgreSQL), so the scheduled
+    stage job, which locks the same rows, never moves them on the purchases before this
+    one."""
+    customer = session.get(Customer, customer_id, with_for_update=True)
+    if customer is None:
+        raise NotFound(f"customer {customer_id}")
+    order = Order(
+        number=number.upper(),
+        customer_id=customer_id,
+        status=status,
+        total_cents=total_cents,
+        currency=currency,
+        items=list(items),
+        carrier=carrier,
+        tracking_url=tracking_url,
+        placed_at=placed_at or utcnow(),
+    )
+    session.add(order)
+    session.flush()
+    if status not in NOT_PURCHASES and not customer.pending:
+        purchases = session.scalar(
+            select(func.count())
+            .select_from(Order)
+            .where(Order.customer_id == customer_id, Order.status.not_in(NOT_PURCHASES))
+        )
+        stage = stage_after_purchase(int(purchases or 0))
+        if customer.lifecycle_stage != stage:
+            change = StageChange(customer_id, customer.lifecycle_stage, stage, order.id, "purchase")
+            apply_stage_changes(session, [change], actor=actor)
+            session.refresh(customer)
+    return order_record(order)
