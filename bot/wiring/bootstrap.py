@@ -38,6 +38,7 @@ from bot.erasure.queue import ErasureWorker
 from bot.erasure.retention import RetentionJob
 from bot.handoffs import HandoffService, LoggingAgentDesk
 from bot.handoffs.links import HandoffLinks
+from bot.lifecycle_stages import LifecycleStageJob
 from bot.settings import Settings
 from bot.singletons import LeasedWorker
 from bot.webhooks.queue import WebhookWorker
@@ -91,6 +92,7 @@ class Services:
     encoder: SentenceEncoder | None = None  # also groups the report's unanswered questions
     campaign_sender: CampaignSendWorker | None = None
     campaign_scheduler: CampaignScheduler | None = None
+    lifecycle_stages: LifecycleStageJob | None = None
     # Workers that must run in one process at a time, by name, each under its lease.
     singletons: dict[str, Worker] = field(default_factory=dict)
 
@@ -112,6 +114,8 @@ class Services:
         if self.campaign_sender is not None and self.campaign_scheduler is not None:
             found["campaign-sender"] = self.campaign_sender
             found["campaign-scheduler"] = self.campaign_scheduler
+        if self.lifecycle_stages is not None:
+            found["lifecycle-stages"] = self.lifecycle_stages
         found.update(self.singletons)  # run under their leases instead
         for parts in self.channels:
             found.update(parts.workers)
@@ -401,6 +405,23 @@ def bootstrap(
         lambda: campaign_scheduler(settings, database, sender),
         retry_seconds=settings.processes.lease_retry_seconds,
     )
+    if settings.analytics.stages_every_hours > 0:
+
+        def stage_job() -> LifecycleStageJob:
+            found = settings.analytics
+            return LifecycleStageJob(
+                database,
+                every_hours=found.stages_every_hours,
+                at_risk_after_days=found.at_risk_after_days,
+                lapsed_after_days=found.lapsed_after_days,
+            )
+
+        services.lifecycle_stages = stage_job()
+        services.singletons["lifecycle-stages"] = LeasedWorker(
+            lease_for(database.url, "lifecycle-stages"),
+            stage_job,
+            retry_seconds=settings.processes.lease_retry_seconds,
+        )
     email = settings.email
     leased_poller = None
     if email.from_address is not None:
