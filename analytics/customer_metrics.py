@@ -79,6 +79,9 @@ def compute_metrics(
 
 
 def _predictions(values: CustomerValues | None) -> dict[int, dict[str, float]]:
+    """Each customer's predictions; none for a customer whose value is not a finite
+    number (a model fitted at the edge of its range can overflow: see the fit report's
+    `customers_without_value`), so no NaN reaches a sum or a quantile."""
     if values is None:
         return {}
     return {
@@ -89,6 +92,7 @@ def _predictions(values: CustomerValues | None) -> dict[int, dict[str, float]]:
             "lifetime_value_cents": float(values.value[i]),
         }
         for i, customer_id in enumerate(values.customer_ids)
+        if np.isfinite(values.value[i])
     }
 
 

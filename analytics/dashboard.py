@@ -182,7 +182,9 @@ def value_distribution(session: Session, window: DashboardFilter) -> dict[str, A
     Quantiles are linear-interpolated (numpy's default, PostgreSQL's percentile_cont).
     """
     value = CustomerMetrics.lifetime_value_cents
-    chosen = [value.is_not(None), *_customers_in(session, window)]
+    # Below +infinity: also leaves out NaN (PostgreSQL sorts it above every number), which
+    # a refit before non-finite predictions were left out may have stored.
+    chosen = [value.is_not(None), value < float("inf"), *_customers_in(session, window)]
     if session.get_bind().dialect.name == "postgresql":
         count, total, median, p90, p99, top = session.execute(
             select(

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+
 from analytics.clv.fit import fit_lifetime_value
 from analytics.clv.histories import histories_from_purchases
 from analytics.clv.value import ValueHorizon
@@ -83,6 +85,8 @@ def refit_customers(
         report = fit.report.as_json() | {
             "money": "spend parameters in the currency's main unit (cents / 100)",
             "lifecycle": _lifecycle_json(thresholds),
+            # Predictions that came out NaN or infinite are not stored (customer_metrics.py).
+            "customers_without_value": int((~np.isfinite(values.value)).sum()),
         }
     with database.transaction() as session:
         fit_id = store_fit(session, LIFETIME_VALUE, report, now) if report is not None else None
