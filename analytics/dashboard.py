@@ -19,8 +19,11 @@ analytics/README.md on currencies).
 
 Speed (bench/analytics.py: 100k customers, 200k orders, 90-day ranges): the range is
 answered from the refit's own first and last purchase of each customer
-(`customer_metrics`), which settles every customer but those whose purchases straddle
-the range's end; only for those are the orders looked at (by customer, on its index).
+(`customer_metrics`, indexed and written in order of last purchase). That settles every
+range ending after the refit (the usual "last N days"); for one ending before it, the
+customers whose purchases straddle its end are checked against the range's buyers in
+the orders, read once as a hashed list (an EXISTS per customer inside the OR made
+PostgreSQL price the query so high that it JIT-compiled it, most of its time).
 The value distribution's quantiles and histogram are computed in SQL on PostgreSQL
 (numpy on SQLite, which has no percentile function), so no request loads every value
 into Python. When the figures were computed is the refit's own record (`model_fits`),
