@@ -8,19 +8,27 @@ percentile a further purchase would be rarer than one gap in twenty). Both are
 settable in days, and with fewer than `MIN_INTERVALS` gaps to learn from the defaults
 are 90 and 180 days.
 
-These are suggestions stored beside the customer (`customer_metrics.suggested_stage`);
-the customer's own `lifecycle_stage` is not changed here.
+Each refit stores the stage beside the customer's figures
+(`customer_metrics.suggested_stage`); the customer's own `lifecycle_stage` is moved by
+a purchase (crm_store/orders.py) and, for silence, by the stage job and each refit
+(analytics/stages.py), all by these rules.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import numpy as np
 
-__all__ = ["LifecycleThresholds", "purchase_intervals_days", "suggest_stage", "thresholds_from"]
+__all__ = [
+    "LifecycleThresholds",
+    "purchase_intervals_days",
+    "suggest_stage",
+    "thresholds_from",
+    "with_overrides",
+]
 
 AT_RISK_QUANTILE = 0.80
 LAPSED_QUANTILE = 0.95
@@ -62,10 +70,20 @@ def thresholds_from(
     if learned:
         at_risk = float(np.quantile(intervals_days, AT_RISK_QUANTILE))
         lapsed = float(np.quantile(intervals_days, LAPSED_QUANTILE))
-    at_risk = at_risk_after_days if at_risk_after_days is not None else at_risk
-    lapsed = lapsed_after_days if lapsed_after_days is not None else lapsed
-    lapsed = max(lapsed, at_risk + 1)
-    return LifecycleThresholds(at_risk, lapsed, int(intervals_days.size) if learned else 0)
+    found = LifecycleThresholds(at_risk, lapsed, int(intervals_days.size) if learned else 0)
+    return with_overrides(found, at_risk_after_days, lapsed_after_days)
+
+
+def with_overrides(
+    t: LifecycleThresholds, at_risk_after_days: float | None, lapsed_after_days: float | None
+) -> LifecycleThresholds:
+    """`t` with the thresholds that are set replacing its own; lapsed stays at least a
+    day after at risk (a learned lapsed below a set at-risk moves up)."""
+    if at_risk_after_days is None and lapsed_after_days is None:
+        return t
+    at_risk = at_risk_after_days if at_risk_after_days is not None else t.at_risk_after_days
+    lapsed = lapsed_after_days if lapsed_after_days is not None else t.lapsed_after_days
+    return replace(t, at_risk_after_days=at_risk, lapsed_after_days=max(lapsed, at_risk + 1))
 
 
 def suggest_stage(

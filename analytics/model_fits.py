@@ -12,10 +12,20 @@ from sqlalchemy.orm import Session
 
 from crm_store.models import ModelFit
 
-__all__ = ["LEAD_SCORING", "LIFETIME_VALUE", "StoredFit", "latest_fit", "store_fit"]
+__all__ = [
+    "CUSTOMER_METRICS",
+    "LEAD_SCORING",
+    "LIFETIME_VALUE",
+    "StoredFit",
+    "latest_fit",
+    "store_fit",
+]
 
 LIFETIME_VALUE = "lifetime_value"
 LEAD_SCORING = "lead_scoring"
+# Every refit's own record, fitted or not: when, the lifecycle thresholds it used (the
+# stage job's), the stages it moved, and the dashboard's figures it stored.
+CUSTOMER_METRICS = "customer_metrics"
 
 
 @dataclass(frozen=True)

@@ -229,6 +229,10 @@ def store_figures(url: str | None, scale: float, samples: int) -> None:
             f"{refit.customers:,} rows written   {refit_time:7.1f} s   "
             f"= {refit_time / reference:,.0f}x the reference"
         )
+        print(
+            f"  lifecycle stages moved by it: {refit.stages_moved:,} customers (the generator "
+            "leaves every customer at `customer`)"
+        )
         if report:
             for name in ("bgnbd", "gamma_gamma"):
                 fit = report[name]

@@ -326,6 +326,32 @@ class SurveySettings(BaseModel):
         )
 
 
+class AnalyticsSettings(BaseModel):
+    """Lifecycle stages (analytics/README.md): the thresholds of silence after which a
+    buyer is at risk and lapsed. Unset (the default): learned at each refit from the
+    customer base's own purchase intervals (their 80th and 95th percentiles)."""
+
+    at_risk_after_days: float | None = Field(
+        default=None, gt=0, description="days without a purchase after which a buyer is at risk"
+    )
+    lapsed_after_days: float | None = Field(
+        default=None, gt=0, description="days without a purchase after which a buyer has lapsed"
+    )
+    stages_every_hours: float = Field(
+        default=1.0,
+        ge=0,
+        description="how often the stage job moves buyers gone silent to at risk and lapsed "
+        "(0: never; refits still do)",
+    )
+
+    @model_validator(mode="after")
+    def _lapsed_after_at_risk(self) -> AnalyticsSettings:
+        at_risk, lapsed = self.at_risk_after_days, self.lapsed_after_days
+        if at_risk is not None and lapsed is not None and lapsed <= at_risk:
+            raise ValueError("ANALYTICS__LAPSED_AFTER_DAYS must be more than AT_RISK_AFTER_DAYS")
+        return self
+
+
 class CampaignSettings(BaseModel):
     """Campaign sends (engagement/): the rules checked at the moment of sending."""
 
@@ -717,6 +743,7 @@ class Settings(BaseSettings):
     privacy: PrivacySettings = PrivacySettings()
     surveys: SurveySettings = SurveySettings()
     campaigns: CampaignSettings = CampaignSettings()
+    analytics: AnalyticsSettings = AnalyticsSettings()
     processes: ProcessesSettings = ProcessesSettings()
 
     @model_validator(mode="after")

@@ -21,7 +21,14 @@ from crm_store.base import utcnow
 from crm_store.care_cycles import CYCLE_STARTS, follow_event
 from crm_store.models import LoggedEvent
 
-__all__ = ["CUSTOMER_EVENTS", "CYCLE_STARTS", "EVENT_TYPES", "record_event", "route_decisions"]
+__all__ = [
+    "CUSTOMER_EVENTS",
+    "CYCLE_STARTS",
+    "EVENT_TYPES",
+    "record_event",
+    "record_events",
+    "route_decisions",
+]
 
 EVENT_TYPES = (
     "conversation.opened",
@@ -109,6 +116,41 @@ def record_event(
     )
     return True
 
+
+
+# Events record_events may write in bulk: none of them belongs to a care cycle, so
+# nothing needs folding into crm_store/care_cycles.py (record_event does that).
+BULK_EVENTS = ("lifecycle.changed",)
+
+
+def record_events(session: Session, event_type: str, rows: list[dict[str, Any]]) -> None:
+    """Append many events of one type in one executemany (each row: `key`, `actor` and
+    any of record_event's other arguments); those whose key is logged already are
+    skipped, as in record_event. Only for BULK_EVENTS."""
+    if event_type not in BULK_EVENTS:
+        raise ValueError(f"{event_type!r} is written one by one, with record_event")
+    if not rows:
+        return
+    now = utcnow()
+    values = [
+        {
+            "key": f"{event_type}:{row['key']}",
+            "type": event_type,
+            "occurred_at": row.get("occurred_at") or now,
+            "actor": row["actor"],
+            **{column: row.get(column) for column in _COLUMNS},
+            "detail": row["detail"][:60] if row.get("detail") else None,
+            "data": row.get("data") or {},
+        }
+        for row in rows
+    ]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(LoggedEvent.__table__).on_conflict_do_nothing(index_elements=["key"])
+    session.execute(statement, values)
+
+
+_COLUMNS = ("conversation_id", "cycle", "customer_id", "channel", "staff_id")
 
 def route_decisions(attributes: dict[str, Any]) -> list[str]:
     """A bot reply's routing decisions (`attributes.route`, README "Why the bot said

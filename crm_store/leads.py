@@ -13,13 +13,15 @@ from crm_store import webhooks
 from crm_store.base import utcnow
 from crm_store.errors import NotFound
 from crm_store.event_log import record_event
+from crm_store.lifecycle import BUYER_STAGES
 from crm_store.models import Customer, Lead, StaffUser
 from crm_store.records import LeadRecord, StaffRecord
 from crm_store.staff import staff_record
 
 OPEN_STATUSES = ("new", "contacted")
-# Stages a lead capture never moves a customer back from.
-LATER_STAGES = ("opportunity", "customer")
+# Stages a lead capture never moves a customer back from: an opportunity, and anyone who
+# bought (crm_store/lifecycle.py: a customer is never moved back to `lead`).
+LATER_STAGES = ("opportunity", *BUYER_STAGES, "churned")
 
 
 def lead_record(row: Lead) -> LeadRecord:
@@ -69,11 +71,11 @@ def capture_lead(
     """Record that a customer wants to hear from sales; returns the lead and its owner.
 
     The customer keeps a name already on file, moves to the `lead` stage (never back
-    from `opportunity` or `customer`), and the typed email is kept as the `lead_email`
-    attribute: a typed address is a claim, not a proof, so it never becomes the email on
-    file (that would link their mail to it). The customer's latest open lead takes the
-    new company and interest; without one, a new lead is opened with the next sales
-    owner (`next_sales_owner`) and the customer's account.
+    from `opportunity` or a stage of someone who bought), and the typed email is kept as
+    the `lead_email` attribute: a typed address is a claim, not a proof, so it never
+    becomes the email on file (that would link their mail to it). The customer's latest
+    open lead takes the new company and interest; without one, a new lead is opened with
+    the next sales owner (`next_sales_owner`) and the customer's account.
     """
     customer = session.get(Customer, customer_id)
     if customer is None:

@@ -1,18 +1,26 @@
-"""Orders, as the customer-facing bot may see them (only a customer's own), and as a
-shop's import records them: placing an order and moving its status log `order.placed`
-and `order.delivered`, which journeys start from."""
+"""Orders: recording one (which logs `order.placed` and moves the customer's lifecycle
+stage in the same transaction), moving its status (delivery logs `order.delivered`;
+journeys start from both), and reading them as the customer-facing bot may: only a
+customer's own. The shop's backend records them through crm_store/order_intake.py."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crm_store.base import utcnow
+from crm_store.errors import NotFound
 from crm_store.event_log import record_event
-from crm_store.models import Order
+from crm_store.lifecycle import StageChange, apply_stage_changes, stage_after_purchase
+from crm_store.models import Customer, Order
 from crm_store.records import OrderRecord
+
+# Orders in these statuses are no purchase (the account summary's and analytics' rule).
+NOT_PURCHASES = ("cancelled", "returned")
 
 
 def order_record(row: Order) -> OrderRecord:
@@ -50,37 +58,66 @@ def recent_orders_of(session: Session, customer_id: int, *, limit: int = 5) -> l
     return [order_record(row) for row in rows]
 
 
-def place_order(
+def record_order(
     session: Session,
     *,
     customer_id: int,
     number: str,
     total_cents: int,
     currency: str = "USD",
-    items: list[Any] | None = None,
+    status: str = "placed",
+    items: Sequence[Any] = (),
     placed_at: datetime | None = None,
+    carrier: str | None = None,
+    tracking_url: str | None = None,
+    actor: str = "system",
 ) -> OrderRecord:
-    """A new order, with its `order.placed` event in the same transaction."""
-    row = Order(
-        customer_id=customer_id,
+    """Record a customer's order. A purchase (not cancelled or returned, by a customer
+    who is not a pending contact) moves their lifecycle stage in this transaction:
+    `customer` with their first purchase, `repeat` from the second, whatever stage they
+    were in (an at-risk, lapsed or churned customer who buys again is back), with its
+    `lifecycle.changed` event (crm_store/lifecycle.py).
+
+    The customer's row is locked first (FOR UPDATE on PostgreSQL), so the scheduled
+    stage job, which locks the same rows, never moves them on the purchases before this
+    one."""
+    customer = session.get(Customer, customer_id, with_for_update=True)
+    if customer is None:
+        raise NotFound(f"customer {customer_id}")
+    order = Order(
         number=number.upper(),
+        customer_id=customer_id,
+        status=status,
         total_cents=total_cents,
         currency=currency,
-        items=items or [],
-        **({"placed_at": placed_at} if placed_at is not None else {}),
+        items=list(items),
+        carrier=carrier,
+        tracking_url=tracking_url,
+        placed_at=placed_at or utcnow(),
     )
-    session.add(row)
+    session.add(order)
     session.flush()
     record_event(
         session,
         "order.placed",
-        key=str(row.id),
+        key=str(order.id),
         actor="customer",
         customer_id=customer_id,
-        occurred_at=row.placed_at,
-        data={"number": row.number, "total_cents": total_cents},
+        occurred_at=order.placed_at,
+        data={"number": order.number, "total_cents": total_cents},
     )
-    return order_record(row)
+    if status not in NOT_PURCHASES and not customer.pending:
+        purchases = session.scalar(
+            select(func.count())
+            .select_from(Order)
+            .where(Order.customer_id == customer_id, Order.status.not_in(NOT_PURCHASES))
+        )
+        stage = stage_after_purchase(int(purchases or 0))
+        if customer.lifecycle_stage != stage:
+            change = StageChange(customer_id, customer.lifecycle_stage, stage, order.id, "purchase")
+            apply_stage_changes(session, [change], actor=actor)
+            session.refresh(customer)
+    return order_record(order)
 
 
 def change_order_status(session: Session, number: str, status: str) -> OrderRecord | None:

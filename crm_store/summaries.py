@@ -12,8 +12,10 @@ Decisions:
 - At risk: the last purchase is more than 180 days old (a contact that never bought is
   not flagged: it is a lead, not a customer slipping away), or three or more tickets
   were opened in the last 30 days. Each reason is given in words.
-- The account's lifecycle stage is the furthest any contact has reached (visitor <
-  lead < opportunity < customer); churned only when every contact has churned.
+- The account's lifecycle stage is the most engaged of its contacts' (visitor < lead <
+  opportunity < lapsed < at risk < customer < repeat: anyone who bought is ahead of
+  anyone who did not, and a buyer still buying ahead of one going quiet); churned only
+  when every contact has churned.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from crm_store.models import (
     StaffUser,
     Ticket,
 )
+from crm_store.orders import NOT_PURCHASES
 from crm_store.subjects import find_subjects, subject_label
 from crm_store.summary_records import (
     AccountLine,
@@ -58,7 +61,6 @@ __all__ = [
     "render_summary_text",
 ]
 
-NOT_PURCHASES = ("cancelled", "returned")
 OPEN_LEADS = ("new", "contacted", "qualified")
 # Open leads in the order sales should call them (joined with lead_scores): the last
 # lead scoring's best chance first, then the leads opened since, newest first.
@@ -68,7 +70,7 @@ BEST_CHANCE_FIRST = (
     Lead.created_at.desc(),
     Lead.id.desc(),
 )
-STAGE_ORDER = ("visitor", "lead", "opportunity", "customer")
+STAGE_ORDER = ("visitor", "lead", "opportunity", "lapsed", "at_risk", "customer", "repeat")
 AT_RISK_AFTER = timedelta(days=180)
 TICKET_WINDOW = timedelta(days=30)
 TICKETS_AT_RISK = 3

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
+    from bot.settings import Settings
     from crm_store import Database
 
 
@@ -17,12 +18,12 @@ def analytics() -> None:
     """Customer metrics (RFM, stages, segments), lifetime value and lead scores."""
 
 
-def _database() -> Database:
+def _database(settings: Settings | None = None) -> Database:
     from bot.cli.main import _fail_clearly, _settings
     from bot.wiring.database import open_database
 
-    settings = _settings()
-    return _fail_clearly(lambda: open_database(settings))
+    found = settings or _settings()
+    return _fail_clearly(lambda: open_database(found))
 
 
 @analytics.command("refit")
@@ -45,13 +46,15 @@ def _database() -> Database:
     "--at-risk-days",
     type=click.FloatRange(min=0, min_open=True),
     default=None,
-    help="silence after which a customer is at risk (default: learned)",
+    help="silence after which a customer is at risk "
+    "(default: ANALYTICS__AT_RISK_AFTER_DAYS, else learned)",
 )
 @click.option(
     "--lapsed-days",
     type=click.FloatRange(min=0, min_open=True),
     default=None,
-    help="silence after which a customer has lapsed (default: learned)",
+    help="silence after which a customer has lapsed "
+    "(default: ANALYTICS__LAPSED_AFTER_DAYS, else learned)",
 )
 @click.option(
     "--lead-field",
@@ -72,7 +75,13 @@ def analytics_refit(
     from analytics.lead_scores import render_lead_report, score_leads
     from analytics.lead_scoring import LeadScoringSettings
     from analytics.refit import RefitSettings, refit_customers
+    from bot.cli.main import _settings
 
+    settings = _settings()
+    if at_risk_days is None:
+        at_risk_days = settings.analytics.at_risk_after_days
+    if lapsed_days is None:
+        lapsed_days = settings.analytics.lapsed_after_days
     try:
         refit_settings = RefitSettings(
             horizon=ValueHorizon(horizon_weeks, discount_rate, margin),
@@ -84,7 +93,7 @@ def analytics_refit(
             raise ValueError("--lapsed-days must be more than --at-risk-days")
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
-    database = _database()
+    database = _database(settings)
     try:
         customers = refit_customers(database, settings=refit_settings)
         leads = score_leads(database, settings=lead_settings)
@@ -95,6 +104,7 @@ def analytics_refit(
     click.echo(
         _thresholds_line(t.at_risk_after_days, t.lapsed_after_days, t.learned_from_intervals)
     )
+    click.echo(f"lifecycle stages moved: {customers.stages_moved:,} customers")
     click.echo(_segments_line(customers.segment_sizes))
     if customers.report is None:
         click.echo(f"lifetime value: not fitted ({customers.not_fitted})")
@@ -109,31 +119,32 @@ def analytics_report() -> None:
     from analytics.clv import render_clv_report
     from analytics.customer_metrics import segment_sizes
     from analytics.lead_scores import render_lead_report
-    from analytics.model_fits import LEAD_SCORING, LIFETIME_VALUE, latest_fit
+    from analytics.model_fits import CUSTOMER_METRICS, LEAD_SCORING, LIFETIME_VALUE, latest_fit
 
     database = _database()
     try:
         with database.transaction() as session:
+            refit = latest_fit(session, CUSTOMER_METRICS)
             value = latest_fit(session, LIFETIME_VALUE)
             leads = latest_fit(session, LEAD_SCORING)
             sizes = segment_sizes(session)
     finally:
         database.dispose()
-    if value is None and leads is None:
+    if refit is None and value is None and leads is None:
         raise click.ClickException("no analytics yet: run `switchboard analytics refit`")
     click.echo(_segments_line(sizes))
+    lifecycle = (refit or value).report.get("lifecycle") if (refit or value) else None
+    if lifecycle:
+        click.echo(
+            _thresholds_line(
+                lifecycle["at_risk_after_days"],
+                lifecycle["lapsed_after_days"],
+                lifecycle["learned_from_intervals"],
+            )
+        )
     if value is None:
         click.echo("lifetime value: never fitted")
     else:
-        lifecycle = value.report.get("lifecycle")
-        if lifecycle:
-            click.echo(
-                _thresholds_line(
-                    lifecycle["at_risk_after_days"],
-                    lifecycle["lapsed_after_days"],
-                    lifecycle["learned_from_intervals"],
-                )
-            )
         click.echo(render_clv_report(value.report))
     if leads is not None:
         click.echo(render_lead_report(leads.report))
@@ -144,5 +155,9 @@ def _segments_line(sizes: dict[str, int]) -> str:
 
 
 def _thresholds_line(at_risk: float, lapsed: float, learned_from: int) -> str:
-    source = f"learned from {learned_from:,} purchase intervals" if learned_from else "set"
+    source = (
+        f"learned from {learned_from:,} purchase intervals"
+        if learned_from
+        else "set, or the defaults for a base with under 30 purchase intervals"
+    )
     return f"lifecycle: at risk after {at_risk:.0f} days, lapsed after {lapsed:.0f} days ({source})"

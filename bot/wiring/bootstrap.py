@@ -10,7 +10,7 @@ import contextlib
 import fcntl
 import logging
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -38,6 +38,7 @@ from bot.erasure.queue import ErasureWorker
 from bot.erasure.retention import RetentionJob
 from bot.handoffs import HandoffService, LoggingAgentDesk
 from bot.handoffs.links import HandoffLinks
+from bot.lifecycle_stages import LifecycleStageJob
 from bot.settings import Settings
 from bot.singletons import LeasedWorker
 from bot.webhooks.queue import WebhookWorker
@@ -91,6 +92,7 @@ class Services:
     encoder: SentenceEncoder | None = None  # also groups the report's unanswered questions
     campaign_sender: CampaignSendWorker | None = None
     campaign_scheduler: CampaignScheduler | None = None
+    lifecycle_stages: LifecycleStageJob | None = None
     # Workers that must run in one process at a time, by name, each under its lease.
     singletons: dict[str, Worker] = field(default_factory=dict)
 
@@ -112,6 +114,8 @@ class Services:
         if self.campaign_sender is not None and self.campaign_scheduler is not None:
             found["campaign-sender"] = self.campaign_sender
             found["campaign-scheduler"] = self.campaign_scheduler
+        if self.lifecycle_stages is not None:
+            found["lifecycle-stages"] = self.lifecycle_stages
         found.update(self.singletons)  # run under their leases instead
         for parts in self.channels:
             found.update(parts.workers)
@@ -379,6 +383,12 @@ def bootstrap(
     services.campaign_sender = campaign_sender(settings, database, all_senders)
     services.campaign_scheduler = campaign_scheduler(settings, database, services.campaign_sender)
     services.sweeper = stranded_message_sweeper(settings, database, engine)
+
+    def leased(name: str, build: Callable[[], Worker]) -> LeasedWorker:
+        """A singleton: `build`'s worker runs only in the process holding lease `name`."""
+        retry = settings.processes.lease_retry_seconds
+        return LeasedWorker(lease_for(database.url, name), build, retry_seconds=retry)
+
     if settings.support.bot_resolves_after_minutes > 0:
 
         def bot_resolver() -> BotResolver:
@@ -390,28 +400,31 @@ def bootstrap(
             )
 
         services.bot_resolver = bot_resolver()
-        services.singletons["bot-resolver"] = LeasedWorker(
-            lease_for(database.url, "bot-resolver"),
-            bot_resolver,
-            retry_seconds=settings.processes.lease_retry_seconds,
-        )
+        services.singletons["bot-resolver"] = leased("bot-resolver", bot_resolver)
     sender = services.campaign_sender
-    services.singletons["campaign-scheduler"] = LeasedWorker(
-        lease_for(database.url, "campaign-scheduler"),
-        lambda: campaign_scheduler(settings, database, sender),
-        retry_seconds=settings.processes.lease_retry_seconds,
+    services.singletons["campaign-scheduler"] = leased(
+        "campaign-scheduler", lambda: campaign_scheduler(settings, database, sender)
     )
+    if settings.analytics.stages_every_hours > 0:
+
+        def stage_job() -> LifecycleStageJob:
+            found = settings.analytics
+            return LifecycleStageJob(
+                database,
+                every_hours=found.stages_every_hours,
+                at_risk_after_days=found.at_risk_after_days,
+                lapsed_after_days=found.lapsed_after_days,
+            )
+
+        services.lifecycle_stages = stage_job()
+        services.singletons["lifecycle-stages"] = leased("lifecycle-stages", stage_job)
     email = settings.email
     leased_poller = None
     if email.from_address is not None:
         intake = services.email_intake = email_intake(email, engine, database)
         if email.imap_enabled:
             services.mail_poller = mailbox_poller(email, intake, database)
-            leased_poller = LeasedWorker(
-                lease_for(database.url, "mail-poller"),
-                lambda: mailbox_poller(email, intake, database),
-                retry_seconds=settings.processes.lease_retry_seconds,
-            )
+            leased_poller = leased("mail-poller", lambda: mailbox_poller(email, intake, database))
     services.channels = [
         web_parts(
             settings,

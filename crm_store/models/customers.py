@@ -11,7 +11,17 @@ from crm_store.base import Base, utcnow
 if TYPE_CHECKING:
     from crm_store.models.accounts import Account
 
-LIFECYCLE_STAGES = ("visitor", "lead", "opportunity", "customer", "churned")
+# The stages and how a customer moves between them: crm_store/lifecycle.py.
+LIFECYCLE_STAGES = (
+    "visitor",
+    "lead",
+    "opportunity",
+    "customer",
+    "repeat",
+    "at_risk",
+    "lapsed",
+    "churned",
+)
 
 
 class Customer(Base):

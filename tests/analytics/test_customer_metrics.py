@@ -9,8 +9,12 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
+from analytics.clv.fit import CustomerValues
 from analytics.clv.value import ValueHorizon
+from analytics.customer_metrics import compute_metrics
+from analytics.lifecycle import thresholds_from
 from analytics.model_fits import LIFETIME_VALUE, latest_fit
+from analytics.purchases import CustomerPurchases
 from analytics.refit import RefitSettings, refit_customers
 from crm_store import Database
 from crm_store.models import CustomerMetrics
@@ -110,3 +114,26 @@ def test_refit_stores_the_lifetime_value_fit_and_each_customer_s_value(database:
         assert latest_fit(session, LIFETIME_VALUE).id == second.fit_id  # type: ignore[union-attr]
         rows = session.scalars(select(CustomerMetrics)).all()
     assert len(rows) == 300 and {r.model_fit_id for r in rows} == {second.fit_id}
+
+
+def test_a_prediction_that_is_not_a_number_is_not_stored() -> None:
+    """A model fitted at the edge of its range can overflow; a NaN value would make every
+    sum and quantile of the dashboard NaN, so such a customer gets no prediction."""
+    bought = [
+        CustomerPurchases(i, 2, 5_000, NOW - timedelta(days=90), NOW - timedelta(days=9), False)
+        for i in (1, 2)
+    ]
+    values = CustomerValues(
+        customer_ids=np.array([1, 2]),
+        probability_alive=np.array([0.9, np.nan]),
+        expected_purchases=np.array([1.5, np.nan]),
+        expected_spend=np.array([2_500.0, np.nan]),
+        value=np.array([3_000.0, np.nan]),
+    )
+    rows = compute_metrics(
+        bought, now=NOW, thresholds=thresholds_from(np.zeros(0)), values=values, model_fit_id=7
+    )
+    assert [(r["lifetime_value_cents"], r["model_fit_id"]) for r in rows] == [
+        (3_000.0, 7),
+        (None, None),
+    ]

@@ -74,7 +74,7 @@ def _enrolments(database: Database, campaign_id: int) -> list[tuple[int, str, st
 
 def _deliver(database: Database, customer_id: int, number: str) -> None:
     with database.transaction() as session:
-        orders.place_order(session, customer_id=customer_id, number=number, total_cents=1000)
+        orders.record_order(session, customer_id=customer_id, number=number, total_cents=1000)
         orders.change_order_status(session, number, "delivered")
 
 
@@ -229,7 +229,7 @@ async def test_entering_a_segment_enrols_once_and_cancel_ends_the_rest(database:
     scheduler, sender = worker(database, {Channel.SMS: sms}, clock=clock)
     await send_all(scheduler, sender)
     with database.transaction() as session:
-        orders.place_order(session, customer_id=second, number="S-2", total_cents=100)
+        orders.record_order(session, customer_id=second, number="S-2", total_cents=100)
     clock.now += timedelta(minutes=1)
     await send_all(scheduler, sender)
     await send_all(scheduler, sender)
