@@ -117,7 +117,6 @@ def record_event(
     return True
 
 
-
 # Events record_events may write in bulk: none of them belongs to a care cycle, so
 # nothing needs folding into crm_store/care_cycles.py (record_event does that).
 BULK_EVENTS = ("lifecycle.changed",)
@@ -151,6 +150,7 @@ def record_events(session: Session, event_type: str, rows: list[dict[str, Any]])
 
 
 _COLUMNS = ("conversation_id", "cycle", "customer_id", "channel", "staff_id")
+
 
 def route_decisions(attributes: dict[str, Any]) -> list[str]:
     """A bot reply's routing decisions (`attributes.route`, README "Why the bot said

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from crm_store.customers import fill_blanks, find_by_contact, normalise_email
 from crm_store.event_log import record_event
 from crm_store.models import Customer, Order
-from crm_store.orders import change_order_status, order_record, place_order
+from crm_store.orders import change_order_status, order_record, record_order
 from crm_store.records import OrderRecord
 
 __all__ = ["OrderFromShop", "OrderOfAnotherCustomer", "record_order_from_shop"]
@@ -61,18 +61,21 @@ def record_order_from_shop(session: Session, order: OrderFromShop) -> tuple[Orde
     row = session.scalars(select(Order).where(Order.number == order.number.upper())).one_or_none()
     if row is None:
         customer = _customer_for(session, email=email, phone=order.phone, name=order.name)
-        placed = place_order(
+        placed = record_order(
             session,
             customer_id=customer.id,
             number=order.number,
             total_cents=order.total_cents,
             currency=order.currency,
+            status=order.status,
             items=order.items,
             placed_at=order.placed_at,
+            carrier=order.carrier,
+            tracking_url=order.tracking_url,
         )
-        row = session.get_one(Order, placed.id)
-        _take_changes(session, row, order)
-        return order_record(row), True
+        if order.status == "delivered":  # logs `order.delivered` (once)
+            placed = change_order_status(session, placed.number, order.status) or placed
+        return placed, True
     owner = session.get_one(Customer, row.customer_id)
     if not ((email and owner.email == email) or (order.phone and owner.phone == order.phone)):
         raise OrderOfAnotherCustomer(order.number)
