@@ -48,3 +48,27 @@ def test_encode_returns_unit_vectors(any_encoder: SentenceEncoder) -> None:
     assert vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert encoder.encode([]).shape == (0, encoder.dimension)
+
+
+async def test_a_text_encoded_a_moment_ago_is_not_encoded_again(
+    any_encoder: SentenceEncoder,
+) -> None:
+    """The NLU and the knowledge-base search read the same message: one encoding."""
+    encoder = any_encoder
+    calls: list[list[str]] = []
+    original = encoder.encode
+
+    def counting(batch: list[str], **kwargs: object) -> np.ndarray:
+        calls.append(list(batch))
+        return original(batch)
+
+    encoder.encode = counting  # type: ignore[method-assign]
+    try:
+        first = await encoder.encode_async("can I change my delivery address?")
+        second = await encoder.encode_async("can I change my delivery address?")
+    finally:
+        del encoder.encode
+    assert calls == [["can I change my delivery address?"]]
+    assert np.array_equal(first, second)
+    assert np.allclose(first, original(["can I change my delivery address?"])[0], atol=1e-5)
+    assert not second.flags.writeable  # shared by its readers, so nobody may change it
