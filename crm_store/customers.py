@@ -81,7 +81,7 @@ def resolve_identity(
         .where(Identity.channel == channel, Identity.address == address)
     ).one_or_none()
     if known is not None:
-        identity, customer = known.tuple()
+        identity, customer = known
         if customer.pending:
             customer = _settle_pending(
                 session, customer, email=email, phone=phone, verified=verified
