@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Mapping
 
+from anyio import to_thread
 from fastapi import FastAPI
 
 from bot.api.accounts import accounts_router
@@ -87,6 +88,9 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # A bounded number of threads: anyio's default of 40, each running a store
+        # transaction, fought over the interpreter and waited for 5 pooled connections.
+        to_thread.current_default_thread_limiter().total_tokens = settings.database.pool_size
         await health.check()  # all at once, each within settings.checks.timeout_seconds
         workers = Workers({**services.workers, "channel-checks": ChannelCheckWorker(health)})
         workers.start()

@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.business_hours import BusinessHours
 from bot.delivery.queue import RetryPolicy
 from bot.surveys import SurveyPolicy
+from crm_store.database import DEFAULT_POOL_SIZE
 
 MIN_SECRET_LENGTH = 32
 
@@ -44,6 +45,13 @@ class DatabaseSettings(BaseModel):
         default=5,
         ge=1,
         description="the Retry-After of the 503 answered while the database is unavailable",
+    )
+    pool_size: int = Field(
+        default=DEFAULT_POOL_SIZE,
+        ge=1,
+        le=200,
+        description="connections each process keeps open, and the threads that run the "
+        "store's transactions (so no thread waits for a connection)",
     )
 
 

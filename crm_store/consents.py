@@ -16,7 +16,7 @@ answers the visitor.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.orm import Session
@@ -62,6 +62,7 @@ __all__ = [
     "current_consent",
     "ledger_of",
     "opt_out_of",
+    "opt_outs_among",
     "record_consent",
 ]
 
@@ -160,6 +161,21 @@ def opt_out_of(
     for `purpose`."""
     consent = current_consent(session, channel, address, purpose=purpose)
     return consent if consent is not None and consent.opted_out else None
+
+
+def opt_outs_among(
+    session: Session, wanted: Iterable[tuple[str, str, str]]
+) -> dict[tuple[str, str, str], ConsentRecord]:
+    """`opt_out_of` for many (channel, address, purpose) at once, in one statement: the
+    withdrawals in force among them, by key (the outbox reads its claimed batch's)."""
+    keys = set(wanted)
+    if not keys:
+        return {}
+    key = (ConsentEntry.channel, ConsentEntry.address, ConsentEntry.purpose)
+    newest = select(func.max(ConsentEntry.id)).where(tuple_(*key).in_(keys)).group_by(*key)
+    rows = session.scalars(select(ConsentEntry).where(ConsentEntry.id.in_(newest)))
+    found = (_record(row) for row in rows)
+    return {(c.channel, c.address, c.purpose): c for c in found if c.opted_out}
 
 
 def _of_customer(customer_id: int) -> ColumnElement[bool]:

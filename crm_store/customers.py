@@ -75,9 +75,14 @@ def resolve_identity(
     if address_is_claim and not verified:
         # Only the address itself may find a record: the rest of the profile is a claim.
         email, phone = (email if email == address else None), (phone if phone == address else None)
-    identity = _identity_row(session, channel, address)
-    if identity is not None:
-        customer = session.get_one(Customer, identity.customer_id)
+    # The identity and its customer in one statement (every inbound message asks).
+    known = session.execute(
+        select(Identity, Customer)
+        .join(Customer, Customer.id == Identity.customer_id)
+        .where(Identity.channel == channel, Identity.address == address)
+    ).one_or_none()
+    if known is not None:
+        identity, customer = known
         if customer.pending:
             customer = _settle_pending(
                 session, customer, email=email, phone=phone, verified=verified

@@ -13,6 +13,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store.errors import StoreUnavailable
 
+# Connections each process keeps open; bot sizes its thread pool to match.
+DEFAULT_POOL_SIZE = 16
+_READS_ONLY = "switchboard_reads_only"
+
 
 def _tune_sqlite(engine: Engine, busy_timeout_seconds: float) -> None:
     """WAL, a busy timeout and BEGIN IMMEDIATE, so concurrent writers wait instead of failing.
@@ -35,20 +39,40 @@ def _tune_sqlite(engine: Engine, busy_timeout_seconds: float) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read (Database.reading) takes no write lock, so it does not queue behind
+        # the writers; it sees the last committed state, as WAL readers do.
+        reads_only = connection.get_execution_options().get(_READS_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
 
 
 class Database:
     """Owns the SQLAlchemy engine for one database URL."""
 
-    def __init__(self, url: str, *, echo: bool = False, busy_timeout_seconds: float = 30.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        busy_timeout_seconds: float = 30.0,
+        pool_size: int = DEFAULT_POOL_SIZE,
+    ) -> None:
         """`busy_timeout_seconds`: on SQLite, how long a write waits for another
-        connection's lock before it fails with "database is locked"."""
+        connection's lock before it fails with "database is locked". `pool_size`: the
+        connections kept open; a quarter more may open for a burst and close after it
+        (4 processes of the default 16 + 4 stay under PostgreSQL's default 100)."""
         parsed = make_url(url)
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
         kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
-        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        sqlite = parsed.get_backend_name() == "sqlite"
+        in_memory = sqlite and parsed.database in (None, "", ":memory:")
+        if not in_memory:
+            # SQLAlchemy's default keeps 5 connections and closes each above that when it
+            # is returned: under bench/scale_out.py's 64 clients a PostgreSQL backend was
+            # started and ended for most transactions (7.5% of the profile in the pool's
+            # connect). Keep as many as the threads that run transactions.
+            kwargs.update(pool_size=pool_size, max_overflow=max(2, pool_size // 4))
+        if sqlite and not in_memory:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         self.url = parsed
         self.engine = create_engine(parsed, **kwargs)
@@ -65,6 +89,23 @@ class Database:
         """One unit of work: everything inside commits together or not at all."""
         with self._sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read that writes nothing, cheaper than `transaction()` on the hot path
+        (the widget token's revocation check on every message). On PostgreSQL it runs
+        in autocommit: no BEGIN and COMMIT round trips, each statement sees what was
+        committed when it started (so use it for reads that need no snapshot across
+        statements). On SQLite a deferred transaction: no wait for the write lock.
+        For reads only: on PostgreSQL a write in it would commit by itself."""
+        with self.engine.connect() as connection:
+            if self.dialect == "postgresql":
+                connection.execution_options(isolation_level="AUTOCOMMIT")
+            else:
+                connection.execution_options(**{_READS_ONLY: True})
+            with Session(bind=connection, expire_on_commit=False) as session:
+                yield session
+                session.rollback()
 
     def ping(self) -> None:
         """Raise `StoreUnavailable` unless the database answers a trivial query."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import JSON, ColumnElement, case, cast, func, literal, select, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from crm_store import webhooks
@@ -396,8 +398,34 @@ def record_understanding(
     confidence: float,
     entities: list[dict[str, Any]],
 ) -> None:
-    """Store what NLU made of an inbound message: intent, confidence, entities."""
-    row = session.get_one(Interaction, interaction_id)
-    row.intent = intent
-    row.confidence = confidence
-    row.attributes = {**(row.attributes or {}), "entities": entities}
+    """Store what NLU made of an inbound message: intent, confidence, entities.
+
+    One UPDATE that sets `entities` inside the stored attributes on the server (it was
+    a read and a write, two of a turn's round trips): nothing read earlier is written
+    back, so a change made meanwhile is kept."""
+    found = session.execute(
+        update(Interaction)
+        .where(Interaction.id == interaction_id)
+        .values(
+            intent=intent,
+            confidence=confidence,
+            attributes=_with_key(session, Interaction.attributes, "entities", entities),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if found.rowcount != 1:
+        raise LookupError(f"no interaction {interaction_id}")
+
+
+def _with_key(
+    session: Session, column: ColumnElement[Any], key: str, value: Any
+) -> ColumnElement[Any]:
+    """`column` (a JSON object; anything else, SQL or JSON null, counts as an empty one)
+    with `key` set to `value`."""
+    if session.get_bind().dialect.name == "postgresql":
+        stored = cast(column, JSONB)
+        an_object = case((func.jsonb_typeof(stored) == "object", stored), else_=literal({}, JSONB))
+        merged = an_object.op("||")(func.jsonb_build_object(key, literal(value, JSONB)))
+        return cast(merged, JSON)
+    an_object = case((func.json_type(column) == "object", column), else_="{}")
+    return func.json_set(an_object, f"$.{key}", func.json(json.dumps(value)))

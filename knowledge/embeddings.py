@@ -39,6 +39,7 @@ from knowledge.onnx_export import (
     exported_model_dir,
     quiet_export,
 )
+from knowledge.recent_vectors import DEFAULT_SIZE, RecentVectors
 
 DIMENSION = 384
 MAX_THREADS = 4
@@ -114,8 +115,11 @@ class SentenceEncoder:
         max_batch: int = 64,
         max_wait_seconds: float = 0.0,
         device: str = "cpu",
+        recent: int = DEFAULT_SIZE,
     ) -> None:
-        """`cache_dir` keeps the ONNX export (default: `default_cache_dir()`)."""
+        """`cache_dir` keeps the ONNX export (default: `default_cache_dir()`). `recent`:
+        how many of the last texts `encode_async` answers without the model (0: none);
+        knowledge/recent_vectors.py says why."""
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
@@ -134,6 +138,7 @@ class SentenceEncoder:
         self._queue: Queue[tuple[str, Future[np.ndarray]] | None] = Queue()
         self._worker: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._recent = RecentVectors(recent)
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
         """Unit-length float32 embeddings, one row per text."""
@@ -149,11 +154,15 @@ class SentenceEncoder:
         return np.asarray(vectors, dtype=np.float32)
 
     async def encode_async(self, text: str) -> np.ndarray:
-        """One text's embedding, batched with whatever else is waiting."""
+        """One text's embedding, batched with whatever else is waiting; a text encoded
+        a moment ago (the NLU's, searched next) is answered from the recent ones."""
+        known = self._recent.get(text)
+        if known is not None:
+            return known
         self._ensure_worker()
         future: Future[np.ndarray] = Future()
         self._queue.put((text, future))
-        return await asyncio.wrap_future(future)
+        return self._recent.put(text, await asyncio.wrap_future(future))
 
     def _ensure_worker(self) -> None:
         with self._lock:

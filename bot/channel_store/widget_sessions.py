@@ -31,7 +31,7 @@ class StoreSessionRevocations:
     def _revoked_at(
         self, session_id: str, verified_email: str | None, issued_at: datetime
     ) -> datetime | None:
-        with self._db.transaction() as session:
+        with self._db.reading() as session:  # one statement, on every message
             return revocation_after(
                 session,
                 channel=Channel.WEB.value,

@@ -262,7 +262,11 @@ class ConversationEngine:
     def _messages_after(
         self, channel: Channel, address: str, after_seq: int
     ) -> tuple[int | None, list[ConversationMessage]]:
-        with self._db.transaction() as session:
+        # Every widget socket woken by a reply reads here: a read, so on SQLite it does
+        # not queue behind the writers' lock. Each statement sees what was committed
+        # when it ran (PostgreSQL autocommit), which a reader of an append-only history
+        # after a seq needs no more than.
+        with self._db.reading() as session:
             identity = customers.find_identity(session, channel.value, address)
             if identity is None:
                 return None, []

@@ -8,7 +8,12 @@ found, it is recorded as sent, not sent twice.
 Consent is checked here, at the last moment, for every kind of message (bot, agent,
 campaign): a row for an address that opted out on its channel fails with the reason,
 and its interaction's delivery status reads `opted_out`. Only replies marked
-`consent_notice` (the STOP confirmation, HELP) go out regardless.
+`consent_notice` (the STOP confirmation, HELP) go out regardless. The claim reads the
+consent of its batch in the claim's own transaction (one statement, where it was one
+transaction per message), and the first row to each recipient, sent right after, uses
+that reading while it is `CONSENT_FRESH_SECONDS` old at most; a later row to the same
+recipient (it waits for the one before to be sent) reads its consent again just before
+its send, as every row did before, so a STOP between the two is honoured.
 
 A row given up on writes its reason on its interaction (`delivery_error` in its
 attributes, which the staff API shows) and is reported to the failure hook bot/wiring
@@ -18,6 +23,7 @@ hands in (`report_failures_to`): the handoff service tells the agent whose reply
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
@@ -40,6 +46,10 @@ FailureHook = Callable[[int, str, str], Awaitable[None]]
 DeadAlarm = Callable[[OutboxRecord, str], Awaitable[None]]
 # How far before a recovered row's window began the provider's list is read.
 LOOKUP_MARGIN = timedelta(minutes=1)
+# How long the consent read with a row's claim counts for its send. The first row to
+# each recipient goes out within milliseconds of the claim; a STOP that lands between
+# the two could as well have landed during the provider call, which no check covers.
+CONSENT_FRESH_SECONDS = 1.0
 
 
 class RecipientOptedOut(DeliveryError):
@@ -70,6 +80,17 @@ def to_outbound(row: OutboxRecord) -> OutboundMessage:
     )
 
 
+def _consent_key(row: OutboxRecord) -> tuple[str, str, str] | None:
+    """(channel, address, purpose) whose consent the row needs; None for a consent
+    notice, which goes out regardless. A survey question needs consent to surveys;
+    everything else to service."""
+    attributes = row.payload.get("attributes", {})
+    if attributes.get("consent_notice"):
+        return None
+    purpose = consents.SURVEYS if attributes.get("survey_id") is not None else consents.SERVICE
+    return row.channel, row.address, purpose
+
+
 class OutboxQueue:
     """`bot.delivery.queue.Queue` over the outbox table and the channel senders."""
 
@@ -90,6 +111,8 @@ class OutboxQueue:
         self._clock = clock
         self._only = only
         self._failure_hooks: list[FailureHook] = []
+        # Row id -> (its withdrawal in force or None, when read): the claim's reading.
+        self._consent_at_claim: dict[int, tuple[ConsentRecord | None, float]] = {}
 
     def report_failures_to(self, hook: FailureHook) -> None:
         """Have `hook` called for every row given up on (after it is marked so)."""
@@ -108,12 +131,16 @@ class OutboxQueue:
         return list(recipients.values())
 
     async def perform(self, row: OutboxRecord) -> SendReceipt:
+        claimed = self._consent_at_claim.pop(row.id, None)
         sender = self._senders.get(Channel(row.channel))
         if sender is None:
             raise DeliveryError(
                 f"no adapter is configured for channel {row.channel}", retryable=False
             )
-        opt_out = await to_thread.run_sync(self._opt_out_of, row)
+        if claimed is not None and time.monotonic() - claimed[1] <= CONSENT_FRESH_SECONDS:
+            opt_out = claimed[0]
+        else:
+            opt_out = await to_thread.run_sync(self._opt_out_of, row)
         if opt_out is not None:
             raise RecipientOptedOut(opt_out)
         message = to_outbound(row)
@@ -224,6 +251,8 @@ class OutboxQueue:
 
     async def release(self, rows: Sequence[OutboxRecord]) -> None:
         ids = [row.id for row in rows]
+        for row_id in ids:
+            self._consent_at_claim.pop(row_id, None)
         released = await to_thread.run_sync(self._release, ids)
         log.info("re-queued sends not tried", extra={"outbox_ids": ids, "released": released})
 
@@ -231,13 +260,24 @@ class OutboxQueue:
 
     def _claim(self, limit: int) -> list[OutboxRecord]:
         with self._db.transaction() as session:
-            return outbox.claim_due(
+            rows = outbox.claim_due(
                 session,
                 now=self._clock(),
                 limit=limit,
                 lease=self._lease,
                 channels=[c.value for c in self._only] if self._only is not None else None,
             )
+            first_to_each: dict[tuple[str, str], OutboxRecord] = {}
+            for row in rows:  # oldest first, as each recipient's lane sends them
+                first_to_each.setdefault((row.channel, row.address), row)
+            asked = {row.id: _consent_key(row) for row in first_to_each.values()}
+            wanted = [key for key in asked.values() if key is not None]
+            opt_outs = consents.opt_outs_among(session, wanted) if wanted else {}
+        read_at = time.monotonic()
+        for row_id, key in asked.items():
+            if key is not None:
+                self._consent_at_claim[row_id] = (opt_outs.get(key), read_at)
+        return rows
 
     def _release(self, outbox_ids: list[int]) -> int:
         with self._db.transaction() as session:
@@ -252,16 +292,12 @@ class OutboxQueue:
             outbox.mark_dead(session, outbox_id, error=error)
 
     def _opt_out_of(self, row: OutboxRecord) -> ConsentRecord | None:
-        if row.payload.get("attributes", {}).get("consent_notice"):
+        key = _consent_key(row)
+        if key is None:
             return None
-        # A survey question needs consent to surveys; everything else to service.
-        purpose = (
-            consents.SURVEYS
-            if row.payload.get("attributes", {}).get("survey_id") is not None
-            else consents.SERVICE
-        )
+        channel, address, purpose = key
         with self._db.transaction() as session:
-            return consents.opt_out_of(session, row.channel, row.address, purpose=purpose)
+            return consents.opt_out_of(session, channel, address, purpose=purpose)
 
     def _mark_sent(self, row: OutboxRecord, receipt: SendReceipt) -> None:
         with self._db.transaction() as session:

@@ -17,6 +17,7 @@ def open_database(settings: Settings, *, migrate: bool | None = None) -> Databas
         settings.database_url,
         echo=settings.database.echo,
         busy_timeout_seconds=settings.database.busy_timeout_seconds,
+        pool_size=settings.database.pool_size,
     )
     if pending_migrations(database):
         database.dispose()
