@@ -11,6 +11,7 @@ PostgreSQL alike). Events carry ids and decisions, never message text: the words
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +21,14 @@ from sqlalchemy.orm import Session
 from crm_store.base import utcnow
 from crm_store.models import LoggedEvent
 
-__all__ = ["CYCLE_STARTS", "EVENT_TYPES", "record_event", "route_decisions"]
+__all__ = [
+    "CYCLE_STARTS",
+    "EVENT_TYPES",
+    "event_row",
+    "record_event",
+    "record_events",
+    "route_decisions",
+]
 
 EVENT_TYPES = (
     "conversation.opened",
@@ -56,28 +64,71 @@ def record_event(
 ) -> bool:
     """Append one event in the caller's transaction. False when its key is logged
     already (a retry): the first write stands."""
+    return bool(
+        record_events(
+            session,
+            [
+                event_row(
+                    event_type,
+                    key=key,
+                    actor=actor,
+                    conversation_id=conversation_id,
+                    cycle=cycle,
+                    customer_id=customer_id,
+                    channel=channel,
+                    staff_id=staff_id,
+                    occurred_at=occurred_at,
+                    detail=detail,
+                    data=data,
+                )
+            ],
+        )
+    )
+
+
+def event_row(
+    event_type: str,
+    *,
+    key: str,
+    actor: str,
+    conversation_id: int | None = None,
+    cycle: int | None = None,
+    customer_id: int | None = None,
+    channel: str | None = None,
+    staff_id: int | None = None,
+    occurred_at: datetime | None = None,
+    detail: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One event's row for `record_events` (the arguments of `record_event`)."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event {event_type!r}")
+    return {
+        "key": f"{event_type}:{key}",
+        "type": event_type,
+        "occurred_at": occurred_at or utcnow(),
+        "actor": actor,
+        "conversation_id": conversation_id,
+        "cycle": cycle,
+        "customer_id": customer_id,
+        "channel": channel,
+        "staff_id": staff_id,
+        "detail": detail[:60] if detail else None,
+        "data": data or {},
+    }
+
+
+def record_events(session: Session, rows: Sequence[dict[str, Any]]) -> int:
+    """Append several events (rows from `event_row`) in one statement; a key logged
+    already is skipped. Returns how many were new."""
+    if not rows:
+        return 0
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(LoggedEvent)
-        .values(
-            key=f"{event_type}:{key}",
-            type=event_type,
-            occurred_at=occurred_at or utcnow(),
-            actor=actor,
-            conversation_id=conversation_id,
-            cycle=cycle,
-            customer_id=customer_id,
-            channel=channel,
-            staff_id=staff_id,
-            detail=detail[:60] if detail else None,
-            data=data or {},
-        )
-        .on_conflict_do_nothing(index_elements=["key"])
+        insert(LoggedEvent).values(list(rows)).on_conflict_do_nothing(index_elements=["key"])
     )
-    return bool(session.execute(statement).rowcount)
+    return int(session.execute(statement).rowcount)
 
 
 def route_decisions(attributes: dict[str, Any]) -> list[str]:
