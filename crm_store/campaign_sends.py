@@ -221,7 +221,11 @@ def mark_sent_many(session: Session, sent: Sequence[SentNote], *, now: datetime)
     table = CampaignSend.__table__
     session.connection().execute(
         update(table)
-        .where(table.c.id == bindparam("send_id"), table.c.state.in_(IN_FLIGHT))
+        # (no IN here: an executemany takes no expanding parameters)
+        .where(
+            table.c.id == bindparam("send_id"),
+            or_(table.c.state == "claimed", table.c.state == "sending"),
+        )
         .values(
             state="sent",
             provider_message_id=bindparam("sid"),
