@@ -47,43 +47,10 @@ EVENT_TYPES = (
 CYCLE_STARTS = ("conversation.opened", "conversation.reopened")
 
 
-def record_event(
-    session: Session,
-    event_type: str,
-    *,
-    key: str,
-    actor: str,
-    conversation_id: int | None = None,
-    cycle: int | None = None,
-    customer_id: int | None = None,
-    channel: str | None = None,
-    staff_id: int | None = None,
-    occurred_at: datetime | None = None,
-    detail: str | None = None,
-    data: dict[str, Any] | None = None,
-) -> bool:
-    """Append one event in the caller's transaction. False when its key is logged
-    already (a retry): the first write stands."""
-    return bool(
-        record_events(
-            session,
-            [
-                event_row(
-                    event_type,
-                    key=key,
-                    actor=actor,
-                    conversation_id=conversation_id,
-                    cycle=cycle,
-                    customer_id=customer_id,
-                    channel=channel,
-                    staff_id=staff_id,
-                    occurred_at=occurred_at,
-                    detail=detail,
-                    data=data,
-                )
-            ],
-        )
-    )
+def record_event(session: Session, event_type: str, **details: Any) -> bool:
+    """Append one event in the caller's transaction (`details` as `event_row` takes
+    them). False when its key is logged already (a retry): the first write stands."""
+    return bool(record_events(session, [event_row(event_type, **details)]))
 
 
 def event_row(

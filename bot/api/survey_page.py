@@ -63,6 +63,13 @@ def survey_page_router(database: Database, links: SurveyLinks, policy: SurveyPol
             answered = surveys.answer(session, survey_id, score, comment)
             return "recorded" if answered is not None else "answered"
 
+    def _read(token: str) -> tuple[int, int] | HTMLResponse:
+        """(survey id, score), or the page that refuses the link."""
+        if not policy.enabled:
+            return small_page("Not found", "<h1>Surveys are turned off.</h1>", 404)
+        found = links.read(token)
+        return found if found is not None else small_page("Link refused", _REFUSED, 403)
+
     def _closed_page(state: str) -> HTMLResponse:
         if state == "answered":
             return small_page(
@@ -78,11 +85,9 @@ def survey_page_router(database: Database, links: SurveyLinks, policy: SurveyPol
 
     @router.get(PATH, responses=_RESPONSES)
     async def rating_page(t: Token) -> HTMLResponse:
-        if not policy.enabled:
-            return small_page("Not found", "<h1>Surveys are turned off.</h1>", 404)
-        found = links.read(t)
-        if found is None:
-            return small_page("Link refused", _REFUSED, 403)
+        found = _read(t)
+        if isinstance(found, HTMLResponse):
+            return found
         survey_id, score = found
         state = await to_thread.run_sync(_state, survey_id)
         if state != "open":
@@ -98,11 +103,9 @@ def survey_page_router(database: Database, links: SurveyLinks, policy: SurveyPol
 
     @router.post(PATH, responses=_RESPONSES)
     async def rate(t: Token, request: Request) -> HTMLResponse:
-        if not policy.enabled:
-            return small_page("Not found", "<h1>Surveys are turned off.</h1>", 404)
-        found = links.read(t)
-        if found is None:
-            return small_page("Link refused", _REFUSED, 403)
+        found = _read(t)
+        if isinstance(found, HTMLResponse):
+            return found
         survey_id, score = found
         body = (await request.body())[: COMMENT_LIMIT * 12].decode(errors="replace")
         comment = (parse_qs(body).get("comment") or [""])[0].strip()
