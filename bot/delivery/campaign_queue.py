@@ -213,12 +213,14 @@ class CampaignSendQueue:
         now = self._clock()
         found: dict[int, Prepared] = {}
         with self._db.transaction() as session:
-            by_id = {
-                cid: campaigns.get_campaign(session, cid) for cid in {r.campaign_id for r in rows}
-            }
+            by_id: dict[int, CampaignRecord] = {}
+            for campaign_id in {r.campaign_id for r in rows}:
+                found_campaign = campaigns.get_campaign(session, campaign_id)
+                assert found_campaign is not None  # a foreign key
+                by_id[campaign_id] = found_campaign
             facts = SendFacts.load(
                 session,
-                {(r.customer_id, r.step, by_id[r.campaign_id].purpose) for r in rows},  # type: ignore[union-attr]
+                {(r.customer_id, r.step, by_id[r.campaign_id].purpose) for r in rows},
                 cap_window=self._rules.frequency_window
                 if self._rules.frequency_cap is not None
                 else None,
@@ -227,7 +229,6 @@ class CampaignSendQueue:
             to_log: list[tuple[ClaimedSend, str, CampaignMessage]] = []
             for row in rows:
                 campaign = by_id[row.campaign_id]
-                assert campaign is not None
                 verdict = assess(
                     session,
                     campaign,

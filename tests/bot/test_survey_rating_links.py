@@ -51,10 +51,12 @@ class EmailDesk:
 
     def agent_resolves(self, conversation_id: int) -> None:
         with self.database.transaction() as session:
+            conversation = history.get_conversation(session, conversation_id)
+            assert conversation is not None
             handoff, _ = handoffs.open_handoff(
                 session,
                 conversation_id=conversation_id,
-                customer_id=history.get_conversation(session, conversation_id).customer_id,  # type: ignore[union-attr]
+                customer_id=conversation.customer_id,
                 reason="customer_asked",
                 intent=None,
                 confidence=None,
