@@ -72,6 +72,10 @@ UnsubscribeUrl = Callable[[str, int], str]
 # records it (the chaos tests kill the process there).
 AfterAccept = Callable[[ClaimedSend], None]
 UNCERTAIN = "crashed_mid_send"
+# Provider calls in flight per channel: a batch's lanes all reach the provider at once
+# once the checks are done in one go, and the provider clients hold 10 connections
+# (twilio's pool; a burst beyond it opens new connections the provider may reset).
+CONCURRENT_SENDS = 10
 
 
 class Throttle:
@@ -116,11 +120,14 @@ class CampaignSendQueue:
         lease_seconds: float = 60.0,
         clock: Callable[[], datetime] = utcnow,
         after_accept: AfterAccept | None = None,
+        concurrent_sends: int = CONCURRENT_SENDS,
     ) -> None:
         self._db = database
         self._senders = dict(senders)
         self._rules = rules
         self._throttles = {channel: Throttle(rate) for channel, rate in per_second.items()}
+        self._concurrent_sends = concurrent_sends
+        self._in_flight: dict[str, asyncio.Semaphore] = {}
         # A batch spans about a second of the slowest throttle, so no check is much
         # older than its send.
         self._batch_cap = max(1, math.ceil(min(per_second.values(), default=math.inf)))
@@ -190,9 +197,13 @@ class CampaignSendQueue:
         throttle = self._throttles.get(row.channel)
         if throttle is not None:
             await throttle.wait()
-        if lookup is None and not await to_thread.run_sync(self._mark_sending, row.id):
-            raise DeliveryError("the row's claim ran out before it was sent")
-        receipt = await sender.send(prepared)
+        in_flight = self._in_flight.setdefault(
+            row.channel, asyncio.Semaphore(self._concurrent_sends)
+        )
+        async with in_flight:
+            if lookup is None and not await to_thread.run_sync(self._mark_sending, row.id):
+                raise DeliveryError("the row's claim ran out before it was sent")
+            receipt = await sender.send(prepared)
         if self._after_accept is not None:
             self._after_accept(row)
         return Outcome("sent", receipt, interaction_id=prepared.interaction_id)
