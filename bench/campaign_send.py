@@ -9,7 +9,8 @@ to the Twilio stand-in (tests/support/twilio_standin.py, a real HTTP server):
 - the scheduler's overhead per recipient: freezing the audience into the ledger, and
   the sender's own work per row measured with a sender that returns at once;
 - SQL statements per recipient while sending (each cursor execute; an executemany is
-  one statement, and its parameter sets are printed beside it).
+  one statement, and beside it the count with one per row an executemany or a
+  many-row INSERT carries).
 
     PYTHONPATH=. .venv/bin/python -m bench.campaign_send --url URL [--customers N]
 
@@ -86,7 +87,12 @@ class StatementCount:
 
     def _count(self, conn, cursor, statement, parameters, context, executemany) -> None:
         self.statements += 1
-        self.parameter_sets += len(parameters) if executemany else 1
+        if isinstance(parameters, list):  # executemany: one set per row
+            self.parameter_sets += len(parameters)
+        elif executemany:  # an INSERT of many rows in one statement (insertmanyvalues)
+            self.parameter_sets += len(context.compiled_parameters)
+        else:
+            self.parameter_sets += 1
 
     def reset(self) -> None:
         self.statements = self.parameter_sets = 0
@@ -266,7 +272,7 @@ def main() -> None:
             print(
                 f"  SQL statements per recipient while sending "
                 f"{r['statements'] / r['sent']:.2f} ({r['parameter_sets'] / r['sent']:.2f} "
-                f"counting each executemany parameter set)"
+                f"counting each row of an executemany or many-row INSERT)"
             )
         print(f"  peak memory (VmHWM of this size's process) {r['peak_rss_mb']:.0f} MB")
 
