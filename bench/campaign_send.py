@@ -7,7 +7,10 @@ to the Twilio stand-in (tests/support/twilio_standin.py, a real HTTP server):
   twilio client from as many threads as the sender uses, with no store at all;
 - peak memory (VmHWM of a fresh process per audience size: 10k and N);
 - the scheduler's overhead per recipient: freezing the audience into the ledger, and
-  the sender's own work per row measured with a sender that returns at once.
+  the sender's own work per row measured with a sender that returns at once;
+- SQL statements per recipient while sending (each cursor execute; an executemany is
+  one statement, and beside it the count with one per row an executemany or a
+  many-row INSERT carries).
 
     PYTHONPATH=. .venv/bin/python -m bench.campaign_send --url URL [--customers N]
 
@@ -30,7 +33,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 from twilio.rest import Client
 
 from bot.delivery.campaign_queue import CampaignSendQueue, CampaignSendWorker
@@ -72,6 +75,27 @@ class InstantSender:
     async def send(self, message: OutboundMessage) -> SendReceipt:
         self.sent += 1
         return SendReceipt(provider_message_id=f"instant-{message.outbox_id}")
+
+
+class StatementCount:
+    """Statements the sender sends to the database (SQLAlchemy's cursor events)."""
+
+    def __init__(self, database: Database) -> None:
+        self.statements = 0
+        self.parameter_sets = 0
+        event.listen(database.engine, "before_cursor_execute", self._count)
+
+    def _count(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        self.statements += 1
+        if isinstance(parameters, list):  # executemany: one set per row
+            self.parameter_sets += len(parameters)
+        elif executemany:  # an INSERT of many rows in one statement (insertmanyvalues)
+            self.parameter_sets += len(context.compiled_parameters)
+        else:
+            self.parameter_sets += 1
+
+    def reset(self) -> None:
+        self.statements = self.parameter_sets = 0
 
 
 def peak_rss_mb() -> float:
@@ -121,7 +145,9 @@ def one_size(url: str, customers: int, send_limit: int | None) -> dict[str, floa
             status_callback_url=None,
             api_base_url=twilio.url,
         )
+        counted = StatementCount(database)
         sending = asyncio.run(send_all(database, {Channel.SMS: sender}, found.id, send_limit))
+        statements, parameter_sets = counted.statements, counted.parameter_sets
         sent = len(twilio.accepted)
         with database.transaction() as session:
             recorded = session.scalar(
@@ -180,6 +206,8 @@ def one_size(url: str, customers: int, send_limit: int | None) -> dict[str, floa
             "standin_per_second": reference_n / reference,
             "own_seconds": own,
             "own_sample": sample,
+            "statements": statements,
+            "parameter_sets": parameter_sets,
             "peak_rss_mb": peak_rss_mb(),
         }
     finally:
@@ -240,6 +268,12 @@ def main() -> None:
             f"work {r['own_seconds'] / r['own_sample'] * 1e3:.2f} ms/recipient "
             f"(instant provider, {r['own_sample']:,} rows)"
         )
+        if "statements" in r:
+            print(
+                f"  SQL statements per recipient while sending "
+                f"{r['statements'] / r['sent']:.2f} ({r['parameter_sets'] / r['sent']:.2f} "
+                f"counting each row of an executemany or many-row INSERT)"
+            )
         print(f"  peak memory (VmHWM of this size's process) {r['peak_rss_mb']:.0f} MB")
 
 

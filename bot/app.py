@@ -39,6 +39,7 @@ from bot.api.security_headers import SecurityHeaders
 from bot.api.staff import staff_router
 from bot.api.staff_sessions import StaffSessions, staff_sessions_router
 from bot.api.support_reports import REPORT_ROLES, support_reports_router
+from bot.api.survey_page import survey_page_router
 from bot.api.tickets import tickets_router
 from bot.api.unsubscribe import UnsubscribeLinks, unsubscribe_router
 from bot.api.webhooks import webhooks_router
@@ -47,6 +48,7 @@ from bot.conversation.dialogue import Dialogue
 from bot.dashboard import dashboard_router
 from bot.delivery.dead_rows import DeadRows
 from bot.settings import Settings
+from bot.surveys.links import SurveyLinks
 from bot.wiring.bootstrap import Services, bootstrap
 from bot.wiring.campaigns import engagement_rules
 from bot.wiring.channel_health import ChannelCheckWorker, ChannelHealth
@@ -195,6 +197,15 @@ def _mount(app: FastAPI, services: Services) -> None:
         services.settings.webchat_secret(), services.settings.public_base_url or ""
     )
     app.include_router(unsubscribe_router(services.database, links))
+    app.include_router(
+        survey_page_router(
+            services.database,
+            SurveyLinks(
+                services.settings.webchat_secret(), services.settings.public_base_url or ""
+            ),
+            services.settings.surveys.policy(),
+        )
+    )
     app.include_router(
         webhooks_router(
             services.database,

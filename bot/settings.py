@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.business_hours import BusinessHours
 from bot.delivery.queue import RetryPolicy
 from bot.surveys import SurveyPolicy
+from bot.surveys.asking import RatingUrl
 from crm_store.database import DEFAULT_POOL_SIZE
 
 MIN_SECRET_LENGTH = 32
@@ -323,14 +324,18 @@ class SurveySettings(BaseModel):
         default=14.0, ge=0, description="at most one survey per customer within this many days"
     )
     answer_within_hours: float = Field(
-        default=72.0, gt=0, description="a digit sent this long after the question is a rating"
+        default=72.0,
+        gt=0,
+        description="a digit sent (or a rating link used) this long after the question is a rating",
     )
 
-    def policy(self) -> SurveyPolicy:
+    def policy(self, rating_url: RatingUrl | None = None) -> SurveyPolicy:
+        """`rating_url`: the signed rating links of email surveys (bot/surveys/links.py)."""
         return SurveyPolicy(
             enabled=self.enabled,
             cooldown=timedelta(days=self.cooldown_days),
             answer_within=timedelta(hours=self.answer_within_hours),
+            rating_url=rating_url,
         )
 
 

@@ -15,23 +15,32 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from crm_store.models import Campaign, CampaignRecipient, CampaignSend
 
 __all__ = [
     "ClaimedSend",
+    "SentNote",
     "claim_due",
     "finish",
+    "mark_sending",
     "mark_sent",
+    "mark_sent_many",
+    "marketing_sends_of",
+    "marketing_sms_sent_to",
+    "note_sending",
     "queue_audience",
     "release",
     "schedule_retry",
     "wait_until",
 ]
 
-FINISHED = ("sent", "failed", "suppressed")
+# `uncertain`: an email whose process died between marking it `sending` and recording
+# what SMTP said; it is not sent again (bot/delivery/campaign_queue.py says why).
+FINISHED = ("sent", "failed", "suppressed", "uncertain")
+IN_FLIGHT = ("claimed", "sending")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +56,8 @@ class ClaimedSend:
     uncertain: bool
     interaction_id: int | None
     created_at: datetime
+    # Its claim ran out while it was `sending`: the provider may have taken it.
+    was_sending: bool = False
 
 
 def queue_audience(
@@ -107,15 +118,29 @@ def queue_audience(
 def claim_due(
     session: Session, *, now: datetime, limit: int, lease: timedelta
 ) -> list[ClaimedSend]:
-    """Take up to `limit` due rows of campaigns that are sending, oldest first. A row
-    whose earlier claim ran out comes back `uncertain`."""
+    """Take up to `limit` due rows of campaigns that are sending, oldest first, in two
+    statements whatever the batch (a locking SELECT, one UPDATE). A row whose earlier
+    claim ran out comes back `uncertain`; one that ran out while `sending` (the
+    provider was being called) comes back with `was_sending` too."""
     sending = select(Campaign.id).where(Campaign.status == "sending")
-    rows = session.scalars(
-        select(CampaignSend)
+    rows = session.execute(
+        select(
+            CampaignSend.id,
+            CampaignSend.campaign_id,
+            CampaignSend.step,
+            CampaignSend.customer_id,
+            CampaignSend.channel,
+            CampaignSend.purpose,
+            CampaignSend.state,
+            CampaignSend.attempts,
+            CampaignSend.uncertain,
+            CampaignSend.interaction_id,
+            CampaignSend.created_at,
+        )
         .where(
             or_(
                 and_(CampaignSend.state == "queued", CampaignSend.next_attempt_at <= now),
-                and_(CampaignSend.state == "claimed", CampaignSend.claimed_until < now),
+                and_(CampaignSend.state.in_(IN_FLIGHT), CampaignSend.claimed_until < now),
             ),
             CampaignSend.campaign_id.in_(sending),
         )
@@ -123,38 +148,98 @@ def claim_due(
         .limit(limit)
         .with_for_update(skip_locked=True, of=CampaignSend)
     ).all()
-    claimed = []
-    for row in rows:
-        if row.state == "claimed":
-            row.uncertain = True  # its process died mid-send: ask before sending again
-        row.state = "claimed"
-        row.attempts += 1
-        row.claimed_until = now + lease
-        claimed.append(
-            ClaimedSend(
-                id=row.id,
-                campaign_id=row.campaign_id,
-                step=row.step,
-                customer_id=row.customer_id,
-                channel=row.channel,
-                purpose=row.purpose,
-                attempts=row.attempts,
-                window_start=row.created_at,
-                uncertain=row.uncertain,
-                interaction_id=row.interaction_id,
-                created_at=row.created_at,
-            )
-        )
-    session.flush()
-    return claimed
-
-
-def note_sending(session: Session, send_id: int, *, address: str, interaction_id: int) -> None:
-    """Before the provider call: the address used and the logged interaction."""
+    if not rows:
+        return []
     session.execute(
         update(CampaignSend)
-        .where(CampaignSend.id == send_id)
-        .values(address=address, interaction_id=interaction_id)
+        .where(CampaignSend.id.in_([row.id for row in rows]))
+        .values(
+            # its process died mid-send: ask before sending again
+            uncertain=case((CampaignSend.state.in_(IN_FLIGHT), True), else_=CampaignSend.uncertain),
+            state="claimed",
+            attempts=CampaignSend.attempts + 1,
+            claimed_until=now + lease,
+        )
+    )
+    return [
+        ClaimedSend(
+            id=row.id,
+            campaign_id=row.campaign_id,
+            step=row.step,
+            customer_id=row.customer_id,
+            channel=row.channel,
+            purpose=row.purpose,
+            attempts=row.attempts + 1,
+            window_start=row.created_at,
+            uncertain=row.uncertain or row.state in IN_FLIGHT,
+            interaction_id=row.interaction_id,
+            created_at=row.created_at,
+            was_sending=row.state == "sending",
+        )
+        for row in rows
+    ]
+
+
+def note_sending(session: Session, notes: Sequence[tuple[int, str, int]]) -> None:
+    """Before the provider call: the address used and the logged interaction of each
+    `(send id, address, interaction id)`, in one executemany."""
+    if not notes:
+        return
+    session.connection().execute(
+        update(CampaignSend.__table__)
+        .where(CampaignSend.__table__.c.id == bindparam("send_id"))
+        .values(address=bindparam("to"), interaction_id=bindparam("logged")),
+        [{"send_id": i, "to": a, "logged": n} for i, a, n in notes],
+    )
+
+
+def mark_sending(session: Session, send_id: int) -> bool:
+    """Right before a provider call that cannot be looked up afterwards (SMTP): a row
+    whose claim runs out in this state is not sent again. False when the row was no
+    longer held."""
+    return bool(
+        session.execute(
+            update(CampaignSend)
+            .where(CampaignSend.id == send_id, CampaignSend.state == "claimed")
+            .values(state="sending")
+        ).rowcount
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SentNote:
+    send_id: int
+    provider_message_id: str | None
+    sms_segments: int | None
+
+
+def mark_sent_many(session: Session, sent: Sequence[SentNote], *, now: datetime) -> None:
+    """Record the provider's acceptance of each row this worker holds, in one
+    executemany (a row no longer held is left alone)."""
+    if not sent:
+        return
+    table = CampaignSend.__table__
+    session.connection().execute(
+        update(table)
+        # (no IN here: an executemany takes no expanding parameters)
+        .where(
+            table.c.id == bindparam("send_id"),
+            or_(table.c.state == "claimed", table.c.state == "sending"),
+        )
+        .values(
+            state="sent",
+            provider_message_id=bindparam("sid"),
+            sms_segments=bindparam("segments"),
+            sent_at=now,
+            uncertain=False,
+            reason=None,
+            detail=None,
+            claimed_until=None,
+        ),
+        [
+            {"send_id": n.send_id, "sid": n.provider_message_id, "segments": n.sms_segments}
+            for n in sent
+        ],
     )
 
 
@@ -220,12 +305,12 @@ def wait_until(session: Session, send_id: int, *, at: datetime, reason: str, det
 
 
 def _settle(session: Session, send_id: int, **values: object) -> bool:
-    """Move a row this worker holds (`claimed`) on, ending its claim; False when it was
+    """Move a row this worker holds (`claimed` or `sending`) on, ending its claim; False when it was
     not held (its lease ran out and another worker took it)."""
     return bool(
         session.execute(
             update(CampaignSend)
-            .where(CampaignSend.id == send_id, CampaignSend.state == "claimed")
+            .where(CampaignSend.id == send_id, CampaignSend.state.in_(IN_FLIGHT))
             .values(claimed_until=None, **values)
         ).rowcount
     )
@@ -235,6 +320,8 @@ def release(session: Session, send_ids: Sequence[int]) -> None:
     """Hand claimed rows back untried (their claim uncounted)."""
     session.execute(
         update(CampaignSend)
+        # Not a row `sending`: it may have reached the provider (it comes back
+        # uncertain when its lease runs out).
         .where(CampaignSend.id.in_(send_ids), CampaignSend.state == "claimed")
         .values(
             state="queued",
@@ -260,23 +347,43 @@ def provider_id_taken(session: Session, provider_message_id: str, *, other_than:
     )
 
 
-def marketing_sends_since(
-    session: Session, customer_id: int, since: datetime, *, other_than: int | None = None
-) -> int:
-    """Marketing messages the customer was sent since `since`, across campaigns, with
-    those in flight to them now (claimed elsewhere): the frequency cap counts both, so
-    two workers cannot each send the last one allowed."""
-    query = select(func.count(CampaignSend.id)).where(
-        CampaignSend.customer_id == customer_id,
-        CampaignSend.purpose == "marketing",
-        or_(
-            and_(CampaignSend.state == "sent", CampaignSend.sent_at >= since),
-            CampaignSend.state == "claimed",
-        ),
+def marketing_sends_of(
+    session: Session, customer_ids: Iterable[int], since: datetime
+) -> dict[int, set[int]]:
+    """The ledger rows that count against each customer's frequency cap: marketing
+    messages sent since `since` across campaigns, with those in flight to them now
+    (claimed anywhere, this batch too) or possibly sent (`uncertain`): the cap counts
+    them all, so two workers cannot each send the last one allowed."""
+    found: dict[int, set[int]] = {}
+    for customer_id, send_id in session.execute(
+        select(CampaignSend.customer_id, CampaignSend.id).where(
+            CampaignSend.customer_id.in_(list(customer_ids)),
+            CampaignSend.purpose == "marketing",
+            or_(
+                and_(CampaignSend.state == "sent", CampaignSend.sent_at >= since),
+                CampaignSend.state.in_((*IN_FLIGHT, "uncertain")),
+            ),
+        )
+    ):
+        found.setdefault(customer_id, set()).add(send_id)
+    return found
+
+
+def marketing_sms_sent_to(session: Session, addresses: Iterable[str]) -> set[str]:
+    """The numbers among `addresses` sent a marketing SMS before (the opt-out hint goes
+    with the first one only)."""
+    return set(
+        session.scalars(
+            select(CampaignSend.address)
+            .where(
+                CampaignSend.channel == "sms",
+                CampaignSend.address.in_(list(addresses)),
+                CampaignSend.purpose == "marketing",
+                CampaignSend.state == "sent",
+            )
+            .distinct()
+        )
     )
-    if other_than is not None:
-        query = query.where(CampaignSend.id != other_than)
-    return int(session.scalar(query) or 0)
 
 
 def suppress_unsent(session: Session, campaign_id: int, *, reason: str, detail: str) -> int:

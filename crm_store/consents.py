@@ -60,6 +60,7 @@ __all__ = [
     "ConsentRecord",
     "consents_of",
     "current_consent",
+    "current_consents",
     "ledger_of",
     "opt_out_of",
     "opt_outs_among",
@@ -152,6 +153,26 @@ def current_consent(
     """The consent in force for this address and purpose; None when none was ever said."""
     newest = _newest(session, channel, address, purpose)
     return _record(newest) if newest is not None else None
+
+
+def current_consents(
+    session: Session, channel: str, addresses: Sequence[str], *, purpose: str
+) -> dict[str, ConsentRecord]:
+    """The consent in force for each of `addresses` (one query for a batch of sends);
+    an address never said anything about is absent."""
+    if not addresses:
+        return {}
+    newest = (
+        select(func.max(ConsentEntry.id))
+        .where(
+            ConsentEntry.channel == channel,
+            ConsentEntry.address.in_(list(set(addresses))),
+            ConsentEntry.purpose == purpose,
+        )
+        .group_by(ConsentEntry.address)
+    )
+    rows = session.scalars(select(ConsentEntry).where(ConsentEntry.id.in_(newest)))
+    return {row.address: _record(row) for row in rows}
 
 
 def opt_out_of(

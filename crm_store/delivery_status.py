@@ -8,6 +8,7 @@ A status only replaces one that comes before it, so a late "sent" never undoes
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -85,6 +86,34 @@ def record_sent(
         row.provider_message_id = provider_message_id
     if attributes:
         row.attributes = {**(row.attributes or {}), **attributes}
+
+
+def record_sent_many(
+    session: Session, sent: Sequence[tuple[int, str | None, dict[str, Any]]]
+) -> None:
+    """`record_sent` and `advance(..., "sent")` for a batch of `(interaction id, provider
+    id, attributes)`: the rows are read (locked) in one query and written in one flush.
+    A status the provider's callback moved further already stays."""
+    if not sent:
+        return
+    rows = {
+        row.id: row
+        for row in session.scalars(
+            select(Interaction)
+            .where(Interaction.id.in_([interaction_id for interaction_id, _, _ in sent]))
+            .order_by(Interaction.id)
+            .with_for_update()
+        )
+    }
+    for interaction_id, provider_message_id, attributes in sent:
+        row = rows[interaction_id]
+        if provider_message_id is not None:
+            row.provider_message_id = provider_message_id
+        if attributes:
+            row.attributes = {**(row.attributes or {}), **attributes}
+        if moves_forward(row.delivery_status, "sent"):
+            row.delivery_status = "sent"
+    session.flush()
 
 
 def find_sent(

@@ -11,6 +11,7 @@ PostgreSQL alike). Events carry ids and decisions, never message text: the words
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +26,7 @@ __all__ = [
     "CUSTOMER_EVENTS",
     "CYCLE_STARTS",
     "EVENT_TYPES",
+    "event_row",
     "record_event",
     "record_events",
     "route_decisions",
@@ -59,8 +61,14 @@ CUSTOMER_EVENTS = (
 )
 
 
-def record_event(
-    session: Session,
+def record_event(session: Session, event_type: str, **details: Any) -> bool:
+    """Append one event in the caller's transaction (`details` as `event_row` takes
+    them), folded into its care cycle. False when its key is logged already (a retry):
+    the first write stands and nothing is counted twice."""
+    return bool(record_events(session, [event_row(event_type, **details)]))
+
+
+def event_row(
     event_type: str,
     *,
     key: str,
@@ -73,83 +81,56 @@ def record_event(
     occurred_at: datetime | None = None,
     detail: str | None = None,
     data: dict[str, Any] | None = None,
-) -> bool:
-    """Append one event in the caller's transaction, and fold it into its care cycle
-    (crm_store/care_cycles.py). False when its key is logged already (a retry): the
-    first write stands and nothing is counted twice."""
+) -> dict[str, Any]:
+    """One event's row for `record_events` (the arguments of `record_event`)."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event {event_type!r}")
-    occurred_at = occurred_at or utcnow()
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(LoggedEvent)
-        .values(
-            key=f"{event_type}:{key}",
-            type=event_type,
-            occurred_at=occurred_at,
-            actor=actor,
-            conversation_id=conversation_id,
-            cycle=cycle,
-            customer_id=customer_id,
-            channel=channel,
-            staff_id=staff_id,
-            detail=detail[:60] if detail else None,
-            data=data or {},
-        )
-        .on_conflict_do_nothing(index_elements=["key"])
-        # Whether a row went in, from RETURNING: on PostgreSQL the rowcount of this
-        # insert is -1 whether or not it conflicted (SQLAlchemy adds its own RETURNING).
-        .returning(LoggedEvent.id)
-    )
-    if session.execute(statement).scalar() is None:
-        return False
-    follow_event(
-        session,
-        event_type,
-        conversation_id=conversation_id,
-        cycle=cycle,
-        actor=actor,
-        channel=channel,
-        occurred_at=occurred_at,
-        detail=detail,
-    )
-    return True
+    return {
+        "key": f"{event_type}:{key}",
+        "type": event_type,
+        "occurred_at": occurred_at or utcnow(),
+        "actor": actor,
+        "conversation_id": conversation_id,
+        "cycle": cycle,
+        "customer_id": customer_id,
+        "channel": channel,
+        "staff_id": staff_id,
+        "detail": detail[:60] if detail else None,
+        "data": data or {},
+    }
 
 
-# Events record_events may write in bulk: none of them belongs to a care cycle, so
-# nothing needs folding into crm_store/care_cycles.py (record_event does that).
-BULK_EVENTS = ("lifecycle.changed",)
-
-
-def record_events(session: Session, event_type: str, rows: list[dict[str, Any]]) -> None:
-    """Append many events of one type in one executemany (each row: `key`, `actor` and
-    any of record_event's other arguments); those whose key is logged already are
-    skipped, as in record_event. Only for BULK_EVENTS."""
-    if event_type not in BULK_EVENTS:
-        raise ValueError(f"{event_type!r} is written one by one, with record_event")
+def record_events(session: Session, rows: Sequence[dict[str, Any]]) -> int:
+    """Append several events (rows from `event_row`) in one statement; a key logged
+    already is skipped. Each new one is folded into its care cycle
+    (crm_store/care_cycles.py). Returns how many were new."""
     if not rows:
-        return
-    now = utcnow()
-    values = [
-        {
-            "key": f"{event_type}:{row['key']}",
-            "type": event_type,
-            "occurred_at": row.get("occurred_at") or now,
-            "actor": row["actor"],
-            **{column: row.get(column) for column in _COLUMNS},
-            "detail": row["detail"][:60] if row.get("detail") else None,
-            "data": row.get("data") or {},
-        }
-        for row in rows
-    ]
+        return 0
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(LoggedEvent.__table__).on_conflict_do_nothing(index_elements=["key"])
-    session.execute(statement, values)
-
-
-_COLUMNS = ("conversation_id", "cycle", "customer_id", "channel", "staff_id")
+    table = LoggedEvent.__table__
+    # Which rows went in, from RETURNING: the rowcount of an INSERT ... ON CONFLICT DO
+    # NOTHING is not reliable on every driver (psycopg answers -1 with RETURNING).
+    statement = (
+        insert(table)
+        .values(list(rows))
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(table.c.key)
+    )
+    new_keys = set(session.execute(statement).scalars())
+    for row in rows:
+        if row["key"] in new_keys:
+            follow_event(
+                session,
+                row["type"],
+                conversation_id=row["conversation_id"],
+                cycle=row["cycle"],
+                actor=row["actor"],
+                channel=row["channel"],
+                occurred_at=row["occurred_at"],
+                detail=row["detail"],
+            )
+    return len(new_keys)
 
 
 def route_decisions(attributes: dict[str, Any]) -> list[str]:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from crm_store import webhooks
 from crm_store.base import utcnow
-from crm_store.event_log import record_event, route_decisions
+from crm_store.event_log import event_row, record_event, record_events, route_decisions
 from crm_store.models import Conversation, Interaction
 from crm_store.records import ConversationRecord, InteractionRecord, NewInteraction
 
@@ -244,61 +244,107 @@ def set_slots(session: Session, conversation_id: int, slots: dict[str, Any]) -> 
 def append(
     session: Session, conversation: ConversationRecord, new: NewInteraction
 ) -> InteractionRecord:
-    """Add one message to a conversation with the next sequence number.
+    """Add one message to a conversation with the next sequence number."""
+    return append_many(session, [(conversation, new)])[0]
 
-    The counter is bumped with one UPDATE ... RETURNING, which takes the row lock on
-    PostgreSQL and the write lock on SQLite, so concurrent appends get distinct numbers.
+
+def append_many(
+    session: Session, items: Sequence[tuple[ConversationRecord, NewInteraction]]
+) -> list[InteractionRecord]:
+    """Add messages to conversations, each with its conversation's next sequence
+    number, in a handful of statements whatever their number (a batch of campaign
+    sends logs one message each). Returned in the order given.
+
+    The counters are bumped with UPDATE ... RETURNING, which takes the row locks on
+    PostgreSQL and the write lock on SQLite, so concurrent appends get distinct numbers;
+    several conversations are locked in id order first, so two batches cannot deadlock.
+    A conversation named twice is bumped once per round.
     """
-    seq, cycle = session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation.id)
-        .values(last_seq=Conversation.last_seq + 1, updated_at=utcnow())
-        .returning(Conversation.last_seq, Conversation.cycle)
-    ).one()
-    row = Interaction(
-        conversation_id=conversation.id,
-        customer_id=conversation.customer_id,
-        seq=seq,
-        direction=new.direction,
-        author=new.author,
-        channel=conversation.channel,
-        text=new.text,
-        provider_message_id=new.provider_message_id,
-        intent=new.intent,
-        confidence=new.confidence,
-        sources=list(new.sources),
-        staff_id=new.staff_id,
-        in_reply_to_id=new.in_reply_to_id,
-        delivery_status=new.delivery_status,
-        attributes=dict(new.attributes),
-    )
-    session.add(row)
+    if not items:
+        return []
+    ids = sorted({conversation.id for conversation, _ in items})
+    if len(ids) > 1:
+        session.execute(
+            select(Conversation.id)
+            .where(Conversation.id.in_(ids))
+            .order_by(Conversation.id)
+            .with_for_update()
+        ).all()
+    numbered: list[tuple[int, int]] = [(0, 0)] * len(items)  # (seq, cycle) per item
+    waiting = list(range(len(items)))
+    while waiting:
+        this_round: dict[int, int] = {}  # conversation id -> item index
+        later = []
+        for index in waiting:
+            conversation_id = items[index][0].id
+            if conversation_id in this_round:
+                later.append(index)
+            else:
+                this_round[conversation_id] = index
+        for conversation_id, seq, cycle in session.execute(
+            update(Conversation)
+            .where(Conversation.id.in_(list(this_round)))
+            .values(last_seq=Conversation.last_seq + 1, updated_at=utcnow())
+            .returning(Conversation.id, Conversation.last_seq, Conversation.cycle)
+        ):
+            numbered[this_round[conversation_id]] = (seq, cycle)
+        waiting = later
+    rows = [
+        Interaction(
+            conversation_id=conversation.id,
+            customer_id=conversation.customer_id,
+            seq=numbered[index][0],
+            direction=new.direction,
+            author=new.author,
+            channel=conversation.channel,
+            text=new.text,
+            provider_message_id=new.provider_message_id,
+            intent=new.intent,
+            confidence=new.confidence,
+            sources=list(new.sources),
+            staff_id=new.staff_id,
+            in_reply_to_id=new.in_reply_to_id,
+            delivery_status=new.delivery_status,
+            attributes=dict(new.attributes),
+        )
+        for index, (conversation, new) in enumerate(items)
+    ]
+    session.add_all(rows)
     session.flush()
-    record = interaction_record(row)
-    _log_message(session, record, cycle, new.staff_id)
-    webhooks.emit(
+    records = [interaction_record(row) for row in rows]
+    record_events(
+        session,
+        [
+            _message_event(record, numbered[index][1], items[index][1].staff_id)
+            for index, record in enumerate(records)
+        ],
+    )
+    webhooks.emit_many(
         session,
         "message.created",
-        subject=f"conversation:{record.conversation_id}",
-        customer_id=record.customer_id,
-        data={
-            "interaction_id": record.id,
-            "conversation_id": record.conversation_id,
-            "customer_id": record.customer_id,
-            "seq": record.seq,
-            "direction": record.direction,
-            "author": record.author,
-            "channel": record.channel,
-            "text": record.text,
-            "created_at": record.created_at.isoformat(),
-        },
+        [
+            (
+                f"conversation:{record.conversation_id}",
+                record.customer_id,
+                {
+                    "interaction_id": record.id,
+                    "conversation_id": record.conversation_id,
+                    "customer_id": record.customer_id,
+                    "seq": record.seq,
+                    "direction": record.direction,
+                    "author": record.author,
+                    "channel": record.channel,
+                    "text": record.text,
+                    "created_at": record.created_at.isoformat(),
+                },
+            )
+            for record in records
+        ],
     )
-    return record
+    return records
 
 
-def _log_message(
-    session: Session, record: InteractionRecord, cycle: int, staff_id: int | None
-) -> None:
+def _message_event(record: InteractionRecord, cycle: int, staff_id: int | None) -> dict[str, Any]:
     """The message's event: who wrote, and for a bot reply the routing decision(s) it
     stores (`attributes.route`), so answered and fallen-back questions can be counted."""
     data: dict[str, Any] = {"interaction_id": record.id}
@@ -309,8 +355,7 @@ def _log_message(
         data["in_reply_to_id"] = record.in_reply_to_id
     if record.attributes.get("survey_id") is not None:
         data["survey_id"] = record.attributes["survey_id"]
-    record_event(
-        session,
+    return event_row(
         f"message.{record.direction}",
         key=str(record.id),
         actor=record.author,

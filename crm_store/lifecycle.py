@@ -29,7 +29,7 @@ from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
 from crm_store.base import utcnow
-from crm_store.event_log import record_events
+from crm_store.event_log import event_row, record_events
 from crm_store.models import Customer
 from crm_store.models.customers import LIFECYCLE_STAGES
 
@@ -91,21 +91,21 @@ def apply_stage_changes(
     )
     record_events(
         session,
-        "lifecycle.changed",
         [
-            {
-                "key": c.key,
-                "actor": actor,
-                "customer_id": c.customer_id,
-                "occurred_at": now,
-                "detail": c.to_stage,
-                "data": {
+            event_row(
+                "lifecycle.changed",
+                key=c.key,
+                actor=actor,
+                customer_id=c.customer_id,
+                occurred_at=now,
+                detail=c.to_stage,
+                data={
                     "from": c.from_stage,
                     "to": c.to_stage,
                     "reason": c.reason,
                     "order_id": c.purchase_id,
                 },
-            }
+            )
             for c in changes
         ],
     )

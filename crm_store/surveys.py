@@ -18,7 +18,7 @@ from crm_store.base import utcnow
 from crm_store.event_log import record_event
 from crm_store.models import Conversation, LoggedEvent, SatisfactionSurvey
 
-__all__ = ["SurveyRecord", "answer", "ask", "awaiting_answer"]
+__all__ = ["SurveyRecord", "answer", "ask", "awaiting_answer", "get_survey"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +120,11 @@ def _log(
         detail=detail,
         data={"survey_id": row.id, **data},
     )
+
+
+def get_survey(session: Session, survey_id: int) -> SurveyRecord | None:
+    row = session.get(SatisfactionSurvey, survey_id)
+    return _record(row) if row is not None else None
 
 
 def awaiting_answer(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -62,6 +63,16 @@ def emit(
     """Queue the event for every active subscription that names it, in the caller's
     transaction (the change and its event commit together or not at all). Returns how
     many deliveries were queued."""
+    return emit_many(session, event_type, [(subject, customer_id, data)])
+
+
+def emit_many(
+    session: Session,
+    event_type: str,
+    events: Sequence[tuple[str, int | None, dict[str, Any]]],
+) -> int:
+    """`emit` for several events of one type, each `(subject, customer id, data)`: the
+    subscriptions are read once (a batch of campaign sends logs one message each)."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event {event_type!r}")
     listeners = session.execute(
@@ -70,31 +81,32 @@ def emit(
         )
     ).all()
     targets = [row.id for row in listeners if event_type in row.events]
-    if not targets:
+    if not targets or not events:
         return 0
     now = utcnow()
-    event_id = f"msg_{uuid.uuid4().hex}"
-    body = json.dumps(
-        {"type": event_type, "timestamp": now.isoformat(), "data": data},
-        separators=(",", ":"),
-        default=str,
-    )
-    session.add_all(
-        WebhookDelivery(
-            subscription_id=subscription_id,
-            customer_id=customer_id,
-            event_id=event_id,
-            event_type=event_type,
-            subject=subject,
-            body=body,
-            next_attempt_at=now,
-            window_start=now,
-            created_at=now,
+    for subject, customer_id, data in events:
+        event_id = f"msg_{uuid.uuid4().hex}"
+        body = json.dumps(
+            {"type": event_type, "timestamp": now.isoformat(), "data": data},
+            separators=(",", ":"),
+            default=str,
         )
-        for subscription_id in targets
-    )
+        session.add_all(
+            WebhookDelivery(
+                subscription_id=subscription_id,
+                customer_id=customer_id,
+                event_id=event_id,
+                event_type=event_type,
+                subject=subject,
+                body=body,
+                next_attempt_at=now,
+                window_start=now,
+                created_at=now,
+            )
+            for subscription_id in targets
+        )
     session.flush()
-    return len(targets)
+    return len(targets) * len(events)
 
 
 def claim_due(

@@ -1,16 +1,18 @@
-"""What the rules read of one customer: the template fields and the address per channel."""
+"""What the rules read of customers: the template fields and the address per channel,
+for one customer (the preview) or a batch of sends (one query per kind of fact)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crm_store.models import Account, CampaignSend, Customer, Identity, Order
+from crm_store.models import Account, Customer, Identity, Order
 from engagement.templates import CustomerFields
 
-__all__ = ["address_of", "customer_fields", "had_marketing_sms"]
+__all__ = ["addresses_of", "customers_fields"]
 
 
 def _aware(value: datetime | str | None) -> datetime | None:
@@ -21,62 +23,71 @@ def _aware(value: datetime | str | None) -> datetime | None:
     return found if found.tzinfo is not None else found.replace(tzinfo=UTC)
 
 
-def customer_fields(session: Session, customer_id: int) -> CustomerFields | None:
-    customer = session.get(Customer, customer_id)
-    if customer is None:
-        return None
-    count, spend, last = session.execute(
-        select(
-            func.count(Order.id),
-            func.coalesce(func.sum(Order.total_cents), 0),
-            func.max(Order.placed_at),
-        ).where(Order.customer_id == customer_id)
-    ).one()
-    account = session.get(Account, customer.account_id) if customer.account_id else None
-    last = _aware(last)
-    return CustomerFields(
-        id=customer.id,
-        name=customer.name,
-        email=customer.email,
-        phone=customer.phone,
-        lifecycle_stage=customer.lifecycle_stage,
-        attributes=dict(customer.attributes or {}),
-        account_name=account.name if account is not None else None,
-        order_count=int(count),
-        spend_cents=int(spend),
-        last_order_at=last,
+def customers_fields(session: Session, customer_ids: Collection[int]) -> dict[int, CustomerFields]:
+    """The fields of each customer that still exists, in three queries."""
+    ids = list(set(customer_ids))
+    customers = session.scalars(select(Customer).where(Customer.id.in_(ids))).all()
+    orders = {
+        customer_id: (int(count), int(spend), _aware(last))
+        for customer_id, count, spend, last in session.execute(
+            select(
+                Order.customer_id,
+                func.count(Order.id),
+                func.coalesce(func.sum(Order.total_cents), 0),
+                func.max(Order.placed_at),
+            )
+            .where(Order.customer_id.in_(ids))
+            .group_by(Order.customer_id)
+        )
+    }
+    account_ids = {c.account_id for c in customers if c.account_id}
+    accounts = (
+        dict(
+            session.execute(
+                select(Account.id, Account.name).where(Account.id.in_(account_ids))
+            ).tuples()
+        )
+        if account_ids
+        else {}
     )
+    found: dict[int, CustomerFields] = {}
+    for customer in customers:
+        count, spend, last = orders.get(customer.id, (0, 0, None))
+        found[customer.id] = CustomerFields(
+            id=customer.id,
+            name=customer.name,
+            email=customer.email,
+            phone=customer.phone,
+            lifecycle_stage=customer.lifecycle_stage,
+            attributes=dict(customer.attributes or {}),
+            account_name=accounts.get(customer.account_id) if customer.account_id else None,
+            order_count=count,
+            spend_cents=spend,
+            last_order_at=last,
+        )
+    return found
 
 
-def address_of(
-    session: Session, customer_id: int, channel: str, fields: CustomerFields
-) -> str | None:
-    """The address a campaign writes to on `channel`: a verified identity first, then
-    the newest; else the phone or email on the customer's record."""
-    found = session.scalars(
-        select(Identity.address)
-        .where(Identity.customer_id == customer_id, Identity.channel == channel)
+def addresses_of(
+    session: Session, fields: Mapping[int, CustomerFields], wanted: Collection[tuple[int, str]]
+) -> dict[tuple[int, str], str | None]:
+    """The address a campaign writes to for each (customer, channel): a verified
+    identity first, then the newest; else the phone or email on the customer's record.
+    One query for the batch; `fields` holds each customer named in `wanted`."""
+    ids = {customer_id for customer_id, _ in wanted}
+    channels = {channel for _, channel in wanted}
+    best: dict[tuple[int, str], str] = {}
+    for customer_id, channel, address in session.execute(
+        select(Identity.customer_id, Identity.channel, Identity.address)
+        .where(Identity.customer_id.in_(ids), Identity.channel.in_(channels))
         .order_by(Identity.verified.desc(), Identity.id.desc())
-        .limit(1)
-    ).first()
-    if found:
-        return found
-    if channel == "sms":
-        return fields.phone
-    if channel == "email":
-        return fields.email
-    return None
-
-
-def had_marketing_sms(session: Session, address: str, *, other_than: int | None) -> bool:
-    """Whether this number was sent a marketing SMS before (the opt-out hint goes with
-    the first one only)."""
-    query = select(CampaignSend.id).where(
-        CampaignSend.channel == "sms",
-        CampaignSend.address == address,
-        CampaignSend.purpose == "marketing",
-        CampaignSend.state == "sent",
-    )
-    if other_than is not None:
-        query = query.where(CampaignSend.id != other_than)
-    return session.scalar(query.limit(1)) is not None
+    ):
+        best.setdefault((customer_id, channel), address)
+    found: dict[tuple[int, str], str | None] = {}
+    for customer_id, channel in wanted:
+        address = best.get((customer_id, channel))
+        if not address:
+            on_record = fields[customer_id]
+            address = {"sms": on_record.phone, "email": on_record.email}.get(channel)
+        found[(customer_id, channel)] = address
+    return found

@@ -2,7 +2,8 @@
 kept that could disagree with them).
 
 - sent, failed, suppressed by reason, and queued (not sent yet, or not sent by the
-  deadline): the ledger, per step.
+  deadline): the ledger, per step; uncertain: mails whose sender died between the SMTP
+  transaction and the ledger write, not sent again (bot/delivery/campaign_queue.py).
 - delivered: sent messages whose provider reported delivery (their interaction).
 - replies: recipients who wrote on any channel after their first message, within the
   conversion window.
@@ -33,7 +34,15 @@ def _ledger(session: Session, campaign_id: int) -> dict[str, Any]:
     steps: dict[str, dict[str, Any]] = {}
     for step, state, reason, count in campaign_sends.tally(session, campaign_id):
         found = steps.setdefault(
-            step, {"sent": 0, "failed": 0, "queued": 0, "suppressed": {}, "failed_by": {}}
+            step,
+            {
+                "sent": 0,
+                "failed": 0,
+                "uncertain": 0,
+                "queued": 0,
+                "suppressed": {},
+                "failed_by": {},
+            },
         )
         if state == "suppressed":
             key = reason or "unknown"
@@ -41,7 +50,7 @@ def _ledger(session: Session, campaign_id: int) -> dict[str, Any]:
         elif state == "failed":
             found["failed"] += count
             found["failed_by"][reason or "unknown"] = count
-        elif state in ("queued", "claimed"):
+        elif state in ("queued", "claimed", "sending"):
             found["queued"] += count
         else:
             found[state] += count

@@ -23,11 +23,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from crm_store import campaign_sends
 from crm_store.campaigns import CampaignRecord
-from crm_store.consents import MARKETING, current_consent
-from engagement.audience_fields import address_of, customer_fields, had_marketing_sms
+from crm_store.consents import MARKETING
 from engagement.errors import InvalidCampaign
+from engagement.send_facts import SendFacts
 from engagement.templates import Renderer
 from engagement.time_zones import QuietHours, customer_zone
 
@@ -78,9 +77,9 @@ class Assessment:
 
 
 def _consent_refusal(
-    session: Session, channel: str, address: str, purpose: str, opt_in: bool
+    facts: SendFacts, channel: str, address: str, purpose: str, opt_in: bool
 ) -> tuple[str, str] | None:
-    consent = current_consent(session, channel, address, purpose=purpose)
+    consent = facts.consent(channel, address, purpose)
     if consent is not None and consent.opted_out:
         if consent.means == "sms_keyword":
             reason = "sms_stop"
@@ -106,30 +105,38 @@ def assess(
     rules: EngagementRules,
     now: datetime,
     channel: str | None = None,
+    facts: SendFacts | None = None,
 ) -> Assessment:
     """What to do with `step` of `campaign` for this customer at `now`. `channel` is
-    the step's channel (a broadcast's steps are named by theirs)."""
+    the step's channel (a broadcast's steps are named by theirs). `facts`: what the
+    store says, loaded for a batch of sends (engagement/send_facts.py); without them
+    they are read for this one customer."""
     channel = channel or step
+    if facts is None:
+        facts = SendFacts.load(
+            session,
+            [(customer_id, channel, campaign.purpose)],
+            cap_window=rules.frequency_window if rules.frequency_cap is not None else None,
+            now=now,
+        )
     if campaign.status == "cancelled":
         return Assessment("suppress", "cancelled", "the campaign was cancelled")
     if campaign.send_deadline is not None and now > campaign.send_deadline:
         return Assessment(
             "suppress", "deadline", f"deadline {campaign.send_deadline.isoformat()} passed"
         )
-    fields = customer_fields(session, customer_id)
+    fields = facts.fields.get(customer_id)
     if fields is None:
         return Assessment("suppress", "no_address", "the customer no longer exists")
-    address = address_of(session, customer_id, channel, fields)
+    address = facts.addresses.get((customer_id, channel))
     if address is None:
         return Assessment("suppress", "no_address", f"no {channel} address on file")
     opt_in = rules.marketing_needs_opt_in and channel not in SHOWN_ON_VISIT
-    refusal = _consent_refusal(session, channel, address, campaign.purpose, opt_in)
+    refusal = _consent_refusal(facts, channel, address, campaign.purpose, opt_in)
     if refusal is not None:
         return Assessment("suppress", refusal[0], refusal[1], address=address)
     if campaign.purpose == MARKETING and rules.frequency_cap is not None:
-        sent = campaign_sends.marketing_sends_since(
-            session, customer_id, now - rules.frequency_window, other_than=send_id
-        )
+        sent = facts.marketing_sent(customer_id, other_than=send_id)
         if sent >= rules.frequency_cap:
             days = rules.frequency_window.days
             return Assessment(
@@ -143,7 +150,7 @@ def assess(
     except InvalidCampaign as exc:
         return Assessment("fail", "template", exc.reason, address=address)
     first_sms = channel == "sms" and campaign.purpose == MARKETING
-    if first_sms and not had_marketing_sms(session, address, other_than=send_id):
+    if first_sms and address not in facts.hinted:
         parts["body"] = f"{parts['body']}\n{SMS_OPT_OUT_HINT}"
     zone, zone_source = customer_zone(fields.attributes, fields.phone, rules.company_zone)
     shown = f"{zone.key} ({zone_source})"

@@ -23,18 +23,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from bot.api.small_page import small_page as _page
 from crm_store import Database, campaign_unsubscribes, consents
 
 PATH = "/unsubscribe"
 _SALT = "switchboard.email.unsubscribe"
 ONE_CLICK = "List-Unsubscribe=One-Click"
 PAGE_WORDING = "Stop all email from us to this address."
-_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-}
-_STYLE = "body{font:15px/1.45 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem}"
 
 
 class UnsubscribeLinks:
@@ -69,14 +64,6 @@ class UnsubscribeLinks:
         """The address the token was signed for; None for a forged or altered one."""
         found = self.read(token)
         return found[0] if found is not None else None
-
-
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    html = (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}'
-        f"</title><style>{_STYLE}</style></head><body>{body}</body></html>"
-    )
-    return HTMLResponse(html, status_code=status, headers=_HEADERS)
 
 
 def unsubscribe_router(database: Database, links: UnsubscribeLinks) -> APIRouter:

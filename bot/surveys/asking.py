@@ -1,9 +1,11 @@
 """Asking for a rating after a resolution: the question goes through the outbox like
 any message, worded for the channel (buttons on the web widget, a digit by SMS, a
-number in a reply by email), unless the customer withdrew consent to surveys there."""
+number in a reply or a link per score by email), unless the customer withdrew consent
+to surveys there."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -23,16 +25,21 @@ QUESTION = {
     ),
 }
 CHOICES = [{"label": str(score), "reply": str(score)} for score in range(1, 6)]
+SCORE_WORDS = {1: "poor", 2: "not good", 3: "all right", 4: "good", 5: "great"}
+# (survey id, score) -> the signed link that records that score (bot/surveys/links.py).
+RatingUrl = Callable[[int, int], str]
 
 
 @dataclass(frozen=True, slots=True)
 class SurveyPolicy:
     """`cooldown`: at most one survey per customer within it; `answer_within`: how long
-    after asking a digit still counts as the rating."""
+    after asking a digit (or a rating link) still counts as the rating; `rating_url`:
+    the links an email survey carries, None where the server has no public URL."""
 
     enabled: bool = True
     cooldown: timedelta = timedelta(days=14)
     answer_within: timedelta = timedelta(days=3)
+    rating_url: RatingUrl | None = None
 
 
 def ask_after_resolution(
@@ -54,8 +61,15 @@ def ask_after_resolution(
     if survey is None:
         return None
     attributes: dict[str, object] = {"survey_id": survey.id}
+    text = QUESTION[conversation.channel]
     if conversation.channel == "web":
         attributes["choices"] = CHOICES
+    if conversation.channel == "email" and policy.rating_url is not None:
+        links = "\n".join(
+            f"{score} ({SCORE_WORDS[score]}): {policy.rating_url(survey.id, score)}"
+            for score in range(1, 6)
+        )
+        text = f"{text}\n\nOr choose your rating:\n{links}"
     return outbox.log_outbound(
         session,
         history.get_conversation(session, conversation_id) or conversation,
@@ -63,7 +77,7 @@ def ask_after_resolution(
         NewInteraction(
             direction="out",
             author="system",
-            text=QUESTION[conversation.channel],
+            text=text,
             delivery_status="pending",
             attributes=attributes,
         ),

@@ -41,6 +41,8 @@ from bot.handoffs.links import HandoffLinks
 from bot.lifecycle_stages import LifecycleStageJob
 from bot.settings import Settings
 from bot.singletons import LeasedWorker
+from bot.surveys import SurveyPolicy
+from bot.surveys.links import SurveyLinks
 from bot.webhooks.queue import WebhookWorker
 from bot.wiring.campaigns import campaign_scheduler, campaign_sender
 from bot.wiring.database import open_database
@@ -260,6 +262,15 @@ def stranded_message_sweeper(
     )
 
 
+def survey_policy(settings: Settings) -> SurveyPolicy:
+    """The survey settings, with signed rating links in email surveys when the server
+    has a public URL for them to open."""
+    if not settings.public_base_url:
+        return settings.surveys.policy()
+    links = SurveyLinks(settings.webchat_secret(), settings.public_base_url)
+    return settings.surveys.policy(rating_url=links.url)
+
+
 def bootstrap(
     settings: Settings,
     *,
@@ -336,7 +347,7 @@ def bootstrap(
             max_age_seconds=settings.staff.handoff_link_ttl_seconds,
             base_url=settings.public_base_url or "",
         ),
-        surveys=settings.surveys.policy(),
+        surveys=survey_policy(settings),
     )
     worker.report_failures_to(handoffs.delivery_failed)
     engine = ConversationEngine(
@@ -346,7 +357,7 @@ def bootstrap(
         outbox_written=worker.wake,
         handoffs=handoffs,
         answer_within_seconds=settings.sweeper.grace_seconds,
-        surveys=settings.surveys.policy(),
+        surveys=survey_policy(settings),
         answered_in_response={Channel.WEB: hub.new_messages}
         if Channel.WEB not in (senders or {})  # a test's recording web sender sees sends
         else None,
@@ -395,7 +406,7 @@ def bootstrap(
             return BotResolver(
                 database,
                 idle=timedelta(minutes=settings.support.bot_resolves_after_minutes),
-                surveys=settings.surveys.policy(),
+                surveys=survey_policy(settings),
                 outbox_written=worker.wake,
             )
 

@@ -21,12 +21,15 @@ from channels.messages import Channel
 from channels.ports import ChannelSender
 from crm_store import Database, consents
 from crm_store.base import utcnow
+from crm_store.campaign_sends import ClaimedSend
 from crm_store.campaigns import CampaignRecord
 from crm_store.models import Customer, Identity, Order
 from engagement.campaign_actions import create_campaign, save_segment, schedule_campaign
 from engagement.definitions import CampaignDefinition, SegmentDefinition
 from engagement.rules import EngagementRules
 from engagement.time_zones import QuietHours
+
+LEASE_SECONDS = 30  # the test workers' claim lease
 
 # Rules with no quiet hours and no cap: tests about one rule turn on only that rule.
 OPEN_RULES = EngagementRules(
@@ -138,6 +141,7 @@ def worker(
     clock: Callable[[], datetime] = utcnow,
     per_second: float = 10_000.0,
     unsubscribe_url: Callable[[str, int], str] | None = None,
+    after_accept: Callable[[ClaimedSend], None] | None = None,
 ) -> tuple[CampaignScheduler, CampaignSendWorker]:
     queue = CampaignSendQueue(
         database,
@@ -146,7 +150,8 @@ def worker(
         per_second={"sms": per_second, "email": per_second},
         unsubscribe_url=unsubscribe_url,
         clock=clock,
-        lease_seconds=30,
+        lease_seconds=LEASE_SECONDS,
+        after_accept=after_accept,
     )
     sender = CampaignSendWorker(
         queue,
