@@ -201,7 +201,10 @@ class CampaignSendQueue:
             row.channel, asyncio.Semaphore(self._concurrent_sends)
         )
         async with in_flight:
-            if lookup is None and not await to_thread.run_sync(self._mark_sending, row.id):
+            # A web chat row is `sent` already (written into the conversation); its
+            # send only wakes an open widget, so there is nothing to mark.
+            unmarked = lookup is None and row.channel != Channel.WEB
+            if unmarked and not await to_thread.run_sync(self._mark_sending, row.id):
                 raise DeliveryError("the row's claim ran out before it was sent")
             receipt = await sender.send(prepared)
         if self._after_accept is not None:
