@@ -8,9 +8,10 @@ answer "where is my order", analytics can see who buys, and journeys can follow
 - a new number is placed for the customer with that email (else phone) on file, or for
   a new customer with those details (`customer.created` is logged), since the shop has
   checked them when the person signed up or paid;
-- a known number takes the new status, carrier, tracking link, total and items; who
-  placed it and when never change, and an order under another customer's contact
-  details is refused (`OrderOfAnotherCustomer`), not moved;
+- a known number takes the new status and total, and the currency, items, carrier and
+  tracking link when given (left out, they are kept); who placed it and when never
+  change, and an order under another customer's contact details is refused
+  (`OrderOfAnotherCustomer`), not moved;
 - a retry with the same body changes nothing and logs nothing twice (the events are
   keyed by the order).
 
@@ -48,8 +49,10 @@ class OrderFromShop:
     name: str | None
     status: str
     total_cents: int
-    currency: str
-    items: list[Any]
+    # None: left out of the call, so an order on file keeps what it has (a status
+    # update need not repeat the items); a new order takes USD and no items.
+    currency: str | None
+    items: list[Any] | None
     placed_at: datetime | None = None
     carrier: str | None = None
     tracking_url: str | None = None
@@ -66,9 +69,9 @@ def record_order_from_shop(session: Session, order: OrderFromShop) -> tuple[Orde
             customer_id=customer.id,
             number=order.number,
             total_cents=order.total_cents,
-            currency=order.currency,
+            currency=order.currency or "USD",
             status=order.status,
-            items=order.items,
+            items=order.items or [],
             placed_at=order.placed_at,
             carrier=order.carrier,
             tracking_url=order.tracking_url,
@@ -86,7 +89,7 @@ def record_order_from_shop(session: Session, order: OrderFromShop) -> tuple[Orde
 def _take_changes(session: Session, row: Order, order: OrderFromShop) -> None:
     for field_name in ("total_cents", "currency", "items", "carrier", "tracking_url"):
         value = getattr(order, field_name)
-        if getattr(row, field_name) != value:
+        if value is not None and getattr(row, field_name) != value:
             setattr(row, field_name, value)
     session.flush()
     if row.status != order.status:

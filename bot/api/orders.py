@@ -1,7 +1,8 @@
 """Orders from the shop's backend: `PUT /api/v1/orders/{number}` records an order, or
 its new status, for the customer with the contact details given (crm_store/order_intake.py
 says how). For the `shop` system account and admins. 201 when the order is new, 200
-when it was on file (a retry with the same body changes nothing), 409 when the number
+when it was on file (a retry with the same body changes nothing; currency, items,
+carrier and tracking link left out are kept), 409 when the number
 belongs to a customer with other contact details, 422 with the reason for a bad body."""
 
 from collections.abc import Callable
@@ -86,8 +87,10 @@ def orders_router(database: Database, shop_dependency: Callable[..., Any]) -> AP
             name=body.name,
             status=body.status,
             total_cents=body.total_cents,
-            currency=body.currency,
-            items=[item.model_dump(exclude_none=True) for item in body.items],
+            currency=body.currency if "currency" in body.model_fields_set else None,
+            items=[item.model_dump(exclude_none=True) for item in body.items]
+            if "items" in body.model_fields_set
+            else None,
             placed_at=_utc(body.placed_at),
             carrier=body.carrier,
             tracking_url=body.tracking_url,

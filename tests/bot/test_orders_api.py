@@ -107,6 +107,10 @@ def test_later_states_are_taken_and_delivery_is_logged_once(shop: Shop) -> None:
     for _ in range(2):
         assert shop.put("C-7", **ORDER, status="delivered").json()["status"] == "delivered"
     assert shop.events("order.delivered") == 1
+    # A status update that leaves out the items and tracking keeps them.
+    returned = shop.put("C-7", email="ada@example.com", total_cents=4250, status="returned")
+    assert returned.json()["items"] == [{"name": "Rain jacket", "quantity": 1}]
+    assert returned.json()["tracking_url"] == "https://ups.test/1Z9"
 
 
 def test_an_order_number_of_another_customer_is_refused_and_kept(shop: Shop) -> None:
