@@ -41,12 +41,14 @@ def customers_fields(session: Session, customer_ids: Collection[int]) -> dict[in
         )
     }
     account_ids = {c.account_id for c in customers if c.account_id}
+    # (a comprehension: dict() of a Result takes it for a mapping, since it has keys())
     accounts = (
-        dict(
-            session.execute(
+        {
+            account_id: name
+            for account_id, name in session.execute(
                 select(Account.id, Account.name).where(Account.id.in_(account_ids))
-            ).tuples()
-        )
+            )
+        }
         if account_ids
         else {}
     )

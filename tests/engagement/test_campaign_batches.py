@@ -16,7 +16,8 @@ from channels.messages import Channel
 from channels.sms.outbound import TwilioSender
 from crm_store import Database, consents
 from crm_store.base import utcnow
-from crm_store.models import CampaignSend, Interaction
+from crm_store.models import Account, CampaignSend, Customer, Interaction
+from engagement.audience_fields import customers_fields
 from tests.support.campaigns import OPEN_RULES, Shopper, campaign, schedule, send_all, shoppers
 from tests.support.campaigns import worker as campaign_worker
 from tests.support.fakes import RecordingSender
@@ -112,3 +113,19 @@ async def test_the_cap_counts_within_a_batch_as_one_row_at_a_time(database: Data
     assert first == [("sent", None), ("suppressed", "frequency_cap")]
     assert ledger[(ids[1], "sms")] == ("suppressed", "sms_stop")
     assert ledger[(ids[1], "email")] == ("sent", None)
+
+
+def test_a_batchs_customer_fields_name_their_account(database: Database) -> None:
+    """Customers at a company: the batch reads their account's name with their fields
+    (the query once failed for any batch with an account in it)."""
+    with database.transaction() as session:
+        acme = Account(name="Acme Corp")
+        session.add(acme)
+        session.flush()
+        ada = Customer(name="Ada", account_id=acme.id, attributes={})
+        solo = Customer(name="Grace", attributes={})
+        session.add_all([ada, solo])
+        session.flush()
+        fields = customers_fields(session, [ada.id, solo.id])
+    assert fields[ada.id].account_name == "Acme Corp"
+    assert fields[solo.id].account_name is None

@@ -26,7 +26,7 @@ def test_a_sales_user_gets_the_summary_as_blocks(
     blocks = answer["blocks"]
     assert blocks[0] == {"type": "header", "text": {"type": "plain_text", "text": "Acme Corp"}}
     fields = field_texts(blocks)
-    assert "*Stage*\nvisitor" in fields  # the seed gives Ada no stage of her own
+    assert "*Stage*\ncustomer" in fields  # her one order made her a customer
     assert "*Lifetime value*\nUSD 129.00 (1 order)" in fields
     assert any(f.startswith("*Lifetime value*\nUSD 129.00") for f in fields)
     assert any(f.startswith("*Last purchase*\n4417") for f in fields)
