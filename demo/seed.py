@@ -19,6 +19,7 @@ from crm_store.base import utcnow
 from crm_store.models import Account, Customer, Order, StaffUser
 from crm_store.records import StaffRecord
 from crm_store.staff import create_staff
+from demo.consents import seed_marketing_consents
 from demo.people import DemoPeople
 from demo.sales_history import SalesHistory
 from demo.support_history import seed_support_history
@@ -116,6 +117,7 @@ def seed_demo(
     history = SalesHistory(people.draw, people.orders, people.activity)
     history.buying([c for c in people.people if c.lifecycle_stage in ("customer", "churned")])
     history.closed_leads(people.people)
+    seed_marketing_consents(people.draw, people.people, SEED + 1)
     session.flush()
     support = seed_support_history(session, now, staff, {c.email for c in DEMO_CUSTOMERS})
     return SeedOutcome(

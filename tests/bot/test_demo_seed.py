@@ -14,8 +14,10 @@ from sqlalchemy import func, select
 
 from bot.cli import main
 from crm_store import Database, upgrade
+from crm_store.consents import GRANTED, MARKETING, WITHDRAWN, current_consents
 from crm_store.models import (
     Account,
+    ConsentEntry,
     Customer,
     Identity,
     Interaction,
@@ -227,3 +229,26 @@ def test_print_tokens_prints_working_staff_tokens(env: str) -> None:
                 assert found is not None and (found.email, found.role) == (email, role)
     finally:
         database.dispose()
+
+
+def test_a_share_of_customers_agreed_to_marketing_so_a_campaign_reaches_someone(
+    database: Database,
+) -> None:
+    with database.transaction() as session:
+        seed_demo(session, now=NOW)
+    with database.transaction() as session:
+        fixed = {c.email for c in DEMO_CUSTOMERS}
+        people = session.scalars(select(Customer).where(Customer.email.notin_(fixed))).all()
+        emails = [p.email for p in people if p.email]
+        in_force = current_consents(session, "email", emails, purpose=MARKETING)
+        granted = [a for a, c in in_force.items() if c.decision == GRANTED]
+        withdrawn = [a for a, c in in_force.items() if c.decision == WITHDRAWN]
+        assert 0.4 * len(emails) < len(granted) < 0.6 * len(emails)
+        assert withdrawn, "some customers unsubscribed later, as real lists have"
+        phones = [p.phone for p in people if p.phone]
+        sms = current_consents(session, "sms", phones, purpose=MARKETING)
+        assert 0.2 * len(phones) < len(sms) < 0.5 * len(phones)
+        entries = session.scalars(select(ConsentEntry)).all()
+        assert all(e.recorded_at <= NOW for e in entries)
+        fixed_ids = set(session.scalars(select(Customer.id).where(Customer.email.in_(fixed))))
+        assert not any(e.customer_id in fixed_ids for e in entries)
