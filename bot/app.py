@@ -218,7 +218,7 @@ def _mount(app: FastAPI, services: Services) -> None:
         campaigns_router(
             services.database,
             auth.role("admin", "marketing"),
-            engagement_rules(services.settings),
+            engagement_rules(services.settings, channels=services.campaign_channels),
             lambda: services.wake_queue("campaigns"),
         )
     )

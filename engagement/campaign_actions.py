@@ -21,7 +21,7 @@ from engagement.errors import CampaignStateError, InvalidCampaign
 from engagement.filters import audience
 from engagement.journey_definitions import JourneyDefinition
 from engagement.preview import preview_campaign
-from engagement.rules import EngagementRules
+from engagement.rules import EngagementRules, channels_off
 from engagement.sends import cancel_campaign
 
 __all__ = [
@@ -110,6 +110,13 @@ def schedule_campaign(
     end = deadline or campaign.send_deadline
     if end is not None and end <= planned:
         raise InvalidCampaign("the send deadline must be after the scheduled time")
+    off = channels_off(campaign, rules)
+    if off:
+        raise InvalidCampaign(
+            f"this server cannot send on {' or '.join(off)}: no provider is set up for it "
+            "(SMS needs SWITCHBOARD_TWILIO__*, email SWITCHBOARD_EMAIL__SMTP_HOST); "
+            "set it up or remove those steps"
+        )
     preview = preview_campaign(session, campaign, rules, now=planned, sample=0)
     if preview["template_errors"]:
         raise InvalidCampaign(

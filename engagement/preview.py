@@ -22,7 +22,7 @@ from crm_store.campaigns import CampaignRecord, get_segment
 from crm_store.models import CampaignRecipient, Customer
 from engagement.filters import audience
 from engagement.holdout import in_holdout
-from engagement.rules import REASONS, EngagementRules, assess
+from engagement.rules import REASONS, EngagementRules, assess, channels_off
 from engagement.templates import Renderer
 
 __all__ = ["preview_campaign"]
@@ -145,5 +145,7 @@ def preview_campaign(
             r: REASONS[r] for r in sorted({r for c in counts.values() for r in c} - {"send"})
         },
         "template_errors": errors,
+        # Channels with no provider here: scheduling is refused until one is set up.
+        "channels_off": channels_off(campaign, rules),
         "rows": rows,
     }

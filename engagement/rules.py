@@ -30,7 +30,7 @@ from engagement.send_facts import SendFacts
 from engagement.templates import Renderer
 from engagement.time_zones import QuietHours, customer_zone
 
-__all__ = ["REASONS", "Assessment", "EngagementRules", "assess"]
+__all__ = ["REASONS", "Assessment", "EngagementRules", "assess", "channels_off"]
 
 SMS_OPT_OUT_HINT = "Reply STOP to opt out."
 # Why a customer gets nothing, as the preview and the report name it.
@@ -63,6 +63,18 @@ class EngagementRules:
     # (opt-in, as GDPR and the TCPA ask); False: to anyone who did not withdraw.
     marketing_needs_opt_in: bool = True
     holdout_salt: str = "switchboard-holdout"
+    # The channels this deployment has a provider for (web chat always; SMS with Twilio
+    # set up; email with SMTP). Scheduling a campaign with a step on another channel is
+    # refused, because every one of its sends would fail. None: not known, not checked.
+    channels: frozenset[str] | None = None
+
+
+def channels_off(campaign: CampaignRecord, rules: EngagementRules) -> list[str]:
+    """The campaign's channels that this deployment has no provider for, in step order."""
+    if rules.channels is None:
+        return []
+    wanted = dict.fromkeys(campaign.channels.values())
+    return [channel for channel in wanted if channel not in rules.channels]
 
 
 @dataclass(frozen=True, slots=True)

@@ -155,6 +155,11 @@ def preview(campaign_id: int, sample: int, as_json: bool) -> None:
                 f"  {step}: send {counts['send_now']}, wait for quiet hours "
                 f"{counts['wait_for_quiet_hours']}; excluded: {excluded}"
             )
+        for channel in found["channels_off"]:
+            click.echo(
+                f"  {channel} is not set up on this server: scheduling is refused "
+                "until its provider is configured (see the README)"
+            )
         for row in found["rows"]:
             what = row["at"] if row["decision"] == "send" else row["detail"]
             click.echo(

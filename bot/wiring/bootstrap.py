@@ -94,6 +94,8 @@ class Services:
     encoder: SentenceEncoder | None = None  # also groups the report's unanswered questions
     campaign_sender: CampaignSendWorker | None = None
     campaign_scheduler: CampaignScheduler | None = None
+    # The channels campaigns can be sent on here: those with a sender.
+    campaign_channels: frozenset[str] = frozenset({"web"})
     lifecycle_stages: LifecycleStageJob | None = None
     # Workers that must run in one process at a time, by name, each under its lease.
     singletons: dict[str, Worker] = field(default_factory=dict)
@@ -392,6 +394,7 @@ def bootstrap(
     services.retention = RetentionJob(database, settings.privacy)
     limits = services.limits = RateLimits(settings.rate_limits, clock=clock)
     services.campaign_sender = campaign_sender(settings, database, all_senders)
+    services.campaign_channels = frozenset(channel.value for channel in all_senders)
     services.campaign_scheduler = campaign_scheduler(settings, database, services.campaign_sender)
     services.sweeper = stranded_message_sweeper(settings, database, engine)
 

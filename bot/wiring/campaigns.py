@@ -16,10 +16,25 @@ from crm_store import Database
 from engagement.rules import EngagementRules
 from engagement.time_zones import QuietHours
 
-__all__ = ["campaign_scheduler", "campaign_sender", "engagement_rules"]
+__all__ = ["campaign_channels", "campaign_scheduler", "campaign_sender", "engagement_rules"]
 
 
-def engagement_rules(settings: Settings) -> EngagementRules:
+def campaign_channels(settings: Settings) -> frozenset[str]:
+    """The channels a campaign can be sent on with these settings: web chat always, SMS
+    with Twilio set up, email with an SMTP server (as `campaigns run` builds its senders)."""
+    found = {Channel.WEB.value}
+    if settings.twilio.configured:
+        found.add(Channel.SMS.value)
+    if settings.email.smtp_enabled:
+        found.add(Channel.EMAIL.value)
+    return frozenset(found)
+
+
+def engagement_rules(
+    settings: Settings, *, channels: frozenset[str] | None = None
+) -> EngagementRules:
+    """The rules from the settings; `channels` as the server's senders have them, else
+    as the settings say (`campaign_channels`)."""
     found = settings.campaigns
     return EngagementRules(
         quiet_hours=QuietHours(found.quiet_hours_start, found.quiet_hours_end),
@@ -28,6 +43,7 @@ def engagement_rules(settings: Settings) -> EngagementRules:
         frequency_window=timedelta(days=found.frequency_window_days),
         marketing_needs_opt_in=found.marketing_needs_opt_in,
         holdout_salt=found.holdout_salt,
+        channels=campaign_channels(settings) if channels is None else channels,
     )
 
 

@@ -157,3 +157,46 @@ def test_marketer_sends_a_re_engagement_campaign_and_a_reader_unsubscribes(
         assert session.query(ConsentEntry).count() == entries  # single use: nothing more
     report = client.get(f"/api/v1/campaigns/{campaign_id}/report", headers=marketer).json()
     assert report["unsubscribes"] == 1
+
+
+def test_a_channel_with_no_provider_is_named_in_the_preview_and_refused_at_scheduling(
+    settings: Settings,
+) -> None:
+    """Every send of a step on a channel this server cannot send on would fail: the
+    preview says so, and scheduling is refused with what to set up (nothing is frozen)."""
+    only_sms = {Channel.SMS: RecordingSender(Channel.SMS)}
+    app = create_app(settings, dialogue=ScriptedDialogue(), senders=only_sms)
+    with TestClient(app) as client:
+        shoppers(
+            services(client).database,
+            [
+                Shopper(
+                    name="Lapsed",
+                    phone="+14155550001",
+                    email="l@example.com",
+                    orders=2,
+                    last_order_days_ago=120,
+                )
+            ],
+        )
+        marketer = _token(client, "marketing")
+        client.post("/api/v1/segments", json=SEGMENT, headers=marketer)
+        created = client.post(
+            "/api/v1/campaigns",
+            json={
+                "name": "Both channels",
+                "segment": SEGMENT["name"],
+                "content": {"sms": {"body": "Hi"}, "email": {"subject": "Hi", "body": "Hi"}},
+            },
+            headers=marketer,
+        ).json()
+        dry = client.get(f"/api/v1/campaigns/{created['id']}/preview", headers=marketer).json()
+        assert dry["channels_off"] == ["email"]
+        refused = client.post(
+            f"/api/v1/campaigns/{created['id']}/schedule", json={}, headers=marketer
+        )
+        assert refused.status_code == 422
+        assert "cannot send on email" in refused.json()["error"]
+        assert "SWITCHBOARD_EMAIL__SMTP_HOST" in refused.json()["error"]
+        still = client.get(f"/api/v1/campaigns/{created['id']}", headers=marketer).json()
+        assert still["status"] == "draft"
