@@ -114,7 +114,8 @@ def schedule_campaign(
     if off:
         raise InvalidCampaign(
             f"this server cannot send on {' or '.join(off)}: no provider is set up for it "
-            "(SMS needs SWITCHBOARD_TWILIO__*, email SWITCHBOARD_EMAIL__SMTP_HOST); "
+            "(SMS needs SWITCHBOARD_TWILIO__*, email SWITCHBOARD_EMAIL__SMTP_HOST and "
+            "__FROM_ADDRESS); "
             "set it up or remove those steps"
         )
     preview = preview_campaign(session, campaign, rules, now=planned, sample=0)
