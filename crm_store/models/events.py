@@ -83,6 +83,30 @@ class CareCycle(Base):
     survey_score: Mapped[int | None] = mapped_column()
 
 
+class AgentReply(Base):
+    """One reply of an agent, with how long the customer had waited for it, worked out
+    when the reply's event was logged (crm_store/reply_waits.py), so the agents' figures
+    of a range read that range's replies by index instead of replaying the events of
+    every conversation agents worked in. `waited_since` is null for a reply that ended
+    no wait (a second reply in a row). Ids and times only, like the event log."""
+
+    __tablename__ = "agent_replies"
+    __table_args__ = (
+        Index("ix_agent_replies_replied", "replied_at"),
+        Index("ix_agent_replies_channel_replied", "channel", "replied_at"),
+        # A cycle's replies, worked out again when an earlier event is logged late.
+        Index("ix_agent_replies_conversation_cycle", "conversation_id", "cycle"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    cycle: Mapped[int] = mapped_column()
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    channel: Mapped[str | None] = mapped_column(String(20))
+    replied_at: Mapped[datetime] = mapped_column()
+    waited_since: Mapped[datetime | None] = mapped_column()
+
+
 class SatisfactionSurvey(Base):
     """A 1-5 rating asked after one resolution: one per (conversation, care cycle), so a
     reopened and resolved again conversation is asked again. Credited to whoever
