@@ -3,10 +3,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_store.base import Base, utcnow
+
+# A bot reply that fell back (one of its decisions): the knowledge report's latest
+# fallbacks are read by a partial index of these (analytics/support/knowledge.py).
+FALLBACK = text("type = 'message.out' AND actor = 'bot' AND detail LIKE '%fallback%'")
 
 
 class LoggedEvent(Base):
@@ -23,6 +27,13 @@ class LoggedEvent(Base):
         # range (replies by decision, handoffs by reason) read the index alone.
         Index("ix_event_log_type_occurred", "type", "occurred_at", "actor", "channel", "detail"),
         Index("ix_event_log_conversation_cycle", "conversation_id", "cycle"),
+        Index(
+            "ix_event_log_fallbacks",
+            "occurred_at",
+            "channel",
+            postgresql_where=FALLBACK,
+            sqlite_where=FALLBACK,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,5 +1,6 @@
-"""agent reply waits: each agent reply with the wait it ended (`agent_replies`), kept by
-crm_store/reply_waits.py as events are logged; older events replayed here
+"""agent reply waits and report indexes: each agent reply with the wait it ended
+(`agent_replies`), kept by crm_store/reply_waits.py as events are logged, older events
+replayed here; a partial index of the bot's fallbacks by time for the knowledge report
 
 Revision ID: 0024
 Revises: 0023
@@ -27,6 +28,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 WHEN = sa.DateTime(timezone=True)
+FALLBACK = sa.text("type = 'message.out' AND actor = 'bot' AND detail LIKE '%fallback%'")
 BATCH = 5000
 
 
@@ -57,9 +59,18 @@ def upgrade() -> None:
     op.create_index(
         "ix_agent_replies_conversation_cycle", "agent_replies", ["conversation_id", "cycle"]
     )
+    # The knowledge report's latest fallbacks, read backwards by time.
+    op.create_index(
+        "ix_event_log_fallbacks",
+        "event_log",
+        ["occurred_at", "channel"],
+        postgresql_where=FALLBACK,
+        sqlite_where=FALLBACK,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_event_log_fallbacks", table_name="event_log")
     op.drop_table("agent_replies")
 
 
