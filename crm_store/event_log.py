@@ -122,12 +122,11 @@ def record_events(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     new_keys = set(session.execute(statement).scalars())
     for row in rows:
         if row["key"] in new_keys:
+            where = {name: row[name] for name in ("conversation_id", "cycle", "actor")}
             follow_event(
                 session,
                 row["type"],
-                conversation_id=row["conversation_id"],
-                cycle=row["cycle"],
-                actor=row["actor"],
+                **where,
                 channel=row["channel"],
                 occurred_at=row["occurred_at"],
                 detail=row["detail"],
@@ -135,9 +134,7 @@ def record_events(session: Session, rows: Sequence[dict[str, Any]]) -> int:
             follow_wait(
                 session,
                 row["type"],
-                conversation_id=row["conversation_id"],
-                cycle=row["cycle"],
-                actor=row["actor"],
+                **where,
                 staff_id=row["staff_id"],
                 occurred_at=row["occurred_at"],
             )
