@@ -13,14 +13,21 @@ times section; analytics/support/durations.py)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import numpy as np
 from sqlalchemy import ColumnElement, and_, case, func, not_, or_, select
 from sqlalchemy.orm import Session
 
-from analytics.support.period import ReportPeriod, epoch_micros, micro_arrays
+from analytics.support.period import (
+    ReportPeriod,
+    as_day,
+    epoch_micros,
+    micro_arrays,
+    utc_day,
+)
 from crm_store.models import CareCycle as C
 
 __all__ = ["REOPEN_WINDOW", "CycleCounts", "CycleSpans", "cycle_counts", "cycle_spans"]
@@ -38,6 +45,7 @@ class CycleCounts:
     with_bot: int  # the bot took part (sent at least one reply)
     resolved_by_bot: int  # ... and resolved it alone, and it held
     handed_off: int  # ... and handed it to a person
+    opened_by_day: dict[date, int]  # cycles started, per UTC day with any
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +74,8 @@ def _started_in(period: ReportPeriod) -> list[ColumnElement[bool]]:
 
 def cycle_counts(session: Session, period: ReportPeriod) -> CycleCounts:
     """Every care cycle that started in the period (on its channel), counted in one
-    query grouped by channel."""
+    query grouped by channel and UTC day of its start (the day's openings are the
+    conversations section's series too)."""
     until = period.followed_until
     bot = _by(C.first_bot_reply_at, until)
     handed = _by(C.first_handoff_at, until)
@@ -78,18 +87,30 @@ def cycle_counts(session: Session, period: ReportPeriod) -> CycleCounts:
         <= _WINDOW_MICROS,
     )
     held_by_bot = and_(bot, resolved, C.resolved_by_bot, not_(person), not_(reopened_soon))
+    day = utc_day(session, C.started_at)
     counted = session.execute(
-        select(C.channel, func.count(), _count(bot), _count(held_by_bot), _count(and_(bot, handed)))
+        select(
+            C.channel,
+            day,
+            func.count(),
+            _count(bot),
+            _count(held_by_bot),
+            _count(and_(bot, handed)),
+        )
         .where(*_started_in(period))
-        .group_by(C.channel)
+        .group_by(C.channel, day)
     ).all()
+    channels: Counter[str] = Counter()
+    days: Counter[date] = Counter()
+    for channel, when, n, *_ in counted:
+        channels[channel] += int(n)
+        days[as_day(when)] += int(n)
     return CycleCounts(
-        by_channel=sorted(
-            ((channel, int(n)) for channel, n, *_ in counted), key=lambda item: (-item[1], item[0])
-        ),
-        with_bot=sum(int(row[2]) for row in counted),
-        resolved_by_bot=sum(int(row[3]) for row in counted),
-        handed_off=sum(int(row[4]) for row in counted),
+        by_channel=sorted(channels.items(), key=lambda item: (-item[1], item[0])),
+        with_bot=sum(int(row[3]) for row in counted),
+        resolved_by_bot=sum(int(row[4]) for row in counted),
+        handed_off=sum(int(row[5]) for row in counted),
+        opened_by_day=dict(days),
     )
 
 

@@ -46,7 +46,7 @@ def conversations(
     session: Session, period: ReportPeriod, _: OpeningHours, __: QuestionEncoder | None
 ) -> dict[str, Any]:
     cycles = cycle_counts(session, period)
-    activity = daily_activity(session, period)
+    activity = daily_activity(session, period, cycles.opened_by_day)
     return {
         "conversations_by_channel": [
             {"channel": channel, "conversations": count} for channel, count in cycles.by_channel
