@@ -37,7 +37,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy import ColumnElement, exists, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from analytics.model_fits import CUSTOMER_METRICS, latest_fit
@@ -48,6 +48,7 @@ from crm_store.summaries import BEST_CHANCE_FIRST, NOT_PURCHASES, OPEN_LEADS
 __all__ = [
     "DashboardFilter",
     "count_leads",
+    "lead_board",
     "lead_scores",
     "leads_by_owner",
     "refit_time",
@@ -305,30 +306,78 @@ def count_leads(
 def leads_by_owner(session: Session, window: DashboardFilter) -> list[dict[str, Any]]:
     """Per owner: open leads, scored ones, their mean probability and expected wins (the
     sum of the probabilities), most expected wins first; one GROUP BY."""
-    rows = session.execute(
-        select(
-            Lead.owner_staff_id,
-            StaffUser.name,
-            func.count(),
-            func.count(LeadScore.probability),
-            func.sum(LeadScore.probability),
-        )
-        .outerjoin(StaffUser, StaffUser.id == Lead.owner_staff_id)
+    return lead_board(session, window, limit=0)[0]
+
+
+def lead_board(
+    session: Session, window: DashboardFilter, *, limit: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """`leads_by_owner` and the first `limit` of `lead_scores` together, from one pass
+    over the open leads of the range and their scores: one statement whose common table
+    (the leads with their probability) feeds both the owners' GROUP BY and the sorted
+    page, instead of joining every open lead to its score twice. Then the page's leads
+    are read by id, with their customers and owners."""
+    open_leads = (
+        select(Lead.id, Lead.owner_staff_id, Lead.created_at, LeadScore.probability)
         .outerjoin(LeadScore, LeadScore.lead_id == Lead.id)
         .where(*_open_leads_in(window))
-        .group_by(Lead.owner_staff_id, StaffUser.name)
+        .cte("open_leads")
+    )
+    grouped = (
+        select(
+            open_leads.c.owner_staff_id,
+            func.count().label("leads"),
+            func.count(open_leads.c.probability).label("scored"),
+            func.sum(open_leads.c.probability).label("wins"),
+        )
+        .group_by(open_leads.c.owner_staff_id)
+        .subquery()
+    )
+    owners_part = select(
+        literal(0).label("part"),
+        grouped.c.owner_staff_id,
+        StaffUser.name,
+        grouped.c.leads,
+        grouped.c.scored,
+        grouped.c.wins,
+    ).outerjoin(StaffUser, StaffUser.id == grouped.c.owner_staff_id)
+    o = open_leads.c
+    page = (
+        select(o.id)
+        .order_by(o.probability.is_(None), o.probability.desc(), o.created_at.desc(), o.id.desc())
+        .limit(limit)
+        .subquery()
+    )
+    page_part = select(
+        literal(1), page.c.id, null(), null(), null(), null()
+    )  # the lead's id in the owner's column
+    rows = session.execute(union_all(owners_part, page_part)).all()
+    owners = sorted(
+        (
+            {
+                "owner": {"id": owner_id, "name": name} if owner_id is not None else None,
+                "leads": int(leads),
+                "scored": int(scored),
+                "expected_wins": round(float(wins or 0.0), 2),
+                "mean_probability": round(float(wins) / scored, 4) if scored else None,
+            }
+            for part, owner_id, name, leads, scored, wins in rows
+            if part == 0
+        ),
+        key=lambda o: (-o["expected_wins"], -o["leads"]),
+    )
+    ids = [lead_id for part, lead_id, *_ in rows if part == 1]
+    if not ids:
+        return owners, []
+    leads = session.execute(
+        select(Lead, Customer.name, Customer.email, StaffUser.name, LeadScore)
+        .join(Customer, Customer.id == Lead.customer_id)
+        .outerjoin(StaffUser, StaffUser.id == Lead.owner_staff_id)
+        .outerjoin(LeadScore, LeadScore.lead_id == Lead.id)
+        .where(Lead.id.in_(ids))
+        .order_by(*BEST_CHANCE_FIRST)
     ).all()
-    owners = [
-        {
-            "owner": {"id": owner_id, "name": name} if owner_id is not None else None,
-            "leads": int(leads),
-            "scored": int(scored),
-            "expected_wins": round(float(wins or 0.0), 2),
-            "mean_probability": round(float(wins) / scored, 4) if scored else None,
-        }
-        for owner_id, name, leads, scored, wins in rows
-    ]
-    return sorted(owners, key=lambda o: (-o["expected_wins"], -o["leads"]))
+    return owners, [_lead_json(*row) for row in leads]
 
 
 def _lead_json(

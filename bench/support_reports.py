@@ -6,7 +6,9 @@ Generates, with COPY into a throwaway PostgreSQL (bench/summary.py's server help
 3 million events: openings, messages, bot answers and fallbacks, handoffs, agents'
 replies, resolutions, reopenings, surveys) and the customers' fallen-back questions,
 then asks the API (the real app under a TestClient, agents' token) for random 90-day
-ranges, all channels and one channel. The reference, timed in the same run on the same
+ranges, all channels and one channel: the whole report (GET /api/v1/reports/support)
+and each of its sections (GET /api/v1/reports/support/{section}, as the dashboard
+fetches them). The reference, timed in the same run on the same
 pool: one `SELECT count(*)` of the events of the range, in its own transaction.
 
     .venv/bin/python bench/support_reports.py [--url postgresql+psycopg://...]
@@ -41,10 +43,11 @@ sys.path.insert(1, str(ROOT / "bench"))
 
 import summary as server  # noqa: E402  (bench/summary.py: its throwaway PostgreSQL)
 
+from analytics.support.report import SECTIONS  # noqa: E402
 from bot.app import create_app  # noqa: E402
 from bot.settings import DatabaseSettings, Settings, SupportSettings  # noqa: E402
 from crm_store import Database, staff, upgrade  # noqa: E402
-from crm_store.models import CareCycle, LoggedEvent  # noqa: E402
+from crm_store.models import AgentReply, CareCycle, LoggedEvent  # noqa: E402
 
 CUSTOMERS = 100_000
 AGENTS = 12
@@ -306,9 +309,12 @@ def main() -> None:
         upgrade(url)
         with database.transaction() as session:
             session.execute(text("ANALYZE care_cycles"))  # as autovacuum would, soon after
+            session.execute(text("ANALYZE agent_replies"))
             cycles = session.scalar(select(func.count()).select_from(CareCycle))
+            replies = session.scalar(select(func.count()).select_from(AgentReply))
         print(
-            f"migration 0021 built {cycles:,} care cycles in {time.perf_counter() - started:.1f} s"
+            f"migrations 0021-0024 built {cycles:,} care cycles and {replies:,} agent replies "
+            f"in {time.perf_counter() - started:.1f} s"
         )
         encoder = None
         if args.encoder:
@@ -325,6 +331,7 @@ def main() -> None:
                 _, token = staff.create_staff(session, name="Sam", email="sam@b.test", role="agent")
             headers = {"Authorization": f"Bearer {token}"}
             report, reference = [], []
+            parts: dict[str, list[float]] = {name: [] for name in SECTIONS}
             for n in range(args.samples + 3):
                 last = (NOW - timedelta(days=rng.uniform(0, 270))).date()
                 first = last - timedelta(days=89)
@@ -335,6 +342,17 @@ def main() -> None:
                 )
                 took = time.perf_counter() - began
                 assert answer.status_code == 200, answer.text
+                # Each section as the dashboard asks for it (all at once there; one after
+                # another here, so each is timed alone).
+                for name in SECTIONS:
+                    began = time.perf_counter()
+                    part = client.get(
+                        f"/api/v1/reports/support/{name}?from={first}&to={last}{channel}",
+                        headers=headers,
+                    )
+                    assert part.status_code == 200, part.text
+                    if n >= 3:
+                        parts[name].append((time.perf_counter() - began) * 1000)
                 began = time.perf_counter()
                 with database.transaction() as session:
                     session.scalar(
@@ -352,9 +370,14 @@ def main() -> None:
                     report.append(took * 1000)
                     reference.append(counted * 1000)
             cycles = answer.json()["bot_resolution"]["denominator"]
-        for name, samples in (("report API, 90 days", report), ("reference count(*)", reference)):
+        timed = [
+            ("report API, 90 days", report),
+            *((f"  section {name}", samples) for name, samples in parts.items()),
+            ("reference count(*)", reference),
+        ]
+        for name, samples in timed:
             print(
-                f"{name:22} p50 {statistics.median(samples):7.1f} ms   "
+                f"{name:28} p50 {statistics.median(samples):7.1f} ms   "
                 f"p99 {percentile(samples, 0.99):7.1f} ms   ({len(samples)} requests)"
             )
         load = ", ".join(f"{n:.1f}" for n in os.getloadavg())

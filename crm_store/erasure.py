@@ -187,6 +187,10 @@ RULES: dict[str, Delete | Pseudonymise] = {
         "the support report counts cycles; the rows hold only ids, times and counts",
         frozenset({"channel"}),
     ),
+    "agent_replies": Pseudonymise(
+        "the agents' figures count replies and their waits; the rows hold only ids and times",
+        frozenset({"channel"}),
+    ),
     "satisfaction_surveys": Pseudonymise(
         "the satisfaction score counts answers; the comment goes",
         frozenset({"channel", "resolved_by"}),

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from crm_store.base import utcnow
 from crm_store.care_cycles import CYCLE_STARTS, follow_event
 from crm_store.models import LoggedEvent
+from crm_store.reply_waits import follow_wait
 
 __all__ = [
     "CUSTOMER_EVENTS",
@@ -103,7 +104,8 @@ def event_row(
 def record_events(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     """Append several events (rows from `event_row`) in one statement; a key logged
     already is skipped. Each new one is folded into its care cycle
-    (crm_store/care_cycles.py). Returns how many were new."""
+    (crm_store/care_cycles.py) and its agents' reply waits (crm_store/reply_waits.py).
+    Returns how many were new."""
     if not rows:
         return 0
     dialect = session.get_bind().dialect.name
@@ -120,15 +122,21 @@ def record_events(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     new_keys = set(session.execute(statement).scalars())
     for row in rows:
         if row["key"] in new_keys:
+            where = {name: row[name] for name in ("conversation_id", "cycle", "actor")}
             follow_event(
                 session,
                 row["type"],
-                conversation_id=row["conversation_id"],
-                cycle=row["cycle"],
-                actor=row["actor"],
+                **where,
                 channel=row["channel"],
                 occurred_at=row["occurred_at"],
                 detail=row["detail"],
+            )
+            follow_wait(
+                session,
+                row["type"],
+                **where,
+                staff_id=row["staff_id"],
+                occurred_at=row["occurred_at"],
             )
     return len(new_keys)
 

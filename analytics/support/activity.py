@@ -7,6 +7,8 @@ than once, and each has its reason); all counted in SQL."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, cast, func, select
@@ -26,14 +28,15 @@ def _in(period: ReportPeriod, column: ColumnElement[Any], channel: ColumnElement
     return found
 
 
-def daily_activity(session: Session, period: ReportPeriod) -> dict[str, Any]:
-    """`over_time` (one entry per day, zeros included) and `handoff_reasons`."""
+def daily_activity(
+    session: Session, period: ReportPeriod, opened: Mapping[date, int]
+) -> dict[str, Any]:
+    """`over_time` (one entry per day, zeros included) and `handoff_reasons`; `opened`
+    is the cycles started per day, counted with the cycles' figures
+    (analytics/support/cycles.py, `cycle_counts`)."""
     days = {when: Counter[str]() for when in period.days()}
-    opened = utc_day(session, C.started_at)
-    for when, count in session.execute(
-        select(opened, func.count()).where(*_in(period, C.started_at, C.channel)).group_by(opened)
-    ):
-        days[as_day(when)]["opened"] += count
+    for when, count in opened.items():
+        days[when]["opened"] += count
     resolved = utc_day(session, C.resolved_at)
     by_bot = func.sum(cast(C.resolved_by_bot, Integer))
     for when, count, bot in session.execute(

@@ -1,91 +1,77 @@
 """Agents' workload and how long customers waited for their replies.
 
-A customer starts waiting for a person when the conversation is handed off, or when
-they write while a person has it and nobody is already waiting on a reply; the wait
-ends at the next reply of an agent, which is credited to that agent. Follow-ups (an
-agent writing twice in a row) are replies but not answers to a wait."""
+Each agent reply is kept in `agent_replies` with the wait it ended, worked out when the
+reply was logged (crm_store/reply_waits.py: a customer starts waiting at the handoff,
+or when they write while a person has the cycle and nobody is already waiting; the
+next reply of an agent ends the wait; a second reply in a row ends none). A reply counts
+in the range it was sent in, with its whole wait, even when the wait began before the
+range: the wait is the customer's, and the reply is where the agent answered it. The
+report reads the range's replies by the index on their time and counts them in SQL;
+the medians are taken here from the waits, the same on both databases."""
 
 from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from analytics.support.period import ReportPeriod
-from crm_store.models import LoggedEvent as E
+from analytics.support.period import ReportPeriod, epoch_micros
+from crm_store.models import AgentReply as R
 from crm_store.models import StaffUser
 
 __all__ = ["agent_workload"]
 
-_ENDS = ("conversation.resolved", "handoff.returned")
-_AGENT_REPLY = and_(E.type == "message.out", E.actor == "agent")
+
+def _sent_in(period: ReportPeriod) -> list[ColumnElement[bool]]:
+    found = [R.replied_at >= period.since, R.replied_at < period.until]
+    if period.channel is not None:
+        found.append(R.channel == period.channel)
+    return found
 
 
 def agent_workload(session: Session, period: ReportPeriod) -> list[dict[str, Any]]:
-    """Per agent who replied in the period: conversations (care cycles) replied in,
+    """Per agent who replied in the period: conversations (care cycles replied in),
     replies, and the median wait their replies ended."""
-    in_period = [E.occurred_at >= period.since, E.occurred_at < period.until]
-    if period.channel is not None:
-        in_period.append(E.channel == period.channel)
-    worked = select(E.conversation_id).where(_AGENT_REPLY, *in_period)
-    query = (
-        select(E.conversation_id, E.cycle, E.type, E.actor, E.staff_id, E.occurred_at)
-        .where(
-            E.conversation_id.in_(worked),
-            or_(
-                _AGENT_REPLY,
-                E.type.in_(("message.in", "handoff.opened", *_ENDS)),
-            ),
-            *in_period,
-        )
-        .order_by(E.conversation_id, E.occurred_at, E.id)
+    sent = _sent_in(period)
+    cycles = (
+        select(R.staff_id, R.conversation_id, R.cycle, func.count().label("replies"))
+        .where(*sent)
+        .group_by(R.staff_id, R.conversation_id, R.cycle)
+        .subquery()
     )
-    cycles: dict[int, set[tuple[int, int]]] = defaultdict(set)
-    replies: dict[int, int] = defaultdict(int)
-    waits: dict[int, list[float]] = defaultdict(list)
-    current, with_person, waiting = None, False, None
-    for conversation_id, cycle, kind, _actor, staff_id, when in session.execute(query):
-        if conversation_id != current:
-            current, with_person, waiting = conversation_id, False, None
-        if kind == "handoff.opened":
-            with_person, waiting = True, waiting or when
-        elif kind in _ENDS:
-            with_person, waiting = False, None
-        elif kind == "message.in":
-            if with_person and waiting is None:
-                waiting = when
-        elif staff_id is not None:
-            cycles[staff_id].add((conversation_id, cycle))
-            replies[staff_id] += 1
-            with_person = True
-            if waiting is not None:
-                waits[staff_id].append(_seconds(waiting, when))
-                waiting = None
-    names = {
-        staff_id: name
-        for staff_id, name in session.execute(
-            select(StaffUser.id, StaffUser.name).where(StaffUser.id.in_(list(replies)))
+    counted = session.execute(
+        select(cycles.c.staff_id, func.count(), func.sum(cycles.c.replies)).group_by(
+            cycles.c.staff_id
         )
-    }
+    ).all()
+    waits: dict[int, list[float]] = defaultdict(list)
+    for staff_id, micros in session.execute(
+        select(
+            R.staff_id, epoch_micros(session, R.replied_at) - epoch_micros(session, R.waited_since)
+        ).where(*sent, R.waited_since.is_not(None))
+    ):
+        waits[staff_id].append(max(0, micros) / 1_000_000)
+    names = dict(
+        session.execute(
+            select(StaffUser.id, StaffUser.name).where(
+                StaffUser.id.in_([row[0] for row in counted])
+            )
+        ).all()
+    )
     return sorted(
         (
             {
                 "agent": names.get(staff_id, f"staff {staff_id}"),
-                "conversations": len(cycles[staff_id]),
-                "replies": count,
+                "conversations": int(conversations),
+                "replies": int(replies),
                 "median_reply_seconds": (
                     round(statistics.median(waits[staff_id]), 1) if waits[staff_id] else None
                 ),
             }
-            for staff_id, count in replies.items()
+            for staff_id, conversations, replies in counted
         ),
         key=lambda row: (-row["conversations"], row["agent"]),
     )
-
-
-def _seconds(start: datetime, end: datetime) -> float:
-    return max(0.0, (end - start).total_seconds())

@@ -6,23 +6,31 @@ its range, not every event of it.
 The report counts what happened up to `ReportPeriod.followed_until` (30 days after the
 range) and no later, as it did when it grouped the events themselves: each row keeps
 the first time of each kind of event, and "the bot took part" is "its first reply came
-before then". The counts are summed in SQL; the spans (start to first person reply, to
-resolution) come back as integer microseconds for the quantiles and business hours
-(analytics/support/durations.py)."""
+before then". The counts are summed in SQL (`cycle_counts`, for the conversations
+section); the spans (start to first person reply, to resolution) come back as integer
+microseconds for the quantiles and business hours (`cycle_spans`, for the response
+times section; analytics/support/durations.py)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import numpy as np
 from sqlalchemy import ColumnElement, and_, case, func, not_, or_, select
 from sqlalchemy.orm import Session
 
-from analytics.support.period import ReportPeriod, epoch_micros
+from analytics.support.period import (
+    ReportPeriod,
+    as_day,
+    epoch_micros,
+    micro_arrays,
+    utc_day,
+)
 from crm_store.models import CareCycle as C
 
-__all__ = ["REOPEN_WINDOW", "CycleFigures", "cycle_figures"]
+__all__ = ["REOPEN_WINDOW", "CycleCounts", "CycleSpans", "cycle_counts", "cycle_spans"]
 
 # A resolution followed by a reopening within this long did not resolve anything.
 REOPEN_WINDOW = timedelta(days=7)
@@ -30,13 +38,20 @@ _WINDOW_MICROS = REOPEN_WINDOW // timedelta(microseconds=1)
 
 
 @dataclass(frozen=True, slots=True)
-class CycleFigures:
-    """The care cycles started in a period: counted, and their spans in microseconds."""
+class CycleCounts:
+    """The care cycles started in a period, counted."""
 
     by_channel: list[tuple[str, int]]  # most cycles first
     with_bot: int  # the bot took part (sent at least one reply)
     resolved_by_bot: int  # ... and resolved it alone, and it held
     handed_off: int  # ... and handed it to a person
+    opened_by_day: dict[date, int]  # cycles started, per UTC day with any
+
+
+@dataclass(frozen=True, slots=True)
+class CycleSpans:
+    """The spans of the care cycles started in a period, in microseconds since 1970."""
+
     first_response: tuple[np.ndarray, np.ndarray]  # (starts, first person replies)
     resolution: tuple[np.ndarray, np.ndarray]  # (starts, resolutions)
 
@@ -57,8 +72,10 @@ def _started_in(period: ReportPeriod) -> list[ColumnElement[bool]]:
     return found
 
 
-def cycle_figures(session: Session, period: ReportPeriod) -> CycleFigures:
-    """Every care cycle that started in the period (on its channel), in two queries."""
+def cycle_counts(session: Session, period: ReportPeriod) -> CycleCounts:
+    """Every care cycle that started in the period (on its channel), counted in one
+    query grouped by channel and UTC day of its start (the day's openings are the
+    conversations section's series too)."""
     until = period.followed_until
     bot = _by(C.first_bot_reply_at, until)
     handed = _by(C.first_handoff_at, until)
@@ -70,33 +87,48 @@ def cycle_figures(session: Session, period: ReportPeriod) -> CycleFigures:
         <= _WINDOW_MICROS,
     )
     held_by_bot = and_(bot, resolved, C.resolved_by_bot, not_(person), not_(reopened_soon))
+    day = utc_day(session, C.started_at)
     counted = session.execute(
-        select(C.channel, func.count(), _count(bot), _count(held_by_bot), _count(and_(bot, handed)))
-        .where(*_started_in(period))
-        .group_by(C.channel)
-    ).all()
-    replied = _by(C.first_person_reply_at, until)
-    spans = session.execute(
         select(
-            epoch_micros(session, C.started_at),
-            case((replied, epoch_micros(session, C.first_person_reply_at))),
-            case((resolved, epoch_micros(session, C.resolved_at))),
-        ).where(*_started_in(period), or_(replied, resolved))
+            C.channel,
+            day,
+            func.count(),
+            _count(bot),
+            _count(held_by_bot),
+            _count(and_(bot, handed)),
+        )
+        .where(*_started_in(period))
+        .group_by(C.channel, day)
     ).all()
-    starts = np.array([row[0] for row in spans], dtype=np.int64)
-    return CycleFigures(
-        by_channel=sorted(
-            ((channel, int(n)) for channel, n, *_ in counted), key=lambda item: (-item[1], item[0])
-        ),
-        with_bot=sum(int(row[2]) for row in counted),
-        resolved_by_bot=sum(int(row[3]) for row in counted),
-        handed_off=sum(int(row[4]) for row in counted),
-        first_response=_ended(starts, [row[1] for row in spans]),
-        resolution=_ended(starts, [row[2] for row in spans]),
+    channels: Counter[str] = Counter()
+    days: Counter[date] = Counter()
+    for channel, when, n, *_ in counted:
+        channels[channel] += int(n)
+        days[as_day(when)] += int(n)
+    return CycleCounts(
+        by_channel=sorted(channels.items(), key=lambda item: (-item[1], item[0])),
+        with_bot=sum(int(row[3]) for row in counted),
+        resolved_by_bot=sum(int(row[4]) for row in counted),
+        handed_off=sum(int(row[5]) for row in counted),
+        opened_by_day=dict(days),
     )
 
 
-def _ended(starts: np.ndarray, ends: list[int | None]) -> tuple[np.ndarray, np.ndarray]:
-    """The (start, end) pairs of the spans that ended."""
-    ended = np.array([end is not None for end in ends], dtype=bool)
-    return starts[ended], np.array([end for end in ends if end is not None], dtype=np.int64)
+def cycle_spans(session: Session, period: ReportPeriod) -> CycleSpans:
+    """The (start, end) pairs of the cycles started in the period that a person replied
+    in, and of those resolved, by the followed-until rule, in one query."""
+    until = period.followed_until
+    replied = _by(C.first_person_reply_at, until)
+    resolved = _by(C.resolved_at, until)
+    started = epoch_micros(session, C.started_at)
+    starts, replies, starts_resolved, resolutions = micro_arrays(
+        session,
+        [
+            (started, replied),
+            (epoch_micros(session, C.first_person_reply_at), replied),
+            (started, resolved),
+            (epoch_micros(session, C.resolved_at), resolved),
+        ],
+        _started_in(period),
+    )
+    return CycleSpans(first_response=(starts, replies), resolution=(starts_resolved, resolutions))

@@ -1,7 +1,10 @@
 """Knowledge-base questions answered versus fallen back, counted in SQL from the bot
 replies' events (`detail`: the reply's decisions, one per question a message asked,
 from `attributes.route`), and the customers' words behind the latest fallbacks,
-grouped."""
+grouped. The latest fallbacks are found by their own partial index
+(`ix_event_log_fallbacks`, migration 0024) and joined to the questions they answered
+in the same query: before it, PostgreSQL read every bot reply of the range from the
+table to sort them."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from analytics.support.period import ReportPeriod
 from analytics.support.unanswered import QuestionEncoder, group_questions
 from crm_store.models import Interaction
 from crm_store.models import LoggedEvent as E
+from crm_store.models.events import FALLBACK
 
 __all__ = ["MAX_GROUPED", "knowledge_figures"]
 
@@ -39,18 +43,30 @@ def knowledge_figures(
     ):
         for decision in (detail or "").split(","):
             decisions[decision] += count
-    missed = session.execute(
-        select(E.data)
-        .where(*replies, E.detail.like("%fallback%"))
+    fallbacks = [FALLBACK, *replies[2:]]
+    # The time of the oldest of the latest fallbacks, from the index alone, so the rows
+    # read from the table are those fallbacks and no more (the planner cannot tell how
+    # many replies match '%fallback%' and would otherwise read the whole range's).
+    oldest = (
+        select(E.occurred_at)
+        .where(*fallbacks)
+        .order_by(E.occurred_at.desc())
+        .offset(MAX_GROUPED - 1)
+        .limit(1)
+        .scalar_subquery()
+    )
+    latest = (
+        select(E.data["in_reply_to_id"].as_integer().label("asked"))
+        .where(*fallbacks, E.occurred_at >= func.coalesce(oldest, period.since))
         .order_by(E.occurred_at.desc())
         .limit(MAX_GROUPED)
-    ).scalars()
-    asked = [int(data["in_reply_to_id"]) for data in missed if data.get("in_reply_to_id")]
-    texts: list[str] = []
-    for start in range(0, len(asked), 1000):
-        texts += session.execute(
-            select(Interaction.text).where(Interaction.id.in_(asked[start : start + 1000]))
+        .subquery()
+    )
+    texts = list(
+        session.execute(
+            select(Interaction.text).join(latest, Interaction.id == latest.c.asked)
         ).scalars()
+    )
     return {
         "answered": decisions["answer"],
         "fallen_back": decisions["fallback"],

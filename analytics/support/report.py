@@ -1,8 +1,13 @@
-"""The support report as the staff API serves it (GET /api/v1/reports/support): one
-JSON document for a period and channel. Rates are null when their denominator is 0."""
+"""The support report as the staff API serves it: one JSON document for a period and
+channel (GET /api/v1/reports/support, and its CSV-minded callers), or one section of it
+(GET /api/v1/reports/support/{section}), which is what the dashboard page fetches, all
+sections at once, so each of its charts waits for its own figures only. A section's
+figures are exactly the combined report's keys of that name. Rates are null when their
+denominator is 0."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -10,14 +15,14 @@ from sqlalchemy.orm import Session
 from analytics.support.activity import daily_activity
 from analytics.support.agents import agent_workload
 from analytics.support.business_time import OpeningHours
-from analytics.support.cycles import cycle_figures
+from analytics.support.cycles import cycle_counts, cycle_spans
 from analytics.support.durations import duration_figures
 from analytics.support.knowledge import knowledge_figures
 from analytics.support.period import ReportPeriod
 from analytics.support.satisfaction import satisfaction
 from analytics.support.unanswered import QuestionEncoder
 
-__all__ = ["BOT_RESOLUTION", "HANDOFF", "ReportPeriod", "support_report"]
+__all__ = ["BOT_RESOLUTION", "HANDOFF", "SECTIONS", "ReportPeriod", "support_report"]
 
 BOT_RESOLUTION = (
     "care cycles started in the period, the bot took part in and resolved with no person "
@@ -34,22 +39,15 @@ def _rate(count: int, denominator: int) -> float | None:
     return round(count / denominator, 4) if denominator else None
 
 
-def support_report(
-    session: Session,
-    period: ReportPeriod,
-    hours: OpeningHours,
-    *,
-    encoder: QuestionEncoder | None = None,
+Section = Callable[[Session, ReportPeriod, OpeningHours, QuestionEncoder | None], dict[str, Any]]
+
+
+def conversations(
+    session: Session, period: ReportPeriod, _: OpeningHours, __: QuestionEncoder | None
 ) -> dict[str, Any]:
-    """The whole report; `encoder` groups unanswered questions by meaning (else words)."""
-    cycles = cycle_figures(session, period)
-    activity = daily_activity(session, period)
+    cycles = cycle_counts(session, period)
+    activity = daily_activity(session, period, cycles.opened_by_day)
     return {
-        "range": {
-            "from": period.first.isoformat(),
-            "to": period.last.isoformat(),
-            "channel": period.channel,
-        },
         "conversations_by_channel": [
             {"channel": channel, "conversations": count} for channel, count in cycles.by_channel
         ],
@@ -67,9 +65,48 @@ def support_report(
             "definition": HANDOFF,
             "reasons": activity["handoff_reasons"],
         },
-        "first_response": duration_figures(*cycles.first_response, hours),
-        "resolution_time": duration_figures(*cycles.resolution, hours),
-        "agents": agent_workload(session, period),
-        "satisfaction": satisfaction(session, period),
-        "knowledge": knowledge_figures(session, period, encoder),
     }
+
+
+def response_times(
+    session: Session, period: ReportPeriod, hours: OpeningHours, _: QuestionEncoder | None
+) -> dict[str, Any]:
+    spans = cycle_spans(session, period)
+    return {
+        "first_response": duration_figures(*spans.first_response, hours),
+        "resolution_time": duration_figures(*spans.resolution, hours),
+    }
+
+
+# The sections, by the name the API serves them under, in the combined report's order.
+SECTIONS: dict[str, Section] = {
+    "conversations": conversations,
+    "response-times": response_times,
+    "agents": lambda session, period, _, __: {"agents": agent_workload(session, period)},
+    "satisfaction": lambda session, period, _, __: {"satisfaction": satisfaction(session, period)},
+    "knowledge": lambda session, period, _, encoder: {
+        "knowledge": knowledge_figures(session, period, encoder)
+    },
+}
+
+
+def support_report(
+    session: Session,
+    period: ReportPeriod,
+    hours: OpeningHours,
+    *,
+    encoder: QuestionEncoder | None = None,
+    sections: tuple[str, ...] = tuple(SECTIONS),
+) -> dict[str, Any]:
+    """The report (by default whole; else the named `sections`); `encoder` groups
+    unanswered questions by meaning (else words)."""
+    report: dict[str, Any] = {
+        "range": {
+            "from": period.first.isoformat(),
+            "to": period.last.isoformat(),
+            "channel": period.channel,
+        }
+    }
+    for name in sections:
+        report.update(SECTIONS[name](session, period, hours, encoder))
+    return report

@@ -82,10 +82,10 @@ def analytics_router(database: Database, sales_dependency: Callable[..., Any]) -
         first `limit` leads, best chance first (`leads_total`: all of them)."""
 
         def figures(session: Session) -> dict[str, Any]:
-            owners = dashboard.leads_by_owner(session, window)
+            owners, leads = dashboard.lead_board(session, window, limit=limit)
             return {
                 "owners": owners,
-                "leads": dashboard.lead_scores(session, window, limit=limit),
+                "leads": leads,
                 # Every open lead in the range has one owner line (none: the null owner),
                 # so their sum is the count, without a third query.
                 "leads_total": sum(owner["leads"] for owner in owners),

@@ -1,4 +1,7 @@
-"""The support report for the staff dashboard: `GET /api/v1/reports/support`.
+"""The support report for the staff dashboard: `GET /api/v1/reports/support` (the whole
+report, for existing callers and exports) and `GET /api/v1/reports/support/{section}`
+(one section: conversations, response-times, agents, satisfaction, knowledge), which
+the dashboard fetches in parallel.
 
 Who may read it: agents and admins. The figures are the support team's own work
 (response times, workload, ratings), which a support lead (an admin here: there is no
@@ -11,10 +14,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
 from analytics.support import ReportPeriod, support_report
 from analytics.support.business_time import OpeningHours
+from analytics.support.report import SECTIONS
 from analytics.support.unanswered import QuestionEncoder, RememberedEncodings
 from crm_store import Database
 from crm_store.records import StaffRecord
@@ -54,22 +58,11 @@ def support_reports_router(
     # One per app: each wording of the unanswered questions is encoded once (see there).
     encoder = RememberedEncodings(encoder) if encoder is not None else None
 
-    def compute(period: ReportPeriod) -> dict[str, Any]:
+    def compute(period: ReportPeriod, sections: tuple[str, ...]) -> dict[str, Any]:
         with database.transaction() as session:
-            return support_report(session, period, hours, encoder=encoder)
+            return support_report(session, period, hours, encoder=encoder, sections=sections)
 
-    @router.get(
-        "/support",
-        responses={
-            403: {"description": "the staff user is neither an agent nor an admin"},
-            422: {
-                "description": "a date that is not YYYY-MM-DD, from after to, or a range "
-                f"over {MAX_DAYS} days, or an unknown channel"
-            },
-        },
-    )
-    async def support(
-        _: Annotated[StaffRecord, Depends(reader)],
+    def asked_period(
         first: Annotated[
             date | None,
             Query(alias="from", description="first day (UTC), YYYY-MM-DD; default 30 days ago"),
@@ -82,11 +75,41 @@ def support_reports_router(
             Literal["web", "sms", "email", "slack"] | None,
             Query(description="one channel; default all"),
         ] = None,
+    ) -> ReportPeriod:
+        return report_period(first, last, channel, today=clock().date())
+
+    refused = {
+        403: {"description": "the staff user is neither an agent nor an admin"},
+        422: {
+            "description": "a date that is not YYYY-MM-DD, from after to, or a range "
+            f"over {MAX_DAYS} days, or an unknown channel"
+        },
+    }
+
+    @router.get("/support", responses=refused)
+    async def support(
+        _: Annotated[StaffRecord, Depends(reader)],
+        period: Annotated[ReportPeriod, Depends(asked_period)],
     ) -> dict[str, Any]:
         """Conversations, bot resolution, handoffs, response and resolution times,
         agents, satisfaction and unanswered questions for a range of days (care cycles
         started in it). Rates are null when their denominator is 0."""
-        period = report_period(first, last, channel, today=clock().date())
-        return await to_thread.run_sync(compute, period)
+        return await to_thread.run_sync(compute, period, tuple(SECTIONS))
+
+    @router.get(
+        "/support/{section}",
+        responses={**refused, 404: {"description": "no such section of the report"}},
+    )
+    async def support_section(
+        _: Annotated[StaffRecord, Depends(reader)],
+        section: Annotated[str, Path(description="one of: " + ", ".join(SECTIONS))],
+        period: Annotated[ReportPeriod, Depends(asked_period)],
+    ) -> dict[str, Any]:
+        """One section of the support report (its keys exactly as in the whole report,
+        with `range`): what the dashboard fetches, all sections at once, so each chart
+        waits for its own figures only."""
+        if section not in SECTIONS:
+            raise HTTPException(404, f"no section {section!r}; there are: {', '.join(SECTIONS)}")
+        return await to_thread.run_sync(compute, period, (section,))
 
     return router

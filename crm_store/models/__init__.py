@@ -15,7 +15,7 @@ from crm_store.models.conversations import Conversation, Interaction
 from crm_store.models.customers import Customer, Identity
 from crm_store.models.delivery import InboundReceipt, OutboxMessage
 from crm_store.models.erasures import ErasedIdentifier, Erasure, ErasureStep
-from crm_store.models.events import CareCycle, LoggedEvent, SatisfactionSurvey
+from crm_store.models.events import AgentReply, CareCycle, LoggedEvent, SatisfactionSurvey
 from crm_store.models.handoffs import Handoff
 from crm_store.models.leads import Lead
 from crm_store.models.mailboxes import MailboxWatermark
@@ -28,6 +28,7 @@ from crm_store.models.widget_sessions import WidgetSessionRevocation
 
 __all__ = [
     "Account",
+    "AgentReply",
     "AuditEntry",
     "Campaign",
     "CampaignRecipient",

@@ -3,10 +3,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_store.base import Base, utcnow
+
+# A bot reply that fell back (one of its decisions): the knowledge report's latest
+# fallbacks are read by a partial index of these (analytics/support/knowledge.py).
+FALLBACK = text("type = 'message.out' AND actor = 'bot' AND detail LIKE '%fallback%'")
 
 
 class LoggedEvent(Base):
@@ -23,6 +27,13 @@ class LoggedEvent(Base):
         # range (replies by decision, handoffs by reason) read the index alone.
         Index("ix_event_log_type_occurred", "type", "occurred_at", "actor", "channel", "detail"),
         Index("ix_event_log_conversation_cycle", "conversation_id", "cycle"),
+        Index(
+            "ix_event_log_fallbacks",
+            "occurred_at",
+            "channel",
+            postgresql_where=FALLBACK,
+            sqlite_where=FALLBACK,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -81,6 +92,30 @@ class CareCycle(Base):
     # The cycle's satisfaction survey (one per cycle): when asked, and the 1-5 answer.
     survey_asked_at: Mapped[datetime | None] = mapped_column()
     survey_score: Mapped[int | None] = mapped_column()
+
+
+class AgentReply(Base):
+    """One reply of an agent, with how long the customer had waited for it, worked out
+    when the reply's event was logged (crm_store/reply_waits.py), so the agents' figures
+    of a range read that range's replies by index instead of replaying the events of
+    every conversation agents worked in. `waited_since` is null for a reply that ended
+    no wait (a second reply in a row). Ids and times only, like the event log."""
+
+    __tablename__ = "agent_replies"
+    __table_args__ = (
+        Index("ix_agent_replies_replied", "replied_at"),
+        Index("ix_agent_replies_channel_replied", "channel", "replied_at"),
+        # A cycle's replies, worked out again when an earlier event is logged late.
+        Index("ix_agent_replies_conversation_cycle", "conversation_id", "cycle"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    cycle: Mapped[int] = mapped_column()
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    channel: Mapped[str | None] = mapped_column(String(20))
+    replied_at: Mapped[datetime] = mapped_column()
+    waited_since: Mapped[datetime | None] = mapped_column()
 
 
 class SatisfactionSurvey(Base):

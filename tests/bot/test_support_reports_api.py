@@ -107,3 +107,29 @@ def test_bad_ranges_are_refused_with_the_reason(readers: Readers, query: str, re
 def test_sales_staff_and_strangers_cannot_read_it(readers: Readers) -> None:
     assert readers.client.get(REPORT, headers=readers.sales).status_code == 403
     assert readers.client.get(REPORT).status_code == 401
+
+
+def test_the_sections_together_are_the_whole_report(readers: Readers) -> None:
+    week = "from=2026-03-02&to=2026-03-08&channel=web"
+    whole = readers.client.get(f"{REPORT}?{week}", headers=readers.admin).json()
+    merged: dict = {}
+    for section in ("conversations", "response-times", "agents", "satisfaction", "knowledge"):
+        answer = readers.client.get(f"{REPORT}/{section}?{week}", headers=readers.admin)
+        assert answer.status_code == 200, answer.text
+        part = answer.json()
+        assert part["range"] == whole["range"]
+        assert not (set(part) - {"range"}) & set(merged), section  # no key in two sections
+        merged.update(part)
+    assert merged == whole
+    assert whole["conversations_by_channel"] == [{"channel": "web", "conversations": 3}]
+
+
+def test_an_unknown_section_is_a_404_naming_the_sections(readers: Readers) -> None:
+    answer = readers.client.get(f"{REPORT}/everything", headers=readers.admin)
+    assert answer.status_code == 404
+    assert "response-times" in answer.text
+    assert (
+        readers.client.get(f"{REPORT}/agents?to=yesterday", headers=readers.admin).status_code
+        == 422
+    )
+    assert readers.client.get(f"{REPORT}/agents", headers=readers.sales).status_code == 403

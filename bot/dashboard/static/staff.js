@@ -149,8 +149,19 @@
   }
 
   // ---- support ---------------------------------------------------------------------
+  // Each section of the report is its own request, all at once: a chart's figures do not
+  // wait for the slowest part (the whole report is still GET /api/v1/reports/support).
+  const SUPPORT_SECTIONS = ["conversations", "response-times", "agents", "satisfaction", "knowledge"];
+
+  async function supportReport(params) {
+    const answers = await Promise.all(SUPPORT_SECTIONS.map((name) => api("/api/v1/reports/support/" + name, params)));
+    const failed = answers.find((answer) => answer.status !== 200);
+    if (failed) return failed;
+    return { status: 200, body: Object.assign({}, ...answers.map((answer) => answer.body)) };
+  }
+
   async function drawSupport() {
-    const { status, body } = await api("/api/v1/reports/support", filterParams());
+    const { status, body } = await supportReport(filterParams());
     const note = $("support-status");
     if (status === 404) {
       $("support-body").hidden = true;

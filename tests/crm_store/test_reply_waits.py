@@ -1,0 +1,59 @@
+"""Agents' reply waits as events are logged, on SQLite and PostgreSQL: an event logged
+late with an earlier time works the cycle's replies out again; a retried reply counts
+once; a resolution ends the wait."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from crm_store import Database
+from crm_store.event_log import record_event
+from crm_store.models import AgentReply, StaffUser
+from tests.support.customers import open_sms_conversation, seed
+
+T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
+def _replies(database: Database) -> list[tuple[datetime, datetime | None]]:
+    with database.transaction() as session:
+        return [
+            (replied.astimezone(UTC), waited.astimezone(UTC) if waited else None)
+            for replied, waited in session.execute(
+                select(AgentReply.replied_at, AgentReply.waited_since).order_by(
+                    AgentReply.replied_at
+                )
+            )
+        ]
+
+
+def test_a_late_event_works_the_cycles_replies_out_again(database: Database) -> None:
+    seed(database)
+    conversation = open_sms_conversation(database).conversation_id
+    ids = {"conversation_id": conversation, "cycle": 1, "channel": "sms"}
+    with database.transaction() as session:
+        sam = StaffUser(name="Sam", email="sam@a.test", role="agent", api_token_hash="s" * 64)
+        session.add(sam)
+        session.flush()
+
+        def log(kind: str, key: str, minutes: int, actor: str = "customer") -> None:
+            staff = {"staff_id": sam.id} if actor == "agent" else {}
+            at = T0 + timedelta(minutes=minutes)
+            record_event(session, kind, key=key, actor=actor, occurred_at=at, **ids, **staff)
+
+        log("conversation.opened", "o", 0)
+        log("message.in", "1", 0)
+        log("message.out", "2", 20, "agent")  # no handoff logged yet: no wait
+        log("message.out", "2", 20, "agent")  # a retry: nothing new
+        log("message.out", "3", 25, "agent")
+        log("handoff.opened", "h", 5, "bot")  # logged late, at 10:05
+        log("message.in", "4", 30)
+        log("message.out", "5", 42, "agent")
+        log("conversation.resolved", "r", 50, "agent")
+        log("message.in", "6", 55)  # after the resolution: nobody has it
+    assert _replies(database) == [
+        (T0 + timedelta(minutes=20), T0 + timedelta(minutes=5)),  # from the handoff
+        (T0 + timedelta(minutes=25), None),  # a second reply in a row
+        (T0 + timedelta(minutes=42), T0 + timedelta(minutes=30)),  # wrote back at 10:30
+    ]
