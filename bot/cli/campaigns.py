@@ -128,7 +128,8 @@ def listing() -> None:
 @click.option("--sample", default=20, show_default=True, help="customer rows shown")
 @click.option("--json", "as_json", is_flag=True, help="the whole dry run as JSON")
 def preview(campaign_id: int, sample: int, as_json: bool) -> None:
-    """Dry run: who would get which step when, and why the others would not."""
+    """Dry run: who would get which step when, and why the others would not (a
+    journey: each customer's steps as they would fall due if they entered now)."""
     from bot.wiring.campaigns import engagement_rules
     from crm_store.base import utcnow
     from engagement.preview import preview_campaign
@@ -157,9 +158,11 @@ def preview(campaign_id: int, sample: int, as_json: bool) -> None:
             )
         for row in found["rows"]:
             what = row["at"] if row["decision"] == "send" else row["detail"]
+            # A journey's steps fall due one after another: each row says when.
+            due = f"\tdue {row['due']}" if found["kind"] == "journey" else ""
             click.echo(
                 f"  customer {row['customer_id']}\t{row['step']}\t{row['decision']}"
-                f"\t{row['reason'] or ''}\t{what or ''}"
+                f"\t{row['reason'] or ''}{due}\t{what or ''}"
             )
     for error in found["template_errors"]:
         click.echo(
