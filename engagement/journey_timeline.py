@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from crm_store.campaigns import CampaignRecord
 from crm_store.consents import MARKETING
 from crm_store.models import Customer
+from engagement.errors import InvalidCampaign
 from engagement.filters import audience
 from engagement.journey_definitions import STOP, Wait
 from engagement.rules import REASONS, EngagementRules, assess
@@ -145,14 +146,33 @@ class Timeline:
                     "stop" if branch["then"] == STOP else f"go to {branch['then']}"
                 )
                 out.extend(
-                    PlannedStep(
-                        skipped["name"], skipped["send"], "excluded", due, None, "branch", detail
-                    )
+                    self._skipped(customer_id, skipped, due, facts, detail)
                     for skipped in self._steps[position + 1 : end]
                     if skipped.get("send")
                 )
                 position = end
         return out
+
+    def _skipped(
+        self,
+        customer_id: int,
+        step: dict[str, Any],
+        due: datetime,
+        facts: SendFacts,
+        detail: str,
+    ) -> PlannedStep:
+        """A step the branch skips today; its template is still tried, since the
+        customer may take the other way by the time they reach it, and a template
+        that fails should fail at the preview, not at the send."""
+        fields = facts.fields.get(customer_id)
+        if fields is not None:
+            try:
+                self._renderer.render(step["name"], fields)
+            except InvalidCampaign as exc:
+                return PlannedStep(
+                    step["name"], step["send"], "excluded", due, None, "template", exc.reason
+                )
+        return PlannedStep(step["name"], step["send"], "excluded", due, None, "branch", detail)
 
     def _send(
         self,

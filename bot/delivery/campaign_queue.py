@@ -7,8 +7,11 @@ In batches: a pass claims up to one second of the slowest channel's rate (50 at 
 reads what the rules need for the whole batch in one query per kind of fact
 (engagement/send_facts.py), logs the batch's messages in a handful of statements, and
 records the sends the provider can be asked about in one transaction after the pass.
-The checks stay at the moment of sending: they are made after the claim, right before
-the batch's sends, which the throttle spreads over at most about a second.
+The checks stay at the moment of sending: they are made after the claim, before the
+batch's sends, which the throttle spreads over at most about a second. The running
+worker overlaps its passes (`CampaignSendWorker.work_backlog`): the next batch is
+claimed and checked while this one's provider calls are in flight, so a check is at
+most about two seconds older than its send.
 
 Exactly once per row: the row is claimed under a lease before anything is sent; the
 message is logged (with the row's address) before the provider is called; a row whose
