@@ -126,8 +126,15 @@ def listing() -> None:
 @campaigns.command("preview")
 @click.argument("campaign_id", type=int)
 @click.option("--sample", default=20, show_default=True, help="customer rows shown")
+@click.option(
+    "--limit",
+    default=100_000,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="customers of the audience evaluated",
+)
 @click.option("--json", "as_json", is_flag=True, help="the whole dry run as JSON")
-def preview(campaign_id: int, sample: int, as_json: bool) -> None:
+def preview(campaign_id: int, sample: int, limit: int, as_json: bool) -> None:
     """Dry run: who would get which step when, and why the others would not (a
     journey: each customer's steps as they would fall due if they entered now)."""
     from bot.wiring.campaigns import engagement_rules
@@ -140,6 +147,7 @@ def preview(campaign_id: int, sample: int, as_json: bool) -> None:
             _campaign(session, campaign_id),
             engagement_rules(settings),
             now=utcnow(),
+            max_customers=limit,
             sample=sample,
         )
     )
