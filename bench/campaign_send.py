@@ -123,7 +123,7 @@ async def send_all(
     started = time.perf_counter()
     claimed = 0
     while limit is None or claimed < limit:
-        got = await worker.work_backlog()
+        got = await worker.work_backlog(None if limit is None else limit - claimed)
         if not got:
             break
         claimed += got
@@ -233,6 +233,7 @@ def main() -> None:
         help="send only this many of the large size's audience (a multiple of 50); the "
         "whole audience is still frozen into the ledger",
     )
+    parser.add_argument("--large-only", action="store_true", help="skip the 10k size")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not args.url:
@@ -241,7 +242,8 @@ def main() -> None:
         with fresh_database(args.url) as url:
             print(json.dumps(one_size(url, args.one, args.send_limit)))
         return
-    for size in sorted({10_000, args.customers}):
+    sizes = [args.customers] if args.large_only else sorted({10_000, args.customers})
+    for size in sizes:
         limit = (
             [] if size == 10_000 or not args.send_limit else ["--send-limit", str(args.send_limit)]
         )

@@ -547,7 +547,7 @@ class CampaignSendWorker(QueueWorker[ClaimedSend, Outcome]):
         finally:
             await self._record_accepted()
 
-    async def work_backlog(self) -> int:
+    async def work_backlog(self, limit: int | None = None) -> int:
         """Passes while rows are due, as a pipeline: the next batch is claimed, checked
         and logged while this batch's provider calls are in flight, and its lanes start
         at once, queued behind this batch's on the channel's throttle and its calls in
@@ -560,11 +560,14 @@ class CampaignSendWorker(QueueWorker[ClaimedSend, Outcome]):
         worth of the slowest throttle (two seconds) before its send, instead of one. A
         customer with a row still in hand (claimed, or sent and not yet recorded) is
         not claimed again until it is recorded, so their steps never overlap and the
-        cap and the SMS opt-out hint read the earlier step's outcome."""
+        cap and the SMS opt-out hint read the earlier step's outcome.
+
+        `limit`: claim no more batches once this many rows were claimed (a benchmark
+        sending part of a frozen audience)."""
         claimed = 0
         batches: deque[set[asyncio.Task[None]]] = deque()
         try:
-            while rows := await self._claim_batch():
+            while (limit is None or claimed < limit) and (rows := await self._claim_batch()):
                 claimed += len(rows)
                 batches.append(self._start_batch(rows))
                 if len(batches) > 1:
