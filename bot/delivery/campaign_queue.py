@@ -11,7 +11,7 @@ The checks stay at the moment of sending: they are made after the claim, before 
 batch's sends, which the throttle spreads over at most about a second. The running
 worker overlaps its passes (`CampaignSendWorker.work_backlog`): the next batch is
 claimed and checked while this one's provider calls are in flight, so a check is at
-most about two seconds older than its send.
+most about two batches' sending time older than its send (two seconds at the rate).
 
 Exactly once per row: the row is claimed under a lease before anything is sent; the
 message is logged (with the row's address) before the provider is called; a row whose
@@ -557,7 +557,8 @@ class CampaignSendWorker(QueueWorker[ClaimedSend, Outcome]):
 
         What the overlap changes, and why it holds: a row's checks (consent, cap,
         quiet hours) are made when its batch is claimed, so at most about two batches'
-        worth of the slowest throttle (two seconds) before its send, instead of one. A
+        sending time before its send instead of one (two seconds when the throttle
+        sets the pace; a slow provider stretches both alike). A
         customer with a row still in hand (claimed, or sent and not yet recorded) is
         not claimed again until it is recorded, so their steps never overlap and the
         cap and the SMS opt-out hint read the earlier step's outcome.
