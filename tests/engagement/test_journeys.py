@@ -340,3 +340,45 @@ async def test_coming_back_to_a_segment_enrols_again_once_the_last_entry_is_old_
         (lapsing, "segment"),
         (lapsing, f"segment:again:{entries[0][0]}"),  # unique: two passes enrol once
     ]
+
+
+async def test_a_customer_still_walking_the_journey_is_not_enrolled_again(
+    database: Database,
+) -> None:
+    (lapsing,) = shoppers(database, [Shopper(phone="+14155550042", attributes={"tags": []})])
+    clock = Clock()
+    found = journey(
+        database,
+        name="Slow",
+        filter={"field": "tag", "op": "has", "value": "at-risk"},
+        trigger={"entered_segment": True, "again_after_days": 7},
+        steps=[
+            {"name": "nudge", "send": "sms", "body": "We miss you"},
+            {"name": "month", "wait": {"days": 30}},
+            {"name": "again", "send": "sms", "body": "Still there?"},
+        ],
+    )
+    schedule(database, found, OPEN_RULES, clock.now)
+    sms = RecordingSender(Channel.SMS)
+    scheduler, sender = worker(database, {Channel.SMS: sms}, clock=clock)
+
+    async def at_risk(tagged: bool, later: timedelta) -> None:
+        with database.transaction() as session:
+            customer = session.get(Customer, lapsing)
+            assert customer is not None
+            customer.attributes = {"tags": ["at-risk"] if tagged else []}
+        clock.now += later
+        await send_all(scheduler, sender)
+
+    await at_risk(True, timedelta(minutes=1))
+    await at_risk(False, timedelta(days=8))
+    await at_risk(True, timedelta(days=2))  # old enough, but the first walk goes on
+    assert [occurrence for _, occurrence, _, _ in _enrolments(database, found.id)] == ["segment"]
+    await at_risk(True, timedelta(days=25))  # the walk ends (its second send); still in
+    await at_risk(False, timedelta(days=1))
+    await at_risk(True, timedelta(days=1))  # left and came back after it ended
+    assert [m.text.splitlines()[0] for m in sms.sent] == [  # (the first has the STOP hint)
+        "We miss you",
+        "Still there?",
+        "We miss you",
+    ]
