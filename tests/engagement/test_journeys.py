@@ -295,6 +295,24 @@ def test_two_step_runners_at_once_advance_each_enrolment_once(postgres_url: str)
         database.dispose()
 
 
+async def _tag_and_pass(
+    database: Database,
+    customer_id: int,
+    tagged: bool,
+    clock: Clock,
+    later: timedelta,
+    scheduler: Any,
+    sender: Any,
+) -> None:
+    """Tag the customer `at-risk` (or not), move the clock on, run the passes."""
+    with database.transaction() as session:
+        customer = session.get(Customer, customer_id)
+        assert customer is not None
+        customer.attributes = {"tags": ["at-risk"] if tagged else []}
+    clock.now += later
+    await send_all(scheduler, sender)
+
+
 async def test_coming_back_to_a_segment_enrols_again_once_the_last_entry_is_old_enough(
     database: Database,
 ) -> None:
@@ -312,12 +330,7 @@ async def test_coming_back_to_a_segment_enrols_again_once_the_last_entry_is_old_
     scheduler, sender = worker(database, {Channel.SMS: sms}, clock=clock)
 
     async def at_risk(tagged: bool, later: timedelta) -> None:
-        with database.transaction() as session:
-            customer = session.get(Customer, lapsing)
-            assert customer is not None
-            customer.attributes = {"tags": ["at-risk"] if tagged else []}
-        clock.now += later
-        await send_all(scheduler, sender)
+        await _tag_and_pass(database, lapsing, tagged, clock, later, scheduler, sender)
 
     await at_risk(True, timedelta(minutes=1))  # enters: the nudge
     await at_risk(False, timedelta(hours=2))  # the same day it leaves...
@@ -363,12 +376,7 @@ async def test_a_customer_still_walking_the_journey_is_not_enrolled_again(
     scheduler, sender = worker(database, {Channel.SMS: sms}, clock=clock)
 
     async def at_risk(tagged: bool, later: timedelta) -> None:
-        with database.transaction() as session:
-            customer = session.get(Customer, lapsing)
-            assert customer is not None
-            customer.attributes = {"tags": ["at-risk"] if tagged else []}
-        clock.now += later
-        await send_all(scheduler, sender)
+        await _tag_and_pass(database, lapsing, tagged, clock, later, scheduler, sender)
 
     await at_risk(True, timedelta(minutes=1))
     await at_risk(False, timedelta(days=8))
