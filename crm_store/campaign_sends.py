@@ -11,11 +11,11 @@ on SQLite one writer at a time does the same.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, insert, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from crm_store.models import Campaign, CampaignRecipient, CampaignSend
@@ -116,13 +116,20 @@ def queue_audience(
 
 
 def claim_due(
-    session: Session, *, now: datetime, limit: int, lease: timedelta
+    session: Session,
+    *,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    skip_customers: Collection[int] = (),
 ) -> list[ClaimedSend]:
     """Take up to `limit` due rows of campaigns that are sending, oldest first, in two
     statements whatever the batch (a locking SELECT, one UPDATE). A row whose earlier
     claim ran out comes back `uncertain`; one that ran out while `sending` (the
-    provider was being called) comes back with `was_sending` too."""
+    provider was being called) comes back with `was_sending` too. Rows of
+    `skip_customers` (whose earlier rows this worker still holds) are left for later."""
     sending = select(Campaign.id).where(Campaign.status == "sending")
+    others = CampaignSend.customer_id.not_in(list(skip_customers)) if skip_customers else true()
     rows = session.execute(
         select(
             CampaignSend.id,
@@ -143,6 +150,7 @@ def claim_due(
                 and_(CampaignSend.state.in_(IN_FLIGHT), CampaignSend.claimed_until < now),
             ),
             CampaignSend.campaign_id.in_(sending),
+            others,
         )
         .order_by(CampaignSend.id)
         .limit(limit)

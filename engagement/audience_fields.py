@@ -24,9 +24,20 @@ def _aware(value: datetime | str | None) -> datetime | None:
 
 
 def customers_fields(session: Session, customer_ids: Collection[int]) -> dict[int, CustomerFields]:
-    """The fields of each customer that still exists, in three queries."""
+    """The fields of each customer that still exists, in three queries (columns, not
+    ORM objects: a preview reads a hundred thousand)."""
     ids = list(set(customer_ids))
-    customers = session.scalars(select(Customer).where(Customer.id.in_(ids))).all()
+    customers = session.execute(
+        select(
+            Customer.id,
+            Customer.name,
+            Customer.email,
+            Customer.phone,
+            Customer.lifecycle_stage,
+            Customer.attributes,
+            Customer.account_id,
+        ).where(Customer.id.in_(ids))
+    ).all()
     orders = {
         customer_id: (int(count), int(spend), _aware(last))
         for customer_id, count, spend, last in session.execute(

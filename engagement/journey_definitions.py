@@ -4,7 +4,9 @@ A journey is a trigger and steps. The trigger is one of: an event from the event
 (`event: order.delivered`), entering its segment (`entered_segment: true`), or a date
 on the customer (`date: renewal_date, days_before: 7`: the date lives in the customer's
 `attributes` as an ISO date, where imports and the API put custom fields). Its
-`segment` is who may enter (for `entered_segment`, the segment entered).
+`segment` is who may enter (for `entered_segment`, the segment entered; one who left
+it and comes back enters again once their last entry is `again_after_days` old, 30 by
+default).
 
 Steps run in order: `send` (a channel and its body), `wait` (a duration), `branch`
 (when the customer matches a segment filter, go to a later step, or `stop`). Branches
@@ -38,6 +40,9 @@ class Trigger(BaseModel):
     entered_segment: bool = False
     date: Annotated[str | None, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,59}$")] = None
     days_before: Annotated[int, Field(ge=0, le=365)] = 0
+    # entered_segment: a customer who left and came back enters again once their last
+    # entry is this old (engagement/journey_triggers.py says why)
+    again_after_days: Annotated[int | None, Field(ge=1, le=3650)] = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Trigger:
@@ -48,6 +53,8 @@ class Trigger(BaseModel):
             raise ValueError(f"event must be one of {', '.join(CUSTOMER_EVENTS)}")
         if self.days_before and self.date is None:
             raise ValueError("days_before goes with a date trigger")
+        if self.again_after_days is not None and not self.entered_segment:
+            raise ValueError("again_after_days goes with an entered_segment trigger")
         return self
 
 

@@ -5,9 +5,19 @@
   an `order.delivered` journey does not write to every past buyer). Each event of the
   type about a customer in the journey's segment enrols them once (occurrence
   `event:<id>`). Events logged while a journey is paused enrol it when resumed.
-- `entered_segment`: every customer in the segment who has not entered yet, once
+- `entered_segment`: every customer in the segment who is not in it already enters
   (occurrence `segment`): those already in it when the journey goes live enter too. A
   journey meant for newcomers says so in its segment (created in the last 7 days).
+  Re-entry (decided here): a customer who leaves the segment and comes back enters
+  again when their last entry is at least `again_after_days` old (30 by default) and
+  that walk of the journey has ended (occurrence `segment:again:<last enrolment id>`,
+  so two passes at once still enrol once). Why: a re-engagement journey on "at risk"
+  should reach a customer who lapses again a year after the first time, but not one
+  who flaps in and out of the segment the same week (an order, a refund, a segment
+  edge). A re-entry that comes too soon is absorbed into the last entry, as if they
+  had never left: staying in the segment afterwards never enrols them, only leaving
+  again and coming back once the time has passed. Each pass notes who left (the
+  enrolment's `left_segment_at`), so "left" means a pass saw them out of the segment.
 - `date`: customers of the segment whose `attributes.<date>` (an ISO date) is between
   today and `days_before` days ahead (UTC dates) enter once for that date (occurrence
   `date:<date>`): next year's renewal date enrols again.
@@ -18,9 +28,9 @@ of a journey's holdout every time they enter.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Select, exists, func, select, update
+from sqlalchemy import Select, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from crm_store import journey_enrolments
@@ -32,6 +42,7 @@ from engagement.holdout import in_holdout
 __all__ = ["enrol_new", "start_cursor"]
 
 BATCH = 2000
+AGAIN_AFTER_DAYS = 30  # an `entered_segment` journey's default gap before a re-entry counts
 
 
 def start_cursor(session: Session) -> int:
@@ -50,12 +61,8 @@ def enrol_new(session: Session, journey: CampaignRecord, *, salt: str, now: date
     if "event" in trigger:
         found = _events(session, journey, trigger["event"], members)
     elif trigger.get("entered_segment"):
-        entered = exists().where(
-            JourneyEnrolment.campaign_id == journey.id,
-            JourneyEnrolment.customer_id == Customer.id,
-            JourneyEnrolment.occurrence == "segment",
-        )
-        found = [(c, "segment") for c in session.scalars(members.where(~entered).limit(BATCH))]
+        again_after = timedelta(days=trigger.get("again_after_days", AGAIN_AFTER_DAYS))
+        found = _segment_entries(session, journey.id, members, again_after, now)
     else:
         found = _dates(session, members, trigger["date"], trigger.get("days_before", 0), now)
     share = journey.holdout_share
@@ -65,6 +72,77 @@ def enrol_new(session: Session, journey: CampaignRecord, *, salt: str, now: date
         )
         for c, occurrence in found
     )
+
+
+def _segment_entries(
+    session: Session,
+    journey_id: int,
+    members: Select[tuple[int]],
+    again_after: timedelta,
+    now: datetime,
+) -> list[tuple[int, str]]:
+    """Note who left the segment since their last entry, then who is in it and not
+    inside already: first entries, re-entries old enough to count, and re-entries
+    absorbed (too soon, or their last walk still going)."""
+    of_segment = and_(
+        JourneyEnrolment.campaign_id == journey_id,
+        or_(
+            JourneyEnrolment.occurrence == "segment",
+            JourneyEnrolment.occurrence.startswith("segment:"),
+        ),
+    )
+    session.execute(
+        update(JourneyEnrolment)
+        .where(
+            of_segment,
+            JourneyEnrolment.left_segment_at.is_(None),
+            JourneyEnrolment.customer_id.not_in(members.order_by(None)),
+        )
+        .values(left_segment_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    inside = exists().where(
+        of_segment,
+        JourneyEnrolment.customer_id == Customer.id,
+        JourneyEnrolment.left_segment_at.is_(None),
+    )
+    arriving = list(session.scalars(members.where(~inside).limit(BATCH)))
+    if not arriving:
+        return []
+    last: dict[int, tuple[int, str, datetime]] = {}
+    for enrolment_id, customer_id, state, entered_at in session.execute(
+        select(
+            JourneyEnrolment.id,
+            JourneyEnrolment.customer_id,
+            JourneyEnrolment.state,
+            JourneyEnrolment.entered_at,
+        )
+        .where(of_segment, JourneyEnrolment.customer_id.in_(arriving))
+        .order_by(JourneyEnrolment.id)
+    ):
+        last[customer_id] = (enrolment_id, state, _aware(entered_at))
+    found, absorbed = [], []
+    for customer_id in arriving:
+        if customer_id not in last:
+            found.append((customer_id, "segment"))
+            continue
+        enrolment_id, state, entered_at = last[customer_id]
+        if state == "ended" and entered_at <= now - again_after:
+            found.append((customer_id, f"segment:again:{enrolment_id}"))
+        else:
+            absorbed.append(enrolment_id)
+    if absorbed:
+        session.execute(
+            update(JourneyEnrolment)
+            .where(JourneyEnrolment.id.in_(absorbed))
+            .values(left_segment_at=None)
+        )
+    return found
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands back naive UTC times."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _events(

@@ -6,6 +6,16 @@ Before a send starts the audience is the segment evaluated now (and the holdout 
 as the send will draw it); once started it is the frozen recipient list. A template
 that cannot be rendered for a customer is listed as a template error with the field it
 missed: scheduling refuses a campaign whose preview has any.
+
+The audience is read a chunk at a time, and the facts the rules read (fields,
+addresses, consent, the cap's counts, the SMS hint) are loaded for the whole chunk in
+one query per kind (engagement/send_facts.py), as the sender loads them for a batch:
+a 100,000-customer preview is a few hundred queries, not half a million.
+
+Each customer's steps are a timeline (engagement/journey_timeline.py): a broadcast's
+steps all fall due at the planned time; a journey's fall due one after another from
+entering now, through its waits and branches, and each send is assessed at the moment
+it would fall due (quiet hours then, the cap counting the sends planned before it).
 """
 
 from __future__ import annotations
@@ -13,21 +23,25 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm_store.campaigns import CampaignRecord, get_segment
-from crm_store.models import CampaignRecipient, Customer
+from crm_store.models import CampaignRecipient
+from engagement.audience_fields import customers_fields
 from engagement.filters import audience
 from engagement.holdout import in_holdout
-from engagement.rules import REASONS, EngagementRules, assess, channels_off
-from engagement.templates import Renderer
+from engagement.journey_timeline import PlannedStep, Timeline
+from engagement.rules import REASONS, EngagementRules, channels_off
 
 __all__ = ["preview_campaign"]
 
 FROZEN = ("sending", "paused", "done", "cancelled")
+CHUNK = 1000  # customers whose facts are read together
+DEFAULT_LIMIT = 100_000  # customers evaluated unless asked for fewer
 
 
 def _audience(
@@ -50,83 +64,65 @@ def _audience(
     return int(total), ((c, in_holdout(c, share, salt)) for c in session.scalars(ids))
 
 
+def _row(customer_id: int, name: str | None, planned: PlannedStep) -> dict[str, Any]:
+    reason = planned.reason
+    return {
+        "customer_id": customer_id,
+        "name": name,
+        "step": planned.step,
+        "channel": planned.channel,
+        "decision": planned.decision,
+        "due": planned.due.isoformat(),
+        "at": planned.at.isoformat() if planned.at else None,
+        "reason": reason,
+        "why": REASONS.get(reason or "", "") if reason else None,
+        "detail": planned.detail or None,
+        "address": planned.address,
+        "time_zone": planned.zone,
+        "text": planned.text,
+    }
+
+
 def preview_campaign(
     session: Session,
     campaign: CampaignRecord,
     rules: EngagementRules,
     *,
     now: datetime,
-    max_customers: int = 5000,
+    max_customers: int = DEFAULT_LIMIT,
     sample: int = 50,
 ) -> dict[str, Any]:
     """The dry run as JSON: totals per step and reason over the first `max_customers`
-    of the audience (`evaluated` says how many), `sample` rows of detail, and every
-    template error."""
-    renderer = Renderer(campaign.content)
+    of the audience (`evaluated` says how many), `sample` rows of detail (each
+    customer's timeline, step by step), and every template error."""
     at = max(now, campaign.scheduled_at) if campaign.scheduled_at else now
     total, customers = _audience(session, campaign, rules, at)
+    timeline = Timeline(session, campaign, rules)
     counts: dict[str, Counter[str]] = {step: Counter() for step in campaign.steps}
     rows: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     evaluated = 0
-    for customer_id, holdout in customers:
-        if evaluated >= max_customers:
-            break
-        evaluated += 1
-        name = session.scalar(select(Customer.name).where(Customer.id == customer_id))
-        for step in campaign.steps:
-            if holdout:
-                decision, reason, detail, when, address, zone, text = (
-                    "excluded",
-                    "holdout",
-                    REASONS["holdout"],
-                    None,
-                    None,
-                    None,
-                    None,
-                )
-            else:
-                verdict = assess(
-                    session,
-                    campaign,
-                    renderer,
-                    send_id=None,
-                    step=step,
-                    customer_id=customer_id,
-                    rules=rules,
-                    now=at,
-                    channel=campaign.channels[step],
-                )
-                decision = {"send": "send", "wait": "send"}.get(verdict.decision, "excluded")
-                reason, detail, address, zone = (
-                    verdict.reason,
-                    verdict.detail,
-                    verdict.address,
-                    verdict.zone,
-                )
-                when = verdict.at.isoformat() if verdict.at else None
-                text = verdict.parts.get("body")
-                if verdict.decision == "fail":
-                    errors.append({"customer_id": customer_id, "step": step, "error": detail})
-            counts[step][reason or "send"] += 1
-            if len(rows) < sample:
-                rows.append(
-                    {
-                        "customer_id": customer_id,
-                        "name": name,
-                        "step": step,
-                        "decision": decision,
-                        "at": when,
-                        "reason": reason,
-                        "why": REASONS.get(reason or "", "") if reason else None,
-                        "detail": detail or None,
-                        "address": address,
-                        "time_zone": zone,
-                        "text": text,
-                    }
-                )
+    audience_left = islice(customers, max_customers)
+    while chunk := list(islice(audience_left, CHUNK)):
+        evaluated += len(chunk)
+        plans = timeline.plan(chunk, at)
+        names = (
+            {c: f.name for c, f in customers_fields(session, [c for c, _ in chunk]).items()}
+            if len(rows) < sample
+            else {}
+        )
+        for customer_id, _ in chunk:
+            for planned in plans[customer_id]:
+                counts[planned.step][planned.reason or "send"] += 1
+                if planned.reason == "template":
+                    errors.append(
+                        {"customer_id": customer_id, "step": planned.step, "error": planned.detail}
+                    )
+                if len(rows) < sample:
+                    rows.append(_row(customer_id, names.get(customer_id), planned))
     return {
         "campaign_id": campaign.id,
+        "kind": campaign.kind,
         "status": campaign.status,
         "planned_at": at.isoformat(),
         "audience": total,

@@ -48,6 +48,7 @@ REASONS = {
     "template": "the template cannot be rendered for this customer",
     "replied": "wrote to us after entering the journey",
     "converted": "ordered after entering the journey",
+    "branch": "a branch of the journey skips or stops before this step",
 }
 # Channels whose messages wait for the customer to look (the web widget).
 SHOWN_ON_VISIT = ("web",)

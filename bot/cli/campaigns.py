@@ -126,9 +126,17 @@ def listing() -> None:
 @campaigns.command("preview")
 @click.argument("campaign_id", type=int)
 @click.option("--sample", default=20, show_default=True, help="customer rows shown")
+@click.option(
+    "--limit",
+    default=100_000,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="customers of the audience evaluated",
+)
 @click.option("--json", "as_json", is_flag=True, help="the whole dry run as JSON")
-def preview(campaign_id: int, sample: int, as_json: bool) -> None:
-    """Dry run: who would get which step when, and why the others would not."""
+def preview(campaign_id: int, sample: int, limit: int, as_json: bool) -> None:
+    """Dry run: who would get which step when, and why the others would not (a
+    journey: each customer's steps as they would fall due if they entered now)."""
     from bot.wiring.campaigns import engagement_rules
     from crm_store.base import utcnow
     from engagement.preview import preview_campaign
@@ -139,6 +147,7 @@ def preview(campaign_id: int, sample: int, as_json: bool) -> None:
             _campaign(session, campaign_id),
             engagement_rules(settings),
             now=utcnow(),
+            max_customers=limit,
             sample=sample,
         )
     )
@@ -162,9 +171,11 @@ def preview(campaign_id: int, sample: int, as_json: bool) -> None:
             )
         for row in found["rows"]:
             what = row["at"] if row["decision"] == "send" else row["detail"]
+            # A journey's steps fall due one after another: each row says when.
+            due = f"\tdue {row['due']}" if found["kind"] == "journey" else ""
             click.echo(
                 f"  customer {row['customer_id']}\t{row['step']}\t{row['decision']}"
-                f"\t{row['reason'] or ''}\t{what or ''}"
+                f"\t{row['reason'] or ''}{due}\t{what or ''}"
             )
     for error in found["template_errors"]:
         click.echo(

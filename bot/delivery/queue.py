@@ -186,7 +186,7 @@ class QueueWorker(Generic[Row, Result]):
         while not self._stopping:
             self._wakeup.clear()  # a wake during the pass below makes the next one at once
             try:
-                worked = await self.work_due()
+                worked = await self.work_backlog()
             except Exception:
                 log.exception("queue pass failed; trying again", extra={"queue": self.name})
                 worked = 0
@@ -194,26 +194,47 @@ class QueueWorker(Generic[Row, Result]):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), self._poll_interval)
 
+    async def work_backlog(self) -> int:
+        """What `run` does while rows are due: one pass here; a queue whose passes can
+        overlap (campaign sends) works its whole backlog in one call."""
+        return await self.work_due()
+
     async def work_due(self) -> int:
         """One pass: claim due rows and work them, lane by lane. Returns how many were
         claimed."""
+        rows = await self._claim_batch()
+        if rows:
+            await self._finish_batch(self._start_batch(rows))
+        return len(rows)
+
+    async def _claim(self, limit: int) -> Sequence[Row]:
+        return await self.queue.claim(limit)
+
+    async def _claim_batch(self) -> list[Row]:
+        """Claim a batch and hold it as unfinished; none when stopping (a batch claimed
+        while the worker was told to stop is handed back at once, untried)."""
         if self._stopping:
-            return 0
-        rows = list(await self.queue.claim(self._batch_size))
-        if not rows:
-            return 0
+            return []
+        rows = list(await self._claim(self._batch_size))
         for row in rows:
             self._unfinished[row.id] = row
-        if self._stopping:  # stopped while claiming: nothing started, give them back
-            await self._release_unfinished()
-            return 0
+        if rows and self._stopping:  # stopped while claiming: nothing started
+            for row in rows:
+                self._unfinished.pop(row.id, None)
+            await self.queue.release(rows)
+            return []
+        return rows
+
+    def _start_batch(self, rows: Sequence[Row]) -> set[asyncio.Task[None]]:
         tasks = {asyncio.create_task(self._work_lane(lane)) for lane in self.queue.lanes(rows)}
         self._lanes |= tasks
+        return tasks
+
+    async def _finish_batch(self, tasks: set[asyncio.Task[None]]) -> None:
         try:
             await asyncio.gather(*tasks, return_exceptions=True)
         finally:
             self._lanes -= tasks
-        return len(rows)
 
     async def stop(self, grace_seconds: float = 10.0) -> None:
         """Stop claiming and starting rows; let those in flight finish within

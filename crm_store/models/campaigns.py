@@ -153,3 +153,6 @@ class JourneyEnrolment(Base):
     reason: Mapped[str | None] = mapped_column(String(40))
     entered_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column()
+    # An `entered_segment` journey: when a trigger pass found the customer out of the
+    # segment after this entry (None: still in it, as far as the passes saw).
+    left_segment_at: Mapped[datetime | None] = mapped_column()

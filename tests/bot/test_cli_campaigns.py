@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,33 @@ def test_load_preview_schedule_run_report(store: Database, tmp_path: Path) -> No
     assert report["steps"]["sms"]["sent"] == 2
     assert report["steps"]["sms"]["suppressed"] == {"no_consent": 1}
     assert report["steps"]["sms"]["sms_segments"] == 2
+
+
+JOURNEY = """
+segments:
+  - name: everyone
+    filter: {all: []}
+journeys:
+  - name: Welcome
+    segment: everyone
+    trigger: {entered_segment: true}
+    steps:
+      - {name: hello, send: sms, body: "Welcome!"}
+      - {name: two-days, wait: {days: 2}}
+      - {name: tips, send: sms, body: "Two tips"}
+"""
+
+
+def test_a_journey_preview_prints_when_each_step_falls_due(store: Database, tmp_path: Path) -> None:
+    folder = tmp_path / "journeys"
+    folder.mkdir()
+    (folder / "welcome.yml").write_text(JOURNEY)
+    (customer,) = shoppers(store, [Shopper(phone="+14155550704")])
+    runner = CliRunner()
+    assert runner.invoke(main, ["campaigns", "load", str(folder)]).exit_code == 0
+    shown = runner.invoke(main, ["campaigns", "preview", "1", "--limit", "10"])
+    assert shown.exit_code == 0, shown.output
+    hello, tips = [line for line in shown.output.splitlines() if f"customer {customer}\t" in line]
+    assert hello.split("\t")[1:3] == ["hello", "send"] and "\tdue " in hello
+    due = [datetime.fromisoformat(line.split("\tdue ")[1].split("\t")[0]) for line in (hello, tips)]
+    assert due[1] - due[0] == timedelta(days=2)

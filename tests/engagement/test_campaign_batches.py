@@ -6,6 +6,7 @@ batch as if its rows had been checked one at a time."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Iterator
 
@@ -28,6 +29,9 @@ BOTH = {
     "sms": {"body": "Hi {{ first_name }}, 10% off"},
     "email": {"subject": "Hello", "body": "Hi {{ first_name }}"},
 }
+
+
+IN_HAND = ("claimed", "sending")  # claimed by the worker; `sending`: mail being sent
 
 
 @pytest.fixture
@@ -129,3 +133,48 @@ def test_a_batchs_customer_fields_name_their_account(database: Database) -> None
         fields = customers_fields(session, [ada.id, solo.id])
     assert fields[ada.id].account_name == "Acme Corp"
     assert fields[solo.id].account_name is None
+
+
+async def test_the_next_batch_is_claimed_while_this_ones_sends_are_in_flight(
+    database: Database,
+) -> None:
+    shoppers(
+        database,
+        [Shopper(phone=f"+1415555{n:04d}", email=f"s{n}@example.com") for n in range(6)],
+    )
+    found = campaign(database, content=BOTH)
+    schedule(database, found, OPEN_RULES, utcnow())
+    held = asyncio.Event()
+    sms = RecordingSender(Channel.SMS, block=held)
+    email = RecordingSender(Channel.EMAIL, block=held)
+    scheduler, sender = campaign_worker(database, {Channel.SMS: sms, Channel.EMAIL: email})
+    sender._batch_size = 3  # so a customer's two steps straddle two batches
+    scheduler.tick()
+    backlog = asyncio.create_task(sender.work_backlog())
+
+    def ledger() -> list[tuple[int, str]]:
+        with database.transaction() as session:
+            return [
+                (row.customer_id, row.state)
+                for row in session.scalars(
+                    select(CampaignSend)
+                    .where(CampaignSend.campaign_id == found.id)
+                    .order_by(CampaignSend.id)
+                )
+            ]
+
+    for _ in range(500):  # the first batch's provider calls are held open meanwhile
+        if sum(state in IN_HAND for _, state in ledger()) == 6:
+            break
+        await asyncio.sleep(0.01)
+    rows = ledger()
+    assert not sms.sent and not email.sent
+    # Two batches claimed, checked and logged while the first's calls are in flight...
+    assert sum(state in IN_HAND for _, state in rows) == 6
+    # ...and the second left out the customer whose first step is still in hand.
+    assert rows[2][0] == rows[3][0] and rows[2][1] in IN_HAND and rows[3][1] == "queued"
+    held.set()
+    assert await backlog == 12
+    assert sorted(m.address for m in sms.sent) == [f"+1415555{n:04d}" for n in range(6)]
+    assert sorted(m.address for m in email.sent) == [f"s{n}@example.com" for n in range(6)]
+    assert [state for _, state in ledger()] == ["sent"] * 12

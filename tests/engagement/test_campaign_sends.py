@@ -107,6 +107,32 @@ async def test_sms_and_email_once_each_holdout_none_and_every_exclusion_explaine
     assert report["steps"]["sms"]["delivered"] == 1
 
 
+async def test_a_channel_without_provider_fails_only_the_eligible_and_logs_nothing(
+    database: Database,
+) -> None:
+    """Scheduled while email was set up, sent after it was taken away: a customer the
+    rules exclude keeps that reason; the eligible fail as `provider` with no message
+    written into their history, since none went out."""
+    ids = shoppers(
+        database,
+        [
+            Shopper(name="Agreed", email="yes@example.com"),
+            Shopper(name="Never agreed", email="no@example.com", consent=False),
+        ],
+    )
+    found = campaign(database, content={"email": {"subject": "Hi", "body": "Hi"}})
+    schedule(database, found, OPEN_RULES, utcnow())
+    scheduler, sender = worker(database, {Channel.SMS: RecordingSender(Channel.SMS)})
+    await send_all(scheduler, sender)
+    ledger = _ledger(database, found.id)
+    assert ledger[(ids[0], "email")] == ("failed", "provider")
+    assert ledger[(ids[1], "email")] == ("suppressed", "no_consent")
+    with database.transaction() as session:
+        assert (
+            session.scalars(select(Interaction).where(Interaction.direction == "out")).all() == []
+        )
+
+
 async def test_consent_withdrawn_between_enqueue_and_send_is_honoured(database: Database) -> None:
     ids = shoppers(database, [Shopper(phone="+14155550201"), Shopper(phone="+14155550202")])
     found = campaign(database)

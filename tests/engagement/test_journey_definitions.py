@@ -33,6 +33,11 @@ def _journey(**values: Any) -> dict[str, Any]:
         ({"trigger": {"event": "order.delivered", "entered_segment": True}}, "a trigger is one of"),
         ({"trigger": {"event": "message.in"}}, "event must be one of"),
         ({"trigger": {"event": "order.placed", "days_before": 3}}, "days_before goes with a date"),
+        (
+            {"trigger": {"event": "order.placed", "again_after_days": 30}},
+            "again_after_days goes with an entered_segment",
+        ),
+        ({"trigger": {"entered_segment": True, "again_after_days": 0}}, "greater than or equal"),
         ({"steps": [{"name": "w", "wait": {"days": 1}}]}, "at least one send step"),
         (
             {"steps": [SEND, {"name": "x", "send": "email", "body": "b"}]},

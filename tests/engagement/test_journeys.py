@@ -1,6 +1,7 @@
 """Journeys through the scheduler's passes and the send ledger, on both databases: an
 event enrols once per occurrence, each step is sent once per enrolment, waits and
-branches hold, a reply stops the rest, date and segment triggers enrol once."""
+branches hold, a reply stops the rest, date triggers enrol once per date, and segment
+triggers once per entry (again after leaving, once the last entry is old enough)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from channels.messages import Channel
 from crm_store import Database, history, orders
 from crm_store.base import utcnow
-from crm_store.models import CampaignSend, JourneyEnrolment
+from crm_store.models import CampaignSend, Customer, JourneyEnrolment
 from crm_store.records import NewInteraction
 from engagement.campaign_actions import move_campaign
 from engagement.report import campaign_report
@@ -292,3 +293,100 @@ def test_two_step_runners_at_once_advance_each_enrolment_once(postgres_url: str)
         assert len(rows) == len(ids) and {step for _, _, step, _, _ in rows} == {"hi"}
     finally:
         database.dispose()
+
+
+async def _tag_and_pass(
+    database: Database,
+    customer_id: int,
+    tagged: bool,
+    clock: Clock,
+    later: timedelta,
+    scheduler: Any,
+    sender: Any,
+) -> None:
+    """Tag the customer `at-risk` (or not), move the clock on, run the passes."""
+    with database.transaction() as session:
+        customer = session.get(Customer, customer_id)
+        assert customer is not None
+        customer.attributes = {"tags": ["at-risk"] if tagged else []}
+    clock.now += later
+    await send_all(scheduler, sender)
+
+
+async def test_coming_back_to_a_segment_enrols_again_once_the_last_entry_is_old_enough(
+    database: Database,
+) -> None:
+    (lapsing,) = shoppers(database, [Shopper(phone="+14155550041", attributes={"tags": []})])
+    clock = Clock()
+    found = journey(
+        database,
+        name="At risk",
+        filter={"field": "tag", "op": "has", "value": "at-risk"},
+        trigger={"entered_segment": True},  # again after 30 days, the default
+        steps=[{"name": "nudge", "send": "sms", "body": "We miss you"}],
+    )
+    schedule(database, found, OPEN_RULES, clock.now)
+    sms = RecordingSender(Channel.SMS)
+    scheduler, sender = worker(database, {Channel.SMS: sms}, clock=clock)
+
+    async def at_risk(tagged: bool, later: timedelta) -> None:
+        await _tag_and_pass(database, lapsing, tagged, clock, later, scheduler, sender)
+
+    await at_risk(True, timedelta(minutes=1))  # enters: the nudge
+    await at_risk(False, timedelta(hours=2))  # the same day it leaves...
+    await at_risk(True, timedelta(hours=2))  # ...and flaps back: nothing new
+    await at_risk(True, timedelta(days=60))  # stays in for two months: nothing new
+    assert len(sms.sent) == 1
+    await at_risk(False, timedelta(days=100))  # leaves, and lapses again later
+    await at_risk(True, timedelta(days=200))
+    await at_risk(True, timedelta(minutes=5))  # a second pass enrols no one twice
+    await at_risk(False, timedelta(hours=1))  # same-day flapping after the re-entry
+    await at_risk(True, timedelta(hours=1))
+    assert len(sms.sent) == 2
+    with database.transaction() as session:
+        entries = session.execute(
+            select(JourneyEnrolment.id, JourneyEnrolment.customer_id, JourneyEnrolment.occurrence)
+            .where(JourneyEnrolment.campaign_id == found.id)
+            .order_by(JourneyEnrolment.id)
+        ).all()
+    assert [(c, occurrence) for _, c, occurrence in entries] == [
+        (lapsing, "segment"),
+        (lapsing, f"segment:again:{entries[0][0]}"),  # unique: two passes enrol once
+    ]
+
+
+async def test_a_customer_still_walking_the_journey_is_not_enrolled_again(
+    database: Database,
+) -> None:
+    (lapsing,) = shoppers(database, [Shopper(phone="+14155550042", attributes={"tags": []})])
+    clock = Clock()
+    found = journey(
+        database,
+        name="Slow",
+        filter={"field": "tag", "op": "has", "value": "at-risk"},
+        trigger={"entered_segment": True, "again_after_days": 7},
+        steps=[
+            {"name": "nudge", "send": "sms", "body": "We miss you"},
+            {"name": "month", "wait": {"days": 30}},
+            {"name": "again", "send": "sms", "body": "Still there?"},
+        ],
+    )
+    schedule(database, found, OPEN_RULES, clock.now)
+    sms = RecordingSender(Channel.SMS)
+    scheduler, sender = worker(database, {Channel.SMS: sms}, clock=clock)
+
+    async def at_risk(tagged: bool, later: timedelta) -> None:
+        await _tag_and_pass(database, lapsing, tagged, clock, later, scheduler, sender)
+
+    await at_risk(True, timedelta(minutes=1))
+    await at_risk(False, timedelta(days=8))
+    await at_risk(True, timedelta(days=2))  # old enough, but the first walk goes on
+    assert [occurrence for _, occurrence, _, _ in _enrolments(database, found.id)] == ["segment"]
+    await at_risk(True, timedelta(days=25))  # the walk ends (its second send); still in
+    await at_risk(False, timedelta(days=1))
+    await at_risk(True, timedelta(days=1))  # left and came back after it ended
+    assert [m.text.splitlines()[0] for m in sms.sent] == [  # (the first has the STOP hint)
+        "We miss you",
+        "Still there?",
+        "We miss you",
+    ]

@@ -168,10 +168,11 @@ def worker(
 async def send_all(
     scheduler: CampaignScheduler, sender: CampaignSendWorker, passes: int = 200
 ) -> None:
-    """Start what is due, send until a pass claims nothing, then finish what is done."""
+    """Start what is due, send until nothing is due (passes pipelined as the running
+    sender works them), then finish what is done."""
     scheduler.tick()
     for _ in range(passes):
-        if not await sender.work_due():
+        if not await sender.work_backlog():
             break
     scheduler.tick()
 
