@@ -7,10 +7,12 @@ per kind of fact for the batch, read after the claim, instead of six or seven qu
 per row. The preview loads them for one customer the same way, so both apply the same
 rules to the same facts.
 
-Within a batch the frequency cap is counted as the rows are decided, in order: every
-claimed row counts against its customer (two workers cannot each send the last one
-allowed), and a row decided not to be sent (suppressed, waiting, failed) stops counting
-for the rows after it, as if they had been checked one at a time.
+Within a batch the frequency cap is counted as the rows are decided, in order: rows
+claimed elsewhere count against their customer (two workers cannot each send the last
+one allowed); the batch's own rows count once they are decided to be sent
+(`undecided`, then `sending`), as if they had been checked one at a time. Otherwise a
+customer's first step would count their own second step, claimed with it, and be
+capped in its place.
 """
 
 from __future__ import annotations
@@ -81,6 +83,15 @@ class SendFacts:
     def marketing_sent(self, customer_id: int, *, other_than: int | None) -> int:
         """Marketing messages that count against the customer's cap, `other_than` aside."""
         return len(self.counted.get(customer_id, set()) - {other_than})
+
+    def undecided(self, rows: Collection[tuple[int, int]]) -> None:
+        """The batch's `(customer id, send id)` rows: none counts until it is decided."""
+        for customer_id, send_id in rows:
+            self.not_sending(customer_id, send_id)
+
+    def sending(self, customer_id: int, send_id: int) -> None:
+        """The row is decided to be sent: it counts against the cap from now on."""
+        self.counted.setdefault(customer_id, set()).add(send_id)
 
     def not_sending(self, customer_id: int, send_id: int) -> None:
         """The row will not be sent now: it no longer counts against the cap."""

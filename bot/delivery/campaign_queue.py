@@ -257,6 +257,7 @@ class CampaignSendQueue:
                 else None,
                 now=now,
             )
+            facts.undecided([(row.customer_id, row.id) for row in rows])
             to_log: list[tuple[ClaimedSend, str, CampaignMessage]] = []
             for row in rows:
                 campaign = by_id[row.campaign_id]
@@ -282,6 +283,7 @@ class CampaignSendQueue:
                     )
                     continue
                 assert verdict.address is not None
+                facts.sending(row.customer_id, row.id)
                 if Channel(row.channel) not in self._senders:
                     # Nothing is logged in the history for a message that cannot go out.
                     facts.not_sending(row.customer_id, row.id)

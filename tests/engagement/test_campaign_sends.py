@@ -176,6 +176,33 @@ async def test_frequency_cap_counts_across_campaigns(database: Database) -> None
     assert len(sms.sent) == 3
 
 
+async def test_the_cap_keeps_a_customers_first_step_and_holds_back_the_later_one(
+    database: Database,
+) -> None:
+    """One message allowed, two steps claimed together: the first step is sent and the
+    second capped, as the preview says (the second, claimed with it, must not count
+    against the first before it is decided)."""
+    shoppers(database, [Shopper(phone="+14155550302", email="cap@example.com")])
+    rules = OPEN_RULES.__class__(
+        quiet_hours=OPEN_RULES.quiet_hours, frequency_cap=1, frequency_window=timedelta(days=7)
+    )
+    found = campaign(
+        database,
+        content={"sms": {"body": "Hi"}, "email": {"subject": "Hi", "body": "Hi"}},
+    )
+    schedule(database, found, rules, utcnow())
+    sms, email = RecordingSender(Channel.SMS), RecordingSender(Channel.EMAIL)
+    scheduler, sender = worker(database, {Channel.SMS: sms, Channel.EMAIL: email}, rules)
+    await send_all(scheduler, sender)
+    assert sorted(_ledger(database, found.id).values()) == [
+        ("sent", None),
+        ("suppressed", "frequency_cap"),
+    ]
+    assert len(sms.sent) + len(email.sent) == 1
+    steps = {step: state for (_, step), (state, _) in _ledger(database, found.id).items()}
+    assert steps[found.steps[0]] == "sent"
+
+
 async def test_pause_holds_resume_goes_on_cancel_suppresses_the_rest(database: Database) -> None:
     shoppers(database, [Shopper(phone=f"+1415555{n:04d}") for n in range(400, 410)])
     found = campaign(database)
