@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import select
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store.errors import StoreUnavailable
@@ -16,6 +19,51 @@ from crm_store.errors import StoreUnavailable
 # Connections each process keeps open; bot sizes its thread pool to match.
 DEFAULT_POOL_SIZE = 16
 _READS_ONLY = "switchboard_reads_only"
+# A pooled PostgreSQL connection idle longer than this is pinged before use (a network
+# path may have dropped it silently); one used more recently is checked without a round
+# trip (_check_postgres_on_checkout).
+PING_AFTER_IDLE_SECONDS = 30.0
+_RETURNED_AT = "switchboard_returned_at"
+
+
+def _check_postgres_on_checkout(engine: Engine) -> None:
+    """Hand out only live connections, without SQLAlchemy's `pool_pre_ping` round trip
+    on every checkout (3 of a web chat turn's round trips, 7.5% of bench/scale_out.py's
+    profile in pings).
+
+    A server that ends a backend (a restart, `pg_terminate_backend`, an idle timeout)
+    sends its reason and closes the socket, so the pooled connection's socket turns
+    readable while it sits idle in the pool (nothing else is sent to an idle connection
+    that does not LISTEN): checked with a zero-timeout select(), no round trip. What
+    that cannot see, a connection dropped silently by the network, takes a while to
+    happen; so a connection idle for `PING_AFTER_IDLE_SECONDS` is pinged as before.
+    Either failure hands the pool a new connection, as pre-ping did."""
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_RETURNED_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned_at = record.info.get(_RETURNED_AT)
+        if returned_at is None:  # opened just now
+            return
+        if time.monotonic() - returned_at > PING_AFTER_IDLE_SECONDS:
+            try:
+                engine.dialect.do_ping(dbapi_connection)
+            except Exception as exc:  # any driver error: this connection is gone
+                raise DisconnectionError(f"ping failed: {exc}") from exc
+            return
+        if dbapi_connection.closed or _readable(dbapi_connection.fileno()):
+            raise DisconnectionError("the server closed the pooled connection")
+
+
+def _readable(fileno: int) -> bool:
+    try:
+        readable, _, _ = select.select([fileno], [], [], 0)
+    except (OSError, ValueError):
+        return True  # no usable socket: treat as gone
+    return bool(readable)
 
 
 def _tune_sqlite(engine: Engine, busy_timeout_seconds: float) -> None:
@@ -63,8 +111,14 @@ class Database:
         parsed = make_url(url)
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
         sqlite = parsed.get_backend_name() == "sqlite"
+        # A SQLite connection is a file handle, never dropped by a server or network;
+        # PostgreSQL's pooled connections are checked on checkout, mostly without a
+        # round trip (_check_postgres_on_checkout).
+        kwargs: dict[str, Any] = {
+            "echo": echo,
+            "pool_pre_ping": parsed.get_backend_name() not in ("sqlite", "postgresql"),
+        }
         in_memory = sqlite and parsed.database in (None, "", ":memory:")
         if not in_memory:
             # SQLAlchemy's default keeps 5 connections and closes each above that when it
@@ -78,6 +132,8 @@ class Database:
         self.engine = create_engine(parsed, **kwargs)
         if self.dialect == "sqlite":
             _tune_sqlite(self.engine, busy_timeout_seconds)
+        elif self.dialect == "postgresql":
+            _check_postgres_on_checkout(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property
