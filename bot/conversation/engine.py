@@ -400,7 +400,7 @@ class ConversationEngine:
         with self._db.transaction() as session:
             if not receipts.mark_answered(session, intake.receipt.id):
                 return False, history.replies_to(session, intake.message.id)
-            if slots is not None:
+            if slots is not None and not replies:
                 history.set_slots(session, intake.conversation.id, slots)
             if understanding is not None:
                 history.record_understanding(
@@ -416,7 +416,7 @@ class ConversationEngine:
                 if message.channel in self._answered_in_response
                 else outbox.log_outbound
             )
-            for reply in replies:
+            for index, reply in enumerate(replies):
                 record = log_reply(
                     session,
                     intake.conversation,
@@ -432,6 +432,8 @@ class ConversationEngine:
                         delivery_status="pending",
                         attributes=dict(reply.attributes),
                     ),
+                    # With the first reply's numbering: one UPDATE of the conversation.
+                    slots=slots if index == 0 else None,
                 )
                 logged.append(record)
             return True, logged
