@@ -5,10 +5,10 @@ from __future__ import annotations
 import select
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
@@ -16,10 +16,12 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store.errors import StoreUnavailable
+from crm_store.sqlite_writer import SingleWriter
 
 # Connections each process keeps open; bot sizes its thread pool to match.
 DEFAULT_POOL_SIZE = 16
 _READS_ONLY = "switchboard_reads_only"
+T = TypeVar("T")
 # A pooled PostgreSQL connection idle longer than this is pinged before use (a network
 # path may have dropped it silently); one used more recently is checked without a round
 # trip (_check_postgres_on_checkout).
@@ -141,6 +143,11 @@ class Database:
         # thread fails on SQLite's busy timeout as it did, rather than waiting here.
         self._busy_timeout = busy_timeout_seconds
         self._writers = threading.RLock() if self.dialect == "sqlite" else None
+        self._writer = (
+            SingleWriter(self._writers, lock_timeout_seconds=busy_timeout_seconds)
+            if self._writers is not None
+            else None
+        )
 
     @property
     def dialect(self) -> str:
@@ -159,6 +166,20 @@ class Database:
         at SQLite's lock, which its busy timeout governs as before."""
         with self._one_writer_at_a_time(), self._sessions() as session, session.begin():
             yield session
+
+    def write(self, work: Callable[[Session], T]) -> T:
+        """`work(session)` in one transaction, as `with transaction() as session` runs
+        it, for the hot path's writes (a turn's intake and answer). On SQLite it runs on
+        this process's one writer thread (crm_store/sqlite_writer.py), which goes from
+        one queued transaction to the next without handing the lock over; the caller
+        waits for the result, or the exception, once it is committed or rolled back."""
+        if self._writer is None:
+            return self._write_now(work)
+        return self._writer.run(lambda: self._write_now(work))
+
+    def _write_now(self, work: Callable[[Session], T]) -> T:
+        with self.transaction() as session:
+            return work(session)
 
     @contextmanager
     def _one_writer_at_a_time(self) -> Iterator[None]:
@@ -226,4 +247,6 @@ class Database:
             raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     def dispose(self) -> None:
+        if self._writer is not None:
+            self._writer.stop()
         self.engine.dispose()
