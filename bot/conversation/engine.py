@@ -189,7 +189,8 @@ class ConversationEngine:
                     first = replies[0]
                     replies[0] = replace(first, text=f"{message.reply_note}\n\n{first.text}")
         won, logged = await to_thread.run_sync(
-            self._answer, intake, message, replies, understanding, slots
+            self._db.write,  # one transaction (SQLite: on the writer thread)
+            lambda session: self._answer(session, intake, message, replies, understanding, slots),
         )
         woken = self._answered_in_response.get(message.channel)
         if woken is not None:
@@ -388,6 +389,7 @@ class ConversationEngine:
 
     def _answer(
         self,
+        session: Session,
         intake: _Intake,
         message: InboundMessage,
         replies: list[Reply],
@@ -396,19 +398,6 @@ class ConversationEngine:
     ) -> tuple[bool, list[InteractionRecord]]:
         """Log the answer if this caller wins the receipt. Returns whether it won, and
         the replies logged: its own, or those of the caller that won."""
-        return self._db.write(
-            lambda session: self._answer_in(session, intake, message, replies, understanding, slots)
-        )
-
-    def _answer_in(
-        self,
-        session: Session,
-        intake: _Intake,
-        message: InboundMessage,
-        replies: list[Reply],
-        understanding: Understanding | None,
-        slots: dict[str, Any] | None,
-    ) -> tuple[bool, list[InteractionRecord]]:
         if not receipts.mark_answered(session, intake.receipt.id):
             return False, history.replies_to(session, intake.message.id)
         if slots is not None and not replies:
