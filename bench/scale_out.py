@@ -9,7 +9,11 @@ waits for its answer, as the widget does). The load client runs in this process,
 same machine.
 
     SWITCHBOARD_TEST_POSTGRES_URL=postgresql+psycopg://... python bench/scale_out.py
-    [--processes 1,2,4] [--sessions 64] [--messages 10] [--profile]
+    [--processes 1,2,4] [--sessions 64] [--messages 10] [--profile] [--sqlite]
+
+`--sqlite` also runs one process on a SQLite file after the PostgreSQL runs (one
+process only: processes on one SQLite file cannot wake each other). Each figure is
+printed with the machine's load average at the time, since the machine may be shared.
 """
 
 from __future__ import annotations
@@ -138,15 +142,20 @@ def database_counters(url: str) -> tuple[int, int]:
 
 
 def measure(url: str, base: str, sessions: int, messages: int) -> dict[str, float]:
+    """The load's figures; transactions and connections only on PostgreSQL (-1 on SQLite)."""
+    postgres = make_url(url).get_backend_name() == "postgresql"
     asyncio.run(run_load(base, 4, 2, prefix="warm"))  # every process answers once or so
     time.sleep(2)  # stats are flushed by PostgreSQL about every second
-    commits_before, _ = database_counters(url)
+    commits_before = database_counters(url)[0] if postgres else 0
     started = time.perf_counter()
     logs = asyncio.run(run_load(base, sessions, messages, prefix=f"b{time.time_ns()}-"))
     elapsed = time.perf_counter() - started
-    _, connections = database_counters(url)
-    time.sleep(2)
-    commits_after, _ = database_counters(url)
+    load = os.getloadavg()
+    connections, commits_after = -1, -1
+    if postgres:
+        _, connections = database_counters(url)
+        time.sleep(2)
+        commits_after, _ = database_counters(url)
     turns = sum(len(log.latencies) for log in logs)
     latencies = [value for log in logs for value in log.latencies]
     return {
@@ -155,8 +164,9 @@ def measure(url: str, base: str, sessions: int, messages: int) -> dict[str, floa
         "p50_ms": 1000 * percentile(latencies, 0.50),
         "p99_ms": 1000 * percentile(latencies, 0.99),
         "retries": sum(log.retries for log in logs),
-        "transactions_per_turn": (commits_after - commits_before) / turns,
+        "transactions_per_turn": (commits_after - commits_before) / turns if postgres else -1,
         "connections": connections,
+        "load": load,
     }
 
 
@@ -221,12 +231,59 @@ def wakeup_latency(url: str, count: int = 200) -> tuple[float, float]:
     return percentile(delays, 0.50), percentile(delays, 0.99)
 
 
+def run_configuration(
+    url: str,
+    env: dict[str, str],
+    processes: int,
+    label: str,
+    args: argparse.Namespace,
+    root: Path,
+    limit: float,
+) -> None:
+    """Start `processes` servers on `url`, put the load on them, print the figures."""
+    process, base = start(env, processes, root)
+    spy = None
+    profile = root / f"profile-{label}.txt"
+    if args.profile and processes == 1:
+        spy = subprocess.Popen(
+            [PY_SPY, "record", "--pid", str(process.pid), "--duration", "25",
+             "--format", "raw", "--output", str(profile), "--nonblocking",
+             "--threads", "--idle"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+    try:
+        found = measure(url, base, args.sessions, args.messages)
+    finally:
+        if spy is not None:
+            spy.wait()
+        end(process)
+    if spy is not None:
+        print(f"sampling profile, 1 process on {label} under the load (share of samples on stack):")
+        for line in profile_summary(profile):
+            print("   ", line)
+    store = (
+        f"{found['transactions_per_turn']:.1f} transactions/turn, "
+        f"{found['connections']} connections, "
+        if found["connections"] >= 0
+        else ""
+    )
+    load = ", ".join(f"{value:.1f}" for value in found["load"])
+    print(
+        f"{label}, {processes} process(es), {args.sessions} clients x {args.messages} messages: "
+        f"{found['turns_per_s']:.1f} turns/s ({100 * found['turns_per_s'] / limit:.0f}% "
+        f"of the encoder's batch limit), p50 {found['p50_ms']:.0f} ms, "
+        f"p99 {found['p99_ms']:.0f} ms, {store}{found['retries']} client retries "
+        f"(load average {load})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--processes", default="1,2,4")
     parser.add_argument("--sessions", type=int, default=64)
     parser.add_argument("--messages", type=int, default=10)
-    parser.add_argument("--profile", action="store_true", help="py-spy the 1-process run")
+    parser.add_argument("--profile", action="store_true", help="py-spy each 1-process run")
+    parser.add_argument("--sqlite", action="store_true", help="also 1 process on SQLite")
     args = parser.parse_args()
     server = os.environ.get("SWITCHBOARD_TEST_POSTGRES_URL")
     if not server:
@@ -235,40 +292,22 @@ def main() -> None:
     encoder = SentenceEncoder()
     data = prepare_data_dir(root, encoder)
     limit = encoder_batch_throughput(encoder)
-    print(f"encoder alone, batches of {ENCODER_BATCH}, one process: {limit:.0f} sentences/s")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(
+        f"encoder alone, batches of {ENCODER_BATCH}, one process: {limit:.0f} sentences/s "
+        f"(load average {load})"
+    )
     with fresh_database(server) as url:
         upgrade(url)
         p50, p99 = wakeup_latency(url)
         print(f"LISTEN/NOTIFY wake-up between two processes: p50 {p50:.2f} ms, p99 {p99:.2f} ms")
         env = server_environment(url, data)
-        for processes in [int(n) for n in args.processes.split(",")]:
-            process, base = start(env, processes, root)
-            spy = None
-            if args.profile and processes == 1:
-                spy = subprocess.Popen(
-                    [PY_SPY, "record", "--pid", str(process.pid), "--duration", "25",
-                     "--format", "raw", "--output", str(root / "profile.txt"), "--nonblocking",
-                     "--threads", "--idle"],
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                )  # fmt: skip
-            try:
-                found = measure(url, base, args.sessions, args.messages)
-            finally:
-                if spy is not None:
-                    spy.wait()
-                end(process)
-            if spy is not None:
-                print("sampling profile, 1 process under the load (share of samples on stack):")
-                for line in profile_summary(root / "profile.txt"):
-                    print("   ", line)
-            print(
-                f"{processes} process(es), {args.sessions} clients x {args.messages} messages: "
-                f"{found['turns_per_s']:.1f} turns/s ({100 * found['turns_per_s'] / limit:.0f}% "
-                f"of the encoder's batch limit), p50 {found['p50_ms']:.0f} ms, "
-                f"p99 {found['p99_ms']:.0f} ms, {found['transactions_per_turn']:.1f} "
-                f"transactions/turn, {found['connections']} connections, "
-                f"{found['retries']} client retries"
-            )
+        for processes in [int(n) for n in args.processes.split(",") if n]:
+            run_configuration(url, env, processes, "PostgreSQL", args, root, limit)
+    if args.sqlite:
+        url = f"sqlite:///{root / 'bench.db'}"
+        upgrade(url)
+        run_configuration(url, server_environment(url, data), 1, "SQLite", args, root, limit)
     encoder.close()
 
 

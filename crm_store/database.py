@@ -2,20 +2,71 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import select
+import threading
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store.errors import StoreUnavailable
+from crm_store.sqlite_writer import SingleWriter
 
 # Connections each process keeps open; bot sizes its thread pool to match.
 DEFAULT_POOL_SIZE = 16
 _READS_ONLY = "switchboard_reads_only"
+T = TypeVar("T")
+# A pooled PostgreSQL connection idle longer than this is pinged before use (a network
+# path may have dropped it silently); one used more recently is checked without a round
+# trip (_check_postgres_on_checkout).
+PING_AFTER_IDLE_SECONDS = 30.0
+_RETURNED_AT = "switchboard_returned_at"
+
+
+def _check_postgres_on_checkout(engine: Engine) -> None:
+    """Hand out only live connections, without SQLAlchemy's `pool_pre_ping` round trip
+    on every checkout (3 of a web chat turn's round trips, 7.5% of bench/scale_out.py's
+    profile in pings).
+
+    A server that ends a backend (a restart, `pg_terminate_backend`, an idle timeout)
+    sends its reason and closes the socket, so the pooled connection's socket turns
+    readable while it sits idle in the pool (nothing else is sent to an idle connection
+    that does not LISTEN): checked with a zero-timeout select(), no round trip. What
+    that cannot see, a connection dropped silently by the network, takes a while to
+    happen; so a connection idle for `PING_AFTER_IDLE_SECONDS` is pinged as before.
+    Either failure hands the pool a new connection, as pre-ping did."""
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_RETURNED_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned_at = record.info.get(_RETURNED_AT)
+        if returned_at is None:  # opened just now
+            return
+        if time.monotonic() - returned_at > PING_AFTER_IDLE_SECONDS:
+            try:
+                engine.dialect.do_ping(dbapi_connection)
+            except Exception as exc:  # any driver error: this connection is gone
+                raise DisconnectionError(f"ping failed: {exc}") from exc
+            return
+        if dbapi_connection.closed or _readable(dbapi_connection.fileno()):
+            raise DisconnectionError("the server closed the pooled connection")
+
+
+def _readable(fileno: int) -> bool:
+    try:
+        readable, _, _ = select.select([fileno], [], [], 0)
+    except (OSError, ValueError):
+        return True  # no usable socket: treat as gone
+    return bool(readable)
 
 
 def _tune_sqlite(engine: Engine, busy_timeout_seconds: float) -> None:
@@ -63,8 +114,14 @@ class Database:
         parsed = make_url(url)
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
         sqlite = parsed.get_backend_name() == "sqlite"
+        # A SQLite connection is a file handle, never dropped by a server or network;
+        # PostgreSQL's pooled connections are checked on checkout, mostly without a
+        # round trip (_check_postgres_on_checkout).
+        kwargs: dict[str, Any] = {
+            "echo": echo,
+            "pool_pre_ping": parsed.get_backend_name() not in ("sqlite", "postgresql"),
+        }
         in_memory = sqlite and parsed.database in (None, "", ":memory:")
         if not in_memory:
             # SQLAlchemy's default keeps 5 connections and closes each above that when it
@@ -78,7 +135,19 @@ class Database:
         self.engine = create_engine(parsed, **kwargs)
         if self.dialect == "sqlite":
             _tune_sqlite(self.engine, busy_timeout_seconds)
+        elif self.dialect == "postgresql":
+            _check_postgres_on_checkout(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite: this process's writers take turns on a lock of their own before BEGIN
+        # IMMEDIATE (see `transaction`). Reentrant, so a nested transaction in one
+        # thread fails on SQLite's busy timeout as it did, rather than waiting here.
+        self._busy_timeout = busy_timeout_seconds
+        self._writers = threading.RLock() if self.dialect == "sqlite" else None
+        self._writer = (
+            SingleWriter(self._writers, lock_timeout_seconds=busy_timeout_seconds)
+            if self._writers is not None
+            else None
+        )
 
     @property
     def dialect(self) -> str:
@@ -86,9 +155,45 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """One unit of work: everything inside commits together or not at all."""
-        with self._sessions() as session, session.begin():
+        """One unit of work: everything inside commits together or not at all.
+
+        On SQLite one writer at a time holds the database's write lock; a second one
+        waiting for it in BEGIN IMMEDIATE sleeps in SQLite's busy handler (1, 2, 5, 10,
+        ... up to 100 ms at a time), so under bench/scale_out.py's 64 clients most of
+        the store threads' time went to sleeping past the moment the lock was free.
+        This process's writers queue on a lock of their own instead and each starts as
+        soon as the one before commits; another process (the CLI) still meets them
+        at SQLite's lock, which its busy timeout governs as before."""
+        with self._one_writer_at_a_time(), self._sessions() as session, session.begin():
             yield session
+
+    def write(self, work: Callable[[Session], T]) -> T:
+        """`work(session)` in one transaction, as `with transaction() as session` runs
+        it, for the hot path's writes (a turn's intake and answer). On SQLite it runs on
+        this process's one writer thread (crm_store/sqlite_writer.py), which goes from
+        one queued transaction to the next without handing the lock over; the caller
+        waits for the result, or the exception, once it is committed or rolled back."""
+        if self._writer is None:
+            return self._write_now(work)
+        return self._writer.run(lambda: self._write_now(work))
+
+    def _write_now(self, work: Callable[[Session], T]) -> T:
+        with self.transaction() as session:
+            return work(session)
+
+    @contextmanager
+    def _one_writer_at_a_time(self) -> Iterator[None]:
+        if self._writers is None:
+            yield
+            return
+        # Past the busy timeout, go on to SQLite's own wait, which fails the same way
+        # ("database is locked") as it did before this lock.
+        acquired = self._writers.acquire(timeout=self._busy_timeout)
+        try:
+            yield
+        finally:
+            if acquired:
+                self._writers.release()
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
@@ -142,4 +247,6 @@ class Database:
             raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     def dispose(self) -> None:
+        if self._writer is not None:
+            self._writer.stop()
         self.engine.dispose()

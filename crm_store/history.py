@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -242,18 +242,32 @@ def set_slots(session: Session, conversation_id: int, slots: dict[str, Any]) -> 
 
 
 def append(
-    session: Session, conversation: ConversationRecord, new: NewInteraction
+    session: Session,
+    conversation: ConversationRecord,
+    new: NewInteraction,
+    *,
+    slots: dict[str, Any] | None = None,
 ) -> InteractionRecord:
-    """Add one message to a conversation with the next sequence number."""
-    return append_many(session, [(conversation, new)])[0]
+    """Add one message to a conversation with the next sequence number; `slots`, when
+    given, become the conversation's dialogue slots in the same UPDATE."""
+    return append_many(
+        session,
+        [(conversation, new)],
+        slots={conversation.id: slots} if slots is not None else None,
+    )[0]
 
 
 def append_many(
-    session: Session, items: Sequence[tuple[ConversationRecord, NewInteraction]]
+    session: Session,
+    items: Sequence[tuple[ConversationRecord, NewInteraction]],
+    *,
+    slots: Mapping[int, dict[str, Any]] | None = None,
 ) -> list[InteractionRecord]:
     """Add messages to conversations, each with its conversation's next sequence
     number, in a handful of statements whatever their number (a batch of campaign
-    sends logs one message each). Returned in the order given.
+    sends logs one message each). Returned in the order given. `slots`: new dialogue
+    slots per conversation id, set by the UPDATE that numbers its message when that
+    UPDATE is its alone (a turn's answer: one round trip fewer), else by one of their own.
 
     The counters are bumped with UPDATE ... RETURNING, which takes the row locks on
     PostgreSQL and the write lock on SQLite, so concurrent appends get distinct numbers;
@@ -272,6 +286,7 @@ def append_many(
         ).all()
     numbered: list[tuple[int, int]] = [(0, 0)] * len(items)  # (seq, cycle) per item
     waiting = list(range(len(items)))
+    slots_left = dict(slots or {})
     while waiting:
         this_round: dict[int, int] = {}  # conversation id -> item index
         later = []
@@ -281,14 +296,19 @@ def append_many(
                 later.append(index)
             else:
                 this_round[conversation_id] = index
+        values: dict[str, Any] = {"last_seq": Conversation.last_seq + 1, "updated_at": utcnow()}
+        if len(this_round) == 1 and next(iter(this_round)) in slots_left:
+            values["slots"] = slots_left.pop(next(iter(this_round)))
         for conversation_id, seq, cycle in session.execute(
             update(Conversation)
             .where(Conversation.id.in_(list(this_round)))
-            .values(last_seq=Conversation.last_seq + 1, updated_at=utcnow())
+            .values(**values)
             .returning(Conversation.id, Conversation.last_seq, Conversation.cycle)
         ):
             numbered[this_round[conversation_id]] = (seq, cycle)
         waiting = later
+    for conversation_id, new_slots in slots_left.items():
+        set_slots(session, conversation_id, new_slots)
     rows = [
         Interaction(
             conversation_id=conversation.id,

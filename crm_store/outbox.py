@@ -240,11 +240,16 @@ def outbox_for_interaction(session: Session, interaction_id: int) -> OutboxRecor
 
 
 def log_outbound(
-    session: Session, conversation: ConversationRecord, address: str, new: NewInteraction
+    session: Session,
+    conversation: ConversationRecord,
+    address: str,
+    new: NewInteraction,
+    *,
+    slots: dict[str, Any] | None = None,
 ) -> InteractionRecord:
     """Append an outbound message to the history and queue it for delivery, together:
-    nothing is sent that was not logged."""
-    record = history.append(session, conversation, new)
+    nothing is sent that was not logged. `slots`: as `history.append` takes them."""
+    record = history.append(session, conversation, new, slots=slots)
     enqueue(
         session,
         interaction_id=record.id,
@@ -257,13 +262,20 @@ def log_outbound(
 
 
 def log_answered_in_response(
-    session: Session, conversation: ConversationRecord, address: str, new: NewInteraction
+    session: Session,
+    conversation: ConversationRecord,
+    address: str,
+    new: NewInteraction,
+    *,
+    slots: dict[str, Any] | None = None,
 ) -> InteractionRecord:
     """Append a reply that the customer's own request carries back (web chat's HTTP
     answer), with its outbox row recorded sent in the same transaction: the record is the
     same as a send through the worker leaves, without the claim / send / mark
     transactions (the widget's sockets are woken after commit and read the store)."""
-    record = history.append(session, conversation, replace(new, delivery_status="sent"))
+    record = history.append(
+        session, conversation, replace(new, delivery_status="sent"), slots=slots
+    )
     session.add(
         OutboxMessage(
             interaction_id=record.id,

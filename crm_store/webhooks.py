@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from crm_store.base import utcnow
 from crm_store.claims import due_in_order
 from crm_store.models import WebhookDelivery, WebhookSubscription
+from crm_store.webhook_listeners import listening_to
 from crm_store.webhook_subscriptions import EVENT_TYPES
 
 __all__ = [
@@ -75,12 +76,7 @@ def emit_many(
     subscriptions are read once (a batch of campaign sends logs one message each)."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event {event_type!r}")
-    listeners = session.execute(
-        select(WebhookSubscription.id, WebhookSubscription.events).where(
-            WebhookSubscription.active.is_(True)
-        )
-    ).all()
-    targets = [row.id for row in listeners if event_type in row.events]
+    targets = listening_to(session, event_type)  # cached: crm_store/webhook_listeners.py
     if not targets or not events:
         return 0
     now = utcnow()

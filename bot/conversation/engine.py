@@ -189,7 +189,8 @@ class ConversationEngine:
                     first = replies[0]
                     replies[0] = replace(first, text=f"{message.reply_note}\n\n{first.text}")
         won, logged = await to_thread.run_sync(
-            self._answer, intake, message, replies, understanding, slots
+            self._db.write,  # one transaction (SQLite: on the writer thread)
+            lambda session: self._answer(session, intake, message, replies, understanding, slots),
         )
         woken = self._answered_in_response.get(message.channel)
         if woken is not None:
@@ -290,8 +291,7 @@ class ConversationEngine:
     def _intake(self, message: InboundMessage) -> _Intake:
         for attempt in range(1, _INTAKE_TRIES + 1):
             try:
-                with self._db.transaction() as session:
-                    return self._intake_once(session, message)
+                return self._db.write(lambda session: self._intake_once(session, message))
             except IntegrityError:
                 # A concurrent request created the same receipt, identity or open
                 # conversation first; the next try finds and uses it.
@@ -389,6 +389,7 @@ class ConversationEngine:
 
     def _answer(
         self,
+        session: Session,
         intake: _Intake,
         message: InboundMessage,
         replies: list[Reply],
@@ -397,41 +398,42 @@ class ConversationEngine:
     ) -> tuple[bool, list[InteractionRecord]]:
         """Log the answer if this caller wins the receipt. Returns whether it won, and
         the replies logged: its own, or those of the caller that won."""
-        with self._db.transaction() as session:
-            if not receipts.mark_answered(session, intake.receipt.id):
-                return False, history.replies_to(session, intake.message.id)
-            if slots is not None:
-                history.set_slots(session, intake.conversation.id, slots)
-            if understanding is not None:
-                history.record_understanding(
-                    session,
-                    intake.message.id,
-                    intent=understanding.intent,
-                    confidence=understanding.confidence,
-                    entities=understanding.entities,
-                )
-            logged = []
-            log_reply = (
-                outbox.log_answered_in_response
-                if message.channel in self._answered_in_response
-                else outbox.log_outbound
+        if not receipts.mark_answered(session, intake.receipt.id):
+            return False, history.replies_to(session, intake.message.id)
+        if slots is not None and not replies:
+            history.set_slots(session, intake.conversation.id, slots)
+        if understanding is not None:
+            history.record_understanding(
+                session,
+                intake.message.id,
+                intent=understanding.intent,
+                confidence=understanding.confidence,
+                entities=understanding.entities,
             )
-            for reply in replies:
-                record = log_reply(
-                    session,
-                    intake.conversation,
-                    message.address,
-                    NewInteraction(
-                        direction="out",
-                        author="bot",
-                        text=reply.text,
-                        intent=reply.intent,
-                        confidence=reply.confidence,
-                        sources=list(reply.sources),
-                        in_reply_to_id=intake.message.id,
-                        delivery_status="pending",
-                        attributes=dict(reply.attributes),
-                    ),
-                )
-                logged.append(record)
-            return True, logged
+        logged = []
+        log_reply = (
+            outbox.log_answered_in_response
+            if message.channel in self._answered_in_response
+            else outbox.log_outbound
+        )
+        for index, reply in enumerate(replies):
+            record = log_reply(
+                session,
+                intake.conversation,
+                message.address,
+                NewInteraction(
+                    direction="out",
+                    author="bot",
+                    text=reply.text,
+                    intent=reply.intent,
+                    confidence=reply.confidence,
+                    sources=list(reply.sources),
+                    in_reply_to_id=intake.message.id,
+                    delivery_status="pending",
+                    attributes=dict(reply.attributes),
+                ),
+                # With the first reply's numbering: one UPDATE of the conversation.
+                slots=slots if index == 0 else None,
+            )
+            logged.append(record)
+        return True, logged
