@@ -131,7 +131,7 @@ def components() -> list[str]:
     """StackFAQ recall@1 (the shipped fusion, test split) and BANKING77 accuracy."""
     lines = ["components (each bench run as a subprocess, same machine, same run):"]
     stackfaq = _run_bench("kb_stackfaq.py")
-    found = re.search(r"test, shipped \(weight [\d.]+\):\s+recall@1 ([\d.]+)", stackfaq)
+    found = re.search(r"test, shipped \(weight [\d.]+[^)]*\):\s+recall@1 ([\d.]+)", stackfaq)
     lines.append(
         _component_line(
             "StackFAQ recall@1 (test, shipped fusion)", found, GOAL_STACKFAQ_RECALL_AT_1
