@@ -111,13 +111,15 @@ class OutboxQueue:
         self._clock = clock
         self._only = only
         self._failure_hooks: list[FailureHook] = []
+        # Told of every row parked dead (the Slack alert), set by bot/wiring. Set here:
+        # when `report_failures_to` set it, wiring's later call put the alarm back to None.
+        self.alarm: DeadAlarm | None = None
         # Row id -> (its withdrawal in force or None, when read): the claim's reading.
         self._consent_at_claim: dict[int, tuple[ConsentRecord | None, float]] = {}
 
     def report_failures_to(self, hook: FailureHook) -> None:
         """Have `hook` called for every row given up on (after it is marked so)."""
         self._failure_hooks.append(hook)
-        self.alarm: DeadAlarm | None = None
 
     async def claim(self, limit: int) -> list[OutboxRecord]:
         return await to_thread.run_sync(self._claim, limit)

@@ -128,3 +128,27 @@ async def test_a_dead_send_is_announced_in_the_handoff_channel(database: Databas
     assert call.arguments["channel"] == "C0HANDOFFS"
     assert f"outbox-{row.id}" in call.arguments["text"] and "HTTP 503" in call.arguments["text"]
     assert woken == [True]
+
+
+async def test_the_alarm_survives_failure_hooks_and_a_queue_without_either_parks_rows(
+    database: Database,
+) -> None:
+    """bot/wiring sets the outbox's alarm, then adds the handoff service's failure hook;
+    adding a hook once put the alarm back to None (dead sends then went unannounced in
+    Slack), and a queue with neither raised AttributeError after parking its row."""
+    from bot.delivery.outbox_queue import OutboxQueue
+
+    queue = OutboxQueue(database, {})
+    assert queue.alarm is None
+    told: list[str] = []
+
+    async def alarm(row: object, error: str) -> None:
+        told.append(error)
+
+    queue.alarm = alarm  # type: ignore[assignment]
+    queue.report_failures_to(lambda *args: _noop())
+    assert queue.alarm is alarm
+
+
+async def _noop() -> None:
+    return None
