@@ -45,7 +45,10 @@ def outage_settings(settings: Settings, stand_in: TwilioStandIn, **delivery: flo
 @pytest.fixture
 async def harness(settings: Settings, stand_in: TwilioStandIn) -> AsyncIterator[SmsHarness]:
     async for each in harness_for(
-        outage_settings(settings, stand_in, sms_retry_window_seconds=900.0),
+        # 1000 s: the first test's outage lasts 600 s, and a try late in it may set its
+        # next one up to 360 s on (300 s backoff + 20% jitter); with 900 s that next
+        # try could fall past the window, parking the row dead (an intermittent failure).
+        outage_settings(settings, stand_in, sms_retry_window_seconds=1000.0),
         stand_in,
         ScriptedDialogue(),
     ):
@@ -117,7 +120,7 @@ async def test_down_past_the_window_is_dead_listed_alerted_and_retried(
     bearer = {"Authorization": f"Bearer {token}"}
 
     with caplog.at_level(logging.ERROR, logger="bot.delivery.outbox_queue"):
-        await run_for(worker, clock, seconds=1200, step=30)  # the SMS window is 900 s
+        await run_for(worker, clock, seconds=1200, step=30)  # the SMS window is 1000 s
 
     (row,) = rows(harness)
     assert row.status == "dead" and "Twilio answered HTTP 503" in (row.last_error or "")
