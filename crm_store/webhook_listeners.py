@@ -35,8 +35,8 @@ _CHANGED = "switchboard_webhook_subscriptions_changed"
 
 _lock = threading.Lock()
 _generation = 0
-# database key -> (read at, monotonic; generation; [(subscription id, events)])
-_cached: dict[str, tuple[float, int, list[tuple[int, frozenset[str]]]]] = {}
+# database key -> (read at, monotonic; [(subscription id, events)])
+_cached: dict[str, tuple[float, list[tuple[int, frozenset[str]]]]] = {}
 
 
 def _key(session: Session) -> str:
@@ -95,12 +95,12 @@ def _active(session: Session) -> list[tuple[int, frozenset[str]]]:
         found = _cached.get(key)
         generation = _generation
     if found is not None and time.monotonic() - found[0] < MAX_AGE_SECONDS:
-        return found[2]
+        return found[1]
     read_at = time.monotonic()
     active = _read(session)
     with _lock:
         if generation == _generation:
-            _cached[key] = (read_at, generation, active)
+            _cached[key] = (read_at, active)
     return active
 
 

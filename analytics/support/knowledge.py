@@ -29,21 +29,17 @@ MAX_GROUPED = 2000
 def knowledge_figures(
     session: Session, period: ReportPeriod, encoder: QuestionEncoder | None = None
 ) -> dict[str, Any]:
-    replies = [
-        E.type == "message.out",
-        E.actor == "bot",
-        E.occurred_at >= period.since,
-        E.occurred_at < period.until,
-    ]
+    in_range = [E.occurred_at >= period.since, E.occurred_at < period.until]
     if period.channel is not None:
-        replies.append(E.channel == period.channel)
+        in_range.append(E.channel == period.channel)
+    replies = [E.type == "message.out", E.actor == "bot", *in_range]
     decisions = Counter[str]()
     for detail, count in session.execute(
         select(E.detail, func.count()).where(*replies).group_by(E.detail)
     ):
         for decision in (detail or "").split(","):
             decisions[decision] += count
-    fallbacks = [FALLBACK, *replies[2:]]
+    fallbacks = [FALLBACK, *in_range]
     # The time of the oldest of the latest fallbacks, from the index alone, so the rows
     # read from the table are those fallbacks and no more (the planner cannot tell how
     # many replies match '%fallback%' and would otherwise read the whole range's).

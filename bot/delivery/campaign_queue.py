@@ -283,16 +283,15 @@ class CampaignSendQueue:
                     )
                     continue
                 assert verdict.address is not None
-                facts.sending(row.customer_id, row.id)
                 if Channel(row.channel) not in self._senders:
                     # Nothing is logged in the history for a message that cannot go out.
-                    facts.not_sending(row.customer_id, row.id)
                     found[row.id] = Outcome(
                         "failed",
                         reason="provider",
                         detail=f"no adapter is configured for {row.channel}",
                     )
                     continue
+                facts.sending(row.customer_id, row.id)
                 if row.interaction_id is not None:  # logged on an earlier try
                     logged = history.get_interaction(session, row.interaction_id)
                     found[row.id] = _message(row, logged, verdict.address)
