@@ -35,6 +35,7 @@ from typing import Protocol
 
 import numpy as np
 
+from knowledge.asked_views import ASKED_KIND, attach_asked
 from knowledge.catalogue import MAX_VIEWS, Catalogue, ChunkFacts, NewDocument
 from knowledge.chunking import DEFAULT_VIEWS, chunk_document
 from knowledge.errors import DocumentNotFound, EmptyQuery, IndexUnavailable
@@ -296,9 +297,16 @@ class KnowledgeBase:
                 skipped.append(str(path))
                 continue
             chunks = chunk_document(document, views=self._views)
+            asked = document.asked if ASKED_KIND in self._views else ()
             pending.append(
                 NewDocument(
-                    document_id, str(path), document.title, digest, chunks, document.language
+                    document_id,
+                    str(path),
+                    document.title,
+                    digest,
+                    chunks,
+                    document.language,
+                    asked,
                 )
             )
         report(IngestProgress(len(files), len(files), 0, 0))
@@ -321,8 +329,11 @@ class KnowledgeBase:
         )
 
     def _embed(self, documents: list[NewDocument], files: int, report: ProgressCallback) -> int:
-        """Encode every view of every chunk, in batches; nothing is stored yet."""
+        """Encode every view of every chunk, in batches, and attach how customers ask
+        (`knowledge.asked_views`); nothing is stored yet."""
         views = [view for d in documents for chunk in d.chunks for view in chunk.views]
+        asked_at = len(views)
+        views += [phrasing for d in documents for phrasing in d.asked]
         chunk_total = sum(len(d.chunks) for d in documents)
         vectors = []
         for start in range(0, len(views), ENCODE_BATCH):
@@ -332,11 +343,22 @@ class KnowledgeBase:
                 IngestProgress(files, files, round(chunk_total * done / len(views)), chunk_total)
             )
         flat = np.vstack(vectors) if vectors else np.zeros((0, self._encoder.dimension))
-        row = 0
+        row, asked_row = 0, asked_at
         for document in documents:
             for chunk in document.chunks:
                 document.embeddings.append(flat[row : row + len(chunk.views)])
                 row += len(chunk.views)
+            if document.asked:
+                mine = flat[asked_row : asked_row + len(document.asked)]
+                asked_row += len(document.asked)
+                document.chunks, document.embeddings = attach_asked(
+                    document.chunks,
+                    document.embeddings,
+                    list(document.asked),
+                    mine,
+                    MAX_VIEWS,
+                    document.path,
+                )
         return chunk_total
 
     # -- search -------------------------------------------------------------------

@@ -87,6 +87,7 @@ class NewDocument:
         content_hash: str,
         chunks: list[Chunk],
         language: str = DEFAULT_LANGUAGE,
+        asked: tuple[str, ...] = (),
     ) -> None:
         self.document_id = document_id
         self.path = path
@@ -94,6 +95,7 @@ class NewDocument:
         self.content_hash = content_hash
         self.chunks = chunks
         self.language = language
+        self.asked = asked  # how customers ask for it: views added at ingest
         self.embeddings: list[np.ndarray] = []  # per chunk: (views, dim)
 
 

@@ -11,7 +11,9 @@ so a question can match what people ask as well as what the article says (issue 
 The kinds: "text" (title — heading: text, always), "question" (an FAQ entry's question
 alone), "section_text" (heading: text, without the article's title), "heading" (the
 heading alone, on a section's first chunk), "title_heading" (title — heading) and
-"title" (the article's title alone, on its first chunk).
+"title" (the article's title alone, on its first chunk). "asked" views are not made
+here: they are how customers ask (front matter `asked:`), attached at ingest to the chunk
+they are closest to (`knowledge.asked_views`).
 
 `DEFAULT_VIEWS` is what bench/kb_help_centre.py measured best on 112 paraphrased
 customer questions (all-MiniLM-L6-v2, no FAQ strictness): text, question and
@@ -39,8 +41,10 @@ __all__ = [
     "split_text",
 ]
 
-VIEW_KINDS = frozenset({"text", "question", "section_text", "heading", "title_heading", "title"})
-DEFAULT_VIEWS = frozenset({"text", "question", "section_text"})
+VIEW_KINDS = frozenset(
+    {"text", "question", "section_text", "heading", "title_heading", "title", "asked"}
+)
+DEFAULT_VIEWS = frozenset({"text", "question", "section_text", "asked"})
 TEXT_VIEWS = frozenset({"text", "question"})
 
 MAX_WORDS = 150

@@ -39,6 +39,7 @@ class SourceDocument:
     url: str | None
     sections: list[Section]
     language: str = DEFAULT_LANGUAGE  # ISO 639-1 code, from front matter, `<html lang>`...
+    asked: tuple[str, ...] = ()  # how customers ask for it (front matter `asked:`)
 
 
 @dataclass(frozen=True, slots=True)

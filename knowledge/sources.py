@@ -10,6 +10,13 @@ entry may differ; the file's language is its most common one). Codes are kept as
 primary subtag in lower case ("es-MX" -> "es"), since the bot's language detector
 answers with ISO 639-1 codes; a value that is not a language code is logged and the
 document stays English.
+
+How customers ask: Markdown front matter may list, under `asked:`, the ways customers
+ask for the article ("when do i get my money back"), one `  - ` line each. A help centre
+is written in its own words; customers write in theirs, and the shipped encoder matches a
+slangy or situational question to another question far better than to the article's
+prose. Each phrasing becomes an "asked" view of the article's closest chunk (see
+`knowledge.base`), so it can lead the customer to the article but is never shown.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ __all__ = [
 ]
 
 log = logging.getLogger("knowledge")
+MAX_ASKED_CHARS = 300  # a phrasing is a question, not a paragraph; longer lines are dropped
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
 
 ARTICLE_SUFFIXES = {".md", ".markdown", ".html", ".htm", ".txt"}
@@ -102,23 +110,38 @@ def parse_document(path: Path, raw: bytes) -> SourceDocument:
     return parse_plain(text, path)
 
 
-def _front_matter(text: str) -> tuple[dict[str, str], str]:
-    """Optional `---` block of `key: value` lines (title, url) at the top of Markdown."""
+def _front_matter(text: str) -> tuple[dict[str, str], dict[str, list[str]], str]:
+    """Optional `---` block at the top of Markdown: `key: value` lines (title, url,
+    language) and lists (`asked:` followed by `  - item` lines), then the body."""
     if not text.startswith("---\n"):
-        return {}, text
+        return {}, {}, text
     end = text.find("\n---", 4)
     if end < 0:
-        return {}, text
-    meta = {}
+        return {}, {}, text
+    meta: dict[str, str] = {}
+    lists: dict[str, list[str]] = {}
+    current: list[str] | None = None
     for line in text[4:end].splitlines():
+        item = line.strip()
+        if current is not None and item.startswith("- "):
+            value = item[2:].strip().strip("\"'")
+            if value:
+                current.append(value)
+            continue
         key, sep, value = line.partition(":")
-        if sep:
-            meta[key.strip().lower()] = value.strip().strip("\"'")
-    return meta, text[end + 4 :].lstrip("\n")
+        if not sep:
+            continue
+        key = key.strip().lower()
+        value = value.strip().strip("\"'")
+        if value:
+            meta[key], current = value, None
+        else:  # `asked:` alone on its line opens a list
+            current = lists.setdefault(key, [])
+    return meta, lists, text[end + 4 :].lstrip("\n")
 
 
 def parse_markdown(text: str, path: Path) -> SourceDocument:
-    meta, body = _front_matter(text)
+    meta, lists, body = _front_matter(text)
     title = meta.get("title", "")
     sections: list[Section] = []
     heading, lines = "", []
@@ -144,8 +167,9 @@ def parse_markdown(text: str, path: Path) -> SourceDocument:
         heading, lines = name, []
     flush()
     language = language_code(meta.get("language") or meta.get("lang"), path) or DEFAULT_LANGUAGE
+    asked = tuple(dict.fromkeys(q for q in lists.get("asked", []) if len(q) <= MAX_ASKED_CHARS))
     return SourceDocument(
-        str(path), title or _title_from_name(path), meta.get("url"), sections, language
+        str(path), title or _title_from_name(path), meta.get("url"), sections, language, asked
     )
 
 

@@ -33,7 +33,10 @@ def test_every_view_kind_names_what_people_ask() -> None:
 def test_the_shipped_and_the_reference_view_sets() -> None:
     document = parse_document(Path("parcels.md"), PARCELS.encode())
     (late, _) = chunk_document(document)
-    assert set(late.view_kinds) == DEFAULT_VIEWS - {"question"}  # not an FAQ entry
+    assert set(late.view_kinds) == DEFAULT_VIEWS - {
+        "question",
+        "asked",
+    }  # not an FAQ entry; asked at ingest
     (late, _) = chunk_document(document, views=TEXT_VIEWS)
     assert late.view_kinds == ("text",)
     faq = b"question,answer\nDo you ship on weekends?,Monday to Friday only.\n"

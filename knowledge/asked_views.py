@@ -1,0 +1,76 @@
+"""How customers ask, attached to the chunk that answers it.
+
+An article's front matter may list how customers ask for it (`asked:`, see
+`knowledge.sources`). Each phrasing is embedded once at ingest and stored as an "asked"
+view of one chunk of the article: the chunk whose own views it is closest to, so the
+passage shown for it is the section that answers it ("when do i get my money back"
+lands on "How long do refunds take?", not on the article's first section). A phrasing
+too vague to name a section lands where the encoder puts it; the article is still right,
+which is what routing weighs. A chunk holds
+at most `MAX_VIEWS` vectors; a phrasing whose best chunk is full goes to the next best
+with room, and phrasings beyond the article's room are dropped with a warning naming the
+file (a help centre rarely needs more than a dozen per article).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+import numpy as np
+
+from knowledge.records import Chunk
+
+__all__ = ["ASKED_KIND", "attach_asked"]
+
+log = logging.getLogger("knowledge")
+ASKED_KIND = "asked"
+
+
+def attach_asked(
+    chunks: list[Chunk],
+    embeddings: list[np.ndarray],
+    asked: list[str],
+    asked_vectors: np.ndarray,
+    max_views: int,
+    source: str,
+) -> tuple[list[Chunk], list[np.ndarray]]:
+    """`chunks` and their (views, dim) `embeddings` with each phrasing of `asked`
+    (vectors in `asked_vectors`, same order) added as an "asked" view of its chunk."""
+    if not chunks or not asked:
+        return chunks, embeddings
+    room = [max_views - len(vectors) for vectors in embeddings]
+    # phrasing x chunk: the best cosine over the chunk's views, as search scores it
+    closeness = np.stack([(asked_vectors @ vectors.T).max(axis=1) for vectors in embeddings], 1)
+    added: list[list[int]] = [[] for _ in chunks]
+    dropped = 0
+    for phrasing in range(len(asked)):
+        for chunk in np.argsort(-closeness[phrasing], kind="stable"):
+            if room[chunk] > 0:
+                room[chunk] -= 1
+                added[chunk].append(phrasing)
+                break
+        else:
+            dropped += 1
+    if dropped:
+        log.warning(
+            "%s: %d of its %d `asked` phrasings did not fit (at most %d views a chunk);"
+            " they are not searchable",
+            source,
+            dropped,
+            len(asked),
+            max_views,
+        )
+    new_chunks, new_embeddings = [], []
+    for chunk, vectors, mine in zip(chunks, embeddings, added, strict=True):
+        if mine:
+            chunk = dataclasses.replace(
+                chunk,
+                views=chunk.views + tuple(asked[i] for i in mine),
+                view_kinds=(chunk.view_kinds or ("text",) * len(chunk.views))
+                + (ASKED_KIND,) * len(mine),
+            )
+            vectors = np.vstack([vectors, asked_vectors[mine]])
+        new_chunks.append(chunk)
+        new_embeddings.append(vectors)
+    return new_chunks, new_embeddings
