@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from knowledge import KnowledgeBase
-from knowledge.asked_views import attach_asked
+from knowledge.asked_views import ASKED_WEIGHT, attach_asked
 from knowledge.catalogue import MAX_VIEWS
 from knowledge.chunking import TEXT_VIEWS, chunk_document
 from knowledge.embeddings import SentenceEncoder
@@ -76,7 +76,7 @@ def test_a_phrasing_goes_to_its_closest_chunk_and_spills_over_when_that_is_full(
     assert new_chunks[0].views[-1] == "when" and new_chunks[0].view_kinds[-1] == "asked"
     assert new_chunks[1].views[1:] == ("how soon", "cash?", "card?")
     assert [len(v) for v in new_embeddings] == [MAX_VIEWS, 4]
-    assert np.allclose(new_embeddings[1][1:], vectors[1:])
+    assert np.allclose(new_embeddings[1][1:], ASKED_WEIGHT * vectors[1:])  # scored at 0.8
     assert new_chunks[0].text == chunks[0].text  # what is shown does not change
     assert not caplog.records
 
