@@ -21,7 +21,11 @@ _ASKS_FOR_PERSON = re.compile(
     r"\b(?:talk|speak|chat|get through|be put through)\s+(?:to|with)\s+" + _PERSON + r"\b"
     r"|\b(?:connect|transfer|put|pass|escalate|hand)\s+(?:me\s+)?(?:over\s+|through\s+)?"
     r"(?:to|with)\s+" + _PERSON + r"\b"
-    r"|\b(?:get|want|need|give)\s+(?:me\s+)?" + _PERSON + r"\b(?!\s+(?:to|who|that)\b)"
+    # "give me a human", "need a person"; not "give someone a voucher", "get somebody
+    # a gift card" (a person who receives something), nor "need someone to collect it"
+    r"|\b(?:(?:get|want|need)\s+(?:me\s+)?|give\s+me\s+)"
+    + _PERSON
+    + r"\b(?!\s+(?:to|who|that|a|an|the|my|his|her|their|some|something|anything)\b)"
     r"|\b(?:real|live|actual)\s+(?:human|person|agent|people)\b"
     r"|\bhuman\s+(?:please|pls|now|being)\b"
     r"|^\s*(?:human|agent|operator|representative|person)[\s!.,?]*(?:please|pls|now)?[\s!.]*$"

@@ -57,6 +57,15 @@ def test_an_explicit_request_for_a_person_hands_over_whatever_the_intent(text: s
     assert plan.decision is Decision.HANDOVER
 
 
+@pytest.mark.parametrize(
+    "text", ["can i give someone a voucher by email", "can you get someone a gift card"]
+)
+def test_a_person_who_receives_something_is_not_a_request_for_one(text: str) -> None:
+    plan = decide(signals(text, "faq", 0.7, articles=[(RETURNS, 0.7)]))
+
+    assert plan.decision is Decision.ANSWER
+
+
 def test_how_to_reach_us_is_a_question_not_a_handover() -> None:
     plan = decide(
         signals("what's your phone number", "update_contact", 0.98, articles=[(SHIPPING, 0.6)])
