@@ -426,7 +426,52 @@ class KnowledgeBase:
         ranked = fuse(dense, lexical, self._lexical_weight)
         if held_back:
             ranked = self._stand_in(ranked, held_back, article_of)
-        return self._catalogue.passages(best_per_article(ranked, article_of, k), asked)
+        top = best_per_article(ranked, article_of, k)
+        return self._catalogue.passages(self._answering_sections(query, top, facts), asked)
+
+    def _answering_sections(
+        self,
+        query: np.ndarray,
+        top: list[tuple[int, float, float]],
+        facts: dict[int, ChunkFacts],
+    ) -> list[tuple[int, float, float]]:
+        """`top`, with an article found through how customers ask (an "asked" view won:
+        the chunk's own text scores lower than its similarity) shown by its section whose
+        text is closest to the question. A phrasing sits on the chunk it was closest to
+        at ingest, which need not be the section this question needs ("how much to send
+        a return back" may hit a phrasing stored on "is shipping refunded?"). The score
+        is kept: the phrasing still says which article answers."""
+        chunks = [chunk for chunk, _, _ in top if facts[chunk].question is None]
+        content = self._content_similarity(query, chunks)
+        won_by_asked = {c for c, _, similarity in top if c in content and content[c] < similarity}
+        if not won_by_asked:
+            return top
+        articles = sorted({facts[c].article for c in won_by_asked})
+        siblings = self._catalogue.article_chunks(articles, None)
+        facts.update(self._catalogue.chunk_facts([c for c in siblings if c not in facts]))
+        content.update(self._content_similarity(query, [c for c in siblings if c not in content]))
+        shown = []
+        for chunk, score, similarity in top:
+            if chunk in won_by_asked:
+                article, language = facts[chunk].article, facts[chunk].language
+                chunk = max(
+                    (
+                        c
+                        for c in siblings
+                        if c in content
+                        and facts[c].article == article
+                        and facts[c].question is None
+                        and facts[c].language == language
+                    ),
+                    key=lambda c: (content[c], c == chunk),
+                )
+            shown.append((chunk, score, similarity))
+        return shown
+
+    def _content_similarity(self, query: np.ndarray, chunks: list[int]) -> dict[int, float]:
+        """Chunk -> best cosine over its views other than how customers ask."""
+        vectors = self._catalogue.chunk_vectors(chunks, without_kind=ASKED_KIND)
+        return {chunk: float((views @ query).max()) for chunk, views in vectors.items()}
 
     def _stand_in(
         self,

@@ -228,20 +228,28 @@ class Catalogue:
         return np.asarray(ids, dtype=np.int64), vectors
 
     def chunk_vectors(
-        self, chunk_ids: Sequence[int], kind: str | None = None
+        self,
+        chunk_ids: Sequence[int],
+        kind: str | None = None,
+        without_kind: str | None = None,
     ) -> dict[int, np.ndarray]:
-        """Every stored view of these chunks (only views of `kind` when given), as
-        (views, dim) arrays. One primary-key range read per chunk: a single query with
-        hundreds of OR-ed ranges made SQLite scan the table."""
+        """Every stored view of these chunks (only views of `kind`, or all but those of
+        `without_kind`, when given), as (views, dim) arrays. One primary-key range read
+        per chunk: a single query with hundreds of OR-ed ranges made SQLite scan the
+        table."""
         found: dict[int, list[np.ndarray]] = {}
         sql = "SELECT id, embedding FROM vectors WHERE id >= ? AND id < ?"
         if kind is not None:
             sql += " AND kind = ?"
+        if without_kind is not None:
+            sql += " AND kind != ?"
         with self._lock:
             for chunk in dict.fromkeys(chunk_ids):
                 params: tuple[object, ...] = _vector_range(chunk)
                 if kind is not None:
                     params = (*params, kind)
+                if without_kind is not None:
+                    params = (*params, without_kind)
                 for _, blob in self._db.execute(sql, params):
                     found.setdefault(chunk, []).append(np.frombuffer(blob, dtype=np.float32))
         return {chunk: np.vstack(rows) for chunk, rows in found.items()}

@@ -15,6 +15,7 @@ from knowledge.catalogue import MAX_VIEWS
 from knowledge.chunking import TEXT_VIEWS, chunk_document
 from knowledge.embeddings import SentenceEncoder
 from knowledge.sources import parse_document
+from tests.support.encoders import RecordingEncoder
 
 REFUNDS = """---
 title: Refunds
@@ -101,3 +102,37 @@ def test_a_customer_asking_their_way_finds_the_section_that_answers(
     plain.ingest([tmp_path / "refunds.md"])
     (before,) = plain.search("could i have cash rather than money back on my visa", k=1)
     assert hit.similarity > before.similarity + 0.1  # matched to the customer's own words
+
+
+SENDING_BACK = """---
+title: Sending back
+url: https://help.example/sending-back
+asked:
+  - refunded charge what does sending a return cost
+---
+# Sending back
+
+## Free inside the country
+
+Returns cost nothing inside the country.
+
+## The original charge
+
+The original charge is refunded when the item came damaged.
+"""
+
+
+def test_an_article_found_through_a_phrasing_shows_the_section_that_answers(
+    tmp_path: Path, fake_encoder: RecordingEncoder
+) -> None:
+    """The phrasing shares more words with the second section, so it is stored there;
+    the question it matches is answered by the first, and that one is shown."""
+    (tmp_path / "sending-back.md").write_text(SENDING_BACK)
+    kb = KnowledgeBase.open(tmp_path / "index", fake_encoder)
+    kb.ingest([tmp_path / "sending-back.md"])
+    second = sorted(kb._catalogue.article_chunks(["https://help.example/sending-back"], None))[1]
+    assert list(kb._catalogue.chunk_vectors([second], kind="asked")) == [second]
+
+    (hit,) = kb.search("what does sending a return cost", k=1)
+    assert hit.section == "Free inside the country"
+    assert hit.similarity > 0.6  # the phrasing's match, not the section's own
