@@ -25,6 +25,7 @@ question (`knowledge.faq`). `language` narrows a search to documents in that lan
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import logging
 import threading
@@ -427,30 +428,36 @@ class KnowledgeBase:
         if held_back:
             ranked = self._stand_in(ranked, held_back, article_of)
         top = best_per_article(ranked, article_of, k)
-        return self._catalogue.passages(self._answering_sections(query, top, facts), asked)
+        shown, own = self._answering_sections(query, top, facts)
+        passages = self._catalogue.passages(shown, asked)
+        return [
+            dataclasses.replace(p, own_similarity=own[p.chunk_id]) if p.chunk_id in own else p
+            for p in passages
+        ]
 
     def _answering_sections(
         self,
         query: np.ndarray,
         top: list[tuple[int, float, float]],
         facts: dict[int, ChunkFacts],
-    ) -> list[tuple[int, float, float]]:
+    ) -> tuple[list[tuple[int, float, float]], dict[int, float]]:
         """`top`, with an article found through how customers ask (an "asked" view won:
         the chunk's own text scores lower than its similarity) shown by its section whose
         text is closest to the question. A phrasing sits on the chunk it was closest to
         at ingest, which need not be the section this question needs ("how much to send
         a return back" may hit a phrasing stored on "is shipping refunded?"). The score
-        is kept: the phrasing still says which article answers."""
+        is kept: the phrasing still says which article answers. Also, for each such
+        section shown, the cosine on its own words (`Passage.own_similarity`)."""
         chunks = [chunk for chunk, _, _ in top if facts[chunk].question is None]
         content = self._content_similarity(query, chunks)
         won_by_asked = {c for c, _, similarity in top if c in content and content[c] < similarity}
         if not won_by_asked:
-            return top
+            return top, {}
         articles = sorted({facts[c].article for c in won_by_asked})
         siblings = self._catalogue.article_chunks(articles, None)
         facts.update(self._catalogue.chunk_facts([c for c in siblings if c not in facts]))
         content.update(self._content_similarity(query, [c for c in siblings if c not in content]))
-        shown = []
+        shown, own = [], {}
         for chunk, score, similarity in top:
             if chunk in won_by_asked:
                 article, language = facts[chunk].article, facts[chunk].language
@@ -465,8 +472,9 @@ class KnowledgeBase:
                     ),
                     key=lambda c: (content[c], c == chunk),
                 )
+                own[chunk] = content[chunk]
             shown.append((chunk, score, similarity))
-        return shown
+        return shown, own
 
     def _content_similarity(self, query: np.ndarray, chunks: list[int]) -> dict[int, float]:
         """Chunk -> best cosine over its views other than how customers ask."""

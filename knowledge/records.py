@@ -87,6 +87,11 @@ class Passage:
     question: str | None = None
     question_similarity: float = 0.0
     language: str = DEFAULT_LANGUAGE
+    # Set when the article was found through how customers ask (an "asked" view scored
+    # higher than the passage's own words): the cosine on its own words. Routing answers
+    # in the probable zone below the threshold on this one, since that zone was
+    # calibrated on article text, not on question-to-question matches.
+    own_similarity: float | None = None
 
     def __post_init__(self) -> None:
         if not self.article:

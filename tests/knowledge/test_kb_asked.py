@@ -136,3 +136,7 @@ def test_an_article_found_through_a_phrasing_shows_the_section_that_answers(
     (hit,) = kb.search("what does sending a return cost", k=1)
     assert hit.section == "Free inside the country"
     assert hit.similarity > 0.6  # the phrasing's match, not the section's own
+    assert hit.own_similarity is not None and hit.own_similarity < 0.3  # its own words
+
+    (plain,) = kb.search("original charge refunded damaged", k=1)
+    assert plain.section == "The original charge" and plain.own_similarity is None

@@ -3,6 +3,7 @@ weighed together, with no single signal's veto."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -228,3 +229,25 @@ def test_a_lone_question_keeps_its_condition() -> None:
     assert cues.questions_in("if not paypal, what can i pay with?") == [
         "if not paypal, what can i pay with?"
     ]
+
+
+def test_a_phrasing_match_below_the_threshold_is_judged_on_the_articles_own_words() -> None:
+    """The probable zone under the threshold was calibrated on article text; a match on
+    how customers ask (question to question) counts there only through the article's
+    own similarity."""
+    below = ANSWER_THRESHOLD - 0.05
+    found = signals("whats the best tent for winter", articles=[(SHIPPING, below), (RETURNS, 0.2)])
+    assert decide(found).decision is Decision.ANSWER  # on its own words, probable
+
+    loose = dataclasses.replace(found.passages[0], own_similarity=0.25)
+    assert decide(dataclasses.replace(found, passages=[loose, found.passages[1]])).decision is (
+        Decision.FALLBACK
+    )
+    close = dataclasses.replace(found.passages[0], own_similarity=below)
+    assert decide(dataclasses.replace(found, passages=[close, found.passages[1]])).decision is (
+        Decision.ANSWER
+    )
+    above = dataclasses.replace(found.passages[0], similarity=0.8, own_similarity=0.25)
+    assert decide(dataclasses.replace(found, passages=[above, found.passages[1]])).decision is (
+        Decision.ANSWER  # at or above the threshold a phrasing match answers
+    )
