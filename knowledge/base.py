@@ -40,6 +40,7 @@ from knowledge.chunking import DEFAULT_VIEWS, chunk_document
 from knowledge.errors import DocumentNotFound, EmptyQuery, IndexUnavailable
 from knowledge.faq import FAQ_QUESTION_THRESHOLD, FAQ_RANK_MARGIN, answers_only_its_question
 from knowledge.index import HNSW_MIN_VECTORS, VectorIndex
+from knowledge.loaded_version import LoadedVersion
 from knowledge.records import DocumentInfo, IngestProgress, IngestSummary, Passage
 from knowledge.retrieval import LEXICAL_WEIGHT, best_per_article, best_per_chunk, fuse
 from knowledge.sources import UnreadableFile, discover_files, parse_document
@@ -154,9 +155,10 @@ class KnowledgeBase:
     def _index_path(self, generation: int) -> Path:
         return self.index_dir / f"vectors-{generation}.faiss"
 
-    def _load_index(self) -> tuple[VectorIndex, set[int]]:
-        """The committed version's index and question views; sets `_generation` after
-        them, so a search never pairs a new version number with an old index."""
+    def _load_index(self) -> LoadedVersion:
+        """The committed version's index, question views and what search reads of it
+        (`knowledge.loaded_version`); sets `_generation` after them, so a search never
+        pairs a new version number with an old index."""
         generation = int(self._catalogue.meta("generation", "0"))
         path = self._index_path(generation)
         ids, vectors = self._catalogue.all_vectors()
@@ -177,13 +179,15 @@ class KnowledgeBase:
             number = stale.name.removeprefix("vectors-").split(".", 1)[0]
             if number.isdigit() and int(number) < generation:
                 stale.unlink(missing_ok=True)
-        self._loaded = (index, self._catalogue.vector_ids_of_kind("question"))
+        questions = self._catalogue.vector_ids_of_kind("question")
+        self._loaded = LoadedVersion(generation, index, questions, self._catalogue)
         self._generation = generation
         return self._loaded
 
-    def _current_index(self) -> tuple[VectorIndex, set[int]]:
-        """The index and its question views, one version of both, reloaded when another
-        process (`switchboard kb ingest`, another server) committed a new version."""
+    def _current_index(self) -> LoadedVersion:
+        """The index, its question views and what is read of it, one version of all,
+        reloaded when another process (`switchboard kb ingest`, another server) committed
+        a new version: the one read of the catalogue every search makes."""
         generation = int(self._catalogue.meta("generation", "0"))
         if generation != self._generation:
             with self._loading:  # one thread loads; the others then see it loaded
@@ -194,7 +198,7 @@ class KnowledgeBase:
     @property
     def _index(self) -> VectorIndex:
         """The loaded version's index (tests and benchmarks ask which kind it is)."""
-        return self._loaded[0]
+        return self._loaded.index
 
     def load_current_version(self) -> int:
         """Load the newest committed version now (told by a wake-up that another process
@@ -225,7 +229,7 @@ class KnowledgeBase:
             index.save(self._index_path(generation))
             self._catalogue.set_meta(db, "generation", str(generation))
             question_views = self._catalogue.vector_ids_of_kind("question", db)
-        self._loaded = (index, question_views)
+        self._loaded = LoadedVersion(generation, index, question_views, self._catalogue)
         self._generation = generation
         old_path.unlink(missing_ok=True)
         for hook in self._published:
@@ -367,33 +371,32 @@ class KnowledgeBase:
         """BM25 (FTS5) alone, for comparison; `score` is the bm25 score, higher is better.
         Per chunk, not per article."""
         hits = self._catalogue.lexical(self._prepare(query), max(1, k), _language(language))
-        return self._catalogue.passages([(chunk, score, 0.0) for chunk, score in hits])
+        return self._current_index().passages([(chunk, score, 0.0) for chunk, score in hits])
 
     def search_vector(
         self, text: str, vector: np.ndarray, k: int, language: str | None = None
     ) -> list[Passage]:
         k = max(1, k)
         language = _language(language)
-        if language is not None and language not in self._catalogue.languages():
+        version = self._current_index()  # one version for the whole search
+        if language is not None and language not in version.languages:
             return []  # nothing to look through (and no need to read the whole index)
         query = np.asarray(vector, dtype=np.float32)
-        dense, facts, asked = self._dense_candidates(query, k, language)
+        dense, facts, asked = self._dense_candidates(version, query, k, language)
         lexical: dict[int, float] = {}
         if self._lexical_weight > 0:
             lexical = dict(self._catalogue.lexical(text, max(k, 10) * 4, language))
-            self._score_more(query, [c for c in lexical if c not in dense], dense, facts)
+            self._score_more(version, query, [c for c in lexical if c not in dense], dense, facts)
             lexical = {chunk: score for chunk, score in lexical.items() if chunk in dense}
-        self._question_similarity(query, dense, facts, asked)
+        self._question_similarity(version, query, dense, facts, asked)
         held_back = self._held_back(dense, facts, asked)
         if held_back:  # their articles' other sections stand in for them
             articles = {facts[c].article for c in held_back}
             others = [
-                c
-                for c in self._catalogue.article_chunks(sorted(articles), language)
-                if c not in dense
+                c for c in version.article_chunks(sorted(articles), language) if c not in dense
             ]
-            self._score_more(query, others, dense, facts)
-            self._question_similarity(query, dict.fromkeys(others, 0.0), facts, asked)
+            self._score_more(version, query, others, dense, facts)
+            self._question_similarity(version, query, dict.fromkeys(others, 0.0), facts, asked)
             held_back |= self._held_back({c: dense[c] for c in others}, facts, asked)
         article_of = {c: facts[c].article for c in dense}
         # An entry whose article has nothing else (an FAQ file without articles) stays:
@@ -404,7 +407,7 @@ class KnowledgeBase:
         ranked = fuse(dense, lexical, self._lexical_weight)
         if held_back:
             ranked = self._stand_in(ranked, held_back, article_of)
-        return self._catalogue.passages(best_per_article(ranked, article_of, k), asked)
+        return version.passages(best_per_article(ranked, article_of, k), asked)
 
     def _stand_in(
         self,
@@ -430,17 +433,17 @@ class KnowledgeBase:
         return kept
 
     def _dense_candidates(
-        self, query: np.ndarray, k: int, language: str | None
+        self, version: LoadedVersion, query: np.ndarray, k: int, language: str | None
     ) -> tuple[dict[int, float], dict[int, ChunkFacts], dict[int, float]]:
         """Chunk -> best cosine over its views, from enough vector hits to cover more
         than `k` articles (of `language`); what is known of each chunk; and FAQ chunk ->
         cosine to its question view, for the question views among the hits."""
-        index, questions = self._current_index()
+        index, questions = version.index, version.question_views
         depth = max(k, 10) * _HITS_PER_ARTICLE
         while True:
             hits = index.search(query, depth)
             dense = best_per_chunk(hits, MAX_VIEWS)
-            facts = self._catalogue.chunk_facts(list(dense))
+            facts = version.chunk_facts(list(dense))
             dense = {
                 c: s
                 for c, s in dense.items()
@@ -453,18 +456,20 @@ class KnowledgeBase:
 
     def _score_more(
         self,
+        version: LoadedVersion,
         query: np.ndarray,
         chunks: list[int],
         dense: dict[int, float],
         facts: dict[int, ChunkFacts],
     ) -> None:
         """Add these chunks' best cosine (from their stored views) and facts."""
-        for chunk, views in self._catalogue.chunk_vectors(chunks).items():
+        for chunk, views in version.chunk_vectors(chunks).items():
             dense[chunk] = float((views @ query).max())
-        facts.update(self._catalogue.chunk_facts([c for c in chunks if c not in facts]))
+        facts.update(version.chunk_facts([c for c in chunks if c not in facts]))
 
     def _question_similarity(
         self,
+        version: LoadedVersion,
         query: np.ndarray,
         dense: dict[int, float],
         facts: dict[int, ChunkFacts],
@@ -473,7 +478,7 @@ class KnowledgeBase:
         """Fill in `asked` (FAQ chunk -> cosine between the query and the entry's
         question alone) for the FAQ chunks in `dense` whose question view was not hit."""
         missing = [c for c in dense if c in facts and facts[c].question and c not in asked]
-        for chunk, views in self._catalogue.chunk_vectors(missing, kind="question").items():
+        for chunk, views in version.chunk_vectors(missing, questions_only=True).items():
             asked[chunk] = float((views @ query).max())
 
     def _held_back(
