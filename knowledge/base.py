@@ -188,7 +188,7 @@ class KnowledgeBase:
         """The index, its question views and what is read of it, one version of all,
         reloaded when another process (`switchboard kb ingest`, another server) committed
         a new version: the one read of the catalogue every search makes."""
-        generation = int(self._catalogue.meta("generation", "0"))
+        generation = self._catalogue.committed_generation()
         if generation != self._generation:
             with self._loading:  # one thread loads; the others then see it loaded
                 if generation != self._generation:

@@ -115,6 +115,10 @@ class Catalogue:
             elif int(self.meta("format", "1")) < FORMAT:
                 self._upgrade_from_format_1()
             self._db.executescript(_FORMAT_2_INDEXES)
+        # Every search asks which version is committed: on a connection of its own, so
+        # the question does not queue behind another thread's full-text query.
+        self._version_db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._version_lock = threading.Lock()
 
     def _table_exists(self, name: str) -> bool:
         row = self._db.execute(
@@ -161,6 +165,8 @@ class Catalogue:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+        with self._version_lock:
+            self._version_db.close()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -177,6 +183,14 @@ class Catalogue:
         with self._lock:
             row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else default
+
+    def committed_generation(self) -> int:
+        """The number of the committed version (its index file's generation)."""
+        with self._version_lock:
+            row = self._version_db.execute(
+                "SELECT value FROM meta WHERE key = 'generation'"
+            ).fetchone()
+        return int(row[0]) if row else 0
 
     def hashes(self) -> dict[str, str]:
         with self._lock:
