@@ -18,6 +18,7 @@ warning.
 
 from __future__ import annotations
 
+import queue
 import re
 import sqlite3
 import threading
@@ -37,6 +38,10 @@ FORMAT = 2
 MAX_VIEWS = 8  # vector ids per chunk; chunking makes at most 5 views
 STALE = "stale:"
 _FORMAT_1_VIEWS = 2
+# Connections kept for searches' reads, which then run side by side (WAL readers do not
+# block each other, and SQLite runs outside the GIL): on one connection under one lock,
+# a server's search threads queued behind each other's full-text query.
+READERS = 4
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -115,10 +120,10 @@ class Catalogue:
             elif int(self.meta("format", "1")) < FORMAT:
                 self._upgrade_from_format_1()
             self._db.executescript(_FORMAT_2_INDEXES)
-        # Every search asks which version is committed: on a connection of its own, so
-        # the question does not queue behind another thread's full-text query.
-        self._version_db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._version_lock = threading.Lock()
+        self._path = path
+        self._idle_readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
 
     def _table_exists(self, name: str) -> bool:
         row = self._db.execute(
@@ -165,8 +170,30 @@ class Catalogue:
     def close(self) -> None:
         with self._lock:
             self._db.close()
-        with self._version_lock:
-            self._version_db.close()
+        with self._readers_lock:
+            for reader in self._readers:
+                reader.close()
+
+    @contextmanager
+    def _reader(self) -> Iterator[sqlite3.Connection]:
+        """One of up to `READERS` connections for a search's read, this thread's alone
+        until the read is done."""
+        try:
+            reader = self._idle_readers.get_nowait()
+        except queue.Empty:
+            with self._readers_lock:
+                opened = len(self._readers) < READERS
+                if opened:
+                    reader = sqlite3.connect(
+                        self._path, isolation_level=None, check_same_thread=False
+                    )
+                    self._readers.append(reader)
+            if not opened:
+                reader = self._idle_readers.get()
+        try:
+            yield reader
+        finally:
+            self._idle_readers.put(reader)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -186,11 +213,9 @@ class Catalogue:
 
     def committed_generation(self) -> int:
         """The number of the committed version (its index file's generation)."""
-        with self._version_lock:
-            row = self._version_db.execute(
-                "SELECT value FROM meta WHERE key = 'generation'"
-            ).fetchone()
-        return int(row[0]) if row else 0
+        with self._reader() as reader:  # fetchall: no statement left open on it
+            rows = reader.execute("SELECT value FROM meta WHERE key = 'generation'").fetchall()
+        return int(rows[0][0]) if rows else 0
 
     def hashes(self) -> dict[str, str]:
         with self._lock:
@@ -252,8 +277,8 @@ class Catalogue:
         for start in range(0, len(ids), 900):
             part = ids[start : start + 900]
             marks = ",".join("?" * len(part))
-            with self._lock:
-                rows = self._db.execute(
+            with self._reader() as reader:
+                rows = reader.execute(
                     "SELECT id, document_id, title, section, source, text, article, question,"
                     f" language FROM chunks WHERE id IN ({marks})",
                     part,
@@ -297,8 +322,8 @@ class Catalogue:
                 " WHERE chunk_text MATCH ? AND chunks.language = ?"
             )
             params = [match, language]
-        with self._lock:
-            rows = self._db.execute(f"{sql} ORDER BY {rank} LIMIT ?", [*params, limit]).fetchall()
+        with self._reader() as reader:
+            rows = reader.execute(f"{sql} ORDER BY {rank} LIMIT ?", [*params, limit]).fetchall()
         return [(int(rowid), -float(score)) for rowid, score in rows]
 
     # -- writes, inside `transaction()` --------------------------------------------
