@@ -5,8 +5,9 @@ A version never changes once published (an ingest publishes a new one, in this o
 another process; see `knowledge.base`), so what is read about it may be kept until the
 process loads the next version, and is thrown away with it: there is nothing else to
 invalidate. Before this, every search read its candidates' stored vectors (one
-primary-key range per chunk) and facts from the catalogue's SQLite file under one lock:
-about a sixth of a server's busy samples at 64 web chat clients (bench/scale_out.py).
+primary-key range per chunk), facts and version from the catalogue's SQLite file under
+one lock: a third of a server's samples outside idle waits at 64 web chat clients, most
+of it threads queueing for that lock (bench/scale_out.py's profile).
 
 What it holds, and what that costs (bench/kb_scale.py prints it at each size):
 - vectors: none of its own. The FAISS index already holds every vector (flat storage in
@@ -14,10 +15,11 @@ What it holds, and what that costs (bench/kb_scale.py prints it at each size):
   (`VectorIndex.vectors`); only the sorted vector ids are kept, 8 bytes a vector
   (0.8 MB at 100,000 vectors).
 - chunk rows (text, title, article, question, language...): the `ROWS_HELD` most
-  recently used, read from the catalogue on a miss. Reading them all at load would
-  cost the whole help centre's text in memory (hundreds of MB for a large one) for rows
-  most searches never touch; the rows a busy help centre's searches touch again and
-  again are far fewer. At most about 2 KB a row: about 8 MB when full.
+  recently used, read from the catalogue on a miss. A full-length chunk (150 words)
+  costs about 1.6 KB in memory: 7.4 MB for 4,096 rows and 100,000 vector ids together
+  (bench/kb_scale.py). Reading every row at load would cost 32 MB at 100,000 vectors
+  and 320 MB at a million, for rows most searches never touch; the rows that a help
+  centre's searches come back to are far fewer.
 - the chunks of an article (in a language), for the `ARTICLES_HELD` most recently
   asked: FAQ entries held back send search to their articles' other chunks.
 - the languages the version has documents in, read once at load.
