@@ -379,7 +379,7 @@ def bootstrap(
         knowledge.on_publish(lambda version: wakeups.announce(KNOWLEDGE_VERSION, str(version)))
     services.slack = slack
     services.encoder = encoder
-    services.revocations = StoreSessionRevocations(database, wakeups)
+    revocations = services.revocations = StoreSessionRevocations(database, wakeups)
     services.webhooks = WebhookWorker(
         database,
         policy=settings.webhooks.retry_policy(delivery.base_delay_seconds),
@@ -450,7 +450,7 @@ def bootstrap(
             signer=signer,
             hub=hub,
             limits=limits,
-            revocations=services.revocations,
+            revocations=revocations,
         ),
         sms_parts(settings, database, engine),
         email_parts(email, services.email_intake, leased_poller),
