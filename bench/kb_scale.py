@@ -3,6 +3,11 @@
 Random unit vectors (384 dimensions, like all-MiniLM-L6-v2) stand in for chunks. For each
 size: build time, memory (resident set growth), query latency p50/p99 one query at a time,
 and HNSW recall@10 against exact search (the reference, measured in the same run).
+Then what a server keeps in memory of one version beside its index
+(`knowledge.loaded_version`), with the vectors as N/5 chunks of five views in a real
+catalogue: its memory with every kept chunk row filled, and the read of 64 chunks' views
+and rows from it against the same reads from the catalogue (the reference: one
+primary-key range per chunk, one IN query for the rows, as search read them before).
 
     python bench/kb_scale.py 10000 100000 [1000000]
     python bench/kb_scale.py --clustered 100000
@@ -16,14 +21,22 @@ they lie near a low-dimensional structure. `--clustered` draws vectors from a
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
+import tracemalloc
+from pathlib import Path
 
 import faiss
 import numpy as np
 
-from knowledge.index import HNSW_EF_CONSTRUCTION, HNSW_M
+from knowledge.catalogue import MAX_VIEWS, Catalogue, NewDocument
+from knowledge.index import HNSW_EF_CONSTRUCTION, HNSW_M, VectorIndex
+from knowledge.loaded_version import ROWS_HELD, LoadedVersion
+from knowledge.records import Chunk
 
 DIM = 384
+VIEWS = 5  # views per chunk, as chunking makes at most
+WORDS = 150  # chunking.MAX_WORDS: a full chunk's text
 QUERIES = 500
 EF_SEARCH = (64, 128, 256)
 BUILD_THREADS = 2
@@ -101,6 +114,65 @@ def run(n: int) -> None:
         )
 
 
+def _catalogue_of(directory: Path, data: np.ndarray) -> Catalogue:
+    """`data` as chunks of VIEWS views, 100 chunks a document, full-length texts."""
+    catalogue = Catalogue(directory / "catalogue.sqlite3")
+    words = " ".join(f"word{n}" for n in range(WORDS))
+    chunks = len(data) // VIEWS
+    with catalogue.transaction() as db:
+        for start in range(0, chunks, 100):
+            document = NewDocument(f"doc{start}", f"/help/{start}.md", "Title", "x", [])
+            for chunk in range(start, min(start + 100, chunks)):
+                document.chunks.append(
+                    Chunk("Title", f"Section {chunk}", words, f"/help/{start}.md",
+                          view_kinds=("text",) * VIEWS)
+                )  # fmt: skip
+                document.embeddings.append(data[chunk * VIEWS : (chunk + 1) * VIEWS])
+            catalogue.insert_document(db, document)
+    return catalogue
+
+
+def _timed(read: object, samples: int = 50) -> float:
+    took = []
+    for _ in range(samples):
+        started = time.perf_counter()
+        read()  # type: ignore[operator]
+        took.append((time.perf_counter() - started) * 1000)
+    return float(np.percentile(took, 50))
+
+
+def loaded_version(data: np.ndarray) -> None:
+    """Memory and reads of `LoadedVersion` beside the exact index (module docstring)."""
+    with tempfile.TemporaryDirectory() as directory:
+        catalogue = _catalogue_of(Path(directory), data)
+        ids, vectors = catalogue.all_vectors()
+        index = VectorIndex.build(ids, vectors, DIM, hnsw_min_vectors=len(ids) + 1)
+        del vectors
+        chunks = sorted({int(i) // MAX_VIEWS for i in ids})
+        tracemalloc.start()  # the resident set hardly moves: freed pages are reused
+        version = LoadedVersion(1, index, set(), catalogue)
+        version.chunk_facts(chunks[:ROWS_HELD])
+        memory = tracemalloc.get_traced_memory()[0] / 2**20
+        tracemalloc.stop()
+        some = chunks[:: max(1, len(chunks) // 64)][:64]
+        kept = _timed(lambda: (version.chunk_vectors(some), version.chunk_facts(some)))
+        sql = "SELECT id, embedding FROM vectors WHERE id >= ? AND id < ?"
+
+        def from_catalogue() -> None:
+            for chunk in some:
+                catalogue._db.execute(sql, (chunk * MAX_VIEWS, (chunk + 1) * MAX_VIEWS)).fetchall()
+            catalogue.chunk_rows(some)
+
+        reference = _timed(from_catalogue)
+        print(
+            f"n={len(ids):>9,}  loaded version beside the index: +{memory:6.1f} MB"
+            f" ({min(ROWS_HELD, len(chunks))} of {len(chunks):,} chunk rows kept);"
+            f" 64 chunks' views and rows p50 {kept:6.3f} ms"
+            f" (reference, from the catalogue: {reference:6.3f} ms)"
+        )
+        catalogue.close()
+
+
 def main() -> None:
     faiss.omp_set_num_threads(1)
     global CLUSTERED
@@ -109,6 +181,9 @@ def main() -> None:
     sizes = [int(arg) for arg in sys.argv[1:] if arg.isdigit()] or [10_000, 100_000]
     for n in sizes:
         run(n)
+    for n in sizes:
+        rng = np.random.default_rng(n)
+        loaded_version(unit(n - n % VIEWS, rng))
 
 
 if __name__ == "__main__":

@@ -191,7 +191,20 @@ def profile_summary(raw: Path, top: int = 14) -> list[str]:
                 seen.add(name)
                 inclusive[name] = inclusive.get(name, 0) + int(count)
     ranked = sorted(inclusive.items(), key=lambda item: -item[1])[:top]
-    return [f"{100 * n / max(total, 1):5.1f}%  {name}" for name, n in ranked]
+    return [f"{100 * n / max(total, 1):5.1f}%  {name}" for name, n in ranked] + [encoder_busy(raw)]
+
+
+def encoder_busy(raw: Path) -> str:
+    """How much of the time the encoder's thread spends encoding (not waiting for
+    texts): near 100%, the process's turns per second are what its encoder allows."""
+    on_thread = encoding = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if count.isdigit() and "sentence-encoder" in stack.split(";", 1)[0]:
+            on_thread += int(count)
+            encoding += int(count) if "SentenceEncoder.encode " in stack else 0
+    share = 100 * encoding / max(on_thread, 1)
+    return f"the encoder's thread was encoding in {share:.0f}% of its samples"
 
 
 def wakeup_latency(url: str, count: int = 200) -> tuple[float, float]:

@@ -242,7 +242,12 @@ def _mount(app: FastAPI, services: Services) -> None:
     )
     app.include_router(
         widget_sessions_router(
-            services.database, services.hub, auth.any_staff(), auth.role("admin"), trail
+            services.database,
+            services.hub,
+            auth.any_staff(),
+            auth.role("admin"),
+            trail,
+            services.revocations,
         )
     )
     if services.nlu is not None:

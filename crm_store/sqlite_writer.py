@@ -8,8 +8,18 @@ bench/scale_out.py's 64 clients the write lock was idle for much of the time bet
 one transaction and the next. Here the writer goes from one queued transaction to the
 next without a hand-over; the callers wait for their own result. Each job is still its
 own transaction (BEGIN IMMEDIATE ... COMMIT): no job's failure touches another's, and a
-caller returns only once its work is committed. (Group commit, several jobs in one
-commit, was not needed: a commit costs about 0.2 ms on the bench machine's disk.)
+caller returns only once its work is committed.
+
+Group commit (several jobs in one COMMIT, each in a SAVEPOINT of its own) was weighed
+again for issue 16 and not done. The COMMIT is 9% of the busy samples on SQLite under
+bench/scale_out.py's 64 clients (WAL, `synchronous` FULL: an fsync each), so grouping
+would save some of that, but at a price in correctness: a job's session "commits" when
+its savepoint is released, so any `after_commit` hook would run before the real COMMIT
+(crm_store/webhook_listeners.py's forgets the cached subscriptions there; the turn's
+jobs do not change subscriptions today, but nothing would keep one from it), and
+whoever it wakes would read the old rows from another connection; and a failed group
+COMMIT (disk full, I/O error) fails every job in it, so a job that did nothing wrong is
+told it failed because of its batch. Each job stays its own transaction.
 """
 
 from __future__ import annotations

@@ -42,6 +42,7 @@ from knowledge.chunking import DEFAULT_VIEWS, chunk_document
 from knowledge.errors import DocumentNotFound, EmptyQuery, IndexUnavailable
 from knowledge.faq import FAQ_QUESTION_THRESHOLD, FAQ_RANK_MARGIN, answers_only_its_question
 from knowledge.index import HNSW_MIN_VECTORS, VectorIndex
+from knowledge.loaded_version import LoadedVersion
 from knowledge.records import DocumentInfo, IngestProgress, IngestSummary, Passage
 from knowledge.retrieval import LEXICAL_WEIGHT, best_per_article, best_per_chunk, fuse
 from knowledge.sources import UnreadableFile, discover_files, parse_document
@@ -156,9 +157,10 @@ class KnowledgeBase:
     def _index_path(self, generation: int) -> Path:
         return self.index_dir / f"vectors-{generation}.faiss"
 
-    def _load_index(self) -> tuple[VectorIndex, set[int]]:
-        """The committed version's index and question views; sets `_generation` after
-        them, so a search never pairs a new version number with an old index."""
+    def _load_index(self) -> LoadedVersion:
+        """The committed version's index, question views and what search reads of it
+        (`knowledge.loaded_version`); sets `_generation` after them, so a search never
+        pairs a new version number with an old index."""
         generation = int(self._catalogue.meta("generation", "0"))
         path = self._index_path(generation)
         ids, vectors = self._catalogue.all_vectors()
@@ -179,14 +181,17 @@ class KnowledgeBase:
             number = stale.name.removeprefix("vectors-").split(".", 1)[0]
             if number.isdigit() and int(number) < generation:
                 stale.unlink(missing_ok=True)
-        self._loaded = (index, self._catalogue.vector_ids_of_kind("question"))
+        questions = self._catalogue.vector_ids_of_kind("question")
+        asked = self._catalogue.vector_ids_of_kind(ASKED_KIND)
+        self._loaded = LoadedVersion(generation, index, questions, self._catalogue, asked)
         self._generation = generation
         return self._loaded
 
-    def _current_index(self) -> tuple[VectorIndex, set[int]]:
-        """The index and its question views, one version of both, reloaded when another
-        process (`switchboard kb ingest`, another server) committed a new version."""
-        generation = int(self._catalogue.meta("generation", "0"))
+    def _current_index(self) -> LoadedVersion:
+        """The index, its question views and what is read of it, one version of all,
+        reloaded when another process (`switchboard kb ingest`, another server) committed
+        a new version: the one read of the catalogue every search makes."""
+        generation = self._catalogue.committed_generation()
         if generation != self._generation:
             with self._loading:  # one thread loads; the others then see it loaded
                 if generation != self._generation:
@@ -196,7 +201,7 @@ class KnowledgeBase:
     @property
     def _index(self) -> VectorIndex:
         """The loaded version's index (tests and benchmarks ask which kind it is)."""
-        return self._loaded[0]
+        return self._loaded.index
 
     def load_current_version(self) -> int:
         """Load the newest committed version now (told by a wake-up that another process
@@ -227,7 +232,10 @@ class KnowledgeBase:
             index.save(self._index_path(generation))
             self._catalogue.set_meta(db, "generation", str(generation))
             question_views = self._catalogue.vector_ids_of_kind("question", db)
-        self._loaded = (index, question_views)
+            asked_views = self._catalogue.vector_ids_of_kind(ASKED_KIND, db)
+        self._loaded = LoadedVersion(
+            generation, index, question_views, self._catalogue, asked_views
+        )
         self._generation = generation
         old_path.unlink(missing_ok=True)
         for hook in self._published:
@@ -390,33 +398,32 @@ class KnowledgeBase:
         """BM25 (FTS5) alone, for comparison; `score` is the bm25 score, higher is better.
         Per chunk, not per article."""
         hits = self._catalogue.lexical(self._prepare(query), max(1, k), _language(language))
-        return self._catalogue.passages([(chunk, score, 0.0) for chunk, score in hits])
+        return self._current_index().passages([(chunk, score, 0.0) for chunk, score in hits])
 
     def search_vector(
         self, text: str, vector: np.ndarray, k: int, language: str | None = None
     ) -> list[Passage]:
         k = max(1, k)
         language = _language(language)
-        if language is not None and language not in self._catalogue.languages():
+        version = self._current_index()  # one version for the whole search
+        if language is not None and language not in version.languages:
             return []  # nothing to look through (and no need to read the whole index)
         query = np.asarray(vector, dtype=np.float32)
-        dense, facts, asked = self._dense_candidates(query, k, language)
+        dense, facts, asked = self._dense_candidates(version, query, k, language)
         lexical: dict[int, float] = {}
         if self._lexical_weight > 0:
             lexical = dict(self._catalogue.lexical(text, max(k, 10) * 4, language))
-            self._score_more(query, [c for c in lexical if c not in dense], dense, facts)
+            self._score_more(version, query, [c for c in lexical if c not in dense], dense, facts)
             lexical = {chunk: score for chunk, score in lexical.items() if chunk in dense}
-        self._question_similarity(query, dense, facts, asked)
+        self._question_similarity(version, query, dense, facts, asked)
         held_back = self._held_back(dense, facts, asked)
         if held_back:  # their articles' other sections stand in for them
             articles = {facts[c].article for c in held_back}
             others = [
-                c
-                for c in self._catalogue.article_chunks(sorted(articles), language)
-                if c not in dense
+                c for c in version.article_chunks(sorted(articles), language) if c not in dense
             ]
-            self._score_more(query, others, dense, facts)
-            self._question_similarity(query, dict.fromkeys(others, 0.0), facts, asked)
+            self._score_more(version, query, others, dense, facts)
+            self._question_similarity(version, query, dict.fromkeys(others, 0.0), facts, asked)
             held_back |= self._held_back({c: dense[c] for c in others}, facts, asked)
         article_of = {c: facts[c].article for c in dense}
         # An entry whose article has nothing else (an FAQ file without articles) stays:
@@ -428,8 +435,8 @@ class KnowledgeBase:
         if held_back:
             ranked = self._stand_in(ranked, held_back, article_of)
         top = best_per_article(ranked, article_of, k)
-        shown, own = self._answering_sections(query, top, facts)
-        passages = self._catalogue.passages(shown, asked)
+        shown, own = self._answering_sections(version, query, top, facts)
+        passages = version.passages(shown, asked)
         return [
             dataclasses.replace(p, own_similarity=own[p.chunk_id]) if p.chunk_id in own else p
             for p in passages
@@ -437,6 +444,7 @@ class KnowledgeBase:
 
     def _answering_sections(
         self,
+        version: LoadedVersion,
         query: np.ndarray,
         top: list[tuple[int, float, float]],
         facts: dict[int, ChunkFacts],
@@ -449,14 +457,16 @@ class KnowledgeBase:
         is kept: the phrasing still says which article answers. Also, for each such
         section shown, the cosine on its own words (`Passage.own_similarity`)."""
         chunks = [chunk for chunk, _, _ in top if facts[chunk].question is None]
-        content = self._content_similarity(query, chunks)
+        content = _content_similarity(version, query, chunks)
         won_by_asked = {c for c, _, similarity in top if c in content and content[c] < similarity}
         if not won_by_asked:
             return top, {}
         articles = sorted({facts[c].article for c in won_by_asked})
-        siblings = self._catalogue.article_chunks(articles, None)
-        facts.update(self._catalogue.chunk_facts([c for c in siblings if c not in facts]))
-        content.update(self._content_similarity(query, [c for c in siblings if c not in content]))
+        siblings = version.article_chunks(articles, None)
+        facts.update(version.chunk_facts([c for c in siblings if c not in facts]))
+        content.update(
+            _content_similarity(version, query, [c for c in siblings if c not in content])
+        )
         shown, own = [], {}
         for chunk, score, similarity in top:
             if chunk in won_by_asked:
@@ -475,11 +485,6 @@ class KnowledgeBase:
                 own[chunk] = content[chunk]
             shown.append((chunk, score, similarity))
         return shown, own
-
-    def _content_similarity(self, query: np.ndarray, chunks: list[int]) -> dict[int, float]:
-        """Chunk -> best cosine over its views other than how customers ask."""
-        vectors = self._catalogue.chunk_vectors(chunks, without_kind=ASKED_KIND)
-        return {chunk: float((views @ query).max()) for chunk, views in vectors.items()}
 
     def _stand_in(
         self,
@@ -505,17 +510,17 @@ class KnowledgeBase:
         return kept
 
     def _dense_candidates(
-        self, query: np.ndarray, k: int, language: str | None
+        self, version: LoadedVersion, query: np.ndarray, k: int, language: str | None
     ) -> tuple[dict[int, float], dict[int, ChunkFacts], dict[int, float]]:
         """Chunk -> best cosine over its views, from enough vector hits to cover more
         than `k` articles (of `language`); what is known of each chunk; and FAQ chunk ->
         cosine to its question view, for the question views among the hits."""
-        index, questions = self._current_index()
+        index, questions = version.index, version.question_views
         depth = max(k, 10) * _HITS_PER_ARTICLE
         while True:
             hits = index.search(query, depth)
             dense = best_per_chunk(hits, MAX_VIEWS)
-            facts = self._catalogue.chunk_facts(list(dense))
+            facts = version.chunk_facts(list(dense))
             dense = {
                 c: s
                 for c, s in dense.items()
@@ -528,18 +533,20 @@ class KnowledgeBase:
 
     def _score_more(
         self,
+        version: LoadedVersion,
         query: np.ndarray,
         chunks: list[int],
         dense: dict[int, float],
         facts: dict[int, ChunkFacts],
     ) -> None:
         """Add these chunks' best cosine (from their stored views) and facts."""
-        for chunk, views in self._catalogue.chunk_vectors(chunks).items():
+        for chunk, views in version.chunk_vectors(chunks).items():
             dense[chunk] = float((views @ query).max())
-        facts.update(self._catalogue.chunk_facts([c for c in chunks if c not in facts]))
+        facts.update(version.chunk_facts([c for c in chunks if c not in facts]))
 
     def _question_similarity(
         self,
+        version: LoadedVersion,
         query: np.ndarray,
         dense: dict[int, float],
         facts: dict[int, ChunkFacts],
@@ -548,7 +555,7 @@ class KnowledgeBase:
         """Fill in `asked` (FAQ chunk -> cosine between the query and the entry's
         question alone) for the FAQ chunks in `dense` whose question view was not hit."""
         missing = [c for c in dense if c in facts and facts[c].question and c not in asked]
-        for chunk, views in self._catalogue.chunk_vectors(missing, kind="question").items():
+        for chunk, views in version.chunk_vectors(missing, questions_only=True).items():
             asked[chunk] = float((views @ query).max())
 
     def _held_back(
@@ -564,6 +571,14 @@ class KnowledgeBase:
             and answers_only_its_question(question, facts[chunk].text)
             and asked.get(chunk, 0.0) < self._faq_threshold
         }
+
+
+def _content_similarity(
+    version: LoadedVersion, query: np.ndarray, chunks: list[int]
+) -> dict[int, float]:
+    """Chunk -> best cosine over its views other than how customers ask."""
+    vectors = version.chunk_vectors(chunks, without_asked=True)
+    return {chunk: float((views @ query).max()) for chunk, views in vectors.items()}
 
 
 def _language(language: str | None) -> str | None:

@@ -18,6 +18,7 @@ warning.
 
 from __future__ import annotations
 
+import queue
 import re
 import sqlite3
 import threading
@@ -29,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from knowledge.records import DEFAULT_LANGUAGE, Chunk, DocumentInfo, Passage, article_key
+from knowledge.records import DEFAULT_LANGUAGE, Chunk, DocumentInfo, article_key
 
 __all__ = ["FORMAT", "MAX_VIEWS", "STALE", "Catalogue", "ChunkFacts", "NewDocument"]
 
@@ -37,6 +38,10 @@ FORMAT = 2
 MAX_VIEWS = 8  # vector ids per chunk; chunking makes at most 5 views
 STALE = "stale:"
 _FORMAT_1_VIEWS = 2
+# Connections kept for searches' reads, which then run side by side (WAL readers do not
+# block each other, and SQLite runs outside the GIL): on one connection under one lock,
+# a server's search threads queued behind each other's full-text query.
+READERS = 4
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -117,6 +122,10 @@ class Catalogue:
             elif int(self.meta("format", "1")) < FORMAT:
                 self._upgrade_from_format_1()
             self._db.executescript(_FORMAT_2_INDEXES)
+        self._path = path
+        self._idle_readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
 
     def _table_exists(self, name: str) -> bool:
         row = self._db.execute(
@@ -163,6 +172,30 @@ class Catalogue:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+        with self._readers_lock:
+            for reader in self._readers:
+                reader.close()
+
+    @contextmanager
+    def _reader(self) -> Iterator[sqlite3.Connection]:
+        """One of up to `READERS` connections for a search's read, this thread's alone
+        until the read is done."""
+        try:
+            reader = self._idle_readers.get_nowait()
+        except queue.Empty:
+            with self._readers_lock:
+                opened = len(self._readers) < READERS
+                if opened:
+                    reader = sqlite3.connect(
+                        self._path, isolation_level=None, check_same_thread=False
+                    )
+                    self._readers.append(reader)
+            if not opened:
+                reader = self._idle_readers.get()
+        try:
+            yield reader
+        finally:
+            self._idle_readers.put(reader)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -179,6 +212,12 @@ class Catalogue:
         with self._lock:
             row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else default
+
+    def committed_generation(self) -> int:
+        """The number of the committed version (its index file's generation)."""
+        with self._reader() as reader:  # fetchall: no statement left open on it
+            rows = reader.execute("SELECT value FROM meta WHERE key = 'generation'").fetchall()
+        return int(rows[0][0]) if rows else 0
 
     def hashes(self) -> dict[str, str]:
         with self._lock:
@@ -227,109 +266,44 @@ class Catalogue:
         vectors = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(ids), -1)
         return np.asarray(ids, dtype=np.int64), vectors
 
-    def chunk_vectors(
-        self,
-        chunk_ids: Sequence[int],
-        kind: str | None = None,
-        without_kind: str | None = None,
-    ) -> dict[int, np.ndarray]:
-        """Every stored view of these chunks (only views of `kind`, or all but those of
-        `without_kind`, when given), as (views, dim) arrays. One primary-key range read
-        per chunk: a single query with hundreds of OR-ed ranges made SQLite scan the
-        table."""
-        found: dict[int, list[np.ndarray]] = {}
-        sql = "SELECT id, embedding FROM vectors WHERE id >= ? AND id < ?"
-        if kind is not None:
-            sql += " AND kind = ?"
-        if without_kind is not None:
-            sql += " AND kind != ?"
-        with self._lock:
-            for chunk in dict.fromkeys(chunk_ids):
-                params: tuple[object, ...] = _vector_range(chunk)
-                if kind is not None:
-                    params = (*params, kind)
-                if without_kind is not None:
-                    params = (*params, without_kind)
-                for _, blob in self._db.execute(sql, params):
-                    found.setdefault(chunk, []).append(np.frombuffer(blob, dtype=np.float32))
-        return {chunk: np.vstack(rows) for chunk, rows in found.items()}
-
     def vector_ids_of_kind(self, kind: str, db: sqlite3.Connection | None = None) -> set[int]:
         with self._lock:
             rows = (db or self._db).execute("SELECT id FROM vectors WHERE kind = ?", (kind,))
             return {int(row[0]) for row in rows}
 
-    def chunk_facts(self, chunk_ids: Sequence[int]) -> dict[int, ChunkFacts]:
-        found: dict[int, ChunkFacts] = {}
+    def chunk_rows(self, chunk_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+        """(document_id, title, section, source, text, article, question, language) of
+        these chunks, the ones that exist (`knowledge.loaded_version` keeps them)."""
+        found: dict[int, tuple[str, ...]] = {}
         ids = list(dict.fromkeys(chunk_ids))
         for start in range(0, len(ids), 900):
             part = ids[start : start + 900]
             marks = ",".join("?" * len(part))
-            with self._lock:
-                rows = self._db.execute(
-                    "SELECT id, article, question, language, text FROM chunks"
-                    f" WHERE id IN ({marks})",
+            with self._reader() as reader:
+                rows = reader.execute(
+                    "SELECT id, document_id, title, section, source, text, article, question,"
+                    f" language FROM chunks WHERE id IN ({marks})",
                     part,
                 ).fetchall()
-            for chunk_id, article, question, language, text in rows:
-                found[int(chunk_id)] = ChunkFacts(article, question, language, text)
+            for chunk_id, *values in rows:
+                found[int(chunk_id)] = tuple(values)
         return found
 
-    def article_chunks(self, articles: Sequence[str], language: str | None) -> list[int]:
-        """Every chunk of these articles (in `language` when given)."""
+    def article_chunks(self, articles: Sequence[str], language: str | None) -> dict[str, list[int]]:
+        """Every chunk of these articles (in `language` when given), per article."""
         if not articles:
-            return []
+            return {}
         marks = ",".join("?" * len(articles))
-        sql = f"SELECT id FROM chunks WHERE article IN ({marks})"
+        sql = f"SELECT article, id FROM chunks WHERE article IN ({marks})"
         params = list(articles)
         if language is not None:
             sql += " AND language = ?"
             params.append(language)
+        found: dict[str, list[int]] = {article: [] for article in articles}
         with self._lock:
-            return [int(row[0]) for row in self._db.execute(sql, params)]
-
-    def passages(
-        self,
-        scored: Sequence[tuple[int, float, float]],
-        question_similarity: dict[int, float] | None = None,
-    ) -> list[Passage]:
-        """Passages for (chunk_id, score, similarity), in the given order."""
-        if not scored:
-            return []
-        marks = ",".join("?" * len(scored))
-        with self._lock:
-            rows = {
-                row[0]: row
-                for row in self._db.execute(
-                    "SELECT id, document_id, title, section, source, text, article, question,"
-                    f" language FROM chunks WHERE id IN ({marks})",
-                    [chunk for chunk, _, _ in scored],
-                )
-            }
-        asked = question_similarity or {}
-        passages = []
-        for chunk, score, similarity in scored:
-            if chunk in rows:
-                _, document_id, title, section, source, text, article, question, language = rows[
-                    chunk
-                ]
-                passages.append(
-                    Passage(
-                        document_id,
-                        chunk,
-                        title,
-                        section,
-                        source,
-                        score,
-                        text,
-                        similarity,
-                        article,
-                        question,
-                        asked.get(chunk, 0.0),
-                        language,
-                    )
-                )
-        return passages
+            for article, chunk_id in self._db.execute(sql + " ORDER BY id", params):
+                found[article].append(int(chunk_id))
+        return found
 
     def lexical(
         self, query: str, limit: int, language: str | None = None
@@ -350,8 +324,8 @@ class Catalogue:
                 " WHERE chunk_text MATCH ? AND chunks.language = ?"
             )
             params = [match, language]
-        with self._lock:
-            rows = self._db.execute(f"{sql} ORDER BY {rank} LIMIT ?", [*params, limit]).fetchall()
+        with self._reader() as reader:
+            rows = reader.execute(f"{sql} ORDER BY {rank} LIMIT ?", [*params, limit]).fetchall()
         return [(int(rowid), -float(score)) for rowid, score in rows]
 
     # -- writes, inside `transaction()` --------------------------------------------

@@ -81,6 +81,15 @@ class VectorIndex:
     def kind(self) -> str:
         return "hnsw" if _hnsw_of(self._index) is not None else "exact"
 
+    def vector_ids(self) -> np.ndarray:
+        """Every vector id in the index, sorted."""
+        return np.sort(faiss.vector_to_array(self._index.id_map).astype(np.int64))
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        """The stored vectors of these ids (each must be in the index), one row each:
+        both kinds of index keep the vectors whole (flat storage)."""
+        return self._index.reconstruct_batch(np.ascontiguousarray(ids, dtype=np.int64))
+
     def search(self, vector: np.ndarray, n: int) -> list[tuple[int, float]]:
         """(vector id, inner product) of the `n` nearest vectors, best first."""
         if self.size == 0 or n <= 0:

@@ -2,8 +2,10 @@
 
 A widget token is signed and lives 30 days; revoking records a time in the store, and
 every token of the customer issued before it is refused (401 with the reason) on the
-REST API and the WebSocket. Sockets open on this process close at once; elsewhere at
-their next message. The visitor's widget then starts a new session, which works.
+REST API and the WebSocket: on this process from the next request on, on the others
+within a second (bot/channel_store/widget_sessions.py says how). Sockets open on this
+process close at once; elsewhere at their next message. The visitor's widget then
+starts a new session, which works.
 """
 
 from datetime import datetime
@@ -15,6 +17,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from bot.api.audit import AuditTrail, endpoint_of, record_in
 from bot.api.auth import StaffDependency
 from bot.api.staff import CustomerId
+from bot.channel_store.widget_sessions import StoreSessionRevocations
 from channels.messages import Channel
 from channels.web import SessionHub
 from crm_store import Database, customers
@@ -49,7 +52,10 @@ def widget_sessions_router(
     staff: StaffDependency,
     admin: StaffDependency,
     trail: AuditTrail,
+    revocations: StoreSessionRevocations | None = None,
 ) -> APIRouter:
+    """`revocations` is told of each revocation, so this process refuses the revoked
+    tokens from the next request on (it tells the other processes)."""
     router = APIRouter(prefix="/api/v1/customers", tags=["staff"])
 
     def _listing(customer_id: int) -> dict[str, Any] | None:
@@ -99,6 +105,8 @@ def widget_sessions_router(
         if done is None:
             raise HTTPException(404, f"no customer {customer_id}")
         revoked_at, session_ids = done
+        if revocations is not None:
+            revocations.revoked(revoked_at)
         closed = sum(hub.revoke(session_id, REVOKED_REASON) for session_id in session_ids)
         return {
             "customer_id": customer_id,

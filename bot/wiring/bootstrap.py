@@ -97,6 +97,8 @@ class Services:
     # The channels campaigns can be sent on here: those with a sender.
     campaign_channels: frozenset[str] = frozenset({"web"})
     lifecycle_stages: LifecycleStageJob | None = None
+    # Widget tokens revoked by staff (the web channel asks; the staff API tells).
+    revocations: StoreSessionRevocations | None = None
     # Workers that must run in one process at a time, by name, each under its lease.
     singletons: dict[str, Worker] = field(default_factory=dict)
 
@@ -377,6 +379,7 @@ def bootstrap(
         knowledge.on_publish(lambda version: wakeups.announce(KNOWLEDGE_VERSION, str(version)))
     services.slack = slack
     services.encoder = encoder
+    revocations = services.revocations = StoreSessionRevocations(database, wakeups)
     services.webhooks = WebhookWorker(
         database,
         policy=settings.webhooks.retry_policy(delivery.base_delay_seconds),
@@ -447,7 +450,7 @@ def bootstrap(
             signer=signer,
             hub=hub,
             limits=limits,
-            revocations=StoreSessionRevocations(database),
+            revocations=revocations,
         ),
         sms_parts(settings, database, engine),
         email_parts(email, services.email_intake, leased_poller),

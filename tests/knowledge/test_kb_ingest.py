@@ -192,7 +192,7 @@ def test_a_new_version_is_announced_and_loaded_whole_when_told(
     assert announced == [1]
 
     assert serving.load_current_version() == 1
-    index, _ = serving._loaded
+    index = serving._loaded.index
     assert index.size == writer._index.size > 0
     writer.remove_many([d.document_id for d in writer.list_documents()])
     assert announced == [1, 2]

@@ -1,0 +1,193 @@
+"""One published version of the knowledge base as this process holds it: its FAISS index,
+its question views, and in memory what search asks the catalogue about it.
+
+A version never changes once published (an ingest publishes a new one, in this or
+another process; see `knowledge.base`), so what is read about it may be kept until the
+process loads the next version, and is thrown away with it: there is nothing else to
+invalidate. Before this, every search read its candidates' stored vectors (one
+primary-key range per chunk), facts and version from the catalogue's SQLite file under
+one lock: a third of a server's samples outside idle waits at 64 web chat clients, most
+of it threads queueing for that lock (bench/scale_out.py's profile).
+
+What it holds, and what that costs (bench/kb_scale.py prints it at each size):
+- vectors: none of its own. The FAISS index already holds every vector (flat storage in
+  both the exact and the HNSW index), so a chunk's views are read back from it
+  (`VectorIndex.vectors`); only the sorted vector ids are kept, 8 bytes a vector
+  (0.8 MB at 100,000 vectors).
+- chunk rows (text, title, article, question, language...): the `ROWS_HELD` most
+  recently used, read from the catalogue on a miss. A full-length chunk (150 words)
+  costs about 1.6 KB in memory: 7.4 MB for 4,096 rows and 100,000 vector ids together
+  (bench/kb_scale.py). Reading every row at load would cost 32 MB at 100,000 vectors
+  and 320 MB at a million, for rows most searches never touch; the rows that a help
+  centre's searches come back to are far fewer.
+- the chunks of an article (in a language), for the `ARTICLES_HELD` most recently
+  asked: FAQ entries held back send search to their articles' other chunks.
+- the languages the version has documents in, read once at load.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from knowledge.catalogue import MAX_VIEWS, Catalogue, ChunkFacts
+from knowledge.index import VectorIndex
+from knowledge.records import Passage
+
+__all__ = ["ARTICLES_HELD", "ROWS_HELD", "LoadedVersion"]
+
+ROWS_HELD = 4096
+ARTICLES_HELD = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """A chunk as search and its passages need it."""
+
+    document_id: str
+    title: str
+    section: str
+    source: str
+    facts: ChunkFacts
+
+
+class LoadedVersion:
+    def __init__(
+        self,
+        generation: int,
+        index: VectorIndex,
+        question_views: set[int],
+        catalogue: Catalogue,
+        asked_views: set[int] | None = None,
+        *,
+        rows_held: int = ROWS_HELD,
+    ) -> None:
+        self.generation = generation
+        self.index = index
+        self.question_views = question_views
+        self.languages = frozenset(catalogue.languages())
+        self._catalogue = catalogue
+        self._vector_ids = index.vector_ids()
+        self._question_ids = np.fromiter(sorted(question_views), dtype=np.int64)
+        # how customers ask (knowledge.asked_views): left out when a section's own words count
+        self._asked_ids = np.fromiter(sorted(asked_views or ()), dtype=np.int64)
+        self._rows: OrderedDict[int, _Row | None] = OrderedDict()
+        self._rows_held = rows_held
+        self._articles: OrderedDict[tuple[str, str | None], list[int]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.row_reads = 0  # catalogue reads on a miss (tests count them)
+
+    def chunk_vectors(
+        self, chunk_ids: Sequence[int], *, questions_only: bool = False, without_asked: bool = False
+    ) -> dict[int, np.ndarray]:
+        """Every view of these chunks (only their question views, or all but their
+        "asked" views, when told) as (views, dim) arrays, from the index itself."""
+        chunks = list(dict.fromkeys(chunk_ids))
+        if not chunks or not len(self._vector_ids):
+            return {}
+        starts = np.asarray(chunks, dtype=np.int64) * MAX_VIEWS
+        low = np.searchsorted(self._vector_ids, starts)
+        high = np.searchsorted(self._vector_ids, starts + MAX_VIEWS)
+        wanted = np.concatenate([self._vector_ids[a:b] for a, b in zip(low, high, strict=True)])
+        if questions_only:
+            wanted = wanted[np.isin(wanted, self._question_ids)]
+        if without_asked:
+            wanted = wanted[~np.isin(wanted, self._asked_ids)]
+        if not len(wanted):
+            return {}
+        vectors = self.index.vectors(wanted)
+        owners = wanted // MAX_VIEWS
+        # `wanted` is sorted, so each chunk's views are one run of rows.
+        bounds = np.flatnonzero(np.diff(owners)) + 1
+        return {
+            int(owners[start]): vectors[start:end]
+            for start, end in zip(
+                np.concatenate(([0], bounds)), np.concatenate((bounds, [len(wanted)])), strict=True
+            )
+        }
+
+    def chunk_facts(self, chunk_ids: Sequence[int]) -> dict[int, ChunkFacts]:
+        return {chunk: row.facts for chunk, row in self._rows_of(chunk_ids).items()}
+
+    def article_chunks(self, articles: Sequence[str], language: str | None) -> list[int]:
+        """Every chunk of these articles (in `language` when given), article by article."""
+        found: dict[str, list[int]] = {}
+        with self._lock:
+            for article in articles:
+                if (chunks := self._articles.get((article, language))) is not None:
+                    self._articles.move_to_end((article, language))
+                    found[article] = chunks
+        missing = [article for article in articles if article not in found]
+        if missing:
+            read = self._catalogue.article_chunks(missing, language)
+            with self._lock:
+                for article, chunks in read.items():
+                    found[article] = self._articles[(article, language)] = chunks
+                while len(self._articles) > ARTICLES_HELD:
+                    self._articles.popitem(last=False)
+        return [chunk for article in articles for chunk in found.get(article, ())]
+
+    def passages(
+        self,
+        scored: Sequence[tuple[int, float, float]],
+        question_similarity: dict[int, float] | None = None,
+    ) -> list[Passage]:
+        """Passages for (chunk_id, score, similarity), in the given order."""
+        rows = self._rows_of([chunk for chunk, _, _ in scored])
+        asked = question_similarity or {}
+        return [
+            Passage(
+                row.document_id,
+                chunk,
+                row.title,
+                row.section,
+                row.source,
+                score,
+                row.facts.text,
+                similarity,
+                row.facts.article,
+                row.facts.question,
+                asked.get(chunk, 0.0),
+                row.facts.language,
+            )
+            for chunk, score, similarity in scored
+            if (row := rows.get(chunk)) is not None
+        ]
+
+    def _rows_of(self, chunk_ids: Sequence[int]) -> dict[int, _Row]:
+        """The rows of these chunks that this version has; misses read in one query.
+        A chunk the catalogue no longer has (a newer version removed it) is remembered
+        as absent: chunk ids are never reused."""
+        found: dict[int, _Row] = {}
+        missing = []
+        with self._lock:
+            for chunk in dict.fromkeys(chunk_ids):
+                if chunk in self._rows:
+                    self._rows.move_to_end(chunk)
+                    if (row := self._rows[chunk]) is not None:
+                        found[chunk] = row
+                else:
+                    missing.append(chunk)
+        if not missing:
+            return found
+        read = self._catalogue.chunk_rows(missing)
+        self.row_reads += 1
+        with self._lock:
+            for chunk in missing:
+                values = read.get(chunk)
+                row = None
+                if values is not None:
+                    document_id, title, section, source, text, article, question, language = values
+                    row = _Row(
+                        document_id, title, section, source,
+                        ChunkFacts(article, question, language, text),
+                    )  # fmt: skip
+                    found[chunk] = row
+                self._rows[chunk] = row
+            while len(self._rows) > self._rows_held:
+                self._rows.popitem(last=False)
+        return found
