@@ -167,6 +167,8 @@ def parse_markdown(text: str, path: Path) -> SourceDocument:
         heading, lines = name, []
     flush()
     language = language_code(meta.get("language") or meta.get("lang"), path) or DEFAULT_LANGUAGE
+    if "asked" in meta:  # `asked: [a, b]` or `asked: a`: not read, and the author should know
+        log.warning("%s: write `asked:` alone on its line, then one `  - ` line a phrasing", path)
     asked = tuple(dict.fromkeys(q for q in lists.get("asked", []) if len(q) <= MAX_ASKED_CHARS))
     return SourceDocument(
         str(path), title or _title_from_name(path), meta.get("url"), sections, language, asked

@@ -55,6 +55,16 @@ def test_front_matter_lists_how_customers_ask_and_keeps_its_other_keys() -> None
     ]
 
 
+def test_a_list_on_one_line_is_not_read_and_the_author_is_told(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    text = "---\ntitle: Refunds\nasked: [when is my refund, money back?]\n---\n# Refunds\n\nText.\n"
+    with caplog.at_level(logging.WARNING, logger="knowledge"):
+        document = parse_document(Path("refunds.md"), text.encode())
+    assert document.asked == ()
+    assert "refunds.md: write `asked:` alone on its line" in caplog.text
+
+
 def _unit(*values: float) -> np.ndarray:
     vector = np.array(values, dtype=np.float32)
     return vector / np.linalg.norm(vector)
