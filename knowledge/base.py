@@ -454,11 +454,16 @@ class KnowledgeBase:
         text is closest to the question. A phrasing sits on the chunk it was closest to
         at ingest, which need not be the section this question needs ("how much to send
         a return back" may hit a phrasing stored on "is shipping refunded?"). The score
-        is kept: the phrasing still says which article answers. Also, for each such
-        section shown, the cosine on its own words (`Passage.own_similarity`)."""
+        and the order are kept: the phrasing still says which article answers. Also, for
+        each section shown on a phrasing's strength, the cosine on its own words
+        (`Passage.own_similarity`), when lower."""
         chunks = [chunk for chunk, _, _ in top if facts[chunk].question is None]
         content = _content_similarity(version, query, chunks)
-        won_by_asked = {c for c, _, similarity in top if c in content and content[c] < similarity}
+        # The index's scores and the vectors read back from it differ in the last float32
+        # digits: a chunk's own view must lose by more than that to count as beaten.
+        won_by_asked = {
+            c for c, _, similarity in top if c in content and content[c] < similarity - 1e-4
+        }
         if not won_by_asked:
             return top, {}
         articles = sorted({facts[c].article for c in won_by_asked})
@@ -482,7 +487,11 @@ class KnowledgeBase:
                     ),
                     key=lambda c: (content[c], c == chunk),
                 )
-                own[chunk] = content[chunk]
+                # A section the first hits missed may match better on its own words than
+                # the phrasing did; the article then stands on its (lower) similarity, as
+                # ranked, with nothing lower to be judged on.
+                if content[chunk] < similarity - 1e-4:
+                    own[chunk] = content[chunk]
             shown.append((chunk, score, similarity))
         return shown, own
 
