@@ -58,6 +58,23 @@ def test_changes_say_what_was_written_and_where(corrector: SpellingCorrector) ->
     assert correction.text == "Hi, how do i reset my password?"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "do you take amex",
+        "can u send it to my new gmail",
+        "this is a present for my mom",
+        "charged twice wth",
+        "will you match rei",
+        "egift card",
+    ],
+)
+def test_names_and_words_customers_use_are_not_typos(
+    corrector: SpellingCorrector, text: str
+) -> None:
+    assert corrector.correct(text).text == text
+
+
 @pytest.mark.parametrize("text", ["Where is my order?", "", "   ", "?!", "4417"])
 def test_a_correct_message_comes_back_unchanged(corrector: SpellingCorrector, text: str) -> None:
     correction = corrector.correct(text)
