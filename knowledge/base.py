@@ -457,12 +457,14 @@ class KnowledgeBase:
         and the order are kept: the phrasing still says which article answers. Also, for
         each section shown on a phrasing's strength, the cosine on its own words
         (`Passage.own_similarity`), when lower."""
+        if not version.has_asked_views:  # no phrasings: nothing to check on each search
+            return top, {}
         chunks = [chunk for chunk, _, _ in top if facts[chunk].question is None]
         content = _content_similarity(version, query, chunks)
-        # The index's scores and the vectors read back from it differ in the last float32
-        # digits: a chunk's own view must lose by more than that to count as beaten.
         won_by_asked = {
-            c for c, _, similarity in top if c in content and content[c] < similarity - 1e-4
+            c
+            for c, _, similarity in top
+            if c in content and content[c] < similarity - _FLOAT32_NOISE
         }
         if not won_by_asked:
             return top, {}
@@ -490,7 +492,7 @@ class KnowledgeBase:
                 # A section the first hits missed may match better on its own words than
                 # the phrasing did; the article then stands on its (lower) similarity, as
                 # ranked, with nothing lower to be judged on.
-                if content[chunk] < similarity - 1e-4:
+                if content[chunk] < similarity - _FLOAT32_NOISE:
                     own[chunk] = content[chunk]
             shown.append((chunk, score, similarity))
         return shown, own
@@ -580,6 +582,11 @@ class KnowledgeBase:
             and answers_only_its_question(question, facts[chunk].text)
             and asked.get(chunk, 0.0) < self._faq_threshold
         }
+
+
+# The index's scores and the vectors read back from it differ in the last float32 digits:
+# a chunk's own view must lose to a phrasing by more than this to count as beaten.
+_FLOAT32_NOISE = 1e-4
 
 
 def _content_similarity(

@@ -75,6 +75,7 @@ class LoadedVersion:
         self._question_ids = np.fromiter(sorted(question_views), dtype=np.int64)
         # how customers ask (knowledge.asked_views): left out when a section's own words count
         self._asked_ids = np.fromiter(sorted(asked_views or ()), dtype=np.int64)
+        self.has_asked_views = bool(len(self._asked_ids))
         self._rows: OrderedDict[int, _Row | None] = OrderedDict()
         self._rows_held = rows_held
         self._articles: OrderedDict[tuple[str, str | None], list[int]] = OrderedDict()

@@ -169,7 +169,10 @@ def parse_markdown(text: str, path: Path) -> SourceDocument:
     language = language_code(meta.get("language") or meta.get("lang"), path) or DEFAULT_LANGUAGE
     if "asked" in meta:  # `asked: [a, b]` or `asked: a`: not read, and the author should know
         log.warning("%s: write `asked:` alone on its line, then one `  - ` line a phrasing", path)
-    asked = tuple(dict.fromkeys(q for q in lists.get("asked", []) if len(q) <= MAX_ASKED_CHARS))
+    listed = lists.get("asked", [])
+    asked = tuple(dict.fromkeys(q for q in listed if len(q) <= MAX_ASKED_CHARS))
+    if any(len(q) > MAX_ASKED_CHARS for q in listed):
+        log.warning("%s: `asked:` lines over %d characters are not read", path, MAX_ASKED_CHARS)
     return SourceDocument(
         str(path), title or _title_from_name(path), meta.get("url"), sections, language, asked
     )

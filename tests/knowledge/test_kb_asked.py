@@ -64,6 +64,12 @@ def test_a_list_on_one_line_is_not_read_and_the_author_is_told(
     assert document.asked == ()
     assert "refunds.md: write `asked:` alone on its line" in caplog.text
 
+    long = "---\nasked:\n  - " + "why " * 80 + "\n  - when is my refund\n---\nText.\n"
+    with caplog.at_level(logging.WARNING, logger="knowledge"):
+        document = parse_document(Path("long.md"), long.encode())
+    assert document.asked == ("when is my refund",)
+    assert "long.md: `asked:` lines over 300 characters are not read" in caplog.text
+
 
 def _unit(*values: float) -> np.ndarray:
     vector = np.array(values, dtype=np.float32)
