@@ -194,7 +194,22 @@ _CONDITION = re.compile(
 )
 
 
+# A sentence that only continues the message: "Do you ship to Australia? Also, do you
+# take PayPal", "gift card balance? and can I get a refund onto one". The joiner is not
+# part of the question, and hid it ("also do you ..." does not start like a question).
+_LEADING_JOINER = re.compile(
+    r"^\s*(?:(?:oh|ok|okay)\s+)?(?:and\s+also|and|also|plus|btw|by\s+the\s+way|"
+    r"(?:one\s+)?more\s+thing|another\s+(?:thing|question))\b\s*[,:;-]?\s*",
+    re.I,
+)
+
+
+def _without_joiner(sentence: str) -> str:
+    return _LEADING_JOINER.sub("", sentence) or sentence
+
+
 def _is_question(sentence: str) -> bool:
+    sentence = _without_joiner(sentence)
     words = len(sentence.split())
     if words < 3:
         return False
@@ -241,8 +256,42 @@ def questions_in(text: str) -> list[str]:
             return [text.strip()]
     if len(parts) > _MAX_PARTS:
         parts = [*parts[: _MAX_PARTS - 1], " ".join(parts[_MAX_PARTS - 1 :])]
-    parts[1:] = [_CONDITION.sub("", part) or part for part in parts[1:]]
+    parts[1:] = [_CONDITION.sub("", _without_joiner(part)) or part for part in parts[1:]]
     return parts or [text.strip()]
+
+
+# Where a message may join two topics that are not both worded as questions: "size
+# advice for a down jacket and how do I wash it", "I need an invoice and then please
+# tell me how to delete my account", "my code didn't work and now my card got declined".
+_TOPIC_JOIN = re.compile(
+    r"\s*,?\s+(?:and|also|plus)(?:\s+(?:then|now|also))?\s+(?:(?:please|pls)\s+)?|\s*;\s*",
+    re.I,
+)
+_MIN_TOPIC_WORDS = 3
+# What happened before the request is its context, not a request of its own: "I bought
+# boots in your store and want to return them", "we ordered two tents and ...".
+_NARRATION = re.compile(
+    r"^\s*(?:so\s+)?(?:i|we)\s+(?:just\s+|recently\s+|already\s+|have\s+|had\s+)?"
+    r"(?:bought|ordered|purchased|got|received|paid|returned|placed|sent|picked\s+up|"
+    r"used|tried|made)\b",
+    re.I,
+)
+
+
+def topic_splits(text: str) -> list[tuple[str, str]]:
+    """The ways one message could be two requests joined by "and" (or "also", "plus",
+    "; "), each side three words or more, in the order they appear. Whether a split is
+    real is for the knowledge base to say: only a split whose sides each find their own
+    article is taken (support_dialogue.py). A first half that tells what happened ("I
+    bought boots in store and want to return them by mail") is context, never a split."""
+    splits: list[tuple[str, str]] = []
+    for match in _TOPIC_JOIN.finditer(text):
+        head, tail = text[: match.start()].strip(), text[match.end() :].strip()
+        if _NARRATION.search(head):
+            continue
+        if len(head.split()) >= _MIN_TOPIC_WORDS and len(tail.split()) >= _MIN_TOPIC_WORDS:
+            splits.append((head, _CONDITION.sub("", tail) or tail))
+    return splits
 
 
 _YES = re.compile(

@@ -148,6 +148,12 @@ class _Outcome:
         ]
 
 
+# What a message read whole may lead to and still be tried as two requests: not an
+# action on a record, a form, a person or small talk.
+_SPLITTABLE = frozenset({Decision.ANSWER, Decision.CLARIFY, Decision.FALLBACK, Decision.OFFER})
+_MAX_TOPIC_SPLITS = 2
+
+
 class SupportDialogue:
     def __init__(
         self,
@@ -195,6 +201,8 @@ class SupportDialogue:
             return self._other_language(turn, language)
         parts = cues.questions_in(text)
         if len(parts) == 1:
+            parts = await self._two_topics(turn, text) or parts
+        if len(parts) == 1:
             return (await self._route(turn, text, turn.understanding)).replies()
         outcomes: list[_Outcome] = []
         for part in parts:
@@ -202,6 +210,31 @@ class SupportDialogue:
             cited = {a for outcome in outcomes for a in outcome.route.articles}
             outcomes.append(await self._route(turn, part, understood, cited=cited))
         return _together(outcomes).replies()
+
+    async def _two_topics(self, turn: Turn, text: str) -> list[str] | None:
+        """Two requests joined by "and" that are not both worded as questions ("size
+        advice for a down jacket and how do I wash it"). A split is taken only when
+        each side alone is answered, above the answer threshold, by an article of its
+        own: "I bought boots in store and want to return them by mail" is one request,
+        and its first half alone answers nothing. A message the bot would act on as a
+        whole (a record, a form, a person) is not split."""
+        splits = cues.topic_splits(text)
+        if not splits:
+            return None
+        whole, _ = await self._signals(turn, text, turn.understanding)
+        if decide(whole).decision not in _SPLITTABLE:
+            return None
+        for head, tail in splits[:_MAX_TOPIC_SPLITS]:
+            articles = []
+            for part in (head, tail):
+                signals, _ = await self._signals(turn, part, await self._understand(part, turn))
+                plan = decide(signals)
+                if plan.decision is not Decision.ANSWER or plan.rule.endswith("_probable"):
+                    break
+                articles.append(passage_article(plan.cite[0]))
+            if len(articles) == 2 and articles[0] != articles[1]:
+                return [head, tail]
+        return None
 
     # -- one question -------------------------------------------------------------
 

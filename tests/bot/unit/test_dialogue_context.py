@@ -81,6 +81,36 @@ async def test_several_questions_get_one_reply_answering_each(
     assert [s["source"] for s in reply.sources] == [RETURNS.source, SHIPPING.source]
 
 
+async def test_two_requests_joined_by_and_are_each_answered_when_each_finds_its_article(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
+) -> None:
+    """Neither half is worded as a question; the knowledge base says it is two topics."""
+    knowledge.by_words = {"return window": [RETURNS], "free shipping": [SHIPPING],
+                          "coats": [RETURNS, SHIPPING]}  # fmt: skip
+
+    (reply,) = await Chat(dialogue).say(
+        "the return window for coats and then free shipping rules please",
+        "knowledge_question",
+        0.9,
+    )
+
+    assert reply.attributes["route"]["articles"] == ["return-policy", "shipping-costs"]
+
+
+async def test_a_half_that_finds_nothing_leaves_the_message_whole(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
+) -> None:
+    weak = passage("Standard shipping is free over $75.", 0.2, source=SHIPPING.source)
+    knowledge.by_words = {"coats and": [RETURNS], "return window": [RETURNS], "": [weak]}
+
+    (reply,) = await Chat(dialogue).say(
+        "the return window for coats and my mood today is grey", "knowledge_question", 0.9
+    )
+
+    assert reply.attributes["route"]["articles"] == ["return-policy"]
+    assert "parts" not in reply.attributes["route"]
+
+
 async def test_a_close_call_asks_which_and_a_number_answers(
     dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
 ) -> None:

@@ -225,6 +225,29 @@ def test_a_question_that_depends_on_the_one_before_is_asked_without_its_conditio
     assert cues.questions_in(text) == parts
 
 
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("do u ship to australia? also do you take paypal", ["do u ship to australia?",
+                                                            "do you take paypal"]),
+        ("gift card balance? and can i use two on one order", ["gift card balance?",
+                                                              "can i use two on one order"]),
+    ],
+)  # fmt: skip
+def test_a_sentence_opened_by_also_or_and_is_a_question_of_its_own(
+    text: str, parts: list[str]
+) -> None:
+    assert cues.questions_in(text) == parts
+
+
+def test_topic_splits_are_offered_at_and_but_never_after_what_happened() -> None:
+    assert cues.topic_splits("size chart for boots and then please tell me about restocks") == [
+        ("size chart for boots", "tell me about restocks")
+    ]
+    assert cues.topic_splits("I bought boots in your store and want to return them") == []
+    assert cues.topic_splits("wash and dry a down jacket") == []  # a side under 3 words
+
+
 def test_a_lone_question_keeps_its_condition() -> None:
     assert cues.questions_in("if not paypal, what can i pay with?") == [
         "if not paypal, what can i pay with?"
