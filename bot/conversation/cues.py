@@ -36,6 +36,15 @@ _ASKS_HOW_TO_REACH = re.compile(
     r"\b(?:how|where|what)\b.*\b(?:phone|number|email|address|call|reach|contact)\b", re.I
 )
 
+# A quantity of 20 to 999 of something is a bulk order ("60 fleeces", "25 tents"),
+# unless it counts time, money or measure ("30 days", "75 dollars", "10 percent"). Four
+# digits and more are order and ticket numbers ("4417 items missing").
+_UNITS = (
+    r"(?:sec|second|min|minute|hour|hr|day|week|wk|month|year|yr|dollar|buck|euro|pound|"
+    r"cent|quid|percent|pct|time|mile|kilometer|kilometre|km|meter|metre|feet|foot|inch|"
+    r"inche|gram|kilo|kg|lb|ounce|degree|point|pt|business|working|calendar|order|"
+    r"message|email|call|try|trie|attempt)s?\b"
+)
 _BUSINESS_INTEREST = re.compile(
     r"\b(?:quote|quotation|bulk|wholesale|reseller|resell|stockist|distributor|"
     r"corporate|enterprise|b2b|volume (?:discount|pricing|order)|trade account|"
@@ -43,8 +52,13 @@ _BUSINESS_INTEREST = re.compile(
     r"(?:team|group|company|club|school|staff|employee|office|event) (?:order|orders|"
     r"uniforms?|purchase|gear|kit|jackets)|"
     r"for (?:our|my) (?:team|company|staff|employees|club|school|office|business|crew))\b"
-    r"|\b(?:[2-9]\d|\d{3,})\s+(?:units|pieces|jackets|coats|items|people|employees|staff|"
-    r"backpacks|of them)\b",
+    r"|\b(?:kit|fit|gear|equip)(?:ting)?\s+out\s+(?:the\s+|our\s+|my\s+)?(?:whole\s+|entire\s+)?"
+    r"(?:team|staff|crew|club|group|troop|class|company|department|squad)\b"
+    r"|(?<![#\d])(?:[2-9]\d|[1-9]\d\d)\s+(?:(?!"
+    + _UNITS
+    + r")[a-z]+\s+)?(?:(?!"
+    + _UNITS
+    + r")[a-z]+s|of\s+(?:them|those))\b",
     re.I,
 )
 
@@ -208,12 +222,17 @@ def _without_joiner(sentence: str) -> str:
     return _LEADING_JOINER.sub("", sentence) or sentence
 
 
+def has_question_word(text: str) -> bool:
+    """ "how", "what", "when", "where", "why", "which" anywhere in the message."""
+    return bool(_WH_WORD.search(text))
+
+
 def _is_question(sentence: str) -> bool:
     sentence = _without_joiner(sentence)
     words = len(sentence.split())
     if words < 3:
         return False
-    return looks_like_question(sentence) or bool(_WH_WORD.search(sentence))
+    return looks_like_question(sentence) or has_question_word(sentence)
 
 
 def _clauses(sentence: str) -> list[str]:

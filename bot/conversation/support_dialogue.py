@@ -639,8 +639,12 @@ def _yes_or_no(turn: Turn) -> str | None:
     if said:
         return said
     understood = turn.understanding
+    text = turn.message.text
+    if cues.looks_like_question(text) or cues.has_question_word(text):
+        # "what if it's not covered?" reads as "deny" to the NLU, but it asks something.
+        return None
     if understood and understood.intent in ("affirm", "deny") and understood.confidence >= SURE:
-        return understood.intent if len(turn.message.text.split()) <= 6 else None
+        return understood.intent if len(text.split()) <= 6 else None
     return None
 
 

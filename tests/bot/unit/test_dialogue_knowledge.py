@@ -173,3 +173,14 @@ async def test_yes_or_no_without_an_offer_is_acknowledged(
     assert actions.ran == [] and knowledge.queries == []  # not read as a follow-up
     assert (yes.text, yes.attributes["route"]["decision"]) == (ACKNOWLEDGED, "small_talk")
     assert no.text == NOTHING_ELSE
+
+
+async def test_a_question_the_nlu_reads_as_no_is_asked_not_acknowledged(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
+) -> None:
+    knowledge.passages = [passage(REFUNDS, 0.8)]
+
+    (reply,) = await Chat(dialogue).say("what if its not covered", "deny", 0.9)
+
+    assert reply.attributes["route"]["decision"] == "answer"
+    assert knowledge.queries == ["what if its not covered"]

@@ -90,12 +90,28 @@ def test_a_price_the_help_centre_gives_is_answered_not_sold() -> None:
         "do you do bulk discounts for our team",
         "can I get a demo",
         "looking for uniforms for our company, 120 people",
+        "our hiking club wants 35 rain shells, what would that cost",
+        "we'd like to fit out the entire department for winter",
+        "price for 200 water bottles?",
     ],
 )
 def test_sales_interest_starts_the_lead_form(text: str) -> None:
     plan = decide(signals(text, "pricing", 0.9, articles=[(SHIPPING, 0.6)]))
 
     assert (plan.decision, plan.action) == (Decision.FORM, LEAD_FORM)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "is it still free if i return it after 30 days",
+        "why does shipping cost extra under 75 dollars",
+        "order 4417 items are missing",
+        "i have tried 20 times to pay",
+    ],
+)
+def test_a_number_of_days_dollars_or_an_order_number_is_not_a_bulk_order(text: str) -> None:
+    assert not cues.shows_business_interest(text)
 
 
 def test_a_general_order_question_gets_the_article() -> None:
