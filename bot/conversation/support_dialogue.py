@@ -284,6 +284,12 @@ class SupportDialogue:
         if leans and not stands_alone:
             query = f"{last['query']} {query}"
             passages = await self._search(query, understood)
+        elif leans and cues.is_follow_up(text) and passages[0].similarity < self._threshold:
+            # "what about a waterproof one?" after washing a down jacket: alone it is only
+            # probably about something, and read with the last question the last topic
+            # outweighs it. Each article counts by both readings (`_blended`).
+            query = f"{last['query']} {query}"
+            passages = _blended(passages, await self._search(query, understood))
         small = small_talk_intent(text)
         if small == "talk_to_human":
             small = None  # only cues.asks_for_person decides that: "person" is a common word
@@ -665,6 +671,30 @@ def _without_entities(text: str, understood: Understanding | None) -> str:
     kept.append(text[position:])
     stripped = " ".join("".join(kept).split())
     return stripped if stripped.strip(" ?!.,") else text
+
+
+def _blended(alone: list[Passage], with_last: list[Passage]) -> list[Passage]:
+    """A follow-up's articles scored by the mean of their similarity to the follow-up
+    alone and to it read with the last question (an article one search did not return
+    counts at that search's lowest similarity), best first. Each article is shown by
+    the passage of the search that matched it better. The mean is the similarity the
+    routing judges; `own_similarity` is dropped, since both readings already count."""
+    if not alone or not with_last:
+        return with_last or alone
+    floors = (min(p.similarity for p in alone), min(p.similarity for p in with_last))
+    found: list[dict[str, Passage]] = [{}, {}]
+    for side, passages in enumerate((alone, with_last)):
+        for passage in passages:
+            found[side].setdefault(passage_article(passage), passage)
+    blended = []
+    for article in found[0].keys() | found[1].keys():
+        shown = [found[side].get(article) for side in (0, 1)]
+        mean = (
+            sum(p.similarity if p is not None else floors[side] for side, p in enumerate(shown)) / 2
+        )
+        best = max((p for p in shown if p is not None), key=lambda p: p.similarity)
+        blended.append(replace(best, similarity=mean, own_similarity=None))
+    return sorted(blended, key=lambda p: (-p.similarity, passage_article(p)))
 
 
 def _missed_before(turn: Turn) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from actions.domain import OPEN_TICKET_FORM, ask_text
 from bot.conversation.forms import ACTIVE_LOOP, OFFER_TO_STOP, STOP_HINT
 from bot.conversation.support_dialogue import CLARIFY_INTRO, SupportDialogue
+from knowledge import Passage
 from tests.support.dialogue_chat import Chat, entity
 from tests.support.dialogue_fakes import RecordingActions, ScriptedKnowledgeBase, passage
 
@@ -62,6 +63,31 @@ async def test_a_follow_up_question_is_read_with_the_last_one(
 
     assert knowledge.queries[-1] == "do you ship for free? what about to Canada?"
     assert reply.attributes["route"]["articles"] == ["international-shipping"]
+
+
+async def test_a_follow_up_only_probable_alone_weighs_both_readings(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
+) -> None:
+    """Alone, "what about a waterproof one?" is probably about materials; read with the
+    last question it is about the down jacket again. Weighed by both, it is waterproof
+    care, the article neither reading put first alone."""
+
+    def hit(name: str, similarity: float) -> Passage:
+        return passage(name, similarity, title=name, source=f"https://help.acme.test/{name}")
+
+    knowledge.by_words = {
+        "down jacket what about": [hit("down", 0.75), hit("waterproof", 0.74),
+                                   hit("materials", 0.45)],
+        "waterproof": [hit("materials", 0.49), hit("waterproof", 0.44), hit("sizes", 0.2)],
+        "wash": [hit("down", 0.85)],
+    }  # fmt: skip
+    chat = Chat(dialogue)
+    await chat.say("how do i wash my down jacket", "knowledge_question", 0.9)
+
+    (reply,) = await chat.say("what about a waterproof one?", "nlu_fallback", 0.9)
+
+    assert reply.attributes["route"]["articles"] == ["waterproof"]
+    assert knowledge.queries[-1] == "how do i wash my down jacket what about a waterproof one?"
 
 
 async def test_several_questions_get_one_reply_answering_each(
