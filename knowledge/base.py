@@ -503,9 +503,10 @@ class KnowledgeBase:
         held_back: set[int],
         article_of: dict[int, str],
     ) -> list[tuple[int, float, float]]:
-        """`ranked` without the held-back FAQ entries; an article's other chunks rank no
-        lower than its best held-back entry minus `faq_rank_margin` (the entry's match
-        says what the article is about, its answer is just not the one to give)."""
+        """`ranked` without the held-back FAQ entries; an article's other chunks rank,
+        and count as similar, no lower than its best held-back entry minus
+        `faq_rank_margin` (the entry's match says what the article is about, its answer
+        is just not the one to give)."""
         borrowed: dict[str, float] = {}
         for chunk, score, _ in ranked:
             if chunk in held_back:
@@ -515,7 +516,8 @@ class KnowledgeBase:
             if chunk in held_back:
                 continue
             if self._faq_rank_margin is not None and article_of[chunk] in borrowed:
-                score = max(score, borrowed[article_of[chunk]] - self._faq_rank_margin)
+                lent = borrowed[article_of[chunk]] - self._faq_rank_margin
+                score, similarity = max(score, lent), max(similarity, lent)
             kept.append((chunk, score, similarity))
         kept.sort(key=lambda item: (-item[1], item[0]))
         return kept

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from knowledge import KnowledgeBase
-from knowledge.faq import FAQ_QUESTION_THRESHOLD, answers_only_its_question
+from knowledge.faq import FAQ_QUESTION_THRESHOLD, FAQ_RANK_MARGIN, answers_only_its_question
 from tests.support.encoders import RecordingEncoder
 
 
@@ -45,6 +45,8 @@ def test_an_entry_the_query_does_not_ask_steps_aside_for_its_article(tmp_path: P
     )
     (loose,) = lenient.search("sell gift cards never expire", k=1)
     assert loose.is_faq  # what happened before: the entry's words won
+    # The entry still says what the article is about: its section is as sure, less the margin.
+    assert best.similarity >= loose.similarity - FAQ_RANK_MARGIN - 1e-6
 
 
 def test_an_entry_alone_in_its_article_is_kept(tmp_path: Path) -> None:
