@@ -2,15 +2,19 @@
 a waiting writer queues there, not in SQLite's busy handler, and starts when the one
 before it commits; the hot path's writes (Database.write) run on one writer thread.
 On PostgreSQL, whose writers run side by side, Database.write is a transaction in the
-caller's thread: the tests of its results run on both."""
+caller's thread: the tests of its results run on both. Database.write_async is the
+same for callers on the event loop (a turn's intake and answer)."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from anyio import to_thread
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
@@ -103,3 +107,59 @@ def test_a_write_inside_a_write_runs_in_place(tmp_path: Path) -> None:
     assert database.write(outer) == "inner"
     assert threads == ["sqlite-writer", "sqlite-writer"]
     database.dispose()
+
+
+def test_writes_from_the_event_loop_commit_with_no_worker_thread_free(
+    database: Database,
+) -> None:
+    """Database.write_async: on SQLite the caller awaits the writer thread and holds no
+    worker thread, so it completes while every worker thread is taken (on PostgreSQL it
+    runs in a worker thread, and is tested here with one free)."""
+
+    async def scenario() -> tuple[list[int], list[str]]:
+        limiter = to_thread.current_default_thread_limiter()
+        limiter.total_tokens = 1
+        threads: list[str] = []
+
+        def add(name: str) -> Callable[[Session], int]:
+            def work(session: Session) -> int:
+                threads.append(threading.current_thread().name)
+                customer = Customer(name=name)
+                session.add(customer)
+                session.flush()
+                return customer.id
+
+            return work
+
+        names = [f"customer {n}" for n in range(20)]
+        if database.dialect == "sqlite":
+            await limiter.acquire()  # every worker thread taken
+        try:
+            writes = asyncio.gather(*(database.write_async(add(name)) for name in names))
+            ids = await asyncio.wait_for(writes, timeout=30)  # not forever, if it waited
+        finally:
+            if database.dialect == "sqlite":
+                limiter.release()
+        return ids, threads
+
+    ids, threads = asyncio.run(scenario())
+    assert len(set(ids)) == 20
+    if database.dialect == "sqlite":
+        assert set(threads) == {"sqlite-writer"}
+    with database.reading() as session:
+        found = dict(session.execute(select(Customer.id, Customer.name)).all())
+    assert [found[i] for i in ids] == [f"customer {n}" for n in range(20)]
+
+
+def test_a_failed_write_from_the_event_loop_is_raised_to_its_caller(
+    database: Database,
+) -> None:
+    def fails(session: Session) -> None:
+        session.add(Customer(name="Half done"))
+        session.flush()
+        raise LookupError("the work failed")
+
+    with pytest.raises(LookupError, match="the work failed"):
+        asyncio.run(database.write_async(fails))
+    with database.reading() as session:
+        assert session.scalars(select(Customer.name)).all() == []
