@@ -236,6 +236,25 @@ class CpuShares:
         )
 
 
+async def client_load(base: str, sessions: int, messages: int) -> tuple[list[Any], list[float]]:
+    """The load, and how late the load client's own event loop ran a 10 ms sleep
+    meanwhile: a reply waits that long to be read, and the client counts it as latency."""
+    lags: list[float] = []
+
+    async def sample() -> None:
+        while True:
+            began = time.perf_counter()
+            await asyncio.sleep(0.01)
+            lags.append(time.perf_counter() - began - 0.01)
+
+    sampler = asyncio.create_task(sample())
+    try:
+        logs = await run_load(base, sessions, messages, prefix=f"b{time.time_ns()}-")
+    finally:
+        sampler.cancel()
+    return logs, lags or [0.0]
+
+
 def measure(
     url: str, base: str, sessions: int, messages: int, server_pid: int, postmaster: int | None
 ) -> dict[str, Any]:
@@ -246,7 +265,7 @@ def measure(
     commits_before = database_counters(url)[0] if postgres else 0
     cpu = CpuShares(server_pid, postmaster)
     started = time.perf_counter()
-    logs = asyncio.run(run_load(base, sessions, messages, prefix=f"b{time.time_ns()}-"))
+    logs, lags = asyncio.run(client_load(base, sessions, messages))
     elapsed = time.perf_counter() - started
     shares = cpu.report()
     load = os.getloadavg()
@@ -267,6 +286,10 @@ def measure(
         "connections": connections,
         "load": load,
         "cpu": shares,
+        "client_lag": (
+            f"load client's event loop late by p50 {1000 * percentile(lags, 0.50):.1f} ms, "
+            f"p99 {1000 * percentile(lags, 0.99):.1f} ms, max {1000 * max(lags):.0f} ms"
+        ),
     }
 
 
@@ -381,6 +404,7 @@ def run_configuration(
         for line in stage_summary(stages):
             print("   ", line)
     print("   ", found["cpu"])
+    print("   ", found["client_lag"])
     store = (
         f"{found['transactions_per_turn']:.1f} transactions/turn, "
         f"{found['connections']} connections, "

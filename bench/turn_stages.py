@@ -2,7 +2,7 @@
 bench/scale_out.py `--stages`: wraps the turn's stages (thread hand-overs, the store's
 transactions, the encoder's queue, NLU, the dialogue) with timers from outside, so the
 server's own code carries no instrumentation, and writes what it measured to the file
-named by SWITCHBOARD_BENCH_STAGES every second.
+named by SWITCHBOARD_BENCH_STAGES when it exits.
 
 Started in place of `python -m bot.cli`: `python -m bench.turn_stages serve --port N`
 (one process only: uvicorn's `--workers` children would start without the timers).
@@ -14,6 +14,7 @@ loop ran a 10 ms sleep (a busy loop delays every turn's every await).
 from __future__ import annotations
 
 import asyncio
+import atexit
 import functools
 import json
 import os
@@ -26,6 +27,9 @@ from typing import Any
 
 _FIGURES: dict[str, list[float]] = defaultdict(list)
 _GUARD = threading.Lock()
+# Writing every figure so far costs the server's interpreter: every second, it was 5% of
+# the samples that held the GIL (py-spy --gil) late in a run. At exit, and now and then.
+_DUMP_SECONDS = 15.0
 
 
 def note(stage: str, value: float) -> None:
@@ -219,13 +223,17 @@ def install(path: Path) -> None:
     app_module.create_app = timed_app  # type: ignore[assignment]
 
     def dump() -> None:
-        while True:
-            time.sleep(1.0)
-            with _GUARD:
-                figures = {stage: list(values) for stage, values in _FIGURES.items()}
-            path.write_text(json.dumps(figures))
+        with _GUARD:
+            figures = {stage: list(values) for stage, values in _FIGURES.items()}
+        path.write_text(json.dumps(figures))
 
-    threading.Thread(target=dump, name="bench-stages", daemon=True).start()
+    def dump_now_and_then() -> None:
+        while True:  # in case the process is killed before it exits
+            time.sleep(_DUMP_SECONDS)
+            dump()
+
+    atexit.register(dump)  # `switchboard serve` exits on SIGTERM (bench/scale_out.py's end)
+    threading.Thread(target=dump_now_and_then, name="bench-stages", daemon=True).start()
 
 
 def summary(path: Path) -> list[str]:
@@ -250,6 +258,10 @@ if __name__ == "__main__":
         import sys
 
         sys.setswitchinterval(float(os.environ["BENCH_SWITCH_INTERVAL"]))
+    if "BENCH_ENCODER_THREADS" in os.environ:  # a trial: see bench/README.md
+        import knowledge.embeddings
+
+        knowledge.embeddings.MAX_THREADS = int(os.environ["BENCH_ENCODER_THREADS"])
     install(Path(os.environ["SWITCHBOARD_BENCH_STAGES"]))
     from bot.cli.main import main
 
