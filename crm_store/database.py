@@ -187,10 +187,14 @@ class Database:
         under bench/scale_out.py's 64 clients every other thread hop (the widget token's
         revocation check, reads, the queues' claims) waited about a second for a thread
         (bench/README.md, "turns4"). On PostgreSQL a worker thread runs the transaction,
-        as before."""
+        as before. Either way work handed over runs and commits even if the caller is
+        cancelled meanwhile (anyio's worker threads are not abandoned; the writer's job
+        is shielded), as it did through `write`: a turn's answer is not dropped half
+        way because its request went away."""
         if self._writer is None:
             return await to_thread.run_sync(self._write_now, work)
-        return await asyncio.wrap_future(self._writer.submit(lambda: self._write_now(work)))
+        job = asyncio.wrap_future(self._writer.submit(lambda: self._write_now(work)))
+        return await asyncio.shield(job)
 
     def _write_now(self, work: Callable[[Session], T]) -> T:
         with self.transaction() as session:

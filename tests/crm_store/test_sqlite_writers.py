@@ -75,17 +75,23 @@ def test_writes_from_many_threads_each_commit_once_with_their_own_result(
     assert [names[i] for i in ids] == [f"customer {n}" for n in range(40)]
 
 
+@pytest.mark.parametrize("from_the_loop", [False, True], ids=["write", "write_async"])
 def test_a_failed_write_is_rolled_back_and_raised_to_its_caller_alone(
-    database: Database,
+    database: Database, from_the_loop: bool
 ) -> None:
     def fails(session: Session) -> None:
         session.add(Customer(name="Half done"))
         session.flush()
         raise LookupError("the work failed")
 
+    def write(work: Callable[[Session], object]) -> object:
+        if from_the_loop:
+            return asyncio.run(database.write_async(work))
+        return database.write(work)
+
     with pytest.raises(LookupError, match="the work failed"):
-        database.write(fails)
-    assert database.write(lambda session: session.add(Customer(name="Whole")) or "ok") == "ok"
+        write(fails)
+    assert write(lambda session: session.add(Customer(name="Whole")) or "ok") == "ok"
     with database.reading() as session:
         assert session.scalars(select(Customer.name)).all() == ["Whole"]
 
@@ -151,15 +157,35 @@ def test_writes_from_the_event_loop_commit_with_no_worker_thread_free(
     assert [found[i] for i in ids] == [f"customer {n}" for n in range(20)]
 
 
-def test_a_failed_write_from_the_event_loop_is_raised_to_its_caller(
-    database: Database,
+def test_a_write_from_the_event_loop_commits_when_its_caller_is_cancelled(
+    tmp_path: Path,
 ) -> None:
-    def fails(session: Session) -> None:
-        session.add(Customer(name="Half done"))
-        session.flush()
-        raise LookupError("the work failed")
+    """A turn's answer queued for the writer runs even if its request is cancelled
+    while it waits, as it did from a worker thread."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    upgrade(url)
+    database = Database(url)
+    busy, release = threading.Event(), threading.Event()
 
-    with pytest.raises(LookupError, match="the work failed"):
-        asyncio.run(database.write_async(fails))
+    def hold(_session: Session) -> None:
+        busy.set()
+        release.wait(10)
+
+    async def scenario() -> None:
+        holding = asyncio.ensure_future(database.write_async(hold))
+        await asyncio.to_thread(busy.wait, 10)
+        queued = asyncio.ensure_future(
+            database.write_async(lambda session: session.add(Customer(name="Queued")))
+        )
+        await asyncio.sleep(0.05)
+        queued.cancel()
+        release.set()
+        await holding
+        with pytest.raises(asyncio.CancelledError):
+            await queued
+
+    asyncio.run(scenario())
+    database.write(lambda _session: None)  # after the queued job, on the one writer
     with database.reading() as session:
-        assert session.scalars(select(Customer.name)).all() == []
+        assert session.scalars(select(Customer.name)).all() == ["Queued"]
+    database.dispose()
