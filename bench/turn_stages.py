@@ -202,6 +202,10 @@ def install(path: Path) -> None:
         "search (thread)", knowledge_base.KnowledgeBase.search_vector
     )
 
+    from bot.delivery.outbox_queue import OutboxQueue
+
+    OutboxQueue._claim = _timed_sync("outbox claim (thread)", OutboxQueue._claim)  # type: ignore[method-assign]
+
     import bot.app as app_module
 
     create_app = app_module.create_app
