@@ -21,16 +21,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from bench.turn_stages import summary as stage_summary
 from crm_store import upgrade
 from demo.help_centre import ensure_demo_knowledge
 from knowledge import KnowledgeBase
@@ -99,9 +102,15 @@ def server_environment(url: str, data: Path) -> dict[str, str]:
     return env
 
 
-def start(env: dict[str, str], processes: int, logs: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start(
+    env: dict[str, str], processes: int, logs: Path, stages: Path | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`stages`: time the turn's stages in the (one) process (bench/turn_stages.py)."""
     port = free_port()
-    command = [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)]
+    module = "bench.turn_stages" if stages is not None else "bot.cli"
+    if stages is not None:
+        env = {**env, "SWITCHBOARD_BENCH_STAGES": str(stages)}
+    command = [sys.executable, "-m", module, "serve", "--port", str(port)]
     if processes > 1:
         command += ["--workers", str(processes)]
     process = subprocess.Popen(
@@ -141,15 +150,124 @@ def database_counters(url: str) -> tuple[int, int]:
     return int(commits), int(connections) - 1  # not this one
 
 
-def measure(url: str, base: str, sessions: int, messages: int) -> dict[str, float]:
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _process_seconds(pid: int, *, reaped: bool = False) -> float:
+    """CPU seconds of `pid` (with `reaped`, also of its children that ended)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime
+    if reaped:
+        ticks += int(fields[13]) + int(fields[14])  # cutime, cstime
+    return ticks / _TICK
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def _tree_seconds(pid: int) -> float:
+    """CPU seconds of `pid`, its live children and the children it reaped."""
+    return _process_seconds(pid, reaped=True) + sum(
+        _process_seconds(child) for child in _children(pid)
+    )
+
+
+def _machine_busy_seconds() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, all cores."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]  # idle, iowait
+    return (sum(values[:8]) - idle) / _TICK, sum(values[:8]) / _TICK
+
+
+def postmaster_pid(url: str) -> int | None:
+    """The PostgreSQL server's main process, when it runs on this machine."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            folder = connection.execute(text("SHOW data_directory")).scalar_one()
+        return int((Path(folder) / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, Exception):
+        return None
+    finally:
+        engine.dispose()
+
+
+class CpuShares:
+    """Cores used during the load: the machine, the server processes, this process
+    (the load client), PostgreSQL (its server and every backend)."""
+
+    def __init__(self, server_pid: int, postgres_pid: int | None) -> None:
+        self._server, self._postgres = server_pid, postgres_pid
+        self._start = self._read()
+
+    def _read(self) -> tuple[float, ...]:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        busy, _ = _machine_busy_seconds()
+        return (
+            time.perf_counter(),
+            busy,
+            _tree_seconds(self._server),
+            usage.ru_utime + usage.ru_stime,
+            _tree_seconds(self._postgres) if self._postgres else 0.0,
+        )
+
+    def report(self) -> str:
+        end = self._read()
+        elapsed = end[0] - self._start[0]
+        machine, server, client, postgres = (
+            (end[n] - self._start[n]) / elapsed for n in range(1, 5)
+        )
+        cores = len(os.sched_getaffinity(0))
+        return (
+            f"CPU during the load, in cores of {cores}: machine {machine:.2f}, "
+            f"server {server:.2f}, load client {client:.2f}, PostgreSQL {postgres:.2f}, "
+            f"everything else {machine - server - client - postgres:.2f}"
+        )
+
+
+async def client_load(base: str, sessions: int, messages: int) -> tuple[list[Any], list[float]]:
+    """The load, and how late the load client's own event loop ran a 10 ms sleep
+    meanwhile: a reply waits that long to be read, and the client counts it as latency."""
+    lags: list[float] = []
+
+    async def sample() -> None:
+        while True:
+            began = time.perf_counter()
+            await asyncio.sleep(0.01)
+            lags.append(time.perf_counter() - began - 0.01)
+
+    sampler = asyncio.create_task(sample())
+    try:
+        logs = await run_load(base, sessions, messages, prefix=f"b{time.time_ns()}-")
+    finally:
+        sampler.cancel()
+    return logs, lags or [0.0]
+
+
+def measure(
+    url: str, base: str, sessions: int, messages: int, server_pid: int, postmaster: int | None
+) -> dict[str, Any]:
     """The load's figures; transactions and connections only on PostgreSQL (-1 on SQLite)."""
     postgres = make_url(url).get_backend_name() == "postgresql"
     asyncio.run(run_load(base, 4, 2, prefix="warm"))  # every process answers once or so
     time.sleep(2)  # stats are flushed by PostgreSQL about every second
     commits_before = database_counters(url)[0] if postgres else 0
+    cpu = CpuShares(server_pid, postmaster)
     started = time.perf_counter()
-    logs = asyncio.run(run_load(base, sessions, messages, prefix=f"b{time.time_ns()}-"))
+    logs, lags = asyncio.run(client_load(base, sessions, messages))
     elapsed = time.perf_counter() - started
+    shares = cpu.report()
     load = os.getloadavg()
     connections, commits_after = -1, -1
     if postgres:
@@ -167,6 +285,11 @@ def measure(url: str, base: str, sessions: int, messages: int) -> dict[str, floa
         "transactions_per_turn": (commits_after - commits_before) / turns if postgres else -1,
         "connections": connections,
         "load": load,
+        "cpu": shares,
+        "client_lag": (
+            f"load client's event loop late by p50 {1000 * percentile(lags, 0.50):.1f} ms, "
+            f"p99 {1000 * percentile(lags, 0.99):.1f} ms, max {1000 * max(lags):.0f} ms"
+        ),
     }
 
 
@@ -252,9 +375,11 @@ def run_configuration(
     args: argparse.Namespace,
     root: Path,
     limit: float,
+    postgres: int | None,
 ) -> None:
     """Start `processes` servers on `url`, put the load on them, print the figures."""
-    process, base = start(env, processes, root)
+    stages = root / f"stages-{label}.json" if args.stages and processes == 1 else None
+    process, base = start(env, processes, root, stages)
     spy = None
     profile = root / f"profile-{label}.txt"
     if args.profile and processes == 1:
@@ -265,7 +390,7 @@ def run_configuration(
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
     try:
-        found = measure(url, base, args.sessions, args.messages)
+        found = measure(url, base, args.sessions, args.messages, process.pid, postgres)
     finally:
         if spy is not None:
             spy.wait()
@@ -274,6 +399,12 @@ def run_configuration(
         print(f"sampling profile, 1 process on {label} under the load (share of samples on stack):")
         for line in profile_summary(profile):
             print("   ", line)
+    if stages is not None:
+        print(f"a turn's stages, 1 process on {label} (bench/turn_stages.py):")
+        for line in stage_summary(stages):
+            print("   ", line)
+    print("   ", found["cpu"])
+    print("   ", found["client_lag"])
     store = (
         f"{found['transactions_per_turn']:.1f} transactions/turn, "
         f"{found['connections']} connections, "
@@ -297,6 +428,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=10)
     parser.add_argument("--profile", action="store_true", help="py-spy each 1-process run")
     parser.add_argument("--sqlite", action="store_true", help="also 1 process on SQLite")
+    parser.add_argument("--stages", action="store_true", help="time a turn's stages (1 process)")
     args = parser.parse_args()
     server = os.environ.get("SWITCHBOARD_TEST_POSTGRES_URL")
     if not server:
@@ -315,12 +447,14 @@ def main() -> None:
         p50, p99 = wakeup_latency(url)
         print(f"LISTEN/NOTIFY wake-up between two processes: p50 {p50:.2f} ms, p99 {p99:.2f} ms")
         env = server_environment(url, data)
+        postgres = postmaster_pid(url)
         for processes in [int(n) for n in args.processes.split(",") if n]:
-            run_configuration(url, env, processes, "PostgreSQL", args, root, limit)
+            run_configuration(url, env, processes, "PostgreSQL", args, root, limit, postgres)
     if args.sqlite:
         url = f"sqlite:///{root / 'bench.db'}"
         upgrade(url)
-        run_configuration(url, server_environment(url, data), 1, "SQLite", args, root, limit)
+        sqlite_env = server_environment(url, data)
+        run_configuration(url, sqlite_env, 1, "SQLite", args, root, limit, None)
     encoder.close()
 
 

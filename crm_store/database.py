@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import select
 import threading
 import time
@@ -10,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+from anyio import to_thread
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DisconnectionError
@@ -176,6 +178,23 @@ class Database:
         if self._writer is None:
             return self._write_now(work)
         return self._writer.run(lambda: self._write_now(work))
+
+    async def write_async(self, work: Callable[[Session], T]) -> T:
+        """`write` for a caller on the event loop (a turn's intake and answer). On
+        SQLite the caller awaits the writer thread's result and holds no worker thread
+        meanwhile: through `write` in a worker thread, each queued turn held one of the
+        server's bounded worker threads (bot/app.py) only to wait for the writer, so
+        under bench/scale_out.py's 64 clients every other thread hop (the widget token's
+        revocation check, reads, the queues' claims) waited about a second for a thread
+        (bench/README.md, "turns4"). On PostgreSQL a worker thread runs the transaction,
+        as before. Either way work handed over runs and commits even if the caller is
+        cancelled meanwhile (anyio's worker threads are not abandoned; the writer's job
+        is shielded), as it did through `write`: a turn's answer is not dropped half
+        way because its request went away."""
+        if self._writer is None:
+            return await to_thread.run_sync(self._write_now, work)
+        job = asyncio.wrap_future(self._writer.submit(lambda: self._write_now(work)))
+        return await asyncio.shield(job)
 
     def _write_now(self, work: Callable[[Session], T]) -> T:
         with self.transaction() as session:

@@ -54,10 +54,16 @@ class SingleWriter:
         """`job()`'s result (or its exception), run on the writer thread."""
         if threading.current_thread() is self._thread:
             return job()  # a job that writes again: run in place, as a nested call would
+        return self.submit(job).result()
+
+    def submit(self, job: Callable[[], T]) -> Future[T]:
+        """`job` queued for the writer thread; its future holds the result or the
+        exception once the job is committed or rolled back. For callers on an event loop
+        (`Database.write_async`), which wait for it without a thread of their own."""
         self._start()
         future: Future[T] = Future()
         self._jobs.put((job, future))
-        return future.result()
+        return future
 
     def stop(self) -> None:
         if self._thread is not None:

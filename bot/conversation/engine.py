@@ -142,7 +142,7 @@ class ConversationEngine:
         self._answered_in_response = dict(answered_in_response or {})
 
     async def receive(self, message: InboundMessage) -> IntakeResult:
-        intake = await to_thread.run_sync(self._intake, message)
+        intake = await self._intake(message)
         if intake.answered is not None:
             log.info(
                 "duplicate inbound ignored",
@@ -188,9 +188,8 @@ class ConversationEngine:
                 if message.reply_note and replies:
                     first = replies[0]
                     replies[0] = replace(first, text=f"{message.reply_note}\n\n{first.text}")
-        won, logged = await to_thread.run_sync(
-            self._db.write,  # one transaction (SQLite: on the writer thread)
-            lambda session: self._answer(session, intake, message, replies, understanding, slots),
+        won, logged = await self._db.write_async(  # one transaction (SQLite: the writer's)
+            lambda session: self._answer(session, intake, message, replies, understanding, slots)
         )
         woken = self._answered_in_response.get(message.channel)
         if woken is not None:
@@ -288,10 +287,12 @@ class ConversationEngine:
             duplicate=duplicate,
         )
 
-    def _intake(self, message: InboundMessage) -> _Intake:
+    async def _intake(self, message: InboundMessage) -> _Intake:
         for attempt in range(1, _INTAKE_TRIES + 1):
             try:
-                return self._db.write(lambda session: self._intake_once(session, message))
+                return await self._db.write_async(
+                    lambda session: self._intake_once(session, message)
+                )
             except IntegrityError:
                 # A concurrent request created the same receipt, identity or open
                 # conversation first; the next try finds and uses it.
