@@ -60,6 +60,8 @@ from tests.support.webchat_load import PREFIX, percentile  # noqa: E402
 
 FRAME_TIMEOUT_SECONDS = 10.0
 AGENT_SLACK_USER = "UAGENT0001"
+# Which message frame answers a request.
+Wanted = Callable[[dict[str, object]], bool]
 # Questions the demo help centre answers (the bot replies; no handoff).
 QUESTIONS = [
     "what are your opening hours?",
@@ -88,7 +90,7 @@ class WidgetSocket:
                 self.frames.setdefault(seq, frame)
                 self._news.set()
 
-    async def first(self, wanted: Callable[[dict[str, object]], bool]) -> tuple[int, float]:
+    async def first(self, wanted: Wanted) -> tuple[int, float]:
         """The first frame `wanted` takes, not yet taken: (seq, arrival)."""
         async with asyncio.timeout(FRAME_TIMEOUT_SECONDS):
             while True:
@@ -132,12 +134,14 @@ async def timed_pushes(
     on_b: WidgetSocket,
     samples: int,
     gap: float,
-    request: Callable[[int], Awaitable[Callable[[dict[str, object]], bool]]],
-) -> Samples:
-    """`samples` + 1 requests to B (the first warms the path and is not counted);
-    `request(n)` sends the n-th and returns which frame answers it."""
-    found = Samples()
-    for n in range(samples + 1):
+    request: Callable[[int], Awaitable[Wanted]],
+    found: Samples,
+    *,
+    warm: bool,
+) -> None:
+    """`samples` requests to B, into `found` (`warm`: one more first, not counted, to
+    warm the path); `request(n)` sends the n-th and returns which frame answers it."""
+    for n in range(-1 if warm else 0, samples):
         await asyncio.sleep(gap)
         started = time.perf_counter()
         wanted = await request(n)
@@ -145,80 +149,96 @@ async def timed_pushes(
         (_, at_a), (_, at_b) = await asyncio.gather(on_a.first(wanted), on_b.first(wanted))
         for widget in (on_a, on_b):  # the customer's own message, other frames
             widget.frames.clear()
-        if n:
+        if n >= 0:
             found.cross.append(1000 * (at_a - started))
             found.within.append(1000 * (at_b - started))
             found.response.append(1000 * (answered - started))
             found.after_response.append(1000 * (at_a - answered))
-    return found
 
 
-def text_is(text: str) -> Callable[[dict[str, object]], bool]:
+def text_is(text: str) -> Wanted:
     return lambda frame: frame.get("text") == text
 
 
-async def card_ts(standin: SlackStandIn) -> str:
-    """The ts of the first handoff card posted (its thread is where agents reply)."""
+async def card_ts(standin: SlackStandIn, count: int) -> str:
+    """The ts of the `count`-th handoff card posted (its thread is where agents reply)."""
     async with asyncio.timeout(60):
-        while not (cards := standin.posted()):
+        while len(cards := standin.posted()) < count:
             await asyncio.sleep(0.1)
-    return str(cards[0]["ts"])
+    return str(cards[count - 1]["ts"])
+
+
+async def handed_off(client: httpx.AsyncClient, token: str, agent: dict[str, str]) -> int:
+    """A new chat whose customer asks for a person; the agent claims the handoff."""
+    asked = await client.post(
+        f"{PREFIX}/messages",
+        json={"client_message_id": "human", "text": "I want to talk to a human"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    asked.raise_for_status()
+    listed = await client.get("/api/v1/handoffs", params={"state": "queued"}, headers=agent)
+    listed.raise_for_status()
+    handoff = int(listed.json()["handoffs"][0]["id"])  # newest first
+    claimed = await client.post(f"/api/v1/handoffs/{handoff}/claim", headers=agent)
+    claimed.raise_for_status()
+    return handoff
 
 
 async def agent_replies(
-    a: ServerProcess, b: ServerProcess, standin: SlackStandIn, samples: int, gap: float
+    a: ServerProcess,
+    b: ServerProcess,
+    standin: SlackStandIn,
+    samples: int,
+    gap: float,
+    per_chat: int,
 ) -> tuple[Samples, Samples]:
-    """A handoff claimed by an agent; `samples` replies through the staff API on B, then
-    `samples` replies typed in the card's Slack thread, posted to B's Slack events URL
-    signed as Slack signs them."""
-    token = await new_session(b)
+    """`samples` agent replies through the staff API on B, and as many typed in the
+    card's Slack thread (posted to B's Slack events URL, signed as Slack signs them),
+    `per_chat` of each per handed-off chat: an agent's reply also re-derives the reply
+    waits of its care cycle (`agent_replies`), so a chat of hundreds of replies would
+    time that, not the push."""
     staff = cli(
         b.env, "staff", "create", "--name", "Grace", "--email", "grace@example.com",
         "--role", "agent", "--slack-user-id", AGENT_SLACK_USER,
     ).stdout.strip().splitlines()[-1]  # fmt: skip
-    as_customer = {"Authorization": f"Bearer {token}"}
-    as_agent = {"Authorization": f"Bearer {staff}"}
+    agent = {"Authorization": f"Bearer {staff}"}
+    api, in_thread = Samples(), Samples()
     async with httpx.AsyncClient(base_url=b.base_url, timeout=30) as client:
-        asked = await client.post(
-            f"{PREFIX}/messages",
-            json={"client_message_id": "human", "text": "I want to talk to a human"},
-            headers=as_customer,
-        )
-        asked.raise_for_status()
-        listed = await client.get("/api/v1/handoffs", headers=as_agent)
-        listed.raise_for_status()
-        handoff = listed.json()["handoffs"][0]["id"]
-        claimed = await client.post(f"/api/v1/handoffs/{handoff}/claim", headers=as_agent)
-        claimed.raise_for_status()
-        thread = await card_ts(standin)
-        on_a, reading_a = await open_socket(a, token)
-        on_b, reading_b = await open_socket(b, token)
-
-        async def through_api(n: int) -> Callable[[dict[str, object]], bool]:
-            text = f"agent reply {n} through the staff API"
-            replied = await client.post(
-                f"/api/v1/handoffs/{handoff}/replies", json={"text": text}, headers=as_agent
-            )
-            assert replied.status_code == 201, replied.text
-            return text_is(text)
-
         with httpx.Client(base_url=b.base_url, timeout=30) as slack_http:
             slack = Slack(slack_http, standin)  # type: ignore[arg-type]
+            chats = -(-samples // per_chat)
+            for chat in range(chats):
+                token = await new_session(b)
+                handoff = await handed_off(client, token, agent)
+                thread = await card_ts(standin, chat + 1)
+                on_a, reading_a = await open_socket(a, token)
+                on_b, reading_b = await open_socket(b, token)
 
-            async def in_slack(n: int) -> Callable[[dict[str, object]], bool]:
-                text = f"agent reply {n} in the Slack thread"
-                # A thread: the loop goes on reading both sockets meanwhile.
-                sent = await asyncio.to_thread(slack.thread_reply, AGENT_SLACK_USER, thread, text)
-                assert sent.status_code == 200, sent.text
-                return text_is(text)
+                async def through_api(n: int, handoff: int = handoff) -> Wanted:
+                    text = f"agent reply {n} through the staff API"
+                    replied = await client.post(
+                        f"/api/v1/handoffs/{handoff}/replies", json={"text": text}, headers=agent
+                    )
+                    assert replied.status_code == 201, replied.text
+                    return text_is(text)
 
-            try:
-                api = await timed_pushes(on_a, on_b, samples, gap, through_api)
-                in_thread = await timed_pushes(on_a, on_b, samples, gap, in_slack)
-            finally:
-                for widget, reading in ((on_a, reading_a), (on_b, reading_b)):
-                    reading.cancel()
-                    await widget.socket.close()
+                async def in_slack(n: int, thread: str = thread) -> Wanted:
+                    text = f"agent reply {n} in the Slack thread"
+                    # In a thread: the loop goes on reading both sockets meanwhile.
+                    sent = await asyncio.to_thread(
+                        slack.thread_reply, AGENT_SLACK_USER, thread, text
+                    )
+                    assert sent.status_code == 200, sent.text
+                    return text_is(text)
+
+                count = min(per_chat, samples - chat * per_chat)
+                try:
+                    await timed_pushes(on_a, on_b, count, gap, through_api, api, warm=chat == 0)
+                    await timed_pushes(on_a, on_b, count, gap, in_slack, in_thread, warm=chat == 0)
+                finally:
+                    for widget, reading in ((on_a, reading_a), (on_b, reading_b)):
+                        reading.cancel()
+                        await widget.socket.close()
     return api, in_thread
 
 
@@ -231,7 +251,7 @@ async def bot_replies(a: ServerProcess, b: ServerProcess, samples: int, gap: flo
     try:
         async with httpx.AsyncClient(base_url=b.base_url, timeout=30, headers=headers) as client:
 
-            async def ask(n: int) -> Callable[[dict[str, object]], bool]:
+            async def ask(n: int) -> Wanted:
                 question = QUESTIONS[n % len(QUESTIONS)]
                 sent = await client.post(
                     f"{PREFIX}/messages", json={"client_message_id": f"q{n}", "text": question}
@@ -242,7 +262,9 @@ async def bot_replies(a: ServerProcess, b: ServerProcess, samples: int, gap: flo
                 seq = replies[0]["seq"]
                 return lambda frame: frame.get("seq") == seq
 
-            return await timed_pushes(on_a, on_b, samples, gap, ask)
+            found = Samples()
+            await timed_pushes(on_a, on_b, samples, gap, ask, found, warm=True)
+            return found
     finally:
         for widget, reading in ((on_a, reading_a), (on_b, reading_b)):
             reading.cancel()
@@ -267,6 +289,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--gap", type=float, default=0.1, help="seconds between samples")
+    parser.add_argument(
+        "--per-chat", type=int, default=10, help="agent replies of each kind per handed-off chat"
+    )
     args = parser.parse_args()
     server = os.environ.get("SWITCHBOARD_TEST_POSTGRES_URL")
     if not server:
@@ -297,7 +322,9 @@ def main() -> None:
                 f"reference: LISTEN/NOTIFY wake-up between two processes: "
                 f"p50 {p50:.2f} ms, p99 {p99:.2f} ms"
             )
-            api, in_thread = asyncio.run(agent_replies(a, b, standin, args.samples, args.gap))
+            api, in_thread = asyncio.run(
+                agent_replies(a, b, standin, args.samples, args.gap, args.per_chat)
+            )
             report("agent replies through the staff API on B", api)
             report("agent replies in the Slack thread, Slack's event to B", in_thread)
             report(
