@@ -12,14 +12,15 @@ import pytest
 from sqlalchemy import select
 
 from bot.handoffs.service import HandoffService
-from crm_store import Database, customers, handoffs, history, staff, upgrade
+from crm_store import Database, staff, upgrade
 from crm_store.models import Interaction, OutboxMessage
-from crm_store.records import NewInteraction
 from tests.support.fakes import RecordingAgentDesk
+from tests.support.handoffs import handed_off
 
 
 @pytest.fixture
 def database(tmp_path: Path) -> Iterator[Database]:
+    """SQLite only: the order of commit and wake-up does not depend on the database."""
     url = f"sqlite:///{tmp_path / 'switchboard.db'}"
     upgrade(url)
     db = Database(url)
@@ -27,27 +28,14 @@ def database(tmp_path: Path) -> Iterator[Database]:
     db.dispose()
 
 
-def handed_off(database: Database, channel: str, address: str) -> tuple[int, int]:
-    """(handoff id, agent id): a customer's message on `channel`, handed to a person."""
+def handed_off_to_agent(database: Database, channel: str, address: str) -> tuple[int, int]:
+    """(handoff id, agent id): a customer's chat on `channel`, handed to a person."""
+    handoff_id = handed_off(database, channel, address)
     with database.transaction() as session:
-        customer, identity = customers.resolve_identity(session, channel, address)
-        conversation = history.current_conversation(
-            session, customer_id=customer.id, identity_id=identity.id, channel=channel
-        )
-        history.append(session, conversation, NewInteraction("in", "customer", "a person please"))
-        handoff, _ = handoffs.open_handoff(
-            session,
-            conversation_id=conversation.id,
-            customer_id=customer.id,
-            reason="customer_asked",
-            intent=None,
-            confidence=None,
-            summary="",
-        )
         agent, _ = staff.create_staff(
             session, name=f"Grace {channel}", email=f"grace-{channel}@acme.test", role="agent"
         )
-    return handoff.id, agent.id
+    return handoff_id, agent.id
 
 
 async def test_a_web_customers_sockets_are_woken_at_commit_and_the_row_left_to_the_worker(
@@ -70,7 +58,7 @@ async def test_a_web_customers_sockets_are_woken_at_commit_and_the_row_left_to_t
         outbox_written=lambda: worker_woken.append(True),
         live_channels={"web": wake_sockets},
     )
-    handoff_id, agent_id = handed_off(database, "web", "ws_session_1")
+    handoff_id, agent_id = handed_off_to_agent(database, "web", "ws_session_1")
 
     assert (await service.claim(handoff_id, agent_id)).won
     await service.reply(handoff_id, agent_id, "Hi, Grace here.")
@@ -97,7 +85,7 @@ async def test_an_sms_customer_is_left_to_the_delivery_worker(database: Database
         outbox_written=lambda: worker_woken.append(True),
         live_channels={"web": woken.append},
     )
-    handoff_id, agent_id = handed_off(database, "sms", "+15550100")
+    handoff_id, agent_id = handed_off_to_agent(database, "sms", "+15550100")
 
     assert (await service.claim(handoff_id, agent_id)).won
     await service.reply(handoff_id, agent_id, "Hi, Grace here.")
