@@ -106,7 +106,8 @@ async def open_socket(server: ServerProcess, token: str) -> tuple[WidgetSocket, 
     url = server.base_url.replace("http://", "ws://") + f"{PREFIX}/ws"
     socket = await websockets.connect(url)
     await socket.send(json.dumps({"type": "hello", "token": token, "after": 0}))
-    assert json.loads(await socket.recv())["type"] == "ready"
+    first = json.loads(await socket.recv())
+    assert first["type"] == "ready", first
     widget = WidgetSocket(socket)
     return widget, asyncio.create_task(widget.read())
 
