@@ -210,10 +210,12 @@ async def agent_replies(
             chats = -(-samples // per_chat)
             for chat in range(chats):
                 token = await new_session(b)
-                handoff = await handed_off(client, token, agent)
-                thread = await card_ts(standin, chat + 1)
+                # The customer's widget is open (on A, and in a second tab on B) before
+                # the chat is handed over and the agent joins.
                 on_a, reading_a = await open_socket(a, token)
                 on_b, reading_b = await open_socket(b, token)
+                handoff = await handed_off(client, token, agent)
+                thread = await card_ts(standin, chat + 1)
 
                 async def through_api(n: int, handoff: int = handoff) -> Wanted:
                     text = f"agent reply {n} through the staff API"
