@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from anyio import to_thread
@@ -79,6 +80,14 @@ class LoggingAgentDesk:
         log.warning(notice, extra={"handoff_id": handoff_id})
 
 
+@dataclass(frozen=True, slots=True)
+class _ToCustomer:
+    """A message to the customer, logged with its outbox row: where it goes."""
+
+    channel: str
+    address: str
+
+
 class HandoffService:
     def __init__(
         self,
@@ -89,11 +98,20 @@ class HandoffService:
         public_base_url: str = "",
         links: HandoffLinks | None = None,
         surveys: SurveyPolicy | None = None,
+        live_channels: Mapping[str, Callable[[str], None]] | None = None,
     ) -> None:
+        """`live_channels`: channels (by name) whose send only tells the customer's open
+        sockets to read the store (web chat, channels/web/outbound.py), with what to call
+        with the address. They are told when what an agent sent is committed, not when
+        the delivery worker has claimed its outbox row: a claim transaction sooner on
+        the widget, in this process or another (bench/widget_push.py). The row is still
+        sent by the worker as every row is (its record; its wake-up then finds nothing
+        new), and a widget that was not connected replays it as before."""
         self._db = database
         self.database = database  # read by the work list (bot/handoffs/board.py)
         self.desk = desk
         self._outbox_written = outbox_written
+        self._live_channels = dict(live_channels or {})
         self._base_url = public_base_url.rstrip("/")
         # The card's link: a signed page link when there are links, else the API record.
         self.links = links
@@ -119,7 +137,7 @@ class HandoffService:
     # -- what agents do ------------------------------------------------------------
 
     async def claim(self, handoff_id: int, staff_id: int) -> ClaimResult:
-        def run() -> ClaimResult:
+        def run() -> tuple[ClaimResult, _ToCustomer | None]:
             with self._db.transaction() as session:
                 won = handoffs.claim(session, handoff_id, staff_id)
                 current = handoffs.get_handoff(session, handoff_id)
@@ -128,17 +146,19 @@ class HandoffService:
                 if current.status not in handoffs.ACTIVE:
                     raise HandoffError("this conversation is no longer with a person")
                 owner = _staff(session, current.claimed_by_staff_id)
+                sent = None
                 if won:
                     first_name = (owner.name if owner else "Someone").split(" ")[0]
-                    self._to_customer(session, current, CLAIMED.format(name=first_name))
+                    sent = self._to_customer(session, current, CLAIMED.format(name=first_name))
                     _assign_ticket(session, current, staff_id)
-                return ClaimResult(
+                result = ClaimResult(
                     won, handoff_id, current.claimed_by_staff_id, owner.name if owner else None
                 )
+                return result, sent
 
-        result = await to_thread.run_sync(run)
-        if result.won:
-            self._outbox_written()
+        result, sent = await to_thread.run_sync(run)
+        if sent is not None:
+            self._written(sent)
             # Told whoever claimed it, so a claim made through the staff API shows on the
             # desk too (the Slack desk redraws its card with the owner).
             await self.desk.handoff_claimed(handoff_id, result.owner_name)
@@ -158,13 +178,14 @@ class HandoffService:
         the reply came through the staff API, so the desk is shown it too (a reply typed
         in the Slack thread is there already)."""
 
-        def run() -> str | None:
+        def run() -> tuple[str | None, _ToCustomer | None]:
             with self._db.transaction() as session:
                 handoff = self._owned(session, handoff_id, staff_id)
+                sent = None
                 if note:
                     self._note(session, handoff, staff_id, text)
                 else:
-                    self._to_customer(
+                    sent = self._to_customer(
                         session,
                         handoff,
                         text,
@@ -173,11 +194,11 @@ class HandoffService:
                         attributes=attributes,
                     )
                 staff = _staff(session, staff_id)
-                return staff.name if staff else None
+                return (staff.name if staff else None), sent
 
-        staff_name = await to_thread.run_sync(run)
-        if not note:
-            self._outbox_written()
+        staff_name, sent = await to_thread.run_sync(run)
+        if sent is not None:
+            self._written(sent)
             if from_outside_desk:
                 await self.desk.agent_replied(handoff_id, staff_name, text)
 
@@ -196,7 +217,7 @@ class HandoffService:
     async def _close(
         self, handoff_id: int, staff_id: int, outcome: str, told: str, *, solve_ticket: bool = False
     ) -> bool:
-        def run() -> str | None:
+        def run() -> tuple[str, _ToCustomer] | None:
             with self._db.transaction() as session:
                 current = handoffs.get_handoff(session, handoff_id)
                 if current is None:
@@ -212,22 +233,31 @@ class HandoffService:
                 closed = handoffs.close(session, handoff_id, outcome, staff_id=staff_id)
                 if closed is None:
                     return None
-                self._to_customer(session, closed, told, author="system", staff_id=staff_id)
+                sent = self._to_customer(session, closed, told, author="system", staff_id=staff_id)
                 if outcome == "resolved":
                     ask_after_resolution(session, closed.conversation_id, self._surveys)
                 if solve_ticket:
                     _solve_ticket(session, closed, staff_id)
                 staff = _staff(session, staff_id)
-                return staff.name if staff else ""
+                return (staff.name if staff else ""), sent
 
-        staff_name = await to_thread.run_sync(run)
-        if staff_name is None:
+        closing = await to_thread.run_sync(run)
+        if closing is None:
             return False
-        self._outbox_written()
+        staff_name, sent = closing
+        self._written(sent)
         await self.desk.handoff_closed(handoff_id, outcome, staff_name or None)
         return True
 
     # -- helpers -------------------------------------------------------------------
+
+    def _written(self, sent: _ToCustomer) -> None:
+        """After the commit of a message to the customer: wake the delivery worker, and
+        the customer's open sockets when its channel's send does no more than that."""
+        live = self._live_channels.get(sent.channel)
+        if live is not None:
+            live(sent.address)
+        self._outbox_written()
 
     @staticmethod
     def _owned(session: Session, handoff_id: int, staff_id: int) -> HandoffRecord:
@@ -256,12 +286,12 @@ class HandoffService:
         author: str = "system",
         staff_id: int | None = None,
         attributes: Mapping[str, Any] | None = None,
-    ) -> InteractionRecord:
+    ) -> _ToCustomer:
         conversation = history.get_conversation(session, handoff.conversation_id)
         assert conversation is not None
         identity = customers.get_identity(session, conversation.identity_id)
         assert identity is not None
-        return outbox.log_outbound(
+        record = outbox.log_outbound(
             session,
             conversation,
             identity.address,
@@ -274,6 +304,7 @@ class HandoffService:
                 attributes={**(attributes or {}), "handoff_id": handoff.id},
             ),
         )
+        return _ToCustomer(record.channel, identity.address)
 
     @staticmethod
     def _note(session: Session, handoff: HandoffRecord, staff_id: int, text: str) -> None:

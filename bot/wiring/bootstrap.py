@@ -352,6 +352,10 @@ def bootstrap(
             base_url=settings.public_base_url or "",
         ),
         surveys=survey_policy(settings),
+        # A test's recording web sender sees the sends instead.
+        live_channels={Channel.WEB.value: hub.new_messages}
+        if Channel.WEB not in (senders or {})
+        else None,
     )
     worker.report_failures_to(handoffs.delivery_failed)
     engine = ConversationEngine(

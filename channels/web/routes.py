@@ -235,9 +235,9 @@ class _WidgetSocket:
     Close codes: 4400 bad hello, 4401 bad token (also when staff revoke the session: at
     once on this process, at the next message on another), 4409 resync needed (reconnect
     + replay).
-    A message can arrive both in the replay and as a live push (it was sent while the
-    replay was read), and the sender's own message comes back as a push to its other
-    tabs: clients dedupe by seq.
+    Live pushes start once the replay is sent (wake-ups meanwhile wait, then read
+    after the last seq replayed). The sender's own message comes back as a push to its
+    other tabs: clients dedupe by seq.
     """
 
     def __init__(
@@ -281,9 +281,12 @@ class _WidgetSocket:
         session, after = await self._hello()
         if session is None:
             return
+        # Subscribed before the replay is read, so nothing committed meanwhile is missed;
+        # the wake-ups wait in the queue until the replay is sent. Acted on earlier, they
+        # would go out before "ready", and from seq 0 (the conversation not known yet).
         queue = self._hub.subscribe(session.session_id)
         self._seen = after
-        pump = asyncio.create_task(self._pump(session, queue))
+        pump: asyncio.Task[None] | None = None
         try:
             conversation_id, backlog = await self._feed.messages_after(
                 Channel.WEB, session.session_id, after
@@ -306,13 +309,15 @@ class _WidgetSocket:
                 _, backlog = await self._feed.messages_after(
                     Channel.WEB, session.session_id, backlog[-1].seq
                 )
+            pump = asyncio.create_task(self._pump(session, queue))
             await self._read(session)
         except WebSocketDisconnect:
             pass
         finally:
-            pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await pump
+            if pump is not None:
+                pump.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await pump
             self._hub.unsubscribe(session.session_id, queue)
 
     async def _hello(self) -> tuple[WebSession | None, int]:

@@ -9,29 +9,16 @@ from bot.channel_store.account_summaries import StoredAccountSummaries
 from bot.channel_store.slack_desk_store import StoredDeskCalls, StoredHandoffThreads
 from bot.channel_store.slack_events import StoredSlackEvents
 from bot.channel_store.slack_staff import StoredSlackStaff
-from crm_store import Database, customers, handoffs, history
+from crm_store import Database, handoffs
 from crm_store import slack as store
 from crm_store.models import Account
 from crm_store.staff import create_staff
 from crm_store.summary_records import Candidates, NoMatch, Summary
+from tests.support.handoffs import handed_off
 
 
 def _handoff(database: Database) -> int:
-    with database.transaction() as session:
-        customer, identity = customers.resolve_identity(session, "sms", "+14155550101")
-        conversation = history.current_conversation(
-            session, customer_id=customer.id, identity_id=identity.id, channel="sms"
-        )
-        handoff, _ = handoffs.open_handoff(
-            session,
-            conversation_id=conversation.id,
-            customer_id=customer.id,
-            reason="customer_asked",
-            intent=None,
-            confidence=None,
-            summary="asked for a person",
-        )
-        return handoff.id
+    return handed_off(database, "sms", "+14155550101", summary="asked for a person")
 
 
 async def test_an_event_is_taken_once_and_finished(database: Database) -> None:
