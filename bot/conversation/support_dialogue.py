@@ -199,42 +199,53 @@ class SupportDialogue:
         language = turn.understanding.language if turn.understanding else None
         if language and language != "en" and language not in self._languages():
             return self._other_language(turn, language)
-        parts = cues.questions_in(text)
-        if len(parts) == 1:
-            parts = await self._two_topics(turn, text) or parts
-        if len(parts) == 1:
-            return (await self._route(turn, text, turn.understanding)).replies()
+        questions = cues.questions_in(text)
+        if len(questions) > 1:
+            parts = [(question, await self._understand(question, turn)) for question in questions]
+        else:
+            topics, whole = await self._two_topics(turn, text)
+            if topics is None:
+                return (await self._route(turn, text, turn.understanding, read=whole)).replies()
+            parts = topics
         outcomes: list[_Outcome] = []
-        for part in parts:
-            understood = await self._understand(part, turn)
+        for part, understood in parts:
             cited = {a for outcome in outcomes for a in outcome.route.articles}
             outcomes.append(await self._route(turn, part, understood, cited=cited))
         return _together(outcomes).replies()
 
-    async def _two_topics(self, turn: Turn, text: str) -> list[str] | None:
+    async def _two_topics(
+        self, turn: Turn, text: str
+    ) -> tuple[list[tuple[str, Understanding | None]] | None, tuple[Signals, str] | None]:
         """Two requests joined by "and" that are not both worded as questions ("size
         advice for a down jacket and how do I wash it"). A split is taken only when
         each side alone is answered, above the answer threshold, by an article of its
         own: "I bought boots in store and want to return them by mail" is one request,
         and its first half alone answers nothing. A message the bot would act on as a
-        whole (a record, a form, a person) is not split."""
+        whole (a record, a form, a person) is not split.
+
+        Returns the two requests with what the NLU made of each, or None; and the whole
+        message's reading when it was read (the message left whole is routed on it,
+        not searched again)."""
         splits = cues.topic_splits(text)
         if not splits:
-            return None
-        whole, _ = await self._signals(turn, text, turn.understanding)
-        if decide(whole).decision not in _SPLITTABLE:
-            return None
+            return None, None
+        whole = await self._signals(turn, text, turn.understanding)
+        if decide(whole[0]).decision not in _SPLITTABLE:
+            return None, whole
         for head, tail in splits[:_MAX_TOPIC_SPLITS]:
+            read: list[tuple[str, Understanding | None]] = []
             articles = []
             for part in (head, tail):
-                signals, _ = await self._signals(turn, part, await self._understand(part, turn))
+                understood = await self._understand(part, turn)
+                signals, _ = await self._signals(turn, part, understood)
                 plan = decide(signals)
                 if plan.decision is not Decision.ANSWER or plan.rule.endswith("_probable"):
                     break
+                read.append((part, understood))
                 articles.append(passage_article(plan.cite[0]))
             if len(articles) == 2 and articles[0] != articles[1]:
-                return [head, tail]
-        return None
+                return read, whole
+        return None, whole
 
     # -- one question -------------------------------------------------------------
 
@@ -245,13 +256,15 @@ class SupportDialogue:
         understood: Understanding | None,
         *,
         cited: set[str] | None = None,
+        read: tuple[Signals, str] | None = None,
     ) -> _Outcome:
         """`cited`: for one question of several, the articles the others cite. Such a
         question is not asked back ("which did you mean?" would not say which question
-        it is about): its best article not cited already answers it."""
+        it is about): its best article not cited already answers it. `read`: the
+        question's signals and query, when already read in this turn."""
         if cues.asks_for_person(text):  # at once: nothing to weigh
             return await self._handoff(turn, HandoffReason.CUSTOMER_ASKED, "asked_for_person")
-        signals, query = await self._signals(turn, text, understood)
+        signals, query = read or await self._signals(turn, text, understood)
         plan = decide(signals)
         if plan.decision is Decision.CLARIFY and cited is not None:
             fresh = [p for p in plan.options if passage_article(p) not in cited] or plan.options
