@@ -11,41 +11,15 @@ from sqlalchemy import select
 from crm_store import Database
 from crm_store import slack as store
 from crm_store.models import SlackEvent
-from tests.support.customers import seed
+from tests.support.handoffs import handed_off
 
 LEASE = timedelta(seconds=60)
-
-
-def _handoff(database: Database) -> int:
-    from crm_store import handoffs
-    from crm_store.models import Conversation, Customer, Identity
-
-    seed(database)
-    with database.transaction() as session:
-        customer = session.scalars(select(Customer)).first()
-        assert customer is not None
-        identity = Identity(customer_id=customer.id, channel="web", address="w-1", verified=True)
-        session.add(identity)
-        session.flush()
-        conversation = Conversation(customer_id=customer.id, identity_id=identity.id, channel="web")
-        session.add(conversation)
-        session.flush()
-        record, _ = handoffs.open_handoff(
-            session,
-            conversation_id=conversation.id,
-            customer_id=customer.id,
-            reason="customer_asked",
-            intent=None,
-            confidence=None,
-            summary="",
-        )
-        return record.id
 
 
 def test_lanes_keep_order_and_a_vanished_worker_makes_a_post_uncertain(
     database: Database,
 ) -> None:
-    handoff_id = _handoff(database)
+    handoff_id = handed_off(database, "web", "w-1")
     now = datetime.now(UTC)
     with database.transaction() as session:
         card = store.enqueue_call(
