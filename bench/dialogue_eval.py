@@ -23,6 +23,7 @@ their goals, so the router's gains are not paid for by the parts.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import secrets
@@ -41,7 +42,13 @@ from crm_store import Database
 from demo.dialogue_eval.cases import CLASSES
 from demo.dialogue_eval.data_set import DataSet, load_data_set, load_issue_examples
 from demo.dialogue_eval.driver import CaseResult, EvaluationDriver, StoredReplies
-from demo.dialogue_eval.report import Figures, failure_lines, figures_table, worst_articles
+from demo.dialogue_eval.report import (
+    Figures,
+    by_rule,
+    failure_lines,
+    figures_table,
+    worst_articles,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT_SECONDS = 600.0  # a first start trains the NLU model and ingests the KB
@@ -163,11 +170,39 @@ def _component_line(name: str, found: re.Match[str] | None, goal: float) -> str:
     return f"  {name:42} {value:.4f}  goal >= {goal:.2f}  {'met' if value >= goal else 'NOT met'}"
 
 
+def write_dump(path: Path, results: list[CaseResult]) -> None:
+    """One JSON line per judged message, to study the router's choices offline."""
+    with path.open("w", encoding="utf-8") as out:
+        for result in results:
+            for message in result.messages:
+                if message.verdict is None or message.expect is None:
+                    continue
+                line = {
+                    "case": result.case_id,
+                    "split": result.split,
+                    "class": result.case_class,
+                    "text": message.text,
+                    "expect": message.expect.describe(),
+                    "passed": message.verdict.passed,
+                    "got": message.outcome.describe(),
+                    "routes": list(message.outcome.routes),
+                }
+                out.write(json.dumps(line, default=str) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--split", choices=["dev", "test", "all"], default="all")
+    parser.add_argument("--split", choices=["dev", "test", "holdout", "all"], default="all")
     parser.add_argument("--only", choices=CLASSES)
     parser.add_argument("--failures", action="store_true", help="list every failing case")
+    parser.add_argument(
+        "--rules", action="store_true", help="judged messages per rule of the routing decision"
+    )
+    parser.add_argument(
+        "--dump",
+        type=Path,
+        help="write each judged message (expectation, verdict, stored routes) as JSON lines",
+    )
     parser.add_argument(
         "--components", action="store_true", help="also run the StackFAQ and BANKING77 benches"
     )
@@ -204,7 +239,7 @@ def main() -> None:
     )
     by_split = {
         split: [r for r in results if r.split == split]
-        for split in ("dev", "test")
+        for split in ("dev", "test", "holdout")
         if args.split in (split, "all")
     }
     if args.split == "all":
@@ -222,6 +257,12 @@ def main() -> None:
         f"({len(examples.singles)} messages, {len(examples.conversations)} conversations; "
         "not part of the figures above)"
     )
+    if args.rules:
+        print()
+        for line in by_rule(results):
+            print(line)
+    if args.dump:
+        write_dump(args.dump, results)
     if args.failures:
         print()
         for line in failure_lines([*results, *example_results]):

@@ -44,6 +44,8 @@ class Outcome:
     languages: frozenset[str] = frozenset()
     legacy: bool = False  # read (at least partly) by the legacy reader
     texts: tuple[str, ...] = field(default=(), compare=False)
+    rules: tuple[str, ...] = field(default=(), compare=False)  # the router's rule per decision
+    routes: tuple[dict[str, Any], ...] = field(default=(), compare=False)  # as stored
 
     def describe(self) -> str:
         """Short, for the confusion table and the failure list."""
@@ -74,6 +76,8 @@ def outcome_of(replies: Iterable[InteractionRecord]) -> Outcome:
     languages: set[str] = set()
     legacy = False
     texts = []
+    rules: list[str] = []
+    routes: list[dict[str, Any]] = []
     for reply in replies:
         texts.append(reply.text)
         route = reply.attributes.get("route")
@@ -82,10 +86,12 @@ def outcome_of(replies: Iterable[InteractionRecord]) -> Outcome:
             cited.update(article_key(s["source"]) for s in reply.sources if _has_source(s))
         else:
             route, legacy = legacy_route(reply), True
+        routes.append(route)
         for part in [route, *_parts(route)]:
             decision = part.get("decision")
             if decision:
                 decisions.append(str(decision))
+                rules.append(str(part.get("rule") or decision))
             if part.get("action") and decision in ("action", "form"):
                 actions.add(str(part["action"]))
             cited.update(article_key(str(a)) for a in part.get("articles") or [])
@@ -100,6 +106,8 @@ def outcome_of(replies: Iterable[InteractionRecord]) -> Outcome:
         frozenset(languages),
         legacy,
         tuple(texts),
+        tuple(rules),
+        tuple(routes),
     )
 
 

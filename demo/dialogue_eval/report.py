@@ -138,3 +138,17 @@ def failure_lines(results: Sequence[CaseResult]) -> list[str]:
                 f"got {message.outcome.describe()}"
             )
     return lines
+
+
+def by_rule(results: Sequence[CaseResult]) -> list[str]:
+    """Judged messages per router rule (`attributes.route.rule`), passed and failed: which
+    rule of the routing decision goes wrong, and how often it is used."""
+    passed: Counter[str] = Counter()
+    failed: Counter[str] = Counter()
+    for message in (m for r in results for m in r.messages if m.verdict is not None):
+        rule = "+".join(dict.fromkeys(message.outcome.rules)) or "no reply"
+        (passed if message.verdict.passed else failed)[rule] += 1
+    lines = ["judged messages by the router's rule (passed / all):"]
+    for rule in sorted(passed.keys() | failed.keys(), key=lambda r: (-failed[r], r)):
+        lines.append(f"  {rule:44} {passed[rule]:4} / {passed[rule] + failed[rule]:<4}")
+    return lines
