@@ -85,7 +85,8 @@ _OWN_ORDERS = re.compile(
     re.I,
 )
 _ORDER_STATE_ASK = re.compile(
-    r"\b(?:where(?:'s| is| are)|status|track|tracking|update on|when (?:will|does|do|is)|"
+    r"\b(?:where(?:'s|s| is| are)|status|track|tracking|update on|when (?:will|does|do|is)|"
+    r"(?:news|updates?) (?:on|about)|(?:going on|happening|up) with|gone out|sent out|"
     r"has .* (?:shipped|arrived|been (?:sent|dispatched|delivered))|arriv|eta|"
     r"list|show|see|check|on (?:its|it's|the) way|shipped|dispatched|delivered)\b",
     re.I,
@@ -159,6 +160,37 @@ def asks_about_own_tickets(text: str) -> bool:
     return bool(_OWN_TICKETS.search(text))
 
 
+_PERSON_WORD = re.compile(
+    r"\b(?:human|person|people|agent|someone|somebody|anyone|representative|rep|operator|"
+    r"staff|manager|supervisor|team member|advisor|adviser|call me|ring me|phone me)\b",
+    re.I,
+)
+
+
+def mentions_a_person(text: str) -> bool:
+    """A word for a person or a call ("have someone ring me back"): what makes the NLU's
+    guess that a customer wants a person more than a guess."""
+    return bool(_PERSON_WORD.search(text))
+
+
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
+# A number the message says is something else: "my zip is 97201", "call me on 0770...".
+_OTHER_NUMBER = re.compile(
+    r"\b(?:zip|post ?code|postal code|phone|mobile|cell|call|text|ring|card|pin|code|"
+    r"account number|tel)\b",
+    re.I,
+)
+
+
+def order_like_numbers(text: str) -> list[str]:
+    """Bare numbers that may be an order number: 4 to 10 digits, not a year ("since
+    2019"), none when the message names the number as something else (a zip code, a
+    phone number, a card)."""
+    if _OTHER_NUMBER.search(text):
+        return []
+    return [n for n in bare_numbers(text) if not _YEAR.match(n)]
+
+
 def is_follow_up(text: str) -> bool:
     """ "and 4418?", "what about to Canada?": a short message leaning on the last one."""
     return len(text.split()) <= 8 and bool(_FOLLOW_UP.search(text))
@@ -179,6 +211,17 @@ def may_lean_on_the_last(text: str) -> bool:
 def bare_numbers(text: str) -> list[str]:
     """Numbers of 4 to 10 digits standing alone (an order number said without "order")."""
     return _BARE_NUMBER.findall(text)
+
+
+_HYPOTHETICAL = re.compile(
+    r"^\s*(?:and\s+|so\s+|but\s+)?(?:if|what if|what happens if|suppose|supposing)\b", re.I
+)
+
+
+def is_hypothetical(text: str) -> bool:
+    """ "if i turn off marketing emails will i still get shipping updates": asks what
+    would happen, so it is never an instruction to do it."""
+    return bool(_HYPOTHETICAL.search(text))
 
 
 def looks_like_question(text: str) -> bool:

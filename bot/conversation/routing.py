@@ -36,6 +36,9 @@ from nlu import FALLBACK_INTENT
 # An intent the NLU is this sure of may act without other evidence. The NLU's own
 # out-of-scope threshold already turned unsure messages into the fallback intent.
 SURE = 0.6
+# Handing a conversation to a person on the NLU's word alone asks more: below this, and
+# without a word for a person, the bot offers one instead (a yes/no question).
+SURE_OF_PERSON = 0.8
 # Two articles closer than this (cosine) are a tie worth a clarifying question, when
 # both clear the answer threshold. Chosen on the evaluation's dev split
 # (demo/dialogue_eval): wider margins asked too often, narrower ones guessed wrong.
@@ -129,12 +132,16 @@ def decide(signals: Signals) -> Plan:
 
     order_number = entity(signals, "order_number")
     extra: list[dict[str, Any]] = []
-    numbers = cues.bare_numbers(text)
     about_orders = intent == "order_status" or cues.asks_about_order_state(text)
+    numbers = cues.bare_numbers(text) if about_orders else cues.order_like_numbers(text)
     if (
         order_number is None
         and numbers
-        and (about_orders or (signals.last_intent == "order_status" and cues.is_follow_up(text)))
+        and (
+            about_orders
+            or (signals.last_intent == "order_status" and len(text.split()) <= 8)
+            or _only_a_number_to_go_on(signals, kb)
+        )
     ):
         # "is 4420 on its way?", "and 4418?": a number said without the word "order"
         order_number = numbers[0]
@@ -155,7 +162,9 @@ def decide(signals: Signals) -> Plan:
         # and the action refuses a customer without saying whether the account exists
         # ("what's the point of having an account" is a question for the help centre).
         return Plan(Decision.ACTION, "account_summary", _ACTIONS["account_summary"])
-    if intent in ("opt_out", "opt_in") and not (kb and cues.looks_like_question(text)):
+    if intent in ("opt_out", "opt_in") and not (
+        kb and (cues.looks_like_question(text) or cues.is_hypothetical(text))
+    ):
         return Plan(Decision.ACTION, intent, _ACTIONS[intent])
 
     if cues.asks_to_change_contact(text) or (
@@ -177,7 +186,12 @@ def decide(signals: Signals) -> Plan:
         if intent == "order_status" and signals.verified:
             return _answer(signals, "article_then_own_orders", then=ORDER_STATUS)
         if intent == "complaint":
-            return _answer(signals, "article_for_complaint")
+            plan = _answer(signals, "article_for_complaint")
+            # An upset customer is not quizzed on which of two articles they meant: a
+            # person is offered, as for a complaint the help centre does not answer.
+            if plan.decision is Decision.CLARIFY:
+                return Plan(Decision.OFFER, "complaint_unclear")
+            return plan
         return _answer(signals, "article")
 
     if intent in ("order_status", "ticket_status"):
@@ -186,10 +200,20 @@ def decide(signals: Signals) -> Plan:
     if intent == "open_ticket":
         return Plan(Decision.FORM, "ticket_no_article", OPEN_TICKET_FORM)
     if intent == "talk_to_human":
-        return Plan(Decision.HANDOVER, "asked_for_person_by_intent")
+        if signals.confidence >= SURE_OF_PERSON or cues.mentions_a_person(text):
+            return Plan(Decision.HANDOVER, "asked_for_person_by_intent")
+        # "can you help me write a cover letter" (talk_to_human 0.62): asked, not assumed.
+        return Plan(Decision.OFFER, "may_want_a_person")
     if intent == "complaint":
         return Plan(Decision.OFFER, "complaint")
     return Plan(Decision.FALLBACK, "nothing_answered")
+
+
+def _only_a_number_to_go_on(signals: Signals, kb: bool) -> bool:
+    """ "wheres 4417 at", "whats going on with 5120": a short message with a number
+    that may be an order's (`cues.order_like_numbers`), which nothing else answers. The
+    order status action says so when there is no such order, or asks who this is."""
+    return not kb and len(signals.text.split()) <= 8 and signals.intent != "update_contact"
 
 
 def _answer(signals: Signals, rule: str, *, then: str | None = None) -> Plan:

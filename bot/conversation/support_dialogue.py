@@ -103,6 +103,10 @@ OFFER_FOR_COMPLAINT = (
 SORRY_FOR_COMPLAINT = (
     f"I'm sorry to hear that. I can't put it right from this chat. {_PERSON_OFFER}"
 )
+MAY_WANT_A_PERSON = (
+    "I'm not sure I can help with that here. Would you like me to pass you to a person "
+    "from our team? Just say yes."
+)
 ACKNOWLEDGED = "Great. Anything else I can help with?"
 NOTHING_ELSE = "No problem. What else can I help with?"
 ASIDE_NOT_ANSWERED = "Sorry, I don't have an answer to that one."
@@ -351,6 +355,12 @@ class SupportDialogue:
             return await self._answer(turn, plan, signals, query)
         if decision is Decision.CLARIFY:
             return self._clarify(turn, plan, query)
+        if decision is Decision.OFFER and plan.rule == "may_want_a_person":
+            turn.slots[OFFER_REASON] = HandoffReason.CUSTOMER_ASKED
+            route = Route(Decision.OFFER, plan.rule)
+            return _Outcome(
+                [MAY_WANT_A_PERSON], route, signals.intent, _rounded(signals.confidence)
+            )
         if decision is Decision.OFFER:  # a complaint the help centre has no article for
             turn.slots[OFFER_REASON] = HandoffReason.COMPLAINT
             text = OFFER_FOR_COMPLAINT if is_negative(signals.text) else SORRY_FOR_COMPLAINT

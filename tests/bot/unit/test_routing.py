@@ -146,6 +146,68 @@ def test_a_bare_number_after_an_order_answer_is_the_next_order() -> None:
     assert plan.entities == [{"entity": "order_number", "value": "4418"}]
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("wheres 4417 at", "nlu_fallback"),
+        ("has 4420 gone out yet", "nlu_fallback"),
+        ("whats going on with 5120", "account_summary"),
+    ],
+)
+def test_a_short_message_about_a_number_nothing_else_answers_looks_up_the_order(
+    text: str, intent: str
+) -> None:
+    plan = decide(signals(text, intent, 0.9, articles=[(SHIPPING, 0.3)]))
+
+    assert (plan.decision, plan.action) == (Decision.ACTION, "action_order_status")
+
+
+def test_a_corrected_number_after_an_order_answer_is_looked_up() -> None:
+    plan = decide(
+        signals("sorry typo, it's 88231", "update_contact", 0.47, last_intent="order_status")
+    )
+
+    assert plan.entities == [{"entity": "order_number", "value": "88231"}]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("my zip is 97201", "update_contact"),
+        ("call me on 07700900123", "nlu_fallback"),
+        ("it was back in 2019", "nlu_fallback"),
+    ],
+)
+def test_a_number_said_to_be_something_else_is_no_order(text: str, intent: str) -> None:
+    plan = decide(signals(text, intent, 0.9, articles=[(SHIPPING, 0.3)]))
+
+    assert plan.action != "action_order_status"
+
+
+def test_a_guess_that_someone_wants_a_person_is_asked_not_acted_on() -> None:
+    unsure = decide(signals("can you help me write a cover letter", "talk_to_human", 0.62))
+    named = decide(signals("have someone ring me back", "talk_to_human", 0.64))
+    sure = decide(signals("i need help from your side", "talk_to_human", 0.9))
+
+    assert (unsure.decision, unsure.rule) == (Decision.OFFER, "may_want_a_person")
+    assert named.decision is Decision.HANDOVER
+    assert sure.decision is Decision.HANDOVER
+
+
+def test_a_complaint_between_two_close_articles_is_offered_a_person_not_a_quiz() -> None:
+    close = [(SHIPPING, ANSWER_THRESHOLD + 0.01), (RETURNS, ANSWER_THRESHOLD + 0.005)]
+    plan = decide(signals("third late order, terrible service", "complaint", 0.99, articles=close))
+
+    assert (plan.decision, plan.rule) == (Decision.OFFER, "complaint_unclear")
+
+
+def test_asking_what_happens_if_one_opts_out_is_answered_not_done() -> None:
+    text = "if i turn off marketing emails will i still get shipping updates"
+    plan = decide(signals(text, "opt_out", 0.8, articles=[(SHIPPING, 0.73)]))
+
+    assert plan.decision is Decision.ANSWER
+
+
 def test_my_orders_for_a_verified_customer_runs_the_lookup_even_with_an_article() -> None:
     plan = decide(
         signals(
