@@ -73,18 +73,18 @@ def _cell(passed: int, total: int) -> str:
 
 def figures_table(by_split: dict[str, Sequence[CaseResult]]) -> list[str]:
     columns = [*CLASSES, "overall"]
-    lines = [f"{'split':6}" + "".join(f"{c:>18}" for c in columns)]
+    lines = [f"{'split':8}" + "".join(f"{c:>18}" for c in columns)]
     for split, results in by_split.items():
         figures = Figures.of(results)
         cells = [_cell(*figures.per_class[c]) for c in CLASSES] + [_cell(*figures.overall)]
-        lines.append(f"{split:6}" + "".join(f"{c:>18}" for c in cells))
+        lines.append(f"{split:8}" + "".join(f"{c:>18}" for c in cells))
     goals = [f">= {GOAL_PER_CLASS:.2f}"] * len(CLASSES) + [f">= {GOAL_OVERALL:.2f}"]
-    lines.append(f"{'goal':6}" + "".join(f"{g:>18}" for g in goals))
+    lines.append(f"{'goal':8}" + "".join(f"{g:>18}" for g in goals))
     lines.append("")
     for split, results in by_split.items():
         f = Figures.of(results)
         lines.append(
-            f"{split:6}clarifying questions {f.clarifications} ({f.clarify_passes} passed as "
+            f"{split:8}clarifying questions {f.clarifications} ({f.clarify_passes} passed as "
             "offering the expected article); "
             f"fallback on answerable {_cell(f.fallback_on_answerable, f.answerable)} "
             f"(goal <= {GOAL_FALLBACK_ON_ANSWERABLE:.2f}); wrong answers with a cited source "
