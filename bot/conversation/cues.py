@@ -97,7 +97,8 @@ _OWN_TICKETS = re.compile(
 )
 
 _FOLLOW_UP = re.compile(
-    r"^\s*(?:and|also|plus|what about|how about|and what about|same for|what if|"
+    r"^\s*(?:(?:ok|okay|so|right|cool|great|thanks)[,!.]?\s+)?"
+    r"(?:and|also|plus|what about|how about|and what about|same for|what if|"
     r"and for|and to|and from|or)\b",
     re.I,
 )
@@ -194,6 +195,88 @@ def order_like_numbers(text: str) -> list[str]:
 def is_follow_up(text: str) -> bool:
     """ "and 4418?", "what about to Canada?": a short message leaning on the last one."""
     return len(text.split()) <= 8 and bool(_FOLLOW_UP.search(text))
+
+
+_NEW_OBJECT = re.compile(
+    r"^\s*(?:(?:ok|okay|so|right|cool|great|thanks)[,!.]?\s+)?"
+    r"(?:and what about|what about|how about|same for|and|or)\s+(?P<rest>.+?)[\s?!.]*$",
+    re.I,
+)
+_DETERMINER = r"my|a|an|the|your|our|this|that|these|those|his|her|their|some"
+_PLACE = ("to", "from", "in", "within", "into", "at", "inside", "outside")
+_PREPOSITION = (*_PLACE, "for", "on", "with", "without", "by", "after", "before")
+_LAST_DETERMINER = re.compile(rf"\b(?:{_DETERMINER})\b(?!.*\b(?:{_DETERMINER})\b)", re.I)
+_STARTS_A_QUESTION = re.compile(
+    r"^(?:is|are|was|were|do|does|did|can|could|will|would|should|how|what|when|where|why|"
+    r"which|who|if|i|you|we|it|they)\b",
+    re.I,
+)
+_MAX_LAST_WORDS = 15
+
+
+def with_new_object(last: str, follow_up: str) -> str | None:
+    """The last question asked again about what a short follow-up names: "how do I wash
+    my down jacket" + "and my rain shell?" -> "how do I wash my rain shell"; "how much is
+    shipping within the US" + "what about to Canada?" -> "how much is shipping to
+    Canada"; "what about a waterproof one?" -> "... a waterproof jacket". None when the
+    follow-up is a question of its own ("and is shipping free?"), a condition ("what if
+    ..."), or names nothing the last question had a place for.
+
+    Decision: words, not a parser: the follow-up's first word says what it replaces (a
+    preposition its last like one, a determiner or bare noun the last noun phrase)."""
+    found = _NEW_OBJECT.match(follow_up)
+    if found is None or len(last.split()) > _MAX_LAST_WORDS:
+        return None
+    rest = found.group("rest").strip()
+    words = rest.split()
+    first = words[0].lower()
+    if _STARTS_A_QUESTION.match(rest) or len(words) > 6:
+        return None
+    if first in _PREPOSITION:
+        alike = _PLACE if first in _PLACE else (first,)
+        spots = [m for m in re.finditer(r"\b(\w+)\b", last) if m.group(1).lower() in alike]
+        if not spots:
+            return None
+        start = spots[-1].start()
+        return f"{last[:start]}{rest}{last[_phrase_end(last, start) :]}".strip()
+    if first not in _DETERMINER.split("|") and len(words) > 3:
+        return None
+    spot = _LAST_DETERMINER.search(last)
+    if spot is None:
+        return None
+    end = _phrase_end(last, spot.start())
+    replaced = last[spot.start() : end].split()
+    if words[-1].lower() in ("one", "ones") and len(replaced) > 1:
+        head = replaced[-1].strip("?!.,")
+        rest = " ".join([*words[:-1], head + ("s" if words[-1].lower() == "ones" else "")])
+    if first not in _DETERMINER.split("|"):
+        rest = f"{replaced[0]} {rest}"  # "and phone number?": "my phone number"
+    return f"{last[: spot.start()]}{rest}{last[end:]}".strip()
+
+
+_PHRASE_ENDS = frozenset(
+    {
+        *_PREPOSITION,
+        *("be", "is", "are", "was", "were", "will", "would", "can", "could", "do", "does"),
+        *("did", "have", "has", "had", "and", "or", "but"),
+    }
+)
+
+
+def _phrase_end(text: str, start: int) -> int:
+    """Where the phrase opened at `start` ("the red boots", "within the US") ends: at
+    the next preposition, verb of being or joining word after its first word, an adverb
+    or participle after its second, or the end of the sentence ("when will [the red
+    boots] be back in stock")."""
+    words = list(re.finditer(r"[\w']+|[?!.,;]", text[start:]))
+    for place, found in enumerate(words[1:], 1):
+        word = found.group(0).lower()
+        # Past its first words, an adverb or participle ends it too: "the down
+        # [ethically sourced]", not "the [damaged] jacket".
+        verb_like = place >= 2 and word.endswith(("ly", "ed", "ing"))
+        if word in _PHRASE_ENDS or verb_like or not word[0].isalnum():
+            return start + found.start() - (1 if text[start + found.start() - 1] == " " else 0)
+    return len(text.rstrip(" ?!."))
 
 
 _POINTS_BACK = re.compile(r"\b(?:it|its|it's|that|this|those|these|there|they|them|same)\b", re.I)

@@ -298,7 +298,17 @@ class SupportDialogue:
         leans = (
             last.get("query") and cues.may_lean_on_the_last(text) and not cues.bare_numbers(text)
         )
-        if leans and not stands_alone:
+        asked_again = (
+            cues.with_new_object(last["query"], query)
+            if leans and cues.is_follow_up(text)
+            else None
+        )
+        again = await self._search(asked_again, understood) if asked_again else []
+        if again and again[0].similarity >= passages[0].similarity:
+            # "and my rain shell?" after "how do I wash my down jacket": the last question
+            # asked about the new thing, when that reads better than the follow-up alone.
+            query, passages = asked_again, again
+        elif leans and not stands_alone:
             query = f"{last['query']} {query}"
             passages = await self._search(query, understood)
         elif leans and cues.is_follow_up(text) and passages[0].similarity < self._threshold:

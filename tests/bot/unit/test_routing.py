@@ -352,3 +352,36 @@ def test_a_phrasing_match_below_the_threshold_is_judged_on_the_articles_own_word
     assert decide(dataclasses.replace(found, passages=[above, found.passages[1]])).decision is (
         Decision.ANSWER  # at or above the threshold a phrasing match answers
     )
+
+
+@pytest.mark.parametrize(
+    ("last", "follow_up", "asked_again"),
+    [
+        ("how do i wash my down jacket", "and my rain shell?", "how do i wash my rain shell"),
+        ("how do i wash my down jacket", "what about a waterproof one?",
+         "how do i wash a waterproof jacket"),
+        ("how much is shipping within the US", "what about to Canada?",
+         "how much is shipping to Canada"),
+        ("when will the red boots be back in stock", "and the blue fleece?",
+         "when will the blue fleece be back in stock"),
+        ("is the down ethically sourced", "ok and the wool?", "is the wool ethically sourced"),
+        ("how do i change my email", "and phone number?", "how do i change my phone number"),
+    ],
+)  # fmt: skip
+def test_a_follow_up_naming_a_new_thing_is_the_last_question_about_it(
+    last: str, follow_up: str, asked_again: str
+) -> None:
+    assert cues.with_new_object(last, follow_up) == asked_again
+
+
+@pytest.mark.parametrize(
+    ("last", "follow_up"),
+    [
+        ("how much is shipping", "and is it free?"),  # a question of its own
+        ("how much is shipping", "what if it's late?"),  # a condition
+        ("can i return sale items", "what about gift cards?"),  # nothing to stand in for
+        ("do you ship abroad", "and to Canada?"),  # no place named before
+    ],
+)
+def test_a_follow_up_that_replaces_nothing_is_left_as_it_is(last: str, follow_up: str) -> None:
+    assert cues.with_new_object(last, follow_up) is None
