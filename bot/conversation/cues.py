@@ -138,10 +138,22 @@ def asks_to_change_contact(text: str) -> bool:
     return bool(_CONTACT_VALUE.search(text)) or not _HOW_TO.search(text)
 
 
+_WHATS_MY = re.compile(r"\bwhat(?:'s|s| is| was| are| were)\s+(?:my|our)\b", re.I)
+_CHANGE_ORDER = re.compile(r"\b(?:cancel|change|modify|amend|edit)\b", re.I)
+
+
 def asks_about_own_orders(text: str) -> bool:
-    """ "Where is my order?", "show my orders": the customer's own records, not a general
-    question about how orders work."""
-    return bool(_OWN_ORDERS.search(text) and _ORDER_STATE_ASK.search(text))
+    """ "Where is my order?", "show my orders", "what's my last order?": the customer's
+    own records, not a general question about how orders work."""
+    return bool(
+        _OWN_ORDERS.search(text) and (_ORDER_STATE_ASK.search(text) or _WHATS_MY.search(text))
+    )
+
+
+def asks_to_change_order(text: str) -> bool:
+    """ "cancel order 4420", "can I change the address on 4417": the bot cannot change an
+    order, so the help centre says how, and the order's state comes under it."""
+    return bool(_CHANGE_ORDER.search(text))
 
 
 _SUMMARY = re.compile(r"\b(?:summary|summarise|summarize|overview|rundown)\b", re.I)

@@ -147,7 +147,10 @@ def decide(signals: Signals) -> Plan:
         order_number = numbers[0]
         extra = [{"entity": "order_number", "value": numbers[0]}]
     if order_number is not None:
-        if kb and signals.intent not in ("order_status", FALLBACK_INTENT) and len(text.split()) > 4:
+        asks_more = (
+            signals.intent not in ("order_status", FALLBACK_INTENT) and len(text.split()) > 4
+        )
+        if kb and (asks_more or cues.asks_to_change_order(text)):
             return _answer(signals, "article_then_named_order", then=ORDER_STATUS)
         return Plan(Decision.ACTION, "order_named", ORDER_STATUS, entities=extra)
     if entity(signals, "ticket_number") is not None:

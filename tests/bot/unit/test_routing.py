@@ -385,3 +385,23 @@ def test_a_follow_up_naming_a_new_thing_is_the_last_question_about_it(
 )
 def test_a_follow_up_that_replaces_nothing_is_left_as_it_is(last: str, follow_up: str) -> None:
     assert cues.with_new_object(last, follow_up) is None
+
+
+def test_cancelling_a_named_order_gets_how_with_the_orders_state() -> None:
+    entities = [{"entity": "order_number", "value": "4420"}]
+    articles = [("https://help.acme.test/change-or-cancel-an-order", 0.68)]
+    text = "cancel order 4420"
+    plan = decide(signals(text, "order_status", 0.93, entities=entities, articles=articles))
+
+    assert (plan.decision, plan.rule, plan.then_action) == (
+        Decision.ANSWER,
+        "article_then_named_order",
+        "action_order_status",
+    )
+
+
+def test_whats_my_last_order_lists_a_verified_customers_orders() -> None:
+    text = "what's my last order?"
+    plan = decide(signals(text, "order_status", 1.0, articles=[(RETURNS, 0.6)], verified=True))
+
+    assert (plan.decision, plan.rule) == (Decision.ACTION, "own_orders")
