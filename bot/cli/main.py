@@ -61,8 +61,19 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="address to listen on; 0.0.0.0 for every interface (`make run`: HOST=)",
+)
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=int,
+    help="port to listen on (`make run`: PORT=)",
+)
 @click.option(
     "--workers",
     default=1,
@@ -71,7 +82,11 @@ def main() -> None:
     help="server processes sharing the port (PostgreSQL only; README 'Scaling out')",
 )
 def serve(host: str, port: int, workers: int) -> None:
-    """Run the server (web chat, webhooks, staff API)."""
+    """Run the server (web chat, webhooks, staff API).
+
+    On SQLite it applies migrations first. The demo page signs demo customers in only
+    with SWITCHBOARD_DEMO__ENABLED=true (what `make run` sets).
+    """
     import uvicorn
 
     from bot.app import create_app

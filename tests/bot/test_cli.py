@@ -105,3 +105,11 @@ def test_chat_on_an_unmigrated_postgres_says_what_to_do(postgres_url: str, tmp_p
     assert completed.returncode == 1
     assert "run `switchboard db upgrade`" in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+def test_serve_help_says_what_host_and_port_are_and_how_make_run_sets_them() -> None:
+    shown = CliRunner().invoke(main, ["serve", "--help"], terminal_width=200)
+    assert shown.exit_code == 0, shown.output
+    assert "address to listen on; 0.0.0.0 for every interface (`make run`: HOST=)" in shown.output
+    assert "port to listen on (`make run`: PORT=)" in shown.output
+    assert "SWITCHBOARD_DEMO__ENABLED=true" in shown.output
