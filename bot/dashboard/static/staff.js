@@ -122,8 +122,14 @@
     }
   }
 
+  // Plotly does not wrap a title or make room for long tick labels by itself: each axis
+  // gets automargin (the plot shrinks instead of its labels overlapping the axis title or
+  // leaving the box), and titles are kept short enough for the narrowest grid column
+  // (420 px, staff.css), which the browser test checks at 1400 px.
   function plot(id, traces, layout) {
-    return Plotly.react($(id), traces, { ...LAYOUT, ...layout }, PLOT_CONFIG);
+    const axes = {};
+    for (const axis of ["xaxis", "yaxis"]) axes[axis] = { automargin: true, ...(layout[axis] || {}) };
+    return Plotly.react($(id), traces, { ...LAYOUT, ...layout, ...axes }, PLOT_CONFIG);
   }
 
   // ---- handoff queue ---------------------------------------------------------------
@@ -173,7 +179,7 @@
       note.textContent = "Support reports could not be loaded: " + ((body && body.error) || status);
       return;
     }
-    note.textContent = "Conversations in the range. Definitions: README, Support reports.";
+    note.textContent = "Conversations in the range. Definitions: analytics/README.md, \"Support reports\".";
     $("support-body").hidden = false;
     const r = body;
     tiles($("support-tiles"), [
@@ -240,7 +246,7 @@
     await plot("chart-rfm", [{
       type: "heatmap", x: [1, 2, 3, 4, 5], y: [1, 2, 3, 4, 5], z, colorscale: "Blues", reversescale: true,
       text: z.map((row) => row.map(String)), texttemplate: "%{text}", hovertemplate: "R %{x}, F %{y}: %{z} customers<extra></extra>",
-    }], { title: { text: "RFM grid: customers by recency and frequency score" }, xaxis: { title: { text: "recency score (5: most recent)" }, dtick: 1 }, yaxis: { title: { text: "frequency score (5: most often)" }, dtick: 1 } });
+    }], { title: { text: "RFM grid (customers)" }, xaxis: { title: { text: "recency score (5: most recent)" }, dtick: 1 }, yaxis: { title: { text: "frequency score (5: most often)" }, dtick: 1 } });
     table($("table-rfm"), "RFM grid", [
       { key: "recency_score", label: "Recency score", value: (c) => c.recency_score, number: true },
       { key: "frequency_score", label: "Frequency score", value: (c) => c.frequency_score, number: true },
@@ -375,8 +381,12 @@
     $("who-role").textContent = member.role;
     $("who").hidden = false;
     $("sign-in").hidden = true;
-    $("filters").hidden = false;
     for (const section of document.querySelectorAll("section.panel")) section.hidden = !visible(section);
+    // A role with no section (marketing, shop) would otherwise see filters over an empty page.
+    const shown = [...document.querySelectorAll("section.panel")].some(visible);
+    $("nothing-shown-role").textContent = member.role;
+    $("nothing-shown").hidden = shown;
+    $("filters").hidden = !shown;
     return refresh();
   }
 
@@ -385,6 +395,7 @@
     $("who").hidden = true;
     $("filters").hidden = true;
     for (const section of document.querySelectorAll("section.panel")) section.hidden = true;
+    $("nothing-shown").hidden = true;
     $("sign-in").hidden = false;
     $("sign-in-error").textContent = message || "";
   }
