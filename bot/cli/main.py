@@ -11,8 +11,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 import click
-from pydantic import ValidationError
 
+from bot.cli.settings_errors import load_settings
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -49,10 +49,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
 
 
 def _settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as exc:
-        raise click.ClickException(f"invalid settings:\n{exc}") from exc
+    return load_settings()
 
 
 @click.group()
