@@ -84,6 +84,7 @@ def serve(host: str, port: int, workers: int) -> None:
     On SQLite it applies migrations first. The demo page signs demo customers in only
     with SWITCHBOARD_DEMO__ENABLED=true (what `make run` sets).
     """
+    _can_listen(host, port)  # before the app's imports: those take seconds
     import uvicorn
 
     from bot.app import create_app
@@ -110,6 +111,28 @@ def serve(host: str, port: int, workers: int) -> None:
         log_config=None,
         timeout_graceful_shutdown=int(settings.delivery.shutdown_grace_seconds) + 5,
     )
+
+
+def _can_listen(host: str, port: int) -> None:
+    """Refuse at once when the address cannot be listened on (a port in use, often by
+    another `switchboard serve`; an address not on this machine). Otherwise uvicorn finds
+    out only after the app has started, some twenty seconds of loading models and
+    running start-up jobs against the store later, and says so in a log line."""
+    import errno
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+            probe.bind(address)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise click.ClickException(
+                f"port {port} on {host} is in use (another switchboard serve?): "
+                "stop it or pick another with --port"
+            ) from exc
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from exc
 
 
 def _serve_processes(settings: Settings, host: str, port: int, workers: int) -> None:
