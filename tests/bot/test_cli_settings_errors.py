@@ -3,6 +3,9 @@ line each, and never prints a secret or a URL given with them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 from pydantic import ValidationError
@@ -15,23 +18,25 @@ TOKEN = "xoxb-1234-never-print-me"
 PASSWORD = "hunter2-never-print-me"
 
 
-def _refused(
-    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory, **variables: str
-) -> str:
-    monkeypatch.setenv("SWITCHBOARD_DATA_DIR", str(tmp_path_factory.mktemp("var")))
-    for name, value in variables.items():
-        monkeypatch.setenv(name, value)
-    done = CliRunner().invoke(main, ["check"])
-    assert done.exit_code == 1, done.output
-    return done.output
+@pytest.fixture
+def check_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., str]:
+    """`switchboard check` with these environment variables set: what it said, refused."""
+
+    def run(**variables: str) -> str:
+        monkeypatch.setenv("SWITCHBOARD_DATA_DIR", str(tmp_path / "var"))
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+        done = CliRunner().invoke(main, ["check"])
+        assert done.exit_code == 1, done.output
+        return done.output
+
+    return run
 
 
 def test_each_bad_setting_is_named_as_its_environment_variable(
-    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+    check_refused: Callable[..., str],
 ) -> None:
-    said = _refused(
-        monkeypatch,
-        tmp_path_factory,
+    said = check_refused(
         SWITCHBOARD_SUPPORT__TIMEZONE="Mars/Base",
         SWITCHBOARD_SUPPORT__WEEKDAYS='[1, "x"]',
         SWITCHBOARD_DELIVERY__LEASE_SECONDS="-1",
@@ -46,13 +51,11 @@ def test_each_bad_setting_is_named_as_its_environment_variable(
 
 
 def test_a_check_across_settings_shows_its_message_and_none_of_the_values(
-    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+    check_refused: Callable[..., str],
 ) -> None:
     # Pydantic's own message showed every setting given, cut in the middle: the last one
     # (here the bot token) in full.
-    said = _refused(
-        monkeypatch,
-        tmp_path_factory,
+    said = check_refused(
         SWITCHBOARD_DATABASE__URL=f"postgresql+psycopg://sb:{PASSWORD}@db/sb",
         SWITCHBOARD_SLACK__BOT_TOKEN=TOKEN,
     )

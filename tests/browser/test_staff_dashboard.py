@@ -6,6 +6,7 @@ output folder (test-results/browser/)."""
 from __future__ import annotations
 
 import csv
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -183,6 +184,9 @@ def test_an_agent_sees_the_handoff_queue_and_no_sales_figures(
     rows = _csv(page, "Waiting for a person (1)")
     assert [row["customer"] for row in rows] == ["Rae"]
     assert int(rows[0]["age_seconds"]) >= 0
+    # Shown to the minute in UTC; the CSV keeps the API's ISO time.
+    opened = datetime.fromisoformat(rows[0]["opened_at"]).astimezone(UTC)
+    expect(waiting.locator("tbody tr td").last).to_have_text(f"{opened:%Y-%m-%d %H:%M} UTC")
     page.screenshot(path=browser_output / "staff-dashboard-agent.png", full_page=True)
 
     # Signing out ends the session in this browser: the page asks for the token again.

@@ -41,6 +41,9 @@
     return (seconds / 86400).toFixed(1) + " d";
   }
   const text = (value) => value === null || value === undefined ? "" : String(value);
+  // A moment to the minute, in UTC like the API's ranges ("2026-11-29 10:28 UTC"); the
+  // CSV keeps the API's full ISO time.
+  const when = (iso) => iso ? new Date(iso).toISOString().slice(0, 16).replace("T", " ") + " UTC" : "";
 
   // ---- tables and their CSV --------------------------------------------------------
   // columns: [{key, label, value: row => raw value, show?: row => text, number?: bool}];
@@ -140,7 +143,7 @@
     { key: "reason", label: "Reason", value: (h) => h.reason },
     { key: "owner", label: "Owner", value: (h) => h.owner && h.owner.name },
     { key: "age_seconds", label: "Waiting for", value: (h) => h.age_seconds, show: (h) => duration(h.age_seconds), number: true },
-    { key: "opened_at", label: "Opened", value: (h) => h.opened_at },
+    { key: "opened_at", label: "Opened", value: (h) => h.opened_at, show: (h) => when(h.opened_at) },
   ];
 
   async function drawHandoffs() {
@@ -308,7 +311,7 @@
       { key: "status", label: "Status", value: (l) => l.status },
       { key: "source_channel", label: "Came by", value: (l) => l.source_channel },
       { key: "factors", label: "Top factors", value: (l) => l.factors.map(factorText), show: (l) => l.factors.map(factorText).join("; ") },
-      { key: "created_at", label: "Opened", value: (l) => l.created_at },
+      { key: "created_at", label: "Opened", value: (l) => l.created_at, show: (l) => when(l.created_at) },
     ], body.leads, "leads.csv");
   }
 
