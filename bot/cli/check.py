@@ -15,16 +15,11 @@ import click
 @click.command("check")
 def check() -> None:
     """Check each configured channel against its provider; exit 1 if one fails."""
-    from pydantic import ValidationError
-
-    from bot.settings import Settings
+    from bot.cli.settings_errors import load_settings
     from bot.wiring.channel_health import ChannelHealth
     from bot.wiring.checks import channel_checks
 
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        raise click.ClickException(f"invalid settings:\n{exc}") from exc
+    settings = load_settings()
     health = ChannelHealth(channel_checks(settings), settings.checks, log_changes=False)
     asyncio.run(health.check())
     for name in health.states:

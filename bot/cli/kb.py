@@ -21,17 +21,13 @@ def index_dir_of(settings: Any) -> Path:
 
 
 def _open(ctx: click.Context) -> Any:
-    from pydantic import ValidationError
     from sqlalchemy.engine import make_url
 
-    from bot.settings import Settings
+    from bot.cli.settings_errors import load_settings
     from crm_store.wakeups import KNOWLEDGE_VERSION, notify_now
     from knowledge import KnowledgeBase
 
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        raise click.ClickException(f"invalid settings:\n{exc}") from exc
+    settings = load_settings()
     encoder = (ctx.obj or {}).get("encoder")
     if encoder is None:
         from bot.wiring.bootstrap import open_encoder

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 import click
-from pydantic import ValidationError
 
+from bot.cli.settings_errors import load_settings
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -49,10 +49,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
 
 
 def _settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as exc:
-        raise click.ClickException(f"invalid settings:\n{exc}") from exc
+    return load_settings()
 
 
 @click.group()
@@ -61,8 +58,19 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="address to listen on; 0.0.0.0 for every interface (`make run`: HOST=)",
+)
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=int,
+    help="port to listen on (`make run`: PORT=)",
+)
 @click.option(
     "--workers",
     default=1,
@@ -71,7 +79,12 @@ def main() -> None:
     help="server processes sharing the port (PostgreSQL only; README 'Scaling out')",
 )
 def serve(host: str, port: int, workers: int) -> None:
-    """Run the server (web chat, webhooks, staff API)."""
+    """Run the server (web chat, webhooks, staff API).
+
+    On SQLite it applies migrations first. The demo page signs demo customers in only
+    with SWITCHBOARD_DEMO__ENABLED=true (what `make run` sets).
+    """
+    _can_listen(host, port)  # before the app's imports: those take seconds
     import uvicorn
 
     from bot.app import create_app
@@ -98,6 +111,28 @@ def serve(host: str, port: int, workers: int) -> None:
         log_config=None,
         timeout_graceful_shutdown=int(settings.delivery.shutdown_grace_seconds) + 5,
     )
+
+
+def _can_listen(host: str, port: int) -> None:
+    """Refuse at once when the address cannot be listened on (a port in use, often by
+    another `switchboard serve`; an address not on this machine). Otherwise uvicorn finds
+    out only after the app has started, some twenty seconds of loading models and
+    running start-up jobs against the store later, and says so in a log line."""
+    import errno
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+            probe.bind(address)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise click.ClickException(
+                f"port {port} on {host} is in use (another switchboard serve?): "
+                "stop it or pick another with --port"
+            ) from exc
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from exc
 
 
 def _serve_processes(settings: Settings, host: str, port: int, workers: int) -> None:

@@ -24,14 +24,9 @@ _SHARE = click.FloatRange(0.0, 0.5, min_open=True, max_open=True)
 
 
 def _settings() -> Settings:
-    from pydantic import ValidationError
+    from bot.cli.settings_errors import load_settings
 
-    from bot.settings import Settings
-
-    try:
-        return Settings()
-    except ValidationError as exc:
-        raise click.ClickException(f"invalid settings:\n{exc}") from exc
+    return load_settings()
 
 
 def _encoder() -> TextEncoder:

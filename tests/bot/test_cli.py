@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -105,3 +106,24 @@ def test_chat_on_an_unmigrated_postgres_says_what_to_do(postgres_url: str, tmp_p
     assert completed.returncode == 1
     assert "run `switchboard db upgrade`" in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+def test_serve_help_says_what_host_and_port_are_and_how_make_run_sets_them() -> None:
+    shown = CliRunner().invoke(main, ["serve", "--help"], terminal_width=200)
+    assert shown.exit_code == 0, shown.output
+    assert "address to listen on; 0.0.0.0 for every interface (`make run`: HOST=)" in shown.output
+    assert "port to listen on (`make run`: PORT=)" in shown.output
+    assert "SWITCHBOARD_DEMO__ENABLED=true" in shown.output
+
+
+def test_serve_on_a_port_in_use_says_so_at_once() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        refused = CliRunner().invoke(main, ["serve", "--port", str(port)])
+    assert refused.exit_code == 1, refused.output
+    assert refused.output == (
+        f"Error: port {port} on 127.0.0.1 is in use (another switchboard serve?): "
+        "stop it or pick another with --port\n"
+    )

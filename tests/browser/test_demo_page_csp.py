@@ -63,3 +63,5 @@ def test_the_widget_works_on_the_demo_page_with_no_csp_violation(
         context.close()
     assert violations == []
     assert not [line for line in console if "Content Security Policy" in line], console
+    # Everything the page asks for is there (a browser asks for /favicon.ico unless told).
+    assert not [line for line in console if "Failed to load resource" in line], console

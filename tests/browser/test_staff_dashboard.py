@@ -6,6 +6,7 @@ output folder (test-results/browser/)."""
 from __future__ import annotations
 
 import csv
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from playwright.sync_api import Page, expect
 from tests.support.staff_dashboard import (
     api,
     chart,
+    cut_off_chart_titles,
     sign_in,
     staff_token,
     wait_for_round,
@@ -105,6 +107,10 @@ def test_an_admin_reads_the_charts_with_the_apis_numbers_and_filters_them(
 
     page.screenshot(path=browser_output / "staff-dashboard-admin.png", full_page=True)
 
+    # Three charts a row from about 1380 px: the narrowest columns (420 px) the titles get.
+    assert cut_off_chart_titles(page, 1400) == []
+    page.set_viewport_size({"width": 1100, "height": 760})
+
     # The channel filter: customers who hold an SMS identity.
     page.locator("#channel").select_option("sms")
     loaded = wait_for_round(page, loaded)
@@ -178,6 +184,9 @@ def test_an_agent_sees_the_handoff_queue_and_no_sales_figures(
     rows = _csv(page, "Waiting for a person (1)")
     assert [row["customer"] for row in rows] == ["Rae"]
     assert int(rows[0]["age_seconds"]) >= 0
+    # Shown to the minute in UTC; the CSV keeps the API's ISO time.
+    opened = datetime.fromisoformat(rows[0]["opened_at"]).astimezone(UTC)
+    expect(waiting.locator("tbody tr td").last).to_have_text(f"{opened:%Y-%m-%d %H:%M} UTC")
     page.screenshot(path=browser_output / "staff-dashboard-agent.png", full_page=True)
 
     # Signing out ends the session in this browser: the page asks for the token again.
@@ -185,6 +194,12 @@ def test_an_agent_sees_the_handoff_queue_and_no_sales_figures(
     expect(page.get_by_label("Staff token")).to_be_visible()
     page.reload()
     expect(page.get_by_label("Staff token")).to_be_visible()
+
+    # A role with no section says so instead of showing filters over an empty page.
+    sign_in(page, staff_token(server, "Mo Marketer", "mo@example.com", "marketing"))
+    expect(page.locator("#nothing-shown")).to_contain_text("for the marketing role")
+    expect(page.locator("#filters")).to_be_hidden()
+    expect(page.locator("section.panel:visible")).to_have_count(0)
 
 
 def _percent(rate: float | None) -> str:

@@ -76,3 +76,25 @@ def api(server: SwitchboardServer, token: str, path: str, **params: str) -> dict
     )
     answer.raise_for_status()
     return answer.json()
+
+
+# Each drawn chart whose title (Plotly's `.gtitle`) reaches outside the chart's box: its
+# id, the title's width and the box's. Plotly neither wraps nor shrinks a long title.
+_CUT_TITLES = """() => [...document.querySelectorAll('.chart')]
+    .filter((box) => box.offsetParent && box.querySelector('.gtitle'))
+    .map((box) => [box.id, box.getBoundingClientRect(),
+                   box.querySelector('.gtitle').getBoundingClientRect()])
+    .filter(([, b, t]) => t.left < b.left || t.right > b.right)
+    .map(([id, b, t]) => id + ': title ' + Math.round(t.width) + ' px in ' + Math.round(b.width))"""
+
+
+def cut_off_chart_titles(page: Page, width: int) -> list[str]:
+    """The charts whose titles do not fit their box once the window is `width` px wide
+    (Plotly redraws on the window's resize event, a little later)."""
+    page.set_viewport_size({"width": width, "height": 900})
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.chart')].filter((box) => box.offsetParent)"
+        ".every((box) => !box._fullLayout || Math.abs(box._fullLayout.width"
+        " - box.getBoundingClientRect().width) < 2)"
+    )
+    return page.evaluate(_CUT_TITLES)

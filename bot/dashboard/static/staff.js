@@ -41,6 +41,9 @@
     return (seconds / 86400).toFixed(1) + " d";
   }
   const text = (value) => value === null || value === undefined ? "" : String(value);
+  // A moment to the minute, in UTC like the API's ranges ("2026-11-29 10:28 UTC"); the
+  // CSV keeps the API's full ISO time.
+  const when = (iso) => iso ? new Date(iso).toISOString().slice(0, 16).replace("T", " ") + " UTC" : "";
 
   // ---- tables and their CSV --------------------------------------------------------
   // columns: [{key, label, value: row => raw value, show?: row => text, number?: bool}];
@@ -122,8 +125,14 @@
     }
   }
 
+  // Plotly does not wrap a title or make room for long tick labels by itself: each axis
+  // gets automargin (the plot shrinks instead of its labels overlapping the axis title or
+  // leaving the box), and titles are kept short enough for the narrowest grid column
+  // (420 px, staff.css), which the browser test checks at 1400 px.
   function plot(id, traces, layout) {
-    return Plotly.react($(id), traces, { ...LAYOUT, ...layout }, PLOT_CONFIG);
+    const axes = {};
+    for (const axis of ["xaxis", "yaxis"]) axes[axis] = { automargin: true, ...(layout[axis] || {}) };
+    return Plotly.react($(id), traces, { ...LAYOUT, ...layout, ...axes }, PLOT_CONFIG);
   }
 
   // ---- handoff queue ---------------------------------------------------------------
@@ -134,7 +143,7 @@
     { key: "reason", label: "Reason", value: (h) => h.reason },
     { key: "owner", label: "Owner", value: (h) => h.owner && h.owner.name },
     { key: "age_seconds", label: "Waiting for", value: (h) => h.age_seconds, show: (h) => duration(h.age_seconds), number: true },
-    { key: "opened_at", label: "Opened", value: (h) => h.opened_at },
+    { key: "opened_at", label: "Opened", value: (h) => h.opened_at, show: (h) => when(h.opened_at) },
   ];
 
   async function drawHandoffs() {
@@ -173,7 +182,7 @@
       note.textContent = "Support reports could not be loaded: " + ((body && body.error) || status);
       return;
     }
-    note.textContent = "Conversations in the range. Definitions: README, Support reports.";
+    note.textContent = "Conversations in the range. Definitions: analytics/README.md, \"Support reports\".";
     $("support-body").hidden = false;
     const r = body;
     tiles($("support-tiles"), [
@@ -240,7 +249,7 @@
     await plot("chart-rfm", [{
       type: "heatmap", x: [1, 2, 3, 4, 5], y: [1, 2, 3, 4, 5], z, colorscale: "Blues", reversescale: true,
       text: z.map((row) => row.map(String)), texttemplate: "%{text}", hovertemplate: "R %{x}, F %{y}: %{z} customers<extra></extra>",
-    }], { title: { text: "RFM grid: customers by recency and frequency score" }, xaxis: { title: { text: "recency score (5: most recent)" }, dtick: 1 }, yaxis: { title: { text: "frequency score (5: most often)" }, dtick: 1 } });
+    }], { title: { text: "RFM grid (customers)" }, xaxis: { title: { text: "recency score (5: most recent)" }, dtick: 1 }, yaxis: { title: { text: "frequency score (5: most often)" }, dtick: 1 } });
     table($("table-rfm"), "RFM grid", [
       { key: "recency_score", label: "Recency score", value: (c) => c.recency_score, number: true },
       { key: "frequency_score", label: "Frequency score", value: (c) => c.frequency_score, number: true },
@@ -302,7 +311,7 @@
       { key: "status", label: "Status", value: (l) => l.status },
       { key: "source_channel", label: "Came by", value: (l) => l.source_channel },
       { key: "factors", label: "Top factors", value: (l) => l.factors.map(factorText), show: (l) => l.factors.map(factorText).join("; ") },
-      { key: "created_at", label: "Opened", value: (l) => l.created_at },
+      { key: "created_at", label: "Opened", value: (l) => l.created_at, show: (l) => when(l.created_at) },
     ], body.leads, "leads.csv");
   }
 
@@ -375,8 +384,12 @@
     $("who-role").textContent = member.role;
     $("who").hidden = false;
     $("sign-in").hidden = true;
-    $("filters").hidden = false;
     for (const section of document.querySelectorAll("section.panel")) section.hidden = !visible(section);
+    // A role with no section (marketing, shop) would otherwise see filters over an empty page.
+    const shown = [...document.querySelectorAll("section.panel")].some(visible);
+    $("nothing-shown-role").textContent = member.role;
+    $("nothing-shown").hidden = shown;
+    $("filters").hidden = !shown;
     return refresh();
   }
 
@@ -385,6 +398,7 @@
     $("who").hidden = true;
     $("filters").hidden = true;
     for (const section of document.querySelectorAll("section.panel")) section.hidden = true;
+    $("nothing-shown").hidden = true;
     $("sign-in").hidden = false;
     $("sign-in-error").textContent = message || "";
   }

@@ -1,0 +1,92 @@
+"""Settings a command cannot start with, told in the operator's words.
+
+Pydantic's own message names a field by its path (`support.timezone`), appends a link to
+its documentation site and shows the input; for a check across settings (the Slack token
+needs its signing secret) that input is every setting given, cut to its first and last
+characters, which can show a token in full. The operator sets environment variables,
+so each problem is given as the variable to change and what is wrong with it, and an
+input only for a setting that is neither a secret nor a URL (a database URL holds its
+password).
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+
+import click
+from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic_core import ErrorDetails
+
+from bot.settings import Settings
+
+__all__ = ["explain", "load_settings"]
+
+PREFIX = "SWITCHBOARD_"
+
+
+def load_settings() -> Settings:
+    """The settings from the environment, or a one-line-per-problem error for the CLI."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise click.ClickException(explain(exc)) from exc
+
+
+def explain(exc: ValidationError) -> str:
+    """One line per problem: the environment variable, what is wrong, and the value
+    given when it is safe to show."""
+    lines = [f"invalid settings ({exc.error_count()}):"]
+    for error in exc.errors():
+        message = error["msg"].removeprefix("Value error, ")
+        if not error["loc"]:  # a check across settings: its message names them
+            lines.append(f"  {message}")
+            continue
+        shown = f" (got {error['input']!r})" if _may_show_input(error) else ""
+        lines.append(f"  {_variable(error['loc'])}: {message}{shown}")
+    return "\n".join(lines)
+
+
+def _variable(loc: tuple[int | str, ...]) -> str:
+    """`("support", "timezone")` -> `SWITCHBOARD_SUPPORT__TIMEZONE`; a list's item is
+    named after its list (`SWITCHBOARD_SUPPORT__WEEKDAYS, item 7`)."""
+    names = [str(part).upper() for part in loc if isinstance(part, str)]
+    items = [str(part) for part in loc if isinstance(part, int)]
+    return PREFIX + "__".join(names) + (f", item {items[0]}" if items else "")
+
+
+def _may_show_input(error: ErrorDetails) -> bool:
+    """Whether the value given may be printed: not for a secret, a URL or a whole
+    section given at once (which could hold either)."""
+    model: type[BaseModel] = Settings
+    annotation: object = None
+    for part in error["loc"]:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return False
+        annotation = field.annotation
+        nested = _model_in(annotation)
+        if nested is not None:
+            model = nested
+    last = str(error["loc"][-1])
+    if last.endswith("url") or _model_in(annotation) is not None:
+        return False
+    return not _mentions(annotation, SecretStr)
+
+
+def _model_in(annotation: object) -> type[BaseModel] | None:
+    """The settings model a field holds (through `X | None`), if it holds one."""
+    for candidate in (annotation, *typing.get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
+def _mentions(annotation: object, kind: type) -> bool:
+    if annotation is kind:
+        return True
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is not None:
+        return any(_mentions(arg, kind) for arg in typing.get_args(annotation))
+    return False
