@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, case, cast, func, literal, select, update
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Row,
+    bindparam,
+    case,
+    cast,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
@@ -33,7 +46,8 @@ def conversation_record(row: Conversation) -> ConversationRecord:
     )
 
 
-def interaction_record(row: Interaction) -> InteractionRecord:
+def interaction_record(row: Interaction | Row[Any]) -> InteractionRecord:
+    """From the model or a row of the table (same names)."""
     return InteractionRecord(
         id=row.id,
         conversation_id=row.conversation_id,
@@ -310,28 +324,33 @@ def append_many(
     for conversation_id, new_slots in slots_left.items():
         set_slots(session, conversation_id, new_slots)
     rows = [
-        Interaction(
-            conversation_id=conversation.id,
-            customer_id=conversation.customer_id,
-            seq=numbered[index][0],
-            direction=new.direction,
-            author=new.author,
-            channel=conversation.channel,
-            text=new.text,
-            provider_message_id=new.provider_message_id,
-            intent=new.intent,
-            confidence=new.confidence,
-            sources=list(new.sources),
-            staff_id=new.staff_id,
-            in_reply_to_id=new.in_reply_to_id,
-            delivery_status=new.delivery_status,
-            attributes=dict(new.attributes),
-        )
+        {
+            "conversation_id": conversation.id,
+            "customer_id": conversation.customer_id,
+            "seq": numbered[index][0],
+            "direction": new.direction,
+            "author": new.author,
+            "channel": conversation.channel,
+            "text": new.text,
+            "provider_message_id": new.provider_message_id,
+            "intent": new.intent,
+            "confidence": new.confidence,
+            "sources": list(new.sources),
+            "staff_id": new.staff_id,
+            "in_reply_to_id": new.in_reply_to_id,
+            "delivery_status": new.delivery_status,
+            "attributes": dict(new.attributes),
+            "created_at": utcnow(),
+        }
         for index, (conversation, new) in enumerate(items)
     ]
-    session.add_all(rows)
-    session.flush()
-    records = [interaction_record(row) for row in rows]
+    if len(rows) == 1:  # a turn's message: one INSERT ... RETURNING, built once
+        records = [interaction_record(session.execute(_one_interaction(), rows[0]).one())]
+    else:  # a batch (campaign sends): the unit of work's grouped INSERTs
+        added = [Interaction(**row) for row in rows]
+        session.add_all(added)
+        session.flush()
+        records = [interaction_record(row) for row in added]
     record_events(
         session,
         [
@@ -364,6 +383,17 @@ def append_many(
     return records
 
 
+@functools.cache
+def _one_interaction() -> Any:
+    """INSERT of one message with RETURNING, with bound parameters: the ORM's flush of one
+    new row, and building the statement per call, cost a turn more CPU than the SQL
+    (bench/turn_cost.py). Its rows read like the model's (same column names)."""
+    table = Interaction.__table__
+    names = [column.name for column in table.c if column.name != "id"]
+    values = {name: bindparam(name, type_=table.c[name].type) for name in names}
+    return insert(table).values(values).returning(*table.c)
+
+
 def _message_event(record: InteractionRecord, cycle: int, staff_id: int | None) -> dict[str, Any]:
     """The message's event: who wrote, and for a bot reply the routing decision(s) it
     stores (`attributes.route`), so answered and fallen-back questions can be counted."""
@@ -391,8 +421,8 @@ def _message_event(record: InteractionRecord, cycle: int, staff_id: int | None) 
 
 
 def replies_to(session: Session, interaction_id: int) -> list[InteractionRecord]:
-    rows = session.scalars(
-        select(Interaction)
+    rows = session.execute(
+        select(Interaction.__table__)
         .where(Interaction.in_reply_to_id == interaction_id)
         .order_by(Interaction.seq)
     )
@@ -402,8 +432,11 @@ def replies_to(session: Session, interaction_id: int) -> list[InteractionRecord]
 def messages_after(
     session: Session, conversation_id: int, after_seq: int, *, limit: int = 500
 ) -> list[InteractionRecord]:
-    rows = session.scalars(
-        select(Interaction)
+    # The table's rows, not the model's objects: read on every turn (the dialogue's
+    # recent history) and by every woken widget, where loading objects cost more CPU
+    # than the query (bench/turn_cost.py).
+    rows = session.execute(
+        select(Interaction.__table__)
         .where(Interaction.conversation_id == conversation_id, Interaction.seq > after_seq)
         .order_by(Interaction.seq)
         .limit(limit)
