@@ -48,13 +48,13 @@ from typing import Any
 # bench/analytics.py would shadow the analytics package when run as a file.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import httpx  # noqa: E402
-from sqlalchemy import text  # noqa: E402
+import httpx
+from sqlalchemy import text
 
-from bench.scale_out import prepare_data_dir, server_environment  # noqa: E402
-from crm_store import upgrade  # noqa: E402
-from knowledge.embeddings import SentenceEncoder  # noqa: E402
-from tests.support.postgres import fresh_database  # noqa: E402
+from bench.scale_out import prepare_data_dir, server_environment
+from crm_store import upgrade
+from knowledge.embeddings import SentenceEncoder
+from tests.support.postgres import fresh_database
 
 MESSAGES_PER_SESSION = 10
 # The load client's wording (tests/support/webchat_load.py), then a few of the help
@@ -317,7 +317,8 @@ def run(label: str, data: Path, database_url: str, sessions: int, profile: bool)
     request = sum(_CPU["request (POST messages)"]) / turns
     engine = sum(_CPU["engine (intake to result)"]) / turns
     inner = sum(
-        sum(_CPU[s]) for s in ("  intake transaction", "  NLU", "  dialogue", "  answer transaction")
+        sum(_CPU[s])
+        for s in ("  intake transaction", "  NLU", "  dialogue", "  answer transaction")
     )
     print(f"  {'HTTP route (request - engine)':34} {1000 * (request - engine):16.2f}")
     print(f"  {'after the answer (engine - stages)':34} {1000 * (engine - inner / turns):16.2f}")

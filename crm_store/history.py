@@ -501,29 +501,44 @@ def record_understanding(
     One UPDATE that sets `entities` inside the stored attributes on the server (it was
     a read and a write, two of a turn's round trips): nothing read earlier is written
     back, so a change made meanwhile is kept."""
+    dialect = session.get_bind().dialect.name
     found = session.execute(
-        update(Interaction)
-        .where(Interaction.id == interaction_id)
-        .values(
-            intent=intent,
-            confidence=confidence,
-            attributes=_with_key(session, Interaction.attributes, "entities", entities),
-        )
-        .execution_options(synchronize_session=False)
+        _understanding_update(dialect),
+        {
+            "interaction_id": interaction_id,
+            "intent": intent,
+            "confidence": confidence,
+            "entities": entities if dialect == "postgresql" else json.dumps(entities),
+        },
     )
     if found.rowcount != 1:
         raise LookupError(f"no interaction {interaction_id}")
 
 
-def _with_key(
-    session: Session, column: ColumnElement[Any], key: str, value: Any
-) -> ColumnElement[Any]:
+@functools.cache
+def _understanding_update(dialect: str) -> Any:
+    """`record_understanding`'s UPDATE, built once with bound parameters (building the
+    JSON merge per turn cost more CPU than running it; bench/turn_cost.py)."""
+    table = Interaction.__table__
+    return (
+        update(table)
+        .where(table.c.id == bindparam("interaction_id"))
+        .values(
+            intent=bindparam("intent", type_=table.c.intent.type),
+            confidence=bindparam("confidence", type_=table.c.confidence.type),
+            attributes=_with_entities(dialect, table.c.attributes),
+        )
+    )
+
+
+def _with_entities(dialect: str, column: ColumnElement[Any]) -> ColumnElement[Any]:
     """`column` (a JSON object; anything else, SQL or JSON null, counts as an empty one)
-    with `key` set to `value`."""
-    if session.get_bind().dialect.name == "postgresql":
+    with its "entities" set to the bound parameter `entities` (JSON text on SQLite)."""
+    if dialect == "postgresql":
         stored = cast(column, JSONB)
         an_object = case((func.jsonb_typeof(stored) == "object", stored), else_=literal({}, JSONB))
-        merged = an_object.op("||")(func.jsonb_build_object(key, literal(value, JSONB)))
+        entities = bindparam("entities", type_=JSONB)
+        merged = an_object.op("||")(func.jsonb_build_object("entities", entities))
         return cast(merged, JSON)
     an_object = case((func.json_type(column) == "object", column), else_="{}")
-    return func.json_set(an_object, f"$.{key}", func.json(json.dumps(value)))
+    return func.json_set(an_object, "$.entities", func.json(bindparam("entities")))

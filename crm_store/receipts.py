@@ -6,15 +6,19 @@ import hashlib
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, insert, select, update
 from sqlalchemy.orm import Session
 
 from crm_store.base import utcnow
 from crm_store.models import InboundReceipt
 from crm_store.records import ReceiptRecord
 
+# A turn reads and writes its receipt with Core statements on the table: the ORM's
+# object loading and flush cost a turn more CPU than the SQL (bench/turn_cost.py).
+_RECEIPTS = InboundReceipt.__table__
 
-def _record(row: InboundReceipt) -> ReceiptRecord:
+
+def _record(row: InboundReceipt | Row[Any]) -> ReceiptRecord:
     return ReceiptRecord(
         id=row.id,
         channel=row.channel,
@@ -33,10 +37,10 @@ def erased_message_id(channel: str, provider_message_id: str) -> str:
 
 
 def find_receipt(session: Session, channel: str, provider_message_id: str) -> ReceiptRecord | None:
-    row = session.scalars(
-        select(InboundReceipt).where(
-            InboundReceipt.channel == channel,
-            InboundReceipt.provider_message_id.in_(
+    row = session.execute(
+        select(_RECEIPTS).where(
+            _RECEIPTS.c.channel == channel,
+            _RECEIPTS.c.provider_message_id.in_(
                 (provider_message_id, erased_message_id(channel, provider_message_id))
             ),
         )
@@ -61,18 +65,19 @@ def add_receipt(
     as stranded and the sweeper answers it (crm_store/stranded.py). `address` and
     `reply_hints` are what that answer needs besides the history."""
     now = utcnow()
-    row = InboundReceipt(
-        channel=channel,
-        provider_message_id=provider_message_id,
-        conversation_id=conversation_id,
-        interaction_id=interaction_id,
-        received_at=now,
-        address=address,
-        reply_hints=reply_hints or None,
-        claimed_until=now + answer_within if answer_within is not None else None,
-    )
-    session.add(row)
-    session.flush()
+    row = session.execute(
+        insert(_RECEIPTS).returning(*_RECEIPTS.c),
+        {
+            "channel": channel,
+            "provider_message_id": provider_message_id,
+            "conversation_id": conversation_id,
+            "interaction_id": interaction_id,
+            "received_at": now,
+            "address": address,
+            "reply_hints": reply_hints or None,
+            "claimed_until": now + answer_within if answer_within is not None else None,
+        },
+    ).one()
     return _record(row)
 
 
@@ -82,11 +87,8 @@ def mark_answered(session: Session, receipt_id: int) -> bool:
     A message the sweeper gave up on (`unanswered`) may still be answered once, by a
     provider retry: that is what the retry is for."""
     result = session.execute(
-        update(InboundReceipt)
-        .where(
-            InboundReceipt.id == receipt_id,
-            InboundReceipt.status.in_(("received", "unanswered")),
-        )
+        update(_RECEIPTS)
+        .where(_RECEIPTS.c.id == receipt_id, _RECEIPTS.c.status.in_(("received", "unanswered")))
         .values(status="answered", answered_at=utcnow(), claimed_until=None)
     )
     return result.rowcount == 1
