@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     ColumnElement,
+    Integer,
     Row,
     bindparam,
     case,
@@ -69,12 +70,18 @@ def interaction_record(row: Interaction | Row[Any]) -> InteractionRecord:
 
 
 def _latest_row(session: Session, identity_id: int) -> Conversation | None:
-    return session.scalars(
+    return session.scalars(_latest_of_identity(), {"identity_id": identity_id}).first()
+
+
+@functools.cache
+def _latest_of_identity() -> Any:
+    """Built once: every inbound message asks (see `_one_interaction`)."""
+    return (
         select(Conversation)
-        .where(Conversation.identity_id == identity_id)
+        .where(Conversation.identity_id == bindparam("identity_id"))
         .order_by(Conversation.id.desc())
         .limit(1)
-    ).first()
+    )
 
 
 def current_conversation(
@@ -310,15 +317,21 @@ def append_many(
                 later.append(index)
             else:
                 this_round[conversation_id] = index
-        values: dict[str, Any] = {"last_seq": Conversation.last_seq + 1, "updated_at": utcnow()}
-        if len(this_round) == 1 and next(iter(this_round)) in slots_left:
-            values["slots"] = slots_left.pop(next(iter(this_round)))
-        for conversation_id, seq, cycle in session.execute(
-            update(Conversation)
-            .where(Conversation.id.in_(list(this_round)))
-            .values(**values)
-            .returning(Conversation.id, Conversation.last_seq, Conversation.cycle)
-        ):
+        if len(this_round) == 1:  # a turn's message: a statement built once
+            (only,) = this_round
+            params: dict[str, Any] = {"conversation_id": only, "updated_at": utcnow()}
+            if only in slots_left:
+                params["slots"] = slots_left.pop(only)
+            numbering = session.execute(_number_one("slots" in params), params)
+            _expire_numbering(session, only)
+        else:
+            numbering = session.execute(
+                update(Conversation)
+                .where(Conversation.id.in_(list(this_round)))
+                .values(last_seq=Conversation.last_seq + 1, updated_at=utcnow())
+                .returning(Conversation.id, Conversation.last_seq, Conversation.cycle)
+            )
+        for conversation_id, seq, cycle in numbering:
             numbered[this_round[conversation_id]] = (seq, cycle)
         waiting = later
     for conversation_id, new_slots in slots_left.items():
@@ -384,6 +397,32 @@ def append_many(
 
 
 @functools.cache
+def _number_one(with_slots: bool) -> Any:
+    """The next sequence number of one conversation (and its new slots), built once."""
+    table = Conversation.__table__
+    values = {
+        "last_seq": table.c.last_seq + 1,
+        "updated_at": bindparam("updated_at", type_=table.c.updated_at.type),
+    }
+    if with_slots:
+        values["slots"] = bindparam("slots", type_=table.c.slots.type)
+    return (
+        update(table)
+        .where(table.c.id == bindparam("conversation_id"))
+        .values(values)
+        .returning(table.c.id, table.c.last_seq, table.c.cycle)
+    )
+
+
+def _expire_numbering(session: Session, conversation_id: int) -> None:
+    """The conversation's object in this session, if one is loaded, reads what the
+    table's UPDATE changed when next asked (the model's UPDATE kept it in step)."""
+    held = session.identity_map.get(session.identity_key(Conversation, conversation_id))
+    if held is not None:
+        session.expire(held, ["last_seq", "updated_at", "slots"])
+
+
+@functools.cache
 def _one_interaction() -> Any:
     """INSERT of one message with RETURNING, with bound parameters: the ORM's flush of one
     new row, and building the statement per call, cost a turn more CPU than the SQL
@@ -436,12 +475,21 @@ def messages_after(
     # recent history) and by every woken widget, where loading objects cost more CPU
     # than the query (bench/turn_cost.py).
     rows = session.execute(
-        select(Interaction.__table__)
-        .where(Interaction.conversation_id == conversation_id, Interaction.seq > after_seq)
-        .order_by(Interaction.seq)
-        .limit(limit)
+        _messages_after(), {"conversation_id": conversation_id, "after": after_seq, "limit": limit}
     )
     return [interaction_record(row) for row in rows]
+
+
+@functools.cache
+def _messages_after() -> Any:
+    table = Interaction.__table__
+    return (
+        select(table)
+        .where(table.c.conversation_id == bindparam("conversation_id"))
+        .where(table.c.seq > bindparam("after"))
+        .order_by(table.c.seq)
+        .limit(bindparam("limit", type_=Integer))
+    )
 
 
 def timeline(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from crm_store.base import utcnow
@@ -38,14 +39,44 @@ def erased_message_id(channel: str, provider_message_id: str) -> str:
 
 def find_receipt(session: Session, channel: str, provider_message_id: str) -> ReceiptRecord | None:
     row = session.execute(
-        select(_RECEIPTS).where(
-            _RECEIPTS.c.channel == channel,
-            _RECEIPTS.c.provider_message_id.in_(
-                (provider_message_id, erased_message_id(channel, provider_message_id))
-            ),
-        )
+        _find(),
+        {
+            "channel": channel,
+            "given": provider_message_id,
+            "erased": erased_message_id(channel, provider_message_id),
+        },
     ).first()
     return _record(row) if row is not None else None
+
+
+@functools.cache
+def _find() -> Any:
+    """Built once, as each of a turn's statements on receipts (the ones below)."""
+    ids = (bindparam("given"), bindparam("erased"))
+    return select(_RECEIPTS).where(
+        _RECEIPTS.c.channel == bindparam("channel"), _RECEIPTS.c.provider_message_id.in_(ids)
+    )
+
+
+@functools.cache
+def _add() -> Any:
+    return insert(_RECEIPTS).returning(*_RECEIPTS.c)
+
+
+@functools.cache
+def _answer() -> Any:
+    return (
+        update(_RECEIPTS)
+        .where(
+            _RECEIPTS.c.id == bindparam("receipt_id"),
+            _RECEIPTS.c.status.in_(("received", "unanswered")),
+        )
+        .values(
+            status="answered",
+            answered_at=bindparam("answered_at", type_=_RECEIPTS.c.answered_at.type),
+            claimed_until=None,
+        )
+    )
 
 
 def add_receipt(
@@ -66,7 +97,7 @@ def add_receipt(
     `reply_hints` are what that answer needs besides the history."""
     now = utcnow()
     row = session.execute(
-        insert(_RECEIPTS).returning(*_RECEIPTS.c),
+        _add(),
         {
             "channel": channel,
             "provider_message_id": provider_message_id,
@@ -86,9 +117,5 @@ def mark_answered(session: Session, receipt_id: int) -> bool:
 
     A message the sweeper gave up on (`unanswered`) may still be answered once, by a
     provider retry: that is what the retry is for."""
-    result = session.execute(
-        update(_RECEIPTS)
-        .where(_RECEIPTS.c.id == receipt_id, _RECEIPTS.c.status.in_(("received", "unanswered")))
-        .values(status="answered", answered_at=utcnow(), claimed_until=None)
-    )
+    result = session.execute(_answer(), {"receipt_id": receipt_id, "answered_at": utcnow()})
     return result.rowcount == 1
