@@ -17,6 +17,18 @@ from crm_store.records import ReceiptRecord
 # A turn reads and writes its receipt with Core statements on the table: the ORM's
 # object loading and flush cost a turn more CPU than the SQL (bench/turn_cost.py).
 _RECEIPTS = InboundReceipt.__table__
+# What a ReceiptRecord holds: the columns the turn's statements read back.
+_SHOWN = [
+    _RECEIPTS.c[name]
+    for name in (
+        "id",
+        "channel",
+        "provider_message_id",
+        "conversation_id",
+        "interaction_id",
+        "status",
+    )
+]
 
 
 def _record(row: InboundReceipt | Row[Any]) -> ReceiptRecord:
@@ -53,14 +65,14 @@ def find_receipt(session: Session, channel: str, provider_message_id: str) -> Re
 def _find() -> Any:
     """Built once, as each of a turn's statements on receipts (the ones below)."""
     ids = (bindparam("given"), bindparam("erased"))
-    return select(_RECEIPTS).where(
+    return select(*_SHOWN).where(
         _RECEIPTS.c.channel == bindparam("channel"), _RECEIPTS.c.provider_message_id.in_(ids)
     )
 
 
 @functools.cache
 def _add() -> Any:
-    return insert(_RECEIPTS).returning(*_RECEIPTS.c)
+    return insert(_RECEIPTS).returning(*_SHOWN)
 
 
 @functools.cache

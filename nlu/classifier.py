@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from sklearn import config_context
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
@@ -236,8 +237,11 @@ class IntentClassifier:
             raise RuntimeError("classifier is not trained")
         if len(texts) == 0:
             return np.zeros((0, len(self.labels)))
-        features = self._features.transform(texts, embeddings)
-        return np.asarray(self._model.decision_function(features), dtype=np.float64)
+        # A fitted model's own arrays: scikit-learn's checks of each call's parameters and
+        # of finite values were a fifth of a one-message parse's CPU (bench/turn_cost.py).
+        with config_context(assume_finite=True, skip_parameter_validation=True):
+            features = self._features.transform(texts, embeddings)
+            return np.asarray(self._model.decision_function(features), dtype=np.float64)
 
     def predict_proba(self, texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
         """Calibrated probabilities, columns in `self.labels` order."""
