@@ -20,9 +20,11 @@ Stages, timed from outside (the server's code carries no instrumentation):
     answer             the answer transaction (the reply recorded sent: web chat
                        replies skip the outbox worker)
     after the answer   waking the widget's sockets, the handoff desk, the result
-Then cProfile over the same kind of turns (a second app, every thread profiled), top
-functions by cumulative and by own time. The references, same run: one encode of the
-same message by the encoder alone, one empty write transaction on the same database.
+Then cProfile over the same kind of turns (a second app, every thread profiled by its
+own CPU clock, the stage timers taken off), top functions by cumulative and by own time;
+the main thread's share includes the client's side of each request (httpx). The
+references, same run: one encode of the same message by the encoder alone, and one
+write transaction of a `SELECT 1` on the same database (its thread's CPU).
 """
 
 from __future__ import annotations
@@ -138,32 +140,18 @@ _ORDER = (
 )
 
 
+_INSTALLED: list[tuple[type, str, Any]] = []  # (class, name, its own function)
+
+
 def install() -> None:
     """Wrap the stages' functions (classes, so every app built after sees them)."""
     import knowledge.base as knowledge_base
-    from bot.conversation.engine import ConversationEngine
+    from bot.conversation.engine import ConversationEngine as Engine
     from bot.conversation.understanding import NluUnderstander
     from crm_store.database import Database
     from nlu.model import NluModel
     from nlu.spelling import SpellingCorrector
 
-    engine = ConversationEngine
-    engine.receive = _cpu_async("engine (intake to result)", engine.receive)  # type: ignore[method-assign]
-    engine._intake = _cpu_async("  intake transaction", engine._intake)  # type: ignore[method-assign]
-    engine._intake_once = _thread_cpu("    its statements (thread CPU)", engine._intake_once)  # type: ignore[method-assign]
-    engine._understand = _cpu_async("  NLU", engine._understand)  # type: ignore[method-assign]
-    engine._respond = _cpu_async("  dialogue", engine._respond)  # type: ignore[method-assign]
-    SpellingCorrector.correct = _cpu_sync("    spelling", SpellingCorrector.correct)  # type: ignore[method-assign]
-    NluUnderstander._language = _cpu_sync("    language", NluUnderstander._language)  # type: ignore[method-assign]
-    SentenceEncoder.encode = _cpu_sync("    encoder (its thread)", SentenceEncoder.encode)  # type: ignore[method-assign]
-    NluModel._result = _cpu_sync("    classifier", NluModel._result)  # type: ignore[attr-defined]
-    knowledge_base.KnowledgeBase.search_vector = _cpu_sync(  # type: ignore[method-assign]
-        "    knowledge search", knowledge_base.KnowledgeBase.search_vector
-    )
-    engine._answer = _thread_cpu("    its statements (thread CPU) ", engine._answer)  # type: ignore[method-assign]
-    Database._write_now = _thread_cpu(
-        "  a transaction, BEGIN to COMMIT (thread CPU)", Database._write_now
-    )  # type: ignore[method-assign]
     write_async = Database.write_async
 
     async def answer_or_other(self: Database, work: Callable[[Any], Any]) -> Any:
@@ -175,7 +163,43 @@ def install() -> None:
         finally:
             _note("  answer transaction", time.process_time() - began)
 
-    Database.write_async = answer_or_other  # type: ignore[method-assign]
+    wrappers: list[tuple[type, str, Callable[..., Any]]] = [
+        (Engine, "receive", _cpu_async("engine (intake to result)", Engine.receive)),
+        (Engine, "_intake", _cpu_async("  intake transaction", Engine._intake)),
+        (
+            Engine,
+            "_intake_once",
+            _thread_cpu("    its statements (thread CPU)", Engine._intake_once),
+        ),
+        (Engine, "_understand", _cpu_async("  NLU", Engine._understand)),
+        (Engine, "_respond", _cpu_async("  dialogue", Engine._respond)),
+        (SpellingCorrector, "correct", _cpu_sync("    spelling", SpellingCorrector.correct)),
+        (NluUnderstander, "_language", _cpu_sync("    language", NluUnderstander._language)),
+        (SentenceEncoder, "encode", _cpu_sync("    encoder (its thread)", SentenceEncoder.encode)),
+        (NluModel, "_result", _cpu_sync("    classifier", NluModel._result)),  # type: ignore[attr-defined]
+        (
+            knowledge_base.KnowledgeBase,
+            "search_vector",
+            _cpu_sync("    knowledge search", knowledge_base.KnowledgeBase.search_vector),
+        ),
+        (Engine, "_answer", _thread_cpu("    its statements (thread CPU) ", Engine._answer)),
+        (
+            Database,
+            "_write_now",
+            _thread_cpu("  a transaction, BEGIN to COMMIT (thread CPU)", Database._write_now),
+        ),
+        (Database, "write_async", answer_or_other),
+    ]
+    for owner, name, wrapper in wrappers:
+        _INSTALLED.append((owner, name, owner.__dict__[name]))
+        setattr(owner, name, wrapper)
+
+
+def uninstall() -> None:
+    """The stages' own functions back (the profile's turns run without the timers)."""
+    while _INSTALLED:
+        owner, name, function = _INSTALLED.pop()
+        setattr(owner, name, function)
 
 
 def _timed_app(app: Any) -> Any:
@@ -370,6 +394,7 @@ def run(label: str, data: Path, database_url: str, sessions: int, profile: bool)
         f"SELECT 1 {found['empty']:.2f} ms of its thread's CPU"
     )
     if profile:
+        uninstall()
         for line in _profile(data, database_url, max(2, sessions // 2)):
             print(line)
 
@@ -388,13 +413,14 @@ def main() -> None:
     encoder = SentenceEncoder()
     data = prepare_data_dir(root, encoder)
     encoder.close()
-    install()
     if args.sqlite or both:
+        install()
         run("SQLite", data, f"sqlite:///{root / 'bench.db'}", sessions, not args.no_profile)
     if args.postgres or both:
         server = os.environ.get("SWITCHBOARD_TEST_POSTGRES_URL")
         if not server:
             raise SystemExit("set SWITCHBOARD_TEST_POSTGRES_URL for the PostgreSQL run")
+        install()
         with fresh_database(server) as url:
             run("PostgreSQL", data, url, sessions, not args.no_profile)
 
