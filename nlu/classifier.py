@@ -49,6 +49,11 @@ __all__ = ["ClassifierConfig", "HeldOutScores", "IntentClassifier", "ProbeScores
 
 Progress = Callable[[str], None]
 
+# Serving the fitted model's own arrays (finite by construction), scikit-learn's checks
+# of each call's parameters and of finite values were about a fifth of a one-message
+# parse's CPU (bench/turn_cost.py). Its check for data frames stays (no setting skips it).
+_FITTED_ARRAYS = {"assume_finite": True, "skip_parameter_validation": True}
+
 
 @dataclass(frozen=True)
 class ClassifierConfig:
@@ -237,9 +242,7 @@ class IntentClassifier:
             raise RuntimeError("classifier is not trained")
         if len(texts) == 0:
             return np.zeros((0, len(self.labels)))
-        # A fitted model's own arrays: scikit-learn's checks of each call's parameters and
-        # of finite values were a fifth of a one-message parse's CPU (bench/turn_cost.py).
-        with config_context(assume_finite=True, skip_parameter_validation=True):
+        with config_context(**_FITTED_ARRAYS):
             features = self._features.transform(texts, embeddings)
             return np.asarray(self._model.decision_function(features), dtype=np.float64)
 
@@ -253,4 +256,6 @@ class IntentClassifier:
         """Calibrated probabilities and P(in scope) per text; out of scope below threshold."""
         logits = self.logits(texts, embeddings)
         confidence, cosine, _ = self._signals(logits, embeddings)
-        return softmax(logits, self.temperature), self.gate.in_scope_probability(confidence, cosine)
+        with config_context(**_FITTED_ARRAYS):  # the gate's own model, as in `logits`
+            in_scope = self.gate.in_scope_probability(confidence, cosine)
+        return softmax(logits, self.temperature), in_scope
