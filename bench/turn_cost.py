@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import functools
 import io
 import os
 import pstats
@@ -54,6 +53,7 @@ import httpx
 from sqlalchemy import text
 
 from bench.scale_out import prepare_data_dir, server_environment
+from bench.turn_stages import timed_async, timed_messages_route, timed_sync
 from crm_store import upgrade
 from knowledge.embeddings import SentenceEncoder
 from tests.support.postgres import fresh_database
@@ -83,42 +83,17 @@ def _note(stage: str, seconds: float) -> None:
 
 
 def _cpu_sync(stage: str, function: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(function)
-    def timed(*args: Any, **kwargs: Any) -> Any:
-        began = time.process_time()
-        try:
-            return function(*args, **kwargs)
-        finally:
-            _note(stage, time.process_time() - began)
-
-    return timed
+    return timed_sync(stage, function, time.process_time, _note)
 
 
 def _cpu_async(stage: str, function: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(function)
-    async def timed(*args: Any, **kwargs: Any) -> Any:
-        began = time.process_time()
-        try:
-            return await function(*args, **kwargs)
-        finally:
-            _note(stage, time.process_time() - began)
-
-    return timed
+    return timed_async(stage, function, time.process_time, _note)
 
 
 def _thread_cpu(stage: str, function: Callable[..., Any]) -> Callable[..., Any]:
     """The calling thread's own CPU only (a transaction's work, apart from the hand-over
     to its thread and the event loop's share)."""
-
-    @functools.wraps(function)
-    def timed(*args: Any, **kwargs: Any) -> Any:
-        began = time.thread_time()
-        try:
-            return function(*args, **kwargs)
-        finally:
-            _note(stage, time.thread_time() - began)
-
-    return timed
+    return timed_sync(stage, function, time.thread_time, _note)
 
 
 # Stages in the order printed, each inside the one above it with more indent.
@@ -203,16 +178,7 @@ def uninstall() -> None:
 
 
 def _timed_app(app: Any) -> Any:
-    async def asgi(scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["path"] != "/api/v1/webchat/messages":
-            return await app(scope, receive, send)
-        began = time.process_time()
-        try:
-            return await app(scope, receive, send)
-        finally:
-            _note("request (POST messages)", time.process_time() - began)
-
-    return asgi
+    return timed_messages_route(app, "request (POST messages)", time.process_time, _note)
 
 
 def _build(data: Path, database_url: str) -> Any:
