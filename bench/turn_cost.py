@@ -119,7 +119,8 @@ _INSTALLED: list[tuple[type, str, Any]] = []  # (class, name, its own function)
 
 
 def install() -> None:
-    """Wrap the stages' functions (classes, so every app built after sees them)."""
+    """Wrap the stages' functions (classes, so every app built after sees them); once."""
+    uninstall()
     import knowledge.base as knowledge_base
     from bot.conversation.engine import ConversationEngine as Engine
     from bot.conversation.understanding import NluUnderstander
