@@ -11,10 +11,11 @@ the channel is the one of the cycle's start event, the channel the report counts
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, or_
+from sqlalchemy import bindparam, case, func, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -44,6 +45,8 @@ _EARLIEST = (
     "survey_asked_at",
 )
 _COUNTS = ("bot_replies", "agent_replies", "handoffs")
+# What a new row holds where its first event says nothing.
+_DEFAULTS = ("bot_replies", "agent_replies", "handoffs", "resolved_by_bot")
 
 
 def _changes(event_type: str, actor: str, when: datetime, detail: str | None) -> dict[str, Any]:
@@ -90,16 +93,29 @@ def follow_event(
 def _upsert(
     session: Session, conversation_id: int, cycle: int, channel: str | None, changes: dict
 ) -> None:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    values = {"bot_replies": 0, "agent_replies": 0, "handoffs": 0, "resolved_by_bot": False}
+    values = {"conversation_id": conversation_id, "cycle": cycle, "channel": channel}
+    values.update({"bot_replies": 0, "agent_replies": 0, "handoffs": 0, "resolved_by_bot": False})
     values.update(changes)
-    statement = insert(CareCycle).values(
-        conversation_id=conversation_id, cycle=cycle, channel=channel, **values
+    statement = _upsert_statement(session.get_bind().dialect.name, tuple(sorted(changes)))
+    session.execute(statement, values)
+
+
+@functools.cache
+def _upsert_statement(dialect: str, changed: tuple[str, ...]) -> Any:
+    """The upsert for one kind of change, built once with bound parameters: building it
+    per event (the `excluded` alias, a bind per value, its cache key) was a fifth of a
+    web chat turn's transactions' CPU (bench/turn_cost.py). A handful of kinds exist
+    (`_changes`), so the cache stays small."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = CareCycle.__table__
+    names = ["conversation_id", "cycle", "channel", *_DEFAULTS]
+    names += [name for name in changed if name not in names]
+    statement = insert(table).values(
+        {name: bindparam(name, type_=table.c[name].type) for name in names}
     )
-    row, new = CareCycle.__table__.c, statement.excluded
+    row, new = table.c, statement.excluded
     updates: dict[str, Any] = {}
-    for name in changes:
+    for name in changed:
         if name in _EARLIEST:
             earlier = or_(row[name].is_(None), new[name] < row[name])
             updates[name] = case((earlier, new[name]), else_=row[name])
@@ -107,12 +123,12 @@ def _upsert(
             updates[name] = row[name] + new[name]
         elif name == "survey_score":
             updates[name] = new[name]
-    if "resolved_at" in changes:
+    if "resolved_at" in changed:
         first = or_(row.resolved_at.is_(None), new.resolved_at < row.resolved_at)
         updates["resolved_by_bot"] = case((first, new.resolved_by_bot), else_=row.resolved_by_bot)
     updates["channel"] = (
-        new.channel if "started_at" in changes else func.coalesce(row.channel, new.channel)
+        new.channel if "started_at" in changed else func.coalesce(row.channel, new.channel)
     )
-    session.execute(
-        statement.on_conflict_do_update(index_elements=["conversation_id", "cycle"], set_=updates)
+    return statement.on_conflict_do_update(
+        index_elements=["conversation_id", "cycle"], set_=updates
     )

@@ -6,7 +6,10 @@ re-exported here, so callers find it with the rest of the customer functions.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import functools
+from typing import Any
+
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from crm_store.event_log import record_event
@@ -36,6 +39,17 @@ def identity_record(row: Identity) -> IdentityRecord:
         channel=row.channel,
         address=row.address,
         verified=row.verified,
+    )
+
+
+@functools.cache
+def _identity_and_customer() -> Any:
+    """Built once (every inbound message asks): building a statement cost more CPU
+    than running it (bench/turn_cost.py)."""
+    return (
+        select(Identity, Customer)
+        .join(Customer, Customer.id == Identity.customer_id)
+        .where(Identity.channel == bindparam("channel"), Identity.address == bindparam("address"))
     )
 
 
@@ -76,11 +90,8 @@ def resolve_identity(
         # Only the address itself may find a record: the rest of the profile is a claim.
         email, phone = (email if email == address else None), (phone if phone == address else None)
     # The identity and its customer in one statement (every inbound message asks).
-    known = session.execute(
-        select(Identity, Customer)
-        .join(Customer, Customer.id == Identity.customer_id)
-        .where(Identity.channel == channel, Identity.address == address)
-    ).one_or_none()
+    known = session.execute(_identity_and_customer(), {"channel": channel, "address": address})
+    known = known.one_or_none()
     if known is not None:
         identity, customer = known
         if customer.pending:

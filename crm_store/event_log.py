@@ -11,10 +11,12 @@ PostgreSQL alike). Events carry ids and decisions, never message text: the words
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -69,6 +71,22 @@ def record_event(session: Session, event_type: str, **details: Any) -> bool:
     return bool(record_events(session, [event_row(event_type, **details)]))
 
 
+# The columns `event_row` fills, every one of them in every row.
+_ROW_COLUMNS = (
+    "key",
+    "type",
+    "occurred_at",
+    "actor",
+    "conversation_id",
+    "cycle",
+    "customer_id",
+    "channel",
+    "staff_id",
+    "detail",
+    "data",
+)
+
+
 def event_row(
     event_type: str,
     *,
@@ -109,17 +127,18 @@ def record_events(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     if not rows:
         return 0
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = LoggedEvent.__table__
-    # Which rows went in, from RETURNING: the rowcount of an INSERT ... ON CONFLICT DO
-    # NOTHING is not reliable on every driver (psycopg answers -1 with RETURNING).
-    statement = (
-        insert(table)
-        .values(list(rows))
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(table.c.key)
-    )
-    new_keys = set(session.execute(statement).scalars())
+    if len(rows) == 1:  # most: a turn's message, built once (_one_event)
+        new_keys = set(session.execute(_one_event(dialect), rows[0]).scalars())
+    else:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        table = LoggedEvent.__table__
+        statement = (
+            insert(table)
+            .values(list(rows))
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(table.c.key)
+        )
+        new_keys = set(session.execute(statement).scalars())
     for row in rows:
         if row["key"] in new_keys:
             where = {name: row[name] for name in ("conversation_id", "cycle", "actor")}
@@ -139,6 +158,23 @@ def record_events(session: Session, rows: Sequence[dict[str, Any]]) -> int:
                 occurred_at=row["occurred_at"],
             )
     return len(new_keys)
+
+
+@functools.cache
+def _one_event(dialect: str) -> Any:
+    """INSERT of one event row, skipped when its key is logged, built once with bound
+    parameters: building it per event cost more CPU than running it (bench/turn_cost.py).
+    Which rows went in comes from RETURNING: the rowcount of an INSERT ... ON CONFLICT DO
+    NOTHING is not reliable on every driver (psycopg answers -1 with RETURNING)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = LoggedEvent.__table__
+    columns = {name: bindparam(name, type_=table.c[name].type) for name in _ROW_COLUMNS}
+    return (
+        insert(table)
+        .values(columns)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(table.c.key)
+    )
 
 
 def route_decisions(attributes: dict[str, Any]) -> list[str]:

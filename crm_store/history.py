@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, case, cast, func, literal, select, update
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Integer,
+    Row,
+    bindparam,
+    case,
+    cast,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
@@ -33,7 +47,8 @@ def conversation_record(row: Conversation) -> ConversationRecord:
     )
 
 
-def interaction_record(row: Interaction) -> InteractionRecord:
+def interaction_record(row: Interaction | Row[Any]) -> InteractionRecord:
+    """From the model or a row of the table (same names)."""
     return InteractionRecord(
         id=row.id,
         conversation_id=row.conversation_id,
@@ -55,12 +70,18 @@ def interaction_record(row: Interaction) -> InteractionRecord:
 
 
 def _latest_row(session: Session, identity_id: int) -> Conversation | None:
-    return session.scalars(
+    return session.scalars(_latest_of_identity(), {"identity_id": identity_id}).first()
+
+
+@functools.cache
+def _latest_of_identity() -> Any:
+    """Built once: every inbound message asks (see `_one_interaction`)."""
+    return (
         select(Conversation)
-        .where(Conversation.identity_id == identity_id)
+        .where(Conversation.identity_id == bindparam("identity_id"))
         .order_by(Conversation.id.desc())
         .limit(1)
-    ).first()
+    )
 
 
 def current_conversation(
@@ -296,42 +317,53 @@ def append_many(
                 later.append(index)
             else:
                 this_round[conversation_id] = index
-        values: dict[str, Any] = {"last_seq": Conversation.last_seq + 1, "updated_at": utcnow()}
-        if len(this_round) == 1 and next(iter(this_round)) in slots_left:
-            values["slots"] = slots_left.pop(next(iter(this_round)))
-        for conversation_id, seq, cycle in session.execute(
-            update(Conversation)
-            .where(Conversation.id.in_(list(this_round)))
-            .values(**values)
-            .returning(Conversation.id, Conversation.last_seq, Conversation.cycle)
-        ):
+        if len(this_round) == 1:  # a turn's message: a statement built once
+            (only,) = this_round
+            params: dict[str, Any] = {"conversation_id": only, "updated_at": utcnow()}
+            if only in slots_left:
+                params["slots"] = slots_left.pop(only)
+            numbering = session.execute(_number_one("slots" in params), params)
+            _expire_numbering(session, only)
+        else:
+            numbering = session.execute(
+                update(Conversation)
+                .where(Conversation.id.in_(list(this_round)))
+                .values(last_seq=Conversation.last_seq + 1, updated_at=utcnow())
+                .returning(Conversation.id, Conversation.last_seq, Conversation.cycle)
+            )
+        for conversation_id, seq, cycle in numbering:
             numbered[this_round[conversation_id]] = (seq, cycle)
         waiting = later
     for conversation_id, new_slots in slots_left.items():
         set_slots(session, conversation_id, new_slots)
     rows = [
-        Interaction(
-            conversation_id=conversation.id,
-            customer_id=conversation.customer_id,
-            seq=numbered[index][0],
-            direction=new.direction,
-            author=new.author,
-            channel=conversation.channel,
-            text=new.text,
-            provider_message_id=new.provider_message_id,
-            intent=new.intent,
-            confidence=new.confidence,
-            sources=list(new.sources),
-            staff_id=new.staff_id,
-            in_reply_to_id=new.in_reply_to_id,
-            delivery_status=new.delivery_status,
-            attributes=dict(new.attributes),
-        )
+        {
+            "conversation_id": conversation.id,
+            "customer_id": conversation.customer_id,
+            "seq": numbered[index][0],
+            "direction": new.direction,
+            "author": new.author,
+            "channel": conversation.channel,
+            "text": new.text,
+            "provider_message_id": new.provider_message_id,
+            "intent": new.intent,
+            "confidence": new.confidence,
+            "sources": list(new.sources),
+            "staff_id": new.staff_id,
+            "in_reply_to_id": new.in_reply_to_id,
+            "delivery_status": new.delivery_status,
+            "attributes": dict(new.attributes),
+            "created_at": utcnow(),
+        }
         for index, (conversation, new) in enumerate(items)
     ]
-    session.add_all(rows)
-    session.flush()
-    records = [interaction_record(row) for row in rows]
+    if len(rows) == 1:  # a turn's message: one INSERT ... RETURNING, built once
+        records = [interaction_record(session.execute(_one_interaction(), rows[0]).one())]
+    else:  # a batch (campaign sends): the unit of work's grouped INSERTs
+        added = [Interaction(**row) for row in rows]
+        session.add_all(added)
+        session.flush()
+        records = [interaction_record(row) for row in added]
     record_events(
         session,
         [
@@ -364,6 +396,43 @@ def append_many(
     return records
 
 
+@functools.cache
+def _number_one(with_slots: bool) -> Any:
+    """The next sequence number of one conversation (and its new slots), built once."""
+    table = Conversation.__table__
+    values = {
+        "last_seq": table.c.last_seq + 1,
+        "updated_at": bindparam("updated_at", type_=table.c.updated_at.type),
+    }
+    if with_slots:
+        values["slots"] = bindparam("slots", type_=table.c.slots.type)
+    return (
+        update(table)
+        .where(table.c.id == bindparam("conversation_id"))
+        .values(values)
+        .returning(table.c.id, table.c.last_seq, table.c.cycle)
+    )
+
+
+def _expire_numbering(session: Session, conversation_id: int) -> None:
+    """The conversation's object in this session, if one is loaded, reads what the
+    table's UPDATE changed when next asked (the model's UPDATE kept it in step)."""
+    held = session.identity_map.get(session.identity_key(Conversation, conversation_id))
+    if held is not None:
+        session.expire(held, ["last_seq", "updated_at", "slots"])
+
+
+@functools.cache
+def _one_interaction() -> Any:
+    """INSERT of one message with RETURNING, with bound parameters: the ORM's flush of one
+    new row, and building the statement per call, cost a turn more CPU than the SQL
+    (bench/turn_cost.py). Its rows read like the model's (same column names)."""
+    table = Interaction.__table__
+    names = [column.name for column in table.c if column.name != "id"]
+    values = {name: bindparam(name, type_=table.c[name].type) for name in names}
+    return insert(table).values(values).returning(*table.c)
+
+
 def _message_event(record: InteractionRecord, cycle: int, staff_id: int | None) -> dict[str, Any]:
     """The message's event: who wrote, and for a bot reply the routing decision(s) it
     stores (`attributes.route`), so answered and fallen-back questions can be counted."""
@@ -391,8 +460,8 @@ def _message_event(record: InteractionRecord, cycle: int, staff_id: int | None) 
 
 
 def replies_to(session: Session, interaction_id: int) -> list[InteractionRecord]:
-    rows = session.scalars(
-        select(Interaction)
+    rows = session.execute(
+        select(Interaction.__table__)
         .where(Interaction.in_reply_to_id == interaction_id)
         .order_by(Interaction.seq)
     )
@@ -402,13 +471,25 @@ def replies_to(session: Session, interaction_id: int) -> list[InteractionRecord]
 def messages_after(
     session: Session, conversation_id: int, after_seq: int, *, limit: int = 500
 ) -> list[InteractionRecord]:
-    rows = session.scalars(
-        select(Interaction)
-        .where(Interaction.conversation_id == conversation_id, Interaction.seq > after_seq)
-        .order_by(Interaction.seq)
-        .limit(limit)
+    # The table's rows, not the model's objects: read on every turn (the dialogue's
+    # recent history) and by every woken widget, where loading objects cost more CPU
+    # than the query (bench/turn_cost.py).
+    rows = session.execute(
+        _messages_after(), {"conversation_id": conversation_id, "after": after_seq, "limit": limit}
     )
     return [interaction_record(row) for row in rows]
+
+
+@functools.cache
+def _messages_after() -> Any:
+    table = Interaction.__table__
+    return (
+        select(table)
+        .where(table.c.conversation_id == bindparam("conversation_id"))
+        .where(table.c.seq > bindparam("after"))
+        .order_by(table.c.seq)
+        .limit(bindparam("limit", type_=Integer))
+    )
 
 
 def timeline(
@@ -468,29 +549,44 @@ def record_understanding(
     One UPDATE that sets `entities` inside the stored attributes on the server (it was
     a read and a write, two of a turn's round trips): nothing read earlier is written
     back, so a change made meanwhile is kept."""
+    dialect = session.get_bind().dialect.name
     found = session.execute(
-        update(Interaction)
-        .where(Interaction.id == interaction_id)
-        .values(
-            intent=intent,
-            confidence=confidence,
-            attributes=_with_key(session, Interaction.attributes, "entities", entities),
-        )
-        .execution_options(synchronize_session=False)
+        _understanding_update(dialect),
+        {
+            "interaction_id": interaction_id,
+            "intent": intent,
+            "confidence": confidence,
+            "entities": entities if dialect == "postgresql" else json.dumps(entities),
+        },
     )
     if found.rowcount != 1:
         raise LookupError(f"no interaction {interaction_id}")
 
 
-def _with_key(
-    session: Session, column: ColumnElement[Any], key: str, value: Any
-) -> ColumnElement[Any]:
+@functools.cache
+def _understanding_update(dialect: str) -> Any:
+    """`record_understanding`'s UPDATE, built once with bound parameters (building the
+    JSON merge per turn cost more CPU than running it; bench/turn_cost.py)."""
+    table = Interaction.__table__
+    return (
+        update(table)
+        .where(table.c.id == bindparam("interaction_id"))
+        .values(
+            intent=bindparam("intent", type_=table.c.intent.type),
+            confidence=bindparam("confidence", type_=table.c.confidence.type),
+            attributes=_with_entities(dialect, table.c.attributes),
+        )
+    )
+
+
+def _with_entities(dialect: str, column: ColumnElement[Any]) -> ColumnElement[Any]:
     """`column` (a JSON object; anything else, SQL or JSON null, counts as an empty one)
-    with `key` set to `value`."""
-    if session.get_bind().dialect.name == "postgresql":
+    with its "entities" set to the bound parameter `entities` (JSON text on SQLite)."""
+    if dialect == "postgresql":
         stored = cast(column, JSONB)
         an_object = case((func.jsonb_typeof(stored) == "object", stored), else_=literal({}, JSONB))
-        merged = an_object.op("||")(func.jsonb_build_object(key, literal(value, JSONB)))
+        entities = bindparam("entities", type_=JSONB)
+        merged = an_object.op("||")(func.jsonb_build_object("entities", entities))
         return cast(merged, JSON)
     an_object = case((func.json_type(column) == "object", column), else_="{}")
-    return func.json_set(an_object, f"$.{key}", func.json(json.dumps(value)))
+    return func.json_set(an_object, "$.entities", func.json(bindparam("entities")))

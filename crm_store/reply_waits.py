@@ -27,11 +27,13 @@ Migration 0024 replays older events with `replay_waits` too.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, exists, insert, select
+from sqlalchemy import bindparam, delete, exists, insert, select
 from sqlalchemy.orm import Session
 
 from crm_store.models import AgentReply, LoggedEvent
@@ -101,14 +103,22 @@ def follow_wait(
     if not _is_agent_reply(event_type, actor, staff_id):
         if event_type == "message.out":
             return  # the bot's replies neither start nor end a wait
-        later = exists().where(
-            AgentReply.conversation_id == conversation_id,
-            AgentReply.cycle == cycle,
-            AgentReply.replied_at > occurred_at,
-        )
-        if not session.scalar(select(later)):
+        where = {"conversation_id": conversation_id, "cycle": cycle, "at": occurred_at}
+        if not session.scalar(_reply_after(), where):
             return
     _work_out_again(session, conversation_id, cycle)
+
+
+@functools.cache
+def _reply_after() -> Any:
+    """Built once: asked for every customer message (bench/turn_cost.py)."""
+    return select(
+        exists().where(
+            AgentReply.conversation_id == bindparam("conversation_id"),
+            AgentReply.cycle == bindparam("cycle"),
+            AgentReply.replied_at > bindparam("at", type_=AgentReply.__table__.c.replied_at.type),
+        )
+    )
 
 
 def _work_out_again(session: Session, conversation_id: int, cycle: int) -> None:

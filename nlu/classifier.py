@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from sklearn import config_context
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
@@ -47,6 +48,11 @@ from nlu.scope import ScopeGate, nearest_same_intent
 __all__ = ["ClassifierConfig", "HeldOutScores", "IntentClassifier", "ProbeScores"]
 
 Progress = Callable[[str], None]
+
+# Serving the fitted model's own arrays (finite by construction), scikit-learn's checks
+# of each call's parameters and of finite values were about a fifth of a one-message
+# parse's CPU (bench/turn_cost.py). Its check for data frames stays (no setting skips it).
+_FITTED_ARRAYS = {"assume_finite": True, "skip_parameter_validation": True}
 
 
 @dataclass(frozen=True)
@@ -236,8 +242,9 @@ class IntentClassifier:
             raise RuntimeError("classifier is not trained")
         if len(texts) == 0:
             return np.zeros((0, len(self.labels)))
-        features = self._features.transform(texts, embeddings)
-        return np.asarray(self._model.decision_function(features), dtype=np.float64)
+        with config_context(**_FITTED_ARRAYS):
+            features = self._features.transform(texts, embeddings)
+            return np.asarray(self._model.decision_function(features), dtype=np.float64)
 
     def predict_proba(self, texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
         """Calibrated probabilities, columns in `self.labels` order."""
@@ -249,4 +256,6 @@ class IntentClassifier:
         """Calibrated probabilities and P(in scope) per text; out of scope below threshold."""
         logits = self.logits(texts, embeddings)
         confidence, cosine, _ = self._signals(logits, embeddings)
-        return softmax(logits, self.temperature), self.gate.in_scope_probability(confidence, cosine)
+        with config_context(**_FITTED_ARRAYS):  # the gate's own model, as in `logits`
+            in_scope = self.gate.in_scope_probability(confidence, cosine)
+        return softmax(logits, self.temperature), in_scope

@@ -117,6 +117,28 @@ def test_resolved_conversation_reopens_for_the_bot(database: Database) -> None:
     assert (again.id, again.status, again.owner) == (first.id, "open", "bot")
 
 
+def test_a_loaded_conversation_reads_the_numbers_and_slots_an_append_set(
+    database: Database,
+) -> None:
+    """The numbering is a statement on the table (built once, no ORM UPDATE): an object
+    of the conversation already in the session still reads what it changed."""
+    from crm_store.models import Conversation
+
+    with database.transaction() as session:
+        ada, web = customers.resolve_identity(session, "web", "w-1")
+        conversation = history.current_conversation(
+            session, customer_id=ada.id, identity_id=web.id, channel="web"
+        )
+        loaded = session.get_one(Conversation, conversation.id)
+        assert (loaded.last_seq, loaded.slots) == (0, {})
+        history.append(session, conversation, NewInteraction("in", "customer", "hi"))
+        history.append(
+            session, conversation, NewInteraction("out", "bot", "hello"), slots={"step": 2}
+        )
+        assert (loaded.last_seq, loaded.slots) == (2, {"step": 2})
+        assert history.get_conversation(session, conversation.id).last_seq == 2
+
+
 def test_staff_token_is_stored_hashed_and_finds_its_user(database: Database) -> None:
     with database.transaction() as session:
         record, token = staff.create_staff(
