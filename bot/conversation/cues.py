@@ -366,10 +366,12 @@ def has_question_word(text: str) -> bool:
 
 
 def _is_question(sentence: str) -> bool:
+    # "And refunds?" after other questions: short, but a question of its own.
+    short_follow_up = sentence.rstrip().endswith("?") and bool(_FOLLOW_UP.search(sentence))
     sentence = _without_joiner(sentence)
     words = len(sentence.split())
     if words < 3:
-        return False
+        return short_follow_up
     return looks_like_question(sentence) or has_question_word(sentence)
 
 

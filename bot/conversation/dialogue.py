@@ -79,7 +79,11 @@ class Dialogue(Protocol):
 
 
 _GREETING = re.compile(
-    r"^\s*(hi|hello|hey|hiya|howdy|good (morning|afternoon|evening))\b[\s!.,]*$", re.I
+    r"^\s*(hi|hello|hey|hiya|howdy|good (morning|afternoon|evening))\b[\s!.,?]*$"
+    # "is anyone there?", "u there?": checking that someone answers is a hello too
+    r"|^\s*(?:(?:hi|hello|hey)[\s,!.]*)?(?:is\s+)?(?:any(?:one|body)|some(?:one|body)|"
+    r"(?:are\s+)?(?:you|u))\s+(?:there|here|around|online|awake)[\s!.?]*$",
+    re.I,
 )
 _THANKS = re.compile(r"^\s*(thanks|thank you|thx|cheers|much appreciated)\b[^?]*$", re.I)
 _GOODBYE = re.compile(r"^\s*(bye|goodbye|see you|that'?s all)\b[^?]*$", re.I)

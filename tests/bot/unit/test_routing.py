@@ -10,6 +10,7 @@ import pytest
 
 from actions.domain import CONTACT_FORM, LEAD_FORM, OPEN_TICKET_FORM
 from bot.conversation import cues
+from bot.conversation.dialogue import small_talk_intent
 from bot.conversation.route import Decision
 from bot.conversation.routing import CLARIFY_MARGIN, Signals, decide
 from knowledge import ANSWER_THRESHOLD
@@ -405,3 +406,23 @@ def test_whats_my_last_order_lists_a_verified_customers_orders() -> None:
     plan = decide(signals(text, "order_status", 1.0, articles=[(RETURNS, 0.6)], verified=True))
 
     assert (plan.decision, plan.rule) == (Decision.ACTION, "own_orders")
+
+
+def test_a_short_follow_on_question_is_a_question_of_its_own() -> None:
+    text = "What's the return policy? What about exchanges? And refunds?"
+
+    assert cues.questions_in(text) == [
+        "What's the return policy?",
+        "What about exchanges?",
+        "refunds?",
+    ]
+    assert cues.questions_in("I bought a jacket. And?") == ["I bought a jacket. And?"]
+
+
+@pytest.mark.parametrize("text", ["is anyone there", "u there?", "hello?", "hi, anyone around?"])
+def test_checking_that_someone_answers_is_a_hello(text: str) -> None:
+    assert small_talk_intent(text) == "greet"
+
+
+def test_a_question_after_is_anyone_there_is_not_small_talk() -> None:
+    assert small_talk_intent("is anyone there who can help with my order") is None
