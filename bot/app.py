@@ -226,7 +226,7 @@ def _mount(app: FastAPI, services: Services) -> None:
     if services.handoffs.links is not None:  # the card's signed page link
         app.include_router(handoff_page_router(services.handoffs, services.handoffs.links))
     app.include_router(accounts_router(services.database, auth.role(*SUMMARY_ROLES), trail))
-    app.include_router(staff_sessions_router(sessions, auth.any_staff()))
+    app.include_router(staff_sessions_router(sessions, auth.any_staff_or_nobody()))
     app.include_router(analytics_router(services.database, auth.role(*SUMMARY_ROLES)))
     app.include_router(leads_router(services.database, auth.role(*SUMMARY_ROLES)))
     app.include_router(orders_router(services.database, auth.role("shop", "admin")))

@@ -57,6 +57,23 @@ class StaffAuth:
 
         return person
 
+    def any_staff_or_nobody(self) -> Callable[..., Coroutine[Any, Any, StaffRecord | None]]:
+        """`any_staff()`, or None for a request that carries no credential at all (no
+        bearer token, no session cookie): for "who is signed in here?", where "nobody"
+        is an answer, not an error. A credential that fails is still refused (401, 403)."""
+        person = self.any_staff()
+        authenticated = self._authenticated()
+
+        async def member_or_nobody(
+            request: Request,
+            credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        ) -> StaffRecord | None:
+            if credentials is None and COOKIE not in request.cookies:
+                return None
+            return await person(await authenticated(request, credentials))
+
+        return member_or_nobody
+
     def _authenticated(self) -> StaffDependency:
         async def current_staff(
             request: Request,

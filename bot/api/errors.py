@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -16,12 +17,18 @@ def _field(loc: tuple[object, ...] | list[object]) -> str:
     return ".".join(str(part) for part in loc)
 
 
+def _reason(error: dict[str, Any]) -> str:
+    """Pydantic's message, without the "Value error, " it puts before the text of a
+    ValueError raised by a validator of ours: the text is already the reason."""
+    return str(error.get("msg", "invalid")).removeprefix("Value error, ")
+
+
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
-    reasons = [f"{_field(error.get('loc', ()))}: {error.get('msg', 'invalid')}" for error in errors]
+    reasons = [f"{_field(error.get('loc', ()))}: {_reason(error)}" for error in errors]
     detail = [
-        {"loc": list(error.get("loc", ())), "msg": error.get("msg"), "type": error.get("type")}
+        {"loc": list(error.get("loc", ())), "msg": _reason(error), "type": error.get("type")}
         for error in errors
     ]
     return JSONResponse(status_code=422, content={"error": "; ".join(reasons), "detail": detail})

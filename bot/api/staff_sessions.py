@@ -83,7 +83,8 @@ def _who(member: StaffRecord) -> dict[str, Any]:
 
 
 def staff_sessions_router(sessions: StaffSessions, current_staff: Any) -> APIRouter:
-    """`/api/v1/staff-session`: sign in (POST), who is signed in (GET), sign out (DELETE)."""
+    """`/api/v1/staff-session`: sign in (POST), who is signed in (GET), sign out (DELETE).
+    `current_staff` is `StaffAuth.any_staff_or_nobody()`."""
     router = APIRouter(prefix="/api/v1/staff-session", tags=["staff dashboard"])
 
     @router.post("", responses={401: {"description": "not an active staff user's token"}})
@@ -107,11 +108,24 @@ def staff_sessions_router(sessions: StaffSessions, current_staff: Any) -> APIRou
         response.headers["Cache-Control"] = "no-store"
         return _who(member)
 
-    @router.get("")
+    # Decided: nobody signed in is 204, not 401, so the dashboard's check on load leaves
+    # no failed request in the browser's console; a cookie or token that no longer signs
+    # anyone in is still 401 with its reason, which the page shows.
+    @router.get(
+        "",
+        response_model=dict[str, Any],
+        responses={
+            204: {"description": "nobody is signed in: no session cookie and no bearer token"},
+            401: {"description": "a session expired or revoked, or a token not valid"},
+            403: {"description": "a customer's session token, or a system account"},
+        },
+    )
     async def signed_in(
-        member: Annotated[StaffRecord, Depends(current_staff)],
-    ) -> dict[str, Any]:
+        member: Annotated[StaffRecord | None, Depends(current_staff)],
+    ) -> Any:
         """The staff user signed in (by cookie or bearer token): name and role."""
+        if member is None:
+            return Response(status_code=204)
         return _who(member)
 
     @router.delete("", status_code=204)

@@ -54,30 +54,15 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool) -> None:
     """Ingest Markdown, HTML, text and FAQ (CSV/YAML/JSON) files or folders."""
     import logging
 
-    from knowledge import IngestProgress
+    from bot.cli.ingest_progress import IngestReport
 
     logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
     base = _open(ctx)
-    state: dict[str, Any] = {"bar": None, "stage": "", "done": 0}
-
-    def progress(event: IngestProgress) -> None:
-        stage, total, done = "files", event.files_total, event.files_done
-        if event.chunks_total:
-            stage, total, done = "chunks", event.chunks_total, event.chunks_done
-        if state["stage"] != stage:
-            if state["bar"] is not None:
-                state["bar"].__exit__(None, None, None)
-            state["bar"] = click.progressbar(length=max(total, 1), label=f"{stage:6s}")
-            state["bar"].__enter__()
-            state["stage"], state["done"] = stage, 0
-        state["bar"].update(done - state["done"])
-        state["done"] = done
-
+    progress = IngestReport()
     try:
         summary = base.ingest(paths, prune=prune, progress=progress)
     finally:
-        if state["bar"] is not None:
-            state["bar"].__exit__(None, None, None)
+        progress.close()
         base.close()
     documents = summary.documents_added + summary.documents_updated + summary.documents_unchanged
     click.echo(

@@ -239,6 +239,20 @@ def test_signing_in_sets_a_strict_http_only_cookie_that_only_reads(shop: Shop) -
     assert shop.client.get("/api/v1/analytics/rfm").status_code == 401
 
 
+def test_asking_who_is_signed_in_without_a_session_is_no_error(shop: Shop) -> None:
+    """The dashboard asks on every load: nobody signed in is 204 (no failed request in
+    the browser's console); a credential that fails is still refused with its reason."""
+    nobody = shop.client.get("/api/v1/staff-session")
+    assert (nobody.status_code, nobody.content) == (204, b"")
+    bearer = shop.client.get("/api/v1/staff-session", headers=shop.bearer("agent"))
+    assert bearer.json()["role"] == "agent"
+    wrong = shop.client.get("/api/v1/staff-session", headers={"Authorization": "Bearer sbs_no"})
+    assert wrong.status_code == 401
+    shop.client.cookies.set(COOKIE, "forged")
+    forged = shop.client.get("/api/v1/staff-session")
+    assert forged.status_code == 401 and "sign in again" in forged.json()["error"]
+
+
 def test_the_cookie_is_secure_over_https(shop: Shop) -> None:
     signed_in = shop.client.post(
         "https://testserver/api/v1/staff-session", json={"token": shop.tokens["admin"]}

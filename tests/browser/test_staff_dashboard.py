@@ -18,6 +18,7 @@ from playwright.sync_api import Page, expect
 from tests.support.staff_dashboard import (
     api,
     chart,
+    charts_over_their_borders,
     cut_off_chart_titles,
     sign_in,
     staff_token,
@@ -109,6 +110,13 @@ def test_an_admin_reads_the_charts_with_the_apis_numbers_and_filters_them(
 
     # Three charts a row from about 1380 px: the narrowest columns (420 px) the titles get.
     assert cut_off_chart_titles(page, 1400) == []
+    # Every chart keeps its whole border, three a row and two (Plotly drew over the right
+    # one when it sized itself to the box's width border included).
+    for width in (1400, 1024):
+        assert charts_over_their_borders(page, width) == [], width
+        page.locator("#support .grid").screenshot(
+            path=browser_output / f"staff-dashboard-charts-{width}.png"
+        )
     page.set_viewport_size({"width": 1100, "height": 760})
 
     # The channel filter: customers who hold an SMS identity.
@@ -156,44 +164,68 @@ def test_an_admin_reads_the_charts_with_the_apis_numbers_and_filters_them(
     expect(page.locator("#filter-error")).to_contain_text("not after its last")
 
 
-def test_an_agent_sees_the_handoff_queue_and_no_sales_figures(
-    page: Page, server: SwitchboardServer, browser_output: Path
-) -> None:
-    visitor = httpx.post(f"{server.base_url}/api/v1/webchat/sessions", json={"name": "Rae"})
-    widget = {"Authorization": f"Bearer {visitor.json()['token']}"}
+def _ask_for_a_person(server: SwitchboardServer, visitor: dict[str, str]) -> None:
+    """A web chat visitor (`visitor`: the session's fields, a name or none) asks for a
+    person."""
+    session = httpx.post(f"{server.base_url}/api/v1/webchat/sessions", json=visitor)
     asked = httpx.post(
         f"{server.base_url}/api/v1/webchat/messages",
         json={"client_message_id": "1", "text": "I want to talk to a person"},
-        headers=widget,
+        headers={"Authorization": f"Bearer {session.json()['token']}"},
         timeout=60,
     )
     assert asked.status_code == 200, asked.text
+
+
+def test_an_agent_sees_the_handoff_queue_and_no_sales_figures(
+    page: Page, server: SwitchboardServer, browser_output: Path
+) -> None:
+    _ask_for_a_person(server, {"name": "Rae"})
+    _ask_for_a_person(server, {})  # an anonymous visitor: the API's name is null
     token = staff_token(server, "Priya Agent", "priya@example.com", "agent")
+    queue = api(server, token, "/api/v1/handoffs", state="waiting")["handoffs"]
+    anonymous = next(h["customer"] for h in queue if h["customer"]["name"] is None)
 
     sign_in(page, token)
     wait_for_round(page, 0)
     waiting = page.locator("#handoffs-waiting")
-    expect(waiting).to_contain_text("Waiting for a person (1)")
-    expect(waiting.locator("tbody tr")).to_have_count(1)
-    expect(waiting.locator("tbody tr")).to_contain_text("Rae")
+    expect(waiting).to_contain_text("Waiting for a person (2)")
+    expect(waiting.locator("tbody tr")).to_have_count(2)
+    rae = waiting.locator("tbody tr").filter(has_text="Rae")
+    expect(rae.locator("td").nth(2)).to_have_text("web chat")
+    # The anonymous visitor is said to be one, with the id the staff API finds them by.
+    nameless = waiting.locator("tbody tr").filter(has_not_text="Rae")
+    expect(nameless.locator("td").nth(1)).to_have_text(
+        f"Anonymous visitor (customer #{anonymous['id']})"
+    )
     expect(page.locator("#handoffs-claimed")).to_contain_text("Claimed (0)")
     expect(page.locator("#customers")).to_be_hidden()
     expect(page.locator("#leads")).to_be_hidden()
     expect(page.locator("#retention")).to_be_hidden()
     expect(page.locator("#support")).to_be_visible()
-    rows = _csv(page, "Waiting for a person (1)")
-    assert [row["customer"] for row in rows] == ["Rae"]
-    assert int(rows[0]["age_seconds"]) >= 0
+    rows = _csv(page, "Waiting for a person (2)")
+    # The CSV keeps the API's values: the anonymous visitor's name empty, the channel "web".
+    assert sorted(row["customer"] for row in rows) == ["", "Rae"]
+    assert [row["channel"] for row in rows] == ["web", "web"]
+    assert all(int(row["age_seconds"]) >= 0 for row in rows)
     # Shown to the minute in UTC; the CSV keeps the API's ISO time.
-    opened = datetime.fromisoformat(rows[0]["opened_at"]).astimezone(UTC)
-    expect(waiting.locator("tbody tr td").last).to_have_text(f"{opened:%Y-%m-%d %H:%M} UTC")
+    opened = datetime.fromisoformat(next(r for r in rows if r["customer"])["opened_at"])
+    expect(rae.locator("td").last).to_have_text(f"{opened.astimezone(UTC):%Y-%m-%d %H:%M} UTC")
     page.screenshot(path=browser_output / "staff-dashboard-agent.png", full_page=True)
 
     # Signing out ends the session in this browser: the page asks for the token again.
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_label("Staff token")).to_be_visible()
-    page.reload()
+    # Loading the page signed out asks who is signed in without a failed request (it was
+    # a 401 in the console on every load).
+    console: list[str] = []
+    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+    with page.expect_response("**/api/v1/staff-session") as asked:
+        page.reload()
+    assert asked.value.status == 204
     expect(page.get_by_label("Staff token")).to_be_visible()
+    expect(page.locator("#sign-in-error")).to_be_empty()
+    assert [line for line in console if line.startswith("error")] == []
 
     # A role with no section says so instead of showing filters over an empty page.
     sign_in(page, staff_token(server, "Mo Marketer", "mo@example.com", "marketing"))
@@ -281,6 +313,18 @@ def test_the_support_section_shows_the_support_reports_numbers(
     ]
     by_day = _csv(page, "Conversations by day (days with activity)")
     assert by_day == [{k: _js_text(v) for k, v in d.items()} for d in busy]
+    # The table shows the last 14 of those days until asked for all; the CSV has them all.
+    assert len(busy) > 14, "the demo has a season of busy days"
+    over_time = page.locator("#table-over-time")
+    shown = over_time.locator("tbody tr:visible")
+    expect(shown).to_have_count(14)
+    expect(shown.first.locator("td").first).to_have_text(busy[-14]["day"])
+    expect(shown.last.locator("td").first).to_have_text(busy[-1]["day"])
+    expect(over_time).to_contain_text(f"The last 14 of {len(busy)} days with activity")
+    over_time.get_by_role("button", name=f"Show all {len(busy)}").click()
+    expect(shown).to_have_count(len(busy))
+    over_time.get_by_role("button", name="Show the last 14").click()
+    expect(shown).to_have_count(14)
 
     # One channel: the numbers change and are still the API's.
     page.locator("#channel").select_option("sms")

@@ -90,7 +90,10 @@ def test_marketer_sends_a_re_engagement_campaign_and_a_reader_unsubscribes(
         json={"name": "x", "filter": {"field": "order_count", "op": "gte", "value": "2"}},
         headers=marketer,
     )
-    assert bad.status_code == 422 and "a whole number" in bad.json()["error"]
+    assert bad.status_code == 422
+    # As the README quotes it: the reason alone, without pydantic's "Value error, ".
+    assert bad.json()["error"] == "body.filter: filter.value: a whole number, 0 or more, not '2'"
+    assert bad.json()["detail"][0]["msg"] == "filter.value: a whole number, 0 or more, not '2'"
     segment = client.post("/api/v1/segments", json=SEGMENT, headers=marketer).json()
     preview = client.get(f"/api/v1/segments/{segment['id']}/preview", headers=marketer).json()
     assert preview["count"] == 30

@@ -33,3 +33,22 @@ def test_ingest_list_remove(
     assert len(runner.invoke(kb, ["list"], obj=obj).output.strip().splitlines()) == 1
     missing = runner.invoke(kb, ["remove", document_id], obj=obj)
     assert missing.exit_code == 1 and "no document" in missing.output
+
+
+def test_ingest_outside_a_terminal_says_what_it_does_in_whole_lines(
+    tmp_path: Path, help_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A log or pipe gets sentences, not a progress bar's bare labels ("files", "chunks")."""
+    monkeypatch.setenv("SWITCHBOARD_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("SWITCHBOARD_KNOWLEDGE__INDEX_DIR", raising=False)
+
+    result = CliRunner().invoke(kb, ["ingest", str(help_dir)], obj={"encoder": RecordingEncoder()})
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        "reading 2 files",
+        "read 1 of 2 files",
+        "read 2 of 2 files",
+        "embedding 3 chunks",
+        "embedded 3 of 3 chunks",
+    ]
+    assert result.stdout.startswith("documents: 2 (2 added")

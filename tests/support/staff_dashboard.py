@@ -88,13 +88,36 @@ _CUT_TITLES = """() => [...document.querySelectorAll('.chart')]
     .map(([id, b, t]) => id + ': title ' + Math.round(t.width) + ' px in ' + Math.round(b.width))"""
 
 
-def cut_off_chart_titles(page: Page, width: int) -> list[str]:
-    """The charts whose titles do not fit their box once the window is `width` px wide
-    (Plotly redraws on the window's resize event, a little later)."""
+def _redrawn_at(page: Page, width: int) -> None:
+    """Make the window `width` px wide and wait for Plotly's redraw (on the window's resize
+    event, a little later): every chart as wide as the inside of its box."""
     page.set_viewport_size({"width": width, "height": 900})
     page.wait_for_function(
         "() => [...document.querySelectorAll('.chart')].filter((box) => box.offsetParent)"
         ".every((box) => !box._fullLayout || Math.abs(box._fullLayout.width"
-        " - box.getBoundingClientRect().width) < 2)"
+        " - box.clientWidth) < 2)"
     )
+
+
+def cut_off_chart_titles(page: Page, width: int) -> list[str]:
+    """The charts whose titles do not fit their box once the window is `width` px wide."""
+    _redrawn_at(page, width)
     return page.evaluate(_CUT_TITLES)
+
+
+# Each drawn chart whose drawing (Plotly's `.main-svg`) reaches over the chart box's
+# border: its id, the drawing's right edge and the inside of the border's.
+_OVER_BORDERS = """() => [...document.querySelectorAll('.chart')]
+    .filter((box) => box.offsetParent && box.querySelector('.main-svg'))
+    .map((box) => [box.id, box.getBoundingClientRect().left + box.clientLeft + box.clientWidth,
+                   box.querySelector('.main-svg').getBoundingClientRect().right])
+    .filter(([, inside, drawn]) => drawn > inside + 0.5)
+    .map(([id, inside, drawn]) => id + ': drawn to ' + drawn.toFixed(1) + ' px, border at '
+         + inside.toFixed(1))"""
+
+
+def charts_over_their_borders(page: Page, width: int) -> list[str]:
+    """The charts whose drawing covers their box's right border once the window is
+    `width` px wide."""
+    _redrawn_at(page, width)
+    return page.evaluate(_OVER_BORDERS)

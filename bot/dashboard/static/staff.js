@@ -69,7 +69,9 @@
     setTimeout(() => URL.revokeObjectURL(url), 1000);
   }
 
-  function table(container, title, columns, rows, csvName, emptyText) {
+  // recent ({rows, unit}, optional): show only the last `rows` rows, with a button for the
+  // rest (the CSV has every row either way); `unit` names them ("days with activity").
+  function table(container, title, columns, rows, csvName, emptyText, recent) {
     container.replaceChildren();
     const heading = document.createElement("h3");
     heading.textContent = title;
@@ -106,7 +108,30 @@
         if (c.number) td.className = "number";
       }
     }
+    if (recent && rows.length > recent.rows) shortened(container, body, recent);
     container.appendChild(grid);
+  }
+
+  // Hides all but the last `recent.rows` rows of a table body, under a note that says so
+  // and a button that shows them all (and back).
+  function shortened(container, body, recent) {
+    const all = [...body.rows];
+    const note = document.createElement("p");
+    note.className = "note shortened";
+    const said = document.createElement("span");
+    const toggle = document.createElement("button");
+    toggle.type = "button";
+    const show = (everything) => {
+      all.forEach((tr, n) => { tr.hidden = !everything && n < all.length - recent.rows; });
+      said.textContent = everything ? "All " + all.length + " " + recent.unit + ". "
+        : "The last " + recent.rows + " of " + all.length + " " + recent.unit + ". ";
+      toggle.textContent = everything ? "Show the last " + recent.rows : "Show all " + all.length;
+      toggle.setAttribute("aria-expanded", String(everything));
+    };
+    toggle.addEventListener("click", () => show(toggle.getAttribute("aria-expanded") !== "true"));
+    note.append(said, toggle);
+    container.appendChild(note);
+    show(false);
   }
 
   function tiles(container, items) {
@@ -136,10 +161,17 @@
   }
 
   // ---- handoff queue ---------------------------------------------------------------
+  const CHANNEL_NAMES = { web: "web chat", sms: "SMS", email: "email" };
+  const channelOf = (h) => CHANNEL_NAMES[h.channel] || h.channel;
+  // A customer who gave no name (a web chat visitor who did not say one; the API's name
+  // is null) is still someone an agent must find: said to be anonymous, with the customer
+  // id the staff API finds them by. The channel they came by is the next column, in
+  // words ("web chat"). The CSV keeps the API's values: an empty name, "web".
+  const customerOf = (h) => h.customer.name || "Anonymous visitor (customer #" + h.customer.id + ")";
   const HANDOFF_COLUMNS = [
     { key: "id", label: "Handoff", value: (h) => h.id, show: (h) => "#" + h.id },
-    { key: "customer", label: "Customer", value: (h) => h.customer && h.customer.name },
-    { key: "channel", label: "Channel", value: (h) => h.channel },
+    { key: "customer", label: "Customer", value: (h) => h.customer && h.customer.name, show: customerOf },
+    { key: "channel", label: "Channel", value: (h) => h.channel, show: channelOf },
     { key: "reason", label: "Reason", value: (h) => h.reason },
     { key: "owner", label: "Owner", value: (h) => h.owner && h.owner.name },
     { key: "age_seconds", label: "Waiting for", value: (h) => h.age_seconds, show: (h) => duration(h.age_seconds), number: true },
@@ -221,7 +253,9 @@
       { key: "median_reply_seconds", label: "Median reply", value: (a) => a.median_reply_seconds, show: (a) => duration(a.median_reply_seconds), number: true },
     ], r.agents || [], "agents.csv");
     // The chart has every day of the range; the table and its CSV only the days on which
-    // something happened, so a year's range is not a page of zero rows.
+    // something happened, so a year's range is not a page of zero rows. Of those the table
+    // shows the last two weeks' worth until asked for all (a year of busy days was some
+    // 11,000 px of page); the CSV has them all.
     const busyDays = r.conversations_over_time.filter((d) => d.opened || d.resolved || d.resolved_by_bot || d.handed_off);
     table($("table-over-time"), "Conversations by day (days with activity)", [
       { key: "day", label: "Day", value: (d) => d.day },
@@ -229,7 +263,7 @@
       { key: "resolved", label: "Resolved", value: (d) => d.resolved, number: true },
       { key: "resolved_by_bot", label: "Resolved by the bot", value: (d) => d.resolved_by_bot, number: true },
       { key: "handed_off", label: "Handed off", value: (d) => d.handed_off, number: true },
-    ], busyDays, "conversations-by-day.csv", "No conversations in the range.");
+    ], busyDays, "conversations-by-day.csv", "No conversations in the range.", { rows: 14, unit: "days with activity" });
   }
 
   // ---- customers -------------------------------------------------------------------
@@ -425,9 +459,11 @@
       preset.addEventListener("click", () => { setRange(Number(preset.dataset.days)); refresh(); });
     }
     $("handoffs-refresh").addEventListener("click", drawHandoffs);
+    // 204: nobody is signed in in this browser (no error in the console); 401: a session
+    // that has ended, whose reason the sign-in form shows.
     const { status, body } = await api("/api/v1/staff-session");
     if (status === 200) await showSignedIn(body);
-    else showSignIn();
+    else showSignIn(status === 204 ? "" : (body && body.error) || "Could not check the sign-in (" + status + ").");
   }
 
   start();

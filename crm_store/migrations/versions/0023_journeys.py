@@ -21,6 +21,11 @@ depends_on: str | Sequence[str] | None = None
 
 WHEN = sa.DateTime(timezone=True)
 BROADCAST_ROWS = sa.text("enrolment_id IS NULL")
+# SQLite's batch mode copies campaign_sends into a new table, reflecting it first; by
+# default that reflects every table its foreign keys reach too (customers, accounts),
+# whose expression indexes (lower(name), 0003) SQLAlchemy cannot reflect and warns about
+# on every fresh database. The copy needs only campaign_sends' own columns and keys.
+OWN_TABLE_ONLY = {"resolve_fks": False}
 
 
 def upgrade() -> None:
@@ -66,7 +71,7 @@ def upgrade() -> None:
         op.f("ix_journey_enrolments_customer_id"), "journey_enrolments", ["customer_id"]
     )
     op.create_index("ix_journey_enrolments_due", "journey_enrolments", ["state", "due_at"])
-    with op.batch_alter_table("campaign_sends") as batch:
+    with op.batch_alter_table("campaign_sends", reflect_kwargs=OWN_TABLE_ONLY) as batch:
         batch.drop_constraint("uq_campaign_sends_campaign_id_step_customer_id", type_="unique")
         batch.add_column(sa.Column("enrolment_id", sa.Integer(), nullable=True))
         batch.create_foreign_key(
@@ -91,7 +96,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DELETE FROM campaign_sends WHERE enrolment_id IS NOT NULL")
     op.drop_index("uq_campaign_sends_broadcast_step", table_name="campaign_sends")
-    with op.batch_alter_table("campaign_sends") as batch:
+    with op.batch_alter_table("campaign_sends", reflect_kwargs=OWN_TABLE_ONLY) as batch:
         batch.drop_constraint(op.f("uq_campaign_sends_enrolment_id_step"), type_="unique")
         batch.drop_constraint(
             op.f("fk_campaign_sends_enrolment_id_journey_enrolments"), type_="foreignkey"
