@@ -7,14 +7,15 @@ re-exported here, so callers find it with the rest of the customer functions.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from crm_store.event_log import record_event
 from crm_store.merging import merge as merge
-from crm_store.models import Customer, Identity
+from crm_store.models import Conversation, Customer, Identity
 from crm_store.records import CustomerRecord, IdentityRecord
 
 
@@ -42,15 +43,33 @@ def identity_record(row: Identity) -> IdentityRecord:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class LatestConversation:
+    """The identity's latest conversation as read with it (None: it has none), for
+    `history.current_conversation`, which then does not read it again."""
+
+    row: Conversation | None
+
+
 @functools.cache
-def _identity_and_customer() -> Any:
+def _identity_and_customer(with_latest: bool = False) -> Any:
     """Built once (every inbound message asks): building a statement cost more CPU
-    than running it (bench/turn_cost.py)."""
-    return (
+    than running it (bench/turn_cost.py). `with_latest`: the identity's latest
+    conversation (its highest id, as `history` finds it) in the same statement."""
+    statement = (
         select(Identity, Customer)
         .join(Customer, Customer.id == Identity.customer_id)
         .where(Identity.channel == bindparam("channel"), Identity.address == bindparam("address"))
     )
+    if not with_latest:
+        return statement
+    latest = (
+        select(func.max(Conversation.id))
+        .where(Conversation.identity_id == Identity.id)
+        .correlate(Identity)
+        .scalar_subquery()
+    )
+    return statement.add_columns(Conversation).outerjoin(Conversation, Conversation.id == latest)
 
 
 def normalise_email(email: str | None) -> str | None:
@@ -70,6 +89,7 @@ def resolve_identity(
     address_is_claim: bool = False,
 ) -> tuple[CustomerRecord, IdentityRecord]:
     """Find the customer behind a channel address, creating customer and identity if new.
+    (`resolve_identity_and_latest` reads the identity's latest conversation with it.)
 
     `verified` says the channel proves the email/phone given (a carrier's number, a
     widget identity signed by the host site, mail a trusted receiver authenticated).
@@ -85,20 +105,63 @@ def resolve_identity(
     contact becomes a customer when an authenticated message comes from its address, or
     joins the customer who has its address on file by then.
     """
+    customer, identity, _ = _resolve(
+        session, channel, address, name=name, email=email, phone=phone, verified=verified,
+        address_is_claim=address_is_claim, with_latest=False,
+    )  # fmt: skip
+    return customer, identity
+
+
+def resolve_identity_and_latest(
+    session: Session,
+    channel: str,
+    address: str,
+    *,
+    name: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+    verified: bool = False,
+    address_is_claim: bool = False,
+) -> tuple[CustomerRecord, IdentityRecord, LatestConversation | None]:
+    """`resolve_identity`, and the identity's latest conversation read in the same
+    statement as the identity (an inbound message asks both: one round trip fewer a
+    turn, bench/turn_cost.py). None where it was not read: a pending contact settled
+    here (its records may have moved), for `history.current_conversation` to read."""
+    return _resolve(
+        session, channel, address, name=name, email=email, phone=phone, verified=verified,
+        address_is_claim=address_is_claim, with_latest=True,
+    )  # fmt: skip
+
+
+def _resolve(
+    session: Session,
+    channel: str,
+    address: str,
+    *,
+    name: str | None,
+    email: str | None,
+    phone: str | None,
+    verified: bool,
+    address_is_claim: bool,
+    with_latest: bool,
+) -> tuple[CustomerRecord, IdentityRecord, LatestConversation | None]:
     email = normalise_email(email)
     if address_is_claim and not verified:
         # Only the address itself may find a record: the rest of the profile is a claim.
         email, phone = (email if email == address else None), (phone if phone == address else None)
     # The identity and its customer in one statement (every inbound message asks).
-    known = session.execute(_identity_and_customer(), {"channel": channel, "address": address})
-    known = known.one_or_none()
+    known = session.execute(
+        _identity_and_customer(with_latest), {"channel": channel, "address": address}
+    ).one_or_none()
     if known is not None:
-        identity, customer = known
+        identity, customer = known[0], known[1]
+        latest = LatestConversation(known[2]) if with_latest else None
         if customer.pending:
             customer = _settle_pending(
                 session, customer, email=email, phone=phone, verified=verified
             )
             session.refresh(identity)
+            latest = None
         _note_contact(
             customer, name=name, email=email, phone=phone, verified=verified,
             address_is_claim=address_is_claim,
@@ -106,7 +169,7 @@ def resolve_identity(
         if verified and not identity.verified:  # the channel proves the address now
             identity.verified = True
             session.flush()
-        return customer_record(customer), identity_record(identity)
+        return customer_record(customer), identity_record(identity), latest
 
     may_link = address_is_claim or verified
     customer = find_by_contact(session, email=email, phone=phone) if may_link else None
@@ -133,7 +196,9 @@ def resolve_identity(
     )
     session.add(identity)
     session.flush()
-    return customer_record(customer), identity_record(identity)
+    # A new identity has no conversation yet.
+    latest = LatestConversation(None) if with_latest else None
+    return customer_record(customer), identity_record(identity), latest
 
 
 def _settle_pending(

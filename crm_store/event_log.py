@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from crm_store.base import utcnow
 from crm_store.care_cycles import CYCLE_STARTS, follow_event
 from crm_store.models import LoggedEvent
-from crm_store.reply_waits import follow_wait
+from crm_store.reply_waits import asks_reply_after, follow_wait, later_reply
 
 __all__ = [
     "CUSTOMER_EVENTS",
@@ -127,8 +127,13 @@ def record_events(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     if not rows:
         return 0
     dialect = session.get_bind().dialect.name
+    reply_after: dict[str, bool] = {}  # key -> a later agent reply in its cycle
     if len(rows) == 1:  # most: a turn's message, built once (_one_event)
-        new_keys = set(session.execute(_one_event(dialect), rows[0]).scalars())
+        row = rows[0]
+        asks = asks_reply_after(row["type"], row["conversation_id"], row["cycle"])
+        found = session.execute(_one_event(dialect, asks), row).all()
+        new_keys = {key for key, *_ in found}
+        reply_after = {key: bool(rest[0]) for key, *rest in found if rest}
     else:
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         table = LoggedEvent.__table__
@@ -156,24 +161,35 @@ def record_events(session: Session, rows: Sequence[dict[str, Any]]) -> int:
                 **where,
                 staff_id=row["staff_id"],
                 occurred_at=row["occurred_at"],
+                reply_after=reply_after.get(row["key"]),
             )
     return len(new_keys)
 
 
 @functools.cache
-def _one_event(dialect: str) -> Any:
+def _one_event(dialect: str, with_reply_after: bool = False) -> Any:
     """INSERT of one event row, skipped when its key is logged, built once with bound
     parameters: building it per event cost more CPU than running it (bench/turn_cost.py).
     Which rows went in comes from RETURNING: the rowcount of an INSERT ... ON CONFLICT DO
-    NOTHING is not reliable on every driver (psycopg answers -1 with RETURNING)."""
+    NOTHING is not reliable on every driver (psycopg answers -1 with RETURNING).
+
+    `with_reply_after`: RETURNING also says whether an agent's reply of the event's
+    cycle is later than it (`reply_waits.later_reply`), the question `follow_wait`
+    asks of a customer's message; asked here it is not a statement of its own (every
+    turn asked it). The same statement as before, so it sees what that one saw: on
+    PostgreSQL its own snapshot, taken after the turn's numbering UPDATE locked the
+    conversation, as the separate SELECT's was."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = LoggedEvent.__table__
     columns = {name: bindparam(name, type_=table.c[name].type) for name in _ROW_COLUMNS}
+    returned = [table.c.key]
+    if with_reply_after:
+        returned.append(later_reply().scalar_subquery().label("reply_after"))
     return (
         insert(table)
         .values(columns)
         .on_conflict_do_nothing(index_elements=["key"])
-        .returning(table.c.key)
+        .returning(*returned)
     )
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from crm_store import webhooks
 from crm_store.base import utcnow
+from crm_store.customers import LatestConversation
 from crm_store.event_log import event_row, record_event, record_events, route_decisions
 from crm_store.models import Conversation, Interaction
 from crm_store.records import ConversationRecord, InteractionRecord, NewInteraction
@@ -85,14 +86,21 @@ def _latest_of_identity() -> Any:
 
 
 def current_conversation(
-    session: Session, *, customer_id: int, identity_id: int, channel: str
+    session: Session,
+    *,
+    customer_id: int,
+    identity_id: int,
+    channel: str,
+    latest: LatestConversation | None = None,
 ) -> ConversationRecord:
     """The identity's latest conversation, reopened if it was resolved; a new one if none.
 
     Reopening (rather than starting afresh) keeps one sequence of messages per widget
-    session or phone number, which is what the customer sees on their side.
+    session or phone number, which is what the customer sees on their side. `latest`:
+    that conversation as read with the identity in this transaction
+    (`customers.resolve_identity_and_latest`); not given, it is read here.
     """
-    row = _latest_row(session, identity_id)
+    row = latest.row if latest is not None else _latest_row(session, identity_id)
     if row is None:
         row = Conversation(
             customer_id=customer_id, identity_id=identity_id, channel=channel, last_seq=0

@@ -38,7 +38,16 @@ from sqlalchemy.orm import Session
 
 from crm_store.models import AgentReply, LoggedEvent
 
-__all__ = ["WAIT_ENDS", "WAIT_EVENTS", "ReplyWait", "follow_wait", "replay_waits", "wait_row"]
+__all__ = [
+    "WAIT_ENDS",
+    "WAIT_EVENTS",
+    "ReplyWait",
+    "asks_reply_after",
+    "follow_wait",
+    "later_reply",
+    "replay_waits",
+    "wait_row",
+]
 
 # Events that end every wait of their cycle (and its person's hold on it).
 WAIT_ENDS = ("conversation.resolved", "handoff.returned")
@@ -95,28 +104,47 @@ def follow_wait(
     actor: str,
     staff_id: int | None,
     occurred_at: datetime,
+    reply_after: bool | None = None,
 ) -> None:
     """Work out the cycle's agents' replies again when a newly logged event changes
-    them: an agent's reply, or a wait event older than one of the cycle's replies."""
+    them: an agent's reply, or a wait event older than one of the cycle's replies.
+    `reply_after`: whether one of the cycle's replies is later than the event, when the
+    event's own INSERT asked already (crm_store/event_log.py); None: `later_reply` asked here."""
     if conversation_id is None or cycle is None or event_type not in WAIT_EVENTS:
         return
     if not _is_agent_reply(event_type, actor, staff_id):
         if event_type == "message.out":
             return  # the bot's replies neither start nor end a wait
-        where = {"conversation_id": conversation_id, "cycle": cycle, "at": occurred_at}
-        if not session.scalar(_reply_after(), where):
+        if reply_after is None:
+            where = {"conversation_id": conversation_id, "cycle": cycle, "occurred_at": occurred_at}
+            reply_after = bool(session.scalar(later_reply(), where))
+        if not reply_after:
             return
     _work_out_again(session, conversation_id, cycle)
 
 
+def asks_reply_after(event_type: str, conversation_id: int | None, cycle: int | None) -> bool:
+    """Whether `follow_wait` asks `reply_after` of this event (a wait event of a
+    cycle that is not an agent's or the bot's reply)."""
+    return (
+        conversation_id is not None
+        and cycle is not None
+        and event_type in WAIT_EVENTS
+        and event_type != "message.out"
+    )
+
+
 @functools.cache
-def _reply_after() -> Any:
-    """Built once: asked for every customer message (bench/turn_cost.py)."""
+def later_reply() -> Any:
+    """Whether an agent's reply of the cycle is later than the event: built once, with
+    the bound names of an event's row (`conversation_id`, `cycle`, `occurred_at`), so
+    the event's own INSERT can ask it in its RETURNING (crm_store/event_log.py)."""
     return select(
         exists().where(
             AgentReply.conversation_id == bindparam("conversation_id"),
             AgentReply.cycle == bindparam("cycle"),
-            AgentReply.replied_at > bindparam("at", type_=AgentReply.__table__.c.replied_at.type),
+            AgentReply.replied_at
+            > bindparam("occurred_at", type_=AgentReply.__table__.c.replied_at.type),
         )
     )
 

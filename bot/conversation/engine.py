@@ -305,7 +305,7 @@ class ConversationEngine:
         receipt = receipts.find_receipt(session, channel, message.provider_message_id)
         if receipt is not None:
             return self._known(session, receipt)
-        customer, identity = customers.resolve_identity(
+        customer, identity, latest = customers.resolve_identity_and_latest(
             session,
             channel,
             message.address,
@@ -327,7 +327,11 @@ class ConversationEngine:
                 channel=channel,
                 provider_message_ids=message.replies_to,
             ) or history.current_conversation(
-                session, customer_id=customer.id, identity_id=identity.id, channel=channel
+                session,
+                customer_id=customer.id,
+                identity_id=identity.id,
+                channel=channel,
+                latest=latest,
             )
         recorded = history.append(
             session,

@@ -9,11 +9,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from crm_store import Database
-from crm_store.event_log import record_event
-from crm_store.models import AgentReply, StaffUser
-from tests.support.customers import open_sms_conversation, seed
-
-T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+from crm_store.models import AgentReply
+from tests.support.cycle_events import T0, sms_cycle_log
 
 
 def _replies(database: Database) -> list[tuple[datetime, datetime | None]]:
@@ -29,19 +26,7 @@ def _replies(database: Database) -> list[tuple[datetime, datetime | None]]:
 
 
 def test_a_late_event_works_the_cycles_replies_out_again(database: Database) -> None:
-    seed(database)
-    conversation = open_sms_conversation(database).conversation_id
-    ids = {"conversation_id": conversation, "cycle": 1, "channel": "sms"}
-    with database.transaction() as session:
-        sam = StaffUser(name="Sam", email="sam@a.test", role="agent", api_token_hash="s" * 64)
-        session.add(sam)
-        session.flush()
-
-        def log(kind: str, key: str, minutes: int, actor: str = "customer") -> None:
-            staff = {"staff_id": sam.id} if actor == "agent" else {}
-            at = T0 + timedelta(minutes=minutes)
-            record_event(session, kind, key=key, actor=actor, occurred_at=at, **ids, **staff)
-
+    with sms_cycle_log(database) as log:
         log("conversation.opened", "o", 0)
         log("message.in", "1", 0)
         log("message.out", "2", 20, "agent")  # no handoff logged yet: no wait
@@ -56,4 +41,22 @@ def test_a_late_event_works_the_cycles_replies_out_again(database: Database) -> 
         (T0 + timedelta(minutes=20), T0 + timedelta(minutes=5)),  # from the handoff
         (T0 + timedelta(minutes=25), None),  # a second reply in a row
         (T0 + timedelta(minutes=42), T0 + timedelta(minutes=30)),  # wrote back at 10:30
+    ]
+
+
+def test_a_customers_message_logged_late_starts_the_wait_of_a_later_reply(
+    database: Database,
+) -> None:
+    """The message's own INSERT asks whether a later reply exists (crm_store/event_log.py):
+    a yes works the cycle's replies out again, a no leaves them."""
+    with sms_cycle_log(database) as log:
+        log("conversation.opened", "o", 0)
+        log("handoff.opened", "h", 5, "bot")
+        log("message.out", "1", 20, "agent")
+        log("message.out", "2", 25, "agent")  # a second reply in a row: no wait
+        log("message.in", "3", 30)  # after every reply: nothing to work out
+        log("message.in", "4", 22)  # logged late, before the second reply
+    assert _replies(database) == [
+        (T0 + timedelta(minutes=20), T0 + timedelta(minutes=5)),
+        (T0 + timedelta(minutes=25), T0 + timedelta(minutes=22)),
     ]
