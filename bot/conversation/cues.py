@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import re
 
-_PERSON = (
-    r"(?:a |an |the |some |your )?(?:real |live |actual |human |customer service |support )?"
+_PERSON_NOUN = (
     r"(?:human|person|people|agent|someone|somebody|representative|rep|operator|staff|"
     r"manager|supervisor|team member|advisor|adviser)"
+)
+_PERSON = (
+    r"(?:a |an |the |some |your )?(?:real |live |actual |human |customer service |support )?"
+    + _PERSON_NOUN
 )
 _ASKS_FOR_PERSON = re.compile(
     r"\b(?:talk|speak|chat|get through|be put through)\s+(?:to|with)\s+" + _PERSON + r"\b"
@@ -96,9 +99,10 @@ _OWN_TICKETS = re.compile(
     re.I,
 )
 
+# "ok and my rain shell?": a word of acknowledgement before a follow-up.
+_FILLER = r"(?:(?:ok|okay|so|right|cool|great|thanks)[,!.]?\s+)?"
 _FOLLOW_UP = re.compile(
-    r"^\s*(?:(?:ok|okay|so|right|cool|great|thanks)[,!.]?\s+)?"
-    r"(?:and|also|plus|what about|how about|and what about|same for|what if|"
+    r"^\s*" + _FILLER + r"(?:and|also|plus|what about|how about|and what about|same for|what if|"
     r"and for|and to|and from|or)\b",
     re.I,
 )
@@ -173,11 +177,7 @@ def asks_about_own_tickets(text: str) -> bool:
     return bool(_OWN_TICKETS.search(text))
 
 
-_PERSON_WORD = re.compile(
-    r"\b(?:human|person|people|agent|someone|somebody|anyone|representative|rep|operator|"
-    r"staff|manager|supervisor|team member|advisor|adviser|call me|ring me|phone me)\b",
-    re.I,
-)
+_PERSON_WORD = re.compile(r"\b(?:" + _PERSON_NOUN + r"|anyone|call me|ring me|phone me)\b", re.I)
 
 
 def mentions_a_person(text: str) -> bool:
@@ -210,11 +210,13 @@ def is_follow_up(text: str) -> bool:
 
 
 _NEW_OBJECT = re.compile(
-    r"^\s*(?:(?:ok|okay|so|right|cool|great|thanks)[,!.]?\s+)?"
-    r"(?:and what about|what about|how about|same for|and|or)\s+(?P<rest>.+?)[\s?!.]*$",
+    r"^\s*"
+    + _FILLER
+    + r"(?:and what about|what about|how about|same for|and|or)\s+(?P<rest>.+?)[\s?!.]*$",
     re.I,
 )
 _DETERMINER = r"my|a|an|the|your|our|this|that|these|those|his|her|their|some"
+_DETERMINERS = frozenset(_DETERMINER.split("|"))
 _PLACE = ("to", "from", "in", "within", "into", "at", "inside", "outside")
 _PREPOSITION = (*_PLACE, "for", "on", "with", "without", "by", "after", "before")
 _LAST_DETERMINER = re.compile(rf"\b(?:{_DETERMINER})\b(?!.*\b(?:{_DETERMINER})\b)", re.I)
@@ -251,7 +253,7 @@ def with_new_object(last: str, follow_up: str) -> str | None:
             return None
         start = spots[-1].start()
         return f"{last[:start]}{rest}{last[_phrase_end(last, start) :]}".strip()
-    if first not in _DETERMINER.split("|") and len(words) > 3:
+    if first not in _DETERMINERS and len(words) > 3:
         return None
     spot = _LAST_DETERMINER.search(last)
     if spot is None:
@@ -261,7 +263,7 @@ def with_new_object(last: str, follow_up: str) -> str | None:
     if words[-1].lower() in ("one", "ones") and len(replaced) > 1:
         head = replaced[-1].strip("?!.,")
         rest = " ".join([*words[:-1], head + ("s" if words[-1].lower() == "ones" else "")])
-    if first not in _DETERMINER.split("|"):
+    if first not in _DETERMINERS:
         rest = f"{replaced[0]} {rest}"  # "and phone number?": "my phone number"
     return f"{last[: spot.start()]}{rest}{last[end:]}".strip()
 

@@ -298,11 +298,8 @@ class SupportDialogue:
         leans = (
             last.get("query") and cues.may_lean_on_the_last(text) and not cues.bare_numbers(text)
         )
-        asked_again = (
-            cues.with_new_object(last["query"], query)
-            if leans and cues.is_follow_up(text)
-            else None
-        )
+        follow_up = leans and cues.is_follow_up(text)
+        asked_again = cues.with_new_object(last["query"], query) if follow_up else None
         again = await self._search(asked_again, understood) if asked_again else []
         if again and again[0].similarity >= passages[0].similarity:
             # "and my rain shell?" after "how do I wash my down jacket": the last question
@@ -311,7 +308,7 @@ class SupportDialogue:
         elif leans and not stands_alone:
             query = f"{last['query']} {query}"
             passages = await self._search(query, understood)
-        elif leans and cues.is_follow_up(text) and passages[0].similarity < self._threshold:
+        elif follow_up and passages[0].similarity < self._threshold:
             # "what about a waterproof one?" after washing a down jacket: alone it is only
             # probably about something, and read with the last question the last topic
             # outweighs it. Each article counts by both readings (`_blended`).
@@ -365,15 +362,13 @@ class SupportDialogue:
             return await self._answer(turn, plan, signals, query)
         if decision is Decision.CLARIFY:
             return self._clarify(turn, plan, query)
-        if decision is Decision.OFFER and plan.rule == "may_want_a_person":
-            turn.slots[OFFER_REASON] = HandoffReason.CUSTOMER_ASKED
-            route = Route(Decision.OFFER, plan.rule)
-            return _Outcome(
-                [MAY_WANT_A_PERSON], route, signals.intent, _rounded(signals.confidence)
-            )
-        if decision is Decision.OFFER:  # a complaint the help centre has no article for
-            turn.slots[OFFER_REASON] = HandoffReason.COMPLAINT
-            text = OFFER_FOR_COMPLAINT if is_negative(signals.text) else SORRY_FOR_COMPLAINT
+        if decision is Decision.OFFER:
+            if plan.rule == "may_want_a_person":  # the NLU's guess, asked rather than acted on
+                reason, text = HandoffReason.CUSTOMER_ASKED, MAY_WANT_A_PERSON
+            else:  # a complaint the help centre has no article for
+                reason = HandoffReason.COMPLAINT
+                text = OFFER_FOR_COMPLAINT if is_negative(signals.text) else SORRY_FOR_COMPLAINT
+            turn.slots[OFFER_REASON] = reason
             route = Route(Decision.OFFER, plan.rule)
             return _Outcome([text], route, signals.intent, _rounded(signals.confidence))
         return self._fallback(turn, plan, signals)
