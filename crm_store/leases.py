@@ -111,11 +111,19 @@ class AdvisoryLease:
 
     async def release(self) -> None:
         connection, self._connection = self._connection, None
-        if connection is not None:
-            try:
-                await connection.close()  # type: ignore[attr-defined]
-            except Exception:  # already gone: so is the lock
-                return
+        if connection is None:
+            return
+        try:
+            # Unlock before closing: a closed connection's lock goes only when its
+            # server backend has exited, which can be after close() returns, so a
+            # successor acquiring at once could still find it held.
+            await connection.execute("SELECT pg_advisory_unlock(%s)", (self._key,))  # type: ignore[attr-defined]
+        except Exception:  # noqa: S110 - the connection is gone, and with it the lock
+            pass
+        try:
+            await connection.close()  # type: ignore[attr-defined]
+        except Exception:  # already gone: so is the lock
+            return
 
 
 def lease_for(url: URL, name: str) -> Lease:
