@@ -37,6 +37,7 @@ from typing import Protocol
 import numpy as np
 
 from knowledge.asked_views import ASKED_KIND, attach_asked
+from knowledge.broad_questions import TitleVectors, is_broad
 from knowledge.catalogue import MAX_VIEWS, Catalogue, ChunkFacts, NewDocument
 from knowledge.chunking import DEFAULT_VIEWS, chunk_document
 from knowledge.errors import DocumentNotFound, EmptyQuery, IndexUnavailable
@@ -102,6 +103,7 @@ class KnowledgeBase:
         self._views = views
         self._faq_threshold = faq_question_threshold
         self._faq_rank_margin: float | None = FAQ_RANK_MARGIN
+        self._titles = TitleVectors(encoder.encode)
         self._published: list[Callable[[int], None]] = []
         self._loading = threading.Lock()
         self._generation = -1
@@ -436,6 +438,7 @@ class KnowledgeBase:
             ranked = self._stand_in(ranked, held_back, article_of)
         top = best_per_article(ranked, article_of, k)
         shown, own = self._answering_sections(version, query, top, facts)
+        shown, own = self._lead_sections(version, query, shown, own)
         passages = version.passages(shown, asked)
         return [
             dataclasses.replace(p, own_similarity=own[p.chunk_id]) if p.chunk_id in own else p
@@ -496,6 +499,49 @@ class KnowledgeBase:
                     own[chunk] = content[chunk]
             shown.append((chunk, score, similarity))
         return shown, own
+
+    def _lead_sections(
+        self,
+        version: LoadedVersion,
+        query: np.ndarray,
+        shown: list[tuple[int, float, float]],
+        own: dict[int, float],
+    ) -> tuple[list[tuple[int, float, float]], dict[int, float]]:
+        """`shown`, with an article asked about as a whole ("what's your return policy")
+        shown by its first section (`knowledge.broad_questions`). Scores, order and
+        the own similarities the router judges are kept."""
+        facts = version.chunk_facts([chunk for chunk, _, _ in shown])
+        articles = sorted({f.article for f in facts.values()})
+        siblings = version.article_chunks(articles, None)
+        sibling_facts = version.chunk_facts(siblings)
+        first: dict[tuple[str, str], int] = {}
+        for chunk in siblings:  # in the article's order
+            f = sibling_facts.get(chunk)
+            if f is not None and f.question is None:
+                first.setdefault((f.article, f.language), chunk)
+        leads = {
+            chunk: lead
+            for chunk, f in facts.items()
+            if (lead := first.get((f.article, f.language))) is not None and lead != chunk
+        }
+        if not leads:
+            return shown, own
+        titles = {
+            p.chunk_id: p.title
+            for p in version.passages([(c, 0.0, 0.0) for c in set(leads.values())])
+        }
+        to_title = self._titles.similarities(query, list(titles.values()))
+        words = _content_similarity(version, query, list(leads))
+        swapped, kept_own = [], dict(own)
+        for chunk, score, similarity in shown:
+            lead = leads.get(chunk)
+            title = titles.get(lead) if lead is not None else None
+            if title in to_title and chunk in words and is_broad(to_title[title], words[chunk]):
+                if chunk in kept_own:
+                    kept_own[lead] = kept_own.pop(chunk)
+                chunk = lead
+            swapped.append((chunk, score, similarity))
+        return swapped, kept_own
 
     def _stand_in(
         self,

@@ -137,6 +137,7 @@ class _Outcome:
     confidence: float | None
     sources: list[dict[str, Any]] = field(default_factory=list)
     attributes: dict[str, Any] = field(default_factory=dict)
+    shown: tuple[int, ...] = ()  # the knowledge base chunks the texts quote
 
     def replies(self) -> list[Reply]:
         attributes = {**self.attributes, "route": self.route.to_json()}
@@ -214,7 +215,8 @@ class SupportDialogue:
         outcomes: list[_Outcome] = []
         for part, understood in parts:
             cited = {a for outcome in outcomes for a in outcome.route.articles}
-            outcomes.append(await self._route(turn, part, understood, cited=cited))
+            shown = {chunk for outcome in outcomes for chunk in outcome.shown}
+            outcomes.append(await self._route(turn, part, understood, cited=cited, shown=shown))
         return _together(outcomes).replies()
 
     async def _two_topics(
@@ -260,12 +262,15 @@ class SupportDialogue:
         understood: Understanding | None,
         *,
         cited: set[str] | None = None,
+        shown: set[int] | None = None,
         read: tuple[Signals, str] | None = None,
     ) -> _Outcome:
         """`cited`: for one question of several, the articles the others cite. Such a
         question is not asked back ("which did you mean?" would not say which question
-        it is about): its best article not cited already answers it. `read`: the
-        question's signals and query, when already read in this turn."""
+        it is about): its best article not cited already answers it. `shown`: the
+        sections the others' answers quote; the same section is not quoted twice.
+        `read`: the question's signals and query, when already read in
+        this turn."""
         if cues.asks_for_person(text):  # at once: nothing to weigh
             return await self._handoff(turn, HandoffReason.CUSTOMER_ASKED, "asked_for_person")
         signals, query = read or await self._signals(turn, text, understood)
@@ -276,7 +281,15 @@ class SupportDialogue:
         turn_here = (
             turn if understood is turn.understanding else replace(turn, understanding=understood)
         )
-        outcome = await self._carry_out(turn_here, plan, signals, query)
+        if shown and plan.decision is Decision.ANSWER and plan.cite[0].chunk_id in shown:
+            # "is that under warranty? if not, how much is a repair?": both found the
+            # section on screen. It is quoted once. (Its next article instead was tried:
+            # after "do you ship to canada", "and do you take amex" got delivery times.)
+            said = plan.cite[0]
+            route = Route(Decision.ANSWER, "already_answered", articles=[passage_article(said)])
+            outcome = _Outcome([], route, signals.intent, round(said.similarity, 4))
+        else:
+            outcome = await self._carry_out(turn_here, plan, signals, query)
         outcome.route.candidates = _candidates(understood, signals.passages)
         if understood is not None and understood.read_as:
             outcome.route.read_as = understood.read_as
@@ -424,6 +437,7 @@ class SupportDialogue:
             "knowledge_question" if signals.intent == _UNSURE else signals.intent,
             round(passage.similarity, 4),
             found.sources(),
+            shown=(passage.chunk_id,),
         )
 
     def _clarify(self, turn: Turn, plan: Plan, query: str) -> _Outcome:
@@ -629,6 +643,8 @@ def _together(outcomes: list[_Outcome]) -> _Outcome:
     """One reply for a message with several questions: each answer in turn."""
     texts, sources, attributes = [], [], {}
     for outcome in outcomes:
+        if not outcome.texts:  # said by another question's answer
+            continue
         texts.append("\n\n".join(outcome.texts))
         sources.extend(outcome.sources)
         attributes.update(outcome.attributes)

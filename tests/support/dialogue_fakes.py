@@ -10,6 +10,7 @@ constructor names the concrete `KnowledgeBase` (reached through
 
 from __future__ import annotations
 
+import zlib
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,10 +28,11 @@ def passage(
     section: str = "Timing",
     source: str = "https://help.acme.test/refunds",
 ) -> Passage:
-    """One search hit; `similarity` decides whether it is confident."""
+    """One search hit; `similarity` decides whether it is confident. Each section of
+    each source is a chunk of its own, as in a real index."""
     return Passage(
         document_id=title.lower(),
-        chunk_id=1,
+        chunk_id=zlib.crc32(f"{source}#{section}".encode()),
         title=title,
         section=section,
         source=source,

@@ -131,6 +131,25 @@ async def test_several_questions_get_one_reply_answering_each(
     assert [s["source"] for s in reply.sources] == [RETURNS.source, SHIPPING.source]
 
 
+async def test_a_section_two_questions_both_find_is_quoted_once(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
+) -> None:
+    knowledge.by_words = {"return": [RETURNS, SHIPPING]}
+
+    (reply,) = await Chat(dialogue).say(
+        "Can I return a worn coat? If not, can I return it in a store?", "knowledge_question", 0.9
+    )
+
+    assert reply.text.count("Return unworn items within 30 days.") == 1
+    assert "Standard shipping" not in reply.text
+    route = reply.attributes["route"]
+    assert [(p["rule"], p["articles"]) for p in route["parts"]] == [
+        ("article", ["return-policy"]),
+        ("already_answered", ["return-policy"]),
+    ]
+    assert [s["source"] for s in reply.sources] == [RETURNS.source]
+
+
 async def test_two_requests_joined_by_and_are_each_answered_when_each_finds_its_article(
     dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
 ) -> None:
