@@ -173,6 +173,19 @@ def asks_about_order_state(text: str) -> bool:
     return bool(_ORDER_STATE_ASK.search(text))
 
 
+# Words that say an order is not where it should be: "order 7731 hasn't shown up yet",
+# "why is 5120 taking so long".
+_ORDER_PROGRESS = re.compile(
+    r"\b(?:(?:shown|showed|turned|turn) up|come|came|here yet|late|taking|still not)\b", re.I
+)
+
+
+def is_about_order_progress(text: str) -> bool:
+    """Where an order is, or that it has not come: `asks_about_order_state`, or words
+    that say it is late ("hasn't shown up yet")."""
+    return asks_about_order_state(text) or bool(_ORDER_PROGRESS.search(text))
+
+
 def asks_about_own_tickets(text: str) -> bool:
     return bool(_OWN_TICKETS.search(text))
 

@@ -149,6 +149,12 @@ def decide(signals: Signals) -> Plan:
     if order_number is not None:
         asks_more = (
             signals.intent not in ("order_status", FALLBACK_INTENT) and len(text.split()) > 4
+        ) or (
+            # "can I get a copy of my invoice for order 5120": a question the help centre
+            # answers outright, about the order rather than where it is.
+            bool(signals.passages)
+            and signals.passages[0].similarity >= signals.threshold
+            and not cues.is_about_order_progress(text)
         )
         if kb and (asks_more or cues.asks_to_change_order(text)):
             return _answer(signals, "article_then_named_order", then=ORDER_STATUS)

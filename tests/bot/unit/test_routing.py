@@ -426,3 +426,33 @@ def test_checking_that_someone_answers_is_a_hello(text: str) -> None:
 
 def test_a_question_after_is_anyone_there_is_not_small_talk() -> None:
     assert small_talk_intent("is anyone there who can help with my order") is None
+
+
+INVOICES = "https://help.acme.test/invoices-and-receipts"
+
+
+def test_a_question_about_a_named_order_the_help_centre_answers_gets_both() -> None:
+    """The order number says which order, not that the question is where it is."""
+    entities = [{"entity": "order_number", "value": "5120"}]
+    text = "can I get a copy of my invoice for order 5120"
+    plan = decide(
+        signals(text, "order_status", 0.9, entities=entities, articles=[(INVOICES, 0.65)])
+    )
+
+    assert (plan.decision, plan.rule, plan.then_action) == (
+        Decision.ANSWER,
+        "article_then_named_order",
+        "action_order_status",
+    )
+    assert plan.cite[0].source == INVOICES
+
+
+@pytest.mark.parametrize(
+    "text", ["where is order 5120", "order 5120 hasn't shown up yet", "why is 5120 taking so long"]
+)
+def test_where_a_named_order_is_stays_the_orders_state(text: str) -> None:
+    entities = [{"entity": "order_number", "value": "5120"}]
+    articles = [("https://help.acme.test/track-your-order", 0.7)]
+    plan = decide(signals(text, "order_status", 0.95, entities=entities, articles=articles))
+
+    assert (plan.decision, plan.rule) == (Decision.ACTION, "order_named")
