@@ -421,7 +421,7 @@ class SupportDialogue:
         assert found is not None
         texts = [answer_text(found, turn.conversation.channel)]
         route = Route(Decision.ANSWER, plan.rule, articles=[passage_article(passage)])
-        if plan.rule == "article_for_complaint":  # a "yes" next still reaches a person
+        if plan.rule.startswith("article_for_complaint"):  # a "yes" next reaches a person
             turn.slots[OFFER_REASON] = HandoffReason.COMPLAINT
             if is_negative(signals.text):
                 texts.append(f"I'm sorry about the trouble. {_PERSON_OFFER}")

@@ -276,3 +276,24 @@ async def test_a_language_the_help_centre_covers_is_searched_in_that_language(
 
     assert knowledge.languages_asked == ["es"]
     assert reply.attributes["route"]["decision"] == "answer"
+
+
+async def test_an_angry_complaint_answered_from_a_probable_article_is_offered_a_person(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
+) -> None:
+    probable = passage(
+        "Tracking can pause for a day or two.", 0.48, title="Lost or late parcels",
+        source="https://help.acme.test/lost-or-late-parcels",
+    )  # fmt: skip
+    knowledge.passages = [probable]
+    chat = Chat(dialogue)
+
+    answer, offer = await chat.say(
+        "third time my order is late, absolutely fed up", "complaint", 0.9
+    )
+
+    assert answer.attributes["route"]["rule"] == "article_for_complaint_probable"
+    assert answer.text.startswith("Tracking can pause for a day or two.")
+    assert offer.text == "I'm sorry about the trouble. If you'd like a person to help, just say so."
+    (yes,) = await chat.say("yes", "affirm")
+    assert yes.attributes["route"]["decision"] == "handover"
