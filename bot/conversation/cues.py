@@ -108,7 +108,11 @@ _FOLLOW_UP = re.compile(
 )
 _BARE_NUMBER = re.compile(r"(?<![\w-])#?(\d{4,10})(?![\w-])")
 _QUESTION_START = re.compile(
-    r"^\s*(?:how|what|whats|what's|when|where|why|which|who|whom|whose|can|could|do|does|"
+    # "actually how long is the warranty", "oh wait, can I pay by PayPal": a word that
+    # turns to a new question may come first.
+    r"^\s*(?:(?:actually|wait|oh|btw|by the way|sorry|hang on|quick question|ok|okay|so|"
+    r"also|and|but)[\s,:;.!-]+)*"
+    r"(?:how|what|whats|what's|when|where|why|which|who|whom|whose|can|could|do|does|"
     r"did|is|are|was|were|will|would|should|may|might|have|has|any|anyone)\b",
     re.I,
 )
@@ -143,15 +147,21 @@ def asks_to_change_contact(text: str) -> bool:
 
 
 _WHATS_MY = re.compile(r"\bwhat(?:'s|s| is| was| are| were)\s+(?:my|our)\b", re.I)
+# "what did I order last time", "what have we bought from you", "my order history".
+_WHAT_I_ORDERED = re.compile(
+    r"\bwhat\s+(?:did|have|had)\s+(?:i|we)\s+(?:order|buy|bought|purchase)(?:ed)?\b|"
+    r"\b(?:my|our)\s+(?:order|purchase)\s+history\b",
+    re.I,
+)
 _CHANGE_ORDER = re.compile(r"\b(?:cancel|change|modify|amend|edit)\b", re.I)
 
 
 def asks_about_own_orders(text: str) -> bool:
-    """ "Where is my order?", "show my orders", "what's my last order?": the customer's
-    own records, not a general question about how orders work."""
+    """ "Where is my order?", "show my orders", "what's my last order?", "what did I order
+    last time": the customer's own records, not a general question about how orders work."""
     return bool(
         _OWN_ORDERS.search(text) and (_ORDER_STATE_ASK.search(text) or _WHATS_MY.search(text))
-    )
+    ) or bool(_WHAT_I_ORDERED.search(text))
 
 
 def asks_to_change_order(text: str) -> bool:

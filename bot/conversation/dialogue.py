@@ -85,8 +85,17 @@ _GREETING = re.compile(
     r"(?:are\s+)?(?:you|u))\s+(?:there|here|around|online|awake)[\s!.?]*$",
     re.I,
 )
-_THANKS = re.compile(r"^\s*(thanks|thank you|thx|cheers|much appreciated)\b[^?]*$", re.I)
-_GOODBYE = re.compile(r"^\s*(bye|goodbye|see you|that'?s all)\b[^?]*$", re.I)
+# "ok thanks", "great, thank you", "ok thanks bye": an acknowledgement may come first.
+_ACKNOWLEDGED = (
+    r"(?:(?:ok(?:ay)?|k|great|perfect|cool|awesome|alright|got it|brilliant|lovely)[\s,!.]*)?"
+)
+_THANKED = r"(?:thanks|thank you|thx|ty|cheers|much appreciated)"
+_THANKS = re.compile(rf"^\s*{_ACKNOWLEDGED}{_THANKED}\b[^?]*$", re.I)
+_GOODBYE = re.compile(
+    rf"^\s*{_ACKNOWLEDGED}(?:{_THANKED}(?:\s+again)?[\s,!.]*)?"
+    r"(bye|goodbye|see you|that'?s all)\b[^?]*$",
+    re.I,
+)
 _PERSON = re.compile(r"\b(human|person|agent|someone real|real person|representative)\b", re.I)
 
 FALLBACK = (
@@ -112,10 +121,10 @@ def small_talk_intent(text: str) -> str | None:
         return "talk_to_human"
     if _GREETING.search(text):
         return "greet"
+    if _GOODBYE.search(text):  # "thanks, bye" is a goodbye
+        return "goodbye"
     if _THANKS.search(text):
         return "thanks"
-    if _GOODBYE.search(text):
-        return "goodbye"
     return None
 
 

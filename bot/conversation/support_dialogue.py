@@ -664,7 +664,9 @@ def _candidates(understood: Understanding | None, passages: list[Passage]) -> li
 
 
 def _labels(options: list[Passage]) -> list[str]:
-    titles = [p.title for p in options]
+    # An FAQ entry is labelled by its question: its file's title ("Frequently asked
+    # questions") says nothing about which answer the button gives.
+    titles = [p.question if p.is_faq and p.question else p.title for p in options]
     if len(set(titles)) == len(titles):
         return titles
     return [

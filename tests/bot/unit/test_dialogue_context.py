@@ -5,6 +5,10 @@ centre does not cover gets a word in that language."""
 
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
+
 from actions.domain import OPEN_TICKET_FORM, ask_text
 from bot.conversation.forms import ACTIVE_LOOP, OFFER_TO_STOP, STOP_HINT
 from bot.conversation.support_dialogue import CLARIFY_INTRO, SupportDialogue
@@ -202,8 +206,32 @@ async def test_a_close_call_asks_which_and_a_number_answers(
     assert answer.attributes["route"]["rule"] == "clarified"
 
 
+async def test_an_faq_entry_offered_as_an_option_is_labelled_by_its_question(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
+) -> None:
+    faq = dataclasses.replace(
+        passage("Our flagship store is in Portland.", 0.5, title="Frequently asked questions",
+                section="Stores: Where are your stores?",
+                source="https://help.acme.test/stores"),
+        question="Where are your stores?",
+    )  # fmt: skip
+    close = passage("Exchange in any store.", 0.49, title="Exchanges",
+                    source="https://help.acme.test/exchanges")  # fmt: skip
+    knowledge.passages = [faq, close]
+
+    (ask,) = await Chat(dialogue).say("is it cheaper to buy in store", "knowledge_question")
+
+    assert "1. Where are your stores?\n2. Exchanges" in ask.text
+
+
+@pytest.mark.parametrize(
+    "question", ["can I return it instead?", "actually how long do I have to return it"]
+)
 async def test_a_question_mid_form_is_answered_then_the_form_asks_to_go_on(
-    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase, actions: RecordingActions
+    dialogue: SupportDialogue,
+    knowledge: ScriptedKnowledgeBase,
+    actions: RecordingActions,
+    question: str,
 ) -> None:
     chat = Chat(dialogue)
     await chat.say("I want to open a ticket", "open_ticket", 0.96)
@@ -212,7 +240,7 @@ async def test_a_question_mid_form_is_answered_then_the_form_asks_to_go_on(
     knowledge.passages = [passage("Return unworn items within 30 days.", 0.95,
                                   source=RETURNS.source)]  # fmt: skip
 
-    answer, go_on = await chat.texts("can I return it instead?", "knowledge_question")
+    answer, go_on = await chat.texts(question, "knowledge_question")
     assert answer.startswith("Return unworn items within 30 days.")
     assert go_on == "Shall we go on with opening your ticket? Say yes to go on, or no to stop."
 

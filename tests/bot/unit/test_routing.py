@@ -456,3 +456,20 @@ def test_where_a_named_order_is_stays_the_orders_state(text: str) -> None:
     plan = decide(signals(text, "order_status", 0.95, entities=entities, articles=articles))
 
     assert (plan.decision, plan.rule) == (Decision.ACTION, "order_named")
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("ok thanks bye", "goodbye"), ("thanks, bye", "goodbye"), ("great, thank you!", "thanks")],
+)
+def test_an_acknowledgement_before_thanks_or_goodbye_is_still_small_talk(
+    text: str, intent: str
+) -> None:
+    assert small_talk_intent(text) == intent
+
+
+@pytest.mark.parametrize("text", ["what did I order last time", "can I see my order history"])
+def test_what_a_verified_customer_ordered_lists_their_orders(text: str) -> None:
+    plan = decide(signals(text, "order_status", 0.7, articles=[(RETURNS, 0.49)], verified=True))
+
+    assert (plan.decision, plan.rule) == (Decision.ACTION, "own_orders")
