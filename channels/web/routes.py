@@ -248,6 +248,10 @@ class _WidgetSocket:
     Close codes: 4400 bad hello, 4401 bad token (also when staff revoke the session: at
     once on this process, at the next message on another), 4409 resync needed (reconnect
     + replay).
+    A signed-in session new to the store first gets, copied into its conversation,
+    its customer's web campaign messages no widget has shown (carried.py), so its
+    replay from 0 holds them; and a web campaign message another session showed is
+    left out of every read (its seq is a gap the widget's catch-up steps over).
     Live pushes start once the replay is sent (wake-ups meanwhile wait, then read
     after the last seq replayed). The sender's own message comes back as a push to its
     other tabs: clients dedupe by seq.
