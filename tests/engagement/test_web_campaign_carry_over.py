@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from bot.app import create_app
 from bot.settings import CampaignSettings, DatabaseSettings, Settings, WebChatSettings
 from channels.web.identity import identity_hash
-from crm_store import Database
+from crm_store import Database, consents
 from crm_store.base import utcnow
 from crm_store.models import CampaignSend, Customer, WebCampaignMessage
 from engagement.rules import WEB_CARRY_OVER
@@ -193,6 +193,27 @@ def test_a_message_older_than_the_window_is_not_carried(client: TestClient) -> N
             update(WebCampaignMessage).values(
                 written_at=utcnow() - WEB_CARRY_OVER - timedelta(minutes=1)
             )
+        )
+    _, second_token = start_session(client, ADA)
+    assert read(client, second_token) == []
+    assert showings(client) == [(None, None)]
+
+
+def test_a_message_whose_purpose_the_customer_withdrew_since_is_not_carried(
+    client: TestClient,
+) -> None:
+    first, first_token = start_session(client, ADA)
+    say(client, first_token, "hello")
+    send_web_campaign(client)
+    with database(client).transaction() as session:
+        consents.record_consent(
+            session,
+            channel="web",
+            address=first,
+            decision=consents.WITHDRAWN,
+            means="widget",
+            source="test",
+            purposes=(consents.MARKETING,),
         )
     _, second_token = start_session(client, ADA)
     assert read(client, second_token) == []
