@@ -28,7 +28,8 @@ it may stay. What is kept and why:
 
 Everything else the walk finds is deleted: the consent ledger, the outbox (pending rows
 are cancelled: they will not be sent), Slack calls, webhook deliveries, derived
-analytics rows. Slack's event receipts of the customer's handoff threads (which carry
+analytics rows, the record of which widget session showed a web campaign message.
+Slack's event receipts of the customer's handoff threads (which carry
 agents' thread messages) are deleted too; they are no foreign key's, so they are found
 by the threads' timestamps.
 """
@@ -179,6 +180,10 @@ RULES: dict[str, Delete | Pseudonymise] = {
     "customer_metrics": Delete("derived from the customer's orders"),
     "lead_scores": Delete("derived from the customer's leads"),
     "widget_session_revocations": Delete("the identities they revoke are gone"),
+    "web_campaign_messages": Delete(
+        "which widget session showed a web campaign message (a session id); the message "
+        "is the interaction's, and the send the ledger's"
+    ),
     "event_log": Pseudonymise(
         "support reports are computed from the log, which holds ids and counted values",
         frozenset({"key", "type", "channel", "actor", "detail"}),

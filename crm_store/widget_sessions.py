@@ -1,10 +1,11 @@
 """Widget sessions as the store knows them, and their revocation by staff.
 
 A widget session becomes known to the store at its first message, as an identity on the
-web channel whose address is the session id. Revoking a customer's sessions appends a
-`WidgetSessionRevocation`; a token issued before the latest one, that reaches the
-customer through its session's identity or the verified email it carries, no longer
-counts. Channel names are passed in: this package knows no channel.
+web channel whose address is the session id (or, for a signed-in customer, when web
+campaign messages are carried into it: crm_store/web_campaign_messages.py). Revoking a
+customer's sessions appends a `WidgetSessionRevocation`; a token issued before the
+latest one, that reaches the customer through its session's identity or the verified
+email it carries, no longer counts. Channel names are passed in: this package knows no channel.
 """
 
 from __future__ import annotations
@@ -83,7 +84,8 @@ def revocation_after(
 def widget_sessions_of(
     session: Session, customer_id: int, *, channel: str
 ) -> list[WidgetSessionRecord]:
-    """The customer's widget sessions that wrote at least once, oldest first."""
+    """The customer's widget sessions that wrote at least once (or were carried web
+    campaign messages), oldest first."""
     valid_from = sessions_valid_from(session, customer_id)
     last_in = (
         select(func.max(Interaction.created_at))

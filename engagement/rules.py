@@ -13,6 +13,12 @@ company's own site to a visitor who opens it, and buzzes no phone: marketing on 
 chat needs no prior opt-in (that rule is for SMS and email, "electronic mail" in the
 ePrivacy directive and the TCPA), and quiet hours do not hold it back. The frequency
 cap counts it like any marketing message.
+
+A web chat message is for the customer, not for one browser (decided here too): it is
+written into their latest widget conversation, and a new widget session whose identity
+the host page signs carries over, once, those of the last `WEB_CARRY_OVER` that no
+widget has shown yet (crm_store/web_campaign_messages.py). An anonymous visitor's
+identity is their browser: nothing is carried for them.
 """
 
 from __future__ import annotations
@@ -30,7 +36,14 @@ from engagement.send_facts import SendFacts
 from engagement.templates import Renderer
 from engagement.time_zones import QuietHours, customer_zone
 
-__all__ = ["REASONS", "Assessment", "EngagementRules", "assess", "channels_off"]
+__all__ = [
+    "REASONS",
+    "WEB_CARRY_OVER",
+    "Assessment",
+    "EngagementRules",
+    "assess",
+    "channels_off",
+]
 
 SMS_OPT_OUT_HINT = "Reply STOP to opt out."
 # Why a customer gets nothing, as the preview and the report name it.
@@ -52,6 +65,12 @@ REASONS = {
 }
 # Channels whose messages wait for the customer to look (the web widget).
 SHOWN_ON_VISIT = ("web",)
+# How old a web chat campaign message may be and still be carried into a customer's
+# new widget session: 14 days, a campaign's default conversion window (`conversion_days`),
+# the time over which its report counts it as working. An older message is past the
+# offer's life ("this week"), and shown out of the blue on a new device it would be
+# news that is no longer true.
+WEB_CARRY_OVER = timedelta(days=14)
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,7 +50,15 @@ from bot.delivery.queue import QueueWorker, RetryPolicy
 from channels.errors import DeliveryError
 from channels.messages import Channel, OutboundMessage, SendReceipt
 from channels.ports import ChannelSender, SentLookup
-from crm_store import Database, campaign_sends, campaigns, consents, delivery_status, history
+from crm_store import (
+    Database,
+    campaign_sends,
+    campaigns,
+    consents,
+    delivery_status,
+    history,
+    web_campaign_messages,
+)
 from crm_store.base import utcnow
 from crm_store.campaign_sends import ClaimedSend, SentNote
 from crm_store.campaigns import CampaignRecord
@@ -309,6 +317,7 @@ class CampaignSendQueue:
             logged_all = log_campaign_messages(session, [message for _, _, message in to_log])
             notes = []
             shown: list[tuple[int, int]] = []
+            on_the_web: list[InteractionRecord] = []
             for (row, address, _), logged in zip(to_log, logged_all, strict=True):
                 if logged is None:
                     found[row.id] = Outcome(
@@ -319,7 +328,11 @@ class CampaignSendQueue:
                 found[row.id] = _message(row, logged, address)
                 if row.channel == Channel.WEB:
                     shown.append((row.id, logged.id))
+                    on_the_web.append(logged)
             campaign_sends.note_sending(session, notes)
+            # For the customer, not for one browser: a new widget session of theirs
+            # carries it over while no widget has shown it (web_campaign_messages.py).
+            web_campaign_messages.note_written(session, on_the_web)
             for send_id, interaction_id in shown:
                 # Sent once written into the conversation: the widget shows it on the
                 # next visit; the send that follows only wakes an open widget.

@@ -22,6 +22,7 @@ from bot.api.rate_limits import Clock
 from bot.api.throttles import RateLimits
 from bot.api.unsubscribe import UnsubscribeLinks
 from bot.channel_store.email_intake import EmailIntake
+from bot.channel_store.web_campaign_messages import ShownOnceFeed, StoreCarriedMessages
 from bot.channel_store.widget_sessions import StoreSessionRevocations
 from bot.conversation.action_runner import ActionRunner
 from bot.conversation.bot_resolution import BotResolver
@@ -450,11 +451,13 @@ def bootstrap(
         web_parts(
             settings,
             intake=engine,
-            feed=engine,
+            # Web campaign messages are shown once across the customer's sessions.
+            feed=ShownOnceFeed(engine, database),
             signer=signer,
             hub=hub,
             limits=limits,
             revocations=revocations,
+            carried=StoreCarriedMessages(database),
         ),
         sms_parts(settings, database, engine),
         email_parts(email, services.email_intake, leased_poller),

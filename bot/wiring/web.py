@@ -10,6 +10,7 @@ from bot.settings import Settings
 from bot.wiring.parts import ChannelParts
 from channels.ports import ConversationFeed, MessageIntake
 from channels.web import (
+    CarriedMessages,
     SessionHub,
     SessionRevocations,
     SessionSigner,
@@ -37,6 +38,7 @@ def web_parts(
     hub: SessionHub,
     revocations: SessionRevocations,
     limits: WebChatLimits = UNLIMITED,
+    carried: CarriedMessages | None = None,
 ) -> ChannelParts:
     parts = ChannelParts("web chat", "web chat is on: the widget at /widget.js")
     parts.routers.append(
@@ -53,6 +55,7 @@ def web_parts(
             is_outage=is_unavailable,
             retry_after_seconds=settings.database.retry_after_seconds,
             availability=availability_of(settings.support.hours()),
+            carried=carried,
         )
     )
     parts.routers.append(widget_router())

@@ -1,5 +1,6 @@
 """The website chat widget channel."""
 
+from channels.web.carried import CarriedMessages
 from channels.web.hub import SessionHub
 from channels.web.outbound import WebChatSender
 from channels.web.revocations import SessionRevocations
@@ -8,6 +9,7 @@ from channels.web.sessions import SessionSigner, WebSession
 
 __all__ = [
     "WIDGET_API_PREFIX",
+    "CarriedMessages",
     "SessionHub",
     "SessionRevocations",
     "SessionSigner",

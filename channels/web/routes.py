@@ -29,6 +29,7 @@ from channels.ports import ConversationFeed, MessageIntake
 from channels.text import MessageText, StorableStr
 from channels.throttling import retry_after_seconds, too_many
 from channels.web.availability import Availability, AvailabilityNow, always_available
+from channels.web.carried import CarriedMessages
 from channels.web.hub import CATCH_UP, SessionHub
 from channels.web.identity import identity_matches
 from channels.web.inbound import MessageTooLong, to_inbound
@@ -102,13 +103,16 @@ def webchat_router(
     is_outage: Callable[[BaseException], bool] = _never,
     retry_after_seconds: int = 5,
     availability: AvailabilityNow = always_available,
+    carried: CarriedMessages | None = None,
 ) -> APIRouter:
     """The widget's API and socket. Over a limit of `limits`: 429 with Retry-After over
     HTTP, an error frame with `retry_after` on the socket; the refused message is not
     stored. Without `revocations` a token counts until it expires. `is_outage` tells an
     error of an unavailable store (the socket then closes with 1013 Try Again Later and
     the reason; the HTTP routes leave it to the app's 503 handler). `availability` says
-    whether people answer now (the widget's status line)."""
+    whether people answer now (the widget's status line). `carried`: a new signed-in
+    session's first read (socket replay or HTTP, from seq 0) is first given the
+    customer's web campaign messages no widget has shown (carried.py)."""
     router = APIRouter(tags=["web chat"])
     bearer = HTTPBearer(auto_error=False)
     check = SessionCheck(signer, revocations)
@@ -174,6 +178,7 @@ def webchat_router(
         session: Annotated[WebSession, Depends(current_session)],
         after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
     ) -> dict[str, Any]:
+        await _carry(carried, session, after)
         conversation_id, messages = await feed.messages_after(
             Channel.WEB, session.session_id, after
         )
@@ -194,6 +199,7 @@ def webchat_router(
             max_text_length,
             limits=limits,
             max_json_depth=max_json_depth,
+            carried=carried,
         )
         try:
             await socket.serve()
@@ -204,6 +210,13 @@ def webchat_router(
             await socket.close_unavailable(retry_after_seconds)
 
     return router
+
+
+async def _carry(carried: CarriedMessages | None, session: WebSession, after: int) -> None:
+    """Before a signed-in session's read from the start: the campaign messages meant
+    for its customer that no widget showed (a session that has seen seqs is not new)."""
+    if carried is not None and after == 0 and session.verified_email is not None:
+        await carried.carry_into(session)
 
 
 class _HelloFrame(BaseModel):
@@ -235,6 +248,10 @@ class _WidgetSocket:
     Close codes: 4400 bad hello, 4401 bad token (also when staff revoke the session: at
     once on this process, at the next message on another), 4409 resync needed (reconnect
     + replay).
+    A signed-in session new to the store first gets, copied into its conversation,
+    its customer's web campaign messages no widget has shown (carried.py), so its
+    replay from 0 holds them; and a web campaign message another session showed is
+    left out of every read (its seq is a gap the widget's catch-up steps over).
     Live pushes start once the replay is sent (wake-ups meanwhile wait, then read
     after the last seq replayed). The sender's own message comes back as a push to its
     other tabs: clients dedupe by seq.
@@ -251,8 +268,10 @@ class _WidgetSocket:
         *,
         limits: WebChatLimits = UNLIMITED,
         max_json_depth: int = MAX_JSON_DEPTH,
+        carried: CarriedMessages | None = None,
     ) -> None:
         self._ws = websocket
+        self._carried = carried
         self._intake = intake
         self._feed = feed
         self._check = check
@@ -288,6 +307,7 @@ class _WidgetSocket:
         self._seen = after
         pump: asyncio.Task[None] | None = None
         try:
+            await _carry(self._carried, session, after)
             conversation_id, backlog = await self._feed.messages_after(
                 Channel.WEB, session.session_id, after
             )

@@ -9,6 +9,7 @@ from crm_store.models.campaigns import (
     CampaignSend,
     JourneyEnrolment,
     Segment,
+    WebCampaignMessage,
 )
 from crm_store.models.consents import ConsentEntry
 from crm_store.models.conversations import Conversation, Interaction
@@ -60,6 +61,7 @@ __all__ = [
     "StaffUser",
     "Ticket",
     "TicketEvent",
+    "WebCampaignMessage",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookSubscription",

@@ -156,3 +156,35 @@ class JourneyEnrolment(Base):
     # An `entered_segment` journey: when a trigger pass found the customer out of the
     # segment after this entry (None: still in it, as far as the passes saw).
     left_segment_at: Mapped[datetime | None] = mapped_column()
+
+
+class WebCampaignMessage(Base):
+    """A campaign message written into a customer's web chat conversation, and the one
+    widget session that showed it.
+
+    A web campaign message is for the customer, not for one browser (README, "Web
+    chat"): it is written into their latest widget conversation, and a new widget
+    session of theirs that the host page signed in carries it over, once, when no
+    widget has shown it yet (crm_store/web_campaign_messages.py). `shown_session` is
+    the first widget session that fetched it (its own session's replay, or the new
+    session it was carried into, then `carried_interaction_id` is the copy written
+    there); set once, by a conditional UPDATE, so two sessions cannot both show it."""
+
+    __tablename__ = "web_campaign_messages"
+    __table_args__ = (
+        # A new session's claim reads the customer's recent messages no widget showed.
+        Index(
+            "ix_web_campaign_messages_unshown",
+            "customer_id",
+            "written_at",
+            sqlite_where=text("shown_at IS NULL"),
+            postgresql_where=text("shown_at IS NULL"),
+        ),
+    )
+
+    interaction_id: Mapped[int] = mapped_column(ForeignKey("interactions.id"), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    written_at: Mapped[datetime] = mapped_column(default=utcnow)
+    shown_at: Mapped[datetime | None] = mapped_column()
+    shown_session: Mapped[str | None] = mapped_column(String(320))  # a widget session id
+    carried_interaction_id: Mapped[int | None] = mapped_column(ForeignKey("interactions.id"))

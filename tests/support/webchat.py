@@ -1,5 +1,6 @@
 """A web chat visitor: one widget session on the app under a TestClient, optionally
-signed in with the site's identity hash, sending messages in order."""
+signed in with the site's identity hash, sending messages in order and reading back
+what the widget would show (over HTTP, or the socket's replay)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ class Visitor:
         assert response.status_code == 200, response.text
         self.client = client
         self.token = response.json()["token"]
+        self.session_id = response.json()["session_id"]
         self.sent = 0
         self.conversation_id: int | None = None
 
@@ -48,3 +50,16 @@ class Visitor:
         )
         assert response.status_code == 200, response.text
         return [(m["author"], m["text"]) for m in response.json()["messages"]]
+
+    def replay(self) -> list[tuple[str, str]]:
+        """What the socket replays from the start, the widget's way: a ping after
+        "ready" is answered once the replay is sent."""
+        with self.client.websocket_connect("/api/v1/webchat/ws") as ws:
+            ws.send_json({"type": "hello", "token": self.token, "after": 0})
+            assert ws.receive_json()["type"] == "ready"
+            ws.send_json({"type": "ping"})
+            found = []
+            while (frame := ws.receive_json())["type"] != "pong":
+                if frame["type"] == "message":
+                    found.append((frame["author"], frame["text"]))
+            return found
