@@ -96,6 +96,11 @@ def test_the_last_thirty_days_by_default(readers: Readers) -> None:
         ("from=2026-03-08&to=2026-03-02", "is after to"),
         ("from=2024-01-01&to=2026-03-02", "longer than 366 days"),
         ("channel=fax", "channel"),
+        # Near the calendar's ends the defaults and the 30 days followed past the end
+        # would overflow (a 500 until now): refused with the days a report covers.
+        ("from=9999-12-01&to=9999-12-31", "outside the days a report covers"),
+        ("from=9999-12-31", "outside the days a report covers"),
+        ("to=0001-01-01", "outside the days a report covers"),
     ],
 )
 def test_bad_ranges_are_refused_with_the_reason(readers: Readers, query: str, reason: str) -> None:
@@ -133,3 +138,5 @@ def test_an_unknown_section_is_a_404_naming_the_sections(readers: Readers) -> No
         == 422
     )
     assert readers.client.get(f"{REPORT}/agents", headers=readers.sales).status_code == 403
+    far = readers.client.get(f"{REPORT}/agents?from=9999-12-31", headers=readers.admin)
+    assert far.status_code == 422, far.text
