@@ -30,7 +30,15 @@ from engagement.send_facts import SendFacts
 from engagement.templates import Renderer
 from engagement.time_zones import QuietHours, customer_zone
 
-__all__ = ["REASONS", "Assessment", "EngagementRules", "assess", "channels_off"]
+__all__ = [
+    "PROVIDER_SETTINGS",
+    "REASONS",
+    "Assessment",
+    "EngagementRules",
+    "assess",
+    "channels_off",
+    "channels_off_reason",
+]
 
 SMS_OPT_OUT_HINT = "Reply STOP to opt out."
 # Why a customer gets nothing, as the preview and the report name it.
@@ -68,6 +76,23 @@ class EngagementRules:
     # set up; email with SMTP). Scheduling a campaign with a step on another channel is
     # refused, because every one of its sends would fail. None: not known, not checked.
     channels: frozenset[str] | None = None
+
+
+# What turns each provider's channel on (README "Settings"): the refusals name it.
+PROVIDER_SETTINGS = {
+    "sms": 'set SWITCHBOARD_TWILIO__*, README "SMS (Twilio)"',
+    "email": 'set SWITCHBOARD_EMAIL__SMTP_HOST and __FROM_ADDRESS, README "Email"',
+}
+
+
+def channels_off_reason(channels: list[str]) -> str:
+    """Why steps on these channels cannot go out, and the two ways on."""
+    needs = "; ".join(f"{c}: {PROVIDER_SETTINGS.get(c, 'set up its provider')}" for c in channels)
+    return (
+        f"this server cannot send on {' or '.join(channels)}, no provider is set up for it "
+        f"({needs}). Set it up, or save the campaign again under the same name without "
+        "those steps (a draft of that name is changed)"
+    )
 
 
 def channels_off(campaign: CampaignRecord, rules: EngagementRules) -> list[str]:
