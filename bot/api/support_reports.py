@@ -24,7 +24,13 @@ from analytics.support.unanswered import QuestionEncoder, RememberedEncodings
 from crm_store import Database
 from crm_store.records import StaffRecord
 
-__all__ = ["DEFAULT_DAYS", "MAX_DAYS", "REPORT_ROLES", "support_reports_router"]
+__all__ = [
+    "DEFAULT_DAYS",
+    "MAX_DAYS",
+    "REPORT_ROLES",
+    "report_period",
+    "support_reports_router",
+]
 
 REPORT_ROLES = ("agent", "admin")
 DEFAULT_DAYS = 30

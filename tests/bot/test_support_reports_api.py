@@ -3,47 +3,13 @@ range, 422 with the reason for bad dates, and who may read it (agents and admins
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
-from bot.app import create_app
-from bot.settings import DatabaseSettings, Settings, SupportSettings
-from crm_store import staff
-from tests.support.app import services
-from tests.support.fakes import ScriptedDialogue
-from tests.support.support_week import write_support_week
+from tests.bot.conftest import Readers
 
 REPORT = "/api/v1/reports/support"
-
-
-@dataclass
-class Readers:
-    client: TestClient
-    admin: dict[str, str]
-    sales: dict[str, str]
-
-
-@pytest.fixture
-def readers(tmp_path: Path, database_url: str) -> Iterator[Readers]:
-    settings = Settings(
-        data_dir=tmp_path / "var",
-        database=DatabaseSettings(url=database_url, auto_migrate=True),
-        support=SupportSettings(bot_resolves_after_minutes=0),
-    )
-    with TestClient(create_app(settings, dialogue=ScriptedDialogue())) as client:
-        database = services(client).database
-        write_support_week(database)
-        with database.transaction() as session:
-            _, admin = staff.create_staff(session, name="Dana", email="dana@a.test", role="admin")
-            _, sales = staff.create_staff(session, name="Marco", email="marco@a.test", role="sales")
-        yield Readers(
-            client, {"Authorization": f"Bearer {admin}"}, {"Authorization": f"Bearer {sales}"}
-        )
 
 
 def test_the_report_has_the_dashboards_shape(readers: Readers) -> None:
