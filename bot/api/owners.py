@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Query
 from pydantic import AfterValidator
 
-from bot.api.audit import MAX_ID
+from crm_store.base import MAX_ID
 
 __all__ = ["Owner", "owner_id"]
 

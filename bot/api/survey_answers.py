@@ -13,9 +13,10 @@ from typing import Annotated, Any, Literal
 from anyio import to_thread
 from fastapi import APIRouter, Depends, Query, Request
 
-from bot.api.audit import MAX_ID, AuditTrail
+from bot.api.audit import AuditTrail
 from bot.api.support_reports import MAX_DAYS, report_period
 from crm_store import Database
+from crm_store.base import MAX_ID
 from crm_store.records import StaffRecord
 from crm_store.survey_answers import SurveyAnswer, answered_surveys
 
