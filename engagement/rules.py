@@ -95,6 +95,15 @@ def channels_off_reason(channels: list[str]) -> str:
     )
 
 
+# Why a customer has no address on a channel, in the marketer's words (a web chat
+# "address" is a widget identity: the customer has chatted on the site).
+NO_ADDRESS = {
+    "sms": "no phone number on file",
+    "email": "no email address on file",
+    "web": "has never chatted on the website widget",
+}
+
+
 def channels_off(campaign: CampaignRecord, rules: EngagementRules) -> list[str]:
     """The campaign's channels that this deployment has no provider for, in step order."""
     if rules.channels is None:
@@ -168,7 +177,9 @@ def assess(
         return Assessment("suppress", "no_address", "the customer no longer exists")
     address = facts.addresses.get((customer_id, channel))
     if address is None:
-        return Assessment("suppress", "no_address", f"no {channel} address on file")
+        return Assessment(
+            "suppress", "no_address", NO_ADDRESS.get(channel, f"no {channel} address")
+        )
     opt_in = rules.marketing_needs_opt_in and channel not in SHOWN_ON_VISIT
     refusal = _consent_refusal(facts, channel, address, campaign.purpose, opt_in)
     if refusal is not None:
