@@ -3,8 +3,8 @@ who it was credited to and whose it is. The support report counts them (analytic
 support/satisfaction.py); this is where the words behind its score are read.
 
 Surveys are chosen as the report chooses them, by when they were asked (and on which
-channel), so a range's list holds the report's `responses` for that range; newest
-first, paged by id.
+channel), so a range's list holds the report's `responses` for that range; the latest
+asked first, paged by offset.
 """
 
 from __future__ import annotations
@@ -43,26 +43,25 @@ def answered_surveys(
     until: datetime,
     channel: str | None = None,
     max_score: int | None = None,
-    before_id: int | None = None,
+    offset: int = 0,
     limit: int = 50,
 ) -> list[SurveyAnswer]:
-    """Answered surveys asked in [since, until), newest first: on `channel` only, rated
-    `max_score` or lower only (the unhappy ones: 2), with ids below `before_id`."""
+    """Answered surveys asked in [since, until), the latest asked first (`offset` of
+    them skipped): on `channel` only, rated `max_score` or lower only (unhappy: 2)."""
     S = SatisfactionSurvey
     query = (
         select(S, Customer.name, StaffUser.name)
         .join(Customer, Customer.id == S.customer_id)
         .outerjoin(StaffUser, StaffUser.id == S.staff_id)
         .where(S.asked_at >= since, S.asked_at < until, S.score.is_not(None))
-        .order_by(S.id.desc())
+        .order_by(S.asked_at.desc(), S.id.desc())
+        .offset(offset)
         .limit(limit)
     )
     if channel is not None:
         query = query.where(S.channel == channel)
     if max_score is not None:
         query = query.where(S.score <= max_score)
-    if before_id is not None:
-        query = query.where(S.id < before_id)
     return [
         SurveyAnswer(
             id=row.id,

@@ -16,7 +16,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from bot.api.audit import AuditTrail
 from bot.api.support_reports import MAX_DAYS, report_period
 from crm_store import Database
-from crm_store.base import MAX_ID
 from crm_store.records import StaffRecord
 from crm_store.survey_answers import SurveyAnswer, answered_surveys
 
@@ -71,13 +70,11 @@ def survey_answers_router(
         max_score: Annotated[
             int | None, Query(ge=1, le=5, description="only ratings this low or lower")
         ] = None,
-        before_id: Annotated[
-            int | None, Query(ge=1, le=MAX_ID, description="page on: the last id seen")
-        ] = None,
+        offset: Annotated[int, Query(ge=0, le=1_000_000, description="skip this many")] = 0,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
     ) -> dict[str, Any]:
-        """Answered surveys asked in the range (default the last 30 days), newest
-        first: rating, comment, customer, conversation, channel, and whom the rating
+        """Answered surveys asked in the range (default the last 30 days), the latest
+        asked first: rating, comment, customer, conversation, channel, and whom the rating
         was credited to (`resolved_by`: bot or agent, with the staff user)."""
         period = report_period(first, last, channel, today=clock().date())
 
@@ -89,7 +86,7 @@ def survey_answers_router(
                     until=period.until,
                     channel=channel,
                     max_score=max_score,
-                    before_id=before_id,
+                    offset=offset,
                     limit=limit,
                 )
                 return [answer_json(x) for x in found]

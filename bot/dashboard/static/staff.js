@@ -246,6 +246,7 @@
       { key: "count", label: "Times asked", value: (q) => q.count, number: true },
       { key: "examples", label: "Examples", value: (q) => q.examples, show: (q) => (q.examples || []).join(" · ") },
     ], r.knowledge.top_unanswered || [], "unanswered-questions.csv");
+    await drawUnhappy();
     table($("table-agents"), "Agents", [
       { key: "agent", label: "Agent", value: (a) => a.agent },
       { key: "conversations", label: "Conversations", value: (a) => a.conversations, number: true },
@@ -264,6 +265,24 @@
       { key: "resolved_by_bot", label: "Resolved by the bot", value: (d) => d.resolved_by_bot, number: true },
       { key: "handed_off", label: "Handed off", value: (d) => d.handed_off, number: true },
     ], busyDays, "conversations-by-day.csv", "No conversations in the range.", { rows: 14, unit: "days with activity" });
+  }
+
+  // The words behind the satisfaction score: the latest answers rated 1 or 2 in the
+  // range, with the customer's comment (GET /api/v1/surveys, the same filters; each
+  // customer shown is an audited read, so only these few are fetched).
+  const UNHAPPY = 20;
+  async function drawUnhappy() {
+    const { status, body } = await api("/api/v1/surveys", { ...filterParams(), max_score: 2, limit: UNHAPPY });
+    const title = "Unhappy survey answers (rated 1 or 2, the latest " + UNHAPPY + ")";
+    if (status !== 200) { $("table-unhappy").textContent = title + ": could not be loaded (" + status + ")."; return; }
+    table($("table-unhappy"), title, [
+      { key: "answered_at", label: "Answered", value: (s) => s.answered_at, show: (s) => when(s.answered_at) },
+      { key: "score", label: "Rating", value: (s) => s.score, number: true },
+      { key: "comment", label: "Comment", value: (s) => s.comment },
+      { key: "customer_id", label: "Customer", value: (s) => s.customer.id, show: (s) => s.customer.name || "customer #" + s.customer.id },
+      { key: "channel", label: "Channel", value: (s) => s.channel, show: (s) => CHANNEL_NAMES[s.channel] || s.channel },
+      { key: "resolved_by", label: "Resolved by", value: (s) => s.staff ? s.staff.name : s.resolved_by, show: (s) => s.staff ? s.staff.name : s.resolved_by === "bot" ? "the bot" : "an agent" },
+    ], body.surveys, "unhappy-survey-answers.csv", "No rating of 1 or 2 in the range.");
   }
 
   // ---- customers -------------------------------------------------------------------
