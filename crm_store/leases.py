@@ -15,6 +15,7 @@ On SQLite there is one server process: the lease is always granted.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from typing import Protocol
@@ -113,13 +114,12 @@ class AdvisoryLease:
         connection, self._connection = self._connection, None
         if connection is None:
             return
-        try:
-            # Unlock before closing: a closed connection's lock goes only when its
-            # server backend has exited, which can be after close() returns, so a
-            # successor acquiring at once could still find it held.
+        # Unlock before closing: a closed connection's lock goes only when its server
+        # backend has exited, which can be after close() returns, so a successor
+        # acquiring at once could still find it held. A failure means the connection
+        # is gone, and with it the lock.
+        with contextlib.suppress(Exception):
             await connection.execute("SELECT pg_advisory_unlock(%s)", (self._key,))  # type: ignore[attr-defined]
-        except Exception:  # noqa: S110 - the connection is gone, and with it the lock
-            pass
         try:
             await connection.close()  # type: ignore[attr-defined]
         except Exception:  # already gone: so is the lock
