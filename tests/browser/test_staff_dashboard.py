@@ -295,6 +295,8 @@ def test_the_support_section_shows_the_support_reports_numbers(
     assert report["range"]["from"] == everyone["from"]
     opened = sum(c["conversations"] for c in report["conversations_by_channel"])
     assert opened >= 300, "the demo has about 420 past support conversations"
+    # The figures count care cycles (a reopened conversation again), and the page says so.
+    expect(page.locator("#support-status")).to_contain_text("a reopened conversation counts again")
     assert report["agents"] and report["satisfaction"]["responses"] > 50
     _support_matches_the_api(page, report)
     page.locator("#support").screenshot(path=browser_output / "staff-dashboard-support.png")

@@ -214,7 +214,9 @@
       note.textContent = "Support reports could not be loaded: " + ((body && body.error) || status);
       return;
     }
-    note.textContent = "Conversations in the range. Definitions: analytics/README.md, \"Support reports\".";
+    // The report counts care cycles, not conversations: a conversation reopened after its
+    // resolution is new work and counts again (the demo's 419 conversations are 439).
+    note.textContent = "Care cycles started in the range: a conversation from its opening (or reopening) to its resolution, so a reopened conversation counts again. Definitions: analytics/README.md, \"Support reports\".";
     $("support-body").hidden = false;
     const r = body;
     tiles($("support-tiles"), [
@@ -230,7 +232,7 @@
     // Lines without markers and the legend below: a year of days stays readable.
     const series = (key, name) => ({ x: days, y: r.conversations_over_time.map((d) => d[key]), name, type: "scatter", mode: "lines", line: { width: 1.5 } });
     await plot("chart-conversations", [series("opened", "opened"), series("resolved", "resolved"), series("resolved_by_bot", "resolved by the bot"), series("handed_off", "handed off")], { title: { text: "Conversations by day" }, legend: { orientation: "h", y: -0.2 }, yaxis: { title: { text: "care cycles" } } });
-    await plot("chart-channels", [{ type: "bar", x: r.conversations_by_channel.map((c) => c.channel), y: r.conversations_by_channel.map((c) => c.conversations) }], { title: { text: "Conversations by channel" } });
+    await plot("chart-channels", [{ type: "bar", x: r.conversations_by_channel.map((c) => c.channel), y: r.conversations_by_channel.map((c) => c.conversations) }], { title: { text: "Conversations by channel" }, yaxis: { title: { text: "care cycles" } } });
     const histogram = (cycles, title, id) => plot(id, [{ type: "bar", x: cycles.histogram.map((b) => b.bucket), y: cycles.histogram.map((b) => b.cycles) }], { title: { text: title + " (" + cycles.cycles + " care cycles)" }, xaxis: { tickangle: -30 }, yaxis: { title: { text: "cycles" } } });
     await histogram(r.first_response, "First response time", "chart-first-response");
     await histogram(r.resolution_time, "Resolution time", "chart-resolution");
