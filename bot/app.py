@@ -39,6 +39,7 @@ from bot.api.security_headers import SecurityHeaders
 from bot.api.staff import staff_router
 from bot.api.staff_sessions import StaffSessions, staff_sessions_router
 from bot.api.support_reports import REPORT_ROLES, support_reports_router
+from bot.api.survey_answers import survey_answers_router
 from bot.api.survey_page import survey_page_router
 from bot.api.tickets import tickets_router
 from bot.api.unsubscribe import UnsubscribeLinks, unsubscribe_router
@@ -240,6 +241,7 @@ def _mount(app: FastAPI, services: Services) -> None:
             encoder=services.encoder,
         )
     )
+    app.include_router(survey_answers_router(services.database, auth.role(*REPORT_ROLES), trail))
     app.include_router(
         widget_sessions_router(
             services.database,

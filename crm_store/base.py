@@ -19,6 +19,13 @@ NAMING_CONVENTION = {
 }
 
 
+# The largest id (and sequence number, and amount in cents of one order) the store can
+# hold: those columns are INTEGER, 32 bits on PostgreSQL (SQLite's hold 64). The API
+# refuses a larger one with a 422 that names it, where PostgreSQL's "integer out of
+# range" was a 500.
+MAX_ID = 2**31 - 1
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

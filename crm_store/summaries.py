@@ -6,8 +6,10 @@ stages, for an account of more than 50 contacts). A customer's summary covers th
 customer only (its account is named, not summed up).
 
 Decisions:
-- Lifetime value is per currency (no exchange rates in the store). Cancelled and
-  returned orders count neither in the value nor in the order count.
+- Lifetime value (`lifetime_value`, shown as "Lifetime spend") is what was spent so
+  far, per currency (no exchange rates in the store): not the dashboard's predicted
+  lifetime value (analytics/README.md), hence the label. Cancelled and returned orders
+  count neither in the value nor in the order count.
 - "Recently closed" means solved or closed and last changed within 30 days.
 - At risk: the last purchase is more than 180 days old (a contact that never bought is
   not flagged: it is a lead, not a customer slipping away), or three or more tickets

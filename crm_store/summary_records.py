@@ -52,7 +52,7 @@ class Contact:
 
 @dataclass(frozen=True, slots=True)
 class CurrencyTotal:
-    """Lifetime value in one currency: the orders counted and their total."""
+    """Lifetime spend in one currency: the orders counted and their total."""
 
     currency: str
     orders: int

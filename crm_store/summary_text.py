@@ -28,7 +28,7 @@ def render_summary_text(summary: AccountSummary) -> str:
         lines.append("AT RISK: " + "; ".join(s.risk_reasons))
     lines.append(f"Lifecycle stage: {s.lifecycle_stage}")
     orders = "1 order" if s.order_count == 1 else f"{s.order_count} orders"
-    lines.append(f"Lifetime value: {_value(s.lifetime_value)} ({orders})")
+    lines.append(f"Lifetime spend: {_value(s.lifetime_value)} ({orders})")
     if s.last_purchase is not None:
         p = s.last_purchase
         lines.append(

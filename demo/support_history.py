@@ -45,7 +45,13 @@ AGENT_LINES = (
     "I've passed this to our warehouse; you'll get an update today.",
     "Done: anything else I can help with?",
 )
-COMMENTS = ("quick and helpful", "thanks!", "took too long", "great service", None, None)
+# What customers add to a rating, by the rating (each of the same length, so the seed's
+# random draws, and with them the rest of the demo, stay as they were).
+COMMENTS = {
+    "low": ("took too long", "still waiting for a real answer", "not helpful", "slow", None, None),
+    "middle": ("ok in the end", "took a while", "fine", "thanks", None, None),
+    "high": ("quick and helpful", "thanks!", "great service", "sorted in minutes", None, None),
+}
 
 
 def seed_support_history(
@@ -105,7 +111,8 @@ def _rating(rng: random.Random, at: datetime, by_agent: bool, now: datetime) -> 
     weights = (5, 6, 12, 30, 47) if by_agent else (8, 8, 14, 30, 40)
     score = rng.choices((1, 2, 3, 4, 5), weights)[0]
     answered = at + timedelta(minutes=rng.uniform(1, 240))
-    return Rating(at, score, min(answered, now), rng.choice(COMMENTS))
+    mood = "low" if score <= 2 else "middle" if score == 3 else "high"
+    return Rating(at, score, min(answered, now), rng.choice(COMMENTS[mood]))
 
 
 def _story(rng: random.Random, start: datetime, now: datetime, agents: list[int]) -> list[Cycle]:

@@ -21,7 +21,7 @@ from engagement.errors import CampaignStateError, InvalidCampaign
 from engagement.filters import audience
 from engagement.journey_definitions import JourneyDefinition
 from engagement.preview import preview_campaign
-from engagement.rules import EngagementRules, channels_off
+from engagement.rules import EngagementRules, channels_off, channels_off_reason
 from engagement.sends import cancel_campaign
 
 __all__ = [
@@ -114,12 +114,7 @@ def schedule_campaign(
         raise InvalidCampaign("the send deadline must be after the scheduled time")
     off = channels_off(campaign, rules)
     if off:
-        raise InvalidCampaign(
-            f"this server cannot send on {' or '.join(off)}: no provider is set up for it "
-            "(SMS needs SWITCHBOARD_TWILIO__*, email SWITCHBOARD_EMAIL__SMTP_HOST and "
-            "__FROM_ADDRESS); "
-            "set it up or remove those steps"
-        )
+        raise InvalidCampaign(channels_off_reason(off))
     # The templates are tried on the first 5,000 of the audience, as before the preview
     # was batched: a few seconds, where the whole of a 100,000 audience would hold the
     # API's schedule call for minutes (a template error beyond them fails that row at

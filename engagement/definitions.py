@@ -5,13 +5,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from engagement.errors import InvalidFilter
 from engagement.filters import validate_filter
 from engagement.templates import Renderer
 
-__all__ = ["CampaignDefinition", "ChannelBody", "Content", "SegmentDefinition"]
+__all__ = ["CampaignDefinition", "ChannelBody", "Content", "SegmentDefinition", "first_problem"]
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
@@ -97,3 +105,13 @@ class CampaignDefinition(BaseModel):
             "scheduled_at": self.scheduled_at,
             "send_deadline": self.send_deadline,
         }
+
+
+def first_problem(error: ValidationError) -> str:
+    """The first thing wrong with a definition, as the API's 422 says it
+    (`filter: filter.value: ...`), without pydantic's "Value error, " prefix or its
+    links: one line for the CLI and the YAML loader."""
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message

@@ -40,6 +40,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement as Column
 
 from analytics.segments import SEGMENTS
+from crm_store.base import MAX_ID
 from crm_store.consents import PURPOSES
 from crm_store.models import (
     ConsentEntry,
@@ -65,6 +66,11 @@ COMPARE = {
     "lte": lambda a, b: a <= b,
 }
 CHANNELS = ("sms", "email", "web")
+# A value past these cannot be compared in the database (PostgreSQL binds it as the
+# INTEGER of the column it is compared with, at most the store's MAX_ID) or turned into
+# a date (a million years ago): refused when the filter is saved, not a 500 at its
+# preview. A hundred years covers any customer's history.
+LARGEST = {"count": MAX_ID, "days": 36_500}
 MAX_DEPTH = 8
 MAX_CONDITIONS = 50
 
@@ -184,17 +190,17 @@ FIELDS: dict[str, tuple[tuple[str, ...], str, Callable[..., ColumnElement[bool]]
     "open_tickets": (tuple(COMPARE), "count", _compare(_open_tickets)),
     "last_order_days_ago": (
         ("gt", "gte", "lt", "lte"),
-        "count",
+        "days",
         lambda op, v, now, d: _days_ago(_last_order(), op, v, now),
     ),
     "last_interaction_days_ago": (
         ("gt", "gte", "lt", "lte"),
-        "count",
+        "days",
         lambda op, v, now, d: _days_ago(_last_interaction(), op, v, now),
     ),
     "created_days_ago": (
         ("gt", "gte", "lt", "lte"),
-        "count",
+        "days",
         lambda op, v, now, d: COMPARE[{"gt": "lt", "gte": "lte", "lt": "gt", "lte": "gte"}[op]](
             Customer.created_at, now - timedelta(days=v)
         ),
@@ -241,12 +247,18 @@ def _check_value(kind: str, op: str, value: Any, where: str) -> None:
             not isinstance(item, str) or not item or '"' in item or len(item) > 100
         ):
             fail("a tag of 1 to 100 characters without quotes")
-        if kind == "count" and (isinstance(item, bool) or not isinstance(item, int) or item < 0):
+        if kind in ("count", "days") and (
+            isinstance(item, bool) or not isinstance(item, int) or item < 0
+        ):
             fail("a whole number, 0 or more")
+        if kind in ("count", "days") and item > LARGEST[kind]:
+            fail(f"at most {LARGEST[kind]}")
         if kind == "account":
             if op == "is_set" and not isinstance(item, bool):
                 fail("true or false")
-            if op != "is_set" and (isinstance(item, bool) or not isinstance(item, int)):
+            if op != "is_set" and (
+                isinstance(item, bool) or not isinstance(item, int) or not 1 <= item <= MAX_ID
+            ):
                 fail("an account id")
         if kind == "consent":
             if not isinstance(item, dict) or set(item) != {"channel", "purpose"}:

@@ -4,7 +4,11 @@ kept that could disagree with them).
 - sent, failed, suppressed by reason, and queued (not sent yet, or not sent by the
   deadline): the ledger, per step; uncertain: mails whose sender died between the SMTP
   transaction and the ledger write, not sent again (bot/delivery/campaign_queue.py).
-- delivered: sent messages whose provider reported delivery (their interaction).
+- delivered: sent messages whose provider reported delivery (their interaction), on
+  the one channel whose provider reports it (SMS, Twilio's status callbacks); null on
+  email and web chat, where no report comes, so that no one reads "delivered: 0" as
+  "nothing arrived". `sms_segments` likewise for SMS steps only. A step's channel is
+  the campaign's (a journey names its steps: "thanks" may be an SMS).
 - replies: recipients who wrote on any channel after their first message, within the
   conversion window.
 - unsubscribes: recipients who withdrew marketing consent after the send started.
@@ -30,7 +34,12 @@ from engagement.rules import REASONS
 __all__ = ["campaign_report"]
 
 
-def _ledger(session: Session, campaign_id: int) -> dict[str, Any]:
+# The channels whose provider reports delivery (bot/delivery/outbox_queue.py).
+REPORTS_DELIVERY = ("sms",)
+
+
+def _ledger(session: Session, campaign: CampaignRecord) -> dict[str, Any]:
+    campaign_id = campaign.id
     steps: dict[str, dict[str, Any]] = {}
     for step, state, reason, count in campaign_sends.tally(session, campaign_id):
         found = steps.setdefault(
@@ -55,17 +64,22 @@ def _ledger(session: Session, campaign_id: int) -> dict[str, Any]:
         else:
             found[state] += count
     for step, found in steps.items():
-        found["delivered"] = int(
-            session.scalar(
-                select(func.count(CampaignSend.id))
-                .join(Interaction, Interaction.id == CampaignSend.interaction_id)
-                .where(
-                    CampaignSend.campaign_id == campaign_id,
-                    CampaignSend.step == step,
-                    Interaction.delivery_status.in_(("delivered", "read")),
+        channel = campaign.channels.get(step, step)
+        found["delivered"] = (
+            int(
+                session.scalar(
+                    select(func.count(CampaignSend.id))
+                    .join(Interaction, Interaction.id == CampaignSend.interaction_id)
+                    .where(
+                        CampaignSend.campaign_id == campaign_id,
+                        CampaignSend.step == step,
+                        Interaction.delivery_status.in_(("delivered", "read")),
+                    )
                 )
+                or 0
             )
-            or 0
+            if channel in REPORTS_DELIVERY
+            else None
         )
         found["sms_segments"] = (
             int(
@@ -76,14 +90,14 @@ def _ledger(session: Session, campaign_id: int) -> dict[str, Any]:
                 )
                 or 0
             )
-            if step == "sms"
+            if channel == "sms"
             else None
         )
     return steps
 
 
 def campaign_report(session: Session, campaign: CampaignRecord) -> dict[str, Any]:
-    steps = _ledger(session, campaign.id)
+    steps = _ledger(session, campaign)
     start = campaign.started_at
     report: dict[str, Any] = {
         "campaign_id": campaign.id,

@@ -37,12 +37,14 @@ from engagement.templates import Renderer
 from engagement.time_zones import QuietHours, customer_zone
 
 __all__ = [
+    "PROVIDER_SETTINGS",
     "REASONS",
     "WEB_CARRY_OVER",
     "Assessment",
     "EngagementRules",
     "assess",
     "channels_off",
+    "channels_off_reason",
 ]
 
 SMS_OPT_OUT_HINT = "Reply STOP to opt out."
@@ -87,6 +89,32 @@ class EngagementRules:
     # set up; email with SMTP). Scheduling a campaign with a step on another channel is
     # refused, because every one of its sends would fail. None: not known, not checked.
     channels: frozenset[str] | None = None
+
+
+# What turns each provider's channel on (README "Settings"): the refusals name it.
+PROVIDER_SETTINGS = {
+    "sms": 'set SWITCHBOARD_TWILIO__*, README "SMS (Twilio)"',
+    "email": 'set SWITCHBOARD_EMAIL__SMTP_HOST and __FROM_ADDRESS, README "Email"',
+}
+
+
+def channels_off_reason(channels: list[str]) -> str:
+    """Why steps on these channels cannot go out, and the two ways on."""
+    needs = "; ".join(f"{c}: {PROVIDER_SETTINGS.get(c, 'set up its provider')}" for c in channels)
+    return (
+        f"this server cannot send on {' or '.join(channels)}, no provider is set up for it "
+        f"({needs}). Set it up, or save the campaign again under the same name without "
+        "those steps (a draft of that name is changed)"
+    )
+
+
+# Why a customer has no address on a channel, in the marketer's words (a web chat
+# "address" is a widget identity: the customer has chatted on the site).
+NO_ADDRESS = {
+    "sms": "no phone number on file",
+    "email": "no email address on file",
+    "web": "has never chatted on the website widget",
+}
 
 
 def channels_off(campaign: CampaignRecord, rules: EngagementRules) -> list[str]:
@@ -162,7 +190,9 @@ def assess(
         return Assessment("suppress", "no_address", "the customer no longer exists")
     address = facts.addresses.get((customer_id, channel))
     if address is None:
-        return Assessment("suppress", "no_address", f"no {channel} address on file")
+        return Assessment(
+            "suppress", "no_address", NO_ADDRESS.get(channel, f"no {channel} address")
+        )
     opt_in = rules.marketing_needs_opt_in and channel not in SHOWN_ON_VISIT
     refusal = _consent_refusal(facts, channel, address, campaign.purpose, opt_in)
     if refusal is not None:

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from engagement.campaign_actions import create_campaign, save_segment
-from engagement.definitions import CampaignDefinition, SegmentDefinition
+from engagement.definitions import CampaignDefinition, SegmentDefinition, first_problem
 from engagement.errors import CampaignStateError, InvalidCampaign
 from engagement.journey_definitions import JourneyDefinition
 
@@ -55,7 +55,7 @@ def load_folder(session: Session, folder: Path) -> LoadReport:
                     save_segment(session, SegmentDefinition.model_validate(item)).name
                 )
             except ValidationError as exc:
-                report.problems.append(f"{path.name}: segment {_name(item)}: {_first(exc)}")
+                report.problems.append(f"{path.name}: segment {_name(item)}: {first_problem(exc)}")
     kinds: list[tuple[str, type[CampaignDefinition] | type[JourneyDefinition], list[str]]] = [
         ("campaign", CampaignDefinition, report.campaigns),
         ("journey", JourneyDefinition, report.journeys),
@@ -68,7 +68,8 @@ def load_folder(session: Session, folder: Path) -> LoadReport:
                     create_campaign(session, definition, source=f"yaml:{path.name}")
                     loaded.append(definition.name)
                 except ValidationError as exc:
-                    report.problems.append(f"{path.name}: {kind} {_name(item)}: {_first(exc)}")
+                    problem = first_problem(exc)
+                    report.problems.append(f"{path.name}: {kind} {_name(item)}: {problem}")
                 except (InvalidCampaign, CampaignStateError) as exc:
                     report.problems.append(f"{path.name}: {kind} {_name(item)}: {exc}")
     return report
@@ -76,9 +77,3 @@ def load_folder(session: Session, folder: Path) -> LoadReport:
 
 def _name(item: object) -> str:
     return repr(item.get("name")) if isinstance(item, dict) else "?"
-
-
-def _first(error: ValidationError) -> str:
-    first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"])
-    return f"{where}: {first['msg']}" if where else first["msg"]

@@ -15,11 +15,11 @@ from fastapi.responses import JSONResponse
 from bot.api.audit import AuditTrail
 from channels.text import MessageText
 from crm_store import Database, NotFound
+from crm_store.base import MAX_ID
 from crm_store.summaries import account_summary
 from crm_store.summary_lookup import Candidates, NoMatch, SummaryLookup, lookup_summary
 from crm_store.summary_records import SummarySubject
 
-MAX_ID = 2**63 - 1
 RecordId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 

@@ -16,9 +16,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from crm_store import Database, audit
+from crm_store.base import MAX_ID
 from crm_store.records import StaffRecord
-
-MAX_ID = 2**63 - 1
 
 
 def endpoint_of(request: Request) -> str:

@@ -13,7 +13,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from bot.api.auth import StaffDependency
 from crm_store import Database, campaigns
-from crm_store.base import utcnow
+from crm_store.base import MAX_ID, utcnow
 from crm_store.campaigns import CampaignRecord, SegmentRecord
 from crm_store.records import StaffRecord
 from engagement.campaign_actions import (
@@ -32,7 +32,6 @@ from engagement.rules import EngagementRules
 
 __all__ = ["campaign_json", "campaigns_router"]
 
-MAX_ID = 2**63 - 1
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 NOT_FOUND = {404: {"description": "no such segment or campaign"}}
 STATE = {409: {"description": "the campaign's status does not allow this"}}

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query
 from pydantic import BaseModel, Field
 
 from bot.api.auth import StaffAuth
+from bot.api.owners import Owner, owner_id
 from bot.api.staff import MAX_ID
 from bot.handoffs.board import HandoffState, state_of, work_list
 from bot.handoffs.service import HandoffError, HandoffNotFound, HandoffService, NotYourHandoff
@@ -18,8 +19,6 @@ from crm_store.records import StaffRecord
 
 HandoffId = Annotated[int, Path(ge=1, le=MAX_ID)]
 State = Literal["queued", "waiting", "claimed", "resolved", "returned_to_bot", "closed"]
-# A staff id, or "me" for the caller.
-Owner = Annotated[str | None, Query(pattern=r"^(me|[1-9][0-9]{0,18})$", max_length=19)]
 
 
 def _state_json(state: HandoffState) -> dict[str, Any]:
@@ -79,10 +78,14 @@ def handoffs_router(service: HandoffService, auth: StaffAuth) -> APIRouter:
         """Handoffs newest first, to find work without Slack: `state` (queued, or its
         other name waiting; claimed, resolved, returned_to_bot, or closed for both),
         `owner` a staff id or `me`. Each has `age_seconds` since it was opened."""
-        owner_id = staff.id if owner == "me" else int(owner) if owner is not None else None
+        owner_staff_id = owner_id(owner, staff.id)
         rows = await to_thread.run_sync(
             lambda: work_list(
-                service.database, state=state, owner_staff_id=owner_id, limit=limit, offset=offset
+                service.database,
+                state=state,
+                owner_staff_id=owner_staff_id,
+                limit=limit,
+                offset=offset,
             )
         )
         return {"handoffs": rows, "limit": limit, "offset": offset}

@@ -13,16 +13,11 @@ from fastapi import APIRouter, Depends, Query
 
 from analytics import dashboard
 from bot.api.analytics import dashboard_filter
+from bot.api.owners import Owner, owner_id
 from crm_store import Database
 from crm_store.records import StaffRecord
 
 __all__ = ["leads_router"]
-
-# A staff id, or "me" for the caller.
-Owner = Annotated[
-    str | None,
-    Query(pattern=r"^(me|[1-9][0-9]{0,18})$", max_length=19, description="a staff id, or me"),
-]
 
 
 def leads_router(database: Database, sales_dependency: Callable[..., Any]) -> APIRouter:
@@ -42,12 +37,14 @@ def leads_router(database: Database, sales_dependency: Callable[..., Any]) -> AP
     ) -> dict[str, Any]:
         """Open leads by score, highest first; `owner` a staff id or `me`, and the
         dashboard's `from`/`to` (when the lead was opened) and `channel` (it came by)."""
-        owner_id = member.id if owner == "me" else int(owner) if owner is not None else None
+        owner_staff_id = owner_id(owner, member.id)
 
         def run() -> dict[str, Any]:
             with database.transaction() as session:
-                leads = dashboard.lead_scores(session, window, owner_staff_id=owner_id, limit=limit)
-                total = dashboard.count_leads(session, window, owner_staff_id=owner_id)
+                leads = dashboard.lead_scores(
+                    session, window, owner_staff_id=owner_staff_id, limit=limit
+                )
+                total = dashboard.count_leads(session, window, owner_staff_id=owner_staff_id)
             return {"leads": leads, "total": total, "limit": limit}
 
         return await to_thread.run_sync(run)

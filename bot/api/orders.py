@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 from bot.api.audit import endpoint_of, record_in
 from channels.text import StorableStr
 from crm_store import Database
+from crm_store.base import MAX_ID
 from crm_store.order_intake import OrderFromShop, OrderOfAnotherCustomer, record_order_from_shop
 from crm_store.records import OrderRecord, StaffRecord
 
@@ -46,7 +47,7 @@ class ShopOrder(BaseModel):
     phone: str | None = Field(default=None, pattern=r"^\+[1-9][0-9]{6,14}$")
     name: StorableStr | None = Field(default=None, max_length=200)
     status: OrderStatus = "placed"
-    total_cents: int = Field(ge=0, le=10**12)
+    total_cents: int = Field(ge=0, le=MAX_ID)  # the column's INTEGER, about 21 million
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     items: list[OrderItem] = Field(default_factory=list, max_length=500)
     placed_at: AwareDatetime | None = None

@@ -23,7 +23,12 @@ def e164(typed: str, default_region: str) -> str:
     try:
         number = phonenumbers.parse(text, default_region)
     except phonenumbers.NumberParseException as exc:
-        raise NotAPhoneNumber(f"not a phone number: {exc}") from exc
+        # phonenumbers' text without its "(1) " error code, and what would be read
+        reason = str(exc).split(") ", 1)[-1].rstrip(".")
+        raise NotAPhoneNumber(
+            f"not a phone number: {typed!r} ({reason}); give digits, with the country "
+            "code for a number abroad, e.g. +44 20 7946 0000"
+        ) from exc
     if not phonenumbers.is_possible_number(number):
         raise NotAPhoneNumber(
             "not a possible phone number (give the country code, e.g. +44 20 7946 0000)"

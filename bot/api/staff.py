@@ -11,10 +11,10 @@ from bot.api.auth import StaffAuth
 from bot.api.phone_search import NotAPhoneNumber, e164
 from channels.text import StorableStr
 from crm_store import Database, NotFound, customers, history, pending_contacts
+from crm_store.base import MAX_ID
 from crm_store.records import CustomerRecord, InteractionRecord, StaffRecord
 
 # Ids are 64-bit at most; a larger number can name nothing, and SQLite cannot bind it.
-MAX_ID = 2**63 - 1
 CustomerId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 

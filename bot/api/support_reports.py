@@ -18,18 +18,30 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
 from analytics.support import ReportPeriod, support_report
 from analytics.support.business_time import OpeningHours
+from analytics.support.period import LATE_EVENTS
 from analytics.support.report import SECTIONS
 from analytics.support.unanswered import QuestionEncoder, RememberedEncodings
 from crm_store import Database
 from crm_store.records import StaffRecord
 
-__all__ = ["DEFAULT_DAYS", "MAX_DAYS", "REPORT_ROLES", "support_reports_router"]
+__all__ = [
+    "DEFAULT_DAYS",
+    "MAX_DAYS",
+    "REPORT_ROLES",
+    "report_period",
+    "support_reports_router",
+]
 
 REPORT_ROLES = ("agent", "admin")
 DEFAULT_DAYS = 30
 # A longer range is refused: one request reads the range's care cycles and the events
 # of the conversations agents replied in.
 MAX_DAYS = 366
+# The days a report can be asked about: a missing end is filled in 30 days from the
+# other, and a range is followed 30 days past its last day, both within Python's
+# calendar (year 1 to 9999), so that a day near its ends is a 422 and not an overflow.
+EARLIEST_DAY = date.min + timedelta(days=DEFAULT_DAYS)
+LATEST_DAY = date.max - LATE_EVENTS - timedelta(days=DEFAULT_DAYS + 1)
 
 
 def report_period(
@@ -37,6 +49,13 @@ def report_period(
 ) -> ReportPeriod:
     """The period asked for, defaults filled in: the last 30 days up to today (UTC);
     a bad one raises 422 with the reason."""
+    for name, day in (("from", first), ("to", last)):
+        if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
+            raise HTTPException(
+                422,
+                f"{name} ({day}) is outside the days a report covers, "
+                f"{EARLIEST_DAY} to {LATEST_DAY}",
+            )
     last = last or (first + timedelta(days=DEFAULT_DAYS - 1) if first else today)
     first = first or last - timedelta(days=DEFAULT_DAYS - 1)
     if first > last:
@@ -81,8 +100,9 @@ def support_reports_router(
     refused = {
         403: {"description": "the staff user is neither an agent nor an admin"},
         422: {
-            "description": "a date that is not YYYY-MM-DD, from after to, or a range "
-            f"over {MAX_DAYS} days, or an unknown channel"
+            "description": "a date that is not YYYY-MM-DD or lies outside "
+            f"{EARLIEST_DAY} to {LATEST_DAY}, from after to, or a range over {MAX_DAYS} "
+            "days, or an unknown channel"
         },
     }
 

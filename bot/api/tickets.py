@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 
 from channels.text import MessageText, StorableStr
 from crm_store import Database, customers, tickets
+from crm_store.base import MAX_ID
 from crm_store.records import StaffRecord, TicketRecord
 from crm_store.tickets import InvalidTicketChange, TicketEventRecord
 from crm_store.vocabulary import TicketStatus
 
-MAX_ID = 2**63 - 1
 Status = TicketStatus
 Priority = Literal["low", "normal", "high", "urgent"]
 TicketNumber = Annotated[str, Path(min_length=1, max_length=20)]

@@ -21,10 +21,9 @@ from bot.webhooks.signing import new_secret
 from crm_store import Database
 from crm_store import webhook_log as delivery_log
 from crm_store import webhook_subscriptions as subscriptions
-from crm_store.base import utcnow
+from crm_store.base import MAX_ID, utcnow
 from crm_store.records import StaffRecord
 
-MAX_ID = 2**63 - 1
 SubscriptionId = Annotated[int, Path(ge=1, le=MAX_ID)]
 DeliveryId = Annotated[int, Path(ge=1, le=MAX_ID)]
 EventType = Literal[

@@ -98,14 +98,18 @@ def segment(name: str, filter_json: str, description: str | None) -> None:
 
     from crm_store.base import utcnow
     from engagement.campaign_actions import save_segment, segment_preview
-    from engagement.definitions import SegmentDefinition
+    from engagement.definitions import SegmentDefinition, first_problem
 
     try:
-        definition = SegmentDefinition(
-            name=name, description=description, filter=json.loads(filter_json)
-        )
-    except (ValidationError, json.JSONDecodeError) as exc:
-        raise click.ClickException(f"invalid segment: {exc}") from None
+        found_filter = json.loads(filter_json)
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(
+            f"not JSON ({exc}): {filter_json!r}", param_hint="--filter"
+        ) from None
+    try:
+        definition = SegmentDefinition(name=name, description=description, filter=found_filter)
+    except ValidationError as exc:
+        raise click.ClickException(f"invalid segment: {first_problem(exc)}") from None
     found = _in_store(
         lambda session, _: segment_preview(
             session, save_segment(session, definition), now=utcnow(), sample=10
@@ -140,6 +144,7 @@ def preview(campaign_id: int, sample: int, limit: int, as_json: bool) -> None:
     from bot.wiring.campaigns import engagement_rules
     from crm_store.base import utcnow
     from engagement.preview import preview_campaign
+    from engagement.rules import channels_off_reason
 
     found = _in_store(
         lambda session, settings: preview_campaign(
@@ -164,11 +169,8 @@ def preview(campaign_id: int, sample: int, limit: int, as_json: bool) -> None:
                 f"  {step}: send {counts['send_now']}, wait for quiet hours "
                 f"{counts['wait_for_quiet_hours']}; excluded: {excluded}"
             )
-        for channel in found["channels_off"]:
-            click.echo(
-                f"  {channel} is not set up on this server: scheduling is refused "
-                "until its provider is configured (see the README)"
-            )
+        if found["channels_off"]:
+            click.echo(f"  scheduling is refused: {channels_off_reason(found['channels_off'])}")
         for row in found["rows"]:
             what = row["at"] if row["decision"] == "send" else row["detail"]
             # A journey's steps fall due one after another: each row says when.
@@ -186,10 +188,16 @@ def preview(campaign_id: int, sample: int, limit: int, as_json: bool) -> None:
         sys.exit(1)
 
 
-def _when(value: str | None) -> datetime | None:
+def _when(_: click.Context, __: click.Parameter, value: str | None) -> datetime | None:
+    """An option's ISO time with its zone, read before the store is opened."""
     if value is None:
         return None
-    found = datetime.fromisoformat(value)
+    try:
+        found = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not an ISO time, e.g. 2026-12-01T09:00+01:00"
+        ) from None
     if found.tzinfo is None:
         raise click.BadParameter(f"{value!r} needs a time zone, e.g. 2026-12-01T09:00+01:00")
     return found
@@ -197,9 +205,11 @@ def _when(value: str | None) -> datetime | None:
 
 @campaigns.command("schedule")
 @click.argument("campaign_id", type=int)
-@click.option("--at", default=None, help="ISO time with zone (default: now)")
-@click.option("--deadline", default=None, help="ISO time with zone: nothing sent after it")
-def schedule(campaign_id: int, at: str | None, deadline: str | None) -> None:
+@click.option("--at", default=None, callback=_when, help="ISO time with zone (default: now)")
+@click.option(
+    "--deadline", default=None, callback=_when, help="ISO time with zone: nothing sent after it"
+)
+def schedule(campaign_id: int, at: datetime | None, deadline: datetime | None) -> None:
     """Schedule a draft campaign (its preview must have no template errors)."""
     from bot.wiring.campaigns import engagement_rules
     from crm_store.base import utcnow
@@ -211,8 +221,8 @@ def schedule(campaign_id: int, at: str | None, deadline: str | None) -> None:
             _campaign(session, campaign_id),
             engagement_rules(settings),
             now=utcnow(),
-            at=_when(at),
-            deadline=_when(deadline),
+            at=at,
+            deadline=deadline,
         )
     )
     click.echo(f"campaign {found.id} scheduled for {found.scheduled_at.isoformat()}")

@@ -39,6 +39,8 @@ def privacy_export(customer_id: int, out: Path) -> None:
     from bot.wiring.bootstrap import open_database
     from crm_store import NotFound
 
+    if not out.parent.is_dir():  # checked first: the export is audited once written
+        raise click.BadParameter(f"{out.parent} is not a directory", param_hint="--out")
     settings = _settings()
     database = _fail_clearly(lambda: open_database(settings))
     try:
@@ -49,6 +51,8 @@ def privacy_export(customer_id: int, out: Path) -> None:
         database.dispose()
     try:
         shutil.move(path, out)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from None
     finally:
         if os.path.exists(path):
             os.unlink(path)

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from crm_store import Database, outbox
 from crm_store import slack as slack_store
-from crm_store.base import utcnow
+from crm_store.base import MAX_ID, utcnow
 
 __all__ = ["DeadDelivery", "DeadRows", "UnknownDelivery", "parse_delivery_id"]
 
@@ -65,6 +65,8 @@ def parse_delivery_id(value: str) -> tuple[Queue, int]:
     match = DELIVERY_ID.match(value)
     if match is None:
         raise ValueError("a delivery id is outbox-<number> or slack-<number>")
+    if int(match[2]) > MAX_ID:
+        raise ValueError(f"a delivery id's number is at most {MAX_ID}")
     return match[1], int(match[2])  # type: ignore[return-value]
 
 

@@ -38,7 +38,7 @@ def summary_blocks(summary: AccountSummary) -> list[Block]:
             "fields": [
                 _mrkdwn(f"*Stage*\n{s.lifecycle_stage}"),
                 _mrkdwn(f"*Account*\n{escape(s.account.name) if s.account else 'none'}"),
-                _mrkdwn(f"*Lifetime value*\n{value or 'no purchases'} ({orders})"),
+                _mrkdwn(f"*Lifetime spend*\n{value or 'no purchases'} ({orders})"),
                 _mrkdwn(f"*Last purchase*\n{last}"),
                 _mrkdwn(
                     f"*Tickets*\n{s.open_tickets_total} open, {s.recently_closed_total} closed"

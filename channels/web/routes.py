@@ -36,6 +36,7 @@ from channels.web.inbound import MessageTooLong, to_inbound
 from channels.web.limits import UNLIMITED, WebChatLimits
 from channels.web.revocations import SessionCheck, SessionRevocations
 from channels.web.sessions import SessionSigner, WebSession
+from crm_store.base import MAX_ID
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +177,7 @@ def webchat_router(
     @router.get(f"{WIDGET_API_PREFIX}/messages")
     async def read_messages(
         session: Annotated[WebSession, Depends(current_session)],
-        after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
+        after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     ) -> dict[str, Any]:
         await _carry(carried, session, after)
         conversation_id, messages = await feed.messages_after(
@@ -222,7 +223,7 @@ async def _carry(carried: CarriedMessages | None, session: WebSession, after: in
 class _HelloFrame(BaseModel):
     type: str
     token: str
-    after: int = Field(default=0, ge=0, le=2**63 - 1)
+    after: int = Field(default=0, ge=0, le=MAX_ID)
 
 
 class _MessageFrame(BaseModel):

@@ -83,6 +83,7 @@ def test_load_preview_schedule_run_report(store: Database, tmp_path: Path) -> No
     assert loaded.exit_code == 1  # the broken file is reported, the good one loaded
     assert "campaigns: Re-engagement, Careless" in loaded.output
     assert "broken.yaml: campaign 'x'" in loaded.output and "content" in loaded.output
+    assert "Value error" not in loaded.output  # pydantic's prefix, not the reason
 
     preview = runner.invoke(main, ["campaigns", "preview", "1"])
     assert preview.exit_code == 0, preview.output
@@ -137,3 +138,30 @@ def test_a_journey_preview_prints_when_each_step_falls_due(store: Database, tmp_
     assert hello.split("\t")[1:3] == ["hello", "send"] and "\tdue " in hello
     due = [datetime.fromisoformat(line.split("\tdue ")[1].split("\t")[0]) for line in (hello, tips)]
     assert due[1] - due[0] == timedelta(days=2)
+
+
+def test_bad_input_is_refused_in_one_line_naming_what_to_fix(store: Database) -> None:
+    """What a marketer mistypes gets the API's wording, not pydantic's dump or a
+    traceback: a filter value, a filter that is not JSON, a time that is not ISO."""
+    runner = CliRunner()
+    segment = runner.invoke(
+        main,
+        [
+            "campaigns",
+            "segment",
+            "at risk",
+            "--filter",
+            '{"field": "analytics_segment", "op": "eq", "value": "at risk"}',
+        ],
+    )
+    assert segment.exit_code == 1
+    assert segment.output.strip() == (
+        "Error: invalid segment: filter: filter.value: one of champions, new, at_risk, "
+        "hibernating, not 'at risk'"
+    )
+    not_json = runner.invoke(main, ["campaigns", "segment", "x", "--filter", "at risk"])
+    assert not_json.exit_code == 2 and "Invalid value for --filter: not JSON" in not_json.output
+    when = runner.invoke(main, ["campaigns", "schedule", "1", "--at", "tomorrow 9am"])
+    assert when.exit_code == 2, when.output
+    assert "'tomorrow 9am' is not an ISO time, e.g. 2026-12-01T09:00+01:00" in when.output
+    assert not isinstance(when.exception, ValueError)

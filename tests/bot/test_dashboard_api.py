@@ -189,6 +189,13 @@ def test_leads_come_best_first_with_owners_and_factors(shop: Shop) -> None:
     assert [lead["lead_id"] for lead in by_id["leads"]] == [shop.leads["Bob"]]
     by_sms = _get(shop, "/api/v1/leads", channel="sms")
     assert [lead["lead_id"] for lead in by_sms["leads"]] == [shop.leads["Bob"]]
+    # An id past the store's largest was a 500 from the database; "someone" is no id.
+    for owner in ("9999999999999999999", "someone"):
+        refused = shop.client.get(
+            "/api/v1/leads", params={"owner": owner}, headers=shop.bearer("sales")
+        )
+        assert refused.status_code == 422, owner
+        assert refused.json()["error"].startswith("query.owner: "), owner
 
 
 @pytest.mark.parametrize(

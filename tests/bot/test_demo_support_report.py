@@ -11,8 +11,9 @@ from sqlalchemy import select
 from analytics.support import ReportPeriod, support_report
 from bot.business_hours import BusinessHours
 from crm_store import Database
-from crm_store.models import Conversation, Customer, LoggedEvent
+from crm_store.models import Conversation, Customer, LoggedEvent, SatisfactionSurvey
 from demo.seed import DEMO_CUSTOMERS, seed_demo
+from demo.support_history import COMMENTS
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -50,3 +51,19 @@ def test_the_last_month_of_the_demo_reads_as_a_support_team_at_work(database: Da
             )
         ).all()
     assert logged == [] and open_ones == []
+
+
+def test_a_demo_rating_comes_with_words_that_fit_it(database: Database) -> None:
+    """The dashboard lists the unhappy answers with their comments: a 1 that says
+    "great service" made the demo read as nonsense (comments were drawn for any score)."""
+    with database.transaction() as session:
+        seed_demo(session, now=NOW)
+        answers = session.execute(
+            select(SatisfactionSurvey.score, SatisfactionSurvey.comment).where(
+                SatisfactionSurvey.comment.is_not(None)
+            )
+        ).all()
+    assert len(answers) > 50
+    for score, comment in answers:
+        mood = "low" if score <= 2 else "middle" if score == 3 else "high"
+        assert comment in COMMENTS[mood], (score, comment)

@@ -74,6 +74,13 @@ def test_the_cli_writes_the_archive_to_a_file(env: dict[str, str], tmp_path: Pat
         assert _document(out.read_bytes())["customer"]["id"] == ada
         missing = CliRunner().invoke(main, ["privacy", "export", "999", "--out", str(out)])
         assert missing.exit_code != 0 and "no customer 999" in missing.output
+        # A file in a folder that is not there is refused before anything is exported
+        # (it was a traceback after the export, which was audited all the same).
+        nowhere = tmp_path / "no-such-folder" / "ada.zip"
+        refused = CliRunner().invoke(main, ["privacy", "export", str(ada), "--out", str(nowhere)])
+        assert refused.exit_code == 2, refused.output
+        assert "no-such-folder is not a directory" in refused.output
+        assert refused.exception is None or isinstance(refused.exception, SystemExit)
         with database.transaction() as session:
             (entry,) = audit.audit_entries(session, customer_id=ada)
         assert (entry.actor_kind, entry.via, entry.action) == ("system", "cli", "export")

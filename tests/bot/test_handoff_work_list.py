@@ -98,10 +98,21 @@ def test_agents_list_handoffs_by_state_and_owner_newest_first(
     assert [h["id"] for h in _handoffs(client, sam, "?state=closed")] == [ada_handoff]
 
     # Hostile or malformed filters are 4xx with a reason; no token, no list.
-    for query in ("?state=lost", "?owner=someone", "?owner=-1", "?limit=0", "?limit=100000"):
+    # An id past the store's largest (nineteen nines) was a 500 from the database.
+    past_any_id = "?owner=9999999999999999999"
+    for query in (
+        "?state=lost",
+        "?owner=someone",
+        "?owner=-1",
+        "?limit=0",
+        "?limit=100000",
+        past_any_id,
+    ):
         refused = client.get(f"/api/v1/handoffs{query}", headers=sam)
         assert refused.status_code == 422, query
         assert refused.json()["detail"], query
+    refused = client.get(f"/api/v1/handoffs{past_any_id}", headers=sam).json()
+    assert refused["error"] == "query.owner: a staff id is at most 2147483647"
     assert client.get("/api/v1/handoffs").status_code == 401
 
 

@@ -54,6 +54,11 @@ def test_another_number_finds_nobody_and_nonsense_is_refused(client: TestClient)
         refused = client.get(f"/api/v1/customers?{_query(typed)}")
         assert refused.status_code == 422, typed
         assert "phone number" in refused.text, typed
+    # The reason names what was typed and how to write it, without phonenumbers' "(1)".
+    assert client.get(f"/api/v1/customers?{_query('banana')}").json()["error"] == (
+        "not a phone number: 'banana' (The string supplied did not seem to be a phone "
+        "number); give digits, with the country code for a number abroad, e.g. +44 20 7946 0000"
+    )
 
 
 def _query(typed: str) -> str:

@@ -295,6 +295,8 @@ def test_the_support_section_shows_the_support_reports_numbers(
     assert report["range"]["from"] == everyone["from"]
     opened = sum(c["conversations"] for c in report["conversations_by_channel"])
     assert opened >= 300, "the demo has about 420 past support conversations"
+    # The figures count care cycles (a reopened conversation again), and the page says so.
+    expect(page.locator("#support-status")).to_contain_text("a reopened conversation counts again")
     assert report["agents"] and report["satisfaction"]["responses"] > 50
     _support_matches_the_api(page, report)
     page.locator("#support").screenshot(path=browser_output / "staff-dashboard-support.png")
@@ -308,6 +310,21 @@ def test_the_support_section_shows_the_support_reports_numbers(
     assert [(row["question"], int(row["count"])) for row in unanswered] == [
         (q["question"], q["count"]) for q in report["knowledge"]["top_unanswered"]
     ]
+    # The words behind the score: the latest answers rated 1 or 2, as the API lists them.
+    unhappy = api(server, token, "/api/v1/surveys", **everyone, max_score="2", limit="20")
+    assert len(unhappy["surveys"]) == 20, "the demo has dozens of ratings of 1 or 2"
+    assert _csv(page, "Unhappy survey answers (rated 1 or 2, the latest 20)") == [
+        {
+            "answered_at": s["answered_at"],
+            "score": str(s["score"]),
+            "comment": s["comment"] or "",
+            "customer_id": str(s["customer"]["id"]),
+            "channel": s["channel"],
+            "resolved_by": s["staff"]["name"] if s["staff"] else s["resolved_by"],
+        }
+        for s in unhappy["surveys"]
+    ]
+    expect(page.locator("#table-unhappy tbody tr")).to_have_count(20)
     busy = [
         d for d in report["conversations_over_time"] if any(v for k, v in d.items() if k != "day")
     ]

@@ -236,7 +236,8 @@ def test_summary_json_and_text(database: Database, world: World) -> None:
     text = render_summary_text(summary)
     assert text.splitlines()[0] == "Summary: Initech"
     assert "AT RISK: 3 tickets opened in the last 30 days" in text
-    assert "Lifetime value: EUR 700.00, USD 3,800.00 (4 orders)" in text
+    # Spent so far, labelled so: the dashboard's "Lifetime value" is a prediction.
+    assert "Lifetime spend: EUR 700.00, USD 3,800.00 (4 orders)" in text
     assert "  - T-1 [open, normal] subject T-1" in text
     assert "Messages in the last 90 days: web 2 in / 1 out" in text
     assert "  - Printers (new), Marco Rossi" in text

@@ -203,3 +203,20 @@ def test_a_channel_with_no_provider_is_named_in_the_preview_and_refused_at_sched
         assert "SWITCHBOARD_EMAIL__SMTP_HOST" in refused.json()["error"]
         still = client.get(f"/api/v1/campaigns/{created['id']}", headers=marketer).json()
         assert still["status"] == "draft"
+        # The refusal says the other way on, and following it works: the same name saved
+        # again without the email step changes the draft, which then schedules.
+        assert "save the campaign again under the same name without" in refused.json()["error"]
+        changed = client.post(
+            "/api/v1/campaigns",
+            json={
+                "name": "Both channels",
+                "segment": SEGMENT["name"],
+                "content": {"sms": {"body": "Hi"}},
+            },
+            headers=marketer,
+        ).json()
+        assert (changed["id"], changed["steps"]) == (created["id"], ["sms"])
+        scheduled = client.post(
+            f"/api/v1/campaigns/{created['id']}/schedule", json={}, headers=marketer
+        )
+        assert scheduled.status_code == 200, scheduled.text

@@ -125,6 +125,11 @@ async def test_each_delivery_enrols_once_and_each_step_is_sent_once_per_enrolmen
     with database.transaction() as session:
         report = campaign_report(session, found)
     assert report["steps"]["thanks"]["sent"] == 3
+    # Each step is reported by its channel, not its name: "thanks" is an SMS (its
+    # segments were null, as for any step not named "sms"); email reports no delivery.
+    thanks, review = report["steps"]["thanks"], report["steps"]["review"]
+    assert thanks["sms_segments"] is not None and thanks["delivered"] == 0
+    assert review["sms_segments"] is None and review["delivered"] is None
 
 
 async def test_a_reply_stops_the_journey_and_a_branch_can_end_it(database: Database) -> None:

@@ -93,8 +93,27 @@ def test_consent_channel_tags_tickets_stage_and_analytics(database: Database) ->
         ({"all": {"field": "order_count"}}, "filter.all: a list"),
         ({"all": [{"field": "order_count", "op": "gte"}]}, "filter.all[0]"),
         ([1, 2], "an object"),
+        # Past what the database or a date can hold: saved, these were a 500 at preview.
+        ({"field": "spend_cents", "op": "gt", "value": 10**20}, "at most 2147483647"),
+        ({"field": "created_days_ago", "op": "gt", "value": 99_999_999}, "at most 36500"),
+        ({"field": "last_order_days_ago", "op": "lt", "value": 36_501}, "at most 36500"),
+        ({"field": "account_id", "op": "in", "value": [1, 2**31]}, "an account id"),
     ],
 )
 def test_a_bad_filter_is_refused_with_where_and_why(spec: object, reason: str) -> None:
     with pytest.raises(InvalidFilter, match=reason.replace("[", r"\[").replace("]", r"\]")):
         validate_filter(spec)
+
+
+def test_the_largest_values_a_filter_takes_are_evaluated(database: Database) -> None:
+    """At the edge of what a filter takes, the audience is read (nobody is in it)."""
+    for spec in (
+        {"field": "spend_cents", "op": "gt", "value": 2**31 - 1},
+        {"field": "order_count", "op": "gt", "value": 2**31 - 1},
+        {"field": "created_days_ago", "op": "gt", "value": 36_500},
+        {"field": "last_order_days_ago", "op": "gt", "value": 36_500},
+        {"field": "last_interaction_days_ago", "op": "gte", "value": 36_500},
+        {"field": "account_id", "op": "eq", "value": 2**31 - 1},
+    ):
+        validate_filter(spec)
+        assert _ids(database, spec) == [], spec

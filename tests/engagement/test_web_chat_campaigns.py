@@ -16,6 +16,8 @@ from channels.web.outbound import WebChatSender
 from crm_store import Database, consents, history
 from crm_store.base import utcnow
 from crm_store.models import CampaignSend, Identity
+from engagement.preview import preview_campaign
+from engagement.report import campaign_report
 from engagement.time_zones import QuietHours
 from tests.support.campaigns import (
     OPEN_RULES,
@@ -88,3 +90,22 @@ async def test_a_web_message_lands_in_the_conversation_is_sent_and_wakes_the_wid
         ("system", "Hi Ada, our spring sale starts today", "sent")
     ]
     assert not open_widget.empty()  # the open widget was told to read the store
+    # No provider reports a web message's delivery: the report says so (null), where
+    # it said "delivered: 0" beside "sent: 2".
+    with database.transaction() as session:
+        web = campaign_report(session, found)["steps"]["web"]
+    assert (web["sent"], web["delivered"], web["sms_segments"]) == (2, None, None)
+
+
+def test_the_preview_says_why_a_customer_cannot_be_reached_in_the_widget(
+    database: Database,
+) -> None:
+    """A web chat "address" is a widget identity: the reason says what is missing in
+    the marketer's words (it said "no web address on file")."""
+    (no_widget,) = shoppers(database, [Shopper(phone="+14155550123")])
+    found = campaign(database, name="Hello", content={"web": {"body": "Hello"}})
+    with database.transaction() as session:
+        dry = preview_campaign(session, found, OPEN_RULES, now=utcnow())
+    (row,) = dry["rows"]
+    assert (row["customer_id"], row["reason"]) == (no_widget, "no_address")
+    assert row["detail"] == "has never chatted on the website widget"

@@ -214,7 +214,9 @@
       note.textContent = "Support reports could not be loaded: " + ((body && body.error) || status);
       return;
     }
-    note.textContent = "Conversations in the range. Definitions: analytics/README.md, \"Support reports\".";
+    // The report counts care cycles, not conversations: a conversation reopened after its
+    // resolution is new work and counts again (the demo's 419 conversations are 439).
+    note.textContent = "Care cycles started in the range: a conversation from its opening (or reopening) to its resolution, so a reopened conversation counts again. Definitions: analytics/README.md, \"Support reports\".";
     $("support-body").hidden = false;
     const r = body;
     tiles($("support-tiles"), [
@@ -230,7 +232,7 @@
     // Lines without markers and the legend below: a year of days stays readable.
     const series = (key, name) => ({ x: days, y: r.conversations_over_time.map((d) => d[key]), name, type: "scatter", mode: "lines", line: { width: 1.5 } });
     await plot("chart-conversations", [series("opened", "opened"), series("resolved", "resolved"), series("resolved_by_bot", "resolved by the bot"), series("handed_off", "handed off")], { title: { text: "Conversations by day" }, legend: { orientation: "h", y: -0.2 }, yaxis: { title: { text: "care cycles" } } });
-    await plot("chart-channels", [{ type: "bar", x: r.conversations_by_channel.map((c) => c.channel), y: r.conversations_by_channel.map((c) => c.conversations) }], { title: { text: "Conversations by channel" } });
+    await plot("chart-channels", [{ type: "bar", x: r.conversations_by_channel.map((c) => c.channel), y: r.conversations_by_channel.map((c) => c.conversations) }], { title: { text: "Conversations by channel" }, yaxis: { title: { text: "care cycles" } } });
     const histogram = (cycles, title, id) => plot(id, [{ type: "bar", x: cycles.histogram.map((b) => b.bucket), y: cycles.histogram.map((b) => b.cycles) }], { title: { text: title + " (" + cycles.cycles + " care cycles)" }, xaxis: { tickangle: -30 }, yaxis: { title: { text: "cycles" } } });
     await histogram(r.first_response, "First response time", "chart-first-response");
     await histogram(r.resolution_time, "Resolution time", "chart-resolution");
@@ -246,6 +248,7 @@
       { key: "count", label: "Times asked", value: (q) => q.count, number: true },
       { key: "examples", label: "Examples", value: (q) => q.examples, show: (q) => (q.examples || []).join(" · ") },
     ], r.knowledge.top_unanswered || [], "unanswered-questions.csv");
+    await drawUnhappy();
     table($("table-agents"), "Agents", [
       { key: "agent", label: "Agent", value: (a) => a.agent },
       { key: "conversations", label: "Conversations", value: (a) => a.conversations, number: true },
@@ -264,6 +267,24 @@
       { key: "resolved_by_bot", label: "Resolved by the bot", value: (d) => d.resolved_by_bot, number: true },
       { key: "handed_off", label: "Handed off", value: (d) => d.handed_off, number: true },
     ], busyDays, "conversations-by-day.csv", "No conversations in the range.", { rows: 14, unit: "days with activity" });
+  }
+
+  // The words behind the satisfaction score: the latest answers rated 1 or 2 in the
+  // range, with the customer's comment (GET /api/v1/surveys, the same filters; each
+  // customer shown is an audited read, so only these few are fetched).
+  const UNHAPPY = 20;
+  async function drawUnhappy() {
+    const { status, body } = await api("/api/v1/surveys", { ...filterParams(), max_score: 2, limit: UNHAPPY });
+    const title = "Unhappy survey answers (rated 1 or 2, the latest " + UNHAPPY + ")";
+    if (status !== 200) { $("table-unhappy").textContent = title + ": could not be loaded (" + status + ")."; return; }
+    table($("table-unhappy"), title, [
+      { key: "answered_at", label: "Answered", value: (s) => s.answered_at, show: (s) => when(s.answered_at) },
+      { key: "score", label: "Rating", value: (s) => s.score, number: true },
+      { key: "comment", label: "Comment", value: (s) => s.comment },
+      { key: "customer_id", label: "Customer", value: (s) => s.customer.id, show: (s) => s.customer.name || "customer #" + s.customer.id },
+      { key: "channel", label: "Channel", value: (s) => s.channel, show: (s) => CHANNEL_NAMES[s.channel] || s.channel },
+      { key: "resolved_by", label: "Resolved by", value: (s) => s.staff ? s.staff.name : s.resolved_by, show: (s) => s.staff ? s.staff.name : s.resolved_by === "bot" ? "the bot" : "an agent" },
+    ], body.surveys, "unhappy-survey-answers.csv", "No rating of 1 or 2 in the range.");
   }
 
   // ---- customers -------------------------------------------------------------------

@@ -33,8 +33,9 @@ def test_a_sales_user_gets_the_summary_as_blocks(
     assert blocks[0] == {"type": "header", "text": {"type": "plain_text", "text": "Acme Corp"}}
     fields = field_texts(blocks)
     assert "*Stage*\ncustomer" in fields  # her one order made her a customer
-    assert "*Lifetime value*\nUSD 129.00 (1 order)" in fields
-    assert any(f.startswith("*Lifetime value*\nUSD 129.00") for f in fields)
+    # Spent so far, labelled so: the dashboard's "Lifetime value" is a prediction.
+    assert "*Lifetime spend*\nUSD 129.00 (1 order)" in fields
+    assert any(f.startswith("*Lifetime spend*\nUSD 129.00") for f in fields)
     assert any(f.startswith("*Last purchase*\n4417") for f in fields)
     assert "Ada Lovelace" in json.dumps(blocks)
     assert not any(b.get("text", {}).get("text", "").lstrip().startswith("{") for b in blocks)
