@@ -55,8 +55,10 @@ RESYNC = "resync"
 # "A queue has due rows" (key: the queue's name: "outbox", "webhooks", "slack",
 # "erasures", "campaigns"). Idle queue workers sleep until their next row is due, so
 # rows queued where the worker would not hear of them otherwise are announced: by a
-# CLI process (`deliveries retry`, `actions serve`), and the campaign scheduler's,
-# which runs in one process for every process's senders.
+# CLI process (`deliveries retry`, `actions serve`, `campaigns`, `privacy erase`), and
+# by the campaign scheduler, which runs in one process for every process's senders.
+# What `switchboard chat` queues for a server (a webhook event), and anything a CLI
+# queues on SQLite, is found at the workers' safety-net poll.
 QUEUE_HAS_WORK = "queue"
 # "The knowledge base has a new version" (key: the version).
 KNOWLEDGE_VERSION = "kb"
