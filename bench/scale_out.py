@@ -176,7 +176,7 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _tree_seconds(pid: int) -> float:
+def tree_cpu_seconds(pid: int) -> float:
     """CPU seconds of `pid`, its live children and the children it reaped."""
     return _process_seconds(pid, reaped=True) + sum(
         _process_seconds(child) for child in _children(pid)
@@ -217,9 +217,9 @@ class CpuShares:
         return (
             time.perf_counter(),
             busy,
-            _tree_seconds(self._server),
+            tree_cpu_seconds(self._server),
             usage.ru_utime + usage.ru_stime,
-            _tree_seconds(self._postgres) if self._postgres else 0.0,
+            tree_cpu_seconds(self._postgres) if self._postgres else 0.0,
         )
 
     def report(self) -> str:

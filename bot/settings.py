@@ -115,7 +115,12 @@ class DeliverySettings(BaseModel):
         description="the retry window of Slack calls (cards, thread messages); unset: the "
         "default, long enough for Slack to come back",
     )
-    poll_interval_seconds: float = Field(default=1.0, gt=0)
+    poll_interval_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="the longest an idle queue worker sleeps: it wakes when its next row "
+        "falls due or a row is queued, and at least this often (the safety net)",
+    )
     lease_seconds: float = Field(
         default=60.0, gt=0, description="a claimed send not finished by then is retried"
     )
@@ -199,7 +204,10 @@ class SweeperSettings(BaseModel):
         default=30.0, gt=0, description="first delay between tries; doubles up to 10 minutes"
     )
     poll_interval_seconds: float = Field(
-        default=10.0, gt=0, description="how often the sweeper looks for stranded messages"
+        default=30.0,
+        gt=0,
+        description="the longest the sweeper sleeps: it wakes when the next message's "
+        "grace ends (kept below the grace, a message received meanwhile is not late)",
     )
 
     def retry_policy(self) -> RetryPolicy:

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, bindparam, case, func, insert, or_, select, true, update
 from sqlalchemy.orm import Session
 
+from crm_store import claims
 from crm_store.models import Campaign, CampaignRecipient, CampaignSend
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "mark_sent_many",
     "marketing_sends_of",
     "marketing_sms_sent_to",
+    "next_due",
     "note_sending",
     "queue_audience",
     "release",
@@ -113,6 +115,19 @@ def queue_audience(
             flush()
     flush()
     return written
+
+
+def next_due(session: Session, *, after: datetime) -> datetime | None:
+    """When the first row of a sending campaign not due at `after` falls due: a retry's
+    or a quiet hour's end, or the end of a claim's lease (crm_store/claims.py). A paused
+    campaign's rows wait for its resumption, which wakes the sender."""
+    sending = CampaignSend.campaign_id.in_(select(Campaign.id).where(Campaign.status == "sending"))
+    return claims.next_due(
+        session,
+        waiting=(and_(CampaignSend.state == "queued", sending), CampaignSend.next_attempt_at),
+        claimed=(and_(CampaignSend.state.in_(IN_FLIGHT), sending), CampaignSend.claimed_until),
+        after=after,
+    )
 
 
 def claim_due(

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from crm_store import claims
 from crm_store.base import utcnow
 from crm_store.models import Campaign, Segment
 
@@ -29,6 +30,7 @@ __all__ = [
     "get_segment",
     "list_campaigns",
     "list_segments",
+    "next_start",
     "save_segment",
     "segment_by_name",
     "update_draft",
@@ -193,8 +195,16 @@ def change_status(
     ).rowcount
     if not moved:
         return None
+    claims.note_queued(session, "campaigns")  # the scheduler and the senders look again
     session.expire_all()
     return get_campaign(session, campaign_id)
+
+
+def next_start(session: Session) -> datetime | None:
+    """When the first scheduled campaign is to start."""
+    return session.scalar(
+        select(func.min(Campaign.scheduled_at)).where(Campaign.status == "scheduled")
+    )
 
 
 def due_to_start(session: Session, now: datetime) -> list[int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import select
 import threading
 import time
@@ -17,6 +18,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
+from crm_store.claims import QUEUED
 from crm_store.errors import StoreUnavailable
 from crm_store.sqlite_writer import SingleWriter
 
@@ -24,6 +26,7 @@ from crm_store.sqlite_writer import SingleWriter
 DEFAULT_POOL_SIZE = 16
 _READS_ONLY = "switchboard_reads_only"
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 # A pooled PostgreSQL connection idle longer than this is pinged before use (a network
 # path may have dropped it silently); one used more recently is checked without a round
 # trip (_check_postgres_on_checkout).
@@ -140,6 +143,8 @@ class Database:
         elif self.dialect == "postgresql":
             _check_postgres_on_checkout(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._queued_hooks: list[Callable[[str], None]] = []
+        event.listen(self._sessions, "after_commit", self._tell_queued)
         # SQLite: this process's writers take turns on a lock of their own before BEGIN
         # IMMEDIATE (see `transaction`). Reentrant, so a nested transaction in one
         # thread fails on SQLite's busy timeout as it did, rather than waiting here.
@@ -150,6 +155,19 @@ class Database:
             if self._writers is not None
             else None
         )
+
+    def on_queued(self, hook: Callable[[str], None]) -> None:
+        """Have `hook(queue)` called, in the committing thread, after every commit of a
+        transaction that queued rows on `queue` (`crm_store.claims.note_queued`)."""
+        self._queued_hooks.append(hook)
+
+    def _tell_queued(self, session: Session) -> None:
+        for queue in sorted(session.info.pop(QUEUED, ())):
+            for hook in self._queued_hooks:
+                try:
+                    hook(queue)
+                except Exception:  # committed already: a wake-up lost is the poll's to find
+                    log.exception("a queued-rows hook failed", extra={"queue": queue})
 
     @property
     def dialect(self) -> str:
@@ -230,6 +248,16 @@ class Database:
             with Session(bind=connection, expire_on_commit=False) as session:
                 yield session
                 session.rollback()
+
+    async def read_async(self, work: Callable[[Session], T]) -> T:
+        """`work(session)` in a `reading()` on a worker thread, for a caller on the event
+        loop (a queue worker reading when its next row is due)."""
+
+        def read() -> T:
+            with self.reading() as session:
+                return work(session)
+
+        return await to_thread.run_sync(read)
 
     def ping(self) -> None:
         """Raise `StoreUnavailable` unless the database answers a trivial query."""

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select, true
 from sqlalchemy.orm import Session
 
-from crm_store import audit, tombstones, webhooks
+from crm_store import audit, claims, tombstones, webhooks
 from crm_store.base import utcnow
 from crm_store.erasure import handoff_threads
 from crm_store.errors import NotFound
@@ -41,6 +41,7 @@ __all__ = [
     "ErasureRecord",
     "claim_due",
     "get_erasure",
+    "next_due",
     "release",
     "start",
     "step_done",
@@ -187,6 +188,7 @@ def start(
                 result={},
             )
         )
+    claims.note_queued(session, "erasures")
     laid = tombstones.lay(session, key, erasure.id, _identifiers(session, customer))
     erasure.report = {"tombstones": laid}
     audit.record_access(
@@ -240,6 +242,20 @@ def erasures_of(session: Session, customer_id: int) -> list[int]:
         session.scalars(
             select(Erasure.id).where(Erasure.customer_id == customer_id).order_by(Erasure.id)
         )
+    )
+
+
+def next_due(
+    session: Session, *, after: datetime, erasure_id: int | None = None
+) -> datetime | None:
+    """When the first step not due at `after` falls due: a retry's time, or the end of
+    a claim's lease (crm_store/claims.py)."""
+    of = ErasureStep.erasure_id == erasure_id if erasure_id is not None else true()
+    return claims.next_due(
+        session,
+        waiting=(and_(ErasureStep.status == "pending", of), ErasureStep.next_attempt_at),
+        claimed=(and_(ErasureStep.status == "sending", of), ErasureStep.claimed_until),
+        after=after,
     )
 
 

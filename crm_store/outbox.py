@@ -11,10 +11,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, func, insert, select, true, update
 from sqlalchemy.orm import Session
 
-from crm_store import delivery_status, history
+from crm_store import claims, delivery_status, history
 from crm_store.base import utcnow
 from crm_store.claims import due_in_order
 from crm_store.history import set_delivery_status
@@ -71,6 +71,7 @@ def enqueue(
     )
     session.add(row)
     session.flush()
+    claims.note_queued(session, "outbox")
     return _record(row)
 
 
@@ -106,6 +107,20 @@ def claim_due(
         row.claimed_until = now + lease
     session.flush()
     return [_record(row, recovered=row.id in recovered) for row in rows]
+
+
+def next_due(
+    session: Session, *, after: datetime, channels: list[str] | None = None
+) -> datetime | None:
+    """When the first row not due at `after` falls due: a retry's time, or the end of a
+    claim's lease (crm_store/claims.py)."""
+    only = OutboxMessage.channel.in_(channels) if channels is not None else true()
+    return claims.next_due(
+        session,
+        waiting=(and_(OutboxMessage.status == "pending", only), OutboxMessage.next_attempt_at),
+        claimed=(and_(OutboxMessage.status == "sending", only), OutboxMessage.claimed_until),
+        after=after,
+    )
 
 
 def mark_sent(session: Session, outbox_id: int, provider_message_id: str | None) -> None:

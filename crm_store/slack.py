@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from crm_store import claims
 from crm_store.base import utcnow
 from crm_store.customers import normalise_email
 from crm_store.models import Handoff, SlackCall, SlackEvent, StaffUser
@@ -125,6 +126,7 @@ def enqueue_call(
     )
     session.add(row)
     session.flush()
+    claims.note_queued(session, "slack")
     return _call(row)
 
 
@@ -164,6 +166,17 @@ def holds_cards(session: Session, channel: str) -> bool:
     """Whether handoff cards are posted in this channel (by Slack's channel id)."""
     found = session.scalar(select(Handoff.id).where(Handoff.slack_channel == channel).limit(1))
     return found is not None
+
+
+def next_call_due(session: Session, *, after: datetime) -> datetime | None:
+    """When the first call not due at `after` falls due: a retry's time, or the end of
+    a claim's lease (crm_store/claims.py)."""
+    return claims.next_due(
+        session,
+        waiting=(SlackCall.status == "pending", SlackCall.next_attempt_at),
+        claimed=(SlackCall.status == "sending", SlackCall.claimed_until),
+        after=after,
+    )
 
 
 def claim_due_calls(

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from crm_store import claims
 from crm_store.base import utcnow
 from crm_store.models import Conversation, Identity, InboundReceipt, Interaction
 
@@ -25,6 +26,7 @@ __all__ = [
     "claim_stranded",
     "count_unanswered",
     "give_up",
+    "next_due",
     "release",
     "schedule_sweep",
 ]
@@ -50,6 +52,17 @@ class StrandedMessage:
         """Where the queue worker's retry window starts: at receipt (the sweeper's own
         policy counts tries; it sets no window)."""
         return self.created_at
+
+
+def next_due(session: Session, *, after: datetime) -> datetime | None:
+    """When the first receipt not stranded at `after` will be: the end of its intake's
+    lease (the grace), of a sweeper's, or of the wait before its next sweep."""
+    return claims.next_due(
+        session,
+        waiting=(InboundReceipt.status == "received", InboundReceipt.claimed_until),
+        claimed=None,
+        after=after,
+    )
 
 
 def claim_stranded(

@@ -27,8 +27,12 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import URL
+
+if TYPE_CHECKING:
+    from crm_store.database import Database
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +43,7 @@ __all__ = [
     "RESYNC",
     "PostgresWakeups",
     "Wakeups",
+    "announce_queued_rows",
     "libpq_url",
     "notify_now",
     "wakeups_for",
@@ -47,7 +52,13 @@ __all__ = [
 CHANNEL = "switchboard"
 # Subscribers to RESYNC read the store again: after a reconnect and every poll interval.
 RESYNC = "resync"
-# "A queue has due rows" (key: the queue's name, "outbox", "webhooks", "slack").
+# "A queue has due rows" (key: the queue's name: "outbox", "webhooks", "slack",
+# "erasures", "campaigns"). Idle queue workers sleep until their next row is due, so
+# rows queued where the worker would not hear of them otherwise are announced: by a
+# CLI process (`deliveries retry`, `actions serve`, `campaigns`, `privacy erase`), and
+# by the campaign scheduler, which runs in one process for every process's senders.
+# What `switchboard chat` queues for a server (a webhook event), and anything a CLI
+# queues on SQLite, is found at the workers' safety-net poll.
 QUEUE_HAS_WORK = "queue"
 # "The knowledge base has a new version" (key: the version).
 KNOWLEDGE_VERSION = "kb"
@@ -63,6 +74,14 @@ def _payload(topic: str, key: str) -> str:
 def libpq_url(url: URL) -> str:
     """The SQLAlchemy URL as a libpq connection string (psycopg's own connections)."""
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def announce_queued_rows(database: Database) -> None:
+    """For a process without the queue workers (a CLI command): after each commit that
+    queued rows, announce their queue to the server processes on this PostgreSQL (on
+    SQLite a server finds them at its safety-net poll)."""
+    url = database.url
+    database.on_queued(lambda queue: notify_now(url, QUEUE_HAS_WORK, queue))
 
 
 def notify_now(engine_url: URL, topic: str, key: str = "") -> None:
@@ -94,6 +113,10 @@ class Wakeups:
         """Tell every subscriber of `topic` (in every process) to look at `key` again.
         Call it after the transaction that wrote what they should read has committed."""
         self.announced += 1
+        self._call_soon(topic, key)
+
+    def wake_here(self, topic: str, key: str = "") -> None:
+        """Tell this process's subscribers of `topic` only (from any thread)."""
         self._call_soon(topic, key)
 
     def _call_soon(self, topic: str, key: str) -> None:

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
+from crm_store import claims
 from crm_store.base import utcnow
 from crm_store.claims import due_in_order
 from crm_store.models import WebhookDelivery, WebhookSubscription
@@ -32,6 +33,7 @@ __all__ = [
     "emit",
     "finish",
     "mark_delivered",
+    "next_due",
     "release",
     "schedule_retry",
 ]
@@ -102,6 +104,7 @@ def emit_many(
             for subscription_id in targets
         )
     session.flush()
+    claims.note_queued(session, "webhooks")
     return len(targets) * len(events)
 
 
@@ -151,6 +154,23 @@ def claim_due(
         )
     session.flush()
     return claimed
+
+
+def next_due(session: Session, *, after: datetime) -> datetime | None:
+    """When the first delivery of an active subscription not due at `after` falls due:
+    a retry's time, or the end of a claim's lease (crm_store/claims.py)."""
+    active = WebhookDelivery.subscription_id.in_(
+        select(WebhookSubscription.id).where(WebhookSubscription.active.is_(True))
+    )
+    return claims.next_due(
+        session,
+        waiting=(
+            and_(WebhookDelivery.status == "pending", active),
+            WebhookDelivery.next_attempt_at,
+        ),
+        claimed=(and_(WebhookDelivery.status == "sending", active), WebhookDelivery.claimed_until),
+        after=after,
+    )
 
 
 def mark_delivered(session: Session, delivery_id: int) -> None:

@@ -28,6 +28,9 @@ class StoredSlackCalls:
     ) -> list[SlackCallRecord]:
         return await to_thread.run_sync(self._claim, now, lease, limit)
 
+    async def next_call_due(self, after: datetime) -> datetime | None:
+        return await self._db.read_async(lambda session: store.next_call_due(session, after=after))
+
     async def card_thread(self, handoff_id: int) -> CardThread | None:
         return await to_thread.run_sync(self._card_thread, handoff_id)
 

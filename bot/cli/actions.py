@@ -28,12 +28,15 @@ def actions_serve(host: str, port: int) -> None:
     from bot.cli.main import _fail_clearly, _settings
     from bot.logs import configure_logging
     from bot.wiring.bootstrap import action_executor, open_database, verifiable_channels
+    from crm_store.wakeups import announce_queued_rows
 
     settings = _settings()
     configure_logging(settings.log.level, settings.log.format)
     database = _fail_clearly(lambda: open_database(settings))
     # The same executor as the server's: contact changes send their code on the channels
-    # this deployment has (the server's delivery worker sends what the actions queue).
+    # this deployment has (the server's delivery worker sends what the actions queue,
+    # woken by the announcement).
+    announce_queued_rows(database)
     executor = action_executor(settings, database, verifiable_channels(settings))
     app = create_app(executor)
     click.echo(f"Rasa action server on http://{host}:{port}/webhook", err=True)

@@ -34,9 +34,12 @@ def campaigns() -> None:
 def _open() -> tuple[Settings, Database]:
     from bot.cli.main import _fail_clearly, _settings
     from bot.wiring.database import open_database
+    from crm_store.wakeups import announce_queued_rows
 
     settings = _settings()
-    return settings, _fail_clearly(lambda: open_database(settings))
+    database = _fail_clearly(lambda: open_database(settings))
+    announce_queued_rows(database)  # a campaign scheduled or moved here: the servers look
+    return settings, database
 
 
 def _in_store(work: Callable[[Session, Settings], T]) -> T:
@@ -301,7 +304,7 @@ async def _run(settings: Settings, database: Database, campaign_ids: tuple[int, 
     wakeups = wakeups_for(database.url, poll_seconds=settings.processes.resync_seconds)
     senders[Channel.WEB] = web_sender(SessionHub(wakeups))
     sender = campaign_sender(settings, database, senders)
-    scheduler = campaign_scheduler(settings, database, sender)
+    scheduler = campaign_scheduler(settings, database, sender.wake)
     workers = Workers(
         {"wakeups": wakeups, "campaign-sender": sender, "campaign-scheduler": scheduler}
     )

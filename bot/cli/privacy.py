@@ -75,9 +75,12 @@ def privacy_erase(customer_id: int, wait_seconds: float) -> None:
     from bot.cli.main import _fail_clearly, _settings
     from bot.wiring.bootstrap import open_database
     from crm_store import NotFound
+    from crm_store.wakeups import announce_queued_rows
 
     settings = _settings()
     database = _fail_clearly(lambda: open_database(settings))
+    # The servers' workers hear of the steps (they share them) and of the webhook event.
+    announce_queued_rows(database)
     try:
         try:
             started = start_erasure(

@@ -54,6 +54,9 @@ class StrandedQueue:
     async def claim(self, limit: int) -> list[StrandedMessage]:
         return await to_thread.run_sync(self._claim, limit)
 
+    async def next_due(self, after: datetime) -> datetime | None:
+        return await self._db.read_async(lambda session: stranded.next_due(session, after=after))
+
     def lanes(self, rows: Sequence[StrandedMessage]) -> list[list[StrandedMessage]]:
         """One lane per conversation, oldest message first, as the customer wrote them."""
         conversations: dict[int, list[StrandedMessage]] = {}

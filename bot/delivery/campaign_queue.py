@@ -180,6 +180,11 @@ class CampaignSendQueue:
                 log.exception("preparing a batch of campaign sends failed")
         return rows
 
+    async def next_due(self, after: datetime) -> datetime | None:
+        return await self._db.read_async(
+            lambda session: campaign_sends.next_due(session, after=after)
+        )
+
     def lanes(self, rows: Sequence[ClaimedSend]) -> list[list[ClaimedSend]]:
         """One lane per customer: their steps in order."""
         customers: dict[int, list[ClaimedSend]] = {}

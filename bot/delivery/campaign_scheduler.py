@@ -5,7 +5,14 @@ steps (engagement/journey_triggers.py, journey_steps.py). It runs under the
 `campaign-scheduler` lease (one process at a time); should two overlap for a moment,
 starting is a conditional UPDATE, an enrolment is unique per trigger occurrence, due
 enrolments are claimed with SKIP LOCKED, and a step's ledger row is unique per
-(enrolment, step), so nothing is sent twice."""
+(enrolment, step), so nothing is sent twice.
+
+While a broadcast is sending or a journey is live it passes every `poll_interval_seconds`:
+a send is finished when its ledger has nothing left and a journey's trigger finds whom
+it enrols by reading the store, neither with a time to wait for. Otherwise there is
+nothing to do before the first scheduled campaign's time: it sleeps until then, or
+until woken (a campaign scheduled, resumed or cancelled anywhere: `wake`, through the
+wake-ups), at most `idle_seconds` (the safety net)."""
 
 from __future__ import annotations
 
@@ -42,6 +49,7 @@ class CampaignScheduler:
         *,
         holdout_salt: str,
         poll_interval_seconds: float = 5.0,
+        idle_seconds: float = 30.0,
         clock: Callable[[], datetime] = utcnow,
         started: Callable[[], None] = lambda: None,
     ) -> None:
@@ -49,11 +57,17 @@ class CampaignScheduler:
         self._db = database
         self._salt = holdout_salt
         self._poll = poll_interval_seconds
+        self._idle = idle_seconds
         self._clock = clock
         self._started = started
-        self._stopping = asyncio.Event()
+        self._stopping = False
+        self._wakeup = asyncio.Event()
         self._date_passes: dict[int, datetime] = {}
         self.journeys_queued = 0
+        # What the last pass found: work that polls (a send, a live journey); the
+        # first scheduled campaign's time.
+        self._busy = True
+        self._next_start: datetime | None = None
 
     def tick(self) -> list[int]:
         """One pass (in a worker thread): start what is due, finish what is complete.
@@ -61,6 +75,7 @@ class CampaignScheduler:
         now = self._clock()
         with self._db.transaction() as session:
             due = campaigns.due_to_start(session, now)
+            self._next_start = campaigns.next_start(session)
         begun = []
         for campaign_id in due:
             with self._db.transaction() as session:
@@ -83,19 +98,22 @@ class CampaignScheduler:
             with self._db.transaction() as session:
                 if finish_if_complete(session, campaign_id, now):
                     log.info("campaign send finished", extra={"campaign_id": campaign_id})
-        self.journeys_queued = self._run_journeys(now)
+        self.journeys_queued, live = self._run_journeys(now)
+        self._busy = bool(sending or live)
         return begun
 
-    def _run_journeys(self, now: datetime) -> int:
+    def _run_journeys(self, now: datetime) -> tuple[int, int]:
         """Enrol what the live journeys' triggers found, then run the due steps; returns
-        the ledger rows queued. Date triggers scan their segment, so they run every
-        DATE_PASS rather than on every tick."""
+        the ledger rows queued and the live journeys. Date triggers scan their segment,
+        so they run every DATE_PASS rather than on every tick."""
         with self._db.transaction() as session:
             live = [
                 c
                 for c in campaigns.list_campaigns(session)
                 if c.kind == "journey" and c.status == "sending"
             ]
+        if not live:
+            return 0, 0  # no journey's step can be due
         for journey in live:
             assert journey.journey is not None
             if "date" in journey.journey["trigger"]:
@@ -117,17 +135,31 @@ class CampaignScheduler:
                 done = advance_due(session, now=now, limit=JOURNEY_BATCH)
             queued += done.pop("sends")
             if sum(done.values()) < JOURNEY_BATCH:
-                return queued
+                return queued, len(live)
+
+    def wake(self) -> None:
+        """A campaign was scheduled, resumed or cancelled: pass now."""
+        self._wakeup.set()
 
     async def run(self) -> None:
-        while not self._stopping.is_set():
+        while not self._stopping:
+            self._wakeup.clear()  # a wake during the pass makes the next one at once
             try:
                 if await to_thread.run_sync(self.tick) or self.journeys_queued:
                     self._started()
             except Exception:
                 log.exception("campaign scheduler pass failed; trying again")
+                self._busy = True
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self._poll)
+                await asyncio.wait_for(self._wakeup.wait(), self._seconds_to_next_pass())
+
+    def _seconds_to_next_pass(self) -> float:
+        wait = self._poll if self._busy else self._idle
+        if self._next_start is None:
+            return wait
+        until = (self._next_start - self._clock()).total_seconds()
+        return min(wait, until) if until > 0 else self._poll  # due, yet not started
 
     async def stop(self, grace_seconds: float) -> None:
-        self._stopping.set()
+        self._stopping = True
+        self._wakeup.set()

@@ -109,7 +109,7 @@ class OutboxQueue:
         self._senders = dict(senders)
         self._lease = timedelta(seconds=lease_seconds)
         self._clock = clock
-        self._only = only
+        self._channels = [c.value for c in only] if only is not None else None
         self._failure_hooks: list[FailureHook] = []
         # Told of every row parked dead (the Slack alert), set by bot/wiring. Set here:
         # when `report_failures_to` set it, wiring's later call put the alarm back to None.
@@ -123,6 +123,11 @@ class OutboxQueue:
 
     async def claim(self, limit: int) -> list[OutboxRecord]:
         return await to_thread.run_sync(self._claim, limit)
+
+    async def next_due(self, after: datetime) -> datetime | None:
+        return await self._db.read_async(
+            lambda session: outbox.next_due(session, after=after, channels=self._channels)
+        )
 
     def lanes(self, rows: Sequence[OutboxRecord]) -> list[list[OutboxRecord]]:
         """One lane per recipient: concurrently across recipients and in order to each
@@ -267,7 +272,7 @@ class OutboxQueue:
                 now=self._clock(),
                 limit=limit,
                 lease=self._lease,
-                channels=[c.value for c in self._only] if self._only is not None else None,
+                channels=self._channels,
             )
             first_to_each: dict[tuple[str, str], OutboxRecord] = {}
             for row in rows:  # oldest first, as each recipient's lane sends them

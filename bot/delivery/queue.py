@@ -1,9 +1,16 @@
 """One queue worker and one retry policy for every delivery queue.
 
 A queue (the customer outbox, the Slack call queue, later campaign sends and outbound
-webhooks) says only how to claim due rows, which of them must go in order, how to
-perform one, and how to record what came of it. The loop, the wake-ups, the batches,
-the rows in flight, the shutdown and the backoff live here, once.
+webhooks) says only how to claim due rows, when its next row falls due, which of them
+must go in order, how to perform one, and how to record what came of it. The loop, the
+wake-ups, the batches, the rows in flight, the shutdown and the backoff live here, once.
+
+An idle worker does not poll: when a claim finds nothing, it reads when the queue's
+next row falls due (a retry's time, or the end of a claim's lease, after which a row
+whose process died comes back) and sleeps until then, or until woken (whoever queues a
+row wakes it: in this process directly, from another through crm_store/wakeups.py), or
+until the poll interval passes: the safety net for a row written where nothing wakes
+this process (a CLI on SQLite, a lost NOTIFY).
 
 A row's perform either returns a result (the row is done) or raises: a `DeliveryError`
 says whether trying again may help, how long the provider asks to wait (`retry_after`)
@@ -30,6 +37,9 @@ from typing import Generic, Protocol, TypeVar
 from channels.errors import DeliveryError
 
 log = logging.getLogger(__name__)
+
+# After a pass or a read of the next due time failed (the store is down), the next try.
+RETRY_FAILED_PASS_SECONDS = 1.0
 
 __all__ = ["Queue", "QueueWorker", "QueuedRow", "RetryPolicy"]
 
@@ -117,6 +127,11 @@ class Queue(Protocol[Row, Result]):
         """Take up to `limit` due rows, counting a try on each."""
         ...
 
+    async def next_due(self, after: datetime) -> datetime | None:
+        """When the first row that was not due at `after` falls due (a retry's time, or
+        the end of a claim's lease); None when no row waits."""
+        ...
+
     def lanes(self, rows: Sequence[Row]) -> Iterable[Sequence[Row]]:
         """The claimed rows split into lanes: each lane in order, lanes concurrently."""
         ...
@@ -149,7 +164,8 @@ class Queue(Protocol[Row, Result]):
 
 class QueueWorker(Generic[Row, Result]):
     """Works a queue until stopped: claims due rows in batches, performs them, records
-    each outcome, and sleeps until woken (or the poll interval passes) when none are due.
+    each outcome, and when none are due sleeps until the next row falls due, a wake-up,
+    or the poll interval (the safety net), whichever comes first.
 
     Satisfies `bot.workers.Worker`; `wake()` is for whoever just queued a row."""
 
@@ -181,18 +197,36 @@ class QueueWorker(Generic[Row, Result]):
         self._wakeup.set()
 
     async def run(self) -> None:
-        """Work until `stop()`: pass after pass while there is work, else wait for a
-        wake-up or the poll interval."""
+        """Work until `stop()`: pass after pass while there is work, else sleep until
+        the next row falls due, a wake-up or the poll interval."""
         while not self._stopping:
             self._wakeup.clear()  # a wake during the pass below makes the next one at once
+            started = self._clock()
             try:
                 worked = await self.work_backlog()
             except Exception:
                 log.exception("queue pass failed; trying again", extra={"queue": self.name})
-                worked = 0
+                await self._sleep(min(self._poll_interval, RETRY_FAILED_PASS_SECONDS))
+                continue
             if worked == 0 and not self._stopping:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), self._poll_interval)
+                await self._sleep(await self._seconds_until_due(started))
+
+    async def _seconds_until_due(self, started: datetime) -> float:
+        """How long an idle worker sleeps: until the first row not due when its pass
+        started falls due, at most the poll interval."""
+        try:
+            due = await self.queue.next_due(started)
+        except Exception:
+            log.exception("reading the next due row failed", extra={"queue": self.name})
+            return min(self._poll_interval, RETRY_FAILED_PASS_SECONDS)
+        if due is None:
+            return self._poll_interval
+        return max(0.0, min(self._poll_interval, (due - self._clock()).total_seconds()))
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep `seconds`, or less when woken (or stopped)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), seconds)
 
     async def work_backlog(self) -> int:
         """What `run` does while rows are due: one pass here; a queue whose passes can

@@ -64,6 +64,11 @@ class ErasureQueue:
 
         return await to_thread.run_sync(claim)
 
+    async def next_due(self, after: datetime) -> datetime | None:
+        return await self._db.read_async(
+            lambda session: store.next_due(session, after=after, erasure_id=self._only)
+        )
+
     def lanes(self, rows: Sequence[ClaimedStep]) -> list[list[ClaimedStep]]:
         return [[row] for row in rows]
 

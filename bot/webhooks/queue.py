@@ -94,6 +94,9 @@ class WebhookQueue:
 
         return await to_thread.run_sync(claim)
 
+    async def next_due(self, after: datetime) -> datetime | None:
+        return await self._db.read_async(lambda session: store.next_due(session, after=after))
+
     def lanes(self, rows: Sequence[ClaimedDelivery]) -> list[list[ClaimedDelivery]]:
         subjects: dict[tuple[int, str], list[ClaimedDelivery]] = {}
         for row in rows:

@@ -139,8 +139,11 @@ class Services:
             self.slack.worker.wake()
         elif queue == "erasures" and self.erasures is not None:
             self.erasures.wake()
-        elif queue == "campaigns" and self.campaign_sender is not None:
-            self.campaign_sender.wake()
+        elif queue == "campaigns":  # rows to send, or a campaign scheduled or moved
+            if self.campaign_sender is not None:
+                self.campaign_sender.wake()
+            if self.campaign_scheduler is not None:
+                self.campaign_scheduler.wake()
 
     def load_knowledge_version(self) -> None:
         """Another process published a knowledge base version: load it now, in a worker
@@ -251,6 +254,17 @@ def open_understander(
         speller = spelling_corrector(training_texts(DEMO_DATA_DIR) + knowledge.texts())
     languages = language_detector() if settings.nlu.detect_language else None
     return NluUnderstander(parser, speller=speller, languages=languages)
+
+
+def queued_here(wakeups: Wakeups, queue: str) -> None:
+    """A transaction in this process queued rows on `queue` (a reply, a webhook event,
+    ...): this process's worker takes them, and the other processes need not wake (their
+    safety-net poll covers this one's crash). A campaign scheduled or moved is for every
+    process: the scheduler runs in one of them, the senders in all."""
+    if queue == "campaigns":
+        wakeups.announce(QUEUE_HAS_WORK, queue)
+    else:
+        wakeups.wake_here(QUEUE_HAS_WORK, queue)
 
 
 def stranded_message_sweeper(
@@ -379,6 +393,7 @@ def bootstrap(
     )
     # Another process (or `switchboard deliveries retry`, `kb ingest`) says so.
     wakeups.on(QUEUE_HAS_WORK, services.wake_queue)
+    database.on_queued(lambda queue: queued_here(wakeups, queue))
     if knowledge is not None:
         wakeups.on(KNOWLEDGE_VERSION, lambda _: services.load_knowledge_version())
         knowledge.on_publish(lambda version: wakeups.announce(KNOWLEDGE_VERSION, str(version)))
@@ -403,7 +418,11 @@ def bootstrap(
     limits = services.limits = RateLimits(settings.rate_limits, clock=clock)
     services.campaign_sender = campaign_sender(settings, database, all_senders)
     services.campaign_channels = frozenset(channel.value for channel in all_senders)
-    services.campaign_scheduler = campaign_scheduler(settings, database, services.campaign_sender)
+
+    def campaign_rows_queued() -> None:  # every process's sender shares the rows
+        wakeups.announce(QUEUE_HAS_WORK, "campaigns")
+
+    services.campaign_scheduler = campaign_scheduler(settings, database, campaign_rows_queued)
     services.sweeper = stranded_message_sweeper(settings, database, engine)
 
     def leased(name: str, build: Callable[[], Worker]) -> LeasedWorker:
@@ -423,10 +442,13 @@ def bootstrap(
 
         services.bot_resolver = bot_resolver()
         services.singletons["bot-resolver"] = leased("bot-resolver", bot_resolver)
-    sender = services.campaign_sender
-    services.singletons["campaign-scheduler"] = leased(
-        "campaign-scheduler", lambda: campaign_scheduler(settings, database, sender)
-    )
+
+    def leased_scheduler() -> CampaignScheduler:  # the one running here, to be woken
+        built = campaign_scheduler(settings, database, campaign_rows_queued)
+        services.campaign_scheduler = built
+        return built
+
+    services.singletons["campaign-scheduler"] = leased("campaign-scheduler", leased_scheduler)
     if settings.analytics.stages_every_hours > 0:
 
         def stage_job() -> LifecycleStageJob:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -66,11 +66,14 @@ def campaign_sender(
 
 
 def campaign_scheduler(
-    settings: Settings, database: Database, sender: CampaignSendWorker
+    settings: Settings, database: Database, started: Callable[[], None]
 ) -> CampaignScheduler:
+    """The scheduler; `started` wakes the campaign senders when a send's rows are
+    queued (a server's wakes every process's: the scheduler runs in one of them)."""
     return CampaignScheduler(
         database,
         holdout_salt=settings.campaigns.holdout_salt,
         poll_interval_seconds=settings.campaigns.poll_interval_seconds,
-        started=sender.wake,
+        idle_seconds=settings.delivery.poll_interval_seconds,
+        started=started,
     )

@@ -83,6 +83,10 @@ class SlackCallBook(Protocol):
         """Due calls whose lane has nothing unfinished before them, marked taken."""
         ...
 
+    async def next_call_due(self, after: datetime) -> datetime | None:
+        """When the first call not due at `after` falls due (a retry, a lease's end)."""
+        ...
+
     async def card_thread(self, handoff_id: int) -> CardThread | None:
         """The handoff's card, once it has been posted."""
         ...
@@ -166,6 +170,9 @@ class SlackCallQueue:
         # runs as often as the queue is looked at, at most once per FORGET_EVERY.
         await self._forget_old_events()
         return await self._book.claim_due_calls(now=self._clock(), lease=self._lease, limit=limit)
+
+    async def next_due(self, after: datetime) -> datetime | None:
+        return await self._book.next_call_due(after)
 
     def lanes(self, calls: Sequence[SlackCallRecord]) -> list[Sequence[SlackCallRecord]]:
         """One lane per handoff (the store claims at most one call of each), one per call

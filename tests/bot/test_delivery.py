@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 
@@ -10,7 +11,10 @@ from bot.conversation.engine import ConversationEngine
 from bot.delivery.worker import DeliveryWorker, RetryPolicy
 from channels.messages import Channel, InboundMessage
 from crm_store import Database, history, outbox
+from crm_store.base import utcnow
+from crm_store.records import OutboxRecord
 from tests.support.fakes import RecordingSender, ScriptedDialogue
+from tests.support.waiting import until
 
 
 async def logged_reply(database: Database) -> int:
@@ -138,3 +142,53 @@ async def test_a_worker_limited_to_some_channels_leaves_the_others_alone(
     )
     assert await web_only.deliver_due() == 0
     assert state(database, reply_id)[:2] == ("pending", 0)
+
+
+def counted_claims(worker: DeliveryWorker) -> list[int]:
+    """The worker's claims, counted as they are made (one number, in a list)."""
+    counted = [0]
+    claim = worker.outbox.claim
+
+    async def counting(limit: int) -> list[OutboxRecord]:
+        counted[0] += 1
+        return await claim(limit)
+
+    worker.outbox.claim = counting  # type: ignore[method-assign]
+    return counted
+
+
+async def run_until_sent(worker: DeliveryWorker, sender: RecordingSender) -> None:
+    running = asyncio.create_task(worker.run())
+    await until(lambda: bool(sender.sent))
+    await asyncio.sleep(0.2)  # the pass after, which finds nothing
+    await worker.stop(grace_seconds=1.0)
+    await asyncio.wait_for(running, timeout=5.0)
+
+
+async def test_an_idle_worker_sends_a_retry_at_its_time_without_a_wake_up(
+    database: Database,
+) -> None:
+    reply_id = await logged_reply(database)
+    sender = RecordingSender(failures=1)
+    policy = RetryPolicy(base_delay_seconds=0.5, jitter=0.0)
+    worker = DeliveryWorker(
+        database, {Channel.TERMINAL: sender}, policy=policy, poll_interval_seconds=60.0
+    )
+    claims = counted_claims(worker)
+    await run_until_sent(worker, sender)
+    assert state(database, reply_id)[:2] == ("sent", 2)
+    # Took it (it failed); found it waiting; took it at its time; found nothing. No
+    # polls between (one more should the timer fire a hair early).
+    assert claims[0] in (4, 5)
+
+
+async def test_a_dead_process_s_claim_is_sent_when_its_lease_ends(database: Database) -> None:
+    reply_id = await logged_reply(database)
+    with database.transaction() as session:  # claimed by a process that then died
+        outbox.claim_due(session, now=utcnow(), limit=1, lease=timedelta(seconds=0.5))
+    sender = RecordingSender()
+    worker = DeliveryWorker(database, {Channel.TERMINAL: sender}, poll_interval_seconds=60.0)
+    claims = counted_claims(worker)
+    await run_until_sent(worker, sender)
+    assert state(database, reply_id)[:2] == ("sent", 2)
+    assert claims[0] in (3, 4)  # found it claimed; took it when the lease ended; none

@@ -13,6 +13,7 @@ import pytest
 
 from bot.delivery.queue import QueueWorker, RetryPolicy
 from channels.errors import DeliveryError
+from tests.support.waiting import until
 
 NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -76,6 +77,9 @@ class FakeQueue:
 
     async def release(self, rows: Sequence[Row]) -> None:
         self.released.extend(row.id for row in rows)
+
+    async def next_due(self, after: datetime) -> datetime | None:
+        return None
 
 
 def worker(queue: FakeQueue, **policy: float | None) -> QueueWorker[Row, object]:
@@ -198,3 +202,75 @@ async def test_run_sleeps_until_woken_and_stops() -> None:
     await queue_worker.stop(grace_seconds=1.0)
     await asyncio.wait_for(running, timeout=1.0)
     assert queue.completed == [(1, "ok-1"), (2, "ok-2")] and queue.released == []
+
+
+@dataclass
+class TimedQueue(FakeQueue):
+    """A FakeQueue whose rows fall due at their time (the real clock), counting claims."""
+
+    due_at: dict[int, datetime] = field(default_factory=dict)
+    claims: int = 0
+
+    async def claim(self, limit: int) -> list[Row]:
+        self.claims += 1
+        now = datetime.now(UTC)
+        taken = [row for row in self.due if self.due_at.get(row.id, now) <= now][:limit]
+        self.due = [row for row in self.due if row not in taken]
+        return taken
+
+    async def next_due(self, after: datetime) -> datetime | None:
+        waiting = [
+            self.due_at[row.id] for row in self.due if self.due_at.get(row.id, after) > after
+        ]
+        return min(waiting, default=None)
+
+
+def idle_worker(queue: TimedQueue) -> QueueWorker[Row, object]:
+    """A worker whose safety-net poll (a minute) never comes in these tests."""
+    return QueueWorker(queue, RetryPolicy(), poll_interval_seconds=60.0)  # type: ignore[arg-type]
+
+
+async def test_an_idle_worker_claims_once_and_not_again_until_woken() -> None:
+    queue = TimedQueue([])
+    queue_worker = idle_worker(queue)
+    running = asyncio.create_task(queue_worker.run())
+    await until(lambda: queue.claims == 1)
+    await asyncio.sleep(0.3)
+    assert queue.claims == 1  # nothing due, nothing waiting: asleep until the poll
+    queue.due.append(Row(1))
+    queue_worker.wake()  # as whoever queued the row does
+    await until(lambda: bool(queue.completed))
+    await queue_worker.stop(grace_seconds=1.0)
+    await asyncio.wait_for(running, timeout=5.0)
+    # The woken pass took the row; the one after found nothing.
+    assert queue.completed == [(1, "ok-1")] and queue.claims == 3
+
+
+async def test_a_row_due_later_is_performed_at_its_time_without_a_wake_up() -> None:
+    later = datetime.now(UTC) + timedelta(seconds=0.5)
+    queue = TimedQueue([Row(1)], due_at={1: later})
+    queue_worker = idle_worker(queue)
+    running = asyncio.create_task(queue_worker.run())
+    await until(lambda: bool(queue.completed))
+    performed_at = datetime.now(UTC)
+    await until(lambda: queue.claims >= 3)
+    await asyncio.sleep(0.3)
+    await queue_worker.stop(grace_seconds=1.0)
+    await asyncio.wait_for(running, timeout=5.0)
+    assert performed_at >= later and queue.completed == [(1, "ok-1")]
+    # One claim found it waiting, one at its time took it, one after found nothing
+    # (and one more should the timer fire a hair early): no polls between.
+    assert queue.claims in (3, 4)
+
+
+async def test_a_wake_up_cuts_the_sleep_until_a_later_row_short() -> None:
+    queue = TimedQueue([Row(1)], due_at={1: datetime.now(UTC) + timedelta(seconds=60)})
+    queue_worker = idle_worker(queue)
+    running = asyncio.create_task(queue_worker.run())
+    await until(lambda: queue.claims == 1)
+    queue.due.append(Row(2, lane="b"))
+    queue_worker.wake()
+    await until(lambda: bool(queue.completed))
+    await queue_worker.stop(grace_seconds=1.0)
+    await asyncio.wait_for(running, timeout=5.0)
+    assert queue.completed == [(2, "ok-2")] and queue.performed == [2]

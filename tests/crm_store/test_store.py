@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from crm_store import Database, customers, history, outbox, staff
+from crm_store import Database, claims, customers, history, outbox, staff
 from crm_store.base import utcnow
 from crm_store.models import Identity
 from crm_store.records import NewInteraction
@@ -214,6 +214,39 @@ def test_claims_are_disjoint_and_expired_leases_come_back(database: Database) ->
         later = now + timedelta(seconds=31)
         again = outbox.claim_due(session, now=later, limit=10, lease=timedelta(seconds=30))
     assert len(again) == 10 and all(row.attempts == 2 for row in again)
+
+
+def test_the_next_due_time_is_a_retry_or_a_lease_end_not_a_row_due_already(
+    database: Database,
+) -> None:
+    _queue(database, 3, recipients=3)
+    now = utcnow()
+    with database.transaction() as session:
+        assert outbox.next_due(session, after=now) is None  # all due: nothing waits
+        first, second, third = outbox.claim_due(
+            session, now=now, limit=3, lease=timedelta(seconds=60)
+        )
+        outbox.schedule_retry(session, first.id, error="5xx", at=now + timedelta(seconds=90))
+        outbox.mark_sent(session, third.id, "SM1")
+    with database.reading() as session:
+        # `second` is claimed (its process may die): due when its lease ends.
+        assert outbox.next_due(session, after=now) == now + timedelta(seconds=60)
+        assert outbox.next_due(session, after=now, channels=["email"]) is None
+    with database.transaction() as session:
+        outbox.mark_sent(session, second.id, "SM2")
+    with database.reading() as session:
+        assert outbox.next_due(session, after=now) == now + timedelta(seconds=90)
+
+
+def test_a_commit_that_queued_rows_names_their_queue_once(database: Database) -> None:
+    told: list[str] = []
+    database.on_queued(told.append)
+    _queue(database, 2)  # one transaction, two rows
+    assert told == ["outbox"]
+    with pytest.raises(RuntimeError), database.transaction() as session:
+        claims.note_queued(session, "outbox")
+        raise RuntimeError("rolled back")
+    assert told == ["outbox"]  # a rolled-back row wakes nobody
 
 
 def test_skip_locked_lets_a_second_worker_pass_locked_rows(postgres_url: str) -> None:

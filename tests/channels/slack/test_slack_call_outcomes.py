@@ -51,6 +51,9 @@ class RecordingBook:
     ) -> list[SlackCallRecord]:
         return [call(1), call(2, purpose="thread_message")]
 
+    async def next_call_due(self, after: datetime) -> datetime | None:
+        return None
+
     async def card_thread(self, handoff_id: int) -> CardThread | None:
         return None
 
