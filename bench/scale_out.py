@@ -5,11 +5,12 @@ wake-up latency between two processes; PostgreSQL transactions and connections p
 Each configuration is `switchboard serve --workers N` (uvicorn's processes on one port)
 with the real NLU model and the demo help centre, production settings, rate limits off;
 64 web chat sessions at once send 10 messages each through the REST API (each message
-waits for its answer, as the widget does). The load client runs in this process, on the
-same machine.
+waits for its answer, as the widget does). The load comes from `--clients` (4) client
+processes on the same machine, each with its share of the sessions (`CLIENT_PROCESSES`
+says why not one).
 
     SWITCHBOARD_TEST_POSTGRES_URL=postgresql+psycopg://... python bench/scale_out.py
-    [--processes 1,2,4] [--sessions 64] [--messages 10] [--profile] [--sqlite]
+    [--processes 1,2,4] [--sessions 64] [--messages 10] [--clients 4] [--profile] [--sqlite]
 
 `--sqlite` also runs one process on a SQLite file after the PostgreSQL runs (one
 process only: processes on one SQLite file cannot wake each other). Each figure is
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import resource
 import subprocess
@@ -213,12 +215,13 @@ class CpuShares:
 
     def _read(self) -> tuple[float, ...]:
         usage = resource.getrusage(resource.RUSAGE_SELF)
+        clients = resource.getrusage(resource.RUSAGE_CHILDREN)  # the load's, once waited for
         busy, _ = _machine_busy_seconds()
         return (
             time.perf_counter(),
             busy,
             tree_cpu_seconds(self._server),
-            usage.ru_utime + usage.ru_stime,
+            usage.ru_utime + usage.ru_stime + clients.ru_utime + clients.ru_stime,
             tree_cpu_seconds(self._postgres) if self._postgres else 0.0,
         )
 
@@ -236,12 +239,21 @@ class CpuShares:
         )
 
 
-async def client_load(base: str, sessions: int, messages: int) -> tuple[list[Any], list[float]]:
-    """The load, and how late the load client's own event loop ran a 10 ms sleep
-    meanwhile: a reply waits that long to be read, and the client counts it as latency."""
-    lags: list[float] = []
+# The load runs in this many client processes, each with its share of the sessions. One
+# asyncio + httpx process driving all 64 sessions was itself the tail: against the same
+# one-process SQLite server, twice each, p99 2,862 and 3,306 ms from one client process
+# against 637 and 1,016 ms from four (p50 361 and 357 against 586 and 577: the server
+# served every request in turn; the lone client did not read them in turn), 91 and 90
+# turns per second against 103 and 98.
+CLIENT_PROCESSES = 4
+_CLIENT = """
+import asyncio, json, sys, time
+from tests.support.webchat_load import run_load
 
-    async def sample() -> None:
+async def main(base, sessions, messages, prefix):
+    lags = []
+
+    async def sample():
         while True:
             began = time.perf_counter()
             await asyncio.sleep(0.01)
@@ -249,14 +261,58 @@ async def client_load(base: str, sessions: int, messages: int) -> tuple[list[Any
 
     sampler = asyncio.create_task(sample())
     try:
-        logs = await run_load(base, sessions, messages, prefix=f"b{time.time_ns()}-")
+        logs = await run_load(base, sessions, messages, prefix=prefix)
     finally:
         sampler.cancel()
-    return logs, lags or [0.0]
+    latencies = [value for log in logs for value in log.latencies]
+    retries = sum(log.retries for log in logs)
+    print(json.dumps({"latencies": latencies, "retries": retries, "lags": lags}))
+
+asyncio.run(main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]))
+"""
+
+
+def client_load(
+    base: str, sessions: int, messages: int, processes: int = CLIENT_PROCESSES
+) -> tuple[list[float], int, list[float]]:
+    """The load from `processes` client processes started together (sessions shared out
+    between them): every reply's latency, the client retries, and how late the clients'
+    event loops ran a 10 ms sleep meanwhile (a reply waits that long to be read, and the
+    client counts it as latency)."""
+    prefix = f"b{time.time_ns()}-"
+    shares = [sessions // processes + (n < sessions % processes) for n in range(processes)]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    running = [
+        subprocess.Popen(
+            [sys.executable, "-c", _CLIENT, base, str(share), str(messages), f"{prefix}{n}-"],
+            stdout=subprocess.PIPE,
+            env=env,
+        )
+        for n, share in enumerate(shares)
+        if share
+    ]
+    latencies: list[float] = []
+    lags: list[float] = []
+    retries = 0
+    for client in running:
+        out, _ = client.communicate()
+        if client.returncode != 0:
+            raise SystemExit(f"a load client failed ({client.returncode})")
+        found = json.loads(out)
+        latencies += found["latencies"]
+        lags += found["lags"]
+        retries += found["retries"]
+    return latencies, retries, lags or [0.0]
 
 
 def measure(
-    url: str, base: str, sessions: int, messages: int, server_pid: int, postmaster: int | None
+    url: str,
+    base: str,
+    sessions: int,
+    messages: int,
+    server_pid: int,
+    postmaster: int | None,
+    clients: int = CLIENT_PROCESSES,
 ) -> dict[str, Any]:
     """The load's figures; transactions and connections only on PostgreSQL (-1 on SQLite)."""
     postgres = make_url(url).get_backend_name() == "postgresql"
@@ -265,7 +321,7 @@ def measure(
     commits_before = database_counters(url)[0] if postgres else 0
     cpu = CpuShares(server_pid, postmaster)
     started = time.perf_counter()
-    logs, lags = asyncio.run(client_load(base, sessions, messages))
+    latencies, retries, lags = client_load(base, sessions, messages, clients)
     elapsed = time.perf_counter() - started
     shares = cpu.report()
     load = os.getloadavg()
@@ -274,20 +330,19 @@ def measure(
         _, connections = database_counters(url)
         time.sleep(2)
         commits_after, _ = database_counters(url)
-    turns = sum(len(log.latencies) for log in logs)
-    latencies = [value for log in logs for value in log.latencies]
+    turns = len(latencies)
     return {
         "turns": turns,
         "turns_per_s": turns / elapsed,
         "p50_ms": 1000 * percentile(latencies, 0.50),
         "p99_ms": 1000 * percentile(latencies, 0.99),
-        "retries": sum(log.retries for log in logs),
+        "retries": retries,
         "transactions_per_turn": (commits_after - commits_before) / turns if postgres else -1,
         "connections": connections,
         "load": load,
         "cpu": shares,
         "client_lag": (
-            f"load client's event loop late by p50 {1000 * percentile(lags, 0.50):.1f} ms, "
+            f"load clients' event loops late by p50 {1000 * percentile(lags, 0.50):.1f} ms, "
             f"p99 {1000 * percentile(lags, 0.99):.1f} ms, max {1000 * max(lags):.0f} ms"
         ),
     }
@@ -390,7 +445,9 @@ def run_configuration(
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
     try:
-        found = measure(url, base, args.sessions, args.messages, process.pid, postgres)
+        found = measure(
+            url, base, args.sessions, args.messages, process.pid, postgres, args.clients
+        )
     finally:
         if spy is not None:
             spy.wait()
@@ -413,7 +470,8 @@ def run_configuration(
     )
     load = ", ".join(f"{value:.1f}" for value in found["load"])
     print(
-        f"{label}, {processes} process(es), {args.sessions} clients x {args.messages} messages: "
+        f"{label}, {processes} process(es), {args.sessions} clients x {args.messages} messages"
+        f" from {args.clients} client processes: "
         f"{found['turns_per_s']:.1f} turns/s ({100 * found['turns_per_s'] / limit:.0f}% "
         f"of the encoder's batch limit), p50 {found['p50_ms']:.0f} ms, "
         f"p99 {found['p99_ms']:.0f} ms, {store}{found['retries']} client retries "
@@ -426,6 +484,9 @@ def main() -> None:
     parser.add_argument("--processes", default="1,2,4")
     parser.add_argument("--sessions", type=int, default=64)
     parser.add_argument("--messages", type=int, default=10)
+    parser.add_argument(
+        "--clients", type=int, default=CLIENT_PROCESSES, help="load client processes"
+    )
     parser.add_argument("--profile", action="store_true", help="py-spy each 1-process run")
     parser.add_argument("--sqlite", action="store_true", help="also 1 process on SQLite")
     parser.add_argument("--stages", action="store_true", help="time a turn's stages (1 process)")
