@@ -24,6 +24,8 @@ import argparse
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import yaml
@@ -56,15 +58,22 @@ def titles(kb: KnowledgeBase, first: dict[str, int]) -> dict[str, str]:
     return {p.article: p.title for p in passages}
 
 
+@contextmanager
+def rule_off(kb: KnowledgeBase) -> Iterator[None]:
+    """Search shows the sections it found, as without `knowledge.broad_questions`."""
+    rule = kb._lead_sections
+    kb._lead_sections = lambda version, query, shown, own, facts: (shown, own)  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        kb._lead_sections = rule  # type: ignore[method-assign]
+
+
 def search_both(kb: KnowledgeBase, text: str) -> tuple[list[Passage], list[Passage]]:
     """(with the rule, without it) for one question."""
     found = kb.search(text, k=3)
-    rule = kb._lead_sections
-    kb._lead_sections = lambda version, query, shown, own: (shown, own)  # type: ignore[method-assign]
-    try:
+    with rule_off(kb):
         reference = kb.search(text, k=3)
-    finally:
-        kb._lead_sections = rule  # type: ignore[method-assign]
     same = [(p.article, p.score, p.similarity) for p in found] == [
         (p.article, p.score, p.similarity) for p in reference
     ]
@@ -77,17 +86,14 @@ def search_cost(kb: KnowledgeBase, texts: list[str]) -> tuple[float, float]:
     """Median process CPU ms per search with the rule and without it, rounds interleaved
     (the encoding is done once, outside the timing)."""
     vectors = kb._encoder.encode(texts)
-    rule = kb._lead_sections
     timed: dict[bool, list[float]] = {True: [], False: []}
     for _ in range(5):
         for on in (False, True):
-            if not on:
-                kb._lead_sections = lambda version, query, shown, own: (shown, own)  # type: ignore[method-assign]
-            started = time.process_time()
-            for text, vector in zip(texts, vectors, strict=True):
-                kb.search_vector(text, vector, 3)
-            timed[on].append((time.process_time() - started) * 1000 / len(texts))
-            kb._lead_sections = rule  # type: ignore[method-assign]
+            with nullcontext() if on else rule_off(kb):
+                started = time.process_time()
+                for text, vector in zip(texts, vectors, strict=True):
+                    kb.search_vector(text, vector, 3)
+                timed[on].append((time.process_time() - started) * 1000 / len(texts))
     return statistics.median(timed[True]), statistics.median(timed[False])
 
 

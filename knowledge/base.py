@@ -438,7 +438,7 @@ class KnowledgeBase:
             ranked = self._stand_in(ranked, held_back, article_of)
         top = best_per_article(ranked, article_of, k)
         shown, own = self._answering_sections(version, query, top, facts)
-        shown, own = self._lead_sections(version, query, shown, own)
+        shown, own = self._lead_sections(version, query, shown, own, facts)
         passages = version.passages(shown, asked)
         return [
             dataclasses.replace(p, own_similarity=own[p.chunk_id]) if p.chunk_id in own else p
@@ -506,23 +506,25 @@ class KnowledgeBase:
         query: np.ndarray,
         shown: list[tuple[int, float, float]],
         own: dict[int, float],
+        facts: dict[int, ChunkFacts],
     ) -> tuple[list[tuple[int, float, float]], dict[int, float]]:
         """`shown`, with an article asked about as a whole ("what's your return policy")
         shown by its first section (`knowledge.broad_questions`). Scores, order and
-        the own similarities the router judges are kept."""
-        facts = version.chunk_facts([chunk for chunk, _, _ in shown])
-        articles = sorted({f.article for f in facts.values()})
+        the own similarities the router judges are kept. `facts` holds the shown
+        chunks' facts (the search read them) and gains their articles' other chunks'."""
+        articles = sorted({facts[chunk].article for chunk, _, _ in shown})
         siblings = version.article_chunks(articles, None)
-        sibling_facts = version.chunk_facts(siblings)
+        facts.update(version.chunk_facts([c for c in siblings if c not in facts]))
         first: dict[tuple[str, str], int] = {}
         for chunk in siblings:  # in the article's order
-            f = sibling_facts.get(chunk)
+            f = facts.get(chunk)
             if f is not None and f.question is None:
                 first.setdefault((f.article, f.language), chunk)
         leads = {
             chunk: lead
-            for chunk, f in facts.items()
-            if (lead := first.get((f.article, f.language))) is not None and lead != chunk
+            for chunk, _, _ in shown
+            if (lead := first.get((facts[chunk].article, facts[chunk].language))) is not None
+            and lead != chunk
         }
         if not leads:
             return shown, own

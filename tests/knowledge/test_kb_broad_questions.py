@@ -17,7 +17,9 @@ EXCHANGES = "https://help.acme-outfitters.example/returns-and-refunds/exchanges"
 
 def _without_the_rule(kb: KnowledgeBase, text: str, monkeypatch: pytest.MonkeyPatch) -> Passage:
     with monkeypatch.context() as patched:
-        patched.setattr(kb, "_lead_sections", lambda version, query, shown, own: (shown, own))
+        patched.setattr(
+            kb, "_lead_sections", lambda version, query, shown, own, facts: (shown, own)
+        )
         return kb.search(text, k=3)[0]
 
 
