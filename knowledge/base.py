@@ -36,6 +36,8 @@ from typing import Protocol
 
 import numpy as np
 
+from knowledge.article_classifier import ARTICLE_WEIGHT, ArticleClassifier
+from knowledge.article_classifier import MAX_VECTORS as MAX_CLASSIFIED_VIEWS
 from knowledge.asked_views import ASKED_KIND, attach_asked
 from knowledge.broad_questions import TitleVectors, is_broad
 from knowledge.catalogue import MAX_VIEWS, Catalogue, ChunkFacts, NewDocument
@@ -45,7 +47,7 @@ from knowledge.faq import FAQ_QUESTION_THRESHOLD, FAQ_RANK_MARGIN, answers_only_
 from knowledge.index import HNSW_MIN_VECTORS, VectorIndex
 from knowledge.loaded_version import LoadedVersion
 from knowledge.records import DocumentInfo, IngestProgress, IngestSummary, Passage
-from knowledge.retrieval import LEXICAL_WEIGHT, best_per_article, best_per_chunk, fuse
+from knowledge.retrieval import LEXICAL_WEIGHT, best_per_article, best_per_chunk, fuse, nudge
 from knowledge.sources import UnreadableFile, discover_files, parse_document
 
 __all__ = ["MAX_QUERY_CHARS", "KnowledgeBase", "TextEncoder", "document_id_for"]
@@ -90,6 +92,7 @@ class KnowledgeBase:
         hnsw_min_vectors: int = HNSW_MIN_VECTORS,
         views: frozenset[str] = DEFAULT_VIEWS,
         faq_question_threshold: float | None = FAQ_QUESTION_THRESHOLD,
+        article_weight: float = ARTICLE_WEIGHT,
     ) -> None:
         self.index_dir = Path(index_dir)
         try:
@@ -102,6 +105,7 @@ class KnowledgeBase:
         self._hnsw_min = hnsw_min_vectors
         self._views = views
         self._faq_threshold = faq_question_threshold
+        self._article_weight = article_weight
         self._faq_rank_margin: float | None = FAQ_RANK_MARGIN
         self._titles = TitleVectors(encoder.encode)
         self._published: list[Callable[[int], None]] = []
@@ -120,6 +124,7 @@ class KnowledgeBase:
         hnsw_min_vectors: int = HNSW_MIN_VECTORS,
         views: frozenset[str] = DEFAULT_VIEWS,
         faq_question_threshold: float | None = FAQ_QUESTION_THRESHOLD,
+        article_weight: float = ARTICLE_WEIGHT,
     ) -> KnowledgeBase:
         return cls(
             index_dir,
@@ -128,6 +133,7 @@ class KnowledgeBase:
             hnsw_min_vectors=hnsw_min_vectors,
             views=views,
             faq_question_threshold=faq_question_threshold,
+            article_weight=article_weight,
         )
 
     def _embed_stale_documents(self) -> None:
@@ -185,9 +191,29 @@ class KnowledgeBase:
                 stale.unlink(missing_ok=True)
         questions = self._catalogue.vector_ids_of_kind("question")
         asked = self._catalogue.vector_ids_of_kind(ASKED_KIND)
-        self._loaded = LoadedVersion(generation, index, questions, self._catalogue, asked)
+        self._loaded = LoadedVersion(
+            generation,
+            index,
+            questions,
+            self._catalogue,
+            asked,
+            classifier=self._fit_classifier(ids, vectors),
+        )
         self._generation = generation
         return self._loaded
+
+    def _fit_classifier(self, ids: np.ndarray, vectors: np.ndarray) -> ArticleClassifier | None:
+        if not self._article_weight or not len(ids):
+            return None
+        if len(ids) > MAX_CLASSIFIED_VIEWS:  # before reading every chunk's article
+            log.info(
+                "article classifier off: %d views (at most %d)", len(ids), MAX_CLASSIFIED_VIEWS
+            )
+            return None
+        article_of = self._catalogue.chunk_articles()
+        labels = [article_of.get(int(i) // MAX_VIEWS) for i in ids]
+        kept = [n for n, label in enumerate(labels) if label is not None]
+        return ArticleClassifier.fit(vectors[kept], [labels[n] for n in kept])  # type: ignore[misc]
 
     def _current_index(self) -> LoadedVersion:
         """The index, its question views and what is read of it, one version of all,
@@ -236,7 +262,12 @@ class KnowledgeBase:
             question_views = self._catalogue.vector_ids_of_kind("question", db)
             asked_views = self._catalogue.vector_ids_of_kind(ASKED_KIND, db)
         self._loaded = LoadedVersion(
-            generation, index, question_views, self._catalogue, asked_views
+            generation,
+            index,
+            question_views,
+            self._catalogue,
+            asked_views,
+            classifier=self._fit_classifier(ids, vectors),
         )
         self._generation = generation
         old_path.unlink(missing_ok=True)
@@ -436,12 +467,20 @@ class KnowledgeBase:
         ranked = fuse(dense, lexical, self._lexical_weight)
         if held_back:
             ranked = self._stand_in(ranked, held_back, article_of)
+        probability: dict[str, float] = {}
+        if version.classifier is not None:  # after the stand-ins: they borrow a score
+            probability = version.classifier.probabilities(query)
+            ranked = nudge(ranked, article_of, probability, self._article_weight)
         top = best_per_article(ranked, article_of, k)
         shown, own = self._answering_sections(version, query, top, facts)
         shown, own = self._lead_sections(version, query, shown, own, facts)
         passages = version.passages(shown, asked)
         return [
-            dataclasses.replace(p, own_similarity=own[p.chunk_id]) if p.chunk_id in own else p
+            dataclasses.replace(
+                p,
+                own_similarity=own.get(p.chunk_id, p.own_similarity),
+                article_probability=probability.get(p.article),
+            )
             for p in passages
         ]
 

@@ -271,6 +271,11 @@ class Catalogue:
             rows = (db or self._db).execute("SELECT id FROM vectors WHERE kind = ?", (kind,))
             return {int(row[0]) for row in rows}
 
+    def chunk_articles(self) -> dict[int, str]:
+        """Every chunk's article (`knowledge.article_classifier` labels views with it)."""
+        with self._lock:
+            return {int(c): a for c, a in self._db.execute("SELECT id, article FROM chunks")}
+
     def chunk_rows(self, chunk_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
         """(document_id, title, section, source, text, article, question, language) of
         these chunks, the ones that exist (`knowledge.loaded_version` keeps them)."""

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from knowledge.article_classifier import ArticleClassifier
 from knowledge.catalogue import MAX_VIEWS, Catalogue, ChunkFacts
 from knowledge.index import VectorIndex
 from knowledge.records import Passage
@@ -65,8 +66,11 @@ class LoadedVersion:
         asked_views: set[int] | None = None,
         *,
         rows_held: int = ROWS_HELD,
+        classifier: ArticleClassifier | None = None,
     ) -> None:
         self.generation = generation
+        # fitted on this version's views at load (knowledge.article_classifier)
+        self.classifier = classifier
         self.index = index
         self.question_views = question_views
         self.languages = frozenset(catalogue.languages())

@@ -92,6 +92,9 @@ class Passage:
     # in the probable zone below the threshold on this one, since that zone was
     # calibrated on article text, not on question-to-question matches.
     own_similarity: float | None = None
+    # The question's probability of being about this passage's article, from the model
+    # fitted on the help centre's own views (knowledge.article_classifier); None without one.
+    article_probability: float | None = None
 
     def __post_init__(self) -> None:
         if not self.article:

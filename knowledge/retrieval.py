@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-__all__ = ["LEXICAL_WEIGHT", "best_per_article", "best_per_chunk", "fuse"]
+__all__ = ["LEXICAL_WEIGHT", "best_per_article", "best_per_chunk", "fuse", "nudge"]
 
 # Chosen on the StackFAQ validation split by bench/kb_stackfaq.py (best MRR over 0, 0.05,
 # 0.1, 0.15, 0.2, 0.3). Printed on the test split: dense-only recall@1 0.967, MRR 0.982;
@@ -69,3 +69,20 @@ def fuse(
         scored.append((chunk, similarity + lexical_weight * nudge, similarity))
     scored.sort(key=lambda item: (-item[1], item[0]))
     return scored if k is None else scored[:k]
+
+
+def nudge(
+    scored: Iterable[tuple[int, float, float]],
+    article_of: Mapping[int, str],
+    probability: Mapping[str, float],
+    weight: float,
+) -> list[tuple[int, float, float]]:
+    """`scored` (chunk id, ranking score, similarity) with `weight` x its article's
+    probability added to each ranking score, best first again (see
+    `knowledge.article_classifier`). Similarity is left as it was."""
+    moved = [
+        (chunk, score + weight * probability.get(article_of[chunk], 0.0), similarity)
+        for chunk, score, similarity in scored
+    ]
+    moved.sort(key=lambda item: (-item[1], item[0]))
+    return moved

@@ -2,7 +2,8 @@
 
 `attributes["route"]` on a bot interaction holds the decision, the rule that made it,
 and the candidates it weighed (intents with their calibrated confidence, articles with
-their similarity). `sources` on the same interaction lists only what the reply cites.
+their similarity and, with a help centre's article classifier, their probability).
+`sources` on the same interaction lists only what the reply cites.
 An agent reading a handed-over conversation and the evaluation read the same record.
 """
 
@@ -51,6 +52,8 @@ class Candidate:
     name: str
     score: float
     title: str | None = None
+    # an article's probability from the article classifier (knowledge.article_classifier)
+    probability: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         found: dict[str, Any] = {
@@ -60,6 +63,8 @@ class Candidate:
         }
         if self.title:
             found["title"] = self.title
+        if self.probability is not None:
+            found["probability"] = round(self.probability, 4)
         return found
 
 
@@ -71,7 +76,15 @@ def article_candidates(passages: list[Passage], limit: int = 3) -> list[Candidat
     found = []
     for p in passages[:limit]:
         title = f"{p.title} — {p.section}"
-        found.append(Candidate("article", passage_article(p), p.similarity, title=title))
+        found.append(
+            Candidate(
+                "article",
+                passage_article(p),
+                p.similarity,
+                title=title,
+                probability=p.article_probability,
+            )
+        )
     return found
 
 

@@ -31,6 +31,7 @@ from actions.domain import CONTACT_FORM, LEAD_FORM, OPEN_TICKET_FORM
 from bot.conversation import cues
 from bot.conversation.route import Decision
 from knowledge import Passage
+from knowledge.article_classifier import ARTICLE_WEIGHT
 from nlu import FALLBACK_INTENT
 
 # An intent the NLU is this sure of may act without other evidence. The NLU's own
@@ -118,6 +119,17 @@ def answers(passages: list[Passage], threshold: float) -> bool:
         return False
     second = passages[1].similarity if len(passages) > 1 else 0.0
     return best - second >= PROBABLE_LEAD or second >= floor
+
+
+def lead(best: Passage, runner_up: Passage) -> float:
+    """How far the first article is ahead of the second: their similarity with the
+    article classifier's nudge, as search ranked them (`knowledge.article_classifier`),
+    so an article the classifier put first is not read as behind its runner-up."""
+    return _ranked(best) - _ranked(runner_up)
+
+
+def _ranked(passage: Passage) -> float:
+    return passage.similarity + ARTICLE_WEIGHT * (passage.article_probability or 0.0)
 
 
 def decide(signals: Signals) -> Plan:
@@ -229,10 +241,10 @@ def _answer(signals: Signals, rule: str, *, then: str | None = None) -> Plan:
     best, *rest = signals.passages
     runner_up = rest[0] if rest else None
     if then is None and runner_up is not None:
-        lead = best.similarity - runner_up.similarity
+        ahead = lead(best, runner_up)
         probable = best.similarity < signals.threshold
-        if (probable and lead < PROBABLE_LEAD) or (
-            runner_up.similarity >= signals.threshold and lead < CLARIFY_MARGIN
+        if (probable and ahead < PROBABLE_LEAD) or (
+            runner_up.similarity >= signals.threshold and ahead < CLARIFY_MARGIN
         ):
             return Plan(Decision.CLARIFY, "close_articles", options=[best, runner_up])
     if best.similarity < signals.threshold:

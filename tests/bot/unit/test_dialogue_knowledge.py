@@ -4,6 +4,8 @@ and what "yes" and "no" do with that offer."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from actions.context import OFFER_REASON
 from actions.handoff import HANDOFF_REASON
 from bot.conversation.dialogue import FALLBACK
@@ -104,6 +106,21 @@ async def test_a_miss_is_the_honest_fallback_with_the_passages_tried(
         ("article", "refunds", 0.19),
     ]
     assert chat.slots[OFFER_REASON] == "not_understood"  # a person was offered
+
+
+async def test_the_route_keeps_each_articles_probability_when_search_gives_one(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
+) -> None:
+    knowledge.passages = [
+        dataclasses.replace(passage(REFUNDS, 0.8), article_probability=0.91234),
+        passage("Ships in 3 days.", 0.5, title="Shipping", source="https://help.acme.test/s"),
+    ]
+
+    (reply,) = await Chat(dialogue).say("when is my refund", "knowledge_question", 0.9)
+
+    articles = [c for c in reply.attributes["route"]["candidates"] if c["kind"] == "article"]
+    assert articles[0]["probability"] == 0.9123
+    assert "probability" not in articles[1]  # no classifier's word on it: none stored
 
 
 async def test_an_empty_knowledge_base_falls_back(dialogue: SupportDialogue) -> None:

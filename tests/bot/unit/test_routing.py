@@ -269,6 +269,35 @@ def test_two_nearly_tied_articles_get_a_clarifying_question() -> None:
     assert [p.source for p in plan.options] == [RETURNS, SHIPPING]
 
 
+def test_an_article_the_classifier_put_first_is_answered_not_asked_about() -> None:
+    # Search put RETURNS first on the article classifier's word though SHIPPING's best
+    # section is a little more similar: the lead is read as search ranked them.
+    close = ANSWER_THRESHOLD + 0.1
+    tied = signals("can I send it back", articles=[(RETURNS, close), (SHIPPING, close + 0.01)])
+    best, runner_up = tied.passages
+    ranked = dataclasses.replace(
+        tied,
+        passages=[
+            dataclasses.replace(best, article_probability=0.7),
+            dataclasses.replace(runner_up, article_probability=0.1),
+        ],
+    )
+
+    assert decide(tied).decision is Decision.CLARIFY  # without the classifier: a tie
+    plan = decide(ranked)
+    assert (plan.decision, [p.source for p in plan.cite]) == (Decision.ANSWER, [RETURNS])
+
+
+def test_the_classifier_does_not_make_a_weak_match_an_answer() -> None:
+    # Whether the help centre answers at all is read on similarity alone.
+    weak = signals("capital of Peru?", "nlu_fallback", 0.3, articles=[(RETURNS, 0.2)])
+    sure = dataclasses.replace(
+        weak, passages=[dataclasses.replace(weak.passages[0], article_probability=0.99)]
+    )
+
+    assert decide(sure).decision is Decision.FALLBACK
+
+
 def test_a_clear_winner_is_answered() -> None:
     plan = decide(signals("return window?", articles=[(RETURNS, 0.8), (SHIPPING, 0.6)]))
 
