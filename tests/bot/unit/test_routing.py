@@ -502,3 +502,24 @@ def test_what_a_verified_customer_ordered_lists_their_orders(text: str) -> None:
     plan = decide(signals(text, "order_status", 0.7, articles=[(RETURNS, 0.49)], verified=True))
 
     assert (plan.decision, plan.rule) == (Decision.ACTION, "own_orders")
+
+
+def test_a_probable_article_the_classifier_doubts_is_not_answered() -> None:
+    # In the probable zone an article must lead its runner-up clearly; the lead is read
+    # as search ranked them, so a classifier that prefers the runner-up shrinks it.
+    best_similarity = ANSWER_THRESHOLD - 0.05
+    plain = signals(
+        "is acme carbon neutral",
+        articles=[(RETURNS, best_similarity), (SHIPPING, best_similarity - 0.08)],
+    )
+    first, second = plain.passages
+    doubted = dataclasses.replace(
+        plain,
+        passages=[
+            dataclasses.replace(first, article_probability=0.1),
+            dataclasses.replace(second, article_probability=0.4),
+        ],
+    )
+
+    assert decide(plain).decision is Decision.ANSWER
+    assert decide(doubted).decision is Decision.FALLBACK
