@@ -94,8 +94,9 @@ _ORDER_STATE_ASK = re.compile(
     r"list|show|see|check|on (?:its|it's|the) way|shipped|dispatched|delivered)\b",
     re.I,
 )
+# "my tickets", "do I have any open tickets": the customer's own, whoever's words.
 _OWN_TICKETS = re.compile(
-    r"\b(?:my|our)\s+(?:open\s+|support\s+|last\s+)?(?:tickets?|cases?|support requests?)\b",
+    r"\b(?:my|our|any)\s+(?:open\s+|support\s+|last\s+)?(?:tickets?|cases?|support requests?)\b",
     re.I,
 )
 

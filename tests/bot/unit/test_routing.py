@@ -523,3 +523,34 @@ def test_a_probable_article_the_classifier_doubts_is_not_answered() -> None:
 
     assert decide(plain).decision is Decision.ANSWER
     assert decide(doubted).decision is Decision.FALLBACK
+
+
+def test_asking_whether_one_has_open_tickets_lists_them_over_a_probable_article() -> None:
+    # "open" matches the opening hours article a little, and its classifier agrees.
+    probable = signals(
+        "do i have any open tickets",
+        "ticket_status",
+        0.98,
+        articles=[(RETURNS, ANSWER_THRESHOLD - 0.07), (SHIPPING, ANSWER_THRESHOLD - 0.2)],
+    )
+
+    plan = decide(probable)
+    assert (plan.decision, plan.action) == (Decision.ACTION, "action_ticket_status")
+
+
+def test_a_probable_match_on_how_customers_ask_stands_when_the_classifier_vouches() -> None:
+    # Found through an `asked:` phrasing; on its own words it is below the probable zone.
+    matched = signals(
+        "wrong colour received",
+        articles=[(RETURNS, ANSWER_THRESHOLD - 0.05), (SHIPPING, ANSWER_THRESHOLD - 0.2)],
+    )
+    first, second = matched.passages
+    own_words = dataclasses.replace(first, own_similarity=ANSWER_THRESHOLD - 0.2)
+
+    def with_probability(probability: float) -> Signals:
+        found = dataclasses.replace(own_words, article_probability=probability)
+        return dataclasses.replace(matched, passages=[found, second])
+
+    assert decide(with_probability(0.1)).decision is Decision.FALLBACK
+    plan = decide(with_probability(0.6))
+    assert (plan.decision, plan.rule) == (Decision.ANSWER, "article_probable")
