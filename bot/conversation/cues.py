@@ -49,12 +49,11 @@ _UNITS = (
     r"message|email|call|try|trie|attempt)s?\b"
 )
 _BUSINESS_INTEREST = re.compile(
-    r"\b(?:quote|quotation|bulk|wholesale|reseller|resell|stockist|distributor|"
+    r"\b(?:quote|quotation|bulk|wholesale|reseller|resell|stockist|distributor|uniforms?|"
     r"corporate|enterprise|b2b|volume (?:discount|pricing|order)|trade account|"
     r"partnership|partner with|demo|demonstration|sales team|talk to sales|"
     r"(?:team|group|company|club|school|staff|employee|office|event) (?:order|orders|"
-    r"uniforms?|purchase|gear|kit|jackets)|"
-    r"for (?:our|my) (?:team|company|staff|employees|club|school|office|business|crew))\b"
+    r"uniforms?|purchase|gear|kit|jackets))\b"
     r"|\b(?:kit|fit|gear|equip)(?:ting)?\s+out\s+(?:the\s+|our\s+|my\s+)?(?:whole\s+|entire\s+)?"
     r"(?:team|staff|crew|club|group|troop|class|company|department|squad)\b"
     r"|(?<![#\d])(?:[2-9]\d|[1-9]\d\d)\s+(?:(?!"
@@ -62,6 +61,13 @@ _BUSINESS_INTEREST = re.compile(
     + r")[a-z]+\s+)?(?:(?!"
     + _UNITS
     + r")[a-z]+s|of\s+(?:them|those))\b",
+    re.I,
+)
+
+# "for my company", "for our team": a sign of business only when the help centre has no
+# answer ("I need a VAT invoice for my company" is a question about invoices).
+_FOR_AN_ORGANISATION = re.compile(
+    r"\bfor (?:our|my) (?:team|company|staff|employees|club|school|office|business|crew)\b",
     re.I,
 )
 
@@ -132,6 +138,12 @@ def asks_how_to_reach_us(text: str) -> bool:
 def shows_business_interest(text: str) -> bool:
     """Quotes, bulk or team orders, demos, reselling: what sales should follow up."""
     return bool(_BUSINESS_INTEREST.search(text))
+
+
+def speaks_for_an_organisation(text: str) -> bool:
+    """ "for my company", "for our team": business interest unless the help centre
+    answers the question outright."""
+    return bool(_FOR_AN_ORGANISATION.search(text))
 
 
 def asks_for_ticket(text: str) -> bool:

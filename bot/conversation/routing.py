@@ -206,7 +206,14 @@ def decide(signals: Signals) -> Plan:
         intent == "update_contact" and (entity(signals, "email") or entity(signals, "phone"))
     ):
         return Plan(Decision.FORM, "asked_to_change_contact", CONTACT_FORM)
-    if cues.shows_business_interest(text) or intent == "demo_request":
+    answered_outright = bool(signals.passages) and (
+        signals.passages[0].similarity >= signals.threshold
+    )
+    if (
+        cues.shows_business_interest(text)
+        or intent == "demo_request"
+        or (cues.speaks_for_an_organisation(text) and not answered_outright)
+    ):
         return Plan(Decision.FORM, "sales_interest", LEAD_FORM)
     if cues.asks_for_ticket(text):
         return Plan(Decision.FORM, "asked_for_ticket", OPEN_TICKET_FORM)

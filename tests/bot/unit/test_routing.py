@@ -102,6 +102,16 @@ def test_sales_interest_starts_the_lead_form(text: str) -> None:
     assert (plan.decision, plan.action) == (Decision.FORM, LEAD_FORM)
 
 
+def test_for_my_company_is_sales_interest_only_when_the_help_centre_has_no_answer() -> None:
+    invoice = "INVOICES"
+    asked = "can i get an invoice for my company"
+    answered = decide(signals(asked, articles=[(invoice, ANSWER_THRESHOLD + 0.15)]))
+    unanswered = decide(signals("jackets for my company", articles=[(SHIPPING, 0.3)]))
+
+    assert (answered.decision, [p.source for p in answered.cite]) == (Decision.ANSWER, [invoice])
+    assert (unanswered.decision, unanswered.action) == (Decision.FORM, LEAD_FORM)
+
+
 @pytest.mark.parametrize(
     "text",
     [
