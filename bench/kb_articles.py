@@ -147,8 +147,16 @@ def main() -> None:
         print(line(f"  with the classifier (weight {ARTICLE_WEIGHT:g})", right_first(kb, cases)))
         with without_classifier(kb):
             print(line("  search alone (reference)", right_first(kb, cases)))
-        on, off = search_cpu(kb, [text for _, text, _ in cases])
-        print(f"CPU per search (median of 5 rounds): {on:.2f} ms with, {off:.2f} ms without")
+        # One BLAS and OpenMP thread: with their default threads, their workers spin after
+        # each small product and the figure measures the spin (3.8 against 1.8 ms in one
+        # run, 8.0 against 8.0 in the next); bench/turn_cost.py's search in the server is
+        # about 1.8 ms.
+        with threadpool_limits(1):
+            on, off = search_cpu(kb, [text for _, text, _ in cases])
+        print(
+            f"CPU per search (median of 5 rounds, one BLAS/OpenMP thread): {on:.2f} ms with,"
+            f" {off:.2f} ms without"
+        )
         if args.sweep:
             print("sweep (right article first):")
             sweep(kb, cases)

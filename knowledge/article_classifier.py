@@ -73,7 +73,7 @@ class ArticleClassifier:
         rows = rows / np.where(norms > 0, norms, 1.0)
         started = time.process_time()
         # One BLAS thread: on this small problem the threads only spin against each other
-        # (0.05 s of CPU for the demo help centre on one, 5 s on two cores).
+        # (0.05 s of CPU for the demo help centre on one, 2 to 7 s on two; bench/kb_articles.py).
         with threadpool_limits(1):
             model = LogisticRegression(C=_C, max_iter=3000).fit(rows, labels)
         log.info(
