@@ -116,7 +116,11 @@ def _check_operation(operation: APIOperation, token: str | None) -> str | None:
     try:
         examples()
     except (Exception, BaseExceptionGroup) as exc:  # a FailureGroup names every check
-        return f"{operation.label}: {exc}"
+        # A group (Hypothesis's flaky failure among them) says only how many it holds:
+        # name each, so a failure seen once in CI can be read from its log.
+        inner = getattr(exc, "exceptions", ())
+        detail = "".join(f"\n  - {type(e).__name__}: {e}"[:2000] for e in inner)
+        return f"{operation.label}: {exc}{detail}"
     return None
 
 

@@ -564,3 +564,30 @@ def test_a_probable_match_on_how_customers_ask_stands_when_the_classifier_vouche
     assert decide(with_probability(0.1)).decision is Decision.FALLBACK
     plan = decide(with_probability(0.6))
     assert (plan.decision, plan.rule) == (Decision.ANSWER, "article_probable")
+
+
+def test_a_complaint_is_judged_without_the_article_classifier() -> None:
+    # The classifier lifted a weak article over a tie in the probable zone; for an upset
+    # customer search's own ranking decides, and here nothing clearly answers.
+    probable = ANSWER_THRESHOLD - 0.07
+    complaint = signals(
+        "this is unacceptable, your delivery service is the worst",
+        "complaint",
+        0.9,
+        articles=[(RETURNS, probable - 0.04), (SHIPPING, probable)],
+    )
+    lifted, other = complaint.passages
+    nudged = dataclasses.replace(
+        complaint,
+        passages=[
+            dataclasses.replace(lifted, score=lifted.score + 0.1, article_probability=0.5),
+            # found through an `asked:` phrasing; weaker on its own words
+            dataclasses.replace(
+                other, own_similarity=ANSWER_THRESHOLD - 0.13, article_probability=0.0
+            ),
+        ],
+    )
+    question = dataclasses.replace(nudged, intent="knowledge_question", text="parcel late?")
+
+    assert decide(nudged).decision is Decision.OFFER
+    assert decide(question).decision is Decision.ANSWER  # a question keeps the classifier's word
