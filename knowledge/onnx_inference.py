@@ -1,11 +1,11 @@
 """The exported sentence model's run without sentence-transformers' per-call work.
 
-`SentenceTransformer.encode` of one sentence took 4.0 ms of its thread's CPU on the
-2-core development machine, of which ONNX Runtime's run was 2.1 ms: the rest was the
-library's general machinery (input formats and modalities, the transformers tokenizer's
-call, torch tensors for the pooling and normalising modules, moving modules to a
-device), run again for every call. A web chat turn encodes one sentence, so that was
-about a tenth of a turn's CPU (bench/README.md, "A turn's CPU").
+Under cProfile, `SentenceTransformer.encode` of one sentence took 4.0 ms of its thread's
+CPU on the 2-core development machine, of which ONNX Runtime's run was 2.1 ms: the rest
+was the library's general machinery (input formats and modalities, the transformers
+tokenizer's call, torch tensors for the pooling and normalising modules), run again for
+every call. Without the profiler, one sentence cost 4.95 ms of process CPU that way and
+4.19 ms this way (bench/README.md, "A turn's CPU"); a web chat turn encodes one.
 
 `OnnxSentenceRun` does the same steps with the same parts: the model's own fast
 tokenizer (a private copy, set to truncate at the model's `max_seq_length` and pad to

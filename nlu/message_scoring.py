@@ -4,7 +4,7 @@ machinery.
 A served parse is one message. Through scikit-learn it cost about 0.8 ms of CPU (two
 `TfidfVectorizer.transform` calls, each building a sparse matrix, a sparse `hstack`,
 `decision_function` and the gate's `predict_proba`, each with their checks), while the
-arithmetic is a few hundred multiply-adds: the embedding's dot product with the
+arithmetic is a few thousand multiply-adds: the embedding's dot product with the
 weights' dense block plus the weights of the message's n-grams. `MessageScores` reads
 the fitted objects' own parameters (vocabularies, idf, coefficients) and computes the
 same numbers in numpy: the n-grams come from the vectorizers' own analyzers, the
