@@ -24,8 +24,6 @@ import numpy as np
 
 __all__ = ["OnnxSentenceRun"]
 
-_TOKENS = "last_hidden_state"  # the feature-extraction export's per-token output
-
 
 class OnnxSentenceRun:
     def __init__(self, tokenizer: Any, session: Any, max_length: int) -> None:
@@ -52,12 +50,10 @@ class OnnxSentenceRun:
         except (AttributeError, TypeError, ValueError, ImportError):
             return None
         if not (
-            _TOKENS in {output.name for output in session.get_outputs()}
-            and isinstance(pooling, Pooling)
+            isinstance(pooling, Pooling)
             and pooling.pooling_mode == "mean"
             and isinstance(normalize, Normalize)
             and not getattr(transformer, "processing_kwargs", None)
-            and not getattr(model, "default_prompt_name", None)  # no prompt put before
         ):
             return None
         return cls(Tokenizer.from_str(backend.to_str()), session, max_length)
@@ -75,8 +71,7 @@ class OnnxSentenceRun:
             mask[row, :size] = encoding.attention_mask
             types[row, :size] = encoding.type_ids
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-        inputs = {name: value for name, value in feeds.items() if name in self._inputs}
-        tokens = self._session.run([_TOKENS], inputs)[0]
+        tokens = self._session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0]
         weights = mask[:, :, None].astype(tokens.dtype)
         means = (tokens * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         norms = np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-12)

@@ -14,7 +14,6 @@ from bot.settings import Settings
 from bot.wiring.bootstrap import open_encoder
 from knowledge.embeddings import SentenceEncoder, bundled_model_dir
 from knowledge.onnx_export import export_key, exported_model_dir
-from knowledge.onnx_inference import OnnxSentenceRun
 
 # Short and long, punctuation, digits, non-ASCII, and one past the model's 256 tokens
 # (truncated the same way on both backends). Batched together they are padded, alone not.
@@ -65,14 +64,6 @@ def test_the_direct_onnx_run_matches_sentence_transformers(encoder: SentenceEnco
     assert np.abs(encoder.encode(TEXTS, batch_size=2) - reference).max() < 1e-5
     for text, row in zip(TEXTS, reference, strict=True):
         assert np.abs(encoder.encode([text])[0] - row).max() < 1e-5
-
-
-def test_a_pipeline_the_direct_run_does_not_mirror_keeps_sentence_transformers(
-    encoder: SentenceEncoder, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    assert OnnxSentenceRun.of(object()) is None
-    monkeypatch.setattr(encoder.model[1], "pooling_mode", "cls")
-    assert OnnxSentenceRun.of(encoder.model) is None
 
 
 def test_the_torch_backend_keeps_sentence_transformers(torch_encoder: SentenceEncoder) -> None:
