@@ -39,7 +39,6 @@ from knowledge.onnx_export import (
     exported_model_dir,
     quiet_export,
 )
-from knowledge.onnx_inference import OnnxSentenceRun
 from knowledge.recent_vectors import DEFAULT_SIZE, RecentVectors
 
 DIMENSION = 384
@@ -136,9 +135,6 @@ class SentenceEncoder:
         else:
             raise ValueError(f"unknown encoder backend {backend!r}: use 'onnx' or 'torch'")
         self.dimension = int(self.model.get_embedding_dimension() or DIMENSION)
-        # The ONNX model's run without sentence-transformers' per-call work (half of a
-        # one-sentence encode's CPU); None for torch or a pipeline it does not mirror.
-        self._direct = OnnxSentenceRun.of(self.model) if backend == "onnx" else None
         self._max_batch = max_batch
         self._max_wait = max_wait_seconds
         self._queue: Queue[tuple[str, Future[np.ndarray]] | None] = Queue()
@@ -150,8 +146,6 @@ class SentenceEncoder:
         """Unit-length float32 embeddings, one row per text."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        if self._direct is not None:
-            return self._encode_direct(list(texts), batch_size)
         vectors: Any = self.model.encode(
             list(texts),
             batch_size=batch_size,
@@ -160,16 +154,6 @@ class SentenceEncoder:
             show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32)
-
-    def _encode_direct(self, texts: list[str], batch_size: int) -> np.ndarray:
-        """Longest texts first, as sentence-transformers batches them (less padding)."""
-        assert self._direct is not None
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
-            vectors[rows] = self._direct.encode([texts[i] for i in rows])
-        return vectors
 
     async def encode_async(self, text: str) -> np.ndarray:
         """One text's embedding, batched with whatever else is waiting; a text encoded

@@ -53,23 +53,6 @@ def test_onnx_embeddings_match_torch(
     assert np.abs(reference[0] - reference[1]).max() > 1e-2
 
 
-def test_the_direct_onnx_run_matches_sentence_transformers(encoder: SentenceEncoder) -> None:
-    # The server encodes through knowledge/onnx_inference.py, not through
-    # `SentenceTransformer.encode`: same tokenizer, session, pooling and norm.
-    assert encoder._direct is not None
-    reference = np.asarray(
-        encoder.model.encode(TEXTS, normalize_embeddings=True, convert_to_numpy=True)
-    )
-    assert np.abs(encoder.encode(TEXTS) - reference).max() < 1e-5
-    assert np.abs(encoder.encode(TEXTS, batch_size=2) - reference).max() < 1e-5
-    for text, row in zip(TEXTS, reference, strict=True):
-        assert np.abs(encoder.encode([text])[0] - row).max() < 1e-5
-
-
-def test_the_torch_backend_keeps_sentence_transformers(torch_encoder: SentenceEncoder) -> None:
-    assert torch_encoder._direct is None
-
-
 def test_export_is_made_once_and_reused(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     first = SentenceEncoder(cache_dir=cache)
