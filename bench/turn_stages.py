@@ -287,9 +287,7 @@ if __name__ == "__main__":
 
         sys.setswitchinterval(float(os.environ["BENCH_SWITCH_INTERVAL"]))
     if "BENCH_ENCODER_THREADS" in os.environ:  # a trial: see bench/README.md
-        import knowledge.embeddings
-
-        knowledge.embeddings.MAX_THREADS = int(os.environ["BENCH_ENCODER_THREADS"])
+        os.environ["SWITCHBOARD_ENCODER__THREADS"] = os.environ["BENCH_ENCODER_THREADS"]
     install(Path(os.environ["SWITCHBOARD_BENCH_STAGES"]))
     from bot.cli.main import main
 

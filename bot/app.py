@@ -160,6 +160,13 @@ def _mount(app: FastAPI, services: Services) -> None:
         services.settings.staff.session_ttl_seconds,
     )
     auth = StaffAuth(services.database, services.signer, services.limits, sessions)
+    # The channels' routes first: the app tries routes in the order they were included,
+    # and a customer's message is the most frequent request; at the end, behind about
+    # 80 staff routes, matching it took about 0.1 ms of each turn's CPU. No path of
+    # theirs (/api/v1/webchat/..., /webhooks/<provider>/...) is one a staff route takes.
+    for parts in services.channels:
+        for router in parts.routers:
+            app.include_router(router)
     dead_rows = DeadRows(services.database)
     trail = AuditTrail(services.database)
     app.include_router(
@@ -264,6 +271,3 @@ def _mount(app: FastAPI, services: Services) -> None:
         )
     if services.knowledge is not None:
         app.include_router(kb_router(services.knowledge, auth.any_staff(), auth.role("admin")))
-    for parts in services.channels:
-        for router in parts.routers:
-            app.include_router(router)

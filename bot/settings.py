@@ -580,6 +580,12 @@ class EncoderSettings(BaseModel):
         description="where the ONNX export is kept; default: ~/.cache/switchboard/encoders"
         " ($XDG_CACHE_HOME is honoured)",
     )
+    # One: a server process encodes one message (or a small batch) at a time, where a
+    # second ONNX thread cost more CPU than it saved time (bench/README.md, "A turn's
+    # CPU"), and a machine's cores are used by a process each (`serve --workers N`).
+    threads: int = Field(
+        default=1, ge=1, le=64, description="ONNX Runtime threads for one encoding (onnx only)"
+    )
 
 
 class Rate(BaseModel):

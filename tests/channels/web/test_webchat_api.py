@@ -273,3 +273,17 @@ def test_unstorable_text_is_422_on_both_databases(
             headers={"Content-Type": "application/json"},
         )
         assert named.status_code == 422
+
+
+def test_a_customers_message_is_matched_before_the_staff_routes(client: TestClient) -> None:
+    # The app tries its routes in order; the widget's, the most frequent, come first.
+    from starlette.routing import Match
+
+    def first_match(method: str, path: str) -> int:
+        scope = {"type": "http", "method": method, "path": path, "root_path": ""}
+        routes = client.app.router.routes  # type: ignore[attr-defined]
+        return next(i for i, r in enumerate(routes) if r.matches(dict(scope))[0] == Match.FULL)
+
+    message = first_match("POST", "/api/v1/webchat/messages")
+    assert message < first_match("GET", "/api/v1/handoffs")
+    assert message < first_match("GET", "/healthz")
