@@ -43,6 +43,15 @@ def signals(
     )
 
 
+def with_probabilities(found: Signals, *probabilities: float) -> Signals:
+    """`found` with the article classifier's probability on each passage, in order."""
+    passages = [
+        dataclasses.replace(p, article_probability=probability)
+        for p, probability in zip(found.passages, probabilities, strict=True)
+    ]
+    return dataclasses.replace(found, passages=passages)
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -284,14 +293,7 @@ def test_an_article_the_classifier_put_first_is_answered_not_asked_about() -> No
     # section is a little more similar: the lead is read as search ranked them.
     close = ANSWER_THRESHOLD + 0.1
     tied = signals("can I send it back", articles=[(RETURNS, close), (SHIPPING, close + 0.01)])
-    best, runner_up = tied.passages
-    ranked = dataclasses.replace(
-        tied,
-        passages=[
-            dataclasses.replace(best, article_probability=0.7),
-            dataclasses.replace(runner_up, article_probability=0.1),
-        ],
-    )
+    ranked = with_probabilities(tied, 0.7, 0.1)
 
     assert decide(tied).decision is Decision.CLARIFY  # without the classifier: a tie
     plan = decide(ranked)
@@ -522,14 +524,7 @@ def test_a_probable_article_the_classifier_doubts_is_not_answered() -> None:
         "is acme carbon neutral",
         articles=[(RETURNS, best_similarity), (SHIPPING, best_similarity - 0.08)],
     )
-    first, second = plain.passages
-    doubted = dataclasses.replace(
-        plain,
-        passages=[
-            dataclasses.replace(first, article_probability=0.1),
-            dataclasses.replace(second, article_probability=0.4),
-        ],
-    )
+    doubted = with_probabilities(plain, 0.1, 0.4)
 
     assert decide(plain).decision is Decision.ANSWER
     assert decide(doubted).decision is Decision.FALLBACK
