@@ -129,7 +129,7 @@ class IntentClassifier:
     def _one_message(self) -> MessageScores | None:
         scores = self.__dict__.get("_message_scores")
         if scores is None and self._model is not None:
-            scores = MessageScores.of(self._features, self._model, self.gate.model)
+            scores = MessageScores.of(self._features, self._model)
             self._message_scores = scores
         return scores
 
@@ -274,10 +274,8 @@ class IntentClassifier:
         scores = self._one_message() if len(texts) == 1 else None
         if scores is not None:  # a served parse: the same numbers without sklearn's calls
             logits = scores.logits(texts[0], embeddings)
-            confidence, cosine, _ = self._signals(logits, embeddings)
-            return softmax(logits, self.temperature), scores.in_scope(confidence, cosine)
-        logits = self.logits(texts, embeddings)
+        else:
+            logits = self.logits(texts, embeddings)
         confidence, cosine, _ = self._signals(logits, embeddings)
-        with config_context(**_FITTED_ARRAYS):  # the gate's own model, as in `logits`
-            in_scope = self.gate.in_scope_probability(confidence, cosine)
+        in_scope = self.gate.in_scope_probability(confidence, cosine)
         return softmax(logits, self.temperature), in_scope

@@ -9,9 +9,9 @@ weights' dense block plus the weights of the message's n-grams. `MessageScores` 
 the fitted objects' own parameters (vocabularies, idf, coefficients) and computes the
 same numbers in numpy: the n-grams come from the vectorizers' own analyzers, the
 TF-IDF weighting follows `TfidfTransformer.transform` (sublinear tf, idf, l2 norm,
-then float32 as `SentenceFeatures` stacks them), and the gate is the binary logistic
-regression's `expit`. The tests hold it to scikit-learn's results; batches (training,
-evaluation) keep scikit-learn.
+then float32 as `SentenceFeatures` stacks them). P(in scope) is the gate's own
+(`nlu.scope.ScopeGate`, itself computed in numpy). The tests hold it to scikit-learn's
+results; batches (training, evaluation) keep scikit-learn.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from collections import Counter
 from typing import Any
 
 import numpy as np
-from scipy.special import expit
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
@@ -72,7 +71,6 @@ class MessageScores:
         chars: TfidfVectorizer,
         words: TfidfVectorizer,
         model: LogisticRegression,
-        gate: LogisticRegression | None,
     ) -> None:
         self._weight = embedding_weight
         self._chars, self._words = _Terms(chars), _Terms(words)
@@ -82,12 +80,9 @@ class MessageScores:
         self._char_coef = np.ascontiguousarray(coef[:, dense : dense + self._chars.width])
         self._word_coef = np.ascontiguousarray(coef[:, dense + self._chars.width :])
         self._intercept = np.asarray(model.intercept_, dtype=np.float64)
-        self._gate: tuple[np.ndarray, float] | None = None
-        if gate is not None:
-            self._gate = (np.asarray(gate.coef_, np.float64)[0], float(gate.intercept_[0]))
 
     @classmethod
-    def of(cls, features: Any, model: Any, gate: Any) -> MessageScores | None:
+    def of(cls, features: Any, model: Any) -> MessageScores | None:
         """For the fitted parts, or None where they are not what this mirrors (a
         two-intent model's single column of logits, another vectorizer)."""
         chars, words = getattr(features, "_chars", None), getattr(features, "_words", None)
@@ -97,10 +92,9 @@ class MessageScores:
             and isinstance(model, LogisticRegression)
             and np.ndim(model.coef_) == 2
             and model.coef_.shape[0] > 1
-            and (gate is None or (isinstance(gate, LogisticRegression) and len(gate.classes_) == 2))
         ):
             return None
-        return cls(features.embedding_weight, chars, words, model, gate)
+        return cls(features.embedding_weight, chars, words, model)
 
     def logits(self, text: str, embedding: np.ndarray) -> np.ndarray:
         """One row of logits, shape (1, intents)."""
@@ -113,11 +107,3 @@ class MessageScores:
             if len(columns):
                 logits += coef[:, columns] @ values
         return logits.reshape(1, -1)
-
-    def in_scope(self, confidence: np.ndarray, cosine: np.ndarray) -> np.ndarray:
-        """P(in scope) per row; the confidence itself where the gate learned nothing."""
-        if self._gate is None:
-            return confidence
-        coef, intercept = self._gate
-        features = np.column_stack([np.log(np.clip(confidence, 1e-9, 1.0)), cosine])
-        return expit(features @ coef + intercept)

@@ -10,6 +10,7 @@ against 0.87)."""
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 
 __all__ = ["ScopeGate", "nearest_same_intent"]
@@ -69,12 +70,11 @@ class ScopeGate:
         self._model = LogisticRegression(class_weight="balanced").fit(features, target)
         return self
 
-    @property
-    def model(self) -> LogisticRegression | None:
-        """The fitted two-feature model; None when confidence alone decides."""
-        return self._model
-
     def in_scope_probability(self, confidence: np.ndarray, cosine: np.ndarray) -> np.ndarray:
         if self._model is None:
             return confidence
-        return self._model.predict_proba(self._features(confidence, cosine))[:, 1]
+        # The binary model's `predict_proba(...)[:, 1]` is the logistic of its decision
+        # function; computed here in numpy, since a served parse scores one message and
+        # scikit-learn's per-call checks cost more than these two multiply-adds.
+        coef, intercept = self._model.coef_[0], self._model.intercept_[0]
+        return expit(self._features(confidence, cosine) @ coef + intercept)

@@ -31,7 +31,8 @@ def _by_scikit_learn(model: NluModel, texts: list[str]) -> tuple[np.ndarray, np.
     embeddings = model.encoder.encode(texts)
     logits = classifier.logits(texts, embeddings)
     confidence, cosine, _ = classifier._signals(logits, embeddings)
-    in_scope = classifier.gate.in_scope_probability(confidence, cosine)
+    gate = classifier.gate
+    in_scope = gate._model.predict_proba(gate._features(confidence, cosine))[:, 1]
     return softmax(logits, classifier.temperature), in_scope
 
 

@@ -55,3 +55,14 @@ def test_temperature_sharpens_an_underconfident_model() -> None:
     temperature = fit_temperature(logits, labels)
     assert temperature < 1.0
     assert softmax(logits, temperature)[0, 0] > softmax(logits)[0, 0]
+
+
+def test_gate_gives_its_models_own_probabilities() -> None:
+    rng = np.random.default_rng(3)
+    gate = ScopeGate().fit(
+        rng.uniform(0.5, 1.0, 40), rng.uniform(0.4, 0.9, 40),
+        rng.uniform(0.1, 0.7, 40), rng.uniform(0.0, 0.5, 40),
+    )  # fmt: skip
+    confidence, cosine = rng.uniform(0.0, 1.0, 25), rng.uniform(0.0, 1.0, 25)
+    expected = gate._model.predict_proba(gate._features(confidence, cosine))[:, 1]
+    assert np.abs(gate.in_scope_probability(confidence, cosine) - expected).max() < 1e-12
