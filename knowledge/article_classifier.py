@@ -33,7 +33,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
-__all__ = ["ARTICLE_WEIGHT", "MAX_ARTICLES", "MAX_VECTORS", "ArticleClassifier"]
+__all__ = ["ARTICLE_WEIGHT", "MAX_ARTICLES", "MAX_VECTORS", "ArticleClassifier", "too_large"]
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,20 @@ MAX_ARTICLES = 500
 MAX_VECTORS = 20_000
 # Inverse regularisation: chosen with the weight on the dev split (1, 3, 10, 30).
 _C = 30.0
+
+
+def too_large(views: int, articles: int = 0) -> bool:
+    """Too many views or articles to fit at a version's load (logged when so)."""
+    if views <= MAX_VECTORS and articles <= MAX_ARTICLES:
+        return False
+    log.info(
+        "article classifier off: %d articles, %d views (at most %d and %d)",
+        articles,
+        views,
+        MAX_ARTICLES,
+        MAX_VECTORS,
+    )
+    return True
 
 
 class ArticleClassifier:
@@ -58,15 +72,7 @@ class ArticleClassifier:
         when there is nothing to tell apart or too much to fit at load."""
         labels = np.asarray(articles, dtype=object)
         distinct = sorted(set(articles))
-        if len(distinct) < 2 or len(distinct) > MAX_ARTICLES or len(labels) > MAX_VECTORS:
-            if len(distinct) > MAX_ARTICLES or len(labels) > MAX_VECTORS:
-                log.info(
-                    "article classifier off: %d articles, %d views (at most %d and %d)",
-                    len(distinct),
-                    len(labels),
-                    MAX_ARTICLES,
-                    MAX_VECTORS,
-                )
+        if len(distinct) < 2 or too_large(len(labels), len(distinct)):
             return None
         rows = np.asarray(vectors, dtype=np.float32)
         norms = np.linalg.norm(rows, axis=1, keepdims=True)

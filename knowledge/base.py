@@ -36,8 +36,7 @@ from typing import Protocol
 
 import numpy as np
 
-from knowledge.article_classifier import ARTICLE_WEIGHT, ArticleClassifier
-from knowledge.article_classifier import MAX_VECTORS as MAX_CLASSIFIED_VIEWS
+from knowledge.article_classifier import ARTICLE_WEIGHT, ArticleClassifier, too_large
 from knowledge.asked_views import ASKED_KIND, attach_asked
 from knowledge.broad_questions import TitleVectors, is_broad
 from knowledge.catalogue import MAX_VIEWS, Catalogue, ChunkFacts, NewDocument
@@ -205,10 +204,7 @@ class KnowledgeBase:
     def _fit_classifier(self, ids: np.ndarray, vectors: np.ndarray) -> ArticleClassifier | None:
         if not self._article_weight or not len(ids):
             return None
-        if len(ids) > MAX_CLASSIFIED_VIEWS:  # before reading every chunk's article
-            log.info(
-                "article classifier off: %d views (at most %d)", len(ids), MAX_CLASSIFIED_VIEWS
-            )
+        if too_large(len(ids)):  # before reading every chunk's article
             return None
         article_of = self._catalogue.chunk_articles()
         labels = [article_of.get(int(i) // MAX_VIEWS) for i in ids]
