@@ -165,6 +165,10 @@ def decide(signals: Signals) -> Plan:
         # classifier lifted into the probable zone.
         signals = replace(signals, passages=without_classifier(signals.passages))
     kb = answered(signals)
+    # at or above the answer threshold, not only in the probable zone
+    answered_outright = bool(signals.passages) and (
+        signals.passages[0].similarity >= signals.threshold
+    )
 
     if cues.asks_for_person(text) or signals.small_talk == "talk_to_human":
         return Plan(Decision.HANDOVER, "asked_for_person")
@@ -193,9 +197,7 @@ def decide(signals: Signals) -> Plan:
         ) or (
             # "can I get a copy of my invoice for order 5120": a question the help centre
             # answers outright, about the order rather than where it is.
-            bool(signals.passages)
-            and signals.passages[0].similarity >= signals.threshold
-            and not cues.is_about_order_progress(text)
+            answered_outright and not cues.is_about_order_progress(text)
         )
         if kb and (asks_more or cues.asks_to_change_order(text)):
             return _answer(signals, "article_then_named_order", then=ORDER_STATUS)
@@ -221,9 +223,6 @@ def decide(signals: Signals) -> Plan:
         intent == "update_contact" and (entity(signals, "email") or entity(signals, "phone"))
     ):
         return Plan(Decision.FORM, "asked_to_change_contact", CONTACT_FORM)
-    answered_outright = bool(signals.passages) and (
-        signals.passages[0].similarity >= signals.threshold
-    )
     if (
         cues.shows_business_interest(text)
         or intent == "demo_request"
