@@ -30,12 +30,17 @@ def test_nearest_same_intent_equals_the_brute_force_answer() -> None:
     assert nearest_same_intent(rows[:0], predicted[:0], examples, labels).shape == (0,)
 
 
-def test_gate_prefers_close_and_confident_messages() -> None:
-    rng = np.random.default_rng(0)
-    gate = ScopeGate().fit(
+def _gate(seed: int) -> ScopeGate:
+    """A gate fitted on confident, close in-scope and unsure, far out-of-scope messages."""
+    rng = np.random.default_rng(seed)
+    return ScopeGate().fit(
         rng.uniform(0.7, 1.0, 50), rng.uniform(0.6, 0.9, 50),
         rng.uniform(0.2, 0.6, 50), rng.uniform(0.1, 0.4, 50),
     )  # fmt: skip
+
+
+def test_gate_prefers_close_and_confident_messages() -> None:
+    gate = _gate(0)
     inside, outside = gate.in_scope_probability(np.array([0.95, 0.3]), np.array([0.85, 0.2]))
     assert inside > 0.9 > 0.1 > outside
 
@@ -58,11 +63,7 @@ def test_temperature_sharpens_an_underconfident_model() -> None:
 
 
 def test_gate_gives_its_models_own_probabilities() -> None:
-    rng = np.random.default_rng(3)
-    gate = ScopeGate().fit(
-        rng.uniform(0.5, 1.0, 40), rng.uniform(0.4, 0.9, 40),
-        rng.uniform(0.1, 0.7, 40), rng.uniform(0.0, 0.5, 40),
-    )  # fmt: skip
+    gate, rng = _gate(3), np.random.default_rng(4)
     confidence, cosine = rng.uniform(0.0, 1.0, 25), rng.uniform(0.0, 1.0, 25)
     expected = gate._model.predict_proba(gate._features(confidence, cosine))[:, 1]
     assert np.abs(gate.in_scope_probability(confidence, cosine) - expected).max() < 1e-12
