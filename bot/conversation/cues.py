@@ -491,17 +491,31 @@ def topic_splits(text: str) -> list[tuple[str, str]]:
     return splits
 
 
-_YES = re.compile(
-    r"^\s*(?:yes|yeah|yep|yup|ya|yes please|sure|ok|okay|please do|please|go ahead|"
-    r"do it|y|of course|absolutely|sounds good|that would be great)\b[\s!.,]*(?:please|thanks)?"
-    r"[\s!.]*$",
-    re.I,
+# A reply that is nothing but yes or no, in one or a few of the words people use for it:
+# "yes", "sure, go on", "ok carry on please", "nah I'm good thanks". Answering the form's
+# "Shall we go on?" with "yes go on" was read as small talk when only one word was allowed.
+_YES_WORDS = (
+    r"yes|yeah|yea|yep|yup|ya|sure|ok|okay|alright|all right|y|please|pls|plz|"
+    r"please do|go on|go ahead|carry on|continue|keep going|do it|of course|absolutely|"
+    r"definitely|sounds good|that would be great|let'?s (?:go on|continue|do it|go)"
 )
-_NO = re.compile(
-    r"^\s*(?:no|nope|nah|no thanks|no thank you|not now|n|not really|i'?m good|all good)\b"
-    r"[\s!.,]*(?:thanks|thank you)?[\s!.]*$",
-    re.I,
+_NO_WORDS = (
+    r"no|nope|nah|n|no thanks|no thank you|not now|not really|i'?m good|all good|"
+    r"no need|i'?m fine|that'?s all|that'?s it"
 )
+_POLITE = r"thanks|thank you|ty|thx"
+
+
+def _reply_of(words: str) -> re.Pattern[str]:
+    """One of `words` first, then more of them or thanks, and nothing else."""
+    return re.compile(
+        rf"^\s*(?:{words})\b(?:[\s,.!]+(?:{words}|{_POLITE})\b)*[\s!.,]*$",
+        re.I,
+    )
+
+
+_YES = _reply_of(_YES_WORDS)
+_NO = _reply_of(_NO_WORDS)
 
 
 def yes_or_no(text: str) -> str | None:

@@ -586,3 +586,24 @@ def test_a_complaint_is_judged_without_the_article_classifier() -> None:
 
     assert decide(nudged).decision is Decision.OFFER
     assert decide(question).decision is Decision.ANSWER  # a question keeps the classifier's word
+
+
+@pytest.mark.parametrize(
+    ("text", "meant"),
+    [
+        ("yes", "affirm"),
+        ("yes go on", "affirm"),
+        ("Sure, carry on please", "affirm"),
+        ("ok continue", "affirm"),
+        ("go ahead thanks", "affirm"),
+        ("nah I'm good thanks", "deny"),
+        ("no thank you", "deny"),
+        ("not now", "deny"),
+        ("yes but how much is shipping", None),
+        ("no, the large one", None),
+        ("thanks", None),
+        ("no idea", None),
+    ],
+)
+def test_a_bare_yes_or_no_may_take_a_few_words(text: str, meant: str | None) -> None:
+    assert cues.yes_or_no(text) == meant
