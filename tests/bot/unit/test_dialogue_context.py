@@ -95,6 +95,31 @@ async def test_a_follow_up_only_probable_alone_weighs_both_readings(
     assert knowledge.queries[-1] == "how do i wash down jackets what about a waterproof one?"
 
 
+async def test_a_follow_up_answered_alone_still_weighs_the_last_question(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
+) -> None:
+    """ "and if I paid with a gift card?" after asking how long refunds take: alone it
+    finds gift cards, above the threshold; read with the last question it is about
+    refunds onto a gift card, and that article wins when both readings count."""
+
+    def hit(name: str, similarity: float) -> Passage:
+        return passage(name, similarity, title=name, source=f"https://help.acme.test/{name}")
+
+    knowledge.by_words = {
+        "timing? and": [hit("gift-card-refunds", 0.72), hit("refunds", 0.66),
+                        hit("gift-cards", 0.5)],
+        "gift card": [hit("gift-cards", 0.7), hit("gift-card-refunds", 0.62)],
+        "refund timing": [hit("refunds", 0.8)],
+    }  # fmt: skip
+    chat = Chat(dialogue)
+    await chat.say("refund timing?", "knowledge_question", 0.9)
+
+    (reply,) = await chat.say("and if i paid with a gift card?", "knowledge_question", 0.9)
+
+    assert reply.attributes["route"]["articles"] == ["gift-card-refunds"]
+    assert knowledge.queries[-1] == "refund timing? and if i paid with a gift card?"
+
+
 async def test_a_follow_up_naming_a_new_thing_asks_the_last_question_about_it(
     dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
 ) -> None:
