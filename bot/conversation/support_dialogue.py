@@ -326,7 +326,7 @@ class SupportDialogue:
             # probably about something, and read with the last question the last topic
             # outweighs it. Each article counts by both readings (`_blended`). So too when
             # alone it is answered: "and if I paid with a gift card?" after refund timing
-            # is about gift card refunds, not gift cards (evaluation: one more test
+            # is about refunds onto a gift card, not gift cards (evaluation: one more test
             # conversation right, no other outcome changed on any split).
             query = f"{last['query']} {query}"
             passages = _blended(passages, await self._search(query, understood))
