@@ -120,6 +120,51 @@ async def test_a_follow_up_answered_alone_still_weighs_the_last_question(
     assert knowledge.queries[-1] == "refund timing? and if i paid with a gift card?"
 
 
+async def test_a_short_message_answered_alone_is_read_with_the_last_question(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
+) -> None:
+    """ "the email never came" after a forgotten password: alone it finds the order
+    confirmation email; with the last question, the password reset email."""
+
+    def hit(name: str, similarity: float) -> Passage:
+        return passage(name, similarity, title=name, source=f"https://help.acme.test/{name}")
+
+    knowledge.by_words = {
+        "password the email": [hit("reset-password", 0.75), hit("order-email", 0.5)],
+        "email never came": [hit("order-email", 0.62), hit("reset-password", 0.58)],
+        "password": [hit("reset-password", 0.8)],
+    }
+    chat = Chat(dialogue)
+    await chat.say("I can't remember my password", "knowledge_question", 0.9)
+
+    (reply,) = await chat.say("the email never came", "knowledge_question", 0.9)
+
+    assert reply.attributes["route"]["articles"] == ["reset-password"]
+
+
+async def test_one_question_of_several_answered_alone_is_not_read_with_the_one_before(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
+) -> None:
+    """ "whats the warranty on backpacks and do you do repairs": the second question is
+    clear alone, and the first is answered in the same reply."""
+
+    def hit(name: str, similarity: float) -> Passage:
+        return passage(name, similarity, title=name, source=f"https://help.acme.test/{name}")
+
+    knowledge.by_words = {
+        "backpacks do you": [hit("warranty", 0.8), hit("damaged", 0.7), hit("repairs", 0.4)],
+        "repairs": [hit("repairs", 0.62), hit("warranty", 0.5)],
+        "warranty": [hit("warranty", 0.8), hit("repairs", 0.5)],
+    }
+    chat = Chat(dialogue)
+
+    (reply,) = await chat.say(
+        "whats the warranty on backpacks and do you do repairs", "knowledge_question", 0.9
+    )
+
+    assert reply.attributes["route"]["articles"] == ["warranty", "repairs"]
+
+
 async def test_a_follow_up_naming_a_new_thing_asks_the_last_question_about_it(
     dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
 ) -> None:
