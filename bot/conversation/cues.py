@@ -94,7 +94,9 @@ _OWN_ORDERS = re.compile(
     re.I,
 )
 _ORDER_STATE_ASK = re.compile(
-    r"\b(?:where(?:'s|s| is| are)|status|track|tracking|update on|when (?:will|does|do|is)|"
+    # "where my order is" asked indirectly ("can you tell me where my order is") too
+    r"\b(?:where(?:'s|s| is| are)|where(?= (?:my|our) )|status|track|tracking|update on|"
+    r"when (?:will|does|do|is)|"
     r"(?:news|updates?) (?:on|about)|(?:going on|happening|up) with|gone out|sent out|"
     r"has .* (?:shipped|arrived|been (?:sent|dispatched|delivered))|arriv|eta|"
     r"list|show|see|check|on (?:its|it's|the) way|shipped|dispatched|delivered)\b",

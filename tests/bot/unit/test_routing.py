@@ -228,14 +228,15 @@ def test_asking_what_happens_if_one_opts_out_is_answered_not_done() -> None:
     assert plan.decision is Decision.ANSWER
 
 
-def test_my_orders_for_a_verified_customer_runs_the_lookup_even_with_an_article() -> None:
-    plan = decide(
-        signals(
-            "where is my order", "order_status", 0.99, articles=[(SHIPPING, 0.7)], verified=True
-        )
-    )
+@pytest.mark.parametrize(
+    "text", ["where is my order", "hey can you tell me where my order is", "where our parcel is"]
+)
+def test_my_orders_for_a_verified_customer_runs_the_lookup_even_with_an_article(
+    text: str,
+) -> None:
+    plan = decide(signals(text, "order_status", 0.99, articles=[(SHIPPING, 0.7)], verified=True))
 
-    assert plan.decision is Decision.ACTION
+    assert (plan.decision, plan.rule) == (Decision.ACTION, "own_orders")
 
 
 @pytest.mark.parametrize(
