@@ -158,17 +158,17 @@ def _ranked(passage: Passage) -> float:
 def decide(signals: Signals) -> Plan:
     text = signals.text
     intent = signals.intent if signals.confidence >= SURE else FALLBACK_INTENT
-    if intent == "complaint":
+    if intent == "complaint" and not _outright(signals.passages, signals.threshold):
         # An upset customer gets an article only when it clearly answers, so search's
         # own ranking and similarity judge it, without the article classifier's word:
         # "your delivery service is the worst" was answered from a parcel article the
-        # classifier lifted into the probable zone.
+        # classifier lifted into the probable zone. An article the classifier put first
+        # that answers at the threshold keeps its place: "this is a joke, 3 weeks and my
+        # refund still isn't on my card" is the refunds article (search alone had Pay
+        # in 4 a hair ahead, and the customer was asked which they meant).
         signals = replace(signals, passages=without_classifier(signals.passages))
     kb = answered(signals)
-    # at or above the answer threshold, not only in the probable zone
-    answered_outright = bool(signals.passages) and (
-        signals.passages[0].similarity >= signals.threshold
-    )
+    answered_outright = _outright(signals.passages, signals.threshold)
 
     if cues.asks_for_person(text) or signals.small_talk == "talk_to_human":
         return Plan(Decision.HANDOVER, "asked_for_person")
@@ -263,6 +263,12 @@ def decide(signals: Signals) -> Plan:
     if intent == "complaint":
         return Plan(Decision.OFFER, "complaint")
     return Plan(Decision.FALLBACK, "nothing_answered")
+
+
+def _outright(passages: list[Passage], threshold: float) -> bool:
+    """The first article answers at or above the threshold, not only in the probable
+    zone."""
+    return bool(passages) and passages[0].similarity >= threshold
 
 
 def _only_a_number_to_go_on(signals: Signals, kb: bool) -> bool:

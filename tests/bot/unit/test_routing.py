@@ -608,3 +608,28 @@ def test_a_complaint_is_judged_without_the_article_classifier() -> None:
 )
 def test_a_bare_yes_or_no_may_take_a_few_words(text: str, meant: str | None) -> None:
     assert cues.yes_or_no(text) == meant
+
+
+def test_a_complaint_keeps_the_classifiers_article_when_it_answers_at_the_threshold() -> None:
+    # Search alone had a neighbour a hair ahead (a clarifying question, which an upset
+    # customer is not asked: a person was offered); the classifier's first article
+    # answers at the threshold, so it answers.
+    found = signals(
+        "this is a joke, 3 weeks and my refund still isnt on my card",
+        "complaint",
+        0.99,
+        articles=[(RETURNS, ANSWER_THRESHOLD + 0.02), (SHIPPING, ANSWER_THRESHOLD + 0.027)],
+    )
+    first, second = found.passages
+    ranked = dataclasses.replace(
+        found,
+        passages=[
+            dataclasses.replace(first, score=first.score + 0.12, article_probability=0.6),
+            dataclasses.replace(second, score=second.score + 0.004, article_probability=0.02),
+        ],
+    )
+
+    plan = decide(ranked)
+
+    assert (plan.decision, plan.rule) == (Decision.ANSWER, "article_for_complaint")
+    assert plan.cite[0].source == RETURNS
