@@ -101,6 +101,39 @@ CONTRACTIONS: dict[str, str] = {
     "youve": "you've",
 }
 
+# Chat shorthand spelled out for the machines, as the contractions are restored: the
+# encoder and the classifier were trained on written English, and "portland flagship hrs"
+# found store addresses where "hours" finds opening hours. Only words whose meaning in a
+# message to a shop is not in doubt ("r" may be a size; "info" reads well as it is).
+SPELLED_OUT: dict[str, str] = {
+    "u": "you",
+    "ur": "your",
+    "hrs": "hours",
+    "hr": "hour",
+    "mins": "minutes",
+    "wk": "week",
+    "wks": "weeks",
+    "yr": "year",
+    "yrs": "years",
+    "tmrw": "tomorrow",
+    "tmr": "tomorrow",
+    "acct": "account",
+    "pw": "password",
+    "pwd": "password",
+    "pls": "please",
+    "plz": "please",
+    "thx": "thanks",
+    "msg": "message",
+    "pkg": "package",
+    "abt": "about",
+    "ppl": "people",
+    "bc": "because",
+    "cuz": "because",
+    "thru": "through",
+    "qty": "quantity",
+    "approx": "approximately",
+}
+
 # Chat shorthand written on purpose: not typos, never "corrected" into a word.
 SHORTHAND = frozenset((
     "afaik", "asap", "atm", "brb", "btw", "cya", "faq", "fyi", "gonna", "gotta", "idk",
@@ -271,6 +304,9 @@ class SpellingCorrector:
         if key in self._protected:
             return None
         shape = _shape(word)
+        if key in SPELLED_OUT and shape != "mixed":  # "HRS" and "Hrs" are hours too
+            spelled = SPELLED_OUT[key]
+            return spelled[0].upper() + spelled[1:] if sentence_start else spelled
         if shape == "mixed" or (shape == "upper" and len(word) > 1 and not shouting):
             return None
         name_like = shape == "title" and not sentence_start
