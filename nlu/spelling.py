@@ -20,7 +20,9 @@ The rules, in the order they apply to each word:
    the one-character edit the writer skipped, the form the shipped dictionary and the
    help centre write, and it keeps the sentence as written. "cant" and "wont" are
    dictionary words (hypocrisy, habit), but in a message to a shop they are "can't" and
-   "won't". This table is the only source of corrections for 1-2 letter words.
+   "won't". Chat shorthand is spelled out from another fixed table (`SPELLED_OUT`:
+   "hrs" -> "hours", "u" -> "you"), in any case but mixed: the encoder reads written
+   English. These two tables are the only source of corrections for 1-2 letter words.
 4. Known words are never touched: the English dictionary, the domain vocabulary, the
    protected terms, common chat shorthand ("lol", "idk", "pls"), a possessive of a
    known word ("order's").
