@@ -85,6 +85,16 @@ _CONTACT_CHANGE = re.compile(
     r"(?:e-?mail|phone|mobile|cell|number|contact|address)",
     re.I,
 )
+# New contact details announced rather than asked to change: "i got a new phone number",
+# "my email has changed", "we changed our number".
+_NEW_CONTACT = re.compile(
+    r"\b(?:(?:i|we)(?:'ve| have)?\s+(?:got|get|have)\s+a\s+new\s+"
+    r"(?:(?:phone|mobile|cell)(?:\s+number)?|number|e-?mail(?:\s+address)?)|"
+    r"(?:i|we)(?:'ve| have)?\s+changed\s+(?:my|our)\s+(?:phone|mobile|cell|number|e-?mail)|"
+    r"(?:my|our)\s+(?:(?:phone|mobile|cell)\s+)?(?:number|e-?mail(?:\s+address)?)\s+"
+    r"(?:has\s+|have\s+|is\s+)?changed)\b",
+    re.I,
+)
 _HOW_TO = re.compile(r"^\s*(?:how|where|can i|how do|how can|is it possible)\b", re.I)
 _CONTACT_VALUE = re.compile(r"@|\+?\d[\d\s().-]{6,}\d")
 
@@ -154,9 +164,9 @@ def asks_for_ticket(text: str) -> bool:
 
 
 def asks_to_change_contact(text: str) -> bool:
-    """ "Change my email to x@y.com", "please update my phone number"; not "how do I
-    change my email?" (that one the help centre answers)."""
-    if not _CONTACT_CHANGE.search(text):
+    """ "Change my email to x@y.com", "please update my phone number", "I got a new phone
+    number"; not "how do I change my email?" (that one the help centre answers)."""
+    if not (_CONTACT_CHANGE.search(text) or _NEW_CONTACT.search(text)):
         return False
     return bool(_CONTACT_VALUE.search(text)) or not _HOW_TO.search(text)
 

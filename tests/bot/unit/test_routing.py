@@ -244,6 +244,8 @@ def test_my_orders_for_a_verified_customer_runs_the_lookup_even_with_an_article(
     [
         ("change my email to ada@new.test", CONTACT_FORM),
         ("please update my phone number", CONTACT_FORM),
+        ("i got a new phone number", CONTACT_FORM),
+        ("my email address has changed", CONTACT_FORM),
         ("open a ticket please", OPEN_TICKET_FORM),
     ],
 )
