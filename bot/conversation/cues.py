@@ -35,10 +35,6 @@ _ASKS_FOR_PERSON = re.compile(
     r"|\bis (?:there|anyone) (?:a )?(?:real )?(?:human|person|anyone)\b",
     re.I,
 )
-_ASKS_HOW_TO_REACH = re.compile(
-    r"\b(?:how|where|what)\b.*\b(?:phone|number|email|address|call|reach|contact)\b", re.I
-)
-
 # A quantity of 20 to 999 of something is a bulk order ("60 fleeces", "25 tents"),
 # unless it counts time, money or measure ("30 days", "75 dollars", "10 percent"). Four
 # digits and more are order and ticket numbers ("4417 items missing").
@@ -141,10 +137,6 @@ def asks_for_person(text: str) -> bool:
     """An explicit request to talk to a person, however it is worded ("connect me to
     someone NOW", "can I speak with a real human"); not "how do I reach you?"."""
     return bool(_ASKS_FOR_PERSON.search(text))
-
-
-def asks_how_to_reach_us(text: str) -> bool:
-    return bool(_ASKS_HOW_TO_REACH.search(text))
 
 
 def shows_business_interest(text: str) -> bool:
