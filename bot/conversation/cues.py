@@ -35,6 +35,7 @@ _ASKS_FOR_PERSON = re.compile(
     r"|\bis (?:there|anyone) (?:a )?(?:real )?(?:human|person|anyone)\b",
     re.I,
 )
+
 # A quantity of 20 to 999 of something is a bulk order ("60 fleeces", "25 tents"),
 # unless it counts time, money or measure ("30 days", "75 dollars", "10 percent"). Four
 # digits and more are order and ticket numbers ("4417 items missing").
