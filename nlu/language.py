@@ -52,6 +52,13 @@ NON_ENGLISH_MIN_CONFIDENCE = 0.7
 # above this: lingua read "heya" as Turkish (0.76), "ttyl" as Polish (0.67) and "hej"
 # as Polish (0.62), while "dziękuję" (1.0) or "obrigado" (0.80) are clear enough.
 SINGLE_WORD_MIN_CONFIDENCE = 0.9
+# Inverted question and exclamation marks are written only in Spanish, and lingua does
+# not weigh them: "¿Puedo devolver unas botas?" was Spanish at 0.687, "¡Hola! ¿tienen
+# tallas grandes?" at 0.616, so both were "cannot tell", answered in English, and the
+# spelling corrector turned the first into "¿Puedo revolver una boats?". With one of
+# these marks, Spanish needs only a clear lead. No English message carries them.
+SPANISH_MARKS = "\u00bf\u00a1"  # ¿ ¡
+SPANISH_MARKED_MIN_CONFIDENCE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +135,8 @@ class LanguageDetector:
         if code == "en":
             return DetectedLanguage(code, confidence)
         needed = self._min_confidence
+        if code == "es" and any(mark in text for mark in SPANISH_MARKS):
+            needed = min(needed, SPANISH_MARKED_MIN_CONFIDENCE)
         if _is_one_latin_word(text):
             needed = max(needed, SINGLE_WORD_MIN_CONFIDENCE)
         if confidence < needed:

@@ -113,6 +113,16 @@ def test_a_foreign_message_survives_its_english_correction(
     assert detector.detect(text, corrected=corrected).code == "de"
 
 
+@pytest.mark.parametrize("text", ["¿Puedo devolver unas botas?", "¡Hola! ¿tienen tallas grandes?"])
+def test_spanish_punctuation_lets_a_shorter_spanish_message_be_named(
+    detector: LanguageDetector, text: str
+) -> None:
+    """lingua gives these 0.69 and 0.62 (below the 0.7 other languages need); the
+    inverted marks are Spanish only."""
+    found = detector.detect(text)
+    assert found.code == "es" and found.confidence < 0.7
+
+
 def test_a_lone_ambiguous_word_is_none(detector: LanguageDetector) -> None:
     """lingua gives "hej" to Polish (0.62) and "danke" to German at 0.41: a single word
     needs a confidence of 0.9."""
