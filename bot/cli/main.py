@@ -102,7 +102,8 @@ def serve(host: str, port: int, workers: int) -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     logging.getLogger("switchboard").info(
         f"Switchboard: open http://{shown}:{port}/ to chat with the bot "
-        f"(API docs at /docs). Ctrl+C stops it."
+        f"(API docs at /docs, staff dashboard at /staff/: `switchboard staff create` "
+        f"prints a token to sign in). Ctrl+C stops it."
     )
     uvicorn.run(
         app,
