@@ -43,7 +43,7 @@ from bot.conversation.forms import (
     FormLoop,
     active_form,
 )
-from bot.conversation.language_notice import language_notice
+from bot.conversation.language_notice import language_notice, says_yes
 from bot.conversation.route import (
     Decision,
     Route,
@@ -93,6 +93,7 @@ OFFERED_FORM = "offered_form"
 LAST_TOPIC = "last_topic"  # the previous question's intent and query, for follow-ups
 CLARIFYING = "clarifying"  # the options of the bot's "which did you mean?"
 FORM_PAUSED = "form_paused"  # the bot answered something else and asked to go on
+NOTICE_LANGUAGE = "notice_language"  # the language the bot's offer of a person was in
 OFFER_AFTER_TWO_MISSES = (
     "Sorry, I'm still not getting it. Shall I pass you to a person? Just say yes."
 )
@@ -194,7 +195,12 @@ class SupportDialogue:
         # What the bot's last message offered, if anything: a person, or a form.
         offer = turn.slots.pop(OFFER_REASON, None)
         offered_form = turn.slots.pop(OFFERED_FORM, None)
+        notice_language = turn.slots.pop(NOTICE_LANGUAGE, None)
         answer = _yes_or_no(turn)
+        if answer is None and offer and notice_language and says_yes(text, notice_language):
+            # The notice asked for "sí" / "oui" / "ja" in the customer's language; the NLU
+            # reads English only and took "sí" for nothing ("still not getting it").
+            answer = "affirm"
         if answer and (offer or offered_form):
             return await self._offer_answered(turn, answer, offer, offered_form)
         if answer:  # a bare yes or no to nothing the bot asked
@@ -528,6 +534,7 @@ class SupportDialogue:
 
     def _other_language(self, turn: Turn, language: str) -> list[Reply]:
         turn.slots[OFFER_REASON] = HandoffReason.NOT_UNDERSTOOD
+        turn.slots[NOTICE_LANGUAGE] = language
         route = Route(Decision.LANGUAGE, "language_not_covered", language=language)
         return _Outcome([language_notice(language)], route, _UNSURE, None).replies()
 

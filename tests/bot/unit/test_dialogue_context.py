@@ -362,6 +362,23 @@ async def test_another_language_is_told_in_that_language_and_offered_a_person(
     assert actions.ran == ["action_handoff"]
 
 
+@pytest.mark.parametrize(("question", "language", "yes"), [
+    ("¿Puedo devolver unas botas?", "es", "Sí"),
+    ("Puis-je retourner mes bottes ?", "fr", "oui"),
+])  # fmt: skip
+async def test_the_yes_the_language_notice_asks_for_hands_over(
+    dialogue: SupportDialogue, actions: RecordingActions, question: str, language: str, yes: str
+) -> None:
+    """The notice says "just say «sí»"; the NLU, which reads English, takes "sí" for
+    nothing at all (no intent, no language: too short to tell)."""
+    chat = Chat(dialogue)
+    await chat.say(question, "nlu_fallback", 0.3, language=language)
+
+    await chat.say(yes, "nlu_fallback", 0.2)
+
+    assert actions.ran == ["action_handoff"]
+
+
 async def test_a_language_the_help_centre_covers_is_searched_in_that_language(
     dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
 ) -> None:
