@@ -69,6 +69,11 @@ async def test_a_follow_up_question_is_read_with_the_last_one(
     assert reply.attributes["route"]["articles"] == ["international-shipping"]
 
 
+def hit(name: str, similarity: float) -> Passage:
+    """The best passage of the article `name`, found at `similarity`."""
+    return passage(name, similarity, title=name, source=f"https://help.acme.test/{name}")
+
+
 async def test_a_follow_up_only_probable_alone_weighs_both_readings(
     dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
 ) -> None:
@@ -76,9 +81,6 @@ async def test_a_follow_up_only_probable_alone_weighs_both_readings(
     last question it is about down jackets again. Weighed by both, it is waterproof
     care, the article neither reading put first alone. (The last question names no
     "my ..." or "a ..." the follow-up could stand in for, so it is not asked again.)"""
-
-    def hit(name: str, similarity: float) -> Passage:
-        return passage(name, similarity, title=name, source=f"https://help.acme.test/{name}")
 
     knowledge.by_words = {
         "jackets what about": [hit("down", 0.75), hit("waterproof", 0.74),
@@ -102,9 +104,6 @@ async def test_a_follow_up_answered_alone_still_weighs_the_last_question(
     finds gift cards, above the threshold; read with the last question it is about
     refunds onto a gift card, and that article wins when both readings count."""
 
-    def hit(name: str, similarity: float) -> Passage:
-        return passage(name, similarity, title=name, source=f"https://help.acme.test/{name}")
-
     knowledge.by_words = {
         "timing? and": [hit("gift-card-refunds", 0.72), hit("refunds", 0.66),
                         hit("gift-cards", 0.5)],
@@ -126,9 +125,6 @@ async def test_a_short_message_answered_alone_is_read_with_the_last_question(
     """ "the email never came" after a forgotten password: alone it finds the order
     confirmation email; with the last question, the password reset email."""
 
-    def hit(name: str, similarity: float) -> Passage:
-        return passage(name, similarity, title=name, source=f"https://help.acme.test/{name}")
-
     knowledge.by_words = {
         "password the email": [hit("reset-password", 0.75), hit("order-email", 0.5)],
         "email never came": [hit("order-email", 0.62), hit("reset-password", 0.58)],
@@ -147,9 +143,6 @@ async def test_one_question_of_several_answered_alone_is_not_read_with_the_one_b
 ) -> None:
     """ "whats the warranty on backpacks and do you do repairs": the second question is
     clear alone, and the first is answered in the same reply."""
-
-    def hit(name: str, similarity: float) -> Passage:
-        return passage(name, similarity, title=name, source=f"https://help.acme.test/{name}")
 
     knowledge.by_words = {
         "backpacks do you": [hit("warranty", 0.8), hit("damaged", 0.7), hit("repairs", 0.4)],
@@ -170,9 +163,6 @@ async def test_a_follow_up_naming_a_new_thing_asks_the_last_question_about_it(
 ) -> None:
     """ "and my rain shell?" after washing a down jacket: the last question asked again
     about the rain shell, which reads better than the follow-up alone."""
-
-    def hit(name: str, similarity: float) -> Passage:
-        return passage(name, similarity, title=name, source=f"https://help.acme.test/{name}")
 
     knowledge.by_words = {
         "wash my rain shell": [hit("waterproof", 0.7), hit("down", 0.6)],
