@@ -249,7 +249,7 @@ class SupportDialogue:
             articles = []
             for part in (head, tail):
                 understood = await self._understand(part, turn)
-                signals, _ = await self._signals(turn, part, understood)
+                signals, _ = await self._signals(turn, part, understood, cited=set())
                 plan = decide(signals)
                 if plan.decision is not Decision.ANSWER or plan.rule.endswith("_probable"):
                     break
