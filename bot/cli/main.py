@@ -288,7 +288,12 @@ def _in_transaction(database: Database, work: Callable[..., T], *args: object) -
 
 
 @main.command()
-@click.option("--name", default=None, help="who you are to the bot")
+@click.option(
+    "--name",
+    default=None,
+    callback=lambda _ctx, _param, value: _person_name(value),
+    help="who you are to the bot; each name is its own customer, with its own history",
+)
 @click.option(
     "--as",
     "as_email",
@@ -301,8 +306,10 @@ def chat(name: str | None, as_email: str | None) -> None:
     from bot.cli.terminal_chat import run_terminal_chat
     from channels.messages import ContactProfile
 
+    if name is not None and as_email is not None:
+        raise click.UsageError("give --name or --as, not both: --as speaks with the demo's name")
     settings = _settings()
-    address = f"{getpass.getuser()}@{settings.data_dir.resolve()}"
+    address = terminal_address(getpass.getuser(), settings, name)
     profile = ContactProfile(name=name)
     if as_email is not None:
         identity = _demo_identity(settings, as_email)
@@ -314,6 +321,33 @@ def chat(name: str | None, as_email: str | None) -> None:
             )
         )
     )
+
+
+# A person's name; it becomes part of the terminal's address (identities.address holds
+# 320 characters, and the data dir's path shares them).
+_MAX_NAME = 100
+
+
+def _person_name(value: str | None) -> str | None:
+    if value is None:
+        return None
+    name = " ".join(value.split())
+    if not name or len(name) > _MAX_NAME:
+        raise click.BadParameter(f"give a name of 1 to {_MAX_NAME} characters")
+    return name
+
+
+def terminal_address(user: str, settings: Settings, name: str | None) -> str:
+    """The terminal's channel address: this login on this data dir, and with `--name`
+    one address per name, case and spacing aside ("bob builder" is "Bob  Builder").
+
+    Decided: a name is a person, not a new label on one terminal customer. Someone trying
+    the bot as "Ada" and then as "Bob" expects Bob to be greeted as Bob and to start
+    with no history, not to carry on Ada's conversation, orders and memory under a new
+    name; coming back as "Ada" finds Ada again. Without `--name` the address is the one
+    `chat` always used, so an existing terminal history stays where it was."""
+    address = f"{user}@{settings.data_dir.resolve()}"
+    return address if name is None else f"{address} as {name.casefold()}"
 
 
 def _demo_identity(settings: Settings, email: str) -> TerminalIdentity:

@@ -192,6 +192,41 @@ def test_chat_in_the_terminal_uses_the_engine_and_logs_history(
     ]
 
 
+def test_chat_name_is_a_person_each_name_with_its_own_history(
+    env: dict[str, str], database_url: str
+) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+
+    def chat(*args: str) -> str:
+        said = runner.invoke(main, ["chat", *args], input="hello\n")
+        assert said.exit_code == 0, said.output
+        return said.stdout
+
+    assert "bot> Hi Ada! How can I help you today?" in chat("--name", "Ada Lovelace")
+    bob = chat("--name", "Bob Builder")
+    assert "bot> Hi Bob! How can I help you today?" in bob and "Ada" not in bob
+    # The same name, spelt with other case and spacing, is the same person again.
+    assert "Hi Ada!" in chat("--name", " ada  LOVELACE ")
+
+    database = Database(database_url)
+    try:
+        with database.transaction() as session:
+            found = {
+                c.name: len(history.timeline(session, c.id))
+                for c in customers.find_customers(session, email=None)
+            }
+    finally:
+        database.dispose()
+    assert found == {"Ada Lovelace": 4, "Bob Builder": 2}
+
+    blank = runner.invoke(main, ["chat", "--name", "  "], input="hello\n")
+    assert blank.exit_code == 2 and "give a name of 1 to 100 characters" in blank.output
+    both = runner.invoke(main, ["chat", "--name", "Bob", "--as", "ada@example.com"])
+    assert both.exit_code == 2 and "give --name or --as, not both" in both.output
+    assert "Traceback" not in blank.output + both.output
+
+
 def test_chat_on_an_unmigrated_postgres_says_what_to_do(postgres_url: str, tmp_path: Path) -> None:
     completed = subprocess.run(
         [sys.executable, "-m", "bot.cli", "chat"],
