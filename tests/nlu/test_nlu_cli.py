@@ -96,3 +96,32 @@ def test_test_data_may_have_a_single_example_per_intent(tmp_path: Path) -> None:
     )
     assert tested.exit_code == 0, tested.output
     assert json.loads(tested.output)["examples"] == 2
+
+
+def test_test_data_with_an_intent_the_model_lacks_is_warned_of_with_close_names(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "nlu.yml"
+    data.write_text(DATA)
+    held_out = tmp_path / "held-out.yml"
+    held_out.write_text(
+        'version: "3.1"\nnlu:\n- intent: greeting\n  examples: |\n    - hello again\n'
+        "    - hi there\n- intent: refund\n  examples: |\n    - my money back\n"
+        "- intent: nlu_fallback\n  examples: |\n    - what is the capital of peru\n"
+        "- intent: goodbye\n  examples: |\n    - bye for now\n"
+    )
+    runner = CliRunner()
+    obj = {"encoder": HashingEncoder()}
+    runner.invoke(nlu, ["train", str(data), "--out", str(tmp_path / "m")], obj=obj)
+    tested = runner.invoke(
+        nlu, ["test", str(held_out), "--model", str(tmp_path / "m"), "--json"], obj=obj
+    )
+    assert tested.exit_code == 0, tested.output
+    # Out-of-scope examples (the fallback intent) are no model's intent: not warned of.
+    assert tested.stderr.splitlines() == [
+        "warning: the model has no intent 'greeting' (2 examples in the data score 0); "
+        "close names: greet",
+        "warning: the model has no intent 'refund' (1 example in the data score 0); "
+        "no close name in it",
+    ]
+    assert json.loads(tested.stdout)["examples"] == 5  # the report is still whole JSON
