@@ -28,6 +28,7 @@ import asyncio
 import dataclasses
 import hashlib
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -134,6 +135,24 @@ class KnowledgeBase:
             faq_question_threshold=faq_question_threshold,
             article_weight=article_weight,
         )
+
+    @staticmethod
+    def documents_in(index_dir: Path) -> list[DocumentInfo]:
+        """The documents of the base in `index_dir`, read from its catalogue alone:
+        listing needs neither the encoder nor the vectors, and opening the base would
+        load the sentence model for seconds (`switchboard kb list`). Where there is no
+        base yet, nothing is created and the list is empty."""
+        path = Path(index_dir) / "catalogue.sqlite3"
+        if not path.is_file():
+            return []
+        try:
+            catalogue = Catalogue(path)
+        except (OSError, sqlite3.Error) as exc:
+            raise IndexUnavailable(f"cannot open the index in {index_dir}: {exc}") from exc
+        try:
+            return catalogue.documents()
+        finally:
+            catalogue.close()
 
     def _embed_stale_documents(self) -> None:
         """Embed again, with today's views, the documents an older version stored."""

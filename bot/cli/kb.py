@@ -105,14 +105,15 @@ def _refuse_unreadable_paths(paths: tuple[Path, ...]) -> None:
 
 
 @kb.command(name="list")
-@click.pass_context
-def list_documents(ctx: click.Context) -> None:
+def list_documents() -> None:
     """The documents in the knowledge base."""
-    base = _open(ctx)
-    try:
-        documents = base.list_documents()
-    finally:
-        base.close()
+    from bot.cli.settings_errors import load_settings
+    from knowledge import KnowledgeBase, KnowledgeError
+
+    try:  # from the catalogue: no sentence model to load for a list
+        documents = KnowledgeBase.documents_in(index_dir_of(load_settings()))
+    except KnowledgeError as exc:
+        raise click.ClickException(str(exc)) from exc
     if not documents:
         click.echo("the knowledge base is empty")
     for d in documents:

@@ -120,3 +120,23 @@ def test_ingest_lists_what_it_skipped_and_fails_on_a_broken_help_file(
     assert fixed.exit_code == 0, fixed.output
     assert "documents: 3 (1 added" in fixed.stdout
     assert "Returns" in runner.invoke(kb, ["list"], obj=obj).output
+
+
+def test_list_reads_the_catalogue_without_loading_the_sentence_model(
+    tmp_path: Path, help_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _data_dir(tmp_path, monkeypatch)
+    runner = CliRunner()
+    # No encoder given: a list that loaded one would say "loading the sentence model…".
+    empty = runner.invoke(kb, ["list"])
+    assert (empty.exit_code, empty.stdout, empty.stderr) == (0, "the knowledge base is empty\n", "")
+    assert not (tmp_path / "data" / "knowledge").exists()  # listing creates nothing
+
+    ingested = runner.invoke(kb, ["ingest", str(help_dir)], obj={"encoder": RecordingEncoder()})
+    assert ingested.exit_code == 0, ingested.output
+    listed = runner.invoke(kb, ["list"])
+    assert listed.exit_code == 0 and listed.stderr == ""
+    assert [line.split(" chunks  ", 1)[1] for line in listed.stdout.splitlines()] == [
+        f"Refunds  ({(help_dir / 'refunds.md').resolve()})",
+        f"Shipping  ({(help_dir / 'shipping.md').resolve()})",
+    ]
