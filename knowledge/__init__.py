@@ -4,7 +4,14 @@ from knowledge.answers import ANSWER_THRESHOLD, FALLBACK_TEXT, KnowledgeAnswer, 
 from knowledge.base import MAX_QUERY_CHARS, KnowledgeBase, TextEncoder
 from knowledge.errors import DocumentNotFound, EmptyQuery, IndexUnavailable, KnowledgeError
 from knowledge.faq import FAQ_QUESTION_THRESHOLD, answers_only_its_question
-from knowledge.records import DEFAULT_LANGUAGE, DocumentInfo, IngestProgress, IngestSummary, Passage
+from knowledge.records import (
+    DEFAULT_LANGUAGE,
+    DocumentInfo,
+    IngestProgress,
+    IngestSummary,
+    Passage,
+    SkippedFile,
+)
 
 __all__ = [
     "ANSWER_THRESHOLD",
@@ -22,6 +29,7 @@ __all__ = [
     "KnowledgeBase",
     "KnowledgeError",
     "Passage",
+    "SkippedFile",
     "TextEncoder",
     "answer",
     "answer_async",

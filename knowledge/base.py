@@ -28,6 +28,7 @@ import asyncio
 import dataclasses
 import hashlib
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -45,9 +46,9 @@ from knowledge.errors import DocumentNotFound, EmptyQuery, IndexUnavailable
 from knowledge.faq import FAQ_QUESTION_THRESHOLD, FAQ_RANK_MARGIN, answers_only_its_question
 from knowledge.index import HNSW_MIN_VECTORS, VectorIndex
 from knowledge.loaded_version import LoadedVersion
-from knowledge.records import DocumentInfo, IngestProgress, IngestSummary, Passage
+from knowledge.records import DocumentInfo, IngestProgress, IngestSummary, Passage, SkippedFile
 from knowledge.retrieval import LEXICAL_WEIGHT, best_per_article, best_per_chunk, fuse, nudge
-from knowledge.sources import UnreadableFile, discover_files, parse_document
+from knowledge.sources import UNSUPPORTED_TYPE, UnreadableFile, discover_files, parse_document
 
 __all__ = ["MAX_QUERY_CHARS", "KnowledgeBase", "TextEncoder", "document_id_for"]
 
@@ -134,6 +135,24 @@ class KnowledgeBase:
             faq_question_threshold=faq_question_threshold,
             article_weight=article_weight,
         )
+
+    @staticmethod
+    def documents_in(index_dir: Path) -> list[DocumentInfo]:
+        """The documents of the base in `index_dir`, read from its catalogue alone:
+        listing needs neither the encoder nor the vectors, and opening the base would
+        load the sentence model for seconds (`switchboard kb list`). Where there is no
+        base yet, nothing is created and the list is empty."""
+        path = Path(index_dir) / "catalogue.sqlite3"
+        if not path.is_file():
+            return []
+        try:
+            catalogue = Catalogue(path)
+        except (OSError, sqlite3.Error) as exc:
+            raise IndexUnavailable(f"cannot open the index in {index_dir}: {exc}") from exc
+        try:
+            return catalogue.documents()
+        finally:
+            catalogue.close()
 
     def _embed_stale_documents(self) -> None:
         """Embed again, with today's views, the documents an older version stored."""
@@ -307,10 +326,12 @@ class KnowledgeBase:
     ) -> IngestSummary:
         started = time.perf_counter()
         files, unsupported = discover_files(Path(p) for p in paths)
-        skipped = [str(p) for p in unsupported]
-        for path in unsupported:
-            reason = "no such file or folder" if not path.exists() else "unsupported file type"
-            log.warning("skipping %s: %s", path, reason)
+        skipped = [
+            SkippedFile(str(p), "no such file or folder" if not p.exists() else UNSUPPORTED_TYPE)
+            for p in unsupported
+        ]
+        for each in skipped:
+            log.warning("skipping %s: %s", each.path, each.reason)
         known = self._catalogue.hashes()
         pending: list[NewDocument] = []
         unchanged = 0
@@ -320,8 +341,9 @@ class KnowledgeBase:
             try:
                 raw = path.read_bytes()
             except OSError as exc:
-                log.warning("skipping %s: cannot read it (%s)", path, exc.strerror or exc)
-                skipped.append(str(path))
+                reason = f"cannot read it ({exc.strerror or exc})"
+                log.warning("skipping %s: %s", path, reason)
+                skipped.append(SkippedFile(str(path), reason))
                 continue
             digest = hashlib.sha256(raw).hexdigest()
             document_id = document_id_for(path)
@@ -332,7 +354,9 @@ class KnowledgeBase:
                 document = parse_document(path, raw)
             except UnreadableFile as exc:
                 log.warning("skipping %s", exc)
-                skipped.append(str(path))
+                # The error names the file first ("PATH: binary file"); the record keeps
+                # the path apart, so only the reason is kept with it.
+                skipped.append(SkippedFile(str(path), str(exc).removeprefix(f"{path}: ")))
                 continue
             chunks = chunk_document(document, views=self._views)
             asked = document.asked if ASKED_KIND in self._views else ()

@@ -12,6 +12,7 @@ __all__ = [
     "IngestSummary",
     "Passage",
     "Section",
+    "SkippedFile",
     "SourceDocument",
     "article_key",
 ]
@@ -126,6 +127,14 @@ class DocumentInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class SkippedFile:
+    """A file an ingest did not read, and why ("unsupported file type", "binary file")."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class IngestSummary:
     documents_added: int
     documents_updated: int
@@ -133,7 +142,7 @@ class IngestSummary:
     documents_removed: int
     chunks: int  # chunks embedded in this run
     seconds: float
-    skipped: tuple[str, ...] = ()  # files that could not be read
+    skipped: tuple[SkippedFile, ...] = ()  # files that could not be read, with why
 
 
 @dataclass(frozen=True, slots=True)

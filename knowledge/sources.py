@@ -1,8 +1,8 @@
 """Reading help content from files: Markdown, HTML, plain text and FAQ lists.
 
 Each reader turns a file's text into a `SourceDocument` (title and sections). Files that
-cannot be decoded as UTF-8 text, or hold NUL bytes, raise `UnreadableFile`; the ingest
-skips them with a warning naming the file.
+cannot be decoded as UTF-8 text, hold NUL bytes, or have broken front matter raise
+`UnreadableFile`; the ingest skips them with a warning naming the file.
 
 Languages: a document is English unless it says otherwise: `language: es` in Markdown
 front matter, `<html lang="es">`, or a `language` column or key on FAQ entries (each
@@ -37,6 +37,7 @@ from knowledge.records import DEFAULT_LANGUAGE, Section, SourceDocument
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
+    "UNSUPPORTED_TYPE",
     "UnreadableFile",
     "discover_files",
     "language_code",
@@ -50,6 +51,7 @@ _LANGUAGE = re.compile(r"[a-z]{2,3}")
 ARTICLE_SUFFIXES = {".md", ".markdown", ".html", ".htm", ".txt"}
 FAQ_SUFFIXES = {".csv", ".yaml", ".yml", ".json"}
 SUPPORTED_SUFFIXES = ARTICLE_SUFFIXES | FAQ_SUFFIXES
+UNSUPPORTED_TYPE = "unsupported file type"  # why a file of another type was skipped
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 
@@ -59,16 +61,23 @@ class UnreadableFile(KnowledgeError):
 
 
 def discover_files(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
-    """Files to ingest under `paths` (folders recursively, sorted) and named files we
-    cannot handle. Hidden files and unsupported suffixes inside folders are ignored."""
+    """Files to ingest under `paths` (folders recursively, sorted) and the files we
+    cannot handle: named paths that are missing or of another type, and files of another
+    type inside the folders (a PDF among the articles), so the author hears which of
+    their files were not read. Hidden files and folders (.git, .DS_Store) are ignored:
+    nobody meant those as help content."""
     found: list[Path] = []
     unsupported: list[Path] = []
     for path in paths:
         if path.is_dir():
             for child in sorted(path.rglob("*")):
                 hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
-                if child.is_file() and not hidden and child.suffix.lower() in SUPPORTED_SUFFIXES:
+                if hidden or not child.is_file():
+                    continue
+                if child.suffix.lower() in SUPPORTED_SUFFIXES:
                     found.append(child)
+                else:
+                    unsupported.append(child)
         elif path.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES:
             found.append(path)
         else:
@@ -110,9 +119,18 @@ def parse_document(path: Path, raw: bytes) -> SourceDocument:
     return parse_plain(text, path)
 
 
-def _front_matter(text: str) -> tuple[dict[str, str], dict[str, list[str]], str]:
+def _front_matter(text: str, path: Path) -> tuple[dict[str, str], dict[str, list[str]], str]:
     """Optional `---` block at the top of Markdown: `key: value` lines (title, url,
-    language) and lists (`asked:` followed by `  - item` lines), then the body."""
+    language) and lists (`asked:` followed by `  - item` lines), then the body.
+
+    Decided: a value that opens a bracket or a quote and never closes it (`title:
+    [unclosed`, `title: "Refunds`) makes the file unreadable (`UnreadableFile`, naming
+    the line), so the ingest skips and lists it instead of ingesting it with a warning:
+    the author meant something this reader cannot see, and ingesting it would show
+    customers, and cite, a title such as "[unclosed". A version ingested before stays as
+    it was until the file is fixed. Not a YAML parser: PyYAML refuses blocks the authors
+    here write and this reader reads well (`asked: [..., money back?]`), so only what
+    cannot mean anything is refused."""
     if not text.startswith("---\n"):
         return {}, {}, text
     end = text.find("\n---", 4)
@@ -121,10 +139,11 @@ def _front_matter(text: str) -> tuple[dict[str, str], dict[str, list[str]], str]
     meta: dict[str, str] = {}
     lists: dict[str, list[str]] = {}
     current: list[str] | None = None
-    for line in text[4:end].splitlines():
+    # Line 1 of the file is the opening `---`.
+    for number, line in enumerate(text[4:end].splitlines(), start=2):
         item = line.strip()
         if current is not None and item.startswith("- "):
-            value = item[2:].strip().strip("\"'")
+            value = _front_matter_value(item[2:], path, number)
             if value:
                 current.append(value)
             continue
@@ -132,7 +151,7 @@ def _front_matter(text: str) -> tuple[dict[str, str], dict[str, list[str]], str]
         if not sep:
             continue
         key = key.strip().lower()
-        value = value.strip().strip("\"'")
+        value = _front_matter_value(value, path, number)
         if value:
             meta[key], current = value, None
         else:  # `asked:` alone on its line opens a list
@@ -140,8 +159,24 @@ def _front_matter(text: str) -> tuple[dict[str, str], dict[str, list[str]], str]
     return meta, lists, text[end + 4 :].lstrip("\n")
 
 
+_CLOSERS = {"[": "]", "{": "}", '"': '"', "'": "'"}
+
+
+def _front_matter_value(raw: str, path: Path, line: int) -> str:
+    """A front matter value without its quotes; an unclosed bracket or quote raises
+    `UnreadableFile` (see `_front_matter`)."""
+    value = raw.strip()
+    closer = _CLOSERS.get(value[:1])
+    if closer is not None and (len(value) == 1 or not value.endswith(closer)):
+        raise UnreadableFile(
+            f"{path}: broken front matter at line {line}: {value!r} opens a {value[0]} "
+            "it does not close"
+        )
+    return value.strip("\"'")
+
+
 def parse_markdown(text: str, path: Path) -> SourceDocument:
-    meta, lists, body = _front_matter(text)
+    meta, lists, body = _front_matter(text, path)
     title = meta.get("title", "")
     sections: list[Section] = []
     heading, lines = "", []

@@ -126,7 +126,13 @@ def listing() -> None:
     """Every campaign with its status."""
     from crm_store.campaigns import list_campaigns
 
-    for c in _in_store(lambda session, _: list_campaigns(session)):
+    found = _in_store(lambda session, _: list_campaigns(session))
+    if not found:
+        click.echo(
+            "no campaigns yet: write them in YAML files and save them with "
+            '`switchboard campaigns load FOLDER` (README "Campaigns")'
+        )
+    for c in found:
         click.echo(f"{c.id}\t{c.status}\t{c.kind}\t{'+'.join(c.steps)}\t{c.name}")
 
 

@@ -55,8 +55,10 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool) -> None:
     import logging
 
     from bot.cli.ingest_progress import IngestReport
+    from knowledge.sources import UNSUPPORTED_TYPE
 
     logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
+    _refuse_unreadable_paths(paths)  # before the sentence model's seconds of loading
     base = _open(ctx)
     progress = IngestReport()
     try:
@@ -71,17 +73,47 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool) -> None:
         f"{summary.documents_removed} removed); chunks embedded: {summary.chunks}; "
         f"skipped files: {len(summary.skipped)}; seconds: {summary.seconds:.1f}"
     )
+    for skipped in summary.skipped:
+        click.echo(f"  skipped {skipped.path}: {skipped.reason}")
+    # Decided: files of another type in a folder (images, PDFs beside the articles) are
+    # listed and nothing more, since help folders often hold them; a help file that
+    # could not be read (binary, not UTF-8, broken front matter, an FAQ without
+    # entries) is an author's mistake to fix, so the command fails, after ingesting the
+    # rest, and a script or CI job running it hears of it.
+    broken = [s for s in summary.skipped if s.reason != UNSUPPORTED_TYPE]
+    if broken:
+        raise click.ClickException(
+            f"{len(broken)} help file{'s' if len(broken) > 1 else ''} could not be read "
+            "(listed above); the others were ingested"
+        )
+
+
+def _refuse_unreadable_paths(paths: tuple[Path, ...]) -> None:
+    """A path named on the command line that is missing, or a file of a type ingest does
+    not read, is an error: the person asked for it by name (a typo, a PDF)."""
+    from knowledge.sources import SUPPORTED_SUFFIXES
+
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise click.ClickException(f"no such file or folder: {', '.join(missing)}")
+    other = [str(p) for p in paths if p.is_file() and p.suffix.lower() not in SUPPORTED_SUFFIXES]
+    if other:
+        raise click.ClickException(
+            f"not a file type ingest reads: {', '.join(other)} "
+            "(it reads Markdown, HTML, text and FAQ CSV/YAML/JSON files)"
+        )
 
 
 @kb.command(name="list")
-@click.pass_context
-def list_documents(ctx: click.Context) -> None:
+def list_documents() -> None:
     """The documents in the knowledge base."""
-    base = _open(ctx)
-    try:
-        documents = base.list_documents()
-    finally:
-        base.close()
+    from bot.cli.settings_errors import load_settings
+    from knowledge import KnowledgeBase, KnowledgeError
+
+    try:  # from the catalogue: no sentence model to load for a list
+        documents = KnowledgeBase.documents_in(index_dir_of(load_settings()))
+    except KnowledgeError as exc:
+        raise click.ClickException(str(exc)) from exc
     if not documents:
         click.echo("the knowledge base is empty")
     for d in documents:

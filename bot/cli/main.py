@@ -1,4 +1,4 @@
-"""The `switchboard` command: serve, db upgrade, staff create, chat, demo seed."""
+"""The `switchboard` command: serve, db upgrade, staff, chat, demo seed."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import getpass
 import logging
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
 import click
@@ -210,7 +211,8 @@ def staff_create(name: str, email: str, role: str, slack_user_id: str | None) ->
             )
     except IntegrityError as exc:
         raise click.ClickException(
-            "a staff user with that email or Slack user id exists already"
+            "a staff user with that email or Slack user id exists already "
+            "(`switchboard staff new-token EMAIL` gives them a new token)"
         ) from exc
     finally:
         database.dispose()
@@ -219,8 +221,80 @@ def staff_create(name: str, email: str, role: str, slack_user_id: str | None) ->
     click.echo(token)
 
 
+@staff.command("new-token")
+@click.argument("email")
+def staff_new_token(email: str) -> None:
+    """Give a staff user a new API token (printed once, on the last line). The old token
+    and every dashboard session signed in with it stop working at once."""
+    from crm_store.staff import give_new_token
+
+    with _staff_store() as database:
+        record, token = _fail_clearly(lambda: _in_transaction(database, give_new_token, email))
+    click.echo(
+        f"new token for staff user {record.id} ({record.role}) {record.email}: "
+        "the old token and its dashboard sessions no longer work",
+        err=True,
+    )
+    click.echo("API token (shown once; keep it somewhere safe):", err=True)
+    click.echo(token)
+
+
+@staff.command("deactivate")
+@click.argument("email")
+def staff_deactivate(email: str) -> None:
+    """Deactivate a staff user: their token and dashboard sessions stop working at once.
+    Their tickets, leads and history stay, with their name."""
+    from crm_store.staff import deactivate_staff
+
+    with _staff_store() as database:
+        record, changed = _fail_clearly(lambda: _in_transaction(database, deactivate_staff, email))
+    who = f"staff user {record.id} ({record.role}) {record.email}"
+    if not changed:
+        click.echo(f"{who} was deactivated already: nothing done")
+        return
+    click.echo(f"deactivated {who}: their token and dashboard sessions no longer work")
+
+
+@staff.command("list")
+def staff_list() -> None:
+    """Every staff user: email, role, active or deactivated, name (never tokens)."""
+    from crm_store.staff import all_staff
+
+    with _staff_store() as database:
+        members = _fail_clearly(lambda: _in_transaction(database, all_staff))
+    if not members:
+        click.echo("no staff users yet: `switchboard staff create` adds one")
+        return
+    width = max(len(member.email) for member in members)
+    for member in members:
+        state = "active" if member.active else "deactivated"
+        click.echo(f"{member.email:<{width}}  {member.role:<9}  {state:<11}  {member.name}")
+
+
+@contextmanager
+def _staff_store() -> Iterator[Database]:
+    from bot.wiring.database import open_database
+
+    settings = _settings()
+    database = _fail_clearly(lambda: open_database(settings))
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
+def _in_transaction(database: Database, work: Callable[..., T], *args: object) -> T:
+    with database.transaction() as session:
+        return work(session, *args)
+
+
 @main.command()
-@click.option("--name", default=None, help="who you are to the bot")
+@click.option(
+    "--name",
+    default=None,
+    callback=lambda _ctx, _param, value: _person_name(value),
+    help="who you are to the bot; each name is its own customer, with its own history",
+)
 @click.option(
     "--as",
     "as_email",
@@ -233,8 +307,10 @@ def chat(name: str | None, as_email: str | None) -> None:
     from bot.cli.terminal_chat import run_terminal_chat
     from channels.messages import ContactProfile
 
+    if name is not None and as_email is not None:
+        raise click.UsageError("give --name or --as, not both: --as speaks with the demo's name")
     settings = _settings()
-    address = f"{getpass.getuser()}@{settings.data_dir.resolve()}"
+    address = terminal_address(getpass.getuser(), settings, name)
     profile = ContactProfile(name=name)
     if as_email is not None:
         identity = _demo_identity(settings, as_email)
@@ -246,6 +322,33 @@ def chat(name: str | None, as_email: str | None) -> None:
             )
         )
     )
+
+
+# A person's name; it becomes part of the terminal's address (identities.address holds
+# 320 characters, and the data dir's path shares them).
+_MAX_NAME = 100
+
+
+def _person_name(value: str | None) -> str | None:
+    if value is None:
+        return None
+    name = " ".join(value.split())
+    if not name or len(name) > _MAX_NAME:
+        raise click.BadParameter(f"give a name of 1 to {_MAX_NAME} characters")
+    return name
+
+
+def terminal_address(user: str, settings: Settings, name: str | None) -> str:
+    """The terminal's channel address: this login on this data dir, and with `--name`
+    one address per name, case and spacing aside ("bob builder" is "Bob  Builder").
+
+    Decided: a name is a person, not a new label on one terminal customer. Someone trying
+    the bot as "Ada" and then as "Bob" expects Bob to be greeted as Bob and to start
+    with no history, not to carry on Ada's conversation, orders and memory under a new
+    name; coming back as "Ada" finds Ada again. Without `--name` the address is the one
+    `chat` always used, so an existing terminal history stays where it was."""
+    address = f"{user}@{settings.data_dir.resolve()}"
+    return address if name is None else f"{address} as {name.casefold()}"
 
 
 def _demo_identity(settings: Settings, email: str) -> TerminalIdentity:

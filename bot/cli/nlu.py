@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -117,12 +118,33 @@ def test(
         model = NluModel.load(model_dir, _encoder_from(ctx), _fallback_share(share))
     except NluError as exc:
         raise click.ClickException(str(exc)) from exc
+    _warn_of_unknown_intents([e.intent for e in examples], model.intents)
     results = model.parse_many([example.text for example in examples])
     report = evaluate_intents([e.intent for e in examples], [r.intent.name for r in results])
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
         return
     _print_report(report.to_dict())
+
+
+def _warn_of_unknown_intents(expected: list[str], known: list[str]) -> None:
+    """Warn, on standard error, of each intent in the test data the model does not have:
+    its examples can only score 0 (often a renamed intent, "handoff" for
+    "human_handoff"), and the report alone does not say why. The fallback intent is
+    never a model's own: test data label out-of-scope messages with it."""
+    import difflib
+
+    from nlu import FALLBACK_INTENT
+
+    counts = Counter(name for name in expected if name not in known and name != FALLBACK_INTENT)
+    for name, examples in sorted(counts.items()):
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+        hint = f"close names: {', '.join(close)}" if close else "no close name in it"
+        click.echo(
+            f"warning: the model has no intent {name!r} ({examples} example"
+            f"{'s' if examples > 1 else ''} in the data score 0); {hint}",
+            err=True,
+        )
 
 
 def _print_report(report: dict[str, Any]) -> None:

@@ -1,4 +1,4 @@
-"""The `switchboard` command: db upgrade, staff create, chat."""
+"""The `switchboard` command: db upgrade, staff (create, new-token, deactivate, list), chat."""
 
 from __future__ import annotations
 
@@ -8,9 +8,14 @@ import sys
 from pathlib import Path
 
 from click.testing import CliRunner
+from fastapi.testclient import TestClient
 
+from bot.api.staff_sessions import COOKIE
+from bot.app import create_app
 from bot.cli import main
+from bot.settings import DatabaseSettings, Settings
 from crm_store import Database, customers, history, staff
+from tests.support.fakes import ScriptedDialogue
 
 
 def test_db_upgrade_then_staff_create_prints_token_last(
@@ -49,10 +54,108 @@ def test_db_upgrade_then_staff_create_prints_token_last(
         main, ["staff", "create", "--name", "Sam", "--email", "sam@acme.test", "--role", "sales"]
     )
     assert again.exit_code != 0 and "exists already" in again.output
+    assert "`switchboard staff new-token EMAIL` gives them a new token" in again.output
     wrong = runner.invoke(
         main, ["staff", "create", "--name", "X", "--email", "x@a.test", "--role", "boss"]
     )
     assert wrong.exit_code == 2
+
+
+def _created_token(runner: CliRunner, name: str, email: str, role: str) -> str:
+    created = runner.invoke(
+        main, ["staff", "create", "--name", name, "--email", email, "--role", role]
+    )
+    assert created.exit_code == 0, created.output
+    return created.stdout.strip().splitlines()[-1]
+
+
+def _signed_in(client: TestClient, token: str) -> str:
+    """A dashboard session cookie for `token`, kept out of the client's own jar."""
+    answer = client.post("/api/v1/staff-session", json={"token": token})
+    assert answer.status_code == 200, answer.text
+    cookie = client.cookies[COOKIE]
+    client.cookies.clear()
+    return cookie
+
+
+def _who(client: TestClient, *, token: str | None = None, cookie: str | None = None) -> int:
+    """The status of "who is signed in?" with a bearer token or a session cookie."""
+    client.cookies.clear()
+    if cookie is not None:
+        client.cookies.set(COOKIE, cookie)
+    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    status = client.get("/api/v1/staff-session", headers=headers).status_code
+    client.cookies.clear()
+    return status
+
+
+def test_staff_new_token_and_deactivate_end_the_old_token_and_its_sessions(
+    env: dict[str, str], database_url: str, tmp_path: Path
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path / "server",
+        database=DatabaseSettings(url=database_url, auto_migrate=True),
+    )
+    runner = CliRunner()
+    with TestClient(create_app(settings, dialogue=ScriptedDialogue())) as client:
+        old = _created_token(runner, "Sam", "sam@acme.test", "sales")
+        colleague = _created_token(runner, "Lee", "lee@acme.test", "agent")
+        old_session = _signed_in(client, old)
+        assert _who(client, token=old) == 200 and _who(client, cookie=old_session) == 200
+
+        renewed = runner.invoke(main, ["staff", "new-token", "Sam@Acme.test"])
+        assert renewed.exit_code == 0, renewed.output
+        new = renewed.stdout.strip().splitlines()[-1]
+        assert new.startswith("sbs_") and new != old
+        assert "the old token and its dashboard sessions no longer work" in renewed.stderr
+        assert _who(client, token=old) == 401
+        assert _who(client, cookie=old_session) == 401
+        assert _who(client, token=new) == 200
+        new_session = _signed_in(client, new)
+
+        deactivated = runner.invoke(main, ["staff", "deactivate", "sam@acme.test"])
+        assert deactivated.exit_code == 0, deactivated.output
+        assert deactivated.output.startswith("deactivated staff user ")
+        assert _who(client, token=new) == 401
+        assert _who(client, cookie=new_session) == 401
+        assert client.post("/api/v1/staff-session", json={"token": new}).status_code == 401
+        assert _who(client, token=colleague) == 200  # nobody else is touched
+
+    again = runner.invoke(main, ["staff", "deactivate", "sam@acme.test"])
+    assert again.exit_code == 0 and "deactivated already: nothing done" in again.output
+    refused = runner.invoke(main, ["staff", "new-token", "sam@acme.test"])
+    assert refused.exit_code == 1
+    assert (
+        refused.output == "Error: staff user sam@acme.test is deactivated and gets no new token\n"
+    )
+    unknown = runner.invoke(main, ["staff", "deactivate", "nobody@acme.test"])
+    assert unknown.exit_code == 1
+    assert unknown.output == "Error: no staff user has the email 'nobody@acme.test'\n"
+    database = Database(database_url)
+    try:
+        with database.transaction() as session:
+            states = {m.email: m.active for m in staff.all_staff(session)}
+            assert staff.staff_by_token(session, new) is None
+            assert staff.staff_by_token(session, colleague) is not None
+    finally:
+        database.dispose()
+    assert states == {"lee@acme.test": True, "sam@acme.test": False}
+
+    listed = runner.invoke(main, ["staff", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert listed.output.splitlines() == [
+        "lee@acme.test  agent      active       Lee",
+        "sam@acme.test  sales      deactivated  Sam",
+    ]
+    assert not any(token in listed.output for token in (old, new, colleague, "sbs_"))
+
+
+def test_staff_list_on_an_empty_store_says_how_to_add_one(env: dict[str, str]) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+    listed = runner.invoke(main, ["staff", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert listed.output == "no staff users yet: `switchboard staff create` adds one\n"
 
 
 def test_chat_in_the_terminal_uses_the_engine_and_logs_history(
@@ -87,6 +190,41 @@ def test_chat_in_the_terminal_uses_the_engine_and_logs_history(
         ("terminal", "customer", None),
         ("terminal", "bot", "sent"),
     ]
+
+
+def test_chat_name_is_a_person_each_name_with_its_own_history(
+    env: dict[str, str], database_url: str
+) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+
+    def chat(*args: str) -> str:
+        said = runner.invoke(main, ["chat", *args], input="hello\n")
+        assert said.exit_code == 0, said.output
+        return said.stdout
+
+    assert "bot> Hi Ada! How can I help you today?" in chat("--name", "Ada Lovelace")
+    bob = chat("--name", "Bob Builder")
+    assert "bot> Hi Bob! How can I help you today?" in bob and "Ada" not in bob
+    # The same name, spelt with other case and spacing, is the same person again.
+    assert "Hi Ada!" in chat("--name", " ada  LOVELACE ")
+
+    database = Database(database_url)
+    try:
+        with database.transaction() as session:
+            found = {
+                c.name: len(history.timeline(session, c.id))
+                for c in customers.find_customers(session, email=None)
+            }
+    finally:
+        database.dispose()
+    assert found == {"Ada Lovelace": 4, "Bob Builder": 2}
+
+    blank = runner.invoke(main, ["chat", "--name", "  "], input="hello\n")
+    assert blank.exit_code == 2 and "give a name of 1 to 100 characters" in blank.output
+    both = runner.invoke(main, ["chat", "--name", "Bob", "--as", "ada@example.com"])
+    assert both.exit_code == 2 and "give --name or --as, not both" in both.output
+    assert "Traceback" not in blank.output + both.output
 
 
 def test_chat_on_an_unmigrated_postgres_says_what_to_do(postgres_url: str, tmp_path: Path) -> None:

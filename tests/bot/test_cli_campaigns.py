@@ -165,3 +165,12 @@ def test_bad_input_is_refused_in_one_line_naming_what_to_fix(store: Database) ->
     assert when.exit_code == 2, when.output
     assert "'tomorrow 9am' is not an ISO time, e.g. 2026-12-01T09:00+01:00" in when.output
     assert not isinstance(when.exception, ValueError)
+
+
+def test_list_without_campaigns_says_how_to_make_one(store: Database) -> None:
+    listed = CliRunner().invoke(main, ["campaigns", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert listed.output == (
+        "no campaigns yet: write them in YAML files and save them with "
+        '`switchboard campaigns load FOLDER` (README "Campaigns")\n'
+    )

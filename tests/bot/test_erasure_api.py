@@ -90,3 +90,24 @@ def test_the_cli_erases_and_prints_the_report(env: dict[str, str]) -> None:
         assert (entry.actor_kind, entry.via, entry.action) == ("system", "cli", "erase")
     finally:
         database.dispose()
+
+
+def test_a_retention_dry_run_with_nothing_set_says_a_run_would_remove_nothing(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    upgrade(env["SWITCHBOARD_DATABASE__URL"])
+    unset = (
+        "no retention is set (SWITCHBOARD_PRIVACY__CONVERSATIONS_MONTHS, "
+        "__CLOSED_TICKETS_MONTHS or __ATTACHMENTS_MONTHS)"
+    )
+    dry = CliRunner().invoke(main, ["privacy", "retention", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert dry.output == f"{unset}: a run would remove nothing\n"
+    real = CliRunner().invoke(main, ["privacy", "retention"])
+    assert (real.exit_code, real.output) == (1, f"Error: {unset}\n")
+
+    monkeypatch.setenv("SWITCHBOARD_PRIVACY__CONVERSATIONS_MONTHS", "24")
+    counted = CliRunner().invoke(main, ["privacy", "retention", "--dry-run"])
+    assert counted.exit_code == 0, counted.output
+    shown = json.loads(counted.output)
+    assert shown["dry_run"] is True and not any(shown["removed"].values())

@@ -52,3 +52,91 @@ def test_ingest_outside_a_terminal_says_what_it_does_in_whole_lines(
         "embedded 3 of 3 chunks",
     ]
     assert result.stdout.startswith("documents: 2 (2 added")
+
+
+def _data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SWITCHBOARD_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("SWITCHBOARD_KNOWLEDGE__INDEX_DIR", raising=False)
+
+
+def test_ingest_refuses_a_named_path_that_is_missing_or_not_help_content(
+    tmp_path: Path, help_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _data_dir(tmp_path, monkeypatch)
+    encoder = RecordingEncoder()
+    runner = CliRunner()
+    missing = tmp_path / "hepl"
+    refused = runner.invoke(kb, ["ingest", str(help_dir), str(missing)], obj={"encoder": encoder})
+    assert refused.exit_code == 1
+    assert refused.output == f"Error: no such file or folder: {missing}\n"
+
+    manual = tmp_path / "manual.pdf"
+    manual.write_bytes(b"%PDF-1.7")
+    other = runner.invoke(kb, ["ingest", str(manual)], obj={"encoder": encoder})
+    assert other.exit_code == 1
+    assert other.output == (
+        f"Error: not a file type ingest reads: {manual} "
+        "(it reads Markdown, HTML, text and FAQ CSV/YAML/JSON files)\n"
+    )
+    # Refused before anything was read or stored.
+    assert encoder.texts == []
+    assert not (tmp_path / "data" / "knowledge" / "catalogue.sqlite3").exists()
+
+
+def test_ingest_lists_what_it_skipped_and_fails_on_a_broken_help_file(
+    tmp_path: Path, help_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _data_dir(tmp_path, monkeypatch)
+    obj = {"encoder": RecordingEncoder()}
+    runner = CliRunner()
+    (help_dir / "manual.pdf").write_bytes(b"%PDF-1.7")
+    (help_dir / ".notes.pdf").write_bytes(b"%PDF-1.7")  # hidden: nobody's help content
+
+    listed = runner.invoke(kb, ["ingest", str(help_dir)], obj=obj)
+    assert listed.exit_code == 0, listed.output
+    manual = (help_dir / "manual.pdf").resolve()
+    assert listed.stdout.splitlines()[1:] == [f"  skipped {manual}: unsupported file type"]
+    assert "skipped files: 1;" in listed.stdout
+
+    broken = help_dir / "returns.md"
+    broken.write_text("---\nurl: https://help.example/returns\ntitle: [unclosed\n---\nReturns.\n")
+    failed = runner.invoke(kb, ["ingest", str(help_dir)], obj=obj)
+    assert failed.exit_code == 1
+    assert "skipped files: 2;" in failed.stdout
+    assert failed.stdout.splitlines()[1:] == [
+        f"  skipped {manual}: unsupported file type",
+        f"  skipped {broken.resolve()}: broken front matter at line 3: '[unclosed' opens a "
+        "[ it does not close",
+    ]
+    assert failed.stderr.endswith(
+        "Error: 1 help file could not be read (listed above); the others were ingested\n"
+    )
+    titles = runner.invoke(kb, ["list"], obj=obj).output
+    assert "Refunds" in titles and "Shipping" in titles
+    assert "unclosed" not in titles and "returns" not in titles.lower()
+
+    broken.write_text("---\nurl: https://help.example/returns\ntitle: Returns\n---\nReturns.\n")
+    fixed = runner.invoke(kb, ["ingest", str(help_dir)], obj=obj)
+    assert fixed.exit_code == 0, fixed.output
+    assert "documents: 3 (1 added" in fixed.stdout
+    assert "Returns" in runner.invoke(kb, ["list"], obj=obj).output
+
+
+def test_list_reads_the_catalogue_without_loading_the_sentence_model(
+    tmp_path: Path, help_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _data_dir(tmp_path, monkeypatch)
+    runner = CliRunner()
+    # No encoder given: a list that loaded one would say "loading the sentence model…".
+    empty = runner.invoke(kb, ["list"])
+    assert (empty.exit_code, empty.stdout, empty.stderr) == (0, "the knowledge base is empty\n", "")
+    assert not (tmp_path / "data" / "knowledge").exists()  # listing creates nothing
+
+    ingested = runner.invoke(kb, ["ingest", str(help_dir)], obj={"encoder": RecordingEncoder()})
+    assert ingested.exit_code == 0, ingested.output
+    listed = runner.invoke(kb, ["list"])
+    assert listed.exit_code == 0 and listed.stderr == ""
+    assert [line.split(" chunks  ", 1)[1] for line in listed.stdout.splitlines()] == [
+        f"Refunds  ({(help_dir / 'refunds.md').resolve()})",
+        f"Shipping  ({(help_dir / 'shipping.md').resolve()})",
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from bot.cli.nlu import nlu
 from tests.support.encoders import HashingEncoder
@@ -80,14 +80,12 @@ def test_missing_model_is_a_clean_error(tmp_path: Path) -> None:
     assert "cannot load NLU model" in result.output
 
 
-def test_test_data_may_have_a_single_example_per_intent(tmp_path: Path) -> None:
+def _tested_on(tmp_path: Path, held_out_yaml: str) -> Result:
+    """`nlu test --json` on `held_out_yaml`, with a model trained on DATA."""
     data = tmp_path / "nlu.yml"
     data.write_text(DATA)
     held_out = tmp_path / "held-out.yml"
-    held_out.write_text(
-        'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - hello again\n'
-        "- intent: goodbye\n  examples: |\n    - bye for now\n"
-    )
+    held_out.write_text(held_out_yaml)
     runner = CliRunner()
     obj = {"encoder": HashingEncoder()}
     runner.invoke(nlu, ["train", str(data), "--out", str(tmp_path / "m")], obj=obj)
@@ -95,4 +93,33 @@ def test_test_data_may_have_a_single_example_per_intent(tmp_path: Path) -> None:
         nlu, ["test", str(held_out), "--model", str(tmp_path / "m"), "--json"], obj=obj
     )
     assert tested.exit_code == 0, tested.output
+    return tested
+
+
+def test_test_data_may_have_a_single_example_per_intent(tmp_path: Path) -> None:
+    tested = _tested_on(
+        tmp_path,
+        'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - hello again\n'
+        "- intent: goodbye\n  examples: |\n    - bye for now\n",
+    )
     assert json.loads(tested.output)["examples"] == 2
+
+
+def test_test_data_with_an_intent_the_model_lacks_is_warned_of_with_close_names(
+    tmp_path: Path,
+) -> None:
+    tested = _tested_on(
+        tmp_path,
+        'version: "3.1"\nnlu:\n- intent: greeting\n  examples: |\n    - hello again\n'
+        "    - hi there\n- intent: refund\n  examples: |\n    - my money back\n"
+        "- intent: nlu_fallback\n  examples: |\n    - what is the capital of peru\n"
+        "- intent: goodbye\n  examples: |\n    - bye for now\n",
+    )
+    # Out-of-scope examples (the fallback intent) are no model's intent: not warned of.
+    assert tested.stderr.splitlines() == [
+        "warning: the model has no intent 'greeting' (2 examples in the data score 0); "
+        "close names: greet",
+        "warning: the model has no intent 'refund' (1 example in the data score 0); "
+        "no close name in it",
+    ]
+    assert json.loads(tested.stdout)["examples"] == 5  # the report is still whole JSON
