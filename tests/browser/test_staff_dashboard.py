@@ -10,10 +10,11 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.support.staff_dashboard import (
     api,
@@ -158,10 +159,33 @@ def test_an_admin_reads_the_charts_with_the_apis_numbers_and_filters_them(
         b["customers"] for b in value["buckets"]
     ]
 
-    # A range that runs backwards is refused on the page, and nothing is redrawn.
+    # A range that runs backwards is refused on the page, and no request asks for it: not
+    # even the round the first of the two changes started (a one-day range), which read
+    # the filters again after its support answers, by then the backwards range. Those
+    # answers are held until the range has turned backwards.
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    held: list[Route] = []
+    released = False
+
+    def hold(route: Route) -> None:
+        if released:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/api/v1/reports/support/*", hold)
     page.locator("#from").fill(recent["to"])
     page.locator("#to").fill(recent["from"])
     expect(page.locator("#filter-error")).to_contain_text("not after its last")
+    released = True
+    for route in held:
+        route.continue_()
+    wait_for_round(page, loaded)  # the one-day range's round
+    ranges = [parse_qs(urlsplit(url).query) for url in asked]
+    ranges = [(q["from"][0], q["to"][0]) for q in ranges if "from" in q]
+    assert ranges, "the one-day range was drawn"
+    assert [(first, last) for first, last in ranges if first > last] == []
 
 
 def _ask_for_a_person(server: SwitchboardServer, visitor: dict[str, str]) -> None:

@@ -201,8 +201,8 @@
     return { status: 200, body: Object.assign({}, ...answers.map((answer) => answer.body)) };
   }
 
-  async function drawSupport() {
-    const { status, body } = await supportReport(filterParams());
+  async function drawSupport(params) {
+    const { status, body } = await supportReport(params);
     const note = $("support-status");
     if (status === 404) {
       $("support-body").hidden = true;
@@ -248,7 +248,7 @@
       { key: "count", label: "Times asked", value: (q) => q.count, number: true },
       { key: "examples", label: "Examples", value: (q) => q.examples, show: (q) => (q.examples || []).join(" · ") },
     ], r.knowledge.top_unanswered || [], "unanswered-questions.csv");
-    await drawUnhappy();
+    await drawUnhappy(params);
     table($("table-agents"), "Agents", [
       { key: "agent", label: "Agent", value: (a) => a.agent },
       { key: "conversations", label: "Conversations", value: (a) => a.conversations, number: true },
@@ -273,8 +273,8 @@
   // range, with the customer's comment (GET /api/v1/surveys, the same filters; each
   // customer shown is an audited read, so only these few are fetched).
   const UNHAPPY = 20;
-  async function drawUnhappy() {
-    const { status, body } = await api("/api/v1/surveys", { ...filterParams(), max_score: 2, limit: UNHAPPY });
+  async function drawUnhappy(params) {
+    const { status, body } = await api("/api/v1/surveys", { ...params, max_score: 2, limit: UNHAPPY });
     const title = "Unhappy survey answers (rated 1 or 2, the latest " + UNHAPPY + ")";
     if (status !== 200) { $("table-unhappy").textContent = title + ": could not be loaded (" + status + ")."; return; }
     table($("table-unhappy"), title, [
@@ -288,8 +288,7 @@
   }
 
   // ---- customers -------------------------------------------------------------------
-  async function drawCustomers() {
-    const params = filterParams();
+  async function drawCustomers(params) {
     const [rfm, value, segments] = await Promise.all([
       api("/api/v1/analytics/rfm", params),
       api("/api/v1/analytics/lifetime-value", params),
@@ -341,8 +340,8 @@
   // ---- leads -----------------------------------------------------------------------
   const factorText = (f) => f.field + " = " + f.value + " (×" + f.odds_ratio + ")";
 
-  async function drawLeads() {
-    const { status, body } = await api("/api/v1/analytics/lead-scores", filterParams());
+  async function drawLeads(params) {
+    const { status, body } = await api("/api/v1/analytics/lead-scores", params);
     if (status !== 200) throw new Error((body && body.error) || "error " + status);
     const owners = body.owners;
     const name = (o) => o.owner ? o.owner.name : "nobody";
@@ -417,11 +416,14 @@
       error.textContent = "Pick a range whose first day is not after its last.";
       return;
     }
+    // The filters are read once, here: a drawer reads them after waiting for its first
+    // answers, when they may have changed into a range refused above.
+    const params = filterParams();
     const drawers = { handoffs: drawHandoffs, support: drawSupport, customers: drawCustomers, leads: drawLeads, retention: drawRetention };
     document.body.dataset.loading = "true";
     const runs = Object.entries(drawers)
       .filter(([id]) => visible($(id)))
-      .map(([id, draw]) => draw().catch((problem) => { error.textContent = id + ": " + problem.message; }));
+      .map(([id, draw]) => draw(params).catch((problem) => { error.textContent = id + ": " + problem.message; }));
     await Promise.all(runs);
     document.body.dataset.loaded = String(Number(document.body.dataset.loaded || 0) + 1);
     delete document.body.dataset.loading;
