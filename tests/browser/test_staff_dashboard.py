@@ -6,7 +6,7 @@ output folder (test-results/browser/)."""
 from __future__ import annotations
 
 import csv
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -386,6 +386,27 @@ def test_the_support_section_shows_the_support_reports_numbers(
     page.locator("#support").screenshot(
         path=browser_output / "staff-dashboard-support-sms-30-days.png"
     )
+
+    # Two years: the support section reads the last 366 days (the most a report covers)
+    # and says so; the rest of the page keeps the two years.
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    page.get_by_role("button", name="2 years").click()
+    loaded = wait_for_round(page, loaded)
+    two_years = _filters(page, channel="sms")
+    last_year = two_years | {"from": str(date.fromisoformat(two_years["to"]) - timedelta(days=365))}
+    expect(page.locator("#support-body")).to_be_visible()
+    expect(page.locator("#support-status")).to_contain_text(
+        f"Only the last 366 days of the range, {last_year['from']} to {last_year['to']}"
+    )
+    support_asked = [
+        parse_qs(urlsplit(url).query)["from"][0]
+        for url in asked
+        if "/api/v1/reports/support/" in url or "/api/v1/surveys" in url
+    ]
+    assert support_asked and set(support_asked) == {last_year["from"]}
+    assert any(f"/api/v1/analytics/rfm?from={two_years['from']}&" in url for url in asked)
+    _support_matches_the_api(page, api(server, token, "/api/v1/reports/support", **last_year))
 
     # An agent reads the same support report for the default range.
     page.get_by_role("button", name="Sign out").click()

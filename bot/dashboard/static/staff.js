@@ -201,7 +201,27 @@
     return { status: 200, body: Object.assign({}, ...answers.map((answer) => answer.body)) };
   }
 
-  async function drawSupport(params) {
+  // A support report covers at most MAX_DAYS days (bot/api/support_reports.py, which the
+  // page is given in the section's data-max-days): a longer range, such as the "2 years"
+  // preset, is read as its last MAX_DAYS days, and the section says so.
+  // Decided: not a higher limit. Each of the five requests reads every care cycle in the
+  // range and the events of the conversations agents replied in; the customer and lead
+  // charts read the whole range, their figures being precomputed by the refit.
+  function supportRange(params) {
+    const maxDays = Number($("support").dataset.maxDays);
+    const first = new Date(params.from + "T00:00:00Z");
+    const last = new Date(params.to + "T00:00:00Z");
+    if ((last - first) / DAY_MS + 1 <= maxDays) return { params, shortened: "" };
+    const from = new Date(last.getTime() - (maxDays - 1) * DAY_MS).toISOString().slice(0, 10);
+    return {
+      params: { ...params, from },
+      shortened: "Only the last " + maxDays + " days of the range, " + from + " to " + params.to
+        + ": a support report covers at most " + maxDays + " days. ",
+    };
+  }
+
+  async function drawSupport(asked) {
+    const { params, shortened } = supportRange(asked);
     const { status, body } = await supportReport(params);
     const note = $("support-status");
     if (status === 404) {
@@ -216,7 +236,7 @@
     }
     // The report counts care cycles, not conversations: a conversation reopened after its
     // resolution is new work and counts again (the demo's 419 conversations are 439).
-    note.textContent = "Care cycles started in the range: a conversation from its opening (or reopening) to its resolution, so a reopened conversation counts again. Definitions: analytics/README.md, \"Support reports\".";
+    note.textContent = shortened + "Care cycles started in the range: a conversation from its opening (or reopening) to its resolution, so a reopened conversation counts again. Definitions: analytics/README.md, \"Support reports\".";
     $("support-body").hidden = false;
     const r = body;
     tiles($("support-tiles"), [
