@@ -246,6 +246,17 @@ def test_signing_in_sets_a_strict_http_only_cookie_that_only_reads(shop: Shop) -
     assert shop.client.get("/api/v1/analytics/rfm").status_code == 401
 
 
+def test_the_shop_role_is_refused_at_sign_in_with_the_reason(shop: Shop) -> None:
+    database = shop.client.app.state.services.database  # type: ignore[attr-defined]
+    with database.transaction() as session:
+        _, token = create_staff(session, name="Shop", email="shop@acme.test", role="shop")
+    refused = shop.client.post("/api/v1/staff-session", json={"token": token})
+    assert refused.status_code == 403
+    assert "can only record orders" in refused.json()["error"]
+    assert COOKIE not in refused.headers.get("set-cookie", "")
+    assert shop.client.get("/api/v1/staff-session").status_code == 204
+
+
 def test_asking_who_is_signed_in_without_a_session_is_no_error(shop: Shop) -> None:
     """The dashboard asks on every load: nobody signed in is 204 (no failed request in
     the browser's console); a credential that fails is still refused with its reason."""

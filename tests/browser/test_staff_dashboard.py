@@ -257,6 +257,18 @@ def test_an_agent_sees_the_handoff_queue_and_no_sales_figures(
     expect(page.locator("#filters")).to_be_hidden()
     expect(page.locator("section.panel:visible")).to_have_count(0)
 
+    # The shop's backend account is not a person: refused at sign-in, with the reason on
+    # the form, and no session is left behind (a reload finds nobody signed in).
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_label("Staff token").fill(staff_token(server, "Shop", "shop@example.com", "shop"))
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#sign-in-error")).to_contain_text("can only record orders")
+    expect(page.locator("#who")).to_be_hidden()
+    with page.expect_response("**/api/v1/staff-session") as asked:
+        page.reload()
+    assert asked.value.status == 204
+    expect(page.get_by_label("Staff token")).to_be_visible()
+
 
 def _percent(rate: float | None) -> str:
     """A rate as the page writes it: JavaScript's `(100 * rate).toFixed(1)`, which rounds

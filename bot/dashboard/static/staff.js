@@ -462,7 +462,8 @@
     $("who").hidden = false;
     $("sign-in").hidden = true;
     for (const section of document.querySelectorAll("section.panel")) section.hidden = !visible(section);
-    // A role with no section (marketing, shop) would otherwise see filters over an empty page.
+    // A role with no section (marketing) would otherwise see filters over an empty page; the
+    // shop role cannot sign in (POST /api/v1/staff-session refuses it).
     const shown = [...document.querySelectorAll("section.panel")].some(visible);
     $("nothing-shown-role").textContent = member.role;
     $("nothing-shown").hidden = shown;
