@@ -132,6 +132,8 @@ def test_the_rfm_grid_and_segments_count_the_customers_the_filters_pick(shop: Sh
     assert len(everyone["cells"]) == 25
     assert sum(c["customers"] for c in everyone["cells"]) == 3  # Di never bought
     assert sum(c["spend_cents"] for c in everyone["cells"]) == 100_00 + 2 * 50_00 + 3 * 20_00
+    # The amounts' currency: the purchases' (all in USD here), named with the figures.
+    assert everyone["currencies"] == ["USD"]
 
     last_month = {
         "from": (shop.today - timedelta(days=30)).isoformat(),

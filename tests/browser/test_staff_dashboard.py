@@ -6,6 +6,7 @@ output folder (test-results/browser/)."""
 from __future__ import annotations
 
 import csv
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -68,6 +69,16 @@ def test_an_admin_reads_the_charts_with_the_apis_numbers_and_filters_them(
     value = api(server, token, "/api/v1/analytics/lifetime-value", **everyone)
     assert value["customers"] > 50, "the demo data gets a lifetime-value fit"
     assert chart(page, "chart-value")[0]["y"] == [b["customers"] for b in value["buckets"]]
+    # Amounts carry their currency; the demo's orders in USD, EUR and GBP are summed as
+    # stored, and the page says so.
+    assert value["currencies"] == ["EUR", "GBP", "USD"]
+    median = page.locator("#value-tiles .tile").filter(has_text="median lifetime value")
+    expect(median.locator(".figure")).to_have_text(re.compile(r"^[\d,]+ EUR\+GBP\+USD$"))
+    expect(page.locator("#currency-note")).to_contain_text(
+        "Amounts add up orders in EUR, GBP and USD as they are stored, with no exchange rate"
+    )
+    spend = page.get_by_role("table", name="Segments").locator("th").nth(2)
+    expect(spend).to_have_text("Lifetime spend (EUR+GBP+USD)")
     segments = api(server, token, "/api/v1/analytics/segments", **everyone)
     assert chart(page, "chart-segments")[0]["y"] == [s["customers"] for s in segments["segments"]]
     leads = api(server, token, "/api/v1/analytics/lead-scores", **everyone)

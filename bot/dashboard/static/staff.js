@@ -32,6 +32,17 @@
   // ---- formatting ------------------------------------------------------------------
   const money = (cents) => cents === null || cents === undefined ? "–"
     : (cents / 100).toLocaleString("en-US", { maximumFractionDigits: 0 });
+  // The currency of the customer figures' amounts: those of the purchases on file, as the
+  // API names them (`currencies`). There is no currency setting, and no exchange rates
+  // are kept: several currencies are added together as stored, so the unit names them
+  // all ("EUR+USD") and the section's note says the amounts are a mix.
+  const unitOf = (currencies) => (currencies || []).join("+");
+  function currencyNote(currencies) {
+    if (!currencies || !currencies.length) return "";
+    if (currencies.length === 1) return "Amounts in " + currencies[0] + ".";
+    return "Amounts add up orders in " + currencies.slice(0, -1).join(", ") + " and " + currencies[currencies.length - 1]
+      + " as they are stored, with no exchange rate: a mix, not a sum in any one currency.";
+  }
   const percent = (rate) => rate === null || rate === undefined ? "–" : (100 * rate).toFixed(1) + " %";
   function duration(seconds) {
     if (seconds === null || seconds === undefined) return "–";
@@ -318,6 +329,10 @@
       if (answer.status !== 200) throw new Error((answer.body && answer.body.error) || "error " + answer.status);
     }
     $("computed-at").textContent = rfm.body.computed_at || "never: run switchboard analytics refit";
+    const unit = unitOf(value.body.currencies);
+    const inUnit = unit ? " (" + unit + ")" : "";
+    const amount = (cents) => cents === null || !unit ? money(cents) : money(cents) + " " + unit;
+    $("currency-note").textContent = currencyNote(value.body.currencies);
     const cells = rfm.body.cells;
     const z = [1, 2, 3, 4, 5].map((f) => [1, 2, 3, 4, 5].map((r) => cells.find((c) => c.recency_score === r && c.frequency_score === f).customers));
     await plot("chart-rfm", [{
@@ -328,22 +343,22 @@
       { key: "recency_score", label: "Recency score", value: (c) => c.recency_score, number: true },
       { key: "frequency_score", label: "Frequency score", value: (c) => c.frequency_score, number: true },
       { key: "customers", label: "Customers", value: (c) => c.customers, number: true },
-      { key: "spend_cents", label: "Lifetime spend", value: (c) => c.spend_cents, show: (c) => money(c.spend_cents), number: true },
+      { key: "spend_cents", label: "Lifetime spend" + inUnit, value: (c) => c.spend_cents, show: (c) => money(c.spend_cents), number: true },
     ], cells.filter((c) => c.customers > 0), "rfm-grid.csv");
 
     const v = value.body;
     const label = (b) => money(b.low_cents) + (b.high_cents === null ? "+" : "–" + money(b.high_cents));
     await plot("chart-value", [{ type: "bar", x: v.buckets.map(label), y: v.buckets.map((b) => b.customers) }],
-      { title: { text: "Predicted lifetime value (next 52 weeks)" }, xaxis: { title: { text: "value" } }, yaxis: { title: { text: "customers" } } });
+      { title: { text: "Predicted lifetime value (next 52 weeks)" }, xaxis: { title: { text: "value" + inUnit } }, yaxis: { title: { text: "customers" } } });
     tiles($("value-tiles"), [
       { figure: String(v.customers), label: "customers with a predicted value" },
-      { figure: money(v.median_cents), label: "median lifetime value" },
-      { figure: money(v.p90_cents), label: "90th percentile" },
-      { figure: money(v.total_cents), label: "total predicted value" },
+      { figure: amount(v.median_cents), label: "median lifetime value" },
+      { figure: amount(v.p90_cents), label: "90th percentile" },
+      { figure: amount(v.total_cents), label: "total predicted value" },
     ]);
     table($("table-value"), "Lifetime value distribution", [
-      { key: "low_cents", label: "From", value: (b) => b.low_cents, show: (b) => money(b.low_cents), number: true },
-      { key: "high_cents", label: "To", value: (b) => b.high_cents, show: (b) => b.high_cents === null ? "and above" : money(b.high_cents), number: true },
+      { key: "low_cents", label: "From" + inUnit, value: (b) => b.low_cents, show: (b) => money(b.low_cents), number: true },
+      { key: "high_cents", label: "To" + inUnit, value: (b) => b.high_cents, show: (b) => b.high_cents === null ? "and above" : money(b.high_cents), number: true },
       { key: "customers", label: "Customers", value: (b) => b.customers, number: true },
     ], v.buckets, "lifetime-value.csv");
 
@@ -353,7 +368,7 @@
     table($("table-segments"), "Segments", [
       { key: "segment", label: "Segment", value: (x) => x.segment },
       { key: "customers", label: "Customers", value: (x) => x.customers, number: true },
-      { key: "spend_cents", label: "Lifetime spend", value: (x) => x.spend_cents, show: (x) => money(x.spend_cents), number: true },
+      { key: "spend_cents", label: "Lifetime spend" + inUnit, value: (x) => x.spend_cents, show: (x) => money(x.spend_cents), number: true },
     ], s, "segments.csv");
   }
 
