@@ -51,6 +51,7 @@ __all__ = [
     "lead_board",
     "lead_scores",
     "leads_by_owner",
+    "purchase_currencies",
     "refit_time",
     "rfm_grid",
     "segment_sizes",
@@ -126,6 +127,16 @@ def refit_time(session: Session) -> datetime | None:
     if stored is not None:
         return stored.fitted_at
     return session.scalar(select(func.max(CustomerMetrics.computed_at)))
+
+
+def purchase_currencies(session: Session) -> list[str]:
+    """The currencies of the purchases on file, which the figures' amounts add up as
+    stored (no exchange rates are kept): one, or several summed together. Of every
+    purchase, not the range's: a customer's lifetime spend and value are of all theirs."""
+    counted = Order.status.not_in(NOT_PURCHASES)
+    return list(
+        session.scalars(select(Order.currency).where(counted).distinct().order_by(Order.currency))
+    )
 
 
 def rfm_grid(session: Session, window: DashboardFilter) -> list[dict[str, int]]:

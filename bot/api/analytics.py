@@ -5,7 +5,9 @@ the page can be checked with curl. Every route takes the same filters (`from`, `
 YYYY-MM-DD, inclusive; `channel`); what they select is written in
 analytics/dashboard.py. The figures are those of the last `switchboard analytics refit`
 (`computed_at` says when; null: never, and the tables are empty). Sales and admin only:
-agents get 403, as for account summaries.
+agents get 403, as for account summaries. An answer with amounts (`*_cents`) names their
+`currencies`: those of the purchases on file, added together as stored when there are
+several (no exchange rates are kept).
 """
 
 from collections.abc import Callable
@@ -46,13 +48,17 @@ def analytics_router(database: Database, sales_dependency: Callable[..., Any]) -
     router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
     Sales = Annotated[Any, Depends(sales_dependency)]
 
-    async def read(window: DashboardFilter, figures: Callable[[Session], Any]) -> dict[str, Any]:
+    async def read(
+        window: DashboardFilter, figures: Callable[[Session], Any], *, money: bool = True
+    ) -> dict[str, Any]:
         def run() -> dict[str, Any]:
             with database.transaction() as session:
                 computed = dashboard.refit_time(session)
+                currencies = {"currencies": dashboard.purchase_currencies(session)} if money else {}
                 return {
                     "range": window.as_json(),
                     "computed_at": computed.isoformat(timespec="seconds") if computed else None,
+                    **currencies,
                     **figures(session),
                 }
 
@@ -91,6 +97,6 @@ def analytics_router(database: Database, sales_dependency: Callable[..., Any]) -
                 "leads_total": sum(owner["leads"] for owner in owners),
             }
 
-        return await read(window, figures)
+        return await read(window, figures, money=False)
 
     return router

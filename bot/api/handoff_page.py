@@ -16,6 +16,7 @@ from anyio import to_thread
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse
 
+from bot.api.small_page import incomplete_link_page
 from bot.api.staff import MAX_ID
 from bot.handoffs.board import HandoffState, state_of
 from bot.handoffs.links import PAGE_PATH, HandoffLinks, LinkRefused
@@ -84,8 +85,16 @@ def handoff_page_router(service: HandoffService, links: HandoffLinks) -> APIRout
     @router.get(PAGE_PATH)
     async def handoff_page(
         handoff_id: Annotated[int, Path(ge=1, le=MAX_ID)],
-        t: Annotated[str, Query(min_length=1, max_length=500)],
+        # Optional: a link without its token gets a page saying so, not a JSON 422.
+        t: Annotated[str | None, Query(max_length=500)] = None,
     ) -> HTMLResponse:
+        if not t:
+            return incomplete_link_page(
+                "handoff link",
+                "Open the link on the handoff's card in Slack again, or find handoff "
+                f'#{handoff_id} in the queue on the staff dashboard (<a href="/staff/">'
+                "/staff/</a>).",
+            )
         try:
             links.check(t, handoff_id)
         except LinkRefused as refused:

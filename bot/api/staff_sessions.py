@@ -28,6 +28,7 @@ from sqlalchemy import select
 
 from crm_store import Database
 from crm_store.models import StaffUser
+from crm_store.models.staff import SYSTEM_ROLES
 from crm_store.records import StaffRecord
 from crm_store.staff import hash_token, staff_by_token, staff_record
 
@@ -87,7 +88,13 @@ def staff_sessions_router(sessions: StaffSessions, current_staff: Any) -> APIRou
     `current_staff` is `StaffAuth.any_staff_or_nobody()`."""
     router = APIRouter(prefix="/api/v1/staff-session", tags=["staff dashboard"])
 
-    @router.post("", responses={401: {"description": "not an active staff user's token"}})
+    @router.post(
+        "",
+        responses={
+            401: {"description": "not an active staff user's token"},
+            403: {"description": "a system account's token (the shop role)"},
+        },
+    )
     async def sign_in(
         body: Annotated[SignIn, Body()], request: Request, response: Response
     ) -> dict[str, Any]:
@@ -96,6 +103,15 @@ def staff_sessions_router(sessions: StaffSessions, current_staff: Any) -> APIRou
         if issued is None:
             raise HTTPException(401, "that is not an active staff user's token")
         member, cookie = issued
+        # Decided: a system account (the shop role, the shop's backend) is refused here
+        # with the reason, not given a cookie that every dashboard route refuses
+        # (StaffAuth.any_staff): it is not a person and may only record orders.
+        if member.role in SYSTEM_ROLES:
+            raise HTTPException(
+                403,
+                f"the {member.role} role is the shop's backend and can only record orders: "
+                "it cannot sign in to the dashboard",
+            )
         response.set_cookie(
             COOKIE,
             cookie,

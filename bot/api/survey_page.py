@@ -9,10 +9,11 @@ window, the conversation not reopened since; the first answer stands, credited t
 whoever resolved the cycle (crm_store/surveys.py). Outside the OpenAPI document: it is
 for people following a link, not API clients.
 
-Statuses: 403 a forged or altered link; 404 surveys are off; 409 this survey has its
-rating already (from this link, another, or a reply); 410 the survey closed (the
-conversation reopened, the answer window passed, or the survey was erased); 400 a
-comment over the limit.
+Statuses: 400 a link without its token (cut short: a page that says so, not the app's
+JSON 422) or a comment over the limit; 403 a forged or altered link; 404 surveys are
+off; 409 this survey has its rating already (from this link, another, or a reply); 410
+the survey closed (the conversation reopened, the answer window passed, or the survey
+was erased).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from bot.api.small_page import small_page
+from bot.api.small_page import incomplete_link_page, small_page
 from bot.surveys.asking import SCORE_WORDS, SurveyPolicy
 from bot.surveys.links import PATH, SurveyLinks
 from crm_store import Database, surveys
@@ -36,10 +37,11 @@ from crm_store.base import utcnow
 __all__ = ["survey_page_router"]
 
 COMMENT_LIMIT = 2000
-Token = Annotated[str, Query(min_length=1, max_length=500)]
+# Optional: a link without its token gets a page saying so (`_read`), not a JSON 422.
+Token = Annotated[str | None, Query(max_length=500)]
 _REFUSED = "<h1>This rating link is not valid.</h1>"
 _RESPONSES: dict[int | str, dict[str, str]] = {
-    400: {"description": "the comment is longer than 2000 characters"},
+    400: {"description": "the link has no token, or the comment is over 2000 characters"},
     403: {"description": "a forged or altered rating link"},
     404: {"description": "satisfaction surveys are turned off"},
     409: {"description": "this survey was answered already"},
@@ -63,10 +65,17 @@ def survey_page_router(database: Database, links: SurveyLinks, policy: SurveyPol
             answered = surveys.answer(session, survey_id, score, comment)
             return "recorded" if answered is not None else "answered"
 
-    def _read(token: str) -> tuple[int, int] | HTMLResponse:
+    def _read(token: str | None) -> tuple[int, int] | HTMLResponse:
         """(survey id, score), or the page that refuses the link."""
         if not policy.enabled:
             return small_page("Not found", "<h1>Surveys are turned off.</h1>", 404)
+        if not token:
+            return incomplete_link_page(
+                "rating link",
+                "Please open the rating link in our email again, or copy all of it into "
+                "your browser's address bar. You can also answer the email with a number "
+                "from 1 to 5.",
+            )
         found = links.read(token)
         return found if found is not None else small_page("Link refused", _REFUSED, 403)
 
@@ -84,7 +93,7 @@ def survey_page_router(database: Database, links: SurveyLinks, policy: SurveyPol
         raise AssertionError(state)
 
     @router.get(PATH, responses=_RESPONSES)
-    async def rating_page(t: Token) -> HTMLResponse:
+    async def rating_page(t: Token = None) -> HTMLResponse:
         found = _read(t)
         if isinstance(found, HTMLResponse):
             return found
@@ -95,14 +104,14 @@ def survey_page_router(database: Database, links: SurveyLinks, policy: SurveyPol
         return small_page(
             "Rate us",
             f"<h1>Your rating: {score} of 5 ({escape(SCORE_WORDS[score])})</h1>"
-            f'<form method="post" action="{PATH}?t={escape(t)}">'
+            f'<form method="post" action="{PATH}?t={escape(t or "")}">'
             f'<p><label>Anything to add? (optional)<br><textarea name="comment" rows="4" '
             f'cols="40" maxlength="{COMMENT_LIMIT}"></textarea></label></p>'
             '<button type="submit">Send my rating</button></form>',
         )
 
     @router.post(PATH, responses=_RESPONSES)
-    async def rate(t: Token, request: Request) -> HTMLResponse:
+    async def rate(request: Request, t: Token = None) -> HTMLResponse:
         found = _read(t)
         if isinstance(found, HTMLResponse):
             return found

@@ -23,6 +23,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from bot.api.small_page import incomplete_link_page
 from bot.api.small_page import small_page as _page
 from crm_store import Database, campaign_unsubscribes, consents
 
@@ -68,7 +69,13 @@ class UnsubscribeLinks:
 
 def unsubscribe_router(database: Database, links: UnsubscribeLinks) -> APIRouter:
     router = APIRouter(include_in_schema=False)
-    Token = Annotated[str, Query(min_length=1, max_length=1000)]
+    # Optional: a link without its token gets a page saying so, not a JSON 422.
+    Token = Annotated[str | None, Query(max_length=1000)]
+    incomplete = (
+        "unsubscribe link",
+        "Please open the unsubscribe link in our email again, or copy all of it into your "
+        "browser's address bar. You can also answer the email asking us to stop.",
+    )
 
     def _withdraw(address: str, wording: str, send_id: int | None) -> bool:
         """False when a campaign link was used already (nothing is written again)."""
@@ -92,7 +99,9 @@ def unsubscribe_router(database: Database, links: UnsubscribeLinks) -> APIRouter
             return True
 
     @router.get(PATH)
-    async def unsubscribe_page(t: Token) -> HTMLResponse:
+    async def unsubscribe_page(t: Token = None) -> HTMLResponse:
+        if not t:
+            return incomplete_link_page(*incomplete)
         address = links.address(t)
         if address is None:
             return _page("Link refused", "<h1>This unsubscribe link is not valid.</h1>", 403)
@@ -104,7 +113,9 @@ def unsubscribe_router(database: Database, links: UnsubscribeLinks) -> APIRouter
         )
 
     @router.post(PATH)
-    async def unsubscribe(t: Token, request: Request) -> HTMLResponse:
+    async def unsubscribe(request: Request, t: Token = None) -> HTMLResponse:
+        if not t:
+            return incomplete_link_page(*incomplete)
         found = links.read(t)
         if found is None:
             return _page("Link refused", "<h1>This unsubscribe link is not valid.</h1>", 403)

@@ -22,6 +22,8 @@ from importlib.resources import files
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from bot.api.support_reports import MAX_DAYS
+
 __all__ = ["PAGE_PATH", "dashboard_router", "page_policy"]
 
 PAGE_PATH = "/staff/"
@@ -54,7 +56,9 @@ def dashboard_router() -> APIRouter:
 
     @router.api_route(PAGE_PATH, methods=["GET", "HEAD"])
     async def dashboard_page() -> HTMLResponse:
+        # The longest range a support report covers, from where the API defines it.
         body = (_STATIC / "staff.html").read_text(encoding="utf-8")
+        body = body.replace("{support_max_days}", str(MAX_DAYS))
         return HTMLResponse(
             body,
             headers={"Content-Security-Policy": page_policy(), "Cache-Control": "no-cache"},

@@ -58,7 +58,7 @@ def web_parts(
             carried=carried,
         )
     )
-    parts.routers.append(widget_router())
+    parts.routers.append(widget_router(max_text_length=settings.webchat.max_text_length))
     if settings.environment == "development":
         # Imported here so that a production server imports no demo code at all.
         from demo.page import demo_page_router

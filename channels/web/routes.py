@@ -494,14 +494,16 @@ class _WidgetSocket:
         )
 
 
-def widget_router() -> APIRouter:
-    """The embeddable script. The demo page that carries it lives in `demo/page.py` and is
-    mounted only in development."""
+def widget_router(*, max_text_length: int) -> APIRouter:
+    """The embeddable script, with the server's `max_text_length` written in (the limit
+    of its textbox). The demo page that carries it lives in `demo/page.py` and is mounted
+    only in development."""
     router = APIRouter(include_in_schema=False)
 
     @router.api_route("/widget.js", methods=["GET", "HEAD"])
     async def widget_script() -> Response:
         body = (_STATIC / "widget.js").read_text(encoding="utf-8")
+        body = body.replace('"{max_text_length}"', f'"{max_text_length}"')
         return Response(
             body, media_type="application/javascript", headers={"Cache-Control": "no-cache"}
         )

@@ -132,6 +132,8 @@ def test_the_rfm_grid_and_segments_count_the_customers_the_filters_pick(shop: Sh
     assert len(everyone["cells"]) == 25
     assert sum(c["customers"] for c in everyone["cells"]) == 3  # Di never bought
     assert sum(c["spend_cents"] for c in everyone["cells"]) == 100_00 + 2 * 50_00 + 3 * 20_00
+    # The amounts' currency: the purchases' (all in USD here), named with the figures.
+    assert everyone["currencies"] == ["USD"]
 
     last_month = {
         "from": (shop.today - timedelta(days=30)).isoformat(),
@@ -244,6 +246,17 @@ def test_signing_in_sets_a_strict_http_only_cookie_that_only_reads(shop: Shop) -
 
     assert shop.client.delete("/api/v1/staff-session").status_code == 204
     assert shop.client.get("/api/v1/analytics/rfm").status_code == 401
+
+
+def test_the_shop_role_is_refused_at_sign_in_with_the_reason(shop: Shop) -> None:
+    database = shop.client.app.state.services.database  # type: ignore[attr-defined]
+    with database.transaction() as session:
+        _, token = create_staff(session, name="Shop", email="shop@acme.test", role="shop")
+    refused = shop.client.post("/api/v1/staff-session", json={"token": token})
+    assert refused.status_code == 403
+    assert "can only record orders" in refused.json()["error"]
+    assert COOKIE not in refused.headers.get("set-cookie", "")
+    assert shop.client.get("/api/v1/staff-session").status_code == 204
 
 
 def test_asking_who_is_signed_in_without_a_session_is_no_error(shop: Shop) -> None:

@@ -70,6 +70,19 @@ def test_one_click_withdraws_email_consent_and_a_get_does_not(client: TestClient
             assert consents.opt_out_of(session, "email", "ada@example.com", purpose=purpose)
 
 
+def test_a_link_cut_short_gets_a_page_that_says_so(client: TestClient) -> None:
+    # A link without its token (a mail client broke the line): words in HTML, not JSON.
+    for answer in (
+        client.get("/unsubscribe"),
+        client.get("/unsubscribe?t="),
+        client.post("/unsubscribe", content="List-Unsubscribe=One-Click"),
+    ):
+        assert answer.status_code == 400
+        assert answer.headers["content-type"].startswith("text/html")
+        assert "This unsubscribe link is incomplete." in answer.text
+        assert "open the unsubscribe link in our email again" in answer.text
+
+
 def test_a_forged_link_changes_nothing(client: TestClient) -> None:
     forged = UnsubscribeLinks("another secret").url("ada@example.com")
     assert client.get(forged).status_code == 403

@@ -193,7 +193,11 @@ def test_a_tampered_foreign_or_expired_link_is_refused(
     assert client.get(path, params={"t": "not-a-token"}).status_code == 403
     # A link for one handoff does not open another.
     assert client.get(f"/staff/handoffs/{other}", params={"t": token}).status_code == 403
-    assert client.get(path).status_code == 422  # no token at all
+    # No token at all (the link cut short): a page that says so, in HTML, not JSON.
+    cut = client.get(path)
+    assert cut.status_code == 400 and cut.headers["content-type"].startswith("text/html")
+    assert "This handoff link is incomplete." in cut.text
+    assert f"find handoff #{desk.packets[0].handoff_id} in the queue" in cut.text
 
     settings = services(client).settings
     yesterday = HandoffLinks(

@@ -121,6 +121,12 @@ def test_a_link_records_its_rating_once_credited_to_the_agent(desk: EmailDesk) -
 
     forged = links[4][:-3] + ("abc" if not links[4].endswith("abc") else "xyz")
     assert desk.client.post(forged).status_code == 403
+    # Cut short before its token (a mail client broke the line): a page in words.
+    for cut in (desk.client.get("/survey"), desk.client.post("/survey?t=")):
+        assert cut.status_code == 400 and cut.headers["content-type"].startswith("text/html")
+        assert "This rating link is incomplete." in cut.text
+        assert "answer the email with a number from 1 to 5" in cut.text
+    assert desk.survey() == (None, None, desk.agent_id, "agent")  # nothing recorded
 
     done = desk.client.post(
         links[4],

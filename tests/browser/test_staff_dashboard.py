@@ -6,14 +6,16 @@ output folder (test-results/browser/)."""
 from __future__ import annotations
 
 import csv
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.support.staff_dashboard import (
     api,
@@ -67,6 +69,16 @@ def test_an_admin_reads_the_charts_with_the_apis_numbers_and_filters_them(
     value = api(server, token, "/api/v1/analytics/lifetime-value", **everyone)
     assert value["customers"] > 50, "the demo data gets a lifetime-value fit"
     assert chart(page, "chart-value")[0]["y"] == [b["customers"] for b in value["buckets"]]
+    # Amounts carry their currency; the demo's orders in USD, EUR and GBP are summed as
+    # stored, and the page says so.
+    assert value["currencies"] == ["EUR", "GBP", "USD"]
+    median = page.locator("#value-tiles .tile").filter(has_text="median lifetime value")
+    expect(median.locator(".figure")).to_have_text(re.compile(r"^[\d,]+ EUR\+GBP\+USD$"))
+    expect(page.locator("#currency-note")).to_contain_text(
+        "Amounts add up orders in EUR, GBP and USD as they are stored, with no exchange rate"
+    )
+    spend = page.get_by_role("table", name="Segments").locator("th").nth(2)
+    expect(spend).to_have_text("Lifetime spend (EUR+GBP+USD)")
     segments = api(server, token, "/api/v1/analytics/segments", **everyone)
     assert chart(page, "chart-segments")[0]["y"] == [s["customers"] for s in segments["segments"]]
     leads = api(server, token, "/api/v1/analytics/lead-scores", **everyone)
@@ -158,10 +170,33 @@ def test_an_admin_reads_the_charts_with_the_apis_numbers_and_filters_them(
         b["customers"] for b in value["buckets"]
     ]
 
-    # A range that runs backwards is refused on the page, and nothing is redrawn.
+    # A range that runs backwards is refused on the page, and no request asks for it: not
+    # even the round the first of the two changes started (a one-day range), which read
+    # the filters again after its support answers, by then the backwards range. Those
+    # answers are held until the range has turned backwards.
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    held: list[Route] = []
+    released = False
+
+    def hold(route: Route) -> None:
+        if released:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/api/v1/reports/support/*", hold)
     page.locator("#from").fill(recent["to"])
     page.locator("#to").fill(recent["from"])
     expect(page.locator("#filter-error")).to_contain_text("not after its last")
+    released = True
+    for route in held:
+        route.continue_()
+    wait_for_round(page, loaded)  # the one-day range's round
+    ranges = [parse_qs(urlsplit(url).query) for url in asked]
+    ranges = [(q["from"][0], q["to"][0]) for q in ranges if "from" in q]
+    assert ranges, "the one-day range was drawn"
+    assert [(first, last) for first, last in ranges if first > last] == []
 
 
 def _ask_for_a_person(server: SwitchboardServer, visitor: dict[str, str]) -> None:
@@ -232,6 +267,18 @@ def test_an_agent_sees_the_handoff_queue_and_no_sales_figures(
     expect(page.locator("#nothing-shown")).to_contain_text("for the marketing role")
     expect(page.locator("#filters")).to_be_hidden()
     expect(page.locator("section.panel:visible")).to_have_count(0)
+
+    # The shop's backend account is not a person: refused at sign-in, with the reason on
+    # the form, and no session is left behind (a reload finds nobody signed in).
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_label("Staff token").fill(staff_token(server, "Shop", "shop@example.com", "shop"))
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#sign-in-error")).to_contain_text("can only record orders")
+    expect(page.locator("#who")).to_be_hidden()
+    with page.expect_response("**/api/v1/staff-session") as asked:
+        page.reload()
+    assert asked.value.status == 204
+    expect(page.get_by_label("Staff token")).to_be_visible()
 
 
 def _percent(rate: float | None) -> str:
@@ -362,6 +409,27 @@ def test_the_support_section_shows_the_support_reports_numbers(
     page.locator("#support").screenshot(
         path=browser_output / "staff-dashboard-support-sms-30-days.png"
     )
+
+    # Two years: the support section reads the last 366 days (the most a report covers)
+    # and says so; the rest of the page keeps the two years.
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    page.get_by_role("button", name="2 years").click()
+    loaded = wait_for_round(page, loaded)
+    two_years = _filters(page, channel="sms")
+    last_year = two_years | {"from": str(date.fromisoformat(two_years["to"]) - timedelta(days=365))}
+    expect(page.locator("#support-body")).to_be_visible()
+    expect(page.locator("#support-status")).to_contain_text(
+        f"Only the last 366 days of the range, {last_year['from']} to {last_year['to']}"
+    )
+    support_asked = [
+        parse_qs(urlsplit(url).query)["from"][0]
+        for url in asked
+        if "/api/v1/reports/support/" in url or "/api/v1/surveys" in url
+    ]
+    assert support_asked and set(support_asked) == {last_year["from"]}
+    assert any(f"/api/v1/analytics/rfm?from={two_years['from']}&" in url for url in asked)
+    _support_matches_the_api(page, api(server, token, "/api/v1/reports/support", **last_year))
 
     # An agent reads the same support report for the default range.
     page.get_by_role("button", name="Sign out").click()

@@ -187,16 +187,26 @@ def test_d_a_message_over_the_limit_shows_an_error_and_is_not_stored(
     page: Page, server: SwitchboardServer
 ) -> None:
     open_chat(page)
-    send(page, "x" * 4001)
+    box = page.get_by_role("textbox", name="Message")
+    # The textbox takes no more than the server does (its WEBCHAT__MAX_TEXT_LENGTH).
+    expect(box).to_have_attribute("maxlength", "4000")
+    box.fill("x" * 4001)
+    expect(box).to_have_value("x" * 4000)
 
+    # Should longer text reach the server all the same (here: the limit taken off the
+    # textbox), the server refuses it, and the text stays in the box to be edited.
+    box.evaluate("box => box.removeAttribute('maxlength')")
+    send(page, "x" * 4001)
     expect(page.get_by_role("alert")).to_contain_text("longer than 4000 characters")
     failed = page.get_by_role("log").locator('.msg[data-status="failed"]')
     expect(failed).to_have_count(1)
     expect(failed).to_contain_text("Not sent")
+    expect(box).to_have_value("x" * 4001)
     expect(pending(page)).to_have_count(0)
     assert widget_storage(page, server)["pending"] == []
 
     send(page, "hello")
+    expect(box).to_have_value("")
     expect(bot_reply(page, GREETING_REPLY)).to_have_count(1)
     expect(page.get_by_role("alert")).to_be_hidden()
     stored = server.messages(widget_storage(page, server)["token"])

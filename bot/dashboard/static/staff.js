@@ -32,6 +32,17 @@
   // ---- formatting ------------------------------------------------------------------
   const money = (cents) => cents === null || cents === undefined ? "–"
     : (cents / 100).toLocaleString("en-US", { maximumFractionDigits: 0 });
+  // The currency of the customer figures' amounts: those of the purchases on file, as the
+  // API names them (`currencies`). There is no currency setting, and no exchange rates
+  // are kept: several currencies are added together as stored, so the unit names them
+  // all ("EUR+USD") and the section's note says the amounts are a mix.
+  const unitOf = (currencies) => (currencies || []).join("+");
+  function currencyNote(currencies) {
+    if (!currencies || !currencies.length) return "";
+    if (currencies.length === 1) return "Amounts in " + currencies[0] + ".";
+    return "Amounts add up orders in " + currencies.slice(0, -1).join(", ") + " and " + currencies[currencies.length - 1]
+      + " as they are stored, with no exchange rate: a mix, not a sum in any one currency.";
+  }
   const percent = (rate) => rate === null || rate === undefined ? "–" : (100 * rate).toFixed(1) + " %";
   function duration(seconds) {
     if (seconds === null || seconds === undefined) return "–";
@@ -201,8 +212,28 @@
     return { status: 200, body: Object.assign({}, ...answers.map((answer) => answer.body)) };
   }
 
-  async function drawSupport() {
-    const { status, body } = await supportReport(filterParams());
+  // A support report covers at most MAX_DAYS days (bot/api/support_reports.py, which the
+  // page is given in the section's data-max-days): a longer range, such as the "2 years"
+  // preset, is read as its last MAX_DAYS days, and the section says so.
+  // Decided: not a higher limit. Each of the five requests reads every care cycle in the
+  // range and the events of the conversations agents replied in; the customer and lead
+  // charts read the whole range, their figures being precomputed by the refit.
+  function supportRange(params) {
+    const maxDays = Number($("support").dataset.maxDays);
+    const first = new Date(params.from + "T00:00:00Z");
+    const last = new Date(params.to + "T00:00:00Z");
+    if ((last - first) / DAY_MS + 1 <= maxDays) return { params, shortened: "" };
+    const from = new Date(last.getTime() - (maxDays - 1) * DAY_MS).toISOString().slice(0, 10);
+    return {
+      params: { ...params, from },
+      shortened: "Only the last " + maxDays + " days of the range, " + from + " to " + params.to
+        + ": a support report covers at most " + maxDays + " days. ",
+    };
+  }
+
+  async function drawSupport(asked) {
+    const { params, shortened } = supportRange(asked);
+    const { status, body } = await supportReport(params);
     const note = $("support-status");
     if (status === 404) {
       $("support-body").hidden = true;
@@ -216,7 +247,7 @@
     }
     // The report counts care cycles, not conversations: a conversation reopened after its
     // resolution is new work and counts again (the demo's 419 conversations are 439).
-    note.textContent = "Care cycles started in the range: a conversation from its opening (or reopening) to its resolution, so a reopened conversation counts again. Definitions: analytics/README.md, \"Support reports\".";
+    note.textContent = shortened + "Care cycles started in the range: a conversation from its opening (or reopening) to its resolution, so a reopened conversation counts again. Definitions: analytics/README.md, \"Support reports\".";
     $("support-body").hidden = false;
     const r = body;
     tiles($("support-tiles"), [
@@ -248,7 +279,7 @@
       { key: "count", label: "Times asked", value: (q) => q.count, number: true },
       { key: "examples", label: "Examples", value: (q) => q.examples, show: (q) => (q.examples || []).join(" · ") },
     ], r.knowledge.top_unanswered || [], "unanswered-questions.csv");
-    await drawUnhappy();
+    await drawUnhappy(params);
     table($("table-agents"), "Agents", [
       { key: "agent", label: "Agent", value: (a) => a.agent },
       { key: "conversations", label: "Conversations", value: (a) => a.conversations, number: true },
@@ -273,8 +304,8 @@
   // range, with the customer's comment (GET /api/v1/surveys, the same filters; each
   // customer shown is an audited read, so only these few are fetched).
   const UNHAPPY = 20;
-  async function drawUnhappy() {
-    const { status, body } = await api("/api/v1/surveys", { ...filterParams(), max_score: 2, limit: UNHAPPY });
+  async function drawUnhappy(params) {
+    const { status, body } = await api("/api/v1/surveys", { ...params, max_score: 2, limit: UNHAPPY });
     const title = "Unhappy survey answers (rated 1 or 2, the latest " + UNHAPPY + ")";
     if (status !== 200) { $("table-unhappy").textContent = title + ": could not be loaded (" + status + ")."; return; }
     table($("table-unhappy"), title, [
@@ -288,8 +319,7 @@
   }
 
   // ---- customers -------------------------------------------------------------------
-  async function drawCustomers() {
-    const params = filterParams();
+  async function drawCustomers(params) {
     const [rfm, value, segments] = await Promise.all([
       api("/api/v1/analytics/rfm", params),
       api("/api/v1/analytics/lifetime-value", params),
@@ -299,6 +329,10 @@
       if (answer.status !== 200) throw new Error((answer.body && answer.body.error) || "error " + answer.status);
     }
     $("computed-at").textContent = rfm.body.computed_at || "never: run switchboard analytics refit";
+    const unit = unitOf(value.body.currencies);
+    const inUnit = unit ? " (" + unit + ")" : "";
+    const amount = (cents) => cents === null || !unit ? money(cents) : money(cents) + " " + unit;
+    $("currency-note").textContent = currencyNote(value.body.currencies);
     const cells = rfm.body.cells;
     const z = [1, 2, 3, 4, 5].map((f) => [1, 2, 3, 4, 5].map((r) => cells.find((c) => c.recency_score === r && c.frequency_score === f).customers));
     await plot("chart-rfm", [{
@@ -309,22 +343,22 @@
       { key: "recency_score", label: "Recency score", value: (c) => c.recency_score, number: true },
       { key: "frequency_score", label: "Frequency score", value: (c) => c.frequency_score, number: true },
       { key: "customers", label: "Customers", value: (c) => c.customers, number: true },
-      { key: "spend_cents", label: "Lifetime spend", value: (c) => c.spend_cents, show: (c) => money(c.spend_cents), number: true },
+      { key: "spend_cents", label: "Lifetime spend" + inUnit, value: (c) => c.spend_cents, show: (c) => money(c.spend_cents), number: true },
     ], cells.filter((c) => c.customers > 0), "rfm-grid.csv");
 
     const v = value.body;
     const label = (b) => money(b.low_cents) + (b.high_cents === null ? "+" : "–" + money(b.high_cents));
     await plot("chart-value", [{ type: "bar", x: v.buckets.map(label), y: v.buckets.map((b) => b.customers) }],
-      { title: { text: "Predicted lifetime value (next 52 weeks)" }, xaxis: { title: { text: "value" } }, yaxis: { title: { text: "customers" } } });
+      { title: { text: "Predicted lifetime value (next 52 weeks)" }, xaxis: { title: { text: "value" + inUnit } }, yaxis: { title: { text: "customers" } } });
     tiles($("value-tiles"), [
       { figure: String(v.customers), label: "customers with a predicted value" },
-      { figure: money(v.median_cents), label: "median lifetime value" },
-      { figure: money(v.p90_cents), label: "90th percentile" },
-      { figure: money(v.total_cents), label: "total predicted value" },
+      { figure: amount(v.median_cents), label: "median lifetime value" },
+      { figure: amount(v.p90_cents), label: "90th percentile" },
+      { figure: amount(v.total_cents), label: "total predicted value" },
     ]);
     table($("table-value"), "Lifetime value distribution", [
-      { key: "low_cents", label: "From", value: (b) => b.low_cents, show: (b) => money(b.low_cents), number: true },
-      { key: "high_cents", label: "To", value: (b) => b.high_cents, show: (b) => b.high_cents === null ? "and above" : money(b.high_cents), number: true },
+      { key: "low_cents", label: "From" + inUnit, value: (b) => b.low_cents, show: (b) => money(b.low_cents), number: true },
+      { key: "high_cents", label: "To" + inUnit, value: (b) => b.high_cents, show: (b) => b.high_cents === null ? "and above" : money(b.high_cents), number: true },
       { key: "customers", label: "Customers", value: (b) => b.customers, number: true },
     ], v.buckets, "lifetime-value.csv");
 
@@ -334,15 +368,15 @@
     table($("table-segments"), "Segments", [
       { key: "segment", label: "Segment", value: (x) => x.segment },
       { key: "customers", label: "Customers", value: (x) => x.customers, number: true },
-      { key: "spend_cents", label: "Lifetime spend", value: (x) => x.spend_cents, show: (x) => money(x.spend_cents), number: true },
+      { key: "spend_cents", label: "Lifetime spend" + inUnit, value: (x) => x.spend_cents, show: (x) => money(x.spend_cents), number: true },
     ], s, "segments.csv");
   }
 
   // ---- leads -----------------------------------------------------------------------
   const factorText = (f) => f.field + " = " + f.value + " (×" + f.odds_ratio + ")";
 
-  async function drawLeads() {
-    const { status, body } = await api("/api/v1/analytics/lead-scores", filterParams());
+  async function drawLeads(params) {
+    const { status, body } = await api("/api/v1/analytics/lead-scores", params);
     if (status !== 200) throw new Error((body && body.error) || "error " + status);
     const owners = body.owners;
     const name = (o) => o.owner ? o.owner.name : "nobody";
@@ -417,11 +451,14 @@
       error.textContent = "Pick a range whose first day is not after its last.";
       return;
     }
+    // The filters are read once, here: a drawer reads them after waiting for its first
+    // answers, when they may have changed into a range refused above.
+    const params = filterParams();
     const drawers = { handoffs: drawHandoffs, support: drawSupport, customers: drawCustomers, leads: drawLeads, retention: drawRetention };
     document.body.dataset.loading = "true";
     const runs = Object.entries(drawers)
       .filter(([id]) => visible($(id)))
-      .map(([id, draw]) => draw().catch((problem) => { error.textContent = id + ": " + problem.message; }));
+      .map(([id, draw]) => draw(params).catch((problem) => { error.textContent = id + ": " + problem.message; }));
     await Promise.all(runs);
     document.body.dataset.loaded = String(Number(document.body.dataset.loaded || 0) + 1);
     delete document.body.dataset.loading;
@@ -440,7 +477,8 @@
     $("who").hidden = false;
     $("sign-in").hidden = true;
     for (const section of document.querySelectorAll("section.panel")) section.hidden = !visible(section);
-    // A role with no section (marketing, shop) would otherwise see filters over an empty page.
+    // A role with no section (marketing) would otherwise see filters over an empty page; the
+    // shop role cannot sign in (POST /api/v1/staff-session refuses it).
     const shown = [...document.querySelectorAll("section.panel")].some(visible);
     $("nothing-shown-role").textContent = member.role;
     $("nothing-shown").hidden = shown;

@@ -48,6 +48,10 @@
   var CACHE_LIMIT = 200;
   var REPLAY_PAGE = 500; // the server's page size for a replay
   var BACKOFF_MAX_MS = 5000;
+  // The longest message the server takes (WEBCHAT__MAX_TEXT_LENGTH), written in by the
+  // route that serves this script (widget_router, channels/web/routes.py); no limit on
+  // the textbox when the file is read as it is in the repository.
+  var MAX_TEXT_LENGTH = parseInt("{max_text_length}", 10);
   var PING_EVERY_MS = 25000;
   var SILENCE_LIMIT_MS = 60000;
   var CONNECT_TIMEOUT_MS = 10000;
@@ -281,6 +285,7 @@
     "aria-label": "Message",
     autocomplete: "off",
   });
+  if (MAX_TEXT_LENGTH > 0) input.maxLength = MAX_TEXT_LENGTH;
   var sendButton = el("button", { type: "submit", class: "send", "aria-label": "Send message" });
   sendButton.innerHTML = ICON_SEND;
   form.appendChild(input);
@@ -603,7 +608,16 @@
     }, wait * 1000);
   }
 
+  // The server refused the message (too long, or not text it takes): it is not stored,
+  // and its text goes back into an empty textbox, to be edited and sent again.
   function dropPending(id, reason) {
+    var refused = state.pending.filter(function (p) {
+      return p.client_message_id === id;
+    })[0];
+    if (refused && !input.value) {
+      input.value = refused.text;
+      autosize();
+    }
     state.pending = state.pending.filter(function (p) {
       return p.client_message_id !== id;
     });
