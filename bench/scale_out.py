@@ -7,7 +7,8 @@ with the real NLU model and the demo help centre, production settings, rate limi
 64 web chat sessions at once send 10 messages each through the REST API (each message
 waits for its answer, as the widget does). The load comes from `--clients` (4) client
 processes on the same machine, each with its share of the sessions (`CLIENT_PROCESSES`
-says why not one).
+says why not one), each session on a connection of its own (tests/support/webchat_load.py
+says why).
 
     SWITCHBOARD_TEST_POSTGRES_URL=postgresql+psycopg://... python bench/scale_out.py
     [--processes 1,2,4] [--sessions 64] [--messages 10] [--clients 4] [--profile] [--sqlite]

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field, SecretStr, field_validator, model_validat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.business_hours import BusinessHours
+from bot.conversation.turn_queue import TURNS_AT_ONCE
 from bot.delivery.queue import RetryPolicy
 from bot.surveys import SurveyPolicy
 from bot.surveys.asking import RatingUrl
@@ -70,6 +71,13 @@ class ProcessesSettings(BaseModel):
         gt=0,
         description="how often a process tries for a singleton's lease (the mail poller): "
         "the longest the work pauses when its process dies",
+    )
+    turns_at_once: int = Field(
+        default=TURNS_AT_ONCE,
+        ge=1,
+        le=10_000,
+        description="inbound messages a process works on at once; the others wait their "
+        "turn in arrival order",
     )
 
 

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from bot.conversation.dialogue import Dialogue, Reply, Turn, Understander, Understanding
 from bot.conversation.reply_hints import reply_hints
+from bot.conversation.turn_queue import TurnQueue
 from bot.surveys import THANKS, SurveyPolicy, read_rating
 from channels.messages import (
     Channel,
@@ -123,6 +124,7 @@ class ConversationEngine:
         answer_within_seconds: float = 60.0,
         surveys: SurveyPolicy | None = None,
         answered_in_response: Mapping[Channel, Callable[[str], None]] | None = None,
+        turns: TurnQueue | None = None,
     ) -> None:
         """`answer_within_seconds` is the intake's lease on each message: how long a
         healthy answer may take before the sweeper treats the message as stranded.
@@ -131,7 +133,8 @@ class ConversationEngine:
         what to call, after the answer is committed, with the address. Their replies are
         recorded sent in the answer transaction rather than sent by the delivery worker;
         they skip the worker's consent check, which cannot apply to an answer the
-        customer's request is waiting for."""
+        customer's request is waiting for. `turns`: how many messages are worked on at
+        once, the others waiting in arrival order (turn_queue.py); default: no limit."""
         self._db = database
         self._answer_within = timedelta(seconds=answer_within_seconds)
         self._dialogue = dialogue
@@ -140,8 +143,15 @@ class ConversationEngine:
         self._handoffs = handoffs
         self._surveys = surveys or SurveyPolicy(enabled=False)
         self._answered_in_response = dict(answered_in_response or {})
+        self._turns = turns
 
     async def receive(self, message: InboundMessage) -> IntakeResult:
+        if self._turns is None:
+            return await self._turn(message)
+        async with self._turns.turn():
+            return await self._turn(message)
+
+    async def _turn(self, message: InboundMessage) -> IntakeResult:
         intake = await self._intake(message)
         if intake.answered is not None:
             log.info(

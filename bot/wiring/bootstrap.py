@@ -30,6 +30,7 @@ from bot.conversation.dialogue import Dialogue
 from bot.conversation.engine import ConversationEngine
 from bot.conversation.stranded import StrandedMessageSweeper
 from bot.conversation.support_dialogue import SupportDialogue
+from bot.conversation.turn_queue import TurnQueue
 from bot.conversation.understanding import NluParser, NluUnderstander
 from bot.delivery.campaign_queue import CampaignSendWorker
 from bot.delivery.campaign_scheduler import CampaignScheduler
@@ -388,6 +389,7 @@ def bootstrap(
         answered_in_response={Channel.WEB: hub.new_messages}
         if Channel.WEB not in (senders or {})  # a test's recording web sender sees sends
         else None,
+        turns=TurnQueue(settings.processes.turns_at_once),
     )
     signer = SessionSigner(
         settings.webchat_secret(), max_age_seconds=settings.webchat.session_ttl_seconds

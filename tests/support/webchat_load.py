@@ -73,14 +73,22 @@ async def _post(
 async def run_load(
     base_url: str, sessions: int, messages: int, *, prefix: str = "s"
 ) -> list[SessionLog]:
-    """`sessions` sessions at once, `messages` each, through `base_url`."""
-    limits = httpx.Limits(max_connections=sessions, max_keepalive_connections=sessions)
-    async with httpx.AsyncClient(base_url=base_url, timeout=30.0, limits=limits) as client:
-        return list(
-            await asyncio.gather(
-                *(run_session(client, f"{prefix}{n}", messages) for n in range(sessions))
-            )
-        )
+    """`sessions` sessions at once, `messages` each, through `base_url`, each session
+    on a client (a connection) of its own, as each widget is in its own browser.
+
+    One client shared by all the sessions was itself the tail of bench/scale_out.py's
+    latencies at 1,000 sessions: 250 sessions on one httpx pool (4 client processes),
+    a request waited in the pool and the client's loop before it reached the server,
+    mean 5.2 s and p99 18.0 s, while the server's app took p99 13.0 s; one client per
+    session, p99 0.8 s before and 0.5 s after the app (bench/README.md, "Fairness at
+    1,000 sessions")."""
+    tls = httpx.create_ssl_context()  # made once: each client would load the CAs again
+
+    async def session(name: str) -> SessionLog:
+        async with httpx.AsyncClient(base_url=base_url, timeout=30.0, verify=tls) as client:
+            return await run_session(client, name, messages)
+
+    return list(await asyncio.gather(*(session(f"{prefix}{n}") for n in range(sessions))))
 
 
 def percentile(values: list[float], share: float) -> float:
