@@ -25,7 +25,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def server(tmp_path: Path, prepared: PreparedState) -> Iterator[SwitchboardServer]:
     """The browser tests' server, with business hours that are never open: every day
-    opens and closes at 09:00, so people are always "back" at a next 09:00."""
+    opens and closes at 09:00 in New York, so people are always "back" at a next 09:00."""
     running = SwitchboardServer(
         prepared.seed(tmp_path / "var"),
         free_port(),
@@ -35,6 +35,7 @@ def server(tmp_path: Path, prepared: PreparedState) -> Iterator[SwitchboardServe
             "SWITCHBOARD_SUPPORT__WEEKDAYS": "[0, 1, 2, 3, 4, 5, 6]",
             "SWITCHBOARD_SUPPORT__OPENS": "09:00",
             "SWITCHBOARD_SUPPORT__CLOSES": "09:00",
+            "SWITCHBOARD_SUPPORT__TIMEZONE": "America/New_York",
         },
     )
     running.start()
@@ -50,7 +51,7 @@ def test_outside_hours_the_status_says_when_people_are_back(page: Page) -> None:
     page.get_by_role("button", name="Open chat").click()
     status = page.locator("#switchboard-widget .status")
     expect(status).to_have_text(
-        re.compile(r"^Bot online · people back (Mon|Tue|Wed|Thu|Fri|Sat|Sun) 09:00$")
+        re.compile(r"^Bot online · people back (Mon|Tue|Wed|Thu|Fri|Sat|Sun) 09:00 E[SD]T$")
     )
     expect(status).to_have_attribute("data-people", "away")
     send(page, "hello")  # the bot still answers

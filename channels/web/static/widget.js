@@ -648,8 +648,26 @@
   function onlineLabel() {
     if (!people || people.people_available) return "Online";
     return people.people_back
-      ? "Bot online \u00b7 people back " + people.people_back
+      ? "Bot online \u00b7 people back " + people.people_back + zoneSuffix(people.timezone)
       : "Bot online \u00b7 people away";
+  }
+
+  // " EST" for "America/New_York": the hour is the support team's, which need not be
+  // the visitor's. The browser's own name for the zone; the IANA name where it has none.
+  function zoneSuffix(timezone) {
+    if (!timezone) return "";
+    try {
+      var parts = new Intl.DateTimeFormat("en-US", {
+        timeZone: timezone,
+        timeZoneName: "short",
+      }).formatToParts(new Date());
+      for (var i = 0; i < parts.length; i++) {
+        if (parts[i].type === "timeZoneName") return " " + parts[i].value;
+      }
+    } catch (error) {
+      // an old browser without the zone: its IANA name below
+    }
+    return " " + timezone;
   }
 
   function loadAvailability() {
