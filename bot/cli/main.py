@@ -199,23 +199,19 @@ def staff_create(name: str, email: str, role: str, slack_user_id: str | None) ->
     """Create a staff user and print its API token (shown once, on the last line)."""
     from sqlalchemy.exc import IntegrityError
 
-    from bot.wiring.database import open_database
     from crm_store.staff import create_staff
 
-    settings = _settings()
-    database = _fail_clearly(lambda: open_database(settings))
-    try:
-        with database.transaction() as session:
-            record, token = create_staff(
-                session, name=name, email=email, role=role, slack_user_id=slack_user_id
-            )
-    except IntegrityError as exc:
-        raise click.ClickException(
-            "a staff user with that email or Slack user id exists already "
-            "(`switchboard staff new-token EMAIL` gives them a new token)"
-        ) from exc
-    finally:
-        database.dispose()
+    with _staff_store() as database:
+        try:
+            with database.transaction() as session:
+                record, token = create_staff(
+                    session, name=name, email=email, role=role, slack_user_id=slack_user_id
+                )
+        except IntegrityError as exc:
+            raise click.ClickException(
+                "a staff user with that email or Slack user id exists already "
+                "(`switchboard staff new-token EMAIL` gives them a new token)"
+            ) from exc
     click.echo(f"created staff user {record.id} ({record.role}) {record.email}", err=True)
     click.echo("API token (shown once; keep it somewhere safe):", err=True)
     click.echo(token)
