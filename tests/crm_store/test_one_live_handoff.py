@@ -5,7 +5,6 @@ duplicates an older version left behind."""
 from __future__ import annotations
 
 import concurrent.futures
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from crm_store import Database, customers, handoffs, history, upgrade
 from crm_store import slack as store
 from crm_store.models import Handoff, SlackCall
+from tests.support.lock_waits import until_waiting_or_done
 
 
 def _conversation(database: Database) -> tuple[int, int]:
@@ -39,27 +39,6 @@ def _open(database: Database, customer_id: int, conversation_id: int) -> tuple[i
             summary="asked for a person",
         )
         return handoff.id, new
-
-
-def _waiting_or_done(database: Database, future: concurrent.futures.Future[Any]) -> None:
-    """Until the other transaction has finished, or (PostgreSQL) waits on a lock: then it
-    has reached its insert while the first is still open."""
-    deadline = time.monotonic() + 20
-    while not future.done():
-        if database.dialect == "postgresql":
-            with database.engine.connect() as connection:
-                waiting = connection.scalar(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity "
-                        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                    )
-                )
-            if waiting:
-                return
-        else:
-            return  # SQLite: BEGIN IMMEDIATE makes the second wait for the first's commit
-        assert time.monotonic() < deadline, "the second transaction neither ran nor waited"
-        time.sleep(0.01)
 
 
 def test_the_database_refuses_a_second_live_handoff(database: Database) -> None:
@@ -100,7 +79,7 @@ def test_two_requests_opening_at_once_share_one_handoff(database: Database) -> N
             # A second request, in its own transaction, while the first is uncommitted:
             # a check before the insert would see nothing and open a second handoff.
             second = pool.submit(_open, database, customer_id, conversation_id)
-            _waiting_or_done(database, second)
+            until_waiting_or_done(database, second)
         assert second.result() == (first.id, False)
     with database.transaction() as session:
         rows = session.scalars(select(Handoff)).all()
