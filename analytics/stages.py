@@ -6,9 +6,10 @@ silence: a buyer whose last purchase is older than the at-risk threshold is `at_
 older than the lapsed one `lapsed` (analytics/lifecycle.py learns both from the base's
 own purchase intervals). This module finds every buyer whose stage is not the one their
 purchases say, in one query that returns only those, and moves them in batches: each
-batch locks its customers (FOR UPDATE on PostgreSQL), computes their stage again from
-what is committed now, and writes the moves and their `lifecycle.changed` events, so an
-order recorded meanwhile (which locks the same row) is never overtaken by a stale move.
+batch locks its customers (FOR NO KEY UPDATE on PostgreSQL), computes their stage again
+from what is committed now, and writes the moves and their `lifecycle.changed` events,
+so an order recorded meanwhile (which locks the same row) is never overtaken by a stale
+move.
 
 Silence only deepens: the job moves a buyer from `customer` or `repeat` to `at_risk` and
 from `at_risk` to `lapsed`, never back. Only a purchase brings a customer back, recorded
@@ -119,11 +120,22 @@ def apply_stages(
     for ids in _batches(due, batch):
         with transaction() as session:
             # Lock first, then read again: what an order committed meanwhile is seen.
+            # FOR NO KEY UPDATE (`key_share=True`; SQLite ignores it), not FOR UPDATE:
+            # the batch changes `lifecycle_stage` and `updated_at`, no key (the only
+            # unique index on `customers` is its primary key), which is the lock any
+            # such UPDATE takes anyway. In PostgreSQL's table of conflicting row-level
+            # locks it still conflicts with an order's lock of its customer
+            # (crm_store/orders.py, the same mode) and with another stage job's, but
+            # not with FOR KEY SHARE, the lock a foreign key takes on its customer for
+            # every row inserted that names them. With FOR UPDATE every such insert
+            # waited for the batch, and a refit writing `customer_metrics` (in order of
+            # last purchase, analytics/customer_metrics.py) held rows the batch wanted
+            # while it waited: a deadlock in CI.
             session.execute(
                 select(Customer.id)
                 .where(Customer.id.in_(ids))
                 .order_by(Customer.id)
-                .with_for_update()
+                .with_for_update(key_share=True)
             ).all()
             changes = stage_changes(session, thresholds, now, ids)
             apply_stage_changes(session, changes, actor="system", now=now)

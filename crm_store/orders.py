@@ -78,10 +78,13 @@ def record_order(
     were in (an at-risk, lapsed or churned customer who buys again is back), with its
     `lifecycle.changed` event (crm_store/lifecycle.py).
 
-    The customer's row is locked first (FOR UPDATE on PostgreSQL), so the scheduled
-    stage job, which locks the same rows, never moves them on the purchases before this
-    one."""
-    customer = session.get(Customer, customer_id, with_for_update=True)
+    The customer's row is locked first (FOR NO KEY UPDATE on PostgreSQL), so the
+    scheduled stage job, which locks the same rows in the same mode, never moves them on
+    the purchases before this one. Not FOR UPDATE: this changes no key of the row, and
+    FOR UPDATE would also wait for every transaction holding FOR KEY SHARE on it (a
+    refit writing `customer_metrics` holds it on every customer until it commits,
+    analytics/customer_metrics.py), which FOR NO KEY UPDATE does not conflict with."""
+    customer = session.get(Customer, customer_id, with_for_update={"key_share": True})
     if customer is None:
         raise NotFound(f"customer {customer_id}")
     order = Order(
