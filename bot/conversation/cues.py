@@ -337,13 +337,22 @@ def _phrase_end(text: str, start: int) -> int:
 _POINTS_BACK = re.compile(r"\b(?:it|its|it's|that|this|those|these|there|they|them|same)\b", re.I)
 
 
+_OPENS_ON_THE = re.compile(r"^\W*the\b", re.I)
+
+
 def may_lean_on_the_last(text: str) -> bool:
     """A short message that may only make sense with the last question: a follow-up
     cue, a word pointing back ("can I cancel it?", "where is it exactly"), or a few words
     ("what's the minimum?")."""
-    words = len(text.split())
-    points_back = words <= 8 and bool(_POINTS_BACK.search(text))
-    return is_follow_up(text) or points_back or words <= 4
+    return is_follow_up(text) or points_back(text) or len(text.split()) <= 4
+
+
+def points_back(text: str) -> bool:
+    """A short message naming something already said: a word pointing back ("can I
+    cancel it?") or a thing it opens on as known ("the email never came")."""
+    if len(text.split()) > 8:
+        return False
+    return bool(_POINTS_BACK.search(text) or _OPENS_ON_THE.search(text))
 
 
 def bare_numbers(text: str) -> list[str]:

@@ -59,6 +59,14 @@ PROBABLE_LEAD = 0.03
 # value from 0.17 to 0.43 answered the same two more dev messages right and no
 # unanswerable one; 0.4 keeps to the strict end.
 VOUCHED = 0.4
+# A lone article in the probable zone is not answered when both readers doubt it: the
+# NLU reads the message as out of scope and the article classifier gives the article
+# less than this ("what's the weather like in portland" found the store hours at 0.42,
+# NLU out of scope 0.92, probability 0.21). Either alone does not separate (session
+# 32: out of scope was the NLU's first reading for 12 right answers of the zone, all with
+# a probability of 0.41 or more; a low probability alone cost "what does packing status
+# mean", 0.09, and two more right answers on the test split).
+DOUBTED = 0.25
 # How far above the answer threshold an article must be to interrupt a form's free-text
 # question (a ticket's description may itself be a question).
 INTERRUPT_MARGIN = 0.15
@@ -104,13 +112,15 @@ def entity(signals: Signals, name: str) -> Any:
 
 
 def answered(signals: Signals) -> bool:
-    return answers(signals.passages, signals.threshold)
+    out_of_scope = signals.intent == FALLBACK_INTENT and signals.confidence >= SURE
+    return answers(signals.passages, signals.threshold, out_of_scope=out_of_scope)
 
 
-def answers(passages: list[Passage], threshold: float) -> bool:
+def answers(passages: list[Passage], threshold: float, *, out_of_scope: bool = False) -> bool:
     """Does the help centre answer? At or above the answer threshold; or, a little below
     it (the probable zone), when the best article leads the next clearly (answered) or
-    two articles are both probable (a clarifying question)."""
+    two articles are both probable (a clarifying question). `out_of_scope`: the NLU
+    read the message as out of scope (see `DOUBTED`)."""
     if not passages:
         return False
     best = passages[0].similarity
@@ -125,6 +135,10 @@ def answers(passages: list[Passage], threshold: float) -> bool:
         best = passages[0].own_similarity
     floor = threshold - PROBABLE_BELOW
     if best < floor:
+        return False
+    alone = len(passages) < 2 or passages[1].similarity < floor
+    doubt = passages[0].article_probability
+    if out_of_scope and alone and doubt is not None and doubt < DOUBTED:
         return False
     if len(passages) < 2:
         return True

@@ -333,16 +333,21 @@ class SupportDialogue:
         elif leans and not stands_alone:
             query = f"{last['query']} {query}"
             passages = await self._search(query, understood)
-        elif (leans and cited is None) or (follow_up and passages[0].similarity < self._threshold):
+        elif (leans and cited is None and (follow_up or cues.points_back(text))) or (
+            follow_up and passages[0].similarity < self._threshold
+        ):
             # "what about a waterproof one?" after washing a down jacket: alone it is only
             # probably about something, and read with the last question the last topic
             # outweighs it. Each article counts by both readings (`_blended`). A message
-            # of its own is read so even when it is answered alone: "and if I paid with
-            # a gift card?" after refund timing is about refunds onto a gift card, not
-            # gift cards; "the email never came" after a forgotten password is the reset
-            # email. One question of several is not: the question before it is answered
-            # in the same reply, and its topic outweighed a clear second question ("...
-            # and do you do repairs" found the warranty's neighbour, not repairs).
+            # of its own that leans on the last in its words is read so even when it is
+            # answered alone: "and if I paid with a gift card?" after refund timing is
+            # about refunds onto a gift card, not gift cards; "the email never came"
+            # after a forgotten password is the reset email. A message that is only short
+            # is not: "do you take amex" after the return window is a new question (read
+            # with the last, it found returns on a Pay in 4 order). One question of
+            # several is not either: the question before it is answered in the same
+            # reply, and its topic outweighed a clear second question ("... and do you do
+            # repairs" found the warranty's neighbour, not repairs).
             query = f"{last['query']} {query}"
             passages = _blended(passages, await self._search(query, understood))
         small = small_talk_intent(text)

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from bot.conversation.dialogue import Understanding
 from nlu import FALLBACK_INTENT
+from nlu.idioms import say_plainly
 
 
 class ParsedMessage(Protocol):
@@ -76,6 +77,8 @@ class NluUnderstander:
         read_as = text
         if corrected is not None and corrected.changed and language in (None, "en"):
             read_as = corrected.text
+        if language in (None, "en"):
+            read_as = say_plainly(read_as)
         parsed = (await self.parser.parse_async(read_as)).to_rasa()
         intent = parsed.get("intent") or {}
         ranking = [

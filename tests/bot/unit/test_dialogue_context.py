@@ -138,6 +138,25 @@ async def test_a_short_message_answered_alone_is_read_with_the_last_question(
     assert reply.attributes["route"]["articles"] == ["reset-password"]
 
 
+async def test_a_short_new_question_answered_alone_is_not_read_with_the_last_one(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
+) -> None:
+    """ "do you take amex" after the return window: short, but nothing in it leans on the
+    last question, and read with it the returns topic won (returns on Pay in 4)."""
+
+    knowledge.by_words = {
+        "window do you": [hit("pay-in-4", 0.75), hit("payment-methods", 0.5)],
+        "take amex": [hit("payment-methods", 0.62), hit("pay-in-4", 0.58)],
+        "window": [hit("return-policy", 0.8)],
+    }
+    chat = Chat(dialogue)
+    await chat.say("whats the return window", "knowledge_question", 0.9)
+
+    (reply,) = await chat.say("do you take amex", "knowledge_question", 0.9)
+
+    assert reply.attributes["route"]["articles"] == ["payment-methods"]
+
+
 async def test_one_question_of_several_answered_alone_is_not_read_with_the_one_before(
     dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
 ) -> None:

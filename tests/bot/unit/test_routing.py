@@ -533,6 +533,18 @@ def test_a_probable_article_the_classifier_doubts_is_not_answered() -> None:
     assert decide(doubted).decision is Decision.FALLBACK
 
 
+def test_a_lone_probable_article_is_not_answered_when_nlu_and_classifier_both_doubt() -> None:
+    # Out of scope by the NLU and given little by the article classifier: neither alone
+    # refuses a probable article, both together do.
+    probable = ANSWER_THRESHOLD - 0.1
+    found = signals("whats the weather like in portland", articles=[(RETURNS, probable)])
+    out_of_scope = dataclasses.replace(found, intent="nlu_fallback", confidence=0.92)
+
+    assert decide(with_probabilities(out_of_scope, 0.21)).decision is Decision.FALLBACK
+    assert decide(with_probabilities(out_of_scope, 0.45)).decision is Decision.ANSWER
+    assert decide(with_probabilities(found, 0.21)).decision is Decision.ANSWER
+
+
 def test_asking_whether_one_has_open_tickets_lists_them_over_a_probable_article() -> None:
     # "open" matches the opening hours article a little, and its classifier agrees.
     probable = signals(
