@@ -47,15 +47,7 @@ from knowledge.faq import FAQ_QUESTION_THRESHOLD, FAQ_RANK_MARGIN, answers_only_
 from knowledge.index import HNSW_MIN_VECTORS, VectorIndex
 from knowledge.loaded_version import LoadedVersion
 from knowledge.records import DocumentInfo, IngestProgress, IngestSummary, Passage, SkippedFile
-from knowledge.retrieval import (
-    LEXICAL_WEIGHT,
-    as_arrays,
-    best_first,
-    best_per_article,
-    best_per_chunk,
-    fuse,
-    nudge,
-)
+from knowledge.retrieval import LEXICAL_WEIGHT, best_per_article, best_per_chunk, fuse, nudge
 from knowledge.sources import UNSUPPORTED_TYPE, UnreadableFile, discover_files, parse_document
 
 __all__ = ["MAX_QUERY_CHARS", "KnowledgeBase", "TextEncoder", "document_id_for"]
@@ -622,21 +614,20 @@ class KnowledgeBase:
         and count as similar, no lower than its best held-back entry minus
         `faq_rank_margin` (the entry's match says what the article is about, its answer
         is just not the one to give)."""
-        chunks, scores, similarity = as_arrays(ranked)
-        held = np.array([c in held_back for c in chunks.tolist()], dtype=bool)
         borrowed: dict[str, float] = {}
-        for at in np.flatnonzero(held).tolist():  # best first: an article's best entry
-            borrowed.setdefault(article_of[int(chunks[at])], float(scores[at]))
-        kept = ~held
-        chunks, scores, similarity = chunks[kept], scores[kept], similarity[kept]
-        if self._faq_rank_margin is not None and borrowed:
-            # -inf where the article lent nothing: max() keeps the chunk's own values
-            lent = (
-                np.array([borrowed.get(article_of[c], -np.inf) for c in chunks.tolist()])
-                - self._faq_rank_margin
-            )
-            scores, similarity = np.maximum(scores, lent), np.maximum(similarity, lent)
-        return best_first(chunks, scores, similarity)
+        for chunk, score, _ in ranked:
+            if chunk in held_back:
+                borrowed.setdefault(article_of[chunk], score)
+        kept = []
+        for chunk, score, similarity in ranked:
+            if chunk in held_back:
+                continue
+            if self._faq_rank_margin is not None and article_of[chunk] in borrowed:
+                lent = borrowed[article_of[chunk]] - self._faq_rank_margin
+                score, similarity = max(score, lent), max(similarity, lent)
+            kept.append((chunk, score, similarity))
+        kept.sort(key=lambda item: (-item[1], item[0]))
+        return kept
 
     def _dense_candidates(
         self, version: LoadedVersion, query: np.ndarray, k: int, language: str | None
@@ -644,11 +635,11 @@ class KnowledgeBase:
         """Chunk -> best cosine over its views, from enough vector hits to cover more
         than `k` articles (of `language`); what is known of each chunk; and FAQ chunk ->
         cosine to its question view, for the question views among the hits."""
-        index = version.index
+        index, questions = version.index, version.question_views
         depth = max(k, 10) * _HITS_PER_ARTICLE
         while True:
-            ids, scores = index.search_arrays(query, depth)
-            dense = best_per_chunk(ids, scores, MAX_VIEWS)
+            hits = index.search(query, depth)
+            dense = best_per_chunk(hits, MAX_VIEWS)
             facts = version.chunk_facts(list(dense))
             dense = {
                 c: s
@@ -656,8 +647,7 @@ class KnowledgeBase:
                 if c in facts and (language is None or facts[c].language == language)
             }
             if len({facts[c].article for c in dense}) > k or depth >= index.size:
-                questions = version.are_question_views(ids)
-                asked = best_per_chunk(ids[questions], scores[questions], MAX_VIEWS)
+                asked = best_per_chunk(((i, s) for i, s in hits if i in questions), MAX_VIEWS)
                 return dense, facts, asked
             depth *= 4
 

@@ -115,14 +115,6 @@ class LoadedVersion:
             )
         }
 
-    def are_question_views(self, vector_ids: np.ndarray) -> np.ndarray:
-        """For each of these vector ids, whether it is an FAQ entry's question view."""
-        known = self._question_ids
-        if not len(known) or not len(vector_ids):
-            return np.zeros(len(vector_ids), dtype=bool)
-        at = np.minimum(np.searchsorted(known, vector_ids), len(known) - 1)
-        return known[at] == vector_ids
-
     def chunk_facts(self, chunk_ids: Sequence[int]) -> dict[int, ChunkFacts]:
         return {chunk: row.facts for chunk, row in self._rows_of(chunk_ids).items()}
 

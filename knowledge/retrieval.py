@@ -10,30 +10,13 @@ dense one (StackFAQ recall@1 0.945 -> 0.82). `similarity` alone is the confidenc
 
 Results are per article (`best_per_article`): an article is as good as its best chunk,
 so the top k are k different articles, each shown by that chunk.
-
-The scoring and sorting run in numpy over a search's few hundred hits and a hundred or
-so chunks (session 32: a search's ranking in Python loops and sorts with a key function
-was about half of its CPU). Each score is the same IEEE operation on the same doubles as
-the Python it replaced (`similarity + weight * bm25 / top`, the similarity a float32
-cosine as a double), and the order is the same total order, best score first and the
-lower chunk id on a tie (`best_first`), so the ranking is the same to the last bit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-import numpy as np
-
-__all__ = [
-    "LEXICAL_WEIGHT",
-    "as_arrays",
-    "best_first",
-    "best_per_article",
-    "best_per_chunk",
-    "fuse",
-    "nudge",
-]
+__all__ = ["LEXICAL_WEIGHT", "best_per_article", "best_per_chunk", "fuse", "nudge"]
 
 # Chosen on the StackFAQ validation split by bench/kb_stackfaq.py (best MRR over 0, 0.05,
 # 0.1, 0.15, 0.2, 0.3). Printed on the test split: dense-only recall@1 0.967, MRR 0.982;
@@ -45,19 +28,14 @@ __all__ = [
 LEXICAL_WEIGHT = 0.05
 
 
-def best_per_chunk(ids: np.ndarray, scores: np.ndarray, views: int) -> dict[int, float]:
-    """Vector hits (vector ids and their scores, as `VectorIndex.search_arrays` returns
-    them) -> chunk id -> best score, the chunks in the order of their first hit."""
-    if not len(ids):
-        return {}
-    chunks = np.asarray(ids, dtype=np.int64) // views
-    by_chunk = np.argsort(chunks, kind="stable")  # a chunk's hits together, in hit order
-    grouped = chunks[by_chunk]
-    starts = np.flatnonzero(np.concatenate(([True], grouped[1:] != grouped[:-1])))
-    best = np.maximum.reduceat(np.asarray(scores)[by_chunk], starts)
-    in_hit_order = np.argsort(by_chunk[starts])  # each chunk's first hit
-    found = grouped[starts][in_hit_order].tolist()
-    return dict(zip(found, best[in_hit_order].tolist(), strict=True))
+def best_per_chunk(hits: Iterable[tuple[int, float]], views: int) -> dict[int, float]:
+    """Vector hits (vector id, score) -> chunk id -> best score."""
+    best: dict[int, float] = {}
+    for vector_id, score in hits:
+        chunk = vector_id // views
+        if score > best.get(chunk, float("-inf")):
+            best[chunk] = score
+    return best
 
 
 def best_per_article(
@@ -84,15 +62,13 @@ def fuse(
 ) -> list[tuple[int, float, float]]:
     """Top `k` (all when None) as (chunk id, ranking score, similarity). `dense` must
     cover every chunk in `lexical`."""
-    chunks = np.array(list(dense), dtype=np.int64)
-    similarity = np.array(list(dense.values()), dtype=np.float64)
     top_lexical = max(lexical.values(), default=0.0)
-    if top_lexical > 0:
-        bm25 = np.array([lexical.get(c, 0.0) for c in dense], dtype=np.float64)
-        share = bm25 / top_lexical
-    else:
-        share = np.zeros(len(chunks))
-    return best_first(chunks, similarity + lexical_weight * share, similarity, k)
+    scored = []
+    for chunk, similarity in dense.items():
+        nudge = lexical.get(chunk, 0.0) / top_lexical if top_lexical > 0 else 0.0
+        scored.append((chunk, similarity + lexical_weight * nudge, similarity))
+    scored.sort(key=lambda item: (-item[1], item[0]))
+    return scored if k is None else scored[:k]
 
 
 def nudge(
@@ -104,31 +80,9 @@ def nudge(
     """`scored` (chunk id, ranking score, similarity) with `weight` x its article's
     probability added to each ranking score, best first again (see
     `knowledge.article_classifier`). Similarity is left as it was."""
-    chunks, scores, similarity = as_arrays(scored)
-    shares = np.array(
-        [probability.get(article_of[c], 0.0) for c in chunks.tolist()], dtype=np.float64
-    )
-    return best_first(chunks, scores + weight * shares, similarity)
-
-
-def as_arrays(
-    scored: Iterable[tuple[int, float, float]],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(chunk id, ranking score, similarity) items as three arrays (int64, float64,
-    float64)."""
-    # One C-level conversion; chunk ids are far below 2**53, so exact as doubles.
-    table = np.array(list(scored), dtype=np.float64).reshape(-1, 3)
-    return table[:, 0].astype(np.int64), table[:, 1], table[:, 2]
-
-
-def best_first(
-    chunks: np.ndarray, scores: np.ndarray, similarity: np.ndarray, k: int | None = None
-) -> list[tuple[int, float, float]]:
-    """(chunk id, score, similarity) sorted by score, highest first, then by chunk id
-    (a total order: the same as sorting the tuples by (-score, chunk))."""
-    order = np.lexsort((chunks, -scores))
-    if k is not None:
-        order = order[:k]
-    return list(
-        zip(chunks[order].tolist(), scores[order].tolist(), similarity[order].tolist(), strict=True)
-    )
+    moved = [
+        (chunk, score + weight * probability.get(article_of[chunk], 0.0), similarity)
+        for chunk, score, similarity in scored
+    ]
+    moved.sort(key=lambda item: (-item[1], item[0]))
+    return moved
