@@ -13,22 +13,11 @@ anything; real embeddings behave like the clustered set.
 
 Files are written under a temporary name and renamed into place, so a reader never sees
 half an index.
-
-A search (one query) runs on one OpenMP thread, whatever FAISS's default (as many as the
-cores): FAISS spreads a batch of queries over its threads, and for one query the
-threads' start and wait cost far more than they share. Measured on the 2-core machine
-(session 32, loaded by other work): the demo help centre (632 vectors, 320 hits) 1.0 to
-1.8 ms of process CPU a search on two threads against 0.09 to 0.10 on one; 100,000
-random vectors 5.9 to 7.8 ms against 1.05 to 1.15, wall time 10.5 to 12.9 ms against
-1.5 to 2.4. The same hits either way (each query is one thread's work). Building keeps
-the default (HNSW's construction does use the threads).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import faiss
@@ -99,40 +88,15 @@ class VectorIndex:
     def vectors(self, ids: np.ndarray) -> np.ndarray:
         """The stored vectors of these ids (each must be in the index), one row each:
         both kinds of index keep the vectors whole (flat storage)."""
-        with _one_thread():
-            return self._index.reconstruct_batch(np.ascontiguousarray(ids, dtype=np.int64))
+        return self._index.reconstruct_batch(np.ascontiguousarray(ids, dtype=np.int64))
 
     def search(self, vector: np.ndarray, n: int) -> list[tuple[int, float]]:
         """(vector id, inner product) of the `n` nearest vectors, best first."""
-        ids, scores = self.search_arrays(vector, n)
-        return list(zip(ids.tolist(), scores.tolist(), strict=True))
-
-    def search_arrays(self, vector: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """`search` as two arrays, vector ids (int64) and inner products (float32), best
-        first: what ranking in numpy reads without a Python pair per hit."""
         if self.size == 0 or n <= 0:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+            return []
         query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
-        with _one_thread():
-            scores, ids = self._index.search(query, min(n, self.size))
-        found = ids[0] >= 0
-        return ids[0][found], scores[0][found]
-
-
-@contextmanager
-def _one_thread() -> Iterator[None]:
-    """FAISS on one OpenMP thread in this thread for the block (the setting is the
-    calling thread's own; it is put back, so a build later in the same thread keeps
-    the default)."""
-    before = faiss.omp_get_max_threads()
-    if before == 1:
-        yield
-        return
-    faiss.omp_set_num_threads(1)
-    try:
-        yield
-    finally:
-        faiss.omp_set_num_threads(before)
+        scores, ids = self._index.search(query, min(n, self.size))
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
 
 def _hnsw_of(index: faiss.Index) -> faiss.IndexHNSW | None:
