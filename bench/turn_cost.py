@@ -131,7 +131,8 @@ def install() -> None:
     write_async = Database.write_async
 
     async def answer_or_other(self: Database, work: Callable[[Any], Any]) -> Any:
-        if "receive" not in getattr(work, "__qualname__", ""):
+        # the engine's answer: its lambda in `_turn` (`receive` before the turn queue)
+        if "_turn" not in getattr(work, "__qualname__", ""):
             return await write_async(self, work)
         began = time.process_time()
         try:
@@ -293,7 +294,7 @@ def _every_thread_profiled() -> Iterator[list[cProfile.Profile]]:
         threading.setprofile(None)  # type: ignore[arg-type]
 
 
-def _profile(data: Path, database_url: str, sessions: int) -> list[str]:
+def _profile(data: Path, database_url: str, sessions: int, keep: Path | None = None) -> list[str]:
     """Each thread's own CPU (`thread_time`), so a thread waiting costs nothing."""
     with _every_thread_profiled() as profiles:
         app = _build(data, database_url)
@@ -311,6 +312,8 @@ def _profile(data: Path, database_url: str, sessions: int) -> list[str]:
 
         turns = asyncio.run(run())
     stats = pstats.Stats(*[_Snapshot(p) for p in profiles])  # type: ignore[arg-type]
+    if keep is not None:  # for pstats' callers and callees, read afterwards
+        stats.dump_stats(keep)
     lines = []
     for key, title in (("cumulative", "cumulative"), ("tottime", "own time")):
         out = io.StringIO()
@@ -326,7 +329,14 @@ def _profile(data: Path, database_url: str, sessions: int) -> list[str]:
     return lines
 
 
-def run(label: str, data: Path, database_url: str, sessions: int, profile: bool) -> None:
+def run(
+    label: str,
+    data: Path,
+    database_url: str,
+    sessions: int,
+    profile: bool,
+    keep: Path | None = None,
+) -> None:
     upgrade(database_url)
     _CPU.clear()
     app = _build(data, database_url)
@@ -362,7 +372,8 @@ def run(label: str, data: Path, database_url: str, sessions: int, profile: bool)
     )
     if profile:
         uninstall()
-        for line in _profile(data, database_url, max(2, sessions // 2)):
+        kept = keep.with_name(f"{keep.stem}-{label.lower()}{keep.suffix}") if keep else None
+        for line in _profile(data, database_url, max(2, sessions // 2), kept):
             print(line)
 
 
@@ -372,6 +383,11 @@ def main() -> None:
     parser.add_argument("--sqlite", action="store_true")
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--no-profile", action="store_true")
+    parser.add_argument(
+        "--keep-profile",
+        type=Path,
+        help="also write the cProfile statistics here (one file per database: NAME-sqlite.prof)",
+    )
     args = parser.parse_args()
     both = not args.sqlite and not args.postgres
     sessions = max(1, args.turns // MESSAGES_PER_SESSION)
@@ -382,14 +398,21 @@ def main() -> None:
     encoder.close()
     if args.sqlite or both:
         install()
-        run("SQLite", data, f"sqlite:///{root / 'bench.db'}", sessions, not args.no_profile)
+        run(
+            "SQLite",
+            data,
+            f"sqlite:///{root / 'bench.db'}",
+            sessions,
+            not args.no_profile,
+            args.keep_profile,
+        )
     if args.postgres or both:
         server = os.environ.get("SWITCHBOARD_TEST_POSTGRES_URL")
         if not server:
             raise SystemExit("set SWITCHBOARD_TEST_POSTGRES_URL for the PostgreSQL run")
         install()
         with fresh_database(server) as url:
-            run("PostgreSQL", data, url, sessions, not args.no_profile)
+            run("PostgreSQL", data, url, sessions, not args.no_profile, args.keep_profile)
 
 
 if __name__ == "__main__":
