@@ -249,7 +249,7 @@ class SupportDialogue:
             articles = []
             for part in (head, tail):
                 understood = await self._understand(part, turn)
-                signals, _ = await self._signals(turn, part, understood, cited=set())
+                signals, _ = await self._signals(turn, part, understood, one_of_several=True)
                 plan = decide(signals)
                 if plan.decision is not Decision.ANSWER or plan.rule.endswith("_probable"):
                     break
@@ -279,7 +279,9 @@ class SupportDialogue:
         this turn."""
         if cues.asks_for_person(text):  # at once: nothing to weigh
             return await self._handoff(turn, HandoffReason.CUSTOMER_ASKED, "asked_for_person")
-        signals, query = read or await self._signals(turn, text, understood, cited)
+        signals, query = read or await self._signals(
+            turn, text, understood, one_of_several=cited is not None
+        )
         plan = decide(signals)
         if plan.decision is Decision.CLARIFY and cited is not None:
             fresh = [p for p in plan.options if passage_article(p) not in cited] or plan.options
@@ -309,10 +311,11 @@ class SupportDialogue:
         turn: Turn,
         text: str,
         understood: Understanding | None,
-        cited: set[str] | None = None,
+        *,
+        one_of_several: bool = False,
     ) -> tuple[Signals, str]:
-        """What routing weighs for `text`, and the query searched. `cited`: for one
-        question of several, the articles the questions before it cite."""
+        """What routing weighs for `text`, and the query searched. `one_of_several`: the
+        text is one question of a message with several (read alone, see below)."""
         read_as = understood.read_as if understood and understood.read_as else text
         query = _without_entities(read_as, understood)
         last = turn.slots.get(LAST_TOPIC) or {}
@@ -333,7 +336,7 @@ class SupportDialogue:
         elif leans and not stands_alone:
             query = f"{last['query']} {query}"
             passages = await self._search(query, understood)
-        elif (leans and cited is None and (follow_up or cues.points_back(text))) or (
+        elif (leans and not one_of_several and (follow_up or cues.points_back(text))) or (
             follow_up and passages[0].similarity < self._threshold
         ):
             # "what about a waterproof one?" after washing a down jacket: alone it is only
