@@ -184,13 +184,23 @@ def staff() -> None:
 
 
 @staff.command("create")
-@click.option("--name", required=True)
-@click.option("--email", required=True)
+@click.option(
+    "--name",
+    required=True,
+    callback=lambda _ctx, _param, value: _person_name(value),
+    help="the name customers and colleagues see (a handoff's agent, a lead's owner)",
+)
+@click.option(
+    "--email",
+    required=True,
+    callback=lambda _ctx, _param, value: _staff_email(value),
+    help="their sign-in and the key of `staff new-token`, `deactivate` and `list`",
+)
 @click.option(
     "--role",
     required=True,
     # crm_store.models.staff.STAFF_ROLES, written out so `--help` starts without
-    # importing the store (tests/bot/test_cli_roles.py keeps the two equal).
+    # importing the store (tests/bot/test_orders_api.py keeps the two equal).
     type=click.Choice(["agent", "sales", "marketing", "admin", "shop"]),
     help="shop: a system account for the shop's backend, which may only record orders",
 )
@@ -265,6 +275,20 @@ def staff_list() -> None:
     for member in members:
         state = "active" if member.active else "deactivated"
         click.echo(f"{member.email:<{width}}  {member.role:<9}  {state:<11}  {member.name}")
+
+
+def _staff_email(value: str) -> str:
+    """An email address or a usage error: a staff user is found by it (`new-token`,
+    `deactivate`, Slack's `users.info` match), so a typo would make an account nobody
+    can reach. Reserved test domains (`sam@acme.test`, as the README writes) pass."""
+    from email_validator import EmailNotValidError, validate_email
+
+    email = value.strip()
+    try:
+        validate_email(email, check_deliverability=False, test_environment=True)
+    except EmailNotValidError as exc:
+        raise click.BadParameter(f"{value!r} is not an email address: {exc}") from exc
+    return email
 
 
 @contextmanager
