@@ -56,6 +56,29 @@ class DatabaseSettings(BaseModel):
         "store's transactions (so no thread waits for a connection)",
     )
 
+    @field_validator("url")
+    @classmethod
+    def _sqlite_or_postgresql(cls, value: str | None) -> str | None:
+        """The store runs on SQLite and PostgreSQL only: another database, or text that
+        is no URL, is named here rather than failing later as a missing driver."""
+        if value is None:
+            return None
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            backend = make_url(value).get_backend_name()
+        except ArgumentError:
+            raise ValueError(
+                "not a database URL: e.g. postgresql+psycopg://user:password@host/db"
+            ) from None
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError(
+                f"Switchboard runs on SQLite and PostgreSQL, not {backend}: e.g. "
+                "postgresql+psycopg://user:password@host/db"
+            )
+        return value
+
 
 class ProcessesSettings(BaseModel):
     """Several server processes on one PostgreSQL (README "Scaling out")."""
