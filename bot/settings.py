@@ -12,7 +12,7 @@ import ipaddress
 import secrets
 from datetime import time, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
@@ -327,8 +327,8 @@ class SupportSettings(BaseModel):
     timezone: str = Field(default="UTC", description="IANA zone of the hours, e.g. Europe/Berlin")
     opens: time = Field(default=time(9, 0), description="local opening time, HH:MM")
     closes: time = Field(default=time(17, 0), description="local closing time, HH:MM")
-    weekdays: list[int] = Field(
-        default=[0, 1, 2, 3, 4], description="open days, 0 = Monday (JSON list)"
+    weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(
+        default=[0, 1, 2, 3, 4], description="open days, 0 = Monday ... 6 = Sunday (JSON list)"
     )
     reply_within_minutes: int = Field(
         default=30, gt=0, description="typical first reply time during hours"
