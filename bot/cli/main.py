@@ -183,12 +183,21 @@ def staff() -> None:
     """Staff users (agents, sales, marketers, admins) and the shop's system account."""
 
 
+def _name_option(*, required: bool, help_text: str) -> Callable[[T], T]:
+    """`--name`, a person's name: spacing collapsed, 1 to 100 characters."""
+    return click.option(
+        "--name",
+        required=required,
+        default=None,
+        callback=lambda _ctx, _param, value: _person_name(value),
+        help=help_text,
+    )
+
+
 @staff.command("create")
-@click.option(
-    "--name",
+@_name_option(
     required=True,
-    callback=lambda _ctx, _param, value: _person_name(value),
-    help="the name customers and colleagues see (a handoff's agent, a lead's owner)",
+    help_text="the name customers and colleagues see (a handoff's agent, a lead's owner)",
 )
 @click.option(
     "--email",
@@ -309,11 +318,9 @@ def _in_transaction(database: Database, work: Callable[..., T], *args: object) -
 
 
 @main.command()
-@click.option(
-    "--name",
-    default=None,
-    callback=lambda _ctx, _param, value: _person_name(value),
-    help="who you are to the bot; each name is its own customer, with its own history",
+@_name_option(
+    required=False,
+    help_text="who you are to the bot; each name is its own customer, with its own history",
 )
 @click.option(
     "--as",
