@@ -349,6 +349,19 @@ class SupportSettings(BaseModel):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
+    @model_validator(mode="after")
+    def _opens_before_it_closes(self) -> SupportSettings:
+        # One day's span is all BusinessHours reads (opens <= now < closes): closing
+        # before opening, as for a night shift, would silently mean never open. Equal
+        # times do mean that, and say so plainly (the browser tests use them).
+        if self.closes < self.opens:
+            raise ValueError(
+                f"SWITCHBOARD_SUPPORT__CLOSES ({self.closes:%H:%M}) is before "
+                f"SWITCHBOARD_SUPPORT__OPENS ({self.opens:%H:%M}): hours run within one "
+                "day (hours past midnight are not supported; equal times: never open)"
+            )
+        return self
+
     def hours(self) -> BusinessHours:
         return BusinessHours(
             self.timezone, self.opens, self.closes, tuple(self.weekdays), self.reply_within_minutes

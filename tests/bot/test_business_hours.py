@@ -33,3 +33,10 @@ def test_an_open_day_is_0_monday_to_6_sunday(day: int) -> None:
     with pytest.raises(ValidationError, match=r"weekdays\.1"):
         SupportSettings(weekdays=[0, day])
     assert SupportSettings(weekdays=[0, 6]).hours().weekdays == (0, 6)
+
+
+def test_hours_that_close_before_they_open_are_refused_with_the_reason() -> None:
+    # They had been taken, and the team was never open.
+    with pytest.raises(ValidationError, match=r"CLOSES \(08:00\) is before .*OPENS \(20:00\)"):
+        SupportSettings(opens=time(20), closes=time(8))
+    assert SupportSettings(opens=time(9), closes=time(9)).hours().is_open(SATURDAY_NOON) is False
