@@ -1,13 +1,16 @@
 # The two commands of the README: `make run` and `make test`. Both set up what they need.
 PYTHON ?= python3
 VENV := .venv
+# The stamp is named by pyproject.toml's checksum, so a changed pyproject.toml installs
+# again. It does not depend on the file's time: a checkout, a branch switch or a fresh
+# worktree touches the file without changing it, and must not reinstall everything.
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: run test lint setup clean
 
-$(STAMP): pyproject.toml
+$(STAMP):
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	rm -f $(VENV)/.installed-* && touch $(STAMP)

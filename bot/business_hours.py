@@ -39,7 +39,10 @@ class BusinessHours:
                 f"A person from our team will reply here, usually within "
                 f"{self.reply_within_minutes} minutes."
             )
-        opening = self.next_opening(now)
+        try:
+            opening = self.next_opening(now)
+        except ValueError:  # no open weekday at all (SUPPORT__WEEKDAYS=[]): no time to name
+            return "Our team is away right now; a person will reply here as soon as they can."
         local_now = now.astimezone(ZoneInfo(self.timezone))
         if opening.date() == local_now.date():
             when = f"today at {opening:%H:%M}"

@@ -34,6 +34,12 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+# Libraries whose INFO lines say nothing an operator acts on, and drown the start-up's
+# own lines (which channels are on, where the server listens): rasa-sdk's executor logs
+# "Registered function for ..." once per action. They speak at DEBUG as everyone does.
+QUIET_AT_INFO = ("rasa_sdk.executor",)
+
+
 def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     handler = logging.StreamHandler(sys.stderr)
     if fmt == "json":
@@ -43,6 +49,9 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    for name in QUIET_AT_INFO:
+        quiet = root.level if root.level <= logging.DEBUG else max(root.level, logging.WARNING)
+        logging.getLogger(name).setLevel(quiet)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True

@@ -12,7 +12,7 @@ import ipaddress
 import secrets
 from datetime import time, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
@@ -55,6 +55,29 @@ class DatabaseSettings(BaseModel):
         description="connections each process keeps open, and the threads that run the "
         "store's transactions (so no thread waits for a connection)",
     )
+
+    @field_validator("url")
+    @classmethod
+    def _sqlite_or_postgresql(cls, value: str | None) -> str | None:
+        """The store runs on SQLite and PostgreSQL only: another database, or text that
+        is no URL, is named here rather than failing later as a missing driver."""
+        if value is None:
+            return None
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            backend = make_url(value).get_backend_name()
+        except ArgumentError:
+            raise ValueError(
+                "not a database URL: e.g. postgresql+psycopg://user:password@host/db"
+            ) from None
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError(
+                f"Switchboard runs on SQLite and PostgreSQL, not {backend}: e.g. "
+                "postgresql+psycopg://user:password@host/db"
+            )
+        return value
 
 
 class ProcessesSettings(BaseModel):
@@ -304,8 +327,8 @@ class SupportSettings(BaseModel):
     timezone: str = Field(default="UTC", description="IANA zone of the hours, e.g. Europe/Berlin")
     opens: time = Field(default=time(9, 0), description="local opening time, HH:MM")
     closes: time = Field(default=time(17, 0), description="local closing time, HH:MM")
-    weekdays: list[int] = Field(
-        default=[0, 1, 2, 3, 4], description="open days, 0 = Monday (JSON list)"
+    weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(
+        default=[0, 1, 2, 3, 4], description="open days, 0 = Monday ... 6 = Sunday (JSON list)"
     )
     reply_within_minutes: int = Field(
         default=30, gt=0, description="typical first reply time during hours"
@@ -325,6 +348,19 @@ class SupportSettings(BaseModel):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @model_validator(mode="after")
+    def _opens_before_it_closes(self) -> SupportSettings:
+        # One day's span is all BusinessHours reads (opens <= now < closes): closing
+        # before opening, as for a night shift, would silently mean never open. Equal
+        # times do mean that, and say so plainly (the browser tests use them).
+        if self.closes < self.opens:
+            raise ValueError(
+                f"SWITCHBOARD_SUPPORT__CLOSES ({self.closes:%H:%M}) is before "
+                f"SWITCHBOARD_SUPPORT__OPENS ({self.opens:%H:%M}): hours run within one "
+                "day (hours past midnight are not supported; equal times: never open)"
+            )
+        return self
 
     def hours(self) -> BusinessHours:
         return BusinessHours(

@@ -19,7 +19,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store.claims import QUEUED
-from crm_store.errors import StoreUnavailable
+from crm_store.errors import StoreError, StoreUnavailable
 from crm_store.sqlite_writer import SingleWriter
 
 # Connections each process keeps open; bot sizes its thread pool to match.
@@ -135,7 +135,15 @@ class Database:
             # connect). Keep as many as the threads that run transactions.
             kwargs.update(pool_size=pool_size, max_overflow=max(2, pool_size // 4))
         if sqlite and not in_memory:
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(parsed.database).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # a data dir that cannot be: a user's mistake, told
+                why = "a file is in its place" if folder.is_file() else exc.strerror or exc
+                raise StoreError(
+                    f"cannot create {folder}, the folder of the SQLite database "
+                    f"{parsed.database}: {why}"
+                ) from exc
         self.url = parsed
         self.engine = create_engine(parsed, **kwargs)
         if self.dialect == "sqlite":

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import IO, Any
-from zipfile import ZIP_DEFLATED, ZipFile
+from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 from sqlalchemy import Column, Table, or_, select, tuple_
 from sqlalchemy.orm import Session
@@ -154,8 +154,13 @@ def export_customer(session: Session, customer_id: int, out: IO[bytes]) -> dict[
     tables = customer_tables()
     links = {table.name: columns for table, columns in tables}
     counts: dict[str, int] = {}
+    exported_at = datetime.now(UTC)
+    # Opened by name, a member written as a stream is dated 1980-01-01 (zipfile's
+    # default): dated like the schema beside it, the export's time (UTC).
+    entry = ZipInfo(DOCUMENT, date_time=exported_at.timetuple()[:6])
+    entry.compress_type = ZIP_DEFLATED
     with ZipFile(out, "w", compression=ZIP_DEFLATED) as archive:
-        with archive.open(DOCUMENT, "w", force_zip64=True) as document:
+        with archive.open(entry, "w", force_zip64=True) as document:
 
             def put(text: str) -> None:
                 document.write(text.encode())
@@ -163,7 +168,7 @@ def export_customer(session: Session, customer_id: int, out: IO[bytes]) -> dict[
             (profile,) = _rows(session, customers, customers.c.id == customer_id)
             head = {
                 "schema_version": SCHEMA_VERSION,
-                "exported_at": datetime.now(UTC).isoformat(),
+                "exported_at": exported_at.isoformat(),
                 "customer": profile,
             }
             put(json.dumps(head, ensure_ascii=False)[:-1] + ', "tables": {')

@@ -42,6 +42,17 @@ def demo_page_policy(nonce: str) -> str:
     )
 
 
+def _demo_link(href: str, label: str, *, current: bool) -> str:
+    """One "try it as" link; the one the page is signed as now is marked, since the
+    page looks the same for everyone and only the widget's answers differ."""
+    link = f'<a href="{html.escape(href)}">{html.escape(label)}</a>'
+    if current:
+        return (
+            f'<li aria-current="true">{link} <strong>(the chat is this visitor now)</strong></li>'
+        )
+    return f"<li>{link}</li>"
+
+
 def demo_page_router(identity_secret: str | None) -> APIRouter:
     """`/`: the demo page; with an identity secret (the demo is on), the demo customers'
     signed links. `/demo.css`: its styles."""
@@ -52,14 +63,16 @@ def demo_page_router(identity_secret: str | None) -> APIRouter:
         page = (_STATIC / "demo.html").read_text(encoding="utf-8")
         links = identity = ""
         if identity_secret:
+            chosen = as_ if as_ in DEMO_LINKS else None
             items = "".join(
-                f'<li><a href="/?as={html.escape(email)}">{html.escape(name)}</a></li>'
+                _demo_link(f"/?as={email}", name, current=email == chosen)
                 for email, name in DEMO_LINKS.items()
             )
             links = (
                 '<aside class="note"><p>Try it as a signed-in demo customer (the page '
                 "signs their identity for the widget, as a real site's server would):</p>"
-                f'<ul>{items}<li><a href="/">anonymous visitor</a></li></ul></aside>'
+                f"<ul>{items}{_demo_link('/', 'anonymous visitor', current=chosen is None)}"
+                "</ul></aside>"
             )
             if as_ in DEMO_LINKS:  # only the seed's fixed customers, never any address
                 signed = identity_hash(identity_secret, as_)

@@ -51,7 +51,7 @@ DEMO_CUSTOMERS: tuple[DemoCustomer, ...] = (
         "grace@example.com",
         "+14155550102",
         "Globex",
-        'order 5120 is delayed; one open ticket, "Invoice shows the wrong VAT number"',
+        'order 5120 is delayed; one open ticket, T-1001 "Invoice shows the wrong VAT number"',
     ),
     DemoCustomer(
         "Alan Turing",

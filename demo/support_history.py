@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,7 +22,13 @@ from demo.support_stories import Cycle, Rating, Said, Story, write_story
 SEED = 20261129
 CONVERSATIONS = 420
 DAYS = 120
-OPENS, CLOSES = time(9), time(17)  # the default SUPPORT__ hours (UTC, Monday to Friday)
+# The demo shop's support hours, as its help centre says and `make run` serves them
+# (SUPPORT__*, the Makefile's DEMO_HOURS; tests/demo/test_demo_hours.py keeps the two
+# equal): the demo agents claim handoffs within them, so the dashboard's business-hours
+# figures read as a team at work. In UTC's 9-17 they read 0 s, the replies falling
+# before New York opened.
+SHOP_ZONE = ZoneInfo("America/New_York")
+OPENS, CLOSES = time(8), time(20)  # Monday to Friday
 
 ANSWERED = (
     ("how long do refunds take?", "Refunds reach your card within 5 business days."),
@@ -93,13 +100,14 @@ def _office_biased(rng: random.Random, when: datetime) -> datetime:
 
 
 def _next_opening(when: datetime) -> datetime:
-    day = when
-    for _ in range(8):
-        opening = datetime.combine(day.date(), OPENS, tzinfo=when.tzinfo)
-        closing = datetime.combine(day.date(), CLOSES, tzinfo=when.tzinfo)
-        if day.weekday() < 5 and when < closing:
-            return max(opening, when)
-        day = datetime.combine(day.date() + timedelta(days=1), time(0), tzinfo=when.tzinfo)
+    """`when` if the shop is open then, else its next opening (in `when`'s zone)."""
+    local = when.astimezone(SHOP_ZONE)
+    for days in range(8):
+        day = local.date() + timedelta(days=days)
+        opening = datetime.combine(day, OPENS, tzinfo=SHOP_ZONE)
+        closing = datetime.combine(day, CLOSES, tzinfo=SHOP_ZONE)
+        if day.weekday() < 5 and local < closing:
+            return max(opening, local).astimezone(when.tzinfo)
     return when
 
 

@@ -27,7 +27,7 @@ import json
 import logging
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -291,7 +291,9 @@ def parse_faq(text: str, path: Path) -> SourceDocument:
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            rows: Any = list(csv.DictReader(io.StringIO(text)))
+            reader = csv.DictReader(io.StringIO(text))
+            rows: Any = list(reader)
+            _check_faq_columns(reader.fieldnames, path)
         elif suffix == ".json":
             rows = json.loads(text)
         else:
@@ -328,6 +330,20 @@ def parse_faq(text: str, path: Path) -> SourceDocument:
     counts = Counter(section.language for section in sections)
     language = counts.most_common(1)[0][0] if counts else DEFAULT_LANGUAGE
     return SourceDocument(str(path), title, None, sections, language or DEFAULT_LANGUAGE)
+
+
+def _check_faq_columns(header: Sequence[str] | None, path: Path) -> None:
+    """A CSV whose header lacks a question or an answer column can hold no entry; say
+    so even when it has no rows yet, rather than ingest it as an empty document. (An
+    empty file, or only the right header, is an FAQ with no entries: it empties the
+    document, as removing every row should.)"""
+    columns = list(header or ())
+    missing = [name for name in ("question", "answer") if name not in columns]
+    if header is not None and missing:
+        raise UnreadableFile(
+            f"{path}: an FAQ CSV needs question and answer columns; its header has "
+            f"{', '.join(columns) or 'none'} (missing: {', '.join(missing)})"
+        )
 
 
 def _title_from_name(path: Path) -> str:

@@ -183,14 +183,33 @@ def staff() -> None:
     """Staff users (agents, sales, marketers, admins) and the shop's system account."""
 
 
+def _name_option(*, required: bool, help_text: str) -> Callable[[T], T]:
+    """`--name`, a person's name: spacing collapsed, 1 to 100 characters."""
+    return click.option(
+        "--name",
+        required=required,
+        default=None,
+        callback=lambda _ctx, _param, value: _person_name(value),
+        help=help_text,
+    )
+
+
 @staff.command("create")
-@click.option("--name", required=True)
-@click.option("--email", required=True)
+@_name_option(
+    required=True,
+    help_text="the name customers and colleagues see (a handoff's agent, a lead's owner)",
+)
+@click.option(
+    "--email",
+    required=True,
+    callback=lambda _ctx, _param, value: _staff_email(value),
+    help="their sign-in and the key of `staff new-token`, `deactivate` and `list`",
+)
 @click.option(
     "--role",
     required=True,
     # crm_store.models.staff.STAFF_ROLES, written out so `--help` starts without
-    # importing the store (tests/bot/test_cli_roles.py keeps the two equal).
+    # importing the store (tests/bot/test_orders_api.py keeps the two equal).
     type=click.Choice(["agent", "sales", "marketing", "admin", "shop"]),
     help="shop: a system account for the shop's backend, which may only record orders",
 )
@@ -267,6 +286,20 @@ def staff_list() -> None:
         click.echo(f"{member.email:<{width}}  {member.role:<9}  {state:<11}  {member.name}")
 
 
+def _staff_email(value: str) -> str:
+    """An email address or a usage error: a staff user is found by it (`new-token`,
+    `deactivate`, Slack's `users.info` match), so a typo would make an account nobody
+    can reach. Reserved test domains (`sam@acme.test`, as the README writes) pass."""
+    from email_validator import EmailNotValidError, validate_email
+
+    email = value.strip()
+    try:
+        validate_email(email, check_deliverability=False, test_environment=True)
+    except EmailNotValidError as exc:
+        raise click.BadParameter(f"{value!r} is not an email address: {exc}") from exc
+    return email
+
+
 @contextmanager
 def _staff_store() -> Iterator[Database]:
     from bot.wiring.database import open_database
@@ -285,11 +318,9 @@ def _in_transaction(database: Database, work: Callable[..., T], *args: object) -
 
 
 @main.command()
-@click.option(
-    "--name",
-    default=None,
-    callback=lambda _ctx, _param, value: _person_name(value),
-    help="who you are to the bot; each name is its own customer, with its own history",
+@_name_option(
+    required=False,
+    help_text="who you are to the bot; each name is its own customer, with its own history",
 )
 @click.option(
     "--as",

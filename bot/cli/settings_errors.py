@@ -11,16 +11,21 @@ password).
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import types
 import typing
+from collections.abc import Mapping
 
 import click
 from pydantic import BaseModel, SecretStr, ValidationError
 from pydantic_core import ErrorDetails
+from pydantic_settings import SettingsError
 
 from bot.settings import Settings
 
-__all__ = ["explain", "load_settings"]
+__all__ = ["explain", "explain_unparsed", "load_settings"]
 
 PREFIX = "SWITCHBOARD_"
 
@@ -31,6 +36,30 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         raise click.ClickException(explain(exc)) from exc
+    except SettingsError as exc:
+        raise click.ClickException(explain_unparsed(exc, os.environ)) from exc
+
+
+def explain_unparsed(exc: SettingsError, environ: Mapping[str, str]) -> str:
+    """A setting that takes JSON (a list, a rate limit) given text that is not JSON.
+    pydantic-settings names only the section ("support"); the variable is the one of
+    that section holding the text its JSON parser refused. Its value is not shown: it
+    could be any setting's."""
+    section = re.search(r'field "(\w+)"', str(exc))
+    cause = exc.__cause__
+    if section is None or not isinstance(cause, json.JSONDecodeError):
+        return f"invalid settings: {exc}"
+    start = f"{PREFIX}{section.group(1)}".upper()
+    names = sorted(
+        name.upper()
+        for name, value in environ.items()
+        if name.upper().startswith(start) and value == cause.doc
+    )
+    where = " or ".join(names) or f"a {start}* setting"
+    return (
+        f"invalid settings (1):\n  {where}: not JSON ({cause.msg}); this setting takes a "
+        'JSON value, as README "Settings" shows it (e.g. [0,1,2,3,4], ["https://a.example"])'
+    )
 
 
 def explain(exc: ValidationError) -> str:

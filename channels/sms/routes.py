@@ -22,6 +22,7 @@ from channels.sms.inbound import BadForm, KeywordReplies, parse_form, to_inbound
 from channels.sms.keywords import Keyword, keyword_of, normalise
 from channels.sms.ports import ConsentRegister, DeliveryReports
 from channels.sms.signature import SignatureCheck
+from crm_store.base import MAX_ID
 
 log = logging.getLogger(__name__)
 
@@ -156,8 +157,12 @@ def twilio_router(
         if not sid or not status:
             raise HTTPException(400, "missing MessageSid or MessageStatus")
         raw_outbox = request.query_params.get("outbox")
-        if raw_outbox is not None and not raw_outbox.isdigit():
-            raise HTTPException(400, "outbox must be a number")
+        # str.isdigit() passes "²" and any length: the id must also fit the store's
+        # INTEGER column, else the lookup overflowed into a 500.
+        if raw_outbox is not None and not (
+            raw_outbox.isascii() and raw_outbox.isdigit() and int(raw_outbox) <= MAX_ID
+        ):
+            raise HTTPException(400, f"outbox must be a number from 0 to {MAX_ID}")
         code = fields.get("ErrorCode", "").strip()
         error = f"Twilio error {code}" if code else None
         moved = await reports.report(

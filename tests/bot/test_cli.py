@@ -61,6 +61,43 @@ def test_db_upgrade_then_staff_create_prints_token_last(
     assert wrong.exit_code == 2
 
 
+def test_staff_create_refuses_a_blank_name_and_an_email_that_is_not_one(
+    env: dict[str, str], database_url: str
+) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+    blank = runner.invoke(
+        main, ["staff", "create", "--name", "  ", "--email", "sam@acme.test", "--role", "agent"]
+    )
+    assert blank.exit_code == 2 and "give a name of 1 to 100 characters" in blank.output
+    typo = runner.invoke(
+        main, ["staff", "create", "--name", "Sam", "--email", "sam.acme.test", "--role", "agent"]
+    )
+    assert typo.exit_code == 2
+    assert "'sam.acme.test' is not an email address: An email address must have an @-sign" in (
+        typo.output
+    )
+    listed = runner.invoke(main, ["staff", "list"])
+    assert listed.output == "no staff users yet: `switchboard staff create` adds one\n"
+
+    spaced = runner.invoke(
+        main,
+        [
+            "staff",
+            "create",
+            "--name",
+            " Sam  Carter ",
+            "--email",
+            " Sam@Acme.test ",
+            "--role",
+            "agent",
+        ],
+    )
+    assert spaced.exit_code == 0, spaced.output
+    listed = runner.invoke(main, ["staff", "list"])
+    assert listed.output.split() == ["sam@acme.test", "agent", "active", "Sam", "Carter"]
+
+
 def _created_token(runner: CliRunner, name: str, email: str, role: str) -> str:
     created = runner.invoke(
         main, ["staff", "create", "--name", name, "--email", email, "--role", role]

@@ -85,3 +85,46 @@ def test_a_bad_secret_or_url_is_named_without_its_value() -> None:
         "  SWITCHBOARD_RATE_LIMITS__STAFF_API: Input should be a valid dictionary or instance "
         "of Rate",
     ]
+
+
+def test_a_json_setting_given_plain_text_is_named_not_a_traceback(
+    check_refused: Callable[..., str],
+) -> None:
+    # pydantic-settings parses a list's variable as JSON before validating, and named
+    # only its section ("support") in a traceback.
+    said = check_refused(SWITCHBOARD_SUPPORT__WEEKDAYS="mon,tue")
+    assert said.splitlines() == [
+        "Error: invalid settings (1):",
+        "  SWITCHBOARD_SUPPORT__WEEKDAYS: not JSON (Expecting value); this setting takes a "
+        'JSON value, as README "Settings" shows it (e.g. [0,1,2,3,4], ["https://a.example"])',
+    ]
+    assert "Traceback" not in said
+
+
+def test_a_database_url_of_another_database_or_none_is_refused_without_showing_it(
+    check_refused: Callable[..., str],
+) -> None:
+    said = check_refused(SWITCHBOARD_DATABASE__URL=f"mysql://sb:{PASSWORD}@db/sb")
+    assert said.splitlines()[1] == (
+        "  SWITCHBOARD_DATABASE__URL: Switchboard runs on SQLite and PostgreSQL, not mysql: "
+        "e.g. postgresql+psycopg://user:password@host/db"
+    )
+    assert PASSWORD not in said
+    said = check_refused(SWITCHBOARD_DATABASE__URL="db.example.com")
+    assert said.splitlines()[1] == (
+        "  SWITCHBOARD_DATABASE__URL: not a database URL: "
+        "e.g. postgresql+psycopg://user:password@host/db"
+    )
+
+
+def test_a_data_dir_that_cannot_be_made_is_named(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "var").write_text("a file where the data dir should be")
+    monkeypatch.setenv("SWITCHBOARD_DATA_DIR", str(tmp_path / "var"))
+    done = CliRunner().invoke(main, ["staff", "list"])
+    assert done.exit_code == 1
+    assert done.output == (
+        f"Error: cannot create {tmp_path / 'var'}, the folder of the SQLite database "
+        f"{tmp_path / 'var' / 'switchboard.db'}: a file is in its place\n"
+    )

@@ -102,3 +102,21 @@ def test_make_run_turns_the_demo_on_and_serve_alone_does_not() -> None:
     serve = next(line for line in recipe.splitlines() if "switchboard serve" in line)
     assert "SWITCHBOARD_DEMO__ENABLED=true" in serve
     assert DemoSettings().enabled is False
+
+
+def test_the_demo_page_marks_whom_the_chat_is_signed_in_as(demo_on: TestClient) -> None:
+    """The page looks the same for every demo customer: the link of the one it signs
+    is marked, else the anonymous visitor's."""
+    current = re.compile(r'<li aria-current="true"><a href="([^"]*)">([^<]*)</a>')
+    as_grace = current.findall(demo_on.get("/", params={"as": "grace@example.com"}).text)
+    assert as_grace == [
+        (
+            "/?as=grace@example.com",
+            "Grace Hopper: order 5120 is delayed; one open ticket, T-1001 "
+            "&quot;Invoice shows the wrong VAT number&quot;",
+        )
+    ]
+    assert current.findall(demo_on.get("/").text) == [("/", "anonymous visitor")]
+    for stranger in ("mallory@example.com", "ADA@example.com"):
+        page = demo_on.get("/", params={"as": stranger}).text
+        assert current.findall(page) == [("/", "anonymous visitor")]

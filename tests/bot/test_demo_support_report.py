@@ -13,7 +13,7 @@ from bot.business_hours import BusinessHours
 from crm_store import Database
 from crm_store.models import Conversation, Customer, LoggedEvent, SatisfactionSurvey
 from demo.seed import DEMO_CUSTOMERS, seed_demo
-from demo.support_history import COMMENTS
+from demo.support_history import CLOSES, COMMENTS, OPENS, SHOP_ZONE
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -25,16 +25,16 @@ def test_the_last_month_of_the_demo_reads_as_a_support_team_at_work(database: Da
         report = support_report(
             session,
             ReportPeriod(NOW.date() - timedelta(days=29), NOW.date()),
-            BusinessHours(),
+            BusinessHours(timezone=SHOP_ZONE.key, opens=OPENS, closes=CLOSES),
         )
     assert {row["channel"] for row in report["conversations_by_channel"]} >= {"web", "sms", "email"}
     assert 0.3 < report["bot_resolution"]["rate"] < 0.8
     assert 0.1 < report["handoff"]["rate"] < 0.6
     assert report["first_response"]["cycles"] > 10
-    assert (
-        report["first_response"]["business"]["p50_seconds"]
-        < report["first_response"]["clock"]["p50_seconds"]
-    )
+    # In the hours `make run` serves, a handoff waits for an agent some business minutes
+    # (0 s had read as broken), and far fewer than the nights and weekends on the clock.
+    business, clock = report["first_response"]["business"], report["first_response"]["clock"]
+    assert 60 < business["p50_seconds"] < clock["p50_seconds"]
     assert len(report["agents"]) == 3
     assert report["satisfaction"]["responses"] > 10
     assert 0 < report["satisfaction"]["response_rate"] < 1

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import io
 import json
-from zipfile import ZipFile
+from datetime import UTC, datetime, timedelta
+from zipfile import ZIP_DEFLATED, ZipFile
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -63,6 +64,9 @@ def test_the_archive_validates_and_holds_every_row_of_the_customer(
         counts = export.export_customer(session, ada_id, out)
     with ZipFile(out) as archive:
         assert sorted(archive.namelist()) == [export.DOCUMENT, export.SCHEMA]
+        entry = archive.getinfo(export.DOCUMENT)
+        assert entry.compress_type == ZIP_DEFLATED
+        written = datetime(*entry.date_time, tzinfo=UTC)  # not zipfile's 1980-01-01
         document = json.loads(archive.read(export.DOCUMENT))
         schema = json.loads(archive.read(export.SCHEMA))
     Draft202012Validator.check_schema(schema)
@@ -73,6 +77,8 @@ def test_the_archive_validates_and_holds_every_row_of_the_customer(
     )
     assert errors == []
     assert document["schema_version"] == export.SCHEMA_VERSION
+    exported_at = datetime.fromisoformat(document["exported_at"])
+    assert abs(exported_at - written) < timedelta(seconds=2)  # the zip's 2 s resolution
     assert document["customer"]["id"] == ada_id and document["customer"]["name"] == "Ada"
     made = maker.made[ada_id]
     for table, _ in export.customer_tables():

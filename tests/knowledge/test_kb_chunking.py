@@ -1,7 +1,9 @@
 from pathlib import Path
 
+import pytest
+
 from knowledge.chunking import MAX_WORDS, chunk_document, split_text
-from knowledge.sources import parse_document
+from knowledge.sources import UnreadableFile, parse_document
 
 
 def test_markdown_is_chunked_along_headings_with_titles_kept() -> None:
@@ -69,3 +71,17 @@ def test_faq_csv_yaml_and_json_give_one_chunk_per_entry_with_the_question_embedd
 def test_plain_text_is_titled_from_its_file_name() -> None:
     (chunk,) = chunk_document(parse_document(Path("store-hours.txt"), b"Open 9 to 5."))
     assert (chunk.title, chunk.text) == ("Store hours", "Open 9 to 5.")
+
+
+def test_an_faq_csv_without_question_and_answer_columns_is_refused_even_with_no_rows() -> None:
+    for text in ("q,a\n", "q,a\nDo you ship?,Yes.\n", "question,reply\n"):
+        with pytest.raises(UnreadableFile) as refused:
+            parse_document(Path("faq.csv"), text.encode())
+        assert "faq.csv: an FAQ CSV needs question and answer columns; its header has" in str(
+            refused.value
+        )
+    with pytest.raises(UnreadableFile, match=r"its header has q, a \(missing: question, answer\)"):
+        parse_document(Path("faq.csv"), b"q,a\n")
+    # The right header with no rows, or nothing at all, is an FAQ with no entries.
+    for text in ("question,answer\n", ""):
+        assert parse_document(Path("faq.csv"), text.encode()).sections == []

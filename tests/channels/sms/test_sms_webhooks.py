@@ -191,6 +191,18 @@ async def test_status_callbacks_signed_wrong_or_for_unknown_messages_are_refused
     assert sms.interaction(row.interaction_id).delivery_status == "sent"
 
 
+@pytest.mark.parametrize("outbox", ["abc", "%C2%B2", "99999999999999999999", "2147483648"])
+async def test_a_status_callback_with_an_outbox_id_the_store_cannot_hold_is_a_400(
+    sms: SmsHarness, outbox: str
+) -> None:
+    """Signed, so only Twilio (or a holder of the auth token) could send one; still a
+    400 with its reason, never the database's overflow as a 500."""
+    form = {"MessageSid": "SM" + f"{1:032x}", "MessageStatus": "delivered"}
+    response = await sms.post(f"/webhooks/twilio/status?outbox={outbox}", form)
+    assert response.status_code == 400
+    assert response.json()["error"] == "outbox must be a number from 0 to 2147483647"
+
+
 async def test_twilio_429_then_success_sends_exactly_once(sms: SmsHarness) -> None:
     sms.stand_in.fail_next(429, 20429, "Too Many Requests")
     await sms.text("hello", "SM-1")

@@ -1,0 +1,42 @@
+"""What a customer handed to a person is told of the team's hours, and the open days
+the settings take."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+
+import pytest
+from pydantic import ValidationError
+
+from bot.business_hours import BusinessHours
+from bot.settings import SupportSettings
+
+SATURDAY_NOON = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+def test_outside_hours_the_customer_is_told_the_next_opening() -> None:
+    hours = BusinessHours(opens=time(9), closes=time(17), weekdays=(0, 1, 2, 3, 4))
+    assert hours.availability(SATURDAY_NOON) == (
+        "Our team is away right now; a person will reply here when we open, Monday at 09:00 (UTC)."
+    )
+
+
+def test_a_team_with_no_open_day_is_away_without_a_time_to_name() -> None:
+    # It raised "business hours have no open weekday" inside the handoff action.
+    assert BusinessHours(weekdays=()).availability(SATURDAY_NOON) == (
+        "Our team is away right now; a person will reply here as soon as they can."
+    )
+
+
+@pytest.mark.parametrize("day", [-1, 7])
+def test_an_open_day_is_0_monday_to_6_sunday(day: int) -> None:
+    with pytest.raises(ValidationError, match=r"weekdays\.1"):
+        SupportSettings(weekdays=[0, day])
+    assert SupportSettings(weekdays=[0, 6]).hours().weekdays == (0, 6)
+
+
+def test_hours_that_close_before_they_open_are_refused_with_the_reason() -> None:
+    # They had been taken, and the team was never open.
+    with pytest.raises(ValidationError, match=r"CLOSES \(08:00\) is before .*OPENS \(20:00\)"):
+        SupportSettings(opens=time(20), closes=time(8))
+    assert SupportSettings(opens=time(9), closes=time(9)).hours().is_open(SATURDAY_NOON) is False
