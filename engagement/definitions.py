@@ -17,7 +17,7 @@ from pydantic import (
 
 from engagement.errors import InvalidFilter
 from engagement.filters import validate_filter
-from engagement.templates import Renderer
+from engagement.templates import BODY_LIMIT, SUBJECT_LIMIT, Renderer
 
 __all__ = ["CampaignDefinition", "ChannelBody", "Content", "SegmentDefinition", "first_problem"]
 
@@ -44,8 +44,8 @@ class SegmentDefinition(BaseModel):
 class ChannelBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    body: Annotated[str, Field(min_length=1, max_length=20000)]
-    subject: Annotated[str | None, Field(min_length=1, max_length=300)] = None
+    body: Annotated[str, Field(min_length=1, max_length=BODY_LIMIT)]
+    subject: Annotated[str | None, Field(min_length=1, max_length=SUBJECT_LIMIT)] = None
 
 
 class Content(BaseModel):

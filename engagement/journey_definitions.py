@@ -24,7 +24,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from crm_store.event_log import CUSTOMER_EVENTS
 from engagement.errors import InvalidCampaign, InvalidFilter
 from engagement.filters import validate_filter
-from engagement.templates import Renderer
+from engagement.templates import BODY_LIMIT, SUBJECT_LIMIT, Renderer
 
 __all__ = ["Branch", "JourneyDefinition", "JourneyStep", "Trigger", "Wait"]
 
@@ -91,8 +91,8 @@ class JourneyStep(BaseModel):
 
     name: StepName
     send: Literal["sms", "email", "web"] | None = None
-    body: Annotated[str | None, Field(min_length=1, max_length=20000)] = None
-    subject: Annotated[str | None, Field(min_length=1, max_length=300)] = None
+    body: Annotated[str | None, Field(min_length=1, max_length=BODY_LIMIT)] = None
+    subject: Annotated[str | None, Field(min_length=1, max_length=SUBJECT_LIMIT)] = None
     wait: Wait | None = None
     branch: Branch | None = None
 
