@@ -89,6 +89,10 @@ def test_an_admin_reads_the_charts_with_the_apis_numbers_and_filters_them(
     first_row = page.get_by_role("table", name="Leads to call first").locator("tbody tr").first
     expect(first_row).to_contain_text(best["customer"]["name"])
     expect(first_row).to_contain_text(best["factors"][0]["field"])
+    # What a score means, as of when, and what a factor's odds ratio does, are on the page.
+    expect(page.locator("#leads-scored-at")).to_have_text(leads["computed_at"])
+    expect(page.locator("#leads .note")).to_contain_text("the chance the lead is won at all")
+    expect(page.locator("#leads .note")).to_contain_text("multiplies the odds of winning")
 
     # Retention, for admins: the policy, the last run's counts and what is due now.
     retention = api(server, token, "/api/v1/retention")

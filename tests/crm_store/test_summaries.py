@@ -354,7 +354,7 @@ def test_open_leads_show_their_score_best_first_with_top_factors(
                 lead_id=samir_lead.id,
                 probability=0.62,
                 factors=[
-                    {"field": "source_channel", "value": "web", "odds_ratio": 1.83},
+                    {"field": "source_channel", "value": "web", "odds_ratio": 1.8316},
                     {"field": "prior_orders", "value": "0", "odds_ratio": 0.72},
                 ],
                 scored_at=NOW,
@@ -368,12 +368,12 @@ def test_open_leads_show_their_score_best_first_with_top_factors(
     assert printers.win_probability == 0.62 and scanners.win_probability is None
     text = render_summary_text(summary)
     assert (
-        "  - Printers (new), Marco Rossi: 62% to win "
-        "(source_channel web x1.83, prior_orders 0 x0.72)" in text
+        "  - Printers (new), Marco Rossi: 62.0% to win "
+        "(source_channel web x1.832, prior_orders 0 x0.72)" in text
     )
     assert "  - Scanners (contacted), no owner\n" in text + "\n"
     shown = json.loads(json.dumps(summary.to_json()))
     assert shown["open_leads"][0]["win_probability"] == 0.62
     assert shown["open_leads"][0]["top_factors"][0]["field"] == "source_channel"
     blocks = json.dumps(summary_blocks(summary))
-    assert "*62% to win (source_channel web x1.83, prior_orders 0 x0.72)*" in blocks
+    assert "*62.0% to win (source_channel web x1.832, prior_orders 0 x0.72)*" in blocks

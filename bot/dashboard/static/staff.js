@@ -378,6 +378,7 @@
   async function drawLeads(params) {
     const { status, body } = await api("/api/v1/analytics/lead-scores", params);
     if (status !== 200) throw new Error((body && body.error) || "error " + status);
+    $("leads-scored-at").textContent = body.computed_at || "never: run switchboard analytics refit";
     const owners = body.owners;
     const name = (o) => o.owner ? o.owner.name : "nobody";
     await plot("chart-owners", [
