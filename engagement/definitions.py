@@ -89,7 +89,7 @@ class CampaignDefinition(BaseModel):
         from engagement.errors import InvalidCampaign
 
         try:
-            Renderer(self.content.as_stored())
+            Renderer(self.content.as_stored()).check_fields()
         except InvalidCampaign as exc:
             raise ValueError(exc.reason) from None
         if self.scheduled_at and self.send_deadline and self.send_deadline <= self.scheduled_at:

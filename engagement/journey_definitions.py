@@ -141,7 +141,7 @@ class JourneyDefinition(BaseModel):
                     "(branches jump forward, so every enrolment ends)"
                 )
         try:
-            Renderer(self.content())
+            Renderer(self.content()).check_fields()
         except InvalidCampaign as exc:
             raise ValueError(exc.reason) from None
         return self

@@ -114,6 +114,7 @@ class Renderer:
     def __init__(self, content: dict[str, dict[str, str]]) -> None:
         self._env = _CampaignSandbox(undefined=StrictUndefined, autoescape=False)
         self._compiled: dict[tuple[str, str], Any] = {}
+        self._unknown: list[str] = []
         for step, parts in content.items():
             for part, text in parts.items():
                 where = f"content.{step}.{part}"
@@ -130,10 +131,17 @@ class Renderer:
                     - set(self._env.globals)
                 )
                 if unknown:
-                    raise InvalidCampaign(
+                    self._unknown.append(
                         f"{where}: no field named {', '.join(map(repr, unknown))}; "
                         f"a template can use {', '.join(TEMPLATE_FIELDS)}"
                     )
+
+    def check_fields(self) -> None:
+        """Raise `InvalidCampaign` for a name that is no field. Called when a campaign
+        is saved, not here in the constructor: one saved before this check still
+        previews and sends, failing per customer as a missing field does."""
+        if self._unknown:
+            raise InvalidCampaign(self._unknown[0])
 
     def render(self, step: str, fields: CustomerFields) -> dict[str, str]:
         """Every part of `step` (body, subject) for this customer; raises

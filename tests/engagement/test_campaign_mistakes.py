@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from bot.app import create_app
 from bot.settings import Settings
 from channels.messages import Channel
-from crm_store import staff
+from crm_store import campaigns, staff
 from crm_store.base import utcnow
 from tests.support.app import services
 from tests.support.campaigns import Shopper, shoppers
@@ -113,6 +113,31 @@ def test_a_field_no_customer_can_have_is_refused_when_saved_with_the_fields_list
         "{{ loop.index }}{% endfor %} {{ attributes.city | default('') }}",
     )
     assert fine.status_code == 201, fine.text
+
+
+def test_a_campaign_saved_before_the_field_check_still_previews_with_the_reason(
+    client: TestClient, marketer: dict[str, str]
+) -> None:
+    """A draft stored by an older version, or written straight into the store, is not
+    refused wholesale: each customer's row says the field is missing, as before."""
+    with services(client).database.transaction() as session:
+        segment = campaigns.segment_by_name(session, "lapsed")
+        assert segment is not None
+        old = campaigns.add_campaign(
+            session,
+            name="From before",
+            status="draft",
+            segment_id=segment.id,
+            purpose="marketing",
+            content={"sms": {"body": "Hi {{ frist_name }}"}},
+            holdout_share=0.0,
+            conversion_days=14,
+            source="api",
+        )
+    preview = client.get(f"/api/v1/campaigns/{old.id}/preview", headers=marketer)
+    assert preview.status_code == 200, preview.text
+    assert preview.json()["steps"]["sms"]["excluded"] == {"template": 2}
+    assert "'frist_name' is undefined" in preview.json()["template_errors"][0]["error"]
 
 
 def test_a_schedule_in_the_past_is_refused_and_the_campaign_stays_a_draft(
