@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from crm_store.event_log import CUSTOMER_EVENTS
+from engagement.definitions import Purpose
 from engagement.errors import InvalidCampaign, InvalidFilter
 from engagement.filters import validate_filter
 from engagement.templates import BODY_LIMIT, SUBJECT_LIMIT, Renderer
@@ -116,7 +117,7 @@ class JourneyDefinition(BaseModel):
 
     name: Name
     segment: Name  # who may enter; for `entered_segment`, the segment entered
-    purpose: Literal["marketing", "service"] = "marketing"
+    purpose: Purpose = "marketing"
     trigger: Trigger
     steps: Annotated[list[JourneyStep], Field(min_length=1, max_length=50)]
     stop_when: list[Literal["replied", "converted"]] = ["replied", "converted"]

@@ -182,3 +182,21 @@ def test_a_broadcast_sent_now_to_an_empty_segment_is_refused_one_for_later_is_no
     )
     assert scheduled.status_code == 200, scheduled.text
     assert scheduled.json()["status"] == "scheduled"
+
+
+def test_a_survey_campaign_is_refused_with_where_surveys_come_from(
+    client: TestClient, marketer: dict[str, str]
+) -> None:
+    refused = client.post(
+        "/api/v1/campaigns",
+        json={
+            "name": "How did we do?",
+            "segment": "lapsed",
+            "purpose": "surveys",
+            "content": {"web": {"body": "Rate us 1 to 5"}},
+        },
+        headers=marketer,
+    )
+    assert refused.status_code == 422
+    assert refused.json()["error"].startswith("body.purpose: surveys are not campaigns")
+    assert "the bot asks for a rating after each resolved conversation" in refused.json()["error"]
