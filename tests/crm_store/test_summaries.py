@@ -224,6 +224,32 @@ def test_a_lead_that_never_bought_is_not_at_risk(database: Database, world: Worl
     assert alan.open_leads[0].owner_name is None
 
 
+def test_a_customer_whose_stage_is_at_risk_is_flagged_at_risk_with_why(
+    database: Database, world: World
+) -> None:
+    """The stage job moves a buyer to at_risk past the store's learned threshold (here
+    60 days, well within the summary's own 180): the summary shown beside that stage
+    says at risk too, and why, rather than "Stage: at_risk" and no warning."""
+    with database.transaction() as session:
+        quiet = Customer(name="Quiet Buyer", lifecycle_stage="at_risk", attributes={})
+        session.add(quiet)
+        session.flush()
+        _order(session, quiet, "2001", 120_00, 60)
+        quiet_id = quiet.id
+    with database.transaction() as session:
+        summary = account_summary(session, customer_id=quiet_id, now=NOW)
+        peter = account_summary(session, customer_id=world.peter, now=NOW)
+    assert summary.lifecycle_stage == "at_risk"
+    assert summary.at_risk is True
+    assert summary.risk_reasons == (
+        f"stage at_risk: no purchase for longer than the at-risk threshold "
+        f"(last on {ago(60):%Y-%m-%d})",
+    )
+    blocks = json.dumps(summary_blocks(summary))
+    assert ":warning: At risk" in blocks and "at-risk threshold" in blocks
+    assert (peter.lifecycle_stage, peter.at_risk) == ("customer", False)
+
+
 def test_summary_json_and_text(database: Database, world: World) -> None:
     with database.transaction() as session:
         summary = account_summary(session, account_id=world.initech, now=NOW)
