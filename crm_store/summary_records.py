@@ -156,9 +156,15 @@ class Summary:
 
 @dataclass(frozen=True, slots=True)
 class Candidates:
-    """Several fit (accounts first, at most `subjects.MAX_CANDIDATES`): ask which one."""
+    """Several fit (accounts first, at most `subjects.MAX_CANDIDATES`): ask which one.
+    `more`: others fit beyond those listed, so their number is not the count."""
 
     subjects: tuple[SummarySubject, ...]
+    more: bool = False
+
+    def count_text(self) -> str:
+        """ "12" or "more than 20": how many fit, said truly when the list was cut."""
+        return f"more than {len(self.subjects)}" if self.more else str(len(self.subjects))
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import event, select
 
-from channels.slack.summary_blocks import summary_blocks
+from channels.slack.summary_blocks import candidate_blocks, summary_blocks
 from crm_store import Database, NotFound
 from crm_store.models import (
     Account,
@@ -28,6 +28,7 @@ from crm_store.models import (
     Ticket,
 )
 from crm_store.summaries import account_summary, find_subjects, render_summary_text
+from crm_store.summary_lookup import Candidates, Summary, lookup_summary
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -403,3 +404,17 @@ def test_open_leads_show_their_score_best_first_with_top_factors(
     assert shown["open_leads"][0]["top_factors"][0]["field"] == "source_channel"
     blocks = json.dumps(summary_blocks(summary))
     assert "*62.0% to win (source_channel web x1.832, prior_orders 0 x0.72)*" in blocks
+
+
+def test_a_cut_list_of_candidates_says_more_match_in_slack_too(database: Database) -> None:
+    with database.transaction() as session:
+        session.add_all([Customer(name=f"Rosa Varga {n}", attributes={}) for n in range(21)])
+    with database.transaction() as session:
+        found = lookup_summary(session, "rosa")
+        exact = lookup_summary(session, "rosa varga 1")
+    assert isinstance(found, Candidates)
+    assert (len(found.subjects), found.more, found.count_text()) == (20, True, "more than 20")
+    # An exact name is one match, though "Rosa Varga 1" starts ten others.
+    assert isinstance(exact, Summary)
+    blocks = json.dumps(candidate_blocks("rosa", found), ensure_ascii=False)
+    assert "*more than 20 accounts or customers match “rosa”. The first 20:*" in blocks
