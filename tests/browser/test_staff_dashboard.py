@@ -72,7 +72,9 @@ def test_an_admin_reads_the_charts_with_the_apis_numbers_and_filters_them(
     # Amounts carry their currency; the demo's orders in USD, EUR and GBP are summed as
     # stored, and the page says so.
     assert value["currencies"] == ["EUR", "GBP", "USD"]
-    median = page.locator("#value-tiles .tile").filter(has_text="median lifetime value")
+    median = page.locator("#value-tiles .tile").filter(
+        has_text="median predicted value, next 52 weeks"
+    )
     expect(median.locator(".figure")).to_have_text(re.compile(r"^[\d,]+ EUR\+GBP\+USD$"))
     expect(page.locator("#currency-note")).to_contain_text(
         "Amounts add up orders in EUR, GBP and USD as they are stored, with no exchange rate"
