@@ -40,7 +40,7 @@ import numpy as np
 from sqlalchemy import ColumnElement, exists, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from analytics.model_fits import CUSTOMER_METRICS, latest_fit
+from analytics.model_fits import CUSTOMER_METRICS, LIFETIME_VALUE, latest_fit
 from analytics.segments import SEGMENTS
 from crm_store.models import Customer, CustomerMetrics, Identity, Lead, LeadScore, Order, StaffUser
 from crm_store.summaries import BEST_CHANCE_FIRST, NOT_PURCHASES, OPEN_LEADS
@@ -188,6 +188,15 @@ def segment_sizes(session: Session, window: DashboardFilter) -> list[dict[str, A
         }
         for name in SEGMENTS
     ]
+
+
+def value_horizon_weeks(session: Session) -> int | None:
+    """How many weeks ahead the stored lifetime values look: the last lifetime-value
+    fit's horizon (`analytics refit --horizon-weeks`, 52 by default); None before any
+    fit. The page names the period from this, so a 26-week refit is not called 52."""
+    fit = latest_fit(session, LIFETIME_VALUE)
+    weeks = (fit.report.get("horizon") or {}).get("weeks") if fit is not None else None
+    return int(weeks) if weeks is not None else None
 
 
 def value_distribution(session: Session, window: DashboardFilter) -> dict[str, Any]:

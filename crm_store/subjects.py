@@ -20,16 +20,19 @@ DEFAULT_REGION = "US"
 MAX_CANDIDATES = 20
 
 
-def find_subjects(session: Session, query: str) -> list[SummarySubject]:
-    """The accounts and customers the query may mean (accounts first), at most 20."""
+def find_subjects(
+    session: Session, query: str, *, limit: int = MAX_CANDIDATES
+) -> list[SummarySubject]:
+    """The accounts and customers the query may mean (accounts first), at most `limit`
+    (ask for one more than you show to know whether there are more)."""
     text = query.strip()
     if not text:
         return []
     if "@" in text:
-        return _customers(session, Customer.email == normalise_email(text))
+        return _customers(session, Customer.email == normalise_email(text), limit)
     phone = as_e164(text)
     if phone is not None:
-        return _customers(session, Customer.phone == phone)
+        return _customers(session, Customer.phone == phone, limit)
     lowered = text.lower()
     pattern = lowered.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     for match in (
@@ -37,9 +40,11 @@ def find_subjects(session: Session, query: str) -> list[SummarySubject]:
         lambda column: func.lower(column).like(pattern + "%", escape="\\"),
         lambda column: func.lower(column).like("%" + pattern + "%", escape="\\"),
     ):
-        found = _accounts(session, match(Account.name)) + _customers(session, match(Customer.name))
+        found = _accounts(session, match(Account.name), limit) + _customers(
+            session, match(Customer.name), limit
+        )
         if found:
-            return found[:MAX_CANDIDATES]
+            return found[:limit]
     return []
 
 
@@ -66,20 +71,20 @@ def subject_label(
     return f"{label}, {account}" if account else label
 
 
-def _accounts(session: Session, where: ColumnElement[bool]) -> list[SummarySubject]:
+def _accounts(session: Session, where: ColumnElement[bool], limit: int) -> list[SummarySubject]:
     rows = session.execute(
-        select(Account.id, Account.name).where(where).order_by(Account.id).limit(MAX_CANDIDATES)
+        select(Account.id, Account.name).where(where).order_by(Account.id).limit(limit)
     ).all()
     return [SummarySubject("account", row.id, row.name) for row in rows]
 
 
-def _customers(session: Session, where: ColumnElement[bool]) -> list[SummarySubject]:
+def _customers(session: Session, where: ColumnElement[bool], limit: int) -> list[SummarySubject]:
     rows = session.execute(
         select(Customer.id, Customer.name, Customer.email, Customer.phone, Account.name)
         .outerjoin(Account, Account.id == Customer.account_id)
         .where(where, Customer.pending.is_(False))  # a pending contact is no customer
         .order_by(Customer.id)
-        .limit(MAX_CANDIDATES)
+        .limit(limit)
     ).all()
     return [
         SummarySubject("customer", row[0], subject_label(row[1], row[2], row[3], row[4]))

@@ -11,9 +11,12 @@ Decisions:
   lifetime value (analytics/README.md), hence the label. Cancelled and returned orders
   count neither in the value nor in the order count.
 - "Recently closed" means solved or closed and last changed within 30 days.
-- At risk: the last purchase is more than 180 days old (a contact that never bought is
-  not flagged: it is a lead, not a customer slipping away), or three or more tickets
-  were opened in the last 30 days. Each reason is given in words.
+- At risk: the lifecycle stage shown is at_risk or lapsed (silent past the store's
+  learned threshold, analytics/README.md "Lifecycle stages": a summary must not say
+  "Stage: at_risk" beside "not at risk"), the last purchase is more than 180 days old
+  (a contact that never bought is not flagged: it is a lead, not a customer slipping
+  away), or three or more tickets were opened in the last 30 days. Each reason is given
+  in words.
 - The account's lifecycle stage is the most engaged of its contacts' (visitor < lead <
   opportunity < lapsed < at risk < customer < repeat: anyone who bought is ahead of
   anyone who did not, and a buyer still buying ahead of one going quiet); churned only
@@ -73,6 +76,7 @@ BEST_CHANCE_FIRST = (
     Lead.id.desc(),
 )
 STAGE_ORDER = ("visitor", "lead", "opportunity", "lapsed", "at_risk", "customer", "repeat")
+SILENT_STAGES = ("at_risk", "lapsed")  # a buyer gone quiet (analytics/README.md)
 AT_RISK_AFTER = timedelta(days=180)
 TICKET_WINDOW = timedelta(days=30)
 TICKETS_AT_RISK = 3
@@ -101,7 +105,14 @@ def account_summary(
         )
     totals, last = _purchases(session, members(Order.customer_id))
     open_lines, closed_lines, counts = _tickets(session, members(Ticket.customer_id), now)
+    stage = _stage(stages)
     reasons = []
+    if stage in SILENT_STAGES:
+        since = f" (last on {last.placed_at:%Y-%m-%d})" if last is not None else ""
+        threshold = stage.replace("_", "-")
+        reasons.append(
+            f"stage {stage}: no purchase for longer than the {threshold} threshold{since}"
+        )
     if last is not None and now - last.placed_at > AT_RISK_AFTER:
         reasons.append(f"no purchase in 180 days (last on {last.placed_at:%Y-%m-%d})")
     if counts[2] >= TICKETS_AT_RISK:
@@ -109,7 +120,7 @@ def account_summary(
     return AccountSummary(
         subject=subject,
         account=account,
-        lifecycle_stage=_stage(stages),
+        lifecycle_stage=stage,
         contacts=contacts,
         contacts_total=contacts_total,
         lifetime_value=totals,

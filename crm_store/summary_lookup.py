@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from crm_store.subjects import find_subjects
+from crm_store.subjects import MAX_CANDIDATES, find_subjects
 from crm_store.summaries import account_summary
 from crm_store.summary_records import Candidates, NoMatch, Summary, SummaryLookup
 
@@ -20,11 +20,11 @@ __all__ = ["Candidates", "NoMatch", "Summary", "SummaryLookup", "lookup_summary"
 
 def lookup_summary(session: Session, query: str, *, now: datetime | None = None) -> SummaryLookup:
     """Find whom `query` (a name, email or phone) means and summarise them if only one."""
-    found = find_subjects(session, query)
+    found = find_subjects(session, query, limit=MAX_CANDIDATES + 1)
     if not found:
         return NoMatch(query)
     if len(found) > 1:
-        return Candidates(tuple(found))
+        return Candidates(tuple(found[:MAX_CANDIDATES]), more=len(found) > MAX_CANDIDATES)
     (subject,) = found
     if subject.kind == "account":
         return Summary(account_summary(session, account_id=subject.id, now=now))

@@ -105,13 +105,15 @@ class OpenLead:
     top_factors: tuple[dict[str, Any], ...] = ()
 
     def score_text(self) -> str | None:
-        """ "62% to win (source_channel web x1.83, ...)" for chat and Slack; None unscored."""
+        """ "62.0% to win (source_channel web x1.832, ...)" for chat and Slack; None
+        unscored. Written as the dashboard writes them (a tenth of a percent, the odds
+        ratio to three places), so a lead reads the same figure on both."""
         if self.win_probability is None:
             return None
         factors = ", ".join(
-            f"{f['field']} {f['value']} x{f['odds_ratio']:.2f}" for f in self.top_factors
+            f"{f['field']} {f['value']} x{round(f['odds_ratio'], 3):g}" for f in self.top_factors
         )
-        chance = f"{self.win_probability:.0%} to win"
+        chance = f"{self.win_probability:.1%} to win"
         return f"{chance} ({factors})" if factors else chance
 
 
@@ -154,9 +156,15 @@ class Summary:
 
 @dataclass(frozen=True, slots=True)
 class Candidates:
-    """Several fit (accounts first, at most `subjects.MAX_CANDIDATES`): ask which one."""
+    """Several fit (accounts first, at most `subjects.MAX_CANDIDATES`): ask which one.
+    `more`: others fit beyond those listed, so their number is not the count."""
 
     subjects: tuple[SummarySubject, ...]
+    more: bool = False
+
+    def count_text(self) -> str:
+        """ "12" or "more than 20": how many fit, said truly when the list was cut."""
+        return f"more than {len(self.subjects)}" if self.more else str(len(self.subjects))
 
 
 @dataclass(frozen=True, slots=True)

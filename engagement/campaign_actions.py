@@ -7,7 +7,7 @@ missing field fails here, not at send time."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -33,6 +33,10 @@ __all__ = [
 ]
 
 SCHEDULE_CHECK = 5000  # customers whose templates are tried when a campaign is scheduled
+# How far in the past `at` may be and still mean "now": a time typed a minute ago. Older
+# is refused, not sent at once: "2025-04-02" for "2026-04-02" is a typo, and sending a
+# campaign the moment it was meant for next year cannot be taken back.
+SCHEDULE_SKEW = timedelta(minutes=5)
 
 
 def save_segment(session: Session, definition: SegmentDefinition) -> SegmentRecord:
@@ -108,6 +112,11 @@ def schedule_campaign(
     """Schedule a draft (at `at`, or now), after a preview without template errors."""
     if campaign.status != "draft":
         raise CampaignStateError(f"campaign {campaign.id} is {campaign.status}, not a draft")
+    if at is not None and at < now - SCHEDULE_SKEW:
+        raise InvalidCampaign(
+            f"at: {at.isoformat()} is in the past (it is {now.isoformat(timespec='seconds')}); "
+            "leave it out to send now"
+        )
     planned = at or campaign.scheduled_at or now
     end = deadline or campaign.send_deadline
     if end is not None and end <= planned:
@@ -126,6 +135,17 @@ def schedule_campaign(
         raise InvalidCampaign(
             "the templates fail for some customers; fix them or add a default",
             preview["template_errors"][:50],
+        )
+    # A broadcast freezes its audience when it starts: sent now to an empty segment it
+    # would end at once having sent nothing, and say nothing. Said here instead. One for
+    # later is let through (the segment may fill by then), as is a journey, which
+    # enrols as customers come.
+    if campaign.kind == "broadcast" and planned <= now and preview["audience"] == 0:
+        segment = campaigns.get_segment(session, campaign.segment_id)
+        named = repr(segment.name) if segment else str(campaign.segment_id)
+        raise InvalidCampaign(
+            f"segment {named} has no customers now, so nothing would be sent; "
+            "preview the segment, or change its filter"
         )
     moved = campaigns.change_status(
         session, campaign.id, "schedule", scheduled_at=planned, send_deadline=end

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -17,11 +18,33 @@ from pydantic import (
 
 from engagement.errors import InvalidFilter
 from engagement.filters import validate_filter
-from engagement.templates import Renderer
+from engagement.templates import BODY_LIMIT, SUBJECT_LIMIT, Renderer
 
-__all__ = ["CampaignDefinition", "ChannelBody", "Content", "SegmentDefinition", "first_problem"]
+__all__ = [
+    "CampaignDefinition",
+    "ChannelBody",
+    "Content",
+    "Purpose",
+    "SegmentDefinition",
+    "first_problem",
+]
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _not_surveys(value: object) -> object:
+    """`surveys` is a consent purpose, so a marketer sending a satisfaction survey tries
+    it; the reason it is refused says where surveys come from instead."""
+    if value == "surveys":
+        raise ValueError(
+            "surveys are not campaigns: the bot asks for a rating after each resolved "
+            "conversation by itself, minding the customer's surveys consent (README "
+            '"Resolution and satisfaction"); a campaign is marketing or service'
+        )
+    return value
+
+
+Purpose = Annotated[Literal["marketing", "service"], BeforeValidator(_not_surveys)]
 
 
 class SegmentDefinition(BaseModel):
@@ -44,8 +67,8 @@ class SegmentDefinition(BaseModel):
 class ChannelBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    body: Annotated[str, Field(min_length=1, max_length=20000)]
-    subject: Annotated[str | None, Field(min_length=1, max_length=300)] = None
+    body: Annotated[str, Field(min_length=1, max_length=BODY_LIMIT)]
+    subject: Annotated[str | None, Field(min_length=1, max_length=SUBJECT_LIMIT)] = None
 
 
 class Content(BaseModel):
@@ -77,7 +100,7 @@ class CampaignDefinition(BaseModel):
 
     name: Name
     segment: Name  # the segment's name
-    purpose: Literal["marketing", "service"] = "marketing"
+    purpose: Purpose = "marketing"
     content: Content
     holdout_share: Annotated[float, Field(ge=0.0, le=0.5)] = 0.0
     conversion_days: Annotated[int, Field(ge=1, le=365)] = 14
@@ -89,7 +112,7 @@ class CampaignDefinition(BaseModel):
         from engagement.errors import InvalidCampaign
 
         try:
-            Renderer(self.content.as_stored())
+            Renderer(self.content.as_stored()).check_fields()
         except InvalidCampaign as exc:
             raise ValueError(exc.reason) from None
         if self.scheduled_at and self.send_deadline and self.send_deadline <= self.scheduled_at:

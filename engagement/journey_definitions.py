@@ -22,9 +22,10 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from crm_store.event_log import CUSTOMER_EVENTS
+from engagement.definitions import Purpose
 from engagement.errors import InvalidCampaign, InvalidFilter
 from engagement.filters import validate_filter
-from engagement.templates import Renderer
+from engagement.templates import BODY_LIMIT, SUBJECT_LIMIT, Renderer
 
 __all__ = ["Branch", "JourneyDefinition", "JourneyStep", "Trigger", "Wait"]
 
@@ -91,8 +92,8 @@ class JourneyStep(BaseModel):
 
     name: StepName
     send: Literal["sms", "email", "web"] | None = None
-    body: Annotated[str | None, Field(min_length=1, max_length=20000)] = None
-    subject: Annotated[str | None, Field(min_length=1, max_length=300)] = None
+    body: Annotated[str | None, Field(min_length=1, max_length=BODY_LIMIT)] = None
+    subject: Annotated[str | None, Field(min_length=1, max_length=SUBJECT_LIMIT)] = None
     wait: Wait | None = None
     branch: Branch | None = None
 
@@ -116,7 +117,7 @@ class JourneyDefinition(BaseModel):
 
     name: Name
     segment: Name  # who may enter; for `entered_segment`, the segment entered
-    purpose: Literal["marketing", "service"] = "marketing"
+    purpose: Purpose = "marketing"
     trigger: Trigger
     steps: Annotated[list[JourneyStep], Field(min_length=1, max_length=50)]
     stop_when: list[Literal["replied", "converted"]] = ["replied", "converted"]
@@ -141,7 +142,7 @@ class JourneyDefinition(BaseModel):
                     "(branches jump forward, so every enrolment ends)"
                 )
         try:
-            Renderer(self.content())
+            Renderer(self.content()).check_fields()
         except InvalidCampaign as exc:
             raise ValueError(exc.reason) from None
         return self

@@ -80,7 +80,9 @@ def accounts_router(
             return JSONResponse(
                 status_code=300,
                 content={
-                    "error": f"{len(subjects)} accounts or customers match {q.strip()!r}: pick one",
+                    "error": f"{found.count_text()} accounts or customers match "
+                    f"{q.strip()!r}: pick one"
+                    + (" of these, or ask with more of the name" if found.more else ""),
                     "candidates": [
                         {**subject.to_json(), "summary_url": summary_url(subject)}
                         for subject in subjects

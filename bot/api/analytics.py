@@ -72,8 +72,14 @@ def analytics_router(database: Database, sales_dependency: Callable[..., Any]) -
     @router.get("/lifetime-value", responses=_RANGE_ERRORS)
     async def lifetime_value(window: Filter, _: Sales) -> dict[str, Any]:
         """The predicted lifetime values: count, total, median, 90th percentile and a
-        histogram (the last bucket open-ended)."""
-        return await read(window, lambda s: dashboard.value_distribution(s, window))
+        histogram (the last bucket open-ended); `horizon_weeks`, how far ahead they look."""
+        return await read(
+            window,
+            lambda s: (
+                dashboard.value_distribution(s, window)
+                | {"horizon_weeks": dashboard.value_horizon_weeks(s)}
+            ),
+        )
 
     @router.get("/segments", responses=_RANGE_ERRORS)
     async def segments(window: Filter, _: Sales) -> dict[str, Any]:

@@ -100,6 +100,5 @@ class SalesListeners:
         if isinstance(found, NoMatch):
             return f"No account or customer matches “{query}”.", []
         if isinstance(found, Candidates):
-            subjects = found.subjects
-            return f"{len(subjects)} matches for “{query}”", candidate_blocks(query, subjects)
+            return f"{found.count_text()} matches for “{query}”", candidate_blocks(query, found)
         return f"Summary: {found.summary.subject.label}", summary_blocks(found.summary)

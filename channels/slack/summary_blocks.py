@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from channels.slack.cards import Block, escape
-from crm_store.summary_records import AccountSummary, SummarySubject
+from crm_store.summary_records import AccountSummary, Candidates
 from crm_store.summary_text import money
 
 SHOWN = 5
@@ -89,11 +87,12 @@ def summary_blocks(summary: AccountSummary) -> list[Block]:
     return blocks
 
 
-def candidate_blocks(query: str, found: Sequence[SummarySubject]) -> list[Block]:
-    lines = [f"• {escape(c.label)} ({c.kind})" for c in found]
+def candidate_blocks(query: str, found: Candidates) -> list[Block]:
+    lines = [f"• {escape(c.label)} ({c.kind})" for c in found.subjects]
+    which = f"The first {len(found.subjects)}:" if found.more else "Which one?"
     return [
         _section(
-            f"{len(found)} accounts or customers match “{escape(query)}”. Which one?",
+            f"{found.count_text()} accounts or customers match “{escape(query)}”. {which}",
             lines,
         ),
         {

@@ -12,7 +12,14 @@ import numpy as np
 import pytest
 from sqlalchemy import update
 
-from analytics.dashboard import VALUE_BUCKETS, DashboardFilter, rfm_grid, value_distribution
+from analytics.dashboard import (
+    VALUE_BUCKETS,
+    DashboardFilter,
+    rfm_grid,
+    value_distribution,
+    value_horizon_weeks,
+)
+from analytics.model_fits import LIFETIME_VALUE, store_fit
 from analytics.refit import refit_customers
 from crm_store import Database
 from crm_store.models import CustomerMetrics
@@ -92,3 +99,13 @@ def test_the_value_distribution_matches_numpy(
     assert [b["customers"] for b in found["buckets"]] == counts.tolist()
     assert found["buckets"][-1]["high_cents"] is None
     assert found["buckets"][1]["low_cents"] == round(width)
+
+
+def test_the_value_horizon_is_the_last_lifetime_value_fits(database: Database) -> None:
+    """The page names the period of the predicted values from this, not a fixed 52."""
+    with database.transaction() as session:
+        assert value_horizon_weeks(session) is None  # never fitted: no period to name
+        store_fit(session, LIFETIME_VALUE, {"horizon": {"weeks": 52}}, NOW - timedelta(days=1))
+        store_fit(session, LIFETIME_VALUE, {"horizon": {"weeks": 26}}, NOW)
+    with database.transaction() as session:
+        assert value_horizon_weeks(session) == 26

@@ -112,6 +112,27 @@ def test_several_matches_answer_the_candidates(shop: Shop) -> None:
     assert followed.json()["order_count"] == 0
 
 
+def test_more_candidates_than_listed_are_not_counted_as_the_twenty_shown(shop: Shop) -> None:
+    """The list stops at 20; the answer then says more match, not that 20 do."""
+    database = shop.client.app.state.services.database  # type: ignore[attr-defined]
+    with database.transaction() as session:
+        session.add_all(
+            [Customer(name=f"Noah Varga {n}", attributes={}) for n in range(25)]
+            + [Customer(name=f"Olga Petrov {n}", attributes={}) for n in range(20)]
+        )
+    many = shop.client.get("/api/v1/summary", params={"q": "noah"}, headers=shop.headers["sales"])
+    assert many.status_code == 300
+    assert many.json()["error"] == (
+        "more than 20 accounts or customers match 'noah': pick one of these, "
+        "or ask with more of the name"
+    )
+    assert len(many.json()["candidates"]) == 20
+    # Exactly 20 is a count, said as one.
+    twenty = shop.client.get("/api/v1/summary", params={"q": "olga"}, headers=shop.headers["sales"])
+    assert twenty.json()["error"] == "20 accounts or customers match 'olga': pick one"
+    assert len(twenty.json()["candidates"]) == 20
+
+
 def test_nothing_found_is_404_and_bad_queries_422(shop: Shop) -> None:
     sales = shop.headers["sales"]
     missing = shop.client.get("/api/v1/summary", params={"q": "Umbrella"}, headers=sales)

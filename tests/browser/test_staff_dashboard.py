@@ -72,7 +72,9 @@ def test_an_admin_reads_the_charts_with_the_apis_numbers_and_filters_them(
     # Amounts carry their currency; the demo's orders in USD, EUR and GBP are summed as
     # stored, and the page says so.
     assert value["currencies"] == ["EUR", "GBP", "USD"]
-    median = page.locator("#value-tiles .tile").filter(has_text="median lifetime value")
+    median = page.locator("#value-tiles .tile").filter(
+        has_text="median predicted value, next 52 weeks"
+    )
     expect(median.locator(".figure")).to_have_text(re.compile(r"^[\d,]+ EUR\+GBP\+USD$"))
     expect(page.locator("#currency-note")).to_contain_text(
         "Amounts add up orders in EUR, GBP and USD as they are stored, with no exchange rate"
@@ -89,6 +91,10 @@ def test_an_admin_reads_the_charts_with_the_apis_numbers_and_filters_them(
     first_row = page.get_by_role("table", name="Leads to call first").locator("tbody tr").first
     expect(first_row).to_contain_text(best["customer"]["name"])
     expect(first_row).to_contain_text(best["factors"][0]["field"])
+    # What a score means, as of when, and what a factor's odds ratio does, are on the page.
+    expect(page.locator("#leads-scored-at")).to_have_text(leads["computed_at"])
+    expect(page.locator("#leads .note")).to_contain_text("the chance the lead is won at all")
+    expect(page.locator("#leads .note")).to_contain_text("multiplies the odds of winning")
 
     # Retention, for admins: the policy, the last run's counts and what is due now.
     retention = api(server, token, "/api/v1/retention")

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import event, select
 
-from channels.slack.summary_blocks import summary_blocks
+from channels.slack.summary_blocks import candidate_blocks, summary_blocks
 from crm_store import Database, NotFound
 from crm_store.models import (
     Account,
@@ -28,6 +28,7 @@ from crm_store.models import (
     Ticket,
 )
 from crm_store.summaries import account_summary, find_subjects, render_summary_text
+from crm_store.summary_lookup import Candidates, Summary, lookup_summary
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -224,6 +225,32 @@ def test_a_lead_that_never_bought_is_not_at_risk(database: Database, world: Worl
     assert alan.open_leads[0].owner_name is None
 
 
+def test_a_customer_whose_stage_is_at_risk_is_flagged_at_risk_with_why(
+    database: Database, world: World
+) -> None:
+    """The stage job moves a buyer to at_risk past the store's learned threshold (here
+    60 days, well within the summary's own 180): the summary shown beside that stage
+    says at risk too, and why, rather than "Stage: at_risk" and no warning."""
+    with database.transaction() as session:
+        quiet = Customer(name="Quiet Buyer", lifecycle_stage="at_risk", attributes={})
+        session.add(quiet)
+        session.flush()
+        _order(session, quiet, "2001", 120_00, 60)
+        quiet_id = quiet.id
+    with database.transaction() as session:
+        summary = account_summary(session, customer_id=quiet_id, now=NOW)
+        peter = account_summary(session, customer_id=world.peter, now=NOW)
+    assert summary.lifecycle_stage == "at_risk"
+    assert summary.at_risk is True
+    assert summary.risk_reasons == (
+        f"stage at_risk: no purchase for longer than the at-risk threshold "
+        f"(last on {ago(60):%Y-%m-%d})",
+    )
+    blocks = json.dumps(summary_blocks(summary))
+    assert ":warning: At risk" in blocks and "at-risk threshold" in blocks
+    assert (peter.lifecycle_stage, peter.at_risk) == ("customer", False)
+
+
 def test_summary_json_and_text(database: Database, world: World) -> None:
     with database.transaction() as session:
         summary = account_summary(session, account_id=world.initech, now=NOW)
@@ -354,7 +381,7 @@ def test_open_leads_show_their_score_best_first_with_top_factors(
                 lead_id=samir_lead.id,
                 probability=0.62,
                 factors=[
-                    {"field": "source_channel", "value": "web", "odds_ratio": 1.83},
+                    {"field": "source_channel", "value": "web", "odds_ratio": 1.8316},
                     {"field": "prior_orders", "value": "0", "odds_ratio": 0.72},
                 ],
                 scored_at=NOW,
@@ -368,12 +395,26 @@ def test_open_leads_show_their_score_best_first_with_top_factors(
     assert printers.win_probability == 0.62 and scanners.win_probability is None
     text = render_summary_text(summary)
     assert (
-        "  - Printers (new), Marco Rossi: 62% to win "
-        "(source_channel web x1.83, prior_orders 0 x0.72)" in text
+        "  - Printers (new), Marco Rossi: 62.0% to win "
+        "(source_channel web x1.832, prior_orders 0 x0.72)" in text
     )
     assert "  - Scanners (contacted), no owner\n" in text + "\n"
     shown = json.loads(json.dumps(summary.to_json()))
     assert shown["open_leads"][0]["win_probability"] == 0.62
     assert shown["open_leads"][0]["top_factors"][0]["field"] == "source_channel"
     blocks = json.dumps(summary_blocks(summary))
-    assert "*62% to win (source_channel web x1.83, prior_orders 0 x0.72)*" in blocks
+    assert "*62.0% to win (source_channel web x1.832, prior_orders 0 x0.72)*" in blocks
+
+
+def test_a_cut_list_of_candidates_says_more_match_in_slack_too(database: Database) -> None:
+    with database.transaction() as session:
+        session.add_all([Customer(name=f"Rosa Varga {n}", attributes={}) for n in range(21)])
+    with database.transaction() as session:
+        found = lookup_summary(session, "rosa")
+        exact = lookup_summary(session, "rosa varga 1")
+    assert isinstance(found, Candidates)
+    assert (len(found.subjects), found.more, found.count_text()) == (20, True, "more than 20")
+    # An exact name is one match, though "Rosa Varga 1" starts ten others.
+    assert isinstance(exact, Summary)
+    blocks = json.dumps(candidate_blocks("rosa", found), ensure_ascii=False)
+    assert "*more than 20 accounts or customers match “rosa”. The first 20:*" in blocks

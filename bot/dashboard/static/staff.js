@@ -347,14 +347,18 @@
     ], cells.filter((c) => c.customers > 0), "rfm-grid.csv");
 
     const v = value.body;
+    // The period is the last refit's horizon (52 weeks unless refitted with another).
+    const ahead = v.horizon_weeks ? "next " + v.horizon_weeks + " weeks" : "";
     const label = (b) => money(b.low_cents) + (b.high_cents === null ? "+" : "–" + money(b.high_cents));
     await plot("chart-value", [{ type: "bar", x: v.buckets.map(label), y: v.buckets.map((b) => b.customers) }],
-      { title: { text: "Predicted lifetime value (next 52 weeks)" }, xaxis: { title: { text: "value" + inUnit } }, yaxis: { title: { text: "customers" } } });
+      { title: { text: "Predicted lifetime value" + (ahead ? " (" + ahead + ")" : "") }, xaxis: { title: { text: "value" + inUnit } }, yaxis: { title: { text: "customers" } } });
     tiles($("value-tiles"), [
       { figure: String(v.customers), label: "customers with a predicted value" },
-      { figure: amount(v.median_cents), label: "median lifetime value" },
-      { figure: amount(v.p90_cents), label: "90th percentile" },
-      { figure: amount(v.total_cents), label: "total predicted value" },
+      // Said as predicted, with its period: beside the tables' "Lifetime spend" (and
+      // Slack's, spent so far) a bare "lifetime value" reads as money already spent.
+      { figure: amount(v.median_cents), label: "median predicted value" + (ahead ? ", " + ahead : "") },
+      { figure: amount(v.p90_cents), label: "90th percentile of predicted value" },
+      { figure: amount(v.total_cents), label: "total predicted value" + (ahead ? ", " + ahead : "") },
     ]);
     table($("table-value"), "Lifetime value distribution", [
       { key: "low_cents", label: "From" + inUnit, value: (b) => b.low_cents, show: (b) => money(b.low_cents), number: true },
@@ -378,6 +382,7 @@
   async function drawLeads(params) {
     const { status, body } = await api("/api/v1/analytics/lead-scores", params);
     if (status !== 200) throw new Error((body && body.error) || "error " + status);
+    $("leads-scored-at").textContent = body.computed_at || "never: run switchboard analytics refit";
     const owners = body.owners;
     const name = (o) => o.owner ? o.owner.name : "nobody";
     await plot("chart-owners", [
