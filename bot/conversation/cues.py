@@ -539,3 +539,25 @@ def yes_or_no(text: str) -> str | None:
     if _NO.search(text):
         return "deny"
     return None
+
+
+# What a consent change acts on: the carriers' keywords said alone ("STOP", "start",
+# "unsubscribe"), or words naming the messages or the list.
+_CONSENT_KEYWORD = re.compile(
+    r"^\W*(?:stop(?: all)?|unsubscribe|opt[- ]?(?:out|in)|subscribe|start|unstop|end|quit)"
+    r"\W*$",
+    re.I,
+)
+_CONSENT_OBJECT = re.compile(
+    r"\b(?:unsubscrib\w*|subscri\w*|opt(?:\s+me)?[- ]?(?:out|in)|marketing|newsletters?"
+    r"|promo\w*|e-?mails?|emailing|texts?|texting|sms|messag\w*|mailing|list|notifications?"
+    r"|updates|offers|alerts|contact me|call(?:ing)? me)\b",
+    re.I,
+)
+
+
+def names_consent(text: str) -> bool:
+    """ "unsubscribe", "STOP", "no more texts please": a consent change says what it
+    stops or starts, or is a carrier's keyword alone. A bare "cancel" is not one (the NLU
+    read it as an unsubscribe at 0.99): cancel what, an order, a form, a ticket?"""
+    return bool(_CONSENT_KEYWORD.search(text) or _CONSENT_OBJECT.search(text))

@@ -228,8 +228,10 @@ def decide(signals: Signals) -> Plan:
         # and the action refuses a customer without saying whether the account exists
         # ("what's the point of having an account" is a question for the help centre).
         return Plan(Decision.ACTION, "account_summary", _ACTIONS["account_summary"])
-    if intent in ("opt_out", "opt_in") and not (
-        kb and (cues.looks_like_question(text) or cues.is_hypothetical(text))
+    if (
+        intent in ("opt_out", "opt_in")
+        and cues.names_consent(text)
+        and not (kb and (cues.looks_like_question(text) or cues.is_hypothetical(text)))
     ):
         return Plan(Decision.ACTION, intent, _ACTIONS[intent])
 

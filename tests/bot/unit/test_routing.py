@@ -229,6 +229,31 @@ def test_asking_what_happens_if_one_opts_out_is_answered_not_done() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("STOP", "opt_out"),
+        ("unsubscribe", "opt_out"),
+        ("no more texts please", "opt_out"),
+        ("take me off the mailing list", "opt_out"),
+        ("stop emailing sam@example.org", "opt_out"),
+        ("start", "opt_in"),
+        ("sign me up for updates", "opt_in"),
+    ],
+)
+def test_a_consent_change_that_says_what_it_changes_is_done(text: str, intent: str) -> None:
+    plan = decide(signals(text, intent, 0.95))
+
+    assert (plan.decision, plan.action) == (Decision.ACTION, f"action_{intent}")
+
+
+@pytest.mark.parametrize("text", ["cancel", "cancel it", "stop it now"])
+def test_a_bare_cancel_is_not_an_unsubscribe(text: str) -> None:
+    plan = decide(signals(text, "opt_out", 0.99))
+
+    assert plan.action != "action_opt_out"
+
+
+@pytest.mark.parametrize(
     "text", ["where is my order", "hey can you tell me where my order is", "where our parcel is"]
 )
 def test_my_orders_for_a_verified_customer_runs_the_lookup_even_with_an_article(
