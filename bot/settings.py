@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.business_hours import BusinessHours
 from bot.conversation.turn_queue import TURNS_AT_ONCE
@@ -26,6 +28,13 @@ from bot.surveys.asking import RatingUrl
 from crm_store.database import DEFAULT_POOL_SIZE
 
 MIN_SECRET_LENGTH = 32
+
+
+SUPPORTED_DATABASE_DRIVERS = ("postgresql", "postgresql+psycopg", "sqlite", "sqlite+pysqlite")
+DATABASE_URL_FORMS = (
+    "use postgresql+psycopg://user:password@host:5432/database "
+    "or sqlite:////absolute/path/switchboard.db"
+)
 
 
 class DatabaseSettings(BaseModel):
@@ -55,6 +64,25 @@ class DatabaseSettings(BaseModel):
         description="connections each process keeps open, and the threads that run the "
         "store's transactions (so no thread waits for a connection)",
     )
+
+    @field_validator("url")
+    @classmethod
+    def _a_database_switchboard_runs_on(cls, url: str | None) -> str | None:
+        """PostgreSQL through psycopg 3 or SQLite, the two the store is built and tested
+        on; anything else failed at the first connection with a traceback (a missing
+        dialect or driver module). `postgres://`, the scheme many hosting providers hand
+        out, is read as PostgreSQL, as libpq reads it."""
+        if not url:
+            return url
+        if url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgres://")
+        try:
+            driver = make_url(url).drivername
+        except ArgumentError:
+            raise ValueError(f"is not a database URL; {DATABASE_URL_FORMS}") from None
+        if driver not in SUPPORTED_DATABASE_DRIVERS:
+            raise ValueError(f"{driver!r} is not supported; {DATABASE_URL_FORMS}")
+        return url
 
 
 class ProcessesSettings(BaseModel):

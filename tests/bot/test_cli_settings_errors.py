@@ -85,3 +85,31 @@ def test_a_bad_secret_or_url_is_named_without_its_value() -> None:
         "  SWITCHBOARD_RATE_LIMITS__STAFF_API: Input should be a valid dictionary or instance "
         "of Rate",
     ]
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        (f"mysql://sb:{PASSWORD}@db/sb", "'mysql' is not supported"),
+        (f"postgresql+psycopg2://sb:{PASSWORD}@db/sb", "'postgresql+psycopg2' is not supported"),
+        (f"sb:{PASSWORD} at db", "is not a database URL"),
+    ],
+)
+def test_a_database_url_the_store_cannot_use_is_refused_in_one_line(
+    check_refused: Callable[..., str], url: str, said: str
+) -> None:
+    # Each used to pass the settings and fail at the first connection with a traceback
+    # (no such dialect, no such driver module, an unparsable URL).
+    output = check_refused(SWITCHBOARD_DATABASE__URL=url)
+    assert output.splitlines() == [
+        "Error: invalid settings (1):",
+        f"  SWITCHBOARD_DATABASE__URL: {said}; use "
+        "postgresql+psycopg://user:password@host:5432/database "
+        "or sqlite:////absolute/path/switchboard.db",
+    ]
+    assert PASSWORD not in output
+
+
+def test_a_postgres_scheme_url_as_hosting_providers_give_it_is_postgresql() -> None:
+    settings = Settings(database={"url": f"postgres://sb:{PASSWORD}@db:5432/sb?sslmode=require"})
+    assert settings.database_url == f"postgresql+psycopg://sb:{PASSWORD}@db:5432/sb?sslmode=require"
