@@ -211,6 +211,31 @@ def test_the_load_balancer_publishes_8000_and_checks_every_replica(
     assert re.search(r"timeout tunnel \d+", config)  # upgraded WebSockets stay open
 
 
+@pytest.mark.parametrize("subnet", [None, "10.77.3.0/24"])
+def test_the_replicas_trust_the_load_balancers_forwarded_client_address(
+    compose: dict[str, Any],
+    compose_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    subnet: str | None,
+) -> None:
+    # HAProxy appends the client to X-Forwarded-For; the replicas read it from peers on
+    # the services' network only. Without both, every visitor was counted as the load
+    # balancer's address against the per-address limits.
+    config = (ROOT / "deploy" / "haproxy" / "haproxy.cfg").read_text()
+    assert re.search(r"^\s*option forwardfor\s*$", config, re.M)
+    if subnet:
+        compose_env["SWITCHBOARD_SUBNET"] = subnet
+    (network,) = compose["networks"]["default"]["ipam"]["config"]
+    for name, raw in _environment(compose["services"]["switchboard"]).items():
+        monkeypatch.setenv(name, interpolate(raw, compose_env))
+
+    trusted = Settings().rate_limits.trusted_proxies
+
+    assert trusted == [interpolate(network["subnet"], compose_env)]
+    assert trusted == [subnet or "172.28.80.0/24"]
+    assert "ports" not in compose["services"]["switchboard"]  # reached through it only
+
+
 def test_switchboard_environment_names_real_settings(compose: dict[str, Any]) -> None:
     env = _environment(compose["services"]["switchboard"])
     ours = {name for name in env if name.startswith(PREFIX)}
