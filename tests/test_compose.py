@@ -206,6 +206,9 @@ def test_the_load_balancer_publishes_8000_and_checks_every_replica(
     assert re.search(r"^\s*bind :8000$", config, re.M)
     # Every replica by Docker's DNS name of the service, health-checked on /healthz.
     assert re.search(r"server-template \w+ \d+ switchboard:8000 check resolvers docker", config)
+    slots = int(re.search(r"server-template \w+ (\d+) ", config)[1])  # type: ignore[index]
+    replicas = compose["services"]["switchboard"]["deploy"]["replicas"]
+    assert int(interpolate(str(replicas), {})) <= slots  # the default replicas all get traffic
     assert "http-check send meth GET uri /healthz" in config
     assert "http-check expect status 200" in config
     assert re.search(r"timeout tunnel \d+", config)  # upgraded WebSockets stay open
