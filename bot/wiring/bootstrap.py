@@ -206,6 +206,14 @@ def open_knowledge(settings: Settings, encoder: SentenceEncoder) -> KnowledgeBas
                 "ingested the demo help centre",
                 extra={"documents": summary.documents_added, "chunks": summary.chunks},
             )
+    if knowledge.is_empty():
+        # Production starts without the demo help centre: said once at start, since
+        # otherwise a first deployment's bot just answers every question it has no
+        # intent for with its fallback, and nothing says why.
+        log.warning(
+            "the knowledge base is empty: the bot answers no help-centre question until "
+            "articles are ingested (`switchboard kb ingest PATH...`; README, Deploying)"
+        )
     return knowledge
 
 
