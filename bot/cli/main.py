@@ -150,8 +150,12 @@ def db_upgrade() -> None:
     from crm_store import upgrade
 
     settings = _settings()
-    _fail_clearly(lambda: upgrade(settings.database_url))
-    click.echo("database is up to date")
+    before, after = _fail_clearly(lambda: upgrade(settings.database_url))
+    if before == after:
+        click.echo(f"database is up to date (migration {after})")
+    else:
+        # An operator's record of what this run changed, e.g. before restoring a backup.
+        click.echo(f"database upgraded from migration {before or 'none (empty)'} to {after}")
 
 
 @main.group()
