@@ -852,24 +852,30 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> Settings:
-        if self.environment == "production":
-            secret = self.webchat.secret_key
-            if secret is None or len(secret.get_secret_value()) < MIN_SECRET_LENGTH:
-                raise ValueError(
-                    f"SWITCHBOARD_WEBCHAT__SECRET_KEY must be set, at least {MIN_SECRET_LENGTH} "
-                    "characters, when SWITCHBOARD_ENVIRONMENT=production "
-                    "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
-                )
-            token = self.email.inbound_token
-            if token is not None and len(token.get_secret_value()) < MIN_SECRET_LENGTH:
-                raise ValueError(
-                    f"SWITCHBOARD_EMAIL__INBOUND_TOKEN must be at least {MIN_SECRET_LENGTH} "
-                    "characters when SWITCHBOARD_ENVIRONMENT=production"
-                )
-            if self.database.url is None:
-                raise ValueError(
-                    "SWITCHBOARD_DATABASE__URL must be set when SWITCHBOARD_ENVIRONMENT=production"
-                )
+        """All that production misses, one problem a line: a first deployment that set
+        none of them learns of each at once, not one per attempt to start."""
+        if self.environment != "production":
+            return self
+        problems = []
+        secret = self.webchat.secret_key
+        if secret is None or len(secret.get_secret_value()) < MIN_SECRET_LENGTH:
+            problems.append(
+                f"SWITCHBOARD_WEBCHAT__SECRET_KEY must be set, at least {MIN_SECRET_LENGTH} "
+                "characters, when SWITCHBOARD_ENVIRONMENT=production "
+                "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        token = self.email.inbound_token
+        if token is not None and len(token.get_secret_value()) < MIN_SECRET_LENGTH:
+            problems.append(
+                f"SWITCHBOARD_EMAIL__INBOUND_TOKEN must be at least {MIN_SECRET_LENGTH} "
+                "characters when SWITCHBOARD_ENVIRONMENT=production"
+            )
+        if self.database.url is None:
+            problems.append(
+                "SWITCHBOARD_DATABASE__URL must be set when SWITCHBOARD_ENVIRONMENT=production"
+            )
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
     @property

@@ -113,3 +113,17 @@ def test_a_database_url_the_store_cannot_use_is_refused_in_one_line(
 def test_a_postgres_scheme_url_as_hosting_providers_give_it_is_postgresql() -> None:
     settings = Settings(database={"url": f"postgres://sb:{PASSWORD}@db:5432/sb?sslmode=require"})
     assert settings.database_url == f"postgresql+psycopg://sb:{PASSWORD}@db:5432/sb?sslmode=require"
+
+
+def test_production_with_nothing_set_names_every_missing_setting_at_once(
+    check_refused: Callable[..., str],
+) -> None:
+    # A first deployment used to learn of the secret, set it, and only then of the URL.
+    output = check_refused(SWITCHBOARD_ENVIRONMENT="production")
+    lines = output.splitlines()
+    assert lines[0] == "Error: invalid settings (2):"
+    assert lines[1].startswith("  SWITCHBOARD_WEBCHAT__SECRET_KEY must be set, at least 32")
+    assert lines[2] == (
+        "  SWITCHBOARD_DATABASE__URL must be set when SWITCHBOARD_ENVIRONMENT=production"
+    )
+    assert len(lines) == 3
