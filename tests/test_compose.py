@@ -147,6 +147,29 @@ def test_actions_profile_serves_the_action_server_on_the_same_store(
     assert endpoints["action_endpoint"]["url"] == "http://actions:5055/webhook"
 
 
+# What only the replicas read: how they reach Rasa, and who their load balancer is.
+SERVER_ONLY = {
+    "SWITCHBOARD_NLU__BACKEND",
+    "SWITCHBOARD_NLU__RASA_URL",
+    "SWITCHBOARD_RATE_LIMITS__TRUSTED_PROXIES",
+}
+
+
+def test_the_action_server_sees_the_deployment_the_replicas_see(
+    compose: dict[str, Any],
+) -> None:
+    # A contact change through Rasa sends its code on the channels the deployment has
+    # and tells the support team's hours: the action server needs the same channel and
+    # support settings as the replicas (it had only the store and the secret).
+    replicas = _environment(compose["services"]["switchboard"])
+    actions = _environment(compose["services"]["actions"])
+    assert {name: replicas[name] for name in set(replicas) - SERVER_ONLY} == actions
+    assert "SWITCHBOARD_SLACK__BOT_TOKEN" in actions and "SWITCHBOARD_PUBLIC_BASE_URL" in actions
+    # A setting added to the shared block reaches both services.
+    block = compose["x-switchboard-settings"]
+    assert set(block) <= set(replicas) and set(block) == set(actions)
+
+
 def test_rasa_profile_trains_and_serves_rasa_on_the_same_data(
     compose: dict[str, Any], compose_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
