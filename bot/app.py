@@ -143,16 +143,6 @@ def create_app(
     return app
 
 
-def app_from_environment() -> FastAPI:
-    """The app from the environment's settings, logging configured: the factory each
-    process of `switchboard serve --workers N` calls."""
-    from bot.logs import configure_logging
-
-    settings = Settings()
-    configure_logging(settings.log.level, settings.log.format)
-    return create_app(settings)
-
-
 def _mount(app: FastAPI, services: Services) -> None:
     sessions = StaffSessions(
         services.database,

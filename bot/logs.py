@@ -40,12 +40,23 @@ class JsonFormatter(logging.Formatter):
 QUIET_AT_INFO = ("rasa_sdk.executor",)
 
 
+class TextFormatter(logging.Formatter):
+    """One line for a terminal, the `extra=` fields after the message as `key=value`:
+    many lines keep their particulars there (the path of a request answered 503, the
+    queue that failed), which the text format used to drop."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        line = super().formatMessage(record)
+        extras = [f"{k}={v}" for k, v in record.__dict__.items() if k not in _STANDARD]
+        return " ".join([line, *extras])
+
+
 def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     handler = logging.StreamHandler(sys.stderr)
-    if fmt == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

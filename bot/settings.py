@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.business_hours import BusinessHours
 from bot.conversation.turn_queue import TURNS_AT_ONCE
@@ -26,6 +28,13 @@ from bot.surveys.asking import RatingUrl
 from crm_store.database import DEFAULT_POOL_SIZE
 
 MIN_SECRET_LENGTH = 32
+
+
+SUPPORTED_DATABASE_DRIVERS = ("postgresql", "postgresql+psycopg", "sqlite", "sqlite+pysqlite")
+DATABASE_URL_FORMS = (
+    "use postgresql+psycopg://user:password@host:5432/database "
+    "or sqlite:////absolute/path/switchboard.db"
+)
 
 
 class DatabaseSettings(BaseModel):
@@ -58,26 +67,22 @@ class DatabaseSettings(BaseModel):
 
     @field_validator("url")
     @classmethod
-    def _sqlite_or_postgresql(cls, value: str | None) -> str | None:
-        """The store runs on SQLite and PostgreSQL only: another database, or text that
-        is no URL, is named here rather than failing later as a missing driver."""
-        if value is None:
-            return None
-        from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import ArgumentError
-
+    def _a_database_switchboard_runs_on(cls, url: str | None) -> str | None:
+        """PostgreSQL through psycopg 3 or SQLite, the two the store is built and tested
+        on; anything else failed at the first connection with a traceback (a missing
+        dialect or driver module). `postgres://`, the scheme many hosting providers hand
+        out, is read as PostgreSQL, as libpq reads it."""
+        if not url:
+            return url
+        if url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgres://")
         try:
-            backend = make_url(value).get_backend_name()
+            driver = make_url(url).drivername
         except ArgumentError:
-            raise ValueError(
-                "not a database URL: e.g. postgresql+psycopg://user:password@host/db"
-            ) from None
-        if backend not in ("sqlite", "postgresql"):
-            raise ValueError(
-                f"Switchboard runs on SQLite and PostgreSQL, not {backend}: e.g. "
-                "postgresql+psycopg://user:password@host/db"
-            )
-        return value
+            raise ValueError(f"is not a database URL; {DATABASE_URL_FORMS}") from None
+        if driver not in SUPPORTED_DATABASE_DRIVERS:
+            raise ValueError(f"{driver!r} is not supported; {DATABASE_URL_FORMS}")
+        return url
 
 
 class ProcessesSettings(BaseModel):
@@ -860,24 +865,30 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> Settings:
-        if self.environment == "production":
-            secret = self.webchat.secret_key
-            if secret is None or len(secret.get_secret_value()) < MIN_SECRET_LENGTH:
-                raise ValueError(
-                    f"SWITCHBOARD_WEBCHAT__SECRET_KEY must be set, at least {MIN_SECRET_LENGTH} "
-                    "characters, when SWITCHBOARD_ENVIRONMENT=production "
-                    "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
-                )
-            token = self.email.inbound_token
-            if token is not None and len(token.get_secret_value()) < MIN_SECRET_LENGTH:
-                raise ValueError(
-                    f"SWITCHBOARD_EMAIL__INBOUND_TOKEN must be at least {MIN_SECRET_LENGTH} "
-                    "characters when SWITCHBOARD_ENVIRONMENT=production"
-                )
-            if self.database.url is None:
-                raise ValueError(
-                    "SWITCHBOARD_DATABASE__URL must be set when SWITCHBOARD_ENVIRONMENT=production"
-                )
+        """All that production misses, one problem a line: a first deployment that set
+        none of them learns of each at once, not one per attempt to start."""
+        if self.environment != "production":
+            return self
+        problems = []
+        secret = self.webchat.secret_key
+        if secret is None or len(secret.get_secret_value()) < MIN_SECRET_LENGTH:
+            problems.append(
+                f"SWITCHBOARD_WEBCHAT__SECRET_KEY must be set, at least {MIN_SECRET_LENGTH} "
+                "characters, when SWITCHBOARD_ENVIRONMENT=production "
+                "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        token = self.email.inbound_token
+        if token is not None and len(token.get_secret_value()) < MIN_SECRET_LENGTH:
+            problems.append(
+                f"SWITCHBOARD_EMAIL__INBOUND_TOKEN must be at least {MIN_SECRET_LENGTH} "
+                "characters when SWITCHBOARD_ENVIRONMENT=production"
+            )
+        if self.database.url is None:
+            problems.append(
+                "SWITCHBOARD_DATABASE__URL must be set when SWITCHBOARD_ENVIRONMENT=production"
+            )
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
     @property

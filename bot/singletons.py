@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from bot.workers import Worker
 from crm_store.leases import Lease
+from crm_store.outage_log import OutageLog
 
 log = logging.getLogger(__name__)
 
@@ -39,16 +40,17 @@ class LeasedWorker:
         self._check = check_seconds
         self._stopping = asyncio.Event()
         self.holding = False  # this process runs the worker now
+        self._outage = OutageLog(log, f"lease {lease.name}", extra={"lease": lease.name})
 
     async def run(self) -> None:
         while not self._stopping.is_set():
             try:
                 acquired = await self.lease.acquire()
             except Exception as exc:  # the database is away: try again later
-                log.warning(
-                    "lease not reachable", extra={"lease": self.lease.name, "error": str(exc)}
-                )
+                self._outage.failed(exc)
                 acquired = False
+            else:
+                self._outage.recovered()
             if acquired:
                 await self._hold()
             with contextlib.suppress(TimeoutError):
@@ -58,13 +60,16 @@ class LeasedWorker:
         worker = self._build()
         task = asyncio.create_task(worker.run(), name=f"leased {self.lease.name}")
         self.holding = True
-        log.info("lease taken: running here", extra={"lease": self.lease.name})
+        log.info(f"lease {self.lease.name} taken: running here", extra={"lease": self.lease.name})
         try:
             while not self._stopping.is_set() and not task.done():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), self._check)
                 if not self._stopping.is_set() and not await self.lease.still_held():
-                    log.error("lease lost: stopping here", extra={"lease": self.lease.name})
+                    log.error(
+                        f"lease {self.lease.name} lost: stopping here",
+                        extra={"lease": self.lease.name},
+                    )
                     break
         finally:
             self.holding = False

@@ -22,8 +22,11 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the database at `url` to `revision` (default: the newest)."""
+def upgrade(url: str, revision: str = "head") -> tuple[str | None, str | None]:
+    """Bring the database at `url` to `revision` (default: the newest). Returns the
+    revision it was at (None: no schema) and the one it is at now."""
+    from alembic.runtime.migration import MigrationContext
+
     database = Database(url)
     try:
         config = alembic_config(database.url.render_as_string(hide_password=False))
@@ -34,8 +37,11 @@ def upgrade(url: str, revision: str = "head") -> None:
                 connection.execute(
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": lease_key("migrations")}
                 )
+            before = MigrationContext.configure(connection).get_current_revision()
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
+            after = MigrationContext.configure(connection).get_current_revision()
+        return before, after
     finally:
         database.dispose()
 

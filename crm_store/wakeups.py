@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import URL
 
+from crm_store.outage_log import OutageLog
+
 if TYPE_CHECKING:
     from crm_store.database import Database
 
@@ -170,6 +172,8 @@ class PostgresWakeups(Wakeups):
         self._notifier_pid: int | None = None
         self.notify_statements = 0  # pg_notify statements sent (batches)
         self.connected = asyncio.Event()  # the listener is listening
+        self._listener_outage = OutageLog(log, "wake-up listener")
+        self._notifier_outage = OutageLog(log, "wake-up notifier")
 
     def announce(self, topic: str, key: str = "") -> None:
         super().announce(topic, key)
@@ -188,7 +192,7 @@ class PostgresWakeups(Wakeups):
                     await self._listen()
                 except Exception as exc:  # lost or refused: the poll covers the gap
                     self.connected.clear()
-                    log.warning("wake-up listener disconnected", extra={"error": str(exc)})
+                    self._listener_outage.failed(exc)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), self._reconnect)
         finally:
@@ -208,6 +212,7 @@ class PostgresWakeups(Wakeups):
         ) as connection:
             await connection.execute(f"LISTEN {CHANNEL}")
             self.connected.set()
+            self._listener_outage.recovered()
             self._dispatch(RESYNC, "")  # what was sent while not listening: read again
             resynced = time.monotonic()
             while not self._stopping.is_set():
@@ -232,6 +237,7 @@ class PostgresWakeups(Wakeups):
                     self._conninfo, autocommit=True
                 ) as connection:
                     self._notifier_pid = connection.info.backend_pid
+                    self._notifier_outage.recovered()
                     while not self._stopping.is_set():
                         await self._flush.wait()
                         self._flush.clear()
@@ -244,7 +250,7 @@ class PostgresWakeups(Wakeups):
                             )
                             self.notify_statements += 1
             except Exception as exc:  # lost: the other processes' poll covers the gap
-                log.warning("wake-up notifier disconnected", extra={"error": str(exc)})
+                self._notifier_outage.failed(exc)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), self._reconnect)
 

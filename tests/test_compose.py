@@ -147,6 +147,29 @@ def test_actions_profile_serves_the_action_server_on_the_same_store(
     assert endpoints["action_endpoint"]["url"] == "http://actions:5055/webhook"
 
 
+# What only the replicas read: how they reach Rasa, and who their load balancer is.
+SERVER_ONLY = {
+    "SWITCHBOARD_NLU__BACKEND",
+    "SWITCHBOARD_NLU__RASA_URL",
+    "SWITCHBOARD_RATE_LIMITS__TRUSTED_PROXIES",
+}
+
+
+def test_the_action_server_sees_the_deployment_the_replicas_see(
+    compose: dict[str, Any],
+) -> None:
+    # A contact change through Rasa sends its code on the channels the deployment has
+    # and tells the support team's hours: the action server needs the same channel and
+    # support settings as the replicas (it had only the store and the secret).
+    replicas = _environment(compose["services"]["switchboard"])
+    actions = _environment(compose["services"]["actions"])
+    assert {name: replicas[name] for name in set(replicas) - SERVER_ONLY} == actions
+    assert "SWITCHBOARD_SLACK__BOT_TOKEN" in actions and "SWITCHBOARD_PUBLIC_BASE_URL" in actions
+    # A setting added to the shared block reaches both services.
+    block = compose["x-switchboard-settings"]
+    assert set(block) <= set(replicas) and set(block) == set(actions)
+
+
 def test_rasa_profile_trains_and_serves_rasa_on_the_same_data(
     compose: dict[str, Any], compose_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -206,9 +229,37 @@ def test_the_load_balancer_publishes_8000_and_checks_every_replica(
     assert re.search(r"^\s*bind :8000$", config, re.M)
     # Every replica by Docker's DNS name of the service, health-checked on /healthz.
     assert re.search(r"server-template \w+ \d+ switchboard:8000 check resolvers docker", config)
+    slots = int(re.search(r"server-template \w+ (\d+) ", config)[1])  # type: ignore[index]
+    replicas = compose["services"]["switchboard"]["deploy"]["replicas"]
+    assert int(interpolate(str(replicas), {})) <= slots  # the default replicas all get traffic
     assert "http-check send meth GET uri /healthz" in config
     assert "http-check expect status 200" in config
     assert re.search(r"timeout tunnel \d+", config)  # upgraded WebSockets stay open
+
+
+@pytest.mark.parametrize("subnet", [None, "10.77.3.0/24"])
+def test_the_replicas_trust_the_load_balancers_forwarded_client_address(
+    compose: dict[str, Any],
+    compose_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    subnet: str | None,
+) -> None:
+    # HAProxy appends the client to X-Forwarded-For; the replicas read it from peers on
+    # the services' network only. Without both, every visitor was counted as the load
+    # balancer's address against the per-address limits.
+    config = (ROOT / "deploy" / "haproxy" / "haproxy.cfg").read_text()
+    assert re.search(r"^\s*option forwardfor\s*$", config, re.M)
+    if subnet:
+        compose_env["SWITCHBOARD_SUBNET"] = subnet
+    (network,) = compose["networks"]["default"]["ipam"]["config"]
+    for name, raw in _environment(compose["services"]["switchboard"]).items():
+        monkeypatch.setenv(name, interpolate(raw, compose_env))
+
+    trusted = Settings().rate_limits.trusted_proxies
+
+    assert trusted == [interpolate(network["subnet"], compose_env)]
+    assert trusted == [subnet or "172.28.80.0/24"]
+    assert "ports" not in compose["services"]["switchboard"]  # reached through it only
 
 
 def test_switchboard_environment_names_real_settings(compose: dict[str, Any]) -> None:

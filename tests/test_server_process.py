@@ -173,3 +173,99 @@ def test_healthz_is_503_when_the_database_is_gone(postgres_url: str, tmp_path: P
         assert response.json()["database"] == "down"
 
         _assert_stopped_cleanly(server.stop())
+
+
+def _serve_until_it_exits(env: dict[str, str], *options: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "serve", "--port", str(free_port()), *options],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT_SECONDS,
+    )
+
+
+def test_two_worker_processes_on_postgresql_serve_and_stop_cleanly(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    env = server_env(postgres_url, tmp_path / "data")
+    cli(env, "db", "upgrade")
+    server = start_server(env, tmp_path, "server", "--workers", "2")
+    try:
+        wait_until_healthy(server)
+        started = poll(
+            lambda: (
+                _started_pids(server.stderr()) if len(_started_pids(server.stderr())) == 2 else None
+            ),
+            60.0,
+            "both server processes to start",
+        )
+        with server.client() as client:
+            assert client.get("/healthz").json()["database"] == "ok"
+            session = client.post("/api/v1/webchat/sessions", json={"name": "Ada"})
+            assert session.status_code == 200, session.text
+        with server.client(session.json()["token"]) as widget:
+            sent = widget.post(
+                "/api/v1/webchat/messages", json={"client_message_id": "m-1", "text": "hello"}
+            )
+        assert sent.status_code == 200, sent.text
+        assert sent.json()["replies"][0]["author"] == "bot"
+        assert server.stop() == 0
+    finally:
+        end(server.process)
+    assert server.process.pid not in started  # the supervisor's children serve
+
+
+def _started_pids(stderr: str) -> set[int]:
+    return {
+        int(entry["message"].rpartition("[")[2].rstrip("]"))
+        for entry in _json_log_lines(stderr)
+        if entry["message"].startswith("Started server process [")
+    }
+
+
+def test_workers_refuse_in_one_line_a_database_that_is_not_reachable_or_not_migrated(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    # Each case used to start the processes, which failed with a traceback and were
+    # restarted, and failed again, for as long as the supervisor ran.
+    unmigrated = _serve_until_it_exits(server_env(postgres_url, tmp_path / "a"), "--workers", "2")
+    assert unmigrated.returncode == 1
+    assert unmigrated.stderr.strip().splitlines()[-1] == (
+        "Error: the database schema is not up to date: run `switchboard db upgrade` "
+        "(or set SWITCHBOARD_DATABASE__AUTO_MIGRATE=true)"
+    )
+    assert "Traceback" not in unmigrated.stderr
+
+    nobody_listening = make_url(postgres_url).set(port=free_port())
+    gone = _serve_until_it_exits(
+        server_env(nobody_listening.render_as_string(hide_password=False), tmp_path / "b"),
+        "--workers", "2",
+    )  # fmt: skip
+    assert gone.returncode == 1
+    assert gone.stderr.strip().startswith("Error: cannot reach the database: connection failed")
+    assert "Traceback" not in gone.stderr
+
+
+def test_a_worker_process_that_cannot_start_stops_the_others_with_its_reason(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    env = server_env(postgres_url, tmp_path / "data")
+    cli(env, "db", "upgrade")
+    # The database is fine (the parent's check passes); what fails is the app itself.
+    env["SWITCHBOARD_NLU__MODEL_DIR"] = str(tmp_path / "no-model-here")
+    result = _serve_until_it_exits(env, "--workers", "2")
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    reasons = [
+        entry["message"]
+        for entry in _json_log_lines(result.stderr)
+        if entry["message"].startswith("this server process cannot start")
+    ]
+    assert reasons and all("cannot load NLU model from" in reason for reason in reasons)
+    # Stopped at the first process that failed, not restarted over and over.
+    assert len(reasons) <= 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "Error: a server process could not start: its reason is logged above"
+    )

@@ -94,7 +94,9 @@ def serve(host: str, port: int, workers: int) -> None:
     settings = _settings()
     configure_logging(settings.log.level, settings.log.format)
     if workers > 1:
-        _serve_processes(settings, host, port, workers)
+        from bot.cli.processes import serve_processes
+
+        serve_processes(settings, host, port, workers)
         return
     app = _fail_clearly(lambda: create_app(settings))
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
@@ -137,32 +139,6 @@ def _can_listen(host: str, port: int) -> None:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from exc
 
 
-def _serve_processes(settings: Settings, host: str, port: int, workers: int) -> None:
-    """`workers` server processes on one port (uvicorn's supervisor restarts one that
-    dies). They share the PostgreSQL database and the data dir, as replicas behind a
-    load balancer do; SQLite has no cross-process wake-ups, so it is refused."""
-    import uvicorn
-    from sqlalchemy.engine import make_url
-
-    if make_url(settings.database_url).get_backend_name() != "postgresql":
-        raise click.ClickException(
-            "--workers needs PostgreSQL (SWITCHBOARD_DATABASE__URL): processes on one "
-            "SQLite file would not hear of each other's replies"
-        )
-    logging.getLogger("switchboard").info(
-        f"Switchboard: {workers} processes on http://{host}:{port}/. Ctrl+C stops them."
-    )
-    uvicorn.run(
-        "bot.app:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=None,
-        timeout_graceful_shutdown=int(settings.delivery.shutdown_grace_seconds) + 5,
-    )
-
-
 @main.group()
 def db() -> None:
     """The CRM store's database."""
@@ -174,8 +150,12 @@ def db_upgrade() -> None:
     from crm_store import upgrade
 
     settings = _settings()
-    _fail_clearly(lambda: upgrade(settings.database_url))
-    click.echo("database is up to date")
+    before, after = _fail_clearly(lambda: upgrade(settings.database_url))
+    if before == after:
+        click.echo(f"database is up to date (migration {after})")
+    else:
+        # An operator's record of what this run changed, e.g. before restoring a backup.
+        click.echo(f"database upgraded from migration {before or 'none (empty)'} to {after}")
 
 
 @main.group()

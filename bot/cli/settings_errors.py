@@ -65,15 +65,15 @@ def explain_unparsed(exc: SettingsError, environ: Mapping[str, str]) -> str:
 def explain(exc: ValidationError) -> str:
     """One line per problem: the environment variable, what is wrong, and the value
     given when it is safe to show."""
-    lines = [f"invalid settings ({exc.error_count()}):"]
+    lines = []
     for error in exc.errors():
         message = error["msg"].removeprefix("Value error, ")
-        if not error["loc"]:  # a check across settings: its message names them
-            lines.append(f"  {message}")
+        if not error["loc"]:  # a check across settings: its message names them, a line each
+            lines.extend(f"  {problem}" for problem in message.splitlines())
             continue
         shown = f" (got {error['input']!r})" if _may_show_input(error) else ""
         lines.append(f"  {_variable(error['loc'])}: {message}{shown}")
-    return "\n".join(lines)
+    return "\n".join([f"invalid settings ({len(lines)}):", *lines])
 
 
 def _variable(loc: tuple[int | str, ...]) -> str:

@@ -35,6 +35,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Generic, Protocol, TypeVar
 
 from channels.errors import DeliveryError
+from crm_store.errors import is_unavailable
+from crm_store.outage_log import OutageLog
 
 log = logging.getLogger(__name__)
 
@@ -191,6 +193,9 @@ class QueueWorker(Generic[Row, Result]):
         self._stopping = False
         self._lanes: set[asyncio.Task[None]] = set()
         self._unfinished: dict[int, Row] = {}  # claimed, outcome not yet recorded
+        # The database away: one line when passes start failing, one when they work
+        # again. Any other failure is a bug and keeps its traceback, every time.
+        self._outage = OutageLog(log, f"{name} queue", extra={"queue": name})
 
     def wake(self) -> None:
         """Tell the worker new rows are waiting (called after they are committed)."""
@@ -204,10 +209,11 @@ class QueueWorker(Generic[Row, Result]):
             started = self._clock()
             try:
                 worked = await self.work_backlog()
-            except Exception:
-                log.exception("queue pass failed; trying again", extra={"queue": self.name})
+            except Exception as exc:
+                self._pass_failed(exc, "queue pass failed; trying again")
                 await self._sleep(min(self._poll_interval, RETRY_FAILED_PASS_SECONDS))
                 continue
+            self._outage.recovered()
             if worked == 0 and not self._stopping:
                 await self._sleep(await self._seconds_until_due(started))
 
@@ -216,12 +222,18 @@ class QueueWorker(Generic[Row, Result]):
         started falls due, at most the poll interval."""
         try:
             due = await self.queue.next_due(started)
-        except Exception:
-            log.exception("reading the next due row failed", extra={"queue": self.name})
+        except Exception as exc:
+            self._pass_failed(exc, "reading the next due row failed")
             return min(self._poll_interval, RETRY_FAILED_PASS_SECONDS)
         if due is None:
             return self._poll_interval
         return max(0.0, min(self._poll_interval, (due - self._clock()).total_seconds()))
+
+    def _pass_failed(self, error: Exception, message: str) -> None:
+        if is_unavailable(error):
+            self._outage.failed(error)
+        else:
+            log.exception(message, extra={"queue": self.name})
 
     async def _sleep(self, seconds: float) -> None:
         """Sleep `seconds`, or less when woken (or stopped)."""

@@ -51,6 +51,7 @@ from bot.wiring.database import open_database
 from bot.wiring.email import email_intake, email_parts, mailbox_poller, smtp_sender
 from bot.wiring.erasure import erasure_worker
 from bot.wiring.parts import ChannelParts
+from bot.wiring.public_url import warn_if_public_url_is_local
 from bot.wiring.slack import open_slack, slack_parts
 from bot.wiring.sms import sms_parts, sms_sender
 from bot.wiring.web import web_parts, web_sender
@@ -206,6 +207,14 @@ def open_knowledge(settings: Settings, encoder: SentenceEncoder) -> KnowledgeBas
                 "ingested the demo help centre",
                 extra={"documents": summary.documents_added, "chunks": summary.chunks},
             )
+    if knowledge.is_empty():
+        # Production starts without the demo help centre: said once at start, since
+        # otherwise a first deployment's bot just answers every question it has no
+        # intent for with its fallback, and nothing says why.
+        log.warning(
+            "the knowledge base is empty: the bot answers no help-centre question until "
+            "articles are ingested (`switchboard kb ingest PATH...`; README, Deploying)"
+        )
     return knowledge
 
 
@@ -310,6 +319,7 @@ def bootstrap(
     built on the knowledge base, which loads the sentence encoder unless one is given.
     `clock` is the rate limits' clock (tests drive it by hand)."""
     database = open_database(settings, migrate=migrate)
+    warn_if_public_url_is_local(settings)
     wakeups = wakeups_for(database.url, poll_seconds=settings.processes.resync_seconds)
     hub = SessionHub(wakeups)
     all_senders: dict[Channel, ChannelSender] = {Channel.WEB: web_sender(hub)}

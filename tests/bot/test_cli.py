@@ -126,6 +126,18 @@ def _who(client: TestClient, *, token: str | None = None, cookie: str | None = N
     return status
 
 
+def test_db_upgrade_says_what_it_applied_and_then_that_nothing_was_left(
+    env: dict[str, str], database_url: str
+) -> None:
+    runner = CliRunner()
+    first = runner.invoke(main, ["db", "upgrade"])
+    second = runner.invoke(main, ["db", "upgrade"])
+    assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
+    head = second.output.strip().removeprefix("database is up to date (migration ").rstrip(")")
+    assert second.output.strip() == f"database is up to date (migration {head})"
+    assert first.output.strip() == f"database upgraded from migration none (empty) to {head}"
+
+
 def test_staff_new_token_and_deactivate_end_the_old_token_and_its_sessions(
     env: dict[str, str], database_url: str, tmp_path: Path
 ) -> None:

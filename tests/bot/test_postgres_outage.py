@@ -7,9 +7,11 @@ can stop it without disturbing the suite's shared one."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -97,3 +99,47 @@ def test_postgres_stopped_mid_test_answers_503_everywhere(
         assert health.status_code == 503
         assert health.json()["database"] == "down"
         assert health.headers["retry-after"] == "7"
+
+
+# The loops of one process that reach the database on their own and retry.
+_RETRYING_LOGGERS = ("bot.delivery.queue", "crm_store.wakeups", "bot.singletons")
+
+
+def test_postgres_stopped_is_one_line_per_retrying_loop_not_a_traceback_per_try(
+    throwaway_postgres: ThrowawayPostgres,
+    tmp_path: Path,
+    slack_api: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    for name in _RETRYING_LOGGERS:
+        caplog.set_level(logging.DEBUG, logger=name)
+    url = throwaway_postgres.url
+    seed(url)
+    app = create_app(
+        outage_settings(tmp_path, url, slack_api), dialogue=ScriptedDialogue(replies=["answer"])
+    )
+    with TestClient(app) as client:
+        assert client.get("/healthz").status_code == 200
+        throwaway_postgres.stop()
+
+        def repeats(what: str) -> int:
+            return sum(
+                1
+                for r in caplog.records
+                if r.levelno == logging.DEBUG and r.getMessage().startswith(f"{what} failing")
+            )
+
+        # The listener retries every second, the outbox queue's passes as often: wait
+        # until each has failed again after its first warning.
+        deadline = time.monotonic() + 60
+        while min(repeats("wake-up listener"), repeats("outbox queue")) < 2:
+            assert time.monotonic() < deadline, "the loops did not retry within a minute"
+            time.sleep(0.2)
+
+    loud = [
+        r for r in caplog.records if r.name in _RETRYING_LOGGERS and r.levelno >= logging.WARNING
+    ]
+    said = [r.getMessage().partition(" failing: ")[0] for r in loud]
+    assert "wake-up listener" in said and "outbox queue" in said
+    assert len(said) == len(set(said)), said  # one line per loop (and lease), not per try
+    assert all(r.exc_info is None for r in loud if " failing: " in r.getMessage())

@@ -4,13 +4,16 @@ backoff and its cap and jitter, the retry window, Retry-After, lanes, shutdown, 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
+from bot.delivery import queue as queue_module
 from bot.delivery.queue import QueueWorker, RetryPolicy
 from channels.errors import DeliveryError
 from tests.support.waiting import until
@@ -274,3 +277,66 @@ async def test_a_wake_up_cuts_the_sleep_until_a_later_row_short() -> None:
     await queue_worker.stop(grace_seconds=1.0)
     await asyncio.wait_for(running, timeout=5.0)
     assert queue.completed == [(2, "ok-2")] and queue.performed == [2]
+
+
+@dataclass
+class FlakyClaimQueue(FakeQueue):
+    """A FakeQueue whose claims raise each of `errors` in turn, then work."""
+
+    errors: list[Exception] = field(default_factory=list)
+
+    async def claim(self, limit: int) -> list[Row]:
+        if self.errors:
+            raise self.errors.pop(0)
+        return await super().claim(limit)
+
+
+def _database_away() -> OperationalError:
+    return OperationalError(
+        "SELECT 1", {}, Exception("connection failed: connection refused\nIs the server running?")
+    )
+
+
+async def _run_until_completed(queue: FlakyClaimQueue, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(queue_module, "RETRY_FAILED_PASS_SECONDS", 0.01)
+    queue_worker = worker(queue)
+    running = asyncio.create_task(queue_worker.run())
+    await until(lambda: bool(queue.completed))
+    await queue_worker.stop(grace_seconds=1.0)
+    await asyncio.wait_for(running, timeout=5.0)
+
+
+async def test_the_database_away_is_one_warning_and_one_recovery_not_a_traceback_a_pass(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="bot.delivery.queue")
+    queue = FlakyClaimQueue([Row(1)], errors=[_database_away() for _ in range(4)])
+    await _run_until_completed(queue, monkeypatch)
+
+    records = [r for r in caplog.records if r.name == "bot.delivery.queue"]
+    (warning,) = [r for r in records if r.levelno >= logging.WARNING]
+    assert warning.getMessage() == (
+        "queue queue failing: connection failed: connection refused "
+        "(retrying; repeats at DEBUG until it works)"
+    )
+    assert warning.exc_info is None
+    assert [r.levelno for r in records if "failing" in r.getMessage()] == [
+        logging.WARNING,
+        logging.DEBUG,
+        logging.DEBUG,
+        logging.DEBUG,
+    ]
+    (recovered,) = [r for r in records if r.levelno == logging.INFO]
+    assert recovered.getMessage() == "queue queue working again after 4 failed tries"
+    assert queue.completed == [(1, "ok-1")]
+
+
+async def test_a_failing_pass_that_is_a_bug_keeps_its_traceback_every_time(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    queue = FlakyClaimQueue([Row(1)], errors=[KeyError("bug"), KeyError("bug")])
+    await _run_until_completed(queue, monkeypatch)
+
+    errors = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.getMessage() for r in errors] == ["queue pass failed; trying again"] * 2
+    assert all(r.exc_info is not None for r in errors)

@@ -34,10 +34,15 @@ class LoadBalancer:
         end(self.process)
 
 
-def config_for(servers: list[str], port: int) -> str:
-    """The deployed config with `servers` ("127.0.0.1:8001", ...) and `port`."""
+def config_for(servers: list[str], port: int, source: str | None = None) -> str:
+    """The deployed config with `servers` ("127.0.0.1:8001", ...) and `port`; `source`:
+    the address HAProxy connects to them from (another loopback address stands for
+    another host, whose forwarded headers uvicorn does not read by itself)."""
     text = CONFIG.read_text()
-    lines = "\n".join(f"    server app{n} {address} check" for n, address in enumerate(servers))
+    options = f" source {source}" if source else ""
+    lines = "\n".join(
+        f"    server app{n} {address} check{options}" for n, address in enumerate(servers)
+    )
     text, replaced = re.subn(r"^\s*server-template .*$", lines, text, flags=re.M)
     assert replaced == 1, "deploy/haproxy/haproxy.cfg has no server-template line"
     text, bound = re.subn(r"^(\s*)bind :8000$", rf"\1bind 127.0.0.1:{port}", text, flags=re.M)
@@ -46,12 +51,12 @@ def config_for(servers: list[str], port: int) -> str:
     return text
 
 
-def start_haproxy(servers: list[str], root: Path) -> LoadBalancer:
+def start_haproxy(servers: list[str], root: Path, source: str | None = None) -> LoadBalancer:
     if HAPROXY is None:
         pytest.skip("haproxy is not installed (scripts/system-packages.sh installs it)")
     port = free_port()
     config = root / "haproxy.cfg"
-    config.write_text(config_for(servers, port))
+    config.write_text(config_for(servers, port, source))
     process = subprocess.Popen(
         [HAPROXY, "-db", "-f", str(config)],
         stdout=(root / "haproxy.log").open("wb"),

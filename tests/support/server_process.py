@@ -98,16 +98,28 @@ def wait_until_healthy(server: ServerProcess, timeout: float = START_TIMEOUT_SEC
     poll(healthy, timeout, "GET /healthz to answer 200")
 
 
-def start_server(env: dict[str, str], logs: Path, name: str = "server") -> ServerProcess:
-    """`switchboard serve` on a free port with `env`, its output in `logs`; not yet
-    waited for (`wait_until_healthy`)."""
+def start_server(
+    env: dict[str, str], logs: Path, name: str = "server", *options: str
+) -> ServerProcess:
+    """`switchboard serve` on a free port with `env` (and `options`, e.g. `--workers 2`),
+    its output in `logs`; not yet waited for (`wait_until_healthy`)."""
     from tests.support.ports import free_port
 
     port = free_port()
     stderr_path = logs / f"{name}.stderr"
     with (logs / f"{name}.stdout").open("wb") as stdout, stderr_path.open("wb") as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "bot.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                *options,
+            ],
             env=env,
             stdout=stdout,
             stderr=stderr,
