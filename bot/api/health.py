@@ -10,8 +10,15 @@ Twilio is down). A channel's state is `on`, `off`, `failing` with its reason, or
 `unchecked`, with when it was checked. `detail.dead_deliveries` counts the sends and
 Slack calls parked dead (retried until their window ended): an alert to watch, not a
 reason to restart the server.
+
+The 503's `error` says what kind of failure it is ("database is locked", "connection
+... failed: FATAL: password authentication failed for user ...") with every quoted name
+and port number masked: the endpoint is public behind the load balancer, and the
+database's host, socket path, port and user are not anyone's business (the server's
+retrying loops log the whole message once when they start failing).
 """
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +30,15 @@ from crm_store import Database, stranded
 from crm_store.errors import StoreUnavailable
 
 ChannelStates = Callable[[], dict[str, dict[str, Any]]]
+
+_QUOTED = re.compile(r'"[^"]*"')
+_PORT = re.compile(r"\bport \d+", re.I)
+
+
+def public_reason(exc: Exception) -> str:
+    """The first line of `exc`, its quoted names and port numbers masked."""
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return _PORT.sub("port ...", _QUOTED.sub('"..."', first))
 
 
 def _unanswered(database: Database) -> int:
@@ -40,7 +56,7 @@ def health_router(
     router = APIRouter(tags=["operations"])
 
     def unavailable(state: str, exc: StoreUnavailable) -> JSONResponse:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        reason = public_reason(exc)
         body: dict[str, Any] = {"status": "unavailable", "database": state, "error": reason}
         if channels is not None:
             body["channels"] = channels()

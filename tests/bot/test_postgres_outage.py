@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import make_url
 
 from bot.app import create_app
 from tests.support.fakes import ScriptedDialogue
@@ -99,6 +100,11 @@ def test_postgres_stopped_mid_test_answers_503_everywhere(
         assert health.status_code == 503
         assert health.json()["database"] == "down"
         assert health.headers["retry-after"] == "7"
+        # Public behind the load balancer: what failed, not where the database lives.
+        said = health.json()["error"]
+        assert "failed" in said
+        for private in (str(throwaway_postgres.directory), str(make_url(url).port)):
+            assert private not in said, said
 
 
 # The loops of one process that reach the database on their own and retry.
