@@ -9,18 +9,18 @@ fixed and small on purpose: each entry is a phrase a retail customer writes, sai
 way help centres write it, and applies to the text the NLU and the knowledge base read,
 never to the stored text.
 
-Decision: a table, not a learned rewrite. The entries are general retail usage (not one
-help centre's words), so a help centre that calls the return period a "window" loses
-nothing (the plain words still find it), and an operator can read every rewrite in
-`attributes.route.read_as`.
+Decision: a table, not a learned rewrite: the entries are general retail usage, not one
+help centre's words, and an operator can read every rewrite in `attributes.route.read_as`.
+Not measured: a help centre that itself writes "return window" is searched with "return
+period" all the same (the demo's says "within 30 days").
 """
 
 from __future__ import annotations
 
 import re
 
-# Longest first where one entry is inside another ("same day dispatch" before
-# "dispatch"). Keys are lower case; a match ignores case and needs whole words.
+# Keys are lower case; a match ignores case and needs whole words, and the longer key
+# wins where one holds another ("same day dispatch" over "dispatch").
 IDIOMS: dict[str, str] = {
     "return window": "return period",
     "returns window": "returns period",
