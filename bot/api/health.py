@@ -28,6 +28,7 @@ from fastapi.responses import JSONResponse
 
 from crm_store import Database, stranded
 from crm_store.errors import StoreUnavailable
+from crm_store.outage_log import first_line
 
 ChannelStates = Callable[[], dict[str, dict[str, Any]]]
 
@@ -36,9 +37,9 @@ _PORT = re.compile(r"\bport \d+", re.I)
 
 
 def public_reason(exc: Exception) -> str:
-    """The first line of `exc`, its quoted names and port numbers masked."""
-    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return _PORT.sub("port ...", _QUOTED.sub('"..."', first))
+    """The first line of `exc` (as the outage log reads it), its quoted names and port
+    numbers masked."""
+    return _PORT.sub("port ...", _QUOTED.sub('"..."', first_line(exc)))
 
 
 def _unanswered(database: Database) -> int:
