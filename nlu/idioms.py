@@ -42,6 +42,25 @@ IDIOMS: dict[str, str] = {
     "cut off time": "latest time to order",
     "cutoff": "latest time to order",
     "cut-off": "latest time to order",
+    # Pay-later services by name. Not "afterpay" (the demo's own `asked:` phrasing
+    # says it) nor "affirm" (an English verb).
+    "klarna": "buy now pay later",
+    "clearpay": "buy now pay later",
+    "sezzle": "buy now pay later",
+    # British "ring" for a telephone call; only in these phrases, since a ring is also
+    # a thing ("the D-ring snapped").
+    "can ring": "can call",
+    "ring you": "call you",
+    "ring me": "call me",
+    "ring us": "call us",
+    "ring back": "call back",
+    "give you a ring": "call you",
+    "give me a ring": "call me",
+    # A shop that is "working" is open ("are you guys working on july 4th").
+    "are you working": "are you open",
+    "are u working": "are u open",
+    "you guys working": "you guys open",
+    "r u working": "are you open",
 }
 
 _IDIOM = re.compile(

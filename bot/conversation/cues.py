@@ -134,6 +134,23 @@ _QUESTION_START = re.compile(
 )
 
 
+# A greeting opens the message it is in: "hi there", "good morning team", "hey, how are
+# you?". A greeting word further in is part of something else ("translate hello into
+# japanese", "can you say hello to my mum"), which the NLU, trained on greetings alone,
+# still reads as one.
+_OPENS_WITH_GREETING = re.compile(
+    r"^\W*(?:h+i+|he+y+a?|hel+o+|hal+o+|hul+o+|hiya|howdy|yo+|greetings|morning|evening|"
+    r"afternoon|good\s+(?:morning|afternoon|evening|day)|g'?day|sup|"
+    r"how\s+(?:are|r)\s+(?:you|u)|how'?s\s+it\s+going|what'?s\s+up)\b",
+    re.I,
+)
+
+
+def opens_with_greeting(text: str) -> bool:
+    """The message starts with a greeting (see `_OPENS_WITH_GREETING`)."""
+    return bool(_OPENS_WITH_GREETING.search(text))
+
+
 def asks_for_person(text: str) -> bool:
     """An explicit request to talk to a person, however it is worded ("connect me to
     someone NOW", "can I speak with a real human"); not "how do I reach you?"."""

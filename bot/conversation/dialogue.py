@@ -97,6 +97,18 @@ _GOODBYE = re.compile(
     re.I,
 )
 _PERSON = re.compile(r"\b(human|person|agent|someone real|real person|representative)\b", re.I)
+# "are you a robot?", "am I talking to a real person?", "is this a bot": the whole
+# message asks what answers. Said honestly, with the way to a person; a message that goes
+# on ("are you a bot? I want a human") is not only this and is routed as a whole.
+_ASKS_WHAT_ANSWERS = re.compile(
+    r"^\W*(?:(?:hi|hello|hey|so|wait|um+|ok)\W+)?"
+    r"(?:(?:are|r)\s+(?:you|u)|am\s+i\s+(?:talking|chatting|speaking|writing)\s+(?:to|with)|"
+    r"is\s+(?:this|that|it)(?:\s+(?:a|an))?)"
+    r"\s+(?:(?:just|only)\s+)?(?:a\s+|an\s+)?(?:real\s+|actual\s+|live\s+)?"
+    r"(?:(?:ro)?bot|chat\s*bot|ai|a\.i\.?|machine|computer|human|person)"
+    r"(?:\s+or\s+(?:a\s+|an\s+)?(?:real\s+)?(?:(?:ro)?bot|human|person|machine|ai))?[\s?!.]*$",
+    re.I,
+)
 
 FALLBACK = (
     "Sorry, I didn't understand that. Could you put it another way? "
@@ -108,7 +120,12 @@ PERSON_REQUESTED = (
     "I can't bring a person into this chat, but our support team reads every "
     "conversation here. Leave your question and how to reach you, and they will follow up."
 )
-SMALL_TALK_INTENTS = frozenset({"talk_to_human", "greet", "thanks", "goodbye"})
+# Said when asked whether a bot answers: what it is, what it can do, and the way to a person.
+WHAT_ANSWERS = (
+    "I'm an automated assistant. I answer from the help centre and can look up your orders "
+    "and tickets. If you'd rather talk to a person, just say so."
+)
+SMALL_TALK_INTENTS = frozenset({"talk_to_human", "greet", "thanks", "goodbye", "what_answers"})
 
 
 def small_talk_intent(text: str) -> str | None:
@@ -117,6 +134,8 @@ def small_talk_intent(text: str) -> str | None:
     Greetings, thanks and goodbyes match only short messages that are nothing else
     ("hi", "thanks!"), so "hi, how long do refunds take?" goes on to the knowledge base.
     """
+    if _ASKS_WHAT_ANSWERS.search(text):
+        return "what_answers"
     if _PERSON.search(text):
         return "talk_to_human"
     if _GREETING.search(text):
@@ -138,6 +157,8 @@ def small_talk_reply(intent: str, turn: Turn) -> Reply | None:
         return Reply(f"{hello} How can I help you today?", intent=intent, confidence=1.0)
     if intent == "thanks":
         return Reply("You're welcome! Anything else I can do?", intent=intent, confidence=1.0)
+    if intent == "what_answers":
+        return Reply(WHAT_ANSWERS, intent=intent, confidence=1.0)
     if intent == "goodbye":
         return Reply("Goodbye, and thanks for getting in touch.", intent=intent, confidence=1.0)
     return None

@@ -78,7 +78,7 @@ _ACTIONS = {
     "opt_out": "action_opt_out",
     "opt_in": "action_opt_in",
 }
-_SMALL_TALK = frozenset({"greet", "thanks", "goodbye"})
+_SMALL_TALK = frozenset({"greet", "thanks", "goodbye", "what_answers"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +186,16 @@ def decide(signals: Signals) -> Plan:
 
     if cues.asks_for_person(text) or signals.small_talk == "talk_to_human":
         return Plan(Decision.HANDOVER, "asked_for_person")
+    if (
+        signals.intent == "talk_to_human"
+        and signals.confidence >= SURE_OF_PERSON
+        and cues.mentions_a_person(text)
+        and not answered_outright
+    ):
+        # "can a member of staff message me back": the NLU is sure and the message names
+        # a person; an article only in the probable zone (contact us) does not outweigh
+        # an explicit request, which hands over at once however it is worded.
+        return Plan(Decision.HANDOVER, "asked_for_person_by_intent")
     if signals.small_talk in _SMALL_TALK:
         return Plan(Decision.SMALL_TALK, f"small_talk_{signals.small_talk}")
 
@@ -193,6 +203,10 @@ def decide(signals: Signals) -> Plan:
     extra: list[dict[str, Any]] = []
     about_orders = intent == "order_status" or cues.asks_about_order_state(text)
     numbers = cues.bare_numbers(text) if about_orders else cues.order_like_numbers(text)
+    ticket_number = entity(signals, "ticket_number")
+    if ticket_number is not None:
+        # "ticket 1001" is the ticket T-1001, not an order numbered 1001.
+        numbers = [n for n in numbers if f"T-{n}" != str(ticket_number).upper()]
     if (
         order_number is None
         and numbers
@@ -216,7 +230,7 @@ def decide(signals: Signals) -> Plan:
         if kb and (asks_more or cues.asks_to_change_order(text)):
             return _answer(signals, "article_then_named_order", then=ORDER_STATUS)
         return Plan(Decision.ACTION, "order_named", ORDER_STATUS, entities=extra)
-    if entity(signals, "ticket_number") is not None:
+    if ticket_number is not None:
         return Plan(Decision.ACTION, "ticket_named", TICKET_STATUS)
 
     if (
@@ -235,9 +249,13 @@ def decide(signals: Signals) -> Plan:
     ):
         return Plan(Decision.ACTION, intent, _ACTIONS[intent])
 
-    if cues.asks_to_change_contact(text) or (
-        intent == "update_contact" and (entity(signals, "email") or entity(signals, "phone"))
-    ):
+    new_value = entity(signals, "email") or entity(signals, "phone")
+    if cues.asks_to_change_contact(text) or (intent == "update_contact" and new_value):
+        if not signals.verified and not new_value and answered_outright:
+            # Nobody the channel knows ("need to update the mobile number on my
+            # profile" in an anonymous chat): the form could only refuse, the article
+            # says how to change it yourself.
+            return _answer(signals, "article_for_unknown_sender")
         return Plan(Decision.FORM, "asked_to_change_contact", CONTACT_FORM)
     if (
         cues.shows_business_interest(text)

@@ -21,6 +21,9 @@ from nlu.idioms import say_plainly
         ("cutoff time for same day dispatch?", "latest time to order for same day shipping?"),
         ("has it been dispatched", "has it been shipped"),
         ("any import fees to canada?", "any customs duties to canada?"),
+        ("klarna?", "buy now pay later?"),
+        ("is there a number i can ring", "is there a number i can call"),
+        ("are you guys working on july 4th", "are you guys open on july 4th"),
     ],
 )  # fmt: skip
 def test_idioms_are_said_in_the_help_centres_words(text: str, plain: str) -> None:
@@ -34,6 +37,7 @@ def test_idioms_are_said_in_the_help_centres_words(text: str, plain: str) -> Non
         "Beta tester here",  # "eta" inside a word
         "the amex-style card",  # part of a hyphenated word
         "order 4417",
+        "the D-ring snapped on my pack",  # a ring that is a thing, not a call
     ],
 )
 def test_words_that_only_contain_an_idiom_are_left_alone(text: str) -> None:

@@ -54,10 +54,10 @@ def test_no_english_support_message_is_taken_for_another_language(
 
 
 def test_most_written_customer_messages_get_their_language(detector: LanguageDetector) -> None:
-    """The 142 written messages: measured recall 38/44 Romance (short French and
-    Portuguese sentences stay under the threshold), 32/32 Germanic, 30/30 Slavic, 36/36
-    others, and never a wrong code. The bound, 85% per family, leaves room for a model
-    update without letting a family quietly fall out."""
+    """The 142 written messages: measured recall 41/44 Romance (38 before English ruled
+    out counted: short French and Portuguese sentences stay under the threshold), 32/32
+    Germanic, 30/30 Slavic, 36/36 others, and never a wrong code. The bound, 85% per
+    family, leaves room for a model update without letting a family quietly fall out."""
     families, messages = written_languages()
     for family, codes in families.items():
         found = [(code, detector.detect(text).code) for code in codes for text in messages[code]]
@@ -111,6 +111,18 @@ def test_a_foreign_message_survives_its_english_correction(
     corrected = corrector.correct(text).text
     assert corrected != text
     assert detector.detect(text, corrected=corrected).code == "de"
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("ciao, posso pagare con paypal?", "it"), ("puis-je payer avec paypal ?", "fr")],
+)
+def test_a_language_far_ahead_with_english_ruled_out_is_named(
+    detector: LanguageDetector, text: str, code: str
+) -> None:
+    """Below the threshold (Italian 0.58, French 0.50), but English is at 0.05 and the
+    next language three times behind."""
+    assert detector.detect(text).code == code
 
 
 @pytest.mark.parametrize("text", ["¿Puedo devolver unas botas?", "¡Hola! ¿tienen tallas grandes?"])

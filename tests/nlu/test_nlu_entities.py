@@ -48,6 +48,8 @@ def test_phone_numbers_become_e164(extractor: EntityExtractor, text: str, e164: 
         ("order #88213 is late", "88213"),
         ("order number 731204 please", "731204"),
         ("status of A-10023", "A-10023"),
+        ("status AO7719", "AO7719"),
+        ("has my order AB123456 shipped yet", "AB123456"),
     ],
 )
 def test_order_numbers(extractor: EntityExtractor, text: str, number: str) -> None:
@@ -56,6 +58,11 @@ def test_order_numbers(extractor: EntityExtractor, text: str, number: str) -> No
 
 def test_a_bare_number_is_not_an_order(extractor: EntityExtractor) -> None:
     assert values(extractor, "I have 4417 reasons", "order_number") == []
+
+
+def test_a_product_model_is_not_an_order(extractor: EntityExtractor) -> None:
+    text = "is the GTX2000 shell warm enough for winter camping"
+    assert values(extractor, text, "order_number") == []
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from tests.support.dialogue_chat import (
     Chat,
     entity,
 )
-from tests.support.dialogue_fakes import RecordingActions, ScriptedKnowledgeBase
+from tests.support.dialogue_fakes import RecordingActions, ScriptedKnowledgeBase, passage
 
 
 @pytest.mark.parametrize(
@@ -79,6 +79,34 @@ async def test_a_greeting_runs_the_greeting_action(
     assert actions.ran == ["action_greet"]
     assert (reply.text, reply.intent) == ("Hi Ada!", "greet")
     assert reply.attributes["route"]["decision"] == "small_talk"
+
+
+@pytest.mark.parametrize("text", ["good morning team", "hey, how are you?", "Hiii"])
+async def test_a_greeting_the_nlu_reads_counts_when_it_opens_the_message(
+    dialogue: SupportDialogue, actions: RecordingActions, text: str
+) -> None:
+    (reply,) = await Chat(dialogue).say(text, "greet", 0.99)
+
+    assert reply.attributes["route"]["rule"] == "small_talk_greet"
+
+
+async def test_a_greeting_word_inside_a_request_is_not_a_greeting(
+    dialogue: SupportDialogue, actions: RecordingActions
+) -> None:
+    (reply,) = await Chat(dialogue).say("translate hello into japanese", "greet", 0.99)
+
+    assert actions.ran == []
+    assert reply.attributes["route"]["decision"] == "fallback"
+
+
+async def test_small_talk_the_nlu_reads_gives_way_to_an_article_that_answers_outright(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
+) -> None:
+    knowledge.passages = [passage("Pay in 4 splits the cost.", 0.92, source="https://h/pay-in-4")]
+
+    (reply,) = await Chat(dialogue).say("buy now pay later?", "goodbye", 0.82)
+
+    assert reply.attributes["route"]["decision"] == "answer"
 
 
 @pytest.mark.parametrize("intent", ["opt_out", "opt_in"])

@@ -275,9 +275,26 @@ def test_my_orders_for_a_verified_customer_runs_the_lookup_even_with_an_article(
     ],
 )
 def test_explicit_requests_start_their_forms(text: str, form: str) -> None:
-    plan = decide(signals(text, "update_contact", 0.9, articles=[(SHIPPING, 0.7)]))
+    plan = decide(signals(text, "update_contact", 0.9, articles=[(SHIPPING, 0.7)], verified=True))
 
     assert (plan.decision, plan.action) == (Decision.FORM, form)
+
+
+def test_a_sender_nobody_knows_asking_to_change_contact_details_gets_the_article() -> None:
+    """The form would only refuse an unproven sender; the article says how to do it."""
+    text = "need to update the mobile number on my profile"
+    plan = decide(signals(text, "update_contact", 1.0, articles=[(SHIPPING, 0.66)]))
+
+    assert (plan.decision, plan.rule) == (Decision.ANSWER, "article_for_unknown_sender")
+
+
+def test_a_sender_nobody_knows_giving_the_new_address_still_meets_the_form() -> None:
+    """A new value is a change asked for: the form refuses it and says why."""
+    text = "change my email to ada@new.test"
+    entities = [{"entity": "email", "value": "ada@new.test"}]
+    found = signals(text, "update_contact", 0.9, entities=entities, articles=[(SHIPPING, 0.7)])
+
+    assert decide(found).action == CONTACT_FORM
 
 
 def test_how_to_change_an_email_is_answered_from_the_article() -> None:
@@ -672,3 +689,43 @@ def test_a_complaint_keeps_the_classifiers_article_when_it_answers_at_the_thresh
 
     assert (plan.decision, plan.rule) == (Decision.ANSWER, "article_for_complaint")
     assert plan.cite[0].source == RETURNS
+
+
+def test_a_number_after_the_word_ticket_is_the_ticket_not_an_order() -> None:
+    text = "whats happening with the invoice problem i reported, ticket 1001"
+    entities = [{"entity": "ticket_number", "value": "T-1001"}]
+    plan = decide(signals(text, "open_ticket", 0.97, entities=entities, articles=[(INVOICES, 0.5)]))
+
+    assert (plan.decision, plan.rule, plan.action) == (
+        Decision.ACTION,
+        "ticket_named",
+        "action_ticket_status",
+    )
+
+
+CONTACT = "https://help.acme.test/contact-us"
+
+
+def test_a_request_for_a_person_the_nlu_is_sure_of_beats_a_probable_article() -> None:
+    text = "can a member of staff message me back"
+    plan = decide(signals(text, "talk_to_human", 0.97, articles=[(CONTACT, 0.47)]))
+
+    assert (plan.decision, plan.rule) == (Decision.HANDOVER, "asked_for_person_by_intent")
+
+
+def test_an_article_that_answers_outright_still_answers_a_question_about_people() -> None:
+    text = "what hours are your staff on the phone"
+    plan = decide(signals(text, "talk_to_human", 0.9, articles=[(CONTACT, 0.7)]))
+
+    assert plan.decision is Decision.ANSWER
+
+
+@pytest.mark.parametrize(
+    "text", ["are you a robot?", "r u a bot", "am i talking to a real person?", "is this a bot"]
+)
+def test_asking_whether_a_bot_answers_is_small_talk(text: str) -> None:
+    assert small_talk_intent(text) == "what_answers"
+
+
+def test_asking_whether_a_bot_answers_then_for_a_person_is_a_request_for_one() -> None:
+    assert small_talk_intent("are you a bot? i want a human") == "talk_to_human"
