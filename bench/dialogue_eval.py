@@ -12,7 +12,7 @@ API does not expose them; agents' tools read the same record). Replies without a
 (the router before issue 14) are read by the legacy reader, and the script says how
 many.
 
-    .venv/bin/python bench/dialogue_eval.py [--split dev|test|all] [--only CLASS]
+    .venv/bin/python bench/dialogue_eval.py [--split dev|test|holdout|blind|all] [--only CLASS]
         [--failures] [--components]
 
 `--components` also runs bench/kb_stackfaq.py and bench/nlu_banking77.py (as
@@ -192,7 +192,9 @@ def write_dump(path: Path, results: list[CaseResult]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--split", choices=["dev", "test", "holdout", "all"], default="all")
+    parser.add_argument(
+        "--split", choices=["dev", "test", "holdout", "blind", "all"], default="all"
+    )
     parser.add_argument("--only", choices=CLASSES)
     parser.add_argument("--failures", action="store_true", help="list every failing case")
     parser.add_argument(
@@ -239,7 +241,7 @@ def main() -> None:
     )
     by_split = {
         split: [r for r in results if r.split == split]
-        for split in ("dev", "test", "holdout")
+        for split in ("dev", "test", "holdout", "blind")
         if args.split in (split, "all")
     }
     if args.split == "all":

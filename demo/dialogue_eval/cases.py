@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 DATA_DIR = Path(__file__).parent
-SPLITS = ("dev", "test", "holdout")
+SPLITS = ("dev", "test", "holdout", "blind")
 # Who is chatting: an anonymous visitor, or a demo customer whose identity the host
 # page signs (demo/seed.py's fixed customers).
 VISITORS = {
@@ -154,7 +154,7 @@ def _common(raw: Any, where: str, fields: set[str], required: set[str]) -> dict[
     if unknown or missing:
         raise CaseError(f"{where}: unknown fields {sorted(unknown)}, missing {sorted(missing)}")
     if raw["split"] not in SPLITS:
-        raise CaseError(f"{where}: split must be dev, test or holdout, got {raw['split']!r}")
+        raise CaseError(f"{where}: split must be dev, test, holdout or blind, got {raw['split']!r}")
     if raw.get("visitor", "anonymous") not in VISITORS:
         raise CaseError(f"{where}: unknown visitor {raw.get('visitor')!r}")
     return raw
