@@ -643,6 +643,9 @@ def test_a_complaint_is_judged_without_the_article_classifier() -> None:
 
     assert decide(nudged).decision is Decision.OFFER
     assert decide(question).decision is Decision.ANSWER  # a question keeps the classifier's word
+    # A problem told without anger is read as a question, the classifier's word included.
+    calm = dataclasses.replace(nudged, text="washed my puffer and now its all lumpy, help")
+    assert decide(calm).decision is Decision.ANSWER
 
 
 @pytest.mark.parametrize(
