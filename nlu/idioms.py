@@ -56,6 +56,10 @@ IDIOMS: dict[str, str] = {
     "ring back": "call back",
     "give you a ring": "call you",
     "give me a ring": "call me",
+    # "whats ur phone no.": "no." for number, after the things that have one.
+    "phone no": "phone number",
+    "tel no": "telephone number",
+    "contact no": "contact number",
     # A shop that is "working" is open ("are you guys working on july 4th").
     "are you working": "are you open",
     "are u working": "are u open",

@@ -53,7 +53,8 @@ _BUSINESS_INTEREST = re.compile(
     r"uniforms?|purchase|gear|kit|jackets))\b"
     r"|\b(?:kit|fit|gear|equip)(?:ting)?\s+out\s+(?:the\s+|our\s+|my\s+)?(?:whole\s+|entire\s+)?"
     r"(?:team|staff|crew|club|group|troop|class|company|department|squad)\b"
-    r"|(?<![#\d])(?:[2-9]\d|[1-9]\d\d)\s+(?:(?!"
+    # not the cents or pounds of a price ("the $19.95 express fee")
+    r"|(?<![#\d.,$£€])(?:[2-9]\d|[1-9]\d\d)\s+(?:(?!"
     + _UNITS
     + r")[a-z]+\s+)?(?:(?!"
     + _UNITS

@@ -22,6 +22,7 @@ from nlu.idioms import say_plainly
         ("has it been dispatched", "has it been shipped"),
         ("any import fees to canada?", "any customs duties to canada?"),
         ("klarna?", "buy now pay later?"),
+        ("whats ur phone no. or email", "whats ur phone number. or email"),
         ("is there a number i can ring", "is there a number i can call"),
         ("are you guys working on july 4th", "are you guys open on july 4th"),
     ],

@@ -128,6 +128,7 @@ def test_for_my_company_is_sales_interest_only_when_the_help_centre_has_no_answe
         "why does shipping cost extra under 75 dollars",
         "order 4417 items are missing",
         "i have tried 20 times to pay",
+        "if i send back the boots do i get the $19.95 express fee back too",
     ],
 )
 def test_a_number_of_days_dollars_or_an_order_number_is_not_a_bulk_order(text: str) -> None:
