@@ -4,7 +4,7 @@ read their results. Every change goes through engagement/campaign_actions.py, as
 CLI's and the YAML files' do."""
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from anyio import to_thread
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
@@ -17,6 +17,7 @@ from crm_store.base import MAX_ID, utcnow
 from crm_store.campaigns import CampaignRecord, SegmentRecord
 from crm_store.records import StaffRecord
 from engagement.campaign_actions import (
+    SCHEDULE_SKEW,
     create_campaign,
     move_campaign,
     save_segment,
@@ -40,7 +41,9 @@ STATE = {409: {"description": "the campaign's status does not allow this"}}
 class Schedule(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    at: AwareDatetime | None = None  # default: now
+    # Default: the time saved with the campaign, else now; "now" says now whatever was
+    # saved (a saved time that has passed is refused: engagement/campaign_actions.py).
+    at: AwareDatetime | Literal["now"] | None = None
     deadline: AwareDatetime | None = None
 
 
@@ -72,6 +75,12 @@ def campaign_json(campaign: CampaignRecord) -> dict[str, Any]:
         "conversion_days": campaign.conversion_days,
         "source": campaign.source,
         "started_at": when(campaign.started_at),
+        "start_delay_seconds": campaign.start_delay_seconds,
+        # A draft whose saved time has gone by (saved so, or back from a send found too
+        # late): scheduling it needs a new `at`.
+        "scheduled_at_passed": campaign.status == "draft"
+        and campaign.scheduled_at is not None
+        and campaign.scheduled_at < utcnow() - SCHEDULE_SKEW,
         "finished_at": when(campaign.finished_at),
         "kind": campaign.kind,
         "journey": campaign.journey,
@@ -213,17 +222,19 @@ def campaigns_router(
         },
     )
     async def schedule(campaign_id: Id, body: Schedule, member: Member) -> Any:
-        """Schedule a draft: at `at` (default now), sent until `deadline`."""
+        """Schedule a draft: at `at` (default: its saved time, else now; "now": now),
+        sent until `deadline`."""
 
         def work(session: Any) -> Any:
+            now = utcnow()
             try:
                 return campaign_json(
                     schedule_campaign(
                         session,
                         _campaign(session, campaign_id),
                         rules,
-                        now=utcnow(),
-                        at=body.at,
+                        now=now,
+                        at=now if body.at == "now" else body.at,
                         deadline=body.deadline,
                     )
                 )

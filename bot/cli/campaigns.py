@@ -197,6 +197,15 @@ def preview(campaign_id: int, sample: int, limit: int, as_json: bool) -> None:
         sys.exit(1)
 
 
+def _when_or_now(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    """As `_when`, and "now" is the current time (whatever time the draft saved)."""
+    if value == "now":
+        from crm_store.base import utcnow
+
+        return utcnow()
+    return _when(ctx, param, value)
+
+
 def _when(_: click.Context, __: click.Parameter, value: str | None) -> datetime | None:
     """An option's ISO time with its zone, read before the store is opened."""
     if value is None:
@@ -214,7 +223,12 @@ def _when(_: click.Context, __: click.Parameter, value: str | None) -> datetime 
 
 @campaigns.command("schedule")
 @click.argument("campaign_id", type=int)
-@click.option("--at", default=None, callback=_when, help="ISO time with zone (default: now)")
+@click.option(
+    "--at",
+    default=None,
+    callback=_when_or_now,
+    help="ISO time with zone, or now (default: the time saved with it, else now)",
+)
 @click.option(
     "--deadline", default=None, callback=_when, help="ISO time with zone: nothing sent after it"
 )
