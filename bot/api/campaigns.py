@@ -7,10 +7,11 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from bot.api.audit import AuditTrail
 from bot.api.auth import StaffDependency
 from crm_store import Database, campaigns
 from crm_store.base import MAX_ID, utcnow
@@ -28,6 +29,7 @@ from engagement.definitions import CampaignDefinition, SegmentDefinition
 from engagement.errors import CampaignStateError, InvalidCampaign
 from engagement.journey_definitions import JourneyDefinition
 from engagement.preview import preview_campaign
+from engagement.recipient_list import LedgerState, recipient_list
 from engagement.report import campaign_report
 from engagement.rules import EngagementRules
 
@@ -110,6 +112,7 @@ def campaigns_router(
     staff: StaffDependency,
     rules: EngagementRules,
     wake_sender: Callable[[], None] = lambda: None,
+    trail: AuditTrail | None = None,
 ) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["campaigns"])
     Member = Annotated[StaffRecord, Depends(staff)]
@@ -278,5 +281,36 @@ def campaigns_router(
         """Sent, delivered, failed, suppressed by reason, replies, unsubscribes,
         conversions and the lift against the holdout."""
         return await run(lambda s: campaign_report(s, _campaign(s, campaign_id)))
+
+    @router.get("/campaigns/{campaign_id}/recipients", responses=NOT_FOUND)
+    async def recipients(
+        request: Request,
+        campaign_id: Id,
+        member: Member,
+        state: Annotated[LedgerState | None, Query()] = None,
+        reason: Annotated[str | None, Query(max_length=40)] = None,
+        step: Annotated[str | None, Query(max_length=40)] = None,
+        after_id: Annotated[int, Query(ge=0, le=MAX_ID, description="the last id seen")] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> dict[str, Any]:
+        """Who the campaign was sent to, in ledger order: each customer and step with
+        the send's state, the reason it was suppressed or failed and (SMS) the delivery
+        status; `counts` of the whole ledger by state and reason, and of the rows
+        matching. `next_after_id` pages on. Each customer listed is an audited read."""
+        found = await run(
+            lambda s: recipient_list(
+                s,
+                _campaign(s, campaign_id),
+                state=state,
+                reason=reason,
+                step=step,
+                after_id=after_id,
+                limit=limit,
+            )
+        )
+        if trail is not None:
+            listed = {row["customer"]["id"] for row in found["recipients"]}
+            await trail.record(request, member, "read", sorted(listed))
+        return found
 
     return router

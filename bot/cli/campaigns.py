@@ -284,6 +284,36 @@ def report(campaign_id: int) -> None:
     )
 
 
+@campaigns.command("recipients")
+@click.argument("campaign_id", type=int)
+@click.option(
+    "--state",
+    type=click.Choice(["queued", "claimed", "sending", "sent", "failed", "suppressed"]),
+)
+@click.option("--reason", help="a suppression or failure reason, e.g. no_consent")
+@click.option("--after-id", type=click.IntRange(min=0), default=0, help="the last id seen")
+@click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
+def recipients(
+    campaign_id: int, state: str | None, reason: str | None, after_id: int, limit: int
+) -> None:
+    """Who the campaign was sent to, as JSON: each customer and step with the send's
+    state, reason and delivery status, and the counts (`next_after_id` pages on)."""
+    from engagement.recipient_list import recipient_list
+
+    _echo_json(
+        _in_store(
+            lambda session, _: recipient_list(
+                session,
+                _campaign(session, campaign_id),
+                state=state,
+                reason=reason,
+                after_id=after_id,
+                limit=limit,
+            )
+        )
+    )
+
+
 @campaigns.command("run")
 @click.argument("campaign_ids", type=int, nargs=-1)
 def run(campaign_ids: tuple[int, ...]) -> None:
