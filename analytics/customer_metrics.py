@@ -21,9 +21,11 @@ from analytics.lifecycle import LifecycleThresholds, suggest_stage
 from analytics.purchases import CustomerPurchases
 from analytics.rfm import rfm_scores
 from analytics.segments import SEGMENTS, segment_of
+from analytics.stages import SILENT_STAGES
 from crm_store.models import Customer, CustomerMetrics
+from crm_store.models.customers import LIFECYCLE_STAGES
 
-__all__ = ["compute_metrics", "segment_sizes", "write_metrics"]
+__all__ = ["compute_metrics", "segment_sizes", "stage_counts", "write_metrics"]
 
 SECONDS_PER_DAY = 86_400.0
 
@@ -54,6 +56,7 @@ def compute_metrics(
     rows = []
     for c in customers:
         days, rs, fs, ms = scored.get(c.customer_id, (None, None, None, None))
+        stage = suggest_stage(c.order_count, days, c.has_lead, thresholds)
         row: dict[str, Any] = {
             "customer_id": c.customer_id,
             "computed_at": now,
@@ -65,8 +68,8 @@ def compute_metrics(
             "recency_score": rs,
             "frequency_score": fs,
             "monetary_score": ms,
-            "suggested_stage": suggest_stage(c.order_count, days, c.has_lead, thresholds),
-            "segment": segment_of(rs, fs, ms, c.order_count),
+            "suggested_stage": stage,
+            "segment": segment_of(rs, fs, ms, c.order_count, silent=stage in SILENT_STAGES),
             "probability_alive": None,
             "expected_purchases": None,
             "expected_spend_cents": None,
@@ -135,6 +138,19 @@ def _lock_customers_in_id_order(session: Session, customer_ids: list[int]) -> No
 def _last_purchase(row: dict[str, Any]) -> tuple[bool, datetime]:
     last = row["last_purchase_at"]
     return (last is None, last or datetime.min.replace(tzinfo=UTC))
+
+
+def stage_counts(session: Session) -> dict[str, int]:
+    """Customers (pending contacts left out) in each lifecycle stage now, every stage
+    named: the stage moves between refits (the stage job, orders), the segments not."""
+    counted = dict(
+        session.execute(
+            select(Customer.lifecycle_stage, func.count())
+            .where(Customer.pending.is_(False))
+            .group_by(Customer.lifecycle_stage)
+        ).all()
+    )
+    return {stage: int(counted.get(stage, 0)) for stage in LIFECYCLE_STAGES}
 
 
 def segment_sizes(session: Session) -> dict[str, int]:
