@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Integer, any_, bindparam, delete, func, insert, select
+from sqlalchemy import ColumnElement, Integer, any_, bindparam, delete, func, insert, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -143,23 +143,23 @@ def _last_purchase(row: dict[str, Any]) -> tuple[bool, datetime]:
 def stage_counts(session: Session) -> dict[str, int]:
     """Customers (pending contacts left out) in each lifecycle stage now, every stage
     named: the stage moves between refits (the stage job, orders), the segments not."""
-    counted = dict(
-        session.execute(
-            select(Customer.lifecycle_stage, func.count())
-            .where(Customer.pending.is_(False))
-            .group_by(Customer.lifecycle_stage)
-        ).all()
+    return _counted(
+        session, Customer.lifecycle_stage, LIFECYCLE_STAGES, Customer.pending.is_(False)
     )
-    return {stage: int(counted.get(stage, 0)) for stage in LIFECYCLE_STAGES}
 
 
 def segment_sizes(session: Session) -> dict[str, int]:
     """Customers in each ready-made segment, every segment named (zero when empty)."""
-    counted = dict(
-        session.execute(
-            select(CustomerMetrics.segment, func.count())
-            .where(CustomerMetrics.segment.is_not(None))
-            .group_by(CustomerMetrics.segment)
-        ).all()
+    return _counted(
+        session, CustomerMetrics.segment, SEGMENTS, CustomerMetrics.segment.is_not(None)
     )
-    return {name: int(counted.get(name, 0)) for name in SEGMENTS}
+
+
+def _counted(
+    session: Session, column: Any, names: Sequence[str], where: ColumnElement[bool]
+) -> dict[str, int]:
+    """Rows per value of `column` among those `where` picks, each of `names` named."""
+    counted = dict(
+        session.execute(select(column, func.count()).where(where).group_by(column)).all()
+    )
+    return {name: int(counted.get(name, 0)) for name in names}
