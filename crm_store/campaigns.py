@@ -47,6 +47,9 @@ MOVES: dict[str, tuple[tuple[str, ...], str]] = {
     # A broadcast the scheduler found long past its time goes back to draft, unsent
     # (engagement/sends.py `miss_if_late`).
     "miss": (("scheduled",), "draft"),
+    # Resuming one paused before it started: it waits for its time again, and starts
+    # then (freezing its audience), rather than "sending" with nothing frozen.
+    "resume_unstarted": (("paused",), "scheduled"),
 }
 
 

@@ -189,6 +189,11 @@ def move_campaign(
     """pause, resume or cancel; `CampaignStateError` when the status does not allow it."""
     if action == "cancel":
         moved = cancel_campaign(session, campaign.id, now)
+    elif action == "resume" and campaign.started_at is None:
+        # Paused while scheduled: resumed, it is scheduled again for its time (the
+        # scheduler's late rule applies if that has passed), since "sending" would
+        # find no frozen audience and be marked done having sent nothing.
+        moved = campaigns.change_status(session, campaign.id, "resume_unstarted")
     else:
         moved = campaigns.change_status(session, campaign.id, action)
     if moved is None:

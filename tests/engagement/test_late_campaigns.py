@@ -15,7 +15,7 @@ from crm_store import Database
 from crm_store.base import utcnow
 from crm_store.campaigns import get_campaign
 from crm_store.models import CampaignSend
-from engagement.campaign_actions import create_campaign
+from engagement.campaign_actions import create_campaign, move_campaign
 from engagement.definitions import CampaignDefinition
 from engagement.errors import CampaignStateError, InvalidCampaign
 from engagement.report import campaign_report
@@ -117,3 +117,24 @@ def test_a_scheduled_campaign_saved_again_keeps_its_time_and_refuses_a_past_one(
     with database.transaction() as session:
         unchanged = get_campaign(session, found.id)
     assert unchanged is not None and unchanged.scheduled_at == at
+
+
+def test_a_campaign_paused_before_it_started_waits_for_its_time_again_when_resumed(
+    database: Database,
+) -> None:
+    """Paused while scheduled and resumed, it used to go to `sending` with no audience
+    frozen, and the next pass marked it done having sent nothing."""
+    shoppers(database, AUDIENCE)
+    now = utcnow()
+    at = now + timedelta(days=1)
+    found = schedule(database, campaign(database), OPEN_RULES, now, at=at)
+    with database.transaction() as session:
+        move_campaign(session, found, "pause", now=now)
+    with database.transaction() as session:
+        resumed = move_campaign(session, get_campaign(session, found.id), "resume", now=now)
+    assert resumed.status == "scheduled" and resumed.scheduled_at == at
+    assert _scheduler_at(database, now).tick() == []  # not yet
+    with database.transaction() as session:
+        assert get_campaign(session, found.id).status == "scheduled"
+    assert _scheduler_at(database, at).tick() == [found.id]
+    assert _rows(database, found.id) == len(AUDIENCE)
