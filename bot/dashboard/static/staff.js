@@ -371,9 +371,9 @@
       { title: { text: "Segment sizes" }, yaxis: { title: { text: "customers" } } });
     table($("table-segments"), "Segments", [
       { key: "segment", label: "Segment", value: (x) => x.segment },
-      { key: "meaning", label: "Meaning (stages: the customer's now)", value: (x) => x.meaning },
       { key: "customers", label: "Customers", value: (x) => x.customers, number: true },
       { key: "spend_cents", label: "Lifetime spend" + inUnit, value: (x) => x.spend_cents, show: (x) => money(x.spend_cents), number: true },
+      { key: "meaning", label: "Meaning (silent: the stage at_risk or lapsed at the refit)", value: (x) => x.meaning },
     ], s, "segments.csv");
   }
 
