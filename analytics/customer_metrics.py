@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Integer, any_, bindparam, delete, func, insert, select
+from sqlalchemy import ColumnElement, Integer, any_, bindparam, delete, func, insert, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -21,9 +21,11 @@ from analytics.lifecycle import LifecycleThresholds, suggest_stage
 from analytics.purchases import CustomerPurchases
 from analytics.rfm import rfm_scores
 from analytics.segments import SEGMENTS, segment_of
+from analytics.stages import SILENT_STAGES
 from crm_store.models import Customer, CustomerMetrics
+from crm_store.models.customers import LIFECYCLE_STAGES
 
-__all__ = ["compute_metrics", "segment_sizes", "write_metrics"]
+__all__ = ["compute_metrics", "segment_sizes", "stage_counts", "write_metrics"]
 
 SECONDS_PER_DAY = 86_400.0
 
@@ -54,6 +56,7 @@ def compute_metrics(
     rows = []
     for c in customers:
         days, rs, fs, ms = scored.get(c.customer_id, (None, None, None, None))
+        stage = suggest_stage(c.order_count, days, c.has_lead, thresholds)
         row: dict[str, Any] = {
             "customer_id": c.customer_id,
             "computed_at": now,
@@ -65,8 +68,8 @@ def compute_metrics(
             "recency_score": rs,
             "frequency_score": fs,
             "monetary_score": ms,
-            "suggested_stage": suggest_stage(c.order_count, days, c.has_lead, thresholds),
-            "segment": segment_of(rs, fs, ms, c.order_count),
+            "suggested_stage": stage,
+            "segment": segment_of(rs, fs, ms, c.order_count, silent=stage in SILENT_STAGES),
             "probability_alive": None,
             "expected_purchases": None,
             "expected_spend_cents": None,
@@ -137,13 +140,26 @@ def _last_purchase(row: dict[str, Any]) -> tuple[bool, datetime]:
     return (last is None, last or datetime.min.replace(tzinfo=UTC))
 
 
+def stage_counts(session: Session) -> dict[str, int]:
+    """Customers (pending contacts left out) in each lifecycle stage now, every stage
+    named: the stage moves between refits (the stage job, orders), the segments not."""
+    return _counted(
+        session, Customer.lifecycle_stage, LIFECYCLE_STAGES, Customer.pending.is_(False)
+    )
+
+
 def segment_sizes(session: Session) -> dict[str, int]:
     """Customers in each ready-made segment, every segment named (zero when empty)."""
-    counted = dict(
-        session.execute(
-            select(CustomerMetrics.segment, func.count())
-            .where(CustomerMetrics.segment.is_not(None))
-            .group_by(CustomerMetrics.segment)
-        ).all()
+    return _counted(
+        session, CustomerMetrics.segment, SEGMENTS, CustomerMetrics.segment.is_not(None)
     )
-    return {name: int(counted.get(name, 0)) for name in SEGMENTS}
+
+
+def _counted(
+    session: Session, column: Any, names: Sequence[str], where: ColumnElement[bool]
+) -> dict[str, int]:
+    """Rows per value of `column` among those `where` picks, each of `names` named."""
+    counted = dict(
+        session.execute(select(column, func.count()).where(where).group_by(column)).all()
+    )
+    return {name: int(counted.get(name, 0)) for name in names}

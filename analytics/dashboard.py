@@ -41,7 +41,7 @@ from sqlalchemy import ColumnElement, exists, func, literal, null, or_, select, 
 from sqlalchemy.orm import Session
 
 from analytics.model_fits import CUSTOMER_METRICS, LIFETIME_VALUE, latest_fit
-from analytics.segments import SEGMENTS
+from analytics.segments import SEGMENT_MEANINGS, SEGMENTS
 from crm_store.models import Customer, CustomerMetrics, Identity, Lead, LeadScore, Order, StaffUser
 from crm_store.summaries import BEST_CHANCE_FIRST, NOT_PURCHASES, OPEN_LEADS
 
@@ -183,6 +183,7 @@ def segment_sizes(session: Session, window: DashboardFilter) -> list[dict[str, A
     return [
         {
             "segment": name,
+            "meaning": SEGMENT_MEANINGS[name],
             "customers": counted.get(name, (0, 0))[0],
             "spend_cents": counted.get(name, (0, 0))[1],
         }

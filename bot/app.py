@@ -218,6 +218,7 @@ def _mount(app: FastAPI, services: Services) -> None:
             auth.role("admin", "marketing"),
             engagement_rules(services.settings, channels=services.campaign_channels),
             lambda: services.wake_queue("campaigns"),
+            trail,
         )
     )
     app.include_router(handoffs_router(services.handoffs, auth))

@@ -44,6 +44,12 @@ MOVES: dict[str, tuple[tuple[str, ...], str]] = {
     "resume": (("paused",), "sending"),
     "cancel": (("draft", "scheduled", "sending", "paused"), "cancelled"),
     "finish": (("sending",), "done"),
+    # A broadcast the scheduler found long past its time goes back to draft, unsent
+    # (engagement/sends.py `miss_if_late`).
+    "miss": (("scheduled",), "draft"),
+    # Resuming one paused before it started: it waits for its time again, and starts
+    # then (freezing its audience), rather than "sending" with nothing frozen.
+    "resume_unstarted": (("paused",), "scheduled"),
 }
 
 
@@ -92,6 +98,14 @@ class CampaignRecord:
     @property
     def steps(self) -> list[str]:
         return list(self.channels)
+
+    @property
+    def start_delay_seconds(self) -> int | None:
+        """How long after its scheduled time the send started (a server down over the
+        time, a scheduler pass later): None before it started."""
+        if self.started_at is None or self.scheduled_at is None:
+            return None
+        return max(0, round((self.started_at - self.scheduled_at).total_seconds()))
 
 
 def _segment(row: Segment) -> SegmentRecord:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm_store import campaigns
+from crm_store.base import utcnow
 from crm_store.campaigns import CampaignRecord, SegmentRecord
 from crm_store.models import Customer
 from engagement.definitions import CampaignDefinition, SegmentDefinition
@@ -25,6 +26,7 @@ from engagement.rules import EngagementRules, channels_off, channels_off_reason
 from engagement.sends import cancel_campaign
 
 __all__ = [
+    "SCHEDULE_SKEW",
     "create_campaign",
     "move_campaign",
     "save_segment",
@@ -78,11 +80,19 @@ def segment_preview(
 
 
 def create_campaign(
-    session: Session, definition: CampaignDefinition | JourneyDefinition, *, source: str
+    session: Session,
+    definition: CampaignDefinition | JourneyDefinition,
+    *,
+    source: str,
+    now: datetime | None = None,
 ) -> CampaignRecord:
     """A new draft campaign or journey, or (same name, still a draft or scheduled) the
     updated one. A journey is a campaign of kind `journey`: scheduled, paused, resumed,
-    cancelled, previewed and reported like any other."""
+    cancelled, previewed and reported like any other.
+
+    A scheduled one keeps its time unless the definition gives one (a YAML file loaded
+    again without `scheduled_at` once it was scheduled with `at`), and is refused a
+    time in the past: the scheduler would start it at once."""
     segment = campaigns.segment_by_name(session, definition.segment)
     if segment is None:
         raise InvalidCampaign(f"no segment named {definition.segment!r}")
@@ -90,6 +100,15 @@ def create_campaign(
     existing = campaigns.campaign_by_name(session, definition.name)
     if existing is not None and existing.kind != values.get("kind", "broadcast"):
         raise CampaignStateError(f"{definition.name!r} is a {existing.kind}: choose another name")
+    if existing is not None and existing.status == "scheduled":
+        values["scheduled_at"] = values.get("scheduled_at") or existing.scheduled_at
+        now = now or utcnow()
+        if values["scheduled_at"] is not None and values["scheduled_at"] < now - SCHEDULE_SKEW:
+            raise CampaignStateError(
+                f"campaign {definition.name!r} is scheduled; scheduled_at "
+                f"{values['scheduled_at'].isoformat()} is in the past and would send it at "
+                "once: give a time to come"
+            )
     if existing is not None:
         updated = campaigns.update_draft(session, existing.id, **values)
         if updated is None:
@@ -117,7 +136,16 @@ def schedule_campaign(
             f"at: {at.isoformat()} is in the past (it is {now.isoformat(timespec='seconds')}); "
             "leave it out to send now"
         )
-    planned = at or campaign.scheduled_at or now
+    saved = campaign.scheduled_at
+    if at is None and saved is not None and saved < now - SCHEDULE_SKEW:
+        # Decided: a time saved with the draft that has passed since (a draft saved
+        # for yesterday, one the scheduler found too late) is not read as "now": the
+        # content was written for that moment, so the marketer picks the new one.
+        raise InvalidCampaign(
+            f"the campaign's saved time {saved.isoformat()} has passed (it is "
+            f"{now.isoformat(timespec='seconds')}); give `at`: a new time, or now to send it now"
+        )
+    planned = at or saved or now
     end = deadline or campaign.send_deadline
     if end is not None and end <= planned:
         raise InvalidCampaign("the send deadline must be after the scheduled time")
@@ -161,6 +189,11 @@ def move_campaign(
     """pause, resume or cancel; `CampaignStateError` when the status does not allow it."""
     if action == "cancel":
         moved = cancel_campaign(session, campaign.id, now)
+    elif action == "resume" and campaign.started_at is None:
+        # Paused while scheduled: resumed, it is scheduled again for its time (the
+        # scheduler's late rule applies if that has passed), since "sending" would
+        # find no frozen audience and be marked done having sent nothing.
+        moved = campaigns.change_status(session, campaign.id, "resume_unstarted")
     else:
         moved = campaigns.change_status(session, campaign.id, action)
     if moved is None:

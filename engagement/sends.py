@@ -15,7 +15,7 @@ cancelled.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -27,9 +27,23 @@ from engagement.filters import audience
 from engagement.holdout import in_holdout
 from engagement.journey_triggers import start_cursor
 
-__all__ = ["cancel_campaign", "finish_if_complete", "start_send"]
+__all__ = [
+    "LATE_START_LIMIT",
+    "cancel_campaign",
+    "finish_if_complete",
+    "miss_if_late",
+    "start_send",
+]
 
 STREAM_CHUNK = 2000
+# How late the scheduler may start a broadcast without a deadline (a server down over
+# its time, a restart): within it the send starts, and the campaign and its report
+# show how late (`start_delay_seconds`). Decided: later than this it is not sent at
+# all but goes back to draft, since a broadcast is written for its moment ("sale ends
+# today") and a marketer must choose to send it late. A campaign with a deadline is
+# started however late, as before: the marketer said how late is still right, and
+# every row past the deadline is suppressed with reason `deadline` in its report.
+LATE_START_LIMIT = timedelta(hours=1)
 
 
 def _stream(
@@ -73,6 +87,24 @@ def start_send(
         customers=_stream(session, started, holdout_salt, now),
         now=now,
     )
+
+
+def miss_if_late(session: Session, campaign_id: int, now: datetime) -> CampaignRecord | None:
+    """Move a scheduled broadcast without a deadline whose time passed more than
+    `LATE_START_LIMIT` ago back to draft, unsent; returns it, or None when it is to
+    start (or is no longer scheduled). A journey is never missed: going live late only
+    enrols from then on."""
+    found = campaigns.get_campaign(session, campaign_id)
+    if (
+        found is None
+        or found.status != "scheduled"
+        or found.kind != "broadcast"
+        or found.scheduled_at is None
+        or found.send_deadline is not None
+        or now - found.scheduled_at <= LATE_START_LIMIT
+    ):
+        return None
+    return campaigns.change_status(session, campaign_id, "miss")
 
 
 def finish_if_complete(session: Session, campaign_id: int, now: datetime) -> bool:

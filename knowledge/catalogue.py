@@ -237,6 +237,13 @@ class Catalogue:
             rows = self._db.execute("SELECT title, section, text FROM chunks ORDER BY id")
             return [" ".join(row) for row in rows.fetchall()]
 
+    def stored_dimension(self) -> int | None:
+        """The length of the stored vectors (the model's dimension when they were
+        embedded), read from one of them; None when none is stored."""
+        with self._lock:
+            row = self._db.execute("SELECT embedding FROM vectors LIMIT 1").fetchone()
+        return None if row is None else len(row[0]) // np.dtype(np.float32).itemsize
+
     def stale_documents(self) -> list[tuple[str, str]]:
         """(id, path) of documents stored under an older format, to embed again."""
         with self._lock:

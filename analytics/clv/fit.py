@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analytics.clv.bgnbd import BgNbd, expected_purchases, fit_bgnbd, probability_alive
+from analytics.clv.common_spend import DIFFERENCE_CRITICAL_VALUE, fit_common_spend
 from analytics.clv.gamma_gamma import (
     GammaGamma,
     expected_average_spend,
@@ -91,17 +92,27 @@ def fit_lifetime_value(
         spend_summary = ModelFitSummary.of(
             ("p", "q", "gamma"), spend_found, time.perf_counter() - started
         )
-        spend = expected_average_spend(spend_model, histories)
-        checks += [
-            Check("spend model converged", spend_found.converged, spend_found.message),
-            _starts_agree("spend model", spend_summary),
-            _inside_range("spend model", spend_summary),
-            Check(
-                "spend model has a finite mean (q > 1)",
-                spend_model.q > 1,
-                f"q = {spend_model.q:.3f}",
-            ),
-        ]
+        common = fit_common_spend(histories)
+        difference = 2 * (spend_found.log_likelihood - common.log_likelihood)
+        if difference < DIFFERENCE_CRITICAL_VALUE:
+            # Decided: not a failure. Customers whose spend levels do not differ send
+            # Gamma-Gamma along its ridge (to the edge of the range, or not, by chance
+            # of the data), and its limit there is this very answer: the mean purchase
+            # value for everyone (analytics/clv/common_spend.py).
+            spend = np.full(len(histories), common.mean_spend)
+            checks.append(_alike(difference, common.mean_spend))
+        else:
+            spend = expected_average_spend(spend_model, histories)
+            checks += [
+                Check("spend model converged", spend_found.converged, spend_found.message),
+                _starts_agree("spend model", spend_summary),
+                _inside_range("spend model", spend_summary),
+                Check(
+                    "spend model has a finite mean (q > 1)",
+                    spend_model.q > 1,
+                    f"q = {spend_model.q:.3f}",
+                ),
+            ]
     except NotEnoughData as exc:
         if fallback_spend is None:
             raise
@@ -154,6 +165,16 @@ def _inside_range(name: str, fit: ModelFitSummary) -> Check:
         f"{', '.join(fit.at_edge)} stopped at the edge of the searched range (1e-6..1e6): "
         "the data do not pin it down (for spend: customers do not differ in what they "
         "spend; for purchases: they do not differ in how often they buy)",
+    )
+
+
+def _alike(difference: float, mean_spend: float) -> Check:
+    return Check(
+        "spend model: customers differ in what they spend per purchase",
+        True,
+        f"no (likelihood ratio {difference:.2f} against one spend level for all, below "
+        f"{DIFFERENCE_CRITICAL_VALUE}): every customer's expected spend is the mean "
+        f"purchase value, {mean_spend:,.2f}; Gamma-Gamma's parameters are not used",
     )
 
 

@@ -46,7 +46,7 @@ class GammaGamma:
         return self.p * self.gamma / (self.q - 1) if self.q > 1 else float("inf")
 
 
-def _spenders(h: PurchaseHistories) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def spenders(h: PurchaseHistories) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """(x, z-bar) of the repeat customers with a positive mean spend."""
     keep = (h.frequency > 0) & (h.mean_spend > 0)
     return h.frequency[keep], h.mean_spend[keep]
@@ -55,7 +55,7 @@ def _spenders(h: PurchaseHistories) -> tuple[NDArray[np.float64], NDArray[np.flo
 def log_likelihoods(model: GammaGamma, h: PurchaseHistories) -> NDArray[np.float64]:
     """Each repeat customer's log-likelihood of their mean spend (z-bar given x)."""
     p, q, g = model.p, model.q, model.gamma
-    x, z = _spenders(h)
+    x, z = spenders(h)
     return (
         gammaln(p * x + q)
         - gammaln(p * x)
@@ -74,7 +74,7 @@ def fit_gamma_gamma(h: PurchaseHistories) -> tuple[GammaGamma, MaximumLikelihood
             f"{repeaters} repeat customers with spend; the spend model needs {MIN_REPEATERS}"
         )
 
-    _, spends = _spenders(h)
+    _, spends = spenders(h)
     if np.ptp(spends) <= 1e-9 * spends.max():
         # One price for everything: the likelihood grows without bound as p -> infinity.
         raise NotEnoughData("every repeat customer's mean spend is the same: nothing to fit")
@@ -99,7 +99,7 @@ def expected_average_spend(model: GammaGamma, h: PurchaseHistories) -> NDArray[n
 
 def spend_frequency_correlation(h: PurchaseHistories) -> float:
     """Pearson correlation of x and z-bar among repeat customers (nan with fewer than 3)."""
-    x, z = _spenders(h)
+    x, z = spenders(h)
     if x.size < 3 or np.std(x) == 0 or np.std(z) == 0:
         return float("nan")
     return float(np.corrcoef(x, z)[0, 1])

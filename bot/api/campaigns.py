@@ -4,19 +4,21 @@ read their results. Every change goes through engagement/campaign_actions.py, as
 CLI's and the YAML files' do."""
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from bot.api.audit import AuditTrail
 from bot.api.auth import StaffDependency
 from crm_store import Database, campaigns
 from crm_store.base import MAX_ID, utcnow
 from crm_store.campaigns import CampaignRecord, SegmentRecord
 from crm_store.records import StaffRecord
 from engagement.campaign_actions import (
+    SCHEDULE_SKEW,
     create_campaign,
     move_campaign,
     save_segment,
@@ -27,6 +29,7 @@ from engagement.definitions import CampaignDefinition, SegmentDefinition
 from engagement.errors import CampaignStateError, InvalidCampaign
 from engagement.journey_definitions import JourneyDefinition
 from engagement.preview import preview_campaign
+from engagement.recipient_list import LedgerState, recipient_list
 from engagement.report import campaign_report
 from engagement.rules import EngagementRules
 
@@ -40,7 +43,9 @@ STATE = {409: {"description": "the campaign's status does not allow this"}}
 class Schedule(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    at: AwareDatetime | None = None  # default: now
+    # Default: the time saved with the campaign, else now; "now" says now whatever was
+    # saved (a saved time that has passed is refused: engagement/campaign_actions.py).
+    at: AwareDatetime | Literal["now"] | None = None
     deadline: AwareDatetime | None = None
 
 
@@ -72,6 +77,12 @@ def campaign_json(campaign: CampaignRecord) -> dict[str, Any]:
         "conversion_days": campaign.conversion_days,
         "source": campaign.source,
         "started_at": when(campaign.started_at),
+        "start_delay_seconds": campaign.start_delay_seconds,
+        # A draft whose saved time has gone by (saved so, or back from a send found too
+        # late): scheduling it needs a new `at`.
+        "scheduled_at_passed": campaign.status == "draft"
+        and campaign.scheduled_at is not None
+        and campaign.scheduled_at < utcnow() - SCHEDULE_SKEW,
         "finished_at": when(campaign.finished_at),
         "kind": campaign.kind,
         "journey": campaign.journey,
@@ -101,6 +112,7 @@ def campaigns_router(
     staff: StaffDependency,
     rules: EngagementRules,
     wake_sender: Callable[[], None] = lambda: None,
+    trail: AuditTrail | None = None,
 ) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["campaigns"])
     Member = Annotated[StaffRecord, Depends(staff)]
@@ -213,17 +225,19 @@ def campaigns_router(
         },
     )
     async def schedule(campaign_id: Id, body: Schedule, member: Member) -> Any:
-        """Schedule a draft: at `at` (default now), sent until `deadline`."""
+        """Schedule a draft: at `at` (default: its saved time, else now; "now": now),
+        sent until `deadline`."""
 
         def work(session: Any) -> Any:
+            now = utcnow()
             try:
                 return campaign_json(
                     schedule_campaign(
                         session,
                         _campaign(session, campaign_id),
                         rules,
-                        now=utcnow(),
-                        at=body.at,
+                        now=now,
+                        at=now if body.at == "now" else body.at,
                         deadline=body.deadline,
                     )
                 )
@@ -267,5 +281,36 @@ def campaigns_router(
         """Sent, delivered, failed, suppressed by reason, replies, unsubscribes,
         conversions and the lift against the holdout."""
         return await run(lambda s: campaign_report(s, _campaign(s, campaign_id)))
+
+    @router.get("/campaigns/{campaign_id}/recipients", responses=NOT_FOUND)
+    async def recipients(
+        request: Request,
+        campaign_id: Id,
+        member: Member,
+        state: Annotated[LedgerState | None, Query()] = None,
+        reason: Annotated[str | None, Query(max_length=40)] = None,
+        step: Annotated[str | None, Query(max_length=40)] = None,
+        after_id: Annotated[int, Query(ge=0, le=MAX_ID, description="the last id seen")] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> dict[str, Any]:
+        """Who the campaign was sent to, in ledger order: each customer and step with
+        the send's state, the reason it was suppressed or failed and (SMS) the delivery
+        status; `counts` of the whole ledger by state and reason, and of the rows
+        matching. `next_after_id` pages on. Each customer listed is an audited read."""
+        found = await run(
+            lambda s: recipient_list(
+                s,
+                _campaign(s, campaign_id),
+                state=state,
+                reason=reason,
+                step=step,
+                after_id=after_id,
+                limit=limit,
+            )
+        )
+        if trail is not None:
+            listed = {row["customer"]["id"] for row in found["recipients"]}
+            await trail.record(request, member, "read", sorted(listed))
+        return found
 
     return router

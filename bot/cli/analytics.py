@@ -72,6 +72,7 @@ def analytics_refit(
 ) -> None:
     """Recompute customer metrics, refit lifetime value, rescore open leads; print the reports."""
     from analytics.clv import ValueHorizon, render_clv_report
+    from analytics.customer_metrics import stage_counts
     from analytics.lead_scores import render_lead_report, score_leads
     from analytics.lead_scoring import LeadScoringSettings
     from analytics.refit import RefitSettings, refit_customers
@@ -97,6 +98,8 @@ def analytics_refit(
     try:
         customers = refit_customers(database, settings=refit_settings)
         leads = score_leads(database, settings=lead_settings)
+        with database.transaction() as session:
+            stages = stage_counts(session)
     finally:
         database.dispose()
     t = customers.thresholds
@@ -105,7 +108,8 @@ def analytics_refit(
         _thresholds_line(t.at_risk_after_days, t.lapsed_after_days, t.learned_from_intervals)
     )
     click.echo(f"lifecycle stages moved: {customers.stages_moved:,} customers")
-    click.echo(_segments_line(customers.segment_sizes))
+    click.echo(_segments_line(customers.segment_sizes, "this refit"))
+    click.echo(_stages_line(stages))
     if customers.report is None:
         click.echo(f"lifetime value: not fitted ({customers.not_fitted})")
     else:
@@ -117,7 +121,7 @@ def analytics_refit(
 def analytics_report() -> None:
     """Print the last lifetime-value and lead-scoring reports and the segment sizes."""
     from analytics.clv import render_clv_report
-    from analytics.customer_metrics import segment_sizes
+    from analytics.customer_metrics import segment_sizes, stage_counts
     from analytics.lead_scores import render_lead_report
     from analytics.model_fits import CUSTOMER_METRICS, LEAD_SCORING, LIFETIME_VALUE, latest_fit
 
@@ -128,11 +132,14 @@ def analytics_report() -> None:
             value = latest_fit(session, LIFETIME_VALUE)
             leads = latest_fit(session, LEAD_SCORING)
             sizes = segment_sizes(session)
+            stages = stage_counts(session)
     finally:
         database.dispose()
     if refit is None and value is None and leads is None:
         raise click.ClickException("no analytics yet: run `switchboard analytics refit`")
-    click.echo(_segments_line(sizes))
+    computed = (refit.report.get("computed_at") if refit else None) or "never"
+    click.echo(_segments_line(sizes, f"the refit at {computed[:16].replace('T', ' ')} UTC"))
+    click.echo(_stages_line(stages))
     lifecycle = (refit or value).report.get("lifecycle") if (refit or value) else None
     if lifecycle:
         click.echo(
@@ -150,8 +157,18 @@ def analytics_report() -> None:
         click.echo(render_lead_report(leads.report))
 
 
-def _segments_line(sizes: dict[str, int]) -> str:
-    return "segments: " + ", ".join(f"{name} {count:,}" for name, count in sizes.items())
+def _segments_line(sizes: dict[str, int], when: str) -> str:
+    # Labelled, beside the stages line: both speak of "at risk", and they measure
+    # different things at different times (analytics/README.md "Segments").
+    return f"segments (RFM, as of {when}; silent = the stage at_risk or lapsed then): " + ", ".join(
+        f"{name} {count:,}" for name, count in sizes.items()
+    )
+
+
+def _stages_line(stages: dict[str, int]) -> str:
+    return "lifecycle stages now (moved since by orders and the hourly stage job): " + ", ".join(
+        f"{name} {count:,}" for name, count in stages.items() if count
+    )
 
 
 def _thresholds_line(at_risk: float, lapsed: float, learned_from: int) -> str:

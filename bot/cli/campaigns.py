@@ -197,6 +197,15 @@ def preview(campaign_id: int, sample: int, limit: int, as_json: bool) -> None:
         sys.exit(1)
 
 
+def _when_or_now(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    """As `_when`, and "now" is the current time (whatever time the draft saved)."""
+    if value == "now":
+        from crm_store.base import utcnow
+
+        return utcnow()
+    return _when(ctx, param, value)
+
+
 def _when(_: click.Context, __: click.Parameter, value: str | None) -> datetime | None:
     """An option's ISO time with its zone, read before the store is opened."""
     if value is None:
@@ -214,7 +223,12 @@ def _when(_: click.Context, __: click.Parameter, value: str | None) -> datetime 
 
 @campaigns.command("schedule")
 @click.argument("campaign_id", type=int)
-@click.option("--at", default=None, callback=_when, help="ISO time with zone (default: now)")
+@click.option(
+    "--at",
+    default=None,
+    callback=_when_or_now,
+    help="ISO time with zone, or now (default: the time saved with it, else now)",
+)
 @click.option(
     "--deadline", default=None, callback=_when, help="ISO time with zone: nothing sent after it"
 )
@@ -267,6 +281,36 @@ def report(campaign_id: int) -> None:
 
     _echo_json(
         _in_store(lambda session, _: campaign_report(session, _campaign(session, campaign_id)))
+    )
+
+
+@campaigns.command("recipients")
+@click.argument("campaign_id", type=int)
+@click.option(
+    "--state",
+    type=click.Choice(["queued", "claimed", "sending", "sent", "failed", "suppressed"]),
+)
+@click.option("--reason", help="a suppression or failure reason, e.g. no_consent")
+@click.option("--after-id", type=click.IntRange(min=0), default=0, help="the last id seen")
+@click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
+def recipients(
+    campaign_id: int, state: str | None, reason: str | None, after_id: int, limit: int
+) -> None:
+    """Who the campaign was sent to, as JSON: each customer and step with the send's
+    state, reason and delivery status, and the counts (`next_after_id` pages on)."""
+    from engagement.recipient_list import recipient_list
+
+    _echo_json(
+        _in_store(
+            lambda session, _: recipient_list(
+                session,
+                _campaign(session, campaign_id),
+                state=state,
+                reason=reason,
+                after_id=after_id,
+                limit=limit,
+            )
+        )
     )
 
 

@@ -20,21 +20,28 @@ def index_dir_of(settings: Any) -> Path:
     return knowledge_dir(settings)
 
 
-def _open(ctx: click.Context) -> Any:
+def _open(ctx: click.Context, *, model_needed: bool = True) -> Any:
+    """The knowledge base of the settings' data dir, publishing each new version to the
+    servers. Without `model_needed` (removing documents) it is opened on its stored
+    vectors alone where it can be (`knowledge.stored_vectors`), and the sentence model
+    is loaded only where it cannot."""
     from sqlalchemy.engine import make_url
 
     from bot.cli.settings_errors import load_settings
     from crm_store.wakeups import KNOWLEDGE_VERSION, notify_now
     from knowledge import KnowledgeBase
+    from knowledge.stored_vectors import open_stored
 
     settings = load_settings()
-    encoder = (ctx.obj or {}).get("encoder")
-    if encoder is None:
-        from bot.wiring.bootstrap import open_encoder
+    base = None if model_needed else open_stored(index_dir_of(settings))
+    if base is None:
+        encoder = (ctx.obj or {}).get("encoder")
+        if encoder is None:
+            from bot.wiring.bootstrap import open_encoder
 
-        click.echo("loading the sentence model…", err=True)
-        encoder = open_encoder(settings)
-    base = KnowledgeBase.open(index_dir_of(settings), encoder)
+            click.echo("loading the sentence model…", err=True)
+            encoder = open_encoder(settings)
+        base = KnowledgeBase.open(index_dir_of(settings), encoder)
     # The servers on this database load each new version when told (README "Scaling out").
     url = make_url(settings.database_url)
     base.on_publish(lambda version: notify_now(url, KNOWLEDGE_VERSION, str(version)))
@@ -135,7 +142,7 @@ def remove(ctx: click.Context, document_id: str | None, all_demo: bool) -> None:
 
     if (document_id is None) == (not all_demo):
         raise click.UsageError("give either a DOCUMENT_ID or --all-demo")
-    base = _open(ctx)
+    base = _open(ctx, model_needed=False)  # removing encodes nothing
     try:
         if all_demo:
             click.echo(f"removed {_remove_demo(base)} demo help centre documents")

@@ -30,7 +30,7 @@ from crm_store.base import utcnow
 from crm_store.models import Campaign
 from engagement.journey_steps import advance_due
 from engagement.journey_triggers import enrol_new
-from engagement.sends import finish_if_complete, start_send
+from engagement.sends import finish_if_complete, miss_if_late, start_send
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,19 @@ class CampaignScheduler:
             self._next_start = campaigns.next_start(session)
         begun = []
         for campaign_id in due:
+            with self._db.transaction() as session:
+                missed = miss_if_late(session, campaign_id, now)
+            if missed is not None:
+                assert missed.scheduled_at is not None
+                log.warning(
+                    "campaign not sent: its time passed too long ago; back to draft",
+                    extra={
+                        "campaign_id": campaign_id,
+                        "scheduled_at": missed.scheduled_at.isoformat(),
+                        "late_seconds": round((now - missed.scheduled_at).total_seconds()),
+                    },
+                )
+                continue
             with self._db.transaction() as session:
                 written = start_send(session, campaign_id, holdout_salt=self._salt, now=now)
             if written is not None:

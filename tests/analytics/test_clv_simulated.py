@@ -77,6 +77,36 @@ def test_spend_alike_across_customers_is_fitted_exactly_not_into_garbage() -> No
     assert summary.log_likelihood == pytest.approx(
         float(np.sum(gamma_gamma.log_likelihoods(spend, histories)))
     )
+    # Nothing tells customers apart, and the report says so rather than FAILED: every
+    # customer's expected spend is the mean repeat purchase, the ridge's own limit.
+    assert all(check.passed for check in fit.report.checks), fit.report.checks
+    (alike,) = [c for c in fit.report.checks if "differ in what they spend" in c.name]
+    assert alike.detail.startswith("no (")
+    repeat = histories.frequency > 0
+    mean_purchase = np.sum(histories.frequency * histories.mean_spend) / np.sum(
+        histories.frequency[repeat]
+    )
+    assert np.allclose(fit.customers.expected_spend, mean_purchase)
+
+
+def test_customers_whose_spend_levels_differ_keep_their_own_forecast() -> None:
+    """Each customer's purchases drawn around their own level: Gamma-Gamma is told
+    apart from one level for all, and a big spender's forecast is above a small one's."""
+    rng = np.random.default_rng(3)
+    start = date(2024, 1, 1)
+    weeks = simulate_purchase_weeks(SimulatedBase(), customers=1500, weeks=52, seed=6)
+    levels = rng.gamma(3.0, 1.0 / 0.1, len(weeks))  # nu ~ gamma(q=3, gamma=10)
+    purchases = [
+        (c, start + timedelta(days=round(7 * t)), float(rng.gamma(4.0, 1.0 / levels[c])))
+        for c, times in enumerate(weeks)
+        for t in times
+    ]
+    histories = histories_from_purchases(purchases, end=start + timedelta(weeks=52))
+    fit = fit_lifetime_value(histories, calibration_end=datetime(2024, 12, 30, tzinfo=UTC))
+    names = [check.name for check in fit.report.checks]
+    assert "spend model has a finite mean (q > 1)" in names
+    assert not any("differ in what they spend" in name for name in names)
+    assert np.ptp(fit.customers.expected_spend[histories.frequency > 0]) > 1.0
 
 
 def test_a_parameter_running_off_to_infinity_is_reported_at_the_edge() -> None:

@@ -41,8 +41,9 @@ def test_purchase_figures_rfm_stage_and_segment(database: Database) -> None:
         one_off_long_ago = add_buyer(session, [(NOW - 500 * day, 800)])
         cancelled = add_buyer(session, [(NOW - 5 * day, 5_000)], status="cancelled", lead=True)
         pending = add_buyer(session, [(NOW - 5 * day, 5_000)], pending=True)
-        for i in range(6):  # a few ordinary buyers so the quintiles have a base
-            add_buyer(session, [(NOW - (150 + 20 * i) * day, 3_000 + 100 * i)])
+        ordinary = [  # a few ordinary buyers so the quintiles have a base
+            add_buyer(session, [(NOW - (150 + 20 * i) * day, 3_000 + 100 * i)]) for i in range(6)
+        ]
     outcome = refit_customers(
         database, now=NOW, settings=RefitSettings(at_risk_after_days=100, lapsed_after_days=300)
     )
@@ -71,10 +72,13 @@ def test_purchase_figures_rfm_stage_and_segment(database: Database) -> None:
             ).all()
             == []
         )
-    # Recency is scored against this base: of the ordinary one-order buyers, those at 150
-    # and 170 days are in its newest two fifths (new), those at 230 and 250 days in its
-    # oldest two (hibernating, with the one-off of 500 days ago).
-    assert outcome.segment_sizes == {"champions": 1, "new": 3, "at_risk": 1, "hibernating": 3}
+    # Recency is scored against this base, so the ordinary one-order buyers at 150 and
+    # 170 days are in its newest two fifths (R 4); but they are silent past the at-risk
+    # threshold (100 days), their stage at_risk or lapsed, so they are hibernating, not
+    # new: a segment never says "recent" of a buyer the stage calls silent.
+    assert [metrics_of(database, c).recency_score for c in ordinary[:2]] == [4, 4]
+    assert {metrics_of(database, c).segment for c in ordinary} == {"hibernating"}
+    assert outcome.segment_sizes == {"champions": 1, "new": 1, "at_risk": 1, "hibernating": 7}
 
 
 def test_refit_stores_the_lifetime_value_fit_and_each_customer_s_value(database: Database) -> None:

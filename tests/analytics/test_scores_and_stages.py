@@ -58,9 +58,19 @@ def test_stage_suggestions_follow_the_purchases() -> None:
 
 
 def test_segments_do_not_overlap_and_follow_their_definitions() -> None:
-    assert segment_of(5, 5, 4, orders=9) == "champions"
-    assert segment_of(5, 1, 1, orders=1) == "new"
-    assert segment_of(1, 4, 2, orders=4) == "at_risk"
-    assert segment_of(2, 1, 5, orders=1) == "hibernating"
-    assert segment_of(3, 3, 3, orders=2) is None
-    assert segment_of(None, None, None, orders=0) is None
+    assert segment_of(5, 5, 4, orders=9, silent=False) == "champions"
+    assert segment_of(5, 1, 1, orders=1, silent=False) == "new"
+    assert segment_of(1, 4, 2, orders=4, silent=True) == "at_risk"
+    assert segment_of(2, 1, 5, orders=1, silent=True) == "hibernating"
+    assert segment_of(3, 3, 3, orders=2, silent=False) is None
+    assert segment_of(None, None, None, orders=0, silent=False) is None
+
+
+def test_a_segment_agrees_with_the_stage_on_whether_a_buyer_is_silent() -> None:
+    """Scores rank a buyer against the base; silence is the store's own threshold, the
+    stage's: a top-scored buyer silent past it is at risk, never a champion, and a
+    low-recency one still within it is in no silent segment."""
+    assert segment_of(5, 5, 5, orders=12, silent=True) == "at_risk"
+    assert segment_of(4, 1, 1, orders=1, silent=True) == "hibernating"
+    assert segment_of(1, 4, 4, orders=6, silent=False) is None
+    assert segment_of(2, 1, 1, orders=1, silent=False) is None

@@ -52,7 +52,17 @@ def test_refit_then_report(store: Database) -> None:
     assert report.exit_code == 0, report.output
     fit_line = next(line for line in refit.output.splitlines() if "bgnbd: r = " in line)
     assert fit_line in report.output
-    assert "segments: champions" in report.output and "lifecycle: at risk after" in report.output
+    assert "lifecycle: at risk after" in report.output
+    # Segments and stages both speak of "at risk": each line says what it counts and when.
+    assert "segments (RFM, as of the refit at " in report.output
+    assert "segments (RFM, as of this refit; " in refit.output
+    stages = next(
+        line for line in report.output.splitlines() if line.startswith("lifecycle stages")
+    )
+    assert stages.startswith(
+        "lifecycle stages now (moved since by orders and the hourly stage job)"
+    )
+    assert "repeat " in stages
 
 
 @pytest.mark.parametrize(

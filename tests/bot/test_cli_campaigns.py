@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -108,6 +108,39 @@ def test_load_preview_schedule_run_report(store: Database, tmp_path: Path) -> No
     assert report["steps"]["sms"]["sent"] == 2
     assert report["steps"]["sms"]["suppressed"] == {"no_consent": 1}
     assert report["steps"]["sms"]["sms_segments"] == 2
+
+    # Who it went to: each customer and step with the state and the reason.
+    page = json.loads(runner.invoke(main, ["campaigns", "recipients", "1", "--limit", "2"]).output)
+    assert page["counts"]["by_state"] == {"sent": 2, "suppressed": 1}
+    assert len(page["recipients"]) == 2 and page["next_after_id"] is not None
+    (refused_row,) = json.loads(
+        runner.invoke(
+            main,
+            ["campaigns", "recipients", "1", "--state", "suppressed", "--reason", "no_consent"],
+        ).output
+    )["recipients"]
+    assert refused_row["customer"]["id"] == stopped and refused_row["address"] is None
+
+
+def test_a_saved_time_that_has_passed_needs_a_new_one(store: Database, tmp_path: Path) -> None:
+    folder = tmp_path / "campaigns"
+    folder.mkdir()
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).replace(microsecond=0)
+    (folder / "sale.yml").write_text(
+        FILE.split("  - name: Careless")[0].replace(
+            "    holdout_share: 0.0\n",
+            f"    holdout_share: 0.0\n    scheduled_at: '{yesterday.isoformat()}'\n",
+        )
+    )
+    shoppers(store, [Shopper(phone="+14155550701", orders=2, last_order_days_ago=100)])
+    runner = CliRunner()
+    assert runner.invoke(main, ["campaigns", "load", str(folder)]).exit_code == 0
+    refused = runner.invoke(main, ["campaigns", "schedule", "1"])
+    assert refused.exit_code == 1
+    assert f"the campaign's saved time {yesterday.isoformat()} has passed" in refused.output
+    now = runner.invoke(main, ["campaigns", "schedule", "1", "--at", "now"])
+    assert now.exit_code == 0, now.output
+    assert "campaign 1 scheduled for " in now.output
 
 
 JOURNEY = """

@@ -154,6 +154,9 @@ def test_the_rfm_grid_and_segments_count_the_customers_the_filters_pick(shop: Sh
         "at_risk",
         "hibernating",
     ]
+    # Labelled with what it measures, beside the stages that share its words.
+    meanings = {s["segment"]: s["meaning"] for s in web_recent["segments"]}
+    assert meanings["at_risk"] == "used to buy often (F 3+), silent past the at-risk threshold"
     nobody = _get(shop, "/api/v1/analytics/rfm", channel="sms", **last_month)
     assert sum(c["customers"] for c in nobody["cells"]) == 0
 

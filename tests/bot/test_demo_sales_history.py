@@ -51,6 +51,12 @@ def test_demo_buyers_repeat_like_real_ones_and_leads_close_both_ways(database: D
     # What the seed command then runs: both fits and the lead scores have data enough.
     refit = refit_customers(database, now=NOW)
     assert refit.fit_id is not None, refit.not_fitted
+    # The demo's baskets are drawn alike for every customer, so customers do not differ
+    # in spend: the report says so and what it uses instead, and nothing reads FAILED.
+    assert refit.report is not None
+    assert [c for c in refit.report["checks"] if not c["passed"]] == []
+    (alike,) = [c for c in refit.report["checks"] if "differ in what they spend" in c["name"]]
+    assert alike["detail"].startswith("no (") and "mean purchase value" in alike["detail"]
     assert all(refit.segment_sizes.values()), refit.segment_sizes
     scoring = score_leads(database, now=NOW)
     assert not scoring.report["falls_back_to_prior"]

@@ -158,7 +158,7 @@ def test_an_admin_reads_the_charts_with_the_apis_numbers_and_filters_them(
 
     # Every table downloads as CSV with the API's own values.
     assert _csv(page, "Segments") == [
-        {k: str(s[k]) for k in ("segment", "customers", "spend_cents")}
+        {k: str(s[k]) for k in ("segment", "customers", "spend_cents", "meaning")}
         for s in segments["segments"]
     ]
     recent_leads = api(server, token, "/api/v1/analytics/lead-scores", **recent)

@@ -163,6 +163,35 @@ def test_a_schedule_in_the_past_is_refused_and_the_campaign_stays_a_draft(
     assert scheduled.status_code == 200, scheduled.text
 
 
+def test_a_draft_saved_for_a_time_that_has_passed_is_not_sent_at_once(
+    client: TestClient, marketer: dict[str, str], sms: RecordingSender
+) -> None:
+    yesterday = (utcnow() - timedelta(days=1)).replace(microsecond=0)
+    saved = client.post(
+        "/api/v1/campaigns",
+        json={
+            "name": "Sale ends today",
+            "segment": "lapsed",
+            "content": {"sms": {"body": "The sale ends today"}},
+            "scheduled_at": yesterday.isoformat(),
+        },
+        headers=marketer,
+    ).json()
+    assert saved["status"] == "draft" and saved["scheduled_at_passed"] is True
+    refused = client.post(f"/api/v1/campaigns/{saved['id']}/schedule", json={}, headers=marketer)
+    assert refused.status_code == 422
+    assert f"saved time {yesterday.isoformat()} has passed" in refused.json()["error"]
+    assert (
+        client.get(f"/api/v1/campaigns/{saved['id']}", headers=marketer).json()["status"] == "draft"
+    )
+    # The marketer decides: now, said as such.
+    now = client.post(
+        f"/api/v1/campaigns/{saved['id']}/schedule", json={"at": "now"}, headers=marketer
+    )
+    assert now.status_code == 200, now.text
+    assert now.json()["status"] == "scheduled" and now.json()["scheduled_at_passed"] is False
+
+
 def test_a_broadcast_sent_now_to_an_empty_segment_is_refused_one_for_later_is_not(
     client: TestClient, marketer: dict[str, str]
 ) -> None:

@@ -373,6 +373,7 @@
       { key: "segment", label: "Segment", value: (x) => x.segment },
       { key: "customers", label: "Customers", value: (x) => x.customers, number: true },
       { key: "spend_cents", label: "Lifetime spend" + inUnit, value: (x) => x.spend_cents, show: (x) => money(x.spend_cents), number: true },
+      { key: "meaning", label: "Meaning (silent: the stage at_risk or lapsed at the refit)", value: (x) => x.meaning },
     ], s, "segments.csv");
   }
 
