@@ -620,9 +620,10 @@ class SlackSettings(BaseModel):
 class EncoderSettings(BaseModel):
     """The sentence encoder shared by knowledge and NLU (knowledge/embeddings.py)."""
 
-    backend: Literal["onnx", "torch"] = Field(
+    backend: Literal["onnx", "onnx-int8", "torch"] = Field(
         default="onnx",
-        description="onnx: ONNX Runtime on an export made once into cache_dir; torch: PyTorch",
+        description="onnx: ONNX Runtime on an export made once into cache_dir; onnx-int8:"
+        " the same with int8 weights (its own export); torch: PyTorch",
     )
     cache_dir: Path | None = Field(
         default=None,
