@@ -4,8 +4,6 @@ export, kept in a cache folder of its own beside the float export, chosen by the
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -22,21 +20,6 @@ TEXTS = ["where is my order 4417?", "I want to cancel my subscription", "hi"]
 
 def _int8_folder(cache: Path) -> Path:
     return cache / f"sentence-model-onnx-int8-{export_key(bundled_model_dir(), INT8.libraries)}"
-
-
-@pytest.fixture(scope="module")
-def int8_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A cache folder holding one int8 export, made by the first encoder that asks."""
-    cache = tmp_path_factory.mktemp("int8") / "cache"
-    SentenceEncoder(backend="onnx-int8", cache_dir=cache).close()
-    return cache
-
-
-@pytest.fixture(scope="module")
-def int8_encoder(int8_cache: Path) -> Iterator[SentenceEncoder]:
-    encoder = SentenceEncoder(backend="onnx-int8", cache_dir=int8_cache)
-    yield encoder
-    encoder.close()
 
 
 def test_the_int8_export_has_a_folder_and_a_file_of_its_own(int8_cache: Path) -> None:
@@ -108,18 +91,6 @@ def test_each_kind_is_exported_through_the_same_scratch_and_rename(tmp_path: Pat
         p.name.startswith(f".{final.name}.") for p, final in zip(made, [fp32, int8], strict=True)
     )
     assert sorted(p.name for p in cache.iterdir()) == sorted([fp32.name, int8.name])
-
-
-def test_an_unwritable_cache_still_gives_an_int8_encoder(
-    tmp_path: Path, int8_encoder: SentenceEncoder, caplog: pytest.LogCaptureFixture
-) -> None:
-    blocker = tmp_path / "not-a-folder"
-    blocker.write_text("a file where the cache folder should be")
-    with caplog.at_level(logging.WARNING, logger="knowledge.embeddings"):
-        encoder = SentenceEncoder(backend="onnx-int8", cache_dir=blocker / "encoders")
-    assert "cannot keep the ONNX export" in caplog.text
-    assert np.array_equal(encoder.encode(TEXTS), int8_encoder.encode(TEXTS))
-    encoder.close()
 
 
 def test_the_setting_chooses_the_int8_backend(
