@@ -620,6 +620,9 @@ class SlackSettings(BaseModel):
 class EncoderSettings(BaseModel):
     """The sentence encoder shared by knowledge and NLU (knowledge/embeddings.py)."""
 
+    # onnx-int8 halves the encoder's CPU, but moves the similarities the knowledge base's
+    # and router's thresholds were set on with the float model: the dialogue evaluation
+    # lost 15 messages and gained 1 (bench/README.md, "An int8 encoder"). Not the default.
     backend: Literal["onnx", "onnx-int8", "torch"] = Field(
         default="onnx",
         description="onnx: ONNX Runtime on an export made once into cache_dir; onnx-int8:"
