@@ -13,11 +13,13 @@ API does not expose them; agents' tools read the same record). Replies without a
 many.
 
     .venv/bin/python bench/dialogue_eval.py [--split dev|test|holdout|blind|all] [--only CLASS]
-        [--failures] [--components]
+        [--failures] [--components] [--encoder onnx|onnx-int8|torch] [--port N]
 
 `--components` also runs bench/kb_stackfaq.py and bench/nlu_banking77.py (as
 subprocesses) and prints StackFAQ recall@1 and BANKING77 closed-set accuracy against
-their goals, so the router's gains are not paid for by the parts.
+their goals, so the router's gains are not paid for by the parts. `--encoder` chooses the
+sentence encoder's backend for the server and those two benches (default: the server's
+own default).
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def server_env(data_dir: Path, identity_secret: str) -> dict[str, str]:
+def server_env(data_dir: Path, identity_secret: str, encoder: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
     env.update(
         SWITCHBOARD_DATA_DIR=str(data_dir),
@@ -75,20 +77,24 @@ def server_env(data_dir: Path, identity_secret: str) -> dict[str, str]:
         HF_HUB_OFFLINE="1",
         PYTHONPATH=str(ROOT),
     )
+    if encoder is not None:
+        env["SWITCHBOARD_ENCODER__BACKEND"] = encoder
     return env
 
 
 @contextmanager
-def running_server(data_dir: Path, identity_secret: str) -> Iterator[str]:
+def running_server(
+    data_dir: Path, identity_secret: str, encoder: str | None, port: int | None
+) -> Iterator[str]:
     """`switchboard demo seed`, then `switchboard serve` until the block ends."""
-    env = server_env(data_dir, identity_secret)
+    env = server_env(data_dir, identity_secret, encoder)
     cli = [sys.executable, "-m", "bot.cli"]
     seeded = subprocess.run(
         [*cli, "demo", "seed", "--if-empty"], env=env, cwd=ROOT, capture_output=True, text=True
     )
     if seeded.returncode != 0:
         raise SystemExit(f"switchboard demo seed failed:\n{seeded.stdout}{seeded.stderr}")
-    port = free_port()
+    port = port or free_port()
     log_path = data_dir / "server.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -134,25 +140,26 @@ def run_cases(driver: EvaluationDriver, data: DataSet, only: str | None) -> list
     return results
 
 
-def components() -> list[str]:
+def components(encoder: str | None) -> list[str]:
     """StackFAQ recall@1 (the shipped fusion, test split) and BANKING77 accuracy."""
     lines = ["components (each bench run as a subprocess, same machine, same run):"]
-    stackfaq = _run_bench("kb_stackfaq.py")
+    backend = [] if encoder is None else ["--backend", encoder]
+    stackfaq = _run_bench("kb_stackfaq.py", *backend)
     found = re.search(r"test, shipped \(weight [\d.]+[^)]*\):\s+recall@1 ([\d.]+)", stackfaq)
     lines.append(
         _component_line(
             "StackFAQ recall@1 (test, shipped fusion)", found, GOAL_STACKFAQ_RECALL_AT_1
         )
     )
-    banking = _run_bench("nlu_banking77.py")
+    banking = _run_bench("nlu_banking77.py", *backend)
     found = re.search(r"accuracy \(top-1, closed set\)\s+([\d.]+)", banking)
     lines.append(_component_line("BANKING77 closed-set accuracy", found, GOAL_BANKING77_ACCURACY))
     return lines
 
 
-def _run_bench(script: str) -> str:
+def _run_bench(script: str, *args: str) -> str:
     done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / script)],
+        [sys.executable, str(ROOT / "bench" / script), *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -208,6 +215,14 @@ def main() -> None:
     parser.add_argument(
         "--components", action="store_true", help="also run the StackFAQ and BANKING77 benches"
     )
+    parser.add_argument(
+        "--encoder",
+        choices=["onnx", "onnx-int8", "torch"],
+        help="the sentence encoder's backend (SWITCHBOARD_ENCODER__BACKEND); default: its own",
+    )
+    parser.add_argument(
+        "--port", type=int, help="the server's port (default: a free one the system picks)"
+    )
     args = parser.parse_args()
 
     data = load_data_set()  # a malformed case stops the run here
@@ -217,7 +232,7 @@ def main() -> None:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="dialogue-eval-") as tmp:
         data_dir = Path(tmp)
-        with running_server(data_dir, identity_secret) as base_url:
+        with running_server(data_dir, identity_secret, args.encoder, args.port) as base_url:
             up = time.monotonic() - started
             database = Database(f"sqlite:///{data_dir / 'switchboard.db'}")
             with httpx.Client(base_url=base_url, timeout=60) as client:
@@ -271,7 +286,7 @@ def main() -> None:
             print(line)
     if args.components:
         print()
-        for line in components():
+        for line in components(args.encoder):
             print(line)
 
 

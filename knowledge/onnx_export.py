@@ -13,6 +13,12 @@ winner's. Nothing half-written is ever visible under the final name.
 The export itself is sentence-transformers' own ONNX backend (optimum-onnx underneath):
 `SentenceTransformer(source, backend="onnx", model_kwargs={"export": True})`, then its
 `save_pretrained`, which writes the tokenizer, the pooling config and `onnx/model.onnx`.
+
+Two kinds of export, each in folders of its own name: `FP32`, the model as trained, and
+`INT8`, the same export quantized to int8 weights by sentence-transformers'
+`export_dynamic_quantized_onnx_model` (dynamic quantization: no calibration data), which
+writes `onnx/model_qint8_avx512_vnni.onnx`. Both go through the same scratch folder and
+rename, so both have the same guarantees.
 """
 
 from __future__ import annotations
@@ -25,12 +31,17 @@ import shutil
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
 __all__ = [
+    "FP32",
+    "INT8",
+    "ExportKind",
     "default_cache_dir",
     "discard_export",
+    "export_int8_with_sentence_transformers",
     "export_with_sentence_transformers",
     "exported_model_dir",
     "quiet_export",
@@ -42,7 +53,12 @@ Exporter = Callable[[Path, Path], None]
 
 # Libraries whose versions change what an export contains.
 _EXPORT_LIBRARIES = ("sentence-transformers", "transformers", "optimum-onnx", "torch", "onnx")
-_PREFIX = "sentence-model-onnx-"
+# The quantizer is ONNX Runtime's own (optimum-onnx calls it).
+_INT8_LIBRARIES = (*_EXPORT_LIBRARIES, "onnxruntime")
+# sentence-transformers' preset for CPUs with AVX-512 VNNI (this project's servers):
+# per-channel weights at full 8-bit range. The int8 model runs on any x86-64 CPU; the
+# preset only chooses how it is quantized, and a change of it must change the folder.
+INT8_PRESET = "avx512_vnni"
 
 
 def default_cache_dir() -> Path:
@@ -51,14 +67,14 @@ def default_cache_dir() -> Path:
     return Path(base) / "switchboard" / "encoders"
 
 
-def export_key(source: Path) -> str:
+def export_key(source: Path, libraries: tuple[str, ...] = _EXPORT_LIBRARIES) -> str:
     """A short digest of the source model's files (name, size, modification time) and of
     the exporting libraries' versions."""
     digest = hashlib.sha256()
     for path in sorted(p for p in source.rglob("*") if p.is_file()):
         stat = path.stat()
         digest.update(f"{path.relative_to(source)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    for library in _EXPORT_LIBRARIES:
+    for library in libraries:
         try:
             version = metadata.version(library)
         except metadata.PackageNotFoundError:
@@ -82,19 +98,58 @@ def export_with_sentence_transformers(source: Path, target: Path) -> None:
         model.save_pretrained(str(target))
 
 
+def export_int8_with_sentence_transformers(source: Path, target: Path) -> None:
+    """Export `source` to ONNX in `target`, then quantize it there with
+    sentence-transformers' dynamic int8 quantization; only the int8 model is kept."""
+    from sentence_transformers import SentenceTransformer, export_dynamic_quantized_onnx_model
+
+    export_with_sentence_transformers(source, target)
+    with quiet_export():
+        model = SentenceTransformer(
+            str(target), backend="onnx", device="cpu", local_files_only=True
+        )
+        export_dynamic_quantized_onnx_model(model, INT8_PRESET, str(target))
+    # The float model was only the quantizer's input. Keeping it would also leave two
+    # ONNX files for a load that forgot its `file_name` to choose between.
+    (target / "onnx" / "model.onnx").unlink()
+
+
+@dataclass(frozen=True)
+class ExportKind:
+    """One kind of export: its folders' name prefix, the ONNX file inside them (the
+    `file_name` sentence-transformers loads) and how it is made."""
+
+    prefix: str
+    file_name: str
+    export: Exporter
+    libraries: tuple[str, ...]
+
+
+FP32 = ExportKind(
+    "sentence-model-onnx-", "onnx/model.onnx", export_with_sentence_transformers, _EXPORT_LIBRARIES
+)
+INT8 = ExportKind(
+    "sentence-model-onnx-int8-",
+    f"onnx/model_qint8_{INT8_PRESET}.onnx",
+    export_int8_with_sentence_transformers,
+    _INT8_LIBRARIES,
+)
+
+
 def exported_model_dir(
-    source: Path, cache_dir: Path, *, export: Exporter = export_with_sentence_transformers
+    source: Path, cache_dir: Path, *, kind: ExportKind = FP32, export: Exporter | None = None
 ) -> Path:
-    """The folder holding the ONNX export of `source`, exporting it first if needed.
-    Raises OSError when `cache_dir` cannot be written."""
-    final = cache_dir / f"{_PREFIX}{export_key(source)}"
+    """The folder holding the `kind` export of `source`, exporting it first if needed
+    (with `export` instead of the kind's own exporter, if given). Raises OSError when
+    `cache_dir` cannot be written."""
+    final = cache_dir / f"{kind.prefix}{export_key(source, kind.libraries)}"
     if final.is_dir():
         return final
     cache_dir.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=cache_dir))
     try:
         log.info("exporting the sentence model to ONNX", extra={"target": str(final)})
-        export(source, scratch)
+        (export or kind.export)(source, scratch)
         try:
             scratch.rename(final)
         except OSError:

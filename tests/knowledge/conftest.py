@@ -21,6 +21,22 @@ def torch_encoder() -> Iterator[SentenceEncoder]:
     real.close()
 
 
+@pytest.fixture(scope="session")
+def int8_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cache folder holding one int8 export, made by the first encoder that asks."""
+    cache = tmp_path_factory.mktemp("int8") / "cache"
+    SentenceEncoder(backend="onnx-int8", cache_dir=cache).close()
+    return cache
+
+
+@pytest.fixture(scope="session")
+def int8_encoder(int8_cache: Path) -> Iterator[SentenceEncoder]:
+    """The int8 ONNX backend, on the export in `int8_cache`."""
+    encoder = SentenceEncoder(backend="onnx-int8", cache_dir=int8_cache)
+    yield encoder
+    encoder.close()
+
+
 @pytest.fixture(params=["onnx", "torch"])
 def any_encoder(
     request: pytest.FixtureRequest, encoder: SentenceEncoder, torch_encoder: SentenceEncoder

@@ -12,7 +12,7 @@ import pytest
 
 from bot.settings import Settings
 from bot.wiring.bootstrap import open_encoder
-from knowledge.embeddings import SentenceEncoder, bundled_model_dir
+from knowledge.embeddings import Backend, SentenceEncoder, bundled_model_dir
 from knowledge.onnx_export import export_key, exported_model_dir
 
 # Short and long, punctuation, digits, non-ASCII, and one past the model's 256 tokens
@@ -131,16 +131,26 @@ def test_a_damaged_export_is_replaced(
     assert np.abs(encoder.encode(TEXTS[:2]) - torch_encoder.encode(TEXTS[:2])).max() < 1e-5
 
 
+# The float export is made in memory; the int8 one (the quantizer writes files) in a
+# throwaway folder. Each gives the embeddings of its backend's cached export.
+@pytest.mark.parametrize(
+    ("backend", "reference"), [("onnx", "torch_encoder"), ("onnx-int8", "int8_encoder")]
+)
 def test_an_unwritable_cache_still_gives_an_encoder(
-    tmp_path: Path, torch_encoder: SentenceEncoder, caplog: pytest.LogCaptureFixture
+    backend: Backend,
+    reference: str,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    expected: SentenceEncoder = request.getfixturevalue(reference)
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the cache folder should be")
     with caplog.at_level(logging.WARNING, logger="knowledge.embeddings"):
-        encoder = SentenceEncoder(cache_dir=blocker / "encoders")
+        encoder = SentenceEncoder(backend=backend, cache_dir=blocker / "encoders")
     assert "cannot keep the ONNX export" in caplog.text
-    assert encoder.backend == "onnx"
-    assert np.abs(encoder.encode(TEXTS[:2]) - torch_encoder.encode(TEXTS[:2])).max() < 1e-5
+    assert encoder.backend == backend
+    assert np.abs(encoder.encode(TEXTS[:2]) - expected.encode(TEXTS[:2])).max() < 1e-5
 
 
 def test_an_unknown_backend_is_refused() -> None:
