@@ -191,12 +191,7 @@ def decide(signals: Signals) -> Plan:
 
     if cues.asks_for_person(text) or signals.small_talk == "talk_to_human":
         return Plan(Decision.HANDOVER, "asked_for_person")
-    if (
-        signals.intent == "talk_to_human"
-        and signals.confidence >= SURE_OF_PERSON
-        and cues.mentions_a_person(text)
-        and not answered_outright
-    ):
+    if sure_request_for_person(text, signals.intent, signals.confidence) and not answered_outright:
         # "can a member of staff message me back": the NLU is sure and the message names
         # a person; an article only in the probable zone (contact us) does not outweigh
         # an explicit request, which hands over at once however it is worded.
@@ -302,6 +297,14 @@ def decide(signals: Signals) -> Plan:
     if intent == "complaint":
         return Plan(Decision.OFFER, "complaint")
     return Plan(Decision.FALLBACK, "nothing_answered")
+
+
+def sure_request_for_person(text: str, intent: str, confidence: float) -> bool:
+    """The NLU is sure the customer asks for a person (`SURE_OF_PERSON`) and the words
+    name one ("can a member of staff message me back")."""
+    return (
+        intent == "talk_to_human" and confidence >= SURE_OF_PERSON and cues.mentions_a_person(text)
+    )
 
 
 def _outright(passages: list[Passage], threshold: float) -> bool:

@@ -60,6 +60,7 @@ from bot.conversation.routing import (
     answers,
     decide,
     interrupts_form,
+    sure_request_for_person,
 )
 from bot.conversation.sentiment import is_negative
 from channels.rendering import answer_text
@@ -570,7 +571,15 @@ class SupportDialogue:
                 "go_on_answered",
                 form,
             )
-        wants_person = cues.asks_for_person(text)
+        understood = turn.understanding
+        # A question the NLU is sure asks for a person ("can a member of staff message me
+        # back?") leaves the form too; a statement naming one ("the delivery person left
+        # it at the gate") is a ticket's words.
+        wants_person = cues.asks_for_person(text) or (
+            understood is not None
+            and cues.looks_like_question(text)
+            and sure_request_for_person(text, understood.intent, understood.confidence)
+        )
         if _CANCEL.search(text) or wants_person:
             replies = self._forms.cancel(turn)
             if wants_person:

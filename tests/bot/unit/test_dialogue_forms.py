@@ -145,6 +145,30 @@ async def test_a_short_request_for_a_person_leaves_the_form_for_a_handoff(
     assert chat.slots == {}
 
 
+async def test_a_question_the_nlu_is_sure_asks_for_a_person_leaves_the_form(
+    dialogue: SupportDialogue, actions: RecordingActions
+) -> None:
+    chat = await ticket_form(dialogue)
+    actions.will_answer("action_handoff", "I'm passing you to a person.", handoff_id=3)
+
+    (reply,) = await chat.say("can a member of staff message me back", "talk_to_human", 0.97)
+
+    assert reply.text == "I'm passing you to a person."
+    assert actions.ran == ["action_handoff"]
+    assert chat.slots == {}
+
+
+async def test_a_statement_naming_a_person_stays_in_the_form_however_sure_the_nlu(
+    dialogue: SupportDialogue, actions: RecordingActions
+) -> None:
+    chat = await ticket_form(dialogue)
+    text = "the delivery person left it in the rain at the gate"
+
+    await chat.say(text, "talk_to_human", 0.95)
+
+    assert actions.ran == ["validate_open_ticket_form"]
+
+
 async def test_a_long_answer_mentioning_a_person_stays_in_the_form(
     dialogue: SupportDialogue, actions: RecordingActions
 ) -> None:
