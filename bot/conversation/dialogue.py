@@ -125,7 +125,30 @@ WHAT_ANSWERS = (
     "I'm an automated assistant. I answer from the help centre and can look up your orders "
     "and tickets. If you'd rather talk to a person, just say so."
 )
-SMALL_TALK_INTENTS = frozenset({"talk_to_human", "greet", "thanks", "goodbye", "what_answers"})
+SMALL_TALK_INTENTS = frozenset(
+    {"talk_to_human", "greet", "thanks", "goodbye", "what_answers", "question_announced"}
+)
+
+
+# A message of nothing but emoji: a thumbs-up, an OK hand, a smile or a heart after an
+# answer is thanks ("👍" got the fallback); other emoji say nothing to answer.
+_ACKNOWLEDGING_EMOJI = frozenset("👍👌🙏❤♥💙💚💯🙂😊😀😃😄😁🥰😍🤗✅✔")
+_EMOJI_ONLY = re.compile(
+    "^[\\s\u200d\ufe0f\U0001f3fb-\U0001f3ff\u2600-\u27bf\U0001f000-\U0001faff]+$"
+)
+# "Hi, I have a question about my order", "quick question": a question announced, not
+# asked yet. Answering it from the nearest article ("changing an order") answers nothing
+# the customer said: the bot asks for the question.
+_ANNOUNCES_A_QUESTION = re.compile(
+    r"^\W*(?:(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening))\W+(?:there\W+)?)?"
+    r"(?:(?:i\s+(?:have|got|'ve\s+got)|i'?ve\s+got)\s+(?:a|one|another|some)\s+(?:quick\s+|small\s+)?"
+    r"(?:question|query|questions|queries)|(?:a\s+)?quick\s+(?:question|one|q)"
+    r"|(?:can|could|may)\s+i\s+ask\s+(?:you\s+)?(?:a\s+(?:quick\s+)?(?:question|something)|something))"
+    r"(?:\s+(?:about|on|regarding|re)\s+(?:my|an?|the|your)?\s*\w+(?:\s+\w+)?)?"
+    r"[\s?!.:,]*$",
+    re.I,
+)
+ASKS_FOR_THE_QUESTION = "Sure, go ahead: what would you like to know?"
 
 
 def small_talk_intent(text: str) -> str | None:
@@ -136,6 +159,10 @@ def small_talk_intent(text: str) -> str | None:
     """
     if _ASKS_WHAT_ANSWERS.search(text):
         return "what_answers"
+    if _EMOJI_ONLY.match(text):
+        return "thanks" if any(ch in _ACKNOWLEDGING_EMOJI for ch in text) else None
+    if _ANNOUNCES_A_QUESTION.search(text):
+        return "question_announced"
     if _PERSON.search(text):
         return "talk_to_human"
     if _GREETING.search(text):
@@ -159,6 +186,8 @@ def small_talk_reply(intent: str, turn: Turn) -> Reply | None:
         return Reply("You're welcome! Anything else I can do?", intent=intent, confidence=1.0)
     if intent == "what_answers":
         return Reply(WHAT_ANSWERS, intent=intent, confidence=1.0)
+    if intent == "question_announced":
+        return Reply(ASKS_FOR_THE_QUESTION, intent=intent, confidence=1.0)
     if intent == "goodbye":
         return Reply("Goodbye, and thanks for getting in touch.", intent=intent, confidence=1.0)
     return None

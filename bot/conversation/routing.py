@@ -79,7 +79,7 @@ _ACTIONS = {
     "opt_out": "action_opt_out",
     "opt_in": "action_opt_in",
 }
-_SMALL_TALK = frozenset({"greet", "thanks", "goodbye", "what_answers"})
+_SMALL_TALK = frozenset({"greet", "thanks", "goodbye", "what_answers", "question_announced"})
 
 
 @dataclass(frozen=True, slots=True)

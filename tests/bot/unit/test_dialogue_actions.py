@@ -99,6 +99,13 @@ async def test_a_greeting_word_inside_a_request_is_not_a_greeting(
     assert reply.attributes["route"]["decision"] == "fallback"
 
 
+async def test_a_question_announced_gets_asked_for(dialogue: SupportDialogue) -> None:
+    (reply,) = await Chat(dialogue).say("Hi, I have a question about my order", "order_status")
+
+    assert reply.text == "Sure, go ahead: what would you like to know?"
+    assert reply.attributes["route"]["rule"] == "small_talk_question_announced"
+
+
 async def test_small_talk_the_nlu_reads_gives_way_to_an_article_that_answers_outright(
     dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
 ) -> None:

@@ -733,3 +733,31 @@ def test_asking_whether_a_bot_answers_is_small_talk(text: str) -> None:
 
 def test_asking_whether_a_bot_answers_then_for_a_person_is_a_request_for_one() -> None:
     assert small_talk_intent("are you a bot? i want a human") == "talk_to_human"
+
+
+@pytest.mark.parametrize("text", ["👍", "👍🏻", "🙏"])
+def test_a_thumbs_up_alone_is_thanks(text: str) -> None:
+    assert small_talk_intent(text) == "thanks"
+
+
+def test_an_emoji_that_says_nothing_is_not_small_talk() -> None:
+    assert small_talk_intent("🤷") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Hi, I have a question about my order", "quick question", "can i ask a question?"],
+)
+def test_a_question_announced_but_not_asked_is_asked_for(text: str) -> None:
+    assert small_talk_intent(text) == "question_announced"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I have a question: do you ship to canada?",
+        "i have a question about order 4417, where is it",
+    ],
+)
+def test_a_question_asked_after_its_announcement_is_routed(text: str) -> None:
+    assert small_talk_intent(text) is None
