@@ -136,6 +136,28 @@ async def test_a_picture_with_a_question_gets_the_question_answered(sms: SmsHarn
     assert [t.message.text for t in sms.dialogue.turns] == ["is this damaged?"]  # type: ignore[attr-defined]
 
 
+async def test_an_iphone_reaction_to_the_bots_text_is_logged_and_not_answered(
+    sms: SmsHarness,
+) -> None:
+    await sms.text("hello there", "SM-q")
+    await sms.deliver()
+    # The customer likes the answer; the phone sends the tapback on as a text quoting it.
+    response = await sms.text("Liked “Hello from the bot”", "SM-like")
+    assert response.status_code == 200
+    await sms.deliver()
+    assert inbound_and_replies(sms) == [
+        ("in", "hello there", None),
+        ("out", "Hello from the bot", "sent"),
+        ("in", "Liked “Hello from the bot”", None),
+    ]
+    assert [p.form["Body"] for p in sms.stand_in.posts] == ["Hello from the bot"]
+    assert [t.message.text for t in sms.dialogue.turns] == ["hello there"]  # type: ignore[attr-defined]
+    with sms.services.database.transaction() as session:
+        liked = session.scalars(select(Interaction).where(Interaction.seq == 3)).one()
+        assert liked.attributes["sms_reaction"] == "Liked"
+        assert liked.attributes["no_reply_reason"] == "reaction to our text"
+
+
 async def test_status_callbacks_only_move_forward_whatever_their_order(sms: SmsHarness) -> None:
     await sms.text("hello", "SM-1")
     await sms.deliver()
