@@ -295,6 +295,7 @@ class ConversationEngine:
             message=view(intake.message),
             replies=[view(reply) for reply in replies],
             duplicate=duplicate,
+            no_reply_reason=intake.message.attributes.get("no_reply_reason"),
         )
 
     async def _intake(self, message: InboundMessage) -> _Intake:
