@@ -44,7 +44,7 @@ class ActionAccountSummary(StoreAction):
         def summarise(session: Session) -> str:
             found = lookup_summary(session, query)
             if isinstance(found, NoMatch):
-                close = ", ".join(s.label for s in found.suggestions)
+                close = " or ".join(s.label for s in found.suggestions)  # labels hold commas
                 nothing = f"I found no account or customer matching “{query}”."
                 return f"{nothing} Did you mean {close}?" if close else nothing
             if isinstance(found, Candidates):

@@ -101,7 +101,7 @@ class SalesListeners:
             nothing = f"No account or customer matches “{query}”."
             if not found.suggestions:
                 return nothing, []
-            close = ", ".join(s.label for s in found.suggestions)
+            close = " or ".join(s.label for s in found.suggestions)  # labels hold commas
             return f"{nothing} Did you mean {close}?", suggestion_blocks(query, found)
         if isinstance(found, Candidates):
             return f"{found.count_text()} matches for “{query}”", candidate_blocks(query, found)
