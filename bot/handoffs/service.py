@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from bot.conversation.route import article_key
 from bot.handoffs.links import HandoffLinks
+from bot.handoffs.sent_files import sent_files
 from bot.surveys import SurveyPolicy, ask_after_resolution
 from channels.handoff import ClaimResult, CustomerUpdate, HandoffPacket, PacketMessage
 from channels.ports import AgentDesk
@@ -131,7 +132,13 @@ class HandoffService:
         handoff = await to_thread.run_sync(active)
         if handoff is not None:
             await self.desk.customer_wrote(
-                CustomerUpdate(handoff.id, conversation_id, message.text, message.created_at)
+                CustomerUpdate(
+                    handoff.id,
+                    conversation_id,
+                    message.text,
+                    message.created_at,
+                    files=sent_files(message.attributes),
+                )
             )
 
     # -- what agents do ------------------------------------------------------------

@@ -37,7 +37,15 @@ class SlackDesk:
         await self._queue("chat.postMessage", arguments, "handoff_card", packet.handoff_id)
 
     async def customer_wrote(self, update: CustomerUpdate) -> None:
-        text = f"*Customer:* {escape(update.text)}"
+        said = update.text.strip()
+        lines = [f"*Customer:* {escape(said)}" if said else "*Customer* sent:"]
+        lines += [
+            f":paperclip: <{file.url}|{escape(file.label)}>"
+            if file.url and not set("<>|") & set(file.url)
+            else f":paperclip: {escape(file.label)}"
+            for file in update.files
+        ]
+        text = "\n".join(lines)
         await self._queue("chat.postMessage", {"text": text}, "thread_message", update.handoff_id)
 
     async def handoff_claimed(self, handoff_id: int, staff_name: str | None) -> None:
