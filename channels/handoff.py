@@ -9,12 +9,22 @@ from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
+class SentFile:
+    """A file that came with a customer's message: what it is, and where an agent can
+    open it (an MMS picture's link), or None where only its name is kept (mail)."""
+
+    label: str
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PacketMessage:
-    """One message of the conversation as the agent sees it."""
+    """One message of the conversation as the agent sees it, with the files it brought."""
 
     author: str  # customer | bot | agent | system
     text: str
     created_at: datetime
+    files: tuple[SentFile, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,15 +65,6 @@ class ClaimResult:
     handoff_id: int
     owner_staff_id: int | None
     owner_name: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class SentFile:
-    """A file that came with a customer's message: what it is, and where an agent can
-    open it (an MMS picture's link), or None where only its name is kept (mail)."""
-
-    label: str
-    url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

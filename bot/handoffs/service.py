@@ -391,7 +391,10 @@ class HandoffService:
                 summary=summarise(
                     handoff, messages, history.first_from_customer(session, conversation.id)
                 ),
-                last_messages=[PacketMessage(m.author, m.text, m.created_at) for m in messages],
+                last_messages=[
+                    PacketMessage(m.author, m.text, m.created_at, sent_files(m.attributes))
+                    for m in messages
+                ],
                 passages_tried=_passages(messages),
                 open_tickets=[
                     {

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from channels.handoff import CustomerUpdate, HandoffPacket
-from channels.slack.cards import card_fallback, escape, handoff_card, restate
+from channels.slack.cards import card_fallback, escape, handoff_card, restate, sent_file_line
 from channels.slack.ports import DeskCalls
 
 OUTCOMES = {"resolved": "Resolved", "returned_to_bot": "Back with the bot"}
@@ -39,12 +39,7 @@ class SlackDesk:
     async def customer_wrote(self, update: CustomerUpdate) -> None:
         said = update.text.strip()
         lines = [f"*Customer:* {escape(said)}" if said else "*Customer* sent:"]
-        lines += [
-            f":paperclip: <{file.url}|{escape(file.label)}>"
-            if file.url and not set("<>|") & set(file.url)
-            else f":paperclip: {escape(file.label)}"
-            for file in update.files
-        ]
+        lines += [sent_file_line(file) for file in update.files]
         text = "\n".join(lines)
         await self._queue("chat.postMessage", {"text": text}, "thread_message", update.handoff_id)
 

@@ -1,11 +1,12 @@
-"""What the Slack desk posts in a card's thread when the customer writes during a
-handoff: their words, and a line per file they sent (a picture alone has no words)."""
+"""What the Slack desk posts about the files a customer sends: in a card's thread when
+they write during a handoff (their words, and a line per file: a picture alone has no
+words), and on the card's last messages for what they sent before it."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from channels.handoff import CustomerUpdate, SentFile
+from channels.handoff import CustomerUpdate, HandoffPacket, PacketMessage, SentFile
 from channels.slack.desk import SlackDesk
 from tests.support.fakes import RecordingDeskCalls
 
@@ -43,4 +44,39 @@ async def test_words_with_files_and_a_file_without_a_link() -> None:
         "*Customer:* see attached\n"
         ":paperclip: zip.png (image/png), in the support mailbox\n"
         ":paperclip: odd &lt;name&gt;"
+    )
+
+
+async def test_a_picture_sent_before_the_handoff_shows_on_the_cards_last_messages() -> None:
+    picture = SentFile("picture (image/jpeg)", PICTURE)
+    packet = HandoffPacket(
+        handoff_id=7,
+        conversation_id=3,
+        customer_id=1,
+        channel="sms",
+        reason="customer_asked",
+        intent="talk_to_human",
+        confidence=0.98,
+        created_at=NOW,
+        customer_name="Ada Lovelace",
+        customer_email=None,
+        customer_phone="+14155550101",
+        customer_verified=True,
+        lifecycle_stage="customer",
+        account_name=None,
+        summary="The customer asked for a person.",
+        last_messages=[
+            PacketMessage("customer", "", NOW, (picture,)),
+            PacketMessage("customer", "a person please", NOW),
+        ],
+    )
+    calls = RecordingDeskCalls()
+    await SlackDesk(calls, "CHANDOFFS1", wake=lambda: None).handoff_opened(packet)
+    ((_, arguments, purpose, _),) = calls.queued
+    assert purpose == "handoff_card"
+    (last,) = [b for b in arguments["blocks"] if "Last messages" in str(b.get("text"))]
+    assert last["text"]["text"] == (
+        "*Last messages*\n"
+        f"*customer:* :paperclip: <{PICTURE}|picture (image/jpeg)>\n"
+        "*customer:* a person please"
     )
