@@ -44,7 +44,9 @@ class ActionAccountSummary(StoreAction):
         def summarise(session: Session) -> str:
             found = lookup_summary(session, query)
             if isinstance(found, NoMatch):
-                return f"I found no account or customer matching “{query}”."
+                close = " or ".join(s.label for s in found.suggestions)  # labels hold commas
+                nothing = f"I found no account or customer matching “{query}”."
+                return f"{nothing} Did you mean {close}?" if close else nothing
             if isinstance(found, Candidates):
                 names = "\n".join(f"- {s.label} ({s.kind})" for s in found.subjects[:10])
                 return f"“{query}” could mean several:\n{names}\nWhich one?"

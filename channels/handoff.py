@@ -9,12 +9,22 @@ from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
+class SentFile:
+    """A file that came with a customer's message: what it is, and where an agent can
+    open it (an MMS picture's link), or None where only its name is kept (mail)."""
+
+    label: str
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PacketMessage:
-    """One message of the conversation as the agent sees it."""
+    """One message of the conversation as the agent sees it, with the files it brought."""
 
     author: str  # customer | bot | agent | system
     text: str
     created_at: datetime
+    files: tuple[SentFile, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +69,11 @@ class ClaimResult:
 
 @dataclass(frozen=True, slots=True)
 class CustomerUpdate:
-    """A customer's message that arrived while a person owns the conversation."""
+    """A customer's message that arrived while a person owns the conversation, with the
+    files it brought (a picture alone has no text)."""
 
     handoff_id: int
     conversation_id: int
     text: str
     created_at: datetime
+    files: tuple[SentFile, ...] = ()

@@ -127,12 +127,15 @@ def quick_replies(attributes: dict[str, Any]) -> tuple[dict[str, str], ...]:
 
 @dataclass(frozen=True, slots=True)
 class IntakeResult:
-    """What the engine did with an inbound message: where it landed and what was answered."""
+    """What the engine did with an inbound message: where it landed and what was answered.
+    `no_reply_reason`: why it was logged without a reply, as decided on its way in (a
+    mail loop, a reply cap), the first time for a duplicate."""
 
     conversation_id: int
     message: ConversationMessage
     replies: list[ConversationMessage]
     duplicate: bool = False
+    no_reply_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,23 +29,28 @@ def find_subjects(
     if not text:
         return []
     if "@" in text:
-        return _customers(session, Customer.email == normalise_email(text), limit)
+        return customers_where(session, Customer.email == normalise_email(text), limit)
     phone = as_e164(text)
     if phone is not None:
-        return _customers(session, Customer.phone == phone, limit)
+        return customers_where(session, Customer.phone == phone, limit)
     lowered = text.lower()
-    pattern = lowered.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = escaped_for_like(lowered)
     for match in (
         lambda column: func.lower(column) == lowered,
         lambda column: func.lower(column).like(pattern + "%", escape="\\"),
         lambda column: func.lower(column).like("%" + pattern + "%", escape="\\"),
     ):
-        found = _accounts(session, match(Account.name), limit) + _customers(
+        found = accounts_where(session, match(Account.name), limit) + customers_where(
             session, match(Customer.name), limit
         )
         if found:
             return found[:limit]
     return []
+
+
+def escaped_for_like(text: str) -> str:
+    """`text` with LIKE's wildcards and the escape character (backslash) escaped."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def as_e164(text: str) -> str | None:
@@ -71,14 +76,20 @@ def subject_label(
     return f"{label}, {account}" if account else label
 
 
-def _accounts(session: Session, where: ColumnElement[bool], limit: int) -> list[SummarySubject]:
+def accounts_where(
+    session: Session, where: ColumnElement[bool], limit: int
+) -> list[SummarySubject]:
+    """The accounts that fit `where`, as candidates, oldest first."""
     rows = session.execute(
         select(Account.id, Account.name).where(where).order_by(Account.id).limit(limit)
     ).all()
     return [SummarySubject("account", row.id, row.name) for row in rows]
 
 
-def _customers(session: Session, where: ColumnElement[bool], limit: int) -> list[SummarySubject]:
+def customers_where(
+    session: Session, where: ColumnElement[bool], limit: int
+) -> list[SummarySubject]:
+    """The customers (never pending contacts) that fit `where`, as candidates."""
     rows = session.execute(
         select(Customer.id, Customer.name, Customer.email, Customer.phone, Account.name)
         .outerjoin(Account, Account.id == Customer.account_id)

@@ -169,9 +169,11 @@ class Candidates:
 
 @dataclass(frozen=True, slots=True)
 class NoMatch:
-    """Nothing fits the query. (Not `NotFound`: that name is the store's exception.)"""
+    """Nothing fits the query. (Not `NotFound`: that name is the store's exception.)
+    `suggestions`: names close to it, most alike first, for a misspelt name."""
 
     query: str
+    suggestions: tuple[SummarySubject, ...] = ()
 
 
 SummaryLookup = Summary | Candidates | NoMatch

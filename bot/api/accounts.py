@@ -74,7 +74,12 @@ def accounts_router(
     ) -> Any:
         found = await to_thread.run_sync(_search, q)
         if isinstance(found, NoMatch):
-            raise HTTPException(404, f"no account or customer matches {q.strip()!r}")
+            close = ", ".join(repr(s.label) for s in found.suggestions)
+            raise HTTPException(
+                404,
+                f"no account or customer matches {q.strip()!r}"
+                + (f"; close names: {close}" if close else ""),
+            )
         if isinstance(found, Candidates):
             subjects = found.subjects
             return JSONResponse(

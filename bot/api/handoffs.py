@@ -13,7 +13,13 @@ from bot.api.auth import StaffAuth
 from bot.api.owners import Owner, owner_id
 from bot.api.staff import MAX_ID
 from bot.handoffs.board import HandoffState, state_of, work_list
-from bot.handoffs.service import HandoffError, HandoffNotFound, HandoffService, NotYourHandoff
+from bot.handoffs.service import (
+    HandoffError,
+    HandoffNotFound,
+    HandoffService,
+    NotYourHandoff,
+    ReplyTooLong,
+)
 from channels.text import MessageText
 from crm_store.records import StaffRecord
 
@@ -39,6 +45,10 @@ _ACTION_ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "no such handoff"},
     409: {"description": "the handoff is not in a state that allows this"},
 }
+_REPLY_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_ACTION_ERRORS,
+    422: {"description": "the reply is too long for the customer's channel (an SMS)"},
+}
 
 
 def _http(error: HandoffError) -> HTTPException:
@@ -48,6 +58,8 @@ def _http(error: HandoffError) -> HTTPException:
         return HTTPException(404, str(error))
     if isinstance(error, NotYourHandoff):
         return HTTPException(403, str(error))
+    if isinstance(error, ReplyTooLong):
+        return HTTPException(422, str(error))
     return HTTPException(409, str(error))
 
 
@@ -113,7 +125,7 @@ def handoffs_router(service: HandoffService, auth: StaffAuth) -> APIRouter:
             raise HTTPException(409, f"already claimed by {result.owner_name or 'someone'}")
         return dataclasses.asdict(result)
 
-    @router.post("/{handoff_id}/replies", status_code=201, responses=_ACTION_ERRORS)
+    @router.post("/{handoff_id}/replies", status_code=201, responses=_REPLY_ERRORS)
     async def reply(handoff_id: HandoffId, body: AgentReply, staff: Staff) -> dict[str, Any]:
         try:
             await service.reply(

@@ -171,14 +171,18 @@ class ConversationEngine:
         elif intake.rates_a_survey:
             replies = [Reply(THANKS, intent="survey_rating", confidence=1.0)]
         elif message.preset_reply is not None:
-            replies = [
-                Reply(
-                    message.preset_reply,
-                    intent="preset",
-                    confidence=1.0,
-                    attributes=dict(message.preset_reply_attributes),
-                )
-            ]
+            # A person owns the conversation: the bot says nothing over them ("we got
+            # your picture, tell me in words..."), except a consent notice (an SMS
+            # STOP's confirmation, HELP), which carriers require whoever owns it.
+            if not person_owned or message.preset_reply_attributes.get("consent_notice"):
+                replies = [
+                    Reply(
+                        message.preset_reply,
+                        intent="preset",
+                        confidence=1.0,
+                        attributes=dict(message.preset_reply_attributes),
+                    )
+                ]
         else:
             understanding = await self._understand(message)
             if not person_owned:
@@ -295,6 +299,7 @@ class ConversationEngine:
             message=view(intake.message),
             replies=[view(reply) for reply in replies],
             duplicate=duplicate,
+            no_reply_reason=intake.message.attributes.get("no_reply_reason"),
         )
 
     async def _intake(self, message: InboundMessage) -> _Intake:

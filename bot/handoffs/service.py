@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from bot.conversation.route import article_key
 from bot.handoffs.links import HandoffLinks
+from bot.handoffs.sent_files import sent_files
 from bot.surveys import SurveyPolicy, ask_after_resolution
 from channels.handoff import ClaimResult, CustomerUpdate, HandoffPacket, PacketMessage
 from channels.ports import AgentDesk
@@ -49,6 +50,12 @@ class HandoffError(Exception):
 
 class HandoffNotFound(HandoffError):
     """There is no handoff with that id."""
+
+
+class ReplyTooLong(HandoffError):
+    """The reply cannot reach the customer's channel as one message (an SMS is cut at
+    Twilio's limit): refused with the reason, so the agent sends it in parts rather than
+    the customer getting its first half without anyone knowing."""
 
 
 class NotYourHandoff(HandoffError):
@@ -99,6 +106,7 @@ class HandoffService:
         links: HandoffLinks | None = None,
         surveys: SurveyPolicy | None = None,
         live_channels: Mapping[str, Callable[[str], None]] | None = None,
+        too_long_for: Mapping[str, Callable[[str], str | None]] | None = None,
     ) -> None:
         """`live_channels`: channels (by name) whose send only tells the customer's open
         sockets to read the store (web chat, channels/web/outbound.py), with what to call
@@ -106,12 +114,15 @@ class HandoffService:
         the delivery worker has claimed its outbox row: a claim transaction sooner on
         the widget, in this process or another (bench/widget_push.py). The row is still
         sent by the worker as every row is (its record; its wake-up then finds nothing
-        new), and a widget that was not connected replays it as before."""
+        new), and a widget that was not connected replays it as before.
+        `too_long_for`: channels (by name) that take a message only up to a length,
+        with what says why an agent's reply is too long for one (None when it fits)."""
         self._db = database
         self.database = database  # read by the work list (bot/handoffs/board.py)
         self.desk = desk
         self._outbox_written = outbox_written
         self._live_channels = dict(live_channels or {})
+        self._too_long_for = dict(too_long_for or {})
         self._base_url = public_base_url.rstrip("/")
         # The card's link: a signed page link when there are links, else the API record.
         self.links = links
@@ -131,7 +142,13 @@ class HandoffService:
         handoff = await to_thread.run_sync(active)
         if handoff is not None:
             await self.desk.customer_wrote(
-                CustomerUpdate(handoff.id, conversation_id, message.text, message.created_at)
+                CustomerUpdate(
+                    handoff.id,
+                    conversation_id,
+                    message.text,
+                    message.created_at,
+                    files=sent_files(message.attributes),
+                )
             )
 
     # -- what agents do ------------------------------------------------------------
@@ -185,6 +202,7 @@ class HandoffService:
                 if note:
                     self._note(session, handoff, staff_id, text)
                 else:
+                    self._fits_one_message(session, handoff, text)
                     sent = self._to_customer(
                         session,
                         handoff,
@@ -306,6 +324,13 @@ class HandoffService:
         )
         return _ToCustomer(record.channel, identity.address)
 
+    def _fits_one_message(self, session: Session, handoff: HandoffRecord, text: str) -> None:
+        conversation = history.get_conversation(session, handoff.conversation_id)
+        too_long = self._too_long_for.get(conversation.channel) if conversation else None
+        reason = too_long(text) if too_long is not None else None
+        if reason is not None:
+            raise ReplyTooLong(reason)
+
     @staticmethod
     def _note(session: Session, handoff: HandoffRecord, staff_id: int, text: str) -> None:
         # The handoff's ticket (this conversation's, or the customer's one open ticket);
@@ -384,7 +409,10 @@ class HandoffService:
                 summary=summarise(
                     handoff, messages, history.first_from_customer(session, conversation.id)
                 ),
-                last_messages=[PacketMessage(m.author, m.text, m.created_at) for m in messages],
+                last_messages=[
+                    PacketMessage(m.author, m.text, m.created_at, sent_files(m.attributes))
+                    for m in messages
+                ],
                 passages_tried=_passages(messages),
                 open_tickets=[
                     {

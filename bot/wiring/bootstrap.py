@@ -53,7 +53,7 @@ from bot.wiring.erasure import erasure_worker
 from bot.wiring.parts import ChannelParts
 from bot.wiring.public_url import warn_if_public_url_is_local
 from bot.wiring.slack import open_slack, slack_parts
-from bot.wiring.sms import sms_parts, sms_sender
+from bot.wiring.sms import sms_parts, sms_reply_limits, sms_sender
 from bot.wiring.web import web_parts, web_sender
 from bot.wiring.words import language_detector, spelling_corrector, training_texts
 from bot.workers import Worker
@@ -386,6 +386,7 @@ def bootstrap(
         live_channels={Channel.WEB.value: hub.new_messages}
         if Channel.WEB not in (senders or {})
         else None,
+        too_long_for=sms_reply_limits(settings),
     )
     worker.report_failures_to(handoffs.delivery_failed)
     engine = ConversationEngine(

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from bot.channel_store.consent_book import ConsentBook
 from bot.channel_store.delivery_reports import DeliveryReports
 from bot.settings import Settings
 from bot.wiring.parts import ChannelParts
+from channels.messages import Channel
 from channels.ports import MessageIntake
+from channels.rendering.sms import too_long_for_one_text
 from channels.sms import STATUS_PATH, KeywordReplies, SignatureCheck, TwilioSender, twilio_router
 from crm_store import Database
 
@@ -25,6 +30,15 @@ def sms_sender(settings: Settings) -> TwilioSender | None:
         api_base_url=twilio.api_base_url,
         max_chars=twilio.max_message_chars,
     )
+
+
+def sms_reply_limits(settings: Settings) -> dict[str, Callable[[str], str | None]]:
+    """Why an agent's reply cannot go by SMS whole (the sender would cut it), per channel
+    name: for the handoff service, which refuses it rather than let half of it go."""
+    if not settings.twilio.configured:
+        return {}
+    limit = settings.twilio.max_message_chars
+    return {Channel.SMS.value: partial(too_long_for_one_text, max_chars=limit)}
 
 
 def sms_parts(settings: Settings, database: Database, intake: MessageIntake) -> ChannelParts:

@@ -2,9 +2,13 @@
 
 The text the bot reads is the new part of the body (no quotes, no signature), or the
 subject when the body is empty; the full text, subject, threading headers and
-attachment list stay on the interaction's attributes. `replies_to` lists the Message-IDs
-the mail answers, most specific first: In-Reply-To, References (nearest first), then a
-reply token found in a recipient address.
+attachment list stay on the interaction's attributes. A mail with no words at all is
+never read by the bot: its placeholder text once went to the NLU, which took it for a
+request to unsubscribe and withdrew the sender's consent. With attachments it gets
+`ATTACHMENTS_ONLY` (as a picture alone does by SMS); without, it is logged unanswered.
+
+`replies_to` lists the Message-IDs the mail answers, most specific first: In-Reply-To,
+References (nearest first), then a reply token found in a recipient address.
 
 The From address is verified only when a trusted receiver's Authentication-Results (or
 the relay's verdict) vouches for it (channels/email/authentication.py); otherwise it is
@@ -26,6 +30,11 @@ from channels.email.quotes import new_text
 from channels.messages import Channel, ContactProfile, InboundMessage
 
 _REPLY_PREFIX = re.compile(r"^(re|aw|fwd?|wg|sv|tr)\s*:", re.IGNORECASE)
+ATTACHMENTS_ONLY = (
+    "Thanks, we got your attachment, and our support team can see it with your mail. "
+    "I can't open attachments myself: write to me in words what you need and I'll try "
+    "to help."
+)
 
 
 def to_inbound(
@@ -55,7 +64,13 @@ def to_inbound(
 def from_parsed(
     mail: ParsedMail, *, own_addresses: frozenset[str], authentication: SenderAuthentication
 ) -> InboundMessage:
-    fresh = new_text(mail.text) or _plain_subject(mail.subject) or "(empty message)"
+    fresh = new_text(mail.text) or _plain_subject(mail.subject)
+    preset, silent = None, automatic_reason(mail.message, mail.sender, own_addresses)
+    if not fresh and mail.attachments:
+        names = ", ".join(a.filename or a.content_type for a in mail.attachments)
+        fresh, preset = f"(no text, only attachments: {names})", ATTACHMENTS_ONLY
+    elif not fresh:
+        fresh, silent = "(empty message)", silent or "empty message"
     replies_to = [*mail.in_reply_to, *reversed(mail.references), *ids_from_tokens(mail.recipients)]
     return InboundMessage(
         channel=Channel.EMAIL,
@@ -66,7 +81,8 @@ def from_parsed(
             name=mail.sender_name, email=mail.sender, verified=authentication.verified
         ),
         attributes={"email": _attributes(mail, authentication)},
-        no_reply_reason=automatic_reason(mail.message, mail.sender, own_addresses),
+        no_reply_reason=silent,
+        preset_reply=preset,
         replies_to=tuple(dict.fromkeys(replies_to)),
         # Unproven, the From address is a claim: it reaches a record only where it is
         # already on file, and every answer still goes only to it.

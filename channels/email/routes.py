@@ -94,7 +94,8 @@ def email_router(
             "conversation_id": result.conversation_id,
             "duplicate": result.duplicate,
             "answered": bool(result.replies),
-            "no_reply_reason": message.no_reply_reason,
+            # The engine's, not the adapter's: a reply cap is decided on the way in.
+            "no_reply_reason": result.no_reply_reason,
             "sender_verified": message.profile.verified,
         }
 

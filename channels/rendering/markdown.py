@@ -43,7 +43,9 @@ def to_text(markdown: str, *, links: LinkStyle) -> str:
     text = re.sub(r"(?<![\w*])\*(\S(?:.*?\S)?)\*(?![\w*])", r"\1", text)
     text = re.sub(r"(?<![\w/])_(\S(?:.*?\S)?)_(?![\w/])", r"\1", text)
     text = re.sub(r"~~(\S(?:.*?\S)?)~~", r"\1", text)
-    text = re.sub(r"`([^`\n]+)`", r"\1", text)
+    # A code span opens and closes with the same run of backticks (CommonMark): Slack's
+    # one-line ```SAVE15``` is one, and lost only one backtick a side to a one-tick rule.
+    text = re.sub(r"(`+)([^`\n](?:[^\n]*?[^`\n])?)\1(?!`)", r"\2", text)
     text = re.sub(r"[ \t]+\n", "\n", text)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
@@ -23,6 +23,7 @@ from channels.slack.names import SlackNames
 from channels.slack.outages import outage_error_handler
 from channels.slack.people import SlackStaff
 from channels.slack.ports import SlackStore
+from channels.slack.request_body import unreadable_reason
 from channels.slack.sales import SalesListeners
 
 EVENTS_PATH = "/webhooks/slack/events"
@@ -126,6 +127,9 @@ class SlackChannel:
 
         @router.post(EVENTS_PATH, include_in_schema=False)
         async def slack_events(request: Request) -> Response:
+            reason = unreadable_reason(await request.body(), request.headers.get("content-type"))
+            if reason is not None:
+                raise HTTPException(400, f"not a Slack request: {reason}")
             return await handler.handle(request)
 
         return router

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from channels.handoff import HandoffPacket
+from channels.handoff import HandoffPacket, SentFile
 
 CLAIM = "handoff_claim"
 RESOLVE = "handoff_resolve"
@@ -29,6 +29,13 @@ def _mrkdwn(text: str) -> dict[str, str]:
 def escape(text: str) -> str:
     """Slack's three control characters, so customer text cannot ping or link."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def sent_file_line(file: SentFile) -> str:
+    """A file the customer sent, as a link the agent can open where there is one."""
+    if file.url and not set("<>|") & set(file.url):  # those would break Slack's link
+        return f":paperclip: <{file.url}|{escape(file.label)}>"
+    return f":paperclip: {escape(file.label)}"
 
 
 def _button(label: str, action_id: str, handoff_id: int, style: str | None = None) -> Block:
@@ -68,7 +75,14 @@ def handoff_card(packet: HandoffPacket) -> list[Block]:
         {"type": "section", "text": _mrkdwn(f"*Summary*\n{escape(p.summary)}")},
     ]
     if p.last_messages:
-        lines = [f"*{m.author}:* {escape(m.text)}" for m in p.last_messages]
+        lines = [
+            " ".join(
+                part
+                for part in (f"*{m.author}:*", escape(m.text), *map(sent_file_line, m.files))
+                if part
+            )
+            for m in p.last_messages
+        ]
         blocks.append({"type": "section", "text": _mrkdwn("*Last messages*\n" + "\n".join(lines))})
     if p.passages_tried:
         tried = [

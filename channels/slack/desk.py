@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from channels.handoff import CustomerUpdate, HandoffPacket
-from channels.slack.cards import card_fallback, escape, handoff_card, restate
+from channels.slack.cards import card_fallback, escape, handoff_card, restate, sent_file_line
 from channels.slack.ports import DeskCalls
 
 OUTCOMES = {"resolved": "Resolved", "returned_to_bot": "Back with the bot"}
@@ -37,7 +37,10 @@ class SlackDesk:
         await self._queue("chat.postMessage", arguments, "handoff_card", packet.handoff_id)
 
     async def customer_wrote(self, update: CustomerUpdate) -> None:
-        text = f"*Customer:* {escape(update.text)}"
+        said = update.text.strip()
+        lines = [f"*Customer:* {escape(said)}" if said else "*Customer* sent:"]
+        lines += [sent_file_line(file) for file in update.files]
+        text = "\n".join(lines)
         await self._queue("chat.postMessage", {"text": text}, "thread_message", update.handoff_id)
 
     async def handoff_claimed(self, handoff_id: int, staff_name: str | None) -> None:

@@ -17,7 +17,7 @@ from channels.slack.desk import SlackDesk
 from channels.slack.middleware import command_key
 from channels.slack.people import SlackStaff
 from channels.slack.ports import AccountSummaries, SlackEventLedger
-from channels.slack.summary_blocks import candidate_blocks, summary_blocks
+from channels.slack.summary_blocks import candidate_blocks, suggestion_blocks, summary_blocks
 from crm_store.summary_records import Candidates, NoMatch
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,11 @@ class SalesListeners:
             return USAGE, []
         found = await self._summaries.lookup(query, staff.id)
         if isinstance(found, NoMatch):
-            return f"No account or customer matches “{query}”.", []
+            nothing = f"No account or customer matches “{query}”."
+            if not found.suggestions:
+                return nothing, []
+            close = " or ".join(s.label for s in found.suggestions)  # labels hold commas
+            return f"{nothing} Did you mean {close}?", suggestion_blocks(query, found)
         if isinstance(found, Candidates):
             return f"{found.count_text()} matches for “{query}”", candidate_blocks(query, found)
         return f"Summary: {found.summary.subject.label}", summary_blocks(found.summary)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from channels.slack.cards import Block, escape
-from crm_store.summary_records import AccountSummary, Candidates
+from crm_store.summary_records import AccountSummary, Candidates, NoMatch
 from crm_store.summary_text import money
 
 SHOWN = 5
@@ -99,4 +99,13 @@ def candidate_blocks(query: str, found: Candidates) -> list[Block]:
             "type": "context",
             "elements": [_mrkdwn("Ask again with the full name, an email or a phone number.")],
         },
+    ]
+
+
+def suggestion_blocks(query: str, found: NoMatch) -> list[Block]:
+    """Nothing matched a name, but these are close to it (a misspelling)."""
+    lines = [f"• {escape(s.label)} ({s.kind})" for s in found.suggestions]
+    return [
+        _section(f"No account or customer matches “{escape(query)}”. Did you mean:", lines),
+        {"type": "context", "elements": [_mrkdwn("Ask again with the name as it is shown.")]},
     ]

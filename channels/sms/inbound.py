@@ -10,6 +10,7 @@ import phonenumbers
 
 from channels.messages import Channel, ContactProfile, InboundMessage
 from channels.sms.keywords import Keyword
+from channels.sms.reactions import reaction_of
 from channels.text import storable
 
 MAX_MEDIA = 10  # Twilio attaches at most ten
@@ -92,7 +93,9 @@ def parse_form(form: Mapping[str, str]) -> TwilioSms:
 
 def to_inbound(sms: TwilioSms, keyword: Keyword | None, replies: KeywordReplies) -> InboundMessage:
     """The engine's message. Keywords and a bare picture get their fixed reply (no NLU);
-    keyword replies are marked `consent_notice` so they reach a number that opted out."""
+    keyword replies are marked `consent_notice` so they reach a number that opted out.
+    A phone's reaction to one of our texts (reactions.py) and an empty text are logged
+    without a reply."""
     attributes: dict[str, object] = {"twilio_to": sms.to}
     if sms.media:
         attributes["media"] = sms.media
@@ -109,6 +112,9 @@ def to_inbound(sms: TwilioSms, keyword: Keyword | None, replies: KeywordReplies)
         preset = replies.media_only
     elif sms.media:
         note = replies.media_with_text
+    elif (reaction := reaction_of(sms.body)) is not None:
+        attributes["sms_reaction"] = reaction
+        silent = "reaction to our text"
     elif not sms.body.strip():
         silent = "empty message"
     return InboundMessage(

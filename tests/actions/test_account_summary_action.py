@@ -45,3 +45,11 @@ async def test_sales_get_the_summary_and_others_a_refusal_that_reveals_nothing(
         real = await reply(demo_database, summary_call("summary for Acme", "Acme Corp", role))
         made_up = await reply(demo_database, summary_call("summary for Zyx", "Zyxcorp", role))
         assert real == made_up == "I can't share account information here."
+
+
+async def test_a_misspelt_account_gets_the_names_close_to_it(demo_database: Database) -> None:
+    answer = await reply(demo_database, summary_call("summary for Globx", "Globx", "sales"))
+    assert answer == "I found no account or customer matching “Globx”. Did you mean Globex?"
+    # Close names are for sales only, like the summary: a refusal still says nothing.
+    refused = await reply(demo_database, summary_call("summary for Globx", "Globx", "agent"))
+    assert refused == "I can't share account information here."

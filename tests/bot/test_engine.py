@@ -242,6 +242,34 @@ async def test_a_preset_reply_is_logged_and_sent_without_nlu_or_dialogue(
     assert count(database, OutboxMessage) == 1
 
 
+async def test_a_person_owned_conversation_gets_consent_notices_but_no_other_preset(
+    database: Database, dialogue: ScriptedDialogue
+) -> None:
+    engine = ConversationEngine(database, dialogue, understander=ScriptedUnderstander())
+    first = await engine.receive(inbound("I need a person", message_id="p0"))
+    with database.transaction() as session:
+        history.set_owner(session, first.conversation_id, "agent")
+
+    def preset(message_id: str, text: str, reply: str, **attributes: object) -> InboundMessage:
+        return InboundMessage(
+            channel=Channel.TERMINAL,
+            address="+15550100",
+            provider_message_id=message_id,
+            text=text,
+            preset_reply=reply,
+            preset_reply_attributes=attributes,
+        )
+
+    # A picture alone: the agent has the conversation, the bot stays quiet.
+    photo = await engine.receive(preset("p1", "", "I can't look at pictures myself."))
+    # STOP: its confirmation is the carrier's rule, whoever owns the conversation.
+    stop = await engine.receive(preset("p2", "STOP", "You are unsubscribed.", consent_notice=True))
+
+    assert photo.replies == []
+    assert [r.text for r in stop.replies] == ["You are unsubscribed."]
+    assert len(dialogue.turns) == 1
+
+
 async def test_a_no_reply_message_is_logged_with_its_reason_and_nothing_is_sent(
     database: Database, dialogue: ScriptedDialogue
 ) -> None:

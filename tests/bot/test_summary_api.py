@@ -138,6 +138,11 @@ def test_nothing_found_is_404_and_bad_queries_422(shop: Shop) -> None:
     missing = shop.client.get("/api/v1/summary", params={"q": "Umbrella"}, headers=sales)
     assert missing.status_code == 404
     assert missing.json()["error"] == "no account or customer matches 'Umbrella'"
+    misspelt = shop.client.get("/api/v1/summary", params={"q": "Acme Crop"}, headers=sales)
+    assert misspelt.status_code == 404
+    assert misspelt.json()["error"] == (
+        "no account or customer matches 'Acme Crop'; close names: 'Acme Corp'"
+    )
     for path in ("/api/v1/accounts/987654/summary", "/api/v1/customers/987654/summary"):
         assert shop.client.get(path, headers=sales).status_code == 404
     for q in ("", "   ", "x" * 321, "ada\x00"):

@@ -7,7 +7,8 @@ out through the real delivery worker to the Twilio stand-in.
 - a reply also sent to the channel (`thread_broadcast`) goes out once;
 - a reply to a customer who texted STOP, or one Twilio refuses, is answered by a notice
   in the card's thread, and the staff API shows the reason on the reply;
-- Slack's formatting reaches the phone as plain text.
+- Slack's formatting reaches the phone as plain text;
+- a reply longer than one text takes is refused with the reason, never sent cut.
 """
 
 from __future__ import annotations
@@ -185,6 +186,36 @@ def test_an_edit_is_not_sent_and_an_unknown_kind_is_refused_in_words(
     assert "huddle_thread" in refusal.arguments["text"] and refusal.arguments["user"] == SAM
     assert agent_rows(client) == []
     assert not texts(stand_in, "edited") and not texts(stand_in, "a poll")
+
+
+def test_a_reply_too_long_for_one_text_is_refused_with_the_reason_not_cut(
+    client: TestClient, slack: Slack, stand_in: TwilioStandIn, standin: SlackStandIn
+) -> None:
+    thread = handed_to_sam(client, slack, stand_in)
+    steps = " ".join(f"Step {n}: do thing {n}, then check it." for n in range(1, 61))
+    assert len(steps) > 1600
+    slack.thread_reply(SAM, thread, steps)
+    (refusal,) = eventually(lambda: standin.made("chat.postEphemeral"))
+    assert refusal.arguments["user"] == SAM
+    assert refusal.arguments["text"] == (
+        f"Not sent: {len(steps)} characters are more than one text message takes (1600); "
+        "send it in shorter parts."
+    )
+    # The staff API refuses it the same way, with 422.
+    with services(client).database.transaction() as session:
+        _, sams_token = staff.give_new_token(session, "sam@example.com")
+    answer = client.post(
+        f"/api/v1/handoffs/{handoff_id_on(card_of(standin))}/replies",
+        json={"text": steps},
+        headers={"Authorization": f"Bearer {sams_token}"},
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"].startswith(f"{len(steps)} characters are more than")
+    assert agent_rows(client) == [] and not texts(stand_in, "Step 1:")
+    # In parts, it goes.
+    half = steps[: len(steps) // 2]
+    slack.thread_reply(SAM, thread, half)
+    eventually(lambda: texts(stand_in, half))
 
 
 def test_a_reply_to_a_customer_who_texted_stop_tells_the_agent_why(

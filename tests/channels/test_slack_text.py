@@ -58,6 +58,8 @@ NAMES = {"USAM000001": "Sam Carter"}
         ("It is _nearly_ done", "It is _nearly_ done", "It is nearly done"),
         ("The ~old~ new price", "The ~~old~~ new price", "The old new price"),
         ("Code `a_b*c*` stays", "Code `a_b*c*` stays", "Code a_b*c* stays"),
+        ("Use ```SAVE15``` at checkout", "Use ```SAVE15``` at checkout", "Use SAVE15 at checkout"),
+        ("A ``tick`` and ``a`b``", "A ``tick`` and ``a`b``", "A tick and a`b"),
         ("snake_case_word and 2*3*4", "snake_case_word and 2*3*4", "snake_case_word and 2*3*4"),
         ("Tom &amp; Jerry &lt;3 a &gt; b", "Tom & Jerry <3 a > b", "Tom & Jerry <3 a > b"),
         (

@@ -82,6 +82,32 @@ def test_nothing_fits(database: Database, people: People) -> None:
         assert lookup_summary(session, "   ") == NoMatch("   ")
 
 
+def test_a_misspelt_name_finds_nothing_but_the_names_close_to_it(
+    database: Database, people: People
+) -> None:
+    with database.transaction() as session:
+        session.add(Customer(name="Petra Gibson", attributes={}, pending=True))
+        typo = lookup_summary(session, "Intech Labs")
+        person = lookup_summary(session, "peter gibons")
+        first_letters = lookup_summary(session, "Inittech")
+    assert isinstance(typo, NoMatch)
+    # "Initech" shares the first word only: not alike enough to offer.
+    assert [(s.kind, s.id) for s in typo.suggestions] == [("account", people.labs)]
+    assert isinstance(person, NoMatch)
+    # The customer's label is the candidate list's; a pending contact is never offered.
+    assert [s.label for s in person.suggestions] == ["Peter Gibbons <peter@initech.test>, Initech"]
+    assert isinstance(first_letters, NoMatch)
+    assert [s.id for s in first_letters.suggestions] == [people.initech]
+
+
+def test_nothing_close_is_no_suggestion_and_contacts_are_never_guessed(
+    database: Database, people: People
+) -> None:
+    with database.transaction() as session:
+        for query in ("Umbrella Corp", "Iz", "peter@initech.tset", "(212) 555-0143"):
+            assert lookup_summary(session, query) == NoMatch(query), query
+
+
 def test_summaries_are_for_sales_and_admins() -> None:
     # In this order: the API's refusal names them ("the sales or admin role").
     assert SUMMARY_ROLES == ("sales", "admin")

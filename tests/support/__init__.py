@@ -1,7 +1,8 @@
 """Helpers the tests import: fakes, stand-ins, servers, seeds and builders. Fixtures stay
 in conftest.py files, and no test imports from a conftest.
 
-- fakes.py           recording channel sender, scripted dialogue/understander, agent desk
+- fakes.py           recording channel sender, scripted dialogue/understander, agent desk,
+                     the Slack desk's call queue
 - dialogue_fakes.py  scripted knowledge base and recording action runner (dialogue units)
 - dialogue_chat.py   callers and a Chat that drives a dialogue turn by turn, no engine
 - encoders.py        deterministic hashing encoders (no sentence model)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,6 +118,26 @@ class RecordingAgentDesk:
 
     async def delivery_failed(self, handoff_id: int, notice: str) -> None:
         self.failures.append((handoff_id, notice))
+
+
+@dataclass
+class RecordingDeskCalls:
+    """The Slack call queue as the desk fills it (`channels.slack.ports.DeskCalls`): keeps
+    each queued call as (method, arguments, purpose, handoff id)."""
+
+    queued: list[tuple[str, dict[str, Any], str, int | None]] = field(default_factory=list)
+
+    async def enqueue(
+        self, method: str, arguments: dict[str, Any], *, purpose: str, handoff_id: int | None
+    ) -> bool:
+        self.queued.append((method, arguments, purpose, handoff_id))
+        return True
+
+    async def enqueue_card_update(
+        self, handoff_id: int, redraw: Callable[[dict[str, Any]], dict[str, Any]]
+    ) -> bool:
+        self.queued.append(("chat.update", redraw({}), "card_update", handoff_id))
+        return True
 
 
 @dataclass

@@ -5,7 +5,7 @@ poller and the delivery worker one pass at a time, so nothing depends on timing.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -18,7 +18,8 @@ from bot.app import create_app
 from bot.settings import DatabaseSettings, DeliverySettings, EmailSettings, Settings
 from bot.wiring.bootstrap import Services
 from bot.wiring.email import mailbox_poller
-from crm_store import customers, history, outbox
+from channels.email.inbound import ATTACHMENTS_ONLY
+from crm_store import consents, customers, history, outbox
 from crm_store.models import InboundReceipt, Interaction, OutboxMessage
 from knowledge.embeddings import SentenceEncoder
 from tests.support.fakes import ScriptedDialogue
@@ -348,25 +349,51 @@ async def test_a_latin1_reply_with_a_quote_is_stored_decoded_and_the_bot_reads_o
     assert customer.name == "Jürgen Müller"
 
 
-async def test_the_real_support_bot_answers_a_mailed_question_from_the_help_centre(
+@pytest.fixture
+def real_bot(
     sqlite_settings: Settings,
     encoder: SentenceEncoder,
     dovecot: Dovecot,
     folder: str,
     smtp: SmtpServer,
-) -> None:
-    """No scripted dialogue: NLU, the knowledge base and the Markdown answer, by mail."""
+) -> Iterator[Services]:
+    """No scripted dialogue: the real NLU and knowledge base, mail on."""
     settings = sqlite_settings.model_copy(update={"email": email_settings(dovecot, folder, smtp)})
     services = create_app(settings, encoder=encoder).state.services
-    try:
-        append(dovecot, folder, mail("Hello,\n\nhow long do refunds take?\n\nThanks,\nAda"))
-        assert await services.mail_poller.poll_once() == 1
-        assert await services.worker.deliver_due() == 1
-    finally:
-        services.close()
+    yield services
+    services.close()
+
+
+async def test_the_real_support_bot_answers_a_mailed_question_from_the_help_centre(
+    real_bot: Services, dovecot: Dovecot, folder: str, smtp: SmtpServer
+) -> None:
+    """NLU, the knowledge base and the Markdown answer, by mail."""
+    append(dovecot, folder, mail("Hello,\n\nhow long do refunds take?\n\nThanks,\nAda"))
+    assert await poll(real_bot) == 1
+    assert await real_bot.worker.deliver_due() == 1
     [answer] = smtp.recorder.received
     plain = answer.get_body(("plain",)).get_content()
     html = answer.get_body(("html",)).get_content()
     assert "refund" in plain.lower() and "Source: Refunds" in plain
     assert '<a href="https://help.acme-outfitters.example/returns-and-refunds/refunds">' in html
     assert answer["Subject"] == "Re: Refunds" and answer["Auto-Submitted"] == "auto-replied"
+
+
+async def test_a_photo_without_words_gets_told_what_the_bot_can_do_and_stays_subscribed(
+    real_bot: Services, dovecot: Dovecot, folder: str, smtp: SmtpServer
+) -> None:
+    """The real NLU once read such a mail's placeholder as "unsubscribe me": the sender
+    was told "you won't get any more messages" and their next answer was never sent."""
+    photo = mail("", subject="")
+    photo.add_attachment(b"\x89PNG", maintype="image", subtype="png", filename="zip.png")
+    append(dovecot, folder, photo)
+    append(dovecot, folder, mail("how long do refunds take?", subject="Re: my photo"))
+    assert await poll(real_bot) == 2
+    assert await real_bot.worker.deliver_due() == 2
+    with real_bot.database.transaction() as session:
+        [ada] = customers.find_customers(session, email="ada@example.com")
+        ledger = consents.ledger_of(session, ada.id)
+    first, second = (m.get_body(("plain",)).get_content() for m in smtp.recorder.received)
+    assert first.strip() == ATTACHMENTS_ONLY
+    assert "refund" in second.lower()
+    assert [entry for entry in ledger if entry.decision == "withdrawn"] == []

@@ -116,6 +116,29 @@ async def test_an_auto_reply_through_the_webhook_is_logged_without_an_answer(
     assert stored(client) == 1
 
 
+async def test_a_mail_over_the_reply_cap_says_why_it_was_not_answered(tmp_path: Path) -> None:
+    app = create_app(
+        settings(tmp_path, inbound_token=TOKEN, max_replies_per_hour=2),
+        dialogue=ScriptedDialogue(),
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://sb") as client:
+        answers = []
+        for n in range(3):
+            raw = mail(f"question {n}", message_id=f"<cap{n}@example.com>").as_bytes()
+            answers.append((await client.post(URL, content=raw, headers=bearer())).json())
+        repeat = await client.post(URL, content=raw, headers=bearer())
+    app.state.services.close()
+    assert [(a["answered"], a["no_reply_reason"]) for a in answers] == [
+        (True, None),
+        (True, None),
+        (False, "reply limit: 2 automatic replies to this address in the last hour"),
+    ]
+    # A relay's repeat of the capped mail is told the same, not a bare "not answered".
+    assert repeat.json()["duplicate"] is True
+    assert repeat.json()["no_reply_reason"] == answers[2]["no_reply_reason"]
+
+
 async def test_without_a_token_setting_there_is_no_webhook(tmp_path: Path) -> None:
     app = create_app(settings(tmp_path), dialogue=ScriptedDialogue())
     transport = httpx.ASGITransport(app=app)

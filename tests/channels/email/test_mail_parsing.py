@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from channels.email import UnreadableMail, to_inbound
+from channels.email.inbound import ATTACHMENTS_ONLY
 from channels.email.loops import automatic_reason
 from channels.email.mime import read_mail
 from channels.messages import Channel
@@ -114,6 +115,20 @@ def test_a_german_reply_header_is_recognised() -> None:
 def test_an_empty_body_reads_the_subject() -> None:
     message = to_inbound(mail("", subject="Re: Where is order 4417?").as_bytes())
     assert message.text == "Where is order 4417?"
+
+
+def test_a_mail_with_no_words_is_never_read_by_the_bot() -> None:
+    photo = mail("", subject="")
+    photo.add_attachment(b"\x89PNG", maintype="image", subtype="png", filename="zip.png")
+    message = to_inbound(photo.as_bytes())
+    assert message.text == "(no text, only attachments: zip.png)"
+    assert message.preset_reply == ATTACHMENTS_ONLY and message.no_reply_reason is None
+    blank = to_inbound(mail("\n\n", subject="Re: ").as_bytes())
+    assert blank.text == "(empty message)" and blank.no_reply_reason == "empty message"
+    assert blank.preset_reply is None
+    # A blank auto-reply keeps its own reason: it is a loop before it is empty.
+    automatic = mail("", subject="", headers={"Auto-Submitted": "auto-replied"})
+    assert to_inbound(automatic.as_bytes()).no_reply_reason == "auto-submitted: auto-replied"
 
 
 def test_threading_ids_most_specific_first_then_the_reply_token() -> None:

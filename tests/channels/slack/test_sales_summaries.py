@@ -66,6 +66,18 @@ def test_an_ambiguous_query_lists_the_candidates(
     assert "Acme Corp (account)" in text and "Acme Widgets (account)" in text
 
 
+def test_a_misspelt_name_is_answered_with_the_names_close_to_it(
+    slack_client: TestClient, slack: Slack, standin: SlackStandIn
+) -> None:
+    add_staff(slack_client, "Marta Ruiz", "marta@example.com", "sales", MARTA)
+    slack.command(MARTA, "summary Acme Crop")
+    (answer,) = eventually(lambda: standin.responses)
+    assert answer["response_type"] == "ephemeral"
+    assert answer["text"] == "No account or customer matches “Acme Crop”. Did you mean Acme Corp?"
+    shown = json.dumps(answer["blocks"], ensure_ascii=False)
+    assert "Did you mean:" in shown and "• Acme Corp (account)" in shown
+
+
 def test_a_mention_asks_for_a_summary_and_only_the_asker_sees_it(
     slack_client: TestClient, slack: Slack, standin: SlackStandIn
 ) -> None:

@@ -55,6 +55,34 @@ def slack_store_thread(client: TestClient) -> bool:
         return any(c.status == "done" for c in slack_store.calls(session))
 
 
+@pytest.mark.parametrize(
+    ("body", "content_type", "reason"),
+    [
+        ("payload={not json", "application/x-www-form-urlencoded", "neither JSON nor a form"),
+        ("{not json", "application/json", "neither JSON nor a form"),
+        ("[1, 2]", "application/json", "not a JSON object"),
+        ('payload=["a"]', "application/x-www-form-urlencoded", "not a JSON object"),
+    ],
+)
+def test_a_body_bolt_cannot_read_is_a_400_with_the_reason(
+    slack_client: TestClient, slack: Slack, body: str, content_type: str, reason: str
+) -> None:
+    # Signed or not: Bolt parsed it before checking the signature, and it was a 500.
+    for secret in (None, "not-the-signing-secret"):
+        signed = {} if secret is None else {"secret": secret}
+        answer = slack.post(body, content_type, **signed)  # type: ignore[arg-type]
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["error"].startswith("not a Slack request: ")
+        assert reason in answer.json()["error"]
+    latin1 = slack_client.post(
+        "/webhooks/slack/events",
+        content="payload=é".encode("latin-1"),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert latin1.status_code == 400
+    assert latin1.json()["error"] == "not a Slack request: the body is not UTF-8"
+
+
 def test_forged_and_old_requests_get_401_and_leave_nothing(
     slack_client: TestClient, slack: Slack, standin: SlackStandIn
 ) -> None:

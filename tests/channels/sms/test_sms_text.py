@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from channels.rendering.sms import MAX_BODY_CHARS, plain_text, render_sms
+from channels.rendering.sms import MAX_BODY_CHARS, plain_text, render_sms, too_long_for_one_text
 from channels.sms.inbound import BadForm, KeywordReplies, parse_form, phone_address, to_inbound
 from channels.sms.keywords import Keyword, keyword_of
 from channels.sms.outbound import delivery_error
@@ -190,3 +190,13 @@ def test_typographic_punctuation_is_sent_as_gsm7_lookalikes() -> None:
     assert body == 'Source: Refunds - How long do "refunds" take..., https://help.example/refunds'
     assert count_segments(body).encoding == GSM7
     assert render_sms("Zoë paid 5 € 😀").body == "Zoë paid 5 € 😀"  # letters, emoji stay
+
+
+def test_a_persons_text_too_long_for_one_sms_says_why_and_one_that_fits_nothing() -> None:
+    # Measured as the phone gets it, without the Markdown's marks.
+    fits = "**bold** words " * 120
+    assert len(fits) > 1600 and len(plain_text(fits)) <= 1600
+    assert too_long_for_one_text(fits) is None
+    assert too_long_for_one_text("y" * 161, max_chars=160) == (
+        "161 characters are more than one text message takes (160); send it in shorter parts"
+    )

@@ -12,8 +12,11 @@ from twilio.request_validator import RequestValidator
 
 from bot.app import create_app
 from bot.settings import Settings
+from channels.handoff import SentFile
+from crm_store import handoffs, history
 from crm_store.models import Customer, Interaction
-from tests.support.fakes import ScriptedDialogue
+from tests.support.fakes import RecordingAgentDesk, ScriptedDialogue
+from tests.support.handoffs import handed_off
 from tests.support.sms_harness import (
     ACCOUNT,
     COMPANY_NUMBER,
@@ -21,8 +24,10 @@ from tests.support.sms_harness import (
     PUBLIC,
     TOKEN,
     SmsHarness,
+    harness_for,
     sign,
 )
+from tests.support.twilio_standin import TwilioStandIn
 
 STATUS_CALLBACK = f"{PUBLIC}/webhooks/twilio/status"
 
@@ -134,6 +139,49 @@ async def test_a_picture_with_a_question_gets_the_question_answered(sms: SmsHarn
         "Hello from the bot"
     ]
     assert [t.message.text for t in sms.dialogue.turns] == ["is this damaged?"]  # type: ignore[attr-defined]
+
+
+async def test_an_iphone_reaction_to_the_bots_text_is_logged_and_not_answered(
+    sms: SmsHarness,
+) -> None:
+    await sms.text("hello there", "SM-q")
+    await sms.deliver()
+    # The customer likes the answer; the phone sends the tapback on as a text quoting it.
+    response = await sms.text("Liked “Hello from the bot”", "SM-like")
+    assert response.status_code == 200
+    await sms.deliver()
+    assert inbound_and_replies(sms) == [
+        ("in", "hello there", None),
+        ("out", "Hello from the bot", "sent"),
+        ("in", "Liked “Hello from the bot”", None),
+    ]
+    assert [p.form["Body"] for p in sms.stand_in.posts] == ["Hello from the bot"]
+    assert [t.message.text for t in sms.dialogue.turns] == ["hello there"]  # type: ignore[attr-defined]
+    with sms.services.database.transaction() as session:
+        liked = session.scalars(select(Interaction).where(Interaction.seq == 3)).one()
+        assert liked.attributes["sms_reaction"] == "Liked"
+        assert liked.attributes["no_reply_reason"] == "reaction to our text"
+
+
+async def test_a_picture_during_a_handoff_reaches_the_agent_and_the_bot_stays_quiet(
+    sms_settings: Settings, stand_in: TwilioStandIn
+) -> None:
+    desk = RecordingAgentDesk()
+    async for sms in harness_for(sms_settings, stand_in, ScriptedDialogue(), desk=desk):
+        await sms.text("hello", "SM-1")
+        handoff_id = handed_off(sms.services.database, "sms", CUSTOMER)
+        with sms.services.database.transaction() as session:
+            conversation_id = handoffs.get_handoff(session, handoff_id).conversation_id  # type: ignore[union-attr]
+            history.set_owner(session, conversation_id, "queued_for_agent")
+        picture = "https://api.twilio.com/2010-04-01/Accounts/AC/Messages/MM1/Media/ME1"
+        media = {"NumMedia": "1", "MediaUrl0": picture, "MediaContentType0": "image/jpeg"}
+        assert (await sms.text("", "SM-pic", **media)).status_code == 200
+        await sms.deliver()
+        # The bot's "tell me in words what you need" would talk over the person.
+        assert [p.form["Body"] for p in stand_in.posts] == ["Hello from the bot"]
+        (update,) = desk.updates
+        assert (update.handoff_id, update.text) == (handoff_id, "")
+        assert update.files == (SentFile("picture (image/jpeg)", picture),)
 
 
 async def test_status_callbacks_only_move_forward_whatever_their_order(sms: SmsHarness) -> None:
