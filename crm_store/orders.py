@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from crm_store.base import utcnow
@@ -42,9 +42,18 @@ def order_record(row: Order) -> OrderRecord:
 def order_of_customer(session: Session, customer_id: int, number: str) -> OrderRecord | None:
     """The order with this number if it is this customer's; None otherwise, whether or
     not it exists, so someone else's order answers exactly like a missing one."""
+    wanted = number.upper()
+    # A code typed without its hyphen ("AO7719") finds the shop's "AO-7719"; the exact
+    # number first, should a shop have both.
     row = session.scalars(
-        select(Order).where(Order.number == number.upper(), Order.customer_id == customer_id)
-    ).one_or_none()
+        select(Order)
+        .where(
+            Order.customer_id == customer_id,
+            or_(Order.number == wanted, func.replace(Order.number, "-", "") == wanted),
+        )
+        .order_by((Order.number == wanted).desc(), Order.id)
+        .limit(1)
+    ).first()
     return order_record(row) if row is not None else None
 
 

@@ -57,7 +57,8 @@ _EXPORT_LIBRARIES = ("sentence-transformers", "transformers", "optimum-onnx", "t
 _INT8_LIBRARIES = (*_EXPORT_LIBRARIES, "onnxruntime")
 # sentence-transformers' preset for CPUs with AVX-512 VNNI (this project's servers):
 # per-channel weights at full 8-bit range. The int8 model runs on any x86-64 CPU; the
-# preset only chooses how it is quantized, and a change of it must change the folder.
+# preset only chooses how it is quantized; it is part of the folder's name, so a change
+# of it makes a fresh export.
 INT8_PRESET = "avx512_vnni"
 
 
@@ -129,7 +130,7 @@ FP32 = ExportKind(
     "sentence-model-onnx-", "onnx/model.onnx", export_with_sentence_transformers, _EXPORT_LIBRARIES
 )
 INT8 = ExportKind(
-    "sentence-model-onnx-int8-",
+    f"sentence-model-onnx-int8-{INT8_PRESET}-",
     f"onnx/model_qint8_{INT8_PRESET}.onnx",
     export_int8_with_sentence_transformers,
     _INT8_LIBRARIES,

@@ -21,8 +21,9 @@ DEFAULT_REGION = "US"
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
 _ORDER_CODE = re.compile(r"\b[A-Z]{1,2}-\d{4,8}\b")
 # The same code typed without its hyphen ("status AO7719"), two or three capitals then
-# digits. Product models look alike ("the GTX2000"), so it counts only in a message of
-# four words or fewer or one about an order, its status or its delivery.
+# digits. Product models and discount codes look alike ("is GTX2000 waterproof?",
+# "BF2024 code not working"), so it counts only as the whole message or in one about an
+# order, its status or its delivery. The lookup ignores hyphens (crm_store.orders).
 _ORDER_CODE_UNHYPHENATED = re.compile(r"\b[A-Z]{2,3}\d{4,10}\b")
 _ABOUT_AN_ORDER = re.compile(
     r"\b(?:orders?|status|track(?:ing)?|parcel|package|delivery|delivered|shipped|arrived?)\b",
@@ -78,7 +79,7 @@ def _orders(text: str) -> Iterator[Entity]:
             yield Entity(
                 "order_number", match.group(0), match.start(), match.end(), BUILTIN_EXTRACTOR
             )
-    if len(text.split()) <= 4 or _ABOUT_AN_ORDER.search(text):
+    if _ORDER_CODE_UNHYPHENATED.fullmatch(text.strip(" ?!.#")) or _ABOUT_AN_ORDER.search(text):
         for match in _ORDER_CODE_UNHYPHENATED.finditer(text):
             yield Entity(
                 "order_number", match.group(0), match.start(), match.end(), BUILTIN_EXTRACTOR

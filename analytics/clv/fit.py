@@ -172,7 +172,7 @@ def _alike(difference: float, mean_spend: float) -> Check:
     return Check(
         "spend model: customers differ in what they spend per purchase",
         True,
-        f"no (likelihood ratio {difference:.2f} against one spend level for all, below "
+        f"no (likelihood ratio {max(difference, 0.0):.2f} against one spend level for all, below "
         f"{DIFFERENCE_CRITICAL_VALUE}): every customer's expected spend is the mean "
         f"purchase value, {mean_spend:,.2f}; Gamma-Gamma's parameters are not used",
     )

@@ -53,8 +53,9 @@ _BUSINESS_INTEREST = re.compile(
     r"uniforms?|purchase|gear|kit|jackets))\b"
     r"|\b(?:kit|fit|gear|equip)(?:ting)?\s+out\s+(?:the\s+|our\s+|my\s+)?(?:whole\s+|entire\s+)?"
     r"(?:team|staff|crew|club|group|troop|class|company|department|squad)\b"
-    # not the cents or pounds of a price ("the $19.95 express fee")
-    r"|(?<![#\d.,$£€])(?:[2-9]\d|[1-9]\d\d)\s+(?:(?!"
+    # not the cents of a price ("the $19.95 express fee"), but the thousands of a
+    # quantity ("1,200 jackets") still count
+    r"|(?<![#\d$£€])(?<!\d\.)(?:[2-9]\d|[1-9]\d\d)\s+(?:(?!"
     + _UNITS
     + r")[a-z]+\s+)?(?:(?!"
     + _UNITS
@@ -152,10 +153,30 @@ def opens_with_greeting(text: str) -> bool:
     return bool(_OPENS_WITH_GREETING.search(text))
 
 
+# "are you a robot?", "am I talking to a real person?", "is this a bot": the whole
+# message asks what answers. Said honestly, with the way to a person (it is not a request
+# for one); a message that goes on ("are you a bot? I want a human") is routed as a whole.
+_ASKS_WHAT_ANSWERS = re.compile(
+    r"^\W*(?:(?:hi|hello|hey|so|wait|um+|ok)\W+)?"
+    r"(?:(?:are|r)\s+(?:you|u)|am\s+i\s+(?:talking|chatting|speaking|writing)\s+(?:to|with)|"
+    r"is\s+(?:this|that|it)(?:\s+(?:a|an))?)"
+    r"\s+(?:(?:just|only)\s+)?(?:a\s+|an\s+)?(?:real\s+|actual\s+|live\s+)?"
+    r"(?:(?:ro)?bot|chat\s*bot|ai|a\.i\.?|machine|computer|human|person)"
+    r"(?:\s+or\s+(?:a\s+|an\s+)?(?:real\s+)?(?:(?:ro)?bot|human|person|machine|ai))?[\s?!.]*$",
+    re.I,
+)
+
+
+def asks_what_answers(text: str) -> bool:
+    """The message only asks whether a bot or a person answers (`_ASKS_WHAT_ANSWERS`)."""
+    return bool(_ASKS_WHAT_ANSWERS.search(text))
+
+
 def asks_for_person(text: str) -> bool:
     """An explicit request to talk to a person, however it is worded ("connect me to
-    someone NOW", "can I speak with a real human"); not "how do I reach you?"."""
-    return bool(_ASKS_FOR_PERSON.search(text))
+    someone NOW", "can I speak with a real human"); not "how do I reach you?", nor "am I
+    talking to a real person?" (`asks_what_answers`)."""
+    return bool(_ASKS_FOR_PERSON.search(text)) and not asks_what_answers(text)
 
 
 def shows_business_interest(text: str) -> bool:
@@ -550,8 +571,27 @@ _YES = _reply_of(_YES_WORDS)
 _NO = _reply_of(_NO_WORDS)
 
 
+# A message of nothing but emoji (skin tones and joiners included).
+_ONLY_EMOJI = re.compile(
+    "^[\\s\u200d\ufe0f\U0001f3fb-\U0001f3ff\u2600-\u27bf\U0001f000-\U0001faff]+$"
+)
+_AGREEING_EMOJI = frozenset("👍👌✅✔🆗")
+_DISAGREEING_EMOJI = frozenset("👎❌🚫")
+
+
+def only_emoji(text: str) -> bool:
+    return bool(_ONLY_EMOJI.match(text))
+
+
 def yes_or_no(text: str) -> str | None:
-    """ "affirm" or "deny" for a reply that is nothing but yes or no; else None."""
+    """ "affirm" or "deny" for a reply that is nothing but yes or no (a thumbs-up or
+    down alone too: by SMS it is how many say yes); else None."""
+    if only_emoji(text):
+        if any(ch in _AGREEING_EMOJI for ch in text):
+            return "affirm"
+        if any(ch in _DISAGREEING_EMOJI for ch in text):
+            return "deny"
+        return None
     if _YES.search(text):
         return "affirm"
     if _NO.search(text):

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from bot.conversation import cues
 from crm_store.records import (
     ConversationRecord,
     CustomerRecord,
@@ -97,19 +98,6 @@ _GOODBYE = re.compile(
     re.I,
 )
 _PERSON = re.compile(r"\b(human|person|agent|someone real|real person|representative)\b", re.I)
-# "are you a robot?", "am I talking to a real person?", "is this a bot": the whole
-# message asks what answers. Said honestly, with the way to a person; a message that goes
-# on ("are you a bot? I want a human") is not only this and is routed as a whole.
-_ASKS_WHAT_ANSWERS = re.compile(
-    r"^\W*(?:(?:hi|hello|hey|so|wait|um+|ok)\W+)?"
-    r"(?:(?:are|r)\s+(?:you|u)|am\s+i\s+(?:talking|chatting|speaking|writing)\s+(?:to|with)|"
-    r"is\s+(?:this|that|it)(?:\s+(?:a|an))?)"
-    r"\s+(?:(?:just|only)\s+)?(?:a\s+|an\s+)?(?:real\s+|actual\s+|live\s+)?"
-    r"(?:(?:ro)?bot|chat\s*bot|ai|a\.i\.?|machine|computer|human|person)"
-    r"(?:\s+or\s+(?:a\s+|an\s+)?(?:real\s+)?(?:(?:ro)?bot|human|person|machine|ai))?[\s?!.]*$",
-    re.I,
-)
-
 FALLBACK = (
     "Sorry, I didn't understand that. Could you put it another way? "
     "If you'd rather reach a person, just say so."
@@ -133,9 +121,6 @@ SMALL_TALK_INTENTS = frozenset(
 # A message of nothing but emoji: a thumbs-up, an OK hand, a smile or a heart after an
 # answer is thanks ("👍" got the fallback); other emoji say nothing to answer.
 _ACKNOWLEDGING_EMOJI = frozenset("👍👌🙏❤♥💙💚💯🙂😊😀😃😄😁🥰😍🤗✅✔")
-_EMOJI_ONLY = re.compile(
-    "^[\\s\u200d\ufe0f\U0001f3fb-\U0001f3ff\u2600-\u27bf\U0001f000-\U0001faff]+$"
-)
 # "Hi, I have a question about my order", "quick question": a question announced, not
 # asked yet. Answering it from the nearest article ("changing an order") answers nothing
 # the customer said: the bot asks for the question.
@@ -144,7 +129,7 @@ _ANNOUNCES_A_QUESTION = re.compile(
     r"(?:(?:i\s+(?:have|got|'ve\s+got)|i'?ve\s+got)\s+(?:a|one|another|some)\s+(?:quick\s+|small\s+)?"
     r"(?:question|query|questions|queries)|(?:a\s+)?quick\s+(?:question|one|q)"
     r"|(?:can|could|may)\s+i\s+ask\s+(?:you\s+)?(?:a\s+(?:quick\s+)?(?:question|something)|something))"
-    r"(?:\s+(?:about|on|regarding|re)\s+(?:my|an?|the|your)?\s*\w+(?:\s+\w+)?)?"
+    r"(?:\s+(?:about|on|regarding|re)\s+(?:my|an?|the|your)?\s*[a-z]+(?:\s+[a-z]+)?)?"
     r"[\s?!.:,]*$",
     re.I,
 )
@@ -157,9 +142,9 @@ def small_talk_intent(text: str) -> str | None:
     Greetings, thanks and goodbyes match only short messages that are nothing else
     ("hi", "thanks!"), so "hi, how long do refunds take?" goes on to the knowledge base.
     """
-    if _ASKS_WHAT_ANSWERS.search(text):
+    if cues.asks_what_answers(text):
         return "what_answers"
-    if _EMOJI_ONLY.match(text):
+    if cues.only_emoji(text):
         return "thanks" if any(ch in _ACKNOWLEDGING_EMOJI for ch in text) else None
     if _ANNOUNCES_A_QUESTION.search(text):
         return "question_announced"

@@ -303,7 +303,10 @@ def sure_request_for_person(text: str, intent: str, confidence: float) -> bool:
     """The NLU is sure the customer asks for a person (`SURE_OF_PERSON`) and the words
     name one ("can a member of staff message me back")."""
     return (
-        intent == "talk_to_human" and confidence >= SURE_OF_PERSON and cues.mentions_a_person(text)
+        intent == "talk_to_human"
+        and confidence >= SURE_OF_PERSON
+        and cues.mentions_a_person(text)
+        and not cues.asks_what_answers(text)
     )
 
 

@@ -13,13 +13,14 @@ import pytest
 from bot.settings import Settings
 from bot.wiring.bootstrap import open_encoder
 from knowledge.embeddings import SentenceEncoder, bundled_model_dir
-from knowledge.onnx_export import FP32, INT8, export_key, exported_model_dir
+from knowledge.onnx_export import FP32, INT8, INT8_PRESET, export_key, exported_model_dir
 
 TEXTS = ["where is my order 4417?", "I want to cancel my subscription", "hi"]
 
 
 def _int8_folder(cache: Path) -> Path:
-    return cache / f"sentence-model-onnx-int8-{export_key(bundled_model_dir(), INT8.libraries)}"
+    key = export_key(bundled_model_dir(), INT8.libraries)
+    return cache / f"sentence-model-onnx-int8-{INT8_PRESET}-{key}"
 
 
 def test_the_int8_export_has_a_folder_and_a_file_of_its_own(int8_cache: Path) -> None:
@@ -84,7 +85,9 @@ def test_each_kind_is_exported_through_the_same_scratch_and_rename(tmp_path: Pat
     fp32 = exported_model_dir(source, cache, kind=FP32, export=fake_export)
     int8 = exported_model_dir(source, cache, kind=INT8, export=fake_export)
     assert fp32.name == f"sentence-model-onnx-{export_key(source)}"
-    assert int8.name == f"sentence-model-onnx-int8-{export_key(source, INT8.libraries)}"
+    assert (
+        int8.name == f"sentence-model-onnx-int8-{INT8_PRESET}-{export_key(source, INT8.libraries)}"
+    )
     # Each was written under a hidden scratch name in the cache, then renamed.
     assert [p.parent for p in made] == [cache, cache]
     assert all(

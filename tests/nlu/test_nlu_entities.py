@@ -60,8 +60,17 @@ def test_a_bare_number_is_not_an_order(extractor: EntityExtractor) -> None:
     assert values(extractor, "I have 4417 reasons", "order_number") == []
 
 
-def test_a_product_model_is_not_an_order(extractor: EntityExtractor) -> None:
-    text = "is the GTX2000 shell warm enough for winter camping"
+@pytest.mark.parametrize(
+    "text",
+    [
+        "is the GTX2000 shell warm enough for winter camping",
+        "is GTX2000 waterproof?",
+        "BF2024 code not working",
+    ],
+)
+def test_a_product_model_or_discount_code_is_not_an_order(
+    extractor: EntityExtractor, text: str
+) -> None:
     assert values(extractor, text, "order_number") == []
 
 

@@ -122,6 +122,13 @@ def test_for_my_company_is_sales_interest_only_when_the_help_centre_has_no_answe
 
 
 @pytest.mark.parametrize(
+    "text", ["we need 1,200 jackets for our staff", "could we get 1,500 fleeces"]
+)
+def test_a_quantity_in_thousands_is_a_bulk_order(text: str) -> None:
+    assert cues.shows_business_interest(text)
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "is it still free if i return it after 30 days",
@@ -731,6 +738,19 @@ def test_asking_whether_a_bot_answers_is_small_talk(text: str) -> None:
     assert small_talk_intent(text) == "what_answers"
 
 
+@pytest.mark.parametrize("text", ["am i talking to a real person?", "is this a human"])
+def test_asking_whether_a_person_answers_is_answered_not_handed_over(text: str) -> None:
+    found = dataclasses.replace(
+        signals(text, "talk_to_human", 0.85, articles=[(CONTACT, 0.4)]),
+        small_talk=small_talk_intent(text),
+    )
+
+    assert (decide(found).decision, decide(found).rule) == (
+        Decision.SMALL_TALK,
+        "small_talk_what_answers",
+    )
+
+
 def test_asking_whether_a_bot_answers_then_for_a_person_is_a_request_for_one() -> None:
     assert small_talk_intent("are you a bot? i want a human") == "talk_to_human"
 
@@ -757,6 +777,7 @@ def test_a_question_announced_but_not_asked_is_asked_for(text: str) -> None:
     [
         "I have a question: do you ship to canada?",
         "i have a question about order 4417, where is it",
+        "I have a question about order 12345",
     ],
 )
 def test_a_question_asked_after_its_announcement_is_routed(text: str) -> None:
