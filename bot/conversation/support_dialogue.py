@@ -287,6 +287,16 @@ class SupportDialogue:
         if plan.decision is Decision.CLARIFY and cited is not None:
             fresh = [p for p in plan.options if passage_article(p) not in cited] or plan.options
             plan = Plan(Decision.ANSWER, "article_of_several", cite=fresh[:1])
+        said_last = (turn.slots.get(LAST_TOPIC) or {}).get("sections") or []
+        if (
+            plan.decision is Decision.ANSWER
+            and plan.cite[0].chunk_id in said_last
+            and is_negative(text)
+        ):
+            # "this is ridiculous, your service is terrible" right after the refunds
+            # answer leaned on it and found the same section: quoting it again answers
+            # an upset customer with what just failed them. A person is offered.
+            plan = Plan(Decision.OFFER, "complaint_after_answer")
         turn_here = (
             turn if understood is turn.understanding else replace(turn, understanding=understood)
         )
@@ -304,7 +314,8 @@ class SupportDialogue:
             outcome.route.read_as = understood.read_as
         last_intent = "order_status" if plan.action == ORDER_STATUS else signals.intent
         if plan.decision in (Decision.ANSWER, Decision.ACTION, Decision.CLARIFY):
-            turn.slots[LAST_TOPIC] = {"intent": last_intent, "query": query}
+            sections = [p.chunk_id for p in plan.cite] if plan.decision is Decision.ANSWER else []
+            turn.slots[LAST_TOPIC] = {"intent": last_intent, "query": query, "sections": sections}
         return outcome
 
     async def _signals(

@@ -201,3 +201,29 @@ async def test_a_question_the_nlu_reads_as_no_is_asked_not_acknowledged(
 
     assert reply.attributes["route"]["decision"] == "answer"
     assert knowledge.queries == ["what if its not covered"]
+
+
+async def test_an_upset_reply_to_an_answer_is_offered_a_person_not_the_same_answer(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
+) -> None:
+    knowledge.passages = [passage(REFUNDS, 0.81)]
+    chat = Chat(dialogue)
+    await chat.say("how long do refunds take?", "knowledge_question", 0.9)
+
+    (reply,) = await chat.say("this is ridiculous, your service is terrible", "complaint", 0.9)
+
+    assert reply.attributes["route"]["rule"] == "complaint_after_answer"
+    assert reply.attributes["route"]["decision"] == "offer"
+    assert reply.sources == []
+
+
+async def test_a_calm_follow_up_may_get_the_same_section_again(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
+) -> None:
+    knowledge.passages = [passage(REFUNDS, 0.81)]
+    chat = Chat(dialogue)
+    await chat.say("how long do refunds take?", "knowledge_question", 0.9)
+
+    (reply,) = await chat.say("and for a gift card refund?", "knowledge_question", 0.9)
+
+    assert reply.attributes["route"]["decision"] == "answer"
