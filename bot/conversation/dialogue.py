@@ -113,13 +113,11 @@ WHAT_ANSWERS = (
     "I'm an automated assistant. I answer from the help centre and can look up your orders "
     "and tickets. If you'd rather talk to a person, just say so."
 )
-SMALL_TALK_INTENTS = frozenset(
-    {"talk_to_human", "greet", "thanks", "goodbye", "what_answers", "question_announced"}
-)
 
 
-# A message of nothing but emoji: a thumbs-up, an OK hand, a smile or a heart after an
-# answer is thanks ("👍" got the fallback); other emoji say nothing to answer.
+# A message of nothing but emoji: a smile or a heart after an answer is thanks ("😀"
+# got the fallback); other emoji say nothing to answer. Where a yes is read first
+# (`cues.yes_or_no`, as the support dialogue does), a thumbs-up or an OK hand is a yes.
 _ACKNOWLEDGING_EMOJI = frozenset("👍👌🙏❤♥💙💚💯🙂😊😀😃😄😁🥰😍🤗✅✔")
 # "Hi, I have a question about my order", "quick question": a question announced, not
 # asked yet. Answering it from the nearest article ("changing an order") answers nothing
