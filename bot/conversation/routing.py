@@ -257,11 +257,14 @@ def decide(signals: Signals) -> Plan:
             # says how to change it yourself.
             return _answer(signals, "article_for_unknown_sender")
         return Plan(Decision.FORM, "asked_to_change_contact", CONTACT_FORM)
-    if (
-        cues.shows_business_interest(text)
-        or intent == "demo_request"
-        or (cues.speaks_for_an_organisation(text) and not answered_outright)
+    if cues.shows_business_interest(text) or (
+        (intent == "demo_request" or cues.speaks_for_an_organisation(text))
+        and not answered_outright
     ):
+        # The NLU's demo request alone gives way to an article that answers outright:
+        # "can i use a promo code on sale stuff" was a demo request to it (0.73, "sale")
+        # and got the sales form over the promo codes article (0.76). A message naming a
+        # demo, a quote or a bulk order says so in its words (`shows_business_interest`).
         return Plan(Decision.FORM, "sales_interest", LEAD_FORM)
     if cues.asks_for_ticket(text):
         return Plan(Decision.FORM, "asked_for_ticket", OPEN_TICKET_FORM)

@@ -281,7 +281,7 @@ class SupportDialogue:
         if cues.asks_for_person(text):  # at once: nothing to weigh
             return await self._handoff(turn, HandoffReason.CUSTOMER_ASKED, "asked_for_person")
         signals, query = read or await self._signals(
-            turn, text, understood, one_of_several=cited is not None
+            turn, text, understood, one_of_several=cited is not None, cited=cited
         )
         plan = decide(signals)
         if plan.decision is Decision.CLARIFY and cited is not None:
@@ -325,9 +325,11 @@ class SupportDialogue:
         understood: Understanding | None,
         *,
         one_of_several: bool = False,
+        cited: set[str] | None = None,
     ) -> tuple[Signals, str]:
         """What routing weighs for `text`, and the query searched. `one_of_several`: the
-        text is one question of a message with several (read alone, see below)."""
+        text is one question of a message with several (read alone, see below);
+        `cited`: the articles the questions before it in the message cite."""
         read_as = understood.read_as if understood and understood.read_as else text
         query = _without_entities(read_as, understood)
         last = turn.slots.get(LAST_TOPIC) or {}
@@ -345,6 +347,25 @@ class SupportDialogue:
             # "and my rain shell?" after "how do I wash my down jacket": the last question
             # asked about the new thing, when that reads better than the follow-up alone.
             query, passages = asked_again, again
+        elif (
+            leans
+            and cited
+            and cues.points_back(text)
+            and passages
+            and passages[0].similarity < self._threshold
+        ):
+            # "does the down jacket run small, and how do I wash it": the second question
+            # points back at the first's thing. Alone, "how do I wash it" found waterproof
+            # care only in the probable zone; read with the first, the first's own article
+            # (size) outweighs it. Both readings count (`_blended`) among the articles the
+            # first did not cite. A question answered outright alone is left so: "can I
+            # cancel my order? if not, how do I return it" read with the first found
+            # refunds over starting a return.
+            again = await self._search(f"{last['query']} {query}", understood)
+            fresh = [p for p in passages if passage_article(p) not in cited]
+            again = [p for p in again if passage_article(p) not in cited]
+            if fresh and again:
+                passages = _blended(fresh, again)
         elif leans and not stands_alone:
             query = f"{last['query']} {query}"
             passages = await self._search(query, understood)

@@ -25,6 +25,8 @@ from nlu.idioms import say_plainly
         ("whats ur phone no. or email", "whats ur phone number. or email"),
         ("is there a number i can ring", "is there a number i can call"),
         ("are you guys working on july 4th", "are you guys open on july 4th"),
+        ("whats the support phone line", "whats the support phone number"),
+        ("helpline?", "customer service phone number?"),
     ],
 )  # fmt: skip
 def test_idioms_are_said_in_the_help_centres_words(text: str, plain: str) -> None:

@@ -177,6 +177,47 @@ async def test_one_question_of_several_answered_alone_is_not_read_with_the_one_b
     assert reply.attributes["route"]["articles"] == ["warranty", "repairs"]
 
 
+async def test_a_question_pointing_back_at_the_one_before_is_read_with_it(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
+) -> None:
+    """ "does the down jacket run small, and how do i wash it": alone, "how do i wash
+    it" is only probably waterproof care; read with the first question it is down
+    care. The first question's own article (size) does not count for the second."""
+
+    knowledge.by_words = {
+        "small how": [hit("size", 0.6), hit("down", 0.55), hit("waterproof", 0.4)],
+        "wash it": [hit("waterproof", 0.46), hit("down", 0.45)],
+        "run small": [hit("size", 0.74), hit("down", 0.47)],
+    }
+    chat = Chat(dialogue)
+
+    (reply,) = await chat.say(
+        "does the down jacket run small, and how do i wash it", "knowledge_question", 0.9
+    )
+
+    assert reply.attributes["route"]["articles"] == ["size", "down"]
+
+
+async def test_a_question_pointing_back_but_answered_outright_alone_stays_alone(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
+) -> None:
+    """ "can i cancel my order? if not how do i return it": the return question is
+    answered alone; read with the cancelling, refunds had come first."""
+
+    knowledge.by_words = {
+        "order? how": [hit("cancel", 0.7), hit("refunds", 0.62), hit("start-return", 0.5)],
+        "return it": [hit("start-return", 0.6), hit("refunds", 0.58)],
+        "cancel": [hit("cancel", 0.8)],
+    }
+    chat = Chat(dialogue)
+
+    (reply,) = await chat.say(
+        "can i cancel my order? if not how do i return it", "knowledge_question", 0.9
+    )
+
+    assert reply.attributes["route"]["articles"] == ["cancel", "start-return"]
+
+
 async def test_a_follow_up_naming_a_new_thing_asks_the_last_question_about_it(
     dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
 ) -> None:

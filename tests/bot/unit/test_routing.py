@@ -121,6 +121,16 @@ def test_for_my_company_is_sales_interest_only_when_the_help_centre_has_no_answe
     assert (unanswered.decision, unanswered.action) == (Decision.FORM, LEAD_FORM)
 
 
+def test_the_nlus_demo_request_alone_gives_way_to_an_article_that_answers_outright() -> None:
+    promo = "PROMO_CODES"
+    asked = "can i use a promo code on sale stuff"  # "sale": a demo request to the NLU
+    answered = decide(signals(asked, "demo_request", 0.73, articles=[(promo, 0.76)]))
+    unanswered = decide(signals("can someone show us around", "demo_request", 0.9))
+
+    assert (answered.decision, [p.source for p in answered.cite]) == (Decision.ANSWER, [promo])
+    assert (unanswered.decision, unanswered.action) == (Decision.FORM, LEAD_FORM)
+
+
 @pytest.mark.parametrize(
     "text", ["we need 1,200 jackets for our staff", "could we get 1,500 fleeces"]
 )
