@@ -148,6 +148,21 @@ _OPENS_WITH_GREETING = re.compile(
 )
 
 
+# A message cut off mid-sentence, the rest to come in the next: "where is my", "can I
+# return the", "I ordered boots and". It ends on a word that cannot end a sentence (a
+# possessive, an article, a conjunction), with no closing punctuation. Not a capital "A"
+# ("plan A", "size A"): a letter naming something.
+_CUT_OFF = re.compile(
+    r"(?:\b(?:my|your|ur|our|their|the|an|and|or|but|because|cos|coz)|(?-i:\ba))\s*$", re.I
+)
+
+
+def is_cut_off(text: str) -> bool:
+    """ "where is my": two words or more ending where no sentence ends (`_CUT_OFF`)."""
+    stripped = text.strip()
+    return len(stripped.split()) >= 2 and bool(_CUT_OFF.search(stripped))
+
+
 def opens_with_greeting(text: str) -> bool:
     """The message starts with a greeting (see `_OPENS_WITH_GREETING`)."""
     return bool(_OPENS_WITH_GREETING.search(text))

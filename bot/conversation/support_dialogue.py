@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from actions.context import OFFER_REASON
@@ -95,6 +96,10 @@ LAST_TOPIC = "last_topic"  # the previous question's intent and query, for follo
 CLARIFYING = "clarifying"  # the options of the bot's "which did you mean?"
 FORM_PAUSED = "form_paused"  # the bot answered something else and asked to go on
 NOTICE_LANGUAGE = "notice_language"  # the language the bot's offer of a person was in
+# A message cut off mid-sentence ("where is my"), read with the next one: its text and time
+CUT_OFF = "cut_off"
+# How long a cut-off message waits for its rest: longer, and the next message is a new one.
+CUT_OFF_WAITS = timedelta(minutes=15)
 OFFER_AFTER_TWO_MISSES = (
     "Sorry, I'm still not getting it. Shall I pass you to a person? Just say yes."
 )
@@ -110,6 +115,7 @@ MAY_WANT_A_PERSON = (
     "from our team? Just say yes."
 )
 ACKNOWLEDGED = "Great. Anything else I can help with?"
+GO_ON = "It looks like your message was cut off. Go on: I'll read it with your next message."
 NOTHING_ELSE = "No problem. What else can I help with?"
 ASIDE_NOT_ANSWERED = "Sorry, I don't have an answer to that one."
 CLARIFY_INTRO = "I want to answer the right question. Do you mean:"
@@ -179,6 +185,7 @@ class SupportDialogue:
         self._understander = understander
 
     async def respond(self, turn: Turn) -> list[Reply]:
+        turn = await self._with_cut_off_start(turn)
         form = active_form(turn)
         if form in _VERIFIED_FORMS and not proves_sender(turn):
             # Each answer to a form that changes the record must come from the customer
@@ -208,6 +215,14 @@ class SupportDialogue:
             text = ACKNOWLEDGED if answer == "affirm" else NOTHING_ELSE
             route = Route(Decision.SMALL_TALK, f"bare_{answer}")
             return _Outcome([text], route, answer, 1.0).replies()
+        if cues.is_cut_off(text):
+            # "where is my", the rest ("order") to come: answering the half ("where is
+            # my" found the store addresses) answers nothing asked. Kept for the next
+            # message, which is read with it.
+            turn.slots[CUT_OFF] = {"text": text, "at": turn.message.created_at.isoformat()}
+            return _Outcome(
+                [GO_ON], Route(Decision.SMALL_TALK, "cut_off"), "cut_off", 1.0
+            ).replies()
         language = turn.understanding.language if turn.understanding else None
         if language and language != "en" and language not in self._languages():
             return self._other_language(turn, language)
@@ -225,6 +240,22 @@ class SupportDialogue:
             shown = {chunk for outcome in outcomes for chunk in outcome.shown}
             outcomes.append(await self._route(turn, part, understood, cited=cited, shown=shown))
         return _together(outcomes).replies()
+
+    async def _with_cut_off_start(self, turn: Turn) -> Turn:
+        """`turn`, its message read after the cut-off message before it ("where is my",
+        then "order": "where is my order"), when that came within `CUT_OFF_WAITS`. The
+        message as stored is unchanged; the route's `read_as` shows what was read."""
+        start = turn.slots.pop(CUT_OFF, None)
+        if not start:
+            return turn
+        waited = turn.message.created_at - datetime.fromisoformat(start["at"])
+        if waited > CUT_OFF_WAITS:
+            return turn
+        text = f"{start['text']} {turn.message.text.strip()}"
+        understood = await self._understand(text, turn)
+        if understood is not None:
+            understood = replace(understood, read_as=understood.read_as or text)
+        return replace(turn, message=replace(turn.message, text=text), understanding=understood)
 
     async def _two_topics(
         self, turn: Turn, text: str

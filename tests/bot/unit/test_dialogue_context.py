@@ -6,12 +6,19 @@ centre does not cover gets a word in that language."""
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime, timedelta
 
 import pytest
 
 from actions.domain import OPEN_TICKET_FORM, ask_text
 from bot.conversation.forms import ACTIVE_LOOP, OFFER_TO_STOP, STOP_HINT
-from bot.conversation.support_dialogue import CLARIFY_INTRO, SupportDialogue
+from bot.conversation.support_dialogue import (
+    CLARIFY_INTRO,
+    CUT_OFF,
+    CUT_OFF_WAITS,
+    GO_ON,
+    SupportDialogue,
+)
 from knowledge import Passage
 from tests.support.dialogue_chat import Chat, entity
 from tests.support.dialogue_fakes import RecordingActions, ScriptedKnowledgeBase, passage
@@ -216,6 +223,38 @@ async def test_a_question_pointing_back_but_answered_outright_alone_stays_alone(
     )
 
     assert reply.attributes["route"]["articles"] == ["cancel", "start-return"]
+
+
+async def test_a_message_cut_off_mid_sentence_is_read_with_the_next_one(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase, actions: RecordingActions
+) -> None:
+    """ "where is my", then "order": the half alone found the store addresses. Read
+    whole, a signed-in customer asking about their order gets their orders."""
+    knowledge.by_words = {"where is my order": [hit("track-your-order", 0.7)]}
+    knowledge.passages = [hit("stores-and-addresses", 0.45)]
+    chat = Chat(dialogue)
+
+    assert await chat.texts("where is my", "knowledge_question", 0.6) == [GO_ON]
+    (reply,) = await chat.say("order", "order_status", 0.7)
+
+    assert actions.ran == ["action_order_status"]
+    assert reply.attributes["route"]["read_as"] == "where is my order"
+    assert CUT_OFF not in chat.slots
+
+
+async def test_a_cut_off_message_left_too_long_is_not_joined_to_the_next(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
+) -> None:
+    knowledge.by_words = {"refunds": [hit("refunds", 0.7)]}
+    chat = Chat(dialogue)
+    await chat.say("can i pay with my", "knowledge_question", 0.6)
+    started = datetime.fromisoformat(chat.slots[CUT_OFF]["at"])
+    chat.slots[CUT_OFF]["at"] = (started - CUT_OFF_WAITS - timedelta(minutes=1)).isoformat()
+
+    (reply,) = await chat.say("how long do refunds take", "knowledge_question", 0.9)
+
+    assert knowledge.queries[-1] == "how long do refunds take"
+    assert reply.attributes["route"]["articles"] == ["refunds"]
 
 
 async def test_a_follow_up_naming_a_new_thing_asks_the_last_question_about_it(
