@@ -23,7 +23,7 @@ from engagement.filters import audience
 from engagement.journey_definitions import JourneyDefinition
 from engagement.preview import preview_campaign
 from engagement.rules import EngagementRules, channels_off, channels_off_reason
-from engagement.sends import cancel_campaign
+from engagement.sends import LATE_START_LIMIT, cancel_campaign, too_late_to_start
 
 __all__ = [
     "SCHEDULE_SKEW",
@@ -128,8 +128,11 @@ def schedule_campaign(
     at: datetime | None = None,
     deadline: datetime | None = None,
 ) -> CampaignRecord:
-    """Schedule a draft (at `at`, or now), after a preview without template errors."""
-    if campaign.status != "draft":
+    """Schedule a draft (at `at`, or now), after a preview without template errors; or
+    schedule again one paused before it started (its time went by while paused, so
+    resuming it is refused: `move_campaign`)."""
+    unstarted = campaign.status == "paused" and campaign.started_at is None
+    if campaign.status != "draft" and not unstarted:
         raise CampaignStateError(f"campaign {campaign.id} is {campaign.status}, not a draft")
     if at is not None and at < now - SCHEDULE_SKEW:
         raise InvalidCampaign(
@@ -176,7 +179,11 @@ def schedule_campaign(
             "preview the segment, or change its filter"
         )
     moved = campaigns.change_status(
-        session, campaign.id, "schedule", scheduled_at=planned, send_deadline=end
+        session,
+        campaign.id,
+        "schedule_unstarted" if unstarted else "schedule",
+        scheduled_at=planned,
+        send_deadline=end,
     )
     if moved is None:
         raise CampaignStateError(f"campaign {campaign.id} changed meanwhile")
@@ -190,12 +197,41 @@ def move_campaign(
     if action == "cancel":
         moved = cancel_campaign(session, campaign.id, now)
     elif action == "resume" and campaign.started_at is None:
-        # Paused while scheduled: resumed, it is scheduled again for its time (the
-        # scheduler's late rule applies if that has passed), since "sending" would
-        # find no frozen audience and be marked done having sent nothing.
+        # Paused while scheduled: resumed, it is scheduled again for its time, since
+        # "sending" would find no frozen audience and be marked done having sent
+        # nothing. If that time is too long gone (or its deadline is), the scheduler
+        # would send nothing: refused here, with the way on, rather than answered
+        # "scheduled" and put back to draft by the scheduler a moment later.
+        _refuse_a_resume_that_would_send_nothing(campaign, now)
         moved = campaigns.change_status(session, campaign.id, "resume_unstarted")
     else:
         moved = campaigns.change_status(session, campaign.id, action)
     if moved is None:
         raise CampaignStateError(f"campaign {campaign.id} is {campaign.status}: cannot {action}")
     return moved
+
+
+def _limit_words() -> str:
+    minutes = int(LATE_START_LIMIT.total_seconds() // 60)
+    hours, rest = divmod(minutes, 60)
+    if rest:
+        return f"{minutes} minutes"
+    return f"{hours} hour" if hours == 1 else f"{hours} hours"
+
+
+def _refuse_a_resume_that_would_send_nothing(campaign: CampaignRecord, now: datetime) -> None:
+    """`CampaignStateError` (the campaign's time, not the request, is the trouble) when
+    a campaign paused before it started would, resumed now, not be sent."""
+    way_on = "schedule it again with a new `at` (a time to come, or now), or cancel it"
+    if too_late_to_start(campaign, now):
+        assert campaign.scheduled_at is not None
+        raise CampaignStateError(
+            f"campaign {campaign.id} was to start at {campaign.scheduled_at.isoformat()}, "
+            f"more than {_limit_words()} ago (the late-start limit): resumed now it would "
+            f"not be sent; {way_on}"
+        )
+    if campaign.send_deadline is not None and campaign.send_deadline <= now:
+        raise CampaignStateError(
+            f"campaign {campaign.id}'s deadline {campaign.send_deadline.isoformat()} has "
+            f"passed: resumed now it would not be sent; {way_on} and a new `deadline`"
+        )

@@ -10,13 +10,16 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from bot.app import create_app
 from bot.settings import Settings
 from channels.messages import Channel
 from crm_store import campaigns, staff
 from crm_store.base import utcnow
-from tests.support.app import services
+from crm_store.models import Campaign
+from engagement.sends import LATE_START_LIMIT
+from tests.support.app import eventually, services
 from tests.support.campaigns import Shopper, shoppers
 from tests.support.fakes import RecordingSender, ScriptedDialogue
 
@@ -229,3 +232,62 @@ def test_a_survey_campaign_is_refused_with_where_surveys_come_from(
     assert refused.status_code == 422
     assert refused.json()["error"].startswith("body.purpose: surveys are not campaigns")
     assert "the bot asks for a rating after each resolved conversation" in refused.json()["error"]
+
+
+def _paused_for_a_time_long_gone(client: TestClient, marketer: dict[str, str], **late) -> int:
+    """A campaign scheduled for later and paused before it started, whose time then
+    went by (the stored time is moved back, as the clock would have moved on)."""
+    campaign = _campaign(client, marketer, "Sale ends today").json()["id"]
+    soon = (utcnow() + timedelta(hours=1)).isoformat()
+    body = {"at": soon, **late}
+    scheduled = client.post(f"/api/v1/campaigns/{campaign}/schedule", json=body, headers=marketer)
+    assert scheduled.status_code == 200, scheduled.text
+    paused = client.post(f"/api/v1/campaigns/{campaign}/pause", headers=marketer)
+    assert paused.json()["status"] == "paused"
+    with services(client).database.transaction() as session:
+        session.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign)
+            .values(scheduled_at=utcnow() - LATE_START_LIMIT - timedelta(minutes=30))
+        )
+    return campaign
+
+
+def test_resuming_a_campaign_whose_time_passed_over_the_late_limit_is_refused(
+    client: TestClient, marketer: dict[str, str], sms: RecordingSender
+) -> None:
+    """It used to answer 200 "scheduled", and the scheduler then put it back to draft
+    unsent, with only a line in the server log to say so."""
+    campaign = _paused_for_a_time_long_gone(client, marketer)
+    refused = client.post(f"/api/v1/campaigns/{campaign}/resume", headers=marketer)
+    assert refused.status_code == 409, refused.text
+    reason = refused.json()["error"]
+    assert "more than 1 hour ago" in reason and "would not be sent" in reason
+    assert "schedule it again with a new `at`" in reason
+    assert client.get(f"/api/v1/campaigns/{campaign}", headers=marketer).json()["status"] == (
+        "paused"
+    )
+    # Following the reason works: scheduled again for now, it is sent.
+    again = client.post(
+        f"/api/v1/campaigns/{campaign}/schedule", json={"at": "now"}, headers=marketer
+    )
+    assert again.status_code == 200, again.text
+    assert eventually(lambda: len(sms.sent) == 2)
+
+
+def test_resuming_a_campaign_whose_deadline_went_by_while_paused_is_refused(
+    client: TestClient, marketer: dict[str, str]
+) -> None:
+    """With a deadline the scheduler starts it however late, and every row would be
+    suppressed `deadline`: nothing sent. Said at the resume instead."""
+    late = {"deadline": (utcnow() + timedelta(hours=2)).isoformat()}
+    campaign = _paused_for_a_time_long_gone(client, marketer, **late)
+    with services(client).database.transaction() as session:
+        session.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign)
+            .values(send_deadline=utcnow() - timedelta(minutes=1))
+        )
+    refused = client.post(f"/api/v1/campaigns/{campaign}/resume", headers=marketer)
+    assert refused.status_code == 409, refused.text
+    assert "deadline" in refused.json()["error"] and "a new `deadline`" in refused.json()["error"]
