@@ -3,7 +3,14 @@ pause, resume, cancel. The API, the CLI and the YAML loader all come through her
 
 Scheduling runs the preview first and refuses a campaign whose templates fail for any
 customer of the audience (up to the preview's limit), naming customer and field: a
-missing field fails here, not at send time."""
+missing field fails here, not at send time.
+
+Which error a refusal is (the API's 409 or 422 follows it: bot/api/campaigns.py):
+`CampaignStateError` when the campaign as it stands (its status, the time or deadline
+saved with it) does not allow the change, so the same request would do on a campaign
+in another state; `InvalidCampaign` when what is asked cannot be done whatever the
+campaign's state (a time in the request that has passed, a deadline before it, the
+content failing or going nowhere)."""
 
 from __future__ import annotations
 
@@ -144,14 +151,21 @@ def schedule_campaign(
         # Decided: a time saved with the draft that has passed since (a draft saved
         # for yesterday, one the scheduler found too late) is not read as "now": the
         # content was written for that moment, so the marketer picks the new one.
-        raise InvalidCampaign(
+        raise CampaignStateError(
             f"the campaign's saved time {saved.isoformat()} has passed (it is "
             f"{now.isoformat(timespec='seconds')}); give `at`: a new time, or now to send it now"
         )
     planned = at or saved or now
+    if deadline is not None and deadline <= planned:
+        raise InvalidCampaign("the send deadline must be after the scheduled time")
     end = deadline or campaign.send_deadline
     if end is not None and end <= planned:
-        raise InvalidCampaign("the send deadline must be after the scheduled time")
+        # The deadline saved with the campaign, not one in the request: the campaign's
+        # own time stands in the way (a 409 at the API), and a new one is the way on.
+        raise CampaignStateError(
+            f"the campaign's deadline {end.isoformat()} is not after {planned.isoformat()}; "
+            "give a new `deadline`"
+        )
     off = channels_off(campaign, rules)
     if off:
         raise InvalidCampaign(channels_off_reason(off))

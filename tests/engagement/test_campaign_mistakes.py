@@ -182,7 +182,9 @@ def test_a_draft_saved_for_a_time_that_has_passed_is_not_sent_at_once(
     ).json()
     assert saved["status"] == "draft" and saved["scheduled_at_passed"] is True
     refused = client.post(f"/api/v1/campaigns/{saved['id']}/schedule", json={}, headers=marketer)
-    assert refused.status_code == 422
+    # 409, as a scheduled campaign posted again with a time that has passed: the
+    # campaign's own time is what stands in the way (bot/api/campaigns.py).
+    assert refused.status_code == 409
     assert f"saved time {yesterday.isoformat()} has passed" in refused.json()["error"]
     assert (
         client.get(f"/api/v1/campaigns/{saved['id']}", headers=marketer).json()["status"] == "draft"
@@ -291,3 +293,40 @@ def test_resuming_a_campaign_whose_deadline_went_by_while_paused_is_refused(
     refused = client.post(f"/api/v1/campaigns/{campaign}/resume", headers=marketer)
     assert refused.status_code == 409, refused.text
     assert "deadline" in refused.json()["error"] and "a new `deadline`" in refused.json()["error"]
+
+
+def test_a_deadline_refused_is_409_when_saved_with_the_campaign_422_when_in_the_request(
+    client: TestClient, marketer: dict[str, str]
+) -> None:
+    """One rule (bot/api/campaigns.py): the campaign's own time in the way is a
+    conflict with its state; a request whose deadline comes before its time is invalid
+    in itself, whatever the campaign."""
+    yesterday = (utcnow() - timedelta(days=1)).replace(microsecond=0)
+    saved = client.post(
+        "/api/v1/campaigns",
+        json={
+            "name": "Weekend sale",
+            "segment": "lapsed",
+            "content": {"sms": {"body": "Weekend sale"}},
+            "send_deadline": yesterday.isoformat(),
+        },
+        headers=marketer,
+    ).json()
+    path = f"/api/v1/campaigns/{saved['id']}/schedule"
+    conflict = client.post(path, json={"at": "now"}, headers=marketer)
+    assert conflict.status_code == 409, conflict.text
+    assert (
+        f"the campaign's deadline {yesterday.isoformat()} is not after"
+        in (conflict.json()["error"])
+    )
+    assert "give a new `deadline`" in conflict.json()["error"]
+    later = utcnow() + timedelta(days=1)
+    invalid = client.post(
+        path,
+        json={"at": later.isoformat(), "deadline": (later - timedelta(hours=1)).isoformat()},
+        headers=marketer,
+    )
+    assert invalid.status_code == 422, invalid.text
+    assert invalid.json()["error"] == "the send deadline must be after the scheduled time"
+    fixed = client.post(path, json={"at": "now", "deadline": later.isoformat()}, headers=marketer)
+    assert fixed.status_code == 200, fixed.text
