@@ -15,6 +15,7 @@ from sqlalchemy import update
 
 from bot.cli import main
 from crm_store import Database, upgrade
+from crm_store.audit import audit_entries
 from crm_store.models import Campaign
 from tests.support.campaigns import Shopper, shoppers
 from tests.support.twilio_standin import TwilioStandIn
@@ -122,6 +123,25 @@ def test_load_preview_schedule_run_report(store: Database, tmp_path: Path) -> No
         ).output
     )["recipients"]
     assert refused_row["customer"]["id"] == stopped and refused_row["address"] is None
+    # One step's rows, as `?step=` on the API.
+    only_sms = json.loads(
+        runner.invoke(main, ["campaigns", "recipients", "1", "--step", "sms"]).output
+    )
+    assert len(only_sms["recipients"]) == 3
+    no_email = json.loads(
+        runner.invoke(main, ["campaigns", "recipients", "1", "--step", "email"]).output
+    )
+    assert no_email["recipients"] == []
+    # Each customer listed is an audited read, as over the API: by the system, via the CLI.
+    with store.transaction() as session:
+        entries = audit_entries(session, limit=500)
+    assert {e.endpoint for e in entries} == {"switchboard campaigns recipients"}
+    assert {(e.via, e.action, e.staff_id) for e in entries} == {("cli", "read", None)}
+    assert sorted(e.customer_id for e in entries) == sorted(
+        [r["customer"]["id"] for r in page["recipients"]]
+        + [stopped]
+        + [r["customer"]["id"] for r in only_sms["recipients"]]
+    )
 
 
 def test_a_saved_time_that_has_passed_needs_a_new_one(store: Database, tmp_path: Path) -> None:
