@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 
 from bot.app import create_app
 from bot.settings import DatabaseSettings, EmailSettings, Settings
+from crm_store import history, tickets
 from crm_store.models import Interaction
-from tests.support.fakes import ScriptedDialogue
+from tests.support.fakes import RecordingAgentDesk, ScriptedDialogue
 from tests.support.mail import mail
 
 TOKEN = "relay-token-for-tests-0123456789abcdef"
@@ -117,9 +118,11 @@ async def test_an_auto_reply_through_the_webhook_is_logged_without_an_answer(
 
 
 async def test_a_mail_over_the_reply_cap_says_why_it_was_not_answered(tmp_path: Path) -> None:
+    desk = RecordingAgentDesk()
     app = create_app(
         settings(tmp_path, inbound_token=TOKEN, max_replies_per_hour=2),
         dialogue=ScriptedDialogue(),
+        desk=desk,
     )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://sb") as client:
@@ -128,6 +131,11 @@ async def test_a_mail_over_the_reply_cap_says_why_it_was_not_answered(tmp_path: 
             raw = mail(f"question {n}", message_id=f"<cap{n}@example.com>").as_bytes()
             answers.append((await client.post(URL, content=raw, headers=bearer())).json())
         repeat = await client.post(URL, content=raw, headers=bearer())
+    database = app.state.services.database
+    with database.transaction() as session:
+        cid = answers[2]["conversation_id"]
+        conversation = history.get_conversation(session, cid)
+        held = tickets.open_tickets_of(session, conversation.customer_id, limit=5)
     app.state.services.close()
     assert [(a["answered"], a["no_reply_reason"]) for a in answers] == [
         (True, None),
@@ -137,6 +145,15 @@ async def test_a_mail_over_the_reply_cap_says_why_it_was_not_answered(tmp_path: 
     # A relay's repeat of the capped mail is told the same, not a bare "not answered".
     assert repeat.json()["duplicate"] is True
     assert repeat.json()["no_reply_reason"] == answers[2]["no_reply_reason"]
+    # Held back unanswered, the mail is not left for nobody: the conversation goes to a
+    # person, whose desk gets it once (not again for the relay's repeat).
+    (packet,) = desk.packets
+    assert packet.conversation_id == answers[2]["conversation_id"]
+    assert packet.reason == "reply_limit"
+    assert "held back" in packet.summary
+    assert packet.last_messages[-1].text.startswith("question 2")
+    assert conversation.owner == "queued_for_agent"
+    assert [t.subject for t in held] == ["Mail held back by the hourly reply limit"]
 
 
 async def test_without_a_token_setting_there_is_no_webhook(tmp_path: Path) -> None:
