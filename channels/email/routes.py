@@ -129,7 +129,9 @@ def email_router(
             reason = f"{refused}; its header could not be read, so its sender was not told"
             return JSONResponse(status_code=413, content={"error": reason, "detail": reason})
         taken = await take_in(
-            header_only(message, size=size, limit=limit, find_it="the rest was refused at the webhook")
+            header_only(
+                message, size=size, limit=limit, find_it="the rest was refused at the webhook"
+            )
         )
         told = "its sender was told" if taken["answered"] else "its sender was not told"
         reason = f"{refused}: its header was taken in and {told}"
