@@ -61,6 +61,11 @@ def test_start_and_unstop_opt_in_yes_only_after_an_opt_out() -> None:
         ("ł" * 71, UCS2, 2),
         ("ł" * 134, UCS2, 2),
         ("ł" * 135, UCS2, 3),
+        ("°" * 70, UCS2, 1),  # the degree sign is not in the GSM alphabet
+        ("°" * 71, UCS2, 2),
+        ("°" * 134, UCS2, 2),
+        ("°" * 135, UCS2, 3),
+        ("a" * 159 + "°", UCS2, 3),  # one of them makes all 160 UCS-2: 67 + 67 + 26
         ("😀" * 35, UCS2, 1),  # two UTF-16 units each
         ("😀" * 36, UCS2, 2),
         ("Refund in 5 days 👍", UCS2, 1),
