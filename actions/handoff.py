@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from actions.context import Caller
 from actions.store import StoreAction, in_transaction
-from crm_store import Database, handoffs, tickets
+from crm_store import Database
+from crm_store.person_queue import queue_for_person
 from crm_store.records import HandoffRecord
 from crm_store.vocabulary import HandoffReason
 
@@ -59,7 +60,7 @@ class ActionHandoff(StoreAction):
         customer_id, conversation_id = caller.customer_id, caller.conversation_id
 
         def queue(session: Session) -> tuple[HandoffRecord, bool]:
-            handoff, new = handoffs.open_handoff(
+            return queue_for_person(
                 session,
                 conversation_id=conversation_id,
                 customer_id=customer_id,
@@ -67,17 +68,10 @@ class ActionHandoff(StoreAction):
                 intent=intent,
                 confidence=confidence,
                 summary=_SUBJECTS.get(reason, reason),
+                ticket_subject=_SUBJECTS.get(reason, "Handed to a person"),
+                ticket_description=f"Handed over from the {caller.channel} conversation "
+                f"#{conversation_id}.",
             )
-            if new and not tickets.open_tickets_of(session, customer_id, limit=1):
-                tickets.open_ticket(
-                    session,
-                    customer_id=customer_id,
-                    subject=_SUBJECTS.get(reason, "Handed to a person"),
-                    description=f"Handed over from the {caller.channel} conversation "
-                    f"#{conversation_id}.",
-                    conversation_id=conversation_id,
-                )
-            return handoff, new
 
         handoff, new = await in_transaction(self._db, queue)
         if new:

@@ -56,6 +56,7 @@ from bot.wiring.channel_health import ChannelCheckWorker, ChannelHealth
 from bot.wiring.checks import channel_checks
 from bot.workers import Workers
 from channels.email import INBOUND_PATH
+from channels.email.oversize import HEAD_BYTES
 from channels.messages import Channel
 from channels.ports import AgentDesk, ChannelSender
 from channels.web import WIDGET_API_PREFIX
@@ -134,6 +135,7 @@ def create_app(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
         path_limits={INBOUND_PATH: settings.email.max_message_bytes},
+        head_paths={INBOUND_PATH: HEAD_BYTES},
     )
     # The widget's API is open to every origin; the staff API only to the listed ones.
     app.add_middleware(

@@ -50,7 +50,12 @@ MOVES: dict[str, tuple[tuple[str, ...], str]] = {
     # Resuming one paused before it started: it waits for its time again, and starts
     # then (freezing its audience), rather than "sending" with nothing frozen.
     "resume_unstarted": (("paused",), "scheduled"),
+    # Scheduling again one paused before it started, for a new time (its old one went
+    # by while it was paused: engagement/campaign_actions.py `move_campaign`).
+    "schedule_unstarted": (("paused",), "scheduled"),
 }
+# The moves above that apply only to a campaign that never started.
+UNSTARTED_ONLY = frozenset({"resume_unstarted", "schedule_unstarted"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,10 +207,11 @@ def change_status(
     """Apply `action` (a key of MOVES) if the campaign's status allows it; None when it
     did not (the caller reads the status to say why). `values` are set with it."""
     allowed, to = MOVES[action]
+    where = [Campaign.id == campaign_id, Campaign.status.in_(allowed)]
+    if action in UNSTARTED_ONLY:
+        where.append(Campaign.started_at.is_(None))
     moved = session.execute(
-        update(Campaign)
-        .where(Campaign.id == campaign_id, Campaign.status.in_(allowed))
-        .values(status=to, updated_at=utcnow(), **values)
+        update(Campaign).where(*where).values(status=to, updated_at=utcnow(), **values)
     ).rowcount
     if not moved:
         return None

@@ -26,3 +26,6 @@ class HandoffReason(StrEnum):
     CUSTOMER_ASKED = "customer_asked"
     NOT_UNDERSTOOD = "not_understood"  # twice in a row
     COMPLAINT = "complaint"
+    # Mail held back by the per-sender reply limit (bot/channel_store/email_intake.py):
+    # the bot may not answer, so a person does.
+    REPLY_LIMIT = "reply_limit"

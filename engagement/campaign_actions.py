@@ -3,7 +3,14 @@ pause, resume, cancel. The API, the CLI and the YAML loader all come through her
 
 Scheduling runs the preview first and refuses a campaign whose templates fail for any
 customer of the audience (up to the preview's limit), naming customer and field: a
-missing field fails here, not at send time."""
+missing field fails here, not at send time.
+
+Which error a refusal is (the API's 409 or 422 follows it: bot/api/campaigns.py):
+`CampaignStateError` when the campaign as it stands (its status, the time or deadline
+saved with it) does not allow the change, so the same request would do on a campaign
+in another state; `InvalidCampaign` when what is asked cannot be done whatever the
+campaign's state (a time in the request that has passed, a deadline before it, the
+content failing or going nowhere)."""
 
 from __future__ import annotations
 
@@ -23,7 +30,7 @@ from engagement.filters import audience
 from engagement.journey_definitions import JourneyDefinition
 from engagement.preview import preview_campaign
 from engagement.rules import EngagementRules, channels_off, channels_off_reason
-from engagement.sends import cancel_campaign
+from engagement.sends import LATE_START_LIMIT, cancel_campaign, too_late_to_start
 
 __all__ = [
     "SCHEDULE_SKEW",
@@ -128,8 +135,11 @@ def schedule_campaign(
     at: datetime | None = None,
     deadline: datetime | None = None,
 ) -> CampaignRecord:
-    """Schedule a draft (at `at`, or now), after a preview without template errors."""
-    if campaign.status != "draft":
+    """Schedule a draft (at `at`, or now), after a preview without template errors; or
+    schedule again one paused before it started (its time went by while paused, so
+    resuming it is refused: `move_campaign`)."""
+    unstarted = campaign.status == "paused" and campaign.started_at is None
+    if campaign.status != "draft" and not unstarted:
         raise CampaignStateError(f"campaign {campaign.id} is {campaign.status}, not a draft")
     if at is not None and at < now - SCHEDULE_SKEW:
         raise InvalidCampaign(
@@ -141,14 +151,21 @@ def schedule_campaign(
         # Decided: a time saved with the draft that has passed since (a draft saved
         # for yesterday, one the scheduler found too late) is not read as "now": the
         # content was written for that moment, so the marketer picks the new one.
-        raise InvalidCampaign(
+        raise CampaignStateError(
             f"the campaign's saved time {saved.isoformat()} has passed (it is "
             f"{now.isoformat(timespec='seconds')}); give `at`: a new time, or now to send it now"
         )
     planned = at or saved or now
+    if deadline is not None and deadline <= planned:
+        raise InvalidCampaign("the send deadline must be after the scheduled time")
     end = deadline or campaign.send_deadline
     if end is not None and end <= planned:
-        raise InvalidCampaign("the send deadline must be after the scheduled time")
+        # The deadline saved with the campaign, not one in the request: the campaign's
+        # own time stands in the way (a 409 at the API), and a new one is the way on.
+        raise CampaignStateError(
+            f"the campaign's deadline {end.isoformat()} is not after {planned.isoformat()}; "
+            "give a new `deadline`"
+        )
     off = channels_off(campaign, rules)
     if off:
         raise InvalidCampaign(channels_off_reason(off))
@@ -176,7 +193,11 @@ def schedule_campaign(
             "preview the segment, or change its filter"
         )
     moved = campaigns.change_status(
-        session, campaign.id, "schedule", scheduled_at=planned, send_deadline=end
+        session,
+        campaign.id,
+        "schedule_unstarted" if unstarted else "schedule",
+        scheduled_at=planned,
+        send_deadline=end,
     )
     if moved is None:
         raise CampaignStateError(f"campaign {campaign.id} changed meanwhile")
@@ -190,12 +211,41 @@ def move_campaign(
     if action == "cancel":
         moved = cancel_campaign(session, campaign.id, now)
     elif action == "resume" and campaign.started_at is None:
-        # Paused while scheduled: resumed, it is scheduled again for its time (the
-        # scheduler's late rule applies if that has passed), since "sending" would
-        # find no frozen audience and be marked done having sent nothing.
+        # Paused while scheduled: resumed, it is scheduled again for its time, since
+        # "sending" would find no frozen audience and be marked done having sent
+        # nothing. If that time is too long gone (or its deadline is), the scheduler
+        # would send nothing: refused here, with the way on, rather than answered
+        # "scheduled" and put back to draft by the scheduler a moment later.
+        _refuse_a_resume_that_would_send_nothing(campaign, now)
         moved = campaigns.change_status(session, campaign.id, "resume_unstarted")
     else:
         moved = campaigns.change_status(session, campaign.id, action)
     if moved is None:
         raise CampaignStateError(f"campaign {campaign.id} is {campaign.status}: cannot {action}")
     return moved
+
+
+def _limit_words() -> str:
+    minutes = int(LATE_START_LIMIT.total_seconds() // 60)
+    hours, rest = divmod(minutes, 60)
+    if rest:
+        return f"{minutes} minutes"
+    return f"{hours} hour" if hours == 1 else f"{hours} hours"
+
+
+def _refuse_a_resume_that_would_send_nothing(campaign: CampaignRecord, now: datetime) -> None:
+    """`CampaignStateError` (the campaign's time, not the request, is the trouble) when
+    a campaign paused before it started would, resumed now, not be sent."""
+    way_on = "schedule it again with a new `at` (a time to come, or now), or cancel it"
+    if too_late_to_start(campaign, now):
+        assert campaign.scheduled_at is not None
+        raise CampaignStateError(
+            f"campaign {campaign.id} was to start at {campaign.scheduled_at.isoformat()}, "
+            f"more than {_limit_words()} ago (the late-start limit): resumed now it would "
+            f"not be sent; {way_on}"
+        )
+    if campaign.send_deadline is not None and campaign.send_deadline <= now:
+        raise CampaignStateError(
+            f"campaign {campaign.id}'s deadline {campaign.send_deadline.isoformat()} has "
+            f"passed: resumed now it would not be sent; {way_on} and a new `deadline`"
+        )

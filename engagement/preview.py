@@ -47,7 +47,10 @@ DEFAULT_LIMIT = 100_000  # customers evaluated unless asked for fewer
 def _audience(
     session: Session, campaign: CampaignRecord, rules: EngagementRules, now: datetime
 ) -> tuple[int, Iterator[tuple[int, bool]]]:
-    if campaign.status in FROZEN:
+    # One paused before it started has frozen nothing yet: its audience is the
+    # segment's, as while it was scheduled.
+    unstarted = campaign.status == "paused" and campaign.started_at is None
+    if campaign.status in FROZEN and not unstarted:
         where = CampaignRecipient.campaign_id == campaign.id
         total = session.scalar(select(func.count()).where(where)) or 0
         rows = session.execute(

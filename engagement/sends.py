@@ -33,6 +33,7 @@ __all__ = [
     "finish_if_complete",
     "miss_if_late",
     "start_send",
+    "too_late_to_start",
 ]
 
 STREAM_CHUNK = 2000
@@ -89,20 +90,24 @@ def start_send(
     )
 
 
+def too_late_to_start(campaign: CampaignRecord, now: datetime) -> bool:
+    """A broadcast without a deadline whose time passed more than `LATE_START_LIMIT`
+    ago: the scheduler would not start it. A journey is never too late: going live late
+    only enrols from then on. (Resuming one is refused by the same test:
+    engagement/campaign_actions.py.)"""
+    return (
+        campaign.kind == "broadcast"
+        and campaign.scheduled_at is not None
+        and campaign.send_deadline is None
+        and now - campaign.scheduled_at > LATE_START_LIMIT
+    )
+
+
 def miss_if_late(session: Session, campaign_id: int, now: datetime) -> CampaignRecord | None:
-    """Move a scheduled broadcast without a deadline whose time passed more than
-    `LATE_START_LIMIT` ago back to draft, unsent; returns it, or None when it is to
-    start (or is no longer scheduled). A journey is never missed: going live late only
-    enrols from then on."""
+    """Move a scheduled broadcast that is `too_late_to_start` back to draft, unsent;
+    returns it, or None when it is to start (or is no longer scheduled)."""
     found = campaigns.get_campaign(session, campaign_id)
-    if (
-        found is None
-        or found.status != "scheduled"
-        or found.kind != "broadcast"
-        or found.scheduled_at is None
-        or found.send_deadline is not None
-        or now - found.scheduled_at <= LATE_START_LIMIT
-    ):
+    if found is None or found.status != "scheduled" or not too_late_to_start(found, now):
         return None
     return campaigns.change_status(session, campaign_id, "miss")
 

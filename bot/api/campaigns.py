@@ -1,7 +1,20 @@
 """The staff API for segments and campaigns (admin and marketing roles): save segments
 and preview them, create campaigns, dry-run them, schedule, pause, resume, cancel, and
 read their results. Every change goes through engagement/campaign_actions.py, as the
-CLI's and the YAML files' do."""
+CLI's and the YAML files' do.
+
+How a refused change answers, one rule for every route here:
+- 409: the campaign as it stands does not allow it: its status (resume a cancelled
+  one; change the content of one that is sending), or a time saved with it (a saved
+  time or deadline that has passed, a start too long gone to resume). The same request
+  would do on a campaign in another state; the reason says what to do to the campaign
+  first (usually: schedule it again with a new `at`). `CampaignStateError`.
+- 422: the request cannot be done whatever the campaign's state: a value in it is
+  wrong (an `at` in the past, a deadline before the time, a bad filter or step), or
+  the content it would send fails (a template, a channel with no provider, a segment
+  with nobody in it now). `InvalidCampaign` and the request's validation.
+- 404: no such segment or campaign.
+The CLI runs the same actions and prints the same reason, exiting 1 for either."""
 
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
@@ -37,7 +50,19 @@ __all__ = ["campaign_json", "campaigns_router"]
 
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 NOT_FOUND = {404: {"description": "no such segment or campaign"}}
-STATE = {409: {"description": "the campaign's status does not allow this"}}
+STATE = {
+    409: {
+        "description": "the campaign's status, or a time or deadline saved with it, does "
+        "not allow this; the reason says what to do first"
+    }
+}
+INVALID = {
+    422: {
+        "description": "the request is invalid whatever the campaign's state: a time in it "
+        "has passed or is before another, or the content fails (a template, a channel "
+        "with no provider, nobody to send to)"
+    }
+}
 
 
 class Schedule(BaseModel):
@@ -218,11 +243,7 @@ def campaigns_router(
 
     @router.post(
         "/campaigns/{campaign_id}/schedule",
-        responses={
-            **NOT_FOUND,
-            **STATE,
-            422: {"description": "a template fails for some customers, or the times are wrong"},
-        },
+        responses={**NOT_FOUND, **STATE, **INVALID},
     )
     async def schedule(campaign_id: Id, body: Schedule, member: Member) -> Any:
         """Schedule a draft: at `at` (default: its saved time, else now; "now": now),

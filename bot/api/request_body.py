@@ -11,7 +11,11 @@ __all__ = ["BodyTooLarge", "read_body", "refuse", "replaying"]
 
 
 class BodyTooLarge(Exception):
-    """The body went past the limit while it was being read."""
+    """The body went past the limit while it was being read; `read` is what was."""
+
+    def __init__(self, read: bytes = b"") -> None:
+        super().__init__("body too large")
+        self.read = read
 
 
 async def read_body(receive: Receive, limit: int | None = None) -> bytes | None:
@@ -26,7 +30,7 @@ async def read_body(receive: Receive, limit: int | None = None) -> bytes | None:
         body += message.get("body", b"")
         more = message.get("more_body", False)
         if limit is not None and len(body) > limit:
-            raise BodyTooLarge
+            raise BodyTooLarge(body)
     return body
 
 

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from engagement.recipient_list import STATES
+
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
@@ -286,32 +288,42 @@ def report(campaign_id: int) -> None:
 
 @campaigns.command("recipients")
 @click.argument("campaign_id", type=int)
-@click.option(
-    "--state",
-    type=click.Choice(["queued", "claimed", "sending", "sent", "failed", "suppressed"]),
-)
+@click.option("--state", type=click.Choice(STATES))
 @click.option("--reason", help="a suppression or failure reason, e.g. no_consent")
+@click.option("--step", help="one step's rows, e.g. sms (a journey's: its step name)")
 @click.option("--after-id", type=click.IntRange(min=0), default=0, help="the last id seen")
 @click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
 def recipients(
-    campaign_id: int, state: str | None, reason: str | None, after_id: int, limit: int
+    campaign_id: int,
+    state: str | None,
+    reason: str | None,
+    step: str | None,
+    after_id: int,
+    limit: int,
 ) -> None:
     """Who the campaign was sent to, as JSON: each customer and step with the send's
-    state, reason and delivery status, and the counts (`next_after_id` pages on)."""
+    state, reason and delivery status, and the counts (`next_after_id` pages on). As
+    over the API, each customer listed is an audited read: here by the system through
+    the CLI (a shell has no staff user), in the transaction that read them."""
+    from bot.api.audit import record_in
     from engagement.recipient_list import recipient_list
 
-    _echo_json(
-        _in_store(
-            lambda session, _: recipient_list(
-                session,
-                _campaign(session, campaign_id),
-                state=state,
-                reason=reason,
-                after_id=after_id,
-                limit=limit,
-            )
+    def work(session: Session, _: Settings) -> dict[str, Any]:
+        found = recipient_list(
+            session,
+            _campaign(session, campaign_id),
+            state=state,
+            reason=reason,
+            step=step,
+            after_id=after_id,
+            limit=limit,
         )
-    )
+        listed = sorted({row["customer"]["id"] for row in found["recipients"]})
+        if listed:
+            record_in(session, "switchboard campaigns recipients", None, "read", listed, via="cli")
+        return found
+
+    _echo_json(_in_store(work))
 
 
 @campaigns.command("run")

@@ -444,6 +444,7 @@ _REASONS = {
     HandoffReason.CUSTOMER_ASKED: "asked for a person",
     HandoffReason.NOT_UNDERSTOOD: "was not understood twice in a row",
     HandoffReason.COMPLAINT: "is unhappy (complaint)",
+    HandoffReason.REPLY_LIMIT: "wrote again past the hourly reply limit (held back unanswered)",
 }
 
 

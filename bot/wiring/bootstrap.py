@@ -482,7 +482,7 @@ def bootstrap(
     email = settings.email
     leased_poller = None
     if email.from_address is not None:
-        intake = services.email_intake = email_intake(email, engine, database)
+        intake = services.email_intake = email_intake(email, engine, database, handoffs.opened)
         if email.imap_enabled:
             services.mail_poller = mailbox_poller(email, intake, database)
             leased_poller = leased("mail-poller", lambda: mailbox_poller(email, intake, database))

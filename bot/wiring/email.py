@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from bot.channel_store.email_intake import EmailIntake
 from bot.channel_store.email_store import StoredThreads, StoredWatermarks
@@ -61,7 +61,12 @@ def smtp_sender(
     return SmtpSender(server, identity, StoredThreads(database))
 
 
-def email_intake(email: EmailSettings, engine: MessageIntake, database: Database) -> EmailIntake:
+def email_intake(
+    email: EmailSettings,
+    engine: MessageIntake,
+    database: Database,
+    handoff_opened: Callable[[int], Awaitable[None]] | None = None,
+) -> EmailIntake:
     if not email.smtp_enabled and (email.imap_enabled or email.inbound_token is not None):
         log.warning(
             "mail comes in but SWITCHBOARD_EMAIL__SMTP_HOST is not set: "
@@ -72,6 +77,7 @@ def email_intake(email: EmailSettings, engine: MessageIntake, database: Database
         database,
         max_replies_per_hour=email.max_replies_per_hour,
         unverified_replies_per_hour=email.unverified_replies_per_hour,
+        handoff_opened=handoff_opened,
     )
 
 

@@ -11,8 +11,8 @@ from bot.settings import Settings
 from bot.wiring.parts import ChannelParts
 from channels.messages import Channel
 from channels.ports import MessageIntake
-from channels.rendering.sms import too_long_for_one_text
 from channels.sms import STATUS_PATH, KeywordReplies, SignatureCheck, TwilioSender, twilio_router
+from channels.sms.reply_length import too_long_for_one_text
 from crm_store import Database
 
 

@@ -30,6 +30,7 @@ from channels.email.quotes import new_text
 from channels.messages import Channel, ContactProfile, InboundMessage
 
 _REPLY_PREFIX = re.compile(r"^(re|aw|fwd?|wg|sv|tr)\s*:", re.IGNORECASE)
+EMPTY_MESSAGE = "empty message"  # a `no_reply_reason`
 ATTACHMENTS_ONLY = (
     "Thanks, we got your attachment, and our support team can see it with your mail. "
     "I can't open attachments myself: write to me in words what you need and I'll try "
@@ -70,7 +71,7 @@ def from_parsed(
         names = ", ".join(a.filename or a.content_type for a in mail.attachments)
         fresh, preset = f"(no text, only attachments: {names})", ATTACHMENTS_ONLY
     elif not fresh:
-        fresh, silent = "(empty message)", silent or "empty message"
+        fresh, silent = "(empty message)", silent or EMPTY_MESSAGE
     replies_to = [*mail.in_reply_to, *reversed(mail.references), *ids_from_tokens(mail.recipients)]
     return InboundMessage(
         channel=Channel.EMAIL,

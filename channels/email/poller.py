@@ -25,6 +25,7 @@ from channels.email.errors import MailboxError, UnreadableMail
 from channels.email.imap import FetchedMail, ImapAccount, MailboxReader
 from channels.email.inbound import to_inbound
 from channels.email.mime_depth import MAX_MIME_DEPTH
+from channels.email.oversize import header_only
 from channels.messages import InboundMessage
 from channels.ports import MessageIntake
 
@@ -156,11 +157,7 @@ class MailboxPoller:
             log.warning("mail not taken in", extra={"uid": mail.uid, "reason": str(exc)})
             return None
         if mail.truncated:
-            note = (
-                f"(a mail of {mail.size} bytes, over the {self._max_bytes}-byte limit: "
-                "only its header was read; open it in the mailbox)"
-            )
-            message = dataclasses.replace(
-                message, text=note, no_reply_reason=message.no_reply_reason or "too large"
+            message = header_only(
+                message, size=mail.size, limit=self._max_bytes, find_it="open it in the mailbox"
             )
         return message

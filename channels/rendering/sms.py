@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from channels.rendering.markdown import LinkStyle, shorten, to_text
 
-__all__ = ["MAX_BODY_CHARS", "SmsText", "plain_text", "render_sms", "too_long_for_one_text"]
+__all__ = ["MAX_BODY_CHARS", "SmsText", "plain_text", "render_sms"]
 
 MAX_BODY_CHARS = 1600  # Twilio refuses longer bodies
 _URL = re.compile(r"https?://[^\s<>()]+[^\s<>().,;:!?'\"]")
@@ -60,18 +60,6 @@ class SmsText:
 def plain_text(markdown: str) -> str:
     """`markdown` as a phone shows it: plain, links bare, GSM-7 punctuation."""
     return to_text(markdown, links=LinkStyle.AFTER_COLON).translate(_GSM_LOOKALIKES)
-
-
-def too_long_for_one_text(markdown: str, max_chars: int = MAX_BODY_CHARS) -> str | None:
-    """Why `markdown` cannot go as one text whole (None when it can): `render_sms` would
-    cut it. For a person's words, which have no article to link to instead."""
-    length = len(plain_text(markdown))
-    if length <= max_chars:
-        return None
-    return (
-        f"{length} characters are more than one text message takes ({max_chars}); "
-        "send it in shorter parts"
-    )
 
 
 def render_sms(text: str, *, link: str | None = None, max_chars: int = MAX_BODY_CHARS) -> SmsText:

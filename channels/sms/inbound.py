@@ -64,6 +64,18 @@ def phone_address(raw: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def unreplyable(sender: str) -> str | None:
+    """Why no SMS can go back to this sender, or None when one can. Only a phone number
+    (E.164, as `phone_address` gives it) can be texted from a Twilio number: an
+    alphanumeric sender ID ("ACMEBANK") takes no replies at all, and Twilio numbers
+    cannot text short codes (Twilio error 21265); both are mostly automated senders
+    (codes, carrier notices), which a reply could only bounce off or loop with."""
+    if sender.startswith("+"):
+        return None
+    kind = "a short code" if sender.isdigit() else "an alphanumeric sender ID"
+    return f"sender is {kind}: SMS cannot be sent back to it"
+
+
 def parse_form(form: Mapping[str, str]) -> TwilioSms:
     missing = [name for name in ("MessageSid", "From") if not form.get(name, "").strip()]
     if missing:
@@ -94,8 +106,9 @@ def parse_form(form: Mapping[str, str]) -> TwilioSms:
 def to_inbound(sms: TwilioSms, keyword: Keyword | None, replies: KeywordReplies) -> InboundMessage:
     """The engine's message. Keywords and a bare picture get their fixed reply (no NLU);
     keyword replies are marked `consent_notice` so they reach a number that opted out.
-    A phone's reaction to one of our texts (reactions.py) and an empty text are logged
-    without a reply."""
+    A phone's reaction to one of our texts (reactions.py), an empty text and any text
+    from a sender that is not a phone number (`unreplyable`) are logged without a
+    reply."""
     attributes: dict[str, object] = {"twilio_to": sms.to}
     if sms.media:
         attributes["media"] = sms.media
@@ -117,6 +130,10 @@ def to_inbound(sms: TwilioSms, keyword: Keyword | None, replies: KeywordReplies)
         silent = "reaction to our text"
     elif not sms.body.strip():
         silent = "empty message"
+    if (cannot := unreplyable(sms.sender)) is not None:
+        # Kept on record like any text (a keyword's consent change too), never answered:
+        # a reply would die at Twilio as a dead send, alerting for nothing.
+        preset, note, silent = None, None, cannot
     return InboundMessage(
         channel=Channel.SMS,
         address=sms.sender,

@@ -33,6 +33,17 @@ def _units(text: str) -> tuple[str, list[int]]:
     return UCS2, [2 if ord(ch) > 0xFFFF else 1 for ch in text]
 
 
+def capacity(encoding: str, segments: int) -> int:
+    """Units (septets or UTF-16) that `segments` segments of `encoding` hold."""
+    single, per_part = (160, 153) if encoding == GSM7 else (70, 67)
+    return single if segments == 1 else per_part * segments
+
+
+def outside_gsm7(text: str) -> str | None:
+    """The first character that makes `text` UCS-2, or None when it goes as GSM-7."""
+    return next((ch for ch in text if ch not in GSM7_BASIC and ch not in GSM7_EXTENSION), None)
+
+
 def count_segments(text: str) -> Segments:
     encoding, sizes = _units(text)
     single, per_part = (160, 153) if encoding == GSM7 else (70, 67)

@@ -11,9 +11,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import update
 
 from bot.cli import main
 from crm_store import Database, upgrade
+from crm_store.audit import audit_entries
+from crm_store.models import Campaign
 from tests.support.campaigns import Shopper, shoppers
 from tests.support.twilio_standin import TwilioStandIn
 
@@ -120,6 +123,25 @@ def test_load_preview_schedule_run_report(store: Database, tmp_path: Path) -> No
         ).output
     )["recipients"]
     assert refused_row["customer"]["id"] == stopped and refused_row["address"] is None
+    # One step's rows, as `?step=` on the API.
+    only_sms = json.loads(
+        runner.invoke(main, ["campaigns", "recipients", "1", "--step", "sms"]).output
+    )
+    assert len(only_sms["recipients"]) == 3
+    no_email = json.loads(
+        runner.invoke(main, ["campaigns", "recipients", "1", "--step", "email"]).output
+    )
+    assert no_email["recipients"] == []
+    # Each customer listed is an audited read, as over the API: by the system, via the CLI.
+    with store.transaction() as session:
+        entries = audit_entries(session, limit=500)
+    assert {e.endpoint for e in entries} == {"switchboard campaigns recipients"}
+    assert {(e.via, e.action, e.staff_id) for e in entries} == {("cli", "read", None)}
+    assert sorted(e.customer_id for e in entries) == sorted(
+        [r["customer"]["id"] for r in page["recipients"]]
+        + [stopped]
+        + [r["customer"]["id"] for r in only_sms["recipients"]]
+    )
 
 
 def test_a_saved_time_that_has_passed_needs_a_new_one(store: Database, tmp_path: Path) -> None:
@@ -141,6 +163,32 @@ def test_a_saved_time_that_has_passed_needs_a_new_one(store: Database, tmp_path:
     now = runner.invoke(main, ["campaigns", "schedule", "1", "--at", "now"])
     assert now.exit_code == 0, now.output
     assert "campaign 1 scheduled for " in now.output
+
+
+def test_resuming_a_campaign_whose_time_went_by_while_paused_is_refused(
+    store: Database, tmp_path: Path
+) -> None:
+    """As over the API: refused with the way on, not "scheduled" and then put back to
+    draft by the scheduler."""
+    folder = tmp_path / "campaigns"
+    folder.mkdir()
+    (folder / "spring.yml").write_text(FILE)
+    shoppers(store, [Shopper(phone="+14155550701", orders=2, last_order_days_ago=100)])
+    runner = CliRunner()
+    runner.invoke(main, ["campaigns", "load", str(folder)])
+    soon = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    assert runner.invoke(main, ["campaigns", "schedule", "1", "--at", soon]).exit_code == 0
+    assert runner.invoke(main, ["campaigns", "pause", "1"]).output == "campaign 1 is paused\n"
+    long_ago = datetime.now(UTC) - timedelta(hours=3)  # the clock moved on while paused
+    with store.transaction() as session:
+        session.execute(update(Campaign).where(Campaign.id == 1).values(scheduled_at=long_ago))
+    refused = runner.invoke(main, ["campaigns", "resume", "1"])
+    assert refused.exit_code == 1
+    assert "more than 1 hour ago (the late-start limit)" in refused.output
+    assert "schedule it again with a new `at` (a time to come, or now)" in refused.output
+    again = runner.invoke(main, ["campaigns", "schedule", "1", "--at", "now"])
+    assert again.exit_code == 0, again.output
+    assert "campaign 1 scheduled for " in again.output
 
 
 JOURNEY = """

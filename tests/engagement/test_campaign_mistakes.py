@@ -10,13 +10,16 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from bot.app import create_app
 from bot.settings import Settings
 from channels.messages import Channel
 from crm_store import campaigns, staff
 from crm_store.base import utcnow
-from tests.support.app import services
+from crm_store.models import Campaign
+from engagement.sends import LATE_START_LIMIT
+from tests.support.app import eventually, services
 from tests.support.campaigns import Shopper, shoppers
 from tests.support.fakes import RecordingSender, ScriptedDialogue
 
@@ -179,7 +182,9 @@ def test_a_draft_saved_for_a_time_that_has_passed_is_not_sent_at_once(
     ).json()
     assert saved["status"] == "draft" and saved["scheduled_at_passed"] is True
     refused = client.post(f"/api/v1/campaigns/{saved['id']}/schedule", json={}, headers=marketer)
-    assert refused.status_code == 422
+    # 409, as a scheduled campaign posted again with a time that has passed: the
+    # campaign's own time is what stands in the way (bot/api/campaigns.py).
+    assert refused.status_code == 409
     assert f"saved time {yesterday.isoformat()} has passed" in refused.json()["error"]
     assert (
         client.get(f"/api/v1/campaigns/{saved['id']}", headers=marketer).json()["status"] == "draft"
@@ -229,3 +234,99 @@ def test_a_survey_campaign_is_refused_with_where_surveys_come_from(
     assert refused.status_code == 422
     assert refused.json()["error"].startswith("body.purpose: surveys are not campaigns")
     assert "the bot asks for a rating after each resolved conversation" in refused.json()["error"]
+
+
+def _paused_for_a_time_long_gone(client: TestClient, marketer: dict[str, str], **late) -> int:
+    """A campaign scheduled for later and paused before it started, whose time then
+    went by (the stored time is moved back, as the clock would have moved on)."""
+    campaign = _campaign(client, marketer, "Sale ends today").json()["id"]
+    soon = (utcnow() + timedelta(hours=1)).isoformat()
+    body = {"at": soon, **late}
+    scheduled = client.post(f"/api/v1/campaigns/{campaign}/schedule", json=body, headers=marketer)
+    assert scheduled.status_code == 200, scheduled.text
+    paused = client.post(f"/api/v1/campaigns/{campaign}/pause", headers=marketer)
+    assert paused.json()["status"] == "paused"
+    with services(client).database.transaction() as session:
+        session.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign)
+            .values(scheduled_at=utcnow() - LATE_START_LIMIT - timedelta(minutes=30))
+        )
+    return campaign
+
+
+def test_resuming_a_campaign_whose_time_passed_over_the_late_limit_is_refused(
+    client: TestClient, marketer: dict[str, str], sms: RecordingSender
+) -> None:
+    """It used to answer 200 "scheduled", and the scheduler then put it back to draft
+    unsent, with only a line in the server log to say so."""
+    campaign = _paused_for_a_time_long_gone(client, marketer)
+    refused = client.post(f"/api/v1/campaigns/{campaign}/resume", headers=marketer)
+    assert refused.status_code == 409, refused.text
+    reason = refused.json()["error"]
+    assert "more than 1 hour ago" in reason and "would not be sent" in reason
+    assert "schedule it again with a new `at`" in reason
+    assert client.get(f"/api/v1/campaigns/{campaign}", headers=marketer).json()["status"] == (
+        "paused"
+    )
+    # Following the reason works: scheduled again for now, it is sent.
+    again = client.post(
+        f"/api/v1/campaigns/{campaign}/schedule", json={"at": "now"}, headers=marketer
+    )
+    assert again.status_code == 200, again.text
+    assert eventually(lambda: len(sms.sent) == 2)
+
+
+def test_resuming_a_campaign_whose_deadline_went_by_while_paused_is_refused(
+    client: TestClient, marketer: dict[str, str]
+) -> None:
+    """With a deadline the scheduler starts it however late, and every row would be
+    suppressed `deadline`: nothing sent. Said at the resume instead."""
+    late = {"deadline": (utcnow() + timedelta(hours=2)).isoformat()}
+    campaign = _paused_for_a_time_long_gone(client, marketer, **late)
+    with services(client).database.transaction() as session:
+        session.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign)
+            .values(send_deadline=utcnow() - timedelta(minutes=1))
+        )
+    refused = client.post(f"/api/v1/campaigns/{campaign}/resume", headers=marketer)
+    assert refused.status_code == 409, refused.text
+    assert "deadline" in refused.json()["error"] and "a new `deadline`" in refused.json()["error"]
+
+
+def test_a_deadline_refused_is_409_when_saved_with_the_campaign_422_when_in_the_request(
+    client: TestClient, marketer: dict[str, str]
+) -> None:
+    """One rule (bot/api/campaigns.py): the campaign's own time in the way is a
+    conflict with its state; a request whose deadline comes before its time is invalid
+    in itself, whatever the campaign."""
+    yesterday = (utcnow() - timedelta(days=1)).replace(microsecond=0)
+    saved = client.post(
+        "/api/v1/campaigns",
+        json={
+            "name": "Weekend sale",
+            "segment": "lapsed",
+            "content": {"sms": {"body": "Weekend sale"}},
+            "send_deadline": yesterday.isoformat(),
+        },
+        headers=marketer,
+    ).json()
+    path = f"/api/v1/campaigns/{saved['id']}/schedule"
+    conflict = client.post(path, json={"at": "now"}, headers=marketer)
+    assert conflict.status_code == 409, conflict.text
+    assert (
+        f"the campaign's deadline {yesterday.isoformat()} is not after"
+        in (conflict.json()["error"])
+    )
+    assert "give a new `deadline`" in conflict.json()["error"]
+    later = utcnow() + timedelta(days=1)
+    invalid = client.post(
+        path,
+        json={"at": later.isoformat(), "deadline": (later - timedelta(hours=1)).isoformat()},
+        headers=marketer,
+    )
+    assert invalid.status_code == 422, invalid.text
+    assert invalid.json()["error"] == "the send deadline must be after the scheduled time"
+    fixed = client.post(path, json={"at": "now", "deadline": later.isoformat()}, headers=marketer)
+    assert fixed.status_code == 200, fixed.text

@@ -18,7 +18,7 @@ from crm_store.campaigns import get_campaign
 from crm_store.models import CampaignSend
 from engagement.campaign_actions import create_campaign, move_campaign
 from engagement.definitions import CampaignDefinition
-from engagement.errors import CampaignStateError, InvalidCampaign
+from engagement.errors import CampaignStateError
 from engagement.report import campaign_report
 from tests.support.campaigns import OPEN_RULES, Shopper, campaign, schedule, shoppers
 
@@ -54,7 +54,7 @@ def test_a_send_found_over_an_hour_late_goes_back_to_draft_unsent(
     assert warned and warned[0].late_seconds == 7200
 
     # Scheduling it again asks for a new time rather than reading the old one as now.
-    with pytest.raises(InvalidCampaign, match=r"saved time .* has passed"):
+    with pytest.raises(CampaignStateError, match=r"saved time .* has passed"):
         schedule(database, missed, OPEN_RULES, late)
     again = schedule(database, missed, OPEN_RULES, late, at=late)
     assert again.status == "scheduled" and again.scheduled_at == late

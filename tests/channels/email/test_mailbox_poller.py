@@ -34,7 +34,7 @@ async def test_a_renumbered_folder_is_read_again_from_the_start(
     assert [m.text for m in intake.received] == ["before", "after"]
 
 
-async def test_a_mail_over_the_size_limit_is_logged_from_its_header_alone(
+async def test_a_mail_over_the_size_limit_is_logged_from_its_header_and_its_sender_told(
     dovecot: Dovecot, folder: str, database: Database
 ) -> None:
     big = mail("Please see the attached video.", message_id="<big@example.com>")
@@ -44,8 +44,12 @@ async def test_a_mail_over_the_size_limit_is_logged_from_its_header_alone(
     assert await poller(dovecot, folder, database, intake, max_bytes=20_000).poll_once() == 1
     [message] = intake.received
     assert message.provider_message_id == "<big@example.com>"
-    assert message.address == "ada@example.com" and message.no_reply_reason == "too large"
+    assert message.address == "ada@example.com" and message.no_reply_reason is None
     assert "over the 20000-byte limit" in message.text
+    # The sender is told it was not read, rather than left waiting (oversize.py).
+    assert message.preset_reply is not None
+    assert message.preset_reply.startswith("Your mail (")
+    assert "over the 20 KB we can take by email" in message.preset_reply
 
 
 async def test_a_failing_mail_is_retried_then_passed_over_without_blocking_the_rest(

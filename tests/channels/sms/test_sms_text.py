@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from channels.rendering.sms import MAX_BODY_CHARS, plain_text, render_sms, too_long_for_one_text
+from channels.rendering.sms import MAX_BODY_CHARS, plain_text, render_sms
 from channels.sms.inbound import BadForm, KeywordReplies, parse_form, phone_address, to_inbound
 from channels.sms.keywords import Keyword, keyword_of
 from channels.sms.outbound import delivery_error
+from channels.sms.reply_length import too_long_for_one_text
 from channels.sms.segments import GSM7, UCS2, count_segments
 
 
@@ -60,6 +61,11 @@ def test_start_and_unstop_opt_in_yes_only_after_an_opt_out() -> None:
         ("ł" * 71, UCS2, 2),
         ("ł" * 134, UCS2, 2),
         ("ł" * 135, UCS2, 3),
+        ("°" * 70, UCS2, 1),  # the degree sign is not in the GSM alphabet
+        ("°" * 71, UCS2, 2),
+        ("°" * 134, UCS2, 2),
+        ("°" * 135, UCS2, 3),
+        ("a" * 159 + "°", UCS2, 3),  # one of them makes all 160 UCS-2: 67 + 67 + 26
         ("😀" * 35, UCS2, 1),  # two UTF-16 units each
         ("😀" * 36, UCS2, 2),
         ("Refund in 5 days 👍", UCS2, 1),
@@ -200,3 +206,30 @@ def test_a_persons_text_too_long_for_one_sms_says_why_and_one_that_fits_nothing(
     assert too_long_for_one_text("y" * 161, max_chars=160) == (
         "161 characters are more than one text message takes (160); send it in shorter parts"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "max_chars", "segments"),
+    [
+        ("°" * 70, 160, None),  # UCS-2: 70 in one segment
+        ("°" * 71, 160, 2),
+        ("It is 5° " + "a" * 61, 160, None),  # one ° makes all 70 UCS-2
+        ("It is 5° " + "a" * 62, 160, 2),
+        ("°" * 737, 1600, None),  # 11 segments of 67: what 1,600 GSM characters take
+        ("°" * 738, 1600, 12),
+        ("😀" * 363, 1600, None),  # two UTF-16 units each, never split: 33 a segment
+        ("😀" * 364, 1600, 12),
+    ],
+)
+def test_a_persons_text_outside_the_gsm_alphabet_is_held_to_ucs2_segments(
+    text: str, max_chars: int, segments: int | None
+) -> None:
+    reason = too_long_for_one_text(text, max_chars=max_chars)
+    if segments is None:
+        assert reason is None
+        return
+    odd = "😀" if "😀" in text else "°"
+    assert reason is not None
+    assert reason.startswith(f"{len(text)} characters take {segments} SMS segments as UCS-2")
+    assert reason.endswith(f"send it in shorter parts, or without {odd!r}")
+    assert count_segments(text).count == segments  # as the sender will count them

@@ -319,3 +319,32 @@ def test_the_sms_routes_are_absent_when_twilio_is_not_configured(
     assert "SMS is off: set SWITCHBOARD_TWILIO__* to turn it on" in caplog.messages
     with TestClient(app) as client:
         assert client.post("/webhooks/twilio/sms", data={"Body": "hi"}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("sender", "kind"),
+    [("ACMEBANK", "an alphanumeric sender ID"), ("Acme Bank", "an alphanumeric sender ID"),
+     ("72345", "a short code")],
+)  # fmt: skip
+async def test_a_text_from_a_sender_that_is_not_a_phone_number_is_kept_and_not_answered(
+    sms: SmsHarness, sender: str, kind: str
+) -> None:
+    """Signed like any text: it used to be answered, and the reply went to Twilio for an
+    address no SMS can reach (an alphanumeric ID takes no replies; Twilio numbers cannot
+    text short codes, error 21265)."""
+    for keyword_or_text in ("Your code is 1234", "STOP"):
+        response = await sms.text(keyword_or_text, f"SM-{sender}-{keyword_or_text}", sender=sender)
+        assert response.status_code == 200
+    await sms.deliver()
+    assert sms.stand_in.posts == [] and sms.outbox() == []
+    with sms.services.database.transaction() as session:
+        rows = list(session.scalars(select(Interaction).order_by(Interaction.id)))
+        customers = list(session.scalars(select(Customer)))
+    assert [(row.direction, row.text) for row in rows] == [
+        ("in", "Your code is 1234"),
+        ("in", "STOP"),
+    ]
+    assert {row.attributes["no_reply_reason"] for row in rows} == {
+        f"sender is {kind}: SMS cannot be sent back to it"
+    }
+    assert [c.phone for c in customers] == [None]  # not a phone: never put on file as one
