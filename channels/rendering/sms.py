@@ -6,8 +6,9 @@ write it). A phone shows Markdown as symbols, so it goes out as plain text with
 first sentences with the article's link after them.
 
 Typographic punctuation (dashes, curly quotes, the ellipsis, odd spaces) is written with
-its plain GSM-7 lookalike: one em dash would otherwise make the whole text UCS-2, which
-more than doubles the segments it costs. Letters and emoji are left as they are.
+its plain GSM-7 lookalike, and the degree sign as a word: one em dash would otherwise
+make the whole text UCS-2, which more than doubles the segments it costs. Letters and
+emoji are left as they are.
 """
 
 from __future__ import annotations
@@ -57,9 +58,16 @@ class SmsText:
     shortened: bool
 
 
+# The degree sign is not in the GSM alphabet either: "30 °C (86 °F)" in the demo's down
+# care answer made it UCS-2, 6 segments instead of 3. Written out as a word.
+_DEGREES_OF_A_SCALE = re.compile(r"\s*°\s*(?=[CF]\b)")
+_DEGREES = re.compile(r"\s*°")
+
+
 def plain_text(markdown: str) -> str:
     """`markdown` as a phone shows it: plain, links bare, GSM-7 punctuation."""
-    return to_text(markdown, links=LinkStyle.AFTER_COLON).translate(_GSM_LOOKALIKES)
+    text = to_text(markdown, links=LinkStyle.AFTER_COLON).translate(_GSM_LOOKALIKES)
+    return _DEGREES.sub(" degrees", _DEGREES_OF_A_SCALE.sub(" degrees ", text))
 
 
 def render_sms(text: str, *, link: str | None = None, max_chars: int = MAX_BODY_CHARS) -> SmsText:

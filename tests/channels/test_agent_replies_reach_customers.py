@@ -232,24 +232,24 @@ def test_a_reply_too_long_for_one_text_is_refused_with_the_reason_not_cut(
 def test_a_reply_outside_the_gsm_alphabet_is_measured_in_ucs2_segments(
     client: TestClient, slack: Slack, stand_in: TwilioStandIn, standin: SlackStandIn
 ) -> None:
-    """A degree sign makes the whole text UCS-2 (70 characters in one segment, 67 per
+    """A Polish letter makes the whole text UCS-2 (70 characters in one segment, 67 per
     part): 738 characters then take 12 segments, more than the 1,600 GSM characters
     of one text message take (11). It used to pass, measured in characters alone."""
     thread = handed_to_sam(client, slack, stand_in)
-    line = "Store it below 5°C, then try again. "  # 36 characters
+    line = "Dziękuję, proszę spróbować ponownie. "  # 37 characters (not "°": sent as a word)
     steps = (line * 21)[:738]
     slack.thread_reply(SAM, thread, steps)
     (refusal,) = eventually(lambda: standin.made("chat.postEphemeral"))
     assert refusal.arguments["text"] == (
-        "Not sent: 738 characters take 12 SMS segments as UCS-2, because of '°' (not in "
+        "Not sent: 738 characters take 12 SMS segments as UCS-2, because of 'ę' (not in "
         "the GSM alphabet: 70 characters in one segment, 67 per part); one text message "
         "takes at most 11 (1600 GSM characters, or 737 like these); send it in shorter "
-        "parts, or without '°'."
+        "parts, or without 'ę'."
     )
-    assert agent_rows(client) == [] and not texts(stand_in, "Store it below")
+    assert agent_rows(client) == [] and not texts(stand_in, "Dziękuję")
     # One character less fits: 11 segments of 67.
     slack.thread_reply(SAM, thread, steps[:737])
-    (sent,) = eventually(lambda: texts(stand_in, "Store it below"))
+    (sent,) = eventually(lambda: texts(stand_in, "Dziękuję"))
     assert len(sent.form["Body"]) == 737
     (row,) = agent_rows(client)
     assert eventually(lambda: _sent_as(client, row.id)) == ("UCS-2", 11)

@@ -198,6 +198,23 @@ def test_typographic_punctuation_is_sent_as_gsm7_lookalikes() -> None:
     assert render_sms("Zoë paid 5 € 😀").body == "Zoë paid 5 € 😀"  # letters, emoji stay
 
 
+@pytest.mark.parametrize(
+    ("written", "sent"),
+    [
+        ("Wash at 30 °C (86 °F) or colder.", "Wash at 30 degrees C (86 degrees F) or colder."),
+        ("Dry below 40°C.", "Dry below 40 degrees C."),
+        ("Pitch the poles at 45°.", "Pitch the poles at 45 degrees."),
+    ],
+)
+def test_the_degree_sign_is_written_as_a_word_so_the_text_stays_gsm7(
+    written: str, sent: str
+) -> None:
+    body = render_sms(written).body
+
+    assert body == sent
+    assert count_segments(body).encoding == GSM7
+
+
 def test_a_persons_text_too_long_for_one_sms_says_why_and_one_that_fits_nothing() -> None:
     # Measured as the phone gets it, without the Markdown's marks.
     fits = "**bold** words " * 120
@@ -211,12 +228,13 @@ def test_a_persons_text_too_long_for_one_sms_says_why_and_one_that_fits_nothing(
 @pytest.mark.parametrize(
     ("text", "max_chars", "segments"),
     [
-        ("°" * 70, 160, None),  # UCS-2: 70 in one segment
-        ("°" * 71, 160, 2),
-        ("It is 5° " + "a" * 61, 160, None),  # one ° makes all 70 UCS-2
-        ("It is 5° " + "a" * 62, 160, 2),
-        ("°" * 737, 1600, None),  # 11 segments of 67: what 1,600 GSM characters take
-        ("°" * 738, 1600, 12),
+        # (not the degree sign: a phone gets it as a word, `channels.rendering.sms`)
+        ("ł" * 70, 160, None),  # UCS-2: 70 in one segment
+        ("ł" * 71, 160, 2),
+        ("Dzięki " + "a" * 63, 160, None),  # one ę makes all 70 UCS-2
+        ("Dzięki " + "a" * 64, 160, 2),
+        ("ł" * 737, 1600, None),  # 11 segments of 67: what 1,600 GSM characters take
+        ("ł" * 738, 1600, 12),
         ("😀" * 363, 1600, None),  # two UTF-16 units each, never split: 33 a segment
         ("😀" * 364, 1600, 12),
     ],
@@ -228,7 +246,7 @@ def test_a_persons_text_outside_the_gsm_alphabet_is_held_to_ucs2_segments(
     if segments is None:
         assert reason is None
         return
-    odd = "😀" if "😀" in text else "°"
+    odd = next(ch for ch in text if ch in "😀łę")
     assert reason is not None
     assert reason.startswith(f"{len(text)} characters take {segments} SMS segments as UCS-2")
     assert reason.endswith(f"send it in shorter parts, or without {odd!r}")
