@@ -49,6 +49,11 @@ _BUSINESS_INTEREST = re.compile(
     r"\b(?:quote|quotation|bulk|wholesale|reseller|resell|stockist|distributor|uniforms?|"
     r"corporate|enterprise|b2b|volume (?:discount|pricing|order)|trade account|"
     r"partnership|partner with|demo|demonstration|sales team|talk to sales|"
+    # sales as people to talk to, not "sales tax" or "sale items"
+    r"(?:from|with|to|can|could|would|will)\s+sales\b"
+    r"(?!\s+(?:tax|taxes|items?|prices?))|"
+    r"sales\s+(?:reps?|representatives?|person|people|department|call|contact)|"
+    r"account (?:manager|executive)|"
     r"(?:team|group|company|club|school|staff|employee|office|event) (?:order|orders|"
     r"uniforms?|purchase|gear|kit|jackets))\b"
     r"|\b(?:kit|fit|gear|equip)(?:ting)?\s+out\s+(?:the\s+|our\s+|my\s+)?(?:whole\s+|entire\s+)?"
@@ -149,18 +154,31 @@ _OPENS_WITH_GREETING = re.compile(
 
 
 # A message cut off mid-sentence, the rest to come in the next: "where is my", "can I
-# return the", "I ordered boots and". It ends on a word that cannot end a sentence (a
-# possessive, an article, a conjunction), with no closing punctuation. Not a capital "A"
-# ("plan A", "size A"): a letter naming something.
+# return the", "I ordered boots and". It ends on a word an English sentence rarely ends
+# on (a possessive, an article, "and", "because"), with no punctuation. Left out: "or"
+# ("a store in portland or", Oregon), "cos" (a brand), "oh my", a word after a comma
+# ("thanks, An"), and "a" naming something ("size a", "plan A", "option b or a").
+_NAMED_BY_A_LETTER = (
+    "size", "plan", "grade", "option", "type", "class", "part", "model", "vitamin",
+    "version", "level", "group", "or", "category", "section", "gate", "row",
+)  # fmt: skip
 _CUT_OFF = re.compile(
-    r"(?:\b(?:my|your|ur|our|their|the|an|and|or|but|because|cos|coz)|(?-i:\ba))\s*$", re.I
+    r"(?<!,)\s(?:my|your|ur|our|their|the|an|and|but|because|"
+    + "".join(rf"(?<!\b{noun}\s)" for noun in _NAMED_BY_A_LETTER)
+    + r"a)\s*$",
+    re.I,
 )
+_OH_MY = re.compile(r"\boh\s+my\s*$", re.I)
 
 
 def is_cut_off(text: str) -> bool:
     """ "where is my": two words or more ending where no sentence ends (`_CUT_OFF`)."""
-    stripped = text.strip()
-    return len(stripped.split()) >= 2 and bool(_CUT_OFF.search(stripped))
+    stripped = " " + text.strip()
+    return (
+        len(stripped.split()) >= 2
+        and bool(_CUT_OFF.search(stripped))
+        and not _OH_MY.search(stripped)
+    )
 
 
 def opens_with_greeting(text: str) -> bool:

@@ -100,6 +100,8 @@ NOTICE_LANGUAGE = "notice_language"  # the language the bot's offer of a person 
 CUT_OFF = "cut_off"
 # How long a cut-off message waits for its rest: longer, and the next message is a new one.
 CUT_OFF_WAITS = timedelta(minutes=15)
+# Where messages are sent in halves: a chat or a text, not a mail or a staff question.
+_CUT_OFF_CHANNELS = frozenset({"web", "sms"})
 OFFER_AFTER_TWO_MISSES = (
     "Sorry, I'm still not getting it. Shall I pass you to a person? Just say yes."
 )
@@ -115,7 +117,7 @@ MAY_WANT_A_PERSON = (
     "from our team? Just say yes."
 )
 ACKNOWLEDGED = "Great. Anything else I can help with?"
-GO_ON = "It looks like your message was cut off. Go on: I'll read it with your next message."
+GO_ON = "It looks like your message was cut off: what would you like to ask?"
 NOTHING_ELSE = "No problem. What else can I help with?"
 ASIDE_NOT_ANSWERED = "Sorry, I don't have an answer to that one."
 CLARIFY_INTRO = "I want to answer the right question. Do you mean:"
@@ -215,18 +217,21 @@ class SupportDialogue:
             text = ACKNOWLEDGED if answer == "affirm" else NOTHING_ELSE
             route = Route(Decision.SMALL_TALK, f"bare_{answer}")
             return _Outcome([text], route, answer, 1.0).replies()
-        if cues.is_cut_off(text):
-            # "where is my", the rest ("order") to come: answering the half ("where is
-            # my" found the store addresses) answers nothing asked. Kept for the next
-            # message, which is read with it.
-            turn.slots[CUT_OFF] = {"text": text, "at": turn.message.created_at.isoformat()}
-            return _Outcome(
-                [GO_ON], Route(Decision.SMALL_TALK, "cut_off"), "cut_off", 1.0
-            ).replies()
         language = turn.understanding.language if turn.understanding else None
         if language and language != "en" and language not in self._languages():
             return self._other_language(turn, language)
         questions = cues.questions_in(text)
+        if self._cut_off(turn, text, language, questions) and not (
+            pending or offer or offered_form
+        ):
+            # "where is my", the rest ("order") to come: answering the half ("where is
+            # my" found the store addresses) answers nothing asked. Kept for the next
+            # message, which is read with it. Not when the bot had asked something (the
+            # reply is to that), nor for a request for a person (at once, as always).
+            turn.slots[CUT_OFF] = {"text": text, "at": turn.message.created_at.isoformat()}
+            return _Outcome(
+                [GO_ON], Route(Decision.SMALL_TALK, "cut_off"), "cut_off", 1.0
+            ).replies()
         if len(questions) > 1:
             parts = [(question, await self._understand(question, turn)) for question in questions]
         else:
@@ -241,17 +246,37 @@ class SupportDialogue:
             outcomes.append(await self._route(turn, part, understood, cited=cited, shown=shown))
         return _together(outcomes).replies()
 
+    @staticmethod
+    def _cut_off(turn: Turn, text: str, language: str | None, questions: list[str]) -> bool:
+        """A message of chat or SMS that is one cut-off sentence (`cues.is_cut_off`), in
+        English or too short to tell: "Where is my order? Also my" answers its question,
+        and mail is not written in halves."""
+        return (
+            turn.conversation.channel in _CUT_OFF_CHANNELS
+            and language in (None, "en")
+            and len(questions) == 1
+            and cues.is_cut_off(text)
+            and not cues.asks_for_person(text)
+        )
+
     async def _with_cut_off_start(self, turn: Turn) -> Turn:
         """`turn`, its message read after the cut-off message before it ("where is my",
-        then "order": "where is my order"), when that came within `CUT_OFF_WAITS`. The
-        message as stored is unchanged; the route's `read_as` shows what was read."""
+        then "order": "where is my order"), when that came within `CUT_OFF_WAITS` and
+        is not a question of its own ("how do I return my order") or the whole sentence
+        typed again. The message as stored is unchanged; the route's `read_as` shows
+        what was read."""
         start = turn.slots.pop(CUT_OFF, None)
         if not start:
             return turn
         waited = turn.message.created_at - datetime.fromisoformat(start["at"])
-        if waited > CUT_OFF_WAITS:
+        rest = turn.message.text.strip()
+        if (
+            waited > CUT_OFF_WAITS
+            or rest.lower().startswith(start["text"].strip().lower())
+            or (len(rest.split()) >= 3 and cues.looks_like_question(rest))
+        ):
             return turn
-        text = f"{start['text']} {turn.message.text.strip()}"
+        text = f"{start['text']} {rest}"
         understood = await self._understand(text, turn)
         if understood is not None:
             understood = replace(understood, read_as=understood.read_as or text)
@@ -382,16 +407,18 @@ class SupportDialogue:
             leans
             and cited
             and cues.points_back(text)
-            and passages
+            and stands_alone
             and passages[0].similarity < self._threshold
         ):
             # "does the down jacket run small, and how do I wash it": the second question
             # points back at the first's thing. Alone, "how do I wash it" found waterproof
             # care only in the probable zone; read with the first, the first's own article
             # (size) outweighs it. Both readings count (`_blended`) among the articles the
-            # first did not cite. A question answered outright alone is left so: "can I
-            # cancel my order? if not, how do I return it" read with the first found
-            # refunds over starting a return.
+            # first did not cite. Only in the probable zone: a question answered outright
+            # alone is left so ("can I cancel my order? if not, how do I return it" read
+            # with the first found refunds over starting a return), and one that finds
+            # nothing alone is read with the first whole, below ("do you take paypal? is
+            # there a fee for that" is about PayPal's section, not Pay in 4's fees).
             again = await self._search(f"{last['query']} {query}", understood)
             fresh = [p for p in passages if passage_article(p) not in cited]
             again = [p for p in again if passage_article(p) not in cited]

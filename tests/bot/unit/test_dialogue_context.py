@@ -20,7 +20,13 @@ from bot.conversation.support_dialogue import (
     SupportDialogue,
 )
 from knowledge import Passage
-from tests.support.dialogue_chat import Chat, entity
+from tests.support.dialogue_chat import (
+    MAIL_FROM_ADDRESS_ON_FILE,
+    SIGNED_IN_VISITOR,
+    Caller,
+    Chat,
+    entity,
+)
 from tests.support.dialogue_fakes import RecordingActions, ScriptedKnowledgeBase, passage
 
 RETURNS = passage(
@@ -205,6 +211,27 @@ async def test_a_question_pointing_back_at_the_one_before_is_read_with_it(
     assert reply.attributes["route"]["articles"] == ["size", "down"]
 
 
+async def test_a_question_pointing_back_that_finds_nothing_alone_is_read_with_the_first(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
+) -> None:
+    """ "do you take paypal? is there a fee for that": alone, the fee question found
+    nothing (Pay in 4's fees, below the probable zone); read with the first it is the
+    PayPal section again, never Pay in 4 for want of another article."""
+
+    knowledge.by_words = {
+        "paypal? is there": [hit("payment-methods", 0.62), hit("pay-in-4", 0.5)],
+        "fee for that": [hit("pay-in-4", 0.40)],
+        "paypal": [hit("payment-methods", 0.75)],
+    }
+    chat = Chat(dialogue)
+
+    (reply,) = await chat.say(
+        "do you take paypal? is there a fee for that", "knowledge_question", 0.9
+    )
+
+    assert reply.attributes["route"]["articles"] == ["payment-methods"]
+
+
 async def test_a_question_pointing_back_but_answered_outright_alone_stays_alone(
     dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
 ) -> None:
@@ -240,6 +267,57 @@ async def test_a_message_cut_off_mid_sentence_is_read_with_the_next_one(
     assert actions.ran == ["action_order_status"]
     assert reply.attributes["route"]["read_as"] == "where is my order"
     assert CUT_OFF not in chat.slots
+
+
+async def test_a_cut_off_request_for_a_person_hands_over_at_once(
+    dialogue: SupportDialogue, actions: RecordingActions
+) -> None:
+    (reply,) = await Chat(dialogue).say(
+        "I want to talk to a real person about my", "talk_to_human", 0.99
+    )
+
+    assert reply.text != GO_ON and actions.ran == ["action_handoff"]
+
+
+async def test_a_cut_off_reply_to_an_offer_keeps_the_offer(
+    dialogue: SupportDialogue, actions: RecordingActions
+) -> None:
+    chat = Chat(dialogue)
+    await chat.say("This is unacceptable, my parcel is lost again", "complaint", 0.91)
+
+    (reply,) = await chat.say("yes and", "nlu_fallback", 0.4)
+    await chat.say("please do", "affirm", 0.9)
+
+    assert reply.text != GO_ON
+    assert actions.ran == ["action_handoff"]
+
+
+@pytest.mark.parametrize(
+    ("caller", "language"),
+    [(MAIL_FROM_ADDRESS_ON_FILE, None), (SIGNED_IN_VISITOR, "de")],
+    ids=["mail", "german"],
+)
+async def test_mail_and_other_languages_are_never_taken_for_cut_off(
+    dialogue: SupportDialogue, caller: Caller, language: str | None
+) -> None:
+    text = "Hallo, wann kommt mein Paket an" if language else "I have a question about the"
+    (reply,) = await Chat(dialogue, caller).say(text, "knowledge_question", 0.6, language=language)
+
+    assert reply.text != GO_ON
+
+
+async def test_a_question_of_its_own_after_a_cut_off_message_is_read_alone(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
+) -> None:
+    knowledge.by_words = {"return my order": [hit("start-a-return", 0.7)]}
+    chat = Chat(dialogue)
+    await chat.say("where is my", "knowledge_question", 0.6)
+
+    (reply,) = await chat.say("how do i return my order", "knowledge_question", 0.9)
+
+    assert knowledge.queries[-1] == "how do i return my order"
+    assert reply.attributes["route"]["articles"] == ["start-a-return"]
+    assert "read_as" not in reply.attributes["route"]
 
 
 async def test_a_cut_off_message_left_too_long_is_not_joined_to_the_next(

@@ -132,6 +132,26 @@ def test_the_nlus_demo_request_alone_gives_way_to_an_article_that_answers_outrig
 
 
 @pytest.mark.parametrize(
+    ("text", "confidence"),
+    [
+        ("can sales contact me about buying gift cards", 0.99),
+        ("can someone from sales call me about gift cards", 0.7),
+    ],
+)
+def test_a_request_for_sales_starts_the_lead_form_even_where_an_article_answers(
+    text: str, confidence: float
+) -> None:
+    plan = decide(signals(text, "demo_request", confidence, articles=[(SHIPPING, 0.64)]))
+
+    assert (plan.decision, plan.action) == (Decision.FORM, LEAD_FORM)
+
+
+@pytest.mark.parametrize("text", ["how much is sales tax", "are your sales final"])
+def test_sales_as_a_tax_or_an_event_is_not_business_interest(text: str) -> None:
+    assert not cues.shows_business_interest(text)
+
+
+@pytest.mark.parametrize(
     "text", ["we need 1,200 jackets for our staff", "could we get 1,500 fleeces"]
 )
 def test_a_quantity_in_thousands_is_a_bulk_order(text: str) -> None:
