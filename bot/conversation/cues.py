@@ -104,7 +104,9 @@ _CONTACT_VALUE = re.compile(r"@|\+?\d[\d\s().-]{6,}\d")
 
 _OWN_ORDERS = re.compile(
     r"\b(?:my|our)\s+(?:last\s+|latest\s+|recent\s+|current\s+|open\s+)?(?:orders?|"
-    r"purchases?|parcels?|packages?|deliver(?:y|ies)|shipments?|stuff)\b",
+    r"purchases?|parcels?|packages?|deliver(?:y|ies)|shipments?|stuff)\b"
+    # "the stuff I ordered", "the boots we bought": their own order, said by what is in it
+    r"|\b(?:the|what)\s+(?:\w+\s+){0,2}?(?:i|we)\s+(?:just\s+)?(?:ordered|bought|purchased)\b",
     re.I,
 )
 _ORDER_STATE_ASK = re.compile(
@@ -614,6 +616,14 @@ _DISAGREEING_EMOJI = frozenset("👎❌🚫")
 
 def only_emoji(text: str) -> bool:
     return bool(_ONLY_EMOJI.match(text))
+
+
+_OPENS_WITH_YES_OR_NO = re.compile(rf"^\W*(?:{_YES_WORDS}|{_NO_WORDS})\b", re.I)
+
+
+def opens_with_yes_or_no(text: str) -> bool:
+    """ "yes and", "no but": a reply to what the bot asked, whatever follows."""
+    return bool(_OPENS_WITH_YES_OR_NO.search(text))
 
 
 def yes_or_no(text: str) -> str | None:

@@ -95,6 +95,21 @@ def test_a_price_the_help_centre_gives_is_answered_not_sold() -> None:
 
 @pytest.mark.parametrize(
     "text",
+    ["is the stuff i ordered on tuesday on its way yet", "when will the boots we bought arrive"],
+)
+def test_their_order_named_by_what_is_in_it_is_their_own(text: str) -> None:
+    assert cues.asks_about_own_orders(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["the boots i ordered arrived damaged", "can i return the jacket i bought"]
+)
+def test_a_problem_with_what_they_ordered_is_not_a_question_of_where_it_is(text: str) -> None:
+    assert not cues.asks_about_own_orders(text)
+
+
+@pytest.mark.parametrize(
+    "text",
     [
         "we need a quote for 40 jackets",
         "do you do bulk discounts for our team",
