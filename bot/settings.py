@@ -13,6 +13,7 @@ import secrets
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
@@ -825,6 +826,25 @@ class Settings(BaseSettings):
     campaigns: CampaignSettings = CampaignSettings()
     analytics: AnalyticsSettings = AnalyticsSettings()
     processes: ProcessesSettings = ProcessesSettings()
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _an_absolute_url(cls, url: str | None) -> str | None:
+        """An http(s) address with a host. `localhost:8000` or `example.com` was taken
+        as given: every survey, unsubscribe and handoff-page link then lacked a scheme
+        (a browser opens it as a relative path) and Twilio's signatures, checked against
+        this URL, failed on every webhook, with nothing said at start. Empty is unset."""
+        if not url:
+            return url
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                f"{url!r} is not an absolute URL: give the scheme and host browsers and "
+                "providers reach this server at, e.g. https://support.example.com"
+            )
+        if parts.query or parts.fragment:
+            raise ValueError(f"{url!r}: no query or fragment, only scheme, host and path")
+        return url
 
     @model_validator(mode="after")
     def _twilio_needs_a_public_url(self) -> Settings:
