@@ -66,9 +66,32 @@ def test_an_admin_finds_a_customer_reads_their_history_exports_and_erases_them(
     expect(status).to_have_text("No customer has nobody@example.com.")
     expect(page.locator("#customer-found")).to_be_hidden()
 
-    # From the unhappy survey answers: the customer's name opens them.
+    # Sales figures for sales and admins, from the account summary: Ada's spend so far,
+    # one figure per currency.
+    _find(page, "ada@example.com")
+    summary = api(server, token, f"/api/v1/customers/{ada['id']}/summary")
+    spent = " + ".join(
+        f"{round(v['total_cents'] / 100):,} {v['currency']}" for v in summary["lifetime_value"]
+    )
+    spend_tile = page.locator("#customer-tiles .tile").filter(has_text="spent so far")
+    expect(spend_tile.locator(".figure")).to_have_text(spent)
+    expect(spend_tile.locator(".label")).to_contain_text(f"{summary['order_count']} orders")
+
     page.get_by_role("button", name="12 months").click()
-    wait_for_round(page, loaded)
+    loaded = wait_for_round(page, loaded)
+    # From the leads to call first: the lead's customer, with the chance of winning it.
+    leads = page.get_by_role("table", name="Leads to call first")
+    first_lead = leads.locator("tbody tr").first.locator("td").nth(1).get_by_role("button")
+    lead_name = first_lead.inner_text()
+    first_lead.click()
+    expect(status).to_contain_text(f"{lead_name}, customer #")
+    lead_id = int(status.inner_text().rsplit("#", 1)[1].rstrip("."))
+    (lead,) = api(server, token, f"/api/v1/customers/{lead_id}/summary")["open_leads"]
+    chance = page.locator("#customer-tiles .tile").filter(has_text="chance of winning")
+    expect(chance.locator(".figure")).to_have_text(f"{100 * lead['win_probability']:.1f} %")
+    expect(chance.locator(".label")).to_contain_text(lead["owner_name"])
+
+    # From the unhappy survey answers: the customer's name opens them.
     unhappy = page.get_by_role("table", name="Unhappy survey answers (rated 1 or 2, the latest 20)")
     first = unhappy.locator("tbody tr").first.locator("td").nth(3).get_by_role("button")
     name = first.inner_text()

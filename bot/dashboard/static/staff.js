@@ -260,6 +260,27 @@
     $("customer").scrollIntoView();
   }
 
+  // For sales and admins (the roles GET /customers/{id}/summary serves): what they have
+  // spent (one figure per currency, as the account summary keeps them), their tickets,
+  // their open leads with the chance of winning each, and whether they are at risk.
+  async function accountTiles(id) {
+    if (!who || !["sales", "admin"].includes(who.role)) return [];
+    const { status, body } = await api("/api/v1/customers/" + id + "/summary");
+    if (status !== 200) return [{ figure: "–", label: "account summary could not be loaded (" + ((body && body.error) || status) + ")" }];
+    const spent = body.lifetime_value.map((v) => money(v.total_cents) + " " + v.currency).join(" + ") || "0";
+    const last = body.last_purchase ? "; last " + when(body.last_purchase.placed_at) : "";
+    const found = [
+      { figure: spent, label: "spent so far, " + body.order_count + (body.order_count === 1 ? " order" : " orders") + last },
+      { figure: String(body.open_tickets_total), label: "open tickets" },
+    ];
+    for (const lead of body.open_leads) {
+      const chance = lead.win_probability === null ? "not scored yet" : percent(lead.win_probability);
+      found.push({ figure: chance, label: "open lead (" + lead.status + ", " + (lead.owner_name || "no owner") + "): chance of winning", definition: lead.top_factors.map(factorText).join("; ") });
+    }
+    if (body.at_risk) found.push({ figure: "at risk", label: body.risk_reasons.join("; ") });
+    return found;
+  }
+
   async function history(id) {
     const rows = [];
     for (let page = 0, after = 0; page < HISTORY_PAGES; page += 1) {
@@ -283,6 +304,7 @@
       { figure: name, label: addresses.join(" · ") || "no address on file" },
       { figure: customer.lifecycle_stage, label: "lifecycle stage" },
       { figure: when(customer.created_at), label: "on file since" },
+      ...await accountTiles(customer.id),
     ]);
     $("customer-found").hidden = false;
     $("customer-privacy").hidden = !who || who.role !== "admin";
@@ -569,7 +591,7 @@
     ], owners, "lead-owners.csv");
     table($("table-leads"), "Leads to call first", [
       { key: "probability", label: "Probability", value: (l) => l.probability, show: (l) => l.probability === null ? "not scored yet" : percent(l.probability), number: true },
-      { key: "customer", label: "Customer", value: (l) => l.customer.name },
+      { key: "customer", label: "Customer", value: (l) => l.customer.name, open: (l) => l.customer.id },
       { key: "email", label: "Email", value: (l) => l.customer.email },
       { key: "company", label: "Company", value: (l) => l.company },
       { key: "owner", label: "Owner", value: (l) => l.owner && l.owner.name },
