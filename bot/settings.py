@@ -476,6 +476,18 @@ class StaffSettings(BaseModel):
         description="region of phone numbers searched without a country code (ISO 3166)",
     )
 
+    @field_validator("default_phone_region")
+    @classmethod
+    def _a_region_with_phone_numbers(cls, region: str) -> str:
+        """A region phonenumbers knows: `XX` passed the pattern, and every search for a
+        number without a country code then told staff it was "not a phone number
+        (Missing or invalid default region)"."""
+        import phonenumbers  # here, not at import: settings are read before anything loads
+
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError("not a region with phone numbers (ISO 3166 alpha-2: US, GB, DE)")
+        return region
+
 
 class EmailSettings(BaseModel):
     """The email channel (channels/email/): IMAP or a relay webhook in, SMTP out."""

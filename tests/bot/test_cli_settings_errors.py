@@ -191,3 +191,16 @@ def test_a_public_url_without_scheme_or_host_is_refused_in_one_line(
 @pytest.mark.parametrize("url", ["", "https://support.example.com", "http://10.0.0.5:8000/sb/"])
 def test_a_public_url_with_scheme_and_host_or_none_is_taken(url: str) -> None:
     assert Settings(public_base_url=url).public_base_url == url
+
+
+def test_a_phone_region_without_phone_numbers_is_refused_in_one_line(
+    check_refused: Callable[..., str],
+) -> None:
+    # XX passed the pattern, and every staff search for a number without a country code
+    # then said "not a phone number (Missing or invalid default region)".
+    assert check_refused(SWITCHBOARD_STAFF__DEFAULT_PHONE_REGION="XX").splitlines() == [
+        "Error: invalid settings (1):",
+        "  SWITCHBOARD_STAFF__DEFAULT_PHONE_REGION: not a region with phone numbers "
+        "(ISO 3166 alpha-2: US, GB, DE) (got 'XX')",
+    ]
+    assert Settings(staff={"default_phone_region": "GB"}).staff.default_phone_region == "GB"
