@@ -31,6 +31,18 @@ def _find(page: Page, query: str) -> None:
     page.get_by_role("button", name="Find").click()
 
 
+def _open_from(page: Page, table: str, column: int) -> tuple[str, int]:
+    """Click the customer's name in the first row of `table` (its `column`): the name
+    and the customer id the Customer section then shows."""
+    button = page.get_by_role("table", name=table).locator("tbody tr").first
+    button = button.locator("td").nth(column).get_by_role("button")
+    name = button.inner_text()
+    button.click()
+    status = page.locator("#customer-status")
+    expect(status).to_contain_text(f"{name}, customer #")
+    return name, int(status.inner_text().rsplit("#", 1)[1].rstrip("."))
+
+
 def test_an_admin_finds_a_customer_reads_their_history_exports_and_erases_them(
     page: Page, server: SwitchboardServer, browser_output: Path
 ) -> None:
@@ -80,24 +92,14 @@ def test_an_admin_finds_a_customer_reads_their_history_exports_and_erases_them(
     page.get_by_role("button", name="12 months").click()
     loaded = wait_for_round(page, loaded)
     # From the leads to call first: the lead's customer, with the chance of winning it.
-    leads = page.get_by_role("table", name="Leads to call first")
-    first_lead = leads.locator("tbody tr").first.locator("td").nth(1).get_by_role("button")
-    lead_name = first_lead.inner_text()
-    first_lead.click()
-    expect(status).to_contain_text(f"{lead_name}, customer #")
-    lead_id = int(status.inner_text().rsplit("#", 1)[1].rstrip("."))
+    _, lead_id = _open_from(page, "Leads to call first", 1)
     (lead,) = api(server, token, f"/api/v1/customers/{lead_id}/summary")["open_leads"]
     chance = page.locator("#customer-tiles .tile").filter(has_text="chance of winning")
     expect(chance.locator(".figure")).to_have_text(f"{100 * lead['win_probability']:.1f} %")
     expect(chance.locator(".label")).to_contain_text(lead["owner_name"])
 
     # From the unhappy survey answers: the customer's name opens them.
-    unhappy = page.get_by_role("table", name="Unhappy survey answers (rated 1 or 2, the latest 20)")
-    first = unhappy.locator("tbody tr").first.locator("td").nth(3).get_by_role("button")
-    name = first.inner_text()
-    first.click()
-    expect(status).to_contain_text(f"{name}, customer #")
-    customer_id = int(status.inner_text().rsplit("#", 1)[1].rstrip("."))
+    name, customer_id = _open_from(page, "Unhappy survey answers (rated 1 or 2, the latest 20)", 3)
 
     # Exporting takes the admin's token, which the field does not keep.
     privacy = page.get_by_label("Your token, to export or erase")
