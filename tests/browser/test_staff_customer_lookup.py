@@ -40,6 +40,11 @@ def _open_from(page: Page, table: str, column: int) -> tuple[str, int]:
     button.click()
     status = page.locator("#customer-status")
     expect(status).to_contain_text(f"{name}, customer #")
+    # Scrolled to, the section's heading shows below the sticky filters (it was under them).
+    page.wait_for_function(
+        "() => document.getElementById('customer-title').getBoundingClientRect().top"
+        " >= document.getElementById('filters').getBoundingClientRect().bottom"
+    )
     return name, int(status.inner_text().rsplit("#", 1)[1].rstrip("."))
 
 
