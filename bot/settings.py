@@ -13,6 +13,7 @@ import secrets
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
@@ -475,6 +476,18 @@ class StaffSettings(BaseModel):
         description="region of phone numbers searched without a country code (ISO 3166)",
     )
 
+    @field_validator("default_phone_region")
+    @classmethod
+    def _a_region_with_phone_numbers(cls, region: str) -> str:
+        """A region phonenumbers knows: `XX` passed the pattern, and every search for a
+        number without a country code then told staff it was "not a phone number
+        (Missing or invalid default region)"."""
+        import phonenumbers  # here, not at import: settings are read before anything loads
+
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError("not a region with phone numbers (ISO 3166 alpha-2: US, GB, DE)")
+        return region
+
 
 class EmailSettings(BaseModel):
     """The email channel (channels/email/): IMAP or a relay webhook in, SMTP out."""
@@ -825,6 +838,25 @@ class Settings(BaseSettings):
     campaigns: CampaignSettings = CampaignSettings()
     analytics: AnalyticsSettings = AnalyticsSettings()
     processes: ProcessesSettings = ProcessesSettings()
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _an_absolute_url(cls, url: str | None) -> str | None:
+        """An http(s) address with a host. `localhost:8000` or `example.com` was taken
+        as given: every survey, unsubscribe and handoff-page link then lacked a scheme
+        (a browser opens it as a relative path) and Twilio's signatures, checked against
+        this URL, failed on every webhook, with nothing said at start. Empty is unset."""
+        if not url:
+            return url
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                f"{url!r} is not an absolute URL: give the scheme and host browsers and "
+                "providers reach this server at, e.g. https://support.example.com"
+            )
+        if parts.query or parts.fragment:
+            raise ValueError(f"{url!r}: no query or fragment, only scheme, host and path")
+        return url
 
     @model_validator(mode="after")
     def _twilio_needs_a_public_url(self) -> Settings:

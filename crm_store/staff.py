@@ -89,6 +89,13 @@ def all_staff(session: Session) -> list[StaffRecord]:
     ]
 
 
+def staff_by_email(session: Session, email: str) -> StaffRecord | None:
+    """The staff user with this email (any role, active or not); None: nobody."""
+    wanted = normalise_email(email) or email
+    row = session.scalars(select(StaffUser).where(StaffUser.email == wanted)).one_or_none()
+    return staff_record(row) if row is not None else None
+
+
 def _staff_row(session: Session, email: str) -> StaffUser:
     wanted = normalise_email(email) or email
     # Locked, so a new token and a deactivation of one user at once queue up.

@@ -13,7 +13,13 @@ __all__ = ["Owner", "owner_id"]
 
 
 def _a_staff_id_or_me(value: str | None) -> str | None:
-    if value is not None and value != "me" and int(value) > MAX_ID:
+    # Runs before the Query's pattern: a word got Python's "invalid literal for int()
+    # with base 10: 'someone'" as its reason.
+    if value is None or value == "me":
+        return value
+    if not value.isascii() or not value.isdigit() or value.startswith("0"):
+        raise ValueError(f"give a staff id or me, not {value!r}")
+    if int(value) > MAX_ID:
         raise ValueError(f"a staff id is at most {MAX_ID}")
     return value
 

@@ -20,7 +20,7 @@ def actions() -> None:
 
 @actions.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5055, show_default=True, type=int)
+@click.option("--port", default=5055, show_default=True, type=click.IntRange(1, 65535))
 def actions_serve(host: str, port: int) -> None:
     """Run the Rasa action server (POST /webhook) on the Switchboard store."""
     from rasa_sdk.endpoint import create_app

@@ -157,6 +157,64 @@ def analytics_report() -> None:
         click.echo(render_lead_report(leads.report))
 
 
+@analytics.command("leads")
+@click.option("--owner", metavar="EMAIL", help="only this sales owner's leads (their email)")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
+def analytics_leads(owner: str | None, limit: int) -> None:
+    """Open leads to call first, best chance of winning first, as the last refit scored
+    them, after each owner's expected wins (the dashboard's "Lead scores by owner")."""
+    from analytics.dashboard import (
+        DashboardFilter,
+        count_leads,
+        lead_board,
+        lead_scores,
+        refit_time,
+    )
+    from crm_store.staff import staff_by_email
+
+    every = DashboardFilter()
+    database = _database()
+    try:
+        with database.transaction() as session:
+            scored = refit_time(session)
+            member = staff_by_email(session, owner) if owner else None
+            if owner and member is None:
+                raise click.ClickException(f"no staff user has the email {owner!r}")
+            owner_id = member.id if member else None
+            if owner_id is None:
+                owners, leads = lead_board(session, every, limit=limit)
+            else:
+                owners, leads = (
+                    [],
+                    lead_scores(session, every, owner_staff_id=owner_id, limit=limit),
+                )
+            total = count_leads(session, every, owner_staff_id=owner_id)
+    finally:
+        database.dispose()
+    when = f"{scored:%Y-%m-%d %H:%M} UTC" if scored else "never: run `switchboard analytics refit`"
+    of = f" of {owner}" if owner else ""
+    click.echo(f"{total:,} open leads{of}, scored by the refit at {when}")
+    for row in owners:
+        name = row["owner"]["name"] if row["owner"] else "no owner"
+        click.echo(f"  {name}: {row['leads']:,} open, {row['expected_wins']:.2f} expected wins")
+    if leads:
+        click.echo(f"the first {len(leads)}, best chance first:")
+    for lead in leads:
+        chance = (
+            "not scored" if lead["probability"] is None else f"{100 * lead['probability']:.1f}%"
+        )
+        who = lead["customer"]["name"] or f"customer #{lead['customer']['id']}"
+        email = f" <{lead['customer']['email']}>" if lead["customer"]["email"] else ""
+        held_by = lead["owner"]["name"] if lead["owner"] else "no owner"
+        factors = "; ".join(
+            f"{f['field']} = {f['value']} (x{f['odds_ratio']})" for f in lead["factors"]
+        )
+        click.echo(
+            f"  {chance:>10}  {who}{email}, {lead['company'] or 'no company'}: {lead['status']}, "
+            f"{held_by}, came by {lead['source_channel']}" + (f"; {factors}" if factors else "")
+        )
+
+
 def _segments_line(sizes: dict[str, int], when: str) -> str:
     # Labelled, beside the stages line: both speak of "at risk", and they measure
     # different things at different times (analytics/README.md "Segments").

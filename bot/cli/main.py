@@ -53,6 +53,12 @@ def _settings() -> Settings:
     return load_settings()
 
 
+# A port the system can listen on. A plain int let --port 99999 through: the address
+# lookup wraps it (to 34463), so the server listened there while its log and banner
+# said 99999, where nothing answered.
+PORT = click.IntRange(1, 65535)
+
+
 @click.group()
 def main() -> None:
     """Switchboard: an omnichannel support bot with its own CRM store."""
@@ -69,7 +75,7 @@ def main() -> None:
     "--port",
     default=8000,
     show_default=True,
-    type=int,
+    type=PORT,
     help="port to listen on (`make run`: PORT=)",
 )
 @click.option(

@@ -1,6 +1,7 @@
-"""`switchboard privacy export ID --out FILE`: a customer's archive, from a shell;
-`switchboard privacy erase ID`: erase them (the checklist worked here, the rest retried
-by the server's erasure worker); `switchboard privacy erasure ID`: an erasure's report.
+"""`switchboard privacy export CUSTOMER --out FILE`: a customer's archive, from a
+shell; `switchboard privacy erase CUSTOMER`: erase them (the checklist worked here, the
+rest retried by the server's erasure worker); `switchboard privacy erasure ID`: an
+erasure's report. CUSTOMER is an id, an email or a phone (bot/cli/customer_argument.py).
 
 Loads only the settings and the store. The export is audited as done by the system
 through the CLI (a shell has no staff user; whoever runs it holds the server's keys)."""
@@ -17,14 +18,16 @@ from typing import Any
 
 import click
 
+from bot.cli.customer_argument import CUSTOMER_HELP, customer_id_of
+
 
 @click.group()
 def privacy() -> None:
     """Customers' rights: export what the store holds about one, erase them, retention."""
 
 
-@privacy.command("export")
-@click.argument("customer_id", type=click.IntRange(min=1))
+@privacy.command("export", epilog=CUSTOMER_HELP)
+@click.argument("customer")
 @click.option(
     "--out",
     "out",
@@ -32,8 +35,8 @@ def privacy() -> None:
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="the zip file to write",
 )
-def privacy_export(customer_id: int, out: Path) -> None:
-    """Write everything held about customer CUSTOMER_ID to one zip archive."""
+def privacy_export(customer: str, out: Path) -> None:
+    """Write everything held about CUSTOMER to one zip archive."""
     from bot.api.export import write_archive
     from bot.cli.main import _fail_clearly, _settings
     from bot.wiring.bootstrap import open_database
@@ -44,6 +47,7 @@ def privacy_export(customer_id: int, out: Path) -> None:
     settings = _settings()
     database = _fail_clearly(lambda: open_database(settings))
     try:
+        customer_id = customer_id_of(database, customer, settings.staff.default_phone_region)
         path = write_archive(database, customer_id, None, "switchboard privacy export", "cli")
     except NotFound:
         raise click.ClickException(f"no customer {customer_id}") from None
@@ -59,8 +63,8 @@ def privacy_export(customer_id: int, out: Path) -> None:
     click.echo(f"wrote {out}")
 
 
-@privacy.command("erase")
-@click.argument("customer_id", type=click.IntRange(min=1))
+@privacy.command("erase", epilog=CUSTOMER_HELP)
+@click.argument("customer")
 @click.option(
     "--wait-seconds",
     type=click.FloatRange(min=0),
@@ -68,8 +72,8 @@ def privacy_export(customer_id: int, out: Path) -> None:
     show_default=True,
     help="work the checklist here this long; what is left is retried by the server",
 )
-def privacy_erase(customer_id: int, wait_seconds: float) -> None:
-    """Erase customer CUSTOMER_ID everywhere Switchboard put their data, and print the
+def privacy_erase(customer: str, wait_seconds: float) -> None:
+    """Erase CUSTOMER everywhere Switchboard put their data, and print the
     erasure's checklist and report (JSON)."""
     from bot.api.erasure import start_erasure
     from bot.cli.main import _fail_clearly, _settings
@@ -82,6 +86,7 @@ def privacy_erase(customer_id: int, wait_seconds: float) -> None:
     # The servers' workers hear of the steps (they share them) and of the webhook event.
     announce_queued_rows(database)
     try:
+        customer_id = customer_id_of(database, customer, settings.staff.default_phone_region)
         try:
             started = start_erasure(
                 database,

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
@@ -301,6 +302,17 @@ def test_serve_help_says_what_host_and_port_are_and_how_make_run_sets_them() -> 
     assert "address to listen on; 0.0.0.0 for every interface (`make run`: HOST=)" in shown.output
     assert "port to listen on (`make run`: PORT=)" in shown.output
     assert "SWITCHBOARD_DEMO__ENABLED=true" in shown.output
+
+
+@pytest.mark.parametrize("command", [["serve"], ["actions", "serve"]])
+def test_a_port_past_65535_is_refused_before_anything_starts(command: list[str]) -> None:
+    # The address lookup wrapped 99999 to 34463: the server listened there and said
+    # 99999 in its log and banner, where nothing answered.
+    refused = CliRunner().invoke(main, [*command, "--port", "99999"])
+    assert refused.exit_code == 2, refused.output
+    assert refused.output.endswith(
+        "Error: Invalid value for '--port': 99999 is not in the range 1<=x<=65535.\n"
+    )
 
 
 def test_serve_on_a_port_in_use_says_so_at_once() -> None:

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from crm_store import Database, upgrade
+from crm_store.staff import create_staff
 from tests.support.lead_history import add_lead, synthetic_history
 from tests.support.purchases import SimulatedBase, add_buyer, simulate_purchase_weeks
 
@@ -79,3 +80,51 @@ def test_refit_refuses_bad_options_with_the_reason(
 ) -> None:
     refused = CliRunner().invoke(main, ["analytics", "refit", *arguments])
     assert refused.exit_code == 2 and reason in refused.output
+
+
+def test_leads_lists_the_open_leads_best_chance_first(store: Database) -> None:
+    # A sales manager in a shell saw only the scoring's calibration (`analytics report`),
+    # never which leads to call first, as the dashboard shows them.
+    runner = CliRunner()
+    now = datetime.now(UTC)
+    with store.transaction() as session:
+        synthetic_history(session, closed=80, start=now - timedelta(days=200))
+        member, _ = create_staff(session, name="Oona Owner", email="oona@x.test", role="sales")
+        owner = member.id
+        for channel in ("sms", "web", "email"):
+            add_lead(session, channel=channel, status="new", opened=now, owner=owner)
+        add_lead(session, channel="web", status="contacted", opened=now, owner=None)
+    before = runner.invoke(main, ["analytics", "leads"])
+    assert before.exit_code == 0, before.output
+    assert "never: run `switchboard analytics refit`" in before.output
+    assert runner.invoke(main, ["analytics", "refit"]).exit_code == 0
+
+    listed = runner.invoke(main, ["analytics", "leads", "--limit", "3"])
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    assert lines[0].startswith("4 open leads, scored by the refit at ")
+    assert [line.split(",")[0] for line in lines[1:3]] == [
+        "  Oona Owner: 3 open",
+        "  no owner: 1 open",
+    ]
+    assert lines[-4] == "the first 3, best chance first:"
+    chances = [float(line.split("%")[0]) for line in lines[-3:]]
+    assert chances == sorted(chances, reverse=True)
+    assert all("came by " in line and "(x" in line for line in lines[-3:])
+
+    theirs = runner.invoke(main, ["analytics", "leads", "--owner", "OONA@x.test"])
+    assert theirs.exit_code == 0, theirs.output
+    assert theirs.output.splitlines()[0].startswith("3 open leads of OONA@x.test, scored")
+    assert [
+        line.split(", came by ")[1].split(";")[0] for line in theirs.output.splitlines()[2:]
+    ] == [
+        "web",
+        "email",
+        "sms",
+    ], "the web lead first: the history wins most often on the web, least by SMS"
+
+    nobody = runner.invoke(main, ["analytics", "leads", "--owner", "nobody@x.test"])
+    assert (nobody.exit_code, nobody.output) == (
+        1,
+        "Error: no staff user has the email 'nobody@x.test'\n",
+    )

@@ -154,3 +154,53 @@ def test_production_with_nothing_set_names_every_missing_setting_at_once(
         "  SWITCHBOARD_DATABASE__URL must be set when SWITCHBOARD_ENVIRONMENT=production"
     )
     assert len(lines) == 3
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        (
+            "localhost:8000",
+            "'localhost:8000' is not an absolute URL: give the scheme and host browsers and "
+            "providers reach this server at, e.g. https://support.example.com",
+        ),
+        (
+            "support.example.com",
+            "'support.example.com' is not an absolute URL: give the scheme and host browsers "
+            "and providers reach this server at, e.g. https://support.example.com",
+        ),
+        (
+            "https://support.example.com/?from=twilio",
+            "'https://support.example.com/?from=twilio': no query or fragment, only scheme, "
+            "host and path",
+        ),
+    ],
+)
+def test_a_public_url_without_scheme_or_host_is_refused_in_one_line(
+    check_refused: Callable[..., str], url: str, said: str
+) -> None:
+    # Each was taken as given: the links the server sends (survey ratings, unsubscribe,
+    # handoff pages) had no scheme, and every Twilio signature check against it failed.
+    output = check_refused(SWITCHBOARD_PUBLIC_BASE_URL=url)
+    assert output.splitlines() == [
+        "Error: invalid settings (1):",
+        f"  SWITCHBOARD_PUBLIC_BASE_URL: {said}",
+    ]
+
+
+@pytest.mark.parametrize("url", ["", "https://support.example.com", "http://10.0.0.5:8000/sb/"])
+def test_a_public_url_with_scheme_and_host_or_none_is_taken(url: str) -> None:
+    assert Settings(public_base_url=url).public_base_url == url
+
+
+def test_a_phone_region_without_phone_numbers_is_refused_in_one_line(
+    check_refused: Callable[..., str],
+) -> None:
+    # XX passed the pattern, and every staff search for a number without a country code
+    # then said "not a phone number (Missing or invalid default region)".
+    assert check_refused(SWITCHBOARD_STAFF__DEFAULT_PHONE_REGION="XX").splitlines() == [
+        "Error: invalid settings (1):",
+        "  SWITCHBOARD_STAFF__DEFAULT_PHONE_REGION: not a region with phone numbers "
+        "(ISO 3166 alpha-2: US, GB, DE) (got 'XX')",
+    ]
+    assert Settings(staff={"default_phone_region": "GB"}).staff.default_phone_region == "GB"

@@ -201,6 +201,11 @@ def test_leads_come_best_first_with_owners_and_factors(shop: Shop) -> None:
         )
         assert refused.status_code == 422, owner
         assert refused.json()["error"].startswith("query.owner: "), owner
+    # Python's own words ("invalid literal for int() with base 10") were the reason.
+    refused = shop.client.get(
+        "/api/v1/leads", params={"owner": "someone"}, headers=shop.bearer("sales")
+    )
+    assert refused.json()["error"] == "query.owner: give a staff id or me, not 'someone'"
 
 
 @pytest.mark.parametrize(

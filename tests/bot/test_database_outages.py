@@ -23,6 +23,7 @@ from crm_store.errors import StoreUnavailable
 from crm_store.models import InboundReceipt, Interaction, SlackEvent
 from tests.support.fakes import ScriptedDialogue
 from tests.support.outage_harness import (
+    RETRY_AFTER,
     Doors,
     assert_socket_told_to_retry,
     assert_unavailable,
@@ -143,6 +144,9 @@ def test_a_read_only_database_file_answers_503_and_healthz_says_so(
             assert health.status_code == 503, health.text
             assert health.json()["database"] == "not writable"
             assert "readonly" in health.json()["error"]
+            # A monitor asking with HEAD is told the same.
+            asked = client.head("/healthz")
+            assert (asked.status_code, asked.headers["retry-after"]) == (503, str(RETRY_AFTER))
             # Reading still works where nothing is written.
             customers = client.get(
                 "/api/v1/customers",

@@ -77,9 +77,13 @@ def test_the_cli_erases_and_prints_the_report(env: dict[str, str]) -> None:
     database = Database(url)
     try:
         ada = ada_who_texted_stop(database)
-        done = CliRunner().invoke(main, ["privacy", "erase", str(ada)])
+        # By the phone number the request came with, as well as by id.
+        done = CliRunner().invoke(main, ["privacy", "erase", "+1 415 555 0101"])
         assert done.exit_code == 0, done.output
         shown = json.loads(done.output)
+        assert shown["customer_id"] == ada
+        gone = CliRunner().invoke(main, ["privacy", "erase", "+1 415 555 0101"])
+        assert (gone.exit_code, gone.output) == (1, "Error: no customer has +1 415 555 0101\n")
         assert shown["status"] == "done" and shown["report"]["pseudonymised"]["customers"] == 1
         again = CliRunner().invoke(main, ["privacy", "erasure", str(shown["id"])])
         assert again.exit_code == 0 and json.loads(again.output)["report"] == shown["report"]

@@ -68,6 +68,17 @@ def test_the_redirect_leads_to_the_route_on_the_host_the_client_asked(client: Te
     assert [r.status_code for r in response.history] == [307]
 
 
+def test_healthz_answers_head_as_it_answers_get(client: TestClient) -> None:
+    # Uptime monitors and `curl -I` ask with HEAD: a healthy server answered 405.
+    got = client.get("/healthz")
+    head = client.head("/healthz")
+    assert (head.status_code, got.status_code) == (200, 200)
+    assert head.content == b""
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert "/healthz" in client.get("/openapi.json").json()["paths"]
+    assert list(client.get("/openapi.json").json()["paths"]["/healthz"]) == ["get"]
+
+
 def test_paths_that_match_nothing_still_answer_404(client: TestClient) -> None:
     response = client.get("/no/such/page/", headers={"Host": "evil.example"})
     assert response.status_code == 404 and "location" not in response.headers

@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
 from playwright.sync_api import Page, Route, expect
 
 from tests.support.staff_dashboard import (
     api,
+    ask_for_a_person,
     chart,
     charts_over_their_borders,
     cut_off_chart_titles,
@@ -205,24 +205,11 @@ def test_an_admin_reads_the_charts_with_the_apis_numbers_and_filters_them(
     assert [(first, last) for first, last in ranges if first > last] == []
 
 
-def _ask_for_a_person(server: SwitchboardServer, visitor: dict[str, str]) -> None:
-    """A web chat visitor (`visitor`: the session's fields, a name or none) asks for a
-    person."""
-    session = httpx.post(f"{server.base_url}/api/v1/webchat/sessions", json=visitor)
-    asked = httpx.post(
-        f"{server.base_url}/api/v1/webchat/messages",
-        json={"client_message_id": "1", "text": "I want to talk to a person"},
-        headers={"Authorization": f"Bearer {session.json()['token']}"},
-        timeout=60,
-    )
-    assert asked.status_code == 200, asked.text
-
-
 def test_an_agent_sees_the_handoff_queue_and_no_sales_figures(
     page: Page, server: SwitchboardServer, browser_output: Path
 ) -> None:
-    _ask_for_a_person(server, {"name": "Rae"})
-    _ask_for_a_person(server, {})  # an anonymous visitor: the API's name is null
+    ask_for_a_person(server, {"name": "Rae"})
+    ask_for_a_person(server, {})  # an anonymous visitor: the API's name is null
     token = staff_token(server, "Priya Agent", "priya@example.com", "agent")
     queue = api(server, token, "/api/v1/handoffs", state="waiting")["handoffs"]
     anonymous = next(h["customer"] for h in queue if h["customer"]["name"] is None)

@@ -42,6 +42,19 @@ def staff_token(server: SwitchboardServer, name: str, email: str, role: str) -> 
     return done.stdout.strip().splitlines()[-1]
 
 
+def ask_for_a_person(server: SwitchboardServer, visitor: dict[str, str]) -> None:
+    """A web chat visitor (`visitor`: the session's fields, a name or none) asks for a
+    person: a handoff waiting in the queue."""
+    session = httpx.post(f"{server.base_url}/api/v1/webchat/sessions", json=visitor)
+    asked = httpx.post(
+        f"{server.base_url}/api/v1/webchat/messages",
+        json={"client_message_id": "1", "text": "I want to talk to a person"},
+        headers={"Authorization": f"Bearer {session.json()['token']}"},
+        timeout=60,
+    )
+    assert asked.status_code == 200, asked.text
+
+
 def sign_in(page: Page, token: str) -> None:
     page.goto("/staff/")
     page.get_by_label("Staff token").fill(token)

@@ -115,8 +115,21 @@
       const tr = body.insertRow();
       for (const c of columns) {
         const td = tr.insertCell();
-        td.textContent = c.show ? c.show(row) : text(c.value(row));
+        const shown = c.show ? c.show(row) : text(c.value(row));
+        // A customer column opens that customer in the Customer section.
+        const customerId = c.open ? c.open(row) : null;
+        if (customerId) {
+          const open = document.createElement("button");
+          open.type = "button";
+          open.className = "link";
+          open.textContent = shown;
+          open.addEventListener("click", () => openCustomer(customerId));
+          td.appendChild(open);
+        } else {
+          td.textContent = shown;
+        }
         if (c.number) td.className = "number";
+        if (c.cell) td.className = c.cell;
       }
     }
     if (recent && rows.length > recent.rows) shortened(container, body, recent);
@@ -181,7 +194,7 @@
   const customerOf = (h) => h.customer.name || "Anonymous visitor (customer #" + h.customer.id + ")";
   const HANDOFF_COLUMNS = [
     { key: "id", label: "Handoff", value: (h) => h.id, show: (h) => "#" + h.id },
-    { key: "customer", label: "Customer", value: (h) => h.customer && h.customer.name, show: customerOf },
+    { key: "customer", label: "Customer", value: (h) => h.customer && h.customer.name, show: customerOf, open: (h) => h.customer && h.customer.id },
     { key: "channel", label: "Channel", value: (h) => h.channel, show: channelOf },
     { key: "reason", label: "Reason", value: (h) => h.reason },
     { key: "owner", label: "Owner", value: (h) => h.owner && h.owner.name },
@@ -197,6 +210,185 @@
       const rows = body.handoffs.slice().sort((a, b) => b.age_seconds - a.age_seconds);
       const title = (state === "waiting" ? "Waiting for a person" : "Claimed") + " (" + rows.length + ")";
       table(container, title, HANDOFF_COLUMNS, rows, "handoffs-" + state + ".csv", "None right now.");
+    }
+  }
+
+  // ---- one customer: details, history, export and erasure -------------------------
+  // Found by email or phone (GET /api/v1/customers), or opened from a customer's name in
+  // a table. The history is GET /customers/{id}/interactions, oldest first, paged on to
+  // the newest (at most HISTORY_PAGES pages); the table shows the latest messages.
+  const HISTORY_PAGE = 1000;
+  const HISTORY_PAGES = 5;
+  let shownCustomer = null;
+
+  async function findCustomer(event) {
+    event.preventDefault();
+    const query = $("customer-query").value.trim();
+    const status = $("customer-status");
+    $("customer-matches").replaceChildren();
+    const { status: code, body } = await api("/api/v1/customers", query.includes("@") ? { email: query } : { phone: query });
+    if (code !== 200) {
+      status.textContent = "Could not search: " + ((body && body.error) || code);
+      return;
+    }
+    const found = body.customers;
+    if (!found.length) {
+      $("customer-found").hidden = true;
+      status.textContent = "No customer has " + query + ".";
+      return;
+    }
+    if (found.length === 1) return showCustomer(found[0]);
+    status.textContent = found.length + " customers have " + query + ":";
+    for (const customer of found) {
+      const pick = document.createElement("button");
+      pick.type = "button";
+      pick.textContent = (customer.name || "no name") + " (customer #" + customer.id + ")";
+      pick.addEventListener("click", () => showCustomer(customer));
+      $("customer-matches").appendChild(pick);
+    }
+  }
+
+  async function openCustomer(id) {
+    const { status, body } = await api("/api/v1/customers/" + id);
+    $("customer-matches").replaceChildren();
+    if (status !== 200) {
+      $("customer-found").hidden = true;
+      $("customer-status").textContent = "Could not open customer #" + id + ": " + ((body && body.error) || status);
+    } else {
+      await showCustomer(body);
+    }
+    $("customer").scrollIntoView();
+  }
+
+  // For sales and admins (the roles GET /customers/{id}/summary serves): what they have
+  // spent (one figure per currency, as the account summary keeps them), their tickets,
+  // their open leads with the chance of winning each, and whether they are at risk.
+  async function accountTiles(id) {
+    if (!who || !["sales", "admin"].includes(who.role)) return [];
+    const { status, body } = await api("/api/v1/customers/" + id + "/summary");
+    if (status !== 200) return [{ figure: "–", label: "account summary could not be loaded (" + ((body && body.error) || status) + ")" }];
+    const spent = body.lifetime_value.map((v) => money(v.total_cents) + " " + v.currency).join(" + ") || "0";
+    const last = body.last_purchase ? "; last " + when(body.last_purchase.placed_at) : "";
+    const found = [
+      { figure: spent, label: "spent so far, " + body.order_count + (body.order_count === 1 ? " order" : " orders") + last },
+      { figure: String(body.open_tickets_total), label: "open tickets" },
+    ];
+    for (const lead of body.open_leads) {
+      const chance = lead.win_probability === null ? "not scored yet" : percent(lead.win_probability);
+      found.push({ figure: chance, label: "open lead (" + lead.status + ", " + (lead.owner_name || "no owner") + "): chance of winning", definition: lead.top_factors.map(factorText).join("; ") });
+    }
+    if (body.at_risk) found.push({ figure: "at risk", label: body.risk_reasons.join("; ") });
+    return found;
+  }
+
+  async function history(id) {
+    const rows = [];
+    for (let page = 0, after = 0; page < HISTORY_PAGES; page += 1) {
+      const { status, body } = await api("/api/v1/customers/" + id + "/interactions", { after_id: after, limit: HISTORY_PAGE });
+      if (status !== 200) throw new Error((body && body.error) || "error " + status);
+      rows.push(...body.interactions);
+      if (body.interactions.length < HISTORY_PAGE) return { rows, complete: true };
+      after = body.interactions[body.interactions.length - 1].id;
+    }
+    return { rows, complete: false };
+  }
+
+  async function showCustomer(customer) {
+    shownCustomer = customer;
+    $("customer-matches").replaceChildren();
+    $("privacy-status").textContent = "";
+    const name = customer.name || "Anonymous (customer #" + customer.id + ")";
+    $("customer-status").textContent = name + ", customer #" + customer.id + (customer.pending ? " (a pending contact nobody vouched for yet)" : "") + ".";
+    const addresses = customer.identities.map((i) => (CHANNEL_NAMES[i.channel] || i.channel) + ": " + i.address + (i.verified ? "" : " (unverified)"));
+    tiles($("customer-tiles"), [
+      { figure: name, label: addresses.join(" · ") || "no address on file" },
+      { figure: customer.lifecycle_stage, label: "lifecycle stage" },
+      { figure: when(customer.created_at), label: "on file since" },
+      ...await accountTiles(customer.id),
+    ]);
+    $("customer-found").hidden = false;
+    $("customer-privacy").hidden = !who || who.role !== "admin";
+    let found;
+    try {
+      found = await history(customer.id);
+    } catch (problem) {
+      $("customer-history").textContent = "Their history could not be loaded: " + problem.message;
+      return;
+    }
+    const title = "History (" + found.rows.length + (found.complete ? "" : ", the first") + " messages, oldest first)";
+    table($("customer-history"), title, [
+      { key: "created_at", label: "When", value: (m) => m.created_at, show: (m) => when(m.created_at) },
+      { key: "channel", label: "Channel", value: (m) => m.channel, show: (m) => CHANNEL_NAMES[m.channel] || m.channel },
+      { key: "author", label: "From", value: (m) => m.author },
+      { key: "text", label: "Message", value: (m) => m.text, cell: "message" },
+      { key: "intent", label: "Intent", value: (m) => m.intent, show: (m) => m.intent ? m.intent + " (" + percent(m.confidence) + ")" : "" },
+      { key: "conversation_id", label: "Conversation", value: (m) => m.conversation_id, number: true },
+    ], found.rows, "customer-" + customer.id + "-history.csv", "No messages.", { rows: 20, unit: "messages" });
+  }
+
+  // Export and erasure are POSTs, which the session cookie does not open
+  // (bot/api/staff_sessions.py): the admin's token goes in the Authorization header of
+  // that one request and the field is cleared, as at sign-in.
+  async function privacyRequest(event) {
+    event.preventDefault();
+    const customer = shownCustomer;
+    const action = event.submitter ? event.submitter.value : "export";
+    const status = $("privacy-status");
+    const token = $("privacy-token").value.trim();
+    const name = customer.name || "customer #" + customer.id;
+    if (action === "erase" && !window.confirm("Erase " + name + " (customer #" + customer.id + ") everywhere Switchboard put their data? This cannot be undone.")) {
+      status.textContent = "Not erased.";
+      return;
+    }
+    $("privacy-token").value = "";
+    const response = await fetch("/api/v1/customers/" + customer.id + "/" + action, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { Authorization: "Bearer " + token, Accept: "application/json, application/zip" },
+    });
+    if (!response.ok) {
+      let body = null;
+      try { body = await response.json(); } catch (_) { body = null; }
+      status.textContent = (action === "erase" ? "Not erased: " : "Not exported: ") + ((body && body.error) || response.status);
+      return;
+    }
+    if (action === "export") {
+      const url = URL.createObjectURL(await response.blob());
+      const link = document.createElement("a");
+      link.href = url;
+      link.download = "customer-" + customer.id + "-export.zip";
+      document.body.appendChild(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+      status.textContent = "Exported " + name + ": customer-" + customer.id + "-export.zip (customer.json and its JSON Schema).";
+      return;
+    }
+    await followErasure(await response.json(), name);
+  }
+
+  // The erasure runs in the background (its steps retried for days if a provider is
+  // down): its state is read until it is no longer running, then its counts are shown.
+  async function followErasure(erasure, name) {
+    const status = $("privacy-status");
+    for (let tries = 0; erasure.status === "running" && tries < 30; tries += 1) {
+      status.textContent = "Erasing " + name + ": erasure #" + erasure.id + " is running.";
+      await new Promise((done) => setTimeout(done, 1000));
+      const { status: code, body } = await api("/api/v1/erasures/" + erasure.id);
+      if (code !== 200) break;
+      erasure = body;
+    }
+    const steps = erasure.steps.map((step) => step.name + ": " + step.status).join(", ");
+    status.textContent = erasure.status === "running"
+      ? "Erasure #" + erasure.id + " of " + name + " is still running (" + steps + "); GET /api/v1/erasures/" + erasure.id + " or `switchboard privacy erasure " + erasure.id + "` follows it."
+      : "Erasure #" + erasure.id + " of " + name + ": " + erasure.status + " (" + steps + ").";
+    if (erasure.status !== "running") {
+      const { status: code, body } = await api("/api/v1/customers/" + erasure.customer_id);
+      if (code === 200) {
+        const kept = status.textContent;
+        await showCustomer(body);
+        status.textContent = kept;
+      }
     }
   }
 
@@ -312,7 +504,7 @@
       { key: "answered_at", label: "Answered", value: (s) => s.answered_at, show: (s) => when(s.answered_at) },
       { key: "score", label: "Rating", value: (s) => s.score, number: true },
       { key: "comment", label: "Comment", value: (s) => s.comment },
-      { key: "customer_id", label: "Customer", value: (s) => s.customer.id, show: (s) => s.customer.name || "customer #" + s.customer.id },
+      { key: "customer_id", label: "Customer", value: (s) => s.customer.id, show: (s) => s.customer.name || "customer #" + s.customer.id, open: (s) => s.customer.id },
       { key: "channel", label: "Channel", value: (s) => s.channel, show: (s) => CHANNEL_NAMES[s.channel] || s.channel },
       { key: "resolved_by", label: "Resolved by", value: (s) => s.staff ? s.staff.name : s.resolved_by, show: (s) => s.staff ? s.staff.name : s.resolved_by === "bot" ? "the bot" : "an agent" },
     ], body.surveys, "unhappy-survey-answers.csv", "No rating of 1 or 2 in the range.");
@@ -399,7 +591,7 @@
     ], owners, "lead-owners.csv");
     table($("table-leads"), "Leads to call first", [
       { key: "probability", label: "Probability", value: (l) => l.probability, show: (l) => l.probability === null ? "not scored yet" : percent(l.probability), number: true },
-      { key: "customer", label: "Customer", value: (l) => l.customer.name },
+      { key: "customer", label: "Customer", value: (l) => l.customer.name, open: (l) => l.customer.id },
       { key: "email", label: "Email", value: (l) => l.customer.email },
       { key: "company", label: "Company", value: (l) => l.company },
       { key: "owner", label: "Owner", value: (l) => l.owner && l.owner.name },
@@ -498,6 +690,11 @@
     $("filters").hidden = true;
     for (const section of document.querySelectorAll("section.panel")) section.hidden = true;
     $("nothing-shown").hidden = true;
+    // Nothing of the last customer looked at stays in the page for the next person.
+    shownCustomer = null;
+    $("customer-found").hidden = true;
+    $("customer-history").replaceChildren();
+    $("customer-status").textContent = "";
     $("sign-in").hidden = false;
     $("sign-in-error").textContent = message || "";
   }
@@ -524,6 +721,8 @@
       preset.addEventListener("click", () => { setRange(Number(preset.dataset.days)); refresh(); });
     }
     $("handoffs-refresh").addEventListener("click", drawHandoffs);
+    $("customer-form").addEventListener("submit", findCustomer);
+    $("privacy-form").addEventListener("submit", privacyRequest);
     // 204: nobody is signed in in this browser (no error in the console); 401: a session
     // that has ended, whose reason the sign-in form shows.
     const { status, body } = await api("/api/v1/staff-session");
