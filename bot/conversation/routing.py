@@ -29,7 +29,7 @@ from typing import Any
 
 from actions.domain import CONTACT_FORM, LEAD_FORM, OPEN_TICKET_FORM
 from bot.conversation import cues
-from bot.conversation.route import Decision
+from bot.conversation.route import Decision, passage_article
 from bot.conversation.sentiment import is_negative
 from knowledge import Passage
 from knowledge.article_classifier import ARTICLE_WEIGHT
@@ -177,6 +177,8 @@ def decide(signals: Signals) -> Plan:
     text = signals.text
     intent = signals.intent if signals.confidence >= SURE else FALLBACK_INTENT
     upset = intent == "complaint" and is_negative(text)
+    # the article classifier's word on each article, kept for a complaint's doubt below
+    vouched = {passage_article(p): p.article_probability for p in signals.passages}
     if upset and not _outright(signals.passages, signals.threshold):
         # A complaint is upset when its words are (`sentiment.is_negative`): "washed my
         # puffer and now it's all lumpy, help" is a problem told calmly, read as a
@@ -294,6 +296,13 @@ def decide(signals: Signals) -> Plan:
             # person is offered, as for a complaint the help centre does not answer.
             if plan.decision is Decision.CLARIFY:
                 return Plan(Decision.OFFER, "complaint_unclear")
+            doubt = vouched.get(passage_article(plan.cite[0]))
+            if plan.rule.endswith("_probable") and doubt is not None and doubt < DOUBTED:
+                # Nor answered from an article only probably right that the article
+                # classifier doubts: "this is ridiculous, it's been ages" after the
+                # customer's orders found changing an order (0.49, probability 0.15), read
+                # with the question before, and quoted it to an upset customer.
+                return Plan(Decision.OFFER, "complaint_doubted")
             return plan
         return _answer(signals, "article")
 

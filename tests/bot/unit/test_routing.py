@@ -136,6 +136,19 @@ def test_for_my_company_is_sales_interest_only_when_the_help_centre_has_no_answe
     assert (unanswered.decision, unanswered.action) == (Decision.FORM, LEAD_FORM)
 
 
+def test_an_upset_complaint_is_not_answered_from_a_probable_article_the_classifier_doubts() -> None:
+    """ "this is ridiculous, it's been ages", read with the orders asked about before,
+    found changing an order at 0.49 (probability 0.15)."""
+    text = "this is ridiculous, it's been ages"
+    doubted = with_probabilities(
+        signals(text, "complaint", 0.99, articles=[(RETURNS, 0.5), (SHIPPING, 0.3)]), 0.15, 0.1
+    )
+    vouched = with_probabilities(doubted, 0.6, 0.1)
+
+    assert (decide(doubted).decision, decide(doubted).rule) == (Decision.OFFER, "complaint_doubted")
+    assert decide(vouched).decision is Decision.ANSWER
+
+
 def test_the_nlus_demo_request_alone_gives_way_to_an_article_that_answers_outright() -> None:
     promo = "PROMO_CODES"
     asked = "can i use a promo code on sale stuff"  # "sale": a demo request to the NLU
