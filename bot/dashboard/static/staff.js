@@ -220,13 +220,19 @@
   const HISTORY_PAGE = 1000;
   const HISTORY_PAGES = 5;
   let shownCustomer = null;
+  // Each lookup takes a number; an answer to an older one that comes back later (a
+  // slow summary or history) is dropped instead of showing a customer no longer asked
+  // for over the newer result.
+  let lookups = 0;
 
   async function findCustomer(event) {
     event.preventDefault();
+    const mine = ++lookups;
     const query = $("customer-query").value.trim();
     const status = $("customer-status");
     $("customer-matches").replaceChildren();
     const { status: code, body } = await api("/api/v1/customers", query.includes("@") ? { email: query } : { phone: query });
+    if (mine !== lookups) return;
     if (code !== 200) {
       status.textContent = "Could not search: " + ((body && body.error) || code);
       return;
@@ -249,7 +255,9 @@
   }
 
   async function openCustomer(id) {
+    const mine = ++lookups;
     const { status, body } = await api("/api/v1/customers/" + id);
+    if (mine !== lookups) return;
     $("customer-matches").replaceChildren();
     if (status !== 200) {
       $("customer-found").hidden = true;
@@ -294,24 +302,29 @@
   }
 
   async function showCustomer(customer) {
+    const mine = ++lookups;
     shownCustomer = customer;
     $("customer-matches").replaceChildren();
     $("privacy-status").textContent = "";
     const name = customer.name || "Anonymous (customer #" + customer.id + ")";
     $("customer-status").textContent = name + ", customer #" + customer.id + (customer.pending ? " (a pending contact nobody vouched for yet)" : "") + ".";
     const addresses = customer.identities.map((i) => (CHANNEL_NAMES[i.channel] || i.channel) + ": " + i.address + (i.verified ? "" : " (unverified)"));
+    const account = await accountTiles(customer.id);
+    if (mine !== lookups) return;
     tiles($("customer-tiles"), [
       { figure: name, label: addresses.join(" · ") || "no address on file" },
       { figure: customer.lifecycle_stage, label: "lifecycle stage" },
       { figure: when(customer.created_at), label: "on file since" },
-      ...await accountTiles(customer.id),
+      ...account,
     ]);
     $("customer-found").hidden = false;
     $("customer-privacy").hidden = !who || who.role !== "admin";
     let found;
     try {
       found = await history(customer.id);
+      if (mine !== lookups) return;
     } catch (problem) {
+      if (mine !== lookups) return;
       $("customer-history").textContent = "Their history could not be loaded: " + problem.message;
       return;
     }
@@ -692,6 +705,7 @@
     $("nothing-shown").hidden = true;
     // Nothing of the last customer looked at stays in the page for the next person.
     shownCustomer = null;
+    lookups += 1;  // and no lookup still under way shows one
     $("customer-found").hidden = true;
     $("customer-history").replaceChildren();
     $("customer-status").textContent = "";
