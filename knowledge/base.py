@@ -453,6 +453,39 @@ class KnowledgeBase:
         hits = self._catalogue.lexical(self._prepare(query), max(1, k), _language(language))
         return self._current_index().passages([(chunk, score, 0.0) for chunk, score in hits])
 
+    async def other_section_async(
+        self, text: str, shown: Passage, *, only_if_closer: bool = False
+    ) -> Passage | None:
+        """The section of `shown`'s article, other than `shown`, closest to `text` on
+        its own words (not an FAQ entry: a short yes or no answers only its own
+        question); None when the article has no other, or, with `only_if_closer`, when
+        `shown` itself is at least as close. For a question that found the section the
+        customer has just been shown."""
+        vector = await self._encoder.encode_async(self._prepare(text))
+        return await asyncio.to_thread(self.other_section, vector, shown, only_if_closer)
+
+    def other_section(
+        self, vector: np.ndarray, shown: Passage, only_if_closer: bool = False
+    ) -> Passage | None:
+        version = self._current_index()
+        chunks = version.article_chunks([shown.article], None)
+        facts = version.chunk_facts([c for c in chunks if c != shown.chunk_id])
+        sections = [
+            c for c, f in facts.items() if f.question is None and f.language == shown.language
+        ]
+        if not sections:
+            return None
+        query = np.asarray(vector, dtype=np.float32)
+        content = _content_similarity(version, query, [*sections, shown.chunk_id])
+        own = content.pop(shown.chunk_id, None)
+        best = max(content, key=lambda c: (content[c], -c))
+        if only_if_closer and own is not None and content[best] <= own:
+            return None
+        # The article's match stands (it is what the router judged); the section is the
+        # part of it this message reads closest to.
+        (found,) = version.passages([(best, shown.score, shown.similarity)])
+        return found
+
     def search_vector(
         self, text: str, vector: np.ndarray, k: int, language: str | None = None
     ) -> list[Passage]:

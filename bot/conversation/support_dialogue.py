@@ -361,13 +361,34 @@ class SupportDialogue:
             # answer leaned on it and found the same section: quoting it again answers
             # an upset customer with what just failed them. A person is offered.
             plan = Plan(Decision.OFFER, "complaint_after_answer")
+        elif plan.decision is Decision.ANSWER and plan.cite[0].chunk_id in said_last:
+            # "can i change the address after ordering?" then "what if it already
+            # shipped": the follow-up found the section just quoted. The article's other
+            # section closer to this message than the one quoted answers it ("After the
+            # first hour"). Otherwise the quoted one is quoted again: "how does pay in 4
+            # work" then "whats the minimum?" ($50 is in it; "Who can use it" came
+            # next when any other section was taken).
+            other = await self._knowledge.other_section_async(
+                text, plan.cite[0], only_if_closer=True
+            )
+            if other is not None:
+                plan = replace(plan, rule=f"{plan.rule}_next_section", cite=[other])
         turn_here = (
             turn if understood is turn.understanding else replace(turn, understanding=understood)
         )
         if shown and plan.decision is Decision.ANSWER and plan.cite[0].chunk_id in shown:
-            # "is that under warranty? if not, how much is a repair?": both found the
-            # section on screen. It is quoted once. (Its next article instead was tried:
+            # "do you ship to canada and how much is it": both found the section on
+            # screen. The article's section closest to this question is quoted when it is
+            # closer than the one on screen ("Delivery times and costs"); otherwise the
+            # one on screen answers both ("whats the warranty on jackets, and does it
+            # cover zips") and is quoted once. (Its next article instead was tried:
             # after "do you ship to canada", "and do you take amex" got delivery times.)
+            other = await self._knowledge.other_section_async(
+                text, plan.cite[0], only_if_closer=True
+            )
+            if other is not None and other.chunk_id not in shown:
+                plan = replace(plan, rule=f"{plan.rule}_next_section", cite=[other])
+        if shown and plan.decision is Decision.ANSWER and plan.cite[0].chunk_id in shown:
             said = plan.cite[0]
             route = Route(Decision.ANSWER, "already_answered", articles=[passage_article(said)])
             outcome = _Outcome([], route, signals.intent, round(said.similarity, 4))

@@ -1,5 +1,6 @@
 """Search answers per article: the best chunk of each, k different articles."""
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,65 @@ def test_a_url_fragment_is_not_part_of_the_article() -> None:
     assert passage.article == "https://help.example/a"  # filled in when not given
     local = Passage("d", 1, "T", "S", "/srv/help/a.md", 0.5, "x", 0.5)
     assert local.article == "/srv/help/a.md"
+
+
+def test_another_section_of_the_article_is_the_one_closest_and_never_an_faq_entry(
+    kb: KnowledgeBase,
+) -> None:
+    """A follow-up that found the section just quoted is shown the article's next one
+    (bot/conversation/support_dialogue.py): its closest other section, never the shown
+    one and never the article's FAQ entry (a short answer to its own question)."""
+    (shown,) = [p for p in kb.search("refund timing", k=10) if "refunds" in p.article]
+    assert shown.section == "Refund timing"
+
+    other = asyncio.run(kb.other_section_async("which card does it go back to", shown))
+
+    assert other is not None and other.section == "Refund method"
+    assert other.question is None and other.article == shown.article
+    assert (other.score, other.similarity) == (shown.score, shown.similarity)
+
+
+def test_an_article_of_one_section_has_no_other(kb: KnowledgeBase) -> None:
+    (swaps,) = [p for p in kb.search("swap sizes", k=10) if p.section == "Swaps"]
+
+    assert asyncio.run(kb.other_section_async("swap sizes please", swaps)) is None
+
+
+def test_the_demo_change_article_answers_an_order_already_shipped_from_its_next_section(
+    demo_kb: KnowledgeBase,
+) -> None:
+    (faq,) = demo_kb.search("Is it possible to change the delivery address after ordering?", 1)
+    assert faq.question is not None  # the FAQ entry answers the first question
+
+    other = asyncio.run(
+        demo_kb.other_section_async("what if it already shipped", faq, only_if_closer=True)
+    )
+
+    assert other is not None and other.section == "After the first hour"
+
+
+def test_a_section_closer_than_the_one_shown_is_found_only_when_it_is_closer(
+    demo_kb: KnowledgeBase,
+) -> None:
+    (where,) = demo_kb.search("do you ship to canada", 1)
+    assert where.section == "Do you ship outside the United States?"
+
+    costs = asyncio.run(demo_kb.other_section_async("how much is it", where, only_if_closer=True))
+    same = asyncio.run(
+        demo_kb.other_section_async("do you ship to canada", where, only_if_closer=True)
+    )
+
+    assert costs is not None and costs.section == "Delivery times and costs"
+    assert same is None  # the section shown answers that best
+
+
+def test_a_detail_of_the_section_just_shown_finds_no_closer_section(
+    demo_kb: KnowledgeBase,
+) -> None:
+    (shown,) = demo_kb.search("how does pay in 4 work", 1)
+    assert "$50 or more" in shown.text
+
+    assert (
+        asyncio.run(demo_kb.other_section_async("whats the minimum?", shown, only_if_closer=True))
+        is None
+    )

@@ -53,6 +53,9 @@ class ScriptedKnowledgeBase:
     queries: list[str] = field(default_factory=list)
     languages_asked: list[str | None] = field(default_factory=list)
     covers: set[str] = field(default_factory=lambda: {"en"})
+    # A passage's article's other section, by the passage's chunk id (none: one section)
+    other_sections: dict[int, Passage] = field(default_factory=dict)
+    sections_asked: list[tuple[str, int]] = field(default_factory=list)
 
     async def search_async(
         self, query: str, k: int = 5, language: str | None = None
@@ -63,6 +66,12 @@ class ScriptedKnowledgeBase:
             if words in query.lower():
                 return found[:k]
         return self.passages[:k]
+
+    async def other_section_async(
+        self, text: str, shown: Passage, *, only_if_closer: bool = False
+    ) -> Passage | None:
+        self.sections_asked.append((text, shown.chunk_id))
+        return self.other_sections.get(shown.chunk_id)
 
     def languages(self) -> set[str]:
         return set(self.covers)

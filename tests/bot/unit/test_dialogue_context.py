@@ -420,6 +420,35 @@ async def test_a_section_two_questions_both_find_is_quoted_once(
     assert [s["source"] for s in reply.sources] == [RETURNS.source]
 
 
+async def test_a_question_whose_section_is_on_screen_gets_its_articles_closer_section(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
+) -> None:
+    """ "do you ship to canada and how much is it": the second question finds the
+    section the first is answered with; the article's section closer to it is quoted."""
+    costs = passage(
+        "Shipping abroad is charged by weight.",
+        0.7,
+        title="International shipping",
+        section="Costs",
+        source="https://help.acme.test/international-shipping",
+    )
+    where = dataclasses.replace(
+        costs, chunk_id=costs.chunk_id + 1, section="Countries", text="We ship to Canada."
+    )
+    knowledge.by_words = {"canada": [where], "how much": [where]}
+    knowledge.other_sections = {where.chunk_id: costs}
+
+    (reply,) = await Chat(dialogue).say(
+        "Do you ship to Canada? How much is it?", "knowledge_question", 0.9
+    )
+
+    assert reply.text.startswith("We ship to Canada.")
+    assert "Shipping abroad is charged by weight." in reply.text
+    assert knowledge.sections_asked == [("How much is it?", where.chunk_id)]
+    rules = [p["rule"] for p in reply.attributes["route"]["parts"]]
+    assert rules == ["article", "article_next_section"]
+
+
 async def test_two_requests_joined_by_and_are_each_answered_when_each_finds_its_article(
     dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
 ) -> None:

@@ -217,6 +217,26 @@ async def test_an_upset_reply_to_an_answer_is_offered_a_person_not_the_same_answ
     assert reply.sources == []
 
 
+async def test_a_follow_up_that_finds_the_section_just_quoted_gets_the_articles_next_one(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
+) -> None:
+    first = passage("You can change the address within one hour.", 0.8, section="Changing")
+    after = passage("After one hour the order is being packed.", 0.3, section="After an hour")
+    knowledge.passages = [first]
+    knowledge.other_sections = {first.chunk_id: after}
+    chat = Chat(dialogue)
+    (answer,) = await chat.say("can i change the address after ordering", "knowledge_question", 0.9)
+    assert answer.text.startswith("You can change the address within one hour.")
+    assert knowledge.sections_asked == []  # nothing quoted before: the best section
+
+    (reply,) = await chat.say("what if it already shipped", "knowledge_question", 0.9)
+
+    assert knowledge.sections_asked == [("what if it already shipped", first.chunk_id)]
+    assert reply.text.startswith("After one hour the order is being packed.")
+    assert reply.attributes["route"]["rule"].endswith("_next_section")
+    assert [s["chunk_id"] for s in reply.sources] == [after.chunk_id]
+
+
 async def test_a_calm_follow_up_may_get_the_same_section_again(
     dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
 ) -> None:
