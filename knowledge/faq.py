@@ -71,10 +71,23 @@ _YES_NO_QUESTION = re.compile(
     r"|have|has|had|am)\b",
     re.IGNORECASE,
 )
+# A question after one fact: a number, a place, a time. Its short answer gives that fact
+# ("Where are your stores?" -> the flagship's street address), which is no answer to a
+# question near it ("do you have an outlet store", "where are your clothes made"), as a
+# yes or no is not. "How do I ..." and "Why ..." entries explain, and are matched like
+# any section.
+_FACT_QUESTION = re.compile(
+    r"^\W*(how (many|much|long|soon|often|far|old)|where|when|what time)\b", re.IGNORECASE
+)
 
 
 def answers_only_its_question(question: str, answer: str) -> bool:
-    """True for an FAQ entry whose answer is right for its own question only."""
+    """True for an FAQ entry whose answer is right for its own question only: a short
+    yes or no, or a short answer to a question of fact."""
     if len(answer.split()) > DIRECT_ANSWER_MAX_WORDS:
         return False
-    return bool(_YES_OR_NO.match(answer) or _YES_NO_QUESTION.match(question))
+    return bool(
+        _YES_OR_NO.match(answer)
+        or _YES_NO_QUESTION.match(question)
+        or _FACT_QUESTION.match(question)
+    )

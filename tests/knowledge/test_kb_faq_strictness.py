@@ -12,6 +12,11 @@ def test_which_entries_answer_only_their_own_question() -> None:
     assert answers_only_its_question("Do you ship on weekends?", "Our warehouse ships Mon-Fri.")
     assert answers_only_its_question("¿Hacen envíos?", "Sí, a toda Europa.")
     assert not answers_only_its_question("How do I use a gift card?", "Enter its number.")
+    assert not answers_only_its_question("Why is my code refused?", "Codes expire.")
+    # one fact: a place, a number, a time
+    assert answers_only_its_question("Where are your stores?", "At 120 Harbor Street.")
+    assert answers_only_its_question("How long is the warranty?", "Two years.")
+    assert answers_only_its_question("When do you ship?", "Monday to Friday.")
     long_answer = "Yes, " + "and it depends on the case " * 20
     assert not answers_only_its_question("Can I do this?", long_answer)  # an explanation
 
