@@ -10,6 +10,8 @@ from pathlib import Path
 from bench.kb_help_centre import load
 from demo.dialogue_eval.data_set import load_data_set, load_issue_examples
 from demo.help_centre import DEMO_DIR
+from knowledge.catalogue import MAX_VIEWS
+from knowledge.chunking import chunk_document
 from knowledge.sources import parse_document
 
 # Word-set overlap (Jaccard) at or above which a phrasing counts as the same message.
@@ -51,3 +53,13 @@ def test_no_asked_phrasing_is_an_evaluation_message() -> None:
 def test_every_article_says_how_customers_ask() -> None:
     for path in Path(DEMO_DIR).rglob("*.md"):
         assert len(parse_document(path, path.read_bytes()).asked) >= 3, path.name
+
+
+def test_every_phrasing_fits_its_article() -> None:
+    """A chunk holds at most MAX_VIEWS vectors, its own views first: a phrasing past an
+    article's free slots is dropped at ingest (with a warning) and never searched, so
+    an article gets no more phrasings than its chunks have room for."""
+    for path in sorted(DEMO_DIR.rglob("*.md")):
+        document = parse_document(path, path.read_bytes())
+        room = sum(MAX_VIEWS - len(chunk.views) for chunk in chunk_document(document))
+        assert len(document.asked) <= room, f"{path.name}: {len(document.asked)} > {room}"
