@@ -657,8 +657,21 @@ _CONSENT_OBJECT = re.compile(
 )
 
 
+# "stop sending me these", "quit texting me this junk", "stop spamming me": the messages
+# themselves, pointed at rather than named (by SMS, the texts the customer is reading).
+# "stop sending me the wrong size" names something else and is not one.
+_STOP_THESE = re.compile(
+    r"\b(?:stop|quit|no more)\s+(?:spamming\b|(?:sending|texting|emailing|messaging)"
+    r"(?:\s+(?:me|us))?\s+(?:these|this|them|that|any ?more|junk|spam|crap|rubbish)\b)",
+    re.I,
+)
+
+
 def names_consent(text: str) -> bool:
-    """ "unsubscribe", "STOP", "no more texts please": a consent change says what it
-    stops or starts, or is a carrier's keyword alone. A bare "cancel" is not one (the NLU
-    read it as an unsubscribe at 0.99): cancel what, an order, a form, a ticket?"""
-    return bool(_CONSENT_KEYWORD.search(text) or _CONSENT_OBJECT.search(text))
+    """ "unsubscribe", "STOP", "no more texts please", "stop sending me these": a
+    consent change says what it stops or starts, or points at the messages, or is a
+    carrier's keyword alone. A bare "cancel" is not one (the NLU read it as an
+    unsubscribe at 0.99): cancel what, an order, a form, a ticket?"""
+    return bool(
+        _CONSENT_KEYWORD.search(text) or _CONSENT_OBJECT.search(text) or _STOP_THESE.search(text)
+    )

@@ -302,6 +302,9 @@ def test_asking_what_happens_if_one_opts_out_is_answered_not_done() -> None:
         ("no more texts please", "opt_out"),
         ("take me off the mailing list", "opt_out"),
         ("stop emailing sam@example.org", "opt_out"),
+        ("stop sending me these", "opt_out"),
+        ("pls quit texting me this junk", "opt_out"),
+        ("stop spamming me", "opt_out"),
         ("start", "opt_in"),
         ("sign me up for updates", "opt_in"),
     ],
@@ -312,7 +315,9 @@ def test_a_consent_change_that_says_what_it_changes_is_done(text: str, intent: s
     assert (plan.decision, plan.action) == (Decision.ACTION, f"action_{intent}")
 
 
-@pytest.mark.parametrize("text", ["cancel", "cancel it", "stop it now"])
+@pytest.mark.parametrize(
+    "text", ["cancel", "cancel it", "stop it now", "stop sending me the wrong size"]
+)
 def test_a_bare_cancel_is_not_an_unsubscribe(text: str) -> None:
     plan = decide(signals(text, "opt_out", 0.99))
 
