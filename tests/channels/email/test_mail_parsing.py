@@ -112,6 +112,53 @@ def test_a_german_reply_header_is_recognised() -> None:
     assert to_inbound(mail(body).as_bytes()).text == "Wo ist meine Bestellung?"
 
 
+@pytest.mark.parametrize(
+    "signature",
+    [
+        "Sent from Outlook for iOS",
+        "Get Outlook for Android",
+        "Sent from Mail for Windows",
+        "Sent from Yahoo Mail on Android",
+        "Sent with Proton Mail secure email.",
+    ],
+)
+def test_a_mail_programs_own_signature_is_not_read_as_words(signature: str) -> None:
+    # "Do your boots run small?" is answered from the size guide; with Outlook's line
+    # under it the bot said it had no good answer.
+    message = to_inbound(mail(f"Do your boots run small?\n\n{signature}\n").as_bytes())
+    assert message.text == "Do your boots run small?"
+    assert signature in message.attributes["email"]["full_text"]
+
+
+FORWARDED = (
+    "From: Acme Outfitters <orders@acme-outfitters.example>\n"
+    "Date: Sat, Nov 28, 2026 at 10:02 AM\n"
+    "Subject: Your order 4417 has shipped\n"
+    "To: <ada@example.com>\n\n"
+    "Good news! Your order 4417 is on its way with UPS.\n"
+)
+
+
+@pytest.mark.parametrize(
+    "marker",
+    [
+        "---------- Forwarded message ---------",  # Gmail
+        "-------- Forwarded Message --------",  # Thunderbird
+        "Begin forwarded message:",  # Apple Mail
+        "-----Original Message-----",  # Outlook
+    ],
+)
+def test_a_forwarded_mail_is_read_without_the_forward_line(marker: str) -> None:
+    # The customer's own words are the question; the forward line was read with them.
+    noted = mail(f"The tracking link doesn't work, where is it?\n\n{marker}\n{FORWARDED}")
+    message = to_inbound(noted.as_bytes())
+    assert message.text == "The tracking link doesn't work, where is it?"
+    # Forwarded without a word: the subject is the question, as for an empty body (the
+    # bot read "---------- Forwarded message ---------" as the question).
+    bare = mail(f"{marker}\n{FORWARDED}", subject="Fwd: Your order 4417 has shipped")
+    assert to_inbound(bare.as_bytes()).text == "Your order 4417 has shipped"
+
+
 def test_an_empty_body_reads_the_subject() -> None:
     message = to_inbound(mail("", subject="Re: Where is order 4417?").as_bytes())
     assert message.text == "Where is order 4417?"
