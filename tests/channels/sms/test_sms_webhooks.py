@@ -13,6 +13,7 @@ from twilio.request_validator import RequestValidator
 from bot.app import create_app
 from bot.settings import Settings
 from channels.handoff import SentFile
+from channels.sms.segments import Segments, count_segments
 from crm_store import handoffs, history
 from crm_store.models import Customer, Interaction
 from tests.support.fakes import RecordingAgentDesk, ScriptedDialogue
@@ -301,6 +302,26 @@ async def test_a_long_reply_is_cut_to_a_summary_with_its_link_and_counted(
     assert reply.attributes["sms_text"] == body and reply.attributes["sms_shortened"] is True
     assert reply.attributes["sms_encoding"] == "GSM-7"
     assert reply.attributes["sms_segments"] == 11
+
+
+async def test_a_long_reply_outside_the_gsm_alphabet_is_cut_to_the_same_segments(
+    sms: SmsHarness,
+) -> None:
+    # One character outside the GSM alphabet makes the whole text UCS-2 (67 characters a
+    # part): cut at 1,600 characters, this answer went in 24 segments, where the limit's
+    # GSM-7 text takes 11 and an agent's reply is held to 11 as well.
+    article = "https://help.acme-outfitters.example/products/warranty"
+    long_answer = " ".join(f"Schritt {i}: Reißverschluss prüfen ✓." for i in range(120))
+    sms.dialogue.replies = [f"{long_answer}\n\n_Source: [Warranty]({article})_"]  # type: ignore[attr-defined]
+    await sms.text("warranty?", "SM-1")
+    await sms.deliver()
+    [post] = sms.stand_in.posts
+    body = post.form["Body"]
+    assert count_segments(body) == Segments("UCS-2", 11)
+    assert body.startswith("Schritt 0: Reißverschluss prüfen ✓. Schritt 1")
+    assert body.endswith(f"✓.\n\nMore: {article}")
+    reply = sms.interaction(sms.outbox()[0].interaction_id)
+    assert reply.attributes["sms_shortened"] is True and reply.attributes["sms_segments"] == 11
 
 
 async def test_an_emoji_reply_is_counted_as_ucs2(sms: SmsHarness) -> None:
