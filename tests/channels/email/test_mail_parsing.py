@@ -178,6 +178,22 @@ def test_a_mail_with_no_words_is_never_read_by_the_bot() -> None:
     assert to_inbound(automatic.as_bytes()).no_reply_reason == "auto-submitted: auto-replied"
 
 
+def test_a_reply_with_only_a_photo_is_not_read_as_its_subject() -> None:
+    # "Re: Sizing" is the question the bot already answered: with only a photo under it,
+    # the bot answered the size guide again, never said it cannot open the photo, and an
+    # agent's thread showed the old subject as the customer's words.
+    photo = mail("", subject="Re: Sizing", in_reply_to="<sb-36-mx49ikmk@acme.test>")
+    photo.add_attachment(b"\xff\xd8\xff", maintype="image", subtype="jpeg", filename="a.jpg")
+    message = to_inbound(photo.as_bytes())
+    assert message.text == "(no text, only attachments: a.jpg)"
+    assert message.preset_reply == ATTACHMENTS_ONLY
+    # A new mail's subject is its words, attachments or not; so is a forward's.
+    for subject in ("Broken zip", "Fwd: Broken zip"):
+        new = mail("", subject=subject)
+        new.add_attachment(b"\xff\xd8\xff", maintype="image", subtype="jpeg", filename="a.jpg")
+        assert to_inbound(new.as_bytes()).text == "Broken zip"
+
+
 def test_threading_ids_most_specific_first_then_the_reply_token() -> None:
     message = to_inbound(
         mail(
