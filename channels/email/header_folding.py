@@ -36,8 +36,13 @@ class WholeWordsHeader(UnstructuredHeader):
     def fold(self, *, policy: Policy) -> str:
         limit = policy.max_line_length or _NO_LIMIT
         name: str = self.name  # type: ignore[attr-defined]
+        # A word outside ASCII (an id from a UTF-8 mail) cannot be written in a 7-bit
+        # header, and as encoded words it would be no id: it is left out, not sent wrong.
+        words = [word for word in str(self).split() if word.isascii() or policy.utf8]
+        if not words:
+            return ""
         lines, line = [], f"{name}:"
-        for number, word in enumerate(str(self).split()):
+        for number, word in enumerate(words):
             if number and len(line) + 1 + len(word) > limit:
                 lines.append(line)
                 line = ""

@@ -1,10 +1,11 @@
 """A raw mail -> the engine's `InboundMessage`.
 
 The text the bot reads is the new part of the body (no quotes, no signature), or the
-subject when the body is empty (but for a reply bringing only attachments); the full text, subject, threading headers and
-attachment list stay on the interaction's attributes. A mail with no words at all is
-never read by the bot: its placeholder text once went to the NLU, which took it for a
-request to unsubscribe and withdrew the sender's consent. With attachments it gets
+subject when the body is empty (but for a reply bringing only attachments); the full
+text, subject, threading headers and attachment list stay on the interaction's
+attributes. A mail with no words at all is never read by the bot: its placeholder text
+once went to the NLU, which took it for a request to unsubscribe and withdrew the
+sender's consent. With attachments it gets
 `ATTACHMENTS_ONLY` (as a picture alone does by SMS); without, it is logged unanswered.
 
 `replies_to` lists the Message-IDs the mail answers, most specific first: In-Reply-To,

@@ -130,6 +130,18 @@ async def test_long_message_ids_and_the_unsubscribe_link_go_out_as_written(
     assert [line.strip() for line in references.split("\r\n")] == [first, outlook]
 
 
+async def test_an_id_that_ascii_cannot_write_is_left_out_not_the_mail(
+    smtp: RunningSmtp,
+) -> None:
+    # A UTF-8 mail's Message-ID can hold any letter; a 7-bit header cannot.
+    server = SmtpServer(smtp.host, smtp.port, starttls=False, timeout_seconds=10)
+    thread = FixedThread(MailThread("<zoë@example.com>", "Sizing", ("<first@example.com>",)))
+    await SmtpSender(server, IDENTITY, thread).send(outbound())
+    header = smtp.recorder.raw[0].decode("ascii").partition("\r\n\r\n")[0]
+    assert "\r\nReferences: <first@example.com>\r\n" in header
+    assert "In-Reply-To" not in header and "zo" not in header
+
+
 async def test_a_4xx_answer_is_retryable_and_the_retry_keeps_the_message_id(
     smtp: RunningSmtp,
 ) -> None:
