@@ -52,5 +52,17 @@ class BusinessHours:
             when = f"{_DAYS[opening.weekday()]} at {opening:%H:%M}"
         return (
             f"Our team is away right now; a person will reply here when we open, "
-            f"{when} ({self.timezone})."
+            f"{when} {zone_name(opening)}."
         )
+
+
+def zone_name(moment: datetime) -> str:
+    """The zone as people write it after a time: its abbreviation (EST, CET, UTC), or the
+    offset where it has none but digits (America/Sao_Paulo's "-03": "UTC-03:00"). The
+    zone's key, "America/New_York", is no name a customer reads."""
+    abbreviation = moment.tzname() or ""
+    if abbreviation.isalpha():
+        return abbreviation
+    offset = moment.utcoffset() or timedelta()
+    sign, minutes = ("-" if offset < timedelta() else "+"), abs(offset) // timedelta(minutes=1)
+    return f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"

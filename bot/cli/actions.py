@@ -25,6 +25,7 @@ def actions_serve(host: str, port: int) -> None:
     """Run the Rasa action server (POST /webhook) on the Switchboard store."""
     from rasa_sdk.endpoint import create_app
 
+    from actions.call_shape import refuse_malformed_calls
     from bot.cli.main import _fail_clearly, _settings
     from bot.logs import configure_logging
     from bot.wiring.bootstrap import action_executor, open_database, verifiable_channels
@@ -39,6 +40,7 @@ def actions_serve(host: str, port: int) -> None:
     announce_queued_rows(database)
     executor = action_executor(settings, database, verifiable_channels(settings))
     app = create_app(executor)
+    refuse_malformed_calls(app)  # 400 with the reason, never a traceback or 200 null
     click.echo(f"Rasa action server on http://{host}:{port}/webhook", err=True)
     try:
         app.run(host=host, port=port, single_process=True, access_log=False, motd=False)

@@ -291,6 +291,8 @@ class HandoffService:
             )
         if handoff.status not in handoffs.ACTIVE:
             raise HandoffError("this conversation is no longer with a person")
+        if handoff.claimed_by_staff_id is None:
+            raise HandoffError("nobody has claimed this conversation yet: press Claim first")
         if handoff.claimed_by_staff_id != staff_id:
             raise HandoffError("only the agent who claimed this conversation can reply")
         return handoff

@@ -1,10 +1,11 @@
 """A raw mail -> the engine's `InboundMessage`.
 
 The text the bot reads is the new part of the body (no quotes, no signature), or the
-subject when the body is empty; the full text, subject, threading headers and
-attachment list stay on the interaction's attributes. A mail with no words at all is
-never read by the bot: its placeholder text once went to the NLU, which took it for a
-request to unsubscribe and withdrew the sender's consent. With attachments it gets
+subject when the body is empty (but for a reply bringing only attachments); the full
+text, subject, threading headers and attachment list stay on the interaction's
+attributes. A mail with no words at all is never read by the bot: its placeholder text
+once went to the NLU, which took it for a request to unsubscribe and withdrew the
+sender's consent. With attachments it gets
 `ATTACHMENTS_ONLY` (as a picture alone does by SMS); without, it is logged unanswered.
 
 `replies_to` lists the Message-IDs the mail answers, most specific first: In-Reply-To,
@@ -29,7 +30,8 @@ from channels.email.mime_depth import MAX_MIME_DEPTH
 from channels.email.quotes import new_text
 from channels.messages import Channel, ContactProfile, InboundMessage
 
-_REPLY_PREFIX = re.compile(r"^(re|aw|fwd?|wg|sv|tr)\s*:", re.IGNORECASE)
+# A reply's subject (English, German, Scandinavian, Dutch): the thread's, not new words.
+_REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|antw)\s*:", re.IGNORECASE)
 EMPTY_MESSAGE = "empty message"  # a `no_reply_reason`
 ATTACHMENTS_ONLY = (
     "Thanks, we got your attachment, and our support team can see it with your mail. "
@@ -65,7 +67,12 @@ def to_inbound(
 def from_parsed(
     mail: ParsedMail, *, own_addresses: frozenset[str], authentication: SenderAuthentication
 ) -> InboundMessage:
-    fresh = new_text(mail.text) or _plain_subject(mail.subject)
+    fresh = new_text(mail.text)
+    # An empty body reads the subject, unless the mail is a reply that brings only
+    # attachments: "Re: Sizing" over a photo is the question already answered, and was
+    # answered again as if asked.
+    if not fresh and not (mail.attachments and _REPLY_PREFIX.match(mail.subject)):
+        fresh = _plain_subject(mail.subject)
     preset, silent = None, automatic_reason(mail.message, mail.sender, own_addresses)
     if not fresh and mail.attachments:
         names = ", ".join(a.filename or a.content_type for a in mail.attachments)

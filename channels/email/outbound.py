@@ -16,6 +16,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from typing import Protocol
 
+from channels.email.header_folding import MAIL_POLICY
 from channels.email.message_ids import domain_of, outbound_message_id, reply_token
 from channels.messages import OutboundMessage
 from channels.rendering.mail import render_mail
@@ -60,7 +61,7 @@ def compose(
 ) -> EmailMessage:
     domain = domain_of(identity.address)
     message_id = outbound_message_id(message.outbox_id, message.created_at, domain)
-    mail = EmailMessage()
+    mail = EmailMessage(policy=MAIL_POLICY)  # ids and links never encoded: header_folding
     mail["From"] = formataddr((identity.name or "", identity.address))
     mail["To"] = message.address
     # A campaign mail has a subject of its own (attributes["subject"]); replies say "Re:".

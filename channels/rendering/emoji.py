@@ -1,10 +1,43 @@
 """The emoji shortcodes agents type most in Slack, as the Unicode a customer's phone or
 mail shows. A shortcode not listed here stays as typed (`:shipit:`): a custom emoji has
-no Unicode form, and a guess would say something the agent did not."""
+no Unicode form, and a guess would say something the agent did not.
+
+Two kinds are exact without a list: a country's flag, `:flag-jp:` (and Slack's older
+`:jp:`, `:us:`, ... for ten countries), is the two regional indicator letters of its
+code; and a skin tone, which Slack writes after the emoji (`:+1::skin-tone-3:`, for
+every emoji of a person who set a default tone), is Unicode's modifier after it.
+"""
 
 from __future__ import annotations
 
-__all__ = ["EMOJI"]
+import phonenumbers
+
+__all__ = ["EMOJI", "shortcode_emoji"]
+
+# Slack's skin-tone-2 to skin-tone-6 are the Fitzpatrick modifiers U+1F3FB to U+1F3FF.
+SKIN_TONES = {str(tone): chr(0x1F3FB + tone - 2) for tone in range(2, 7)}
+# The flags Slack also names by the country code alone (its older names).
+_CODE_FLAGS = {"jp", "kr", "de", "cn", "us", "fr", "es", "it", "ru", "gb", "uk"}
+_REGIONAL_A = 0x1F1E6
+
+
+def shortcode_emoji(name: str, tone: str | None = None) -> str | None:
+    """The Unicode of Slack's `:name:` (with `:skin-tone-N:` after it); None when it has
+    none here (a custom emoji, or one not listed)."""
+    found = EMOJI.get(name) or _flag(name)
+    if found is None or tone not in SKIN_TONES:
+        return found
+    return found.removesuffix("\ufe0f") + SKIN_TONES[tone]
+
+
+def _flag(name: str) -> str | None:
+    code = name.removeprefix("flag-") if name.startswith("flag-") else None
+    if code is None and name in _CODE_FLAGS:
+        code = "gb" if name == "uk" else name
+    if code is None or code.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        return None
+    return "".join(chr(_REGIONAL_A + ord(letter) - ord("a")) for letter in code)
+
 
 EMOJI: dict[str, str] = {
     "smile": "\U0001f604",

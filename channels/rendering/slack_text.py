@@ -18,7 +18,7 @@ import html
 import re
 from collections.abc import Mapping
 
-from channels.rendering.emoji import EMOJI
+from channels.rendering.emoji import shortcode_emoji
 from channels.rendering.markdown import LinkStyle, to_text
 
 __all__ = ["UNKNOWN_PERSON", "mentioned_users", "to_markdown", "to_plain"]
@@ -26,7 +26,7 @@ __all__ = ["UNKNOWN_PERSON", "mentioned_users", "to_markdown", "to_plain"]
 UNKNOWN_PERSON = "a colleague"  # a mention of someone whose name we could not learn
 _CONTROL = re.compile(r"<([^<>\n]+)>")
 _CODE = re.compile(r"```.*?```|`[^`\n]+`", re.DOTALL)
-_EMOJI = re.compile(r":([a-z0-9_+'-]+):")
+_EMOJI = re.compile(r":([a-z0-9_+'-]+):(?::skin-tone-([2-6]):)?")
 _SLOT = "\x00{}\x00"
 _SLOT_BACK = re.compile(r"\x00(\d+)\x00")
 # Slack's markup: one character on each side, not inside a word (Slack's own rule).
@@ -71,10 +71,16 @@ def to_plain(
 
 def _markup(text: str) -> str:
     """Emoji shortcodes and Slack's bold, strike and italic, in Markdown."""
-    text = _EMOJI.sub(lambda m: EMOJI.get(m.group(1), m.group(0)), text)
+    text = _EMOJI.sub(_emoji, text)
     text = _BOLD.sub(r"**\1**", text)
     text = _STRIKE.sub(r"~~\1~~", text)
     return _ITALIC.sub(r"_\1_", text)
+
+
+def _emoji(shortcode: re.Match[str]) -> str:
+    """A shortcode as Unicode; one without it as typed, without a skin tone it had."""
+    name, tone = shortcode.group(1), shortcode.group(2)
+    return shortcode_emoji(name, tone) or f":{name}:"
 
 
 def _control(inner: str, names: Mapping[str, str]) -> str:

@@ -40,6 +40,10 @@ NO_HANDOFF = (
     "Not sent: this thread belongs to no handoff, so no customer will see it. "
     "Reply in the thread of the customer's card."
 )
+NOTHING_TO_SEND = (
+    "Not sent: there is nothing in it for the customer (Slack's @here, @channel and "
+    "@everyone are not sent, and a note needs words after `note:`)."
+)
 NOT_RELAYED = (
     "Not sent: Switchboard does not pass this kind of Slack message ({subtype}) to "
     "customers. Write your reply as a new message in the thread."
@@ -188,7 +192,8 @@ class AgentListeners:
         if files:
             first_name = (staff.name or "Your agent").split(" ")[0]
             text = "\n\n".join(part for part in (text, files_line(first_name, files)) if part)
-        if not text:
+        if not text:  # say so: an agent must not think it went
+            await self._ephemeral(event, NOTHING_TO_SEND)
             return
         attributes: dict[str, Any] = {"slack_text": raw}
         if files:

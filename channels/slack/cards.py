@@ -2,13 +2,19 @@
 
 A card is drawn once from the `HandoffPacket`; later states (claimed, resolved, back to
 the bot) keep its context blocks and replace only the status line and the buttons.
+
+The bot's and agents' messages are stored as Markdown, which Slack does not read (the
+agent saw `**Track an order**` and `_Source: [Refunds](https://...)_` as typed): on the
+card they are plain text with links in parentheses, as a mail quotes them. A customer's
+words are shown as they wrote them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from channels.handoff import HandoffPacket, SentFile
+from channels.handoff import HandoffPacket, PacketMessage, SentFile
+from channels.rendering.markdown import LinkStyle, to_text
 
 CLAIM = "handoff_claim"
 RESOLVE = "handoff_resolve"
@@ -29,6 +35,13 @@ def _mrkdwn(text: str) -> dict[str, str]:
 def escape(text: str) -> str:
     """Slack's three control characters, so customer text cannot ping or link."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _said(message: PacketMessage) -> str:
+    """A message's words as the card shows them (Markdown read, unless the customer's)."""
+    if message.author == "customer":
+        return escape(message.text)
+    return escape(to_text(message.text, links=LinkStyle.IN_PARENTHESES))
 
 
 def sent_file_line(file: SentFile) -> str:
@@ -77,9 +90,7 @@ def handoff_card(packet: HandoffPacket) -> list[Block]:
     if p.last_messages:
         lines = [
             " ".join(
-                part
-                for part in (f"*{m.author}:*", escape(m.text), *map(sent_file_line, m.files))
-                if part
+                part for part in (f"*{m.author}:*", _said(m), *map(sent_file_line, m.files)) if part
             )
             for m in p.last_messages
         ]

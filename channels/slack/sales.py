@@ -4,6 +4,7 @@ else gets the same refusal whatever they asked, so it reveals nothing."""
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -25,13 +26,27 @@ log = logging.getLogger(__name__)
 REFUSAL = "Sorry, account summaries are only for the sales team."
 USAGE = "Try `/switchboard summary <account name | email | phone>`."
 ASK = re.compile(r"^\s*summary\b(?:\s+(?:for|of))?\s*(?P<query>.*)$", re.IGNORECASE | re.DOTALL)
-MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+# Slack's control sequences: `<@U123>` mentions, and the links Slack makes of what was
+# typed in a message: `<mailto:ada@example.com|ada@example.com>`, `<tel:...|...>`.
+CONTROL = re.compile(r"<([^<>\n]+)>")
 
 
 def asked_for(text: str) -> str | None:
     """The query of "summary for Acme" (None when it is not a summary request)."""
-    match = ASK.match(MENTION.sub("", text).replace("&amp;", "&"))
+    match = ASK.match(html.unescape(CONTROL.sub(_as_typed, text)))
     return match.group("query").strip() if match else None
+
+
+def _as_typed(control: re.Match[str]) -> str:
+    """A control sequence as the person typed it: a mention is nobody's query, a mailto
+    link its address (an app mention's "summary for ada@example.com" arrived as
+    `<mailto:...|...>` and matched nobody), any other link its label."""
+    target, _, label = control.group(1).partition("|")
+    if target.startswith("@"):
+        return ""
+    if target.startswith("mailto:"):
+        return target.removeprefix("mailto:")
+    return label or target.removeprefix("tel:")
 
 
 class SalesListeners:

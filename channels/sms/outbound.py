@@ -22,9 +22,10 @@ from twilio.rest import Client
 from channels.checks import CheckResult
 from channels.errors import DeliveryError
 from channels.messages import Channel, OutboundMessage, SendReceipt
-from channels.rendering.sms import MAX_BODY_CHARS, render_sms
+from channels.rendering.sms import MAX_BODY_CHARS, SmsText
 from channels.sms.check import check_twilio
 from channels.sms.http import TWILIO_API, TwilioHttp
+from channels.sms.reply_length import fitted_text
 from channels.sms.segments import count_segments
 
 UNSUBSCRIBED = 21610
@@ -87,8 +88,8 @@ class TwilioSender:
             abandon_on_cancel=True,
         )
 
-    def _render(self, message: OutboundMessage) -> Any:
-        return render_sms(
+    def _render(self, message: OutboundMessage) -> SmsText:
+        return fitted_text(
             message.text, link=message.attributes.get("article_url"), max_chars=self._max_chars
         )
 

@@ -5,6 +5,7 @@ in-process, for the same tracker and the same store."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -185,3 +186,41 @@ async def test_a_verified_slot_that_is_not_true_is_not_verified(tmp_path: Path) 
         texts.append(result.responses[0]["text"])
     database.dispose()
     assert all(text.startswith("For your privacy") for text in texts)
+
+
+def test_a_call_that_is_not_the_shape_rasa_sends_gets_400_with_the_reason(
+    tmp_path: Path,
+) -> None:
+    # A list, or a call without its tracker, raised inside rasa-sdk (500 and a traceback
+    # in the log); `{}` was answered 200 null, as if an action had run.
+    good = CALLS[0]
+    tracker = good["tracker"]
+    refused = {
+        b"[]": "a JSON object, not list",
+        b"{}": "next_action",
+        b"not json": "not JSON",
+        b'{"next_action": "action_order_status"}': "tracker",
+        b'{"next_action": "action_order_status", "tracker": "x"}': "tracker",
+        json.dumps({**good, "tracker": {**tracker, "sender_id": None}}).encode(): "sender_id",
+        json.dumps({**good, "tracker": {**tracker, "slots": []}}).encode(): "tracker.slots",
+    }
+    with action_server(seeded_store(tmp_path / "s.db"), tmp_path) as base:
+        answers = {
+            body: httpx.post(
+                f"{base}/webhook", content=body, headers={"Content-Type": "application/json"}
+            )
+            for body in refused
+        }
+        deflated = httpx.post(
+            f"{base}/webhook",
+            content=b"\x00garbage",
+            headers={"Content-Type": "application/json", "Content-Encoding": "deflate"},
+        )
+        still_works = httpx.post(f"{base}/webhook", json=good, timeout=30)
+    for body, reason in refused.items():
+        assert answers[body].status_code == 400, (body, answers[body].text)
+        assert reason in answers[body].json()["error"], (body, answers[body].text)
+    assert deflated.status_code == 400 and "deflate" in deflated.json()["error"]
+    assert still_works.status_code == 200
+    assert "travels with UPS" in still_works.json()["responses"][0]["text"]
+    assert "Traceback" not in (tmp_path / "actions.log").read_text()

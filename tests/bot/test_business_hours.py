@@ -17,8 +17,23 @@ SATURDAY_NOON = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 def test_outside_hours_the_customer_is_told_the_next_opening() -> None:
     hours = BusinessHours(opens=time(9), closes=time(17), weekdays=(0, 1, 2, 3, 4))
     assert hours.availability(SATURDAY_NOON) == (
-        "Our team is away right now; a person will reply here when we open, Monday at 09:00 (UTC)."
+        "Our team is away right now; a person will reply here when we open, Monday at 09:00 UTC."
     )
+
+
+@pytest.mark.parametrize(
+    ("zone", "told"),
+    [
+        ("America/New_York", "Monday at 09:00 EST"),
+        ("Europe/Berlin", "Monday at 09:00 CET"),
+        ("America/Sao_Paulo", "Monday at 09:00 UTC-03:00"),  # its abbreviation is "-03"
+    ],
+)
+def test_the_opening_is_told_in_the_zones_short_name(zone: str, told: str) -> None:
+    # A customer read "today at 09:00 (America/New_York)": a database key, not a time zone
+    # as people write it (the widget says "EST" too).
+    hours = BusinessHours(timezone=zone, opens=time(9), closes=time(17))
+    assert hours.availability(SATURDAY_NOON).endswith(f"when we open, {told}.")
 
 
 def test_a_team_with_no_open_day_is_away_without_a_time_to_name() -> None:

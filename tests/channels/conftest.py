@@ -42,6 +42,7 @@ def smtp_server() -> Iterator[SmtpServer]:
 def smtp(smtp_server: SmtpServer) -> SmtpServer:
     """The session's SMTP server, emptied for this test."""
     smtp_server.recorder.received.clear()
+    smtp_server.recorder.raw.clear()
     smtp_server.recorder.envelopes.clear()
     smtp_server.recorder.refuse_with.clear()
     return smtp_server

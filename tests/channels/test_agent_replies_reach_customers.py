@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from bot.app import create_app
 from bot.settings import Settings
+from channels.slack.agents import NOTHING_TO_SEND
 from crm_store import staff
 from crm_store.models import Interaction
 from knowledge.embeddings import SentenceEncoder
@@ -293,6 +294,24 @@ def test_a_reply_twilio_refuses_tells_the_agent_twilios_words(
     assert error.startswith("Twilio answered HTTP 400, error 21614")
     assert "'To' number is not a valid mobile number" in error
     assert shown["attributes"]["handoff_id"] >= 1
+
+
+def test_a_thread_message_with_nothing_for_the_customer_is_refused_not_dropped(
+    client: TestClient, slack: Slack, stand_in: TwilioStandIn, standin: SlackStandIn
+) -> None:
+    # "<!here>" alone is nothing once Slack's mention is dropped, "note:" alone an empty
+    # note: both went nowhere, and the agent was not told.
+    thread = handed_to_sam(client, slack, stand_in)
+    slack.thread_reply(SAM, thread, "<!here>")
+    slack.thread_reply(SAM, thread, "note:")
+    refusals = eventually(
+        lambda: len(standin.made("chat.postEphemeral")) == 2 and standin.made("chat.postEphemeral")
+    )
+    assert [(c.arguments["user"], c.arguments["text"]) for c in refusals] == [
+        (SAM, NOTHING_TO_SEND),
+        (SAM, NOTHING_TO_SEND),
+    ]
+    assert agent_rows(client) == []
 
 
 def test_slack_formatting_reaches_the_phone_as_plain_text(

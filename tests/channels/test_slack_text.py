@@ -54,6 +54,20 @@ NAMES = {"USAM000001": "Sam Carter"}
             "Thanks \U0001f604 \U0001f44d \U0001f389",
         ),
         ("Custom :shipit: stays", "Custom :shipit: stays", "Custom :shipit: stays"),
+        # A Slack user with a default skin tone sends every such emoji with its tone, and
+        # flags are `flag-xx` (a few also by their country code): the customer read
+        # "👍:skin-tone-3:" and "we ship to Japan :flag-jp:".
+        (
+            "Thanks :+1::skin-tone-3: and :wave::skin-tone-6:",
+            "Thanks \U0001f44d\U0001f3fc and \U0001f44b\U0001f3ff",
+            "Thanks \U0001f44d\U0001f3fc and \U0001f44b\U0001f3ff",
+        ),
+        (
+            "We ship to :flag-jp: and :us:, not :flag-zz:",
+            "We ship to \U0001f1ef\U0001f1f5 and \U0001f1fa\U0001f1f8, not :flag-zz:",
+            "We ship to \U0001f1ef\U0001f1f5 and \U0001f1fa\U0001f1f8, not :flag-zz:",
+        ),
+        ("Custom :shipit::skin-tone-2: stays", "Custom :shipit: stays", "Custom :shipit: stays"),
         ("It is *done* now", "It is **done** now", "It is done now"),
         ("It is _nearly_ done", "It is _nearly_ done", "It is nearly done"),
         ("The ~old~ new price", "The ~~old~~ new price", "The old new price"),

@@ -200,6 +200,7 @@ class SmtpRecorder:
     """An aiosmtpd handler that keeps what it receives, or refuses with a set reply."""
 
     received: list[EmailMessage] = field(default_factory=list)
+    raw: list[bytes] = field(default_factory=list)  # as on the wire (headers unparsed)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     refuse_with: list[str] = field(default_factory=list)  # e.g. "451 4.3.0 try later"
 
@@ -211,6 +212,7 @@ class SmtpRecorder:
         parsed = message_from_bytes(content, policy=policy.default)
         assert isinstance(parsed, EmailMessage)
         self.received.append(parsed)
+        self.raw.append(content)
         self.envelopes.append((str(envelope.mail_from), list(envelope.rcpt_tos)))
         return "250 2.0.0 Message accepted"
 

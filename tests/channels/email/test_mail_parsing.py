@@ -112,6 +112,53 @@ def test_a_german_reply_header_is_recognised() -> None:
     assert to_inbound(mail(body).as_bytes()).text == "Wo ist meine Bestellung?"
 
 
+@pytest.mark.parametrize(
+    "signature",
+    [
+        "Sent from Outlook for iOS",
+        "Get Outlook for Android",
+        "Sent from Mail for Windows",
+        "Sent from Yahoo Mail on Android",
+        "Sent with Proton Mail secure email.",
+    ],
+)
+def test_a_mail_programs_own_signature_is_not_read_as_words(signature: str) -> None:
+    # "Do your boots run small?" is answered from the size guide; with Outlook's line
+    # under it the bot said it had no good answer.
+    message = to_inbound(mail(f"Do your boots run small?\n\n{signature}\n").as_bytes())
+    assert message.text == "Do your boots run small?"
+    assert signature in message.attributes["email"]["full_text"]
+
+
+FORWARDED = (
+    "From: Acme Outfitters <orders@acme-outfitters.example>\n"
+    "Date: Sat, Nov 28, 2026 at 10:02 AM\n"
+    "Subject: Your order 4417 has shipped\n"
+    "To: <ada@example.com>\n\n"
+    "Good news! Your order 4417 is on its way with UPS.\n"
+)
+
+
+@pytest.mark.parametrize(
+    "marker",
+    [
+        "---------- Forwarded message ---------",  # Gmail
+        "-------- Forwarded Message --------",  # Thunderbird
+        "Begin forwarded message:",  # Apple Mail
+        "-----Original Message-----",  # Outlook
+    ],
+)
+def test_a_forwarded_mail_is_read_without_the_forward_line(marker: str) -> None:
+    # The customer's own words are the question; the forward line was read with them.
+    noted = mail(f"The tracking link doesn't work, where is it?\n\n{marker}\n{FORWARDED}")
+    message = to_inbound(noted.as_bytes())
+    assert message.text == "The tracking link doesn't work, where is it?"
+    # Forwarded without a word: the subject is the question, as for an empty body (the
+    # bot read "---------- Forwarded message ---------" as the question).
+    bare = mail(f"{marker}\n{FORWARDED}", subject="Fwd: Your order 4417 has shipped")
+    assert to_inbound(bare.as_bytes()).text == "Your order 4417 has shipped"
+
+
 def test_an_empty_body_reads_the_subject() -> None:
     message = to_inbound(mail("", subject="Re: Where is order 4417?").as_bytes())
     assert message.text == "Where is order 4417?"
@@ -129,6 +176,22 @@ def test_a_mail_with_no_words_is_never_read_by_the_bot() -> None:
     # A blank auto-reply keeps its own reason: it is a loop before it is empty.
     automatic = mail("", subject="", headers={"Auto-Submitted": "auto-replied"})
     assert to_inbound(automatic.as_bytes()).no_reply_reason == "auto-submitted: auto-replied"
+
+
+def test_a_reply_with_only_a_photo_is_not_read_as_its_subject() -> None:
+    # "Re: Sizing" is the question the bot already answered: with only a photo under it,
+    # the bot answered the size guide again, never said it cannot open the photo, and an
+    # agent's thread showed the old subject as the customer's words.
+    photo = mail("", subject="Re: Sizing", in_reply_to="<sb-36-mx49ikmk@acme.test>")
+    photo.add_attachment(b"\xff\xd8\xff", maintype="image", subtype="jpeg", filename="a.jpg")
+    message = to_inbound(photo.as_bytes())
+    assert message.text == "(no text, only attachments: a.jpg)"
+    assert message.preset_reply == ATTACHMENTS_ONLY
+    # A new mail's subject is its words, attachments or not; so is a forward's.
+    for subject in ("Broken zip", "Fwd: Broken zip"):
+        new = mail("", subject=subject)
+        new.add_attachment(b"\xff\xd8\xff", maintype="image", subtype="jpeg", filename="a.jpg")
+        assert to_inbound(new.as_bytes()).text == "Broken zip"
 
 
 def test_threading_ids_most_specific_first_then_the_reply_token() -> None:

@@ -102,6 +102,46 @@ async def test_a_send_reaches_the_smtp_server(smtp: RunningSmtp) -> None:
     assert got.get_body(("plain",)).get_content().strip() == "Refunds take 5-7 days."
 
 
+async def test_long_message_ids_and_the_unsubscribe_link_go_out_as_written(
+    smtp: RunningSmtp,
+) -> None:
+    # Outlook's Message-IDs run to 80 characters and more, the signed unsubscribe link
+    # to over 100: longer than a folded header line. The email library wrote such a
+    # token as RFC 2047 encoded words (`=?utf-8?q?=3CSN6PR04...?=`), which mail
+    # programs do not decode in these headers: the reply did not thread under the
+    # customer's mail, and the one-click unsubscribe was not recognised.
+    outlook = "<SN6PR04MB4014C3BBA8E1A41A1C8B6F7EEA5A0@SN6PR04MB4014.namprd04.prod.outlook.com>"
+    first = "<CAOdM2nV3rWq8s+fhvD1xXoPzwGHqHSbCvVzM9wPz8R=dJ0Rz-A@mail.gmail.com>"
+    link = "https://support.example.com/unsubscribe?t=" + "eyJlIjoiYWRhQGV4YW1wbGUuY29tIn0" * 3
+    identity = dataclasses.replace(IDENTITY, unsubscribe_url=lambda address: link)
+    server = SmtpServer(smtp.host, smtp.port, starttls=False, timeout_seconds=10)
+    thread = FixedThread(MailThread(outlook, "Sizing", (first,) * 3))
+    await SmtpSender(server, identity, thread).send(outbound())
+    wire = smtp.recorder.raw[0].decode("ascii")
+    header, _, _ = wire.partition("\r\n\r\n")
+    assert "=?" not in header
+    unfolded = header.replace("\r\n ", " ")
+    assert f"\r\nIn-Reply-To: {outlook}\r\n" in unfolded
+    assert f"\r\nReferences: {first} {outlook}\r\n" in unfolded
+    assert f"\r\nList-Unsubscribe: <{link}>\r\n" in unfolded
+    # Folded only between ids, never inside one, at most 998 characters a line.
+    assert max(len(line) for line in header.split("\r\n")) <= 998
+    references = header.partition("\r\nReferences:")[2].partition("\r\nReply-To")[0]
+    assert [line.strip() for line in references.split("\r\n")] == [first, outlook]
+
+
+async def test_an_id_that_ascii_cannot_write_is_left_out_not_the_mail(
+    smtp: RunningSmtp,
+) -> None:
+    # A UTF-8 mail's Message-ID can hold any letter; a 7-bit header cannot.
+    server = SmtpServer(smtp.host, smtp.port, starttls=False, timeout_seconds=10)
+    thread = FixedThread(MailThread("<zoë@example.com>", "Sizing", ("<first@example.com>",)))
+    await SmtpSender(server, IDENTITY, thread).send(outbound())
+    header = smtp.recorder.raw[0].decode("ascii").partition("\r\n\r\n")[0]
+    assert "\r\nReferences: <first@example.com>\r\n" in header
+    assert "In-Reply-To" not in header and "zo" not in header
+
+
 async def test_a_4xx_answer_is_retryable_and_the_retry_keeps_the_message_id(
     smtp: RunningSmtp,
 ) -> None:

@@ -47,9 +47,8 @@ async def test_words_with_files_and_a_file_without_a_link() -> None:
     )
 
 
-async def test_a_picture_sent_before_the_handoff_shows_on_the_cards_last_messages() -> None:
-    picture = SentFile("picture (image/jpeg)", PICTURE)
-    packet = HandoffPacket(
+def packet_with(*messages: PacketMessage) -> HandoffPacket:
+    return HandoffPacket(
         handoff_id=7,
         conversation_id=3,
         customer_id=1,
@@ -65,18 +64,46 @@ async def test_a_picture_sent_before_the_handoff_shows_on_the_cards_last_message
         lifecycle_stage="customer",
         account_name=None,
         summary="The customer asked for a person.",
-        last_messages=[
-            PacketMessage("customer", "", NOW, (picture,)),
-            PacketMessage("customer", "a person please", NOW),
-        ],
+        last_messages=list(messages),
     )
+
+
+async def last_messages_on_card(packet: HandoffPacket) -> str:
     calls = RecordingDeskCalls()
     await SlackDesk(calls, "CHANDOFFS1", wake=lambda: None).handoff_opened(packet)
     ((_, arguments, purpose, _),) = calls.queued
     assert purpose == "handoff_card"
     (last,) = [b for b in arguments["blocks"] if "Last messages" in str(b.get("text"))]
-    assert last["text"]["text"] == (
+    return str(last["text"]["text"])
+
+
+async def test_a_picture_sent_before_the_handoff_shows_on_the_cards_last_messages() -> None:
+    picture = SentFile("picture (image/jpeg)", PICTURE)
+    packet = packet_with(
+        PacketMessage("customer", "", NOW, (picture,)),
+        PacketMessage("customer", "a person please", NOW),
+    )
+    assert await last_messages_on_card(packet) == (
         "*Last messages*\n"
         f"*customer:* :paperclip: <{PICTURE}|picture (image/jpeg)>\n"
         "*customer:* a person please"
+    )
+
+
+async def test_the_bots_markdown_reads_as_text_on_the_card() -> None:
+    # Slack does not read Markdown: the agent saw "**Track an order**" and
+    # "_Source: [Refunds](https://...)_" as typed. The customer's words stay as written.
+    answer = (
+        "Enter your order number on the **Track an order** page.\n\n"
+        "_Source: [Where is my order?](https://help.example/track)_"
+    )
+    packet = packet_with(
+        PacketMessage("customer", "where is **it**", NOW),
+        PacketMessage("bot", answer, NOW),
+    )
+    assert await last_messages_on_card(packet) == (
+        "*Last messages*\n"
+        "*customer:* where is **it**\n"
+        "*bot:* Enter your order number on the Track an order page.\n\n"
+        "Source: Where is my order? (https://help.example/track)"
     )

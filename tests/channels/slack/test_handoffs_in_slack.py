@@ -145,12 +145,21 @@ def test_only_the_owner_replies_and_unmapped_people_are_sent_to_an_admin(
     (unmapped,) = eventually(lambda: standin.responses)
     assert "Ask an admin" in unmapped["text"]
 
+    # Before anyone claims it, a reply is refused with what to do (it said "only the
+    # agent who claimed this conversation can reply", when nobody had).
+    slack.thread_reply(KIM, thread, "Hi Ada, one moment")
+    (unclaimed,) = eventually(lambda: standin.made("chat.postEphemeral"))
+    assert unclaimed.arguments["user"] == KIM
+    assert "nobody has claimed this conversation yet: press Claim" in unclaimed.arguments["text"]
+
     slack.press(KIM, "handoff_claim", handoff_id, thread)
     eventually(lambda: standin.made("chat.update"))
     slack.thread_reply(SAM, thread, "I'll take it from here")
-    (refusal,) = eventually(lambda: standin.made("chat.postEphemeral"))
+    refusals = eventually(lambda: standin.made("chat.postEphemeral")[1:])
+    (refusal,) = refusals
     assert refusal.arguments["user"] == SAM
     assert "only the agent who claimed" in refusal.arguments["text"]
+    assert all("one moment" not in t for _, t in ada.transcript())
     assert all("take it from here" not in t for _, t in ada.transcript())
     with services(slack_client).database.transaction() as session:
         handoff = session.scalars(select(Handoff)).one()

@@ -87,7 +87,8 @@ def test_a_mention_asks_for_a_summary_and_only_the_asker_sees_it(
             "type": "app_mention",
             "channel": "CSALES0001",
             "user": MARTA,
-            "text": f"<@{BOT_USER}> summary for ada@example.com",
+            # An address typed in a message reaches the app as Slack's mailto link.
+            "text": f"<@{BOT_USER}> summary for <mailto:ada@example.com|ada@example.com>",
             "ts": "1800000002.000100",
         }
     )

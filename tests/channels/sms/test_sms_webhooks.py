@@ -13,6 +13,7 @@ from twilio.request_validator import RequestValidator
 from bot.app import create_app
 from bot.settings import Settings
 from channels.handoff import SentFile
+from channels.sms.segments import Segments, count_segments
 from crm_store import handoffs, history
 from crm_store.models import Customer, Interaction
 from tests.support.fakes import RecordingAgentDesk, ScriptedDialogue
@@ -284,22 +285,33 @@ async def test_a_4xx_from_twilio_fails_the_message_visibly_without_retrying(
     assert sms.interaction(row.interaction_id).delivery_status == "failed"
 
 
+@pytest.mark.parametrize(
+    ("sentence", "encoding", "first_words"),
+    [
+        ("**Step {i}**: do the *thing* number {i}.", "GSM-7", "Step 0: do the thing"),
+        # One character outside the GSM alphabet makes the whole text UCS-2 (67 characters
+        # a part): cut at 1,600 characters, such an answer went in 24 segments, where the
+        # limit's GSM-7 text takes 11 and an agent's reply is held to 11 as well.
+        ("Schritt {i}: Reißverschluss *prüfen* ✓.", "UCS-2", "Schritt 0: Reißverschluss prüfen ✓."),
+    ],
+)
 async def test_a_long_reply_is_cut_to_a_summary_with_its_link_and_counted(
-    sms: SmsHarness,
+    sms: SmsHarness, sentence: str, encoding: str, first_words: str
 ) -> None:
     article = "https://help.acme-outfitters.example/returns-and-refunds/refunds"
-    long_answer = " ".join(f"**Step {i}**: do the *thing* number {i}." for i in range(120))
+    long_answer = " ".join(sentence.format(i=i) for i in range(120))
     sms.dialogue.replies = [f"{long_answer}\n\n_Source: [Refunds]({article})_"]  # type: ignore[attr-defined]
     await sms.text("how do refunds work?", "SM-1")
     await sms.deliver()
     [post] = sms.stand_in.posts
     body = post.form["Body"]
-    assert len(body) <= 1600 and body.endswith(f"More: {article}")
-    assert "**" not in body and "](" not in body and body.startswith("Step 0: do the thing")
+    assert len(body) <= 1600 and body.endswith(f".\n\nMore: {article}")
+    assert count_segments(body) == Segments(encoding, 11)
+    assert "*" not in body and "](" not in body and body.startswith(first_words)
     reply = sms.interaction(sms.outbox()[0].interaction_id)
-    assert reply.text.startswith("**Step 0**")  # the history keeps what the bot wrote
+    assert reply.text.startswith(sentence.format(i=0))  # the history keeps what the bot wrote
     assert reply.attributes["sms_text"] == body and reply.attributes["sms_shortened"] is True
-    assert reply.attributes["sms_encoding"] == "GSM-7"
+    assert reply.attributes["sms_encoding"] == encoding
     assert reply.attributes["sms_segments"] == 11
 
 
