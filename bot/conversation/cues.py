@@ -618,6 +618,19 @@ def only_emoji(text: str) -> bool:
     return bool(_ONLY_EMOJI.match(text))
 
 
+# Sounds of thinking, not words: "hmm", "umm", "uh", "erm", "mm".
+_HESITATION = re.compile(r"^\W*(?:(?:h+m+|u+m+|u+h+m*|e+r+m*|m{2,})\b\W*)+$", re.I)
+_WORDLESS = re.compile(r"^[\W_]*$")
+
+
+def says_nothing(text: str) -> bool:
+    """ "?", "...", "🤔", "hmm": a message with nothing in it to answer or act on (a
+    thumbs-up or down alone says yes or no: `yes_or_no`)."""
+    if yes_or_no(text) is not None:
+        return False
+    return bool(_WORDLESS.match(text) or _HESITATION.match(text))
+
+
 _OPENS_WITH_YES_OR_NO = re.compile(rf"^\W*(?:{_YES_WORDS}|{_NO_WORDS})\b", re.I)
 
 

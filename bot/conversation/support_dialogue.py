@@ -118,6 +118,7 @@ MAY_WANT_A_PERSON = (
 )
 ACKNOWLEDGED = "Great. Anything else I can help with?"
 GO_ON = "It looks like your message was cut off: what would you like to ask?"
+ASK_AWAY = "What would you like to ask? Type your question, or ask for a person at any time."
 NOTHING_ELSE = "No problem. What else can I help with?"
 ASIDE_NOT_ANSWERED = "Sorry, I don't have an answer to that one."
 CLARIFY_INTRO = "I want to answer the right question. Do you mean:"
@@ -197,6 +198,14 @@ class SupportDialogue:
         if form:
             return await self._in_form(turn, form)
         text = turn.message.text
+        if cues.says_nothing(text) and small_talk_intent(text) is None:
+            # "?", "🤔", "hmm": the NLU read "hmm" as a sure yes ("Great. Anything else?")
+            # and a "?" by SMS got a clarifying question between two articles it had no
+            # words for. Asked what they want; a question or offer pending stays pending.
+            # ("🙏" alone is thanks: small talk.)
+            return _Outcome(
+                [ASK_AWAY], Route(Decision.SMALL_TALK, "says_nothing"), "says_nothing", 1.0
+            ).replies()
         pending = turn.slots.pop(CLARIFYING, None)
         if pending:
             chosen = await self._clarified(turn, pending)

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from actions.context import OFFER_REASON
 from actions.handoff import HANDOFF_REASON
 from bot.conversation.dialogue import FALLBACK
 from bot.conversation.support_dialogue import (
     ACKNOWLEDGED,
+    ASK_AWAY,
     NOTHING_ELSE,
     OFFER_AFTER_TWO_MISSES,
     SupportDialogue,
@@ -190,6 +193,28 @@ async def test_yes_or_no_without_an_offer_is_acknowledged(
     assert actions.ran == [] and knowledge.queries == []  # not read as a follow-up
     assert (yes.text, yes.attributes["route"]["decision"]) == (ACKNOWLEDGED, "small_talk")
     assert no.text == NOTHING_ELSE
+
+
+@pytest.mark.parametrize("text", ["hmm", "?", "🤔", "..."])
+async def test_a_message_that_says_nothing_is_asked_what_they_want_and_an_offer_waits(
+    dialogue: SupportDialogue,
+    knowledge: ScriptedKnowledgeBase,
+    actions: RecordingActions,
+    text: str,
+) -> None:
+    knowledge.passages = [passage(REFUNDS, 0.2)]
+    actions.will_answer("action_handoff", "I'm passing you to a person.", handoff_id=7)
+    chat = Chat(dialogue)
+    await chat.say("what is the capital of Peru?", "nlu_fallback", 0.3)  # a person offered
+    queries = list(knowledge.queries)
+
+    (reply,) = await chat.say(text, "affirm", 0.97)  # the NLU read "hmm" as a sure yes
+    (handed,) = await chat.say("yes", "affirm", 0.97)
+
+    assert reply.text == ASK_AWAY
+    assert reply.attributes["route"]["rule"] == "says_nothing"
+    assert knowledge.queries == queries and actions.ran == ["action_handoff"]
+    assert handed.text == "I'm passing you to a person."
 
 
 async def test_a_question_the_nlu_reads_as_no_is_asked_not_acknowledged(
