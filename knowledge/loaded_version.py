@@ -15,12 +15,12 @@ What it holds, and what that costs (bench/kb_scale.py prints it at each size):
   the sorted vector ids are kept, 8 bytes a vector (0.8 MB at 100,000 vectors), and the
   views of the `VIEWS_HELD` most recently searched chunks, as read-only arrays (all its
   views, and the two subsets search asks for: its question views, its views but the
-  "asked" ones; a subset equal to the whole is the same array). A search asks for
-  its candidates' views about seven times (bench/README.md, session 35), and reading
-  them back from the index each time (sorted-id lookups, `np.isin`, a FAISS call) was a
-  fifth of a search's CPU. A chunk's views cost 1.5 KB each (384 float32), at most 8 a
-  chunk: the usual three views and no subset apart is 4.6 KB, about 10 MB for 2,048
-  chunks, 24 MB at worst (8 views, with "asked" ones among them).
+  "asked" ones; a subset that is one run of the views is a slice of them, not a copy).
+  A search asks for its candidates' views about seven times (bench/README.md, session
+  35), and reading them back from the index each time (sorted-id lookups, `np.isin`, a
+  FAISS call) was a fifth of a search's CPU. A view costs 1.5 KB (384 float32), a chunk
+  has at most 8: the usual three views are 4.6 KB, about 10 MB for 2,048 chunks; at
+  most 8 views and a question view copied, about 28 MB.
 - chunk rows (text, title, article, question, language...): the `ROWS_HELD` most
   recently used, read from the catalogue on a miss. A full-length chunk (150 words)
   costs about 1.6 KB in memory: 7.4 MB for 4,096 rows and 100,000 vector ids together
@@ -265,11 +265,16 @@ class LoadedVersion:
 
 
 def _subset(views: np.ndarray, keep: np.ndarray) -> np.ndarray | None:
-    """The rows of `views` that `keep` marks, read-only; `views` itself when all are."""
+    """The rows of `views` that `keep` marks, read-only: `views` itself when all are, a
+    slice of it (no copy) when they are one run, as a chunk's own views before its
+    "asked" ones are; a copy otherwise."""
     if keep.all():
         return views
-    if not keep.any():
+    rows = np.flatnonzero(keep)
+    if not len(rows):
         return None
-    rows = views[keep]
-    rows.flags.writeable = False
-    return rows
+    if rows[-1] - rows[0] + 1 == len(rows):
+        return views[rows[0] : rows[-1] + 1]  # a view of a read-only array is read-only
+    copied = views[rows]
+    copied.flags.writeable = False
+    return copied
