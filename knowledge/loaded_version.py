@@ -36,8 +36,9 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -48,6 +49,7 @@ from knowledge.records import Passage
 
 __all__ = ["ARTICLES_HELD", "ROWS_HELD", "VIEWS_HELD", "LoadedVersion"]
 
+_Kept = TypeVar("_Kept")
 ROWS_HELD = 4096
 ARTICLES_HELD = 1024
 VIEWS_HELD = 2048
@@ -130,27 +132,8 @@ class LoadedVersion:
     def _views_of(self, chunk_ids: Sequence[int]) -> dict[int, _Views]:
         """The views of these chunks that this version has, misses read from the index
         in one call. Chunk ids are never reused, so a chunk without views stays so."""
-        found: dict[int, _Views] = {}
-        missing = []
-        with self._lock:
-            for chunk in dict.fromkeys(chunk_ids):
-                if chunk in self._views:
-                    self._views.move_to_end(chunk)
-                    if (views := self._views[chunk]) is not None:
-                        found[chunk] = views
-                else:
-                    missing.append(chunk)
-        if not missing:
-            return found
-        read = self._read_views(missing)
-        self.view_reads += 1
-        with self._lock:
-            for chunk in missing:
-                if (views := read.get(chunk)) is not None:
-                    found[chunk] = views
-                self._views[chunk] = views
-            while len(self._views) > self._views_held:
-                self._views.popitem(last=False)
+        found, read = self._kept(self._views, self._views_held, chunk_ids, self._read_views)
+        self.view_reads += read
         return found
 
     def _read_views(self, chunks: list[int]) -> dict[int, _Views]:
@@ -233,35 +216,50 @@ class LoadedVersion:
         """The rows of these chunks that this version has; misses read in one query.
         A chunk the catalogue no longer has (a newer version removed it) is remembered
         as absent: chunk ids are never reused."""
-        found: dict[int, _Row] = {}
+        found, read = self._kept(self._rows, self._rows_held, chunk_ids, self._read_rows)
+        self.row_reads += read
+        return found
+
+    def _read_rows(self, chunks: list[int]) -> dict[int, _Row]:
+        rows = {}
+        for chunk, values in self._catalogue.chunk_rows(chunks).items():
+            document_id, title, section, source, text, article, question, language = values
+            rows[chunk] = _Row(
+                document_id, title, section, source, ChunkFacts(article, question, language, text)
+            )
+        return rows
+
+    def _kept(
+        self,
+        kept: OrderedDict[int, _Kept | None],
+        held: int,
+        chunk_ids: Sequence[int],
+        read: Callable[[list[int]], dict[int, _Kept]],
+    ) -> tuple[dict[int, _Kept], int]:
+        """What `kept` holds of these chunks, the misses read in one call of `read` and
+        kept too, the least recently used let go past `held`; a chunk `read` did not
+        return is kept as absent. Also how many reads it took (0 or 1)."""
+        found: dict[int, _Kept] = {}
         missing = []
         with self._lock:
             for chunk in dict.fromkeys(chunk_ids):
-                if chunk in self._rows:
-                    self._rows.move_to_end(chunk)
-                    if (row := self._rows[chunk]) is not None:
-                        found[chunk] = row
+                if chunk in kept:
+                    kept.move_to_end(chunk)
+                    if (value := kept[chunk]) is not None:
+                        found[chunk] = value
                 else:
                     missing.append(chunk)
         if not missing:
-            return found
-        read = self._catalogue.chunk_rows(missing)
-        self.row_reads += 1
+            return found, 0
+        fresh = read(missing)
         with self._lock:
             for chunk in missing:
-                values = read.get(chunk)
-                row = None
-                if values is not None:
-                    document_id, title, section, source, text, article, question, language = values
-                    row = _Row(
-                        document_id, title, section, source,
-                        ChunkFacts(article, question, language, text),
-                    )  # fmt: skip
-                    found[chunk] = row
-                self._rows[chunk] = row
-            while len(self._rows) > self._rows_held:
-                self._rows.popitem(last=False)
-        return found
+                if (value := fresh.get(chunk)) is not None:
+                    found[chunk] = value
+                kept[chunk] = value
+            while len(kept) > held:
+                kept.popitem(last=False)
+        return found, 1
 
 
 def _subset(views: np.ndarray, keep: np.ndarray) -> np.ndarray | None:

@@ -63,17 +63,26 @@ def test_a_version_published_by_another_handle_is_searched_at_once(
     assert serving.search("shipping takes days", k=1) == []
 
 
-def test_kept_rows_are_bounded(
-    tmp_path: Path, help_dir: Path, fake_encoder: RecordingEncoder
-) -> None:
-    kb = KnowledgeBase.open(tmp_path / "index", fake_encoder)
+def _version_holding(
+    tmp_path: Path, help_dir: Path, encoder: RecordingEncoder, **held: int
+) -> tuple[LoadedVersion, Catalogue, list[int]]:
+    """A version of the ingested help centre that keeps at most `held` of something,
+    on a catalogue of its own (close it), and its chunks (three)."""
+    kb = KnowledgeBase.open(tmp_path / "index", encoder)
     kb.ingest([help_dir])
     loaded = kb._current_index()
     catalogue = Catalogue(tmp_path / "index" / "catalogue.sqlite3")
     version = LoadedVersion(
-        loaded.generation, loaded.index, loaded.question_views, catalogue, rows_held=2
+        loaded.generation, loaded.index, loaded.question_views, catalogue, **held
     )
     chunks = sorted({int(vector) // 8 for vector in version.index.vector_ids()})
+    return version, catalogue, chunks
+
+
+def test_kept_rows_are_bounded(
+    tmp_path: Path, help_dir: Path, fake_encoder: RecordingEncoder
+) -> None:
+    version, catalogue, chunks = _version_holding(tmp_path, help_dir, fake_encoder, rows_held=2)
     facts = version.chunk_facts(chunks)
     assert len(facts) == 3 and len(version._rows) == 2
     assert version.chunk_facts(chunks[-1:]) == {chunks[-1]: facts[chunks[-1]]}
@@ -144,14 +153,7 @@ def test_kept_views_are_each_kind_the_index_stores_read_once_and_read_only(
 def test_kept_views_are_bounded(
     tmp_path: Path, help_dir: Path, fake_encoder: RecordingEncoder
 ) -> None:
-    kb = KnowledgeBase.open(tmp_path / "index", fake_encoder)
-    kb.ingest([help_dir])
-    loaded = kb._current_index()
-    catalogue = Catalogue(tmp_path / "index" / "catalogue.sqlite3")
-    version = LoadedVersion(
-        loaded.generation, loaded.index, loaded.question_views, catalogue, views_held=2
-    )
-    chunks = sorted({int(vector) // 8 for vector in version.index.vector_ids()})
+    version, catalogue, chunks = _version_holding(tmp_path, help_dir, fake_encoder, views_held=2)
     every = version.chunk_vectors(chunks)
     assert len(every) == 3 and len(version._views) == 2
     assert np.array_equal(version.chunk_vectors(chunks[-1:])[chunks[-1]], every[chunks[-1]])
