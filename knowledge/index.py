@@ -13,6 +13,16 @@ anything; real embeddings behave like the clustered set.
 
 Files are written under a temporary name and renamed into place, so a reader never sees
 half an index.
+
+A search runs on one OpenMP thread, whatever FAISS's default (the cores: 2 here). One
+query was no faster on two (wall time in a loop, exact index of 632 and 20,000 random
+vectors: 0.042 ms either way, 1.71 to 1.75 ms on two against 1.12 to 1.14 on one), and
+on a busy machine the two-thread team cost its caller 0.8 to 3.0 ms of CPU a search of
+the demo help centre against 0.08 ms on one thread, the time growing with the machine's
+load (bench/README.md, session 35). OpenMP's thread count is set per calling thread
+(`omp_set_num_threads` in one thread leaves the server's worker threads, where searches
+run, at the default), so each search sets it for its own call and puts it back: an
+ingest's index build on the same thread keeps its threads.
 """
 
 from __future__ import annotations
@@ -95,8 +105,15 @@ class VectorIndex:
         if self.size == 0 or n <= 0:
             return []
         query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
-        scores, ids = self._index.search(query, min(n, self.size))
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        threads = faiss.omp_get_max_threads()
+        faiss.omp_set_num_threads(1)  # this thread only (module docstring)
+        try:
+            scores, ids = self._index.search(query, min(n, self.size))
+        finally:
+            faiss.omp_set_num_threads(threads)
+        # `tolist` gives the same Python ints and floats as int() and float() of each
+        # numpy scalar, without making the scalars (a few hundred hits a search).
+        return [(i, s) for i, s in zip(ids[0].tolist(), scores[0].tolist(), strict=True) if i >= 0]
 
 
 def _hnsw_of(index: faiss.Index) -> faiss.IndexHNSW | None:

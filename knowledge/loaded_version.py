@@ -10,10 +10,17 @@ one lock: a third of a server's samples outside idle waits at 64 web chat client
 of it threads queueing for that lock (bench/scale_out.py's profile).
 
 What it holds, and what that costs (bench/kb_scale.py prints it at each size):
-- vectors: none of its own. The FAISS index already holds every vector (flat storage in
-  both the exact and the HNSW index), so a chunk's views are read back from it
-  (`VectorIndex.vectors`); only the sorted vector ids are kept, 8 bytes a vector
-  (0.8 MB at 100,000 vectors).
+- vectors: the FAISS index already holds every vector (flat storage in both the exact
+  and the HNSW index), so a chunk's views are read back from it (`VectorIndex.vectors`);
+  the sorted vector ids are kept, 8 bytes a vector (0.8 MB at 100,000 vectors), and the
+  views of the `VIEWS_HELD` most recently searched chunks, as read-only arrays (all its
+  views, and the two subsets search asks for: its question views, its views but the
+  "asked" ones; a subset that is one run of the views is a slice of them, not a copy).
+  A search asks for its candidates' views about seven times (bench/README.md, session
+  35), and reading them back from the index each time (sorted-id lookups, `np.isin`, a
+  FAISS call) was a fifth of a search's CPU. A view costs 1.5 KB (384 float32), a chunk
+  has at most 8: the usual three views are 4.6 KB, about 10 MB for 2,048 chunks; at
+  most 8 views and a question view copied, about 28 MB.
 - chunk rows (text, title, article, question, language...): the `ROWS_HELD` most
   recently used, read from the catalogue on a miss. A full-length chunk (150 words)
   costs about 1.6 KB in memory: 7.4 MB for 4,096 rows and 100,000 vector ids together
@@ -29,8 +36,9 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -39,10 +47,12 @@ from knowledge.catalogue import MAX_VIEWS, Catalogue, ChunkFacts
 from knowledge.index import VectorIndex
 from knowledge.records import Passage
 
-__all__ = ["ARTICLES_HELD", "ROWS_HELD", "LoadedVersion"]
+__all__ = ["ARTICLES_HELD", "ROWS_HELD", "VIEWS_HELD", "LoadedVersion"]
 
+_Kept = TypeVar("_Kept")
 ROWS_HELD = 4096
 ARTICLES_HELD = 1024
+VIEWS_HELD = 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +66,17 @@ class _Row:
     facts: ChunkFacts
 
 
+@dataclass(frozen=True, slots=True)
+class _Views:
+    """A chunk's views in vector id order, read-only; None where it has none of a kind.
+    Question views and "asked" views are of two kinds in the catalogue, never both, so
+    the question views are also the question views without the "asked" ones."""
+
+    every: np.ndarray
+    questions: np.ndarray | None
+    content: np.ndarray | None  # all but the "asked" views (how customers ask)
+
+
 class LoadedVersion:
     def __init__(
         self,
@@ -66,6 +87,7 @@ class LoadedVersion:
         asked_views: set[int] | None = None,
         *,
         rows_held: int = ROWS_HELD,
+        views_held: int = VIEWS_HELD,
         classifier: ArticleClassifier | None = None,
     ) -> None:
         self.generation = generation
@@ -83,37 +105,64 @@ class LoadedVersion:
         self._rows: OrderedDict[int, _Row | None] = OrderedDict()
         self._rows_held = rows_held
         self._articles: OrderedDict[tuple[str, str | None], list[int]] = OrderedDict()
+        self._views: OrderedDict[int, _Views | None] = OrderedDict()
+        self._views_held = views_held
         self._lock = threading.Lock()
         self.row_reads = 0  # catalogue reads on a miss (tests count them)
+        self.view_reads = 0  # reads of views from the index on a miss (tests count them)
 
     def chunk_vectors(
         self, chunk_ids: Sequence[int], *, questions_only: bool = False, without_asked: bool = False
     ) -> dict[int, np.ndarray]:
         """Every view of these chunks (only their question views, or all but their
-        "asked" views, when told) as (views, dim) arrays, from the index itself."""
-        chunks = list(dict.fromkeys(chunk_ids))
-        if not chunks or not len(self._vector_ids):
+        "asked" views, when told) as read-only (views, dim) arrays, in chunk id order;
+        a chunk with no such views is left out."""
+        held = self._views_of(chunk_ids)
+        found = {}
+        for chunk in sorted(held):
+            views = held[chunk]
+            if questions_only:  # with or without `without_asked`: see `_Views`
+                chosen = views.questions
+            else:
+                chosen = views.content if without_asked else views.every
+            if chosen is not None:
+                found[chunk] = chosen
+        return found
+
+    def _views_of(self, chunk_ids: Sequence[int]) -> dict[int, _Views]:
+        """The views of these chunks that this version has, misses read from the index
+        in one call. Chunk ids are never reused, so a chunk without views stays so."""
+        found, read = self._kept(self._views, self._views_held, chunk_ids, self._read_views)
+        self.view_reads += read
+        return found
+
+    def _read_views(self, chunks: list[int]) -> dict[int, _Views]:
+        if not len(self._vector_ids):
             return {}
         starts = np.asarray(chunks, dtype=np.int64) * MAX_VIEWS
         low = np.searchsorted(self._vector_ids, starts)
         high = np.searchsorted(self._vector_ids, starts + MAX_VIEWS)
         wanted = np.concatenate([self._vector_ids[a:b] for a, b in zip(low, high, strict=True)])
-        if questions_only:
-            wanted = wanted[np.isin(wanted, self._question_ids)]
-        if without_asked:
-            wanted = wanted[~np.isin(wanted, self._asked_ids)]
         if not len(wanted):
             return {}
         vectors = self.index.vectors(wanted)
+        vectors.flags.writeable = False  # shared by every search of this version
+        is_question = np.isin(wanted, self._question_ids)
+        is_asked = np.isin(wanted, self._asked_ids)
         owners = wanted // MAX_VIEWS
         # `wanted` is sorted, so each chunk's views are one run of rows.
         bounds = np.flatnonzero(np.diff(owners)) + 1
-        return {
-            int(owners[start]): vectors[start:end]
-            for start, end in zip(
-                np.concatenate(([0], bounds)), np.concatenate((bounds, [len(wanted)])), strict=True
+        read = {}
+        for start, end in zip(
+            np.concatenate(([0], bounds)), np.concatenate((bounds, [len(wanted)])), strict=True
+        ):
+            every = vectors[start:end]
+            read[int(owners[start])] = _Views(
+                every,
+                _subset(every, is_question[start:end]),
+                _subset(every, ~is_asked[start:end]),
             )
-        }
+        return read
 
     def chunk_facts(self, chunk_ids: Sequence[int]) -> dict[int, ChunkFacts]:
         return {chunk: row.facts for chunk, row in self._rows_of(chunk_ids).items()}
@@ -167,32 +216,63 @@ class LoadedVersion:
         """The rows of these chunks that this version has; misses read in one query.
         A chunk the catalogue no longer has (a newer version removed it) is remembered
         as absent: chunk ids are never reused."""
-        found: dict[int, _Row] = {}
+        found, read = self._kept(self._rows, self._rows_held, chunk_ids, self._read_rows)
+        self.row_reads += read
+        return found
+
+    def _read_rows(self, chunks: list[int]) -> dict[int, _Row]:
+        rows = {}
+        for chunk, values in self._catalogue.chunk_rows(chunks).items():
+            document_id, title, section, source, text, article, question, language = values
+            rows[chunk] = _Row(
+                document_id, title, section, source, ChunkFacts(article, question, language, text)
+            )
+        return rows
+
+    def _kept(
+        self,
+        kept: OrderedDict[int, _Kept | None],
+        held: int,
+        chunk_ids: Sequence[int],
+        read: Callable[[list[int]], dict[int, _Kept]],
+    ) -> tuple[dict[int, _Kept], int]:
+        """What `kept` holds of these chunks, the misses read in one call of `read` and
+        kept too, the least recently used let go past `held`; a chunk `read` did not
+        return is kept as absent. Also how many reads it took (0 or 1)."""
+        found: dict[int, _Kept] = {}
         missing = []
         with self._lock:
             for chunk in dict.fromkeys(chunk_ids):
-                if chunk in self._rows:
-                    self._rows.move_to_end(chunk)
-                    if (row := self._rows[chunk]) is not None:
-                        found[chunk] = row
+                if chunk in kept:
+                    kept.move_to_end(chunk)
+                    if (value := kept[chunk]) is not None:
+                        found[chunk] = value
                 else:
                     missing.append(chunk)
         if not missing:
-            return found
-        read = self._catalogue.chunk_rows(missing)
-        self.row_reads += 1
+            return found, 0
+        fresh = read(missing)
         with self._lock:
             for chunk in missing:
-                values = read.get(chunk)
-                row = None
-                if values is not None:
-                    document_id, title, section, source, text, article, question, language = values
-                    row = _Row(
-                        document_id, title, section, source,
-                        ChunkFacts(article, question, language, text),
-                    )  # fmt: skip
-                    found[chunk] = row
-                self._rows[chunk] = row
-            while len(self._rows) > self._rows_held:
-                self._rows.popitem(last=False)
-        return found
+                if (value := fresh.get(chunk)) is not None:
+                    found[chunk] = value
+                kept[chunk] = value
+            while len(kept) > held:
+                kept.popitem(last=False)
+        return found, 1
+
+
+def _subset(views: np.ndarray, keep: np.ndarray) -> np.ndarray | None:
+    """The rows of `views` that `keep` marks, read-only: `views` itself when all are, a
+    slice of it (no copy) when they are one run, as a chunk's own views before its
+    "asked" ones are; a copy otherwise."""
+    if keep.all():
+        return views
+    rows = np.flatnonzero(keep)
+    if not len(rows):
+        return None
+    if rows[-1] - rows[0] + 1 == len(rows):
+        return views[rows[0] : rows[-1] + 1]  # a view of a read-only array is read-only
+    copied = views[rows]
+    copied.flags.writeable = False
+    return copied
