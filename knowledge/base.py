@@ -457,10 +457,11 @@ class KnowledgeBase:
         self, text: str, shown: Passage, *, only_if_closer: bool = False
     ) -> Passage | None:
         """The section of `shown`'s article, other than `shown`, closest to `text` on
-        its own words (not an FAQ entry: a short yes or no answers only its own
-        question); None when the article has no other, or, with `only_if_closer`, when
-        `shown` itself is at least as close. For a question that found the section the
-        customer has just been shown."""
+        its own words, not an FAQ entry (its short answer is for its own question); None
+        when the article has no other. With `only_if_closer`, None too unless that
+        section is closer to `text` than `shown` is and at least `OTHER_SECTION_FLOOR`
+        ("why?" is near no section, and the nearest is noise). For a question that found
+        the section the customer has just been shown."""
         vector = await self._encoder.encode_async(self._prepare(text))
         return await asyncio.to_thread(self.other_section, vector, shown, only_if_closer)
 
@@ -473,18 +474,22 @@ class KnowledgeBase:
         sections = [
             c for c, f in facts.items() if f.question is None and f.language == shown.language
         ]
-        if not sections:
-            return None
         query = np.asarray(vector, dtype=np.float32)
         content = _content_similarity(version, query, [*sections, shown.chunk_id])
         own = content.pop(shown.chunk_id, None)
+        if not content:
+            return None
         best = max(content, key=lambda c: (content[c], -c))
-        if only_if_closer and own is not None and content[best] <= own:
+        if only_if_closer and (
+            own is None  # `shown` is of a version before this one: nothing to compare
+            or content[best] <= own
+            or content[best] < OTHER_SECTION_FLOOR
+        ):
             return None
         # The article's match stands (it is what the router judged); the section is the
         # part of it this message reads closest to.
-        (found,) = version.passages([(best, shown.score, shown.similarity)])
-        return found
+        found = version.passages([(best, shown.score, shown.similarity)])
+        return found[0] if found else None
 
     def search_vector(
         self, text: str, vector: np.ndarray, k: int, language: str | None = None
@@ -725,6 +730,14 @@ class KnowledgeBase:
             and asked.get(chunk, 0.0) < self._faq_threshold
         }
 
+
+# How near, on its own words, another section of an article must be to a follow-up to be
+# quoted in place of the section just quoted. On the demo help centre, follow-ups that
+# another section answers scored 0.17 to 0.58 on it ("how much is it" after "do you ship
+# to canada": Delivery times and costs 0.17; "ok so how do i claim it" after the
+# warranty: How to make a claim 0.51); ones with nothing of their own ("why?", "and
+# then?", "are you sure?", "say that again") -0.03 to 0.13 on their nearest.
+OTHER_SECTION_FLOOR = 0.15
 
 # The index's scores and the vectors read back from it differ in the last float32 digits:
 # a chunk's own view must lose to a phrasing by more than this to count as beaten.

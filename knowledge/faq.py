@@ -2,9 +2,11 @@
 
 An FAQ answer such as "No. Gift cards never expire" is right for "Do gift cards
 expire?" and wrong for "Do you sell gift cards?", though the two are close in meaning
-and share words. So search returns such an entry only when the query matches the
-entry's question itself, above `FAQ_QUESTION_THRESHOLD`; otherwise the entry steps
-aside and its article is represented by its best other section. Entries whose answer
+and share words; so is a short answer giving one fact ("Where are your stores?" -> the
+flagship's address, wrong for "do you have an outlet store"). So search returns such an
+entry only when the query matches the entry's question itself, above
+`FAQ_QUESTION_THRESHOLD`; otherwise the entry steps aside and its article is
+represented by its best other section. Entries whose answer
 explains rather than decides ("How do I use a gift card online?" -> the steps) are
 matched like any section.
 
@@ -74,10 +76,13 @@ _YES_NO_QUESTION = re.compile(
 # A question after one fact: a number, a place, a time. Its short answer gives that fact
 # ("Where are your stores?" -> the flagship's street address), which is no answer to a
 # question near it ("do you have an outlet store", "where are your clothes made"), as a
-# yes or no is not. "How do I ..." and "Why ..." entries explain, and are matched like
-# any section.
+# yes or no is not. "How do I ...", "Where do I ...", "Why ..." entries explain, and are
+# matched like any section; "When I return an item, who pays?" is a condition, not a
+# question after a time.
 _FACT_QUESTION = re.compile(
-    r"^\W*(how (many|much|long|soon|often|far|old)|where|when|what time)\b", re.IGNORECASE
+    r"^\W*(how (many|much|long|soon|often|far|old)|where (is|are|was|were|s)|where's"
+    r"|when (is|are|was|were|does|do you|did|will)|what time)\b",
+    re.IGNORECASE,
 )
 
 

@@ -672,10 +672,16 @@ _CONSENT_OBJECT = re.compile(
 
 # "stop sending me these", "quit texting me this junk", "stop spamming me": the messages
 # themselves, pointed at rather than named (by SMS, the texts the customer is reading).
-# "stop sending me the wrong size" names something else and is not one.
+# The pointer must end the request: "stop sending me these damaged items", "stop sending
+# this order, I want to cancel it", "stop sending them to my work address" name
+# something else ("stop sending them, ..." is read as the rest says), and "don't stop
+# sending me these" is no request to stop.
 _STOP_THESE = re.compile(
-    r"\b(?:stop|quit|no more)\s+(?:spamming\b|(?:sending|texting|emailing|messaging)"
-    r"(?:\s+(?:me|us))?\s+(?:these|this|them|that|any ?more|junk|spam|crap|rubbish)\b)",
+    r"(?<!don't )(?<!don\u2019t )(?<!dont )(?<!do not )"
+    r"\b(?:stop|quit|no more)\s+(?:spamming\s+(?:me|us)"
+    r"|(?:sending|texting|emailing|messaging)(?:\s+(?:me|us))?\s+"
+    r"(?:(?:these|this|them|that)(?:\s+(?:junk|spam|crap|rubbish))?|junk|spam|any ?more))"
+    r"(?:\s+(?:please|pls|plz|thanks|thx|now|ok|okay))?\s*(?:[.!?]|$)",
     re.I,
 )
 

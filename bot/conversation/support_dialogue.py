@@ -370,13 +370,21 @@ class SupportDialogue:
             # answer leaned on it and found the same section: quoting it again answers
             # an upset customer with what just failed them. A person is offered.
             plan = Plan(Decision.OFFER, "complaint_after_answer")
-        elif plan.decision is Decision.ANSWER and plan.cite[0].chunk_id in said_last:
+        elif (
+            plan.decision is Decision.ANSWER
+            and plan.cite[0].chunk_id in said_last
+            and not _asked_again(text, turn)
+        ):
             # "can i change the address after ordering?" then "what if it already
-            # shipped": the follow-up found the section just quoted. The article's other
-            # section closer to this message than the one quoted answers it ("After the
-            # first hour"). Otherwise the quoted one is quoted again: "how does pay in 4
-            # work" then "whats the minimum?" ($50 is in it; "Who can use it" came
-            # next when any other section was taken).
+            # shipped", or "do you ship to canada and how much is it" (the second question
+            # reads with the first): the section just quoted was found again. The
+            # article's other section closer to this message than the one quoted answers
+            # it ("After the first hour", "Delivery times and costs"). Otherwise, or for
+            # a message with nothing of its own ("why?", "say that again": no section is
+            # near it, `knowledge.base.OTHER_SECTION_FLOOR`), or the same question typed
+            # again, the quoted one is quoted again: "how does pay in 4 work" then "whats
+            # the minimum?" ($50 is in it; "Who can use it" came next when any other
+            # section was taken).
             other = await self._knowledge.other_section_async(
                 text, plan.cite[0], only_if_closer=True
             )
@@ -386,18 +394,9 @@ class SupportDialogue:
             turn if understood is turn.understanding else replace(turn, understanding=understood)
         )
         if shown and plan.decision is Decision.ANSWER and plan.cite[0].chunk_id in shown:
-            # "do you ship to canada and how much is it": both found the section on
-            # screen. The article's section closest to this question is quoted when it is
-            # closer than the one on screen ("Delivery times and costs"); otherwise the
-            # one on screen answers both ("whats the warranty on jackets, and does it
-            # cover zips") and is quoted once. (Its next article instead was tried:
+            # "is that under warranty? if not, how much is a repair?": both found the
+            # section on screen. It is quoted once. (Its next article instead was tried:
             # after "do you ship to canada", "and do you take amex" got delivery times.)
-            other = await self._knowledge.other_section_async(
-                text, plan.cite[0], only_if_closer=True
-            )
-            if other is not None and other.chunk_id not in shown:
-                plan = replace(plan, rule=f"{plan.rule}_next_section", cite=[other])
-        if shown and plan.decision is Decision.ANSWER and plan.cite[0].chunk_id in shown:
             said = plan.cite[0]
             route = Route(Decision.ANSWER, "already_answered", articles=[passage_article(said)])
             outcome = _Outcome([], route, signals.intent, round(said.similarity, 4))
@@ -921,6 +920,18 @@ def _blended(alone: list[Passage], with_last: list[Passage]) -> list[Passage]:
         best = max((p for p in shown if p is not None), key=lambda p: p.similarity)
         blended.append(replace(best, similarity=mean, own_similarity=None))
     return sorted(blended, key=lambda p: (-p.similarity, passage_article(p)))
+
+
+def _asked_again(text: str, turn: Turn) -> bool:
+    """The message is the last question typed again ("what's your return policy" twice):
+    its words, in any case and punctuation, are the last query's."""
+    last = (turn.slots.get(LAST_TOPIC) or {}).get("query") or ""
+    return _words(text) == _words(last)
+
+
+def _words(text: str) -> list[str]:
+    """Lower case, apostrophes dropped ("what's" and "Whats" are one word)."""
+    return re.findall(r"[^\W_]+", re.sub(r"['\u2019]", "", text.lower()))
 
 
 def _missed_before(turn: Turn) -> bool:

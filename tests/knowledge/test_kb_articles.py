@@ -1,6 +1,7 @@
 """Search answers per article: the best chunk of each, k different articles."""
 
 import asyncio
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,19 @@ def test_a_detail_of_the_section_just_shown_finds_no_closer_section(
         asyncio.run(demo_kb.other_section_async("whats the minimum?", shown, only_if_closer=True))
         is None
     )
+
+
+@pytest.mark.parametrize("follow_up", ["why?", "and then?", "say that again", "are you sure?"])
+def test_a_follow_up_with_nothing_of_its_own_finds_no_other_section(
+    demo_kb: KnowledgeBase, follow_up: str
+) -> None:
+    (shown,) = demo_kb.search("how long do refunds take", 1)
+
+    assert asyncio.run(demo_kb.other_section_async(follow_up, shown, only_if_closer=True)) is None
+
+
+def test_a_passage_of_an_older_version_finds_no_other_section(kb: KnowledgeBase) -> None:
+    (shown,) = [p for p in kb.search("refund timing", k=10) if "refunds" in p.article]
+    gone = dataclasses.replace(shown, chunk_id=-1)  # not in the version now loaded
+
+    assert asyncio.run(kb.other_section_async("which card", gone, only_if_closer=True)) is None

@@ -17,6 +17,8 @@ def test_which_entries_answer_only_their_own_question() -> None:
     assert answers_only_its_question("Where are your stores?", "At 120 Harbor Street.")
     assert answers_only_its_question("How long is the warranty?", "Two years.")
     assert answers_only_its_question("When do you ship?", "Monday to Friday.")
+    assert not answers_only_its_question("Where do I enter a code?", "In the Discount box.")
+    assert not answers_only_its_question("When I return an item, who pays?", "We do.")
     long_answer = "Yes, " + "and it depends on the case " * 20
     assert not answers_only_its_question("Can I do this?", long_answer)  # an explanation
 

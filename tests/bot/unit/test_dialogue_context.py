@@ -420,11 +420,12 @@ async def test_a_section_two_questions_both_find_is_quoted_once(
     assert [s["source"] for s in reply.sources] == [RETURNS.source]
 
 
-async def test_a_question_whose_section_is_on_screen_gets_its_articles_closer_section(
+async def test_a_second_question_finding_the_firsts_section_gets_its_articles_closer_one(
     dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
 ) -> None:
     """ "do you ship to canada and how much is it": the second question finds the
-    section the first is answered with; the article's section closer to it is quoted."""
+    section the first is answered with (read after it, as a follow-up to it); the
+    article's section closer to it is quoted."""
     costs = passage(
         "Shipping abroad is charged by weight.",
         0.7,

@@ -262,6 +262,21 @@ async def test_a_follow_up_that_finds_the_section_just_quoted_gets_the_articles_
     assert [s["chunk_id"] for s in reply.sources] == [after.chunk_id]
 
 
+async def test_the_same_question_typed_again_gets_the_same_section(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
+) -> None:
+    first = passage("We take returns within 30 days.", 0.8, section="Our return policy")
+    knowledge.passages = [first]
+    knowledge.other_sections = {first.chunk_id: passage("Worn items...", 0.8, section="Worn")}
+    chat = Chat(dialogue)
+    await chat.say("what's your return policy", "knowledge_question", 0.9)
+
+    (reply,) = await chat.say("Whats your return policy?", "knowledge_question", 0.9)
+
+    assert reply.text.startswith("We take returns within 30 days.")
+    assert knowledge.sections_asked == []
+
+
 async def test_a_calm_follow_up_may_get_the_same_section_again(
     dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
 ) -> None:

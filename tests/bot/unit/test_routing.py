@@ -316,7 +316,21 @@ def test_a_consent_change_that_says_what_it_changes_is_done(text: str, intent: s
 
 
 @pytest.mark.parametrize(
-    "text", ["cancel", "cancel it", "stop it now", "stop sending me the wrong size"]
+    "text",
+    [
+        "cancel",
+        "cancel it",
+        "stop it now",
+        "stop sending me the wrong size",
+        # a pointer that does not end the request names something else
+        "please stop sending this order, I want to cancel it",
+        "stop sending me these damaged items",
+        "stop sending me this verification code",
+        "I asked you to stop sending them to my work address",
+        "stop spamming the same answer",
+        "stop sending them, i want to cancel",
+        "don't stop sending me these, I love them",
+    ],
 )
 def test_a_bare_cancel_is_not_an_unsubscribe(text: str) -> None:
     plan = decide(signals(text, "opt_out", 0.99))
