@@ -6,7 +6,7 @@ empty segment."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -37,6 +37,12 @@ def sms() -> RecordingSender:
 
 @pytest.fixture
 def client(settings: Settings, sms: RecordingSender) -> Iterator[TestClient]:
+    # No quiet hours: a test that sends would otherwise wait for the recipients' morning
+    # whenever the suite runs in their night (it failed so at 22:30 in San Francisco).
+    quiet_off = settings.campaigns.model_copy(
+        update={"quiet_hours_start": time(0, 0), "quiet_hours_end": time(0, 0)}
+    )
+    settings = settings.model_copy(update={"campaigns": quiet_off})
     app = create_app(settings, dialogue=ScriptedDialogue(), senders={Channel.SMS: sms})
     with TestClient(app) as client:
         shoppers(
