@@ -197,7 +197,7 @@ class HandoffService:
 
         def run() -> tuple[str | None, _ToCustomer | None]:
             with self._db.transaction() as session:
-                handoff = self._owned(session, handoff_id, staff_id)
+                handoff = self._owned(session, handoff_id, staff_id, note=note)
                 sent = None
                 if note:
                     self._note(session, handoff, staff_id, text)
@@ -278,7 +278,12 @@ class HandoffService:
         self._outbox_written()
 
     @staticmethod
-    def _owned(session: Session, handoff_id: int, staff_id: int) -> HandoffRecord:
+    def _owned(
+        session: Session, handoff_id: int, staff_id: int, *, note: bool = False
+    ) -> HandoffRecord:
+        """The live handoff `staff_id` may write on: a reply only when they claimed it; a
+        note, from any staff user (colleagues answering the owner, or talking before
+        anyone claimed it, need not claim: nothing of it reaches the customer)."""
         handoff = handoffs.get_handoff(session, handoff_id)
         if handoff is None:
             raise HandoffNotFound(f"there is no handoff {handoff_id}")
@@ -291,6 +296,8 @@ class HandoffService:
             )
         if handoff.status not in handoffs.ACTIVE:
             raise HandoffError("this conversation is no longer with a person")
+        if note:
+            return handoff
         if handoff.claimed_by_staff_id is None:
             raise HandoffError("nobody has claimed this conversation yet: press Claim first")
         if handoff.claimed_by_staff_id != staff_id:

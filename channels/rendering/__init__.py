@@ -15,7 +15,12 @@ from channels.rendering.answers import (
 )
 from channels.rendering.mail import MailBody, render_mail
 from channels.rendering.markdown import LinkStyle, shorten, to_html, to_text
-from channels.rendering.slack_text import mentioned_users, to_markdown, to_plain
+from channels.rendering.slack_text import (
+    after_opening_mentions,
+    mentioned_users,
+    to_markdown,
+    to_plain,
+)
 from channels.rendering.sms import MAX_BODY_CHARS, SmsText, plain_text, render_sms
 
 __all__ = [
@@ -26,6 +31,7 @@ __all__ = [
     "MailBody",
     "SmsText",
     "SourcedAnswer",
+    "after_opening_mentions",
     "answer_text",
     "mentioned_users",
     "plain_text",

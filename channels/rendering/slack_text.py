@@ -21,7 +21,13 @@ from collections.abc import Mapping
 from channels.rendering.emoji import shortcode_emoji
 from channels.rendering.markdown import LinkStyle, to_text
 
-__all__ = ["UNKNOWN_PERSON", "mentioned_users", "to_markdown", "to_plain"]
+__all__ = [
+    "UNKNOWN_PERSON",
+    "after_opening_mentions",
+    "mentioned_users",
+    "to_markdown",
+    "to_plain",
+]
 
 UNKNOWN_PERSON = "a colleague"  # a mention of someone whose name we could not learn
 _CONTROL = re.compile(r"<([^<>\n]+)>")
@@ -35,6 +41,13 @@ _ITALIC = re.compile(r"(?<![\w_])_(?!\s)([^_\n]+?)(?<!\s)_(?![\w_])")
 _STRIKE = re.compile(r"(?<![\w~])~(?!\s)([^~\n]+?)(?<!\s)~(?![\w~])")
 # Special mentions meant for the people in Slack, not for the customer: dropped.
 _DROPPED_SPECIALS = frozenset({"here", "channel", "everyone", "group"})
+# A mention that calls people in Slack as Slack sends it: a user `<@U…>` (older clients
+# `<@U…|name>`), a user group `<!subteam^S…>` (or `<!subteam^S…|@team>`), `<!here>`,
+# `<!channel>`, `<!everyone>` (or `<!here|here>` and the like). `<!date^…>` is not one.
+_MENTION = re.compile(
+    r"<(?:@[^<>\n]+|!(?:here|channel|everyone|group)(?:\|[^<>\n]*)?|!subteam\^[^<>\n]+)>"
+)
+_OPENING_MENTIONS = re.compile(rf"\s*(?:{_MENTION.pattern}[\s,:]*)+")
 
 
 def mentioned_users(slack_text: str) -> set[str]:
@@ -42,10 +55,20 @@ def mentioned_users(slack_text: str) -> set[str]:
     return {inner[1:].split("|", 1)[0] for inner in _CONTROL.findall(slack_text) if inner[0] == "@"}
 
 
-def to_markdown(slack_text: str, names: Mapping[str, str] | None = None) -> str:
+def after_opening_mentions(slack_text: str) -> str | None:
+    """What follows the mentions `slack_text` opens with (after any spaces), or None
+    when it does not open with one: "<!here> can someone help?" is for colleagues."""
+    opening = _OPENING_MENTIONS.match(slack_text)
+    return slack_text[opening.end() :] if opening else None
+
+
+def to_markdown(
+    slack_text: str, names: Mapping[str, str] | None = None, *, for_colleagues: bool = False
+) -> str:
     """`slack_text` as Markdown: links `[label](url)`, mentions as names (`names` maps
     Slack user ids to them), `#channel`, emoji, `**bold**`, `_italic_`, `~~strike~~`,
-    code kept, entities unescaped."""
+    code kept, entities unescaped. `for_colleagues` (a note on the ticket): mentions
+    stay mentions, `@Kim Lee`, `@here`, `@billing`, as the colleagues read them in Slack."""
     kept: list[str] = []
 
     def keep(text: str) -> str:
@@ -53,7 +76,7 @@ def to_markdown(slack_text: str, names: Mapping[str, str] | None = None) -> str:
         return _SLOT.format(len(kept) - 1)
 
     text = _CODE.sub(lambda m: keep(html.unescape(m.group(0))), slack_text)
-    text = _CONTROL.sub(lambda m: keep(_control(m.group(1), names or {})), text)
+    text = _CONTROL.sub(lambda m: keep(_control(m.group(1), names or {}, for_colleagues)), text)
     text = html.unescape(_markup(text))
     text = _SLOT_BACK.sub(lambda m: kept[int(m.group(1))], text)
     return re.sub(r"[ \t]{2,}", " ", text).strip()
@@ -83,19 +106,24 @@ def _emoji(shortcode: re.Match[str]) -> str:
     return shortcode_emoji(name, tone) or f":{name}:"
 
 
-def _control(inner: str, names: Mapping[str, str]) -> str:
+def _control(inner: str, names: Mapping[str, str], for_colleagues: bool = False) -> str:
     """One `<…>` sequence as Markdown."""
     target, _, label = inner.partition("|")
     html_label = html.unescape(label).strip()
     kind = target[:1]
-    if kind == "@":  # <@U123> or the older <@U123|name>
-        return names.get(target[1:]) or html_label or UNKNOWN_PERSON
+    if kind == "@":  # <@U123> or the older <@U123|name>; never the raw id
+        name = names.get(target[1:]) or html_label.lstrip("@")
+        if for_colleagues:
+            return f"@{name}" if name else UNKNOWN_PERSON
+        return name or UNKNOWN_PERSON
     if kind == "#":  # <#C123|name>; without a name, the channel is not the customer's
         return f"#{html_label}" if html_label else "a Slack channel"
     if kind == "!":  # <!here>, <!subteam^S1|@team>, <!date^…|fallback>
         word = target[1:].split("^", 1)[0]
         if word in _DROPPED_SPECIALS:
-            return ""
+            return f"@{word}" if for_colleagues else ""
+        if word == "subteam":  # a user group by its handle (`@billing-team`), never its id
+            return html_label or ("a team" if for_colleagues else "our team")
         return html_label
     url = html.unescape(target)
     if url.startswith("mailto:") and (not html_label or html_label == url[7:]):

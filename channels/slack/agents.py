@@ -1,5 +1,6 @@
 """What agents do in Slack: press Claim / Resolve / Back to bot on a card, write in its
-thread (to the customer, or `note:` for the ticket only).
+thread (to the customer, or to colleagues: `note:`, or a message opening with a mention,
+kept on the ticket only).
 
 A thread reply reaches the customer as Markdown (channels/rendering/slack_text.py: links,
 mentions as names, emoji), its files as links or named in words (`files.py`). Which
@@ -19,7 +20,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from channels.ports import AgentConsole
-from channels.rendering.slack_text import mentioned_users, to_markdown
+from channels.rendering.slack_text import after_opening_mentions, mentioned_users, to_markdown
 from channels.slack.calls import RESPONSE_URL
 from channels.slack.cards import BACK_TO_BOT, CLAIM, RESOLVE, RESOLVE_KEEP_TICKET
 from channels.slack.desk import SlackDesk
@@ -42,7 +43,20 @@ NO_HANDOFF = (
 )
 NOTHING_TO_SEND = (
     "Not sent: there is nothing in it for the customer (Slack's @here, @channel and "
-    "@everyone are not sent, and a note needs words after `note:`)."
+    "@everyone are not sent, and a note needs words after `note:` or after the mention)."
+)
+# A message that opens by calling colleagues ("@here can someone help with this refund?",
+# "@Kim do you know this customer?") is talk between agents, not words for a customer
+# on a phone: it is kept as a note, like `note:`. The rule is where the mention stands,
+# nothing new to learn: Slack's habit is to open with the person called, while a reply
+# naming a colleague to the customer names them along the way ("thanks for waiting: @Kim
+# checked it"), and that goes, with the colleague's name. An agent who meant to send one
+# moves the mention later; the answer below says so, as the other answers do, only to them.
+ADDRESSED_NOTE = (
+    "Kept as a note on the ticket, not sent to the customer: a message that starts with "
+    "a mention (@someone, @here, a user group) is for colleagues. To send it to the "
+    "customer, start with other words and name the colleague later "
+    "(“Thanks for waiting: @Kim checked it…”)."
 )
 NOT_RELAYED = (
     "Not sent: Switchboard does not pass this kind of Slack message ({subtype}) to "
@@ -184,24 +198,35 @@ class AgentListeners:
             return
         raw = str(event.get("text", ""))
         names = await self._names.names_of(mentioned_users(raw))
-        text = to_markdown(raw, names)
-        note = text.lower().startswith(NOTE_PREFIX)
-        if note:
-            text = text[len(NOTE_PREFIX) :].strip()
+        written = raw.lstrip()
+        words_after = after_opening_mentions(raw)
+        addressed = words_after is not None  # opens with a mention: for colleagues
+        note = addressed or written.lower().startswith(NOTE_PREFIX)
+        if addressed:  # kept whole: the ticket says whom it asked
+            text = to_markdown(raw, names, for_colleagues=True)
+            said = to_markdown(words_after or "")
+        elif note:
+            text = said = to_markdown(written[len(NOTE_PREFIX) :], names, for_colleagues=True)
+        else:
+            text = said = to_markdown(raw, names)
         files = attached_files(event)
         if files:
             first_name = (staff.name or "Your agent").split(" ")[0]
             text = "\n\n".join(part for part in (text, files_line(first_name, files)) if part)
-        if not text:  # say so: an agent must not think it went
+        if not (said or files):  # say so: an agent must not think it went
             await self._ephemeral(event, NOTHING_TO_SEND)
             return
         attributes: dict[str, Any] = {"slack_text": raw}
         if files:
             attributes["slack_files"] = [f.as_json() for f in files]
         try:
+            # A note needs no claim (colleagues answering each other); a reply does.
             await self._console.reply(handoff_id, staff.id, text, note=note, attributes=attributes)
         except self._refusals as refused:
             await self._ephemeral(event, f"Not sent: {refused}.")
+            return
+        if addressed:
+            await self._ephemeral(event, ADDRESSED_NOTE)
 
     async def _among_cards(self, channel: str) -> bool:
         return channel == self._desk.handoff_channel or await self._threads.holds_cards(channel)

@@ -7,6 +7,7 @@ import pytest
 
 from channels.rendering import (
     LinkStyle,
+    after_opening_mentions,
     mentioned_users,
     render_mail,
     render_sms,
@@ -115,3 +116,31 @@ def test_strike_through_shows_in_html_and_goes_from_plain_text() -> None:
 def test_escaped_html_stays_text_in_the_mail_html() -> None:
     markdown = to_markdown("&lt;script&gt;alert(1)&lt;/script&gt;")
     assert "<script>" not in render_mail(markdown).html
+
+
+@pytest.mark.parametrize(
+    ("slack", "after"),
+    [
+        ("<!here> can someone help?", "can someone help?"),
+        ("  <@USAM000001> do you know her?", "do you know her?"),
+        ("<@UOLD000001|kim>, <!subteam^S1|@billing>: refund?", "refund?"),
+        ("<!subteam^S0BILLING> anyone?", "anyone?"),
+        ("<!channel|channel> <!everyone> look", "look"),
+        ("<!here>", ""),
+        # Not opening with a mention: a reply that names someone along the way.
+        ("Thanks, I asked <@USAM000001>", None),
+        ("On <!date^1700000000^{date}|Nov 14> <!here>", None),
+        ("<https://help.example|guide> <!here>", None),
+        ("<#C0123|billing> knows", None),
+    ],
+)
+def test_a_message_opening_with_a_mention_is_told_apart(slack: str, after: str | None) -> None:
+    assert after_opening_mentions(slack) == after
+
+
+def test_for_colleagues_mentions_stay_mentions_and_never_raw_ids() -> None:
+    slack = "<@USAM000001> <@UOTHER0001> <!here> <!subteam^S1|@billing> <!subteam^S2> ok"
+    assert to_markdown(slack, NAMES, for_colleagues=True) == (
+        "@Sam Carter a colleague @here @billing a team ok"
+    )
+    assert to_markdown(slack, NAMES) == "Sam Carter a colleague @billing our team ok"
