@@ -25,6 +25,9 @@ class PacketMessage:
     text: str
     created_at: datetime
     files: tuple[SentFile, ...] = ()
+    # An outbound message the customer never got: why, in words ("not delivered: ..."),
+    # so the desk does not show it as read.
+    not_delivered: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,9 @@ RANKS = {
     "read": 5,  # after delivered only (WhatsApp, RCS)
 }
 _FINAL_UNLESS_READ = frozenset({"undelivered", "failed", "canceled", "opted_out"})
+# End states of a message the customer never got: the above, and `dead` (retried until
+# its window ended; set by the outbox, outside the ranks, an admin may retry it).
+NOT_DELIVERED = _FINAL_UNLESS_READ | {"dead"}
 
 
 def moves_forward(current: str | None, new: str) -> bool:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from bot.conversation.route import article_key
 from bot.handoffs.links import HandoffLinks
 from bot.handoffs.sent_files import sent_files
+from bot.handoffs.undelivered import undelivered
 from bot.surveys import SurveyPolicy, ask_after_resolution
 from channels.handoff import ClaimResult, CustomerUpdate, HandoffPacket, PacketMessage
 from channels.ports import AgentDesk
@@ -419,7 +420,9 @@ class HandoffService:
                     handoff, messages, history.first_from_customer(session, conversation.id)
                 ),
                 last_messages=[
-                    PacketMessage(m.author, m.text, m.created_at, sent_files(m.attributes))
+                    PacketMessage(
+                        m.author, m.text, m.created_at, sent_files(m.attributes), undelivered(m)
+                    )
                     for m in messages
                 ],
                 passages_tried=_passages(messages),

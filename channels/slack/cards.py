@@ -44,6 +44,11 @@ def _said(message: PacketMessage) -> str:
     return escape(to_text(message.text, links=LinkStyle.IN_PARENTHESES))
 
 
+def _unseen(message: PacketMessage) -> str:
+    """Beside a message the customer never got, why: the card must not show it as read."""
+    return f":warning: _{escape(message.not_delivered)}_" if message.not_delivered else ""
+
+
 def sent_file_line(file: SentFile) -> str:
     """A file the customer sent, as a link the agent can open where there is one."""
     if file.url and not set("<>|") & set(file.url):  # those would break Slack's link
@@ -90,7 +95,9 @@ def handoff_card(packet: HandoffPacket) -> list[Block]:
     if p.last_messages:
         lines = [
             " ".join(
-                part for part in (f"*{m.author}:*", _said(m), *map(sent_file_line, m.files)) if part
+                part
+                for part in (f"*{m.author}:*", _said(m), *map(sent_file_line, m.files), _unseen(m))
+                if part
             )
             for m in p.last_messages
         ]

@@ -9,6 +9,7 @@ out through the real delivery worker to the Twilio stand-in.
   in the card's thread, and the staff API shows the reason on the reply;
 - Slack's formatting reaches the phone as plain text;
 - a reply longer than one text takes is refused with the reason, never sent cut.
+- a bot answer Twilio refused before the handoff is marked on the card, not shown as read.
 """
 
 from __future__ import annotations
@@ -335,3 +336,30 @@ def test_slack_formatting_reaches_the_phone_as_plain_text(
         "See [the refund guide](https://help.example/refunds) & reply"
     )
     assert row.attributes["slack_text"] == raw
+
+
+def test_a_bot_answer_twilio_refused_is_marked_on_the_card_not_shown_as_read(
+    client: TestClient, stand_in: TwilioStandIn, standin: SlackStandIn
+) -> None:
+    stand_in.fail_next(400, 21614, "'To' number is not a valid mobile number")
+    text_in(client, "how long do refunds take?", "SM-in-1")
+
+    def bot_answer() -> Interaction | None:
+        with services(client).database.transaction() as session:
+            row = session.scalars(select(Interaction).where(Interaction.author == "bot")).first()
+            session.expunge_all()
+            return row
+
+    eventually(lambda: (row := bot_answer()) and row.delivery_status == "failed")
+    text_in(client, "I want to talk to a human", "SM-in-2")
+    last = card_text(card_of(standin)).split("Last messages", 1)[1]
+    # Beside the answer (its last line, where a source line may follow its words).
+    answered, passing_on = [e for e in last.split("\\n*") if e.startswith("bot:*")]
+    assert answered.startswith("bot:* Refunds are issued") and answered.endswith(
+        ":warning: _not delivered: the send failed (Twilio answered HTTP 400, error 21614: "
+        "Unable to create record: 'To' number is not a valid mobile number)_"
+    )
+    assert passing_on.startswith("bot:* I'm passing you to a person.")
+    # The customer's words, and "passing you to a person" (on its way), are not marked.
+    assert last.count("not delivered") == 1
+    assert not texts(stand_in, "Refunds are issued")

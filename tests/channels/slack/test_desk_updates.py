@@ -107,3 +107,23 @@ async def test_the_bots_markdown_reads_as_text_on_the_card() -> None:
         "*bot:* Enter your order number on the Track an order page.\n\n"
         "Source: Where is my order? (https://help.example/track)"
     )
+
+
+async def test_an_answer_the_customer_never_got_is_marked_on_the_card() -> None:
+    packet = packet_with(
+        PacketMessage("customer", "where is my order?", NOW),
+        PacketMessage(
+            "bot",
+            "It ships Monday",
+            NOW,
+            not_delivered="not delivered: the send failed (Twilio answered HTTP 400)",
+        ),
+        PacketMessage("customer", "a person please", NOW),
+    )
+    assert await last_messages_on_card(packet) == (
+        "*Last messages*\n"
+        "*customer:* where is my order?\n"
+        "*bot:* It ships Monday :warning: _not delivered: the send failed (Twilio answered "
+        "HTTP 400)_\n"
+        "*customer:* a person please"
+    )
