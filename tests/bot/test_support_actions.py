@@ -438,6 +438,39 @@ def test_only_the_claimer_or_an_admin_closes_a_claimed_handoff(
     assert ticket is not None and ticket.conversation_id == ada.conversation_id
 
 
+
+def test_a_colleague_notes_without_claiming_but_only_the_claimer_replies(
+    client: TestClient, desk: RecordingAgentDesk
+) -> None:
+    ada = Visitor(client, signed_in_as=ADA)
+    ada.say("I'd like to talk to a person")
+    base = f"/api/v1/handoffs/{desk.packets[0].handoff_id}"
+    headers, ids = {}, {}
+    for name, email in [("Sam Carter", "sam@example.com"), ("Kim Lee", "kim@example.com")]:
+        with services(client).database.transaction() as session:
+            record, token = staff.create_staff(session, name=name, email=email, role="agent")
+        headers[name], ids[name] = {"Authorization": f"Bearer {token}"}, record.id
+    kim, sam = headers["Kim Lee"], headers["Sam Carter"]
+    before = {"text": "she called last week about this", "note": True}
+    assert client.post(f"{base}/replies", headers=kim, json=before).status_code == 201
+    assert client.post(f"{base}/claim", headers=sam).status_code == 200
+    after = {"text": "the carrier says Tuesday", "note": True}
+    assert client.post(f"{base}/replies", headers=kim, json=after).status_code == 201
+    refused = client.post(f"{base}/replies", headers=kim, json={"text": "Hi Ada"})
+    assert refused.status_code == 409 and "only the agent who claimed" in refused.json()["detail"]
+    assert client.post(f"{base}/resolve", headers=sam).status_code == 200
+    late = client.post(f"{base}/replies", headers=kim, json=after)
+    assert late.status_code == 409 and "no longer with a person" in late.json()["detail"]
+    with services(client).database.transaction() as session:
+        notes = session.scalars(
+            select(TicketEvent).where(TicketEvent.kind == "note").order_by(TicketEvent.id)
+        ).all()
+        assert [(e.body, e.staff_id) for e in notes] == [
+            ("she called last week about this", ids["Kim Lee"]),
+            ("the carrier says Tuesday", ids["Kim Lee"]),
+        ]
+    assert all("Hi Ada" not in text for _, text in ada.transcript())
+
 def test_yes_after_the_privacy_answer_hands_over(
     client: TestClient, desk: RecordingAgentDesk
 ) -> None:
