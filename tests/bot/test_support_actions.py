@@ -438,7 +438,6 @@ def test_only_the_claimer_or_an_admin_closes_a_claimed_handoff(
     assert ticket is not None and ticket.conversation_id == ada.conversation_id
 
 
-
 def test_a_colleague_notes_without_claiming_but_only_the_claimer_replies(
     client: TestClient, desk: RecordingAgentDesk
 ) -> None:
@@ -470,6 +469,7 @@ def test_a_colleague_notes_without_claiming_but_only_the_claimer_replies(
             ("the carrier says Tuesday", ids["Kim Lee"]),
         ]
     assert all("Hi Ada" not in text for _, text in ada.transcript())
+
 
 def test_yes_after_the_privacy_answer_hands_over(
     client: TestClient, desk: RecordingAgentDesk
