@@ -371,16 +371,21 @@ class HandoffService:
 
     async def delivery_failed(self, interaction_id: int, status: str, reason: str) -> None:
         """Delivery gave up on a message (`failed`, or `opted_out`): when it was an
-        agent's reply in a handoff, tell the agent on the desk, in words."""
+        agent's reply in a handoff, or the bot's or the system's words in a conversation
+        now with a person, tell the agent on the desk, in words."""
 
         def find() -> tuple[int, str] | None:
             with self._db.transaction() as session:
                 message = history.get_interaction(session, interaction_id)
-                if message.author != "agent":
-                    return None
                 handoff_id = message.attributes.get("handoff_id")
-                if not isinstance(handoff_id, int):
-                    return None
+                if message.author != "agent" or not isinstance(handoff_id, int):
+                    # "Passing you to a person", "Sam has joined", a bot answer: the card
+                    # drew them as on their way (one that had failed already is marked
+                    # on it, bot/handoffs/undelivered.py); the thread says they never came.
+                    live = handoffs.active_handoff(session, message.conversation_id)
+                    if message.direction != "out" or live is None:
+                        return None
+                    handoff_id = live.id
                 return handoff_id, failure_notice(message.text, message.channel, status, reason)
 
         found = await to_thread.run_sync(find)

@@ -10,6 +10,7 @@ out through the real delivery worker to the Twilio stand-in.
 - Slack's formatting reaches the phone as plain text;
 - a reply longer than one text takes is refused with the reason, never sent cut.
 - a bot answer Twilio refused before the handoff is marked on the card, not shown as read.
+- the bot's words refused after the card was drawn are told in its thread.
 """
 
 from __future__ import annotations
@@ -363,3 +364,17 @@ def test_a_bot_answer_twilio_refused_is_marked_on_the_card_not_shown_as_read(
     # The customer's words, and "passing you to a person" (on its way), are not marked.
     assert last.count("not delivered") == 1
     assert not texts(stand_in, "Refunds are issued")
+
+
+def test_words_to_the_customer_failing_after_the_card_is_drawn_are_told_in_its_thread(
+    client: TestClient, stand_in: TwilioStandIn, standin: SlackStandIn
+) -> None:
+    # "I'm passing you to a person" is on its way when the card is drawn; Twilio then
+    # refuses it. The agent must not open with "as I said, someone will be with you".
+    stand_in.fail_next(400, 21614, "'To' number is not a valid mobile number")
+    text_in(client, "I want to talk to a human", "SM-in-1")
+    thread = wait_thread_ts(client)
+    (notice,) = eventually(lambda: notices(standin, thread))
+    assert notice.startswith(":warning: Not delivered: “I'm passing you to a person.")
+    assert "Twilio answered HTTP 400, error 21614" in notice
+    assert not texts(stand_in, "passing you to a person")
