@@ -300,9 +300,15 @@ class HandoffService:
         if note:
             return handoff
         if handoff.claimed_by_staff_id is None:
-            raise HandoffError("nobody has claimed this conversation yet: press Claim first")
+            raise HandoffError(
+                "nobody has claimed this conversation yet: press Claim first "
+                "(a note for colleagues needs no claim)"
+            )
         if handoff.claimed_by_staff_id != staff_id:
-            raise HandoffError("only the agent who claimed this conversation can reply")
+            raise HandoffError(
+                "only the agent who claimed this conversation can reply "
+                "(a note for colleagues needs no claim)"
+            )
         return handoff
 
     @staticmethod

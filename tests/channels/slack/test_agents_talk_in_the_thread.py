@@ -149,7 +149,10 @@ def test_a_colleague_who_has_not_claimed_it_leaves_notes_but_cannot_reply(
     # A reply from Kim is still refused, as before: only the owner writes to Ada.
     slack.thread_reply(KIM, thread, "Hi Ada, Kim here")
     refusal = eventually(lambda: _told(standin, KIM)[2:])
-    assert refusal == ["Not sent: only the agent who claimed this conversation can reply."]
+    assert refusal == [
+        "Not sent: only the agent who claimed this conversation can reply "
+        "(a note for colleagues needs no claim)."
+    ]
     assert _told(standin, KIM)[:2] == [ADDRESSED_NOTE] * 2  # `note:` is not answered
 
     slack.thread_reply(SAM, thread, "Hi Ada, your replacement was signed for on Monday")
