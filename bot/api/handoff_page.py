@@ -62,7 +62,9 @@ def _details(packet: HandoffPacket, state: HandoffState) -> str:
     }
     rows = "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in facts.items() if v)
     messages = "".join(
-        f'<li><span class="who">{e(m.author)}:</span> {e(m.text)}</li>'
+        f'<li><span class="who">{e(m.author)}:</span> {e(m.text)}'
+        + (f" <em>({e(m.not_delivered)})</em>" if m.not_delivered else "")
+        + "</li>"
         for m in packet.last_messages
     )
     tickets = "".join(

@@ -15,8 +15,10 @@ out through the real delivery worker to the Twilio stand-in.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -364,6 +366,15 @@ def test_a_bot_answer_twilio_refused_is_marked_on_the_card_not_shown_as_read(
     # The customer's words, and "passing you to a person" (on its way), are not marked.
     assert last.count("not delivered") == 1
     assert not texts(stand_in, "Refunds are issued")
+    # So does the handoff's page the card links to.
+    link = re.search(r"<(https://[^|>]+)\|handoff page>", card_text(card_of(standin)))
+    assert link is not None
+    page = client.get(urlsplit(link.group(1)).path + "?" + urlsplit(link.group(1)).query)
+    assert page.status_code == 200
+    assert (
+        "<em>(not delivered: the send failed (Twilio answered HTTP 400, error 21614: "
+        "Unable to create record: &#x27;To&#x27; number is not a valid mobile number))</em>"
+    ) in page.text
 
 
 def test_words_to_the_customer_failing_after_the_card_is_drawn_are_told_in_its_thread(
