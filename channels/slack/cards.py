@@ -11,10 +11,11 @@ words are shown as they wrote them.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from channels.handoff import HandoffPacket, PacketMessage, SentFile
-from channels.rendering.markdown import LinkStyle, to_text
+from channels.rendering.markdown import LinkStyle, shorten, to_text
 
 CLAIM = "handoff_claim"
 RESOLVE = "handoff_resolve"
@@ -24,6 +25,13 @@ BACK_TO_BOT = "handoff_back_to_bot"
 STATUS_BLOCK = "handoff_status"
 ACTIONS_BLOCK = "handoff_actions"
 MAX_TEXT = 2900  # Slack caps a section's text at 3,000 characters
+# A last message's words on the card at most (less when many share the section): the
+# whole conversation is on the handoff page; the card needs the gist of each message and,
+# above all, every message's "not delivered" mark, which the section's cap must not cut.
+MAX_MESSAGE_WORDS = 300
+_FEWEST_WORDS = 40
+MAX_MARK = 200  # a provider's reason in the mark, at most
+LAST_MESSAGES_TITLE = "*Last messages*\n"
 
 Block = dict[str, Any]
 
@@ -46,7 +54,33 @@ def _said(message: PacketMessage) -> str:
 
 def _unseen(message: PacketMessage) -> str:
     """Beside a message the customer never got, why: the card must not show it as read."""
-    return f":warning: _{escape(message.not_delivered)}_" if message.not_delivered else ""
+    if not message.not_delivered:
+        return ""
+    return f":warning: _{escape(shorten(message.not_delivered, MAX_MARK, ellipsis='…'))}_"
+
+
+def _last_messages(messages: list[PacketMessage]) -> str:
+    """The "Last messages" section: each line the author, the "not delivered" mark right
+    after it (a line cut short loses its end, never the mark), the words shortened so
+    that every line fits under the section's cap, then the files the customer sent."""
+    heads = [" ".join(p for p in (f"*{m.author}:*", _unseen(m)) if p) for m in messages]
+    tails = [" ".join(map(sent_file_line, m.files)) for m in messages]
+    fixed = len(LAST_MESSAGES_TITLE) + sum(
+        len(h) + len(t) + 3 for h, t in zip(heads, tails, strict=True)
+    )
+    budget = max(_FEWEST_WORDS, min(MAX_MESSAGE_WORDS, (MAX_TEXT - fixed) // len(messages)))
+    lines = [
+        " ".join(p for p in (head, _words(m, budget), tail) if p)
+        for head, m, tail in zip(heads, messages, tails, strict=True)
+    ]
+    return LAST_MESSAGES_TITLE + "\n".join(lines)
+
+
+def _words(message: PacketMessage, max_chars: int) -> str:
+    """A message's words for the card, at most `max_chars` of them (Slack-escaped)."""
+    words = shorten(_said(message), max_chars, ellipsis="…")
+    # A cut inside a long word may leave half an entity ("&am…"): drop it.
+    return re.sub(r"&[a-z]*…$", "…", words)
 
 
 def sent_file_line(file: SentFile) -> str:
@@ -93,15 +127,7 @@ def handoff_card(packet: HandoffPacket) -> list[Block]:
         {"type": "section", "text": _mrkdwn(f"*Summary*\n{escape(p.summary)}")},
     ]
     if p.last_messages:
-        lines = [
-            " ".join(
-                part
-                for part in (f"*{m.author}:*", _said(m), *map(sent_file_line, m.files), _unseen(m))
-                if part
-            )
-            for m in p.last_messages
-        ]
-        blocks.append({"type": "section", "text": _mrkdwn("*Last messages*\n" + "\n".join(lines))})
+        blocks.append({"type": "section", "text": _mrkdwn(_last_messages(p.last_messages))})
     if p.passages_tried:
         tried = [
             f"• {escape(str(x.get('title') or x.get('url') or 'passage'))}"

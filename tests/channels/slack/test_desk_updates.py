@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from channels.handoff import CustomerUpdate, HandoffPacket, PacketMessage, SentFile
+from channels.slack.cards import MAX_TEXT
 from channels.slack.desk import SlackDesk
 from tests.support.fakes import RecordingDeskCalls
 
@@ -123,7 +124,24 @@ async def test_an_answer_the_customer_never_got_is_marked_on_the_card() -> None:
     assert await last_messages_on_card(packet) == (
         "*Last messages*\n"
         "*customer:* where is my order?\n"
-        "*bot:* It ships Monday :warning: _not delivered: the send failed (Twilio answered "
-        "HTTP 400)_\n"
+        "*bot:* :warning: _not delivered: the send failed (Twilio answered HTTP 400)_ "
+        "It ships Monday\n"
         "*customer:* a person please"
     )
+
+
+async def test_long_answers_never_push_a_not_delivered_mark_off_the_card() -> None:
+    # Ten long bot answers overflow Slack's section cap; the newest failed. Its mark sits
+    # right after the author and every line is shortened, so all ten lines and the mark
+    # are on the card (the mark at the end of a line was cut with the newest messages).
+    answer = "Your refund is on its way and should reach your card soon. " * 20
+    failed = "not delivered: the send failed (Twilio answered HTTP 400)"
+    messages = [PacketMessage("bot", f"Answer {n}. {answer}", NOW) for n in range(9)]
+    messages.append(PacketMessage("bot", f"Answer 9. {answer}", NOW, not_delivered=failed))
+    text = await last_messages_on_card(packet_with(*messages))
+    lines = text.split("\n")[1:]
+    assert len(text) <= MAX_TEXT
+    assert [line.split(". ", 1)[0] for line in lines] == [
+        *(f"*bot:* Answer {n}" for n in range(9)),
+        f"*bot:* :warning: _{failed}_ Answer 9",
+    ]
