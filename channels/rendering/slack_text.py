@@ -47,7 +47,10 @@ _DROPPED_SPECIALS = frozenset({"here", "channel", "everyone", "group"})
 _MENTION = re.compile(
     r"<(?:@[^<>\n]+|!(?:here|channel|everyone|group)(?:\|[^<>\n]*)?|!subteam\^[^<>\n]+)>"
 )
-_OPENING_MENTIONS = re.compile(rf"\s*(?:{_MENTION.pattern}[\s,:]*)+")
+# Each opening mention must end at a space, `,`, `:` or the end of the text: the mention
+# is then whom the message calls. "<@UKIM>'s team will email you today" names a colleague
+# as part of a sentence to the customer, and is sent.
+_OPENING_MENTIONS = re.compile(rf"\s*(?:{_MENTION.pattern}(?:[\s,:]+|\Z))+")
 
 
 def mentioned_users(slack_text: str) -> set[str]:

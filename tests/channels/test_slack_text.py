@@ -132,6 +132,8 @@ def test_escaped_html_stays_text_in_the_mail_html() -> None:
         ("On <!date^1700000000^{date}|Nov 14> <!here>", None),
         ("<https://help.example|guide> <!here>", None),
         ("<#C0123|billing> knows", None),
+        # A mention inside the first words, not before them: to the customer.
+        ("<@UKIM000001>'s team will email you today", None),
     ],
 )
 def test_a_message_opening_with_a_mention_is_told_apart(slack: str, after: str | None) -> None:
