@@ -72,7 +72,9 @@ class AgentDesk(Protocol):
         desk shows it where its agents look (the Slack thread), so nobody answers twice."""
 
     async def delivery_failed(self, handoff_id: int, notice: str) -> None:
-        """An agent's reply did not reach the customer: tell the agent why (`notice`)."""
+        """A message in a handoff did not reach the customer (an agent's reply, or the
+        bot's or the system's words while the conversation is with a person): tell the
+        agents why (`notice`)."""
         ...
 
 

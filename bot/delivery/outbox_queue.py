@@ -17,7 +17,9 @@ its send, as every row did before, so a STOP between the two is honoured.
 
 A row given up on writes its reason on its interaction (`delivery_error` in its
 attributes, which the staff API shows) and is reported to the failure hook bot/wiring
-hands in (`report_failures_to`): the handoff service tells the agent whose reply it was.
+hands in (`report_failures_to`): when it was an agent's reply, or any outbound message of
+a conversation now with a person, the handoff service tells the agents in the card's
+thread; other messages it ignores.
 """
 
 from __future__ import annotations
@@ -245,7 +247,7 @@ class OutboxQueue:
                 "error": failure.reason,
             },
         )
-        for hook in self._failure_hooks:  # an agent's reply: the agent hears it
+        for hook in self._failure_hooks:  # in a handoff: the agents hear it
             try:
                 await hook(row.interaction_id, "dead", error)
             except Exception:  # the row is dead and logged already; the report is extra

@@ -59,7 +59,8 @@ class DeliveryWorker(QueueWorker[OutboxRecord, SendReceipt]):
 
     def report_failures_to(self, hook: FailureHook) -> None:
         """Have `hook` told of every message given up on (bot/wiring hands in the
-        handoff service's, so an agent hears why their reply did not arrive)."""
+        handoff service's, so the agents hear why a message in a handoff, their reply or
+        the bot's, did not arrive)."""
         self.outbox.report_failures_to(hook)
 
     def policy_for(self, row: OutboxRecord) -> RetryPolicy:

@@ -510,7 +510,9 @@ def _passages(messages: list[InteractionRecord]) -> list[dict[str, object]]:
 
 
 def failure_notice(text: str, channel: str, status: str, reason: str) -> str:
-    """What an agent reads when their reply did not reach the customer."""
+    """What the agents read in the card's thread when a message in the handoff did not
+    reach the customer: an agent's reply, or the bot's or the system's words sent while
+    the conversation is with a person (`delivery_failed`)."""
     quoted = text if len(text) <= 80 else text[:77] + "..."
     if status == "opted_out":
         why = (

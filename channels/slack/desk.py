@@ -63,7 +63,9 @@ class SlackDesk:
         await self._queue("chat.postMessage", {"text": said}, "thread_message", handoff_id)
 
     async def delivery_failed(self, handoff_id: int, notice: str) -> None:
-        """An agent's reply did not reach the customer: say why in the card's thread."""
+        """A message did not reach the customer (an agent's reply, or the bot's or the
+        system's words while the conversation is with a person): say why in the card's
+        thread."""
         text = f":warning: {escape(notice)}"
         await self._queue("chat.postMessage", {"text": text}, "thread_message", handoff_id)
 
