@@ -45,8 +45,15 @@ _ACTION_ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "no such handoff"},
     409: {"description": "the handoff is not in a state that allows this"},
 }
+# A reply is never 403: a note needs no claim, and a reply from anyone but the claimer
+# is the wrong moment for them (409, press Claim), as in the Slack thread.
 _REPLY_ERRORS: dict[int | str, dict[str, Any]] = {
-    **_ACTION_ERRORS,
+    404: {"description": "no such handoff"},
+    409: {
+        "description": "a reply (not a note) from someone who has not claimed the handoff, "
+        "or before anyone has; or the handoff is no longer with a person (closed, or a "
+        "duplicate card's). A note (`note: true`) needs no claim"
+    },
     422: {"description": "the reply is too long for the customer's channel (an SMS)"},
 }
 

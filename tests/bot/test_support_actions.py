@@ -471,6 +471,17 @@ def test_a_colleague_notes_without_claiming_but_only_the_claimer_replies(
     assert all("Hi Ada" not in text for _, text in ada.transcript())
 
 
+def test_the_replies_route_documents_what_it_refuses(client: TestClient) -> None:
+    # The staff API's documentation says what /replies answers: a reply needs the claim
+    # (409), a note does not; its 403 is only the staff API's own (the token's role), not
+    # "only the claimer", which a reply never answers.
+    paths = client.get("/openapi.json").json()["paths"]
+    responses = paths["/api/v1/handoffs/{handoff_id}/replies"]["post"]["responses"]
+    assert "claimed" not in responses["403"]["description"]
+    conflict = responses["409"]["description"]
+    assert "has not claimed" in conflict and "note" in conflict
+
+
 def test_yes_after_the_privacy_answer_hands_over(
     client: TestClient, desk: RecordingAgentDesk
 ) -> None:
