@@ -24,6 +24,7 @@ from bot.api.errors import install_error_handlers
 from bot.api.export import export_router
 from bot.api.handoff_page import handoff_page_router
 from bot.api.handoffs import handoffs_router
+from bot.api.head_requests import HeadAsGet
 from bot.api.health import health_router
 from bot.api.json_depth import JsonDepthLimit
 from bot.api.kb import kb_router
@@ -141,6 +142,7 @@ def create_app(
     app.add_middleware(
         CorsByPath, open_prefix=WIDGET_API_PREFIX, staff_origins=settings.cors.staff_origins
     )
+    app.add_middleware(HeadAsGet)  # HEAD wherever GET: `curl -I /docs` is not a 405
     app.add_middleware(SecurityHeaders)  # outermost: every answer carries the headers
     return app
 

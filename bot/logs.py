@@ -37,7 +37,10 @@ class JsonFormatter(logging.Formatter):
 # Libraries whose INFO lines say nothing an operator acts on, and drown the start-up's
 # own lines (which channels are on, where the server listens): rasa-sdk's executor logs
 # "Registered function for ..." once per action. They speak at DEBUG as everyone does.
-QUIET_AT_INFO = ("rasa_sdk.executor",)
+# Alembic says "Context impl SQLiteImpl." and "Will assume non-transactional DDL." each
+# time a migration context opens (four times at every start); a migration applied is
+# logged by `bot.wiring.database` instead, with the revisions it went from and to.
+QUIET_AT_INFO = ("rasa_sdk.executor", "alembic.runtime.migration")
 
 
 class TextFormatter(logging.Formatter):

@@ -5,6 +5,7 @@ the first time (the server calls this at start), for the server's
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 from nlu.classifier import ClassifierConfig
@@ -43,8 +44,12 @@ def ensure_demo_model(
                 model.set_fallback_share(max_in_scope_fallback)
                 return model
             log.warning("retraining the NLU model: it keeps no held-out scores")
-    log.info("training the NLU demo model into %s", model_dir)
+    # Said when it starts and when it ends: the first start trains for tens of seconds
+    # with nothing else to show (a new operator took the silence for a hang).
+    log.info("training the NLU demo model into %s (first start only)", model_dir)
+    started = time.monotonic()
     config = ClassifierConfig(max_in_scope_fallback=max_in_scope_fallback)
     model = NluModel.train(load_training_data([data_dir]), encoder, config)
     model.save(model_dir)
+    log.info("NLU demo model trained in %.0f s", time.monotonic() - started)
     return model

@@ -114,7 +114,11 @@ _ORDER_STATE_ASK = re.compile(
     r"\b(?:where(?:'s|s| is| are)|where(?= (?:my|our) )|status|track|tracking|update on|"
     r"when (?:will|does|do|is)|"
     r"(?:news|updates?) (?:on|about)|(?:going on|happening|up) with|gone out|sent out|"
-    r"has .* (?:shipped|arrived|been (?:sent|dispatched|delivered))|arriv|eta|"
+    # "has my order from last week shipped" (a few words between, not the whole message:
+    # `.*` made every "has" scan to the end); "arrive", "arriving", "arrival", but not
+    # "arrived damaged": what came is a problem with it, not where it is
+    r"has (?:\S+\s+){0,8}(?:shipped|arrived|been (?:sent|dispatched|delivered))|"
+    r"arriv(?:e|es|ing|al)|eta|"
     r"list|show|see|check|on (?:its|it's|the) way|shipped|dispatched|delivered)\b",
     re.I,
 )
@@ -450,11 +454,14 @@ def looks_like_question(text: str) -> bool:
     return stripped.endswith("?") or bool(_QUESTION_START.search(stripped))
 
 
-_SENTENCE = re.compile(r"(?<=[?!.])\s+|\n+|\s+(?=\d[).]\s)")
+# Every pattern that may meet a run of spaces starts only where the run starts
+# (`(?<![\s,])`): a pattern tried at each space of a run and backtracking through the
+# rest of it costs the square of the run (a message of 4,000 spaces took over a minute).
+_SENTENCE = re.compile(r"(?<=[?!.])\s+|\n+|(?<!\s)\s+(?=\d[).]\s)")
 # A second question joined to the first by "and", "also" or a comma: "do you take Apple
 # Pay and is there a minimum?", "is it safe, and when do you charge it?".
 _JOINED_QUESTION = re.compile(
-    r"(?:\s*,\s*|\s+)(?:and|also|plus|&)?\s*(?:also\s+)?(?=(?:how|what|whats|what's|when|"
+    r"(?<![\s,])(?:\s*,\s*|\s+)(?:(?:and|also|plus|&)\s*)?(?:also\s+)?(?=(?:how|what|whats|what's|when|"
     r"where|why|which|can|could|do|does|did|is|are|will|would|should|may)\s+\w+\s+\w+)",
     re.I,
 )
@@ -462,6 +469,7 @@ _JOINER = re.compile(r"(?:^|\s)(?:and|also|plus|&)\s*$|,\s*$", re.I)
 _ENUMERATION = re.compile(r"^\s*\d[).]\s*")
 _WH_WORD = re.compile(r"\b(?:how|what|whats|what's|when|where|why|which)\b", re.I)
 _MAX_PARTS = 3
+_THREE_WORDS = re.compile(r"\s*\S+\s+\S+\s+\S")
 # A further question that depends on the answer to the one before: "can I cancel? if
 # not, how do I return it". The condition is not part of what is asked (read alone,
 # "if not how do I return it" found the refunds article instead of starting a return).
@@ -510,8 +518,11 @@ def _clauses(sentence: str) -> list[str]:
         if match.start() == 0:
             continue
         head = sentence[start : match.start()]
-        joined = bool(_JOINER.search(sentence[: match.end()]))
-        if joined and _is_question(head.strip()) and len(sentence[match.end() :].split()) >= 3:
+        # The joiner is in the match (and the character before it): searching the whole
+        # sentence up to each match, or counting all the words after it, costs the square
+        # of a long mail's length.
+        joined = bool(_JOINER.search(sentence, max(0, match.start() - 1), match.end()))
+        if joined and _is_question(head.strip()) and _THREE_WORDS.match(sentence, match.end()):
             pieces.append(head.strip())
             start = match.end()
     pieces.append(sentence[start:].strip())
@@ -549,7 +560,8 @@ def questions_in(text: str) -> list[str]:
 # advice for a down jacket and how do I wash it", "I need an invoice and then please
 # tell me how to delete my account", "my code didn't work and now my card got declined".
 _TOPIC_JOIN = re.compile(
-    r"\s*,?\s+(?:and|also|plus)(?:\s+(?:then|now|also))?\s+(?:(?:please|pls)\s+)?|\s*;\s*",
+    r"(?<![\s,])(?:\s*,\s+|\s+)(?:and|also|plus)(?:\s+(?:then|now|also))?\s+(?:(?:please|pls)\s+)?"
+    r"|(?<![\s;])\s*;\s*",
     re.I,
 )
 _MIN_TOPIC_WORDS = 3
@@ -563,19 +575,29 @@ _NARRATION = re.compile(
 )
 
 
-def topic_splits(text: str) -> list[tuple[str, str]]:
+def topic_splits(text: str, limit: int = 2) -> list[tuple[str, str]]:
     """The ways one message could be two requests joined by "and" (or "also", "plus",
-    "; "), each side three words or more, in the order they appear. Whether a split is
-    real is for the knowledge base to say: only a split whose sides each find their own
-    article is taken (support_dialogue.py). A first half that tells what happened ("I
-    bought boots in store and want to return them by mail") is context, never a split."""
+    "; "), each side three words or more, in the order they appear, the first `limit`.
+    Whether a split is real is for the knowledge base to say: only a split whose sides
+    each find their own article is taken (support_dialogue.py). A first half that tells
+    what happened ("I bought boots in store and want to return them by mail") is
+    context, never a split.
+
+    Each join is judged by a few words around it, and a side is cut out only for a
+    split taken: a long mail of "and"s costs its length, not its square."""
     splits: list[tuple[str, str]] = []
+    if _NARRATION.match(text):
+        return splits
     for match in _TOPIC_JOIN.finditer(text):
-        head, tail = text[: match.start()].strip(), text[match.end() :].strip()
-        if _NARRATION.search(head):
+        if len(splits) == limit:
+            break
+        if not _THREE_WORDS.match(text, match.end()):
             continue
-        if len(head.split()) >= _MIN_TOPIC_WORDS and len(tail.split()) >= _MIN_TOPIC_WORDS:
-            splits.append((head, _CONDITION.sub("", tail) or tail))
+        head = text[: match.start()].strip()
+        if len(head.split(maxsplit=_MIN_TOPIC_WORDS)) < _MIN_TOPIC_WORDS:
+            continue
+        tail = text[match.end() :].strip()
+        splits.append((head, _CONDITION.sub("", tail) or tail))
     return splits
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import unicodedata
 
-__all__ = ["ENGLISH_NOTICE", "language_name", "language_notice", "says_yes"]
+__all__ = ["ENGLISH_NOTICE", "handover_line", "language_name", "language_notice", "says_yes"]
 
 ENGLISH_NOTICE = (
     "Sorry, I can only answer in English for now. Would you like a person to help? Just say yes."
@@ -50,6 +50,26 @@ NOTICES: dict[str, str] = {
     "tr": "Üzgünüm, şimdilik yalnızca İngilizce yanıt verebiliyorum. Bir müşteri "
     'temsilcisinin size yardımcı olmasını ister misiniz? "Evet" yazmanız yeterli.',
     "zh": "抱歉，我目前只能用英语回答。需要人工客服帮您吗？回复“是”即可。",
+}
+
+# Said first when the customer accepts the notice's offer of a person, in their language:
+# the team's handover message that follows is in English (its hours, what happens next),
+# and a customer who asked in Spanish should not have to guess that the yes was heard.
+# It promises a person, not one who speaks the language.
+HANDOVER_LINES: dict[str, str] = {
+    "ar": "حسنًا، سأحوّلك الآن إلى أحد موظفينا.",
+    "de": "Gern, ich verbinde Sie jetzt mit einem Mitarbeiter unseres Teams.",
+    "es": "De acuerdo, te paso con una persona de nuestro equipo.",
+    "fr": "Très bien, je vous mets en relation avec une personne de notre équipe.",
+    "it": "Va bene, ti passo a una persona del nostro team.",
+    "ja": "承知しました。担当者におつなぎします。",
+    "nl": "Prima, ik verbind je door met een medewerker van ons team.",
+    "pl": "Dobrze, przekazuję Cię konsultantowi z naszego zespołu.",
+    "pt": "Certo, vou passar você para uma pessoa da nossa equipe.",
+    "ru": "Хорошо, передаю вас сотруднику нашей команды.",
+    "sv": "Okej, jag kopplar dig till en person i vårt team.",
+    "tr": "Tamam, sizi ekibimizden bir temsilciye aktarıyorum.",
+    "zh": "好的，正在为您转接人工客服。",
 }
 
 NAMES: dict[str, str] = {
@@ -104,6 +124,12 @@ def language_notice(code: str) -> str:
     """The notice in the language `code` (ISO 639-1), or in English when we have no
     translation (or `code` is English: an English speaker reaching this is told too)."""
     return NOTICES.get(code.lower(), ENGLISH_NOTICE)
+
+
+def handover_line(code: str | None) -> str | None:
+    """What to say first, in the language `code`, when the customer accepts a person;
+    None for English or a language without the sentence (the English message says it)."""
+    return HANDOVER_LINES.get(code.lower()) if code else None
 
 
 def language_name(code: str) -> str:

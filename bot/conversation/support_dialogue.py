@@ -44,7 +44,7 @@ from bot.conversation.forms import (
     FormLoop,
     active_form,
 )
-from bot.conversation.language_notice import language_notice, says_yes
+from bot.conversation.language_notice import handover_line, language_notice, says_yes
 from bot.conversation.route import (
     Decision,
     Route,
@@ -123,6 +123,15 @@ NOTHING_ELSE = "No problem. What else can I help with?"
 ASIDE_NOT_ANSWERED = "Sorry, I don't have an answer to that one."
 CLARIFY_INTRO = "I want to answer the right question. Do you mean:"
 CLARIFY_OUTRO = "Reply with the number, or ask in other words."
+# A question the help centre does not clearly answer, with articles near it, is shown them
+# with the fallback: down to this far below the answer threshold (0.36 for 0.54), up to
+# three. On the evaluation's splits (session 38), 18 of the 21 answerable questions
+# that fell back had the right article among them; 53 of 136 unanswerable ones got a
+# list too, which says it may not help and still offers a person.
+SUGGEST_BELOW = 0.18
+MAX_SUGGESTIONS = 3
+SUGGESTIONS_INTRO = "I'm not sure I have a good answer to that. One of these might help:"
+SUGGESTIONS_OUTRO = "Reply with the number, ask in other words, or say yes to reach a person."
 _FORM_PURPOSE = {
     OPEN_TICKET_FORM: "opening your ticket",
     LEAD_FORM: "your request for our sales team",
@@ -221,7 +230,7 @@ class SupportDialogue:
             # reads English only and took "sí" for nothing ("still not getting it").
             answer = "affirm"
         if answer and (offer or offered_form):
-            return await self._offer_answered(turn, answer, offer, offered_form)
+            return await self._offer_answered(turn, answer, offer, offered_form, notice_language)
         if answer:  # a bare yes or no to nothing the bot asked
             text = ACKNOWLEDGED if answer == "affirm" else NOTHING_ELSE
             route = Route(Decision.SMALL_TALK, f"bare_{answer}")
@@ -312,13 +321,13 @@ class SupportDialogue:
         Returns the two requests with what the NLU made of each, or None; and the whole
         message's reading when it was read (the message left whole is routed on it,
         not searched again)."""
-        splits = cues.topic_splits(text)
+        splits = cues.topic_splits(text, limit=_MAX_TOPIC_SPLITS)
         if not splits:
             return None, None
         whole = await self._signals(turn, text, turn.understanding)
         if decide(whole[0]).decision not in _SPLITTABLE:
             return None, whole
-        for head, tail in splits[:_MAX_TOPIC_SPLITS]:
+        for head, tail in splits:
             read: list[tuple[str, Understanding | None]] = []
             articles = []
             for part in (head, tail):
@@ -401,7 +410,9 @@ class SupportDialogue:
             route = Route(Decision.ANSWER, "already_answered", articles=[passage_article(said)])
             outcome = _Outcome([], route, signals.intent, round(said.similarity, 4))
         else:
-            outcome = await self._carry_out(turn_here, plan, signals, query)
+            outcome = await self._carry_out(
+                turn_here, plan, signals, query, one_of_several=cited is not None
+            )
         outcome.route.candidates = _candidates(understood, signals.passages)
         if understood is not None and understood.read_as:
             outcome.route.read_as = understood.read_as
@@ -521,7 +532,9 @@ class SupportDialogue:
             return await self._knowledge.search_async(query, _SEARCH_DEPTH, language=language)
         return await self._knowledge.search_async(query, _SEARCH_DEPTH)
 
-    async def _carry_out(self, turn: Turn, plan: Plan, signals: Signals, query: str) -> _Outcome:
+    async def _carry_out(
+        self, turn: Turn, plan: Plan, signals: Signals, query: str, *, one_of_several: bool = False
+    ) -> _Outcome:
         decision = plan.decision
         if decision is Decision.HANDOVER:
             return await self._handoff(turn, HandoffReason.CUSTOMER_ASKED, plan.rule)
@@ -545,7 +558,9 @@ class SupportDialogue:
             turn.slots[OFFER_REASON] = reason
             route = Route(Decision.OFFER, plan.rule)
             return _Outcome([text], route, signals.intent, _rounded(signals.confidence))
-        return self._fallback(turn, plan, signals)
+        # One question of several is not given a list: which question it is about
+        # would not be clear.
+        return self._fallback(turn, plan, signals, query, suggest=not one_of_several)
 
     async def _action(self, turn: Turn, plan: Plan, signals: Signals) -> _Outcome:
         assert plan.action is not None
@@ -602,15 +617,8 @@ class SupportDialogue:
         )
 
     def _clarify(self, turn: Turn, plan: Plan, query: str) -> _Outcome:
-        labels = _labels(plan.options)
-        options = [
-            {"article": passage_article(p), "label": label}
-            for p, label in zip(plan.options, labels, strict=True)
-        ]
-        turn.slots[CLARIFYING] = {"query": query, "options": options}
-        lines = "\n".join(f"{n}. {label}" for n, label in enumerate(labels, start=1))
-        route = Route(Decision.CLARIFY, plan.rule, options=[o["article"] for o in options])
-        choices = [{"label": label, "reply": str(n)} for n, label in enumerate(labels, start=1)]
+        lines, options, choices = _numbered_options(turn, plan.options, query)
+        route = Route(Decision.CLARIFY, plan.rule, options=options)
         return _Outcome(
             [f"{CLARIFY_INTRO}\n{lines}\n{CLARIFY_OUTRO}"],
             route,
@@ -619,12 +627,28 @@ class SupportDialogue:
             attributes={"choices": choices},
         )
 
-    def _fallback(self, turn: Turn, plan: Plan, signals: Signals) -> _Outcome:
+    def _fallback(
+        self, turn: Turn, plan: Plan, signals: Signals, query: str, *, suggest: bool = True
+    ) -> _Outcome:
         turn.slots[OFFER_REASON] = HandoffReason.NOT_UNDERSTOOD
         best = signals.passages[0].similarity if signals.passages else 0.0
         if _missed_before(turn):
             route = Route(Decision.OFFER, "missed_twice")
             return _Outcome([OFFER_AFTER_TWO_MISSES], route, _UNSURE, round(best, 4))
+        floor = signals.threshold - SUGGEST_BELOW
+        near = [p for p in signals.passages[:MAX_SUGGESTIONS] if p.similarity >= floor]
+        if suggest and near:
+            # Not an answer (nothing is cited, the decision stays a fallback): the
+            # articles nearest the question, one reply away, with a person still offered.
+            lines, options, choices = _numbered_options(turn, near, query)
+            route = Route(Decision.FALLBACK, plan.rule, options=options)
+            return _Outcome(
+                [f"{SUGGESTIONS_INTRO}\n{lines}\n{SUGGESTIONS_OUTRO}"],
+                route,
+                _UNSURE,
+                round(best, 4),
+                attributes={"choices": choices},
+            )
         text = FALLBACK_TEXT if signals.passages else FALLBACK
         return _Outcome([text], Route(Decision.FALLBACK, plan.rule), _UNSURE, round(best, 4))
 
@@ -642,7 +666,12 @@ class SupportDialogue:
     # -- replies to the bot's last question ----------------------------------------
 
     async def _offer_answered(
-        self, turn: Turn, answer: str, offer: str | None, offered_form: str | None
+        self,
+        turn: Turn,
+        answer: str,
+        offer: str | None,
+        offered_form: str | None,
+        notice_language: str | None = None,
     ) -> list[Reply]:
         if answer == "deny":
             route = Route(Decision.SMALL_TALK, "offer_declined")
@@ -655,7 +684,13 @@ class SupportDialogue:
             plan = Plan(Decision.FORM, "offer_accepted", offered_form)
             return (await self._start_form(turn, plan)).replies()
         reason = offer or HandoffReason.CUSTOMER_ASKED
-        return (await self._handoff(turn, reason, "offer_accepted")).replies()
+        outcome = await self._handoff(turn, reason, "offer_accepted")
+        line = handover_line(notice_language)
+        if line and "handoff_id" in outcome.attributes:
+            # The yes to the language notice is heard in the customer's language (only
+            # when a person was really called: a refused handoff says why, in English).
+            outcome.texts.insert(0, line)
+        return outcome.replies()
 
     async def _clarified(self, turn: Turn, pending: dict[str, Any]) -> list[Reply] | None:
         options = pending.get("options") or []
@@ -833,6 +868,23 @@ def _candidates(understood: Understanding | None, passages: list[Passage]) -> li
     return [*intent_candidates(ranking), *article_candidates(passages)]
 
 
+def _numbered_options(
+    turn: Turn, passages: list[Passage], query: str
+) -> tuple[str, list[str], list[dict[str, str]]]:
+    """`passages` as numbered lines, their articles, and the quick-reply choices (web
+    chat's buttons; SMS and mail read the numbers); kept in the turn's slots so the next
+    message, a number or a label's words, picks one (`_clarified`)."""
+    labels = _labels(passages)
+    options = [
+        {"article": passage_article(p), "label": label}
+        for p, label in zip(passages, labels, strict=True)
+    ]
+    turn.slots[CLARIFYING] = {"query": query, "options": options}
+    lines = "\n".join(f"{n}. {label}" for n, label in enumerate(labels, start=1))
+    choices = [{"label": label, "reply": str(n)} for n, label in enumerate(labels, start=1)]
+    return lines, [o["article"] for o in options], choices
+
+
 def _labels(options: list[Passage]) -> list[str]:
     # An FAQ entry is labelled by its question: its file's title ("Frequently asked
     # questions") says nothing about which answer the button gives.
@@ -852,7 +904,10 @@ def _chosen_option(text: str, labels: list[str]) -> int | None:
     for word, index in _ORDINALS.items():
         if re.search(rf"\b{word}\b", said) and index < len(labels) and len(said.split()) <= 4:
             return index
-    matches = [i for i, label in enumerate(labels) if said and said in label.lower()]
+    # Whole words of a label ("the exchanges one"), not any letters in it: "sure", a yes to
+    # the person offered with suggestions, is not "How to measure".
+    words = re.compile(rf"\b{re.escape(said)}\b") if said else None
+    matches = [i for i, label in enumerate(labels) if words and words.search(label.lower())]
     return matches[0] if len(matches) == 1 and len(said) >= 4 else None
 
 

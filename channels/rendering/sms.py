@@ -60,8 +60,8 @@ class SmsText:
 
 # The degree sign is not in the GSM alphabet either: "30 °C (86 °F)" in the demo's down
 # care answer made it UCS-2, 6 segments instead of 3. Written out as a word.
-_DEGREES_OF_A_SCALE = re.compile(r"\s*°\s*(?=[CF]\b)")
-_DEGREES = re.compile(r"\s*°")
+_DEGREES_OF_A_SCALE = re.compile(r"(?<!\s)\s*°\s*(?=[CF]\b)")
+_DEGREES = re.compile(r"(?<!\s)\s*°")
 
 
 def plain_text(markdown: str) -> str:

@@ -30,6 +30,9 @@ class Verdict:
     via_clarify: bool = False
     fallback_on_answerable: bool = False
     wrong_cited: bool = False
+    # a fallback on an answerable message that listed an acceptable article among its
+    # suggestions ("One of these might help"): still a fallback, counted apart
+    suggested: bool = False
 
 
 def judge(expect: Expectation, outcome: Outcome) -> Verdict:
@@ -60,6 +63,7 @@ def _judge_articles(expect: Expectation, outcome: Outcome) -> Verdict:
         offered = "clarify" in outcome.decisions and bool(outcome.options & acceptable)
         if offered and expect.kind != "articles":
             return Verdict(True, via_clarify=True)
-        return Verdict(False, fallback_on_answerable=True)
+        suggested = "fallback" in outcome.decisions and bool(outcome.options & acceptable)
+        return Verdict(False, fallback_on_answerable=True, suggested=suggested)
     answered_all = all(set(group) & cited for group in expect.articles)
     return Verdict(answered_all and not wrong, wrong_cited=wrong)

@@ -40,7 +40,7 @@ class Outcome:
     decisions: tuple[str, ...] = ()
     actions: frozenset[str] = frozenset()  # actions and forms run (name per decision)
     cited: frozenset[str] = frozenset()  # article keys the replies cite
-    options: frozenset[str] = frozenset()  # what a clarifying question offered
+    options: frozenset[str] = frozenset()  # what a clarifying question or a fallback's list offered
     languages: frozenset[str] = frozenset()
     legacy: bool = False  # read (at least partly) by the legacy reader
     texts: tuple[str, ...] = field(default=(), compare=False)

@@ -27,6 +27,7 @@ class Figures:
     answerable: int  # messages (singles and turns) expecting articles
     fallback_on_answerable: int
     wrong_cited: int
+    suggested: int  # fallbacks on answerable that listed an expected article
 
     @classmethod
     def of(cls, results: Sequence[CaseResult]) -> Figures:
@@ -47,6 +48,7 @@ class Figures:
             len(answerable),
             sum(m.verdict.fallback_on_answerable for m in answerable if m.verdict),
             sum(m.verdict.wrong_cited for m in answerable if m.verdict),
+            sum(m.verdict.suggested for m in answerable if m.verdict),
         )
 
     @property
@@ -87,7 +89,8 @@ def figures_table(by_split: dict[str, Sequence[CaseResult]]) -> list[str]:
             f"{split:8}clarifying questions {f.clarifications} ({f.clarify_passes} passed as "
             "offering the expected article); "
             f"fallback on answerable {_cell(f.fallback_on_answerable, f.answerable)} "
-            f"(goal <= {GOAL_FALLBACK_ON_ANSWERABLE:.2f}); wrong answers with a cited source "
+            f"(goal <= {GOAL_FALLBACK_ON_ANSWERABLE:.2f}; {f.suggested} of them listed an "
+            "expected article); wrong answers with a cited source "
             f"{_cell(f.wrong_cited, f.answerable)} (goal <= {GOAL_WRONG_CITED:.2f}); "
             f"goals {'MET' if f.goals_met() else 'not met'}"
         )

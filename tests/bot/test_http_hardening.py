@@ -79,6 +79,24 @@ def test_healthz_answers_head_as_it_answers_get(client: TestClient) -> None:
     assert list(client.get("/openapi.json").json()["paths"]["/healthz"]) == ["get"]
 
 
+@pytest.mark.parametrize("path", ["/docs", "/docs/assets/swagger-ui.css", "/staff/", "/widget.js"])
+def test_every_page_answers_head_as_it_answers_get(client: TestClient, path: str) -> None:
+    # A link checker or `curl -I /docs` got 405 from pages that were up.
+    got = client.get(path)
+    head = client.head(path)
+    assert got.status_code == 200
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert head.headers["content-length"] == str(len(got.content))
+    assert head.headers["content-security-policy"] == got.headers["content-security-policy"]
+
+
+def test_head_where_there_is_no_get_is_still_refused(client: TestClient) -> None:
+    assert client.head("/api/v1/webchat/sessions").status_code == 405
+    assert client.head("/no-such-page").status_code == 404
+
+
 def test_paths_that_match_nothing_still_answer_404(client: TestClient) -> None:
     response = client.get("/no/such/page/", headers={"Host": "evil.example"})
     assert response.status_code == 404 and "location" not in response.headers

@@ -20,11 +20,12 @@ def stderr(capsys: pytest.CaptureFixture[str]) -> Iterator[pytest.CaptureFixture
     """What the configured log writes to stderr; the logging set-up is put back after."""
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
-    executor = logging.getLogger("rasa_sdk.executor")
-    executor_level = executor.level
+    quiet = [logging.getLogger(name) for name in ("rasa_sdk.executor", "alembic.runtime.migration")]
+    levels = [logger.level for logger in quiet]
     yield capsys
     root.handlers[:], root.level = handlers, level
-    executor.setLevel(executor_level)
+    for logger, was in zip(quiet, levels, strict=True):
+        logger.setLevel(was)
 
 
 def _logged(stderr: pytest.CaptureFixture[str]) -> list[tuple[str, str]]:
@@ -53,3 +54,25 @@ def test_at_debug_the_action_registrations_are_logged(stderr: pytest.CaptureFixt
     configure_logging("DEBUG")
     logging.getLogger("rasa_sdk.executor").info("Registered function for 'action_greet'.")
     assert _logged(stderr) == [("rasa_sdk.executor", "Registered function for 'action_greet'.")]
+
+
+def test_a_start_logs_a_migration_applied_once_and_not_alembics_chatter(
+    stderr: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Alembic said "Context impl SQLiteImpl." and "Will assume non-transactional DDL."
+    four times at every start; a migration applied is one line with its revisions."""
+    from bot.settings import DatabaseSettings, Settings
+    from bot.wiring.database import open_database
+
+    configure_logging("INFO")
+    settings = Settings(
+        data_dir=tmp_path / "var",
+        database=DatabaseSettings(url=f"sqlite:///{tmp_path / 'sb.db'}", auto_migrate=True),
+    )
+    open_database(settings).dispose()
+    first = stderr.readouterr().err.splitlines()
+    open_database(settings).dispose()  # already current: nothing to say
+
+    assert [json.loads(line)["message"] for line in first] == ["database migrated"]
+    assert json.loads(first[0])["from_revision"] is None
+    assert _logged(stderr) == []

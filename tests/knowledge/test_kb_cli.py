@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,8 @@ def test_ingest_list_remove(
 
     again = runner.invoke(kb, ["ingest", str(help_dir), "--prune"], obj=obj)
     assert "2 unchanged" in again.output and "chunks embedded: 0" in again.output
+    # the time spent ingesting and the command's whole time, loading included
+    assert re.search(r"seconds: \d+\.\d ingesting, \d+\.\d in all$", again.output.strip())
 
     listing = runner.invoke(kb, ["list"], obj=obj)
     lines = listing.output.strip().splitlines()

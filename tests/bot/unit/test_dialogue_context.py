@@ -13,6 +13,7 @@ import pytest
 from actions.context import OFFER_REASON
 from actions.domain import OPEN_TICKET_FORM, ask_text
 from bot.conversation.forms import ACTIVE_LOOP, OFFER_TO_STOP, STOP_HINT
+from bot.conversation.language_notice import handover_line
 from bot.conversation.support_dialogue import (
     CLARIFY_INTRO,
     CUT_OFF,
@@ -603,6 +604,34 @@ async def test_the_yes_the_language_notice_asks_for_hands_over(
     await chat.say(yes, "nlu_fallback", 0.2)
 
     assert actions.ran == ["action_handoff"]
+
+
+async def test_the_handover_is_said_first_in_the_customers_language(
+    dialogue: SupportDialogue, actions: RecordingActions
+) -> None:
+    """The team's handover message (its hours, what happens next) is in English; the
+    customer who said "sí" hears first, in Spanish, that a person is coming."""
+    actions.will_answer("action_handoff", "A person from our team will reply.", handoff_id=7)
+    chat = Chat(dialogue)
+    await chat.say("¿Puedo devolver unas botas?", "nlu_fallback", 0.3, language="es")
+
+    replies = await chat.say("sí", "nlu_fallback", 0.2)
+
+    assert [reply.text for reply in replies] == [
+        handover_line("es"),
+        "A person from our team will reply.",
+    ]
+    assert replies[0].attributes["route"]["decision"] == "handover"
+
+
+async def test_a_handoff_that_was_not_made_is_not_announced_in_the_customers_language(
+    dialogue: SupportDialogue, actions: RecordingActions
+) -> None:
+    actions.will_answer("action_handoff", "Nobody can take this right now.")
+    chat = Chat(dialogue)
+    await chat.say("Puis-je retourner mes bottes ?", "nlu_fallback", 0.3, language="fr")
+
+    assert await chat.texts("oui", "nlu_fallback") == ["Nobody can take this right now."]
 
 
 async def test_a_language_the_help_centre_covers_is_searched_in_that_language(

@@ -16,6 +16,8 @@ from bot.conversation.support_dialogue import (
     ASK_AWAY,
     NOTHING_ELSE,
     OFFER_AFTER_TWO_MISSES,
+    SUGGESTIONS_INTRO,
+    SUGGESTIONS_OUTRO,
     SupportDialogue,
 )
 from knowledge import FALLBACK_TEXT
@@ -109,6 +111,66 @@ async def test_a_miss_is_the_honest_fallback_with_the_passages_tried(
         ("article", "refunds", 0.19),
     ]
     assert chat.slots[OFFER_REASON] == "not_understood"  # a person was offered
+
+
+EXCHANGES = passage(
+    "Exchanges are free within 30 days.", 0.39, title="Exchanges", section="Swapping a size",
+    source="https://help.acme.test/exchanges",
+)  # fmt: skip
+RESTOCKS = passage(
+    "Most sizes come back within six weeks.", 0.37, title="Stock", section="Restocks",
+    source="https://help.acme.test/stock",
+)  # fmt: skip
+
+
+async def test_a_miss_near_some_articles_lists_them_without_citing_any(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
+) -> None:
+    """Below the answer's bar but near it: not answered (nothing cited, still a
+    fallback), but the nearest articles are one reply away, and a person is offered."""
+    knowledge.passages = [EXCHANGES, RESTOCKS, passage(REFUNDS, 0.2)]
+    chat = Chat(dialogue)
+
+    (reply,) = await chat.say("need to trade my boots for a size 11", "nlu_fallback", 0.9)
+
+    assert reply.text == (f"{SUGGESTIONS_INTRO}\n1. Exchanges\n2. Stock\n{SUGGESTIONS_OUTRO}")
+    assert reply.sources == []
+    route = reply.attributes["route"]
+    assert (route["decision"], route["articles"]) == ("fallback", [])
+    assert route["options"] == ["exchanges", "stock"]  # refunds (0.2) is too far
+    assert reply.attributes["choices"] == [
+        {"label": "Exchanges", "reply": "1"},
+        {"label": "Stock", "reply": "2"},
+    ]
+    assert chat.slots[OFFER_REASON] == "not_understood"
+
+
+async def test_a_suggestion_picked_by_its_number_is_answered(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
+) -> None:
+    knowledge.passages = [EXCHANGES, RESTOCKS]
+    chat = Chat(dialogue)
+    await chat.say("need to trade my boots for a size 11", "nlu_fallback", 0.9)
+
+    (reply,) = await chat.say("1", "nlu_fallback", 0.5)
+
+    assert reply.text.startswith("Exchanges are free within 30 days.")
+    assert [s["title"] for s in reply.sources] == ["Exchanges — Swapping a size"]
+    assert reply.attributes["route"]["rule"] == "clarified"
+
+
+async def test_yes_to_a_miss_with_suggestions_reaches_a_person(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase, actions: RecordingActions
+) -> None:
+    measure = dataclasses.replace(RESTOCKS, title="How to measure")
+    knowledge.passages = [EXCHANGES, measure]
+    actions.will_answer("action_handoff", "I'm passing you to a person.", handoff_id=4)
+    chat = Chat(dialogue)
+    await chat.say("need to trade my boots for a size 11", "nlu_fallback", 0.9)
+
+    # "sure" is a yes, not the letters of "How to measure"
+    assert await chat.texts("sure", "affirm", 0.97) == ["I'm passing you to a person."]
+    assert actions.ran == ["action_handoff"]
 
 
 async def test_the_route_keeps_each_articles_probability_when_search_gives_one(

@@ -8,7 +8,9 @@ import pytest
 
 from bot.conversation.language_notice import (
     ENGLISH_NOTICE,
+    HANDOVER_LINES,
     NOTICES,
+    handover_line,
     language_name,
     language_notice,
     says_yes,
@@ -75,3 +77,11 @@ def test_yes_in_the_customers_language(reply: str, code: str | None) -> None:
 )
 def test_anything_else_is_not_a_yes(reply: str, code: str | None) -> None:
     assert not says_yes(reply, code)
+
+
+def test_every_language_with_a_notice_has_a_handover_line() -> None:
+    """A customer offered a person in their language hears the yes taken in it too."""
+    assert set(HANDOVER_LINES) == set(NOTICES)
+    assert handover_line("ES") == HANDOVER_LINES["es"]
+    assert handover_line("en") is None
+    assert handover_line(None) is None
