@@ -15,6 +15,7 @@ from anyio import to_thread
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 
+from bot.api.head_requests import asked_method
 from crm_store import Database, audit
 from crm_store.base import MAX_ID
 from crm_store.records import StaffRecord
@@ -24,7 +25,7 @@ def endpoint_of(request: Request) -> str:
     """`METHOD /route/{template}` of the request (its path when no route matched)."""
     route = request.scope.get("route")
     path = getattr(route, "path", None) or request.url.path
-    return f"{request.method} {path}"
+    return f"{asked_method(request.scope)} {path}"
 
 
 class AuditTrail:

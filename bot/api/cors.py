@@ -22,13 +22,13 @@ class CorsByPath:
     def __init__(self, app: ASGIApp, *, open_prefix: str, staff_origins: Sequence[str]) -> None:
         self._open_prefix = open_prefix.rstrip("/") + "/"
         self._open = CORSMiddleware(
-            app, allow_origins=["*"], allow_methods=["GET", "POST"], allow_headers=_HEADERS
+            app, allow_origins=["*"], allow_methods=["GET", "HEAD", "POST"], allow_headers=_HEADERS
         )
         self._staff: ASGIApp = (
             CORSMiddleware(
                 app,
                 allow_origins=list(staff_origins),
-                allow_methods=["GET", "POST", "PATCH", "DELETE"],
+                allow_methods=["GET", "HEAD", "POST", "PATCH", "DELETE"],
                 allow_headers=_HEADERS,
             )
             if staff_origins

@@ -67,10 +67,7 @@ def health_router(
             headers={"Retry-After": str(retry_after_seconds)},
         )
 
-    # HEAD too, with the same status and headers: uptime monitors and `curl -I` ask with
-    # HEAD, and got 405 from a healthy server. Left out of the schema, where it would be
-    # a second operation of the same name.
-    @router.head("/healthz", include_in_schema=False)
+    # HEAD, which uptime monitors and `curl -I` send, is answered as GET by `HeadAsGet`.
     @router.get("/healthz")
     async def healthz() -> Any:
         try:

@@ -115,10 +115,10 @@ _ORDER_STATE_ASK = re.compile(
     r"when (?:will|does|do|is)|"
     r"(?:news|updates?) (?:on|about)|(?:going on|happening|up) with|gone out|sent out|"
     # "has my order from last week shipped" (a few words between, not the whole message:
-    # `.*` made every "has" scan to the end); "arrive", "arriving", "arrival", but not
-    # "arrived damaged": what came is a problem with it, not where it is
-    r"has (?:\S+\s+){0,8}(?:shipped|arrived|been (?:sent|dispatched|delivered))|"
-    r"arriv(?:e|es|ing|al)|eta|"
+    # `.*` made every "has" scan to the end; more than eight words between are not read
+    # as asking). "arrive" alone is not: "will it arrive before 2025", "arrive at zip
+    # code 90210" would make those numbers orders to look up.
+    r"has (?:\S+\s+){0,8}(?:shipped|arrived|been (?:sent|dispatched|delivered))|eta|"
     r"list|show|see|check|on (?:its|it's|the) way|shipped|dispatched|delivered)\b",
     re.I,
 )
@@ -461,7 +461,7 @@ _SENTENCE = re.compile(r"(?<=[?!.])\s+|\n+|(?<!\s)\s+(?=\d[).]\s)")
 # A second question joined to the first by "and", "also" or a comma: "do you take Apple
 # Pay and is there a minimum?", "is it safe, and when do you charge it?".
 _JOINED_QUESTION = re.compile(
-    r"(?<![\s,])(?:\s*,\s*|\s+)(?:(?:and|also|plus|&)\s*)?(?:also\s+)?(?=(?:how|what|whats|what's|when|"
+    r"(?<![\s,])(?:\s*,[\s,]*|\s+)(?:(?:and|also|plus|&)\s*)?(?:also\s+)?(?=(?:how|what|whats|what's|when|"
     r"where|why|which|can|could|do|does|did|is|are|will|would|should|may)\s+\w+\s+\w+)",
     re.I,
 )
@@ -560,7 +560,7 @@ def questions_in(text: str) -> list[str]:
 # advice for a down jacket and how do I wash it", "I need an invoice and then please
 # tell me how to delete my account", "my code didn't work and now my card got declined".
 _TOPIC_JOIN = re.compile(
-    r"(?<![\s,])(?:\s*,\s+|\s+)(?:and|also|plus)(?:\s+(?:then|now|also))?\s+(?:(?:please|pls)\s+)?"
+    r"(?<![\s,])(?:\s*,[\s,]*\s|\s+)(?:and|also|plus)(?:\s+(?:then|now|also))?\s+(?:(?:please|pls)\s+)?"
     r"|(?<![\s;])\s*;\s*",
     re.I,
 )
@@ -616,16 +616,49 @@ _NO_WORDS = (
 _POLITE = r"thanks|thank you|ty|thx"
 
 
-def _reply_of(words: str) -> re.Pattern[str]:
-    """One of `words` first, then more of them or thanks, and nothing else."""
-    return re.compile(
-        rf"^\s*(?:{words})\b(?:[\s,.!]+(?:{words}|{_POLITE})\b)*[\s!.,]*$",
-        re.I,
-    )
+def _phrases(words: str) -> frozenset[tuple[str, ...]]:
+    """The alternatives of `words` as word tuples, each optional apostrophe spelt both
+    ways ("i'?m good" is ("im", "good") once apostrophes are dropped)."""
+    spelt = set()
+    for alternative in re.split(r"\|(?![^()]*\))", words):
+        group = re.search(r"\(\?:([^)]*)\)", alternative)
+        endings = group.group(1).split("|") if group else [""]
+        for ending in endings:
+            phrase = alternative[: group.start()] + ending if group else alternative
+            spelt.add(tuple(phrase.replace("'?", "").split()))
+    return frozenset(spelt)
 
 
-_YES = _reply_of(_YES_WORDS)
-_NO = _reply_of(_NO_WORDS)
+_YES_PHRASES = _phrases(_YES_WORDS)
+_NO_PHRASES = _phrases(_NO_WORDS)
+_POLITE_PHRASES = _phrases(_POLITE)
+_REPLY_SEPARATOR = re.compile(r"[\s,.!]+")
+_REPLY_CHARACTERS = re.compile(r"^[\w\s,.!'\u2019]*$")
+_LONGEST_PHRASE = max(len(p) for p in _YES_PHRASES | _NO_PHRASES | _POLITE_PHRASES)
+
+
+def _reply_of(text: str, first: frozenset[tuple[str, ...]]) -> bool:
+    """One of the `first` phrases, then more of them or thanks, and nothing else.
+
+    A walk over the words, each position reached at most once: the regular expression it
+    replaces tried every way of reading "no thanks" (one phrase, or "no" then "thanks")
+    and took seconds on a message repeating it twenty times."""
+    if not _REPLY_CHARACTERS.match(text):
+        return False
+    words = [w for w in _REPLY_SEPARATOR.split(text.lower().replace("\u2019", "'")) if w]
+    words = [w.replace("'", "") for w in words]
+    if not words:
+        return False
+    later = first | _POLITE_PHRASES
+    reached = {0}
+    for start in range(len(words)):
+        if start not in reached:
+            continue
+        allowed = first if start == 0 else later
+        for size in range(1, min(_LONGEST_PHRASE, len(words) - start) + 1):
+            if tuple(words[start : start + size]) in allowed:
+                reached.add(start + size)
+    return len(words) in reached
 
 
 # A message of nothing but emoji (skin tones and joiners included).
@@ -670,9 +703,9 @@ def yes_or_no(text: str) -> str | None:
         if any(ch in _DISAGREEING_EMOJI for ch in text):
             return "deny"
         return None
-    if _YES.search(text):
+    if _reply_of(text, _YES_PHRASES):
         return "affirm"
-    if _NO.search(text):
+    if _reply_of(text, _NO_PHRASES):
         return "deny"
     return None
 

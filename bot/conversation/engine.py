@@ -236,9 +236,11 @@ class ConversationEngine:
         try:
             if person_owned:
                 await self._handoffs.customer_wrote(intake.conversation.id, intake.message)
-            for reply in replies:
-                if isinstance(reply.attributes.get("handoff_id"), int):
-                    await self._handoffs.opened(reply.attributes["handoff_id"])
+            # Once per handoff: a handoff said in two replies (the customer's language's
+            # line, then the English one) carries its id on both.
+            opened = [reply.attributes.get("handoff_id") for reply in replies]
+            for handoff_id in dict.fromkeys(h for h in opened if isinstance(h, int)):
+                await self._handoffs.opened(handoff_id)
         except Exception:
             log.exception(
                 "the agent desk could not be told",

@@ -140,6 +140,14 @@ _FORM_PURPOSE = {
 # Form questions whose answer is free text (a question can be an answer to them).
 _FREE_TEXT_SLOTS = frozenset({"ticket_subject", "ticket_description", "lead_interest"})
 _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2}
+# A message that is only a pick from a numbered list: "the first one", "2nd please",
+# "option 3", "#2". An ordinal inside a new question ("first order discount?") is not one.
+_JUST_A_CHOICE = re.compile(
+    r"^(?:(?:i\s+(?:mean|meant)|i'?d\s+like|i\s+want)\s+)?(?:the\s+|option\s+|number\s+|no\.?\s*|#\s*)?"
+    r"(first|1st|second|2nd|third|3rd|\d)(?:\s+(?:one|option|article|link|please))*$"
+)
+_CLARIFIED = "clarify"  # the bot asked which of its options was meant
+_SUGGESTED = "suggestions"  # the bot fell back and listed the nearest articles
 _SEARCH_DEPTH = 5
 # Small talk by the NLU alone needs more than SURE: with the out-of-scope threshold set
 # for 3% in-scope fallback, off-topic lines reach greet or goodbye at 0.55 to 0.63
@@ -242,13 +250,14 @@ class SupportDialogue:
         offered = offer or offered_form
         if (
             self._cut_off(turn, text, language, questions)
-            and not pending
+            and not (pending and pending.get("kind") != _SUGGESTED)
             and not (offered and cues.opens_with_yes_or_no(text))
         ):
             # "where is my", the rest ("order") to come: answering the half ("where is
             # my" found the store addresses) answers nothing asked. Kept for the next
             # message, which is read with it. Not after a clarifying question, nor when
-            # it opens a reply to an offer ("yes and"): it answers what the bot asked;
+            # it opens a reply to an offer ("yes and"): it answers what the bot asked
+            # (a list of articles shown with the fallback asked nothing: held there);
             # nor for a request for a person (at once, as always). An offer the bot made
             # stays open for the message that completes this one.
             turn.slots[CUT_OFF] = {"text": text, "at": turn.message.created_at.isoformat()}
@@ -617,7 +626,7 @@ class SupportDialogue:
         )
 
     def _clarify(self, turn: Turn, plan: Plan, query: str) -> _Outcome:
-        lines, options, choices = _numbered_options(turn, plan.options, query)
+        lines, options, choices = _numbered_options(turn, plan.options, query, _CLARIFIED)
         route = Route(Decision.CLARIFY, plan.rule, options=options)
         return _Outcome(
             [f"{CLARIFY_INTRO}\n{lines}\n{CLARIFY_OUTRO}"],
@@ -640,7 +649,7 @@ class SupportDialogue:
         if suggest and near:
             # Not an answer (nothing is cited, the decision stays a fallback): the
             # articles nearest the question, one reply away, with a person still offered.
-            lines, options, choices = _numbered_options(turn, near, query)
+            lines, options, choices = _numbered_options(turn, near, query, _SUGGESTED)
             route = Route(Decision.FALLBACK, plan.rule, options=options)
             return _Outcome(
                 [f"{SUGGESTIONS_INTRO}\n{lines}\n{SUGGESTIONS_OUTRO}"],
@@ -697,6 +706,11 @@ class SupportDialogue:
         index = _chosen_option(turn.message.text, [str(o.get("label")) for o in options])
         if index is None:
             return None
+        # The pick answers what the last message asked: the person offered with a list
+        # of suggestions is no longer on offer ("great, thanks" after the article would
+        # otherwise be a yes to it).
+        for slot in (OFFER_REASON, OFFERED_FORM, NOTICE_LANGUAGE):
+            turn.slots.pop(slot, None)
         wanted = options[index].get("article")
         query = str(pending.get("query") or turn.message.text)
         passages = await self._search(query, None)
@@ -869,17 +883,19 @@ def _candidates(understood: Understanding | None, passages: list[Passage]) -> li
 
 
 def _numbered_options(
-    turn: Turn, passages: list[Passage], query: str
+    turn: Turn, passages: list[Passage], query: str, kind: str
 ) -> tuple[str, list[str], list[dict[str, str]]]:
     """`passages` as numbered lines, their articles, and the quick-reply choices (web
     chat's buttons; SMS and mail read the numbers); kept in the turn's slots so the next
-    message, a number or a label's words, picks one (`_clarified`)."""
+    message, a number or a label's words, picks one (`_clarified`). `kind` says whether
+    the bot asked which was meant (`_CLARIFIED`) or only listed articles with its
+    fallback (`_SUGGESTED`)."""
     labels = _labels(passages)
     options = [
         {"article": passage_article(p), "label": label}
         for p, label in zip(passages, labels, strict=True)
     ]
-    turn.slots[CLARIFYING] = {"query": query, "options": options}
+    turn.slots[CLARIFYING] = {"query": query, "options": options, "kind": kind}
     lines = "\n".join(f"{n}. {label}" for n, label in enumerate(labels, start=1))
     choices = [{"label": label, "reply": str(n)} for n, label in enumerate(labels, start=1)]
     return lines, [o["article"] for o in options], choices
@@ -898,15 +914,17 @@ def _labels(options: list[Passage]) -> list[str]:
 
 
 def _chosen_option(text: str, labels: list[str]) -> int | None:
-    said = text.strip().lower().strip(".!?#) ")
-    if said.isdigit() and 1 <= int(said) <= len(labels):
-        return int(said) - 1
-    for word, index in _ORDINALS.items():
-        if re.search(rf"\b{word}\b", said) and index < len(labels) and len(said.split()) <= 4:
-            return index
-    # Whole words of a label ("the exchanges one"), not any letters in it: "sure", a yes to
-    # the person offered with suggestions, is not "How to measure".
-    words = re.compile(rf"\b{re.escape(said)}\b") if said else None
+    said = " ".join(text.lower().strip(" .!?)").split())
+    choice = _JUST_A_CHOICE.match(said)
+    if choice:
+        picked = choice.group(1)
+        index = int(picked) - 1 if picked.isdigit() else _ORDINALS[picked]
+        return index if 0 <= index < len(labels) else None
+    # A label's words from the start of a word ("returns" for "Return policy", "exchange"
+    # for "Exchanges"), not any letters in it: "sure", a yes to the person offered with
+    # suggestions, is not "How to measure".
+    stem = said[:-1] if len(said) > 4 and said.endswith("s") else said
+    words = re.compile(rf"\b{re.escape(stem)}") if stem else None
     matches = [i for i, label in enumerate(labels) if words and words.search(label.lower())]
     return matches[0] if len(matches) == 1 and len(said) >= 4 else None
 

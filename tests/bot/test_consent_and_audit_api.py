@@ -116,3 +116,16 @@ def test_reads_and_changes_are_audited_with_ids_not_content(client: TestClient, 
         "/api/v1/audit", params={"staff_id": sales_id}, headers=admin
     ).json()["entries"]
     assert summary_read["endpoint"] == "GET /api/v1/customers/{customer_id}/summary"
+
+
+def test_a_head_request_is_audited_as_head(client: TestClient, ada: int) -> None:
+    # HEAD is answered as GET (`HeadAsGet`), so the route runs and reads the customer;
+    # the log names the method the client sent, not the one the route answered.
+    agent_id, agent = _token(client, "sam@acme.test", "agent")
+    _, admin = _token(client, "root@acme.test", "admin")
+    head = client.head(f"/api/v1/customers/{ada}", headers=agent)
+    assert head.status_code == 200 and head.content == b""
+    (entry,) = client.get("/api/v1/audit", params={"staff_id": agent_id}, headers=admin).json()[
+        "entries"
+    ]
+    assert (entry["action"], entry["endpoint"]) == ("read", "HEAD /api/v1/customers/{customer_id}")

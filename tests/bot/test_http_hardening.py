@@ -97,6 +97,14 @@ def test_head_where_there_is_no_get_is_still_refused(client: TestClient) -> None
     assert client.head("/no-such-page").status_code == 404
 
 
+def test_a_browser_may_ask_with_head_across_origins(admin_site_client: TestClient) -> None:
+    widget = preflight(admin_site_client, "/api/v1/webchat/sessions", STRANGER, "HEAD")
+    assert "HEAD" in widget["access-control-allow-methods"]
+    staff = preflight(admin_site_client, "/api/v1/customers", ADMIN_SITE, "HEAD")
+    assert staff["access-control-allow-origin"] == ADMIN_SITE
+    assert "HEAD" in staff["access-control-allow-methods"]
+
+
 def test_paths_that_match_nothing_still_answer_404(client: TestClient) -> None:
     response = client.get("/no/such/page/", headers={"Host": "evil.example"})
     assert response.status_code == 404 and "location" not in response.headers

@@ -14,6 +14,7 @@ from bot.conversation.dialogue import FALLBACK
 from bot.conversation.support_dialogue import (
     ACKNOWLEDGED,
     ASK_AWAY,
+    GO_ON,
     NOTHING_ELSE,
     OFFER_AFTER_TWO_MISSES,
     SUGGESTIONS_INTRO,
@@ -171,6 +172,63 @@ async def test_yes_to_a_miss_with_suggestions_reaches_a_person(
     # "sure" is a yes, not the letters of "How to measure"
     assert await chat.texts("sure", "affirm", 0.97) == ["I'm passing you to a person."]
     assert actions.ran == ["action_handoff"]
+
+
+async def test_thanks_after_a_picked_suggestion_is_not_a_yes_to_a_person(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase, actions: RecordingActions
+) -> None:
+    # The list came with a person offered; picking an article answers that offer.
+    knowledge.passages = [EXCHANGES, RESTOCKS]
+    chat = Chat(dialogue)
+    await chat.say("need to trade my boots for a size 11", "nlu_fallback", 0.9)
+    await chat.say("the first one", "nlu_fallback", 0.5)
+    assert OFFER_REASON not in chat.slots
+
+    (thanks,) = await chat.say("great, thanks", "affirm", 0.95)
+
+    assert actions.ran == []
+    assert thanks.attributes["route"]["decision"] == "small_talk"
+
+
+@pytest.mark.parametrize("said", ["exchange", "stocks", "the 2nd", "option 1", "#2"])
+async def test_a_suggestion_picked_by_its_words_or_place(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase, said: str
+) -> None:
+    # "exchange" for "Exchanges", "stocks" for "Stock": a plural or a word's start counts.
+    knowledge.passages = [EXCHANGES, RESTOCKS]
+    chat = Chat(dialogue)
+    await chat.say("need to trade my boots for a size 11", "nlu_fallback", 0.9)
+
+    (reply,) = await chat.say(said, "nlu_fallback", 0.5)
+
+    assert reply.attributes["route"]["rule"] == "clarified"
+    wanted = "exchanges" if said in ("exchange", "option 1") else "stock"
+    assert reply.attributes["route"]["articles"] == [wanted]
+
+
+async def test_a_new_question_with_an_ordinal_is_not_a_pick(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
+) -> None:
+    knowledge.passages = [EXCHANGES, RESTOCKS]
+    chat = Chat(dialogue)
+    await chat.say("need to trade my boots for a size 11", "nlu_fallback", 0.9)
+    knowledge.passages = [passage("New customers get 10% off their first order.", 0.8)]
+
+    (reply,) = await chat.say("first order discount?", "knowledge_question", 0.7)
+
+    assert reply.attributes["route"]["rule"] != "clarified"
+    assert reply.text.startswith("New customers get 10% off")
+
+
+async def test_a_cut_off_message_after_a_list_of_suggestions_is_held(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
+) -> None:
+    # The list asked nothing: "where is my" after it is half a message, as anywhere.
+    knowledge.passages = [EXCHANGES, RESTOCKS]
+    chat = Chat(dialogue)
+    await chat.say("need to trade my boots for a size 11", "nlu_fallback", 0.9)
+
+    assert await chat.texts("where is my", "knowledge_question", 0.6) == [GO_ON]
 
 
 async def test_the_route_keeps_each_articles_probability_when_search_gives_one(
