@@ -146,12 +146,18 @@ async def test_a_miss_near_some_articles_lists_them_without_citing_any(
     assert chat.slots[OFFER_REASON] == "not_understood"
 
 
-async def test_a_suggestion_picked_by_its_number_is_answered(
-    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
-) -> None:
+async def _shown_suggestions(dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase) -> Chat:
+    """A chat whose last reply was the fallback listing Exchanges and Stock."""
     knowledge.passages = [EXCHANGES, RESTOCKS]
     chat = Chat(dialogue)
     await chat.say("need to trade my boots for a size 11", "nlu_fallback", 0.9)
+    return chat
+
+
+async def test_a_suggestion_picked_by_its_number_is_answered(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
+) -> None:
+    chat = await _shown_suggestions(dialogue, knowledge)
 
     (reply,) = await chat.say("1", "nlu_fallback", 0.5)
 
@@ -178,9 +184,7 @@ async def test_thanks_after_a_picked_suggestion_is_not_a_yes_to_a_person(
     dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase, actions: RecordingActions
 ) -> None:
     # The list came with a person offered; picking an article answers that offer.
-    knowledge.passages = [EXCHANGES, RESTOCKS]
-    chat = Chat(dialogue)
-    await chat.say("need to trade my boots for a size 11", "nlu_fallback", 0.9)
+    chat = await _shown_suggestions(dialogue, knowledge)
     await chat.say("the first one", "nlu_fallback", 0.5)
     assert OFFER_REASON not in chat.slots
 
@@ -195,9 +199,7 @@ async def test_a_suggestion_picked_by_its_words_or_place(
     dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase, said: str
 ) -> None:
     # "exchange" for "Exchanges", "stocks" for "Stock": a plural or a word's start counts.
-    knowledge.passages = [EXCHANGES, RESTOCKS]
-    chat = Chat(dialogue)
-    await chat.say("need to trade my boots for a size 11", "nlu_fallback", 0.9)
+    chat = await _shown_suggestions(dialogue, knowledge)
 
     (reply,) = await chat.say(said, "nlu_fallback", 0.5)
 
@@ -209,9 +211,7 @@ async def test_a_suggestion_picked_by_its_words_or_place(
 async def test_a_new_question_with_an_ordinal_is_not_a_pick(
     dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
 ) -> None:
-    knowledge.passages = [EXCHANGES, RESTOCKS]
-    chat = Chat(dialogue)
-    await chat.say("need to trade my boots for a size 11", "nlu_fallback", 0.9)
+    chat = await _shown_suggestions(dialogue, knowledge)
     knowledge.passages = [passage("New customers get 10% off their first order.", 0.8)]
 
     (reply,) = await chat.say("first order discount?", "knowledge_question", 0.7)
@@ -224,9 +224,7 @@ async def test_a_cut_off_message_after_a_list_of_suggestions_is_held(
     dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase
 ) -> None:
     # The list asked nothing: "where is my" after it is half a message, as anywhere.
-    knowledge.passages = [EXCHANGES, RESTOCKS]
-    chat = Chat(dialogue)
-    await chat.say("need to trade my boots for a size 11", "nlu_fallback", 0.9)
+    chat = await _shown_suggestions(dialogue, knowledge)
 
     assert await chat.texts("where is my", "knowledge_question", 0.6) == [GO_ON]
 
