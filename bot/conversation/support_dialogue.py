@@ -119,6 +119,10 @@ MAY_WANT_A_PERSON = (
 ACKNOWLEDGED = "Great. Anything else I can help with?"
 GO_ON = "It looks like your message was cut off: what would you like to ask?"
 ASK_AWAY = "What would you like to ask? Type your question, or ask for a person at any time."
+NO_LIST_OPEN = (
+    "I'm not sure what that number refers to: there is no list open to pick from. "
+    "What would you like to ask?"
+)
 NOTHING_ELSE = "No problem. What else can I help with?"
 ASIDE_NOT_ANSWERED = "Sorry, I don't have an answer to that one."
 CLARIFY_INTRO = "I want to answer the right question. Do you mean:"
@@ -228,6 +232,12 @@ class SupportDialogue:
             chosen = await self._clarified(turn, pending)
             if chosen is not None:
                 return chosen
+        elif _JUST_A_CHOICE.match(_plain_choice(text)):
+            # "2" or "the second one" with no list open (one shown before another question
+            # is closed): read with the last topic it re-answered that; asked instead.
+            # An offer stays open.
+            route = Route(Decision.SMALL_TALK, "choice_without_list")
+            return _Outcome([NO_LIST_OPEN], route, "says_nothing", 1.0).replies()
         # What the bot's last message offered, if anything: a person, or a form.
         offer = turn.slots.pop(OFFER_REASON, None)
         offered_form = turn.slots.pop(OFFERED_FORM, None)
@@ -913,8 +923,12 @@ def _labels(options: list[Passage]) -> list[str]:
     ]
 
 
+def _plain_choice(text: str) -> str:
+    return " ".join(text.lower().strip(" .!?)").split())
+
+
 def _chosen_option(text: str, labels: list[str]) -> int | None:
-    said = " ".join(text.lower().strip(" .!?)").split())
+    said = _plain_choice(text)
     choice = _JUST_A_CHOICE.match(said)
     if choice:
         picked = choice.group(1)

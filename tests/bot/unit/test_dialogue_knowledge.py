@@ -15,6 +15,7 @@ from bot.conversation.support_dialogue import (
     ACKNOWLEDGED,
     ASK_AWAY,
     GO_ON,
+    NO_LIST_OPEN,
     NOTHING_ELSE,
     OFFER_AFTER_TWO_MISSES,
     SUGGESTIONS_INTRO,
@@ -227,6 +228,21 @@ async def test_a_cut_off_message_after_a_list_of_suggestions_is_held(
     chat = await _shown_suggestions(dialogue, knowledge)
 
     assert await chat.texts("where is my", "knowledge_question", 0.6) == [GO_ON]
+
+
+@pytest.mark.parametrize("said", ["2", "the first one", "#3"])
+async def test_a_pick_with_no_list_open_is_asked_about(
+    dialogue: SupportDialogue, knowledge: ScriptedKnowledgeBase, said: str
+) -> None:
+    # An answer, not a list, came last: "2" is not read with its topic and re-answered.
+    knowledge.passages = [passage(REFUNDS, 0.8)]
+    chat = Chat(dialogue)
+    await chat.say("when will my refund come", "knowledge_question", 0.9)
+
+    (reply,) = await chat.say(said, "nlu_fallback", 0.4)
+
+    assert reply.text == NO_LIST_OPEN
+    assert reply.attributes["route"]["rule"] == "choice_without_list"
 
 
 async def test_the_route_keeps_each_articles_probability_when_search_gives_one(
