@@ -29,9 +29,7 @@ MAX_GROUPED = 2000
 def knowledge_figures(
     session: Session, period: ReportPeriod, encoder: QuestionEncoder | None = None
 ) -> dict[str, Any]:
-    in_range = [E.occurred_at >= period.since, E.occurred_at < period.until]
-    if period.channel is not None:
-        in_range.append(E.channel == period.channel)
+    in_range = period.within(E.occurred_at, E.channel)
     replies = [E.type == "message.out", E.actor == "bot", *in_range]
     decisions = Counter[str]()
     for detail, count in session.execute(
