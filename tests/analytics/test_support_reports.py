@@ -104,6 +104,11 @@ def test_knowledge_answered_and_fallen_back_with_the_questions(report: dict) -> 
         "do you ship to mars",
         "what is the capital of peru",
     ]
+    # The customers' messages as they wrote them, beside the grouped wording.
+    assert sorted(e for q in knowledge["top_unanswered"] for e in q["examples"]) == [
+        "Do you ship to Mars?",
+        "What is the capital of Peru?",
+    ]
 
 
 def test_a_terminal_chat_changes_no_figure_and_a_web_chat_does(database: Database) -> None:
