@@ -42,12 +42,14 @@ def answered_surveys(
     since: datetime,
     until: datetime,
     channel: str | None = None,
+    left_out: tuple[str, ...] = (),
     max_score: int | None = None,
     offset: int = 0,
     limit: int = 50,
 ) -> list[SurveyAnswer]:
     """Answered surveys asked in [since, until), the latest asked first (`offset` of
-    them skipped): on `channel` only, rated `max_score` or lower only (unhappy: 2)."""
+    them skipped): on `channel` only, never on a channel `left_out` (the report's trial
+    channels), rated `max_score` or lower only (unhappy: 2)."""
     S = SatisfactionSurvey
     query = (
         select(S, Customer.name, StaffUser.name)
@@ -60,6 +62,8 @@ def answered_surveys(
     )
     if channel is not None:
         query = query.where(S.channel == channel)
+    if left_out:
+        query = query.where(S.channel.not_in(left_out))
     if max_score is not None:
         query = query.where(S.score <= max_score)
     return [

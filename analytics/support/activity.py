@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, cast, func, select
+from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.orm import Session
 
 from analytics.support.period import ReportPeriod, as_day, utc_day
@@ -19,13 +19,6 @@ from crm_store.models import CareCycle as C
 from crm_store.models import LoggedEvent as E
 
 __all__ = ["daily_activity"]
-
-
-def _in(period: ReportPeriod, column: ColumnElement[Any], channel: ColumnElement[Any]) -> list:
-    found = [column >= period.since, column < period.until]
-    if period.channel is not None:
-        found.append(channel == period.channel)
-    return found
 
 
 def daily_activity(
@@ -41,7 +34,7 @@ def daily_activity(
     by_bot = func.sum(cast(C.resolved_by_bot, Integer))
     for when, count, bot in session.execute(
         select(resolved, func.count(), by_bot)
-        .where(*_in(period, C.resolved_at, C.channel))
+        .where(*period.within(C.resolved_at, C.channel))
         .group_by(resolved)
     ):
         days[as_day(when)]["resolved"] += count
@@ -50,7 +43,7 @@ def daily_activity(
     reasons = Counter[str]()
     for when, detail, count in session.execute(
         select(handed, E.detail, func.count())
-        .where(E.type == "handoff.opened", *_in(period, E.occurred_at, E.channel))
+        .where(E.type == "handoff.opened", *period.within(E.occurred_at, E.channel))
         .group_by(handed, E.detail)
     ):
         days[as_day(when)]["handed_off"] += count

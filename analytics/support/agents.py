@@ -15,7 +15,7 @@ import statistics
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from analytics.support.period import ReportPeriod, epoch_micros
@@ -25,17 +25,10 @@ from crm_store.models import StaffUser
 __all__ = ["agent_workload"]
 
 
-def _sent_in(period: ReportPeriod) -> list[ColumnElement[bool]]:
-    found = [R.replied_at >= period.since, R.replied_at < period.until]
-    if period.channel is not None:
-        found.append(R.channel == period.channel)
-    return found
-
-
 def agent_workload(session: Session, period: ReportPeriod) -> list[dict[str, Any]]:
     """Per agent who replied in the period: conversations (care cycles replied in),
     replies, and the median wait their replies ended."""
-    sent = _sent_in(period)
+    sent = period.within(R.replied_at, R.channel)
     cycles = (
         select(R.staff_id, R.conversation_id, R.cycle, func.count().label("replies"))
         .where(*sent)

@@ -65,13 +65,6 @@ def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _started_in(period: ReportPeriod) -> list[ColumnElement[bool]]:
-    found = [C.started_at >= period.since, C.started_at < period.until]
-    if period.channel is not None:
-        found.append(C.channel == period.channel)
-    return found
-
-
 def cycle_counts(session: Session, period: ReportPeriod) -> CycleCounts:
     """Every care cycle that started in the period (on its channel), counted in one
     query grouped by channel and UTC day of its start (the day's openings are the
@@ -97,7 +90,7 @@ def cycle_counts(session: Session, period: ReportPeriod) -> CycleCounts:
             _count(held_by_bot),
             _count(and_(bot, handed)),
         )
-        .where(*_started_in(period))
+        .where(*period.within(C.started_at, C.channel))
         .group_by(C.channel, day)
     ).all()
     channels: Counter[str] = Counter()
@@ -129,6 +122,6 @@ def cycle_spans(session: Session, period: ReportPeriod) -> CycleSpans:
             (started, resolved),
             (epoch_micros(session, C.resolved_at), resolved),
         ],
-        _started_in(period),
+        period.within(C.started_at, C.channel),
     )
     return CycleSpans(first_response=(starts, replies), resolution=(starts_resolved, resolutions))

@@ -1,10 +1,10 @@
 """Knowledge-base questions answered versus fallen back, counted in SQL from the bot
 replies' events (`detail`: the reply's decisions, one per question a message asked,
 from `attributes.route`), and the customers' words behind the latest fallbacks,
-grouped. The latest fallbacks are found by their own partial index
-(`ix_event_log_fallbacks`, migration 0024) and joined to the questions they answered
-in the same query: before it, PostgreSQL read every bot reply of the range from the
-table to sort them."""
+grouped, with a few of their messages as they wrote them. The latest fallbacks are
+found by their own partial index (`ix_event_log_fallbacks`, migration 0024) and joined
+to the questions they answered in the same query: before it, PostgreSQL read every bot
+reply of the range from the table to sort them."""
 
 from __future__ import annotations
 
@@ -29,9 +29,7 @@ MAX_GROUPED = 2000
 def knowledge_figures(
     session: Session, period: ReportPeriod, encoder: QuestionEncoder | None = None
 ) -> dict[str, Any]:
-    in_range = [E.occurred_at >= period.since, E.occurred_at < period.until]
-    if period.channel is not None:
-        in_range.append(E.channel == period.channel)
+    in_range = period.within(E.occurred_at, E.channel)
     replies = [E.type == "message.out", E.actor == "bot", *in_range]
     decisions = Counter[str]()
     for detail, count in session.execute(
@@ -52,7 +50,7 @@ def knowledge_figures(
         .scalar_subquery()
     )
     latest = (
-        select(E.data["in_reply_to_id"].as_integer().label("asked"))
+        select(E.data["in_reply_to_id"].as_integer().label("asked"), E.occurred_at)
         .where(*fallbacks, E.occurred_at >= func.coalesce(oldest, period.since))
         .order_by(E.occurred_at.desc())
         .limit(MAX_GROUPED)
@@ -60,7 +58,11 @@ def knowledge_figures(
     )
     texts = list(
         session.execute(
-            select(Interaction.text).join(latest, Interaction.id == latest.c.asked)
+            select(Interaction.text)
+            .join(latest, Interaction.id == latest.c.asked)
+            # The latest first: of a wording's spellings asked as often, the latest is
+            # the example shown.
+            .order_by(latest.c.occurred_at.desc())
         ).scalars()
     )
     return {

@@ -1,4 +1,4 @@
-"""The stretch of time and the channel a report covers."""
+"""The stretch of time and the channel a report covers, and the channels it never counts."""
 
 from __future__ import annotations
 
@@ -7,19 +7,36 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
-from sqlalchemy import BigInteger, ColumnElement, Integer, case, cast, func, select
+from sqlalchemy import BigInteger, ColumnElement, Integer, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-__all__ = ["LATE_EVENTS", "ReportPeriod", "as_day", "epoch_micros", "micro_arrays", "utc_day"]
+__all__ = [
+    "LATE_EVENTS",
+    "TRIAL_CHANNELS",
+    "ReportPeriod",
+    "as_day",
+    "epoch_micros",
+    "micro_arrays",
+    "utc_day",
+]
 
 # A cycle started in the period is followed this long past its end, so a conversation
 # started on the last day and resolved (or reopened) a few days later still counts.
 LATE_EVENTS = timedelta(days=30)
 
+# Channels whose conversations are people trying the bot, not customers asking for help:
+# `switchboard chat` (channels/terminal) talks to the same engine and store from an
+# operator's terminal. Counting those chats made a quiet week look busy and put whatever
+# an operator tried into the bot's resolution, handoffs and unanswered questions, so no
+# support figure counts them. Every query of analytics/support picks its rows with
+# `ReportPeriod.within`, which leaves these out.
+TRIAL_CHANNELS = ("terminal",)
+
 
 @dataclass(frozen=True, slots=True)
 class ReportPeriod:
-    """UTC days `first` to `last`, both included; `channel` None for all channels."""
+    """UTC days `first` to `last`, both included; `channel` None for all channels but
+    the `TRIAL_CHANNELS`."""
 
     first: date
     last: date
@@ -37,6 +54,22 @@ class ReportPeriod:
     @property
     def followed_until(self) -> datetime:
         return self.until + LATE_EVENTS
+
+    def within(
+        self, at: ColumnElement[datetime], channel: ColumnElement[str | None]
+    ) -> list[ColumnElement[bool]]:
+        """The conditions for a row the period counts: its time `at` in the period's
+        days, its `channel` the period's (any when None) and never one of
+        `TRIAL_CHANNELS`. A row with no channel (an event outside a conversation)
+        counts as it always did."""
+        found = [
+            at >= self.since,
+            at < self.until,
+            or_(channel.is_(None), channel.not_in(TRIAL_CHANNELS)),
+        ]
+        if self.channel is not None:
+            found.append(channel == self.channel)
+        return found
 
     def days(self) -> list[date]:
         return [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]

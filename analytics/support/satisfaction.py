@@ -33,11 +33,9 @@ def satisfaction(session: Session, period: ReportPeriod) -> dict[str, Any]:
     day = utc_day(session, C.survey_asked_at)
     query = (
         select(day, C.survey_score, func.count())
-        .where(C.survey_asked_at >= period.since, C.survey_asked_at < period.until)
+        .where(*period.within(C.survey_asked_at, C.channel))
         .group_by(day, C.survey_score)
     )
-    if period.channel is not None:
-        query = query.where(C.channel == period.channel)
     weeks: dict[str, dict[str, int]] = defaultdict(dict)
     overall: dict[str, int] = {}
     count_asked = 0

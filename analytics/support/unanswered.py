@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import Counter, OrderedDict
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -22,6 +22,7 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 __all__ = [
+    "EXAMPLE_CHARS",
     "SIMILAR_MEANING",
     "SIMILAR_WORDS",
     "QuestionEncoder",
@@ -35,6 +36,9 @@ SIMILAR_WORDS = 0.2  # the same (0.1-0.3 tried)
 # The most asked distinct wordings grouped; rarer ones are left out of the groups (one
 # encoding each: this bounds a report request's time).
 MAX_WORDINGS = 300
+# An example of a customer's message is cut to this many characters, its last an
+# ellipsis: a table row, not the whole message.
+EXAMPLE_CHARS = 80
 _SPACES = re.compile(r"\s+")
 
 
@@ -91,6 +95,13 @@ def _normal(text: str) -> str:
     return _SPACES.sub(" ", text.strip().lower()).rstrip("?!. ")
 
 
+def _one_line(text: str) -> str:
+    """A message as its customer wrote it (case and punctuation kept), on one line and cut
+    at `EXAMPLE_CHARS`."""
+    line = _SPACES.sub(" ", text.strip())
+    return line if len(line) <= EXAMPLE_CHARS else line[: EXAMPLE_CHARS - 1].rstrip() + "…"
+
+
 def _vectors(wordings: list[str], encoder: QuestionEncoder | None) -> tuple[np.ndarray, float]:
     if encoder is not None:
         return np.asarray(encoder.encode(wordings), dtype=np.float32), SIMILAR_MEANING
@@ -127,9 +138,15 @@ def group_questions(
     top: int = 10,
     examples: int = 3,
 ) -> list[dict[str, Any]]:
-    """The `top` groups, largest first: `question` (the group's most asked wording),
-    `count` (questions in it) and up to `examples` other wordings."""
-    asked = Counter(_normal(text) for text in texts if text.strip())
+    """The `top` groups, largest first: `question` (the group's most asked wording,
+    lower-cased), `count` (questions in it) and up to `examples` of the customers'
+    messages in it as they wrote them: the most written spelling of each wording, most
+    asked wording first, then their other spellings (`texts` earlier first on a tie)."""
+    written: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    for text in texts:
+        if text.strip():
+            written[_normal(text)][_one_line(text)] += 1
+    asked = Counter({wording: spellings.total() for wording, spellings in written.items()})
     if not asked:
         return []
     wordings = [text for text, _ in asked.most_common(MAX_WORDINGS)]
@@ -140,7 +157,13 @@ def group_questions(
         {
             "question": wordings[group[0]],
             "count": sum(asked[wordings[n]] for n in group),
-            "examples": [wordings[n] for n in group[1 : examples + 1]],
+            "examples": _examples([written[wordings[n]] for n in group], examples),
         }
         for group in groups
     ]
+
+
+def _examples(spellings: list[Counter[str]], most: int) -> list[str]:
+    firsts = [spelled.most_common()[0][0] for spelled in spellings]
+    others = [text for spelled in spellings for text, _ in spelled.most_common()[1:]]
+    return list(dict.fromkeys([*firsts, *others]))[:most]

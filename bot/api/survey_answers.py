@@ -1,7 +1,7 @@
 """`GET /api/v1/surveys`: the satisfaction surveys' answers, each rating with the
 customer's comment, for the agents and admins who read the support report. The report
 gives the score ("72% rated 4 or 5"); this gives the words behind it, chosen the same
-way (asked in the range, on the channel), so they add up.
+way (asked in the range, on the channel, none in a terminal chat), so they add up.
 
 Each customer listed is an audited read: a comment is the customer's own words.
 """
@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from anyio import to_thread
 from fastapi import APIRouter, Depends, Query, Request
 
+from analytics.support.period import TRIAL_CHANNELS
 from bot.api.audit import AuditTrail
 from bot.api.support_reports import MAX_DAYS, report_period
 from crm_store import Database
@@ -85,6 +86,7 @@ def survey_answers_router(
                     since=period.since,
                     until=period.until,
                     channel=channel,
+                    left_out=TRIAL_CHANNELS,
                     max_score=max_score,
                     offset=offset,
                     limit=limit,

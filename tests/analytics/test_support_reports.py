@@ -10,8 +10,15 @@ from __future__ import annotations
 import pytest
 
 from analytics.support import ReportPeriod, support_report
+from analytics.support.report import SECTIONS
 from crm_store import Database
-from tests.support.support_week import FIRST, LAST, OfficeHours, write_support_week
+from tests.support.support_week import (
+    FIRST,
+    LAST,
+    OfficeHours,
+    write_chat_touching_every_figure,
+    write_support_week,
+)
 
 
 @pytest.fixture
@@ -97,6 +104,36 @@ def test_knowledge_answered_and_fallen_back_with_the_questions(report: dict) -> 
         "do you ship to mars",
         "what is the capital of peru",
     ]
+    # The customers' messages as they wrote them, beside the grouped wording.
+    assert sorted(e for q in knowledge["top_unanswered"] for e in q["examples"]) == [
+        "Do you ship to Mars?",
+        "what is the capital of Peru?",  # Ben's own spelling
+    ]
+
+
+def test_a_terminal_chat_changes_no_figure_and_a_web_chat_does(database: Database) -> None:
+    """`switchboard chat` is an operator trying the bot (period.py, TRIAL_CHANNELS): the
+    same conversation changes every section of the report on the web, none in a
+    terminal."""
+    week = write_support_week(database)
+
+    def sections() -> dict[str, dict]:
+        with database.transaction() as session:
+            return {
+                name: SECTIONS[name](session, ReportPeriod(FIRST, LAST), OfficeHours(), None)
+                for name in SECTIONS
+            }
+
+    before = sections()
+    write_chat_touching_every_figure(database, "terminal", week)
+    assert sections() == before
+    write_chat_touching_every_figure(database, "web", week)
+    after = sections()
+    assert [name for name in SECTIONS if after[name] == before[name]] == []
+    assert after["conversations"]["conversations_by_channel"][0] == {
+        "channel": "web",
+        "conversations": 4,
+    }
 
 
 def test_one_channel(database: Database) -> None:

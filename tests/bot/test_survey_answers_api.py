@@ -7,10 +7,13 @@ Ann rated the bot 5, Ben rated Sam 2 ("slow"), Cat was asked and did not answer.
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from crm_store import audit
+from crm_store.models import StaffUser
 from tests.bot.conftest import Readers
 from tests.support.app import services
+from tests.support.support_week import SupportWeek, write_chat_touching_every_figure
 
 WEEK = "from=2026-03-02&to=2026-03-08"
 
@@ -45,6 +48,20 @@ def test_the_unhappy_ones_one_channel_and_paging(readers: Readers) -> None:
     assert names("channel=web") == ["Ann"]
     assert names("limit=1") == ["Ben"]
     assert names("offset=1") == ["Ann"]
+
+
+def test_a_terminal_chats_rating_is_not_listed(readers: Readers) -> None:
+    """`switchboard chat` is an operator trying the bot: the report leaves its surveys
+    out (analytics/support/period.py, TRIAL_CHANNELS), and so does the list."""
+    database = services(readers.client).database
+    with database.transaction() as session:
+        sam = session.scalars(select(StaffUser.id).where(StaffUser.email == "sam@acme.test")).one()
+    write_chat_touching_every_figure(database, "terminal", SupportWeek(sam, sam))
+    answer = readers.client.get(f"/api/v1/surveys?{WEEK}", headers=readers.agent)
+    assert [s["customer"]["name"] for s in answer.json()["surveys"]] == ["Ben", "Ann"]
+    write_chat_touching_every_figure(database, "web", SupportWeek(sam, sam))
+    answer = readers.client.get(f"/api/v1/surveys?{WEEK}", headers=readers.agent)
+    assert [s["customer"]["name"] for s in answer.json()["surveys"]] == ["Dee", "Ben", "Ann"]
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 from playwright.sync_api import Page, Route, expect
 
@@ -432,3 +433,64 @@ def test_the_support_section_shows_the_support_reports_numbers(
     expect(page.locator("#customers")).to_be_hidden()
     _support_matches_the_api(page, api(server, agent, "/api/v1/reports/support", **_filters(page)))
     page.screenshot(path=browser_output / "staff-dashboard-support-agent.png", full_page=True)
+
+
+# Each support chart and what it says when it has nothing to show.
+_EMPTY_SUPPORT_CHARTS = {
+    "chart-conversations": "No conversations in this range.",
+    "chart-channels": "No conversations in this range.",
+    "chart-first-response": "No replies from a person in this range.",
+    "chart-resolution": "No resolved conversations in this range.",
+    "chart-handoff-reasons": "No handoffs in this range.",
+    "chart-satisfaction": "No survey answers in this range.",
+}
+_TICKS = """(id) => [...document.querySelectorAll(`#${id} .ytick text, #${id} .xtick text`)]
+    .map((t) => t.textContent)"""
+
+
+def test_empty_charts_say_so_counts_tick_in_whole_numbers_and_questions_are_text(
+    page: Page, server: SwitchboardServer, browser_output: Path
+) -> None:
+    token = staff_token(server, "Eve Empty", "eve@example.com", "agent")
+    sign_in(page, token)
+    loaded = wait_for_round(page, 0)
+    for element, said in _EMPTY_SUPPORT_CHARTS.items():
+        box = page.locator(f"#{element}")
+        expect(box.locator(".chart-empty .empty")).to_have_text(said)
+        expect(box.locator(".main-svg")).to_have_count(0)  # no axes drawn over nothing
+
+    # Two visitors ask for a person; one first asks what the help centre cannot answer,
+    # in words that look like HTML.
+    question = (
+        'What is the capital of <b>Peru</b>? <img src=x onerror="document.title=1"> '
+        "My daughter asks for her school quiz"
+    )
+    session = httpx.post(f"{server.base_url}/api/v1/webchat/sessions", json={"name": "Ola"})
+    asked = httpx.post(
+        f"{server.base_url}/api/v1/webchat/messages",
+        json={"client_message_id": "q", "text": question},
+        headers={"Authorization": f"Bearer {session.json()['token']}"},
+        timeout=60,
+    )
+    assert asked.status_code == 200, asked.text
+    ask_for_a_person(server, {"name": "Rae"})
+    ask_for_a_person(server, {})
+    page.locator("#channel").select_option("web")
+    wait_for_round(page, loaded)
+    report = api(server, token, "/api/v1/reports/support", **_filters(page, channel="web"))
+    assert report["handoff"]["handoffs"] >= 2
+    for element in ("chart-conversations", "chart-channels", "chart-handoff-reasons"):
+        expect(page.locator(f"#{element} .chart-empty")).to_have_count(0)
+        ticks = page.evaluate(_TICKS, element)
+        counts = [t for t in ticks if re.fullmatch("[0-9.,\u2212-]+", t)]
+        assert counts, f"{element}: no count ticks in {ticks}"
+        assert all(re.fullmatch(r"\d+", t) for t in counts), f"{element}: {counts}"
+        assert len(counts) == len(set(counts)), f"{element}: {counts}"
+    # The customer's question as they wrote it, shown as text, not as HTML.
+    (unanswered,) = report["knowledge"]["top_unanswered"]
+    assert unanswered["examples"] == [question[:79].rstrip() + "…"]
+    cell = page.get_by_role("table", name="Top unanswered questions").locator("td").nth(2)
+    expect(cell).to_have_text("“" + unanswered["examples"][0] + "”")
+    expect(cell.locator("b, img")).to_have_count(0)
+    assert page.title() != "1"
+    page.locator("#support").screenshot(path=browser_output / "staff-dashboard-support-few.png")

@@ -140,3 +140,38 @@ def write_support_week(database: Database) -> SupportWeek:
             ),
         )
         return SupportWeek(sam.id, kim.id)
+
+
+def write_chat_touching_every_figure(database: Database, channel: str, week: SupportWeek) -> None:
+    """One more conversation on `channel`, on Wednesday 4 March: an answer, a fallback,
+    a handoff Sam answers, his resolution and a rating, so that every figure of the
+    report moves if it is counted."""
+    with database.transaction() as session:
+        who = _customer(session, "Dee", channel, f"{channel}-dee")
+        write_story(
+            session,
+            Story(
+                *who,
+                channel,
+                [
+                    Cycle(
+                        [
+                            Said(at(4, 10), "customer", "How long do refunds take?"),
+                            Said(at(4, 10, 0, 5), "bot", "Refunds take 5 days.", "answer"),
+                            Said(at(4, 10, 1), "customer", "Can I pay in SEASHELLS?"),
+                            Said(at(4, 10, 1, 5), "bot", "I have no good answer.", "fallback"),
+                            Said(at(4, 10, 2), "customer", "talk to a human"),
+                            Said(at(4, 10, 2, 5), "bot", "A person will reply.", "handover"),
+                            Said(at(4, 10, 30), "agent", "We do not, sorry.", staff_id=week.sam),
+                        ],
+                        handoff_at=at(4, 10, 2, 5),
+                        handoff_reason="complaint",
+                        claimed_at=at(4, 10, 20),
+                        agent_id=week.sam,
+                        resolved_at=at(4, 11),
+                        resolved_by="agent",
+                        rating=Rating(at(4, 11), 4, at(4, 11, 5)),
+                    )
+                ],
+            ),
+        )

@@ -178,11 +178,36 @@
   // gets automargin (the plot shrinks instead of its labels overlapping the axis title or
   // leaving the box), and titles are kept short enough for the narrowest grid column
   // (420 px, staff.css), which the browser test checks at 1400 px.
-  function plot(id, traces, layout) {
+  //
+  // `empty` ("No handoffs in this range.") is said, under the chart's title, in place of
+  // a chart whose traces hold nothing but zeros and gaps: empty axes read as a fault.
+  function plot(id, traces, layout, empty) {
+    const element = $(id);
+    const values = (t) => (t.type === "heatmap" ? t.z.flat() : t.orientation === "h" ? t.x : t.y) || [];
+    if (empty && !traces.some((t) => values(t).some((v) => v))) {
+      Plotly.purge(element);
+      const title = document.createElement("h4");
+      title.textContent = layout.title.text;
+      const said = document.createElement("p");
+      said.className = "empty";
+      said.textContent = empty;
+      const box = document.createElement("div");
+      box.className = "chart-empty";
+      box.append(title, said);
+      element.replaceChildren(box);
+      return Promise.resolve();
+    }
+    element.querySelector(":scope > .chart-empty")?.remove();
     const axes = {};
     for (const axis of ["xaxis", "yaxis"]) axes[axis] = { automargin: true, ...(layout[axis] || {}) };
-    return Plotly.react($(id), traces, { ...LAYOUT, ...layout, ...axes }, PLOT_CONFIG);
+    return Plotly.react(element, traces, { ...LAYOUT, ...layout, ...axes }, PLOT_CONFIG);
   }
+
+  // An axis of counts (care cycles, customers): whole-number ticks from 0. Plotly's own
+  // ticks on a range of a few would mark 0.5 of a cycle.
+  const countAxis = (counts, axis) => ({
+    ...axis, rangemode: "tozero", tickformat: ",d", ...(Math.max(0, ...counts) <= 5 ? { dtick: 1 } : {}),
+  });
 
   // ---- handoff queue ---------------------------------------------------------------
   const CHANNEL_NAMES = { web: "web chat", sms: "SMS", email: "email" };
@@ -467,22 +492,25 @@
     const days = r.conversations_over_time.map((d) => d.day);
     // Lines without markers and the legend below: a year of days stays readable.
     const series = (key, name) => ({ x: days, y: r.conversations_over_time.map((d) => d[key]), name, type: "scatter", mode: "lines", line: { width: 1.5 } });
-    await plot("chart-conversations", [series("opened", "opened"), series("resolved", "resolved"), series("resolved_by_bot", "resolved by the bot"), series("handed_off", "handed off")], { title: { text: "Conversations by day" }, legend: { orientation: "h", y: -0.2 }, yaxis: { title: { text: "care cycles" } } });
-    await plot("chart-channels", [{ type: "bar", x: r.conversations_by_channel.map((c) => c.channel), y: r.conversations_by_channel.map((c) => c.conversations) }], { title: { text: "Conversations by channel" }, yaxis: { title: { text: "care cycles" } } });
-    const histogram = (cycles, title, id) => plot(id, [{ type: "bar", x: cycles.histogram.map((b) => b.bucket), y: cycles.histogram.map((b) => b.cycles) }], { title: { text: title + " (" + cycles.cycles + " care cycles)" }, xaxis: { tickangle: -30 }, yaxis: { title: { text: "cycles" } } });
-    await histogram(r.first_response, "First response time", "chart-first-response");
-    await histogram(r.resolution_time, "Resolution time", "chart-resolution");
+    const daily = r.conversations_over_time.flatMap((d) => [d.opened, d.resolved, d.resolved_by_bot, d.handed_off]);
+    await plot("chart-conversations", [series("opened", "opened"), series("resolved", "resolved"), series("resolved_by_bot", "resolved by the bot"), series("handed_off", "handed off")], { title: { text: "Conversations by day" }, legend: { orientation: "h", y: -0.2 }, yaxis: countAxis(daily, { title: { text: "care cycles" } }) }, "No conversations in this range.");
+    const byChannel = r.conversations_by_channel.map((c) => c.conversations);
+    await plot("chart-channels", [{ type: "bar", x: r.conversations_by_channel.map((c) => c.channel), y: byChannel }], { title: { text: "Conversations by channel" }, yaxis: countAxis(byChannel, { title: { text: "care cycles" } }) }, "No conversations in this range.");
+    const histogram = (cycles, title, id, empty) => plot(id, [{ type: "bar", x: cycles.histogram.map((b) => b.bucket), y: cycles.histogram.map((b) => b.cycles) }], { title: { text: title + " (" + cycles.cycles + " care cycles)" }, xaxis: { tickangle: -30 }, yaxis: countAxis(cycles.histogram.map((b) => b.cycles), { title: { text: "cycles" } }) }, empty);
+    await histogram(r.first_response, "First response time", "chart-first-response", "No replies from a person in this range.");
+    await histogram(r.resolution_time, "Resolution time", "chart-resolution", "No resolved conversations in this range.");
     const reasons = r.handoff.reasons || [];
-    await plot("chart-handoff-reasons", [{ type: "bar", orientation: "h", y: reasons.map((x) => x.reason.replace(/_/g, " ")), x: reasons.map((x) => x.count) }], { title: { text: "Handoff reasons" }, margin: { ...LAYOUT.margin, l: 160 } });
+    await plot("chart-handoff-reasons", [{ type: "bar", orientation: "h", y: reasons.map((x) => x.reason.replace(/_/g, " ")), x: reasons.map((x) => x.count) }], { title: { text: "Handoff reasons" }, xaxis: countAxis(reasons.map((x) => x.count)), margin: { ...LAYOUT.margin, l: 160 } }, "No handoffs in this range.");
     const trend = r.satisfaction.trend || [];
     await plot("chart-satisfaction", [
       { type: "scatter", mode: "lines+markers", x: trend.map((w) => w.week), y: trend.map((w) => w.score), name: "score" },
       { type: "bar", x: trend.map((w) => w.week), y: trend.map((w) => w.responses), name: "answers", yaxis: "y2", opacity: 0.3 },
-    ], { title: { text: "Satisfied by week (share rating 4 or 5)" }, yaxis: { tickformat: ".0%", range: [0, 1.05] }, yaxis2: { overlaying: "y", side: "right", title: { text: "answers" }, tickmode: "auto", tickformat: "d", rangemode: "tozero" }, legend: { orientation: "h", y: -0.2 }, margin: { ...LAYOUT.margin, r: 70 } });
+    ], { title: { text: "Satisfied by week (share rating 4 or 5)" }, yaxis: { tickformat: ".0%", range: [0, 1.05] }, yaxis2: countAxis(trend.map((w) => w.responses), { overlaying: "y", side: "right", title: { text: "answers" } }), legend: { orientation: "h", y: -0.2 }, margin: { ...LAYOUT.margin, r: 70 } }, "No survey answers in this range.");
     table($("table-unanswered"), "Top unanswered questions", [
       { key: "question", label: "Question", value: (q) => q.question },
       { key: "count", label: "Times asked", value: (q) => q.count, number: true },
-      { key: "examples", label: "Examples", value: (q) => q.examples, show: (q) => (q.examples || []).join(" · ") },
+      // The customers' own words, one a line, as text (the table sets textContent).
+      { key: "examples", label: "As customers wrote it", value: (q) => q.examples, show: (q) => (q.examples || []).map((e) => "“" + e + "”").join("\n"), cell: "message" },
     ], r.knowledge.top_unanswered || [], "unanswered-questions.csv");
     await drawUnhappy(params);
     table($("table-agents"), "Agents", [
@@ -543,7 +571,7 @@
     await plot("chart-rfm", [{
       type: "heatmap", x: [1, 2, 3, 4, 5], y: [1, 2, 3, 4, 5], z, colorscale: "Blues", reversescale: true,
       text: z.map((row) => row.map(String)), texttemplate: "%{text}", hovertemplate: "R %{x}, F %{y}: %{z} customers<extra></extra>",
-    }], { title: { text: "RFM grid (customers)" }, xaxis: { title: { text: "recency score (5: most recent)" }, dtick: 1 }, yaxis: { title: { text: "frequency score (5: most often)" }, dtick: 1 } });
+    }], { title: { text: "RFM grid (customers)" }, xaxis: { title: { text: "recency score (5: most recent)" }, dtick: 1 }, yaxis: { title: { text: "frequency score (5: most often)" }, dtick: 1 } }, "No customers bought in this range.");
     table($("table-rfm"), "RFM grid", [
       { key: "recency_score", label: "Recency score", value: (c) => c.recency_score, number: true },
       { key: "frequency_score", label: "Frequency score", value: (c) => c.frequency_score, number: true },
@@ -556,7 +584,7 @@
     const ahead = v.horizon_weeks ? "next " + v.horizon_weeks + " weeks" : "";
     const label = (b) => money(b.low_cents) + (b.high_cents === null ? "+" : "–" + money(b.high_cents));
     await plot("chart-value", [{ type: "bar", x: v.buckets.map(label), y: v.buckets.map((b) => b.customers) }],
-      { title: { text: "Predicted lifetime value" + (ahead ? " (" + ahead + ")" : "") }, xaxis: { title: { text: "value" + inUnit } }, yaxis: { title: { text: "customers" } } });
+      { title: { text: "Predicted lifetime value" + (ahead ? " (" + ahead + ")" : "") }, xaxis: { title: { text: "value" + inUnit } }, yaxis: countAxis(v.buckets.map((b) => b.customers), { title: { text: "customers" } }) }, "No customers with a predicted value in this range.");
     tiles($("value-tiles"), [
       { figure: String(v.customers), label: "customers with a predicted value" },
       // Said as predicted, with its period: beside the tables' "Lifetime spend" (and
@@ -573,7 +601,7 @@
 
     const s = segments.body.segments;
     await plot("chart-segments", [{ type: "bar", x: s.map((x) => x.segment), y: s.map((x) => x.customers), marker: { color: ["#2f6fde", "#38a169", "#dd6b20", "#718096"] } }],
-      { title: { text: "Segment sizes" }, yaxis: { title: { text: "customers" } } });
+      { title: { text: "Segment sizes" }, yaxis: countAxis(s.map((x) => x.customers), { title: { text: "customers" } }) }, "No customers in this range.");
     table($("table-segments"), "Segments", [
       { key: "segment", label: "Segment", value: (x) => x.segment },
       { key: "customers", label: "Customers", value: (x) => x.customers, number: true },
