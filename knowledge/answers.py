@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from knowledge.base import KnowledgeBase
-from knowledge.citations import cited_markdown, reflowed, source_label, source_link
+from knowledge.citations import cited_markdown, is_url, reflowed, source_label
 from knowledge.records import Passage
 
 __all__ = [
@@ -61,8 +61,11 @@ class KnowledgeAnswer:
 
     @property
     def source_link(self) -> str | None:
-        """The article's URL, or its file name when it has none."""
-        return source_link(self.passage) if self.passage else None
+        """The article's URL; None when it has none (a file's name means nothing to a
+        customer: `citations.cited_markdown`)."""
+        if self.passage is None or not is_url(self.passage.source):
+            return None
+        return self.passage.source
 
     @property
     def body(self) -> str | None:

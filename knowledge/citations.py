@@ -4,11 +4,16 @@ source cited at the end. Channels turn this Markdown into what they show."""
 from __future__ import annotations
 
 import re
-from pathlib import PurePath
 
 from knowledge.records import Passage
 
-__all__ = ["ANSWER_MAX_WORDS", "cited_markdown", "reflowed", "source_label", "source_link"]
+__all__ = [
+    "ANSWER_MAX_WORDS",
+    "cited_markdown",
+    "is_url",
+    "reflowed",
+    "source_label",
+]
 
 ANSWER_MAX_WORDS = 120
 
@@ -20,13 +25,8 @@ def source_label(passage: Passage) -> str:
     return passage.title
 
 
-def _is_url(source: str) -> bool:
+def is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))
-
-
-def source_link(passage: Passage) -> str:
-    """The article's URL, or its file name when it has none (a local article)."""
-    return passage.source if _is_url(passage.source) else PurePath(passage.source).name
 
 
 def reflowed(passage: Passage) -> str:
@@ -40,10 +40,10 @@ def cited_markdown(passage: Passage) -> str:
     than ANSWER_MAX_WORDS, then `_Source: ..._` with a link to the article."""
     body = _first_words(reflowed(passage).strip(), ANSWER_MAX_WORDS)
     label = source_label(passage)
-    if _is_url(passage.source):
-        cite = f"[{label}]({passage.source})"
-    else:
-        cite = f"{label} ({source_link(passage)})"
+    # An article with no URL (a file ingested from a folder) is cited by its title alone:
+    # its file name ("pickup.md") is the operator's, not something a customer can open.
+    # The reply's `sources` still name the file for staff.
+    cite = f"[{label}]({passage.source})" if is_url(passage.source) else label
     return f"{body}\n\n_Source: {cite}_"
 
 

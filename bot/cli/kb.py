@@ -129,7 +129,8 @@ def list_documents() -> None:
     if not documents:
         click.echo("the knowledge base is empty")
     for d in documents:
-        click.echo(f"{d.document_id}  {d.chunks:4d} chunks  {d.title}  ({d.path})")
+        unit = "chunk " if d.chunks == 1 else "chunks"
+        click.echo(f"{d.document_id}  {d.chunks:4d} {unit}  {d.title}  ({d.path})")
 
 
 @kb.command()

@@ -109,17 +109,28 @@ def serve(host: str, port: int, workers: int) -> None:
     # uvicorn re-raises SIGTERM after its graceful shutdown, which would end the process
     # with status 143; a completed clean shutdown is a success, so exit 0.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    logging.getLogger("switchboard").info(
-        f"Switchboard: open http://{shown}:{port}/ to chat with the bot "
-        f"(API docs at /docs, staff dashboard at /staff/: `switchboard staff create` "
-        f"prints a token to sign in). Ctrl+C stops it."
-    )
+    logging.getLogger("switchboard").info(started_line(settings.environment, shown, port))
     uvicorn.run(
         app,
         host=host,
         port=port,
         log_config=None,
         timeout_graceful_shutdown=int(settings.delivery.shutdown_grace_seconds) + 5,
+    )
+
+
+def started_line(environment: str, shown: str, port: int) -> str:
+    """What the server says it is at when it starts. The demo page at / exists in
+    development only: in production the customer-facing part is the widget script a shop
+    embeds on its own pages (a production banner pointing at / led to a 404)."""
+    chat = (
+        f"open http://{shown}:{port}/ to chat with the bot"
+        if environment == "development"
+        else f"embed http://{shown}:{port}/widget.js in your site's pages for the chat"
+    )
+    return (
+        f"Switchboard: {chat} (API docs at /docs, staff dashboard at /staff/: "
+        f"`switchboard staff create` prints a token to sign in). Ctrl+C stops it."
     )
 
 

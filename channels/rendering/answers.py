@@ -40,7 +40,7 @@ class SourcedAnswer(Protocol):
 
     @property
     def source_link(self) -> str | None:
-        """The article's URL, or its file name when it has none."""
+        """The article's URL; None when it has none (cited by its title alone)."""
         ...
 
 
@@ -49,7 +49,8 @@ def answer_text(answer: SourcedAnswer, channel: str) -> str:
     line where Markdown would show as symbols (any channel not known to show Markdown)."""
     if channel in MARKDOWN_CHANNELS or answer.body is None:
         return answer.text
-    footer = f"\n\nSource: {answer.source_title}, {answer.source_link}"
+    link = f", {answer.source_link}" if answer.source_link else ""
+    footer = f"\n\nSource: {answer.source_title}{link}"
     budget = max(_MIN_BODY_CHARS, PLAIN_ANSWER_MAX_CHARS - len(footer))
     body = shorten(to_text(answer.body, links=LinkStyle.IN_PARENTHESES), budget, ellipsis="…")
     return body + footer

@@ -505,7 +505,11 @@ def widget_router(*, max_text_length: int) -> APIRouter:
         body = (_STATIC / "widget.js").read_text(encoding="utf-8")
         body = body.replace('"{max_text_length}"', f'"{max_text_length}"')
         return Response(
-            body, media_type="application/javascript", headers={"Cache-Control": "no-cache"}
+            # The charset said: a page with no <meta charset> of its own read the script's
+            # "…" as "â€¦" (the placeholder "Type a message…").
+            body,
+            media_type="application/javascript; charset=utf-8",
+            headers={"Cache-Control": "no-cache"},
         )
 
     return router

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from bot.api.staff_sessions import COOKIE
 from bot.app import create_app
 from bot.cli import main
+from bot.cli.main import started_line
 from bot.settings import DatabaseSettings, Settings
 from crm_store import Database, customers, history, staff
 from tests.support.fakes import ScriptedDialogue
@@ -326,3 +327,12 @@ def test_serve_on_a_port_in_use_says_so_at_once() -> None:
         f"Error: port {port} on 127.0.0.1 is in use (another switchboard serve?): "
         "stop it or pick another with --port\n"
     )
+
+
+def test_the_start_line_points_at_what_the_environment_serves() -> None:
+    # The demo page at / is development's; in production there is no page at / to open,
+    # only the widget's script to embed.
+    assert "open http://localhost:8000/ to chat" in started_line("development", "localhost", 8000)
+    production = started_line("production", "chat.example.com", 443)
+    assert "http://chat.example.com:443/widget.js" in production
+    assert "open http" not in production

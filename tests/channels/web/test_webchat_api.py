@@ -157,7 +157,7 @@ def test_demo_page_and_widget_script_are_served(client: TestClient) -> None:
     assert page.status_code == 200 and "/widget.js" in page.text
     script = client.get("/widget.js")
     assert script.status_code == 200
-    assert script.headers["content-type"].startswith("application/javascript")
+    assert script.headers["content-type"] == "application/javascript; charset=utf-8"
 
 
 def _frames_until(ws: Any, kind: str) -> list[dict[str, Any]]:
