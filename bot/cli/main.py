@@ -228,7 +228,9 @@ def staff_create(name: str, email: str, role: str, slack_user_id: str | None) ->
                 "a staff user with that email or Slack user id exists already "
                 "(`switchboard staff new-token EMAIL` gives them a new token)"
             ) from exc
+        where = _database_shown(database)
     click.echo(f"created staff user {record.id} ({record.role}) {record.email}", err=True)
+    click.echo(where, err=True)
     click.echo("API token (shown once; keep it somewhere safe):", err=True)
     click.echo(token)
 
@@ -242,11 +244,13 @@ def staff_new_token(email: str) -> None:
 
     with _staff_store() as database:
         record, token = _fail_clearly(lambda: _in_transaction(database, give_new_token, email))
+        where = _database_shown(database)
     click.echo(
         f"new token for staff user {record.id} ({record.role}) {record.email}: "
         "the old token and its dashboard sessions no longer work",
         err=True,
     )
+    click.echo(where, err=True)
     click.echo("API token (shown once; keep it somewhere safe):", err=True)
     click.echo(token)
 
@@ -307,6 +311,14 @@ def _staff_store() -> Iterator[Database]:
         yield database
     finally:
         database.dispose()
+
+
+def _database_shown(database: Database) -> str:
+    """Which database a token was written to: a token made in a store the server does
+    not use (SWITCHBOARD_DATABASE__URL set for the server only) is refused there as
+    "invalid token", with nothing to say why."""
+    url = database.url.render_as_string(hide_password=True)
+    return f"in the database {url}: the server must use this one for the token to work"
 
 
 def _in_transaction(database: Database, work: Callable[..., T], *args: object) -> T:

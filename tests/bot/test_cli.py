@@ -44,6 +44,9 @@ def test_db_upgrade_then_staff_create_prints_token_last(
     assert created.exit_code == 0, created.output
     token = created.stdout.strip().splitlines()[-1]
     assert token.startswith("sbs_")
+    # Which store the token is in: one the server does not use refuses it.
+    shown = Database(database_url).url.render_as_string(hide_password=True)
+    assert f"in the database {shown}:" in created.stderr
     database = Database(database_url)
     try:
         with database.transaction() as session:

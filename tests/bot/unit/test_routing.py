@@ -672,6 +672,21 @@ def test_a_lone_probable_article_is_not_answered_when_nlu_and_classifier_both_do
     assert decide(with_probabilities(found, 0.21)).decision is Decision.ANSWER
 
 
+def test_two_probable_articles_both_doubted_are_no_better_than_one() -> None:
+    # Asked "which did you mean?" between opening hours and store addresses for the
+    # weather: out of scope by the NLU, and the classifier doubts both.
+    probable = ANSWER_THRESHOLD - 0.11
+    found = signals(
+        "what's the weather like in portland",
+        "nlu_fallback",
+        0.92,
+        articles=[(RETURNS, probable), (SHIPPING, probable)],
+    )
+
+    assert decide(with_probabilities(found, 0.16, 0.07)).decision is Decision.FALLBACK
+    assert decide(with_probabilities(found, 0.16, 0.45)).decision is Decision.CLARIFY
+
+
 def test_asking_whether_one_has_open_tickets_lists_them_over_a_probable_article() -> None:
     # "open" matches the opening hours article a little, and its classifier agrees.
     probable = signals(
