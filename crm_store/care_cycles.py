@@ -5,8 +5,9 @@ row never disagrees with the log. `record_event` calls `follow_event` only for a
 it inserted, so a retried event counts once. Migration 0021 builds the rows of events
 logged before it with one GROUP BY (the same rules, in SQL).
 
-Times keep the earliest seen (events of one transaction may be logged out of order);
-the channel is the one of the cycle's start event, the channel the report counts it by.
+Times keep the earliest seen (events of one transaction may be logged out of order),
+but for the bot's last reply before the resolution, the latest; the channel is the one
+of the cycle's start event, the channel the report counts it by.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, or_
+from sqlalchemy import and_, bindparam, case, func, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -54,7 +55,7 @@ def _changes(event_type: str, actor: str, when: datetime, detail: str | None) ->
     if event_type in CYCLE_STARTS:
         return {"started_at": when}
     if event_type == "message.out" and actor == "bot":
-        return {"first_bot_reply_at": when, "bot_replies": 1}
+        return {"first_bot_reply_at": when, "last_bot_reply_at": when, "bot_replies": 1}
     if event_type == "message.out" and actor == "agent":
         return {"first_person_reply_at": when, "agent_replies": 1}
     if event_type == "handoff.opened":
@@ -123,6 +124,14 @@ def _upsert_statement(dialect: str, changed: tuple[str, ...]) -> Any:
             updates[name] = row[name] + new[name]
         elif name == "survey_score":
             updates[name] = new[name]
+    if "last_bot_reply_at" in changed:
+        # The latest bot reply before the resolution: one after it (a survey's thanks)
+        # is not what the customer had when the bot resolved the cycle.
+        later = or_(row.last_bot_reply_at.is_(None), new.last_bot_reply_at > row.last_bot_reply_at)
+        unresolved = or_(row.resolved_at.is_(None), new.last_bot_reply_at < row.resolved_at)
+        updates["last_bot_reply_at"] = case(
+            (and_(later, unresolved), new.last_bot_reply_at), else_=row.last_bot_reply_at
+        )
     if "resolved_at" in changed:
         first = or_(row.resolved_at.is_(None), new.resolved_at < row.resolved_at)
         updates["resolved_by_bot"] = case((first, new.resolved_by_bot), else_=row.resolved_by_bot)

@@ -9,7 +9,8 @@ the first time of each kind of event, and "the bot took part" is "its first repl
 before then". The counts are summed in SQL (`cycle_counts`, for the conversations
 section); the spans (start to first person reply, to resolution) come back as integer
 microseconds for the quantiles and business hours (`cycle_spans`, for the response
-times section; analytics/support/durations.py)."""
+times section; analytics/support/durations.py). A cycle the bot resolved ends, for its
+resolution time, at the bot's last reply before the resolution (`_answered`)."""
 
 from __future__ import annotations
 
@@ -53,7 +54,9 @@ class CycleSpans:
     """The spans of the care cycles started in a period, in microseconds since 1970."""
 
     first_response: tuple[np.ndarray, np.ndarray]  # (starts, first person replies)
-    resolution: tuple[np.ndarray, np.ndarray]  # (starts, resolutions)
+    # (starts, ends) of the resolutions that held, by who resolved (`_answered`)
+    resolved_by_bot: tuple[np.ndarray, np.ndarray]  # ends: the bot's last answer
+    resolved_by_person: tuple[np.ndarray, np.ndarray]  # ends: the resolution
 
 
 def _by(column: ColumnElement[object], until: object) -> ColumnElement[bool]:
@@ -65,6 +68,37 @@ def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
+def _held(session: Session, until: object) -> ColumnElement[bool]:
+    """Resolved before `until` and not reopened within `REOPEN_WINDOW` of it."""
+    reopened_soon = and_(
+        _by(C.reopened_at, until),
+        epoch_micros(session, C.reopened_at) - epoch_micros(session, C.resolved_at)
+        <= _WINDOW_MICROS,
+    )
+    return and_(_by(C.resolved_at, until), not_(reopened_soon))
+
+
+def _answered(session: Session) -> ColumnElement[int]:
+    """When a cycle the bot resolved had its answer, in microseconds: the bot's last
+    reply in the cycle before the resolution (`care_cycles.last_bot_reply_at`; the
+    resolution itself when there is none).
+
+    Decided: the bot resolves a conversation only once the customer has left its answer
+    alone for `SUPPORT__BOT_RESOLVES_AFTER_MINUTES` (bot/conversation/bot_resolution.py),
+    so its resolution event always comes that timer after the answer; measured to the
+    event, every bot-resolved cycle took at least the timer (60 min by default) and the
+    median read as an hour's wait for answers given in seconds. What a support lead
+    reads into "time to resolution" is how long the customer waited for what settled
+    it, so the bot's cycles end at its last reply before the resolution (the answer the
+    customer then left alone: the bot resolves only when its answer is the last
+    message). A person's resolution is their Resolve, which is when they decided the
+    matter settled, so their cycles keep the resolution's time. The reply is kept on
+    the cycle's row (migration 0027): read from the event log per cycle, it tripled the
+    response-times section's time (bench/support_reports.py)."""
+    answered = and_(C.last_bot_reply_at.is_not(None), C.last_bot_reply_at < C.resolved_at)
+    return epoch_micros(session, case((answered, C.last_bot_reply_at), else_=C.resolved_at))
+
+
 def cycle_counts(session: Session, period: ReportPeriod) -> CycleCounts:
     """Every care cycle that started in the period (on its channel), counted in one
     query grouped by channel and UTC day of its start (the day's openings are the
@@ -73,13 +107,7 @@ def cycle_counts(session: Session, period: ReportPeriod) -> CycleCounts:
     bot = _by(C.first_bot_reply_at, until)
     handed = _by(C.first_handoff_at, until)
     person = or_(handed, _by(C.first_person_reply_at, until))
-    resolved = _by(C.resolved_at, until)
-    reopened_soon = and_(
-        _by(C.reopened_at, until),
-        epoch_micros(session, C.reopened_at) - epoch_micros(session, C.resolved_at)
-        <= _WINDOW_MICROS,
-    )
-    held_by_bot = and_(bot, resolved, C.resolved_by_bot, not_(person), not_(reopened_soon))
+    held_by_bot = and_(bot, _held(session, until), C.resolved_by_bot, not_(person))
     day = utc_day(session, C.started_at)
     counted = session.execute(
         select(
@@ -109,19 +137,33 @@ def cycle_counts(session: Session, period: ReportPeriod) -> CycleCounts:
 
 def cycle_spans(session: Session, period: ReportPeriod) -> CycleSpans:
     """The (start, end) pairs of the cycles started in the period that a person replied
-    in, and of those resolved, by the followed-until rule, in one query."""
+    in, and of those whose resolution held, by who resolved, in one query.
+
+    Held: resolved by the followed-until rule and not reopened within `REOPEN_WINDOW`
+    (the bot resolution's rule). A customer back within 7 days did not have their
+    matter resolved; timing that cycle to the bot's answer would count an answer that
+    did not help as a resolution in seconds."""
     until = period.followed_until
     replied = _by(C.first_person_reply_at, until)
-    resolved = _by(C.resolved_at, until)
+    held = _held(session, until)
+    by_bot = and_(held, C.resolved_by_bot)
+    by_person = and_(held, not_(C.resolved_by_bot))
     started = epoch_micros(session, C.started_at)
-    starts, replies, starts_resolved, resolutions = micro_arrays(
+    arrays = micro_arrays(
         session,
         [
             (started, replied),
             (epoch_micros(session, C.first_person_reply_at), replied),
-            (started, resolved),
-            (epoch_micros(session, C.resolved_at), resolved),
+            (started, by_bot),
+            (_answered(session), by_bot),
+            (started, by_person),
+            (epoch_micros(session, C.resolved_at), by_person),
         ],
         period.within(C.started_at, C.channel),
     )
-    return CycleSpans(first_response=(starts, replies), resolution=(starts_resolved, resolutions))
+    first_starts, first_replies, bot_starts, answers, person_starts, resolutions = arrays
+    return CycleSpans(
+        first_response=(first_starts, first_replies),
+        resolved_by_bot=(bot_starts, answers),
+        resolved_by_person=(person_starts, resolutions),
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from analytics.support.activity import daily_activity
@@ -22,7 +23,14 @@ from analytics.support.period import ReportPeriod
 from analytics.support.satisfaction import satisfaction
 from analytics.support.unanswered import QuestionEncoder
 
-__all__ = ["BOT_RESOLUTION", "HANDOFF", "SECTIONS", "ReportPeriod", "support_report"]
+__all__ = [
+    "BOT_RESOLUTION",
+    "HANDOFF",
+    "RESOLUTION_TIME",
+    "SECTIONS",
+    "ReportPeriod",
+    "support_report",
+]
 
 BOT_RESOLUTION = (
     "care cycles started in the period, the bot took part in and resolved with no person "
@@ -32,6 +40,12 @@ BOT_RESOLUTION = (
 HANDOFF = (
     "care cycles started in the period that were handed to a person, over care cycles "
     "started in the period the bot took part in (sent at least one reply)"
+)
+RESOLUTION_TIME = (
+    "care cycles started in the period whose resolution held (not reopened within 7 days): "
+    "from the customer's first message to the bot's last answer when the bot resolved it "
+    "(it does so once the customer has left its answer alone for a while), to the "
+    "resolution when a person did"
 )
 
 
@@ -72,9 +86,18 @@ def response_times(
     session: Session, period: ReportPeriod, hours: OpeningHours, _: QuestionEncoder | None
 ) -> dict[str, Any]:
     spans = cycle_spans(session, period)
+    by_bot, by_person = spans.resolved_by_bot, spans.resolved_by_person
+    resolved = [np.concatenate(pair) for pair in zip(by_bot, by_person, strict=True)]
     return {
         "first_response": duration_figures(*spans.first_response, hours),
-        "resolution_time": duration_figures(*spans.resolution, hours),
+        "resolution_time": {
+            **duration_figures(*resolved, hours),
+            "definition": RESOLUTION_TIME,
+            "by_resolver": {
+                "bot": duration_figures(*by_bot, hours),
+                "person": duration_figures(*by_person, hours),
+            },
+        },
     }
 
 

@@ -2,7 +2,9 @@
 answer, left by the customer for `SUPPORT__BOT_RESOLVES_AFTER_MINUTES`, is resolved by
 the bot (the event log's `conversation.resolved` with actor `bot`), and the customer is
 asked for a rating. Writing again reopens it as a new care cycle, and the report does
-not count a resolution reopened within 7 days (analytics/support/cycles.py).
+not count a resolution reopened within 7 days (analytics/support/cycles.py). The
+report's resolution time of such a cycle runs to the bot's answer, not to this
+resolution, which comes the idle time later (cycles.py, `_answered`).
 
 Why idleness and not "thanks": most customers who got their answer just leave; the
 ones who write "thanks" do so in the idle window and the bot's reply to it is again an

@@ -80,6 +80,9 @@ class CareCycle(Base):
     # Null only while the cycle's opening (or reopening) is not logged.
     started_at: Mapped[datetime | None] = mapped_column()
     first_bot_reply_at: Mapped[datetime | None] = mapped_column()
+    # The bot's last reply before the resolution (so far, while unresolved): the answer
+    # a bot-resolved cycle's resolution time ends at (analytics/support/cycles.py).
+    last_bot_reply_at: Mapped[datetime | None] = mapped_column()
     first_person_reply_at: Mapped[datetime | None] = mapped_column()
     first_handoff_at: Mapped[datetime | None] = mapped_column()
     bot_replies: Mapped[int] = mapped_column(default=0)

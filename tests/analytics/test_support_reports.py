@@ -3,9 +3,12 @@
 
 Cycles started in the week: A1 (web, bot resolved, rated 5), B1 (sms, handed off,
 Sam answered, rated 2), C1 (web, bot resolved Friday, reopened Saturday: not held), C2
-(web, Saturday, handed off, Kim answers Monday 9 March)."""
+(web, Saturday, handed off, Kim answers Monday 9 March). Some tests add E1 (web,
+Tuesday: the bot answers twice, resolved an hour after its last answer)."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import pytest
 
@@ -16,6 +19,8 @@ from tests.support.support_week import (
     FIRST,
     LAST,
     OfficeHours,
+    at,
+    write_answered_twice,
     write_chat_touching_every_figure,
     write_support_week,
 )
@@ -76,9 +81,58 @@ def test_first_response_and_resolution_in_clock_and_business_hours(report: dict)
     assert {b["bucket"]: b["cycles"] for b in first["histogram"]}["15-60 min"] == 1
     assert {b["bucket"]: b["cycles"] for b in first["histogram"]}["> 24 h"] == 1
     resolution = report["resolution_time"]
-    # 3,600 (B1), 3,600 (C1), 3,900 (A1), 172,800 (C2: Saturday to Monday 10:00)
-    assert resolution["cycles"] == 4
-    assert resolution["clock"]["p50_seconds"] == 3750.0
+    # 5 (A1: to the bot's answer), 3,600 (B1), 172,800 (C2: Saturday to Monday 10:00);
+    # C1 was reopened the next day, so it resolved nothing.
+    assert resolution["cycles"] == 3
+    assert resolution["clock"] == {"p50_seconds": 3600.0, "p90_seconds": 138960.0}
+    assert resolution["business"] == {"p50_seconds": 3600.0, "p90_seconds": 3600.0}
+    assert {b["bucket"]: b["cycles"] for b in resolution["histogram"]}["< 1 min"] == 1
+    by = resolution["by_resolver"]
+    assert (by["bot"]["cycles"], by["bot"]["clock"]["p50_seconds"]) == (1, 5.0)
+    assert (by["person"]["cycles"], by["person"]["clock"]["p50_seconds"]) == (2, 88200.0)
+
+
+def _resolution(database: Database) -> dict:
+    with database.transaction() as session:
+        return support_report(
+            session, ReportPeriod(FIRST, LAST), OfficeHours(), sections=("response-times",)
+        )["resolution_time"]
+
+
+def test_a_bot_resolution_by_its_idle_timer_counts_at_its_last_answer(database: Database) -> None:
+    """E1 asks at 10:00, the bot's last answer is at 10:02:05 and its idle timer resolves
+    it at 11:02:05: 125 s, not the 3,725 s to the timer. A1 took 5 s."""
+    write_support_week(database)
+    write_answered_twice(database, resolved_by="bot")
+    bot = _resolution(database)["by_resolver"]["bot"]
+    assert bot["cycles"] == 2
+    assert bot["clock"] == {"p50_seconds": 65.0, "p90_seconds": 113.0}
+
+
+def test_a_persons_resolution_counts_at_the_resolution(database: Database) -> None:
+    """The same E1 resolved by Sam at 11:02:05: 3,725 s, beside B1 (3,600) and C2."""
+    week = write_support_week(database)
+    write_answered_twice(database, resolved_by="agent", agent_id=week.sam)
+    resolution = _resolution(database)
+    person = resolution["by_resolver"]["person"]
+    assert person["cycles"] == 3
+    assert person["clock"]["p50_seconds"] == 3725.0
+    assert resolution["by_resolver"]["bot"]["cycles"] == 1  # A1
+
+
+@pytest.mark.parametrize(
+    ("back", "counted"),
+    [(at(4, 9), 1), (at(10, 11, 2, 5), 1), (at(10, 11, 2, 6), 2)],
+    ids=["next day", "7 days to the second", "a second later"],
+)
+def test_a_resolution_reopened_within_seven_days_has_no_resolution_time(
+    database: Database, back: datetime, counted: int
+) -> None:
+    """E1 resolved Tuesday 11:02:05: back the next day, or 7 days later to the second,
+    it resolved nothing (as C1: the bot resolution's rule); a second later it held."""
+    write_support_week(database)
+    write_answered_twice(database, resolved_by="bot", back_at=back)
+    assert _resolution(database)["by_resolver"]["bot"]["cycles"] == counted
 
 
 def test_agents_replies_in_the_range_and_how_long_customers_waited(report: dict) -> None:

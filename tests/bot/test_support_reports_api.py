@@ -31,9 +31,20 @@ def test_the_report_has_the_dashboards_shape(readers: Readers) -> None:
     }
     assert set(report["bot_resolution"]) == {"rate", "resolved_by_bot", "denominator", "definition"}
     assert set(report["handoff"]) == {"rate", "handoffs", "denominator", "definition", "reasons"}
-    for timing in (report["first_response"], report["resolution_time"]):
-        assert set(timing) == {"cycles", "clock", "business", "histogram"}
+    resolution = report["resolution_time"]
+    assert set(resolution) == {
+        "cycles",
+        "clock",
+        "business",
+        "histogram",
+        "definition",
+        "by_resolver",
+    }
+    assert set(resolution["by_resolver"]) == {"bot", "person"}
+    for timing in (report["first_response"], resolution, *resolution["by_resolver"].values()):
+        assert set(timing) >= {"cycles", "clock", "business", "histogram"}
         assert set(timing["clock"]) == set(timing["business"]) == {"p50_seconds", "p90_seconds"}
+    assert set(report["first_response"]) == {"cycles", "clock", "business", "histogram"}
     assert set(report["satisfaction"]) == {"score", "responses", "asked", "response_rate", "trend"}
     assert set(report["knowledge"]) == {"answered", "fallen_back", "top_unanswered"}
     assert set(report["knowledge"]["top_unanswered"][0]) == {"question", "count", "examples"}

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from analytics.support import ReportPeriod, support_report
 from crm_store import Database, upgrade
-from crm_store.models import Conversation, LoggedEvent
+from crm_store.models import CareCycle, Conversation, LoggedEvent
 from tests.support.support_week import OfficeHours
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday, in office hours
@@ -207,6 +207,7 @@ def test_an_old_store_gets_its_events_and_care_cycles(database_url: str) -> None
                 )
             ]
             assert session.get_one(Conversation, 1).cycle == 2
+            cycle = session.scalars(select(CareCycle).where(CareCycle.cycle == 1)).one()
             report = support_report(
                 session, ReportPeriod(T0.date(), T0.date() + timedelta(days=1)), OfficeHours()
             )
@@ -225,5 +226,10 @@ def test_an_old_store_gets_its_events_and_care_cycles(database_url: str) -> None
     ]
     assert report["handoff"]["handoffs"] == 1
     assert report["first_response"]["clock"]["p50_seconds"] == 300.0
-    assert report["resolution_time"]["clock"]["p50_seconds"] == 600.0
+    # Resolved 600 s in, the customer back the next day: it resolved nothing.
+    assert report["resolution_time"]["cycles"] == 0
+    assert (cycle.resolved_at - T0, cycle.reopened_at - T0) == (
+        timedelta(seconds=600),
+        timedelta(days=1),
+    )
     assert report["knowledge"]["fallen_back"] == 1

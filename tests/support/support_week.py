@@ -8,7 +8,7 @@ Monday 2 March 2026 to Sunday 8 March (UTC); business hours Mon-Fri 09:00-17:00 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -175,3 +175,41 @@ def write_chat_touching_every_figure(database: Database, channel: str, week: Sup
                 ],
             ),
         )
+
+
+def write_answered_twice(
+    database: Database,
+    *,
+    resolved_by: str,
+    agent_id: int | None = None,
+    back_at: datetime | None = None,
+) -> None:
+    """Eve on the web, Tuesday 3 March from 10:00: the bot answers her, she asks more,
+    the bot answers again at 10:02:05; the conversation is resolved at 11:02:05, by the
+    bot (its idle timer, an hour after the answer) or by a person (`agent_id`). With
+    `back_at` she writes again then (a new care cycle), and the bot falls back."""
+    cycles = [
+        Cycle(
+            [
+                Said(at(3, 10), "customer", "how long do refunds take?"),
+                Said(at(3, 10, 0, 5), "bot", "Refunds take 5 days.", "answer"),
+                Said(at(3, 10, 2), "customer", "and to a gift card?"),
+                Said(at(3, 10, 2, 5), "bot", "Gift card refunds are instant.", "answer"),
+            ],
+            agent_id=agent_id,
+            resolved_at=at(3, 11, 2, 5),
+            resolved_by=resolved_by,
+            rating=Rating(at(3, 11, 2, 5)),
+        )
+    ]
+    if back_at is not None:
+        cycles.append(
+            Cycle(
+                [
+                    Said(back_at, "customer", "still waiting for my refund"),
+                    Said(back_at + timedelta(seconds=5), "bot", "I have no answer.", "fallback"),
+                ]
+            )
+        )
+    with database.transaction() as session:
+        write_story(session, Story(*_customer(session, "Eve", "web", "session-eve"), "web", cycles))

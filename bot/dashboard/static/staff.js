@@ -484,7 +484,8 @@
       { figure: percent(r.bot_resolution.rate), label: "bot resolution (" + r.bot_resolution.resolved_by_bot + " of " + r.bot_resolution.denominator + ")", definition: r.bot_resolution.definition },
       { figure: percent(r.handoff.rate), label: "handoff rate (" + r.handoff.handoffs + " of " + r.handoff.denominator + ")", definition: r.handoff.definition },
       { figure: duration(r.first_response.clock.p50_seconds), label: "first response, median (p90 " + duration(r.first_response.clock.p90_seconds) + "); business hours " + duration(r.first_response.business.p50_seconds) },
-      { figure: duration(r.resolution_time.clock.p50_seconds), label: "resolution, median (p90 " + duration(r.resolution_time.clock.p90_seconds) + "); business hours " + duration(r.resolution_time.business.p50_seconds) },
+      // The bot's cycles end at its last answer, not at its idle timer's resolution an hour later (analytics/support/cycles.py).
+      { figure: duration(r.resolution_time.clock.p50_seconds), label: "time to resolution, median (p90 " + duration(r.resolution_time.clock.p90_seconds) + "); the bot's, to its answer, " + duration(r.resolution_time.by_resolver.bot.clock.p50_seconds) + "; people's " + duration(r.resolution_time.by_resolver.person.clock.p50_seconds) + "; business hours " + duration(r.resolution_time.business.p50_seconds), definition: r.resolution_time.definition },
       // The score is a share (ratings of 4 or 5 out of 5), so it is shown as a percent.
       { figure: percent(r.satisfaction.score), label: "satisfied: rated 4 or 5 of 5 (" + r.satisfaction.responses + " answers, " + percent(r.satisfaction.response_rate) + " of " + r.satisfaction.asked + " surveys asked)" },
       { figure: String(r.knowledge.answered), label: "questions answered from the help centre; " + r.knowledge.fallen_back + " fell back" },
