@@ -9,17 +9,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support.staff_dashboard import sign_in, staff_token, wait_for_round
+from tests.support.staff_dashboard import PAST_THE_EDGE, sign_in, staff_token, wait_for_round
 from tests.support.switchboard_server import SwitchboardServer, seed_demo_data
 
 pytestmark = pytest.mark.browser
-
-# Every shown element (outside a table's own scrolling box and Plotly's drawing) whose
-# right edge is past the window's: its tag, id and right edge.
-_PAST_THE_EDGE = """() => [...document.querySelectorAll('body *')]
-    .filter((e) => e.offsetParent && !e.closest('.table') && !e.closest('svg'))
-    .map((e) => [e.tagName + '#' + e.id, Math.round(e.getBoundingClientRect().right)])
-    .filter(([, right]) => right > window.innerWidth + 1)"""
 
 
 @pytest.mark.parametrize("width", [800, 390])
@@ -32,7 +25,7 @@ def test_a_narrow_window_shows_every_column_within_the_page(
     wait_for_round(page, 0)
     # The page itself never scrolls sideways (the presets wrapped, a chart column was
     # at least 420 px, the leads table ran past the panel and the window).
-    assert page.evaluate(_PAST_THE_EDGE) == []
+    assert page.evaluate(PAST_THE_EDGE) == []
     assert page.evaluate("document.documentElement.scrollWidth") <= width
 
     # The leads table scrolls in its box, inside the panel; its last column is reached.

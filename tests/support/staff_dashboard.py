@@ -42,9 +42,9 @@ def staff_token(server: SwitchboardServer, name: str, email: str, role: str) -> 
     return done.stdout.strip().splitlines()[-1]
 
 
-def ask_for_a_person(server: SwitchboardServer, visitor: dict[str, str]) -> None:
+def ask_for_a_person(server: SwitchboardServer, visitor: dict[str, str]) -> str:
     """A web chat visitor (`visitor`: the session's fields, a name or none) asks for a
-    person: a handoff waiting in the queue."""
+    person: a handoff waiting in the queue. Returns the visitor's widget token."""
     session = httpx.post(f"{server.base_url}/api/v1/webchat/sessions", json=visitor)
     asked = httpx.post(
         f"{server.base_url}/api/v1/webchat/messages",
@@ -53,6 +53,7 @@ def ask_for_a_person(server: SwitchboardServer, visitor: dict[str, str]) -> None
         timeout=60,
     )
     assert asked.status_code == 200, asked.text
+    return str(session.json()["token"])
 
 
 def sign_in(page: Page, token: str) -> None:
@@ -89,6 +90,14 @@ def api(server: SwitchboardServer, token: str, path: str, **params: str) -> dict
     )
     answer.raise_for_status()
     return answer.json()
+
+
+# Every shown element (outside a table's own scrolling box and Plotly's drawing) whose
+# right edge is past the window's: its tag, id and right edge.
+PAST_THE_EDGE = """() => [...document.querySelectorAll('body *')]
+    .filter((e) => e.offsetParent && !e.closest('.table') && !e.closest('svg'))
+    .map((e) => [e.tagName + '#' + e.id, Math.round(e.getBoundingClientRect().right)])
+    .filter(([, right]) => right > window.innerWidth + 1)"""
 
 
 # Each drawn chart whose title (Plotly's `.gtitle`) reaches outside the chart's box: its

@@ -116,14 +116,16 @@
       for (const c of columns) {
         const td = tr.insertCell();
         const shown = c.show ? c.show(row) : text(c.value(row));
-        // A customer column opens that customer in the Customer section.
-        const customerId = c.open ? c.open(row) : null;
-        if (customerId) {
+        // A customer column opens that customer in the Customer section; a column with
+        // `opens` calls that with what `open` names instead (a handoff's id).
+        const target = c.open ? c.open(row) : null;
+        if (target) {
           const open = document.createElement("button");
           open.type = "button";
           open.className = "link";
           open.textContent = shown;
-          open.addEventListener("click", () => openCustomer(customerId));
+          if (c.openLabel) open.setAttribute("aria-label", c.openLabel(row));
+          open.addEventListener("click", () => (c.opens || openCustomer)(target));
           td.appendChild(open);
         } else {
           td.textContent = shown;
@@ -218,7 +220,7 @@
   // words ("web chat"). The CSV keeps the API's values: an empty name, "web".
   const customerOf = (h) => h.customer.name || "Anonymous visitor (customer #" + h.customer.id + ")";
   const HANDOFF_COLUMNS = [
-    { key: "id", label: "Handoff", value: (h) => h.id, show: (h) => "#" + h.id },
+    { key: "id", label: "Handoff", value: (h) => h.id, show: (h) => "#" + h.id, open: (h) => h.id, opens: openHandoff, openLabel: (h) => "Open handoff #" + h.id },
     { key: "customer", label: "Customer", value: (h) => h.customer && h.customer.name, show: customerOf, open: (h) => h.customer && h.customer.id },
     { key: "channel", label: "Channel", value: (h) => h.channel, show: channelOf },
     { key: "reason", label: "Reason", value: (h) => h.reason },
@@ -235,6 +237,190 @@
       const rows = body.handoffs.slice().sort((a, b) => b.age_seconds - a.age_seconds);
       const title = (state === "waiting" ? "Waiting for a person" : "Claimed") + " (" + rows.length + ")";
       table(container, title, HANDOFF_COLUMNS, rows, "handoffs-" + state + ".csv", "None right now.");
+    }
+  }
+
+  // ---- one handoff: its conversation, claim, reply, resolve ------------------------
+  // Opened from its number in the queue. GET /api/v1/handoffs/{id} (the context packet:
+  // the conversation's last 10 messages, with the handoff's status and owner) is read
+  // again every DESK_POLL_MS while it is open, so the customer's new messages appear; the
+  // messages shown before stay, so the view keeps the conversation as it grows.
+  // Claiming, replying and closing are POSTs, which the session cookie does not open
+  // (bot/api/staff_sessions.py): they take the agent's token, asked once and kept in
+  // `desk` (this page's memory, never the browser's storage) until sign-out or the page
+  // is left. The staff API has no idempotency key for replies: one request at a time,
+  // every button disabled until its answer is in, is what keeps a double click to one.
+  const DESK_POLL_MS = 3000;
+  const AUTHORS = { customer: "Customer", bot: "Bot", agent: "Agent", system: "Switchboard" };
+  const HANDOFF_ENDED = { resolved: "resolved", returned_to_bot: "back with the bot", closed: "closed", superseded: "a duplicate of another handoff" };
+  const desk = { id: null, packet: null, shown: new Map(), timer: null, reads: 0, busy: false, token: null };
+  const reason = (body, status) => (body && body.error) || "error " + status;
+  // Sets a text only when it changes: a status region says it again on every write.
+  const say = (element, words) => { if (element.textContent !== words) element.textContent = words; };
+
+  async function openHandoff(id) {
+    closeHandoff();
+    desk.id = id;
+    $("handoff-title").textContent = "Handoff #" + id;
+    $("handoff-about").textContent = "";
+    $("handoff-holder").textContent = "";
+    $("handoff-desk").hidden = false;
+    $("handoff-title").focus();
+    await readHandoff();
+    if (desk.id === id && desk.timer === null) desk.timer = setInterval(readHandoff, DESK_POLL_MS);
+  }
+
+  function closeHandoff() {
+    clearInterval(desk.timer);
+    Object.assign(desk, { id: null, packet: null, shown: new Map(), timer: null, reads: desk.reads + 1 });
+    $("handoff-desk").hidden = true;
+    $("handoff-messages").replaceChildren();
+    $("handoff-text").value = "";
+    for (const id of ["handoff-error", "handoff-status"]) $(id).textContent = "";
+  }
+
+  async function readHandoff() {
+    const id = desk.id;
+    const mine = ++desk.reads;
+    const { status, body } = await api("/api/v1/handoffs/" + id);
+    if (mine !== desk.reads || id !== desk.id) return;  // closed, another opened, or read again since
+    if (status !== 200) {
+      say($("handoff-error"), "Could not read handoff #" + id + ": " + reason(body, status));
+      return;
+    }
+    desk.packet = body;
+    showConversation(body.last_messages);
+    showHandoffState(body);
+  }
+
+  // Appends the messages not shown yet, as text; a message shown before gets its
+  // "not delivered" reason if delivery gave up on it since.
+  function showConversation(messages) {
+    for (const m of messages) {
+      const key = m.created_at + "\n" + m.author + "\n" + m.text;
+      let item = desk.shown.get(key);
+      if (!item) {
+        item = document.createElement("li");
+        item.dataset.author = m.author;
+        const by = document.createElement("span");
+        by.className = "said-by";
+        by.textContent = (AUTHORS[m.author] || m.author) + ", " + when(m.created_at);
+        const said = document.createElement("p");
+        said.className = "said";
+        said.textContent = m.text;
+        item.append(by, said);
+        if (m.files && m.files.length) {
+          const files = document.createElement("p");
+          files.className = "note";
+          files.textContent = "Sent with it: " + m.files.map((f) => f.label).join(", ");
+          item.appendChild(files);
+        }
+        const undelivered = document.createElement("p");
+        undelivered.className = "error undelivered";
+        item.appendChild(undelivered);
+        $("handoff-messages").appendChild(item);
+        desk.shown.set(key, item);
+      }
+      say(item.querySelector(".undelivered"), m.not_delivered || "");
+    }
+  }
+
+  function showHandoffState(p) {
+    const active = p.status === "queued" || p.status === "claimed";
+    const mine = Boolean(p.owner && who && p.owner.id === who.id);
+    const customer = p.customer_name || "Anonymous visitor (customer #" + p.customer_id + ")";
+    say($("handoff-title"), "Handoff #" + p.handoff_id + ": " + customer);
+    say($("handoff-about"), [CHANNEL_NAMES[p.channel] || p.channel, "reason: " + p.reason.replace(/_/g, " "), p.summary].filter(Boolean).join(" · "));
+    say($("handoff-holder"), !active ? "This handoff is " + (HANDOFF_ENDED[p.status] || p.status) + ": nothing more to do here."
+      : mine ? "You have claimed it: your replies go to the customer by " + (CHANNEL_NAMES[p.channel] || p.channel) + "."
+      : p.owner ? "Claimed by " + p.owner.name + ": only they can reply."
+      : "Waiting for a person: claim it to reply.");
+    $("handoff-claim").hidden = !(active && !p.owner);
+    $("handoff-resolve").hidden = !(active && mine);
+    $("handoff-return").hidden = !(active && mine);
+    $("handoff-reply-form").hidden = !(active && mine);
+    $("handoff-token-form").hidden = desk.token !== null || !(active && (mine || !p.owner));
+  }
+
+  function setBusy(busy) {
+    desk.busy = busy;
+    $("handoff-desk").setAttribute("aria-busy", String(busy));
+    for (const button of $("handoff-desk").querySelectorAll("button")) {
+      if (button.id !== "handoff-close") button.disabled = busy;
+    }
+  }
+
+  // POSTs `path` of the open handoff with the agent's token; true when it was done. A
+  // refusal's reason (403, 409, 422) is shown as the API words it. Afterwards the
+  // handoff and the queue are read again, and the focus goes to `next` (done) or back
+  // to the button pressed (refused), when it is still shown.
+  async function act(path, body, pressed, next) {
+    if (desk.busy || desk.id === null) return false;
+    if (desk.token === null) {
+      $("handoff-error").textContent = "Your token is needed for this (the session cookie only reads).";
+      $("handoff-token").focus();
+      return false;
+    }
+    const id = desk.id;
+    setBusy(true);
+    $("handoff-error").textContent = "";
+    $("handoff-status").textContent = "";
+    let done = false;
+    try {
+      const { status, body: answer } = await api("/api/v1/handoffs/" + id + path, null, {
+        method: "POST",
+        headers: { Authorization: "Bearer " + desk.token, Accept: "application/json", "Content-Type": "application/json" },
+        body: JSON.stringify(body || {}),
+      });
+      done = status >= 200 && status < 300;
+      if (status === 401) desk.token = null;  // a token replaced since: asked again
+      if (!done && id === desk.id) $("handoff-error").textContent = "Refused (" + status + "): " + reason(answer, status);
+    } catch (problem) {
+      $("handoff-error").textContent = "No answer from the server (" + problem.message + "): read the conversation before sending again.";
+    } finally {
+      setBusy(false);
+    }
+    if (id === desk.id) await readHandoff();
+    drawHandoffs();
+    const focus = done ? next : pressed;
+    if (focus && focus.offsetParent) focus.focus();
+    return done;
+  }
+
+  async function useToken(event) {
+    event.preventDefault();
+    const token = $("handoff-token").value.trim();
+    $("handoff-token").value = "";
+    const error = $("handoff-error");
+    error.textContent = "";
+    // Whose token it is (GET /api/v1/staff-session answers for the bearer token): a
+    // colleague's would claim and reply in their name.
+    const { status, body } = await api("/api/v1/staff-session", null, { headers: { Authorization: "Bearer " + token, Accept: "application/json" } });
+    if (status !== 200) {
+      error.textContent = "That token was refused: " + reason(body, status);
+    } else if (!who || body.id !== who.id) {
+      error.textContent = "That is " + body.name + "'s token, not yours: sign in as them to answer as them.";
+    } else {
+      desk.token = token;
+      $("handoff-status").textContent = "Token accepted for this page.";
+      if (desk.packet) showHandoffState(desk.packet);
+      const next = [$("handoff-claim"), $("handoff-text")].find((e) => e.offsetParent);
+      if (next) next.focus();
+    }
+  }
+
+  async function answerHandoff(event) {
+    event.preventDefault();
+    const note = Boolean(event.submitter && event.submitter.value === "note");
+    const text = $("handoff-text").value;
+    if (!text.trim()) {
+      $("handoff-error").textContent = "Write the message first.";
+      return;
+    }
+    const pressed = event.submitter || $("handoff-send");
+    if (await act("/replies", { text, note }, pressed, $("handoff-text"))) {
+      if ($("handoff-text").value === text) $("handoff-text").value = "";
+      $("handoff-status").textContent = note ? "Note added to the handoff's ticket (not sent to the customer)." : "Sent to the customer.";
     }
   }
 
@@ -732,7 +918,10 @@
     $("filters").hidden = true;
     for (const section of document.querySelectorAll("section.panel")) section.hidden = true;
     $("nothing-shown").hidden = true;
-    // Nothing of the last customer looked at stays in the page for the next person.
+    // Nothing of the last customer looked at stays in the page for the next person, nor
+    // the handoff open or the token given to answer it.
+    closeHandoff();
+    desk.token = null;
     shownCustomer = null;
     lookups += 1;  // and no lookup still under way shows one
     $("customer-found").hidden = true;
@@ -764,6 +953,12 @@
       preset.addEventListener("click", () => { setRange(Number(preset.dataset.days)); refresh(); });
     }
     $("handoffs-refresh").addEventListener("click", drawHandoffs);
+    $("handoff-token-form").addEventListener("submit", useToken);
+    $("handoff-reply-form").addEventListener("submit", answerHandoff);
+    $("handoff-claim").addEventListener("click", (event) => act("/claim", null, event.currentTarget, $("handoff-text")));
+    $("handoff-resolve").addEventListener("click", (event) => act("/resolve", null, event.currentTarget, $("handoff-title")));
+    $("handoff-return").addEventListener("click", (event) => act("/return-to-bot", null, event.currentTarget, $("handoff-title")));
+    $("handoff-close").addEventListener("click", () => { closeHandoff(); $("handoffs-title").focus(); });
     $("customer-form").addEventListener("submit", findCustomer);
     $("privacy-form").addEventListener("submit", privacyRequest);
     // 204: nobody is signed in in this browser (no error in the console); 401: a session
