@@ -18,8 +18,9 @@ import difflib
 from sqlalchemy import ColumnElement, func, or_, select, true
 from sqlalchemy.orm import Session
 
+from crm_store.customers import escaped_for_like
 from crm_store.models import Account, Customer
-from crm_store.subjects import accounts_where, as_e164, customers_where, escaped_for_like
+from crm_store.subjects import accounts_where, as_e164, customers_where
 from crm_store.summary_records import SummarySubject
 
 MIN_SIMILARITY = 0.75

@@ -286,6 +286,37 @@ def find_customers(
     return [customer_record(row) for row in session.scalars(query)]
 
 
+def escaped_for_like(text: str) -> str:
+    """`text` with LIKE's wildcards and the escape character (backslash) escaped."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def find_customers_named(session: Session, name: str, *, limit: int = 50) -> list[CustomerRecord]:
+    """Customers by name, without regard to case: those with exactly that name; when
+    there are none, names starting with it; when none either, names containing it (the
+    order `crm_store.subjects` finds accounts by for summaries)."""
+    lowered = name.strip().lower()
+    if not lowered:
+        return []
+    pattern = escaped_for_like(lowered)
+    named = func.lower(Customer.name)
+    for match in (
+        named == lowered,
+        named.like(pattern + "%", escape="\\"),
+        named.like("%" + pattern + "%", escape="\\"),
+    ):
+        query = (
+            select(Customer)
+            .where(Customer.pending.is_(False), match)
+            .order_by(Customer.id)
+            .limit(limit)
+        )
+        found = [customer_record(row) for row in session.scalars(query)]
+        if found:
+            return found
+    return []
+
+
 def get_customer(session: Session, customer_id: int) -> CustomerRecord | None:
     row = session.get(Customer, customer_id)
     return customer_record(row) if row is not None else None

@@ -12,7 +12,7 @@ import phonenumbers
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from crm_store.customers import normalise_email
+from crm_store.customers import escaped_for_like, normalise_email
 from crm_store.models import Account, Customer
 from crm_store.summary_records import SummarySubject
 
@@ -46,11 +46,6 @@ def find_subjects(
         if found:
             return found[:limit]
     return []
-
-
-def escaped_for_like(text: str) -> str:
-    """`text` with LIKE's wildcards and the escape character (backslash) escaped."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def as_e164(text: str) -> str | None:

@@ -16,6 +16,8 @@ from crm_store.records import CustomerRecord, InteractionRecord, StaffRecord
 
 # Ids are 64-bit at most; a larger number can name nothing, and SQLite cannot bind it.
 CustomerId = Annotated[int, Path(ge=1, le=MAX_ID)]
+# A name search lists at most this many: more say the name is too short to pick from.
+NAMED_LIMIT = 20
 
 
 def customer_json(record: CustomerRecord, identities: list[Any]) -> dict[str, Any]:
@@ -62,9 +64,12 @@ def staff_router(
     router = APIRouter(prefix="/api/v1", tags=["staff"])
     Staff = Annotated[StaffRecord, Depends(auth.any_staff())]
 
-    def _customers(email: str | None, phone: str | None) -> list[dict[str, Any]]:
+    def _customers(email: str | None, phone: str | None, name: str | None) -> list[dict[str, Any]]:
         with database.transaction() as session:
-            found = customers.find_customers(session, email=email, phone=phone)
+            if email or phone:
+                found = customers.find_customers(session, email=email, phone=phone)
+            else:
+                found = customers.find_customers_named(session, name or "", limit=NAMED_LIMIT)
             return [customer_json(c, customers.identities_of(session, c.id)) for c in found]
 
     def _customer(customer_id: int) -> dict[str, Any] | None:
@@ -87,15 +92,23 @@ def staff_router(
         member: Staff,
         email: Annotated[StorableStr | None, Query(max_length=320)] = None,
         phone: Annotated[StorableStr | None, Query(max_length=32)] = None,
+        name: Annotated[
+            StorableStr | None,
+            Query(
+                max_length=200,
+                description="a customer's name, any case: exact matches, else names "
+                "starting with it, else names containing it (at most 20)",
+            ),
+        ] = None,
     ) -> dict[str, Any]:
-        if not email and not phone:
-            raise HTTPException(422, "give email or phone to search by")
+        if not email and not phone and not (name and name.strip()):
+            raise HTTPException(422, "give email, phone or name to search by")
         if phone:
             try:
                 phone = e164(phone, phone_region)
             except NotAPhoneNumber as exc:
                 raise HTTPException(422, str(exc)) from exc
-        found = await to_thread.run_sync(_customers, email, phone)
+        found = await to_thread.run_sync(_customers, email, phone, name)
         await trail.record(request, member, "read", [customer["id"] for customer in found])
         return {"customers": found}
 

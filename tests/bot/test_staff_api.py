@@ -13,6 +13,8 @@ from channels.messages import Channel, InboundMessage
 from channels.web.identity import identity_hash
 from crm_store.staff import create_staff
 from knowledge.embeddings import SentenceEncoder
+from tests.support.app import services
+from tests.support.customers import seed
 
 
 @pytest.fixture
@@ -115,6 +117,27 @@ def test_unknown_customer_is_404_and_search_needs_a_key(
     )
     assert client.get("/api/v1/customers", headers=staff_headers).status_code == 422
     assert client.get("/api/v1/customers/abc", headers=staff_headers).status_code == 422
+
+
+def test_customers_are_found_by_name_in_any_case(
+    client: TestClient, staff_headers: dict[str, str]
+) -> None:
+    # A support lead types "grace hopper" as often as an address: exact names first,
+    # else names starting with it, else names containing it; wildcards are letters.
+    seed(services(client).database)
+
+    def named(name: str) -> list[str]:
+        found = client.get("/api/v1/customers", params={"name": name}, headers=staff_headers)
+        assert found.status_code == 200, found.text
+        return [customer["name"] for customer in found.json()["customers"]]
+
+    assert named("grace hopper") == ["Grace Hopper"]
+    assert named("ADA") == ["Ada Lovelace"]
+    assert named("lovelace") == ["Ada Lovelace"]
+    assert named("%") == []
+    assert named("Alan Turing") == []
+    blank = client.get("/api/v1/customers", params={"name": "  "}, headers=staff_headers)
+    assert blank.status_code == 422 and "name" in blank.json()["error"]
 
 
 def test_healthz_and_openapi_docs(client: TestClient) -> None:

@@ -79,8 +79,11 @@ def test_an_admin_finds_a_customer_reads_their_history_exports_and_erases_them(
     # By phone, written as people write it (the API reads it in the default region).
     _find(page, "(415) 555-0101")
     expect(status).to_have_text(f"Ada Lovelace, customer #{ada['id']}.")
+    # By name, as a support lead types it.
+    _find(page, "ada lovelace")
+    expect(status).to_have_text(f"Ada Lovelace, customer #{ada['id']}.")
     _find(page, "nobody@example.com")
-    expect(status).to_have_text("No customer has nobody@example.com.")
+    expect(status).to_have_text("No customer matches nobody@example.com.")
     expect(page.locator("#customer-found")).to_be_hidden()
 
     # Sales figures for sales and admins, from the account summary: Ada's spend so far,

@@ -436,13 +436,21 @@
   // for over the newer result.
   let lookups = 0;
 
+  // An email by its "@", a phone number by its digits (and no letters), else a name: a
+  // support lead types "Grace Hopper" as often as an address.
+  function searchedBy(query) {
+    if (query.includes("@")) return { email: query };
+    if (/\d/.test(query) && !/[a-z]/i.test(query)) return { phone: query };
+    return { name: query };
+  }
+
   async function findCustomer(event) {
     event.preventDefault();
     const mine = ++lookups;
     const query = $("customer-query").value.trim();
     const status = $("customer-status");
     $("customer-matches").replaceChildren();
-    const { status: code, body } = await api("/api/v1/customers", query.includes("@") ? { email: query } : { phone: query });
+    const { status: code, body } = await api("/api/v1/customers", searchedBy(query));
     if (mine !== lookups) return;
     if (code !== 200) {
       status.textContent = "Could not search: " + ((body && body.error) || code);
@@ -451,11 +459,11 @@
     const found = body.customers;
     if (!found.length) {
       $("customer-found").hidden = true;
-      status.textContent = "No customer has " + query + ".";
+      status.textContent = "No customer matches " + query + ".";
       return;
     }
     if (found.length === 1) return showCustomer(found[0]);
-    status.textContent = found.length + " customers have " + query + ":";
+    status.textContent = found.length + " customers match " + query + ":";
     for (const customer of found) {
       const pick = document.createElement("button");
       pick.type = "button";
