@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 from anyio import to_thread
-from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query
+from fastapi import APIRouter, Body, Depends, Header, HTTPException, Path, Query
 from pydantic import BaseModel, Field
 
 from bot.api.auth import StaffAuth
@@ -19,6 +19,7 @@ from bot.handoffs.service import (
     HandoffService,
     NotYourHandoff,
     ReplyTooLong,
+    RequestKeyReused,
 )
 from channels.text import MessageText
 from crm_store.records import StaffRecord
@@ -54,8 +55,23 @@ _REPLY_ERRORS: dict[int | str, dict[str, Any]] = {
         "or before anyone has; or the handoff is no longer with a person (closed, or a "
         "duplicate card's). A note (`note: true`) needs no claim"
     },
-    422: {"description": "the reply is too long for the customer's channel (an SMS)"},
+    422: {
+        "description": "the reply is too long for the customer's channel (an SMS); or its "
+        "Idempotency-Key was used for another request"
+    },
 }
+# A client's own name for one reply: the same request again under it (a retry after a
+# timeout) sends nothing more and answers as the first did, with `"repeated": true`.
+RequestKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        pattern=r"^[\x21-\x7e]+$",
+        description="optional, up to 200 printable ASCII characters, kept a day: a retry "
+        "of the same reply under it is not sent twice",
+    ),
+]
 
 
 def _http(error: HandoffError) -> HTTPException:
@@ -65,7 +81,7 @@ def _http(error: HandoffError) -> HTTPException:
         return HTTPException(404, str(error))
     if isinstance(error, NotYourHandoff):
         return HTTPException(403, str(error))
-    if isinstance(error, ReplyTooLong):
+    if isinstance(error, ReplyTooLong | RequestKeyReused):
         return HTTPException(422, str(error))
     return HTTPException(409, str(error))
 
@@ -133,14 +149,22 @@ def handoffs_router(service: HandoffService, auth: StaffAuth) -> APIRouter:
         return dataclasses.asdict(result)
 
     @router.post("/{handoff_id}/replies", status_code=201, responses=_REPLY_ERRORS)
-    async def reply(handoff_id: HandoffId, body: AgentReply, staff: Staff) -> dict[str, Any]:
+    async def reply(
+        handoff_id: HandoffId, body: AgentReply, staff: Staff, key: RequestKey = None
+    ) -> dict[str, Any]:
         try:
-            await service.reply(
-                handoff_id, staff.id, body.text, note=body.note, from_outside_desk=True
+            done = await service.reply(
+                handoff_id,
+                staff.id,
+                body.text,
+                note=body.note,
+                from_outside_desk=True,
+                request_key=key,
             )
         except HandoffError as exc:
             raise _http(exc) from exc
-        return {"handoff_id": handoff_id, "sent": not body.note}
+        answer = {"handoff_id": handoff_id, "sent": not body.note}
+        return answer if done else {**answer, "repeated": True}
 
     async def close(
         handoff_id: int, closing: Callable[[int, int], Awaitable[bool]], staff_id: int, status: str

@@ -29,7 +29,7 @@ from bot.handoffs.undelivered import undelivered
 from bot.surveys import SurveyPolicy, ask_after_resolution
 from channels.handoff import ClaimResult, CustomerUpdate, HandoffPacket, PacketMessage
 from channels.ports import AgentDesk
-from crm_store import Database, customers, handoffs, history, orders, outbox, tickets
+from crm_store import Database, customers, handoffs, history, orders, outbox, reply_keys, tickets
 from crm_store.models import Account, StaffUser
 from crm_store.records import HandoffRecord, InteractionRecord, NewInteraction
 from crm_store.vocabulary import HandoffReason, TicketStatus
@@ -57,6 +57,10 @@ class ReplyTooLong(HandoffError):
     """The reply cannot reach the customer's channel as one message (an SMS is cut at
     Twilio's limit): refused with the reason, so the agent sends it in parts rather than
     the customer getting its first half without anyone knowing."""
+
+
+class RequestKeyReused(HandoffError):
+    """An `Idempotency-Key` sent again with another reply (crm_store/reply_keys.py)."""
 
 
 class NotYourHandoff(HandoffError):
@@ -191,13 +195,26 @@ class HandoffService:
         note: bool = False,
         from_outside_desk: bool = False,
         attributes: Mapping[str, Any] | None = None,
-    ) -> None:
+        request_key: str | None = None,
+    ) -> bool:
         """Send `text` to the customer (or note it on the ticket). `from_outside_desk`:
         the reply came through the staff API, so the desk is shown it too (a reply typed
-        in the Slack thread is there already)."""
+        in the Slack thread is there already). `request_key`: the client's
+        Idempotency-Key; the same request under it again does nothing and returns False
+        (True when carried out), another request under it raises RequestKeyReused."""
+        request = reply_keys.reply_request(handoff_id, text, note=note)
 
-        def run() -> tuple[str | None, _ToCustomer | None]:
+        def run() -> tuple[str | None, _ToCustomer | None] | None:
             with self._db.transaction() as session:
+                # Before the handoff's state: a retry after the agent went on to
+                # resolve it is still the reply already sent, not a refusal.
+                try:
+                    if request_key and not reply_keys.take_key(
+                        session, staff_id, request_key, request
+                    ):
+                        return None
+                except reply_keys.ReplyKeyReused as exc:
+                    raise RequestKeyReused(str(exc)) from exc
                 handoff = self._owned(session, handoff_id, staff_id, note=note)
                 sent = None
                 if note:
@@ -215,11 +232,15 @@ class HandoffService:
                 staff = _staff(session, staff_id)
                 return (staff.name if staff else None), sent
 
-        staff_name, sent = await to_thread.run_sync(run)
+        done = await to_thread.run_sync(run)
+        if done is None:
+            return False
+        staff_name, sent = done
         if sent is not None:
             self._written(sent)
             if from_outside_desk:
                 await self.desk.agent_replied(handoff_id, staff_name, text)
+        return True
 
     async def resolve(
         self, handoff_id: int, staff_id: int, *, keep_ticket_open: bool = False

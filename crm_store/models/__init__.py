@@ -17,7 +17,7 @@ from crm_store.models.customers import Customer, Identity
 from crm_store.models.delivery import InboundReceipt, OutboxMessage
 from crm_store.models.erasures import ErasedIdentifier, Erasure, ErasureStep
 from crm_store.models.events import AgentReply, CareCycle, LoggedEvent, SatisfactionSurvey
-from crm_store.models.handoffs import Handoff
+from crm_store.models.handoffs import Handoff, ReplyKey
 from crm_store.models.leads import Lead
 from crm_store.models.mailboxes import MailboxWatermark
 from crm_store.models.orders import Order
@@ -54,6 +54,7 @@ __all__ = [
     "ModelFit",
     "Order",
     "OutboxMessage",
+    "ReplyKey",
     "SatisfactionSurvey",
     "Segment",
     "SlackCall",

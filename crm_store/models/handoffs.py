@@ -43,3 +43,22 @@ class Handoff(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column()
     closed_at: Mapped[datetime | None] = mapped_column()
+
+
+class ReplyKey(Base):
+    """An agent's reply sent through the staff API under an `Idempotency-Key`: a retry
+    of the same request finds it and sends nothing more (crm_store/reply_keys.py).
+    Kept a day, long enough for any client's retries. No foreign key to the handoff:
+    erasing a customer's handoffs must not wait on these."""
+
+    __tablename__ = "reply_keys"
+    __table_args__ = (Index("uq_reply_keys_staff_key", "staff_id", "key", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    key: Mapped[str] = mapped_column(String(200))
+    handoff_id: Mapped[int] = mapped_column()
+    # sha256 of the request (note or reply, and its text): the same key on another
+    # request is refused rather than taken for a retry.
+    request: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -307,6 +307,37 @@ def test_agents_without_slack_work_a_handoff_through_the_staff_api(
     assert ada.transcript()[-1][1].startswith("You're back with the Switchboard assistant")
 
 
+def test_a_retried_reply_under_its_idempotency_key_reaches_the_customer_once(
+    client: TestClient, desk: RecordingAgentDesk
+) -> None:
+    ada = Visitor(client, signed_in_as=ADA)
+    ada.say("can I speak to a real person")
+    base = f"/api/v1/handoffs/{desk.packets[0].handoff_id}"
+    with services(client).database.transaction() as session:
+        _, token = staff.create_staff(session, name="Sam", email="sam@example.com", role="agent")
+    sam = {"Authorization": f"Bearer {token}"}
+    assert client.post(f"{base}/claim", headers=sam).status_code == 200
+    reply = {"text": "Hello Ada, Sam here."}
+
+    first = client.post(f"{base}/replies", headers={**sam, "Idempotency-Key": "k1"}, json=reply)
+    # The client timed out and sends it again; the agent had gone on to resolve it.
+    assert client.post(f"{base}/resolve", headers=sam).status_code == 200
+    again = client.post(f"{base}/replies", headers={**sam, "Idempotency-Key": "k1"}, json=reply)
+
+    assert (first.status_code, first.json()) == (
+        201,
+        {"handoff_id": first.json()["handoff_id"], "sent": True},
+    )
+    assert (again.status_code, again.json()["repeated"]) == (201, True)
+    assert [text for author, text in ada.transcript() if author == "agent"] == [reply["text"]]
+    other = client.post(
+        f"{base}/replies", headers={**sam, "Idempotency-Key": "k1"}, json={"text": "Other"}
+    )
+    assert other.status_code == 422 and "another request" in other.json()["detail"]
+    bad = client.post(f"{base}/replies", headers={**sam, "Idempotency-Key": "a b"}, json=reply)
+    assert bad.status_code == 422
+
+
 def test_a_contact_change_needs_a_verified_caller_and_without_a_channel_goes_to_a_person(
     client: TestClient,
 ) -> None:

@@ -253,7 +253,7 @@
   const DESK_POLL_MS = 3000;
   const AUTHORS = { customer: "Customer", bot: "Bot", agent: "Agent", system: "Switchboard" };
   const HANDOFF_ENDED = { resolved: "resolved", returned_to_bot: "back with the bot", closed: "closed", superseded: "a duplicate of another handoff" };
-  const desk = { id: null, packet: null, shown: new Map(), timer: null, reads: 0, busy: false, token: null };
+  const desk = { id: null, packet: null, shown: new Map(), timer: null, reads: 0, busy: false, token: null, reply: null };
   const reason = (body, status) => (body && body.error) || "error " + status;
   // Sets a text only when it changes: a status region says it again on every write.
   const say = (element, words) => { if (element.textContent !== words) element.textContent = words; };
@@ -354,7 +354,7 @@
   // refusal's reason (403, 409, 422) is shown as the API words it. Afterwards the
   // handoff and the queue are read again, and the focus goes to `next` (done) or back
   // to the button pressed (refused), when it is still shown.
-  async function act(path, body, pressed, next) {
+  async function act(path, body, pressed, next, extraHeaders) {
     if (desk.busy || desk.id === null) return false;
     if (desk.token === null) {
       $("handoff-error").textContent = "Your token is needed for this (the session cookie only reads).";
@@ -369,7 +369,7 @@
     try {
       const { status, body: answer } = await api("/api/v1/handoffs/" + id + path, null, {
         method: "POST",
-        headers: { Authorization: "Bearer " + desk.token, Accept: "application/json", "Content-Type": "application/json" },
+        headers: { Authorization: "Bearer " + desk.token, Accept: "application/json", "Content-Type": "application/json", ...(extraHeaders || {}) },
         body: JSON.stringify(body || {}),
       });
       done = status >= 200 && status < 300;
@@ -409,6 +409,13 @@
     }
   }
 
+  // getRandomValues, not randomUUID: the page may be served over plain http on a LAN,
+  // where randomUUID does not exist.
+  function requestKey() {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
   async function answerHandoff(event) {
     event.preventDefault();
     const note = Boolean(event.submitter && event.submitter.value === "note");
@@ -418,7 +425,12 @@
       return;
     }
     const pressed = event.submitter || $("handoff-send");
-    if (await act("/replies", { text, note }, pressed, $("handoff-text"))) {
+    // One Idempotency-Key per message: sent again after no answer from the server, the
+    // same text keeps its key, so a reply that did arrive is not sent twice.
+    const same = desk.reply && desk.reply.id === desk.id && desk.reply.text === text && desk.reply.note === note;
+    if (!same) desk.reply = { id: desk.id, text, note, key: requestKey() };
+    if (await act("/replies", { text, note }, pressed, $("handoff-text"), { "Idempotency-Key": desk.reply.key })) {
+      desk.reply = null;
       if ($("handoff-text").value === text) $("handoff-text").value = "";
       $("handoff-status").textContent = note ? "Note added to the handoff's ticket (not sent to the customer)." : "Sent to the customer.";
     }
