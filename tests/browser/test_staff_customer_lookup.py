@@ -27,7 +27,7 @@ pytestmark = pytest.mark.browser
 
 
 def _find(page: Page, query: str) -> None:
-    page.get_by_label("Email or phone").fill(query)
+    page.get_by_label("Email, phone or name").fill(query)
     page.get_by_role("button", name="Find").click()
 
 

@@ -34,6 +34,8 @@ NOT_CUSTOMER_DATA = {
     "figures are in customer_metrics",
     "segments": "the company's saved filters; no customer's data",
     "campaigns": "the company's messages; what a customer was sent is in campaign_sends",
+    "reply_keys": "staff's idempotency keys, a day: a handoff id and a digest, no text; the "
+    "reply itself is the customer's interaction",
 }
 
 
