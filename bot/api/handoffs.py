@@ -53,7 +53,9 @@ _REPLY_ERRORS: dict[int | str, dict[str, Any]] = {
     409: {
         "description": "a reply (not a note) from someone who has not claimed the handoff, "
         "or before anyone has; or the handoff is no longer with a person (closed, or a "
-        "duplicate card's). A note (`note: true`) needs no claim"
+        "duplicate card's); or the customer's channel has no sender on this server (a "
+        "`switchboard chat` trial, SMS or email not configured). A note (`note: true`) "
+        "needs no claim"
     },
     422: {
         "description": "the reply is too long for the customer's channel (an SMS); or its "

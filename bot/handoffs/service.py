@@ -59,6 +59,21 @@ class ReplyTooLong(HandoffError):
     the customer getting its first half without anyone knowing."""
 
 
+class CannotReachCustomer(HandoffError):
+    """The customer wrote on a channel this server has no sender for (a `switchboard chat`
+    trial in a terminal, SMS without Twilio, email without SMTP): refused before anything
+    is written, so the agent is told now instead of the history saying "failed" later."""
+
+
+# Why a channel may have no sender here, for the refusal's reason.
+_UNREACHABLE_BECAUSE = {
+    "terminal": "it was a `switchboard chat` trial in a terminal, which only that "
+    "terminal could show",
+    "sms": "SMS is not configured on this server (Twilio settings)",
+    "email": "email is not configured on this server (SMTP settings)",
+}
+
+
 class RequestKeyReused(HandoffError):
     """An `Idempotency-Key` sent again with another reply (crm_store/reply_keys.py)."""
 
@@ -112,6 +127,7 @@ class HandoffService:
         surveys: SurveyPolicy | None = None,
         live_channels: Mapping[str, Callable[[str], None]] | None = None,
         too_long_for: Mapping[str, Callable[[str], str | None]] | None = None,
+        reachable: frozenset[str] | None = None,
     ) -> None:
         """`live_channels`: channels (by name) whose send only tells the customer's open
         sockets to read the store (web chat, channels/web/outbound.py), with what to call
@@ -121,13 +137,16 @@ class HandoffService:
         sent by the worker as every row is (its record; its wake-up then finds nothing
         new), and a widget that was not connected replays it as before.
         `too_long_for`: channels (by name) that take a message only up to a length,
-        with what says why an agent's reply is too long for one (None when it fits)."""
+        with what says why an agent's reply is too long for one (None when it fits).
+        `reachable`: the channels (by name) this process has a sender for; an agent's
+        reply to a conversation on another is refused (None: every channel)."""
         self._db = database
         self.database = database  # read by the work list (bot/handoffs/board.py)
         self.desk = desk
         self._outbox_written = outbox_written
         self._live_channels = dict(live_channels or {})
         self._too_long_for = dict(too_long_for or {})
+        self._reachable = reachable
         self._base_url = public_base_url.rstrip("/")
         # The card's link: a signed page link when there are links, else the API record.
         self.links = links
@@ -363,6 +382,16 @@ class HandoffService:
 
     def _fits_one_message(self, session: Session, handoff: HandoffRecord, text: str) -> None:
         conversation = history.get_conversation(session, handoff.conversation_id)
+        if (
+            conversation is not None
+            and self._reachable is not None
+            and conversation.channel not in self._reachable
+        ):
+            because = _UNREACHABLE_BECAUSE.get(conversation.channel, "it has no sender here")
+            raise CannotReachCustomer(
+                f"this customer wrote by {conversation.channel}, and a reply cannot reach "
+                f"them: {because}. Add a note instead, or contact them another way"
+            )
         too_long = self._too_long_for.get(conversation.channel) if conversation else None
         reason = too_long(text) if too_long is not None else None
         if reason is not None:

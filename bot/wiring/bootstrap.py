@@ -387,6 +387,7 @@ def bootstrap(
         if Channel.WEB not in (senders or {})
         else None,
         too_long_for=sms_reply_limits(settings),
+        reachable=frozenset(c.value for c in all_senders),
     )
     worker.report_failures_to(handoffs.delivery_failed)
     engine = ConversationEngine(

@@ -11,14 +11,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot.app import create_app
 from bot.handoffs.links import HandoffLinks
 from bot.settings import Settings
+from channels.messages import Channel, ContactProfile, InboundMessage
 from crm_store import staff
 from crm_store.base import utcnow
-from crm_store.models import Handoff
+from crm_store.models import Handoff, Interaction
 from knowledge.embeddings import SentenceEncoder
 from tests.support.app import services
 from tests.support.customers import ADA, GRACE, seed
@@ -154,6 +155,51 @@ def test_an_api_reply_is_shown_on_the_desk_and_a_desk_reply_is_not_echoed(
     console = services(client).handoffs
     client.portal.call(console.reply, handoff_id, sam_id, "from the thread")  # type: ignore[union-attr]
     assert desk.replies == [(handoff_id, "Sam Carter", "On it.")]
+
+
+def test_a_reply_the_server_cannot_deliver_is_refused_with_why_and_a_note_still_goes(
+    client: TestClient, desk: RecordingAgentDesk
+) -> None:
+    """A customer of `switchboard chat` (a terminal only that terminal shows) handed over:
+    the server has no sender for them, so an agent's reply is refused with the reason
+    before anything is written (it was accepted as sent, then failed in the history);
+    a note on the ticket still is taken."""
+    engine = services(client).engine
+    client.portal.call(  # type: ignore[union-attr]
+        engine.receive,
+        InboundMessage(
+            channel=Channel.TERMINAL,
+            address="terminal:trial",
+            provider_message_id="trial:1",
+            text="talk to a person",
+            profile=ContactProfile(name="Trial User"),
+        ),
+    )
+    handoff_id = desk.packets[0].handoff_id
+    _, sam = _agent(client, "Sam Carter", "sam@example.com")
+    base = f"/api/v1/handoffs/{handoff_id}"
+    assert client.post(f"{base}/claim", headers=sam).status_code == 200
+    conversation_id = desk.packets[0].conversation_id
+    written_before = _agent_messages(client, conversation_id)
+
+    refused = client.post(f"{base}/replies", headers=sam, json={"text": "Hello from Sam"})
+    assert refused.status_code == 409
+    assert "switchboard chat" in refused.json()["detail"]
+    assert "Add a note instead" in refused.json()["detail"]
+    assert _agent_messages(client, conversation_id) == written_before == 0
+    noted = client.post(f"{base}/replies", headers=sam, json={"text": "tried", "note": True})
+    assert noted.status_code == 201 and noted.json()["sent"] is False
+
+
+def _agent_messages(client: TestClient, conversation_id: int) -> int:
+    with services(client).database.transaction() as session:
+        return len(
+            session.scalars(
+                select(Interaction.id).where(
+                    Interaction.conversation_id == conversation_id, Interaction.author == "agent"
+                )
+            ).all()
+        )
 
 
 def _page_link(desk: RecordingAgentDesk) -> tuple[str, str]:

@@ -154,7 +154,9 @@ def test_an_admin_finds_a_customer_reads_their_history_exports_and_erases_them(
     )
     kept = api(server, token, f"/api/v1/customers/{customer_id}")
     assert kept["name"] is None
-    expect(page.locator("#customer-tiles")).to_contain_text(f"Anonymous (customer #{customer_id})")
+    expect(page.locator("#customer-tiles")).to_contain_text("Anonymous")
+    # The number once ("Anonymous (customer #321), customer #321" said it twice).
+    expect(page.locator("#customer-status")).to_have_text(f"Anonymous, customer #{customer_id}.")
     erasures = httpx.get(
         f"{server.base_url}/api/v1/audit",
         params={"customer_id": customer_id},

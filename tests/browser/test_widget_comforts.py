@@ -107,8 +107,16 @@ def test_quick_replies_are_buttons_and_a_tap_sends_the_reply(
     """A bot message with `choices` (the router's "which did you mean?") shows them as
     buttons; a tap sends the choice's reply as if typed, and the buttons go. The choices
     are put on the bot's reply to "hello" on its way to the page: which questions the
-    router asks back depends on the help centre, the buttons only on the frame."""
+    router asks back depends on the help centre, the buttons only on the frame.
+
+    The text lists the choices as numbered lines (for SMS and mail): while the buttons
+    show, the widget shows the text without those lines, each number on its button; once
+    the buttons go, the text is whole again."""
     choices = [{"label": "Return policy", "reply": "1"}, {"label": "Start a return", "reply": "2"}]
+    listed = (
+        "One of these might help:\n1. Return policy\n2. Start a return\n"
+        "Reply with the number, or ask in other words."
+    )
 
     def relay(route: WebSocketRoute) -> None:
         upstream = route.connect_to_server()
@@ -117,6 +125,7 @@ def test_quick_replies_are_buttons_and_a_tap_sends_the_reply(
             frame = json.loads(message)
             if frame.get("type") == "message" and frame.get("author") == "bot" and choices:
                 frame["choices"] = list(choices)
+                frame["text"] = listed
                 choices.clear()  # the first bot reply only
             route.send(json.dumps(frame))
 
@@ -129,8 +138,16 @@ def test_quick_replies_are_buttons_and_a_tap_sends_the_reply(
     send(page, "hello")
 
     log = page.get_by_role("log")
-    expect(log.get_by_role("button", name="Return policy")).to_be_visible()
+    expect(log.get_by_role("button", name="1 Return policy")).to_be_visible()
+    offer = log.locator('.msg[data-author="bot"]').filter(has_text="One of these might help")
+    expect(offer.locator(".text.unlisted")).to_be_visible()
+    expect(offer.locator(".text.unlisted")).not_to_contain_text("Return policy")
+    expect(offer.locator(".text.unlisted")).to_contain_text("Reply with the number")
+    expect(offer.locator(".text.listed")).to_be_hidden()
     log.get_by_role("button", name="Start a return").click()
+    expect(offer.locator(".text.listed")).to_be_visible()
+    expect(offer.locator(".text.listed")).to_contain_text("2. Start a return")
+    expect(offer.locator(".text.unlisted")).to_be_hidden()
 
     # Sent as typed, and stored by the server (a stored message carries its seq).
     sent = log.locator(".msg.mine[data-seq]").filter(has_text=re.compile(r"^2$"))

@@ -537,7 +537,7 @@
     shownCustomer = customer;
     $("customer-matches").replaceChildren();
     $("privacy-status").textContent = "";
-    const name = customer.name || "Anonymous (customer #" + customer.id + ")";
+    const name = customer.name || "Anonymous";
     $("customer-status").textContent = name + ", customer #" + customer.id + (customer.pending ? " (a pending contact nobody vouched for yet)" : "") + ".";
     const addresses = customer.identities.map((i) => (CHANNEL_NAMES[i.channel] || i.channel) + ": " + i.address + (i.verified ? "" : " (unverified)"));
     const account = await accountTiles(customer.id);

@@ -198,6 +198,8 @@
     "  border: 1px solid var(--sb-color); color: var(--sb-color); background: #fff;",
     "  border-radius: 14px; }",
     ".msg:not(:last-child) .choices { display: none; }",
+    ".msg .choices button .n { font-weight: 600; }",
+    ".msg:last-child .text.listed, .msg:not(:last-child) .text.unlisted { display: none; }",
     ".msg[data-status=pending] .text { opacity: .65; }",
     ".msg[data-status=failed] .text { background: #fff; color: #1d2330;",
     "  border: 1px solid #d92d20; }",
@@ -396,12 +398,32 @@
     return fragment;
   }
 
+  // `text` without the lines that number `choices` ("1. Warranty"), or null when the
+  // text does not list every choice that way.
+  function withoutListedChoices(text, choices) {
+    var wanted = Object.create(null);
+    choices.forEach(function (choice) {
+      wanted[String(choice.reply) + ". " + String(choice.label)] = true;
+    });
+    var kept = [];
+    var found = 0;
+    String(text == null ? "" : text)
+      .replace(/\r\n?/g, "\n")
+      .split("\n")
+      .forEach(function (line) {
+        if (wanted[line.trim()] === true) found += 1;
+        else kept.push(line);
+      });
+    return found === choices.length ? kept.join("\n") : null;
+  }
+
   function messageElement(message, status) {
     var mine = message.author === "customer";
     var kind = mine ? "mine" : message.author === "system" ? "system" : "theirs";
     var node = el("div", { class: "msg " + kind, "data-author": message.author || "bot" });
     if (message.author === "agent") node.appendChild(el("div", { class: "who" }, "Support team"));
     var text;
+    var offered = !mine && message.choices && message.choices.length ? message.choices : null;
     if (message.author === "bot" || message.author === "agent") {
       text = el("div", { class: "text md" });
       text.appendChild(renderMarkdown(message.text));
@@ -410,11 +432,25 @@
     }
     text.title = formatTime(message.created_at);
     node.appendChild(text);
-    if (!mine && message.choices && message.choices.length) {
+    var unlisted = offered && withoutListedChoices(message.text, offered);
+    if (typeof unlisted === "string" && text.classList.contains("md")) {
+      // The text lists the choices as numbered lines for SMS and mail; while the buttons
+      // show (the latest message) the lines would say the same twice, so a copy of the
+      // text without them is shown instead. Once the buttons go, the full text returns.
+      text.classList.add("listed");
+      var short = el("div", { class: "text md unlisted" });
+      short.appendChild(renderMarkdown(unlisted));
+      short.title = text.title;
+      node.appendChild(short);
+    }
+    if (offered) {
       // Quick replies ("which did you mean?"): a tap sends the reply, as typing it would.
+      // The number a customer could type instead is on the button.
       var choices = el("div", { class: "choices" });
-      message.choices.forEach(function (choice) {
-        var button = el("button", { type: "button" }, String(choice.label));
+      offered.forEach(function (choice) {
+        var button = el("button", { type: "button" });
+        button.appendChild(el("span", { class: "n" }, String(choice.reply)));
+        button.appendChild(document.createTextNode(" " + String(choice.label)));
         button.addEventListener("click", function () {
           if (choices.parentNode) choices.parentNode.removeChild(choices);
           sendText(String(choice.reply));
