@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import click
 
+from bot.cli.help_format import WholeHelpGroup
+
 __all__ = ["actions"]
 
 
-@click.group()
+@click.group(cls=WholeHelpGroup)
 def actions() -> None:
     """Serve the actions to a Rasa server."""
 

@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING
 
 import click
 
+from bot.cli.help_format import WholeHelpGroup
+
 if TYPE_CHECKING:
     from bot.settings import Settings
     from crm_store import Database
 
 
-@click.group()
+@click.group(short_help="Customer metrics, lifetime value and lead scores.", cls=WholeHelpGroup)
 def analytics() -> None:
     """Customer metrics (RFM, stages, segments), lifetime value and lead scores."""
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from bot.cli.help_format import WholeHelpGroup
 from engagement.recipient_list import STATES
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-@click.group()
+@click.group(short_help="Segments and campaigns: preview, schedule, report.", cls=WholeHelpGroup)
 def campaigns() -> None:
     """Segments and campaigns: save, preview, schedule, pause, resume, cancel, report."""
 

@@ -12,7 +12,7 @@ import asyncio
 import click
 
 
-@click.command("check")
+@click.command("check", short_help="Check each configured channel against its provider.")
 def check() -> None:
     """Check each configured channel against its provider; exit 1 if one fails."""
     from bot.cli.settings_errors import load_settings

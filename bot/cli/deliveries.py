@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING
 
 import click
 
+from bot.cli.help_format import WholeHelpGroup
+
 if TYPE_CHECKING:
     from bot.delivery.dead_rows import DeadRows
     from crm_store import Database
 
 
-@click.group()
+@click.group(short_help="Sends given up on: list, retry or discard them.", cls=WholeHelpGroup)
 def deliveries() -> None:
     """Dead deliveries: customer sends and Slack calls retried until their window ended."""
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import click
 
+from bot.cli.help_format import WholeHelpGroup
+
 __all__ = ["index_dir_of", "kb"]
 
 
@@ -48,7 +50,7 @@ def _open(ctx: click.Context, *, model_needed: bool = True) -> Any:
     return base
 
 
-@click.group()
+@click.group(short_help="The knowledge base the bot answers from.", cls=WholeHelpGroup)
 def kb() -> None:
     """The knowledge base: help articles and FAQs the bot answers from."""
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import click
 
+from bot.cli.help_format import WholeHelpGroup
 from bot.cli.settings_errors import load_settings
 from bot.settings import Settings
 
@@ -59,7 +60,7 @@ def _settings() -> Settings:
 PORT = click.IntRange(1, 65535)
 
 
-@click.group()
+@click.group(cls=WholeHelpGroup)
 def main() -> None:
     """Switchboard: an omnichannel support bot with its own CRM store."""
 
@@ -175,7 +176,7 @@ def db_upgrade() -> None:
         click.echo(f"database upgraded from migration {before or 'none (empty)'} to {after}")
 
 
-@main.group()
+@main.group(short_help="Staff users and the shop's system account.")
 def staff() -> None:
     """Staff users (agents, sales, marketers, admins) and the shop's system account."""
 
@@ -326,7 +327,7 @@ def _in_transaction(database: Database, work: Callable[..., T], *args: object) -
         return work(session, *args)
 
 
-@main.command()
+@main.command(short_help="Talk to the bot in this terminal.")
 @_name_option(
     required=False,
     help_text="who you are to the bot; each name is its own customer, with its own history",

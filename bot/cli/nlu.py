@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from bot.cli.help_format import WholeHelpGroup
+
 if TYPE_CHECKING:  # the nlu package pulls in scikit-learn: imported when a command runs
     from bot.settings import Settings
     from nlu import TextEncoder
@@ -42,7 +44,7 @@ def _fallback_share(given: float | None) -> float:
     return given if given is not None else _settings().nlu.max_in_scope_fallback
 
 
-@click.group()
+@click.group(cls=WholeHelpGroup)
 @click.pass_context
 def nlu(ctx: click.Context) -> None:
     """Train and evaluate the NLU model."""

@@ -19,9 +19,10 @@ from typing import Any
 import click
 
 from bot.cli.customer_argument import CUSTOMER_HELP, customer_id_of
+from bot.cli.help_format import WholeHelpGroup
 
 
-@click.group()
+@click.group(short_help="Export or erase a customer's data; retention.", cls=WholeHelpGroup)
 def privacy() -> None:
     """Customers' rights: export what the store holds about one, erase them, retention."""
 
