@@ -56,6 +56,10 @@ Progress = Callable[[str], None]
 _FITTED_ARRAYS = {"assume_finite": True, "skip_parameter_validation": True}
 
 
+# Cosine at which two embeddings are one text (float32 rounding keeps it just below 1).
+_SAME_TEXT_COSINE = 0.9999
+
+
 @dataclass(frozen=True)
 class ClassifierConfig:
     embedding_weight: float = 1.0
@@ -222,6 +226,18 @@ class IntentClassifier:
         order = np.argsort(label_index, kind="stable")
         self._examples = np.asarray(embeddings, dtype=np.float32)[order]
         self._example_labels = label_index[order]
+
+    def trained_on(self, embeddings: np.ndarray) -> np.ndarray:
+        """For each (normalised) embedding, whether a training example had the same one:
+        the same text, give or take case and spacing the tokenizer ignores."""
+        vectors = np.asarray(embeddings, dtype=np.float32)
+        seen = np.zeros(len(vectors), dtype=bool)
+        if not len(self._examples) or not len(vectors):
+            return seen
+        for start in range(0, len(vectors), 512):  # bounded memory on large test sets
+            block = vectors[start : start + 512] @ self._examples.T
+            seen[start : start + 512] = block.max(axis=1) >= _SAME_TEXT_COSINE
+        return seen
 
     def _signals(
         self, logits: np.ndarray, embeddings: np.ndarray

@@ -151,11 +151,18 @@ class NluModel:
 
     def parse_many(self, texts: list[str]) -> list[ParseResult]:
         """Batch parse (evaluation): one encoder call for all texts."""
+        return self.evaluate_many(texts)[0]
+
+    def evaluate_many(self, texts: list[str]) -> tuple[list[ParseResult], list[bool]]:
+        """`parse_many`, and for each text whether the model was trained on it (a test on
+        training examples overstates what it does on new messages)."""
         if not texts:
-            return []
-        probabilities, in_scope = self.classifier.predict(texts, self.encoder.encode(texts))
+            return [], []
+        embeddings = self.encoder.encode(texts)
+        probabilities, in_scope = self.classifier.predict(texts, embeddings)
         rows = zip(texts, probabilities, in_scope, strict=True)
-        return [self._from_probabilities(text, p, float(s), None) for text, p, s in rows]
+        results = [self._from_probabilities(text, p, float(s), None) for text, p, s in rows]
+        return results, [bool(seen) for seen in self.classifier.trained_on(embeddings)]
 
     def _result(self, text: str, embedding: np.ndarray, now: datetime | None) -> ParseResult:
         probabilities, in_scope = self.classifier.predict([text], embedding)

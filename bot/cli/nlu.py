@@ -121,12 +121,25 @@ def test(
     except NluError as exc:
         raise click.ClickException(str(exc)) from exc
     _warn_of_unknown_intents([e.intent for e in examples], model.intents)
-    results = model.parse_many([example.text for example in examples])
+    results, seen = model.evaluate_many([example.text for example in examples])
     report = evaluate_intents([e.intent for e in examples], [r.intent.name for r in results])
+    _warn_of_training_examples(sum(seen), len(seen))
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
         return
     _print_report(report.to_dict())
+
+
+def _warn_of_training_examples(seen: int, total: int) -> None:
+    """Warn, on standard error, when the test data holds examples the model was trained
+    on: its figures for them say it remembers, not that it understands new messages."""
+    if seen:
+        click.echo(
+            f"warning: {seen} of {total} test examples ({seen / total:.0%}) are in the "
+            "model's training data; their results overstate accuracy on new messages "
+            "(test on examples kept out of training)",
+            err=True,
+        )
 
 
 def _warn_of_unknown_intents(expected: list[str], known: list[str]) -> None:
