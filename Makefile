@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint setup clean
+.PHONY: run chat test lint setup clean
 
 $(STAMP):
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,15 @@ DEMO_HOURS := SWITCHBOARD_SUPPORT__TIMEZONE=$${SWITCHBOARD_SUPPORT__TIMEZONE:-Am
 run: $(STAMP)
 	$(VENV)/bin/switchboard demo seed --if-empty
 	$(DEMO_HOURS) SWITCHBOARD_DEMO__ENABLED=true $(VENV)/bin/switchboard serve --host $(HOST) --port $(PORT)
+
+# The terminal chat on the same store with the same demo hours as `make run`, so its
+# handoffs promise what the widget's do. NAME="..." chats as that customer (a new one per
+# name); DEMO_CUSTOMER=ada@example.com as a seeded demo customer (development only;
+# not AS: make already has a variable of that name, the assembler).
+NAME ?= Demo visitor
+chat: $(STAMP)
+	$(VENV)/bin/switchboard demo seed --if-empty
+	$(DEMO_HOURS) $(VENV)/bin/switchboard chat $(if $(DEMO_CUSTOMER),--as "$(DEMO_CUSTOMER)",--name "$(NAME)")
 
 test: $(STAMP)
 	scripts/test.sh
