@@ -134,16 +134,24 @@ def test_an_agent_answers_a_handoff_in_the_dashboard_and_a_colleague_cannot(
     expect(omar_desk.get_by_role("button", name="Resolve", exact=True)).to_be_hidden()
 
     # A double click on Send sends one reply; the customer's conversation holds it once.
-    reply = "Hi Rae, Priya here. <b>Let me look</b> at your order."
+    reply = (
+        "Hi Rae, Priya here. <b>Let me look</b> at **your order**: "
+        "[the tracking page](https://track.example/1042)."
+    )
     reply_box.fill(reply)
     desk.get_by_role("button", name="Send to the customer").dblclick()
     expect(page.locator("#handoff-status")).to_have_text("Sent to the customer.")
     expect(reply_box).to_have_value("")
-    expect(messages.filter(has_text=reply)).to_have_count(1)
+    # The desk reads the Markdown as plain text; the customer gets it as written.
+    read = (
+        "Hi Rae, Priya here. <b>Let me look</b> at your order: "
+        "the tracking page (https://track.example/1042)."
+    )
+    expect(messages.filter(has_text=read)).to_have_count(1)
     said = [m for m in _conversation(server, visitor) if m["text"] == reply]
     assert [m["author"] for m in said] == ["agent"]
     # Shown as text, never as markup.
-    assert desk.locator("b, img").count() == 0
+    assert desk.locator("b, img, a").count() == 0
 
     # An internal note goes on the ticket, never to the customer.
     reply_box.fill("Customer seems upset about order 1042")

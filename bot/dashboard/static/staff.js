@@ -252,6 +252,17 @@
   // every button disabled until its answer is in, is what keeps a double click to one.
   const DESK_POLL_MS = 3000;
   const AUTHORS = { customer: "Customer", bot: "Bot", agent: "Agent", system: "Switchboard" };
+
+  // What the bot and agents wrote is Markdown (the widget and email show it formatted);
+  // here it is read as plain text: a link as "label (address)", no ** or ` marks. A
+  // customer's words are shown as they wrote them.
+  function readable(m) {
+    if (m.author === "customer") return m.text;
+    return String(m.text)
+      .replace(/\[([^\]\n]+)\]\((https?:\/\/[^\s)]+)\)/g, "$1 ($2)")
+      .replace(/\*\*([^*\n]+)\*\*/g, "$1")
+      .replace(/`([^`\n]+)`/g, "$1");
+  }
   const HANDOFF_ENDED = { resolved: "resolved", returned_to_bot: "back with the bot", closed: "closed", superseded: "a duplicate of another handoff" };
   const desk = { id: null, packet: null, shown: new Map(), timer: null, reads: 0, busy: false, token: null, reply: null };
   const reason = (body, status) => (body && body.error) || "error " + status;
@@ -307,7 +318,7 @@
         by.textContent = (AUTHORS[m.author] || m.author) + ", " + when(m.created_at);
         const said = document.createElement("p");
         said.className = "said";
-        said.textContent = m.text;
+        said.textContent = readable(m);
         item.append(by, said);
         if (m.files && m.files.length) {
           const files = document.createElement("p");
@@ -564,7 +575,7 @@
       { key: "created_at", label: "When", value: (m) => m.created_at, show: (m) => when(m.created_at) },
       { key: "channel", label: "Channel", value: (m) => m.channel, show: (m) => CHANNEL_NAMES[m.channel] || m.channel },
       { key: "author", label: "From", value: (m) => m.author },
-      { key: "text", label: "Message", value: (m) => m.text, cell: "message" },
+      { key: "text", label: "Message", value: (m) => m.text, show: readable, cell: "message" },
       { key: "intent", label: "Intent", value: (m) => m.intent, show: (m) => m.intent ? m.intent + " (" + percent(m.confidence) + ")" : "" },
       { key: "conversation_id", label: "Conversation", value: (m) => m.conversation_id, number: true },
     ], found.rows, "customer-" + customer.id + "-history.csv", "No messages.", { rows: 20, unit: "messages" });
