@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from crm_store import campaign_sends
 from crm_store.campaigns import CampaignRecord
 from crm_store.models import CampaignRecipient, CampaignSend, ConsentEntry, Interaction, Order
+from crm_store.orders import NOT_PURCHASES
 from engagement.rules import REASONS
 
 __all__ = ["campaign_report"]
@@ -158,6 +159,7 @@ def campaign_report(session: Session, campaign: CampaignRecord) -> dict[str, Any
                     exists().where(
                         and_(
                             Order.customer_id == members.c.customer_id,
+                            Order.status.not_in(NOT_PURCHASES),
                             Order.placed_at > start,
                             Order.placed_at <= window_end,
                         )
