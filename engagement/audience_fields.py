@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm_store.models import Account, Customer, Identity, Order
+from crm_store.orders import NOT_PURCHASES
 from engagement.templates import CustomerFields
 
 __all__ = ["addresses_of", "customers_fields"]
@@ -47,7 +48,7 @@ def customers_fields(session: Session, customer_ids: Collection[int]) -> dict[in
                 func.coalesce(func.sum(Order.total_cents), 0),
                 func.max(Order.placed_at),
             )
-            .where(Order.customer_id.in_(ids))
+            .where(Order.customer_id.in_(ids), Order.status.not_in(NOT_PURCHASES))
             .group_by(Order.customer_id)
         )
     }

@@ -12,7 +12,8 @@ PostgreSQL, so a segment of a million customers is never loaded into Python. Pen
 contacts (mail nobody vouched for) are never in any segment.
 
 `order_count`, `spend_cents` and `last_order_days_ago` read the orders themselves, not
-the analytics table, so a segment is right even before `analytics refit` ran;
+the analytics table, so a segment is right even before `analytics refit` ran; they
+count purchases, as analytics does: orders not cancelled or returned;
 `analytics_segment` reads the ready-made RFM segment of the last refit.
 """
 
@@ -52,6 +53,7 @@ from crm_store.models import (
     Ticket,
 )
 from crm_store.models.customers import LIFECYCLE_STAGES
+from crm_store.orders import NOT_PURCHASES
 from crm_store.vocabulary import OPEN_TICKET_STATUSES
 from engagement.errors import InvalidFilter
 
@@ -75,20 +77,24 @@ MAX_DEPTH = 8
 MAX_CONDITIONS = 50
 
 
+def _purchase() -> Any:
+    """The customer's purchases: orders not cancelled or returned, as analytics counts
+    them (a cancelled order is no purchase, so it makes nobody "bought twice")."""
+    return and_(Order.customer_id == Customer.id, Order.status.not_in(NOT_PURCHASES))
+
+
 def _order_count() -> Any:
-    return select(func.count(Order.id)).where(Order.customer_id == Customer.id).scalar_subquery()
+    return select(func.count(Order.id)).where(_purchase()).scalar_subquery()
 
 
 def _spend() -> Any:
     return (
-        select(func.coalesce(func.sum(Order.total_cents), 0))
-        .where(Order.customer_id == Customer.id)
-        .scalar_subquery()
+        select(func.coalesce(func.sum(Order.total_cents), 0)).where(_purchase()).scalar_subquery()
     )
 
 
 def _last_order() -> Any:
-    return select(func.max(Order.placed_at)).where(Order.customer_id == Customer.id)
+    return select(func.max(Order.placed_at)).where(_purchase())
 
 
 def _last_interaction() -> Any:

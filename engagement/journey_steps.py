@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from crm_store import campaigns, journey_enrolments
 from crm_store.journey_enrolments import Enrolment
 from crm_store.models import Customer, Interaction, Order
+from crm_store.orders import NOT_PURCHASES
 from engagement.filters import audience
 from engagement.journey_definitions import STOP, Wait
 
@@ -43,7 +44,13 @@ def _stop_reason(session: Session, enrolment: Enrolment, stop_when: list[str]) -
     ):
         return "replied"
     if "converted" in stop_when and session.scalar(
-        select(exists().where(Order.customer_id == enrolment.customer_id, Order.placed_at > since))
+        select(
+            exists().where(
+                Order.customer_id == enrolment.customer_id,
+                Order.status.not_in(NOT_PURCHASES),
+                Order.placed_at > since,
+            )
+        )
     ):
         return "converted"
     return None

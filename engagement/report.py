@@ -12,23 +12,28 @@ kept that could disagree with them).
 - replies: recipients who wrote on any channel after their first message, within the
   conversion window.
 - unsubscribes: recipients who withdrew marketing consent after the send started.
-- conversions and lift: an order within `conversion_days` of the send's start, among
-  the recipients outside the holdout against those in it. Both groups are counted
+- conversions and lift: a purchase (an order not cancelled or returned) within
+  `conversion_days` of the send's start, among the recipients outside the holdout
+  against those in it. Until that window has ended (`conversion_window_ends`,
+  `conversion_window_open`) the figures are partial: a lift of 0 the day after the
+  send is the count so far, not the campaign's effect. Both groups are counted
   whole, reached or not (intent to treat): comparing only the reached with the
   holdout would credit the campaign with whoever was reachable.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from crm_store import campaign_sends
+from crm_store.base import utcnow
 from crm_store.campaigns import CampaignRecord
 from crm_store.models import CampaignRecipient, CampaignSend, ConsentEntry, Interaction, Order
+from crm_store.orders import NOT_PURCHASES
 from engagement.rules import REASONS
 
 __all__ = ["campaign_report"]
@@ -96,7 +101,12 @@ def _ledger(session: Session, campaign: CampaignRecord) -> dict[str, Any]:
     return steps
 
 
-def campaign_report(session: Session, campaign: CampaignRecord) -> dict[str, Any]:
+def campaign_report(
+    session: Session, campaign: CampaignRecord, *, now: datetime | None = None
+) -> dict[str, Any]:
+    """The campaign's results (the module's docstring); `now` decides whether the
+    conversion window is still open (default: the current time)."""
+    now = now or utcnow()
     steps = _ledger(session, campaign)
     start = campaign.started_at
     report: dict[str, Any] = {
@@ -158,6 +168,7 @@ def campaign_report(session: Session, campaign: CampaignRecord) -> dict[str, Any
                     exists().where(
                         and_(
                             Order.customer_id == members.c.customer_id,
+                            Order.status.not_in(NOT_PURCHASES),
                             Order.placed_at > start,
                             Order.placed_at <= window_end,
                         )
@@ -178,6 +189,8 @@ def campaign_report(session: Session, campaign: CampaignRecord) -> dict[str, Any
             "replies": int(replies or 0),
             "unsubscribes": int(unsubscribes or 0),
             "conversion_days": campaign.conversion_days,
+            "conversion_window_ends": window_end.isoformat(),
+            "conversion_window_open": now < window_end,
             "conversions": groups,
             # Percentage points of conversion the campaign added over the holdout.
             "lift_points": round((treated - held) * 100, 2)

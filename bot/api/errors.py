@@ -19,14 +19,27 @@ def _field(loc: tuple[object, ...] | list[object]) -> str:
 
 def _reason(error: dict[str, Any]) -> str:
     """Pydantic's message, without the "Value error, " it puts before the text of a
-    ValueError raised by a validator of ours: the text is already the reason."""
+    ValueError raised by a validator of ours: the text is already the reason. A body
+    that is not JSON says so, with where and what the parser found ("JSON decode error"
+    at "body.70" read as a field named 70)."""
+    if error.get("type") == "json_invalid":
+        loc = list(error.get("loc", ()))
+        where = f" at character {loc[1]}" if len(loc) > 1 else ""
+        found = (error.get("ctx") or {}).get("error")
+        return f"the body is not valid JSON{where}" + (f": {found}" if found else "")
     return str(error.get("msg", "invalid")).removeprefix("Value error, ")
+
+
+def _line(error: dict[str, Any]) -> str:
+    if error.get("type") == "json_invalid":
+        return _reason(error)
+    return f"{_field(error.get('loc', ()))}: {_reason(error)}"
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
-    reasons = [f"{_field(error.get('loc', ()))}: {_reason(error)}" for error in errors]
+    reasons = [_line(error) for error in errors]
     detail = [
         {"loc": list(error.get("loc", ())), "msg": _reason(error), "type": error.get("type")}
         for error in errors

@@ -331,12 +331,52 @@ def recipients(
 @click.argument("campaign_ids", type=int, nargs=-1)
 def run(campaign_ids: tuple[int, ...]) -> None:
     """Send in this process until CAMPAIGN_IDS are done or cancelled (none: until
-    stopped). Safe beside a server and other `run`s: rows are claimed, never shared."""
+    stopped). Safe beside a server and other `run`s: rows are claimed, never shared. A
+    campaign that does not exist or is a draft is refused before anything runs (a draft
+    would never be done, so `run` would wait for ever); one already done or cancelled
+    is said, and with nothing else to run, nothing is started."""
     settings, database = _open()
     try:
+        statuses = _statuses(database, campaign_ids)
+        _refuse_what_would_never_finish(statuses)
+        for campaign_id, status in statuses.items():
+            if status in FINISHED:
+                click.echo(f"campaign {campaign_id} is {status}: nothing left to send")
+        if campaign_ids and all(s in FINISHED for s in statuses.values()):
+            return
         asyncio.run(_run(settings, database, campaign_ids))
+        if campaign_ids:
+            statuses = _statuses(database, campaign_ids)
+            _refuse_what_would_never_finish(statuses)
+            for campaign_id, status in statuses.items():
+                click.echo(f"campaign {campaign_id} is {status}")
     finally:
         database.dispose()
+
+
+FINISHED = ("done", "cancelled")
+
+
+def _statuses(database: Database, campaign_ids: tuple[int, ...]) -> dict[int, str | None]:
+    """Each campaign's status, None for one that does not exist."""
+    from crm_store.campaigns import get_campaign
+
+    with database.transaction() as session:
+        found = {i: get_campaign(session, i) for i in campaign_ids}
+    return {i: (c.status if c is not None else None) for i, c in found.items()}
+
+
+def _refuse_what_would_never_finish(statuses: dict[int, str | None]) -> None:
+    """A campaign that does not exist, or a draft (never scheduled, or put back by the
+    scheduler because its time passed too long ago), is never done: said, exit 1."""
+    for campaign_id, status in statuses.items():
+        if status is None:
+            raise click.ClickException(f"no campaign {campaign_id}")
+        if status == "draft":
+            raise click.ClickException(
+                f"campaign {campaign_id} is a draft, so nothing of it is sent: schedule it "
+                f"first (`switchboard campaigns schedule {campaign_id}`), then run it"
+            )
 
 
 async def _run(settings: Settings, database: Database, campaign_ids: tuple[int, ...]) -> None:
@@ -374,9 +414,11 @@ async def _run(settings: Settings, database: Database, campaign_ids: tuple[int, 
     workers.start()
 
     def finished() -> bool:
+        # A draft ends the wait too: the scheduler put it back (its time passed too long
+        # ago), and `run` says so when it returns.
         with database.transaction() as session:
             found = [get_campaign(session, i) for i in campaign_ids]
-        return all(c is None or c.status in ("done", "cancelled") for c in found)
+        return all(c is None or c.status in (*FINISHED, "draft") for c in found)
 
     try:
         while not (campaign_ids and await to_thread.run_sync(finished)):

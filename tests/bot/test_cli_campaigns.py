@@ -221,6 +221,38 @@ def test_a_journey_preview_prints_when_each_step_falls_due(store: Database, tmp_
     assert due[1] - due[0] == timedelta(days=2)
 
 
+def test_run_refuses_what_would_never_finish_and_says_what_is_done(
+    store: Database, tmp_path: Path
+) -> None:
+    """`run` of a campaign that does not exist or is a draft would wait for ever, saying
+    nothing: refused with the way on. Run again once done, it says so and sends nothing
+    twice."""
+    folder = tmp_path / "campaigns"
+    folder.mkdir()
+    (folder / "spring.yml").write_text(FILE)
+    shoppers(store, [Shopper(phone="+14155550711", orders=2, last_order_days_ago=100)])
+    runner = CliRunner()
+    assert runner.invoke(main, ["campaigns", "load", str(folder)]).exit_code == 0
+
+    missing = runner.invoke(main, ["campaigns", "run", "99"])
+    assert missing.exit_code == 1 and "Error: no campaign 99" in missing.output
+    draft = runner.invoke(main, ["campaigns", "run", "1"])
+    assert draft.exit_code == 1
+    assert "campaign 1 is a draft, so nothing of it is sent" in draft.output
+    assert "`switchboard campaigns schedule 1`" in draft.output
+    assert store.twilio.accepted == []  # type: ignore[attr-defined]
+
+    assert runner.invoke(main, ["campaigns", "schedule", "1"]).exit_code == 0
+    ran = runner.invoke(main, ["campaigns", "run", "1"])
+    assert ran.exit_code == 0, ran.output
+    assert ran.output.endswith("campaign 1 is done\n")
+    again = runner.invoke(main, ["campaigns", "run", "1"])
+    assert again.exit_code == 0, again.output
+    assert again.output == "campaign 1 is done: nothing left to send\n"
+    sent_to = [post.form["To"] for post in store.twilio.accepted]  # type: ignore[attr-defined]
+    assert sent_to == ["+14155550711"]
+
+
 def test_bad_input_is_refused_in_one_line_naming_what_to_fix(store: Database) -> None:
     """What a marketer mistypes gets the API's wording, not pydantic's dump or a
     traceback: a filter value, a filter that is not JSON, a time that is not ISO."""
