@@ -5,8 +5,8 @@ the Slack thread and the web widget write and show them. A channel that cannot s
 Markdown gets plain text: emphasis, heading, quote and code marks dropped, bullets as
 dashes, images and links written out with their address (after a colon for a phone,
 in parentheses for a mail or a quoted answer), `~~strike~~` as its words. HTML comes
-from markdown-it-py with raw HTML off (it is escaped) and its link check on (no
-`javascript:` or `data:` links).
+from markdown-it-py with raw HTML off (it is escaped), its link check on (no
+`javascript:` or `data:` links), and bare http(s) addresses made links.
 """
 
 from __future__ import annotations
@@ -19,7 +19,13 @@ from markdown_it import MarkdownIt
 
 __all__ = ["LinkStyle", "shorten", "to_html", "to_text"]
 
-_HTML = MarkdownIt("commonmark", {"html": False, "breaks": True}).enable("strikethrough")
+_HTML = MarkdownIt("commonmark", {"html": False, "breaks": True, "linkify": True}).enable(
+    ["strikethrough", "linkify"]
+)
+# A bare address with its scheme is a link in the mail's HTML, as in the widget (a
+# tracking page, a campaign's unsubscribe link); "acme.com" or an email address alone
+# stays text, as the plain-text part writes it.
+_HTML.linkify.set({"fuzzy_link": False, "fuzzy_email": False})
 _LINK = re.compile(r"!?\[([^\]]*)\]\(([^)\s]+)[^)]*\)")
 
 

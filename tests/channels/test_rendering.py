@@ -46,6 +46,22 @@ def test_a_mail_gets_the_same_plain_text_and_safe_html() -> None:
     assert '<a href="https://help.example/r">the page</a>' in body.html
 
 
+def test_a_bare_web_address_is_a_link_in_the_mails_html_and_a_domain_alone_is_not() -> None:
+    """A tracking page or a campaign's unsubscribe link written bare is clickable in the
+    HTML part, as in the widget; "acme.com" and an email address stay text."""
+    body = render_mail(
+        "Your parcel: https://track.example/1Z999?ref=a.\n\n---\n"
+        "Unsubscribe: https://shop.example/u/tok\n\nacme.com or help@acme.com"
+    )
+    assert '<a href="https://track.example/1Z999?ref=a">https://track.example/1Z999?ref=a</a>.' in (
+        body.html
+    )
+    assert '<a href="https://shop.example/u/tok">' in body.html
+    assert "acme.com or help@acme.com" in body.html and body.html.count("<a ") == 2
+    assert "Unsubscribe: https://shop.example/u/tok" in body.text
+    assert "<a " not in render_mail("javascript:alert(1) and data:text/html,x").html
+
+
 def test_shorten_keeps_whole_sentences_or_cuts_at_a_word() -> None:
     assert shorten("Short.", 10) == "Short."
     assert shorten("One two. Three four five six.", 20) == "One two."
