@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 import click
 
 from bot.cli.help_format import WholeHelpGroup
-from bot.cli.settings_errors import load_settings
+from bot.cli.settings_errors import load_settings, warn_unknown_settings
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -98,8 +98,9 @@ def serve(host: str, port: int, workers: int) -> None:
     from bot.app import create_app
     from bot.logs import configure_logging
 
-    settings = _settings()
+    settings = load_settings(warn_unknown=False)
     configure_logging(settings.log.level, settings.log.format)
+    warn_unknown_settings()  # in the configured log format, once (not per process)
     if workers > 1:
         from bot.cli.processes import serve_processes
 
