@@ -111,7 +111,9 @@ def serve(host: str, port: int, workers: int) -> None:
     # uvicorn re-raises SIGTERM after its graceful shutdown, which would end the process
     # with status 143; a completed clean shutdown is a success, so exit 0.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    logging.getLogger("switchboard").info(started_line(settings.environment, shown, port))
+    logging.getLogger("switchboard").info(
+        started_line(settings.environment, shown, port, settings.public_base_url)
+    )
     uvicorn.run(
         app,
         host=host,
@@ -121,14 +123,20 @@ def serve(host: str, port: int, workers: int) -> None:
     )
 
 
-def started_line(environment: str, shown: str, port: int) -> str:
+def started_line(
+    environment: str, shown: str, port: int, public_base_url: str | None = None
+) -> str:
     """What the server says it is at when it starts. The demo page at / exists in
     development only: in production the customer-facing part is the widget script a shop
-    embeds on its own pages (a production banner pointing at / led to a 404)."""
+    embeds on its own pages (a production banner pointing at / led to a 404). With
+    SWITCHBOARD_PUBLIC_BASE_URL set, that is the address given: behind a load balancer
+    the process's own port is not one browsers reach, and a script tag copied from the
+    banner pointed every visitor at one process, past the load balancer."""
+    base = public_base_url.rstrip("/") if public_base_url else f"http://{shown}:{port}"
     chat = (
-        f"open http://{shown}:{port}/ to chat with the bot"
+        f"open {base}/ to chat with the bot"
         if environment == "development"
-        else f"embed http://{shown}:{port}/widget.js in your site's pages for the chat"
+        else f"embed {base}/widget.js in your site's pages for the chat"
     )
     return (
         f"Switchboard: {chat} (API docs at /docs, staff dashboard at /staff/: "

@@ -339,3 +339,13 @@ def test_the_start_line_points_at_what_the_environment_serves() -> None:
     production = started_line("production", "chat.example.com", 443)
     assert "http://chat.example.com:443/widget.js" in production
     assert "open http" not in production
+
+
+def test_the_start_line_gives_the_public_address_when_one_is_set() -> None:
+    # Behind a load balancer each process listens on a port of its own; the script tag
+    # a shop embeds must name the address browsers reach, not one process.
+    production = started_line("production", "localhost", 8952, "https://chat.example.com/")
+    assert "embed https://chat.example.com/widget.js in your site's pages" in production
+    assert "8952" not in production
+    development = started_line("development", "localhost", 8000, "http://dev.example.com:9000")
+    assert "open http://dev.example.com:9000/ to chat" in development
