@@ -144,11 +144,12 @@ def started_line(
     )
 
 
-def _can_listen(host: str, port: int) -> None:
+def _can_listen(host: str, port: int, holder: str = "another switchboard serve") -> None:
     """Refuse at once when the address cannot be listened on (a port in use, often by
     another `switchboard serve`; an address not on this machine). Otherwise uvicorn finds
     out only after the app has started, some twenty seconds of loading models and
-    running start-up jobs against the store later, and says so in a log line."""
+    running start-up jobs against the store later, and says so in a log line. `holder`:
+    what most often holds the port already."""
     import errno
     import socket
 
@@ -160,8 +161,7 @@ def _can_listen(host: str, port: int) -> None:
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise click.ClickException(
-                f"port {port} on {host} is in use (another switchboard serve?): "
-                "stop it or pick another with --port"
+                f"port {port} on {host} is in use ({holder}?): stop it or pick another with --port"
             ) from exc
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from exc
 

@@ -332,6 +332,20 @@ def test_serve_on_a_port_in_use_says_so_at_once() -> None:
     )
 
 
+def test_actions_serve_on_a_port_in_use_says_so_in_one_line() -> None:
+    # Sanic said so in a traceback, after the command had printed the address it was on.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        refused = CliRunner().invoke(main, ["actions", "serve", "--port", str(port)])
+    assert refused.exit_code == 1, refused.output
+    assert refused.output == (
+        f"Error: port {port} on 127.0.0.1 is in use (another action server?): "
+        "stop it or pick another with --port\n"
+    )
+
+
 def test_the_start_line_points_at_what_the_environment_serves() -> None:
     # The demo page at / is development's; in production there is no page at / to open,
     # only the widget's script to embed.
