@@ -25,6 +25,12 @@ def actions() -> None:
 @click.option("--port", default=5055, show_default=True, type=click.IntRange(1, 65535))
 def actions_serve(host: str, port: int) -> None:
     """Run the Rasa action server (POST /webhook) on the Switchboard store."""
+    from bot.cli.main import _can_listen
+
+    # Before the store and the executor (seconds), and before Sanic, which said so in a
+    # traceback after this command had printed the address it was "on".
+    _can_listen(host, port, holder="another action server")
+
     from rasa_sdk.endpoint import create_app
 
     from actions.call_shape import refuse_malformed_calls

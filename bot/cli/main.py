@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 import click
 
 from bot.cli.help_format import WholeHelpGroup
-from bot.cli.settings_errors import load_settings
+from bot.cli.settings_errors import load_settings, warn_unknown_settings
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -98,8 +98,9 @@ def serve(host: str, port: int, workers: int) -> None:
     from bot.app import create_app
     from bot.logs import configure_logging
 
-    settings = _settings()
+    settings = load_settings(warn_unknown=False)
     configure_logging(settings.log.level, settings.log.format)
+    warn_unknown_settings()  # in the configured log format, once (not per process)
     if workers > 1:
         from bot.cli.processes import serve_processes
 
@@ -110,7 +111,9 @@ def serve(host: str, port: int, workers: int) -> None:
     # uvicorn re-raises SIGTERM after its graceful shutdown, which would end the process
     # with status 143; a completed clean shutdown is a success, so exit 0.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    logging.getLogger("switchboard").info(started_line(settings.environment, shown, port))
+    logging.getLogger("switchboard").info(
+        started_line(settings.environment, shown, port, settings.public_base_url)
+    )
     uvicorn.run(
         app,
         host=host,
@@ -120,14 +123,20 @@ def serve(host: str, port: int, workers: int) -> None:
     )
 
 
-def started_line(environment: str, shown: str, port: int) -> str:
+def started_line(
+    environment: str, shown: str, port: int, public_base_url: str | None = None
+) -> str:
     """What the server says it is at when it starts. The demo page at / exists in
     development only: in production the customer-facing part is the widget script a shop
-    embeds on its own pages (a production banner pointing at / led to a 404)."""
+    embeds on its own pages (a production banner pointing at / led to a 404). With
+    SWITCHBOARD_PUBLIC_BASE_URL set, that is the address given: behind a load balancer
+    the process's own port is not one browsers reach, and a script tag copied from the
+    banner pointed every visitor at one process, past the load balancer."""
+    base = public_base_url.rstrip("/") if public_base_url else f"http://{shown}:{port}"
     chat = (
-        f"open http://{shown}:{port}/ to chat with the bot"
+        f"open {base}/ to chat with the bot"
         if environment == "development"
-        else f"embed http://{shown}:{port}/widget.js in your site's pages for the chat"
+        else f"embed {base}/widget.js in your site's pages for the chat"
     )
     return (
         f"Switchboard: {chat} (API docs at /docs, staff dashboard at /staff/: "
@@ -135,11 +144,12 @@ def started_line(environment: str, shown: str, port: int) -> str:
     )
 
 
-def _can_listen(host: str, port: int) -> None:
+def _can_listen(host: str, port: int, holder: str = "another switchboard serve") -> None:
     """Refuse at once when the address cannot be listened on (a port in use, often by
     another `switchboard serve`; an address not on this machine). Otherwise uvicorn finds
     out only after the app has started, some twenty seconds of loading models and
-    running start-up jobs against the store later, and says so in a log line."""
+    running start-up jobs against the store later, and says so in a log line. `holder`:
+    what most often holds the port already."""
     import errno
     import socket
 
@@ -151,8 +161,7 @@ def _can_listen(host: str, port: int) -> None:
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise click.ClickException(
-                f"port {port} on {host} is in use (another switchboard serve?): "
-                "stop it or pick another with --port"
+                f"port {port} on {host} is in use ({holder}?): stop it or pick another with --port"
             ) from exc
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from exc
 

@@ -65,11 +65,12 @@ def process_app() -> FastAPI:
     """The app of one process, from the environment's settings: the factory uvicorn
     calls in each process."""
     from bot.app import create_app
-    from bot.cli.main import _fail_clearly, _settings
+    from bot.cli.main import _fail_clearly
+    from bot.cli.settings_errors import load_settings
     from bot.logs import configure_logging
 
     try:
-        settings = _settings()
+        settings = load_settings(warn_unknown=False)  # the parent process warned
         configure_logging(settings.log.level, settings.log.format)
         return _fail_clearly(lambda: create_app(settings))
     except click.ClickException as exc:

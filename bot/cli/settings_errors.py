@@ -11,7 +11,9 @@ password).
 
 from __future__ import annotations
 
+import difflib
 import json
+import logging
 import os
 import re
 import types
@@ -25,19 +27,81 @@ from pydantic_settings import SettingsError
 
 from bot.settings import Settings
 
-__all__ = ["explain", "explain_unparsed", "load_settings"]
+__all__ = [
+    "explain",
+    "explain_unparsed",
+    "load_settings",
+    "unknown_settings",
+    "warn_unknown_settings",
+]
 
 PREFIX = "SWITCHBOARD_"
 
+log = logging.getLogger("switchboard")
 
-def load_settings() -> Settings:
-    """The settings from the environment, or a one-line-per-problem error for the CLI."""
+
+def load_settings(*, warn_unknown: bool = True) -> Settings:
+    """The settings from the environment, or a one-line-per-problem error for the CLI.
+    A SWITCHBOARD_ variable that names no setting but looks like one (a typo) is
+    named, with the setting it is closest to: in the error when there is one (a
+    misspelt required setting is otherwise reported as "must be set"), else on standard
+    error (`warn_unknown=False`: the caller logs them, once logging is set up)."""
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as exc:
-        raise click.ClickException(explain(exc)) from exc
+        raise click.ClickException(_with_unknown(explain(exc))) from exc
     except SettingsError as exc:
-        raise click.ClickException(explain_unparsed(exc, os.environ)) from exc
+        raise click.ClickException(_with_unknown(explain_unparsed(exc, os.environ))) from exc
+    if warn_unknown:
+        for line in unknown_settings(os.environ):
+            click.echo(f"Warning: {line}", err=True)
+    return settings
+
+
+def warn_unknown_settings() -> None:
+    """Log a warning for each variable `unknown_settings` finds in the environment: the
+    server's way to say it, in its log format."""
+    for line in unknown_settings(os.environ):
+        log.warning(line)
+
+
+def _with_unknown(message: str) -> str:
+    return "\n".join([message, *unknown_settings(os.environ)])
+
+
+def unknown_settings(environ: Mapping[str, str]) -> list[str]:
+    """A line for each variable that looks like a setting and is none, so it is ignored:
+    one under a section that exists (`SWITCHBOARD_TWILIO__ACOUNT_SID`) or close to a
+    setting's name (`SWITCHBOARD_LOG_LEVEL`, `SWITCHBOARD_DATABSE__URL`). Other
+    SWITCHBOARD_ variables (compose's SWITCHBOARD_REPLICAS, the tests' own) are left
+    alone. Names are compared without case, as the settings read them."""
+    known = _setting_names(Settings, PREFIX)
+    sections = {name for name, is_section in known.items() if is_section}
+    leaves = sorted(name for name, is_section in known.items() if not is_section)
+    lines = []
+    for given in sorted(environ):
+        name = given.upper()
+        if not name.startswith(PREFIX) or name in known:
+            continue
+        close = difflib.get_close_matches(name, leaves, n=1, cutoff=0.8)
+        if not close and name.split("__")[0] not in sections:
+            continue
+        hint = f"did you mean {close[0]}?" if close else 'README "Settings" lists them'
+        lines.append(f"{given} is not a setting, so it is ignored: {hint}")
+    return lines
+
+
+def _setting_names(model: type[BaseModel], prefix: str) -> dict[str, bool]:
+    """Every variable name a setting is read from, whether it names a section (a group
+    of settings, which may also be given whole as JSON)."""
+    names: dict[str, bool] = {}
+    for field_name, field in model.model_fields.items():
+        name = prefix + field_name.upper()
+        nested = _model_in(field.annotation)
+        names[name] = nested is not None
+        if nested is not None:
+            names.update(_setting_names(nested, name + "__"))
+    return names
 
 
 def explain_unparsed(exc: SettingsError, environ: Mapping[str, str]) -> str:

@@ -332,6 +332,20 @@ def test_serve_on_a_port_in_use_says_so_at_once() -> None:
     )
 
 
+def test_actions_serve_on_a_port_in_use_says_so_in_one_line() -> None:
+    # Sanic said so in a traceback, after the command had printed the address it was on.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        refused = CliRunner().invoke(main, ["actions", "serve", "--port", str(port)])
+    assert refused.exit_code == 1, refused.output
+    assert refused.output == (
+        f"Error: port {port} on 127.0.0.1 is in use (another action server?): "
+        "stop it or pick another with --port\n"
+    )
+
+
 def test_the_start_line_points_at_what_the_environment_serves() -> None:
     # The demo page at / is development's; in production there is no page at / to open,
     # only the widget's script to embed.
@@ -339,3 +353,13 @@ def test_the_start_line_points_at_what_the_environment_serves() -> None:
     production = started_line("production", "chat.example.com", 443)
     assert "http://chat.example.com:443/widget.js" in production
     assert "open http" not in production
+
+
+def test_the_start_line_gives_the_public_address_when_one_is_set() -> None:
+    # Behind a load balancer each process listens on a port of its own; the script tag
+    # a shop embeds must name the address browsers reach, not one process.
+    production = started_line("production", "localhost", 8952, "https://chat.example.com/")
+    assert "embed https://chat.example.com/widget.js in your site's pages" in production
+    assert "8952" not in production
+    development = started_line("development", "localhost", 8000, "http://dev.example.com:9000")
+    assert "open http://dev.example.com:9000/ to chat" in development

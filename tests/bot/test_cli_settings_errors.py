@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from pydantic import ValidationError
 
 from bot.cli import main
-from bot.cli.settings_errors import explain
+from bot.cli.settings_errors import explain, unknown_settings, warn_unknown_settings
 from bot.settings import Settings
 
 TOKEN = "xoxb-1234-never-print-me"
@@ -204,3 +204,68 @@ def test_a_phone_region_without_phone_numbers_is_refused_in_one_line(
         "(ISO 3166 alpha-2: US, GB, DE) (got 'XX')",
     ]
     assert Settings(staff={"default_phone_region": "GB"}).staff.default_phone_region == "GB"
+
+
+def test_a_misspelt_required_setting_is_named_with_the_one_it_resembles(
+    check_refused: Callable[..., str],
+) -> None:
+    # Production said only "SWITCHBOARD_DATABASE__URL must be set" to an operator who
+    # had set it, under a name one letter off.
+    said = check_refused(
+        SWITCHBOARD_ENVIRONMENT="production",
+        SWITCHBOARD_WEBCHAT__SECRET_KEY="k" * 40,
+        SWITCHBOARD_DATABSE__URL=f"postgresql+psycopg://sb:{PASSWORD}@db/sb",
+    )
+    assert said.splitlines()[-1] == (
+        "SWITCHBOARD_DATABSE__URL is not a setting, so it is ignored: "
+        "did you mean SWITCHBOARD_DATABASE__URL?"
+    )
+    assert PASSWORD not in said
+
+
+def test_a_variable_that_looks_like_a_setting_and_is_none_is_warned_of(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # A typo under a section left the channel off, and `check` said only "set
+    # SWITCHBOARD_TWILIO__* to turn it on" to an operator who had.
+    monkeypatch.setenv("SWITCHBOARD_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("SWITCHBOARD_TWILIO__ACOUNT_SID", "AC123")
+    monkeypatch.setenv("SWITCHBOARD_LOG_LEVEL", "DEBUG")
+    monkeypatch.setenv("SWITCHBOARD_SLACK__WORKSPACE", "C123")
+    # Not settings, and not like one: compose's own variable, the tests' database.
+    monkeypatch.setenv("SWITCHBOARD_REPLICAS", "3")
+    monkeypatch.setenv("SWITCHBOARD_TEST_POSTGRES_URL", "postgresql+psycopg://x@y/z")
+    done = CliRunner().invoke(main, ["check"])
+    assert done.exit_code == 0, done.output
+    warnings = [line for line in done.output.splitlines() if line.startswith("Warning: ")]
+    assert warnings == [
+        "Warning: SWITCHBOARD_LOG_LEVEL is not a setting, so it is ignored: "
+        "did you mean SWITCHBOARD_LOG__LEVEL?",
+        "Warning: SWITCHBOARD_SLACK__WORKSPACE is not a setting, so it is ignored: "
+        'README "Settings" lists them',
+        "Warning: SWITCHBOARD_TWILIO__ACOUNT_SID is not a setting, so it is ignored: "
+        "did you mean SWITCHBOARD_TWILIO__ACCOUNT_SID?",
+    ]
+
+
+def test_every_setting_and_section_is_known_whatever_its_case() -> None:
+    environ = {
+        "SWITCHBOARD_DATABASE__URL": "sqlite://",
+        "switchboard_log__level": "INFO",
+        "SWITCHBOARD_SUPPORT": "{}",
+        "SWITCHBOARD_RATE_LIMITS__WEBCHAT_SESSIONS__PER_MINUTE": "5",
+        "SWITCHBOARD_CAMPAIGNS__QUIET_HOURS_START": "21:00",
+    }
+    assert unknown_settings(environ) == []
+
+
+def test_the_server_logs_a_variable_that_is_no_setting(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("SWITCHBOARD_PUBLIC_URL", "https://chat.example.com")
+    with caplog.at_level("WARNING", logger="switchboard"):
+        warn_unknown_settings()
+    assert [r.getMessage() for r in caplog.records] == [
+        "SWITCHBOARD_PUBLIC_URL is not a setting, so it is ignored: "
+        "did you mean SWITCHBOARD_PUBLIC_BASE_URL?"
+    ]

@@ -22,8 +22,11 @@ def stderr(capsys: pytest.CaptureFixture[str]) -> Iterator[pytest.CaptureFixture
     handlers, level = root.handlers[:], root.level
     quiet = [logging.getLogger(name) for name in ("rasa_sdk.executor", "alembic.runtime.migration")]
     levels = [logger.level for logger in quiet]
+    access = logging.getLogger("uvicorn.access")
+    filters = access.filters[:]
     yield capsys
     root.handlers[:], root.level = handlers, level
+    access.filters[:] = filters
     for logger, was in zip(quiet, levels, strict=True):
         logger.setLevel(was)
 
@@ -76,3 +79,30 @@ def test_a_start_logs_a_migration_applied_once_and_not_alembics_chatter(
     assert [json.loads(line)["message"] for line in first] == ["database migrated"]
     assert json.loads(first[0])["from_revision"] is None
     assert _logged(stderr) == []
+
+
+def _access(path: str, status: int) -> None:
+    """A line as uvicorn's access log writes it."""
+    logging.getLogger("uvicorn.access").info(
+        '%s - "%s %s HTTP/%s" %d', "10.0.0.2:41000", "GET", path, "1.0", status
+    )
+
+
+def test_at_info_the_load_balancers_health_polls_are_not_logged_but_a_failing_one_is(
+    stderr: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("INFO")
+    _access("/healthz", 200)
+    _access("/healthz", 503)
+    _access("/api/v1/webchat/sessions", 200)
+    assert _logged(stderr) == [
+        ("uvicorn.access", '10.0.0.2:41000 - "GET /healthz HTTP/1.0" 503'),
+        ("uvicorn.access", '10.0.0.2:41000 - "GET /api/v1/webchat/sessions HTTP/1.0" 200'),
+    ]
+
+
+def test_at_debug_every_health_poll_is_logged(stderr: pytest.CaptureFixture[str]) -> None:
+    configure_logging("INFO")
+    configure_logging("DEBUG")  # set up again: the INFO filter does not stay behind
+    _access("/healthz", 200)
+    assert _logged(stderr) == [("uvicorn.access", '10.0.0.2:41000 - "GET /healthz HTTP/1.0" 200')]

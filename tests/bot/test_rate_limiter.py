@@ -7,7 +7,7 @@ import random
 import pytest
 from starlette.requests import HTTPConnection
 
-from bot.api.client_address import ClientAddress
+from bot.api.client_address import UNTRUSTED_PEERS_LOGGED, ClientAddress
 from bot.api.rate_limits import RateLimiter
 from bot.settings import RateLimitSettings, Settings
 from tests.support.manual_clock import ManualClock
@@ -80,6 +80,37 @@ def test_x_forwarded_for_counts_only_from_a_trusted_proxy() -> None:
     assert proxied(connection("10.0.0.5", "1.1.1.1, 198.51.100.1, 10.0.0.9")) == "198.51.100.1"
     assert proxied(connection("10.0.0.5", "garbage, 10.0.0.9")) == "10.0.0.9"
     assert proxied(connection("10.0.0.5")) == "10.0.0.5"
+
+
+def test_a_proxy_not_trusted_that_forwards_is_logged_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A load balancer left out of TRUSTED_PROXIES: every visitor counted as its address,
+    # and the 61st new widget in a minute got 429 with nothing logged to say why.
+    address = ClientAddress(["10.0.0.0/8"])
+    with caplog.at_level("WARNING", logger="bot.api.client_address"):
+        for _ in range(3):
+            assert address(connection("192.0.2.10", "198.51.100.1")) == "192.0.2.10"
+        address(connection("10.0.0.5", "198.51.100.1"))  # trusted: read, nothing to say
+        address(connection("192.0.2.11"))  # no header: nothing to say
+        # uvicorn read the header of a proxy on this machine: the peer is its client.
+        address(connection("198.51.100.7", "198.51.100.7"))
+    assert [r.getMessage() for r in caplog.records] == [
+        "requests from 192.0.2.10 carry X-Forwarded-For, which is not read: 192.0.2.10 is "
+        "not in SWITCHBOARD_RATE_LIMITS__TRUSTED_PROXIES, so every client behind it counts "
+        "as that one address against the per-address rate limits; if it is your load "
+        "balancer or reverse proxy, add it there (logged once per address)"
+    ]
+
+
+def test_only_the_first_few_peers_sending_the_header_are_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    address = ClientAddress()
+    with caplog.at_level("WARNING", logger="bot.api.client_address"):
+        for n in range(UNTRUSTED_PEERS_LOGGED + 5):
+            address(connection(f"203.0.113.{n + 1}", "198.51.100.1"))
+    assert len(caplog.records) == UNTRUSTED_PEERS_LOGGED
 
 
 def test_ipv6_clients_are_counted_per_64_network() -> None:
