@@ -111,7 +111,9 @@ def _check_operation(operation: APIOperation, token: str | None) -> str | None:
         # A real token (or none at all): the checks are about the document, not about
         # guessing tokens.
         headers = {"Authorization": f"Bearer {token}"} if token else None
-        case.call_and_validate(headers=headers, checks=CHECKS)
+        # 60 s, not schemathesis's 10: a hang guard, not a speed check; on a loaded CI
+        # machine one request took over 10 s once and the example was judged flaky.
+        case.call_and_validate(headers=headers, checks=CHECKS, timeout=60)
 
     try:
         examples()
