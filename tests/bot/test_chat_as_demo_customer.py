@@ -53,8 +53,9 @@ def test_chat_as_ada_gets_her_order_from_the_store(env: dict[str, str], database
     ]
 
 
+# The two refusals come before the store is read (tests/bot/test_cli.py proves the seed):
+# no demo seed is needed for them, and each saved CI its 20 to 30 s.
 def test_chat_as_anyone_else_is_refused(env: dict[str, str]) -> None:
-    seed(env)
     completed = chat(env, "--as", "someone@example.com")
     assert completed.returncode == 1
     assert "only a demo customer's email" in completed.stderr
@@ -63,7 +64,6 @@ def test_chat_as_anyone_else_is_refused(env: dict[str, str]) -> None:
 
 
 def test_chat_as_in_production_is_refused(env: dict[str, str]) -> None:
-    seed(env)
     production = {
         **env,
         "SWITCHBOARD_ENVIRONMENT": "production",

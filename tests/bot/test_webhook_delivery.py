@@ -153,7 +153,9 @@ async def test_a_day_of_failures_turns_the_subscription_off_and_raises_the_alarm
             alarms.append(record)
 
         worker.webhooks.alarm = alarm
-        await run_queue_for(worker, clock, 25 * HOUR, step=600)
+        # Hour steps: each retry (at most 10 minutes apart) is due at every step, and 25
+        # steps try what 150 did (the test took a minute of CI on each database).
+        await run_queue_for(worker, clock, 25 * HOUR, step=HOUR)
         (disabled,) = alarms
         assert disabled.id == subscription and not disabled.active
         assert "every delivery failed for 24" in (disabled.disabled_reason or "")
