@@ -225,6 +225,8 @@ def test_the_load_balancer_publishes_8000_and_checks_every_replica(
     assert "8000:8000" in [str(port) for port in balancer["ports"]]
     mount = "./deploy/haproxy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro"
     assert mount in balancer["volumes"]
+    # Its own 503 (no replica healthy) is JSON with Retry-After: the page is mounted.
+    assert "./deploy/haproxy/errors:/usr/local/etc/haproxy/errors:ro" in balancer["volumes"]
     config = (ROOT / "deploy" / "haproxy" / "haproxy.cfg").read_text()
     assert re.search(r"^\s*bind :8000$", config, re.M)
     # Every replica by Docker's DNS name of the service, health-checked on /healthz.

@@ -48,6 +48,9 @@ def config_for(servers: list[str], port: int, source: str | None = None) -> str:
     text, bound = re.subn(r"^(\s*)bind :8000$", rf"\1bind 127.0.0.1:{port}", text, flags=re.M)
     assert bound == 1, "deploy/haproxy/haproxy.cfg does not bind :8000"
     text = re.sub(r"^resolvers docker\n(\s+.*\n?)*", "", text, flags=re.M)
+    # The error pages from the checkout, where compose mounts them into the container.
+    text, pages = re.subn(r"/usr/local/etc/haproxy/errors/", f"{CONFIG.parent}/errors/", text)
+    assert pages >= 1, "deploy/haproxy/haproxy.cfg names no error page"
     return text
 
 
