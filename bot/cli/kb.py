@@ -69,7 +69,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool) -> None:
 
     logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
     started = time.monotonic()
-    _refuse_unreadable_paths(paths)  # before the sentence model's seconds of loading
+    _refuse_unreadable_paths(paths, prune=prune)  # before the model's seconds of loading
     base = _open(ctx)
     progress = IngestReport()
     try:
@@ -102,10 +102,12 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool) -> None:
         )
 
 
-def _refuse_unreadable_paths(paths: tuple[Path, ...]) -> None:
+def _refuse_unreadable_paths(paths: tuple[Path, ...], *, prune: bool = False) -> None:
     """A path named on the command line that is missing, or a file of a type ingest does
-    not read, is an error: the person asked for it by name (a typo, a PDF)."""
-    from knowledge.sources import SUPPORTED_SUFFIXES
+    not read, is an error: the person asked for it by name (a typo, a PDF). So is a
+    folder with no help file in it (the wrong folder: "documents: 0" and exit 0 read as
+    done), unless `prune` asks to drop the documents of files that are gone."""
+    from knowledge.sources import SUPPORTED_SUFFIXES, discover_files
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
@@ -115,6 +117,13 @@ def _refuse_unreadable_paths(paths: tuple[Path, ...]) -> None:
         raise click.ClickException(
             f"not a file type ingest reads: {', '.join(other)} "
             "(it reads Markdown, HTML, text and FAQ CSV/YAML/JSON files)"
+        )
+    empty = [str(p) for p in paths if p.is_dir() and not discover_files([p])[0]]
+    if empty and not prune:
+        raise click.ClickException(
+            f"no help file in {', '.join(empty)} (ingest reads Markdown, HTML, text and FAQ "
+            "CSV/YAML/JSON files, in subfolders too; --prune drops the documents of files "
+            "that are gone)"
         )
 
 

@@ -81,6 +81,14 @@ def test_ingest_refuses_a_named_path_that_is_missing_or_not_help_content(
         f"Error: not a file type ingest reads: {manual} "
         "(it reads Markdown, HTML, text and FAQ CSV/YAML/JSON files)\n"
     )
+    # A folder with no help file in it (the wrong folder) is refused too, with what
+    # ingest reads; with --prune it is a way to drop what was ingested from it.
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "team.jpg").write_bytes(b"\xff\xd8")
+    empty = runner.invoke(kb, ["ingest", str(photos)], obj={"encoder": encoder})
+    assert empty.exit_code == 1
+    assert empty.output.startswith(f"Error: no help file in {photos} (ingest reads Markdown")
     # Refused before anything was read or stored.
     assert encoder.texts == []
     assert not (tmp_path / "data" / "knowledge" / "catalogue.sqlite3").exists()
