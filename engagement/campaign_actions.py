@@ -14,6 +14,7 @@ content failing or going nowhere)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,7 +30,7 @@ from engagement.errors import CampaignStateError, InvalidCampaign
 from engagement.filters import audience
 from engagement.journey_definitions import JourneyDefinition
 from engagement.preview import preview_campaign
-from engagement.rules import EngagementRules, channels_off, channels_off_reason
+from engagement.rules import REASONS, EngagementRules, channels_off, channels_off_reason
 from engagement.sends import LATE_START_LIMIT, cancel_campaign, too_late_to_start
 
 __all__ = [
@@ -173,8 +174,15 @@ def schedule_campaign(
     # was batched: a few seconds, where the whole of a 100,000 audience would hold the
     # API's schedule call for minutes (a template error beyond them fails that row at
     # send, reason `template`, in the report).
+    # Previewed as it will be sent: a new deadline in the request counts, not the one
+    # saved with the draft (which may have passed: the reason a new one was given).
     preview = preview_campaign(
-        session, campaign, rules, now=planned, sample=0, max_customers=SCHEDULE_CHECK
+        session,
+        replace(campaign, send_deadline=end),
+        rules,
+        now=planned,
+        sample=0,
+        max_customers=SCHEDULE_CHECK,
     )
     if preview["template_errors"]:
         raise InvalidCampaign(
@@ -192,6 +200,8 @@ def schedule_campaign(
             f"segment {named} has no customers now, so nothing would be sent; "
             "preview the segment, or change its filter"
         )
+    if campaign.kind == "broadcast" and planned <= now:
+        _refuse_if_nobody_can_get_it(session, campaign, preview)
     moved = campaigns.change_status(
         session,
         campaign.id,
@@ -202,6 +212,39 @@ def schedule_campaign(
     if moved is None:
         raise CampaignStateError(f"campaign {campaign.id} changed meanwhile")
     return moved
+
+
+# Exclusions that pass with time: a customer capped today may be sent to tomorrow, so a
+# campaign everyone is capped out of now is not refused (its send waits or is skipped,
+# as the marketer chose by scheduling it).
+_PASSING = frozenset({"frequency_cap", "quiet_hours"})
+
+
+def _refuse_if_nobody_can_get_it(
+    session: Session, campaign: CampaignRecord, preview: dict[str, Any]
+) -> None:
+    """A broadcast sent now to a segment whose every customer is excluded for good (no
+    consent, unsubscribed, STOP, no address, the holdout) would end at once having sent
+    nothing, and say nothing: refused, with the preview's counts. Judged on the whole
+    audience only (the preview read all of it)."""
+    if preview["audience"] == 0 or preview["evaluated"] < preview["audience"]:
+        return
+    steps = preview["steps"].values()
+    if any(step["send_now"] or step["wait_for_quiet_hours"] for step in steps):
+        return
+    excluded: dict[str, int] = {}
+    for step in steps:
+        for reason, count in step["excluded"].items():
+            excluded[reason] = max(excluded.get(reason, 0), count)
+    if _PASSING & excluded.keys():
+        return
+    segment = campaigns.get_segment(session, campaign.segment_id)
+    named = repr(segment.name) if segment else str(campaign.segment_id)
+    why = ", ".join(f"{count} {REASONS.get(reason, reason)}" for reason, count in excluded.items())
+    raise InvalidCampaign(
+        f"none of the {preview['audience']} customers of segment {named} can get this campaign "
+        f"({why}), so nothing would be sent; the preview lists them"
+    )
 
 
 def move_campaign(

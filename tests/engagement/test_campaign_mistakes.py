@@ -224,6 +224,33 @@ def test_a_broadcast_sent_now_to_an_empty_segment_is_refused_one_for_later_is_no
     assert scheduled.json()["status"] == "scheduled"
 
 
+def test_a_broadcast_sent_now_that_nobody_may_get_is_refused_with_why(
+    client: TestClient, marketer: dict[str, str], sms: RecordingSender
+) -> None:
+    """Everyone in the segment excluded for good (no consent here): sent now it would end
+    having sent nothing, saying nothing; refused with the preview's counts instead."""
+    shoppers(
+        services(client).database,
+        [
+            Shopper(name="No Consent", phone="+14155550011", orders=7, consent=False),
+            Shopper(name="Nor Her", phone="+14155550012", orders=7, consent=False),
+        ],
+    )
+    segment = {"name": "sevens", "filter": {"field": "order_count", "op": "eq", "value": 7}}
+    assert client.post("/api/v1/segments", json=segment, headers=marketer).status_code == 201
+    campaign = _campaign(client, marketer, "Hi", segment="sevens").json()["id"]
+    refused = client.post(f"/api/v1/campaigns/{campaign}/schedule", json={}, headers=marketer)
+    assert refused.status_code == 422
+    assert refused.json()["error"] == (
+        "none of the 2 customers of segment 'sevens' can get this campaign (2 never agreed "
+        "to marketing on this channel), so nothing would be sent; the preview lists them"
+    )
+    assert client.get(f"/api/v1/campaigns/{campaign}", headers=marketer).json()["status"] == (
+        "draft"
+    )
+    assert sms.sent == []
+
+
 def test_a_survey_campaign_is_refused_with_where_surveys_come_from(
     client: TestClient, marketer: dict[str, str]
 ) -> None:
