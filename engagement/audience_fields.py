@@ -40,13 +40,15 @@ def customers_fields(session: Session, customer_ids: Collection[int]) -> dict[in
         ).where(Customer.id.in_(ids))
     ).all()
     orders = {
-        customer_id: (int(count), int(spend), _aware(last))
-        for customer_id, count, spend, last in session.execute(
+        customer_id: (int(count), int(spend), _aware(last), low if low == high else None)
+        for customer_id, count, spend, last, low, high in session.execute(
             select(
                 Order.customer_id,
                 func.count(Order.id),
                 func.coalesce(func.sum(Order.total_cents), 0),
                 func.max(Order.placed_at),
+                func.min(Order.currency),
+                func.max(Order.currency),
             )
             .where(Order.customer_id.in_(ids), Order.status.not_in(NOT_PURCHASES))
             .group_by(Order.customer_id)
@@ -66,7 +68,7 @@ def customers_fields(session: Session, customer_ids: Collection[int]) -> dict[in
     )
     found: dict[int, CustomerFields] = {}
     for customer in customers:
-        count, spend, last = orders.get(customer.id, (0, 0, None))
+        count, spend, last, currency = orders.get(customer.id, (0, 0, None, None))
         found[customer.id] = CustomerFields(
             id=customer.id,
             name=customer.name,
@@ -78,6 +80,7 @@ def customers_fields(session: Session, customer_ids: Collection[int]) -> dict[in
             order_count=count,
             spend_cents=spend,
             last_order_at=last,
+            currency=currency,
         )
     return found
 

@@ -47,10 +47,23 @@ TEMPLATE_FIELDS = (
     "account_name",
     "order_count",
     "spend",
+    "currency",
+    "spend_with_currency",
     "last_order_date",
     "attributes",
     "customer_id",
 )
+
+
+# The currencies written with a sign before the amount; any other is its code after it.
+_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£"}
+
+
+def money(cents: int, currency: str) -> str:
+    """`cents` as a customer reads it: "$1,222.00", "€89.50", "1,222.00 CAD"."""
+    amount = f"{cents / 100:,.2f}"
+    sign = _SIGNS.get(currency)
+    return f"{sign}{amount}" if sign else f"{amount} {currency}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +80,9 @@ class CustomerFields:
     order_count: int
     spend_cents: int
     last_order_at: datetime | None
+    # The one currency of their purchases (ISO code); None with none, or with several
+    # (then `spend` adds amounts of different currencies and says nothing true).
+    currency: str | None = None
 
     def context(self) -> dict[str, Any]:
         first = self.name.split()[0] if self.name and self.name.split() else None
@@ -80,6 +96,10 @@ class CustomerFields:
             "account_name": self.account_name,
             "order_count": self.order_count,
             "spend": f"{self.spend_cents / 100:.2f}",
+            "currency": self.currency,
+            "spend_with_currency": money(self.spend_cents, self.currency)
+            if self.currency
+            else None,
             "last_order_date": self.last_order_at.date().isoformat()
             if self.last_order_at
             else None,
