@@ -32,6 +32,11 @@ log = logging.getLogger(__name__)
 # trip (_check_postgres_on_checkout).
 PING_AFTER_IDLE_SECONDS = 30.0
 _RETURNED_AT = "switchboard_returned_at"
+# How long a new PostgreSQL connection may take before it fails (libpq's
+# `connect_timeout`; a URL's own `?connect_timeout=` wins). Without it a database host
+# that drops packets silently held `serve`, `db upgrade` and `check` until the
+# operating system gave up, minutes later, saying nothing.
+CONNECT_TIMEOUT_SECONDS = 10
 
 
 def _check_postgres_on_checkout(engine: Engine) -> None:
@@ -127,6 +132,8 @@ class Database:
             "echo": echo,
             "pool_pre_ping": parsed.get_backend_name() not in ("sqlite", "postgresql"),
         }
+        if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+            kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
         in_memory = sqlite and parsed.database in (None, "", ":memory:")
         if not in_memory:
             # SQLAlchemy's default keeps 5 connections and closes each above that when it

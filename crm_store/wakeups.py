@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import URL
 
+from crm_store.database import CONNECT_TIMEOUT_SECONDS
 from crm_store.outage_log import OutageLog
 
 if TYPE_CHECKING:
@@ -74,7 +75,10 @@ def _payload(topic: str, key: str) -> str:
 
 
 def libpq_url(url: URL) -> str:
-    """The SQLAlchemy URL as a libpq connection string (psycopg's own connections)."""
+    """The SQLAlchemy URL as a libpq connection string (psycopg's own connections), with
+    the store's connect timeout unless the URL gives one."""
+    if "connect_timeout" not in url.query:
+        url = url.update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT_SECONDS)})
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
