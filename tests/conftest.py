@@ -8,10 +8,13 @@ server the PostgreSQL half is skipped, unless SWITCHBOARD_REQUIRE_POSTGRES=1 (as
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from bot.settings import DatabaseSettings, DeliverySettings, NluSettings, Settings
 from crm_store import Database, upgrade
@@ -33,11 +36,21 @@ def encoder() -> Iterator[SentenceEncoder]:
 
 @pytest.fixture(scope="session")
 def prepared(encoder: SentenceEncoder, tmp_path_factory: pytest.TempPathFactory) -> PreparedState:
-    root = tmp_path_factory.mktemp("prepared")
-    knowledge = KnowledgeBase.open(root / "knowledge", encoder)
-    ensure_demo_knowledge(knowledge)
-    knowledge.close()
-    ensure_demo_model(root / "nlu-model", encoder)
+    # Built once for the run: under pytest-xdist the workers' temporary folders share a
+    # parent, and the first worker to take the lock builds there while the other waits
+    # (each built its own copy, the two builds sharing the 2 cores, before).
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    root = shared / "prepared"
+    with FileLock(str(shared / "prepared.lock")):
+        if not (root / "ready").exists():
+            shutil.rmtree(root, ignore_errors=True)  # a build that failed half-way
+            root.mkdir()
+            knowledge = KnowledgeBase.open(root / "knowledge", encoder)
+            ensure_demo_knowledge(knowledge)
+            knowledge.close()
+            ensure_demo_model(root / "nlu-model", encoder)
+            (root / "ready").touch()
     return PreparedState(root / "knowledge", root / "nlu-model")
 
 
