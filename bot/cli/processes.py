@@ -45,7 +45,12 @@ def serve_processes(settings: Settings, host: str, port: int, workers: int) -> N
             "SQLite file would not hear of each other's replies"
         )
     _fail_clearly(lambda: open_database(settings).dispose())
-    log.info(f"Switchboard: {workers} processes on http://{host}:{port}/. Ctrl+C stops them.")
+    # Said before the processes exist: each answers once it has loaded its models and
+    # run its start-up jobs ("Application startup complete" in its log), some 20 s on.
+    log.info(
+        f"Switchboard: starting {workers} processes on http://{host}:{port}/; each answers "
+        "once its log says 'Application startup complete'. Ctrl+C stops them."
+    )
     config = Config(
         "bot.cli.processes:process_app",
         factory=True,
