@@ -774,18 +774,6 @@ class PrivacySettings(BaseModel):
     erasure_retry_window_seconds: float = Field(
         default=7 * 24 * 3600.0, gt=0, description="an erasure step is retried this long"
     )
-
-    @field_validator("erasure_key")
-    @classmethod
-    def _not_blank(cls, value: SecretStr | None) -> SecretStr | None:
-        # Set but empty (`ERASURE_KEY=` in an env file) would key every tombstone's hash
-        # with nothing: a mistake to say, not a key to use.
-        if value is not None and not value.get_secret_value().strip():
-            raise ValueError(
-                "is set but empty: unset it to derive the key from the widget secret, or set a key"
-            )
-        return value
-
     conversations_months: int | None = Field(
         default=None, ge=1, description="conversations resolved longer ago lose their texts"
     )
@@ -934,13 +922,6 @@ class Settings(BaseSettings):
         if self.database.url is None:
             problems.append(
                 "SWITCHBOARD_DATABASE__URL must be set when SWITCHBOARD_ENVIRONMENT=production"
-            )
-        key = self.privacy.erasure_key
-        if key is not None and len(key.get_secret_value()) < MIN_SECRET_LENGTH:
-            problems.append(
-                f"SWITCHBOARD_PRIVACY__ERASURE_KEY must be at least {MIN_SECRET_LENGTH} "
-                "characters when SWITCHBOARD_ENVIRONMENT=production (or unset, to derive "
-                "it from the widget secret)"
             )
         if problems:
             raise ValueError("\n".join(problems))

@@ -44,22 +44,9 @@ def test_production_refuses_to_start_without_secrets(monkeypatch: pytest.MonkeyP
     with pytest.raises(ValidationError, match="at least 32 characters"):
         Settings()
     monkeypatch.setenv("SWITCHBOARD_WEBCHAT__SECRET_KEY", "a-real-secret-of-enough-length-1234")
-    monkeypatch.setenv("SWITCHBOARD_PRIVACY__ERASURE_KEY", "short")
-    with pytest.raises(ValidationError, match="ERASURE_KEY must be at least 32 characters"):
-        Settings()
-    monkeypatch.setenv("SWITCHBOARD_PRIVACY__ERASURE_KEY", "an-erasure-key-of-enough-length-12345")
-    assert Settings().erasure_key() == b"an-erasure-key-of-enough-length-12345"
     monkeypatch.delenv("SWITCHBOARD_DATABASE__URL")
     with pytest.raises(ValidationError, match="SWITCHBOARD_DATABASE__URL"):
         Settings()
-
-
-def test_an_empty_erasure_key_is_refused_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SWITCHBOARD_PRIVACY__ERASURE_KEY", "")
-    with pytest.raises(ValidationError, match="is set but empty"):
-        Settings()
-    monkeypatch.delenv("SWITCHBOARD_PRIVACY__ERASURE_KEY")
-    assert len(Settings().erasure_key()) == 32  # unset: derived from the widget secret
 
 
 def test_nothing_is_built_at_import() -> None:
