@@ -31,13 +31,13 @@ run: $(STAMP)
 	$(DEMO_HOURS) SWITCHBOARD_DEMO__ENABLED=true $(VENV)/bin/switchboard serve --host $(HOST) --port $(PORT)
 
 # The terminal chat on the same store with the same demo hours as `make run`, so its
-# handoffs promise what the widget's do. NAME="..." chats as that customer (a new one per
+# handoffs promise what the widget's do. CHAT_NAME="..." chats as that customer (a new one per
 # name); DEMO_CUSTOMER=ada@example.com as a seeded demo customer (development only;
 # not AS: make already has a variable of that name, the assembler).
-NAME ?= Demo visitor
+CHAT_NAME ?= Demo visitor
 chat: $(STAMP)
 	$(VENV)/bin/switchboard demo seed --if-empty
-	$(DEMO_HOURS) $(VENV)/bin/switchboard chat $(if $(DEMO_CUSTOMER),--as "$(DEMO_CUSTOMER)",--name "$(NAME)")
+	$(DEMO_HOURS) $(VENV)/bin/switchboard chat $(if $(DEMO_CUSTOMER),--as "$(DEMO_CUSTOMER)",--name "$(CHAT_NAME)")
 
 test: $(STAMP)
 	scripts/test.sh

@@ -175,10 +175,11 @@ def schedule_campaign(
     # API's schedule call for minutes (a template error beyond them fails that row at
     # send, reason `template`, in the report).
     # Previewed as it will be sent: a new deadline in the request counts, not the one
-    # saved with the draft (which may have passed: the reason a new one was given).
+    # saved with the draft (which may have passed: the reason a new one was given), at
+    # the time it will go, not the draft's saved time ("now" for a draft saved for Friday).
     preview = preview_campaign(
         session,
-        replace(campaign, send_deadline=end),
+        replace(campaign, send_deadline=end, scheduled_at=planned),
         rules,
         now=planned,
         sample=0,
@@ -214,10 +215,11 @@ def schedule_campaign(
     return moved
 
 
-# Exclusions that pass with time: a customer capped today may be sent to tomorrow, so a
-# campaign everyone is capped out of now is not refused (its send waits or is skipped,
-# as the marketer chose by scheduling it).
-_PASSING = frozenset({"frequency_cap", "quiet_hours"})
+# Exclusions for good: nothing the marketer does to the schedule changes them. Any other
+# (a frequency cap that passes, a deadline that could be later) lets the campaign through,
+# as the marketer chose by scheduling it.
+_FOR_GOOD = frozenset({"no_consent", "sms_stop", "unsubscribed", "opted_out", "no_address"})
+_FOR_GOOD_OR_HELD_OUT = _FOR_GOOD | {"holdout"}
 
 
 def _refuse_if_nobody_can_get_it(
@@ -226,7 +228,7 @@ def _refuse_if_nobody_can_get_it(
     """A broadcast sent now to a segment whose every customer is excluded for good (no
     consent, unsubscribed, STOP, no address, the holdout) would end at once having sent
     nothing, and say nothing: refused, with the preview's counts. Judged on the whole
-    audience only (the preview read all of it)."""
+    audience only (the preview read all of it: up to `SCHEDULE_CHECK` customers)."""
     if preview["audience"] == 0 or preview["evaluated"] < preview["audience"]:
         return
     steps = preview["steps"].values()
@@ -236,7 +238,7 @@ def _refuse_if_nobody_can_get_it(
     for step in steps:
         for reason, count in step["excluded"].items():
             excluded[reason] = max(excluded.get(reason, 0), count)
-    if _PASSING & excluded.keys():
+    if not excluded.keys() <= _FOR_GOOD_OR_HELD_OUT:
         return
     segment = campaigns.get_segment(session, campaign.segment_id)
     named = repr(segment.name) if segment else str(campaign.segment_id)

@@ -26,6 +26,8 @@ _HTML = MarkdownIt("commonmark", {"html": False, "breaks": True, "linkify": True
 # tracking page, a campaign's unsubscribe link); "acme.com" or an email address alone
 # stays text, as the plain-text part writes it.
 _HTML.linkify.set({"fuzzy_link": False, "fuzzy_email": False})
+for _schema in ("//", "ftp:", "mailto:"):  # linkify-it's other defaults: not web pages
+    _HTML.linkify.add(_schema, None)
 _LINK = re.compile(r"!?\[([^\]]*)\]\(([^)\s]+)[^)]*\)")
 
 

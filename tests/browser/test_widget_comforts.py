@@ -111,22 +111,29 @@ def test_quick_replies_are_buttons_and_a_tap_sends_the_reply(
 
     The text lists the choices as numbered lines (for SMS and mail): while the buttons
     show, the widget shows the text without those lines, each number on its button; once
-    the buttons go, the text is whole again."""
-    choices = [{"label": "Return policy", "reply": "1"}, {"label": "Start a return", "reply": "2"}]
+    the buttons go, the text is whole again. Choices the text does not number (a
+    survey's 1 to 5) are buttons with their labels alone."""
     listed = (
         "One of these might help:\n1. Return policy\n2. Start a return\n"
         "Reply with the number, or ask in other words."
     )
+    ratings = "How did we do? Reply with a number from 1 (poor) to 5 (great)."
+    # What the next bot replies carry to the page: the numbered list, then the ratings.
+    injected = [
+        (
+            listed,
+            [{"label": "Return policy", "reply": "1"}, {"label": "Start a return", "reply": "2"}],
+        ),
+        (ratings, [{"label": str(n), "reply": str(n)} for n in range(1, 6)]),
+    ]
 
     def relay(route: WebSocketRoute) -> None:
         upstream = route.connect_to_server()
 
         def to_page(message: str | bytes) -> None:
             frame = json.loads(message)
-            if frame.get("type") == "message" and frame.get("author") == "bot" and choices:
-                frame["choices"] = list(choices)
-                frame["text"] = listed
-                choices.clear()  # the first bot reply only
+            if frame.get("type") == "message" and frame.get("author") == "bot" and injected:
+                frame["text"], frame["choices"] = injected.pop(0)
             route.send(json.dumps(frame))
 
         upstream.on_message(to_page)
@@ -153,3 +160,10 @@ def test_quick_replies_are_buttons_and_a_tap_sends_the_reply(
     sent = log.locator(".msg.mine[data-seq]").filter(has_text=re.compile(r"^2$"))
     expect(sent).to_have_count(1)
     expect(log.get_by_role("button", name="Start a return")).to_have_count(0)
+
+    # The reply to "2" carries the ratings: each button says its number once.
+    survey = log.locator('.msg[data-author="bot"]').filter(has_text="How did we do?")
+    expect(survey.get_by_role("button")).to_have_count(5)
+    expect(survey.get_by_role("button", name="5", exact=True)).to_be_visible()
+    expect(survey.locator(".choices")).to_have_text("12345")
+    expect(survey.locator(".text.unlisted")).to_have_count(0)

@@ -60,6 +60,9 @@ def test_a_bare_web_address_is_a_link_in_the_mails_html_and_a_domain_alone_is_no
     assert "acme.com or help@acme.com" in body.html and body.html.count("<a ") == 2
     assert "Unsubscribe: https://shop.example/u/tok" in body.text
     assert "<a " not in render_mail("javascript:alert(1) and data:text/html,x").html
+    # Web pages only: no protocol-relative, ftp or mailto links made from bare text.
+    others = render_mail("//evil.example/x ftp://files.example/f mailto:help@acme.com").html
+    assert "<a " not in others
 
 
 def test_shorten_keeps_whole_sentences_or_cuts_at_a_word() -> None:

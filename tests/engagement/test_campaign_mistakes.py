@@ -251,6 +251,33 @@ def test_a_broadcast_sent_now_that_nobody_may_get_is_refused_with_why(
     assert sms.sent == []
 
 
+def test_a_draft_saved_for_later_sent_now_with_a_deadline_before_that_time_goes(
+    client: TestClient, marketer: dict[str, str]
+) -> None:
+    """The scheduling check previews the campaign as it will go (now, with the new
+    deadline), not at the draft's saved time, after which that deadline has passed
+    and everyone would look excluded (the review's reproduction)."""
+    later = (utcnow() + timedelta(days=2)).replace(microsecond=0)
+    saved = client.post(
+        "/api/v1/campaigns",
+        json={
+            "name": "Flash sale",
+            "segment": "lapsed",
+            "content": {"sms": {"body": "Flash sale"}},
+            "scheduled_at": later.isoformat(),
+        },
+        headers=marketer,
+    ).json()
+    soon = (utcnow() + timedelta(hours=2)).isoformat()
+    now = client.post(
+        f"/api/v1/campaigns/{saved['id']}/schedule",
+        json={"at": "now", "deadline": soon},
+        headers=marketer,
+    )
+    assert now.status_code == 200, now.text
+    assert now.json()["status"] == "scheduled"
+
+
 def test_a_survey_campaign_is_refused_with_where_surveys_come_from(
     client: TestClient, marketer: dict[str, str]
 ) -> None:

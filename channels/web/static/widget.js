@@ -433,7 +433,8 @@
     text.title = formatTime(message.created_at);
     node.appendChild(text);
     var unlisted = offered && withoutListedChoices(message.text, offered);
-    if (typeof unlisted === "string" && text.classList.contains("md")) {
+    var shortened = typeof unlisted === "string" && text.classList.contains("md");
+    if (shortened) {
       // The text lists the choices as numbered lines for SMS and mail; while the buttons
       // show (the latest message) the lines would say the same twice, so a copy of the
       // text without them is shown instead. Once the buttons go, the full text returns.
@@ -444,13 +445,17 @@
       node.appendChild(short);
     }
     if (offered) {
-      // Quick replies ("which did you mean?"): a tap sends the reply, as typing it would.
-      // The number a customer could type instead is on the button.
+      // Quick replies ("which did you mean?", a survey's 1 to 5): a tap sends the reply,
+      // as typing it would.
       var choices = el("div", { class: "choices" });
       offered.forEach(function (choice) {
         var button = el("button", { type: "button" });
-        button.appendChild(el("span", { class: "n" }, String(choice.reply)));
-        button.appendChild(document.createTextNode(" " + String(choice.label)));
+        if (shortened) {
+          // The lines it stands for are hidden: the number a customer could type is here.
+          button.appendChild(el("span", { class: "n" }, String(choice.reply)));
+          button.appendChild(document.createTextNode(" "));
+        }
+        button.appendChild(document.createTextNode(String(choice.label)));
         button.addEventListener("click", function () {
           if (choices.parentNode) choices.parentNode.removeChild(choices);
           sendText(String(choice.reply));
