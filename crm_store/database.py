@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import select
 import threading
 import time
@@ -14,7 +15,7 @@ from typing import Any, TypeVar
 
 from anyio import to_thread
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -37,6 +38,12 @@ _RETURNED_AT = "switchboard_returned_at"
 # that drops packets silently held `serve`, `db upgrade` and `check` until the
 # operating system gave up, minutes later, saying nothing.
 CONNECT_TIMEOUT_SECONDS = 10
+
+
+def sets_connect_timeout(url: URL) -> bool:
+    """Whether the store gives `url`'s connections its timeout: not when the URL says its
+    own (`?connect_timeout=`) or libpq's PGCONNECT_TIMEOUT does."""
+    return "connect_timeout" not in url.query and not os.environ.get("PGCONNECT_TIMEOUT")
 
 
 def _check_postgres_on_checkout(engine: Engine) -> None:
@@ -132,7 +139,7 @@ class Database:
             "echo": echo,
             "pool_pre_ping": parsed.get_backend_name() not in ("sqlite", "postgresql"),
         }
-        if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+        if parsed.get_backend_name() == "postgresql" and sets_connect_timeout(parsed):
             kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
         in_memory = sqlite and parsed.database in (None, "", ":memory:")
         if not in_memory:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import URL
 
-from crm_store.database import CONNECT_TIMEOUT_SECONDS
+from crm_store.database import CONNECT_TIMEOUT_SECONDS, sets_connect_timeout
 from crm_store.outage_log import OutageLog
 
 if TYPE_CHECKING:
@@ -76,8 +76,8 @@ def _payload(topic: str, key: str) -> str:
 
 def libpq_url(url: URL) -> str:
     """The SQLAlchemy URL as a libpq connection string (psycopg's own connections), with
-    the store's connect timeout unless the URL gives one."""
-    if "connect_timeout" not in url.query:
+    the store's connect timeout unless the URL or PGCONNECT_TIMEOUT gives one."""
+    if sets_connect_timeout(url):
         url = url.update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT_SECONDS)})
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 

@@ -1,6 +1,7 @@
 """A new PostgreSQL connection gives up after `CONNECT_TIMEOUT_SECONDS` (libpq's
 connect_timeout), the engine's and the store's own psycopg connections alike, unless the
-URL sets its own: a database host that drops packets is an error in seconds, not a hang."""
+URL or PGCONNECT_TIMEOUT sets its own: a database host that drops packets is an error in
+seconds, not a hang."""
 
 from __future__ import annotations
 
@@ -38,6 +39,13 @@ def test_the_engine_and_the_stores_own_connections_time_out() -> None:
     url = f"postgresql+psycopg://user:pw@127.0.0.1:{free_port()}/nothing"
     assert _connect_params(url)["connect_timeout"] == CONNECT_TIMEOUT_SECONDS == 10
     assert "connect_timeout=10" in libpq_url(make_url(url))
+
+
+def test_libpqs_own_setting_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PGCONNECT_TIMEOUT", "4")
+    url = f"postgresql+psycopg://user:pw@127.0.0.1:{free_port()}/nothing"
+    assert "connect_timeout" not in _connect_params(url)  # libpq reads the variable
+    assert "connect_timeout" not in libpq_url(make_url(url))
 
 
 def test_a_urls_own_connect_timeout_wins() -> None:
