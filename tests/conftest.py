@@ -105,3 +105,19 @@ def sqlite_settings(tmp_path: Path, prepared: PreparedState) -> Settings:
             base_delay_seconds=0.01, max_delay_seconds=0.05, poll_interval_seconds=0.05
         ),
     )
+
+
+# Files of a minute or more of servers and processes run first. `make test` gives two
+# pytest-xdist workers whole files in collection order, where these came last
+# (tests/test_*.py after the folders): one worker was left with them at the end while
+# the other sat idle.
+_SLOW_FILES = (
+    "tests/test_scale_out.py",
+    "tests/test_crash_sweep.py",
+    "tests/test_server_process.py",
+    "tests/api/test_openapi_conformance.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in _SLOW_FILES)  # stable
