@@ -37,16 +37,22 @@ def refuse_in_production(settings: Settings) -> None:
         )
 
 
-def demo_identity(settings: Settings, email: str, database: Database) -> TerminalIdentity:
-    """The verified identity of the demo customer with `email`, or NotADemoIdentity."""
-    refuse_in_production(settings)
-    wanted = email.strip().lower()
-    known = {customer.email: customer for customer in DEMO_CUSTOMERS}
-    demo = known.get(wanted)
-    if demo is None:
+def refuse_other_emails(email: str) -> None:
+    """NotADemoIdentity for an email that is none of the demo customers' (said before
+    any database is opened: a typo needs no store to be told)."""
+    known = [customer.email for customer in DEMO_CUSTOMERS]
+    if email.strip().lower() not in known:
         raise NotADemoIdentity(
             f"--as takes only a demo customer's email ({', '.join(known)}), not {email!r}"
         )
+
+
+def demo_identity(settings: Settings, email: str, database: Database) -> TerminalIdentity:
+    """The verified identity of the demo customer with `email`, or NotADemoIdentity."""
+    refuse_in_production(settings)
+    refuse_other_emails(email)
+    wanted = email.strip().lower()
+    demo = next(customer for customer in DEMO_CUSTOMERS if customer.email == wanted)
     with database.transaction() as session:
         seeded = customers.find_customers(session, email=demo.email, limit=1)
     if not seeded:

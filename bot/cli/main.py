@@ -399,11 +399,17 @@ def terminal_address(user: str, settings: Settings, name: str | None) -> str:
 
 def _demo_identity(settings: Settings, email: str) -> TerminalIdentity:
     """The verified demo identity `chat --as` speaks with, or a clear refusal."""
-    from bot.cli.demo_identity import NotADemoIdentity, demo_identity, refuse_in_production
+    from bot.cli.demo_identity import (
+        NotADemoIdentity,
+        demo_identity,
+        refuse_in_production,
+        refuse_other_emails,
+    )
     from bot.wiring.database import open_database
 
     try:
         refuse_in_production(settings)  # before touching any database
+        refuse_other_emails(email)
         database = _fail_clearly(lambda: open_database(settings))
         try:
             return demo_identity(settings, email, database)

@@ -53,8 +53,9 @@ def test_chat_as_ada_gets_her_order_from_the_store(env: dict[str, str], database
     ]
 
 
-# The two refusals come before the store is read (tests/bot/test_cli.py proves the seed):
-# no demo seed is needed for them, and each saved CI its 20 to 30 s.
+# The two refusals come before any database is opened: no store is made or seeded for
+# them (each saved CI its 20 to 30 s), and an unmigrated PostgreSQL does not stand in
+# the way of the reason.
 def test_chat_as_anyone_else_is_refused(env: dict[str, str]) -> None:
     completed = chat(env, "--as", "someone@example.com")
     assert completed.returncode == 1
