@@ -40,6 +40,22 @@ UNAUTHORIZED = {
 }
 
 
+def _missing_parameter(form: dict[str, str]) -> dict[str, Any] | None:
+    """Twilio's 400 for a Messages.json post without a recipient or content."""
+    if not form.get("To"):
+        code, message = 21604, "A 'To' phone number is required."
+    elif not form.get("Body") and not form.get("MediaUrl") and not form.get("ContentSid"):
+        code, message = 21602, "Message body is required."
+    else:
+        return None
+    return {
+        "code": code,
+        "message": message,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": 400,
+    }
+
+
 @dataclass(frozen=True)
 class Post:
     path: str
@@ -120,6 +136,8 @@ class TwilioStandIn:
         with self._lock:
             if self.down is not None:
                 status, body = self.down, {"code": 20500, "message": "down", "status": self.down}
+            elif missing := _missing_parameter(form):
+                status, body = 400, missing
             else:
                 status, body = self.failures.pop(0) if self.failures else (201, {})
             if status == 201:
@@ -211,8 +229,13 @@ class TwilioStandIn:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
-                raw = self.rfile.read(length).decode()
-                form = {key: values[0] for key, values in parse_qs(raw).items()}
+                data = self.rfile.read(length)
+                if len(data) < length:
+                    # The sender went away mid-request (a SIGKILL): Twilio never gets a
+                    # whole message, so nothing is taken or recorded.
+                    self.close_connection = True
+                    return
+                form = {key: values[0] for key, values in parse_qs(data.decode()).items()}
                 status, body = stand_in.answer(self.path, self._auth(), form)
                 if status == 201 and stand_in.accept_delay:
                     time.sleep(stand_in.accept_delay)  # taken, not yet answered
