@@ -15,9 +15,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
-from tests.support.ports import free_port
 from tests.support.prepared import PreparedState
-from tests.support.switchboard_server import SwitchboardServer
+from tests.support.switchboard_server import SwitchboardServer, demo_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the background-networking flags Chromium's own connections get refused on a
@@ -49,25 +48,20 @@ def browser_output() -> Path:
 def server(
     tmp_path: Path, prepared: PreparedState, request: pytest.FixtureRequest
 ) -> Iterator[SwitchboardServer]:
-    # The demo knowledge index and NLU model are built once per run, not per server.
-    data_dir = prepared.seed(tmp_path / "var")
     # A test marked `server_env(NAME="value")` runs its server with those settings too.
     marker = request.node.get_closest_marker("server_env")
-    running = SwitchboardServer(
-        data_dir,
-        free_port(),
-        {
-            "SWITCHBOARD_NLU__MODEL_DIR": str(prepared.nlu_model_dir),
-            "SWITCHBOARD_DEMO__ENABLED": "true",  # the demo customer links, as `make run`
-            **(marker.kwargs if marker else {}),
-        },
-    )
-    running.start()
-    try:
+    with demo_server(tmp_path / "var", prepared, marker.kwargs if marker else None) as running:
         yield running
-    finally:
-        running.stop()
-        print(f"--- server log ---\n{running.log()}")
+
+
+@pytest.fixture(scope="module")
+def module_server(
+    tmp_path_factory: pytest.TempPathFactory, prepared: PreparedState
+) -> Iterator[SwitchboardServer]:
+    """One server for a module whose tests are each a visitor of their own: a start
+    costs 10 to 20 s. A module takes it as its `server` (see test_widget.py)."""
+    with demo_server(tmp_path_factory.mktemp("server") / "var", prepared) as running:
+        yield running
 
 
 # Package scope, not session: Playwright's sync API keeps an event loop running in the

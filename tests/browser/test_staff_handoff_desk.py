@@ -135,8 +135,8 @@ def test_an_agent_answers_a_handoff_in_the_dashboard_and_a_colleague_cannot(
 
     # A double click on Send sends one reply; the customer's conversation holds it once.
     reply = (
-        "Hi Rae, Priya here. <b>Let me look</b> at **your order**: "
-        "[the tracking page](https://track.example/1042)."
+        "Hi Rae, _Priya_ here. <b>Let me look</b> at **your order**: "
+        "[the tracking page](https://track.example/1042), order_id 1042."
     )
     reply_box.fill(reply)
     desk.get_by_role("button", name="Send to the customer").dblclick()
@@ -145,7 +145,7 @@ def test_an_agent_answers_a_handoff_in_the_dashboard_and_a_colleague_cannot(
     # The desk reads the Markdown as plain text; the customer gets it as written.
     read = (
         "Hi Rae, Priya here. <b>Let me look</b> at your order: "
-        "the tracking page (https://track.example/1042)."
+        "the tracking page (https://track.example/1042), order_id 1042."
     )
     expect(messages.filter(has_text=read)).to_have_count(1)
     said = [m for m in _conversation(server, visitor) if m["text"] == reply]

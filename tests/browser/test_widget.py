@@ -40,6 +40,16 @@ _RENDERED = """() => [...document.querySelector('#switchboard-widget').shadowRoo
     }))"""
 
 
+@pytest.fixture
+def server(module_server: SwitchboardServer) -> SwitchboardServer:
+    """The module's one server: each test is a new visitor with a conversation of its own,
+    so they can share it. The tests that stop it (and empty its database or change its
+    signing secret) start it again; one that failed while it was down leaves it to here."""
+    if not module_server.running:
+        module_server.start()
+    return module_server
+
+
 def open_chat(page: Page) -> None:
     page.goto("/")
     page.get_by_role("button", name="Open chat").click()

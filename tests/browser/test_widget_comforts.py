@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, WebSocketRoute, expect
@@ -14,36 +13,28 @@ from sqlalchemy import select
 
 from crm_store import Database
 from crm_store.models import Order
-from tests.support.ports import free_port
 from tests.support.prepared import PreparedState
-from tests.support.switchboard_server import SwitchboardServer, seed_demo_data
+from tests.support.switchboard_server import SwitchboardServer, demo_server, seed_demo_data
 from tests.support.widget_page import bot_reply, send
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def server(tmp_path: Path, prepared: PreparedState) -> Iterator[SwitchboardServer]:
-    """The browser tests' server, with business hours that are never open: every day
-    opens and closes at 09:00 in New York, so people are always "back" at a next 09:00."""
-    running = SwitchboardServer(
-        prepared.seed(tmp_path / "var"),
-        free_port(),
-        {
-            "SWITCHBOARD_NLU__MODEL_DIR": str(prepared.nlu_model_dir),
-            "SWITCHBOARD_DEMO__ENABLED": "true",
-            "SWITCHBOARD_SUPPORT__WEEKDAYS": "[0, 1, 2, 3, 4, 5, 6]",
-            "SWITCHBOARD_SUPPORT__OPENS": "09:00",
-            "SWITCHBOARD_SUPPORT__CLOSES": "09:00",
-            "SWITCHBOARD_SUPPORT__TIMEZONE": "America/New_York",
-        },
-    )
-    running.start()
-    try:
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory, prepared: PreparedState
+) -> Iterator[SwitchboardServer]:
+    """One server for the module's tests (each a visitor of its own), with business hours
+    that are never open: every day opens and closes at 09:00 in New York, so people are
+    always "back" at a next 09:00."""
+    hours = {
+        "SWITCHBOARD_SUPPORT__WEEKDAYS": "[0, 1, 2, 3, 4, 5, 6]",
+        "SWITCHBOARD_SUPPORT__OPENS": "09:00",
+        "SWITCHBOARD_SUPPORT__CLOSES": "09:00",
+        "SWITCHBOARD_SUPPORT__TIMEZONE": "America/New_York",
+    }
+    with demo_server(tmp_path_factory.mktemp("comforts") / "var", prepared, hours) as running:
         yield running
-    finally:
-        running.stop()
-        print(f"--- server log ---\n{running.log()}")
 
 
 def test_outside_hours_the_status_says_when_people_are_back(page: Page) -> None:

@@ -9,10 +9,15 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.support.ports import free_port
+from tests.support.prepared import PreparedState
 
 # A first start trains the NLU model and ingests the demo help centre: on a busy machine
 # that alone can take most of a minute.
@@ -29,6 +34,10 @@ class SwitchboardServer:
         self.base_url = f"http://127.0.0.1:{port}"
         self.log_path = data_dir / "server.log"
         self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
 
     def start(self) -> None:
         env = {
@@ -91,3 +100,26 @@ def seed_demo_data(server: SwitchboardServer) -> None:
     subprocess.run(
         [sys.executable, "-m", "bot.cli", "demo", "seed"], env=env, check=True, timeout=120
     )
+
+
+@contextmanager
+def demo_server(
+    data_dir: Path, prepared: PreparedState, env: dict[str, str] | None = None
+) -> Iterator[SwitchboardServer]:
+    """`switchboard serve` on the demo settings of `make run` (the demo customer links),
+    with the demo knowledge index and NLU model built once per run, plus `env`."""
+    running = SwitchboardServer(
+        prepared.seed(data_dir),
+        free_port(),
+        {
+            "SWITCHBOARD_NLU__MODEL_DIR": str(prepared.nlu_model_dir),
+            "SWITCHBOARD_DEMO__ENABLED": "true",
+            **(env or {}),
+        },
+    )
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+        print(f"--- server log ---\n{running.log()}")
