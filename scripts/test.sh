@@ -21,4 +21,5 @@ echo "PostgreSQL for tests at $SWITCHBOARD_TEST_POSTGRES_URL" >&2
 # module fixtures (the compose and several-process servers) start once. Most tests wait
 # on servers, sockets and PostgreSQL, so one process left a core idle: on a quiet 2-core
 # machine pytest took 27 min 53 s in one process, 16 min 37 s in two. `-n 0`: one.
-.venv/bin/python -m pytest -n "${SWITCHBOARD_TEST_WORKERS:-2}" --dist loadfile "$@"
+# The 40 slowest steps are listed at the end, where CI time can be looked for.
+.venv/bin/python -m pytest -n "${SWITCHBOARD_TEST_WORKERS:-2}" --dist loadfile --durations=40 "$@"
