@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -100,11 +99,6 @@ def create_app(
         await health.check()  # all at once, each within settings.checks.timeout_seconds
         workers = Workers({**services.workers, "channel-checks": ChannelCheckWorker(health)})
         workers.start()
-        # What start-up loaded (the encoder, the NLU model, the spelling dictionary: about
-        # 900,000 objects) lives as long as the process: frozen, a full collection no
-        # longer walks it (0.4 s with every thread stopped, measured) while serving, nor
-        # for seconds at exit.
-        gc.freeze()
         log.info(
             "switchboard started",
             extra={

@@ -70,14 +70,14 @@ def process_app() -> FastAPI:
     """The app of one process, from the environment's settings: the factory uvicorn
     calls in each process."""
     from bot.app import create_app
-    from bot.cli.main import _fail_clearly
+    from bot.cli.main import _fail_clearly, freeze_loaded
     from bot.cli.settings_errors import load_settings
     from bot.logs import configure_logging
 
     try:
         settings = load_settings(warn_unknown=False)  # the parent process warned
         configure_logging(settings.log.level, settings.log.format)
-        return _fail_clearly(lambda: create_app(settings))
+        return freeze_loaded(_fail_clearly(lambda: create_app(settings)))
     except click.ClickException as exc:
         log.error(f"this server process cannot start: {exc.format_message()}")
         logging.shutdown()  # flush the line: os._exit skips the interpreter's cleanup
