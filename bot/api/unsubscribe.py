@@ -9,16 +9,25 @@ more. A GET only shows a page with the button: mail scanners open links, and mus
 unsubscribe anyone by it. Outside the OpenAPI document: it is for people and mail
 clients, not API clients.
 
+The token is sealed (encrypted and authenticated, Fernet), so the link does not show the
+address to whoever sees it: a proxy's or a mail scanner's log, a forwarded mail. Links
+made before it was sealed (signed only, the address readable in base64) keep working.
+
 A campaign mail's link is single-use and names its ledger row (`s`): its POST withdraws
 `marketing` on email only (the customer leaves the campaigns, not the support team's
 answers), credits the unsubscribe to the campaign, and is recorded on the row; the same
 link used again changes nothing and says so.
 """
 
+import base64
+import json
 from html import escape
-from typing import Annotated
+from typing import Annotated, Any
 
 from anyio import to_thread
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -29,6 +38,8 @@ from crm_store import Database, campaign_unsubscribes, consents
 
 PATH = "/unsubscribe"
 _SALT = "switchboard.email.unsubscribe"
+# A sealed token starts so; Fernet's own tokens start "gAAAAA", signed-only ones "ey".
+_SEALED = "2."
 ONE_CLICK = "List-Unsubscribe=One-Click"
 PAGE_WORDING = "Stop all email from us to this address."
 
@@ -37,29 +48,42 @@ class UnsubscribeLinks:
     """Makes and reads the signed unsubscribe link of an email address."""
 
     def __init__(self, secret: str, base_url: str = "") -> None:
-        self._serializer = URLSafeSerializer(secret, salt=_SALT)
+        self._serializer = URLSafeSerializer(secret, salt=_SALT)  # links made before sealing
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_SALT.encode())
+        self._fernet = Fernet(base64.urlsafe_b64encode(key.derive(secret.encode())))
         self._base_url = base_url.rstrip("/")
 
     def url(self, address: str) -> str:
-        return f"{self._base_url}{PATH}?t={self._serializer.dumps({'e': address.lower()})}"
+        return f"{self._base_url}{PATH}?t={self._seal({'e': address.lower()})}"
 
     def campaign_url(self, address: str, send_id: int) -> str:
         """The single-use link of one campaign mail (its ledger row `send_id`)."""
-        token = self._serializer.dumps({"e": address.lower(), "s": send_id})
-        return f"{self._base_url}{PATH}?t={token}"
+        return f"{self._base_url}{PATH}?t={self._seal({'e': address.lower(), 's': send_id})}"
 
     def read(self, token: str) -> tuple[str, int | None] | None:
-        """The address the token was signed for and its campaign send, if any; None for
-        a forged or altered token."""
-        try:
-            data = self._serializer.loads(token)
-        except BadSignature:
-            return None
+        """The address the token was made for and its campaign send, if any; None for a
+        forged or altered token."""
+        data = self._unseal(token) if token.startswith(_SEALED) else self._signed(token)
         found = data.get("e") if isinstance(data, dict) else None
         if not isinstance(found, str):
             return None
         send = data.get("s")
         return found, send if isinstance(send, int) else None
+
+    def _seal(self, data: dict[str, Any]) -> str:
+        return _SEALED + self._fernet.encrypt(json.dumps(data).encode()).decode()
+
+    def _unseal(self, token: str) -> Any:
+        try:
+            return json.loads(self._fernet.decrypt(token[len(_SEALED) :]))
+        except (InvalidToken, ValueError):
+            return None
+
+    def _signed(self, token: str) -> Any:
+        try:
+            return self._serializer.loads(token)
+        except BadSignature:
+            return None
 
     def address(self, token: str) -> str | None:
         """The address the token was signed for; None for a forged or altered one."""

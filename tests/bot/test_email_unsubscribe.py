@@ -4,11 +4,14 @@ a forged link changes nothing."""
 
 from __future__ import annotations
 
+import base64
+import contextlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
+from itsdangerous import URLSafeSerializer
 
 from bot.api.unsubscribe import UnsubscribeLinks
 from bot.app import create_app
@@ -89,3 +92,37 @@ def test_a_forged_link_changes_nothing(client: TestClient) -> None:
     assert client.post(forged, content="List-Unsubscribe=One-Click").status_code == 403
     with services(client).database.transaction() as session:
         assert consents.current_consent(session, "email", "ada@example.com") is None
+
+
+def test_the_link_does_not_show_the_address() -> None:
+    links = UnsubscribeLinks("s3cret", "https://support.example.com")
+    for url in (links.url("Ada.Lovelace@Example.com"), links.campaign_url("ada@example.com", 42)):
+        token = url.partition("?t=")[2]
+        readable = [token]
+        for part in token.split("."):  # any base64 part, as a curious reader would try
+            with contextlib.suppress(ValueError):
+                padded = part + "=" * (-len(part) % 4)
+                readable.append(base64.urlsafe_b64decode(padded).decode("latin-1"))
+        assert not any("ada" in text.lower() for text in readable), readable
+    assert links.read(links.campaign_url("Ada@Example.com", 42).partition("?t=")[2]) == (
+        "ada@example.com",
+        42,
+    )
+    # Sealed for one server's secret: another's cannot open or forge it.
+    sealed = links.url("ada@example.com").partition("?t=")[2]
+    assert UnsubscribeLinks("another secret").read(sealed) is None
+
+
+def test_a_link_made_before_sealing_still_unsubscribes(client: TestClient) -> None:
+    # Mail already in inboxes carries the signed-only token: an unsubscribe link must
+    # keep working, so it is still read (and a forged one of that kind still is not).
+    secret = services(client).settings.webchat_secret()
+    signed = URLSafeSerializer(secret, salt="switchboard.email.unsubscribe")
+    old = "/unsubscribe?t=" + signed.dumps({"e": "grace@example.com"})
+    done = client.post(old, content="List-Unsubscribe=One-Click")
+    assert done.status_code == 200 and "no more email" in done.text
+    with services(client).database.transaction() as session:
+        assert consents.opt_out_of(session, "email", "grace@example.com") is not None
+    forged = URLSafeSerializer("not the secret", salt="switchboard.email.unsubscribe")
+    answer = client.post("/unsubscribe?t=" + forged.dumps({"e": "ada@example.com"}))
+    assert answer.status_code == 403
