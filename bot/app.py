@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -117,7 +118,7 @@ def create_app(
     app = FastAPI(
         title="Switchboard",
         summary="Omnichannel support bot with its own CRM store",
-        version="0.1.0",
+        version=importlib.metadata.version("switchboard"),
         lifespan=lifespan,
         docs_url=None,  # served by docs_router, with a CSP of its own
         redoc_url=None,

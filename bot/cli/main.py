@@ -72,6 +72,7 @@ atexit.register(gc.freeze)
 
 
 @click.group(cls=WholeHelpGroup)
+@click.version_option(package_name="switchboard", message="switchboard %(version)s")
 def main() -> None:
     """Switchboard: an omnichannel support bot with its own CRM store."""
 

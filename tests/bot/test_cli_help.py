@@ -3,6 +3,8 @@ sentence whole, wrapped at the terminal's width, never cut short with "..."."""
 
 from __future__ import annotations
 
+import importlib.metadata
+
 import click
 from click.testing import CliRunner
 
@@ -32,3 +34,9 @@ def test_every_groups_command_list_says_each_first_sentence_whole() -> None:
     staff_help = runner.invoke(main, ["staff", "--help"], terminal_width=80).output
     assert "print its API token (shown once, on the\n" in staff_help
     assert "last line)." in staff_help
+
+
+def test_version_says_the_installed_release() -> None:
+    shown = CliRunner().invoke(main, ["--version"])
+    assert shown.exit_code == 0
+    assert shown.output == f"switchboard {importlib.metadata.version('switchboard')}\n"
