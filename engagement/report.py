@@ -18,7 +18,8 @@ kept that could disagree with them).
   `conversion_window_open`) the figures are partial: a lift of 0 the day after the
   send is the count so far, not the campaign's effect. Both groups are counted
   whole, reached or not (intent to treat): comparing only the reached with the
-  holdout would credit the campaign with whoever was reachable.
+  holdout would credit the campaign with whoever was reachable. The lift comes with
+  its 95% interval and whether that interval leaves out zero (engagement/lift.py).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from crm_store.base import utcnow
 from crm_store.campaigns import CampaignRecord
 from crm_store.models import CampaignRecipient, CampaignSend, ConsentEntry, Interaction, Order
 from crm_store.orders import NOT_PURCHASES
+from engagement.lift import lift_interval
 from engagement.rules import REASONS
 
 __all__ = ["campaign_report"]
@@ -183,6 +185,12 @@ def campaign_report(
             "rate": round(converted / size, 4) if size else None,
         }
     treated, held = groups["audience"]["rate"], groups["holdout"]["rate"]
+    interval = lift_interval(
+        groups["audience"]["converted"],
+        groups["audience"]["customers"],
+        groups["holdout"]["converted"],
+        groups["holdout"]["customers"],
+    )
     report.update(
         {
             "reached": int(session.scalar(select(func.count()).select_from(first_sent)) or 0),
@@ -196,6 +204,12 @@ def campaign_report(
             "lift_points": round((treated - held) * 100, 2)
             if treated is not None and held is not None
             else None,
+            # Its 95% interval (engagement/lift.py), and whether that leaves out no lift
+            # at all: with a holdout of a few customers, a lift of 15 points can be chance.
+            "lift_interval_points": [round(end * 100, 2) for end in interval]
+            if interval is not None
+            else None,
+            "lift_beyond_chance": interval is not None and (interval[0] > 0 or interval[1] < 0),
         }
     )
     return report

@@ -85,3 +85,7 @@ async def test_a_cancelled_order_is_no_conversion(database: Database) -> None:
     with database.transaction() as session:
         report = campaign_report(session, get_campaign(session, found.id))
     assert report["conversions"]["audience"] == {"customers": 2, "converted": 1, "rate": 0.5}
+    # Nobody held out: no lift, and no interval to read one by.
+    assert report["conversions"]["holdout"]["customers"] == 0
+    assert (report["lift_points"], report["lift_interval_points"]) == (None, None)
+    assert report["lift_beyond_chance"] is False
