@@ -13,7 +13,7 @@ API does not expose them; agents' tools read the same record). Replies without a
 many.
 
     .venv/bin/python bench/dialogue_eval.py [--split dev|test|holdout|blind|all] [--only CLASS]
-        [--failures] [--components] [--encoder onnx|onnx-int8|torch] [--port N]
+        [--failures] [--components] [--encoder onnx|onnx-int8|torch] [--port N] [--messages FILE]
 
 `--components` also runs bench/kb_stackfaq.py and bench/nlu_banking77.py (as
 subprocesses) and prints StackFAQ recall@1 and BANKING77 closed-set accuracy against
@@ -41,8 +41,13 @@ from pathlib import Path
 import httpx
 
 from crm_store import Database
-from demo.dialogue_eval.cases import CLASSES
-from demo.dialogue_eval.data_set import DataSet, load_data_set, load_issue_examples
+from demo.dialogue_eval.cases import CLASSES, load_singles
+from demo.dialogue_eval.data_set import (
+    DataSet,
+    help_centre_articles,
+    load_data_set,
+    load_issue_examples,
+)
 from demo.dialogue_eval.driver import CaseResult, EvaluationDriver, StoredReplies
 from demo.dialogue_eval.report import (
     Figures,
@@ -203,6 +208,13 @@ def main() -> None:
         "--split", choices=["dev", "test", "holdout", "blind", "all"], default="all"
     )
     parser.add_argument("--only", choices=CLASSES)
+    parser.add_argument(
+        "--messages",
+        type=Path,
+        help="single messages from this file (messages.yaml's format) instead of the data "
+        "set: a set written blind and kept outside the repository, so that its failures "
+        "are read only once (its cases' own split names its line)",
+    )
     parser.add_argument("--failures", action="store_true", help="list every failing case")
     parser.add_argument(
         "--rules", action="store_true", help="judged messages per rule of the routing decision"
@@ -228,6 +240,8 @@ def main() -> None:
     data = load_data_set()  # a malformed case stops the run here
     examples = load_issue_examples()
     chosen = data.only(args.split)
+    if args.messages is not None:
+        chosen = DataSet(load_singles(args.messages, help_centre_articles()), []).only(args.split)
     identity_secret = secrets.token_urlsafe(32)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="dialogue-eval-") as tmp:
