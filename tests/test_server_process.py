@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -210,6 +211,29 @@ def test_two_worker_processes_on_postgresql_serve_and_stop_cleanly(
             )
         assert sent.status_code == 200, sent.text
         assert sent.json()["replies"][0]["author"] == "bot"
+
+        # A process that crashes is an error in the log, and another takes its place.
+        victim = min(started)
+        os.kill(victim, signal.SIGKILL)
+        died = poll(
+            lambda: next(
+                (
+                    entry
+                    for entry in _json_log_lines(server.stderr())
+                    if entry["level"] == "error" and f"process {victim} died" in entry["message"]
+                ),
+                None,
+            ),
+            60.0,
+            "the death logged as an error",
+        )
+        assert "a new process takes its place" in died["message"]
+        poll(
+            lambda: len(_started_pids(server.stderr()) - started) == 1 or None,
+            60.0,
+            "a process in its place",
+        )
+        wait_until_healthy(server)
         assert server.stop() == 0
     finally:
         end(server.process)

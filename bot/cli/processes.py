@@ -14,18 +14,38 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 
 import click
 from fastapi import FastAPI
 
 from bot.settings import Settings
 
-__all__ = ["process_app", "serve_processes"]
+__all__ = ["ProcessDeathsAreErrors", "process_app", "serve_processes"]
 
 # uvicorn.config.STARTUP_FAILURE: a child exiting with it stops the supervisor.
 STARTUP_FAILURE = 3
 
 log = logging.getLogger("switchboard")
+_DIED = re.compile(r"^Child process \[(\d+)\] died$")
+
+
+class ProcessDeathsAreErrors(logging.Filter):
+    """uvicorn's supervisor says a server process died at INFO, beside "Started server
+    process" lines: a crash (a segfault, the kernel's out-of-memory killer, a SIGKILL)
+    read as routine. It is an error an operator should look into; the supervisor has
+    already started another process in its place."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        died = _DIED.match(record.getMessage()) if record.levelno == logging.INFO else None
+        if died is not None:
+            record.levelno, record.levelname = logging.ERROR, "ERROR"
+            record.msg = (
+                f"server process {died[1]} died (not a shutdown: a crash, or killed); "
+                "a new process takes its place"
+            )
+            record.args = ()
+        return True
 
 
 def serve_processes(settings: Settings, host: str, port: int, workers: int) -> None:
@@ -61,6 +81,7 @@ def serve_processes(settings: Settings, host: str, port: int, workers: int) -> N
         timeout_graceful_shutdown=int(settings.delivery.shutdown_grace_seconds) + 5,
     )
     supervisor = Multiprocess(config, sockets=[config.bind_socket()])
+    logging.getLogger("uvicorn.error").addFilter(ProcessDeathsAreErrors())
     supervisor.run()
     if any(process.exitcode == STARTUP_FAILURE for process in supervisor.processes):
         raise click.ClickException("a server process could not start: its reason is logged above")
