@@ -569,7 +569,7 @@ class SupportDialogue:
         if decision is Decision.CLARIFY:
             return self._clarify(turn, plan, query)
         if decision is Decision.OFFER:
-            if plan.rule == "may_want_a_person":  # the NLU's guess, asked rather than acted on
+            if plan.rule in ("may_want_a_person", "may_want_sales"):  # the NLU's guess, asked
                 reason, text = HandoffReason.CUSTOMER_ASKED, MAY_WANT_A_PERSON
             else:  # a complaint the help centre has no article for
                 reason = HandoffReason.COMPLAINT

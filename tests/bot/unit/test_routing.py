@@ -12,7 +12,7 @@ from actions.domain import CONTACT_FORM, LEAD_FORM, OPEN_TICKET_FORM
 from bot.conversation import cues
 from bot.conversation.dialogue import small_talk_intent
 from bot.conversation.route import Decision
-from bot.conversation.routing import CLARIFY_MARGIN, Signals, decide
+from bot.conversation.routing import CLARIFY_MARGIN, Signals, about_the_company, decide
 from knowledge import ANSWER_THRESHOLD
 from tests.support.dialogue_fakes import passage
 
@@ -134,6 +134,17 @@ def test_for_my_company_is_sales_interest_only_when_the_help_centre_has_no_answe
 
     assert (answered.decision, [p.source for p in answered.cite]) == (Decision.ANSWER, [invoice])
     assert (unanswered.decision, unanswered.action) == (Decision.FORM, LEAD_FORM)
+
+
+@pytest.mark.parametrize(
+    "text", ["can you post me a printed catalogue", "can i book a fitting appointment in store"]
+)
+def test_an_unsure_demo_request_without_business_words_is_asked_about(text: str) -> None:
+    # The NLU's guess at a demo, not sure and with no quote, bulk, team or company order in
+    # the words: a person is offered, not the sales form.
+    plan = decide(signals(text, "demo_request", 0.7, articles=[(SHIPPING, 0.44)]))
+
+    assert (plan.decision, plan.rule) == (Decision.OFFER, "may_want_sales")
 
 
 def test_an_upset_complaint_is_not_answered_from_a_probable_article_the_classifier_doubts() -> None:
@@ -874,3 +885,27 @@ def test_a_question_announced_but_not_asked_is_asked_for(text: str) -> None:
 )
 def test_a_question_asked_after_its_announcement_is_routed(text: str) -> None:
     assert small_talk_intent(text) is None
+
+
+def test_a_question_about_the_company_is_answered_only_outright() -> None:
+    # The NLU is sure it is a request for an account summary (words about a company):
+    # from a customer, a question about the shop itself. The store addresses found in the
+    # probable zone do not answer "when was acme outfitters founded".
+    stores = "https://help.acme.test/stores-and-addresses"
+    founded = signals(
+        "when was acme outfitters founded", "account_summary", 0.95, articles=[(stores, 0.47)]
+    )
+    nearby = signals(
+        "any acme shops near chicago", "account_summary", 0.83, articles=[(stores, 0.6)]
+    )
+    unsure = signals(
+        "when was acme outfitters founded", "account_summary", 0.5, articles=[(stores, 0.47)]
+    )
+
+    assert decide(founded).decision is Decision.FALLBACK
+    assert decide(nearby).cite[0].source == stores
+    assert decide(unsure).decision is Decision.ANSWER
+    # In Slack the same intent is a sales person's request for a summary.
+    in_slack = dataclasses.replace(founded, staff_channel=True)
+    assert not about_the_company(in_slack)
+    assert decide(in_slack).rule == "account_summary"
