@@ -31,6 +31,8 @@ HOLDOUT_CONVERSATIONS = DATA_DIR / "holdout_conversations.yaml"
 # The blind split, written in session 33 by two engineers blind to all of the above and
 # to each other (the file's header says what has been read of it since).
 BLIND_MESSAGES = DATA_DIR / "blind_messages.yaml"
+# A fourth engineer's set of session 41, written the same way (its header).
+BLIND_SESSION41_MESSAGES = DATA_DIR / "blind_session41_messages.yaml"
 
 
 def article_key(url: str) -> str:
@@ -69,6 +71,7 @@ def load_data_set() -> DataSet:
         load_singles(MESSAGES, known)
         + load_singles(HOLDOUT_MESSAGES, known)
         + load_singles(BLIND_MESSAGES, known)
+        + load_singles(BLIND_SESSION41_MESSAGES, known)
     )
     conversations = load_conversations(CONVERSATIONS, known) + load_conversations(
         HOLDOUT_CONVERSATIONS, known
