@@ -3,11 +3,11 @@ audience's and the holdout's conversion rates.
 
 Holdouts are small (a 10% share of a few hundred customers is a few dozen; the demo's is
 6), so the usual interval, the rate difference plus or minus 1.96 standard errors, is
-wrong where it matters most: with 0 of 6 converted it has no width at all. This is
-Newcombe's hybrid score interval (method 10 of Newcombe, "Interval estimation for the
-difference between independent proportions", Statistics in Medicine 17, 1998), built
-from each group's Wilson score interval, which keeps its coverage near 95% for small
-groups and rates near 0 or 1.
+wrong where it matters most: with 0 of 6 held out converted, the holdout adds no width
+to it at all. This is Newcombe's hybrid score interval (method 10 of Newcombe, "Interval
+estimation for the difference between independent proportions", Statistics in Medicine
+17, 1998), built from each group's Wilson score interval, which keeps its coverage near
+95% for small groups and rates near 0 or 1.
 """
 
 from __future__ import annotations

@@ -46,9 +46,22 @@ from knowledge.errors import DocumentNotFound, EmptyQuery, IndexUnavailable
 from knowledge.faq import FAQ_QUESTION_THRESHOLD, FAQ_RANK_MARGIN, answers_only_its_question
 from knowledge.index import HNSW_MIN_VECTORS, VectorIndex
 from knowledge.loaded_version import LoadedVersion
-from knowledge.records import DocumentInfo, IngestProgress, IngestSummary, Passage, SkippedFile
+from knowledge.records import (
+    DocumentInfo,
+    IngestProgress,
+    IngestSummary,
+    Passage,
+    SkippedFile,
+    article_key,
+)
 from knowledge.retrieval import LEXICAL_WEIGHT, best_per_article, best_per_chunk, fuse, nudge
-from knowledge.sources import UNSUPPORTED_TYPE, UnreadableFile, discover_files, parse_document
+from knowledge.sources import (
+    FAQ_SUFFIXES,
+    UNSUPPORTED_TYPE,
+    UnreadableFile,
+    discover_files,
+    parse_document,
+)
 
 __all__ = ["MAX_QUERY_CHARS", "KnowledgeBase", "TextEncoder", "document_id_for"]
 
@@ -333,6 +346,7 @@ class KnowledgeBase:
         for each in skipped:
             log.warning("skipping %s: %s", each.path, each.reason)
         known = self._catalogue.hashes()
+        articles = self._catalogue.article_paths()
         pending: list[NewDocument] = []
         unchanged = 0
         report = progress or (lambda _: None)
@@ -358,6 +372,21 @@ class KnowledgeBase:
                 # the path apart, so only the reason is kept with it.
                 skipped.append(SkippedFile(str(path), str(exc).removeprefix(f"{path}: ")))
                 continue
+            taken = articles.get(article_key(document.url)) if document.url else None
+            if (
+                taken is not None
+                and taken[0] != document_id
+                and not _is_faq(path)
+                and Path(taken[1]).exists()  # a file moved: the old one is pruned or stale
+            ):
+                # Two articles under one URL were answered as one: a section of either
+                # stood for both, and the article classifier counted them once.
+                reason = f"its url {document.url} is already the url of {taken[1]}"
+                log.warning("skipping %s: %s", path, reason)
+                skipped.append(SkippedFile(str(path), reason))
+                continue
+            if document.url and not _is_faq(path):
+                articles[article_key(document.url)] = (document_id, str(path))
             chunks = chunk_document(document, views=self._views)
             asked = document.asked if ASKED_KIND in self._views else ()
             pending.append(
@@ -757,3 +786,8 @@ def _language(language: str | None) -> str | None:
     if language is None or not language.strip():
         return None
     return language.strip().lower().replace("_", "-").split("-", 1)[0]
+
+
+def _is_faq(path: Path) -> bool:
+    """An FAQ file's entries share their article's URL by design."""
+    return path.suffix.lower() in FAQ_SUFFIXES

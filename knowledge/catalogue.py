@@ -231,6 +231,16 @@ class Catalogue:
             ).fetchall()
         return [DocumentInfo(*row) for row in rows]
 
+    def article_paths(self) -> dict[str, tuple[str, str]]:
+        """Each article (URL without fragment) of a document that is no FAQ, with the
+        id and path of the document that gives it."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT DISTINCT c.article, d.id, d.path FROM chunks c"
+                " JOIN documents d ON d.id = c.document_id WHERE c.question IS NULL"
+            ).fetchall()
+        return {article: (document_id, path) for article, document_id, path in rows}
+
     def chunk_texts(self) -> list[str]:
         """Every chunk's title, section and text (the knowledge base's vocabulary)."""
         with self._lock:

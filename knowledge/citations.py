@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from knowledge.faq import FAQ_QUESTION_THRESHOLD, answers_only_its_question
 from knowledge.records import Passage
 
 __all__ = [
@@ -39,12 +40,27 @@ def cited_markdown(passage: Passage) -> str:
     """The answer's Markdown: the passage, shortened to its first sentences when longer
     than ANSWER_MAX_WORDS, then `_Source: ..._` with a link to the article."""
     body = _first_words(reflowed(passage).strip(), ANSWER_MAX_WORDS)
+    if _answers_another_question(passage):
+        # An FAQ entry with no article to stand in for it (an FAQ file on its own) is
+        # answered though the query is not its question: "do you do bike fitting" got
+        # "Yes: city bikes £18 a day". Its question comes first, so the customer reads
+        # what the yes or no is to.
+        body = f"**{passage.question}**\n\n{body}"
     label = source_label(passage)
     # An article with no URL (a file ingested from a folder) is cited by its title alone:
     # its file name ("pickup.md") is the operator's, not something a customer can open.
     # The reply's `sources` still name the file for staff.
     cite = f"[{label}]({passage.source})" if is_url(passage.source) else label
     return f"{body}\n\n_Source: {cite}_"
+
+
+def _answers_another_question(passage: Passage) -> bool:
+    question = (passage.question or "").strip()
+    return (
+        bool(question)
+        and passage.question_similarity < FAQ_QUESTION_THRESHOLD
+        and answers_only_its_question(question, passage.text)
+    )
 
 
 def _first_words(text: str, max_words: int) -> str:

@@ -1,7 +1,7 @@
 """Email unsubscribe links: `List-Unsubscribe` with one-click POST (RFC 8058), and the
 page the same link opens in a browser.
 
-Every mail the bot sends carries a link signed with the server's secret for the
+Every mail the bot sends carries a link made with the server's secret for the
 recipient's address (no expiry: an unsubscribe link must keep working). A POST to it
 withdraws every purpose on email for that address in the consent ledger (means
 `unsubscribe_link`), as SMS STOP does on SMS; delivery then sends that address nothing
@@ -45,7 +45,7 @@ PAGE_WORDING = "Stop all email from us to this address."
 
 
 class UnsubscribeLinks:
-    """Makes and reads the signed unsubscribe link of an email address."""
+    """Makes and reads the sealed unsubscribe link of an email address."""
 
     def __init__(self, secret: str, base_url: str = "") -> None:
         self._serializer = URLSafeSerializer(secret, salt=_SALT)  # links made before sealing
@@ -71,7 +71,9 @@ class UnsubscribeLinks:
         return found, send if isinstance(send, int) else None
 
     def _seal(self, data: dict[str, Any]) -> str:
-        return _SEALED + self._fernet.encrypt(json.dumps(data).encode()).decode()
+        # Compact and in UTF-8: escaped, every non-ASCII letter of an address took 6 bytes.
+        plain = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+        return _SEALED + self._fernet.encrypt(plain).decode()
 
     def _unseal(self, token: str) -> Any:
         try:
@@ -86,7 +88,7 @@ class UnsubscribeLinks:
             return None
 
     def address(self, token: str) -> str | None:
-        """The address the token was signed for; None for a forged or altered one."""
+        """The address the token was made for; None for a forged or altered one."""
         found = self.read(token)
         return found[0] if found is not None else None
 
@@ -94,7 +96,7 @@ class UnsubscribeLinks:
 def unsubscribe_router(database: Database, links: UnsubscribeLinks) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     # Optional: a link without its token gets a page saying so, not a JSON 422.
-    Token = Annotated[str | None, Query(max_length=1000)]
+    Token = Annotated[str | None, Query(max_length=4096)]
     incomplete = (
         "unsubscribe link",
         "Please open the unsubscribe link in our email again, or copy all of it into your "

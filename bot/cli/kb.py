@@ -7,11 +7,14 @@ encoder as `obj={"encoder": ...}` to skip loading the model again.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from bot.cli.help_format import WholeHelpGroup
+
+if TYPE_CHECKING:
+    from knowledge.records import DocumentInfo
 
 __all__ = ["index_dir_of", "kb"]
 
@@ -74,6 +77,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool) -> None:
     progress = IngestReport()
     try:
         summary = base.ingest(paths, prune=prune, progress=progress)
+        gone = [] if prune else _gone_from(paths, base.list_documents())
     finally:
         progress.close()
         base.close()
@@ -89,17 +93,38 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool) -> None:
     # model and opening the store took 15 s, and "seconds: 0.0" alone read as a lie.
     for skipped in summary.skipped:
         click.echo(f"  skipped {skipped.path}: {skipped.reason}")
+    if gone:
+        # Still answered from: a file deleted from the folder is not forgotten unless asked.
+        click.echo(
+            f"  {len(gone)} document{'s' if len(gone) > 1 else ''} from these folders "
+            f"{'have' if len(gone) > 1 else 'has'} no file any more and still "
+            f"answer{'' if len(gone) > 1 else 's'} questions: {', '.join(gone)} "
+            "(--prune removes them)"
+        )
     # Decided: files of another type in a folder (images, PDFs beside the articles) are
     # listed and nothing more, since help folders often hold them; a help file that
     # could not be read (binary, not UTF-8, broken front matter, an FAQ without
-    # entries) is an author's mistake to fix, so the command fails, after ingesting the
-    # rest, and a script or CI job running it hears of it.
+    # entries) or gives another file's URL is an author's mistake to fix, so the
+    # command fails, after ingesting the rest, and a script or CI job running it hears
+    # of it.
     broken = [s for s in summary.skipped if s.reason != UNSUPPORTED_TYPE]
     if broken:
+        others = "; the others were ingested" if documents else ""
         raise click.ClickException(
-            f"{len(broken)} help file{'s' if len(broken) > 1 else ''} could not be read "
-            "(listed above); the others were ingested"
+            f"{len(broken)} help file{'s' if len(broken) > 1 else ''} could not be "
+            f"ingested (listed above){others}"
         )
+
+
+def _gone_from(paths: tuple[Path, ...], documents: list[DocumentInfo]) -> list[str]:
+    """The paths of documents under the folders in `paths` whose files are gone."""
+    folders = [p.resolve() for p in paths if p.is_dir()]
+    return [
+        d.path
+        for d in documents
+        if not Path(d.path).exists()
+        and any(Path(d.path).is_relative_to(folder) for folder in folders)
+    ]
 
 
 def _refuse_unreadable_paths(paths: tuple[Path, ...], *, prune: bool = False) -> None:

@@ -14,38 +14,23 @@ from __future__ import annotations
 
 import logging
 import os
-import re
+from typing import TYPE_CHECKING
 
 import click
 from fastapi import FastAPI
 
 from bot.settings import Settings
 
-__all__ = ["ProcessDeathsAreErrors", "process_app", "serve_processes"]
+if TYPE_CHECKING:
+    from uvicorn import Config
+    from uvicorn.supervisors import Multiprocess
+
+__all__ = ["process_app", "serve_processes"]
 
 # uvicorn.config.STARTUP_FAILURE: a child exiting with it stops the supervisor.
 STARTUP_FAILURE = 3
 
 log = logging.getLogger("switchboard")
-_DIED = re.compile(r"^Child process \[(\d+)\] died$")
-
-
-class ProcessDeathsAreErrors(logging.Filter):
-    """uvicorn's supervisor says a server process died at INFO, beside "Started server
-    process" lines: a crash (a segfault, the kernel's out-of-memory killer, a SIGKILL)
-    read as routine. It is an error an operator should look into; the supervisor has
-    already started another process in its place."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        died = _DIED.match(record.getMessage()) if record.levelno == logging.INFO else None
-        if died is not None:
-            record.levelno, record.levelname = logging.ERROR, "ERROR"
-            record.msg = (
-                f"server process {died[1]} died (not a shutdown: a crash, or killed); "
-                "a new process takes its place"
-            )
-            record.args = ()
-        return True
 
 
 def serve_processes(settings: Settings, host: str, port: int, workers: int) -> None:
@@ -54,7 +39,6 @@ def serve_processes(settings: Settings, host: str, port: int, workers: int) -> N
     wake-ups, so it is refused."""
     from sqlalchemy.engine import make_url
     from uvicorn import Config
-    from uvicorn.supervisors import Multiprocess
 
     from bot.cli.main import _fail_clearly
     from bot.wiring.database import open_database
@@ -80,11 +64,29 @@ def serve_processes(settings: Settings, host: str, port: int, workers: int) -> N
         log_config=None,
         timeout_graceful_shutdown=int(settings.delivery.shutdown_grace_seconds) + 5,
     )
-    supervisor = Multiprocess(config, sockets=[config.bind_socket()])
-    logging.getLogger("uvicorn.error").addFilter(ProcessDeathsAreErrors())
+    supervisor = _supervisor(config)
     supervisor.run()
     if any(process.exitcode == STARTUP_FAILURE for process in supervisor.processes):
         raise click.ClickException("a server process could not start: its reason is logged above")
+
+
+def _supervisor(config: Config) -> Multiprocess:
+    """uvicorn's supervisor, saying at ERROR, on Switchboard's logger, that a server
+    process died once serving: uvicorn says it at INFO beside its routine lines, and not
+    at all with the log level at WARNING or ERROR, where an operator needs it most."""
+    from uvicorn.supervisors import Multiprocess
+
+    class Supervisor(Multiprocess):
+        def keep_subprocess_alive(self) -> None:
+            before = {process.pid for process in self.processes}
+            super().keep_subprocess_alive()
+            replaced = before - {process.pid for process in self.processes}
+            for pid in sorted(p for p in replaced if p is not None):
+                log.error(
+                    f"server process {pid} died (a crash, or killed); a new process takes its place"
+                )
+
+    return Supervisor(config, sockets=[config.bind_socket()])
 
 
 def process_app() -> FastAPI:

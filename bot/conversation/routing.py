@@ -298,14 +298,6 @@ def decide(signals: Signals) -> Plan:
         # a demo, a quote, a bulk order or sales people says so in its words
         # (`shows_business_interest`).
         return Plan(Decision.FORM, "sales_interest", LEAD_FORM)
-    if intent == "demo_request" and not answered_outright:
-        # The NLU's demo request, not sure and without a word of business interest, is
-        # asked about rather than given the sales form: on the evaluation's 1,227 cases
-        # every lead the form should take named a quote, a bulk, team or company order or
-        # sales, and the guess alone sent "can you post me a printed catalogue" (0.66)
-        # and "can i book a fitting appointment with someone in store" (0.70) to it. A
-        # person is offered (a yes hands over), as for a guess at wanting one.
-        return Plan(Decision.OFFER, "may_want_sales")
     if cues.asks_for_ticket(text):
         return Plan(Decision.FORM, "asked_for_ticket", OPEN_TICKET_FORM)
 
@@ -334,6 +326,15 @@ def decide(signals: Signals) -> Plan:
             return plan
         return _answer(signals, "article")
 
+    if intent == "demo_request":
+        # The NLU's demo request, not sure and without a word of business interest, is
+        # asked about rather than given the sales form: on the evaluation's 1,227 cases
+        # every lead the form should take named a quote, a bulk, team or company order or
+        # sales, and the guess alone sent "can you post me a printed catalogue" (0.66)
+        # and "can i book a fitting appointment with someone in store" (0.70) to it. A
+        # person is offered (a yes hands over), as for a guess at wanting one, once the
+        # customer's own records and the help centre have had their turn.
+        return Plan(Decision.OFFER, "may_want_sales")
     if intent in ("order_status", "ticket_status"):
         # No article answers: the customer's own records, or how to let the bot see them.
         return Plan(Decision.ACTION, f"{intent}_no_article", f"action_{intent}")

@@ -3,7 +3,7 @@ References (message ids) and List-Unsubscribe (a link in angle brackets).
 
 The email library folds a header line longer than 78 characters at its spaces, and a
 single word that does not fit on a line (an Outlook Message-ID runs to 80 characters
-and more, the signed unsubscribe link to over 100) it writes as RFC 2047 encoded words,
+and more, the sealed unsubscribe link to 150 and more) it writes as RFC 2047 encoded words,
 `=?utf-8?q?=3CSN6PR04...?=`. RFC 2047 allows those only in text and names, and mail
 programs do not decode them in these headers: the reply did not thread under the
 customer's mail, and Gmail's one-click unsubscribe did not see the link. These headers

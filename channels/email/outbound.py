@@ -51,7 +51,7 @@ class MailIdentity:
     address: str
     name: str | None = None
     reply_token: bool = True
-    # The recipient's address -> their signed unsubscribe URL (List-Unsubscribe, RFC
+    # The recipient's address -> their sealed unsubscribe URL (List-Unsubscribe, RFC
     # 8058 one-click); None: the mail carries no unsubscribe link.
     unsubscribe_url: Callable[[str], str] | None = None
 

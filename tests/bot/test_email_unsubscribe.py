@@ -96,14 +96,17 @@ def test_a_forged_link_changes_nothing(client: TestClient) -> None:
 
 def test_the_link_does_not_show_the_address() -> None:
     links = UnsubscribeLinks("s3cret", "https://support.example.com")
-    for url in (links.url("Ada.Lovelace@Example.com"), links.campaign_url("ada@example.com", 42)):
+    for url, address in (
+        (links.url("Ada.Lovelace@Example.com"), "ada.lovelace@example.com"),
+        (links.campaign_url("ada@example.com", 42), "ada@example.com"),
+    ):
         token = url.partition("?t=")[2]
-        readable = [token]
+        assert token.startswith("2.") and address not in token.lower()
         for part in token.split("."):  # any base64 part, as a curious reader would try
             with contextlib.suppress(ValueError):
                 padded = part + "=" * (-len(part) % 4)
-                readable.append(base64.urlsafe_b64decode(padded).decode("latin-1"))
-        assert not any("ada" in text.lower() for text in readable), readable
+                decoded = base64.urlsafe_b64decode(padded).decode("latin-1").lower()
+                assert address not in decoded and "lovelace" not in decoded
     assert links.read(links.campaign_url("Ada@Example.com", 42).partition("?t=")[2]) == (
         "ada@example.com",
         42,

@@ -38,6 +38,28 @@ def test_ingest_list_remove(
     assert missing.exit_code == 1 and "no document" in missing.output
 
 
+def test_ingest_says_which_documents_lost_their_files(
+    tmp_path: Path, help_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SWITCHBOARD_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("SWITCHBOARD_KNOWLEDGE__INDEX_DIR", raising=False)
+    runner = CliRunner()
+    obj = {"encoder": RecordingEncoder()}
+    assert runner.invoke(kb, ["ingest", str(help_dir)], obj=obj).exit_code == 0
+    shipping = (help_dir / "shipping.md").resolve()
+    shipping.unlink()
+
+    kept = runner.invoke(kb, ["ingest", str(help_dir)], obj=obj)
+
+    assert kept.exit_code == 0, kept.output
+    assert (
+        f"  1 document from these folders has no file any more and still answers "
+        f"questions: {shipping} (--prune removes them)"
+    ) in kept.stdout.splitlines()
+    pruned = runner.invoke(kb, ["ingest", str(help_dir), "--prune"], obj=obj)
+    assert "1 removed" in pruned.output and "no file any more" not in pruned.output
+
+
 def test_ingest_outside_a_terminal_says_what_it_does_in_whole_lines(
     tmp_path: Path, help_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -120,7 +142,7 @@ def test_ingest_lists_what_it_skipped_and_fails_on_a_broken_help_file(
         "[ it does not close",
     ]
     assert failed.stderr.endswith(
-        "Error: 1 help file could not be read (listed above); the others were ingested\n"
+        "Error: 1 help file could not be ingested (listed above); the others were ingested\n"
     )
     titles = runner.invoke(kb, ["list"], obj=obj).output
     assert "Refunds" in titles and "Shipping" in titles

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from knowledge import KnowledgeBase
+from knowledge.citations import cited_markdown
 from knowledge.faq import FAQ_QUESTION_THRESHOLD, FAQ_RANK_MARGIN, answers_only_its_question
 from tests.support.encoders import RecordingEncoder
 
@@ -67,6 +68,10 @@ def test_an_entry_alone_in_its_article_is_kept(tmp_path: Path) -> None:
     (best,) = kb.search("gift cards never expire", k=1)
     assert best.question == "Do they lapse?"
     assert best.question_similarity < FAQ_QUESTION_THRESHOLD  # the router can see it
+    # The answer says first which question its "No." is to.
+    assert cited_markdown(best).startswith("**Do they lapse?**\n\nNo. Gift cards never expire.")
+    (own,) = kb.search("do they lapse?", k=1)
+    assert cited_markdown(own).startswith("No. Gift cards never expire.")
 
 
 def test_demo_help_centre_questions_are_not_answered_by_a_neighbouring_entry(

@@ -59,6 +59,39 @@ def test_prune_removes_documents_whose_files_are_gone(
     assert all(p.title == "Refunds" for p in kb.search("shipping takes days", k=5))
 
 
+def test_a_second_article_under_an_articles_url_is_skipped_with_the_reason(
+    tmp_path: Path, fake_encoder: RecordingEncoder
+) -> None:
+    # Two articles under one URL were answered as one article: skipped, and said why.
+    help_dir = tmp_path / "help"
+    help_dir.mkdir()
+    service = "---\nurl: https://help.example/service\n---\n# Servicing\n\nA service is $65.\n"
+    (help_dir / "a-service.md").write_text(service)
+    winter = "---\nurl: https://help.example/service\n---\n# Winter\n\nIn winter $49.\n"
+    (help_dir / "b-winter.md").write_text(winter)
+    (help_dir / "faq.csv").write_text(
+        "question,answer,url\nDo you service e-bikes?,Yes.,https://help.example/service\n"
+    )
+    kb = KnowledgeBase.open(tmp_path / "index", fake_encoder)
+
+    summary = kb.ingest([help_dir])
+
+    (skipped,) = summary.skipped
+    assert skipped.path == str((help_dir / "b-winter.md").resolve())
+    assert skipped.reason == (
+        "its url https://help.example/service is already the url of "
+        f"{(help_dir / 'a-service.md').resolve()}"
+    )
+    assert sorted(d.title for d in kb.list_documents()) == [
+        "Frequently asked questions",
+        "Servicing",
+    ]
+    # The same file again is itself, not a duplicate; with a URL of its own it goes in.
+    (help_dir / "b-winter.md").write_text(winter.replace("/service", "/winter"))
+    again = kb.ingest([help_dir])
+    assert again.skipped == () and again.documents_added == 1
+
+
 def test_remove_by_id_and_unknown_id(
     tmp_path: Path, help_dir: Path, fake_encoder: RecordingEncoder
 ) -> None:

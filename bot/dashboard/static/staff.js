@@ -262,8 +262,9 @@
       .replace(/\[([^\]\n]+)\]\((https?:\/\/[^\s)]+)\)/g, "$1 ($2)")
       .replace(/\*\*([^*\n]+)\*\*/g, "$1")
       // _emphasis_ and *emphasis* (a knowledge answer's "_Source: ..._"), only where the
-      // marks stand at a word's edges, so an order_id or 2*3*4 keeps its characters.
-      .replace(/(^|[\s(])([_*])([^_*\n]+)\2(?=$|[\s).,!?:;])/gm, "$1$3")
+      // marks stand at a word's edges, touching it, so an order_id, 2*3*4 or 2 * 3 keeps
+      // its characters.
+      .replace(/(^|[\s(])([_*])([^\s_*](?:[^_*\n]*[^\s_*])?)\2(?=$|[\s).,!?:;])/gm, "$1$3")
       .replace(/`([^`\n]+)`/g, "$1");
   }
   const HANDOFF_ENDED = { resolved: "resolved", returned_to_bot: "back with the bot", closed: "closed", superseded: "a duplicate of another handoff" };
