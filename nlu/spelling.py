@@ -33,7 +33,12 @@ The rules, in the order they apply to each word:
    ("Retrun" -> "Return"), a slip names rarely make into a common word. Mixed case
    ("iPhone") is left alone.
 6. Words of 1 or 2 letters are never corrected (too many words are one edit away), nor
-   parts of 3 letters or fewer of a hyphenated word ("pre-order", "check-ins").
+   parts of 3 letters or fewer of a hyphenated word ("pre-order", "check-ins"), nor
+   3-letter words without a vowel that no vowel put back makes a word: abbreviations
+   ("mtb", "bmx"; "mtb service price" was read as "mtg service price"), where "wht" and
+   "hlp" lost the vowel of "what" and "help". A hyphenated word of the domain is
+   also known written as one word, singular or plural ("E-bikes": "ebike", "ebikes"):
+   "ebike" was read as "bike".
 7. Otherwise symspell lists the words one edit away (Damerau: a deletion, insertion,
    substitution or swap of adjacent letters); the most likely one wins: its prior is a
    mixture of the domain's word frequencies (weight `DOMAIN_WEIGHT`) and English
@@ -249,6 +254,7 @@ class SpellingCorrector:
                 domain.update(
                     _lookup_form(w) for w in _WORD.findall(piece) if w.isascii() and len(w) > 1
                 )
+                domain.update(_joined_forms(piece))
         domain.update(protected)
         for word, count in domain.items():
             if word not in english:
@@ -314,12 +320,19 @@ class SpellingCorrector:
         name_like = shape == "title" and not sentence_start
         if key in CONTRACTIONS and not name_like:
             return _recase(CONTRACTIONS[key], word)
-        if len(word) < MIN_CORRECTED_LENGTH or self.knows(word):
+        if len(word) < MIN_CORRECTED_LENGTH or self.knows(word) or self._abbreviation(key):
             return None
         best = self._best_candidate(key)
         if best is None or (name_like and not _is_adjacent_swap(key, best)):
             return None
         return _recase(best, word)
+
+    def _abbreviation(self, key: str) -> bool:
+        """Three letters, no vowel, and no word with a vowel put back ("mtb", "bmx"; not
+        "wht" or "hlp", which lost the vowel of "what" and "help")."""
+        if len(key) != 3 or any(letter in "aeiouy" for letter in key):
+            return False
+        return not any(self.knows(key[:i] + vowel + key[i:]) for i in range(4) for vowel in "aeiou")
 
     def _best_candidate(self, key: str) -> str | None:
         suggestions = self._symspell.lookup(
@@ -342,6 +355,17 @@ class SpellingCorrector:
             if likelihood > best_likelihood:
                 best, best_likelihood = term, likelihood
         return best
+
+
+def _joined_forms(piece: str) -> list[str]:
+    """A hyphenated word written as one, singular and plural: "E-bikes" -> "ebikes",
+    "ebike"; none for a piece without a hyphen between letters."""
+    parts = _WORD.findall(piece)
+    if len(parts) < 2 or "-" not in piece or not all(p.isascii() for p in parts):
+        return []
+    joined = _lookup_form("".join(parts))
+    other = joined[:-1] if joined.endswith("s") else joined + "s"
+    return [joined, other]
 
 
 def _lookup_form(word: str) -> str:

@@ -181,3 +181,13 @@ def test_chat_shorthand_is_spelled_out_for_the_machines(
     """The encoder reads written English: "hrs" found store addresses, "hours" opening
     hours. 1-2 letter shorthand comes only from the table, as contractions do."""
     assert corrector.correct(text).text == read_as
+
+
+def test_a_shops_hyphenated_words_and_abbreviations_stay_as_written() -> None:
+    # A bike shop's help centre writes "E-bikes"; customers write "ebike" and "mtb".
+    shop = SpellingCorrector.build(
+        ["E-bikes are serviced in two days.", "We hire city bikes and mountain bikes."]
+    )
+    for text in ("can i hire an ebike", "do you service ebikes", "mtb service price"):
+        assert shop.correct(text).text == text
+    assert shop.correct("can i hire a bkie").text == "can i hire a bike"  # still a typo
