@@ -57,6 +57,7 @@ from knowledge.records import (
 from knowledge.retrieval import LEXICAL_WEIGHT, best_per_article, best_per_chunk, fuse, nudge
 from knowledge.sources import (
     FAQ_SUFFIXES,
+    NO_TEXT,
     UNSUPPORTED_TYPE,
     UnreadableFile,
     discover_files,
@@ -388,6 +389,11 @@ class KnowledgeBase:
             if document.url and not _is_faq(path):
                 articles[article_key(document.url)] = (document_id, str(path))
             chunks = chunk_document(document, views=self._views)
+            if not chunks:
+                # An empty file became a document of 0 chunks, listed as if it answered.
+                log.warning("skipping %s: %s", path, NO_TEXT)
+                skipped.append(SkippedFile(str(path), NO_TEXT))
+                continue
             asked = document.asked if ASKED_KIND in self._views else ()
             pending.append(
                 NewDocument(

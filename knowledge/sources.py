@@ -36,6 +36,7 @@ from knowledge.errors import KnowledgeError
 from knowledge.records import DEFAULT_LANGUAGE, Section, SourceDocument
 
 __all__ = [
+    "NO_TEXT",
     "SUPPORTED_SUFFIXES",
     "UNSUPPORTED_TYPE",
     "UnreadableFile",
@@ -52,6 +53,8 @@ ARTICLE_SUFFIXES = {".md", ".markdown", ".html", ".htm", ".txt"}
 FAQ_SUFFIXES = {".csv", ".yaml", ".yml", ".json"}
 SUPPORTED_SUFFIXES = ARTICLE_SUFFIXES | FAQ_SUFFIXES
 UNSUPPORTED_TYPE = "unsupported file type"  # why a file of another type was skipped
+# Why a help file with no text was skipped (a placeholder): listed, not an error.
+NO_TEXT = "no text to answer from"
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 

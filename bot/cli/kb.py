@@ -68,7 +68,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool) -> None:
     import time
 
     from bot.cli.ingest_progress import IngestReport
-    from knowledge.sources import UNSUPPORTED_TYPE
+    from knowledge.sources import NO_TEXT, UNSUPPORTED_TYPE
 
     logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
     started = time.monotonic()
@@ -101,13 +101,13 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], prune: bool) -> None:
             f"answer{'' if len(gone) > 1 else 's'} questions: {', '.join(gone)} "
             "(--prune removes them)"
         )
-    # Decided: files of another type in a folder (images, PDFs beside the articles) are
-    # listed and nothing more, since help folders often hold them; a help file that
-    # could not be read (binary, not UTF-8, broken front matter, an FAQ without
-    # entries) or gives another file's URL is an author's mistake to fix, so the
-    # command fails, after ingesting the rest, and a script or CI job running it hears
-    # of it.
-    broken = [s for s in summary.skipped if s.reason != UNSUPPORTED_TYPE]
+    # Decided: files of another type in a folder (images, PDFs beside the articles) and
+    # help files with no text (placeholders) are listed and nothing more, since help
+    # folders often hold them; a help file that could not be read (binary, not UTF-8,
+    # broken front matter, an FAQ without entries) or gives another file's URL is an
+    # author's mistake to fix, so the command fails, after ingesting the rest, and a
+    # script or CI job running it hears of it.
+    broken = [s for s in summary.skipped if s.reason not in (UNSUPPORTED_TYPE, NO_TEXT)]
     if broken:
         others = "; the others were ingested" if documents else ""
         raise click.ClickException(

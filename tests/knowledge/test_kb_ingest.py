@@ -230,3 +230,20 @@ def test_a_new_version_is_announced_and_loaded_whole_when_told(
     writer.remove_many([d.document_id for d in writer.list_documents()])
     assert announced == [1, 2]
     assert serving.load_current_version() == 2 and serving._index.size == 0
+
+
+def test_an_empty_help_file_is_listed_not_ingested(
+    tmp_path: Path, fake_encoder: RecordingEncoder
+) -> None:
+    help_dir = tmp_path / "help"
+    help_dir.mkdir()
+    (help_dir / "refunds.md").write_text("# Refunds\n\nRefunds take 5 days.\n")
+    (help_dir / "empty.md").write_text("")
+    kb = KnowledgeBase.open(tmp_path / "index", fake_encoder)
+
+    summary = kb.ingest([help_dir])
+
+    assert [(s.path, s.reason) for s in summary.skipped] == [
+        (str((help_dir / "empty.md").resolve()), "no text to answer from")
+    ]
+    assert [d.title for d in kb.list_documents()] == ["Refunds"]
