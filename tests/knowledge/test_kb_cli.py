@@ -41,10 +41,8 @@ def test_ingest_list_remove(
 def test_ingest_says_which_documents_lost_their_files(
     tmp_path: Path, help_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("SWITCHBOARD_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("SWITCHBOARD_KNOWLEDGE__INDEX_DIR", raising=False)
-    runner = CliRunner()
-    obj = {"encoder": RecordingEncoder()}
+    _data_dir(tmp_path, monkeypatch)
+    runner, obj = CliRunner(), {"encoder": RecordingEncoder()}
     assert runner.invoke(kb, ["ingest", str(help_dir)], obj=obj).exit_code == 0
     shipping = (help_dir / "shipping.md").resolve()
     shipping.unlink()
