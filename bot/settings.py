@@ -281,6 +281,12 @@ class NluSettings(BaseModel):
         description="correct typos against the help centre's and the training data's words "
         "before the NLU and the search read a message (the stored message is never changed)",
     )
+    shop_words: list[str] = Field(
+        default_factory=list,
+        description="the shop's own words the spelling correction must never change, as "
+        'a JSON list: product names, brands, abbreviations (["MTB", "Stormshell"]); the '
+        "help centre's and the training data's words are known already",
+    )
     detect_language: bool = Field(
         default=True,
         description="detect a message's language; one the help centre does not cover is "

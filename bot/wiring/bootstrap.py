@@ -265,7 +265,9 @@ def open_understander(
     """The NLU with spelling correction and language detection, as the settings ask."""
     speller = None
     if settings.nlu.spelling:
-        speller = spelling_corrector(training_texts(DEMO_DATA_DIR) + knowledge.texts())
+        speller = spelling_corrector(
+            training_texts(DEMO_DATA_DIR) + knowledge.texts(), settings.nlu.shop_words
+        )
     languages = language_detector() if settings.nlu.detect_language else None
     return NluUnderstander(parser, speller=speller, languages=languages)
 

@@ -33,13 +33,17 @@ def training_texts(data_dir: Path) -> list[str]:
     return [example.text for example in load_training_data(files).examples]
 
 
-def spelling_corrector(domain_texts: Sequence[str]) -> SpellingCorrector:
-    """The corrector for these domain texts, built once per process."""
-    digest = hashlib.sha256("\x00".join(domain_texts).encode()).hexdigest()
+def spelling_corrector(
+    domain_texts: Sequence[str], shop_words: Sequence[str] = ()
+) -> SpellingCorrector:
+    """The corrector for these domain texts and the shop's own words (never changed),
+    built once per process."""
+    joined = "\x00".join([*domain_texts, "\x01", *shop_words])
+    digest = hashlib.sha256(joined.encode()).hexdigest()
     with _lock:
         found = _correctors.get(digest)
         if found is None:
-            found = SpellingCorrector.build(domain_texts)
+            found = SpellingCorrector.build(domain_texts, protected_terms=shop_words)
             _correctors.clear()  # a new knowledge base replaces the old vocabulary
             _correctors[digest] = found
         return found

@@ -191,3 +191,22 @@ def test_a_shops_hyphenated_words_and_abbreviations_stay_as_written() -> None:
     for text in ("can i hire an ebike", "do you service ebikes", "mtb service price"):
         assert shop.correct(text).text == text
     assert shop.correct("can i hire a bkie").text == "can i hire a bike"  # still a typo
+
+
+def test_the_shops_own_words_from_its_settings_are_never_changed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.settings import Settings
+    from bot.wiring.words import spelling_corrector
+
+    monkeypatch.setenv("SWITCHBOARD_NLU__SHOP_WORDS", '["Rok", "Velo-X"]')
+    shop_words = Settings().nlu.shop_words
+    assert shop_words == ["Rok", "Velo-X"]
+    texts = ["We sell city bikes and rock climbing gear."]
+
+    assert spelling_corrector(texts).correct("is the rok helmet in stock").text == (
+        "is the rock helmet in stock"
+    )
+    assert spelling_corrector(texts, shop_words).correct("is the rok helmet in stock").text == (
+        "is the rok helmet in stock"
+    )
