@@ -351,14 +351,17 @@ class KnowledgeBase:
         pending: list[NewDocument] = []
         unchanged = 0
         report = progress or (lambda _: None)
+
+        def skip(path: Path, reason: str) -> None:
+            log.warning("skipping %s: %s", path, reason)
+            skipped.append(SkippedFile(str(path), reason))
+
         for done, path in enumerate(files, start=1):
             report(IngestProgress(done - 1, len(files), 0, 0, str(path)))
             try:
                 raw = path.read_bytes()
             except OSError as exc:
-                reason = f"cannot read it ({exc.strerror or exc})"
-                log.warning("skipping %s: %s", path, reason)
-                skipped.append(SkippedFile(str(path), reason))
+                skip(path, f"cannot read it ({exc.strerror or exc})")
                 continue
             digest = hashlib.sha256(raw).hexdigest()
             document_id = document_id_for(path)
@@ -368,32 +371,29 @@ class KnowledgeBase:
             try:
                 document = parse_document(path, raw)
             except UnreadableFile as exc:
-                log.warning("skipping %s", exc)
                 # The error names the file first ("PATH: binary file"); the record keeps
                 # the path apart, so only the reason is kept with it.
-                skipped.append(SkippedFile(str(path), str(exc).removeprefix(f"{path}: ")))
+                skip(path, str(exc).removeprefix(f"{path}: "))
                 continue
-            taken = articles.get(article_key(document.url)) if document.url else None
+            url = article_key(document.url) if document.url and not _is_faq(path) else None
+            taken = articles.get(url) if url else None
             if (
                 taken is not None
                 and taken[0] != document_id
-                and not _is_faq(path)
                 and Path(taken[1]).exists()  # a file moved: the old one is pruned or stale
             ):
                 # Two articles under one URL were answered as one: a section of either
                 # stood for both, and the article classifier counted them once.
-                reason = f"its url {document.url} is already the url of {taken[1]}"
-                log.warning("skipping %s: %s", path, reason)
-                skipped.append(SkippedFile(str(path), reason))
+                skip(path, f"its url {document.url} is already the url of {taken[1]}")
                 continue
-            if document.url and not _is_faq(path):
-                articles[article_key(document.url)] = (document_id, str(path))
             chunks = chunk_document(document, views=self._views)
             if not chunks:
-                # An empty file became a document of 0 chunks, listed as if it answered.
-                log.warning("skipping %s: %s", path, NO_TEXT)
-                skipped.append(SkippedFile(str(path), NO_TEXT))
+                # An empty file became a document of 0 chunks, listed as if it answered;
+                # it does not take its URL from an article that has text.
+                skip(path, NO_TEXT)
                 continue
+            if url:
+                articles[url] = (document_id, str(path))
             asked = document.asked if ASKED_KIND in self._views else ()
             pending.append(
                 NewDocument(

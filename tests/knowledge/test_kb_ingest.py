@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from knowledge import DocumentNotFound, EmptyQuery, KnowledgeBase
+from knowledge.base import NO_TEXT
 from tests.support.encoders import RecordingEncoder
 
 
@@ -90,6 +91,24 @@ def test_a_second_article_under_an_articles_url_is_skipped_with_the_reason(
     (help_dir / "b-winter.md").write_text(winter.replace("/service", "/winter"))
     again = kb.ingest([help_dir])
     assert again.skipped == () and again.documents_added == 1
+
+
+def test_a_placeholder_with_an_articles_url_does_not_take_it(
+    tmp_path: Path, fake_encoder: RecordingEncoder
+) -> None:
+    # An empty file (front matter only) is skipped as having no text; the article under
+    # the same URL that comes after it is not skipped as its duplicate.
+    help_dir = tmp_path / "help"
+    help_dir.mkdir()
+    (help_dir / "a-draft.md").write_text("---\nurl: https://help.example/service\n---\n")
+    service = "---\nurl: https://help.example/service\n---\n# Servicing\n\nA service is $65.\n"
+    (help_dir / "b-service.md").write_text(service)
+    kb = KnowledgeBase.open(tmp_path / "index", fake_encoder)
+
+    summary = kb.ingest([help_dir])
+
+    assert [(Path(s.path).name, s.reason) for s in summary.skipped] == [("a-draft.md", NO_TEXT)]
+    assert [d.title for d in kb.list_documents()] == ["Servicing"]
 
 
 def test_remove_by_id_and_unknown_id(
