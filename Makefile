@@ -39,7 +39,12 @@ chat: $(STAMP)
 	$(VENV)/bin/switchboard demo seed --if-empty
 	$(DEMO_HOURS) $(VENV)/bin/switchboard chat $(if $(DEMO_CUSTOMER),--as "$(DEMO_CUSTOMER)",--name "$(CHAT_NAME)")
 
-test: $(STAMP)
+# The Debian packages install while pip installs the Python ones (on a fresh machine each
+# takes minutes, and neither needs the other); scripts/test.sh checks them again.
+test:
+	@scripts/system-packages.sh & packages=$$!; \
+	$(MAKE) --no-print-directory setup; setup=$$?; \
+	wait $$packages && exit $$setup
 	scripts/test.sh
 
 lint: $(STAMP)
