@@ -26,6 +26,14 @@ from tests.support.switchboard_server import SwitchboardServer, seed_demo_data
 pytestmark = pytest.mark.browser
 
 
+@pytest.fixture
+def server(module_server: SwitchboardServer) -> SwitchboardServer:
+    """The module's one server (a start costs 10 to 40 s). The agent's test finds its own
+    visitor (the newest waiting handoff) with or without the demo data the admin's test
+    seeds."""
+    return module_server
+
+
 def _find(page: Page, query: str) -> None:
     page.get_by_label("Email, phone or name").fill(query)
     page.get_by_role("button", name="Find").click()

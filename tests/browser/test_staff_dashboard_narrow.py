@@ -15,13 +15,26 @@ from tests.support.switchboard_server import SwitchboardServer, seed_demo_data
 pytestmark = pytest.mark.browser
 
 
+@pytest.fixture(scope="module")
+def admin_token(module_server: SwitchboardServer) -> str:
+    """The demo data, seeded once, and an admin's token: both widths only read them."""
+    seed_demo_data(module_server)
+    return staff_token(module_server, "Nia Narrow", "nia@example.com", "admin")
+
+
+@pytest.fixture
+def server(module_server: SwitchboardServer) -> SwitchboardServer:
+    """The module's one server (a start and a seeding cost most of a minute on a slow
+    machine): each width is a new browser context on it."""
+    return module_server
+
+
 @pytest.mark.parametrize("width", [800, 390])
 def test_a_narrow_window_shows_every_column_within_the_page(
-    page: Page, server: SwitchboardServer, browser_output: Path, width: int
+    page: Page, server: SwitchboardServer, admin_token: str, browser_output: Path, width: int
 ) -> None:
-    seed_demo_data(server)
     page.set_viewport_size({"width": width, "height": 900})
-    sign_in(page, staff_token(server, "Nia Narrow", "nia@example.com", "admin"))
+    sign_in(page, admin_token)
     wait_for_round(page, 0)
     # The page itself never scrolls sideways (the presets wrapped, a chart column was
     # at least 420 px, the leads table ran past the panel and the window).
