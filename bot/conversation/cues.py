@@ -23,7 +23,8 @@ _PERSON = (
 _ASKS_FOR_PERSON = re.compile(
     r"\b(?:talk|speak|chat|get through|be put through)\s+(?:to|with)\s+" + _PERSON + r"\b"
     r"|\b(?:connect|transfer|put|pass|escalate|hand)\s+(?:me\s+)?(?:over\s+|through\s+)?"
-    r"(?:to|with)\s+" + _PERSON + r"\b"
+    # "connect me w a support rep": "w" and "w/" are "with" in a text
+    r"(?:to|with|w/?)\s+" + _PERSON + r"\b"
     # "give me a human", "need a person"; not "give someone a voucher", "get somebody
     # a gift card" (a person who receives something), nor "need someone to collect it"
     r"|\b(?:(?:get|want|need)\s+(?:me\s+)?|give\s+me\s+)"

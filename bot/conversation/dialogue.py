@@ -90,7 +90,11 @@ _GREETING = re.compile(
 _ACKNOWLEDGED = (
     r"(?:(?:ok(?:ay)?|k|great|perfect|cool|awesome|alright|got it|brilliant|lovely)[\s,!.]*)?"
 )
-_THANKED = r"(?:thanks|thank you|thx|ty|cheers|much appreciated)"
+# "ta" is British thanks ("brilliant ta", "ta very much"); texters' spellings besides.
+_THANKED = (
+    r"(?:thanks|thank you|thank u|thankyou|thanx|thnx|thx|ty|tysm|tyvm|ta|cheers"
+    r"|much appreciated)"
+)
 _THANKS = re.compile(rf"^\s*{_ACKNOWLEDGED}{_THANKED}\b[^?]*$", re.I)
 _GOODBYE = re.compile(
     rf"^\s*{_ACKNOWLEDGED}(?:{_THANKED}(?:\s+again)?[\s,!.]*)?"

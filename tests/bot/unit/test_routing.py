@@ -58,6 +58,7 @@ def with_probabilities(found: Signals, *probabilities: float) -> Signals:
         "connect me to someone NOW",
         "can I speak with a real human",
         "transfer me to an agent please",
+        "connect me w a support rep asap",
         "I need a person",
         "agent",
     ],
@@ -648,6 +649,23 @@ def test_an_acknowledgement_before_thanks_or_goodbye_is_still_small_talk(
     text: str, intent: str
 ) -> None:
     assert small_talk_intent(text) == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("brilliant ta", "thanks"),
+        ("ta very much", "thanks"),
+        ("ta, that's all i needed x", "goodbye"),
+    ],
+)
+def test_ta_is_british_thanks(text: str, intent: str) -> None:
+    assert small_talk_intent(text) == intent
+
+
+@pytest.mark.parametrize("text", ["ta?", "tap water", "what is the tax on this"])
+def test_ta_is_thanks_only_as_a_word_of_its_own(text: str) -> None:
+    assert small_talk_intent(text) is None
 
 
 @pytest.mark.parametrize("text", ["what did I order last time", "can I see my order history"])
