@@ -340,21 +340,19 @@ class KnowledgeBase:
     ) -> IngestSummary:
         started = time.perf_counter()
         files, unsupported = discover_files(Path(p) for p in paths)
-        skipped = [
-            SkippedFile(str(p), "no such file or folder" if not p.exists() else UNSUPPORTED_TYPE)
-            for p in unsupported
-        ]
-        for each in skipped:
-            log.warning("skipping %s: %s", each.path, each.reason)
+        skipped: list[SkippedFile] = []
+
+        def skip(path: Path, reason: str) -> None:
+            log.warning("skipping %s: %s", path, reason)
+            skipped.append(SkippedFile(str(path), reason))
+
+        for path in unsupported:
+            skip(path, "no such file or folder" if not path.exists() else UNSUPPORTED_TYPE)
         known = self._catalogue.hashes()
         articles = self._catalogue.article_paths()
         pending: list[NewDocument] = []
         unchanged = 0
         report = progress or (lambda _: None)
-
-        def skip(path: Path, reason: str) -> None:
-            log.warning("skipping %s: %s", path, reason)
-            skipped.append(SkippedFile(str(path), reason))
 
         for done, path in enumerate(files, start=1):
             report(IngestProgress(done - 1, len(files), 0, 0, str(path)))

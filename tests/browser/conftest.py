@@ -48,6 +48,15 @@ def browser_output() -> Path:
 def server(
     tmp_path: Path, prepared: PreparedState, request: pytest.FixtureRequest
 ) -> Iterator[SwitchboardServer]:
+    if request.node.get_closest_marker("one_server"):
+        # A module marked `one_server` shares `module_server`: its tests are each a
+        # visitor (or a staff member) of their own. A test that stopped it (to empty its
+        # database or change its secret) and failed while it was down leaves it to here.
+        shared: SwitchboardServer = request.getfixturevalue("module_server")
+        if not shared.running:
+            shared.start()
+        yield shared
+        return
     # A test marked `server_env(NAME="value")` runs its server with those settings too.
     marker = request.node.get_closest_marker("server_env")
     with demo_server(tmp_path / "var", prepared, marker.kwargs if marker else None) as running:
@@ -59,7 +68,7 @@ def module_server(
     tmp_path_factory: pytest.TempPathFactory, prepared: PreparedState
 ) -> Iterator[SwitchboardServer]:
     """One server for a module whose tests are each a visitor of their own: a start
-    costs 10 to 20 s. A module takes it as its `server` (see test_widget.py)."""
+    costs 10 to 20 s. A module marked `one_server` takes it as its `server`."""
     with demo_server(tmp_path_factory.mktemp("server") / "var", prepared) as running:
         yield running
 

@@ -23,15 +23,9 @@ from tests.support.staff_dashboard import (
 )
 from tests.support.switchboard_server import SwitchboardServer, seed_demo_data
 
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def server(module_server: SwitchboardServer) -> SwitchboardServer:
-    """The module's one server (a start costs 10 to 40 s). The agent's test finds its own
-    visitor (the newest waiting handoff) with or without the demo data the admin's test
-    seeds."""
-    return module_server
+# One server: the agent's test finds its own visitor (the newest waiting handoff) with or
+# without the demo data the admin's test seeds.
+pytestmark = [pytest.mark.browser, pytest.mark.one_server]
 
 
 def _find(page: Page, query: str) -> None:

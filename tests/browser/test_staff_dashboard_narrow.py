@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from tests.support.staff_dashboard import PAST_THE_EDGE, sign_in, staff_token, wait_for_round
 from tests.support.switchboard_server import SwitchboardServer, seed_demo_data
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.one_server]
 
 
 @pytest.fixture(scope="module")
@@ -20,13 +20,6 @@ def admin_token(module_server: SwitchboardServer) -> str:
     """The demo data, seeded once, and an admin's token: both widths only read them."""
     seed_demo_data(module_server)
     return staff_token(module_server, "Nia Narrow", "nia@example.com", "admin")
-
-
-@pytest.fixture
-def server(module_server: SwitchboardServer) -> SwitchboardServer:
-    """The module's one server (a start and a seeding cost most of a minute on a slow
-    machine): each width is a new browser context on it."""
-    return module_server
 
 
 @pytest.mark.parametrize("width", [800, 390])

@@ -21,7 +21,7 @@ from tests.support.widget_page import GREETING_REPLY, bot_reply, send, widget
 if TYPE_CHECKING:
     from tests.support.switchboard_server import SwitchboardServer
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.one_server]
 
 THANKS_REPLY = "You're welcome!"
 # The knowledge base has nothing on these, so the bot says so and offers a person.
@@ -38,16 +38,6 @@ _RENDERED = """() => [...document.querySelector('#switchboard-widget').shadowRoo
         status: m.dataset.status,
         text: m.querySelector('.text').textContent,
     }))"""
-
-
-@pytest.fixture
-def server(module_server: SwitchboardServer) -> SwitchboardServer:
-    """The module's one server: each test is a new visitor with a conversation of its own,
-    so they can share it. The tests that stop it (and empty its database or change its
-    signing secret) start it again; one that failed while it was down leaves it to here."""
-    if not module_server.running:
-        module_server.start()
-    return module_server
 
 
 def open_chat(page: Page) -> None:
