@@ -50,6 +50,9 @@ _BUSINESS_INTEREST = re.compile(
     r"\b(?:quote|quotation|bulk|wholesale|reseller|resell|stockist|distributor|uniforms?|"
     r"corporate|enterprise|b2b|volume (?:discount|pricing|order)|trade account|"
     r"partnership|partner with|demo|demonstration|sales team|talk to sales|"
+    # "a trade arrangement", "happy to commit to a yearly order"
+    r"trade (?:arrangement|discount|price|prices|pricing|terms|rates?)|"
+    r"(?:yearly|annual|standing) (?:order|orders|purchase|contract)|"
     # sales as people to talk to, not "sales tax" or "sale items"
     r"(?:from|with|to|can|could|would|will)\s+sales\b"
     r"(?!\s+(?:tax|taxes|items?|prices?))|"
@@ -66,6 +69,18 @@ _BUSINESS_INTEREST = re.compile(
     + r")[a-z]+\s+)?(?:(?!"
     + _UNITS
     + r")[a-z]+s|of\s+(?:them|those))\b",
+    re.I,
+)
+
+# A number after a name is a model, not a quantity: "the summit 35 and summit 45 packs",
+# "your alpine 40 bags". A word before the number that counts or orders ("order 45
+# packs", "about 40 kids", "another 30 shirts") leaves it a quantity.
+_MODEL_NAME_BEFORE = re.compile(
+    r"\b(?:the|a|an|and|or|vs\.?|versus|between|my|your|our|their)\s+(?!(?:order|orders|"
+    r"ordering|buy|buying|get|getting|need|needing|want|purchase|purchasing|supply|about|"
+    r"around|roughly|approximately|approx|some|over|under|nearly|almost|another|extra|"
+    r"further|additional|other|first|last|next|remaining|least|like|maybe|perhaps|just|"
+    r"only|exactly|possibly|probably|all|total|full|whole)\b)[a-z]+\s+$",
     re.I,
 )
 
@@ -141,7 +156,8 @@ _QUESTION_START = re.compile(
     # "actually how long is the warranty", "oh wait, can I pay by PayPal": a word that
     # turns to a new question may come first.
     r"^\s*(?:(?:actually|wait|oh|btw|by the way|sorry|hang on|quick question|ok|okay|so|"
-    r"also|and|but)[\s,:;.!-]+)*"
+    # "n can i split it", "nd is there": "and" as texters write it
+    r"also|and|n|nd|but)[\s,:;.!-]+)*"
     r"(?:how|what|whats|what's|when|where|why|which|who|whom|whose|can|could|do|does|"
     r"did|is|are|was|were|will|would|should|may|might|have|has|any|anyone)\b",
     re.I,
@@ -221,7 +237,13 @@ def asks_for_person(text: str) -> bool:
 
 def shows_business_interest(text: str) -> bool:
     """Quotes, bulk or team orders, demos, reselling: what sales should follow up."""
-    return bool(_BUSINESS_INTEREST.search(text))
+    return any(
+        not (
+            match.group()[0].isdigit()
+            and _MODEL_NAME_BEFORE.search(text, max(0, match.start() - 60), match.start())
+        )
+        for match in _BUSINESS_INTEREST.finditer(text)
+    )
 
 
 def speaks_for_an_organisation(text: str) -> bool:
@@ -485,7 +507,7 @@ _CONDITION = re.compile(
 # take PayPal", "gift card balance? and can I get a refund onto one". The joiner is not
 # part of the question, and hid it ("also do you ..." does not start like a question).
 _LEADING_JOINER = re.compile(
-    r"^\s*(?:(?:oh|ok|okay)\s+)?(?:and\s+also|and|also|plus|btw|by\s+the\s+way|"
+    r"^\s*(?:(?:oh|ok|okay)\s+)?(?:and\s+also|and|n|nd|also|plus|btw|by\s+the\s+way|"
     r"(?:one\s+)?more\s+thing|another\s+(?:thing|question))\b\s*[,:;-]?\s*",
     re.I,
 )
@@ -500,7 +522,25 @@ def has_question_word(text: str) -> bool:
     return bool(_WH_WORD.search(text))
 
 
+# A question that asks only what to do about what the message has already said: "It's
+# started soaking through at the shoulders. What should I do?". Alone it finds nothing;
+# it is read with the sentences before it, as context is.
+_ASKS_ABOUT_THE_ABOVE = re.compile(
+    r"^\W*(?:(?:so|and|but|ok|okay|then)\W+)*(?:"
+    r"what\s+(?:should|shall|do|can|could|would)\s+(?:i|we)\s+do"
+    r"(?:\s+(?:now|next|then|about\s+(?:it|this|that)))?"
+    r"|what\s+(?:now|next|are\s+my\s+options)"
+    r"|(?:can|could)\s+you\s+help(?:\s+me)?"
+    r"|any\s+(?:ideas|advice|suggestions)"
+    r"|(?:please\s+)?advise"
+    r")(?:\s+(?:please|pls|plz))?\W*$",
+    re.I,
+)
+
+
 def _is_question(sentence: str) -> bool:
+    if _ASKS_ABOUT_THE_ABOVE.match(sentence):
+        return False
     # "And refunds?" after other questions: short, but a question of its own.
     short_follow_up = sentence.rstrip().endswith("?") and bool(_FOLLOW_UP.search(sentence))
     sentence = _without_joiner(sentence)

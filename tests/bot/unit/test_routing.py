@@ -212,6 +212,48 @@ def test_a_number_of_days_dollars_or_an_order_number_is_not_a_bulk_order(text: s
     assert not cues.shows_business_interest(text)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "is the ridge 30 backpack any good in the rain",
+        "which is warmer, the peak 20 or the peak 40 gloves",
+        "how do your trail 25 packs compare with the trail 30",
+    ],
+)
+def test_a_number_after_a_products_name_is_its_model_not_a_quantity(text: str) -> None:
+    assert not cues.shows_business_interest(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "we'd like to order 45 packs for the club",
+        "the school needs about 60 fleeces",
+        "can we get another 30 jackets like the last lot",
+        "do you offer trade pricing for outdoor instructors",
+        "we'd commit to an annual order if the price is right",
+    ],
+)
+def test_quantities_and_trade_terms_are_business_interest(text: str) -> None:
+    assert cues.shows_business_interest(text)
+
+
+@pytest.mark.parametrize("ask", ["What should I do?", "what can i do about it", "Any ideas?"])
+def test_asking_what_to_do_is_read_with_what_the_message_said_before(ask: str) -> None:
+    text = f"My boots have started leaking at the toe after two months. {ask}"
+
+    assert cues.questions_in(text) == [text]
+
+
+def test_asking_what_to_do_after_two_questions_joins_the_last() -> None:
+    text = "Can I return the tent? Do you refund postage? What should I do now?"
+
+    assert cues.questions_in(text) == [
+        "Can I return the tent?",
+        "Do you refund postage? What should I do now?",
+    ]
+
+
 def test_a_general_order_question_gets_the_article() -> None:
     plan = decide(
         signals("did my order go through?", "order_status", 0.99, articles=[(SHIPPING, 0.7)])
@@ -494,6 +536,9 @@ def test_a_question_that_depends_on_the_one_before_is_asked_without_its_conditio
                                                             "do you take paypal"]),
         ("gift card balance? and can i use two on one order", ["gift card balance?",
                                                               "can i use two on one order"]),
+        # "n": "and" as texters write it
+        ("do u take klarna? n is there a minimum spend", ["do u take klarna?",
+                                                          "is there a minimum spend"]),
     ],
 )  # fmt: skip
 def test_a_sentence_opened_by_also_or_and_is_a_question_of_its_own(
