@@ -15,6 +15,8 @@ from crm_store.staff import create_staff
 from tests.support.lead_history import add_lead, synthetic_history
 from tests.support.purchases import SimulatedBase, add_buyer, simulate_purchase_weeks
 
+pytestmark = pytest.mark.migrated_database  # its stores start at the newest migration
+
 
 @pytest.fixture
 def store(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Database:

@@ -20,6 +20,8 @@ from crm_store.models import Campaign
 from tests.support.campaigns import Shopper, shoppers
 from tests.support.twilio_standin import TwilioStandIn
 
+pytestmark = pytest.mark.migrated_database  # its stores start at the newest migration
+
 FILE = """
 segments:
   - name: bought twice, nothing in 90 days

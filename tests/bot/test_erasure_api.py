@@ -20,6 +20,8 @@ from knowledge.embeddings import SentenceEncoder
 from tests.support.app import eventually, services
 from tests.support.customers import ada_who_texted_stop
 
+pytestmark = pytest.mark.migrated_database  # its stores start at the newest migration
+
 
 @pytest.fixture
 def client(settings: Settings, encoder: SentenceEncoder) -> Iterator[TestClient]:

@@ -23,6 +23,8 @@ from knowledge.embeddings import SentenceEncoder
 from tests.support.app import services
 from tests.support.customers import ada_who_texted_stop
 
+pytestmark = pytest.mark.migrated_database  # its stores start at the newest migration
+
 
 def _document(archive: bytes) -> dict:
     with ZipFile(io.BytesIO(archive)) as opened:

@@ -11,6 +11,8 @@ import pytest
 from crm_store.base import MAX_ID
 from tests.bot.conftest import Readers
 
+pytestmark = pytest.mark.migrated_database  # its stores start at the newest migration
+
 PAST = MAX_ID + 1  # 2**31
 
 

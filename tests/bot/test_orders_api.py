@@ -24,6 +24,8 @@ from crm_store.models.staff import STAFF_ROLES
 from crm_store.staff import create_staff
 from tests.support.fakes import ScriptedDialogue
 
+pytestmark = pytest.mark.migrated_database  # its stores start at the newest migration
+
 
 @dataclass(frozen=True)
 class Shop:

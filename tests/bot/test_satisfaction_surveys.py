@@ -25,6 +25,8 @@ from tests.support.app import services
 from tests.support.fakes import ScriptedDialogue
 from tests.support.webchat import Visitor
 
+pytestmark = pytest.mark.migrated_database  # its stores start at the newest migration
+
 QUESTION = "How did we do? Rate this conversation from 1 (poor) to 5 (great)."
 
 

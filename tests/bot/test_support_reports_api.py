@@ -9,6 +9,8 @@ import pytest
 
 from tests.bot.conftest import Readers
 
+pytestmark = pytest.mark.migrated_database  # its stores start at the newest migration
+
 REPORT = "/api/v1/reports/support"
 
 

@@ -15,6 +15,8 @@ from tests.bot.conftest import Readers
 from tests.support.app import services
 from tests.support.support_week import SupportWeek, write_chat_touching_every_figure
 
+pytestmark = pytest.mark.migrated_database  # its stores start at the newest migration
+
 WEEK = "from=2026-03-02&to=2026-03-08"
 
 

@@ -23,6 +23,8 @@ from crm_store.records import NewInteraction
 from tests.support.app import services
 from tests.support.fakes import ScriptedDialogue
 
+pytestmark = pytest.mark.migrated_database  # its stores start at the newest migration
+
 BASE = "https://support.example.com"
 LINK = re.compile(r"^([1-5]) \(([a-z ]+)\): " + re.escape(BASE) + r"(/survey\?t=\S+)$", re.M)
 

@@ -20,6 +20,8 @@ from crm_store.staff import create_staff
 from crm_store.widget_sessions import revoke_widget_sessions
 from tests.support.fakes import ScriptedDialogue
 
+pytestmark = pytest.mark.migrated_database  # its stores start at the newest migration
+
 ADA = "ada@example.com"
 GRACE = "grace@example.com"
 

@@ -28,6 +28,8 @@ from tests.support.campaigns import OPEN_RULES, campaign, schedule
 from tests.support.fakes import ScriptedDialogue
 from tests.support.webchat import Visitor
 
+pytestmark = pytest.mark.migrated_database  # its stores start at the newest migration
+
 ADA = "ada@example.com"
 SPRING = ("system", "Spring sale: 15% off with BACK15")
 

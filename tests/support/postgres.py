@@ -24,12 +24,14 @@ def admin_engine(server_url: str) -> Engine:
 
 
 @contextmanager
-def fresh_database(server_url: str) -> Iterator[str]:
-    """A new, empty database on the server, dropped (connections and all) afterwards."""
+def fresh_database(server_url: str, template: str | None = None) -> Iterator[str]:
+    """A new database on the server, dropped (connections and all) afterwards: empty, or
+    a copy of the database `template` (which must have no connections open)."""
     name = f"sb_test_{uuid.uuid4().hex[:12]}"
     admin = admin_engine(server_url)
+    copied = f' TEMPLATE "{template}"' if template else ""
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"{copied}'))
     try:
         yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:

@@ -27,6 +27,8 @@ from tests.support.mail import RECEIVER, TOKEN, append, email_settings, flags
 from tests.support.mail import mail as any_mail
 from tests.support.mail_servers import Dovecot, SmtpServer
 
+pytestmark = pytest.mark.migrated_database  # its stores start at the newest migration
+
 ANSWER = "Refunds take 5-7 business days."
 # The receiver the mailbox trusts; the mail of these tests passed its DMARC check (mail
 # nobody vouched for: tests/channels/email/test_forged_sender.py).
