@@ -33,7 +33,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -44,9 +44,11 @@ from knowledge.catalogue import MAX_VIEWS, Catalogue, ChunkFacts, NewDocument
 from knowledge.chunking import DEFAULT_VIEWS, chunk_document
 from knowledge.errors import DocumentNotFound, EmptyQuery, IndexUnavailable
 from knowledge.faq import FAQ_QUESTION_THRESHOLD, FAQ_RANK_MARGIN, answers_only_its_question
+from knowledge.gaps import Gap, HelpCentreGaps
 from knowledge.index import HNSW_MIN_VECTORS, VectorIndex
 from knowledge.loaded_version import LoadedVersion
 from knowledge.records import (
+    DEFAULT_LANGUAGE,
     DocumentInfo,
     IngestProgress,
     IngestSummary,
@@ -74,6 +76,7 @@ ENCODE_BATCH = 64
 # five views and an article several chunks; a language filter may skip many).
 _HITS_PER_ARTICLE = 32
 ProgressCallback = Callable[[IngestProgress], None]
+_T = TypeVar("_T")
 
 
 class TextEncoder(Protocol):
@@ -122,6 +125,9 @@ class KnowledgeBase:
         self._article_weight = article_weight
         self._faq_rank_margin: float | None = FAQ_RANK_MARGIN
         self._titles = TitleVectors(encoder.encode)
+        # the help centre's gaps (knowledge.gaps), found for a version when first asked
+        self._gaps: tuple[int, HelpCentreGaps] | None = None
+        self._gap_vectors: dict[str, np.ndarray] = {}
         self._published: list[Callable[[int], None]] = []
         self._loading = threading.Lock()
         self._generation = -1
@@ -151,22 +157,19 @@ class KnowledgeBase:
         )
 
     @staticmethod
+    def texts_in(index_dir: Path, language: str | None = None) -> list[str]:
+        """Every chunk's words (`texts`) of the base in `index_dir`, in `language` only
+        when given, from its catalogue alone, as `documents_in` reads (`switchboard kb
+        gaps`)."""
+        return _from_catalogue(index_dir, lambda c: c.chunk_texts(language=language))
+
+    @staticmethod
     def documents_in(index_dir: Path) -> list[DocumentInfo]:
         """The documents of the base in `index_dir`, read from its catalogue alone:
         listing needs neither the encoder nor the vectors, and opening the base would
         load the sentence model for seconds (`switchboard kb list`). Where there is no
         base yet, nothing is created and the list is empty."""
-        path = Path(index_dir) / "catalogue.sqlite3"
-        if not path.is_file():
-            return []
-        try:
-            catalogue = Catalogue(path)
-        except (OSError, sqlite3.Error) as exc:
-            raise IndexUnavailable(f"cannot open the index in {index_dir}: {exc}") from exc
-        try:
-            return catalogue.documents()
-        finally:
-            catalogue.close()
+        return _from_catalogue(index_dir, lambda c: c.documents())
 
     def _embed_stale_documents(self) -> None:
         """Embed again, with today's views, the documents an older version stored."""
@@ -486,6 +489,39 @@ class KnowledgeBase:
         hits = self._catalogue.lexical(self._prepare(query), max(1, k), _language(language))
         return self._current_index().passages([(chunk, score, 0.0) for chunk, score in hits])
 
+    async def gap_async(self, query: str) -> Gap | None:
+        """The topic customers often ask about that this help centre never mentions
+        and `query` (English) asks about, if any (`knowledge.gaps`)."""
+        text = self._prepare(query)
+        vector = await self._encoder.encode_async(text)
+        return await asyncio.to_thread(self.gap, text, vector)
+
+    def gap(self, text: str, vector: np.ndarray) -> Gap | None:
+        return self.gaps().match(text, vector)
+
+    def gaps(self) -> HelpCentreGaps:
+        """The current version's gaps: read from its English chunks once per version
+        (each process, at its first question after a new version)."""
+        version = self._current_index()
+        found = self._gaps
+        if found is None or found[0] != version.generation:
+            with self._loading:
+                found = self._gaps
+                if found is None or found[0] != version.generation:
+                    texts = self._catalogue.chunk_texts(language=DEFAULT_LANGUAGE)
+                    found = (version.generation, HelpCentreGaps.find(texts, self._gap_encode))
+                    self._gaps = found
+        return found[1]
+
+    def _gap_encode(self, texts: Sequence[str]) -> np.ndarray:
+        """The gaps' ways of asking, encoded once per knowledge base: the same few
+        sentences come back at every version."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._gap_vectors]
+        if missing:
+            vectors = np.asarray(self._encoder.encode(missing), dtype=np.float32)
+            self._gap_vectors.update(zip(missing, vectors, strict=True))
+        return np.asarray([self._gap_vectors[t] for t in texts], dtype=np.float32)
+
     async def other_section_async(
         self, text: str, shown: Passage, *, only_if_closer: bool = False
     ) -> Passage | None:
@@ -775,6 +811,22 @@ OTHER_SECTION_FLOOR = 0.15
 # The index's scores and the vectors read back from it differ in the last float32 digits:
 # a chunk's own view must lose to a phrasing by more than this to count as beaten.
 _FLOAT32_NOISE = 1e-4
+
+
+def _from_catalogue(index_dir: Path, read: Callable[[Catalogue], list[_T]]) -> list[_T]:
+    """`read` of the catalogue in `index_dir`, opened for it alone; empty where there
+    is no base, and nothing is created."""
+    path = Path(index_dir) / "catalogue.sqlite3"
+    if not path.is_file():
+        return []
+    try:
+        catalogue = Catalogue(path)
+    except (OSError, sqlite3.Error) as exc:
+        raise IndexUnavailable(f"cannot open the index in {index_dir}: {exc}") from exc
+    try:
+        return read(catalogue)
+    finally:
+        catalogue.close()
 
 
 def _content_similarity(

@@ -241,10 +241,13 @@ class Catalogue:
             ).fetchall()
         return {article: (document_id, path) for article, document_id, path in rows}
 
-    def chunk_texts(self) -> list[str]:
-        """Every chunk's title, section and text (the knowledge base's vocabulary)."""
+    def chunk_texts(self, language: str | None = None) -> list[str]:
+        """Every chunk's title, section and text (the knowledge base's vocabulary), in
+        `language` only when given."""
+        query = "SELECT title, section, text FROM chunks"
+        where = " WHERE language = ?" if language else ""
         with self._lock:
-            rows = self._db.execute("SELECT title, section, text FROM chunks ORDER BY id")
+            rows = self._db.execute(f"{query}{where} ORDER BY id", (language,) if language else ())
             return [" ".join(row) for row in rows.fetchall()]
 
     def stored_dimension(self) -> int | None:

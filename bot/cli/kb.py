@@ -1,4 +1,4 @@
-"""`switchboard kb`: ingest help content, list and remove documents.
+"""`switchboard kb`: ingest help content, list and remove documents, list the gaps.
 
 The lead adds it to the main CLI with `main.add_command(kb)`. Tests may pass a ready
 encoder as `obj={"encoder": ...}` to skip loading the model again.
@@ -167,6 +167,33 @@ def list_documents() -> None:
     for d in documents:
         unit = "chunk " if d.chunks == 1 else "chunks"
         click.echo(f"{d.document_id}  {d.chunks:4d} {unit}  {d.title}  ({d.path})")
+
+
+@kb.command()
+def gaps() -> None:
+    """Questions customers often ask shops that the help centre never mentions: the bot
+    does not answer them from an article that merely shares their other words."""
+    from bot.cli.settings_errors import load_settings
+    from knowledge import DEFAULT_LANGUAGE, KnowledgeBase, KnowledgeError
+    from knowledge.gaps import uncovered
+
+    try:  # from the catalogue's words: no sentence model to load
+        texts = KnowledgeBase.texts_in(index_dir_of(load_settings()), DEFAULT_LANGUAGE)
+    except KnowledgeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not texts:
+        click.echo("the knowledge base has no English documents")
+        return
+    topics = uncovered(texts)
+    if not topics:
+        click.echo("the help centre mentions every common topic (knowledge/common_questions.yaml)")
+        return
+    click.echo(
+        f"{len(topics)} common topics the help centre never mentions; questions about them "
+        "get the fallback and the offer of a person (an article that mentions one closes it):"
+    )
+    for topic in topics:
+        click.echo(f'  {topic.topic}: "{topic.asked[0]}"')
 
 
 @kb.command()

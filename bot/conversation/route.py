@@ -2,7 +2,8 @@
 
 `attributes["route"]` on a bot interaction holds the decision, the rule that made it,
 and the candidates it weighed (intents with their calibrated confidence, articles with
-their similarity and, with a help centre's article classifier, their probability).
+their similarity and, with a help centre's article classifier, their probability; a
+topic the help centre never mentions, when the question asked about one).
 `sources` on the same interaction lists only what the reply cites.
 An agent reading a handed-over conversation and the evaluation read the same record.
 """
@@ -15,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from knowledge import Passage
+from knowledge.gaps import Gap
 
 
 class Decision(StrEnum):
@@ -48,7 +50,7 @@ def passage_article(passage: Passage) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    kind: str  # "intent" or "article"
+    kind: str  # "intent", "article" or "gap" (a topic the help centre never mentions)
     name: str
     score: float
     title: str | None = None
@@ -86,6 +88,15 @@ def article_candidates(passages: list[Passage], limit: int = 3) -> list[Candidat
             )
         )
     return found
+
+
+def gap_candidates(gap: Gap | None) -> list[Candidate]:
+    """The topic customers often ask about that the help centre never mentions, when the
+    question asked about one (`knowledge.gaps`): its name, the question's similarity to
+    it and the word that named it."""
+    if gap is None:
+        return []
+    return [Candidate("gap", gap.topic, gap.similarity, title=f"named by '{gap.word}'")]
 
 
 @dataclass(slots=True)

@@ -33,6 +33,7 @@ from bot.conversation.route import Decision, passage_article
 from bot.conversation.sentiment import is_negative
 from knowledge import Passage
 from knowledge.article_classifier import ARTICLE_WEIGHT
+from knowledge.gaps import Gap
 from nlu import FALLBACK_INTENT
 
 # An intent the NLU is this sure of may act without other evidence. The NLU's own
@@ -98,6 +99,9 @@ class Signals:
     small_talk: str | None = None  # greet / thanks / goodbye / talk_to_human by rule
     last_intent: str | None = None  # the previous question's intent (follow-ups)
     staff_channel: bool = False  # Slack, where sales staff ask for account summaries
+    # a topic customers often ask about that the help centre never mentions, asked about
+    # here (knowledge.gaps)
+    gap: Gap | None = None
 
 
 @dataclass(slots=True)
@@ -115,7 +119,21 @@ def entity(signals: Signals, name: str) -> Any:
     return next((e.get("value") for e in signals.entities if e.get("entity") == name), None)
 
 
+def about_a_gap(signals: Signals) -> bool:
+    """Does the question ask about a topic the help centre never mentions
+    (`knowledge.gaps`), rather than what its best article says? The gap must be at least
+    as close to the question as that article: "can i get a job at the portland store"
+    (jobs 0.65, stores and addresses 0.62) is about jobs, "my new tent arrived with a
+    snapped pole" about what arrived, not tent care."""
+    if signals.gap is None:
+        return False
+    best = signals.passages[0].similarity if signals.passages else 0.0
+    return signals.gap.similarity >= best
+
+
 def answered(signals: Signals) -> bool:
+    if about_a_gap(signals):
+        return False
     out_of_scope = signals.intent == FALLBACK_INTENT and signals.confidence >= SURE
     if about_the_company(signals):
         return _outright(signals.passages, signals.threshold)
@@ -215,7 +233,8 @@ def decide(signals: Signals) -> Plan:
         # in 4 a hair ahead, and the customer was asked which they meant).
         signals = replace(signals, passages=without_classifier(signals.passages))
     kb = answered(signals)
-    answered_outright = _outright(signals.passages, signals.threshold)
+    gap = about_a_gap(signals)
+    answered_outright = not gap and _outright(signals.passages, signals.threshold)
 
     if cues.asks_for_person(text) or signals.small_talk == "talk_to_human":
         return Plan(Decision.HANDOVER, "asked_for_person")
@@ -347,6 +366,11 @@ def decide(signals: Signals) -> Plan:
         return Plan(Decision.OFFER, "may_want_a_person")
     if intent == "complaint":
         return Plan(Decision.OFFER, "complaint")
+    if gap:
+        # "do you gift wrap?": the help centre never says "wrap", so the gift orders
+        # article it found does not answer; the honest fallback, with the topic in the
+        # route for whoever writes the missing article.
+        return Plan(Decision.FALLBACK, "help_centre_gap")
     return Plan(Decision.FALLBACK, "nothing_answered")
 
 
@@ -395,7 +419,7 @@ def interrupts_form(signals: Signals, *, free_text_slot: bool) -> bool:
     (a ticket's description) take questions as answers unless the match is strong."""
     if not cues.looks_like_question(signals.text):
         return False
-    if not signals.passages:
+    if not signals.passages or about_a_gap(signals):
         return False
     margin = INTERRUPT_MARGIN if free_text_slot else 0.0
     return signals.passages[0].similarity >= signals.threshold + margin

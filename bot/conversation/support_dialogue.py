@@ -50,6 +50,7 @@ from bot.conversation.route import (
     Route,
     article_candidates,
     combined,
+    gap_candidates,
     intent_candidates,
     passage_article,
 )
@@ -68,6 +69,7 @@ from channels.rendering import answer_text
 from crm_store.vocabulary import HandoffReason
 from knowledge import FALLBACK_TEXT, KnowledgeBase, Passage
 from knowledge.answers import to_answer
+from knowledge.gaps import Gap
 from nlu import FALLBACK_INTENT
 
 _UNSURE = FALLBACK_INTENT
@@ -432,7 +434,7 @@ class SupportDialogue:
             outcome = await self._carry_out(
                 turn_here, plan, signals, query, one_of_several=cited is not None
             )
-        outcome.route.candidates = _candidates(understood, signals.passages)
+        outcome.route.candidates = _candidates(understood, signals.passages, signals.gap)
         if understood is not None and understood.read_as:
             outcome.route.read_as = understood.read_as
         last_intent = "order_status" if plan.action == ORDER_STATUS else signals.intent
@@ -457,6 +459,7 @@ class SupportDialogue:
         query = _without_entities(read_as, understood)
         last = turn.slots.get(LAST_TOPIC) or {}
         passages = await self._search(query, understood)
+        gap = await self._gap(query, understood)
         # "what about to Canada?": read with the last question when it does not stand
         # on its own ("and is shipping free?" does).
         stands_alone = answers(passages, self._threshold)
@@ -541,6 +544,7 @@ class SupportDialogue:
             small_talk=small,
             last_intent=last.get("intent"),
             staff_channel=turn.conversation.channel == "slack",
+            gap=gap,
         )
         return signals, query
 
@@ -550,6 +554,16 @@ class SupportDialogue:
         if language and language != "en" and language in self._languages():
             return await self._knowledge.search_async(query, _SEARCH_DEPTH, language=language)
         return await self._knowledge.search_async(query, _SEARCH_DEPTH)
+
+    async def _gap(self, query: str, understood: Understanding | None) -> Gap | None:
+        """The topic this English question asks about that the help centre never
+        mentions (`knowledge.gaps`); None for other languages, whose help centres the
+        list of common questions does not read."""
+        language = understood.language if understood else None
+        gap_async = getattr(self._knowledge, "gap_async", None)
+        if (language and language != "en") or gap_async is None:
+            return None
+        return await gap_async(query)
 
     async def _carry_out(
         self, turn: Turn, plan: Plan, signals: Signals, query: str, *, one_of_several: bool = False
@@ -578,8 +592,11 @@ class SupportDialogue:
             route = Route(Decision.OFFER, plan.rule)
             return _Outcome([text], route, signals.intent, _rounded(signals.confidence))
         # One question of several is not given a list: which question it is about
-        # would not be clear.
-        return self._fallback(turn, plan, signals, query, suggest=not one_of_several)
+        # would not be clear. Nor a question about a topic the help centre never
+        # mentions: its nearest articles share only its other words (a job at the
+        # Portland store is not the store's address).
+        suggest = not one_of_several and plan.rule != "help_centre_gap"
+        return self._fallback(turn, plan, signals, query, suggest=suggest)
 
     async def _action(self, turn: Turn, plan: Plan, signals: Signals) -> _Outcome:
         assert plan.action is not None
@@ -805,7 +822,7 @@ class SupportDialogue:
             return None  # "is it ok if you use jo@example.com?": the email is the answer
         signals, query = await self._signals(turn, text, turn.understanding)
         free_text = slot in _FREE_TEXT_SLOTS
-        candidates = _candidates(turn.understanding, signals.passages)
+        candidates = _candidates(turn.understanding, signals.passages, signals.gap)
         if interrupts_form(signals, free_text_slot=free_text):
             plan = Plan(Decision.ANSWER, "answered_during_form", cite=[signals.passages[0]])
             outcome = await self._answer(turn, plan, signals, query)
@@ -885,11 +902,13 @@ def _together(outcomes: list[_Outcome]) -> _Outcome:
     )
 
 
-def _candidates(understood: Understanding | None, passages: list[Passage]) -> list:
+def _candidates(
+    understood: Understanding | None, passages: list[Passage], gap: Gap | None = None
+) -> list:
     ranking = list(understood.ranking) if understood and understood.ranking else []
     if understood and not ranking:
         ranking = [(understood.intent, understood.confidence)]
-    return [*intent_candidates(ranking), *article_candidates(passages)]
+    return [*intent_candidates(ranking), *article_candidates(passages), *gap_candidates(gap)]
 
 
 def _numbered_options(

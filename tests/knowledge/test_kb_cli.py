@@ -174,3 +174,22 @@ def test_list_reads_the_catalogue_without_loading_the_sentence_model(
         f"Refunds  ({(help_dir / 'refunds.md').resolve()})",
         f"Shipping  ({(help_dir / 'shipping.md').resolve()})",
     ]
+
+
+def test_gaps_lists_the_common_topics_the_help_centre_never_mentions(
+    tmp_path: Path, help_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _data_dir(tmp_path, monkeypatch)
+    runner, obj = CliRunner(), {"encoder": RecordingEncoder()}
+    assert "no English documents" in runner.invoke(kb, ["gaps"]).output
+    assert runner.invoke(kb, ["ingest", str(help_dir)], obj=obj).exit_code == 0
+
+    before = runner.invoke(kb, ["gaps"])
+    (help_dir / "visit.md").write_text("# Visiting\n\nFree parking behind every store.\n")
+    assert runner.invoke(kb, ["ingest", str(help_dir)], obj=obj).exit_code == 0
+    after = runner.invoke(kb, ["gaps"])
+
+    assert before.exit_code == 0, before.output
+    assert "common topics the help centre never mentions" in before.output
+    assert "  parking: " in before.output and "  jobs: " in before.output
+    assert "  parking: " not in after.output and "  jobs: " in after.output

@@ -12,8 +12,15 @@ from actions.domain import CONTACT_FORM, LEAD_FORM, OPEN_TICKET_FORM
 from bot.conversation import cues
 from bot.conversation.dialogue import small_talk_intent
 from bot.conversation.route import Decision
-from bot.conversation.routing import CLARIFY_MARGIN, Signals, about_the_company, decide
+from bot.conversation.routing import (
+    CLARIFY_MARGIN,
+    Signals,
+    about_the_company,
+    decide,
+    interrupts_form,
+)
 from knowledge import ANSWER_THRESHOLD
+from knowledge.gaps import Gap
 from tests.support.dialogue_fakes import passage
 
 SHIPPING = "https://help.acme.test/shipping-costs"
@@ -972,3 +979,51 @@ def test_a_question_about_the_company_is_answered_only_outright() -> None:
     in_slack = dataclasses.replace(founded, staff_channel=True)
     assert not about_the_company(in_slack)
     assert decide(in_slack).rule == "account_summary"
+
+
+STORES = "https://help.acme.test/stores-and-addresses"
+
+
+def about_a_topic(found: Signals, topic: str, similarity: float, word: str) -> Signals:
+    return dataclasses.replace(found, gap=Gap(topic, similarity, word))
+
+
+@pytest.mark.parametrize("article_similarity", [0.62, 0.48])
+def test_a_question_closer_to_a_gap_than_to_any_article_falls_back(
+    article_similarity: float,
+) -> None:
+    # above the answer threshold and in the probable zone alike
+    found = signals(
+        "can i get a job at the portland store", articles=[(STORES, article_similarity)]
+    )
+
+    plan = decide(about_a_topic(found, "jobs", 0.65, "job"))
+
+    assert plan.decision is Decision.FALLBACK
+    assert plan.rule == "help_centre_gap"
+    assert plan.cite == []
+
+
+def test_an_article_closer_than_the_gap_still_answers() -> None:
+    found = signals("my dog chewed the strap, can you fix it", articles=[(RETURNS, 0.7)])
+
+    plan = decide(about_a_topic(found, "pets in shops", 0.52, "dog"))
+
+    assert plan.decision is Decision.ANSWER
+
+
+def test_a_gap_does_not_stop_an_explicit_request_for_a_person() -> None:
+    found = signals("are you hiring? let me talk to a person", articles=[(STORES, 0.5)])
+
+    plan = decide(about_a_topic(found, "jobs", 0.7, "hiring"))
+
+    assert plan.decision is Decision.HANDOVER
+
+
+def test_a_question_about_a_gap_does_not_interrupt_a_form() -> None:
+    found = signals("do you offer gift wrapping?", articles=[(RETURNS, ANSWER_THRESHOLD + 0.1)])
+
+    assert interrupts_form(found, free_text_slot=False)
+    assert not interrupts_form(
+        about_a_topic(found, "gift wrapping", 0.9, "gift wrapping"), free_text_slot=False
+    )
