@@ -182,7 +182,9 @@ def gaps() -> None:
     except KnowledgeError as exc:
         raise click.ClickException(str(exc)) from exc
     if not texts:
-        click.echo("the knowledge base has no English documents")
+        click.echo(
+            "the knowledge base has no English documents (it is empty, or in other languages only)"
+        )
         return
     topics = uncovered(texts)
     if not topics:

@@ -118,6 +118,12 @@ MAY_WANT_A_PERSON = (
     "I'm not sure I can help with that here. Would you like me to pass you to a person "
     "from our team? Just say yes."
 )
+# A question about a topic the help centre never mentions (`knowledge.gaps`): asking in
+# other words would not help, a person might.
+NOT_IN_HELP_CENTRE = (
+    "Our help centre doesn't cover that, so I can't answer it reliably. Would you like me "
+    "to connect you with a person?"
+)
 ACKNOWLEDGED = "Great. Anything else I can help with?"
 GO_ON = "It looks like your message was cut off: what would you like to ask?"
 ASK_AWAY = "What would you like to ask? Type your question, or ask for a person at any time."
@@ -686,6 +692,8 @@ class SupportDialogue:
                 attributes={"choices": choices},
             )
         text = FALLBACK_TEXT if signals.passages else FALLBACK
+        if plan.rule == "help_centre_gap":
+            text = NOT_IN_HELP_CENTRE
         return _Outcome([text], Route(Decision.FALLBACK, plan.rule), _UNSURE, round(best, 4))
 
     async def _small_talk(self, turn: Turn, plan: Plan, signals: Signals) -> _Outcome:

@@ -140,3 +140,27 @@ def test_a_down_rasa_backend_is_503_not_500() -> None:
     with TestClient(app) as plain:
         response = plain.post("/model/parse", json={"text": "hello"})
     assert response.status_code == 503 and "unavailable" in response.json()["error"]
+
+
+def test_a_question_the_help_centre_never_covers_says_so_and_a_yes_reaches_a_person(
+    client: TestClient,
+) -> None:
+    token = client.post("/api/v1/webchat/sessions", json={}).json()["token"]
+    body = client.post(
+        "/api/v1/webchat/messages",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"client_message_id": "gap", "text": "are you hiring at the portland store?"},
+    ).json()
+    (said,) = [reply["text"] for reply in body["replies"]]
+
+    (answer,) = ask_in(client, token, ["yes"])
+
+    assert said.startswith("Our help centre doesn't cover that")
+    assert "_Source:" not in said  # the store addresses article is not cited
+    assert answer.startswith("I'm passing you to a person.")
+    _, logged, *_ = stored(client, body["conversation_id"])
+    route = logged.attributes["route"]
+    assert (route["decision"], route["rule"]) == ("fallback", "help_centre_gap")
+    assert logged.sources == []
+    gap = next(c for c in route["candidates"] if c["kind"] == "gap")
+    assert (gap["name"], gap["title"]) == ("jobs", "named by 'hiring'")
