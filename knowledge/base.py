@@ -493,8 +493,13 @@ class KnowledgeBase:
         """The topic customers often ask about that this help centre never mentions
         and `query` (English) asks about, if any (`knowledge.gaps`)."""
         text = self._prepare(query)
-        vector = await self._encoder.encode_async(text)
-        return await asyncio.to_thread(self.gap, text, vector)
+        vector = await self._encoder.encode_async(text)  # the search's, a moment ago
+        found = self._gaps
+        if found is not None and found[0] == self._generation:
+            # the version the search just read: a match is tens of microseconds, less
+            # than a hop to a worker thread (bench/gaps.py; bench/README.md, session 44)
+            return found[1].match(text, vector)
+        return await asyncio.to_thread(self.gap, text, vector)  # reads the catalogue
 
     def gap(self, text: str, vector: np.ndarray) -> Gap | None:
         return self.gaps().match(text, vector)

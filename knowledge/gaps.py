@@ -68,7 +68,7 @@ class Gap:
 
     topic: str
     similarity: float  # the question's cosine to the topic's nearest way of asking
-    word: str  # the topic's word the question used
+    word: str  # the topic's word as the question wrote it (lower case)
 
 
 @cache
@@ -96,13 +96,17 @@ def uncovered(
     return [
         t
         for t in (common_topics() if topics is None else topics)
-        if not any(_word_pattern(w).search(written) for w in t.words)
+        if not _word_pattern(*t.words).search(written)
     ]
 
 
-def _word_pattern(word: str) -> re.Pattern[str]:
-    parts = [re.escape(part) for part in re.split(r"[\s-]+", word.lower().strip()) if part]
-    return re.compile(r"(?<![a-z0-9])" + r"[\s-]+".join(parts) + r"(?:s|es)?(?![a-z0-9])")
+def _word_pattern(*words: str) -> re.Pattern[str]:
+    """Any of `words`, whole, plural too, a space or hyphen matching either."""
+    spelled = (
+        r"[\s-]+".join(re.escape(part) for part in re.split(r"[\s-]+", w.lower().strip()) if part)
+        for w in words
+    )
+    return re.compile(r"(?<![a-z0-9])(?:" + "|".join(spelled) + r")(?:s|es)?(?![a-z0-9])")
 
 
 class HelpCentreGaps:
@@ -112,7 +116,7 @@ class HelpCentreGaps:
         self, topics: Sequence[CommonTopic], vectors: np.ndarray, owners: Sequence[int]
     ) -> None:
         self._topics = list(topics)
-        self._patterns = [[(w, _word_pattern(w)) for w in t.words] for t in self._topics]
+        self._patterns = [_word_pattern(*t.words) for t in self._topics]
         self._vectors = np.asarray(vectors, dtype=np.float32)
         self._owners = np.asarray(owners, dtype=np.int64)
 
@@ -146,10 +150,9 @@ class HelpCentreGaps:
             return None
         lowered = text.lower()
         named = {
-            n: word
-            for n, patterns in enumerate(self._patterns)
-            for word, pattern in reversed(patterns)
-            if pattern.search(lowered)
+            n: found.group()
+            for n, pattern in enumerate(self._patterns)
+            if (found := pattern.search(lowered))
         }
         if not named:
             return None
