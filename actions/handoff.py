@@ -28,6 +28,7 @@ HANDOFF_REASON = "handoff_reason"  # a HandoffReason
 _SUBJECTS = {
     HandoffReason.CUSTOMER_ASKED: "Customer asked for a person",
     HandoffReason.NOT_UNDERSTOOD: "The bot could not understand the customer",
+    HandoffReason.NOT_IN_HELP_CENTRE: "A question the help centre does not cover",
     HandoffReason.COMPLAINT: "Complaint",
 }
 ALREADY_WAITING = "You're already in the queue for a person. They'll see this message too."

@@ -38,7 +38,7 @@ class HandoffPacket:
     conversation_id: int
     customer_id: int
     channel: str  # web | sms | email | ...: where the agent's replies will go
-    reason: str  # customer_asked | not_understood | complaint | ...
+    reason: str  # customer_asked | not_understood | not_in_help_centre | complaint | ...
     intent: str | None
     confidence: float | None
     created_at: datetime

@@ -25,6 +25,8 @@ class HandoffReason(StrEnum):
 
     CUSTOMER_ASKED = "customer_asked"
     NOT_UNDERSTOOD = "not_understood"  # twice in a row
+    # asked about a topic the help centre never mentions (knowledge/gaps.py), then said yes
+    NOT_IN_HELP_CENTRE = "not_in_help_centre"
     COMPLAINT = "complaint"
     # Mail held back by the per-sender reply limit (bot/channel_store/email_intake.py):
     # the bot may not answer, so a person does.

@@ -44,6 +44,7 @@ __all__ = [
     "Gap",
     "HelpCentreGaps",
     "common_topics",
+    "mentioned",
     "uncovered",
 ]
 
@@ -90,14 +91,22 @@ def uncovered(
 ) -> list[CommonTopic]:
     """The topics (the shipped ones by default) none of whose words appears in `texts`;
     none for an empty help centre, which has nothing to compare."""
-    written = "\n".join(texts).lower()
+    written = "\n".join(texts)
     if not written.strip():
         return []
-    return [
-        t
+    said = mentioned(written, topics)
+    return [t for t in (common_topics() if topics is None else topics) if t.topic not in said]
+
+
+def mentioned(written: str, topics: Sequence[CommonTopic] | None = None) -> dict[str, str]:
+    """Topic -> the first of its words found in `written` (a help centre's text), for the
+    topics it mentions (`switchboard kb gaps` shows them)."""
+    lowered = written.lower()
+    return {
+        t.topic: found.group()
         for t in (common_topics() if topics is None else topics)
-        if not _word_pattern(*t.words).search(written)
-    ]
+        if (found := _word_pattern(*t.words).search(lowered))
+    }
 
 
 def _word_pattern(*words: str) -> re.Pattern[str]:

@@ -175,7 +175,7 @@ def gaps() -> None:
     does not answer them from an article that merely shares their other words."""
     from bot.cli.settings_errors import load_settings
     from knowledge import DEFAULT_LANGUAGE, KnowledgeBase, KnowledgeError
-    from knowledge.gaps import uncovered
+    from knowledge.gaps import mentioned, uncovered
 
     try:  # from the catalogue's words: no sentence model to load
         texts = KnowledgeBase.texts_in(index_dir_of(load_settings()), DEFAULT_LANGUAGE)
@@ -187,15 +187,23 @@ def gaps() -> None:
         )
         return
     topics = uncovered(texts)
-    if not topics:
-        click.echo("the help centre mentions every common topic (knowledge/common_questions.yaml)")
-        return
-    click.echo(
-        f"{len(topics)} common topics the help centre never mentions; questions about them "
-        "get the fallback and the offer of a person (an article that mentions one closes it):"
-    )
+    if topics:
+        click.echo(
+            f"{len(topics)} common topics the help centre never mentions; a question that "
+            "names one and reads like it is told so and offered a person:"
+        )
     for topic in topics:
-        click.echo(f'  {topic.topic}: "{topic.asked[0]}"')
+        words = ", ".join(topic.words[:4])
+        more = ", ..." if len(topic.words) > 4 else ""
+        click.echo(f'  {topic.topic}: "{topic.asked[0]}" (its words: {words}{more})')
+    said = mentioned("\n".join(texts))
+    if said:
+        click.echo(
+            f"{len(said)} common topics it mentions, each closed by a word in an article "
+            "(one mention is enough):"
+        )
+        click.echo("  " + "; ".join(f"{topic} ('{word}')" for topic, word in said.items()))
+    click.echo("the topics and all their words: knowledge/common_questions.yaml")
 
 
 @kb.command()

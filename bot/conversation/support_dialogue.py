@@ -672,11 +672,17 @@ class SupportDialogue:
     def _fallback(
         self, turn: Turn, plan: Plan, signals: Signals, query: str, *, suggest: bool = True
     ) -> _Outcome:
-        turn.slots[OFFER_REASON] = HandoffReason.NOT_UNDERSTOOD
+        gap = plan.rule == "help_centre_gap"
+        turn.slots[OFFER_REASON] = (
+            HandoffReason.NOT_IN_HELP_CENTRE if gap else HandoffReason.NOT_UNDERSTOOD
+        )
         best = signals.passages[0].similarity if signals.passages else 0.0
         if _missed_before(turn):
+            # A second miss in a row is an offer of a person; one about a gap says why
+            # ("Sorry, I'm still not getting it" would be wrong: it was understood).
             route = Route(Decision.OFFER, "missed_twice")
-            return _Outcome([OFFER_AFTER_TWO_MISSES], route, _UNSURE, round(best, 4))
+            text = NOT_IN_HELP_CENTRE if gap else OFFER_AFTER_TWO_MISSES
+            return _Outcome([text], route, _UNSURE, round(best, 4))
         floor = signals.threshold - SUGGEST_BELOW
         near = [p for p in signals.passages[:MAX_SUGGESTIONS] if p.similarity >= floor]
         if suggest and near:
@@ -692,7 +698,7 @@ class SupportDialogue:
                 attributes={"choices": choices},
             )
         text = FALLBACK_TEXT if signals.passages else FALLBACK
-        if plan.rule == "help_centre_gap":
+        if gap:
             text = NOT_IN_HELP_CENTRE
         return _Outcome([text], Route(Decision.FALLBACK, plan.rule), _UNSURE, round(best, 4))
 

@@ -516,6 +516,7 @@ class HandoffService:
 _REASONS = {
     HandoffReason.CUSTOMER_ASKED: "asked for a person",
     HandoffReason.NOT_UNDERSTOOD: "was not understood twice in a row",
+    HandoffReason.NOT_IN_HELP_CENTRE: "asked about something the help centre does not cover",
     HandoffReason.COMPLAINT: "is unhappy (complaint)",
     HandoffReason.REPLY_LIMIT: "wrote again past the hourly reply limit (held back unanswered)",
 }

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from bot.app import create_app
 from bot.settings import Settings
-from crm_store import history
+from crm_store import handoffs, history
 from knowledge.embeddings import SentenceEncoder
 
 
@@ -164,3 +164,8 @@ def test_a_question_the_help_centre_never_covers_says_so_and_a_yes_reaches_a_per
     assert logged.sources == []
     gap = next(c for c in route["candidates"] if c["kind"] == "gap")
     assert (gap["name"], gap["title"]) == ("jobs", "named by 'hiring'")
+    database = client.app.state.services.database  # type: ignore[attr-defined]
+    with database.transaction() as session:
+        handoff = handoffs.active_handoff(session, body["conversation_id"])
+    # the agent is told why: not "not understood twice in a row"
+    assert handoff is not None and handoff.reason == "not_in_help_centre"

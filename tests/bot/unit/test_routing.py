@@ -1027,3 +1027,21 @@ def test_a_question_about_a_gap_does_not_interrupt_a_form() -> None:
     assert not interrupts_form(
         about_a_topic(found, "gift wrapping", 0.9, "gift wrapping"), free_text_slot=False
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("could you gift wrap my order, its for my dads birthday", "knowledge_question"),
+        ("can I place an order over the phone", "order_status"),
+        ("do you do click and collect", "open_ticket"),
+    ],
+)
+def test_a_gap_is_not_taken_for_a_request_about_the_customers_records(
+    text: str, intent: str
+) -> None:
+    found = signals(text, intent, 0.9, articles=[(STORES, 0.45)])
+
+    plan = decide(about_a_topic(found, "a topic", 0.7, "a word"))
+
+    assert (plan.decision, plan.rule) == (Decision.FALLBACK, "help_centre_gap")
