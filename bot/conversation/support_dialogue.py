@@ -466,11 +466,17 @@ class SupportDialogue:
         last = turn.slots.get(LAST_TOPIC) or {}
         passages = await self._search(query, understood)
         gap = await self._gap(query, understood)
+        # "and is there parking?" after the store's hours asks about a gap on its own
+        # words: read with the last question, the hours would outweigh it.
+        own_gap = gap is not None and (not passages or gap.similarity >= passages[0].similarity)
         # "what about to Canada?": read with the last question when it does not stand
         # on its own ("and is shipping free?" does).
         stands_alone = answers(passages, self._threshold)
         leans = (
-            last.get("query") and cues.may_lean_on_the_last(text) and not cues.bare_numbers(text)
+            not own_gap
+            and last.get("query")
+            and cues.may_lean_on_the_last(text)
+            and not cues.bare_numbers(text)
         )
         follow_up = leans and cues.is_follow_up(text)
         asked_again = cues.with_new_object(last["query"], query) if follow_up else None

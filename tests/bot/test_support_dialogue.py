@@ -169,3 +169,18 @@ def test_a_question_the_help_centre_never_covers_says_so_and_a_yes_reaches_a_per
         handoff = handoffs.active_handoff(session, body["conversation_id"])
     # the agent is told why: not "not understood twice in a row"
     assert handoff is not None and handoff.reason == "not_in_help_centre"
+
+
+def test_a_follow_up_about_a_gap_is_not_read_with_the_question_before(
+    client: TestClient,
+) -> None:
+    token = client.post("/api/v1/webchat/sessions", json={}).json()["token"]
+
+    hours, parking = ask_in(
+        client,
+        token,
+        ["what time does the portland store open on saturday", "and is there parking?"],
+    )
+
+    assert "Our help centre doesn't cover that" not in hours
+    assert parking.startswith("Our help centre doesn't cover that")
