@@ -400,3 +400,16 @@ def test_k_the_markdown_renderer_makes_only_safe_markup(
         page.close()
     assert rendered == {"tags": tags, "hrefs": hrefs, "text": text}
     assert not errors, errors
+
+
+def test_l_a_question_the_help_centre_does_not_cover_says_so_and_yes_reaches_a_person(
+    page: Page,
+) -> None:
+    open_chat(page)
+    send(page, "do you do gift wrapping? its for my mums birthday")
+
+    said = bot_reply(page, "Our help centre doesn't cover that")
+    expect(said).to_have_count(1)
+    expect(said.locator(".text a")).to_have_count(0)  # no article cited, none listed
+    send(page, "yes please")
+    expect(bot_reply(page, "I'm passing you to a person.")).to_have_count(1)
