@@ -45,6 +45,7 @@ __all__ = [
     "HelpCentreGaps",
     "common_topics",
     "mentioned",
+    "not_mentioned",
     "uncovered",
 ]
 
@@ -94,7 +95,13 @@ def uncovered(
     written = "\n".join(texts)
     if not written.strip():
         return []
-    said = mentioned(written, topics)
+    return not_mentioned(mentioned(written, topics), topics)
+
+
+def not_mentioned(
+    said: dict[str, str], topics: Sequence[CommonTopic] | None = None
+) -> list[CommonTopic]:
+    """The topics (the shipped ones by default) not among those `mentioned` found."""
     return [t for t in (common_topics() if topics is None else topics) if t.topic not in said]
 
 
@@ -109,6 +116,7 @@ def mentioned(written: str, topics: Sequence[CommonTopic] | None = None) -> dict
     }
 
 
+@cache
 def _word_pattern(*words: str) -> re.Pattern[str]:
     """Any of `words`, whole, plural too, a space or hyphen matching either."""
     spelled = (

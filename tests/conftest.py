@@ -16,8 +16,6 @@ from pathlib import Path
 
 import pytest
 from filelock import FileLock
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from bot.settings import DatabaseSettings, DeliverySettings, NluSettings, Settings
 from crm_store import Database, upgrade
@@ -25,7 +23,13 @@ from demo.help_centre import ensure_demo_knowledge
 from knowledge import KnowledgeBase
 from knowledge.embeddings import SentenceEncoder
 from nlu import ensure_demo_model
-from tests.support.postgres import POSTGRES_URL, REQUIRE_POSTGRES, admin_engine, fresh_database
+from tests.support.postgres import (
+    POSTGRES_URL,
+    REQUIRE_POSTGRES,
+    create_database,
+    drop_database,
+    fresh_database,
+)
 from tests.support.prepared import PreparedState
 
 
@@ -94,20 +98,13 @@ class MigratedTemplates:
     def postgres_template(self, server_url: str) -> str:
         if self._postgres is None:
             name = f"sb_template_{uuid.uuid4().hex[:12]}"
-            admin = admin_engine(server_url)
-            with admin.connect() as connection:
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-            admin.dispose()
-            upgrade(make_url(server_url).set(database=name).render_as_string(hide_password=False))
+            upgrade(create_database(server_url, name))
             self._postgres = name
         return self._postgres
 
     def drop(self, server_url: str | None) -> None:
         if self._postgres and server_url:
-            admin = admin_engine(server_url)
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{self._postgres}" WITH (FORCE)'))
-            admin.dispose()
+            drop_database(server_url, self._postgres)
 
 
 @pytest.fixture(scope="session")

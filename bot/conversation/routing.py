@@ -77,6 +77,8 @@ DOUBTED = 0.25
 INTERRUPT_MARGIN = 0.15
 
 ORDER_STATUS = "action_order_status"
+# The rule of a fallback on a question about a help centre gap (`about_a_gap`).
+HELP_CENTRE_GAP = "help_centre_gap"
 TICKET_STATUS = "action_ticket_status"
 _ACTIONS = {
     "account_summary": "action_account_summary",
@@ -121,14 +123,18 @@ def entity(signals: Signals, name: str) -> Any:
 
 def about_a_gap(signals: Signals) -> bool:
     """Does the question ask about a topic the help centre never mentions
-    (`knowledge.gaps`), rather than what its best article says? The gap must be at least
-    as close to the question as that article: "can i get a job at the portland store"
-    (jobs 0.65, stores and addresses 0.62) is about jobs, "my new tent arrived with a
-    snapped pole" about what arrived, not tent care."""
-    if signals.gap is None:
+    (`knowledge.gaps`), rather than what its best article says?"""
+    return outweighs(signals.gap, signals.passages)
+
+
+def outweighs(gap: Gap | None, passages: list[Passage]) -> bool:
+    """Is `gap` at least as close to the question as the best of `passages`: "can i get
+    a job at the portland store" (jobs 0.65, stores and addresses 0.62) is about jobs,
+    "my new tent arrived with a snapped pole" about what arrived, not tent care."""
+    if gap is None:
         return False
-    best = signals.passages[0].similarity if signals.passages else 0.0
-    return signals.gap.similarity >= best
+    best = passages[0].similarity if passages else 0.0
+    return gap.similarity >= best
 
 
 def answered(signals: Signals) -> bool:
@@ -352,7 +358,7 @@ def decide(signals: Signals) -> Plan:
         # place an order over the phone" read as order status) is not run on a question
         # about something else: the honest fallback, with the topic in the route for
         # whoever writes the missing article, and a person offered.
-        return Plan(Decision.FALLBACK, "help_centre_gap")
+        return Plan(Decision.FALLBACK, HELP_CENTRE_GAP)
 
     if intent == "demo_request":
         # The NLU's demo request, not sure and without a word of business interest, is

@@ -55,6 +55,7 @@ from bot.conversation.route import (
     passage_article,
 )
 from bot.conversation.routing import (
+    HELP_CENTRE_GAP,
     ORDER_STATUS,
     SURE,
     Plan,
@@ -62,6 +63,7 @@ from bot.conversation.routing import (
     answers,
     decide,
     interrupts_form,
+    outweighs,
     sure_request_for_person,
 )
 from bot.conversation.sentiment import is_negative
@@ -468,7 +470,7 @@ class SupportDialogue:
         gap = await self._gap(query, understood)
         # "and is there parking?" after the store's hours asks about a gap on its own
         # words: read with the last question, the hours would outweigh it.
-        own_gap = gap is not None and (not passages or gap.similarity >= passages[0].similarity)
+        own_gap = outweighs(gap, passages)
         # "what about to Canada?": read with the last question when it does not stand
         # on its own ("and is shipping free?" does).
         stands_alone = answers(passages, self._threshold)
@@ -607,7 +609,7 @@ class SupportDialogue:
         # would not be clear. Nor a question about a topic the help centre never
         # mentions: its nearest articles share only its other words (a job at the
         # Portland store is not the store's address).
-        suggest = not one_of_several and plan.rule != "help_centre_gap"
+        suggest = not one_of_several and plan.rule != HELP_CENTRE_GAP
         return self._fallback(turn, plan, signals, query, suggest=suggest)
 
     async def _action(self, turn: Turn, plan: Plan, signals: Signals) -> _Outcome:
@@ -678,7 +680,7 @@ class SupportDialogue:
     def _fallback(
         self, turn: Turn, plan: Plan, signals: Signals, query: str, *, suggest: bool = True
     ) -> _Outcome:
-        gap = plan.rule == "help_centre_gap"
+        gap = plan.rule == HELP_CENTRE_GAP
         turn.slots[OFFER_REASON] = (
             HandoffReason.NOT_IN_HELP_CENTRE if gap else HandoffReason.NOT_UNDERSTOOD
         )
@@ -703,9 +705,7 @@ class SupportDialogue:
                 round(best, 4),
                 attributes={"choices": choices},
             )
-        text = FALLBACK_TEXT if signals.passages else FALLBACK
-        if gap:
-            text = NOT_IN_HELP_CENTRE
+        text = NOT_IN_HELP_CENTRE if gap else FALLBACK_TEXT if signals.passages else FALLBACK
         return _Outcome([text], Route(Decision.FALLBACK, plan.rule), _UNSURE, round(best, 4))
 
     async def _small_talk(self, turn: Turn, plan: Plan, signals: Signals) -> _Outcome:

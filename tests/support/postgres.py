@@ -23,18 +23,35 @@ def admin_engine(server_url: str) -> Engine:
     return create_engine(make_url(server_url), isolation_level="AUTOCOMMIT")
 
 
+def create_database(server_url: str, name: str, template: str | None = None) -> str:
+    """A new database `name` on the server, empty or a copy of the database `template`
+    (which must have no connections open); its URL."""
+    copied = f' TEMPLATE "{template}"' if template else ""
+    _as_admin(server_url, f'CREATE DATABASE "{name}"{copied}')
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(server_url: str, name: str) -> None:
+    """Drop the database `name`, connections and all."""
+    _as_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _as_admin(server_url: str, statement: str) -> None:
+    admin = admin_engine(server_url)
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(statement))
+    finally:
+        admin.dispose()
+
+
 @contextmanager
 def fresh_database(server_url: str, template: str | None = None) -> Iterator[str]:
-    """A new database on the server, dropped (connections and all) afterwards: empty, or
-    a copy of the database `template` (which must have no connections open)."""
+    """A new database on the server, dropped afterwards: empty, or a copy of the
+    database `template` (`create_database`)."""
     name = f"sb_test_{uuid.uuid4().hex[:12]}"
-    admin = admin_engine(server_url)
-    copied = f' TEMPLATE "{template}"' if template else ""
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"{copied}'))
+    url = create_database(server_url, name, template)
     try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        yield url
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_database(server_url, name)
