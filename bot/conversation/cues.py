@@ -538,6 +538,20 @@ _ASKS_ABOUT_THE_ABOVE = re.compile(
 )
 
 
+# A question word inside a sentence that opens a clause about what already happened is
+# not a question: "I never made an account when I ordered", "my work email which got
+# shut off", "I forgot what I paid". Such a sentence is context for the question after
+# it ("..., how do I start a return?"), not a question of its own: read as two, its half
+# about the account was answered with creating one (sessions 33 to 44's blind sets).
+_TELLS_WHAT_HAPPENED = re.compile(
+    r"(?<=\w)[\s,]+(?:when|where|what|which)\s+(?:(?:i|we|you|he|she|they|it)\s+)?"
+    r"(?:(?:just|already|first|never|had|have|was|were)\s+)?"
+    r"(?:\w+ed|bought|made|paid|got|sent|went|came|did|gave|left|put|took|was|were|"
+    r"broke|tore|wore|ran|shut|told|said|saw|found|lost|had)\b",
+    re.I,
+)
+
+
 def _is_question(sentence: str) -> bool:
     if _ASKS_ABOUT_THE_ABOVE.match(sentence):
         return False
@@ -547,7 +561,9 @@ def _is_question(sentence: str) -> bool:
     words = len(sentence.split())
     if words < 3:
         return short_follow_up
-    return looks_like_question(sentence) or has_question_word(sentence)
+    if looks_like_question(sentence):
+        return True
+    return has_question_word(_TELLS_WHAT_HAPPENED.sub(" ", sentence))
 
 
 def _clauses(sentence: str) -> list[str]:

@@ -56,6 +56,10 @@ class Candidate:
     title: str | None = None
     # an article's probability from the article classifier (knowledge.article_classifier)
     probability: float | None = None
+    # an article found through how customers ask (an `asked:` phrasing or a heading read
+    # as a question): the similarity on its own words, which routing judges it by in the
+    # probable zone (`routing.answers`)
+    own_score: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         found: dict[str, Any] = {
@@ -67,6 +71,8 @@ class Candidate:
             found["title"] = self.title
         if self.probability is not None:
             found["probability"] = round(self.probability, 4)
+        if self.own_score is not None:
+            found["own_score"] = round(self.own_score, 4)
         return found
 
 
@@ -85,6 +91,7 @@ def article_candidates(passages: list[Passage], limit: int = 3) -> list[Candidat
                 p.similarity,
                 title=title,
                 probability=p.article_probability,
+                own_score=p.own_similarity,
             )
         )
     return found

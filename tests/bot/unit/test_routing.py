@@ -11,7 +11,7 @@ import pytest
 from actions.domain import CONTACT_FORM, LEAD_FORM, OPEN_TICKET_FORM
 from bot.conversation import cues
 from bot.conversation.dialogue import small_talk_intent
-from bot.conversation.route import Decision
+from bot.conversation.route import Decision, article_candidates
 from bot.conversation.routing import (
     CLARIFY_MARGIN,
     Signals,
@@ -554,6 +554,28 @@ def test_a_sentence_opened_by_also_or_and_is_a_question_of_its_own(
     assert cues.questions_in(text) == parts
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "never made an account when we ordered, how do we send something back",
+        "my login is on my old email which got closed, how do I get back in",
+        "I forgot what I paid for it, can I still get a refund",
+    ],
+)
+def test_a_question_word_in_what_already_happened_is_context_not_a_question(
+    text: str,
+) -> None:
+    assert cues.questions_in(text) == [text]
+
+
+def test_a_question_word_about_what_is_to_come_still_asks() -> None:
+    text = "i was wondering when my refund will arrive, and how do i track it"
+    assert cues.questions_in(text) == [
+        "i was wondering when my refund will arrive",
+        "how do i track it",
+    ]
+
+
 def test_topic_splits_are_offered_at_and_but_never_after_what_happened() -> None:
     assert cues.topic_splits("size chart for boots and then please tell me about restocks") == [
         ("size chart for boots", "tell me about restocks")
@@ -1045,3 +1067,16 @@ def test_a_gap_is_not_taken_for_a_request_about_the_customers_records(
     plan = decide(about_a_topic(found, "a topic", 0.7, "a word"))
 
     assert (plan.decision, plan.rule) == (Decision.FALLBACK, "help_centre_gap")
+
+
+def test_an_article_found_through_how_customers_ask_shows_its_own_words_score() -> None:
+    """The route an agent and the evaluation read says why an article just below the
+    threshold was or was not answered: its own words' similarity, beside the phrasing's."""
+    asked = dataclasses.replace(
+        passage("...", 0.5), own_similarity=0.31234, article_probability=0.2
+    )
+    plain = passage("...", 0.45, title="Exchanges", source="https://help.acme.test/exchanges")
+    shown = [c.to_json() for c in article_candidates([asked, plain])]
+    assert shown[0]["own_score"] == 0.3123
+    assert shown[0]["probability"] == 0.2
+    assert "own_score" not in shown[1]
