@@ -513,7 +513,7 @@ class KnowledgeBase:
             with self._loading:
                 found = self._gaps
                 if found is None or found[0] != version.generation:
-                    texts = self._catalogue.chunk_texts(language=DEFAULT_LANGUAGE)
+                    texts = self._catalogue.article_texts(language=DEFAULT_LANGUAGE)
                     found = (version.generation, HelpCentreGaps.find(texts, self._gap_encode))
                     self._gaps = found
         return found[1]

@@ -244,11 +244,16 @@ class Catalogue:
     def chunk_texts(self, language: str | None = None) -> list[str]:
         """Every chunk's title, section and text (the knowledge base's vocabulary), in
         `language` only when given."""
-        query = "SELECT title, section, text FROM chunks"
+        return [words for _, words in self.article_texts(language)]
+
+    def article_texts(self, language: str | None = None) -> list[tuple[str, str]]:
+        """(article, title section and text) of every chunk, in `language` only when
+        given."""
+        query = "SELECT article, title, section, text FROM chunks"
         where = " WHERE language = ?" if language else ""
         with self._lock:
             rows = self._db.execute(f"{query}{where} ORDER BY id", (language,) if language else ())
-            return [" ".join(row) for row in rows.fetchall()]
+            return [(article, " ".join(words)) for article, *words in rows.fetchall()]
 
     def stored_dimension(self) -> int | None:
         """The length of the stored vectors (the model's dimension when they were

@@ -20,11 +20,18 @@ alone is not the question's topic ("my dog chewed the strap" is about repairs, n
 dogs in shops), and closeness alone is not the topic either ("can i pay with paypal"
 is as close to paying in another currency as to the payment methods article).
 
+A topic the help centre mentions is a gap for one question too: when the question asks
+about it (its word, as close to how it is asked) and the article found for it is not one
+that mentions it. "how do I wash merino base layers" found the down jacket care article
+(0.44): the help centre says "merino" once, in the materials article (where it comes
+from), and nowhere says how to wash it. `Gap.mentioned_in` holds the articles that
+mention the topic, and routing answers the question from one of them only.
+
 Decisions: a topic is covered by a single mention, so a help centre that says anything
-about it is searched as before (a false gap would refuse an answer the help centre
-has; a missed gap costs what it cost before). Only English questions and English chunks
-are read: the topics are written in English. A word matches whole, its plural too
-("trade ins"), spaces and hyphens alike ("trade-in").
+about it is searched as before for the articles that say it (a false gap would refuse
+an answer the help centre has; a missed gap costs what it cost before). Only English
+questions and English chunks are read: the topics are written in English. A word
+matches whole, its plural too ("trade ins"), spaces and hyphens alike ("trade-in").
 """
 
 from __future__ import annotations
@@ -71,6 +78,9 @@ class Gap:
     topic: str
     similarity: float  # the question's cosine to the topic's nearest way of asking
     word: str  # the topic's word as the question wrote it (lower case)
+    # The articles whose words mention the topic: empty for a topic the help centre
+    # never mentions. Only an answer from one of these can be about it.
+    mentioned_in: frozenset[str] = frozenset()
 
 
 @cache
@@ -130,34 +140,59 @@ class HelpCentreGaps:
     """The topics a help centre's text never mentions, and the questions about them."""
 
     def __init__(
-        self, topics: Sequence[CommonTopic], vectors: np.ndarray, owners: Sequence[int]
+        self,
+        topics: Sequence[CommonTopic],
+        vectors: np.ndarray,
+        owners: Sequence[int],
+        mentioned_in: Sequence[frozenset[str]] | None = None,
     ) -> None:
+        """`topics`, the ways each is asked (`vectors`, each row's topic in `owners`),
+        and for each topic the articles that mention it (`mentioned_in`: none, a gap,
+        by default)."""
         self._topics = list(topics)
         self._patterns = [_word_pattern(*t.words) for t in self._topics]
         self._vectors = np.asarray(vectors, dtype=np.float32)
         self._owners = np.asarray(owners, dtype=np.int64)
+        self._mentioned_in = list(mentioned_in or [frozenset()] * len(self._topics))
 
     @classmethod
     def find(
         cls,
-        texts: Iterable[str],
+        texts: Iterable[str | tuple[str, str]],
         encode: Callable[[Sequence[str]], np.ndarray],
         topics: Sequence[CommonTopic] | None = None,
     ) -> HelpCentreGaps:
         """The gaps of a help centre whose chunks' words are `texts`; `encode` embeds
-        the gaps' ways of asking (normalised vectors, as search's)."""
-        gaps = uncovered(texts, topics)
-        asked = [(n, a) for n, t in enumerate(gaps) for a in t.asked]
+        the topics' ways of asking (normalised vectors, as search's). A chunk given as
+        (article, words) also tells which articles mention each topic the help centre
+        does mention: a question about one of those is answered only from them."""
+        chunks = [t if isinstance(t, tuple) else ("", t) for t in texts]
+        gaps = uncovered((words for _, words in chunks), topics)
+        gap_names = {t.topic for t in gaps}
+        articles: dict[str, list[str]] = {}
+        for article, words in chunks:
+            articles.setdefault(article, []).append(words.lower())
+        # A topic mentioned by a chunk without an article could be in any: not judged.
+        said = [
+            (t, mentioners)
+            for t in (common_topics() if topics is None else topics)
+            if t.topic not in gap_names
+            and (mentioners := _mentioning(t, articles))
+            and "" not in mentioners
+        ]
+        judged = [*((t, frozenset[str]()) for t in gaps), *said]
+        asked = [(n, a) for n, (t, _) in enumerate(judged) for a in t.asked]
         vectors = (
             np.asarray(encode([a for _, a in asked]), dtype=np.float32)
             if asked
             else np.zeros((0, 1), dtype=np.float32)
         )
-        return cls(gaps, vectors, [n for n, _ in asked])
+        return cls([t for t, _ in judged], vectors, [n for n, _ in asked], [m for _, m in judged])
 
     @property
     def topics(self) -> list[str]:
-        return [t.topic for t in self._topics]
+        """The gaps: topics the help centre never mentions."""
+        return [t.topic for t, m in zip(self._topics, self._mentioned_in, strict=True) if not m]
 
     def match(self, text: str, vector: np.ndarray) -> Gap | None:
         """The gap `text` asks about, if any: it uses one of the topic's words and its
@@ -179,5 +214,12 @@ class HelpCentreGaps:
             own = similarities[self._owners == n]
             similarity = float(own.max()) if len(own) else 0.0
             if similarity >= GAP_SIMILARITY and (best is None or similarity > best.similarity):
-                best = Gap(self._topics[n].topic, similarity, word)
+                best = Gap(self._topics[n].topic, similarity, word, self._mentioned_in[n])
         return best
+
+
+def _mentioning(topic: CommonTopic, articles: dict[str, list[str]]) -> frozenset[str]:
+    """The articles (keys of `articles`, each with its chunks' lower-cased words) that
+    mention `topic`."""
+    pattern = _word_pattern(*topic.words)
+    return frozenset(a for a, chunks in articles.items() if any(map(pattern.search, chunks)))

@@ -103,7 +103,11 @@ def gap_candidates(gap: Gap | None) -> list[Candidate]:
     it and the word that named it."""
     if gap is None:
         return []
-    return [Candidate("gap", gap.topic, gap.similarity, title=f"named by '{gap.word}'")]
+    title = f"named by '{gap.word}'"
+    if gap.mentioned_in:
+        keys = sorted(filter(None, map(article_key, gap.mentioned_in)))
+        title += f"; mentioned only in {', '.join(keys)}"
+    return [Candidate("gap", gap.topic, gap.similarity, title=title)]
 
 
 @dataclass(slots=True)

@@ -122,19 +122,27 @@ def entity(signals: Signals, name: str) -> Any:
 
 
 def about_a_gap(signals: Signals) -> bool:
-    """Does the question ask about a topic the help centre never mentions
-    (`knowledge.gaps`), rather than what its best article says?"""
+    """Does the question ask about a topic the help centre never mentions, or mentions
+    only in other articles than the best one (`knowledge.gaps`), rather than what its
+    best article says?"""
     return outweighs(signals.gap, signals.passages)
 
 
 def outweighs(gap: Gap | None, passages: list[Passage]) -> bool:
     """Is `gap` at least as close to the question as the best of `passages`: "can i get
     a job at the portland store" (jobs 0.65, stores and addresses 0.62) is about jobs,
-    "my new tent arrived with a snapped pole" about what arrived, not tent care."""
-    if gap is None:
+    "my new tent arrived with a snapped pole" about what arrived, not tent care. A topic
+    the best article itself mentions is what it answers."""
+    if gap is None or found_where_mentioned(gap, passages):
         return False
     best = passages[0].similarity if passages else 0.0
     return gap.similarity >= best
+
+
+def found_where_mentioned(gap: Gap, passages: list[Passage]) -> bool:
+    """The best of `passages` is from an article that mentions `gap`'s topic: no gap
+    for this question."""
+    return bool(passages) and passages[0].article in gap.mentioned_in
 
 
 def answered(signals: Signals) -> bool:

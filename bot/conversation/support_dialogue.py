@@ -62,6 +62,7 @@ from bot.conversation.routing import (
     Signals,
     answers,
     decide,
+    found_where_mentioned,
     interrupts_form,
     outweighs,
     sure_request_for_person,
@@ -928,6 +929,8 @@ def _candidates(
     ranking = list(understood.ranking) if understood and understood.ranking else []
     if understood and not ranking:
         ranking = [(understood.intent, understood.confidence)]
+    if gap is not None and found_where_mentioned(gap, passages):
+        gap = None  # a topic the answer's own article mentions is no gap
     return [*intent_candidates(ranking), *article_candidates(passages), *gap_candidates(gap)]
 
 

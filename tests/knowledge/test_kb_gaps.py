@@ -62,6 +62,27 @@ def test_a_question_about_a_gap_names_it_and_is_close_to_how_it_is_asked() -> No
     assert found.similarity == np.float32(0.8)
 
 
+def test_a_question_about_a_mentioned_topic_names_the_articles_that_mention_it() -> None:
+    gaps = HelpCentreGaps.find(
+        [("stores", "Our stores open at nine."), ("visit", "Free parking behind the store.")],
+        _axes,
+        [PARKING, TRADE_IN],
+    )
+
+    found = gaps.match("is there parking at the store", _towards(0, 0.8))
+
+    assert gaps.topics == ["trade-in"]
+    assert found is not None and found.mentioned_in == {"visit"}
+    trade_in = gaps.match("do you buy old gear as a trade in", _towards(1, 0.8))
+    assert trade_in is not None and trade_in.mentioned_in == frozenset()
+
+
+def test_a_mention_in_a_chunk_without_an_article_is_not_judged_per_article() -> None:
+    gaps = HelpCentreGaps.find([("", "Free parking behind the store.")], _axes, [PARKING])
+
+    assert gaps.match("is there parking at the store", _towards(0, 0.8)) is None
+
+
 def test_naming_the_word_is_not_enough() -> None:
     gaps = HelpCentreGaps.find(["Our stores open at nine."], _axes, [PARKING])
 
@@ -124,7 +145,10 @@ async def test_a_help_centre_that_adds_an_article_on_a_gap_closes_it(
     )
     kb.ingest([help_dir])
 
-    assert await kb.gap_async(question) is None
+    found = await kb.gap_async(question)
+    # still the topic the question asks about, now with the article that mentions it
+    assert found is not None and found.topic == "parking"
+    assert [Path(a).name for a in found.mentioned_in] == ["parking.md"]
     assert "parking" not in kb.gaps().topics
 
 

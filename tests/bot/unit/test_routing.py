@@ -1034,6 +1034,27 @@ def test_an_article_closer_than_the_gap_still_answers() -> None:
     assert plan.decision is Decision.ANSWER
 
 
+def test_a_topic_mentioned_only_in_another_article_is_a_gap_for_this_question() -> None:
+    # "merino" is in the materials article (where it comes from); the care article
+    # found for "how do I wash merino" never says it
+    found = signals("how do i wash merino base layers", articles=[(RETURNS, 0.6)])
+    merino = Gap("wool care", 0.8, "merino", frozenset({"https://help.acme.test/materials"}))
+
+    plan = decide(dataclasses.replace(found, gap=merino))
+
+    assert plan.decision is Decision.FALLBACK
+    assert plan.rule == "help_centre_gap"
+
+
+def test_a_topic_the_best_article_mentions_is_answered_from_it() -> None:
+    found = signals("how do i wash merino base layers", articles=[(RETURNS, 0.5)])
+    merino = Gap("wool care", 0.8, "merino", frozenset({RETURNS}))
+
+    plan = decide(dataclasses.replace(found, gap=merino))
+
+    assert plan.decision is Decision.ANSWER
+
+
 def test_a_gap_does_not_stop_an_explicit_request_for_a_person() -> None:
     found = signals("are you hiring? let me talk to a person", articles=[(STORES, 0.5)])
 
