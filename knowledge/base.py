@@ -164,6 +164,11 @@ class KnowledgeBase:
         return _from_catalogue(index_dir, lambda c: c.chunk_texts(language=language))
 
     @staticmethod
+    def article_texts_in(index_dir: Path, language: str | None = None) -> list[tuple[str, str]]:
+        """(article, words) of every chunk of the base in `index_dir`, as `texts_in`."""
+        return _from_catalogue(index_dir, lambda c: c.article_texts(language=language))
+
+    @staticmethod
     def documents_in(index_dir: Path) -> list[DocumentInfo]:
         """The documents of the base in `index_dir`, read from its catalogue alone:
         listing needs neither the encoder nor the vectors, and opening the base would

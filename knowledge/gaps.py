@@ -50,6 +50,7 @@ __all__ = [
     "CommonTopic",
     "Gap",
     "HelpCentreGaps",
+    "articles_mentioning",
     "common_topics",
     "mentioned",
     "not_mentioned",
@@ -168,17 +169,12 @@ class HelpCentreGaps:
         does mention: a question about one of those is answered only from them."""
         chunks = [t if isinstance(t, tuple) else ("", t) for t in texts]
         gaps = uncovered((words for _, words in chunks), topics)
-        gap_names = {t.topic for t in gaps}
-        articles: dict[str, list[str]] = {}
-        for article, words in chunks:
-            articles.setdefault(article, []).append(words.lower())
+        where = articles_mentioning(chunks, topics)
         # A topic mentioned by a chunk without an article could be in any: not judged.
         said = [
-            (t, mentioners)
+            (t, where[t.topic])
             for t in (common_topics() if topics is None else topics)
-            if t.topic not in gap_names
-            and (mentioners := _mentioning(t, articles))
-            and "" not in mentioners
+            if t.topic in where and "" not in where[t.topic]
         ]
         judged = [*((t, frozenset[str]()) for t in gaps), *said]
         asked = [(n, a) for n, (t, _) in enumerate(judged) for a in t.asked]
@@ -218,8 +214,18 @@ class HelpCentreGaps:
         return best
 
 
-def _mentioning(topic: CommonTopic, articles: dict[str, list[str]]) -> frozenset[str]:
-    """The articles (keys of `articles`, each with its chunks' lower-cased words) that
-    mention `topic`."""
-    pattern = _word_pattern(*topic.words)
-    return frozenset(a for a, chunks in articles.items() if any(map(pattern.search, chunks)))
+def articles_mentioning(
+    chunks: Iterable[tuple[str, str]], topics: Sequence[CommonTopic] | None = None
+) -> dict[str, frozenset[str]]:
+    """Topic -> the articles that mention it, for the topics (the shipped ones by
+    default) that chunks given as (article, words) mention."""
+    articles: dict[str, list[str]] = {}
+    for article, words in chunks:
+        articles.setdefault(article, []).append(words.lower())
+    found = {}
+    for topic in common_topics() if topics is None else topics:
+        pattern = _word_pattern(*topic.words)
+        where = frozenset(a for a, said in articles.items() if any(map(pattern.search, said)))
+        if where:
+            found[topic.topic] = where
+    return found

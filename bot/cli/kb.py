@@ -174,18 +174,20 @@ def gaps() -> None:
     """Questions customers often ask shops that the help centre never mentions: the bot
     does not answer them from an article that merely shares their other words."""
     from bot.cli.settings_errors import load_settings
+    from bot.conversation.route import article_key
     from knowledge import DEFAULT_LANGUAGE, KnowledgeBase, KnowledgeError
-    from knowledge.gaps import mentioned, not_mentioned
+    from knowledge.gaps import articles_mentioning, mentioned, not_mentioned
 
     try:  # from the catalogue's words: no sentence model to load
-        texts = KnowledgeBase.texts_in(index_dir_of(load_settings()), DEFAULT_LANGUAGE)
+        chunks = KnowledgeBase.article_texts_in(index_dir_of(load_settings()), DEFAULT_LANGUAGE)
     except KnowledgeError as exc:
         raise click.ClickException(str(exc)) from exc
-    if not texts:
+    if not chunks:
         click.echo(
             "the knowledge base has no English documents (it is empty, or in other languages only)"
         )
         return
+    texts = [words for _, words in chunks]
     # one reading of the words for both lists (on a large help centre it takes seconds)
     said = mentioned("\n".join(texts))
     topics = not_mentioned(said)
@@ -200,10 +202,13 @@ def gaps() -> None:
         click.echo(f'  {topic.topic}: "{topic.asked[0]}" (its words: {words}{more})')
     if said:
         click.echo(
-            f"{len(said)} common topics it mentions, each closed by a word in an article "
-            "(one mention is enough):"
+            f"{len(said)} common topics it mentions, each with the word that mentions it and"
+            " the articles that do; a question about one is answered only from those:"
         )
-        click.echo("  " + "; ".join(f"{topic} ('{word}')" for topic, word in said.items()))
+        where = articles_mentioning(chunks)
+        for topic, word in said.items():
+            keys = sorted(filter(None, (article_key(a) for a in where.get(topic, ()))))
+            click.echo(f"  {topic} ('{word}'): {', '.join(keys) or 'no article named'}")
     click.echo("the topics and all their words: knowledge/common_questions.yaml")
 
 

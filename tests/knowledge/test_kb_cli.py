@@ -193,3 +193,6 @@ def test_gaps_lists_the_common_topics_the_help_centre_never_mentions(
     assert "common topics the help centre never mentions" in before.output
     assert "  parking: " in before.output and "  jobs: " in before.output
     assert "  parking: " not in after.output and "  jobs: " in after.output
+    # the topic now mentioned, with the article that mentions it
+    assert "  parking ('parking'): " in after.output
+    assert "visit" in after.output.split("  parking ('parking'): ", 1)[1].splitlines()[0]
