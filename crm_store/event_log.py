@@ -29,10 +29,12 @@ __all__ = [
     "CUSTOMER_EVENTS",
     "CYCLE_STARTS",
     "EVENT_TYPES",
+    "NOT_COVERED_RULE",
     "event_row",
     "record_event",
     "record_events",
     "route_decisions",
+    "route_gaps",
 ]
 
 EVENT_TYPES = (
@@ -196,10 +198,29 @@ def _one_event(dialect: str, with_reply_after: bool = False) -> Any:
 def route_decisions(attributes: dict[str, Any]) -> list[str]:
     """A bot reply's routing decisions (`attributes.route`, README "Why the bot said
     it"): one per question its message asked; none for a reply without a route."""
-    route = attributes.get("route")
+    return [str(part["decision"]) for part in _route_parts(attributes) if part.get("decision")]
+
+
+# The rule of a fallback on a topic the help centre does not cover (bot/conversation/
+# routing.py's HELP_CENTRE_GAP is this one; the store reads stored routes, it does not route).
+NOT_COVERED_RULE = "help_centre_gap"
+
+
+def route_gaps(attributes: dict[str, Any]) -> list[str]:
+    """The common topics (knowledge/common_questions.yaml) a bot reply said its help
+    centre does not cover: one per question that fell back on one."""
+    return [
+        str(candidate["name"])
+        for part in _route_parts(attributes)
+        if part.get("rule") == NOT_COVERED_RULE
+        for candidate in part.get("candidates") or []
+        if isinstance(candidate, dict) and candidate.get("kind") == "gap" and candidate.get("name")
+    ]
+
+
+def _route_parts(attributes: dict[str, Any]) -> list[dict[str, Any]]:
+    route = attributes.get("route") if isinstance(attributes, dict) else None
     if not isinstance(route, dict):
         return []
     parts = route.get("parts") if isinstance(route.get("parts"), list) else [route]
-    return [
-        str(part["decision"]) for part in parts if isinstance(part, dict) and part.get("decision")
-    ]
+    return [part for part in parts if isinstance(part, dict)]

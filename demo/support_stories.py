@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from crm_store.event_log import record_event
+from crm_store.event_log import NOT_COVERED_RULE, record_event
 from crm_store.models import Conversation, Handoff, Interaction, SatisfactionSurvey
 
 
@@ -24,6 +25,8 @@ class Said:
     text: str
     decision: str | None = None  # a bot reply's routing decision
     staff_id: int | None = None
+    # a fallback's common topic the help centre does not cover (knowledge/gaps.py)
+    gap: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +135,7 @@ def _message(
 ) -> int | None:
     """Write one message and its event; returns the customer's latest message id."""
     inbound = said.author == "customer"
-    attributes = {"route": {"decision": said.decision}} if said.decision else {}
+    attributes = {"route": _route(said)} if said.decision else {}
     row = Interaction(
         conversation_id=conversation_id,
         customer_id=story.customer_id,
@@ -271,3 +274,11 @@ def _rating(
             },
             **common,
         )
+
+
+def _route(said: Said) -> dict[str, Any]:
+    """A bot reply's stored route (README "Why the bot said it"), as much as reports read."""
+    if said.gap is None:
+        return {"decision": said.decision}
+    gap = {"kind": "gap", "name": said.gap, "score": 0.7, "title": f"named by '{said.gap}'"}
+    return {"decision": said.decision, "rule": NOT_COVERED_RULE, "candidates": [gap]}

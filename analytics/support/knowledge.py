@@ -1,10 +1,11 @@
 """Knowledge-base questions answered versus fallen back, counted in SQL from the bot
 replies' events (`detail`: the reply's decisions, one per question a message asked,
 from `attributes.route`), and the customers' words behind the latest fallbacks,
-grouped, with a few of their messages as they wrote them. The latest fallbacks are
-found by their own partial index (`ix_event_log_fallbacks`, migration 0024) and joined
-to the questions they answered in the same query: before it, PostgreSQL read every bot
-reply of the range from the table to sort them."""
+grouped, with a few of their messages as they wrote them, and the common topics the help
+centre does not cover that those fallbacks were about (`not_covered`). The latest
+fallbacks are found by their own partial index (`ix_event_log_fallbacks`, migration 0024)
+and joined to the questions they answered and the replies' routes in the same query:
+before it, PostgreSQL read every bot reply of the range from the table to sort them."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from collections import Counter
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from analytics.support.period import ReportPeriod
 from analytics.support.unanswered import QuestionEncoder, group_questions
+from crm_store.event_log import route_gaps
 from crm_store.models import Interaction
 from crm_store.models import LoggedEvent as E
 from crm_store.models.events import FALLBACK
@@ -50,23 +52,34 @@ def knowledge_figures(
         .scalar_subquery()
     )
     latest = (
-        select(E.data["in_reply_to_id"].as_integer().label("asked"), E.occurred_at)
+        select(
+            E.data["in_reply_to_id"].as_integer().label("asked"),
+            E.data["interaction_id"].as_integer().label("reply"),
+            E.occurred_at,
+        )
         .where(*fallbacks, E.occurred_at >= func.coalesce(oldest, period.since))
         .order_by(E.occurred_at.desc())
         .limit(MAX_GROUPED)
         .subquery()
     )
-    texts = list(
-        session.execute(
-            select(Interaction.text)
-            .join(latest, Interaction.id == latest.c.asked)
-            # The latest first: of a wording's spellings asked as often, the latest is
-            # the example shown.
-            .order_by(latest.c.occurred_at.desc())
-        ).scalars()
-    )
+    reply = aliased(Interaction)
+    rows = session.execute(
+        select(Interaction.text, reply.attributes)
+        .join(latest, Interaction.id == latest.c.asked)
+        .outerjoin(reply, reply.id == latest.c.reply)
+        # The latest first: of a wording's spellings asked as often, the latest is
+        # the example shown.
+        .order_by(latest.c.occurred_at.desc())
+    ).all()
+    topics = Counter(topic for _, attributes in rows for topic in route_gaps(attributes or {}))
     return {
         "answered": decisions["answer"],
         "fallen_back": decisions["fallback"],
-        "top_unanswered": group_questions(texts, encoder=encoder),
+        "top_unanswered": group_questions([text for text, _ in rows], encoder=encoder),
+        # Of those fallbacks, the ones on a common topic the help centre does not cover
+        # (knowledge/gaps.py), by topic: the articles to write.
+        "not_covered": [
+            {"topic": topic, "count": count}
+            for topic, count in sorted(topics.items(), key=lambda item: (-item[1], item[0]))
+        ],
     }

@@ -31,6 +31,7 @@ from actions.domain import CONTACT_FORM, LEAD_FORM, OPEN_TICKET_FORM
 from bot.conversation import cues
 from bot.conversation.route import Decision, passage_article
 from bot.conversation.sentiment import is_negative
+from crm_store.event_log import NOT_COVERED_RULE
 from knowledge import Passage
 from knowledge.article_classifier import ARTICLE_WEIGHT
 from knowledge.gaps import Gap
@@ -78,7 +79,7 @@ INTERRUPT_MARGIN = 0.15
 
 ORDER_STATUS = "action_order_status"
 # The rule of a fallback on a question about a help centre gap (`about_a_gap`).
-HELP_CENTRE_GAP = "help_centre_gap"
+HELP_CENTRE_GAP = NOT_COVERED_RULE  # the support report counts its topics
 TICKET_STATUS = "action_ticket_status"
 _ACTIONS = {
     "account_summary": "action_account_summary",

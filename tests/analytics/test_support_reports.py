@@ -22,6 +22,7 @@ from tests.support.support_week import (
     at,
     write_answered_twice,
     write_chat_touching_every_figure,
+    write_questions_not_covered,
     write_support_week,
 )
 
@@ -163,6 +164,25 @@ def test_knowledge_answered_and_fallen_back_with_the_questions(report: dict) -> 
         "Do you ship to Mars?",
         "what is the capital of Peru?",  # Ben's own spelling
     ]
+
+
+def test_fallbacks_on_topics_the_help_centre_does_not_cover_are_counted_by_topic(
+    database: Database,
+) -> None:
+    write_support_week(database)
+    write_questions_not_covered(database, ["parking", "gift wrapping", "parking"])
+    with database.transaction() as session:
+        knowledge = support_report(session, ReportPeriod(FIRST, LAST), OfficeHours())["knowledge"]
+
+    assert knowledge["not_covered"] == [
+        {"topic": "parking", "count": 2},
+        {"topic": "gift wrapping", "count": 1},
+    ]
+    assert knowledge["fallen_back"] == 5  # the week's two, and these three
+
+
+def test_a_report_without_such_fallbacks_names_no_topic(report: dict) -> None:
+    assert report["knowledge"]["not_covered"] == []
 
 
 def test_a_terminal_chat_changes_no_figure_and_a_web_chat_does(database: Database) -> None:

@@ -40,6 +40,13 @@ def test_the_last_month_of_the_demo_reads_as_a_support_team_at_work(database: Da
     assert 0 < report["satisfaction"]["response_rate"] < 1
     assert report["knowledge"]["fallen_back"] > 0
     assert report["knowledge"]["top_unanswered"][0]["count"] > 1
+    # the demo's fallbacks on topics its help centre does not cover, by topic
+    assert {t["topic"] for t in report["knowledge"]["not_covered"]} <= {
+        "gift wrapping",
+        "group discounts",
+        "rentals",
+    }
+    assert report["knowledge"]["not_covered"][0]["count"] > 1
     with database.transaction() as session:  # none for the fixed demo customers
         fixed = select(Customer.id).where(Customer.email.in_([c.email for c in DEMO_CUSTOMERS]))
         logged = session.scalars(

@@ -48,7 +48,7 @@ def test_the_report_has_the_dashboards_shape(readers: Readers) -> None:
         assert set(timing["clock"]) == set(timing["business"]) == {"p50_seconds", "p90_seconds"}
     assert set(report["first_response"]) == {"cycles", "clock", "business", "histogram"}
     assert set(report["satisfaction"]) == {"score", "responses", "asked", "response_rate", "trend"}
-    assert set(report["knowledge"]) == {"answered", "fallen_back", "top_unanswered"}
+    assert set(report["knowledge"]) == {"answered", "fallen_back", "top_unanswered", "not_covered"}
     assert set(report["knowledge"]["top_unanswered"][0]) == {"question", "count", "examples"}
     assert report["handoff"]["rate"] == 0.5
 

@@ -351,6 +351,17 @@ def test_the_support_section_shows_the_support_reports_numbers(
     assert [(row["question"], int(row["count"])) for row in unanswered] == [
         (q["question"], q["count"]) for q in report["knowledge"]["top_unanswered"]
     ]
+    # The topics customers asked about that the help centre does not cover (the demo's
+    # history has gift wrapping, rentals and student discounts).
+    not_covered = _csv(page, "Asked about, not in the help centre")
+    assert [(row["topic"], int(row["count"])) for row in not_covered] == [
+        (t["topic"], t["count"]) for t in report["knowledge"]["not_covered"]
+    ]
+    assert {t["topic"] for t in report["knowledge"]["not_covered"]} == {
+        "gift wrapping",
+        "group discounts",
+        "rentals",
+    }
     # The words behind the score: the latest answers rated 1 or 2, as the API lists them.
     unhappy = api(server, token, "/api/v1/surveys", **everyone, max_score="2", limit="20")
     assert len(unhappy["surveys"]) == 20, "the demo has dozens of ratings of 1 or 2"

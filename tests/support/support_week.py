@@ -213,3 +213,23 @@ def write_answered_twice(
         )
     with database.transaction() as session:
         write_story(session, Story(*_customer(session, "Eve", "web", "session-eve"), "web", cycles))
+
+
+def write_questions_not_covered(database: Database, topics: list[str]) -> None:
+    """One web chat on Thursday 5 March: a question on each of `topics` (common topics
+    the help centre does not cover), each answered with the fallback that names it."""
+    with database.transaction() as session:
+        who = _customer(session, "Gus", "web", "web-gus")
+        said = []
+        for n, topic in enumerate(topics):
+            said.append(Said(at(5, 10, n), "customer", f"A question about {topic}?"))
+            said.append(
+                Said(
+                    at(5, 10, n, 5),
+                    "bot",
+                    "Our help centre doesn't cover that.",
+                    "fallback",
+                    gap=topic,
+                )
+            )
+        write_story(session, Story(*who, "web", [Cycle(said)]))

@@ -734,6 +734,12 @@
       // The customers' own words, one a line, as text (the table sets textContent).
       { key: "examples", label: "As customers wrote it", value: (q) => q.examples, show: (q) => (q.examples || []).map((e) => "“" + e + "”").join("\n"), cell: "message" },
     ], r.knowledge.top_unanswered || [], "unanswered-questions.csv");
+    // Common topics customers asked about that the help centre never covers: the
+    // articles worth writing (`switchboard kb gaps` lists every such topic).
+    table($("table-not-covered"), "Asked about, not in the help centre", [
+      { key: "topic", label: "Topic", value: (t) => t.topic },
+      { key: "count", label: "Questions", value: (t) => t.count, number: true },
+    ], r.knowledge.not_covered || [], "not-covered-topics.csv");
     await drawUnhappy(params);
     table($("table-agents"), "Agents", [
       { key: "agent", label: "Agent", value: (a) => a.agent },
