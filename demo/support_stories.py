@@ -14,8 +14,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.conversation.route import gap_candidates
 from crm_store.event_log import NOT_COVERED_RULE, record_event
 from crm_store.models import Conversation, Handoff, Interaction, SatisfactionSurvey
+from knowledge.gaps import Gap
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,5 +282,6 @@ def _route(said: Said) -> dict[str, Any]:
     """A bot reply's stored route (README "Why the bot said it"), as much as reports read."""
     if said.gap is None:
         return {"decision": said.decision}
-    gap = {"kind": "gap", "name": said.gap, "score": 0.7, "title": f"named by '{said.gap}'"}
-    return {"decision": said.decision, "rule": NOT_COVERED_RULE, "candidates": [gap]}
+    # the candidate as the bot stores it, named by the topic's name
+    (gap,) = gap_candidates(Gap(said.gap, 0.7, said.gap))
+    return {"decision": said.decision, "rule": NOT_COVERED_RULE, "candidates": [gap.to_json()]}

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import importlib.resources
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -54,7 +54,6 @@ __all__ = [
     "common_topics",
     "mentioned",
     "not_mentioned",
-    "uncovered",
 ]
 
 # A question's cosine to a gap's nearest way of asking, at least. On the evaluation's
@@ -98,21 +97,11 @@ def common_topics() -> tuple[CommonTopic, ...]:
     )
 
 
-def uncovered(
-    texts: Iterable[str], topics: Sequence[CommonTopic] | None = None
-) -> list[CommonTopic]:
-    """The topics (the shipped ones by default) none of whose words appears in `texts`;
-    none for an empty help centre, which has nothing to compare."""
-    written = "\n".join(texts)
-    if not written.strip():
-        return []
-    return not_mentioned(mentioned(written, topics), topics)
-
-
 def not_mentioned(
-    said: dict[str, str], topics: Sequence[CommonTopic] | None = None
+    said: Collection[str], topics: Sequence[CommonTopic] | None = None
 ) -> list[CommonTopic]:
-    """The topics (the shipped ones by default) not among those `mentioned` found."""
+    """The topics (the shipped ones by default) not among `said` (the topic names
+    `mentioned` or `articles_mentioning` found)."""
     return [t for t in (common_topics() if topics is None else topics) if t.topic not in said]
 
 
@@ -168,8 +157,9 @@ class HelpCentreGaps:
         (article, words) also tells which articles mention each topic the help centre
         does mention: a question about one of those is answered only from them."""
         chunks = [t if isinstance(t, tuple) else ("", t) for t in texts]
-        gaps = uncovered((words for _, words in chunks), topics)
-        where = articles_mentioning(chunks, topics)
+        where = articles_mentioning(chunks, topics)  # one reading of the words for both
+        # none for an empty help centre, which has nothing to compare
+        gaps = not_mentioned(where, topics) if any(w.strip() for _, w in chunks) else []
         # A topic mentioned by a chunk without an article could be in any: not judged.
         said = [
             (t, where[t.topic])

@@ -176,7 +176,7 @@ def gaps() -> None:
     from bot.cli.settings_errors import load_settings
     from bot.conversation.route import article_key
     from knowledge import DEFAULT_LANGUAGE, KnowledgeBase, KnowledgeError
-    from knowledge.gaps import articles_mentioning, mentioned, not_mentioned
+    from knowledge.gaps import articles_mentioning, common_topics, mentioned, not_mentioned
 
     try:  # from the catalogue's words: no sentence model to load
         chunks = KnowledgeBase.article_texts_in(index_dir_of(load_settings()), DEFAULT_LANGUAGE)
@@ -187,9 +187,9 @@ def gaps() -> None:
             "the knowledge base has no English documents (it is empty, or in other languages only)"
         )
         return
-    texts = [words for _, words in chunks]
-    # one reading of the words for both lists (on a large help centre it takes seconds)
-    said = mentioned("\n".join(texts))
+    # one reading of the words for the gaps and the mentioned topics (on a large help
+    # centre it takes seconds), a second for the articles of the mentioned ones only
+    said = mentioned("\n".join(words for _, words in chunks))
     topics = not_mentioned(said)
     if topics:
         click.echo(
@@ -205,7 +205,7 @@ def gaps() -> None:
             f"{len(said)} common topics it mentions, each with the word that mentions it and"
             " the articles that do; a question about one is answered only from those:"
         )
-        where = articles_mentioning(chunks)
+        where = articles_mentioning(chunks, [t for t in common_topics() if t.topic in said])
         for topic, word in said.items():
             keys = sorted(filter(None, (article_key(a) for a in where.get(topic, ()))))
             click.echo(f"  {topic} ('{word}'): {', '.join(keys) or 'no article named'}")
