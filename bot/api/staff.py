@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from bot.api.audit import AuditTrail, endpoint_of, record_in
 from bot.api.auth import StaffAuth
 from bot.api.phone_search import NotAPhoneNumber, e164
+from channels.messages import Channel
 from channels.text import StorableStr
 from crm_store import Database, NotFound, customers, history, pending_contacts
 from crm_store.base import MAX_ID
@@ -64,9 +65,17 @@ def staff_router(
     router = APIRouter(prefix="/api/v1", tags=["staff"])
     Staff = Annotated[StaffRecord, Depends(auth.any_staff())]
 
-    def _customers(email: str | None, phone: str | None, name: str | None) -> list[dict[str, Any]]:
+    def _customers(
+        email: str | None, phone: str | None, name: str | None, web_session: str | None
+    ) -> list[dict[str, Any]]:
         with database.transaction() as session:
-            if email or phone:
+            if web_session:
+                # an anonymous widget visitor has no email, phone or name: the session id
+                # (`POST /api/v1/webchat/sessions` returns it) is their address on the web
+                identity = customers.find_identity(session, Channel.WEB, web_session)
+                record = identity and customers.get_customer(session, identity.customer_id)
+                found = [record] if isinstance(record, CustomerRecord) else []
+            elif email or phone:
                 found = customers.find_customers(session, email=email, phone=phone)
             else:
                 found = customers.find_customers_named(session, name or "", limit=NAMED_LIMIT)
@@ -100,15 +109,23 @@ def staff_router(
                 "starting with it, else names containing it (at most 20)",
             ),
         ] = None,
+        web_session: Annotated[
+            StorableStr | None,
+            Query(
+                max_length=200,
+                description="a web chat session id: the customer who chatted in it (an "
+                "anonymous visitor too)",
+            ),
+        ] = None,
     ) -> dict[str, Any]:
-        if not email and not phone and not (name and name.strip()):
-            raise HTTPException(422, "give email, phone or name to search by")
+        if not email and not phone and not (name and name.strip()) and not web_session:
+            raise HTTPException(422, "give email, phone, name or web_session to search by")
         if phone:
             try:
                 phone = e164(phone, phone_region)
             except NotAPhoneNumber as exc:
                 raise HTTPException(422, str(exc)) from exc
-        found = await to_thread.run_sync(_customers, email, phone, name)
+        found = await to_thread.run_sync(_customers, email, phone, name, web_session)
         await trail.record(request, member, "read", [customer["id"] for customer in found])
         return {"customers": found}
 

@@ -203,12 +203,19 @@ def gaps() -> None:
     if said:
         click.echo(
             f"{len(said)} common topics it mentions, each with the word that mentions it and"
-            " the articles that do; a question about one is answered only from those:"
+            " the articles that do. A question about one is answered only from those"
+            " articles; where they name the topic in passing (a material, not how to"
+            " wash it), such questions are told it is not covered:"
         )
         where = articles_mentioning(chunks, [t for t in common_topics() if t.topic in said])
         for topic, word in said.items():
             keys = sorted(filter(None, (article_key(a) for a in where.get(topic, ()))))
             click.echo(f"  {topic} ('{word}'): {', '.join(keys) or 'no article named'}")
+    click.echo(
+        "To answer a topic, add an article or a section that covers it and run"
+        " `switchboard kb ingest` again; the dashboard's support report counts the"
+        ' questions asked about each ("Asked about, not in the help centre").'
+    )
     click.echo("the topics and all their words: knowledge/common_questions.yaml")
 
 

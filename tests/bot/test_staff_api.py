@@ -140,6 +140,29 @@ def test_customers_are_found_by_name_in_any_case(
     assert blank.status_code == 422 and "name" in blank.json()["error"]
 
 
+def test_an_anonymous_visitor_is_found_by_their_web_chat_session(
+    client: TestClient, staff_headers: dict[str, str]
+) -> None:
+    started = client.post("/api/v1/webchat/sessions", json={}).json()
+    client.post(
+        "/api/v1/webchat/messages",
+        headers={"Authorization": f"Bearer {started['token']}"},
+        json={"client_message_id": "1", "text": "do you ship to canada"},
+    )
+
+    def in_session(session_id: str) -> list[int]:
+        found = client.get(
+            "/api/v1/customers", params={"web_session": session_id}, headers=staff_headers
+        )
+        assert found.status_code == 200, found.text
+        return [customer["id"] for customer in found.json()["customers"]]
+
+    (customer_id,) = in_session(started["session_id"])
+    timeline = client.get(f"/api/v1/customers/{customer_id}/interactions", headers=staff_headers)
+    assert "do you ship to canada" in [i["text"] for i in timeline.json()["interactions"]]
+    assert in_session("no-such-session") == []
+
+
 def test_healthz_and_openapi_docs(client: TestClient) -> None:
     health = client.get("/healthz").json()
     assert health["status"] == "ok" and health["database"] == "ok"
