@@ -6,29 +6,71 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+_DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_SETTING = "SWITCHBOARD_SUPPORT__OTHER_DAYS"
+
+
+def other_days(written: str) -> tuple[tuple[int, time, time], ...]:
+    """ "sat 09:00-17:00, sun 10:00-14:00" -> ((5, 09:00, 17:00), (6, 10:00, 14:00)): a
+    day's name (its first three letters, any case) and its hours; a clear error for
+    anything else. A setting a support lead writes, so not JSON."""
+    days: dict[int, tuple[time, time]] = {}
+    for entry in filter(None, (part.strip() for part in written.split(","))):
+        name, _, span = entry.partition(" ")
+        day = name[:3].lower()
+        if day not in _DAY_NAMES:
+            raise ValueError(f"{_SETTING}: {name!r} in {entry!r} is not a day (mon ... sun)")
+        try:
+            opens, closes = (time.fromisoformat(part.strip()) for part in span.split("-"))
+        except ValueError:
+            raise ValueError(
+                f'{_SETTING}: {entry!r} is not a day and "HH:MM-HH:MM" (e.g. "sat 09:00-17:00")'
+            ) from None
+        if closes < opens:
+            raise ValueError(
+                f"{_SETTING}: {entry!r} closes before it opens (hours run within one day)"
+            )
+        days[_DAY_NAMES.index(day)] = (opens, closes)
+    return tuple((day, *span) for day, span in sorted(days.items()))
+
+
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 @dataclass(frozen=True, slots=True)
 class BusinessHours:
-    """Open `opens`-`closes` local time on `weekdays` (0 = Monday) in `timezone`."""
+    """Open `opens`-`closes` local time on `weekdays` (0 = Monday) in `timezone`, and on
+    each day of `other_days` (weekday, opens, closes) its own hours instead: a team open
+    9 to 5 on Saturdays as well as 8 to 8 on weekdays."""
 
     timezone: str = "UTC"
     opens: time = time(9, 0)
     closes: time = time(17, 0)
     weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)
     reply_within_minutes: int = 30
+    other_days: tuple[tuple[int, time, time], ...] = ()
+
+    def span(self, weekday: int) -> tuple[time, time] | None:
+        """The opening and closing time of `weekday` (0 = Monday); None: closed."""
+        for day, opens, closes in self.other_days:
+            if day == weekday:
+                return opens, closes
+        return (self.opens, self.closes) if weekday in self.weekdays else None
 
     def is_open(self, now: datetime) -> bool:
         local = now.astimezone(ZoneInfo(self.timezone))
-        return local.weekday() in self.weekdays and self.opens <= local.time() < self.closes
+        span = self.span(local.weekday())
+        return span is not None and span[0] <= local.time() < span[1]
 
     def next_opening(self, now: datetime) -> datetime:
         local = now.astimezone(ZoneInfo(self.timezone))
         for days in range(8):
             day = local.date() + timedelta(days=days)
-            opening = datetime.combine(day, self.opens, tzinfo=local.tzinfo)
-            if day.weekday() in self.weekdays and opening > local:
+            span = self.span(day.weekday())
+            if span is None:
+                continue
+            opening = datetime.combine(day, span[0], tzinfo=local.tzinfo)
+            if opening > local:
                 return opening
         raise ValueError("business hours have no open weekday")
 

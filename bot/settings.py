@@ -21,7 +21,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from bot.business_hours import BusinessHours
+from bot.business_hours import BusinessHours, other_days
 from bot.conversation.turn_queue import TURNS_AT_ONCE
 from bot.delivery.queue import RetryPolicy
 from bot.surveys import SurveyPolicy
@@ -342,6 +342,11 @@ class SupportSettings(BaseModel):
     weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(
         default=[0, 1, 2, 3, 4], description="open days, 0 = Monday ... 6 = Sunday (JSON list)"
     )
+    other_days: str = Field(
+        default="",
+        description='days with hours of their own, open whether or not in weekdays: "sat '
+        '09:00-17:00", several apart by commas ("sat 09:00-17:00, sun 10:00-14:00")',
+    )
     reply_within_minutes: int = Field(
         default=30, gt=0, description="typical first reply time during hours"
     )
@@ -374,9 +379,20 @@ class SupportSettings(BaseModel):
             )
         return self
 
+    @field_validator("other_days")
+    @classmethod
+    def _days_read(cls, value: str) -> str:
+        other_days(value)
+        return value
+
     def hours(self) -> BusinessHours:
         return BusinessHours(
-            self.timezone, self.opens, self.closes, tuple(self.weekdays), self.reply_within_minutes
+            self.timezone,
+            self.opens,
+            self.closes,
+            tuple(self.weekdays),
+            self.reply_within_minutes,
+            other_days(self.other_days),
         )
 
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.business_hours import BusinessHours, other_days
 from crm_store.models import Customer, Identity
 from crm_store.records import StaffRecord
 from demo.support_stories import Cycle, Rating, Said, Story, write_story
@@ -29,6 +30,8 @@ DAYS = 120
 # before New York opened.
 SHOP_ZONE = ZoneInfo("America/New_York")
 OPENS, CLOSES = time(8), time(20)  # Monday to Friday
+SATURDAY = "sat 09:00-17:00"  # SUPPORT__OTHER_DAYS
+SHOP_HOURS = BusinessHours(SHOP_ZONE.key, OPENS, CLOSES, other_days=other_days(SATURDAY))
 
 ANSWERED = (
     ("how long do refunds take?", "Refunds reach your card within 5 business days."),
@@ -108,14 +111,9 @@ def _office_biased(rng: random.Random, when: datetime) -> datetime:
 
 def _next_opening(when: datetime) -> datetime:
     """`when` if the shop is open then, else its next opening (in `when`'s zone)."""
-    local = when.astimezone(SHOP_ZONE)
-    for days in range(8):
-        day = local.date() + timedelta(days=days)
-        opening = datetime.combine(day, OPENS, tzinfo=SHOP_ZONE)
-        closing = datetime.combine(day, CLOSES, tzinfo=SHOP_ZONE)
-        if day.weekday() < 5 and local < closing:
-            return max(opening, local).astimezone(when.tzinfo)
-    return when
+    if SHOP_HOURS.is_open(when):
+        return when
+    return SHOP_HOURS.next_opening(when).astimezone(when.tzinfo)
 
 
 def _rating(rng: random.Random, at: datetime, by_agent: bool, now: datetime) -> Rating | None:

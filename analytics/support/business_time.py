@@ -16,12 +16,9 @@ __all__ = ["BusinessCalendar", "OpeningHours", "business_seconds"]
 class OpeningHours(Protocol):
     @property
     def timezone(self) -> str: ...
-    @property
-    def opens(self) -> time: ...
-    @property
-    def closes(self) -> time: ...
-    @property
-    def weekdays(self) -> tuple[int, ...]: ...
+    def span(self, weekday: int) -> tuple[time, time] | None:
+        """A day's (0 = Monday) opening and closing time; None: closed."""
+        ...
 
 
 class BusinessCalendar:
@@ -36,13 +33,13 @@ class BusinessCalendar:
 
     def _open(self, day: date) -> tuple[datetime, datetime] | None:
         if day not in self._days:
-            hours = self._hours
+            span = self._hours.span(day.weekday())
             self._days[day] = (
                 (
-                    datetime.combine(day, hours.opens, tzinfo=self._zone).astimezone(UTC),
-                    datetime.combine(day, hours.closes, tzinfo=self._zone).astimezone(UTC),
+                    datetime.combine(day, span[0], tzinfo=self._zone).astimezone(UTC),
+                    datetime.combine(day, span[1], tzinfo=self._zone).astimezone(UTC),
                 )
-                if day.weekday() in hours.weekdays
+                if span is not None
                 else None
             )
         return self._days[day]

@@ -22,7 +22,8 @@ _PERSON = (
 )
 _ASKS_FOR_PERSON = re.compile(
     r"\b(?:talk|speak|chat|get through|be put through)\s+(?:to|with)\s+" + _PERSON + r"\b"
-    r"|\b(?:connect|transfer|put|pass|escalate|hand)\s+(?:me\s+)?(?:over\s+|through\s+)?"
+    r"|\b(?:connect(?:ed)?|transfer(?:red)?|put|pass(?:ed)?|escalated?|hand(?:ed)?)\s+"
+    r"(?:me\s+)?(?:over\s+|through\s+)?"
     # "connect me w a support rep": "w" and "w/" are "with" in a text
     r"(?:to|with|w/?)\s+" + _PERSON + r"\b"
     # "give me a human", "need a person"; not "give someone a voucher", "get somebody
@@ -618,6 +619,8 @@ def questions_in(text: str) -> list[str]:
 # tell me how to delete my account", "my code didn't work and now my card got declined".
 _TOPIC_JOIN = re.compile(
     r"(?<![\s,])(?:\s*,[\s,]*\s|\s+)(?:and|also|plus)(?:\s+(?:then|now|also))?\s+(?:(?:please|pls)\s+)?"
+    # "... got my return last week and still no money on my card" is one complaint
+    r"(?!(?:still|yet)\b)"
     r"|(?<![\s;])\s*;\s*",
     re.I,
 )

@@ -541,11 +541,13 @@ class SupportDialogue:
             and len(text.split()) <= 5
             and (intent != "greet" or cues.opens_with_greeting(text))
             and not (passages and passages[0].similarity >= self._threshold)
+            and not _names_a_record(understood)
         ):
             # The NLU's small talk, for a short message: a greeting only where it opens
             # the message ("translate hello into japanese" is not one), and none where
             # the help centre answers outright ("klarna?", read "buy now pay later?",
-            # was a goodbye to the NLU at 0.82 and the Pay in 4 article at 0.92).
+            # was a goodbye to the NLU at 0.82 and the Pay in 4 article at 0.92), nor
+            # where it names an order or ticket ("hey has 4417 left yet").
             small = intent
         signals = Signals(
             text=text,
@@ -1077,3 +1079,10 @@ def _rounded(value: float | None) -> float | None:
 
 def _confidence(turn: Turn) -> float | None:
     return round(turn.understanding.confidence, 4) if turn.understanding else None
+
+
+def _names_a_record(understood: Understanding | None) -> bool:
+    """The message names an order or a ticket by its number."""
+    return understood is not None and any(
+        e.get("entity") in ("order_number", "ticket_number") for e in understood.entities
+    )

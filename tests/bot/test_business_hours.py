@@ -55,3 +55,38 @@ def test_hours_that_close_before_they_open_are_refused_with_the_reason() -> None
     with pytest.raises(ValidationError, match=r"CLOSES \(08:00\) is before .*OPENS \(20:00\)"):
         SupportSettings(opens=time(20), closes=time(8))
     assert SupportSettings(opens=time(9), closes=time(9)).hours().is_open(SATURDAY_NOON) is False
+
+
+def test_a_day_with_hours_of_its_own() -> None:
+    # The demo shop's team: 8 to 8 on weekdays, 9 to 5 on Saturdays, closed on Sundays.
+    hours = SupportSettings(
+        timezone="UTC", opens=time(8), closes=time(20), other_days="Sat 09:00-17:00"
+    ).hours()
+    assert hours.is_open(SATURDAY_NOON)
+    assert not hours.is_open(datetime(2026, 11, 28, 18, 0, tzinfo=UTC))  # Saturday, 18:00
+    saturday_7am = datetime(2026, 11, 28, 7, 0, tzinfo=UTC)
+    assert hours.next_opening(saturday_7am) == datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    saturday_6pm = datetime(2026, 11, 28, 18, 0, tzinfo=UTC)
+    assert hours.next_opening(saturday_6pm) == datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    assert hours.span(6) is None and hours.span(0) == (time(8), time(20))
+
+
+@pytest.mark.parametrize(
+    ("days", "error"),
+    [
+        ("sat 9 till 5", r'\'sat 9 till 5\' is not a day and "HH:MM-HH:MM"'),
+        ("sat 17:00-09:00", "'sat 17:00-09:00' closes before it opens"),
+        ("caturday 09:00-17:00", "'caturday' in 'caturday 09:00-17:00' is not a day"),
+    ],
+)
+def test_a_days_hours_must_read_as_a_span_within_the_day(days: str, error: str) -> None:
+    with pytest.raises(ValidationError, match=error):
+        SupportSettings(other_days=days)
+
+
+def test_other_days_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.settings import Settings
+
+    monkeypatch.setenv("SWITCHBOARD_SUPPORT__OTHER_DAYS", "sat 09:00-17:00, Sunday 10:00-14:00")
+    hours = Settings().support.hours()
+    assert (hours.span(5), hours.span(6)) == ((time(9), time(17)), (time(10), time(14)))

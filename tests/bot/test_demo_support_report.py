@@ -9,11 +9,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from analytics.support import ReportPeriod, support_report
-from bot.business_hours import BusinessHours
 from crm_store import Database
 from crm_store.models import Conversation, Customer, LoggedEvent, SatisfactionSurvey
 from demo.seed import DEMO_CUSTOMERS, seed_demo
-from demo.support_history import CLOSES, COMMENTS, OPENS, SHOP_ZONE
+from demo.support_history import COMMENTS, SHOP_HOURS
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -25,7 +24,7 @@ def test_the_last_month_of_the_demo_reads_as_a_support_team_at_work(database: Da
         report = support_report(
             session,
             ReportPeriod(NOW.date() - timedelta(days=29), NOW.date()),
-            BusinessHours(timezone=SHOP_ZONE.key, opens=OPENS, closes=CLOSES),
+            SHOP_HOURS,
         )
     assert {row["channel"] for row in report["conversations_by_channel"]} >= {"web", "sms", "email"}
     assert 0.3 < report["bot_resolution"]["rate"] < 0.8

@@ -27,6 +27,9 @@ class OfficeHours:
     closes: time = OFFICE[2]
     weekdays: tuple[int, ...] = OFFICE[3]
 
+    def span(self, weekday: int) -> tuple[time, time] | None:
+        return (self.opens, self.closes) if weekday in self.weekdays else None
+
 
 @dataclass(frozen=True, slots=True)
 class SupportWeek:

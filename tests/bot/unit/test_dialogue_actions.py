@@ -147,6 +147,19 @@ async def test_the_action_gets_the_message_slots_and_the_callers_context(
     assert (run.candidates, run.active_loop) == (None, None)
 
 
+async def test_a_greeting_that_names_an_order_looks_the_order_up(
+    dialogue: SupportDialogue, actions: RecordingActions
+) -> None:
+    # The NLU reads "hey ..." as a greeting; a message that names an order is not small talk.
+    text = "hey has 4417 left yet"
+    chat = Chat(dialogue, CARRIER_NUMBER)
+
+    (reply,) = await chat.say(text, "greet", 0.89, entities=[entity("order_number", "4417", text)])
+
+    assert actions.ran == ["action_order_status"]
+    assert reply.attributes["route"]["decision"] == "action"
+
+
 @pytest.mark.parametrize(
     ("caller", "verified"),
     [

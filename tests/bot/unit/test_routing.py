@@ -66,6 +66,7 @@ def with_probabilities(found: Signals, *probabilities: float) -> Signals:
         "can I speak with a real human",
         "transfer me to an agent please",
         "connect me w a support rep asap",
+        "id like to be transferred to someone on your team, this is about a complaint",
         "I need a person",
         "agent",
     ],
@@ -582,6 +583,8 @@ def test_topic_splits_are_offered_at_and_but_never_after_what_happened() -> None
     ]
     assert cues.topic_splits("I bought boots in your store and want to return them") == []
     assert cues.topic_splits("wash and dry a down jacket") == []  # a side under 3 words
+    # "and still", "and yet": one complaint carried on, not a second request
+    assert cues.topic_splits("you got my return last week and still no money on my card") == []
 
 
 def test_a_lone_question_keeps_its_condition() -> None:
