@@ -42,7 +42,12 @@ ANSWERED = (
     ("how do I change my email?", "Open Account settings and choose Email."),
 )
 UNANSWERED = (
-    ("do you ship to Canada?", "can you deliver to Toronto?", "shipping to canada possible?"),
+    # questions the demo help centre does not answer (it does answer shipping to Canada)
+    (
+        "what temperature is your sleeping bag rated to?",
+        "sleeping bag temperature rating?",
+        "how warm is the 3 season sleeping bag",
+    ),
     ("can I pay with bitcoin?", "do you take crypto payments?", "pay with bitcoin"),
     ("is there a student discount?", "student discount available?", "discount for students"),
     ("do you offer gift wrapping?", "can you gift wrap my order?", "gift wrapping option"),

@@ -131,7 +131,7 @@ def about_a_gap(signals: Signals) -> bool:
 
 def outweighs(gap: Gap | None, passages: list[Passage]) -> bool:
     """Is `gap` at least as close to the question as the best of `passages`: "can i get
-    a job at the portland store" (jobs 0.65, stores and addresses 0.62) is about jobs,
+    a job at the portland store" (jobs 0.74, stores and addresses 0.62) is about jobs,
     "my new tent arrived with a snapped pole" about what arrived, not tent care. A topic
     the best article itself mentions is what it answers."""
     if gap is None or found_where_mentioned(gap, passages):

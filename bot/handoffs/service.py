@@ -83,11 +83,12 @@ class NotYourHandoff(HandoffError):
 
 
 class LoggingAgentDesk:
-    """The desk when no Slack is configured: handoffs are logged (and in the store)."""
+    """The desk when no Slack is configured: agents work the handoffs in the staff
+    dashboard (and the handoffs API); each is logged."""
 
     async def handoff_opened(self, packet: HandoffPacket) -> None:
-        log.warning(
-            "handoff queued with no agent desk configured",
+        log.info(
+            "handoff queued for the staff dashboard (no Slack desk configured)",
             extra={"handoff_id": packet.handoff_id, "conversation_id": packet.conversation_id},
         )
 

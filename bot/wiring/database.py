@@ -4,6 +4,9 @@ only need the store (`staff create`, `demo seed`) import this and nothing heavie
 from __future__ import annotations
 
 import logging
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
 
 from bot.settings import Settings
 from crm_store import Database, upgrade
@@ -15,6 +18,7 @@ log = logging.getLogger(__name__)
 
 def open_database(settings: Settings, *, migrate: bool | None = None) -> Database:
     """The configured database, migrated first where settings say so, checked current."""
+    _say_if_new(settings.database_url)
     if migrate if migrate is not None else settings.migrate_on_start:
         before, after = upgrade(settings.database_url)
         if before != after:
@@ -32,3 +36,19 @@ def open_database(settings: Settings, *, migrate: bool | None = None) -> Databas
             "(or set SWITCHBOARD_DATABASE__AUTO_MIGRATE=true)"
         )
     return database
+
+
+def _say_if_new(url: str) -> None:
+    """Warn when the SQLite file does not exist yet: a command run from another folder
+    than the server's opens a new, empty store under that folder's `./var` (the default
+    data dir), and "no customer has ada@example.com" would not say why."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return
+    path = Path(parsed.database)
+    if not path.exists():
+        log.warning(
+            "no database at %s yet: a new, empty one is made there (the data dir is"
+            " SWITCHBOARD_DATA_DIR, by default ./var in the folder you run from)",
+            path.resolve(),
+        )

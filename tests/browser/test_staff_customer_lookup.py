@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.one_server]
 
 
 def _find(page: Page, query: str) -> None:
-    page.get_by_label("Email, phone or name").fill(query)
+    page.get_by_label("Email, phone, name or web chat session (ws_...)").fill(query)
     page.get_by_role("button", name="Find").click()
 
 
@@ -188,3 +188,29 @@ def test_an_agent_opens_a_waiting_customer_and_cannot_export_or_erase(
     expect(history.first.locator("td").nth(1)).to_have_text("web chat")
     # Export and erasure are for admins (the API refuses others): not offered.
     expect(page.locator("#customer-privacy")).to_be_hidden()
+
+
+def test_an_anonymous_visitor_is_found_by_their_web_chat_session(
+    page: Page, server: SwitchboardServer
+) -> None:
+    # No name, email or phone to type: the session id the widget was given finds them.
+    session = httpx.post(f"{server.base_url}/api/v1/webchat/sessions", json={}).json()
+    said = httpx.post(
+        f"{server.base_url}/api/v1/webchat/messages",
+        json={"client_message_id": "1", "text": "do you ship to canada"},
+        headers={"Authorization": f"Bearer {session['token']}"},
+        timeout=60,
+    )
+    assert said.status_code == 200, said.text
+    token = staff_token(server, "Sol Agent", "sol@example.com", "agent")
+    (visitor,) = api(server, token, "/api/v1/customers", web_session=session["session_id"])[
+        "customers"
+    ]
+    sign_in(page, token)
+    wait_for_round(page, 0)
+
+    _find(page, session["session_id"])
+
+    expect(page.locator("#customer-status")).to_contain_text(f"customer #{visitor['id']}.")
+    history = page.locator("#customer-history tbody tr")
+    expect(history.first.locator("td").nth(3)).to_have_text("do you ship to canada")

@@ -60,13 +60,16 @@ async def test_the_work_moves_when_the_holders_connection_dies(postgres_url: str
     task_b = asyncio.create_task(b.run())
     await asyncio.sleep(0.5)
     assert (a.holding, b.holding) == (True, False)
-    # The holder's session ends as a killed process's would: the server drops it.
+    # The holder's session ends as a killed process's would: the server drops it. Only
+    # the holder's: `b`'s own lease connection, trying for the lock, may be open too.
     admin = admin_engine(postgres_url)
     with admin.connect() as connection:
         ended = connection.execute(
             text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE application_name LIKE 'switchboard lease poller pid %' AND datname = :db"
+                "SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a"
+                " JOIN pg_locks l ON l.pid = a.pid AND l.locktype = 'advisory' AND l.granted"
+                " WHERE a.application_name LIKE 'switchboard lease poller pid %'"
+                " AND a.datname = :db"
             ),
             {"db": url.database},
         ).all()

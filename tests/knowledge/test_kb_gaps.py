@@ -124,6 +124,8 @@ def test_questions_about_gaps_and_questions_that_only_use_their_words(
         return found.topic if found else None
 
     assert gap("are you hiring at the portland store? i need a summer job") == "jobs"
+    # the README's example of a gap question (rule 4 of how the bot decides)
+    assert gap("can I get a job at the Portland store") == "jobs"
     assert gap("is there parking near the harbor street shop") == "parking"
     assert gap("my dog chewed through the strap on my backpack, can you fix it") is None
     assert gap("how long do refunds take") is None

@@ -463,10 +463,12 @@
   // for over the newer result.
   let lookups = 0;
 
-  // An email by its "@", a phone number by its digits (and no letters), else a name: a
+  // An email by its "@", a phone number by its digits (and no letters), a web chat
+  // session by its "ws_" (an anonymous visitor has nothing else), else a name: a
   // support lead types "Grace Hopper" as often as an address.
   function searchedBy(query) {
     if (query.includes("@")) return { email: query };
+    if (/^ws_[0-9a-f]+$/i.test(query)) return { web_session: query };
     if (/\d/.test(query) && !/[a-z]/i.test(query)) return { phone: query };
     return { name: query };
   }
