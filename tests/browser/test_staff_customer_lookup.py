@@ -19,6 +19,7 @@ from tests.support.staff_dashboard import (
     ask_for_a_person,
     sign_in,
     staff_token,
+    visitor_says,
     wait_for_round,
 )
 from tests.support.switchboard_server import SwitchboardServer, seed_demo_data
@@ -194,14 +195,7 @@ def test_an_anonymous_visitor_is_found_by_their_web_chat_session(
     page: Page, server: SwitchboardServer
 ) -> None:
     # No name, email or phone to type: the session id the widget was given finds them.
-    session = httpx.post(f"{server.base_url}/api/v1/webchat/sessions", json={}).json()
-    said = httpx.post(
-        f"{server.base_url}/api/v1/webchat/messages",
-        json={"client_message_id": "1", "text": "do you ship to canada"},
-        headers={"Authorization": f"Bearer {session['token']}"},
-        timeout=60,
-    )
-    assert said.status_code == 200, said.text
+    session = visitor_says(server, {}, "do you ship to canada")
     token = staff_token(server, "Sol Agent", "sol@example.com", "agent")
     (visitor,) = api(server, token, "/api/v1/customers", web_session=session["session_id"])[
         "customers"

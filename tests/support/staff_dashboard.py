@@ -45,15 +45,21 @@ def staff_token(server: SwitchboardServer, name: str, email: str, role: str) -> 
 def ask_for_a_person(server: SwitchboardServer, visitor: dict[str, str]) -> str:
     """A web chat visitor (`visitor`: the session's fields, a name or none) asks for a
     person: a handoff waiting in the queue. Returns the visitor's widget token."""
-    session = httpx.post(f"{server.base_url}/api/v1/webchat/sessions", json=visitor)
-    asked = httpx.post(
+    return visitor_says(server, visitor, "I want to talk to a person")["token"]
+
+
+def visitor_says(server: SwitchboardServer, visitor: dict[str, str], text: str) -> dict[str, str]:
+    """A new web chat session (`visitor`: its fields) sends `text`; the session (its
+    `session_id` and widget `token`)."""
+    session = httpx.post(f"{server.base_url}/api/v1/webchat/sessions", json=visitor).json()
+    said = httpx.post(
         f"{server.base_url}/api/v1/webchat/messages",
-        json={"client_message_id": "1", "text": "I want to talk to a person"},
-        headers={"Authorization": f"Bearer {session.json()['token']}"},
+        json={"client_message_id": "1", "text": text},
+        headers={"Authorization": f"Bearer {session['token']}"},
         timeout=60,
     )
-    assert asked.status_code == 200, asked.text
-    return str(session.json()["token"])
+    assert said.status_code == 200, said.text
+    return {"session_id": str(session["session_id"]), "token": str(session["token"])}
 
 
 def sign_in(page: Page, token: str) -> None:
