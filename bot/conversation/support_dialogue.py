@@ -65,6 +65,7 @@ from bot.conversation.routing import (
     found_where_mentioned,
     interrupts_form,
     outweighs,
+    phrasing_doubted,
     sure_request_for_person,
 )
 from bot.conversation.sentiment import is_negative
@@ -569,8 +570,10 @@ class SupportDialogue:
         language = understood.language if understood else None
         # The knowledge base returns one passage per article, best first.
         if language and language != "en" and language in self._languages():
-            return await self._knowledge.search_async(query, _SEARCH_DEPTH, language=language)
-        return await self._knowledge.search_async(query, _SEARCH_DEPTH)
+            found = await self._knowledge.search_async(query, _SEARCH_DEPTH, language=language)
+        else:
+            found = await self._knowledge.search_async(query, _SEARCH_DEPTH)
+        return phrasing_doubted(found, self._threshold)
 
     async def _gap(self, query: str, understood: Understanding | None) -> Gap | None:
         """The topic this English question asks about that the help centre never

@@ -18,6 +18,7 @@ from bot.conversation.routing import (
     about_the_company,
     decide,
     interrupts_form,
+    phrasing_doubted,
 )
 from knowledge import ANSWER_THRESHOLD
 from knowledge.gaps import Gap
@@ -1104,3 +1105,33 @@ def test_an_article_found_through_how_customers_ask_shows_its_own_words_score() 
     assert shown[0]["own_score"] == 0.3123
     assert shown[0]["probability"] == 0.2
     assert "own_score" not in shown[1]
+
+
+def _found(source: str, similarity: float, probability: float, own: float | None = None) -> Any:
+    hit = passage("...", similarity, source=source)
+    return dataclasses.replace(
+        hit,
+        score=similarity + 0.2 * probability,
+        own_similarity=own,
+        article_probability=probability,
+    )
+
+
+def test_a_phrasing_match_the_classifier_doubts_counts_on_the_articles_own_words() -> None:
+    # "can i retrun a jacket that doesnt fit" matched a gift orders phrasing about a
+    # present that does not fit; the classifier, reading every article, prefers returns.
+    gifts = _found("https://help.acme.test/gift-orders", 0.72, 0.09, own=0.30)
+    returns = _found(RETURNS, 0.58, 0.25, own=0.50)
+
+    judged = phrasing_doubted([gifts, returns], ANSWER_THRESHOLD)
+
+    assert [p.source for p in judged] == [RETURNS, gifts.source]
+    assert (judged[1].similarity, judged[1].own_similarity) == (0.30, None)
+    # found on its own words, or vouched for by the classifier, or without a rival in
+    # the probable zone: as search ranked it
+    for kept in (
+        [dataclasses.replace(gifts, own_similarity=None), returns],
+        [dataclasses.replace(gifts, article_probability=0.2), returns],
+        [gifts, dataclasses.replace(returns, similarity=0.3)],
+    ):
+        assert phrasing_doubted(kept, ANSWER_THRESHOLD) == kept
