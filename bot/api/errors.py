@@ -49,9 +49,15 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail
+    cause = exc.__cause__
+    if exc.status_code == 400 and isinstance(cause, UnicodeDecodeError):
+        # FastAPI says only "There was an error parsing the body" for a JSON body that is
+        # not UTF-8; the sender needs to know which byte.
+        detail = f"the body is not valid UTF-8 (byte {cause.start}: {cause.reason})"
     return JSONResponse(
         status_code=exc.status_code,
-        content={"error": str(exc.detail), "detail": exc.detail},
+        content={"error": str(detail), "detail": detail},
         headers=getattr(exc, "headers", None),
     )
 

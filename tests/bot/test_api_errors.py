@@ -43,3 +43,15 @@ def test_a_field_error_still_names_the_field() -> None:
     answer = _client().post("/segments", json={"name": "x", "size": "two"})
     assert answer.status_code == 422
     assert answer.json()["error"].startswith("body.size: ")
+
+
+def test_a_body_that_is_not_utf8_says_which_byte() -> None:
+    answer = _client().post(
+        "/segments",
+        content=b'{"name": "caf\xe9", "size": 2}',  # Latin-1, not UTF-8
+        headers={"Content-Type": "application/json"},
+    )
+    assert answer.status_code == 400
+    assert (
+        answer.json()["error"] == "the body is not valid UTF-8 (byte 13: invalid continuation byte)"
+    )
