@@ -20,11 +20,12 @@ setup: $(STAMP)
 # The demo page signs the demo customers' identities for anyone who asks: on here only.
 # The demo shop's support hours, as its help centre states them (Monday to Friday, 8 am
 # to 8 pm Eastern, Saturday 9 am to 5 pm): a handoff then tells the customer the same
-# hours the articles do. A setting exported by the operator wins over each of these.
+# hours the articles do. A setting exported by the operator wins over each of these
+# (SUPPORT__OTHER_DAYS exported empty: no other days).
 DEMO_HOURS := SWITCHBOARD_SUPPORT__TIMEZONE=$${SWITCHBOARD_SUPPORT__TIMEZONE:-America/New_York} \
 	SWITCHBOARD_SUPPORT__OPENS=$${SWITCHBOARD_SUPPORT__OPENS:-08:00} \
 	SWITCHBOARD_SUPPORT__CLOSES=$${SWITCHBOARD_SUPPORT__CLOSES:-20:00} \
-	SWITCHBOARD_SUPPORT__OTHER_DAYS=$${SWITCHBOARD_SUPPORT__OTHER_DAYS:-sat 09:00-17:00}
+	SWITCHBOARD_SUPPORT__OTHER_DAYS=$${SWITCHBOARD_SUPPORT__OTHER_DAYS-sat 09:00-17:00}
 
 run: $(STAMP)
 	$(VENV)/bin/switchboard demo seed --if-empty

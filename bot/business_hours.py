@@ -6,35 +6,47 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-_DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _SETTING = "SWITCHBOARD_SUPPORT__OTHER_DAYS"
 
 
 def other_days(written: str) -> tuple[tuple[int, time, time], ...]:
     """ "sat 09:00-17:00, sun 10:00-14:00" -> ((5, 09:00, 17:00), (6, 10:00, 14:00)): a
-    day's name (its first three letters, any case) and its hours; a clear error for
-    anything else. A setting a support lead writes, so not JSON."""
+    day's name (three letters or more of it, any case) and its hours, one entry a day; a
+    clear error for anything else ("mon-fri" is not a day: the weekdays' hours are
+    SUPPORT__OPENS and __CLOSES). A setting a support lead writes, so not JSON."""
     days: dict[int, tuple[time, time]] = {}
     for entry in filter(None, (part.strip() for part in written.split(","))):
         name, _, span = entry.partition(" ")
-        day = name[:3].lower()
-        if day not in _DAY_NAMES:
-            raise ValueError(f"{_SETTING}: {name!r} in {entry!r} is not a day (mon ... sun)")
+        day = _day(name.lower())
+        if day is None:
+            raise ValueError(
+                f"{_SETTING}: {name!r} in {entry!r} is not a day (mon, tue, ... sun; one a day)"
+            )
         try:
             opens, closes = (time.fromisoformat(part.strip()) for part in span.split("-"))
         except ValueError:
             raise ValueError(
                 f'{_SETTING}: {entry!r} is not a day and "HH:MM-HH:MM" (e.g. "sat 09:00-17:00")'
             ) from None
-        if closes < opens:
+        if opens.tzinfo or closes.tzinfo:
+            raise ValueError(f"{_SETTING}: {entry!r}: the hours are in SUPPORT__TIMEZONE")
+        if closes <= opens:
             raise ValueError(
-                f"{_SETTING}: {entry!r} closes before it opens (hours run within one day)"
+                f"{_SETTING}: {entry!r} does not open before it closes (hours run within one"
+                " day; leave a closed day out)"
             )
-        days[_DAY_NAMES.index(day)] = (opens, closes)
+        if day in days:
+            raise ValueError(f"{_SETTING}: {_DAYS[day]} is named twice")
+        days[day] = (opens, closes)
     return tuple((day, *span) for day, span in sorted(days.items()))
 
 
-_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+def _day(name: str) -> int | None:
+    """0 (Monday) to 6 for three letters or more of a day's name."""
+    if len(name) < 3:
+        return None
+    return next((n for n, day in enumerate(_DAYS) if day.lower().startswith(name)), None)
 
 
 @dataclass(frozen=True, slots=True)

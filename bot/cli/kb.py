@@ -204,8 +204,8 @@ def gaps() -> None:
         click.echo(
             f"{len(said)} common topics it mentions, each with the word that mentions it and"
             " the articles that do. A question about one is answered only from those"
-            " articles; where they name the topic in passing (a material, not how to"
-            " wash it), such questions are told it is not covered:"
+            " articles: one whose best article is another is told it is not covered (a"
+            " topic named in passing, a material but not how to wash it, reads so):"
         )
         where = articles_mentioning(chunks, [t for t in common_topics() if t.topic in said])
         for topic, word in said.items():

@@ -22,8 +22,7 @@ _PERSON = (
 )
 _ASKS_FOR_PERSON = re.compile(
     r"\b(?:talk|speak|chat|get through|be put through)\s+(?:to|with)\s+" + _PERSON + r"\b"
-    r"|\b(?:connect(?:ed)?|transfer(?:red)?|put|pass(?:ed)?|escalated?|hand(?:ed)?)\s+"
-    r"(?:me\s+)?(?:over\s+|through\s+)?"
+    r"|\b(?:connect|transfer|put|pass|escalate|hand)\s+(?:me\s+)?(?:over\s+|through\s+)?"
     # "connect me w a support rep": "w" and "w/" are "with" in a text
     r"(?:to|with|w/?)\s+" + _PERSON + r"\b"
     # "give me a human", "need a person"; not "give someone a voucher", "get somebody
@@ -31,6 +30,10 @@ _ASKS_FOR_PERSON = re.compile(
     r"|\b(?:(?:get|want|need)\s+(?:me\s+)?|give\s+me\s+)"
     + _PERSON
     + r"\b(?!\s+(?:to|who|that|a|an|the|my|his|her|their|some|something|anything)\b)"
+    # "id like to be transferred to someone on your team"; not "can the warranty be
+    # transferred to someone else", "my parcel was handed to someone next door"
+    r"|\b(?:be|get|been|being)\s+(?:transferred|passed|handed|connected|put)\s+"
+    r"(?:over\s+|through\s+)?(?:to|with)\s+" + _PERSON + r"\b(?!\s+else\b)"
     r"|\b(?:real|live|actual)\s+(?:human|person|agent|people)\b"
     r"|\bhuman\s+(?:please|pls|now|being)\b"
     r"|^\s*(?:human|agent|operator|representative|person)[\s!.,?]*(?:please|pls|now)?[\s!.]*$"
@@ -620,7 +623,7 @@ def questions_in(text: str) -> list[str]:
 _TOPIC_JOIN = re.compile(
     r"(?<![\s,])(?:\s*,[\s,]*\s|\s+)(?:and|also|plus)(?:\s+(?:then|now|also))?\s+(?:(?:please|pls)\s+)?"
     # "... got my return last week and still no money on my card" is one complaint
-    r"(?!(?:still|yet)\b)"
+    r"(?!\s*(?:then\s+)?(?:still|yet)\b)"
     r"|(?<![\s;])\s*;\s*",
     re.I,
 )

@@ -239,14 +239,18 @@ def phrasing_doubted(passages: list[Passage], threshold: float) -> list[Passage]
         return passages
     doubt = max(RIVAL_PROBABILITY, DOUBTED_BY * (best.article_probability or 0.0))
     floor = threshold - PROBABLE_BELOW
-    if not any(
-        p.similarity >= floor and (p.article_probability or 0.0) >= doubt for p in passages[1:]
-    ):
+    rivals = [
+        p for p in passages[1:] if p.similarity >= floor and (p.article_probability or 0.0) >= doubt
+    ]
+    if not rivals:
         return passages
     judged = replace(
         best, similarity=own, score=best.score - (best.similarity - own), own_similarity=None
     )
-    return sorted([judged, *passages[1:]], key=lambda p: -p.score)
+    ranked = sorted([judged, *passages[1:]], key=lambda p: -p.score)
+    # Only a rival the classifier prefers takes the first place: not an article it
+    # trusts less still, and not the phrasing's own on a lower reading.
+    return ranked if ranked[0] in rivals else passages
 
 
 def without_classifier(passages: list[Passage]) -> list[Passage]:

@@ -542,7 +542,7 @@ class SupportDialogue:
             and len(text.split()) <= 5
             and (intent != "greet" or cues.opens_with_greeting(text))
             and not (passages and passages[0].similarity >= self._threshold)
-            and not _names_a_record(understood)
+            and not _names_a_record(text, understood)
         ):
             # The NLU's small talk, for a short message: a greeting only where it opens
             # the message ("translate hello into japanese" is not one), and none where
@@ -1084,8 +1084,10 @@ def _confidence(turn: Turn) -> float | None:
     return round(turn.understanding.confidence, 4) if turn.understanding else None
 
 
-def _names_a_record(understood: Understanding | None) -> bool:
-    """The message names an order or a ticket by its number."""
-    return understood is not None and any(
-        e.get("entity") in ("order_number", "ticket_number") for e in understood.entities
+def _names_a_record(text: str, understood: Understanding | None) -> bool:
+    """The message names an order or a ticket by its number, or says a number that may
+    be an order's ("hey has 4417 left yet": the NLU tags no entity without "order")."""
+    return bool(cues.order_like_numbers(text)) or (
+        understood is not None
+        and any(e.get("entity") in ("order_number", "ticket_number") for e in understood.entities)
     )

@@ -43,12 +43,17 @@ def _say_if_new(url: str) -> None:
     than the server's opens a new, empty store under that folder's `./var` (the default
     data dir), and "no customer has ada@example.com" would not say why."""
     parsed = make_url(url)
-    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+    if (
+        not parsed.drivername.startswith("sqlite")
+        or parsed.database in (None, "", ":memory:")
+        or parsed.database.startswith("file:")  # a URI filename: its own rules
+    ):
         return
     path = Path(parsed.database)
     if not path.exists():
         log.warning(
-            "no database at %s yet: a new, empty one is made there (the data dir is"
-            " SWITCHBOARD_DATA_DIR, by default ./var in the folder you run from)",
+            "no database at %s yet: a new, empty one is made there (it is"
+            " SWITCHBOARD_DATABASE__URL, by default in SWITCHBOARD_DATA_DIR, which is ./var"
+            " in the folder you run from)",
             path.resolve(),
         )

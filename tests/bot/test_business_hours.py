@@ -75,8 +75,14 @@ def test_a_day_with_hours_of_its_own() -> None:
     ("days", "error"),
     [
         ("sat 9 till 5", r'\'sat 9 till 5\' is not a day and "HH:MM-HH:MM"'),
-        ("sat 17:00-09:00", "'sat 17:00-09:00' closes before it opens"),
+        ("sat 17:00-09:00", "'sat 17:00-09:00' does not open before it closes"),
         ("caturday 09:00-17:00", "'caturday' in 'caturday 09:00-17:00' is not a day"),
+        # a range is not a day: the weekdays' hours are SUPPORT__OPENS and __CLOSES
+        ("mon-fri 08:00-20:00", "'mon-fri' in 'mon-fri 08:00-20:00' is not a day"),
+        ("saturn 09:00-17:00", "'saturn' in 'saturn 09:00-17:00' is not a day"),
+        ("sat 09:00-09:00", "does not open before it closes"),
+        ("sat 09:00+02:00-17:00", "the hours are in SUPPORT__TIMEZONE"),
+        ("sat 09:00-17:00, Saturday 10:00-12:00", "Saturday is named twice"),
     ],
 )
 def test_a_days_hours_must_read_as_a_span_within_the_day(days: str, error: str) -> None:
@@ -90,3 +96,13 @@ def test_other_days_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("SWITCHBOARD_SUPPORT__OTHER_DAYS", "sat 09:00-17:00, Sunday 10:00-14:00")
     hours = Settings().support.hours()
     assert (hours.span(5), hours.span(6)) == ((time(9), time(17)), (time(10), time(14)))
+
+
+def test_a_day_of_its_own_wins_over_the_weekdays_hours() -> None:
+    # Friday among the weekdays (8 to 8) and with hours of its own (8 to 4): 8 to 4. A
+    # trailing comma and spaces are no entry.
+    hours = SupportSettings(
+        opens=time(8), closes=time(20), other_days=" friday 08:00-16:00, "
+    ).hours()
+    assert hours.span(4) == (time(8), time(16))
+    assert not hours.is_open(datetime(2026, 11, 27, 17, 0, tzinfo=UTC))  # Friday 17:00

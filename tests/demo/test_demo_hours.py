@@ -16,7 +16,7 @@ MAKEFILE = Path(__file__).parents[2] / "Makefile"
 
 def test_make_run_serves_the_hours_the_demo_agents_work() -> None:
     served = dict(
-        re.findall(r"SWITCHBOARD_SUPPORT__(\w+)=\$\$\{\w+:-([^}]+)\}", MAKEFILE.read_text())
+        re.findall(r"SWITCHBOARD_SUPPORT__(\w+)=\$\$\{\w+:?-([^}]+)\}", MAKEFILE.read_text())
     )
     assert served == {
         "TIMEZONE": SHOP_ZONE.key,

@@ -197,5 +197,5 @@ def test_gaps_lists_the_common_topics_the_help_centre_never_mentions(
     assert "  parking ('parking'): " in after.output
     assert "visit" in after.output.split("  parking ('parking'): ", 1)[1].splitlines()[0]
     # and what a support lead does about either list
-    assert "told it is not covered" in after.output
+    assert "is told it is not covered" in after.output
     assert "add an article or a section that covers it" in after.output

@@ -154,7 +154,8 @@ async def test_a_greeting_that_names_an_order_looks_the_order_up(
     text = "hey has 4417 left yet"
     chat = Chat(dialogue, CARRIER_NUMBER)
 
-    (reply,) = await chat.say(text, "greet", 0.89, entities=[entity("order_number", "4417", text)])
+    # the shipped NLU tags no entity in a bare number: the number itself is enough
+    (reply,) = await chat.say(text, "greet", 0.89)
 
     assert actions.ran == ["action_order_status"]
     assert reply.attributes["route"]["decision"] == "action"

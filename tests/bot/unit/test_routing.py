@@ -68,6 +68,7 @@ def with_probabilities(found: Signals, *probabilities: float) -> Signals:
         "transfer me to an agent please",
         "connect me w a support rep asap",
         "id like to be transferred to someone on your team, this is about a complaint",
+        "can i be put through to a manager",
         "I need a person",
         "agent",
     ],
@@ -76,6 +77,19 @@ def test_an_explicit_request_for_a_person_hands_over_whatever_the_intent(text: s
     plan = decide(signals(text, "complaint", 0.95, articles=[(RETURNS, 0.8)]))
 
     assert plan.decision is Decision.HANDOVER
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "can the warranty be transferred to someone else if i sell the jacket",
+        "my parcel was handed over to someone next door and i never got it",
+        "the driver said it was passed to someone at reception",
+        "my refund was escalated to a manager last week any update",
+    ],
+)
+def test_something_handed_or_transferred_to_a_person_is_no_request_for_one(text: str) -> None:
+    assert not cues.asks_for_person(text)
 
 
 @pytest.mark.parametrize(
@@ -586,6 +600,7 @@ def test_topic_splits_are_offered_at_and_but_never_after_what_happened() -> None
     assert cues.topic_splits("wash and dry a down jacket") == []  # a side under 3 words
     # "and still", "and yet": one complaint carried on, not a second request
     assert cues.topic_splits("you got my return last week and still no money on my card") == []
+    assert cues.topic_splits("you got my return last week and  then still no refund") == []
 
 
 def test_a_lone_question_keeps_its_condition() -> None:
@@ -1129,6 +1144,12 @@ def test_a_phrasing_match_the_classifier_doubts_counts_on_the_articles_own_words
     assert (judged[1].similarity, judged[1].own_similarity) == (0.30, None)
     # found on its own words, or vouched for by the classifier, or without a rival in
     # the probable zone: as search ranked it
+    # the rival takes the first place, or nothing moves: an article the classifier
+    # trusts even less than the phrasing's is not put first
+    shipping = _found(SHIPPING, 0.60, 0.02)
+    assert phrasing_doubted([gifts, shipping, returns], ANSWER_THRESHOLD)[0] is returns
+    weak_rival = dataclasses.replace(returns, similarity=0.45, score=0.45 + 0.2 * 0.25)
+    assert phrasing_doubted([gifts, shipping, weak_rival], ANSWER_THRESHOLD)[0] is gifts
     for kept in (
         [dataclasses.replace(gifts, own_similarity=None), returns],
         [dataclasses.replace(gifts, article_probability=0.2), returns],
