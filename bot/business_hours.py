@@ -7,7 +7,6 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_SETTING = "SWITCHBOARD_SUPPORT__OTHER_DAYS"
 
 
 def other_days(written: str) -> tuple[tuple[int, time, time], ...]:
@@ -20,24 +19,22 @@ def other_days(written: str) -> tuple[tuple[int, time, time], ...]:
         name, _, span = entry.partition(" ")
         day = _day(name.lower())
         if day is None:
-            raise ValueError(
-                f"{_SETTING}: {name!r} in {entry!r} is not a day (mon, tue, ... sun; one a day)"
-            )
+            raise ValueError(f"{name!r} in {entry!r} is not a day (mon, tue, ... sun; one a day)")
         try:
             opens, closes = (time.fromisoformat(part.strip()) for part in span.split("-"))
         except ValueError:
             raise ValueError(
-                f'{_SETTING}: {entry!r} is not a day and "HH:MM-HH:MM" (e.g. "sat 09:00-17:00")'
+                f'{entry!r} is not a day and "HH:MM-HH:MM" (e.g. "sat 09:00-17:00")'
             ) from None
         if opens.tzinfo or closes.tzinfo:
-            raise ValueError(f"{_SETTING}: {entry!r}: the hours are in SUPPORT__TIMEZONE")
+            raise ValueError(f"{entry!r}: the hours are in SUPPORT__TIMEZONE")
         if closes <= opens:
             raise ValueError(
-                f"{_SETTING}: {entry!r} does not open before it closes (hours run within one"
+                f"{entry!r} does not open before it closes (hours run within one"
                 " day; leave a closed day out)"
             )
         if day in days:
-            raise ValueError(f"{_SETTING}: {_DAYS[day]} is named twice")
+            raise ValueError(f"{_DAYS[day]} is named twice")
         days[day] = (opens, closes)
     return tuple((day, *span) for day, span in sorted(days.items()))
 
