@@ -15,7 +15,7 @@ from analytics.support.business_time import BusinessCalendar
 from analytics.support.period import epoch_micros
 from crm_store import Database
 from crm_store.base import UTCDateTime
-from tests.support.support_week import OfficeHours
+from tests.support.support_week import office_hours
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -25,7 +25,7 @@ def _micros(instant: datetime) -> int:
 
 
 def test_many_waits_at_once_are_each_wait_on_its_own() -> None:
-    hours = OfficeHours(timezone="Europe/Berlin", opens=time(8, 30), closes=time(17))
+    hours = office_hours(timezone="Europe/Berlin", opens=time(8, 30), closes=time(17))
     calendar = BusinessCalendar(hours)
     rng = random.Random(7)
     # Around the spring change (29 March 2026 in Berlin), some ending before they start.

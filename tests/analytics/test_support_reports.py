@@ -18,8 +18,8 @@ from crm_store import Database
 from tests.support.support_week import (
     FIRST,
     LAST,
-    OfficeHours,
     at,
+    office_hours,
     write_answered_twice,
     write_chat_touching_every_figure,
     write_questions_not_covered,
@@ -31,7 +31,7 @@ from tests.support.support_week import (
 def report(database: Database) -> dict:
     write_support_week(database)
     with database.transaction() as session:
-        return support_report(session, ReportPeriod(FIRST, LAST), OfficeHours())
+        return support_report(session, ReportPeriod(FIRST, LAST), office_hours())
 
 
 def test_conversations_are_care_cycles_started_in_the_range(report: dict) -> None:
@@ -96,7 +96,7 @@ def test_first_response_and_resolution_in_clock_and_business_hours(report: dict)
 def _resolution(database: Database) -> dict:
     with database.transaction() as session:
         return support_report(
-            session, ReportPeriod(FIRST, LAST), OfficeHours(), sections=("response-times",)
+            session, ReportPeriod(FIRST, LAST), office_hours(), sections=("response-times",)
         )["resolution_time"]
 
 
@@ -172,7 +172,7 @@ def test_fallbacks_on_topics_the_help_centre_does_not_cover_are_counted_by_topic
     write_support_week(database)
     write_questions_not_covered(database, ["parking", "gift wrapping", "parking"])
     with database.transaction() as session:
-        knowledge = support_report(session, ReportPeriod(FIRST, LAST), OfficeHours())["knowledge"]
+        knowledge = support_report(session, ReportPeriod(FIRST, LAST), office_hours())["knowledge"]
 
     assert knowledge["not_covered"] == [
         {"topic": "parking", "count": 2},
@@ -194,7 +194,7 @@ def test_a_terminal_chat_changes_no_figure_and_a_web_chat_does(database: Databas
     def sections() -> dict[str, dict]:
         with database.transaction() as session:
             return {
-                name: SECTIONS[name](session, ReportPeriod(FIRST, LAST), OfficeHours(), None)
+                name: SECTIONS[name](session, ReportPeriod(FIRST, LAST), office_hours(), None)
                 for name in SECTIONS
             }
 
@@ -213,7 +213,7 @@ def test_a_terminal_chat_changes_no_figure_and_a_web_chat_does(database: Databas
 def test_one_channel(database: Database) -> None:
     write_support_week(database)
     with database.transaction() as session:
-        sms = support_report(session, ReportPeriod(FIRST, LAST, "sms"), OfficeHours())
+        sms = support_report(session, ReportPeriod(FIRST, LAST, "sms"), office_hours())
     assert sms["conversations_by_channel"] == [{"channel": "sms", "conversations": 1}]
     assert sms["bot_resolution"]["rate"] == 0.0
     assert sms["handoff"]["rate"] == 1.0
@@ -223,7 +223,7 @@ def test_one_channel(database: Database) -> None:
 
 def test_rates_are_null_over_nothing(database: Database) -> None:
     with database.transaction() as session:
-        empty = support_report(session, ReportPeriod(FIRST, LAST), OfficeHours())
+        empty = support_report(session, ReportPeriod(FIRST, LAST), office_hours())
     assert empty["bot_resolution"]["rate"] is None
     assert empty["handoff"]["rate"] is None
     assert empty["satisfaction"]["score"] is None

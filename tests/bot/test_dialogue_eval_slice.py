@@ -24,7 +24,7 @@ from pydantic import SecretStr
 from bot.app import create_app
 from bot.settings import RateLimitSettings, Settings, WebChatSettings
 from crm_store import Database
-from demo.dialogue_eval import EvaluationDriver, StoredReplies, load_data_set
+from demo.dialogue_eval import EvaluationDriver, StoredReplies, load_data_set, load_issue_examples
 from demo.dialogue_eval.report import Figures, failure_lines
 from demo.seed import seed_demo
 from knowledge.embeddings import SentenceEncoder
@@ -69,3 +69,14 @@ def test_a_slice_of_the_dialogue_evaluation_holds_its_floor(driver: EvaluationDr
         f"floor {FLOOR}; per class {figures.per_class}; failing cases:\n"
         + "\n".join(failure_lines(results))
     )
+
+
+def test_every_example_quoted_in_the_issue_is_answered_right(driver: EvaluationDriver) -> None:
+    # Issue 14's "What goes wrong today", each with its right outcome: all of them, no
+    # floor (the bench prints the same line, "issue examples").
+    examples = load_issue_examples()
+    results = [driver.run_single(s) for s in examples.singles]
+    results += [driver.run_conversation(c) for c in examples.conversations]
+
+    assert len(results) == 19
+    assert not failure_lines(results), "\n".join(failure_lines(results))

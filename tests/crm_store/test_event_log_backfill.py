@@ -12,7 +12,7 @@ from sqlalchemy import select
 from analytics.support import ReportPeriod, support_report
 from crm_store import Database, upgrade
 from crm_store.models import CareCycle, Conversation, LoggedEvent
-from tests.support.support_week import OfficeHours
+from tests.support.support_week import office_hours
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday, in office hours
 
@@ -209,7 +209,7 @@ def test_an_old_store_gets_its_events_and_care_cycles(database_url: str) -> None
             assert session.get_one(Conversation, 1).cycle == 2
             cycle = session.scalars(select(CareCycle).where(CareCycle.cycle == 1)).one()
             report = support_report(
-                session, ReportPeriod(T0.date(), T0.date() + timedelta(days=1)), OfficeHours()
+                session, ReportPeriod(T0.date(), T0.date() + timedelta(days=1)), office_hours()
             )
     finally:
         database.dispose()

@@ -7,11 +7,13 @@ Monday 2 March 2026 to Sunday 8 March (UTC); business hours Mon-Fri 09:00-17:00 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.business_hours import BusinessHours
 from crm_store import Database
 from crm_store.models import Customer, Identity, StaffUser
 from demo.support_stories import Cycle, Rating, Said, Story, write_story
@@ -20,15 +22,11 @@ FIRST, LAST = date(2026, 3, 2), date(2026, 3, 8)
 OFFICE = ("UTC", time(9), time(17), (0, 1, 2, 3, 4))
 
 
-@dataclass(frozen=True, slots=True)
-class OfficeHours:
-    timezone: str = OFFICE[0]
-    opens: time = OFFICE[1]
-    closes: time = OFFICE[2]
-    weekdays: tuple[int, ...] = OFFICE[3]
-
-    def span(self, weekday: int) -> tuple[time, time] | None:
-        return (self.opens, self.closes) if weekday in self.weekdays else None
+def office_hours(**changed: Any) -> BusinessHours:
+    """The week's business hours (`OFFICE`), with `changed` fields: the support team's
+    hours as the server hands them to the reports."""
+    timezone, opens, closes, weekdays = OFFICE
+    return replace(BusinessHours(timezone, opens, closes, weekdays), **changed)
 
 
 @dataclass(frozen=True, slots=True)
