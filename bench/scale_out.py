@@ -12,6 +12,14 @@ says why).
 
     SWITCHBOARD_TEST_POSTGRES_URL=postgresql+psycopg://... python bench/scale_out.py
     [--processes 1,2,4] [--sessions 64] [--messages 10] [--clients 4] [--profile] [--sqlite]
+    [--pause SECONDS]
+
+`--pause 10`: each customer takes 10 s on average (5 to 15) to read an answer and type
+the next message, as customers in a widget do, instead of sending the next message the
+moment the answer arrives (the closed loop by default, which measures throughput: there
+every turn waits for the other sessions' turns, so the p99 is about sessions / turns per
+second). With a pause, the figure is how many customers at once one deployment serves
+at a given latency.
 
 `--sqlite` also runs one process on a SQLite file after the PostgreSQL runs (one
 process only: processes on one SQLite file cannot wake each other). Each figure is
@@ -226,17 +234,22 @@ class CpuShares:
             tree_cpu_seconds(self._postgres) if self._postgres else 0.0,
         )
 
-    def report(self) -> str:
+    def report(self, turns: int) -> str:
+        """Cores used during the load, and each part's CPU milliseconds per turn: what
+        bounds the turns per second of this machine, whatever waits are removed."""
         end = self._read()
         elapsed = end[0] - self._start[0]
         machine, server, client, postgres = (
             (end[n] - self._start[n]) / elapsed for n in range(1, 5)
         )
         cores = len(os.sched_getaffinity(0))
+        per_turn = 1000 * elapsed / max(turns, 1)
         return (
             f"CPU during the load, in cores of {cores}: machine {machine:.2f}, "
             f"server {server:.2f}, load client {client:.2f}, PostgreSQL {postgres:.2f}, "
-            f"everything else {machine - server - client - postgres:.2f}"
+            f"everything else {machine - server - client - postgres:.2f}; per turn: "
+            f"server {server * per_turn:.1f} ms, load client {client * per_turn:.1f} ms, "
+            f"PostgreSQL {postgres * per_turn:.1f} ms"
         )
 
 
@@ -251,7 +264,7 @@ _CLIENT = """
 import asyncio, json, sys, time
 from tests.support.webchat_load import run_load
 
-async def main(base, sessions, messages, prefix):
+async def main(base, sessions, messages, prefix, pause):
     lags = []
 
     async def sample():
@@ -262,30 +275,45 @@ async def main(base, sessions, messages, prefix):
 
     sampler = asyncio.create_task(sample())
     try:
-        logs = await run_load(base, sessions, messages, prefix=prefix)
+        logs = await run_load(base, sessions, messages, prefix=prefix, pause=pause)
     finally:
         sampler.cancel()
     latencies = [value for log in logs for value in log.latencies]
+    firsts = [log.latencies[0] for log in logs if log.latencies]
     retries = sum(log.retries for log in logs)
-    print(json.dumps({"latencies": latencies, "retries": retries, "lags": lags}))
+    print(json.dumps({"latencies": latencies, "retries": retries, "lags": lags, "firsts": firsts}))
 
-asyncio.run(main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]))
+asyncio.run(main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], float(sys.argv[5])))
 """
 
 
 def client_load(
-    base: str, sessions: int, messages: int, processes: int = CLIENT_PROCESSES
-) -> tuple[list[float], int, list[float]]:
+    base: str,
+    sessions: int,
+    messages: int,
+    processes: int = CLIENT_PROCESSES,
+    pause: float = 0.0,
+) -> tuple[list[float], int, list[float], list[float]]:
     """The load from `processes` client processes started together (sessions shared out
     between them): every reply's latency, the client retries, and how late the clients'
     event loops ran a 10 ms sleep meanwhile (a reply waits that long to be read, and the
-    client counts it as latency)."""
+    client counts it as latency), and the latencies of each session's first message
+    (which also makes the customer and the conversation)."""
     prefix = f"b{time.time_ns()}-"
     shares = [sessions // processes + (n < sessions % processes) for n in range(processes)]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
     running = [
         subprocess.Popen(
-            [sys.executable, "-c", _CLIENT, base, str(share), str(messages), f"{prefix}{n}-"],
+            [
+                sys.executable,
+                "-c",
+                _CLIENT,
+                base,
+                str(share),
+                str(messages),
+                f"{prefix}{n}-",
+                str(pause),
+            ],
             stdout=subprocess.PIPE,
             env=env,
         )
@@ -293,6 +321,7 @@ def client_load(
         if share
     ]
     latencies: list[float] = []
+    firsts: list[float] = []
     lags: list[float] = []
     retries = 0
     for client in running:
@@ -302,8 +331,9 @@ def client_load(
         found = json.loads(out)
         latencies += found["latencies"]
         lags += found["lags"]
+        firsts += found["firsts"]
         retries += found["retries"]
-    return latencies, retries, lags or [0.0]
+    return latencies, retries, lags or [0.0], firsts or [0.0]
 
 
 def measure(
@@ -314,6 +344,7 @@ def measure(
     server_pid: int,
     postmaster: int | None,
     clients: int = CLIENT_PROCESSES,
+    pause: float = 0.0,
 ) -> dict[str, Any]:
     """The load's figures; transactions and connections only on PostgreSQL (-1 on SQLite)."""
     postgres = make_url(url).get_backend_name() == "postgresql"
@@ -322,9 +353,9 @@ def measure(
     commits_before = database_counters(url)[0] if postgres else 0
     cpu = CpuShares(server_pid, postmaster)
     started = time.perf_counter()
-    latencies, retries, lags = client_load(base, sessions, messages, clients)
+    latencies, retries, lags, firsts = client_load(base, sessions, messages, clients, pause)
     elapsed = time.perf_counter() - started
-    shares = cpu.report()
+    shares = cpu.report(len(latencies))
     load = os.getloadavg()
     connections, commits_after = -1, -1
     if postgres:
@@ -338,6 +369,10 @@ def measure(
         "p50_ms": 1000 * percentile(latencies, 0.50),
         "p99_ms": 1000 * percentile(latencies, 0.99),
         "retries": retries,
+        "first_messages": (
+            f"first messages p50 {1000 * percentile(firsts, 0.50):.0f} ms, "
+            f"p99 {1000 * percentile(firsts, 0.99):.0f} ms"
+        ),
         "transactions_per_turn": (commits_after - commits_before) / turns if postgres else -1,
         "connections": connections,
         "load": load,
@@ -447,7 +482,14 @@ def run_configuration(
         )  # fmt: skip
     try:
         found = measure(
-            url, base, args.sessions, args.messages, process.pid, postgres, args.clients
+            url,
+            base,
+            args.sessions,
+            args.messages,
+            process.pid,
+            postgres,
+            args.clients,
+            args.pause,
         )
     finally:
         if spy is not None:
@@ -463,6 +505,7 @@ def run_configuration(
             print("   ", line)
     print("   ", found["cpu"])
     print("   ", found["client_lag"])
+    print("   ", found["first_messages"])
     store = (
         f"{found['transactions_per_turn']:.1f} transactions/turn, "
         f"{found['connections']} connections, "
@@ -470,9 +513,10 @@ def run_configuration(
         else ""
     )
     load = ", ".join(f"{value:.1f}" for value in found["load"])
+    paced = f" (each after a pause of {args.pause:g} s on average)" if args.pause else ""
     print(
         f"{label}, {processes} process(es), {args.sessions} clients x {args.messages} messages"
-        f" from {args.clients} client processes: "
+        f"{paced} from {args.clients} client processes: "
         f"{found['turns_per_s']:.1f} turns/s ({100 * found['turns_per_s'] / limit:.0f}% "
         f"of the encoder's batch limit), p50 {found['p50_ms']:.0f} ms, "
         f"p99 {found['p99_ms']:.0f} ms, {store}{found['retries']} client retries "
@@ -487,6 +531,12 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=10)
     parser.add_argument(
         "--clients", type=int, default=CLIENT_PROCESSES, help="load client processes"
+    )
+    parser.add_argument(
+        "--pause",
+        type=float,
+        default=0.0,
+        help="mean seconds a customer takes before each message (0: at once, a closed loop)",
     )
     parser.add_argument("--profile", action="store_true", help="py-spy each 1-process run")
     parser.add_argument("--sqlite", action="store_true", help="also 1 process on SQLite")

@@ -6,6 +6,7 @@ does, and sends a message again (same client_message_id) when its answer did not
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from dataclasses import dataclass, field
 
@@ -29,12 +30,27 @@ class SessionLog:
 
 
 async def run_session(
-    client: httpx.AsyncClient, name: str, messages: int, *, attempts: int = 30
+    client: httpx.AsyncClient,
+    name: str,
+    messages: int,
+    *,
+    attempts: int = 30,
+    pause: float = 0.0,
 ) -> SessionLog:
+    """`pause`: the mean seconds a customer takes to read an answer and type the next
+    message (each pause drawn between half and one and a half times it, the same for
+    the same session name); the customers also open their chats at random moments of
+    the first pause, not all at once. 0 opens every chat at once and sends the next
+    message as soon as the answer arrives."""
     log = SessionLog(name)
+    pauses = random.Random(name)
+    if pause:
+        await asyncio.sleep(pauses.uniform(0, pause))
     started = await _post(client, f"{PREFIX}/sessions", {}, None, attempts, log)
     log.token = started["token"]
     for n in range(messages):
+        if pause:
+            await asyncio.sleep(pause * pauses.uniform(0.5, 1.5))
         client_id = f"{name}-{n}"
         text = f"where is my order? ({name}, message {n})"
         log.texts[client_id] = text
@@ -71,7 +87,7 @@ async def _post(
 
 
 async def run_load(
-    base_url: str, sessions: int, messages: int, *, prefix: str = "s"
+    base_url: str, sessions: int, messages: int, *, prefix: str = "s", pause: float = 0.0
 ) -> list[SessionLog]:
     """`sessions` sessions at once, `messages` each, through `base_url`, each session
     on a client (a connection) of its own, as each widget is in its own browser.
@@ -81,12 +97,12 @@ async def run_load(
     a request waited in the pool and the client's loop before it reached the server,
     mean 5.2 s and p99 18.0 s, while the server's app took p99 13.0 s; one client per
     session, p99 0.8 s before and 0.5 s after the app (bench/README.md, "Fairness at
-    1,000 sessions")."""
+    1,000 sessions"). `pause`: see `run_session`."""
     tls = httpx.create_ssl_context()  # made once: each client would load the CAs again
 
     async def session(name: str) -> SessionLog:
         async with httpx.AsyncClient(base_url=base_url, timeout=30.0, verify=tls) as client:
-            return await run_session(client, name, messages)
+            return await run_session(client, name, messages, pause=pause)
 
     return list(await asyncio.gather(*(session(f"{prefix}{n}") for n in range(sessions))))
 
