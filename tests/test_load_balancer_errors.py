@@ -45,5 +45,6 @@ def test_no_healthy_replica_is_a_json_503_with_retry_after(tmp_path: Path) -> No
         body = answer.json()
         assert body["status"] == "unavailable"
         assert "try again" in body["error"]
+        assert body["detail"] == body["error"]  # the API's error shape
     finally:
         end(process)

@@ -28,7 +28,7 @@ OUTAGE_REASON = "the database is unavailable; try again shortly"
 def outage_response(retry_after_seconds: int) -> JSONResponse:
     return JSONResponse(
         status_code=503,
-        content={"error": OUTAGE_REASON},
+        content={"error": OUTAGE_REASON, "detail": OUTAGE_REASON},
         headers={"Retry-After": str(retry_after_seconds)},
     )
 
@@ -44,7 +44,8 @@ def install_outage_handlers(app: FastAPI, *, retry_after_seconds: int) -> None:
             )
             return outage_response(retry_after_seconds)
         log.error("database error", exc_info=exc, extra={"path": request.url.path})
-        return JSONResponse(status_code=500, content={"error": "internal server error"})
+        reason = "internal server error"
+        return JSONResponse(status_code=500, content={"error": reason, "detail": reason})
 
     app.add_exception_handler(StoreUnavailable, database_error)
     app.add_exception_handler(SQLAlchemyError, database_error)

@@ -33,7 +33,7 @@ def outage_error_handler(
             )
             return BoltResponse(
                 status=503,
-                body={"error": OUTAGE_REASON},
+                body={"error": OUTAGE_REASON, "detail": OUTAGE_REASON},
                 headers={
                     "Content-Type": "application/json",
                     "Retry-After": str(retry_after_seconds),

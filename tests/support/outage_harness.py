@@ -200,7 +200,8 @@ def assert_unavailable(response: httpx.Response, door: str) -> None:
     """503, the API's JSON error shape, and the configured Retry-After."""
     assert response.status_code == 503, f"{door}: {response.status_code} {response.text}"
     assert response.headers["content-type"].startswith("application/json"), door
-    assert response.json()["error"], door
+    body = response.json()
+    assert body["error"] and body["detail"] == body["error"], door
     assert response.headers["retry-after"] == str(RETRY_AFTER), door
 
 
