@@ -5,10 +5,14 @@ a cache folder of its own (`~/.cache/switchboard/encoders` unless told otherwise
 name carries a key of the source model's files and the versions of the libraries that
 export it, so an upgrade of either makes a fresh export instead of loading a stale one.
 
-Two processes starting together must not corrupt it: each exports into a private
-temporary folder beside the target and renames it into place. A rename onto an existing
-folder fails, so the first one wins, the other throws its copy away and uses the
-winner's. Nothing half-written is ever visible under the final name.
+Two processes starting together (`serve --workers N` on a new machine) take turns: the
+first takes a lock on the cache folder itself (flock, released when its process dies,
+and no lock file left among the exports) and exports; the others wait, then find its
+export and load it, instead of each making the same export on the same cores. The export
+goes into a private temporary folder beside the target and is renamed into place, so
+nothing half-written is ever visible under the final name; where the filesystem does
+not honour the lock, a rename onto an existing folder fails, so the first one still
+wins and the other throws its copy away and uses the winner's.
 
 The export itself is sentence-transformers' own ONNX backend (optimum-onnx underneath):
 `SentenceTransformer(source, backend="onnx", model_kwargs={"export": True})`, then its
@@ -24,6 +28,7 @@ rename, so both have the same guarantees.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import logging
 import os
@@ -147,10 +152,34 @@ def exported_model_dir(
     if final.is_dir():
         return final
     cache_dir.mkdir(parents=True, exist_ok=True)
+    with _one_exporter_at_a_time(cache_dir):
+        if final.is_dir():
+            log.info("another process exported the sentence model first")
+            return final
+        return _export_into(final, source, export or kind.export)
+
+
+@contextlib.contextmanager
+def _one_exporter_at_a_time(cache_dir: Path) -> Iterator[None]:
+    """An exclusive flock on the cache folder (see the module doc)."""
+    folder = os.open(cache_dir, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(folder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.info("waiting for another process to export the sentence model")
+            fcntl.flock(folder, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(folder)  # releases the lock
+
+
+def _export_into(final: Path, source: Path, export: Exporter) -> Path:
+    cache_dir = final.parent
     scratch = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=cache_dir))
     try:
         log.info("exporting the sentence model to ONNX", extra={"target": str(final)})
-        (export or kind.export)(source, scratch)
+        export(source, scratch)
         try:
             scratch.rename(final)
         except OSError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ import pytest
 from bot.settings import Settings
 from bot.wiring.bootstrap import open_encoder
 from knowledge.embeddings import Backend, SentenceEncoder, bundled_model_dir
-from knowledge.onnx_export import export_key, exported_model_dir
+from knowledge.onnx_export import _export_into, export_key, exported_model_dir
 
 # Short and long, punctuation, digits, non-ASCII, and one past the model's 256 tokens
 # (truncated the same way on both backends). Batched together they are padded, alone not.
@@ -74,10 +75,45 @@ def test_export_is_made_once_and_reused(tmp_path: Path) -> None:
     assert exported_model_dir(bundled_model_dir(), cache, export=must_not_export) == exports[0]
 
 
-def test_two_processes_exporting_together_keep_one_whole_export(tmp_path: Path) -> None:
+def test_two_processes_starting_together_export_once(tmp_path: Path) -> None:
     source = tmp_path / "model"
     source.mkdir()
     (source / "config.json").write_text("{}")
+    exporting = threading.Event()
+    written: list[str] = []
+
+    def slow_export(src: Path, target: Path) -> None:
+        exporting.set()
+        (target / "onnx").mkdir()
+        (target / "onnx" / "model.onnx").write_text(threading.current_thread().name)
+        written.append(threading.current_thread().name)
+        time.sleep(0.5)  # the second caller arrives while this export runs
+
+    results: dict[str, Path] = {}
+
+    def start(name: str) -> None:
+        results[name] = exported_model_dir(source, tmp_path / "cache", export=slow_export)
+
+    first = threading.Thread(target=start, args=("a",), name="a")
+    first.start()
+    assert exporting.wait(timeout=30)
+    second = threading.Thread(target=start, args=("b",), name="b")
+    second.start()
+    for thread in (first, second):
+        thread.join(timeout=60)
+
+    assert written == ["a"]  # b waited for a's export and loaded it
+    assert results["a"] == results["b"]
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [results["a"].name]
+    assert (results["a"] / "onnx" / "model.onnx").read_text() == "a"
+
+
+def test_two_exports_racing_without_the_lock_keep_one_whole_export(tmp_path: Path) -> None:
+    """Where the filesystem does not honour the lock, both export; the rename keeps one."""
+    source = tmp_path / "model"
+    source.mkdir()
+    final = tmp_path / "cache" / "sentence-model-onnx-test"
+    final.parent.mkdir()
     both_exporting = threading.Barrier(2, timeout=30)
     written: list[str] = []
 
@@ -90,7 +126,7 @@ def test_two_processes_exporting_together_keep_one_whole_export(tmp_path: Path) 
     results: dict[str, Path] = {}
 
     def start(name: str) -> None:
-        results[name] = exported_model_dir(source, tmp_path / "cache", export=slow_export)
+        results[name] = _export_into(final, source, slow_export)
 
     threads = [threading.Thread(target=start, args=(name,), name=name) for name in "ab"]
     for thread in threads:
@@ -99,10 +135,10 @@ def test_two_processes_exporting_together_keep_one_whole_export(tmp_path: Path) 
         thread.join(timeout=60)
 
     assert sorted(written) == ["a", "b"]
-    assert results["a"] == results["b"]
+    assert results["a"] == results["b"] == final
     # One export under the final name, whole, and no scratch copy left behind.
-    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [results["a"].name]
-    assert (results["a"] / "onnx" / "model.onnx").read_text() in {"a", "b"}
+    assert sorted(p.name for p in final.parent.iterdir()) == [final.name]
+    assert (final / "onnx" / "model.onnx").read_text() in {"a", "b"}
 
 
 def test_the_key_changes_with_the_model_files(tmp_path: Path) -> None:
