@@ -13,6 +13,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 log = logging.getLogger(__name__)
 
 
+def error_body(reason: str) -> dict[str, str]:
+    """The API's one error shape (`ErrorBody`, bot/api/openapi.py) for a reason that is a
+    sentence: `detail` repeats it."""
+    return {"error": reason, "detail": reason}
+
+
 def _field(loc: tuple[object, ...] | list[object]) -> str:
     return ".".join(str(part) for part in loc)
 

@@ -19,6 +19,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 
+from bot.api.errors import error_body
 from bot.conversation.understanding import NluParser
 from channels.text import storable
 from nlu.errors import NluError
@@ -95,7 +96,7 @@ def nlu_router(
             decoded = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             reason = f"body is not valid UTF-8 (byte {exc.start}: {exc.reason})"
-            return JSONResponse({"error": reason, "detail": reason}, status_code=400)
+            return JSONResponse(error_body(reason), status_code=400)
         try:
             body = json.loads(decoded)
         except ValueError as exc:
@@ -115,11 +116,11 @@ def nlu_router(
             result = await parser.parse_async(text)
         except NluError as exc:  # e.g. the Rasa backend is down
             reason = f"NLU is unavailable: {exc}"
-            return JSONResponse({"error": reason, "detail": reason}, status_code=503)
+            return JSONResponse(error_body(reason), status_code=503)
         return result.to_rasa()
 
     return router
 
 
 def _unprocessable(reason: str) -> JSONResponse:
-    return JSONResponse({"error": reason, "detail": reason}, status_code=422)
+    return JSONResponse(error_body(reason), status_code=422)

@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.api.errors import error_body
 from crm_store.errors import StoreUnavailable, is_unavailable
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ OUTAGE_REASON = "the database is unavailable; try again shortly"
 def outage_response(retry_after_seconds: int) -> JSONResponse:
     return JSONResponse(
         status_code=503,
-        content={"error": OUTAGE_REASON, "detail": OUTAGE_REASON},
+        content=error_body(OUTAGE_REASON),
         headers={"Retry-After": str(retry_after_seconds)},
     )
 
@@ -44,8 +45,7 @@ def install_outage_handlers(app: FastAPI, *, retry_after_seconds: int) -> None:
             )
             return outage_response(retry_after_seconds)
         log.error("database error", exc_info=exc, extra={"path": request.url.path})
-        reason = "internal server error"
-        return JSONResponse(status_code=500, content={"error": reason, "detail": reason})
+        return JSONResponse(status_code=500, content=error_body("internal server error"))
 
     app.add_exception_handler(StoreUnavailable, database_error)
     app.add_exception_handler(SQLAlchemyError, database_error)

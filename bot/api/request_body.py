@@ -7,6 +7,8 @@ import json
 
 from starlette.types import Message, Receive, Send
 
+from bot.api.errors import error_body
+
 __all__ = ["BodyTooLarge", "read_body", "refuse", "replaying"]
 
 
@@ -50,7 +52,7 @@ def replaying(body: bytes, receive: Receive) -> Receive:
 
 async def refuse(send: Send, status: int, reason: str) -> None:
     """Answer `status` with `{"error": reason, "detail": reason}` before the app runs."""
-    payload = json.dumps({"error": reason, "detail": reason}).encode()
+    payload = json.dumps(error_body(reason)).encode()
     await send(
         {
             "type": "http.response.start",
