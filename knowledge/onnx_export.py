@@ -28,7 +28,6 @@ rename, so both have the same guarantees.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import logging
 import os
@@ -39,6 +38,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+
+from knowledge.one_at_a_time import one_process_at_a_time
 
 __all__ = [
     "FP32",
@@ -152,26 +153,13 @@ def exported_model_dir(
     if final.is_dir():
         return final
     cache_dir.mkdir(parents=True, exist_ok=True)
-    with _one_exporter_at_a_time(cache_dir):
+    with one_process_at_a_time(
+        cache_dir, "waiting for another process to export the sentence model"
+    ):
         if final.is_dir():
             log.info("another process exported the sentence model first")
             return final
         return _export_into(final, source, export or kind.export)
-
-
-@contextlib.contextmanager
-def _one_exporter_at_a_time(cache_dir: Path) -> Iterator[None]:
-    """An exclusive flock on the cache folder (see the module doc)."""
-    folder = os.open(cache_dir, os.O_RDONLY)
-    try:
-        try:
-            fcntl.flock(folder, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            log.info("waiting for another process to export the sentence model")
-            fcntl.flock(folder, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(folder)  # releases the lock
 
 
 def _export_into(final: Path, source: Path, export: Exporter) -> Path:

@@ -6,11 +6,9 @@ Tests call `bootstrap` with fakes (a recording sender, a scripted dialogue).
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import fcntl
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -67,6 +65,7 @@ from crm_store.leases import lease_for
 from crm_store.wakeups import KNOWLEDGE_VERSION, QUEUE_HAS_WORK, Wakeups, wakeups_for
 from knowledge import ANSWER_THRESHOLD, KnowledgeBase
 from knowledge.embeddings import SentenceEncoder
+from knowledge.one_at_a_time import one_process_at_a_time
 from nlu import DEMO_DATA_DIR, NluModel, RasaHttpParser, ensure_demo_model
 
 log = logging.getLogger(__name__)
@@ -163,22 +162,6 @@ class Services:
         if self.knowledge is not None:
             self.knowledge.close()
         self.database.dispose()
-
-
-@contextlib.contextmanager
-def one_process_at_a_time(lock_path: Path) -> Iterator[None]:
-    """An exclusive lock on `lock_path` (flock: released when its process dies)."""
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with lock_path.open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            log.info("waiting for another process to prepare %s", lock_path.parent)
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def knowledge_dir(settings: Settings) -> Path:
@@ -352,7 +335,8 @@ def bootstrap(
         # Processes sharing the data dir (`serve --workers`, replicas on one volume)
         # take turns: the first trains the demo model / ingests the demo help centre,
         # the others then load what it wrote.
-        with one_process_at_a_time(settings.data_dir / "prepare.lock"):
+        waiting = f"waiting for another process to prepare {settings.data_dir}"
+        with one_process_at_a_time(settings.data_dir / "prepare.lock", waiting):
             knowledge = open_knowledge(settings, encoder)
             parser = open_nlu(settings, encoder)
         threshold = settings.knowledge.answer_threshold
